@@ -1,0 +1,174 @@
+/*
+ * store.c - SQLite store: opening, pragmas, per-module migrations; see
+ * store.h for the design.
+ */
+#include "adapters/store.h"
+#include "base/alloc.h"
+#include "base/err.h"
+#include "base/strbuf.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+static int mkdir_p(const char *dir, struct strbuf *err)
+{
+	struct strbuf path = STRBUF_INIT;
+	int r = 0;
+
+	strbuf_addstr(&path, dir);
+	for (size_t i = 1; i <= path.len; i++) {
+		if (path.buf[i] == '/' || path.buf[i] == '\0') {
+			char c = path.buf[i];
+			path.buf[i] = '\0';
+			if (mkdir(path.buf, 0700) && errno != EEXIST) {
+				r = -errno;
+				strbuf_errf(err, "cannot create directory '%s': %s", path.buf, strerror(errno));
+				break;
+			}
+			path.buf[i] = c;
+		}
+	}
+	strbuf_release(&path);
+	return r;
+}
+
+int store_exec(struct store *st, const char *sql, struct strbuf *err)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		strbuf_errf(err, "store '%s': %s", st->path, msg ? msg : sqlite3_errmsg(st->db));
+		sqlite3_free(msg);
+		return SW_ESTORE;
+	}
+	return 0;
+}
+
+int store_begin(struct store *st, struct strbuf *err)
+{
+	return store_exec(st, "BEGIN IMMEDIATE", err);
+}
+
+int store_commit(struct store *st, struct strbuf *err)
+{
+	return store_exec(st, "COMMIT", err);
+}
+
+void store_rollback(struct store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int store_prepare(struct store *st, sqlite3_stmt **stmt, const char *sql, struct strbuf *err)
+{
+	if (sqlite3_prepare_v2(st->db, sql, -1, stmt, NULL) != SQLITE_OK) {
+		strbuf_errf(err, "store '%s': %s", st->path, sqlite3_errmsg(st->db));
+		*stmt = NULL;
+		return SW_ESTORE;
+	}
+	return 0;
+}
+
+int store_open(struct store *st, const char *dir, struct strbuf *err)
+{
+	struct strbuf path = STRBUF_INIT;
+	int r;
+
+	st->db = NULL;
+	st->path = NULL;
+	r = mkdir_p(dir, err);
+	if (r)
+		return r;
+	strbuf_addf(&path, "%s/slipway.db", dir);
+	st->path = strbuf_detach(&path, NULL);
+	if (sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+			    NULL) != SQLITE_OK) {
+		strbuf_errf(err, "cannot open store '%s': %s", st->path,
+			    st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		store_close(st);
+		return SW_ESTORE;
+	}
+	sqlite3_busy_timeout(st->db, 5000);
+	r = store_exec(st,
+		       "PRAGMA journal_mode=WAL;"
+		       "PRAGMA synchronous=FULL;"
+		       "PRAGMA foreign_keys=ON;"
+		       "CREATE TABLE IF NOT EXISTS schema_version ("
+		       "  module TEXT PRIMARY KEY, version INTEGER NOT NULL);",
+		       err);
+	if (r) {
+		store_close(st);
+		return r;
+	}
+	return 0;
+}
+
+void store_close(struct store *st)
+{
+	if (!st)
+		return;
+	if (st->db)
+		sqlite3_close_v2(st->db);
+	st->db = NULL;
+	free(st->path);
+	st->path = NULL;
+}
+
+int store_migrate(struct store *st, const char *module, const char *const *migrations, int n,
+		  struct strbuf *err)
+{
+	_cleanup_stmt_ sqlite3_stmt *get = NULL;
+	int version = 0, r;
+
+	r = store_prepare(st, &get, "SELECT version FROM schema_version WHERE module = ?1", err);
+	if (r)
+		return r;
+	sqlite3_bind_text(get, 1, module, -1, SQLITE_STATIC);
+	if (sqlite3_step(get) == SQLITE_ROW)
+		version = sqlite3_column_int(get, 0);
+	sqlite3_reset(get);
+	if (version > n) {
+		strbuf_errf(err, "store '%s': module '%s' is at schema version %d, newer than this slipway knows (%d); "
+			    "upgrade slipway", st->path, module, version, n);
+		return SW_ESTORE;
+	}
+	if (version == n)
+		return 0;
+
+	r = store_begin(st, err);
+	if (r)
+		return r;
+	/* re-read under the write lock: another process may have migrated */
+	sqlite3_bind_text(get, 1, module, -1, SQLITE_STATIC);
+	version = sqlite3_step(get) == SQLITE_ROW ? sqlite3_column_int(get, 0) : 0;
+	sqlite3_reset(get);
+	for (int i = version; i < n; i++) {
+		r = store_exec(st, migrations[i], err);
+		if (r) {
+			strbuf_errf(err, " (module '%s', migration %d)", module, i + 1);
+			store_rollback(st);
+			return r;
+		}
+	}
+	{
+		_cleanup_stmt_ sqlite3_stmt *set = NULL;
+		r = store_prepare(st, &set,
+				  "INSERT INTO schema_version(module, version) VALUES (?1, ?2) "
+				  "ON CONFLICT(module) DO UPDATE SET version = excluded.version", err);
+		if (!r) {
+			sqlite3_bind_text(set, 1, module, -1, SQLITE_STATIC);
+			sqlite3_bind_int(set, 2, n);
+			if (sqlite3_step(set) != SQLITE_DONE) {
+				strbuf_errf(err, "store '%s': %s", st->path, sqlite3_errmsg(st->db));
+				r = SW_ESTORE;
+			}
+		}
+	}
+	if (r) {
+		store_rollback(st);
+		return r;
+	}
+	return store_commit(st, err);
+}

@@ -1,0 +1,60 @@
+/*
+ * store.h - the store: one SQLite database in the state directory, in WAL
+ * mode, shared by every part of slipway (DESIGN.md: "state lives in the
+ * store, never only in memory").
+ *
+ * Schema versioning is per module: each module (deployments, audit,
+ * notifications, ...) owns its tables and an ordered list of migrations, and
+ * store_migrate() applies those it has not applied yet, recording the
+ * module's version in the table `schema_version(module, version)`.  Modules
+ * therefore never edit one shared list, and a newer binary upgrades an older
+ * store in place.  A store written by a newer slipway (module version above
+ * what this binary knows) is refused rather than misread.
+ */
+#ifndef SLIPWAY_ADAPTERS_STORE_H
+#define SLIPWAY_ADAPTERS_STORE_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+struct strbuf;
+
+struct store {
+	sqlite3 *db;
+	char *path;	/* the database file, owned */
+};
+
+/*
+ * Open (creating the directory and file if needed) `DIR/slipway.db`, set WAL
+ * mode, foreign keys, a 5000 ms busy timeout and synchronous=FULL (a
+ * committed transition survives power loss; DESIGN.md principle 1).  Returns
+ * 0, or SW_ESTORE / -errno with a message in err.  On success the caller
+ * releases with store_close().
+ */
+int store_open(struct store *st, const char *dir, struct strbuf *err);
+/* Close; accepts a store that was never opened or already closed. */
+void store_close(struct store *st);
+
+/*
+ * Apply module's migrations[version .. n-1] (each one SQL script, run in one
+ * transaction with its version bump).  Returns 0, or SW_ESTORE with the
+ * module, migration number and SQLite's message in err.
+ */
+int store_migrate(struct store *st, const char *module, const char *const *migrations, int n,
+		  struct strbuf *err);
+
+/* Run SQL with no result rows (BEGIN, COMMIT, DDL).  0 or SW_ESTORE. */
+int store_exec(struct store *st, const char *sql, struct strbuf *err);
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK.  0 or SW_ESTORE. */
+int store_begin(struct store *st, struct strbuf *err);
+int store_commit(struct store *st, struct strbuf *err);
+void store_rollback(struct store *st);
+
+/* Prepare sql; on failure returns SW_ESTORE with SQLite's message in err. */
+int store_prepare(struct store *st, sqlite3_stmt **stmt, const char *sql, struct strbuf *err);
+
+/* Cleanup attribute for statements: `_cleanup_stmt_ sqlite3_stmt *s = NULL;` */
+static inline void stmt_finalizep(sqlite3_stmt **s) { if (*s) sqlite3_finalize(*s); }
+#define _cleanup_stmt_ __attribute__((cleanup(stmt_finalizep)))
+
+#endif

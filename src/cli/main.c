@@ -1,0 +1,143 @@
+/*
+ * main.c - the dispatcher and the one command table (STYLE.md item 2, after
+ * git's commands[] in git.c).
+ *
+ * `slipway [--state-dir DIR] [--policy FILE] COMMAND [ARGS]`.  The dispatcher
+ * resolves the global options, answers --help and --version, runs the
+ * command, and checks that stdout was written without error (a full disk or a
+ * closed pipe is an error, exit 3, not silent success).
+ */
+#include "config.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const char usage_version[] =
+	"usage: slipway version\n"
+	"\n"
+	"Print slipway's version.\n";
+
+static const struct command commands[] = {
+	/* name, function, summary, usage: keep sorted by name */
+	{ "version", cmd_version, "print the version", usage_version },
+};
+
+const struct command *cli_find_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+int cmd_version(int argc, char **argv, struct cli_ctx *ctx)
+{
+	printf("slipway %s\n", SLIPWAY_VERSION);
+	return EXIT_OK;
+}
+
+static void print_main_help(FILE *out)
+{
+	fprintf(out,
+		"usage: slipway [--state-dir DIR] [--policy FILE] COMMAND [ARGS]\n"
+		"\n"
+		"slipway enforces a deployment policy and runs progressive rollouts.\n"
+		"\n"
+		"Commands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "   %-12s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out,
+		"\n"
+		"Global options:\n"
+		"   --state-dir DIR   where the store and logs live ($SLIPWAY_STATE_DIR, default .slipway)\n"
+		"   --policy FILE     the policy file ($SLIPWAY_POLICY, default slipway.yaml if it exists,\n"
+		"                     else the built-in runbook v1.0 policy)\n"
+		"   --help, --version\n"
+		"\n"
+		"Run 'slipway COMMAND --help' for a command's options.  Exit codes: docs/exit-codes.md.\n");
+}
+
+static int wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			return 0;
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return 1;
+	}
+	return 0;
+}
+
+static int finish_stdout(void)
+{
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "slipway: error: cannot write the output: %s\n", strerror(errno ? errno : EIO));
+		return EXIT_RUNTIME;
+	}
+	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli_ctx ctx = { .progname = "slipway", .output = OUTPUT_TEXT };
+	const struct command *cmd;
+	int i = 1, rc;
+
+	ctx.state_dir = getenv("SLIPWAY_STATE_DIR");
+	ctx.policy_path = getenv("SLIPWAY_POLICY");
+
+	while (i < argc && argv[i][0] == '-') {
+		const char *a = argv[i];
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			print_main_help(stdout);
+			return finish_stdout();
+		} else if (!strcmp(a, "--version")) {
+			return cmd_version(1, argv, &ctx) | finish_stdout();
+		} else if (!strcmp(a, "--state-dir") && i + 1 < argc) {
+			ctx.state_dir = argv[++i];
+		} else if (!strncmp(a, "--state-dir=", 12)) {
+			ctx.state_dir = a + 12;
+		} else if (!strcmp(a, "--policy") && i + 1 < argc) {
+			ctx.policy_path = argv[++i];
+		} else if (!strncmp(a, "--policy=", 9)) {
+			ctx.policy_path = a + 9;
+		} else {
+			fprintf(stderr, "slipway: error: unknown option '%s'\n", a);
+			print_main_help(stderr);
+			return EXIT_USAGE;
+		}
+		i++;
+	}
+	if (i >= argc) {
+		print_main_help(stderr);
+		return EXIT_USAGE;
+	}
+	if (!ctx.state_dir || !*ctx.state_dir)
+		ctx.state_dir = ".slipway";
+	if ((!ctx.policy_path || !*ctx.policy_path) && access("slipway.yaml", F_OK) == 0)
+		ctx.policy_path = "slipway.yaml";
+	if (ctx.policy_path && !*ctx.policy_path)
+		ctx.policy_path = NULL;
+
+	cmd = cli_find_command(argv[i]);
+	if (!cmd) {
+		fprintf(stderr, "slipway: error: '%s' is not a slipway command; see 'slipway --help'\n", argv[i]);
+		return EXIT_USAGE;
+	}
+	argc -= i;
+	argv += i;
+	if (wants_help(argc, argv)) {
+		fputs(cmd->usage, stdout);
+		return finish_stdout();
+	}
+	optind = 0; /* full getopt reset for the command */
+	rc = cmd->fn(argc, argv, &ctx);
+	if (finish_stdout() != EXIT_OK && rc == EXIT_OK)
+		rc = EXIT_RUNTIME;
+	return rc;
+}

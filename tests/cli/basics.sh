@@ -1,0 +1,31 @@
+# basics.sh - the dispatcher: help, version, unknown commands, every
+# command's --help (STYLE.md item 2).
+. "$SLIPWAY_SRC/tests/cli/lib.sh"
+
+run_slipway --version
+is "$rc" 0 "--version exits 0"
+like "$out" '^slipway [0-9]+\.[0-9]+\.[0-9]+' "--version prints the version"
+
+run_slipway --help
+is "$rc" 0 "--help exits 0"
+like "$out" 'Commands:' "--help lists commands"
+
+run_slipway no-such-command
+is "$rc" 2 "unknown command exits 2"
+like "$err" "'no-such-command' is not a slipway command" "unknown command is named"
+
+run_slipway
+is "$rc" 2 "no command exits 2"
+
+# every command in the table answers --help with exit 0 and a usage line
+cmds=$("$SLIPWAY" --help | awk '/^Commands:/{f=1; next} /^$/{f=0} f{print $1}')
+for c in $cmds; do
+  run_slipway "$c" --help
+  is "$rc" 0 "'$c --help' exits 0"
+  like "$out" "^usage: slipway $c" "'$c --help' prints its usage"
+done
+
+# a closed stdout is an error, not silent success
+"$SLIPWAY" --help >/dev/full 2>/dev/null
+is "$?" 3 "write error on stdout exits 3"
+done_testing

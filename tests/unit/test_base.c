@@ -1,0 +1,54 @@
+/* test_base.c - strbuf, time and duration arithmetic, errors. */
+#include "tap.h"
+#include "base/err.h"
+#include "base/strbuf.h"
+#include "base/timeutil.h"
+
+int main(void)
+{
+	struct strbuf sb = STRBUF_INIT, err = STRBUF_INIT;
+	char buf[RFC3339_BUFSZ], dbuf[DURATION_BUFSZ];
+	int64_t ms = 0, days = 0;
+	struct civil c;
+
+	strbuf_addf(&sb, "%s-%d", "x", 42);
+	is_str(sb.buf, "x-42", "strbuf_addf formats");
+	for (int i = 0; i < 1000; i++)
+		strbuf_addch(&sb, 'a');
+	is_int(sb.len, 1004, "strbuf grows");
+	strbuf_release(&sb);
+	is_int(sb.len, 0, "strbuf_release resets");
+
+	is_int(time_parse_rfc3339("2026-12-03T15:00:00Z", &ms, &err), 0, "parse RFC 3339");
+	is_str(time_format_rfc3339(ms, buf), "2026-12-03T15:00:00Z", "format RFC 3339 round-trips");
+	civil_from_ms(ms, &c);
+	is_int(c.wday, 4, "2026-12-03 is a Thursday");
+	is_int(time_parse_rfc3339("2026-12-03T16:00:00+01:00", &ms, &err), 0, "offset accepted");
+	is_str(time_format_rfc3339(ms, buf), "2026-12-03T15:00:00Z", "offset applied");
+	is_int(time_parse_rfc3339("2026-02-29T00:00:00Z", &ms, &err), SW_EPARSE, "2026-02-29 rejected");
+	ok(strstr(err.buf, "RFC 3339") != NULL, "error says what is valid");
+	is_int(time_parse_rfc3339("2024-02-29T00:00:00Z", &ms, NULL), 0, "2024-02-29 accepted (leap year)");
+	is_int(time_parse_rfc3339("1969-12-31T23:59:59Z", &ms, NULL), 0, "before the epoch");
+	is_int(ms, -1000, "negative ms");
+	civil_from_ms(ms, &c);
+	ok(c.year == 1969 && c.month == 12 && c.day == 31 && c.wday == 3, "civil before the epoch");
+	is_int(date_parse("2026-12-15", &days, NULL), 0, "date parses");
+	is_int(days, days_from_civil(2026, 12, 15), "date value");
+
+	is_int(duration_parse("1m", &ms, NULL), 0, "1m");
+	is_int(ms, 60000, "1m = 60000 ms");
+	is_int(duration_parse("1h30m", &ms, NULL), 0, "1h30m");
+	is_int(ms, 5400000, "1h30m value");
+	is_int(duration_parse("500ms", &ms, NULL), 0, "500ms");
+	is_int(ms, 500, "500ms value");
+	is_int(duration_parse("90", &ms, NULL), 0, "bare seconds");
+	is_int(ms, 90000, "90 s");
+	is_int(duration_parse("5x", &ms, NULL), SW_EPARSE, "bad unit rejected");
+	is_int(duration_parse("", &ms, NULL), SW_EPARSE, "empty rejected");
+	is_str(duration_format(5400000, dbuf), "1h30m", "duration_format");
+	is_str(duration_format(250, dbuf), "250ms", "duration_format ms");
+
+	is_str(slipway_strerror(SW_EPOLICY), "invalid policy", "slipway_strerror");
+	strbuf_release(&err);
+	return tap_done();
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# tools/deps.sh - install the Debian packages slipway needs that are missing.
+#   tools/deps.sh build   to build slipway
+#   tools/deps.sh test    to build and run the whole test suite
+#   tools/deps.sh demo    to build and run the demo deployment
+# Nothing is downloaded from anywhere but Debian's package archive.
+set -eu
+what=${1:-build}
+pkgs="gcc meson ninja-build pkg-config libsqlite3-dev libcurl4-openssl-dev libjansson-dev libfyaml-dev libmicrohttpd-dev"
+case "$what" in
+  build) ;;
+  demo) pkgs="$pkgs haproxy wrk python3 curl" ;;
+  test) pkgs="$pkgs haproxy wrk python3 curl clang libclang-rt-14-dev sqlite3 git" ;;
+  *) echo "usage: tools/deps.sh build|test|demo" >&2; exit 2 ;;
+esac
+missing=""
+for p in $pkgs; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "installing Debian packages:$missing" >&2
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >/dev/null
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# tools/test.sh - the README's second command: install what the tests need,
+# then run the whole suite twice, as built and under ASan+UBSan, and end with
+# one line "N passed, N failed, N skipped" for both together.
+set -u
+cd "$(dirname "$0")/.." || exit 2
+tools/deps.sh test || { echo "0 passed, 1 failed"; exit 1; }
+total_p=0 total_f=0 total_s=0
+for mode in plain sanitize; do
+  echo "== suite: $mode build"
+  args=()
+  [ $mode = sanitize ] && args=(--sanitize)
+  out=$(tests/run "${args[@]}" 2>&1 | tee /dev/stderr | tail -n 1)
+  p=$(echo "$out" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1/p')
+  f=$(echo "$out" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\2/p')
+  s=$(echo "$out" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\3/p')
+  if [ -z "$p" ]; then p=0; f=1; s=0; fi
+  total_p=$((total_p + p)); total_f=$((total_f + f)); total_s=$((total_s + s))
+done
+echo "$total_p passed, $total_f failed, $total_s skipped"
+[ "$total_f" = 0 ]
