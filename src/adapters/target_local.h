@@ -1,0 +1,110 @@
+/*
+ * target_local.h - the `local` target: the instances of a revision run as
+ * child processes on this machine, on ports of 127.0.0.1 (issue 4 item 2;
+ * the runbook's `kubectl set image` / `rollout status` / `scale`, done with
+ * processes).
+ *
+ * - An instance is the service's command with {port} {version} {instance}
+ *   {release} {service} {env} expanded, started in the release directory
+ *   PROJECT/releases/SERVICE/VERSION/ (service field `releases`), in its own
+ *   process group, stdout and stderr appended to
+ *   STATE/logs/SERVICE.ENV/VERSION-N.log.
+ * - Each instance gets a port the kernel reports free on 127.0.0.1.
+ * - Ready means the readiness probe (HTTP GET of the service's readiness
+ *   path) answered 2xx within the probe timeout; target_local_start() waits
+ *   for every instance up to the readiness deadline, so an instance gets
+ *   traffic only once ready.
+ * - Every instance is recorded in the store (local_store.h) with pid and
+ *   start time before slipway acts on it; start() adopts running instances
+ *   it finds there instead of starting them twice.
+ * - Stopping is the router's drain first (the caller's job: see
+ *   router_haproxy_drain()), then SIGTERM to the process group, SIGKILL after
+ *   the service's stop grace.
+ */
+#ifndef SLIPWAY_ADAPTERS_TARGET_LOCAL_H
+#define SLIPWAY_ADAPTERS_TARGET_LOCAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core/service.h"
+
+struct store;
+struct strbuf;
+
+struct instance {
+	char version[SERVICE_NAME_MAX + 1];
+	int idx;		/* 0 .. instances-1 */
+	int port;		/* on 127.0.0.1 */
+	pid_t pid;
+	uint64_t start_time;	/* /proc/PID/stat field 22 */
+	char state[16];		/* starting | running | stopped | failed */
+	int alive;		/* filled by list: the recorded process still runs */
+	int adopted;		/* filled by start: found running, not started */
+	int64_t started_ms;
+	char log_path[512];
+};
+
+struct instance_list {
+	struct instance *v;
+	size_t n, alloc;
+};
+void instance_list_release(struct instance_list *l);
+
+struct target_local {
+	struct store *st;		/* not owned */
+	char *state_dir;		/* owned */
+	char *project_dir;		/* where services/ and releases/ are; owned */
+};
+
+/* Bind to an open store (migrating the "local" module).  0 or SW_ESTORE. */
+int target_local_init(struct target_local *t, struct store *st, const char *state_dir, const char *project_dir,
+		      struct strbuf *err);
+void target_local_release(struct target_local *t);
+
+/* Absolute path of the release directory of version: PROJECT/RELEASES/VERSION. */
+void target_local_release_dir(const struct target_local *t, const struct service *svc, const char *version,
+			      struct strbuf *out);
+
+/*
+ * Make the environment's `instances` instances of version run and be ready:
+ * adopt the ones the store records as running whose process is the same
+ * (pid + start time), start the others.  On success *out lists them all
+ * (adopted ones flagged).  Errors: SW_ENOTFOUND (no release directory),
+ * SW_ECONFIG (placeholder), SW_ETIMEOUT (not ready by the deadline: the
+ * message quotes the end of its log), -errno.  Instances started by a
+ * failed call are stopped again before returning.
+ */
+int target_local_start(struct target_local *t, const struct service *svc, const char *env, const char *version,
+		       struct instance_list *out, struct strbuf *err);
+
+/*
+ * The instances the store records as starting or running for service/env
+ * (version NULL: all versions), each with `alive` checked.  0 or SW_ESTORE.
+ */
+int target_local_list(struct target_local *t, const char *service, const char *env, const char *version,
+		      struct instance_list *out, struct strbuf *err);
+
+/*
+ * Stop version's instances: SIGTERM to each process group, SIGKILL after the
+ * service's stop grace; rows become `stopped`.  The release directory is
+ * kept (runbook: keep the previous version for rollback).  Drain in the
+ * router first.  Returns the number stopped, or a negative error.
+ */
+int target_local_stop(struct target_local *t, const struct service *svc, const char *env, const char *version,
+		      struct strbuf *err);
+
+/*
+ * The runbook's cleanup-old-versions.sh --keep N: remove release directories
+ * of svc beyond the newest `keep` (by modification time), never one that has
+ * a running instance in any environment.  Removed names are appended to
+ * *removed (one per line).  Returns the number removed, or a negative error.
+ */
+int target_local_cleanup(struct target_local *t, const struct service *svc, int keep, struct strbuf *removed,
+			 struct strbuf *err);
+
+/* Probe http://127.0.0.1:PORT/PATH once; 1 if it answered 2xx, else 0. */
+int target_local_probe(int port, const char *path, int64_t timeout_ms);
+
+#endif

@@ -1,0 +1,98 @@
+/*
+ * service.h - a service definition: how the instances of one revision of a
+ * service start, how many run in each environment, how readiness and smoke
+ * checks are done, which analysis a rollout uses, and where the router
+ * listens (issue 4 item 1; docs/services.md is the user's manual).
+ *
+ * One file per service, `services/NAME.yaml`, parsed from a buffer (the
+ * caller reads the file, bounded).  Pure: no I/O, so it is fuzzed
+ * (tests/fuzz/fuzz_service.c) and unit-tested from tests/data/service/.
+ */
+#ifndef SLIPWAY_CORE_SERVICE_H
+#define SLIPWAY_CORE_SERVICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct strbuf;
+
+#define SERVICE_NAME_MAX 64	/* names and versions: [A-Za-z0-9._-], 1..64 bytes */
+#define SERVICE_MAX_INSTANCES 64
+#define SERVICE_FILE_MAX (256 * 1024)	/* bytes a service file may have */
+
+struct service_smoke {
+	char method[16];	/* "GET", "POST", ... */
+	char *path;		/* "/health" */
+	int status;		/* expected HTTP status, 100-599 */
+};
+
+struct service_env {
+	char name[SERVICE_NAME_MAX + 1];	/* "production", "staging" */
+	char listen_host[64];			/* router frontend, IPv4 literal "127.0.0.1" */
+	int listen_port;			/* 1-65535 */
+	int instances;				/* instances per revision, 1..SERVICE_MAX_INSTANCES */
+	char *router_socket;			/* attach to this HAProxy admin socket, or NULL: run our own */
+	char *router_backend;			/* backend name in an attached HAProxy (NULL: the service name) */
+};
+
+/* One native analysis step: send weight percent of traffic, hold for hold_ms. */
+struct service_step {
+	double weight;		/* percent 0-100 */
+	int64_t hold_ms;
+};
+
+struct service {
+	char name[SERVICE_NAME_MAX + 1];
+	char **argv;		/* command and arguments, placeholders unexpanded; NULL-terminated */
+	size_t argc;
+	char **env;		/* "NAME=value" strings, placeholders unexpanded; NULL-terminated */
+	size_t envc;
+	char *releases;		/* release root, default "releases/NAME"; relative to the project dir */
+	char *ready_path;	/* readiness probe path, default "/health" */
+	int64_t ready_timeout_ms;	/* one probe, default 2000 */
+	int64_t ready_deadline_ms;	/* give up waiting after, default 30000 */
+	int64_t stop_grace_ms;	/* SIGTERM -> SIGKILL, default 10000 */
+	int64_t drain_ms;	/* wait for in-flight requests after drain, default 2000 */
+	struct service_smoke *smoke;
+	size_t nsmoke;
+	char *analysis_canary;	/* path of a Flagger Canary file (relative to the service file), or NULL */
+	struct service_step *steps;	/* native steps, or NULL */
+	size_t nsteps;
+	struct service_env *envs;
+	size_t nenvs;
+};
+
+/*
+ * Parse a service definition from buf[0..len) (need not be NUL-terminated).
+ * `file` names the input in messages ("services/api-server.yaml:4:3: ...").
+ * `expect_name` (may be NULL) is the name the file must define (from its
+ * file name); `name:` may then be omitted.  Returns 0 and fills *svc (release
+ * with service_release()), or SW_EPARSE (YAML syntax) / SW_ECONFIG (a field)
+ * with one message in err naming FILE:LINE:COL and what would be valid.
+ * *svc is untouched on failure.
+ */
+int service_parse(struct service *svc, const char *file, const char *buf, size_t len,
+		  const char *expect_name, struct strbuf *err);
+
+/* Free what svc owns; accepts a zeroed struct. */
+void service_release(struct service *svc);
+
+/* The environment called name, or NULL. */
+const struct service_env *service_find_env(const struct service *svc, const char *name);
+
+/* 1 if s is a valid service, environment or version name ([A-Za-z0-9._-]{1,64}, not "." or ".."). */
+int service_name_valid(const char *s);
+
+/*
+ * Expand the placeholders {port} {version} {instance} {release} {service}
+ * {env} in tmpl into out (appending).  Unknown {words} are an error:
+ * SW_ECONFIG with the name in err.  "{{" is a literal "{".
+ */
+struct service_vars {
+	int port;
+	const char *version, *release, *service, *env;
+	int instance;
+};
+int service_expand(struct strbuf *out, const char *tmpl, const struct service_vars *v, struct strbuf *err);
+
+#endif
