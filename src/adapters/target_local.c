@@ -475,7 +475,7 @@ int target_local_cleanup(struct target_local *t, const struct service *svc, int 
 		if (lstat(p.buf, &sb) < 0 || !S_ISDIR(sb.st_mode))
 			continue;
 		ALLOC_GROW(rels, n + 1, alloc);
-		snprintf(rels[n].name, sizeof(rels[n].name), "%s", de->d_name);
+		memcpy(rels[n].name, de->d_name, strlen(de->d_name) + 1); /* valid names are <= 64 bytes */
 		rels[n].mtime = (int64_t)sb.st_mtim.tv_sec * 1000 + sb.st_mtim.tv_nsec / 1000000;
 		n++;
 	}
