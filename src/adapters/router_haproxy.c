@@ -1,0 +1,964 @@
+/*
+ * router_haproxy.c - HAProxy as slipway's router; see router_haproxy.h.
+ *
+ * The store is the truth, HAProxy the effect: every change is written to
+ * the store and to haproxy.cfg (generated from the store) first, then made
+ * at runtime through the admin socket.  So a HAProxy that is restarted or
+ * reloaded comes up with the weights, servers and mode slipway last set,
+ * and a slipway that is killed mid-change redoes the change on restart.
+ */
+#include "adapters/router_haproxy.h"
+#include "adapters/local_store.h"
+#include "adapters/proc.h"
+#include "adapters/store.h"
+#include "adapters/target_local.h"
+#include "base/alloc.h"
+#include "base/err.h"
+#include "base/strbuf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define DEFAULT_MESSAGE "Service under maintenance"
+
+const char *traffic_mode_name(enum traffic_mode m)
+{
+	switch (m) {
+	case TRAFFIC_READ_ONLY: return "read-only";
+	case TRAFFIC_MAINTENANCE: return "maintenance";
+	default: return "normal";
+	}
+}
+
+int traffic_mode_parse(const char *s, enum traffic_mode *m)
+{
+	if (!strcmp(s, "normal"))
+		*m = TRAFFIC_NORMAL;
+	else if (!strcmp(s, "read-only"))
+		*m = TRAFFIC_READ_ONLY;
+	else if (!strcmp(s, "maintenance"))
+		*m = TRAFFIC_MAINTENANCE;
+	else
+		return SW_EUSAGE;
+	return 0;
+}
+
+const char *haproxy_program(void)
+{
+	const char *p = getenv("SLIPWAY_HAPROXY");
+	if (p && *p)
+		return p;
+	if (access("/usr/sbin/haproxy", X_OK) == 0)
+		return "/usr/sbin/haproxy";
+	return "haproxy";
+}
+
+int haproxy_cli(const char *sock_path, const char *cmd, struct strbuf *reply, struct strbuf *err)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd, r = 0;
+	size_t len = strlen(cmd), off = 0;
+	int64_t until = proc_mono_ms() + 5000;
+
+	if (strlen(sock_path) >= sizeof(a.sun_path)) {
+		strbuf_errf(err, "socket path '%s' is too long", sock_path);
+		return -ENAMETOOLONG;
+	}
+	memcpy(a.sun_path, sock_path, strlen(sock_path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		r = -errno;
+		strbuf_errf(err, "socket: %s", strerror(errno));
+		return r;
+	}
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		r = -errno;
+		strbuf_errf(err, "cannot connect to HAProxy's admin socket '%s': %s", sock_path, strerror(errno));
+		close(fd);
+		return r;
+	}
+	while (off < len + 1) {
+		ssize_t w = off < len ? send(fd, cmd + off, len - off, MSG_NOSIGNAL) : send(fd, "\n", 1, MSG_NOSIGNAL);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			strbuf_errf(err, "writing to '%s': %s", sock_path, strerror(errno));
+			goto out;
+		}
+		off += (size_t)w;
+	}
+	for (;;) {
+		char buf[8192];
+		struct pollfd p = { fd, POLLIN, 0 };
+		int64_t left = until - proc_mono_ms();
+		ssize_t n;
+		if (left <= 0 || poll(&p, 1, (int)left) == 0) {
+			strbuf_errf(err, "HAProxy did not answer '%.60s' within 5 s", cmd);
+			r = SW_ETIMEOUT;
+			goto out;
+		}
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			strbuf_errf(err, "reading from '%s': %s", sock_path, strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (reply->len < (64u << 20))
+			strbuf_add(reply, buf, (size_t)n);
+	}
+out:
+	close(fd);
+	return r;
+}
+
+/* Replies of set/enable commands are empty lines; anything else is HAProxy's complaint. */
+static int cli_expect(struct router_haproxy *r, const char *cmd, const char *const *ok_texts, struct strbuf *err)
+{
+	struct strbuf reply = STRBUF_INIT;
+	int rc = haproxy_cli(r->sock_path, cmd, &reply, err);
+	if (rc < 0)
+		goto out;
+	for (const char *const *o = ok_texts; o && *o; o++) {
+		/* remove each occurrence of an accepted answer */
+		char *p;
+		size_t ol = strlen(*o);
+		while ((p = strstr(reply.buf, *o))) {
+			memmove(p, p + ol, reply.len - (size_t)(p - reply.buf) - ol + 1);
+			reply.len -= ol;
+		}
+	}
+	for (size_t i = 0; i < reply.len; i++)
+		if (reply.buf[i] != '\n' && reply.buf[i] != ' ') {
+			strbuf_rtrim(&reply);
+			for (size_t j = 0; j < reply.len; j++)
+				if (reply.buf[j] == '\n')
+					reply.buf[j] = ' ';
+			strbuf_errf(err, "HAProxy answered '%s' to '%.80s'", reply.buf + i, cmd);
+			rc = SW_EEXTERNAL;
+			break;
+		}
+out:
+	strbuf_release(&reply);
+	return rc;
+}
+
+static char *path_in(const char *dir, const char *name)
+{
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_addf(&sb, "%s/%s", dir, name);
+	return strbuf_detach(&sb, NULL);
+}
+
+int router_haproxy_open(struct router_haproxy *r, struct store *st, const char *state_dir,
+			const struct service *svc, const char *env, struct strbuf *err)
+{
+	const struct service_env *e = service_find_env(svc, env);
+	struct strbuf dir = STRBUF_INIT;
+	char absbuf[4096];
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if (!e) {
+		strbuf_errf(err, "service '%s' has no environment '%s'", svc->name, env);
+		return SW_ENOTFOUND;
+	}
+	if ((rc = local_store_migrate(st, err)) < 0)
+		return rc;
+	if ((rc = mkdir_p(state_dir, err)) < 0)
+		return rc;
+	if (!realpath(state_dir, absbuf)) {
+		rc = -errno;
+		strbuf_errf(err, "cannot resolve '%s': %s", state_dir, strerror(errno));
+		return rc;
+	}
+	r->st = st;
+	snprintf(r->service, sizeof(r->service), "%s", svc->name);
+	snprintf(r->env, sizeof(r->env), "%s", env);
+	snprintf(r->listen_host, sizeof(r->listen_host), "%s", e->listen_host);
+	r->listen_port = e->listen_port;
+	r->drain_ms = svc->drain_ms;
+	strbuf_addf(&dir, "%s/routers/%s.%s", absbuf, svc->name, env);
+	r->rundir = strbuf_detach(&dir, NULL);
+	r->cfg_path = path_in(r->rundir, "haproxy.cfg");
+	r->map_path = path_in(r->rundir, "flags.map");
+	r->log_path = path_in(r->rundir, "haproxy.log");
+	r->log_sock = path_in(absbuf, "log.sock");
+	if (e->router_socket) {
+		r->attached = 1;
+		r->sock_path = xstrdup(e->router_socket);
+		snprintf(r->backend, sizeof(r->backend), "%s", e->router_backend ? e->router_backend : svc->name);
+	} else {
+		r->sock_path = path_in(r->rundir, "admin.sock");
+		snprintf(r->backend, sizeof(r->backend), "%s.%s", svc->name, env);
+	}
+	if (strlen(r->sock_path) >= sizeof(((struct sockaddr_un *)0)->sun_path) ||
+	    strlen(r->log_sock) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+		strbuf_errf(err, "state directory '%s' is too deep for unix socket paths (108 bytes); use a shorter --state-dir",
+			    absbuf);
+		router_haproxy_close(r);
+		return SW_ECONFIG;
+	}
+	return 0;
+}
+
+void router_haproxy_close(struct router_haproxy *r)
+{
+	free(r->rundir);
+	free(r->cfg_path);
+	free(r->sock_path);
+	free(r->map_path);
+	free(r->log_sock);
+	free(r->log_path);
+	r->rundir = r->cfg_path = r->sock_path = r->map_path = r->log_sock = r->log_path = NULL;
+}
+
+struct srv {
+	char name[80];
+	char version[SERVICE_NAME_MAX + 1];
+	int idx, port, weight;
+	char state[8];
+};
+
+static int load_servers(struct router_haproxy *r, const char *version, struct srv **out, size_t *n,
+			struct strbuf *err)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	size_t alloc = 0;
+	int rc = store_prepare(r->st, &s,
+			       "SELECT name, version, idx, port, weight, state FROM router_servers"
+			       " WHERE service = ?1 AND env = ?2 AND (?3 IS NULL OR version = ?3) ORDER BY version, idx",
+			       err);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(s, 1, r->service, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, r->env, -1, SQLITE_STATIC);
+	if (version)
+		sqlite3_bind_text(s, 3, version, -1, SQLITE_STATIC);
+	*out = NULL;
+	*n = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct srv *v;
+		ALLOC_GROW(*out, *n + 1, alloc);
+		v = &(*out)[(*n)++];
+		memset(v, 0, sizeof(*v));
+		snprintf(v->name, sizeof(v->name), "%s", (const char *)sqlite3_column_text(s, 0));
+		snprintf(v->version, sizeof(v->version), "%s", (const char *)sqlite3_column_text(s, 1));
+		v->idx = sqlite3_column_int(s, 2);
+		v->port = sqlite3_column_int(s, 3);
+		v->weight = sqlite3_column_int(s, 4);
+		snprintf(v->state, sizeof(v->state), "%s", (const char *)sqlite3_column_text(s, 5));
+	}
+	if (rc != SQLITE_DONE) {
+		free(*out);
+		*out = NULL;
+		strbuf_errf(err, "store: %s", sqlite3_errmsg(r->st->db));
+		return SW_ESTORE;
+	}
+	return 0;
+}
+
+static int load_mode(struct router_haproxy *r, enum traffic_mode *m, struct strbuf *msg, struct strbuf *err)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int rc = store_prepare(r->st, &s, "SELECT mode, message FROM routers WHERE service = ?1 AND env = ?2", err);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(s, 1, r->service, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, r->env, -1, SQLITE_STATIC);
+	*m = TRAFFIC_NORMAL;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		traffic_mode_parse((const char *)sqlite3_column_text(s, 0), m);
+		if (msg && sqlite3_column_text(s, 1))
+			strbuf_addstr(msg, (const char *)sqlite3_column_text(s, 1));
+	}
+	if (msg && !msg->len)
+		strbuf_addstr(msg, DEFAULT_MESSAGE);
+	return 0;
+}
+
+static int write_atomic(const char *path, const struct strbuf *data, mode_t mode, struct strbuf *err)
+{
+	struct strbuf tmp = STRBUF_INIT;
+	int fd, rc = 0;
+	strbuf_addf(&tmp, "%s.tmp", path);
+	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0 || write(fd, data->buf, data->len) != (ssize_t)data->len || fsync(fd) < 0) {
+		rc = -errno;
+		strbuf_errf(err, "cannot write '%s': %s", tmp.buf, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		goto out;
+	}
+	close(fd);
+	if (rename(tmp.buf, path) < 0) {
+		rc = -errno;
+		strbuf_errf(err, "cannot rename '%s': %s", tmp.buf, strerror(errno));
+	}
+out:
+	strbuf_release(&tmp);
+	return rc;
+}
+
+/* flags.map and haproxy.cfg from the store: the mirror a reload reads */
+static int write_files(struct router_haproxy *r, struct strbuf *err)
+{
+	struct strbuf cfg = STRBUF_INIT, map = STRBUF_INIT, msg = STRBUF_INIT;
+	struct srv *srv = NULL;
+	size_t n = 0;
+	enum traffic_mode m;
+	int rc;
+
+	if (r->attached)
+		return 0;
+	if ((rc = mkdir_p(r->rundir, err)) < 0)
+		return rc;
+	if ((rc = load_mode(r, &m, &msg, err)) < 0 || (rc = load_servers(r, NULL, &srv, &n, err)) < 0)
+		goto out;
+	strbuf_addf(&map, "# written by slipway: the traffic mode of %s (slipway traffic)\n", r->backend);
+	strbuf_addf(&map, "maint %s\nreadonly %s\nmessage %s\n", m == TRAFFIC_MAINTENANCE ? "on" : "off",
+		    m == TRAFFIC_READ_ONLY ? "on" : "off", msg.buf);
+	if ((rc = write_atomic(r->map_path, &map, 0600, err)) < 0)
+		goto out;
+	strbuf_addf(&cfg,
+		    "# written by slipway from its store; runtime changes are mirrored here, edits are lost\n"
+		    "global\n"
+		    "    stats socket %s mode 600 level admin\n"
+		    "    stats timeout 30s\n"
+		    "    log %s len 1024 format raw local0 info\n"
+		    "    maxconn 20000\n"
+		    "\n"
+		    "defaults\n"
+		    "    mode http\n"
+		    "    log global\n"
+		    "    option dontlognull\n"
+		    "    timeout connect 2s\n"
+		    "    timeout client 30s\n"
+		    "    timeout server 30s\n"
+		    "    timeout http-request 10s\n"
+		    "    timeout http-keep-alive 10s\n"
+		    "    retries 3\n"
+		    "    option redispatch 1\n"
+		    "\n"
+		    "frontend %s\n"
+		    "    bind %s:%d\n"
+		    "    log-format \"slipway1 %%b %%s %%ST %%Tr %%Ta %%HM\"\n"
+		    "    http-request return status 503 content-type text/plain lf-string \"%%[str(message),map(%s)]\" "
+		    "hdr Retry-After 60 if { str(maint),map(%s) -m str on }\n"
+		    "    http-request deny deny_status 405 if !METH_GET { str(readonly),map(%s) -m str on }\n"
+		    "    default_backend %s\n"
+		    "\n"
+		    "backend %s\n"
+		    "    balance roundrobin\n",
+		    r->sock_path, r->log_sock, r->backend, r->listen_host, r->listen_port, r->map_path, r->map_path,
+		    r->map_path, r->backend, r->backend);
+	for (size_t i = 0; i < n; i++)
+		strbuf_addf(&cfg, "    server %s 127.0.0.1:%d weight %d%s%s\n", srv[i].name, srv[i].port,
+			    !strcmp(srv[i].state, "ready") ? srv[i].weight : 0,
+			    !strcmp(srv[i].state, "maint") ? " disabled" : "",
+			    !strcmp(srv[i].state, "drain") ? "  # drain" : "");
+	rc = write_atomic(r->cfg_path, &cfg, 0600, err);
+out:
+	free(srv);
+	strbuf_release(&cfg);
+	strbuf_release(&map);
+	strbuf_release(&msg);
+	return rc;
+}
+
+static int load_router(struct router_haproxy *r, pid_t *pid, uint64_t *start)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	*pid = 0;
+	*start = 0;
+	if (store_prepare(r->st, &s, "SELECT pid, start_time FROM routers WHERE service = ?1 AND env = ?2", NULL) < 0)
+		return -1;
+	sqlite3_bind_text(s, 1, r->service, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, r->env, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_ROW)
+		return 0;
+	*pid = (pid_t)sqlite3_column_int64(s, 0);
+	*start = (uint64_t)sqlite3_column_int64(s, 1);
+	return 1;
+}
+
+static int save_router(struct router_haproxy *r, pid_t pid, uint64_t start, struct strbuf *err)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int rc = store_prepare(r->st, &s,
+			       "INSERT INTO routers (service, env, pid, start_time, cfg_path, socket_path, started_ms)"
+			       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (service, env) DO UPDATE SET"
+			       " pid = ?3, start_time = ?4, cfg_path = ?5, socket_path = ?6, started_ms = ?7", err);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(s, 1, r->service, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, r->env, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, pid);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)start);
+	sqlite3_bind_text(s, 5, r->attached ? NULL : r->cfg_path, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, r->sock_path, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 7, proc_now_ms());
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		strbuf_errf(err, "store: %s", sqlite3_errmsg(r->st->db));
+		return SW_ESTORE;
+	}
+	return 0;
+}
+
+pid_t router_haproxy_pid(struct router_haproxy *r)
+{
+	pid_t pid;
+	uint64_t st;
+	if (r->attached || load_router(r, &pid, &st) <= 0 || !proc_same(pid, st))
+		return 0;
+	return pid;
+}
+
+static int socket_answers(struct router_haproxy *r)
+{
+	struct strbuf reply = STRBUF_INIT;
+	int ok = haproxy_cli(r->sock_path, "show info", &reply, NULL) == 0 && strstr(reply.buf, "Pid:");
+	strbuf_release(&reply);
+	return ok;
+}
+
+int router_haproxy_up(struct router_haproxy *r, int *started, struct strbuf *err)
+{
+	pid_t pid;
+	uint64_t st;
+	int rc;
+	int64_t until;
+	char *argv[5];
+
+	*started = 0;
+	if (r->attached) {
+		if (!socket_answers(r)) {
+			strbuf_errf(err, "the HAProxy at '%s' does not answer on its admin socket", r->sock_path);
+			return SW_EEXTERNAL;
+		}
+		return save_router(r, 0, 0, err);
+	}
+	proc_reap();
+	if (load_router(r, &pid, &st) > 0 && proc_same(pid, st) && socket_answers(r))
+		return 0;	/* adopted */
+	if ((rc = write_files(r, err)) < 0)
+		return rc;
+	argv[0] = (char *)haproxy_program();
+	argv[1] = "-f";
+	argv[2] = r->cfg_path;
+	argv[3] = NULL;
+	if ((rc = proc_spawn(argv, NULL, r->rundir, r->log_path, &pid, &st, err)) < 0)
+		return rc;
+	if ((rc = save_router(r, pid, st, err)) < 0)
+		return rc;
+	until = proc_mono_ms() + 5000;
+	while (!socket_answers(r)) {
+		proc_reap();
+		if (!proc_same(pid, st) || proc_mono_ms() > until) {
+			struct strbuf log = STRBUF_INIT;
+			strbuf_read_file_max(&log, r->log_path, 1 << 20, NULL);
+			strbuf_rtrim(&log);
+			strbuf_errf(err, "HAProxy did not start (configuration '%s'); its log ends: %s", r->cfg_path,
+				    log.len > 600 ? log.buf + log.len - 600 : log.buf);
+			strbuf_release(&log);
+			if (proc_same(pid, st)) {
+				int killed;
+				proc_stop(pid, st, 1000, &killed, NULL);
+			}
+			return SW_EEXTERNAL;
+		}
+		proc_sleep_ms(10);
+	}
+	*started = 1;
+	return 0;
+}
+
+int router_haproxy_down(struct router_haproxy *r, struct strbuf *err)
+{
+	pid_t pid;
+	uint64_t st;
+	int rc = 0, killed;
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	if (r->attached)
+		return 0;
+	if (load_router(r, &pid, &st) > 0 && pid > 0)
+		rc = proc_stop(pid, st, 5000, &killed, err);
+	if (rc < 0)
+		return rc;
+	if ((rc = store_prepare(r->st, &s, "DELETE FROM router_servers WHERE service = ?1 AND env = ?2", err)) < 0)
+		return rc;
+	sqlite3_bind_text(s, 1, r->service, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, r->env, -1, SQLITE_STATIC);
+	sqlite3_step(s);
+	unlink(r->sock_path);
+	return save_router(r, 0, 0, err);
+}
+
+static int put_server(struct router_haproxy *r, const struct srv *v, struct strbuf *err)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int rc = store_prepare(r->st, &s,
+			       "INSERT INTO router_servers (service, env, name, version, idx, port, weight, state)"
+			       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (service, env, name) DO UPDATE SET"
+			       " port = ?6, weight = ?7, state = ?8", err);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(s, 1, r->service, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, r->env, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, v->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, v->version, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 5, v->idx);
+	sqlite3_bind_int(s, 6, v->port);
+	sqlite3_bind_int(s, 7, v->weight);
+	sqlite3_bind_text(s, 8, v->state, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		strbuf_errf(err, "store: %s", sqlite3_errmsg(r->st->db));
+		return SW_ESTORE;
+	}
+	return 0;
+}
+
+/* the server's state as HAProxy has it now: "" when it has no such server */
+static int runtime_servers(struct router_haproxy *r, struct haproxy_server_stat **st, size_t *n, struct strbuf *err)
+{
+	return router_haproxy_stats(r, st, n, err);
+}
+
+int router_haproxy_add(struct router_haproxy *r, const struct instance *in, size_t n, struct strbuf *err)
+{
+	struct haproxy_server_stat *cur = NULL;
+	size_t ncur = 0;
+	struct strbuf cmd = STRBUF_INIT;
+	int rc;
+	static const char *const ok[] = { "New server registered.", NULL };
+
+	if (r->attached) {
+		strbuf_errf(err, "slipway attaches to the HAProxy at '%s' and cannot add servers to it; add them there",
+			    r->sock_path);
+		return SW_ESTATE;
+	}
+	if ((rc = runtime_servers(r, &cur, &ncur, err)) < 0)
+		return rc;
+	if ((rc = store_begin(r->st, err)) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		struct srv v = { 0 };
+		snprintf(v.name, sizeof(v.name), "%s-%d", in[i].version, in[i].idx);
+		snprintf(v.version, sizeof(v.version), "%s", in[i].version);
+		v.idx = in[i].idx;
+		v.port = in[i].port;
+		v.weight = 0;
+		snprintf(v.state, sizeof(v.state), "ready");
+		{
+			struct srv *have = NULL;
+			size_t nh = 0;
+			/* a server slipway recorded keeps its weight when re-added (adoption) */
+			if (load_servers(r, in[i].version, &have, &nh, NULL) == 0)
+				for (size_t j = 0; j < nh; j++)
+					if (!strcmp(have[j].name, v.name) && have[j].port == v.port)
+						v.weight = have[j].weight;
+			free(have);
+		}
+		if ((rc = put_server(r, &v, err)) < 0) {
+			store_rollback(r->st);
+			goto out;
+		}
+	}
+	if ((rc = store_commit(r->st, err)) < 0 || (rc = write_files(r, err)) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		char name[80];
+		int present = 0;
+		snprintf(name, sizeof(name), "%s-%d", in[i].version, in[i].idx);
+		for (size_t j = 0; j < ncur; j++)
+			if (!strcmp(cur[j].name, name))
+				present = 1;
+		if (present)
+			continue;
+		strbuf_reset(&cmd);
+		/* 2.6: a dynamic server starts in maintenance, inherits nothing from default-server */
+		strbuf_addf(&cmd, "add server %s/%s 127.0.0.1:%d weight 0", r->backend, name, in[i].port);
+		if ((rc = cli_expect(r, cmd.buf, ok, err)) < 0)
+			goto out;
+		strbuf_reset(&cmd);
+		strbuf_addf(&cmd, "set server %s/%s state ready", r->backend, name);
+		if ((rc = cli_expect(r, cmd.buf, NULL, err)) < 0)
+			goto out;
+	}
+out:
+	free(cur);
+	strbuf_release(&cmd);
+	return rc;
+}
+
+int router_haproxy_set_weights(struct router_haproxy *r, const struct revision_weight *w, size_t n,
+			       struct strbuf *err)
+{
+	struct srv *srv = NULL;
+	size_t ns = 0;
+	struct strbuf cmd = STRBUF_INIT;
+	int rc;
+
+	if ((rc = load_servers(r, NULL, &srv, &ns, err)) < 0)
+		return rc;
+	for (size_t k = 0; k < n; k++) {
+		int have = 0;
+		for (size_t i = 0; i < ns; i++)
+			if (!strcmp(srv[i].version, w[k].version) && strcmp(srv[i].state, "maint"))
+				have = 1;
+		if (!have) {
+			strbuf_errf(err, "revision '%s' of '%s' has no server in the router", w[k].version, r->backend);
+			rc = SW_ENOTFOUND;
+			goto out;
+		}
+		if (!(w[k].weight >= 0 && w[k].weight <= 100)) {
+			strbuf_errf(err, "weight of '%s' must be 0 to 100 percent", w[k].version);
+			rc = SW_EUSAGE;
+			goto out;
+		}
+	}
+	if ((rc = store_begin(r->st, err)) < 0)
+		goto out;
+	for (size_t i = 0; i < ns; i++) {
+		double pct = 0;
+		int k_servers = 0, hw;
+		for (size_t k = 0; k < n; k++)
+			if (!strcmp(srv[i].version, w[k].version))
+				pct = w[k].weight;
+		for (size_t j = 0; j < ns; j++)
+			if (!strcmp(srv[j].version, srv[i].version) && strcmp(srv[j].state, "maint"))
+				k_servers++;
+		if (!strcmp(srv[i].state, "maint") || k_servers == 0)
+			continue;
+		hw = (int)lround(2.0 * pct / k_servers);
+		if (pct > 0 && hw < 1)
+			hw = 1;
+		if (hw > 256)
+			hw = 256;
+		srv[i].weight = hw;
+		if (!strcmp(srv[i].state, "drain") && pct > 0)
+			snprintf(srv[i].state, sizeof(srv[i].state), "ready");
+		if ((rc = put_server(r, &srv[i], err)) < 0) {
+			store_rollback(r->st);
+			goto out;
+		}
+		strbuf_addf(&cmd, "%sset server %s/%s weight %d", cmd.len ? ";" : "", r->backend, srv[i].name, hw);
+		if (!strcmp(srv[i].state, "ready"))
+			strbuf_addf(&cmd, ";set server %s/%s state ready", r->backend, srv[i].name);
+	}
+	if ((rc = store_commit(r->st, err)) < 0 || (rc = write_files(r, err)) < 0)
+		goto out;
+	/* one round trip: every new request after this line sees the new weights */
+	if (cmd.len)
+		rc = cli_expect(r, cmd.buf, NULL, err);
+out:
+	free(srv);
+	strbuf_release(&cmd);
+	return rc;
+}
+
+int router_haproxy_get_weights(struct router_haproxy *r, struct revision_weight **out, size_t *n,
+			       struct strbuf *err)
+{
+	struct srv *srv = NULL;
+	size_t ns = 0, alloc = 0;
+	long total = 0;
+	int rc = load_servers(r, NULL, &srv, &ns, err);
+	if (rc < 0)
+		return rc;
+	*out = NULL;
+	*n = 0;
+	for (size_t i = 0; i < ns; i++)
+		if (!strcmp(srv[i].state, "ready"))
+			total += srv[i].weight;
+	for (size_t i = 0; i < ns; i++) {
+		size_t k;
+		for (k = 0; k < *n; k++)
+			if (!strcmp((*out)[k].version, srv[i].version))
+				break;
+		if (k == *n) {
+			ALLOC_GROW(*out, *n + 1, alloc);
+			memset(&(*out)[k], 0, sizeof((*out)[k]));
+			snprintf((*out)[k].version, sizeof((*out)[k].version), "%s", srv[i].version);
+			(*n)++;
+		}
+		if (total > 0 && !strcmp(srv[i].state, "ready"))
+			(*out)[k].weight += 100.0 * srv[i].weight / (double)total;
+	}
+	free(srv);
+	return 0;
+}
+
+static int set_state_all(struct router_haproxy *r, const char *version, const char *state, struct srv **srvp,
+			 size_t *nsp, struct strbuf *err)
+{
+	struct strbuf cmd = STRBUF_INIT;
+	int rc;
+	if ((rc = load_servers(r, version, srvp, nsp, err)) < 0)
+		return rc;
+	if ((rc = store_begin(r->st, err)) < 0)
+		goto out;
+	for (size_t i = 0; i < *nsp; i++) {
+		snprintf((*srvp)[i].state, sizeof((*srvp)[i].state), "%s", state);
+		if ((rc = put_server(r, &(*srvp)[i], err)) < 0) {
+			store_rollback(r->st);
+			goto out;
+		}
+		strbuf_addf(&cmd, "%sset server %s/%s state %s", cmd.len ? ";" : "", r->backend, (*srvp)[i].name, state);
+	}
+	if ((rc = store_commit(r->st, err)) < 0 || (rc = write_files(r, err)) < 0)
+		goto out;
+	if (cmd.len)
+		rc = cli_expect(r, cmd.buf, NULL, err);
+out:
+	strbuf_release(&cmd);
+	return rc;
+}
+
+int router_haproxy_drain(struct router_haproxy *r, const char *version, struct strbuf *err)
+{
+	struct srv *srv = NULL;
+	size_t ns = 0;
+	int64_t until = proc_mono_ms() + r->drain_ms;
+	int rc = set_state_all(r, version, "drain", &srv, &ns, err);
+	if (rc < 0)
+		goto out;
+	for (;;) {
+		struct haproxy_server_stat *st = NULL;
+		size_t n = 0;
+		long long busy = 0;
+		if (router_haproxy_stats(r, &st, &n, NULL) == 0)
+			for (size_t i = 0; i < n; i++)
+				for (size_t j = 0; j < ns; j++)
+					if (!strcmp(st[i].name, srv[j].name))
+						busy += st[i].scur;
+		free(st);
+		if (!busy || proc_mono_ms() >= until)
+			break;
+		proc_sleep_ms(20);
+	}
+out:
+	free(srv);
+	return rc;
+}
+
+static int del_rows(struct router_haproxy *r, const char *version, struct strbuf *err)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int rc = store_prepare(r->st, &s, "DELETE FROM router_servers WHERE service = ?1 AND env = ?2 AND version = ?3",
+			       err);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(s, 1, r->service, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, r->env, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, version, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		strbuf_errf(err, "store: %s", sqlite3_errmsg(r->st->db));
+		return SW_ESTORE;
+	}
+	return 0;
+}
+
+int router_haproxy_remove(struct router_haproxy *r, const char *version, struct strbuf *err)
+{
+	struct srv *srv = NULL;
+	size_t ns = 0;
+	struct strbuf cmd = STRBUF_INIT, reply = STRBUF_INIT;
+	int rc;
+
+	if (r->attached)
+		return 0;
+	if ((rc = set_state_all(r, version, "maint", &srv, &ns, err)) < 0)
+		goto out;
+	for (size_t i = 0; i < ns; i++) {
+		int64_t until = proc_mono_ms() + 3000;
+		for (;;) {
+			strbuf_reset(&cmd);
+			strbuf_reset(&reply);
+			strbuf_addf(&cmd, "del server %s/%s", r->backend, srv[i].name);
+			if ((rc = haproxy_cli(r->sock_path, cmd.buf, &reply, err)) < 0)
+				goto out;
+			/* `del server` answers without the blank line the other commands end with */
+			if (strstr(reply.buf, "Server deleted") || strstr(reply.buf, "No such server"))
+				break;
+			if (!strstr(reply.buf, "connections attached") || proc_mono_ms() > until) {
+				strbuf_rtrim(&reply);
+				strbuf_errf(err, "HAProxy answered '%s' to '%s'", reply.buf, cmd.buf);
+				rc = SW_EEXTERNAL;
+				goto out;
+			}
+			proc_sleep_ms(50);
+		}
+	}
+	if ((rc = del_rows(r, version, err)) < 0)
+		goto out;
+	rc = write_files(r, err);
+out:
+	free(srv);
+	strbuf_release(&cmd);
+	strbuf_release(&reply);
+	return rc;
+}
+
+static void cli_escape(struct strbuf *out, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == ' ' || *s == ';' || *s == '\\')
+			strbuf_addch(out, '\\');
+		strbuf_addch(out, *s);
+	}
+}
+
+int router_haproxy_set_mode(struct router_haproxy *r, enum traffic_mode m, const char *message, struct strbuf *err)
+{
+	struct strbuf cmd = STRBUF_INIT, msg = STRBUF_INIT;
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	enum traffic_mode old;
+	int rc;
+
+	if (message) {
+		size_t len = strlen(message);
+		if (!len || len > 400) {
+			strbuf_errf(err, "the message must be 1 to 400 characters");
+			return SW_EUSAGE;
+		}
+		for (size_t i = 0; i < len; i++)
+			if ((unsigned char)message[i] < 0x20 || (unsigned char)message[i] > 0x7e) {
+				strbuf_errf(err, "the message must be printable ASCII on one line");
+				return SW_EUSAGE;
+			}
+		if (message[0] == ' ' || message[len - 1] == ' ') {
+			strbuf_errf(err, "the message must not start or end with a space");
+			return SW_EUSAGE;
+		}
+		strbuf_addstr(&msg, message);
+	} else if ((rc = load_mode(r, &old, &msg, err)) < 0) {
+		goto out;
+	}
+	{
+		_cleanup_stmt_ sqlite3_stmt *ins = NULL;
+		if ((rc = store_prepare(r->st, &ins, "INSERT INTO routers (service, env, socket_path) VALUES (?1, ?2, ?3)"
+					" ON CONFLICT (service, env) DO NOTHING", err)) < 0)
+			goto out;
+		sqlite3_bind_text(ins, 1, r->service, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 2, r->env, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 3, r->sock_path, -1, SQLITE_STATIC);
+		sqlite3_step(ins);
+	}
+	if ((rc = store_prepare(r->st, &s, "UPDATE routers SET mode = ?3, message = ?4 WHERE service = ?1 AND env = ?2",
+				err)) < 0)
+		goto out;
+	sqlite3_bind_text(s, 1, r->service, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, r->env, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, traffic_mode_name(m), -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, msg.buf, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		strbuf_errf(err, "store: %s", sqlite3_errmsg(r->st->db));
+		rc = SW_ESTORE;
+		goto out;
+	}
+	if ((rc = write_files(r, err)) < 0)
+		goto out;
+	/* the message first, so maintenance never shows the old text */
+	strbuf_addf(&cmd, "set map %s message ", r->map_path);
+	cli_escape(&cmd, msg.buf);
+	strbuf_addf(&cmd, ";set map %s readonly %s;set map %s maint %s", r->map_path,
+		    m == TRAFFIC_READ_ONLY ? "on" : "off", r->map_path, m == TRAFFIC_MAINTENANCE ? "on" : "off");
+	rc = cli_expect(r, cmd.buf, NULL, err);
+out:
+	strbuf_release(&cmd);
+	strbuf_release(&msg);
+	return rc;
+}
+
+int router_haproxy_get_mode(struct router_haproxy *r, enum traffic_mode *m, struct strbuf *message, struct strbuf *err)
+{
+	return load_mode(r, m, message, err);
+}
+
+static int csv_split(char *line, char **f, int max)
+{
+	int n = 0;
+	char *p = line;
+	while (n < max) {
+		f[n++] = p;
+		p = strchr(p, ',');
+		if (!p)
+			break;
+		*p++ = '\0';
+	}
+	return n;
+}
+
+int router_haproxy_stats(struct router_haproxy *r, struct haproxy_server_stat **out, size_t *n, struct strbuf *err)
+{
+	struct strbuf cmd = STRBUF_INIT, reply = STRBUF_INIT;
+	char *line, *save = NULL;
+	int rc, c_sv = -1, c_status = -1, c_weight = -1, c_scur = -1, c_req = -1, c_5xx = -1, c_px = -1;
+	size_t alloc = 0;
+
+	*out = NULL;
+	*n = 0;
+	strbuf_addf(&cmd, "show stat %s 4 -1", r->backend);
+	if ((rc = haproxy_cli(r->sock_path, cmd.buf, &reply, err)) < 0)
+		goto out;
+	for (line = strtok_r(reply.buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *f[128];
+		int nf;
+		if (line[0] == '#') {
+			/* map columns by the header: their positions differ between 2.6 releases */
+			nf = csv_split(line + 2, f, 128);
+			for (int i = 0; i < nf; i++) {
+				if (!strcmp(f[i], "pxname")) c_px = i;
+				else if (!strcmp(f[i], "svname")) c_sv = i;
+				else if (!strcmp(f[i], "status")) c_status = i;
+				else if (!strcmp(f[i], "weight")) c_weight = i;
+				else if (!strcmp(f[i], "scur")) c_scur = i;
+				else if (!strcmp(f[i], "req_tot")) c_req = i;
+				else if (!strcmp(f[i], "hrsp_5xx")) c_5xx = i;
+			}
+			continue;
+		}
+		if (c_sv < 0)
+			continue;
+		nf = csv_split(line, f, 128);
+		if (nf <= c_sv || (c_px >= 0 && strcmp(f[c_px], r->backend)) || !strcmp(f[c_sv], "BACKEND"))
+			continue;
+		ALLOC_GROW(*out, *n + 1, alloc);
+		struct haproxy_server_stat *s = &(*out)[(*n)++];
+		memset(s, 0, sizeof(*s));
+		snprintf(s->name, sizeof(s->name), "%s", f[c_sv]);
+		if (c_status >= 0 && c_status < nf)
+			snprintf(s->status, sizeof(s->status), "%s", f[c_status]);
+		if (c_weight >= 0 && c_weight < nf)
+			s->weight = (int)strtol(f[c_weight], NULL, 10);
+		if (c_scur >= 0 && c_scur < nf)
+			s->scur = strtoll(f[c_scur], NULL, 10);
+		if (c_req >= 0 && c_req < nf)
+			s->req_tot = strtoll(f[c_req], NULL, 10);
+		if (c_5xx >= 0 && c_5xx < nf)
+			s->hrsp_5xx = strtoll(f[c_5xx], NULL, 10);
+	}
+	if (c_sv < 0 && !strstr(reply.buf, "# pxname")) {
+		strbuf_rtrim(&reply);
+		strbuf_errf(err, "HAProxy answered '%.200s' to '%s'", reply.buf, cmd.buf);
+		rc = SW_EEXTERNAL;
+	}
+out:
+	strbuf_release(&cmd);
+	strbuf_release(&reply);
+	return rc;
+}

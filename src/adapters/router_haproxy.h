@@ -1,0 +1,161 @@
+/*
+ * router_haproxy.h - the `haproxy` router: HAProxy 2.6 splits a service's
+ * traffic between the instances of its revisions by server weight, changed
+ * at runtime through the admin socket, never by a reload (issue 4 item 3;
+ * runtime API facts: reference/infrastructure-apis.md section 1; what we
+ * write and the quirks met: docs/haproxy.md).
+ *
+ * One HAProxy per service environment, in STATE/routers/SERVICE.ENV/:
+ *   haproxy.cfg   written by slipway from the store (local_store.h), so it
+ *                 always mirrors the runtime state and a reload keeps it
+ *   admin.sock    `stats socket ... mode 600 level admin`
+ *   flags.map     maint / readonly / message, read by the frontend's rules
+ *   haproxy.log   HAProxy's own stdout and stderr
+ * One frontend and one backend, both named SERVICE.ENV; servers are named
+ * VERSION-N after the instance they reach.  Every request is logged to
+ * STATE/log.sock (unix datagram, `format raw`) with the log-format
+ * "slipway1 %b %s %ST %Tr %Ta %HM" (core/reqlog.h), which the builtin
+ * metrics provider receives.
+ *
+ * Attach mode: when the environment sets `router: {socket: PATH}`, slipway
+ * runs no HAProxy and writes no file; it changes weights of the named
+ * backend's servers through that socket only (the servers must exist).
+ */
+#ifndef SLIPWAY_ADAPTERS_ROUTER_HAPROXY_H
+#define SLIPWAY_ADAPTERS_ROUTER_HAPROXY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core/service.h"
+
+struct store;
+struct strbuf;
+struct instance;
+
+enum traffic_mode {
+	TRAFFIC_NORMAL = 0,
+	TRAFFIC_READ_ONLY,	/* methods other than GET and HEAD answered 405 by HAProxy */
+	TRAFFIC_MAINTENANCE,	/* every request answered 503 with the message */
+};
+/* "normal", "read-only", "maintenance"; parse returns 0 or SW_EUSAGE. */
+const char *traffic_mode_name(enum traffic_mode m);
+int traffic_mode_parse(const char *s, enum traffic_mode *m);
+
+/* Per-revision share of traffic, percent 0-100 (the sum is normally 100). */
+struct revision_weight {
+	char version[SERVICE_NAME_MAX + 1];
+	double weight;
+};
+
+/* One server as `show stat` reports it (columns mapped by the header line). */
+struct haproxy_server_stat {
+	char name[80];		/* VERSION-N */
+	char status[16];	/* UP, DRAIN, MAINT, no check ... */
+	int weight;		/* effective weight */
+	long long scur;		/* current sessions */
+	long long req_tot;	/* HTTP requests */
+	long long hrsp_5xx;
+};
+
+struct router_haproxy {
+	struct store *st;	/* not owned */
+	char service[SERVICE_NAME_MAX + 1];
+	char env[SERVICE_NAME_MAX + 1];
+	char backend[160];	/* "SERVICE.ENV", or the attached backend */
+	char listen_host[64];
+	int listen_port;
+	int attached;		/* 1: a HAProxy slipway does not run */
+	char *rundir, *cfg_path, *sock_path, *map_path, *log_sock, *log_path;	/* owned */
+	int64_t drain_ms;	/* how long drain waits for in-flight requests */
+};
+
+/*
+ * Prepare the router of svc/env (no process is started): paths, store
+ * module.  Returns 0, SW_ENOTFOUND (no such environment), SW_ECONFIG (a
+ * socket path longer than a unix socket allows), SW_ESTORE.
+ */
+int router_haproxy_open(struct router_haproxy *r, struct store *st, const char *state_dir,
+			const struct service *svc, const char *env, struct strbuf *err);
+void router_haproxy_close(struct router_haproxy *r);
+
+/*
+ * Make HAProxy run: adopt the recorded process if it is the same (pid +
+ * start time) and its socket answers; otherwise write haproxy.cfg from the
+ * store and start it (its own process group), waiting up to 5 s for the
+ * socket.  Sets *started to 1 when a new process was started.  In attach
+ * mode only checks that the socket answers.  0, SW_EEXTERNAL (HAProxy
+ * refused the configuration or exited: its log is quoted), -errno.
+ */
+int router_haproxy_up(struct router_haproxy *r, int *started, struct strbuf *err);
+
+/* Stop the HAProxy slipway runs for this environment (SIGTERM; SIGKILL
+ * after 5 s) and forget its servers.  0 when stopped or not running. */
+int router_haproxy_down(struct router_haproxy *r, struct strbuf *err);
+
+/* pid of the running HAProxy (0 when none or attached). */
+pid_t router_haproxy_pid(struct router_haproxy *r);
+
+/*
+ * Add the instances as servers VERSION-N at weight 0, state ready (runtime
+ * `add server`, `set server ... state ready`: a dynamic server starts in
+ * maintenance in 2.6), and record them.  Servers already present are left
+ * as they are.  0, SW_EEXTERNAL with HAProxy's answer, SW_ESTORE.
+ */
+int router_haproxy_add(struct router_haproxy *r, const struct instance *in, size_t n, struct strbuf *err);
+
+/*
+ * Set the share of each listed revision: each server of a revision with
+ * weight w percent and k servers gets HAProxy weight round(2 w / k) (at
+ * least 1 when w > 0; 200 means 100%).  Revisions not listed get 0.  All
+ * `set server ... weight` commands go in one socket round trip, so a
+ * rollback (canary 0, stable 100) takes effect for every new request at
+ * once.  The store and haproxy.cfg are updated first.  0, SW_ENOTFOUND (a
+ * revision with no server), SW_EEXTERNAL.
+ */
+int router_haproxy_set_weights(struct router_haproxy *r, const struct revision_weight *w, size_t n,
+			       struct strbuf *err);
+
+/* The current shares by revision, as set by slipway (from the store). */
+int router_haproxy_get_weights(struct router_haproxy *r, struct revision_weight **out, size_t *n,
+			       struct strbuf *err);
+
+/*
+ * Drain version's servers (`set server ... state drain`: no new requests,
+ * in-flight ones finish), then wait until their current sessions are 0 or
+ * drain_ms passed.  0 or a negative error.
+ */
+int router_haproxy_drain(struct router_haproxy *r, const char *version, struct strbuf *err);
+
+/*
+ * Remove version's servers: `state maint`, then `del server`, retried while
+ * HAProxy says connections are still attached (up to 3 s), and from the
+ * store and haproxy.cfg.  0 or a negative error.
+ */
+int router_haproxy_remove(struct router_haproxy *r, const char *version, struct strbuf *err);
+
+/*
+ * The runbook's traffic-control.sh / maintenance-mode.sh: `set map` on
+ * flags.map (runtime), and flags.map rewritten (reload).  message (NULL:
+ * keep the current one; default "Service under maintenance") is printable
+ * ASCII, at most 400 bytes.  0, SW_EUSAGE (bad message), SW_EEXTERNAL.
+ */
+int router_haproxy_set_mode(struct router_haproxy *r, enum traffic_mode m, const char *message, struct strbuf *err);
+int router_haproxy_get_mode(struct router_haproxy *r, enum traffic_mode *m, struct strbuf *message, struct strbuf *err);
+
+/* `show stat` for this backend's servers.  *out is malloc'd (caller frees). */
+int router_haproxy_stats(struct router_haproxy *r, struct haproxy_server_stat **out, size_t *n, struct strbuf *err);
+
+/*
+ * One runtime API round trip: connect to the admin socket, send cmd and a
+ * newline, read until HAProxy closes (not until an empty line: `del server`
+ * sends none; reference 1.2).  The reply goes to *reply.  0, or -errno /
+ * SW_ETIMEOUT (5 s) with a message in err.
+ */
+int haproxy_cli(const char *sock_path, const char *cmd, struct strbuf *reply, struct strbuf *err);
+
+/* The HAProxy program: $SLIPWAY_HAPROXY, else /usr/sbin/haproxy, else "haproxy" from PATH. */
+const char *haproxy_program(void);
+
+#endif
