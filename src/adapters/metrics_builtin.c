@@ -1,0 +1,665 @@
+/*
+ * metrics_builtin.c - receive HAProxy's request log, aggregate, store,
+ * answer queries; see metrics_builtin.h.
+ *
+ * Two threads, so that a slow store never stops the socket from being read
+ * (a unix datagram queue holds only net.unix.max_dgram_qlen = 512 lines by
+ * default; when it is full HAProxy drops the line and counts it in
+ * DroppedLogs):
+ *   receive  poll + recvmmsg in batches of 64, parse, add to the current
+ *            aggregate under a mutex;
+ *   flush    every 250 ms swap the aggregate out and write it to the store
+ *            in one transaction (synchronous=NORMAL on this connection:
+ *            metrics may lose the last bucket on power loss, deployments
+ *            may not); every second read HAProxy's counters for the
+ *            accounting.
+ */
+#include "adapters/metrics_builtin.h"
+#include "adapters/proc.h"
+#include "adapters/router_haproxy.h"
+#include "adapters/store.h"
+#include "base/alloc.h"
+#include "base/err.h"
+#include "base/strbuf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+static const char *const migrations[] = {
+	/* 1 */
+	"CREATE TABLE request_stats ("
+	"  service TEXT NOT NULL,"
+	"  env TEXT NOT NULL,"
+	"  version TEXT NOT NULL,"
+	"  at_ms INTEGER NOT NULL,"
+	"  requests INTEGER NOT NULL,"
+	"  errors INTEGER NOT NULL,"
+	"  hist TEXT NOT NULL);"
+	"CREATE INDEX request_stats_q ON request_stats(service, env, version, at_ms);"
+	"CREATE INDEX request_stats_t ON request_stats(service, env, at_ms);"
+	"CREATE TABLE log_accounting ("
+	"  service TEXT NOT NULL,"
+	"  env TEXT NOT NULL,"
+	"  haproxy_pid INTEGER NOT NULL,"
+	"  haproxy_start INTEGER NOT NULL,"
+	"  received INTEGER NOT NULL DEFAULT 0,"
+	"  unparseable INTEGER NOT NULL DEFAULT 0,"
+	"  events INTEGER NOT NULL DEFAULT 0,"
+	"  haproxy_requests INTEGER NOT NULL DEFAULT 0,"
+	"  haproxy_dropped INTEGER NOT NULL DEFAULT 0,"
+	"  created_ms INTEGER NOT NULL,"
+	"  updated_ms INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (service, env, haproxy_pid, haproxy_start));",
+};
+
+int metrics_store_migrate(struct store *st, struct strbuf *err)
+{
+	return store_migrate(st, "metrics", migrations, (int)ARRAY_SIZE(migrations), err);
+}
+
+struct agg {
+	char backend[160];
+	char version[72];
+	uint64_t requests, errors;
+	struct hist h;
+};
+
+struct aggset {
+	struct agg *v;
+	size_t n, alloc;
+	uint64_t unparseable, events;
+};
+
+struct metrics_receiver {
+	char *state_dir;
+	int fd, lock_fd, stop_pipe[2];
+	pthread_t rx, fl;
+	pthread_mutex_t mu;
+	struct aggset cur;
+	int stopping;
+	struct store st;
+};
+
+static void lock_path(const char *state_dir, struct strbuf *sb)
+{
+	strbuf_addf(sb, "%s/log.lock", state_dir);
+}
+
+pid_t metrics_receiver_pid(const char *state_dir)
+{
+	struct strbuf p = STRBUF_INIT;
+	char buf[32] = "";
+	pid_t pid = 0;
+	int fd;
+	lock_path(state_dir, &p);
+	fd = open(p.buf, O_RDONLY | O_CLOEXEC);
+	strbuf_release(&p);
+	if (fd < 0)
+		return 0;
+	if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+		close(fd);	/* nobody holds it: no receiver */
+		return 0;
+	}
+	if (read(fd, buf, sizeof(buf) - 1) > 0)
+		pid = (pid_t)strtol(buf, NULL, 10);
+	close(fd);
+	return pid > 0 ? pid : 1;
+}
+
+static struct agg *agg_get(struct aggset *a, const char *backend, const char *version)
+{
+	for (size_t i = 0; i < a->n; i++)
+		if (!strcmp(a->v[i].backend, backend) && !strcmp(a->v[i].version, version))
+			return &a->v[i];
+	ALLOC_GROW(a->v, a->n + 1, a->alloc);
+	memset(&a->v[a->n], 0, sizeof(a->v[0]));
+	snprintf(a->v[a->n].backend, sizeof(a->v[0].backend), "%s", backend);
+	snprintf(a->v[a->n].version, sizeof(a->v[0].version), "%s", version);
+	return &a->v[a->n++];
+}
+
+static void add_line(struct metrics_receiver *mr, const char *buf, size_t len)
+{
+	struct reqlog_line l;
+	struct agg *a;
+	if (reqlog_parse(buf, len, &l) < 0) {
+		/* HAProxy's own notices (server state changes) carry no marker */
+		if (len <= REQLOG_LINE_MAX && memmem(buf, len, "slipway1 ", 9))
+			mr->cur.unparseable++;
+		else if (len > REQLOG_LINE_MAX)
+			mr->cur.unparseable++;
+		else
+			mr->cur.events++;
+		return;
+	}
+	a = agg_get(&mr->cur, l.backend, l.version[0] ? l.version : "-");
+	a->requests++;
+	a->errors += (uint64_t)l.error;
+	hist_add(&a->h, (uint32_t)l.latency_ms);
+}
+
+static void *rx_main(void *arg)
+{
+	struct metrics_receiver *mr = arg;
+	enum { BATCH = 64 };
+	static __thread char bufs[BATCH][REQLOG_LINE_MAX + 1];
+	struct mmsghdr msgs[BATCH];
+	struct iovec iov[BATCH];
+
+	for (;;) {
+		struct pollfd p[2] = { { mr->fd, POLLIN, 0 }, { mr->stop_pipe[0], POLLIN, 0 } };
+		int n;
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (p[1].revents)
+			break;
+		if (!(p[0].revents & POLLIN))
+			continue;
+		for (;;) {
+			memset(msgs, 0, sizeof(msgs));
+			for (int i = 0; i < BATCH; i++) {
+				iov[i].iov_base = bufs[i];
+				iov[i].iov_len = sizeof(bufs[i]);
+				msgs[i].msg_hdr.msg_iov = &iov[i];
+				msgs[i].msg_hdr.msg_iovlen = 1;
+			}
+			n = recvmmsg(mr->fd, msgs, BATCH, MSG_DONTWAIT, NULL);
+			if (n <= 0)
+				break;
+			pthread_mutex_lock(&mr->mu);
+			for (int i = 0; i < n; i++) {
+				size_t len = msgs[i].msg_len;
+				if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
+					len = REQLOG_LINE_MAX + 1;	/* too long: counted unparseable */
+				add_line(mr, bufs[i], len);
+			}
+			pthread_mutex_unlock(&mr->mu);
+			if (n < BATCH)
+				break;
+		}
+	}
+	return NULL;
+}
+
+/* backend "SERVICE.ENV" -> service and env, by the routers slipway knows */
+static void split_backend(struct store *st, const char *backend, char *service, char *env)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	const char *dot;
+	if (store_prepare(st, &s, "SELECT service, env FROM routers WHERE service || '.' || env = ?1", NULL) == 0) {
+		sqlite3_bind_text(s, 1, backend, -1, SQLITE_STATIC);
+		if (sqlite3_step(s) == SQLITE_ROW) {
+			snprintf(service, SERVICE_NAME_MAX + 1, "%s", (const char *)sqlite3_column_text(s, 0));
+			snprintf(env, SERVICE_NAME_MAX + 1, "%s", (const char *)sqlite3_column_text(s, 1));
+			return;
+		}
+	}
+	dot = strrchr(backend, '.');
+	if (dot && dot != backend && (size_t)(dot - backend) <= SERVICE_NAME_MAX && strlen(dot + 1) <= SERVICE_NAME_MAX) {
+		memcpy(service, backend, (size_t)(dot - backend));
+		service[dot - backend] = '\0';
+		memcpy(env, dot + 1, strlen(dot + 1) + 1);
+	} else {
+		snprintf(service, SERVICE_NAME_MAX + 1, "%.64s", backend);
+		memcpy(env, "*", 2);
+	}
+}
+
+/* the row of the HAProxy process now serving service/env (pid 0 when none) */
+static void current_router(struct store *st, const char *service, const char *env, int64_t *pid, int64_t *start)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	*pid = 0;
+	*start = 0;
+	if (store_prepare(st, &s, "SELECT pid, start_time FROM routers WHERE service = ?1 AND env = ?2", NULL) < 0)
+		return;
+	sqlite3_bind_text(s, 1, service, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, env, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		*pid = sqlite3_column_int64(s, 0);
+		*start = sqlite3_column_int64(s, 1);
+	}
+}
+
+static void account(struct store *st, const char *service, const char *env, int64_t pid, int64_t start,
+		    uint64_t received, uint64_t unparseable, uint64_t events, int64_t now)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	if (store_prepare(st, &s,
+			  "INSERT INTO log_accounting (service, env, haproxy_pid, haproxy_start, received, unparseable,"
+			  " events, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+			  " ON CONFLICT (service, env, haproxy_pid, haproxy_start) DO UPDATE SET"
+			  " received = received + ?5, unparseable = unparseable + ?6, events = events + ?7", NULL) < 0)
+		return;
+	sqlite3_bind_text(s, 1, service, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, env, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, pid);
+	sqlite3_bind_int64(s, 4, start);
+	sqlite3_bind_int64(s, 5, (sqlite3_int64)received);
+	sqlite3_bind_int64(s, 6, (sqlite3_int64)unparseable);
+	sqlite3_bind_int64(s, 7, (sqlite3_int64)events);
+	sqlite3_bind_int64(s, 8, now);
+	sqlite3_step(s);
+}
+
+static void flush(struct metrics_receiver *mr, int64_t bucket_ms)
+{
+	struct aggset a;
+	struct strbuf hs = STRBUF_INIT;
+	int64_t now = proc_now_ms();
+
+	pthread_mutex_lock(&mr->mu);
+	a = mr->cur;
+	memset(&mr->cur, 0, sizeof(mr->cur));
+	pthread_mutex_unlock(&mr->mu);
+	if (!a.n && !a.unparseable && !a.events)
+		return;
+	if (store_begin(&mr->st, NULL) < 0)
+		goto requeue;
+	for (size_t i = 0; i < a.n; i++) {
+		_cleanup_stmt_ sqlite3_stmt *s = NULL;
+		char service[SERVICE_NAME_MAX + 1], env[SERVICE_NAME_MAX + 1];
+		int64_t pid, start;
+		split_backend(&mr->st, a.v[i].backend, service, env);
+		strbuf_reset(&hs);
+		hist_encode(&a.v[i].h, &hs);
+		if (store_prepare(&mr->st, &s,
+				  "INSERT INTO request_stats (service, env, version, at_ms, requests, errors, hist)"
+				  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", NULL) < 0)
+			goto fail;
+		sqlite3_bind_text(s, 1, service, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, env, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, a.v[i].version, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 4, bucket_ms);
+		sqlite3_bind_int64(s, 5, (sqlite3_int64)a.v[i].requests);
+		sqlite3_bind_int64(s, 6, (sqlite3_int64)a.v[i].errors);
+		sqlite3_bind_text(s, 7, hs.buf, -1, SQLITE_STATIC);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			goto fail;
+		current_router(&mr->st, service, env, &pid, &start);
+		account(&mr->st, service, env, pid, start, a.v[i].requests, 0, 0, now);
+	}
+	if (a.unparseable || a.events)
+		account(&mr->st, "*", "*", 0, 0, 0, a.unparseable, a.events, now);
+	if (store_commit(&mr->st, NULL) < 0)
+		goto fail;
+	free(a.v);
+	strbuf_release(&hs);
+	return;
+fail:
+	store_rollback(&mr->st);
+requeue:
+	/* keep the counts for the next flush rather than drop them */
+	pthread_mutex_lock(&mr->mu);
+	for (size_t i = 0; i < a.n; i++) {
+		struct agg *g = agg_get(&mr->cur, a.v[i].backend, a.v[i].version);
+		g->requests += a.v[i].requests;
+		g->errors += a.v[i].errors;
+		hist_merge(&g->h, &a.v[i].h);
+	}
+	mr->cur.unparseable += a.unparseable;
+	mr->cur.events += a.events;
+	pthread_mutex_unlock(&mr->mu);
+	free(a.v);
+	strbuf_release(&hs);
+}
+
+static long long info_field(const char *reply, const char *name)
+{
+	const char *p = strstr(reply, name);
+	if (!p)
+		return -1;
+	return strtoll(p + strlen(name), NULL, 10);
+}
+
+/* HAProxy's own counts, to compare with the lines received */
+static void reconcile(struct metrics_receiver *mr)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	struct strbuf reply = STRBUF_INIT, cmd = STRBUF_INIT;
+	if (store_prepare(&mr->st, &s, "SELECT service, env, pid, start_time, socket_path FROM routers WHERE pid > 0",
+			  NULL) < 0)
+		return;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		const char *service = (const char *)sqlite3_column_text(s, 0);
+		const char *env = (const char *)sqlite3_column_text(s, 1);
+		int64_t pid = sqlite3_column_int64(s, 2), start = sqlite3_column_int64(s, 3);
+		const char *sock = (const char *)sqlite3_column_text(s, 4);
+		long long dropped, req = -1;
+		_cleanup_stmt_ sqlite3_stmt *u = NULL;
+		char *line, *save = NULL;
+		int col = -1;
+		if (!proc_same((pid_t)pid, (uint64_t)start))
+			continue;
+		strbuf_reset(&reply);
+		if (haproxy_cli(sock, "show info", &reply, NULL) < 0)
+			continue;
+		dropped = info_field(reply.buf, "DroppedLogs: ");
+		strbuf_reset(&reply);
+		strbuf_reset(&cmd);
+		strbuf_addf(&cmd, "show stat %s.%s 1 -1", service, env);
+		if (haproxy_cli(sock, cmd.buf, &reply, NULL) < 0)
+			continue;
+		for (line = strtok_r(reply.buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			char *f, *fs = NULL;
+			int i = 0;
+			for (f = strtok_r(line[0] == '#' ? line + 2 : line, ",", &fs); f; f = strtok_r(NULL, ",", &fs), i++) {
+				if (line[0] == '#' && !strcmp(f, "req_tot"))
+					col = i;
+				else if (line[0] != '#' && i == col)
+					req = strtoll(f, NULL, 10);
+			}
+		}
+		if (req < 0 || dropped < 0)
+			continue;
+		account(&mr->st, service, env, pid, start, 0, 0, 0, proc_now_ms());
+		if (store_prepare(&mr->st, &u,
+				  "UPDATE log_accounting SET haproxy_requests = ?5, haproxy_dropped = ?6, updated_ms = ?7"
+				  " WHERE service = ?1 AND env = ?2 AND haproxy_pid = ?3 AND haproxy_start = ?4", NULL) < 0)
+			continue;
+		sqlite3_bind_text(u, 1, service, -1, SQLITE_STATIC);
+		sqlite3_bind_text(u, 2, env, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(u, 3, pid);
+		sqlite3_bind_int64(u, 4, start);
+		sqlite3_bind_int64(u, 5, req);
+		sqlite3_bind_int64(u, 6, dropped);
+		sqlite3_bind_int64(u, 7, proc_now_ms());
+		sqlite3_step(u);
+	}
+	strbuf_release(&reply);
+	strbuf_release(&cmd);
+}
+
+static void *flush_main(void *arg)
+{
+	struct metrics_receiver *mr = arg;
+	int tick = 0;
+	for (;;) {
+		int64_t now = proc_now_ms();
+		int64_t next = (now / METRICS_BUCKET_MS + 1) * METRICS_BUCKET_MS;
+		struct pollfd p = { mr->stop_pipe[0], POLLIN, 0 };
+		int stop = poll(&p, 1, (int)(next - now)) > 0;
+		/* lines received up to now belong to the bucket that just ended */
+		flush(mr, next - METRICS_BUCKET_MS);
+		if (stop)
+			break;
+		if (++tick % 4 == 0) {
+			reconcile(mr);
+		}
+	}
+	reconcile(mr);
+	return NULL;
+}
+
+int metrics_receiver_start(struct metrics_receiver **out, const char *state_dir, struct strbuf *err)
+{
+	struct metrics_receiver *mr;
+	struct strbuf lp = STRBUF_INIT, sp = STRBUF_INIT;
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	char pidbuf[32];
+	char absdir[4096];
+	int rc, sz = 4 << 20;
+
+	*out = NULL;
+	if ((rc = mkdir_p(state_dir, err)) < 0)
+		return rc;
+	if (!realpath(state_dir, absdir)) {
+		rc = -errno;
+		strbuf_errf(err, "cannot resolve '%s': %s", state_dir, strerror(errno));
+		return rc;
+	}
+	mr = xcalloc(1, sizeof(*mr));
+	mr->fd = mr->lock_fd = mr->stop_pipe[0] = mr->stop_pipe[1] = -1;
+	mr->state_dir = xstrdup(absdir);
+	lock_path(absdir, &lp);
+	mr->lock_fd = open(lp.buf, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (mr->lock_fd < 0) {
+		rc = -errno;
+		strbuf_errf(err, "cannot open '%s': %s", lp.buf, strerror(errno));
+		goto fail;
+	}
+	if (flock(mr->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		rc = 0;	/* another slipway receives */
+		goto fail;
+	}
+	snprintf(pidbuf, sizeof(pidbuf), "%d\n", (int)getpid());
+	if (ftruncate(mr->lock_fd, 0) < 0 || pwrite(mr->lock_fd, pidbuf, strlen(pidbuf), 0) < 0) {
+		rc = -errno;
+		strbuf_errf(err, "cannot write '%s': %s", lp.buf, strerror(errno));
+		goto fail;
+	}
+	if ((rc = store_open(&mr->st, absdir, err)) < 0)
+		goto fail;
+	if ((rc = metrics_store_migrate(&mr->st, err)) < 0 || (rc = store_exec(&mr->st, "PRAGMA synchronous=NORMAL", err)) < 0)
+		goto fail;
+	strbuf_addf(&sp, "%s/log.sock", absdir);
+	if (sp.len >= sizeof(a.sun_path)) {
+		strbuf_errf(err, "socket path '%s' is too long; use a shorter --state-dir", sp.buf);
+		rc = SW_ECONFIG;
+		goto fail;
+	}
+	memcpy(a.sun_path, sp.buf, sp.len + 1);
+	unlink(sp.buf);	/* we hold the lock: a socket file left there is stale */
+	mr->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (mr->fd < 0 || bind(mr->fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		rc = -errno;
+		strbuf_errf(err, "cannot bind '%s': %s", sp.buf, strerror(errno));
+		goto fail;
+	}
+	chmod(sp.buf, 0600);
+	setsockopt(mr->fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	if (pipe2(mr->stop_pipe, O_CLOEXEC) < 0) {
+		rc = -errno;
+		strbuf_errf(err, "pipe: %s", strerror(errno));
+		goto fail;
+	}
+	pthread_mutex_init(&mr->mu, NULL);
+	if (pthread_create(&mr->rx, NULL, rx_main, mr) != 0) {
+		strbuf_errf(err, "cannot start the receive thread");
+		rc = SW_EEXTERNAL;
+		pthread_mutex_destroy(&mr->mu);
+		goto fail;
+	}
+	if (pthread_create(&mr->fl, NULL, flush_main, mr) != 0) {
+		ssize_t w = write(mr->stop_pipe[1], "x", 1);
+		(void)w;
+		pthread_join(mr->rx, NULL);
+		pthread_mutex_destroy(&mr->mu);
+		strbuf_errf(err, "cannot start the flush thread");
+		rc = SW_EEXTERNAL;
+		goto fail;
+	}
+	strbuf_release(&lp);
+	strbuf_release(&sp);
+	*out = mr;
+	return 1;
+fail:
+	if (mr->fd >= 0) {
+		close(mr->fd);
+		unlink(sp.buf);
+	}
+	if (mr->stop_pipe[0] >= 0) {
+		close(mr->stop_pipe[0]);
+		close(mr->stop_pipe[1]);
+	}
+	if (mr->lock_fd >= 0)
+		close(mr->lock_fd);
+	store_close(&mr->st);
+	free(mr->state_dir);
+	free(mr);
+	strbuf_release(&lp);
+	strbuf_release(&sp);
+	return rc;
+}
+
+void metrics_receiver_stop(struct metrics_receiver *mr)
+{
+	struct strbuf sp = STRBUF_INIT;
+	ssize_t w;
+	if (!mr)
+		return;
+	w = write(mr->stop_pipe[1], "x", 1);
+	(void)w;
+	pthread_join(mr->rx, NULL);
+	pthread_join(mr->fl, NULL);
+	strbuf_addf(&sp, "%s/log.sock", mr->state_dir);
+	unlink(sp.buf);
+	strbuf_release(&sp);
+	close(mr->fd);
+	close(mr->stop_pipe[0]);
+	close(mr->stop_pipe[1]);
+	close(mr->lock_fd);
+	pthread_mutex_destroy(&mr->mu);
+	free(mr->cur.v);
+	store_close(&mr->st);
+	free(mr->state_dir);
+	free(mr);
+}
+
+static void sample_fill(struct metrics_sample *out, int64_t from, int64_t to, uint64_t req, uint64_t errs,
+			const struct hist *h)
+{
+	out->from_ms = from;
+	out->to_ms = to;
+	out->requests = req;
+	out->errors = errs;
+	if (h->count) {
+		out->p50_ms = hist_quantile(h, 0.50);
+		out->p90_ms = hist_quantile(h, 0.90);
+		out->p99_ms = hist_quantile(h, 0.99);
+		out->max_ms = h->max_ms;
+	} else {
+		out->p50_ms = out->p90_ms = out->p99_ms = out->max_ms = NAN;
+	}
+}
+
+static int sum_range(struct store *st, const char *service, const char *env, const char *version, int64_t from_ms,
+		     int64_t to_ms, uint64_t *req, uint64_t *errs, struct hist *h, struct strbuf *err)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int rc = store_prepare(st, &s,
+			       "SELECT requests, errors, hist FROM request_stats WHERE service = ?1 AND env = ?2"
+			       " AND version = ?3 AND at_ms >= ?4 AND at_ms < ?5", err);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(s, 1, service, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, env, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, version, -1, SQLITE_STATIC);
+	/* a bucket counts when it starts inside the range */
+	sqlite3_bind_int64(s, 4, from_ms);
+	sqlite3_bind_int64(s, 5, to_ms);
+	*req = *errs = 0;
+	memset(h, 0, sizeof(*h));
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct hist one;
+		*req += (uint64_t)sqlite3_column_int64(s, 0);
+		*errs += (uint64_t)sqlite3_column_int64(s, 1);
+		if (hist_decode(&one, (const char *)sqlite3_column_text(s, 2)) == 0)
+			hist_merge(h, &one);
+	}
+	if (rc != SQLITE_DONE) {
+		strbuf_errf(err, "store: %s", sqlite3_errmsg(st->db));
+		return SW_ESTORE;
+	}
+	return 0;
+}
+
+int metrics_builtin_query(void *ctx, const char *service, enum revision_role role, const char *version,
+			  int64_t from_ms, int64_t to_ms, struct metrics_sample *out, struct strbuf *err)
+{
+	struct metrics_builtin *mb = ctx;
+	uint64_t req, errs;
+	struct hist *h = xcalloc(1, sizeof(*h));
+	int rc = metrics_store_migrate(mb->st, err);
+	if (rc >= 0)
+		rc = sum_range(mb->st, service, mb->env, version, from_ms, to_ms, &req, &errs, h, err);
+	if (rc >= 0)
+		sample_fill(out, from_ms, to_ms, req, errs, h);
+	free(h);
+	return rc < 0 ? rc : 0;
+}
+
+void metrics_builtin_provider(struct metrics_builtin *mb, struct metrics_provider *p)
+{
+	p->ctx = mb;
+	p->query = metrics_builtin_query;
+}
+
+int metrics_builtin_report(struct store *st, const char *service, const char *env, int64_t from_ms, int64_t to_ms,
+			   struct metrics_revision **revs, size_t *nrevs, struct metrics_accounting *acc,
+			   struct strbuf *err)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL, *a = NULL, *u = NULL;
+	size_t alloc = 0;
+	struct hist *h = xcalloc(1, sizeof(*h));
+	int rc;
+
+	*revs = NULL;
+	*nrevs = 0;
+	memset(acc, 0, sizeof(*acc));
+	if ((rc = metrics_store_migrate(st, err)) < 0)
+		goto out;
+	if ((rc = store_prepare(st, &s,
+				"SELECT DISTINCT version FROM request_stats WHERE service = ?1 AND env = ?2"
+				" AND at_ms >= ?3 AND at_ms < ?4 ORDER BY version", err)) < 0)
+		goto out;
+	sqlite3_bind_text(s, 1, service, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, env, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, from_ms);
+	sqlite3_bind_int64(s, 4, to_ms);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		struct metrics_revision *r;
+		uint64_t req, errs;
+		ALLOC_GROW(*revs, *nrevs + 1, alloc);
+		r = &(*revs)[(*nrevs)++];
+		memset(r, 0, sizeof(*r));
+		snprintf(r->version, sizeof(r->version), "%s", (const char *)sqlite3_column_text(s, 0));
+		if ((rc = sum_range(st, service, env, r->version, from_ms, to_ms, &req, &errs, h, err)) < 0)
+			goto out;
+		sample_fill(&r->s, from_ms, to_ms, req, errs, h);
+	}
+	/* the accounting of the newest HAProxy process of this environment */
+	if ((rc = store_prepare(st, &a,
+				"SELECT haproxy_pid, received, unparseable, events, haproxy_requests, haproxy_dropped, updated_ms"
+				" FROM log_accounting WHERE service = ?1 AND env = ?2 ORDER BY created_ms DESC, rowid DESC LIMIT 1",
+				err)) < 0)
+		goto out;
+	sqlite3_bind_text(a, 1, service, -1, SQLITE_STATIC);
+	sqlite3_bind_text(a, 2, env, -1, SQLITE_STATIC);
+	if (sqlite3_step(a) == SQLITE_ROW) {
+		acc->haproxy_pid = (pid_t)sqlite3_column_int64(a, 0);
+		acc->received = (uint64_t)sqlite3_column_int64(a, 1);
+		acc->haproxy_requests = (uint64_t)sqlite3_column_int64(a, 4);
+		acc->haproxy_dropped = (uint64_t)sqlite3_column_int64(a, 5);
+		acc->updated_ms = sqlite3_column_int64(a, 6);
+		if (acc->updated_ms && acc->haproxy_requests > acc->received)
+			acc->lost = (int64_t)(acc->haproxy_requests - acc->received);
+	}
+	if ((rc = store_prepare(st, &u, "SELECT sum(unparseable), sum(events) FROM log_accounting WHERE service = '*'",
+				err)) < 0)
+		goto out;
+	if (sqlite3_step(u) == SQLITE_ROW) {
+		acc->unparseable = (uint64_t)sqlite3_column_int64(u, 0);
+		acc->events = (uint64_t)sqlite3_column_int64(u, 1);
+	}
+	rc = 0;
+out:
+	free(h);
+	if (rc < 0) {
+		free(*revs);
+		*revs = NULL;
+		*nrevs = 0;
+	}
+	return rc;
+}

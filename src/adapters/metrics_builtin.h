@@ -1,0 +1,93 @@
+/*
+ * metrics_builtin.h - the `builtin` metrics provider: metrics measured from
+ * HAProxy's own per-request log (issue 4 item 4).
+ *
+ * Pieces:
+ *  - the receiver: binds the unix datagram socket STATE/log.sock that every
+ *    HAProxy slipway runs logs to (router_haproxy.h), parses each line
+ *    (core/reqlog.h) and aggregates per service, environment and revision
+ *    the request count, the 5xx (and no-response) count and a latency
+ *    histogram, in 250 ms buckets written to the store (table
+ *    request_stats).  It runs as two threads in whichever slipway process
+ *    holds STATE/log.lock: the controller (`deploy --wait`) starts it, or
+ *    `slipway metrics --receive` when no controller runs.  One receiver per
+ *    state directory; a second one finds the lock held and does nothing.
+ *  - accounting: nothing is silently dropped.  Lines without the slipway1
+ *    marker are HAProxy's own notices ("events"); lines with it that do not
+ *    parse are "unparseable"; lines that never arrived are "lost": every
+ *    second the receiver reads HAProxy's frontend request count (`show
+ *    stat`, req_tot) and DroppedLogs (`show info`) and stores them beside
+ *    the count of lines received from that HAProxy process, so
+ *    lost = requests HAProxy counted - lines received.
+ *  - the provider (struct metrics_provider, core/metrics-t.h): sums the
+ *    stored buckets of a revision over [from_ms, to_ms), so it works from
+ *    any process and after a controller restart.
+ *
+ * Store module "metrics" (migration 1):
+ *   request_stats(service, env, version, at_ms, requests, errors, hist)
+ *     at_ms: start of a 250 ms bucket; version "-" for requests HAProxy
+ *     answered itself (maintenance, read-only); hist: hist_encode() text
+ *   log_accounting(service, env, haproxy_pid, haproxy_start, received,
+ *     unparseable, haproxy_requests, haproxy_dropped, updated_ms)
+ *     one row per HAProxy process; unparseable and events lines that name
+ *     no service are counted under service "*".
+ */
+#ifndef SLIPWAY_ADAPTERS_METRICS_BUILTIN_H
+#define SLIPWAY_ADAPTERS_METRICS_BUILTIN_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core/metrics-t.h"
+#include "core/reqlog.h"
+#include "core/service.h"
+
+struct store;
+struct strbuf;
+
+#define METRICS_BUCKET_MS 250
+
+/* Create or upgrade the "metrics" module's tables.  0 or SW_ESTORE. */
+int metrics_store_migrate(struct store *st, struct strbuf *err);
+
+struct metrics_receiver;	/* opaque: threads, socket, aggregates */
+
+/*
+ * Start receiving in this process.  Returns 1 and *out when started; 0
+ * when another process holds STATE/log.lock (it receives; *out is NULL);
+ * negative on error (socket, store) with a message in err.
+ */
+int metrics_receiver_start(struct metrics_receiver **out, const char *state_dir, struct strbuf *err);
+/* Flush what was received and stop both threads; accepts NULL. */
+void metrics_receiver_stop(struct metrics_receiver *mr);
+/* pid of the process holding STATE/log.lock, or 0 when none receives. */
+pid_t metrics_receiver_pid(const char *state_dir);
+
+/* The provider's context: a store and the environment it answers for. */
+struct metrics_builtin {
+	struct store *st;	/* not owned */
+	char env[SERVICE_NAME_MAX + 1];
+};
+/* Fill p with the builtin provider over mb (which must outlive p). */
+void metrics_builtin_provider(struct metrics_builtin *mb, struct metrics_provider *p);
+/* The provider's query (metrics-t.h); role is not used: revisions are named. */
+int metrics_builtin_query(void *ctx, const char *service, enum revision_role role, const char *version,
+			  int64_t from_ms, int64_t to_ms, struct metrics_sample *out, struct strbuf *err);
+
+/* `slipway metrics`: every revision seen in [from_ms, to_ms), and the log accounting. */
+struct metrics_revision {
+	char version[SERVICE_NAME_MAX + 1];
+	struct metrics_sample s;
+};
+struct metrics_accounting {
+	uint64_t received, unparseable, events;	/* lines */
+	uint64_t haproxy_requests, haproxy_dropped;	/* HAProxy's own counters */
+	int64_t lost;			/* haproxy_requests - received (>= 0) */
+	int64_t updated_ms;		/* when HAProxy's counters were last read; 0: never */
+	pid_t haproxy_pid;
+};
+int metrics_builtin_report(struct store *st, const char *service, const char *env, int64_t from_ms, int64_t to_ms,
+			   struct metrics_revision **revs, size_t *nrevs, struct metrics_accounting *acc,
+			   struct strbuf *err);
+
+#endif

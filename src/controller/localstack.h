@@ -1,0 +1,71 @@
+/*
+ * localstack.h - one service environment on this machine: the service
+ * definition, the store, the local target and the HAProxy router opened
+ * together, and the revision-level operations built from them that the
+ * commands and the deploy pipeline share (issue 4 items 2, 3, 5).
+ *
+ * Ordering rules it keeps (runbook: graceful rollout; DESIGN.md):
+ *   start a revision  = instances started and ready, THEN servers added at
+ *                       weight 0: no request reaches an instance before it
+ *                       is ready;
+ *   stop a revision   = servers drained (in-flight requests finish) and
+ *                       removed, THEN SIGTERM/SIGKILL: no request is cut.
+ */
+#ifndef SLIPWAY_CONTROLLER_LOCALSTACK_H
+#define SLIPWAY_CONTROLLER_LOCALSTACK_H
+
+#include "adapters/router_haproxy.h"
+#include "adapters/store.h"
+#include "adapters/target_local.h"
+#include "core/service.h"
+
+struct strbuf;
+
+/*
+ * Read and parse PROJECT/services/NAME.yaml (bounded to SERVICE_FILE_MAX).
+ * project_dir NULL means $SLIPWAY_PROJECT, else the current directory.
+ * 0, SW_ENOTFOUND (no such file: the message says where it looked),
+ * SW_EPARSE / SW_ECONFIG (FILE:LINE:COL in err), SW_EUSAGE (bad name).
+ */
+int service_load(struct service *svc, const char *project_dir, const char *name, struct strbuf *err);
+/* The project directory service_load() uses: project_dir, $SLIPWAY_PROJECT or ".". */
+const char *localstack_project_dir(const char *project_dir);
+
+struct localstack {
+	struct store st;
+	struct service svc;
+	char env[SERVICE_NAME_MAX + 1];
+	char *state_dir;
+	struct target_local target;
+	struct router_haproxy router;
+	int lock_fd;	/* STATE/routers/SERVICE.ENV.lock, held while open */
+};
+
+/*
+ * Open everything for service/env (no process is started).  Takes an
+ * exclusive lock per service environment, so two slipway processes never
+ * change one router at the same time (waits up to 30 s).  0 or negative
+ * with a message in err; on failure nothing is left open.
+ */
+int localstack_open(struct localstack *ls, const char *state_dir, const char *project_dir, const char *service,
+		    const char *env, struct strbuf *err);
+void localstack_close(struct localstack *ls);
+
+/*
+ * Start (or adopt) version's instances, wait until ready, make HAProxy run
+ * and add them as servers.  weight >= 0: then give version that share and
+ * the rest to nothing else (weights of other revisions untouched unless
+ * weight is 100, when they go to 0); weight < 0: leave weights alone,
+ * except that a revision alone in the router gets 100.  *out lists the
+ * instances.  0 or negative.
+ */
+int localstack_start_revision(struct localstack *ls, const char *version, double weight, struct instance_list *out,
+			      struct strbuf *err);
+
+/* Drain and remove version's servers, then stop its instances (release kept). */
+int localstack_stop_revision(struct localstack *ls, const char *version, struct strbuf *err);
+
+/* Stop every instance of every revision and the HAProxy of this environment. */
+int localstack_down(struct localstack *ls, struct strbuf *err);
+
+#endif
