@@ -352,13 +352,17 @@ static void reconcile(struct metrics_receiver *mr)
 		if (haproxy_cli(sock, cmd.buf, &reply, NULL) < 0)
 			continue;
 		for (line = strtok_r(reply.buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-			char *f, *fs = NULL;
-			int i = 0;
-			for (f = strtok_r(line[0] == '#' ? line + 2 : line, ",", &fs); f; f = strtok_r(NULL, ",", &fs), i++) {
+			/* CSV with empty fields: split by hand (strtok would merge ",,") */
+			char *f = line[0] == '#' ? line + 2 : line;
+			for (int i = 0; f; i++) {
+				char *comma = strchr(f, ',');
+				if (comma)
+					*comma = '\0';
 				if (line[0] == '#' && !strcmp(f, "req_tot"))
 					col = i;
-				else if (line[0] != '#' && i == col)
+				else if (line[0] != '#' && i == col && !strncmp(line, service, strlen(service)))
 					req = strtoll(f, NULL, 10);
+				f = comma ? comma + 1 : NULL;
 			}
 		}
 		if (req < 0 || dropped < 0)

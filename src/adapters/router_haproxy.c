@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -313,6 +314,21 @@ out:
 	return rc;
 }
 
+/* HAProxy needs about two descriptors per connection and refuses to start
+ * when it cannot raise its limit that far: fit maxconn to the hard limit */
+static int haproxy_maxconn(void)
+{
+	struct rlimit rl;
+	long m = 4096;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY)
+		m = ((long)rl.rlim_max - 200) / 2;
+	if (m > 10000)
+		m = 10000;
+	if (m < 100)
+		m = 100;
+	return (int)m;
+}
+
 /* flags.map and haproxy.cfg from the store: the mirror a reload reads */
 static int write_files(struct router_haproxy *r, struct strbuf *err)
 {
@@ -339,7 +355,7 @@ static int write_files(struct router_haproxy *r, struct strbuf *err)
 		    "    stats socket %s mode 600 level admin\n"
 		    "    stats timeout 30s\n"
 		    "    log %s len 1024 format raw local0 info\n"
-		    "    maxconn 20000\n"
+		    "    maxconn %d\n"
 		    "\n"
 		    "defaults\n"
 		    "    mode http\n"
@@ -363,7 +379,7 @@ static int write_files(struct router_haproxy *r, struct strbuf *err)
 		    "\n"
 		    "backend %s\n"
 		    "    balance roundrobin\n",
-		    r->sock_path, r->log_sock, r->backend, r->listen_host, r->listen_port, r->map_path, r->map_path,
+		    r->sock_path, r->log_sock, haproxy_maxconn(), r->backend, r->listen_host, r->listen_port, r->map_path, r->map_path,
 		    r->map_path, r->backend, r->backend);
 	for (size_t i = 0; i < n; i++)
 		strbuf_addf(&cfg, "    server %s 127.0.0.1:%d weight %d%s%s\n", srv[i].name, srv[i].port,

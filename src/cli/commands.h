@@ -10,4 +10,22 @@
 int cmd_version(int argc, char **argv, struct cli_ctx *ctx);
 extern const char usage_version[];
 
+/* cmd_local.c: a service on this machine (issue 4) */
+int cmd_cleanup(int argc, char **argv, struct cli_ctx *ctx);
+extern const char usage_cleanup[];
+int cmd_down(int argc, char **argv, struct cli_ctx *ctx);
+extern const char usage_down[];
+int cmd_instances(int argc, char **argv, struct cli_ctx *ctx);
+extern const char usage_instances[];
+int cmd_metrics(int argc, char **argv, struct cli_ctx *ctx);
+extern const char usage_metrics[];
+int cmd_start(int argc, char **argv, struct cli_ctx *ctx);
+extern const char usage_start[];
+int cmd_stop(int argc, char **argv, struct cli_ctx *ctx);
+extern const char usage_stop[];
+int cmd_traffic(int argc, char **argv, struct cli_ctx *ctx);
+extern const char usage_traffic[];
+int cmd_weight(int argc, char **argv, struct cli_ctx *ctx);
+extern const char usage_weight[];
+
 #endif

@@ -24,7 +24,15 @@ const char usage_version[] =
 
 static const struct command commands[] = {
 	/* name, function, summary, usage: keep sorted by name */
+	{ "cleanup", cmd_cleanup, "remove old release directories (runbook: --keep 2)", usage_cleanup },
+	{ "down", cmd_down, "stop a service's instances and its HAProxy", usage_down },
+	{ "instances", cmd_instances, "list a service's instances and traffic shares", usage_instances },
+	{ "metrics", cmd_metrics, "requests, errors and latency per revision, from HAProxy's log", usage_metrics },
+	{ "start", cmd_start, "start a revision's instances behind HAProxy (plumbing)", usage_start },
+	{ "stop", cmd_stop, "drain and stop a revision's instances (plumbing)", usage_stop },
+	{ "traffic", cmd_traffic, "set the traffic mode: normal, read-only, maintenance", usage_traffic },
 	{ "version", cmd_version, "print the version", usage_version },
+	{ "weight", cmd_weight, "set revisions' traffic shares through HAProxy's runtime API", usage_weight },
 };
 
 const struct command *cli_find_command(const char *name)

@@ -1,0 +1,163 @@
+/*
+ * demo-service - a small HTTP service to deploy with slipway (issue 4 item 6).
+ *
+ *   demo-service --port PORT [--version V]
+ *
+ * GET /health answers 200 "ok".  Any other path (the API, e.g. /api/hello)
+ * answers 200 with {"version":V,"instance":...} and the header X-Version, or
+ * 500 for the injected share of requests.  The release decides its own
+ * behaviour: files in the working directory (slipway starts instances in
+ * the release directory) or, overriding them, the environment:
+ *   error_rate   / DEMO_ERROR_RATE   percent of API requests answered 500
+ *                                    (exactly: request n fails when
+ *                                    floor(n * rate / 100) grows)
+ *   latency_ms   / DEMO_LATENCY_MS   milliseconds added to every API request
+ * SIGTERM: stop accepting, let in-flight requests finish, exit 0.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <microhttpd.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static double error_rate;
+static long latency_ms;
+static const char *version = "unknown";
+static const char *instance = "";
+static atomic_ulong api_count, api_errors;
+static volatile sig_atomic_t stop;
+
+static void on_term(int sig) { stop = sig; }
+
+static double read_number(const char *file, const char *env)
+{
+	const char *e = getenv(env);
+	char buf[64] = "";
+	FILE *f;
+	if (e && *e)
+		return strtod(e, NULL);
+	f = fopen(file, "r");
+	if (!f)
+		return 0;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	return strtod(buf, NULL);
+}
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *body, const char *type)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result ret;
+	MHD_add_response_header(r, "Content-Type", type);
+	MHD_add_response_header(r, "X-Version", version);
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+			      const char *ver, const char *upload, size_t *upload_size, void **state)
+{
+	char body[256];
+	unsigned long n, due;
+	if (!*state) {
+		/* first call: headers only; answer once the body (if any) is read */
+		*state = (void *)1;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		*upload_size = 0;	/* the demo ignores request bodies */
+		return MHD_YES;
+	}
+	if (!strcmp(url, "/health"))
+		return reply(c, 200, "ok\n", "text/plain");
+	if (latency_ms > 0) {
+		struct timespec ts = { latency_ms / 1000, (latency_ms % 1000) * 1000000L };
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+	}
+	n = atomic_fetch_add(&api_count, 1) + 1;
+	due = (unsigned long)((double)n * error_rate / 100.0);
+	if (due > atomic_load(&api_errors)) {
+		atomic_fetch_add(&api_errors, 1);
+		snprintf(body, sizeof(body), "{\"version\":\"%s\",\"instance\":\"%s\",\"error\":\"injected\"}\n", version,
+			 instance);
+		return reply(c, 500, body, "application/json");
+	}
+	snprintf(body, sizeof(body), "{\"version\":\"%s\",\"instance\":\"%s\",\"method\":\"%s\",\"path\":\"%.100s\"}\n",
+		 version, instance, method, url);
+	return reply(c, 200, body, "application/json");
+}
+
+int main(int argc, char **argv)
+{
+	struct MHD_Daemon *d;
+	const char *p = getenv("PORT");
+	long port = p ? strtol(p, NULL, 10) : 0;
+	unsigned flags;
+	struct sigaction sa = { 0 };
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--port") && i + 1 < argc)
+			port = strtol(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--version") && i + 1 < argc)
+			version = argv[++i];
+		else if (!strcmp(argv[i], "--instance") && i + 1 < argc)
+			instance = argv[++i];
+		else {
+			fprintf(stderr, "usage: demo-service --port PORT [--version V] [--instance N]\n");
+			return 2;
+		}
+	}
+	if (port <= 0 || port > 65535) {
+		fprintf(stderr, "demo-service: --port (or $PORT) is required\n");
+		return 2;
+	}
+	error_rate = read_number("error_rate", "DEMO_ERROR_RATE");
+	latency_ms = (long)read_number("latency_ms", "DEMO_LATENCY_MS");
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	/* added latency sleeps in the handler: one thread per connection then */
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+	if (latency_ms > 0)
+		flags |= MHD_USE_THREAD_PER_CONNECTION;
+	else
+		flags |= MHD_USE_EPOLL;
+	{
+		struct sockaddr_in a = { 0 };
+		a.sin_family = AF_INET;
+		a.sin_port = htons((unsigned short)port);
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		if (latency_ms > 0)
+			d = MHD_start_daemon(flags, (unsigned short)port, NULL, NULL, handle, NULL, MHD_OPTION_SOCK_ADDR, &a,
+					     MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
+		else
+			d = MHD_start_daemon(flags, (unsigned short)port, NULL, NULL, handle, NULL, MHD_OPTION_SOCK_ADDR, &a,
+					     MHD_OPTION_THREAD_POOL_SIZE, 2u, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+					     MHD_OPTION_END);
+	}
+	if (!d) {
+		fprintf(stderr, "demo-service: cannot listen on 127.0.0.1:%ld\n", port);
+		return 1;
+	}
+	fprintf(stderr, "demo-service %s listening on 127.0.0.1:%ld (error rate %.2f%%, added latency %ld ms)\n",
+		version, port, error_rate, latency_ms);
+	while (!stop)
+		pause();
+	/* graceful: no new connections, then give in-flight requests a moment */
+	MHD_quiesce_daemon(d);
+	usleep(200 * 1000);
+	MHD_stop_daemon(d);
+	fprintf(stderr, "demo-service %s stopped after %lu API requests (%lu injected errors)\n", version,
+		(unsigned long)atomic_load(&api_count), (unsigned long)atomic_load(&api_errors));
+	return 0;
+}

@@ -1,0 +1,608 @@
+/*
+ * cmd_local.c - the commands that run a service on this machine by hand:
+ * start, stop, weight, down, instances (plumbing, as git has plumbing: the
+ * deploy pipeline does the same steps under the engine's control), traffic
+ * (the runbook's traffic-control.sh and maintenance-mode.sh), metrics
+ * (the builtin provider, live) and cleanup (cleanup-old-versions.sh).
+ */
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "adapters/metrics_builtin.h"
+#include "adapters/proc.h"
+#include "base/alloc.h"
+#include "base/err.h"
+#include "base/strbuf.h"
+#include "base/timeutil.h"
+#include "controller/localstack.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const char usage_start[] =
+	"usage: slipway start SERVICE VERSION [--env ENV] [--weight PCT] [-o json]\n"
+	"\n"
+	"Start (or adopt) the instances of release VERSION of SERVICE in ENV (default\n"
+	"production), wait until they are ready, start HAProxy if needed and add them\n"
+	"as servers.  With --weight, give the revision PCT percent of traffic (100\n"
+	"takes all); without it a revision alone in the router gets 100.  Plumbing:\n"
+	"'slipway deploy' does this under the rollout engine.\n";
+const char usage_stop[] =
+	"usage: slipway stop SERVICE VERSION [--env ENV]\n"
+	"\n"
+	"Drain VERSION's servers in HAProxy, remove them, then stop its instances\n"
+	"(SIGTERM, SIGKILL after the service's stop grace).  The release is kept.\n";
+const char usage_weight[] =
+	"usage: slipway weight SERVICE VERSION=PCT [VERSION=PCT...] [--env ENV]\n"
+	"\n"
+	"Set the share of traffic of each listed revision, percent 0-100, through\n"
+	"HAProxy's runtime API (no reload); revisions not listed get 0.\n";
+const char usage_down[] =
+	"usage: slipway down SERVICE [--env ENV]\n"
+	"\n"
+	"Stop every instance of SERVICE in ENV and its HAProxy.\n";
+const char usage_instances[] =
+	"usage: slipway instances SERVICE [--env ENV] [-o json]\n"
+	"\n"
+	"List the instances slipway runs for SERVICE in ENV: revision, instance,\n"
+	"port, pid, state, whether the process is alive, and each revision's share\n"
+	"of traffic.\n";
+const char usage_traffic[] =
+	"usage: slipway traffic SERVICE --mode normal|read-only|maintenance [--message TEXT]\n"
+	"                       [--env ENV] [-o json]\n"
+	"       slipway traffic SERVICE [--env ENV] [-o json]\n"
+	"\n"
+	"Set the traffic mode at runtime (runbook: traffic-control.sh,\n"
+	"maintenance-mode.sh): maintenance answers every request with 503 and TEXT;\n"
+	"read-only refuses methods other than GET and HEAD with 405; normal serves\n"
+	"all.  Without --mode, print the current mode.\n";
+const char usage_metrics[] =
+	"usage: slipway metrics SERVICE [--env ENV] [--window DURATION] [--watch] [-o json]\n"
+	"       slipway metrics --receive [--for DURATION]\n"
+	"\n"
+	"Show, per revision, requests, throughput, error rate (5xx) and latency\n"
+	"p50/p90/p99/max over the last DURATION (default 1m), measured from\n"
+	"HAProxy's per-request log, and the log accounting: lines received,\n"
+	"unparseable, lost.  --watch refreshes every second.\n"
+	"--receive runs the log receiver in the foreground (the controller runs it\n"
+	"while it deploys; use this when no controller runs).\n";
+const char usage_cleanup[] =
+	"usage: slipway cleanup SERVICE [--keep N] [-o json]\n"
+	"\n"
+	"Remove release directories of SERVICE beyond the newest N (default 2, as\n"
+	"the runbook's cleanup-old-versions.sh --keep 2); a release with running\n"
+	"instances is never removed.\n";
+
+enum { OPT_ENV = 1000, OPT_WEIGHT, OPT_MODE, OPT_MESSAGE, OPT_WINDOW, OPT_WATCH, OPT_RECEIVE, OPT_FOR, OPT_KEEP };
+
+static int runtime_error(struct strbuf *err, int rc)
+{
+	cli_error("%s", err->len ? err->buf : slipway_strerror(rc));
+	if (rc == SW_EUSAGE || rc == SW_EPARSE || rc == SW_ECONFIG)
+		return EXIT_USAGE;
+	return EXIT_RUNTIME;
+}
+
+static int parse_pct(const char *s, double *out)
+{
+	char *end;
+	double v;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || (*end && strcmp(end, "%")) || !(v >= 0 && v <= 100))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static json_t *instance_json(const struct instance *in)
+{
+	return json_pack("{s:s, s:i, s:i, s:i, s:s, s:b, s:s}", "version", in->version, "instance", in->idx, "port",
+			 in->port, "pid", (int)in->pid, "state", in->state, "alive", in->alive, "log", in->log_path);
+}
+
+/* common option parsing for SERVICE [VERSION] --env */
+struct common {
+	const char *env;
+	const char *service, *version;
+};
+
+int cmd_start(int argc, char **argv, struct cli_ctx *ctx)
+{
+	static const struct option opts[] = {
+		{ "env", required_argument, NULL, OPT_ENV },
+		{ "weight", required_argument, NULL, OPT_WEIGHT },
+		{ "output", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct strbuf err = STRBUF_INIT;
+	struct localstack ls;
+	struct instance_list l = { 0 };
+	const char *env = "production";
+	double weight = -1;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_ENV: env = optarg; break;
+		case OPT_WEIGHT:
+			if (parse_pct(optarg, &weight) < 0)
+				return cli_usage_error(ctx, "start", "--weight must be a percent 0-100, not '%s'", optarg);
+			break;
+		case 'o': if (cli_parse_output(ctx, optarg) < 0) return EXIT_USAGE; break;
+		default: return cli_usage_error(ctx, "start", "unknown option");
+		}
+	}
+	if (argc - optind != 2)
+		return cli_usage_error(ctx, "start", "expected SERVICE VERSION");
+	if (!service_name_valid(argv[optind + 1]))
+		return cli_usage_error(ctx, "start", "'%s' is not a version name (1 to 64 of A-Z a-z 0-9 . _ -)",
+				       argv[optind + 1]);
+	if ((rc = localstack_open(&ls, ctx->state_dir, NULL, argv[optind], env, &err)) < 0)
+		return runtime_error(&err, rc);
+	rc = localstack_start_revision(&ls, argv[optind + 1], weight, &l, &err);
+	if (rc < 0) {
+		rc = runtime_error(&err, rc);
+		goto out;
+	}
+	if (ctx->output == OUTPUT_JSON) {
+		json_t *a = json_array();
+		for (size_t i = 0; i < l.n; i++) {
+			l.v[i].alive = 1;
+			json_array_append_new(a, instance_json(&l.v[i]));
+		}
+		cli_print_json(json_pack("{s:s, s:s, s:s, s:o, s:i}", "service", ls.svc.name, "env", ls.env, "version",
+					 argv[optind + 1], "instances", a, "haproxy_pid", (int)router_haproxy_pid(&ls.router)));
+	} else {
+		for (size_t i = 0; i < l.n; i++)
+			printf("%s %s-%d port %d pid %d%s\n", ls.svc.name, l.v[i].version, l.v[i].idx, l.v[i].port,
+			       (int)l.v[i].pid, l.v[i].adopted ? " (adopted)" : "");
+	}
+	rc = EXIT_OK;
+out:
+	instance_list_release(&l);
+	localstack_close(&ls);
+	strbuf_release(&err);
+	return rc;
+}
+
+static int simple_env_cmd(int argc, char **argv, struct cli_ctx *ctx, const char *name, int nargs, const char **env,
+			  int *first)
+{
+	static const struct option opts[] = {
+		{ "env", required_argument, NULL, OPT_ENV },
+		{ "output", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	*env = "production";
+	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_ENV: *env = optarg; break;
+		case 'o': if (cli_parse_output(ctx, optarg) < 0) return EXIT_USAGE; break;
+		default: return cli_usage_error(ctx, name, "unknown option");
+		}
+	}
+	if (nargs > 0 ? argc - optind != nargs : argc - optind < -nargs)
+		return cli_usage_error(ctx, name, "wrong number of arguments");
+	*first = optind;
+	return -1;
+}
+
+int cmd_stop(int argc, char **argv, struct cli_ctx *ctx)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct localstack ls;
+	const char *env;
+	int first, rc = simple_env_cmd(argc, argv, ctx, "stop", 2, &env, &first);
+	if (rc >= 0)
+		return rc;
+	if ((rc = localstack_open(&ls, ctx->state_dir, NULL, argv[first], env, &err)) < 0)
+		return runtime_error(&err, rc);
+	rc = localstack_stop_revision(&ls, argv[first + 1], &err);
+	rc = rc < 0 ? runtime_error(&err, rc) : EXIT_OK;
+	localstack_close(&ls);
+	strbuf_release(&err);
+	return rc;
+}
+
+int cmd_down(int argc, char **argv, struct cli_ctx *ctx)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct localstack ls;
+	const char *env;
+	int first, rc = simple_env_cmd(argc, argv, ctx, "down", 1, &env, &first);
+	if (rc >= 0)
+		return rc;
+	if ((rc = localstack_open(&ls, ctx->state_dir, NULL, argv[first], env, &err)) < 0)
+		return runtime_error(&err, rc);
+	rc = localstack_down(&ls, &err);
+	rc = rc < 0 ? runtime_error(&err, rc) : EXIT_OK;
+	localstack_close(&ls);
+	strbuf_release(&err);
+	return rc;
+}
+
+int cmd_weight(int argc, char **argv, struct cli_ctx *ctx)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct localstack ls;
+	struct revision_weight *w;
+	size_t n = 0;
+	const char *env;
+	int first, rc = simple_env_cmd(argc, argv, ctx, "weight", -2, &env, &first);
+	if (rc >= 0)
+		return rc;
+	w = xcalloc((size_t)(argc - first), sizeof(*w));
+	for (int i = first + 1; i < argc; i++) {
+		char *eq = strchr(argv[i], '=');
+		if (!eq || eq == argv[i] || (size_t)(eq - argv[i]) > SERVICE_NAME_MAX || parse_pct(eq + 1, &w[n].weight) < 0) {
+			free(w);
+			return cli_usage_error(ctx, "weight", "expected VERSION=PCT (percent 0-100), not '%s'", argv[i]);
+		}
+		memcpy(w[n].version, argv[i], (size_t)(eq - argv[i]));
+		n++;
+	}
+	if ((rc = localstack_open(&ls, ctx->state_dir, NULL, argv[first], env, &err)) < 0) {
+		free(w);
+		return runtime_error(&err, rc);
+	}
+	rc = router_haproxy_set_weights(&ls.router, w, n, &err);
+	rc = rc < 0 ? runtime_error(&err, rc) : EXIT_OK;
+	free(w);
+	localstack_close(&ls);
+	strbuf_release(&err);
+	return rc;
+}
+
+int cmd_instances(int argc, char **argv, struct cli_ctx *ctx)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct localstack ls;
+	struct instance_list l = { 0 };
+	struct revision_weight *w = NULL;
+	size_t nw = 0;
+	const char *env;
+	int first, rc = simple_env_cmd(argc, argv, ctx, "instances", 1, &env, &first);
+	if (rc >= 0)
+		return rc;
+	if ((rc = localstack_open(&ls, ctx->state_dir, NULL, argv[first], env, &err)) < 0)
+		return runtime_error(&err, rc);
+	if ((rc = target_local_list(&ls.target, ls.svc.name, env, NULL, &l, &err)) < 0 ||
+	    (rc = router_haproxy_get_weights(&ls.router, &w, &nw, &err)) < 0) {
+		rc = runtime_error(&err, rc);
+		goto out;
+	}
+	if (ctx->output == OUTPUT_JSON) {
+		json_t *a = json_array(), *ws = json_object();
+		for (size_t i = 0; i < l.n; i++)
+			json_array_append_new(a, instance_json(&l.v[i]));
+		for (size_t i = 0; i < nw; i++)
+			json_object_set_new(ws, w[i].version, json_real(w[i].weight));
+		cli_print_json(json_pack("{s:s, s:s, s:i, s:o, s:o}", "service", ls.svc.name, "env", env, "haproxy_pid",
+					 (int)router_haproxy_pid(&ls.router), "weights", ws, "instances", a));
+	} else {
+		printf("%-16s %-4s %-6s %-8s %-9s %s\n", "REVISION", "N", "PORT", "PID", "STATE", "WEIGHT");
+		for (size_t i = 0; i < l.n; i++) {
+			double wt = 0;
+			for (size_t k = 0; k < nw; k++)
+				if (!strcmp(w[k].version, l.v[i].version))
+					wt = w[k].weight;
+			printf("%-16s %-4d %-6d %-8d %-9s %.1f%%\n", l.v[i].version, l.v[i].idx, l.v[i].port, (int)l.v[i].pid,
+			       l.v[i].alive ? l.v[i].state : "dead", wt);
+		}
+		printf("haproxy pid %d\n", (int)router_haproxy_pid(&ls.router));
+	}
+	rc = EXIT_OK;
+out:
+	free(w);
+	instance_list_release(&l);
+	localstack_close(&ls);
+	strbuf_release(&err);
+	return rc;
+}
+
+int cmd_traffic(int argc, char **argv, struct cli_ctx *ctx)
+{
+	static const struct option opts[] = {
+		{ "env", required_argument, NULL, OPT_ENV },
+		{ "mode", required_argument, NULL, OPT_MODE },
+		{ "message", required_argument, NULL, OPT_MESSAGE },
+		{ "output", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct strbuf err = STRBUF_INIT, msg = STRBUF_INIT;
+	struct localstack ls;
+	const char *env = "production", *mode = NULL, *message = NULL;
+	enum traffic_mode m = TRAFFIC_NORMAL;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_ENV: env = optarg; break;
+		case OPT_MODE: mode = optarg; break;
+		case OPT_MESSAGE: message = optarg; break;
+		case 'o': if (cli_parse_output(ctx, optarg) < 0) return EXIT_USAGE; break;
+		default: return cli_usage_error(ctx, "traffic", "unknown option");
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error(ctx, "traffic", "expected SERVICE");
+	if (mode && traffic_mode_parse(mode, &m) < 0)
+		return cli_usage_error(ctx, "traffic", "unknown mode '%s'; valid: normal, read-only, maintenance", mode);
+	if (message && !mode)
+		return cli_usage_error(ctx, "traffic", "--message goes with --mode");
+	if ((rc = localstack_open(&ls, ctx->state_dir, NULL, argv[optind], env, &err)) < 0)
+		return runtime_error(&err, rc);
+	if (mode) {
+		int started;
+		if ((rc = router_haproxy_up(&ls.router, &started, &err)) < 0 ||
+		    (rc = router_haproxy_set_mode(&ls.router, m, message, &err)) < 0) {
+			rc = runtime_error(&err, rc);
+			goto out;
+		}
+	}
+	if ((rc = router_haproxy_get_mode(&ls.router, &m, &msg, &err)) < 0) {
+		rc = runtime_error(&err, rc);
+		goto out;
+	}
+	if (ctx->output == OUTPUT_JSON)
+		cli_print_json(json_pack("{s:s, s:s, s:s, s:s}", "service", ls.svc.name, "env", env, "mode",
+					 traffic_mode_name(m), "message", msg.buf));
+	else if (m == TRAFFIC_MAINTENANCE)
+		printf("%s %s: maintenance (503 \"%s\")\n", ls.svc.name, env, msg.buf);
+	else
+		printf("%s %s: %s\n", ls.svc.name, env, traffic_mode_name(m));
+	rc = EXIT_OK;
+out:
+	localstack_close(&ls);
+	strbuf_release(&err);
+	strbuf_release(&msg);
+	return rc;
+}
+
+static volatile sig_atomic_t got_signal;
+static void on_signal(int sig) { got_signal = sig; }
+
+static int metrics_receive(struct cli_ctx *ctx, int64_t for_ms)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct metrics_receiver *mr;
+	struct sigaction sa = { 0 };
+	int64_t until = for_ms > 0 ? proc_mono_ms() + for_ms : INT64_MAX;
+	int rc = metrics_receiver_start(&mr, ctx->state_dir, &err);
+	if (rc < 0)
+		return runtime_error(&err, rc);
+	if (rc == 0) {
+		cli_error("another slipway (pid %d) already receives HAProxy's log in '%s'",
+			  (int)metrics_receiver_pid(ctx->state_dir), ctx->state_dir);
+		strbuf_release(&err);
+		return EXIT_RUNTIME;
+	}
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	fprintf(stderr, "slipway: receiving HAProxy's request log in '%s/log.sock'\n", ctx->state_dir);
+	while (!got_signal && proc_mono_ms() < until)
+		proc_sleep_ms(100);
+	metrics_receiver_stop(mr);
+	strbuf_release(&err);
+	return EXIT_OK;
+}
+
+static void fmt_ms(char *buf, size_t n, double v)
+{
+	if (isnan(v))
+		snprintf(buf, n, "-");
+	else
+		snprintf(buf, n, "%.0fms", v);
+}
+
+static json_t *num_or_null(double v)
+{
+	return isnan(v) ? json_null() : json_real(v);
+}
+
+static int metrics_show(struct cli_ctx *ctx, const char *service, const char *env, int64_t window_ms, int watch)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct localstack ls;
+	int rc;
+
+	if ((rc = localstack_open(&ls, ctx->state_dir, NULL, service, env, &err)) < 0)
+		return runtime_error(&err, rc);
+	/* the lock is for changes; a long watch must not hold it */
+	close(ls.lock_fd);
+	ls.lock_fd = -1;
+	do {
+		struct metrics_revision *revs = NULL;
+		struct metrics_accounting acc;
+		struct revision_weight *w = NULL;
+		size_t nrevs = 0, nw = 0;
+		int64_t now = proc_now_ms();
+		pid_t rpid = metrics_receiver_pid(ctx->state_dir);
+		/* the bucket being filled is not stored yet: end the window at the last full one */
+		int64_t to = now / METRICS_BUCKET_MS * METRICS_BUCKET_MS, from = to - window_ms;
+		double secs = (double)window_ms / 1000.0;
+
+		if ((rc = metrics_builtin_report(&ls.st, service, env, from, to, &revs, &nrevs, &acc, &err)) < 0 ||
+		    (rc = router_haproxy_get_weights(&ls.router, &w, &nw, &err)) < 0) {
+			free(revs);
+			rc = runtime_error(&err, rc);
+			goto out;
+		}
+		if (ctx->output == OUTPUT_JSON) {
+			json_t *a = json_array();
+			for (size_t i = 0; i < nrevs; i++) {
+				const struct metrics_sample *s = &revs[i].s;
+				json_t *wt = json_null();
+				for (size_t k = 0; k < nw; k++)
+					if (!strcmp(w[k].version, revs[i].version))
+						wt = json_real(w[k].weight);
+				json_array_append_new(a, json_pack("{s:s, s:o, s:I, s:I, s:f, s:f, s:o, s:o, s:o, s:o}",
+					"version", revs[i].version, "weight", wt, "requests", (json_int_t)s->requests,
+					"errors", (json_int_t)s->errors, "error_rate_pct",
+					s->requests ? 100.0 * (double)s->errors / (double)s->requests : 0.0,
+					"rps", (double)s->requests / secs, "p50_ms", num_or_null(s->p50_ms),
+					"p90_ms", num_or_null(s->p90_ms), "p99_ms", num_or_null(s->p99_ms),
+					"max_ms", num_or_null(s->max_ms)));
+			}
+			cli_print_json(json_pack("{s:s, s:s, s:I, s:I, s:{s:b, s:i}, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:b}}",
+				"service", service, "env", env, "window_ms", (json_int_t)window_ms, "to_ms", (json_int_t)to,
+				"receiver", "running", rpid > 0, "pid", (int)rpid, "revisions", a,
+				"log", "received", (json_int_t)acc.received, "unparseable", (json_int_t)acc.unparseable,
+				"events", (json_int_t)acc.events, "haproxy_requests", (json_int_t)acc.haproxy_requests,
+				"haproxy_dropped", (json_int_t)acc.haproxy_dropped, "lost", (json_int_t)acc.lost,
+				"counted", acc.updated_ms > 0));
+		} else {
+			char dur[DURATION_BUFSZ];
+			if (watch && cli_stdout_is_tty())
+				printf("\033[H\033[2J");
+			printf("%s %s, last %s; receiver %s\n", service, env, duration_format(window_ms, dur),
+			       rpid > 0 ? "running" : "NOT running (no new data: start a controller or 'slipway metrics --receive')");
+			printf("%-16s %7s %9s %8s %8s %7s %7s %7s %7s %7s\n", "REVISION", "WEIGHT", "REQUESTS", "RPS", "ERRORS",
+			       "ERR%", "P50", "P90", "P99", "MAX");
+			for (size_t i = 0; i < nrevs; i++) {
+				const struct metrics_sample *s = &revs[i].s;
+				char p50[24], p90[24], p99[24], mx[24], wt[16] = "-";
+				fmt_ms(p50, sizeof(p50), s->p50_ms);
+				fmt_ms(p90, sizeof(p90), s->p90_ms);
+				fmt_ms(p99, sizeof(p99), s->p99_ms);
+				fmt_ms(mx, sizeof(mx), s->max_ms);
+				for (size_t k = 0; k < nw; k++)
+					if (!strcmp(w[k].version, revs[i].version))
+						snprintf(wt, sizeof(wt), "%.1f%%", w[k].weight);
+				printf("%-16s %7s %9llu %8.1f %8llu %6.2f%% %7s %7s %7s %7s\n",
+				       !strcmp(revs[i].version, "-") ? "(haproxy)" : revs[i].version, wt,
+				       (unsigned long long)s->requests, (double)s->requests / secs, (unsigned long long)s->errors,
+				       s->requests ? 100.0 * (double)s->errors / (double)s->requests : 0.0, p50, p90, p99, mx);
+			}
+			printf("log lines: %llu received, %llu unparseable, %llu HAProxy notices; ",
+			       (unsigned long long)acc.received, (unsigned long long)acc.unparseable,
+			       (unsigned long long)acc.events);
+			if (acc.updated_ms)
+				printf("HAProxy counted %llu requests: %lld lost (DroppedLogs %llu)\n",
+				       (unsigned long long)acc.haproxy_requests, (long long)acc.lost,
+				       (unsigned long long)acc.haproxy_dropped);
+			else
+				printf("HAProxy's counters not read yet\n");
+		}
+		free(revs);
+		free(w);
+		fflush(stdout);
+		if (watch)
+			proc_sleep_ms(1000);
+	} while (watch && !got_signal);
+	rc = EXIT_OK;
+out:
+	localstack_close(&ls);
+	strbuf_release(&err);
+	return rc;
+}
+
+int cmd_metrics(int argc, char **argv, struct cli_ctx *ctx)
+{
+	static const struct option opts[] = {
+		{ "env", required_argument, NULL, OPT_ENV },
+		{ "window", required_argument, NULL, OPT_WINDOW },
+		{ "watch", no_argument, NULL, OPT_WATCH },
+		{ "receive", no_argument, NULL, OPT_RECEIVE },
+		{ "for", required_argument, NULL, OPT_FOR },
+		{ "output", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct strbuf e = STRBUF_INIT;
+	const char *env = "production";
+	int64_t window = 60000, for_ms = 0;
+	int c, watch = 0, receive = 0;
+
+	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_ENV: env = optarg; break;
+		case OPT_WINDOW:
+		case OPT_FOR:
+			if (duration_parse(optarg, c == OPT_FOR ? &for_ms : &window, &e) < 0 ||
+			    (c == OPT_WINDOW && window < METRICS_BUCKET_MS)) {
+				strbuf_release(&e);
+				return cli_usage_error(ctx, "metrics", "'%s' is not a duration such as 30s, 1m or 5m", optarg);
+			}
+			break;
+		case OPT_WATCH: watch = 1; break;
+		case OPT_RECEIVE: receive = 1; break;
+		case 'o': if (cli_parse_output(ctx, optarg) < 0) return EXIT_USAGE; break;
+		default: return cli_usage_error(ctx, "metrics", "unknown option");
+		}
+	}
+	if (receive) {
+		if (argc - optind != 0)
+			return cli_usage_error(ctx, "metrics", "--receive takes no SERVICE");
+		return metrics_receive(ctx, for_ms);
+	}
+	if (argc - optind != 1)
+		return cli_usage_error(ctx, "metrics", "expected SERVICE");
+	return metrics_show(ctx, argv[optind], env, window, watch);
+}
+
+int cmd_cleanup(int argc, char **argv, struct cli_ctx *ctx)
+{
+	static const struct option opts[] = {
+		{ "keep", required_argument, NULL, OPT_KEEP },
+		{ "output", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct strbuf err = STRBUF_INIT, removed = STRBUF_INIT;
+	struct service svc = { 0 };
+	struct store st = { 0 };
+	struct target_local t = { 0 };
+	long keep = 2;
+	int c, rc;
+	char *end;
+
+	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_KEEP:
+			errno = 0;
+			keep = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || keep < 1 || keep > 1000)
+				return cli_usage_error(ctx, "cleanup", "--keep must be a number from 1 to 1000, not '%s'", optarg);
+			break;
+		case 'o': if (cli_parse_output(ctx, optarg) < 0) return EXIT_USAGE; break;
+		default: return cli_usage_error(ctx, "cleanup", "unknown option");
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error(ctx, "cleanup", "expected SERVICE");
+	if ((rc = service_load(&svc, NULL, argv[optind], &err)) < 0)
+		return runtime_error(&err, rc);
+	if ((rc = store_open(&st, ctx->state_dir, &err)) < 0 ||
+	    (rc = target_local_init(&t, &st, ctx->state_dir, localstack_project_dir(NULL), &err)) < 0 ||
+	    (rc = target_local_cleanup(&t, &svc, (int)keep, &removed, &err)) < 0) {
+		rc = runtime_error(&err, rc);
+		goto out;
+	}
+	if (ctx->output == OUTPUT_JSON) {
+		json_t *a = json_array();
+		char *save = NULL;
+		for (char *l = strtok_r(removed.buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+			json_array_append_new(a, json_string(l));
+		cli_print_json(json_pack("{s:s, s:i, s:o}", "service", svc.name, "keep", (int)keep, "removed", a));
+	} else if (!removed.len) {
+		printf("%s: nothing to remove (keeping the newest %ld releases)\n", svc.name, keep);
+	} else {
+		char *save = NULL;
+		for (char *l = strtok_r(removed.buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+			printf("removed release %s of %s\n", l, svc.name);
+	}
+	rc = EXIT_OK;
+out:
+	target_local_release(&t);
+	store_close(&st);
+	service_release(&svc);
+	strbuf_release(&err);
+	strbuf_release(&removed);
+	return rc;
+}
