@@ -12,6 +12,8 @@
  *                                    (exactly: request n fails when
  *                                    floor(n * rate / 100) grows)
  *   latency_ms   / DEMO_LATENCY_MS   milliseconds added to every API request
+ *   start_delay_ms / DEMO_START_DELAY_MS  wait before listening (a slow start,
+ *                                    for readiness and adoption tests)
  * SIGTERM: stop accepting, let in-flight requests finish, exit 0.
  */
 #include <arpa/inet.h>
@@ -122,6 +124,11 @@ int main(int argc, char **argv)
 	}
 	error_rate = read_number("error_rate", "DEMO_ERROR_RATE");
 	latency_ms = (long)read_number("latency_ms", "DEMO_LATENCY_MS");
+	{
+		long delay = (long)read_number("start_delay_ms", "DEMO_START_DELAY_MS");
+		if (delay > 0)
+			usleep((useconds_t)delay * 1000);
+	}
 	sa.sa_handler = on_term;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);

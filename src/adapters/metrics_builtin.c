@@ -338,7 +338,7 @@ static void reconcile(struct metrics_receiver *mr)
 		const char *sock = (const char *)sqlite3_column_text(s, 4);
 		long long dropped, req = -1;
 		_cleanup_stmt_ sqlite3_stmt *u = NULL;
-		char *line, *save = NULL;
+		char *line, *save = NULL, fe[2 * SERVICE_NAME_MAX + 2];
 		int col = -1;
 		if (!proc_same((pid_t)pid, (uint64_t)start))
 			continue;
@@ -348,9 +348,10 @@ static void reconcile(struct metrics_receiver *mr)
 		dropped = info_field(reply.buf, "DroppedLogs: ");
 		strbuf_reset(&reply);
 		strbuf_reset(&cmd);
-		strbuf_addf(&cmd, "show stat %s.%s 1 -1", service, env);
+		strbuf_addstr(&cmd, "show stat -1 1 -1");	/* frontends; ours picked by pxname */
 		if (haproxy_cli(sock, cmd.buf, &reply, NULL) < 0)
 			continue;
+		snprintf(fe, sizeof(fe), "%s.%s", service, env);
 		for (line = strtok_r(reply.buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 			/* CSV with empty fields: split by hand (strtok would merge ",,") */
 			char *f = line[0] == '#' ? line + 2 : line;
@@ -360,7 +361,7 @@ static void reconcile(struct metrics_receiver *mr)
 					*comma = '\0';
 				if (line[0] == '#' && !strcmp(f, "req_tot"))
 					col = i;
-				else if (line[0] != '#' && i == col && !strncmp(line, service, strlen(service)))
+				else if (line[0] != '#' && i == col && !strcmp(line, fe))
 					req = strtoll(f, NULL, 10);
 				f = comma ? comma + 1 : NULL;
 			}

@@ -928,7 +928,9 @@ int router_haproxy_stats(struct router_haproxy *r, struct haproxy_server_stat **
 
 	*out = NULL;
 	*n = 0;
-	strbuf_addf(&cmd, "show stat %s 4 -1", r->backend);
+	/* all proxies, servers only, filtered by pxname below: naming the proxy
+	 * would find the frontend of the same name first */
+	strbuf_addstr(&cmd, "show stat -1 4 -1");
 	if ((rc = haproxy_cli(r->sock_path, cmd.buf, &reply, err)) < 0)
 		goto out;
 	for (line = strtok_r(reply.buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {

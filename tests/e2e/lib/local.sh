@@ -1,0 +1,87 @@
+# tests/e2e/lib/local.sh - a project with the demo service behind a real
+# HAProxy on 127.0.0.1, for end-to-end tests (sourced after tests/cli/lib.sh).
+#
+#   need_haproxy                       skip the whole test without HAProxy
+#   free_port                          a port the kernel says is free now
+#   make_project SERVICE INSTANCES     $T/proj/services/SERVICE.yaml, listening on $PORT
+#   make_release SERVICE VERSION [ERROR_RATE] [LATENCY_MS] [START_DELAY_MS]
+#   start_receiver / stop_receiver     `slipway metrics --receive` in the background
+#   count_versions N URL               N sequential GETs; prints "VERSION COUNT" lines
+# Everything a test starts is stopped by at_exit handlers (slipway down).
+DEMO="$SLIPWAY_BUILD/examples/demo-service/demo-service"
+
+need_haproxy() {
+  if ! command -v haproxy >/dev/null 2>&1 && [ ! -x /usr/sbin/haproxy ]; then
+    echo "1..0 # SKIP haproxy is not installed (tools/deps.sh test)"; exit 0
+  fi
+  if [ ! -x "$DEMO" ]; then echo "1..0 # SKIP demo-service not built"; exit 0; fi
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+export SLIPWAY_PROJECT="$T/proj"
+_services=()
+_down_all() {
+  local s
+  for s in "${_services[@]}"; do "$SLIPWAY" down "$s" >/dev/null 2>&1; done
+}
+at_exit _down_all
+
+make_project() { # SERVICE INSTANCES [EXTRA_YAML]
+  local svc=$1 n=$2
+  PORT=$(free_port)
+  mkdir -p "$T/proj/services" "$T/proj/releases/$svc"
+  cat >"$T/proj/services/$svc.yaml" <<YAML
+command: ["$DEMO", "--port", "{port}", "--version", "{version}", "--instance", "{instance}"]
+readiness: {path: /health, timeout: 1s, deadline: 20s}
+stop: {grace: 3s, drain: 1s}
+${3:-}
+environments:
+  production: {listen: "127.0.0.1:$PORT", instances: $n}
+YAML
+  _services+=("$svc")
+}
+
+make_release() { # SERVICE VERSION [ERROR_RATE] [LATENCY_MS] [START_DELAY_MS]
+  local d="$T/proj/releases/$1/$2"
+  mkdir -p "$d"
+  echo "${3:-0}" >"$d/error_rate"
+  echo "${4:-0}" >"$d/latency_ms"
+  echo "${5:-0}" >"$d/start_delay_ms"
+}
+
+RECEIVER_PID=""
+start_receiver() {
+  "$SLIPWAY" metrics --receive >"$T/receiver.log" 2>&1 &
+  RECEIVER_PID=$!
+  local i
+  for i in $(seq 1 100); do [ -S "$SLIPWAY_STATE_DIR/log.sock" ] && return 0; sleep 0.05; done
+  return 1
+}
+stop_receiver() {
+  if [ -n "$RECEIVER_PID" ]; then kill -TERM "$RECEIVER_PID" 2>/dev/null; wait "$RECEIVER_PID" 2>/dev/null; fi
+  RECEIVER_PID=""
+}
+at_exit stop_receiver
+
+# N sequential requests in one python process (fast, no keep-alive: every
+# request is load-balanced anew); prints "VERSION COUNT", status >= 400 as "ERROR COUNT"
+count_versions() { # N URL
+  python3 - "$1" "$2" <<'PY'
+import sys, urllib.request, urllib.error, collections
+n, url = int(sys.argv[1]), sys.argv[2]
+c = collections.Counter()
+for _ in range(n):
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            c[r.headers.get("X-Version", "none")] += 1
+    except urllib.error.HTTPError as e:
+        c["ERROR%d" % e.code] += 1
+    except Exception as e:
+        c["FAIL"] += 1
+for k in sorted(c):
+    print(k, c[k])
+PY
+}

@@ -1,0 +1,65 @@
+# weights.sh - HAProxy server weights set through the runtime API shift
+# traffic between revisions in the proportion asked for (issue 4 item 3),
+# and survive a restart of HAProxy because they are mirrored in its config.
+. "$SLIPWAY_SRC/tests/cli/lib.sh"
+. "$SLIPWAY_SRC/tests/e2e/lib/local.sh"
+need_haproxy
+
+make_project api 2
+make_release api v1
+make_release api v2
+
+run_slipway start api v1
+is "$rc" 0 "start v1: exit 0"
+like "$out" 'v1-1 port [0-9]+' "two instances of v1 listed"
+[ "$rc" = 0 ] || echo "# $err"
+run_slipway start api v2 --weight 0
+is "$rc" 0 "start v2 at weight 0"
+
+got=$(count_versions 100 "http://127.0.0.1:$PORT/api/x")
+is "$got" "v1 100" "weight 100/0: every request reaches v1"
+
+run_slipway weight api v1=75 v2=25
+is "$rc" 0 "weight v1=75 v2=25"
+got=$(count_versions 400 "http://127.0.0.1:$PORT/api/x")
+v1=$(echo "$got" | awk '$1=="v1"{print $2}'); v2=$(echo "$got" | awk '$1=="v2"{print $2}')
+echo "# measured: $(echo $got)"
+ok "$([ "${v1:-0}" -ge 290 ] && [ "${v1:-0}" -le 310 ] && [ $((v1 + v2)) = 400 ]; echo $?)" "75/25: v1 got ${v1:-0} of 400 (300 +- 10)"
+
+run_slipway weight api v1=1 v2=99
+got=$(count_versions 200 "http://127.0.0.1:$PORT/api/x")
+v1=$(echo "$got" | awk '$1=="v1"{print $2}')
+echo "# measured: $(echo $got)"
+ok "$([ "${v1:-0}" -ge 1 ] && [ "${v1:-0}" -le 5 ]; echo $?)" "1/99: v1 got ${v1:-0} of 200 (about 2)"
+
+run_slipway weight api v2=100
+got=$(count_versions 100 "http://127.0.0.1:$PORT/api/x")
+is "$got" "v2 100" "weight 0/100: every request reaches v2"
+
+run_slipway weight api v9=10
+is "$rc" 3 "a revision with no server is refused"
+like "$err" "revision 'v9'.*no server" "the error names the revision"
+run_slipway weight api v1=150
+is "$rc" 2 "a weight over 100 is a usage error"
+
+# the config file mirrors the runtime state: HAProxy killed and restarted keeps the weights
+run_slipway weight api v1=50 v2=50
+run_slipway instances api -o json
+hpid=$(json_get "$out" 'd["haproxy_pid"]')
+ok "$([ "$hpid" -gt 0 ]; echo $?)" "HAProxy runs (pid $hpid)"
+like "$(cat "$SLIPWAY_STATE_DIR/routers/api.production/haproxy.cfg")" 'server v2-1 127.0.0.1:[0-9]+ weight 50' "haproxy.cfg carries the runtime weight"
+kill -9 "$hpid"; sleep 0.2
+run_slipway start api v1
+is "$rc" 0 "start again restarts HAProxy from the mirrored config (instances adopted)"
+like "$out" '\(adopted\)' "instances were adopted, not started twice"
+got=$(count_versions 100 "http://127.0.0.1:$PORT/api/x")
+is "$got" "v1 50
+v2 50" "after the restart traffic is still split 50/50"
+mode=$(stat -c %a "$SLIPWAY_STATE_DIR/routers/api.production/admin.sock")
+is "$mode" 600 "the admin socket is mode 0600"
+
+run_slipway stop api v1
+is "$rc" 0 "stop v1 (drain, remove, SIGTERM)"
+got=$(count_versions 50 "http://127.0.0.1:$PORT/api/x")
+is "$got" "v2 50" "after stopping v1 every request reaches v2"
+done_testing
