@@ -142,7 +142,7 @@ int cmd_start(int argc, char **argv, struct cli_ctx *ctx)
 	if (!service_name_valid(argv[optind + 1]))
 		return cli_usage_error(ctx, "start", "'%s' is not a version name (1 to 64 of A-Z a-z 0-9 . _ -)",
 				       argv[optind + 1]);
-	if ((rc = localstack_open(&ls, ctx->state_dir, NULL, argv[optind], env, &err)) < 0)
+	if ((rc = localstack_open(&ls, ctx->state_dir, NULL, argv[optind], env, 0, &err)) < 0)
 		return runtime_error(&err, rc);
 	rc = localstack_start_revision(&ls, argv[optind + 1], weight, &l, &err);
 	if (rc < 0) {
@@ -201,7 +201,7 @@ int cmd_stop(int argc, char **argv, struct cli_ctx *ctx)
 	int first, rc = simple_env_cmd(argc, argv, ctx, "stop", 2, &env, &first);
 	if (rc >= 0)
 		return rc;
-	if ((rc = localstack_open(&ls, ctx->state_dir, NULL, argv[first], env, &err)) < 0)
+	if ((rc = localstack_open(&ls, ctx->state_dir, NULL, argv[first], env, 0, &err)) < 0)
 		return runtime_error(&err, rc);
 	rc = localstack_stop_revision(&ls, argv[first + 1], &err);
 	rc = rc < 0 ? runtime_error(&err, rc) : EXIT_OK;
@@ -218,7 +218,7 @@ int cmd_down(int argc, char **argv, struct cli_ctx *ctx)
 	int first, rc = simple_env_cmd(argc, argv, ctx, "down", 1, &env, &first);
 	if (rc >= 0)
 		return rc;
-	if ((rc = localstack_open(&ls, ctx->state_dir, NULL, argv[first], env, &err)) < 0)
+	if ((rc = localstack_open(&ls, ctx->state_dir, NULL, argv[first], env, 0, &err)) < 0)
 		return runtime_error(&err, rc);
 	rc = localstack_down(&ls, &err);
 	rc = rc < 0 ? runtime_error(&err, rc) : EXIT_OK;
@@ -247,7 +247,7 @@ int cmd_weight(int argc, char **argv, struct cli_ctx *ctx)
 		memcpy(w[n].version, argv[i], (size_t)(eq - argv[i]));
 		n++;
 	}
-	if ((rc = localstack_open(&ls, ctx->state_dir, NULL, argv[first], env, &err)) < 0) {
+	if ((rc = localstack_open(&ls, ctx->state_dir, NULL, argv[first], env, 0, &err)) < 0) {
 		free(w);
 		return runtime_error(&err, rc);
 	}
@@ -270,7 +270,7 @@ int cmd_instances(int argc, char **argv, struct cli_ctx *ctx)
 	int first, rc = simple_env_cmd(argc, argv, ctx, "instances", 1, &env, &first);
 	if (rc >= 0)
 		return rc;
-	if ((rc = localstack_open(&ls, ctx->state_dir, NULL, argv[first], env, &err)) < 0)
+	if ((rc = localstack_open(&ls, ctx->state_dir, NULL, argv[first], env, LOCALSTACK_READONLY, &err)) < 0)
 		return runtime_error(&err, rc);
 	if ((rc = target_local_list(&ls.target, ls.svc.name, env, NULL, &l, &err)) < 0 ||
 	    (rc = router_haproxy_get_weights(&ls.router, &w, &nw, &err)) < 0) {
@@ -336,7 +336,7 @@ int cmd_traffic(int argc, char **argv, struct cli_ctx *ctx)
 		return cli_usage_error(ctx, "traffic", "unknown mode '%s'; valid: normal, read-only, maintenance", mode);
 	if (message && !mode)
 		return cli_usage_error(ctx, "traffic", "--message goes with --mode");
-	if ((rc = localstack_open(&ls, ctx->state_dir, NULL, argv[optind], env, &err)) < 0)
+	if ((rc = localstack_open(&ls, ctx->state_dir, NULL, argv[optind], env, mode ? 0 : LOCALSTACK_READONLY, &err)) < 0)
 		return runtime_error(&err, rc);
 	if (mode) {
 		int started;
@@ -413,11 +413,8 @@ static int metrics_show(struct cli_ctx *ctx, const char *service, const char *en
 	struct localstack ls;
 	int rc;
 
-	if ((rc = localstack_open(&ls, ctx->state_dir, NULL, service, env, &err)) < 0)
+	if ((rc = localstack_open(&ls, ctx->state_dir, NULL, service, env, LOCALSTACK_READONLY, &err)) < 0)
 		return runtime_error(&err, rc);
-	/* the lock is for changes; a long watch must not hold it */
-	close(ls.lock_fd);
-	ls.lock_fd = -1;
 	do {
 		struct metrics_revision *revs = NULL;
 		struct metrics_accounting acc;

@@ -51,7 +51,7 @@ int service_load(struct service *svc, const char *project_dir, const char *name,
 }
 
 int localstack_open(struct localstack *ls, const char *state_dir, const char *project_dir, const char *service,
-		    const char *env, struct strbuf *err)
+		    const char *env, unsigned flags, struct strbuf *err)
 {
 	struct strbuf lp = STRBUF_INIT;
 	int rc;
@@ -74,6 +74,8 @@ int localstack_open(struct localstack *ls, const char *state_dir, const char *pr
 	if ((rc = mkdir_p(lp.buf, err)) < 0)
 		goto fail;
 	strbuf_addf(&lp, "/%s.%s.lock", service, env);
+	if (flags & LOCALSTACK_READONLY)
+		goto opened;
 	ls->lock_fd = open(lp.buf, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (ls->lock_fd < 0) {
 		rc = -errno;
@@ -89,6 +91,7 @@ int localstack_open(struct localstack *ls, const char *state_dir, const char *pr
 		}
 		proc_sleep_ms(50);
 	}
+opened:
 	if ((rc = store_open(&ls->st, state_dir, err)) < 0)
 		goto fail;
 	if ((rc = local_store_migrate(&ls->st, err)) < 0)

@@ -44,11 +44,13 @@ struct localstack {
 /*
  * Open everything for service/env (no process is started).  Takes an
  * exclusive lock per service environment, so two slipway processes never
- * change one router at the same time (waits up to 30 s).  0 or negative
+ * change one router at the same time (waits up to 30 s); not with
+ * LOCALSTACK_READONLY.  0 or negative
  * with a message in err; on failure nothing is left open.
  */
+#define LOCALSTACK_READONLY 1u	/* flags: no lock (the caller only reads) */
 int localstack_open(struct localstack *ls, const char *state_dir, const char *project_dir, const char *service,
-		    const char *env, struct strbuf *err);
+		    const char *env, unsigned flags, struct strbuf *err);
 void localstack_close(struct localstack *ls);
 
 /*
