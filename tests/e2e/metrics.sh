@@ -1,0 +1,74 @@
+# metrics.sh - the builtin provider counts exactly the requests sent, per
+# revision, with their 5xx, from HAProxy's per-request log; lines that never
+# arrived are reported as lost, not silently dropped (issue 4 item 4).
+. "$SLIPWAY_SRC/tests/cli/lib.sh"
+. "$SLIPWAY_SRC/tests/e2e/lib/local.sh"
+need_haproxy
+
+make_project api 1
+make_release api v1 0 20      # 20 ms added latency
+make_release api v2 10        # 10% of API requests answered 500, exactly
+run_slipway start api v1
+is "$rc" 0 "start v1"
+run_slipway start api v2 --weight 0
+start_receiver
+ok $? "the receiver binds the log socket"
+is "$(stat -c %a "$SLIPWAY_STATE_DIR/log.sock")" 600 "the log socket is mode 0600"
+
+run_slipway weight api v1=50 v2=50
+got=$(count_versions 400 "http://127.0.0.1:$PORT/api/x")
+echo "# sent: $(echo $got)"
+is "$got" "ERROR500 20
+v1 200
+v2 180" "the client saw 200 on v1 and 180 + 20 injected 500s on v2"
+sleep 1.6    # one flush (250 ms) and one accounting round (1 s)
+
+run_slipway metrics api -o json
+is "$rc" 0 "metrics -o json"
+m=$out
+is "$(json_get "$m" '[r["requests"] for r in d["revisions"] if r["version"]=="v1"][0]')" 200 "v1: 200 requests counted"
+is "$(json_get "$m" '[r["errors"] for r in d["revisions"] if r["version"]=="v1"][0]')" 0 "v1: no errors"
+is "$(json_get "$m" '[r["requests"] for r in d["revisions"] if r["version"]=="v2"][0]')" 200 "v2: 200 requests counted"
+is "$(json_get "$m" '[r["errors"] for r in d["revisions"] if r["version"]=="v2"][0]')" 20 "v2: 20 errors (5xx) counted"
+p50=$(json_get "$m" '[r["p50_ms"] for r in d["revisions"] if r["version"]=="v1"][0]')
+ok "$(python3 -c "import sys; sys.exit(0 if 20 <= $p50 <= 40 else 1)"; echo $?)" "v1 p50 reflects the added 20 ms ($p50 ms)"
+is "$(json_get "$m" 'd["log"]["received"]')" 400 "400 log lines received"
+is "$(json_get "$m" 'd["log"]["haproxy_requests"]')" 400 "HAProxy counted 400 requests"
+is "$(json_get "$m" 'd["log"]["lost"]')" 0 "none lost"
+is "$(json_get "$m" 'd["log"]["unparseable"]')" 0 "none unparseable"
+is "$(json_get "$m" 'd["receiver"]["running"]')" true "the receiver is reported running"
+
+run_slipway metrics api
+like "$out" 'v2 +50\.0% +200 .* 20 +10\.00%' "text output: v2 with its weight, requests, errors and error rate"
+like "$out" '400 received, 0 unparseable' "text output: the log accounting"
+
+# lines sent while no receiver listens are lost, and reported as lost
+stop_receiver
+count_versions 30 "http://127.0.0.1:$PORT/api/x" >/dev/null
+start_receiver
+count_versions 10 "http://127.0.0.1:$PORT/api/x" >/dev/null
+sleep 1.6
+run_slipway metrics api -o json
+is "$(json_get "$out" 'd["log"]["received"]')" 410 "410 lines received"
+is "$(json_get "$out" 'd["log"]["haproxy_requests"]')" 440 "HAProxy counted 440"
+is "$(json_get "$out" 'd["log"]["lost"]')" 30 "the 30 lines sent while no receiver listened are reported lost"
+run_slipway metrics api
+like "$out" 'HAProxy counted 440 requests: 30 lost' "text output names the lost lines"
+
+# garbage on the log socket is counted as unparseable, not dropped
+python3 - "$SLIPWAY_STATE_DIR/log.sock" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+for m in [b"slipway1 api.production v1-0 2OO 1 1 GET", b"slipway1 truncated", b"x" * 5000]:
+    s.sendto(m, sys.argv[1])
+PY
+sleep 0.6
+run_slipway metrics api -o json
+is "$(json_get "$out" 'd["log"]["unparseable"]')" 3 "3 malformed datagrams counted unparseable"
+
+stop_receiver
+run_slipway metrics api
+like "$out" 'receiver NOT running' "metrics says when no receiver runs"
+run_slipway metrics api --window 0s
+is "$rc" 2 "a window shorter than a bucket is refused"
+done_testing
