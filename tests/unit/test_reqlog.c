@@ -1,0 +1,73 @@
+/*
+ * test_reqlog.c - HAProxy request lines and the latency histogram
+ * (core/reqlog.c).
+ */
+#include "tap.h"
+#include "base/strbuf.h"
+#include "core/reqlog.h"
+
+#include <string.h>
+
+static int parse(const char *s, struct reqlog_line *l)
+{
+	return reqlog_parse(s, strlen(s), l);
+}
+
+int main(void)
+{
+	struct reqlog_line l;
+	struct hist h, h2;
+	struct strbuf sb = STRBUF_INIT;
+
+	ok(parse("slipway1 api.production v2-1 200 3 4 GET\n", &l) == 0, "raw line parses");
+	is_str(l.backend, "api.production", "backend");
+	is_str(l.version, "v2", "version from the server name");
+	is_int(l.instance, 1, "instance from the server name");
+	is_int(l.status, 200, "status");
+	is_int(l.latency_ms, 4, "latency is %%Ta");
+	is_int(l.error, 0, "200 is no error");
+	ok(parse("<134>Nov 29 09:59:25 haproxy[12678]: slipway1 a.b v1.2.3-rc-0 503 -1 7 POST", &l) == 0,
+	   "syslog header skipped");
+	is_str(l.version, "v1.2.3-rc", "version with dashes: split at the last one");
+	is_int(l.error, 1, "503 is an error");
+	ok(parse("slipway1 api.production <NOSRV> 503 -1 0 GET", &l) == 0 && l.instance == -1 && !l.version[0],
+	   "HAProxy's own answer: no server");
+	ok(parse("slipway1 a.b v1-0 -1 -1 5003 GET", &l) == 0 && l.status == 0 && l.error == 1,
+	   "no response at all counts as an error");
+	ok(parse("slipway1 a.b v1-0 200 1 2", &l) < 0, "missing method refused");
+	ok(parse("slipway1 a.b v1-x 200 1 2 GET", &l) < 0, "bad instance refused");
+	ok(parse("slipway1 a.b v1-0 2OO 1 2 GET", &l) < 0, "bad status refused");
+	ok(parse("slipway1 a.b -0 200 1 2 GET", &l) < 0, "empty version refused");
+	ok(parse("Server api/v1-0 is going DOWN for maintenance", &l) < 0, "HAProxy notice is not a request");
+	ok(reqlog_parse("slipway1 a.b v1-0 200 1 2 GET", 20, &l) < 0, "length is honoured (no NUL needed)");
+
+	memset(&h, 0, sizeof(h));
+	for (uint32_t i = 1; i <= 100; i++)
+		hist_add(&h, i);
+	is_int(h.count, 100, "100 values");
+	ok(hist_quantile(&h, 0.5) >= 50 && hist_quantile(&h, 0.5) <= 50 * 1.0625 + 1, "p50 of 1..100 ~ 50 (%g)",
+	   hist_quantile(&h, 0.5));
+	ok(hist_quantile(&h, 0.99) >= 99 && hist_quantile(&h, 0.99) <= 100, "p99 of 1..100 ~ 99 (%g)",
+	   hist_quantile(&h, 0.99));
+	is_int((long long)hist_quantile(&h, 1.0), 100, "max is exact");
+	for (uint32_t v = 0; v < 5000000; v = v * 3 / 2 + 1) {
+		int b = hist_bucket(v);
+		if (!(hist_bucket_upper(b) >= v && (b == 0 || hist_bucket_upper(b - 1) < v || b == HIST_BUCKETS - 1))) {
+			ok(0, "bucket of %u holds it", v);
+			break;
+		}
+	}
+	ok(1, "every value lands in the bucket whose range holds it");
+	hist_encode(&h, &sb);
+	ok(hist_decode(&h2, sb.buf) == 0 && h2.count == 100 && h2.max_ms == 100 && !memcmp(h.n, h2.n, sizeof(h.n)),
+	   "encode/decode round trip");
+	ok(hist_decode(&h2, "1:2,x;3") < 0 && hist_decode(&h2, "999:1;3") < 0 && hist_decode(&h2, "1:1") < 0,
+	   "bad encodings refused");
+	memset(&h2, 0, sizeof(h2));
+	ok(hist_quantile(&h2, 0.99) == 0, "empty histogram: 0");
+	hist_merge(&h2, &h);
+	hist_merge(&h2, &h);
+	is_int(h2.count, 200, "merge adds");
+	strbuf_release(&sb);
+	return tap_done();
+}
