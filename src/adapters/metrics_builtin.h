@@ -3,8 +3,9 @@
  * HAProxy's own per-request log (issue 4 item 4).
  *
  * Pieces:
- *  - the receiver: binds the unix datagram socket STATE/log.sock that every
- *    HAProxy slipway runs logs to (router_haproxy.h), parses each line
+ *  - the receiver: listens on the unix stream socket STATE/log.stream to
+ *    which every HAProxy slipway runs forwards its log ring
+ *    (router_haproxy.h), parses each line
  *    (core/reqlog.h) and aggregates per service, environment and revision
  *    the request count, the 5xx (and no-response) count and a latency
  *    histogram, in 250 ms buckets written to the store (table

@@ -197,7 +197,7 @@ int router_haproxy_open(struct router_haproxy *r, struct store *st, const char *
 	r->cfg_path = path_in(r->rundir, "haproxy.cfg");
 	r->map_path = path_in(r->rundir, "flags.map");
 	r->log_path = path_in(r->rundir, "haproxy.log");
-	r->log_sock = path_in(absbuf, "log.sock");
+	r->log_sock = path_in(absbuf, "log.stream");
 	if (e->router_socket) {
 		r->attached = 1;
 		r->sock_path = xstrdup(e->router_socket);
@@ -329,6 +329,22 @@ static int haproxy_maxconn(void)
 	return (int)m;
 }
 
+/* size of the log ring: $SLIPWAY_LOG_RING_BYTES (tests use a small one, at least 16 KiB, to
+ * provoke loss), else 16 MiB, about 250,000 request lines */
+static long ring_bytes(void)
+{
+	const char *e = getenv("SLIPWAY_LOG_RING_BYTES");
+	char *end;
+	long v;
+	if (e && *e) {
+		errno = 0;
+		v = strtol(e, &end, 10);
+		if (!errno && !*end && v >= 16384 && v <= (1L << 30))
+			return v;
+	}
+	return 16L << 20;
+}
+
 /* flags.map and haproxy.cfg from the store: the mirror a reload reads */
 static int write_files(struct router_haproxy *r, struct strbuf *err)
 {
@@ -354,8 +370,18 @@ static int write_files(struct router_haproxy *r, struct strbuf *err)
 		    "global\n"
 		    "    stats socket %s mode 600 level admin\n"
 		    "    stats timeout 30s\n"
-		    "    log %s len 1024 format raw local0 info\n"
+		    "    log ring@slipway len 1024 format raw local0 info\n"
 		    "    maxconn %d\n"
+		    "\n"
+		    "# request lines wait in this ring until the receiver reads them over a\n"
+		    "# unix stream: a slow receiver delays lines instead of losing them\n"
+		    "ring slipway\n"
+		    "    format raw\n"
+		    "    maxlen 1024\n"
+		    "    size %ld\n"
+		    "    timeout connect 2s\n"
+		    "    timeout server 1d\n"
+		    "    server receiver unix@%s\n"
 		    "\n"
 		    "defaults\n"
 		    "    mode http\n"
@@ -379,7 +405,7 @@ static int write_files(struct router_haproxy *r, struct strbuf *err)
 		    "\n"
 		    "backend %s\n"
 		    "    balance roundrobin\n",
-		    r->sock_path, r->log_sock, haproxy_maxconn(), r->backend, r->listen_host, r->listen_port, r->map_path, r->map_path,
+		    r->sock_path, haproxy_maxconn(), ring_bytes(), r->log_sock, r->backend, r->listen_host, r->listen_port, r->map_path, r->map_path,
 		    r->map_path, r->backend, r->backend);
 	for (size_t i = 0; i < n; i++)
 		strbuf_addf(&cfg, "    server %s 127.0.0.1:%d weight %d%s%s\n", srv[i].name, srv[i].port,

@@ -13,7 +13,9 @@
  *   haproxy.log   HAProxy's own stdout and stderr
  * One frontend and one backend, both named SERVICE.ENV; servers are named
  * VERSION-N after the instance they reach.  Every request is logged to
- * STATE/log.sock (unix datagram, `format raw`) with the log-format
+ * a 16 MiB ring forwarded to STATE/log.stream (unix stream, `format raw`,
+ * one line per request; a slow receiver delays lines, it does not lose
+ * them) with the log-format
  * "slipway1 %b %s %ST %Tr %Ta %HM" (core/reqlog.h), which the builtin
  * metrics provider receives.
  *

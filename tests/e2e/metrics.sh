@@ -13,7 +13,7 @@ is "$rc" 0 "start v1"
 run_slipway start api v2 --weight 0
 start_receiver
 ok $? "the receiver binds the log socket"
-is "$(stat -c %a "$SLIPWAY_STATE_DIR/log.sock")" 600 "the log socket is mode 0600"
+is "$(stat -c %a "$SLIPWAY_STATE_DIR/log.stream")" 600 "the log socket is mode 0600"
 
 run_slipway weight api v1=50 v2=50
 got=$(count_versions 400 "http://127.0.0.1:$PORT/api/x")
@@ -42,29 +42,43 @@ run_slipway metrics api
 like "$out" 'v2 +50\.0% +200 .* 20 +10\.00%' "text output: v2 with its weight, requests, errors and error rate"
 like "$out" '400 received, 0 unparseable' "text output: the log accounting"
 
-# lines sent while no receiver listens are lost, and reported as lost
+# lines sent while no receiver listens wait in HAProxy's ring and arrive later
 stop_receiver
 count_versions 30 "http://127.0.0.1:$PORT/api/x" >/dev/null
 start_receiver
 count_versions 10 "http://127.0.0.1:$PORT/api/x" >/dev/null
 sleep 1.6
 run_slipway metrics api -o json
-is "$(json_get "$out" 'd["log"]["received"]')" 410 "410 lines received"
-is "$(json_get "$out" 'd["log"]["haproxy_requests"]')" 440 "HAProxy counted 440"
-is "$(json_get "$out" 'd["log"]["lost"]')" 30 "the 30 lines sent while no receiver listened are reported lost"
+is "$(json_get "$out" 'd["log"]["received"]')" 440 "the 30 lines sent while no receiver listened arrive once it is back"
+is "$(json_get "$out" 'd["log"]["lost"]')" 0 "none lost"
+
+# a ring too small to hold them: the overflow is reported as lost, not hidden
+stop_receiver
+run_slipway down api
+SLIPWAY_LOG_RING_BYTES=16384 "$SLIPWAY" start api v1 >/dev/null
+count_versions 800 "http://127.0.0.1:$PORT/api/x" >/dev/null
+start_receiver
+sleep 1.6
+run_slipway metrics api -o json
+rcv=$(json_get "$out" 'd["log"]["received"]'); hap=$(json_get "$out" 'd["log"]["haproxy_requests"]')
+lost=$(json_get "$out" 'd["log"]["lost"]')
+echo "# 16 KiB ring: received $rcv, HAProxy counted $hap, lost $lost"
+is "$hap" 800 "HAProxy counted the 800 requests"
+ok "$([ "$lost" -gt 0 ] && [ $((rcv + lost)) = 800 ]; echo $?)" "lines that overflowed the ring are reported lost (received + lost = 800)"
 run_slipway metrics api
-like "$out" 'HAProxy counted 440 requests: 30 lost' "text output names the lost lines"
+like "$out" "HAProxy counted 800 requests: $lost lost" "text output names the lost lines"
 
 # garbage on the log socket is counted as unparseable, not dropped
-python3 - "$SLIPWAY_STATE_DIR/log.sock" <<'PY'
+python3 - "$SLIPWAY_STATE_DIR/log.stream" <<'PY'
 import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-for m in [b"slipway1 api.production v1-0 2OO 1 1 GET", b"slipway1 truncated", b"x" * 5000]:
-    s.sendto(m, sys.argv[1])
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.sendall(b"slipway1 api.production v1-0 2OO 1 1 GET\nslipway1 truncated\n" + b"x" * 5000 + b"\n")
+s.close()
 PY
 sleep 0.6
 run_slipway metrics api -o json
-is "$(json_get "$out" 'd["log"]["unparseable"]')" 3 "3 malformed datagrams counted unparseable"
+is "$(json_get "$out" 'd["log"]["unparseable"]')" 3 "3 malformed lines counted unparseable"
 
 stop_receiver
 run_slipway metrics api

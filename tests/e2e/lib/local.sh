@@ -57,7 +57,7 @@ start_receiver() {
   "$SLIPWAY" metrics --receive >"$T/receiver.log" 2>&1 &
   RECEIVER_PID=$!
   local i
-  for i in $(seq 1 100); do [ -S "$SLIPWAY_STATE_DIR/log.sock" ] && return 0; sleep 0.05; done
+  for i in $(seq 1 100); do [ -S "$SLIPWAY_STATE_DIR/log.stream" ] && return 0; sleep 0.05; done
   return 1
 }
 stop_receiver() {
