@@ -9,8 +9,8 @@ what=${1:-build}
 pkgs="gcc meson ninja-build pkg-config libsqlite3-dev libcurl4-openssl-dev libjansson-dev libfyaml-dev libmicrohttpd-dev"
 case "$what" in
   build) ;;
-  demo) pkgs="$pkgs haproxy wrk python3 curl" ;;
-  test) pkgs="$pkgs haproxy wrk python3 curl clang libclang-rt-14-dev sqlite3 git" ;;
+  demo) pkgs="$pkgs haproxy wrk hey python3 curl" ;;
+  test) pkgs="$pkgs haproxy wrk hey python3 curl clang libclang-rt-14-dev sqlite3 git" ;;
   *) echo "usage: tools/deps.sh build|test|demo" >&2; exit 2 ;;
 esac
 missing=""
