@@ -1,0 +1,41 @@
+# local-commands.sh - the issue-4 commands without HAProxy: service file
+# errors, usage errors, and `cleanup --keep N` on release directories.
+. "$SLIPWAY_SRC/tests/cli/lib.sh"
+export SLIPWAY_PROJECT="$T/proj"
+mkdir -p "$T/proj/services"
+
+run_slipway start nosuch v1
+is "$rc" 3 "an unknown service is a runtime error"
+like "$err" "no service 'nosuch': '.*services/nosuch.yaml' does not exist" "the error says where it looked"
+
+printf 'command: [x]\nenvironments:\n  production: {listen: "127.0.0.1:99999"}\n' >"$T/proj/services/bad.yaml"
+run_slipway start bad v1
+is "$rc" 2 "an invalid service file is a usage error"
+like "$err" "services/bad.yaml:3:25: 'listen' port must be 1 to 65535" "the error names FILE:LINE:COL"
+
+run_slipway start bad
+is "$rc" 2 "start without VERSION is a usage error"
+run_slipway start bad 'v/1'
+is "$rc" 2 "a version with a slash is refused"
+run_slipway weight svc v1=abc
+is "$rc" 2 "weight needs VERSION=PCT"
+run_slipway cleanup svc --keep 0
+is "$rc" 2 "--keep 0 is refused"
+
+cat >"$T/proj/services/web.yaml" <<'YAML'
+command: [python3, -m, http.server, "{port}"]
+environments:
+  production: {listen: 127.0.0.1:1}
+YAML
+for v in v1 v2 v3 v4; do mkdir -p "$T/proj/releases/web/$v"; done
+touch -d '2026-01-01' "$T/proj/releases/web/v1"; touch -d '2026-01-02' "$T/proj/releases/web/v2"
+touch -d '2026-01-03' "$T/proj/releases/web/v3"; touch -d '2026-01-04' "$T/proj/releases/web/v4"
+run_slipway cleanup web -o json
+is "$rc" 0 "cleanup exits 0"
+is "$(json_get "$out" 'sorted(d["removed"])')" '["v1", "v2"]' "the default keeps the newest 2 (runbook --keep 2)"
+is "$(ls "$T/proj/releases/web" | tr '\n' ' ')" "v3 v4 " "v3 and v4 are kept"
+run_slipway cleanup web --keep 1
+like "$out" "removed release v3 of web" "--keep 1 removes v3"
+run_slipway cleanup web --keep 1
+like "$out" "nothing to remove" "nothing left to remove"
+done_testing
