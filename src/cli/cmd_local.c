@@ -79,9 +79,11 @@ const char usage_cleanup[] =
 
 enum { OPT_ENV = 1000, OPT_WEIGHT, OPT_MODE, OPT_MESSAGE, OPT_WINDOW, OPT_WATCH, OPT_RECEIVE, OPT_FOR, OPT_KEEP };
 
+/* report err (released here: callers may return at once) and map rc to an exit code */
 static int runtime_error(struct strbuf *err, int rc)
 {
 	cli_error("%s", err->len ? err->buf : slipway_strerror(rc));
+	strbuf_release(err);
 	if (rc == SW_EUSAGE || rc == SW_EPARSE || rc == SW_ECONFIG)
 		return EXIT_USAGE;
 	return EXIT_RUNTIME;
