@@ -55,7 +55,7 @@ is "$(json_get "$out" 'd["log"]["lost"]')" 0 "none lost"
 # a ring too small to hold them: the overflow is reported as lost, not hidden
 stop_receiver
 run_slipway down api
-SLIPWAY_LOG_RING_BYTES=16384 "$SLIPWAY" start api v1 >/dev/null
+SLIPWAY_LOG_RING_BYTES=16384 "$SLIPWAY" start api v2 >/dev/null
 count_versions 800 "http://127.0.0.1:$PORT/api/x" >/dev/null
 start_receiver
 sleep 1.6
@@ -81,6 +81,7 @@ run_slipway metrics api -o json
 is "$(json_get "$out" 'd["log"]["unparseable"]')" 3 "3 malformed lines counted unparseable"
 
 stop_receiver
+is "$RECEIVER_RC" 0 "the receiver exits 0 on SIGTERM"
 run_slipway metrics api
 like "$out" 'receiver NOT running' "metrics says when no receiver runs"
 run_slipway metrics api --window 0s

@@ -60,8 +60,12 @@ start_receiver() {
   for i in $(seq 1 100); do [ -S "$SLIPWAY_STATE_DIR/log.stream" ] && return 0; sleep 0.05; done
   return 1
 }
-stop_receiver() {
-  if [ -n "$RECEIVER_PID" ]; then kill -TERM "$RECEIVER_PID" 2>/dev/null; wait "$RECEIVER_PID" 2>/dev/null; fi
+RECEIVER_RC=0
+stop_receiver() { # sets RECEIVER_RC: its exit status (ASan reports leaks through it)
+  if [ -n "$RECEIVER_PID" ]; then
+    kill -TERM "$RECEIVER_PID" 2>/dev/null; wait "$RECEIVER_PID" 2>/dev/null; RECEIVER_RC=$?
+    [ "$RECEIVER_RC" = 0 ] || sed 's/^/# receiver: /' "$T/receiver.log" | tail -20
+  fi
   RECEIVER_PID=""
 }
 at_exit stop_receiver
