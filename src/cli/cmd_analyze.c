@@ -24,7 +24,7 @@
 
 const char usage_analyze[] =
 	"usage: slipway analyze --config FILE --trace TRACE [--type TYPE] [--min-requests N]\n"
-	"                       [--through-monitoring] [-o json]\n"
+	"                       [--through-monitoring] [--intent T_S:KIND[:ARG]]... [-o json]\n"
 	"\n"
 	"Replay a recorded metrics trace through the rollout engine on a simulated clock and\n"
 	"print the decision timeline: each step and weight, each analysis with its numbers,\n"
@@ -38,6 +38,8 @@ const char usage_analyze[] =
 	"  --min-requests N      canary requests below which an interval is inconclusive\n"
 	"                        (default: the config's, else 50)\n"
 	"  --through-monitoring  after promotion, continue through the monitoring period\n"
+	"  --intent T_S:KIND[:ARG]  a person's control at T_S seconds: promote, promote:full,\n"
+	"                        pause, resume, abort, retry, undo, undo:N (repeatable)\n"
 	"  -o, --output FORMAT   text (default) or json\n"
 	"\n"
 	"Exit status: 0 promoted or succeeded, 1 rolled back, failed or the trace ended first,\n"
@@ -141,6 +143,50 @@ static const char *tbuf(int64_t ms, char buf[32])
 	return buf;
 }
 
+#define MAX_INTENTS 64
+
+static int parse_intent(const char *spec, struct intent *it)
+{
+	char kind[32] = "", arg[32] = "";
+	long long t;
+	char *end;
+
+	memset(it, 0, sizeof(*it));
+	errno = 0;
+	t = strtoll(spec, &end, 10);
+	if (errno || end == spec || *end != ':' || t < 0 || t > 100LL * 365 * 86400)
+		return -1;
+	spec = end + 1;
+	end = strchr(spec, ':');
+	if (end) {
+		if ((size_t)(end - spec) >= sizeof(kind) || strlen(end + 1) >= sizeof(arg))
+			return -1;
+		memcpy(kind, spec, (size_t)(end - spec));
+		snprintf(arg, sizeof(arg), "%s", end + 1);
+	} else {
+		if (strlen(spec) >= sizeof(kind))
+			return -1;
+		snprintf(kind, sizeof(kind), "%s", spec);
+	}
+	if (intent_kind_parse(kind, &it->kind) < 0)
+		return -1;
+	it->created_ms = t * 1000;
+	snprintf(it->requested_by, sizeof(it->requested_by), "analyze");
+	if (arg[0]) {
+		if (it->kind == INTENT_PROMOTE && !strcmp(arg, "full")) {
+			it->full = 1;
+		} else if (it->kind == INTENT_UNDO) {
+			long n = strtol(arg, &end, 10);
+			if (*end || n < 1 || n > 1000000)
+				return -1;
+			it->to_revision = (int)n;
+		} else {
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int read_config(const char *path, struct rollout_config *cfg)
 {
 	struct strbuf sb = STRBUF_INIT, err = STRBUF_INIT;
@@ -162,12 +208,14 @@ int cmd_analyze(int argc, char **argv, struct cli_ctx *ctx)
 		{ "type", required_argument, NULL, 'T' },
 		{ "min-requests", required_argument, NULL, 'm' },
 		{ "through-monitoring", no_argument, NULL, 'M' },
+		{ "intent", required_argument, NULL, 'i' },
 		{ "output", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config = NULL, *trace_path = NULL, *type = "standard";
 	long min_requests = 0;
-	int through = 0, c, rc;
+	int through = 0, c, rc, n_intents = 0;
+	struct intent intents[MAX_INTENTS];
 	struct rollout_config *cfg = NULL;
 	struct metrics_trace trace = METRICS_TRACE_INIT;
 	struct metrics_provider prov;
@@ -183,6 +231,21 @@ int cmd_analyze(int argc, char **argv, struct cli_ctx *ctx)
 		case 't': trace_path = optarg; break;
 		case 'T': type = optarg; break;
 		case 'M': through = 1; break;
+		case 'i':
+			if (n_intents >= MAX_INTENTS)
+				return cli_usage_error(ctx, "analyze", "at most %d --intent options", MAX_INTENTS);
+			if (parse_intent(optarg, &intents[n_intents]) < 0)
+				return cli_usage_error(ctx, "analyze", "--intent '%s' is not T_S:KIND[:ARG]; kinds: promote, "
+						       "promote:full, pause, resume, abort, retry, undo, undo:N", optarg);
+			intents[n_intents].id = n_intents + 1;
+			/* keep them in time order (insertion sort: few, and stable) */
+			for (int k = n_intents; k > 0 && intents[k - 1].created_ms > intents[k].created_ms; k--) {
+				struct intent tmp = intents[k];
+				intents[k] = intents[k - 1];
+				intents[k - 1] = tmp;
+			}
+			n_intents++;
+			break;
 		case 'm': {
 			char *end;
 			errno = 0;
@@ -219,6 +282,7 @@ int cmd_analyze(int argc, char **argv, struct cli_ctx *ctx)
 	if (metrics_trace_load(&trace, trace_path, &err) < 0) {
 		cli_error("%s", err.buf);
 		strbuf_release(&err);
+		metrics_trace_release(&trace);
 		free(cfg);
 		return EXIT_USAGE;
 	}
@@ -226,6 +290,8 @@ int cmd_analyze(int argc, char **argv, struct cli_ctx *ctx)
 	deployment_init(&d, cfg->name[0] ? cfg->name : "service", "replay", "canary", "stable", type, 0);
 	ro.end_ms = metrics_trace_end_ms(&trace);
 	ro.through_monitoring = through;
+	ro.intents = intents;
+	ro.n_intents = n_intents;
 	if (replay_run(&d, &rules, &cfg->strategy, &prov, &ro, &res, &err) < 0) {
 		cli_error("%s", err.buf);
 		strbuf_release(&err);
@@ -236,12 +302,19 @@ int cmd_analyze(int argc, char **argv, struct cli_ctx *ctx)
 
 	if (ctx->output == OUTPUT_JSON) {
 		json_t *j = json_object(), *steps = json_array(), *tl = json_array();
+		int last_step = -1;
+		double last_weight = -1;
 		const struct analysis_result *last = NULL;
 		for (size_t i = 0; i < res.n_events; i++) {
 			const struct replay_event *e = &res.events[i];
 			json_t *o = json_object();
 			json_object_set_new(o, "t_s", json_integer(e->at_ms / 1000));
-			if (e->is_analysis) {
+			if (e->is_analysis == 2) {
+				json_object_set_new(o, "event", json_string("intent"));
+				json_object_set_new(o, "intent", json_string(e->intent));
+				json_object_set_new(o, "applied", json_boolean(e->ir.applied));
+				json_object_set_new(o, "result", json_string(e->ir.result));
+			} else if (e->is_analysis) {
 				last = &e->a;
 				json_object_set_new(o, "event", json_string("analysis"));
 				json_object_set_new(o, "weight", json_weight(e->weight));
@@ -258,7 +331,10 @@ int cmd_analyze(int argc, char **argv, struct cli_ctx *ctx)
 				json_object_set_new(o, "step", json_integer(e->t.step));
 				json_object_set_new(o, "weight", json_weight(e->t.weight));
 				json_object_set_new(o, "reason", json_string(e->t.reason));
-				if (e->t.to == DS_PROGRESSING && e->t.step >= 1) {
+				if (e->t.to == DS_PROGRESSING && e->t.step >= 1 &&
+				    (e->t.step != last_step || e->t.weight != last_weight)) {
+					last_step = e->t.step;
+					last_weight = e->t.weight;
 					json_t *s = json_object();
 					json_object_set_new(s, "t_s", json_integer(e->at_ms / 1000));
 					json_object_set_new(s, "weight", json_weight(e->t.weight));
@@ -285,7 +361,9 @@ int cmd_analyze(int argc, char **argv, struct cli_ctx *ctx)
 		       strategy_kind_name(cfg->strategy.kind), trace_path, rules.type);
 		for (size_t i = 0; i < res.n_events; i++) {
 			const struct replay_event *e = &res.events[i];
-			if (e->is_analysis) {
+			if (e->is_analysis == 2) {
+				printf("%-8s intent %s: %s\n", tbuf(e->at_ms, ts), e->intent, e->ir.result);
+			} else if (e->is_analysis) {
 				last = &e->a;
 				printf("%-8s analysis at %.4g%%: %s: %s\n", tbuf(e->at_ms, ts), e->weight,
 				       analysis_verdict_name(e->a.verdict), e->a.reason);

@@ -51,15 +51,15 @@ int replay_run(const struct deployment *d0, const struct type_rules *r, const st
 	struct analysis_input *ai = xcalloc(1, sizeof(*ai));
 	struct replay_event *ev = xcalloc(1, sizeof(*ev));
 	int64_t now = 0;
-	int guard = 0, rc = 0;
+	int guard = 0, rc = 0, next_intent = 0, decided = 0;
 
 	memset(res, 0, sizeof(*res));
 	res->outcome = REPLAY_INCOMPLETE;
 	for (;;) {
 		struct tick_input in = { .gate = GATE_ALLOW, .canary_ready = 1, .judge = opt->judge };
-		int64_t from, to;
+		int64_t from, to, next;
 		double w;
-		int idle;
+		int idle, n_due = 0, stop = 0;
 
 		if (++guard > 1000000) {
 			strbuf_errf(err, "replay did not finish after %d ticks", guard);
@@ -70,11 +70,27 @@ int replay_run(const struct deployment *d0, const struct type_rules *r, const st
 			measure_interval(p, &d, from, to, w, idle, ai);
 			in.analysis = ai;
 		}
-		rc = deployment_advance(&d, r, s, &in, NULL, 0, now, dec);
+		while (next_intent + n_due < opt->n_intents && opt->intents[next_intent + n_due].created_ms <= now)
+			n_due++;
+		rc = deployment_advance(&d, r, s, &in, opt->intents + next_intent, n_due, now, dec);
 		if (rc < 0) {
 			strbuf_errf(err, "the state machine refused the strategy");
 			goto out;
 		}
+		for (int i = 0; i < dec->n_intents; i++) {
+			const struct intent *it = &opt->intents[next_intent + i];
+			memset(ev, 0, sizeof(*ev));
+			ev->at_ms = now;
+			ev->is_analysis = 2;
+			ev->ir = dec->intents[i];
+			if (it->kind == INTENT_UNDO && it->to_revision)
+				bprintf(ev->intent, sizeof(ev->intent), "undo --to-revision %d", it->to_revision);
+			else
+				bprintf(ev->intent, sizeof(ev->intent), "%s%s", intent_kind_name(it->kind),
+					it->full ? " --full" : "");
+			push(res, ev);
+		}
+		next_intent += dec->n_intents;
 		if (dec->has_analysis) {
 			memset(ev, 0, sizeof(*ev));
 			ev->at_ms = now;
@@ -93,7 +109,7 @@ int replay_run(const struct deployment *d0, const struct type_rules *r, const st
 		for (int i = 0; i < dec->n_transitions; i++) {
 			const struct transition *t = &dec->transitions[i];
 			enum replay_outcome o = REPLAY_INCOMPLETE;
-			if (t->to == DS_PROMOTING && !opt->through_monitoring)
+			if (t->to == DS_PROMOTING)
 				o = REPLAY_PROMOTED;
 			else if (t->to == DS_ROLLING_BACK)
 				o = REPLAY_ROLLED_BACK;
@@ -103,35 +119,56 @@ int replay_run(const struct deployment *d0, const struct type_rules *r, const st
 				o = REPLAY_FAILED;
 			else if (t->to == DS_SUCCEEDED)
 				o = REPLAY_SUCCEEDED;
-			if (o != REPLAY_INCOMPLETE) {
-				res->outcome = o;
-				res->at_ms = now;
-				bprintf(res->reason, sizeof(res->reason), "%s", t->reason);
-				if (dec->has_analysis)
-					bprintf(res->rule, sizeof(res->rule), "%s", dec->analysis.rule);
-				goto out;
+			else if (t->to == DS_ROLLED_BACK)
+				stop = 1;
+			if (o == REPLAY_INCOMPLETE)
+				continue;
+			res->outcome = o;
+			res->at_ms = now;
+			decided = 1;
+			bprintf(res->reason, sizeof(res->reason), "%s", t->reason);
+			res->rule[0] = '\0';
+			if (dec->has_analysis && t->to != DS_SUCCEEDED)
+				bprintf(res->rule, sizeof(res->rule), "%s", dec->analysis.rule);
+			else if (dec->n_intents)
+				bprintf(res->rule, sizeof(res->rule), "intent");
+			if (o == REPLAY_PROMOTED && !opt->through_monitoring)
+				stop = 1;
+			if (o == REPLAY_FAILED || o == REPLAY_SUCCEEDED)
+				stop = 1;
+		}
+		if (stop || deployment_state_is_final(d.state))
+			goto out;
+		if (d.state == DS_PAUSED && next_intent >= opt->n_intents) {
+			/* nobody will come: report the pause (analysis would only repeat) */
+			if (!decided || res->outcome != REPLAY_PAUSED) {
+				res->outcome = REPLAY_PAUSED;
+				res->at_ms = d.state_since_ms;
+				bprintf(res->reason, sizeof(res->reason), "%s", d.reason);
 			}
+			goto out;
 		}
-		/* the next event: an analysis boundary, or the tick after a one-tick state */
-		if (d.state == DS_PROMOTING || d.state == DS_ROLLING_BACK) {
-			now = d.state_since_ms + 1000;
-			continue;
+		/* the next event: an analysis boundary, a person's intent, or the tick after a one-tick state */
+		next = INT64_MAX;
+		if (d.state == DS_PROMOTING || d.state == DS_ROLLING_BACK)
+			next = d.state_since_ms + 1000;
+		else if (d.state == DS_PENDING)
+			next = now + 1000;
+		else if (d.next_analysis_ms > now)
+			next = d.next_analysis_ms;
+		if (next_intent < opt->n_intents && opt->intents[next_intent].created_ms < next)
+			next = opt->intents[next_intent].created_ms > now ? opt->intents[next_intent].created_ms : now + 1000;
+		if (next == INT64_MAX)
+			goto out;
+		if (opt->end_ms && next > opt->end_ms && d.state != DS_PROMOTING && d.state != DS_ROLLING_BACK) {
+			res->outcome = REPLAY_INCOMPLETE;
+			res->at_ms = opt->end_ms;
+			res->rule[0] = '\0';
+			bprintf(res->reason, sizeof(res->reason), "the trace ended at %llds while %s: %s",
+				(long long)(opt->end_ms / 1000), deployment_state_name(d.state), d.reason);
+			goto out;
 		}
-		if (d.next_analysis_ms > now) {
-			if (opt->end_ms && d.next_analysis_ms > opt->end_ms) {
-				res->at_ms = opt->end_ms;
-				bprintf(res->reason, sizeof(res->reason), "the trace ended at %llds while %s: %s",
-					 (long long)(opt->end_ms / 1000), deployment_state_name(d.state), d.reason);
-				goto out;
-			}
-			now = d.next_analysis_ms;
-			continue;
-		}
-		if (d.state == DS_PENDING || d.next_analysis_ms == 0) {
-			if (deployment_state_is_final(d.state))
-				goto out;
-			now += 1000;
-		}
+		now = next;
 	}
 out:
 	res->final = d;

@@ -16,9 +16,11 @@
 
 struct replay_event {
 	int64_t at_ms;		/* simulated ms since the start */
-	int is_analysis;	/* 1: analysis (a), 0: transition (t) */
+	int is_analysis;	/* 1: analysis (a), 0: transition (t), 2: intent result (ir) */
 	struct transition t;
 	struct analysis_result a;
+	struct intent_result ir;
+	char intent[48];	/* intent kind (and "full" / revision) for is_analysis == 2 */
 	double weight;		/* analysis: the weight judged */
 };
 
@@ -35,6 +37,8 @@ struct replay_options {
 	int64_t end_ms;		/* stop judging intervals that end after this (the trace's end) */
 	int through_monitoring;	/* continue after promotion through the monitoring period */
 	const struct judge *judge;	/* NULL = observed judge */
+	const struct intent *intents;	/* people's controls at their created_ms (sorted) */
+	int n_intents;
 };
 
 struct replay_result {
@@ -48,7 +52,11 @@ struct replay_result {
 };
 
 /*
- * Start deployment d (pending) at t = 0 and advance it until an outcome.
+ * Start deployment d (pending) at t = 0 and advance it until an outcome:
+ * promotion (or, with through_monitoring, the end of monitoring), the end
+ * of a rollback, a failure, a pause with no later intent, or the end of
+ * the trace.  The outcome's time is the decision's (entering promoting,
+ * rolling_back or paused).
  * Returns 0 (outcome in *res) or a negative error with detail in err.
  */
 int replay_run(const struct deployment *d, const struct type_rules *r, const struct strategy *s,

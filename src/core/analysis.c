@@ -89,7 +89,7 @@ static int type_rule(struct ctx *c, const struct type_rules *r, struct judge_ver
 			   r->criterion_error_rate_pct, v) == JUDGE_FAIL;
 	case TYPE_CRIT_ANY_REGRESSION:
 		*m = JUDGE_ERROR_RATE;
-		bprintf(what, wn, "baseline + %.2g points", REGRESSION_ERROR_PP);
+		bprintf(what, wn, " + %.2g points", REGRESSION_ERROR_PP);
 		if (ask(c, "type:any-regression:error-rate", JUDGE_ERROR_RATE,
 			have_base ? JUDGE_DELTA_ABOVE : JUDGE_ABOVE_LIMIT, REGRESSION_ERROR_PP, v) == JUDGE_FAIL)
 			return 1;
@@ -99,17 +99,17 @@ static int type_rule(struct ctx *c, const struct type_rules *r, struct judge_ver
 			   v) == JUDGE_FAIL;
 	case TYPE_CRIT_WORSE_THAN_BASELINE:
 		*m = JUDGE_ERROR_RATE;
-		bprintf(what, wn, "baseline + %.2g points", REGRESSION_ERROR_PP);
+		bprintf(what, wn, " + %.2g points", REGRESSION_ERROR_PP);
 		return ask(c, "type:worse-than-baseline", JUDGE_ERROR_RATE,
 			   have_base ? JUDGE_DELTA_ABOVE : JUDGE_ABOVE_LIMIT, REGRESSION_ERROR_PP, v) == JUDGE_FAIL;
 	case TYPE_CRIT_ANY_ERROR:
 		*m = JUDGE_ERROR_RATE;
-		bprintf(what, wn, "baseline");
+		bprintf(what, wn, "%s", "");
 		return ask(c, "type:any-error", JUDGE_ERROR_RATE,
 			   have_base ? JUDGE_DELTA_ABOVE : JUDGE_ABOVE_LIMIT, 0, v) == JUDGE_FAIL;
 	case TYPE_CRIT_AVAILABILITY:
 		*m = JUDGE_ERROR_RATE;
-		bprintf(what, wn, "baseline + %.2g points", AVAILABILITY_ERROR_PP);
+		bprintf(what, wn, " + %.2g points", AVAILABILITY_ERROR_PP);
 		return ask(c, "type:availability", JUDGE_ERROR_RATE,
 			   have_base ? JUDGE_DELTA_ABOVE : JUDGE_ABOVE_LIMIT, AVAILABILITY_ERROR_PP, v) == JUDGE_FAIL;
 	}
@@ -237,14 +237,20 @@ int analysis_run(const struct type_rules *r, const struct strategy *s, const str
 		bprintf(rule, sizeof(rule), "type:%s", type_criterion_name(r->criterion));
 		decide(&c, AV_ROLLBACK_TYPE, rule);
 		{
-			char cv[32], bv[32];
+			char cv[32], bv[32], lv[32], how[96];
 			fmt_value(cv, sizeof(cv), m, v.canary_value);
 			fmt_value(bv, sizeof(bv), m, v.baseline_value);
+			fmt_value(lv, sizeof(lv), m, v.limit_value);
+			if (isnan(v.baseline_value))
+				bprintf(how, sizeof(how), "%s", "");
+			else if (m == JUDGE_P99)
+				bprintf(how, sizeof(how), " (%s %s)", what, bv);
+			else
+				bprintf(how, sizeof(how), " (baseline %s%s)", bv, what);
 			bprintf(out->reason, sizeof(out->reason),
-				 "%s %s > %s%s%s (%s deployment rollback criterion '%s'), canary %llu requests",
-				 m == JUDGE_ERROR_RATE ? "error rate" : "p99 latency", cv, what,
-				 isnan(v.baseline_value) ? "" : ", baseline ", isnan(v.baseline_value) ? "" : bv,
-				 r->type, type_criterion_name(r->criterion), (unsigned long long)v.canary_requests);
+				"%s %s > %s%s (%s deployment rollback criterion '%s'), canary %llu requests",
+				m == JUDGE_ERROR_RATE ? "error rate" : "p99 latency", cv, lv, how, r->type,
+				type_criterion_name(r->criterion), (unsigned long long)v.canary_requests);
 		}
 		return 0;
 	}
