@@ -765,7 +765,7 @@ int rollout_config_parse(const char *buf, size_t len, const char *file, struct r
 		void *it = NULL;
 		struct fy_diag_error *de = fy_diag_errors_iterate(diag, &it);
 		if (de)
-			strbuf_errf(err, "%s:%d:%d: invalid YAML: %s", c.file, de->line + 1, de->column + 1,
+			strbuf_errf(err, "%s:%d:%d: invalid YAML: %s", c.file, de->line, de->column,
 				    de->msg ? de->msg : "syntax error");
 		else
 			strbuf_errf(err, "%s: invalid YAML", c.file);
