@@ -24,6 +24,7 @@ const char usage_version[] =
 
 static const struct command commands[] = {
 	/* name, function, summary, usage: keep sorted by name */
+	{ "analyze", cmd_analyze, "replay a metrics trace through the rollout engine", usage_analyze },
 	{ "version", cmd_version, "print the version", usage_version },
 };
 
