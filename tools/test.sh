@@ -10,7 +10,10 @@ for mode in plain sanitize; do
   echo "== suite: $mode build"
   args=()
   [ $mode = sanitize ] && args=(--sanitize)
-  out=$(tests/run "${args[@]}" 2>&1 | tee /dev/stderr | tail -n 1)
+  log=$(mktemp)
+  tests/run "${args[@]}" 2>&1 | tee "$log"
+  out=$(tail -n 1 "$log")
+  rm -f "$log"
   p=$(echo "$out" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1/p')
   f=$(echo "$out" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\2/p')
   s=$(echo "$out" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\3/p')

@@ -7,6 +7,9 @@
 
 #include "cli/cli.h"
 
+int cmd_analyze(int argc, char **argv, struct cli_ctx *ctx);
+extern const char usage_analyze[];
+
 int cmd_version(int argc, char **argv, struct cli_ctx *ctx);
 extern const char usage_version[];
 

@@ -24,6 +24,7 @@ const char usage_version[] =
 
 static const struct command commands[] = {
 	/* name, function, summary, usage: keep sorted by name */
+	{ "analyze", cmd_analyze, "replay a metrics trace through the rollout engine", usage_analyze },
 	{ "cleanup", cmd_cleanup, "remove old release directories (runbook: --keep 2)", usage_cleanup },
 	{ "down", cmd_down, "stop a service's instances and its HAProxy", usage_down },
 	{ "instances", cmd_instances, "list a service's instances and traffic shares", usage_instances },

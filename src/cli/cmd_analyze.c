@@ -1,0 +1,401 @@
+/*
+ * cmd_analyze.c - `slipway analyze`: replay a recorded metrics trace through
+ * the real rollout engine on a simulated clock and print the decision
+ * timeline (issue 3 item 6).  Nothing is stored and nothing is contacted:
+ * webhooks are listed, not called.
+ */
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "adapters/metrics_trace.h"
+#include "controller/replay.h"
+#include "core/rollout_config.h"
+#include "core/rules.h"
+#include "base/alloc.h"
+#include "base/err.h"
+#include "base/strbuf.h"
+#include "base/timeutil.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char usage_analyze[] =
+	"usage: slipway analyze --config FILE --trace TRACE [--type TYPE] [--min-requests N]\n"
+	"                       [--through-monitoring] [--intent T_S:KIND[:ARG]]... [-o json]\n"
+	"\n"
+	"Replay a recorded metrics trace through the rollout engine on a simulated clock and\n"
+	"print the decision timeline: each step and weight, each analysis with its numbers,\n"
+	"and the outcome with its reason.\n"
+	"\n"
+	"  --config FILE         a Flagger Canary, a Kubernetes Deployment (rolling) or a\n"
+	"                        slipway/v1 Strategy file\n"
+	"  --trace TRACE         CSV t_s,revision,requests,errors,p50_ms,p99_ms (docs/trace-format.md)\n"
+	"  --type TYPE           deployment type whose rules apply: standard (default), hotfix,\n"
+	"                        emergency, database-migration, infrastructure-change\n"
+	"  --min-requests N      canary requests below which an interval is inconclusive\n"
+	"                        (default: the config's, else 50)\n"
+	"  --through-monitoring  after promotion, continue through the monitoring period\n"
+	"  --intent T_S:KIND[:ARG]  a person's control at T_S seconds: promote, promote:full,\n"
+	"                        pause, resume, abort, retry, undo, undo:N (repeatable)\n"
+	"  -o, --output FORMAT   text (default) or json\n"
+	"\n"
+	"Exit status: 0 promoted or succeeded, 1 rolled back, failed or the trace ended first,\n"
+	"2 invalid input, 4 paused (waiting for a person).\n";
+
+static void json_num_or_null(json_t *o, const char *k, double v)
+{
+	json_object_set_new(o, k, isnan(v) ? json_null() : json_real(v));
+}
+
+/* weights are whole percents in practice: print 10, not 10.0 */
+static json_t *json_weight(double w)
+{
+	if (w == floor(w) && fabs(w) < 1e9)
+		return json_integer((json_int_t)w);
+	return json_real(w);
+}
+
+static json_t *table_json(const struct analysis_result *a)
+{
+	json_t *arr = json_array();
+	for (int i = 0; i < 4; i++) {
+		const struct comparison_row *row = &a->table[i];
+		json_t *o = json_object();
+		json_object_set_new(o, "metric", json_string(row->metric ? row->metric : ""));
+		json_num_or_null(o, "baseline", row->baseline);
+		json_num_or_null(o, "current", row->current);
+		json_num_or_null(o, "delta", row->delta);
+		json_object_set_new(o, "status", json_string(row->status ? row->status : "N/A"));
+		json_array_append_new(arr, o);
+	}
+	return arr;
+}
+
+static json_t *checks_json(const struct analysis_result *a)
+{
+	json_t *arr = json_array();
+	for (int i = 0; i < a->n_checks; i++) {
+		const struct check_result *c = &a->checks[i];
+		json_t *o = json_object();
+		json_object_set_new(o, "name", json_string(c->name));
+		json_object_set_new(o, "result", json_string(judge_outcome_name(c->outcome)));
+		json_num_or_null(o, "value", c->value);
+		json_num_or_null(o, "limit", c->limit);
+		json_object_set_new(o, "fails_when", json_string(c->op == '<' ? "below" : "above"));
+		json_array_append_new(arr, o);
+	}
+	return arr;
+}
+
+static void fmt_cell(char *buf, size_t n, int row, double v)
+{
+	if (isnan(v))
+		snprintf(buf, n, "-");
+	else if (row == 0)
+		snprintf(buf, n, "%.2f%%", v);
+	else if (row == 3)
+		snprintf(buf, n, "%.1f rps", v);
+	else
+		snprintf(buf, n, "%.0fms", v);
+}
+
+static void print_table(const struct analysis_result *a, const char *indent)
+{
+	printf("%sMetric          | Baseline | Current  | Delta   | Status\n", indent);
+	printf("%s--------------- | -------- | -------- | ------- | ------\n", indent);
+	for (int i = 0; i < 4; i++) {
+		const struct comparison_row *row = &a->table[i];
+		char b[32], c[32], d[32];
+		fmt_cell(b, sizeof(b), i, row->baseline);
+		fmt_cell(c, sizeof(c), i, row->current);
+		if (isnan(row->delta))
+			snprintf(d, sizeof(d), "-");
+		else
+			snprintf(d, sizeof(d), "%+.2f%%", row->delta);
+		printf("%s%-15s | %-8s | %-8s | %-7s | %s\n", indent, row->metric, b, c, d, row->status);
+	}
+}
+
+static void print_checks_line(const struct analysis_result *a)
+{
+	for (int i = 0; i < a->n_checks; i++) {
+		const struct check_result *c = &a->checks[i];
+		char v[32], l[32];
+		int pct = strstr(c->name, "error-rate") || strstr(c->name, "success-rate") ||
+			  !strcmp(c->name, "type:any-error") || !strcmp(c->name, "type:availability") ||
+			  !strcmp(c->name, "type:worse-than-baseline");
+		if (isnan(c->value))
+			snprintf(v, sizeof(v), "no data");
+		else
+			snprintf(v, sizeof(v), pct ? "%.2f%%" : "%.0fms", c->value);
+		snprintf(l, sizeof(l), pct ? "%.4g%%" : "%.0fms", c->limit);
+		printf("         %-34s %-9s %s limit %s: %s\n", c->name, v, c->op == '<' ? "min" : "max", l,
+		       judge_outcome_name(c->outcome));
+	}
+}
+
+static const char *tbuf(int64_t ms, char buf[32])
+{
+	snprintf(buf, 32, "t=%llds", (long long)(ms / 1000));
+	return buf;
+}
+
+#define MAX_INTENTS 64
+
+static int parse_intent(const char *spec, struct intent *it)
+{
+	char kind[32] = "", arg[32] = "";
+	long long t;
+	char *end;
+
+	memset(it, 0, sizeof(*it));
+	errno = 0;
+	t = strtoll(spec, &end, 10);
+	if (errno || end == spec || *end != ':' || t < 0 || t > 100LL * 365 * 86400)
+		return -1;
+	spec = end + 1;
+	end = strchr(spec, ':');
+	if (end) {
+		if ((size_t)(end - spec) >= sizeof(kind) || strlen(end + 1) >= sizeof(arg))
+			return -1;
+		memcpy(kind, spec, (size_t)(end - spec));
+		snprintf(arg, sizeof(arg), "%s", end + 1);
+	} else {
+		if (strlen(spec) >= sizeof(kind))
+			return -1;
+		snprintf(kind, sizeof(kind), "%s", spec);
+	}
+	if (intent_kind_parse(kind, &it->kind) < 0)
+		return -1;
+	it->created_ms = t * 1000;
+	snprintf(it->requested_by, sizeof(it->requested_by), "analyze");
+	if (arg[0]) {
+		if (it->kind == INTENT_PROMOTE && !strcmp(arg, "full")) {
+			it->full = 1;
+		} else if (it->kind == INTENT_UNDO) {
+			long n = strtol(arg, &end, 10);
+			if (*end || n < 1 || n > 1000000)
+				return -1;
+			it->to_revision = (int)n;
+		} else {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int read_config(const char *path, struct rollout_config *cfg)
+{
+	struct strbuf sb = STRBUF_INIT, err = STRBUF_INIT;
+	int r = strbuf_read_file_max(&sb, path, ROLLOUT_CONFIG_MAX_BYTES, &err);
+	if (r >= 0)
+		r = rollout_config_parse(sb.buf, sb.len, path, cfg, &err);
+	if (r < 0)
+		cli_error("%s", err.buf);
+	strbuf_release(&sb);
+	strbuf_release(&err);
+	return r;
+}
+
+int cmd_analyze(int argc, char **argv, struct cli_ctx *ctx)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "trace", required_argument, NULL, 't' },
+		{ "type", required_argument, NULL, 'T' },
+		{ "min-requests", required_argument, NULL, 'm' },
+		{ "through-monitoring", no_argument, NULL, 'M' },
+		{ "intent", required_argument, NULL, 'i' },
+		{ "output", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config = NULL, *trace_path = NULL, *type = "standard";
+	long min_requests = 0;
+	int through = 0, c, rc, n_intents = 0;
+	struct intent intents[MAX_INTENTS];
+	struct rollout_config *cfg = NULL;
+	struct metrics_trace trace = METRICS_TRACE_INIT;
+	struct metrics_provider prov;
+	struct type_rules rules;
+	struct deployment d;
+	struct replay_options ro = { 0 };
+	struct replay_result res;
+	struct strbuf err = STRBUF_INIT;
+
+	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': config = optarg; break;
+		case 't': trace_path = optarg; break;
+		case 'T': type = optarg; break;
+		case 'M': through = 1; break;
+		case 'i':
+			if (n_intents >= MAX_INTENTS)
+				return cli_usage_error(ctx, "analyze", "at most %d --intent options", MAX_INTENTS);
+			if (parse_intent(optarg, &intents[n_intents]) < 0)
+				return cli_usage_error(ctx, "analyze", "--intent '%s' is not T_S:KIND[:ARG]; kinds: promote, "
+						       "promote:full, pause, resume, abort, retry, undo, undo:N", optarg);
+			intents[n_intents].id = n_intents + 1;
+			/* keep them in time order (insertion sort: few, and stable) */
+			for (int k = n_intents; k > 0 && intents[k - 1].created_ms > intents[k].created_ms; k--) {
+				struct intent tmp = intents[k];
+				intents[k] = intents[k - 1];
+				intents[k - 1] = tmp;
+			}
+			n_intents++;
+			break;
+		case 'm': {
+			char *end;
+			errno = 0;
+			min_requests = strtol(optarg, &end, 10);
+			if (errno || *end || min_requests < 1 || min_requests > 1000000000L)
+				return cli_usage_error(ctx, "analyze", "--min-requests must be a whole number >= 1, not '%s'",
+						       optarg);
+			break;
+		}
+		case 'o':
+			if (cli_parse_output(ctx, optarg) < 0)
+				return EXIT_USAGE;
+			break;
+		default:
+			return cli_usage_error(ctx, "analyze", "unknown option");
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(ctx, "analyze", "unexpected argument '%s'", argv[optind]);
+	if (!config || !trace_path)
+		return cli_usage_error(ctx, "analyze", "--config and --trace are required");
+	if (type_rules_default(type, &rules, &err) < 0) {
+		cli_error("%s", err.buf);
+		strbuf_release(&err);
+		return EXIT_USAGE;
+	}
+	cfg = xcalloc(1, sizeof(*cfg));
+	if (read_config(config, cfg) < 0) {
+		free(cfg);
+		return EXIT_USAGE;
+	}
+	if (min_requests)
+		cfg->strategy.min_requests = (uint64_t)min_requests;
+	if (metrics_trace_load(&trace, trace_path, &err) < 0) {
+		cli_error("%s", err.buf);
+		strbuf_release(&err);
+		metrics_trace_release(&trace);
+		free(cfg);
+		return EXIT_USAGE;
+	}
+	metrics_trace_provider(&trace, &prov);
+	deployment_init(&d, cfg->name[0] ? cfg->name : "service", "replay", "canary", "stable", type, 0);
+	ro.end_ms = metrics_trace_end_ms(&trace);
+	ro.through_monitoring = through;
+	ro.intents = intents;
+	ro.n_intents = n_intents;
+	if (replay_run(&d, &rules, &cfg->strategy, &prov, &ro, &res, &err) < 0) {
+		cli_error("%s", err.buf);
+		strbuf_release(&err);
+		metrics_trace_release(&trace);
+		free(cfg);
+		return EXIT_RUNTIME;
+	}
+
+	if (ctx->output == OUTPUT_JSON) {
+		json_t *j = json_object(), *steps = json_array(), *tl = json_array();
+		int last_step = -1;
+		double last_weight = -1;
+		const struct analysis_result *last = NULL;
+		for (size_t i = 0; i < res.n_events; i++) {
+			const struct replay_event *e = &res.events[i];
+			json_t *o = json_object();
+			json_object_set_new(o, "t_s", json_integer(e->at_ms / 1000));
+			if (e->is_analysis == 2) {
+				json_object_set_new(o, "event", json_string("intent"));
+				json_object_set_new(o, "intent", json_string(e->intent));
+				json_object_set_new(o, "applied", json_boolean(e->ir.applied));
+				json_object_set_new(o, "result", json_string(e->ir.result));
+			} else if (e->is_analysis) {
+				last = &e->a;
+				json_object_set_new(o, "event", json_string("analysis"));
+				json_object_set_new(o, "weight", json_weight(e->weight));
+				json_object_set_new(o, "verdict", json_string(analysis_verdict_name(e->a.verdict)));
+				json_object_set_new(o, "rule", json_string(e->a.rule));
+				json_object_set_new(o, "reason", json_string(e->a.reason));
+				json_object_set_new(o, "canary_requests", json_integer((json_int_t)e->a.canary_requests));
+				json_object_set_new(o, "checks", checks_json(&e->a));
+				json_object_set_new(o, "table", table_json(&e->a));
+			} else {
+				json_object_set_new(o, "event", json_string("transition"));
+				json_object_set_new(o, "from", json_string(deployment_state_name(e->t.from)));
+				json_object_set_new(o, "to", json_string(deployment_state_name(e->t.to)));
+				json_object_set_new(o, "step", json_integer(e->t.step));
+				json_object_set_new(o, "weight", json_weight(e->t.weight));
+				json_object_set_new(o, "reason", json_string(e->t.reason));
+				if (e->t.to == DS_PROGRESSING && e->t.step >= 1 &&
+				    (e->t.step != last_step || e->t.weight != last_weight)) {
+					last_step = e->t.step;
+					last_weight = e->t.weight;
+					json_t *s = json_object();
+					json_object_set_new(s, "t_s", json_integer(e->at_ms / 1000));
+					json_object_set_new(s, "weight", json_weight(e->t.weight));
+					json_array_append_new(steps, s);
+				}
+			}
+			json_array_append_new(tl, o);
+		}
+		json_object_set_new(j, "outcome", json_string(replay_outcome_name(res.outcome)));
+		json_object_set_new(j, "at_s", json_integer(res.at_ms / 1000));
+		json_object_set_new(j, "reason", json_string(res.reason));
+		json_object_set_new(j, "rule", json_string(res.rule));
+		json_object_set_new(j, "type", json_string(rules.type));
+		json_object_set_new(j, "strategy", json_string(strategy_kind_name(cfg->strategy.kind)));
+		json_object_set_new(j, "steps", steps);
+		json_object_set_new(j, "failed_checks", json_integer(res.final.failed_checks));
+		json_object_set_new(j, "table", last ? table_json(last) : json_array());
+		json_object_set_new(j, "timeline", tl);
+		cli_print_json(j);
+	} else {
+		const struct analysis_result *last = NULL;
+		char ts[32];
+		printf("analyze %s (%s, %s) over %s, type %s\n", config, cfg->format,
+		       strategy_kind_name(cfg->strategy.kind), trace_path, rules.type);
+		for (size_t i = 0; i < res.n_events; i++) {
+			const struct replay_event *e = &res.events[i];
+			if (e->is_analysis == 2) {
+				printf("%-8s intent %s: %s\n", tbuf(e->at_ms, ts), e->intent, e->ir.result);
+			} else if (e->is_analysis) {
+				last = &e->a;
+				printf("%-8s analysis at %.4g%%: %s: %s\n", tbuf(e->at_ms, ts), e->weight,
+				       analysis_verdict_name(e->a.verdict), e->a.reason);
+				print_checks_line(&e->a);
+			} else {
+				printf("%-8s %s -> %s (step %d, weight %.4g%%): %s\n", tbuf(e->at_ms, ts),
+				       deployment_state_name(e->t.from), deployment_state_name(e->t.to), e->t.step,
+				       e->t.weight, e->t.reason);
+			}
+		}
+		printf("outcome: %s at %llds: %s\n", replay_outcome_name(res.outcome), (long long)(res.at_ms / 1000),
+		       res.reason);
+		printf("failed checks: %d of threshold %d\n", res.final.failed_checks, cfg->strategy.threshold);
+		if (last) {
+			printf("last analysis (runbook Performance Verification):\n");
+			print_table(last, "  ");
+		}
+	}
+	switch (res.outcome) {
+	case REPLAY_PROMOTED:
+	case REPLAY_SUCCEEDED:
+		rc = EXIT_OK;
+		break;
+	case REPLAY_PAUSED:
+		rc = EXIT_WAITING;
+		break;
+	default:
+		rc = EXIT_NO;
+	}
+	replay_result_release(&res);
+	metrics_trace_release(&trace);
+	strbuf_release(&err);
+	free(cfg);
+	return rc;
+}

@@ -1,0 +1,21 @@
+/*
+ * measure.h - turn a metrics provider's answers into the analysis input of
+ * one interval (shared by the controller and `slipway analyze`).
+ */
+#ifndef SLIPWAY_CONTROLLER_MEASURE_H
+#define SLIPWAY_CONTROLLER_MEASURE_H
+
+#include "core/analysis.h"
+#include "core/deployment-t.h"
+#include "core/metrics-t.h"
+
+/*
+ * Query p for the canary (d->version) and the stable (d->from_version)
+ * revisions of d->service over [from_ms, to_ms) into *out.  A provider
+ * error is not fatal: out->have_samples is 0 and provider_error says why
+ * (the analysis reports the interval as inconclusive).  Always returns 0.
+ */
+int measure_interval(const struct metrics_provider *p, const struct deployment *d, int64_t from_ms,
+		     int64_t to_ms, double weight, int idle, struct analysis_input *out);
+
+#endif

@@ -1,0 +1,110 @@
+/*
+ * analysis.h - one analysis interval: judge the canary against the rollback
+ * criteria, the type's own criterion and the analysis checks, and build the
+ * runbook's comparison table (issue 3 item 4).
+ *
+ * Rules, in this order; the first that decides wins:
+ *   1. immediate  runbook Rollback Procedures, "Immediate Rollback (No
+ *                 Discussion)": error rate > 5%, p99 > 3x baseline -> roll back
+ *   2. type       runbook Deployment Types, "Rollback Criteria" of the
+ *                 deployment's type (standard: error rate > 1%; hotfix: any
+ *                 regression; emergency: worse than the baseline;
+ *                 database-migration: any error; infrastructure-change: any
+ *                 availability impact) -> roll back
+ *   3. consider   runbook "Consider Rollback": error rate > 1%, p99 > 2x
+ *                 baseline -> pause for a person (DESIGN.md defaults)
+ *   4. checks     Flagger analysis metrics (request-success-rate minimum,
+ *                 request-duration p99 maximum) and rollout webhooks: a failed
+ *                 check counts towards threshold (Flagger: total per run)
+ * If the canary had too few requests for the judge, the interval is
+ * inconclusive: nothing advances and nothing is counted, and the caller
+ * turns a long run of these into a failed check (deployment.h).
+ *
+ * Baseline: the stable revision measured in the same interval when it had at
+ * least min_requests requests (it saw the same load as the canary);
+ * otherwise the baseline captured before the first step.
+ */
+#ifndef SLIPWAY_CORE_ANALYSIS_H
+#define SLIPWAY_CORE_ANALYSIS_H
+
+#include <stdint.h>
+
+#include "core/judge.h"
+#include "core/rules-t.h"
+#include "core/strategy.h"
+
+/* The type criteria's noise tolerances (slipway's reading of the runbook words). */
+#define REGRESSION_ERROR_PP 0.5		/* hotfix/emergency: error rate above baseline by > 0.5 points */
+#define REGRESSION_P99_RATIO 1.2	/* hotfix: p99 above 1.2x baseline */
+#define AVAILABILITY_ERROR_PP 0.1	/* infrastructure-change: availability down > 0.1 points */
+
+struct analysis_input {
+	int64_t from_ms, to_ms;		/* the interval judged, half-open */
+	double weight;			/* canary weight during the interval, percent */
+	int idle;			/* blue-green idle step: no production traffic expected */
+	int have_samples;		/* 0 when the provider failed; see provider_error */
+	char provider_error[160];
+	struct judge_sample canary;	/* measured in the interval */
+	struct judge_sample stable;	/* measured in the interval */
+	struct judge_sample baseline;	/* captured before the first step (requests 0: none) */
+	int hooks_failed;		/* a rollout webhook / smoke check failed this interval */
+	char hooks_reason[160];
+	int rules_mask;			/* which rules apply: ANALYSIS_RULE_* bits */
+};
+
+#define ANALYSIS_RULE_IMMEDIATE 1
+#define ANALYSIS_RULE_TYPE 2
+#define ANALYSIS_RULE_CONSIDER 4
+#define ANALYSIS_RULE_CHECKS 8
+#define ANALYSIS_RULES_ALL 15
+
+enum analysis_verdict {
+	AV_PASS = 0,
+	AV_INCONCLUSIVE,
+	AV_CHECK_FAILED,	/* rule 4: one failed check to count */
+	AV_CONSIDER,		/* rule 3: pause */
+	AV_ROLLBACK_TYPE,	/* rule 2 */
+	AV_ROLLBACK_IMMEDIATE,	/* rule 1 */
+};
+
+struct check_result {
+	char name[64];
+	enum judge_outcome outcome;
+	double value;		/* percent (success rate) or ms (p99) */
+	double limit;
+	char op;		/* '<' (minimum) or '>' (maximum): fails when value op limit */
+};
+
+/* One row of the runbook's Performance Verification table. */
+struct comparison_row {
+	const char *metric;	/* "Error Rate", "P50 Latency", "P99 Latency", "Throughput" */
+	double baseline, current;	/* percent, ms, ms, requests/s; NAN = no data */
+	double delta;		/* error rate: points; others: percent change; NAN = n/a */
+	const char *status;	/* "OK", "WARN", "FAIL", "N/A" */
+};
+
+#define ANALYSIS_MAX_RESULTS (STRATEGY_MAX_CHECKS + 8)
+
+struct analysis_result {
+	enum analysis_verdict verdict;
+	char rule[48];		/* "immediate", "type:error-rate", "consider", "check:NAME", "" */
+	char reason[400];	/* names the rule and the numbers */
+	uint64_t canary_requests;
+	int baseline_source;	/* 0 none, 1 stable in the interval, 2 captured */
+	int n_checks;
+	struct check_result checks[ANALYSIS_MAX_RESULTS];	/* every criterion and check judged */
+	struct comparison_row table[4];
+};
+
+/*
+ * Judge one interval.  r: the type's rules; s: the strategy (checks,
+ * min_requests); j: the judge (NULL = the observed judge with
+ * s->min_requests).  Fills *out and returns 0; SW_EUSAGE on NULL input.
+ */
+int analysis_run(const struct type_rules *r, const struct strategy *s, const struct judge *j,
+		 const struct analysis_input *in, struct analysis_result *out);
+
+/* "pass", "inconclusive", "check-failed", "consider", "rollback", "rollback" */
+const char *analysis_verdict_name(enum analysis_verdict v);
+
+#endif

@@ -1,0 +1,771 @@
+/*
+ * deployment.c - the deployment state machine (runbook: Rollout Strategy,
+ * Rollback Procedures, Verification Steps; issue 3 items 1, 4, 5).
+ *
+ * A pure function of (deployment, type rules, strategy, tick inputs, pending
+ * intents, now_ms) -> (next deployment, transitions with reasons, intent
+ * results, actions, analysis result).  It never reads a clock, a store or a
+ * socket; the controller (src/controller/controller.c) commits what it
+ * returns and only then acts on it, and `slipway analyze` replays it over a
+ * recorded trace.
+ *
+ * STATES
+ *
+ *                      gate DENY / abort
+ *          +---------+ ----------------------------------------------+
+ *          | pending |                                               |
+ *          +---------+                                               v
+ *               | gate ALLOW: start new instances             +--------+
+ *               v                                             | failed |
+ *       +---------------+  step 0: warm-up, baseline capture  +--------+
+ *  +--->|  progressing  |--+ step k -> k+1: hold elapsed and analysis passed
+ *  |    +---------------+<-+ (or promote)
+ *  |      |   |  ^    |
+ *  |      |   |  |    | consider criterion / pause
+ *  |      |   |  |    v
+ *  |      |   |  +----------+  resume / promote
+ *  |      |   |  |  paused  |<-----------------------------+
+ *  |      |   |  +----------+                              |
+ *  |      |   | last step passed / promote --full          | consider / pause
+ *  |      |   v                                            |
+ *  |      | +-----------+ next tick  +------------+  period over   +-----------+
+ *  |      | | promoting |----------->| monitoring |--------------->| succeeded |
+ *  |      | +-----------+            +------------+  (or promote)  +-----------+
+ *  |      |       immediate / type criterion, threshold,  |
+ *  |      |       deadline, abort, undo                   |
+ *  |      v                                               v
+ *  |    +--------------+  next tick  +-------------+
+ *  |    | rolling_back |------------>| rolled_back |  retry / undo create a
+ *  |    +--------------+             +-------------+  NEW deployment (ACT_RETRY,
+ *  +-- (paused, promoting: the same rollback arrows)   ACT_UNDO)
+ *
+ * INVARIANTS
+ *
+ *   1. state is one of the nine stored strings; succeeded, rolled_back and
+ *      failed are final: nothing but retry/undo intents is accepted there,
+ *      and those create a new deployment instead of reviving this one.
+ *   2. Every change of state, step or weight is one struct transition with
+ *      a reason naming the rule and the numbers; the controller commits it,
+ *      together with the deployment row and the intents it consumed, in
+ *      ONE store transaction BEFORE the router or target is touched.
+ *   3. The router and target are driven to deployment_desired(d) of the
+ *      committed row, idempotently; so a crash between commit and action
+ *      loses nothing (the next tick re-applies the level) and an action is
+ *      never the only record of a decision.
+ *   4. Analysis intervals are aligned to the deployment's schedule
+ *      (next_analysis_ms advances by exactly one interval per judged
+ *      interval), never to the tick that happened to run; step_since_ms and
+ *      the other cursor times are schedule boundaries or tick times at
+ *      which a committed transition happened.  Replaying the same inputs
+ *      therefore yields the same transitions, whatever the tick jitter or
+ *      however often the controller was restarted.
+ *   5. failed_checks only grows within a run (Flagger: threshold counts all
+ *      failed checks of the run); reaching strategy.threshold rolls back.
+ *   6. weight never rises while the gate says WAIT (a window closed) or the
+ *      deployment is paused; it only rises after an analysis interval that
+ *      passed, or by a person's promote.
+ *   7. The immediate and type criteria apply in every state that has traffic
+ *      on the canary (progressing, paused, monitoring); consider only pauses
+ *      from progressing and monitoring.
+ *   8. promoting and rolling_back last one tick: they move on at the first
+ *      tick strictly after the one that entered them, by which time the
+ *      controller has applied their desired state.
+ *
+ * TRANSITIONS (function; what is committed first, by the controller)
+ *
+ *   pending -> progressing   tick_pending(): gate ALLOW.  Row: state, step 0,
+ *                            started_ms, next_analysis_ms.  Then the target
+ *                            starts the new revision (desired canary_up).
+ *   pending -> failed        tick_pending(): gate DENY; intent abort.
+ *   progressing(0) -> (1)    tick_warmup(): first interval done, canary ready:
+ *                            baseline captured (row: baseline), weight of
+ *                            step 1.  Then the router shifts the weight.
+ *   progressing(k) -> (k+1)  tick_analysis(): hold elapsed, analysis passed;
+ *                            or intent promote.  Row: step, weight, step_since.
+ *   progressing -> promoting tick_analysis() after the last step; intent
+ *                            promote --full.  Then the router goes to 100%.
+ *   progressing|monitoring -> paused
+ *                            tick_analysis(): consider criterion (row:
+ *                            paused_by_rule, resume_state); intent pause.
+ *   paused -> progressing|monitoring
+ *                            intent resume or promote.
+ *   promoting -> monitoring  tick(): the tick after promoting.
+ *   monitoring -> succeeded  tick_analysis(): monitoring period over with no
+ *                            rollback; intent promote.  Then the previous
+ *                            revision is stopped.
+ *   any non-final -> rolling_back
+ *                            tick_analysis(): immediate or type criterion,
+ *                            failed_checks >= threshold; tick_warmup():
+ *                            not ready within the progress deadline;
+ *                            intents abort, undo.  Then the router sends
+ *                            everything to the stable revision.
+ *   rolling_back -> rolled_back
+ *                            tick(): the tick after rolling_back.  Then the
+ *                            new revision's instances are stopped.
+ */
+#include "core/deployment.h"
+#include "base/err.h"
+#include "base/timeutil.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* snprintf without the truncation warning: reasons are cut at their field's size on purpose */
+__attribute__((format(printf, 3, 4)))
+static void bprintf(char *dst, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(dst, n, fmt, ap);
+	va_end(ap);
+}
+
+static const char *const state_names[DS_COUNT] = {
+	[DS_PENDING] = "pending",
+	[DS_PROGRESSING] = "progressing",
+	[DS_PAUSED] = "paused",
+	[DS_PROMOTING] = "promoting",
+	[DS_MONITORING] = "monitoring",
+	[DS_SUCCEEDED] = "succeeded",
+	[DS_ROLLING_BACK] = "rolling_back",
+	[DS_ROLLED_BACK] = "rolled_back",
+	[DS_FAILED] = "failed",
+};
+
+const char *deployment_state_name(enum deploy_state s)
+{
+	return (unsigned)s < DS_COUNT ? state_names[s] : "unknown";
+}
+
+int deployment_state_parse(const char *name, enum deploy_state *out)
+{
+	for (int i = 0; i < DS_COUNT; i++) {
+		if (!strcmp(state_names[i], name)) {
+			*out = (enum deploy_state)i;
+			return 0;
+		}
+	}
+	return SW_EPARSE;
+}
+
+int deployment_state_is_final(enum deploy_state s)
+{
+	return s == DS_SUCCEEDED || s == DS_ROLLED_BACK || s == DS_FAILED;
+}
+
+static const char *const intent_names[] = {
+	[INTENT_PROMOTE] = "promote",
+	[INTENT_PAUSE] = "pause",
+	[INTENT_RESUME] = "resume",
+	[INTENT_ABORT] = "abort",
+	[INTENT_RETRY] = "retry",
+	[INTENT_UNDO] = "undo",
+};
+
+const char *intent_kind_name(enum intent_kind k)
+{
+	return (unsigned)k < sizeof(intent_names) / sizeof(intent_names[0]) ? intent_names[k] : "unknown";
+}
+
+int intent_kind_parse(const char *name, enum intent_kind *out)
+{
+	for (size_t i = 0; i < sizeof(intent_names) / sizeof(intent_names[0]); i++) {
+		if (!strcmp(intent_names[i], name)) {
+			*out = (enum intent_kind)i;
+			return 0;
+		}
+	}
+	return SW_EPARSE;
+}
+
+void deployment_init(struct deployment *d, const char *service, const char *env, const char *version,
+		     const char *from_version, const char *type, int64_t now_ms)
+{
+	memset(d, 0, sizeof(*d));
+	bprintf(d->service, sizeof(d->service), "%s", service ? service : "");
+	bprintf(d->env, sizeof(d->env), "%s", env ? env : "production");
+	bprintf(d->version, sizeof(d->version), "%s", version ? version : "");
+	bprintf(d->from_version, sizeof(d->from_version), "%s", from_version ? from_version : "");
+	bprintf(d->type, sizeof(d->type), "%s", type ? type : "standard");
+	d->state = DS_PENDING;
+	d->created_ms = now_ms;
+	d->state_since_ms = now_ms;
+	d->resume_state = DS_PROGRESSING;
+	d->baseline.p50_ms = NAN;
+	d->baseline.p99_ms = NAN;
+	bprintf(d->reason, sizeof(d->reason), "created");
+}
+
+/* ---- building the decision ---- */
+
+struct run {
+	const struct type_rules *r;
+	const struct strategy *s;
+	const struct tick_input *in;
+	int64_t now;
+	struct decision *out;
+	struct deployment *d;	/* == &out->next */
+};
+
+static void notify(struct run *x, const char *event, const char *text)
+{
+	struct decision *o = x->out;
+	if (o->n_actions >= DECISION_MAX_ACTIONS)
+		return;
+	struct rollout_action *a = &o->actions[o->n_actions++];
+	memset(a, 0, sizeof(*a));
+	a->kind = ACT_NOTIFY;
+	bprintf(a->event, sizeof(a->event), "%s", event);
+	bprintf(a->text, sizeof(a->text), "%s", text);
+}
+
+/* Record a change of state/step/weight (invariant 2). */
+static void go(struct run *x, enum deploy_state to, const char *reason)
+{
+	struct deployment *d = x->d;
+	struct decision *o = x->out;
+
+	if (o->n_transitions < DECISION_MAX_TRANSITIONS) {
+		struct transition *t = &o->transitions[o->n_transitions++];
+		t->from = d->state;
+		t->to = to;
+		t->at_ms = x->now;
+		bprintf(t->reason, sizeof(t->reason), "%s", reason);
+		/* step/weight filled after the change by fix_last() */
+	}
+	if (d->state != to)
+		d->state_since_ms = x->now;
+	d->state = to;
+	bprintf(d->reason, sizeof(d->reason), "%s", reason);
+	if (deployment_state_is_final(to))
+		d->finished_ms = x->now;
+	o->changed = 1;
+}
+
+static void fix_last(struct run *x)
+{
+	struct decision *o = x->out;
+	if (o->n_transitions) {
+		struct transition *t = &o->transitions[o->n_transitions - 1];
+		t->step = x->d->step;
+		t->weight = x->d->weight;
+		t->group = x->d->group;
+	}
+}
+
+static const char *group_name(const struct strategy *s, int g)
+{
+	return s->n_groups > 0 && g < s->n_groups ? s->groups[g] : "";
+}
+
+static void start_rollback(struct run *x, const char *reason)
+{
+	char text[480];
+	go(x, DS_ROLLING_BACK, reason);
+	x->d->next_analysis_ms = 0;
+	fix_last(x);
+	bprintf(text, sizeof(text), "ROLLBACK INITIATED %s %s -> %s: %s", x->d->service, x->d->version,
+		 x->d->from_version[0] ? x->d->from_version : "(previous)", reason);
+	notify(x, "rollback-initiated", text);
+}
+
+static void start_promotion(struct run *x, const char *reason)
+{
+	go(x, DS_PROMOTING, reason);
+	x->d->weight = 100;
+	x->d->group = x->s->n_groups > 0 ? x->s->n_groups - 1 : 0;
+	x->d->next_analysis_ms = 0;
+	x->d->inconclusive_since_ms = 0;
+	fix_last(x);
+	notify(x, "promoted", reason);
+}
+
+/* Enter strategy step k (1-based) at time at_ms (a schedule boundary). */
+static void enter_step(struct run *x, int k, int64_t at_ms, const char *why)
+{
+	const struct rollout_step *st = &x->s->steps[k - 1];
+	char reason[400], hold[DURATION_BUFSZ];
+	const char *g = group_name(x->s, st->group);
+
+	x->d->step = k;
+	x->d->weight = st->weight;
+	x->d->group = st->group;
+	x->d->step_since_ms = at_ms;
+	x->d->inconclusive_since_ms = 0;
+	if (st->new_instances || st->old_instances)
+		bprintf(reason, sizeof(reason), "%s: step %d/%d: %d new + %d old instances, weight %.4g%% (hold %s)",
+			 why, k, x->s->n_steps, st->new_instances, st->old_instances, st->weight,
+			 duration_format(st->hold_ms, hold));
+	else
+		bprintf(reason, sizeof(reason), "%s: step %d/%d: weight %.4g%%%s%s%s (hold %s)", why, k,
+			 x->s->n_steps, st->weight, *g ? " in region '" : "", g, *g ? "'" : "",
+			 duration_format(st->hold_ms, hold));
+	go(x, DS_PROGRESSING, reason);
+	fix_last(x);
+	notify(x, "step", reason);
+}
+
+static void next_step_or_promote(struct run *x, int64_t at_ms, const char *why)
+{
+	if (x->d->step < x->s->n_steps) {
+		enter_step(x, x->d->step + 1, at_ms, why);
+	} else {
+		char reason[400];
+		bprintf(reason, sizeof(reason), "%s: all %d steps done, promoting to 100%%", why, x->s->n_steps);
+		start_promotion(x, reason);
+	}
+}
+
+static void count_failed_check(struct run *x, const char *what)
+{
+	char reason[400];
+	x->d->failed_checks++;
+	bprintf(x->d->reason, sizeof(x->d->reason), "failed check %d of threshold %d: %s",
+		 x->d->failed_checks, x->s->threshold, what);
+	x->out->changed = 1;
+	if (x->d->failed_checks >= x->s->threshold) {
+		bprintf(reason, sizeof(reason), "failed checks %d >= threshold %d (Flagger threshold); last: %s",
+			 x->d->failed_checks, x->s->threshold, what);
+		start_rollback(x, reason);
+	}
+}
+
+/* ---- intents (issue 3 item 5) ---- */
+
+__attribute__((format(printf, 4, 5)))
+static void intent_done(struct run *x, const struct intent *it, int applied, const char *fmt, ...)
+{
+	struct decision *o = x->out;
+	struct intent_result *ir = &o->intents[o->n_intents++];
+	va_list ap;
+
+	ir->intent_id = it->id;
+	ir->applied = applied;
+	va_start(ap, fmt);
+	vsnprintf(ir->result, sizeof(ir->result), fmt, ap);
+	va_end(ap);
+	o->changed = 1;
+}
+
+static void apply_intent(struct run *x, const struct intent *it)
+{
+	struct deployment *d = x->d;
+	const char *who = it->requested_by[0] ? it->requested_by : "someone";
+	char reason[400];
+
+	switch (it->kind) {
+	case INTENT_PAUSE:
+		if (d->state != DS_PROGRESSING && d->state != DS_MONITORING) {
+			intent_done(x, it, 0, "rejected: cannot pause a deployment that is %s",
+				    deployment_state_name(d->state));
+			return;
+		}
+		d->resume_state = d->state;
+		d->paused_by_rule = 0;
+		bprintf(reason, sizeof(reason), "paused by %s", who);
+		go(x, DS_PAUSED, reason);
+		fix_last(x);
+		notify(x, "paused", reason);
+		intent_done(x, it, 1, "%s", reason);
+		return;
+	case INTENT_RESUME:
+		if (d->state != DS_PAUSED) {
+			intent_done(x, it, 0, "rejected: cannot resume a deployment that is %s",
+				    deployment_state_name(d->state));
+			return;
+		}
+		bprintf(reason, sizeof(reason), "resumed by %s", who);
+		go(x, d->resume_state == DS_MONITORING ? DS_MONITORING : DS_PROGRESSING, reason);
+		fix_last(x);
+		notify(x, "resumed", reason);
+		intent_done(x, it, 1, "%s", reason);
+		return;
+	case INTENT_PROMOTE:
+		if (d->state == DS_MONITORING || (d->state == DS_PAUSED && d->resume_state == DS_MONITORING)) {
+			bprintf(reason, sizeof(reason), "monitoring ended early by %s (promote)", who);
+			go(x, DS_SUCCEEDED, reason);
+			fix_last(x);
+			notify(x, "succeeded", reason);
+			intent_done(x, it, 1, "%s", reason);
+			return;
+		}
+		if (d->state != DS_PROGRESSING && d->state != DS_PAUSED) {
+			intent_done(x, it, 0, "rejected: cannot promote a deployment that is %s",
+				    deployment_state_name(d->state));
+			return;
+		}
+		if (it->full) {
+			bprintf(reason, sizeof(reason), "promoted to 100%% by %s (promote --full)", who);
+			start_promotion(x, reason);
+		} else {
+			bprintf(reason, sizeof(reason), "promoted by %s", who);
+			/* from paused too: promote lifts the pause (Argo promote semantics) */
+			next_step_or_promote(x, x->now, reason);
+		}
+		/* the next interval starts now: the new weight has had no traffic yet */
+		if (x->d->state == DS_PROGRESSING)
+			x->d->next_analysis_ms = x->now + x->s->interval_ms;
+		intent_done(x, it, 1, "%s", reason);
+		return;
+	case INTENT_ABORT:
+		if (deployment_state_is_final(d->state) || d->state == DS_ROLLING_BACK) {
+			intent_done(x, it, 0, "rejected: the deployment is already %s", deployment_state_name(d->state));
+			return;
+		}
+		bprintf(reason, sizeof(reason), "aborted by %s", who);
+		if (d->state == DS_PENDING) {
+			go(x, DS_FAILED, reason);
+			fix_last(x);
+			notify(x, "failed", reason);
+		} else {
+			start_rollback(x, reason);
+		}
+		intent_done(x, it, 1, "%s", reason);
+		return;
+	case INTENT_RETRY:
+		if (d->state != DS_ROLLED_BACK && d->state != DS_FAILED) {
+			intent_done(x, it, 0, "rejected: retry follows a rollback; the deployment is %s",
+				    deployment_state_name(d->state));
+			return;
+		}
+		if (x->out->n_actions < DECISION_MAX_ACTIONS) {
+			struct rollout_action *a = &x->out->actions[x->out->n_actions++];
+			memset(a, 0, sizeof(*a));
+			a->kind = ACT_RETRY;
+			a->intent_id = it->id;
+			bprintf(a->text, sizeof(a->text), "retry of %s by %s", d->version, who);
+		}
+		intent_done(x, it, 1, "retry of %s: a new deployment", d->version);
+		return;
+	case INTENT_UNDO:
+		if (!deployment_state_is_final(d->state)) {
+			if (it->to_revision) {
+				intent_done(x, it, 0, "rejected: the deployment is %s; abort it first, then undo "
+					    "--to-revision", deployment_state_name(d->state));
+				return;
+			}
+			if (d->state == DS_ROLLING_BACK) {
+				intent_done(x, it, 0, "rejected: already %s", "rolling back");
+				return;
+			}
+			bprintf(reason, sizeof(reason), "undone by %s", who);
+			if (d->state == DS_PENDING) {
+				go(x, DS_FAILED, reason);
+				fix_last(x);
+			} else {
+				start_rollback(x, reason);
+			}
+			intent_done(x, it, 1, "%s", reason);
+			return;
+		}
+		if (d->state != DS_SUCCEEDED && !it->to_revision) {
+			intent_done(x, it, 0, "rejected: the deployment is %s, nothing to undo; use --to-revision N",
+				    deployment_state_name(d->state));
+			return;
+		}
+		if (x->out->n_actions < DECISION_MAX_ACTIONS) {
+			struct rollout_action *a = &x->out->actions[x->out->n_actions++];
+			memset(a, 0, sizeof(*a));
+			a->kind = ACT_UNDO;
+			a->intent_id = it->id;
+			a->to_revision = it->to_revision;
+			bprintf(a->text, sizeof(a->text), "undo of %s by %s", d->version, who);
+		}
+		intent_done(x, it, 1, "undo of %s: a new deployment of the earlier revision", d->version);
+		return;
+	}
+	intent_done(x, it, 0, "rejected: unknown intent");
+}
+
+/* ---- the tick ---- */
+
+static void tick_pending(struct run *x)
+{
+	struct deployment *d = x->d;
+	const struct tick_input *in = x->in;
+	char reason[400];
+
+	if (in->gate == GATE_DENY) {
+		bprintf(reason, sizeof(reason), "did not start: %s", in->gate_reason[0] ? in->gate_reason : "denied");
+		go(x, DS_FAILED, reason);
+		fix_last(x);
+		notify(x, "failed", reason);
+		return;
+	}
+	if (in->gate == GATE_WAIT) {
+		bprintf(reason, sizeof(reason), "waiting: %s", in->gate_reason[0] ? in->gate_reason : "gate");
+		if (strcmp(reason, d->reason)) {
+			bprintf(d->reason, sizeof(d->reason), "%s", reason);
+			x->out->changed = 1;
+		}
+		return;
+	}
+	d->step = 0;
+	d->weight = 0;
+	d->group = 0;
+	d->started_ms = x->now;
+	d->step_since_ms = x->now;
+	d->next_analysis_ms = x->now + x->s->interval_ms;
+	d->failed_checks = 0;
+	bprintf(reason, sizeof(reason), "started %s %s (%s, strategy %s): starting the new revision; "
+		 "measuring the baseline for %lds", d->service, d->version, d->type, strategy_kind_name(x->s->kind),
+		 (long)(x->s->interval_ms / 1000));
+	go(x, DS_PROGRESSING, reason);
+	fix_last(x);
+	notify(x, "started", reason);
+}
+
+/* Step 0: the new revision warms up while the stable revision's baseline is measured. */
+static void tick_warmup(struct run *x, const struct analysis_input *a)
+{
+	struct deployment *d = x->d;
+	char reason[400];
+
+	d->next_analysis_ms = a->to_ms + x->s->interval_ms;
+	x->out->changed = 1;
+	if (a->have_samples && a->stable.requests > 0) {
+		d->baseline = a->stable;
+		d->baseline.span_ms = a->to_ms - a->from_ms;
+	}
+	if (!x->in->canary_ready) {
+		if (a->to_ms - d->step_since_ms >= x->s->progress_deadline_ms) {
+			bprintf(reason, sizeof(reason), "the new revision was not ready after %llds "
+				 "(progressDeadlineSeconds)", (long long)(x->s->progress_deadline_ms / 1000));
+			start_rollback(x, reason);
+		}
+		return;
+	}
+	if (a->hooks_failed) {
+		count_failed_check(x, a->hooks_reason);
+		return;
+	}
+	if (x->in->gate == GATE_WAIT)
+		return;
+	if (d->baseline.requests > 0) {
+		double er = judge_error_rate(&d->baseline);
+		bprintf(reason, sizeof(reason), "baseline captured (error rate %.2f%%, p50 %.0fms, p99 %.0fms, "
+			 "%.1f req/s)", er, d->baseline.p50_ms, d->baseline.p99_ms,
+			 (double)d->baseline.requests * 1000.0 / (double)(d->baseline.span_ms ? d->baseline.span_ms : 1));
+	} else {
+		bprintf(reason, sizeof(reason), "no baseline (the stable revision had no requests)");
+	}
+	next_step_or_promote(x, a->to_ms, reason);
+}
+
+static void tick_analysis(struct run *x, const struct analysis_input *a0)
+{
+	struct deployment *d = x->d;
+	struct analysis_input a = *a0;
+	struct analysis_result *res = &x->out->analysis;
+	enum deploy_state was = d->state;
+	char reason[480];
+	const char *g = group_name(x->s, d->group);
+
+	a.baseline = d->baseline;
+	if (was == DS_PAUSED)
+		a.rules_mask = ANALYSIS_RULE_IMMEDIATE | ANALYSIS_RULE_TYPE | ANALYSIS_RULE_CHECKS;
+	if (was == DS_PROGRESSING && d->step >= 1 && d->step <= x->s->n_steps)
+		a.idle = x->s->steps[d->step - 1].idle;
+	analysis_run(x->r, x->s, x->in->judge, &a, res);
+	x->out->has_analysis = 1;
+	d->next_analysis_ms = a.to_ms + x->s->interval_ms;
+	x->out->changed = 1;
+
+	switch (res->verdict) {
+	case AV_ROLLBACK_IMMEDIATE:
+	case AV_ROLLBACK_TYPE:
+		if (*g)
+			bprintf(reason, sizeof(reason), "region '%s': %s", g, res->reason);
+		else
+			bprintf(reason, sizeof(reason), "%s", res->reason);
+		start_rollback(x, reason);
+		return;
+	case AV_CONSIDER:
+		if (was == DS_PAUSED)
+			return;
+		d->resume_state = was;
+		d->paused_by_rule = 1;
+		go(x, DS_PAUSED, res->reason);
+		fix_last(x);
+		notify(x, "paused", res->reason);
+		return;
+	case AV_CHECK_FAILED:
+		count_failed_check(x, res->reason);
+		return;
+	case AV_INCONCLUSIVE:
+		if (!d->inconclusive_since_ms)
+			d->inconclusive_since_ms = a.from_ms;
+		if (a.to_ms - d->inconclusive_since_ms >= x->s->progress_deadline_ms) {
+			char what[400];
+			bprintf(what, sizeof(what), "inconclusive for %llds (progress deadline): %s",
+				 (long long)((a.to_ms - d->inconclusive_since_ms) / 1000), res->reason);
+			d->inconclusive_since_ms = a.to_ms;
+			count_failed_check(x, what);
+		}
+		return;
+	case AV_PASS:
+		d->inconclusive_since_ms = 0;
+		break;
+	}
+	if (was == DS_MONITORING) {
+		if (x->r->monitoring_ms != MONITORING_CONTINUOUS &&
+		    a.to_ms - d->monitoring_since_ms >= x->r->monitoring_ms) {
+			char per[DURATION_BUFSZ];
+			char text[480];
+			bprintf(reason, sizeof(reason), "monitoring period %s at 100%% passed (%s): %s",
+				 duration_format(x->r->monitoring_ms, per), x->r->type, res->reason);
+			go(x, DS_SUCCEEDED, reason);
+			fix_last(x);
+			bprintf(text, sizeof(text), "DEPLOYMENT COMPLETE %s %s: %s", d->service, d->version, reason);
+			notify(x, "succeeded", text);
+		}
+		return;
+	}
+	if (was != DS_PROGRESSING || x->in->gate == GATE_WAIT)
+		return;
+	if (d->step >= 1 && d->step <= x->s->n_steps) {
+		const struct rollout_step *st = &x->s->steps[d->step - 1];
+		if (a.to_ms - d->step_since_ms >= st->hold_ms) {
+			char hold[DURATION_BUFSZ];
+			bprintf(reason, sizeof(reason), "analysis passed at %.4g%% for %s", d->weight,
+				 duration_format(a.to_ms - d->step_since_ms, hold));
+			next_step_or_promote(x, a.to_ms, reason);
+		}
+	}
+}
+
+int deployment_analysis_due(const struct deployment *d, const struct strategy *s, int64_t now_ms,
+			    int64_t *from_ms, int64_t *to_ms, double *weight, int *idle)
+{
+	if (d->state != DS_PROGRESSING && d->state != DS_PAUSED && d->state != DS_MONITORING)
+		return 0;
+	if (!d->next_analysis_ms || now_ms < d->next_analysis_ms)
+		return 0;
+	*from_ms = d->next_analysis_ms - s->interval_ms;
+	*to_ms = d->next_analysis_ms;
+	*weight = d->weight;
+	*idle = d->state != DS_MONITORING && d->step >= 1 && d->step <= s->n_steps && s->steps[d->step - 1].idle;
+	return 1;
+}
+
+int deployment_advance(const struct deployment *d, const struct type_rules *r, const struct strategy *s,
+		       const struct tick_input *in, const struct intent *intents, int n_intents,
+		       int64_t now_ms, struct decision *out)
+{
+	static const struct tick_input no_input = { .gate = GATE_ALLOW, .canary_ready = 1 };
+	struct run x;
+
+	if (!d || !r || !s || !out || n_intents < 0 || (n_intents && !intents))
+		return SW_EUSAGE;
+	if (s->interval_ms <= 0 || s->threshold < 1 || s->n_steps < 0 || s->n_steps > STRATEGY_MAX_STEPS)
+		return SW_ECONFIG;
+	memset(out, 0, sizeof(*out));
+	out->next = *d;
+	x = (struct run){ r, s, in ? in : &no_input, now_ms, out, &out->next };
+
+	for (int i = 0; i < n_intents && out->n_intents < DECISION_MAX_INTENTS; i++) {
+		if (intents[i].created_ms > now_ms)
+			continue;
+		apply_intent(&x, &intents[i]);
+	}
+
+	switch (x.d->state) {
+	case DS_PENDING:
+		tick_pending(&x);
+		break;
+	case DS_PROGRESSING:
+	case DS_PAUSED:
+	case DS_MONITORING:
+		if (x.in->analysis && x.d->next_analysis_ms && x.in->analysis->to_ms == x.d->next_analysis_ms) {
+			if (x.d->state == DS_PROGRESSING && x.d->step == 0)
+				tick_warmup(&x, x.in->analysis);
+			else
+				tick_analysis(&x, x.in->analysis);
+		}
+		break;
+	case DS_PROMOTING:
+		if (now_ms > x.d->state_since_ms) {
+			char per[DURATION_BUFSZ];
+			char reason[200];
+			if (r->monitoring_ms == MONITORING_CONTINUOUS)
+				bprintf(reason, sizeof(reason), "at 100%%: monitoring continuously (%s) until a person "
+					 "ends it with promote", r->type);
+			else
+				bprintf(reason, sizeof(reason), "at 100%%: monitoring for %s (%s)",
+					 duration_format(r->monitoring_ms, per), r->type);
+			go(&x, DS_MONITORING, reason);
+			x.d->monitoring_since_ms = now_ms;
+			x.d->next_analysis_ms = now_ms + s->interval_ms;
+			x.d->inconclusive_since_ms = 0;
+			fix_last(&x);
+		}
+		break;
+	case DS_ROLLING_BACK:
+		if (now_ms > x.d->state_since_ms) {
+			char reason[480], text[520];
+			bprintf(reason, sizeof(reason), "rolled back to %s: %s",
+				 x.d->from_version[0] ? x.d->from_version : "the stable revision", d->reason);
+			x.d->weight = 0;
+			go(&x, DS_ROLLED_BACK, reason);
+			fix_last(&x);
+			bprintf(text, sizeof(text), "ROLLBACK COMPLETE %s %s: %s", x.d->service, x.d->version, reason);
+			notify(&x, "rolled-back", text);
+		}
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+void deployment_desired(const struct deployment *d, const struct strategy *s, struct desired_state *out)
+{
+	int ng = s->n_groups > 0 ? s->n_groups : 1;
+	const struct rollout_step *st = NULL;
+
+	memset(out, 0, sizeof(*out));
+	out->n_groups = ng;
+	if (d->step >= 1 && d->step <= s->n_steps)
+		st = &s->steps[d->step - 1];
+	switch (d->state) {
+	case DS_PENDING:
+	case DS_FAILED:
+	case DS_ROLLING_BACK:
+	case DS_ROLLED_BACK:
+		out->stable_up = 1;
+		if (s->kind == STRATEGY_ROLLING)
+			out->stable_instances = s->replicas;
+		return;
+	case DS_PROGRESSING:
+	case DS_PAUSED:
+		out->canary_up = 1;
+		out->stable_up = 1;
+		for (int g = 0; g < ng; g++)
+			out->group_weight[g] = g < d->group ? 100 : g == d->group ? d->weight : 0;
+		if (s->kind == STRATEGY_ROLLING) {
+			out->canary_instances = st ? st->new_instances : 0;
+			out->stable_instances = st ? st->old_instances : s->replicas;
+			out->canary_up = out->canary_instances > 0;
+			out->stable_up = out->stable_instances > 0;
+		}
+		return;
+	case DS_PROMOTING:
+	case DS_MONITORING:
+		out->canary_up = 1;
+		out->stable_up = s->kind != STRATEGY_ROLLING;	/* kept ready for an instant switch back */
+		for (int g = 0; g < ng; g++)
+			out->group_weight[g] = 100;
+		if (s->kind == STRATEGY_ROLLING)
+			out->canary_instances = s->replicas;
+		return;
+	case DS_SUCCEEDED:
+		out->canary_up = 1;
+		for (int g = 0; g < ng; g++)
+			out->group_weight[g] = 100;
+		if (s->kind == STRATEGY_ROLLING)
+			out->canary_instances = s->replicas;
+		return;
+	}
+}

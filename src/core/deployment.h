@@ -1,0 +1,142 @@
+/*
+ * deployment.h - the deployment state machine as a pure function (issue 3
+ * item 1).  The states, invariants and transitions are documented at the
+ * top of deployment.c.
+ *
+ * Use (the controller, `slipway analyze`, tests):
+ *   1. deployment_analysis_due(): is an analysis interval complete?  If so,
+ *      measure [from, to) with a metrics provider into a struct
+ *      analysis_input (analysis.h).
+ *   2. deployment_advance(): given the deployment, its type's rules, its
+ *      strategy, the tick's inputs (gate, readiness, the measured interval)
+ *      and the pending intents, compute the next deployment, the transitions
+ *      (each with its reason), the intents' results, the actions and the
+ *      analysis result to store.
+ *   3. Commit all of that in one store transaction, THEN act: make the
+ *      router and the target match deployment_desired(next).
+ */
+#ifndef SLIPWAY_CORE_DEPLOYMENT_H
+#define SLIPWAY_CORE_DEPLOYMENT_H
+
+#include <stdint.h>
+
+#include "core/analysis.h"
+#include "core/deployment-t.h"
+#include "core/rules-t.h"
+#include "core/strategy.h"
+
+struct strbuf;
+
+/* "pending", "progressing", ... "rolled_back", "failed": the stored strings. */
+const char *deployment_state_name(enum deploy_state s);
+/* Parse a stored state string.  0 or SW_EPARSE. */
+int deployment_state_parse(const char *name, enum deploy_state *out);
+/* succeeded, rolled_back, failed */
+int deployment_state_is_final(enum deploy_state s);
+
+const char *intent_kind_name(enum intent_kind k);
+int intent_kind_parse(const char *name, enum intent_kind *out);
+
+/*
+ * A new deployment in state pending at now_ms.  service, version, type are
+ * copied (truncated to their fields).  Never fails.
+ */
+void deployment_init(struct deployment *d, const char *service, const char *env, const char *version,
+		     const char *from_version, const char *type, int64_t now_ms);
+
+/* The gate's answer (policy window/freeze, approvals, incidents, preflight). */
+enum gate_result {
+	GATE_ALLOW = 0,
+	GATE_WAIT,	/* not yet (outside a window, approvals pending): stay / hold */
+	GATE_DENY,	/* never (frozen, denied, preflight failed): fail */
+};
+
+struct tick_input {
+	enum gate_result gate;		/* pending: may it start; progressing: may it advance */
+	char gate_reason[200];
+	int canary_ready;		/* the target says the new revision's instances are ready */
+	const struct analysis_input *analysis;	/* the due interval, measured; NULL = none due */
+	const struct judge *judge;	/* NULL = the observed judge */
+};
+
+#define DECISION_MAX_TRANSITIONS 16
+#define DECISION_MAX_ACTIONS 16
+#define DECISION_MAX_INTENTS 8
+
+struct transition {
+	enum deploy_state from, to;
+	int step;
+	double weight;
+	int group;
+	int64_t at_ms;
+	char reason[400];
+};
+
+enum action_kind {
+	ACT_NOTIFY = 0,		/* event + text for the notifiers */
+	ACT_RETRY,		/* create a new deployment of the same revision */
+	ACT_UNDO,		/* create a deployment of an earlier revision (to_revision, 0 = previous) */
+};
+
+struct rollout_action {
+	enum action_kind kind;
+	char event[32];		/* notify: started, step, paused, resumed, promoted, succeeded,
+				   rollback-initiated, rolled-back, failed */
+	char text[400];
+	int to_revision;
+	int64_t intent_id;	/* the intent that asked for it, or 0 */
+};
+
+struct intent_result {
+	int64_t intent_id;
+	int applied;		/* 1 applied, 0 rejected (result says why) */
+	char result[200];
+};
+
+struct decision {
+	struct deployment next;
+	int changed;		/* next differs from the input: write the row */
+	int n_transitions;
+	struct transition transitions[DECISION_MAX_TRANSITIONS];
+	int n_actions;
+	struct rollout_action actions[DECISION_MAX_ACTIONS];
+	int n_intents;		/* intents consumed, in order; the rest wait for the next tick */
+	struct intent_result intents[DECISION_MAX_INTENTS];
+	int has_analysis;
+	struct analysis_result analysis;
+};
+
+/*
+ * Is an analysis interval of d complete at now_ms?  Returns 1 and sets
+ * [*from_ms, *to_ms) (the interval, aligned to the deployment's own
+ * schedule, never to now) plus *weight and *idle; 0 when none is due.
+ */
+int deployment_analysis_due(const struct deployment *d, const struct strategy *s, int64_t now_ms,
+			    int64_t *from_ms, int64_t *to_ms, double *weight, int *idle);
+
+/*
+ * The state machine.  Pure: reads only its arguments.  Applies the intents
+ * in order (at most DECISION_MAX_INTENTS), then the tick (gate, warm-up,
+ * analysis, promotion, monitoring, rollback).  Fills *out (out->next starts
+ * as a copy of *d).  Returns 0, or SW_EUSAGE/SW_ECONFIG when an argument is
+ * malformed (d untouched either way: the caller commits out->next).
+ */
+int deployment_advance(const struct deployment *d, const struct type_rules *r, const struct strategy *s,
+		       const struct tick_input *in, const struct intent *intents, int n_intents,
+		       int64_t now_ms, struct decision *out);
+
+/*
+ * What the router and the target must show for d: the level the controller
+ * reconciles to every tick (so an action lost in a crash is redone).
+ */
+struct desired_state {
+	int canary_up;		/* the new revision's instances run */
+	int stable_up;		/* the previous revision's instances run */
+	int canary_instances;	/* rolling: exact counts; 0 = the target's default */
+	int stable_instances;
+	int n_groups;		/* 1 unless region-by-region */
+	double group_weight[STRATEGY_MAX_GROUPS];	/* canary percent per group */
+};
+void deployment_desired(const struct deployment *d, const struct strategy *s, struct desired_state *out);
+
+#endif

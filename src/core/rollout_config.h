@@ -1,0 +1,46 @@
+/*
+ * rollout_config.h - read a rollout configuration into a struct strategy
+ * (issue 3 items 2 and 3).  Three formats, recognised by apiVersion/kind:
+ *
+ *   flagger.app/v1beta1 Canary   Flagger's Canary, accepted as it is
+ *                                (runbook's canary-config.yaml; webhooks
+ *                                under spec.analysis or, as the runbook has
+ *                                them, under spec)
+ *   apps/v1 Deployment           a Kubernetes Deployment's RollingUpdate
+ *                                strategy (runbook's rolling-config.yaml)
+ *   slipway/v1 Strategy          slipway's own format for every strategy,
+ *                                incl. blue-green and region-by-region
+ *                                (docs/engine.md)
+ *
+ * Parsing is from a buffer (core does no I/O).  Every error names
+ * FILE:LINE:COL and what would be valid.
+ */
+#ifndef SLIPWAY_CORE_ROLLOUT_CONFIG_H
+#define SLIPWAY_CORE_ROLLOUT_CONFIG_H
+
+#include <stddef.h>
+
+#include "core/strategy.h"
+
+struct strbuf;
+
+struct rollout_config {
+	char format[32];	/* "flagger-canary", "deployment", "slipway-strategy" */
+	char name[64];		/* metadata.name */
+	char namespace_[64];	/* metadata.namespace */
+	char target[64];	/* Flagger spec.targetRef.name */
+	struct strategy strategy;
+};
+
+/*
+ * Parse buf[0..len) (YAML; at most 1 MiB) named `file` in messages into
+ * *out.  Returns 0, SW_EPARSE (YAML syntax, unknown field, bad value) or
+ * SW_ECONFIG (a valid file describing an impossible rollout), with
+ * "FILE:LINE:COL: message" in err; *out is untouched on failure.
+ */
+int rollout_config_parse(const char *buf, size_t len, const char *file, struct rollout_config *out,
+			 struct strbuf *err);
+
+#define ROLLOUT_CONFIG_MAX_BYTES (1024 * 1024)
+
+#endif

@@ -1,0 +1,55 @@
+# analyze.sh - `slipway analyze` over the cases in tests/data/analyze/*.case
+# (one case per file: config, trace, type, extra args, and the expected exit
+# status, outcome, at_s, rule, reason regex, steps "t_s:weight ...",
+# failed_checks), plus its input errors.
+. "$SLIPWAY_SRC/tests/cli/lib.sh"
+data="$SLIPWAY_SRC/tests/data"
+
+field() { sed -n "s/^$2: //p" "$1" | head -1; }
+
+for c in "$data"/analyze/*.case; do
+  name=$(basename "$c" .case)
+  config=$(field "$c" config); trace=$(field "$c" trace); type=$(field "$c" type)
+  args=$(field "$c" args)
+  # shellcheck disable=SC2086
+  run_slipway analyze --config "$data/$config" --trace "$data/$trace" --type "${type:-standard}" $args -o json
+  want=$(field "$c" exit); [ -n "$want" ] && is "$rc" "$want" "$name: exit status"
+  want=$(field "$c" outcome); [ -n "$want" ] && is "$(json_get "$out" 'd["outcome"]')" "$want" "$name: outcome"
+  want=$(field "$c" at_s); [ -n "$want" ] && is "$(json_get "$out" 'd["at_s"]')" "$want" "$name: at_s"
+  want=$(field "$c" rule); [ -n "$want" ] && like "$(json_get "$out" 'd["rule"]')" "^$want" "$name: rule"
+  want=$(field "$c" reason); [ -n "$want" ] && like "$(json_get "$out" 'd["reason"]')" "$want" "$name: reason"
+  want=$(field "$c" failed_checks); [ -n "$want" ] && is "$(json_get "$out" 'd["failed_checks"]')" "$want" "$name: failed checks"
+  want=$(field "$c" steps)
+  if [ -n "$want" ]; then
+    is "$(json_get "$out" '" ".join("%d:%s" % (s["t_s"], s["weight"]) for s in d["steps"])')" "$want" "$name: steps"
+  fi
+  want=$(field "$c" text)
+  if [ -n "$want" ]; then
+    run_slipway analyze --config "$data/$config" --trace "$data/$trace" --type "${type:-standard}" $args
+    like "$out" "$want" "$name: text timeline"
+  fi
+done
+
+# the text timeline shows steps, checks with numbers, the outcome and the table
+run_slipway analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$data/traces/errors-6pct.csv"
+is "$rc" 1 "text: rolled back exits 1"
+like "$out" 't=60s +progressing -> progressing \(step 1, weight 10%\)' "text: step 1 at 60s"
+like "$out" 'immediate:error-rate +6.00% +max limit 5%: fail' "text: the failing check with its numbers"
+like "$out" '^outcome: rolled_back at 240s' "text: outcome line"
+like "$out" 'Error Rate +\| 0.14% +\| 6.00%' "text: comparison table"
+
+# bad input: FILE:LINE errors, exit 2
+printf 't_s,revision,requests,errors,p50_ms,p99_ms\n60,stable,10,1,4,5\n60,blue,1,0,1,1\n' >"$T/bad.csv"
+run_slipway analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$T/bad.csv"
+is "$rc" 2 "bad trace exits 2"
+like "$err" "bad.csv:3: revision 'blue' is not valid; valid: stable, canary" "bad trace names FILE:LINE and valid values"
+printf 'apiVersion: flagger.app/v1beta1\nkind: Canary\nspec:\n  analysis:\n    stepWieght: 10\n' >"$T/bad.yaml"
+run_slipway analyze --config "$T/bad.yaml" --trace "$data/traces/healthy.csv"
+is "$rc" 2 "bad config exits 2"
+like "$err" "bad.yaml:5:5: unknown field 'stepWieght' in spec.analysis; valid: interval, threshold" "bad config names FILE:LINE:COL and valid fields"
+run_slipway analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$data/traces/healthy.csv" --type nightly
+is "$rc" 2 "unknown type exits 2"
+like "$err" "unknown deployment type 'nightly'; valid: standard" "unknown type names the valid ones"
+run_slipway analyze --trace "$data/traces/healthy.csv"
+is "$rc" 2 "missing --config exits 2"
+done_testing
