@@ -43,6 +43,10 @@ static const char *const migrations[] = {
 	"  weight INTEGER NOT NULL,"
 	"  state TEXT NOT NULL DEFAULT 'ready',"
 	"  PRIMARY KEY (service, env, name));",
+	/* 2: the live driver's cursor (controller/local_deploy.c) */
+	"CREATE TABLE deploy_cursor ("
+	"  deployment_id INTEGER PRIMARY KEY,"
+	"  json TEXT NOT NULL);",
 };
 
 int local_store_migrate(struct store *st, struct strbuf *err)

@@ -20,6 +20,10 @@
  *     runtime API (weight 0-256, state ready | drain | maint); the
  *     configuration file is generated from these rows, which is how runtime
  *     changes survive a reload.
+ *   deploy_cursor(deployment_id, json)   (migration 2) what the live driver
+ *     (controller/local_deploy.c) needs beyond the deployments row to resume
+ *     a deployment after kill -9: the state machine's cursor times, the
+ *     baseline, and the time-scale epoch.
  */
 #ifndef SLIPWAY_ADAPTERS_LOCAL_STORE_H
 #define SLIPWAY_ADAPTERS_LOCAL_STORE_H

@@ -30,5 +30,10 @@ int cmd_traffic(int argc, char **argv, struct cli_ctx *ctx);
 extern const char usage_traffic[];
 int cmd_weight(int argc, char **argv, struct cli_ctx *ctx);
 extern const char usage_weight[];
+/* cmd_deploy.c: deploy on the local target (issue 4 item 5) */
+int cmd_deploy(int argc, char **argv, struct cli_ctx *ctx);
+extern const char usage_deploy[];
+int cmd_deployments(int argc, char **argv, struct cli_ctx *ctx);
+extern const char usage_deployments[];
 
 #endif

@@ -26,6 +26,8 @@ static const struct command commands[] = {
 	/* name, function, summary, usage: keep sorted by name */
 	{ "analyze", cmd_analyze, "replay a metrics trace through the rollout engine", usage_analyze },
 	{ "cleanup", cmd_cleanup, "remove old release directories (runbook: --keep 2)", usage_cleanup },
+	{ "deploy", cmd_deploy, "deploy a release on this machine: canary steps, analysis, promotion or rollback", usage_deploy },
+	{ "deployments", cmd_deployments, "list a service's deployment records", usage_deployments },
 	{ "down", cmd_down, "stop a service's instances and its HAProxy", usage_down },
 	{ "instances", cmd_instances, "list a service's instances and traffic shares", usage_instances },
 	{ "metrics", cmd_metrics, "requests, errors and latency per revision, from HAProxy's log", usage_metrics },

@@ -1,0 +1,62 @@
+/*
+ * local_deploy.h - `slipway deploy` on this machine: the engine's state
+ * machine (core/deployment.h) driven live over the local target, the
+ * HAProxy router and the builtin metrics provider (issue 4 item 5).
+ *
+ * This is a minimal live controller for one deployment, run in the
+ * deploying process (DESIGN.md: "with no controller running, --wait runs
+ * one in-process").  Every tick (100 ms):
+ *   1. sim_now = the (possibly time-scaled) clock;
+ *   2. if an analysis interval is due, measure it (controller/measure.h)
+ *      with the builtin provider, whose ranges are mapped back from the
+ *      scaled clock to the wall clock the log is stamped with;
+ *   3. read the deployment's pending intents (abort, pause, ...) from the
+ *      store;
+ *   4. deployment_advance();
+ *   5. commit the row, transitions, analysis result, intent results and the
+ *      driver's cursor in ONE transaction;
+ *   6. only then drive target and router to deployment_desired(next):
+ *      canary instances up (ready before any weight), weights, stable or
+ *      canary drained and stopped.  The level is re-applied every tick, so
+ *      an action lost in a crash is redone.
+ * Run again after a crash (kill -9) with the same service and version, it
+ * finds the unfinished deployment in the store and resumes it: same
+ * deployment id, step, weight and failed checks, the instances adopted.
+ */
+#ifndef SLIPWAY_CONTROLLER_LOCAL_DEPLOY_H
+#define SLIPWAY_CONTROLLER_LOCAL_DEPLOY_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/deployment-t.h"
+
+struct strbuf;
+
+struct local_deploy_opts {
+	const char *state_dir;
+	const char *project_dir;	/* NULL: $SLIPWAY_PROJECT or "." */
+	const char *service, *version, *env, *type;
+	const char *requested_by;	/* $USER */
+	double time_scale;		/* 1 = real time; 60 = one minute per second */
+	int progress_tty;		/* redraw a progress line on stderr */
+	FILE *log;			/* transitions and analysis lines (stderr); NULL: silent */
+};
+
+struct local_deploy_result {
+	int64_t id;
+	enum deploy_state state;	/* final: succeeded, rolled_back, failed */
+	char reason[400];
+	int resumed;			/* 1: an unfinished deployment was resumed */
+};
+
+/*
+ * Run (or resume) the deployment to a final state.  Returns 0 with *res
+ * filled (whatever the outcome), or a negative error (service file, store,
+ * target or router failure that the state machine cannot express) with a
+ * message in err.  SW_ESTATE: another version of the service is being
+ * deployed in this environment.
+ */
+int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_result *res, struct strbuf *err);
+
+#endif
