@@ -15,6 +15,7 @@
 # two minutes.  Exit 0 only if v2 was promoted with no failed request and v3
 # was rolled back.
 #   SLIPWAY_DEMO_SCALE=N   another time scale;  SLIPWAY_DEMO_KEEP=1   keep the work dir
+#   SLIPWAY_DEMO_DIR=DIR   work (state, project) in DIR and keep it (tests/e2e/demo.sh)
 set -u
 cd "$(dirname "$0")/.." || exit 2
 top=$PWD
@@ -25,7 +26,8 @@ if [ ! -f "$build/build.ninja" ]; then meson setup "$build" >/dev/null || exit 1
 ninja -C "$build" >/dev/null || { ninja -C "$build"; exit 1; }
 B="$build/slipway"
 scale=${SLIPWAY_DEMO_SCALE:-60}
-W=$(mktemp -d /tmp/slipway-demo.XXXXXX)
+if [ -n "${SLIPWAY_DEMO_DIR:-}" ]; then W=$SLIPWAY_DEMO_DIR; mkdir -p "$W"; export SLIPWAY_DEMO_KEEP=1
+else W=$(mktemp -d /tmp/slipway-demo.XXXXXX); fi
 export SLIPWAY_STATE_DIR="$W/state" SLIPWAY_PROJECT="$W/project"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 url="http://127.0.0.1:$port/api/orders"

@@ -1,0 +1,65 @@
+# resume.sh - `kill -9` of the deploying controller in the middle of a
+# canary step, then a restart, resumes the same deployment with the same
+# instances and weights, and it completes (issue 4 acceptance).
+. "$SLIPWAY_SRC/tests/cli/lib.sh"
+. "$SLIPWAY_SRC/tests/e2e/lib/local.sh"
+need_haproxy
+command -v hey >/dev/null 2>&1 || { echo "1..0 # SKIP hey is not installed (tools/deps.sh test)"; exit 0; }
+
+make_project api 2
+make_release api v1
+make_release api v2
+run_slipway start api v1
+is "$rc" 0 "v1 is the stable revision"
+hey -z 120s -c 4 -q 300 "http://127.0.0.1:$PORT/api/x" >"$T/hey.out" 2>&1 &
+load=$!
+stop_load() { kill -INT "$load" 2>/dev/null; wait "$load" 2>/dev/null; }
+at_exit stop_load
+
+# hotfix: fast-progressive 10% 2m, 50% 3m, then 15m of monitoring; a minute per second
+"$SLIPWAY" deploy api v2 --type hotfix --time-scale 60 >"$T/deploy1.out" 2>&1 &
+ctl=$!
+state() { python3 - "$SLIPWAY_STATE_DIR/slipway.db" <<'PY'
+import sqlite3, sys
+try:
+    r = sqlite3.connect(sys.argv[1]).execute("select id, state, step, weight from deployments where version='v2'").fetchone()
+    print(" ".join(str(x) for x in r) if r else "none")
+except Exception:
+    print("none")
+PY
+}
+for i in $(seq 1 300); do case "$(state)" in *" progressing 1 10"*) break ;; esac; sleep 0.1; done
+before=$(state)
+like "$before" '^[0-9]+ progressing 1 10' "the deployment reached step 1 at 10% ($before)"
+sleep 0.3
+run_slipway instances api -o json
+pids_before=$(json_get "$out" '" ".join(str(i["pid"]) for i in d["instances"] if i["version"]=="v2")')
+w_before=$(json_get "$out" 'round(d["weights"]["v2"])')
+kill -9 "$ctl"; wait "$ctl" 2>/dev/null
+echo "# killed the controller at: $(state); canary pids $pids_before"
+is "$w_before" 10 "the router had v2 at 10%"
+
+got=$(count_versions 200 "http://127.0.0.1:$PORT/api/x")
+v2n=$(echo "$got" | awk '$1=="v2"{print $2}')
+ok "$([ "${v2n:-0}" -ge 10 ] && [ "${v2n:-0}" -le 30 ]; echo $?)" "with the controller dead, HAProxy still sends about 10% to v2 (${v2n:-0} of 200)"
+
+"$SLIPWAY" deploy api v2 --type hotfix --time-scale 60 >"$T/deploy2.out" 2>&1
+rc=$?
+out=$(cat "$T/deploy2.out")
+is "$rc" 0 "the restarted deploy completes: exit 0"
+[ "$rc" = 0 ] || tail -20 "$T/deploy2.out" | sed 's/^/# /'
+id=${before%% *}
+like "$out" "resuming deployment #$id of api v2 \(progressing, step 1, weight 10%" "it resumes the same deployment at the same step and weight"
+like "$out" 'v2: 2 instances ready \(adopted\)' "the canary instances are adopted, not started again"
+like "$out" "deployment #$id of api v2: succeeded" "the same deployment succeeds"
+run_slipway deployments api -o json
+is "$(json_get "$out" 'len(d)')" 1 "one deployment record, not two"
+run_slipway instances api -o json
+pids_after=$(json_get "$out" '" ".join(str(i["pid"]) for i in d["instances"] if i["version"]=="v2")')
+is "$pids_after" "$pids_before" "v2 runs on the very same processes"
+is "$(json_get "$out" 'round(d["weights"]["v2"])')" 100 "v2 has all the traffic"
+is "$(json_get "$out" '[i["version"] for i in d["instances"] if i["version"]=="v1"]')" "[]" "v1 was drained and stopped"
+stop_load
+summary=$(sed -n '/Status code distribution/,$p' "$T/hey.out")
+unlike "$summary" '\[[013-9][0-9][0-9]\]|Error distribution' "no request failed during the rollout, the crash and the resume"
+done_testing
