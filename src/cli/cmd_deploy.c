@@ -31,7 +31,8 @@ const char usage_deploy[] =
 	"in this process until it ends; run the same command again after a crash\n"
 	"to resume it.  --wait shows progress on a terminal.  --time-scale N runs\n"
 	"the engine's clock N times faster (60: a minute per second) while the\n"
-	"policy keeps its durations.  Exit 0 succeeded, 1 rolled back or failed.\n";
+	"policy keeps its durations.  Exit 0 succeeded, 1 rolled back or failed,\n"
+	"4 paused for a person (run deploy again after resume or promote).\n";
 
 const char usage_deployments[] =
 	"usage: slipway deployments SERVICE [--env ENV] [-o json]\n"
@@ -99,6 +100,8 @@ int cmd_deploy(int argc, char **argv, struct cli_ctx *ctx)
 	else
 		printf("deployment #%lld of %s %s: %s: %s\n", (long long)res.id, o.service, o.version,
 		       deployment_state_name(res.state), res.reason);
+	if (res.state == DS_PAUSED)
+		return EXIT_WAITING;
 	return res.state == DS_SUCCEEDED ? EXIT_OK : EXIT_NO;
 }
 

@@ -679,6 +679,14 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 					logf_(dr, "  [%s] %s", dec->actions[i].event, dec->actions[i].text);
 			continue;	/* act on it at once */
 		}
+		if (dr->d.state == DS_PAUSED) {
+			/* waiting for a person (DESIGN.md: consider criteria pause): this
+			 * in-process controller stops; the row stays paused with its reason,
+			 * and running deploy again resumes driving it */
+			logf_(dr, "paused: %s; run 'slipway deploy %s %s' again after a resume or promote intent, "
+			      "or abort it", dr->d.reason, dr->d.service, dr->d.version);
+			break;
+		}
 		progress(dr);
 		proc_sleep_ms(TICK_MS);
 	}

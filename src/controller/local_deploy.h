@@ -45,13 +45,14 @@ struct local_deploy_opts {
 
 struct local_deploy_result {
 	int64_t id;
-	enum deploy_state state;	/* final: succeeded, rolled_back, failed */
+	enum deploy_state state;	/* final: succeeded, rolled_back, failed; or paused */
 	char reason[400];
 	int resumed;			/* 1: an unfinished deployment was resumed */
 };
 
 /*
- * Run (or resume) the deployment to a final state.  Returns 0 with *res
+ * Run (or resume) the deployment to a final state, or until it pauses for a
+ * person (a consider criterion, or a pause intent).  Returns 0 with *res
  * filled (whatever the outcome), or a negative error (service file, store,
  * target or router failure that the state machine cannot express) with a
  * message in err.  SW_ESTATE: another version of the service is being
