@@ -77,6 +77,7 @@ int metrics_store_migrate(struct store *st, struct strbuf *err)
 struct agg {
 	char backend[160];
 	char version[72];
+	int64_t bucket_ms;	/* start of the 250 ms bucket the requests completed in */
 	uint64_t requests, errors;
 	struct hist h;
 };
@@ -123,15 +124,17 @@ pid_t metrics_receiver_pid(const char *state_dir)
 	return pid > 0 ? pid : 1;
 }
 
-static struct agg *agg_get(struct aggset *a, const char *backend, const char *version)
+static struct agg *agg_get(struct aggset *a, const char *backend, const char *version, int64_t bucket_ms)
 {
-	for (size_t i = 0; i < a->n; i++)
-		if (!strcmp(a->v[i].backend, backend) && !strcmp(a->v[i].version, version))
+	/* newest first: nearly every line belongs to the current bucket */
+	for (size_t i = a->n; i-- > 0;)
+		if (a->v[i].bucket_ms == bucket_ms && !strcmp(a->v[i].backend, backend) && !strcmp(a->v[i].version, version))
 			return &a->v[i];
 	ALLOC_GROW(a->v, a->n + 1, a->alloc);
 	memset(&a->v[a->n], 0, sizeof(a->v[0]));
 	snprintf(a->v[a->n].backend, sizeof(a->v[0].backend), "%s", backend);
 	snprintf(a->v[a->n].version, sizeof(a->v[0].version), "%s", version);
+	a->v[a->n].bucket_ms = bucket_ms;
 	return &a->v[a->n++];
 }
 
@@ -141,7 +144,7 @@ static void add_line(struct metrics_receiver *mr, const char *buf, size_t len)
 	struct agg *a;
 	if (reqlog_parse(buf, len, &l) < 0) {
 		/* HAProxy's own notices (server state changes) carry no marker */
-		if (len <= REQLOG_LINE_MAX && memmem(buf, len, "slipway1 ", 9))
+		if (len <= REQLOG_LINE_MAX && memmem(buf, len, REQLOG_MARKER, sizeof(REQLOG_MARKER) - 1))
 			mr->cur.unparseable++;
 		else if (len > REQLOG_LINE_MAX)
 			mr->cur.unparseable++;
@@ -149,7 +152,7 @@ static void add_line(struct metrics_receiver *mr, const char *buf, size_t len)
 			mr->cur.events++;
 		return;
 	}
-	a = agg_get(&mr->cur, l.backend, l.version[0] ? l.version : "-");
+	a = agg_get(&mr->cur, l.backend, l.version[0] ? l.version : "-", l.end_ms / METRICS_BUCKET_MS * METRICS_BUCKET_MS);
 	a->requests++;
 	a->errors += (uint64_t)l.error;
 	hist_add(&a->h, (uint32_t)l.latency_ms);
@@ -308,7 +311,7 @@ static void account(struct store *st, const char *service, const char *env, int6
 	sqlite3_step(s);
 }
 
-static void flush(struct metrics_receiver *mr, int64_t bucket_ms)
+static void flush(struct metrics_receiver *mr)
 {
 	struct aggset a;
 	struct strbuf hs = STRBUF_INIT;
@@ -336,7 +339,7 @@ static void flush(struct metrics_receiver *mr, int64_t bucket_ms)
 		sqlite3_bind_text(s, 1, service, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 2, env, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 3, a.v[i].version, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 4, bucket_ms);
+		sqlite3_bind_int64(s, 4, a.v[i].bucket_ms);
 		sqlite3_bind_int64(s, 5, (sqlite3_int64)a.v[i].requests);
 		sqlite3_bind_int64(s, 6, (sqlite3_int64)a.v[i].errors);
 		sqlite3_bind_text(s, 7, hs.buf, -1, SQLITE_STATIC);
@@ -358,7 +361,7 @@ requeue:
 	/* keep the counts for the next flush rather than drop them */
 	pthread_mutex_lock(&mr->mu);
 	for (size_t i = 0; i < a.n; i++) {
-		struct agg *g = agg_get(&mr->cur, a.v[i].backend, a.v[i].version);
+		struct agg *g = agg_get(&mr->cur, a.v[i].backend, a.v[i].version, a.v[i].bucket_ms);
 		g->requests += a.v[i].requests;
 		g->errors += a.v[i].errors;
 		hist_merge(&g->h, &a.v[i].h);
@@ -450,8 +453,7 @@ static void *flush_main(void *arg)
 		int64_t next = (now / METRICS_BUCKET_MS + 1) * METRICS_BUCKET_MS;
 		struct pollfd p = { mr->stop_pipe[0], POLLIN, 0 };
 		int stop = poll(&p, 1, (int)(next - now)) > 0;
-		/* lines received up to now belong to the bucket that just ended */
-		flush(mr, next - METRICS_BUCKET_MS);
+		flush(mr);
 		if (stop)
 			break;
 		if (++tick % 4 == 0) {

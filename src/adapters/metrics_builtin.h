@@ -8,12 +8,13 @@
  *    (router_haproxy.h), parses each line
  *    (core/reqlog.h) and aggregates per service, environment and revision
  *    the request count, the 5xx (and no-response) count and a latency
- *    histogram, in 250 ms buckets written to the store (table
- *    request_stats).  It runs as two threads in whichever slipway process
+ *    histogram, in 250 ms buckets by the time each request completed
+ *    (so lines HAProxy delivers late land where they belong), written to
+ *    the store (table request_stats).  It runs as two threads in whichever slipway process
  *    holds STATE/log.lock: the controller (`deploy --wait`) starts it, or
  *    `slipway metrics --receive` when no controller runs.  One receiver per
  *    state directory; a second one finds the lock held and does nothing.
- *  - accounting: nothing is silently dropped.  Lines without the slipway1
+ *  - accounting: nothing is silently dropped.  Lines without the slipway2
  *    marker are HAProxy's own notices ("events"); lines with it that do not
  *    parse are "unparseable"; lines that never arrived are "lost": every
  *    second the receiver reads HAProxy's frontend request count (`show

@@ -397,7 +397,7 @@ static int write_files(struct router_haproxy *r, struct strbuf *err)
 		    "\n"
 		    "frontend %s\n"
 		    "    bind %s:%d\n"
-		    "    log-format \"slipway1 %%b %%s %%ST %%Tr %%Ta %%HM\"\n"
+		    "    log-format \"slipway2 %%Ts.%%ms %%Tt %%b %%s %%ST %%Tr %%Ta %%HM\"\n"
 		    "    http-request return status 503 content-type text/plain lf-string \"%%[str(message),map(%s)]\" "
 		    "hdr Retry-After 60 if { str(maint),map(%s) -m str on }\n"
 		    "    http-request deny deny_status 405 if !METH_GET { str(readonly),map(%s) -m str on }\n"

@@ -74,6 +74,7 @@ struct driver {
 	struct metrics_provider prov;
 	struct metrics_receiver *rx;
 	int canary_started, stable_checked;
+	int64_t rx_since;	/* wall ms the receiver started: lines HAProxy kept in its ring arrive after */
 	double applied_weight;	/* -1: not applied yet in this process */
 	int64_t last_progress;
 };
@@ -622,6 +623,7 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 	res->id = dr->d.id;
 	if ((rc = metrics_receiver_start(&dr->rx, o->state_dir, err)) < 0)
 		goto out;
+	dr->rx_since = proc_now_ms();
 
 	for (;;) {
 		struct tick_input in = { .gate = GATE_ALLOW, .canary_ready = 0 };
@@ -640,7 +642,8 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 		snprintf(in.gate_reason, sizeof(in.gate_reason), "no policy gate in this build: allowed");
 		if (deployment_analysis_due(&dr->d, &dr->strat, now, &from, &to, &w, &idle)) {
 			/* the interval's last bucket must be flushed (250 ms of wall time) before it is read */
-			if (proc_now_ms() < wall_of(&dr->clk, to) + 2 * METRICS_BUCKET_MS) {
+			/* ... and after a restart, the lines HAProxy kept in its ring meanwhile must have arrived */
+			if (proc_now_ms() < wall_of(&dr->clk, to) + 2 * METRICS_BUCKET_MS || proc_now_ms() < dr->rx_since + 1500) {
 				proc_sleep_ms(20);
 				continue;
 			}

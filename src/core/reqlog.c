@@ -1,5 +1,5 @@
 /*
- * reqlog.c - parse HAProxy's slipway1 request lines; the latency histogram.
+ * reqlog.c - parse HAProxy's slipway2 request lines; the latency histogram.
  *
  * The parser is hand-written over a length-bounded buffer (datagrams are not
  * NUL-terminated, and they come from a socket, so they are untrusted):
@@ -10,10 +10,11 @@
 #include "base/strbuf.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char marker[] = "slipway1 ";
+static const char marker[] = REQLOG_MARKER;
 
 /* next space-separated field of [*p, end) */
 static int field(const char **p, const char *end, const char **f, size_t *flen)
@@ -54,7 +55,8 @@ int reqlog_parse(const char *buf, size_t len, struct reqlog_line *out)
 	const char *p = NULL, *end, *f;
 	size_t n, mlen = sizeof(marker) - 1;
 	struct reqlog_line l;
-	long st, tr, ta;
+	long st, tr, ta, tt, sec_ms;
+	long long sec;
 
 	if (len > REQLOG_LINE_MAX)
 		return SW_EPARSE;
@@ -69,6 +71,18 @@ int reqlog_parse(const char *buf, size_t len, struct reqlog_line *out)
 	while (end > p && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == '\0'))
 		end--;
 	memset(&l, 0, sizeof(l));
+	/* %Ts.%ms: seconds, a dot, three digits */
+	if (field(&p, end, &f, &n) < 0 || n < 5 || f[n - 4] != '.' || num(f + n - 3, 3, 0, 999, &sec_ms) < 0)
+		return SW_EPARSE;
+	{
+		long s1;
+		if (num(f, n - 4, 0, 99999999999L > LONG_MAX ? LONG_MAX : 99999999999L, &s1) < 0)
+			return SW_EPARSE;
+		sec = s1;
+	}
+	if (field(&p, end, &f, &n) < 0 || num(f, n, -1, 100000000, &tt) < 0)
+		return SW_EPARSE;
+	l.end_ms = sec * 1000 + sec_ms + (tt > 0 ? tt : 0);
 	if (field(&p, end, &f, &n) < 0 || n >= sizeof(l.backend))
 		return SW_EPARSE;
 	memcpy(l.backend, f, n);

@@ -7,10 +7,13 @@
  * The line is the frontend's custom log-format that router_haproxy writes
  * (docs/haproxy.md; HAProxy configuration.txt section 8.2.6):
  *
- *     slipway1 %b %s %ST %Tr %Ta %HM
- *     slipway1 api-server.production v2-0 200 3 4 GET
+ *     slipway2 %Ts.%ms %Tt %b %s %ST %Tr %Ta %HM
+ *     slipway2 1795950611.123 5 api-server.production v2-0 200 3 4 GET
  *
- * %b backend, %s server ("VERSION-INSTANCE", or "<NOSRV>" when HAProxy
+ * %Ts.%ms the accept date (s.ms since the epoch) and %Tt the session time
+ * up to the end of the response: their sum is when the request completed,
+ * which places a line in its time bucket even when it is delivered late
+ * (HAProxy keeps lines in its ring while no receiver listens).  %b backend, %s server ("VERSION-INSTANCE", or "<NOSRV>" when HAProxy
  * answered itself: maintenance, read-only), %ST status (-1 or 0 when no
  * response), %Tr server response time (-1 when none), %Ta total active time
  * in ms.  A syslog header before the marker ("<134>Nov 29 ... haproxy[1]: ")
@@ -22,7 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define REQLOG_LINE_MAX 1024	/* bytes; longer datagrams are counted unparseable */
+#define REQLOG_LINE_MAX 1024
+#define REQLOG_MARKER "slipway2 "	/* the format's name and version */	/* bytes; longer datagrams are counted unparseable */
 
 struct reqlog_line {
 	char backend[160];	/* "SERVICE.ENV" */
@@ -31,11 +35,12 @@ struct reqlog_line {
 	int status;		/* HTTP status, or 0 when none was sent */
 	int latency_ms;		/* %Ta, >= 0 */
 	int error;		/* 1 when status >= 500 or no response (Flagger request-success-rate) */
+	int64_t end_ms;		/* completion: accept date + %Tt, ms since the epoch */
 };
 
 /*
  * Parse one datagram buf[0..len).  Returns 0 and fills *out, or SW_EPARSE
- * (not a slipway1 line, a field missing or out of range).  Never reads past
+ * (not a slipway2 line, a field missing or out of range).  Never reads past
  * len; buf need not be NUL-terminated.
  */
 int reqlog_parse(const char *buf, size_t len, struct reqlog_line *out);

@@ -73,7 +73,7 @@ python3 - "$SLIPWAY_STATE_DIR/log.stream" <<'PY'
 import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.connect(sys.argv[1])
-s.sendall(b"slipway1 api.production v1-0 2OO 1 1 GET\nslipway1 truncated\n" + b"x" * 5000 + b"\n")
+s.sendall(b"slipway2 1795950611.123 5 api.production v1-0 2OO 1 1 GET\nslipway2 truncated\n" + b"x" * 5000 + b"\n")
 s.close()
 PY
 sleep 0.6

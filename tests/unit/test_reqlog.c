@@ -19,27 +19,30 @@ int main(void)
 	struct hist h, h2;
 	struct strbuf sb = STRBUF_INIT;
 
-	ok(parse("slipway1 api.production v2-1 200 3 4 GET\n", &l) == 0, "raw line parses");
+	ok(parse("slipway2 1795950611.123 5 api.production v2-1 200 3 4 GET\n", &l) == 0, "raw line parses");
 	is_str(l.backend, "api.production", "backend");
 	is_str(l.version, "v2", "version from the server name");
 	is_int(l.instance, 1, "instance from the server name");
 	is_int(l.status, 200, "status");
 	is_int(l.latency_ms, 4, "latency is %%Ta");
 	is_int(l.error, 0, "200 is no error");
-	ok(parse("<134>Nov 29 09:59:25 haproxy[12678]: slipway1 a.b v1.2.3-rc-0 503 -1 7 POST", &l) == 0,
+	is_int(l.end_ms, 1795950611128LL, "completion = accept date + %%Tt");
+	ok(parse("slipway2 1795950611.12 5 a.b v1-0 200 1 2 GET", &l) < 0, "accept date needs three ms digits");
+	ok(parse("slipway2 x.123 5 a.b v1-0 200 1 2 GET", &l) < 0, "bad accept date refused");
+	ok(parse("<134>Nov 29 09:59:25 haproxy[12678]: slipway2 1795950611.123 5 a.b v1.2.3-rc-0 503 -1 7 POST", &l) == 0,
 	   "syslog header skipped");
 	is_str(l.version, "v1.2.3-rc", "version with dashes: split at the last one");
 	is_int(l.error, 1, "503 is an error");
-	ok(parse("slipway1 api.production <NOSRV> 503 -1 0 GET", &l) == 0 && l.instance == -1 && !l.version[0],
+	ok(parse("slipway2 1795950611.123 5 api.production <NOSRV> 503 -1 0 GET", &l) == 0 && l.instance == -1 && !l.version[0],
 	   "HAProxy's own answer: no server");
-	ok(parse("slipway1 a.b v1-0 -1 -1 5003 GET", &l) == 0 && l.status == 0 && l.error == 1,
+	ok(parse("slipway2 1795950611.123 5 a.b v1-0 -1 -1 5003 GET", &l) == 0 && l.status == 0 && l.error == 1,
 	   "no response at all counts as an error");
-	ok(parse("slipway1 a.b v1-0 200 1 2", &l) < 0, "missing method refused");
-	ok(parse("slipway1 a.b v1-x 200 1 2 GET", &l) < 0, "bad instance refused");
-	ok(parse("slipway1 a.b v1-0 2OO 1 2 GET", &l) < 0, "bad status refused");
-	ok(parse("slipway1 a.b -0 200 1 2 GET", &l) < 0, "empty version refused");
+	ok(parse("slipway2 1795950611.123 5 a.b v1-0 200 1 2", &l) < 0, "missing method refused");
+	ok(parse("slipway2 1795950611.123 5 a.b v1-x 200 1 2 GET", &l) < 0, "bad instance refused");
+	ok(parse("slipway2 1795950611.123 5 a.b v1-0 2OO 1 2 GET", &l) < 0, "bad status refused");
+	ok(parse("slipway2 1795950611.123 5 a.b -0 200 1 2 GET", &l) < 0, "empty version refused");
 	ok(parse("Server api/v1-0 is going DOWN for maintenance", &l) < 0, "HAProxy notice is not a request");
-	ok(reqlog_parse("slipway1 a.b v1-0 200 1 2 GET", 20, &l) < 0, "length is honoured (no NUL needed)");
+	ok(reqlog_parse("slipway2 1795950611.123 5 a.b v1-0 200 1 2 GET", 40, &l) < 0, "length is honoured (no NUL needed)");
 
 	memset(&h, 0, sizeof(h));
 	for (uint32_t i = 1; i <= 100; i++)
