@@ -49,7 +49,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 start_load() { # OUT: steady load from wrk until stop_load
-  wrk -t2 -c128 -d1h "$url" >"$1" 2>&1 &
+  wrk -t2 -c200 -d1h "$url" >"$1" 2>&1 &
   load=$!
 }
 stop_load() {
