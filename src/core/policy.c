@@ -504,7 +504,15 @@ static struct pmark mark_of(struct fy_node *n, struct pmark fallback)
 	m = fy_token_start_mark(t);
 	if (!m)
 		return fallback;
-	return (struct pmark){ m->line + 1, m->column + 1 };
+	/* point at the opening quote or the '*' of an alias, not past it */
+	switch (fy_node_get_style(n)) {
+	case FYNS_SINGLE_QUOTED:
+	case FYNS_DOUBLE_QUOTED:
+	case FYNS_ALIAS:
+		return (struct pmark){ m->line + 1, m->column > 0 ? m->column : 1 };
+	default:
+		return (struct pmark){ m->line + 1, m->column + 1 };
+	}
 }
 
 static int is_null(struct fy_node *n)
