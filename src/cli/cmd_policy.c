@@ -52,7 +52,7 @@ const char usage_calendar[] =
 	"the policy's timezone.\n"
 	"\n"
 	"   --from DATE       first day, YYYY-MM-DD (default: now)\n"
-	"   --to DATE         last day, inclusive, YYYY-MM-DD (default: 14 days from --from)\n"
+	"   --to DATE         last day, inclusive, YYYY-MM-DD (default: the 14th day after --from)\n"
 	"   --type TYPE       deployment type (default standard)\n"
 	"   --class CLASS     change class (default normal)\n"
 	"   --policy FILE     policy file (as for 'slipway check')\n"
@@ -463,7 +463,7 @@ int cmd_calendar(int argc, char **argv, struct cli_ctx *ctx)
 		}
 		to = calendar_date_start(&l.tz.zone, d + 1);
 	} else {
-		to = calendar_date_start(&l.tz.zone, calendar_local_date(&l.tz.zone, from) + 14);
+		to = calendar_date_start(&l.tz.zone, calendar_local_date(&l.tz.zone, from) + 15);
 	}
 	if (calendar_spans(&l.p, &l.tz.zone, type, cls, from, to, &cal, &err) < 0) {
 		cli_error("%s", err.buf);

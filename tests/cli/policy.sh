@@ -101,7 +101,7 @@ is "$(json_get "$out" '[s["from"]+"/"+s["to"] for s in d["spans"]]')" \
   '["2026-12-24T00:00:00Z/2026-12-25T00:00:00Z", "2026-12-25T00:00:00Z/2026-12-26T00:00:00Z"]' \
   "calendar: emergency any time, one span per day"
 out=$(SLIPWAY_NOW=2026-12-10T09:00:00Z "$SLIPWAY" calendar -o json)
-is "$(json_get "$out" 'd["from"]+" "+d["to"]')" "2026-12-10T09:00:00Z 2026-12-24T00:00:00Z" "calendar: default is the next 14 days"
+is "$(json_get "$out" 'd["from"]+" "+d["to"]')" "2026-12-10T09:00:00Z 2026-12-25T00:00:00Z" "calendar: default is the rest of today and the next 14 days"
 run_slipway calendar --from 2026-12-10 --to 2026-12-01
 is "$rc" 2 "calendar: empty range exits 2"
 run_slipway calendar --from 2026-12-40
