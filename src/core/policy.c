@@ -1830,7 +1830,7 @@ void policy_format_yaml(const struct policy *p, struct strbuf *out)
 	}
 
 	strbuf_addstr(out, "\n# runbook: Deployment Windows.  Each is a half-open interval [from, to) of local\n"
-			   "# time (runbook silent: from is included, to is not); from > to crosses midnight.\n"
+			   "# time; runbook silent: from is included, to is not.  from > to crosses midnight.\n"
 			   "# A window's approvals are added to the deployment type's.\n"
 			   "windows:\n");
 	for (size_t i = 0; i < p->windows_nr; i++) {
