@@ -193,7 +193,7 @@ static void print_list(const char *const *v, size_t n)
 		printf("%s%s", i ? ", " : "", v[i]);
 }
 
-static int parse_type_class(const struct policy *p, const char *cmd, const char *type, const char *cls)
+static int parse_type_class(const struct policy *p, const char *type, const char *cls)
 {
 	if (!policy_find_type(p, type)) {
 		struct strbuf v = STRBUF_INIT;
@@ -218,7 +218,6 @@ static int parse_type_class(const struct policy *p, const char *cmd, const char 
 		strbuf_release(&v);
 		return EXIT_USAGE;
 	}
-	(void)cmd;
 	return EXIT_OK;
 }
 
@@ -268,7 +267,7 @@ int cmd_check(int argc, char **argv, struct cli_ctx *ctx)
 	}
 	if ((rc = load_policy(path, &l)) != EXIT_OK)
 		return rc;
-	if ((rc = parse_type_class(&l.p, "check", type, cls)) != EXIT_OK) {
+	if ((rc = parse_type_class(&l.p, type, cls)) != EXIT_OK) {
 		loaded_release(&l);
 		return rc;
 	}
@@ -444,7 +443,7 @@ int cmd_calendar(int argc, char **argv, struct cli_ctx *ctx)
 		return cli_usage_error(ctx, "calendar", "unexpected argument '%s'", argv[optind]);
 	if ((rc = load_policy(path, &l)) != EXIT_OK)
 		return rc;
-	if ((rc = parse_type_class(&l.p, "calendar", type, cls)) != EXIT_OK)
+	if ((rc = parse_type_class(&l.p, type, cls)) != EXIT_OK)
 		goto out;
 	rc = EXIT_USAGE;
 	if (from_s) {

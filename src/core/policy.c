@@ -20,6 +20,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libfyaml.h>
 
@@ -581,6 +582,10 @@ static int valid_name(const char *s)
 {
 	size_t n = strlen(s);
 	if (n == 0 || n > POLICY_NAME_MAX || !isalnum((unsigned char)s[0]))
+		return 0;
+	/* YAML reads a plain null as nothing; such a name would not survive
+	 * `policy show` and back */
+	if (!strcasecmp(s, "null"))
 		return 0;
 	for (; *s; s++)
 		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_' && *s != '.')
