@@ -44,7 +44,7 @@ for src in "$SLIPWAY_SRC"/tests/fuzz/fuzz_*.c; do
   mkdir -p "$T/corpus-$name"
   cp "$SLIPWAY_SRC/tests/fuzz/corpus/$name/"* "$T/corpus-$name/" 2>/dev/null
   ASAN_OPTIONS="detect_leaks=1:${ASAN_OPTIONS:-}" LSAN_OPTIONS="suppressions=$SLIPWAY_SRC/tests/lsan.supp:${LSAN_OPTIONS:-}" \
-    "$T/$name" -max_total_time="$secs" -timeout=10 -rss_limit_mb=1024 \
+    "$T/$name" -max_total_time="$secs" -timeout=10 -rss_limit_mb=1024 -artifact_prefix="$T/" \
     -print_final_stats=1 "$T/corpus-$name" >"$T/$name.log" 2>&1
   rc=$?
   ok $rc "$name: ${secs}s of fuzzing without a crash, leak or timeout"
