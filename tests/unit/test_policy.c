@@ -227,6 +227,58 @@ static void test_tz(void)
 	strbuf_release(&err);
 }
 
+static void test_spans_dst(void)
+{
+	static const char yaml[] =
+		"timezone: Europe/Berlin\n"
+		"windows:\n  night: {days: [sun], from: \"02:30\", to: \"04:00\"}\n"
+		"types:\n  nightly: {approvals: [sre-lead], strategy: rolling, windows: [night]}\n";
+	struct policy p;
+	struct tz_system ber;
+	struct calendar cal;
+	struct strbuf err = STRBUF_INIT;
+	char a[RFC3339_BUFSZ], b[RFC3339_BUFSZ];
+	int64_t from, to;
+
+	if (policy_load(&p, yaml, strlen(yaml), "dst.yaml", &tz_system_db, &err) < 0 ||
+	    tz_system_open(&ber, p.timezone, &err) < 0) {
+		ok(0, "dst policy: %s", err.buf);
+		strbuf_release(&err);
+		return;
+	}
+	/* Sunday 25 Oct 2026, clocks go back at 03:00 CEST -> 02:00 CET */
+	from = calendar_date_start(&ber.zone, days_from_civil(2026, 10, 25));
+	to = calendar_date_start(&ber.zone, days_from_civil(2026, 10, 26));
+	is_int(to - from, 25 * MS_PER_HOUR, "25 Oct 2026 has 25 hours in Berlin");
+	is_int(calendar_spans(&p, &ber.zone, "nightly", NULL, from, to, &cal, &err), 0, "spans");
+	is_int(cal.spans_nr, 2, "the repeated hour opens the window twice");
+	if (cal.spans_nr == 2) {
+		is_str(time_format_rfc3339(cal.spans[0].from_ms, a), "2026-10-25T00:30:00Z", "02:30 CEST");
+		is_str(time_format_rfc3339(cal.spans[0].to_ms, b), "2026-10-25T01:00:00Z", "until the clock goes back");
+		is_str(time_format_rfc3339(cal.spans[1].from_ms, a), "2026-10-25T01:30:00Z", "02:30 CET");
+		is_str(time_format_rfc3339(cal.spans[1].to_ms, b), "2026-10-25T03:00:00Z", "04:00 CET");
+		is_int(cal.spans[1].approvals_nr, 1, "with its approval");
+	}
+	calendar_release(&cal);
+	/* Sunday 29 Mar 2026: 02:30 does not exist; the window opens at 03:00 CEST */
+	from = calendar_date_start(&ber.zone, days_from_civil(2026, 3, 29));
+	to = calendar_date_start(&ber.zone, days_from_civil(2026, 3, 30));
+	is_int(to - from, 23 * MS_PER_HOUR, "29 Mar 2026 has 23 hours in Berlin");
+	is_int(calendar_spans(&p, &ber.zone, "nightly", "normal", from, to, &cal, &err), 0, "spans");
+	ok(cal.spans_nr == 0 && cal.freezes_nr == 1 && cal.freezes[0].blocks, "quarter-end (Mar 29-31) blocks a normal change");
+	calendar_release(&cal);
+	is_int(calendar_spans(&p, &ber.zone, "nightly", "critical-security", from, to, &cal, &err), 0, "spans");
+	ok(cal.spans_nr == 1 && cal.spans[0].from_ms == from + 2 * MS_PER_HOUR &&
+	   cal.spans[0].to_ms == from + 3 * MS_PER_HOUR, "one span, 01:00Z-02:00Z (03:00-04:00 CEST)");
+	ok(cal.freezes_nr == 1 && !strcmp(cal.freezes[0].freeze->name, "quarter-end") && cal.freezes[0].blocks == 0,
+	   "quarter-end listed, admitting critical-security");
+	calendar_release(&cal);
+	is_int(calendar_spans(&p, &ber.zone, "nightly", NULL, to, from, &cal, &err), SW_EUSAGE, "empty range refused");
+	tz_system_close(&ber);
+	policy_release(&p);
+	strbuf_release(&err);
+}
+
 int main(void)
 {
 	test_type_rules();
@@ -234,5 +286,6 @@ int main(void)
 	test_merge();
 	test_round_trip();
 	test_tz();
+	test_spans_dst();
 	return tap_done();
 }
