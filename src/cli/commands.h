@@ -9,6 +9,13 @@
 
 int cmd_analyze(int argc, char **argv, struct cli_ctx *ctx);
 extern const char usage_analyze[];
+/* cmd_policy.c: the policy gate (issue 2; docs/policy.md) */
+int cmd_calendar(int argc, char **argv, struct cli_ctx *ctx);
+extern const char usage_calendar[];
+int cmd_check(int argc, char **argv, struct cli_ctx *ctx);
+extern const char usage_check[];
+int cmd_policy(int argc, char **argv, struct cli_ctx *ctx);
+extern const char usage_policy[];
 
 int cmd_version(int argc, char **argv, struct cli_ctx *ctx);
 extern const char usage_version[];

@@ -25,6 +25,9 @@ const char usage_version[] =
 static const struct command commands[] = {
 	/* name, function, summary, usage: keep sorted by name */
 	{ "analyze", cmd_analyze, "replay a metrics trace through the rollout engine", usage_analyze },
+	{ "calendar", cmd_calendar, "when a deployment may start: windows, approvals, freezes", usage_calendar },
+	{ "check", cmd_check, "may a deployment start now (or at --at)?", usage_check },
+	{ "policy", cmd_policy, "show or validate the deployment policy", usage_policy },
 	{ "version", cmd_version, "print the version", usage_version },
 };
 
