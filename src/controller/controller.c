@@ -1,0 +1,298 @@
+/*
+ * controller.c - the reconcile loop; see controller.h.
+ *
+ * WHAT RUNS EACH TICK (controller_tick(), like Redis's serverCron: called
+ * once per tick, everything here must be bounded and never block on a
+ * person):
+ *
+ *   1. List the active deployments: every non-final one, and every one with
+ *      an intent not yet applied (retry/undo act on final deployments).
+ *   2. For each, oldest first (visit()):
+ *      a. load the row and its strategy (cached: a strategy never changes
+ *         after the deployment is created);
+ *      b. reconcile: if the router/target are not known to show the
+ *         committed row's desired state (first tick after a start, or a
+ *         failed actuation), apply it now; on failure skip the deployment
+ *         this tick, so no decision is taken on a state that is not real;
+ *      c. read its pending intents, ask the gate hook (pending: may it
+ *         start; progressing: may it raise the weight), ask the target
+ *         whether the new revision is ready, and if an analysis interval is
+ *         complete measure it with the metrics provider;
+ *      d. deployment_advance() (core, pure) decides;
+ *      e. deployment_store_commit() writes the row, transitions, consumed
+ *         intents, analysis result and any deployment a retry/undo creates
+ *         in ONE transaction, guarded by the row version;
+ *      f. only then act: apply the new desired state (start before shifting
+ *         traffic, stop after), then pass the notifications to the hook.
+ *   3. Return how many deployments are still active.
+ *
+ * A crash anywhere leaves either the old row (the decision is taken again
+ * on the same inputs) or the new row (its desired state is applied by step
+ * 2b after the restart): nothing is lost and nothing happens twice, which
+ * tests/cli/engine-crash.sh checks by SIGKILLing the simulator.
+ */
+#include "controller/controller.h"
+#include "controller/measure.h"
+#include "adapters/deployment_store.h"
+#include "adapters/store.h"
+#include "core/rules.h"
+#include "base/alloc.h"
+#include "base/err.h"
+#include "base/strbuf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct controller_applied {
+	int64_t id;
+	int have_desired;
+	struct desired_state desired;	/* what the router/target were last told */
+	struct strategy strategy;	/* cached */
+};
+
+void controller_init(struct controller *c, struct store *st)
+{
+	memset(c, 0, sizeof(*c));
+	c->st = st;
+}
+
+void controller_release(struct controller *c)
+{
+	free(c->applied);
+	c->applied = NULL;
+	c->n_applied = c->alloc_applied = 0;
+}
+
+void controller_forget(struct controller *c)
+{
+	for (size_t i = 0; i < c->n_applied; i++)
+		c->applied[i].have_desired = 0;
+}
+
+static struct controller_applied *entry(struct controller *c, int64_t id, int create)
+{
+	/* ids arrive sorted each tick; entries are kept sorted: binary search */
+	size_t lo = 0, hi = c->n_applied;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (c->applied[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < c->n_applied && c->applied[lo].id == id)
+		return &c->applied[lo];
+	if (!create)
+		return NULL;
+	ALLOC_GROW(c->applied, c->n_applied + 1, c->alloc_applied);
+	memmove(&c->applied[lo + 1], &c->applied[lo], (c->n_applied - lo) * sizeof(c->applied[0]));
+	c->n_applied++;
+	memset(&c->applied[lo], 0, sizeof(c->applied[lo]));
+	c->applied[lo].id = id;
+	c->applied[lo].strategy.interval_ms = 0;	/* not loaded */
+	return &c->applied[lo];
+}
+
+static void drop(struct controller *c, int64_t id)
+{
+	struct controller_applied *e = entry(c, id, 0);
+	if (!e)
+		return;
+	size_t i = (size_t)(e - c->applied);
+	memmove(&c->applied[i], &c->applied[i + 1], (c->n_applied - i - 1) * sizeof(c->applied[0]));
+	c->n_applied--;
+}
+
+__attribute__((format(printf, 3, 4)))
+static void logf_(struct controller *c, const struct deployment *d, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	c->stats.errors++;
+	if (!c->hooks.log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	c->hooks.log(c->hooks.ctx, d, msg);
+}
+
+static int same_desired(const struct desired_state *a, const struct desired_state *b)
+{
+	if (a->canary_up != b->canary_up || a->stable_up != b->stable_up ||
+	    a->canary_instances != b->canary_instances || a->stable_instances != b->stable_instances ||
+	    a->n_groups != b->n_groups)
+		return 0;
+	for (int g = 0; g < a->n_groups; g++)
+		if (a->group_weight[g] != b->group_weight[g])
+			return 0;
+	return 1;
+}
+
+/* Make the router and target show ds: start what must run, shift traffic, stop the rest. */
+static int actuate(struct controller *c, const struct deployment *d, const struct strategy *s,
+		   const struct desired_state *ds, struct strbuf *err)
+{
+	const struct target *t = c->target;
+	const struct router *rt = c->router;
+	int r;
+
+	c->stats.actuations++;
+	if (t && t->ensure) {
+		if (ds->canary_up &&
+		    (r = t->ensure(t->ctx, d->service, d->version, ROLE_CANARY, 1, ds->canary_instances, err)) < 0)
+			return r;
+		if (ds->stable_up && d->from_version[0] &&
+		    (r = t->ensure(t->ctx, d->service, d->from_version, ROLE_STABLE, 1, ds->stable_instances, err)) < 0)
+			return r;
+	}
+	if (rt && rt->set_weight) {
+		for (int g = 0; g < ds->n_groups; g++) {
+			const char *group = s->n_groups > 0 ? s->groups[g] : "";
+			if ((r = rt->set_weight(rt->ctx, d->service, group, d->from_version, d->version,
+						ds->group_weight[g], err)) < 0)
+				return r;
+		}
+	}
+	if (t && t->ensure) {
+		if (!ds->canary_up && (r = t->ensure(t->ctx, d->service, d->version, ROLE_CANARY, 0, 0, err)) < 0)
+			return r;
+		if (!ds->stable_up && d->from_version[0] &&
+		    (r = t->ensure(t->ctx, d->service, d->from_version, ROLE_STABLE, 0, 0, err)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Heap scratch for one visit: decisions and analysis results are a few KB each. */
+struct scratch {
+	struct decision dec;
+	struct analysis_input ai;
+	struct intent intents[DECISION_MAX_INTENTS];
+};
+
+static void visit(struct controller *c, int64_t id, int64_t now_ms, struct scratch *x)
+{
+	struct controller_applied *e = entry(c, id, 1);
+	struct deployment d;
+	struct type_rules rules;
+	struct tick_input in;
+	struct desired_state ds;
+	struct strbuf err = STRBUF_INIT, why = STRBUF_INIT;
+	int n_intents = 0, r;
+	int64_t from, to;
+	double w;
+	int idle;
+
+	c->stats.visits++;
+	if (deployment_store_load(c->st, id, &d, e->strategy.interval_ms ? NULL : &e->strategy, &err) < 0) {
+		logf_(c, NULL, "cannot load a deployment: %s", err.buf);
+		e->strategy.interval_ms = 0;
+		goto out;
+	}
+	e = entry(c, id, 1);
+	r = c->hooks.rules ? c->hooks.rules(c->hooks.ctx, d.type, &rules, &err) : type_rules_default(d.type, &rules, &err);
+	if (r < 0) {
+		logf_(c, &d, "no rules for the deployment's type: %s", err.buf);
+		goto out;
+	}
+	/* 2b: reconcile to the committed row */
+	deployment_desired(&d, &e->strategy, &ds);
+	if (!e->have_desired || !same_desired(&ds, &e->desired)) {
+		if (actuate(c, &d, &e->strategy, &ds, &err) < 0) {
+			e->have_desired = 0;
+			logf_(c, &d, "cannot apply the desired state: %s", err.buf);
+			goto out;
+		}
+		e->desired = ds;
+		e->have_desired = 1;
+	}
+	/* 2c: inputs */
+	if (deployment_store_intents(c->st, id, x->intents, DECISION_MAX_INTENTS, &n_intents, &err) < 0) {
+		logf_(c, &d, "cannot read intents: %s", err.buf);
+		goto out;
+	}
+	memset(&in, 0, sizeof(in));
+	in.gate = GATE_ALLOW;
+	in.canary_ready = 1;
+	in.judge = c->judge;
+	if (c->hooks.gate && (d.state == DS_PENDING || d.state == DS_PROGRESSING)) {
+		strbuf_reset(&why);
+		in.gate = c->hooks.gate(c->hooks.ctx, &d, d.state == DS_PENDING ? GATE_PHASE_START : GATE_PHASE_ADVANCE,
+					now_ms, &why);
+		snprintf(in.gate_reason, sizeof(in.gate_reason), "%s", why.buf);
+	}
+	/* readiness matters while the new revision warms up (a rolling update starts none in step 0) */
+	if (d.state == DS_PROGRESSING && d.step == 0 && ds.canary_up && c->target && c->target->ready) {
+		r = c->target->ready(c->target->ctx, d.service, d.version, &err);
+		in.canary_ready = r > 0;
+	}
+	if (deployment_analysis_due(&d, &e->strategy, now_ms, &from, &to, &w, &idle)) {
+		measure_interval(c->metrics, &d, from, to, w, idle, &x->ai);
+		in.analysis = &x->ai;
+	}
+	/* 2d: decide */
+	if (deployment_advance(&d, &rules, &e->strategy, &in, x->intents, n_intents, now_ms, &x->dec) < 0) {
+		logf_(c, &d, "the state machine refused the deployment's strategy");
+		goto out;
+	}
+	if (!x->dec.changed && !x->dec.n_transitions && !x->dec.n_intents && !x->dec.has_analysis)
+		goto out;
+	/* 2e: commit before acting */
+	strbuf_reset(&err);
+	r = deployment_store_commit(c->st, &d, &e->strategy, &x->dec, now_ms, NULL, 0, &err);
+	if (r < 0) {
+		logf_(c, &d, "cannot commit: %s", err.buf);
+		e->have_desired = 0;
+		e->strategy.interval_ms = 0;
+		goto out;
+	}
+	c->stats.commits++;
+	c->stats.transitions += (uint64_t)x->dec.n_transitions;
+	/* 2f: act */
+	deployment_desired(&x->dec.next, &e->strategy, &ds);
+	if (!e->have_desired || !same_desired(&ds, &e->desired)) {
+		strbuf_reset(&err);
+		if (actuate(c, &x->dec.next, &e->strategy, &ds, &err) < 0) {
+			e->have_desired = 0;
+			logf_(c, &x->dec.next, "cannot apply the desired state (retrying next tick): %s", err.buf);
+		} else {
+			e->desired = ds;
+			e->have_desired = 1;
+		}
+	}
+	if (c->hooks.notify)
+		for (int i = 0; i < x->dec.n_actions; i++)
+			if (x->dec.actions[i].kind == ACT_NOTIFY)
+				c->hooks.notify(c->hooks.ctx, &x->dec.next, x->dec.actions[i].event, x->dec.actions[i].text);
+	if (deployment_state_is_final(x->dec.next.state) && e->have_desired)
+		drop(c, id);
+out:
+	strbuf_release(&err);
+	strbuf_release(&why);
+}
+
+int controller_tick(struct controller *c, int64_t now_ms, struct strbuf *err)
+{
+	int64_t *ids = NULL;
+	size_t n = 0;
+	int r;
+	struct scratch *x;
+
+	c->stats.ticks++;
+	if ((r = deployment_store_active(c->st, &ids, &n, err)) < 0)
+		return r;
+	x = xmalloc(sizeof(*x));
+	for (size_t i = 0; i < n; i++)
+		visit(c, ids[i], now_ms, x);
+	free(x);
+	free(ids);
+	/* how many remain active after this tick */
+	if ((r = deployment_store_active(c->st, &ids, &n, err)) < 0)
+		return r;
+	free(ids);
+	return (int)n;
+}
