@@ -350,7 +350,7 @@ int deployment_store_load(struct store *st, int64_t id, struct deployment *d, st
 	return 0;
 }
 
-int deployment_store_active(struct store *st, int64_t **ids, size_t *n, struct strbuf *err)
+int deployment_store_active(struct store *st, int64_t before_ms, int64_t **ids, size_t *n, struct strbuf *err)
 {
 	_cleanup_stmt_ sqlite3_stmt *q = NULL;
 	int64_t *v = NULL;
@@ -358,10 +358,13 @@ int deployment_store_active(struct store *st, int64_t **ids, size_t *n, struct s
 	int r;
 
 	if ((r = store_prepare(st, &q,
-			       "SELECT id FROM deployments WHERE state NOT IN ('succeeded', 'rolled_back', 'failed') "
-			       "UNION SELECT DISTINCT deployment_id FROM intents WHERE applied_ms IS NULL ORDER BY 1",
+			       "SELECT id FROM deployments WHERE created_ms < ?1 AND state NOT IN "
+			       "('succeeded', 'rolled_back', 'failed') "
+			       "UNION SELECT DISTINCT i.deployment_id FROM intents i JOIN deployments d "
+			       "ON d.id = i.deployment_id WHERE i.applied_ms IS NULL AND d.created_ms < ?1 ORDER BY 1",
 			       err)) < 0)
 		return r;
+	sqlite3_bind_int64(q, 1, before_ms);
 	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
 		ALLOC_GROW(v, nr + 1, alloc);
 		v[nr++] = sqlite3_column_int64(q, 0);

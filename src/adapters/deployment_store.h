@@ -59,10 +59,12 @@ int deployment_store_load(struct store *st, int64_t id, struct deployment *d, st
 
 /*
  * The ids the controller must look at: every non-final deployment and
- * every deployment with an intent not yet applied, oldest first.  *ids is
- * malloc'ed (caller frees).  0 or SW_ESTORE.
+ * every deployment with an intent not yet applied, oldest first, among
+ * those created before before_ms (a deployment created during a tick is
+ * first visited on the next one, restart or not: this keeps replays
+ * deterministic).  *ids is malloc'ed (caller frees).  0 or SW_ESTORE.
  */
-int deployment_store_active(struct store *st, int64_t **ids, size_t *n, struct strbuf *err);
+int deployment_store_active(struct store *st, int64_t before_ms, int64_t **ids, size_t *n, struct strbuf *err);
 
 /* Up to max intents of deployment id not yet applied, oldest first.  0 or SW_ESTORE. */
 int deployment_store_intents(struct store *st, int64_t id, struct intent *out, int max, int *n,

@@ -33,7 +33,7 @@
 #include <string.h>
 
 const char usage_engine_sim[] =
-	"usage: slipway engine-sim setup --fleet FILE [--copies N]\n"
+	"usage: slipway engine-sim setup --fleet FILE [--copies N] [--start-ms MS]\n"
 	"       slipway engine-sim run [--step-ms MS] [--max-ticks N]\n"
 	"       slipway engine-sim dump\n"
 	"\n"
@@ -87,7 +87,7 @@ static int parse_intent_spec(const char *spec, struct intent *it)
 	return 0;
 }
 
-static int sim_setup(struct store *st, const char *fleet, int copies)
+static int sim_setup(struct store *st, const char *fleet, int copies, int64_t start_ms)
 {
 	struct strbuf text = STRBUF_INIT, err = STRBUF_INIT, path = STRBUF_INIT;
 	char *dircopy = xstrdup(fleet), *dir = dirname(dircopy), *save = NULL, *line;
@@ -98,6 +98,16 @@ static int sim_setup(struct store *st, const char *fleet, int copies)
 		cli_error("%s", err.buf);
 		rc = EXIT_USAGE;
 		goto out;
+	}
+	{
+		_cleanup_stmt_ sqlite3_stmt *q = NULL;
+		if (store_prepare(st, &q, "UPDATE sim_clock SET now_ms = ? WHERE id = 1", &err) < 0) {
+			cli_error("%s", err.buf);
+			rc = EXIT_RUNTIME;
+			goto out;
+		}
+		sqlite3_bind_int64(q, 1, start_ms);
+		sqlite3_step(q);
 	}
 	for (int c = 0; c < copies && rc == EXIT_OK; c++) {
 		struct strbuf copy = STRBUF_INIT;
@@ -123,7 +133,10 @@ static int sim_setup(struct store *st, const char *fleet, int copies)
 				goto out;
 			}
 			strbuf_reset(&path);
-			strbuf_addf(&path, "%s/%s", dir, f[1]);
+			if (f[1][0] == '/')
+				strbuf_addstr(&path, f[1]);
+			else
+				strbuf_addf(&path, "%s/%s", dir, f[1]);
 			if (strbuf_read_file_max(&cfgtext, path.buf, ROLLOUT_CONFIG_MAX_BYTES, &err) < 0 ||
 			    rollout_config_parse(cfgtext.buf, cfgtext.len, path.buf, cfg, &err) < 0) {
 				cli_error("%s", err.buf);
@@ -136,7 +149,7 @@ static int sim_setup(struct store *st, const char *fleet, int copies)
 			{
 				char svc[64];
 				snprintf(svc, sizeof(svc), "%.40s-%d", f[0], c);
-				deployment_init(&d, svc, "sim", "v2", "v1", f[3], 0);
+				deployment_init(&d, svc, "sim", "v2", "v1", f[3], start_ms);
 			}
 			snprintf(d.requested_by, sizeof(d.requested_by), "engine-sim");
 			if (deployment_store_create(st, &d, &cfg->strategy, &err) < 0) {
@@ -147,8 +160,9 @@ static int sim_setup(struct store *st, const char *fleet, int copies)
 			}
 			for (int i = 4; i < nf; i++) {
 				struct intent it;
-				if (parse_intent_spec(f[i], &it) < 0 ||
-				    deployment_store_add_intent(st, d.id, &it, NULL, &err) < 0) {
+				int bad = parse_intent_spec(f[i], &it) < 0;
+				it.created_ms += start_ms;
+				if (bad || deployment_store_add_intent(st, d.id, &it, NULL, &err) < 0) {
 					cli_error("%s:%d: bad intent '%s' %s", fleet, lineno, f[i], err.buf);
 					strbuf_release(&copy);
 					rc = EXIT_USAGE;
@@ -158,7 +172,10 @@ static int sim_setup(struct store *st, const char *fleet, int copies)
 			{
 				_cleanup_stmt_ sqlite3_stmt *q = NULL;
 				strbuf_reset(&path);
-				strbuf_addf(&path, "%s/%s", dir, f[2]);
+				if (f[2][0] == '/')
+					strbuf_addstr(&path, f[2]);
+				else
+					strbuf_addf(&path, "%s/%s", dir, f[2]);
 				if (store_prepare(st, &q, "INSERT INTO sim_traces (service, path) VALUES (?, ?)", &err) < 0) {
 					cli_error("%s", err.buf);
 					strbuf_release(&copy);
@@ -214,7 +231,8 @@ static int sim_run(struct store *st, int64_t step_ms, long max_ticks)
 	int rc = EXIT_OK, r;
 	char **services = NULL;
 
-	if (store_prepare(st, &q, "SELECT service, path FROM sim_traces ORDER BY service", &err) < 0) {
+	if (store_prepare(st, &q, "SELECT t.service, t.path, (SELECT MIN(created_ms) FROM deployments d WHERE "
+			  "d.service = t.service) FROM sim_traces t ORDER BY t.service", &err) < 0) {
 		cli_error("%s", err.buf);
 		return EXIT_RUNTIME;
 	}
@@ -230,6 +248,7 @@ static int sim_run(struct store *st, int64_t step_ms, long max_ticks)
 			rc = EXIT_USAGE;
 			goto out;
 		}
+		traces[n_traces].origin_ms = sqlite3_column_int64(q, 2);	/* t_s = 0 is the deployment's creation */
 		n_traces++;
 	}
 	/* traces must not move once the set points into them */
@@ -328,10 +347,12 @@ int cmd_engine_sim(int argc, char **argv, struct cli_ctx *ctx)
 		{ "copies", required_argument, NULL, 'c' },
 		{ "step-ms", required_argument, NULL, 's' },
 		{ "max-ticks", required_argument, NULL, 'm' },
+		{ "start-ms", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *fleet = NULL, *sub;
 	long copies = 1, step = 1000, max_ticks = 0;
+	long long start_ms = 0;
 	struct store st = { 0 };
 	int c, rc;
 
@@ -344,6 +365,13 @@ int cmd_engine_sim(int argc, char **argv, struct cli_ctx *ctx)
 		long v = 0;
 		if (c == 'f') {
 			fleet = optarg;
+			continue;
+		}
+		if (c == 'S') {
+			errno = 0;
+			start_ms = strtoll(optarg, &end, 10);
+			if (errno || *end || start_ms < 0)
+				return cli_usage_error(ctx, "engine-sim", "--start-ms must be ms since the epoch, not '%s'", optarg);
 			continue;
 		}
 		if (c != 'c' && c != 's' && c != 'm')
@@ -368,7 +396,7 @@ int cmd_engine_sim(int argc, char **argv, struct cli_ctx *ctx)
 	if (open_sim(ctx, &st) < 0)
 		return EXIT_RUNTIME;
 	if (!strcmp(sub, "setup"))
-		rc = sim_setup(&st, fleet, (int)copies);
+		rc = sim_setup(&st, fleet, (int)copies, (int64_t)start_ms);
 	else if (!strcmp(sub, "run"))
 		rc = sim_run(&st, step, max_ticks);
 	else

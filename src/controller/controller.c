@@ -6,7 +6,10 @@
  * person):
  *
  *   1. List the active deployments: every non-final one, and every one with
- *      an intent not yet applied (retry/undo act on final deployments).
+ *      an intent not yet applied (retry/undo act on final deployments),
+ *      created before this tick: one created during a tick (by a retry,
+ *      or by `slipway deploy` meanwhile) waits for the next, so the work of
+ *      a tick is the same whether or not the controller restarted in it.
  *   2. For each, oldest first (visit()):
  *      a. load the row and its strategy (cached: a strategy never changes
  *         after the deployment is created);
@@ -283,15 +286,15 @@ int controller_tick(struct controller *c, int64_t now_ms, struct strbuf *err)
 	struct scratch *x;
 
 	c->stats.ticks++;
-	if ((r = deployment_store_active(c->st, &ids, &n, err)) < 0)
+	if ((r = deployment_store_active(c->st, now_ms, &ids, &n, err)) < 0)
 		return r;
 	x = xmalloc(sizeof(*x));
 	for (size_t i = 0; i < n; i++)
 		visit(c, ids[i], now_ms, x);
 	free(x);
 	free(ids);
-	/* how many remain active after this tick */
-	if ((r = deployment_store_active(c->st, &ids, &n, err)) < 0)
+	/* how many remain active after this tick (including any created in it) */
+	if ((r = deployment_store_active(c->st, INT64_MAX, &ids, &n, err)) < 0)
 		return r;
 	free(ids);
 	return (int)n;
