@@ -1,0 +1,213 @@
+/*
+ * test_controller.c - the reconcile loop over a real store (SQLite in a
+ * temporary directory) with the simulated router and target: actuation
+ * after the commit, re-application after a failed actuation or a restart,
+ * the gate and rules hooks, notifications, and the store's guards (a stale
+ * row version or an intent applied twice commits nothing).
+ */
+#include "tap.h"
+#include "adapters/deployment_store.h"
+#include "adapters/sim_infra.h"
+#include "adapters/store.h"
+#include "controller/controller.h"
+#include "core/rules.h"
+#include "base/err.h"
+#include "base/strbuf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int healthy(void *ctx, const char *service, enum revision_role role, const char *version, int64_t from_ms,
+		   int64_t to_ms, struct metrics_sample *out, struct strbuf *err)
+{
+	memset(out, 0, sizeof(*out));
+	out->requests = role == ROLE_CANARY ? 500 : 1000;
+	out->errors = 1;
+	out->p50_ms = 45;
+	out->p99_ms = 200;
+	return 0;
+}
+
+static char events[4096];
+static int logs;
+
+static void on_notify(void *ctx, const struct deployment *d, const char *event, const char *text)
+{
+	size_t l = strlen(events);
+	snprintf(events + l, sizeof(events) - l, "%s%s", l ? " " : "", event);
+}
+
+static void on_log(void *ctx, const struct deployment *d, const char *msg)
+{
+	logs++;
+}
+
+static enum gate_result gate_answer = GATE_ALLOW;
+
+static enum gate_result gate(void *ctx, const struct deployment *d, enum gate_phase phase, int64_t now_ms,
+			     struct strbuf *reason)
+{
+	if (strcmp(d->service, "gated"))
+		return GATE_ALLOW;
+	strbuf_addstr(reason, gate_answer == GATE_DENY ? "holiday freeze (Dec 15 - Jan 2)" : "outside the standard window");
+	return gate_answer;
+}
+
+static struct deployment load(struct store *st, int64_t id)
+{
+	struct deployment d;
+	memset(&d, 0, sizeof(d));
+	deployment_store_load(st, id, &d, NULL, NULL);
+	return d;
+}
+
+int main(void)
+{
+	char dir[] = "/tmp/slipway-test-controller.XXXXXX";
+	struct store st = { 0 };
+	struct strbuf err = STRBUF_INIT;
+	struct strategy *s = calloc(1, sizeof(*s));
+	struct sim_infra infra;
+	struct router router;
+	struct target target;
+	struct metrics_provider prov = { NULL, healthy };
+	struct controller c;
+	struct deployment d, g, e;
+	int64_t t;
+	int r;
+
+	ok(mkdtemp(dir) != NULL, "temporary state directory");
+	is_int(store_open(&st, dir, &err), 0, "store opens");
+	is_int(deployment_store_migrate(&st, &err), 0, "deployments module migrates");
+	is_int(deployment_store_migrate(&st, &err), 0, "migrating twice is a no-op");
+
+	strategy_default(s, STRATEGY_CANARY);
+	s->n_steps = 0;
+	for (int w = 10; w <= 50; w += 10)
+		strategy_add_step(s, 0, w, 60000, NULL);
+	deployment_init(&d, "api", "production", "v2", "v1", "standard", -1000);
+	snprintf(d.requested_by, sizeof(d.requested_by), "alice");
+	is_int(deployment_store_create(&st, &d, s, &err), 0, "create a deployment");
+	is_int(d.revision, 1, "first revision of the service is 1");
+	deployment_init(&g, "gated", "production", "v2", "v1", "standard", -1000);
+	deployment_store_create(&st, &g, s, &err);
+	deployment_init(&e, "api", "production", "v3", "v2", "nightly", -1000);
+	deployment_store_create(&st, &e, s, &err);
+	is_int(e.revision, 2, "the next deployment of the service is revision 2");
+
+	sim_infra_init(&infra);
+	sim_infra_router(&infra, &router);
+	sim_infra_target(&infra, &target);
+	controller_init(&c, &st);
+	c.router = &router;
+	c.target = &target;
+	c.metrics = &prov;
+	c.hooks.notify = on_notify;
+	c.hooks.log = on_log;
+	c.hooks.gate = gate;
+	gate_answer = GATE_WAIT;
+
+	r = controller_tick(&c, 0, &err);
+	is_int(r, 3, "tick 0: three active deployments");
+	is_str(deployment_state_name(load(&st, d.id).state), "progressing", "api started");
+	ok(sim_infra_running(&infra, "api", "v2") > 0, "the target runs the new revision");
+	ok(sim_infra_running(&infra, "api", "v1") > 0, "and the stable one");
+	ok(sim_infra_weight(&infra, "api", "") == 0, "the router sends the canary nothing yet");
+	is_str(deployment_state_name(load(&st, g.id).state), "pending", "gate WAIT: gated stays pending");
+	ok(strstr(load(&st, g.id).reason, "outside the standard window") != NULL, "with the gate's reason");
+	ok(logs >= 1, "an unknown type is logged, not fatal");
+	is_str(deployment_state_name(load(&st, e.id).state), "pending", "the deployment with an unknown type waits");
+	ok(strstr(events, "started") != NULL, "notified: started");
+
+	r = controller_tick(&c, 60000, &err);
+	ok(sim_infra_weight(&infra, "api", "") == 10, "60 s: the router sends 10%% to the canary");
+	is_int(load(&st, d.id).step, 1, "step 1 committed");
+
+	/* a failed actuation: committed, then re-applied on the next tick */
+	infra.fail_calls = 1;
+	controller_tick(&c, 120000, &err);
+	is_int(load(&st, d.id).step, 2, "120 s: step 2 committed");
+	ok(sim_infra_weight(&infra, "api", "") == 10, "the router call failed: still 10%%");
+	controller_tick(&c, 121000, &err);
+	ok(sim_infra_weight(&infra, "api", "") == 20, "the next tick re-applies 20%%");
+
+	/* a restart forgets what was applied: the level is applied again */
+	controller_release(&c);
+	sim_infra_release(&infra);
+	sim_infra_init(&infra);
+	controller_init(&c, &st);
+	c.router = &router;
+	c.target = &target;
+	c.metrics = &prov;
+	c.hooks.notify = on_notify;
+	c.hooks.log = on_log;
+	c.hooks.gate = gate;
+	controller_tick(&c, 122000, &err);
+	ok(sim_infra_weight(&infra, "api", "") == 20, "after a restart the router is set to the committed 20%%");
+	ok(sim_infra_running(&infra, "api", "v2") > 0, "and the new revision runs again");
+
+	gate_answer = GATE_DENY;
+	controller_tick(&c, 123000, &err);
+	is_str(deployment_state_name(load(&st, g.id).state), "failed", "gate DENY: failed");
+	ok(strstr(load(&st, g.id).reason, "holiday freeze") != NULL, "naming the freeze");
+
+	for (t = 124000; t <= 3 * 3600000 && load(&st, d.id).state != DS_SUCCEEDED; t += 1000)
+		controller_tick(&c, t, &err);
+	is_str(deployment_state_name(load(&st, d.id).state), "succeeded", "api runs through to succeeded");
+	ok(sim_infra_running(&infra, "api", "v1") == 0, "the previous revision is stopped at the end");
+	ok(sim_infra_weight(&infra, "api", "") == 100, "and all traffic is on v2");
+	ok(strstr(events, "promoted") && strstr(events, "succeeded"), "notified: promoted, succeeded");
+
+	/* the store's guards */
+	{
+		struct deployment x = load(&st, e.id), before;
+		struct decision *dec = calloc(1, sizeof(*dec));
+		struct type_rules rules;
+		struct intent it;
+		int64_t iid;
+
+		memset(&it, 0, sizeof(it));
+		it.kind = INTENT_ABORT;
+		snprintf(it.requested_by, sizeof(it.requested_by), "bob");
+		is_int(deployment_store_add_intent(&st, x.id, &it, &iid, &err), 0, "record an intent");
+		it.id = iid;
+		type_rules_default("standard", &rules, NULL);
+		before = x;
+		deployment_advance(&x, &rules, s, NULL, &it, 1, 200000000, dec);
+		is_int(dec->n_intents, 1, "the abort is consumed");
+		before.store_seq = x.store_seq + 7;
+		is_int(deployment_store_commit(&st, &before, s, dec, 200000000, NULL, 0, &err), SW_ESTATE,
+		       "a stale row version commits nothing");
+		is_str(deployment_state_name(load(&st, e.id).state), "pending", "the row is unchanged");
+		is_int(deployment_store_commit(&st, &x, s, dec, 200000000, NULL, 0, &err), 0, "the current version commits");
+		is_str(deployment_state_name(load(&st, e.id).state), "failed", "aborted while pending: failed");
+		x = load(&st, e.id);
+		is_int(deployment_store_commit(&st, &x, s, dec, 200000001, NULL, 0, &err), SW_ESTATE,
+		       "the same intent cannot be applied twice");
+		is_int(load(&st, e.id).store_seq, x.store_seq, "and the second attempt wrote nothing");
+		free(dec);
+	}
+	{
+		int64_t id;
+		is_int(deployment_store_resolve(&st, "api", 0, &id, &err), 0, "resolve a service name");
+		is_int(id, e.id, "to its latest deployment");
+		strbuf_reset(&err);
+		is_int(deployment_store_resolve(&st, "api", 1, &id, &err), SW_ENOTFOUND, "no active deployment of api");
+		ok(strstr(err.buf, "no active deployment 'api'") != NULL, "says so");
+		char v[64];
+		deployment_store_current_version(&st, "api", "production", v, sizeof(v), &err);
+		is_str(v, "v2", "the serving version is the last succeeded one");
+	}
+	controller_release(&c);
+	sim_infra_release(&infra);
+	store_close(&st);
+	{
+		char cmd[128];
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		ok(system(cmd) == 0, "clean up");
+	}
+	free(s);
+	strbuf_release(&err);
+	return tap_done();
+}
