@@ -18,7 +18,9 @@
  *         failed actuation), apply it now; on failure skip the deployment
  *         this tick, so no decision is taken on a state that is not real;
  *      c. read its pending intents, ask the gate hook (pending: may it
- *         start; progressing: may it raise the weight), ask the target
+ *         start; progressing: may it raise the weight), for a pending one
+ *         allowed to start check that every webhook is reachable
+ *         (preflight; bounded by 2 s per webhook), ask the target
  *         whether the new revision is ready, and if an analysis interval is
  *         complete measure it with the metrics provider;
  *      d. deployment_advance() (core, pure) decides;
@@ -38,6 +40,7 @@
 #include "controller/measure.h"
 #include "adapters/deployment_store.h"
 #include "adapters/store.h"
+#include "adapters/webhook_check.h"
 #include "core/rules.h"
 #include "base/alloc.h"
 #include "base/err.h"
@@ -59,6 +62,7 @@ void controller_init(struct controller *c, struct store *st)
 {
 	memset(c, 0, sizeof(*c));
 	c->st = st;
+	c->hooks.webhook_check = webhook_check_reachable;
 }
 
 void controller_release(struct controller *c)
@@ -229,6 +233,20 @@ static void visit(struct controller *c, int64_t id, int64_t now_ms, struct scrat
 		snprintf(in.gate_reason, sizeof(in.gate_reason), "%s", why.buf);
 	}
 	/* readiness matters while the new revision warms up (a rolling update starts none in step 0) */
+	/* preflight: every webhook reachable before any traffic moves */
+	if (d.state == DS_PENDING && in.gate == GATE_ALLOW && c->hooks.webhook_check) {
+		for (int i = 0; i < e->strategy.n_webhooks; i++) {
+			const struct webhook *wh = &e->strategy.webhooks[i];
+			int64_t limit = wh->timeout_ms > 0 && wh->timeout_ms < 2000 ? wh->timeout_ms : 2000;
+			strbuf_reset(&why);
+			if (c->hooks.webhook_check(wh->url, limit, &why) < 0) {
+				in.gate = GATE_DENY;
+				snprintf(in.gate_reason, sizeof(in.gate_reason), "preflight: %s webhook '%s' (%s): %s",
+					 webhook_type_name(wh->type), wh->name, wh->url, why.buf);
+				break;
+			}
+		}
+	}
 	if (d.state == DS_PROGRESSING && d.step == 0 && ds.canary_up && c->target && c->target->ready) {
 		r = c->target->ready(c->target->ctx, d.service, d.version, &err);
 		in.canary_ready = r > 0;

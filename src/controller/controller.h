@@ -49,6 +49,13 @@ struct controller_hooks {
 	void (*notify)(void *ctx, const struct deployment *d, const char *event, const char *text);
 	/* a problem handled by skipping a deployment this tick (store conflict, router error, ...) */
 	void (*log)(void *ctx, const struct deployment *d, const char *message);
+	/*
+	 * Preflight of the strategy's webhooks before a pending deployment
+	 * starts (issue 3 item 3): 0 when url is reachable, else < 0 with the
+	 * reason; the deployment then fails before any traffic moves.
+	 * controller_init() sets webhook_check_reachable(); NULL skips it.
+	 */
+	int (*webhook_check)(const char *url, int64_t timeout_ms, struct strbuf *err);
 };
 
 struct controller_stats {

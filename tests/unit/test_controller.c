@@ -9,12 +9,17 @@
 #include "adapters/deployment_store.h"
 #include "adapters/sim_infra.h"
 #include "adapters/store.h"
+#include "adapters/webhook_check.h"
 #include "controller/controller.h"
 #include "core/rules.h"
 #include "base/err.h"
 #include "base/strbuf.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -158,6 +163,40 @@ int main(void)
 	ok(sim_infra_running(&infra, "api", "v1") == 0, "the previous revision is stopped at the end");
 	ok(sim_infra_weight(&infra, "api", "") == 100, "and all traffic is on v2");
 	ok(strstr(events, "promoted") && strstr(events, "succeeded"), "notified: promoted, succeeded");
+
+	/* preflight: webhooks must be reachable before any traffic moves */
+	{
+		int lfd = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		socklen_t al = sizeof(a);
+		struct deployment w1, w2;
+		char url[64];
+
+		ok(lfd >= 0 && bind(lfd, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(lfd, 4) == 0 &&
+		   getsockname(lfd, (struct sockaddr *)&a, &al) == 0, "a listening webhook receiver on 127.0.0.1");
+		snprintf(url, sizeof(url), "http://127.0.0.1:%d/hook", ntohs(a.sin_port));
+		s->n_webhooks = 1;
+		snprintf(s->webhooks[0].name, sizeof(s->webhooks[0].name), "load-test");
+		snprintf(s->webhooks[0].url, sizeof(s->webhooks[0].url), "%s", url);
+		s->webhooks[0].timeout_ms = 1000;
+		deployment_init(&w1, "hooked", "production", "v2", "v1", "standard", t);
+		deployment_store_create(&st, &w1, s, &err);
+		snprintf(s->webhooks[0].url, sizeof(s->webhooks[0].url), "http://127.0.0.1:1/hook");
+		deployment_init(&w2, "unhooked", "production", "v2", "v1", "standard", t);
+		deployment_store_create(&st, &w2, s, &err);
+		s->n_webhooks = 0;
+		controller_tick(&c, t + 1000, &err);
+		is_str(deployment_state_name(load(&st, w1.id).state), "progressing", "reachable webhook: started");
+		is_str(deployment_state_name(load(&st, w2.id).state), "failed", "unreachable webhook: failed preflight");
+		ok(strstr(load(&st, w2.id).reason, "preflight: rollout webhook 'load-test' (http://127.0.0.1:1/hook): "
+			  "cannot connect to 127.0.0.1:1") != NULL, "the reason names the webhook and the error");
+		ok(sim_infra_running(&infra, "unhooked", "v2") == 0, "no instance started, no traffic moved");
+		close(lfd);
+		strbuf_reset(&err);
+		is_int(webhook_check_reachable("ftp://x/", 100, &err), SW_EPARSE, "only http(s) URLs");
+		is_int(webhook_check_reachable("http://:80/", 100, &err), SW_EPARSE, "a URL needs a host");
+		is_int(webhook_check_reachable("http://127.0.0.1:99999999/", 100, &err), SW_EPARSE, "a port is short");
+	}
 
 	/* the store's guards */
 	{
