@@ -138,7 +138,7 @@ int main(int argc, char **argv)
 	       1000 * worst_cpu / n);
 	printf("ratio to a 1 s tick:     mean %.4f, worst %.4f (< 1: one core keeps up)\n",
 	       total_cpu / c.stats.ticks / 1000.0, worst_cpu / 1000.0);
-	printf("wall per tick:           mean %.2f ms, worst %.2f ms (includes fsync of each commit)\n",
+	printf("wall per tick:           mean %.2f ms, worst %.2f ms (includes the tick's one commit and fsync)\n",
 	       total_wall / c.stats.ticks, worst_wall);
 	controller_release(&c);
 	sim_infra_release(&infra);

@@ -527,6 +527,24 @@ int deployment_store_commit(struct store *st, const struct deployment *before, c
 			    const struct decision *dec, int64_t now_ms, int64_t *created, int max_created,
 			    struct strbuf *err)
 {
+	int r, n;
+
+	if ((r = store_begin(st, err)) < 0)
+		return r;
+	n = deployment_store_apply(st, before, s, dec, now_ms, created, max_created, err);
+	if (n < 0) {
+		store_rollback(st);
+		return n;
+	}
+	if ((r = store_commit(st, err)) < 0)
+		return r;
+	return n;
+}
+
+int deployment_store_apply(struct store *st, const struct deployment *before, const struct strategy *s,
+			   const struct decision *dec, int64_t now_ms, int64_t *created, int max_created,
+			   struct strbuf *err)
+{
 	const struct deployment *d = &dec->next;
 	_cleanup_stmt_ sqlite3_stmt *up = NULL, *tr = NULL, *in = NULL, *an = NULL;
 	_cleanup_free_ char *cur = NULL;
@@ -535,8 +553,6 @@ int deployment_store_commit(struct store *st, const struct deployment *before, c
 
 	for (int i = 0; i < dec->n_intents; i++)
 		snprintf(results[i], sizeof(results[i]), "%s", dec->intents[i].result);
-	if ((r = store_begin(st, err)) < 0)
-		return r;
 	cur = cursor_json(d);
 	if ((r = store_prepare(st, &up,
 			       "UPDATE deployments SET state = ?, step = ?, weight = ?, failed_checks = ?, reason = ?, "
@@ -639,11 +655,8 @@ int deployment_store_commit(struct store *st, const struct deployment *before, c
 			goto fail;
 		}
 	}
-	if ((r = store_commit(st, err)) < 0)
-		return r;
 	return n_created;
 fail:
-	store_rollback(st);
 	return r;
 }
 

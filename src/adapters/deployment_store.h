@@ -92,6 +92,16 @@ int deployment_store_commit(struct store *st, const struct deployment *before, c
 			    struct strbuf *err);
 
 /*
+ * The same writes inside a transaction the caller opened (store_begin(),
+ * usually with one SAVEPOINT per deployment): the controller commits all
+ * decisions of a tick in one transaction, one fsync instead of one per
+ * deployment.  On failure the caller rolls back (to its savepoint).
+ */
+int deployment_store_apply(struct store *st, const struct deployment *before, const struct strategy *s,
+			   const struct decision *dec, int64_t now_ms, int64_t *created, int max_created,
+			   struct strbuf *err);
+
+/*
  * Resolve what a person typed: a deployment id ("12") or a service name
  * (its most recent deployment; with active_only, its most recent non-final
  * one).  0, SW_ENOTFOUND with a message, or SW_ESTORE.

@@ -24,11 +24,15 @@
  *         whether the new revision is ready, and if an analysis interval is
  *         complete measure it with the metrics provider;
  *      d. deployment_advance() (core, pure) decides;
- *      e. deployment_store_commit() writes the row, transitions, consumed
- *         intents, analysis result and any deployment a retry/undo creates
- *         in ONE transaction, guarded by the row version;
- *      f. only then act: apply the new desired state (start before shifting
- *         traffic, stop after), then pass the notifications to the hook.
+ *      e. after all deployments are decided: one transaction for the tick,
+ *         one savepoint per deployment, deployment_store_apply() writes its
+ *         row, transitions, consumed intents, analysis result and any
+ *         deployment a retry/undo creates, guarded by the row version (a
+ *         conflict rolls back that deployment's savepoint only); COMMIT
+ *         (one fsync per tick, not one per deployment);
+ *      f. only then act, for each committed decision: apply the new desired
+ *         state (start before shifting traffic, stop after), then pass the
+ *         notifications to the hook.
  *   3. Return how many deployments are still active.
  *
  * A crash anywhere leaves either the old row (the decision is taken again
@@ -174,14 +178,22 @@ static int actuate(struct controller *c, const struct deployment *d, const struc
 	return 0;
 }
 
-/* Heap scratch for one visit: decisions and analysis results are a few KB each. */
-struct scratch {
+/* One deployment's decision of this tick, waiting for the tick's commit. */
+struct work {
+	int64_t id;
+	struct deployment before;
 	struct decision dec;
+	int committed;
+};
+
+/* Heap scratch for one visit: analysis inputs and intents are a few KB. */
+struct scratch {
 	struct analysis_input ai;
 	struct intent intents[DECISION_MAX_INTENTS];
 };
 
-static void visit(struct controller *c, int64_t id, int64_t now_ms, struct scratch *x)
+/* Steps 2a-2d for one deployment.  Returns 1 when *w holds a decision to commit. */
+static int decide(struct controller *c, int64_t id, int64_t now_ms, struct scratch *x, struct work *w)
 {
 	struct controller_applied *e = entry(c, id, 1);
 	struct deployment d;
@@ -189,9 +201,9 @@ static void visit(struct controller *c, int64_t id, int64_t now_ms, struct scrat
 	struct tick_input in;
 	struct desired_state ds;
 	struct strbuf err = STRBUF_INIT, why = STRBUF_INIT;
-	int n_intents = 0, r;
+	int n_intents = 0, r, ret = 0;
 	int64_t from, to;
-	double w;
+	double wt;
 	int idle;
 
 	c->stats.visits++;
@@ -200,7 +212,6 @@ static void visit(struct controller *c, int64_t id, int64_t now_ms, struct scrat
 		e->strategy.interval_ms = 0;
 		goto out;
 	}
-	e = entry(c, id, 1);
 	r = c->hooks.rules ? c->hooks.rules(c->hooks.ctx, d.type, &rules, &err) : type_rules_default(d.type, &rules, &err);
 	if (r < 0) {
 		logf_(c, &d, "no rules for the deployment's type: %s", err.buf);
@@ -232,7 +243,6 @@ static void visit(struct controller *c, int64_t id, int64_t now_ms, struct scrat
 					now_ms, &why);
 		snprintf(in.gate_reason, sizeof(in.gate_reason), "%s", why.buf);
 	}
-	/* readiness matters while the new revision warms up (a rolling update starts none in step 0) */
 	/* preflight: every webhook reachable before any traffic moves */
 	if (d.state == DS_PENDING && in.gate == GATE_ALLOW && c->hooks.webhook_check) {
 		for (int i = 0; i < e->strategy.n_webhooks; i++) {
@@ -247,70 +257,124 @@ static void visit(struct controller *c, int64_t id, int64_t now_ms, struct scrat
 			}
 		}
 	}
+	/* readiness matters while the new revision warms up (a rolling update starts none in step 0) */
 	if (d.state == DS_PROGRESSING && d.step == 0 && ds.canary_up && c->target && c->target->ready) {
 		r = c->target->ready(c->target->ctx, d.service, d.version, &err);
 		in.canary_ready = r > 0;
 	}
-	if (deployment_analysis_due(&d, &e->strategy, now_ms, &from, &to, &w, &idle)) {
-		measure_interval(c->metrics, &d, from, to, w, idle, &x->ai);
+	if (deployment_analysis_due(&d, &e->strategy, now_ms, &from, &to, &wt, &idle)) {
+		measure_interval(c->metrics, &d, from, to, wt, idle, &x->ai);
 		in.analysis = &x->ai;
 	}
 	/* 2d: decide */
-	if (deployment_advance(&d, &rules, &e->strategy, &in, x->intents, n_intents, now_ms, &x->dec) < 0) {
+	if (deployment_advance(&d, &rules, &e->strategy, &in, x->intents, n_intents, now_ms, &w->dec) < 0) {
 		logf_(c, &d, "the state machine refused the deployment's strategy");
 		goto out;
 	}
-	if (!x->dec.changed && !x->dec.n_transitions && !x->dec.n_intents && !x->dec.has_analysis)
+	if (!w->dec.changed && !w->dec.n_transitions && !w->dec.n_intents && !w->dec.has_analysis)
 		goto out;
-	/* 2e: commit before acting */
-	strbuf_reset(&err);
-	r = deployment_store_commit(c->st, &d, &e->strategy, &x->dec, now_ms, NULL, 0, &err);
-	if (r < 0) {
-		logf_(c, &d, "cannot commit: %s", err.buf);
-		e->have_desired = 0;
-		e->strategy.interval_ms = 0;
+	w->id = id;
+	w->before = d;
+	w->committed = 0;
+	ret = 1;
+out:
+	strbuf_release(&err);
+	strbuf_release(&why);
+	return ret;
+}
+
+/* Step 2e: all decisions of the tick in one transaction, one savepoint each. */
+static void commit_all(struct controller *c, struct work *w, size_t n, int64_t now_ms)
+{
+	struct strbuf err = STRBUF_INIT;
+	size_t ok_count = 0;
+
+	if (store_begin(c->st, &err) < 0) {
+		logf_(c, NULL, "cannot begin the tick's transaction: %s", err.buf);
 		goto out;
 	}
-	c->stats.commits++;
-	c->stats.transitions += (uint64_t)x->dec.n_transitions;
-	/* 2f: act */
-	deployment_desired(&x->dec.next, &e->strategy, &ds);
-	if (!e->have_desired || !same_desired(&ds, &e->desired)) {
+	for (size_t i = 0; i < n; i++) {
+		struct controller_applied *e = entry(c, w[i].id, 1);
 		strbuf_reset(&err);
-		if (actuate(c, &x->dec.next, &e->strategy, &ds, &err) < 0) {
+		store_exec(c->st, "SAVEPOINT deployment", NULL);
+		if (deployment_store_apply(c->st, &w[i].before, &e->strategy, &w[i].dec, now_ms, NULL, 0, &err) < 0) {
+			store_exec(c->st, "ROLLBACK TO deployment", NULL);
+			store_exec(c->st, "RELEASE deployment", NULL);
+			logf_(c, &w[i].before, "cannot commit: %s", err.buf);
 			e->have_desired = 0;
-			logf_(c, &x->dec.next, "cannot apply the desired state (retrying next tick): %s", err.buf);
+			e->strategy.interval_ms = 0;
+			continue;
+		}
+		store_exec(c->st, "RELEASE deployment", NULL);
+		w[i].committed = 1;
+		ok_count++;
+	}
+	strbuf_reset(&err);
+	if (store_commit(c->st, &err) < 0) {
+		store_rollback(c->st);
+		logf_(c, NULL, "cannot commit the tick: %s", err.buf);
+		for (size_t i = 0; i < n; i++)
+			w[i].committed = 0;
+		goto out;
+	}
+	c->stats.commits += ok_count;
+out:
+	strbuf_release(&err);
+}
+
+/* Step 2f: act on one committed decision. */
+static void act(struct controller *c, struct work *w)
+{
+	struct controller_applied *e = entry(c, w->id, 1);
+	struct desired_state ds;
+	struct strbuf err = STRBUF_INIT;
+
+	c->stats.transitions += (uint64_t)w->dec.n_transitions;
+	deployment_desired(&w->dec.next, &e->strategy, &ds);
+	if (!e->have_desired || !same_desired(&ds, &e->desired)) {
+		if (actuate(c, &w->dec.next, &e->strategy, &ds, &err) < 0) {
+			e->have_desired = 0;
+			logf_(c, &w->dec.next, "cannot apply the desired state (retrying next tick): %s", err.buf);
 		} else {
 			e->desired = ds;
 			e->have_desired = 1;
 		}
 	}
 	if (c->hooks.notify)
-		for (int i = 0; i < x->dec.n_actions; i++)
-			if (x->dec.actions[i].kind == ACT_NOTIFY)
-				c->hooks.notify(c->hooks.ctx, &x->dec.next, x->dec.actions[i].event, x->dec.actions[i].text);
-	if (deployment_state_is_final(x->dec.next.state) && e->have_desired)
-		drop(c, id);
-out:
+		for (int i = 0; i < w->dec.n_actions; i++)
+			if (w->dec.actions[i].kind == ACT_NOTIFY)
+				c->hooks.notify(c->hooks.ctx, &w->dec.next, w->dec.actions[i].event, w->dec.actions[i].text);
+	if (deployment_state_is_final(w->dec.next.state) && e->have_desired)
+		drop(c, w->id);
 	strbuf_release(&err);
-	strbuf_release(&why);
 }
 
 int controller_tick(struct controller *c, int64_t now_ms, struct strbuf *err)
 {
 	int64_t *ids = NULL;
-	size_t n = 0;
-	int r;
+	size_t n = 0, nw = 0, aw = 0;
+	struct work *w = NULL;
 	struct scratch *x;
+	int r;
 
 	c->stats.ticks++;
 	if ((r = deployment_store_active(c->st, now_ms, &ids, &n, err)) < 0)
 		return r;
 	x = xmalloc(sizeof(*x));
-	for (size_t i = 0; i < n; i++)
-		visit(c, ids[i], now_ms, x);
+	for (size_t i = 0; i < n; i++) {
+		ALLOC_GROW(w, nw + 1, aw);
+		if (decide(c, ids[i], now_ms, x, &w[nw]))
+			nw++;
+	}
 	free(x);
 	free(ids);
+	if (nw) {
+		commit_all(c, w, nw, now_ms);
+		for (size_t i = 0; i < nw; i++)
+			if (w[i].committed)
+				act(c, &w[i]);
+	}
+	free(w);
 	/* how many remain active after this tick (including any created in it) */
 	if ((r = deployment_store_active(c->st, INT64_MAX, &ids, &n, err)) < 0)
 		return r;

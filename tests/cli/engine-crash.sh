@@ -54,5 +54,9 @@ unlike "$(grep '^I|' "$T/crash.dump")" '\|pending\|' "every intent was applied"
 n_final=$(grep '^D|' "$T/crash.dump" | grep -cE '\|(succeeded|rolled_back|failed)\|')
 n_all=$(grep -c '^D|' "$T/crash.dump")
 is "$n_final" "$n_all" "every deployment reached a final state ($n_all)"
-like "$(grep '^D|' "$T/crash.dump" | cut -d'|' -f5 | sort | uniq -c | tr '\n' ' ')" 'rolled_back.*succeeded' "both outcomes occur"
+outcome() { grep "^D|[0-9]*|0|$1|" "$T/crash.dump" | cut -d'|' -f5; }
+is "$(outcome healthy-0)" succeeded "a healthy canary succeeds"
+is "$(outcome errors-0)" rolled_back "6% errors roll back"
+is "$(outcome canary-stuck-1)" rolled_back "a revision that never gets ready rolls back"
+is "$(outcome controls-2)" succeeded "pause, resume and promote intents, then success"
 done_testing
