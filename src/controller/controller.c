@@ -55,6 +55,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* snprintf without the truncation warning: reasons are cut at their field's size on purpose */
+__attribute__((format(printf, 3, 4)))
+static void bprintf(char *dst, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(dst, n, fmt, ap);
+	va_end(ap);
+}
+
 struct controller_applied {
 	int64_t id;
 	int have_desired;
@@ -241,7 +251,7 @@ static int decide(struct controller *c, int64_t id, int64_t now_ms, struct scrat
 		strbuf_reset(&why);
 		in.gate = c->hooks.gate(c->hooks.ctx, &d, d.state == DS_PENDING ? GATE_PHASE_START : GATE_PHASE_ADVANCE,
 					now_ms, &why);
-		snprintf(in.gate_reason, sizeof(in.gate_reason), "%s", why.buf);
+		bprintf(in.gate_reason, sizeof(in.gate_reason), "%s", why.buf);
 	}
 	/* preflight: every webhook reachable before any traffic moves */
 	if (d.state == DS_PENDING && in.gate == GATE_ALLOW && c->hooks.webhook_check) {
@@ -251,7 +261,7 @@ static int decide(struct controller *c, int64_t id, int64_t now_ms, struct scrat
 			strbuf_reset(&why);
 			if (c->hooks.webhook_check(wh->url, limit, &why) < 0) {
 				in.gate = GATE_DENY;
-				snprintf(in.gate_reason, sizeof(in.gate_reason), "preflight: %s webhook '%s' (%s): %s",
+				bprintf(in.gate_reason, sizeof(in.gate_reason), "preflight: %s webhook '%s' (%s): %s",
 					 webhook_type_name(wh->type), wh->name, wh->url, why.buf);
 				break;
 			}
