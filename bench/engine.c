@@ -62,6 +62,7 @@ int main(int argc, char **argv)
 	int n = argc > 1 ? (int)strtol(argv[1], NULL, 10) : 1000;
 	int seconds = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 600;
 	char tmpl[] = "/tmp/slipway-bench.XXXXXX";
+	int own_dir = argc <= 3;
 	const char *dir = argc > 3 ? argv[3] : mkdtemp(tmpl);
 	struct store st = { 0 };
 	struct strbuf err = STRBUF_INIT;
@@ -143,6 +144,16 @@ int main(int argc, char **argv)
 	controller_release(&c);
 	sim_infra_release(&infra);
 	store_close(&st);
+	if (own_dir) {
+		/* the store is ours: remove it (slipway.db and its WAL files) */
+		const char *suffix[] = { "slipway.db", "slipway.db-wal", "slipway.db-shm" };
+		for (size_t i = 0; i < 3; i++) {
+			char path[512];
+			snprintf(path, sizeof(path), "%s/%s", dir, suffix[i]);
+			unlink(path);
+		}
+		rmdir(dir);
+	}
 	free(s);
 	strbuf_release(&err);
 	return 0;
