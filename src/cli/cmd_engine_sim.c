@@ -264,7 +264,8 @@ static int sim_run(struct store *st, int64_t step_ms, long max_ticks)
 	c.target = &target;
 	c.metrics = &prov;
 	c.hooks.log = sim_log;
-	c.hooks.webhook_check = NULL;	/* a simulation contacts nothing (preflight: test_controller) */
+	c.hooks.webhook_check = NULL;	/* a simulation contacts nothing (webhooks: test_controller) */
+	c.hooks.webhook_call = NULL;
 	if (store_prepare(st, &adv, "UPDATE sim_clock SET now_ms = ? WHERE id = 1 AND now_ms = ?", &err) < 0) {
 		cli_error("%s", err.buf);
 		rc = EXIT_RUNTIME;

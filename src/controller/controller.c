@@ -20,9 +20,12 @@
  *      c. read its pending intents, ask the gate hook (pending: may it
  *         start; progressing: may it raise the weight), for a pending one
  *         allowed to start check that every webhook is reachable
- *         (preflight; bounded by 2 s per webhook), ask the target
+ *         (preflight; bounded by 2 s per webhook) and ask the
+ *         confirm-rollout webhooks, ask the target
  *         whether the new revision is ready, and if an analysis interval is
- *         complete measure it with the metrics provider;
+ *         complete measure it with the metrics provider and call the
+ *         pre-rollout/rollout, rollback and confirm-promotion webhooks
+ *         (controller.h: webhook_call);
  *      d. deployment_advance() (core, pure) decides;
  *      e. after all deployments are decided: one transaction for the tick,
  *         one savepoint per deployment, deployment_store_apply() writes its
@@ -44,12 +47,13 @@
 #include "controller/measure.h"
 #include "adapters/deployment_store.h"
 #include "adapters/store.h"
-#include "adapters/webhook_check.h"
+#include "adapters/webhook.h"
 #include "core/rules.h"
 #include "base/alloc.h"
 #include "base/err.h"
 #include "base/strbuf.h"
 
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +81,7 @@ void controller_init(struct controller *c, struct store *st)
 	memset(c, 0, sizeof(*c));
 	c->st = st;
 	c->hooks.webhook_check = webhook_check_reachable;
+	c->hooks.webhook_call = webhook_call;
 }
 
 void controller_release(struct controller *c)
@@ -188,6 +193,72 @@ static int actuate(struct controller *c, const struct deployment *d, const struc
 	return 0;
 }
 
+
+static const char *flagger_phase(const struct deployment *d)
+{
+	switch (d->state) {
+	case DS_PENDING: return "Waiting";
+	case DS_PROGRESSING: return "Progressing";
+	case DS_PAUSED: return "Progressing";
+	case DS_PROMOTING: return "Promoting";
+	case DS_MONITORING: return "Finalising";
+	case DS_SUCCEEDED: return "Succeeded";
+	case DS_ROLLING_BACK: return "Failed";
+	case DS_ROLLED_BACK: return "Failed";
+	case DS_FAILED: return "Failed";
+	}
+	return "Progressing";
+}
+
+/*
+ * Call every webhook of `type`; returns how many answered 2xx and sets
+ * *failed to how many did not (or failed), with the first such in reason.
+ */
+static int call_hooks(struct controller *c, const struct strategy *s, const struct deployment *d,
+		      enum webhook_type type, const char *event, int *failed, char *reason, size_t rsize)
+{
+	int yes = 0;
+	char *payload = NULL;
+
+	*failed = 0;
+	if (!c->hooks.webhook_call)
+		return 0;
+	for (int i = 0; i < s->n_webhooks; i++) {
+		const struct webhook *w = &s->webhooks[i];
+		struct strbuf err = STRBUF_INIT;
+		long status = 0;
+		if (w->type != type)
+			continue;
+		if (!payload) {
+			char id[32], weight[32];
+			json_t *j;
+			snprintf(id, sizeof(id), "%lld", (long long)d->id);
+			snprintf(weight, sizeof(weight), "%g", d->weight);
+			j = json_pack("{s:s,s:s,s:s,s:{s:s,s:s,s:s,s:s,s:s,s:s}}", "name", d->service, "namespace", d->env,
+				      "phase", flagger_phase(d), "metadata", "deployment", id, "version", d->version,
+				      "type", d->type, "state", deployment_state_name(d->state), "weight", weight,
+				      "event", event ? event : "");
+			payload = json_dumps(j, JSON_COMPACT);
+			json_decref(j);
+		}
+		if (c->hooks.webhook_call(w, payload, &status, &err) == 0 && status >= 200 && status < 300) {
+			yes++;
+		} else {
+			if (!*failed) {
+				if (err.len)
+					bprintf(reason, rsize, "%s webhook '%s': %s", webhook_type_name(type), w->name, err.buf);
+				else
+					bprintf(reason, rsize, "%s webhook '%s' answered %ld", webhook_type_name(type), w->name,
+						status);
+			}
+			(*failed)++;
+		}
+		strbuf_release(&err);
+	}
+	free(payload);
+	return yes;
+}
+
 /* One deployment's decision of this tick, waiting for the tick's commit. */
 struct work {
 	int64_t id;
@@ -267,14 +338,46 @@ static int decide(struct controller *c, int64_t id, int64_t now_ms, struct scrat
 			}
 		}
 	}
+	/* confirm-rollout: an approval gate (not 2xx: wait, retried every tick) */
+	if (d.state == DS_PENDING && in.gate == GATE_ALLOW) {
+		int failed;
+		char reason[200];
+		call_hooks(c, &e->strategy, &d, WEBHOOK_CONFIRM_ROLLOUT, NULL, &failed, reason, sizeof(reason));
+		if (failed) {
+			in.gate = GATE_WAIT;
+			bprintf(in.gate_reason, sizeof(in.gate_reason), "waiting for approval: %s", reason);
+		}
+	}
 	/* readiness matters while the new revision warms up (a rolling update starts none in step 0) */
 	if (d.state == DS_PROGRESSING && d.step == 0 && ds.canary_up && c->target && c->target->ready) {
 		r = c->target->ready(c->target->ctx, d.service, d.version, &err);
 		in.canary_ready = r > 0;
 	}
 	if (deployment_analysis_due(&d, &e->strategy, now_ms, &from, &to, &wt, &idle)) {
+		int failed;
+		char reason[200];
 		measure_interval(c->metrics, &d, from, to, wt, idle, &x->ai);
 		in.analysis = &x->ai;
+		/* pre-rollout at the end of the warm-up, rollout every interval after: failed checks */
+		call_hooks(c, &e->strategy, &d, d.state == DS_PROGRESSING && d.step == 0 ? WEBHOOK_PRE_ROLLOUT :
+			   WEBHOOK_ROLLOUT, NULL, &failed, reason, sizeof(reason));
+		if (failed) {
+			x->ai.hooks_failed = 1;
+			bprintf(x->ai.hooks_reason, sizeof(x->ai.hooks_reason), "%s", reason);
+		}
+		if (d.state == DS_PROGRESSING || d.state == DS_PAUSED) {
+			if (call_hooks(c, &e->strategy, &d, WEBHOOK_ROLLBACK, NULL, &failed, reason, sizeof(reason)) > 0) {
+				in.rollback_requested = 1;
+				bprintf(in.hook_reason, sizeof(in.hook_reason), "a rollback webhook answered 2xx");
+			}
+		}
+		if (d.state == DS_PROGRESSING && d.step >= 1 && d.step == e->strategy.n_steps) {
+			call_hooks(c, &e->strategy, &d, WEBHOOK_CONFIRM_PROMOTION, NULL, &failed, reason, sizeof(reason));
+			if (failed) {
+				in.hold_promotion = 1;
+				bprintf(in.hook_reason, sizeof(in.hook_reason), "%s", reason);
+			}
+		}
 	}
 	/* 2d: decide */
 	if (deployment_advance(&d, &rules, &e->strategy, &in, x->intents, n_intents, now_ms, &w->dec) < 0) {
@@ -350,10 +453,25 @@ static void act(struct controller *c, struct work *w)
 			e->have_desired = 1;
 		}
 	}
-	if (c->hooks.notify)
-		for (int i = 0; i < w->dec.n_actions; i++)
-			if (w->dec.actions[i].kind == ACT_NOTIFY)
-				c->hooks.notify(c->hooks.ctx, &w->dec.next, w->dec.actions[i].event, w->dec.actions[i].text);
+	for (int i = 0; i < w->dec.n_actions; i++) {
+		int failed;
+		char reason[200];
+		if (w->dec.actions[i].kind != ACT_NOTIFY)
+			continue;
+		if (c->hooks.notify)
+			c->hooks.notify(c->hooks.ctx, &w->dec.next, w->dec.actions[i].event, w->dec.actions[i].text);
+		call_hooks(c, &e->strategy, &w->dec.next, WEBHOOK_EVENT, w->dec.actions[i].text, &failed, reason,
+			   sizeof(reason));
+		if (failed)
+			logf_(c, &w->dec.next, "%s", reason);
+	}
+	if (deployment_state_is_final(w->dec.next.state) && !deployment_state_is_final(w->before.state)) {
+		int failed;
+		char reason[200];
+		call_hooks(c, &e->strategy, &w->dec.next, WEBHOOK_POST_ROLLOUT, NULL, &failed, reason, sizeof(reason));
+		if (failed)
+			logf_(c, &w->dec.next, "%s", reason);
+	}
 	if (deployment_state_is_final(w->dec.next.state) && e->have_desired)
 		drop(c, w->id);
 	strbuf_release(&err);

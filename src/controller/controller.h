@@ -56,6 +56,20 @@ struct controller_hooks {
 	 * controller_init() sets webhook_check_reachable(); NULL skips it.
 	 */
 	int (*webhook_check)(const char *url, int64_t timeout_ms, struct strbuf *err);
+	/*
+	 * Call one of the strategy's webhooks with a JSON payload (Flagger's:
+	 * name, namespace, phase, metadata): 0 and the HTTP status, or < 0.
+	 * controller_init() sets webhook_call(); NULL calls none.  When they
+	 * are called and what their answer does (Flagger semantics):
+	 *   confirm-rollout    pending, before starting: not 2xx = wait
+	 *   pre-rollout        end of the warm-up interval: not 2xx = failed check
+	 *   rollout            each analysis interval: not 2xx = failed check
+	 *   confirm-promotion  after the last step: not 2xx = hold at it
+	 *   rollback           each analysis interval: 2xx = roll back now
+	 *   post-rollout       after succeeded / rolled_back / failed: logged
+	 *   event              with every notification: logged
+	 */
+	int (*webhook_call)(const struct webhook *w, const char *payload, long *status, struct strbuf *err);
 };
 
 struct controller_stats {

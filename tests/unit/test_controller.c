@@ -9,7 +9,7 @@
 #include "adapters/deployment_store.h"
 #include "adapters/sim_infra.h"
 #include "adapters/store.h"
-#include "adapters/webhook_check.h"
+#include "adapters/webhook.h"
 #include "controller/controller.h"
 #include "core/rules.h"
 #include "base/err.h"
@@ -17,6 +17,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <microhttpd.h>
 #include <stdio.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -57,6 +58,48 @@ static enum gate_result gate(void *ctx, const struct deployment *d, enum gate_ph
 		return GATE_ALLOW;
 	strbuf_addstr(reason, gate_answer == GATE_DENY ? "holiday freeze (Dec 15 - Jan 2)" : "outside the standard window");
 	return gate_answer;
+}
+
+/* A webhook receiver: /ok answers 200, /no 403; counts calls per path. */
+static int calls_ok, calls_no, calls_post, calls_event;
+
+static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+			      const char *version, const char *upload, size_t *upload_size, void **con_cls)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result r;
+	unsigned code = 200;
+
+	if (!*con_cls) {
+		*con_cls = (void *)1;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (strstr(url, "/no"))
+		code = 403, __atomic_add_fetch(&calls_no, 1, __ATOMIC_SEQ_CST);
+	else
+		__atomic_add_fetch(&calls_ok, 1, __ATOMIC_SEQ_CST);
+	if (strstr(url, "/ok/post"))
+		__atomic_add_fetch(&calls_post, 1, __ATOMIC_SEQ_CST);
+	if (strstr(url, "/ok/event"))
+		__atomic_add_fetch(&calls_event, 1, __ATOMIC_SEQ_CST);
+	resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	r = MHD_queue_response(conn, code, resp);
+	MHD_destroy_response(resp);
+	return r;
+}
+
+static void add_hook(struct strategy *s, const char *name, enum webhook_type t, int port, const char *path)
+{
+	struct webhook *w = &s->webhooks[s->n_webhooks++];
+	memset(w, 0, sizeof(*w));
+	snprintf(w->name, sizeof(w->name), "%s", name);
+	w->type = t;
+	snprintf(w->url, sizeof(w->url), "http://127.0.0.1:%d%s", port, path);
+	w->timeout_ms = 2000;
 }
 
 static struct deployment load(struct store *st, int64_t id)
@@ -196,6 +239,70 @@ int main(void)
 		is_int(webhook_check_reachable("ftp://x/", 100, &err), SW_EPARSE, "only http(s) URLs");
 		is_int(webhook_check_reachable("http://:80/", 100, &err), SW_EPARSE, "a URL needs a host");
 		is_int(webhook_check_reachable("http://127.0.0.1:99999999/", 100, &err), SW_EPARSE, "a port is short");
+	}
+
+	/* Flagger webhooks by type, against a real HTTP receiver on 127.0.0.1 */
+	{
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		struct MHD_Daemon *mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, answer, NULL,
+							  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&a, MHD_OPTION_END);
+		const union MHD_DaemonInfo *info = mhd ? MHD_get_daemon_info(mhd, MHD_DAEMON_INFO_BIND_PORT) : NULL;
+		int port = info ? info->port : 0;
+		struct deployment h[5];
+		const char *names[5] = { "pre-no", "confirm-no", "promotion-no", "rollback-yes", "all-ok" };
+		int64_t t0 = t + 10000;
+
+		ok(port > 0, "webhook receiver listens on 127.0.0.1:%d", port);
+		for (int i = 0; i < 5; i++) {
+			struct strategy *hs = calloc(1, sizeof(*hs));
+			*hs = *s;
+			hs->n_webhooks = 0;
+			hs->threshold = 1;
+			hs->n_steps = 2;
+			switch (i) {
+			case 0: add_hook(hs, "pre", WEBHOOK_PRE_ROLLOUT, port, "/no"); break;
+			case 1: add_hook(hs, "gate", WEBHOOK_CONFIRM_ROLLOUT, port, "/no/gate"); break;
+			case 2: add_hook(hs, "promotion", WEBHOOK_CONFIRM_PROMOTION, port, "/no/promote"); break;
+			case 3: add_hook(hs, "rollback", WEBHOOK_ROLLBACK, port, "/ok/rollback"); break;
+			default:
+				add_hook(hs, "load", WEBHOOK_ROLLOUT, port, "/ok/load");
+				add_hook(hs, "pre", WEBHOOK_PRE_ROLLOUT, port, "/ok/pre");
+				add_hook(hs, "post", WEBHOOK_POST_ROLLOUT, port, "/ok/post");
+				add_hook(hs, "event", WEBHOOK_EVENT, port, "/ok/event");
+				add_hook(hs, "confirm", WEBHOOK_CONFIRM_PROMOTION, port, "/ok/confirm");
+				add_hook(hs, "rollback", WEBHOOK_ROLLBACK, port, "/no/rollback");
+			}
+			deployment_init(&h[i], names[i], "production", "v2", "v1", "standard", t0 - 1000);
+			deployment_store_create(&st, &h[i], hs, &err);
+			free(hs);
+		}
+		for (int64_t tt = t0; tt <= t0 + 4 * 3600000 && controller_tick(&c, tt, &err) > 0; tt += 1000) {
+			if (tt == t0 + 400000) {
+				is_str(deployment_state_name(load(&st, h[2].id).state), "progressing",
+				       "confirm-promotion says no: held at the last step");
+				ok(strstr(load(&st, h[2].id).reason, "waiting for promotion: confirm-promotion webhook "
+					  "'promotion' answered 403") != NULL, "the reason names the webhook");
+				is_str(deployment_state_name(load(&st, h[1].id).state), "pending",
+				       "confirm-rollout says no: still pending");
+				ok(strstr(load(&st, h[1].id).reason, "waiting for approval: confirm-rollout webhook 'gate' "
+					  "answered 403") != NULL, "waiting for approval");
+				struct intent it;
+				memset(&it, 0, sizeof(it));
+				it.kind = INTENT_ABORT;
+				it.created_ms = tt;
+				deployment_store_add_intent(&st, h[1].id, &it, NULL, &err);
+				deployment_store_add_intent(&st, h[2].id, &it, NULL, &err);
+			}
+		}
+		is_str(deployment_state_name(load(&st, h[0].id).state), "rolled_back", "pre-rollout says no: rolled back");
+		ok(strstr(load(&st, h[0].id).reason, "pre-rollout webhook 'pre' answered 403") != NULL,
+		   "(a failed check, threshold 1)");
+		is_str(deployment_state_name(load(&st, h[3].id).state), "rolled_back", "rollback webhook says yes: rolled back");
+		ok(strstr(load(&st, h[3].id).reason, "rollback requested") != NULL, "the reason says so");
+		is_str(deployment_state_name(load(&st, h[4].id).state), "succeeded", "every webhook says ok: succeeded");
+		is_int(calls_post, 1, "post-rollout called once, after the end");
+		ok(calls_event >= 5, "event webhooks called with the notifications (%d)", calls_event);
+		MHD_stop_daemon(mhd);
 	}
 
 	/* the store's guards */

@@ -1,12 +1,13 @@
 /*
- * webhook_check.c - resolve and connect, with a deadline; see
- * webhook_check.h.  Non-blocking connect + poll so a black-holed host costs
- * at most the timeout, never the kernel's minutes.
+ * webhook.c - webhook preflight (resolve and connect, with a deadline) and
+ * calls (libcurl POST); see webhook.h.  Non-blocking connect + poll so a
+ * black-holed host costs at most the timeout, never the kernel's minutes.
  */
-#include "adapters/webhook_check.h"
+#include "adapters/webhook.h"
 #include "base/err.h"
 #include "base/strbuf.h"
 
+#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -124,4 +125,38 @@ int webhook_check_reachable(const char *url, int64_t timeout_ms, struct strbuf *
 bad:
 	strbuf_errf(err, "'%s' is not an http(s)://HOST[:PORT][/PATH] URL", url);
 	return SW_EPARSE;
+}
+
+static size_t discard(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+	return size * nmemb;
+}
+
+int webhook_call(const struct webhook *w, const char *payload, long *status, struct strbuf *err)
+{
+	CURL *h = curl_easy_init();
+	struct curl_slist *hdr = NULL;
+	CURLcode rc;
+
+	if (!h) {
+		strbuf_errf(err, "webhook '%s': cannot set up the HTTP client", w->name);
+		return SW_EEXTERNAL;
+	}
+	hdr = curl_slist_append(hdr, "Content-Type: application/json");
+	curl_easy_setopt(h, CURLOPT_URL, w->url);
+	curl_easy_setopt(h, CURLOPT_POST, 1L);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, payload);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(w->timeout_ms > 0 ? w->timeout_ms : 10000));
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	rc = curl_easy_perform(h);
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+	else
+		strbuf_errf(err, "webhook '%s' (%s): %s", w->name, w->url, curl_easy_strerror(rc));
+	curl_slist_free_all(hdr);
+	curl_easy_cleanup(h);
+	return rc == CURLE_OK ? 0 : SW_EEXTERNAL;
 }
