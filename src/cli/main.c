@@ -24,10 +24,18 @@ const char usage_version[] =
 
 static const struct command commands[] = {
 	/* name, function, summary, usage: keep sorted by name */
+	{ "abort", cmd_abort, "roll a deployment back now (records an intent)", usage_abort },
 	{ "analyze", cmd_analyze, "replay a metrics trace through the rollout engine", usage_analyze },
 	{ "calendar", cmd_calendar, "when a deployment may start: windows, approvals, freezes", usage_calendar },
 	{ "check", cmd_check, "may a deployment start now (or at --at)?", usage_check },
+	{ "engine-sim", cmd_engine_sim, "run the controller on a simulated clock (testing aid)", usage_engine_sim },
+	{ "pause", cmd_pause, "hold a rollout at its current weight (records an intent)", usage_pause },
 	{ "policy", cmd_policy, "show or validate the deployment policy", usage_policy },
+	{ "promote", cmd_promote, "move a rollout to its next step, or --full to 100%", usage_promote },
+	{ "resume", cmd_resume, "continue a paused rollout (records an intent)", usage_resume },
+	{ "retry", cmd_retry, "deploy a rolled-back revision again (records an intent)", usage_retry },
+	{ "status", cmd_status, "show deployments, transitions, intents and the last analysis", usage_status },
+	{ "undo", cmd_undo, "go back to the previous revision or --to-revision N", usage_undo },
 	{ "version", cmd_version, "print the version", usage_version },
 };
 

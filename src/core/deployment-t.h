@@ -51,6 +51,7 @@ struct deployment {
 	enum deploy_state resume_state;	/* paused: where resume returns */
 	int paused_by_rule;		/* paused by a consider criterion (1) or a person (0) */
 	struct judge_sample baseline;	/* stable revision before the first step; requests 0 = none */
+	int64_t store_seq;		/* the store's row version (optimistic concurrency); store-owned */
 };
 
 enum intent_kind {
