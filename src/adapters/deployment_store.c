@@ -251,6 +251,7 @@ static int insert_deployment(struct store *st, struct deployment *d, const char 
 	sqlite3_bind_int64(ins, 17, d->state_since_ms);
 	sqlite3_bind_text(ins, 18, spec, -1, SQLITE_STATIC);
 	sqlite3_bind_text(ins, 19, cur, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 20, d->change_class[0] ? d->change_class : "normal", -1, SQLITE_STATIC);
 	if (sqlite3_step(ins) != SQLITE_DONE)
 		return sqlerr(st, err, "insert deployment");
 	d->id = sqlite3_last_insert_rowid(st->db);
@@ -299,7 +300,7 @@ int deployment_store_load(struct store *st, int64_t id, struct deployment *d, st
 	if ((r = store_prepare(st, &q,
 			       "SELECT id, service, env, version, revision, from_version, type, state, step, weight, "
 			       "failed_checks, reason, requested_by, created_ms, started_ms, finished_ms, "
-			       "state_since_ms, engine_json, engine_seq, spec_json FROM deployments WHERE id = ?",
+			       "state_since_ms, engine_json, engine_seq, spec_json, class FROM deployments WHERE id = ?",
 			       err)) < 0)
 		return r;
 	sqlite3_bind_int64(q, 1, id);
@@ -335,6 +336,7 @@ int deployment_store_load(struct store *st, int64_t id, struct deployment *d, st
 	if ((r = parse_cursor((const char *)sqlite3_column_text(q, 17), &tmp, err)) < 0)
 		return r;
 	tmp.store_seq = col_i64(q, 18);
+	copy_col(tmp.change_class, sizeof(tmp.change_class), q, 20);
 	if (s) {
 		json_error_t je;
 		const char *text = (const char *)sqlite3_column_text(q, 19);
@@ -468,6 +470,7 @@ static int create_follow_up(struct store *st, const struct deployment *before, c
 	if (a->kind == ACT_RETRY) {
 		deployment_init(&nd, before->service, before->env, before->version, before->from_version, before->type,
 				now_ms);
+		memcpy(nd.change_class, before->change_class, sizeof(nd.change_class));
 		nd.revision = before->revision;
 		snprintf(nd.reason, sizeof(nd.reason), "retry of deployment %lld (%s) by %s", (long long)before->id,
 			 before->version, by[0] ? by : "someone");

@@ -33,6 +33,7 @@ struct deployment {
 	int revision;		/* revision number of the service (1, 2, ...) */
 	char from_version[64];	/* the stable revision's version ("" for a first deploy) */
 	char type[32];		/* deployment type: standard, hotfix, ... */
+	char change_class[32];	/* change class: normal, security, critical-security (policy gate) */
 	char requested_by[64];
 
 	enum deploy_state state;

@@ -189,6 +189,7 @@ void deployment_init(struct deployment *d, const char *service, const char *env,
 	bprintf(d->version, sizeof(d->version), "%s", version ? version : "");
 	bprintf(d->from_version, sizeof(d->from_version), "%s", from_version ? from_version : "");
 	bprintf(d->type, sizeof(d->type), "%s", type ? type : "standard");
+	bprintf(d->change_class, sizeof(d->change_class), "normal");
 	d->state = DS_PENDING;
 	d->created_ms = now_ms;
 	d->state_since_ms = now_ms;
