@@ -260,7 +260,7 @@ int cmd_analyze(int argc, char **argv, struct cli_ctx *ctx)
 				return EXIT_USAGE;
 			break;
 		default:
-			return cli_usage_error(ctx, "analyze", "unknown option");
+			return cli_usage_error(ctx, "analyze", "bad option or missing value (see above)");
 		}
 	}
 	if (optind < argc)

@@ -377,7 +377,7 @@ int cmd_engine_sim(int argc, char **argv, struct cli_ctx *ctx)
 			continue;
 		}
 		if (c != 'c' && c != 's' && c != 'm')
-			return cli_usage_error(ctx, "engine-sim", "unknown option");
+			return cli_usage_error(ctx, "engine-sim", "bad option or missing value (see above)");
 		errno = 0;
 		v = strtol(optarg, &end, 10);
 		if (errno || *end || v < 1 || v > 100000000L)

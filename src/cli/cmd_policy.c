@@ -249,7 +249,7 @@ int cmd_check(int argc, char **argv, struct cli_ctx *ctx)
 				return EXIT_USAGE;
 			break;
 		default:
-			return cli_usage_error(ctx, "check", "unknown option");
+			return cli_usage_error(ctx, "check", "bad option or missing value (see above)");
 		}
 	}
 	if (optind < argc)
@@ -436,7 +436,7 @@ int cmd_calendar(int argc, char **argv, struct cli_ctx *ctx)
 				return EXIT_USAGE;
 			break;
 		default:
-			return cli_usage_error(ctx, "calendar", "unknown option");
+			return cli_usage_error(ctx, "calendar", "bad option or missing value (see above)");
 		}
 	}
 	if (optind < argc)
@@ -651,7 +651,7 @@ static int policy_show(int argc, char **argv, struct cli_ctx *ctx)
 				return EXIT_USAGE;
 			break;
 		default:
-			return cli_usage_error(ctx, "policy", "unknown option");
+			return cli_usage_error(ctx, "policy", "bad option or missing value (see above)");
 		}
 	}
 	if (optind < argc)

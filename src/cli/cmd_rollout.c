@@ -121,7 +121,7 @@ static int record_intent(int argc, char **argv, struct cli_ctx *ctx, enum intent
 				return EXIT_USAGE;
 			break;
 		default:
-			return cli_usage_error(ctx, name, "unknown option");
+			return cli_usage_error(ctx, name, "bad option or missing value (see above)");
 		}
 	}
 	if (optind + 1 != argc)
@@ -376,7 +376,7 @@ int cmd_status(int argc, char **argv, struct cli_ctx *ctx)
 			}
 		} else {
 			json_decref(out);
-			return cli_usage_error(ctx, "status", "unknown option");
+			return cli_usage_error(ctx, "status", "bad option or missing value (see above)");
 		}
 	}
 	if (optind < argc)

@@ -118,6 +118,9 @@ int main(int argc, char **argv)
 			ctx.policy_path = argv[++i];
 		} else if (!strncmp(a, "--policy=", 9)) {
 			ctx.policy_path = a + 9;
+		} else if (!strcmp(a, "--state-dir") || !strcmp(a, "--policy")) {
+			fprintf(stderr, "slipway: error: option '%s' needs a value\n", a);
+			return EXIT_USAGE;
 		} else {
 			fprintf(stderr, "slipway: error: unknown option '%s'\n", a);
 			print_main_help(stderr);
@@ -149,7 +152,8 @@ int main(int argc, char **argv)
 	}
 	optind = 0; /* full getopt reset for the command */
 	rc = cmd->fn(argc, argv, &ctx);
-	if (finish_stdout() != EXIT_OK && rc == EXIT_OK)
+	/* an answer that could not be written is no answer, whatever it was */
+	if (finish_stdout() != EXIT_OK)
 		rc = EXIT_RUNTIME;
 	return rc;
 }

@@ -1411,6 +1411,9 @@ static int validate(struct loader *ld, struct pmark root_mark)
 
 	if (!p->types_nr)
 		r = fail(ld, root_mark, "the policy defines no deployment types; add types: or drop base: none");
+	if (r >= 0 && !policy_find_class(p, "normal"))
+		r = fail(ld, root_mark, "the policy has no change class 'normal', the class of every deployment "
+			 "that names none; keep change_classes: normal");
 	for (size_t i = 0; r >= 0 && i < p->windows_nr; i++) {
 		strbuf_reset(&who);
 		strbuf_addf(&who, "window '%s'", p->windows[i].name);
@@ -1556,6 +1559,25 @@ bad:
 	return fail(ld, (struct pmark){ line, col }, "the file is not valid UTF-8 here; save the policy as UTF-8 text");
 }
 
+/* Whether buf holds nothing but blank lines and '#' comments (libfyaml
+ * finds no document there, which is an empty policy, not a syntax error). */
+static int only_comments(const char *buf, size_t len)
+{
+	int in_comment = 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = buf[i];
+		if (c == '\n')
+			in_comment = 0;
+		else if (in_comment || c == ' ' || c == '\t' || c == '\r')
+			continue;
+		else if (c == '#')
+			in_comment = 1;
+		else
+			return 0;
+	}
+	return 1;
+}
+
 int policy_load(struct policy *out, const char *buf, size_t len, const char *filename,
 		const struct tz_db *db, struct strbuf *err)
 {
@@ -1588,6 +1610,8 @@ int policy_load(struct policy *out, const char *buf, size_t len, const char *fil
 	policy_init_default(&p);
 	free(p.source);
 	p.source = xstrdup(ld.file);
+	if (len && only_comments(buf, len))
+		len = 0;	/* comments and blank lines only: an empty file, the default */
 	if (len)
 		doc = fy_document_build_from_string(&pc, buf, len);
 	if (len && !doc) {
