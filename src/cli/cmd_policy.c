@@ -10,6 +10,7 @@
  */
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/cli_policy.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -68,56 +69,6 @@ const char usage_policy[] =
 	"check  validate a policy file; errors are FILE:LINE:COL: what is wrong; what\n"
 	"       would be valid.  Exit 0 valid, 2 invalid.\n";
 
-/* The effective policy and its zone, loaded for one command. */
-struct loaded {
-	struct policy p;
-	struct tz_system tz;
-	int have_policy;
-};
-
-static void loaded_release(struct loaded *l)
-{
-	if (l->have_policy)
-		policy_release(&l->p);
-	tz_system_close(&l->tz);
-}
-
-/* Load path (NULL: built-in) into *l.  Returns an exit code. */
-static int load_policy(const char *path, struct loaded *l)
-{
-	struct strbuf buf = STRBUF_INIT, err = STRBUF_INIT;
-	int r;
-
-	memset(l, 0, sizeof(*l));
-	if (!path) {
-		policy_init_default(&l->p);
-	} else {
-		if (strbuf_read_file_max(&buf, path, POLICY_FILE_MAX, &err) < 0) {
-			cli_error("cannot read the policy: %s", err.buf);
-			strbuf_release(&buf);
-			strbuf_release(&err);
-			return EXIT_USAGE;
-		}
-		r = policy_load(&l->p, buf.buf, buf.len, path, &tz_system_db, &err);
-		strbuf_release(&buf);
-		if (r < 0) {
-			/* compiler style: the line itself names FILE:LINE:COL */
-			fprintf(stderr, "%s\n", err.buf);
-			strbuf_release(&err);
-			return EXIT_USAGE;
-		}
-	}
-	l->have_policy = 1;
-	if (tz_system_open(&l->tz, l->p.timezone, &err) < 0) {
-		cli_error("%s", err.buf);
-		strbuf_release(&err);
-		loaded_release(l);
-		return EXIT_USAGE;
-	}
-	strbuf_release(&err);
-	return EXIT_OK;
-}
-
 /* Now, UTC ms.  $SLIPWAY_NOW (RFC 3339) fixes it for tests and demos. */
 static int now_ms(int64_t *out)
 {
@@ -174,7 +125,7 @@ static const char *local_text(const struct tz_zone *z, int64_t utc_ms, char *buf
 	return buf;
 }
 
-static void print_time(const struct loaded *l, int64_t ms)
+static void print_time(const struct cli_policy *l, int64_t ms)
 {
 	char buf[RFC3339_BUFSZ], lt[64];
 	if (ms == CALENDAR_NO_TIME) {
@@ -234,7 +185,7 @@ int cmd_check(int argc, char **argv, struct cli_ctx *ctx)
 	const char *type = NULL, *at_s = NULL, *cls = NULL, *path = ctx->policy_path;
 	struct strbuf err = STRBUF_INIT;
 	struct check_result r;
-	struct loaded l;
+	struct cli_policy l;
 	int64_t at;
 	int c, rc;
 
@@ -265,16 +216,16 @@ int cmd_check(int argc, char **argv, struct cli_ctx *ctx)
 	} else if (now_ms(&at) < 0) {
 		return EXIT_USAGE;
 	}
-	if ((rc = load_policy(path, &l)) != EXIT_OK)
+	if ((rc = cli_policy_load(path, &l)) != EXIT_OK)
 		return rc;
 	if ((rc = parse_type_class(&l.p, type, cls)) != EXIT_OK) {
-		loaded_release(&l);
+		cli_policy_release(&l);
 		return rc;
 	}
 	if (calendar_check(&l.p, &l.tz.zone, type, cls, at, &r, &err) < 0) {
 		cli_error("%s", err.buf);
 		strbuf_release(&err);
-		loaded_release(&l);
+		cli_policy_release(&l);
 		return EXIT_USAGE;
 	}
 
@@ -340,12 +291,12 @@ int cmd_check(int argc, char **argv, struct cli_ctx *ctx)
 	}
 	rc = r.allowed ? EXIT_OK : EXIT_NO;
 	check_result_release(&r);
-	loaded_release(&l);
+	cli_policy_release(&l);
 	strbuf_release(&err);
 	return rc;
 }
 
-static void print_calendar_text(const struct loaded *l, const char *type, const char *cls, int64_t from,
+static void print_calendar_text(const struct cli_policy *l, const char *type, const char *cls, int64_t from,
 				int64_t to, const struct calendar *cal)
 {
 	const struct tz_zone *z = &l->tz.zone;
@@ -420,7 +371,7 @@ int cmd_calendar(int argc, char **argv, struct cli_ctx *ctx)
 	const char *from_s = NULL, *to_s = NULL, *type = "standard", *cls = NULL, *path = ctx->policy_path;
 	struct strbuf err = STRBUF_INIT;
 	struct calendar cal;
-	struct loaded l;
+	struct cli_policy l;
 	int64_t from, to, d;
 	int c, rc;
 
@@ -441,7 +392,7 @@ int cmd_calendar(int argc, char **argv, struct cli_ctx *ctx)
 	}
 	if (optind < argc)
 		return cli_usage_error(ctx, "calendar", "unexpected argument '%s'", argv[optind]);
-	if ((rc = load_policy(path, &l)) != EXIT_OK)
+	if ((rc = cli_policy_load(path, &l)) != EXIT_OK)
 		return rc;
 	if ((rc = parse_type_class(&l.p, type, cls)) != EXIT_OK)
 		goto out;
@@ -513,7 +464,7 @@ int cmd_calendar(int argc, char **argv, struct cli_ctx *ctx)
 	rc = EXIT_OK;
 out:
 	strbuf_release(&err);
-	loaded_release(&l);
+	cli_policy_release(&l);
 	return rc;
 }
 
@@ -640,7 +591,7 @@ static int policy_show(int argc, char **argv, struct cli_ctx *ctx)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = ctx->policy_path;
-	struct loaded l;
+	struct cli_policy l;
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "p:o:", opts, NULL)) != -1) {
@@ -656,7 +607,7 @@ static int policy_show(int argc, char **argv, struct cli_ctx *ctx)
 	}
 	if (optind < argc)
 		return cli_usage_error(ctx, "policy", "unexpected argument '%s'", argv[optind]);
-	if ((rc = load_policy(path, &l)) != EXIT_OK)
+	if ((rc = cli_policy_load(path, &l)) != EXIT_OK)
 		return rc;
 	if (ctx->output == OUTPUT_JSON) {
 		cli_print_json(json_policy(&l.p));
@@ -666,21 +617,21 @@ static int policy_show(int argc, char **argv, struct cli_ctx *ctx)
 		fwrite(out.buf, 1, out.len, stdout);
 		strbuf_release(&out);
 	}
-	loaded_release(&l);
+	cli_policy_release(&l);
 	return EXIT_OK;
 }
 
 static int policy_check(int argc, char **argv, struct cli_ctx *ctx)
 {
-	struct loaded l;
+	struct cli_policy l;
 	int rc;
 	if (argc != 2)
 		return cli_usage_error(ctx, "policy", "'policy check' takes one FILE");
-	if ((rc = load_policy(argv[1], &l)) != EXIT_OK)
+	if ((rc = cli_policy_load(argv[1], &l)) != EXIT_OK)
 		return rc;
 	printf("%s: valid policy: %zu types, %zu windows, %zu freezes, %zu roles, timezone %s\n", argv[1],
 	       l.p.types_nr, l.p.windows_nr, l.p.freezes_nr, l.p.roles_nr, l.p.timezone);
-	loaded_release(&l);
+	cli_policy_release(&l);
 	return EXIT_OK;
 }
 

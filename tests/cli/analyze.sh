@@ -59,4 +59,22 @@ is "$rc" 2 "unknown type exits 2"
 like "$err" "unknown deployment type 'nightly'; valid: standard" "unknown type names the valid ones"
 run_slipway analyze --trace "$data/traces/healthy.csv"
 is "$rc" 2 "missing --config exits 2"
+# the type's rules come from the policy: a custom type and looser immediate criteria apply
+cat >"$T/loose.yaml" <<'YAML'
+rollback:
+  immediate: { error_rate: 50, p99_latency_ratio: 3 }
+types:
+  nightly:
+    approvals: [team-lead]
+    strategy: canary
+    monitoring: 10m
+    rollback: error-rate
+    rollback_error_rate: 2
+    windows: [standard]
+YAML
+run_slipway --policy "$T/loose.yaml" analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$data/traces/healthy.csv" --type nightly -o json
+is "$rc" 0 "a type the policy defines is analysed"
+like "$out" '"type": "nightly"' "with that type's rules"
+run_slipway --policy "$T/loose.yaml" analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$data/traces/errors-6pct.csv" -o json
+like "$out" '"rule": "type:error-rate"' "the policy's immediate error rate (50%) replaces the runbook's 5%"
 done_testing
