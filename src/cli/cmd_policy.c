@@ -184,7 +184,7 @@ int cmd_check(int argc, char **argv, struct cli_ctx *ctx)
 	};
 	const char *type = NULL, *at_s = NULL, *cls = NULL, *path = ctx->policy_path;
 	struct strbuf err = STRBUF_INIT;
-	struct check_result r;
+	struct calendar_result r;
 	struct cli_policy l;
 	int64_t at;
 	int c, rc;
@@ -290,7 +290,7 @@ int cmd_check(int argc, char **argv, struct cli_ctx *ctx)
 		}
 	}
 	rc = r.allowed ? EXIT_OK : EXIT_NO;
-	check_result_release(&r);
+	calendar_result_release(&r);
 	cli_policy_release(&l);
 	strbuf_release(&err);
 	return rc;

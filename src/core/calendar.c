@@ -276,7 +276,7 @@ static int visit_open(const struct eval *ev, int64_t t, void *data)
 	return 1;
 }
 
-static void add_blocker(struct check_result *r, enum blocker_kind kind, const char *name, int64_t until)
+static void add_blocker(struct calendar_result *r, enum blocker_kind kind, const char *name, int64_t until)
 {
 	ALLOC_GROW(r->blocked_by, r->blocked_nr + 1, r->blocked_alloc);
 	r->blocked_by[r->blocked_nr].kind = kind;
@@ -286,10 +286,10 @@ static void add_blocker(struct check_result *r, enum blocker_kind kind, const ch
 }
 
 int calendar_check(const struct policy *p, const struct tz_zone *zone, const char *type, const char *cls,
-		   int64_t at_ms, struct check_result *out, struct strbuf *err)
+		   int64_t at_ms, struct calendar_result *out, struct strbuf *err)
 {
 	struct eval ev;
-	struct check_result r;
+	struct calendar_result r;
 	const struct policy_window *w;
 	int64_t limit = at_ms + CALENDAR_SEARCH_DAYS * MS_PER_DAY, date, s, e;
 	int r0 = eval_init(&ev, p, zone, type, cls, err);
@@ -339,7 +339,7 @@ int calendar_check(const struct policy *p, const struct tz_zone *zone, const cha
 	return 0;
 }
 
-void check_result_release(struct check_result *r)
+void calendar_result_release(struct calendar_result *r)
 {
 	if (!r)
 		return;

@@ -49,7 +49,7 @@ struct check_blocker {
 	int64_t until_ms;	/* when this rule stops blocking (window opens, freeze ends), or CALENDAR_NO_TIME */
 };
 
-struct check_result {
+struct calendar_result {
 	int allowed;		/* 1 may start at at_ms (approvals still needed), 0 blocked */
 	const char *type;	/* borrowed */
 	const char *change_class;
@@ -69,13 +69,13 @@ struct check_result {
 /*
  * Evaluate whether a deployment of `type` with change class `cls` (NULL:
  * "normal") may start at at_ms (UTC).  Fills *out (release with
- * check_result_release()).  Returns 0 (whether allowed or not), or
+ * calendar_result_release()).  Returns 0 (whether allowed or not), or
  * SW_ENOTFOUND with "unknown deployment type 'x'; valid: ..." or "unknown
  * change class ..." in err, out untouched.
  */
 int calendar_check(const struct policy *p, const struct tz_zone *zone, const char *type,
-		   const char *cls, int64_t at_ms, struct check_result *out, struct strbuf *err);
-void check_result_release(struct check_result *r);
+		   const char *cls, int64_t at_ms, struct calendar_result *out, struct strbuf *err);
+void calendar_result_release(struct calendar_result *r);
 
 /* A span of time in which the deployment may start. */
 struct calendar_span {

@@ -634,6 +634,12 @@ static void tick_analysis(struct run *x, const struct analysis_input *a0)
 		}
 		return;
 	}
+	if (was == DS_PROGRESSING && x->in->gate == GATE_DENY) {
+		/* the gate forbids going on (a window closed under on_window_close: rollback) */
+		bprintf(reason, sizeof(reason), "%s", x->in->gate_reason[0] ? x->in->gate_reason : "the gate closed");
+		start_rollback(x, reason);
+		return;
+	}
 	if (was != DS_PROGRESSING || x->in->gate == GATE_WAIT)
 		return;
 	if (d->step >= 1 && d->step <= x->s->n_steps) {

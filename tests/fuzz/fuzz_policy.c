@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct strbuf err = STRBUF_INIT, shown = STRBUF_INIT;
 	struct policy p, q;
 	struct tz_zone utc;
-	struct check_result r;
+	struct calendar_result r;
 
 	if (policy_load(&p, (const char *)data, size, "fuzz.yaml", &db, &err) < 0) {
 		if (!err.len)
@@ -47,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	policy_release(&q);
 	tz_zone_fixed(&utc, 0);
 	if (p.types_nr && calendar_check(&p, &utc, p.types[0].name, NULL, 1796310000000LL, &r, NULL) == 0)
-		check_result_release(&r);
+		calendar_result_release(&r);
 	policy_release(&p);
 	strbuf_release(&shown);
 	strbuf_release(&err);

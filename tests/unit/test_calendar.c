@@ -71,7 +71,7 @@ static void run_case(const char *dir, const char *name)
 	const char *pol, *type, *cls, *at_s, *exp;
 	struct policy p;
 	struct tz_system tz;
-	struct check_result r;
+	struct calendar_result r;
 	int64_t at;
 	char buf[RFC3339_BUFSZ];
 
@@ -150,7 +150,7 @@ static void run_case(const char *dir, const char *name)
 		}
 		is_str(got.buf, exp, "%s: next_allowed", name);
 	}
-	check_result_release(&r);
+	calendar_result_release(&r);
 done:
 	tz_system_close(&tz);
 	policy_release(&p);
