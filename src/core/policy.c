@@ -1835,7 +1835,7 @@ void policy_format_yaml(const struct policy *p, struct strbuf *out)
 		    p->source ? p->source : POLICY_BUILTIN_SOURCE, p->timezone);
 	yaml_duration(out, (double)p->approval_ttl_ms);
 	strbuf_addf(out,
-		    "\n# runbook silent (DESIGN.md): when a window closes during a rollout,\n"
+		    "\n# runbook silent (slipway default; docs/DESIGN.md): when a window closes during a rollout,\n"
 		    "# hold the current weight until a window opens (or continue, or rollback).\n"
 		    "on_window_close: %s\n\n",
 		    policy_window_close_name(p->on_window_close));
@@ -1850,7 +1850,7 @@ void policy_format_yaml(const struct policy *p, struct strbuf *out)
 	if (!p->roles_nr)
 		strbuf_addstr(out, "  {}\n");
 
-	strbuf_addstr(out, "\n# DESIGN.md: what a freeze may admit (runbook: \"Critical security only\", \"Security only\").\n"
+	strbuf_addstr(out, "\n# docs/DESIGN.md: what a freeze may admit (runbook: \"Critical security only\", \"Security only\").\n"
 			   "change_classes:\n");
 	for (size_t i = 0; i < p->classes_nr; i++) {
 		strbuf_addf(out, "  %s: ", p->classes[i].name);
@@ -1919,7 +1919,7 @@ void policy_format_yaml(const struct policy *p, struct strbuf *out)
 	}
 
 	strbuf_addstr(out, "\n# runbook: Deployment Types.  windows: which windows a type may use, in order of\n"
-			   "# preference (runbook silent; DESIGN.md decides).  monitoring: at 100% before\n"
+			   "# preference (runbook silent; docs/DESIGN.md decides).  monitoring: at 100% before\n"
 			   "# success, or continuous.  rollback: the type's own criterion (error-rate uses\n"
 			   "# rollback_error_rate, percent).\n"
 			   "types:\n");
@@ -1954,7 +1954,7 @@ void policy_format_yaml(const struct policy *p, struct strbuf *out)
 
 	strbuf_addf(out,
 		    "\n# runbook: Rollback Decision Criteria.  immediate: roll back automatically;\n"
-		    "# consider: pause and ask a person (DESIGN.md).  The runbook's other items (data\n"
+		    "# consider: pause and ask a person (slipway default; docs/DESIGN.md).  The runbook's other items (data\n"
 		    "# corruption, security vulnerability, critical feature broken, customer\n"
 		    "# complaints, unexpected behaviour) need a person and are not numbers.\n"
 		    "rollback:\n"
