@@ -18,14 +18,99 @@
  *   analysis_results(id, deployment_id, at_ms, step, weight, verdict, reason,
  *     table_json)                 one per analysis interval, with the
  *                                 runbook's comparison table
+ * Migration 2 adds deployments.engine_json (the state machine's cursor:
+ * group, step_since_ms, next_analysis_ms, inconclusive_since_ms,
+ * monitoring_since_ms, resume_state, paused_by_rule, baseline) and
+ * deployments.engine_seq (row version for optimistic concurrency: two
+ * controllers never both commit a transition of one deployment).
+ * spec_json holds {"strategy": strategy_to_json()}.
+ *
+ * The transitions table doubles as the outbox: a notifier that must not
+ * lose a message reads transitions rather than trusting the controller's
+ * best-effort notification after the commit.
  */
 #ifndef SLIPWAY_ADAPTERS_DEPLOYMENT_STORE_H
 #define SLIPWAY_ADAPTERS_DEPLOYMENT_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/deployment.h"
+#include "core/strategy.h"
 
 struct store;
 struct strbuf;
 
 /* Create or upgrade the module's tables.  0 or SW_ESTORE with detail in err. */
 int deployment_store_migrate(struct store *st, struct strbuf *err);
+
+/*
+ * Insert deployment *d (state pending) with strategy *s and its first
+ * transition ("" -> pending, reason d->reason), in one transaction.
+ * d->revision 0 means "the next revision number of service/env".  Sets
+ * d->id, d->revision and d->store_seq.  0 or SW_ESTORE.
+ */
+int deployment_store_create(struct store *st, struct deployment *d, const struct strategy *s,
+			    struct strbuf *err);
+
+/* Read deployment id (and its strategy when s is not NULL).  0, SW_ENOTFOUND or SW_ESTORE/SW_EPARSE. */
+int deployment_store_load(struct store *st, int64_t id, struct deployment *d, struct strategy *s,
+			  struct strbuf *err);
+
+/*
+ * The ids the controller must look at: every non-final deployment and
+ * every deployment with an intent not yet applied, oldest first, among
+ * those created before before_ms (a deployment created during a tick is
+ * first visited on the next one, restart or not: this keeps replays
+ * deterministic).  *ids is malloc'ed (caller frees).  0 or SW_ESTORE.
+ */
+int deployment_store_active(struct store *st, int64_t before_ms, int64_t **ids, size_t *n, struct strbuf *err);
+
+/* Up to max intents of deployment id not yet applied, oldest first.  0 or SW_ESTORE. */
+int deployment_store_intents(struct store *st, int64_t id, struct intent *out, int max, int *n,
+			     struct strbuf *err);
+
+/*
+ * Record a person's intent (issue 3 item 5) for the controller.  kind as in
+ * enum intent_kind; full for promote --full; to_revision for undo.  Sets
+ * *intent_id when not NULL.  0, SW_ENOTFOUND (no such deployment) or SW_ESTORE.
+ */
+int deployment_store_add_intent(struct store *st, int64_t deployment_id, const struct intent *it,
+				int64_t *intent_id, struct strbuf *err);
+
+/*
+ * Commit one decision of the state machine atomically, BEFORE anything acts
+ * on it (DESIGN.md principle 1, deployment.c invariant 2): the deployment
+ * row (only if still at before->store_seq: else SW_ESTATE, nothing
+ * written), its transitions, the intents it consumed (each marked applied
+ * exactly once), its analysis result, and the deployments that retry/undo
+ * create.  *created gets the ids of those (up to max_created; may be NULL).
+ * 0, SW_ESTATE (someone else committed first) or SW_ESTORE.
+ */
+int deployment_store_commit(struct store *st, const struct deployment *before, const struct strategy *s,
+			    const struct decision *dec, int64_t now_ms, int64_t *created, int max_created,
+			    struct strbuf *err);
+
+/*
+ * The same writes inside a transaction the caller opened (store_begin(),
+ * usually with one SAVEPOINT per deployment): the controller commits all
+ * decisions of a tick in one transaction, one fsync instead of one per
+ * deployment.  On failure the caller rolls back (to its savepoint).
+ */
+int deployment_store_apply(struct store *st, const struct deployment *before, const struct strategy *s,
+			   const struct decision *dec, int64_t now_ms, int64_t *created, int max_created,
+			   struct strbuf *err);
+
+/*
+ * Resolve what a person typed: a deployment id ("12") or a service name
+ * (its most recent deployment; with active_only, its most recent non-final
+ * one).  0, SW_ENOTFOUND with a message, or SW_ESTORE.
+ */
+int deployment_store_resolve(struct store *st, const char *ref, int active_only, int64_t *id,
+			     struct strbuf *err);
+
+/* The version serving now for service/env: the latest succeeded deployment's (buf "" if none). */
+int deployment_store_current_version(struct store *st, const char *service, const char *env, char *buf,
+				     size_t size, struct strbuf *err);
 
 #endif

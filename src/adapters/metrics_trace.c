@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 static const char header[] = "t_s,revision,requests,errors,p50_ms,p99_ms";
@@ -228,4 +229,36 @@ void metrics_trace_provider(struct metrics_trace *t, struct metrics_provider *ou
 {
 	out->ctx = t;
 	out->query = trace_query;
+}
+
+void metrics_trace_set_add(struct metrics_trace_set *set, const char *service, struct metrics_trace *t)
+{
+	ALLOC_GROW(set->v, set->n + 1, set->alloc);
+	snprintf(set->v[set->n].service, sizeof(set->v[set->n].service), "%s", service);
+	set->v[set->n].trace = t;
+	set->n++;
+}
+
+void metrics_trace_set_release(struct metrics_trace_set *set)
+{
+	free(set->v);
+	set->v = NULL;
+	set->n = set->alloc = 0;
+}
+
+static int set_query(void *ctx, const char *service, enum revision_role role, const char *version,
+		     int64_t from_ms, int64_t to_ms, struct metrics_sample *out, struct strbuf *err)
+{
+	const struct metrics_trace_set *set = ctx;
+	for (size_t i = 0; i < set->n; i++)
+		if (!strcmp(set->v[i].service, service))
+			return trace_query(set->v[i].trace, service, role, version, from_ms, to_ms, out, err);
+	strbuf_errf(err, "no trace for service '%s'", service);
+	return SW_ENOTFOUND;
+}
+
+void metrics_trace_set_provider(struct metrics_trace_set *set, struct metrics_provider *out)
+{
+	out->ctx = set;
+	out->query = set_query;
 }

@@ -62,4 +62,20 @@ int64_t metrics_trace_end_ms(const struct metrics_trace *t);
  */
 void metrics_trace_provider(struct metrics_trace *t, struct metrics_provider *out);
 
+/*
+ * Several traces, one per service (the simulator: many deployments, each
+ * replaying its own trace).  The set does not own the traces.  query()
+ * answers from the trace of `service`, or SW_ENOTFOUND.
+ */
+struct metrics_trace_set {
+	struct metrics_trace_entry {
+		char service[64];
+		struct metrics_trace *trace;
+	} *v;
+	size_t n, alloc;
+};
+void metrics_trace_set_add(struct metrics_trace_set *set, const char *service, struct metrics_trace *t);
+void metrics_trace_set_release(struct metrics_trace_set *set);
+void metrics_trace_set_provider(struct metrics_trace_set *set, struct metrics_provider *out);
+
 #endif

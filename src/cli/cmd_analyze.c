@@ -9,6 +9,7 @@
 #include "adapters/metrics_trace.h"
 #include "controller/replay.h"
 #include "core/rollout_config.h"
+#include "cli/cli_policy.h"
 #include "core/rules.h"
 #include "base/alloc.h"
 #include "base/err.h"
@@ -260,17 +261,25 @@ int cmd_analyze(int argc, char **argv, struct cli_ctx *ctx)
 				return EXIT_USAGE;
 			break;
 		default:
-			return cli_usage_error(ctx, "analyze", "unknown option");
+			return cli_usage_error(ctx, "analyze", "bad option or missing value (see above)");
 		}
 	}
 	if (optind < argc)
 		return cli_usage_error(ctx, "analyze", "unexpected argument '%s'", argv[optind]);
 	if (!config || !trace_path)
 		return cli_usage_error(ctx, "analyze", "--config and --trace are required");
-	if (type_rules_default(type, &rules, &err) < 0) {
-		cli_error("%s", err.buf);
-		strbuf_release(&err);
-		return EXIT_USAGE;
+	{
+		/* the type's rules come from the effective policy, as in a real deployment */
+		struct cli_policy pol;
+		if ((rc = cli_policy_load(ctx->policy_path, &pol)) != EXIT_OK)
+			return rc;
+		rc = policy_type_rules(&pol.p, type, &rules, &err);
+		cli_policy_release(&pol);
+		if (rc < 0) {
+			cli_error("%s", err.buf);
+			strbuf_release(&err);
+			return EXIT_USAGE;
+		}
 	}
 	cfg = xcalloc(1, sizeof(*cfg));
 	if (read_config(config, cfg) < 0) {

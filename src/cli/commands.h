@@ -9,6 +9,24 @@
 
 int cmd_analyze(int argc, char **argv, struct cli_ctx *ctx);
 extern const char usage_analyze[];
+/* cmd_policy.c: the policy gate (issue 2; docs/policy.md) */
+int cmd_calendar(int argc, char **argv, struct cli_ctx *ctx);
+extern const char usage_calendar[];
+int cmd_check(int argc, char **argv, struct cli_ctx *ctx);
+extern const char usage_check[];
+int cmd_policy(int argc, char **argv, struct cli_ctx *ctx);
+extern const char usage_policy[];
+
+int cmd_promote(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_pause(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_resume(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_abort(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_retry(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_undo(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_status(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_engine_sim(int argc, char **argv, struct cli_ctx *ctx);
+extern const char usage_promote[], usage_pause[], usage_resume[], usage_abort[], usage_retry[], usage_undo[],
+	usage_status[], usage_engine_sim[];
 
 int cmd_version(int argc, char **argv, struct cli_ctx *ctx);
 extern const char usage_version[];

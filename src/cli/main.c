@@ -24,16 +24,27 @@ const char usage_version[] =
 
 static const struct command commands[] = {
 	/* name, function, summary, usage: keep sorted by name */
+	{ "abort", cmd_abort, "roll a deployment back now (records an intent)", usage_abort },
 	{ "analyze", cmd_analyze, "replay a metrics trace through the rollout engine", usage_analyze },
+	{ "calendar", cmd_calendar, "when a deployment may start: windows, approvals, freezes", usage_calendar },
+	{ "check", cmd_check, "may a deployment start now (or at --at)?", usage_check },
 	{ "cleanup", cmd_cleanup, "remove old release directories (runbook: --keep 2)", usage_cleanup },
 	{ "deploy", cmd_deploy, "deploy a release on this machine: canary steps, analysis, promotion or rollback", usage_deploy },
 	{ "deployments", cmd_deployments, "list a service's deployment records", usage_deployments },
 	{ "down", cmd_down, "stop a service's instances and its HAProxy", usage_down },
+	{ "engine-sim", cmd_engine_sim, "run the controller on a simulated clock (testing aid)", usage_engine_sim },
 	{ "instances", cmd_instances, "list a service's instances and traffic shares", usage_instances },
 	{ "metrics", cmd_metrics, "requests, errors and latency per revision, from HAProxy's log", usage_metrics },
+	{ "pause", cmd_pause, "hold a rollout at its current weight (records an intent)", usage_pause },
+	{ "policy", cmd_policy, "show or validate the deployment policy", usage_policy },
+	{ "promote", cmd_promote, "move a rollout to its next step, or --full to 100%", usage_promote },
+	{ "resume", cmd_resume, "continue a paused rollout (records an intent)", usage_resume },
+	{ "retry", cmd_retry, "deploy a rolled-back revision again (records an intent)", usage_retry },
 	{ "start", cmd_start, "start a revision's instances behind HAProxy (plumbing)", usage_start },
+	{ "status", cmd_status, "show deployments, transitions, intents and the last analysis", usage_status },
 	{ "stop", cmd_stop, "drain and stop a revision's instances (plumbing)", usage_stop },
 	{ "traffic", cmd_traffic, "set the traffic mode: normal, read-only, maintenance", usage_traffic },
+	{ "undo", cmd_undo, "go back to the previous revision or --to-revision N", usage_undo },
 	{ "version", cmd_version, "print the version", usage_version },
 	{ "weight", cmd_weight, "set revisions' traffic shares through HAProxy's runtime API", usage_weight },
 };
@@ -117,6 +128,9 @@ int main(int argc, char **argv)
 			ctx.policy_path = argv[++i];
 		} else if (!strncmp(a, "--policy=", 9)) {
 			ctx.policy_path = a + 9;
+		} else if (!strcmp(a, "--state-dir") || !strcmp(a, "--policy")) {
+			fprintf(stderr, "slipway: error: option '%s' needs a value\n", a);
+			return EXIT_USAGE;
 		} else {
 			fprintf(stderr, "slipway: error: unknown option '%s'\n", a);
 			print_main_help(stderr);
@@ -148,7 +162,8 @@ int main(int argc, char **argv)
 	}
 	optind = 0; /* full getopt reset for the command */
 	rc = cmd->fn(argc, argv, &ctx);
-	if (finish_stdout() != EXIT_OK && rc == EXIT_OK)
+	/* an answer that could not be written is no answer, whatever it was */
+	if (finish_stdout() != EXIT_OK)
 		rc = EXIT_RUNTIME;
 	return rc;
 }

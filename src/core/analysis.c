@@ -8,6 +8,8 @@
 #include "core/rules.h"
 #include "base/err.h"
 
+#include <jansson.h>
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -377,4 +379,44 @@ const char *analysis_verdict_name(enum analysis_verdict v)
 	case AV_ROLLBACK_IMMEDIATE: return "rollback";
 	}
 	return "unknown";
+}
+
+static void num_or_null(json_t *o, const char *k, double v)
+{
+	json_object_set_new(o, k, isnan(v) ? json_null() : json_real(v));
+}
+
+json_t *analysis_result_to_json(const struct analysis_result *a)
+{
+	json_t *j = json_object(), *checks = json_array(), *table = json_array();
+
+	json_object_set_new(j, "verdict", json_string(analysis_verdict_name(a->verdict)));
+	json_object_set_new(j, "rule", json_string(a->rule));
+	json_object_set_new(j, "reason", json_string(a->reason));
+	json_object_set_new(j, "canary_requests", json_integer((json_int_t)a->canary_requests));
+	json_object_set_new(j, "baseline", a->baseline_source == 1 ? json_string("interval") :
+			    a->baseline_source == 2 ? json_string("captured") : json_null());
+	for (int i = 0; i < a->n_checks; i++) {
+		const struct check_result *c = &a->checks[i];
+		json_t *o = json_object();
+		json_object_set_new(o, "name", json_string(c->name));
+		json_object_set_new(o, "result", json_string(judge_outcome_name(c->outcome)));
+		num_or_null(o, "value", c->value);
+		num_or_null(o, "limit", c->limit);
+		json_object_set_new(o, "fails_when", json_string(c->op == '<' ? "below" : "above"));
+		json_array_append_new(checks, o);
+	}
+	json_object_set_new(j, "checks", checks);
+	for (int i = 0; i < 4; i++) {
+		const struct comparison_row *row = &a->table[i];
+		json_t *o = json_object();
+		json_object_set_new(o, "metric", json_string(row->metric ? row->metric : ""));
+		num_or_null(o, "baseline", row->baseline);
+		num_or_null(o, "current", row->current);
+		num_or_null(o, "delta", row->delta);
+		json_object_set_new(o, "status", json_string(row->status ? row->status : "N/A"));
+		json_array_append_new(table, o);
+	}
+	json_object_set_new(j, "table", table);
+	return j;
 }

@@ -104,6 +104,15 @@ struct analysis_result {
 int analysis_run(const struct type_rules *r, const struct strategy *s, const struct judge *j,
 		 const struct analysis_input *in, struct analysis_result *out);
 
+/*
+ * The result as JSON (caller owns the reference): verdict, rule, reason,
+ * canary_requests, baseline ("interval" or "captured" or null), checks
+ * [{name, result, value, limit, fails_when}], table [{metric, baseline,
+ * current, delta, status}] with units as in struct comparison_row.
+ */
+struct json_t;
+struct json_t *analysis_result_to_json(const struct analysis_result *a);
+
 /* "pass", "inconclusive", "check-failed", "consider", "rollback", "rollback" */
 const char *analysis_verdict_name(enum analysis_verdict v);
 

@@ -33,6 +33,7 @@ struct deployment {
 	int revision;		/* revision number of the service (1, 2, ...) */
 	char from_version[64];	/* the stable revision's version ("" for a first deploy) */
 	char type[32];		/* deployment type: standard, hotfix, ... */
+	char change_class[32];	/* change class: normal, security, critical-security (policy gate) */
 	char requested_by[64];
 
 	enum deploy_state state;
@@ -51,6 +52,7 @@ struct deployment {
 	enum deploy_state resume_state;	/* paused: where resume returns */
 	int paused_by_rule;		/* paused by a consider criterion (1) or a person (0) */
 	struct judge_sample baseline;	/* stable revision before the first step; requests 0 = none */
+	int64_t store_seq;		/* the store's row version (optimistic concurrency); store-owned */
 };
 
 enum intent_kind {

@@ -189,6 +189,7 @@ void deployment_init(struct deployment *d, const char *service, const char *env,
 	bprintf(d->version, sizeof(d->version), "%s", version ? version : "");
 	bprintf(d->from_version, sizeof(d->from_version), "%s", from_version ? from_version : "");
 	bprintf(d->type, sizeof(d->type), "%s", type ? type : "standard");
+	bprintf(d->change_class, sizeof(d->change_class), "normal");
 	d->state = DS_PENDING;
 	d->created_ms = now_ms;
 	d->state_since_ms = now_ms;
@@ -201,6 +202,7 @@ void deployment_init(struct deployment *d, const char *service, const char *env,
 /* ---- building the decision ---- */
 
 struct run {
+	int person;		/* the current change is a person's intent (overrides webhook holds) */
 	const struct type_rules *r;
 	const struct strategy *s;
 	const struct tick_input *in;
@@ -311,6 +313,15 @@ static void next_step_or_promote(struct run *x, int64_t at_ms, const char *why)
 {
 	if (x->d->step < x->s->n_steps) {
 		enter_step(x, x->d->step + 1, at_ms, why);
+	} else if (x->in->hold_promotion && !x->person) {
+		/* Flagger WaitingPromotion: analysis goes on, promotion waits for the webhook */
+		char reason[400];
+		bprintf(reason, sizeof(reason), "%s: all %d steps done; waiting for promotion: %s", why, x->s->n_steps,
+			 x->in->hook_reason[0] ? x->in->hook_reason : "confirm-promotion webhook");
+		if (strcmp(reason, x->d->reason)) {
+			bprintf(x->d->reason, sizeof(x->d->reason), "%s", reason);
+			x->out->changed = 1;
+		}
 	} else {
 		char reason[400];
 		bprintf(reason, sizeof(reason), "%s: all %d steps done, promoting to 100%%", why, x->s->n_steps);
@@ -623,6 +634,12 @@ static void tick_analysis(struct run *x, const struct analysis_input *a0)
 		}
 		return;
 	}
+	if (was == DS_PROGRESSING && x->in->gate == GATE_DENY) {
+		/* the gate forbids going on (a window closed under on_window_close: rollback) */
+		bprintf(reason, sizeof(reason), "%s", x->in->gate_reason[0] ? x->in->gate_reason : "the gate closed");
+		start_rollback(x, reason);
+		return;
+	}
 	if (was != DS_PROGRESSING || x->in->gate == GATE_WAIT)
 		return;
 	if (d->step >= 1 && d->step <= x->s->n_steps) {
@@ -663,12 +680,20 @@ int deployment_advance(const struct deployment *d, const struct type_rules *r, c
 		return SW_ECONFIG;
 	memset(out, 0, sizeof(*out));
 	out->next = *d;
-	x = (struct run){ r, s, in ? in : &no_input, now_ms, out, &out->next };
+	x = (struct run){ 0, r, s, in ? in : &no_input, now_ms, out, &out->next };
 
 	for (int i = 0; i < n_intents && out->n_intents < DECISION_MAX_INTENTS; i++) {
 		if (intents[i].created_ms > now_ms)
 			continue;
 		apply_intent(&x, &intents[i]);
+	}
+
+	/* a rollback webhook answering 2xx rolls back (Flagger: Progressing/Waiting/WaitingPromotion) */
+	if (x.in->rollback_requested && (x.d->state == DS_PROGRESSING || x.d->state == DS_PAUSED)) {
+		char reason[400];
+		bprintf(reason, sizeof(reason), "rollback requested: %s",
+			 x.in->hook_reason[0] ? x.in->hook_reason : "rollback webhook");
+		start_rollback(&x, reason);
 	}
 
 	switch (x.d->state) {

@@ -1,7 +1,7 @@
 /*
- * rules.h - the runbook's built-in rules per deployment type, until the
- * policy module (issue 2, policy_type_rules()) supplies them from
- * slipway.yaml.  The values are the runbook's v1.0 tables.
+ * rules.h - the runbook's built-in rules per deployment type, for callers
+ * with no policy in hand; they come from the policy module's built-in
+ * default (policy_init_default()), the runbook v1.0 tables.
  */
 #ifndef SLIPWAY_CORE_RULES_H
 #define SLIPWAY_CORE_RULES_H

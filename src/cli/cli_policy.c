@@ -1,0 +1,57 @@
+/* cli_policy.c - load the effective policy once per command; see cli_policy.h. */
+#include "cli/cli_policy.h"
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "base/strbuf.h"
+
+void cli_policy_release(struct cli_policy *l)
+{
+	if (l->have_policy)
+		policy_release(&l->p);
+	l->have_policy = 0;
+	tz_system_close(&l->tz);
+}
+
+int cli_policy_load(const char *path, struct cli_policy *l)
+{
+	struct strbuf buf = STRBUF_INIT, err = STRBUF_INIT;
+	int r;
+
+	memset(l, 0, sizeof(*l));
+	if (!path) {
+		policy_init_default(&l->p);
+	} else {
+		if (strbuf_read_file_max(&buf, path, POLICY_FILE_MAX, &err) < 0) {
+			cli_error("cannot read the policy: %s", err.buf);
+			strbuf_release(&buf);
+			strbuf_release(&err);
+			return EXIT_USAGE;
+		}
+		r = policy_load(&l->p, buf.buf, buf.len, path, &tz_system_db, &err);
+		strbuf_release(&buf);
+		if (r < 0) {
+			/* compiler style: the line itself names FILE:LINE:COL */
+			fprintf(stderr, "%s\n", err.buf);
+			strbuf_release(&err);
+			return EXIT_USAGE;
+		}
+	}
+	l->have_policy = 1;
+	if (tz_system_open(&l->tz, l->p.timezone, &err) < 0) {
+		cli_error("%s", err.buf);
+		strbuf_release(&err);
+		cli_policy_release(l);
+		return EXIT_USAGE;
+	}
+	strbuf_release(&err);
+	return EXIT_OK;
+}
+
+int cli_policy_rules(void *ctx, const char *type, struct type_rules *out, struct strbuf *err)
+{
+	const struct cli_policy *l = ctx;
+	return policy_type_rules(&l->p, type, out, err);
+}

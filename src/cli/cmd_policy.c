@@ -1,0 +1,647 @@
+/*
+ * cmd_policy.c - the policy gate's front ends: `slipway check`, `slipway
+ * calendar`, `slipway policy show|check` (issue 2; docs/policy.md).
+ *
+ * Each command loads the effective policy (the --policy file merged over
+ * the built-in runbook v1.0 default, or the default alone), opens its time
+ * zone from tzdata, asks core (calendar.h) and prints the answer as text
+ * for people or JSON (-o json) for pipelines.  Policy errors are printed as
+ * "FILE:LINE:COL: what is wrong; what would be valid" and exit 2.
+ */
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "cli/cli_policy.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "adapters/tz.h"
+#include "base/alloc.h"
+#include "base/err.h"
+#include "base/strbuf.h"
+#include "base/timeutil.h"
+#include "core/calendar.h"
+#include "core/policy.h"
+
+const char usage_check[] =
+	"usage: slipway check --type TYPE [--at TIME] [--class CLASS] [--policy FILE] [-o json]\n"
+	"\n"
+	"May a deployment of TYPE start at TIME?  Answers: allowed or blocked, the window\n"
+	"used, every approval needed (the type's roles plus those the window adds), every\n"
+	"rule that blocks it and when that rule ends, and the earliest moment at or after\n"
+	"TIME when it would be allowed (runbook: Deployment Types, Deployment Windows,\n"
+	"Deployment Freeze Calendar).\n"
+	"\n"
+	"   --type TYPE       standard, hotfix, emergency, database-migration,\n"
+	"                     infrastructure-change (or a type of your policy)\n"
+	"   --at TIME         RFC 3339, e.g. 2026-12-03T15:00:00Z (default: now)\n"
+	"   --class CLASS     change class: normal (default), security, critical-security\n"
+	"   --policy FILE     policy file (default: global --policy, $SLIPWAY_POLICY,\n"
+	"                     ./slipway.yaml, else the built-in runbook v1.0 policy)\n"
+	"   -o, --output FMT  text (default) or json\n"
+	"\n"
+	"Exit status: 0 allowed (approvals may still be needed), 1 blocked,\n"
+	"2 bad usage or invalid policy.\n";
+
+const char usage_calendar[] =
+	"usage: slipway calendar [--from DATE] [--to DATE] [--type TYPE] [--class CLASS] [--policy FILE] [-o json]\n"
+	"\n"
+	"The spans in which a deployment of TYPE may start, day by day, with the window\n"
+	"and the approvals, and the freezes in the range.  Times are wall-clock times in\n"
+	"the policy's timezone.\n"
+	"\n"
+	"   --from DATE       first day, YYYY-MM-DD (default: now)\n"
+	"   --to DATE         last day, inclusive, YYYY-MM-DD (default: the 14th day after --from)\n"
+	"   --type TYPE       deployment type (default standard)\n"
+	"   --class CLASS     change class (default normal)\n"
+	"   --policy FILE     policy file (as for 'slipway check')\n"
+	"   -o, --output FMT  text (default) or json\n";
+
+const char usage_policy[] =
+	"usage: slipway policy show [--policy FILE] [-o json]\n"
+	"   or: slipway policy check FILE\n"
+	"\n"
+	"show   print the effective policy (the built-in runbook v1.0 default with the\n"
+	"       policy file merged over it), as YAML commented where the runbook is\n"
+	"       silent, or as JSON.  The YAML loads back with 'slipway policy check'.\n"
+	"check  validate a policy file; errors are FILE:LINE:COL: what is wrong; what\n"
+	"       would be valid.  Exit 0 valid, 2 invalid.\n";
+
+/* Now, UTC ms.  $SLIPWAY_NOW (RFC 3339) fixes it for tests and demos. */
+static int now_ms(int64_t *out)
+{
+	const char *fixed = getenv("SLIPWAY_NOW");
+	struct timespec ts;
+	struct strbuf err = STRBUF_INIT;
+	if (fixed && *fixed) {
+		if (time_parse_rfc3339(fixed, out, &err) < 0) {
+			cli_error("SLIPWAY_NOW: %s", err.buf);
+			strbuf_release(&err);
+			return -1;
+		}
+		return 0;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	*out = (int64_t)ts.tv_sec * MS_PER_SEC + ts.tv_nsec / 1000000;
+	return 0;
+}
+
+static json_t *json_time(int64_t ms)
+{
+	char buf[RFC3339_BUFSZ];
+	if (ms == CALENDAR_NO_TIME)
+		return json_null();
+	return json_string(time_format_rfc3339(ms, buf));
+}
+
+static json_t *json_names(const char *const *v, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+static json_t *json_policy_names(const struct policy_names *l)
+{
+	return json_names((const char *const *)l->v, l->nr);
+}
+
+static json_t *json_str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+/* "Thu 2026-12-03 16:00" in the policy's zone. */
+static const char *local_text(const struct tz_zone *z, int64_t utc_ms, char *buf, size_t sz)
+{
+	struct civil c;
+	civil_from_ms(tz_to_local(z, utc_ms), &c);
+	snprintf(buf, sz, "%s %04d-%02d-%02d %02d:%02d", policy_day_name(c.wday), c.year, c.month, c.day, c.hour,
+		 c.min);
+	buf[0] = (char)(buf[0] - 'a' + 'A');
+	return buf;
+}
+
+static void print_time(const struct cli_policy *l, int64_t ms)
+{
+	char buf[RFC3339_BUFSZ], lt[64];
+	if (ms == CALENDAR_NO_TIME) {
+		printf("not within the next %d days", CALENDAR_SEARCH_DAYS);
+		return;
+	}
+	printf("%s (%s %s)", time_format_rfc3339(ms, buf), local_text(&l->tz.zone, ms, lt, sizeof(lt)),
+	       l->p.timezone);
+}
+
+static void print_list(const char *const *v, size_t n)
+{
+	if (!n)
+		fputs("none", stdout);
+	for (size_t i = 0; i < n; i++)
+		printf("%s%s", i ? ", " : "", v[i]);
+}
+
+static int parse_type_class(const struct policy *p, const char *type, const char *cls)
+{
+	if (!policy_find_type(p, type)) {
+		struct strbuf v = STRBUF_INIT;
+		const char **names = xcalloc(p->types_nr + 1, sizeof(char *));
+		const char *sugg;
+		for (size_t i = 0; i < p->types_nr; i++) {
+			strbuf_addf(&v, "%s%s", i ? ", " : "", p->types[i].name);
+			names[i] = p->types[i].name;
+		}
+		sugg = policy_suggest(type, names, p->types_nr);
+		cli_error("unknown deployment type '%s'%s%s%s; valid: %s", type, sugg ? "; did you mean '" : "",
+			  sugg ? sugg : "", sugg ? "'?" : "", v.buf);
+		free(names);
+		strbuf_release(&v);
+		return EXIT_USAGE;
+	}
+	if (cls && !policy_find_class(p, cls)) {
+		struct strbuf v = STRBUF_INIT;
+		for (size_t i = 0; i < p->classes_nr; i++)
+			strbuf_addf(&v, "%s%s", i ? ", " : "", p->classes[i].name);
+		cli_error("unknown change class '%s'; valid: %s", cls, v.buf);
+		strbuf_release(&v);
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+int cmd_check(int argc, char **argv, struct cli_ctx *ctx)
+{
+	static const struct option opts[] = {
+		{ "type", required_argument, NULL, 't' },
+		{ "at", required_argument, NULL, 'a' },
+		{ "class", required_argument, NULL, 'c' },
+		{ "policy", required_argument, NULL, 'p' },
+		{ "output", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *type = NULL, *at_s = NULL, *cls = NULL, *path = ctx->policy_path;
+	struct strbuf err = STRBUF_INIT;
+	struct calendar_result r;
+	struct cli_policy l;
+	int64_t at;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "t:a:c:p:o:", opts, NULL)) != -1) {
+		switch (c) {
+		case 't': type = optarg; break;
+		case 'a': at_s = optarg; break;
+		case 'c': cls = optarg; break;
+		case 'p': path = optarg; break;
+		case 'o':
+			if (cli_parse_output(ctx, optarg) < 0)
+				return EXIT_USAGE;
+			break;
+		default:
+			return cli_usage_error(ctx, "check", "bad option or missing value (see above)");
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(ctx, "check", "unexpected argument '%s'", argv[optind]);
+	if (!type)
+		return cli_usage_error(ctx, "check", "--type is required (standard, hotfix, emergency, database-migration, infrastructure-change)");
+	if (at_s) {
+		if (time_parse_rfc3339(at_s, &at, &err) < 0) {
+			cli_error("--at: %s", err.buf);
+			strbuf_release(&err);
+			return EXIT_USAGE;
+		}
+	} else if (now_ms(&at) < 0) {
+		return EXIT_USAGE;
+	}
+	if ((rc = cli_policy_load(path, &l)) != EXIT_OK)
+		return rc;
+	if ((rc = parse_type_class(&l.p, type, cls)) != EXIT_OK) {
+		cli_policy_release(&l);
+		return rc;
+	}
+	if (calendar_check(&l.p, &l.tz.zone, type, cls, at, &r, &err) < 0) {
+		cli_error("%s", err.buf);
+		strbuf_release(&err);
+		cli_policy_release(&l);
+		return EXIT_USAGE;
+	}
+
+	if (ctx->output == OUTPUT_JSON) {
+		json_t *j = json_object(), *b = json_array(), *next;
+		json_object_set_new(j, "allowed", json_boolean(r.allowed));
+		json_object_set_new(j, "type", json_string(r.type));
+		json_object_set_new(j, "class", json_string(r.change_class));
+		json_object_set_new(j, "at", json_time(r.at_ms));
+		json_object_set_new(j, "window", json_str_or_null(r.window));
+		json_object_set_new(j, "approvals", json_names(r.approvals, r.approvals_nr));
+		for (size_t i = 0; i < r.blocked_nr; i++) {
+			json_t *o = json_object();
+			json_object_set_new(o, "kind", json_string(r.blocked_by[i].kind == BLOCKER_WINDOW ? "window" : "freeze"));
+			json_object_set_new(o, "name", json_string(r.blocked_by[i].name));
+			json_object_set_new(o, "until", json_time(r.blocked_by[i].until_ms));
+			json_array_append_new(b, o);
+		}
+		json_object_set_new(j, "blocked_by", b);
+		if (r.has_next) {
+			next = json_object();
+			json_object_set_new(next, "at", json_time(r.next_ms));
+			json_object_set_new(next, "window", json_str_or_null(r.next_window));
+			json_object_set_new(next, "approvals", json_names(r.next_approvals, r.next_approvals_nr));
+		} else {
+			next = json_null();
+		}
+		json_object_set_new(j, "next_allowed", next);
+		json_object_set_new(j, "timezone", json_string(l.p.timezone));
+		json_object_set_new(j, "policy", json_string(l.p.source));
+		cli_print_json(j);
+	} else {
+		printf("%s: %s deployment, class %s, at ", r.allowed ? "allowed" : "blocked", r.type, r.change_class);
+		print_time(&l, r.at_ms);
+		printf("\n  window:        %s\n  approvals:     ", r.window ? r.window : "none open");
+		print_list(r.approvals, r.approvals_nr);
+		putchar('\n');
+		for (size_t i = 0; i < r.blocked_nr; i++) {
+			const struct check_blocker *bl = &r.blocked_by[i];
+			printf("  blocked by:    %s '%s' until ", bl->kind == BLOCKER_WINDOW ? "window" : "freeze", bl->name);
+			print_time(&l, bl->until_ms);
+			if (bl->kind == BLOCKER_WINDOW)
+				fputs(" (closed)", stdout);
+			else {
+				const struct policy_freeze *f = policy_find_freeze(&l.p, bl->name);
+				fputs(" (admits ", stdout);
+				print_list((const char *const *)f->admits.v, f->admits.nr);
+				putchar(')');
+			}
+			putchar('\n');
+		}
+		if (!r.allowed) {
+			fputs("  next allowed:  ", stdout);
+			if (r.has_next) {
+				print_time(&l, r.next_ms);
+				printf(", window %s, approvals ", r.next_window);
+				print_list(r.next_approvals, r.next_approvals_nr);
+			} else {
+				printf("not within the next %d days", CALENDAR_SEARCH_DAYS);
+			}
+			putchar('\n');
+		}
+	}
+	rc = r.allowed ? EXIT_OK : EXIT_NO;
+	calendar_result_release(&r);
+	cli_policy_release(&l);
+	strbuf_release(&err);
+	return rc;
+}
+
+static void print_calendar_text(const struct cli_policy *l, const char *type, const char *cls, int64_t from,
+				int64_t to, const struct calendar *cal)
+{
+	const struct tz_zone *z = &l->tz.zone;
+	char a[64], b[64];
+	int64_t d0 = calendar_local_date(z, from), d1 = calendar_local_date(z, to - 1);
+	size_t si = 0;
+
+	printf("calendar: %s deployments, class %s, %s .. %s, times in %s\n\n", type, cls,
+	       local_text(z, from, a, sizeof(a)), local_text(z, to, b, sizeof(b)), l->p.timezone);
+	printf("%-15s %-5s  %-5s  %-10s %s\n", "day", "from", "to", "window", "approvals");
+	for (int64_t d = d0; d <= d1; d++) {
+		struct civil c;
+		char day[32];
+		int any = 0;
+		civil_from_ms(d * MS_PER_DAY, &c);
+		snprintf(day, sizeof(day), "%s %04d-%02d-%02d", policy_day_name(c.wday), c.year, c.month, c.day);
+		day[0] = (char)(day[0] - 'a' + 'A');
+		while (si < cal->spans_nr && calendar_local_date(z, cal->spans[si].from_ms) == d) {
+			const struct calendar_span *s = &cal->spans[si++];
+			struct civil f, t;
+			int64_t tl = tz_to_local(z, s->to_ms);
+			civil_from_ms(tz_to_local(z, s->from_ms), &f);
+			civil_from_ms(tl, &t);
+			if (tl - d * MS_PER_DAY >= MS_PER_DAY)
+				t.hour = 24, t.min = 0;
+			printf("%-15s %02d:%02d  %02d:%02d  %-10s ", any ? "" : day, f.hour, f.min, t.hour, t.min,
+			       s->window);
+			print_list(s->approvals, s->approvals_nr);
+			putchar('\n');
+			any = 1;
+		}
+		if (!any) {
+			const char *why = "no window open";
+			for (size_t k = 0; k < cal->freezes_nr; k++)
+				if (cal->freezes[k].blocks && d >= cal->freezes[k].from_date &&
+				    d <= cal->freezes[k].until_date) {
+					why = cal->freezes[k].freeze->name;
+					printf("%-15s %-5s  %-5s  frozen: %s\n", day, "-", "-", why);
+					why = NULL;
+					break;
+				}
+			if (why)
+				printf("%-15s %-5s  %-5s  %s\n", day, "-", "-", why);
+		}
+	}
+	printf("\nfreezes in this range:%s\n", cal->freezes_nr ? "" : " none");
+	for (size_t k = 0; k < cal->freezes_nr; k++) {
+		const struct calendar_freeze *f = &cal->freezes[k];
+		struct civil s, e;
+		civil_from_ms(f->from_date * MS_PER_DAY, &s);
+		civil_from_ms(f->until_date * MS_PER_DAY, &e);
+		printf("  %-14s %04d-%02d-%02d .. %04d-%02d-%02d  %s; admits ", f->freeze->name, s.year, s.month,
+		       s.day, e.year, e.month, e.day, f->blocks ? "blocks this deployment" : "admits this deployment");
+		print_list((const char *const *)f->freeze->admits.v, f->freeze->admits.nr);
+		if (f->freeze->reason)
+			printf(" (%s)", f->freeze->reason);
+		putchar('\n');
+	}
+}
+
+int cmd_calendar(int argc, char **argv, struct cli_ctx *ctx)
+{
+	static const struct option opts[] = {
+		{ "from", required_argument, NULL, 'f' },
+		{ "to", required_argument, NULL, 'T' },
+		{ "type", required_argument, NULL, 't' },
+		{ "class", required_argument, NULL, 'c' },
+		{ "policy", required_argument, NULL, 'p' },
+		{ "output", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *from_s = NULL, *to_s = NULL, *type = "standard", *cls = NULL, *path = ctx->policy_path;
+	struct strbuf err = STRBUF_INIT;
+	struct calendar cal;
+	struct cli_policy l;
+	int64_t from, to, d;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "f:T:t:c:p:o:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f': from_s = optarg; break;
+		case 'T': to_s = optarg; break;
+		case 't': type = optarg; break;
+		case 'c': cls = optarg; break;
+		case 'p': path = optarg; break;
+		case 'o':
+			if (cli_parse_output(ctx, optarg) < 0)
+				return EXIT_USAGE;
+			break;
+		default:
+			return cli_usage_error(ctx, "calendar", "bad option or missing value (see above)");
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(ctx, "calendar", "unexpected argument '%s'", argv[optind]);
+	if ((rc = cli_policy_load(path, &l)) != EXIT_OK)
+		return rc;
+	if ((rc = parse_type_class(&l.p, type, cls)) != EXIT_OK)
+		goto out;
+	rc = EXIT_USAGE;
+	if (from_s) {
+		if (date_parse(from_s, &d, &err) < 0) {
+			cli_error("--from: %s", err.buf);
+			goto out;
+		}
+		from = calendar_date_start(&l.tz.zone, d);
+	} else if (now_ms(&from) < 0) {
+		goto out;
+	}
+	if (to_s) {
+		if (date_parse(to_s, &d, &err) < 0) {
+			cli_error("--to: %s", err.buf);
+			goto out;
+		}
+		to = calendar_date_start(&l.tz.zone, d + 1);
+	} else {
+		to = calendar_date_start(&l.tz.zone, calendar_local_date(&l.tz.zone, from) + 15);
+	}
+	if (calendar_spans(&l.p, &l.tz.zone, type, cls, from, to, &cal, &err) < 0) {
+		cli_error("%s", err.buf);
+		goto out;
+	}
+	if (!cls)
+		cls = "normal";
+	if (ctx->output == OUTPUT_JSON) {
+		json_t *j = json_object(), *spans = json_array(), *fr = json_array();
+		json_object_set_new(j, "type", json_string(type));
+		json_object_set_new(j, "class", json_string(cls));
+		json_object_set_new(j, "timezone", json_string(l.p.timezone));
+		json_object_set_new(j, "from", json_time(from));
+		json_object_set_new(j, "to", json_time(to));
+		for (size_t i = 0; i < cal.spans_nr; i++) {
+			json_t *o = json_object();
+			json_object_set_new(o, "from", json_time(cal.spans[i].from_ms));
+			json_object_set_new(o, "to", json_time(cal.spans[i].to_ms));
+			json_object_set_new(o, "window", json_string(cal.spans[i].window));
+			json_object_set_new(o, "approvals", json_names(cal.spans[i].approvals, cal.spans[i].approvals_nr));
+			json_array_append_new(spans, o);
+		}
+		for (size_t i = 0; i < cal.freezes_nr; i++) {
+			const struct calendar_freeze *f = &cal.freezes[i];
+			json_t *o = json_object();
+			struct civil s, e;
+			char ds[16], de[16];
+			civil_from_ms(f->from_date * MS_PER_DAY, &s);
+			civil_from_ms(f->until_date * MS_PER_DAY, &e);
+			snprintf(ds, sizeof(ds), "%04d-%02d-%02d", s.year, s.month, s.day);
+			snprintf(de, sizeof(de), "%04d-%02d-%02d", e.year, e.month, e.day);
+			json_object_set_new(o, "name", json_string(f->freeze->name));
+			json_object_set_new(o, "kind", json_string(policy_freeze_kind_name(f->freeze->kind)));
+			json_object_set_new(o, "reason", json_str_or_null(f->freeze->reason));
+			json_object_set_new(o, "from", json_string(ds));
+			json_object_set_new(o, "until", json_string(de));
+			json_object_set_new(o, "admits", json_policy_names(&f->freeze->admits));
+			json_object_set_new(o, "blocks", json_boolean(f->blocks));
+			json_array_append_new(fr, o);
+		}
+		json_object_set_new(j, "spans", spans);
+		json_object_set_new(j, "freezes", fr);
+		cli_print_json(j);
+	} else {
+		print_calendar_text(&l, type, cls, from, to, &cal);
+	}
+	calendar_release(&cal);
+	rc = EXIT_OK;
+out:
+	strbuf_release(&err);
+	cli_policy_release(&l);
+	return rc;
+}
+
+static json_t *json_policy(const struct policy *p)
+{
+	json_t *j = json_object(), *o, *e;
+	char buf[DURATION_BUFSZ];
+
+	json_object_set_new(j, "source", json_string(p->source));
+	json_object_set_new(j, "timezone", json_string(p->timezone));
+	json_object_set_new(j, "approval_ttl", json_string(duration_format(p->approval_ttl_ms, buf)));
+	json_object_set_new(j, "approval_ttl_ms", json_integer(p->approval_ttl_ms));
+	json_object_set_new(j, "on_window_close", json_string(policy_window_close_name(p->on_window_close)));
+	o = json_object();
+	for (size_t i = 0; i < p->roles_nr; i++)
+		json_object_set_new(o, p->roles[i].name, json_policy_names(&p->roles[i].people));
+	json_object_set_new(j, "roles", o);
+	o = json_object();
+	for (size_t i = 0; i < p->classes_nr; i++)
+		json_object_set_new(o, p->classes[i].name, json_str_or_null(p->classes[i].description));
+	json_object_set_new(j, "change_classes", o);
+	o = json_object();
+	for (size_t i = 0; i < p->windows_nr; i++) {
+		const struct policy_window *w = &p->windows[i];
+		json_t *days = json_array();
+		char t[32];
+		e = json_object();
+		json_object_set_new(e, "description", json_str_or_null(w->description));
+		for (int k = 1; k <= 7; k++)
+			if (w->days & (1u << (k % 7)))
+				json_array_append_new(days, json_string(policy_day_name(k % 7)));
+		json_object_set_new(e, "days", days);
+		snprintf(t, sizeof(t), "%02d:%02d", w->from_min / 60, w->from_min % 60);
+		json_object_set_new(e, "from", json_string(t));
+		snprintf(t, sizeof(t), "%02d:%02d", w->to_min / 60, w->to_min % 60);
+		json_object_set_new(e, "to", json_string(t));
+		json_object_set_new(e, "approvals", json_policy_names(&w->approvals));
+		json_object_set_new(o, w->name, e);
+	}
+	json_object_set_new(j, "windows", o);
+	o = json_object();
+	for (size_t i = 0; i < p->freezes_nr; i++) {
+		const struct policy_freeze *f = &p->freezes[i];
+		char t[48];
+		struct civil c;
+		e = json_object();
+		json_object_set_new(e, "kind", json_string(policy_freeze_kind_name(f->kind)));
+		json_object_set_new(e, "reason", json_str_or_null(f->reason));
+		if (f->kind == FREEZE_ANNUAL) {
+			snprintf(t, sizeof(t), "%02d-%02d", f->from_month, f->from_day);
+			json_object_set_new(e, "from", json_string(t));
+			snprintf(t, sizeof(t), "%02d-%02d", f->until_month, f->until_day);
+			json_object_set_new(e, "until", json_string(t));
+		} else if (f->kind == FREEZE_QUARTER_END) {
+			json_object_set_new(e, "last_days", json_integer(f->last_days));
+		} else {
+			civil_from_ms(f->from_date * MS_PER_DAY, &c);
+			snprintf(t, sizeof(t), "%04d-%02d-%02d", c.year, c.month, c.day);
+			json_object_set_new(e, "from", json_string(t));
+			civil_from_ms(f->until_date * MS_PER_DAY, &c);
+			snprintf(t, sizeof(t), "%04d-%02d-%02d", c.year, c.month, c.day);
+			json_object_set_new(e, "until", json_string(t));
+		}
+		json_object_set_new(e, "admits", json_policy_names(&f->admits));
+		json_object_set_new(o, f->name, e);
+	}
+	json_object_set_new(j, "freezes", o);
+	o = json_object();
+	for (size_t i = 0; i < p->types_nr; i++) {
+		const struct policy_type *t = &p->types[i];
+		e = json_object();
+		json_object_set_new(e, "description", json_str_or_null(t->description));
+		json_object_set_new(e, "approvals", json_policy_names(&t->approvals));
+		json_object_set_new(e, "testing", json_str_or_null(t->testing));
+		json_object_set_new(e, "strategy", json_str_or_null(t->strategy));
+		if (t->monitoring_ms == MONITORING_CONTINUOUS) {
+			json_object_set_new(e, "monitoring", json_string("continuous"));
+			json_object_set_new(e, "monitoring_ms", json_null());
+		} else {
+			json_object_set_new(e, "monitoring", json_string(duration_format(t->monitoring_ms, buf)));
+			json_object_set_new(e, "monitoring_ms", json_integer(t->monitoring_ms));
+		}
+		json_object_set_new(e, "rollback", json_string(policy_criterion_name(t->criterion)));
+		if (t->criterion == TYPE_CRIT_ERROR_RATE)
+			json_object_set_new(e, "rollback_error_rate", json_real(t->criterion_error_rate_pct));
+		json_object_set_new(e, "windows", json_policy_names(&t->windows));
+		json_object_set_new(o, t->name, e);
+	}
+	json_object_set_new(j, "types", o);
+	o = json_object();
+	e = json_object();
+	json_object_set_new(e, "error_rate", json_real(p->immediate.error_rate_pct));
+	json_object_set_new(e, "p99_latency_ratio", json_real(p->immediate.p99_ratio));
+	json_object_set_new(o, "immediate", e);
+	e = json_object();
+	json_object_set_new(e, "error_rate", json_real(p->consider.error_rate_pct));
+	json_object_set_new(e, "p99_latency_ratio", json_real(p->consider.p99_ratio));
+	json_object_set_new(o, "consider", e);
+	json_object_set_new(j, "rollback", o);
+	o = json_object();
+	for (int i = 0; i < METRIC__COUNT; i++) {
+		const struct policy_metric *m = &p->metrics[i];
+		e = json_object();
+		if (m->unit == POLICY_METRIC_PCT) {
+			json_object_set_new(e, "unit", json_string("percent"));
+			json_object_set_new(e, "target", json_real(m->target));
+			json_object_set_new(e, "threshold", json_real(m->threshold));
+		} else {
+			json_object_set_new(e, "unit", json_string(m->unit == POLICY_METRIC_PERIOD ? "period_ms" : "ms"));
+			json_object_set_new(e, "target", json_integer((json_int_t)m->target));
+			json_object_set_new(e, "threshold", json_integer((json_int_t)m->threshold));
+		}
+		json_object_set_new(o, m->name, e);
+	}
+	json_object_set_new(j, "metrics", o);
+	return j;
+}
+
+static int policy_show(int argc, char **argv, struct cli_ctx *ctx)
+{
+	static const struct option opts[] = {
+		{ "policy", required_argument, NULL, 'p' },
+		{ "output", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = ctx->policy_path;
+	struct cli_policy l;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "p:o:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p': path = optarg; break;
+		case 'o':
+			if (cli_parse_output(ctx, optarg) < 0)
+				return EXIT_USAGE;
+			break;
+		default:
+			return cli_usage_error(ctx, "policy", "bad option or missing value (see above)");
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(ctx, "policy", "unexpected argument '%s'", argv[optind]);
+	if ((rc = cli_policy_load(path, &l)) != EXIT_OK)
+		return rc;
+	if (ctx->output == OUTPUT_JSON) {
+		cli_print_json(json_policy(&l.p));
+	} else {
+		struct strbuf out = STRBUF_INIT;
+		policy_format_yaml(&l.p, &out);
+		fwrite(out.buf, 1, out.len, stdout);
+		strbuf_release(&out);
+	}
+	cli_policy_release(&l);
+	return EXIT_OK;
+}
+
+static int policy_check(int argc, char **argv, struct cli_ctx *ctx)
+{
+	struct cli_policy l;
+	int rc;
+	if (argc != 2)
+		return cli_usage_error(ctx, "policy", "'policy check' takes one FILE");
+	if ((rc = cli_policy_load(argv[1], &l)) != EXIT_OK)
+		return rc;
+	printf("%s: valid policy: %zu types, %zu windows, %zu freezes, %zu roles, timezone %s\n", argv[1],
+	       l.p.types_nr, l.p.windows_nr, l.p.freezes_nr, l.p.roles_nr, l.p.timezone);
+	cli_policy_release(&l);
+	return EXIT_OK;
+}
+
+int cmd_policy(int argc, char **argv, struct cli_ctx *ctx)
+{
+	if (argc < 2)
+		return cli_usage_error(ctx, "policy", "missing subcommand: show or check");
+	if (!strcmp(argv[1], "show"))
+		return policy_show(argc - 1, argv + 1, ctx);
+	if (!strcmp(argv[1], "check"))
+		return policy_check(argc - 1, argv + 1, ctx);
+	return cli_usage_error(ctx, "policy", "unknown subcommand '%s'; valid: show, check", argv[1]);
+}

@@ -1,0 +1,511 @@
+/*
+ * controller.c - the reconcile loop; see controller.h.
+ *
+ * WHAT RUNS EACH TICK (controller_tick(), like Redis's serverCron: called
+ * once per tick, everything here must be bounded and never block on a
+ * person):
+ *
+ *   1. List the active deployments: every non-final one, and every one with
+ *      an intent not yet applied (retry/undo act on final deployments),
+ *      created before this tick: one created during a tick (by a retry,
+ *      or by `slipway deploy` meanwhile) waits for the next, so the work of
+ *      a tick is the same whether or not the controller restarted in it.
+ *   2. For each, oldest first (visit()):
+ *      a. load the row and its strategy (cached: a strategy never changes
+ *         after the deployment is created);
+ *      b. reconcile: if the router/target are not known to show the
+ *         committed row's desired state (first tick after a start, or a
+ *         failed actuation), apply it now; on failure skip the deployment
+ *         this tick, so no decision is taken on a state that is not real;
+ *      c. read its pending intents, ask the gate hook (pending: may it
+ *         start; progressing: may it raise the weight), for a pending one
+ *         allowed to start check that every webhook is reachable
+ *         (preflight; bounded by 2 s per webhook) and ask the
+ *         confirm-rollout webhooks, ask the target
+ *         whether the new revision is ready, and if an analysis interval is
+ *         complete measure it with the metrics provider and call the
+ *         pre-rollout/rollout, rollback and confirm-promotion webhooks
+ *         (controller.h: webhook_call);
+ *      d. deployment_advance() (core, pure) decides;
+ *      e. after all deployments are decided: one transaction for the tick,
+ *         one savepoint per deployment, deployment_store_apply() writes its
+ *         row, transitions, consumed intents, analysis result and any
+ *         deployment a retry/undo creates, guarded by the row version (a
+ *         conflict rolls back that deployment's savepoint only); COMMIT
+ *         (one fsync per tick, not one per deployment);
+ *      f. only then act, for each committed decision: apply the new desired
+ *         state (start before shifting traffic, stop after), then pass the
+ *         notifications to the hook.
+ *   3. Return how many deployments are still active.
+ *
+ * A crash anywhere leaves either the old row (the decision is taken again
+ * on the same inputs) or the new row (its desired state is applied by step
+ * 2b after the restart): nothing is lost and nothing happens twice, which
+ * tests/cli/engine-crash.sh checks by SIGKILLing the simulator.
+ */
+#include "controller/controller.h"
+#include "controller/measure.h"
+#include "adapters/deployment_store.h"
+#include "adapters/store.h"
+#include "adapters/webhook.h"
+#include "core/rules.h"
+#include "base/alloc.h"
+#include "base/err.h"
+#include "base/strbuf.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* snprintf without the truncation warning: reasons are cut at their field's size on purpose */
+__attribute__((format(printf, 3, 4)))
+static void bprintf(char *dst, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(dst, n, fmt, ap);
+	va_end(ap);
+}
+
+struct controller_applied {
+	int64_t id;
+	int have_desired;
+	struct desired_state desired;	/* what the router/target were last told */
+	struct strategy strategy;	/* cached */
+};
+
+void controller_init(struct controller *c, struct store *st)
+{
+	memset(c, 0, sizeof(*c));
+	c->st = st;
+	c->hooks.webhook_check = webhook_check_reachable;
+	c->hooks.webhook_call = webhook_call;
+}
+
+void controller_release(struct controller *c)
+{
+	free(c->applied);
+	c->applied = NULL;
+	c->n_applied = c->alloc_applied = 0;
+}
+
+void controller_forget(struct controller *c)
+{
+	for (size_t i = 0; i < c->n_applied; i++)
+		c->applied[i].have_desired = 0;
+}
+
+static struct controller_applied *entry(struct controller *c, int64_t id, int create)
+{
+	/* ids arrive sorted each tick; entries are kept sorted: binary search */
+	size_t lo = 0, hi = c->n_applied;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (c->applied[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < c->n_applied && c->applied[lo].id == id)
+		return &c->applied[lo];
+	if (!create)
+		return NULL;
+	ALLOC_GROW(c->applied, c->n_applied + 1, c->alloc_applied);
+	memmove(&c->applied[lo + 1], &c->applied[lo], (c->n_applied - lo) * sizeof(c->applied[0]));
+	c->n_applied++;
+	memset(&c->applied[lo], 0, sizeof(c->applied[lo]));
+	c->applied[lo].id = id;
+	c->applied[lo].strategy.interval_ms = 0;	/* not loaded */
+	return &c->applied[lo];
+}
+
+static void drop(struct controller *c, int64_t id)
+{
+	struct controller_applied *e = entry(c, id, 0);
+	if (!e)
+		return;
+	size_t i = (size_t)(e - c->applied);
+	memmove(&c->applied[i], &c->applied[i + 1], (c->n_applied - i - 1) * sizeof(c->applied[0]));
+	c->n_applied--;
+}
+
+__attribute__((format(printf, 3, 4)))
+static void logf_(struct controller *c, const struct deployment *d, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	c->stats.errors++;
+	if (!c->hooks.log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	c->hooks.log(c->hooks.ctx, d, msg);
+}
+
+static int same_desired(const struct desired_state *a, const struct desired_state *b)
+{
+	if (a->canary_up != b->canary_up || a->stable_up != b->stable_up ||
+	    a->canary_instances != b->canary_instances || a->stable_instances != b->stable_instances ||
+	    a->n_groups != b->n_groups)
+		return 0;
+	for (int g = 0; g < a->n_groups; g++)
+		if (a->group_weight[g] != b->group_weight[g])
+			return 0;
+	return 1;
+}
+
+/* Make the router and target show ds: start what must run, shift traffic, stop the rest. */
+static int actuate(struct controller *c, const struct deployment *d, const struct strategy *s,
+		   const struct desired_state *ds, struct strbuf *err)
+{
+	const struct target *t = c->target;
+	const struct router *rt = c->router;
+	int r;
+
+	c->stats.actuations++;
+	if (t && t->ensure) {
+		if (ds->canary_up &&
+		    (r = t->ensure(t->ctx, d->service, d->version, ROLE_CANARY, 1, ds->canary_instances, err)) < 0)
+			return r;
+		if (ds->stable_up && d->from_version[0] &&
+		    (r = t->ensure(t->ctx, d->service, d->from_version, ROLE_STABLE, 1, ds->stable_instances, err)) < 0)
+			return r;
+	}
+	if (rt && rt->set_weight) {
+		for (int g = 0; g < ds->n_groups; g++) {
+			const char *group = s->n_groups > 0 ? s->groups[g] : "";
+			if ((r = rt->set_weight(rt->ctx, d->service, group, d->from_version, d->version,
+						ds->group_weight[g], err)) < 0)
+				return r;
+		}
+	}
+	if (t && t->ensure) {
+		if (!ds->canary_up && (r = t->ensure(t->ctx, d->service, d->version, ROLE_CANARY, 0, 0, err)) < 0)
+			return r;
+		if (!ds->stable_up && d->from_version[0] &&
+		    (r = t->ensure(t->ctx, d->service, d->from_version, ROLE_STABLE, 0, 0, err)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+
+static const char *flagger_phase(const struct deployment *d)
+{
+	switch (d->state) {
+	case DS_PENDING: return "Waiting";
+	case DS_PROGRESSING: return "Progressing";
+	case DS_PAUSED: return "Progressing";
+	case DS_PROMOTING: return "Promoting";
+	case DS_MONITORING: return "Finalising";
+	case DS_SUCCEEDED: return "Succeeded";
+	case DS_ROLLING_BACK: return "Failed";
+	case DS_ROLLED_BACK: return "Failed";
+	case DS_FAILED: return "Failed";
+	}
+	return "Progressing";
+}
+
+/*
+ * Call every webhook of `type`; returns how many answered 2xx and sets
+ * *failed to how many did not (or failed), with the first such in reason.
+ */
+static int call_hooks(struct controller *c, const struct strategy *s, const struct deployment *d,
+		      enum webhook_type type, const char *event, int *failed, char *reason, size_t rsize)
+{
+	int yes = 0;
+	char *payload = NULL;
+
+	*failed = 0;
+	if (!c->hooks.webhook_call)
+		return 0;
+	for (int i = 0; i < s->n_webhooks; i++) {
+		const struct webhook *w = &s->webhooks[i];
+		struct strbuf err = STRBUF_INIT;
+		long status = 0;
+		if (w->type != type)
+			continue;
+		if (!payload) {
+			char id[32], weight[32];
+			json_t *j;
+			snprintf(id, sizeof(id), "%lld", (long long)d->id);
+			snprintf(weight, sizeof(weight), "%g", d->weight);
+			j = json_pack("{s:s,s:s,s:s,s:{s:s,s:s,s:s,s:s,s:s,s:s}}", "name", d->service, "namespace", d->env,
+				      "phase", flagger_phase(d), "metadata", "deployment", id, "version", d->version,
+				      "type", d->type, "state", deployment_state_name(d->state), "weight", weight,
+				      "event", event ? event : "");
+			payload = json_dumps(j, JSON_COMPACT);
+			json_decref(j);
+		}
+		if (c->hooks.webhook_call(w, payload, &status, &err) == 0 && status >= 200 && status < 300) {
+			yes++;
+		} else {
+			if (!*failed) {
+				if (err.len)
+					bprintf(reason, rsize, "%s webhook '%s': %s", webhook_type_name(type), w->name, err.buf);
+				else
+					bprintf(reason, rsize, "%s webhook '%s' answered %ld", webhook_type_name(type), w->name,
+						status);
+			}
+			(*failed)++;
+		}
+		strbuf_release(&err);
+	}
+	free(payload);
+	return yes;
+}
+
+/* One deployment's decision of this tick, waiting for the tick's commit. */
+struct work {
+	int64_t id;
+	struct deployment before;
+	struct decision dec;
+	int committed;
+};
+
+/* Heap scratch for one visit: analysis inputs and intents are a few KB. */
+struct scratch {
+	struct analysis_input ai;
+	struct intent intents[DECISION_MAX_INTENTS];
+};
+
+/* Steps 2a-2d for one deployment.  Returns 1 when *w holds a decision to commit. */
+static int decide(struct controller *c, int64_t id, int64_t now_ms, struct scratch *x, struct work *w)
+{
+	struct controller_applied *e = entry(c, id, 1);
+	struct deployment d;
+	struct type_rules rules;
+	struct tick_input in;
+	struct desired_state ds;
+	struct strbuf err = STRBUF_INIT, why = STRBUF_INIT;
+	int n_intents = 0, r, ret = 0;
+	int64_t from, to;
+	double wt;
+	int idle;
+
+	c->stats.visits++;
+	if (deployment_store_load(c->st, id, &d, e->strategy.interval_ms ? NULL : &e->strategy, &err) < 0) {
+		logf_(c, NULL, "cannot load a deployment: %s", err.buf);
+		e->strategy.interval_ms = 0;
+		goto out;
+	}
+	r = c->hooks.rules ? c->hooks.rules(c->hooks.ctx, d.type, &rules, &err) : type_rules_default(d.type, &rules, &err);
+	if (r < 0) {
+		logf_(c, &d, "no rules for the deployment's type: %s", err.buf);
+		goto out;
+	}
+	/* 2b: reconcile to the committed row */
+	deployment_desired(&d, &e->strategy, &ds);
+	if (!e->have_desired || !same_desired(&ds, &e->desired)) {
+		if (actuate(c, &d, &e->strategy, &ds, &err) < 0) {
+			e->have_desired = 0;
+			logf_(c, &d, "cannot apply the desired state: %s", err.buf);
+			goto out;
+		}
+		e->desired = ds;
+		e->have_desired = 1;
+	}
+	/* 2c: inputs */
+	if (deployment_store_intents(c->st, id, x->intents, DECISION_MAX_INTENTS, &n_intents, &err) < 0) {
+		logf_(c, &d, "cannot read intents: %s", err.buf);
+		goto out;
+	}
+	memset(&in, 0, sizeof(in));
+	in.gate = GATE_ALLOW;
+	in.canary_ready = 1;
+	in.judge = c->judge;
+	if (c->hooks.gate && (d.state == DS_PENDING || d.state == DS_PROGRESSING)) {
+		strbuf_reset(&why);
+		in.gate = c->hooks.gate(c->hooks.ctx, &d, d.state == DS_PENDING ? GATE_PHASE_START : GATE_PHASE_ADVANCE,
+					now_ms, &why);
+		bprintf(in.gate_reason, sizeof(in.gate_reason), "%s", why.buf);
+	}
+	/* preflight: every webhook reachable before any traffic moves */
+	if (d.state == DS_PENDING && in.gate == GATE_ALLOW && c->hooks.webhook_check) {
+		for (int i = 0; i < e->strategy.n_webhooks; i++) {
+			const struct webhook *wh = &e->strategy.webhooks[i];
+			int64_t limit = wh->timeout_ms > 0 && wh->timeout_ms < 2000 ? wh->timeout_ms : 2000;
+			strbuf_reset(&why);
+			if (c->hooks.webhook_check(wh->url, limit, &why) < 0) {
+				in.gate = GATE_DENY;
+				bprintf(in.gate_reason, sizeof(in.gate_reason), "preflight: %s webhook '%s' (%s): %s",
+					 webhook_type_name(wh->type), wh->name, wh->url, why.buf);
+				break;
+			}
+		}
+	}
+	/* confirm-rollout: an approval gate (not 2xx: wait, retried every tick) */
+	if (d.state == DS_PENDING && in.gate == GATE_ALLOW) {
+		int failed;
+		char reason[200];
+		call_hooks(c, &e->strategy, &d, WEBHOOK_CONFIRM_ROLLOUT, NULL, &failed, reason, sizeof(reason));
+		if (failed) {
+			in.gate = GATE_WAIT;
+			bprintf(in.gate_reason, sizeof(in.gate_reason), "waiting for approval: %s", reason);
+		}
+	}
+	/* readiness matters while the new revision warms up (a rolling update starts none in step 0) */
+	if (d.state == DS_PROGRESSING && d.step == 0 && ds.canary_up && c->target && c->target->ready) {
+		r = c->target->ready(c->target->ctx, d.service, d.version, &err);
+		in.canary_ready = r > 0;
+	}
+	if (deployment_analysis_due(&d, &e->strategy, now_ms, &from, &to, &wt, &idle)) {
+		int failed;
+		char reason[200];
+		measure_interval(c->metrics, &d, from, to, wt, idle, &x->ai);
+		in.analysis = &x->ai;
+		/* pre-rollout at the end of the warm-up, rollout every interval after: failed checks */
+		call_hooks(c, &e->strategy, &d, d.state == DS_PROGRESSING && d.step == 0 ? WEBHOOK_PRE_ROLLOUT :
+			   WEBHOOK_ROLLOUT, NULL, &failed, reason, sizeof(reason));
+		if (failed) {
+			x->ai.hooks_failed = 1;
+			bprintf(x->ai.hooks_reason, sizeof(x->ai.hooks_reason), "%s", reason);
+		}
+		if (d.state == DS_PROGRESSING || d.state == DS_PAUSED) {
+			if (call_hooks(c, &e->strategy, &d, WEBHOOK_ROLLBACK, NULL, &failed, reason, sizeof(reason)) > 0) {
+				in.rollback_requested = 1;
+				bprintf(in.hook_reason, sizeof(in.hook_reason), "a rollback webhook answered 2xx");
+			}
+		}
+		if (d.state == DS_PROGRESSING && d.step >= 1 && d.step == e->strategy.n_steps) {
+			call_hooks(c, &e->strategy, &d, WEBHOOK_CONFIRM_PROMOTION, NULL, &failed, reason, sizeof(reason));
+			if (failed) {
+				in.hold_promotion = 1;
+				bprintf(in.hook_reason, sizeof(in.hook_reason), "%s", reason);
+			}
+		}
+	}
+	/* 2d: decide */
+	if (deployment_advance(&d, &rules, &e->strategy, &in, x->intents, n_intents, now_ms, &w->dec) < 0) {
+		logf_(c, &d, "the state machine refused the deployment's strategy");
+		goto out;
+	}
+	if (!w->dec.changed && !w->dec.n_transitions && !w->dec.n_intents && !w->dec.has_analysis)
+		goto out;
+	w->id = id;
+	w->before = d;
+	w->committed = 0;
+	ret = 1;
+out:
+	strbuf_release(&err);
+	strbuf_release(&why);
+	return ret;
+}
+
+/* Step 2e: all decisions of the tick in one transaction, one savepoint each. */
+static void commit_all(struct controller *c, struct work *w, size_t n, int64_t now_ms)
+{
+	struct strbuf err = STRBUF_INIT;
+	size_t ok_count = 0;
+
+	if (store_begin(c->st, &err) < 0) {
+		logf_(c, NULL, "cannot begin the tick's transaction: %s", err.buf);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct controller_applied *e = entry(c, w[i].id, 1);
+		strbuf_reset(&err);
+		store_exec(c->st, "SAVEPOINT deployment", NULL);
+		if (deployment_store_apply(c->st, &w[i].before, &e->strategy, &w[i].dec, now_ms, NULL, 0, &err) < 0) {
+			store_exec(c->st, "ROLLBACK TO deployment", NULL);
+			store_exec(c->st, "RELEASE deployment", NULL);
+			logf_(c, &w[i].before, "cannot commit: %s", err.buf);
+			e->have_desired = 0;
+			e->strategy.interval_ms = 0;
+			continue;
+		}
+		store_exec(c->st, "RELEASE deployment", NULL);
+		w[i].committed = 1;
+		ok_count++;
+	}
+	strbuf_reset(&err);
+	if (store_commit(c->st, &err) < 0) {
+		store_rollback(c->st);
+		logf_(c, NULL, "cannot commit the tick: %s", err.buf);
+		for (size_t i = 0; i < n; i++)
+			w[i].committed = 0;
+		goto out;
+	}
+	c->stats.commits += ok_count;
+out:
+	strbuf_release(&err);
+}
+
+/* Step 2f: act on one committed decision. */
+static void act(struct controller *c, struct work *w)
+{
+	struct controller_applied *e = entry(c, w->id, 1);
+	struct desired_state ds;
+	struct strbuf err = STRBUF_INIT;
+
+	c->stats.transitions += (uint64_t)w->dec.n_transitions;
+	deployment_desired(&w->dec.next, &e->strategy, &ds);
+	if (!e->have_desired || !same_desired(&ds, &e->desired)) {
+		if (actuate(c, &w->dec.next, &e->strategy, &ds, &err) < 0) {
+			e->have_desired = 0;
+			logf_(c, &w->dec.next, "cannot apply the desired state (retrying next tick): %s", err.buf);
+		} else {
+			e->desired = ds;
+			e->have_desired = 1;
+		}
+	}
+	for (int i = 0; i < w->dec.n_actions; i++) {
+		int failed;
+		char reason[200];
+		if (w->dec.actions[i].kind != ACT_NOTIFY)
+			continue;
+		if (c->hooks.notify)
+			c->hooks.notify(c->hooks.ctx, &w->dec.next, w->dec.actions[i].event, w->dec.actions[i].text);
+		call_hooks(c, &e->strategy, &w->dec.next, WEBHOOK_EVENT, w->dec.actions[i].text, &failed, reason,
+			   sizeof(reason));
+		if (failed)
+			logf_(c, &w->dec.next, "%s", reason);
+	}
+	if (deployment_state_is_final(w->dec.next.state) && !deployment_state_is_final(w->before.state)) {
+		int failed;
+		char reason[200];
+		call_hooks(c, &e->strategy, &w->dec.next, WEBHOOK_POST_ROLLOUT, NULL, &failed, reason, sizeof(reason));
+		if (failed)
+			logf_(c, &w->dec.next, "%s", reason);
+	}
+	if (deployment_state_is_final(w->dec.next.state) && e->have_desired)
+		drop(c, w->id);
+	strbuf_release(&err);
+}
+
+int controller_tick(struct controller *c, int64_t now_ms, struct strbuf *err)
+{
+	int64_t *ids = NULL;
+	size_t n = 0, nw = 0, aw = 0;
+	struct work *w = NULL;
+	struct scratch *x;
+	int r;
+
+	c->stats.ticks++;
+	if ((r = deployment_store_active(c->st, now_ms, &ids, &n, err)) < 0)
+		return r;
+	x = xmalloc(sizeof(*x));
+	for (size_t i = 0; i < n; i++) {
+		ALLOC_GROW(w, nw + 1, aw);
+		if (decide(c, ids[i], now_ms, x, &w[nw]))
+			nw++;
+	}
+	free(x);
+	free(ids);
+	if (nw) {
+		commit_all(c, w, nw, now_ms);
+		for (size_t i = 0; i < nw; i++)
+			if (w[i].committed)
+				act(c, &w[i]);
+	}
+	free(w);
+	/* how many remain active after this tick (including any created in it) */
+	if ((r = deployment_store_active(c->st, INT64_MAX, &ids, &n, err)) < 0)
+		return r;
+	free(ids);
+	return (int)n;
+}

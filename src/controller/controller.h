@@ -1,0 +1,111 @@
+/*
+ * controller.h - the reconcile loop (DESIGN.md: controller; issue 3 item 1
+ * and the "intents, not inline work" principle).  One struct controller
+ * drives every deployment in one store; controller_tick() is called once a
+ * tick (1 s live, stepped in tests and the simulator) with the time.
+ *
+ * What plugs in (all optional but the store):
+ *   router   set the canary weight per service/group   (core/router-t.h)
+ *   target   start/stop revisions, report readiness     (core/target-t.h)
+ *   metrics  requests, errors, latency per revision     (core/metrics-t.h)
+ *   judge    decides each criterion                     (core/judge.h)
+ *   hooks    gate (window/freeze, approvals, incidents, preflight), the type
+ *            rules (policy), notify (notifiers)         (below)
+ * Missing router/target/metrics act as no-ops (a router that accepts every
+ * weight; a target whose revisions are always ready; a provider with no
+ * data, which makes analysis inconclusive rather than passing).
+ */
+#ifndef SLIPWAY_CONTROLLER_CONTROLLER_H
+#define SLIPWAY_CONTROLLER_CONTROLLER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/deployment.h"
+#include "core/judge.h"
+#include "core/metrics-t.h"
+#include "core/router-t.h"
+#include "core/rules-t.h"
+#include "core/target-t.h"
+
+struct store;
+struct strbuf;
+
+/*
+ * The pre-start and pre-advance gate (policy window/freeze, approvals,
+ * incidents, preflight such as webhook reachability).  phase 0: may a
+ * pending deployment start; phase 1: may a progressing one raise its
+ * weight (a window that closed holds it).  Return GATE_ALLOW, GATE_WAIT or
+ * GATE_DENY and put the reason (rule and numbers) in reason.  NULL = allow.
+ */
+enum gate_phase { GATE_PHASE_START = 0, GATE_PHASE_ADVANCE = 1 };
+struct controller_hooks {
+	void *ctx;
+	enum gate_result (*gate)(void *ctx, const struct deployment *d, enum gate_phase phase, int64_t now_ms,
+				 struct strbuf *reason);
+	/* the type's rules (policy_type_rules() once wired); NULL = type_rules_default() */
+	int (*rules)(void *ctx, const char *type, struct type_rules *out, struct strbuf *err);
+	/* after a commit: an event of deployment d (best effort; the transitions table is the outbox) */
+	void (*notify)(void *ctx, const struct deployment *d, const char *event, const char *text);
+	/* a problem handled by skipping a deployment this tick (store conflict, router error, ...) */
+	void (*log)(void *ctx, const struct deployment *d, const char *message);
+	/*
+	 * Preflight of the strategy's webhooks before a pending deployment
+	 * starts (issue 3 item 3): 0 when url is reachable, else < 0 with the
+	 * reason; the deployment then fails before any traffic moves.
+	 * controller_init() sets webhook_check_reachable(); NULL skips it.
+	 */
+	int (*webhook_check)(const char *url, int64_t timeout_ms, struct strbuf *err);
+	/*
+	 * Call one of the strategy's webhooks with a JSON payload (Flagger's:
+	 * name, namespace, phase, metadata): 0 and the HTTP status, or < 0.
+	 * controller_init() sets webhook_call(); NULL calls none.  When they
+	 * are called and what their answer does (Flagger semantics):
+	 *   confirm-rollout    pending, before starting: not 2xx = wait
+	 *   pre-rollout        end of the warm-up interval: not 2xx = failed check
+	 *   rollout            each analysis interval: not 2xx = failed check
+	 *   confirm-promotion  after the last step: not 2xx = hold at it
+	 *   rollback           each analysis interval: 2xx = roll back now
+	 *   post-rollout       after succeeded / rolled_back / failed: logged
+	 *   event              with every notification: logged
+	 */
+	int (*webhook_call)(const struct webhook *w, const char *payload, long *status, struct strbuf *err);
+};
+
+struct controller_stats {
+	uint64_t ticks, visits, commits, transitions, actuations, errors;
+};
+
+struct controller_applied;	/* internal: what was last applied, per deployment */
+
+struct controller {
+	struct store *st;
+	const struct router *router;
+	const struct target *target;
+	const struct metrics_provider *metrics;
+	const struct judge *judge;
+	struct controller_hooks hooks;
+	struct controller_stats stats;
+	struct controller_applied *applied;	/* owned */
+	size_t n_applied, alloc_applied;
+};
+
+/* Set up c over st (which must outlive it); every plug-in NULL. */
+void controller_init(struct controller *c, struct store *st);
+void controller_release(struct controller *c);
+
+/*
+ * One tick at now_ms; see controller.c for what runs.  Returns the number
+ * of deployments still active (non-final or with unapplied intents), or
+ * SW_ESTORE when the store could not even be listed.  Per-deployment
+ * problems are logged through hooks.log and retried next tick.
+ */
+int controller_tick(struct controller *c, int64_t now_ms, struct strbuf *err);
+
+/*
+ * Forget what was applied (as after a restart): the next tick re-applies
+ * every active deployment's desired state.
+ */
+void controller_forget(struct controller *c);
+
+#endif

@@ -1,0 +1,41 @@
+/*
+ * gate.h - the gate a deployment passes before it starts and before each
+ * weight increase (DESIGN.md pipeline: "policy gate"; runbook: Deployment
+ * Windows, Freeze Calendar, Deployment Types' approvals, Pre-Deployment
+ * Checklist "No active incidents in production").
+ *
+ * It plugs into controller_hooks.gate.  Before a deployment starts:
+ *   1. the calendar (calendar_check()): a window its type may use is open and
+ *      no freeze blocks its change class; else it waits, and its reason says
+ *      which rule blocks it, until when, and when it would next be allowed;
+ *   2. approvals: every role the type and the window require has a valid
+ *      approval (issue 5; approvals_gate());
+ *   3. incidents: no open incident in its environment, except for an
+ *      emergency (issue 5; incidents_gate()).
+ * While it progresses, a window that closes (or a freeze that begins) makes
+ * it hold its weight (policy on_window_close: hold, the default), go on
+ * (continue) or roll back (rollback).
+ * Every "no" is GATE_WAIT with a reason: a pending deployment stays pending
+ * until a person approves, a window opens, or someone aborts it.
+ */
+#ifndef SLIPWAY_CONTROLLER_GATE_H
+#define SLIPWAY_CONTROLLER_GATE_H
+
+#include <stdint.h>
+#include "controller/controller.h"
+
+struct policy;
+struct tz_zone;
+struct store;
+
+struct policy_gate {
+	const struct policy *policy;	/* borrowed; outlives the gate */
+	const struct tz_zone *zone;	/* the policy's time zone, opened; borrowed */
+	struct store *st;		/* for approvals and incidents; NULL skips both */
+};
+
+/* controller_hooks.gate with ctx = struct policy_gate *. */
+enum gate_result policy_gate_check(void *ctx, const struct deployment *d, enum gate_phase phase, int64_t now_ms,
+				   struct strbuf *reason);
+
+#endif

@@ -1,0 +1,32 @@
+/*
+ * target-t.h - the target interface: where a service's instances run
+ * (DESIGN.md: target; local processes first, later SSH hosts and
+ * Kubernetes).  Types only; implementations live in src/adapters/.
+ */
+#ifndef SLIPWAY_CORE_TARGET_T_H
+#define SLIPWAY_CORE_TARGET_T_H
+
+#include "core/metrics-t.h"
+
+struct strbuf;
+
+struct target {
+	void *ctx;
+	/*
+	 * Make `count` instances of service at `version` (in the role given)
+	 * run; count 0 means the target's usual number for the service, and
+	 * up == 0 means none (stop them all).  Idempotent: starting what runs
+	 * or stopping what is stopped is a no-op.  Returns 0 or a negative
+	 * error with a message in err.
+	 */
+	int (*ensure)(void *ctx, const char *service, const char *version, enum revision_role role, int up,
+		      int count, struct strbuf *err);
+	/*
+	 * 1 when the instances of service at version are up and ready (health
+	 * checks pass), 0 when not yet, negative on error.  May be NULL: then
+	 * a started revision counts as ready.
+	 */
+	int (*ready)(void *ctx, const char *service, const char *version, struct strbuf *err);
+};
+
+#endif
