@@ -101,12 +101,17 @@ static int local_set_weight(void *ctx, const char *service, const char *group, c
 	int rc;
 	if (!mine(dr, service, err))
 		return SW_ESTATE;
-	if (!stable || !*stable)
-		w = 100;	/* a first deployment: nothing else to send traffic to */
 	snprintf(key, sizeof(key), "%s %s %.4f", stable ? stable : "", canary, w);
 	if (!strcmp(key, dr->applied))
 		return 0;	/* idempotent, and no fsync per tick */
-	if (w > 0 || !stable || !*stable) {
+	if (!stable || !*stable) {
+		/* a first deployment: the new revision is the only one; before it
+		 * runs (pending) there is nothing to route */
+		if (w <= 0)
+			return 0;
+		w = 100;
+	}
+	if (w > 0) {
 		snprintf(rw[n].version, sizeof(rw[n].version), "%s", canary);
 		rw[n++].weight = w;
 	}
