@@ -63,7 +63,22 @@ struct driver {
 	char applied[2 * SERVICE_NAME_MAX + 32];	/* "stable canary weight" last set on the router */
 	int64_t last_progress;
 	int64_t id;
+	char announced[8][SERVICE_NAME_MAX + 1];	/* versions whose adoption was reported */
 };
+
+/* report an adopted revision once, not at every re-application of the desired state */
+static int first_time(struct driver *dr, const char *version)
+{
+	for (int i = 0; i < 8; i++) {
+		if (!strcmp(dr->announced[i], version))
+			return 0;
+		if (!dr->announced[i][0]) {
+			snprintf(dr->announced[i], sizeof(dr->announced[i]), "%s", version);
+			return 1;
+		}
+	}
+	return 0;
+}
 
 static void say(struct driver *dr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void say(struct driver *dr, const char *fmt, ...)
@@ -151,14 +166,17 @@ static int local_ensure(void *ctx, const char *service, const char *version, enu
 		int already = running(dr, version);
 		/* start or adopt, wait until ready, add to HAProxy at weight 0 (weights are the router's) */
 		if (already >= e->instances && router_haproxy_pid(&dr->ls.router) > 0) {
-			say(dr, "  %s %s (%s): %d instances ready (adopted)", service, version,
+			if (first_time(dr, version))
+				say(dr, "  %s %s (%s): %d instances ready (adopted)", service, version,
 			    role == ROLE_CANARY ? "canary" : "stable", already);
 			return 0;
 		}
 		rc = localstack_start_revision(&dr->ls, version, -1, &l, err);
-		if (rc >= 0)
+		if (rc >= 0) {
+			first_time(dr, version);
 			say(dr, "  %s %s (%s): %zu instances ready%s", service, version, role == ROLE_CANARY ? "canary" : "stable",
 			    l.n, l.n && l.v[0].adopted ? " (adopted)" : "");
+		}
 		instance_list_release(&l);
 		dr->applied[0] = '\0';	/* a restarted HAProxy or new servers: set the weights again */
 		return rc;
