@@ -1,7 +1,7 @@
 /*
  * fuzz_service.c - libFuzzer target for the service definition parser
  * (core/service.c): any bytes must give a service or a clear error, never a
- * crash, leak or undefined behaviour.  Built by tests/cli/fuzz-infra.sh.
+ * crash, leak or undefined behaviour.  Built and run by tests/cli/fuzz.sh (fuzz_service.sources).
  */
 #include "base/strbuf.h"
 #include "core/service.h"
