@@ -24,6 +24,16 @@ const char usage_version[] =
 
 static const struct command commands[] = {
 	/* name, function, summary, usage: keep sorted by name */
+	{ "approvals", cmd_approvals, "show a deployment's approval gate", usage_approvals },
+	{ "approve", cmd_approve, "approve a deployment for a role", usage_approve },
+	{ "audit", cmd_audit, "list and verify the audit log", usage_audit },
+	{ "dora", cmd_dora, "deployment metrics against the runbook's targets", usage_dora },
+	{ "history", cmd_history, "a service's deployments, newest first", usage_history },
+	{ "incident", cmd_incident, "open, resolve and list incidents", usage_incident },
+	{ "log", cmd_log, "the deployment log of every service", usage_log },
+	{ "notify", cmd_notify, "test channels, deliver and list notifications", usage_notify },
+	{ "reject", cmd_reject, "reject a deployment for a role", usage_reject },
+	{ "show", cmd_show, "one deployment: timeline, comparison, approvals, messages", usage_show },
 	{ "version", cmd_version, "print the version", usage_version },
 };
 
