@@ -429,6 +429,86 @@ static int parse_section(struct walk *w, struct fy_node *n, struct notify_config
 	return 0;
 }
 
+/*
+ * Before libfyaml sees the text, check what YAML requires of it anyway:
+ * printable characters only (YAML 1.2 §5.1 c-printable: no C0 controls but
+ * tab, LF, CR; no DEL), valid UTF-8 (§5.2), and directives only as
+ * "%YAML 1.x" (slipway's files need no %TAG).  Besides the spec, this guards
+ * against libfyaml 0.7.12 (Debian 12) looping forever in its directive
+ * scanner on a NUL byte or invalid UTF-8 (both found by the fuzz target).
+ */
+static size_t utf8_len(const unsigned char *p, size_t left)
+{
+	unsigned c = p[0];
+	size_t n;
+	unsigned cp, min;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, cp = c & 0x1f, min = 0x80;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, cp = c & 0x0f, min = 0x800;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, cp = c & 0x07, min = 0x10000;
+	else
+		return 0;
+	if (left < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+static int check_text(const char *text, size_t len, const char *file, struct strbuf *err)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	int line = 1, col = 1;
+
+	for (size_t i = 0; i < len;) {
+		unsigned char c = p[i];
+		size_t n;
+
+		if (col == 1 && c == '%') {
+			size_t e = i;
+			while (e < len && p[e] != '\n' && p[e] != '\r')
+				e++;
+			if (!(e - i >= 9 && !memcmp(p + i, "%YAML 1.", 8) && p[i + 8] >= '0' && p[i + 8] <= '9')) {
+				if (err)
+					strbuf_addf(err, "%s:%d:1: a line starting with '%%' is a YAML directive; only "
+						    "'%%YAML 1.2' is accepted here", file, line);
+				return SW_ECONFIG;
+			}
+		}
+		if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
+			if (err)
+				strbuf_addf(err, "%s:%d:%d: control character 0x%02x; a YAML file holds printable text only",
+					    file, line, col, c);
+			return SW_ECONFIG;
+		}
+		n = utf8_len(p + i, len - i);
+		if (n == 0) {
+			if (err)
+				strbuf_addf(err, "%s:%d:%d: invalid UTF-8 (byte 0x%02x); YAML files are UTF-8 text", file,
+					    line, col, c);
+			return SW_ECONFIG;
+		}
+		if (c == '\n') {
+			line++;
+			col = 1;
+		} else {
+			col++;
+		}
+		i += n;
+	}
+	return 0;
+}
+
 int notify_config_parse(const char *text, size_t len, const char *filename, struct notify_config *out,
 			struct strbuf *err)
 {
@@ -441,8 +521,10 @@ int notify_config_parse(const char *text, size_t len, const char *filename, stru
 	struct walk w = { .file = filename ? filename : "(notifications)", .err = err, .line = 1, .col = 1 };
 	struct fy_node_pair *p;
 	void *it = NULL;
-	int r = 0;
+	int r = check_text(text, len, filename ? filename : "(notifications)", err);
 
+	if (r)
+		return r;
 	fy_diag_cfg_default(&dcfg);
 	dcfg.fp = NULL;
 	dcfg.output_fn = NULL;

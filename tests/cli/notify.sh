@@ -158,4 +158,10 @@ printf 'notifications: [\n' > "$T/bad3.yaml"
 SLIPWAY_NOTIFICATIONS="$T/bad3.yaml" run_slipway notify config
 is "$rc" 2 "invalid YAML exits 2"
 like "$err" "bad3.yaml:[0-9]+:[0-9]+: invalid YAML" "invalid YAML names its position"
+printf 'notifications:\n  sinks:\n%%TAG ! tag:x\n' > "$T/bad4.yaml"
+SLIPWAY_NOTIFICATIONS="$T/bad4.yaml" run_slipway notify config
+like "$err" "bad4.yaml:3:1: a line starting with '%' is a YAML directive" "directives other than %YAML refused"
+printf 'notifications:\n  sinks: {a: {type: \377}}\n' > "$T/bad5.yaml"
+SLIPWAY_NOTIFICATIONS="$T/bad5.yaml" run_slipway notify config
+like "$err" "bad5.yaml:2:22: invalid UTF-8" "invalid UTF-8 refused with its position"
 done_testing
