@@ -163,5 +163,5 @@ SLIPWAY_NOTIFICATIONS="$T/bad4.yaml" run_slipway notify config
 like "$err" "bad4.yaml:3:1: a line starting with '%' is a YAML directive" "directives other than %YAML refused"
 printf 'notifications:\n  sinks: {a: {type: \377}}\n' > "$T/bad5.yaml"
 SLIPWAY_NOTIFICATIONS="$T/bad5.yaml" run_slipway notify config
-like "$err" "bad5.yaml:2:22: invalid UTF-8" "invalid UTF-8 refused with its position"
+like "$err" "bad5.yaml:2:21: invalid UTF-8" "invalid UTF-8 refused with its position"
 done_testing
