@@ -433,9 +433,12 @@ static int parse_section(struct walk *w, struct fy_node *n, struct notify_config
  * Before libfyaml sees the text, check what YAML requires of it anyway:
  * printable characters only (YAML 1.2 §5.1 c-printable: no C0 controls but
  * tab, LF, CR; no DEL), valid UTF-8 (§5.2), and directives only as
- * "%YAML 1.x" (slipway's files need no %TAG).  Besides the spec, this guards
- * against libfyaml 0.7.12 (Debian 12) looping forever in its directive
- * scanner on a NUL byte or invalid UTF-8 (both found by the fuzz target).
+ * "%YAML 1.x" (slipway's files need no %TAG).  Beyond the spec, tabs are
+ * refused everywhere (YAML forbids them for indentation; this file needs
+ * them nowhere).  These guard against two bugs of libfyaml 0.7.12 (Debian
+ * 12) found by the fuzz target: its directive scanner loops forever on a NUL
+ * byte or invalid UTF-8, and its parser crashes (SEGV in
+ * fy_indent_vacuum_internal) on "? c:<TAB>? e:".
  */
 static size_t utf8_len(const unsigned char *p, size_t left)
 {
@@ -485,7 +488,12 @@ static int check_text(const char *text, size_t len, const char *file, struct str
 				return SW_ECONFIG;
 			}
 		}
-		if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
+		if (c == '\t') {
+			if (err)
+				strbuf_addf(err, "%s:%d:%d: tab character; indent and separate with spaces", file, line, col);
+			return SW_ECONFIG;
+		}
+		if ((c < 0x20 && c != '\n' && c != '\r') || c == 0x7f) {
 			if (err)
 				strbuf_addf(err, "%s:%d:%d: control character 0x%02x; a YAML file holds printable text only",
 					    file, line, col, c);
