@@ -15,6 +15,8 @@ ok $? "fuzz target builds"
 [ -x "$T/fuzz_notify_config" ] || { cat "$T/build.log"; done_testing; exit 1; }
 mkdir -p "$T/corpus"
 cp tests/fuzz/corpus/notify_config/* "$T/corpus/"
+# full malloc stacks, so that tests/lsan.supp's libfyaml entry can match
+ASAN_OPTIONS="fast_unwind_on_malloc=0:${ASAN_OPTIONS:-}" \
 "$T/fuzz_notify_config" -max_total_time="${SLIPWAY_FUZZ_SECONDS:-15}" -max_len=4096 -timeout=10 -rss_limit_mb=1024 \
   -detect_leaks=1 -artifact_prefix="$T/" "$T/corpus" >"$T/fuzz.log" 2>&1
 rc=$?
