@@ -14,6 +14,8 @@
 #include "config.h"
 #include "adapters/notify.h"
 #include "adapters/audit.h"
+#include "adapters/emergency.h"
+#include "adapters/records.h"
 #include "adapters/store.h"
 #include "base/alloc.h"
 #include "base/err.h"
@@ -168,6 +170,31 @@ int64_t notify_enqueue(struct store *st, const struct notify_config *cfg, const 
 	if (ev->kind == NOTIFY_EMERGENCY)
 		return notify_enqueue_channels(st, cfg, ev, both, 2, now_ms, err);
 	return notify_enqueue_channels(st, cfg, ev, dep, 1, now_ms, err);
+}
+
+void notify_event_from_record(struct notify_event *ev, const struct deployment_record *d,
+			      const struct emergency_record *em)
+{
+	int64_t start = d->started_ms != RECORD_TIME_NONE ? d->started_ms : d->created_ms;
+
+	ev->deployment_id = d->id;
+	ev->service = d->service;
+	ev->env = d->env;
+	ev->version = d->version;
+	ev->from_version = d->from_version;
+	ev->owner = d->requested_by;
+	ev->reason = d->reason;
+	if (ev->kind == NOTIFY_EMERGENCY) {
+		if (d->emergency_reason)
+			ev->reason = d->emergency_reason;
+		if (em && em->reason)
+			ev->reason = em->reason;
+	}
+	if (em)
+		ev->approver = em->approver;
+	ev->duration_ms = -1;
+	if (d->finished_ms != RECORD_TIME_NONE && start != RECORD_TIME_NONE)
+		ev->duration_ms = d->finished_ms - start;
 }
 
 /* ---- delivery ---------------------------------------------------------- */

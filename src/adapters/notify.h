@@ -54,6 +54,18 @@ int64_t notify_enqueue_channels(struct store *st, const struct notify_config *cf
 				const struct notify_event *ev, const char *const *channels, size_t n,
 				int64_t now_ms, struct strbuf *err);
 
+struct deployment_record;
+struct emergency_record;
+/*
+ * Fill ev (kind and at_ms set by the caller) from a deployment record: id,
+ * service, env, version, from_version, owner (requested_by), reason (the
+ * emergency reason for NOTIFY_EMERGENCY, else the record's), duration
+ * (finished - started, when finished), and the approver from the emergency
+ * record em (may be NULL).  Strings stay owned by d and em.
+ */
+void notify_event_from_record(struct notify_event *ev, const struct deployment_record *d,
+			      const struct emergency_record *em);
+
 struct notify_deliver_stats {
 	int attempted, sent, retrying, gave_up;
 };

@@ -84,26 +84,6 @@ static void print_rows(const struct notify_delivery_row *v, size_t n)
 		       v[i].last_error ? v[i].last_error : "");
 }
 
-/* Fill ev from deployment id's record.  Strings stay owned by d/em. */
-static void event_from_record(struct notify_event *ev, const struct deployment_record *d,
-			      const struct emergency_record *em)
-{
-	int64_t start = d->started_ms != RECORD_TIME_NONE ? d->started_ms : d->created_ms;
-	ev->deployment_id = d->id;
-	ev->service = d->service;
-	ev->env = d->env;
-	ev->version = d->version;
-	ev->from_version = d->from_version;
-	ev->owner = d->requested_by;
-	ev->reason = ev->kind == NOTIFY_EMERGENCY && d->emergency_reason ? d->emergency_reason : d->reason;
-	if (em && em->reason && ev->kind == NOTIFY_EMERGENCY)
-		ev->reason = em->reason;
-	if (em)
-		ev->approver = em->approver;
-	if (d->finished_ms != RECORD_TIME_NONE && start != RECORD_TIME_NONE)
-		ev->duration_ms = d->finished_ms - start;
-}
-
 static int notify_test(int argc, char **argv, struct cli_ctx *ctx, const char *channel, const char *kind,
 		       int64_t dep, int queue_only)
 {
@@ -141,7 +121,7 @@ static int notify_test(int argc, char **argv, struct cli_ctx *ctx, const char *c
 		}
 		have_d = 1;
 		have_em = emergency_record_get(&st, dep, &em, NULL) == 0;
-		event_from_record(&ev, &d, have_em ? &em : NULL);
+		notify_event_from_record(&ev, &d, have_em ? &em : NULL);
 	} else {
 		ev.service = "slipway";
 		ev.env = "test";
