@@ -185,10 +185,23 @@ int cmd_log(int argc, char **argv, struct cli_ctx *ctx)
 	return list_records(argc, argv, ctx, 0);
 }
 
-/* The comparison table as text: an array of row objects, or {"rows": [...]}. */
+/*
+ * The comparison rows inside a stored analysis result: the array itself, or
+ * its "table" (the rollout engine's analysis_result_to_json()) or "rows".
+ */
+static json_t *table_rows(json_t *t)
+{
+	if (json_is_array(t))
+		return t;
+	if (json_is_array(json_object_get(t, "table")))
+		return json_object_get(t, "table");
+	return json_object_get(t, "rows");
+}
+
+/* The comparison table as text (runbook: Performance Verification's table). */
 static void print_table(json_t *t)
 {
-	json_t *rows = json_is_array(t) ? t : json_object_get(t, "rows");
+	json_t *rows = table_rows(t);
 	static const char *const cols[] = { "metric", "baseline", "current", "delta", "status" };
 	static const char *const heads[] = { "Metric", "Baseline", "Current", "Delta", "Status" };
 	size_t i;
@@ -292,11 +305,12 @@ int cmd_show(int argc, char **argv, struct cli_ctx *ctx)
 		json_object_set_new(j, "timeline", tl);
 		if (table) {
 			json_t *tj = json_loads(table, 0, NULL);
-			json_t *cmp = json_object();
+			json_t *cmp = json_object(), *rows = tj ? table_rows(tj) : NULL;
 			set_time(cmp, "at", an_at);
 			set_str(cmp, "verdict", verdict);
 			set_str(cmp, "reason", reason);
-			json_object_set_new(cmp, "table", tj ? tj : json_string(table));
+			json_object_set(cmp, "table", rows ? rows : json_null());
+			json_object_set_new(cmp, "analysis", tj ? tj : json_string(table));
 			json_object_set_new(j, "comparison", cmp);
 		} else {
 			json_object_set_new(j, "comparison", json_null());

@@ -28,6 +28,9 @@ INSERT INTO transitions(deployment_id, at_ms, from_state, to_state, step, weight
 INSERT INTO analysis_results(deployment_id, at_ms, step, weight, verdict, reason, table_json) VALUES
  (2, 1764321600000, 2, 10, 'rollback', 'error rate 6.2% > 5%',
   '[{"metric":"Error Rate","baseline":"0.1%","current":"6.2%","delta":"+6.1%","status":"FAIL"},{"metric":"P99 Latency","baseline":"200ms","current":"210ms","delta":"+5%","status":"OK"}]');
+INSERT INTO analysis_results(deployment_id, at_ms, step, weight, verdict, reason, table_json) VALUES
+ (3, 1764409000000, 3, 50, 'pass', 'all checks passed',
+  '{"verdict":"pass","rule":"","reason":"all checks passed","checks":[],"table":[{"metric":"Error Rate","baseline":0.1,"current":0.12,"delta":0.02,"status":"OK"},{"metric":"P99 Latency","baseline":200,"current":210,"delta":5,"status":"OK"}]}');
 SQL
 
 # ---- approvals: a standard deployment waits for a team-lead other than its requester
@@ -137,6 +140,11 @@ is "$(json_get "$out" '[a["decision"] for a in d["approvals"]]')" '["approved", 
 run_slipway show 2 -o json
 is "$(json_get "$out" 'd["comparison"]["table"][0]["status"]')" "FAIL" "comparison in json"
 is "$(json_get "$out" 'len(d["timeline"])')" 3 "timeline in json"
+run_slipway show 3
+like "$out" "P99 Latency +\| 200 +\| 210 +\| 5 +\| OK" "the engine's analysis object: its table is printed"
+run_slipway show 3 -o json
+is "$(json_get "$out" 'd["comparison"]["table"][1]["current"]')" 210 "json comparison.table holds the rows"
+is "$(json_get "$out" 'd["comparison"]["analysis"]["verdict"]')" "pass" "and analysis the whole result"
 run_slipway show 99
 is "$rc" 2 "show of an unknown deployment"
 like "$err" "no deployment 99" "says so"
