@@ -80,7 +80,7 @@ int cmd_dora(int argc, char **argv, struct cli_ctx *ctx)
 	if ((rc = records_store_open(ctx, &st)) != EXIT_OK)
 		return rc;
 	if (dora_load(&st, service, env, from, to, &d, &n, &inc, &ni, &err) ||
-	    dora_compute(d, n, inc, ni, from, to, &rep, &err)) {
+	    dora_compute(d, n, inc, ni, from, to, NULL, &rep, &err)) {
 		cli_error("%s", err.buf);
 		rc = EXIT_RUNTIME;
 		goto out;

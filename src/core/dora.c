@@ -60,15 +60,84 @@ static int cmp_lead(const void *a, const void *b)
 	return x->ms < y->ms ? -1 : x->ms > y->ms;
 }
 
-static void set_metric(struct dora_metric *m, const char *key, const char *name, const char *target,
-		       const char *threshold)
+void dora_targets_runbook(struct dora_targets *t)
+{
+	t->frequency_target_ms = MS_PER_DAY;
+	t->frequency_threshold_ms = 7 * MS_PER_DAY;
+	t->lead_target_ms = MS_PER_DAY;
+	t->lead_threshold_ms = 7 * MS_PER_DAY;
+	t->failure_target_pct = 5;
+	t->failure_threshold_pct = 15;
+	t->mttr_target_ms = MS_PER_HOUR;
+	t->mttr_threshold_ms = 4 * MS_PER_HOUR;
+	t->cfr_target_pct = 10;
+	t->cfr_threshold_pct = 25;
+}
+
+/* "1 day", "4 hours", "1 week", else the Go-style duration */
+static void human(int64_t ms, char *buf, size_t size)
+{
+	static const struct { int64_t ms; const char *one, *many; } units[] = {
+		{ 7 * MS_PER_DAY, "week", "weeks" }, { MS_PER_DAY, "day", "days" },
+		{ MS_PER_HOUR, "hour", "hours" }, { MS_PER_MIN, "minute", "minutes" },
+	};
+	char d[DURATION_BUFSZ];
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (ms > 0 && ms % units[i].ms == 0) {
+			int64_t k = ms / units[i].ms;
+			snprintf(buf, size, "%lld %s", (long long)k, k == 1 ? units[i].one : units[i].many);
+			return;
+		}
+	snprintf(buf, size, "%s", duration_format(ms, d));
+}
+
+static void bound_text(char *buf, size_t size, int64_t ms)
+{
+	char h[40];
+	human(ms, h, sizeof(h));
+	snprintf(buf, size, "< %s", h);
+}
+
+/* the runbook's words for a frequency period: "Daily", "Weekly minimum" */
+static void period_text(char *buf, size_t size, int64_t ms, const char *suffix)
+{
+	char h[40];
+	if (ms == MS_PER_DAY)
+		snprintf(buf, size, "Daily%s", suffix);
+	else if (ms == 7 * MS_PER_DAY)
+		snprintf(buf, size, "Weekly%s", suffix);
+	else {
+		human(ms, h, sizeof(h));
+		snprintf(buf, size, "every %s%s", h, suffix);
+	}
+}
+
+static void set_metric(struct dora_metric *m, const char *key, const char *name)
 {
 	m->key = key;
 	m->name = name;
-	m->target = target;
-	m->threshold = threshold;
 	m->status = DORA_NO_DATA;
 	snprintf(m->display, sizeof(m->display), "no data");
+}
+
+/* Median number of successful deployments per period-long span, spans counted back from to_ms. */
+static double median_per_period(const int64_t *finish, size_t n, int64_t from_ms, int64_t to_ms, int64_t period)
+{
+	int64_t spans = (to_ms - from_ms) / period, *cnt;
+	double med;
+
+	if (spans < 1)
+		spans = 1;
+	cnt = xcalloc((size_t)spans, sizeof(*cnt));
+	for (size_t i = 0; i < n; i++) {
+		int64_t b = (to_ms - 1 - finish[i]) / period;
+		if (b >= 0 && b < spans)
+			cnt[b]++;
+	}
+	qsort(cnt, (size_t)spans, sizeof(*cnt), cmp_i64);
+	med = spans % 2 ? (double)cnt[spans / 2] : (cnt[spans / 2 - 1] + cnt[spans / 2]) / 2.0;
+	free(cnt);
+	return med;
 }
 
 static enum dora_status grade_below(double v, double target, double threshold)
@@ -78,6 +147,8 @@ static enum dora_status grade_below(double v, double target, double threshold)
 
 static void rate_metric(struct dora_metric *m, int64_t num, int64_t den, double target, double threshold)
 {
+	snprintf(m->target, sizeof(m->target), "< %g%%", target);
+	snprintf(m->threshold, sizeof(m->threshold), "< %g%%", threshold);
 	m->samples = den;
 	if (den <= 0)
 		return;
@@ -90,6 +161,8 @@ static void time_metric(struct dora_metric *m, double ms, int64_t samples, int64
 			const char *what)
 {
 	char d[DURATION_BUFSZ];
+	bound_text(m->target, sizeof(m->target), target_ms);
+	bound_text(m->threshold, sizeof(m->threshold), threshold_ms);
 	m->samples = samples;
 	if (samples <= 0)
 		return;
@@ -100,9 +173,13 @@ static void time_metric(struct dora_metric *m, double ms, int64_t samples, int64
 }
 
 int dora_compute(const struct dora_deploy *d, size_t n, const struct dora_incident *inc, size_t n_inc,
-		 int64_t from_ms, int64_t to_ms, struct dora_report *out, struct strbuf *err)
+		 int64_t from_ms, int64_t to_ms, const struct dora_targets *targets, struct dora_report *out,
+		 struct strbuf *err)
 {
 	struct dora_report r = { .from_ms = from_ms, .to_ms = to_ms };
+	struct dora_targets t;
+	int64_t *succ = NULL;
+	size_t n_succ = 0, succ_alloc = 0;
 	struct lead_sample *leads = NULL;
 	int64_t *lead_all = NULL, *week_days = NULL;
 	unsigned char *day_seen = NULL;
@@ -113,6 +190,17 @@ int dora_compute(const struct dora_deploy *d, size_t n, const struct dora_incide
 
 	if (to_ms <= from_ms) {
 		strbuf_errf(err, "the range ends before it starts");
+		return SW_EUSAGE;
+	}
+	if (targets)
+		t = *targets;
+	else
+		dora_targets_runbook(&t);
+	if (t.frequency_target_ms <= 0 || t.frequency_threshold_ms <= 0 ||
+	    (to_ms - from_ms) / t.frequency_target_ms > 1000000 ||
+	    (to_ms - from_ms) / t.frequency_threshold_ms > 1000000) {
+		strbuf_errf(err, "deployment frequency periods must be positive and split the range into at most "
+			    "1,000,000 spans");
 		return SW_EUSAGE;
 	}
 	civil_from_ms(from_ms, &c0);
@@ -154,6 +242,8 @@ int dora_compute(const struct dora_deploy *d, size_t n, const struct dora_incide
 			r.succeeded++;
 			mo->succeeded++;
 			day_seen[(to_ms - 1 - x->finished_ms) / MS_PER_DAY] = 1;	/* days counted back from to_ms */
+			ALLOC_GROW(succ, n_succ + 1, succ_alloc);
+			succ[n_succ++] = x->finished_ms;
 			if (x->commit_time_ms != DORA_NONE && x->finished_ms - x->commit_time_ms > 0) {
 				ALLOC_GROW(leads, n_leads + 1, lead_alloc);
 				leads[n_leads].month = (int)(mo - r.months);
@@ -185,8 +275,10 @@ int dora_compute(const struct dora_deploy *d, size_t n, const struct dora_incide
 		inc_n++;
 	}
 
-	/* deployment frequency: median deploy-days over the whole weeks counted back from to_ms */
-	set_metric(&r.m[DORA_M_FREQUENCY], "deployment_frequency", "Deployment frequency", "Daily", "Weekly minimum");
+	/* deployment frequency: graded by the median period; shown as median deploy-days per week */
+	set_metric(&r.m[DORA_M_FREQUENCY], "deployment_frequency", "Deployment frequency");
+	period_text(r.m[DORA_M_FREQUENCY].target, sizeof(r.m[0].target), t.frequency_target_ms, "");
+	period_text(r.m[DORA_M_FREQUENCY].threshold, sizeof(r.m[0].threshold), t.frequency_threshold_ms, " minimum");
 	week_days = xcalloc((size_t)r.weeks, sizeof(*week_days));
 	for (int64_t k = 0; k < r.weeks * 7 && k <= days; k++)	/* day k (back from to_ms) is in week k / 7 */
 		if (day_seen[k])
@@ -196,14 +288,18 @@ int dora_compute(const struct dora_deploy *d, size_t n, const struct dora_incide
 		struct dora_metric *m = &r.m[DORA_M_FREQUENCY];
 		double med = r.weeks % 2 ? (double)week_days[r.weeks / 2]
 					 : (week_days[r.weeks / 2 - 1] + week_days[r.weeks / 2]) / 2.0;
+		double per_target = median_per_period(succ, n_succ, from_ms, to_ms, t.frequency_target_ms);
+		double per_threshold = median_per_period(succ, n_succ, from_ms, to_ms, t.frequency_threshold_ms);
 		r.deploys_per_day = (double)r.succeeded * MS_PER_DAY / (double)(to_ms - from_ms);
 		m->value = med;
 		m->samples = r.succeeded;
-		m->status = med >= 3 ? DORA_MEETS : med >= 1 ? DORA_WITHIN : DORA_OUTSIDE;
+		m->status = per_target >= 1 ? DORA_MEETS : per_threshold >= 1 ? DORA_WITHIN : DORA_OUTSIDE;
 		snprintf(m->display, sizeof(m->display), "%.1f deploy-days/week (%.2f/day)", med, r.deploys_per_day);
 	}
 
-	set_metric(&r.m[DORA_M_LEAD_TIME], "lead_time", "Lead time for changes", "< 1 day", "< 1 week");
+	set_metric(&r.m[DORA_M_LEAD_TIME], "lead_time", "Lead time for changes");
+	bound_text(r.m[DORA_M_LEAD_TIME].target, sizeof(r.m[0].target), t.lead_target_ms);
+	bound_text(r.m[DORA_M_LEAD_TIME].threshold, sizeof(r.m[0].threshold), t.lead_threshold_ms);
 	if (n_leads) {
 		size_t start = 0;
 		lead_all = xmalloc(n_leads * sizeof(*lead_all));
@@ -219,29 +315,29 @@ int dora_compute(const struct dora_deploy *d, size_t n, const struct dora_incide
 		}
 		qsort(lead_all, n_leads, sizeof(*lead_all), cmp_i64);
 		time_metric(&r.m[DORA_M_LEAD_TIME], (double)median_sorted(lead_all, n_leads), (int64_t)n_leads,
-			    MS_PER_DAY, 7 * MS_PER_DAY, "median");
+			    t.lead_target_ms, t.lead_threshold_ms, "median");
 	}
 
-	set_metric(&r.m[DORA_M_DEPLOY_FAILURE_RATE], "deployment_failure_rate", "Deployment failure rate", "< 5%",
-		   "< 15%");
-	rate_metric(&r.m[DORA_M_DEPLOY_FAILURE_RATE], r.rolled_back + r.failed, r.finished, 5, 15);
+	set_metric(&r.m[DORA_M_DEPLOY_FAILURE_RATE], "deployment_failure_rate", "Deployment failure rate");
+	rate_metric(&r.m[DORA_M_DEPLOY_FAILURE_RATE], r.rolled_back + r.failed, r.finished, t.failure_target_pct,
+		    t.failure_threshold_pct);
 
-	set_metric(&r.m[DORA_M_MTTR_DEPLOY], "mttr_deployments", "Mean time to recovery (rollbacks)", "< 1 hour",
-		   "< 4 hours");
-	time_metric(&r.m[DORA_M_MTTR_DEPLOY], rec_n ? (double)rec_sum / (double)rec_n : 0, rec_n, MS_PER_HOUR,
-		    4 * MS_PER_HOUR, "mean");
-	set_metric(&r.m[DORA_M_MTTR_INCIDENT], "mttr_incidents", "Mean time to recovery (incidents)", "< 1 hour",
-		   "< 4 hours");
-	time_metric(&r.m[DORA_M_MTTR_INCIDENT], inc_n ? (double)inc_sum / (double)inc_n : 0, inc_n, MS_PER_HOUR,
-		    4 * MS_PER_HOUR, "mean");
+	set_metric(&r.m[DORA_M_MTTR_DEPLOY], "mttr_deployments", "Mean time to recovery (rollbacks)");
+	time_metric(&r.m[DORA_M_MTTR_DEPLOY], rec_n ? (double)rec_sum / (double)rec_n : 0, rec_n, t.mttr_target_ms,
+		    t.mttr_threshold_ms, "mean");
+	set_metric(&r.m[DORA_M_MTTR_INCIDENT], "mttr_incidents", "Mean time to recovery (incidents)");
+	time_metric(&r.m[DORA_M_MTTR_INCIDENT], inc_n ? (double)inc_sum / (double)inc_n : 0, inc_n, t.mttr_target_ms,
+		    t.mttr_threshold_ms, "mean");
 
-	set_metric(&r.m[DORA_M_CHANGE_FAILURE_RATE], "change_failure_rate", "Change failure rate", "< 10%", "< 25%");
-	rate_metric(&r.m[DORA_M_CHANGE_FAILURE_RATE], r.change_failures, r.finished, 10, 25);
+	set_metric(&r.m[DORA_M_CHANGE_FAILURE_RATE], "change_failure_rate", "Change failure rate");
+	rate_metric(&r.m[DORA_M_CHANGE_FAILURE_RATE], r.change_failures, r.finished, t.cfr_target_pct,
+		    t.cfr_threshold_pct);
 
 	free(leads);
 	free(lead_all);
 	free(week_days);
 	free(day_seen);
+	free(succ);
 	*out = r;
 	return 0;
 }

@@ -9,7 +9,7 @@
  * a status, and a per-month trend.
  *
  *   metric                  value                                   target   threshold
- *   deployment frequency    median deploy-days per week (*)         Daily    Weekly minimum
+ *   deployment frequency    a successful deployment per period (*)  Daily    Weekly minimum
  *   lead time for changes   median commit -> production success     < 1 day  < 1 week
  *   deployment failure rate (rolled_back + failed) / finished       < 5%     < 15%
  *   mean time to recovery   mean failure detection -> previous      < 1 hour < 4 hours
@@ -17,12 +17,17 @@
  *                           and mean incident open -> resolve
  *   change failure rate     (rolled back or linked to an incident)  < 10%    < 25%
  *                           / finished
- * (*) "Daily" is met when the median week of the range has a successful
- * deployment on at least 3 days, "Weekly minimum" when it has one on at
- * least 1 day: the rule of DORA's Four Keys dashboard (dora-team/fourkeys).
- * Weeks are whole 7-day spans counted back from to_ms (at least one).
+ * (*) "at least one successful deployment per PERIOD" holds when the median
+ * PERIOD-long span of the range has one: Daily (target, 1 day) when most
+ * days have a deployment, Weekly minimum (threshold, 7 days) when most weeks
+ * do.  Spans are whole periods counted back from to_ms (at least one).  The
+ * value shown is the median number of deploy-days per week, the measure of
+ * DORA's Four Keys dashboard (dora-team/fourkeys), which calls 3 deploy-days
+ * a week "daily"; slipway's "Daily" is stricter (docs/dora.md).
  * Lead times <= 0 are left out, as Four Keys does (clock skew, automated
- * pushes).  Time is only ever a parameter.
+ * pushes).  Targets and thresholds are parameters (struct dora_targets: the
+ * policy's metric table), the runbook's by default.  Time is only ever a
+ * parameter.
  */
 #ifndef SLIPWAY_CORE_DORA_H
 #define SLIPWAY_CORE_DORA_H
@@ -63,11 +68,22 @@ enum dora_status {
 /* "no data", "meets target", "within threshold", "outside" */
 const char *dora_status_str(enum dora_status s);
 
+/* Targets and thresholds: "better than" bounds (strict), ms or percent. */
+struct dora_targets {
+	int64_t frequency_target_ms, frequency_threshold_ms;	/* a deployment per period: 1 day, 7 days */
+	int64_t lead_target_ms, lead_threshold_ms;		/* 1 day, 1 week */
+	double failure_target_pct, failure_threshold_pct;	/* deployment failure rate: 5, 15 */
+	int64_t mttr_target_ms, mttr_threshold_ms;		/* 1 hour, 4 hours */
+	double cfr_target_pct, cfr_threshold_pct;		/* change failure rate: 10, 25 */
+};
+/* The runbook's table ("Deployment Metrics to Track"). */
+void dora_targets_runbook(struct dora_targets *t);
+
 struct dora_metric {
 	const char *key;	/* "deployment_frequency", "lead_time", ... */
 	const char *name;	/* "Deployment frequency", ... */
-	const char *target;	/* the runbook's words: "Daily", "< 1 day", ... */
-	const char *threshold;	/* "Weekly minimum", "< 1 week", ... */
+	char target[64];	/* as the runbook writes it: "Daily", "< 1 day", "< 5%" */
+	char threshold[64];	/* "Weekly minimum", "< 1 week", "< 15%" */
 	enum dora_status status;
 	double value;		/* frequency: deploy-days/week; times: ms; rates: percent 0-100 */
 	char display[64];	/* value for people: "4.0 deploy-days/week", "5h30m", "3.2%" */
@@ -102,11 +118,14 @@ struct dora_report {
 
 /*
  * Compute the report over deployments finished in [from_ms, to_ms) and
- * incidents resolved in it (others are ignored).  0, or SW_EUSAGE when
- * to_ms <= from_ms.  Release with dora_report_release().
+ * incidents resolved in it (others are ignored), graded against t (NULL =
+ * the runbook's).  0, or SW_EUSAGE when to_ms <= from_ms, the range spans
+ * more than a century, or a frequency period is not positive or splits the
+ * range into more than 1,000,000 spans.  Release with dora_report_release().
  */
 int dora_compute(const struct dora_deploy *d, size_t n, const struct dora_incident *inc, size_t n_inc,
-		 int64_t from_ms, int64_t to_ms, struct dora_report *out, struct strbuf *err);
+		 int64_t from_ms, int64_t to_ms, const struct dora_targets *t, struct dora_report *out,
+		 struct strbuf *err);
 void dora_report_release(struct dora_report *r);
 
 /*

@@ -113,7 +113,7 @@ static void run_case(const char *dir, const char *name)
 		}
 	}
 	fclose(f);
-	is_int(dora_compute(d, n, inc, ni, from, to, &r, NULL), 0, "%s: computes", name);
+	is_int(dora_compute(d, n, inc, ni, from, to, NULL, &r, NULL), 0, "%s: computes", name);
 	for (int e = 0; e < ne; e++) {
 		char *w[8];
 		int k = casefile_words(expects[e], w, 8);
@@ -164,7 +164,7 @@ int main(void)
 	d[0].finished_ms = t("2026-01-10T00:00:00Z");
 	d[1].finished_ms = t("2026-03-10T00:00:00Z");
 	d[2].finished_ms = t("2026-03-11T00:00:00Z");
-	is_int(dora_compute(d, 3, NULL, 0, t("2026-01-01T00:00:00Z"), t("2026-04-01T00:00:00Z"), &r, NULL), 0,
+	is_int(dora_compute(d, 3, NULL, 0, t("2026-01-01T00:00:00Z"), t("2026-04-01T00:00:00Z"), NULL, &r, NULL), 0,
 	       "three months");
 	is_int(r.n_months, 3, "three months in the trend");
 	dora_chart(&r, 10, &sb);
@@ -173,6 +173,34 @@ int main(void)
 	ok(strstr(sb.buf, "fail  50.0%") != NULL, "March fail rate 50%%");
 	dora_report_release(&r);
 	strbuf_release(&sb);
-	is_int(dora_compute(d, 3, NULL, 0, 10, 10, &r, NULL), SW_EUSAGE, "empty range refused");
+	is_int(dora_compute(d, 3, NULL, 0, 10, 10, NULL, &r, NULL), SW_EUSAGE, "empty range refused");
+
+	/* targets from the policy instead of the runbook's */
+	{
+		struct dora_targets tg;
+		dora_targets_runbook(&tg);
+		tg.failure_target_pct = 60;
+		tg.failure_threshold_pct = 80;
+		tg.frequency_target_ms = 30 * MS_PER_DAY;
+		tg.frequency_threshold_ms = 60 * MS_PER_DAY;
+		is_int(dora_compute(d, 3, NULL, 0, t("2026-01-01T00:00:00Z"), t("2026-04-01T00:00:00Z"), &tg, &r, NULL), 0,
+		       "custom targets");
+		is_str(dora_status_str(r.m[DORA_M_DEPLOY_FAILURE_RATE].status), "meets target", "33%% < 60%%: meets");
+		is_str(r.m[DORA_M_DEPLOY_FAILURE_RATE].target, "< 60%", "target text from the number");
+		is_str(r.m[DORA_M_FREQUENCY].target, "every 30 days", "frequency target text");
+		is_str(r.m[DORA_M_FREQUENCY].threshold, "every 60 days minimum", "frequency threshold text");
+		is_str(dora_status_str(r.m[DORA_M_FREQUENCY].status), "meets target",
+		       "2 of the 3 30-day spans have a deployment: the median span does");
+		dora_report_release(&r);
+		dora_targets_runbook(&tg);
+		is_int(dora_compute(d, 3, NULL, 0, t("2026-01-01T00:00:00Z"), t("2026-04-01T00:00:00Z"), &tg, &r, NULL), 0,
+		       "runbook targets");
+		is_str(r.m[DORA_M_LEAD_TIME].target, "< 1 day", "lead target text");
+		is_str(r.m[DORA_M_MTTR_DEPLOY].threshold, "< 4 hours", "mttr threshold text");
+		is_str(r.m[DORA_M_FREQUENCY].threshold, "Weekly minimum", "the runbook's words");
+		dora_report_release(&r);
+		tg.frequency_target_ms = 0;
+		is_int(dora_compute(d, 3, NULL, 0, 0, MS_PER_DAY, &tg, &r, NULL), SW_EUSAGE, "a zero period refused");
+	}
 	return tap_done();
 }
