@@ -76,7 +76,7 @@ int64_t approval_record(struct store *st, int64_t deployment_id, const char *rol
 	r = records_get(st, deployment_id, &d, err);
 	if (r)
 		return r;
-	if (deployment_state_is_final(d.state)) {
+	if (record_state_is_final(d.state)) {
 		strbuf_errf(err, "deployment %lld has already finished (%s); nothing to %s",
 			    (long long)deployment_id, d.state, verb);
 		deployment_record_release(&d);

@@ -4,6 +4,7 @@
  * Read-only: the rollout engine owns these tables and their schema.
  */
 #include "adapters/records.h"
+#include "core/deployment.h"
 #include "adapters/store.h"
 #include "base/alloc.h"
 #include "base/err.h"
@@ -79,9 +80,10 @@ void deployment_records_free(struct deployment_record *v, size_t n)
 	free(v);
 }
 
-int deployment_state_is_final(const char *state)
+int record_state_is_final(const char *state)
 {
-	return state && (!strcmp(state, "succeeded") || !strcmp(state, "rolled_back") || !strcmp(state, "failed"));
+	enum deploy_state s;
+	return state && deployment_state_parse(state, &s) >= 0 && deployment_state_is_final(s);
 }
 
 int records_get(struct store *st, int64_t id, struct deployment_record *out, struct strbuf *err)

@@ -62,6 +62,6 @@ int records_last_analysis(struct store *st, int64_t deployment_id, char **verdic
 			  char **table_json, int64_t *at_ms, struct strbuf *err);
 
 /* Whether the state is final: succeeded, rolled_back, failed. */
-int deployment_state_is_final(const char *state);
+int record_state_is_final(const char *state);
 
 #endif
