@@ -6,13 +6,14 @@
  * approve/reject record a decision for the caller (the OS user, or
  * $SLIPWAY_USER: a test/automation override that the record and the audit
  * entry say was used).  approvals shows the gate the rollout engine applies
- * before a deployment starts.  Until the policy is wired in, the roles map
- * comes from $SLIPWAY_ROLES and the required roles from the runbook's
- * Deployment Types table (or --require); docs/records.md.
+ * before a deployment starts.  The roles map, the approval TTL and the
+ * required roles (the type's plus the open window's) come from the
+ * effective policy (docs/policy.md, docs/records.md).
  */
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/records_util.h"
+#include "cli/cli_policy.h"
 #include "adapters/approvals.h"
 #include "adapters/records.h"
 #include "base/alloc.h"
@@ -31,9 +32,9 @@ const char usage_approve[] =
 	"Approve a deployment for ROLE.  The approver is the OS user, or $SLIPWAY_USER\n"
 	"when set (a test/automation override, recorded as such in the audit log).\n"
 	"No one approves a deployment they requested, and the approver must hold ROLE\n"
-	"in the roles map (interim: $SLIPWAY_ROLES=\"team-lead=alice,bob;dba=carol\").\n"
-	"An approval counts for this deployment only and expires after the approval\n"
-	"TTL (default 24h).  Exit 0 recorded, 1 refused, 2 bad usage, 3 store error.\n";
+	"in the policy's roles: map (slipway.yaml; 'slipway policy show').\n"
+	"An approval counts for this deployment only and expires after the policy's\n"
+	"approval_ttl (default 24h).  Exit 0 recorded, 1 refused, 2 bad usage, 3 store error.\n";
 
 const char usage_reject[] =
 	"usage: slipway reject DEPLOYMENT --role ROLE --comment TEXT [-o json]\n"
@@ -47,12 +48,12 @@ const char usage_approvals[] =
 	"\n"
 	"The approval gate of a deployment: which required roles are approved and\n"
 	"which are missing, and why (no approval, expired, rejected, approver lacks\n"
-	"the role, self-approval refused).  Required roles default to the runbook's\n"
-	"Deployment Types table for the deployment's type (standard: team-lead;\n"
-	"hotfix: engineering-manager; emergency: vp-engineering; database-migration:\n"
-	"engineering-manager, dba; infrastructure-change: sre-lead,\n"
-	"engineering-manager); the window's extra roles come from the policy.\n"
-	"--ttl (default $SLIPWAY_APPROVAL_TTL or 24h); --at evaluates at TIME.\n"
+	"the role, self-approval refused).  Required roles are the policy's: the\n"
+	"deployment type's (runbook: standard team-lead; hotfix engineering-manager;\n"
+	"emergency vp-engineering; database-migration engineering-manager, dba;\n"
+	"infrastructure-change sre-lead, engineering-manager) plus those of the window\n"
+	"open at the time (extended: engineering-manager); --require replaces them.\n"
+	"--ttl replaces the policy's approval_ttl (24h); --at evaluates at TIME.\n"
 	"Exit 0 all approved, 1 rejected, 4 waiting for approvals.\n";
 
 static int decide(int argc, char **argv, struct cli_ctx *ctx, enum approval_decision decision)
@@ -65,6 +66,7 @@ static int decide(int argc, char **argv, struct cli_ctx *ctx, enum approval_deci
 	};
 	const char *cmd = argv[0], *role = NULL, *comment = NULL, *identity = NULL, *who;
 	struct roles_map roles = { 0 };
+	struct cli_policy pol;
 	struct store st = { 0 };
 	struct strbuf err = STRBUF_INIT;
 	int64_t id, aid, now;
@@ -88,10 +90,11 @@ static int decide(int argc, char **argv, struct cli_ctx *ctx, enum approval_deci
 		return cli_usage_error(ctx, cmd, "--role ROLE is required");
 	if (decision == APPROVAL_REJECTED && (!comment || !*comment))
 		return cli_usage_error(ctx, cmd, "--comment TEXT is required: say why it is rejected");
-	if (records_parse_id("deployment", argv[optind], &id) || records_roles(&roles))
+	if (records_parse_id("deployment", argv[optind], &id) || records_roles(ctx, &pol, &roles))
 		return EXIT_USAGE;
 	if ((rc = records_store_open(ctx, &st)) != EXIT_OK) {
 		roles_map_release(&roles);
+		cli_policy_release(&pol);
 		return rc;
 	}
 	who = records_caller(&identity);
@@ -117,6 +120,7 @@ static int decide(int argc, char **argv, struct cli_ctx *ctx, enum approval_deci
 	}
 	strbuf_release(&err);
 	roles_map_release(&roles);
+	cli_policy_release(&pol);
 	store_close(&st);
 	return rc;
 }
@@ -129,19 +133,6 @@ int cmd_approve(int argc, char **argv, struct cli_ctx *ctx)
 int cmd_reject(int argc, char **argv, struct cli_ctx *ctx)
 {
 	return decide(argc, argv, ctx, APPROVAL_REJECTED);
-}
-
-/* Interim copy of the runbook's "Approval Required" rows; the policy owns the real list. */
-static const char *type_roles(const char *type)
-{
-	if (!type)
-		return "";
-	if (!strcmp(type, "standard")) return "team-lead";
-	if (!strcmp(type, "hotfix")) return "engineering-manager";
-	if (!strcmp(type, "emergency")) return "vp-engineering";
-	if (!strcmp(type, "database-migration")) return "engineering-manager,dba";
-	if (!strcmp(type, "infrastructure-change")) return "sre-lead,engineering-manager";
-	return "";
 }
 
 static size_t split_roles(char *list, const char **out, size_t max)
@@ -167,8 +158,9 @@ int cmd_approvals(int argc, char **argv, struct cli_ctx *ctx)
 		{ "output", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *require = NULL, *ttl_s = getenv("SLIPWAY_APPROVAL_TTL");
+	const char *require = NULL, *ttl_s = NULL;
 	struct roles_map roles = { 0 };
+	struct cli_policy pol;
 	struct store st = { 0 };
 	struct strbuf err = STRBUF_INIT;
 	struct deployment_record d = { 0 };
@@ -204,10 +196,13 @@ int cmd_approvals(int argc, char **argv, struct cli_ctx *ctx)
 		strbuf_release(&err);
 		return EXIT_USAGE;
 	}
-	if (records_parse_id("deployment", argv[optind], &id) || records_roles(&roles))
+	if (records_parse_id("deployment", argv[optind], &id) || records_roles(ctx, &pol, &roles))
 		return EXIT_USAGE;
+	if (!ttl_s)
+		ttl = policy_approval_ttl_ms(&pol.p);
 	if ((rc = records_store_open(ctx, &st)) != EXIT_OK) {
 		roles_map_release(&roles);
+		cli_policy_release(&pol);
 		return rc;
 	}
 	if (!have_at)
@@ -215,8 +210,16 @@ int cmd_approvals(int argc, char **argv, struct cli_ctx *ctx)
 	r = records_get(&st, id, &d, &err);
 	if (r)
 		goto fail;
-	req_copy = xstrdup(require ? require : type_roles(d.type));
-	n_required = split_roles(req_copy, required, ARRAY_SIZE(required));
+	if (require) {
+		req_copy = xstrdup(require);
+		n_required = split_roles(req_copy, required, ARRAY_SIZE(required));
+	} else {
+		r = policy_approvals_at(&pol, d.type, d.class_ ? d.class_ : "normal", now, required,
+					ARRAY_SIZE(required), &err);
+		if (r < 0)
+			goto fail;
+		n_required = (size_t)r;
+	}
 	if (have_at) {
 		/* a "what if" at another time: evaluate only, write no expiry entries dated then */
 		r = approvals_load(&st, id, &set, &err);
@@ -302,6 +305,7 @@ out:
 	deployment_record_release(&d);
 	strbuf_release(&err);
 	roles_map_release(&roles);
+	cli_policy_release(&pol);
 	store_close(&st);
 	return rc;
 }

@@ -1,5 +1,6 @@
 /* records_util.c - shared pieces of the record commands; see records_util.h. */
 #include "cli/records_util.h"
+#include "cli/cli_policy.h"
 #include "adapters/approvals.h"
 #include "adapters/audit.h"
 #include "adapters/deployment_store.h"
@@ -101,16 +102,12 @@ int records_parse_id(const char *what, const char *s, int64_t *id)
 	return 0;
 }
 
-int records_roles(struct roles_map *m)
+int records_roles(const struct cli_ctx *ctx, struct cli_policy *pol, struct roles_map *m)
 {
-	struct strbuf err = STRBUF_INIT;
-	const char *env = getenv("SLIPWAY_ROLES");
-
-	if (roles_map_parse(env ? env : "", m, &err)) {
-		cli_error("$SLIPWAY_ROLES: %s", err.buf);
-		strbuf_release(&err);
+	memset(m, 0, sizeof(*m));
+	if (cli_policy_load(ctx->policy_path, pol) != EXIT_OK)
 		return -1;
-	}
+	roles_map_from_policy(&pol->p, m);
 	return 0;
 }
 

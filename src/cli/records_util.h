@@ -40,9 +40,11 @@ int records_parse_time(const char *option, const char *s, int64_t *ms);
 /* Parse a positive id ("12").  0 or -1 (prints the error). */
 int records_parse_id(const char *what, const char *s, int64_t *id);
 
-/* The roles map from $SLIPWAY_ROLES ("team-lead=alice,bob;dba=carol"); an
- * empty map when unset.  0, or prints the error and returns -1. */
-int records_roles(struct roles_map *m);
+struct cli_policy;
+/* Load the effective policy into *pol and its roles map into *m (names
+ * borrowed from pol: release m first, then pol).  0, or prints the error
+ * and returns -1. */
+int records_roles(const struct cli_ctx *ctx, struct cli_policy *pol, struct roles_map *m);
 
 /*
  * The notification configuration: the file $SLIPWAY_NOTIFICATIONS, else the

@@ -4,6 +4,7 @@
  * decisions and records audit entries; this file only decides.
  */
 #include "core/approval.h"
+#include "core/policy.h"
 #include "base/alloc.h"
 #include "base/err.h"
 #include "base/strbuf.h"
@@ -197,4 +198,20 @@ void roles_map_release(struct roles_map *m)
 	free(m->roles);
 	free(m->storage);
 	memset(m, 0, sizeof(*m));
+}
+
+void roles_map_from_policy(const struct policy *p, struct roles_map *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->roles = xcalloc(p->roles_nr ? p->roles_nr : 1, sizeof(*out->roles));
+	for (size_t i = 0; i < p->roles_nr; i++) {
+		const struct policy_names *people = &p->roles[i].people;
+		const char **v = xcalloc(people->nr ? people->nr : 1, sizeof(*v));
+		for (size_t k = 0; k < people->nr; k++)
+			v[k] = people->v[k];
+		out->roles[i].role = p->roles[i].name;
+		out->roles[i].people = v;
+		out->roles[i].n_people = people->nr;
+	}
+	out->n = p->roles_nr;
 }

@@ -96,8 +96,8 @@ int roles_map_has(const struct role_members *roles, size_t n_roles, const char *
 		  const char *person);
 
 /*
- * A roles map parsed from text "role=a,b;role2=c" (the interim
- * $SLIPWAY_ROLES source until the policy's `roles:` map is wired in).
+ * A roles map: parsed from text "role=a,b;role2=c" (test data files), or
+ * taken from the policy's `roles:` map (roles_map_from_policy()).
  * White space around names is ignored.  Owns its strings.
  */
 struct roles_map {
@@ -107,6 +107,14 @@ struct roles_map {
 };
 /* 0, or SW_EPARSE naming the bad part and the valid form. */
 int roles_map_parse(const char *text, struct roles_map *out, struct strbuf *err);
+
+struct policy;
+/*
+ * The policy's `roles:` map (runbook: "Approval Required" by role; who holds
+ * each role is the team's decision in slipway.yaml).  The names are borrowed
+ * from p, which must outlive out; release with roles_map_release().
+ */
+void roles_map_from_policy(const struct policy *p, struct roles_map *out);
 void roles_map_release(struct roles_map *m);
 
 #endif

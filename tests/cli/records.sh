@@ -2,7 +2,16 @@
 # commands (history, log, show, dora) against fixtures inserted with SQL.
 . "$SLIPWAY_SRC/tests/cli/lib.sh"
 DB="$T/state/slipway.db"
-export SLIPWAY_ROLES="team-lead=alice,bob,dave;dba=carol;vp-engineering=victor"
+# who holds which role comes from the policy's roles: map
+cat >"$T/policy.yaml" <<'YAML'
+roles:
+  team-lead: [alice, bob, dave]
+  dba: [carol]
+  vp-engineering: [victor]
+windows:               # the same approvals in every window, so the day the test runs does not matter
+  extended: { approvals: [] }
+YAML
+export SLIPWAY_POLICY="$T/policy.yaml"
 now_ms=$(( $(date +%s) * 1000 ))
 iso() { python3 -c "import datetime,sys; print(datetime.datetime.fromtimestamp(int(sys.argv[1])/1000, datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'))" "$1"; }
 

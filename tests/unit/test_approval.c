@@ -1,9 +1,9 @@
 /*
  * test_approval.c - the approval gate (core/approval.h) over the cases in
- * tests/data/approvals/NAME.case, and the interim roles-map parser.
+ * tests/data/approvals/NAME.case, and the roles-map text parser.
  *
- * Case directives: deployment ID | requester NAME | roles TEXT (as
- * $SLIPWAY_ROLES) | required ROLE... | ttl DURATION | now TIME |
+ * Case directives: deployment ID | requester NAME | roles TEXT ("role=a,b;r2=c") |
+ * required ROLE... | ttl DURATION | now TIME |
  * approval DEPLOYMENT ROLE WHO approved|rejected TIME |
  * expect open|closed|rejected | expect missing ROLE WHY | expect granted N
  * WHY: no-approval expired rejected not-in-role self-approval.
