@@ -5,6 +5,7 @@
  */
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/cli_policy.h"
 #include "cli/records_util.h"
 #include "adapters/dora_store.h"
 #include "base/strbuf.h"
@@ -38,6 +39,7 @@ int cmd_dora(int argc, char **argv, struct cli_ctx *ctx)
 	const char *service = NULL, *env = "production";
 	struct store st = { 0 };
 	struct strbuf err = STRBUF_INIT, chart = STRBUF_INIT;
+	struct dora_targets targets;
 	struct dora_deploy *d = NULL;
 	struct dora_incident *inc = NULL;
 	struct dora_report rep = { 0 };
@@ -77,10 +79,18 @@ int cmd_dora(int argc, char **argv, struct cli_ctx *ctx)
 		cli_error("--since must be before --until");
 		return EXIT_USAGE;
 	}
+	{
+		/* targets and thresholds: the effective policy's metrics: table */
+		struct cli_policy pol;
+		if ((rc = cli_policy_load(ctx->policy_path, &pol)) != EXIT_OK)
+			return rc;
+		dora_targets_from_policy(&pol.p, &targets);
+		cli_policy_release(&pol);
+	}
 	if ((rc = records_store_open(ctx, &st)) != EXIT_OK)
 		return rc;
 	if (dora_load(&st, service, env, from, to, &d, &n, &inc, &ni, &err) ||
-	    dora_compute(d, n, inc, ni, from, to, NULL, &rep, &err)) {
+	    dora_compute(d, n, inc, ni, from, to, &targets, &rep, &err)) {
 		cli_error("%s", err.buf);
 		rc = EXIT_RUNTIME;
 		goto out;

@@ -5,6 +5,7 @@
  * deployments in a few milliseconds).
  */
 #include "core/dora.h"
+#include "core/policy.h"
 #include "base/alloc.h"
 #include "base/err.h"
 #include "base/strbuf.h"
@@ -60,18 +61,28 @@ static int cmp_lead(const void *a, const void *b)
 	return x->ms < y->ms ? -1 : x->ms > y->ms;
 }
 
+void dora_targets_from_policy(const struct policy *p, struct dora_targets *t)
+{
+	const struct policy_metric *m = p->metrics;
+	t->frequency_target_ms = (int64_t)m[METRIC_DEPLOYMENT_FREQUENCY].target;
+	t->frequency_threshold_ms = (int64_t)m[METRIC_DEPLOYMENT_FREQUENCY].threshold;
+	t->lead_target_ms = (int64_t)m[METRIC_LEAD_TIME].target;
+	t->lead_threshold_ms = (int64_t)m[METRIC_LEAD_TIME].threshold;
+	t->failure_target_pct = m[METRIC_DEPLOYMENT_FAILURE_RATE].target;
+	t->failure_threshold_pct = m[METRIC_DEPLOYMENT_FAILURE_RATE].threshold;
+	t->mttr_target_ms = (int64_t)m[METRIC_MTTR].target;
+	t->mttr_threshold_ms = (int64_t)m[METRIC_MTTR].threshold;
+	t->cfr_target_pct = m[METRIC_CHANGE_FAILURE_RATE].target;
+	t->cfr_threshold_pct = m[METRIC_CHANGE_FAILURE_RATE].threshold;
+}
+
 void dora_targets_runbook(struct dora_targets *t)
 {
-	t->frequency_target_ms = MS_PER_DAY;
-	t->frequency_threshold_ms = 7 * MS_PER_DAY;
-	t->lead_target_ms = MS_PER_DAY;
-	t->lead_threshold_ms = 7 * MS_PER_DAY;
-	t->failure_target_pct = 5;
-	t->failure_threshold_pct = 15;
-	t->mttr_target_ms = MS_PER_HOUR;
-	t->mttr_threshold_ms = 4 * MS_PER_HOUR;
-	t->cfr_target_pct = 10;
-	t->cfr_threshold_pct = 25;
+	/* the runbook's table lives once, in the policy's built-in default */
+	struct policy p;
+	policy_init_default(&p);
+	dora_targets_from_policy(&p, t);
+	policy_release(&p);
 }
 
 /* "1 day", "4 hours", "1 week", else the Go-style duration */

@@ -76,8 +76,11 @@ struct dora_targets {
 	int64_t mttr_target_ms, mttr_threshold_ms;		/* 1 hour, 4 hours */
 	double cfr_target_pct, cfr_threshold_pct;		/* change failure rate: 10, 25 */
 };
-/* The runbook's table ("Deployment Metrics to Track"). */
+/* The runbook's table ("Deployment Metrics to Track"), from the policy's built-in default. */
 void dora_targets_runbook(struct dora_targets *t);
+struct policy;
+/* The effective policy's `metrics:` table (docs/policy.md). */
+void dora_targets_from_policy(const struct policy *p, struct dora_targets *t);
 
 struct dora_metric {
 	const char *key;	/* "deployment_frequency", "lead_time", ... */
