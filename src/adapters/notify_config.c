@@ -9,6 +9,7 @@
  * target links it alone (tests/fuzz/fuzz_notify_config.c).
  */
 #include "adapters/notify_config.h"
+#include "core/yaml_text.h"
 #include "base/alloc.h"
 #include "base/err.h"
 #include "base/strbuf.h"
@@ -440,79 +441,14 @@ static int parse_section(struct walk *w, struct fy_node *n, struct notify_config
  * byte or invalid UTF-8, and its parser crashes (SEGV in
  * fy_indent_vacuum_internal) on "? c:<TAB>? e:".
  */
-static size_t utf8_len(const unsigned char *p, size_t left)
-{
-	unsigned c = p[0];
-	size_t n;
-	unsigned cp, min;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, cp = c & 0x1f, min = 0x80;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, cp = c & 0x0f, min = 0x800;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, cp = c & 0x07, min = 0x10000;
-	else
-		return 0;
-	if (left < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
+/* The bytes libfyaml may see (core/yaml_text.h); FILE:LINE:COL errors. */
 static int check_text(const char *text, size_t len, const char *file, struct strbuf *err)
 {
-	const unsigned char *p = (const unsigned char *)text;
-	int line = 1, col = 1;
-
-	for (size_t i = 0; i < len;) {
-		unsigned char c = p[i];
-		size_t n;
-
-		if (col == 1 && c == '%') {
-			size_t e = i;
-			while (e < len && p[e] != '\n' && p[e] != '\r')
-				e++;
-			if (!(e - i >= 9 && !memcmp(p + i, "%YAML 1.", 8) && p[i + 8] >= '0' && p[i + 8] <= '9')) {
-				if (err)
-					strbuf_addf(err, "%s:%d:1: a line starting with '%%' is a YAML directive; only "
-						    "'%%YAML 1.2' is accepted here", file, line);
-				return SW_ECONFIG;
-			}
-		}
-		if (c == '\t') {
-			if (err)
-				strbuf_addf(err, "%s:%d:%d: tab character; indent and separate with spaces", file, line, col);
-			return SW_ECONFIG;
-		}
-		if ((c < 0x20 && c != '\n' && c != '\r') || c == 0x7f) {
-			if (err)
-				strbuf_addf(err, "%s:%d:%d: control character 0x%02x; a YAML file holds printable text only",
-					    file, line, col, c);
-			return SW_ECONFIG;
-		}
-		n = utf8_len(p + i, len - i);
-		if (n == 0) {
-			if (err)
-				strbuf_addf(err, "%s:%d:%d: invalid UTF-8 (byte 0x%02x); YAML files are UTF-8 text", file,
-					    line, col, c);
-			return SW_ECONFIG;
-		}
-		if (c == '\n') {
-			line++;
-			col = 1;
-		} else {
-			col++;
-		}
-		i += n;
+	struct yaml_text_error e;
+	if (yaml_text_check(text, len, &e) < 0) {
+		if (err)
+			strbuf_addf(err, "%s:%d:%d: %s", file, e.line, e.col, e.msg);
+		return SW_ECONFIG;
 	}
 	return 0;
 }

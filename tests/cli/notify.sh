@@ -163,7 +163,7 @@ SLIPWAY_NOTIFICATIONS="$T/bad4.yaml" run_slipway notify config
 like "$err" "bad4.yaml:3:1: a line starting with '%' is a YAML directive" "directives other than %YAML refused"
 printf 'notifications:\n  sinks: {a: {type: \377}}\n' > "$T/bad5.yaml"
 SLIPWAY_NOTIFICATIONS="$T/bad5.yaml" run_slipway notify config
-like "$err" "bad5.yaml:2:21: invalid UTF-8" "invalid UTF-8 refused with its position"
+like "$err" "bad5.yaml:2:21: not valid UTF-8" "invalid UTF-8 refused with its position"
 printf 'notifications:\n  ? c:\t? e:\n' > "$T/bad6.yaml"
 SLIPWAY_NOTIFICATIONS="$T/bad6.yaml" run_slipway notify config
 is "$rc" 2 "a tab is refused (libfyaml 0.7.12 crashes on this input)"
