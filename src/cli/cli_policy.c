@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/err.h"
 #include "base/strbuf.h"
+#include "core/calendar.h"
 
 void cli_policy_release(struct cli_policy *l)
 {
@@ -54,4 +56,19 @@ int cli_policy_rules(void *ctx, const char *type, struct type_rules *out, struct
 {
 	const struct cli_policy *l = ctx;
 	return policy_type_rules(&l->p, type, out, err);
+}
+
+int policy_approvals_at(const struct cli_policy *l, const char *type, const char *cls, int64_t at_ms,
+			const char **out, size_t max, struct strbuf *err)
+{
+	struct calendar_result r;
+	const char *window = NULL;
+	int n;
+
+	if (calendar_check(&l->p, &l->tz.zone, type, cls, at_ms, &r, err) < 0)
+		return SW_EPOLICY;
+	window = r.window;	/* borrowed from the policy, not from r */
+	calendar_result_release(&r);
+	n = policy_required_approvals(&l->p, type, window, out, max, err);
+	return n;
 }

@@ -11,6 +11,9 @@
 #include "adapters/tz.h"
 #include "core/policy.h"
 
+#include <stddef.h>
+#include <stdint.h>
+
 struct type_rules;
 struct strbuf;
 
@@ -33,5 +36,16 @@ void cli_policy_release(struct cli_policy *l);
  * fills the type's rules from the policy (policy_type_rules()).
  */
 int cli_policy_rules(void *ctx, const char *type, struct type_rules *out, struct strbuf *err);
+
+/*
+ * The approvals a deployment of `type` and change class `cls` needs at
+ * at_ms: the type's roles plus those of the window open then (runbook:
+ * Deployment Types "Approval Required"; Deployment Windows "Extended:
+ * Manager approval"), or the type's alone outside every window.  Fills
+ * out[0..max) with role names borrowed from l; returns their count, or
+ * < 0 with err (an unknown type or class).
+ */
+int policy_approvals_at(const struct cli_policy *l, const char *type, const char *cls, int64_t at_ms,
+			const char **out, size_t max, struct strbuf *err);
 
 #endif

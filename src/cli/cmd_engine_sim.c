@@ -30,11 +30,12 @@
 #include <getopt.h>
 #include <libgen.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 
 const char usage_engine_sim[] =
 	"usage: slipway engine-sim setup --fleet FILE [--copies N] [--start-ms MS]\n"
-	"       slipway engine-sim run [--step-ms MS] [--max-ticks N]\n"
+	"       slipway engine-sim run [--step-ms MS] [--max-ticks N] [--crash-after-ticks N]\n"
 	"       slipway engine-sim dump\n"
 	"\n"
 	"Testing aid: run the rollout controller over the store with a simulated clock kept in\n"
@@ -216,7 +217,7 @@ static void sim_log(void *ctx, const struct deployment *d, const char *msg)
 	fprintf(stderr, "slipway: engine-sim: deployment %lld: %s\n", d ? (long long)d->id : 0LL, msg);
 }
 
-static int sim_run(struct store *st, int64_t step_ms, long max_ticks)
+static int sim_run(struct store *st, int64_t step_ms, long max_ticks, long crash_after)
 {
 	struct metrics_trace *traces = NULL;
 	size_t n_traces = 0, alloc = 0;
@@ -291,6 +292,12 @@ static int sim_run(struct store *st, int64_t step_ms, long max_ticks)
 			       (unsigned long long)c.stats.transitions);
 			break;
 		}
+		if (crash_after > 0 && tick + 1 == crash_after) {
+			/* a deterministic crash point for the crash test: the tick is
+			 * committed and acted on, the simulated clock not yet advanced */
+			fflush(stdout);
+			raise(SIGKILL);
+		}
 		sqlite3_reset(adv);
 		sqlite3_bind_int64(adv, 1, now + step_ms);
 		sqlite3_bind_int64(adv, 2, now);
@@ -350,10 +357,11 @@ int cmd_engine_sim(int argc, char **argv, struct cli_ctx *ctx)
 		{ "step-ms", required_argument, NULL, 's' },
 		{ "max-ticks", required_argument, NULL, 'm' },
 		{ "start-ms", required_argument, NULL, 'S' },
+		{ "crash-after-ticks", required_argument, NULL, 'K' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *fleet = NULL, *sub;
-	long copies = 1, step = 1000, max_ticks = 0;
+	long copies = 1, step = 1000, max_ticks = 0, crash_after = 0;
 	long long start_ms = 0;
 	struct store st = { 0 };
 	int c, rc;
@@ -376,7 +384,7 @@ int cmd_engine_sim(int argc, char **argv, struct cli_ctx *ctx)
 				return cli_usage_error(ctx, "engine-sim", "--start-ms must be ms since the epoch, not '%s'", optarg);
 			continue;
 		}
-		if (c != 'c' && c != 's' && c != 'm')
+		if (c != 'c' && c != 's' && c != 'm' && c != 'K')
 			return cli_usage_error(ctx, "engine-sim", "bad option or missing value (see above)");
 		errno = 0;
 		v = strtol(optarg, &end, 10);
@@ -386,6 +394,8 @@ int cmd_engine_sim(int argc, char **argv, struct cli_ctx *ctx)
 			copies = v;
 		else if (c == 's')
 			step = v;
+		else if (c == 'K')
+			crash_after = v;
 		else
 			max_ticks = v;
 	}
@@ -400,7 +410,7 @@ int cmd_engine_sim(int argc, char **argv, struct cli_ctx *ctx)
 	if (!strcmp(sub, "setup"))
 		rc = sim_setup(&st, fleet, (int)copies, (int64_t)start_ms);
 	else if (!strcmp(sub, "run"))
-		rc = sim_run(&st, step, max_ticks);
+		rc = sim_run(&st, step, max_ticks, crash_after);
 	else
 		rc = sim_dump(&st);
 	store_close(&st);

@@ -53,5 +53,18 @@ int cmd_deploy(int argc, char **argv, struct cli_ctx *ctx);
 extern const char usage_deploy[];
 int cmd_deployments(int argc, char **argv, struct cli_ctx *ctx);
 extern const char usage_deployments[];
+/* records (issue 5): approvals, audit, notifications, records, incidents, DORA */
+int cmd_approve(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_approvals(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_audit(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_dora(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_history(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_incident(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_log(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_notify(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_reject(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_show(int argc, char **argv, struct cli_ctx *ctx);
+extern const char usage_approve[], usage_approvals[], usage_audit[], usage_dora[], usage_history[],
+	usage_incident[], usage_log[], usage_notify[], usage_reject[], usage_show[];
 
 #endif

@@ -5,8 +5,13 @@
 #include "controller/gate.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "adapters/approvals.h"
+#include "adapters/audit.h"
+#include "adapters/incidents.h"
+#include "base/err.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
 #include "core/calendar.h"
@@ -33,6 +38,61 @@ static void describe_block(const struct calendar_result *r, struct strbuf *reaso
 		strbuf_addstr(reason, "; not allowed within the calendar's search range");
 }
 
+int policy_gate_init(struct policy_gate *g, const struct policy *policy, const struct tz_zone *zone,
+		     struct store *st, struct strbuf *err)
+{
+	int r;
+
+	memset(g, 0, sizeof(*g));
+	g->policy = policy;
+	g->zone = zone;
+	g->st = st;
+	if (st && ((r = audit_migrate(st, err)) < 0 || (r = approvals_migrate(st, err)) < 0 ||
+		   (r = incidents_migrate(st, err)) < 0))
+		return r;
+	if (policy)
+		roles_map_from_policy(policy, &g->roles);
+	return 0;
+}
+
+void policy_gate_release(struct policy_gate *g)
+{
+	if (!g)
+		return;
+	roles_map_release(&g->roles);
+	memset(&g->roles, 0, sizeof(g->roles));
+}
+
+/* Approvals (issue 5): every required role approved by someone else who holds it, within the TTL. */
+static enum gate_result approvals_wait(const struct policy_gate *g, const struct deployment *d,
+				       const struct calendar_result *r, int64_t now_ms, struct strbuf *reason)
+{
+	struct approval_set set = { 0 };
+	struct approval_gate ag = { 0 };
+	struct strbuf err = STRBUF_INIT;
+	enum gate_result out = GATE_ALLOW;
+
+	if (!r->approvals_nr)
+		return GATE_ALLOW;
+	if (approvals_gate(g->st, d->id, r->approvals, r->approvals_nr, g->roles.roles, g->roles.n,
+			   policy_approval_ttl_ms(g->policy), now_ms, &set, &ag, &err) < 0) {
+		strbuf_addf(reason, "cannot read approvals: %s", err.buf);
+		out = GATE_WAIT;
+	} else if (ag.n_missing) {
+		strbuf_addstr(reason, ag.rejected ? "rejected; waiting for approval: " : "waiting for approval: ");
+		for (size_t i = 0; i < ag.n_missing; i++)
+			strbuf_addf(reason, "%s%s (%s)", i ? ", " : "", ag.missing[i].role,
+				    approval_why_str(ag.missing[i].why));
+		strbuf_addf(reason, " (window %s); slipway approve %lld --role ROLE", r->window ? r->window : "none",
+			    (long long)d->id);
+		out = GATE_WAIT;
+	}
+	approval_gate_release(&ag);
+	approval_set_release(&set);
+	strbuf_release(&err);
+	return out;
+}
+
 enum gate_result policy_gate_check(void *ctx, const struct deployment *d, enum gate_phase phase, int64_t now_ms,
 				   struct strbuf *reason)
 {
@@ -51,7 +111,20 @@ enum gate_result policy_gate_check(void *ctx, const struct deployment *d, enum g
 		return phase == GATE_PHASE_START ? GATE_DENY : GATE_WAIT;
 	}
 	strbuf_release(&err);
-	if (!r.allowed) {
+	if (r.allowed && phase == GATE_PHASE_START && g->st) {
+		/* runbook Pre-Deployment Checklist: "No active incidents in production" */
+		int64_t *ids = NULL;
+		size_t n = 0;
+		int x = incidents_gate(g->st, d->env, d->type, &ids, &n, &err);
+		free(ids);
+		if (x < 0) {
+			strbuf_addstr(reason, err.buf);
+			out = GATE_WAIT;
+		} else {
+			out = approvals_wait(g, d, &r, now_ms, reason);
+		}
+		strbuf_release(&err);
+	} else if (!r.allowed) {
 		if (phase == GATE_PHASE_START) {
 			describe_block(&r, reason);
 			out = GATE_WAIT;

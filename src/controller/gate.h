@@ -23,6 +23,7 @@
 
 #include <stdint.h>
 #include "controller/controller.h"
+#include "core/approval.h"
 
 struct policy;
 struct tz_zone;
@@ -32,7 +33,17 @@ struct policy_gate {
 	const struct policy *policy;	/* borrowed; outlives the gate */
 	const struct tz_zone *zone;	/* the policy's time zone, opened; borrowed */
 	struct store *st;		/* for approvals and incidents; NULL skips both */
+	struct roles_map roles;		/* the policy's roles: map (policy_gate_init()) */
 };
+
+/*
+ * Set g up over policy, zone and st (all borrowed; st may be NULL) and
+ * migrate the store modules the gate reads (approvals, incidents, audit).
+ * 0, or SW_ESTORE with err.  Release with policy_gate_release().
+ */
+int policy_gate_init(struct policy_gate *g, const struct policy *policy, const struct tz_zone *zone,
+		     struct store *st, struct strbuf *err);
+void policy_gate_release(struct policy_gate *g);
 
 /* controller_hooks.gate with ctx = struct policy_gate *. */
 enum gate_result policy_gate_check(void *ctx, const struct deployment *d, enum gate_phase phase, int64_t now_ms,

@@ -9,6 +9,7 @@
  * and listed in docs/engine.md.
  */
 #include "core/rollout_config.h"
+#include "core/yaml_text.h"
 #include "base/alloc.h"
 #include "base/err.h"
 #include "base/strbuf.h"
@@ -726,61 +727,13 @@ static int parse_native(struct ycx *c, struct fy_node *root, struct rollout_conf
 	return 0;
 }
 
-/*
- * Refuse what no rollout file needs and libfyaml 0.7.12 mishandles: NUL
- * bytes, invalid UTF-8, and YAML directive lines ('%' in column 1; the
- * parser can loop forever on a malformed directive, found by fuzzing).
- */
+/* The bytes libfyaml may see (core/yaml_text.h); FILE:LINE:COL errors. */
 static int check_bytes(const char *file, const unsigned char *p, size_t len, struct strbuf *err)
 {
-	int line = 1, col = 1;
-
-	for (size_t i = 0; i < len;) {
-		unsigned char ch = p[i];
-		size_t n = 1;
-		uint32_t cp = ch;
-
-		if (ch == '\0') {
-			strbuf_errf(err, "%s:%d:%d: NUL byte; a rollout file is YAML text", file, line, col);
-			return SW_EPARSE;
-		}
-		if (ch == '%' && col == 1) {
-			strbuf_errf(err, "%s:%d:%d: YAML directives (lines starting with %%) are not supported here",
-				    file, line, col);
-			return SW_EPARSE;
-		}
-		if (ch >= 0x80) {
-			if ((ch & 0xe0) == 0xc0) {
-				n = 2;
-				cp = ch & 0x1f;
-			} else if ((ch & 0xf0) == 0xe0) {
-				n = 3;
-				cp = ch & 0x0f;
-			} else if ((ch & 0xf8) == 0xf0) {
-				n = 4;
-				cp = ch & 0x07;
-			} else {
-				n = 0;
-			}
-			for (size_t k = 1; n && k < n; k++) {
-				if (i + k >= len || (p[i + k] & 0xc0) != 0x80)
-					n = 0;
-				else
-					cp = (cp << 6) | (p[i + k] & 0x3f);
-			}
-			if (!n || (n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-			    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-				strbuf_errf(err, "%s:%d:%d: not valid UTF-8; save the file as UTF-8 text", file, line, col);
-				return SW_EPARSE;
-			}
-		}
-		if (ch == '\n') {
-			line++;
-			col = 1;
-		} else {
-			col++;
-		}
-		i += n;
+	struct yaml_text_error e;
+	if (yaml_text_check((const char *)p, len, &e) < 0) {
+		strbuf_errf(err, "%s:%d:%d: %s", file, e.line, e.col, e.msg);
+		return SW_EPARSE;
 	}
 	return 0;
 }

@@ -24,12 +24,24 @@ like "$out" '^done at' "uninterrupted run reports done"
 sim "$T/ref" dump >"$T/ref.dump"
 
 sim "$T/crash" setup --fleet "$fleet" --copies $copies >/dev/null
+# Phase 1, deterministic: the engine kills itself (SIGKILL) right after a
+# random tick 1..8 has been committed and acted on, before the simulated
+# clock moves on; every run then makes some progress and is killed again.
 kills=0 runs=0 finished=0
-while [ $runs -lt 400 ]; do
+for i in 1 2 3 4 5 6; do
+  runs=$((runs + 1))
+  SLIPWAY_STATE_DIR="$T/crash" "$SLIPWAY" engine-sim run --step-ms 5000 --crash-after-ticks $((1 + RANDOM % 8)) \
+    >"$T/run.out" 2>>"$T/crash.err"
+  rc=$?
+  if [ "$rc" = 137 ]; then kills=$((kills + 1)); fi
+  if grep -q '^done at' "$T/run.out" 2>/dev/null; then finished=1; break; fi
+done
+# Phase 2, at random instants (mid-transaction, between commit and
+# actuation): killed from outside after 20-400 ms, restarted until done.
+while [ $finished = 0 ] && [ $runs -lt 400 ]; do
   runs=$((runs + 1))
   SLIPWAY_STATE_DIR="$T/crash" "$SLIPWAY" engine-sim run --step-ms 5000 >"$T/run.out" 2>>"$T/crash.err" &
   pid=$!
-  # a random instant between 20 and 400 ms into the run
   sleep "0.$(printf '%03d' $((20 + RANDOM % 380)))"
   if kill -9 $pid 2>/dev/null; then
     wait $pid 2>/dev/null

@@ -6,6 +6,14 @@
 #include "core/deployment.h"
 #include "core/policy.h"
 #include "core/tz.h"
+#include "core/strategy.h"
+#include "adapters/approvals.h"
+#include "adapters/deployment_store.h"
+#include "adapters/incidents.h"
+#include "adapters/store.h"
+
+#include <stdlib.h>
+#include <unistd.h>
 
 static int64_t at(const char *s)
 {
@@ -73,6 +81,75 @@ int main(void)
 	is_int(ask(&g, "standard", "normal", GATE_PHASE_START, "2026-12-04T20:00:00Z", &reason), GATE_WAIT,
 	       "but a new deployment still waits for a window");
 	policy_release(&q);
+
+	/* with a store: approvals by role from the policy's roles map, and incidents */
+	{
+		static const char roles_policy[] = "roles:\n  team-lead: [alice, bob]\n  vp-engineering: [victor]\n";
+		char dir[] = "/tmp/slipway-gate.XXXXXX";
+		struct store st = { 0 };
+		struct strategy *strat = calloc(1, sizeof(*strat));
+		struct deployment d, e;
+		struct policy_gate sg;
+		int64_t thu = at("2026-12-03T15:00:00Z"), inc;
+
+		ok(mkdtemp(dir) != NULL, "temporary store directory");
+		ok(policy_load(&q, roles_policy, sizeof(roles_policy) - 1, "roles.yaml", NULL, &err) == 0, "roles policy");
+		ok(store_open(&st, dir, &err) == 0 && deployment_store_migrate(&st, &err) == 0, "store: %s", err.buf);
+		is_int(policy_gate_init(&sg, &q, &utc, &st, &err), 0, "gate init migrates approvals, incidents, audit");
+		strategy_default(strat, STRATEGY_CANARY);
+		deployment_init(&d, "api-server", "production", "v2", "v1", "standard", thu);
+		snprintf(d.requested_by, sizeof(d.requested_by), "alice");
+		is_int(deployment_store_create(&st, &d, strat, &err), 0, "create a standard deployment");
+		strbuf_reset(&reason);
+		is_int(policy_gate_check(&sg, &d, GATE_PHASE_START, thu, &reason), GATE_WAIT, "no approval: waits");
+		ok(strstr(reason.buf, "waiting for approval: team-lead (no approval)") != NULL, "says which role: %s",
+		   reason.buf);
+		ok(approval_record(&st, d.id, "team-lead", "alice", APPROVAL_APPROVED, NULL, "alice", sg.roles.roles,
+				   sg.roles.n, thu, &err) < 0, "the requester cannot approve her own deployment");
+		ok(approval_record(&st, d.id, "team-lead", "mallory", APPROVAL_APPROVED, NULL, "mallory", sg.roles.roles,
+				   sg.roles.n, thu, &err) < 0, "someone without the role cannot approve");
+		strbuf_reset(&reason);
+		is_int(policy_gate_check(&sg, &d, GATE_PHASE_START, thu, &reason), GATE_WAIT, "still waiting");
+		ok(approval_record(&st, d.id, "team-lead", "bob", APPROVAL_APPROVED, NULL, "bob", sg.roles.roles,
+				   sg.roles.n, thu, &err) > 0, "bob (team-lead) approves");
+		strbuf_reset(&reason);
+		is_int(policy_gate_check(&sg, &d, GATE_PHASE_START, thu + MS_PER_HOUR, &reason), GATE_ALLOW,
+		       "approved by a team-lead other than the requester: starts");
+		strbuf_reset(&reason);
+		is_int(policy_gate_check(&sg, &d, GATE_PHASE_START, thu + 7 * MS_PER_DAY, &reason), GATE_WAIT,
+		       "a week later the approval has expired (TTL 24h)");
+		ok(strstr(reason.buf, "expired") != NULL, "says it expired: %s", reason.buf);
+
+		inc = incident_open(&st, "api-server", "production", "elevated 5xx", "carol", 0, thu, &err);
+		ok(inc > 0, "open an incident in production");
+		strbuf_reset(&reason);
+		is_int(policy_gate_check(&sg, &d, GATE_PHASE_START, thu + MS_PER_HOUR, &reason), GATE_WAIT,
+		       "an open incident holds deployments to production");
+		ok(strstr(reason.buf, "incident") != NULL, "says which incident: %s", reason.buf);
+		deployment_init(&e, "api-server", "production", "v3", "v1", "emergency", thu);
+		snprintf(e.requested_by, sizeof(e.requested_by), "alice");
+		deployment_store_create(&st, &e, strat, &err);
+		approval_record(&st, e.id, "vp-engineering", "victor", APPROVAL_APPROVED, NULL, "victor", sg.roles.roles,
+				sg.roles.n, thu, &err);
+		strbuf_reset(&reason);
+		is_int(policy_gate_check(&sg, &e, GATE_PHASE_START, thu + MS_PER_HOUR, &reason), GATE_ALLOW,
+		       "an emergency with vp-engineering approval passes the incident: %s", reason.buf);
+		is_int(incident_resolve(&st, inc, "carol", thu + MS_PER_HOUR, &err), 0, "resolve the incident");
+		strbuf_reset(&reason);
+		is_int(policy_gate_check(&sg, &d, GATE_PHASE_START, thu + 2 * MS_PER_HOUR, &reason), GATE_ALLOW,
+		       "resolved: the standard deployment starts");
+
+		policy_gate_release(&sg);
+		store_close(&st);
+		policy_release(&q);
+		free(strat);
+		{
+			char cmd[128];
+			snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+			if (system(cmd) != 0)
+				printf("# could not remove %s\n", dir);
+		}
+	}
 
 	policy_release(&p);
 	strbuf_release(&reason);

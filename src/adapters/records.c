@@ -1,0 +1,219 @@
+/*
+ * records.c - queries over the deployments module's tables for the record
+ * commands (history, log, show) and for approvals and DORA; see records.h.
+ * Read-only: the rollout engine owns these tables and their schema.
+ */
+#include "adapters/records.h"
+#include "core/deployment.h"
+#include "adapters/store.h"
+#include "base/alloc.h"
+#include "base/err.h"
+#include "base/strbuf.h"
+
+#include <string.h>
+
+#define DEPLOYMENT_COLUMNS                                                                  \
+	"id, service, env, version, from_version, type, class, strategy, state, revision, step," \
+	" weight, failed_checks, reason, requested_by, emergency_reason, commit_sha,"            \
+	" commit_time_ms, created_ms, started_ms, finished_ms, state_since_ms"
+
+static char *col_str(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+	return t ? xstrdup((const char *)t) : NULL;
+}
+
+static int64_t col_time(sqlite3_stmt *s, int i)
+{
+	return sqlite3_column_type(s, i) == SQLITE_NULL ? RECORD_TIME_NONE : sqlite3_column_int64(s, i);
+}
+
+static void read_deployment(sqlite3_stmt *s, struct deployment_record *d)
+{
+	d->id = sqlite3_column_int64(s, 0);
+	d->service = col_str(s, 1);
+	d->env = col_str(s, 2);
+	d->version = col_str(s, 3);
+	d->from_version = col_str(s, 4);
+	d->type = col_str(s, 5);
+	d->class_ = col_str(s, 6);
+	d->strategy = col_str(s, 7);
+	d->state = col_str(s, 8);
+	d->revision = sqlite3_column_int64(s, 9);
+	d->step = sqlite3_column_int64(s, 10);
+	d->weight = sqlite3_column_double(s, 11);
+	d->failed_checks = sqlite3_column_int64(s, 12);
+	d->reason = col_str(s, 13);
+	d->requested_by = col_str(s, 14);
+	d->emergency_reason = col_str(s, 15);
+	d->commit_sha = col_str(s, 16);
+	d->commit_time_ms = col_time(s, 17);
+	d->created_ms = col_time(s, 18);
+	d->started_ms = col_time(s, 19);
+	d->finished_ms = col_time(s, 20);
+	d->state_since_ms = col_time(s, 21);
+}
+
+void deployment_record_release(struct deployment_record *d)
+{
+	if (!d)
+		return;
+	free(d->service);
+	free(d->env);
+	free(d->version);
+	free(d->from_version);
+	free(d->type);
+	free(d->class_);
+	free(d->strategy);
+	free(d->state);
+	free(d->reason);
+	free(d->requested_by);
+	free(d->emergency_reason);
+	free(d->commit_sha);
+	memset(d, 0, sizeof(*d));
+}
+
+void deployment_records_free(struct deployment_record *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		deployment_record_release(&v[i]);
+	free(v);
+}
+
+int record_state_is_final(const char *state)
+{
+	enum deploy_state s;
+	return state && deployment_state_parse(state, &s) >= 0 && deployment_state_is_final(s);
+}
+
+int records_get(struct store *st, int64_t id, struct deployment_record *out, struct strbuf *err)
+{
+	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	int r = store_prepare(st, &q, "SELECT " DEPLOYMENT_COLUMNS " FROM deployments WHERE id = ?1", err);
+	int rc;
+
+	if (r)
+		return r;
+	sqlite3_bind_int64(q, 1, id);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		read_deployment(q, out);
+		return 0;
+	}
+	if (rc == SQLITE_DONE) {
+		strbuf_errf(err, "no deployment %lld; 'slipway log' lists them", (long long)id);
+		return SW_ENOTFOUND;
+	}
+	strbuf_errf(err, "store '%s': %s", st->path, sqlite3_errmsg(st->db));
+	return SW_ESTORE;
+}
+
+int records_list(struct store *st, const char *service, const char *env, size_t limit,
+		 struct deployment_record **out, size_t *n, struct strbuf *err)
+{
+	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	struct deployment_record *v = NULL;
+	size_t nr = 0, alloc = 0;
+	int r, rc;
+
+	r = store_prepare(st, &q,
+			  "SELECT " DEPLOYMENT_COLUMNS " FROM deployments"
+			  " WHERE (?1 IS NULL OR service = ?1) AND (?2 IS NULL OR env = ?2)"
+			  " ORDER BY created_ms DESC, id DESC LIMIT ?3", err);
+	if (r)
+		return r;
+	if (service)
+		sqlite3_bind_text(q, 1, service, -1, SQLITE_STATIC);
+	if (env)
+		sqlite3_bind_text(q, 2, env, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, limit ? (int64_t)limit : -1);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		ALLOC_GROW(v, nr + 1, alloc);
+		read_deployment(q, &v[nr++]);
+	}
+	if (rc != SQLITE_DONE) {
+		strbuf_errf(err, "store '%s': %s", st->path, sqlite3_errmsg(st->db));
+		deployment_records_free(v, nr);
+		return SW_ESTORE;
+	}
+	*out = v;
+	*n = nr;
+	return 0;
+}
+
+void transition_records_free(struct transition_record *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].from_state);
+		free(v[i].to_state);
+		free(v[i].reason);
+		free(v[i].detail_json);
+	}
+	free(v);
+}
+
+int records_transitions(struct store *st, int64_t deployment_id, struct transition_record **out,
+			size_t *n, struct strbuf *err)
+{
+	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	struct transition_record *v = NULL;
+	size_t nr = 0, alloc = 0;
+	int r, rc;
+
+	r = store_prepare(st, &q,
+			  "SELECT id, at_ms, step, weight, from_state, to_state, reason, detail_json"
+			  " FROM transitions WHERE deployment_id = ?1 ORDER BY at_ms, id", err);
+	if (r)
+		return r;
+	sqlite3_bind_int64(q, 1, deployment_id);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct transition_record *t;
+		ALLOC_GROW(v, nr + 1, alloc);
+		t = &v[nr++];
+		t->id = sqlite3_column_int64(q, 0);
+		t->at_ms = sqlite3_column_int64(q, 1);
+		t->step = sqlite3_column_int64(q, 2);
+		t->weight = sqlite3_column_double(q, 3);
+		t->from_state = col_str(q, 4);
+		t->to_state = col_str(q, 5);
+		t->reason = col_str(q, 6);
+		t->detail_json = col_str(q, 7);
+	}
+	if (rc != SQLITE_DONE) {
+		strbuf_errf(err, "store '%s': %s", st->path, sqlite3_errmsg(st->db));
+		transition_records_free(v, nr);
+		return SW_ESTORE;
+	}
+	*out = v;
+	*n = nr;
+	return 0;
+}
+
+int records_last_analysis(struct store *st, int64_t deployment_id, char **verdict, char **reason,
+			  char **table_json, int64_t *at_ms, struct strbuf *err)
+{
+	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	int r, rc;
+
+	*verdict = *reason = *table_json = NULL;
+	*at_ms = RECORD_TIME_NONE;
+	r = store_prepare(st, &q,
+			  "SELECT verdict, reason, table_json, at_ms FROM analysis_results"
+			  " WHERE deployment_id = ?1 AND table_json IS NOT NULL ORDER BY at_ms DESC, id DESC LIMIT 1",
+			  err);
+	if (r)
+		return r;
+	sqlite3_bind_int64(q, 1, deployment_id);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		*verdict = col_str(q, 0);
+		*reason = col_str(q, 1);
+		*table_json = col_str(q, 2);
+		*at_ms = sqlite3_column_int64(q, 3);
+		return 0;
+	}
+	if (rc == SQLITE_DONE)
+		return 0;
+	strbuf_errf(err, "store '%s': %s", st->path, sqlite3_errmsg(st->db));
+	return SW_ESTORE;
+}

@@ -1,0 +1,67 @@
+/*
+ * records.h - reading the deployment records for people: `slipway history`,
+ * `slipway log` and `slipway show` (runbook: record-deployment.sh,
+ * update-deployment-log.sh, Post-Deployment "Update deployment log").
+ *
+ * These read the "deployments" module's tables (adapters/deployment_store.h,
+ * owned by the rollout engine) and own no table of their own.
+ */
+#ifndef SLIPWAY_ADAPTERS_RECORDS_H
+#define SLIPWAY_ADAPTERS_RECORDS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+struct strbuf;
+
+#define RECORD_TIME_NONE INT64_MIN	/* a time column that is NULL */
+
+/* One row of `deployments`; strings owned (NULL where the column is NULL). */
+struct deployment_record {
+	int64_t id;
+	char *service, *env, *version, *from_version, *type, *class_, *strategy, *state;
+	int64_t revision, step;
+	double weight;		/* percent 0-100 */
+	int64_t failed_checks;
+	char *reason, *requested_by, *emergency_reason, *commit_sha;
+	int64_t commit_time_ms, created_ms, started_ms, finished_ms, state_since_ms;	/* or RECORD_TIME_NONE */
+};
+
+void deployment_record_release(struct deployment_record *d);
+void deployment_records_free(struct deployment_record *v, size_t n);
+
+/* Deployment id into *out.  0, SW_ENOTFOUND ("no deployment N"), SW_ESTORE. */
+int records_get(struct store *st, int64_t id, struct deployment_record *out, struct strbuf *err);
+
+/*
+ * Deployments newest first (by created_ms, then id): of one service when
+ * service is not NULL, of one env when env is not NULL, at most limit rows
+ * (0 = all).  *out is a new array of *n.  0 or SW_ESTORE.
+ */
+int records_list(struct store *st, const char *service, const char *env, size_t limit,
+		 struct deployment_record **out, size_t *n, struct strbuf *err);
+
+/* One row of `transitions`. */
+struct transition_record {
+	int64_t id, at_ms, step;
+	double weight;
+	char *from_state, *to_state, *reason, *detail_json;	/* owned, may be NULL */
+};
+void transition_records_free(struct transition_record *v, size_t n);
+/* The transitions of one deployment, oldest first.  0 or SW_ESTORE. */
+int records_transitions(struct store *st, int64_t deployment_id, struct transition_record **out,
+			size_t *n, struct strbuf *err);
+
+/*
+ * The newest analysis result of a deployment that carries a comparison
+ * table: its verdict, reason and table_json (owned strings, NULL when there
+ * is none).  0 or SW_ESTORE.
+ */
+int records_last_analysis(struct store *st, int64_t deployment_id, char **verdict, char **reason,
+			  char **table_json, int64_t *at_ms, struct strbuf *err);
+
+/* Whether the state is final: succeeded, rolled_back, failed. */
+int record_state_is_final(const char *state);
+
+#endif

@@ -1,0 +1,122 @@
+/*
+ * cmd_audit.c - `slipway audit`: list the audit log and verify its hash
+ * chain (adapters/audit.h).
+ */
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "cli/records_util.h"
+#include "adapters/audit.h"
+#include "base/strbuf.h"
+#include "base/timeutil.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+const char usage_audit[] =
+	"usage: slipway audit [--since DATE] [--verify] [-o json]\n"
+	"\n"
+	"List the audit log (approvals, rejections, expiries, emergency records,\n"
+	"incidents, notifications given up), oldest first.  --since takes\n"
+	"YYYY-MM-DD or an RFC 3339 time.  --verify recomputes the hash chain from\n"
+	"the first entry and exits 1 naming the first entry that was changed or\n"
+	"whose predecessor was deleted; it prints the head hash, which you can\n"
+	"keep elsewhere to detect removal of the newest entries.\n";
+
+int cmd_audit(int argc, char **argv, struct cli_ctx *ctx)
+{
+	static const struct option opts[] = {
+		{ "since", required_argument, NULL, 's' },
+		{ "verify", no_argument, NULL, 'v' },
+		{ "output", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct store st = { 0 };
+	struct strbuf err = STRBUF_INIT;
+	int64_t since = INT64_MIN;
+	int verify = 0, c, rc;
+
+	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (records_parse_time("--since", optarg, &since))
+				return EXIT_USAGE;
+			break;
+		case 'v': verify = 1; break;
+		case 'o':
+			if (cli_parse_output(ctx, optarg))
+				return EXIT_USAGE;
+			break;
+		default:
+			return cli_usage_error(ctx, "audit", "unknown option");
+		}
+	}
+	if (optind != argc)
+		return cli_usage_error(ctx, "audit", "unexpected argument '%s'", argv[optind]);
+	if ((rc = records_store_open(ctx, &st)) != EXIT_OK)
+		return rc;
+
+	if (verify) {
+		struct audit_verify_result v;
+		if (audit_verify(&st, &v, &err)) {
+			cli_error("%s", err.buf);
+			rc = EXIT_RUNTIME;
+		} else {
+			rc = v.bad_id ? EXIT_NO : EXIT_OK;
+			if (ctx->output == OUTPUT_JSON) {
+				json_t *j = json_pack("{s:b, s:I, s:s}", "intact", !v.bad_id, "entries",
+						      (json_int_t)v.entries, "head", v.head);
+				if (v.bad_id) {
+					json_object_set_new(j, "first_bad_id", json_integer(v.bad_id));
+					json_object_set_new(j, "why", json_string(v.why));
+				}
+				cli_print_json(j);
+			} else if (v.bad_id) {
+				printf("audit chain broken at entry %lld: %s\n", (long long)v.bad_id, v.why);
+			} else {
+				printf("audit chain intact: %lld entries, head %s\n", (long long)v.entries, v.head);
+			}
+			if (v.bad_id)
+				cli_error("audit log tampered with: entry %lld: %s", (long long)v.bad_id, v.why);
+		}
+		strbuf_release(&err);
+		store_close(&st);
+		return rc;
+	}
+
+	{
+		struct audit_entry *e = NULL;
+		size_t n = 0;
+		if (audit_list(&st, since, &e, &n, &err)) {
+			cli_error("%s", err.buf);
+			rc = EXIT_RUNTIME;
+		} else if (ctx->output == OUTPUT_JSON) {
+			json_t *a = json_array();
+			char at[RFC3339_BUFSZ];
+			for (size_t i = 0; i < n; i++) {
+				json_t *detail = json_loads(e[i].detail, 0, NULL);
+				json_array_append_new(a, json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:s, s:s}", "id",
+								   (json_int_t)e[i].id, "at",
+								   time_format_rfc3339(e[i].at_ms, at), "actor", e[i].actor,
+								   "action", e[i].action, "subject", e[i].subject, "detail",
+								   detail ? detail : json_string(e[i].detail), "prev_hash",
+								   e[i].prev_hash, "hash", e[i].hash));
+			}
+			cli_print_json(a);
+		} else {
+			char at[RFC3339_BUFSZ];
+			if (n == 0)
+				printf("no audit entries\n");
+			else
+				printf("%-5s %-20s %-16s %-20s %-16s %s\n", "ID", "AT", "ACTOR", "ACTION", "SUBJECT", "DETAIL");
+			for (size_t i = 0; i < n; i++)
+				printf("%-5lld %-20s %-16s %-20s %-16s %s\n", (long long)e[i].id,
+				       time_format_rfc3339(e[i].at_ms, at), e[i].actor, e[i].action, e[i].subject,
+				       e[i].detail);
+		}
+		audit_entries_free(e, n);
+	}
+	strbuf_release(&err);
+	store_close(&st);
+	return rc;
+}

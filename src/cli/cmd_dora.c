@@ -1,0 +1,159 @@
+/*
+ * cmd_dora.c - `slipway dora`: the runbook's "Deployment Metrics to Track"
+ * beside their targets and thresholds, and a monthly trend (core/dora.h for
+ * the definitions, docs/dora.md for how they relate to DORA's).
+ */
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "cli/cli_policy.h"
+#include "cli/records_util.h"
+#include "adapters/dora_store.h"
+#include "base/strbuf.h"
+#include "base/timeutil.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+const char usage_dora[] =
+	"usage: slipway dora [--service S] [--env ENV] [--since DATE] [--until DATE] [-o json]\n"
+	"\n"
+	"Deployment metrics over [--since, --until) (default: the 90 days up to now)\n"
+	"for ENV (default production), all services or one: deployment frequency,\n"
+	"lead time for changes, deployment failure rate, mean time to recovery (from\n"
+	"rollbacks and from incidents) and change failure rate, each beside the\n"
+	"runbook's target and threshold with a status (meets target, within\n"
+	"threshold, outside), and a monthly trend chart.  DATE is YYYY-MM-DD or an\n"
+	"RFC 3339 time.  Definitions: docs/dora.md.\n";
+
+int cmd_dora(int argc, char **argv, struct cli_ctx *ctx)
+{
+	static const struct option opts[] = {
+		{ "service", required_argument, NULL, 's' },
+		{ "env", required_argument, NULL, 'e' },
+		{ "since", required_argument, NULL, 'f' },
+		{ "until", required_argument, NULL, 'u' },
+		{ "output", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *service = NULL, *env = "production";
+	struct store st = { 0 };
+	struct strbuf err = STRBUF_INIT, chart = STRBUF_INIT;
+	struct dora_targets targets;
+	struct dora_deploy *d = NULL;
+	struct dora_incident *inc = NULL;
+	struct dora_report rep = { 0 };
+	size_t n = 0, ni = 0;
+	int64_t from = 0, to = 0;
+	int have_from = 0, have_to = 0, c, rc;
+
+	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': service = optarg; break;
+		case 'e': env = optarg; break;
+		case 'f':
+			if (records_parse_time("--since", optarg, &from))
+				return EXIT_USAGE;
+			have_from = 1;
+			break;
+		case 'u':
+			if (records_parse_time("--until", optarg, &to))
+				return EXIT_USAGE;
+			have_to = 1;
+			break;
+		case 'o':
+			if (cli_parse_output(ctx, optarg))
+				return EXIT_USAGE;
+			break;
+		default:
+			return cli_usage_error(ctx, "dora", "unknown option");
+		}
+	}
+	if (optind != argc)
+		return cli_usage_error(ctx, "dora", "unexpected argument '%s'", argv[optind]);
+	if (!have_to)
+		to = records_now_ms();
+	if (!have_from)
+		from = to - 90 * MS_PER_DAY;
+	if (to <= from) {
+		cli_error("--since must be before --until");
+		return EXIT_USAGE;
+	}
+	{
+		/* targets and thresholds: the effective policy's metrics: table */
+		struct cli_policy pol;
+		if ((rc = cli_policy_load(ctx->policy_path, &pol)) != EXIT_OK)
+			return rc;
+		dora_targets_from_policy(&pol.p, &targets);
+		cli_policy_release(&pol);
+	}
+	if ((rc = records_store_open(ctx, &st)) != EXIT_OK)
+		return rc;
+	if (dora_load(&st, service, env, from, to, &d, &n, &inc, &ni, &err) ||
+	    dora_compute(d, n, inc, ni, from, to, &targets, &rep, &err)) {
+		cli_error("%s", err.buf);
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
+	if (ctx->output == OUTPUT_JSON) {
+		json_t *metrics = json_array(), *months = json_array();
+		char a[RFC3339_BUFSZ], b[RFC3339_BUFSZ];
+		for (int i = 0; i < DORA_M_COUNT; i++) {
+			const struct dora_metric *m = &rep.m[i];
+			const char *unit = i == DORA_M_FREQUENCY ? "deploy-days/week"
+					   : (i == DORA_M_DEPLOY_FAILURE_RATE || i == DORA_M_CHANGE_FAILURE_RATE) ? "percent" : "ms";
+			json_array_append_new(metrics, json_pack("{s:s, s:s, s:o, s:s, s:s, s:s, s:s, s:s, s:I}", "key", m->key,
+								 "name", m->name,
+								 "value", m->status == DORA_NO_DATA && i != DORA_M_FREQUENCY
+									  ? json_null() : json_real(m->value),
+								 "unit", unit, "display", m->display, "target", m->target,
+								 "threshold", m->threshold, "status", dora_status_str(m->status),
+								 "samples", (json_int_t)m->samples));
+		}
+		for (size_t i = 0; i < rep.n_months; i++) {
+			const struct dora_month *m = &rep.months[i];
+			int64_t fin = m->succeeded + m->rolled_back + m->failed;
+			char mon[16];
+			snprintf(mon, sizeof(mon), "%04d-%02d", m->year, m->month);
+			json_array_append_new(months, json_pack("{s:s, s:I, s:I, s:I, s:I, s:o, s:o, s:o}", "month", mon,
+								"succeeded", (json_int_t)m->succeeded, "rolled_back",
+								(json_int_t)m->rolled_back, "failed", (json_int_t)m->failed,
+								"change_failures", (json_int_t)m->change_failures,
+								"deployment_failure_rate",
+								fin ? json_real(100.0 * (double)(m->rolled_back + m->failed) / (double)fin) : json_null(),
+								"change_failure_rate",
+								fin ? json_real(100.0 * (double)m->change_failures / (double)fin) : json_null(),
+								"lead_time_median_ms",
+								m->lead_median_ms == DORA_NONE ? json_null() : json_integer(m->lead_median_ms)));
+		}
+		cli_print_json(json_pack("{s:s, s:s?, s:s, s:s, s:{s:I, s:I, s:I, s:I, s:I}, s:f, s:I, s:o, s:o}", "env", env,
+					 "service", service, "since", time_format_rfc3339(from, a), "until",
+					 time_format_rfc3339(to, b), "deployments", "finished", (json_int_t)rep.finished,
+					 "succeeded", (json_int_t)rep.succeeded, "rolled_back", (json_int_t)rep.rolled_back,
+					 "failed", (json_int_t)rep.failed, "change_failures", (json_int_t)rep.change_failures,
+					 "deploys_per_day", rep.deploys_per_day, "weeks", (json_int_t)rep.weeks,
+					 "metrics", metrics, "monthly", months));
+	} else {
+		char a[RFC3339_BUFSZ], b[RFC3339_BUFSZ];
+		printf("Deployment metrics: %s, %s, %s .. %s\n", env, service ? service : "all services",
+		       time_format_rfc3339(from, a), time_format_rfc3339(to, b));
+		printf("deployments finished: %lld (succeeded %lld, rolled back %lld, failed %lld); incidents resolved: %lld\n\n",
+		       (long long)rep.finished, (long long)rep.succeeded, (long long)rep.rolled_back, (long long)rep.failed,
+		       (long long)rep.m[DORA_M_MTTR_INCIDENT].samples);
+		printf("%-34s %-34s %-9s %-15s %s\n", "METRIC", "VALUE", "TARGET", "THRESHOLD", "STATUS");
+		for (int i = 0; i < DORA_M_COUNT; i++)
+			printf("%-34s %-34s %-9s %-15s %s\n", rep.m[i].name, rep.m[i].display, rep.m[i].target,
+			       rep.m[i].threshold, dora_status_str(rep.m[i].status));
+		dora_chart(&rep, 40, &chart);
+		printf("\nMonthly trend (bars: successful deployments; fail: deployment failure rate; cfr: change failure rate;\n"
+		       "lead: median lead time):\n%s", chart.buf);
+	}
+out:
+	free(d);
+	free(inc);
+	dora_report_release(&rep);
+	strbuf_release(&err);
+	strbuf_release(&chart);
+	store_close(&st);
+	return rc;
+}
