@@ -9,7 +9,9 @@
 #      50% 15m, then 100% and 30 minutes of monitoring: promoted
 #   3. deploy v3 (its release answers 5% of requests with 500): rolled back
 #      automatically, the reason printed
-#   4. the deployment records
+#   4. the deployment records and the messages sent
+# Each deployment first waits at the policy gate until a team-lead other than
+# its requester approves (alice, in examples/lab-policy.yaml).
 # The engine's clock runs 60 times faster (--time-scale 60: a minute per
 # second) while the policy keeps the runbook's durations, so it takes about
 # two minutes.  Exit 0 only if v2 was promoted with no failed request and v3
@@ -29,6 +31,10 @@ scale=${SLIPWAY_DEMO_SCALE:-60}
 if [ -n "${SLIPWAY_DEMO_DIR:-}" ]; then W=$SLIPWAY_DEMO_DIR; mkdir -p "$W"; export SLIPWAY_DEMO_KEEP=1
 else W=$(mktemp -d /tmp/slipway-demo.XXXXXX); fi
 export SLIPWAY_STATE_DIR="$W/state" SLIPWAY_PROJECT="$W/project"
+# the runbook's policy with a lab's windows (open at all hours, no freezes) so
+# that the demo runs whenever you try it; approvals stay: alice is team-lead
+export SLIPWAY_POLICY="$top/examples/lab-policy.yaml"
+export USER="${USER:-$(id -un)}"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 url="http://127.0.0.1:$port/api/orders"
 
@@ -67,7 +73,15 @@ r = re.search(r"(\d+) requests in", t)
 print(n, r.group(1) if r else 0)
 PY
 }
+approve() { # VERSION: the request waits at the policy gate; alice (team-lead) approves it
+  local id
+  "$B" deploy api-server "$1" --type standard --env production --time-scale "$scale"
+  id=$("$B" deployments api-server -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+  echo "-- deployment #$id waits for a team-lead other than its requester ($USER); alice approves:"
+  SLIPWAY_USER=alice "$B" approve "$id" --role team-lead --comment "reviewed the change" || return 1
+}
 deploy() { # VERSION LOADFILE: deploy under load; sets $drc
+  approve "$1" || { drc=1; return; }
   "$B" deploy api-server "$1" --type standard --env production --wait --time-scale "$scale" &
   local dp=$!
   if [ -z "$load" ]; then
@@ -107,12 +121,10 @@ v3_status=$("$B" deployments api-server -o json | python3 -c 'import json,sys; d
 echo "v3: ${v3_status%% |*}: reason: ${v3_status#*| }"
 
 say "the deployment records"
-if "$B" history --help >/dev/null 2>&1; then
-  "$B" history api-server
-else
-  echo "('slipway history' is not in this build; its records, listed by 'slipway deployments':)"
-  "$B" deployments api-server
-fi
+"$B" history api-server
+
+say "the last messages to #deployments (a file sink by default; Slack and CloudEvents: docs/records.md)"
+tail -n 16 "$SLIPWAY_STATE_DIR/notifications.log" 2>/dev/null
 
 ok=0
 [ "$v2" = 0 ] && echo "v2: promoted" || { echo "demo: v2 was not promoted (exit $v2)"; ok=1; }

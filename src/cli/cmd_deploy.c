@@ -4,6 +4,11 @@
  */
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/cli_policy.h"
+#include "cli/records_util.h"
+#include "adapters/dora_store.h"
+#include "adapters/emergency.h"
+#include "adapters/notify_config.h"
 #include "adapters/deployment_store.h"
 #include "adapters/store.h"
 #include "base/err.h"
@@ -19,7 +24,9 @@
 #include <string.h>
 
 const char usage_deploy[] =
-	"usage: slipway deploy SERVICE VERSION [--type TYPE] [--env ENV] [--wait] [--time-scale N]\n"
+	"usage: slipway deploy SERVICE VERSION [--type TYPE] [--class CLASS] [--env ENV] [--wait]\n"
+	"                      [--time-scale N] [--reason TEXT] [--commit SHA [--repo DIR]]\n"
+	"                      [--commit-time TIME] [-o json]\n"
 	"\n"
 	"Deploy release VERSION of SERVICE (services/SERVICE.yaml) on this machine:\n"
 	"start its instances, shift traffic through HAProxy step by step while\n"
@@ -31,8 +38,20 @@ const char usage_deploy[] =
 	"in this process until it ends; run the same command again after a crash\n"
 	"to resume it.  --wait shows progress on a terminal.  --time-scale N runs\n"
 	"the engine's clock N times faster (60: a minute per second) while the\n"
-	"policy keeps its durations.  Exit 0 succeeded, 1 rolled back or failed,\n"
-	"4 paused for a person (run deploy again after resume or promote).\n";
+	"policy keeps its durations.\n"
+	"\n"
+	"Before any traffic moves, the policy gate (slipway.yaml or the runbook's\n"
+	"default) must pass: a window the type may use is open, no freeze blocks\n"
+	"its --class (normal, security, critical-security), every required role has\n"
+	"approved ('slipway approve ID --role ROLE', by someone other than the\n"
+	"requester), and no incident is open in ENV (emergencies excepted).  While it\n"
+	"waits, deploy exits 4 and the deployment stays pending; run the same command\n"
+	"again to go on.  --type emergency needs --reason (the emergency record).\n"
+	"--commit SHA (its time read from the git repository --repo, default the\n"
+	"project directory) or --commit-time TIME records the change for DORA's\n"
+	"lead time.  Messages go to the channels of the notifications: section.\n"
+	"Exit 0 succeeded, 1 rolled back or failed, 4 waiting for a person (pending\n"
+	"at the gate, or paused: run deploy again after approve, resume or promote).\n";
 
 const char usage_deployments[] =
 	"usage: slipway deployments SERVICE [--env ENV] [-o json]\n"
@@ -40,7 +59,7 @@ const char usage_deployments[] =
 	"List the deployment records of SERVICE, newest first: id, revision,\n"
 	"version, type, state, reason.  (`slipway history` is the full record.)\n";
 
-enum { OPT_TYPE = 1100, OPT_ENV, OPT_WAIT, OPT_SCALE };
+enum { OPT_TYPE = 1100, OPT_ENV, OPT_WAIT, OPT_SCALE, OPT_CLASS, OPT_REASON, OPT_COMMIT, OPT_COMMIT_TIME, OPT_REPO };
 
 int cmd_deploy(int argc, char **argv, struct cli_ctx *ctx)
 {
@@ -49,10 +68,18 @@ int cmd_deploy(int argc, char **argv, struct cli_ctx *ctx)
 		{ "env", required_argument, NULL, OPT_ENV },
 		{ "wait", no_argument, NULL, OPT_WAIT },
 		{ "time-scale", required_argument, NULL, OPT_SCALE },
+		{ "class", required_argument, NULL, OPT_CLASS },
+		{ "reason", required_argument, NULL, OPT_REASON },
+		{ "commit", required_argument, NULL, OPT_COMMIT },
+		{ "commit-time", required_argument, NULL, OPT_COMMIT_TIME },
+		{ "repo", required_argument, NULL, OPT_REPO },
 		{ "output", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct local_deploy_opts o = { 0 };
+	struct cli_policy pol;
+	struct notify_config ncfg;
+	const char *repo = NULL, *commit_time = NULL;
 	struct local_deploy_result res;
 	struct strbuf err = STRBUF_INIT;
 	int c, rc, wait = 0;
@@ -66,6 +93,11 @@ int cmd_deploy(int argc, char **argv, struct cli_ctx *ctx)
 		case OPT_TYPE: o.type = optarg; break;
 		case OPT_ENV: o.env = optarg; break;
 		case OPT_WAIT: wait = 1; break;
+		case OPT_CLASS: o.change_class = optarg; break;
+		case OPT_REASON: o.emergency_reason = optarg; break;
+		case OPT_COMMIT: o.commit_sha = optarg; break;
+		case OPT_COMMIT_TIME: commit_time = optarg; break;
+		case OPT_REPO: repo = optarg; break;
 		case OPT_SCALE:
 			errno = 0;
 			o.time_scale = strtod(optarg, &end);
@@ -81,6 +113,47 @@ int cmd_deploy(int argc, char **argv, struct cli_ctx *ctx)
 	if (!service_name_valid(argv[optind + 1]))
 		return cli_usage_error(ctx, "deploy", "'%s' is not a version name (1 to 64 of A-Z a-z 0-9 . _ -)",
 				       argv[optind + 1]);
+	if (emergency_check_reason(o.type, o.emergency_reason, &err) < 0) {
+		cli_usage_error(ctx, "deploy", "%s", err.buf);
+		strbuf_release(&err);
+		return EXIT_USAGE;
+	}
+	if (commit_time && time_parse_rfc3339(commit_time, &o.commit_time_ms, &err) < 0) {
+		cli_usage_error(ctx, "deploy", "--commit-time: %s", err.buf);
+		strbuf_release(&err);
+		return EXIT_USAGE;
+	}
+	if (o.commit_sha && !commit_time) {
+		const char *r = repo ? repo : getenv("SLIPWAY_PROJECT") ? getenv("SLIPWAY_PROJECT") : ".";
+		if (commit_time_resolve(r, o.commit_sha, &o.commit_time_ms, &err) < 0) {
+			cli_error("--commit %s: %s; give --repo DIR or --commit-time TIME", o.commit_sha, err.buf);
+			strbuf_release(&err);
+			return EXIT_USAGE;
+		}
+	}
+	/* the gate's rules, the type's rules and the messages' channels */
+	if ((rc = cli_policy_load(ctx->policy_path, &pol)) != EXIT_OK)
+		return rc;
+	if (!policy_find_type(&pol.p, o.type)) {
+		struct type_rules unused;
+		policy_type_rules(&pol.p, o.type, &unused, &err);
+		cli_usage_error(ctx, "deploy", "%s", err.buf);
+		strbuf_release(&err);
+		cli_policy_release(&pol);
+		return EXIT_USAGE;
+	}
+	if (o.change_class && !policy_find_class(&pol.p, o.change_class)) {
+		cli_usage_error(ctx, "deploy", "unknown change class '%s'; see 'slipway policy show'", o.change_class);
+		cli_policy_release(&pol);
+		return EXIT_USAGE;
+	}
+	if (records_notify_config(ctx, &ncfg) < 0) {
+		cli_policy_release(&pol);
+		return EXIT_USAGE;
+	}
+	o.policy = &pol.p;
+	o.zone = &pol.tz.zone;
+	o.notify = &ncfg;
 	o.state_dir = ctx->state_dir;
 	o.service = argv[optind];
 	o.version = argv[optind + 1];
@@ -88,6 +161,8 @@ int cmd_deploy(int argc, char **argv, struct cli_ctx *ctx)
 	o.log = stderr;
 	o.progress_tty = wait && cli_stderr_is_tty();
 	rc = local_deploy_run(&o, &res, &err);
+	notify_config_release(&ncfg);
+	cli_policy_release(&pol);
 	if (rc < 0) {
 		cli_error("%s", err.len ? err.buf : slipway_strerror(rc));
 		strbuf_release(&err);
@@ -100,7 +175,7 @@ int cmd_deploy(int argc, char **argv, struct cli_ctx *ctx)
 	else
 		printf("deployment #%lld of %s %s: %s: %s\n", (long long)res.id, o.service, o.version,
 		       deployment_state_name(res.state), res.reason);
-	if (res.state == DS_PAUSED)
+	if (res.state == DS_PAUSED || res.state == DS_PENDING)
 		return EXIT_WAITING;
 	return res.state == DS_SUCCEEDED ? EXIT_OK : EXIT_NO;
 }

@@ -79,12 +79,12 @@ static enum gate_result approvals_wait(const struct policy_gate *g, const struct
 		strbuf_addf(reason, "cannot read approvals: %s", err.buf);
 		out = GATE_WAIT;
 	} else if (ag.n_missing) {
-		strbuf_addstr(reason, ag.rejected ? "rejected; waiting for approval: " : "waiting for approval: ");
+		strbuf_addstr(reason, ag.rejected ? "rejected; approval needed: " : "approval needed: ");
 		for (size_t i = 0; i < ag.n_missing; i++)
 			strbuf_addf(reason, "%s%s (%s)", i ? ", " : "", ag.missing[i].role,
 				    approval_why_str(ag.missing[i].why));
-		strbuf_addf(reason, " (window %s); slipway approve %lld --role ROLE", r->window ? r->window : "none",
-			    (long long)d->id);
+		strbuf_addf(reason, " in window %s: 'slipway approve %lld --role %s' by someone else who holds it",
+			    r->window ? r->window : "none", (long long)d->id, ag.missing[0].role);
 		out = GATE_WAIT;
 	}
 	approval_gate_release(&ag);

@@ -20,7 +20,11 @@
 #include "base/err.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
+#include "adapters/emergency.h"
+#include "adapters/notify.h"
 #include "controller/controller.h"
+#include "controller/gate.h"
+#include "core/policy.h"
 #include "controller/localstack.h"
 #include "core/deployment.h"
 #include "core/rollout_config.h"
@@ -64,6 +68,8 @@ struct driver {
 	int64_t last_progress;
 	int64_t id;
 	char announced[8][SERVICE_NAME_MAX + 1];	/* versions whose adoption was reported */
+	struct policy_gate gate;	/* set up when o->policy */
+	struct notify_config ncfg;	/* o->notify with a short delivery budget */
 };
 
 /* report an adopted revision once, not at every re-application of the desired state */
@@ -221,9 +227,84 @@ static int scaled_query(void *ctx, const char *service, enum revision_role role,
 
 /* ---- hooks ---- */
 
+/* What the records need of a new deployment (issue 5): the emergency record
+ * (runbook: Emergency Deployments, "Document the emergency") and the commit
+ * for DORA's lead time. */
+static int record_extras(struct driver *dr, const struct deployment *d, struct strbuf *err)
+{
+	const struct local_deploy_opts *o = dr->o;
+	int rc = 0;
+
+	if (o->emergency_reason && !strcmp(d->type, "emergency") &&
+	    (rc = emergency_record_create(&dr->ls.st, d->id, o->emergency_reason, d->requested_by, proc_now_ms(),
+					  err)) < 0)
+		return rc;
+	if (o->commit_sha || o->commit_time_ms) {
+		_cleanup_stmt_ sqlite3_stmt *q = NULL;
+		if ((rc = store_prepare(&dr->ls.st, &q, "UPDATE deployments SET commit_sha = ?1, commit_time_ms = ?2 "
+					"WHERE id = ?3", err)) < 0)
+			return rc;
+		if (o->commit_sha)
+			sqlite3_bind_text(q, 1, o->commit_sha, -1, SQLITE_STATIC);
+		if (o->commit_time_ms)
+			sqlite3_bind_int64(q, 2, o->commit_time_ms);
+		sqlite3_bind_int64(q, 3, d->id);
+		if (sqlite3_step(q) != SQLITE_DONE) {
+			strbuf_errf(err, "store: %s", sqlite3_errmsg(dr->ls.st.db));
+			return SW_ESTORE;
+		}
+	}
+	return 0;
+}
+
+/* The type's rules: the policy's, else the runbook's built-in ones. */
+static int dr_rules(void *ctx, const char *type, struct type_rules *out, struct strbuf *err)
+{
+	struct driver *dr = ctx;
+	return dr->o->policy ? policy_type_rules(dr->o->policy, type, out, err) : type_rules_default(type, out, err);
+}
+
+static enum gate_result dr_gate(void *ctx, const struct deployment *d, enum gate_phase phase, int64_t now_ms,
+				struct strbuf *reason)
+{
+	struct driver *dr = ctx;
+	return dr->o->policy ? policy_gate_check(&dr->gate, d, phase, now_ms, reason) : GATE_ALLOW;
+}
+
+/* The engine's events as the runbook's messages (docs/records.md), queued in the store. */
 static void on_notify(void *ctx, const struct deployment *d, const char *event, const char *text)
 {
-	say(ctx, "[%s] %s", event, text);
+	struct driver *dr = ctx;
+	struct notify_event ev = { 0 };
+	struct strbuf err = STRBUF_INIT;
+
+	say(dr, "[%s] %s", event, text);
+	if (!dr->o->notify || !d)
+		return;
+	if (!strcmp(event, "started"))
+		ev.kind = !strcmp(d->type, "emergency") ? NOTIFY_EMERGENCY : NOTIFY_STARTING, ev.status = "IN PROGRESS";
+	else if (!strcmp(event, "succeeded"))
+		ev.kind = NOTIFY_COMPLETE, ev.status = "SUCCESS";
+	else if (!strcmp(event, "rollback-initiated"))
+		ev.kind = NOTIFY_ROLLBACK, ev.status = "IN PROGRESS";
+	else if (!strcmp(event, "paused"))
+		ev.kind = NOTIFY_PAUSED, ev.status = "PAUSED";
+	else if (!strcmp(event, "failed"))
+		ev.kind = NOTIFY_FAILED, ev.status = "FAILED";
+	else
+		return;	/* steps, resumes, promotions: in the record, not on the channel */
+	ev.deployment_id = d->id;
+	ev.service = d->service;
+	ev.env = d->env;
+	ev.version = d->version;
+	ev.from_version = d->from_version[0] ? d->from_version : NULL;
+	ev.owner = d->requested_by;
+	ev.reason = ev.kind == NOTIFY_EMERGENCY && dr->o->emergency_reason ? dr->o->emergency_reason : d->reason;
+	ev.at_ms = proc_now_ms();
+	ev.duration_ms = d->finished_ms && d->started_ms ? d->finished_ms - d->started_ms : -1;
+	if (notify_enqueue(&dr->ls.st, &dr->ncfg, &ev, ev.at_ms, &err) < 0)
+		say(dr, "  notify: %s", err.buf);
+	strbuf_release(&err);
 }
 
 static void on_log(void *ctx, const struct deployment *d, const char *message)
@@ -408,6 +489,16 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 		goto out;
 	snprintf(dr->mb.env, sizeof(dr->mb.env), "%s", o->env);
 	dr->mb.st = &dr->ls.st;
+	if ((rc = policy_gate_init(&dr->gate, o->policy, o->zone, &dr->ls.st, err)) < 0 ||
+	    (rc = emergency_migrate(&dr->ls.st, err)) < 0)
+		goto out;
+	if (o->notify) {
+		if ((rc = notify_migrate(&dr->ls.st, err)) < 0)
+			goto out;
+		dr->ncfg = *o->notify;	/* borrowed strings; only the budget differs */
+		if (dr->ncfg.budget_ms > 200 || dr->ncfg.budget_ms <= 0)
+			dr->ncfg.budget_ms = 200;	/* delivery never holds a tick up for long */
+	}
 
 	if ((found = find_unfinished(dr, d, err)) < 0) {
 		rc = SW_ESTORE;
@@ -432,7 +523,7 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 		    d->service, d->version, deployment_state_name(d->state), d->step, d->weight, d->failed_checks);
 	} else {
 		char stable[SERVICE_NAME_MAX + 1];
-		if ((rc = type_rules_default(o->type, &rules, err)) < 0)
+		if ((rc = dr_rules(dr, o->type, &rules, err)) < 0)
 			goto out;
 		dr->clk.wall0 = proc_now_ms();
 		dr->clk.scale = o->time_scale > 0 ? o->time_scale : 1;
@@ -442,9 +533,12 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 			goto out;
 		deployment_init(d, o->service, o->env, o->version, stable, o->type, sim_at(&dr->clk, proc_now_ms()) - LAG_MS);
 		snprintf(d->requested_by, sizeof(d->requested_by), "%s", o->requested_by ? o->requested_by : "unknown");
+		snprintf(d->change_class, sizeof(d->change_class), "%s", o->change_class ? o->change_class : "normal");
 		if ((rc = deployment_store_create(&dr->ls.st, d, s, err)) < 0)
 			goto out;
 		dr->id = d->id;
+		if ((rc = record_extras(dr, d, err)) < 0)
+			goto out;
 		if ((rc = save_clock(dr, err)) < 0)
 			goto out;
 		say(dr, "deployment #%lld: %s %s -> %s in %s (%s, %s strategy, %d steps%s)", (long long)d->id, o->service,
@@ -471,6 +565,8 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 	c->hooks.ctx = dr;
 	c->hooks.notify = on_notify;
 	c->hooks.log = on_log;
+	c->hooks.rules = dr_rules;
+	c->hooks.gate = dr_gate;
 
 	for (;;) {
 		int64_t wall = proc_now_ms();
@@ -482,6 +578,12 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 			proc_reap();
 			if (controller_tick(c, now, &terr) < 0)
 				say(dr, "  controller: %s", terr.buf);
+			if (o->notify) {
+				struct notify_deliver_stats ns = { 0 };
+				strbuf_reset(&terr);
+				if (notify_deliver(&dr->ls.st, &dr->ncfg, wall, &ns, &terr) < 0)
+					say(dr, "  notify: %s", terr.buf);
+			}
 			strbuf_release(&terr);
 			ticked = 1;
 		}
@@ -494,6 +596,14 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 		}
 		if (deployment_state_is_final(d->state))
 			break;
+		if (d->state == DS_PENDING && ticked && !strncmp(d->reason, "waiting: ", 9)) {
+			/* the gate waits for a person (approval), a window or an incident's end:
+			 * this in-process controller stops, the deployment stays pending, and
+			 * running deploy again picks it up */
+			say(dr, "pending: %s; run 'slipway deploy %s %s' again when that is done, or 'slipway abort %lld'",
+			    d->reason + 9, d->service, d->version, (long long)dr->id);
+			break;
+		}
 		if (d->state == DS_PAUSED && ticked) {
 			struct intent pend[1];
 			int npend = 0;
@@ -506,7 +616,7 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 			    (long long)dr->id);
 			break;
 		}
-		if (type_rules_default(d->type, &rules, NULL) == 0)
+		if (dr_rules(dr, d->type, &rules, NULL) == 0)
 			progress(dr, d, s, &rules, now);
 next:
 		proc_sleep_ms(TICK_MS);
@@ -521,6 +631,7 @@ out:
 	}
 	if (ctl)
 		controller_release(c);
+	policy_gate_release(&dr->gate);
 	metrics_receiver_stop(dr->rx);
 	localstack_close(&dr->ls);
 out_free:

@@ -32,6 +32,9 @@
 #include "core/deployment-t.h"
 
 struct strbuf;
+struct policy;
+struct tz_zone;
+struct notify_config;
 
 struct local_deploy_opts {
 	const char *state_dir;
@@ -41,11 +44,20 @@ struct local_deploy_opts {
 	double time_scale;		/* 1 = real time; 60 = one minute per second */
 	int progress_tty;		/* redraw a progress line on stderr */
 	FILE *log;			/* transitions and analysis lines (stderr); NULL: silent */
+	/* the policy gate and the records (issues 2 and 5); each may be NULL */
+	const struct policy *policy;	/* rules per type, windows, freezes, approvals (NULL: runbook rules, no gate) */
+	const struct tz_zone *zone;	/* the policy's time zone */
+	const char *change_class;	/* normal (NULL), security, critical-security */
+	const struct notify_config *notify;	/* channels and sinks; NULL: no messages */
+	const char *emergency_reason;	/* --type emergency: the emergency record's reason */
+	const char *commit_sha;		/* for DORA's lead time; may be NULL */
+	int64_t commit_time_ms;		/* 0: unknown */
 };
 
 struct local_deploy_result {
 	int64_t id;
-	enum deploy_state state;	/* final: succeeded, rolled_back, failed; or paused */
+	enum deploy_state state;	/* final: succeeded, rolled_back, failed; or paused, or pending
+					   (the gate waits: approvals, a window, an incident) */
 	char reason[400];
 	int resumed;			/* 1: an unfinished deployment was resumed */
 };

@@ -102,7 +102,7 @@ int main(void)
 		is_int(deployment_store_create(&st, &d, strat, &err), 0, "create a standard deployment");
 		strbuf_reset(&reason);
 		is_int(policy_gate_check(&sg, &d, GATE_PHASE_START, thu, &reason), GATE_WAIT, "no approval: waits");
-		ok(strstr(reason.buf, "waiting for approval: team-lead (no approval)") != NULL, "says which role: %s",
+		ok(strstr(reason.buf, "approval needed: team-lead (no approval)") != NULL, "says which role: %s",
 		   reason.buf);
 		ok(approval_record(&st, d.id, "team-lead", "alice", APPROVAL_APPROVED, NULL, "alice", sg.roles.roles,
 				   sg.roles.n, thu, &err) < 0, "the requester cannot approve her own deployment");

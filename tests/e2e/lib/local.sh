@@ -22,6 +22,17 @@ free_port() {
 }
 
 export SLIPWAY_PROJECT="$T/proj"
+# the lab policy (windows open at all hours, no freezes: the day the test runs
+# does not matter) without approvals, which tests/cli/records.sh and the demo
+# exercise; the gate itself stays on.  The p99 ratios are loosened: a p99 of
+# under a hundred requests on a loaded 2-core machine is noise, and these
+# tests are about processes and traffic; the latency criteria are tested on
+# the simulated clock (tests/data/analyze).
+{ cat "$SLIPWAY_SRC/examples/lab-policy.yaml"
+  printf 'types:\n  standard:\n    approvals: []\n'
+  printf 'rollback:\n  immediate: { error_rate: 5, p99_latency_ratio: 20 }\n'
+  printf '  consider: { error_rate: 1, p99_latency_ratio: 10 }\n'; } >"$T/lab-policy.yaml"
+export SLIPWAY_POLICY="$T/lab-policy.yaml"
 _services=()
 _down_all() {
   local s
