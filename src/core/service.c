@@ -7,6 +7,7 @@
  * are refused (a typo must not silently mean "default").  Pure: no I/O.
  */
 #include "core/service.h"
+#include "core/yaml_text.h"
 #include "base/alloc.h"
 #include "base/err.h"
 #include "base/strbuf.h"
@@ -557,39 +558,13 @@ int service_parse(struct service *out, const char *file, const char *buf, size_t
 		strbuf_errf(err, "%s: larger than %d bytes", file, SERVICE_FILE_MAX);
 		return SW_ETOOBIG;
 	}
-	/* YAML allows no C0 control characters but tab, LF, CR, and must be valid
-	 * UTF-8.  Checking here also keeps libfyaml 0.7.12 out of loops it enters
-	 * on such bytes inside a `%` directive (found by tests/fuzz/fuzz_service.c);
-	 * a service file has no use for directives, so they are refused too. */
+	/* the bytes libfyaml may see (core/yaml_text.h: it loops or crashes on
+	 * some that no service file needs; found by tests/fuzz/fuzz_service.c) */
 	{
-		int line = 1, col = 1;
-		for (size_t i = 0; i < len; i++) {
-			unsigned char c = (unsigned char)buf[i];
-			size_t extra = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 : (c & 0xf8) == 0xf0 ? 3 : 9;
-			if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
-				strbuf_errf(err, "%s:%d:%d: control character 0x%02x is not allowed in YAML", file, line, col, c);
-				return SW_EPARSE;
-			}
-			if (c == '%' && col == 1) {
-				strbuf_errf(err, "%s:%d:%d: YAML directives ('%%...') are not supported in service files", file, line, col);
-				return SW_EPARSE;
-			}
-			if (extra == 9 || (c >= 0xc0 && c < 0xc2) || c > 0xf4 || i + extra >= len + (extra ? 0 : 1)) {
-				strbuf_errf(err, "%s:%d:%d: invalid UTF-8", file, line, col);
-				return SW_EPARSE;
-			}
-			for (size_t k = 1; k <= extra; k++)
-				if (((unsigned char)buf[i + k] & 0xc0) != 0x80) {
-					strbuf_errf(err, "%s:%d:%d: invalid UTF-8", file, line, col);
-					return SW_EPARSE;
-				}
-			i += extra;
-			if (c == '\n') {
-				line++;
-				col = 1;
-			} else {
-				col++;
-			}
+		struct yaml_text_error ye;
+		if (yaml_text_check(buf, len, &ye) < 0) {
+			strbuf_errf(err, "%s:%d:%d: %s", file, ye.line, ye.col, ye.msg);
+			return SW_EPARSE;
 		}
 	}
 	fy_diag_cfg_default(&dcfg);

@@ -6,7 +6,7 @@
 need_haproxy
 
 make_project api 2
-make_release api v1 0 0 1500    # a slow start: slipway is still waiting for readiness when killed
+make_release api v1 0 0 3000    # a slow start: slipway is still waiting for readiness when killed
 rel="$T/proj/releases/api/v1"
 procs_in_release() { # processes whose working directory is the release
   local n=0 p
@@ -17,7 +17,7 @@ procs_in_release() { # processes whose working directory is the release
 "$SLIPWAY" start api v1 >"$T/start1.out" 2>&1 &
 starter=$!
 pids=""
-for i in $(seq 1 100); do
+for i in $(seq 1 300); do
   out=$("$SLIPWAY" instances api -o json 2>/dev/null)
   pids=$(printf '%s' "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(" ".join(str(i["pid"]) for i in d["instances"] if i["pid"] > 0))' 2>/dev/null)
   [ "$(echo $pids | wc -w)" = 2 ] && break
