@@ -41,9 +41,10 @@ kill -9 "$ctl"; wait "$ctl" 2>/dev/null
 echo "# killed the controller at: $(state); canary pids $pids_before"
 is "$w_before" 10 "the router had v2 at 10%"
 
+# 200 of our requests among the load's: about 20 expected; 6..40 tells 10% from 0% and 50%
 got=$(count_versions 200 "http://127.0.0.1:$PORT/api/x")
 v2n=$(echo "$got" | awk '$1=="v2"{print $2}')
-ok "$([ "${v2n:-0}" -ge 10 ] && [ "${v2n:-0}" -le 30 ]; echo $?)" "with the controller dead, HAProxy still sends about 10% to v2 (${v2n:-0} of 200)"
+ok "$([ "${v2n:-0}" -ge 6 ] && [ "${v2n:-0}" -le 40 ]; echo $?)" "with the controller dead, HAProxy still sends about 10% to v2 (${v2n:-0} of 200)"
 
 "$SLIPWAY" deploy api v2 --type standard --time-scale 120 >"$T/deploy2.out" 2>&1
 rc=$?
