@@ -157,7 +157,12 @@ int cmd_deploy(int argc, char **argv, struct cli_ctx *ctx)
 	o.state_dir = ctx->state_dir;
 	o.service = argv[optind];
 	o.version = argv[optind + 1];
-	o.requested_by = getenv("USER") ? getenv("USER") : "unknown";
+	{
+		/* the requester is the same identity approvals are checked against
+		 * (OS user, or $SLIPWAY_USER), so no one approves their own request */
+		const char *identity = NULL;
+		o.requested_by = records_caller(&identity);
+	}
 	o.log = stderr;
 	o.progress_tty = wait && cli_stderr_is_tty();
 	rc = local_deploy_run(&o, &res, &err);
@@ -166,7 +171,8 @@ int cmd_deploy(int argc, char **argv, struct cli_ctx *ctx)
 	if (rc < 0) {
 		cli_error("%s", err.len ? err.buf : slipway_strerror(rc));
 		strbuf_release(&err);
-		return rc == SW_EUSAGE || rc == SW_ECONFIG || rc == SW_EPARSE ? EXIT_USAGE : EXIT_RUNTIME;
+		return rc == SW_EUSAGE || rc == SW_ECONFIG || rc == SW_EPARSE || rc == SW_ENOTFOUND ? EXIT_USAGE
+												       : EXIT_RUNTIME;
 	}
 	strbuf_release(&err);
 	if (ctx->output == OUTPUT_JSON)

@@ -35,6 +35,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define TICK_MS 100
 #define LAG_MS 600		/* the controller's clock runs this far behind the log */
@@ -523,6 +524,25 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 		    d->service, d->version, deployment_state_name(d->state), d->step, d->weight, d->failed_checks);
 	} else {
 		char stable[SERVICE_NAME_MAX + 1];
+		struct strbuf release = STRBUF_INIT;
+		struct stat sb;
+		/* refuse before anything is recorded: a deployment that cannot start
+		 * its instances would only sit unfinished and block the next one */
+		if (!service_find_env(&dr->ls.svc, o->env)) {
+			strbuf_errf(err, "service '%s' has no environment '%s'; see services/%s.yaml", o->service, o->env,
+				    o->service);
+			rc = SW_EUSAGE;
+			goto out;
+		}
+		target_local_release_dir(&dr->ls.target, &dr->ls.svc, o->version, &release);
+		if (stat(release.buf, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+			strbuf_errf(err, "release directory '%s' does not exist; put release '%s' of '%s' there first",
+				    release.buf, o->version, o->service);
+			strbuf_release(&release);
+			rc = SW_EUSAGE;
+			goto out;
+		}
+		strbuf_release(&release);
 		if ((rc = dr_rules(dr, o->type, &rules, err)) < 0)
 			goto out;
 		dr->clk.wall0 = proc_now_ms();
