@@ -81,7 +81,7 @@ static int decide(int argc, char **argv, struct cli_ctx *ctx, enum approval_deci
 				return EXIT_USAGE;
 			break;
 		default:
-			return cli_usage_error(ctx, cmd, "unknown option");
+			return cli_usage_error(ctx, cmd, "bad option or missing value (see above)");
 		}
 	}
 	if (optind + 1 != argc)
@@ -92,6 +92,16 @@ static int decide(int argc, char **argv, struct cli_ctx *ctx, enum approval_deci
 		return cli_usage_error(ctx, cmd, "--comment TEXT is required: say why it is rejected");
 	if (records_parse_id("deployment", argv[optind], &id) || records_roles(ctx, &pol, &roles))
 		return EXIT_USAGE;
+	if (!policy_find_role(&pol.p, role)) {
+		struct strbuf valid = STRBUF_INIT;
+		for (size_t i = 0; i < pol.p.roles_nr; i++)
+			strbuf_addf(&valid, "%s%s", i ? ", " : "", pol.p.roles[i].name);
+		cli_usage_error(ctx, cmd, "unknown role '%s'; valid: %s", role, valid.buf);
+		strbuf_release(&valid);
+		roles_map_release(&roles);
+		cli_policy_release(&pol);
+		return EXIT_USAGE;
+	}
 	if ((rc = records_store_open(ctx, &st)) != EXIT_OK) {
 		roles_map_release(&roles);
 		cli_policy_release(&pol);
@@ -186,7 +196,7 @@ int cmd_approvals(int argc, char **argv, struct cli_ctx *ctx)
 				return EXIT_USAGE;
 			break;
 		default:
-			return cli_usage_error(ctx, "approvals", "unknown option");
+			return cli_usage_error(ctx, "approvals", "bad option or missing value (see above)");
 		}
 	}
 	if (optind + 1 != argc)

@@ -48,7 +48,7 @@ int cmd_audit(int argc, char **argv, struct cli_ctx *ctx)
 				return EXIT_USAGE;
 			break;
 		default:
-			return cli_usage_error(ctx, "audit", "unknown option");
+			return cli_usage_error(ctx, "audit", "bad option or missing value (see above)");
 		}
 	}
 	if (optind != argc)

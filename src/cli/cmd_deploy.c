@@ -105,7 +105,7 @@ int cmd_deploy(int argc, char **argv, struct cli_ctx *ctx)
 				return cli_usage_error(ctx, "deploy", "--time-scale must be a number from 1 to 3600, not '%s'", optarg);
 			break;
 		case 'o': if (cli_parse_output(ctx, optarg) < 0) return EXIT_USAGE; break;
-		default: return cli_usage_error(ctx, "deploy", "unknown option");
+		default: return cli_usage_error(ctx, "deploy", "bad option or missing value (see above)");
 		}
 	}
 	if (argc - optind != 2)
@@ -204,7 +204,7 @@ int cmd_deployments(int argc, char **argv, struct cli_ctx *ctx)
 		switch (c) {
 		case OPT_ENV: env = optarg; break;
 		case 'o': if (cli_parse_output(ctx, optarg) < 0) { json_decref(a); return EXIT_USAGE; } break;
-		default: json_decref(a); return cli_usage_error(ctx, "deployments", "unknown option");
+		default: json_decref(a); return cli_usage_error(ctx, "deployments", "bad option or missing value (see above)");
 		}
 	}
 	if (argc - optind != 1) {

@@ -66,7 +66,7 @@ int cmd_dora(int argc, char **argv, struct cli_ctx *ctx)
 				return EXIT_USAGE;
 			break;
 		default:
-			return cli_usage_error(ctx, "dora", "unknown option");
+			return cli_usage_error(ctx, "dora", "bad option or missing value (see above)");
 		}
 	}
 	if (optind != argc)

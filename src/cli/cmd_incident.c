@@ -80,7 +80,7 @@ int cmd_incident(int argc, char **argv, struct cli_ctx *ctx)
 				return EXIT_USAGE;
 			break;
 		default:
-			return cli_usage_error(ctx, "incident", "unknown option");
+			return cli_usage_error(ctx, "incident", "bad option or missing value (see above)");
 		}
 	}
 	if (!strcmp(sub, "open")) {

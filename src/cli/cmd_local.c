@@ -136,7 +136,7 @@ int cmd_start(int argc, char **argv, struct cli_ctx *ctx)
 				return cli_usage_error(ctx, "start", "--weight must be a percent 0-100, not '%s'", optarg);
 			break;
 		case 'o': if (cli_parse_output(ctx, optarg) < 0) return EXIT_USAGE; break;
-		default: return cli_usage_error(ctx, "start", "unknown option");
+		default: return cli_usage_error(ctx, "start", "bad option or missing value (see above)");
 		}
 	}
 	if (argc - optind != 2)
@@ -186,7 +186,7 @@ static int simple_env_cmd(int argc, char **argv, struct cli_ctx *ctx, const char
 		switch (c) {
 		case OPT_ENV: *env = optarg; break;
 		case 'o': if (cli_parse_output(ctx, optarg) < 0) return EXIT_USAGE; break;
-		default: return cli_usage_error(ctx, name, "unknown option");
+		default: return cli_usage_error(ctx, name, "bad option or missing value (see above)");
 		}
 	}
 	if (nargs > 0 ? argc - optind != nargs : argc - optind < -nargs)
@@ -329,7 +329,7 @@ int cmd_traffic(int argc, char **argv, struct cli_ctx *ctx)
 		case OPT_MODE: mode = optarg; break;
 		case OPT_MESSAGE: message = optarg; break;
 		case 'o': if (cli_parse_output(ctx, optarg) < 0) return EXIT_USAGE; break;
-		default: return cli_usage_error(ctx, "traffic", "unknown option");
+		default: return cli_usage_error(ctx, "traffic", "bad option or missing value (see above)");
 		}
 	}
 	if (argc - optind != 1)
@@ -533,7 +533,7 @@ int cmd_metrics(int argc, char **argv, struct cli_ctx *ctx)
 		case OPT_WATCH: watch = 1; break;
 		case OPT_RECEIVE: receive = 1; break;
 		case 'o': if (cli_parse_output(ctx, optarg) < 0) return EXIT_USAGE; break;
-		default: return cli_usage_error(ctx, "metrics", "unknown option");
+		default: return cli_usage_error(ctx, "metrics", "bad option or missing value (see above)");
 		}
 	}
 	if (receive) {
@@ -570,7 +570,7 @@ int cmd_cleanup(int argc, char **argv, struct cli_ctx *ctx)
 				return cli_usage_error(ctx, "cleanup", "--keep must be a number from 1 to 1000, not '%s'", optarg);
 			break;
 		case 'o': if (cli_parse_output(ctx, optarg) < 0) return EXIT_USAGE; break;
-		default: return cli_usage_error(ctx, "cleanup", "unknown option");
+		default: return cli_usage_error(ctx, "cleanup", "bad option or missing value (see above)");
 		}
 	}
 	if (argc - optind != 1)

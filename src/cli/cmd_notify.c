@@ -242,7 +242,7 @@ int cmd_notify(int argc, char **argv, struct cli_ctx *ctx)
 				return EXIT_USAGE;
 			break;
 		default:
-			return cli_usage_error(ctx, "notify", "unknown option");
+			return cli_usage_error(ctx, "notify", "bad option or missing value (see above)");
 		}
 	}
 	if (optind != argc)

@@ -135,7 +135,7 @@ static int list_records(int argc, char **argv, struct cli_ctx *ctx, int per_serv
 				return EXIT_USAGE;
 			break;
 		default:
-			return cli_usage_error(ctx, cmd, "unknown option");
+			return cli_usage_error(ctx, cmd, "bad option or missing value (see above)");
 		}
 	}
 	if (per_service) {
@@ -258,7 +258,7 @@ int cmd_show(int argc, char **argv, struct cli_ctx *ctx)
 				return EXIT_USAGE;
 			break;
 		default:
-			return cli_usage_error(ctx, "show", "unknown option");
+			return cli_usage_error(ctx, "show", "bad option or missing value (see above)");
 		}
 	}
 	if (optind + 1 != argc)
