@@ -229,7 +229,7 @@ static int audit_expiries(struct store *st, int64_t deployment_id, int64_t ttl_m
 {
 	_cleanup_stmt_ sqlite3_stmt *pending = NULL, *mark = NULL;
 	struct strbuf subject = STRBUF_INIT;
-	int own_tx = sqlite3_get_autocommit(st->db);	/* the caller may hold a transaction */
+	int own_tx = 0;
 	int r, rc;
 
 	r = store_prepare(st, &pending,
@@ -243,8 +243,8 @@ static int audit_expiries(struct store *st, int64_t deployment_id, int64_t ttl_m
 	if (rc == SQLITE_DONE)
 		return 0;	/* the common case: nothing newly expired, no write */
 	sqlite3_reset(pending);
-	if (own_tx && (r = store_begin(st, err)) < 0)
-		return r;
+	if ((own_tx = store_tx_begin(st, err)) < 0)
+		return own_tx;
 	r = store_prepare(st, &mark, "UPDATE approvals SET expired_audited_ms = ?2 WHERE id = ?1", err);
 	if (r)
 		goto fail;
@@ -270,13 +270,10 @@ static int audit_expiries(struct store *st, int64_t deployment_id, int64_t ttl_m
 			goto fail;
 		}
 	}
-	strbuf_release(&subject);
-	return own_tx ? store_commit(st, err) : 0;
+	r = 0;
 fail:
 	strbuf_release(&subject);
-	if (own_tx)
-		store_rollback(st);
-	return r;
+	return store_tx_end(st, own_tx, r, err);
 }
 
 int approvals_gate(struct store *st, int64_t deployment_id, const char *const *required,

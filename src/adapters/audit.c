@@ -80,11 +80,11 @@ int64_t audit_append(struct store *st, int64_t at_ms, const char *actor, const c
 {
 	_cleanup_stmt_ sqlite3_stmt *last = NULL, *ins = NULL;
 	struct audit_entry e = { 0 };
-	int own_tx = sqlite3_get_autocommit(st->db);
+	int own_tx = 0;
 	int r;
 
-	if (own_tx && (r = store_begin(st, err)) < 0)
-		return r;
+	if ((own_tx = store_tx_begin(st, err)) < 0)
+		return own_tx;
 	r = store_prepare(st, &last, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1", err);
 	if (r)
 		goto fail;
@@ -119,13 +119,10 @@ int64_t audit_append(struct store *st, int64_t at_ms, const char *actor, const c
 		r = SW_ESTORE;
 		goto fail;
 	}
-	if (own_tx && (r = store_commit(st, err)) < 0)
-		goto fail;
-	return e.id;
+	r = 0;
 fail:
-	if (own_tx)
-		store_rollback(st);
-	return r;
+	r = store_tx_end(st, own_tx, r, err);
+	return r < 0 ? r : e.id;
 }
 
 int64_t audit_append_json(struct store *st, int64_t at_ms, const char *actor, const char *action,

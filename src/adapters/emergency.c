@@ -82,13 +82,13 @@ int emergency_record_create(struct store *st, int64_t deployment_id, const char 
 {
 	_cleanup_stmt_ sqlite3_stmt *ins = NULL;
 	struct strbuf subject = STRBUF_INIT;
-	int own_tx = sqlite3_get_autocommit(st->db);
+	int own_tx = 0;
 	int r;
 
 	if (blank(reason))
 		return emergency_check_reason("emergency", reason, err);
-	if (own_tx && (r = store_begin(st, err)) < 0)
-		return r;
+	if ((own_tx = store_tx_begin(st, err)) < 0)
+		return own_tx;
 	r = store_prepare(st, &ins,
 			  "INSERT INTO emergencies(deployment_id, reason, requested_by, created_ms)"
 			  " VALUES (?1, ?2, ?3, ?4) ON CONFLICT(deployment_id) DO NOTHING", err);
@@ -111,13 +111,10 @@ int emergency_record_create(struct store *st, int64_t deployment_id, const char 
 		r = SW_ESTORE;
 		goto fail;
 	}
-	strbuf_release(&subject);
-	return own_tx ? store_commit(st, err) : 0;
+	r = 0;
 fail:
 	strbuf_release(&subject);
-	if (own_tx)
-		store_rollback(st);
-	return r;
+	return store_tx_end(st, own_tx, r, err);
 }
 
 int emergency_record_approved(struct store *st, int64_t deployment_id, const char *approver,
@@ -125,11 +122,11 @@ int emergency_record_approved(struct store *st, int64_t deployment_id, const cha
 {
 	_cleanup_stmt_ sqlite3_stmt *upd = NULL;
 	struct strbuf subject = STRBUF_INIT;
-	int own_tx = sqlite3_get_autocommit(st->db);
+	int own_tx = 0;
 	int r;
 
-	if (own_tx && (r = store_begin(st, err)) < 0)
-		return r;
+	if ((own_tx = store_tx_begin(st, err)) < 0)
+		return own_tx;
 	r = store_prepare(st, &upd,
 			  "UPDATE emergencies SET approver = ?2, approved_ms = ?3"
 			  " WHERE deployment_id = ?1 AND approver IS NULL", err);
@@ -148,13 +145,10 @@ int emergency_record_approved(struct store *st, int64_t deployment_id, const cha
 			goto fail;
 		}
 	}
-	strbuf_release(&subject);
-	return own_tx ? store_commit(st, err) : 0;
+	r = 0;
 fail:
 	strbuf_release(&subject);
-	if (own_tx)
-		store_rollback(st);
-	return r;
+	return store_tx_end(st, own_tx, r, err);
 }
 
 int emergency_record_end(struct store *st, int64_t deployment_id, const char *who, int64_t now_ms,
@@ -162,11 +156,11 @@ int emergency_record_end(struct store *st, int64_t deployment_id, const char *wh
 {
 	_cleanup_stmt_ sqlite3_stmt *upd = NULL;
 	struct strbuf subject = STRBUF_INIT;
-	int own_tx = sqlite3_get_autocommit(st->db);
+	int own_tx = 0;
 	int r;
 
-	if (own_tx && (r = store_begin(st, err)) < 0)
-		return r;
+	if ((own_tx = store_tx_begin(st, err)) < 0)
+		return own_tx;
 	r = store_prepare(st, &upd,
 			  "UPDATE emergencies SET ended_ms = ?2, ended_by = ?3"
 			  " WHERE deployment_id = ?1 AND ended_ms IS NULL", err);
@@ -187,13 +181,10 @@ int emergency_record_end(struct store *st, int64_t deployment_id, const char *wh
 		r = SW_ESTORE;
 		goto fail;
 	}
-	strbuf_release(&subject);
-	return own_tx ? store_commit(st, err) : 0;
+	r = 0;
 fail:
 	strbuf_release(&subject);
-	if (own_tx)
-		store_rollback(st);
-	return r;
+	return store_tx_end(st, own_tx, r, err);
 }
 
 int emergency_record_get(struct store *st, int64_t deployment_id, struct emergency_record *out,

@@ -89,7 +89,7 @@ int64_t notify_enqueue_channels(struct store *st, const struct notify_config *cf
 	struct strbuf chans = STRBUF_INIT, text = STRBUF_INIT;
 	const char **sinks = NULL;
 	size_t n_sinks = 0, alloc = 0;
-	int own_tx = sqlite3_get_autocommit(st->db);
+	int own_tx = 0;
 	char *event_json = NULL;
 	int64_t id = 0;
 	int r;
@@ -113,7 +113,7 @@ int64_t notify_enqueue_channels(struct store *st, const struct notify_config *cf
 		json_decref(j);
 	}
 	notify_msg_text(ev, &text);
-	if (own_tx && (r = store_begin(st, err)) < 0)
+	if ((own_tx = r = store_tx_begin(st, err)) < 0)
 		goto out;
 	r = store_prepare(st, &msg,
 			  "INSERT INTO notify_messages(deployment_id, kind, channels, event_json, text, created_ms)"
@@ -143,16 +143,13 @@ int64_t notify_enqueue_channels(struct store *st, const struct notify_config *cf
 		if (sqlite3_step(del) != SQLITE_DONE)
 			goto sqlfail;
 	}
-	if (own_tx && (r = store_commit(st, err)) < 0)
-		goto fail;
 	r = 0;
-	goto out;
+	goto fail;
 sqlfail:
 	strbuf_errf(err, "store '%s': %s", st->path, sqlite3_errmsg(st->db));
 	r = SW_ESTORE;
 fail:
-	if (own_tx)
-		store_rollback(st);
+	r = store_tx_end(st, own_tx, r, err);
 out:
 	free(sinks);
 	free(event_json);

@@ -61,6 +61,32 @@ void store_rollback(struct store *st)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+int store_tx_begin(struct store *st, struct strbuf *err)
+{
+	int r;
+	if (!sqlite3_get_autocommit(st->db))
+		return 0;
+	r = store_begin(st, err);
+	return r < 0 ? r : 1;
+}
+
+int store_tx_end(struct store *st, int own, int r, struct strbuf *err)
+{
+	int c;
+	if (own != 1)
+		return r;
+	if (r < 0) {
+		store_rollback(st);
+		return r;
+	}
+	c = store_commit(st, err);
+	if (c < 0) {
+		store_rollback(st);
+		return c;
+	}
+	return r;
+}
+
 int store_prepare(struct store *st, sqlite3_stmt **stmt, const char *sql, struct strbuf *err)
 {
 	if (sqlite3_prepare_v2(st->db, sql, -1, stmt, NULL) != SQLITE_OK) {

@@ -50,6 +50,23 @@ int store_begin(struct store *st, struct strbuf *err);
 int store_commit(struct store *st, struct strbuf *err);
 void store_rollback(struct store *st);
 
+/*
+ * Join the caller's transaction or begin one: a module's write (an approval,
+ * an emergency record, an audit entry, a queued message) is atomic on its
+ * own, and part of the caller's transaction when there is one (an audit
+ * entry commits with the change it records).  Returns 1 when it began a
+ * transaction (end it with store_tx_end()), 0 when it joined one, or
+ * SW_ESTORE.
+ */
+int store_tx_begin(struct store *st, struct strbuf *err);
+/*
+ * End what store_tx_begin() returned in own: with own == 1, commit when
+ * r >= 0 (returning the commit's error, else r) and roll back when r < 0;
+ * with own == 0, nothing (the caller's transaction decides).  Returns r or
+ * the commit's error.
+ */
+int store_tx_end(struct store *st, int own, int r, struct strbuf *err);
+
 /* Prepare sql; on failure returns SW_ESTORE with SQLite's message in err. */
 int store_prepare(struct store *st, sqlite3_stmt **stmt, const char *sql, struct strbuf *err);
 
