@@ -655,6 +655,7 @@ void metrics_builtin_provider(struct metrics_builtin *mb, struct metrics_provide
 {
 	p->ctx = mb;
 	p->query = metrics_builtin_query;
+	p->query_over = NULL;
 }
 
 int metrics_builtin_report(struct store *st, const char *service, const char *env, int64_t from_ms, int64_t to_ms,

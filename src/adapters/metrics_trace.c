@@ -229,6 +229,7 @@ void metrics_trace_provider(struct metrics_trace *t, struct metrics_provider *ou
 {
 	out->ctx = t;
 	out->query = trace_query;
+	out->query_over = NULL;
 }
 
 void metrics_trace_set_add(struct metrics_trace_set *set, const char *service, struct metrics_trace *t)
@@ -261,4 +262,5 @@ void metrics_trace_set_provider(struct metrics_trace_set *set, struct metrics_pr
 {
 	out->ctx = set;
 	out->query = set_query;
+	out->query_over = NULL;
 }

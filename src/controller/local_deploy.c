@@ -577,6 +577,7 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 	dr->target.ready = local_ready;
 	dr->prov.ctx = dr;
 	dr->prov.query = scaled_query;
+	dr->prov.query_over = NULL;
 	controller_init(c, &dr->ls.st);
 	ctl = 1;
 	c->router = &dr->router;

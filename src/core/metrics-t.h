@@ -41,6 +41,20 @@ struct metrics_provider {
 	void *ctx;
 	int (*query)(void *ctx, const char *service, enum revision_role role, const char *version,
 		     int64_t from_ms, int64_t to_ms, struct metrics_sample *out, struct strbuf *err);
+	/*
+	 * Latency exceedances, for judges that test latency as counts
+	 * (docs/judge.md): over[i] = requests of that revision in [from_ms,
+	 * to_ms) slower than thresholds_ms[i] (strictly greater), for
+	 * i < n (n <= METRICS_MAX_THRESHOLDS).  Same returns as query().  NULL
+	 * when the provider cannot count per request (a provider with only
+	 * histograms counts at the nearest bucket edge at or above the
+	 * threshold and says so in its documentation).
+	 */
+	int (*query_over)(void *ctx, const char *service, enum revision_role role, const char *version,
+			  int64_t from_ms, int64_t to_ms, const double *thresholds_ms, int n,
+			  uint64_t *over, struct strbuf *err);
 };
+
+#define METRICS_MAX_THRESHOLDS 4
 
 #endif
