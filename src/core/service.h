@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/plugin_names.h"
+
 struct strbuf;
 
 #define SERVICE_NAME_MAX 64	/* names and versions: [A-Za-z0-9._-], 1..64 bytes */
@@ -43,6 +45,16 @@ struct service_step {
 
 struct service {
 	char name[SERVICE_NAME_MAX + 1];
+	/*
+	 * The plugins a rollout of this service uses, by name
+	 * (core/plugin_names.h; `target:`, `router:`, `provider:`, `judge:`);
+	 * the defaults when the file names none: local, haproxy, builtin,
+	 * observed.
+	 */
+	char target[PLUGIN_NAME_MAX + 1];
+	char router[PLUGIN_NAME_MAX + 1];
+	char provider[PLUGIN_NAME_MAX + 1];
+	char judge[PLUGIN_NAME_MAX + 1];
 	char **argv;		/* command and arguments, placeholders unexpanded; NULL-terminated */
 	size_t argc;
 	char **env;		/* "NAME=value" strings, placeholders unexpanded; NULL-terminated */
