@@ -30,20 +30,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "core/haproxy_cfg.h"	/* enum traffic_mode; the files' text */
 #include "core/service.h"
 
 struct store;
 struct strbuf;
 struct instance;
-
-enum traffic_mode {
-	TRAFFIC_NORMAL = 0,
-	TRAFFIC_READ_ONLY,	/* methods other than GET and HEAD answered 405 by HAProxy */
-	TRAFFIC_MAINTENANCE,	/* every request answered 503 with the message */
-};
-/* "normal", "read-only", "maintenance"; parse returns 0 or SW_EUSAGE. */
-const char *traffic_mode_name(enum traffic_mode m);
-int traffic_mode_parse(const char *s, enum traffic_mode *m);
 
 /* Per-revision share of traffic, percent 0-100 (the sum is normally 100). */
 struct revision_weight {
