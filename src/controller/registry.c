@@ -274,6 +274,7 @@ static const struct plugin plugins[] = {
 	{ PLUGIN_PROVIDER, "builtin", "HAProxy's per-request log, aggregated in the store", builtin_open,
 	  builtin_close },
 	{ PLUGIN_JUDGE, "observed", "the interval's observed values against the limits", observed_open, free },
+	/* sinks: delivered by adapters/notify.c (notify_sink_impls), per message */
 	{ PLUGIN_SINK, "stdout", "the message on standard output", NULL, NULL },
 	{ PLUGIN_SINK, "file", "the message appended to a file", NULL, NULL },
 	{ PLUGIN_SINK, "slack", "a Slack-compatible incoming webhook", NULL, NULL },

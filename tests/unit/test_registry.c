@@ -9,6 +9,7 @@
  */
 #include "tap.h"
 #include "adapters/deployment_store.h"
+#include "adapters/notify.h"
 #include "adapters/sim_infra.h"
 #include "adapters/store.h"
 #include "base/err.h"
@@ -84,6 +85,17 @@ static void check_catalogue(void)
 		if (k != PLUGIN_SINK)
 			ok(def && registry_find((enum plugin_kind)k, def), "%s: the default '%s' exists",
 			   plugin_kind_name((enum plugin_kind)k), def ? def : "(none)");
+	}
+	{
+		int all = 1;
+		for (const char *const *n = plugin_names(PLUGIN_SINK); *n; n++) {
+			const struct notify_sink_impl *si = notify_sink_impl_find(*n);
+			if (!si || !(si->deliver || (si->body && si->content_type))) {
+				all = 0;
+				printf("#   sink '%s' has no implementation in adapters/notify.c\n", *n);
+			}
+		}
+		ok(all, "every sink named has a delivery in adapters/notify.c");
 	}
 	is_str(plugin_default(PLUGIN_TARGET), "local", "default target: local");
 	is_str(plugin_default(PLUGIN_ROUTER), "haproxy", "default router: haproxy");
