@@ -14,7 +14,6 @@
  */
 #include "controller/local_deploy.h"
 #include "adapters/deployment_store.h"
-#include "adapters/local_store.h"
 #include "adapters/proc.h"
 #include "base/alloc.h"
 #include "base/err.h"
@@ -36,7 +35,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #define TICK_MS 100
 #define LAG_MS 600		/* the controller's clock runs this far behind the log */
@@ -348,24 +346,15 @@ static int64_t find_unfinished(struct driver *dr, struct deployment *d, struct s
 	return found;
 }
 
-/* the stable revision: the latest succeeded deployment's, else what HAProxy serves most */
+/* the stable revision: the latest succeeded deployment's, else what the router serves most */
 static void current_stable(struct driver *dr, char *out, size_t n)
 {
-	struct revision_weight *w = NULL;
-	size_t nw = 0;
-	double best = 0;
 	if (deployment_store_current_version(&dr->ls.st, dr->o->service, dr->o->env, out, n, NULL) == 0 && out[0] &&
 	    strcmp(out, dr->o->version))
 		return;
 	out[0] = '\0';
-	if (router_haproxy_get_weights(&dr->ls.router, &w, &nw, NULL) < 0)
-		return;
-	for (size_t i = 0; i < nw; i++)
-		if (strcmp(w[i].version, dr->o->version) && w[i].weight > best) {
-			best = w[i].weight;
-			snprintf(out, n, "%s", w[i].version);
-		}
-	free(w);
+	if (dr->router->serving && dr->router->serving(dr->router->ctx, dr->o->service, dr->o->version, out, n, NULL) < 0)
+		out[0] = '\0';
 }
 
 static void progress(struct driver *dr, const struct deployment *d, const struct strategy *s,
@@ -435,6 +424,10 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 			dr->ncfg.budget_ms = 200;	/* delivery never holds a tick up for long */
 	}
 
+	/* the service file's target, router, provider and judge (the provider
+	 * starts receiving HAProxy's log here) */
+	if ((rc = open_plugins(dr, err)) < 0)
+		goto out;
 	if ((found = find_unfinished(dr, d, err)) < 0) {
 		rc = SW_ESTORE;
 		goto out;
@@ -458,8 +451,6 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 		    d->service, d->version, deployment_state_name(d->state), d->step, d->weight, d->failed_checks);
 	} else {
 		char stable[SERVICE_NAME_MAX + 1];
-		struct strbuf release = STRBUF_INIT;
-		struct stat sb;
 		/* refuse before anything is recorded: a deployment that cannot start
 		 * its instances would only sit unfinished and block the next one */
 		if (!service_find_env(&dr->ls.svc, o->env)) {
@@ -468,15 +459,8 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 			rc = SW_EUSAGE;
 			goto out;
 		}
-		target_local_release_dir(&dr->ls.target, &dr->ls.svc, o->version, &release);
-		if (stat(release.buf, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
-			strbuf_errf(err, "release directory '%s' does not exist; put release '%s' of '%s' there first",
-				    release.buf, o->version, o->service);
-			strbuf_release(&release);
-			rc = SW_EUSAGE;
+		if (dr->target->check && (rc = dr->target->check(dr->target->ctx, o->service, o->version, err)) < 0)
 			goto out;
-		}
-		strbuf_release(&release);
 		if ((rc = dr_rules(dr, o->type, &rules, err)) < 0)
 			goto out;
 		dr->clk.wall0 = proc_now_ms();
@@ -500,8 +484,6 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 		    dr->clk.scale != 1 ? ", time-scaled" : "");
 	}
 	res->id = dr->id;
-	if ((rc = open_plugins(dr, err)) < 0)
-		goto out;
 	start_wall = proc_now_ms();
 
 	controller_init(c, &dr->ls.st);

@@ -26,9 +26,11 @@
 #include "core/router-t.h"
 #include "core/target-t.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 __attribute__((format(printf, 2, 3)))
 static void host_say(const struct plugin_host *h, const char *fmt, ...)
@@ -135,6 +137,26 @@ static int local_ready(void *ctx, const char *service, const char *version, stru
 	return running(ls, version) >= service_find_env(&ls->svc, ls->env)->instances;
 }
 
+/* the release must exist before a deployment of it is recorded */
+static int local_check(void *ctx, const char *service, const char *version, struct strbuf *err)
+{
+	struct local_target *lt = ctx;
+	struct localstack *ls = lt->h.ls;
+	struct strbuf release = STRBUF_INIT;
+	struct stat sb;
+	int rc = 0;
+	if (!mine(ls, service, err))
+		return SW_ESTATE;
+	target_local_release_dir(&ls->target, &ls->svc, version, &release);
+	if (stat(release.buf, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+		strbuf_errf(err, "release directory '%s' does not exist; put release '%s' of '%s' there first",
+			    release.buf, version, service);
+		rc = SW_EUSAGE;
+	}
+	strbuf_release(&release);
+	return rc;
+}
+
 static int local_open(const struct plugin_host *h, void **out, struct strbuf *err)
 {
 	struct local_target *lt;
@@ -147,6 +169,7 @@ static int local_open(const struct plugin_host *h, void **out, struct strbuf *er
 	lt->t.ctx = lt;
 	lt->t.ensure = local_ensure;
 	lt->t.ready = local_ready;
+	lt->t.check = local_check;
 	*out = &lt->t;
 	return 0;
 }
@@ -192,6 +215,29 @@ static int haproxy_set_weight(void *ctx, const char *service, const char *group,
 	return router_haproxy_set_weights(&hr->ls->router, rw, n, err);
 }
 
+/* the revision HAProxy serves most, as slipway last set the weights */
+static int haproxy_serving(void *ctx, const char *service, const char *except, char *out, size_t n,
+			   struct strbuf *err)
+{
+	struct haproxy_router *hr = ctx;
+	struct revision_weight *w = NULL;
+	size_t nw = 0;
+	double best = 0;
+	int rc;
+	out[0] = '\0';
+	if (!mine(hr->ls, service, err))
+		return SW_ESTATE;
+	if ((rc = router_haproxy_get_weights(&hr->ls->router, &w, &nw, err)) < 0)
+		return rc;
+	for (size_t i = 0; i < nw; i++)
+		if ((!except || strcmp(w[i].version, except)) && w[i].weight > best) {
+			best = w[i].weight;
+			snprintf(out, n, "%s", w[i].version);
+		}
+	free(w);
+	return 0;
+}
+
 static int haproxy_open(const struct plugin_host *h, void **out, struct strbuf *err)
 {
 	struct haproxy_router *hr;
@@ -203,6 +249,7 @@ static int haproxy_open(const struct plugin_host *h, void **out, struct strbuf *
 	hr->ls = h->ls;
 	hr->r.ctx = hr;
 	hr->r.set_weight = haproxy_set_weight;
+	hr->r.serving = haproxy_serving;
 	*out = &hr->r;
 	return 0;
 }

@@ -29,4 +29,18 @@ for kind in target router judge; do
   is "$rc" 2 "deploy: an unknown $kind is bad input (exit 2)"
   like "$err" "services/w$kind.yaml:2:[0-9]+: unknown $kind 'nosuch' \(valid: " "deploy: the $kind's error lists the names"
 done
+# the local target's check: a release that is not there is refused before a deployment is recorded
+cat >"$T/proj/services/ok.yaml" <<'YAML'
+command: [python3, -m, http.server, "{port}"]
+target: local
+router: haproxy
+provider: builtin
+judge: observed
+environments:
+  production: {listen: 127.0.0.1:1}
+YAML
+run_slipway deploy ok v9 --type standard
+is "$rc" 2 "deploy: a missing release is bad input (exit 2)"
+like "$err" "release directory '.*releases/ok/v9' does not exist" "the target says which directory is missing"
+is "$(sqlite3 "$T/state/slipway.db" 'SELECT count(*) FROM deployments' 2>/dev/null || echo 0)" 0 "no deployment was recorded"
 done_testing
