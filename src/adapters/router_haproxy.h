@@ -1,9 +1,10 @@
 /*
  * router_haproxy.h - the `haproxy` router: HAProxy 2.6 splits a service's
  * traffic between the instances of its revisions by server weight, changed
- * at runtime through the admin socket, never by a reload (issue 4 item 3;
- * runtime API facts: reference/infrastructure-apis.md section 1; what we
- * write and the quirks met: docs/haproxy.md).
+ * at runtime through the admin socket, never by a reload (runtime API:
+ * HAProxy 2.6 management guide, section 9.3 "Unix Socket commands"; what
+ * we write and the quirks met: docs/haproxy.md; the files' text:
+ * core/haproxy_cfg.h).
  *
  * One HAProxy per service environment, in STATE/routers/SERVICE.ENV/:
  *   haproxy.cfg   written by slipway from the store (local_store.h), so it

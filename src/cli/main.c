@@ -1,6 +1,6 @@
 /*
- * main.c - the dispatcher and the one command table (STYLE.md item 2, after
- * git's commands[] in git.c).
+ * main.c - the dispatcher and the one command table (docs/ARCHITECTURE.md,
+ * after git's commands[] in git.c).
  *
  * `slipway [--state-dir DIR] [--policy FILE] COMMAND [ARGS]`.  The dispatcher
  * resolves the global options, answers --help and --version, runs the

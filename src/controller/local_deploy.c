@@ -161,7 +161,7 @@ static void close_plugins(struct driver *dr)
 
 /* ---- hooks ---- */
 
-/* What the records need of a new deployment (issue 5): the emergency record
+/* What the records need of a new deployment (docs/records.md): the emergency record
  * (runbook: Emergency Deployments, "Document the emergency") and the commit
  * for DORA's lead time. */
 static int record_extras(struct driver *dr, const struct deployment *d, struct strbuf *err)

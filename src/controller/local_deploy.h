@@ -6,8 +6,8 @@
  * judge; controller/registry.h; docs/services.md).
  *
  * This is a minimal live controller for one deployment, run in the
- * deploying process (DESIGN.md: "with no controller running, --wait runs
- * one in-process").  Every tick (100 ms):
+ * deploying process (docs/DESIGN.md: there is no controller daemon yet, so
+ * deploy runs one in the foreground).  Every tick (100 ms):
  *   1. sim_now = the (possibly time-scaled) clock;
  *   2. if an analysis interval is due, measure it (controller/measure.h)
  *      with the chosen provider, whose ranges are mapped back from the
@@ -46,7 +46,7 @@ struct local_deploy_opts {
 	double time_scale;		/* 1 = real time; 60 = one minute per second */
 	int progress_tty;		/* redraw a progress line on stderr */
 	FILE *log;			/* transitions and analysis lines (stderr); NULL: silent */
-	/* the policy gate and the records (issues 2 and 5); each may be NULL */
+	/* the policy gate and the records (docs/policy.md, docs/records.md); each may be NULL */
 	const struct policy *policy;	/* rules per type, windows, freezes, approvals (NULL: runbook rules, no gate) */
 	const struct tz_zone *zone;	/* the policy's time zone */
 	const char *change_class;	/* normal (NULL), security, critical-security */

@@ -2,7 +2,8 @@
  * service.h - a service definition: how the instances of one revision of a
  * service start, how many run in each environment, how readiness and smoke
  * checks are done, which analysis a rollout uses, and where the router
- * listens (issue 4 item 1; docs/services.md is the user's manual).
+ * listens, and which plugins a rollout uses (docs/services.md is the
+ * user's manual).
  *
  * One file per service, `services/NAME.yaml`, parsed from a buffer (the
  * caller reads the file, bounded).  Pure: no I/O, so it is fuzzed

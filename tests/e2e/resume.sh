@@ -1,6 +1,6 @@
 # resume.sh - `kill -9` of the deploying controller in the middle of a
 # canary step, then a restart, resumes the same deployment with the same
-# instances and weights, and it completes (issue 4 acceptance).
+# instances and weights, and it completes (docs/engine.md).
 . "$SLIPWAY_SRC/tests/cli/lib.sh"
 . "$SLIPWAY_SRC/tests/e2e/lib/local.sh"
 need_haproxy
