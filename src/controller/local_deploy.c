@@ -125,7 +125,9 @@ static int scaled_query_over(void *ctx, const char *service, enum revision_role 
 static int open_plugins(struct driver *dr, struct strbuf *err)
 {
 	const struct service *svc = &dr->ls.svc;
-	struct plugin_host h = { .ls = &dr->ls, .state_dir = dr->o->state_dir, .say = say_line, .say_ctx = dr };
+	struct plugin_host h = { .st = &dr->ls.st, .svc = svc, .env = dr->ls.env, .state_dir = dr->o->state_dir,
+				 .project_dir = localstack_project_dir(dr->o->project_dir), .ls = &dr->ls,
+				 .say = say_line, .say_ctx = dr };
 	void *p;
 	int rc;
 	if ((rc = registry_open(PLUGIN_TARGET, svc->target, &h, &p, err)) < 0)

@@ -271,15 +271,15 @@ static int builtin_open(const struct plugin_host *h, void **out, struct strbuf *
 {
 	struct builtin_provider *bp;
 	int rc;
-	if (!h->ls || !h->state_dir) {
-		strbuf_errf(err, "the builtin provider needs this machine's service environment");
+	if (!h->st || !h->env || !h->state_dir) {
+		strbuf_errf(err, "the builtin provider needs a store, an environment and a state directory");
 		return SW_EUSAGE;
 	}
-	if ((rc = metrics_store_migrate(&h->ls->st, err)) < 0)
+	if ((rc = metrics_store_migrate(h->st, err)) < 0)
 		return rc;
 	bp = xcalloc(1, sizeof(*bp));
-	bp->mb.st = &h->ls->st;
-	snprintf(bp->mb.env, sizeof(bp->mb.env), "%s", h->ls->env);
+	bp->mb.st = h->st;
+	snprintf(bp->mb.env, sizeof(bp->mb.env), "%s", h->env);
 	metrics_builtin_provider(&bp->mb, &bp->p);
 	/* the receiver: HAProxy's log lines into the store, until close */
 	if ((rc = metrics_receiver_start(&bp->rx, h->state_dir, err)) < 0) {

@@ -25,6 +25,8 @@
 #include "core/plugin_names.h"
 
 struct strbuf;
+struct store;
+struct service;
 struct localstack;
 struct target;
 struct router;
@@ -38,8 +40,15 @@ struct judge;
  * HAProxy that the `local` target and the `haproxy` router work on.
  */
 struct plugin_host {
-	struct localstack *ls;		/* not owned; must outlive every plugin opened on it */
+	struct store *st;		/* the store (open, migrated for deployments) */
+	const struct service *svc;	/* the service file: its plugin names, instances, ... */
+	const char *env;		/* the environment deployed to */
 	const char *state_dir;
+	const char *project_dir;	/* services/ and releases/ */
+	/* this machine's process table and HAProxy (the local target and the
+	 * haproxy router work on it); NULL where a controller drives no local
+	 * machine, and plugins that need it refuse to open */
+	struct localstack *ls;		/* not owned; every member must outlive the plugins opened on it */
 	/* one progress line for a person ("  api v2 (canary): 2 instances ready"); may be NULL */
 	void (*say)(void *say_ctx, const char *line);
 	void *say_ctx;
