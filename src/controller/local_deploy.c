@@ -126,7 +126,8 @@ static int open_plugins(struct driver *dr, struct strbuf *err)
 {
 	const struct service *svc = &dr->ls.svc;
 	struct plugin_host h = { .st = &dr->ls.st, .svc = svc, .env = dr->ls.env, .state_dir = dr->o->state_dir,
-				 .project_dir = localstack_project_dir(dr->o->project_dir), .ls = &dr->ls,
+				 .project_dir = localstack_project_dir(dr->o->project_dir), .policy = dr->o->policy,
+				 .ls = &dr->ls,
 				 .say = say_line, .say_ctx = dr };
 	void *p;
 	int rc;

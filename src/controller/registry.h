@@ -27,6 +27,7 @@
 struct strbuf;
 struct store;
 struct service;
+struct policy;
 struct localstack;
 struct target;
 struct router;
@@ -45,6 +46,7 @@ struct plugin_host {
 	const char *env;		/* the environment deployed to */
 	const char *state_dir;
 	const char *project_dir;	/* services/ and releases/ */
+	const struct policy *policy;	/* the effective policy (e.g. a judge's settings); may be NULL */
 	/* this machine's process table and HAProxy (the local target and the
 	 * haproxy router work on it); NULL where a controller drives no local
 	 * machine, and plugins that need it refuse to open */
