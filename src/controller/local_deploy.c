@@ -486,6 +486,8 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 		    stable[0] ? stable : "(nothing)", o->version, o->env, o->type, strategy_kind_name(s->kind), s->n_steps,
 		    dr->clk.scale != 1 ? ", time-scaled" : "");
 	}
+	say(dr, "  plugins: target %s, router %s, provider %s, judge %s", dr->ls.svc.target, dr->ls.svc.router,
+	    dr->ls.svc.provider, dr->judge->name ? dr->judge->name : dr->ls.svc.judge);
 	res->id = dr->id;
 	start_wall = proc_now_ms();
 
