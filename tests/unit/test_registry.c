@@ -15,6 +15,7 @@
 #include "base/err.h"
 #include "base/strbuf.h"
 #include "controller/controller.h"
+#include "controller/localstack.h"
 #include "controller/registry.h"
 #include "core/judge.h"
 #include "core/plugin_names.h"
@@ -211,6 +212,72 @@ static void check_judge_choice(void)
 
 	registry_close(PLUGIN_JUDGE, svc.judge, obj);
 	service_release(&svc);
+	strbuf_reset(&err);
+	strbuf_addf(&err, "rm -rf %s %s", d1, d2);
+	ok(system(err.buf) == 0, "cleaned up");
+	strbuf_release(&err);
+}
+
+/* The local plugins opened on a real (temporary) project and state directory; no process is started. */
+static void check_local_plugins(void)
+{
+	char proj[] = "/tmp/slipway-test-registry-proj.XXXXXX", state[] = "/tmp/slipway-test-registry-state.XXXXXX";
+	struct strbuf path = STRBUF_INIT, err = STRBUF_INIT;
+	struct localstack ls;
+	struct plugin_host h = { 0 };
+	struct target *t = NULL;
+	struct router *r = NULL;
+	struct metrics_provider *p = NULL;
+	struct metrics_sample ms;
+	char serving[SERVICE_NAME_MAX + 1] = "x";
+	FILE *f;
+
+	ok(mkdtemp(proj) && mkdtemp(state), "a project and a state directory");
+	strbuf_addf(&path, "mkdir -p %s/services %s/releases/web/v1", proj, proj);
+	ok(system(path.buf) == 0, "services/ and releases/web/v1");
+	strbuf_reset(&path);
+	strbuf_addf(&path, "%s/services/web.yaml", proj);
+	f = fopen(path.buf, "w");
+	fputs("command: [server]\nenvironments:\n  production: {listen: 127.0.0.1:1}\n", f);
+	fclose(f);
+	if (localstack_open(&ls, state, proj, "web", "production", 0, &err) < 0) {
+		ok(0, "localstack opens: %s", err.buf);
+		return;
+	}
+	h.st = &ls.st;
+	h.svc = &ls.svc;
+	h.env = ls.env;
+	h.state_dir = state;
+	h.project_dir = proj;
+	h.ls = &ls;
+	is_int(registry_open(PLUGIN_TARGET, ls.svc.target, &h, (void **)&t, &err), 0, "target '%s' opens", ls.svc.target);
+	is_int(registry_open(PLUGIN_ROUTER, ls.svc.router, &h, (void **)&r, &err), 0, "router '%s' opens", ls.svc.router);
+	is_int(registry_open(PLUGIN_PROVIDER, ls.svc.provider, &h, (void **)&p, &err), 0, "provider '%s' opens",
+	       ls.svc.provider);
+	if (t && r && p) {
+		strbuf_reset(&err);
+		is_int(t->check(t->ctx, "web", "v1", &err), 0, "local target: release v1 exists");
+		is_int(t->check(t->ctx, "web", "v9", &err), SW_EUSAGE, "local target: release v9 does not");
+		ok(strstr(err.buf, "releases/web/v9' does not exist") != NULL, "and says which directory (%s)", err.buf);
+		strbuf_reset(&err);
+		is_int(t->ensure(t->ctx, "api", "v1", ROLE_CANARY, 1, 0, &err), SW_ESTATE,
+		       "local target: another service is refused");
+		is_int(r->serving(r->ctx, "web", "v2", serving, sizeof(serving), &err), 0, "haproxy router: asked what it serves");
+		is_str(serving, "", "nothing yet");
+		strbuf_reset(&err);
+		is_int(r->set_weight(r->ctx, "api", "", "v1", "v2", 10, &err), SW_ESTATE,
+		       "haproxy router: another service is refused");
+		ok(p->query(p->ctx, "web", ROLE_CANARY, "v1", 0, 60000, &ms, &err) >= 0 && ms.requests == 0,
+		   "builtin provider: no requests of a revision never served");
+	}
+	registry_close(PLUGIN_PROVIDER, ls.svc.provider, p);
+	registry_close(PLUGIN_ROUTER, ls.svc.router, r);
+	registry_close(PLUGIN_TARGET, ls.svc.target, t);
+	localstack_close(&ls);
+	strbuf_reset(&path);
+	strbuf_addf(&path, "rm -rf %s %s", proj, state);
+	ok(system(path.buf) == 0, "cleaned up");
+	strbuf_release(&path);
 	strbuf_release(&err);
 }
 
@@ -219,5 +286,6 @@ int main(void)
 	check_catalogue();
 	check_unknown();
 	check_judge_choice();
+	check_local_plugins();
 	return tap_done();
 }
