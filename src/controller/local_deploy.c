@@ -121,16 +121,25 @@ static int scaled_query_over(void *ctx, const char *service, enum revision_role 
 				     wall_of(&dr->clk, to_ms), thresholds_ms, n, over, err);
 }
 
-/* Open the service file's target, router, provider and judge from the registry. */
-static int open_plugins(struct driver *dr, struct strbuf *err)
+/* What the plugins are opened on (registry.h). */
+static void host_of(struct driver *dr, struct plugin_host *hp)
 {
 	const struct service *svc = &dr->ls.svc;
 	struct plugin_host h = { .st = &dr->ls.st, .svc = svc, .env = dr->ls.env, .state_dir = dr->o->state_dir,
 				 .project_dir = localstack_project_dir(dr->o->project_dir), .policy = dr->o->policy,
 				 .ls = &dr->ls,
 				 .say = say_line, .say_ctx = dr };
+	*hp = h;
+}
+
+/* Open the service file's target, router and provider from the registry. */
+static int open_plugins(struct driver *dr, struct strbuf *err)
+{
+	const struct service *svc = &dr->ls.svc;
+	struct plugin_host h;
 	void *p;
 	int rc;
+	host_of(dr, &h);
 	if ((rc = registry_open(PLUGIN_TARGET, svc->target, &h, &p, err)) < 0)
 		return rc;
 	dr->target = p;
@@ -140,12 +149,23 @@ static int open_plugins(struct driver *dr, struct strbuf *err)
 	if ((rc = registry_open(PLUGIN_PROVIDER, svc->provider, &h, &p, err)) < 0)
 		return rc;
 	dr->inner = p;
-	if ((rc = registry_open(PLUGIN_JUDGE, svc->judge, &h, &p, err)) < 0)
-		return rc;
-	dr->judge = p;
 	dr->prov.ctx = dr;
 	dr->prov.query = scaled_query;
 	dr->prov.query_over = dr->inner->query_over ? scaled_query_over : NULL;
+	return 0;
+}
+
+/* The service file's judge, for the deployment's strategy (its minimum canary requests). */
+static int open_judge(struct driver *dr, const struct strategy *s, struct strbuf *err)
+{
+	struct plugin_host h;
+	void *p;
+	int rc;
+	host_of(dr, &h);
+	h.min_requests = s->min_requests;
+	if ((rc = registry_open(PLUGIN_JUDGE, dr->ls.svc.judge, &h, &p, err)) < 0)
+		return rc;
+	dr->judge = p;
 	return 0;
 }
 
@@ -486,6 +506,10 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 		    stable[0] ? stable : "(nothing)", o->version, o->env, o->type, strategy_kind_name(s->kind), s->n_steps,
 		    dr->clk.scale != 1 ? ", time-scaled" : "");
 	}
+	/* the judge answers for this deployment's strategy (a resumed one's is in the store) */
+	if ((res->resumed && (rc = deployment_store_load(&dr->ls.st, dr->id, d, s, err)) < 0) ||
+	    (rc = open_judge(dr, s, err)) < 0)
+		goto out;
 	say(dr, "  plugins: target %s, router %s, provider %s, judge %s", dr->ls.svc.target, dr->ls.svc.router,
 	    dr->ls.svc.provider, dr->judge->name ? dr->judge->name : dr->ls.svc.judge);
 	res->id = dr->id;

@@ -301,15 +301,20 @@ static void builtin_close(void *obj)
 
 /* ---- judge "observed" ---- */
 
+struct observed_judge {
+	struct judge j;
+	uint64_t min_requests;	/* judge_observed_decide()'s ctx */
+};
+
 static int observed_open(const struct plugin_host *h, void **out, struct strbuf *err)
 {
-	struct judge *j = xcalloc(1, sizeof(*j));
-	(void)h;
+	struct observed_judge *oj = xcalloc(1, sizeof(*oj));
 	(void)err;
-	j->name = "observed";
-	j->ctx = NULL;	/* the strategy's min_requests, passed in each question */
-	j->decide = judge_observed_decide;
-	*out = j;
+	oj->min_requests = h->min_requests ? h->min_requests : 1;
+	oj->j.name = "observed";
+	oj->j.ctx = &oj->min_requests;
+	oj->j.decide = judge_observed_decide;
+	*out = &oj->j;
 	return 0;
 }
 

@@ -21,6 +21,7 @@
 #define SLIPWAY_CONTROLLER_REGISTRY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/plugin_names.h"
 
@@ -47,6 +48,7 @@ struct plugin_host {
 	const char *state_dir;
 	const char *project_dir;	/* services/ and releases/ */
 	const struct policy *policy;	/* the effective policy (e.g. a judge's settings); may be NULL */
+	uint64_t min_requests;		/* judges: the strategy's minimum canary requests per interval */
 	/* this machine's process table and HAProxy (the local target and the
 	 * haproxy router work on it); NULL where a controller drives no local
 	 * machine, and plugins that need it refuse to open */

@@ -50,7 +50,7 @@ static enum judge_outcome ask(struct ctx *c, const char *name, enum judge_metric
 			      double limit, struct judge_verdict *v)
 {
 	struct judge_question q = { .metric = m, .test = t, .limit = limit, .canary = c->canary,
-				    .baseline = c->base, .min_requests = c->min_requests };
+				    .baseline = c->base };
 	struct analysis_result *out = c->out;
 
 	memset(v, 0, sizeof(*v));

@@ -27,12 +27,11 @@ static double metric_value(const struct judge_sample *s, enum judge_metric m)
 
 int judge_observed_decide(void *ctx, const struct judge_question *q, struct judge_verdict *out)
 {
-	uint64_t min;
+	uint64_t min = ctx ? *(const uint64_t *)ctx : 1;
 	double cv, bv = NAN, limit;
 
 	if (!q || !q->canary || !out)
 		return SW_EUSAGE;
-	min = ctx ? *(const uint64_t *)ctx : q->min_requests;
 	if (min < 1)
 		min = 1;
 	out->canary_requests = q->canary->requests;

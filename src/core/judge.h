@@ -38,7 +38,6 @@ struct judge_question {
 	double limit;
 	const struct judge_sample *canary;
 	const struct judge_sample *baseline;	/* may be NULL for JUDGE_ABOVE_LIMIT */
-	uint64_t min_requests;	/* the strategy's minimum canary requests for a conclusive answer */
 };
 
 enum judge_outcome {
@@ -70,8 +69,7 @@ struct judge {
 /*
  * The first judge: compares the observed values of the interval as they are
  * (no statistics).  An interval with fewer than *min_requests canary
- * requests (ctx points at a uint64_t; NULL: q->min_requests, the
- * strategy's) is inconclusive; ratio and delta tests
+ * requests (ctx points at a uint64_t) is inconclusive; ratio and delta tests
  * are not applicable when the baseline has no requests or no latency.
  */
 int judge_observed_decide(void *ctx, const struct judge_question *q, struct judge_verdict *out);
