@@ -229,12 +229,12 @@ static json_t *reference_json(const struct reference_choice *rc, const struct ce
 	json_object_set_new(o, "relative_risk", num_or_null(r->relative_risk));
 	json_object_set_new(o, "alpha", json_real(r->alpha));
 	json_object_set_new(o, "beta", json_real(r->beta));
-	json_object_set_new(w, "canary_requests", num_or_null(r->valid ? round(r->wald_canary_requests) : NAN));
-	json_object_set_new(w, "at_s", num_or_null(r->valid ? round(r->wald_at_s) : NAN));
+	json_object_set_new(w, "canary_requests", num_or_null(r->valid ? round(r->wald_canary_requests * 10) / 10 : NAN));
+	json_object_set_new(w, "at_s", num_or_null(r->valid ? round(r->wald_at_s * 10) / 10 : NAN));
 	for (int k = 0; k < r->n_steps; k++)
 		json_array_append_new(steps, json_pack("{s:o,s:o,s:o}", "weight", num_or_null(r->step_weight[k]), "share",
 						       json_real(r->step_share[k]), "canary_requests",
-						       num_or_null(round(r->step_wald[k]))));
+						       num_or_null(round(r->step_wald[k] * 10) / 10)));
 	json_object_set_new(w, "steps", steps);
 	json_object_set_new(o, "wald", w);
 	json_object_set_new(f, "per_arm_one_sided", num_or_null(r->fixed_one_sided));
