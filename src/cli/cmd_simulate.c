@@ -297,6 +297,38 @@ static void print_text(const char *config, const struct rollout_config *cfg, con
 	if (counts[SIM_UNFINISHED])
 		printf("%-32s %6d %6.1f%%  (still running at --max-minutes)\n", "unfinished", counts[SIM_UNFINISHED],
 		       100.0 * counts[SIM_UNFINISHED] / runs);
+	{
+		/* which rules decided the halts and pauses, most frequent first */
+		const char *names[64];
+		int cnt[64], nn = 0;
+		for (int i = 0; i < runs; i++) {
+			const char *k = res[i].rule[0] ? res[i].rule : "(no rule)";
+			int j;
+			if (res[i].outcome != SIM_ROLLED_BACK && res[i].outcome != SIM_PAUSED && res[i].outcome != SIM_INSUFFICIENT)
+				continue;
+			for (j = 0; j < nn && strcmp(names[j], k); j++)
+				;
+			if (j == nn && nn < 64) {
+				names[nn] = k;
+				cnt[nn++] = 0;
+			}
+			if (j < nn)
+				cnt[j]++;
+		}
+		for (int i = 1; i < nn; i++)
+			for (int j = i; j > 0 && cnt[j - 1] < cnt[j]; j--) {
+				const char *tn = names[j];
+				int tc = cnt[j];
+				names[j] = names[j - 1], cnt[j] = cnt[j - 1];
+				names[j - 1] = tn, cnt[j - 1] = tc;
+			}
+		if (nn) {
+			printf("halts and pauses by rule:");
+			for (int i = 0; i < nn; i++)
+				printf("%s %s %d", i ? "," : "", names[i], cnt[i]);
+			printf("\n");
+		}
+	}
 	if (rc->have) {
 		const struct simulate_reference *r = &rc->ref;
 		printf("\nreference (alpha %.2g, power %.2g): %s %.4g%% vs %.4g%%%s\n", r->alpha, 1 - r->beta,
