@@ -7,25 +7,28 @@
 # expected sample size computed in the same run.  Prints a Markdown report
 # (tables and the acceptance checks); run on demand, never by tests/run.
 #
-#   bench/judge.sh [--quick] [--seeds N] [--out FILE] [--policy FILE]
+#   bench/judge.sh [--quick] [--seeds N] [--out FILE] [--policy FILE] [--hold-factor F]
 #
 #   --quick       50 seeds a cell instead of 200 (a first look)
 #   --seeds N     seeds a cell (default 200)
 #   --out FILE    also write the report to FILE (the lead copies it to docs/)
 #   --policy FILE the policy whose type rules apply (default: built-in)
+#   --hold-factor F  a step's maximum hold is F x its hold, for "where traffic
+#                 allows" in the acceptance checks (default 3, docs/simulate.md)
 # Needs build/slipway (or $SLIPWAY) and python3.  Bounded: 80 cells of the
 # engine and 40 of Flagger's rule; each cell is seconds at most on one core.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 SLIPWAY=${SLIPWAY:-$top/build/slipway}
-seeds=200 out="" policy=""
+seeds=200 out="" policy="" hold_factor=3
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) seeds=50 ;;
     --seeds) seeds=$2; shift ;;
     --out) out=$2; shift ;;
     --policy) policy=$2; shift ;;
-    *) echo "usage: bench/judge.sh [--quick] [--seeds N] [--out FILE] [--policy FILE]" >&2; exit 2 ;;
+    --hold-factor) hold_factor=$2; shift ;;
+    *) echo "usage: bench/judge.sh [--quick] [--seeds N] [--out FILE] [--policy FILE] [--hold-factor F]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -82,7 +85,7 @@ end=$(date +%s%N)
 total_ms=$(((end - start) / 1000000))
 
 python3 "$top/bench/judge_report.py" "$dir/cells.jsonl" "$seeds" "$total_ms" "$cells" "$slowest" "$slowest_cell" \
-  "$("$SLIPWAY" --version 2>/dev/null | head -1)" >"$dir/report.md"
+  "$("$SLIPWAY" --version 2>/dev/null | head -1)" "$hold_factor" >"$dir/report.md"
 cat "$dir/report.md"
 [ -n "$out" ] && cp "$dir/report.md" "$out"
 exit 0

@@ -7,7 +7,7 @@ and prints, per rollout configuration, one table row per scenario and volume,
 then the acceptance checks of docs/simulate.md ("Bench") with the cells that
 fail them.
 
-usage: judge_report.py CELLS.jsonl SEEDS TOTAL_MS CELLS SLOWEST_MS SLOWEST_CELL VERSION
+usage: judge_report.py CELLS.jsonl SEEDS TOTAL_MS CELLS SLOWEST_MS SLOWEST_CELL VERSION HOLD_FACTOR
 """
 import json
 import sys
@@ -49,17 +49,19 @@ def summarise(cell):
         ratio = req["median"] / wald
     hold_s = sum(s["hold_s"] for s in d["steps"])
     return {
-        "n": n, "halted": halted, "rolled_back": o["rolled_back"], "paused": o["paused"],
+        "n": n, "halted": halted, "detected": max(halted - no_evidence, 0), "rolled_back": o["rolled_back"], "paused": o["paused"],
         "insufficient": o["insufficient_traffic"], "promoted": o["promoted"], "unfinished": o["unfinished"],
         "no_evidence": no_evidence, "at": at, "req": req, "wald": wald, "wald_at": ref["wald"]["at_s"],
         "ratio": ratio, "hold_s": hold_s,
         "rb_req": d["by_outcome"]["rolled_back"]["canary_requests"]["median"],
         "fixed": ref["fixed_sample"]["per_arm_two_sided"], "metric": ref["metric"],
+        "floor": ref["wald"].get("interval_canary_requests"),
     }
 
 
 def main():
-    path, seeds, total_ms, ncells, slowest_ms, slowest_cell, version = sys.argv[1:8]
+    path, seeds, total_ms, ncells, slowest_ms, slowest_cell, version, hold_factor = sys.argv[1:9]
+    hold_factor = float(hold_factor)
     cells = [json.loads(line) for line in open(path)]
     by = {}
     for c in cells:
@@ -81,7 +83,10 @@ def main():
     w("over all decided runs for A/A rows and over halted runs otherwise.  *Wald n*: Wald's expected canary")
     w("requests on the strategy's schedule (alpha 0.05, power 0.8; A/A rows: for a doubling of the error")
     w("rate; latency rows: requests slower than 2x the stable p99); *ratio* = median canary req. / Wald n.")
-    w("*no-evid.* = rollbacks without evidence (inconclusive intervals counted as failed checks).")
+    w("*interval*: canary requests in one analysis interval at the split where Wald's bound is reached:")
+    w("a judge decides at interval ends, so no judge can use fewer at that traffic.")
+    w("*no-evid.* = rollbacks without evidence (inconclusive intervals counted as failed checks); the")
+    w("acceptance checks count a detection only when it is not one of these.")
     w("*Flagger*: the Canary file's own checks with failed-check counting only (`--rules checks`).")
     for config, title in (("canary-file", "Runbook canary-config.yaml (Flagger Canary: 10%..50% by 10, 1m steps, threshold 5)"),
                           ("default-strategy", "Runbook default strategy (1% 5m, 10% 15m, 50% 15m; threshold 1)")):
@@ -90,7 +95,7 @@ def main():
         w("## " + title)
         w("")
         head = ["scenario", "rpm", "halted", "rolled back", "paused", "insuff.", "promoted", "no-evid.",
-                "time s (p90)", "canary req. (p90)", "Wald n", "ratio"]
+                "time s (p90)", "canary req. (p90)", "Wald n", "ratio", "interval"]
         if flagger:
             head += ["Flagger halted", "Flagger time s"]
         w("| " + " | ".join(head) + " |")
@@ -105,7 +110,7 @@ def main():
                        pct(s["insufficient"], s["n"]), pct(s["promoted"], s["n"]), "%d" % s["no_evidence"],
                        "%s (%s)" % (num(s["at"]["median"]), num(s["at"]["p90"])),
                        "%s (%s)" % (num(s["req"]["median"]), num(s["req"]["p90"])), num(s["wald"]),
-                       "%.2f" % s["ratio"] if s["ratio"] is not None else "-"]
+                       "%.2f" % s["ratio"] if s["ratio"] is not None else "-", num(s["floor"])]
                 if flagger:
                     f = by.get((config, "checks", sc, v))
                     if f:
@@ -121,6 +126,7 @@ def main():
     def check(name, failing):
         checks.append((name, failing))
 
+    unattainable = []
     fail = []
     for (config, rules, sc, v), c in sorted(by.items()):
         if rules != "all" or not is_aa(sc):
@@ -141,29 +147,35 @@ def main():
         if k[1] != "all" or k[2] != "1->2%":
             continue
         s = summarise(c)
-        if s["wald_at"] is None or s["wald_at"] > s["hold_s"]:
-            continue  # traffic does not allow it within the schedule's holds
-        if s["halted"] < 0.8 * s["n"]:
-            fail.append("%s %d: detected %s" % (k[0], k[3], pct(s["halted"], s["n"])))
-        if s["ratio"] is None or s["ratio"] > 1.5:
+        if s["wald_at"] is None or s["wald_at"] > hold_factor * s["hold_s"]:
+            continue  # traffic does not allow it within the schedule's maximum holds
+        if s["detected"] < 0.8 * s["n"]:
+            fail.append("%s %d: detected %s" % (k[0], k[3], pct(s["detected"], s["n"])))
+        if s["floor"] is not None and s["floor"] > 1.5 * s["wald"]:
+            unattainable.append("%s 1%%->2%% %d: one interval is %s canary requests, Wald %s" % (
+                k[0], k[3], num(s["floor"]), num(s["wald"])))
+        elif s["ratio"] is None or s["ratio"] > 1.5:
             fail.append("%s %d: median/Wald %s" % (k[0], k[3], "%.2f" % s["ratio"] if s["ratio"] else "-"))
-    check("1%->2%: detected in >= 80% with median canary requests <= 1.5x Wald, where Wald's time fits "
-          "the schedule's holds", fail)
+    check("1%%->2%%: detected in >= 80%% with median canary requests <= 1.5x Wald, where Wald's time fits "
+          "the schedule's maximum holds (%g x the holds)" % hold_factor, fail)
     fail = []
     for k, c in sorted(by.items()):
         if k[1] != "all" or k[2] != "1->6%":
             continue
         s = summarise(c)
-        if s["wald_at"] is None or s["wald_at"] > s["hold_s"]:
+        if s["wald_at"] is None or s["wald_at"] > hold_factor * s["hold_s"]:
             continue
-        if s["rolled_back"] < 0.8 * s["n"] or s["rb_req"] is None or s["rb_req"] > 200:
-            fail.append("%s %d: rolled back %s, median %s canary requests" % (
-                k[0], k[3], pct(s["rolled_back"], s["n"]), num(s["rb_req"])))
+        rb = s["rolled_back"] - s["no_evidence"]
+        if s["floor"] is not None and s["floor"] > 200 and rb >= 0.8 * s["n"]:
+            unattainable.append("%s 1%%->6%% %d: one interval is %s canary requests" % (k[0], k[3], num(s["floor"])))
+        elif rb < 0.8 * s["n"] or s["rb_req"] is None or s["rb_req"] > 200:
+            fail.append("%s %d: rolled back on evidence %s, median %s canary requests" % (
+                k[0], k[3], pct(rb, s["n"]), num(s["rb_req"])))
     check("1%->6%: rolled back (>= 80% of runs) with a median of at most 200 canary requests, where "
-          "Wald's time fits the schedule", fail)
-    fail = ["%s %d: %s" % (k[0], k[3], pct(summarise(c)["halted"], summarise(c)["n"])) for k, c in sorted(by.items())
+          "Wald's time fits the schedule's maximum holds", fail)
+    fail = ["%s %d: %s" % (k[0], k[3], pct(summarise(c)["detected"], summarise(c)["n"])) for k, c in sorted(by.items())
             if k[1] == "all" and k[2] == "latency-2.2x" and k[3] >= 1000
-            and summarise(c)["halted"] < 0.95 * summarise(c)["n"]]
+            and summarise(c)["detected"] < 0.95 * summarise(c)["n"]]
     check("latency 2.2x: halted in >= 95% of runs at 1,000 requests/min and above", fail)
     fail = []
     for sc in ("aa-0.1%", "aa-1%"):
@@ -181,6 +193,10 @@ def main():
             w("- **FAIL** %s: %s" % (name, "; ".join(failing[:12]) + (" ..." if len(failing) > 12 else "")))
         else:
             w("- pass: %s" % name)
+    if unattainable:
+        w("")
+        w("Not judged on the number of canary requests (one analysis interval already holds more than the")
+        w("criterion allows, so only the detection rate counts there): " + "; ".join(unattainable) + ".")
 
 
 if __name__ == "__main__":

@@ -217,7 +217,8 @@ static void choose_reference(const struct strategy *s, const struct metrics_sim_
 	rc->have = rc->ref.valid;
 }
 
-static json_t *reference_json(const struct reference_choice *rc, const struct cell_stats *halted)
+static json_t *reference_json(const struct reference_choice *rc, const struct cell_stats *halted, double rpm,
+			      int64_t interval_ms)
 {
 	const struct simulate_reference *r = &rc->ref;
 	json_t *o = json_object(), *w = json_object(), *steps = json_array(), *f = json_object();
@@ -236,6 +237,10 @@ static json_t *reference_json(const struct reference_choice *rc, const struct ce
 						       json_real(r->step_share[k]), "canary_requests",
 						       num_or_null(round(r->step_wald[k] * 10) / 10)));
 	json_object_set_new(w, "steps", steps);
+	/* a judge decides at interval ends: one interval's canary requests at that split is its floor */
+	json_object_set_new(w, "share_at_bound", r->valid ? json_real(r->wald_share) : json_null());
+	json_object_set_new(w, "interval_canary_requests",
+			    num_or_null(r->valid ? round(rpm * r->wald_share * (double)interval_ms / 60000.0 * 10) / 10 : NAN));
 	json_object_set_new(o, "wald", w);
 	json_object_set_new(f, "per_arm_one_sided", num_or_null(r->fixed_one_sided));
 	json_object_set_new(f, "per_arm_two_sided", num_or_null(r->fixed_two_sided));
@@ -543,7 +548,7 @@ int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 								    "p90", num_or_null(all.req_p90)));
 		json_object_set_new(j, "by_outcome", by);
 		json_object_set_new(j, "halt_rules", rl);
-		json_object_set_new(j, "reference", reference_json(&ref, &halted));
+		json_object_set_new(j, "reference", reference_json(&ref, &halted, rpm, cfg->strategy.interval_ms));
 		json_object_set_new(j, "results", results);
 		cli_print_json(j);
 	} else {

@@ -228,7 +228,7 @@ static double drift_per_canary_request(double rho, double p0, double p1)
 void simulate_reference(const struct strategy *s, double rpm, double p0, double p1, double alpha, double beta,
 			struct simulate_reference *out)
 {
-	double a, left, n = 0, t_ms = 0, last_drift = 0, last_rate = 0;
+	double a, left, n = 0, t_ms = 0, last_drift = 0, last_rate = 0, last_share = 0;
 	struct deployment d;
 
 	memset(out, 0, sizeof(*out));
@@ -272,6 +272,7 @@ void simulate_reference(const struct strategy *s, double rpm, double p0, double 
 			continue;
 		step_n = rate * (double)s->steps[k].hold_ms;
 		if (drift > 0 && step_n * drift >= left) {
+			out->wald_share = rho;
 			n += left / drift;
 			t_ms += left / drift / rate;
 			left = 0;
@@ -283,6 +284,7 @@ void simulate_reference(const struct strategy *s, double rpm, double p0, double 
 		if (drift > 0) {
 			last_drift = drift;
 			last_rate = rate;
+			last_share = rho;
 		}
 	}
 	if (left > 0) {
@@ -291,6 +293,7 @@ void simulate_reference(const struct strategy *s, double rpm, double p0, double 
 			return;
 		n += left / last_drift;
 		t_ms += left / last_drift / last_rate;
+		out->wald_share = last_share;
 	}
 	out->valid = 1;
 	out->wald_canary_requests = n;

@@ -96,6 +96,7 @@ struct simulate_reference {
 	/* Wald's lower bound on the schedule: expected canary requests and time from the first step */
 	double wald_canary_requests;
 	double wald_at_s;
+	double wald_share;		/* the canary share of the step in which the bound is reached */
 	/* the same at each step's split held constant (steps with stable and canary traffic) */
 	int n_steps;
 	double step_weight[SIM_REF_MAX_STEPS];	/* the step's weight, percent */
