@@ -28,7 +28,7 @@ const char usage_simulate[] =
 	"                        [--config FILE] [--type TYPE] [--latency-ratio X]\n"
 	"                        [--latency-median-ms MS] [--latency-p99-ms MS] [--runs N] [--seed S]\n"
 	"                        [--max-minutes M] [--rules all|checks] [--min-requests N]\n"
-	"                        [--intervals] [-o json]\n"
+	"                        [--through-monitoring] [--intervals] [-o json]\n"
 	"\n"
 	"Run the rollout engine and its judge many times against simulated traffic on a\n"
 	"simulated clock: how long will the rollout take, and how likely is it to catch a\n"
@@ -54,11 +54,14 @@ const char usage_simulate[] =
 	"                          analysis checks only with Flagger's failed-check counting\n"
 	"  --min-requests N        canary requests below which an interval is inconclusive\n"
 	"                          (default: the config's, else 50)\n"
+	"  --through-monitoring    after promotion, go on through the type's monitoring period\n"
+	"                          (outcome succeeded, or rolled_back/paused at 100%%)\n"
 	"  --intervals             list every analysed interval of every run (with -o json)\n"
 	"  -o, --output FORMAT     text (default) or json\n"
 	"\n"
 	"Outcomes: promoted, rolled_back, paused (by a criterion), insufficient_traffic\n"
-	"(paused for lack of traffic), failed, unfinished.  Times are from the first step.\n"
+	"(paused for lack of traffic), failed, unfinished, succeeded.  Times are from the\n"
+	"first step.\n"
 	"Exit status: 0 the simulation ran (whatever the outcomes), 2 invalid input.\n";
 
 struct cell_stats {
@@ -116,6 +119,7 @@ static int pick_promoted(enum simulate_outcome o) { return o == SIM_PROMOTED; }
 static int pick_rolled_back(enum simulate_outcome o) { return o == SIM_ROLLED_BACK; }
 static int pick_paused(enum simulate_outcome o) { return o == SIM_PAUSED; }
 static int pick_insufficient(enum simulate_outcome o) { return o == SIM_INSUFFICIENT; }
+static int pick_succeeded(enum simulate_outcome o) { return o == SIM_SUCCEEDED; }
 
 static json_t *num_or_null(double v)
 {
@@ -271,6 +275,7 @@ static void print_text(const char *config, const struct rollout_config *cfg, con
 		{ "rolled_back", pick_rolled_back },
 		{ "paused", pick_paused },
 		{ "insufficient_traffic", pick_insufficient },
+		{ "succeeded", pick_succeeded },
 		{ "halted (rolled back or paused)", pick_halted },
 		{ "all decided", pick_decided },
 	};
@@ -290,7 +295,7 @@ static void print_text(const char *config, const struct rollout_config *cfg, con
 	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
 		struct cell_stats st;
 		stats_of(res, runs, rows[i].pick, &st);
-		if (!st.n && i < 4 && i != 0)
+		if (!st.n && i >= 1 && i <= 4)
 			continue;
 		fmt_num(a, sizeof(a), st.at_median, "s");
 		fmt_num(b, sizeof(b), st.at_p90, "s");
@@ -364,13 +369,14 @@ int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 		{ "rules", required_argument, NULL, 'R' },
 		{ "min-requests", required_argument, NULL, 'm' },
 		{ "intervals", no_argument, NULL, 'I' },
+		{ "through-monitoring", no_argument, NULL, 'W' },
 		{ "output", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config = NULL, *type = "standard", *rules_name = "all";
 	double rpm = NAN, p = NAN, q = NAN, ratio = 1, median = 45, p99 = 200, runs_d = 200, seed_d = 1,
 	       max_min = 1440, min_req = 0;
-	int c, rc = EXIT_OK, runs, intervals = 0, counts[SIM_OUTCOMES] = { 0 };
+	int c, rc = EXIT_OK, runs, intervals = 0, through = 0, counts[SIM_OUTCOMES] = { 0 };
 	uint64_t seed;
 	struct rollout_config *cfg = NULL;
 	struct type_rules rules;
@@ -401,6 +407,7 @@ int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 			rules_name = optarg;
 			break;
 		case 'I': intervals = 1; break;
+		case 'W': through = 1; break;
 		case 'o':
 			if (cli_parse_output(ctx, optarg) < 0)
 				return EXIT_USAGE;
@@ -468,6 +475,7 @@ int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 	so.rules_mask = !strcmp(rules_name, "checks") ? ANALYSIS_RULE_CHECKS : 0;
 	so.max_ms = (int64_t)(max_min * 60000.0);
 	so.keep_intervals = intervals;
+	so.through_monitoring = through;
 	res = xcalloc((size_t)runs, sizeof(*res));
 	for (int i = 0; i < runs; i++) {
 		if (simulate_run(&so, seed + (uint64_t)i, &res[i], &err) < 0) {
@@ -489,8 +497,9 @@ int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 			json_object_set_new(oc, simulate_outcome_name((enum simulate_outcome)o), json_integer(counts[o]));
 		{
 			static int (*const picks[])(enum simulate_outcome) = { pick_promoted, pick_rolled_back, pick_paused,
-									       pick_insufficient };
-			static const char *const names[] = { "promoted", "rolled_back", "paused", "insufficient_traffic" };
+									       pick_insufficient, pick_succeeded };
+			static const char *const names[] = { "promoted", "rolled_back", "paused", "insufficient_traffic",
+							     "succeeded" };
 			for (size_t k = 0; k < ARRAY_SIZE(picks); k++) {
 				struct cell_stats st;
 				stats_of(res, runs, picks[k], &st);
@@ -509,6 +518,9 @@ int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 				      simulate_outcome_name(r->outcome), "at_s", (json_int_t)(r->at_ms / 1000), "reason",
 				      r->reason, "rule", r->rule, "canary_requests", (json_int_t)r->canary_requests, "step",
 				      r->step, "weight", num_or_null(r->weight));
+			if (through)
+				json_object_set_new(o, "promoted_s", r->promoted_ms >= 0 ?
+						    json_integer((json_int_t)(r->promoted_ms / 1000)) : json_null());
 			if (intervals) {
 				json_t *iv = json_array();
 				for (size_t k = 0; k < r->n_intervals; k++) {

@@ -40,6 +40,7 @@ const char *simulate_outcome_name(enum simulate_outcome o)
 	case SIM_INSUFFICIENT: return "insufficient_traffic";
 	case SIM_FAILED: return "failed";
 	case SIM_UNFINISHED: return "unfinished";
+	case SIM_SUCCEEDED: return "succeeded";
 	}
 	return "unknown";
 }
@@ -104,6 +105,7 @@ int simulate_run(const struct simulate_options *o, uint64_t seed, struct simulat
 	memset(out, 0, sizeof(*out));
 	out->seed = seed;
 	out->first_step_ms = -1;
+	out->promoted_ms = -1;
 	out->outcome = SIM_UNFINISHED;
 	tp.cell_ms = s->interval_ms > 0 ? s->interval_ms : STRATEGY_DEFAULT_INTERVAL_MS;
 	metrics_sim_init(&m, &tp, seed);
@@ -148,7 +150,15 @@ int simulate_run(const struct simulate_options *o, uint64_t seed, struct simulat
 			const char *rule = dec->has_analysis ? dec->analysis.rule : "";
 			switch (t->to) {
 			case DS_PROMOTING:
+				if (o->through_monitoring) {
+					out->promoted_ms = now;
+					continue;
+				}
 				out->outcome = SIM_PROMOTED;
+				rule = "";
+				break;
+			case DS_SUCCEEDED:
+				out->outcome = SIM_SUCCEEDED;
 				rule = "";
 				break;
 			case DS_ROLLING_BACK:
@@ -190,10 +200,13 @@ int simulate_run(const struct simulate_options *o, uint64_t seed, struct simulat
 		}
 		now = next;
 	}
-	if (out->first_step_ms >= 0)
+	if (out->first_step_ms >= 0) {
 		out->at_ms -= out->first_step_ms;
-	else
+		if (out->promoted_ms >= 0)
+			out->promoted_ms -= out->first_step_ms;
+	} else {
 		out->at_ms = 0;
+	}
 	if (out->at_ms < 0)
 		out->at_ms = 0;
 	metrics_sim_release(&m);

@@ -29,10 +29,11 @@ enum simulate_outcome {
 	SIM_INSUFFICIENT,	/* "insufficient_traffic": paused for lack of traffic */
 	SIM_FAILED,		/* "failed": never started */
 	SIM_UNFINISHED,		/* "unfinished": still running at max_ms */
+	SIM_SUCCEEDED,		/* "succeeded": through the monitoring period (through_monitoring) */
 };
-#define SIM_OUTCOMES 6
+#define SIM_OUTCOMES 7
 
-/* "promoted", "rolled_back", "paused", "insufficient_traffic", "failed", "unfinished" */
+/* "promoted", "rolled_back", "paused", "insufficient_traffic", "failed", "unfinished", "succeeded" */
 const char *simulate_outcome_name(enum simulate_outcome o);
 
 /* The analysis rule name the judge gives a pause for lack of traffic. */
@@ -46,6 +47,7 @@ struct simulate_options {
 	const struct judge *judge;		/* NULL = the engine's default */
 	int64_t max_ms;				/* stop (outcome unfinished) after this simulated time */
 	int keep_intervals;			/* record every analysed interval in the run */
+	int through_monitoring;			/* go on after promotion through the type's monitoring period */
 };
 
 /* One analysed interval, as the judge saw it (keep_intervals). */
@@ -63,6 +65,7 @@ struct simulate_run {
 	enum simulate_outcome outcome;
 	int64_t at_ms;		/* from the start of the first step (traffic on the canary) to the decision */
 	int64_t first_step_ms;	/* when the first step began, from the start; -1 = never */
+	int64_t promoted_ms;	/* through_monitoring: when promotion began, from the first step; -1 = never */
 	uint64_t canary_requests;	/* canary requests in the analysed intervals up to the decision */
 	int step;		/* the step at the decision */
 	double weight;		/* the canary weight at the decision, percent */
@@ -75,8 +78,9 @@ struct simulate_run {
 /*
  * Start a deployment of the canary against the stable at t = 0 (the gate
  * allows it, the canary is ready at once, webhooks pass) and advance it on
- * the simulated clock until the first of: promotion, rollback, failure, a
- * pause (nobody resumes it), or o->max_ms.  The clock jumps from one
+ * the simulated clock until the first of: promotion (with
+ * through_monitoring: the end of the monitoring period instead), rollback,
+ * failure, a pause (nobody resumes it), or o->max_ms.  The clock jumps from one
  * scheduled event to the next as in `slipway analyze`.  Deterministic in
  * (o, seed).  Returns 0 with *out filled, or a negative error with detail
  * in err (the state machine refused the strategy).
