@@ -465,6 +465,9 @@ int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 	}
 	if (min_req > 0)
 		cfg->strategy.min_requests = (uint64_t)min_req;
+	if (!strcmp(rules_name, "checks") && !cfg->strategy.n_checks)
+		cli_warning("--rules checks: %s has no analysis checks, so nothing is judged but traffic minimums",
+			    config ? config : "the type's default strategy");
 
 	memset(&so, 0, sizeof(so));
 	so.rules = &rules;
