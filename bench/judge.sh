@@ -39,6 +39,10 @@ dir=$(mktemp -d "${TMPDIR:-/tmp}/slipway-bench-judge.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 pol=()
 [ -n "$policy" ] && pol=(--policy "$policy")
+# Flagger's rule: the Canary file's checks alone, with Flagger's failed-check
+# counting (the threshold judge where `simulate --judge` exists)
+flagger=()
+if "$SLIPWAY" simulate --help 2>/dev/null | grep -q -- '--judge'; then flagger=(--judge threshold); fi
 
 # scenario: name stable_rate canary_rate latency_ratio
 scenarios=(
@@ -57,11 +61,12 @@ start=$(date +%s%N)
 slowest=0 slowest_cell="" cells=0
 run_cell() { # run_cell CONFIG_LABEL RULES SCENARIO RPM [--config FILE]
   local label=$1 rules=$2 sc=$3 rpm=$4; shift 4
-  local name p q x t0 t1 ms
+  local name p q x t0 t1 ms judge=()
   read -r name p q x <<<"$sc"
+  [ "$rules" = checks ] && judge=(${flagger[@]+"${flagger[@]}"})
   t0=$(date +%s%N)
-  "$SLIPWAY" "${pol[@]}" simulate "$@" --rpm "$rpm" --stable-error-rate "$p" --canary-error-rate "$q" \
-    --latency-ratio "$x" --runs "$seeds" --rules "$rules" -o json >"$dir/cell.json"
+  "$SLIPWAY" ${pol[@]+"${pol[@]}"} simulate "$@" --rpm "$rpm" --stable-error-rate "$p" --canary-error-rate "$q" \
+    --latency-ratio "$x" --runs "$seeds" --rules "$rules" ${judge[@]+"${judge[@]}"} -o json >"$dir/cell.json"
   t1=$(date +%s%N)
   ms=$(((t1 - t0) / 1000000))
   cells=$((cells + 1))
@@ -85,7 +90,7 @@ end=$(date +%s%N)
 total_ms=$(((end - start) / 1000000))
 
 python3 "$top/bench/judge_report.py" "$dir/cells.jsonl" "$seeds" "$total_ms" "$cells" "$slowest" "$slowest_cell" \
-  "$("$SLIPWAY" --version 2>/dev/null | head -1)" "$hold_factor" >"$dir/report.md"
+  "$("$SLIPWAY" --version 2>/dev/null | head -1)" "$hold_factor" "--rules checks ${flagger[*]+${flagger[*]}}" >"$dir/report.md"
 cat "$dir/report.md"
 [ -n "$out" ] && cp "$dir/report.md" "$out"
 exit 0

@@ -7,7 +7,7 @@ and prints, per rollout configuration, one table row per scenario and volume,
 then the acceptance checks of docs/simulate.md ("Bench") with the cells that
 fail them.
 
-usage: judge_report.py CELLS.jsonl SEEDS TOTAL_MS CELLS SLOWEST_MS SLOWEST_CELL VERSION HOLD_FACTOR
+usage: judge_report.py CELLS.jsonl SEEDS TOTAL_MS CELLS SLOWEST_MS SLOWEST_CELL VERSION HOLD_FACTOR FLAGGER_ARGS
 """
 import json
 import sys
@@ -60,7 +60,7 @@ def summarise(cell):
 
 
 def main():
-    path, seeds, total_ms, ncells, slowest_ms, slowest_cell, version, hold_factor = sys.argv[1:9]
+    path, seeds, total_ms, ncells, slowest_ms, slowest_cell, version, hold_factor, flagger_args = sys.argv[1:10]
     hold_factor = float(hold_factor)
     cells = [json.loads(line) for line in open(path)]
     by = {}
@@ -87,7 +87,7 @@ def main():
     w("a judge decides at interval ends, so no judge can use fewer at that traffic.")
     w("*no-evid.* = rollbacks without evidence (inconclusive intervals counted as failed checks); the")
     w("acceptance checks count a detection only when it is not one of these.")
-    w("*Flagger*: the Canary file's own checks with failed-check counting only (`--rules checks`).")
+    w("*Flagger*: the Canary file's own checks with failed-check counting only (`%s`)." % flagger_args.strip())
     for config, title in (("canary-file", "Runbook canary-config.yaml (Flagger Canary: 10%..50% by 10, 1m steps, threshold 5)"),
                           ("default-strategy", "Runbook default strategy (1% 5m, 10% 15m, 50% 15m; threshold 1)")):
         flagger = any(k[0] == config and k[1] == "checks" for k in by)
