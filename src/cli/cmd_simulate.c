@@ -344,8 +344,8 @@ static void print_text(const char *config, const struct rollout_config *cfg, con
 		printf("\nreference (alpha %.2g, power %.2g): %s %.4g%% vs %.4g%%%s\n", r->alpha, 1 - r->beta,
 		       !strcmp(rc->metric, "error-rate") ? "error rate" : "requests slower than 2x the stable p99",
 		       r->p0 * 100, r->p1 * 100, !strcmp(rc->alternative, "doubling") ? " (a doubling)" : "");
-		printf("  Wald's expected sample size on this schedule: %.0f canary requests, reached after about %.0fs\n",
-		       r->wald_canary_requests, r->wald_at_s);
+		printf("  Wald's expected sample size on this schedule: %.*f canary requests, reached after about %.*fs\n",
+		       r->wald_canary_requests < 10 ? 1 : 0, r->wald_canary_requests, r->wald_at_s < 10 ? 1 : 0, r->wald_at_s);
 		printf("  fixed-sample two-sample test: %.0f requests per arm (two-sided), %.0f (one-sided)\n",
 		       r->fixed_two_sided, r->fixed_one_sided);
 	}
