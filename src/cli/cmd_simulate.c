@@ -529,9 +529,9 @@ int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 				for (size_t k = 0; k < r->n_intervals; k++) {
 					const struct simulate_interval *x = &r->intervals[k];
 					json_array_append_new(iv, json_pack(
-						"{s:I,s:I,s:o,s:f,s:I,s:I,s:I,s:I,s:o,s:o,s:s}", "from_s",
+						"{s:I,s:I,s:o,s:i,s:f,s:I,s:I,s:I,s:I,s:o,s:o,s:s}", "from_s",
 						(json_int_t)(x->from_ms / 1000), "to_s", (json_int_t)(x->to_ms / 1000), "weight",
-						num_or_null(x->weight), "share", x->share, "canary_requests",
+						num_or_null(x->weight), "group", x->group, "share", x->share, "canary_requests",
 						(json_int_t)x->canary_requests, "canary_errors", (json_int_t)x->canary_errors,
 						"stable_requests", (json_int_t)x->stable_requests, "stable_errors",
 						(json_int_t)x->stable_errors, "canary_p99_ms", num_or_null(round(x->canary_p99_ms * 10) / 10),

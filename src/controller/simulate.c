@@ -63,7 +63,7 @@ static double desired_share(const struct deployment *d, const struct strategy *s
 }
 
 static void keep_interval(struct simulate_run *out, const struct analysis_input *ai, const struct metrics_sim *m,
-			  const struct decision *dec)
+			  const struct decision *dec, int group)
 {
 	struct simulate_interval *iv;
 
@@ -73,6 +73,7 @@ static void keep_interval(struct simulate_run *out, const struct analysis_input 
 	iv->from_ms = ai->from_ms;
 	iv->to_ms = ai->to_ms;
 	iv->weight = ai->weight;
+	iv->group = group;
 	iv->share = metrics_sim_mean_share(m, ai->from_ms, ai->to_ms);
 	iv->canary_requests = ai->canary.requests;
 	iv->canary_errors = ai->canary.errors;
@@ -139,7 +140,7 @@ int simulate_run(const struct simulate_options *o, uint64_t seed, struct simulat
 			/* the warm-up interval has no canary traffic; later ones are evidence */
 			out->canary_requests += ai->canary.requests;
 			if (o->keep_intervals)
-				keep_interval(out, ai, &m, dec);
+				keep_interval(out, ai, &m, dec, d.group);
 		}
 		d = dec->next;
 		metrics_sim_set_share(&m, now, desired_share(&d, s));

@@ -54,6 +54,7 @@ struct simulate_options {
 struct simulate_interval {
 	int64_t from_ms, to_ms;
 	double weight;		/* the engine's canary weight, percent of its group */
+	int group;		/* the region group the weight applies to (0 without groups) */
 	double share;		/* the canary's share of the service's traffic, 0-1, in the model */
 	uint64_t canary_requests, canary_errors, stable_requests, stable_errors;
 	double canary_p99_ms, stable_p99_ms;	/* NAN without requests */

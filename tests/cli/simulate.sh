@@ -107,6 +107,18 @@ if sorted(by) != [0, 1, 10, 50]: bad.append("weights %s" % sorted(by))
 print(" ".join(bad) or "ok")')
 is "$split" ok "intervals: canary share = weight, rates and requests/min within sampling error"
 
+# region by region: groups before the current one are at 100%, later ones at 0%,
+# each group a third of the traffic (tests/data/configs/regions.yaml: 3 groups)
+run_slipway simulate --config "$data/configs/regions.yaml" --rpm 30000 --stable-error-rate 0.001 --runs 3 \
+  --intervals -o json
+got=$(printf '%s' "$out" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+ivs = [iv for r in d["results"] for iv in r["intervals"]]
+bad = [iv for iv in ivs if abs(iv["share"] - (100 * iv["group"] + iv["weight"]) / 300.0) > 1e-9]
+print("%d intervals, groups %s, %d wrong" % (len(ivs), sorted({iv["group"] for iv in ivs}), len(bad)))')
+like "$got" '^[0-9]+ intervals, groups \[0, 1(, 2)?\], 0 wrong$' "regions: the canary share is the mean over equal groups"
+
 # canary_requests counts the canary requests of the analysed intervals up to the decision
 got=$(printf '%s' "$out" | python3 -c '
 import json, sys
