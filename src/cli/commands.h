@@ -9,6 +9,9 @@
 
 int cmd_analyze(int argc, char **argv, struct cli_ctx *ctx);
 extern const char usage_analyze[];
+/* cmd_simulate.c: the engine against simulated traffic (docs/simulate.md) */
+int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx);
+extern const char usage_simulate[];
 /* cmd_policy.c: the policy gate (docs/policy.md) */
 int cmd_calendar(int argc, char **argv, struct cli_ctx *ctx);
 extern const char usage_calendar[];
