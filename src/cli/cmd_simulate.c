@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/cli_policy.h"
+#include "controller/registry.h"
 #include "controller/simulate.h"
 #include "core/rollout_config.h"
 #include "core/rules.h"
@@ -27,7 +28,7 @@ const char usage_simulate[] =
 	"usage: slipway simulate --rpm R --stable-error-rate P [--canary-error-rate Q]\n"
 	"                        [--config FILE] [--type TYPE] [--latency-ratio X]\n"
 	"                        [--latency-median-ms MS] [--latency-p99-ms MS] [--runs N] [--seed S]\n"
-	"                        [--max-minutes M] [--rules all|checks] [--min-requests N]\n"
+	"                        [--max-minutes M] [--rules all|checks] [--judge NAME] [--min-requests N]\n"
 	"                        [--through-monitoring] [--intervals] [-o json]\n"
 	"\n"
 	"Run the rollout engine and its judge many times against simulated traffic on a\n"
@@ -52,6 +53,8 @@ const char usage_simulate[] =
 	"                          (outcome unfinished; default 1440)\n"
 	"  --rules all|checks      judge by every rule (default), or by the config's own\n"
 	"                          analysis checks only with Flagger's failed-check counting\n"
+	"  --judge NAME            the judge plugin to use, by name (default: the engine's default,\n"
+	"                          as `slipway analyze` uses)\n"
 	"  --min-requests N        canary requests below which an interval is inconclusive\n"
 	"                          (default: the config's, else 50)\n"
 	"  --through-monitoring    after promotion, go on through the type's monitoring period\n"
@@ -265,6 +268,7 @@ static void fmt_num(char *buf, size_t n, double v, const char *unit)
 
 static void print_text(const char *config, const struct rollout_config *cfg, const struct type_rules *rules,
 		       const struct metrics_sim_params *tp, int runs, uint64_t seed, const char *rules_name,
+		       const char *judge_name,
 		       const int *counts, const struct simulate_run *res, const struct reference_choice *rc)
 {
 	static const struct {
@@ -289,8 +293,9 @@ static void print_text(const char *config, const struct rollout_config *cfg, con
 	printf("traffic: %.6g requests/min; error rate stable %.4g%%, canary %.4g%%; latency median %.4gms, "
 	       "p99 %.4gms, canary x%.4g\n", tp->rpm, tp->stable_error_rate * 100, tp->canary_error_rate * 100,
 	       tp->latency_median_ms, tp->latency_p99_ms, tp->latency_ratio);
-	printf("%d runs (seeds %llu-%llu), rules: %s; times from the first step\n\n", runs, (unsigned long long)seed,
-	       (unsigned long long)(seed + (uint64_t)runs - 1), rules_name);
+	printf("%d runs (seeds %llu-%llu), rules: %s, judge: %s; times from the first step\n\n", runs,
+	       (unsigned long long)seed, (unsigned long long)(seed + (uint64_t)runs - 1), rules_name,
+	       judge_name ? judge_name : "the engine's default");
 	printf("%-32s %6s %7s %10s %10s %16s\n", "outcome", "runs", "share", "median", "p90", "canary requests");
 	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
 		struct cell_stats st;
@@ -368,12 +373,13 @@ int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 		{ "max-minutes", required_argument, NULL, 'x' },
 		{ "rules", required_argument, NULL, 'R' },
 		{ "min-requests", required_argument, NULL, 'm' },
+		{ "judge", required_argument, NULL, 'J' },
 		{ "intervals", no_argument, NULL, 'I' },
 		{ "through-monitoring", no_argument, NULL, 'W' },
 		{ "output", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *config = NULL, *type = "standard", *rules_name = "all";
+	const char *config = NULL, *type = "standard", *rules_name = "all", *judge_name = NULL;
 	double rpm = NAN, p = NAN, q = NAN, ratio = 1, median = 45, p99 = 200, runs_d = 200, seed_d = 1,
 	       max_min = 1440, min_req = 0;
 	int c, rc = EXIT_OK, runs, intervals = 0, through = 0, counts[SIM_OUTCOMES] = { 0 };
@@ -384,6 +390,8 @@ int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 	struct simulate_run *res = NULL;
 	struct reference_choice ref;
 	struct cell_stats all, halted;
+	struct cli_policy pol;
+	void *judge = NULL;
 	struct strbuf err = STRBUF_INIT;
 
 	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
@@ -407,6 +415,7 @@ int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 			rules_name = optarg;
 			break;
 		case 'I': intervals = 1; break;
+		case 'J': judge_name = optarg; break;
 		case 'W': through = 1; break;
 		case 'o':
 			if (cli_parse_output(ctx, optarg) < 0)
@@ -431,40 +440,45 @@ int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 				       p99, median);
 	runs = (int)runs_d;
 	seed = (uint64_t)seed_d;
-	{
-		/* the type's rules come from the effective policy, as in a real deployment */
-		struct cli_policy pol;
-		if ((rc = cli_policy_load(ctx->policy_path, &pol)) != EXIT_OK)
-			return rc;
-		rc = policy_type_rules(&pol.p, type, &rules, &err);
+	/* the type's rules come from the effective policy, as in a real deployment */
+	if ((rc = cli_policy_load(ctx->policy_path, &pol)) != EXIT_OK)
+		return rc;
+	if (policy_type_rules(&pol.p, type, &rules, &err) < 0) {
+		cli_error("%s", err.buf);
+		strbuf_release(&err);
 		cli_policy_release(&pol);
-		if (rc < 0) {
-			cli_error("%s", err.buf);
-			strbuf_release(&err);
-			return EXIT_USAGE;
-		}
-		rc = EXIT_OK;
+		return EXIT_USAGE;
 	}
 	cfg = xcalloc(1, sizeof(*cfg));
 	if (config) {
 		if (read_config(config, cfg) < 0) {
-			free(cfg);
-			return EXIT_USAGE;
+			rc = EXIT_USAGE;
+			goto out;
 		}
 	} else {
 		/* what `deploy` uses: the type's strategy with its built-in steps */
 		enum strategy_kind kind;
 		if (strategy_kind_parse(rules.strategy, &kind, &err) < 0) {
 			cli_error("type '%s': %s", rules.type, err.buf);
-			strbuf_release(&err);
-			free(cfg);
-			return EXIT_USAGE;
+			rc = EXIT_USAGE;
+			goto out;
 		}
 		strategy_default(&cfg->strategy, kind);
 		snprintf(cfg->format, sizeof(cfg->format), "default");
 	}
 	if (min_req > 0)
 		cfg->strategy.min_requests = (uint64_t)min_req;
+	if (judge_name) {
+		/* a judge plugin, opened as a deployment opens its service file's (controller/registry.h) */
+		struct plugin_host h = { .policy = &pol.p, .min_requests = cfg->strategy.min_requests };
+		int r = registry_open(PLUGIN_JUDGE, judge_name, &h, &judge, &err);
+		if (r < 0) {
+			cli_error("--judge: %s", err.buf);
+			judge = NULL;
+			rc = r == SW_ENOTFOUND ? EXIT_USAGE : EXIT_RUNTIME;
+			goto out;
+		}
+	}
 	if (!strcmp(rules_name, "checks") && !cfg->strategy.n_checks)
 		cli_warning("--rules checks: %s has no analysis checks, so nothing is judged but traffic minimums",
 			    config ? config : "the type's default strategy");
@@ -476,6 +490,7 @@ int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 						  .latency_median_ms = median, .latency_p99_ms = p99,
 						  .latency_ratio = ratio };
 	so.rules_mask = !strcmp(rules_name, "checks") ? ANALYSIS_RULE_CHECKS : 0;
+	so.judge = judge;
 	so.max_ms = (int64_t)(max_min * 60000.0);
 	so.keep_intervals = intervals;
 	so.through_monitoring = through;
@@ -552,6 +567,7 @@ int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 		json_object_set_new(j, "steps", steps);
 		json_object_set_new(j, "interval_s", json_integer((json_int_t)(cfg->strategy.interval_ms / 1000)));
 		json_object_set_new(j, "rules", json_string(rules_name));
+		json_object_set_new(j, "judge", judge_name ? json_string(judge_name) : json_null());
 		json_object_set_new(j, "rpm", num_or_null(rpm));
 		json_object_set_new(j, "stable_error_rate", json_real(p));
 		json_object_set_new(j, "canary_error_rate", json_real(q));
@@ -567,12 +583,15 @@ int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 		json_object_set_new(j, "results", results);
 		cli_print_json(j);
 	} else {
-		print_text(config, cfg, &rules, &so.traffic, runs, seed, rules_name, counts, res, &ref);
+		print_text(config, cfg, &rules, &so.traffic, runs, seed, rules_name, judge_name, counts, res, &ref);
 	}
 out:
-	for (int i = 0; i < runs; i++)
+	for (int i = 0; res && i < runs; i++)
 		simulate_run_release(&res[i]);
 	free(res);
+	if (judge)
+		registry_close(PLUGIN_JUDGE, judge_name, judge);
+	cli_policy_release(&pol);
 	free(cfg);
 	strbuf_release(&err);
 	return rc;
