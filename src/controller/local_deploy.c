@@ -226,6 +226,17 @@ static int scaled_query(void *ctx, const char *service, enum revision_role role,
 	return rc;
 }
 
+static int scaled_query_over(void *ctx, const char *service, enum revision_role role, const char *version,
+			     int64_t from_ms, int64_t to_ms, const double *thresholds_ms, int n, uint64_t *over,
+			     struct strbuf *err)
+{
+	struct driver *dr = ctx;
+	if (!version || !*version)
+		return SW_ENOTFOUND;
+	return metrics_builtin_query_over(&dr->mb, service, role, version, wall_of(&dr->clk, from_ms),
+					  wall_of(&dr->clk, to_ms), thresholds_ms, n, over, err);
+}
+
 /* ---- hooks ---- */
 
 /* What the records need of a new deployment (issue 5): the emergency record
@@ -577,7 +588,7 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 	dr->target.ready = local_ready;
 	dr->prov.ctx = dr;
 	dr->prov.query = scaled_query;
-	dr->prov.query_over = NULL;
+	dr->prov.query_over = scaled_query_over;
 	controller_init(c, &dr->ls.st);
 	ctl = 1;
 	c->router = &dr->router;

@@ -209,6 +209,8 @@ struct run {
 	int64_t now;
 	struct decision *out;
 	struct deployment *d;	/* == &out->next */
+	const struct judge *judge;	/* in->judge, or the rules' (analysis_judge()) */
+	struct judge judge_buf;
 };
 
 static void notify(struct run *x, const char *event, const char *text)
@@ -296,6 +298,8 @@ static void enter_step(struct run *x, int k, int64_t at_ms, const char *why)
 	x->d->group = st->group;
 	x->d->step_since_ms = at_ms;
 	x->d->inconclusive_since_ms = 0;
+	x->d->ev.held_ms = 0;
+	x->d->ev.step_requests = 0;
 	if (st->new_instances || st->old_instances)
 		bprintf(reason, sizeof(reason), "%s: step %d/%d: %d new + %d old instances, weight %.4g%% (hold %s)",
 			 why, k, x->s->n_steps, st->new_instances, st->old_instances, st->weight,
@@ -388,6 +392,8 @@ static void apply_intent(struct run *x, const struct intent *it)
 			return;
 		}
 		bprintf(reason, sizeof(reason), "resumed by %s", who);
+		if (d->paused_by_rule == 2)
+			d->ev.held_ms = 0;	/* "wait": the step waits for evidence for another maximum hold */
 		go(x, d->resume_state == DS_MONITORING ? DS_MONITORING : DS_PROGRESSING, reason);
 		fix_last(x);
 		notify(x, "resumed", reason);
@@ -528,6 +534,32 @@ static void tick_pending(struct run *x)
 	notify(x, "started", reason);
 }
 
+/* The largest canary weight of the steps (the last step before 100%). */
+static double last_weight(const struct strategy *s)
+{
+	double w = 0;
+	for (int i = 0; i < s->n_steps; i++)
+		if (s->steps[i].weight > w && s->steps[i].weight < 100)
+			w = s->steps[i].weight;
+	return w > 0 ? w : 100;
+}
+
+/*
+ * Fix the latency lines of the evidence from the baseline p99 (judge.h);
+ * they do not move afterwards, so every interval counts against the same lines.
+ */
+static void set_lines(struct run *x)
+{
+	double check_max = 0;
+	for (int i = 0; i < x->s->n_checks; i++)
+		if (x->s->checks[i].metric != CHECK_SUCCESS_RATE && x->s->checks[i].has_max) {
+			check_max = x->s->checks[i].max;
+			break;
+		}
+	judge_evidence_set_lines(&x->d->ev, x->d->baseline.requests ? x->d->baseline.p99_ms : NAN,
+				 REGRESSION_P99_RATIO, x->r->consider_p99_ratio, x->r->immediate_p99_ratio, check_max);
+}
+
 /* Step 0: the new revision warms up while the stable revision's baseline is measured. */
 static void tick_warmup(struct run *x, const struct analysis_input *a)
 {
@@ -540,6 +572,7 @@ static void tick_warmup(struct run *x, const struct analysis_input *a)
 		d->baseline = a->stable;
 		d->baseline.span_ms = a->to_ms - a->from_ms;
 	}
+	set_lines(x);
 	if (!x->in->canary_ready) {
 		if (a->to_ms - d->step_since_ms >= x->s->progress_deadline_ms) {
 			bprintf(reason, sizeof(reason), "the new revision was not ready after %llds "
@@ -565,6 +598,30 @@ static void tick_warmup(struct run *x, const struct analysis_input *a)
 	next_step_or_promote(x, a->to_ms, reason);
 }
 
+/*
+ * The sequential judge's step rule (docs/judge.md, "steps wait for
+ * evidence"): the hold is a minimum; the step ends when its question is
+ * answered, and when it is not answered by hold x max_hold_factor the
+ * deployment pauses for a person ("insufficient-traffic").  Returns 1 when
+ * the step may end now.
+ */
+static int step_ready(struct run *x, const struct rollout_step *st, struct analysis_result *res, int *pause)
+{
+	const struct judge_settings *set = &x->judge->set;
+	double f = set->max_hold_factor >= 1 ? set->max_hold_factor : 3;
+	int answered = judge_step_question(&x->d->ev, set, st->weight, last_weight(x->s), res->step_question,
+					   sizeof(res->step_question));
+	res->step_answered = answered;
+	*pause = 0;
+	if (x->d->ev.held_ms < st->hold_ms)
+		return 0;
+	if (answered)
+		return 1;
+	if ((double)x->d->ev.held_ms >= f * (double)st->hold_ms)
+		*pause = 1;
+	return 0;
+}
+
 static void tick_analysis(struct run *x, const struct analysis_input *a0)
 {
 	struct deployment *d = x->d;
@@ -573,13 +630,27 @@ static void tick_analysis(struct run *x, const struct analysis_input *a0)
 	enum deploy_state was = d->state;
 	char reason[480];
 	const char *g = group_name(x->s, d->group);
+	int seq = x->judge->kind == JUDGE_KIND_SEQUENTIAL;
 
 	a.baseline = d->baseline;
 	if (was == DS_PAUSED)
 		a.rules_mask = ANALYSIS_RULE_IMMEDIATE | ANALYSIS_RULE_TYPE | ANALYSIS_RULE_CHECKS;
 	if (was == DS_PROGRESSING && d->step >= 1 && d->step <= x->s->n_steps)
 		a.idle = x->s->steps[d->step - 1].idle;
-	analysis_run(x->r, x->s, x->in->judge, &a, res);
+	if (seq) {
+		/* the evidence grows by what was measured; an interval without metrics adds nothing */
+		set_lines(x);
+		if (a.have_samples) {
+			struct judge_batch b = a.batch;
+			b.nc = a.canary.requests;
+			b.xc = a.canary.errors;
+			b.ns = a.stable.requests;
+			b.xs = a.stable.errors;
+			judge_evidence_add(&d->ev, &b, a.to_ms, a.to_ms - a.from_ms);
+		}
+		a.ev = &d->ev;
+	}
+	analysis_run(x->r, x->s, x->judge, &a, res);
 	x->out->has_analysis = 1;
 	d->next_analysis_ms = a.to_ms + x->s->interval_ms;
 	x->out->changed = 1;
@@ -606,6 +677,8 @@ static void tick_analysis(struct run *x, const struct analysis_input *a0)
 		count_failed_check(x, res->reason);
 		return;
 	case AV_INCONCLUSIVE:
+		if (seq)
+			break;	/* never a pass and never a failed check: the step waits (step_ready) */
 		if (!d->inconclusive_since_ms)
 			d->inconclusive_since_ms = a.from_ms;
 		if (a.to_ms - d->inconclusive_since_ms >= x->s->progress_deadline_ms) {
@@ -621,6 +694,8 @@ static void tick_analysis(struct run *x, const struct analysis_input *a0)
 		break;
 	}
 	if (was == DS_MONITORING) {
+		if (res->verdict != AV_PASS)
+			return;
 		if (x->r->monitoring_ms != MONITORING_CONTINUOUS &&
 		    a.to_ms - d->monitoring_since_ms >= x->r->monitoring_ms) {
 			char per[DURATION_BUFSZ];
@@ -640,12 +715,52 @@ static void tick_analysis(struct run *x, const struct analysis_input *a0)
 		start_rollback(x, reason);
 		return;
 	}
+	if (seq && was == DS_PAUSED && d->paused_by_rule == 2 && d->step >= 1 && d->step <= x->s->n_steps &&
+	    x->in->gate != GATE_WAIT) {
+		/* paused for lack of evidence, and the evidence came while waiting: go on */
+		int pause;
+		if (step_ready(x, &x->s->steps[d->step - 1], res, &pause) && res->verdict == AV_PASS) {
+			bprintf(reason, sizeof(reason), "evidence arrived while paused at %.4g%%: %s", d->weight,
+				res->step_question);
+			d->paused_by_rule = 0;
+			go(x, DS_PROGRESSING, reason);
+			fix_last(x);
+			notify(x, "resumed", reason);
+			next_step_or_promote(x, a.to_ms, reason);
+		}
+		return;
+	}
 	if (was != DS_PROGRESSING || x->in->gate == GATE_WAIT)
 		return;
 	if (d->step >= 1 && d->step <= x->s->n_steps) {
 		const struct rollout_step *st = &x->s->steps[d->step - 1];
+		char hold[DURATION_BUFSZ];
+		if (seq && !st->idle) {
+			int pause, ready = step_ready(x, st, res, &pause);
+			if (res->verdict != AV_PASS) {
+				ready = 0;
+				pause = (double)d->ev.held_ms >= (x->judge->set.max_hold_factor >= 1 ?
+								    x->judge->set.max_hold_factor : 3) * (double)st->hold_ms;
+				if (pause)
+					bprintf(res->step_question, sizeof(res->step_question), "%s", res->reason);
+			}
+			if (ready) {
+				bprintf(reason, sizeof(reason), "analysis passed at %.4g%% for %s; %s", d->weight,
+					duration_format(d->ev.held_ms, hold), res->step_question);
+				next_step_or_promote(x, a.to_ms, reason);
+			} else if (pause) {
+				bprintf(reason, sizeof(reason), "insufficient traffic: %s after %s at %.4g%%; promote, "
+					"wait or abort", res->step_question, duration_format(d->ev.held_ms, hold), d->weight);
+				bprintf(res->rule, sizeof(res->rule), "insufficient-traffic");
+				d->resume_state = was;
+				d->paused_by_rule = 2;
+				go(x, DS_PAUSED, reason);
+				fix_last(x);
+				notify(x, "paused", reason);
+			}
+			return;
+		}
 		if (a.to_ms - d->step_since_ms >= st->hold_ms) {
-			char hold[DURATION_BUFSZ];
 			bprintf(reason, sizeof(reason), "analysis passed at %.4g%% for %s", d->weight,
 				 duration_format(a.to_ms - d->step_since_ms, hold));
 			next_step_or_promote(x, a.to_ms, reason);
@@ -680,7 +795,8 @@ int deployment_advance(const struct deployment *d, const struct type_rules *r, c
 		return SW_ECONFIG;
 	memset(out, 0, sizeof(*out));
 	out->next = *d;
-	x = (struct run){ 0, r, s, in ? in : &no_input, now_ms, out, &out->next };
+	x = (struct run){ 0, r, s, in ? in : &no_input, now_ms, out, &out->next, NULL, { 0 } };
+	x.judge = analysis_judge(r, s, x.in->judge, &x.judge_buf);
 
 	for (int i = 0; i < n_intents && out->n_intents < DECISION_MAX_INTENTS; i++) {
 		if (intents[i].created_ms > now_ms)
