@@ -25,7 +25,8 @@
 
 const char usage_analyze[] =
 	"usage: slipway analyze --config FILE --trace TRACE [--type TYPE] [--min-requests N]\n"
-	"                       [--through-monitoring] [--intent T_S:KIND[:ARG]]... [-o json]\n"
+	"                       [--judge NAME] [--through-monitoring] [--intent T_S:KIND[:ARG]]...\n"
+	"                       [-o json]\n"
 	"\n"
 	"Replay a recorded metrics trace through the rollout engine on a simulated clock and\n"
 	"print the decision timeline: each step and weight, each analysis with its numbers,\n"
@@ -38,6 +39,8 @@ const char usage_analyze[] =
 	"                        emergency, database-migration, infrastructure-change\n"
 	"  --min-requests N      canary requests below which an interval is inconclusive\n"
 	"                        (default: the config's, else 50)\n"
+	"  --judge NAME          sequential (the policy's default), threshold (Flagger's failed-check\n"
+	"                        counting) or observed (each interval's value); docs/judge.md\n"
 	"  --through-monitoring  after promotion, continue through the monitoring period\n"
 	"  --intent T_S:KIND[:ARG]  a person's control at T_S seconds: promote, promote:full,\n"
 	"                        pause, resume, abort, retry, undo, undo:N (repeatable)\n"
@@ -208,12 +211,13 @@ int cmd_analyze(int argc, char **argv, struct cli_ctx *ctx)
 		{ "trace", required_argument, NULL, 't' },
 		{ "type", required_argument, NULL, 'T' },
 		{ "min-requests", required_argument, NULL, 'm' },
+		{ "judge", required_argument, NULL, 'J' },
 		{ "through-monitoring", no_argument, NULL, 'M' },
 		{ "intent", required_argument, NULL, 'i' },
 		{ "output", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *config = NULL, *trace_path = NULL, *type = "standard";
+	const char *config = NULL, *trace_path = NULL, *type = "standard", *judge_name = NULL;
 	long min_requests = 0;
 	int through = 0, c, rc, n_intents = 0;
 	struct intent intents[MAX_INTENTS];
@@ -231,6 +235,12 @@ int cmd_analyze(int argc, char **argv, struct cli_ctx *ctx)
 		case 'c': config = optarg; break;
 		case 't': trace_path = optarg; break;
 		case 'T': type = optarg; break;
+		case 'J':
+			if (!judge_impl_find(optarg))
+				return cli_usage_error(ctx, "analyze", "unknown judge '%s'; valid: sequential, threshold, "
+						       "observed", optarg);
+			judge_name = optarg;
+			break;
 		case 'M': through = 1; break;
 		case 'i':
 			if (n_intents >= MAX_INTENTS)
@@ -275,6 +285,8 @@ int cmd_analyze(int argc, char **argv, struct cli_ctx *ctx)
 			return rc;
 		rc = policy_type_rules(&pol.p, type, &rules, &err);
 		cli_policy_release(&pol);
+		if (rc >= 0 && judge_name)
+			snprintf(rules.judge.name, sizeof(rules.judge.name), "%s", judge_name);
 		if (rc < 0) {
 			cli_error("%s", err.buf);
 			strbuf_release(&err);

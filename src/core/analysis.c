@@ -252,8 +252,8 @@ static void seq_reason(struct analysis_result *out, const char *what, const char
 	if (isnan(v->estimate))
 		bprintf(est, sizeof(est), "%s", "no data");
 	else
-		bprintf(est, sizeof(est), "%.2f%% (%.0f%% anytime-valid interval %.2f-%.2f%%)", v->estimate,
-			100 * (1 - exp(-v->log_threshold)), v->lo, v->hi);
+		bprintf(est, sizeof(est), "%.2f%% (%.3g%% anytime-valid interval %.2f-%.2f%%)", v->estimate,
+			100 * (1 - out->alpha), v->lo, v->hi);
 	bprintf(out->reason, sizeof(out->reason), "%s %s: %s; e-value %s >= %.3g (%s), canary %llu requests%s", what,
 		est, v->why, e, exp(v->log_threshold), rule_words, (unsigned long long)v->canary_requests, tail);
 }

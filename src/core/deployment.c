@@ -544,6 +544,16 @@ static double last_weight(const struct strategy *s)
 	return w > 0 ? w : 100;
 }
 
+/* The smallest non-zero canary weight of the steps (the first step). */
+static double first_weight(const struct strategy *s)
+{
+	double w = 0;
+	for (int i = 0; i < s->n_steps; i++)
+		if (s->steps[i].weight > 0 && (w == 0 || s->steps[i].weight < w))
+			w = s->steps[i].weight;
+	return w > 0 ? w : 100;
+}
+
 /*
  * Fix the latency lines of the evidence from the baseline p99 (judge.h);
  * they do not move afterwards, so every interval counts against the same lines.
@@ -609,8 +619,8 @@ static int step_ready(struct run *x, const struct rollout_step *st, struct analy
 {
 	const struct judge_settings *set = &x->judge->set;
 	double f = set->max_hold_factor >= 1 ? set->max_hold_factor : 3;
-	int answered = judge_step_question(&x->d->ev, set, st->weight, last_weight(x->s), res->step_question,
-					   sizeof(res->step_question));
+	int answered = judge_step_question(&x->d->ev, set, st->weight, first_weight(x->s), last_weight(x->s),
+					   x->r->immediate_error_rate_pct, res->step_question, sizeof(res->step_question));
 	res->step_answered = answered;
 	*pause = 0;
 	if (x->d->ev.held_ms < st->hold_ms)

@@ -248,7 +248,7 @@ int judge_sequential_decide(const struct judge *j, const struct judge_question *
 {
 	const struct judge_evidence *ev;
 	const struct seq_stream *s;
-	double alpha, thr, effect, le, stable_rate = NAN;
+	double alpha, show, thr, effect, le, stable_rate = NAN;
 	char es[32], ts[32];
 
 	if (!q || !q->canary || !out)
@@ -258,6 +258,8 @@ int judge_sequential_decide(const struct judge *j, const struct judge_question *
 	verdict_init(out);
 	ev = q->ev;
 	alpha = q->alpha > 0 && q->alpha < 1 ? q->alpha : 0.05;
+	/* the interval shown is at the deployment's level, whatever this test's share */
+	show = j && j->set.alpha > 0 && j->set.alpha < 1 ? j->set.alpha : 0.05;
 	effect = q->effect > 1 ? q->effect : 2;
 	thr = log(1.0 / alpha);
 	out->log_threshold = thr;
@@ -266,7 +268,7 @@ int judge_sequential_decide(const struct judge *j, const struct judge_question *
 	if (q->metric == JUDGE_ERROR_RATE) {
 		s = &ev->err;
 		out->canary_requests = s->nc;
-		rate_of(s, alpha, out);
+		rate_of(s, show, out);
 		out->canary_value = out->estimate;
 		if (s->ns)
 			stable_rate = 100.0 * (double)s->xs / (double)s->ns;
@@ -334,7 +336,7 @@ int judge_sequential_decide(const struct judge *j, const struct judge_question *
 			(unsigned long long)s->nc, out->limit_value);
 		return 0;
 	}
-	rate_of(s, alpha, out);
+	rate_of(s, show, out);
 	out->canary_value = out->estimate;	/* percent of canary requests slower than the line */
 	if (s->ns)
 		out->baseline_value = 100.0 * (double)s->xs / (double)s->ns;
@@ -366,22 +368,30 @@ int judge_sequential_decide(const struct judge *j, const struct judge_question *
 /* ---- steps wait for evidence ---- */
 
 int judge_step_question(const struct judge_evidence *ev, const struct judge_settings *set, double weight,
-			double w_last, char *what, size_t n)
+			double w_first, double w_last, double immediate_pct, char *what, size_t n)
 {
 	const struct seq_stream *s = &ev->err;
-	double effect = set->effect > 1 ? set->effect : 2, beta = 1.0 - set->power, R, used, re, be, q;
-	double floor_ = set->floor_pct / 100.0, pref, thr, rho, pooled, need_ev, need_req;
+	double effect = set->effect > 1 ? set->effect : 2, beta = 1.0 - set->power, R, used, re, be, q, t;
+	double floor_ = set->floor_pct / 100.0, top = immediate_pct / 100.0, pref, thr, rho, pooled, need_ev, need_req;
+	double r_first = effect > 10 ? effect : 10;
 
 	if (!(beta > 0 && beta < 1))
 		beta = 0.2;
 	thr = log(1.0 / beta);
 	if (!(weight > 0))
 		weight = 1;
+	if (!(w_first > 0) || w_first > weight)
+		w_first = weight;
 	if (!(w_last >= weight))
 		w_last = weight;
-	R = effect * sqrt(w_last / weight);
-	if (R > 50)
-		R = 50;
+	if (!(floor_ > 0))
+		floor_ = 0.005;
+	if (!(top > floor_))
+		top = floor_;
+	/* the step's position between the first and the last step, on a log scale of weight */
+	t = w_last > w_first ? log(weight / w_first) / log(w_last / w_first) : 1;
+	R = exp((1 - t) * log(r_first) + t * log(effect));
+	floor_ = exp((1 - t) * log(top) + t * log(floor_));
 	re = seq_rev_log_e(s, R, &used);
 	pref = s->ns ? (double)s->xs / (double)s->ns : 0;
 	q = used * pref;
@@ -395,24 +405,31 @@ int judge_step_question(const struct judge_evidence *ev, const struct judge_sett
 	}
 	if (be >= thr) {
 		bprintf(what, n, "ruled out a canary error rate of %.3g%% or more (%.3gx the stable's %.2f%%, floor "
-			"%.3g%%) at %.4g%% (e-value %.3g >= %.3g)", 100 * q, used, 100 * pref, set->floor_pct, weight,
+			"%.3g%%) at %.4g%% (e-value %.3g >= %.3g)", 100 * q, used, 100 * pref, 100 * floor_, weight,
 			exp(be), 1.0 / beta);
 		return 1;
 	}
-	/* how many canary requests, about, to answer it at this weight */
+	/* how many more canary requests, about, to answer it at this weight if nothing changes */
 	rho = weight / 100.0;
 	pooled = rho * pref + (1 - rho) * pref;
 	need_ev = seq_rev_events_needed(s, R, rho, beta);
-	need_req = pooled > 0 && isfinite(need_ev) ? need_ev / pooled * rho : NAN;
+	need_req = pooled > 0 && isfinite(need_ev) ? need_ev / pooled * rho : INFINITY;
 	{
-		/* the absolute route: with no errors each canary request adds about 0.75 q */
-		double need_abs = (thr - be) / (0.75 * q);
-		if (isnan(need_req) || (pref * used < floor_ && need_abs < need_req))
-			need_req = need_abs;
+		double pc = s->nc ? (double)s->xc / (double)s->nc : 0, drift;
+		if (pc < pref)
+			pc = pref;
+		drift = (1 - pc) * log((1 - q / 4) / (1 - q)) + pc * log(0.25);
+		if (drift > 0 && (thr - be) / drift < need_req)
+			need_req = (thr - be) / drift;
 	}
-	bprintf(what, n, "%llu canary requests at %.4g%%, about %.0f more needed to rule out %.3gx the %.2f%% error "
-		"rate (or a canary error rate of %.3g%%)", (unsigned long long)ev->step_requests, weight,
-		need_req > 0 ? ceil(need_req) : 0, used, 100 * pref, 100 * q);
+	if (isfinite(need_req))
+		bprintf(what, n, "%llu canary requests at %.4g%%, about %.0f more needed to rule out %.3gx the stable's "
+			"%.2f%% error rate (or a canary error rate of %.3g%%)", (unsigned long long)ev->step_requests,
+			weight, need_req > 0 ? ceil(need_req) : 0, used, 100 * pref, 100 * q);
+	else
+		bprintf(what, n, "%llu canary requests at %.4g%%: %.3gx the stable's %.2f%% error rate (or a canary "
+			"error rate of %.3g%%) is not ruled out, and at the canary's observed rate it will not be",
+			(unsigned long long)ev->step_requests, weight, used, 100 * pref, 100 * q);
 	return 0;
 }
 

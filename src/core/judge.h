@@ -190,19 +190,24 @@ int judge_observed_decide(const struct judge *j, const struct judge_question *q,
 
 /*
  * What a step must rule out before it may end (docs/judge.md, "steps wait
- * for evidence").  Step weight w (percent) of a strategy whose largest step
- * weight before 100% is w_last: the rate ratio R = min(50, effect x
- * sqrt(w_last / w)) (a doubling at the last step, about 4.5x at 10% and 14x
- * at 1% of a 1-10-50 canary).  Answered when, at level 1 - power, either the
- * reverse two-sample test rules out a ratio of R or more, or the canary's
- * error rate is shown below q = max(R x the stable's rate, floor).
- * Returns 1 answered, 0 not yet; *what gets the question and the numbers
- * ("ruled out 2x the stable's 1.00% error rate (e 5.3 >= 5)" or
- * "212 canary requests, about 600 needed to rule out 2x the 1.00% error
- * rate at 10%").
+ * for evidence").  The step's position t in [0, 1] between the first step
+ * (weight w_first) and the last before 100% (w_last), on a log scale of
+ * weight, sets two targets that tighten from a catastrophe at the first
+ * step to the policy's smallest effect at the last:
+ *   a rate ratio R = 10^(1-t) x effect^t (10x at the first step, 2x at the last),
+ *   a floor f = immediate^(1-t) x floor_pct^t (5% at the first, 0.5% at the last).
+ * The step's question is answered, at level 1 - power, when either the
+ * reverse two-sample test rules out a ratio of R or more (seq_rev_log_e, R
+ * rounded up to its grid), or the one-sample reverse test shows the
+ * canary's error rate below q = max(R x the stable's rate, f)
+ * (seq_below_log_e).  Returns 1 answered, 0 not yet; *what gets the
+ * question and the numbers ("ruled out 2x the stable's 1.00% error rate at
+ * 50% (e-value 5.3 >= 5)" or "212 canary requests at 10%, about 600 more
+ * needed to rule out 5x the 1.00% error rate (or a canary error rate of
+ * 5%)").  Weights are percent, immediate_pct the immediate error-rate line.
  */
 int judge_step_question(const struct judge_evidence *ev, const struct judge_settings *set, double weight,
-			double w_last, char *what, size_t n);
+			double w_first, double w_last, double immediate_pct, char *what, size_t n);
 
 /* "pass", "fail", "inconclusive", "n/a" */
 const char *judge_outcome_name(enum judge_outcome o);

@@ -38,7 +38,8 @@ print("steps=%s" % " ".join("%d:%s" % (s["t_s"], s["weight"]) for s in d["steps"
 done
 
 # the text timeline shows steps, checks with numbers, the outcome and the table
-run_slipway analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$data/traces/errors-6pct.csv"
+# (the observed judge: the line below is its per-interval check)
+run_slipway analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$data/traces/errors-6pct.csv" --judge observed
 is "$rc" 1 "text: rolled back exits 1"
 like "$out" 't=60s +progressing -> progressing \(step 1, weight 10%\)' "text: step 1 at 60s"
 like "$out" 'immediate:error-rate +6.00% +max limit 5%: fail' "text: the failing check with its numbers"
@@ -72,9 +73,9 @@ types:
     rollback_error_rate: 2
     windows: [standard]
 YAML
-run_slipway --policy "$T/loose.yaml" analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$data/traces/healthy.csv" --type nightly -o json
+run_slipway --policy "$T/loose.yaml" analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$data/traces/healthy.csv" --type nightly --judge observed -o json
 is "$rc" 0 "a type the policy defines is analysed"
 like "$out" '"type": "nightly"' "with that type's rules"
-run_slipway --policy "$T/loose.yaml" analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$data/traces/errors-6pct.csv" -o json
+run_slipway --policy "$T/loose.yaml" analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$data/traces/errors-6pct.csv" --judge observed -o json
 like "$out" '"rule": "type:error-rate"' "the policy's immediate error rate (50%) replaces the runbook's 5%"
 done_testing
