@@ -460,8 +460,8 @@ hooks:
 	return 0;
 }
 
-int analysis_run(const struct type_rules *r, const struct strategy *s, const struct judge *j,
-		 const struct analysis_input *in, struct analysis_result *out)
+static int run_rules(const struct type_rules *r, const struct strategy *s, const struct judge *j,
+		     const struct analysis_input *in, struct analysis_result *out)
 {
 	struct ctx c;
 	struct judge_verdict v;
@@ -661,11 +661,29 @@ hooks:
 		bprintf(out->rule, sizeof(out->rule), "check:webhook");
 		bprintf(out->reason, sizeof(out->reason), "check failed: %s", in->hooks_reason);
 	}
-	if (c.j->kind == JUDGE_KIND_THRESHOLD &&
+	return 0;
+}
+
+int analysis_run(const struct type_rules *r, const struct strategy *s, const struct judge *j,
+		 const struct analysis_input *in, struct analysis_result *out)
+{
+	struct judge buf;
+	const struct judge *jj;
+	int rc = run_rules(r, s, j, in, out);
+
+	if (rc < 0)
+		return rc;
+	jj = analysis_judge(r, s, j, &buf);
+	if (jj->kind == JUDGE_KIND_THRESHOLD &&
 	    (out->verdict == AV_ROLLBACK_IMMEDIATE || out->verdict == AV_ROLLBACK_TYPE || out->verdict == AV_CONSIDER ||
 	     out->verdict == AV_INCONCLUSIVE)) {
 		/* Flagger: every failing criterion, and no data, is one failed check towards the threshold */
 		char reason[480];
+		if (strncmp(out->rule, "check:", 6) != 0) {
+			char rule[48];
+			bprintf(rule, sizeof(rule), "check:%s", out->rule[0] ? out->rule : "no-data");
+			bprintf(out->rule, sizeof(out->rule), "%s", rule);
+		}
 		bprintf(reason, sizeof(reason), "failed check (threshold judge): %s", out->reason);
 		bprintf(out->reason, sizeof(out->reason), "%s", reason);
 		out->verdict = AV_CHECK_FAILED;

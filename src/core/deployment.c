@@ -748,11 +748,15 @@ static void tick_analysis(struct run *x, const struct analysis_input *a0)
 		if (seq && !st->idle) {
 			int pause, ready = step_ready(x, st, res, &pause);
 			if (res->verdict != AV_PASS) {
+				char q[300];
 				ready = 0;
 				pause = (double)d->ev.held_ms >= (x->judge->set.max_hold_factor >= 1 ?
 								    x->judge->set.max_hold_factor : 3) * (double)st->hold_ms;
-				if (pause)
+				bprintf(q, sizeof(q), "%s", res->step_question);
+				if (pause && res->step_answered > 0)
 					bprintf(res->step_question, sizeof(res->step_question), "%s", res->reason);
+				else if (pause)
+					bprintf(res->step_question, sizeof(res->step_question), "%s; %s", q, res->reason);
 			}
 			if (ready) {
 				bprintf(reason, sizeof(reason), "analysis passed at %.4g%% for %s; %s", d->weight,

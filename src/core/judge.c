@@ -355,8 +355,10 @@ int judge_sequential_decide(const struct judge *j, const struct judge_question *
 			"e-value %s (fires at %s)", out->estimate, out->baseline_value, out->limit_value, es, ts);
 		return 0;
 	}
-	/* p99 above the line <=> more than 1% of requests slower than it */
-	le = seq_above_log_e(s->nc, s->xc, 0.01, effect);
+	/* p99 above the line <=> more than 1% of requests slower than it; a latency a little
+	   above the line moves that share only a little (2.2x the baseline: about 1.5%), so
+	   the mixture is centred on a share ratio of 1.5 */
+	le = seq_above_log_e(s->nc, s->xc, 0.01, 1.5);
 	out->log_e = le;
 	fmt_e(es, sizeof(es), le);
 	out->outcome = le >= thr ? JUDGE_FAIL : JUDGE_PASS;
@@ -392,6 +394,30 @@ int judge_step_question(const struct judge_evidence *ev, const struct judge_sett
 	t = w_last > w_first ? log(weight / w_first) / log(w_last / w_first) : 1;
 	R = exp((1 - t) * log(r_first) + t * log(effect));
 	floor_ = exp((1 - t) * log(top) + t * log(floor_));
+	if (!s->nc) {
+		bprintf(what, n, "no canary requests at %.4g%% yet: nothing is ruled out", weight);
+		return 0;
+	}
+	if (ev->have_lines && ev->lat_batches) {
+		/* latency: rule out that the share of canary requests slower than the consider
+		   line reaches ql (10% at the first step, 1% - its p99 above the line - at the last) */
+		const struct seq_stream *o = &ev->over[JUDGE_LINE_CONSIDER];
+		double ql = exp((1 - t) * log(0.10) + t * log(0.01)), le = seq_below_log_e(o->nc, o->xc, ql);
+		if (le < thr) {
+			double po = o->nc ? (double)o->xc / (double)o->nc : 0;
+			double drift = (1 - po) * log((1 - ql / 4) / (1 - ql)) + po * log(0.25);
+			if (drift > 0)
+				bprintf(what, n, "%llu canary requests at %.4g%%, about %.0f more needed to rule out that "
+					"%.3g%% of them are slower than %.0fms (now %.2f%%)",
+					(unsigned long long)ev->step_requests, weight, ceil((thr - le) / drift), 100 * ql,
+					ev->line_ms[JUDGE_LINE_CONSIDER], 100 * po);
+			else
+				bprintf(what, n, "%llu canary requests at %.4g%%: %.2f%% of them are slower than %.0fms; "
+					"a share of %.3g%% is not ruled out", (unsigned long long)ev->step_requests, weight,
+					100 * po, ev->line_ms[JUDGE_LINE_CONSIDER], 100 * ql);
+			return 0;
+		}
+	}
 	re = seq_rev_log_e(s, R, &used);
 	pref = s->ns ? (double)s->xs / (double)s->ns : 0;
 	q = used * pref;

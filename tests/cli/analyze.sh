@@ -1,4 +1,5 @@
-# analyze.sh - `slipway analyze` over the cases in tests/data/analyze/*.case
+# analyze.sh - `slipway analyze` over the cases in tests/data/analyze/*.case and
+# tests/data/judge/*.case (the sequential judge's cases)
 # (one case per file: config, trace, type, extra args, and the expected exit
 # status, outcome, at_s, rule, reason regex, steps "t_s:weight ...",
 # failed_checks), plus its input errors.
@@ -7,7 +8,7 @@ data="$SLIPWAY_SRC/tests/data"
 
 field() { sed -n "s/^$2: \{0,1\}//p" "$1" | head -1; }
 
-for c in "$data"/analyze/*.case; do
+for c in "$data"/analyze/*.case "$data"/judge/*.case; do
   name=$(basename "$c" .case)
   config=$(field "$c" config); trace=$(field "$c" trace); type=$(field "$c" type)
   args=$(field "$c" args)
