@@ -268,7 +268,13 @@ static void test_evidence_and_judges(void)
 	/* steps: zero errors on both sides are answered in absolute terms */
 	memset(&ev, 0, sizeof(ev));
 	is_int(judge_step_question(&ev, &set, 10, 1, 50, 5, what, sizeof(what)), 0, "no data: the question is open");
+	ok(strstr(what, "no canary requests at 10%") != NULL, "... and says so: %s", what);
+	memset(&b, 0, sizeof(b));
+	b.nc = 20, b.ns = 180;
+	judge_evidence_add(&ev, &b, 60000, 60000);
+	is_int(judge_step_question(&ev, &set, 10, 1, 50, 5, what, sizeof(what)), 0, "20 clean requests at 10%%: still open");
 	ok(strstr(what, "more needed") != NULL, "... and says how much more: %s", what);
+	memset(&ev, 0, sizeof(ev));
 	memset(&b, 0, sizeof(b));
 	b.nc = 2000, b.ns = 2000;
 	judge_evidence_add(&ev, &b, 60000, 60000);
