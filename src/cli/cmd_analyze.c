@@ -89,6 +89,18 @@ static json_t *checks_json(const struct analysis_result *a)
 		json_num_or_null(o, "value", c->value);
 		json_num_or_null(o, "limit", c->limit);
 		json_object_set_new(o, "fails_when", json_string(c->op == '<' ? "below" : "above"));
+		if (!isnan(c->log_e)) {
+			/* the sequential judge's evidence (docs/judge.md) */
+			json_t *iv = json_array();
+			json_num_or_null(o, "estimate_pct", c->estimate);
+			json_array_append_new(iv, isnan(c->lo) ? json_null() : json_real(c->lo));
+			json_array_append_new(iv, isnan(c->hi) ? json_null() : json_real(c->hi));
+			json_object_set_new(o, "interval_pct", iv);
+			json_num_or_null(o, "stable_pct", c->baseline);
+			json_object_set_new(o, "e_value", isinf(c->log_e) ? json_string("inf") : json_real(exp(c->log_e)));
+			json_object_set_new(o, "fires_at", json_real(exp(c->log_threshold)));
+			json_object_set_new(o, "requests", json_integer((json_int_t)c->requests));
+		}
 		json_array_append_new(arr, o);
 	}
 	return arr;
@@ -127,7 +139,12 @@ static void print_checks_line(const struct analysis_result *a)
 {
 	for (int i = 0; i < a->n_checks; i++) {
 		const struct check_result *c = &a->checks[i];
-		char v[32], l[32];
+		char v[32], l[32], ev[160];
+		if (!isnan(c->log_e)) {
+			analysis_check_evidence(c, ev, sizeof(ev));
+			printf("         %-34s %s: %s\n", c->name, judge_outcome_name(c->outcome), ev);
+			continue;
+		}
 		int pct = strstr(c->name, "error-rate") || strstr(c->name, "success-rate") ||
 			  !strcmp(c->name, "type:any-error") || !strcmp(c->name, "type:availability") ||
 			  !strcmp(c->name, "type:worse-than-baseline");
@@ -344,6 +361,13 @@ int cmd_analyze(int argc, char **argv, struct cli_ctx *ctx)
 				json_object_set_new(o, "reason", json_string(e->a.reason));
 				json_object_set_new(o, "canary_requests", json_integer((json_int_t)e->a.canary_requests));
 				json_object_set_new(o, "checks", checks_json(&e->a));
+				json_object_set_new(o, "judge", json_string(e->a.judge));
+				if (e->a.step_answered >= 0) {
+					json_t *sq = json_object();
+					json_object_set_new(sq, "answered", json_boolean(e->a.step_answered > 0));
+					json_object_set_new(sq, "text", json_string(e->a.step_question));
+					json_object_set_new(o, "step_question", sq);
+				}
 				json_object_set_new(o, "table", table_json(&e->a));
 			} else {
 				json_object_set_new(o, "event", json_string("transition"));
@@ -389,6 +413,8 @@ int cmd_analyze(int argc, char **argv, struct cli_ctx *ctx)
 				printf("%-8s analysis at %.4g%%: %s: %s\n", tbuf(e->at_ms, ts), e->weight,
 				       analysis_verdict_name(e->a.verdict), e->a.reason);
 				print_checks_line(&e->a);
+				if (e->a.step_answered >= 0)
+					printf("         step question: %s\n", e->a.step_question);
 			} else {
 				printf("%-8s %s -> %s (step %d, weight %.4g%%): %s\n", tbuf(e->at_ms, ts),
 				       deployment_state_name(e->t.from), deployment_state_name(e->t.to), e->t.step,
