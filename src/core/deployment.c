@@ -58,7 +58,11 @@
  *      the other cursor times are schedule boundaries or tick times at
  *      which a committed transition happened.  Replaying the same inputs
  *      therefore yields the same transitions, whatever the tick jitter or
- *      however often the controller was restarted.
+ *      however often the controller was restarted.  An interval that ended
+ *      before the controller started observing (tick_input.observed_since_ms)
+ *      and is a whole interval overdue was missed: it is not judged at all
+ *      (nor are the ones after it), the schedule restarts at the tick, and
+ *      holds count observed time only.
  *   5. failed_checks only grows within a run (Flagger: threshold counts all
  *      failed checks of the run); reaching strategy.threshold rolls back.
  *   6. weight never rises while the gate says WAIT (a window closed) or the
@@ -826,6 +830,20 @@ int deployment_advance(const struct deployment *d, const struct type_rules *r, c
 		start_rollback(&x, reason);
 	}
 
+	if (x.in->observing && x.d->next_analysis_ms &&
+	    (x.d->state == DS_PROGRESSING || x.d->state == DS_PAUSED || x.d->state == DS_MONITORING) &&
+	    x.d->next_analysis_ms < x.in->observed_since_ms && now_ms - x.d->next_analysis_ms >= s->interval_ms) {
+		/* the interval began before anyone observed it (a controller restart): not judged
+		   on data nobody watched, nor on later data; the hold counts observed time only */
+		int64_t gap = now_ms - (x.d->next_analysis_ms - s->interval_ms);
+		x.d->next_analysis_ms = now_ms + s->interval_ms;
+		if (gap > 0) {
+			x.d->step_since_ms += gap;
+			if (x.d->state == DS_MONITORING || x.d->resume_state == DS_MONITORING)
+				x.d->monitoring_since_ms += gap;
+		}
+		out->changed = 1;
+	}
 	switch (x.d->state) {
 	case DS_PENDING:
 		tick_pending(&x);
