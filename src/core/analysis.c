@@ -30,6 +30,7 @@ struct ctx {
 	struct judge defjudge;
 	uint64_t min_requests;
 	const struct analysis_input *in;
+	double alpha_stable;	/* sequential: level of the line tests' comparison with the stable */
 	const struct judge_sample *canary, *base;
 	struct analysis_result *out;
 	int inconclusive;	/* some criterion lacked canary data */
@@ -210,7 +211,7 @@ static enum judge_outcome sask(struct ctx *c, const char *name, enum judge_metri
 {
 	struct judge_question q = { .metric = m, .test = t, .limit = limit, .canary = &c->in->canary,
 				    .baseline = &c->in->stable, .ev = c->in->ev, .alpha = alpha,
-				    .effect = c->j->set.effect, .line = line };
+				    .effect = c->j->set.effect, .line = line, .alpha_stable = c->alpha_stable };
 	struct analysis_result *out = c->out;
 
 	memset(v, 0, sizeof(*v));
@@ -304,6 +305,7 @@ static int run_sequential(struct ctx *c, const struct type_rules *r, const struc
 		n_other++;
 	n_other += s->n_checks;
 	a_o = alpha / 2 / n_other;
+	c->alpha_stable = a_reg;	/* a line's "against the stable" is the regression test's event */
 	memset(&best, 0, sizeof(best));
 
 #define KEEP_BEST() do { if (v.outcome == JUDGE_PASS && !isnan(v.log_e) && \

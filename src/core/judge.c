@@ -274,24 +274,42 @@ int judge_sequential_decide(const struct judge *j, const struct judge_question *
 			stable_rate = 100.0 * (double)s->xs / (double)s->ns;
 		out->baseline_value = stable_rate;
 		if (q->test == JUDGE_ABOVE_LIMIT) {
-			double fe;
+			/*
+			 * Above the line: established against the line (one-sample), or the canary is
+			 * shown worse than the stable (the regression test's event, at alpha_stable)
+			 * while its observed rate is above the line.  When the stable itself is at or
+			 * above the line, the line alone decides nothing: the canary is judged against
+			 * the stable.  Each part is an event of a test counted in the alpha split.
+			 */
+			double as = q->alpha_stable > 0 && q->alpha_stable < 1 ? q->alpha_stable : alpha;
+			double fe = s->ns ? seq_fwd_log_e(s, effect) : -INFINITY, tas = log(1.0 / as);
+			int stable_above = !isnan(stable_rate) && stable_rate >= q->limit;
+			int fire_line = !stable_above && (le = seq_above_log_e(s->nc, s->xc, q->limit / 100.0, effect)) >= thr;
+			int fire_reg = fe >= tas && !isnan(out->estimate) && out->estimate > q->limit;
+			char ls[32], ss[32];
+
+			if (stable_above)
+				le = seq_above_log_e(s->nc, s->xc, q->limit / 100.0, effect);
 			out->limit_value = q->limit;
-			le = seq_above_log_e(s->nc, s->xc, q->limit / 100.0, effect);
-			out->log_e = le;
-			fmt_e(es, sizeof(es), le);
-			if (!isnan(stable_rate) && stable_rate >= q->limit && s->ns) {
-				/* the stable itself is at or above the line: judge the canary against it */
-				fe = seq_fwd_log_e(s, effect);
-				out->outcome = le >= thr && fe >= thr ? JUDGE_FAIL : JUDGE_PASS;
-				if (fe < le)
-					out->log_e = fe;
-				fmt_e(es, sizeof(es), out->log_e);
-				bprintf(out->why, sizeof(out->why), "the stable itself is at %.2f%% >= the %.4g%% line: "
-					"judged against the stable; e-value %s (fires at %s)", stable_rate, q->limit, es, ts);
-				return 0;
+			out->outcome = fire_line || fire_reg ? JUDGE_FAIL : JUDGE_PASS;
+			fmt_e(ls, sizeof(ls), le);
+			fmt_e(ss, sizeof(ss), fe);
+			/* report the part that decided, or the one closer to deciding */
+			if (!fire_line && (fire_reg || stable_above || (s->ns && fe - tas > le - thr))) {
+				out->log_e = fe;
+				out->log_threshold = tas;
+			} else {
+				out->log_e = le;
 			}
-			out->outcome = le >= thr ? JUDGE_FAIL : JUDGE_PASS;
-			bprintf(out->why, sizeof(out->why), "above %.4g%%: e-value %s (fires at %s)", q->limit, es, ts);
+			if (stable_above)
+				bprintf(out->why, sizeof(out->why), "the stable itself is at %.2f%% >= the %.4g%% line: judged "
+					"against the stable: e-value %s (fires at %.3g)", stable_rate, q->limit, ss, 1.0 / as);
+			else if (fire_reg && !fire_line)
+				bprintf(out->why, sizeof(out->why), "above %.4g%% as observed and worse than the stable (%.3g%%): "
+					"e-value %s vs the stable (fires at %.3g); %s vs the line (fires at %s)", q->limit,
+					stable_rate, ss, 1.0 / as, ls, ts);
+			else
+				bprintf(out->why, sizeof(out->why), "above %.4g%%: e-value %s (fires at %s)", q->limit, ls, ts);
 			return 0;
 		}
 		/* worse than the stable (DELTA_ABOVE, RATIO_ABOVE on errors) */

@@ -124,6 +124,8 @@ struct judge_question {
 	double alpha;		/* this question's share of the deployment's alpha */
 	double effect;		/* the smallest ratio worth catching */
 	int line;		/* JUDGE_P99: which enum judge_line the limit means */
+	double alpha_stable;	/* error lines: level of the comparison with the stable when the stable is
+				   at or above the line (0 = alpha); both must fire, so it costs no alpha */
 };
 
 enum judge_outcome {
