@@ -1,6 +1,6 @@
 /*
- * deployment.h - the deployment state machine as a pure function (issue 3
- * item 1).  The states, invariants and transitions are documented at the
+ * deployment.h - the deployment state machine as a pure function
+ * (docs/engine.md).  The states, invariants and transitions are documented at the
  * top of deployment.c.
  *
  * Use (the controller, `slipway analyze`, tests):
@@ -64,7 +64,7 @@ struct tick_input {
 	 * observing 0 = always observed (replay). */
 	int observing;
 	int64_t observed_since_ms;
-	/* Flagger webhooks (progressive-delivery.md 1.4), called by the controller: */
+	/* Flagger webhooks (docs.flagger.app, "Webhooks"), called by the controller: */
 	int hold_promotion;		/* a confirm-promotion webhook said no: stay at the last step */
 	int rollback_requested;		/* a rollback webhook answered 2xx: roll back now */
 	char hook_reason[200];		/* which webhook, what it answered */
