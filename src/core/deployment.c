@@ -619,10 +619,21 @@ static void tick_warmup(struct run *x, const struct analysis_input *a)
  * deployment pauses for a person ("insufficient-traffic").  Returns 1 when
  * the step may end now.
  */
+/*
+ * How long a step may wait for evidence: max_hold_factor x its hold, and at
+ * least 30 minutes, so that a strategy of one-minute steps (a Flagger Canary
+ * file) is not paused for lack of traffic that a few more minutes would bring.
+ */
+static double max_hold_ms(const struct run *x, const struct rollout_step *st)
+{
+	double f = x->judge->set.max_hold_factor >= 1 ? x->judge->set.max_hold_factor : 3;
+	double m = f * (double)st->hold_ms;
+	return m > 30.0 * 60000 ? m : 30.0 * 60000;
+}
+
 static int step_ready(struct run *x, const struct rollout_step *st, struct analysis_result *res, int *pause)
 {
 	const struct judge_settings *set = &x->judge->set;
-	double f = set->max_hold_factor >= 1 ? set->max_hold_factor : 3;
 	int answered = judge_step_question(&x->d->ev, set, st->weight, first_weight(x->s), last_weight(x->s),
 					   x->r->immediate_error_rate_pct, res->step_question, sizeof(res->step_question));
 	res->step_answered = answered;
@@ -631,7 +642,7 @@ static int step_ready(struct run *x, const struct rollout_step *st, struct analy
 		return 0;
 	if (answered)
 		return 1;
-	if ((double)x->d->ev.held_ms >= f * (double)st->hold_ms)
+	if ((double)x->d->ev.held_ms >= max_hold_ms(x, st))
 		*pause = 1;
 	return 0;
 }
@@ -754,8 +765,7 @@ static void tick_analysis(struct run *x, const struct analysis_input *a0)
 			if (res->verdict != AV_PASS) {
 				char q[300];
 				ready = 0;
-				pause = (double)d->ev.held_ms >= (x->judge->set.max_hold_factor >= 1 ?
-								    x->judge->set.max_hold_factor : 3) * (double)st->hold_ms;
+				pause = (double)d->ev.held_ms >= max_hold_ms(x, st);
 				bprintf(q, sizeof(q), "%s", res->step_question);
 				if (pause && res->step_answered > 0)
 					bprintf(res->step_question, sizeof(res->step_question), "%s", res->reason);
