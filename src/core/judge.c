@@ -420,10 +420,10 @@ int judge_step_question(const struct judge_evidence *ev, const struct judge_sett
 		/* latency: rule out that the share of canary requests slower than the consider
 		   line reaches ql (10% at the first step, 1% - its p99 above the line - at the last) */
 		const struct seq_stream *o = &ev->over[JUDGE_LINE_CONSIDER];
-		double ql = exp((1 - t) * log(0.10) + t * log(0.01)), le = seq_below_log_e(o->nc, o->xc, ql);
+		double ql = exp((1 - t) * log(0.10) + t * log(0.01)), le = seq_below_half_log_e(o->nc, o->xc, ql);
 		if (le < thr) {
 			double po = o->nc ? (double)o->xc / (double)o->nc : 0;
-			double drift = (1 - po) * log((1 - ql / 4) / (1 - ql)) + po * log(0.25);
+			double drift = (1 - po) * log((1 - ql / 2) / (1 - ql)) + po * log(0.5);
 			if (drift > 0)
 				bprintf(what, n, "%llu canary requests at %.4g%%, about %.0f more needed to rule out that "
 					"%.3g%% of them are slower than %.0fms (now %.2f%%)",

@@ -124,6 +124,17 @@ double seq_below_log_e(uint64_t n, uint64_t x, double q)
 	return (double)x * log(pa / q) + (double)(n - x) * log((1.0 - pa) / (1.0 - q));
 }
 
+double seq_below_half_log_e(uint64_t n, uint64_t x, double q)
+{
+	double pa;
+	if (x > n)
+		x = n;
+	if (q <= 0 || q >= 1)
+		return 0;
+	pa = q / 2.0;
+	return (double)x * log(pa / q) + (double)(n - x) * log((1.0 - pa) / (1.0 - q));
+}
+
 /* log of (n+1) C(n,x) p^x (1-p)^(n-x) */
 static double beta_mix_log(uint64_t n, uint64_t x, double p)
 {

@@ -90,6 +90,13 @@ double seq_above_log_e(uint64_t n, uint64_t x, double p0, double effect);
 double seq_below_log_e(uint64_t n, uint64_t x, double q);
 
 /*
+ * The same with the alternative p = q/2 (valid for p >= q): slower with no
+ * events (about 0.5 q per request) but still growing when the true rate is
+ * close below q (up to about q/1.45), where the q/4 alternative stalls.
+ */
+double seq_below_half_log_e(uint64_t n, uint64_t x, double q);
+
+/*
  * Anytime-valid confidence interval for a binomial rate from n trials with
  * x events at level 1-alpha: the set of p where the Beta(1,1) mixture
  * (Robbins 1970; Ding, Gandy & Hahn's confidence sequence method) does not
