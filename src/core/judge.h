@@ -77,7 +77,7 @@ struct judge_settings {
 	double alpha;		/* false-halt bound of a whole deployment (0.05) */
 	double power;		/* power of what a step must rule out (0.8) */
 	double effect;		/* smallest error-rate ratio worth catching (2) */
-	double max_hold_factor;	/* a step waits for evidence up to this x its hold (3) */
+	double max_hold_factor;	/* a step waits for evidence up to this x its hold (3), at least 30 minutes */
 	double floor_pct;	/* error rate (percent) below which a step need not rule out the
 				   effect, only that the canary reaches it (0.5) */
 };

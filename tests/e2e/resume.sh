@@ -55,7 +55,7 @@ is "$rc" 0 "the restarted deploy completes: exit 0"
 id=${before%% *}
 like "$out" "resuming deployment #$id of api v2 \(progressing, step 1, weight 10%" "it resumes the same deployment at the same step and weight"
 like "$out" 'v2 \(canary\): 2 instances ready \(adopted\)' "the canary instances are adopted, not started again"
-like "$out" 'plugins: target local, router haproxy, provider builtin, judge observed' "the service file's default plugins drive it"
+like "$out" 'plugins: target local, router haproxy, provider builtin, judge sequential' "the service file's default plugins drive it"
 like "$out" "deployment #$id of api v2: succeeded" "the same deployment succeeds"
 run_slipway deployments api -o json
 is "$(json_get "$out" 'len(d)')" 1 "one deployment record, not two"
