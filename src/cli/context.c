@@ -16,6 +16,7 @@
 #include "adapters/metrics_builtin.h"
 #include "adapters/notify.h"
 #include "adapters/store.h"
+#include "controller/localstack.h"
 #include "base/alloc.h"
 #include "base/err.h"
 #include "base/strbuf.h"
@@ -180,10 +181,8 @@ int cli_parse(struct cli_ctx *ctx, int argc, char **argv, const struct cli_optio
 		ctx->policy_path = "slipway.yaml";
 	if (ctx->policy_path && !*ctx->policy_path)
 		ctx->policy_path = NULL;
-	if (!ctx->project_dir) {
-		const char *p = getenv("SLIPWAY_PROJECT");
-		ctx->project_dir = p && *p ? p : ".";
-	}
+	if (!ctx->project_dir)
+		ctx->project_dir = localstack_project_dir(NULL);
 out:
 	free(lo);
 	strbuf_release(&shorts);
