@@ -23,7 +23,9 @@ int cli_parse_output(struct cli_ctx *ctx, const char *value)
 static void comparison_cell(char *buf, size_t n, const char *metric, json_t *v)
 {
 	double x = json_number_value(v);
-	if (!json_is_number(v))
+	if (json_is_string(v)) /* a table stored already formatted */
+		snprintf(buf, n, "%s", json_string_value(v));
+	else if (!json_is_number(v))
 		snprintf(buf, n, "-");
 	else if (metric && strstr(metric, "Error"))
 		snprintf(buf, n, "%.2f%%", x);
@@ -46,7 +48,9 @@ void cli_print_comparison(json_t *rows, const char *indent)
 		char b[32], c[32], d[32];
 		comparison_cell(b, sizeof(b), metric, json_object_get(row, "baseline"));
 		comparison_cell(c, sizeof(c), metric, json_object_get(row, "current"));
-		if (json_is_number(dv))
+		if (json_is_string(dv))
+			snprintf(d, sizeof(d), "%s", json_string_value(dv));
+		else if (json_is_number(dv))
 			snprintf(d, sizeof(d), "%+.2f%%", json_number_value(dv));
 		else
 			snprintf(d, sizeof(d), "-");
