@@ -46,33 +46,12 @@ const char usage_analyze[] =
 	"Exit status: 0 promoted or succeeded, 1 rolled back, failed or the trace ended first,\n"
 	"2 invalid input, 4 paused (waiting for a person).\n";
 
-static void json_num_or_null(json_t *o, const char *k, double v)
-{
-	json_object_set_new(o, k, isnan(v) ? json_null() : json_real(v));
-}
-
 /* weights are whole percents in practice: print 10, not 10.0 */
 static json_t *json_weight(double w)
 {
 	if (w == floor(w) && fabs(w) < 1e9)
 		return json_integer((json_int_t)w);
 	return json_real(w);
-}
-
-static json_t *table_json(const struct analysis_result *a)
-{
-	json_t *arr = json_array();
-	for (int i = 0; i < 4; i++) {
-		const struct comparison_row *row = &a->table[i];
-		json_t *o = json_object();
-		json_object_set_new(o, "metric", json_string(row->metric ? row->metric : ""));
-		json_num_or_null(o, "baseline", row->baseline);
-		json_num_or_null(o, "current", row->current);
-		json_num_or_null(o, "delta", row->delta);
-		json_object_set_new(o, "status", json_string(row->status ? row->status : "N/A"));
-		json_array_append_new(arr, o);
-	}
-	return arr;
 }
 
 static void fmt_cell(char *buf, size_t n, int row, double v)
@@ -322,7 +301,13 @@ int cmd_analyze(int argc, char **argv, struct cli_ctx *ctx)
 		json_object_set_new(j, "strategy", json_string(strategy_kind_name(cfg->strategy.kind)));
 		json_object_set_new(j, "steps", steps);
 		json_object_set_new(j, "failed_checks", json_integer(res.final.failed_checks));
-		json_object_set_new(j, "table", last ? table_json(last) : json_array());
+		if (last) {
+			json_t *a = analysis_result_to_json(last);
+			json_object_set(j, "table", json_object_get(a, "table"));
+			json_decref(a);
+		} else {
+			json_object_set_new(j, "table", json_array());
+		}
 		json_object_set_new(j, "timeline", tl);
 		cli_print_json(j);
 	} else {

@@ -9,8 +9,9 @@
 #include "cli/records_util.h"
 #include "cli/vocab.h"
 #include "adapters/incidents.h"
-#include "base/strbuf.h"
+#include "base/alloc.h"
 #include "base/err.h"
+#include "base/strbuf.h"
 #include "base/timeutil.h"
 
 #include <stdio.h>
@@ -78,19 +79,32 @@ int cmd_incident(int argc, char **argv, struct cli_ctx *ctx)
 		return rc;
 	if (dep_s && records_parse_id("--deployment", dep_s, &dep))
 		return EXIT_USAGE;
+	static const struct { const char *name, *args; int nargs, writes; } subs[] = {
+		{ "open", "give one SERVICE", 1, 1 },
+		{ "resolve", "give one incident ID", 1, 1 },
+		{ "list", "takes no argument", 0, 0 },
+		{ "check", "takes no argument", 0, 0 },
+	};
+	size_t k;
+
 	sub = args[0];
 	args++;
 	nargs--;
+	for (k = 0; k < ARRAY_SIZE(subs) && strcmp(sub, subs[k].name); k++)
+		;
+	if (k == ARRAY_SIZE(subs))
+		return cli_usage_error(ctx, "incident", "unknown subcommand '%s'; valid: open, resolve, list, check", sub);
+	if (nargs != subs[k].nargs)
+		return cli_usage_error(ctx, "incident", "'incident %s' %s", sub, subs[k].args);
+	if (!strcmp(sub, "open") && (!title || !*title))
+		return cli_usage_error(ctx, "incident", "--title TEXT is required");
+	/* one store opening: list and check only read */
+	if ((rc = subs[k].writes ? cli_store(ctx, &st) : cli_store_read(ctx, &st)) != EXIT_OK)
+		return rc;
 	if (!strcmp(sub, "open")) {
 		const char *who;
 		int64_t id;
 		int64_t now = cli_now_ms();
-		if (nargs != 1)
-			return cli_usage_error(ctx, "incident", "give one SERVICE");
-		if (!title || !*title)
-			return cli_usage_error(ctx, "incident", "--title TEXT is required");
-		if ((rc = cli_store(ctx, &st)) != EXIT_OK)
-			return rc;
 		who = cli_caller(NULL);
 		id = incident_open(st, args[0], env ? env : "production", title, who, dep, now, &err);
 		if (id < 0) {
@@ -107,12 +121,8 @@ int cmd_incident(int argc, char **argv, struct cli_ctx *ctx)
 	} else if (!strcmp(sub, "resolve")) {
 		int64_t id;
 		int r;
-		if (nargs != 1)
-			return cli_usage_error(ctx, "incident", "give one incident ID");
 		if (records_parse_id("incident", args[0], &id))
 			return EXIT_USAGE;
-		if ((rc = cli_store(ctx, &st)) != EXIT_OK)
-			return rc;
 		r = incident_resolve(st, id, cli_caller(NULL), cli_now_ms(), &err);
 		if (r) {
 			cli_error("%s", err.buf);
@@ -126,10 +136,6 @@ int cmd_incident(int argc, char **argv, struct cli_ctx *ctx)
 		struct incident *v = NULL;
 		size_t n = 0;
 		int r;
-		if (nargs != 0)
-			return cli_usage_error(ctx, "incident", "unexpected argument '%s'", args[0]);
-		if ((rc = cli_store_read(ctx, &st)) != EXIT_OK)
-			return rc;
 		if ((r = incident_list(st, env, open_only, &v, &n, &err))) {
 			cli_error("%s", err.buf);
 			rc = cli_exit(r);
@@ -152,10 +158,6 @@ int cmd_incident(int argc, char **argv, struct cli_ctx *ctx)
 		int64_t *ids = NULL;
 		size_t n = 0;
 		int r;
-		if (nargs != 0)
-			return cli_usage_error(ctx, "incident", "unexpected argument '%s'", args[0]);
-		if ((rc = cli_store_read(ctx, &st)) != EXIT_OK)
-			return rc;
 		r = incidents_gate(st, env ? env : "production", type, &ids, &n, &err);
 		if (r && r != SW_EDENIED) {
 			cli_error("%s", err.buf);
@@ -176,8 +178,6 @@ int cmd_incident(int argc, char **argv, struct cli_ctx *ctx)
 			}
 		}
 		free(ids);
-	} else {
-		return cli_usage_error(ctx, "incident", "unknown subcommand '%s'; valid: open, resolve, list, check", sub);
 	}
 	strbuf_release(&err);
 	return rc;

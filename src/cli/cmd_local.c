@@ -169,7 +169,19 @@ static int simple_env_cmd(int argc, char **argv, struct cli_ctx *ctx, const char
 	return rc == EXIT_OK ? -1 : rc;
 }
 
-int cmd_stop(int argc, char **argv, struct cli_ctx *ctx)
+static int stop_revision(struct localstack *ls, char **args, struct strbuf *err)
+{
+	return localstack_stop_revision(ls, args[1], err);
+}
+
+static int down_all(struct localstack *ls, char **args, struct strbuf *err)
+{
+	return localstack_down(ls, err);
+}
+
+/* stop and down: open SERVICE's stack in --env, run op, close */
+static int with_stack(int argc, char **argv, struct cli_ctx *ctx,
+		      int (*op)(struct localstack *ls, char **args, struct strbuf *err))
 {
 	struct strbuf err = STRBUF_INIT;
 	struct localstack ls;
@@ -180,29 +192,21 @@ int cmd_stop(int argc, char **argv, struct cli_ctx *ctx)
 		return rc;
 	if ((rc = localstack_open(&ls, ctx->state_dir, NULL, args[0], env, 0, &err)) < 0)
 		return runtime_error(&err, rc);
-	rc = localstack_stop_revision(&ls, args[1], &err);
+	rc = op(&ls, args, &err);
 	rc = rc < 0 ? runtime_error(&err, rc) : EXIT_OK;
 	localstack_close(&ls);
 	strbuf_release(&err);
 	return rc;
 }
 
+int cmd_stop(int argc, char **argv, struct cli_ctx *ctx)
+{
+	return with_stack(argc, argv, ctx, stop_revision);
+}
+
 int cmd_down(int argc, char **argv, struct cli_ctx *ctx)
 {
-	struct strbuf err = STRBUF_INIT;
-	struct localstack ls;
-	const char *env;
-	char **args;
-	int nargs, rc = simple_env_cmd(argc, argv, ctx, &env, &args, &nargs);
-	if (rc >= 0)
-		return rc;
-	if ((rc = localstack_open(&ls, ctx->state_dir, NULL, args[0], env, 0, &err)) < 0)
-		return runtime_error(&err, rc);
-	rc = localstack_down(&ls, &err);
-	rc = rc < 0 ? runtime_error(&err, rc) : EXIT_OK;
-	localstack_close(&ls);
-	strbuf_release(&err);
-	return rc;
+	return with_stack(argc, argv, ctx, down_all);
 }
 
 int cmd_weight(int argc, char **argv, struct cli_ctx *ctx)

@@ -183,85 +183,107 @@ static int intents_json(struct store *st, int64_t id, json_t **out, struct strbu
 	return 0;
 }
 
+/* Everything `show` and `status ID` tell about one deployment, loaded once. */
+struct detail {
+	struct deployment_record d;
+	struct transition_record *tr;
+	struct approval_set ap;
+	struct emergency_record em;
+	struct notify_delivery_row *msgs;
+	struct incident *inc;
+	char *verdict, *reason, *table;
+	size_t ntr, nmsgs, ninc;
+	int64_t an_at;
+	int have_em;
+};
+
+static void detail_release(struct detail *v)
+{
+	free(v->verdict);
+	free(v->reason);
+	free(v->table);
+	transition_records_free(v->tr, v->ntr);
+	approval_set_release(&v->ap);
+	if (v->have_em)
+		emergency_record_release(&v->em);
+	notify_delivery_rows_free(v->msgs, v->nmsgs);
+	incidents_free(v->inc, v->ninc);
+	deployment_record_release(&v->d);
+}
+
+/* 0, SW_ENOTFOUND or SW_ESTORE with err; release with detail_release() either way. */
+static int detail_load(struct store *st, int64_t id, struct detail *v, struct strbuf *err)
+{
+	int r;
+	memset(v, 0, sizeof(*v));
+	if ((r = records_get(st, id, &v->d, err)) || (r = records_transitions(st, id, &v->tr, &v->ntr, err)) ||
+	    (r = records_last_analysis(st, id, &v->verdict, &v->reason, &v->table, &v->an_at, err)) ||
+	    (r = approvals_load(st, id, &v->ap, err)) || (r = notify_list(st, id, 0, &v->msgs, &v->nmsgs, err)) ||
+	    (r = incident_list(st, NULL, 0, &v->inc, &v->ninc, err)))
+		return r;
+	if ((r = emergency_record_get(st, id, &v->em, err)) < 0)
+		return r;
+	v->have_em = r == 0;
+	return 0;
+}
+
 int records_detail_json(struct store *st, int64_t id, json_t **out, struct strbuf *err)
 {
-	struct deployment_record d = { 0 };
-	struct transition_record *tr = NULL;
-	struct approval_set ap = { 0 };
-	struct emergency_record em = { 0 };
-	struct notify_delivery_row *msgs = NULL;
-	struct incident *inc = NULL;
-	char *verdict = NULL, *reason = NULL, *table = NULL;
-	size_t ntr = 0, nmsgs = 0, ninc = 0;
-	json_t *j = NULL, *tl, *apj, *mj, *ij, *intents = NULL;
-	int64_t an_at = 0;
+	struct detail v;
+	json_t *j, *tl, *apj, *mj, *ij, *intents = NULL;
 	int r;
 
-	if ((r = records_get(st, id, &d, err)) || (r = records_transitions(st, id, &tr, &ntr, err)) ||
-	    (r = records_last_analysis(st, id, &verdict, &reason, &table, &an_at, err)) ||
-	    (r = approvals_load(st, id, &ap, err)) || (r = notify_list(st, id, 0, &msgs, &nmsgs, err)) ||
-	    (r = incident_list(st, NULL, 0, &inc, &ninc, err)) || (r = intents_json(st, id, &intents, err)))
-		goto out;
-	if ((r = emergency_record_get(st, id, &em, err)) < 0)
+	if ((r = detail_load(st, id, &v, err)) || (r = intents_json(st, id, &intents, err)))
 		goto out;
 	j = cli_doc("DeploymentDetail");
-	json_object_set_new(j, "deployment", cli_deployment_json(&d));
+	json_object_set_new(j, "deployment", cli_deployment_json(&v.d));
 	tl = json_array();
-	for (size_t i = 0; i < ntr; i++)
-		json_array_append_new(tl, cli_transition_json(&tr[i]));
+	for (size_t i = 0; i < v.ntr; i++)
+		json_array_append_new(tl, cli_transition_json(&v.tr[i]));
 	json_object_set_new(j, "transitions", tl);
 	json_object_set_new(j, "intents", intents);
 	intents = NULL;
-	if (table) {
-		json_t *tj = json_loads(table, 0, NULL);
+	if (v.table) {
+		json_t *tj = json_loads(v.table, 0, NULL);
 		json_t *cmp = json_object(), *rows = tj ? table_rows(tj) : NULL;
-		cli_json_time(cmp, "at", an_at);
-		cli_json_str(cmp, "verdict", verdict);
-		cli_json_str(cmp, "reason", reason);
+		cli_json_time(cmp, "at", v.an_at);
+		cli_json_str(cmp, "verdict", v.verdict);
+		cli_json_str(cmp, "reason", v.reason);
 		json_object_set(cmp, "table", rows ? rows : json_null());
-		json_object_set_new(cmp, "analysis", tj ? tj : json_string(table));
+		json_object_set_new(cmp, "analysis", tj ? tj : json_string(v.table));
 		json_object_set_new(j, "last_analysis", cmp);
 	} else {
 		json_object_set_new(j, "last_analysis", json_null());
 	}
 	apj = json_array();
-	for (size_t i = 0; i < ap.n; i++)
-		json_array_append_new(apj, cli_approval_json(&ap.v[i], ap.comments[i], ap.identities[i]));
+	for (size_t i = 0; i < v.ap.n; i++)
+		json_array_append_new(apj, cli_approval_json(&v.ap.v[i], v.ap.comments[i], v.ap.identities[i]));
 	json_object_set_new(j, "approvals", apj);
-	if (r == 0) {
+	if (v.have_em) {
 		json_t *e = json_object();
-		cli_json_str(e, "reason", em.reason);
-		cli_json_str(e, "requested_by", em.requested_by);
-		cli_json_str(e, "approver", em.approver);
-		cli_json_time(e, "created_at", em.created_ms);
-		cli_json_time(e, "approved_at", em.approved_ms);
-		cli_json_time(e, "ended_at", em.ended_ms);
+		cli_json_str(e, "reason", v.em.reason);
+		cli_json_str(e, "requested_by", v.em.requested_by);
+		cli_json_str(e, "approver", v.em.approver);
+		cli_json_time(e, "created_at", v.em.created_ms);
+		cli_json_time(e, "approved_at", v.em.approved_ms);
+		cli_json_time(e, "ended_at", v.em.ended_ms);
 		json_object_set_new(j, "emergency", e);
-		emergency_record_release(&em);
 	} else {
 		json_object_set_new(j, "emergency", json_null());
 	}
 	ij = json_array();
-	for (size_t i = 0; i < ninc; i++)
-		if (inc[i].deployment_id == id)
-			json_array_append_new(ij, cli_incident_json(&inc[i]));
+	for (size_t i = 0; i < v.ninc; i++)
+		if (v.inc[i].deployment_id == id)
+			json_array_append_new(ij, cli_incident_json(&v.inc[i]));
 	json_object_set_new(j, "incidents", ij);
 	mj = json_array();
-	for (size_t i = nmsgs; i-- > 0;)
-		json_array_append_new(mj, cli_delivery_json(&msgs[i]));
+	for (size_t i = v.nmsgs; i-- > 0;)
+		json_array_append_new(mj, cli_delivery_json(&v.msgs[i]));
 	json_object_set_new(j, "messages", mj);
-	r = 0;
 	*out = j;
 out:
 	json_decref(intents);
-	free(verdict);
-	free(reason);
-	free(table);
-	transition_records_free(tr, ntr);
-	approval_set_release(&ap);
-	notify_delivery_rows_free(msgs, nmsgs);
-	incidents_free(inc, ninc);
-	deployment_record_release(&d);
+	detail_release(&v);
 	return r;
 }
 
@@ -269,17 +291,10 @@ int cmd_show(int argc, char **argv, struct cli_ctx *ctx)
 {
 	struct store *st;
 	struct strbuf err = STRBUF_INIT;
-	struct deployment_record d = { 0 };
-	struct transition_record *tr = NULL;
-	struct approval_set ap = { 0 };
-	struct emergency_record em = { 0 };
-	struct notify_delivery_row *msgs = NULL;
-	struct incident *inc = NULL;
-	char *verdict = NULL, *reason = NULL, *table = NULL;
-	size_t ntr = 0, nmsgs = 0, ninc = 0;
-	int64_t id, an_at;
+	struct detail v;
+	int64_t id;
 	char **args;
-	int nargs, rc, r, have_em = 0;
+	int nargs, rc, r;
 
 	if ((rc = cli_parse(ctx, argc, argv, NULL, &args, &nargs)) != EXIT_OK)
 		return rc;
@@ -298,93 +313,73 @@ int cmd_show(int argc, char **argv, struct cli_ctx *ctx)
 		strbuf_release(&err);
 		return rc;
 	}
-	if ((r = records_get(st, id, &d, &err)) || (r = records_transitions(st, id, &tr, &ntr, &err)) ||
-	    (r = records_last_analysis(st, id, &verdict, &reason, &table, &an_at, &err)) ||
-	    (r = approvals_load(st, id, &ap, &err)) || (r = notify_list(st, id, 0, &msgs, &nmsgs, &err)) ||
-	    (r = incident_list(st, NULL, 0, &inc, &ninc, &err))) {
+	if ((r = detail_load(st, id, &v, &err)) < 0) {
 		cli_error("%s", err.buf);
 		rc = cli_exit(r);
 		goto out;
 	}
-	r = emergency_record_get(st, id, &em, &err);
-	if (r < 0) {
-		cli_error("%s", err.buf);
-		rc = cli_exit(r);
-		goto out;
-	}
-	have_em = r == 0;
-
 	{
 		char a[RFC3339_BUFSZ], b[RFC3339_BUFSZ], dur[DURATION_BUFSZ];
-		int64_t dd = duration_of(&d);
-		printf("deployment %lld: %s %s -> %s (%s, %s)\n", (long long)d.id, d.service,
-		       d.from_version ? d.from_version : "-", d.version, d.env, d.type);
-		printf("  status      %s%s%s\n", d.state, d.reason ? ": " : "", d.reason ? d.reason : "");
-		printf("  requested   by %s at %s\n", d.requested_by, records_time(d.created_ms, a));
-		printf("  finished    %s%s%s\n", records_time(d.finished_ms, b), dd >= 0 ? " after " : "",
+		int64_t dd = duration_of(&v.d);
+		printf("deployment %lld: %s %s -> %s (%s, %s)\n", (long long)v.d.id, v.d.service,
+		       v.d.from_version ? v.d.from_version : "-", v.d.version, v.d.env, v.d.type);
+		printf("  status      %s%s%s\n", v.d.state, v.d.reason ? ": " : "", v.d.reason ? v.d.reason : "");
+		printf("  requested   by %s at %s\n", v.d.requested_by, records_time(v.d.created_ms, a));
+		printf("  finished    %s%s%s\n", records_time(v.d.finished_ms, b), dd >= 0 ? " after " : "",
 		       dd >= 0 ? duration_format(dd, dur) : "");
-		printf("  strategy    %s, step %lld, weight %g%%, failed checks %lld\n", d.strategy, (long long)d.step,
-		       d.weight, (long long)d.failed_checks);
-		if (d.commit_sha)
-			printf("  commit      %s at %s\n", d.commit_sha, records_time(d.commit_time_ms, a));
+		printf("  strategy    %s, step %lld, weight %g%%, failed checks %lld\n", v.d.strategy, (long long)v.d.step,
+		       v.d.weight, (long long)v.d.failed_checks);
+		if (v.d.commit_sha)
+			printf("  commit      %s at %s\n", v.d.commit_sha, records_time(v.d.commit_time_ms, a));
 		printf("\ntimeline:\n");
-		if (!ntr)
+		if (!v.ntr)
 			printf("  (no transitions)\n");
-		for (size_t i = 0; i < ntr; i++)
-			printf("  %s  %-12s -> %-12s step %lld weight %g%%  %s\n", records_time(tr[i].at_ms, a),
-			       tr[i].from_state ? tr[i].from_state : "-", tr[i].to_state, (long long)tr[i].step,
-			       tr[i].weight, tr[i].reason ? tr[i].reason : "");
+		for (size_t i = 0; i < v.ntr; i++)
+			printf("  %s  %-12s -> %-12s step %lld weight %g%%  %s\n", records_time(v.tr[i].at_ms, a),
+			       v.tr[i].from_state ? v.tr[i].from_state : "-", v.tr[i].to_state, (long long)v.tr[i].step,
+			       v.tr[i].weight, v.tr[i].reason ? v.tr[i].reason : "");
 		printf("\ncomparison:\n");
-		if (table) {
-			json_t *tj = json_loads(table, 0, NULL);
-			printf("  at %s: %s%s%s\n", records_time(an_at, a), verdict ? verdict : "-", reason ? ", " : "",
-			       reason ? reason : "");
+		if (v.table) {
+			json_t *tj = json_loads(v.table, 0, NULL);
+			printf("  at %s: %s%s%s\n", records_time(v.an_at, a), v.verdict ? v.verdict : "-", v.reason ? ", " : "",
+			       v.reason ? v.reason : "");
 			if (tj)
 				print_table(tj);
 			else
-				printf("  %s\n", table);
+				printf("  %s\n", v.table);
 			json_decref(tj);
 		} else {
 			printf("  (no analysis yet)\n");
 		}
 		printf("\napprovals:\n");
-		if (!ap.n)
+		if (!v.ap.n)
 			printf("  (none)\n");
-		for (size_t i = 0; i < ap.n; i++)
-			printf("  %s  %-8s %-20s by %s%s%s\n", records_time(ap.v[i].at_ms, a),
-			       ap.v[i].decision == APPROVAL_APPROVED ? "approved" : "rejected", ap.v[i].role,
-			       ap.v[i].approver, ap.comments[i] ? ": " : "", ap.comments[i] ? ap.comments[i] : "");
-		if (have_em) {
-			printf("\nemergency:\n  reason %s\n  requested by %s, approved by %s, monitoring %s\n", em.reason,
-			       em.requested_by, em.approver ? em.approver : "(not yet)", em.ended_ms ? "ended" : "continuous");
+		for (size_t i = 0; i < v.ap.n; i++)
+			printf("  %s  %-8s %-20s by %s%s%s\n", records_time(v.ap.v[i].at_ms, a),
+			       v.ap.v[i].decision == APPROVAL_APPROVED ? "approved" : "rejected", v.ap.v[i].role,
+			       v.ap.v[i].approver, v.ap.comments[i] ? ": " : "", v.ap.comments[i] ? v.ap.comments[i] : "");
+		if (v.have_em) {
+			printf("\nemergency:\n  reason %s\n  requested by %s, approved by %s, monitoring %s\n", v.em.reason,
+			       v.em.requested_by, v.em.approver ? v.em.approver : "(not yet)", v.em.ended_ms ? "ended" : "continuous");
 		}
-		for (size_t i = 0, first = 1; i < ninc; i++)
-			if (inc[i].deployment_id == id) {
+		for (size_t i = 0, first = 1; i < v.ninc; i++)
+			if (v.inc[i].deployment_id == id) {
 				if (first)
 					printf("\nincidents:\n");
 				first = 0;
-				printf("  %lld %s (%s)\n", (long long)inc[i].id, inc[i].title,
-				       inc[i].resolved_ms ? "resolved" : "open");
+				printf("  %lld %s (%s)\n", (long long)v.inc[i].id, v.inc[i].title,
+				       v.inc[i].resolved_ms ? "resolved" : "open");
 			}
 		printf("\nmessages:\n");
-		if (!nmsgs)
+		if (!v.nmsgs)
 			printf("  (none)\n");
-		for (size_t i = nmsgs; i-- > 0;)
-			printf("  %s  %-10s to %-16s via %-12s %s%s%s\n", records_time(msgs[i].created_ms, a), msgs[i].kind,
-			       msgs[i].channels, msgs[i].sink, msgs[i].state, msgs[i].last_error ? ": " : "",
-			       msgs[i].last_error ? msgs[i].last_error : "");
+		for (size_t i = v.nmsgs; i-- > 0;)
+			printf("  %s  %-10s to %-16s via %-12s %s%s%s\n", records_time(v.msgs[i].created_ms, a), v.msgs[i].kind,
+			       v.msgs[i].channels, v.msgs[i].sink, v.msgs[i].state, v.msgs[i].last_error ? ": " : "",
+			       v.msgs[i].last_error ? v.msgs[i].last_error : "");
 	}
 out:
-	free(verdict);
-	free(reason);
-	free(table);
-	transition_records_free(tr, ntr);
-	approval_set_release(&ap);
-	if (have_em)
-		emergency_record_release(&em);
-	notify_delivery_rows_free(msgs, nmsgs);
-	incidents_free(inc, ninc);
-	deployment_record_release(&d);
+	detail_release(&v);
 	strbuf_release(&err);
 	return rc;
 }
