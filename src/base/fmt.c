@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static int vformat(char *dst, size_t size, const char *fmt, va_list ap)
 {
@@ -39,4 +40,20 @@ int bsnprintf(char *dst, size_t size, const char *fmt, ...)
 	n = vformat(dst, size, fmt, ap);
 	va_end(ap);
 	return n;
+}
+
+int tsnprintf(char *dst, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+	va_start(ap, fmt);
+	n = vsnprintf(dst, size, fmt, ap);
+	va_end(ap);
+	if (n >= 0 && (size_t)n < size)
+		return 0;
+	if (size >= 4)
+		memcpy(dst + size - 4, "...", 4);
+	else if (size)
+		dst[0] = '\0';
+	return 1;
 }

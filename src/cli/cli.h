@@ -147,8 +147,9 @@ void cli_store_close(struct cli_ctx *ctx);
  * once (the dispatcher calls it).
  */
 int64_t cli_now_ms(void);
-/* Read $SLIPWAY_NOW for ctx->cmd: EXIT_OK, or EXIT_USAGE after saying why
- * (not a time; or set for a NEEDS_REAL_CLOCK command). */
+/* Read $SLIPWAY_NOW for ctx->cmd, and check $SLIPWAY_USER fits SW_USER_MAX:
+ * EXIT_OK, or EXIT_USAGE after saying why (not a time; set for a
+ * NEEDS_REAL_CLOCK command; a user name too long). */
 int cli_clock_init(const struct cli_ctx *ctx);
 
 /*

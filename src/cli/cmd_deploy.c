@@ -102,6 +102,9 @@ int cmd_deploy(int argc, char **argv, struct cli_ctx *ctx)
 	if (!service_name_valid(args[1]))
 		return cli_usage_error(ctx, "deploy", "'%s' is not a version name (1 to %d of A-Z a-z 0-9 . _ -)",
 				       args[1], SERVICE_NAME_MAX);
+	if (!service_name_valid(o.env))
+		return cli_usage_error(ctx, "deploy", "--env '%s' is not an environment name (1 to %d of A-Z a-z 0-9 . _ -)",
+				       o.env, SERVICE_NAME_MAX);
 	if (emergency_check_reason(o.type, o.emergency_reason, &err) < 0) {
 		cli_usage_error(ctx, "deploy", "%s", err.buf);
 		strbuf_release(&err);

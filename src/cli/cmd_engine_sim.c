@@ -24,6 +24,7 @@
 #include "core/rules.h"
 #include "base/alloc.h"
 #include "base/err.h"
+#include "base/limits.h"
 #include "base/strbuf.h"
 
 #include <errno.h>
@@ -147,8 +148,13 @@ static int sim_setup(struct store *st, const char *fleet, int copies, int64_t st
 				goto out;
 			}
 			strbuf_release(&cfgtext);
+			if (strlen(f[3]) > SW_NAME_MAX) {
+				cli_error("fleet: type '%s' is longer than %d bytes", f[3], SW_NAME_MAX);
+				rc = EXIT_USAGE;
+				goto out;
+			}
 			{
-				char svc[64];
+				char svc[SW_NAME_MAX + 1];
 				snprintf(svc, sizeof(svc), "%.40s-%d", f[0], c);
 				deployment_init(&d, svc, "sim", "v2", "v1", f[3], start_ms);
 			}

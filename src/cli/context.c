@@ -19,6 +19,7 @@
 #include "controller/localstack.h"
 #include "base/alloc.h"
 #include "base/err.h"
+#include "base/limits.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
 
@@ -266,6 +267,13 @@ int cli_clock_init(const struct cli_ctx *ctx)
 	struct strbuf err = STRBUF_INIT;
 	int64_t days;
 
+	const char *user = getenv("SLIPWAY_USER");
+
+	/* the identity rule's override must fit where identities are kept */
+	if (user && strlen(user) > SW_USER_MAX) {
+		cli_error("SLIPWAY_USER is longer than %d bytes", SW_USER_MAX);
+		return EXIT_USAGE;
+	}
 	fixed_now_ms = 0;
 	if (!v || !*v)
 		return EXIT_OK;

@@ -5,6 +5,7 @@
  */
 #include "controller/replay.h"
 #include "controller/measure.h"
+#include "base/fmt.h"
 #include "base/alloc.h"
 #include "base/err.h"
 #include "base/strbuf.h"
@@ -13,15 +14,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* snprintf without the truncation warning: reasons are cut at their field's size on purpose */
-__attribute__((format(printf, 3, 4)))
-static void bprintf(char *dst, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(dst, n, fmt, ap);
-	va_end(ap);
-}
 
 static void push(struct replay_result *res, const struct replay_event *ev)
 {
@@ -84,9 +76,9 @@ int replay_run(const struct deployment *d0, const struct type_rules *r, const st
 			ev->is_analysis = 2;
 			ev->ir = dec->intents[i];
 			if (it->kind == INTENT_UNDO && it->to_revision)
-				bprintf(ev->intent, sizeof(ev->intent), "undo --to-revision %d", it->to_revision);
+				tsnprintf(ev->intent, sizeof(ev->intent), "undo --to-revision %d", it->to_revision);
 			else
-				bprintf(ev->intent, sizeof(ev->intent), "%s%s", intent_kind_name(it->kind),
+				tsnprintf(ev->intent, sizeof(ev->intent), "%s%s", intent_kind_name(it->kind),
 					it->full ? " --full" : "");
 			push(res, ev);
 		}
@@ -126,12 +118,12 @@ int replay_run(const struct deployment *d0, const struct type_rules *r, const st
 			res->outcome = o;
 			res->at_ms = now;
 			decided = 1;
-			bprintf(res->reason, sizeof(res->reason), "%s", t->reason);
+			tsnprintf(res->reason, sizeof(res->reason), "%s", t->reason);
 			res->rule[0] = '\0';
 			if (dec->has_analysis && t->to != DS_SUCCEEDED)
-				bprintf(res->rule, sizeof(res->rule), "%s", dec->analysis.rule);
+				tsnprintf(res->rule, sizeof(res->rule), "%s", dec->analysis.rule);
 			else if (dec->n_intents)
-				bprintf(res->rule, sizeof(res->rule), "intent");
+				tsnprintf(res->rule, sizeof(res->rule), "intent");
 			if (o == REPLAY_PROMOTED && !opt->through_monitoring)
 				stop = 1;
 			if (o == REPLAY_FAILED || o == REPLAY_SUCCEEDED)
@@ -144,7 +136,7 @@ int replay_run(const struct deployment *d0, const struct type_rules *r, const st
 			if (!decided || res->outcome != REPLAY_PAUSED) {
 				res->outcome = REPLAY_PAUSED;
 				res->at_ms = d.state_since_ms;
-				bprintf(res->reason, sizeof(res->reason), "%s", d.reason);
+				tsnprintf(res->reason, sizeof(res->reason), "%s", d.reason);
 			}
 			goto out;
 		}
@@ -164,7 +156,7 @@ int replay_run(const struct deployment *d0, const struct type_rules *r, const st
 			res->outcome = REPLAY_INCOMPLETE;
 			res->at_ms = opt->end_ms;
 			res->rule[0] = '\0';
-			bprintf(res->reason, sizeof(res->reason), "the trace ended at %llds while %s: %s",
+			tsnprintf(res->reason, sizeof(res->reason), "the trace ended at %llds while %s: %s",
 				(long long)(opt->end_ms / 1000), deployment_state_name(d.state), d.reason);
 			goto out;
 		}

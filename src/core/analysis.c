@@ -6,6 +6,7 @@
  */
 #include "core/analysis.h"
 #include "core/rules.h"
+#include "base/fmt.h"
 #include "base/err.h"
 
 #include <jansson.h>
@@ -15,15 +16,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* snprintf without the truncation warning: reasons are cut at their field's size on purpose */
-__attribute__((format(printf, 3, 4)))
-static void bprintf(char *dst, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(dst, n, fmt, ap);
-	va_end(ap);
-}
 
 struct ctx {
 	const struct judge *j;
@@ -38,11 +30,11 @@ struct ctx {
 static void fmt_value(char *buf, size_t n, enum judge_metric m, double v)
 {
 	if (isnan(v))
-		bprintf(buf, n, "no data");
+		tsnprintf(buf, n, "no data");
 	else if (m == JUDGE_ERROR_RATE)
-		bprintf(buf, n, "%.2f%%", v);
+		tsnprintf(buf, n, "%.2f%%", v);
 	else
-		bprintf(buf, n, "%.0fms", v);
+		tsnprintf(buf, n, "%.0fms", v);
 }
 
 /* Ask the judge; record the answer as a check result; return the outcome. */
@@ -58,7 +50,7 @@ static enum judge_outcome ask(struct ctx *c, const char *name, enum judge_metric
 		v->outcome = JUDGE_INCONCLUSIVE;
 	if (out->n_checks < ANALYSIS_MAX_RESULTS) {
 		struct check_result *cr = &out->checks[out->n_checks++];
-		bprintf(cr->name, sizeof(cr->name), "%s", name);
+		tsnprintf(cr->name, sizeof(cr->name), "%s", name);
 		cr->outcome = v->outcome;
 		cr->value = v->canary_value;
 		cr->limit = v->limit_value;
@@ -66,7 +58,7 @@ static enum judge_outcome ask(struct ctx *c, const char *name, enum judge_metric
 	}
 	if (v->outcome == JUDGE_INCONCLUSIVE && !c->inconclusive) {
 		c->inconclusive = 1;
-		bprintf(c->inconclusive_why, sizeof(c->inconclusive_why), "%s", v->why);
+		tsnprintf(c->inconclusive_why, sizeof(c->inconclusive_why), "%s", v->why);
 	}
 	return v->outcome;
 }
@@ -74,7 +66,7 @@ static enum judge_outcome ask(struct ctx *c, const char *name, enum judge_metric
 static void decide(struct ctx *c, enum analysis_verdict verdict, const char *rule)
 {
 	c->out->verdict = verdict;
-	bprintf(c->out->rule, sizeof(c->out->rule), "%s", rule);
+	tsnprintf(c->out->rule, sizeof(c->out->rule), "%s", rule);
 }
 
 /* Rule 2: the deployment type's own criterion (runbook Deployment Types). */
@@ -86,32 +78,32 @@ static int type_rule(struct ctx *c, const struct type_rules *r, struct judge_ver
 	switch (r->criterion) {
 	case TYPE_CRIT_ERROR_RATE:
 		*m = JUDGE_ERROR_RATE;
-		bprintf(what, wn, "%.4g%%", r->criterion_error_rate_pct);
+		tsnprintf(what, wn, "%.4g%%", r->criterion_error_rate_pct);
 		return ask(c, "type:error-rate", JUDGE_ERROR_RATE, JUDGE_ABOVE_LIMIT,
 			   r->criterion_error_rate_pct, v) == JUDGE_FAIL;
 	case TYPE_CRIT_ANY_REGRESSION:
 		*m = JUDGE_ERROR_RATE;
-		bprintf(what, wn, " + %.2g points", REGRESSION_ERROR_PP);
+		tsnprintf(what, wn, " + %.2g points", REGRESSION_ERROR_PP);
 		if (ask(c, "type:any-regression:error-rate", JUDGE_ERROR_RATE,
 			have_base ? JUDGE_DELTA_ABOVE : JUDGE_ABOVE_LIMIT, REGRESSION_ERROR_PP, v) == JUDGE_FAIL)
 			return 1;
 		*m = JUDGE_P99;
-		bprintf(what, wn, "%.2gx baseline", REGRESSION_P99_RATIO);
+		tsnprintf(what, wn, "%.2gx baseline", REGRESSION_P99_RATIO);
 		return ask(c, "type:any-regression:p99", JUDGE_P99, JUDGE_RATIO_ABOVE, REGRESSION_P99_RATIO,
 			   v) == JUDGE_FAIL;
 	case TYPE_CRIT_WORSE_THAN_BASELINE:
 		*m = JUDGE_ERROR_RATE;
-		bprintf(what, wn, " + %.2g points", REGRESSION_ERROR_PP);
+		tsnprintf(what, wn, " + %.2g points", REGRESSION_ERROR_PP);
 		return ask(c, "type:worse-than-baseline", JUDGE_ERROR_RATE,
 			   have_base ? JUDGE_DELTA_ABOVE : JUDGE_ABOVE_LIMIT, REGRESSION_ERROR_PP, v) == JUDGE_FAIL;
 	case TYPE_CRIT_ANY_ERROR:
 		*m = JUDGE_ERROR_RATE;
-		bprintf(what, wn, "%s", "");
+		tsnprintf(what, wn, "%s", "");
 		return ask(c, "type:any-error", JUDGE_ERROR_RATE,
 			   have_base ? JUDGE_DELTA_ABOVE : JUDGE_ABOVE_LIMIT, 0, v) == JUDGE_FAIL;
 	case TYPE_CRIT_AVAILABILITY:
 		*m = JUDGE_ERROR_RATE;
-		bprintf(what, wn, " + %.2g points", AVAILABILITY_ERROR_PP);
+		tsnprintf(what, wn, " + %.2g points", AVAILABILITY_ERROR_PP);
 		return ask(c, "type:availability", JUDGE_ERROR_RATE,
 			   have_base ? JUDGE_DELTA_ABOVE : JUDGE_ABOVE_LIMIT, AVAILABILITY_ERROR_PP, v) == JUDGE_FAIL;
 	}
@@ -201,14 +193,14 @@ int analysis_run(const struct type_rules *r, const struct strategy *s, const str
 
 	if (!in->have_samples) {
 		out->verdict = AV_INCONCLUSIVE;
-		bprintf(out->reason, sizeof(out->reason), "no metrics: %s",
+		tsnprintf(out->reason, sizeof(out->reason), "no metrics: %s",
 			 in->provider_error[0] ? in->provider_error : "the provider did not answer");
 		goto hooks;
 	}
 	if (in->idle && in->canary.requests < c.min_requests) {
 		/* blue-green idle: no production traffic by design; smoke checks decide */
 		out->verdict = AV_PASS;
-		bprintf(out->reason, sizeof(out->reason), "idle revision (%llu requests): smoke checks only",
+		tsnprintf(out->reason, sizeof(out->reason), "idle revision (%llu requests): smoke checks only",
 			 (unsigned long long)in->canary.requests);
 		goto hooks;
 	}
@@ -218,15 +210,15 @@ int analysis_run(const struct type_rules *r, const struct strategy *s, const str
 		if (ask(&c, "immediate:error-rate", JUDGE_ERROR_RATE, JUDGE_ABOVE_LIMIT,
 			r->immediate_error_rate_pct, &v) == JUDGE_FAIL) {
 			decide(&c, AV_ROLLBACK_IMMEDIATE, "immediate");
-			bprintf(out->reason, sizeof(out->reason),
+			tsnprintf(out->reason, sizeof(out->reason),
 				 "error rate %.2f%% > %.4g%% (immediate rollback criterion), canary %llu requests",
 				 v.canary_value, r->immediate_error_rate_pct, (unsigned long long)v.canary_requests);
 			return 0;
 		}
 		if (ask(&c, "immediate:p99", JUDGE_P99, JUDGE_RATIO_ABOVE, r->immediate_p99_ratio, &v) == JUDGE_FAIL) {
 			out->verdict = AV_ROLLBACK_IMMEDIATE;
-			bprintf(out->rule, sizeof(out->rule), "immediate");
-			bprintf(out->reason, sizeof(out->reason),
+			tsnprintf(out->rule, sizeof(out->rule), "immediate");
+			tsnprintf(out->reason, sizeof(out->reason),
 				 "p99 latency %.0fms > %.4gx baseline %.0fms = %.0fms (immediate rollback criterion), "
 				 "canary %llu requests", v.canary_value, r->immediate_p99_ratio, v.baseline_value,
 				 v.limit_value, (unsigned long long)v.canary_requests);
@@ -236,7 +228,7 @@ int analysis_run(const struct type_rules *r, const struct strategy *s, const str
 	/* 2. the type's own criterion (runbook Deployment Types) */
 	if ((mask & ANALYSIS_RULE_TYPE) && type_rule(&c, r, &v, &m, what, sizeof(what))) {
 		char rule[48];
-		bprintf(rule, sizeof(rule), "type:%s", type_criterion_name(r->criterion));
+		tsnprintf(rule, sizeof(rule), "type:%s", type_criterion_name(r->criterion));
 		decide(&c, AV_ROLLBACK_TYPE, rule);
 		{
 			char cv[32], bv[32], lv[32], how[96];
@@ -244,12 +236,12 @@ int analysis_run(const struct type_rules *r, const struct strategy *s, const str
 			fmt_value(bv, sizeof(bv), m, v.baseline_value);
 			fmt_value(lv, sizeof(lv), m, v.limit_value);
 			if (isnan(v.baseline_value))
-				bprintf(how, sizeof(how), "%s", "");
+				tsnprintf(how, sizeof(how), "%s", "");
 			else if (m == JUDGE_P99)
-				bprintf(how, sizeof(how), " (%s %s)", what, bv);
+				tsnprintf(how, sizeof(how), " (%s %s)", what, bv);
 			else
-				bprintf(how, sizeof(how), " (baseline %s%s)", bv, what);
-			bprintf(out->reason, sizeof(out->reason),
+				tsnprintf(how, sizeof(how), " (baseline %s%s)", bv, what);
+			tsnprintf(out->reason, sizeof(out->reason),
 				"%s %s > %s%s (%s deployment rollback criterion '%s'), canary %llu requests",
 				m == JUDGE_ERROR_RATE ? "error rate" : "p99 latency", cv, lv, how, r->type,
 				type_criterion_name(r->criterion), (unsigned long long)v.canary_requests);
@@ -261,8 +253,8 @@ int analysis_run(const struct type_rules *r, const struct strategy *s, const str
 		if (ask(&c, "consider:error-rate", JUDGE_ERROR_RATE, JUDGE_ABOVE_LIMIT,
 			r->consider_error_rate_pct, &v) == JUDGE_FAIL) {
 			out->verdict = AV_CONSIDER;
-			bprintf(out->rule, sizeof(out->rule), "consider");
-			bprintf(out->reason, sizeof(out->reason),
+			tsnprintf(out->rule, sizeof(out->rule), "consider");
+			tsnprintf(out->reason, sizeof(out->reason),
 				 "error rate %.2f%% > %.4g%% (consider rollback criterion): paused for a person "
 				 "to promote or abort, canary %llu requests",
 				 v.canary_value, r->consider_error_rate_pct, (unsigned long long)v.canary_requests);
@@ -270,8 +262,8 @@ int analysis_run(const struct type_rules *r, const struct strategy *s, const str
 		}
 		if (ask(&c, "consider:p99", JUDGE_P99, JUDGE_RATIO_ABOVE, r->consider_p99_ratio, &v) == JUDGE_FAIL) {
 			out->verdict = AV_CONSIDER;
-			bprintf(out->rule, sizeof(out->rule), "consider");
-			bprintf(out->reason, sizeof(out->reason),
+			tsnprintf(out->rule, sizeof(out->rule), "consider");
+			tsnprintf(out->reason, sizeof(out->reason),
 				 "p99 latency %.0fms > %.4gx baseline %.0fms = %.0fms (consider rollback criterion): "
 				 "paused for a person to promote or abort, canary %llu requests",
 				 v.canary_value, r->consider_p99_ratio, v.baseline_value, v.limit_value,
@@ -284,7 +276,7 @@ int analysis_run(const struct type_rules *r, const struct strategy *s, const str
 		for (int i = 0; i < s->n_checks; i++) {
 			const struct analysis_check *ck = &s->checks[i];
 			char name[80];
-			bprintf(name, sizeof(name), "check:%s", ck->name);
+			tsnprintf(name, sizeof(name), "check:%s", ck->name);
 			if (ck->metric == CHECK_SUCCESS_RATE) {
 				/* success rate >= min  <=>  error rate <= 100 - min */
 				if (ck->has_min) {
@@ -296,8 +288,8 @@ int analysis_run(const struct type_rules *r, const struct strategy *s, const str
 					cr->op = '<';
 					if (o == JUDGE_FAIL && out->verdict != AV_CHECK_FAILED) {
 						out->verdict = AV_CHECK_FAILED;
-						bprintf(out->rule, sizeof(out->rule), "%s", name);
-						bprintf(out->reason, sizeof(out->reason),
+						tsnprintf(out->rule, sizeof(out->rule), "%s", name);
+						tsnprintf(out->reason, sizeof(out->reason),
 							 "check %s: success rate %.2f%% < %.4g%% minimum, canary %llu requests",
 							 ck->name, cr->value, ck->min, (unsigned long long)v.canary_requests);
 					}
@@ -312,8 +304,8 @@ int analysis_run(const struct type_rules *r, const struct strategy *s, const str
 						(cr->value > ck->max ? JUDGE_FAIL : JUDGE_PASS);
 					if (cr->outcome == JUDGE_FAIL && out->verdict != AV_CHECK_FAILED) {
 						out->verdict = AV_CHECK_FAILED;
-						bprintf(out->rule, sizeof(out->rule), "%s", name);
-						bprintf(out->reason, sizeof(out->reason),
+						tsnprintf(out->rule, sizeof(out->rule), "%s", name);
+						tsnprintf(out->reason, sizeof(out->reason),
 							 "check %s: success rate %.2f%% > %.4g%% maximum", ck->name,
 							 cr->value, ck->max);
 					}
@@ -323,8 +315,8 @@ int analysis_run(const struct type_rules *r, const struct strategy *s, const str
 					enum judge_outcome o = ask(&c, name, JUDGE_P99, JUDGE_ABOVE_LIMIT, ck->max, &v);
 					if (o == JUDGE_FAIL && out->verdict != AV_CHECK_FAILED) {
 						out->verdict = AV_CHECK_FAILED;
-						bprintf(out->rule, sizeof(out->rule), "%s", name);
-						bprintf(out->reason, sizeof(out->reason),
+						tsnprintf(out->rule, sizeof(out->rule), "%s", name);
+						tsnprintf(out->reason, sizeof(out->reason),
 							 "check %s: p99 latency %.0fms > %.4gms maximum, canary %llu requests",
 							 ck->name, v.canary_value, ck->max,
 							 (unsigned long long)v.canary_requests);
@@ -339,8 +331,8 @@ int analysis_run(const struct type_rules *r, const struct strategy *s, const str
 						(cr->value < ck->min ? JUDGE_FAIL : JUDGE_PASS);
 					if (cr->outcome == JUDGE_FAIL && out->verdict != AV_CHECK_FAILED) {
 						out->verdict = AV_CHECK_FAILED;
-						bprintf(out->rule, sizeof(out->rule), "%s", name);
-						bprintf(out->reason, sizeof(out->reason),
+						tsnprintf(out->rule, sizeof(out->rule), "%s", name);
+						tsnprintf(out->reason, sizeof(out->reason),
 							 "check %s: p99 latency %.0fms < %.4gms minimum", ck->name,
 							 cr->value, ck->min);
 					}
@@ -352,18 +344,18 @@ int analysis_run(const struct type_rules *r, const struct strategy *s, const str
 	}
 	if (c.inconclusive) {
 		out->verdict = AV_INCONCLUSIVE;
-		bprintf(out->rule, sizeof(out->rule), "inconclusive");
-		bprintf(out->reason, sizeof(out->reason), "inconclusive: %s", c.inconclusive_why);
+		tsnprintf(out->rule, sizeof(out->rule), "inconclusive");
+		tsnprintf(out->reason, sizeof(out->reason), "inconclusive: %s", c.inconclusive_why);
 	} else {
 		out->verdict = AV_PASS;
-		bprintf(out->reason, sizeof(out->reason), "all criteria and checks passed, canary %llu requests",
+		tsnprintf(out->reason, sizeof(out->reason), "all criteria and checks passed, canary %llu requests",
 			 (unsigned long long)in->canary.requests);
 	}
 hooks:
 	if (in->hooks_failed && (mask & ANALYSIS_RULE_CHECKS) && out->verdict != AV_CHECK_FAILED) {
 		out->verdict = AV_CHECK_FAILED;
-		bprintf(out->rule, sizeof(out->rule), "check:webhook");
-		bprintf(out->reason, sizeof(out->reason), "check failed: %s", in->hooks_reason);
+		tsnprintf(out->rule, sizeof(out->rule), "check:webhook");
+		tsnprintf(out->reason, sizeof(out->reason), "check failed: %s", in->hooks_reason);
 	}
 	return 0;
 }

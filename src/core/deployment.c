@@ -104,6 +104,7 @@
  *                            new revision's instances are stopped.
  */
 #include "core/deployment.h"
+#include "base/fmt.h"
 #include "base/err.h"
 #include "base/timeutil.h"
 
@@ -112,15 +113,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* snprintf without the truncation warning: reasons are cut at their field's size on purpose */
-__attribute__((format(printf, 3, 4)))
-static void bprintf(char *dst, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(dst, n, fmt, ap);
-	va_end(ap);
-}
 
 static const char *const state_names[DS_COUNT] = {
 	[DS_PENDING] = "pending",
@@ -184,19 +176,19 @@ void deployment_init(struct deployment *d, const char *service, const char *env,
 		     const char *from_version, const char *type, int64_t now_ms)
 {
 	memset(d, 0, sizeof(*d));
-	bprintf(d->service, sizeof(d->service), "%s", service ? service : "");
-	bprintf(d->env, sizeof(d->env), "%s", env ? env : "production");
-	bprintf(d->version, sizeof(d->version), "%s", version ? version : "");
-	bprintf(d->from_version, sizeof(d->from_version), "%s", from_version ? from_version : "");
-	bprintf(d->type, sizeof(d->type), "%s", type ? type : "standard");
-	bprintf(d->change_class, sizeof(d->change_class), "normal");
+	xsnprintf(d->service, sizeof(d->service), "%s", service ? service : "");
+	xsnprintf(d->env, sizeof(d->env), "%s", env ? env : "production");
+	xsnprintf(d->version, sizeof(d->version), "%s", version ? version : "");
+	xsnprintf(d->from_version, sizeof(d->from_version), "%s", from_version ? from_version : "");
+	xsnprintf(d->type, sizeof(d->type), "%s", type ? type : "standard");
+	tsnprintf(d->change_class, sizeof(d->change_class), "normal");
 	d->state = DS_PENDING;
 	d->created_ms = now_ms;
 	d->state_since_ms = now_ms;
 	d->resume_state = DS_PROGRESSING;
 	d->baseline.p50_ms = NAN;
 	d->baseline.p99_ms = NAN;
-	bprintf(d->reason, sizeof(d->reason), "created");
+	tsnprintf(d->reason, sizeof(d->reason), "created");
 }
 
 /* ---- building the decision ---- */
@@ -219,8 +211,8 @@ static void notify(struct run *x, const char *event, const char *text)
 	struct rollout_action *a = &o->actions[o->n_actions++];
 	memset(a, 0, sizeof(*a));
 	a->kind = ACT_NOTIFY;
-	bprintf(a->event, sizeof(a->event), "%s", event);
-	bprintf(a->text, sizeof(a->text), "%s", text);
+	tsnprintf(a->event, sizeof(a->event), "%s", event);
+	tsnprintf(a->text, sizeof(a->text), "%s", text);
 }
 
 /* Record a change of state/step/weight (invariant 2). */
@@ -234,13 +226,13 @@ static void go(struct run *x, enum deploy_state to, const char *reason)
 		t->from = d->state;
 		t->to = to;
 		t->at_ms = x->now;
-		bprintf(t->reason, sizeof(t->reason), "%s", reason);
+		tsnprintf(t->reason, sizeof(t->reason), "%s", reason);
 		/* step/weight filled after the change by fix_last() */
 	}
 	if (d->state != to)
 		d->state_since_ms = x->now;
 	d->state = to;
-	bprintf(d->reason, sizeof(d->reason), "%s", reason);
+	tsnprintf(d->reason, sizeof(d->reason), "%s", reason);
 	if (deployment_state_is_final(to))
 		d->finished_ms = x->now;
 	o->changed = 1;
@@ -268,7 +260,7 @@ static void start_rollback(struct run *x, const char *reason)
 	go(x, DS_ROLLING_BACK, reason);
 	x->d->next_analysis_ms = 0;
 	fix_last(x);
-	bprintf(text, sizeof(text), "ROLLBACK INITIATED %s %s -> %s: %s", x->d->service, x->d->version,
+	tsnprintf(text, sizeof(text), "ROLLBACK INITIATED %s %s -> %s: %s", x->d->service, x->d->version,
 		 x->d->from_version[0] ? x->d->from_version : "(previous)", reason);
 	notify(x, "rollback-initiated", text);
 }
@@ -297,11 +289,11 @@ static void enter_step(struct run *x, int k, int64_t at_ms, const char *why)
 	x->d->step_since_ms = at_ms;
 	x->d->inconclusive_since_ms = 0;
 	if (st->new_instances || st->old_instances)
-		bprintf(reason, sizeof(reason), "%s: step %d/%d: %d new + %d old instances, weight %.4g%% (hold %s)",
+		tsnprintf(reason, sizeof(reason), "%s: step %d/%d: %d new + %d old instances, weight %.4g%% (hold %s)",
 			 why, k, x->s->n_steps, st->new_instances, st->old_instances, st->weight,
 			 duration_format(st->hold_ms, hold));
 	else
-		bprintf(reason, sizeof(reason), "%s: step %d/%d: weight %.4g%%%s%s%s (hold %s)", why, k,
+		tsnprintf(reason, sizeof(reason), "%s: step %d/%d: weight %.4g%%%s%s%s (hold %s)", why, k,
 			 x->s->n_steps, st->weight, *g ? " in region '" : "", g, *g ? "'" : "",
 			 duration_format(st->hold_ms, hold));
 	go(x, DS_PROGRESSING, reason);
@@ -316,15 +308,15 @@ static void next_step_or_promote(struct run *x, int64_t at_ms, const char *why)
 	} else if (x->in->hold_promotion && !x->person) {
 		/* Flagger WaitingPromotion: analysis goes on, promotion waits for the webhook */
 		char reason[400];
-		bprintf(reason, sizeof(reason), "%s: all %d steps done; waiting for promotion: %s", why, x->s->n_steps,
+		tsnprintf(reason, sizeof(reason), "%s: all %d steps done; waiting for promotion: %s", why, x->s->n_steps,
 			 x->in->hook_reason[0] ? x->in->hook_reason : "confirm-promotion webhook");
 		if (strcmp(reason, x->d->reason)) {
-			bprintf(x->d->reason, sizeof(x->d->reason), "%s", reason);
+			tsnprintf(x->d->reason, sizeof(x->d->reason), "%s", reason);
 			x->out->changed = 1;
 		}
 	} else {
 		char reason[400];
-		bprintf(reason, sizeof(reason), "%s: all %d steps done, promoting to 100%%", why, x->s->n_steps);
+		tsnprintf(reason, sizeof(reason), "%s: all %d steps done, promoting to 100%%", why, x->s->n_steps);
 		start_promotion(x, reason);
 	}
 }
@@ -333,11 +325,11 @@ static void count_failed_check(struct run *x, const char *what)
 {
 	char reason[400];
 	x->d->failed_checks++;
-	bprintf(x->d->reason, sizeof(x->d->reason), "failed check %d of threshold %d: %s",
+	tsnprintf(x->d->reason, sizeof(x->d->reason), "failed check %d of threshold %d: %s",
 		 x->d->failed_checks, x->s->threshold, what);
 	x->out->changed = 1;
 	if (x->d->failed_checks >= x->s->threshold) {
-		bprintf(reason, sizeof(reason), "failed checks %d >= threshold %d (Flagger threshold); last: %s",
+		tsnprintf(reason, sizeof(reason), "failed checks %d >= threshold %d (Flagger threshold); last: %s",
 			 x->d->failed_checks, x->s->threshold, what);
 		start_rollback(x, reason);
 	}
@@ -375,7 +367,7 @@ static void apply_intent(struct run *x, const struct intent *it)
 		}
 		d->resume_state = d->state;
 		d->paused_by_rule = 0;
-		bprintf(reason, sizeof(reason), "paused by %s", who);
+		tsnprintf(reason, sizeof(reason), "paused by %s", who);
 		go(x, DS_PAUSED, reason);
 		fix_last(x);
 		notify(x, "paused", reason);
@@ -387,7 +379,7 @@ static void apply_intent(struct run *x, const struct intent *it)
 				    deployment_state_name(d->state));
 			return;
 		}
-		bprintf(reason, sizeof(reason), "resumed by %s", who);
+		tsnprintf(reason, sizeof(reason), "resumed by %s", who);
 		go(x, d->resume_state == DS_MONITORING ? DS_MONITORING : DS_PROGRESSING, reason);
 		fix_last(x);
 		notify(x, "resumed", reason);
@@ -395,7 +387,7 @@ static void apply_intent(struct run *x, const struct intent *it)
 		return;
 	case INTENT_PROMOTE:
 		if (d->state == DS_MONITORING || (d->state == DS_PAUSED && d->resume_state == DS_MONITORING)) {
-			bprintf(reason, sizeof(reason), "monitoring ended early by %s (promote)", who);
+			tsnprintf(reason, sizeof(reason), "monitoring ended early by %s (promote)", who);
 			go(x, DS_SUCCEEDED, reason);
 			fix_last(x);
 			notify(x, "succeeded", reason);
@@ -408,10 +400,10 @@ static void apply_intent(struct run *x, const struct intent *it)
 			return;
 		}
 		if (it->full) {
-			bprintf(reason, sizeof(reason), "promoted to 100%% by %s (promote --full)", who);
+			tsnprintf(reason, sizeof(reason), "promoted to 100%% by %s (promote --full)", who);
 			start_promotion(x, reason);
 		} else {
-			bprintf(reason, sizeof(reason), "promoted by %s", who);
+			tsnprintf(reason, sizeof(reason), "promoted by %s", who);
 			/* from paused too: promote lifts the pause (Argo promote semantics) */
 			next_step_or_promote(x, x->now, reason);
 		}
@@ -425,7 +417,7 @@ static void apply_intent(struct run *x, const struct intent *it)
 			intent_done(x, it, 0, "rejected: the deployment is already %s", deployment_state_name(d->state));
 			return;
 		}
-		bprintf(reason, sizeof(reason), "aborted by %s", who);
+		tsnprintf(reason, sizeof(reason), "aborted by %s", who);
 		if (d->state == DS_PENDING) {
 			go(x, DS_FAILED, reason);
 			fix_last(x);
@@ -446,7 +438,7 @@ static void apply_intent(struct run *x, const struct intent *it)
 			memset(a, 0, sizeof(*a));
 			a->kind = ACT_RETRY;
 			a->intent_id = it->id;
-			bprintf(a->text, sizeof(a->text), "retry of %s by %s", d->version, who);
+			tsnprintf(a->text, sizeof(a->text), "retry of %s by %s", d->version, who);
 		}
 		intent_done(x, it, 1, "retry of %s: a new deployment", d->version);
 		return;
@@ -461,7 +453,7 @@ static void apply_intent(struct run *x, const struct intent *it)
 				intent_done(x, it, 0, "rejected: already %s", "rolling back");
 				return;
 			}
-			bprintf(reason, sizeof(reason), "undone by %s", who);
+			tsnprintf(reason, sizeof(reason), "undone by %s", who);
 			if (d->state == DS_PENDING) {
 				go(x, DS_FAILED, reason);
 				fix_last(x);
@@ -482,7 +474,7 @@ static void apply_intent(struct run *x, const struct intent *it)
 			a->kind = ACT_UNDO;
 			a->intent_id = it->id;
 			a->to_revision = it->to_revision;
-			bprintf(a->text, sizeof(a->text), "undo of %s by %s", d->version, who);
+			tsnprintf(a->text, sizeof(a->text), "undo of %s by %s", d->version, who);
 		}
 		intent_done(x, it, 1, "undo of %s: a new deployment of the earlier revision", d->version);
 		return;
@@ -499,16 +491,16 @@ static void tick_pending(struct run *x)
 	char reason[400];
 
 	if (in->gate == GATE_DENY) {
-		bprintf(reason, sizeof(reason), "did not start: %s", in->gate_reason[0] ? in->gate_reason : "denied");
+		tsnprintf(reason, sizeof(reason), "did not start: %s", in->gate_reason[0] ? in->gate_reason : "denied");
 		go(x, DS_FAILED, reason);
 		fix_last(x);
 		notify(x, "failed", reason);
 		return;
 	}
 	if (in->gate == GATE_WAIT) {
-		bprintf(reason, sizeof(reason), "waiting: %s", in->gate_reason[0] ? in->gate_reason : "gate");
+		tsnprintf(reason, sizeof(reason), "waiting: %s", in->gate_reason[0] ? in->gate_reason : "gate");
 		if (strcmp(reason, d->reason)) {
-			bprintf(d->reason, sizeof(d->reason), "%s", reason);
+			tsnprintf(d->reason, sizeof(d->reason), "%s", reason);
 			x->out->changed = 1;
 		}
 		return;
@@ -520,7 +512,7 @@ static void tick_pending(struct run *x)
 	d->step_since_ms = x->now;
 	d->next_analysis_ms = x->now + x->s->interval_ms;
 	d->failed_checks = 0;
-	bprintf(reason, sizeof(reason), "started %s %s (%s, strategy %s): starting the new revision; "
+	tsnprintf(reason, sizeof(reason), "started %s %s (%s, strategy %s): starting the new revision; "
 		 "measuring the baseline for %lds", d->service, d->version, d->type, strategy_kind_name(x->s->kind),
 		 (long)(x->s->interval_ms / 1000));
 	go(x, DS_PROGRESSING, reason);
@@ -542,7 +534,7 @@ static void tick_warmup(struct run *x, const struct analysis_input *a)
 	}
 	if (!x->in->canary_ready) {
 		if (a->to_ms - d->step_since_ms >= x->s->progress_deadline_ms) {
-			bprintf(reason, sizeof(reason), "the new revision was not ready after %llds "
+			tsnprintf(reason, sizeof(reason), "the new revision was not ready after %llds "
 				 "(progressDeadlineSeconds)", (long long)(x->s->progress_deadline_ms / 1000));
 			start_rollback(x, reason);
 		}
@@ -556,11 +548,11 @@ static void tick_warmup(struct run *x, const struct analysis_input *a)
 		return;
 	if (d->baseline.requests > 0) {
 		double er = judge_error_rate(&d->baseline);
-		bprintf(reason, sizeof(reason), "baseline captured (error rate %.2f%%, p50 %.0fms, p99 %.0fms, "
+		tsnprintf(reason, sizeof(reason), "baseline captured (error rate %.2f%%, p50 %.0fms, p99 %.0fms, "
 			 "%.1f req/s)", er, d->baseline.p50_ms, d->baseline.p99_ms,
 			 (double)d->baseline.requests * 1000.0 / (double)(d->baseline.span_ms ? d->baseline.span_ms : 1));
 	} else {
-		bprintf(reason, sizeof(reason), "no baseline (the stable revision had no requests)");
+		tsnprintf(reason, sizeof(reason), "no baseline (the stable revision had no requests)");
 	}
 	next_step_or_promote(x, a->to_ms, reason);
 }
@@ -588,9 +580,9 @@ static void tick_analysis(struct run *x, const struct analysis_input *a0)
 	case AV_ROLLBACK_IMMEDIATE:
 	case AV_ROLLBACK_TYPE:
 		if (*g)
-			bprintf(reason, sizeof(reason), "region '%s': %s", g, res->reason);
+			tsnprintf(reason, sizeof(reason), "region '%s': %s", g, res->reason);
 		else
-			bprintf(reason, sizeof(reason), "%s", res->reason);
+			tsnprintf(reason, sizeof(reason), "%s", res->reason);
 		start_rollback(x, reason);
 		return;
 	case AV_CONSIDER:
@@ -610,7 +602,7 @@ static void tick_analysis(struct run *x, const struct analysis_input *a0)
 			d->inconclusive_since_ms = a.from_ms;
 		if (a.to_ms - d->inconclusive_since_ms >= x->s->progress_deadline_ms) {
 			char what[400];
-			bprintf(what, sizeof(what), "inconclusive for %llds (progress deadline): %s",
+			tsnprintf(what, sizeof(what), "inconclusive for %llds (progress deadline): %s",
 				 (long long)((a.to_ms - d->inconclusive_since_ms) / 1000), res->reason);
 			d->inconclusive_since_ms = a.to_ms;
 			count_failed_check(x, what);
@@ -625,18 +617,18 @@ static void tick_analysis(struct run *x, const struct analysis_input *a0)
 		    a.to_ms - d->monitoring_since_ms >= x->r->monitoring_ms) {
 			char per[DURATION_BUFSZ];
 			char text[480];
-			bprintf(reason, sizeof(reason), "monitoring period %s at 100%% passed (%s): %s",
+			tsnprintf(reason, sizeof(reason), "monitoring period %s at 100%% passed (%s): %s",
 				 duration_format(x->r->monitoring_ms, per), x->r->type, res->reason);
 			go(x, DS_SUCCEEDED, reason);
 			fix_last(x);
-			bprintf(text, sizeof(text), "DEPLOYMENT COMPLETE %s %s: %s", d->service, d->version, reason);
+			tsnprintf(text, sizeof(text), "DEPLOYMENT COMPLETE %s %s: %s", d->service, d->version, reason);
 			notify(x, "succeeded", text);
 		}
 		return;
 	}
 	if (was == DS_PROGRESSING && x->in->gate == GATE_DENY) {
 		/* the gate forbids going on (a window closed under on_window_close: rollback) */
-		bprintf(reason, sizeof(reason), "%s", x->in->gate_reason[0] ? x->in->gate_reason : "the gate closed");
+		tsnprintf(reason, sizeof(reason), "%s", x->in->gate_reason[0] ? x->in->gate_reason : "the gate closed");
 		start_rollback(x, reason);
 		return;
 	}
@@ -646,7 +638,7 @@ static void tick_analysis(struct run *x, const struct analysis_input *a0)
 		const struct rollout_step *st = &x->s->steps[d->step - 1];
 		if (a.to_ms - d->step_since_ms >= st->hold_ms) {
 			char hold[DURATION_BUFSZ];
-			bprintf(reason, sizeof(reason), "analysis passed at %.4g%% for %s", d->weight,
+			tsnprintf(reason, sizeof(reason), "analysis passed at %.4g%% for %s", d->weight,
 				 duration_format(a.to_ms - d->step_since_ms, hold));
 			next_step_or_promote(x, a.to_ms, reason);
 		}
@@ -691,7 +683,7 @@ int deployment_advance(const struct deployment *d, const struct type_rules *r, c
 	/* a rollback webhook answering 2xx rolls back (Flagger: Progressing/Waiting/WaitingPromotion) */
 	if (x.in->rollback_requested && (x.d->state == DS_PROGRESSING || x.d->state == DS_PAUSED)) {
 		char reason[400];
-		bprintf(reason, sizeof(reason), "rollback requested: %s",
+		tsnprintf(reason, sizeof(reason), "rollback requested: %s",
 			 x.in->hook_reason[0] ? x.in->hook_reason : "rollback webhook");
 		start_rollback(&x, reason);
 	}
@@ -715,10 +707,10 @@ int deployment_advance(const struct deployment *d, const struct type_rules *r, c
 			char per[DURATION_BUFSZ];
 			char reason[200];
 			if (r->monitoring_ms == MONITORING_CONTINUOUS)
-				bprintf(reason, sizeof(reason), "at 100%%: monitoring continuously (%s) until a person "
+				tsnprintf(reason, sizeof(reason), "at 100%%: monitoring continuously (%s) until a person "
 					 "ends it with promote", r->type);
 			else
-				bprintf(reason, sizeof(reason), "at 100%%: monitoring for %s (%s)",
+				tsnprintf(reason, sizeof(reason), "at 100%%: monitoring for %s (%s)",
 					 duration_format(r->monitoring_ms, per), r->type);
 			go(&x, DS_MONITORING, reason);
 			x.d->monitoring_since_ms = now_ms;
@@ -730,12 +722,12 @@ int deployment_advance(const struct deployment *d, const struct type_rules *r, c
 	case DS_ROLLING_BACK:
 		if (now_ms > x.d->state_since_ms) {
 			char reason[480], text[520];
-			bprintf(reason, sizeof(reason), "rolled back to %s: %s",
+			tsnprintf(reason, sizeof(reason), "rolled back to %s: %s",
 				 x.d->from_version[0] ? x.d->from_version : "the stable revision", d->reason);
 			x.d->weight = 0;
 			go(&x, DS_ROLLED_BACK, reason);
 			fix_last(&x);
-			bprintf(text, sizeof(text), "ROLLBACK COMPLETE %s %s: %s", x.d->service, x.d->version, reason);
+			tsnprintf(text, sizeof(text), "ROLLBACK COMPLETE %s %s: %s", x.d->service, x.d->version, reason);
 			notify(&x, "rolled-back", text);
 		}
 		break;
