@@ -218,9 +218,12 @@ static int64_t sim_now(struct store *st)
 	return sqlite3_column_int64(q, 0);
 }
 
+static const struct cli_ctx *log_ctx; /* for sim_log: the controller's hook has no room for it */
+
+/* the controller's log lines, with a time and a level like every controller line (cli_log()) */
 static void sim_log(void *ctx, const struct deployment *d, const char *msg)
 {
-	fprintf(stderr, "slipway: engine-sim: deployment %lld: %s\n", d ? (long long)d->id : 0LL, msg);
+	cli_log(log_ctx, LOG_INFO, "engine-sim: deployment %lld: %s", d ? (long long)d->id : 0LL, msg);
 }
 
 static int sim_run(struct store *st, int64_t step_ms, long max_ticks, long crash_after)
@@ -402,6 +405,7 @@ int cmd_engine_sim(int argc, char **argv, struct cli_ctx *ctx)
 		return cli_usage_error(ctx, "engine-sim", "setup needs --fleet FILE");
 	if ((rc = open_sim(ctx, &st)) != EXIT_OK)
 		return rc;
+	log_ctx = ctx;
 	if (!strcmp(sub, "setup"))
 		return sim_setup(st, fleet, (int)copies, (int64_t)start_ms);
 	if (!strcmp(sub, "run"))

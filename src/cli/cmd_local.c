@@ -368,7 +368,7 @@ static int metrics_receive(struct cli_ctx *ctx, int64_t for_ms)
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	fprintf(stderr, "slipway: receiving HAProxy's request log in '%s/log.stream'\n", ctx->state_dir);
+	cli_log(ctx, LOG_INFO, "receiving HAProxy's request log in '%s/log.stream'", ctx->state_dir);
 	while (!got_signal && proc_mono_ms() < until)
 		proc_sleep_ms(100);
 	metrics_receiver_stop(mr);
