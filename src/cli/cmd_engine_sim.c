@@ -220,10 +220,11 @@ static int64_t sim_now(struct store *st)
 
 static const struct cli_ctx *log_ctx; /* for sim_log: the controller's hook has no room for it */
 
-/* the controller's log lines, with a time and a level like every controller line (cli_log()) */
+/* the controller's log hook reports errors it handled (controller.c), with a
+ * time and a level like every controller line (cli_log()) */
 static void sim_log(void *ctx, const struct deployment *d, const char *msg)
 {
-	cli_log(log_ctx, LOG_INFO, "engine-sim: deployment %lld: %s", d ? (long long)d->id : 0LL, msg);
+	cli_log(log_ctx, LOG_ERROR, "engine-sim: deployment %lld: %s", d ? (long long)d->id : 0LL, msg);
 }
 
 static int sim_run(struct store *st, int64_t step_ms, long max_ticks, long crash_after)

@@ -364,10 +364,15 @@ struct log_cookie {
 	struct strbuf line;
 };
 
+/* The level of a line the controller wrote as text: its log hook reports
+ * errors ("controller: ..."), a message that could not be queued and a
+ * rollback or failure are warnings, the rest is information. */
 static enum log_level level_of(const char *s)
 {
 	while (*s == ' ')
 		s++;
+	if (!strncmp(s, "controller:", 11))
+		return LOG_ERROR;
 	if (!strncmp(s, "notify:", 7) || !strncmp(s, "rolled_back", 11) || !strncmp(s, "failed", 6) ||
 	    strstr(s, "error"))
 		return LOG_WARN;
