@@ -201,7 +201,8 @@ void cli_print_json(json_t *j);
  * no trailing period, names in quotes: STYLE.md item 6). */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Print "usage: ..." of the running command and return EXIT_USAGE. */
+/* Print the error and where the usage of cmd is (cmd NULL: of slipway
+ * itself) and return EXIT_USAGE. */
 int cli_usage_error(const struct cli_ctx *ctx, const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

@@ -77,7 +77,7 @@ int cli_parse(struct cli_ctx *ctx, int argc, char **argv, const struct cli_optio
 	      int *nargs)
 {
 	const struct command *cmd = ctx->cmd;
-	const char *name = cmd ? cmd->name : argv[0];
+	const char *name = cmd ? cmd->name : NULL; /* NULL: "run 'slipway --help'" */
 	size_t n = 0, total, k = 0;
 	struct option *lo;
 	struct strbuf shorts = STRBUF_INIT;
@@ -166,13 +166,11 @@ int cli_parse(struct cli_ctx *ctx, int argc, char **argv, const struct cli_optio
 		goto out;
 	}
 	if (argc - optind < cmd->min_args || (cmd->max_args >= 0 && argc - optind > cmd->max_args)) {
+		const char *u = cmd->usage + (strncmp(cmd->usage, "usage: ", 7) ? 0 : 7);
 		if (argc - optind > cmd->max_args && cmd->max_args >= 0)
 			rc = cli_usage_error(ctx, name, "unexpected argument '%s'", argv[optind + cmd->max_args]);
 		else
-		{
-			const char *u = cmd->usage + (strncmp(cmd->usage, "usage: ", 7) ? 0 : 7);
 			rc = cli_usage_error(ctx, name, "missing arguments; expected: %.*s", (int)strcspn(u, "\n"), u);
-		}
 		goto out;
 	}
 	/* the defaults, after every place a global option may have been given */

@@ -114,6 +114,17 @@ is "$a" "$b" "history and show print deployment 2 the same"
 is "$a" "$c" "history and status print deployment 2 the same"
 unlike "$("$SLIPWAY" log -o json)" '_ms"' "no epoch-ms times in the deployment list"
 
+# ---- one clock: $SLIPWAY_NOW for every command, refused by those on the real clock
+out=$(SLIPWAY_NOW=2026-12-03T15:00:00Z "$SLIPWAY" incident open api --title "clock" -o json)
+is "$(json_get "$out" 'd["created_at"]')" "2026-12-03T15:00:00Z" "an incident opened under SLIPWAY_NOW is dated then"
+out=$(SLIPWAY_NOW=2026-12-03T15:00:00Z "$SLIPWAY" check --type standard -o json)
+is "$(json_get "$out" 'd["at"]')" "2026-12-03T15:00:00Z" "check answers for SLIPWAY_NOW"
+SLIPWAY_NOW=2026-12-03T15:00:00Z run_slipway deploy api v3
+is "$rc" 2 "deploy refuses to run while SLIPWAY_NOW is set"
+like "$err" "SLIPWAY_NOW is set, but 'deploy' drives live processes on the real clock" "and says why"
+SLIPWAY_NOW=yesterday run_slipway status
+is "$rc" 2 "a SLIPWAY_NOW that is not a time is bad usage"
+
 # ---- a missing deployment exits 2 in every command (docs/exit-codes.md)
 for cmd in "show 99" "status 99" "approvals 99" "pause 99" "history nosuch" "approve 99 --role team-lead" \
            "notify test --channel deployments --deployment 99" "incident resolve 99"; do
