@@ -122,6 +122,12 @@ struct cli_option {
 int cli_parse(struct cli_ctx *ctx, int argc, char **argv, const struct cli_option *opts, char ***args,
 	      int *nargs);
 
+/* Resolve what the global options left unset: state_dir ($SLIPWAY_STATE_DIR
+ * was read by the dispatcher, else ".slipway"), policy_path ("slipway.yaml"
+ * when it exists, else NULL: the built-in policy), project_dir
+ * ($SLIPWAY_PROJECT or ".").  cli_parse() calls it. */
+void cli_ctx_defaults(struct cli_ctx *ctx);
+
 /*
  * The store in ctx->state_dir, opened on first use with every module's
  * migrations (deployments, approvals with audit and emergency, incidents,
