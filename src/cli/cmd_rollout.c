@@ -31,7 +31,7 @@
 	"DEPLOYMENT is a deployment id or a service name (its current deployment).\n"      \
 	"The intent is recorded in the store; the controller applies it on its next tick\n" \
 	"and the result shows in 'slipway status DEPLOYMENT'.  --by names the person\n"    \
-	"($SLIPWAY_USER, else $USER).\n"
+	"(default: the caller, $SLIPWAY_USER else the OS user, as for approvals).\n"
 
 const char usage_promote[] = INTENT_USAGE("promote", " [--full]",
 	"Move a rollout to its next step now (also lifts a pause); with --full, straight to\n"
