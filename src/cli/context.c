@@ -8,14 +8,8 @@
  */
 /* fopencookie() needs _GNU_SOURCE, which the build defines */
 #include "cli/cli.h"
-#include "adapters/approvals.h"
-#include "adapters/deployment_store.h"
-#include "adapters/emergency.h"
-#include "adapters/incidents.h"
-#include "adapters/local_store.h"
-#include "adapters/metrics_builtin.h"
-#include "adapters/notify.h"
 #include "adapters/store.h"
+#include "adapters/store_all.h"
 #include "controller/localstack.h"
 #include "base/alloc.h"
 #include "base/err.h"
@@ -70,25 +64,10 @@ static int open_store(struct cli_ctx *ctx, int create, struct store **st)
 		}
 		strbuf_release(&path);
 	}
-	r = store_open(&the_store, ctx->state_dir, &err);
-	if (!r)
-		r = deployment_store_migrate(&the_store, &err);
-	if (!r)
-		r = approvals_migrate(&the_store, &err); /* with audit */
-	if (!r)
-		r = emergency_migrate(&the_store, &err);
-	if (!r)
-		r = incidents_migrate(&the_store, &err);
-	if (!r)
-		r = notify_migrate(&the_store, &err);
-	if (!r)
-		r = local_store_migrate(&the_store, &err);
-	if (!r)
-		r = metrics_store_migrate(&the_store, &err);
+	r = store_open_all(&the_store, ctx->state_dir, &err);
 	if (r) {
 		cli_error("%s", err.len ? err.buf : slipway_strerror(r));
 		strbuf_release(&err);
-		store_close(&the_store);
 		return cli_exit(r);
 	}
 	strbuf_release(&err);
