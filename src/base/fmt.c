@@ -42,7 +42,7 @@ int bsnprintf(char *dst, size_t size, const char *fmt, ...)
 	return n;
 }
 
-int tsnprintf(char *dst, size_t size, const char *fmt, ...)
+int bprintf(char *dst, size_t size, const char *fmt, ...)
 {
 	va_list ap;
 	int n;

@@ -9,7 +9,7 @@
  *     sized from, base/limits.h): truncation aborts with a message;
  *   - bsnprintf() where the length comes from outside input and a long value
  *     is an error to report: truncation returns SW_ETOOBIG;
- *   - tsnprintf() for free text that may be cut (a reason, a message): a cut
+ *   - bprintf() for free text that may be cut (a reason, a message): a cut
  *     text ends in "..." so that it is never cut in silence.
  */
 #ifndef SLIPWAY_BASE_FMT_H
@@ -27,6 +27,6 @@ int bsnprintf(char *dst, size_t size, const char *fmt, ...) __attribute__((forma
 
 /* Format into dst[size] (size >= 4); when the text does not fit, its end is
  * replaced by "...".  Returns 1 when it was cut, else 0. */
-int tsnprintf(char *dst, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int bprintf(char *dst, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -238,9 +238,9 @@ static int call_hooks(struct controller *c, const struct strategy *s, const stru
 		} else {
 			if (!*failed) {
 				if (err.len)
-					tsnprintf(reason, rsize, "%s webhook '%s': %s", webhook_type_name(type), w->name, err.buf);
+					bprintf(reason, rsize, "%s webhook '%s': %s", webhook_type_name(type), w->name, err.buf);
 				else
-					tsnprintf(reason, rsize, "%s webhook '%s' answered %ld", webhook_type_name(type), w->name,
+					bprintf(reason, rsize, "%s webhook '%s' answered %ld", webhook_type_name(type), w->name,
 						status);
 			}
 			(*failed)++;
@@ -314,7 +314,7 @@ static int decide(struct controller *c, int64_t id, int64_t now_ms, struct scrat
 		strbuf_reset(&why);
 		in.gate = c->hooks.gate(c->hooks.ctx, &d, d.state == DS_PENDING ? GATE_PHASE_START : GATE_PHASE_ADVANCE,
 					now_ms, &why);
-		tsnprintf(in.gate_reason, sizeof(in.gate_reason), "%s", why.buf);
+		bprintf(in.gate_reason, sizeof(in.gate_reason), "%s", why.buf);
 	}
 	/* preflight: every webhook reachable before any traffic moves */
 	if (d.state == DS_PENDING && in.gate == GATE_ALLOW && c->hooks.webhook_check) {
@@ -324,7 +324,7 @@ static int decide(struct controller *c, int64_t id, int64_t now_ms, struct scrat
 			strbuf_reset(&why);
 			if (c->hooks.webhook_check(wh->url, limit, &why) < 0) {
 				in.gate = GATE_DENY;
-				tsnprintf(in.gate_reason, sizeof(in.gate_reason), "preflight: %s webhook '%s' (%s): %s",
+				bprintf(in.gate_reason, sizeof(in.gate_reason), "preflight: %s webhook '%s' (%s): %s",
 					 webhook_type_name(wh->type), wh->name, wh->url, why.buf);
 				break;
 			}
@@ -337,7 +337,7 @@ static int decide(struct controller *c, int64_t id, int64_t now_ms, struct scrat
 		call_hooks(c, &e->strategy, &d, WEBHOOK_CONFIRM_ROLLOUT, NULL, &failed, reason, sizeof(reason));
 		if (failed) {
 			in.gate = GATE_WAIT;
-			tsnprintf(in.gate_reason, sizeof(in.gate_reason), "waiting for approval: %s", reason);
+			bprintf(in.gate_reason, sizeof(in.gate_reason), "waiting for approval: %s", reason);
 		}
 	}
 	/* readiness matters while the new revision warms up (a rolling update starts none in step 0) */
@@ -355,19 +355,19 @@ static int decide(struct controller *c, int64_t id, int64_t now_ms, struct scrat
 			   WEBHOOK_ROLLOUT, NULL, &failed, reason, sizeof(reason));
 		if (failed) {
 			x->ai.hooks_failed = 1;
-			tsnprintf(x->ai.hooks_reason, sizeof(x->ai.hooks_reason), "%s", reason);
+			bprintf(x->ai.hooks_reason, sizeof(x->ai.hooks_reason), "%s", reason);
 		}
 		if (d.state == DS_PROGRESSING || d.state == DS_PAUSED) {
 			if (call_hooks(c, &e->strategy, &d, WEBHOOK_ROLLBACK, NULL, &failed, reason, sizeof(reason)) > 0) {
 				in.rollback_requested = 1;
-				tsnprintf(in.hook_reason, sizeof(in.hook_reason), "a rollback webhook answered 2xx");
+				bprintf(in.hook_reason, sizeof(in.hook_reason), "a rollback webhook answered 2xx");
 			}
 		}
 		if (d.state == DS_PROGRESSING && d.step >= 1 && d.step == e->strategy.n_steps) {
 			call_hooks(c, &e->strategy, &d, WEBHOOK_CONFIRM_PROMOTION, NULL, &failed, reason, sizeof(reason));
 			if (failed) {
 				in.hold_promotion = 1;
-				tsnprintf(in.hook_reason, sizeof(in.hook_reason), "%s", reason);
+				bprintf(in.hook_reason, sizeof(in.hook_reason), "%s", reason);
 			}
 		}
 	}

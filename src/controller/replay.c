@@ -76,9 +76,9 @@ int replay_run(const struct deployment *d0, const struct type_rules *r, const st
 			ev->is_analysis = 2;
 			ev->ir = dec->intents[i];
 			if (it->kind == INTENT_UNDO && it->to_revision)
-				tsnprintf(ev->intent, sizeof(ev->intent), "undo --to-revision %d", it->to_revision);
+				bprintf(ev->intent, sizeof(ev->intent), "undo --to-revision %d", it->to_revision);
 			else
-				tsnprintf(ev->intent, sizeof(ev->intent), "%s%s", intent_kind_name(it->kind),
+				bprintf(ev->intent, sizeof(ev->intent), "%s%s", intent_kind_name(it->kind),
 					it->full ? " --full" : "");
 			push(res, ev);
 		}
@@ -118,12 +118,12 @@ int replay_run(const struct deployment *d0, const struct type_rules *r, const st
 			res->outcome = o;
 			res->at_ms = now;
 			decided = 1;
-			tsnprintf(res->reason, sizeof(res->reason), "%s", t->reason);
+			bprintf(res->reason, sizeof(res->reason), "%s", t->reason);
 			res->rule[0] = '\0';
 			if (dec->has_analysis && t->to != DS_SUCCEEDED)
-				tsnprintf(res->rule, sizeof(res->rule), "%s", dec->analysis.rule);
+				bprintf(res->rule, sizeof(res->rule), "%s", dec->analysis.rule);
 			else if (dec->n_intents)
-				tsnprintf(res->rule, sizeof(res->rule), "intent");
+				bprintf(res->rule, sizeof(res->rule), "intent");
 			if (o == REPLAY_PROMOTED && !opt->through_monitoring)
 				stop = 1;
 			if (o == REPLAY_FAILED || o == REPLAY_SUCCEEDED)
@@ -136,7 +136,7 @@ int replay_run(const struct deployment *d0, const struct type_rules *r, const st
 			if (!decided || res->outcome != REPLAY_PAUSED) {
 				res->outcome = REPLAY_PAUSED;
 				res->at_ms = d.state_since_ms;
-				tsnprintf(res->reason, sizeof(res->reason), "%s", d.reason);
+				bprintf(res->reason, sizeof(res->reason), "%s", d.reason);
 			}
 			goto out;
 		}
@@ -156,7 +156,7 @@ int replay_run(const struct deployment *d0, const struct type_rules *r, const st
 			res->outcome = REPLAY_INCOMPLETE;
 			res->at_ms = opt->end_ms;
 			res->rule[0] = '\0';
-			tsnprintf(res->reason, sizeof(res->reason), "the trace ended at %llds while %s: %s",
+			bprintf(res->reason, sizeof(res->reason), "the trace ended at %llds while %s: %s",
 				(long long)(opt->end_ms / 1000), deployment_state_name(d.state), d.reason);
 			goto out;
 		}

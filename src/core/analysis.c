@@ -30,11 +30,11 @@ struct ctx {
 static void fmt_value(char *buf, size_t n, enum judge_metric m, double v)
 {
 	if (isnan(v))
-		tsnprintf(buf, n, "no data");
+		bprintf(buf, n, "no data");
 	else if (m == JUDGE_ERROR_RATE)
-		tsnprintf(buf, n, "%.2f%%", v);
+		bprintf(buf, n, "%.2f%%", v);
 	else
-		tsnprintf(buf, n, "%.0fms", v);
+		bprintf(buf, n, "%.0fms", v);
 }
 
 /* Ask the judge; record the answer as a check result; return the outcome. */
@@ -50,7 +50,7 @@ static enum judge_outcome ask(struct ctx *c, const char *name, enum judge_metric
 		v->outcome = JUDGE_INCONCLUSIVE;
 	if (out->n_checks < ANALYSIS_MAX_RESULTS) {
 		struct check_result *cr = &out->checks[out->n_checks++];
-		tsnprintf(cr->name, sizeof(cr->name), "%s", name);
+		bprintf(cr->name, sizeof(cr->name), "%s", name);
 		cr->outcome = v->outcome;
 		cr->value = v->canary_value;
 		cr->limit = v->limit_value;
@@ -58,7 +58,7 @@ static enum judge_outcome ask(struct ctx *c, const char *name, enum judge_metric
 	}
 	if (v->outcome == JUDGE_INCONCLUSIVE && !c->inconclusive) {
 		c->inconclusive = 1;
-		tsnprintf(c->inconclusive_why, sizeof(c->inconclusive_why), "%s", v->why);
+		bprintf(c->inconclusive_why, sizeof(c->inconclusive_why), "%s", v->why);
 	}
 	return v->outcome;
 }
@@ -66,7 +66,7 @@ static enum judge_outcome ask(struct ctx *c, const char *name, enum judge_metric
 static void decide(struct ctx *c, enum analysis_verdict verdict, const char *rule)
 {
 	c->out->verdict = verdict;
-	tsnprintf(c->out->rule, sizeof(c->out->rule), "%s", rule);
+	bprintf(c->out->rule, sizeof(c->out->rule), "%s", rule);
 }
 
 /* Rule 2: the deployment type's own criterion (runbook Deployment Types). */
@@ -78,32 +78,32 @@ static int type_rule(struct ctx *c, const struct type_rules *r, struct judge_ver
 	switch (r->criterion) {
 	case TYPE_CRIT_ERROR_RATE:
 		*m = JUDGE_ERROR_RATE;
-		tsnprintf(what, wn, "%.4g%%", r->criterion_error_rate_pct);
+		bprintf(what, wn, "%.4g%%", r->criterion_error_rate_pct);
 		return ask(c, "type:error-rate", JUDGE_ERROR_RATE, JUDGE_ABOVE_LIMIT,
 			   r->criterion_error_rate_pct, v) == JUDGE_FAIL;
 	case TYPE_CRIT_ANY_REGRESSION:
 		*m = JUDGE_ERROR_RATE;
-		tsnprintf(what, wn, " + %.2g points", REGRESSION_ERROR_PP);
+		bprintf(what, wn, " + %.2g points", REGRESSION_ERROR_PP);
 		if (ask(c, "type:any-regression:error-rate", JUDGE_ERROR_RATE,
 			have_base ? JUDGE_DELTA_ABOVE : JUDGE_ABOVE_LIMIT, REGRESSION_ERROR_PP, v) == JUDGE_FAIL)
 			return 1;
 		*m = JUDGE_P99;
-		tsnprintf(what, wn, "%.2gx baseline", REGRESSION_P99_RATIO);
+		bprintf(what, wn, "%.2gx baseline", REGRESSION_P99_RATIO);
 		return ask(c, "type:any-regression:p99", JUDGE_P99, JUDGE_RATIO_ABOVE, REGRESSION_P99_RATIO,
 			   v) == JUDGE_FAIL;
 	case TYPE_CRIT_WORSE_THAN_BASELINE:
 		*m = JUDGE_ERROR_RATE;
-		tsnprintf(what, wn, " + %.2g points", REGRESSION_ERROR_PP);
+		bprintf(what, wn, " + %.2g points", REGRESSION_ERROR_PP);
 		return ask(c, "type:worse-than-baseline", JUDGE_ERROR_RATE,
 			   have_base ? JUDGE_DELTA_ABOVE : JUDGE_ABOVE_LIMIT, REGRESSION_ERROR_PP, v) == JUDGE_FAIL;
 	case TYPE_CRIT_ANY_ERROR:
 		*m = JUDGE_ERROR_RATE;
-		tsnprintf(what, wn, "%s", "");
+		bprintf(what, wn, "%s", "");
 		return ask(c, "type:any-error", JUDGE_ERROR_RATE,
 			   have_base ? JUDGE_DELTA_ABOVE : JUDGE_ABOVE_LIMIT, 0, v) == JUDGE_FAIL;
 	case TYPE_CRIT_AVAILABILITY:
 		*m = JUDGE_ERROR_RATE;
-		tsnprintf(what, wn, " + %.2g points", AVAILABILITY_ERROR_PP);
+		bprintf(what, wn, " + %.2g points", AVAILABILITY_ERROR_PP);
 		return ask(c, "type:availability", JUDGE_ERROR_RATE,
 			   have_base ? JUDGE_DELTA_ABOVE : JUDGE_ABOVE_LIMIT, AVAILABILITY_ERROR_PP, v) == JUDGE_FAIL;
 	}
@@ -193,14 +193,14 @@ int analysis_run(const struct type_rules *r, const struct strategy *s, const str
 
 	if (!in->have_samples) {
 		out->verdict = AV_INCONCLUSIVE;
-		tsnprintf(out->reason, sizeof(out->reason), "no metrics: %s",
+		bprintf(out->reason, sizeof(out->reason), "no metrics: %s",
 			 in->provider_error[0] ? in->provider_error : "the provider did not answer");
 		goto hooks;
 	}
 	if (in->idle && in->canary.requests < c.min_requests) {
 		/* blue-green idle: no production traffic by design; smoke checks decide */
 		out->verdict = AV_PASS;
-		tsnprintf(out->reason, sizeof(out->reason), "idle revision (%llu requests): smoke checks only",
+		bprintf(out->reason, sizeof(out->reason), "idle revision (%llu requests): smoke checks only",
 			 (unsigned long long)in->canary.requests);
 		goto hooks;
 	}
@@ -210,15 +210,15 @@ int analysis_run(const struct type_rules *r, const struct strategy *s, const str
 		if (ask(&c, "immediate:error-rate", JUDGE_ERROR_RATE, JUDGE_ABOVE_LIMIT,
 			r->immediate_error_rate_pct, &v) == JUDGE_FAIL) {
 			decide(&c, AV_ROLLBACK_IMMEDIATE, "immediate");
-			tsnprintf(out->reason, sizeof(out->reason),
+			bprintf(out->reason, sizeof(out->reason),
 				 "error rate %.2f%% > %.4g%% (immediate rollback criterion), canary %llu requests",
 				 v.canary_value, r->immediate_error_rate_pct, (unsigned long long)v.canary_requests);
 			return 0;
 		}
 		if (ask(&c, "immediate:p99", JUDGE_P99, JUDGE_RATIO_ABOVE, r->immediate_p99_ratio, &v) == JUDGE_FAIL) {
 			out->verdict = AV_ROLLBACK_IMMEDIATE;
-			tsnprintf(out->rule, sizeof(out->rule), "immediate");
-			tsnprintf(out->reason, sizeof(out->reason),
+			bprintf(out->rule, sizeof(out->rule), "immediate");
+			bprintf(out->reason, sizeof(out->reason),
 				 "p99 latency %.0fms > %.4gx baseline %.0fms = %.0fms (immediate rollback criterion), "
 				 "canary %llu requests", v.canary_value, r->immediate_p99_ratio, v.baseline_value,
 				 v.limit_value, (unsigned long long)v.canary_requests);
@@ -228,7 +228,7 @@ int analysis_run(const struct type_rules *r, const struct strategy *s, const str
 	/* 2. the type's own criterion (runbook Deployment Types) */
 	if ((mask & ANALYSIS_RULE_TYPE) && type_rule(&c, r, &v, &m, what, sizeof(what))) {
 		char rule[48];
-		tsnprintf(rule, sizeof(rule), "type:%s", type_criterion_name(r->criterion));
+		bprintf(rule, sizeof(rule), "type:%s", type_criterion_name(r->criterion));
 		decide(&c, AV_ROLLBACK_TYPE, rule);
 		{
 			char cv[32], bv[32], lv[32], how[96];
@@ -236,12 +236,12 @@ int analysis_run(const struct type_rules *r, const struct strategy *s, const str
 			fmt_value(bv, sizeof(bv), m, v.baseline_value);
 			fmt_value(lv, sizeof(lv), m, v.limit_value);
 			if (isnan(v.baseline_value))
-				tsnprintf(how, sizeof(how), "%s", "");
+				bprintf(how, sizeof(how), "%s", "");
 			else if (m == JUDGE_P99)
-				tsnprintf(how, sizeof(how), " (%s %s)", what, bv);
+				bprintf(how, sizeof(how), " (%s %s)", what, bv);
 			else
-				tsnprintf(how, sizeof(how), " (baseline %s%s)", bv, what);
-			tsnprintf(out->reason, sizeof(out->reason),
+				bprintf(how, sizeof(how), " (baseline %s%s)", bv, what);
+			bprintf(out->reason, sizeof(out->reason),
 				"%s %s > %s%s (%s deployment rollback criterion '%s'), canary %llu requests",
 				m == JUDGE_ERROR_RATE ? "error rate" : "p99 latency", cv, lv, how, r->type,
 				type_criterion_name(r->criterion), (unsigned long long)v.canary_requests);
@@ -253,8 +253,8 @@ int analysis_run(const struct type_rules *r, const struct strategy *s, const str
 		if (ask(&c, "consider:error-rate", JUDGE_ERROR_RATE, JUDGE_ABOVE_LIMIT,
 			r->consider_error_rate_pct, &v) == JUDGE_FAIL) {
 			out->verdict = AV_CONSIDER;
-			tsnprintf(out->rule, sizeof(out->rule), "consider");
-			tsnprintf(out->reason, sizeof(out->reason),
+			bprintf(out->rule, sizeof(out->rule), "consider");
+			bprintf(out->reason, sizeof(out->reason),
 				 "error rate %.2f%% > %.4g%% (consider rollback criterion): paused for a person "
 				 "to promote or abort, canary %llu requests",
 				 v.canary_value, r->consider_error_rate_pct, (unsigned long long)v.canary_requests);
@@ -262,8 +262,8 @@ int analysis_run(const struct type_rules *r, const struct strategy *s, const str
 		}
 		if (ask(&c, "consider:p99", JUDGE_P99, JUDGE_RATIO_ABOVE, r->consider_p99_ratio, &v) == JUDGE_FAIL) {
 			out->verdict = AV_CONSIDER;
-			tsnprintf(out->rule, sizeof(out->rule), "consider");
-			tsnprintf(out->reason, sizeof(out->reason),
+			bprintf(out->rule, sizeof(out->rule), "consider");
+			bprintf(out->reason, sizeof(out->reason),
 				 "p99 latency %.0fms > %.4gx baseline %.0fms = %.0fms (consider rollback criterion): "
 				 "paused for a person to promote or abort, canary %llu requests",
 				 v.canary_value, r->consider_p99_ratio, v.baseline_value, v.limit_value,
@@ -276,7 +276,7 @@ int analysis_run(const struct type_rules *r, const struct strategy *s, const str
 		for (int i = 0; i < s->n_checks; i++) {
 			const struct analysis_check *ck = &s->checks[i];
 			char name[80];
-			tsnprintf(name, sizeof(name), "check:%s", ck->name);
+			bprintf(name, sizeof(name), "check:%s", ck->name);
 			if (ck->metric == CHECK_SUCCESS_RATE) {
 				/* success rate >= min  <=>  error rate <= 100 - min */
 				if (ck->has_min) {
@@ -288,8 +288,8 @@ int analysis_run(const struct type_rules *r, const struct strategy *s, const str
 					cr->op = '<';
 					if (o == JUDGE_FAIL && out->verdict != AV_CHECK_FAILED) {
 						out->verdict = AV_CHECK_FAILED;
-						tsnprintf(out->rule, sizeof(out->rule), "%s", name);
-						tsnprintf(out->reason, sizeof(out->reason),
+						bprintf(out->rule, sizeof(out->rule), "%s", name);
+						bprintf(out->reason, sizeof(out->reason),
 							 "check %s: success rate %.2f%% < %.4g%% minimum, canary %llu requests",
 							 ck->name, cr->value, ck->min, (unsigned long long)v.canary_requests);
 					}
@@ -304,8 +304,8 @@ int analysis_run(const struct type_rules *r, const struct strategy *s, const str
 						(cr->value > ck->max ? JUDGE_FAIL : JUDGE_PASS);
 					if (cr->outcome == JUDGE_FAIL && out->verdict != AV_CHECK_FAILED) {
 						out->verdict = AV_CHECK_FAILED;
-						tsnprintf(out->rule, sizeof(out->rule), "%s", name);
-						tsnprintf(out->reason, sizeof(out->reason),
+						bprintf(out->rule, sizeof(out->rule), "%s", name);
+						bprintf(out->reason, sizeof(out->reason),
 							 "check %s: success rate %.2f%% > %.4g%% maximum", ck->name,
 							 cr->value, ck->max);
 					}
@@ -315,8 +315,8 @@ int analysis_run(const struct type_rules *r, const struct strategy *s, const str
 					enum judge_outcome o = ask(&c, name, JUDGE_P99, JUDGE_ABOVE_LIMIT, ck->max, &v);
 					if (o == JUDGE_FAIL && out->verdict != AV_CHECK_FAILED) {
 						out->verdict = AV_CHECK_FAILED;
-						tsnprintf(out->rule, sizeof(out->rule), "%s", name);
-						tsnprintf(out->reason, sizeof(out->reason),
+						bprintf(out->rule, sizeof(out->rule), "%s", name);
+						bprintf(out->reason, sizeof(out->reason),
 							 "check %s: p99 latency %.0fms > %.4gms maximum, canary %llu requests",
 							 ck->name, v.canary_value, ck->max,
 							 (unsigned long long)v.canary_requests);
@@ -331,8 +331,8 @@ int analysis_run(const struct type_rules *r, const struct strategy *s, const str
 						(cr->value < ck->min ? JUDGE_FAIL : JUDGE_PASS);
 					if (cr->outcome == JUDGE_FAIL && out->verdict != AV_CHECK_FAILED) {
 						out->verdict = AV_CHECK_FAILED;
-						tsnprintf(out->rule, sizeof(out->rule), "%s", name);
-						tsnprintf(out->reason, sizeof(out->reason),
+						bprintf(out->rule, sizeof(out->rule), "%s", name);
+						bprintf(out->reason, sizeof(out->reason),
 							 "check %s: p99 latency %.0fms < %.4gms minimum", ck->name,
 							 cr->value, ck->min);
 					}
@@ -344,18 +344,18 @@ int analysis_run(const struct type_rules *r, const struct strategy *s, const str
 	}
 	if (c.inconclusive) {
 		out->verdict = AV_INCONCLUSIVE;
-		tsnprintf(out->rule, sizeof(out->rule), "inconclusive");
-		tsnprintf(out->reason, sizeof(out->reason), "inconclusive: %s", c.inconclusive_why);
+		bprintf(out->rule, sizeof(out->rule), "inconclusive");
+		bprintf(out->reason, sizeof(out->reason), "inconclusive: %s", c.inconclusive_why);
 	} else {
 		out->verdict = AV_PASS;
-		tsnprintf(out->reason, sizeof(out->reason), "all criteria and checks passed, canary %llu requests",
+		bprintf(out->reason, sizeof(out->reason), "all criteria and checks passed, canary %llu requests",
 			 (unsigned long long)in->canary.requests);
 	}
 hooks:
 	if (in->hooks_failed && (mask & ANALYSIS_RULE_CHECKS) && out->verdict != AV_CHECK_FAILED) {
 		out->verdict = AV_CHECK_FAILED;
-		tsnprintf(out->rule, sizeof(out->rule), "check:webhook");
-		tsnprintf(out->reason, sizeof(out->reason), "check failed: %s", in->hooks_reason);
+		bprintf(out->rule, sizeof(out->rule), "check:webhook");
+		bprintf(out->reason, sizeof(out->reason), "check failed: %s", in->hooks_reason);
 	}
 	return 0;
 }

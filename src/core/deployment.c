@@ -181,14 +181,14 @@ void deployment_init(struct deployment *d, const char *service, const char *env,
 	xsnprintf(d->version, sizeof(d->version), "%s", version ? version : "");
 	xsnprintf(d->from_version, sizeof(d->from_version), "%s", from_version ? from_version : "");
 	xsnprintf(d->type, sizeof(d->type), "%s", type ? type : "standard");
-	tsnprintf(d->change_class, sizeof(d->change_class), "normal");
+	bprintf(d->change_class, sizeof(d->change_class), "normal");
 	d->state = DS_PENDING;
 	d->created_ms = now_ms;
 	d->state_since_ms = now_ms;
 	d->resume_state = DS_PROGRESSING;
 	d->baseline.p50_ms = NAN;
 	d->baseline.p99_ms = NAN;
-	tsnprintf(d->reason, sizeof(d->reason), "created");
+	bprintf(d->reason, sizeof(d->reason), "created");
 }
 
 /* ---- building the decision ---- */
@@ -211,8 +211,8 @@ static void notify(struct run *x, const char *event, const char *text)
 	struct rollout_action *a = &o->actions[o->n_actions++];
 	memset(a, 0, sizeof(*a));
 	a->kind = ACT_NOTIFY;
-	tsnprintf(a->event, sizeof(a->event), "%s", event);
-	tsnprintf(a->text, sizeof(a->text), "%s", text);
+	bprintf(a->event, sizeof(a->event), "%s", event);
+	bprintf(a->text, sizeof(a->text), "%s", text);
 }
 
 /* Record a change of state/step/weight (invariant 2). */
@@ -226,13 +226,13 @@ static void go(struct run *x, enum deploy_state to, const char *reason)
 		t->from = d->state;
 		t->to = to;
 		t->at_ms = x->now;
-		tsnprintf(t->reason, sizeof(t->reason), "%s", reason);
+		bprintf(t->reason, sizeof(t->reason), "%s", reason);
 		/* step/weight filled after the change by fix_last() */
 	}
 	if (d->state != to)
 		d->state_since_ms = x->now;
 	d->state = to;
-	tsnprintf(d->reason, sizeof(d->reason), "%s", reason);
+	bprintf(d->reason, sizeof(d->reason), "%s", reason);
 	if (deployment_state_is_final(to))
 		d->finished_ms = x->now;
 	o->changed = 1;
@@ -260,7 +260,7 @@ static void start_rollback(struct run *x, const char *reason)
 	go(x, DS_ROLLING_BACK, reason);
 	x->d->next_analysis_ms = 0;
 	fix_last(x);
-	tsnprintf(text, sizeof(text), "ROLLBACK INITIATED %s %s -> %s: %s", x->d->service, x->d->version,
+	bprintf(text, sizeof(text), "ROLLBACK INITIATED %s %s -> %s: %s", x->d->service, x->d->version,
 		 x->d->from_version[0] ? x->d->from_version : "(previous)", reason);
 	notify(x, "rollback-initiated", text);
 }
@@ -289,11 +289,11 @@ static void enter_step(struct run *x, int k, int64_t at_ms, const char *why)
 	x->d->step_since_ms = at_ms;
 	x->d->inconclusive_since_ms = 0;
 	if (st->new_instances || st->old_instances)
-		tsnprintf(reason, sizeof(reason), "%s: step %d/%d: %d new + %d old instances, weight %.4g%% (hold %s)",
+		bprintf(reason, sizeof(reason), "%s: step %d/%d: %d new + %d old instances, weight %.4g%% (hold %s)",
 			 why, k, x->s->n_steps, st->new_instances, st->old_instances, st->weight,
 			 duration_format(st->hold_ms, hold));
 	else
-		tsnprintf(reason, sizeof(reason), "%s: step %d/%d: weight %.4g%%%s%s%s (hold %s)", why, k,
+		bprintf(reason, sizeof(reason), "%s: step %d/%d: weight %.4g%%%s%s%s (hold %s)", why, k,
 			 x->s->n_steps, st->weight, *g ? " in region '" : "", g, *g ? "'" : "",
 			 duration_format(st->hold_ms, hold));
 	go(x, DS_PROGRESSING, reason);
@@ -308,15 +308,15 @@ static void next_step_or_promote(struct run *x, int64_t at_ms, const char *why)
 	} else if (x->in->hold_promotion && !x->person) {
 		/* Flagger WaitingPromotion: analysis goes on, promotion waits for the webhook */
 		char reason[400];
-		tsnprintf(reason, sizeof(reason), "%s: all %d steps done; waiting for promotion: %s", why, x->s->n_steps,
+		bprintf(reason, sizeof(reason), "%s: all %d steps done; waiting for promotion: %s", why, x->s->n_steps,
 			 x->in->hook_reason[0] ? x->in->hook_reason : "confirm-promotion webhook");
 		if (strcmp(reason, x->d->reason)) {
-			tsnprintf(x->d->reason, sizeof(x->d->reason), "%s", reason);
+			bprintf(x->d->reason, sizeof(x->d->reason), "%s", reason);
 			x->out->changed = 1;
 		}
 	} else {
 		char reason[400];
-		tsnprintf(reason, sizeof(reason), "%s: all %d steps done, promoting to 100%%", why, x->s->n_steps);
+		bprintf(reason, sizeof(reason), "%s: all %d steps done, promoting to 100%%", why, x->s->n_steps);
 		start_promotion(x, reason);
 	}
 }
@@ -325,11 +325,11 @@ static void count_failed_check(struct run *x, const char *what)
 {
 	char reason[400];
 	x->d->failed_checks++;
-	tsnprintf(x->d->reason, sizeof(x->d->reason), "failed check %d of threshold %d: %s",
+	bprintf(x->d->reason, sizeof(x->d->reason), "failed check %d of threshold %d: %s",
 		 x->d->failed_checks, x->s->threshold, what);
 	x->out->changed = 1;
 	if (x->d->failed_checks >= x->s->threshold) {
-		tsnprintf(reason, sizeof(reason), "failed checks %d >= threshold %d (Flagger threshold); last: %s",
+		bprintf(reason, sizeof(reason), "failed checks %d >= threshold %d (Flagger threshold); last: %s",
 			 x->d->failed_checks, x->s->threshold, what);
 		start_rollback(x, reason);
 	}
@@ -367,7 +367,7 @@ static void apply_intent(struct run *x, const struct intent *it)
 		}
 		d->resume_state = d->state;
 		d->paused_by_rule = 0;
-		tsnprintf(reason, sizeof(reason), "paused by %s", who);
+		bprintf(reason, sizeof(reason), "paused by %s", who);
 		go(x, DS_PAUSED, reason);
 		fix_last(x);
 		notify(x, "paused", reason);
@@ -379,7 +379,7 @@ static void apply_intent(struct run *x, const struct intent *it)
 				    deployment_state_name(d->state));
 			return;
 		}
-		tsnprintf(reason, sizeof(reason), "resumed by %s", who);
+		bprintf(reason, sizeof(reason), "resumed by %s", who);
 		go(x, d->resume_state == DS_MONITORING ? DS_MONITORING : DS_PROGRESSING, reason);
 		fix_last(x);
 		notify(x, "resumed", reason);
@@ -387,7 +387,7 @@ static void apply_intent(struct run *x, const struct intent *it)
 		return;
 	case INTENT_PROMOTE:
 		if (d->state == DS_MONITORING || (d->state == DS_PAUSED && d->resume_state == DS_MONITORING)) {
-			tsnprintf(reason, sizeof(reason), "monitoring ended early by %s (promote)", who);
+			bprintf(reason, sizeof(reason), "monitoring ended early by %s (promote)", who);
 			go(x, DS_SUCCEEDED, reason);
 			fix_last(x);
 			notify(x, "succeeded", reason);
@@ -400,10 +400,10 @@ static void apply_intent(struct run *x, const struct intent *it)
 			return;
 		}
 		if (it->full) {
-			tsnprintf(reason, sizeof(reason), "promoted to 100%% by %s (promote --full)", who);
+			bprintf(reason, sizeof(reason), "promoted to 100%% by %s (promote --full)", who);
 			start_promotion(x, reason);
 		} else {
-			tsnprintf(reason, sizeof(reason), "promoted by %s", who);
+			bprintf(reason, sizeof(reason), "promoted by %s", who);
 			/* from paused too: promote lifts the pause (Argo promote semantics) */
 			next_step_or_promote(x, x->now, reason);
 		}
@@ -417,7 +417,7 @@ static void apply_intent(struct run *x, const struct intent *it)
 			intent_done(x, it, 0, "rejected: the deployment is already %s", deployment_state_name(d->state));
 			return;
 		}
-		tsnprintf(reason, sizeof(reason), "aborted by %s", who);
+		bprintf(reason, sizeof(reason), "aborted by %s", who);
 		if (d->state == DS_PENDING) {
 			go(x, DS_FAILED, reason);
 			fix_last(x);
@@ -438,7 +438,7 @@ static void apply_intent(struct run *x, const struct intent *it)
 			memset(a, 0, sizeof(*a));
 			a->kind = ACT_RETRY;
 			a->intent_id = it->id;
-			tsnprintf(a->text, sizeof(a->text), "retry of %s by %s", d->version, who);
+			bprintf(a->text, sizeof(a->text), "retry of %s by %s", d->version, who);
 		}
 		intent_done(x, it, 1, "retry of %s: a new deployment", d->version);
 		return;
@@ -453,7 +453,7 @@ static void apply_intent(struct run *x, const struct intent *it)
 				intent_done(x, it, 0, "rejected: already %s", "rolling back");
 				return;
 			}
-			tsnprintf(reason, sizeof(reason), "undone by %s", who);
+			bprintf(reason, sizeof(reason), "undone by %s", who);
 			if (d->state == DS_PENDING) {
 				go(x, DS_FAILED, reason);
 				fix_last(x);
@@ -474,7 +474,7 @@ static void apply_intent(struct run *x, const struct intent *it)
 			a->kind = ACT_UNDO;
 			a->intent_id = it->id;
 			a->to_revision = it->to_revision;
-			tsnprintf(a->text, sizeof(a->text), "undo of %s by %s", d->version, who);
+			bprintf(a->text, sizeof(a->text), "undo of %s by %s", d->version, who);
 		}
 		intent_done(x, it, 1, "undo of %s: a new deployment of the earlier revision", d->version);
 		return;
@@ -491,16 +491,16 @@ static void tick_pending(struct run *x)
 	char reason[400];
 
 	if (in->gate == GATE_DENY) {
-		tsnprintf(reason, sizeof(reason), "did not start: %s", in->gate_reason[0] ? in->gate_reason : "denied");
+		bprintf(reason, sizeof(reason), "did not start: %s", in->gate_reason[0] ? in->gate_reason : "denied");
 		go(x, DS_FAILED, reason);
 		fix_last(x);
 		notify(x, "failed", reason);
 		return;
 	}
 	if (in->gate == GATE_WAIT) {
-		tsnprintf(reason, sizeof(reason), "waiting: %s", in->gate_reason[0] ? in->gate_reason : "gate");
+		bprintf(reason, sizeof(reason), "waiting: %s", in->gate_reason[0] ? in->gate_reason : "gate");
 		if (strcmp(reason, d->reason)) {
-			tsnprintf(d->reason, sizeof(d->reason), "%s", reason);
+			bprintf(d->reason, sizeof(d->reason), "%s", reason);
 			x->out->changed = 1;
 		}
 		return;
@@ -512,7 +512,7 @@ static void tick_pending(struct run *x)
 	d->step_since_ms = x->now;
 	d->next_analysis_ms = x->now + x->s->interval_ms;
 	d->failed_checks = 0;
-	tsnprintf(reason, sizeof(reason), "started %s %s (%s, strategy %s): starting the new revision; "
+	bprintf(reason, sizeof(reason), "started %s %s (%s, strategy %s): starting the new revision; "
 		 "measuring the baseline for %lds", d->service, d->version, d->type, strategy_kind_name(x->s->kind),
 		 (long)(x->s->interval_ms / 1000));
 	go(x, DS_PROGRESSING, reason);
@@ -534,7 +534,7 @@ static void tick_warmup(struct run *x, const struct analysis_input *a)
 	}
 	if (!x->in->canary_ready) {
 		if (a->to_ms - d->step_since_ms >= x->s->progress_deadline_ms) {
-			tsnprintf(reason, sizeof(reason), "the new revision was not ready after %llds "
+			bprintf(reason, sizeof(reason), "the new revision was not ready after %llds "
 				 "(progressDeadlineSeconds)", (long long)(x->s->progress_deadline_ms / 1000));
 			start_rollback(x, reason);
 		}
@@ -548,11 +548,11 @@ static void tick_warmup(struct run *x, const struct analysis_input *a)
 		return;
 	if (d->baseline.requests > 0) {
 		double er = judge_error_rate(&d->baseline);
-		tsnprintf(reason, sizeof(reason), "baseline captured (error rate %.2f%%, p50 %.0fms, p99 %.0fms, "
+		bprintf(reason, sizeof(reason), "baseline captured (error rate %.2f%%, p50 %.0fms, p99 %.0fms, "
 			 "%.1f req/s)", er, d->baseline.p50_ms, d->baseline.p99_ms,
 			 (double)d->baseline.requests * 1000.0 / (double)(d->baseline.span_ms ? d->baseline.span_ms : 1));
 	} else {
-		tsnprintf(reason, sizeof(reason), "no baseline (the stable revision had no requests)");
+		bprintf(reason, sizeof(reason), "no baseline (the stable revision had no requests)");
 	}
 	next_step_or_promote(x, a->to_ms, reason);
 }
@@ -580,9 +580,9 @@ static void tick_analysis(struct run *x, const struct analysis_input *a0)
 	case AV_ROLLBACK_IMMEDIATE:
 	case AV_ROLLBACK_TYPE:
 		if (*g)
-			tsnprintf(reason, sizeof(reason), "region '%s': %s", g, res->reason);
+			bprintf(reason, sizeof(reason), "region '%s': %s", g, res->reason);
 		else
-			tsnprintf(reason, sizeof(reason), "%s", res->reason);
+			bprintf(reason, sizeof(reason), "%s", res->reason);
 		start_rollback(x, reason);
 		return;
 	case AV_CONSIDER:
@@ -602,7 +602,7 @@ static void tick_analysis(struct run *x, const struct analysis_input *a0)
 			d->inconclusive_since_ms = a.from_ms;
 		if (a.to_ms - d->inconclusive_since_ms >= x->s->progress_deadline_ms) {
 			char what[400];
-			tsnprintf(what, sizeof(what), "inconclusive for %llds (progress deadline): %s",
+			bprintf(what, sizeof(what), "inconclusive for %llds (progress deadline): %s",
 				 (long long)((a.to_ms - d->inconclusive_since_ms) / 1000), res->reason);
 			d->inconclusive_since_ms = a.to_ms;
 			count_failed_check(x, what);
@@ -617,18 +617,18 @@ static void tick_analysis(struct run *x, const struct analysis_input *a0)
 		    a.to_ms - d->monitoring_since_ms >= x->r->monitoring_ms) {
 			char per[DURATION_BUFSZ];
 			char text[480];
-			tsnprintf(reason, sizeof(reason), "monitoring period %s at 100%% passed (%s): %s",
+			bprintf(reason, sizeof(reason), "monitoring period %s at 100%% passed (%s): %s",
 				 duration_format(x->r->monitoring_ms, per), x->r->type, res->reason);
 			go(x, DS_SUCCEEDED, reason);
 			fix_last(x);
-			tsnprintf(text, sizeof(text), "DEPLOYMENT COMPLETE %s %s: %s", d->service, d->version, reason);
+			bprintf(text, sizeof(text), "DEPLOYMENT COMPLETE %s %s: %s", d->service, d->version, reason);
 			notify(x, "succeeded", text);
 		}
 		return;
 	}
 	if (was == DS_PROGRESSING && x->in->gate == GATE_DENY) {
 		/* the gate forbids going on (a window closed under on_window_close: rollback) */
-		tsnprintf(reason, sizeof(reason), "%s", x->in->gate_reason[0] ? x->in->gate_reason : "the gate closed");
+		bprintf(reason, sizeof(reason), "%s", x->in->gate_reason[0] ? x->in->gate_reason : "the gate closed");
 		start_rollback(x, reason);
 		return;
 	}
@@ -638,7 +638,7 @@ static void tick_analysis(struct run *x, const struct analysis_input *a0)
 		const struct rollout_step *st = &x->s->steps[d->step - 1];
 		if (a.to_ms - d->step_since_ms >= st->hold_ms) {
 			char hold[DURATION_BUFSZ];
-			tsnprintf(reason, sizeof(reason), "analysis passed at %.4g%% for %s", d->weight,
+			bprintf(reason, sizeof(reason), "analysis passed at %.4g%% for %s", d->weight,
 				 duration_format(a.to_ms - d->step_since_ms, hold));
 			next_step_or_promote(x, a.to_ms, reason);
 		}
@@ -683,7 +683,7 @@ int deployment_advance(const struct deployment *d, const struct type_rules *r, c
 	/* a rollback webhook answering 2xx rolls back (Flagger: Progressing/Waiting/WaitingPromotion) */
 	if (x.in->rollback_requested && (x.d->state == DS_PROGRESSING || x.d->state == DS_PAUSED)) {
 		char reason[400];
-		tsnprintf(reason, sizeof(reason), "rollback requested: %s",
+		bprintf(reason, sizeof(reason), "rollback requested: %s",
 			 x.in->hook_reason[0] ? x.in->hook_reason : "rollback webhook");
 		start_rollback(&x, reason);
 	}
@@ -707,10 +707,10 @@ int deployment_advance(const struct deployment *d, const struct type_rules *r, c
 			char per[DURATION_BUFSZ];
 			char reason[200];
 			if (r->monitoring_ms == MONITORING_CONTINUOUS)
-				tsnprintf(reason, sizeof(reason), "at 100%%: monitoring continuously (%s) until a person "
+				bprintf(reason, sizeof(reason), "at 100%%: monitoring continuously (%s) until a person "
 					 "ends it with promote", r->type);
 			else
-				tsnprintf(reason, sizeof(reason), "at 100%%: monitoring for %s (%s)",
+				bprintf(reason, sizeof(reason), "at 100%%: monitoring for %s (%s)",
 					 duration_format(r->monitoring_ms, per), r->type);
 			go(&x, DS_MONITORING, reason);
 			x.d->monitoring_since_ms = now_ms;
@@ -722,12 +722,12 @@ int deployment_advance(const struct deployment *d, const struct type_rules *r, c
 	case DS_ROLLING_BACK:
 		if (now_ms > x.d->state_since_ms) {
 			char reason[480], text[520];
-			tsnprintf(reason, sizeof(reason), "rolled back to %s: %s",
+			bprintf(reason, sizeof(reason), "rolled back to %s: %s",
 				 x.d->from_version[0] ? x.d->from_version : "the stable revision", d->reason);
 			x.d->weight = 0;
 			go(&x, DS_ROLLED_BACK, reason);
 			fix_last(&x);
-			tsnprintf(text, sizeof(text), "ROLLBACK COMPLETE %s %s: %s", x.d->service, x.d->version, reason);
+			bprintf(text, sizeof(text), "ROLLBACK COMPLETE %s %s: %s", x.d->service, x.d->version, reason);
 			notify(&x, "rolled-back", text);
 		}
 		break;
