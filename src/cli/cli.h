@@ -182,7 +182,8 @@ void cli_log(const struct cli_ctx *ctx, enum log_level level, const char *fmt, .
  * A stdio stream for code that logs to a FILE * (the controller's
  * local_deploy_opts.log): every line written to it becomes a cli_log()
  * line (level info; "error" for the controller's error reports, "warn"
- * for a rollback, a failure or a notification that could not be queued).  A progress redraw ("\r...")
+ * for a rollback, a failure, a pause for a person or a notification that
+ * could not be queued).  A progress redraw ("\r...")
  * passes through untouched.  Close with fclose().  NULL if the stream
  * cannot be made (pass stderr then).
  */

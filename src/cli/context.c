@@ -204,13 +204,15 @@ struct log_cookie {
  * rollback or failure are warnings, the rest is information. */
 static enum log_level level_of(const char *s)
 {
+	static const char *const warn[] = { "notify:", "rolled_back ", "rolling_back ", "failed ", "paused ",
+					    "[rollback-initiated]", "[rolled-back]", "[failed]", "[paused]" };
 	while (*s == ' ')
 		s++;
 	if (!strncmp(s, "controller:", 11))
 		return LOG_ERROR;
-	if (!strncmp(s, "notify:", 7) || !strncmp(s, "rolled_back", 11) || !strncmp(s, "failed", 6) ||
-	    strstr(s, "error"))
-		return LOG_WARN;
+	for (size_t i = 0; i < sizeof(warn) / sizeof(warn[0]); i++)
+		if (!strncmp(s, warn[i], strlen(warn[i])))
+			return LOG_WARN;
 	return LOG_INFO;
 }
 
