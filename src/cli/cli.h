@@ -6,7 +6,7 @@
  * argv[0] is the command name; it declares its options as a table and
  * parses them with cli_parse(), and gets the store from cli_store().  It returns an exit code
  * (enum exit_code), never calls exit() itself.  Results go to stdout,
- * progress and errors to stderr (STYLE.md item 6).
+ * progress and errors to stderr (docs/ARCHITECTURE.md, "Conventions in force").
  */
 #ifndef SLIPWAY_CLI_CLI_H
 #define SLIPWAY_CLI_CLI_H
@@ -205,7 +205,7 @@ void cli_print_comparison(json_t *rows, const char *indent);
 void cli_print_json(json_t *j);
 
 /* Errors and warnings on stderr, prefixed "slipway: error: " (lowercase text,
- * no trailing period, names in quotes: STYLE.md item 6). */
+ * no trailing period, names in quotes, after systemd's log messages). */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print the error and where the usage of cmd is (cmd NULL: of slipway

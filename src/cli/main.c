@@ -1,6 +1,6 @@
 /*
- * main.c - the dispatcher and the one command table (after git's commands[]
- * in git.c).
+ * main.c - the dispatcher and the one command table (docs/ARCHITECTURE.md,
+ * after git's commands[] in git.c).
  *
  * `slipway [GLOBAL OPTIONS] COMMAND [ARGS]`.  The dispatcher parses the
  * global options given before COMMAND (cli_parse() parses those after it,
@@ -85,6 +85,8 @@ static const struct command commands[] = {
 	  "deploy a rolled-back revision again (records an intent)", usage_retry },
 	{ "show", cmd_show, NEEDS_STORE_READ | HAS_JSON, 1, 1,
 	  "one deployment: timeline, comparison, approvals, messages", usage_show },
+	{ "simulate", cmd_simulate, NEEDS_POLICY | HAS_JSON, 0, 0,
+	  "how long a rollout takes and what it catches, on simulated traffic", usage_simulate },
 	{ "start", cmd_start, NEEDS_STORE_WRITE | NEEDS_PROJECT | HAS_JSON | NEEDS_REAL_CLOCK, 2, 2,
 	  "start a revision's instances behind HAProxy (plumbing)", usage_start },
 	{ "status", cmd_status, NEEDS_STORE_READ | HAS_JSON, 0, 1,

@@ -101,6 +101,8 @@ check calendar Calendar calendar --from 2026-12-10 --to 2026-12-12
 check policy Policy policy show
 check policy PolicyValidation policy check "$T/policy.yaml"
 check analyze AnalysisReplay analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$data/traces/errors-6pct.csv"
+check simulate Simulation simulate --rpm 500 --stable-error-rate 0.01 --canary-error-rate 0.02 --runs 3 --seed 3
+check simulate Simulation simulate --rpm 500 --stable-error-rate 0.01 --runs 2 --seed 1 --intervals
 mkdir -p "$T/proj/services" "$T/proj/releases/web/v1"
 printf 'command: [x]\nenvironments:\n  production: {listen: 127.0.0.1:1}\n' >"$T/proj/services/web.yaml"
 SLIPWAY_PROJECT="$T/proj" run_slipway cleanup web -o json
