@@ -151,19 +151,6 @@ static int parse_intent(const char *spec, struct intent *it)
 	return 0;
 }
 
-static int read_config(const char *path, struct rollout_config *cfg)
-{
-	struct strbuf sb = STRBUF_INIT, err = STRBUF_INIT;
-	int r = strbuf_read_file_max(&sb, path, ROLLOUT_CONFIG_MAX_BYTES, &err);
-	if (r >= 0)
-		r = rollout_config_parse(sb.buf, sb.len, path, cfg, &err);
-	if (r < 0)
-		cli_error("%s", err.buf);
-	strbuf_release(&sb);
-	strbuf_release(&err);
-	return r;
-}
-
 int cmd_analyze(int argc, char **argv, struct cli_ctx *ctx)
 {
 	const char *config = NULL, *trace_path = NULL, *type = "standard", *min_s = NULL;
@@ -227,7 +214,7 @@ int cmd_analyze(int argc, char **argv, struct cli_ctx *ctx)
 		}
 	}
 	cfg = xcalloc(1, sizeof(*cfg));
-	if (read_config(config, cfg) < 0) {
+	if (cli_read_rollout_config(config, cfg) < 0) {
 		free(cfg);
 		return EXIT_USAGE;
 	}

@@ -142,19 +142,6 @@ static json_t *stats_json(const struct cell_stats *st, int with_requests)
 	return o;
 }
 
-static int read_config(const char *path, struct rollout_config *cfg)
-{
-	struct strbuf sb = STRBUF_INIT, err = STRBUF_INIT;
-	int r = strbuf_read_file_max(&sb, path, ROLLOUT_CONFIG_MAX_BYTES, &err);
-	if (r >= 0)
-		r = rollout_config_parse(sb.buf, sb.len, path, cfg, &err);
-	if (r < 0)
-		cli_error("%s", err.buf);
-	strbuf_release(&sb);
-	strbuf_release(&err);
-	return r;
-}
-
 /* a number option within [lo, hi]; 0 or a usage error */
 static int opt_number(const struct cli_ctx *ctx, const char *name, const char *arg, double lo, double hi,
 		      const char *what, double *out)
@@ -431,7 +418,7 @@ int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 	}
 	cfg = xcalloc(1, sizeof(*cfg));
 	if (config) {
-		if (read_config(config, cfg) < 0) {
+		if (cli_read_rollout_config(config, cfg) < 0) {
 			free(cfg);
 			return EXIT_USAGE;
 		}
