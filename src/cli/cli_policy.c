@@ -86,3 +86,19 @@ int cli_read_rollout_config(const char *path, struct rollout_config *cfg)
 	strbuf_release(&err);
 	return r;
 }
+
+int cli_type_rules(const char *path, const char *type, struct type_rules *out)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct cli_policy pol;
+	int rc = cli_policy_load(path, &pol);
+	if (rc != EXIT_OK)
+		return rc;
+	if (policy_type_rules(&pol.p, type, out, &err) < 0) {
+		cli_error("%s", err.buf);
+		rc = EXIT_USAGE;
+	}
+	cli_policy_release(&pol);
+	strbuf_release(&err);
+	return rc;
+}

@@ -200,19 +200,9 @@ int cmd_analyze(int argc, char **argv, struct cli_ctx *ctx)
 	}
 	if (!config || !trace_path)
 		return cli_usage_error(ctx, "analyze", "--config and --trace are required");
-	{
-		/* the type's rules come from the effective policy, as in a real deployment */
-		struct cli_policy pol;
-		if ((rc = cli_policy_load(ctx->policy_path, &pol)) != EXIT_OK)
-			return rc;
-		rc = policy_type_rules(&pol.p, type, &rules, &err);
-		cli_policy_release(&pol);
-		if (rc < 0) {
-			cli_error("%s", err.buf);
-			strbuf_release(&err);
-			return EXIT_USAGE;
-		}
-	}
+	/* the type's rules come from the effective policy, as in a real deployment */
+	if ((rc = cli_type_rules(ctx->policy_path, type, &rules)) != EXIT_OK)
+		return rc;
 	cfg = xcalloc(1, sizeof(*cfg));
 	if (cli_read_rollout_config(config, cfg) < 0) {
 		free(cfg);

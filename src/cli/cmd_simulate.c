@@ -402,20 +402,9 @@ int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 				       p99, median);
 	runs = (int)runs_d;
 	seed = (uint64_t)seed_d;
-	{
-		/* the type's rules come from the effective policy, as in a real deployment */
-		struct cli_policy pol;
-		if ((rc = cli_policy_load(ctx->policy_path, &pol)) != EXIT_OK)
-			return rc;
-		rc = policy_type_rules(&pol.p, type, &rules, &err);
-		cli_policy_release(&pol);
-		if (rc < 0) {
-			cli_error("%s", err.buf);
-			strbuf_release(&err);
-			return EXIT_USAGE;
-		}
-		rc = EXIT_OK;
-	}
+	/* the type's rules come from the effective policy, as in a real deployment */
+	if ((rc = cli_type_rules(ctx->policy_path, type, &rules)) != EXIT_OK)
+		return rc;
 	cfg = xcalloc(1, sizeof(*cfg));
 	if (config) {
 		if (cli_read_rollout_config(config, cfg) < 0) {
