@@ -308,6 +308,10 @@ int judge_sequential_decide(const struct judge *j, const struct judge_question *
 				bprintf(out->why, sizeof(out->why), "above %.4g%% as observed and worse than the stable (%.3g%%): "
 					"e-value %s vs the stable (fires at %.3g); %s vs the line (fires at %s)", q->limit,
 					stable_rate, ss, 1.0 / as, ls, ts);
+			else if (s->ns && !fire_line)
+				bprintf(out->why, sizeof(out->why), "above %.4g%%: e-value %s (fires at %s); worse than the "
+					"stable (%.3g%%) while observed above the line: e-value %s (fires at %.3g)", q->limit, ls,
+					ts, stable_rate, ss, 1.0 / as);
 			else
 				bprintf(out->why, sizeof(out->why), "above %.4g%%: e-value %s (fires at %s)", q->limit, ls, ts);
 			return 0;
