@@ -7,9 +7,10 @@
  */
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/vocab.h"
 #include "cli/cli_policy.h"
-#include "controller/registry.h"
 #include "controller/simulate.h"
+#include "core/judge.h"
 #include "core/rollout_config.h"
 #include "core/rules.h"
 #include "base/alloc.h"
@@ -18,7 +19,6 @@
 #include "base/timeutil.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,8 +53,8 @@ const char usage_simulate[] =
 	"                          (outcome unfinished; default 1440)\n"
 	"  --rules all|checks      judge by every rule (default), or by the config's own\n"
 	"                          analysis checks only with Flagger's failed-check counting\n"
-	"  --judge NAME            the judge plugin to use, by name (default: the engine's default,\n"
-	"                          as `slipway analyze` uses)\n"
+	"  --judge NAME            sequential (the policy's default), threshold (Flagger's failed-\n"
+	"                          check counting) or observed (each interval's value); docs/judge.md\n"
 	"  --min-requests N        canary requests below which an interval is inconclusive\n"
 	"                          (default: the config's, else 50)\n"
 	"  --through-monitoring    after promotion, go on through the type's monitoring period\n"
@@ -143,19 +143,6 @@ static json_t *stats_json(const struct cell_stats *st, int with_requests)
 		json_object_set_new(o, "canary_requests", json_pack("{s:o,s:o}", "median", num_or_null(st->req_median),
 								    "p90", num_or_null(st->req_p90)));
 	return o;
-}
-
-static int read_config(const char *path, struct rollout_config *cfg)
-{
-	struct strbuf sb = STRBUF_INIT, err = STRBUF_INIT;
-	int r = strbuf_read_file_max(&sb, path, ROLLOUT_CONFIG_MAX_BYTES, &err);
-	if (r >= 0)
-		r = rollout_config_parse(sb.buf, sb.len, path, cfg, &err);
-	if (r < 0)
-		cli_error("%s", err.buf);
-	strbuf_release(&sb);
-	strbuf_release(&err);
-	return r;
 }
 
 /* a number option within [lo, hi]; 0 or a usage error */
@@ -294,8 +281,7 @@ static void print_text(const char *config, const struct rollout_config *cfg, con
 	       "p99 %.4gms, canary x%.4g\n", tp->rpm, tp->stable_error_rate * 100, tp->canary_error_rate * 100,
 	       tp->latency_median_ms, tp->latency_p99_ms, tp->latency_ratio);
 	printf("%d runs (seeds %llu-%llu), rules: %s, judge: %s; times from the first step\n\n", runs,
-	       (unsigned long long)seed, (unsigned long long)(seed + (uint64_t)runs - 1), rules_name,
-	       judge_name ? judge_name : "the engine's default");
+	       (unsigned long long)seed, (unsigned long long)(seed + (uint64_t)runs - 1), rules_name, judge_name);
 	printf("%-32s %6s %7s %10s %10s %16s\n", "outcome", "runs", "share", "median", "p90", "canary requests");
 	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
 		struct cell_stats st;
@@ -359,30 +345,31 @@ static void print_text(const char *config, const struct rollout_config *cfg, con
 
 int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "type", required_argument, NULL, 'T' },
-		{ "rpm", required_argument, NULL, 'r' },
-		{ "stable-error-rate", required_argument, NULL, 'P' },
-		{ "canary-error-rate", required_argument, NULL, 'Q' },
-		{ "latency-ratio", required_argument, NULL, 'X' },
-		{ "latency-median-ms", required_argument, NULL, 'M' },
-		{ "latency-p99-ms", required_argument, NULL, '9' },
-		{ "runs", required_argument, NULL, 'n' },
-		{ "seed", required_argument, NULL, 's' },
-		{ "max-minutes", required_argument, NULL, 'x' },
-		{ "rules", required_argument, NULL, 'R' },
-		{ "min-requests", required_argument, NULL, 'm' },
-		{ "judge", required_argument, NULL, 'J' },
-		{ "intervals", no_argument, NULL, 'I' },
-		{ "through-monitoring", no_argument, NULL, 'W' },
-		{ "output", required_argument, NULL, 'o' },
-		{ NULL, 0, NULL, 0 },
+	const char *config = NULL, *type = "standard", *rules_name = NULL, *rpm_s = NULL, *p_s = NULL, *q_s = NULL,
+		   *ratio_s = NULL, *median_s = NULL, *p99_s = NULL, *runs_s = NULL, *seed_s = NULL, *max_s = NULL,
+		   *min_s = NULL, *judge_name = NULL;
+	int rc = EXIT_OK, runs, intervals = 0, through = 0, counts[SIM_OUTCOMES] = { 0 };
+	const struct cli_option opts[] = {
+		CLI_STRING("config", 0, &config),
+		CLI_STRING("type", 0, &type),
+		CLI_STRING("rpm", 0, &rpm_s),
+		CLI_STRING("stable-error-rate", 0, &p_s),
+		CLI_STRING("canary-error-rate", 0, &q_s),
+		CLI_STRING("latency-ratio", 0, &ratio_s),
+		CLI_STRING("latency-median-ms", 0, &median_s),
+		CLI_STRING("latency-p99-ms", 0, &p99_s),
+		CLI_STRING("runs", 0, &runs_s),
+		CLI_STRING("seed", 0, &seed_s),
+		CLI_STRING("max-minutes", 0, &max_s),
+		CLI_STRING("rules", 0, &rules_name),
+		CLI_STRING("min-requests", 0, &min_s),
+		CLI_STRING("judge", 0, &judge_name),
+		CLI_FLAG("intervals", 0, &intervals),
+		CLI_FLAG("through-monitoring", 0, &through),
+		CLI_OPTIONS_END,
 	};
-	const char *config = NULL, *type = "standard", *rules_name = "all", *judge_name = NULL;
 	double rpm = NAN, p = NAN, q = NAN, ratio = 1, median = 45, p99 = 200, runs_d = 200, seed_d = 1,
 	       max_min = 1440, min_req = 0;
-	int c, rc = EXIT_OK, runs, intervals = 0, through = 0, counts[SIM_OUTCOMES] = { 0 };
 	uint64_t seed;
 	struct rollout_config *cfg = NULL;
 	struct type_rules rules;
@@ -390,45 +377,25 @@ int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 	struct simulate_run *res = NULL;
 	struct reference_choice ref;
 	struct cell_stats all, halted;
-	struct cli_policy pol;
-	void *judge = NULL;
 	struct strbuf err = STRBUF_INIT;
 
-	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-		int bad = 0;
-		switch (c) {
-		case 'c': config = optarg; break;
-		case 'T': type = optarg; break;
-		case 'r': bad = opt_number(ctx, "rpm", optarg, 1e-6, 1e7, "requests per minute, > 0 and <= 10000000", &rpm); break;
-		case 'P': bad = opt_number(ctx, "stable-error-rate", optarg, 0, 1, "a fraction from 0 to 1 (0.01 = 1%)", &p); break;
-		case 'Q': bad = opt_number(ctx, "canary-error-rate", optarg, 0, 1, "a fraction from 0 to 1 (0.01 = 1%)", &q); break;
-		case 'X': bad = opt_number(ctx, "latency-ratio", optarg, 0.001, 1000, "a factor from 0.001 to 1000", &ratio); break;
-		case 'M': bad = opt_number(ctx, "latency-median-ms", optarg, 0.001, 1e7, "milliseconds > 0", &median); break;
-		case '9': bad = opt_number(ctx, "latency-p99-ms", optarg, 0.001, 1e8, "milliseconds > 0", &p99); break;
-		case 'n': bad = opt_number(ctx, "runs", optarg, 1, 100000, "a whole number from 1 to 100000", &runs_d); break;
-		case 's': bad = opt_number(ctx, "seed", optarg, 0, 1e15, "a whole number >= 0", &seed_d); break;
-		case 'x': bad = opt_number(ctx, "max-minutes", optarg, 1, 525600, "minutes from 1 to 525600", &max_min); break;
-		case 'm': bad = opt_number(ctx, "min-requests", optarg, 1, 1e9, "a whole number >= 1", &min_req); break;
-		case 'R':
-			if (strcmp(optarg, "all") && strcmp(optarg, "checks"))
-				return cli_usage_error(ctx, "simulate", "--rules must be all or checks, not '%s'", optarg);
-			rules_name = optarg;
-			break;
-		case 'I': intervals = 1; break;
-		case 'J': judge_name = optarg; break;
-		case 'W': through = 1; break;
-		case 'o':
-			if (cli_parse_output(ctx, optarg) < 0)
-				return EXIT_USAGE;
-			break;
-		default:
-			return cli_usage_error(ctx, "simulate", "bad option or missing value (see above)");
-		}
-		if (bad)
-			return EXIT_USAGE;
-	}
-	if (optind < argc)
-		return cli_usage_error(ctx, "simulate", "unexpected argument '%s'", argv[optind]);
+	if ((rc = cli_parse(ctx, argc, argv, opts, NULL, NULL)) != EXIT_OK)
+		return rc;
+	if ((rpm_s && opt_number(ctx, "rpm", rpm_s, 1e-6, 1e7, "requests per minute, > 0 and <= 10000000", &rpm)) ||
+	    (p_s && opt_number(ctx, "stable-error-rate", p_s, 0, 1, "a fraction from 0 to 1 (0.01 = 1%)", &p)) ||
+	    (q_s && opt_number(ctx, "canary-error-rate", q_s, 0, 1, "a fraction from 0 to 1 (0.01 = 1%)", &q)) ||
+	    (ratio_s && opt_number(ctx, "latency-ratio", ratio_s, 0.001, 1000, "a factor from 0.001 to 1000", &ratio)) ||
+	    (median_s && opt_number(ctx, "latency-median-ms", median_s, 0.001, 1e7, "milliseconds > 0", &median)) ||
+	    (p99_s && opt_number(ctx, "latency-p99-ms", p99_s, 0.001, 1e8, "milliseconds > 0", &p99)) ||
+	    (runs_s && opt_number(ctx, "runs", runs_s, 1, 100000, "a whole number from 1 to 100000", &runs_d)) ||
+	    (seed_s && opt_number(ctx, "seed", seed_s, 0, 1e15, "a whole number >= 0", &seed_d)) ||
+	    (max_s && opt_number(ctx, "max-minutes", max_s, 1, 525600, "minutes from 1 to 525600", &max_min)) ||
+	    (min_s && opt_number(ctx, "min-requests", min_s, 1, 1e9, "a whole number >= 1", &min_req)))
+		return EXIT_USAGE;
+	if (!rules_name)
+		rules_name = "all";
+	if (strcmp(rules_name, "all") && strcmp(rules_name, "checks"))
+		return cli_usage_error(ctx, "simulate", "--rules must be all or checks, not '%s'", rules_name);
 	if (isnan(rpm) || isnan(p))
 		return cli_usage_error(ctx, "simulate", "--rpm and --stable-error-rate are required");
 	if (isnan(q))
@@ -441,44 +408,33 @@ int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 	runs = (int)runs_d;
 	seed = (uint64_t)seed_d;
 	/* the type's rules come from the effective policy, as in a real deployment */
-	if ((rc = cli_policy_load(ctx->policy_path, &pol)) != EXIT_OK)
+	if (judge_name && !judge_impl_find(judge_name))
+		return cli_usage_error(ctx, "simulate", "unknown judge '%s'; valid: sequential, threshold, observed",
+				       judge_name);
+	if ((rc = cli_type_rules(ctx->policy_path, type, &rules)) != EXIT_OK)
 		return rc;
-	if (policy_type_rules(&pol.p, type, &rules, &err) < 0) {
-		cli_error("%s", err.buf);
-		strbuf_release(&err);
-		cli_policy_release(&pol);
-		return EXIT_USAGE;
-	}
+	if (judge_name)
+		snprintf(rules.judge.name, sizeof(rules.judge.name), "%s", judge_name);
 	cfg = xcalloc(1, sizeof(*cfg));
 	if (config) {
-		if (read_config(config, cfg) < 0) {
-			rc = EXIT_USAGE;
-			goto out;
+		if (cli_read_rollout_config(config, cfg) < 0) {
+			free(cfg);
+			return EXIT_USAGE;
 		}
 	} else {
 		/* what `deploy` uses: the type's strategy with its built-in steps */
 		enum strategy_kind kind;
 		if (strategy_kind_parse(rules.strategy, &kind, &err) < 0) {
 			cli_error("type '%s': %s", rules.type, err.buf);
-			rc = EXIT_USAGE;
-			goto out;
+			strbuf_release(&err);
+			free(cfg);
+			return EXIT_USAGE;
 		}
 		strategy_default(&cfg->strategy, kind);
 		snprintf(cfg->format, sizeof(cfg->format), "default");
 	}
 	if (min_req > 0)
 		cfg->strategy.min_requests = (uint64_t)min_req;
-	if (judge_name) {
-		/* a judge plugin, opened as a deployment opens its service file's (controller/registry.h) */
-		struct plugin_host h = { .policy = &pol.p, .min_requests = cfg->strategy.min_requests };
-		int r = registry_open(PLUGIN_JUDGE, judge_name, &h, &judge, &err);
-		if (r < 0) {
-			cli_error("--judge: %s", err.buf);
-			judge = NULL;
-			rc = r == SW_ENOTFOUND ? EXIT_USAGE : EXIT_RUNTIME;
-			goto out;
-		}
-	}
 	if (!strcmp(rules_name, "checks") && !cfg->strategy.n_checks)
 		cli_warning("--rules checks: %s has no analysis checks, so nothing is judged but traffic minimums",
 			    config ? config : "the type's default strategy");
@@ -490,7 +446,6 @@ int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 						  .latency_median_ms = median, .latency_p99_ms = p99,
 						  .latency_ratio = ratio };
 	so.rules_mask = !strcmp(rules_name, "checks") ? ANALYSIS_RULE_CHECKS : 0;
-	so.judge = judge;
 	so.max_ms = (int64_t)(max_min * 60000.0);
 	so.keep_intervals = intervals;
 	so.through_monitoring = through;
@@ -509,7 +464,7 @@ int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 	stats_of(res, runs, pick_halted, &halted);
 
 	if (ctx->output == OUTPUT_JSON) {
-		json_t *j = json_object(), *oc = json_object(), *by = json_object(), *rl = json_object(),
+		json_t *j = cli_doc("Simulation"), *oc = json_object(), *by = json_object(), *rl = json_object(),
 		       *results = json_array(), *steps = json_array();
 		for (int o = 0; o < SIM_OUTCOMES; o++)
 			json_object_set_new(oc, simulate_outcome_name((enum simulate_outcome)o), json_integer(counts[o]));
@@ -567,7 +522,7 @@ int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 		json_object_set_new(j, "steps", steps);
 		json_object_set_new(j, "interval_s", json_integer((json_int_t)(cfg->strategy.interval_ms / 1000)));
 		json_object_set_new(j, "rules", json_string(rules_name));
-		json_object_set_new(j, "judge", judge_name ? json_string(judge_name) : json_null());
+		json_object_set_new(j, "judge", rules.judge.name[0] ? json_string(rules.judge.name) : json_null());
 		json_object_set_new(j, "rpm", num_or_null(rpm));
 		json_object_set_new(j, "stable_error_rate", json_real(p));
 		json_object_set_new(j, "canary_error_rate", json_real(q));
@@ -583,15 +538,13 @@ int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 		json_object_set_new(j, "results", results);
 		cli_print_json(j);
 	} else {
-		print_text(config, cfg, &rules, &so.traffic, runs, seed, rules_name, judge_name, counts, res, &ref);
+		print_text(config, cfg, &rules, &so.traffic, runs, seed, rules_name,
+			   rules.judge.name[0] ? rules.judge.name : "the policy's default", counts, res, &ref);
 	}
 out:
-	for (int i = 0; res && i < runs; i++)
+	for (int i = 0; i < runs; i++)
 		simulate_run_release(&res[i]);
 	free(res);
-	if (judge)
-		registry_close(PLUGIN_JUDGE, judge_name, judge);
-	cli_policy_release(&pol);
 	free(cfg);
 	strbuf_release(&err);
 	return rc;
