@@ -49,6 +49,7 @@
 #include "adapters/store.h"
 #include "adapters/webhook.h"
 #include "core/rules.h"
+#include "base/fmt.h"
 #include "base/alloc.h"
 #include "base/err.h"
 #include "base/strbuf.h"
@@ -59,15 +60,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* snprintf without the truncation warning: reasons are cut at their field's size on purpose */
-__attribute__((format(printf, 3, 4)))
-static void bprintf(char *dst, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(dst, n, fmt, ap);
-	va_end(ap);
-}
 
 struct controller_applied {
 	int64_t id;
@@ -318,6 +310,8 @@ static int decide(struct controller *c, int64_t id, int64_t now_ms, struct scrat
 	in.gate = GATE_ALLOW;
 	in.canary_ready = 1;
 	in.judge = c->judge;
+	in.observing = c->observing;
+	in.observed_since_ms = c->observing_since_ms;
 	if (c->hooks.gate && (d.state == DS_PENDING || d.state == DS_PROGRESSING)) {
 		strbuf_reset(&why);
 		in.gate = c->hooks.gate(c->hooks.ctx, &d, d.state == DS_PENDING ? GATE_PHASE_START : GATE_PHASE_ADVANCE,
@@ -486,6 +480,10 @@ int controller_tick(struct controller *c, int64_t now_ms, struct strbuf *err)
 	int r;
 
 	c->stats.ticks++;
+	if (!c->observing) {
+		c->observing = 1;
+		c->observing_since_ms = now_ms;
+	}
 	if ((r = deployment_store_active(c->st, now_ms, &ids, &n, err)) < 0)
 		return r;
 	x = xmalloc(sizeof(*x));
