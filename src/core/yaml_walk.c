@@ -124,6 +124,22 @@ int yaml_walk_key_is(struct fy_node *k, const char *s)
 	return t && len == strlen(s) && !memcmp(t, s, len);
 }
 
+struct fy_node *yaml_walk_lookup(struct fy_node *n, const char *key, struct yaml_pos *at)
+{
+	struct fy_node_pair *p;
+	void *it = NULL;
+
+	*at = (struct yaml_pos){ 0, 0 };
+	if (!yaml_walk_is_mapping(n))
+		return NULL;
+	while ((p = fy_node_mapping_iterate(n, &it)))
+		if (yaml_walk_key_is(fy_node_pair_key(p), key)) {
+			*at = yaml_walk_pos(fy_node_pair_key(p), (struct yaml_pos){ 1, 1 });
+			return fy_node_pair_value(p);
+		}
+	return NULL;
+}
+
 void yaml_walk_list_names(struct strbuf *sb, const char *const *names)
 {
 	for (size_t i = 0; names[i]; i++)

@@ -98,6 +98,10 @@ int yaml_walk_scalar(struct yaml_walk *w, struct fy_node *n, struct yaml_pos at,
 /* The text of key node k compared with s (for a loader's own lookups). */
 int yaml_walk_key_is(struct fy_node *k, const char *s);
 
+/* The value of `key` in mapping n (NULL when absent, or when n is not a
+ * mapping); *at is the key's position, line 0 when absent. */
+struct fy_node *yaml_walk_lookup(struct fy_node *n, const char *key, struct yaml_pos *at);
+
 /* ---- tables of keys ---------------------------------------------------- */
 
 struct yaml_key;
