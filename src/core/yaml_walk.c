@@ -83,6 +83,15 @@ int yaml_walk_is_null(struct fy_node *n)
 	       (len == 4 && (!memcmp(s, "null", 4) || !memcmp(s, "Null", 4) || !memcmp(s, "NULL", 4)));
 }
 
+int yaml_walk_len(struct fy_node *n)
+{
+	if (yaml_walk_is_list(n))
+		return fy_node_sequence_item_count(n);
+	if (yaml_walk_is_mapping(n))
+		return fy_node_mapping_item_count(n);
+	return 0;
+}
+
 int yaml_walk_is_scalar(struct fy_node *n)
 {
 	return n && fy_node_get_type(n) == FYNT_SCALAR && !yaml_walk_is_null(n);

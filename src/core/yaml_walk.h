@@ -78,6 +78,12 @@ int yaml_walk_fail(struct yaml_walk *w, struct yaml_pos at, const char *fmt, ...
  * scalar (mappings and lists are reported at their key). */
 struct yaml_pos yaml_walk_pos(struct fy_node *n, struct yaml_pos fallback);
 
+/* Where a root-level fault without a key of its own is reported. */
+#define YAML_ROOT_POS ((struct yaml_pos){ 1, 1 })
+
+/* Items of a list or pairs of a mapping; 0 for anything else. */
+int yaml_walk_len(struct fy_node *n);
+
 /* Whether n is absent or a plain null (empty, ~, null, Null, NULL). */
 int yaml_walk_is_null(struct fy_node *n);
 /* Whether n is a scalar that is not null, a mapping, a list. */
