@@ -178,12 +178,6 @@ static int add_sink(struct yaml_walk *w, const char *name, struct yaml_pos at, s
 	return r;
 }
 
-static int parse_sinks(struct yaml_walk *w, const struct yaml_key *k, struct fy_node *v, struct yaml_pos at,
-		       void *dst)
-{
-	return yaml_walk_entries(w, v, at, "notifications.sinks", NOTIFY_ENTRIES_MAX, add_sink, dst);
-}
-
 static int add_channel_sink(struct yaml_walk *w, struct fy_node *item, struct yaml_pos at, void *ctx)
 {
 	struct notify_channel *c = ctx;
@@ -219,12 +213,6 @@ static int add_channel(struct yaml_walk *w, const char *name, struct yaml_pos at
 	return yaml_walk_items(w, v, at, "a channel", NOTIFY_ENTRIES_MAX, add_channel_sink, c);
 }
 
-static int parse_channels(struct yaml_walk *w, const struct yaml_key *k, struct fy_node *v, struct yaml_pos at,
-			  void *dst)
-{
-	return yaml_walk_entries(w, v, at, "notifications.channels", NOTIFY_ENTRIES_MAX, add_channel, dst);
-}
-
 static const struct yaml_map retry_map = {
 	.where = "notifications.retry",
 	.keys = (const struct yaml_key[]){
@@ -256,8 +244,9 @@ static int check_section(struct yaml_walk *w, void *obj, struct yaml_pos at)
 static const struct yaml_map section_map = {
 	.where = "notifications",
 	.keys = (const struct yaml_key[]){
-		{ "sinks", parse_sinks, 0 },
-		{ "channels", parse_channels, 0 },
+		{ "sinks", yaml_parse_entries, 0, .max = NOTIFY_ENTRIES_MAX, .entry = add_sink, .what = "notifications.sinks" },
+		{ "channels", yaml_parse_entries, 0, .max = NOTIFY_ENTRIES_MAX, .entry = add_channel,
+		  .what = "notifications.channels" },
 		{ "retry", yaml_parse_map, 0, .map = &retry_map },
 		{ "timeout", yaml_parse_duration, offsetof(struct notify_config, timeout_ms), 1 },
 		{ "budget", yaml_parse_duration, offsetof(struct notify_config, budget_ms), 1 },

@@ -161,12 +161,6 @@ static int add_metric(struct yaml_walk *w, struct fy_node *item, struct yaml_pos
 	return yaml_walk_map(w, item, at, &metric_map, NULL, &m);
 }
 
-static int parse_metrics(struct yaml_walk *w, const struct yaml_key *k, struct fy_node *v, struct yaml_pos at,
-			 void *dst)
-{
-	return yaml_walk_items(w, v, at, "metrics", STRATEGY_MAX_CHECKS + 1, add_metric, NULL);
-}
-
 /* Flagger's order of webhook types, for messages */
 static const char *const webhook_types[] = { "pre-rollout", "rollout", "confirm-rollout", "confirm-promotion",
 					     "post-rollout", "rollback", "event", NULL };
@@ -239,12 +233,6 @@ static int add_webhook(struct yaml_walk *w, struct fy_node *item, struct yaml_po
 	return yaml_walk_map(w, item, at, &webhook_map, NULL, &d);
 }
 
-static int parse_webhooks(struct yaml_walk *w, const struct yaml_key *k, struct fy_node *v, struct yaml_pos at,
-			  void *dst)
-{
-	return yaml_walk_items(w, v, at, "webhooks", STRATEGY_MAX_WEBHOOKS + 1, add_webhook, NULL);
-}
-
 /* Keep a node to read once the rest of its mapping is known. */
 #define KEEP(field)                                                                                      \
 	static int keep_##field(struct yaml_walk *w, const struct yaml_key *k, struct fy_node *v,          \
@@ -302,12 +290,6 @@ static int parse_step_weight(struct yaml_walk *w, struct fy_node *item, struct y
 	return 0;
 }
 
-static int parse_step_weights(struct yaml_walk *w, const struct yaml_key *k, struct fy_node *v, struct yaml_pos at,
-			      void *dst)
-{
-	return yaml_walk_items(w, v, at, "analysis.stepWeights", STRATEGY_MAX_STEPS, parse_step_weight, dst);
-}
-
 static const struct yaml_map canary_analysis_map = {
 	.where = "spec.analysis",
 	.keys = (const struct yaml_key[]){
@@ -318,11 +300,12 @@ static const struct yaml_map canary_analysis_map = {
 		{ "maxWeight", yaml_parse_number, offsetof(struct rdoc, max_weight), 0, 100, .what = "analysis.maxWeight" },
 		{ "stepWeight", yaml_parse_number, offsetof(struct rdoc, step_weight), 0, 100,
 		  .at = YAML_AT(struct rdoc, step_weight_at), .what = "analysis.stepWeight" },
-		{ "stepWeights", parse_step_weights, 0 },
+		{ "stepWeights", yaml_parse_list, 0, .max = STRATEGY_MAX_STEPS, .item = parse_step_weight,
+		  .what = "analysis.stepWeights" },
 		{ "stepWeightPromotion", yaml_parse_ignore, 0 },
 		{ "iterations", yaml_parse_int, offsetof(struct rdoc, iterations), 0, 100000, .what = "analysis.iterations" },
-		{ "metrics", parse_metrics, 0 },
-		{ "webhooks", parse_webhooks, 0 },
+		{ "metrics", yaml_parse_list, 0, .max = STRATEGY_MAX_CHECKS + 1, .item = add_metric },
+		{ "webhooks", yaml_parse_list, 0, .max = STRATEGY_MAX_WEBHOOKS + 1, .item = add_webhook },
 		{ "alerts", yaml_parse_ignore, 0 },
 		{ "match", yaml_parse_ignore, 0, .at = YAML_AT(struct rdoc, match_at) },
 		{ "mirror", yaml_parse_ignore, 0 },
@@ -535,8 +518,8 @@ static const struct yaml_map native_analysis_map = {
 		  MAX_HOLD_MS, .what = "analysis.progressDeadline" },
 		{ "minRequests", yaml_parse_int, offsetof(struct rdoc, min_requests), 1, 1000000000,
 		  .what = "analysis.minRequests" },
-		{ "metrics", parse_metrics, 0 },
-		{ "webhooks", parse_webhooks, 0 },
+		{ "metrics", yaml_parse_list, 0, .max = STRATEGY_MAX_CHECKS + 1, .item = add_metric },
+		{ "webhooks", yaml_parse_list, 0, .max = STRATEGY_MAX_WEBHOOKS + 1, .item = add_webhook },
 		{ NULL },
 	},
 };

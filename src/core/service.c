@@ -123,13 +123,6 @@ static int add_env_var(struct yaml_walk *w, const char *key, struct yaml_pos kat
 	return 0;
 }
 
-static int parse_env_vars(struct yaml_walk *w, const struct yaml_key *k, struct fy_node *v, struct yaml_pos at,
-			  void *dst)
-{
-	(void)k;
-	return yaml_walk_entries(w, v, at, "env", SERVICE_MAX_ARGS, add_env_var, dst);
-}
-
 /* struct service_env: "HOST:PORT", an IPv4 literal and a port. */
 static int parse_listen(struct yaml_walk *w, const struct yaml_key *k, struct fy_node *v, struct yaml_pos at,
 			void *dst)
@@ -220,12 +213,6 @@ static int add_smoke(struct yaml_walk *w, struct fy_node *item, struct yaml_pos 
 	return yaml_walk_map(w, item, at, &smoke_map, NULL, s);
 }
 
-static int parse_smoke(struct yaml_walk *w, const struct yaml_key *k, struct fy_node *v, struct yaml_pos at,
-		       void *dst)
-{
-	return yaml_walk_items(w, v, at, k->name, SERVICE_MAX_ARGS, add_smoke, dst);
-}
-
 static int add_step(struct yaml_walk *w, struct fy_node *item, struct yaml_pos at, void *ctx)
 {
 	struct svc_doc *d = ctx;
@@ -234,12 +221,6 @@ static int add_step(struct yaml_walk *w, struct fy_node *item, struct yaml_pos a
 	st = &d->svc.steps[d->svc.nsteps++];
 	memset(st, 0, sizeof(*st));
 	return yaml_walk_map(w, item, at, &step_map, NULL, st);
-}
-
-static int parse_steps(struct yaml_walk *w, const struct yaml_key *k, struct fy_node *v, struct yaml_pos at,
-		       void *dst)
-{
-	return yaml_walk_items(w, v, at, k->name, SERVICE_MAX_ARGS, add_step, dst);
 }
 
 static int check_analysis(struct yaml_walk *w, void *obj, struct yaml_pos at)
@@ -273,7 +254,7 @@ static const struct yaml_map analysis_map = {
 	.where = "'analysis'",
 	.keys = (const struct yaml_key[]){
 		{ "canary", yaml_parse_str, offsetof(struct svc_doc, svc.analysis_canary), .size = SERVICE_TEXT_MAX },
-		{ "steps", parse_steps, 0 },
+		{ "steps", yaml_parse_list, 0, .max = SERVICE_MAX_ARGS, .item = add_step },
 		{ NULL },
 	},
 	.check = check_analysis,
@@ -307,12 +288,12 @@ static const struct yaml_map root_map = {
 	.keys = (const struct yaml_key[]){
 		{ "name", parse_service_name, offsetof(struct svc_doc, svc.name) },
 		{ "command", parse_command, offsetof(struct svc_doc, svc), .flags = YAML_REQUIRED },
-		{ "env", parse_env_vars, offsetof(struct svc_doc, svc) },
+		{ "env", yaml_parse_entries, offsetof(struct svc_doc, svc), .max = SERVICE_MAX_ARGS, .entry = add_env_var },
 		{ "instances", yaml_parse_int, offsetof(struct svc_doc, default_instances), 1, SERVICE_MAX_INSTANCES },
 		{ "releases", yaml_parse_str, offsetof(struct svc_doc, svc.releases), .size = SERVICE_TEXT_MAX },
 		{ "readiness", yaml_parse_map, 0, .map = &readiness_map },
 		{ "stop", yaml_parse_map, 0, .map = &stop_map },
-		{ "smoke", parse_smoke, 0 },
+		{ "smoke", yaml_parse_list, 0, .max = SERVICE_MAX_ARGS, .item = add_smoke },
 		{ "analysis", yaml_parse_map, 0, .map = &analysis_map },
 		{ "environments", keep_envs, 0, .flags = YAML_REQUIRED },
 		{ NULL },

@@ -469,6 +469,17 @@ int yaml_parse_map(struct yaml_walk *w, const struct yaml_key *k, struct fy_node
 	return yaml_walk_map(w, v, at, k->map, NULL, dst);
 }
 
+int yaml_parse_list(struct yaml_walk *w, const struct yaml_key *k, struct fy_node *v, struct yaml_pos at, void *dst)
+{
+	return yaml_walk_items(w, v, at, what_of(k), (size_t)k->max, k->item, dst);
+}
+
+int yaml_parse_entries(struct yaml_walk *w, const struct yaml_key *k, struct fy_node *v, struct yaml_pos at,
+		       void *dst)
+{
+	return yaml_walk_entries(w, v, at, what_of(k), (size_t)k->max, k->entry, dst);
+}
+
 int yaml_parse_ignore(struct yaml_walk *w, const struct yaml_key *k, struct fy_node *v, struct yaml_pos at,
 		      void *dst)
 {

@@ -130,6 +130,10 @@ struct yaml_key {
 	const char *const *names;	/* enum: valid names, NULL-terminated (the index is stored) */
 	const struct yaml_map *map;	/* yaml_parse_map: the nested table (same object + offset) */
 	size_t at;			/* YAML_AT(): where to record the value's position, 0 = nowhere */
+	/* yaml_parse_list: called for each item, with dst */
+	int (*item)(struct yaml_walk *w, struct fy_node *item, struct yaml_pos at, void *dst);
+	/* yaml_parse_entries: called for each `name: value`, with dst */
+	int (*entry)(struct yaml_walk *w, const char *name, struct yaml_pos at, struct fy_node *v, void *dst);
 	unsigned flags;			/* YAML_REQUIRED */
 	const char *what;		/* the name in messages, when not `name` */
 };
@@ -198,6 +202,12 @@ yaml_parse_fn yaml_parse_enum;
 yaml_parse_fn yaml_parse_bool;
 /* a nested mapping: yaml_walk_map() with k->map on dst. */
 yaml_parse_fn yaml_parse_map;
+/* a list (a sequence of values or of mappings): yaml_walk_items() with
+ * k->item on dst, at most k->max items. */
+yaml_parse_fn yaml_parse_list;
+/* a mapping keyed by names the file chooses: yaml_walk_entries() with
+ * k->entry on dst, at most k->max entries. */
+yaml_parse_fn yaml_parse_entries;
 /* accepted and not read (a field of a foreign format slipway has no use for). */
 yaml_parse_fn yaml_parse_ignore;
 
