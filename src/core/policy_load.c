@@ -155,16 +155,19 @@ static int parse_monitoring(struct yaml_walk *w, const struct yaml_key *k, struc
 			    void *dst)
 {
 	char *s = NULL;
-	int r = yaml_walk_scalar(w, v, at, k->name, 64, &s), cont;
+	int64_t ms;
+	int r = yaml_walk_scalar(w, v, at, k->name, 64, &s);
 	if (r < 0)
 		return r;
-	cont = !strcmp(s, "continuous");
-	free(s);
-	if (cont) {
+	if (!strcmp(s, "continuous"))
 		*(int64_t *)dst = MONITORING_CONTINUOUS;
-		return 0;
-	}
-	return yaml_parse_duration(w, k, v, at, dst);
+	else if (duration_parse(s, &ms, NULL) < 0)
+		r = yaml_walk_fail(w, at, "%s '%s' is not a duration; expected for example 30m, 1h30m, 24h or 7d, or continuous",
+				   k->name, s);
+	else
+		r = yaml_parse_duration(w, k, v, at, dst);
+	free(s);
+	return r;
 }
 
 /* Parse "HH:MM" (00:00..24:00) into minutes. */

@@ -138,7 +138,8 @@ static const struct yaml_map metric_map = {
 	.where = "a metric",
 	.keys = (const struct yaml_key[]){
 		{ "name", yaml_parse_buf, offsetof(struct metric_doc, name), .size = sizeof(((struct metric_doc *)0)->name),
-		  .at = YAML_AT(struct metric_doc, name_at), .flags = YAML_REQUIRED, .what = "metric name" },
+		  .at = YAML_AT(struct metric_doc, name_at), .flags = YAML_REQUIRED, .what = "metric name",
+		  .hint = "(valid: request-success-rate, request-duration)" },
 		{ "threshold", yaml_parse_number, offsetof(struct metric_doc, threshold), 0, 1e9,
 		  .at = YAML_AT(struct metric_doc, threshold_at) },
 		{ "thresholdRange", yaml_parse_map, offsetof(struct metric_doc, range), .map = &range_map,
@@ -528,7 +529,7 @@ static const struct yaml_map native_spec_map = {
 	.where = "spec",
 	.keys = (const struct yaml_key[]){
 		{ "strategy", yaml_parse_enum, offsetof(struct rdoc, kind_ix), .names = strategy_kind_names,
-		  .flags = YAML_REQUIRED },
+		  .flags = YAML_REQUIRED, .hint = "(valid: canary, fast-progressive, full, blue-green, rolling, region-by-region)" },
 		{ "steps", keep_steps, 0 },
 		{ "hold", yaml_parse_duration, offsetof(struct rdoc, hold_ms), 0, MAX_HOLD_MS, .at = YAML_AT(struct rdoc, hold_at),
 		  .what = "spec.hold" },
@@ -553,7 +554,7 @@ static const struct yaml_map step_map = {
 	.where = "a step",
 	.keys = (const struct yaml_key[]){
 		{ "weight", yaml_parse_number, offsetof(struct step_doc, weight), 0, 100, .flags = YAML_REQUIRED,
-		  .what = "step weight" },
+		  .what = "step weight", .hint = "(percent 0-100)" },
 		{ "hold", yaml_parse_duration, offsetof(struct step_doc, hold_ms), 0, MAX_HOLD_MS, .what = "step hold" },
 		{ NULL },
 	},

@@ -174,7 +174,7 @@ static const struct yaml_map router_map = {
 
 static const struct yaml_map env_map = {
 	.keys = (const struct yaml_key[]){
-		{ "listen", parse_listen, 0, .flags = YAML_REQUIRED },
+		{ "listen", parse_listen, 0, .flags = YAML_REQUIRED, .hint = "(HOST:PORT such as 127.0.0.1:8080)" },
 		{ "instances", yaml_parse_int, offsetof(struct service_env, instances), 1, SERVICE_MAX_INSTANCES },
 		{ "router", yaml_parse_map, 0, .map = &router_map },
 		{ NULL },
@@ -287,7 +287,8 @@ static const struct yaml_map root_map = {
 	.where = "the service",
 	.keys = (const struct yaml_key[]){
 		{ "name", parse_service_name, offsetof(struct svc_doc, svc.name) },
-		{ "command", parse_command, offsetof(struct svc_doc, svc), .flags = YAML_REQUIRED },
+		{ "command", parse_command, offsetof(struct svc_doc, svc), .flags = YAML_REQUIRED,
+		  .hint = "(a list: program and arguments)" },
 		{ "env", yaml_parse_entries, offsetof(struct svc_doc, svc), .max = SERVICE_MAX_ARGS, .entry = add_env_var },
 		{ "instances", yaml_parse_int, offsetof(struct svc_doc, default_instances), 1, SERVICE_MAX_INSTANCES },
 		{ "releases", yaml_parse_str, offsetof(struct svc_doc, svc.releases), .size = SERVICE_TEXT_MAX },
@@ -295,7 +296,8 @@ static const struct yaml_map root_map = {
 		{ "stop", yaml_parse_map, 0, .map = &stop_map },
 		{ "smoke", yaml_parse_list, 0, .max = SERVICE_MAX_ARGS, .item = add_smoke },
 		{ "analysis", yaml_parse_map, 0, .map = &analysis_map },
-		{ "environments", keep_envs, 0, .flags = YAML_REQUIRED },
+		{ "environments", keep_envs, 0, .flags = YAML_REQUIRED,
+		  .hint = "(e.g. production: {listen: 127.0.0.1:8080})" },
 		{ NULL },
 	},
 	.check = check_root,
@@ -367,7 +369,7 @@ int service_parse(struct service *out, const char *file, const char *buf, size_t
 		return r;
 	w.user = &d;
 	/* an empty file is a mapping without keys: it lacks 'command' */
-	r = yaml_walk_map(&w, root, (struct yaml_pos){ 0, 0 }, &root_map, NULL, &d);
+	r = yaml_walk_map(&w, root, YAML_ROOT_POS, &root_map, NULL, &d);
 	if (r >= 0)
 		r = parse_envs(&w, &d);
 	yaml_walk_close(&w);

@@ -576,7 +576,8 @@ int yaml_walk_map(struct yaml_walk *w, struct fy_node *n, struct yaml_pos at, co
 			while ((p = fy_node_mapping_iterate(n, &it)))
 				present |= yaml_walk_key_is(fy_node_pair_key(p), k->name);
 		if (!present)
-			return yaml_walk_fail(w, at, "%s needs '%s'", where, k->name);
+			return yaml_walk_fail(w, at, "%s needs '%s'%s%s", where, k->name, k->hint ? " " : "",
+					      k->hint ? k->hint : "");
 	}
 	return m->check ? m->check(w, obj, at) : 0;
 }

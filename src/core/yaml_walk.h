@@ -136,6 +136,7 @@ struct yaml_key {
 	int (*entry)(struct yaml_walk *w, const char *name, struct yaml_pos at, struct fy_node *v, void *dst);
 	unsigned flags;			/* YAML_REQUIRED */
 	const char *what;		/* the name in messages, when not `name` */
+	const char *hint;		/* YAML_REQUIRED: an example, appended to "WHERE needs 'KEY'" */
 };
 
 #define YAML_REQUIRED 1u
