@@ -444,9 +444,14 @@ static const struct yaml_map freeze_map = {
 static int check_type(struct yaml_walk *w, void *obj, struct yaml_pos at)
 {
 	struct policy_type *t = obj;
-	if (!t->strategy)
-		return yaml_walk_fail(w, at, "type '%s' needs a strategy; valid: canary, fast-progressive, full, blue-green, rolling, region-by-region",
-				      t->name);
+	if (!t->strategy) {
+		struct strbuf valid = STRBUF_INIT;
+		int r;
+		yaml_walk_list_names(&valid, strategy_kind_names);
+		r = yaml_walk_fail(w, at, "type '%s' needs a strategy; valid: %s", t->name, valid.buf);
+		strbuf_release(&valid);
+		return r;
+	}
 	if (!t->windows.nr)
 		return yaml_walk_fail(w, at, "type '%s' may use no window; list at least one in windows: [...]", t->name);
 	return 0;

@@ -39,8 +39,9 @@ int strategy_kind_parse(const char *name, enum strategy_kind *out, struct strbuf
 			return 0;
 		}
 	}
-	strbuf_errf(err, "unknown strategy '%s'; valid: canary, fast-progressive, full, blue-green, "
-		    "rolling, region-by-region", name);
+	strbuf_errf(err, "unknown strategy '%s'; valid: ", name);
+	for (size_t i = 0; err && i < N_KINDS; i++)
+		strbuf_addf(err, "%s%s", i ? ", " : "", strategy_kind_names[i]);
 	return SW_EPARSE;
 }
 

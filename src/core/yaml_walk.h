@@ -12,7 +12,8 @@
  *   - the position of a value is that of its first character: the opening
  *     quote of a quoted scalar, the '*' of an alias (libfyaml's token marks
  *     are 0-based and start after a quote or '*'); a mapping or list value
- *     is reported at its key, the root at the position the loader gives;
+ *     is reported at its key, a fault of the root itself at 1:1
+ *     (YAML_ROOT_POS);
  *   - aliases are refused wherever they appear, before any key is read
  *     ("billion laughs" stays harmless, and a value is always written out);
  *   - a key not in the table is refused with the nearest valid key
