@@ -149,6 +149,67 @@ static void test_lists(void)
 	strbuf_release(&got);
 }
 
+static int item_count(struct yaml_walk *w, struct fy_node *item, struct yaml_pos at, void *dst)
+{
+	(*(int *)dst)++;
+	return 0;
+}
+
+static int entry_count(struct yaml_walk *w, const char *name, struct yaml_pos at, struct fy_node *v, void *dst)
+{
+	(*(int *)dst) += 10;
+	return 0;
+}
+
+struct counts {
+	int items, entries;
+};
+
+static const struct yaml_map counts_map = {
+	.where = "counts",
+	.keys = (const struct yaml_key[]){
+		{ "items", yaml_parse_list, offsetof(struct counts, items), .max = 3, .item = item_count },
+		{ "entries", yaml_parse_entries, offsetof(struct counts, entries), .max = 2, .entry = entry_count },
+		{ NULL },
+	},
+};
+
+/* yaml_parse_list and yaml_parse_entries: the table's callbacks and bounds */
+static int walk_counts(const char *text, struct counts *c, struct strbuf *err)
+{
+	struct yaml_walk w;
+	struct fy_node *root;
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	strbuf_reset(err);
+	if ((r = yaml_walk_open(&w, "c.yaml", "a test file", text, strlen(text), 4096, err, &root)) < 0)
+		return r;
+	r = yaml_walk_map(&w, root, YAML_ROOT_POS, &counts_map, NULL, c);
+	yaml_walk_close(&w);
+	return r;
+}
+
+static void test_table_lists(void)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct counts c;
+
+	ok(walk_counts("items: [a, b, c]\nentries: {x: 1, y: 2}\n", &c, &err) == 0 && c.items == 3 && c.entries == 20,
+	   "list and entries parsers call back per item and entry (%d, %d)", c.items, c.entries);
+	ok(walk_counts("items: [a, b, c, d]\n", &c, &err) == YAML_WALK_ERR &&
+		   !strcmp(err.buf, "c.yaml:1:18: items has more than 3 entries"),
+	   "a list over its bound: at the first item too many (%s)", err.buf);
+	ok(walk_counts("entries: {x: 1, y: 2, z: 3}\n", &c, &err) == YAML_WALK_ERR &&
+		   !strcmp(err.buf, "c.yaml:1:23: entries has more than 2 entries"),
+	   "entries over their bound (%s)", err.buf);
+	ok(walk_counts("items: a\n", &c, &err) == YAML_WALK_ERR &&
+		   !strcmp(err.buf, "c.yaml:1:8: items must be a list such as [a, b], found a scalar"),
+	   "a scalar for a list (%s)", err.buf);
+	ok(walk_counts("items: ~\nentries:\n", &c, &err) == 0 && !c.items && !c.entries, "null lists and entries are empty");
+	strbuf_release(&err);
+}
+
 static void test_open(void)
 {
 	struct strbuf err = STRBUF_INIT, deep = STRBUF_INIT;
@@ -241,6 +302,7 @@ int main(void)
 
 	test_open();
 	test_lists();
+	test_table_lists();
 	strbuf_release(&err);
 	return tap_done();
 }
