@@ -7,6 +7,7 @@
  * target links it alone (tests/fuzz/fuzz_notify_config.c).
  */
 #include "adapters/notify_config.h"
+#include "core/plugin_names.h"
 #include "core/yaml_walk.h"
 #include "base/alloc.h"
 #include "base/err.h"
@@ -32,6 +33,7 @@ const char *notify_sink_type_name(enum notify_sink_type t)
 	case SINK_FILE: return "file";
 	case SINK_SLACK: return "slack";
 	case SINK_CLOUDEVENTS: return "cloudevents";
+	case SINK_TYPE_COUNT: break;
 	}
 	return "unknown";
 }
@@ -109,16 +111,38 @@ const struct notify_channel *notify_config_channel(const struct notify_config *c
 
 /* ---- the walk (core/yaml_walk.h) ------------------------------------------ */
 
-/* A sink while it is read: its type is an index into sink_types[]. */
+/* A sink while it is read. */
 struct sink_doc {
 	struct notify_sink s;
-	int type;
 	struct yaml_pos type_at;
 };
 
-static const char *const sink_types[] = { "stdout", "file", "slack", "cloudevents", "webhook", NULL };
-static const enum notify_sink_type sink_type_of[] = { SINK_STDOUT, SINK_FILE, SINK_SLACK, SINK_CLOUDEVENTS,
-						      SINK_CLOUDEVENTS };
+/* enum notify_sink_type: a sink that exists (core/plugin_names.h, the
+ * catalogue); "webhook" is cloudevents' old name */
+static int parse_sink_type(struct yaml_walk *w, const struct yaml_key *k, struct fy_node *v, struct yaml_pos at,
+			   void *dst)
+{
+	struct yaml_key tk = *k;
+	char *s = NULL;
+	int i, r;
+
+	if ((r = yaml_walk_scalar(w, v, at, "sink type", 64, &s)) < 0)
+		return r;
+	i = !strcmp(s, "webhook");
+	free(s);
+	if (i) {
+		*(enum notify_sink_type *)dst = SINK_CLOUDEVENTS;
+		return 0;
+	}
+	tk.names = plugin_names(PLUGIN_SINK);
+	if ((r = yaml_parse_enum(w, &tk, v, at, &i)) < 0)
+		return r;
+	*(enum notify_sink_type *)dst = SINK_CLOUDEVENTS;
+	for (int t = 0; t < SINK_TYPE_COUNT; t++)
+		if (!strcmp(tk.names[i], notify_sink_type_name((enum notify_sink_type)t)))
+			*(enum notify_sink_type *)dst = (enum notify_sink_type)t;
+	return 0;
+}
 
 static int refuse_url(struct yaml_walk *w, const struct yaml_key *k, struct fy_node *v, struct yaml_pos at, void *dst)
 {
@@ -132,12 +156,11 @@ static int check_sink(struct yaml_walk *w, void *obj, struct yaml_pos at)
 	struct sink_doc *d = obj;
 	struct notify_sink *s = &d->s;
 
-	s->type = sink_type_of[d->type];
 	if (s->type == SINK_FILE && (!s->path || !*s->path))
 		return yaml_walk_fail(w, d->type_at, "sink '%s' of type file needs path: FILE", s->name);
 	if ((s->type == SINK_SLACK || s->type == SINK_CLOUDEVENTS) && !s->url_env && !s->url_file)
 		return yaml_walk_fail(w, d->type_at, "sink '%s' of type %s needs url_env: VARIABLE or url_file: FILE",
-				      s->name, sink_types[d->type]);
+				      s->name, notify_sink_type_name(s->type));
 	if (s->url_env && s->url_file)
 		return yaml_walk_fail(w, d->type_at, "sink '%s': give url_env or url_file, not both", s->name);
 	return 0;
@@ -145,8 +168,8 @@ static int check_sink(struct yaml_walk *w, void *obj, struct yaml_pos at)
 
 static const struct yaml_map sink_map = {
 	.keys = (const struct yaml_key[]){
-		{ "type", yaml_parse_enum, offsetof(struct sink_doc, type), .names = sink_types,
-		  .at = YAML_AT(struct sink_doc, type_at), .flags = YAML_REQUIRED, .what = "sink type" },
+		{ "type", parse_sink_type, offsetof(struct sink_doc, s.type), .at = YAML_AT(struct sink_doc, type_at),
+		  .flags = YAML_REQUIRED, .what = "sink type" },
 		{ "path", yaml_parse_str, offsetof(struct sink_doc, s.path), .size = NOTIFY_TEXT_MAX },
 		{ "url_env", yaml_parse_str, offsetof(struct sink_doc, s.url_env), .size = NOTIFY_TEXT_MAX },
 		{ "url_file", yaml_parse_str, offsetof(struct sink_doc, s.url_file), .size = NOTIFY_TEXT_MAX },

@@ -275,7 +275,7 @@ static const struct yaml_map top_map = {
 	},
 };
 
-/* ---- Flagger Canary (progressive-delivery.md 1.1, 1.2) ---- */
+/* ---- Flagger Canary (docs.flagger.app, "Canary analysis"; docs/engine.md "Files") ---- */
 
 static int parse_step_weight(struct yaml_walk *w, struct fy_node *item, struct yaml_pos at, void *ctx)
 {

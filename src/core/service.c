@@ -7,6 +7,7 @@
  * Pure: no I/O.
  */
 #include "core/service.h"
+#include "core/plugin_names.h"
 #include "core/yaml_walk.h"
 #include "base/alloc.h"
 #include "base/err.h"
@@ -15,6 +16,7 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -260,6 +262,25 @@ static const struct yaml_map analysis_map = {
 	.check = check_analysis,
 };
 
+/* char[PLUGIN_NAME_MAX + 1]: `target: NAME` and the like, a plugin of the kind
+ * the key names that exists (core/plugin_names.h) */
+static int parse_plugin(struct yaml_walk *w, const struct yaml_key *k, struct fy_node *v, struct yaml_pos at,
+			void *dst)
+{
+	enum plugin_kind kind = PLUGIN_TARGET;
+	struct yaml_key pk = *k;
+	int i, r;
+
+	for (int j = 0; j < PLUGIN_KIND_COUNT; j++)
+		if (!strcmp(k->name, plugin_kind_name((enum plugin_kind)j)))
+			kind = (enum plugin_kind)j;
+	pk.names = plugin_names(kind);
+	if ((r = yaml_parse_enum(w, &pk, v, at, &i)) < 0)
+		return r;
+	snprintf(dst, PLUGIN_NAME_MAX + 1, "%s", pk.names[i]);
+	return 0;
+}
+
 static int keep_envs(struct yaml_walk *w, const struct yaml_key *k, struct fy_node *v, struct yaml_pos at, void *dst)
 {
 	struct svc_doc *d = dst;
@@ -296,6 +317,10 @@ static const struct yaml_map root_map = {
 		{ "stop", yaml_parse_map, 0, .map = &stop_map },
 		{ "smoke", yaml_parse_list, 0, .max = SERVICE_MAX_ARGS, .item = add_smoke },
 		{ "analysis", yaml_parse_map, 0, .map = &analysis_map },
+		{ "target", parse_plugin, offsetof(struct svc_doc, svc.target) },
+		{ "router", parse_plugin, offsetof(struct svc_doc, svc.router) },
+		{ "provider", parse_plugin, offsetof(struct svc_doc, svc.provider) },
+		{ "judge", parse_plugin, offsetof(struct svc_doc, svc.judge) },
 		{ "environments", keep_envs, 0, .flags = YAML_REQUIRED,
 		  .hint = "(e.g. production: {listen: 127.0.0.1:8080})" },
 		{ NULL },
@@ -361,6 +386,10 @@ int service_parse(struct service *out, const char *file, const char *buf, size_t
 	memset(&d, 0, sizeof(d));
 	d.expect_name = expect_name;
 	d.default_instances = 1;
+	snprintf(d.svc.target, sizeof(d.svc.target), "%s", plugin_default(PLUGIN_TARGET));
+	snprintf(d.svc.router, sizeof(d.svc.router), "%s", plugin_default(PLUGIN_ROUTER));
+	snprintf(d.svc.provider, sizeof(d.svc.provider), "%s", plugin_default(PLUGIN_PROVIDER));
+	snprintf(d.svc.judge, sizeof(d.svc.judge), "%s", plugin_default(PLUGIN_JUDGE));
 	d.svc.ready_timeout_ms = 2000;
 	d.svc.ready_deadline_ms = 30000;
 	d.svc.stop_grace_ms = 10000;
