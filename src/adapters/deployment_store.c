@@ -11,6 +11,7 @@
 #include "core/strategy_json.h"
 #include "base/alloc.h"
 #include "base/err.h"
+#include "base/fmt.h"
 #include "base/strbuf.h"
 
 #include <errno.h>
@@ -456,7 +457,7 @@ static int create_follow_up(struct store *st, const struct deployment *before, c
 	_cleanup_free_ char *spec = NULL;
 	struct deployment nd;
 	struct strategy *ns = xcalloc(1, sizeof(*ns));
-	char by[64] = "", version[64] = "";
+	char by[SW_USER_MAX + 1] = "", version[SW_NAME_MAX + 1] = "";
 	int revision = 0, r;
 
 	if ((r = store_prepare(st, &q, "SELECT requested_by FROM intents WHERE id = ?", err)) < 0)
@@ -494,7 +495,7 @@ static int create_follow_up(struct store *st, const struct deployment *before, c
 			copy_col(version, sizeof(version), q, 0);
 			revision = sqlite3_column_int(q, 1);
 		} else if (!a->to_revision && before->from_version[0]) {
-			snprintf(version, sizeof(version), "%s", before->from_version);
+			xsnprintf(version, sizeof(version), "%s", before->from_version);
 		}
 		if (!version[0]) {
 			if (a->to_revision)

@@ -49,6 +49,7 @@
 #include "adapters/store.h"
 #include "adapters/webhook.h"
 #include "core/rules.h"
+#include "base/fmt.h"
 #include "base/alloc.h"
 #include "base/err.h"
 #include "base/strbuf.h"
@@ -59,15 +60,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* snprintf without the truncation warning: reasons are cut at their field's size on purpose */
-__attribute__((format(printf, 3, 4)))
-static void bprintf(char *dst, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(dst, n, fmt, ap);
-	va_end(ap);
-}
 
 struct controller_applied {
 	int64_t id;

@@ -6,6 +6,7 @@
  */
 #include "core/analysis.h"
 #include "core/rules.h"
+#include "base/fmt.h"
 #include "base/err.h"
 
 #include <jansson.h>
@@ -15,15 +16,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* snprintf without the truncation warning: reasons are cut at their field's size on purpose */
-__attribute__((format(printf, 3, 4)))
-static void bprintf(char *dst, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(dst, n, fmt, ap);
-	va_end(ap);
-}
 
 struct ctx {
 	const struct judge *j;

@@ -104,6 +104,7 @@
  *                            new revision's instances are stopped.
  */
 #include "core/deployment.h"
+#include "base/fmt.h"
 #include "base/err.h"
 #include "base/timeutil.h"
 
@@ -112,15 +113,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* snprintf without the truncation warning: reasons are cut at their field's size on purpose */
-__attribute__((format(printf, 3, 4)))
-static void bprintf(char *dst, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(dst, n, fmt, ap);
-	va_end(ap);
-}
 
 static const char *const state_names[DS_COUNT] = {
 	[DS_PENDING] = "pending",
@@ -184,11 +176,11 @@ void deployment_init(struct deployment *d, const char *service, const char *env,
 		     const char *from_version, const char *type, int64_t now_ms)
 {
 	memset(d, 0, sizeof(*d));
-	bprintf(d->service, sizeof(d->service), "%s", service ? service : "");
-	bprintf(d->env, sizeof(d->env), "%s", env ? env : "production");
-	bprintf(d->version, sizeof(d->version), "%s", version ? version : "");
-	bprintf(d->from_version, sizeof(d->from_version), "%s", from_version ? from_version : "");
-	bprintf(d->type, sizeof(d->type), "%s", type ? type : "standard");
+	xsnprintf(d->service, sizeof(d->service), "%s", service ? service : "");
+	xsnprintf(d->env, sizeof(d->env), "%s", env ? env : "production");
+	xsnprintf(d->version, sizeof(d->version), "%s", version ? version : "");
+	xsnprintf(d->from_version, sizeof(d->from_version), "%s", from_version ? from_version : "");
+	xsnprintf(d->type, sizeof(d->type), "%s", type ? type : "standard");
 	bprintf(d->change_class, sizeof(d->change_class), "normal");
 	d->state = DS_PENDING;
 	d->created_ms = now_ms;

@@ -57,7 +57,7 @@ like "$out" 'v2 \(canary\): 2 instances ready \(adopted\)' "the canary instances
 like "$out" 'plugins: target local, router haproxy, provider builtin, judge observed' "the service file's default plugins drive it"
 like "$out" "deployment #$id of api v2: succeeded" "the same deployment succeeds"
 run_slipway deployments api -o json
-is "$(json_get "$out" 'len(d)')" 1 "one deployment record, not two"
+is "$(json_get "$out" 'len(d["items"])')" 1 "one deployment record, not two"
 run_slipway instances api -o json
 pids_after=$(json_get "$out" '" ".join(str(i["pid"]) for i in d["instances"] if i["version"]=="v2")')
 is "$pids_after" "$pids_before" "v2 runs on the very same processes"
