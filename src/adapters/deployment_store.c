@@ -148,6 +148,8 @@ static char *cursor_json(const struct deployment *d)
 	num_or_null(b, "p99_ms", d->baseline.p99_ms);
 	json_object_set_new(b, "span_ms", json_integer(d->baseline.span_ms));
 	json_object_set_new(j, "baseline", b);
+	if (d->ev.batches || d->ev.have_lines)
+		json_object_set_new(j, "evidence", judge_evidence_to_json(&d->ev));
 	out = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(j);
 	return out;
@@ -188,6 +190,13 @@ static int parse_cursor(const char *text, struct deployment *d, struct strbuf *e
 		d->baseline.p50_ms = num_or_nan(json_object_get(b, "p50_ms"));
 		d->baseline.p99_ms = num_or_nan(json_object_get(b, "p99_ms"));
 		d->baseline.span_ms = json_integer_value(json_object_get(b, "span_ms"));
+	}
+	/* the sequential judge's evidence (judge.h): absent before the first judged interval */
+	memset(&d->ev, 0, sizeof(d->ev));
+	if (json_object_get(j, "evidence") && judge_evidence_from_json(json_object_get(j, "evidence"), &d->ev) < 0) {
+		json_decref(j);
+		strbuf_errf(err, "store: deployment %lld: bad evidence in engine_json", (long long)d->id);
+		return SW_EPARSE;
 	}
 	json_decref(j);
 	return 0;

@@ -25,7 +25,8 @@
 
 const char usage_analyze[] =
 	"usage: slipway analyze --config FILE --trace TRACE [--type TYPE] [--min-requests N]\n"
-	"                       [--through-monitoring] [--intent T_S:KIND[:ARG]]... [-o json]\n"
+	"                       [--judge NAME] [--through-monitoring] [--intent T_S:KIND[:ARG]]...\n"
+	"                       [-o json]\n"
 	"\n"
 	"Replay a recorded metrics trace through the rollout engine on a simulated clock and\n"
 	"print the decision timeline: each step and weight, each analysis with its numbers,\n"
@@ -38,6 +39,8 @@ const char usage_analyze[] =
 	"                        emergency, database-migration, infrastructure-change\n"
 	"  --min-requests N      canary requests below which an interval is inconclusive\n"
 	"                        (default: the config's, else 50)\n"
+	"  --judge NAME          sequential (the policy's default), threshold (Flagger's failed-check\n"
+	"                        counting) or observed (each interval's value); docs/judge.md\n"
 	"  --through-monitoring  after promotion, continue through the monitoring period\n"
 	"  --intent T_S:KIND[:ARG]  a person's control at T_S seconds: promote, promote:full,\n"
 	"                        pause, resume, abort, retry, undo, undo:N (repeatable)\n"
@@ -87,8 +90,15 @@ static void print_checks_line(const struct analysis_result *a)
 {
 	for (int i = 0; i < a->n_checks; i++) {
 		const struct check_result *c = &a->checks[i];
-		char v[32], l[32];
-		int pct = strstr(c->name, "error-rate") || strstr(c->name, "success-rate") ||
+		char v[32], l[32], ev[160];
+		int pct;
+		if (!isnan(c->log_e)) {
+			/* the sequential judge's evidence (docs/judge.md) */
+			analysis_check_evidence(c, ev, sizeof(ev));
+			printf("         %-34s %s: %s\n", c->name, judge_outcome_name(c->outcome), ev);
+			continue;
+		}
+		pct = strstr(c->name, "error-rate") || strstr(c->name, "success-rate") ||
 			  !strcmp(c->name, "type:any-error") || !strcmp(c->name, "type:availability") ||
 			  !strcmp(c->name, "type:worse-than-baseline");
 		if (isnan(c->value))
@@ -153,7 +163,7 @@ static int parse_intent(const char *spec, struct intent *it)
 
 int cmd_analyze(int argc, char **argv, struct cli_ctx *ctx)
 {
-	const char *config = NULL, *trace_path = NULL, *type = "standard", *min_s = NULL;
+	const char *config = NULL, *trace_path = NULL, *type = "standard", *min_s = NULL, *judge_name = NULL;
 	const char *intent_s[MAX_INTENTS];
 	long min_requests = 0;
 	int through = 0, rc, n_intent_s = 0, n_intents = 0;
@@ -162,6 +172,7 @@ int cmd_analyze(int argc, char **argv, struct cli_ctx *ctx)
 		CLI_STRING("trace", 0, &trace_path),
 		CLI_STRING("type", 0, &type),
 		CLI_STRING("min-requests", 0, &min_s),
+		CLI_STRING("judge", 0, &judge_name),
 		CLI_FLAG("through-monitoring", 0, &through),
 		CLI_LIST("intent", 0, intent_s, &n_intent_s, MAX_INTENTS),
 		CLI_OPTIONS_END,
@@ -198,11 +209,16 @@ int cmd_analyze(int argc, char **argv, struct cli_ctx *ctx)
 		if (errno || *end || end == min_s || min_requests < 1 || min_requests > 1000000000L)
 			return cli_usage_error(ctx, "analyze", "--min-requests must be a whole number >= 1, not '%s'", min_s);
 	}
+	if (judge_name && !judge_impl_find(judge_name))
+		return cli_usage_error(ctx, "analyze", "unknown judge '%s'; valid: sequential, threshold, observed",
+				       judge_name);
 	if (!config || !trace_path)
 		return cli_usage_error(ctx, "analyze", "--config and --trace are required");
 	/* the type's rules come from the effective policy, as in a real deployment */
 	if ((rc = cli_type_rules(ctx->policy_path, type, &rules)) != EXIT_OK)
 		return rc;
+	if (judge_name)
+		snprintf(rules.judge.name, sizeof(rules.judge.name), "%s", judge_name);
 	cfg = xcalloc(1, sizeof(*cfg));
 	if (cli_read_rollout_config(config, cfg) < 0) {
 		free(cfg);
@@ -301,6 +317,8 @@ int cmd_analyze(int argc, char **argv, struct cli_ctx *ctx)
 				printf("%-8s analysis at %.4g%%: %s: %s\n", tbuf(e->at_ms, ts), e->weight,
 				       analysis_verdict_name(e->a.verdict), e->a.reason);
 				print_checks_line(&e->a);
+				if (e->a.step_answered >= 0)
+					printf("         step question: %s\n", e->a.step_question);
 			} else {
 				printf("%-8s %s -> %s (step %d, weight %.4g%%): %s\n", tbuf(e->at_ms, ts),
 				       deployment_state_name(e->t.from), deployment_state_name(e->t.to), e->t.step,

@@ -180,9 +180,20 @@ static void print_row(const struct deployment *d)
 	       d->reason);
 }
 
+/* a number of the stored analysis JSON, "-" when absent */
+static const char *fmt_num(const json_t *v, char buf[32])
+{
+	if (json_is_number(v))
+		snprintf(buf, 32, "%.3g", json_number_value(v));
+	else
+		snprintf(buf, 32, "-");
+	return buf;
+}
+
 /* One deployment in detail, as text; -o json prints records_detail_json()'s document instead. */
 static int show_detail(struct store *st, int64_t id)
 {
+	char b0[32], b1[32], b2[32], b3[32];
 	_cleanup_stmt_ sqlite3_stmt *t = NULL, *in = NULL, *an = NULL;
 	struct deployment d;
 	struct strbuf err = STRBUF_INIT;
@@ -230,8 +241,26 @@ static int show_detail(struct store *st, int64_t id)
 	if (sqlite3_step(an) == SQLITE_ROW && sqlite3_column_text(an, 0)) {
 		json_t *analysis = json_loads((const char *)sqlite3_column_text(an, 0), 0, NULL);
 		if (json_is_object(analysis)) {
+			json_t *sq = json_object_get(analysis, "step_question"), *o;
+			size_t i;
 			printf("last analysis: %s: %s\n", json_string_value(json_object_get(analysis, "verdict")),
 			       json_string_value(json_object_get(analysis, "reason")));
+			/* the sequential judge's evidence per test (docs/judge.md) */
+			json_array_foreach(json_object_get(analysis, "checks"), i, o) {
+				json_t *e = json_object_get(o, "e_value"), *iv = json_object_get(o, "interval_pct");
+				if (!e)
+					continue;
+				printf("  %-30s %-5s %s%% [%s-%s%%], e-value %s of %g, %lld canary requests\n",
+				       json_string_value(json_object_get(o, "name")),
+				       json_string_value(json_object_get(o, "result")),
+				       fmt_num(json_object_get(o, "estimate_pct"), b0), fmt_num(json_array_get(iv, 0), b1),
+				       fmt_num(json_array_get(iv, 1), b2), json_is_string(e) ? "inf" : fmt_num(e, b3),
+				       json_number_value(json_object_get(o, "fires_at")),
+				       (long long)json_integer_value(json_object_get(o, "requests")));
+			}
+			if (json_is_object(sq))
+				printf("step question (%s): %s\n", json_is_true(json_object_get(sq, "answered")) ? "answered" :
+				       "open", json_string_value(json_object_get(sq, "text")));
 			cli_print_comparison(json_object_get(analysis, "table"), "  ");
 		}
 		json_decref(analysis);

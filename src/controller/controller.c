@@ -310,6 +310,8 @@ static int decide(struct controller *c, int64_t id, int64_t now_ms, struct scrat
 	in.gate = GATE_ALLOW;
 	in.canary_ready = 1;
 	in.judge = c->judge;
+	in.observing = c->observing;
+	in.observed_since_ms = c->observing_since_ms;
 	if (c->hooks.gate && (d.state == DS_PENDING || d.state == DS_PROGRESSING)) {
 		strbuf_reset(&why);
 		in.gate = c->hooks.gate(c->hooks.ctx, &d, d.state == DS_PENDING ? GATE_PHASE_START : GATE_PHASE_ADVANCE,
@@ -478,6 +480,10 @@ int controller_tick(struct controller *c, int64_t now_ms, struct strbuf *err)
 	int r;
 
 	c->stats.ticks++;
+	if (!c->observing) {
+		c->observing = 1;
+		c->observing_since_ms = now_ms;
+	}
 	if ((r = deployment_store_active(c->st, now_ms, &ids, &n, err)) < 0)
 		return r;
 	x = xmalloc(sizeof(*x));

@@ -90,6 +90,8 @@ struct controller {
 	struct controller_stats stats;
 	struct controller_applied *applied;	/* owned */
 	size_t n_applied, alloc_applied;
+	int observing;			/* set at the first tick */
+	int64_t observing_since_ms;	/* the first tick of this controller: intervals before it are not judged */
 };
 
 /* Set up c over st (which must outlive it); every plug-in NULL. */

@@ -295,6 +295,7 @@ void policy__init_empty(struct policy *p, const char *source)
 	p->immediate.p99_ratio = 3;
 	p->consider.error_rate_pct = 1;
 	p->consider.p99_ratio = 2;
+	judge_settings_default(&p->judge);
 	init_metrics(p);
 }
 
@@ -466,6 +467,7 @@ int policy_type_rules(const struct policy *p, const char *type, struct type_rule
 	r.immediate_p99_ratio = p->immediate.p99_ratio;
 	r.consider_error_rate_pct = p->consider.error_rate_pct;
 	r.consider_p99_ratio = p->consider.p99_ratio;
+	r.judge = p->judge;
 	*out = r;
 	return 0;
 }

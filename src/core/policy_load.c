@@ -737,6 +737,52 @@ static const struct yaml_map rollback_map = {
 	},
 };
 
+/*
+ * `judge:` (docs/judge.md): which judge decides the rollback criteria and
+ * the sequential judge's settings.
+ *   judge:
+ *     name: sequential        # or threshold, observed
+ *     alpha: 0.05             # false-halt bound of a whole deployment
+ *     power: 0.8              # of what each step must rule out
+ *     effect: 2               # smallest error-rate ratio worth catching
+ *     max_hold_factor: 3      # a step waits for evidence up to this x its hold
+ *     floor: 0.5              # error rate (percent) a step may rule out instead of the effect
+ */
+static const char *const judge_names[] = { "sequential", "threshold", "observed", NULL };
+
+/* char[16]: a judge's name */
+static int parse_judge_name(struct yaml_walk *w, const struct yaml_key *k, struct fy_node *v, struct yaml_pos at,
+			    void *dst)
+{
+	int e, r = yaml_parse_enum(w, k, v, at, &e);
+	if (r < 0)
+		return r;
+	snprintf(dst, sizeof(((struct judge_settings *)0)->name), "%s", judge_names[e]);
+	return 0;
+}
+
+static int check_judge(struct yaml_walk *w, void *obj, struct yaml_pos at)
+{
+	((struct loader *)obj)->p.judge_mark = pm(at);
+	return 0;
+}
+
+static const struct yaml_map judge_map = {
+	.where = "judge",
+	.keys = (const struct yaml_key[]){
+		{ "name", parse_judge_name, offsetof(struct loader, p.judge.name), .names = judge_names,
+		  .what = "judge name" },
+		{ "alpha", yaml_parse_number, offsetof(struct loader, p.judge.alpha), 0.0001, 0.5, .what = "judge.alpha" },
+		{ "power", yaml_parse_number, offsetof(struct loader, p.judge.power), 0.5, 0.999, .what = "judge.power" },
+		{ "effect", yaml_parse_number, offsetof(struct loader, p.judge.effect), 1.25, 50, .what = "judge.effect" },
+		{ "max_hold_factor", yaml_parse_number, offsetof(struct loader, p.judge.max_hold_factor), 1, 100,
+		  .what = "judge.max_hold_factor" },
+		{ "floor", yaml_parse_number, offsetof(struct loader, p.judge.floor_pct), 0.001, 50, .what = "judge.floor" },
+		{ NULL },
+	},
+	.check = check_judge,
+};
+
 static const struct pmark *removal_mark(struct loader *ld, const char *section, const char *name)
 {
 	for (size_t i = ld->removed_nr; i-- > 0;)
@@ -848,6 +894,7 @@ static const struct yaml_map root_map = {
 		{ "types", parse_section, 0 },
 		{ "rollback", yaml_parse_map, 0, .map = &rollback_map },
 		{ "metrics", yaml_parse_map, 0, .map = &metrics_map },
+		{ "judge", yaml_parse_map, 0, .map = &judge_map },
 		/* the notifier's section of the same file (docs/records.md), read by
 		 * its own loader; the policy only lets it stand */
 		{ "notifications", yaml_parse_ignore, 0 },

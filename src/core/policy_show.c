@@ -209,6 +209,12 @@ void policy_format_yaml(const struct policy *p, struct strbuf *out)
 		    "  consider:\n    error_rate: %g\n    p99_latency_ratio: %g\n",
 		    p->immediate.error_rate_pct, p->immediate.p99_ratio, p->consider.error_rate_pct,
 		    p->consider.p99_ratio);
+	strbuf_addf(out,
+		    "\n# who decides the criteria (docs/judge.md): sequential tests on the deployment's\n"
+		    "# evidence; threshold (Flagger's failed-check counting) and observed are the others.\n"
+		    "judge:\n  name: %s\n  alpha: %g\n  power: %g\n  effect: %g\n  max_hold_factor: %g\n  floor: %g\n",
+		    p->judge.name[0] ? p->judge.name : "sequential", p->judge.alpha, p->judge.power, p->judge.effect,
+		    p->judge.max_hold_factor, p->judge.floor_pct);
 
 	strbuf_addstr(out, "\n# runbook: Deployment Metrics to Track.  Frequency: at least one deployment per\n"
 			   "# period; lead time and mttr: below the duration; rates: below the percent.\n"
