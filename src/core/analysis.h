@@ -24,12 +24,13 @@
  * With the sequential judge (the default, docs/judge.md) every criterion is
  * a test on the evidence accumulated over the whole deployment
  * (in->ev): it fires only when established at its share of the policy's
- * alpha.  Half of alpha goes to "the canary's error rate is higher than the
- * stable's" (which the regression criteria use, and which the immediate rule
- * also uses at alpha/100: "worse than stable with overwhelming evidence"),
- * the other half is split evenly over the other tests.  Latency criteria
- * test the share of canary requests slower than a line fixed from the
- * baseline p99 ("p99 > 2x baseline" = more than 1% of canary requests
+ * alpha.  Four fifths of alpha go to "the canary's error rate is higher
+ * than the stable's" (which the regression criteria use, and which the
+ * immediate rule also uses at 1/100 of that: "worse than stable with
+ * overwhelming evidence"), the last fifth is split evenly over the other
+ * tests.  Latency criteria
+ * test the share of canary requests slower than a line set from the
+ * baseline p99 (refined by the stable measured beside the canary) ("p99 > 2x baseline" = more than 1% of canary requests
  * slower than 2x the baseline p99).  The threshold judge turns every
  * criterion that fires into a failed check (Flagger).
  *

@@ -664,6 +664,8 @@ static void tick_analysis(struct run *x, const struct analysis_input *a0)
 			b.ns = a.stable.requests;
 			b.xs = a.stable.errors;
 			judge_evidence_add(&d->ev, &b, a.to_ms, a.to_ms - a.from_ms);
+			/* the next intervals count against lines refined by the stable measured beside */
+			judge_evidence_refine_lines(&d->ev, a.stable.requests, a.stable.p99_ms);
 		}
 		a.ev = &d->ev;
 	}

@@ -59,10 +59,37 @@ void judge_evidence_set_lines(struct judge_evidence *ev, double base_p99_ms, dou
 	if (isnan(base_p99_ms))
 		return;
 	b = base_p99_ms < 1 ? 1 : base_p99_ms;
-	ev->line_ms[JUDGE_LINE_REGRESSION] = regression_ratio * b;
-	ev->line_ms[JUDGE_LINE_CONSIDER] = consider_ratio * b;
-	ev->line_ms[JUDGE_LINE_IMMEDIATE] = immediate_ratio * b;
+	ev->line_ratio[JUDGE_LINE_REGRESSION] = regression_ratio;
+	ev->line_ratio[JUDGE_LINE_CONSIDER] = consider_ratio;
+	ev->line_ratio[JUDGE_LINE_IMMEDIATE] = immediate_ratio;
+	for (int i = 0; i < JUDGE_NLINES; i++)
+		if (ev->line_ratio[i] > 0)
+			ev->line_ms[i] = ev->line_ratio[i] * b;
+	ev->base_p99_sum = 0;
+	ev->base_n = 0;
 	ev->have_lines = 1;
+}
+
+void judge_evidence_refine_lines(struct judge_evidence *ev, uint64_t stable_requests, double stable_p99_ms)
+{
+	double est;
+
+	if (!ev->have_lines || !stable_requests || !isfinite(stable_p99_ms) || stable_p99_ms < 0)
+		return;
+	if (ev->base_n <= 0) {
+		/* the first refinement starts from the line set at the warm-up, weighted as one interval */
+		double r = ev->line_ratio[JUDGE_LINE_CONSIDER];
+		if (!(r > 0))
+			return;
+		ev->base_p99_sum = ev->line_ms[JUDGE_LINE_CONSIDER] / r * (double)stable_requests;
+		ev->base_n = (double)stable_requests;
+	}
+	ev->base_p99_sum += (double)stable_requests * (stable_p99_ms < 1 ? 1 : stable_p99_ms);
+	ev->base_n += (double)stable_requests;
+	est = ev->base_p99_sum / ev->base_n;
+	for (int i = 0; i < JUDGE_NLINES; i++)
+		if (ev->line_ratio[i] > 0)
+			ev->line_ms[i] = ev->line_ratio[i] * est;
 }
 
 void judge_evidence_add(struct judge_evidence *ev, const struct judge_batch *b, int64_t to_ms, int64_t span_ms)
@@ -127,6 +154,14 @@ json_t *judge_evidence_to_json(const struct judge_evidence *ev)
 		json_array_append_new(over, stream_json(&ev->over[i]));
 	}
 	json_object_set_new(j, "line_ms", lines);
+	{
+		json_t *ratios = json_array();
+		for (int i = 0; i < JUDGE_NLINES; i++)
+			json_array_append_new(ratios, json_real(ev->line_ratio[i]));
+		json_object_set_new(j, "line_ratio", ratios);
+	}
+	json_object_set_new(j, "base_p99_sum", json_real(ev->base_p99_sum));
+	json_object_set_new(j, "base_n", json_real(ev->base_n));
 	json_object_set_new(j, "errors", stream_json(&ev->err));
 	json_object_set_new(j, "over", over);
 	return j;
@@ -147,7 +182,11 @@ int judge_evidence_from_json(const json_t *j, struct judge_evidence *out)
 	ev.lat_batches = (uint64_t)json_integer_value(json_object_get(j, "lat_batches"));
 	ev.held_ms = json_integer_value(json_object_get(j, "held_ms"));
 	ev.step_requests = (uint64_t)json_integer_value(json_object_get(j, "step_requests"));
+	ev.base_p99_sum = json_number_value(json_object_get(j, "base_p99_sum"));
+	ev.base_n = json_number_value(json_object_get(j, "base_n"));
 	for (int i = 0; i < JUDGE_NLINES; i++) {
+		/* evidence stored before the lines were refined has no ratios: its lines stay fixed */
+		ev.line_ratio[i] = json_number_value(json_array_get(json_object_get(j, "line_ratio"), (size_t)i));
 		ev.line_ms[i] = json_number_value(json_array_get(lines, (size_t)i));
 		if (stream_from(json_array_get(over, (size_t)i), &ev.over[i]) < 0)
 			return SW_EPARSE;

@@ -54,8 +54,10 @@ enum judge_line {
 struct judge_evidence {
 	int batches;			/* intervals added */
 	int64_t last_to_ms;		/* end of the last interval added */
-	double line_ms[JUDGE_NLINES];	/* the latency lines, fixed at the first step; 0 = none */
-	int have_lines;			/* the lines are fixed (baseline p99 known) */
+	double line_ms[JUDGE_NLINES];	/* the latency lines (refined every interval); 0 = none */
+	int have_lines;			/* the lines are set (baseline p99 known) */
+	double line_ratio[JUDGE_NLINES];	/* line = ratio x the baseline p99 estimate; 0 = fixed line */
+	double base_p99_sum, base_n;	/* request-weighted sum of the stable's p99s, and its requests */
 	uint64_t lat_batches;		/* intervals whose exceedances were counted */
 	struct seq_stream err;		/* errors, canary vs stable */
 	struct seq_stream over[JUDGE_NLINES];	/* requests slower than line_ms[i] */
@@ -96,6 +98,20 @@ void judge_evidence_add(struct judge_evidence *ev, const struct judge_batch *b, 
  */
 void judge_evidence_set_lines(struct judge_evidence *ev, double base_p99_ms, double regression_ratio,
 			      double consider_ratio, double immediate_ratio, double check_max_ms);
+
+/*
+ * Refine the latency lines with the stable revision measured beside the
+ * canary: the baseline p99 becomes the request-weighted mean of the p99s the
+ * stable showed (the warm-up's first, then every interval's), and each line
+ * moves to its ratio x that estimate for the intervals that follow.  One
+ * warm-up interval of about a thousand requests puts a p99 within +-15% of
+ * the truth, so a 2x line set once could sit anywhere from 1.7x to 2.3x;
+ * after a few steps the estimate rests on tens of thousands of requests.
+ * The lines depend on the stable's requests only, so each interval's
+ * canary exceedances stay a binomial count of that interval's line and the
+ * tests of docs/judge.md stay valid.  stable_requests 0 or a NAN p99: no change.
+ */
+void judge_evidence_refine_lines(struct judge_evidence *ev, uint64_t stable_requests, double stable_p99_ms);
 
 /* The evidence as JSON (caller owns it) and back; from_json returns 0 or SW_EPARSE. */
 struct json_t *judge_evidence_to_json(const struct judge_evidence *ev);

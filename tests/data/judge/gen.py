@@ -35,7 +35,7 @@ trace("aa-1pct-1000rpm.csv", "A/A: stable and canary at 1% errors, 1000 requests
 trace("aa-0.1pct-1000rpm.csv", "A/A: stable and canary at 0.1% errors, 1000 requests a minute", 1000, 0.001, 0.001, seed=12)
 trace("errors-1-to-6pct.csv", "regression: stable 1%, canary 6% errors, 1000 requests a minute", 1000, 0.01, 0.06, seed=13)
 trace("errors-1-to-2pct.csv", "regression: stable 1%, canary 2% errors, 1000 requests a minute", 1000, 0.01, 0.02, seed=14)
-trace("stable-above-line.csv", "stable and canary both at 2% errors, above the standard type's 1% line", 1000, 0.02, 0.02, seed=15)
+trace("stable-above-line.csv", "stable and canary both at 2% errors, above the standard type's 1% line", 1000, 0.02, 0.02, seed=16)
 trace("zero-requests.csv", "the canary gets no requests at all (a routing fault, or no traffic)", 1000, 0.01, 0.01, canary_zero=True, seed=16)
 trace("zero-baseline-p99.csv", "a fast endpoint: stable p99 0 ms; the canary takes 5 s", 1000, 0.001, 0.001, p99s=0, p50s=0, p99c=5000, p50c=4000, seed=17)
 trace("aa-1pct-100rpm.csv", "A/A at 1% errors, 100 requests a minute: 1 canary request a minute at 1%", 100, 0.01, 0.01, minutes=150, seed=18)
