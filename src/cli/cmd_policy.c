@@ -20,6 +20,7 @@
 #include "adapters/tz.h"
 #include "base/alloc.h"
 #include "base/err.h"
+#include "base/suggest.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
 #include "core/calendar.h"
@@ -135,7 +136,7 @@ static int parse_type_class(const struct policy *p, const char *type, const char
 			strbuf_addf(&v, "%s%s", i ? ", " : "", p->types[i].name);
 			names[i] = p->types[i].name;
 		}
-		sugg = policy_suggest(type, names, p->types_nr);
+		sugg = suggest_nearest(type, names, p->types_nr);
 		cli_error("unknown deployment type '%s'%s%s%s; valid: %s", type, sugg ? "; did you mean '" : "",
 			  sugg ? sugg : "", sugg ? "'?" : "", v.buf);
 		free(names);

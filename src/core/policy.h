@@ -53,7 +53,8 @@ void policy_release(struct policy *p);
  * (without it, any well-formed name is accepted).
  *
  * On success fills *out (caller releases with policy_release()) and returns
- * 0.  On failure returns SW_EPOLICY, leaves *out untouched and appends one
+ * 0.  On failure returns SW_ECONFIG (every fault of every YAML file:
+ * core/yaml_walk.h), leaves *out untouched and appends one
  * line "FILE:LINE:COL: what is wrong; what would be valid" to err (for
  * example "slipway.yaml:7:5: unknown key 'monitor' in type 'standard'; did
  * you mean 'monitoring'?").  Never crashes on any input (fuzzed:
@@ -117,11 +118,5 @@ const char *policy_freeze_kind_name(enum freeze_kind k);
 const char *policy_window_close_name(enum window_close_action a);
 /* Weekday abbreviation "sun".."sat" for 0..6. */
 const char *policy_day_name(int wday);
-
-/*
- * The entry of valid[0..n) nearest to word by edit distance, or NULL when
- * none is near enough to be a plausible typo.  For "did you mean" hints.
- */
-const char *policy_suggest(const char *word, const char *const *valid, size_t n);
 
 #endif

@@ -2,827 +2,779 @@
  * rollout_config.c - Flagger Canary, Kubernetes Deployment and slipway
  * Strategy files into a struct strategy; see rollout_config.h.
  *
- * The walker checks every mapping against the list of keys it knows, so a
- * typo ("stepWieght") is an error at its line and column naming the valid
- * keys, never a silently ignored setting.  Flagger fields that slipway reads
- * but has no use for (service, autoscalerRef, provider, ...) are accepted
- * and listed in docs/engine.md.
+ * Read on the shared YAML walker (core/yaml_walk.h): one table of keys per
+ * mapping, so a typo ("stepWieght") is an error at its line and column
+ * naming the nearest and the valid keys, never a silently ignored setting.
+ * The tables fill raw values (struct rdoc); each format then combines them
+ * into steps.  Flagger fields that slipway reads but has no use for
+ * (service, autoscalerRef, provider, ...) are accepted and listed in
+ * docs/engine.md.
  */
 #include "core/rollout_config.h"
-#include "core/yaml_text.h"
+#include "core/yaml_walk.h"
 #include "base/alloc.h"
 #include "base/err.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
 
-#include <errno.h>
-#include <libfyaml.h>
-#include <math.h>
-#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct ycx {
-	const char *file;
-	struct strbuf *err;
-	int failed;
+#define MAX_HOLD_MS (30 * MS_PER_DAY)	/* durations in a rollout file: at most 30d */
+
+/* What the walk fills: the result, and the raw values the formats combine. */
+struct rdoc {
+	struct rollout_config cfg;
+	char api[64], kind[64];
+	struct fy_node *spec, *spec_webhooks, *steps, *groups;
+	struct yaml_pos spec_at, spec_webhooks_at, steps_at, groups_at;
+	struct yaml_pos analysis_at, kind_at;
+	int deadline_s;			/* progressDeadlineSeconds; 0: not given */
+	/* Flagger analysis */
+	int threshold;
+	double max_weight, step_weight;
+	struct yaml_pos step_weight_at, match_at;
+	int iterations;
+	double weights[STRATEGY_MAX_STEPS];
+	int n_weights;
+	int skip_analysis;
+	struct yaml_pos skip_at;
+	/* rolling (Deployment and native) */
+	int replicas;
+	char surge[64], unavail[64];
+	struct yaml_pos surge_at, unavail_at, rolling_at, type_at;
+	char update_type[64];
+	/* native */
+	int kind_ix;
+	int64_t hold_ms, group_hold_ms;
+	struct yaml_pos hold_at;
+	int min_requests;
 };
-
-static void node_pos(struct fy_node *n, int *line, int *col)
-{
-	*line = 0;
-	*col = 0;
-	if (!n)
-		return;
-	if (fy_node_get_type(n) == FYNT_SCALAR) {
-		struct fy_token *t = fy_node_get_scalar_token(n);
-		const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
-		if (m) {
-			*line = m->line + 1;
-			*col = m->column + 1;
-		}
-		return;
-	}
-	void *it = NULL;
-	if (fy_node_get_type(n) == FYNT_MAPPING) {
-		struct fy_node_pair *p = fy_node_mapping_iterate(n, &it);
-		if (p)
-			node_pos(fy_node_pair_key(p), line, col);
-	} else {
-		node_pos(fy_node_sequence_iterate(n, &it), line, col);
-	}
-}
-
-__attribute__((format(printf, 3, 4)))
-static int yerr(struct ycx *c, struct fy_node *n, const char *fmt, ...)
-{
-	va_list ap;
-	int line, col;
-
-	if (c->failed)
-		return SW_EPARSE;
-	c->failed = 1;
-	node_pos(n, &line, &col);
-	if (line)
-		strbuf_errf(c->err, "%s:%d:%d: ", c->file, line, col);
-	else
-		strbuf_errf(c->err, "%s: ", c->file);
-	if (c->err) {
-		va_start(ap, fmt);
-		strbuf_vaddf(c->err, fmt, ap);
-		va_end(ap);
-	}
-	return SW_EPARSE;
-}
-
-static const char *scalar(struct fy_node *n)
-{
-	return n && fy_node_get_type(n) == FYNT_SCALAR ? fy_node_get_scalar0(n) : NULL;
-}
-
-static struct fy_node *get(struct fy_node *map, const char *key)
-{
-	if (!map || fy_node_get_type(map) != FYNT_MAPPING)
-		return NULL;
-	return fy_node_mapping_lookup_by_string(map, key, strlen(key));
-}
-
-static void list_valid(struct strbuf *sb, const char *const *valid)
-{
-	for (int i = 0; valid[i]; i++)
-		strbuf_addf(sb, "%s%s", i ? ", " : "", valid[i]);
-}
-
-/* n must be a mapping whose keys are all in valid[] (NULL-terminated). */
-static int check_map(struct ycx *c, struct fy_node *n, const char *where, const char *const *valid)
-{
-	void *it = NULL;
-	struct fy_node_pair *p;
-
-	if (!n || fy_node_get_type(n) != FYNT_MAPPING)
-		return yerr(c, n, "%s must be a mapping", where);
-	while ((p = fy_node_mapping_iterate(n, &it))) {
-		struct fy_node *k = fy_node_pair_key(p);
-		const char *ks = scalar(k);
-		int found = 0;
-		for (int i = 0; ks && valid[i]; i++)
-			if (!strcmp(valid[i], ks))
-				found = 1;
-		if (!found) {
-			struct strbuf v = STRBUF_INIT;
-			list_valid(&v, valid);
-			yerr(c, k, "unknown field '%s' in %s; valid: %s", ks ? ks : "(complex key)", where, v.buf);
-			strbuf_release(&v);
-			return SW_EPARSE;
-		}
-	}
-	return 0;
-}
-
-static int get_str(struct ycx *c, struct fy_node *n, const char *what, char *buf, size_t size)
-{
-	const char *s = scalar(n);
-	if (!s)
-		return yerr(c, n, "%s must be a string", what);
-	if (strlen(s) >= size)
-		return yerr(c, n, "%s is longer than %zu characters", what, size - 1);
-	snprintf(buf, size, "%s", s);
-	return 0;
-}
-
-static int get_num(struct ycx *c, struct fy_node *n, const char *what, double min, double max, double *out)
-{
-	const char *s = scalar(n);
-	char *end;
-	double v;
-
-	if (!s || !*s)
-		return yerr(c, n, "%s must be a number between %g and %g", what, min, max);
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || *end || !isfinite(v) || v < min || v > max)
-		return yerr(c, n, "%s must be a number between %g and %g, not '%s'", what, min, max, s);
-	*out = v;
-	return 0;
-}
-
-static int get_int(struct ycx *c, struct fy_node *n, const char *what, long min, long max, long *out)
-{
-	const char *s = scalar(n);
-	char *end;
-	long v;
-
-	if (!s || !*s)
-		return yerr(c, n, "%s must be a whole number between %ld and %ld", what, min, max);
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return yerr(c, n, "%s must be a whole number between %ld and %ld, not '%s'", what, min, max, s);
-	*out = v;
-	return 0;
-}
-
-static int get_dur(struct ycx *c, struct fy_node *n, const char *what, int64_t *out)
-{
-	const char *s = scalar(n);
-	int64_t v;
-
-	if (!s || duration_parse(s, &v, NULL) < 0 || v > 30 * MS_PER_DAY)
-		return yerr(c, n, "%s must be a duration such as 30s, 1m, 1h30m (at most 30d), not '%s'", what,
-			    s ? s : "(not a scalar)");
-	*out = v;
-	return 0;
-}
-
-static int get_seq(struct ycx *c, struct fy_node *n, const char *what)
-{
-	if (!n || fy_node_get_type(n) != FYNT_SEQUENCE)
-		return yerr(c, n, "%s must be a list", what);
-	return 0;
-}
 
 /* ---- analysis pieces shared by Flagger and native files ---- */
 
-static const char *const metric_keys[] = { "name", "threshold", "thresholdRange", "interval", "templateRef",
-					   "templateVariables", "query", NULL };
-static const char *const range_keys[] = { "min", "max", NULL };
-static const char *const webhook_keys[] = { "name", "type", "url", "timeout", "metadata", "retries",
-					    "disableTLS", "muteAlert", NULL };
+struct range_doc {
+	double min, max;
+	struct yaml_pos min_at, max_at;
+};
 
-static int parse_metrics(struct ycx *c, struct fy_node *seq, struct strategy *s)
+struct metric_doc {
+	char name[sizeof(((struct analysis_check *)0)->name)];
+	struct yaml_pos name_at, threshold_at, range_at, template_at, query_at;
+	double threshold;
+	struct range_doc range;
+	int64_t interval_ms;
+};
+
+static const struct yaml_map range_map = {
+	.where = "thresholdRange",
+	.keys = (const struct yaml_key[]){
+		{ "min", yaml_parse_number, offsetof(struct range_doc, min), 0, 1e9, .at = YAML_AT(struct range_doc, min_at),
+		  .what = "thresholdRange.min" },
+		{ "max", yaml_parse_number, offsetof(struct range_doc, max), 0, 1e9, .at = YAML_AT(struct range_doc, max_at),
+		  .what = "thresholdRange.max" },
+		{ NULL },
+	},
+};
+
+static int check_metric(struct yaml_walk *w, void *obj, struct yaml_pos at)
 {
-	void *it = NULL;
-	struct fy_node *m;
+	struct metric_doc *m = obj;
+	struct strategy *s = &((struct rdoc *)w->user)->cfg.strategy;
+	struct analysis_check *ck;
+	double hi;
 
-	if (get_seq(c, seq, "metrics"))
-		return SW_EPARSE;
-	while ((m = fy_node_sequence_iterate(seq, &it))) {
-		struct analysis_check *ck;
-		struct fy_node *v;
-		char name[64];
-
-		if (check_map(c, m, "a metric", metric_keys))
-			return SW_EPARSE;
-		if (!get(m, "name"))
-			return yerr(c, m, "metric has no name; valid: request-success-rate, request-duration");
-		if (get_str(c, get(m, "name"), "metric name", name, sizeof(name)))
-			return SW_EPARSE;
-		if (get(m, "templateRef") || get(m, "query"))
-			return yerr(c, get(m, "templateRef") ? get(m, "templateRef") : get(m, "query"),
-				    "metric '%s': MetricTemplate and query metrics are not supported; "
-				    "built-in metrics: request-success-rate, request-duration", name);
-		if (s->n_checks >= STRATEGY_MAX_CHECKS)
-			return yerr(c, m, "more than %d metrics", STRATEGY_MAX_CHECKS);
-		ck = &s->checks[s->n_checks];
-		memset(ck, 0, sizeof(*ck));
-		snprintf(ck->name, sizeof(ck->name), "%s", name);
-		ck->interval_ms = STRATEGY_DEFAULT_INTERVAL_MS;
-		if (!strcmp(name, "request-success-rate"))
-			ck->metric = CHECK_SUCCESS_RATE;
-		else if (!strcmp(name, "request-duration"))
-			ck->metric = CHECK_DURATION;
+	if (m->template_at.line || m->query_at.line)
+		return yaml_walk_fail(w, m->template_at.line ? m->template_at : m->query_at,
+				      "metric '%s': MetricTemplate and query metrics are not supported; "
+				      "built-in metrics: request-success-rate, request-duration", m->name);
+	if (s->n_checks >= STRATEGY_MAX_CHECKS)
+		return yaml_walk_fail(w, at, "more than %d metrics", STRATEGY_MAX_CHECKS);
+	ck = &s->checks[s->n_checks];
+	memset(ck, 0, sizeof(*ck));
+	memcpy(ck->name, m->name, sizeof(ck->name));
+	ck->interval_ms = m->interval_ms;
+	if (!strcmp(m->name, "request-success-rate"))
+		ck->metric = CHECK_SUCCESS_RATE;
+	else if (!strcmp(m->name, "request-duration"))
+		ck->metric = CHECK_DURATION;
+	else
+		return yaml_walk_fail(w, m->name_at, "unknown metric '%s'; valid: request-success-rate, request-duration",
+				      m->name);
+	hi = ck->metric == CHECK_SUCCESS_RATE ? 100 : 1e9;
+	if (m->threshold_at.line) {
+		/* deprecated Flagger form: a minimum for success rate, a maximum for duration */
+		if (m->threshold > hi)
+			return yaml_walk_fail(w, m->threshold_at, "threshold '%g' is not valid; expected a number from 0 to %g",
+					      m->threshold, hi);
+		if (ck->metric == CHECK_SUCCESS_RATE)
+			ck->has_min = 1, ck->min = m->threshold;
 		else
-			return yerr(c, get(m, "name"), "unknown metric '%s'; valid: request-success-rate, "
-				    "request-duration", name);
-		if ((v = get(m, "threshold"))) {
-			/* deprecated Flagger form: a minimum for success rate, a maximum for duration */
-			double t;
-			if (get_num(c, v, "threshold", 0, ck->metric == CHECK_SUCCESS_RATE ? 100 : 1e9, &t))
-				return SW_EPARSE;
-			if (ck->metric == CHECK_SUCCESS_RATE) {
-				ck->has_min = 1;
-				ck->min = t;
-			} else {
-				ck->has_max = 1;
-				ck->max = t;
-			}
-		}
-		if ((v = get(m, "thresholdRange"))) {
-			double hi = ck->metric == CHECK_SUCCESS_RATE ? 100 : 1e9;
-			if (check_map(c, v, "thresholdRange", range_keys))
-				return SW_EPARSE;
-			if (get(v, "min")) {
-				if (get_num(c, get(v, "min"), "thresholdRange.min", 0, hi, &ck->min))
-					return SW_EPARSE;
-				ck->has_min = 1;
-			}
-			if (get(v, "max")) {
-				if (get_num(c, get(v, "max"), "thresholdRange.max", 0, hi, &ck->max))
-					return SW_EPARSE;
-				ck->has_max = 1;
-			}
-			if (ck->has_min && ck->has_max && ck->min > ck->max)
-				return yerr(c, v, "thresholdRange.min %g is above max %g", ck->min, ck->max);
-		}
-		if (!ck->has_min && !ck->has_max)
-			return yerr(c, m, "metric '%s' needs threshold or thresholdRange {min, max}", name);
-		if ((v = get(m, "interval")) && get_dur(c, v, "metric interval", &ck->interval_ms))
-			return SW_EPARSE;
-		s->n_checks++;
+			ck->has_max = 1, ck->max = m->threshold;
 	}
+	if (m->range.min_at.line) {
+		if (m->range.min > hi)
+			return yaml_walk_fail(w, m->range.min_at,
+					      "thresholdRange.min '%g' is not valid; expected a number from 0 to %g", m->range.min, hi);
+		ck->has_min = 1, ck->min = m->range.min;
+	}
+	if (m->range.max_at.line) {
+		if (m->range.max > hi)
+			return yaml_walk_fail(w, m->range.max_at,
+					      "thresholdRange.max '%g' is not valid; expected a number from 0 to %g", m->range.max, hi);
+		ck->has_max = 1, ck->max = m->range.max;
+	}
+	if (m->range.min_at.line && m->range.max_at.line && ck->min > ck->max)
+		return yaml_walk_fail(w, m->range_at, "thresholdRange.min %g is above max %g", ck->min, ck->max);
+	if (!ck->has_min && !ck->has_max)
+		return yaml_walk_fail(w, at, "metric '%s' needs threshold or thresholdRange {min, max}", m->name);
+	s->n_checks++;
 	return 0;
 }
 
-static int parse_webhooks(struct ycx *c, struct fy_node *seq, struct strategy *s)
+static const struct yaml_map metric_map = {
+	.where = "a metric",
+	.keys = (const struct yaml_key[]){
+		{ "name", yaml_parse_buf, offsetof(struct metric_doc, name), .size = sizeof(((struct metric_doc *)0)->name),
+		  .at = YAML_AT(struct metric_doc, name_at), .flags = YAML_REQUIRED, .what = "metric name",
+		  .hint = "(valid: request-success-rate, request-duration)" },
+		{ "threshold", yaml_parse_number, offsetof(struct metric_doc, threshold), 0, 1e9,
+		  .at = YAML_AT(struct metric_doc, threshold_at) },
+		{ "thresholdRange", yaml_parse_map, offsetof(struct metric_doc, range), .map = &range_map,
+		  .at = YAML_AT(struct metric_doc, range_at) },
+		{ "interval", yaml_parse_duration, offsetof(struct metric_doc, interval_ms), 0, MAX_HOLD_MS,
+		  .what = "metric interval" },
+		{ "templateRef", yaml_parse_ignore, 0, .at = YAML_AT(struct metric_doc, template_at) },
+		{ "templateVariables", yaml_parse_ignore, 0 },
+		{ "query", yaml_parse_ignore, 0, .at = YAML_AT(struct metric_doc, query_at) },
+		{ NULL },
+	},
+	.check = check_metric,
+};
+
+static int add_metric(struct yaml_walk *w, struct fy_node *item, struct yaml_pos at, void *ctx)
 {
-	void *it = NULL;
-	struct fy_node *w;
+	struct metric_doc m;
+	memset(&m, 0, sizeof(m));
+	m.interval_ms = STRATEGY_DEFAULT_INTERVAL_MS;
+	return yaml_walk_map(w, item, at, &metric_map, NULL, &m);
+}
 
-	if (get_seq(c, seq, "webhooks"))
-		return SW_EPARSE;
-	while ((w = fy_node_sequence_iterate(seq, &it))) {
-		struct webhook *wh;
-		struct fy_node *v;
+/* Flagger's order of webhook types, for messages */
+static const char *const webhook_types[] = { "pre-rollout", "rollout", "confirm-rollout", "confirm-promotion",
+					     "post-rollout", "rollback", "event", NULL };
 
-		if (check_map(c, w, "a webhook", webhook_keys))
-			return SW_EPARSE;
-		if (s->n_webhooks >= STRATEGY_MAX_WEBHOOKS)
-			return yerr(c, w, "more than %d webhooks", STRATEGY_MAX_WEBHOOKS);
-		wh = &s->webhooks[s->n_webhooks];
-		memset(wh, 0, sizeof(*wh));
-		wh->type = WEBHOOK_ROLLOUT;	/* Flagger: none given means rollout */
-		wh->timeout_ms = 10 * MS_PER_SEC;
-		if (!get(w, "name"))
-			return yerr(c, w, "webhook has no name");
-		if (get_str(c, get(w, "name"), "webhook name", wh->name, sizeof(wh->name)))
-			return SW_EPARSE;
-		if (!get(w, "url"))
-			return yerr(c, w, "webhook '%s' has no url", wh->name);
-		if (get_str(c, get(w, "url"), "webhook url", wh->url, sizeof(wh->url)))
-			return SW_EPARSE;
-		if (strncmp(wh->url, "http://", 7) && strncmp(wh->url, "https://", 8))
-			return yerr(c, get(w, "url"), "webhook url '%s' must start with http:// or https://", wh->url);
-		if ((v = get(w, "type"))) {
-			const char *t = scalar(v);
-			if (!t || (*t && webhook_type_parse(t, &wh->type) < 0))
-				return yerr(c, v, "unknown webhook type '%s'; valid: pre-rollout, rollout, "
-					    "confirm-rollout, confirm-promotion, post-rollout, rollback, event",
-					    t ? t : "(not a scalar)");
+struct webhook_doc {
+	struct webhook wh;
+	struct yaml_pos url_at;
+};
+
+/* enum webhook_type; "" (Flagger: none given) is rollout */
+static int parse_webhook_type(struct yaml_walk *w, const struct yaml_key *k, struct fy_node *v, struct yaml_pos at,
+			      void *dst)
+{
+	int i, r;
+	if (yaml_walk_is_scalar(v)) {
+		char *s = NULL;
+		if ((r = yaml_walk_scalar(w, v, at, k->name, 64, &s)) < 0)
+			return r;
+		i = !*s;
+		free(s);
+		if (i) {
+			*(enum webhook_type *)dst = WEBHOOK_ROLLOUT;
+			return 0;
 		}
-		if ((v = get(w, "timeout")) && get_dur(c, v, "webhook timeout", &wh->timeout_ms))
-			return SW_EPARSE;
-		s->n_webhooks++;
 	}
+	if ((r = yaml_parse_enum(w, k, v, at, &i)) < 0)
+		return r;
+	return webhook_type_parse(webhook_types[i], dst) < 0 ? yaml_walk_fail(w, at, "unknown webhook type") : 0;
+}
+
+static int check_webhook(struct yaml_walk *w, void *obj, struct yaml_pos at)
+{
+	struct webhook_doc *d = obj;
+	struct strategy *s = &((struct rdoc *)w->user)->cfg.strategy;
+
+	if (strncmp(d->wh.url, "http://", 7) && strncmp(d->wh.url, "https://", 8))
+		return yaml_walk_fail(w, d->url_at, "webhook url '%s' must start with http:// or https://", d->wh.url);
+	if (s->n_webhooks >= STRATEGY_MAX_WEBHOOKS)
+		return yaml_walk_fail(w, at, "more than %d webhooks", STRATEGY_MAX_WEBHOOKS);
+	s->webhooks[s->n_webhooks++] = d->wh;
 	return 0;
 }
+
+static const struct yaml_map webhook_map = {
+	.where = "a webhook",
+	.keys = (const struct yaml_key[]){
+		{ "name", yaml_parse_buf, offsetof(struct webhook_doc, wh.name), .size = sizeof(((struct webhook *)0)->name),
+		  .flags = YAML_REQUIRED, .what = "webhook name" },
+		{ "type", parse_webhook_type, offsetof(struct webhook_doc, wh.type), .names = webhook_types,
+		  .what = "webhook type" },
+		{ "url", yaml_parse_buf, offsetof(struct webhook_doc, wh.url), .size = sizeof(((struct webhook *)0)->url),
+		  .at = YAML_AT(struct webhook_doc, url_at), .flags = YAML_REQUIRED, .what = "webhook url" },
+		{ "timeout", yaml_parse_duration, offsetof(struct webhook_doc, wh.timeout_ms), 0, MAX_HOLD_MS,
+		  .what = "webhook timeout" },
+		{ "metadata", yaml_parse_ignore, 0 },
+		{ "retries", yaml_parse_ignore, 0 },
+		{ "disableTLS", yaml_parse_ignore, 0 },
+		{ "muteAlert", yaml_parse_ignore, 0 },
+		{ NULL },
+	},
+	.check = check_webhook,
+};
+
+static int add_webhook(struct yaml_walk *w, struct fy_node *item, struct yaml_pos at, void *ctx)
+{
+	struct webhook_doc d;
+	memset(&d, 0, sizeof(d));
+	d.wh.type = WEBHOOK_ROLLOUT;	/* Flagger: none given means rollout */
+	d.wh.timeout_ms = 10 * MS_PER_SEC;
+	return yaml_walk_map(w, item, at, &webhook_map, NULL, &d);
+}
+
+/* Keep a node to read once the rest of its mapping is known. */
+#define KEEP(field)                                                                                      \
+	static int keep_##field(struct yaml_walk *w, const struct yaml_key *k, struct fy_node *v,          \
+				struct yaml_pos at, void *dst)                                           \
+	{                                                                                                \
+		struct rdoc *d = dst;                                                                    \
+		d->field = v;                                                                            \
+		d->field##_at = at;                                                                      \
+		return 0;                                                                                \
+	}
+KEEP(spec)
+KEEP(spec_webhooks)
+KEEP(steps)
+KEEP(groups)
+
+/* ---- the document ---- */
+
+static const struct yaml_map meta_map = {
+	.where = "metadata",
+	.keys = (const struct yaml_key[]){
+		{ "name", yaml_parse_buf, offsetof(struct rdoc, cfg.name), .size = sizeof(((struct rollout_config *)0)->name),
+		  .what = "metadata.name" },
+		{ "namespace", yaml_parse_buf, offsetof(struct rdoc, cfg.namespace_),
+		  .size = sizeof(((struct rollout_config *)0)->namespace_), .what = "metadata.namespace" },
+		{ "labels", yaml_parse_ignore, 0 },
+		{ "annotations", yaml_parse_ignore, 0 },
+		{ NULL },
+	},
+};
+
+static const struct yaml_map top_map = {
+	.where = "the document",
+	.keys = (const struct yaml_key[]){
+		{ "apiVersion", yaml_parse_buf, offsetof(struct rdoc, api), .size = 64 },
+		{ "kind", yaml_parse_buf, offsetof(struct rdoc, kind), .size = 64, .at = YAML_AT(struct rdoc, kind_at) },
+		{ "metadata", yaml_parse_map, 0, .map = &meta_map },
+		{ "spec", keep_spec, 0 },
+		{ NULL },
+	},
+};
 
 /* ---- Flagger Canary (docs.flagger.app, "Canary analysis"; docs/engine.md "Files") ---- */
 
-static const char *const top_keys[] = { "apiVersion", "kind", "metadata", "spec", NULL };
-static const char *const meta_keys[] = { "name", "namespace", "labels", "annotations", NULL };
-static const char *const canary_spec_keys[] = {
-	"targetRef", "progressDeadlineSeconds", "analysis", "webhooks", "service", "autoscalerRef",
-	"ingressRef", "upstreamRef", "routeRef", "skipAnalysis", "provider", "metricsServer", "suspend",
-	"revertOnDeletion", NULL };
-static const char *const canary_analysis_keys[] = {
-	"interval", "threshold", "maxWeight", "stepWeight", "stepWeights", "stepWeightPromotion",
-	"iterations", "metrics", "webhooks", "alerts", "match", "mirror", "mirrorWeight",
-	"primaryReadyThreshold", "canaryReadyThreshold", "sessionAffinity", NULL };
-static const char *const target_ref_keys[] = { "apiVersion", "kind", "name", NULL };
-
-static int parse_meta(struct ycx *c, struct fy_node *root, struct rollout_config *cfg)
+static int parse_step_weight(struct yaml_walk *w, struct fy_node *item, struct yaml_pos at, void *ctx)
 {
-	struct fy_node *m = get(root, "metadata");
-	if (!m)
-		return 0;
-	if (check_map(c, m, "metadata", meta_keys))
-		return SW_EPARSE;
-	if (get(m, "name") && get_str(c, get(m, "name"), "metadata.name", cfg->name, sizeof(cfg->name)))
-		return SW_EPARSE;
-	if (get(m, "namespace") &&
-	    get_str(c, get(m, "namespace"), "metadata.namespace", cfg->namespace_, sizeof(cfg->namespace_)))
-		return SW_EPARSE;
+	static const struct yaml_key k = { "a step weight", yaml_parse_number, 0, 0, 100 };
+	struct rdoc *d = ctx;
+	double v;
+	int r = yaml_parse_number(w, &k, item, at, &v);
+	if (r < 0)
+		return r;
+	if (d->n_weights && v < d->weights[d->n_weights - 1])
+		return yaml_walk_fail(w, at, "stepWeights must not decrease (%g after %g)", v, d->weights[d->n_weights - 1]);
+	d->weights[d->n_weights++] = v;
 	return 0;
 }
 
-static int parse_flagger(struct ycx *c, struct fy_node *root, struct rollout_config *cfg)
+static const struct yaml_map canary_analysis_map = {
+	.where = "spec.analysis",
+	.keys = (const struct yaml_key[]){
+		{ "interval", yaml_parse_duration, offsetof(struct rdoc, cfg.strategy.interval_ms), 0, MAX_HOLD_MS,
+		  .what = "analysis.interval" },
+		{ "threshold", yaml_parse_int, offsetof(struct rdoc, threshold), -1000000, 1000000,
+		  .what = "analysis.threshold" },
+		{ "maxWeight", yaml_parse_number, offsetof(struct rdoc, max_weight), 0, 100, .what = "analysis.maxWeight" },
+		{ "stepWeight", yaml_parse_number, offsetof(struct rdoc, step_weight), 0, 100,
+		  .at = YAML_AT(struct rdoc, step_weight_at), .what = "analysis.stepWeight" },
+		{ "stepWeights", yaml_parse_list, 0, .max = STRATEGY_MAX_STEPS, .item = parse_step_weight,
+		  .what = "analysis.stepWeights" },
+		{ "stepWeightPromotion", yaml_parse_ignore, 0 },
+		{ "iterations", yaml_parse_int, offsetof(struct rdoc, iterations), 0, 100000, .what = "analysis.iterations" },
+		{ "metrics", yaml_parse_list, 0, .max = STRATEGY_MAX_CHECKS + 1, .item = add_metric },
+		{ "webhooks", yaml_parse_list, 0, .max = STRATEGY_MAX_WEBHOOKS + 1, .item = add_webhook },
+		{ "alerts", yaml_parse_ignore, 0 },
+		{ "match", yaml_parse_ignore, 0, .at = YAML_AT(struct rdoc, match_at) },
+		{ "mirror", yaml_parse_ignore, 0 },
+		{ "mirrorWeight", yaml_parse_ignore, 0 },
+		{ "primaryReadyThreshold", yaml_parse_ignore, 0 },
+		{ "canaryReadyThreshold", yaml_parse_ignore, 0 },
+		{ "sessionAffinity", yaml_parse_ignore, 0 },
+		{ NULL },
+	},
+};
+
+static const struct yaml_map target_ref_map = {
+	.where = "spec.targetRef",
+	.keys = (const struct yaml_key[]){
+		{ "apiVersion", yaml_parse_ignore, 0 },
+		{ "kind", yaml_parse_ignore, 0 },
+		{ "name", yaml_parse_buf, offsetof(struct rdoc, cfg.target), .size = sizeof(((struct rollout_config *)0)->target),
+		  .what = "targetRef.name" },
+		{ NULL },
+	},
+};
+
+static const struct yaml_map canary_spec_map = {
+	.where = "spec",
+	.keys = (const struct yaml_key[]){
+		{ "targetRef", yaml_parse_map, 0, .map = &target_ref_map },
+		{ "progressDeadlineSeconds", yaml_parse_int, offsetof(struct rdoc, deadline_s), 1, 30 * 86400 },
+		{ "analysis", yaml_parse_map, 0, .map = &canary_analysis_map, .at = YAML_AT(struct rdoc, analysis_at) },
+		/* Flagger puts webhooks under analysis; the runbook's file has them under spec: accept both */
+		{ "webhooks", keep_spec_webhooks, 0 },
+		{ "skipAnalysis", yaml_parse_bool, offsetof(struct rdoc, skip_analysis), .at = YAML_AT(struct rdoc, skip_at) },
+		{ "service", yaml_parse_ignore, 0 },
+		{ "autoscalerRef", yaml_parse_ignore, 0 },
+		{ "ingressRef", yaml_parse_ignore, 0 },
+		{ "upstreamRef", yaml_parse_ignore, 0 },
+		{ "routeRef", yaml_parse_ignore, 0 },
+		{ "provider", yaml_parse_ignore, 0 },
+		{ "metricsServer", yaml_parse_ignore, 0 },
+		{ "suspend", yaml_parse_ignore, 0 },
+		{ "revertOnDeletion", yaml_parse_ignore, 0 },
+		{ NULL },
+	},
+};
+
+static int flagger_steps(struct yaml_walk *w, struct rdoc *d)
 {
-	struct strategy *s = &cfg->strategy;
-	struct fy_node *spec = get(root, "spec"), *an, *v;
-	double max_weight = 100, step_weight = 0;
-	long iterations = 0, threshold = 0, l;
-	double weights[STRATEGY_MAX_STEPS];
-	int n_weights = 0;
+	struct strategy *s = &d->cfg.strategy;
 
-	snprintf(cfg->format, sizeof(cfg->format), "flagger-canary");
-	memset(s, 0, sizeof(*s));
-	s->kind = STRATEGY_CANARY;
-	strategy_analysis_defaults(s);
-	if (!spec)
-		return yerr(c, root, "a Canary needs spec");
-	if (check_map(c, spec, "spec", canary_spec_keys))
-		return SW_EPARSE;
-	if ((v = get(spec, "targetRef"))) {
-		if (check_map(c, v, "spec.targetRef", target_ref_keys))
-			return SW_EPARSE;
-		if (get(v, "name") && get_str(c, get(v, "name"), "targetRef.name", cfg->target, sizeof(cfg->target)))
-			return SW_EPARSE;
-	}
-	if ((v = get(spec, "progressDeadlineSeconds"))) {
-		if (get_int(c, v, "progressDeadlineSeconds", 1, 30L * 86400, &l))
-			return SW_EPARSE;
-		s->progress_deadline_ms = l * MS_PER_SEC;
-	}
-	an = get(spec, "analysis");
-	if (!an)
-		return yerr(c, spec, "spec.analysis is missing; slipway runs no rollout without analysis "
-			    "(Flagger's skipAnalysis is not supported)");
-	if (check_map(c, an, "spec.analysis", canary_analysis_keys))
-		return SW_EPARSE;
-	if ((v = get(spec, "skipAnalysis")) && scalar(v) && !strcmp(scalar(v), "true"))
-		return yerr(c, v, "skipAnalysis: true is not supported; valid: false");
-	if ((v = get(an, "match")))
-		return yerr(c, v, "analysis.match (A/B testing) is not supported; use stepWeight, stepWeights "
-			    "or iterations");
-	if ((v = get(an, "interval"))) {
-		if (get_dur(c, v, "analysis.interval", &s->interval_ms))
-			return SW_EPARSE;
-		if (s->interval_ms < STRATEGY_MIN_INTERVAL_MS)
-			s->interval_ms = STRATEGY_MIN_INTERVAL_MS;	/* Flagger raises it to 10s */
-	}
-	if ((v = get(an, "threshold")) && get_int(c, v, "analysis.threshold", -1000000, 1000000, &threshold))
-		return SW_EPARSE;
-	s->threshold = threshold > 0 ? (int)threshold : 1;	/* Flagger: default 1 if unset or <= 0 */
-	if ((v = get(an, "maxWeight")) && get_num(c, v, "analysis.maxWeight", 0, 100, &max_weight))
-		return SW_EPARSE;
-	if ((v = get(an, "stepWeight")) && get_num(c, v, "analysis.stepWeight", 0, 100, &step_weight))
-		return SW_EPARSE;
-	if ((v = get(an, "iterations")) && get_int(c, v, "analysis.iterations", 0, 100000, &iterations))
-		return SW_EPARSE;
-	if ((v = get(an, "stepWeights"))) {
-		void *it = NULL;
-		struct fy_node *w;
-		if (get_seq(c, v, "analysis.stepWeights"))
-			return SW_EPARSE;
-		while ((w = fy_node_sequence_iterate(v, &it))) {
-			if (n_weights >= STRATEGY_MAX_STEPS)
-				return yerr(c, w, "more than %d stepWeights", STRATEGY_MAX_STEPS);
-			if (get_num(c, w, "a step weight", 0, 100, &weights[n_weights]))
-				return SW_EPARSE;
-			if (n_weights && weights[n_weights] < weights[n_weights - 1])
-				return yerr(c, w, "stepWeights must not decrease (%g after %g)", weights[n_weights],
-					    weights[n_weights - 1]);
-			n_weights++;
-		}
-	}
-	if ((v = get(an, "metrics")) && parse_metrics(c, v, s))
-		return SW_EPARSE;
-	/* Flagger puts webhooks under analysis; the runbook's file has them under spec: accept both */
-	if ((v = get(an, "webhooks")) && parse_webhooks(c, v, s))
-		return SW_EPARSE;
-	if ((v = get(spec, "webhooks")) && parse_webhooks(c, v, s))
-		return SW_EPARSE;
-
-	if (step_weight > 0) {
+	if (d->step_weight > 0) {
 		/* canary: +stepWeight each passing interval while weight < maxWeight
 		   (not capped at maxWeight: 20, 40, 60 for 20/50) */
-		for (double w = step_weight;; w += step_weight) {
-			if (w > 100)
-				w = 100;
-			if (strategy_add_step(s, 0, w, s->interval_ms, NULL) < 0)
-				return yerr(c, get(an, "stepWeight"), "stepWeight %g gives more than %d steps",
-					    step_weight, STRATEGY_MAX_STEPS);
-			if (w >= max_weight || w >= 100)
+		for (double x = d->step_weight;; x += d->step_weight) {
+			if (x > 100)
+				x = 100;
+			if (strategy_add_step(s, 0, x, s->interval_ms, NULL) < 0)
+				return yaml_walk_fail(w, d->step_weight_at, "stepWeight %g gives more than %d steps",
+						      d->step_weight, STRATEGY_MAX_STEPS);
+			if (x >= d->max_weight || x >= 100)
 				break;
 		}
-	} else if (n_weights > 0) {
+	} else if (d->n_weights > 0) {
 		/* stepWeights: used only when stepWeight is 0; maxWeight = min(100, last) */
-		for (int i = 0; i < n_weights; i++)
-			strategy_add_step(s, 0, weights[i], s->interval_ms, NULL);
-	} else if (iterations > 0) {
+		for (int i = 0; i < d->n_weights; i++)
+			strategy_add_step(s, 0, d->weights[i], s->interval_ms, NULL);
+	} else if (d->iterations > 0) {
 		/* iterations without match: Flagger's blue/green */
 		s->kind = STRATEGY_BLUE_GREEN;
-		strategy_add_step(s, 0, 0, iterations * s->interval_ms, NULL);
+		strategy_add_step(s, 0, 0, (int64_t)d->iterations * s->interval_ms, NULL);
 		s->steps[0].idle = 1;
 	} else {
-		return yerr(c, an, "spec.analysis needs stepWeight, stepWeights or iterations");
+		return yaml_walk_fail(w, d->analysis_at, "spec.analysis needs stepWeight, stepWeights or iterations");
 	}
 	return 0;
 }
 
-/* ---- Kubernetes Deployment (runbook rolling-config.yaml) ---- */
-
-static const char *const dep_spec_keys[] = { "replicas", "strategy", "selector", "template", "minReadySeconds",
-					     "revisionHistoryLimit", "progressDeadlineSeconds", "paused", NULL };
-static const char *const dep_strategy_keys[] = { "type", "rollingUpdate", NULL };
-static const char *const rolling_keys[] = { "maxSurge", "maxUnavailable", NULL };
-
-static int parse_deployment(struct ycx *c, struct fy_node *root, struct rollout_config *cfg)
+static int parse_flagger(struct yaml_walk *w, struct rdoc *d)
 {
-	struct strategy *s = &cfg->strategy;
-	struct fy_node *spec = get(root, "spec"), *st, *ru, *v;
-	long replicas = 1;
-	const char *surge = "25%", *unavail = "25%";
-	int ns, nu;
-	struct strbuf e = STRBUF_INIT;
+	struct strategy *s = &d->cfg.strategy;
+	int r;
 
-	snprintf(cfg->format, sizeof(cfg->format), "deployment");
-	memset(s, 0, sizeof(*s));
+	snprintf(d->cfg.format, sizeof(d->cfg.format), "flagger-canary");
+	s->kind = STRATEGY_CANARY;
 	strategy_analysis_defaults(s);
-	if (!spec)
-		return yerr(c, root, "a Deployment needs spec");
-	if (check_map(c, spec, "spec", dep_spec_keys))
-		return SW_EPARSE;
-	if ((v = get(spec, "replicas")) && get_int(c, v, "spec.replicas", 1, 10000, &replicas))
-		return SW_EPARSE;
-	if ((v = get(spec, "progressDeadlineSeconds"))) {
-		long l;
-		if (get_int(c, v, "progressDeadlineSeconds", 1, 30L * 86400, &l))
-			return SW_EPARSE;
-		s->progress_deadline_ms = l * MS_PER_SEC;
-	}
-	st = get(spec, "strategy");
-	ru = NULL;
-	if (st) {
-		if (check_map(c, st, "spec.strategy", dep_strategy_keys))
-			return SW_EPARSE;
-		if ((v = get(st, "type"))) {
-			const char *t = scalar(v);
-			if (!t || strcmp(t, "RollingUpdate"))
-				return yerr(c, v, "strategy type '%s' is not supported; valid: RollingUpdate "
-					    "(for Recreate use slipway's 'full' strategy)", t ? t : "(not a scalar)");
-		}
-		ru = get(st, "rollingUpdate");
-		if (ru && check_map(c, ru, "spec.strategy.rollingUpdate", rolling_keys))
-			return SW_EPARSE;
-	}
-	if (ru && (v = get(ru, "maxSurge")) && !(surge = scalar(v)))
-		return yerr(c, v, "maxSurge must be a count or a percent");
-	if (ru && (v = get(ru, "maxUnavailable")) && !(unavail = scalar(v)))
-		return yerr(c, v, "maxUnavailable must be a count or a percent");
-	if (rolling_resolve(surge, (int)replicas, 1, &ns, &e) < 0) {
-		yerr(c, get(ru, "maxSurge"), "maxSurge: %s", e.buf);
-		strbuf_release(&e);
-		return SW_EPARSE;
-	}
-	if (rolling_resolve(unavail, (int)replicas, 0, &nu, &e) < 0) {
-		yerr(c, get(ru, "maxUnavailable"), "maxUnavailable: %s", e.buf);
-		strbuf_release(&e);
-		return SW_EPARSE;
-	}
+	d->max_weight = 100;
+	if ((r = yaml_walk_map(w, d->spec, d->spec_at, &canary_spec_map, NULL, d)) < 0)
+		return r;
+	if (d->deadline_s)
+		s->progress_deadline_ms = (int64_t)d->deadline_s * MS_PER_SEC;
+	if (!d->analysis_at.line)
+		return yaml_walk_fail(w, d->spec_at, "spec.analysis is missing; slipway runs no rollout without analysis "
+				      "(Flagger's skipAnalysis is not supported)");
+	if (d->skip_analysis)
+		return yaml_walk_fail(w, d->skip_at, "skipAnalysis: true is not supported; valid: false");
+	if (d->match_at.line)
+		return yaml_walk_fail(w, d->match_at, "analysis.match (A/B testing) is not supported; use stepWeight, "
+				      "stepWeights or iterations");
+	if (s->interval_ms < STRATEGY_MIN_INTERVAL_MS)
+		s->interval_ms = STRATEGY_MIN_INTERVAL_MS;	/* Flagger raises it to 10s */
+	s->threshold = d->threshold > 0 ? d->threshold : 1;	/* Flagger: default 1 if unset or <= 0 */
+	if (d->spec_webhooks_at.line &&
+	    (r = yaml_walk_items(w, d->spec_webhooks, d->spec_webhooks_at, "webhooks", STRATEGY_MAX_WEBHOOKS + 1,
+				 add_webhook, NULL)) < 0)
+		return r;
+	return flagger_steps(w, d);
+}
+
+/* ---- rolling updates: Kubernetes Deployment and slipway's rolling ---- */
+
+static int rolling_steps(struct yaml_walk *w, struct rdoc *d, int64_t hold_ms)
+{
+	struct strategy *s = &d->cfg.strategy;
+	struct strbuf e = STRBUF_INIT;
+	int ns, nu, r = 0;
+
+	if (rolling_resolve(d->surge, d->replicas, 1, &ns, &e) < 0)
+		r = yaml_walk_fail(w, d->surge_at, "maxSurge: %s", e.buf);
+	else if (rolling_resolve(d->unavail, d->replicas, 0, &nu, &e) < 0)
+		r = yaml_walk_fail(w, d->unavail_at, "maxUnavailable: %s", e.buf);
+	strbuf_release(&e);
+	if (r < 0)
+		return r;
 	/* both literally 0 is invalid (Kubernetes validation); both rounding to
 	   0 from percents means maxUnavailable 1 (ResolveFenceposts) */
 	if (ns == 0 && nu == 0) {
-		if (!strchr(surge, '%') && !strchr(unavail, '%'))
-			return yerr(c, ru ? ru : st, "maxSurge and maxUnavailable cannot both be 0");
+		if (!strchr(d->surge, '%') && !strchr(d->unavail, '%'))
+			return yaml_walk_fail(w, d->rolling_at, "maxSurge and maxUnavailable cannot both be 0");
 		nu = 1;
 	}
-	if (strategy_rolling(s, (int)replicas, ns, nu, s->interval_ms, &e) < 0) {
-		yerr(c, spec, "%s", e.buf);
+	if (strategy_rolling(s, d->replicas, ns, nu, hold_ms, &e) < 0) {
+		r = yaml_walk_fail(w, d->spec_at, "%s", e.buf);
 		strbuf_release(&e);
-		return SW_ECONFIG;
+		return r;
 	}
 	return 0;
+}
+
+static int parse_update_type(struct yaml_walk *w, const struct yaml_key *k, struct fy_node *v, struct yaml_pos at,
+			     void *dst)
+{
+	int r = yaml_parse_buf(w, k, v, at, dst);
+	if (r < 0)
+		return r;
+	if (strcmp(dst, "RollingUpdate"))
+		return yaml_walk_fail(w, at, "strategy type '%s' is not supported; valid: RollingUpdate "
+				      "(for Recreate use slipway's 'full' strategy)", (const char *)dst);
+	return 0;
+}
+
+static const struct yaml_map rolling_update_map = {
+	.where = "spec.strategy.rollingUpdate",
+	.keys = (const struct yaml_key[]){
+		{ "maxSurge", yaml_parse_buf, offsetof(struct rdoc, surge), .size = 64, .at = YAML_AT(struct rdoc, surge_at) },
+		{ "maxUnavailable", yaml_parse_buf, offsetof(struct rdoc, unavail), .size = 64,
+		  .at = YAML_AT(struct rdoc, unavail_at) },
+		{ NULL },
+	},
+};
+
+static const struct yaml_map dep_strategy_map = {
+	.where = "spec.strategy",
+	.keys = (const struct yaml_key[]){
+		{ "type", parse_update_type, offsetof(struct rdoc, update_type), .size = 64 },
+		{ "rollingUpdate", yaml_parse_map, 0, .map = &rolling_update_map, .at = YAML_AT(struct rdoc, rolling_at) },
+		{ NULL },
+	},
+};
+
+static const struct yaml_map dep_spec_map = {
+	.where = "spec",
+	.keys = (const struct yaml_key[]){
+		{ "replicas", yaml_parse_int, offsetof(struct rdoc, replicas), 1, 10000, .what = "spec.replicas" },
+		{ "strategy", yaml_parse_map, 0, .map = &dep_strategy_map },
+		{ "selector", yaml_parse_ignore, 0 },
+		{ "template", yaml_parse_ignore, 0 },
+		{ "minReadySeconds", yaml_parse_ignore, 0 },
+		{ "revisionHistoryLimit", yaml_parse_ignore, 0 },
+		{ "progressDeadlineSeconds", yaml_parse_int, offsetof(struct rdoc, deadline_s), 1, 30 * 86400 },
+		{ "paused", yaml_parse_ignore, 0 },
+		{ NULL },
+	},
+};
+
+static int parse_deployment(struct yaml_walk *w, struct rdoc *d)
+{
+	struct strategy *s = &d->cfg.strategy;
+	int r;
+
+	snprintf(d->cfg.format, sizeof(d->cfg.format), "deployment");
+	strategy_analysis_defaults(s);
+	d->replicas = 1;
+	if ((r = yaml_walk_map(w, d->spec, d->spec_at, &dep_spec_map, NULL, d)) < 0)
+		return r;
+	if (d->deadline_s)
+		s->progress_deadline_ms = (int64_t)d->deadline_s * MS_PER_SEC;
+	if (!d->rolling_at.line)
+		d->rolling_at = d->spec_at;
+	return rolling_steps(w, d, s->interval_ms);
 }
 
 /* ---- slipway/v1 Strategy (docs/engine.md) ---- */
 
-static const char *const native_spec_keys[] = {
-	"strategy", "steps", "hold", "replicas", "maxSurge", "maxUnavailable", "groups", "groupHold",
-	"analysis", NULL };
-static const char *const native_analysis_keys[] = {
-	"interval", "threshold", "progressDeadline", "minRequests", "metrics", "webhooks", NULL };
-static const char *const native_step_keys[] = { "weight", "hold", NULL };
-static const char *const native_group_keys[] = { "name", "strategy", "steps", "hold", NULL };
+static const struct yaml_map native_analysis_map = {
+	.where = "spec.analysis",
+	.keys = (const struct yaml_key[]){
+		{ "interval", yaml_parse_duration, offsetof(struct rdoc, cfg.strategy.interval_ms), STRATEGY_MIN_INTERVAL_MS,
+		  MAX_HOLD_MS, .what = "analysis.interval" },
+		{ "threshold", yaml_parse_int, offsetof(struct rdoc, cfg.strategy.threshold), 1, 1000000,
+		  .what = "analysis.threshold" },
+		{ "progressDeadline", yaml_parse_duration, offsetof(struct rdoc, cfg.strategy.progress_deadline_ms), 0,
+		  MAX_HOLD_MS, .what = "analysis.progressDeadline" },
+		{ "minRequests", yaml_parse_int, offsetof(struct rdoc, min_requests), 1, 1000000000,
+		  .what = "analysis.minRequests" },
+		{ "metrics", yaml_parse_list, 0, .max = STRATEGY_MAX_CHECKS + 1, .item = add_metric },
+		{ "webhooks", yaml_parse_list, 0, .max = STRATEGY_MAX_WEBHOOKS + 1, .item = add_webhook },
+		{ NULL },
+	},
+};
 
-static int parse_steps(struct ycx *c, struct fy_node *seq, struct strategy *s, int group)
+static const struct yaml_map native_spec_map = {
+	.where = "spec",
+	.keys = (const struct yaml_key[]){
+		{ "strategy", yaml_parse_enum, offsetof(struct rdoc, kind_ix), .names = strategy_kind_names,
+		  .flags = YAML_REQUIRED, .hint = "(valid: canary, fast-progressive, full, blue-green, rolling, region-by-region)" },
+		{ "steps", keep_steps, 0 },
+		{ "hold", yaml_parse_duration, offsetof(struct rdoc, hold_ms), 0, MAX_HOLD_MS, .at = YAML_AT(struct rdoc, hold_at),
+		  .what = "spec.hold" },
+		{ "replicas", yaml_parse_int, offsetof(struct rdoc, replicas), 1, 10000, .what = "spec.replicas" },
+		{ "maxSurge", yaml_parse_buf, offsetof(struct rdoc, surge), .size = 64, .at = YAML_AT(struct rdoc, surge_at) },
+		{ "maxUnavailable", yaml_parse_buf, offsetof(struct rdoc, unavail), .size = 64,
+		  .at = YAML_AT(struct rdoc, unavail_at) },
+		{ "groups", keep_groups, 0 },
+		{ "groupHold", yaml_parse_duration, offsetof(struct rdoc, group_hold_ms), 0, MAX_HOLD_MS,
+		  .what = "spec.groupHold" },
+		{ "analysis", yaml_parse_map, 0, .map = &native_analysis_map },
+		{ NULL },
+	},
+};
+
+struct step_doc {
+	double weight;
+	int64_t hold_ms;
+};
+
+static const struct yaml_map step_map = {
+	.where = "a step",
+	.keys = (const struct yaml_key[]){
+		{ "weight", yaml_parse_number, offsetof(struct step_doc, weight), 0, 100, .flags = YAML_REQUIRED,
+		  .what = "step weight", .hint = "(percent 0-100)" },
+		{ "hold", yaml_parse_duration, offsetof(struct step_doc, hold_ms), 0, MAX_HOLD_MS, .what = "step hold" },
+		{ NULL },
+	},
+};
+
+struct steps_ctx {
+	struct strategy *s;
+	int group;
+	int64_t hold_ms;
+};
+
+static int add_step(struct yaml_walk *w, struct fy_node *item, struct yaml_pos at, void *ctx)
 {
-	void *it = NULL;
-	struct fy_node *n;
-
-	if (get_seq(c, seq, "steps"))
-		return SW_EPARSE;
-	while ((n = fy_node_sequence_iterate(seq, &it))) {
-		double w;
-		int64_t hold = s->interval_ms;
-		if (check_map(c, n, "a step", native_step_keys))
-			return SW_EPARSE;
-		if (!get(n, "weight"))
-			return yerr(c, n, "a step needs weight (percent 0-100)");
-		if (get_num(c, get(n, "weight"), "step weight", 0, 100, &w))
-			return SW_EPARSE;
-		if (get(n, "hold") && get_dur(c, get(n, "hold"), "step hold", &hold))
-			return SW_EPARSE;
-		if (strategy_add_step(s, group, w, hold, NULL) < 0)
-			return yerr(c, n, "more than %d steps", STRATEGY_MAX_STEPS);
-	}
+	struct steps_ctx *c = ctx;
+	struct step_doc st = { 0, c->hold_ms };
+	int r = yaml_walk_map(w, item, at, &step_map, NULL, &st);
+	if (r < 0)
+		return r;
+	if (strategy_add_step(c->s, c->group, st.weight, st.hold_ms, NULL) < 0)
+		return yaml_walk_fail(w, at, "more than %d steps", STRATEGY_MAX_STEPS);
 	return 0;
+}
+
+static int parse_steps(struct yaml_walk *w, struct fy_node *seq, struct yaml_pos at, struct strategy *s, int group)
+{
+	struct steps_ctx c = { s, group, s->interval_ms };
+	return yaml_walk_items(w, seq, at, "steps", STRATEGY_MAX_STEPS + 1, add_step, &c);
 }
 
 /* Steps of one sub-strategy (canary, fast-progressive, full) for a group. */
-static int sub_strategy(struct ycx *c, struct fy_node *node, enum strategy_kind k, struct strategy *s, int group)
+static int sub_strategy(struct yaml_walk *w, struct yaml_pos at, enum strategy_kind k, struct strategy *s, int group)
 {
 	struct strategy tmp;
 	if (k != STRATEGY_CANARY && k != STRATEGY_FAST_PROGRESSIVE && k != STRATEGY_FULL)
-		return yerr(c, node, "a region group's strategy must be canary, fast-progressive or full");
+		return yaml_walk_fail(w, at, "a region group's strategy must be canary, fast-progressive or full");
 	strategy_default(&tmp, k);
 	for (int i = 0; i < tmp.n_steps; i++)
 		if (strategy_add_step(s, group, tmp.steps[i].weight, tmp.steps[i].hold_ms, NULL) < 0)
-			return yerr(c, node, "more than %d steps", STRATEGY_MAX_STEPS);
+			return yaml_walk_fail(w, at, "more than %d steps", STRATEGY_MAX_STEPS);
 	return 0;
 }
 
-static int parse_native(struct ycx *c, struct fy_node *root, struct rollout_config *cfg)
-{
-	struct strategy *s = &cfg->strategy;
-	struct fy_node *spec = get(root, "spec"), *v, *an;
-	enum strategy_kind kind;
-	char name[32];
-	int64_t hold;
+struct group_doc {
+	char name[sizeof(((struct strategy *)0)->groups[0])];
+	struct yaml_pos name_at, strategy_at, steps_at, hold_at;
+	int kind;
+	struct fy_node *steps;
+	int64_t hold_ms;
+};
 
-	snprintf(cfg->format, sizeof(cfg->format), "slipway-strategy");
-	if (!spec)
-		return yerr(c, root, "a Strategy needs spec");
-	if (check_map(c, spec, "spec", native_spec_keys))
-		return SW_EPARSE;
-	if (!get(spec, "strategy"))
-		return yerr(c, spec, "spec.strategy is missing; valid: canary, fast-progressive, full, blue-green, "
-			    "rolling, region-by-region");
-	if (get_str(c, get(spec, "strategy"), "spec.strategy", name, sizeof(name)))
-		return SW_EPARSE;
-	if (strategy_kind_parse(name, &kind, NULL) < 0)
-		return yerr(c, get(spec, "strategy"), "unknown strategy '%s'; valid: canary, fast-progressive, full, "
-			    "blue-green, rolling, region-by-region", name);
-	strategy_default(s, kind);
-	if ((an = get(spec, "analysis"))) {
-		if (check_map(c, an, "spec.analysis", native_analysis_keys))
-			return SW_EPARSE;
-		if ((v = get(an, "interval")) && get_dur(c, v, "analysis.interval", &s->interval_ms))
-			return SW_EPARSE;
-		if (s->interval_ms < STRATEGY_MIN_INTERVAL_MS)
-			return yerr(c, get(an, "interval"), "analysis.interval must be at least 10s");
-		if ((v = get(an, "threshold"))) {
-			long l;
-			if (get_int(c, v, "analysis.threshold", 1, 1000000, &l))
-				return SW_EPARSE;
-			s->threshold = (int)l;
-		}
-		if ((v = get(an, "progressDeadline")) && get_dur(c, v, "analysis.progressDeadline",
-								 &s->progress_deadline_ms))
-			return SW_EPARSE;
-		if ((v = get(an, "minRequests"))) {
-			long l;
-			if (get_int(c, v, "analysis.minRequests", 1, 1000000000L, &l))
-				return SW_EPARSE;
-			s->min_requests = (uint64_t)l;
-		}
-		if ((v = get(an, "metrics")) && parse_metrics(c, v, s))
-			return SW_EPARSE;
-		if ((v = get(an, "webhooks")) && parse_webhooks(c, v, s))
-			return SW_EPARSE;
+static int keep_group_steps(struct yaml_walk *w, const struct yaml_key *k, struct fy_node *v, struct yaml_pos at,
+			    void *dst)
+{
+	struct group_doc *g = dst;
+	g->steps = v;
+	return 0;
+}
+
+static const struct yaml_map group_map = {
+	.where = "a region group",
+	.keys = (const struct yaml_key[]){
+		{ "name", yaml_parse_buf, offsetof(struct group_doc, name), .size = sizeof(((struct group_doc *)0)->name),
+		  .at = YAML_AT(struct group_doc, name_at), .flags = YAML_REQUIRED, .what = "group name" },
+		{ "strategy", yaml_parse_enum, offsetof(struct group_doc, kind), .names = strategy_kind_names,
+		  .at = YAML_AT(struct group_doc, strategy_at), .what = "strategy" },
+		{ "steps", keep_group_steps, 0, .at = YAML_AT(struct group_doc, steps_at) },
+		{ "hold", yaml_parse_duration, offsetof(struct group_doc, hold_ms), 0, MAX_HOLD_MS,
+		  .at = YAML_AT(struct group_doc, hold_at), .what = "group hold" },
+		{ NULL },
+	},
+};
+
+struct groups_ctx {
+	struct rdoc *d;
+	int ng;
+};
+
+static int add_group(struct yaml_walk *w, struct fy_node *item, struct yaml_pos at, void *ctx)
+{
+	struct groups_ctx *c = ctx;
+	struct strategy *s = &c->d->cfg.strategy;
+	struct group_doc gd;
+	int g = s->n_groups, r;
+
+	memset(&gd, 0, sizeof(gd));
+	gd.kind = STRATEGY_CANARY;
+	gd.hold_ms = c->d->group_hold_ms;
+	if ((r = yaml_walk_map(w, item, at, &group_map, NULL, &gd)) < 0)
+		return r;
+	for (int i = 0; i < g; i++)
+		if (!strcmp(s->groups[i], gd.name))
+			return yaml_walk_fail(w, gd.name_at, "region group '%s' appears twice", gd.name);
+	memcpy(s->groups[g], gd.name, sizeof(s->groups[g]));
+	s->n_groups++;
+	if (gd.strategy_at.line && gd.kind != STRATEGY_CANARY && gd.kind != STRATEGY_FAST_PROGRESSIVE &&
+	    gd.kind != STRATEGY_FULL)
+		return yaml_walk_fail(w, gd.strategy_at, "unknown strategy '%s'; valid for a group: canary, "
+				      "fast-progressive, full", strategy_kind_names[gd.kind]);
+	if (gd.steps_at.line) {
+		if (gd.kind == STRATEGY_FULL)
+			return yaml_walk_fail(w, gd.steps_at, "strategy full has no steps");
+		if ((r = parse_steps(w, gd.steps, gd.steps_at, s, g)) < 0)
+			return r;
+	} else if ((r = sub_strategy(w, at, (enum strategy_kind)gd.kind, s, g)) < 0) {
+		return r;
 	}
-	hold = s->interval_ms;
-	if ((v = get(spec, "hold")) && get_dur(c, v, "spec.hold", &hold))
-		return SW_EPARSE;
+	/* each group but the last ends at 100% and holds before the next group */
+	if (g < c->ng - 1 && strategy_add_step(s, g, 100, gd.hold_ms, NULL) < 0)
+		return yaml_walk_fail(w, at, "more than %d steps", STRATEGY_MAX_STEPS);
+	return 0;
+}
+
+static int parse_native(struct yaml_walk *w, struct rdoc *d)
+{
+	struct strategy *s = &d->cfg.strategy;
+	enum strategy_kind kind;
+	struct yaml_pos at;
+	struct fy_node *k;
+	int r;
+
+	snprintf(d->cfg.format, sizeof(d->cfg.format), "slipway-strategy");
+	if (!yaml_walk_is_mapping(d->spec))
+		return yaml_walk_map(w, d->spec, d->spec_at, &native_spec_map, NULL, d);
+	/* the strategy's defaults come first: the rest of spec adjusts them */
+	k = yaml_walk_lookup(d->spec, "strategy", &at);
+	if (at.line) {
+		static const struct yaml_key key = { "strategy", yaml_parse_enum, 0, .names = strategy_kind_names };
+		if ((r = yaml_parse_enum(w, &key, k, yaml_walk_pos(k, at), &d->kind_ix)) < 0)
+			return r;
+		strategy_default(s, (enum strategy_kind)d->kind_ix);
+	}
+	d->replicas = 10;
+	if ((r = yaml_walk_map(w, d->spec, d->spec_at, &native_spec_map, NULL, d)) < 0)
+		return r;
+	kind = (enum strategy_kind)d->kind_ix;
+	if (d->min_requests)
+		s->min_requests = (uint64_t)d->min_requests;
+	if (!d->hold_at.line)
+		d->hold_ms = s->interval_ms;
+	if (d->steps_at.line && kind != STRATEGY_CANARY && kind != STRATEGY_FAST_PROGRESSIVE)
+		return yaml_walk_fail(w, d->steps_at, "%s", kind == STRATEGY_FULL ? "strategy full has no steps (straight to 100%)"
+					  : "steps apply to canary, fast-progressive and region groups");
 
 	switch (kind) {
 	case STRATEGY_CANARY:
 	case STRATEGY_FAST_PROGRESSIVE:
-		if ((v = get(spec, "steps"))) {
+		if (d->steps_at.line) {
 			s->n_steps = 0;
-			if (parse_steps(c, v, s, 0))
-				return SW_EPARSE;
+			return parse_steps(w, d->steps, d->steps_at, s, 0);
 		}
-		break;
+		return 0;
 	case STRATEGY_FULL:
-		if ((v = get(spec, "steps")))
-			return yerr(c, v, "strategy full has no steps (straight to 100%%)");
-		break;
+		return 0;
 	case STRATEGY_BLUE_GREEN:
 		s->n_steps = 0;
-		strategy_add_step(s, 0, 0, hold, NULL);
+		strategy_add_step(s, 0, 0, d->hold_ms, NULL);
 		s->steps[0].idle = 1;
-		break;
-	case STRATEGY_ROLLING: {
-		long replicas = 10;
-		const char *surge = "25%", *unavail = "25%";
-		int ns, nu;
-		struct strbuf e = STRBUF_INIT;
-		if ((v = get(spec, "replicas")) && get_int(c, v, "spec.replicas", 1, 10000, &replicas))
-			return SW_EPARSE;
-		if ((v = get(spec, "maxSurge")) && !(surge = scalar(v)))
-			return yerr(c, v, "maxSurge must be a count or a percent");
-		if ((v = get(spec, "maxUnavailable")) && !(unavail = scalar(v)))
-			return yerr(c, v, "maxUnavailable must be a count or a percent");
-		if (rolling_resolve(surge, (int)replicas, 1, &ns, &e) < 0 ||
-		    rolling_resolve(unavail, (int)replicas, 0, &nu, &e) < 0) {
-			yerr(c, spec, "%s", e.buf);
-			strbuf_release(&e);
-			return SW_EPARSE;
-		}
-		if (ns == 0 && nu == 0) {
-			if (!strchr(surge, '%') && !strchr(unavail, '%'))
-				return yerr(c, spec, "maxSurge and maxUnavailable cannot both be 0");
-			nu = 1;
-		}
-		if (strategy_rolling(s, (int)replicas, ns, nu, hold, &e) < 0) {
-			yerr(c, spec, "%s", e.buf);
-			strbuf_release(&e);
-			return SW_ECONFIG;
-		}
-		break;
-	}
+		return 0;
+	case STRATEGY_ROLLING:
+		if (!d->surge[0])
+			memcpy(d->surge, "25%", 4);
+		if (!d->unavail[0])
+			memcpy(d->unavail, "25%", 4);
+		d->rolling_at = d->spec_at;
+		return rolling_steps(w, d, d->hold_ms);
 	case STRATEGY_REGION_BY_REGION: {
-		struct fy_node *groups = get(spec, "groups"), *gn;
-		void *it = NULL;
-		int64_t ghold = 0;
-		int ng;
-		if (!groups)
-			return yerr(c, spec, "region-by-region needs groups: [{name, strategy, steps}]");
-		if (get_seq(c, groups, "groups"))
-			return SW_EPARSE;
-		if ((v = get(spec, "groupHold")) && get_dur(c, v, "spec.groupHold", &ghold))
-			return SW_EPARSE;
+		struct groups_ctx c = { d, yaml_walk_len(d->groups) };
+		if (!d->groups_at.line)
+			return yaml_walk_fail(w, d->spec_at, "region-by-region needs groups: [{name, strategy, steps}]");
+		if (!yaml_walk_is_list(d->groups))
+			return yaml_walk_fail(w, d->groups_at, "groups must be a list such as [a, b], found %s",
+					      yaml_walk_kind(d->groups));
+		if (c.ng < 1 || c.ng > STRATEGY_MAX_GROUPS)
+			return yaml_walk_fail(w, d->groups_at, "between 1 and %d groups", STRATEGY_MAX_GROUPS);
 		s->n_steps = 0;
 		s->n_groups = 0;
-		s->group_hold_ms = ghold;
-		ng = fy_node_sequence_item_count(groups);
-		if (ng < 1 || ng > STRATEGY_MAX_GROUPS)
-			return yerr(c, groups, "between 1 and %d groups", STRATEGY_MAX_GROUPS);
-		while ((gn = fy_node_sequence_iterate(groups, &it))) {
-			int g = s->n_groups;
-			enum strategy_kind sk = STRATEGY_CANARY;
-			if (check_map(c, gn, "a region group", native_group_keys))
-				return SW_EPARSE;
-			if (!get(gn, "name"))
-				return yerr(c, gn, "a region group needs a name");
-			if (get_str(c, get(gn, "name"), "group name", s->groups[g], sizeof(s->groups[g])))
-				return SW_EPARSE;
-			for (int i = 0; i < g; i++)
-				if (!strcmp(s->groups[i], s->groups[g]))
-					return yerr(c, get(gn, "name"), "region group '%s' appears twice", s->groups[g]);
-			s->n_groups++;
-			if ((v = get(gn, "strategy"))) {
-				char sn[32];
-				if (get_str(c, v, "group strategy", sn, sizeof(sn)))
-					return SW_EPARSE;
-				if (strategy_kind_parse(sn, &sk, NULL) < 0)
-					return yerr(c, v, "unknown strategy '%s'; valid for a group: canary, "
-						    "fast-progressive, full", sn);
-			}
-			if ((v = get(gn, "steps"))) {
-				if (sk == STRATEGY_FULL)
-					return yerr(c, v, "strategy full has no steps");
-				if (parse_steps(c, v, s, g))
-					return SW_EPARSE;
-			} else if (sub_strategy(c, gn, sk, s, g)) {
-				return SW_EPARSE;
-			}
-			/* each group but the last ends at 100% and holds before the next group */
-			if (g < ng - 1) {
-				int64_t gh = ghold;
-				if ((v = get(gn, "hold")) && get_dur(c, v, "group hold", &gh))
-					return SW_EPARSE;
-				if (strategy_add_step(s, g, 100, gh, NULL) < 0)
-					return yerr(c, gn, "more than %d steps", STRATEGY_MAX_STEPS);
-			}
-		}
-		break;
+		s->group_hold_ms = d->group_hold_ms;
+		return yaml_walk_items(w, d->groups, d->groups_at, "groups", STRATEGY_MAX_GROUPS, add_group, &c);
 	}
-	}
-	if (kind != STRATEGY_CANARY && kind != STRATEGY_FAST_PROGRESSIVE && kind != STRATEGY_REGION_BY_REGION &&
-	    get(spec, "steps") && kind != STRATEGY_FULL)
-		return yerr(c, get(spec, "steps"), "steps apply to canary, fast-progressive and region groups");
-	return 0;
-}
-
-/* The bytes libfyaml may see (core/yaml_text.h); FILE:LINE:COL errors. */
-static int check_bytes(const char *file, const unsigned char *p, size_t len, struct strbuf *err)
-{
-	struct yaml_text_error e;
-	if (yaml_text_check((const char *)p, len, &e) < 0) {
-		strbuf_errf(err, "%s:%d:%d: %s", file, e.line, e.col, e.msg);
-		return SW_EPARSE;
 	}
 	return 0;
-}
-
-static void quiet_output(struct fy_diag *diag, void *user, const char *buf, size_t len)
-{
 }
 
 int rollout_config_parse(const char *buf, size_t len, const char *file, struct rollout_config *out,
 			 struct strbuf *err)
 {
-	struct ycx c = { file ? file : "(config)", err, 0 };
-	struct fy_diag_cfg dcfg;
-	struct fy_diag *diag;
-	struct fy_parse_cfg pcfg;
-	struct fy_document *doc;
-	struct fy_node *root, *v;
-	struct rollout_config *cfg;
-	char api[64] = "", kind[64] = "";
-	int r = 0;
+	struct yaml_walk w;
+	struct fy_node *root;
+	struct rdoc *d;
+	struct strbuf e = STRBUF_INIT;
+	int r;
 
-	if (!buf || len > ROLLOUT_CONFIG_MAX_BYTES) {
-		strbuf_errf(err, "%s: larger than %d bytes", c.file, ROLLOUT_CONFIG_MAX_BYTES);
-		return SW_ETOOBIG;
-	}
-	if ((r = check_bytes(c.file, (const unsigned char *)buf, len, err)) < 0)
+	if ((r = yaml_walk_open(&w, file ? file : "(config)", "a rollout file", buf ? buf : "", buf ? len : 0,
+				ROLLOUT_CONFIG_MAX_BYTES, err, &root)) < 0)
 		return r;
-	fy_diag_cfg_default(&dcfg);
-	dcfg.fp = NULL;
-	dcfg.output_fn = quiet_output;
-	dcfg.colorize = false;
-	diag = fy_diag_create(&dcfg);
-	if (!diag) {
-		strbuf_errf(err, "%s: cannot set up the YAML parser", c.file);
-		return SW_EPARSE;
-	}
-	fy_diag_set_collect_errors(diag, true);
-	memset(&pcfg, 0, sizeof(pcfg));
-	pcfg.flags = FYPCF_QUIET | FYPCF_DEFAULT_VERSION_AUTO;
-	pcfg.diag = diag;
-	doc = fy_document_build_from_string(&pcfg, buf, len);
-	if (!doc) {
-		void *it = NULL;
-		struct fy_diag_error *de = fy_diag_errors_iterate(diag, &it);
-		if (de)
-			strbuf_errf(err, "%s:%d:%d: invalid YAML: %s", c.file, de->line, de->column,
-				    de->msg ? de->msg : "syntax error");
-		else
-			strbuf_errf(err, "%s: invalid YAML", c.file);
-		fy_diag_destroy(diag);
-		return SW_EPARSE;
-	}
-	cfg = xcalloc(1, sizeof(*cfg));
-	root = fy_document_root(doc);
-	if (!root || fy_node_get_type(root) != FYNT_MAPPING) {
-		r = yerr(&c, root, "expected a mapping with apiVersion and kind");
+	d = xcalloc(1, sizeof(*d));
+	w.user = d;
+	if (!yaml_walk_is_mapping(root)) {
+		r = yaml_walk_fail(&w, YAML_ROOT_POS, "expected a mapping with apiVersion and kind");
 		goto out;
 	}
-	if ((r = check_map(&c, root, "the document", top_keys)))
+	if ((r = yaml_walk_map(&w, root, YAML_ROOT_POS, &top_map, NULL, d)) < 0)
 		goto out;
-	if ((v = get(root, "apiVersion")) && (r = get_str(&c, v, "apiVersion", api, sizeof(api))))
-		goto out;
-	if ((v = get(root, "kind")) && (r = get_str(&c, v, "kind", kind, sizeof(kind))))
-		goto out;
-	if ((r = parse_meta(&c, root, cfg)))
-		goto out;
-	if (!strncmp(api, "flagger.app/", 12) && !strcmp(kind, "Canary"))
-		r = parse_flagger(&c, root, cfg);
-	else if (!strcmp(api, "apps/v1") && !strcmp(kind, "Deployment"))
-		r = parse_deployment(&c, root, cfg);
-	else if (!strcmp(api, "slipway/v1") && !strcmp(kind, "Strategy"))
-		r = parse_native(&c, root, cfg);
+	if (!strncmp(d->api, "flagger.app/", 12) && !strcmp(d->kind, "Canary"))
+		r = d->spec_at.line ? parse_flagger(&w, d) : yaml_walk_fail(&w, YAML_ROOT_POS, "a Canary needs spec");
+	else if (!strcmp(d->api, "apps/v1") && !strcmp(d->kind, "Deployment"))
+		r = d->spec_at.line ? parse_deployment(&w, d) : yaml_walk_fail(&w, YAML_ROOT_POS, "a Deployment needs spec");
+	else if (!strcmp(d->api, "slipway/v1") && !strcmp(d->kind, "Strategy"))
+		r = d->spec_at.line ? parse_native(&w, d) : yaml_walk_fail(&w, YAML_ROOT_POS, "a Strategy needs spec");
 	else
-		r = yerr(&c, get(root, "kind") ? get(root, "kind") : root,
-			 "unknown apiVersion/kind '%s' '%s'; valid: flagger.app/v1beta1 Canary, apps/v1 Deployment, "
-			 "slipway/v1 Strategy", api, kind);
-	if (!r) {
-		struct strbuf e = STRBUF_INIT;
-		if (strategy_validate(&cfg->strategy, &e) < 0) {
-			strbuf_errf(err, "%s: %s", c.file, e.buf);
-			r = SW_ECONFIG;
-		}
-		strbuf_release(&e);
-	}
-	if (!r)
-		*out = *cfg;
+		r = yaml_walk_fail(&w, d->kind_at.line ? d->kind_at : YAML_ROOT_POS,
+				   "unknown apiVersion/kind '%s' '%s'; valid: flagger.app/v1beta1 Canary, apps/v1 Deployment, "
+				   "slipway/v1 Strategy", d->api, d->kind);
+	if (r >= 0 && strategy_validate(&d->cfg.strategy, &e) < 0)
+		r = yaml_walk_fail(&w, (struct yaml_pos){ 0, 0 }, "%s", e.buf);
+	strbuf_release(&e);
+	if (r >= 0)
+		*out = d->cfg;
 out:
-	free(cfg);
-	fy_document_destroy(doc);
-	fy_diag_destroy(diag);
-	return r;
+	free(d);
+	yaml_walk_close(&w);
+	return r < 0 ? r : 0;
 }

@@ -34,9 +34,10 @@ struct rollout_config {
 
 /*
  * Parse buf[0..len) (YAML; at most 1 MiB) named `file` in messages into
- * *out.  Returns 0, SW_EPARSE (YAML syntax, unknown field, bad value) or
- * SW_ECONFIG (a valid file describing an impossible rollout), with
- * "FILE:LINE:COL: message" in err; *out is untouched on failure.
+ * *out.  Returns 0, or SW_ECONFIG (too large, YAML syntax, an alias, an
+ * unknown key, a bad value: core/yaml_walk.h; or a valid file describing an
+ * impossible rollout), with "FILE:LINE:COL: message" in err; *out is
+ * untouched on failure.
  */
 int rollout_config_parse(const char *buf, size_t len, const char *file, struct rollout_config *out,
 			 struct strbuf *err);

@@ -2,7 +2,7 @@
  * rules.c - the runbook v1.0 rules for callers that have no policy file in
  * hand (unit tests, the simulator, a controller without a rules hook).  They
  * are read from the policy module's built-in default, so the runbook's
- * tables live in one place (policy.c) and cannot drift apart.
+ * tables live in one place (policy_default.c) and cannot drift apart.
  */
 #include "core/rules.h"
 #include "core/policy.h"

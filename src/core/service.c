@@ -1,116 +1,34 @@
 /*
- * service.c - parse a service definition (services/NAME.yaml) with libfyaml.
- *
- * The document is built from a buffer with diagnostics collected, so a YAML
- * syntax error comes back as FILE:LINE:COL from libfyaml's own position, and
- * a field error as FILE:LINE:COL of the offending key or value.  Unknown keys
- * are refused (a typo must not silently mean "default").  Pure: no I/O.
+ * service.c - parse a service definition (services/NAME.yaml) on the shared
+ * YAML walker (core/yaml_walk.h): tables of keys below, each key listed
+ * once with its parser and destination.  Syntax errors, aliases, unknown
+ * keys and wrong values all come back as FILE:LINE:COL and SW_ECONFIG.
+ * Unknown keys are refused (a typo must not silently mean "default").
+ * Pure: no I/O.
  */
 #include "core/service.h"
 #include "core/plugin_names.h"
-#include "core/yaml_text.h"
+#include "core/yaml_walk.h"
 #include "base/alloc.h"
 #include "base/err.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
 
 #include <errno.h>
-#include <libfyaml.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct sp {
-	const char *file;
-	struct strbuf *err;
+/* What the walk fills: the service, and what is read before it is used. */
+struct svc_doc {
+	struct service svc;
+	const char *expect_name;
+	int default_instances;		/* `instances:` at the top, for environments without their own */
+	struct fy_node *envs;		/* read after the rest: instances may follow it */
+	struct yaml_pos envs_at;
+	size_t smoke_alloc, steps_alloc;
 };
-
-static void mark_of(struct fy_node *n, int *line, int *col)
-{
-	struct fy_token *t = n ? fy_node_get_scalar_token(n) : NULL;
-	const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
-	*line = m ? m->line + 1 : 0;
-	*col = m ? m->column + 1 : 0;
-}
-
-__attribute__((format(printf, 3, 4)))
-static int fail(struct sp *p, struct fy_node *at, const char *fmt, ...)
-{
-	int line, col;
-	va_list ap;
-	if (!p->err)
-		return SW_ECONFIG;
-	mark_of(at, &line, &col);
-	if (line)
-		strbuf_addf(p->err, "%s:%d:%d: ", p->file, line, col);
-	else
-		strbuf_addf(p->err, "%s: ", p->file);
-	va_start(ap, fmt);
-	strbuf_vaddf(p->err, fmt, ap);
-	va_end(ap);
-	return SW_ECONFIG;
-}
-
-/* The scalar text of n as a new string, or an error naming key. */
-static int scalar(struct sp *p, struct fy_node *key, struct fy_node *n, const char *what, char **out)
-{
-	size_t len;
-	const char *s;
-	if (!n || !fy_node_is_scalar(n) || fy_node_is_alias(n))
-		return fail(p, key, "'%s' must be %s", what, "a scalar");
-	s = fy_node_get_scalar(n, &len);
-	if (!s)
-		return fail(p, key, "'%s' must be %s", what, "a scalar");
-	if (memchr(s, '\0', len))
-		return fail(p, n, "'%s' contains a NUL byte", what);
-	*out = xstrndup(s, len);
-	return 0;
-}
-
-static int get_int(struct sp *p, struct fy_node *key, struct fy_node *n, const char *what, long lo, long hi,
-		   int *out)
-{
-	_cleanup_free_ char *s = NULL;
-	char *end;
-	long v;
-	int r = scalar(p, key, n, what, &s);
-	if (r < 0)
-		return r;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi)
-		return fail(p, n, "'%s' must be a whole number from %ld to %ld, not '%s'", what, lo, hi, s);
-	*out = (int)v;
-	return 0;
-}
-
-static int get_duration(struct sp *p, struct fy_node *key, struct fy_node *n, const char *what, int64_t *out)
-{
-	_cleanup_free_ char *s = NULL;
-	struct strbuf e = STRBUF_INIT;
-	int r = scalar(p, key, n, what, &s);
-	if (r < 0)
-		return r;
-	if (duration_parse(s, out, &e) < 0) {
-		r = fail(p, n, "'%s' must be a duration like \"2s\", \"500ms\" or \"5m\", not '%s'", what, s);
-		strbuf_release(&e);
-		return r;
-	}
-	strbuf_release(&e);
-	return 0;
-}
-
-static int get_name(struct sp *p, struct fy_node *key, struct fy_node *n, const char *what, char out[SERVICE_NAME_MAX + 1])
-{
-	_cleanup_free_ char *s = NULL;
-	int r = scalar(p, key, n, what, &s);
-	if (r < 0)
-		return r;
-	if (!service_name_valid(s))
-		return fail(p, n, "'%s' must be 1 to 64 of the characters A-Z a-z 0-9 . _ -, not '%s'", what, s);
-	memcpy(out, s, strlen(s) + 1);
-	return 0;
-}
 
 int service_name_valid(const char *s)
 {
@@ -126,522 +44,376 @@ int service_name_valid(const char *s)
 	return 1;
 }
 
-static int parse_listen(struct sp *p, struct fy_node *key, struct fy_node *n, struct service_env *e)
+/* char[SERVICE_NAME_MAX + 1]: a service or environment name. */
+static int parse_name(struct yaml_walk *w, const struct yaml_key *k, struct fy_node *v, struct yaml_pos at, void *dst)
 {
+	_cleanup_free_ char *s = NULL;
+	int r = yaml_walk_scalar(w, v, at, k->name, SERVICE_NAME_MAX + 64, &s);
+	if (r < 0)
+		return r;
+	if (!service_name_valid(s))
+		return yaml_walk_fail(w, at, "'%s' must be 1 to 64 of the characters A-Z a-z 0-9 . _ -, not '%s'",
+				      k->name, s);
+	memcpy(dst, s, strlen(s) + 1);
+	return 0;
+}
+
+static int parse_service_name(struct yaml_walk *w, const struct yaml_key *k, struct fy_node *v, struct yaml_pos at,
+			      void *dst)
+{
+	struct svc_doc *d = w->user;
+	int r = parse_name(w, k, v, at, dst);
+	if (r < 0)
+		return r;
+	if (d->expect_name && strcmp(d->expect_name, d->svc.name))
+		return yaml_walk_fail(w, at, "'name' is '%s' but the file defines service '%s' (rename one)",
+				      d->svc.name, d->expect_name);
+	return 0;
+}
+
+/* char *, starting with '/': an HTTP path. */
+static int parse_path(struct yaml_walk *w, const struct yaml_key *k, struct fy_node *v, struct yaml_pos at, void *dst)
+{
+	char **p = dst;
+	int r = yaml_parse_str(w, k, v, at, dst);
+	if (r < 0)
+		return r;
+	if ((*p)[0] != '/')
+		return yaml_walk_fail(w, at, "'%s' must start with '/', not '%s'", k->name, *p);
+	return 0;
+}
+
+static int add_arg(struct yaml_walk *w, struct fy_node *item, struct yaml_pos at, void *ctx)
+{
+	struct service *svc = ctx;
+	char *s;
+	int r = yaml_walk_scalar(w, item, at, "command", SERVICE_TEXT_MAX, &s);
+	if (r < 0)
+		return r;
+	svc->argv = xrealloc(svc->argv, (svc->argc + 2) * sizeof(char *));
+	svc->argv[svc->argc++] = s;
+	svc->argv[svc->argc] = NULL;
+	return 0;
+}
+
+/* struct service: a program and its arguments, as a list (or one word alone:
+ * arguments need the list form so no shell quoting is guessed). */
+static int parse_command(struct yaml_walk *w, const struct yaml_key *k, struct fy_node *v, struct yaml_pos at,
+			 void *dst)
+{
+	struct service *svc = dst;
+	(void)k;
+	if (yaml_walk_is_scalar(v))
+		return add_arg(w, v, at, svc);
+	return yaml_walk_items(w, v, at, "command", SERVICE_MAX_ARGS, add_arg, svc);
+}
+
+static int add_env_var(struct yaml_walk *w, const char *key, struct yaml_pos kat, struct fy_node *v, void *ctx)
+{
+	struct service *svc = ctx;
+	_cleanup_free_ char *val = NULL;
+	struct strbuf sb = STRBUF_INIT;
+	int r;
+	if (!*key || strchr(key, '='))
+		return yaml_walk_fail(w, kat, "environment variable names must not be empty or contain '='");
+	if ((r = yaml_walk_scalar(w, v, yaml_walk_pos(v, kat), key, SERVICE_TEXT_MAX, &val)) < 0)
+		return r;
+	strbuf_addf(&sb, "%s=%s", key, val);
+	svc->env = xrealloc(svc->env, (svc->envc + 2) * sizeof(char *));
+	svc->env[svc->envc++] = strbuf_detach(&sb, NULL);
+	svc->env[svc->envc] = NULL;
+	return 0;
+}
+
+/* struct service_env: "HOST:PORT", an IPv4 literal and a port. */
+static int parse_listen(struct yaml_walk *w, const struct yaml_key *k, struct fy_node *v, struct yaml_pos at,
+			void *dst)
+{
+	struct service_env *e = dst;
 	_cleanup_free_ char *s = NULL;
 	char *colon, *end;
 	long port;
-	int r = scalar(p, key, n, "listen", &s);
+	int r = yaml_walk_scalar(w, v, at, k->name, 128, &s);
 	if (r < 0)
 		return r;
 	colon = strrchr(s, ':');
 	if (!colon || colon == s || (size_t)(colon - s) >= sizeof(e->listen_host))
-		return fail(p, n, "'listen' must be HOST:PORT such as \"127.0.0.1:8080\", not '%s'", s);
+		return yaml_walk_fail(w, at, "'listen' must be HOST:PORT such as \"127.0.0.1:8080\", not '%s'", s);
 	for (char *c = s; c < colon; c++)
 		if (!((*c >= '0' && *c <= '9') || *c == '.'))
-			return fail(p, n, "'listen' host must be an IPv4 address such as 127.0.0.1, not '%.*s'",
-				    (int)(colon - s), s);
+			return yaml_walk_fail(w, at, "'listen' host must be an IPv4 address such as 127.0.0.1, not '%.*s'",
+					      (int)(colon - s), s);
 	errno = 0;
 	port = strtol(colon + 1, &end, 10);
 	if (errno || end == colon + 1 || *end || port < 1 || port > 65535)
-		return fail(p, n, "'listen' port must be 1 to 65535, not '%s'", colon + 1);
+		return yaml_walk_fail(w, at, "'listen' port must be 1 to 65535, not '%s'", colon + 1);
 	memcpy(e->listen_host, s, (size_t)(colon - s));
 	e->listen_host[colon - s] = '\0';
 	e->listen_port = (int)port;
 	return 0;
 }
 
-static int need_map(struct sp *p, struct fy_node *key, struct fy_node *n, const char *what)
-{
-	if (!n || !fy_node_is_mapping(n))
-		return fail(p, key, "'%s' must be a mapping", what);
-	return 0;
-}
+static const char *const smoke_methods[] = { "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", NULL };
 
-static int need_seq(struct sp *p, struct fy_node *key, struct fy_node *n, const char *what)
+static int parse_method(struct yaml_walk *w, const struct yaml_key *k, struct fy_node *v, struct yaml_pos at,
+			void *dst)
 {
-	if (!n || !fy_node_is_sequence(n))
-		return fail(p, key, "'%s' must be a list", what);
-	return 0;
-}
-
-/* key text of a pair; keys must be plain scalars */
-static int key_text(struct sp *p, struct fy_node_pair *pr, const char **k)
-{
-	struct fy_node *kn = fy_node_pair_key(pr);
-	size_t len;
-	const char *s;
-	if (!kn || !fy_node_is_scalar(kn))
-		return fail(p, kn, "keys must be plain words");
-	s = fy_node_get_scalar0(kn);
-	(void)len;
-	if (!s)
-		return fail(p, kn, "keys must be plain words");
-	*k = s;
-	return 0;
-}
-
-static int parse_env(struct sp *p, struct fy_node *key, struct fy_node *n, int default_instances,
-		     struct service_env *e)
-{
-	void *it = NULL;
-	struct fy_node_pair *pr;
-	int r, have_listen = 0;
-	if ((r = need_map(p, key, n, e->name)) < 0)
-		return r;
-	e->instances = default_instances;
-	while ((pr = fy_node_mapping_iterate(n, &it))) {
-		const char *k;
-		struct fy_node *kn = fy_node_pair_key(pr), *v = fy_node_pair_value(pr);
-		if ((r = key_text(p, pr, &k)) < 0)
-			return r;
-		if (!strcmp(k, "listen")) {
-			if ((r = parse_listen(p, kn, v, e)) < 0)
-				return r;
-			have_listen = 1;
-		} else if (!strcmp(k, "instances")) {
-			if ((r = get_int(p, kn, v, "instances", 1, SERVICE_MAX_INSTANCES, &e->instances)) < 0)
-				return r;
-		} else if (!strcmp(k, "router")) {
-			void *it2 = NULL;
-			struct fy_node_pair *pr2;
-			if ((r = need_map(p, kn, v, "router")) < 0)
-				return r;
-			while ((pr2 = fy_node_mapping_iterate(v, &it2))) {
-				const char *k2;
-				struct fy_node *kn2 = fy_node_pair_key(pr2), *v2 = fy_node_pair_value(pr2);
-				char **dst;
-				if ((r = key_text(p, pr2, &k2)) < 0)
-					return r;
-				if (!strcmp(k2, "socket"))
-					dst = &e->router_socket;
-				else if (!strcmp(k2, "backend"))
-					dst = &e->router_backend;
-				else
-					return fail(p, kn2, "unknown key '%s' in 'router' (valid: socket, backend)", k2);
-				free(*dst);
-				*dst = NULL;
-				if ((r = scalar(p, kn2, v2, k2, dst)) < 0)
-					return r;
-			}
-		} else {
-			return fail(p, kn, "unknown key '%s' in environment '%s' (valid: listen, instances, router)",
-				    k, e->name);
-		}
-	}
-	if (!have_listen)
-		return fail(p, key, "environment '%s' needs 'listen: HOST:PORT'", e->name);
-	return 0;
-}
-
-static int parse_smoke(struct sp *p, struct fy_node *key, struct fy_node *n, struct service *svc)
-{
-	void *it = NULL;
-	struct fy_node *item;
-	size_t alloc = 0;
-	int r;
-	if ((r = need_seq(p, key, n, "smoke")) < 0)
-		return r;
-	while ((item = fy_node_sequence_iterate(n, &it))) {
-		struct service_smoke *s;
-		void *it2 = NULL;
-		struct fy_node_pair *pr;
-		if ((r = need_map(p, key, item, "smoke item")) < 0)
-			return r;
-		ALLOC_GROW(svc->smoke, svc->nsmoke + 1, alloc);
-		s = &svc->smoke[svc->nsmoke++];
-		memset(s, 0, sizeof(*s));
-		memcpy(s->method, "GET", 4);
-		s->status = 200;
-		while ((pr = fy_node_mapping_iterate(item, &it2))) {
-			const char *k;
-			struct fy_node *kn = fy_node_pair_key(pr), *v = fy_node_pair_value(pr);
-			if ((r = key_text(p, pr, &k)) < 0)
-				return r;
-			if (!strcmp(k, "method")) {
-				_cleanup_free_ char *m = NULL;
-				if ((r = scalar(p, kn, v, "method", &m)) < 0)
-					return r;
-				if (strcmp(m, "GET") && strcmp(m, "HEAD") && strcmp(m, "POST") && strcmp(m, "PUT") &&
-				    strcmp(m, "DELETE") && strcmp(m, "PATCH") && strcmp(m, "OPTIONS"))
-					return fail(p, v, "'method' must be GET, HEAD, POST, PUT, DELETE, PATCH or OPTIONS, not '%s'", m);
-				memcpy(s->method, m, strlen(m) + 1);
-			} else if (!strcmp(k, "path")) {
-				free(s->path);
-				s->path = NULL;
-				if ((r = scalar(p, kn, v, "path", &s->path)) < 0)
-					return r;
-				if (s->path[0] != '/')
-					return fail(p, v, "'path' must start with '/', not '%s'", s->path);
-			} else if (!strcmp(k, "status")) {
-				if ((r = get_int(p, kn, v, "status", 100, 599, &s->status)) < 0)
-					return r;
-			} else {
-				return fail(p, kn, "unknown key '%s' in a smoke check (valid: method, path, status)", k);
-			}
-		}
-		if (!s->path)
-			return fail(p, key, "every smoke check needs a 'path'");
-	}
-	return 0;
-}
-
-static int parse_analysis(struct sp *p, struct fy_node *key, struct fy_node *n, struct service *svc)
-{
-	void *it = NULL;
-	struct fy_node_pair *pr;
-	int r;
-	if ((r = need_map(p, key, n, "analysis")) < 0)
-		return r;
-	while ((pr = fy_node_mapping_iterate(n, &it))) {
-		const char *k;
-		struct fy_node *kn = fy_node_pair_key(pr), *v = fy_node_pair_value(pr);
-		if ((r = key_text(p, pr, &k)) < 0)
-			return r;
-		if (!strcmp(k, "canary")) {
-			free(svc->analysis_canary);
-			svc->analysis_canary = NULL;
-			if ((r = scalar(p, kn, v, "canary", &svc->analysis_canary)) < 0)
-				return r;
-		} else if (!strcmp(k, "steps")) {
-			void *it2 = NULL;
-			struct fy_node *item;
-			size_t alloc = 0;
-			if ((r = need_seq(p, kn, v, "steps")) < 0)
-				return r;
-			while ((item = fy_node_sequence_iterate(v, &it2))) {
-				void *it3 = NULL;
-				struct fy_node_pair *pr3;
-				struct service_step *st;
-				int have_w = 0;
-				if ((r = need_map(p, kn, item, "step")) < 0)
-					return r;
-				ALLOC_GROW(svc->steps, svc->nsteps + 1, alloc);
-				st = &svc->steps[svc->nsteps++];
-				st->weight = 0;
-				st->hold_ms = 0;
-				while ((pr3 = fy_node_mapping_iterate(item, &it3))) {
-					const char *k3;
-					struct fy_node *kn3 = fy_node_pair_key(pr3), *v3 = fy_node_pair_value(pr3);
-					if ((r = key_text(p, pr3, &k3)) < 0)
-						return r;
-					if (!strcmp(k3, "weight")) {
-						_cleanup_free_ char *s = NULL;
-						char *end;
-						double w;
-						if ((r = scalar(p, kn3, v3, "weight", &s)) < 0)
-							return r;
-						errno = 0;
-						w = strtod(s, &end);
-						if (errno || end == s || (*end && strcmp(end, "%")) || !(w >= 0 && w <= 100))
-							return fail(p, v3, "'weight' must be a percent from 0 to 100, not '%s'", s);
-						st->weight = w;
-						have_w = 1;
-					} else if (!strcmp(k3, "hold")) {
-						if ((r = get_duration(p, kn3, v3, "hold", &st->hold_ms)) < 0)
-							return r;
-					} else {
-						return fail(p, kn3, "unknown key '%s' in a step (valid: weight, hold)", k3);
-					}
-				}
-				if (!have_w)
-					return fail(p, kn, "every step needs a 'weight'");
-			}
-		} else {
-			return fail(p, kn, "unknown key '%s' in 'analysis' (valid: canary, steps)", k);
-		}
-	}
-	if (svc->analysis_canary && svc->nsteps)
-		return fail(p, key, "'analysis' takes either 'canary' (a Flagger Canary file) or 'steps', not both");
-	return 0;
-}
-
-static int parse_string_list(struct sp *p, struct fy_node *key, struct fy_node *n, const char *what,
-			     char ***out, size_t *count)
-{
-	void *it = NULL;
-	struct fy_node *item;
-	size_t alloc = 0;
-	int r;
-	if ((r = need_seq(p, key, n, what)) < 0)
-		return r;
-	while ((item = fy_node_sequence_iterate(n, &it))) {
-		char *s;
-		if ((r = scalar(p, key, item, what, &s)) < 0)
-			return r;
-		ALLOC_GROW(*out, *count + 2, alloc);
-		(*out)[(*count)++] = s;
-		(*out)[*count] = NULL;
-	}
-	return 0;
-}
-
-/* `target: NAME` and the like: a plugin of kind k that exists (core/plugin_names.h) */
-static int get_plugin(struct sp *p, struct fy_node *key, struct fy_node *n, enum plugin_kind k,
-		      char out[PLUGIN_NAME_MAX + 1])
-{
-	_cleanup_free_ char *s = NULL;
-	const char *what = plugin_kind_name(k);
-	int r = scalar(p, key, n, what, &s);
+	int i, r = yaml_parse_enum(w, k, v, at, &i);
 	if (r < 0)
 		return r;
-	if (!plugin_name_known(k, s)) {
-		struct strbuf names = STRBUF_INIT;
-		plugin_names_list(k, &names);
-		r = fail(p, n, "unknown %s '%s' (valid: %s)", what, s, names.buf);
-		strbuf_release(&names);
-		return r;
-	}
-	memcpy(out, s, strlen(s) + 1);
+	memcpy(dst, smoke_methods[i], strlen(smoke_methods[i]) + 1);
 	return 0;
 }
 
-static int parse_root(struct sp *p, struct fy_node *root, const char *expect_name, struct service *svc)
-{
-	void *it = NULL;
-	struct fy_node_pair *pr;
-	struct fy_node *envs_key = NULL, *envs = NULL;
-	int r, default_instances = 1;
+static const struct yaml_map router_map = {
+	.where = "'router'",
+	.keys = (const struct yaml_key[]){
+		{ "socket", yaml_parse_str, offsetof(struct service_env, router_socket), .size = SERVICE_TEXT_MAX },
+		{ "backend", yaml_parse_str, offsetof(struct service_env, router_backend), .size = SERVICE_TEXT_MAX },
+		{ NULL },
+	},
+};
 
-	if (!root || !fy_node_is_mapping(root))
-		return fail(p, NULL, "a service definition must be a mapping with 'command' and 'environments'");
-	while ((pr = fy_node_mapping_iterate(root, &it))) {
-		const char *k;
-		struct fy_node *kn = fy_node_pair_key(pr), *v = fy_node_pair_value(pr);
-		if ((r = key_text(p, pr, &k)) < 0)
-			return r;
-		if (!strcmp(k, "name")) {
-			if ((r = get_name(p, kn, v, "name", svc->name)) < 0)
-				return r;
-			if (expect_name && strcmp(expect_name, svc->name))
-				return fail(p, v, "'name' is '%s' but the file defines service '%s' (rename one)",
-					    svc->name, expect_name);
-		} else if (!strcmp(k, "command")) {
-			if (v && fy_node_is_scalar(v)) {
-				/* one word only: arguments need the list form so no shell quoting is guessed */
-				char *s;
-				if ((r = scalar(p, kn, v, "command", &s)) < 0)
-					return r;
-				svc->argv = xcalloc(2, sizeof(char *));
-				svc->argv[0] = s;
-				svc->argc = 1;
-			} else if ((r = parse_string_list(p, kn, v, "command", &svc->argv, &svc->argc)) < 0) {
-				return r;
-			}
-		} else if (!strcmp(k, "env")) {
-			void *it2 = NULL;
-			struct fy_node_pair *pr2;
-			size_t alloc = 0;
-			if ((r = need_map(p, kn, v, "env")) < 0)
-				return r;
-			while ((pr2 = fy_node_mapping_iterate(v, &it2))) {
-				const char *k2;
-				_cleanup_free_ char *val = NULL;
-				struct strbuf sb = STRBUF_INIT;
-				if ((r = key_text(p, pr2, &k2)) < 0)
-					return r;
-				if (!*k2 || strchr(k2, '='))
-					return fail(p, fy_node_pair_key(pr2), "environment variable names must not be empty or contain '='");
-				if ((r = scalar(p, fy_node_pair_key(pr2), fy_node_pair_value(pr2), k2, &val)) < 0)
-					return r;
-				strbuf_addf(&sb, "%s=%s", k2, val);
-				ALLOC_GROW(svc->env, svc->envc + 2, alloc);
-				svc->env[svc->envc++] = strbuf_detach(&sb, NULL);
-				svc->env[svc->envc] = NULL;
-			}
-		} else if (!strcmp(k, "instances")) {
-			if ((r = get_int(p, kn, v, "instances", 1, SERVICE_MAX_INSTANCES, &default_instances)) < 0)
-				return r;
-		} else if (!strcmp(k, "releases")) {
-			free(svc->releases);
-			svc->releases = NULL;
-			if ((r = scalar(p, kn, v, "releases", &svc->releases)) < 0)
-				return r;
-		} else if (!strcmp(k, "readiness")) {
-			void *it2 = NULL;
-			struct fy_node_pair *pr2;
-			if ((r = need_map(p, kn, v, "readiness")) < 0)
-				return r;
-			while ((pr2 = fy_node_mapping_iterate(v, &it2))) {
-				const char *k2;
-				struct fy_node *kn2 = fy_node_pair_key(pr2), *v2 = fy_node_pair_value(pr2);
-				if ((r = key_text(p, pr2, &k2)) < 0)
-					return r;
-				if (!strcmp(k2, "path")) {
-					free(svc->ready_path);
-					svc->ready_path = NULL;
-					if ((r = scalar(p, kn2, v2, "path", &svc->ready_path)) < 0)
-						return r;
-					if (svc->ready_path[0] != '/')
-						return fail(p, v2, "'path' must start with '/', not '%s'", svc->ready_path);
-				} else if (!strcmp(k2, "timeout")) {
-					if ((r = get_duration(p, kn2, v2, "timeout", &svc->ready_timeout_ms)) < 0)
-						return r;
-				} else if (!strcmp(k2, "deadline")) {
-					if ((r = get_duration(p, kn2, v2, "deadline", &svc->ready_deadline_ms)) < 0)
-						return r;
-				} else {
-					return fail(p, kn2, "unknown key '%s' in 'readiness' (valid: path, timeout, deadline)", k2);
-				}
-			}
-		} else if (!strcmp(k, "stop")) {
-			void *it2 = NULL;
-			struct fy_node_pair *pr2;
-			if ((r = need_map(p, kn, v, "stop")) < 0)
-				return r;
-			while ((pr2 = fy_node_mapping_iterate(v, &it2))) {
-				const char *k2;
-				struct fy_node *kn2 = fy_node_pair_key(pr2), *v2 = fy_node_pair_value(pr2);
-				if ((r = key_text(p, pr2, &k2)) < 0)
-					return r;
-				if (!strcmp(k2, "grace")) {
-					if ((r = get_duration(p, kn2, v2, "grace", &svc->stop_grace_ms)) < 0)
-						return r;
-				} else if (!strcmp(k2, "drain")) {
-					if ((r = get_duration(p, kn2, v2, "drain", &svc->drain_ms)) < 0)
-						return r;
-				} else {
-					return fail(p, kn2, "unknown key '%s' in 'stop' (valid: grace, drain)", k2);
-				}
-			}
-		} else if (!strcmp(k, "smoke")) {
-			if ((r = parse_smoke(p, kn, v, svc)) < 0)
-				return r;
-		} else if (!strcmp(k, "analysis")) {
-			if ((r = parse_analysis(p, kn, v, svc)) < 0)
-				return r;
-		} else if (!strcmp(k, "environments")) {
-			envs_key = kn;
-			envs = v;
-		} else if (!strcmp(k, "target")) {
-			if ((r = get_plugin(p, kn, v, PLUGIN_TARGET, svc->target)) < 0)
-				return r;
-		} else if (!strcmp(k, "router")) {
-			if ((r = get_plugin(p, kn, v, PLUGIN_ROUTER, svc->router)) < 0)
-				return r;
-		} else if (!strcmp(k, "provider")) {
-			if ((r = get_plugin(p, kn, v, PLUGIN_PROVIDER, svc->provider)) < 0)
-				return r;
-		} else if (!strcmp(k, "judge")) {
-			if ((r = get_plugin(p, kn, v, PLUGIN_JUDGE, svc->judge)) < 0)
-				return r;
-		} else {
-			return fail(p, kn, "unknown key '%s' (valid: name, command, env, instances, releases, readiness, "
-				    "stop, smoke, analysis, target, router, provider, judge, environments)", k);
-		}
-	}
-	if (!svc->name[0]) {
-		if (!expect_name)
-			return fail(p, NULL, "the service needs a 'name'");
-		if (!service_name_valid(expect_name))
-			return fail(p, NULL, "service name '%s' must be 1 to 64 of A-Z a-z 0-9 . _ -", expect_name);
-		memcpy(svc->name, expect_name, strlen(expect_name) + 1);
-	}
-	if (!svc->argc)
-		return fail(p, NULL, "the service needs a 'command' (a list: program and arguments)");
-	if (!envs)
-		return fail(p, NULL, "the service needs 'environments' (e.g. production: {listen: 127.0.0.1:8080})");
-	if ((r = need_map(p, envs_key, envs, "environments")) < 0)
+static const struct yaml_map env_map = {
+	.keys = (const struct yaml_key[]){
+		{ "listen", parse_listen, 0, .flags = YAML_REQUIRED, .hint = "(HOST:PORT such as 127.0.0.1:8080)" },
+		{ "instances", yaml_parse_int, offsetof(struct service_env, instances), 1, SERVICE_MAX_INSTANCES },
+		{ "router", yaml_parse_map, 0, .map = &router_map },
+		{ NULL },
+	},
+};
+
+static const struct yaml_map smoke_map = {
+	.where = "a smoke check",
+	.keys = (const struct yaml_key[]){
+		{ "method", parse_method, offsetof(struct service_smoke, method), .names = smoke_methods },
+		{ "path", parse_path, offsetof(struct service_smoke, path), .size = SERVICE_TEXT_MAX,
+		  .flags = YAML_REQUIRED },
+		{ "status", yaml_parse_int, offsetof(struct service_smoke, status), 100, 599 },
+		{ NULL },
+	},
+};
+
+static const struct yaml_map step_map = {
+	.where = "a step",
+	.keys = (const struct yaml_key[]){
+		{ "weight", yaml_parse_percent, offsetof(struct service_step, weight), 0, 100, .flags = YAML_REQUIRED },
+		{ "hold", yaml_parse_duration, offsetof(struct service_step, hold_ms) },
+		{ NULL },
+	},
+};
+
+static int add_smoke(struct yaml_walk *w, struct fy_node *item, struct yaml_pos at, void *ctx)
+{
+	struct svc_doc *d = ctx;
+	struct service_smoke *s;
+	ALLOC_GROW(d->svc.smoke, d->svc.nsmoke + 1, d->smoke_alloc);
+	s = &d->svc.smoke[d->svc.nsmoke++];
+	memset(s, 0, sizeof(*s));
+	memcpy(s->method, "GET", 4);
+	s->status = 200;
+	return yaml_walk_map(w, item, at, &smoke_map, NULL, s);
+}
+
+static int add_step(struct yaml_walk *w, struct fy_node *item, struct yaml_pos at, void *ctx)
+{
+	struct svc_doc *d = ctx;
+	struct service_step *st;
+	ALLOC_GROW(d->svc.steps, d->svc.nsteps + 1, d->steps_alloc);
+	st = &d->svc.steps[d->svc.nsteps++];
+	memset(st, 0, sizeof(*st));
+	return yaml_walk_map(w, item, at, &step_map, NULL, st);
+}
+
+static int check_analysis(struct yaml_walk *w, void *obj, struct yaml_pos at)
+{
+	struct svc_doc *d = obj;
+	if (d->svc.analysis_canary && d->svc.nsteps)
+		return yaml_walk_fail(w, at, "'analysis' takes either 'canary' (a Flagger Canary file) or 'steps', not both");
+	return 0;
+}
+
+static const struct yaml_map readiness_map = {
+	.where = "'readiness'",
+	.keys = (const struct yaml_key[]){
+		{ "path", parse_path, offsetof(struct svc_doc, svc.ready_path), .size = SERVICE_TEXT_MAX },
+		{ "timeout", yaml_parse_duration, offsetof(struct svc_doc, svc.ready_timeout_ms) },
+		{ "deadline", yaml_parse_duration, offsetof(struct svc_doc, svc.ready_deadline_ms) },
+		{ NULL },
+	},
+};
+
+static const struct yaml_map stop_map = {
+	.where = "'stop'",
+	.keys = (const struct yaml_key[]){
+		{ "grace", yaml_parse_duration, offsetof(struct svc_doc, svc.stop_grace_ms) },
+		{ "drain", yaml_parse_duration, offsetof(struct svc_doc, svc.drain_ms) },
+		{ NULL },
+	},
+};
+
+static const struct yaml_map analysis_map = {
+	.where = "'analysis'",
+	.keys = (const struct yaml_key[]){
+		{ "canary", yaml_parse_str, offsetof(struct svc_doc, svc.analysis_canary), .size = SERVICE_TEXT_MAX },
+		{ "steps", yaml_parse_list, 0, .max = SERVICE_MAX_ARGS, .item = add_step },
+		{ NULL },
+	},
+	.check = check_analysis,
+};
+
+/* char[PLUGIN_NAME_MAX + 1]: `target: NAME` and the like, a plugin of the kind
+ * the key names that exists (core/plugin_names.h) */
+static int parse_plugin(struct yaml_walk *w, const struct yaml_key *k, struct fy_node *v, struct yaml_pos at,
+			void *dst)
+{
+	enum plugin_kind kind = PLUGIN_TARGET;
+	struct yaml_key pk = *k;
+	int i, r;
+
+	for (int j = 0; j < PLUGIN_KIND_COUNT; j++)
+		if (!strcmp(k->name, plugin_kind_name((enum plugin_kind)j)))
+			kind = (enum plugin_kind)j;
+	pk.names = plugin_names(kind);
+	if ((r = yaml_parse_enum(w, &pk, v, at, &i)) < 0)
 		return r;
-	it = NULL;
-	while ((pr = fy_node_mapping_iterate(envs, &it))) {
-		struct service_env *e;
-		struct fy_node *kn = fy_node_pair_key(pr);
-		svc->envs = xrealloc(svc->envs, (svc->nenvs + 1) * sizeof(*svc->envs));
-		e = &svc->envs[svc->nenvs++];
-		memset(e, 0, sizeof(*e));
-		if ((r = get_name(p, kn, kn, "environment name", e->name)) < 0)
-			return r;
-		for (size_t i = 0; i + 1 < svc->nenvs; i++)
-			if (!strcmp(svc->envs[i].name, e->name))
-				return fail(p, kn, "environment '%s' is defined twice", e->name);
-		if ((r = parse_env(p, kn, fy_node_pair_value(pr), default_instances, e)) < 0)
-			return r;
+	snprintf(dst, PLUGIN_NAME_MAX + 1, "%s", pk.names[i]);
+	return 0;
+}
+
+static int keep_envs(struct yaml_walk *w, const struct yaml_key *k, struct fy_node *v, struct yaml_pos at, void *dst)
+{
+	struct svc_doc *d = dst;
+	(void)w, (void)k;
+	d->envs = v;
+	d->envs_at = at;
+	return 0;
+}
+
+static int check_root(struct yaml_walk *w, void *obj, struct yaml_pos at)
+{
+	struct svc_doc *d = obj;
+	if (!d->svc.name[0]) {
+		if (!d->expect_name)
+			return yaml_walk_fail(w, at, "the service needs 'name'");
+		if (!service_name_valid(d->expect_name))
+			return yaml_walk_fail(w, at, "service name '%s' must be 1 to 64 of A-Z a-z 0-9 . _ -",
+					      d->expect_name);
+		memcpy(d->svc.name, d->expect_name, strlen(d->expect_name) + 1);
 	}
+	return 0;
+}
+
+static const struct yaml_map root_map = {
+	.where = "the service",
+	.keys = (const struct yaml_key[]){
+		{ "name", parse_service_name, offsetof(struct svc_doc, svc.name) },
+		{ "command", parse_command, offsetof(struct svc_doc, svc), .flags = YAML_REQUIRED,
+		  .hint = "(a list: program and arguments)" },
+		{ "env", yaml_parse_entries, offsetof(struct svc_doc, svc), .max = SERVICE_MAX_ARGS, .entry = add_env_var },
+		{ "instances", yaml_parse_int, offsetof(struct svc_doc, default_instances), 1, SERVICE_MAX_INSTANCES },
+		{ "releases", yaml_parse_str, offsetof(struct svc_doc, svc.releases), .size = SERVICE_TEXT_MAX },
+		{ "readiness", yaml_parse_map, 0, .map = &readiness_map },
+		{ "stop", yaml_parse_map, 0, .map = &stop_map },
+		{ "smoke", yaml_parse_list, 0, .max = SERVICE_MAX_ARGS, .item = add_smoke },
+		{ "analysis", yaml_parse_map, 0, .map = &analysis_map },
+		{ "target", parse_plugin, offsetof(struct svc_doc, svc.target) },
+		{ "router", parse_plugin, offsetof(struct svc_doc, svc.router) },
+		{ "provider", parse_plugin, offsetof(struct svc_doc, svc.provider) },
+		{ "judge", parse_plugin, offsetof(struct svc_doc, svc.judge) },
+		{ "environments", keep_envs, 0, .flags = YAML_REQUIRED,
+		  .hint = "(e.g. production: {listen: 127.0.0.1:8080})" },
+		{ NULL },
+	},
+	.check = check_root,
+};
+
+static int add_env(struct yaml_walk *w, const char *key, struct yaml_pos kat, struct fy_node *v, void *ctx)
+{
+	struct svc_doc *d = ctx;
+	struct service *svc = &d->svc;
+	struct service_env *e;
+	struct strbuf where = STRBUF_INIT;
+	int r;
+
+	if (!service_name_valid(key))
+		return yaml_walk_fail(w, kat, "'environment name' must be 1 to 64 of the characters A-Z a-z 0-9 . _ -, not '%.80s'",
+				      key);
+	for (size_t i = 0; i < svc->nenvs; i++)
+		if (!strcmp(svc->envs[i].name, key))
+			return yaml_walk_fail(w, kat, "environment '%s' is defined twice", key);
+	svc->envs = xrealloc(svc->envs, (svc->nenvs + 1) * sizeof(*svc->envs));
+	e = &svc->envs[svc->nenvs++];
+	memset(e, 0, sizeof(*e));
+	memcpy(e->name, key, strlen(key) + 1);
+	e->instances = d->default_instances;
+	strbuf_addf(&where, "environment '%s'", key);
+	r = yaml_walk_map(w, v, kat, &env_map, where.buf, e);
+	strbuf_release(&where);
+	return r;
+}
+
+static int parse_envs(struct yaml_walk *w, struct svc_doc *d)
+{
+	struct service *svc = &d->svc;
+	int r;
+
+	if (!yaml_walk_is_mapping(d->envs))
+		return yaml_walk_fail(w, d->envs_at, "'environments' must be a mapping from names to environments, found %s",
+				      yaml_walk_kind(d->envs));
+	if ((r = yaml_walk_entries(w, d->envs, d->envs_at, "'environments'", SERVICE_MAX_ARGS, add_env, d)) < 0)
+		return r;
 	if (!svc->nenvs)
-		return fail(p, envs_key, "'environments' must name at least one environment");
+		return yaml_walk_fail(w, d->envs_at, "'environments' must name at least one environment");
 	for (size_t i = 0; i < svc->nenvs; i++)
 		for (size_t j = i + 1; j < svc->nenvs; j++)
 			if (!svc->envs[i].router_socket && !svc->envs[j].router_socket &&
 			    svc->envs[i].listen_port == svc->envs[j].listen_port &&
 			    !strcmp(svc->envs[i].listen_host, svc->envs[j].listen_host))
-				return fail(p, envs_key, "environments '%s' and '%s' listen on the same address",
-					    svc->envs[i].name, svc->envs[j].name);
-	if (!svc->releases) {
-		struct strbuf sb = STRBUF_INIT;
-		strbuf_addf(&sb, "releases/%s", svc->name);
-		svc->releases = strbuf_detach(&sb, NULL);
-	}
-	if (!svc->ready_path)
-		svc->ready_path = xstrdup("/health");
+				return yaml_walk_fail(w, d->envs_at, "environments '%s' and '%s' listen on the same address",
+						      svc->envs[i].name, svc->envs[j].name);
 	return 0;
 }
 
 int service_parse(struct service *out, const char *file, const char *buf, size_t len, const char *expect_name,
 		  struct strbuf *err)
 {
-	struct fy_diag_cfg dcfg;
-	struct fy_diag *diag;
-	struct fy_parse_cfg cfg = { 0 };
-	struct fy_document *doc;
-	struct service svc = { 0 };
-	struct sp p = { file, err };
+	struct yaml_walk w;
+	struct fy_node *root;
+	struct svc_doc d;
 	int r;
 
-	if (len > SERVICE_FILE_MAX) {
-		strbuf_errf(err, "%s: larger than %d bytes", file, SERVICE_FILE_MAX);
-		return SW_ETOOBIG;
-	}
-	/* the bytes libfyaml may see (core/yaml_text.h: it loops or crashes on
-	 * some that no service file needs; found by tests/fuzz/fuzz_service.c) */
-	{
-		struct yaml_text_error ye;
-		if (yaml_text_check(buf, len, &ye) < 0) {
-			strbuf_errf(err, "%s:%d:%d: %s", file, ye.line, ye.col, ye.msg);
-			return SW_EPARSE;
-		}
-	}
-	fy_diag_cfg_default(&dcfg);
-	dcfg.fp = NULL;
-	dcfg.output_fn = NULL;
-	dcfg.level = FYET_ERROR;
-	diag = fy_diag_create(&dcfg);
-	if (!diag) {
-		strbuf_errf(err, "%s: cannot create the YAML parser", file);
-		return SW_EPARSE;
-	}
-	fy_diag_set_collect_errors(diag, true);
-	cfg.flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG;
-	cfg.diag = diag;
-	doc = fy_document_build_from_string(&cfg, buf, len);
-	if (!doc) {
-		void *it = NULL;
-		struct fy_diag_error *de = fy_diag_errors_iterate(diag, &it);
-		if (de)
-			/* diagnostics are 1-based already (marks of nodes are 0-based) */
-			strbuf_errf(err, "%s:%d:%d: invalid YAML: %s", file, de->line, de->column, de->msg);
-		else
-			strbuf_errf(err, "%s: invalid YAML", file);
-		fy_document_destroy(doc);
-		fy_diag_destroy(diag);
-		return SW_EPARSE;
-	}
-	snprintf(svc.target, sizeof(svc.target), "%s", plugin_default(PLUGIN_TARGET));
-	snprintf(svc.router, sizeof(svc.router), "%s", plugin_default(PLUGIN_ROUTER));
-	snprintf(svc.provider, sizeof(svc.provider), "%s", plugin_default(PLUGIN_PROVIDER));
-	snprintf(svc.judge, sizeof(svc.judge), "%s", plugin_default(PLUGIN_JUDGE));
-	svc.ready_timeout_ms = 2000;
-	svc.ready_deadline_ms = 30000;
-	svc.stop_grace_ms = 10000;
-	svc.drain_ms = 2000;
-	r = parse_root(&p, fy_document_root(doc), expect_name, &svc);
-	fy_document_destroy(doc);
-	fy_diag_destroy(diag);
+	memset(&d, 0, sizeof(d));
+	d.expect_name = expect_name;
+	d.default_instances = 1;
+	snprintf(d.svc.target, sizeof(d.svc.target), "%s", plugin_default(PLUGIN_TARGET));
+	snprintf(d.svc.router, sizeof(d.svc.router), "%s", plugin_default(PLUGIN_ROUTER));
+	snprintf(d.svc.provider, sizeof(d.svc.provider), "%s", plugin_default(PLUGIN_PROVIDER));
+	snprintf(d.svc.judge, sizeof(d.svc.judge), "%s", plugin_default(PLUGIN_JUDGE));
+	d.svc.ready_timeout_ms = 2000;
+	d.svc.ready_deadline_ms = 30000;
+	d.svc.stop_grace_ms = 10000;
+	d.svc.drain_ms = 2000;
+	if ((r = yaml_walk_open(&w, file, "a service file", buf, len, SERVICE_FILE_MAX, err, &root)) < 0)
+		return r;
+	w.user = &d;
+	/* an empty file is a mapping without keys: it lacks 'command' */
+	r = yaml_walk_map(&w, root, YAML_ROOT_POS, &root_map, NULL, &d);
+	if (r >= 0)
+		r = parse_envs(&w, &d);
+	yaml_walk_close(&w);
 	if (r < 0) {
-		service_release(&svc);
+		service_release(&d.svc);
 		return r;
 	}
-	*out = svc;
+	if (!d.svc.releases) {
+		struct strbuf sb = STRBUF_INIT;
+		strbuf_addf(&sb, "releases/%s", d.svc.name);
+		d.svc.releases = strbuf_detach(&sb, NULL);
+	}
+	if (!d.svc.ready_path)
+		d.svc.ready_path = xstrdup("/health");
+	*out = d.svc;
 	return 0;
 }
 

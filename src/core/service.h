@@ -23,6 +23,8 @@ struct strbuf;
 #define SERVICE_NAME_MAX SW_NAME_MAX	/* names and versions: [A-Za-z0-9._-], 1..64 bytes (base/limits.h) */
 #define SERVICE_MAX_INSTANCES 64
 #define SERVICE_FILE_MAX (256 * 1024)	/* bytes a service file may have */
+#define SERVICE_TEXT_MAX 4096	/* bytes in a command argument, path, socket, env value */
+#define SERVICE_MAX_ARGS 256	/* entries in command, env, smoke, steps, environments */
 
 struct service_smoke {
 	char method[16];	/* "GET", "POST", ... */
@@ -81,9 +83,10 @@ struct service {
  * `file` names the input in messages ("services/api-server.yaml:4:3: ...").
  * `expect_name` (may be NULL) is the name the file must define (from its
  * file name); `name:` may then be omitted.  Returns 0 and fills *svc (release
- * with service_release()), or SW_EPARSE (YAML syntax) / SW_ECONFIG (a field)
- * with one message in err naming FILE:LINE:COL and what would be valid.
- * *svc is untouched on failure.
+ * with service_release()), or SW_ECONFIG (too large, YAML syntax, an alias,
+ * an unknown key, a bad value: core/yaml_walk.h) with one message in err
+ * naming FILE:LINE:COL and what would be valid.  *svc is untouched on
+ * failure.
  */
 int service_parse(struct service *svc, const char *file, const char *buf, size_t len,
 		  const char *expect_name, struct strbuf *err);

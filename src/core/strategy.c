@@ -13,32 +13,35 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const kind_names[] = {
+const char *const strategy_kind_names[] = {
 	[STRATEGY_CANARY] = "canary",
 	[STRATEGY_FAST_PROGRESSIVE] = "fast-progressive",
 	[STRATEGY_FULL] = "full",
 	[STRATEGY_BLUE_GREEN] = "blue-green",
 	[STRATEGY_ROLLING] = "rolling",
 	[STRATEGY_REGION_BY_REGION] = "region-by-region",
+	NULL,
 };
+#define N_KINDS (STRATEGY_REGION_BY_REGION + 1)
 
 const char *strategy_kind_name(enum strategy_kind k)
 {
-	if ((unsigned)k < sizeof(kind_names) / sizeof(kind_names[0]))
-		return kind_names[k];
+	if ((unsigned)k < N_KINDS)
+		return strategy_kind_names[k];
 	return "unknown";
 }
 
 int strategy_kind_parse(const char *name, enum strategy_kind *out, struct strbuf *err)
 {
-	for (size_t i = 0; i < sizeof(kind_names) / sizeof(kind_names[0]); i++) {
-		if (!strcmp(kind_names[i], name)) {
+	for (size_t i = 0; i < N_KINDS; i++) {
+		if (!strcmp(strategy_kind_names[i], name)) {
 			*out = (enum strategy_kind)i;
 			return 0;
 		}
 	}
-	strbuf_errf(err, "unknown strategy '%s'; valid: canary, fast-progressive, full, blue-green, "
-		    "rolling, region-by-region", name);
+	strbuf_errf(err, "unknown strategy '%s'; valid: ", name);
+	for (size_t i = 0; err && i < N_KINDS; i++)
+		strbuf_addf(err, "%s%s", i ? ", " : "", strategy_kind_names[i]);
 	return SW_EPARSE;
 }
 

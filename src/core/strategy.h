@@ -113,6 +113,9 @@ struct strategy {
 #define STRATEGY_DEFAULT_DEADLINE_MS 600000
 #define STRATEGY_DEFAULT_MIN_REQUESTS 50
 
+/* The strategy names, indexed by enum strategy_kind, NULL-terminated: the
+ * one list the policy's `strategy:` and rollout files accept. */
+extern const char *const strategy_kind_names[];
 /* "canary", "fast-progressive", ... */
 const char *strategy_kind_name(enum strategy_kind k);
 /* Parse a strategy name.  0, or SW_EPARSE naming the valid values in err. */

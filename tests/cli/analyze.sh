@@ -55,7 +55,7 @@ like "$err" "bad.csv:3: revision 'blue' is not valid; valid: stable, canary" "ba
 printf 'apiVersion: flagger.app/v1beta1\nkind: Canary\nspec:\n  analysis:\n    stepWieght: 10\n' >"$T/bad.yaml"
 run_slipway analyze --config "$T/bad.yaml" --trace "$data/traces/healthy.csv"
 is "$rc" 2 "bad config exits 2"
-like "$err" "bad.yaml:5:5: unknown field 'stepWieght' in spec.analysis; valid: interval, threshold" "bad config names FILE:LINE:COL and valid fields"
+like "$err" "bad.yaml:5:5: unknown key 'stepWieght' in spec.analysis; did you mean 'stepWeight'\? valid keys: interval, threshold" "bad config names FILE:LINE:COL and valid fields"
 run_slipway analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$data/traces/healthy.csv" --type nightly
 is "$rc" 2 "unknown type exits 2"
 like "$err" "unknown deployment type 'nightly'; valid: standard" "unknown type names the valid ones"

@@ -11,7 +11,7 @@ like "$err" "no service 'nosuch': '.*services/nosuch.yaml' does not exist" "the 
 printf 'command: [x]\nenvironments:\n  production: {listen: "127.0.0.1:99999"}\n' >"$T/proj/services/bad.yaml"
 run_slipway start bad v1
 is "$rc" 2 "an invalid service file is a usage error"
-like "$err" "services/bad.yaml:3:25: 'listen' port must be 1 to 65535" "the error names FILE:LINE:COL"
+like "$err" "services/bad.yaml:3:24: 'listen' port must be 1 to 65535" "the error names FILE:LINE:COL"
 
 run_slipway start bad
 is "$rc" 2 "start without VERSION is a usage error"

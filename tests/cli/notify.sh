@@ -151,7 +151,7 @@ notifications:
 YAML
 SLIPWAY_NOTIFICATIONS="$T/bad.yaml" run_slipway notify config
 is "$rc" 2 "a literal url is refused"
-like "$err" "bad.yaml:3:27: sink 'slack': webhook URLs are secrets" "error names FILE:LINE:COL and says why"
+like "$err" "bad.yaml:3:32: sink 'slack': webhook URLs are secrets" "error names FILE:LINE:COL and says why"
 unlike "$err" "hooks.slack.com" "the refused URL is not echoed"
 printf 'notifications:\n  channels: { deploymnts: [x] }\n' > "$T/bad2.yaml"
 SLIPWAY_NOTIFICATIONS="$T/bad2.yaml" run_slipway notify config
@@ -159,7 +159,7 @@ like "$err" "bad2.yaml:2:15: unknown channel 'deploymnts'; valid: deployments, a
 printf 'notifications: [\n' > "$T/bad3.yaml"
 SLIPWAY_NOTIFICATIONS="$T/bad3.yaml" run_slipway notify config
 is "$rc" 2 "invalid YAML exits 2"
-like "$err" "bad3.yaml:[0-9]+:[0-9]+: invalid YAML" "invalid YAML names its position"
+like "$err" "bad3.yaml:2:1: invalid YAML: flow sequence without a closing bracket" "invalid YAML names its exact position (libfyaml's, 1-based)"
 printf 'notifications:\n  sinks:\n%%TAG ! tag:x\n' > "$T/bad4.yaml"
 SLIPWAY_NOTIFICATIONS="$T/bad4.yaml" run_slipway notify config
 like "$err" "bad4.yaml:3:1: a line starting with '%' is a YAML directive" "directives other than %YAML refused"

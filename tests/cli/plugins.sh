@@ -15,7 +15,7 @@ environments:
 YAML
 run_slipway deploy web v1 --type standard
 is "$rc" 2 "deploy: an unknown provider is bad input (exit 2)"
-like "$err" "services/web.yaml:2:11: unknown provider 'nosuch' \(valid: builtin\)" \
+like "$err" "services/web.yaml:2:11: unknown provider 'nosuch'; valid: builtin" \
   "deploy: the error names FILE:LINE:COL and the providers"
 run_slipway start web v1
 is "$rc" 2 "start: the same service file is refused the same way"
@@ -27,7 +27,7 @@ for kind in target router judge; do
   mkdir -p "$T/proj/releases/w$kind/v1"
   run_slipway deploy "w$kind" v1 --type standard
   is "$rc" 2 "deploy: an unknown $kind is bad input (exit 2)"
-  like "$err" "services/w$kind.yaml:2:[0-9]+: unknown $kind 'nosuch' \(valid: " "deploy: the $kind's error lists the names"
+  like "$err" "services/w$kind.yaml:2:[0-9]+: unknown $kind 'nosuch'; valid: " "deploy: the $kind's error lists the names"
 done
 # the local target's check: a release that is not there is refused before a deployment is recorded
 cat >"$T/proj/services/ok.yaml" <<'YAML'

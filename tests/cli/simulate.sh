@@ -171,7 +171,7 @@ bad_case "unknown deployment type 'nightly'; valid: standard" --rpm 100 --stable
 bad_case "unexpected argument 'extra'" --rpm 100 --stable-error-rate 0.01 extra
 bad_case "run 'slipway simulate --help' for usage" --rpm 100 --stable-error-rate 0.01 --bogus
 printf 'apiVersion: flagger.app/v1beta1\nkind: Canary\nspec:\n  analysis:\n    stepWieght: 10\n' >"$T/bad.yaml"
-bad_case "bad.yaml:5:5: unknown field 'stepWieght' in spec.analysis" --rpm 100 --stable-error-rate 0.01 --config "$T/bad.yaml"
+bad_case "bad.yaml:5:5: unknown key 'stepWieght' in spec.analysis" --rpm 100 --stable-error-rate 0.01 --config "$T/bad.yaml"
 bad_case "nope.yaml" --rpm 100 --stable-error-rate 0.01 --config "$T/nope.yaml"
 bad_case "output format" --rpm 100 --stable-error-rate 0.01 -o yaml
 

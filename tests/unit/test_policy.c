@@ -157,13 +157,13 @@ static void test_merge(void)
 	is_int(p.windows_nr, 1, "base none: one window");
 	policy_release(&p);
 
-	is_int(load(&p, "base: none\n", &err), SW_EPOLICY, "base none without types is invalid");
+	is_int(load(&p, "base: none\n", &err), SW_ECONFIG, "base none without types is invalid");
 	ok(strstr(err.buf, "defines no deployment types") != NULL, "says what is missing: %s", err.buf);
 
-	is_int(load(&p, "types:\n  standard:\n    approvals: [team-leed]\n", &err), SW_EPOLICY, "unknown role");
+	is_int(load(&p, "types:\n  standard:\n    approvals: [team-leed]\n", &err), SW_ECONFIG, "unknown role");
 	ok(strstr(err.buf, "t.yaml:3:17:") && strstr(err.buf, "did you mean 'team-lead'"), "role typo located and suggested: %s",
 	   err.buf);
-	is_int(load(&p, "roles:\n  team-lead: ~\nwindows:\n  extended: ~\n", &err), SW_EPOLICY,
+	is_int(load(&p, "roles:\n  team-lead: ~\nwindows:\n  extended: ~\n", &err), SW_ECONFIG,
 	       "removing a window still in use");
 	ok(strstr(err.buf, "t.yaml:4:3:") && strstr(err.buf, "window 'extended'"), "points at the removal: %s", err.buf);
 	strbuf_release(&err);
