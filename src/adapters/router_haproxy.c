@@ -374,14 +374,32 @@ static int write_files(struct router_haproxy *r, struct strbuf *err)
 		    "    maxconn %d\n"
 		    "\n"
 		    "# request lines wait in this ring until the receiver reads them over a\n"
-		    "# unix stream: a slow receiver delays lines instead of losing them\n"
+		    "# unix stream: a slow receiver delays lines instead of losing them.  The\n"
+		    "# ring forwards through the logrelay below, never straight to the receiver:\n"
+		    "# HAProxy 2.6 reconnects a ring's server at once when the connection fails,\n"
+		    "# which spins a core whenever no receiver runs (docs/haproxy.md)\n"
 		    "ring slipway\n"
 		    "    format raw\n"
 		    "    maxlen 1024\n"
 		    "    size %ld\n"
 		    "    timeout connect 2s\n"
 		    "    timeout server 1d\n"
-		    "    server receiver unix@%s\n"
+		    "    server relay unix@%s/logs.sock\n"
+		    "\n"
+		    "# the relay connects to the receiver only while its health check finds it;\n"
+		    "# until then it holds the ring's connection (and the lines it sent) open,\n"
+		    "# and re-checks when a new line arrives: no loop, no line lost\n"
+		    "listen logrelay\n"
+		    "    mode tcp\n"
+		    "    bind unix@%s/logs.sock mode 600\n"
+		    "    no log\n"
+		    "    timeout connect 2s\n"
+		    "    timeout client 1d\n"
+		    "    timeout server 1d\n"
+		    "    tcp-request inspect-delay 1d\n"
+		    "    tcp-request content accept if { srv_is_up(logrelay/receiver) }\n"
+		    "    tcp-request content accept if WAIT_END\n"
+		    "    server receiver unix@%s check inter 500ms fall 1 rise 1\n"
 		    "\n"
 		    "defaults\n"
 		    "    mode http\n"
@@ -405,7 +423,7 @@ static int write_files(struct router_haproxy *r, struct strbuf *err)
 		    "\n"
 		    "backend %s\n"
 		    "    balance roundrobin\n",
-		    r->sock_path, haproxy_maxconn(), ring_bytes(), r->log_sock, r->backend, r->listen_host, r->listen_port, r->map_path, r->map_path,
+		    r->sock_path, haproxy_maxconn(), ring_bytes(), r->rundir, r->rundir, r->log_sock, r->backend, r->listen_host, r->listen_port, r->map_path, r->map_path,
 		    r->map_path, r->backend, r->backend);
 	for (size_t i = 0; i < n; i++)
 		strbuf_addf(&cfg, "    server %s 127.0.0.1:%d weight %d%s%s\n", srv[i].name, srv[i].port,
@@ -579,6 +597,25 @@ static int runtime_servers(struct router_haproxy *r, struct haproxy_server_stat 
 	return router_haproxy_stats(r, st, n, err);
 }
 
+/* Point the runtime server `name` at 127.0.0.1:port (idempotent; HAProxy 2.6 "set server ... addr"). */
+static int sync_server_addr(struct router_haproxy *r, const char *name, int port, struct strbuf *err)
+{
+	struct strbuf cmd = STRBUF_INIT, reply = STRBUF_INIT;
+	int rc;
+	strbuf_addf(&cmd, "set server %s/%s addr 127.0.0.1 port %d", r->backend, name, port);
+	rc = haproxy_cli(r->sock_path, cmd.buf, &reply, err);
+	/* it answers "no need to change the addr, port changed from 'A' to 'B' by ..." */
+	if (rc >= 0 && !strstr(reply.buf, "no need to change the port") && !strstr(reply.buf, "port changed") &&
+	    !strstr(reply.buf, "IP changed")) {
+		strbuf_rtrim(&reply);
+		strbuf_errf(err, "HAProxy answered '%s' to '%s'", reply.buf, cmd.buf);
+		rc = SW_EEXTERNAL;
+	}
+	strbuf_release(&cmd);
+	strbuf_release(&reply);
+	return rc;
+}
+
 int router_haproxy_add(struct router_haproxy *r, const struct instance *in, size_t n, struct strbuf *err)
 {
 	struct haproxy_server_stat *cur = NULL;
@@ -628,8 +665,12 @@ int router_haproxy_add(struct router_haproxy *r, const struct instance *in, size
 		for (size_t j = 0; j < ncur; j++)
 			if (!strcmp(cur[j].name, name))
 				present = 1;
-		if (present)
+		if (present) {
+			/* a server of that name may point at a dead instance's old port: always the live one */
+			if ((rc = sync_server_addr(r, name, in[i].port, err)) < 0)
+				goto out;
 			continue;
+		}
 		strbuf_reset(&cmd);
 		/* 2.6: a dynamic server starts in maintenance, inherits nothing from default-server */
 		strbuf_addf(&cmd, "add server %s/%s 127.0.0.1:%d weight 0", r->backend, name, in[i].port);

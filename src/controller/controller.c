@@ -74,7 +74,14 @@ struct controller_applied {
 	int have_desired;
 	struct desired_state desired;	/* what the router/target were last told */
 	struct strategy strategy;	/* cached */
+	int deaths;			/* times the new revision was found dead after it was ready */
+	int was_ready;			/* the new revision was ready at the last watch */
+	unsigned long last_log;		/* hash of the last "cannot apply" message: logged once */
+	int64_t failing_since;		/* controller time the desired state first failed to apply, or 0 */
 };
+
+/* after this many deaths of the new revision's instances the deployment rolls back */
+#define CONTROLLER_MAX_DEATHS 3
 
 void controller_init(struct controller *c, struct store *st)
 {
@@ -259,6 +266,51 @@ static int call_hooks(struct controller *c, const struct strategy *s, const stru
 	return yes;
 }
 
+static unsigned long hash_str(const char *p)
+{
+	unsigned long h = 5381;
+	while (*p)
+		h = h * 33 + (unsigned char)*p++;
+	return h ? h : 1;
+}
+
+/*
+ * Watch the new revision while it has (or is about to get) traffic: after
+ * the warm-up, every tick.  An instance found dead makes the next tick
+ * re-apply the desired state (the target restarts it, with its backoff);
+ * the CONTROLLER_MAX_DEATHS-th death fails the deployment with that reason
+ * rather than with the empty intervals it causes ("canary 0 requests").
+ */
+static void watch(struct controller *c, struct controller_applied *e, const struct deployment *d,
+		  const struct desired_state *ds, struct tick_input *in)
+{
+	struct strbuf why = STRBUF_INIT;
+	int r;
+
+	if (!ds->canary_up || !c->target || !c->target->ready || deployment_state_is_final(d->state) ||
+	    d->state == DS_PENDING || d->state == DS_ROLLING_BACK)
+		return;
+	r = c->target->ready(c->target->ctx, d->service, d->version, &why);
+	if (r > 0) {
+		e->was_ready = 1;
+	} else if (r == 0) {
+		/* a rolling step with no new instance yet is not a death */
+		if (e->was_ready && why.len) {
+			e->deaths++;
+			logf_(c, d, "the new revision %s died (%d of %d allowed): %s; restarting it", d->version,
+			      e->deaths, CONTROLLER_MAX_DEATHS - 1, why.buf);
+			if (e->deaths >= CONTROLLER_MAX_DEATHS) {
+				in->target_failed = 1;
+				bprintf(in->target_reason, sizeof(in->target_reason),
+					"the new revision %s died %d times: %s", d->version, e->deaths, why.buf);
+			}
+		}
+		e->was_ready = 0;
+		e->have_desired = 0;	/* re-applied next tick: the target restarts what is gone */
+	}
+	strbuf_release(&why);
+}
+
 /* One deployment's decision of this tick, waiting for the tick's commit. */
 struct work {
 	int64_t id;
@@ -282,7 +334,8 @@ static int decide(struct controller *c, int64_t id, int64_t now_ms, struct scrat
 	struct tick_input in;
 	struct desired_state ds;
 	struct strbuf err = STRBUF_INIT, why = STRBUF_INIT;
-	int n_intents = 0, r, ret = 0;
+	int n_intents = 0, r, ret = 0, actuated = 1;
+	char ready_reason[200] = "";
 	int64_t from, to;
 	double wt;
 	int idle;
@@ -302,12 +355,26 @@ static int decide(struct controller *c, int64_t id, int64_t now_ms, struct scrat
 	deployment_desired(&d, &e->strategy, &ds);
 	if (!e->have_desired || !same_desired(&ds, &e->desired)) {
 		if (actuate(c, &d, &e->strategy, &ds, &err) < 0) {
+			unsigned long h = hash_str(err.buf);
 			e->have_desired = 0;
-			logf_(c, &d, "cannot apply the desired state: %s", err.buf);
-			goto out;
+			if (h != e->last_log) {
+				logf_(c, &d, "cannot apply the desired state (retrying with backoff): %s", err.buf);
+				e->last_log = h;
+			} else {
+				c->stats.errors++;
+			}
+			/* not real: no weight rises and no interval is judged, but intents
+			 * apply and the progress deadline runs (docs/engine.md "Failure paths") */
+			actuated = 0;
+			bprintf(ready_reason, sizeof(ready_reason), "%s", err.buf);
+			if (!e->failing_since)
+				e->failing_since = now_ms;
+		} else {
+			e->desired = ds;
+			e->have_desired = 1;
+			e->last_log = 0;
+			e->failing_since = 0;
 		}
-		e->desired = ds;
-		e->have_desired = 1;
 	}
 	/* 2c: inputs */
 	if (deployment_store_intents(c->st, id, x->intents, DECISION_MAX_INTENTS, &n_intents, &err) < 0) {
@@ -318,6 +385,18 @@ static int decide(struct controller *c, int64_t id, int64_t now_ms, struct scrat
 	in.gate = GATE_ALLOW;
 	in.canary_ready = 1;
 	in.judge = c->judge;
+	if (!actuated) {
+		bprintf(in.ready_reason, sizeof(in.ready_reason), "%s", ready_reason);
+		/* after the warm-up (whose own deadline rule applies), a new revision that cannot be
+		 * (re)started for the progress deadline fails the deployment with the reason */
+		if (ds.canary_up && !(d.state == DS_PROGRESSING && d.step == 0) && d.state != DS_PENDING &&
+		    now_ms - e->failing_since >= e->strategy.progress_deadline_ms) {
+			in.target_failed = 1;
+			bprintf(in.target_reason, sizeof(in.target_reason), "the new revision %s could not be (re)started "
+				"for %llds (progressDeadlineSeconds): %s", d.version,
+				(long long)((now_ms - e->failing_since) / 1000), ready_reason);
+		}
+	}
 	if (c->hooks.gate && (d.state == DS_PENDING || d.state == DS_PROGRESSING)) {
 		strbuf_reset(&why);
 		in.gate = c->hooks.gate(c->hooks.ctx, &d, d.state == DS_PENDING ? GATE_PHASE_START : GATE_PHASE_ADVANCE,
@@ -350,10 +429,18 @@ static int decide(struct controller *c, int64_t id, int64_t now_ms, struct scrat
 	}
 	/* readiness matters while the new revision warms up (a rolling update starts none in step 0) */
 	if (d.state == DS_PROGRESSING && d.step == 0 && ds.canary_up && c->target && c->target->ready) {
-		r = c->target->ready(c->target->ctx, d.service, d.version, &err);
+		strbuf_reset(&err);
+		r = actuated ? c->target->ready(c->target->ctx, d.service, d.version, &err) : 0;
 		in.canary_ready = r > 0;
+		if (actuated && r <= 0 && err.len)
+			bprintf(in.ready_reason, sizeof(in.ready_reason), "%s", err.buf);
+	} else if (actuated) {
+		watch(c, e, &d, &ds, &in);
 	}
-	if (deployment_analysis_due(&d, &e->strategy, now_ms, &from, &to, &wt, &idle)) {
+	if (!actuated && in.gate == GATE_ALLOW && d.state != DS_PENDING)
+		in.gate = GATE_WAIT;	/* hold: the weight never rises on a state that is not real */
+	if ((actuated || (d.state == DS_PROGRESSING && d.step == 0)) &&
+	    deployment_analysis_due(&d, &e->strategy, now_ms, &from, &to, &wt, &idle)) {
 		int failed;
 		char reason[200];
 		measure_interval(c->metrics, &d, from, to, wt, idle, &x->ai);

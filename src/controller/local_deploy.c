@@ -32,6 +32,7 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,6 +161,20 @@ static int running(struct driver *dr, const char *version)
 	return n;
 }
 
+/*
+ * Nothing of version runs (its instances died): no router server may stay
+ * behind pointing at their old ports (docs/haproxy.md "Failure paths"), and
+ * their rows are closed.  Idempotent and cheap when there is nothing left.
+ */
+static int forget_dead_revision(struct driver *dr, const char *version, struct strbuf *err)
+{
+	int rc;
+	if (router_haproxy_pid(&dr->ls.router) > 0 && (rc = router_haproxy_remove(&dr->ls.router, version, err)) < 0)
+		return rc;
+	rc = target_local_stop(&dr->ls.target, &dr->ls.svc, dr->ls.env, version, err);
+	return rc < 0 ? rc : 0;
+}
+
 static int local_ensure(void *ctx, const char *service, const char *version, enum revision_role role, int up,
 			int count, struct strbuf *err)
 {
@@ -170,7 +185,8 @@ static int local_ensure(void *ctx, const char *service, const char *version, enu
 		return SW_ESTATE;
 	if (up) {
 		const struct service_env *e = service_find_env(&dr->ls.svc, dr->ls.env);
-		int already = running(dr, version);
+		/* only instances that passed the readiness probe are adopted as ready */
+		int already = target_local_ready_count(&dr->ls.target, dr->ls.svc.name, dr->ls.env, version, NULL, NULL);
 		/* start or adopt, wait until ready, add to HAProxy at weight 0 (weights are the router's) */
 		if (already >= e->instances && router_haproxy_pid(&dr->ls.router) > 0) {
 			if (first_time(dr, version))
@@ -189,7 +205,7 @@ static int local_ensure(void *ctx, const char *service, const char *version, enu
 		return rc;
 	}
 	if (!running(dr, version))
-		return 0;
+		return forget_dead_revision(dr, version, err);
 	/* drained first (in-flight requests finish), then SIGTERM, SIGKILL after the grace */
 	if ((rc = localstack_stop_revision(&dr->ls, version, err)) < 0)
 		return rc;
@@ -202,10 +218,50 @@ static int local_ready(void *ctx, const char *service, const char *version, stru
 {
 	struct driver *dr = ctx;
 	const struct service_env *e;
+	int rc;
 	if (!mine(dr, service, err))
 		return SW_ESTATE;
 	e = service_find_env(&dr->ls.svc, dr->ls.env);
-	return running(dr, version) >= e->instances;
+	/* ready = passed the probe and still alive; a dead one is described in err */
+	rc = target_local_ready_count(&dr->ls.target, dr->ls.svc.name, dr->ls.env, version, err, NULL);
+	return rc < 0 ? rc : rc >= e->instances;
+}
+
+/*
+ * Before anything is recorded: the service's command and environment
+ * expand (only the documented placeholders), and the environment's listen
+ * address can be bound when no HAProxy of ours holds it.  A deployment
+ * that could never start would only sit unfinished and block the next one.
+ */
+static int check_startable(struct driver *dr, struct strbuf *err)
+{
+	const struct service *svc = &dr->ls.svc;
+	struct service_vars v = { .port = 1, .version = dr->o->version, .release = "", .service = svc->name,
+				  .env = dr->ls.env, .instance = 0 };
+	struct strbuf sb = STRBUF_INIT, e = STRBUF_INIT;
+	int rc = 0;
+
+	for (size_t i = 0; i < svc->argc && rc >= 0; i++) {
+		strbuf_reset(&sb);
+		rc = service_expand(&sb, svc->argv[i], &v, &e);
+	}
+	for (size_t i = 0; i < svc->envc && rc >= 0; i++) {
+		strbuf_reset(&sb);
+		rc = service_expand(&sb, svc->env[i], &v, &e);
+	}
+	if (rc < 0) {
+		strbuf_errf(err, "services/%s.yaml: the command cannot be started: %s", svc->name, e.buf);
+		rc = SW_EUSAGE;
+	} else if (router_haproxy_pid(&dr->ls.router) <= 0 &&
+		   (rc = proc_port_bindable(dr->ls.router.listen_host, dr->ls.router.listen_port)) < 0) {
+		strbuf_errf(err, "services/%s.yaml: environment '%s' listens on %s:%d, which is %s; free it or choose "
+			    "another 'listen'", svc->name, dr->ls.env, dr->ls.router.listen_host, dr->ls.router.listen_port,
+			    rc == -EADDRINUSE ? "taken by another process" : strerror(-rc));
+		rc = SW_EUSAGE;
+	}
+	strbuf_release(&sb);
+	strbuf_release(&e);
+	return rc < 0 ? rc : 0;
 }
 
 /* ---- core/metrics-t.h: the builtin provider through the scaled clock ---- */
@@ -543,6 +599,8 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 			goto out;
 		}
 		strbuf_release(&release);
+		if ((rc = check_startable(dr, err)) < 0)
+			goto out;
 		if ((rc = dr_rules(dr, o->type, &rules, err)) < 0)
 			goto out;
 		dr->clk.wall0 = proc_now_ms();

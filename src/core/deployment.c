@@ -97,6 +97,8 @@
  *                            tick_analysis(): immediate or type criterion,
  *                            failed_checks >= threshold; tick_warmup():
  *                            not ready within the progress deadline;
+ *                            deployment_advance(): the target says the new
+ *                            revision's instances keep dying (target_failed);
  *                            intents abort, undo.  Then the router sends
  *                            everything to the stable revision.
  *   rolling_back -> rolled_back
@@ -543,7 +545,8 @@ static void tick_warmup(struct run *x, const struct analysis_input *a)
 	if (!x->in->canary_ready) {
 		if (a->to_ms - d->step_since_ms >= x->s->progress_deadline_ms) {
 			bprintf(reason, sizeof(reason), "the new revision was not ready after %llds "
-				 "(progressDeadlineSeconds)", (long long)(x->s->progress_deadline_ms / 1000));
+				 "(progressDeadlineSeconds)%s%s", (long long)(x->s->progress_deadline_ms / 1000),
+				 x->in->ready_reason[0] ? ": " : "", x->in->ready_reason);
 			start_rollback(x, reason);
 		}
 		return;
@@ -693,6 +696,15 @@ int deployment_advance(const struct deployment *d, const struct type_rules *r, c
 		char reason[400];
 		bprintf(reason, sizeof(reason), "rollback requested: %s",
 			 x.in->hook_reason[0] ? x.in->hook_reason : "rollback webhook");
+		start_rollback(&x, reason);
+	}
+
+	/* the target cannot keep the new revision running (instances died again and again) */
+	if (x.in->target_failed && (x.d->state == DS_PROGRESSING || x.d->state == DS_PAUSED ||
+				    x.d->state == DS_PROMOTING || x.d->state == DS_MONITORING)) {
+		char reason[400];
+		bprintf(reason, sizeof(reason), "%s", x.in->target_reason[0] ? x.in->target_reason :
+			 "the new revision's instances keep dying");
 		start_rollback(&x, reason);
 	}
 
