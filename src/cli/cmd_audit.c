@@ -53,7 +53,7 @@ int cmd_audit(int argc, char **argv, struct cli_ctx *ctx)
 	}
 	if (optind != argc)
 		return cli_usage_error(ctx, "audit", "unexpected argument '%s'", argv[optind]);
-	if ((rc = records_store_open(ctx, &st)) != EXIT_OK)
+	if ((rc = records_store_open_reader(ctx, &st)) != EXIT_OK)
 		return rc;
 
 	if (verify) {

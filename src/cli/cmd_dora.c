@@ -87,7 +87,7 @@ int cmd_dora(int argc, char **argv, struct cli_ctx *ctx)
 		dora_targets_from_policy(&pol.p, &targets);
 		cli_policy_release(&pol);
 	}
-	if ((rc = records_store_open(ctx, &st)) != EXIT_OK)
+	if ((rc = records_store_open_reader(ctx, &st)) != EXIT_OK)
 		return rc;
 	if (dora_load(&st, service, env, from, to, &d, &n, &inc, &ni, &err) ||
 	    dora_compute(d, n, inc, ni, from, to, &targets, &rep, &err)) {

@@ -145,7 +145,7 @@ static int list_records(int argc, char **argv, struct cli_ctx *ctx, int per_serv
 	} else if (optind != argc) {
 		return cli_usage_error(ctx, cmd, "unexpected argument '%s'", argv[optind]);
 	}
-	if ((rc = records_store_open(ctx, &st)) != EXIT_OK)
+	if ((rc = records_store_open_reader(ctx, &st)) != EXIT_OK)
 		return rc;
 	if (records_list(&st, service, env, limit, &v, &n, &err)) {
 		cli_error("%s", err.buf);
@@ -265,7 +265,7 @@ int cmd_show(int argc, char **argv, struct cli_ctx *ctx)
 		return cli_usage_error(ctx, "show", "give one DEPLOYMENT id");
 	if (records_parse_id("deployment", argv[optind], &id))
 		return EXIT_USAGE;
-	if ((rc = records_store_open(ctx, &st)) != EXIT_OK)
+	if ((rc = records_store_open_reader(ctx, &st)) != EXIT_OK)
 		return rc;
 	if ((r = records_get(&st, id, &d, &err)) || (r = records_transitions(&st, id, &tr, &ntr, &err)) ||
 	    (r = records_last_analysis(&st, id, &verdict, &reason, &table, &an_at, &err)) ||

@@ -63,10 +63,11 @@ static int64_t wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int open_store(struct cli_ctx *ctx, struct store *st)
+static int open_store(struct cli_ctx *ctx, struct store *st, int reader)
 {
 	struct strbuf err = STRBUF_INIT;
-	if (store_open(st, ctx->state_dir, &err) < 0 || deployment_store_migrate(st, &err) < 0) {
+	if ((reader ? store_open_reader(st, ctx->state_dir, &err) : store_open(st, ctx->state_dir, &err)) < 0 ||
+	    deployment_store_migrate(st, &err) < 0) {
 		cli_error("%s", err.buf);
 		strbuf_release(&err);
 		store_close(st);
@@ -126,7 +127,7 @@ static int record_intent(int argc, char **argv, struct cli_ctx *ctx, enum intent
 	}
 	if (optind + 1 != argc)
 		return cli_usage_error(ctx, name, "expected one DEPLOYMENT (an id or a service name)");
-	if (open_store(ctx, &st) < 0)
+	if (open_store(ctx, &st, 0) < 0)
 		return EXIT_RUNTIME;
 	if (deployment_store_resolve(&st, argv[optind], kind != INTENT_RETRY && kind != INTENT_UNDO, &id, &err) < 0 ||
 	    deployment_store_load(&st, id, &d, NULL, &err) < 0) {
@@ -385,7 +386,7 @@ int cmd_status(int argc, char **argv, struct cli_ctx *ctx)
 		json_decref(out);
 		return cli_usage_error(ctx, "status", "unexpected argument '%s'", argv[optind]);
 	}
-	if (open_store(ctx, &st) < 0) {
+	if (open_store(ctx, &st, 1) < 0) {
 		json_decref(out);
 		return EXIT_RUNTIME;
 	}

@@ -20,10 +20,10 @@
 #include <time.h>
 #include <unistd.h>
 
-int records_store_open(const struct cli_ctx *ctx, struct store *st)
+static int open_records(const struct cli_ctx *ctx, struct store *st, int reader)
 {
 	struct strbuf err = STRBUF_INIT;
-	int r = store_open(st, ctx->state_dir, &err);
+	int r = reader ? store_open_reader(st, ctx->state_dir, &err) : store_open(st, ctx->state_dir, &err);
 
 	if (!r)
 		r = deployment_store_migrate(st, &err);
@@ -41,6 +41,16 @@ int records_store_open(const struct cli_ctx *ctx, struct store *st)
 	}
 	strbuf_release(&err);
 	return EXIT_OK;
+}
+
+int records_store_open(const struct cli_ctx *ctx, struct store *st)
+{
+	return open_records(ctx, st, 0);
+}
+
+int records_store_open_reader(const struct cli_ctx *ctx, struct store *st)
+{
+	return open_records(ctx, st, 1);
 }
 
 const char *records_caller(const char **identity)

@@ -21,6 +21,8 @@ struct strbuf;
  * emergency, incidents, notify.  EXIT_OK, or prints the error and returns
  * EXIT_RUNTIME. */
 int records_store_open(const struct cli_ctx *ctx, struct store *st);
+/* The same for commands that only read: never creates a store (store_open_reader()). */
+int records_store_open_reader(const struct cli_ctx *ctx, struct store *st);
 
 /*
  * Who is calling: $SLIPWAY_USER when set (a test/automation override; the

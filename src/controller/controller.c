@@ -573,6 +573,9 @@ int controller_tick(struct controller *c, int64_t now_ms, struct strbuf *err)
 	int r;
 
 	c->stats.ticks++;
+	/* a store deleted or replaced under us: stop deciding (store.h, docs/engine.md "Failure paths") */
+	if ((r = store_check_identity(c->st, err)) < 0)
+		return r;
 	if ((r = deployment_store_active(c->st, now_ms, &ids, &n, err)) < 0)
 		return r;
 	x = xmalloc(sizeof(*x));

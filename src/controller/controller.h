@@ -97,7 +97,8 @@ void controller_release(struct controller *c);
 /*
  * One tick at now_ms; see controller.c for what runs.  Returns the number
  * of deployments still active (non-final or with unapplied intents), or
- * SW_ESTORE when the store could not even be listed.  Per-deployment
+ * SW_ESTORE when the store could not even be listed or is no longer the
+ * file it opened (deleted or replaced: store_check_identity()).  Per-deployment
  * problems are logged through hooks.log and retried next tick.
  */
 int controller_tick(struct controller *c, int64_t now_ms, struct strbuf *err);

@@ -655,8 +655,16 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 		if (wall >= start_wall + (res->resumed ? BACKLOG_MS : 0)) {
 			struct strbuf terr = STRBUF_INIT;
 			proc_reap();
-			if (controller_tick(c, now, &terr) < 0)
+			if (controller_tick(c, now, &terr) < 0) {
+				if (store_check_identity(&dr->ls.st, NULL) < 0) {
+					/* deleted or replaced under us: nothing more can be recorded, so nothing is done */
+					strbuf_errf(err, "%s", terr.buf);
+					strbuf_release(&terr);
+					rc = SW_ESTORE;
+					goto out;
+				}
 				say(dr, "  controller: %s", terr.buf);
+			}
 			if (o->notify) {
 				struct notify_deliver_stats ns = { 0 };
 				strbuf_reset(&terr);

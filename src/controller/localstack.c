@@ -92,7 +92,9 @@ int localstack_open(struct localstack *ls, const char *state_dir, const char *pr
 		proc_sleep_ms(50);
 	}
 opened:
-	if ((rc = store_open(&ls->st, state_dir, err)) < 0)
+	/* a reader never creates the store (store_open_reader()) */
+	if ((rc = (flags & LOCALSTACK_READONLY) ? store_open_reader(&ls->st, state_dir, err) :
+		   store_open(&ls->st, state_dir, err)) < 0)
 		goto fail;
 	if ((rc = local_store_migrate(&ls->st, err)) < 0)
 		goto fail_store;
