@@ -483,24 +483,55 @@ out:
 	return ret;
 }
 
+/*
+ * The store refused a write (begin, a deployment's savepoint, or the
+ * commit): back off, and say so once, with what to do.  See controller.h.
+ */
+static void store_failed(struct controller *c, const char *what, const char *msg, int64_t now_ms)
+{
+	int64_t wait = 1000;
+	c->store_failures++;
+	for (int i = 1; i < c->store_failures && wait < 30000; i++)
+		wait *= 2;
+	if (wait > 30000)
+		wait = 30000;
+	c->store_retry_ms = now_ms + wait;
+	if (c->store_failures == 1) {
+		c->store_failing_since = now_ms;
+		logf_(c, NULL, "%s: %s; nothing is decided or changed (traffic stays as it is) until the store can be "
+		      "written again: free space on the state directory's filesystem or fix its permissions; retrying "
+		      "with backoff, giving up after %llds", what, msg, (long long)(CONTROLLER_STORE_GIVE_UP_MS / 1000));
+	} else {
+		c->stats.errors++;
+	}
+}
+
 /* Step 2e: all decisions of the tick in one transaction, one savepoint each. */
 static void commit_all(struct controller *c, struct work *w, size_t n, int64_t now_ms)
 {
 	struct strbuf err = STRBUF_INIT;
 	size_t ok_count = 0;
+	int store_err = 0, r;
 
 	if (store_begin(c->st, &err) < 0) {
-		logf_(c, NULL, "cannot begin the tick's transaction: %s", err.buf);
+		store_failed(c, "cannot begin the tick's transaction", err.buf, now_ms);
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct controller_applied *e = entry(c, w[i].id, 1);
 		strbuf_reset(&err);
 		store_exec(c->st, "SAVEPOINT deployment", NULL);
-		if (deployment_store_apply(c->st, &w[i].before, &e->strategy, &w[i].dec, now_ms, NULL, 0, &err) < 0) {
+		if ((r = deployment_store_apply(c->st, &w[i].before, &e->strategy, &w[i].dec, now_ms, NULL, 0, &err)) < 0) {
 			store_exec(c->st, "ROLLBACK TO deployment", NULL);
 			store_exec(c->st, "RELEASE deployment", NULL);
-			logf_(c, &w[i].before, "cannot commit: %s", err.buf);
+			if (r == SW_ESTORE) {
+				/* the store cannot write (not a conflict): the whole tick backs off */
+				if (!store_err)
+					store_failed(c, "cannot commit the tick", err.buf, now_ms);
+				store_err = 1;
+			} else {
+				logf_(c, &w[i].before, "cannot commit: %s", err.buf);
+			}
 			e->have_desired = 0;
 			e->strategy.interval_ms = 0;
 			continue;
@@ -512,12 +543,20 @@ static void commit_all(struct controller *c, struct work *w, size_t n, int64_t n
 	strbuf_reset(&err);
 	if (store_commit(c->st, &err) < 0) {
 		store_rollback(c->st);
-		logf_(c, NULL, "cannot commit the tick: %s", err.buf);
+		if (!store_err)
+			store_failed(c, "cannot commit the tick", err.buf, now_ms);
 		for (size_t i = 0; i < n; i++)
 			w[i].committed = 0;
 		goto out;
 	}
 	c->stats.commits += ok_count;
+	if (!store_err && c->store_failures) {
+		logf_(c, NULL, "the store accepts writes again after %d failed attempts", c->store_failures);
+		c->stats.errors--;	/* news, not a problem */
+		c->store_failures = 0;
+		c->store_failing_since = 0;
+		c->store_retry_ms = 0;
+	}
 out:
 	strbuf_release(&err);
 }
@@ -576,6 +615,18 @@ int controller_tick(struct controller *c, int64_t now_ms, struct strbuf *err)
 	/* a store deleted or replaced under us: stop deciding (store.h, docs/engine.md "Failure paths") */
 	if ((r = store_check_identity(c->st, err)) < 0)
 		return r;
+	/* a store that refuses writes: back off; give up after a bounded time */
+	if (c->store_failures) {
+		if (now_ms - c->store_failing_since >= CONTROLLER_STORE_GIVE_UP_MS) {
+			c->store_gave_up = 1;
+			strbuf_errf(err, "the store '%s' has refused every write for %llds; giving up with the traffic as "
+				    "it is (run deploy again once the store can be written: the deployment resumes)",
+				    c->st->path, (long long)((now_ms - c->store_failing_since) / 1000));
+			return SW_ESTORE;
+		}
+		if (now_ms < c->store_retry_ms)
+			goto count;	/* nothing decided, nothing changed */
+	}
 	if ((r = deployment_store_active(c->st, now_ms, &ids, &n, err)) < 0)
 		return r;
 	x = xmalloc(sizeof(*x));
@@ -593,6 +644,7 @@ int controller_tick(struct controller *c, int64_t now_ms, struct strbuf *err)
 				act(c, &w[i]);
 	}
 	free(w);
+count:
 	/* how many remain active after this tick (including any created in it) */
 	if ((r = deployment_store_active(c->st, INT64_MAX, &ids, &n, err)) < 0)
 		return r;

@@ -88,7 +88,20 @@ struct controller {
 	struct controller_stats stats;
 	struct controller_applied *applied;	/* owned */
 	size_t n_applied, alloc_applied;
+	/*
+	 * The store refusing commits (a full disk, an I/O error): while it
+	 * does, ticks back off (1 s doubling to 30 s of the controller's
+	 * clock) and decide nothing, so nothing is acted on either and the
+	 * traffic stays as it is; reported once through hooks.log.  After
+	 * CONTROLLER_STORE_GIVE_UP_MS of failures controller_tick() returns
+	 * SW_ESTORE and sets store_gave_up: the caller should stop.
+	 */
+	int store_failures;		/* failed commits in a row */
+	int64_t store_failing_since;	/* controller time of the first, or 0 */
+	int64_t store_retry_ms;		/* no tick's work before this controller time */
+	int store_gave_up;
 };
+#define CONTROLLER_STORE_GIVE_UP_MS (2 * 60 * 1000)
 
 /* Set up c over st (which must outlive it); every plug-in NULL. */
 void controller_init(struct controller *c, struct store *st);

@@ -656,7 +656,7 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 			struct strbuf terr = STRBUF_INIT;
 			proc_reap();
 			if (controller_tick(c, now, &terr) < 0) {
-				if (store_check_identity(&dr->ls.st, NULL) < 0) {
+				if (store_check_identity(&dr->ls.st, NULL) < 0 || c->store_gave_up) {
 					/* deleted or replaced under us: nothing more can be recorded, so nothing is done */
 					strbuf_errf(err, "%s", terr.buf);
 					strbuf_release(&terr);
