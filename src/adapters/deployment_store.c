@@ -790,3 +790,19 @@ int deployment_store_current_version(struct store *st, const char *service, cons
 		return sqlerr(st, err, "current version");
 	return 0;
 }
+
+int deployment_store_note(struct store *st, int64_t id, int64_t at_ms, const char *text, struct strbuf *err)
+{
+	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	int r;
+	if ((r = store_prepare(st, &q, "INSERT INTO transitions (deployment_id, at_ms, from_state, to_state, step, weight, "
+			       "reason, detail_json) SELECT id, ?2, state, state, step, weight, ?3, '{\"event\":true}' "
+			       "FROM deployments WHERE id = ?1", err)) < 0)
+		return r;
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_int64(q, 2, at_ms);
+	sqlite3_bind_text(q, 3, text, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		return sqlerr(st, err, "note an event");
+	return 0;
+}

@@ -70,6 +70,7 @@ struct driver {
 	int64_t last_progress;
 	int64_t id;
 	char announced[8][SERVICE_NAME_MAX + 1];	/* versions whose adoption was reported */
+	pid_t hap_pid;			/* the HAProxy last seen running (watch_router()) */
 	struct policy_gate gate;	/* set up when o->policy */
 	struct notify_config ncfg;	/* o->notify with a short delivery budget */
 };
@@ -146,6 +147,44 @@ static int local_set_weight(void *ctx, const char *service, const char *group, c
 		return rc;
 	memcpy(dr->applied, key, sizeof(key));
 	return 0;
+}
+
+/*
+ * The router's real state, every tick (docs/haproxy.md "Failure paths"):
+ * an HAProxy of ours seen running and now gone is started again at once
+ * from its mirrored configuration (the store's servers and weights), the
+ * event is recorded under the deployment, and the controller re-applies
+ * the desired state.  Requests refused meanwhile reach neither revision, so
+ * the interval holds no data of either (inconclusive), never a verdict
+ * against the canary.
+ */
+static void watch_router(struct driver *dr, struct controller *c, int64_t now)
+{
+	struct strbuf err = STRBUF_INIT, note = STRBUF_INIT;
+	pid_t pid = router_haproxy_pid(&dr->ls.router);
+	int started = 0;
+
+	if (pid > 0 || dr->hap_pid <= 0 || dr->ls.router.attached) {
+		if (pid > 0)
+			dr->hap_pid = pid;
+		return;
+	}
+	if (router_haproxy_up(&dr->ls.router, &started, &err) < 0) {
+		strbuf_addf(&note, "router: HAProxy (pid %d) is gone and could not be restarted: %s", (int)dr->hap_pid,
+			    err.buf);
+		dr->hap_pid = 0;	/* noted once; the controller's re-application retries it */
+		controller_forget(c);
+	} else {
+		strbuf_addf(&note, "router: HAProxy (pid %d) was gone; restarted from its mirrored configuration "
+			    "(pid %d)", (int)dr->hap_pid, (int)router_haproxy_pid(&dr->ls.router));
+		dr->hap_pid = router_haproxy_pid(&dr->ls.router);
+		dr->applied[0] = '\0';
+		controller_forget(c);
+	}
+	say(dr, "  %s", note.buf);
+	deployment_store_note(&dr->ls.st, dr->id, now, note.buf, NULL);
+	strbuf_release(&err);
+	strbuf_release(&note);
 }
 
 /* ---- core/target-t.h over target_local (+ the router's servers) ---- */
@@ -655,6 +694,7 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 		if (wall >= start_wall + (res->resumed ? BACKLOG_MS : 0)) {
 			struct strbuf terr = STRBUF_INIT;
 			proc_reap();
+			watch_router(dr, c, now);
 			if (controller_tick(c, now, &terr) < 0) {
 				if (store_check_identity(&dr->ls.st, NULL) < 0 || c->store_gave_up) {
 					/* deleted or replaced under us: nothing more can be recorded, so nothing is done */
