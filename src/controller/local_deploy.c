@@ -71,6 +71,7 @@ struct driver {
 	int64_t id;
 	char announced[8][SERVICE_NAME_MAX + 1];	/* versions whose adoption was reported */
 	pid_t hap_pid;			/* the HAProxy last seen running (watch_router()) */
+	int64_t rx_retry_mono;		/* ensure_receiver(): next attempt (proc_mono_ms()) */
 	struct policy_gate gate;	/* set up when o->policy */
 	struct notify_config ncfg;	/* o->notify with a short delivery budget */
 };
@@ -185,6 +186,28 @@ static void watch_router(struct driver *dr, struct controller *c, int64_t now)
 	deployment_store_note(&dr->ls.st, dr->id, now, note.buf, NULL);
 	strbuf_release(&err);
 	strbuf_release(&note);
+}
+
+/*
+ * Every controller that needs the log receiver makes sure one runs (docs/
+ * services.md "Builtin metrics"): when another slipway held it at our start
+ * (rx NULL), try to take it over once a second, so a deploy that ends and
+ * takes its receiver along does not leave this one without metrics.  Lines
+ * of the gap wait in HAProxy's ring (docs/haproxy.md), so the gap costs at
+ * most some lateness; an interval that still lacks data is inconclusive.
+ */
+static void ensure_receiver(struct driver *dr)
+{
+	struct strbuf err = STRBUF_INIT;
+	int64_t now = proc_mono_ms();
+	if (dr->rx || now < dr->rx_retry_mono)
+		return;
+	dr->rx_retry_mono = now + 1000;
+	if (metrics_receiver_start(&dr->rx, dr->o->state_dir, &err) < 0)
+		say(dr, "  metrics: cannot start the log receiver: %s", err.buf);
+	else if (dr->rx)
+		say(dr, "  metrics: the log receiver of another slipway stopped; this one receives now");
+	strbuf_release(&err);
 }
 
 /* ---- core/target-t.h over target_local (+ the router's servers) ---- */
@@ -694,6 +717,7 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 		if (wall >= start_wall + (res->resumed ? BACKLOG_MS : 0)) {
 			struct strbuf terr = STRBUF_INIT;
 			proc_reap();
+			ensure_receiver(dr);
 			watch_router(dr, c, now);
 			if (controller_tick(c, now, &terr) < 0) {
 				if (store_check_identity(&dr->ls.st, NULL) < 0 || c->store_gave_up) {
