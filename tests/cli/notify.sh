@@ -21,8 +21,9 @@ start_receiver() { # start_receiver NAME SCRIPT -> $port, requests saved in $T/N
 }
 iso() { python3 -c "import datetime,sys; print(datetime.datetime.fromtimestamp(int(sys.argv[1])/1000, datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.%f')[:-3]+'Z')" "$1"; }
 
-# a deployment record to talk about
-run_slipway log
+# a deployment record to talk about (reading commands such as `log` create no store:
+# `incident list`, which opens the records for writing, makes the schema)
+"$SLIPWAY" incident list >/dev/null
 sqlite3 "$T/state/slipway.db" "INSERT INTO deployments(id, service, env, version, revision, from_version, type,
   strategy, state, requested_by, created_ms, started_ms, finished_ms, state_since_ms, reason)
   VALUES (1, 'api-server', 'production', 'v1.2.3', 3, 'v1.2.2', 'standard', 'canary', 'succeeded', 'alice',

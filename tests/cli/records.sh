@@ -16,8 +16,11 @@ now_ms=$(( $(date +%s) * 1000 ))
 iso() { python3 -c "import datetime,sys; print(datetime.datetime.fromtimestamp(int(sys.argv[1])/1000, datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'))" "$1"; }
 
 run_slipway log
-is "$rc" 0 "log on an empty store"
+is "$rc" 0 "log with no store"
 like "$out" "no deployments" "says there are none"
+[ ! -e "$DB" ]
+ok $? "and creates no store (a reading command)"
+"$SLIPWAY" incident list >/dev/null   # opens the records for writing: makes the schema
 
 sqlite3 "$DB" <<SQL
 INSERT INTO deployments(id, service, env, version, revision, from_version, type, strategy, state, requested_by,
