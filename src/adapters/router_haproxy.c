@@ -374,32 +374,14 @@ static int write_files(struct router_haproxy *r, struct strbuf *err)
 		    "    maxconn %d\n"
 		    "\n"
 		    "# request lines wait in this ring until the receiver reads them over a\n"
-		    "# unix stream: a slow receiver delays lines instead of losing them.  The\n"
-		    "# ring forwards through the logrelay below, never straight to the receiver:\n"
-		    "# HAProxy 2.6 reconnects a ring's server at once when the connection fails,\n"
-		    "# which spins a core whenever no receiver runs (docs/haproxy.md)\n"
+		    "# unix stream: a slow receiver delays lines instead of losing them\n"
 		    "ring slipway\n"
 		    "    format raw\n"
 		    "    maxlen 1024\n"
 		    "    size %ld\n"
 		    "    timeout connect 2s\n"
 		    "    timeout server 1d\n"
-		    "    server relay unix@%s/logs.sock\n"
-		    "\n"
-		    "# the relay connects to the receiver only while its health check finds it;\n"
-		    "# until then it holds the ring's connection (and the lines it sent) open,\n"
-		    "# and re-checks when a new line arrives: no loop, no line lost\n"
-		    "listen logrelay\n"
-		    "    mode tcp\n"
-		    "    bind unix@%s/logs.sock mode 600\n"
-		    "    no log\n"
-		    "    timeout connect 2s\n"
-		    "    timeout client 1d\n"
-		    "    timeout server 1d\n"
-		    "    tcp-request inspect-delay 1d\n"
-		    "    tcp-request content accept if { srv_is_up(logrelay/receiver) }\n"
-		    "    tcp-request content accept if WAIT_END\n"
-		    "    server receiver unix@%s check inter 500ms fall 1 rise 1\n"
+		    "    server receiver unix@%s\n"
 		    "\n"
 		    "defaults\n"
 		    "    mode http\n"
@@ -423,7 +405,7 @@ static int write_files(struct router_haproxy *r, struct strbuf *err)
 		    "\n"
 		    "backend %s\n"
 		    "    balance roundrobin\n",
-		    r->sock_path, haproxy_maxconn(), ring_bytes(), r->rundir, r->rundir, r->log_sock, r->backend, r->listen_host, r->listen_port, r->map_path, r->map_path,
+		    r->sock_path, haproxy_maxconn(), ring_bytes(), r->log_sock, r->backend, r->listen_host, r->listen_port, r->map_path, r->map_path,
 		    r->map_path, r->backend, r->backend);
 	for (size_t i = 0; i < n; i++)
 		strbuf_addf(&cfg, "    server %s 127.0.0.1:%d weight %d%s%s\n", srv[i].name, srv[i].port,

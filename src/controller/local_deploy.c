@@ -433,6 +433,36 @@ static void on_log(void *ctx, const struct deployment *d, const char *message)
 		say(dr, "  controller: %s", message);
 }
 
+/*
+ * Before deploy exits: deliver what this run queued (the last tick's
+ * messages were queued after that tick's delivery ran), for at most
+ * FLUSH_MS; a delivery that failed keeps its retry schedule in the store
+ * and is handed on to the next command that delivers, which is said.
+ */
+#define FLUSH_MS 5000
+static void flush_messages(struct driver *dr)
+{
+	int64_t until = proc_mono_ms() + FLUSH_MS;
+	int retrying = 0;
+	if (!dr->o->notify)
+		return;
+	for (;;) {
+		struct notify_deliver_stats ns = { 0 };
+		struct strbuf err = STRBUF_INIT;
+		int r = notify_deliver(&dr->ls.st, &dr->ncfg, proc_now_ms(), &ns, &err);
+		if (r < 0)
+			say(dr, "  notify: %s", err.buf);
+		strbuf_release(&err);
+		retrying = ns.retrying;
+		if (r < 0 || ns.attempted == 0 || proc_mono_ms() >= until)
+			break;
+	}
+	if (retrying)
+		say(dr, "  notify: %d message%s could not be delivered yet; %s kept with %s retry schedule and go%s out "
+		    "with the next 'slipway deploy' or 'slipway notify flush'", retrying, retrying == 1 ? "" : "s",
+		    retrying == 1 ? "it is" : "they are", retrying == 1 ? "its" : "their", retrying == 1 ? "es" : "");
+}
+
 /* ---- the clock epoch, kept so that a resumed deployment keeps its time ---- */
 
 static int save_clock(struct driver *dr, struct strbuf *err)
@@ -774,6 +804,7 @@ next:
 	}
 	res->state = d->state;
 	snprintf(res->reason, sizeof(res->reason), "%s", d->reason);
+	flush_messages(dr);
 	rc = 0;
 out:
 	if (o->progress_tty && o->log) {

@@ -92,6 +92,7 @@ is "$rc" 1 "the deployment of a release that never starts ends: rolled back (exi
 like "$out" 'rolling_back .*not ready after 600s \(progressDeadlineSeconds\)' "the reason is the progress deadline"
 like "$out" 'rolling_back .*fatal: cannot read config.ini' "and quotes the instance's last log line"
 like "$out" '\[rollback-initiated\] ROLLBACK INITIATED api v2 -> v1' "a notification goes out"
+like "$(cat "$SLIPWAY_STATE_DIR/notifications.log" 2>/dev/null)" 'ROLLBACK' "and is delivered before deploy exits (the default file sink)"
 is "$(sql "select state from deployments where service='api' and version='v2'")" "rolled_back" "the record says rolled_back"
 starts=$(sql "select count(*) from instances where service='api' and version='v2'")
 ok "$([ "$starts" -ge 1 ] && [ "$starts" -le 8 ]; echo $?)" "starts are backed off: $starts attempts in the deadline, not a few per second"

@@ -58,4 +58,6 @@ out=$(cat "$T/deploy.out")
 is "$rc" 0 "the deployment succeeds: the outage was not blamed on the canary"
 [ "$rc" = 0 ] || tail -15 "$T/deploy.out" | sed 's/^/# /'
 unlike "$out" 'canary 0 requests' "no interval judged the canary on the router's outage"
+# the message queued by the last tick went out before deploy exited (the default file sink)
+like "$(cat "$SLIPWAY_STATE_DIR/notifications.log" 2>/dev/null)" 'DEPLOYMENT COMPLETE' "the DEPLOYMENT COMPLETE message was delivered before deploy exited"
 done_testing
