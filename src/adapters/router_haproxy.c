@@ -345,6 +345,38 @@ static long ring_bytes(void)
 	return 16L << 20;
 }
 
+/*
+ * wait-receiver.lua: the action of logrelay (see write_files()): a new
+ * connection from the ring waits, sleeping 250 ms between attempts, until
+ * the receiver's socket accepts a connection, and only then goes on to it.
+ * A health check is not enough: its state lags the receiver by an interval,
+ * and a relay that connects to an absent receiver loses the lines it holds.
+ * Lua's sleep does not count against tune.lua.session-timeout.
+ */
+static int write_relay_lua(struct router_haproxy *r, struct strbuf *err)
+{
+	struct strbuf lua = STRBUF_INIT, path = STRBUF_INIT;
+	int rc;
+	strbuf_addf(&lua,
+		    "-- written by slipway (docs/haproxy.md \"Failure paths\"): hold a connection of the\n"
+		    "-- ring until the log receiver's socket accepts one\n"
+		    "core.register_action(\"slipway_wait_receiver\", { \"tcp-req\" }, function(txn)\n"
+		    "    while true do\n"
+		    "        local s = core.tcp()\n"
+		    "        s:settimeout(1)\n"
+		    "        local ok = s:connect([==[unix@%s]==])\n"
+		    "        s:close()\n"
+		    "        if ok then return end\n"
+		    "        core.msleep(250)\n"
+		    "    end\n"
+		    "end)\n", r->log_sock);
+	strbuf_addf(&path, "%s/wait-receiver.lua", r->rundir);
+	rc = write_atomic(path.buf, &lua, 0600, err);
+	strbuf_release(&lua);
+	strbuf_release(&path);
+	return rc;
+}
+
 /* flags.map and haproxy.cfg from the store: the mirror a reload reads */
 static int write_files(struct router_haproxy *r, struct strbuf *err)
 {
@@ -365,22 +397,42 @@ static int write_files(struct router_haproxy *r, struct strbuf *err)
 		    m == TRAFFIC_READ_ONLY ? "on" : "off", msg.buf);
 	if ((rc = write_atomic(r->map_path, &map, 0600, err)) < 0)
 		goto out;
+	if ((rc = write_relay_lua(r, err)) < 0)
+		goto out;
 	strbuf_addf(&cfg,
 		    "# written by slipway from its store; runtime changes are mirrored here, edits are lost\n"
 		    "global\n"
 		    "    stats socket %s mode 600 level admin\n"
 		    "    stats timeout 30s\n"
 		    "    log ring@slipway len 1024 format raw local0 info\n"
+		    "    lua-load %s/wait-receiver.lua\n"
 		    "    maxconn %d\n"
 		    "\n"
 		    "# request lines wait in this ring until the receiver reads them over a\n"
-		    "# unix stream: a slow receiver delays lines instead of losing them\n"
+		    "# unix stream: a slow receiver delays lines instead of losing them.  The\n"
+		    "# ring forwards through logrelay, never straight to the receiver: HAProxy\n"
+		    "# 2.6 reconnects a ring's server at once when the connection fails, which\n"
+		    "# spins a core whenever no receiver runs (docs/haproxy.md)\n"
 		    "ring slipway\n"
 		    "    format raw\n"
 		    "    maxlen 1024\n"
 		    "    size %ld\n"
 		    "    timeout connect 2s\n"
 		    "    timeout server 1d\n"
+		    "    server relay unix@%s/logs.sock\n"
+		    "\n"
+		    "# holds each connection from the ring (wait-receiver.lua sleeps until the\n"
+		    "# receiver's socket accepts) before it connects on: meanwhile the ring keeps\n"
+		    "# the lines, and nothing spins\n"
+		    "listen logrelay\n"
+		    "    mode tcp\n"
+		    "    bind unix@%s/logs.sock mode 600\n"
+		    "    no log\n"
+		    "    timeout connect 2s\n"
+		    "    timeout client 1d\n"
+		    "    timeout server 1d\n"
+		    "    tcp-request inspect-delay 1d\n"
+		    "    tcp-request content lua.slipway_wait_receiver\n"
 		    "    server receiver unix@%s\n"
 		    "\n"
 		    "defaults\n"
@@ -405,7 +457,7 @@ static int write_files(struct router_haproxy *r, struct strbuf *err)
 		    "\n"
 		    "backend %s\n"
 		    "    balance roundrobin\n",
-		    r->sock_path, haproxy_maxconn(), ring_bytes(), r->log_sock, r->backend, r->listen_host, r->listen_port, r->map_path, r->map_path,
+		    r->sock_path, r->rundir, haproxy_maxconn(), ring_bytes(), r->rundir, r->rundir, r->log_sock, r->backend, r->listen_host, r->listen_port, r->map_path, r->map_path,
 		    r->map_path, r->backend, r->backend);
 	for (size_t i = 0; i < n; i++)
 		strbuf_addf(&cfg, "    server %s 127.0.0.1:%d weight %d%s%s\n", srv[i].name, srv[i].port,
