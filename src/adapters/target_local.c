@@ -340,10 +340,20 @@ static int spawn_one(struct target_local *t, const struct service *svc, const ch
 		goto out;
 	}
 	w->id = sqlite3_last_insert_rowid(t->st->db);
-	r = proc_spawn(argv, envp, release, w->in.log_path, &w->in.pid, &w->in.start_time, err);
+	{
+		struct strbuf perr = STRBUF_INIT;
+		r = proc_spawn(argv, envp, release, w->in.log_path, &w->in.pid, &w->in.start_time, &perr);
+		if (r == SW_EEXTERNAL) {
+			/* it exited at once: say which instance, and what its log says */
+			strbuf_errf(err, "instance %s-%d of '%s' exited at once", version, idx, svc->name);
+			log_tail(w->in.log_path, err);
+		} else if (r < 0) {
+			strbuf_errf(err, "%s", perr.buf);
+		}
+		strbuf_release(&perr);
+	}
 	if (r < 0) {
 		set_state(t, w->id, "failed", 0, 0, NULL);
-		log_tail(w->in.log_path, err);
 		goto out;
 	}
 	w->in.alive = 1;
@@ -381,9 +391,9 @@ int target_local_start(struct target_local *t, const struct service *svc, const 
 		struct target_local_backoff *b = backoff_slot(t, svc->name, env, version, 0);
 		int64_t now = proc_mono_ms();
 		if (b && b->failures && now < b->retry_mono_ms) {
-			strbuf_errf(err, "%s of '%s' failed to start %d time%s in a row; next attempt in %.1fs; last: %s",
-				    version, svc->name, b->failures, b->failures == 1 ? "" : "s",
-				    (double)(b->retry_mono_ms - now) / 1000.0, b->last);
+			/* the same text until the next attempt: the controller logs a message once */
+			strbuf_errf(err, "%s (failed to start %d time%s in a row; backing off)", b->last, b->failures,
+				    b->failures == 1 ? "" : "s");
 			return SW_EEXTERNAL;
 		}
 	}

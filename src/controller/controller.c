@@ -569,16 +569,7 @@ static void act(struct controller *c, struct work *w)
 	struct strbuf err = STRBUF_INIT;
 
 	c->stats.transitions += (uint64_t)w->dec.n_transitions;
-	deployment_desired(&w->dec.next, &e->strategy, &ds);
-	if (!e->have_desired || !same_desired(&ds, &e->desired)) {
-		if (actuate(c, &w->dec.next, &e->strategy, &ds, &err) < 0) {
-			e->have_desired = 0;
-			logf_(c, &w->dec.next, "cannot apply the desired state (retrying next tick): %s", err.buf);
-		} else {
-			e->desired = ds;
-			e->have_desired = 1;
-		}
-	}
+	/* the messages first: "ROLLBACK INITIATED" before "drained and stopped" */
 	for (int i = 0; i < w->dec.n_actions; i++) {
 		int failed;
 		char reason[200];
@@ -590,6 +581,16 @@ static void act(struct controller *c, struct work *w)
 			   sizeof(reason));
 		if (failed)
 			logf_(c, &w->dec.next, "%s", reason);
+	}
+	deployment_desired(&w->dec.next, &e->strategy, &ds);
+	if (!e->have_desired || !same_desired(&ds, &e->desired)) {
+		if (actuate(c, &w->dec.next, &e->strategy, &ds, &err) < 0) {
+			e->have_desired = 0;
+			logf_(c, &w->dec.next, "cannot apply the desired state (retrying next tick): %s", err.buf);
+		} else {
+			e->desired = ds;
+			e->have_desired = 1;
+		}
 	}
 	if (deployment_state_is_final(w->dec.next.state) && !deployment_state_is_final(w->before.state)) {
 		int failed;

@@ -270,8 +270,13 @@ static void start_rollback(struct run *x, const char *reason)
 	go(x, DS_ROLLING_BACK, reason);
 	x->d->next_analysis_ms = 0;
 	fix_last(x);
-	bprintf(text, sizeof(text), "ROLLBACK INITIATED %s %s -> %s: %s", x->d->service, x->d->version,
-		 x->d->from_version[0] ? x->d->from_version : "(previous)", reason);
+	/* a first release has no revision to return to: say so, never name one that does not exist */
+	if (x->d->from_version[0])
+		bprintf(text, sizeof(text), "ROLLBACK INITIATED %s %s -> %s: %s", x->d->service, x->d->version,
+			 x->d->from_version, reason);
+	else
+		bprintf(text, sizeof(text), "ROLLBACK INITIATED %s %s (the first release: nothing ran before it, so "
+			 "nothing serves after it): %s", x->d->service, x->d->version, reason);
 	notify(x, "rollback-initiated", text);
 }
 
@@ -742,8 +747,11 @@ int deployment_advance(const struct deployment *d, const struct type_rules *r, c
 	case DS_ROLLING_BACK:
 		if (now_ms > x.d->state_since_ms) {
 			char reason[480], text[520];
-			bprintf(reason, sizeof(reason), "rolled back to %s: %s",
-				 x.d->from_version[0] ? x.d->from_version : "the stable revision", d->reason);
+			if (x.d->from_version[0])
+				bprintf(reason, sizeof(reason), "rolled back to %s: %s", x.d->from_version, d->reason);
+			else
+				bprintf(reason, sizeof(reason), "stopped (a first release: no earlier revision to "
+					 "roll back to): %s", d->reason);
 			x.d->weight = 0;
 			go(&x, DS_ROLLED_BACK, reason);
 			fix_last(&x);

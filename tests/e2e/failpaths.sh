@@ -99,6 +99,17 @@ ok "$([ "$starts" -ge 1 ] && [ "$starts" -le 8 ]; echo $?)" "starts are backed o
 got=$(count_versions 20 "http://127.0.0.1:$PORT/api/x")
 is "$got" "v1 20" "the stable revision kept all the traffic"
 
+# ---- a first release that never starts: nothing to return to, and the message says so ----
+service_yaml fresh "$(free_port)"
+bad_release fresh v1
+timeout 240 "$SLIPWAY" deploy fresh v1 --time-scale 60 >"$T/fresh.out" 2>&1
+rc=$?
+out=$(cat "$T/fresh.out")
+is "$rc" 1 "a first release that never starts is rolled back (exit 1)"
+like "$out" 'ROLLBACK INITIATED fresh v1 \(the first release: nothing ran before it, so nothing serves after it\)' "the message says there is nothing to return to"
+unlike "$out" '\(previous\)' "and names no revision that does not exist"
+like "$out" 'rolled_back .*stopped \(a first release: no earlier revision to roll back to\)' "the record says it was stopped"
+
 # ---- abort while the start keeps failing (no time scale: the deadline is 10 minutes away) ----
 "$SLIPWAY" deploy api v2 >"$T/deploy2b.out" 2>&1 &
 ctl=$!

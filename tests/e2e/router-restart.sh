@@ -58,6 +58,9 @@ out=$(cat "$T/deploy.out")
 is "$rc" 0 "the deployment succeeds: the outage was not blamed on the canary"
 [ "$rc" = 0 ] || tail -15 "$T/deploy.out" | sed 's/^/# /'
 unlike "$out" 'canary 0 requests' "no interval judged the canary on the router's outage"
+said=$(grep -n '\[succeeded\]' "$T/deploy.out" | head -1 | cut -d: -f1)
+stopped=$(grep -n 'api v1: drained and stopped' "$T/deploy.out" | head -1 | cut -d: -f1)
+ok "$([ -n "$said" ] && [ -n "$stopped" ] && [ "$said" -lt "$stopped" ]; echo $?)" "DEPLOYMENT COMPLETE is said before v1 is drained and stopped (lines $said, $stopped)"
 # the message queued by the last tick went out before deploy exited (the default file sink)
 like "$(cat "$SLIPWAY_STATE_DIR/notifications.log" 2>/dev/null)" 'DEPLOYMENT COMPLETE' "the DEPLOYMENT COMPLETE message was delivered before deploy exited"
 done_testing
