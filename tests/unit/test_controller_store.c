@@ -136,6 +136,7 @@ int main(void)
 	ok(sim_infra_weight(&infra, "api", "") == load(&st, d.id).weight, "the traffic is left as the record says");
 
 	controller_release(&c);
+	sim_infra_release(&infra);
 	store_close(&st);
 	{
 		char cmd[256];
