@@ -1,6 +1,6 @@
 /*
  * bench_rollback.c - time from a rollback decision to the moment every new
- * request reaches stable (issue 4 acceptance; goal < 50 ms).  Run by
+ * request reaches stable (goal < 50 ms).  Run by
  * bench/rollback.sh, which starts stable and canary behind HAProxy.
  *
  *   bench_rollback STATE_DIR PROJECT_DIR SERVICE STABLE CANARY ROUNDS

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/check.sh - `slipway check` on the default policy as a whole process
-# (issue 2: goal under 5 ms), against references measured in the same run:
+# (goal under 5 ms), against references measured in the same run:
 # /bin/true (process start-up) and `slipway --version` (the binary's own
 # start-up, dynamic linking included).  Not run by tests.
 #

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/dora.sh - time `slipway dora` over a generated history of 100,000
-# deployments (issue 5 goal: under 200 ms as a whole process).  Run on
+# deployments (goal: under 200 ms as a whole process).  Run on
 # demand, never by tests/run (needs sqlite3, bc and /usr/bin/time):
 #   bench/dora.sh [N_DEPLOYMENTS] [RUNS]
 # Builds nothing: uses build/slipway (or $SLIPWAY).  Needs sqlite3.

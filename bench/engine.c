@@ -1,6 +1,6 @@
 /*
  * bench/engine.c - can one core keep up with 1,000 concurrent rollouts on a
- * one-second tick?  (issue 3 acceptance 3)
+ * one-second tick?
  *
  * Creates N deployments (default 1000; the runbook's canary-config.yaml
  * semantics: 10% steps every minute up to 50%, then 30 minutes of

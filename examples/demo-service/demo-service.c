@@ -1,5 +1,5 @@
 /*
- * demo-service - a small HTTP service to deploy with slipway (issue 4 item 6).
+ * demo-service - a small HTTP service to deploy with slipway (tools/demo.sh).
  *
  *   demo-service --port PORT [--version V]
  *

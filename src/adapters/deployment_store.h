@@ -71,7 +71,7 @@ int deployment_store_intents(struct store *st, int64_t id, struct intent *out, i
 			     struct strbuf *err);
 
 /*
- * Record a person's intent (issue 3 item 5) for the controller.  kind as in
+ * Record a person's intent (docs/engine.md) for the controller.  kind as in
  * enum intent_kind; full for promote --full; to_revision for undo.  Sets
  * *intent_id when not NULL.  0, SW_ENOTFOUND (no such deployment) or SW_ESTORE.
  */

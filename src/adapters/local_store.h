@@ -2,7 +2,7 @@
  * local_store.h - the "local" module of the store: what the local target and
  * the HAProxy router have running, so that a controller that restarts (or
  * is killed with -9) adopts the same processes instead of starting them
- * twice (issue 4 item 2; DESIGN.md "state lives in the store").
+ * twice (docs/services.md; docs/DESIGN.md "state lives in the store").
  *
  * Tables (migration 1; later migrations only add):
  *   instances(id, service, env, version, idx, port, pid, start_time, state,

@@ -1,6 +1,6 @@
 /*
  * metrics_builtin.h - the `builtin` metrics provider: metrics measured from
- * HAProxy's own per-request log (issue 4 item 4).
+ * HAProxy's own per-request log (docs/haproxy.md, docs/services.md).
  *
  * Pieces:
  *  - the receiver: listens on the unix stream socket STATE/log.stream to

@@ -1,5 +1,5 @@
 /*
- * metrics_trace.h - the trace-replay metrics provider (issue 3 item 6): a
+ * metrics_trace.h - the trace-replay metrics provider (docs/trace-format.md): a
  * recorded trace of per-interval numbers played back through the
  * struct metrics_provider interface, so `slipway analyze` and the tests run
  * the real engine over real-looking data on a simulated clock.

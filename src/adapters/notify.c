@@ -236,6 +236,7 @@ struct job {
 	int attempts;			/* before this one */
 	char *sink_name;
 	const struct notify_sink *sink;
+	const struct notify_sink_impl *impl;	/* notify_sink_impls[sink->type] */
 	char *url;			/* secret; freed as soon as the request ends */
 	char *body;
 	struct curl_slist *headers;
@@ -325,52 +326,84 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* ---- the sinks (notify.h: notify_sink_impls) ---- */
+
+static int stdout_deliver(const struct notify_sink *s, int64_t message_id, const char *text, int64_t now_ms,
+			  struct strbuf *err)
+{
+	(void)s, (void)message_id, (void)now_ms, (void)err;
+	fputs(text, stdout);
+	fputc('\n', stdout);
+	fflush(stdout);
+	return 0;
+}
+
+static int file_deliver(const struct notify_sink *s, int64_t message_id, const char *text, int64_t now_ms,
+			struct strbuf *err)
+{
+	FILE *f = fopen(s->path, "a");
+	char at[RFC3339_BUFSZ];
+	int e;
+	if (!f) {
+		e = errno;
+		strbuf_addf(err, "cannot open '%s': %s", s->path, strerror(e));
+		return -e;
+	}
+	fprintf(f, "# %s message %lld\n%s\n", time_format_rfc3339(now_ms, at), (long long)message_id, text);
+	if (fclose(f)) {
+		e = errno;
+		strbuf_addf(err, "cannot write '%s': %s", s->path, strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
+static json_t *slack_body(const struct notify_sink *s, const struct notify_event *ev, int64_t message_id)
+{
+	(void)s, (void)message_id;
+	return notify_msg_slack(ev);
+}
+
+static json_t *cloudevents_body(const struct notify_sink *s, const struct notify_event *ev, int64_t message_id)
+{
+	char id[48];
+	snprintf(id, sizeof(id), "slipway-msg-%lld", (long long)message_id);
+	return notify_msg_cloudevent(ev, id, s->source);
+}
+
+const struct notify_sink_impl notify_sink_impls[SINK_TYPE_COUNT] = {
+	[SINK_STDOUT] = { "stdout", stdout_deliver, NULL, NULL },
+	[SINK_FILE] = { "file", file_deliver, NULL, NULL },
+	[SINK_SLACK] = { "slack", NULL, slack_body, "Content-Type: application/json" },
+	[SINK_CLOUDEVENTS] = { "cloudevents", NULL, cloudevents_body,
+			       "Content-Type: application/cloudevents+json; charset=utf-8" },
+};
+
+const struct notify_sink_impl *notify_sink_impl_find(const char *name)
+{
+	for (int t = 0; t < SINK_TYPE_COUNT; t++)
+		if (name && !strcmp(notify_sink_impls[t].name, name))
+			return &notify_sink_impls[t];
+	return NULL;
+}
+
 /* Local sinks: done at once. */
 static void deliver_local(struct job *j, const char *text, int64_t now_ms)
 {
-	if (j->sink->type == SINK_STDOUT) {
-		fputs(text, stdout);
-		fputc('\n', stdout);
-		fflush(stdout);
-		j->out = OUT_SENT;
-		return;
-	}
-	{
-		FILE *f = fopen(j->sink->path, "a");
-		char at[RFC3339_BUFSZ];
-		if (!f) {
-			strbuf_addf(&j->error, "cannot open '%s': %s", j->sink->path, strerror(errno));
-			j->out = OUT_RETRY;
-			return;
-		}
-		fprintf(f, "# %s message %lld\n%s\n", time_format_rfc3339(now_ms, at), (long long)j->message_id, text);
-		if (fclose(f)) {
-			strbuf_addf(&j->error, "cannot write '%s': %s", j->sink->path, strerror(errno));
-			j->out = OUT_RETRY;
-			return;
-		}
-		j->out = OUT_SENT;
-	}
+	j->out = j->impl->deliver(j->sink, j->message_id, text, now_ms, &j->error) < 0 ? OUT_RETRY : OUT_SENT;
 }
 
 /* Build the HTTP request; on a configuration problem set the outcome instead. */
 static int prepare_http(struct job *j, const struct notify_config *cfg, const struct notify_event *ev)
 {
-	struct strbuf e = STRBUF_INIT, id = STRBUF_INIT;
+	struct strbuf e = STRBUF_INIT;
 	json_t *body;
 	long timeout = (long)(cfg->timeout_ms < cfg->budget_ms ? cfg->timeout_ms : cfg->budget_ms);
 
 	if (notify_sink_url(j->sink, &j->url, &e))
 		goto fail;
-	if (j->sink->type == SINK_SLACK) {
-		body = notify_msg_slack(ev);
-		j->headers = curl_slist_append(j->headers, "Content-Type: application/json");
-	} else {
-		strbuf_addf(&id, "slipway-msg-%lld", (long long)j->message_id);
-		body = notify_msg_cloudevent(ev, id.buf, j->sink->source);
-		j->headers = curl_slist_append(j->headers, "Content-Type: application/cloudevents+json; charset=utf-8");
-	}
-	strbuf_release(&id);
+	body = j->impl->body(j->sink, ev, j->message_id);
+	j->headers = curl_slist_append(j->headers, j->impl->content_type);
 	j->headers = curl_slist_append(j->headers, "User-Agent: slipway/" SLIPWAY_VERSION);
 	j->headers = curl_slist_append(j->headers, "Expect:");
 	j->body = json_dumps(body, JSON_COMPACT);
@@ -572,7 +605,8 @@ int notify_deliver(struct store *st, const struct notify_config *cfg, int64_t no
 			j->out = OUT_GIVE_UP;
 			continue;
 		}
-		if (j->sink->type == SINK_STDOUT || j->sink->type == SINK_FILE) {
+		j->impl = &notify_sink_impls[j->sink->type];
+		if (j->impl->deliver) {
 			deliver_local(j, texts[i], now_ms);
 			continue;
 		}

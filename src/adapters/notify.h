@@ -66,6 +66,27 @@ struct emergency_record;
 void notify_event_from_record(struct notify_event *ev, const struct deployment_record *d,
 			      const struct emergency_record *em);
 
+/*
+ * A sink implementation, by type (notify_config.h: enum notify_sink_type;
+ * the names are core/plugin_names.h's PLUGIN_SINK, and the registry,
+ * controller/registry.h, lists them).  A local sink delivers at once
+ * (deliver(): 0, or < 0 with the reason in err; the delivery is retried); a
+ * webhook sink has its URL from url_env/url_file and gives the POST body
+ * (body(): a new JSON reference) and its Content-Type header line.  Adding
+ * a sink: docs/ARCHITECTURE.md, "Adding a notification sink".
+ */
+struct json_t;
+struct notify_sink_impl {
+	const char *name;
+	int (*deliver)(const struct notify_sink *s, int64_t message_id, const char *text, int64_t now_ms,
+		       struct strbuf *err);
+	struct json_t *(*body)(const struct notify_sink *s, const struct notify_event *ev, int64_t message_id);
+	const char *content_type;	/* "Content-Type: ..." */
+};
+extern const struct notify_sink_impl notify_sink_impls[SINK_TYPE_COUNT];
+/* The implementation called name, or NULL. */
+const struct notify_sink_impl *notify_sink_impl_find(const char *name);
+
 struct notify_deliver_stats {
 	int attempted, sent, retrying, gave_up;
 };

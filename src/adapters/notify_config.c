@@ -9,6 +9,7 @@
  * target links it alone (tests/fuzz/fuzz_notify_config.c).
  */
 #include "adapters/notify_config.h"
+#include "core/plugin_names.h"
 #include "core/yaml_text.h"
 #include "base/alloc.h"
 #include "base/err.h"
@@ -17,6 +18,7 @@
 
 #include <errno.h>
 #include <libfyaml.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +35,7 @@ const char *notify_sink_type_name(enum notify_sink_type t)
 	case SINK_FILE: return "file";
 	case SINK_SLACK: return "slack";
 	case SINK_CLOUDEVENTS: return "cloudevents";
+	case SINK_TYPE_COUNT: break;
 	}
 	return "unknown";
 }
@@ -242,19 +245,21 @@ static int parse_sink(struct walk *w, const char *name, struct fy_node *n, struc
 		if (r)
 			return r;
 	}
-	if (!have_type)
-		return fail_at(w, NULL, "sink '%s' has no type; valid: stdout, file, slack, cloudevents", name);
-	if (!strcmp(type, "stdout"))
-		s->type = SINK_STDOUT;
-	else if (!strcmp(type, "file"))
-		s->type = SINK_FILE;
-	else if (!strcmp(type, "slack"))
-		s->type = SINK_SLACK;
-	else if (!strcmp(type, "cloudevents") || !strcmp(type, "webhook"))
-		s->type = SINK_CLOUDEVENTS;
-	else
-		return fail_at(w, type_node, "sink '%s': unknown type '%s'; valid: stdout, file, slack, cloudevents",
-			       name, type);
+	if (!have_type || !plugin_name_known(PLUGIN_SINK, !strcmp(type, "webhook") ? "cloudevents" : type)) {
+		/* the sinks that exist: core/plugin_names.h ("webhook" is cloudevents' old name) */
+		struct strbuf names = STRBUF_INIT;
+		plugin_names_list(PLUGIN_SINK, &names);
+		if (!have_type)
+			r = fail_at(w, NULL, "sink '%s' has no type; valid: %s", name, names.buf);
+		else
+			r = fail_at(w, type_node, "sink '%s': unknown type '%s'; valid: %s", name, type, names.buf);
+		strbuf_release(&names);
+		return r;
+	}
+	s->type = SINK_CLOUDEVENTS;	/* and "webhook" */
+	for (int t = 0; t < SINK_TYPE_COUNT; t++)
+		if (!strcmp(type, notify_sink_type_name((enum notify_sink_type)t)))
+			s->type = (enum notify_sink_type)t;
 	if (s->type == SINK_FILE && (!s->path || !*s->path))
 		return fail_at(w, type_node, "sink '%s' of type file needs path: FILE", name);
 	if ((s->type == SINK_SLACK || s->type == SINK_CLOUDEVENTS) && !s->url_env && !s->url_file)

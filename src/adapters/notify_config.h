@@ -32,11 +32,13 @@
 
 struct strbuf;
 
+/* The sink implementations (adapters/notify.h: notify_sink_impls), named as in core/plugin_names.c. */
 enum notify_sink_type {
 	SINK_STDOUT = 0,
 	SINK_FILE,
 	SINK_SLACK,
 	SINK_CLOUDEVENTS,
+	SINK_TYPE_COUNT
 };
 /* "stdout", "file", "slack", "cloudevents" */
 const char *notify_sink_type_name(enum notify_sink_type t);

@@ -1,6 +1,6 @@
 /*
  * proc.h - processes, ports and HTTP probes on this machine: what the local
- * target and the HAProxy router share (issue 4 items 2 and 3).
+ * target and the HAProxy router share (docs/services.md, docs/haproxy.md).
  *
  * A process slipway starts runs in its own process group (setpgid), so a
  * stop signals the program and everything it forked, and a Ctrl-C aimed at

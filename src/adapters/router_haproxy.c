@@ -18,7 +18,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,30 +27,6 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
-
-#define DEFAULT_MESSAGE "Service under maintenance"
-
-const char *traffic_mode_name(enum traffic_mode m)
-{
-	switch (m) {
-	case TRAFFIC_READ_ONLY: return "read-only";
-	case TRAFFIC_MAINTENANCE: return "maintenance";
-	default: return "normal";
-	}
-}
-
-int traffic_mode_parse(const char *s, enum traffic_mode *m)
-{
-	if (!strcmp(s, "normal"))
-		*m = TRAFFIC_NORMAL;
-	else if (!strcmp(s, "read-only"))
-		*m = TRAFFIC_READ_ONLY;
-	else if (!strcmp(s, "maintenance"))
-		*m = TRAFFIC_MAINTENANCE;
-	else
-		return SW_EUSAGE;
-	return 0;
-}
 
 const char *haproxy_program(void)
 {
@@ -287,7 +262,7 @@ static int load_mode(struct router_haproxy *r, enum traffic_mode *m, struct strb
 			strbuf_addstr(msg, (const char *)sqlite3_column_text(s, 1));
 	}
 	if (msg && !msg->len)
-		strbuf_addstr(msg, DEFAULT_MESSAGE);
+		strbuf_addstr(msg, HAPROXY_DEFAULT_MESSAGE);
 	return 0;
 }
 
@@ -345,131 +320,59 @@ static long ring_bytes(void)
 	return 16L << 20;
 }
 
-/*
- * wait-receiver.lua: the action of logrelay (see write_files()): a new
- * connection from the ring waits, sleeping 250 ms between attempts, until
- * the receiver's socket accepts a connection, and only then goes on to it.
- * A health check is not enough: its state lags the receiver by an interval,
- * and a relay that connects to an absent receiver loses the lines it holds.
- * Lua's sleep does not count against tune.lua.session-timeout.
- */
-static int write_relay_lua(struct router_haproxy *r, struct strbuf *err)
-{
-	struct strbuf lua = STRBUF_INIT, path = STRBUF_INIT;
-	int rc;
-	strbuf_addf(&lua,
-		    "-- written by slipway (docs/haproxy.md \"Failure paths\"): hold a connection of the\n"
-		    "-- ring until the log receiver's socket accepts one\n"
-		    "core.register_action(\"slipway_wait_receiver\", { \"tcp-req\" }, function(txn)\n"
-		    "    while true do\n"
-		    "        local s = core.tcp()\n"
-		    "        s:settimeout(1)\n"
-		    "        local ok = s:connect([==[unix@%s]==])\n"
-		    "        s:close()\n"
-		    "        if ok then return end\n"
-		    "        core.msleep(250)\n"
-		    "    end\n"
-		    "end)\n", r->log_sock);
-	strbuf_addf(&path, "%s/wait-receiver.lua", r->rundir);
-	rc = write_atomic(path.buf, &lua, 0600, err);
-	strbuf_release(&lua);
-	strbuf_release(&path);
-	return rc;
-}
-
-/* flags.map and haproxy.cfg from the store: the mirror a reload reads */
+/* flags.map and haproxy.cfg from the store: the mirror a reload reads
+ * (the text: core/haproxy_cfg.h) */
 static int write_files(struct router_haproxy *r, struct strbuf *err)
 {
-	struct strbuf cfg = STRBUF_INIT, map = STRBUF_INIT, msg = STRBUF_INIT;
+	struct strbuf cfg = STRBUF_INIT, map = STRBUF_INIT, msg = STRBUF_INIT, lua_path = STRBUF_INIT;
 	struct srv *srv = NULL;
+	struct haproxy_cfg_server *hs = NULL;
+	struct haproxy_cfg c = { 0 };
 	size_t n = 0;
-	enum traffic_mode m;
 	int rc;
 
 	if (r->attached)
 		return 0;
 	if ((rc = mkdir_p(r->rundir, err)) < 0)
 		return rc;
-	if ((rc = load_mode(r, &m, &msg, err)) < 0 || (rc = load_servers(r, NULL, &srv, &n, err)) < 0)
+	if ((rc = load_mode(r, &c.mode, &msg, err)) < 0 || (rc = load_servers(r, NULL, &srv, &n, err)) < 0)
 		goto out;
-	strbuf_addf(&map, "# written by slipway: the traffic mode of %s (slipway traffic)\n", r->backend);
-	strbuf_addf(&map, "maint %s\nreadonly %s\nmessage %s\n", m == TRAFFIC_MAINTENANCE ? "on" : "off",
-		    m == TRAFFIC_READ_ONLY ? "on" : "off", msg.buf);
+	hs = xcalloc(n ? n : 1, sizeof(*hs));
+	for (size_t i = 0; i < n; i++) {
+		hs[i].name = srv[i].name;
+		hs[i].port = srv[i].port;
+		hs[i].weight = srv[i].weight;
+		hs[i].state = srv[i].state;
+	}
+	c.backend = r->backend;
+	c.listen_host = r->listen_host;
+	c.listen_port = r->listen_port;
+	c.sock_path = r->sock_path;
+	c.map_path = r->map_path;
+	c.log_sock = r->log_sock;
+	c.relay_dir = r->rundir;
+	c.maxconn = haproxy_maxconn();
+	c.ring_bytes = ring_bytes();
+	c.message = msg.buf;
+	c.servers = hs;
+	c.n_servers = n;
+	strbuf_addf(&lua_path, "%s/wait-receiver.lua", r->rundir);
+	haproxy_flags_render(&c, &map);
 	if ((rc = write_atomic(r->map_path, &map, 0600, err)) < 0)
 		goto out;
-	if ((rc = write_relay_lua(r, err)) < 0)
+	strbuf_reset(&map);
+	haproxy_relay_lua_render(&c, &map);
+	if ((rc = write_atomic(lua_path.buf, &map, 0600, err)) < 0)
 		goto out;
-	strbuf_addf(&cfg,
-		    "# written by slipway from its store; runtime changes are mirrored here, edits are lost\n"
-		    "global\n"
-		    "    stats socket %s mode 600 level admin\n"
-		    "    stats timeout 30s\n"
-		    "    log ring@slipway len 1024 format raw local0 info\n"
-		    "    lua-load %s/wait-receiver.lua\n"
-		    "    maxconn %d\n"
-		    "\n"
-		    "# request lines wait in this ring until the receiver reads them over a\n"
-		    "# unix stream: a slow receiver delays lines instead of losing them.  The\n"
-		    "# ring forwards through logrelay, never straight to the receiver: HAProxy\n"
-		    "# 2.6 reconnects a ring's server at once when the connection fails, which\n"
-		    "# spins a core whenever no receiver runs (docs/haproxy.md)\n"
-		    "ring slipway\n"
-		    "    format raw\n"
-		    "    maxlen 1024\n"
-		    "    size %ld\n"
-		    "    timeout connect 2s\n"
-		    "    timeout server 1d\n"
-		    "    server relay unix@%s/logs.sock\n"
-		    "\n"
-		    "# holds each connection from the ring (wait-receiver.lua sleeps until the\n"
-		    "# receiver's socket accepts) before it connects on: meanwhile the ring keeps\n"
-		    "# the lines, and nothing spins\n"
-		    "listen logrelay\n"
-		    "    mode tcp\n"
-		    "    bind unix@%s/logs.sock mode 600\n"
-		    "    no log\n"
-		    "    timeout connect 2s\n"
-		    "    timeout client 1d\n"
-		    "    timeout server 1d\n"
-		    "    tcp-request inspect-delay 1d\n"
-		    "    tcp-request content lua.slipway_wait_receiver\n"
-		    "    server receiver unix@%s\n"
-		    "\n"
-		    "defaults\n"
-		    "    mode http\n"
-		    "    log global\n"
-		    "    option dontlognull\n"
-		    "    timeout connect 2s\n"
-		    "    timeout client 30s\n"
-		    "    timeout server 30s\n"
-		    "    timeout http-request 10s\n"
-		    "    timeout http-keep-alive 10s\n"
-		    "    retries 3\n"
-		    "    option redispatch 1\n"
-		    "\n"
-		    "frontend %s\n"
-		    "    bind %s:%d\n"
-		    "    log-format \"slipway2 %%Ts.%%ms %%Tt %%b %%s %%ST %%Tr %%Ta %%HM\"\n"
-		    "    http-request return status 503 content-type text/plain lf-string \"%%[str(message),map(%s)]\" "
-		    "hdr Retry-After 60 if { str(maint),map(%s) -m str on }\n"
-		    "    http-request deny deny_status 405 if !METH_GET { str(readonly),map(%s) -m str on }\n"
-		    "    default_backend %s\n"
-		    "\n"
-		    "backend %s\n"
-		    "    balance roundrobin\n",
-		    r->sock_path, r->rundir, haproxy_maxconn(), ring_bytes(), r->rundir, r->rundir, r->log_sock, r->backend, r->listen_host, r->listen_port, r->map_path, r->map_path,
-		    r->map_path, r->backend, r->backend);
-	for (size_t i = 0; i < n; i++)
-		strbuf_addf(&cfg, "    server %s 127.0.0.1:%d weight %d%s%s\n", srv[i].name, srv[i].port,
-			    !strcmp(srv[i].state, "ready") ? srv[i].weight : 0,
-			    !strcmp(srv[i].state, "maint") ? " disabled" : "",
-			    !strcmp(srv[i].state, "drain") ? "  # drain" : "");
+	haproxy_cfg_render(&c, &cfg);
 	rc = write_atomic(r->cfg_path, &cfg, 0600, err);
 out:
+	free(hs);
 	free(srv);
 	strbuf_release(&cfg);
 	strbuf_release(&map);
 	strbuf_release(&msg);
+	strbuf_release(&lua_path);
 	return rc;
 }
 
@@ -760,11 +663,7 @@ int router_haproxy_set_weights(struct router_haproxy *r, const struct revision_w
 				k_servers++;
 		if (!strcmp(srv[i].state, "maint") || k_servers == 0)
 			continue;
-		hw = (int)lround(2.0 * pct / k_servers);
-		if (pct > 0 && hw < 1)
-			hw = 1;
-		if (hw > 256)
-			hw = 256;
+		hw = haproxy_server_weight(pct, k_servers);
 		srv[i].weight = hw;
 		if (!strcmp(srv[i].state, "drain") && pct > 0)
 			snprintf(srv[i].state, sizeof(srv[i].state), "ready");

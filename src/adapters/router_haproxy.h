@@ -1,9 +1,10 @@
 /*
  * router_haproxy.h - the `haproxy` router: HAProxy 2.6 splits a service's
  * traffic between the instances of its revisions by server weight, changed
- * at runtime through the admin socket, never by a reload (issue 4 item 3;
- * runtime API facts: reference/infrastructure-apis.md section 1; what we
- * write and the quirks met: docs/haproxy.md).
+ * at runtime through the admin socket, never by a reload (runtime API:
+ * HAProxy 2.6 management guide, section 9.3 "Unix Socket commands"; what
+ * we write and the quirks met: docs/haproxy.md; the files' text:
+ * core/haproxy_cfg.h).
  *
  * One HAProxy per service environment, in STATE/routers/SERVICE.ENV/:
  *   haproxy.cfg   written by slipway from the store (local_store.h), so it
@@ -30,20 +31,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "core/haproxy_cfg.h"	/* enum traffic_mode; the files' text */
 #include "core/service.h"
 
 struct store;
 struct strbuf;
 struct instance;
-
-enum traffic_mode {
-	TRAFFIC_NORMAL = 0,
-	TRAFFIC_READ_ONLY,	/* methods other than GET and HEAD answered 405 by HAProxy */
-	TRAFFIC_MAINTENANCE,	/* every request answered 503 with the message */
-};
-/* "normal", "read-only", "maintenance"; parse returns 0 or SW_EUSAGE. */
-const char *traffic_mode_name(enum traffic_mode m);
-int traffic_mode_parse(const char *s, enum traffic_mode *m);
 
 /* Per-revision share of traffic, percent 0-100 (the sum is normally 100). */
 struct revision_weight {

@@ -100,12 +100,14 @@ static int sim_ready(void *ctx, const char *service, const char *version, struct
 
 void sim_infra_router(struct sim_infra *s, struct router *out)
 {
+	memset(out, 0, sizeof(*out));
 	out->ctx = s;
 	out->set_weight = sim_set_weight;
 }
 
 void sim_infra_target(struct sim_infra *s, struct target *out)
 {
+	memset(out, 0, sizeof(*out));
 	out->ctx = s;
 	out->ensure = sim_ensure;
 	out->ready = sim_ready;

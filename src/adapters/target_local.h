@@ -1,6 +1,6 @@
 /*
  * target_local.h - the `local` target: the instances of a revision run as
- * child processes on this machine, on ports of 127.0.0.1 (issue 4 item 2;
+ * child processes on this machine, on ports of 127.0.0.1 (docs/services.md;
  * the runbook's `kubectl set image` / `rollout status` / `scale`, done with
  * processes).
  *

@@ -1,8 +1,8 @@
 /*
- * webhook.h - Flagger-style webhooks (progressive-delivery.md 1.4): the
- * preflight reachability check (issue 3 item 3: "a webhook whose host
- * cannot be resolved or reached fails preflight, before any traffic
- * moves") and the call itself (HTTP POST of a JSON payload, the answer's
+ * webhook.h - Flagger-style webhooks (docs.flagger.app, "Webhooks"): the
+ * preflight reachability check (docs/engine.md, "Where slipway differs from
+ * Flagger": a webhook whose host cannot be resolved or reached fails the
+ * deployment's preflight before any traffic moves) and the call itself (HTTP POST of a JSON payload, the answer's
  * status decides).
  */
 #ifndef SLIPWAY_ADAPTERS_WEBHOOK_H

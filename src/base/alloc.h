@@ -1,5 +1,5 @@
 /*
- * alloc.h - the one allocation policy (STYLE.md item 9, after git's xmalloc).
+ * alloc.h - the one allocation policy (after git's xmalloc; docs/ARCHITECTURE.md).
  *
  * Allocation failure is not an error slipway can recover from, so these abort
  * with a message on stderr.  Where a size comes from outside input, check it
@@ -38,7 +38,7 @@ char *xstrdup_or_null(const char *s);
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Cleanup attribute helpers (STYLE.md item 7, after systemd's _cleanup_). */
+/* Cleanup attribute helpers (after systemd's _cleanup_). */
 #define _cleanup_(f) __attribute__((cleanup(f)))
 static inline void freep(void *p) { free(*(void **)p); }
 #define _cleanup_free_ _cleanup_(freep)

@@ -1,5 +1,5 @@
 /*
- * err.h - the one error convention (STYLE.md item 5, after systemd and libuv).
+ * err.h - the one error convention (docs/ARCHITECTURE.md; after systemd and libuv).
  *
  * Functions return int: >= 0 success, negative failure.  A failure is either
  * -errno or one of the slipway errors below (all <= -1000, so they never

@@ -1,8 +1,8 @@
 /*
  * strbuf.h - growable, always NUL-terminated byte buffers (after git's strbuf).
  *
- * struct strbuf is also the error-detail convention of slipway (STYLE.md item
- * 5): a function that can fail takes a `struct strbuf *err` (may be NULL) and
+ * struct strbuf is also the error-detail convention of slipway
+ * (docs/ARCHITECTURE.md, "Conventions in force"): a function that can fail takes a `struct strbuf *err` (may be NULL) and
  * appends one lowercase message without a trailing period.
  */
 #ifndef SLIPWAY_BASE_STRBUF_H
@@ -38,7 +38,7 @@ void strbuf_rtrim(struct strbuf *sb);
 
 /*
  * Read the whole file at path into sb (appending), refusing files larger than
- * max bytes (STYLE.md item 8).  Returns 0, or -errno / -EFBIG with a message
+ * max bytes (bounded input, as curl's dynbuf).  Returns 0, or -errno / -EFBIG with a message
  * in err naming the file.
  */
 int strbuf_read_file_max(struct strbuf *sb, const char *path, size_t max, struct strbuf *err);

@@ -6,7 +6,7 @@
  * argv[0] is the command name, options are parsed by the command with
  * getopt_long (optind is reset by the dispatcher).  It returns an exit code
  * (enum exit_code), never calls exit() itself.  Results go to stdout,
- * progress and errors to stderr (STYLE.md item 6).
+ * progress and errors to stderr (docs/ARCHITECTURE.md, "Conventions in force").
  */
 #ifndef SLIPWAY_CLI_CLI_H
 #define SLIPWAY_CLI_CLI_H
@@ -50,7 +50,7 @@ int cli_parse_output(struct cli_ctx *ctx, const char *value);
 void cli_print_json(json_t *j);
 
 /* Errors and warnings on stderr, prefixed "slipway: error: " (lowercase text,
- * no trailing period, names in quotes: STYLE.md item 6). */
+ * no trailing period, names in quotes, after systemd's log messages). */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print "usage: ..." of the running command and return EXIT_USAGE. */

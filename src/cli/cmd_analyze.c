@@ -1,7 +1,7 @@
 /*
  * cmd_analyze.c - `slipway analyze`: replay a recorded metrics trace through
  * the real rollout engine on a simulated clock and print the decision
- * timeline (issue 3 item 6).  Nothing is stored and nothing is contacted:
+ * timeline (docs/engine.md, docs/trace-format.md).  Nothing is stored and nothing is contacted:
  * webhooks are listed, not called.
  */
 #include "cli/cli.h"

@@ -1,5 +1,5 @@
 /*
- * cmd_deploy.c - `slipway deploy` on the local target (issue 4 item 5) and
+ * cmd_deploy.c - `slipway deploy` on this machine (docs/services.md) and
  * `slipway deployments`, a plain listing of the deployment records.
  */
 #include "cli/cli.h"

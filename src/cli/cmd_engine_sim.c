@@ -2,7 +2,7 @@
  * cmd_engine_sim.c - `slipway engine-sim`: the real controller over a store
  * on a stepped simulated clock that is itself kept in the store, with trace
  * providers and the simulated router/target.  For the crash-safety test
- * (tests/cli/engine-crash.sh, issue 3 item 7): the process may be SIGKILLed
+ * (tests/cli/engine-crash.sh; docs/engine.md): the process may be SIGKILLed
  * at any instant and restarted; the clock and every deployment resume from
  * the store.
  *

@@ -1,6 +1,6 @@
 /*
  * cmd_policy.c - the policy gate's front ends: `slipway check`, `slipway
- * calendar`, `slipway policy show|check` (issue 2; docs/policy.md).
+ * calendar`, `slipway policy show|check` (docs/policy.md).
  *
  * Each command loads the effective policy (the --policy file merged over
  * the built-in runbook v1.0 default, or the default alone), opens its time

@@ -1,6 +1,6 @@
 /*
- * cmd_rollout.c - the human controls and status of rollouts (issue 3 item
- * 5): `slipway promote|pause|resume|abort|retry|undo DEPLOYMENT` record an
+ * cmd_rollout.c - the human controls and status of rollouts
+ * (docs/engine.md, "Human controls"): `slipway promote|pause|resume|abort|retry|undo DEPLOYMENT` record an
  * intent that the controller applies on its next tick (DESIGN.md:
  * intents, not inline work); `slipway status` shows deployments, their
  * transitions with reasons, pending intents and the last analysis table.

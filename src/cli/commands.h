@@ -9,7 +9,10 @@
 
 int cmd_analyze(int argc, char **argv, struct cli_ctx *ctx);
 extern const char usage_analyze[];
-/* cmd_policy.c: the policy gate (issue 2; docs/policy.md) */
+/* cmd_simulate.c: the engine against simulated traffic (docs/simulate.md) */
+int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx);
+extern const char usage_simulate[];
+/* cmd_policy.c: the policy gate (docs/policy.md) */
 int cmd_calendar(int argc, char **argv, struct cli_ctx *ctx);
 extern const char usage_calendar[];
 int cmd_check(int argc, char **argv, struct cli_ctx *ctx);
@@ -31,7 +34,7 @@ extern const char usage_promote[], usage_pause[], usage_resume[], usage_abort[],
 int cmd_version(int argc, char **argv, struct cli_ctx *ctx);
 extern const char usage_version[];
 
-/* cmd_local.c: a service on this machine (issue 4) */
+/* cmd_local.c: a service on this machine (docs/services.md) */
 int cmd_cleanup(int argc, char **argv, struct cli_ctx *ctx);
 extern const char usage_cleanup[];
 int cmd_down(int argc, char **argv, struct cli_ctx *ctx);
@@ -48,12 +51,12 @@ int cmd_traffic(int argc, char **argv, struct cli_ctx *ctx);
 extern const char usage_traffic[];
 int cmd_weight(int argc, char **argv, struct cli_ctx *ctx);
 extern const char usage_weight[];
-/* cmd_deploy.c: deploy on the local target (issue 4 item 5) */
+/* cmd_deploy.c: deploy on this machine (docs/services.md) */
 int cmd_deploy(int argc, char **argv, struct cli_ctx *ctx);
 extern const char usage_deploy[];
 int cmd_deployments(int argc, char **argv, struct cli_ctx *ctx);
 extern const char usage_deployments[];
-/* records (issue 5): approvals, audit, notifications, records, incidents, DORA */
+/* records (docs/records.md): approvals, audit, notifications, records, incidents, DORA */
 int cmd_approve(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_approvals(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_audit(int argc, char **argv, struct cli_ctx *ctx);

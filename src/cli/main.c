@@ -1,6 +1,6 @@
 /*
- * main.c - the dispatcher and the one command table (STYLE.md item 2, after
- * git's commands[] in git.c).
+ * main.c - the dispatcher and the one command table (docs/ARCHITECTURE.md,
+ * after git's commands[] in git.c).
  *
  * `slipway [--state-dir DIR] [--policy FILE] COMMAND [ARGS]`.  The dispatcher
  * resolves the global options, answers --help and --version, runs the
@@ -50,6 +50,7 @@ static const struct command commands[] = {
 	{ "resume", cmd_resume, "continue a paused rollout (records an intent)", usage_resume },
 	{ "retry", cmd_retry, "deploy a rolled-back revision again (records an intent)", usage_retry },
 	{ "show", cmd_show, "one deployment: timeline, comparison, approvals, messages", usage_show },
+	{ "simulate", cmd_simulate, "how long a rollout takes and what it catches, on simulated traffic", usage_simulate },
 	{ "start", cmd_start, "start a revision's instances behind HAProxy (plumbing)", usage_start },
 	{ "status", cmd_status, "show deployments, transitions, intents and the last analysis", usage_status },
 	{ "stop", cmd_stop, "drain and stop a revision's instances (plumbing)", usage_stop },

@@ -1,8 +1,10 @@
 /*
- * controller.h - the reconcile loop (DESIGN.md: controller; issue 3 item 1
- * and the "intents, not inline work" principle).  One struct controller
+ * controller.h - the reconcile loop (docs/DESIGN.md: controller and the
+ * "intents, not inline work" principle; docs/engine.md).  One struct controller
  * drives every deployment in one store; controller_tick() is called once a
- * tick (1 s live, stepped in tests and the simulator) with the time.
+ * tick (every 100 ms in `slipway deploy`, controller/local_deploy.c; once
+ * per simulated second or event in tests, the simulator and the benchmark)
+ * with the time.
  *
  * What plugs in (all optional but the store):
  *   router   set the canary weight per service/group   (core/router-t.h)
@@ -51,7 +53,7 @@ struct controller_hooks {
 	void (*log)(void *ctx, const struct deployment *d, const char *message);
 	/*
 	 * Preflight of the strategy's webhooks before a pending deployment
-	 * starts (issue 3 item 3): 0 when url is reachable, else < 0 with the
+	 * starts (docs/engine.md, "Where slipway differs from Flagger"): 0 when url is reachable, else < 0 with the
 	 * reason; the deployment then fails before any traffic moves.
 	 * controller_init() sets webhook_check_reachable(); NULL skips it.
 	 */

@@ -63,7 +63,7 @@ void policy_gate_release(struct policy_gate *g)
 	memset(&g->roles, 0, sizeof(g->roles));
 }
 
-/* Approvals (issue 5): every required role approved by someone else who holds it, within the TTL. */
+/* Approvals (docs/records.md): every required role approved by someone else who holds it, within the TTL. */
 static enum gate_result approvals_wait(const struct policy_gate *g, const struct deployment *d,
 				       const struct calendar_result *r, int64_t now_ms, struct strbuf *reason)
 {

@@ -9,9 +9,9 @@
  *      no freeze blocks its change class; else it waits, and its reason says
  *      which rule blocks it, until when, and when it would next be allowed;
  *   2. approvals: every role the type and the window require has a valid
- *      approval (issue 5; approvals_gate());
+ *      approval (docs/records.md; approvals_gate());
  *   3. incidents: no open incident in its environment, except for an
- *      emergency (issue 5; incidents_gate()).
+ *      emergency (docs/records.md; incidents_gate()).
  * While it progresses, a window that closes (or a freeze that begins) makes
  * it hold its weight (policy on_window_close: hold, the default), go on
  * (continue) or roll back (rollback).

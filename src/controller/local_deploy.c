@@ -1,20 +1,19 @@
 /*
  * local_deploy.c - `slipway deploy` on this machine: the engine's
- * controller (controller/controller.h) with the local target, the HAProxy
- * router and the builtin metrics provider plugged into its interfaces
- * (core/target-t.h, core/router-t.h, core/metrics-t.h); see local_deploy.h.
+ * controller (controller/controller.h) composed from the plugins the
+ * service file names (`target:`, `router:`, `provider:`, `judge:`; by
+ * default local, haproxy, builtin, observed), each opened by name from the
+ * registry (controller/registry.h); see local_deploy.h.
  *
  * The controller commits every decision before it acts (deployment.c
- * invariants 2 and 3); this file only supplies the adapters, the clock and
- * the loop.  The clock the controller sees is the wall clock, time-scaled,
+ * invariants 2 and 3); this file only composes the plugins, the hooks
+ * (policy gate, rules, notifications, records), the clock and the loop.  The clock the controller sees is the wall clock, time-scaled,
  * and LAG_MS behind: a request's log line reaches the store within one
  * 250 ms flush of the receiver, so an interval is measured only once all
  * of its lines are in.
  */
 #include "controller/local_deploy.h"
 #include "adapters/deployment_store.h"
-#include "adapters/local_store.h"
-#include "adapters/metrics_builtin.h"
 #include "adapters/proc.h"
 #include "base/alloc.h"
 #include "base/err.h"
@@ -26,17 +25,17 @@
 #include "controller/gate.h"
 #include "core/policy.h"
 #include "controller/localstack.h"
+#include "controller/registry.h"
 #include "core/deployment.h"
 #include "core/rollout_config.h"
 #include "core/rules.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <math.h>
-#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #define TICK_MS 100
 #define LAG_MS 600		/* the controller's clock runs this far behind the log */
@@ -61,34 +60,18 @@ struct driver {
 	const struct local_deploy_opts *o;
 	struct localstack ls;
 	struct sclock clk;
-	struct metrics_builtin mb;
-	struct metrics_receiver *rx;
-	struct router router;
-	struct target target;
-	struct metrics_provider prov;
-	char applied[2 * SERVICE_NAME_MAX + 32];	/* "stable canary weight" last set on the router */
+	/* the plugins the service file chose (controller/registry.h), owned */
+	struct target *target;
+	struct router *router;
+	struct metrics_provider *inner;	/* on the wall clock the log is stamped with */
+	struct judge *judge;
+	struct metrics_provider prov;	/* inner, seen through the scaled clock */
 	int64_t last_progress;
 	int64_t id;
-	char announced[8][SERVICE_NAME_MAX + 1];	/* versions whose adoption was reported */
 	pid_t hap_pid;			/* the HAProxy last seen running (watch_router()) */
-	int64_t rx_retry_mono;		/* ensure_receiver(): next attempt (proc_mono_ms()) */
 	struct policy_gate gate;	/* set up when o->policy */
 	struct notify_config ncfg;	/* o->notify with a short delivery budget */
 };
-
-/* report an adopted revision once, not at every re-application of the desired state */
-static int first_time(struct driver *dr, const char *version)
-{
-	for (int i = 0; i < 8; i++) {
-		if (!strcmp(dr->announced[i], version))
-			return 0;
-		if (!dr->announced[i][0]) {
-			snprintf(dr->announced[i], sizeof(dr->announced[i]), "%s", version);
-			return 1;
-		}
-	}
-	return 0;
-}
 
 static void say(struct driver *dr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void say(struct driver *dr, const char *fmt, ...)
@@ -105,50 +88,103 @@ static void say(struct driver *dr, const char *fmt, ...)
 	fflush(dr->o->log);
 }
 
-static int mine(struct driver *dr, const char *service, struct strbuf *err)
+/* the plugins' progress lines (registry.h: plugin_host.say) */
+static void say_line(void *ctx, const char *line)
 {
-	if (!strcmp(service, dr->ls.svc.name))
-		return 1;
-	strbuf_errf(err, "'%s' is deployed by another controller (this one drives '%s' in '%s')", service,
-		    dr->ls.svc.name, dr->ls.env);
-	return 0;
+	say(ctx, "%s", line);
 }
 
-/* ---- core/router-t.h over router_haproxy ---- */
+/* ---- core/metrics-t.h: the chosen provider through the scaled clock ---- */
 
-static int local_set_weight(void *ctx, const char *service, const char *group, const char *stable,
-			    const char *canary, double w, struct strbuf *err)
+static int scaled_query(void *ctx, const char *service, enum revision_role role, const char *version,
+			int64_t from_ms, int64_t to_ms, struct metrics_sample *out, struct strbuf *err)
 {
 	struct driver *dr = ctx;
-	struct revision_weight rw[2];
-	char key[sizeof(dr->applied)];
-	size_t n = 0;
 	int rc;
-	if (!mine(dr, service, err))
-		return SW_ESTATE;
-	snprintf(key, sizeof(key), "%s %s %.4f", stable ? stable : "", canary, w);
-	if (!strcmp(key, dr->applied))
-		return 0;	/* idempotent, and no fsync per tick */
-	if (!stable || !*stable) {
-		/* a first deployment: the new revision is the only one; before it
-		 * runs (pending) there is nothing to route */
-		if (w <= 0)
-			return 0;
-		w = 100;
+	if (!version || !*version)
+		return SW_ENOTFOUND;	/* a first deployment has no stable revision */
+	rc = dr->inner->query(dr->inner->ctx, service, role, version, wall_of(&dr->clk, from_ms),
+			      wall_of(&dr->clk, to_ms), out, err);
+	if (rc >= 0) {
+		out->from_ms = from_ms;
+		out->to_ms = to_ms;
 	}
-	if (w > 0) {
-		snprintf(rw[n].version, sizeof(rw[n].version), "%s", canary);
-		rw[n++].weight = w;
-	}
-	if (stable && *stable) {
-		snprintf(rw[n].version, sizeof(rw[n].version), "%s", stable);
-		rw[n++].weight = 100 - w;
-	}
-	if ((rc = router_haproxy_set_weights(&dr->ls.router, rw, n, err)) < 0)
+	return rc;
+}
+
+static int scaled_query_over(void *ctx, const char *service, enum revision_role role, const char *version,
+			     int64_t from_ms, int64_t to_ms, const double *thresholds_ms, int n, uint64_t *over,
+			     struct strbuf *err)
+{
+	struct driver *dr = ctx;
+	if (!version || !*version)
+		return SW_ENOTFOUND;
+	return dr->inner->query_over(dr->inner->ctx, service, role, version, wall_of(&dr->clk, from_ms),
+				     wall_of(&dr->clk, to_ms), thresholds_ms, n, over, err);
+}
+
+/* What the plugins are opened on (registry.h). */
+static void host_of(struct driver *dr, struct plugin_host *hp)
+{
+	const struct service *svc = &dr->ls.svc;
+	struct plugin_host h = { .st = &dr->ls.st, .svc = svc, .env = dr->ls.env, .state_dir = dr->o->state_dir,
+				 .project_dir = localstack_project_dir(dr->o->project_dir), .policy = dr->o->policy,
+				 .ls = &dr->ls,
+				 .say = say_line, .say_ctx = dr };
+	*hp = h;
+}
+
+/* Open the service file's target, router and provider from the registry. */
+static int open_plugins(struct driver *dr, struct strbuf *err)
+{
+	const struct service *svc = &dr->ls.svc;
+	struct plugin_host h;
+	void *p;
+	int rc;
+	host_of(dr, &h);
+	if ((rc = registry_open(PLUGIN_TARGET, svc->target, &h, &p, err)) < 0)
 		return rc;
-	memcpy(dr->applied, key, sizeof(key));
+	dr->target = p;
+	if ((rc = registry_open(PLUGIN_ROUTER, svc->router, &h, &p, err)) < 0)
+		return rc;
+	dr->router = p;
+	if ((rc = registry_open(PLUGIN_PROVIDER, svc->provider, &h, &p, err)) < 0)
+		return rc;
+	dr->inner = p;
+	dr->prov.ctx = dr;
+	dr->prov.query = scaled_query;
+	dr->prov.query_over = dr->inner->query_over ? scaled_query_over : NULL;
 	return 0;
 }
+
+/* The service file's judge, for the deployment's strategy (its minimum canary requests). */
+static int open_judge(struct driver *dr, const struct strategy *s, struct strbuf *err)
+{
+	struct plugin_host h;
+	void *p;
+	int rc;
+	host_of(dr, &h);
+	h.min_requests = s->min_requests;
+	if ((rc = registry_open(PLUGIN_JUDGE, dr->ls.svc.judge, &h, &p, err)) < 0)
+		return rc;
+	dr->judge = p;
+	return 0;
+}
+
+static void close_plugins(struct driver *dr)
+{
+	const struct service *svc = &dr->ls.svc;
+	registry_close(PLUGIN_JUDGE, svc->judge, dr->judge);
+	registry_close(PLUGIN_PROVIDER, svc->provider, dr->inner);
+	registry_close(PLUGIN_ROUTER, svc->router, dr->router);
+	registry_close(PLUGIN_TARGET, svc->target, dr->target);
+	dr->judge = NULL;
+	dr->inner = NULL;
+	dr->router = NULL;
+	dr->target = NULL;
+}
+
+/* ---- hooks ---- */
 
 /*
  * The router's real state, every tick (docs/haproxy.md "Failure paths"):
@@ -179,114 +215,12 @@ static void watch_router(struct driver *dr, struct controller *c, int64_t now)
 		strbuf_addf(&note, "router: HAProxy (pid %d) was gone; restarted from its mirrored configuration "
 			    "(pid %d)", (int)dr->hap_pid, (int)router_haproxy_pid(&dr->ls.router));
 		dr->hap_pid = router_haproxy_pid(&dr->ls.router);
-		dr->applied[0] = '\0';
 		controller_forget(c);
 	}
 	say(dr, "  %s", note.buf);
 	deployment_store_note(&dr->ls.st, dr->id, now, note.buf, NULL);
 	strbuf_release(&err);
 	strbuf_release(&note);
-}
-
-/*
- * Every controller that needs the log receiver makes sure one runs (docs/
- * services.md "Builtin metrics"): when another slipway held it at our start
- * (rx NULL), try to take it over once a second, so a deploy that ends and
- * takes its receiver along does not leave this one without metrics.  Lines
- * of the gap wait in HAProxy's ring (docs/haproxy.md), so the gap costs at
- * most some lateness; an interval that still lacks data is inconclusive.
- */
-static void ensure_receiver(struct driver *dr)
-{
-	struct strbuf err = STRBUF_INIT;
-	int64_t now = proc_mono_ms();
-	if (dr->rx || now < dr->rx_retry_mono)
-		return;
-	dr->rx_retry_mono = now + 1000;
-	if (metrics_receiver_start(&dr->rx, dr->o->state_dir, &err) < 0)
-		say(dr, "  metrics: cannot start the log receiver: %s", err.buf);
-	else if (dr->rx)
-		say(dr, "  metrics: the log receiver of another slipway stopped; this one receives now");
-	strbuf_release(&err);
-}
-
-/* ---- core/target-t.h over target_local (+ the router's servers) ---- */
-
-static int running(struct driver *dr, const char *version)
-{
-	struct instance_list l = { 0 };
-	int n = 0;
-	if (target_local_list(&dr->ls.target, dr->ls.svc.name, dr->ls.env, version, &l, NULL) == 0)
-		for (size_t i = 0; i < l.n; i++)
-			n += l.v[i].alive;
-	instance_list_release(&l);
-	return n;
-}
-
-/*
- * Nothing of version runs (its instances died): no router server may stay
- * behind pointing at their old ports (docs/haproxy.md "Failure paths"), and
- * their rows are closed.  Idempotent and cheap when there is nothing left.
- */
-static int forget_dead_revision(struct driver *dr, const char *version, struct strbuf *err)
-{
-	int rc;
-	if (router_haproxy_pid(&dr->ls.router) > 0 && (rc = router_haproxy_remove(&dr->ls.router, version, err)) < 0)
-		return rc;
-	rc = target_local_stop(&dr->ls.target, &dr->ls.svc, dr->ls.env, version, err);
-	return rc < 0 ? rc : 0;
-}
-
-static int local_ensure(void *ctx, const char *service, const char *version, enum revision_role role, int up,
-			int count, struct strbuf *err)
-{
-	struct driver *dr = ctx;
-	struct instance_list l = { 0 };
-	int rc;
-	if (!mine(dr, service, err))
-		return SW_ESTATE;
-	if (up) {
-		const struct service_env *e = service_find_env(&dr->ls.svc, dr->ls.env);
-		/* only instances that passed the readiness probe are adopted as ready */
-		int already = target_local_ready_count(&dr->ls.target, dr->ls.svc.name, dr->ls.env, version, NULL, NULL);
-		/* start or adopt, wait until ready, add to HAProxy at weight 0 (weights are the router's) */
-		if (already >= e->instances && router_haproxy_pid(&dr->ls.router) > 0) {
-			if (first_time(dr, version))
-				say(dr, "  %s %s (%s): %d instances ready (adopted)", service, version,
-			    role == ROLE_CANARY ? "canary" : "stable", already);
-			return 0;
-		}
-		rc = localstack_start_revision(&dr->ls, version, -1, &l, err);
-		if (rc >= 0) {
-			first_time(dr, version);
-			say(dr, "  %s %s (%s): %zu instances ready%s", service, version, role == ROLE_CANARY ? "canary" : "stable",
-			    l.n, l.n && l.v[0].adopted ? " (adopted)" : "");
-		}
-		instance_list_release(&l);
-		dr->applied[0] = '\0';	/* a restarted HAProxy or new servers: set the weights again */
-		return rc;
-	}
-	if (!running(dr, version))
-		return forget_dead_revision(dr, version, err);
-	/* drained first (in-flight requests finish), then SIGTERM, SIGKILL after the grace */
-	if ((rc = localstack_stop_revision(&dr->ls, version, err)) < 0)
-		return rc;
-	say(dr, "  %s %s: drained and stopped (release kept)", service, version);
-	dr->applied[0] = '\0';
-	return 0;
-}
-
-static int local_ready(void *ctx, const char *service, const char *version, struct strbuf *err)
-{
-	struct driver *dr = ctx;
-	const struct service_env *e;
-	int rc;
-	if (!mine(dr, service, err))
-		return SW_ESTATE;
-	e = service_find_env(&dr->ls.svc, dr->ls.env);
-	/* ready = passed the probe and still alive; a dead one is described in err */
-	rc = target_local_ready_count(&dr->ls.target, dr->ls.svc.name, dr->ls.env, version, err, NULL);
-	return rc < 0 ? rc : rc >= e->instances;
 }
 
 /*
@@ -326,27 +260,7 @@ static int check_startable(struct driver *dr, struct strbuf *err)
 	return rc < 0 ? rc : 0;
 }
 
-/* ---- core/metrics-t.h: the builtin provider through the scaled clock ---- */
-
-static int scaled_query(void *ctx, const char *service, enum revision_role role, const char *version,
-			int64_t from_ms, int64_t to_ms, struct metrics_sample *out, struct strbuf *err)
-{
-	struct driver *dr = ctx;
-	int rc;
-	if (!version || !*version)
-		return SW_ENOTFOUND;	/* a first deployment has no stable revision */
-	rc = metrics_builtin_query(&dr->mb, service, role, version, wall_of(&dr->clk, from_ms), wall_of(&dr->clk, to_ms),
-				   out, err);
-	if (rc >= 0) {
-		out->from_ms = from_ms;
-		out->to_ms = to_ms;
-	}
-	return rc;
-}
-
-/* ---- hooks ---- */
-
-/* What the records need of a new deployment (issue 5): the emergency record
+/* What the records need of a new deployment (docs/records.md): the emergency record
  * (runbook: Emergency Deployments, "Document the emergency") and the commit
  * for DORA's lead time. */
 static int record_extras(struct driver *dr, const struct deployment *d, struct strbuf *err)
@@ -561,24 +475,15 @@ static int64_t find_unfinished(struct driver *dr, struct deployment *d, struct s
 	return found;
 }
 
-/* the stable revision: the latest succeeded deployment's, else what HAProxy serves most */
+/* the stable revision: the latest succeeded deployment's, else what the router serves most */
 static void current_stable(struct driver *dr, char *out, size_t n)
 {
-	struct revision_weight *w = NULL;
-	size_t nw = 0;
-	double best = 0;
 	if (deployment_store_current_version(&dr->ls.st, dr->o->service, dr->o->env, out, n, NULL) == 0 && out[0] &&
 	    strcmp(out, dr->o->version))
 		return;
 	out[0] = '\0';
-	if (router_haproxy_get_weights(&dr->ls.router, &w, &nw, NULL) < 0)
-		return;
-	for (size_t i = 0; i < nw; i++)
-		if (strcmp(w[i].version, dr->o->version) && w[i].weight > best) {
-			best = w[i].weight;
-			snprintf(out, n, "%s", w[i].version);
-		}
-	free(w);
+	if (dr->router->serving && dr->router->serving(dr->router->ctx, dr->o->service, dr->o->version, out, n, NULL) < 0)
+		out[0] = '\0';
 }
 
 static void progress(struct driver *dr, const struct deployment *d, const struct strategy *s,
@@ -593,10 +498,11 @@ static void progress(struct driver *dr, const struct deployment *d, const struct
 	memset(&c, 0, sizeof(c));
 	memset(&st, 0, sizeof(st));
 	/* live: the last 5 s of wall time, whatever the time scale */
-	metrics_builtin_query(&dr->mb, d->service, ROLE_CANARY, d->version, wall - 5000 - LAG_MS, wall - LAG_MS, &c, NULL);
+	dr->inner->query(dr->inner->ctx, d->service, ROLE_CANARY, d->version, wall - 5000 - LAG_MS, wall - LAG_MS, &c,
+			 NULL);
 	if (d->from_version[0])
-		metrics_builtin_query(&dr->mb, d->service, ROLE_STABLE, d->from_version, wall - 5000 - LAG_MS, wall - LAG_MS,
-				      &st, NULL);
+		dr->inner->query(dr->inner->ctx, d->service, ROLE_STABLE, d->from_version, wall - 5000 - LAG_MS,
+				 wall - LAG_MS, &st, NULL);
 	if (d->state == DS_PROGRESSING && d->step >= 1 && d->step <= s->n_steps) {
 		int64_t l = d->step_since_ms + s->steps[d->step - 1].hold_ms - now;
 		duration_format(l > 0 ? l : 0, left);
@@ -634,10 +540,8 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 	dr->o = o;
 	if ((rc = localstack_open(&dr->ls, o->state_dir, o->project_dir, o->service, o->env, 0, err)) < 0)
 		goto out_free;
-	if ((rc = deployment_store_migrate(&dr->ls.st, err)) < 0 || (rc = metrics_store_migrate(&dr->ls.st, err)) < 0)
+	if ((rc = deployment_store_migrate(&dr->ls.st, err)) < 0)
 		goto out;
-	snprintf(dr->mb.env, sizeof(dr->mb.env), "%s", o->env);
-	dr->mb.st = &dr->ls.st;
 	if ((rc = policy_gate_init(&dr->gate, o->policy, o->zone, &dr->ls.st, err)) < 0 ||
 	    (rc = emergency_migrate(&dr->ls.st, err)) < 0)
 		goto out;
@@ -649,6 +553,10 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 			dr->ncfg.budget_ms = 200;	/* delivery never holds a tick up for long */
 	}
 
+	/* the service file's target, router, provider and judge (the provider
+	 * starts receiving HAProxy's log here) */
+	if ((rc = open_plugins(dr, err)) < 0)
+		goto out;
 	if ((found = find_unfinished(dr, d, err)) < 0) {
 		rc = SW_ESTORE;
 		goto out;
@@ -672,8 +580,6 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 		    d->service, d->version, deployment_state_name(d->state), d->step, d->weight, d->failed_checks);
 	} else {
 		char stable[SERVICE_NAME_MAX + 1];
-		struct strbuf release = STRBUF_INIT;
-		struct stat sb;
 		/* refuse before anything is recorded: a deployment that cannot start
 		 * its instances would only sit unfinished and block the next one */
 		if (!service_find_env(&dr->ls.svc, o->env)) {
@@ -682,15 +588,8 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 			rc = SW_EUSAGE;
 			goto out;
 		}
-		target_local_release_dir(&dr->ls.target, &dr->ls.svc, o->version, &release);
-		if (stat(release.buf, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
-			strbuf_errf(err, "release directory '%s' does not exist; put release '%s' of '%s' there first",
-				    release.buf, o->version, o->service);
-			strbuf_release(&release);
-			rc = SW_EUSAGE;
+		if (dr->target->check && (rc = dr->target->check(dr->target->ctx, o->service, o->version, err)) < 0)
 			goto out;
-		}
-		strbuf_release(&release);
 		if ((rc = check_startable(dr, err)) < 0)
 			goto out;
 		if ((rc = dr_rules(dr, o->type, &rules, err)) < 0)
@@ -715,24 +614,21 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 		    stable[0] ? stable : "(nothing)", o->version, o->env, o->type, strategy_kind_name(s->kind), s->n_steps,
 		    dr->clk.scale != 1 ? ", time-scaled" : "");
 	}
-	res->id = dr->id;
-	if ((rc = metrics_receiver_start(&dr->rx, o->state_dir, err)) < 0)
+	/* the judge answers for this deployment's strategy (a resumed one's is in the store) */
+	if ((res->resumed && (rc = deployment_store_load(&dr->ls.st, dr->id, d, s, err)) < 0) ||
+	    (rc = open_judge(dr, s, err)) < 0)
 		goto out;
+	say(dr, "  plugins: target %s, router %s, provider %s, judge %s", dr->ls.svc.target, dr->ls.svc.router,
+	    dr->ls.svc.provider, dr->judge->name ? dr->judge->name : dr->ls.svc.judge);
+	res->id = dr->id;
 	start_wall = proc_now_ms();
 
-	dr->router.ctx = dr;
-	dr->router.set_weight = local_set_weight;
-	dr->target.ctx = dr;
-	dr->target.ensure = local_ensure;
-	dr->target.ready = local_ready;
-	dr->prov.ctx = dr;
-	dr->prov.query = scaled_query;
-	dr->prov.query_over = NULL;
 	controller_init(c, &dr->ls.st);
 	ctl = 1;
-	c->router = &dr->router;
-	c->target = &dr->target;
+	c->router = dr->router;
+	c->target = dr->target;
 	c->metrics = &dr->prov;
+	c->judge = dr->judge;
 	c->hooks.ctx = dr;
 	c->hooks.notify = on_notify;
 	c->hooks.log = on_log;
@@ -747,11 +643,11 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 		if (wall >= start_wall + (res->resumed ? BACKLOG_MS : 0)) {
 			struct strbuf terr = STRBUF_INIT;
 			proc_reap();
-			ensure_receiver(dr);
 			watch_router(dr, c, now);
 			if (controller_tick(c, now, &terr) < 0) {
 				if (store_check_identity(&dr->ls.st, NULL) < 0 || c->store_gave_up) {
-					/* deleted or replaced under us: nothing more can be recorded, so nothing is done */
+					/* deleted or replaced under us, or refusing writes for too long:
+					 * nothing more can be recorded, so nothing more is done */
 					strbuf_errf(err, "%s", terr.buf);
 					strbuf_release(&terr);
 					rc = SW_ESTORE;
@@ -814,7 +710,7 @@ out:
 	if (ctl)
 		controller_release(c);
 	policy_gate_release(&dr->gate);
-	metrics_receiver_stop(dr->rx);
+	close_plugins(dr);
 	localstack_close(&dr->ls);
 out_free:
 	free(dr);

@@ -1,14 +1,16 @@
 /*
  * local_deploy.h - `slipway deploy` on this machine: the engine's state
- * machine (core/deployment.h) driven live over the local target, the
- * HAProxy router and the builtin metrics provider (issue 4 item 5).
+ * machine (core/deployment.h) driven live over the target, router, metrics
+ * provider and judge the service file chooses by name (by default the
+ * local target, the HAProxy router, the builtin provider and the observed
+ * judge; controller/registry.h; docs/services.md).
  *
  * This is a minimal live controller for one deployment, run in the
- * deploying process (DESIGN.md: "with no controller running, --wait runs
- * one in-process").  Every tick (100 ms):
+ * deploying process (docs/DESIGN.md: there is no controller daemon yet, so
+ * deploy runs one in the foreground).  Every tick (100 ms):
  *   1. sim_now = the (possibly time-scaled) clock;
  *   2. if an analysis interval is due, measure it (controller/measure.h)
- *      with the builtin provider, whose ranges are mapped back from the
+ *      with the chosen provider, whose ranges are mapped back from the
  *      scaled clock to the wall clock the log is stamped with;
  *   3. read the deployment's pending intents (abort, pause, ...) from the
  *      store;
@@ -44,7 +46,7 @@ struct local_deploy_opts {
 	double time_scale;		/* 1 = real time; 60 = one minute per second */
 	int progress_tty;		/* redraw a progress line on stderr */
 	FILE *log;			/* transitions and analysis lines (stderr); NULL: silent */
-	/* the policy gate and the records (issues 2 and 5); each may be NULL */
+	/* the policy gate and the records (docs/policy.md, docs/records.md); each may be NULL */
 	const struct policy *policy;	/* rules per type, windows, freezes, approvals (NULL: runbook rules, no gate) */
 	const struct tz_zone *zone;	/* the policy's time zone */
 	const char *change_class;	/* normal (NULL), security, critical-security */

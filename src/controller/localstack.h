@@ -1,8 +1,12 @@
 /*
  * localstack.h - one service environment on this machine: the service
- * definition, the store, the local target and the HAProxy router opened
- * together, and the revision-level operations built from them that the
- * commands and the deploy pipeline share (issue 4 items 2, 3, 5).
+ * definition, the store, and the machine's resources behind the `local`
+ * target and the `haproxy` router (its process table and its HAProxy),
+ * opened together, and the revision-level operations built from them.
+ * The commands that run services on this machine (start, stop, weight,
+ * traffic, instances, down) use it directly; a deployment reaches it only
+ * through the plugins the registry opens on it (controller/registry.h,
+ * struct plugin_host), so the controller names no implementation.
  *
  * Ordering rules it keeps (runbook: graceful rollout; DESIGN.md):
  *   start a revision  = instances started and ready, THEN servers added at

@@ -1,7 +1,7 @@
 /*
  * replay.h - run the real state machine over a metrics provider on a
- * simulated clock, recording every decision (issue 3 item 6: `slipway
- * analyze`).  The clock jumps from one scheduled event to the next (the end
+ * simulated clock, recording every decision (`slipway analyze`;
+ * docs/trace-format.md).  The clock jumps from one scheduled event to the next (the end
  * of an analysis interval, the tick after promoting/rolling_back), so a
  * day-long rollout replays in microseconds.
  */

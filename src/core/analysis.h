@@ -1,7 +1,7 @@
 /*
  * analysis.h - one analysis interval: judge the canary against the rollback
  * criteria, the type's own criterion and the analysis checks, and build the
- * runbook's comparison table (issue 3 item 4).
+ * runbook's comparison table (docs/engine.md).
  *
  * Rules, in this order; the first that decides wins:
  *   1. immediate  runbook Rollback Procedures, "Immediate Rollback (No

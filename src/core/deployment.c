@@ -1,6 +1,6 @@
 /*
  * deployment.c - the deployment state machine (runbook: Rollout Strategy,
- * Rollback Procedures, Verification Steps; issue 3 items 1, 4, 5).
+ * Rollback Procedures, Verification Steps; docs/engine.md).
  *
  * A pure function of (deployment, type rules, strategy, tick inputs, pending
  * intents, now_ms) -> (next deployment, transitions with reasons, intent
@@ -350,7 +350,7 @@ static void count_failed_check(struct run *x, const char *what)
 	}
 }
 
-/* ---- intents (issue 3 item 5) ---- */
+/* ---- intents (docs/engine.md) ---- */
 
 __attribute__((format(printf, 4, 5)))
 static void intent_done(struct run *x, const struct intent *it, int applied, const char *fmt, ...)

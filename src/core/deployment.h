@@ -1,6 +1,6 @@
 /*
- * deployment.h - the deployment state machine as a pure function (issue 3
- * item 1).  The states, invariants and transitions are documented at the
+ * deployment.h - the deployment state machine as a pure function
+ * (docs/engine.md).  The states, invariants and transitions are documented at the
  * top of deployment.c.
  *
  * Use (the controller, `slipway analyze`, tests):
@@ -57,7 +57,7 @@ struct tick_input {
 	int canary_ready;		/* the target says the new revision's instances are ready */
 	const struct analysis_input *analysis;	/* the due interval, measured; NULL = none due */
 	const struct judge *judge;	/* NULL = the observed judge */
-	/* Flagger webhooks (progressive-delivery.md 1.4), called by the controller: */
+	/* Flagger webhooks (docs.flagger.app, "Webhooks"), called by the controller: */
 	int hold_promotion;		/* a confirm-promotion webhook said no: stay at the last step */
 	int rollback_requested;		/* a rollback webhook answered 2xx: roll back now */
 	char hook_reason[200];		/* which webhook, what it answered */

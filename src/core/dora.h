@@ -1,7 +1,7 @@
 /*
  * dora.h - deployment metrics as pure arithmetic (runbook: Post-Deployment
  * Activities, "Deployment Metrics to Track"; DORA's definitions in
- * docs/dora.md and ../shared/reference/governance-flags-dora.md §4).
+ * docs/dora.md; DORA's definitions: dora.dev, "DORA's software delivery metrics").
  *
  * Input: the finished deployments of one environment (and service, when
  * asked) and its incidents, as plain arrays; a range [from_ms, to_ms).

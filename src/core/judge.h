@@ -1,10 +1,10 @@
 /*
  * judge.h - the one pluggable piece that decides a rollback criterion such
- * as "error rate > 1%" or "p99 > 2x baseline" (issue 3 item 4).
+ * as "error rate > 1%" or "p99 > 2x baseline" (docs/engine.md).
  *
  * The interface is deliberately narrow so that a statistical judge
- * (reference/canary-statistics.md: sequential tests on counts, quantile
- * tests on latency) can replace the first one without touching the state
+ * (sequential tests on counts, e.g. Wald's SPRT; quantile tests on
+ * latency) can replace the first one without touching the state
  * machine: counts and latency summaries in, a verdict with its numbers out.
  * A judge never sees the deployment, the clock or the store.
  */

@@ -1,6 +1,6 @@
 /*
  * metrics-t.h - what a metrics provider answers, and the provider interface
- * (issue 3 item 6).  Types only: shared by core (analysis, judges), adapters
+ * (docs/engine.md).  Types only: shared by core (analysis, judges), adapters
  * (providers: HAProxy's per-request log, Prometheus, trace replay) and the
  * controller.
  *

@@ -20,7 +20,7 @@
 
 struct strbuf;
 
-/* Limits on a policy file (bounded input, STYLE.md item 8). */
+/* Limits on a policy file (bounded input; docs/policy.md). */
 #define POLICY_NAME_MAX		63	/* bytes in a role, window, freeze, type, class name */
 #define POLICY_TEXT_MAX		1024	/* bytes in a description, reason, testing text */
 #define POLICY_LIST_MAX		64	/* entries in one list (approvals, admits, people, ...) */

@@ -1,6 +1,6 @@
 /*
  * reqlog.h - HAProxy per-request log lines and the latency histogram the
- * builtin metrics provider aggregates them into (issue 4 item 4).  Pure: the
+ * builtin metrics provider aggregates them into (docs/haproxy.md).  Pure: the
  * receiver (adapters/metrics_builtin.c) feeds datagrams in, the provider asks
  * for counts and percentiles out.
  *

@@ -307,7 +307,7 @@ static int parse_webhooks(struct ycx *c, struct fy_node *seq, struct strategy *s
 	return 0;
 }
 
-/* ---- Flagger Canary (progressive-delivery.md 1.1, 1.2) ---- */
+/* ---- Flagger Canary (docs.flagger.app, "Canary analysis"; docs/engine.md "Files") ---- */
 
 static const char *const top_keys[] = { "apiVersion", "kind", "metadata", "spec", NULL };
 static const char *const meta_keys[] = { "name", "namespace", "labels", "annotations", NULL };

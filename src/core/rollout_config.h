@@ -1,6 +1,6 @@
 /*
  * rollout_config.h - read a rollout configuration into a struct strategy
- * (issue 3 items 2 and 3).  Three formats, recognised by apiVersion/kind:
+ * (docs/engine.md, "Files").  Three formats, recognised by apiVersion/kind:
  *
  *   flagger.app/v1beta1 Canary   Flagger's Canary, accepted as it is
  *                                (runbook's canary-config.yaml; webhooks

@@ -7,6 +7,8 @@
 #ifndef SLIPWAY_CORE_ROUTER_T_H
 #define SLIPWAY_CORE_ROUTER_T_H
 
+#include <stddef.h>
+
 struct strbuf;
 
 struct router {
@@ -22,6 +24,13 @@ struct router {
 	 */
 	int (*set_weight)(void *ctx, const char *service, const char *group, const char *stable_version,
 			  const char *canary_version, double canary_weight, struct strbuf *err);
+	/*
+	 * May be NULL.  The revision of service that gets the largest share of
+	 * its traffic now, other than `except` (may be NULL), into out (n
+	 * bytes; "" when none).  0 or a negative error.  Asked when the store
+	 * knows no stable revision (revisions started by hand).
+	 */
+	int (*serving)(void *ctx, const char *service, const char *except, char *out, size_t n, struct strbuf *err);
 };
 
 #endif

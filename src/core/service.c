@@ -7,6 +7,7 @@
  * are refused (a typo must not silently mean "default").  Pure: no I/O.
  */
 #include "core/service.h"
+#include "core/plugin_names.h"
 #include "core/yaml_text.h"
 #include "base/alloc.h"
 #include "base/err.h"
@@ -15,6 +16,7 @@
 
 #include <errno.h>
 #include <libfyaml.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -374,6 +376,26 @@ static int parse_string_list(struct sp *p, struct fy_node *key, struct fy_node *
 	return 0;
 }
 
+/* `target: NAME` and the like: a plugin of kind k that exists (core/plugin_names.h) */
+static int get_plugin(struct sp *p, struct fy_node *key, struct fy_node *n, enum plugin_kind k,
+		      char out[PLUGIN_NAME_MAX + 1])
+{
+	_cleanup_free_ char *s = NULL;
+	const char *what = plugin_kind_name(k);
+	int r = scalar(p, key, n, what, &s);
+	if (r < 0)
+		return r;
+	if (!plugin_name_known(k, s)) {
+		struct strbuf names = STRBUF_INIT;
+		plugin_names_list(k, &names);
+		r = fail(p, n, "unknown %s '%s' (valid: %s)", what, s, names.buf);
+		strbuf_release(&names);
+		return r;
+	}
+	memcpy(out, s, strlen(s) + 1);
+	return 0;
+}
+
 static int parse_root(struct sp *p, struct fy_node *root, const char *expect_name, struct service *svc)
 {
 	void *it = NULL;
@@ -491,9 +513,21 @@ static int parse_root(struct sp *p, struct fy_node *root, const char *expect_nam
 		} else if (!strcmp(k, "environments")) {
 			envs_key = kn;
 			envs = v;
+		} else if (!strcmp(k, "target")) {
+			if ((r = get_plugin(p, kn, v, PLUGIN_TARGET, svc->target)) < 0)
+				return r;
+		} else if (!strcmp(k, "router")) {
+			if ((r = get_plugin(p, kn, v, PLUGIN_ROUTER, svc->router)) < 0)
+				return r;
+		} else if (!strcmp(k, "provider")) {
+			if ((r = get_plugin(p, kn, v, PLUGIN_PROVIDER, svc->provider)) < 0)
+				return r;
+		} else if (!strcmp(k, "judge")) {
+			if ((r = get_plugin(p, kn, v, PLUGIN_JUDGE, svc->judge)) < 0)
+				return r;
 		} else {
 			return fail(p, kn, "unknown key '%s' (valid: name, command, env, instances, releases, readiness, "
-				    "stop, smoke, analysis, environments)", k);
+				    "stop, smoke, analysis, target, router, provider, judge, environments)", k);
 		}
 	}
 	if (!svc->name[0]) {
@@ -592,6 +626,10 @@ int service_parse(struct service *out, const char *file, const char *buf, size_t
 		fy_diag_destroy(diag);
 		return SW_EPARSE;
 	}
+	snprintf(svc.target, sizeof(svc.target), "%s", plugin_default(PLUGIN_TARGET));
+	snprintf(svc.router, sizeof(svc.router), "%s", plugin_default(PLUGIN_ROUTER));
+	snprintf(svc.provider, sizeof(svc.provider), "%s", plugin_default(PLUGIN_PROVIDER));
+	snprintf(svc.judge, sizeof(svc.judge), "%s", plugin_default(PLUGIN_JUDGE));
 	svc.ready_timeout_ms = 2000;
 	svc.ready_deadline_ms = 30000;
 	svc.stop_grace_ms = 10000;

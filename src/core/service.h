@@ -2,7 +2,8 @@
  * service.h - a service definition: how the instances of one revision of a
  * service start, how many run in each environment, how readiness and smoke
  * checks are done, which analysis a rollout uses, and where the router
- * listens (issue 4 item 1; docs/services.md is the user's manual).
+ * listens, and which plugins a rollout uses (docs/services.md is the
+ * user's manual).
  *
  * One file per service, `services/NAME.yaml`, parsed from a buffer (the
  * caller reads the file, bounded).  Pure: no I/O, so it is fuzzed
@@ -13,6 +14,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "core/plugin_names.h"
 
 struct strbuf;
 
@@ -43,6 +46,16 @@ struct service_step {
 
 struct service {
 	char name[SERVICE_NAME_MAX + 1];
+	/*
+	 * The plugins a rollout of this service uses, by name
+	 * (core/plugin_names.h; `target:`, `router:`, `provider:`, `judge:`);
+	 * the defaults when the file names none: local, haproxy, builtin,
+	 * observed.
+	 */
+	char target[PLUGIN_NAME_MAX + 1];
+	char router[PLUGIN_NAME_MAX + 1];
+	char provider[PLUGIN_NAME_MAX + 1];
+	char judge[PLUGIN_NAME_MAX + 1];
 	char **argv;		/* command and arguments, placeholders unexpanded; NULL-terminated */
 	size_t argc;
 	char **env;		/* "NAME=value" strings, placeholders unexpanded; NULL-terminated */

@@ -1,6 +1,6 @@
 /*
  * strategy.h - rollout strategies as data (runbook: Rollout Strategy;
- * issue 3 item 2).
+ * docs/engine.md, "Strategies").
  *
  * Every strategy is reduced to one ordered list of steps.  A step says which
  * region group it applies to, the canary weight (percent 0-100 of that
@@ -56,7 +56,7 @@ struct rollout_step {
 	int idle;		/* blue-green: new revision up but idle; smoke checks run */
 };
 
-/* Flagger built-in metrics (progressive-delivery.md 1.3). */
+/* Flagger built-in metrics (docs.flagger.app, "Metrics Analysis"). */
 enum check_metric {
 	CHECK_SUCCESS_RATE = 0,	/* request-success-rate: percent of non-5xx, a minimum */
 	CHECK_DURATION,		/* request-duration: p99 in ms, a maximum */
@@ -70,7 +70,7 @@ struct analysis_check {
 	int64_t interval_ms;	/* Flagger's query window; read, see docs/engine.md */
 };
 
-/* Flagger webhook types (progressive-delivery.md 1.4); none given = rollout. */
+/* Flagger webhook types (docs.flagger.app, "Webhooks"); none given = rollout. */
 enum webhook_type {
 	WEBHOOK_ROLLOUT = 0,
 	WEBHOOK_PRE_ROLLOUT,

@@ -27,6 +27,13 @@ struct target {
 	 * a started revision counts as ready.
 	 */
 	int (*ready)(void *ctx, const char *service, const char *version, struct strbuf *err);
+	/*
+	 * May be NULL.  0 when version of service can be started here (its
+	 * release exists), else a negative error (SW_EUSAGE: a person must
+	 * provide the release first) with the reason in err.  Asked before a
+	 * deployment is recorded, so one that could never start is not created.
+	 */
+	int (*check)(void *ctx, const char *service, const char *version, struct strbuf *err);
 };
 
 #endif

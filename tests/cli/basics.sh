@@ -1,5 +1,5 @@
 # basics.sh - the dispatcher: help, version, unknown commands, every
-# command's --help (STYLE.md item 2).
+# command's --help (docs/ARCHITECTURE.md).
 . "$SLIPWAY_SRC/tests/cli/lib.sh"
 
 run_slipway --version

@@ -1,4 +1,4 @@
-# engine-crash.sh - crash safety of the rollout engine (issue 3 item 7).
+# engine-crash.sh - crash safety of the rollout engine (docs/engine.md).
 #
 # A fleet of deployments (every strategy, rule and control; tests/data/
 # engine-sim/fleet.txt, several copies) runs under `slipway engine-sim run`,

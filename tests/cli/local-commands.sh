@@ -1,4 +1,4 @@
-# local-commands.sh - the issue-4 commands without HAProxy: service file
+# local-commands.sh - the local commands without HAProxy: service file
 # errors, usage errors, and `cleanup --keep N` on release directories.
 . "$SLIPWAY_SRC/tests/cli/lib.sh"
 export SLIPWAY_PROJECT="$T/proj"

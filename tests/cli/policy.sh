@@ -5,7 +5,7 @@
 . "$SLIPWAY_SRC/tests/cli/lib.sh"
 cd "$T" || exit 1
 
-# --- acceptance (issue 2)
+# --- acceptance (docs/policy.md)
 run_slipway check --type standard --at 2026-12-03T15:00:00Z
 is "$rc" 0 "standard on Thu 2026-12-03 15:00Z is allowed (exit 0)"
 like "$out" '^allowed' "text says allowed"

@@ -1,6 +1,6 @@
 # adoption.sh - instances survive the slipway that started them being killed
 # with -9, and the next slipway adopts them (pid + start time in the store)
-# instead of starting them twice (issue 4 item 2).
+# instead of starting them twice (docs/services.md).
 . "$SLIPWAY_SRC/tests/cli/lib.sh"
 . "$SLIPWAY_SRC/tests/e2e/lib/local.sh"
 need_haproxy

@@ -1,8 +1,8 @@
 # demo.sh - the README's first command, tools/demo.sh, against real HAProxy
 # and real processes, time-scaled: v1 deployed, v2 promoted through the
 # runbook's canary steps with no failed request under load, v3 (5% errors)
-# rolled back automatically; then the records are checked (issue 4 item 7
-# and its acceptance).
+# rolled back automatically; then the records are checked (README,
+# "Running services on this machine").
 . "$SLIPWAY_SRC/tests/cli/lib.sh"
 . "$SLIPWAY_SRC/tests/e2e/lib/local.sh"
 need_haproxy

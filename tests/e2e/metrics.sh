@@ -1,6 +1,6 @@
 # metrics.sh - the builtin provider counts exactly the requests sent, per
 # revision, with their 5xx, from HAProxy's per-request log; lines that never
-# arrived are reported as lost, not silently dropped (issue 4 item 4).
+# arrived are reported as lost, not silently dropped (docs/haproxy.md).
 . "$SLIPWAY_SRC/tests/cli/lib.sh"
 . "$SLIPWAY_SRC/tests/e2e/lib/local.sh"
 need_haproxy

@@ -1,6 +1,6 @@
 # no-drop.sh - under constant load, weight changes through the runtime API
 # and a graceful stop of a revision (drain, remove, SIGTERM) fail no request
-# (issue 4 item 3: "no reload and no dropped request").
+# (docs/haproxy.md: no reload and no dropped request).
 . "$SLIPWAY_SRC/tests/cli/lib.sh"
 . "$SLIPWAY_SRC/tests/e2e/lib/local.sh"
 need_haproxy

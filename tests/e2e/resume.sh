@@ -1,6 +1,6 @@
 # resume.sh - `kill -9` of the deploying controller in the middle of a
 # canary step, then a restart, resumes the same deployment with the same
-# instances and weights, and it completes (issue 4 acceptance).
+# instances and weights, and it completes (docs/engine.md).
 . "$SLIPWAY_SRC/tests/cli/lib.sh"
 . "$SLIPWAY_SRC/tests/e2e/lib/local.sh"
 need_haproxy
@@ -54,6 +54,7 @@ is "$rc" 0 "the restarted deploy completes: exit 0"
 id=${before%% *}
 like "$out" "resuming deployment #$id of api v2 \(progressing, step 1, weight 10%" "it resumes the same deployment at the same step and weight"
 like "$out" 'v2 \(canary\): 2 instances ready \(adopted\)' "the canary instances are adopted, not started again"
+like "$out" 'plugins: target local, router haproxy, provider builtin, judge observed' "the service file's default plugins drive it"
 like "$out" "deployment #$id of api v2: succeeded" "the same deployment succeeds"
 run_slipway deployments api -o json
 is "$(json_get "$out" 'len(d)')" 1 "one deployment record, not two"

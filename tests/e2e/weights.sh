@@ -1,5 +1,5 @@
 # weights.sh - HAProxy server weights set through the runtime API shift
-# traffic between revisions in the proportion asked for (issue 4 item 3),
+# traffic between revisions in the proportion asked for (docs/haproxy.md),
 # and survive a restart of HAProxy because they are mirrored in its config.
 . "$SLIPWAY_SRC/tests/cli/lib.sh"
 . "$SLIPWAY_SRC/tests/e2e/lib/local.sh"

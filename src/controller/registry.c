@@ -1,0 +1,430 @@
+/*
+ * registry.c - the constructors of slipway's plugins; see registry.h.
+ *
+ * Each plugin below adapts an implementation to its core interface:
+ *   target   local     processes on this machine (adapters/target_local.h),
+ *                      registered with the environment's router once ready
+ *   router   haproxy   HAProxy server weights through the runtime API
+ *                      (adapters/router_haproxy.h)
+ *   provider builtin   HAProxy's per-request log, received and aggregated
+ *                      (adapters/metrics_builtin.h); opening it starts the
+ *                      log receiver, closing it stops it
+ *   judge    observed  the observed-rate judge (core/judge.h)
+ *   sink     stdout, file, slack, cloudevents   delivered by the
+ *                      notification queue (adapters/notify.h)
+ */
+#include "controller/registry.h"
+#include "controller/localstack.h"
+#include "adapters/metrics_builtin.h"
+#include "adapters/proc.h"
+#include "adapters/router_haproxy.h"
+#include "adapters/target_local.h"
+#include "base/alloc.h"
+#include "base/err.h"
+#include "base/strbuf.h"
+#include "core/judge.h"
+#include "core/metrics-t.h"
+#include "core/router-t.h"
+#include "core/target-t.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+__attribute__((format(printf, 2, 3)))
+static void host_say(const struct plugin_host *h, const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+	if (!h->say)
+		return;
+	va_start(ap, fmt);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	h->say(h->say_ctx, sb.buf);
+	strbuf_release(&sb);
+}
+
+/* The local target and the haproxy router drive one service environment only. */
+static int mine(const struct localstack *ls, const char *service, struct strbuf *err)
+{
+	if (!strcmp(service, ls->svc.name))
+		return 1;
+	strbuf_errf(err, "'%s' is deployed by another controller (this one drives '%s' in '%s')", service,
+		    ls->svc.name, ls->env);
+	return 0;
+}
+
+/* ---- target "local": core/target-t.h over target_local and the environment's router ---- */
+
+struct local_target {
+	struct target t;
+	struct plugin_host h;
+	char announced[8][SERVICE_NAME_MAX + 1];	/* versions whose adoption was reported */
+};
+
+/* report an adopted revision once, not at every re-application of the desired state */
+static int first_time(struct local_target *lt, const char *version)
+{
+	for (int i = 0; i < 8; i++) {
+		if (!strcmp(lt->announced[i], version))
+			return 0;
+		if (!lt->announced[i][0]) {
+			snprintf(lt->announced[i], sizeof(lt->announced[i]), "%s", version);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int running(struct localstack *ls, const char *version)
+{
+	struct instance_list l = { 0 };
+	int n = 0;
+	if (target_local_list(&ls->target, ls->svc.name, ls->env, version, &l, NULL) == 0)
+		for (size_t i = 0; i < l.n; i++)
+			n += l.v[i].alive;
+	instance_list_release(&l);
+	return n;
+}
+
+/*
+ * Nothing of version runs (its instances died): no router server may stay
+ * behind pointing at their old ports (docs/haproxy.md "Failure paths"), and
+ * their rows are closed.  Idempotent and cheap when there is nothing left.
+ */
+static int forget_dead_revision(struct localstack *ls, const char *version, struct strbuf *err)
+{
+	int rc;
+	if (router_haproxy_pid(&ls->router) > 0 && (rc = router_haproxy_remove(&ls->router, version, err)) < 0)
+		return rc;
+	rc = target_local_stop(&ls->target, &ls->svc, ls->env, version, err);
+	return rc < 0 ? rc : 0;
+}
+
+static int local_ensure(void *ctx, const char *service, const char *version, enum revision_role role, int up,
+			int count, struct strbuf *err)
+{
+	struct local_target *lt = ctx;
+	struct localstack *ls = lt->h.ls;
+	struct instance_list l = { 0 };
+	const char *what = role == ROLE_CANARY ? "canary" : "stable";
+	int rc;
+	(void)count;	/* the service file's instances per environment */
+	if (!mine(ls, service, err))
+		return SW_ESTATE;
+	if (up) {
+		const struct service_env *e = service_find_env(&ls->svc, ls->env);
+		/* only instances that passed the readiness probe are adopted as ready */
+		int already = target_local_ready_count(&ls->target, ls->svc.name, ls->env, version, NULL, NULL);
+		/* start or adopt, wait until ready, add to HAProxy at weight 0 (weights are the router's) */
+		if (already >= e->instances && router_haproxy_pid(&ls->router) > 0) {
+			if (first_time(lt, version))
+				host_say(&lt->h, "  %s %s (%s): %d instances ready (adopted)", service, version, what,
+					 already);
+			return 0;
+		}
+		rc = localstack_start_revision(ls, version, -1, &l, err);
+		if (rc >= 0) {
+			first_time(lt, version);
+			host_say(&lt->h, "  %s %s (%s): %zu instances ready%s", service, version, what, l.n,
+				 l.n && l.v[0].adopted ? " (adopted)" : "");
+		}
+		instance_list_release(&l);
+		return rc;
+	}
+	if (!running(ls, version))
+		return forget_dead_revision(ls, version, err);
+	/* drained first (in-flight requests finish), then SIGTERM, SIGKILL after the grace */
+	if ((rc = localstack_stop_revision(ls, version, err)) < 0)
+		return rc;
+	host_say(&lt->h, "  %s %s: drained and stopped (release kept)", service, version);
+	return 0;
+}
+
+static int local_ready(void *ctx, const char *service, const char *version, struct strbuf *err)
+{
+	struct local_target *lt = ctx;
+	struct localstack *ls = lt->h.ls;
+	int rc;
+	if (!mine(ls, service, err))
+		return SW_ESTATE;
+	/* ready = passed the probe and still alive; a dead one is described in err */
+	rc = target_local_ready_count(&ls->target, ls->svc.name, ls->env, version, err, NULL);
+	return rc < 0 ? rc : rc >= service_find_env(&ls->svc, ls->env)->instances;
+}
+
+/* the release must exist before a deployment of it is recorded */
+static int local_check(void *ctx, const char *service, const char *version, struct strbuf *err)
+{
+	struct local_target *lt = ctx;
+	struct localstack *ls = lt->h.ls;
+	struct strbuf release = STRBUF_INIT;
+	struct stat sb;
+	int rc = 0;
+	if (!mine(ls, service, err))
+		return SW_ESTATE;
+	target_local_release_dir(&ls->target, &ls->svc, version, &release);
+	if (stat(release.buf, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+		strbuf_errf(err, "release directory '%s' does not exist; put release '%s' of '%s' there first",
+			    release.buf, version, service);
+		rc = SW_EUSAGE;
+	}
+	strbuf_release(&release);
+	return rc;
+}
+
+static int local_open(const struct plugin_host *h, void **out, struct strbuf *err)
+{
+	struct local_target *lt;
+	if (!h->ls) {
+		strbuf_errf(err, "the local target needs this machine's service environment");
+		return SW_EUSAGE;
+	}
+	lt = xcalloc(1, sizeof(*lt));
+	lt->h = *h;
+	lt->t.ctx = lt;
+	lt->t.ensure = local_ensure;
+	lt->t.ready = local_ready;
+	lt->t.check = local_check;
+	*out = &lt->t;
+	return 0;
+}
+
+static void local_close(void *obj)
+{
+	free(obj ? ((struct target *)obj)->ctx : NULL);
+}
+
+/* ---- router "haproxy": core/router-t.h over router_haproxy ---- */
+
+struct haproxy_router {
+	struct router r;
+	struct localstack *ls;
+};
+
+static int haproxy_set_weight(void *ctx, const char *service, const char *group, const char *stable,
+			      const char *canary, double w, struct strbuf *err)
+{
+	struct haproxy_router *hr = ctx;
+	struct revision_weight rw[2];
+	size_t n = 0;
+	(void)group;	/* one HAProxy per service environment: no region groups */
+	if (!mine(hr->ls, service, err))
+		return SW_ESTATE;
+	if (!stable || !*stable) {
+		/* a first deployment: the new revision is the only one; before it
+		 * runs (pending) there is nothing to route */
+		if (w <= 0)
+			return 0;
+		w = 100;
+	}
+	if (w > 0) {
+		snprintf(rw[n].version, sizeof(rw[n].version), "%s", canary);
+		rw[n++].weight = w;
+	}
+	if (stable && *stable) {
+		snprintf(rw[n].version, sizeof(rw[n].version), "%s", stable);
+		rw[n++].weight = 100 - w;
+	}
+	/* idempotent: the controller calls it only when the desired state changed
+	 * (controller.c, steps 2b and 2f), so there is no fsync per tick */
+	return router_haproxy_set_weights(&hr->ls->router, rw, n, err);
+}
+
+/* the revision HAProxy serves most, as slipway last set the weights */
+static int haproxy_serving(void *ctx, const char *service, const char *except, char *out, size_t n,
+			   struct strbuf *err)
+{
+	struct haproxy_router *hr = ctx;
+	struct revision_weight *w = NULL;
+	size_t nw = 0;
+	double best = 0;
+	int rc;
+	out[0] = '\0';
+	if (!mine(hr->ls, service, err))
+		return SW_ESTATE;
+	if ((rc = router_haproxy_get_weights(&hr->ls->router, &w, &nw, err)) < 0)
+		return rc;
+	for (size_t i = 0; i < nw; i++)
+		if ((!except || strcmp(w[i].version, except)) && w[i].weight > best) {
+			best = w[i].weight;
+			snprintf(out, n, "%s", w[i].version);
+		}
+	free(w);
+	return 0;
+}
+
+static int haproxy_open(const struct plugin_host *h, void **out, struct strbuf *err)
+{
+	struct haproxy_router *hr;
+	if (!h->ls) {
+		strbuf_errf(err, "the haproxy router needs this machine's service environment");
+		return SW_EUSAGE;
+	}
+	hr = xcalloc(1, sizeof(*hr));
+	hr->ls = h->ls;
+	hr->r.ctx = hr;
+	hr->r.set_weight = haproxy_set_weight;
+	hr->r.serving = haproxy_serving;
+	*out = &hr->r;
+	return 0;
+}
+
+static void haproxy_close(void *obj)
+{
+	free(obj ? ((struct router *)obj)->ctx : NULL);
+}
+
+/* ---- provider "builtin": HAProxy's request log (metrics_builtin) ---- */
+
+struct builtin_provider {
+	struct metrics_provider p;
+	struct metrics_builtin mb;
+	struct metrics_receiver *rx;
+	struct plugin_host h;
+	char *state_dir;		/* owned */
+	int64_t rx_retry_mono;		/* take_receiver(): next attempt (proc_mono_ms()) */
+	int (*query)(void *ctx, const char *service, enum revision_role role, const char *version, int64_t from_ms,
+		     int64_t to_ms, struct metrics_sample *out, struct strbuf *err);	/* metrics_builtin's */
+};
+
+/*
+ * Every controller that needs the log receiver makes sure one runs (docs/
+ * services.md "Builtin metrics"): when another slipway held it at open (rx
+ * NULL), try to take it over, at most once a second, whenever this provider
+ * is asked; so a deploy that ends and takes its receiver along does not
+ * leave another without metrics.  Lines of the gap wait in HAProxy's ring.
+ */
+static void take_receiver(struct builtin_provider *bp)
+{
+	struct strbuf err = STRBUF_INIT;
+	int64_t now = proc_mono_ms();
+	if (bp->rx || now < bp->rx_retry_mono)
+		return;
+	bp->rx_retry_mono = now + 1000;
+	if (metrics_receiver_start(&bp->rx, bp->state_dir, &err) < 0)
+		host_say(&bp->h, "  metrics: cannot start the log receiver: %s", err.buf);
+	else if (bp->rx)
+		host_say(&bp->h, "  metrics: the log receiver of another slipway stopped; this one receives now");
+	strbuf_release(&err);
+}
+
+static int builtin_query(void *ctx, const char *service, enum revision_role role, const char *version,
+			 int64_t from_ms, int64_t to_ms, struct metrics_sample *out, struct strbuf *err)
+{
+	struct builtin_provider *bp = ctx;
+	take_receiver(bp);
+	return bp->query(&bp->mb, service, role, version, from_ms, to_ms, out, err);
+}
+
+static int builtin_open(const struct plugin_host *h, void **out, struct strbuf *err)
+{
+	struct builtin_provider *bp;
+	int rc;
+	if (!h->st || !h->env || !h->state_dir) {
+		strbuf_errf(err, "the builtin provider needs a store, an environment and a state directory");
+		return SW_EUSAGE;
+	}
+	if ((rc = metrics_store_migrate(h->st, err)) < 0)
+		return rc;
+	bp = xcalloc(1, sizeof(*bp));
+	bp->mb.st = h->st;
+	snprintf(bp->mb.env, sizeof(bp->mb.env), "%s", h->env);
+	metrics_builtin_provider(&bp->mb, &bp->p);
+	/* asked through builtin_query(), which first makes sure a receiver runs */
+	bp->h = *h;
+	bp->state_dir = xstrdup(h->state_dir);
+	bp->query = bp->p.query;
+	bp->p.query = builtin_query;
+	bp->p.ctx = bp;
+	/* the receiver: HAProxy's log lines into the store, until close */
+	if ((rc = metrics_receiver_start(&bp->rx, h->state_dir, err)) < 0) {
+		free(bp->state_dir);
+		free(bp);
+		return rc;
+	}
+	*out = &bp->p;
+	return 0;
+}
+
+static void builtin_close(void *obj)
+{
+	struct builtin_provider *bp = obj;	/* p is the first member */
+	if (!bp)
+		return;
+	metrics_receiver_stop(bp->rx);
+	free(bp->state_dir);
+	free(bp);
+}
+
+/* ---- judge "observed" ---- */
+
+struct observed_judge {
+	struct judge j;
+	uint64_t min_requests;	/* judge_observed_decide()'s ctx */
+};
+
+static int observed_open(const struct plugin_host *h, void **out, struct strbuf *err)
+{
+	struct observed_judge *oj = xcalloc(1, sizeof(*oj));
+	(void)err;
+	oj->min_requests = h->min_requests ? h->min_requests : 1;
+	oj->j.name = "observed";
+	oj->j.ctx = &oj->min_requests;
+	oj->j.decide = judge_observed_decide;
+	*out = &oj->j;
+	return 0;
+}
+
+/* ---- the table ---- */
+
+static const struct plugin plugins[] = {
+	{ PLUGIN_TARGET, "local", "processes on this machine, one set per revision", local_open, local_close },
+	{ PLUGIN_ROUTER, "haproxy", "HAProxy server weights through the runtime API", haproxy_open, haproxy_close },
+	{ PLUGIN_PROVIDER, "builtin", "HAProxy's per-request log, aggregated in the store", builtin_open,
+	  builtin_close },
+	{ PLUGIN_JUDGE, "observed", "the interval's observed values against the limits", observed_open, free },
+	/* sinks: delivered by adapters/notify.c (notify_sink_impls), per message */
+	{ PLUGIN_SINK, "stdout", "the message on standard output", NULL, NULL },
+	{ PLUGIN_SINK, "file", "the message appended to a file", NULL, NULL },
+	{ PLUGIN_SINK, "slack", "a Slack-compatible incoming webhook", NULL, NULL },
+	{ PLUGIN_SINK, "cloudevents", "a CloudEvents 1.0 structured-mode webhook", NULL, NULL },
+};
+
+const struct plugin *registry_at(size_t i)
+{
+	return i < sizeof(plugins) / sizeof(plugins[0]) ? &plugins[i] : NULL;
+}
+
+const struct plugin *registry_find(enum plugin_kind k, const char *name)
+{
+	const struct plugin *p;
+	for (size_t i = 0; name && (p = registry_at(i)); i++)
+		if (p->kind == k && !strcmp(p->name, name))
+			return p;
+	return NULL;
+}
+
+int registry_open(enum plugin_kind k, const char *name, const struct plugin_host *h, void **out,
+		  struct strbuf *err)
+{
+	const struct plugin *p = registry_find(k, name ? name : plugin_default(k));
+	if (!p || !p->open) {
+		struct strbuf names = STRBUF_INIT;
+		plugin_names_list(k, &names);
+		strbuf_errf(err, "no %s '%s' (valid: %s)", plugin_kind_name(k), name ? name : "(default)", names.buf);
+		strbuf_release(&names);
+		return SW_ENOTFOUND;
+	}
+	return p->open(h, out, err);
+}
+
+void registry_close(enum plugin_kind k, const char *name, void *obj)
+{
+	const struct plugin *p = registry_find(k, name ? name : plugin_default(k));
+	if (obj && p && p->close)
+		p->close(obj);
+}

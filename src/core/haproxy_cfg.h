@@ -1,0 +1,81 @@
+/*
+ * haproxy_cfg.h - the text of the files slipway writes for the HAProxy it
+ * runs per service environment (docs/haproxy.md): haproxy.cfg and the
+ * frontend's flags.map, rendered from a description of the router's state.
+ * Pure: no I/O, so what slipway writes is tested byte for byte against
+ * golden files (tests/data/haproxy-cfg/NAME.json -> NAME.cfg, NAME.map;
+ * tests/unit/test_haproxy_cfg.c).  adapters/router_haproxy.c fills the
+ * description from the store, writes the files and talks to the runtime
+ * API.
+ *
+ * HAProxy 2.6 configuration manual: sections global, ring, defaults,
+ * frontend, backend; `log-format` variables %Ts %ms %Tt %b %s %ST %Tr %Ta
+ * %HM (the request line core/reqlog.h parses); map files are "key value"
+ * lines read by the map() converter.
+ */
+#ifndef SLIPWAY_CORE_HAPROXY_CFG_H
+#define SLIPWAY_CORE_HAPROXY_CFG_H
+
+#include <stddef.h>
+
+struct strbuf;
+
+/* The runbook's traffic-control.sh / maintenance-mode.sh modes. */
+enum traffic_mode {
+	TRAFFIC_NORMAL = 0,
+	TRAFFIC_READ_ONLY,	/* methods other than GET and HEAD answered 405 by HAProxy */
+	TRAFFIC_MAINTENANCE,	/* every request answered 503 with the message */
+};
+/* "normal", "read-only", "maintenance"; parse returns 0 or SW_EUSAGE. */
+const char *traffic_mode_name(enum traffic_mode m);
+int traffic_mode_parse(const char *s, enum traffic_mode *m);
+
+/* The maintenance message when none was set. */
+#define HAPROXY_DEFAULT_MESSAGE "Service under maintenance"
+
+/* One server of the backend, as slipway recorded it. */
+struct haproxy_cfg_server {
+	const char *name;	/* VERSION-N */
+	int port;		/* on 127.0.0.1 */
+	int weight;		/* HAProxy weight 0-256 */
+	const char *state;	/* "ready", "drain" (written at weight 0, commented) or "maint" (disabled) */
+};
+
+/* Everything the two files say. */
+struct haproxy_cfg {
+	const char *backend;		/* frontend and backend name, "SERVICE.ENV" */
+	const char *listen_host;	/* frontend bind address, IPv4 literal */
+	int listen_port;
+	const char *sock_path;		/* admin socket (`stats socket ... level admin`) */
+	const char *map_path;		/* flags.map, read by the frontend's rules */
+	const char *log_sock;		/* unix stream of the log receiver (the relay forwards to it) */
+	const char *relay_dir;		/* where logs.sock (the relay's socket) and wait-receiver.lua are */
+	int maxconn;			/* global maxconn */
+	long ring_bytes;		/* size of the request log ring, bytes */
+	enum traffic_mode mode;
+	const char *message;		/* maintenance text (NULL: HAPROXY_DEFAULT_MESSAGE) */
+	const struct haproxy_cfg_server *servers;
+	size_t n_servers;
+};
+
+/* Append the haproxy.cfg text for c to out. */
+void haproxy_cfg_render(const struct haproxy_cfg *c, struct strbuf *out);
+
+/*
+ * Append wait-receiver.lua for c: the relay's Lua action, which holds a
+ * connection of the ring until the receiver's socket (c->log_sock) accepts
+ * one (docs/haproxy.md "Failure paths").
+ */
+void haproxy_relay_lua_render(const struct haproxy_cfg *c, struct strbuf *out);
+
+/* Append the flags.map text for c (maint, readonly, message) to out. */
+void haproxy_flags_render(const struct haproxy_cfg *c, struct strbuf *out);
+
+/*
+ * The HAProxy weight of each of k servers of a revision given pct percent
+ * (0-100) of the traffic: round(2 pct / k), at least 1 when pct > 0, at
+ * most 256 (HAProxy's maximum); 200 in total means 100%.
+ */
+int haproxy_server_weight(double pct, int k);
+
+#endif
