@@ -69,10 +69,11 @@ run_slipway metrics api -o json
 rcv=$(json_get "$out" 'd["log"]["received"]'); hap=$(json_get "$out" 'd["log"]["haproxy_requests"]')
 lost=$(json_get "$out" 'd["log"]["lost"]')
 echo "# 16 KiB ring: received $rcv, HAProxy counted $hap, lost $lost"
-is "$hap" "$N" "HAProxy counted the $N requests"
-ok "$([ "$lost" -gt 0 ] && [ $((rcv + lost)) = "$N" ]; echo $?)" "lines that overflowed the ring are reported lost (received + lost = $N)"
+# (at least N: on a machine shared with other tests a stray request may reach the port too)
+ok "$([ "$hap" -ge "$N" ]; echo $?)" "HAProxy counted the $N requests ($hap)"
+ok "$([ "$lost" -gt 0 ] && [ $((rcv + lost)) = "$hap" ]; echo $?)" "lines that overflowed the ring are reported lost (received + lost = $hap)"
 run_slipway metrics api
-like "$out" "HAProxy counted $N requests: $lost lost" "text output names the lost lines"
+like "$out" "HAProxy counted $hap requests: $lost lost" "text output names the lost lines"
 
 # garbage on the log socket is counted as unparseable, not dropped
 python3 - "$SLIPWAY_STATE_DIR/log.stream" <<'PY'
