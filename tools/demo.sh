@@ -76,7 +76,7 @@ PY
 approve() { # VERSION: the request waits at the policy gate; alice (team-lead) approves it
   local id
   "$B" deploy api-server "$1" --type standard --env production --time-scale "$scale"
-  id=$("$B" deployments api-server -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+  id=$("$B" deployments api-server -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
   echo "-- deployment #$id waits for a team-lead other than its requester ($USER); alice approves:"
   SLIPWAY_USER=alice "$B" approve "$id" --role team-lead --comment "reviewed the change" || return 1
 }
@@ -117,7 +117,7 @@ v3=$drc
 stop_load
 read -r v3_failed v3_total < <(failed_requests "$W/load-v3.txt")
 echo "load during v3: $v3_total requests, $v3_failed answered 500 (v3's injected errors while it had canary traffic)"
-v3_status=$("$B" deployments api-server -o json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d[0]["status"], "|", d[0]["reason"])')
+v3_status=$("$B" deployments api-server -o json | python3 -c 'import json,sys; d=json.load(sys.stdin)["items"]; print(d[0]["state"], "|", d[0]["reason"])')
 echo "v3: ${v3_status%% |*}: reason: ${v3_status#*| }"
 
 say "the deployment records"

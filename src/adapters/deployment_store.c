@@ -11,6 +11,7 @@
 #include "core/strategy_json.h"
 #include "base/alloc.h"
 #include "base/err.h"
+#include "base/fmt.h"
 #include "base/strbuf.h"
 
 #include <errno.h>
@@ -184,6 +185,8 @@ static char *cursor_json(const struct deployment *d)
 	num_or_null(b, "p99_ms", d->baseline.p99_ms);
 	json_object_set_new(b, "span_ms", json_integer(d->baseline.span_ms));
 	json_object_set_new(j, "baseline", b);
+	if (d->ev.batches || d->ev.have_lines)
+		json_object_set_new(j, "evidence", judge_evidence_to_json(&d->ev));
 	out = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(j);
 	return out;
@@ -224,6 +227,13 @@ static int parse_cursor(const char *text, struct deployment *d, struct strbuf *e
 		d->baseline.p50_ms = num_or_nan(json_object_get(b, "p50_ms"));
 		d->baseline.p99_ms = num_or_nan(json_object_get(b, "p99_ms"));
 		d->baseline.span_ms = json_integer_value(json_object_get(b, "span_ms"));
+	}
+	/* the sequential judge's evidence (judge.h): absent before the first judged interval */
+	memset(&d->ev, 0, sizeof(d->ev));
+	if (json_object_get(j, "evidence") && judge_evidence_from_json(json_object_get(j, "evidence"), &d->ev) < 0) {
+		json_decref(j);
+		strbuf_errf(err, "store: deployment %lld: bad evidence in engine_json", (long long)d->id);
+		return SW_EPARSE;
 	}
 	json_decref(j);
 	return 0;
@@ -504,7 +514,7 @@ static int create_follow_up(struct store *st, const struct deployment *before, c
 	_cleanup_free_ char *spec = NULL;
 	struct deployment nd;
 	struct strategy *ns = xcalloc(1, sizeof(*ns));
-	char by[64] = "", version[64] = "";
+	char by[SW_USER_MAX + 1] = "", version[SW_NAME_MAX + 1] = "";
 	int revision = 0, r;
 
 	if ((r = store_prepare(st, &q, "SELECT requested_by FROM intents WHERE id = ?", err)) < 0)
@@ -542,7 +552,7 @@ static int create_follow_up(struct store *st, const struct deployment *before, c
 			copy_col(version, sizeof(version), q, 0);
 			revision = sqlite3_column_int(q, 1);
 		} else if (!a->to_revision && before->from_version[0]) {
-			snprintf(version, sizeof(version), "%s", before->from_version);
+			xsnprintf(version, sizeof(version), "%s", before->from_version);
 		}
 		if (!version[0]) {
 			if (a->to_revision)
@@ -571,8 +581,15 @@ static int create_follow_up(struct store *st, const struct deployment *before, c
 			goto out;
 		}
 		if (other && other != before->id) {
-			snprintf(result, rsize, "rejected: deployment %lld of %s in %s is unfinished (%s); abort it or "
-				 "let it finish first", (long long)other, before->service, before->env, state);
+			/* cut at the result's size on purpose */
+			struct strbuf msg = STRBUF_INIT;
+			size_t len;
+			strbuf_addf(&msg, "rejected: deployment %lld of %s in %s is unfinished (%s); abort it or let it "
+				    "finish first", (long long)other, before->service, before->env, state);
+			len = msg.len < rsize ? msg.len : rsize - 1;
+			memcpy(result, msg.buf, len);
+			result[len] = '\0';
+			strbuf_release(&msg);
 			r = 0;
 			goto out;
 		}

@@ -76,6 +76,16 @@ void metrics_builtin_provider(struct metrics_builtin *mb, struct metrics_provide
 int metrics_builtin_query(void *ctx, const char *service, enum revision_role role, const char *version,
 			  int64_t from_ms, int64_t to_ms, struct metrics_sample *out, struct strbuf *err);
 
+/*
+ * The provider's query_over (metrics-t.h): requests of `version` in
+ * [from_ms, to_ms) slower than each of thresholds_ms[0..n) (n <=
+ * METRICS_MAX_THRESHOLDS), counted from the latency histogram at the bucket
+ * edge above each threshold (exact below 32 ms).  Same returns as query.
+ */
+int metrics_builtin_query_over(void *ctx, const char *service, enum revision_role role, const char *version,
+			       int64_t from_ms, int64_t to_ms, const double *thresholds_ms, int n, uint64_t *over,
+			       struct strbuf *err);
+
 /* `slipway metrics`: every revision seen in [from_ms, to_ms), and the log accounting. */
 struct metrics_revision {
 	char version[SERVICE_NAME_MAX + 1];

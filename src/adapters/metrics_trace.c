@@ -225,11 +225,49 @@ static int trace_query(void *ctx, const char *service, enum revision_role role, 
 	return 0;
 }
 
+/*
+ * Share of a row's requests slower than thr_ms: a trace has only p50 and
+ * p99, so the row's latencies are taken as lognormal through them
+ * (sigma = ln(p99/p50) / z_0.99); p50 is floored at 0.5 ms (the resolution).
+ */
+static double row_share_over(const struct trace_row *r, double thr_ms)
+{
+	double p50 = r->p50_ms < 0.5 ? 0.5 : r->p50_ms, p99 = r->p99_ms < p50 ? p50 : r->p99_ms, sigma;
+	if (p99 <= p50)
+		return p50 > thr_ms ? 1.0 : 0.0;
+	sigma = log(p99 / p50) / 2.3263478740;
+	return 0.5 * erfc((log(thr_ms) - log(p50)) / (sigma * sqrt(2.0)));
+}
+
+static int trace_query_over(void *ctx, const char *service, enum revision_role role, const char *version,
+			    int64_t from_ms, int64_t to_ms, const double *thresholds_ms, int n, uint64_t *over,
+			    struct strbuf *err)
+{
+	const struct metrics_trace *t = ctx;
+	double acc[METRICS_MAX_THRESHOLDS] = { 0 };
+
+	if (n < 0 || n > METRICS_MAX_THRESHOLDS)
+		return SW_EUSAGE;
+	for (size_t i = 0; i < t->nr; i++) {
+		const struct trace_row *r = &t->rows[i];
+		int64_t at = t->origin_ms + r->t_ms;
+		if (at <= from_ms || r->role != role || !r->requests || isnan(r->p50_ms))
+			continue;
+		if (at > to_ms)
+			break;
+		for (int k = 0; k < n; k++)
+			acc[k] += (double)r->requests * row_share_over(r, thresholds_ms[k]);
+	}
+	for (int k = 0; k < n; k++)
+		over[k] = (uint64_t)llround(acc[k]);
+	return 0;
+}
+
 void metrics_trace_provider(struct metrics_trace *t, struct metrics_provider *out)
 {
 	out->ctx = t;
 	out->query = trace_query;
-	out->query_over = NULL;
+	out->query_over = trace_query_over;
 }
 
 void metrics_trace_set_add(struct metrics_trace_set *set, const char *service, struct metrics_trace *t)
@@ -258,9 +296,22 @@ static int set_query(void *ctx, const char *service, enum revision_role role, co
 	return SW_ENOTFOUND;
 }
 
+static int set_query_over(void *ctx, const char *service, enum revision_role role, const char *version,
+			  int64_t from_ms, int64_t to_ms, const double *thresholds_ms, int n, uint64_t *over,
+			  struct strbuf *err)
+{
+	const struct metrics_trace_set *set = ctx;
+	for (size_t i = 0; i < set->n; i++)
+		if (!strcmp(set->v[i].service, service))
+			return trace_query_over(set->v[i].trace, service, role, version, from_ms, to_ms, thresholds_ms,
+						n, over, err);
+	strbuf_errf(err, "no trace for service '%s'", service);
+	return SW_ENOTFOUND;
+}
+
 void metrics_trace_set_provider(struct metrics_trace_set *set, struct metrics_provider *out)
 {
 	out->ctx = set;
 	out->query = set_query;
-	out->query_over = NULL;
+	out->query_over = set_query_over;
 }

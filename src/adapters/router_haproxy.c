@@ -17,6 +17,7 @@
 #include "base/strbuf.h"
 
 #include <errno.h>
+#include <openssl/evp.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -139,6 +140,31 @@ static char *path_in(const char *dir, const char *name)
 	return strbuf_detach(&sb, NULL);
 }
 
+/*
+ * STATE/routers/s-HASH.sock, HASH the first 16 hex digits of SHA-256 of
+ * "SERVICE.ENV": the admin socket of a service whose name makes
+ * STATE/routers/SERVICE.ENV/admin.sock longer than a unix socket path may be
+ * (108 bytes).  NULL if the digest cannot be computed.
+ */
+static char *short_sock_path(const char *state_abs, const char *service, const char *env)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	struct strbuf key = STRBUF_INIT, path = STRBUF_INIT;
+	int ok;
+
+	strbuf_addf(&key, "%s.%s", service, env);
+	ok = EVP_Digest(key.buf, key.len, md, &mdlen, EVP_sha256(), NULL) == 1 && mdlen >= 8;
+	strbuf_release(&key);
+	if (!ok)
+		return NULL;
+	strbuf_addf(&path, "%s/routers/s-", state_abs);
+	for (int i = 0; i < 8; i++)
+		strbuf_addf(&path, "%02x", md[i]);
+	strbuf_addstr(&path, ".sock");
+	return strbuf_detach(&path, NULL);
+}
+
 int router_haproxy_open(struct router_haproxy *r, struct store *st, const char *state_dir,
 			const struct service *svc, const char *env, struct strbuf *err)
 {
@@ -179,9 +205,15 @@ int router_haproxy_open(struct router_haproxy *r, struct store *st, const char *
 		snprintf(r->backend, sizeof(r->backend), "%s", e->router_backend ? e->router_backend : svc->name);
 	} else {
 		r->sock_path = path_in(r->rundir, "admin.sock");
+		if (strlen(r->sock_path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+			/* a long SERVICE.ENV (names may have 64 bytes each): the socket
+			 * moves to a short name derived from them, same directory tree */
+			free(r->sock_path);
+			r->sock_path = short_sock_path(absbuf, svc->name, env);
+		}
 		snprintf(r->backend, sizeof(r->backend), "%s.%s", svc->name, env);
 	}
-	if (strlen(r->sock_path) >= sizeof(((struct sockaddr_un *)0)->sun_path) ||
+	if (!r->sock_path || strlen(r->sock_path) >= sizeof(((struct sockaddr_un *)0)->sun_path) ||
 	    strlen(r->log_sock) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
 		strbuf_errf(err, "state directory '%s' is too deep for unix socket paths (108 bytes); use a shorter --state-dir",
 			    absbuf);

@@ -1,4 +1,4 @@
-/* cli_policy.c - load the effective policy once per command; see cli_policy.h. */
+/* cli_policy.c - load the effective policy once per command, and rollout files; see cli_policy.h. */
 #include "cli/cli_policy.h"
 #include "cli/cli.h"
 
@@ -8,6 +8,7 @@
 #include "base/err.h"
 #include "base/strbuf.h"
 #include "core/calendar.h"
+#include "core/rollout_config.h"
 
 void cli_policy_release(struct cli_policy *l)
 {
@@ -71,4 +72,33 @@ int policy_approvals_at(const struct cli_policy *l, const char *type, const char
 	calendar_result_release(&r);
 	n = policy_required_approvals(&l->p, type, window, out, max, err);
 	return n;
+}
+
+int cli_read_rollout_config(const char *path, struct rollout_config *cfg)
+{
+	struct strbuf sb = STRBUF_INIT, err = STRBUF_INIT;
+	int r = strbuf_read_file_max(&sb, path, ROLLOUT_CONFIG_MAX_BYTES, &err);
+	if (r >= 0)
+		r = rollout_config_parse(sb.buf, sb.len, path, cfg, &err);
+	if (r < 0)
+		cli_error("%s", err.buf);
+	strbuf_release(&sb);
+	strbuf_release(&err);
+	return r;
+}
+
+int cli_type_rules(const char *path, const char *type, struct type_rules *out)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct cli_policy pol;
+	int rc = cli_policy_load(path, &pol);
+	if (rc != EXIT_OK)
+		return rc;
+	if (policy_type_rules(&pol.p, type, out, &err) < 0) {
+		cli_error("%s", err.buf);
+		rc = EXIT_USAGE;
+	}
+	cli_policy_release(&pol);
+	strbuf_release(&err);
+	return rc;
 }

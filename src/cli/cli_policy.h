@@ -48,4 +48,21 @@ int cli_policy_rules(void *ctx, const char *type, struct type_rules *out, struct
 int policy_approvals_at(const struct cli_policy *l, const char *type, const char *cls, int64_t at_ms,
 			const char **out, size_t max, struct strbuf *err);
 
+/*
+ * The rules of deployment type `type` (core/rules.h) in the effective policy
+ * at path (NULL: the built-in one), for commands that replay or simulate a
+ * deployment (`analyze`, `simulate`).  EXIT_OK, or the error printed and
+ * EXIT_USAGE (an invalid policy, an unknown type).
+ */
+int cli_type_rules(const char *path, const char *type, struct type_rules *out);
+
+struct rollout_config;
+/*
+ * Read and parse a rollout file (a Flagger Canary, an Argo Rollout, a
+ * slipway strategy: core/rollout_config.h) at path, bounded to
+ * ROLLOUT_CONFIG_MAX_BYTES, into *cfg (`analyze` and `simulate`).  0, or
+ * prints FILE:LINE:COL: what is wrong and returns < 0.
+ */
+int cli_read_rollout_config(const char *path, struct rollout_config *cfg);
+
 #endif

@@ -6,6 +6,7 @@
  */
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/vocab.h"
 #include "adapters/metrics_trace.h"
 #include "controller/replay.h"
 #include "core/rollout_config.h"
@@ -17,7 +18,6 @@
 #include "base/timeutil.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +25,8 @@
 
 const char usage_analyze[] =
 	"usage: slipway analyze --config FILE --trace TRACE [--type TYPE] [--min-requests N]\n"
-	"                       [--through-monitoring] [--intent T_S:KIND[:ARG]]... [-o json]\n"
+	"                       [--judge NAME] [--through-monitoring] [--intent T_S:KIND[:ARG]]...\n"
+	"                       [-o json]\n"
 	"\n"
 	"Replay a recorded metrics trace through the rollout engine on a simulated clock and\n"
 	"print the decision timeline: each step and weight, each analysis with its numbers,\n"
@@ -38,6 +39,8 @@ const char usage_analyze[] =
 	"                        emergency, database-migration, infrastructure-change\n"
 	"  --min-requests N      canary requests below which an interval is inconclusive\n"
 	"                        (default: the config's, else 50)\n"
+	"  --judge NAME          sequential (the policy's default), threshold (Flagger's failed-check\n"
+	"                        counting) or observed (each interval's value); docs/judge.md\n"
 	"  --through-monitoring  after promotion, continue through the monitoring period\n"
 	"  --intent T_S:KIND[:ARG]  a person's control at T_S seconds: promote, promote:full,\n"
 	"                        pause, resume, abort, retry, undo, undo:N (repeatable)\n"
@@ -46,49 +49,12 @@ const char usage_analyze[] =
 	"Exit status: 0 promoted or succeeded, 1 rolled back, failed or the trace ended first,\n"
 	"2 invalid input, 4 paused (waiting for a person).\n";
 
-static void json_num_or_null(json_t *o, const char *k, double v)
-{
-	json_object_set_new(o, k, isnan(v) ? json_null() : json_real(v));
-}
-
 /* weights are whole percents in practice: print 10, not 10.0 */
 static json_t *json_weight(double w)
 {
 	if (w == floor(w) && fabs(w) < 1e9)
 		return json_integer((json_int_t)w);
 	return json_real(w);
-}
-
-static json_t *table_json(const struct analysis_result *a)
-{
-	json_t *arr = json_array();
-	for (int i = 0; i < 4; i++) {
-		const struct comparison_row *row = &a->table[i];
-		json_t *o = json_object();
-		json_object_set_new(o, "metric", json_string(row->metric ? row->metric : ""));
-		json_num_or_null(o, "baseline", row->baseline);
-		json_num_or_null(o, "current", row->current);
-		json_num_or_null(o, "delta", row->delta);
-		json_object_set_new(o, "status", json_string(row->status ? row->status : "N/A"));
-		json_array_append_new(arr, o);
-	}
-	return arr;
-}
-
-static json_t *checks_json(const struct analysis_result *a)
-{
-	json_t *arr = json_array();
-	for (int i = 0; i < a->n_checks; i++) {
-		const struct check_result *c = &a->checks[i];
-		json_t *o = json_object();
-		json_object_set_new(o, "name", json_string(c->name));
-		json_object_set_new(o, "result", json_string(judge_outcome_name(c->outcome)));
-		json_num_or_null(o, "value", c->value);
-		json_num_or_null(o, "limit", c->limit);
-		json_object_set_new(o, "fails_when", json_string(c->op == '<' ? "below" : "above"));
-		json_array_append_new(arr, o);
-	}
-	return arr;
 }
 
 static void fmt_cell(char *buf, size_t n, int row, double v)
@@ -124,8 +90,15 @@ static void print_checks_line(const struct analysis_result *a)
 {
 	for (int i = 0; i < a->n_checks; i++) {
 		const struct check_result *c = &a->checks[i];
-		char v[32], l[32];
-		int pct = strstr(c->name, "error-rate") || strstr(c->name, "success-rate") ||
+		char v[32], l[32], ev[160];
+		int pct;
+		if (!isnan(c->log_e)) {
+			/* the sequential judge's evidence (docs/judge.md) */
+			analysis_check_evidence(c, ev, sizeof(ev));
+			printf("         %-34s %s: %s\n", c->name, judge_outcome_name(c->outcome), ev);
+			continue;
+		}
+		pct = strstr(c->name, "error-rate") || strstr(c->name, "success-rate") ||
 			  !strcmp(c->name, "type:any-error") || !strcmp(c->name, "type:availability") ||
 			  !strcmp(c->name, "type:worse-than-baseline");
 		if (isnan(c->value))
@@ -188,34 +161,22 @@ static int parse_intent(const char *spec, struct intent *it)
 	return 0;
 }
 
-static int read_config(const char *path, struct rollout_config *cfg)
-{
-	struct strbuf sb = STRBUF_INIT, err = STRBUF_INIT;
-	int r = strbuf_read_file_max(&sb, path, ROLLOUT_CONFIG_MAX_BYTES, &err);
-	if (r >= 0)
-		r = rollout_config_parse(sb.buf, sb.len, path, cfg, &err);
-	if (r < 0)
-		cli_error("%s", err.buf);
-	strbuf_release(&sb);
-	strbuf_release(&err);
-	return r;
-}
-
 int cmd_analyze(int argc, char **argv, struct cli_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "trace", required_argument, NULL, 't' },
-		{ "type", required_argument, NULL, 'T' },
-		{ "min-requests", required_argument, NULL, 'm' },
-		{ "through-monitoring", no_argument, NULL, 'M' },
-		{ "intent", required_argument, NULL, 'i' },
-		{ "output", required_argument, NULL, 'o' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *config = NULL, *trace_path = NULL, *type = "standard";
+	const char *config = NULL, *trace_path = NULL, *type = "standard", *min_s = NULL, *judge_name = NULL;
+	const char *intent_s[MAX_INTENTS];
 	long min_requests = 0;
-	int through = 0, c, rc, n_intents = 0;
+	int through = 0, rc, n_intent_s = 0, n_intents = 0;
+	const struct cli_option opts[] = {
+		CLI_STRING("config", 0, &config),
+		CLI_STRING("trace", 0, &trace_path),
+		CLI_STRING("type", 0, &type),
+		CLI_STRING("min-requests", 0, &min_s),
+		CLI_STRING("judge", 0, &judge_name),
+		CLI_FLAG("through-monitoring", 0, &through),
+		CLI_LIST("intent", 0, intent_s, &n_intent_s, MAX_INTENTS),
+		CLI_OPTIONS_END,
+	};
 	struct intent intents[MAX_INTENTS];
 	struct rollout_config *cfg = NULL;
 	struct metrics_trace trace = METRICS_TRACE_INIT;
@@ -226,63 +187,40 @@ int cmd_analyze(int argc, char **argv, struct cli_ctx *ctx)
 	struct replay_result res;
 	struct strbuf err = STRBUF_INIT;
 
-	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c': config = optarg; break;
-		case 't': trace_path = optarg; break;
-		case 'T': type = optarg; break;
-		case 'M': through = 1; break;
-		case 'i':
-			if (n_intents >= MAX_INTENTS)
-				return cli_usage_error(ctx, "analyze", "at most %d --intent options", MAX_INTENTS);
-			if (parse_intent(optarg, &intents[n_intents]) < 0)
-				return cli_usage_error(ctx, "analyze", "--intent '%s' is not T_S:KIND[:ARG]; kinds: promote, "
-						       "promote:full, pause, resume, abort, retry, undo, undo:N", optarg);
-			intents[n_intents].id = n_intents + 1;
-			/* keep them in time order (insertion sort: few, and stable) */
-			for (int k = n_intents; k > 0 && intents[k - 1].created_ms > intents[k].created_ms; k--) {
-				struct intent tmp = intents[k];
-				intents[k] = intents[k - 1];
-				intents[k - 1] = tmp;
-			}
-			n_intents++;
-			break;
-		case 'm': {
-			char *end;
-			errno = 0;
-			min_requests = strtol(optarg, &end, 10);
-			if (errno || *end || min_requests < 1 || min_requests > 1000000000L)
-				return cli_usage_error(ctx, "analyze", "--min-requests must be a whole number >= 1, not '%s'",
-						       optarg);
-			break;
+	if ((rc = cli_parse(ctx, argc, argv, opts, NULL, NULL)) != EXIT_OK)
+		return rc;
+	for (int i = 0; i < n_intent_s; i++) {
+		if (parse_intent(intent_s[i], &intents[n_intents]) < 0)
+			return cli_usage_error(ctx, "analyze", "--intent '%s' is not T_S:KIND[:ARG]; kinds: promote, "
+					       "promote:full, pause, resume, abort, retry, undo, undo:N", intent_s[i]);
+		intents[n_intents].id = n_intents + 1;
+		/* keep them in time order (insertion sort: few, and stable) */
+		for (int k = n_intents; k > 0 && intents[k - 1].created_ms > intents[k].created_ms; k--) {
+			struct intent tmp = intents[k];
+			intents[k] = intents[k - 1];
+			intents[k - 1] = tmp;
 		}
-		case 'o':
-			if (cli_parse_output(ctx, optarg) < 0)
-				return EXIT_USAGE;
-			break;
-		default:
-			return cli_usage_error(ctx, "analyze", "bad option or missing value (see above)");
-		}
+		n_intents++;
 	}
-	if (optind < argc)
-		return cli_usage_error(ctx, "analyze", "unexpected argument '%s'", argv[optind]);
+	if (min_s) {
+		char *end;
+		errno = 0;
+		min_requests = strtol(min_s, &end, 10);
+		if (errno || *end || end == min_s || min_requests < 1 || min_requests > 1000000000L)
+			return cli_usage_error(ctx, "analyze", "--min-requests must be a whole number >= 1, not '%s'", min_s);
+	}
+	if (judge_name && !judge_impl_find(judge_name))
+		return cli_usage_error(ctx, "analyze", "unknown judge '%s'; valid: sequential, threshold, observed",
+				       judge_name);
 	if (!config || !trace_path)
 		return cli_usage_error(ctx, "analyze", "--config and --trace are required");
-	{
-		/* the type's rules come from the effective policy, as in a real deployment */
-		struct cli_policy pol;
-		if ((rc = cli_policy_load(ctx->policy_path, &pol)) != EXIT_OK)
-			return rc;
-		rc = policy_type_rules(&pol.p, type, &rules, &err);
-		cli_policy_release(&pol);
-		if (rc < 0) {
-			cli_error("%s", err.buf);
-			strbuf_release(&err);
-			return EXIT_USAGE;
-		}
-	}
+	/* the type's rules come from the effective policy, as in a real deployment */
+	if ((rc = cli_type_rules(ctx->policy_path, type, &rules)) != EXIT_OK)
+		return rc;
+	if (judge_name)
+		snprintf(rules.judge.name, sizeof(rules.judge.name), "%s", judge_name);
 	cfg = xcalloc(1, sizeof(*cfg));
-	if (read_config(config, cfg) < 0) {
+	if (cli_read_rollout_config(config, cfg) < 0) {
 		free(cfg);
 		return EXIT_USAGE;
 	}
@@ -310,7 +248,7 @@ int cmd_analyze(int argc, char **argv, struct cli_ctx *ctx)
 	}
 
 	if (ctx->output == OUTPUT_JSON) {
-		json_t *j = json_object(), *steps = json_array(), *tl = json_array();
+		json_t *j = cli_doc("AnalysisReplay"), *steps = json_array(), *tl = json_array();
 		int last_step = -1;
 		double last_weight = -1;
 		const struct analysis_result *last = NULL;
@@ -327,12 +265,8 @@ int cmd_analyze(int argc, char **argv, struct cli_ctx *ctx)
 				last = &e->a;
 				json_object_set_new(o, "event", json_string("analysis"));
 				json_object_set_new(o, "weight", json_weight(e->weight));
-				json_object_set_new(o, "verdict", json_string(analysis_verdict_name(e->a.verdict)));
-				json_object_set_new(o, "rule", json_string(e->a.rule));
-				json_object_set_new(o, "reason", json_string(e->a.reason));
-				json_object_set_new(o, "canary_requests", json_integer((json_int_t)e->a.canary_requests));
-				json_object_set_new(o, "checks", checks_json(&e->a));
-				json_object_set_new(o, "table", table_json(&e->a));
+				/* the analysis result as every command shows one (vocab.h) */
+				json_object_update_new(o, analysis_result_to_json(&e->a));
 			} else {
 				json_object_set_new(o, "event", json_string("transition"));
 				json_object_set_new(o, "from", json_string(deployment_state_name(e->t.from)));
@@ -360,7 +294,13 @@ int cmd_analyze(int argc, char **argv, struct cli_ctx *ctx)
 		json_object_set_new(j, "strategy", json_string(strategy_kind_name(cfg->strategy.kind)));
 		json_object_set_new(j, "steps", steps);
 		json_object_set_new(j, "failed_checks", json_integer(res.final.failed_checks));
-		json_object_set_new(j, "table", last ? table_json(last) : json_array());
+		if (last) {
+			json_t *a = analysis_result_to_json(last);
+			json_object_set(j, "table", json_object_get(a, "table"));
+			json_decref(a);
+		} else {
+			json_object_set_new(j, "table", json_array());
+		}
 		json_object_set_new(j, "timeline", tl);
 		cli_print_json(j);
 	} else {
@@ -377,6 +317,8 @@ int cmd_analyze(int argc, char **argv, struct cli_ctx *ctx)
 				printf("%-8s analysis at %.4g%%: %s: %s\n", tbuf(e->at_ms, ts), e->weight,
 				       analysis_verdict_name(e->a.verdict), e->a.reason);
 				print_checks_line(&e->a);
+				if (e->a.step_answered >= 0)
+					printf("         step question: %s\n", e->a.step_question);
 			} else {
 				printf("%-8s %s -> %s (step %d, weight %.4g%%): %s\n", tbuf(e->at_ms, ts),
 				       deployment_state_name(e->t.from), deployment_state_name(e->t.to), e->t.step,

@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/records_util.h"
+#include "cli/vocab.h"
 #include "cli/cli_policy.h"
 #include "adapters/approvals.h"
 #include "adapters/records.h"
@@ -21,7 +22,6 @@
 #include "base/strbuf.h"
 #include "base/timeutil.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,39 +58,27 @@ const char usage_approvals[] =
 
 static int decide(int argc, char **argv, struct cli_ctx *ctx, enum approval_decision decision)
 {
-	static const struct option opts[] = {
-		{ "role", required_argument, NULL, 'r' },
-		{ "comment", required_argument, NULL, 'c' },
-		{ "output", required_argument, NULL, 'o' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *cmd = argv[0], *role = NULL, *comment = NULL, *identity = NULL, *who;
+	const struct cli_option opts[] = {
+		CLI_STRING("role", 0, &role),
+		CLI_STRING("comment", 0, &comment),
+		CLI_OPTIONS_END,
+	};
 	struct roles_map roles = { 0 };
 	struct cli_policy pol;
-	struct store st = { 0 };
+	struct store *st;
 	struct strbuf err = STRBUF_INIT;
 	int64_t id, aid, now;
-	int c, rc = EXIT_OK;
+	char **args;
+	int nargs, rc = EXIT_OK;
 
-	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'r': role = optarg; break;
-		case 'c': comment = optarg; break;
-		case 'o':
-			if (cli_parse_output(ctx, optarg))
-				return EXIT_USAGE;
-			break;
-		default:
-			return cli_usage_error(ctx, cmd, "bad option or missing value (see above)");
-		}
-	}
-	if (optind + 1 != argc)
-		return cli_usage_error(ctx, cmd, "give one DEPLOYMENT id");
+	if ((rc = cli_parse(ctx, argc, argv, opts, &args, &nargs)) != EXIT_OK)
+		return rc;
 	if (!role || !*role)
 		return cli_usage_error(ctx, cmd, "--role ROLE is required");
 	if (decision == APPROVAL_REJECTED && (!comment || !*comment))
 		return cli_usage_error(ctx, cmd, "--comment TEXT is required: say why it is rejected");
-	if (records_parse_id("deployment", argv[optind], &id) || records_roles(ctx, &pol, &roles))
+	if (records_parse_id("deployment", args[0], &id) || records_roles(ctx, &pol, &roles))
 		return EXIT_USAGE;
 	if (!policy_find_role(&pol.p, role)) {
 		struct strbuf valid = STRBUF_INIT;
@@ -102,26 +90,23 @@ static int decide(int argc, char **argv, struct cli_ctx *ctx, enum approval_deci
 		cli_policy_release(&pol);
 		return EXIT_USAGE;
 	}
-	if ((rc = records_store_open(ctx, &st)) != EXIT_OK) {
+	if ((rc = cli_store(ctx, &st)) != EXIT_OK) {
 		roles_map_release(&roles);
 		cli_policy_release(&pol);
 		return rc;
 	}
-	who = records_caller(&identity);
-	now = records_now_ms();
-	aid = approval_record(&st, id, role, who, decision, comment, identity, roles.roles, roles.n, now, &err);
+	who = cli_caller(&identity);
+	now = cli_now_ms();
+	aid = approval_record(st, id, role, who, decision, comment, identity, roles.roles, roles.n, now, &err);
 	if (aid < 0) {
 		cli_error("%s", err.buf);
-		rc = aid == SW_EDENIED || aid == SW_ESTATE ? EXIT_NO
-		     : aid == SW_ENOTFOUND || aid == SW_EUSAGE ? EXIT_USAGE : EXIT_RUNTIME;
+		rc = cli_exit((int)aid);
 	} else if (ctx->output == OUTPUT_JSON) {
-		char at[RFC3339_BUFSZ];
-		json_t *j = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s}", "approval_id", (json_int_t)aid,
-				      "deployment_id", (json_int_t)id, "role", role, "approver", who, "decision",
-				      decision == APPROVAL_APPROVED ? "approved" : "rejected", "identity", identity,
-				      "at", time_format_rfc3339(now, at));
-		if (comment)
-			json_object_set_new(j, "comment", json_string(comment));
+		struct approval a = { .id = aid, .deployment_id = id, .role = role, .approver = who,
+				      .decision = decision, .at_ms = now };
+		json_t *j = cli_doc("Approval"), *o = cli_approval_json(&a, comment, identity);
+		json_object_update(j, o);
+		json_decref(o);
 		cli_print_json(j);
 	} else {
 		printf("%s deployment %lld for %s as '%s' (decision %lld)\n",
@@ -131,7 +116,6 @@ static int decide(int argc, char **argv, struct cli_ctx *ctx, enum approval_deci
 	strbuf_release(&err);
 	roles_map_release(&roles);
 	cli_policy_release(&pol);
-	store_close(&st);
 	return rc;
 }
 
@@ -161,17 +145,16 @@ static size_t split_roles(char *list, const char **out, size_t max)
 
 int cmd_approvals(int argc, char **argv, struct cli_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "require", required_argument, NULL, 'q' },
-		{ "ttl", required_argument, NULL, 't' },
-		{ "at", required_argument, NULL, 'a' },
-		{ "output", required_argument, NULL, 'o' },
-		{ NULL, 0, NULL, 0 },
+	const char *require = NULL, *ttl_s = NULL, *at_s = NULL;
+	const struct cli_option opts[] = {
+		CLI_STRING("require", 0, &require),
+		CLI_STRING("ttl", 0, &ttl_s),
+		CLI_STRING("at", 0, &at_s),
+		CLI_OPTIONS_END,
 	};
-	const char *require = NULL, *ttl_s = NULL;
 	struct roles_map roles = { 0 };
 	struct cli_policy pol;
-	struct store st = { 0 };
+	struct store *st;
 	struct strbuf err = STRBUF_INIT;
 	struct deployment_record d = { 0 };
 	struct approval_set set = { 0 };
@@ -180,44 +163,31 @@ int cmd_approvals(int argc, char **argv, struct cli_ctx *ctx)
 	const char *required[16];
 	size_t n_required;
 	int64_t id, ttl = APPROVAL_DEFAULT_TTL_MS, now = 0;
-	int have_at = 0, c, rc = EXIT_OK, r;
+	char **args;
+	int nargs, have_at, rc = EXIT_OK, r;
 
-	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'q': require = optarg; break;
-		case 't': ttl_s = optarg; break;
-		case 'a':
-			if (records_parse_time("--at", optarg, &now))
-				return EXIT_USAGE;
-			have_at = 1;
-			break;
-		case 'o':
-			if (cli_parse_output(ctx, optarg))
-				return EXIT_USAGE;
-			break;
-		default:
-			return cli_usage_error(ctx, "approvals", "bad option or missing value (see above)");
-		}
-	}
-	if (optind + 1 != argc)
-		return cli_usage_error(ctx, "approvals", "give one DEPLOYMENT id");
+	if ((rc = cli_parse(ctx, argc, argv, opts, &args, &nargs)) != EXIT_OK)
+		return rc;
+	have_at = at_s != NULL;
+	if (have_at && records_parse_time("--at", at_s, &now))
+		return EXIT_USAGE;
 	if (ttl_s && (duration_parse(ttl_s, &ttl, &err) || ttl <= 0)) {
 		cli_error("approval ttl '%s': %s", ttl_s, err.len ? err.buf : "must be more than 0");
 		strbuf_release(&err);
 		return EXIT_USAGE;
 	}
-	if (records_parse_id("deployment", argv[optind], &id) || records_roles(ctx, &pol, &roles))
+	if (records_parse_id("deployment", args[0], &id) || records_roles(ctx, &pol, &roles))
 		return EXIT_USAGE;
 	if (!ttl_s)
 		ttl = policy_approval_ttl_ms(&pol.p);
-	if ((rc = records_store_open(ctx, &st)) != EXIT_OK) {
+	if ((rc = cli_store(ctx, &st)) != EXIT_OK) {
 		roles_map_release(&roles);
 		cli_policy_release(&pol);
 		return rc;
 	}
 	if (!have_at)
-		now = records_now_ms();
-	r = records_get(&st, id, &d, &err);
+		now = cli_now_ms();
+	r = records_get(st, id, &d, &err);
 	if (r)
 		goto fail;
 	if (require) {
@@ -232,18 +202,18 @@ int cmd_approvals(int argc, char **argv, struct cli_ctx *ctx)
 	}
 	if (have_at) {
 		/* a "what if" at another time: evaluate only, write no expiry entries dated then */
-		r = approvals_load(&st, id, &set, &err);
+		r = approvals_load(st, id, &set, &err);
 		if (!r)
 			r = approval_gate_eval(id, required, n_required, roles.roles, roles.n, set.requester, ttl, now,
 					       set.v, set.n, &gate, &err);
 	} else {
-		r = approvals_gate(&st, id, required, n_required, roles.roles, roles.n, ttl, now, &set, &gate, &err);
+		r = approvals_gate(st, id, required, n_required, roles.roles, roles.n, ttl, now, &set, &gate, &err);
 	}
 	if (r)
 		goto fail;
 	rc = gate.n_missing == 0 ? EXIT_OK : gate.rejected ? EXIT_NO : EXIT_WAITING;
 	if (ctx->output == OUTPUT_JSON) {
-		json_t *j = json_object(), *req = json_array(), *missing = json_array(), *granted = json_array(),
+		json_t *j = cli_doc("ApprovalGate"), *req = json_array(), *missing = json_array(), *granted = json_array(),
 		       *decisions = json_array();
 		char at[RFC3339_BUFSZ], dur[DURATION_BUFSZ];
 		for (size_t i = 0; i < n_required; i++)
@@ -268,12 +238,11 @@ int cmd_approvals(int argc, char **argv, struct cli_ctx *ctx)
 									 a->approver, "at",
 									 time_format_rfc3339(a->at_ms, at), "decision_id",
 									 (json_int_t)a->id));
-			json_array_append_new(decisions,
-					      json_pack("{s:I, s:s, s:s, s:s, s:s, s:s?, s:s?, s:b}", "id", (json_int_t)a->id,
-							"role", a->role, "by", a->approver, "decision",
-							a->decision == APPROVAL_APPROVED ? "approved" : "rejected", "at",
-							time_format_rfc3339(a->at_ms, at), "comment", set.comments[i],
-							"identity", set.identities[i], "counts", counts));
+			{
+				json_t *o = cli_approval_json(a, set.comments[i], set.identities[i]);
+				json_object_set_new(o, "counts", json_boolean(counts));
+				json_array_append_new(decisions, o);
+			}
 		}
 		json_object_set_new(j, "deployment_id", json_integer(id));
 		json_object_set_new(j, "requested_by", json_string(set.requester ? set.requester : ""));
@@ -308,7 +277,7 @@ int cmd_approvals(int argc, char **argv, struct cli_ctx *ctx)
 	goto out;
 fail:
 	cli_error("%s", err.buf);
-	rc = r == SW_ENOTFOUND ? EXIT_USAGE : EXIT_RUNTIME;
+	rc = cli_exit(r);
 out:
 	approval_gate_release(&gate);
 	approval_set_release(&set);
@@ -316,6 +285,5 @@ out:
 	strbuf_release(&err);
 	roles_map_release(&roles);
 	cli_policy_release(&pol);
-	store_close(&st);
 	return rc;
 }

@@ -5,11 +5,11 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/records_util.h"
+#include "cli/vocab.h"
 #include "adapters/audit.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,47 +25,37 @@ const char usage_audit[] =
 
 int cmd_audit(int argc, char **argv, struct cli_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "since", required_argument, NULL, 's' },
-		{ "verify", no_argument, NULL, 'v' },
-		{ "output", required_argument, NULL, 'o' },
-		{ NULL, 0, NULL, 0 },
+	int verify = 0;
+	const char *since_s = NULL;
+	const struct cli_option opts[] = {
+		CLI_STRING("since", 0, &since_s),
+		CLI_FLAG("verify", 0, &verify),
+		CLI_OPTIONS_END,
 	};
-	struct store st = { 0 };
+	struct store *st;
 	struct strbuf err = STRBUF_INIT;
 	int64_t since = INT64_MIN;
-	int verify = 0, c, rc;
+	int rc, r;
 
-	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			if (records_parse_time("--since", optarg, &since))
-				return EXIT_USAGE;
-			break;
-		case 'v': verify = 1; break;
-		case 'o':
-			if (cli_parse_output(ctx, optarg))
-				return EXIT_USAGE;
-			break;
-		default:
-			return cli_usage_error(ctx, "audit", "bad option or missing value (see above)");
-		}
-	}
-	if (optind != argc)
-		return cli_usage_error(ctx, "audit", "unexpected argument '%s'", argv[optind]);
-	if ((rc = records_store_open_reader(ctx, &st)) != EXIT_OK)
+	if ((rc = cli_parse(ctx, argc, argv, opts, NULL, NULL)) != EXIT_OK)
+		return rc;
+	if (since_s && records_parse_time("--since", since_s, &since))
+		return EXIT_USAGE;
+	if ((rc = cli_store(ctx, &st)) != EXIT_OK)
 		return rc;
 
 	if (verify) {
 		struct audit_verify_result v;
-		if (audit_verify(&st, &v, &err)) {
+		if ((r = audit_verify(st, &v, &err))) {
 			cli_error("%s", err.buf);
-			rc = EXIT_RUNTIME;
+			rc = cli_exit(r);
 		} else {
 			rc = v.bad_id ? EXIT_NO : EXIT_OK;
 			if (ctx->output == OUTPUT_JSON) {
-				json_t *j = json_pack("{s:b, s:I, s:s}", "intact", !v.bad_id, "entries",
-						      (json_int_t)v.entries, "head", v.head);
+				json_t *j = cli_doc("AuditVerification");
+				json_object_set_new(j, "intact", json_boolean(!v.bad_id));
+				json_object_set_new(j, "entries", json_integer(v.entries));
+				json_object_set_new(j, "head", json_string(v.head));
 				if (v.bad_id) {
 					json_object_set_new(j, "first_bad_id", json_integer(v.bad_id));
 					json_object_set_new(j, "why", json_string(v.why));
@@ -80,16 +70,15 @@ int cmd_audit(int argc, char **argv, struct cli_ctx *ctx)
 				cli_error("audit log tampered with: entry %lld: %s", (long long)v.bad_id, v.why);
 		}
 		strbuf_release(&err);
-		store_close(&st);
 		return rc;
 	}
 
 	{
 		struct audit_entry *e = NULL;
 		size_t n = 0;
-		if (audit_list(&st, since, &e, &n, &err)) {
+		if ((r = audit_list(st, since, &e, &n, &err))) {
 			cli_error("%s", err.buf);
-			rc = EXIT_RUNTIME;
+			rc = cli_exit(r);
 		} else if (ctx->output == OUTPUT_JSON) {
 			json_t *a = json_array();
 			char at[RFC3339_BUFSZ];
@@ -102,7 +91,7 @@ int cmd_audit(int argc, char **argv, struct cli_ctx *ctx)
 								   detail ? detail : json_string(e[i].detail), "prev_hash",
 								   e[i].prev_hash, "hash", e[i].hash));
 			}
-			cli_print_json(a);
+			cli_print_json(cli_list_doc("AuditEntryList", a));
 		} else {
 			char at[RFC3339_BUFSZ];
 			if (n == 0)
@@ -117,6 +106,5 @@ int cmd_audit(int argc, char **argv, struct cli_ctx *ctx)
 		audit_entries_free(e, n);
 	}
 	strbuf_release(&err);
-	store_close(&st);
 	return rc;
 }

@@ -6,6 +6,8 @@
 #include "cli/commands.h"
 #include "cli/cli_policy.h"
 #include "cli/records_util.h"
+#include "cli/vocab.h"
+#include "adapters/records.h"
 #include "adapters/dora_store.h"
 #include "adapters/emergency.h"
 #include "adapters/notify_config.h"
@@ -19,7 +21,6 @@
 #include "core/service.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,60 +60,51 @@ const char usage_deployments[] =
 	"List the deployment records of SERVICE, newest first: id, revision,\n"
 	"version, type, state, reason.  (`slipway history` is the full record.)\n";
 
-enum { OPT_TYPE = 1100, OPT_ENV, OPT_WAIT, OPT_SCALE, OPT_CLASS, OPT_REASON, OPT_COMMIT, OPT_COMMIT_TIME, OPT_REPO };
-
 int cmd_deploy(int argc, char **argv, struct cli_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "type", required_argument, NULL, OPT_TYPE },
-		{ "env", required_argument, NULL, OPT_ENV },
-		{ "wait", no_argument, NULL, OPT_WAIT },
-		{ "time-scale", required_argument, NULL, OPT_SCALE },
-		{ "class", required_argument, NULL, OPT_CLASS },
-		{ "reason", required_argument, NULL, OPT_REASON },
-		{ "commit", required_argument, NULL, OPT_COMMIT },
-		{ "commit-time", required_argument, NULL, OPT_COMMIT_TIME },
-		{ "repo", required_argument, NULL, OPT_REPO },
-		{ "output", required_argument, NULL, 'o' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct local_deploy_opts o = { 0 };
+	const char *repo = NULL, *commit_time = NULL, *scale = NULL;
+	int wait = 0;
+	const struct cli_option opts[] = {
+		CLI_STRING("type", 0, &o.type),
+		CLI_STRING("env", 0, &o.env),
+		CLI_FLAG("wait", 0, &wait),
+		CLI_STRING("time-scale", 0, &scale),
+		CLI_STRING("class", 0, &o.change_class),
+		CLI_STRING("reason", 0, &o.emergency_reason),
+		CLI_STRING("commit", 0, &o.commit_sha),
+		CLI_STRING("commit-time", 0, &commit_time),
+		CLI_STRING("repo", 0, &repo),
+		CLI_OPTIONS_END,
+	};
 	struct cli_policy pol;
 	struct notify_config ncfg;
-	const char *repo = NULL, *commit_time = NULL;
 	struct local_deploy_result res;
 	struct strbuf err = STRBUF_INIT;
-	int c, rc, wait = 0;
+	char **args;
+	int nargs, rc;
 	char *end;
 
 	o.type = "standard";
 	o.env = "production";
 	o.time_scale = 1;
-	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_TYPE: o.type = optarg; break;
-		case OPT_ENV: o.env = optarg; break;
-		case OPT_WAIT: wait = 1; break;
-		case OPT_CLASS: o.change_class = optarg; break;
-		case OPT_REASON: o.emergency_reason = optarg; break;
-		case OPT_COMMIT: o.commit_sha = optarg; break;
-		case OPT_COMMIT_TIME: commit_time = optarg; break;
-		case OPT_REPO: repo = optarg; break;
-		case OPT_SCALE:
-			errno = 0;
-			o.time_scale = strtod(optarg, &end);
-			if (errno || *end || end == optarg || !(o.time_scale >= 1 && o.time_scale <= 3600))
-				return cli_usage_error(ctx, "deploy", "--time-scale must be a number from 1 to 3600, not '%s'", optarg);
-			break;
-		case 'o': if (cli_parse_output(ctx, optarg) < 0) return EXIT_USAGE; break;
-		default: return cli_usage_error(ctx, "deploy", "bad option or missing value (see above)");
-		}
+	if ((rc = cli_parse(ctx, argc, argv, opts, &args, &nargs)) != EXIT_OK)
+		return rc;
+	if (scale) {
+		errno = 0;
+		o.time_scale = strtod(scale, &end);
+		if (errno || *end || end == scale || !(o.time_scale >= 1 && o.time_scale <= 3600))
+			return cli_usage_error(ctx, "deploy", "--time-scale must be a number from 1 to 3600, not '%s'", scale);
 	}
-	if (argc - optind != 2)
-		return cli_usage_error(ctx, "deploy", "expected SERVICE VERSION");
-	if (!service_name_valid(argv[optind + 1]))
-		return cli_usage_error(ctx, "deploy", "'%s' is not a version name (1 to 64 of A-Z a-z 0-9 . _ -)",
-				       argv[optind + 1]);
+	if (!service_name_valid(args[0]))
+		return cli_usage_error(ctx, "deploy", "'%s' is not a service name (1 to %d of A-Z a-z 0-9 . _ -)",
+				       args[0], SERVICE_NAME_MAX);
+	if (!service_name_valid(args[1]))
+		return cli_usage_error(ctx, "deploy", "'%s' is not a version name (1 to %d of A-Z a-z 0-9 . _ -)",
+				       args[1], SERVICE_NAME_MAX);
+	if (!service_name_valid(o.env))
+		return cli_usage_error(ctx, "deploy", "--env '%s' is not an environment name (1 to %d of A-Z a-z 0-9 . _ -)",
+				       o.env, SERVICE_NAME_MAX);
 	if (emergency_check_reason(o.type, o.emergency_reason, &err) < 0) {
 		cli_usage_error(ctx, "deploy", "%s", err.buf);
 		strbuf_release(&err);
@@ -124,7 +116,7 @@ int cmd_deploy(int argc, char **argv, struct cli_ctx *ctx)
 		return EXIT_USAGE;
 	}
 	if (o.commit_sha && !commit_time) {
-		const char *r = repo ? repo : getenv("SLIPWAY_PROJECT") ? getenv("SLIPWAY_PROJECT") : ".";
+		const char *r = repo ? repo : ctx->project_dir;
 		if (commit_time_resolve(r, o.commit_sha, &o.commit_time_ms, &err) < 0) {
 			cli_error("--commit %s: %s; give --repo DIR or --commit-time TIME", o.commit_sha, err.buf);
 			strbuf_release(&err);
@@ -155,30 +147,47 @@ int cmd_deploy(int argc, char **argv, struct cli_ctx *ctx)
 	o.zone = &pol.tz.zone;
 	o.notify = &ncfg;
 	o.state_dir = ctx->state_dir;
-	o.service = argv[optind];
-	o.version = argv[optind + 1];
-	{
-		/* the requester is the same identity approvals are checked against
-		 * (OS user, or $SLIPWAY_USER), so no one approves their own request */
-		const char *identity = NULL;
-		o.requested_by = records_caller(&identity);
-	}
-	o.log = stderr;
-	o.progress_tty = wait && cli_stderr_is_tty();
+	o.project_dir = ctx->project_dir;
+	o.service = args[0];
+	o.version = args[1];
+	/* the requester is the same identity approvals are checked against
+	 * (cli_caller()), so no one approves their own request */
+	o.requested_by = cli_caller(NULL);
+	/* the controller's lines, each with a time and a level (--log-format, -q, -v) */
+	o.log = cli_log_stream(ctx);
+	if (!o.log)
+		o.log = stderr;
+	o.progress_tty = wait && cli_stderr_is_tty() && ctx->log_format == LOG_FORMAT_TEXT;
 	rc = local_deploy_run(&o, &res, &err);
+	if (o.log != stderr)
+		fclose(o.log);
 	notify_config_release(&ncfg);
 	cli_policy_release(&pol);
 	if (rc < 0) {
 		cli_error("%s", err.len ? err.buf : slipway_strerror(rc));
 		strbuf_release(&err);
-		return rc == SW_EUSAGE || rc == SW_ECONFIG || rc == SW_EPARSE || rc == SW_ENOTFOUND ? EXIT_USAGE
-												       : EXIT_RUNTIME;
+		return cli_exit(rc);
 	}
 	strbuf_release(&err);
-	if (ctx->output == OUTPUT_JSON)
-		cli_print_json(json_pack("{s:I, s:s, s:s, s:s, s:b}", "id", (json_int_t)res.id, "version", o.version,
-					 "status", deployment_state_name(res.state), "reason", res.reason, "resumed", res.resumed));
-	else
+	if (ctx->output == OUTPUT_JSON) {
+		/* the Deployment document, as stored, and whether this run resumed it */
+		struct deployment_record d = { 0 };
+		struct store *st;
+		json_t *j = cli_doc("Deployment"), *dj;
+		if ((rc = cli_store(ctx, &st)) != EXIT_OK)
+			return rc;
+		if ((rc = records_get(st, res.id, &d, &err)) < 0) {
+			cli_error("%s", err.buf);
+			strbuf_release(&err);
+			json_decref(j);
+			return cli_exit(rc);
+		}
+		dj = cli_deployment_json(&d);
+		json_object_update_new(j, dj);
+		json_object_set_new(j, "resumed", json_boolean(res.resumed));
+		deployment_record_release(&d);
+		cli_print_json(j);
+	} else
 		printf("deployment #%lld of %s %s: %s: %s\n", (long long)res.id, o.service, o.version,
 		       deployment_state_name(res.state), res.reason);
 	if (res.state == DS_PAUSED || res.state == DS_PENDING)
@@ -188,66 +197,40 @@ int cmd_deploy(int argc, char **argv, struct cli_ctx *ctx)
 
 int cmd_deployments(int argc, char **argv, struct cli_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "env", required_argument, NULL, OPT_ENV },
-		{ "output", required_argument, NULL, 'o' },
-		{ NULL, 0, NULL, 0 },
+	const char *env = "production";
+	const struct cli_option opts[] = {
+		CLI_STRING("env", 0, &env),
+		CLI_OPTIONS_END,
 	};
 	struct strbuf err = STRBUF_INIT;
-	struct store st = { 0 };
-	_cleanup_stmt_ sqlite3_stmt *s = NULL;
-	const char *env = "production";
-	json_t *a = json_array();
-	int c, rc;
+	struct store *st;
+	struct deployment_record *v = NULL;
+	size_t n = 0;
+	char **args;
+	int nargs, rc, r;
 
-	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_ENV: env = optarg; break;
-		case 'o': if (cli_parse_output(ctx, optarg) < 0) { json_decref(a); return EXIT_USAGE; } break;
-		default: json_decref(a); return cli_usage_error(ctx, "deployments", "bad option or missing value (see above)");
-		}
-	}
-	if (argc - optind != 1) {
-		json_decref(a);
-		return cli_usage_error(ctx, "deployments", "expected SERVICE");
-	}
-	if ((rc = store_open(&st, ctx->state_dir, &err)) < 0 || (rc = deployment_store_migrate(&st, &err)) < 0 ||
-	    (rc = store_prepare(&st, &s,
-				"SELECT id, revision, version, coalesce(from_version, ''), type, strategy, state, coalesce(reason, ''),"
-				" created_ms, coalesce(finished_ms, 0) FROM deployments WHERE service = ?1 AND env = ?2"
-				" ORDER BY id DESC", &err)) < 0) {
+	if ((rc = cli_parse(ctx, argc, argv, opts, &args, &nargs)) != EXIT_OK)
+		return rc;
+	if ((rc = cli_store(ctx, &st)) != EXIT_OK)
+		return rc;
+	if ((r = records_list(st, args[0], env, 0, &v, &n, &err)) < 0) {
 		cli_error("%s", err.buf);
 		strbuf_release(&err);
-		store_close(&st);
-		json_decref(a);
-		return EXIT_RUNTIME;
+		return cli_exit(r);
 	}
-	sqlite3_bind_text(s, 1, argv[optind], -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, env, -1, SQLITE_STATIC);
-	if (ctx->output != OUTPUT_JSON)
-		printf("%-4s %-4s %-10s %-10s %-10s %-12s %s\n", "ID", "REV", "VERSION", "FROM", "TYPE", "STATUS", "REASON");
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		const char *ver = (const char *)sqlite3_column_text(s, 2), *from = (const char *)sqlite3_column_text(s, 3);
-		const char *type = (const char *)sqlite3_column_text(s, 4), *state = (const char *)sqlite3_column_text(s, 6);
-		const char *reason = (const char *)sqlite3_column_text(s, 7);
-		if (ctx->output == OUTPUT_JSON)
-			json_array_append_new(a, json_pack("{s:I, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}",
-				"id", (json_int_t)sqlite3_column_int64(s, 0), "revision", sqlite3_column_int(s, 1),
-				"version", ver, "from_version", from, "type", type,
-				"strategy", (const char *)sqlite3_column_text(s, 5), "status", state, "reason", reason,
-				"created_ms", (json_int_t)sqlite3_column_int64(s, 8),
-				"finished_ms", (json_int_t)sqlite3_column_int64(s, 9)));
-		else
-			printf("%-4lld %-4d %-10s %-10s %-10s %-12s %s\n", (long long)sqlite3_column_int64(s, 0),
-			       sqlite3_column_int(s, 1), ver, *from ? from : "-", type, state, reason);
+	if (ctx->output == OUTPUT_JSON) {
+		json_t *a = json_array();
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(a, cli_deployment_json(&v[i]));
+		cli_print_json(cli_list_doc("DeploymentList", a));
+	} else {
+		printf("%-4s %-4s %-10s %-10s %-10s %-12s %s\n", "ID", "REV", "VERSION", "FROM", "TYPE", "STATE", "REASON");
+		for (size_t i = 0; i < n; i++)
+			printf("%-4lld %-4lld %-10s %-10s %-10s %-12s %s\n", (long long)v[i].id, (long long)v[i].revision,
+			       v[i].version, v[i].from_version && *v[i].from_version ? v[i].from_version : "-", v[i].type,
+			       v[i].state, v[i].reason ? v[i].reason : "");
 	}
-	if (ctx->output == OUTPUT_JSON)
-		cli_print_json(a);
-	else
-		json_decref(a);
-	sqlite3_finalize(s);
-	s = NULL;
-	store_close(&st);
+	deployment_records_free(v, n);
 	strbuf_release(&err);
 	return EXIT_OK;
 }

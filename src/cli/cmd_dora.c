@@ -7,11 +7,11 @@
 #include "cli/commands.h"
 #include "cli/cli_policy.h"
 #include "cli/records_util.h"
+#include "cli/vocab.h"
 #include "adapters/dora_store.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -28,16 +28,15 @@ const char usage_dora[] =
 
 int cmd_dora(int argc, char **argv, struct cli_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "service", required_argument, NULL, 's' },
-		{ "env", required_argument, NULL, 'e' },
-		{ "since", required_argument, NULL, 'f' },
-		{ "until", required_argument, NULL, 'u' },
-		{ "output", required_argument, NULL, 'o' },
-		{ NULL, 0, NULL, 0 },
+	const char *service = NULL, *env = "production", *since_s = NULL, *until_s = NULL;
+	const struct cli_option opts[] = {
+		CLI_STRING("service", 0, &service),
+		CLI_STRING("env", 0, &env),
+		CLI_STRING("since", 0, &since_s),
+		CLI_STRING("until", 0, &until_s),
+		CLI_OPTIONS_END,
 	};
-	const char *service = NULL, *env = "production";
-	struct store st = { 0 };
+	struct store *st;
 	struct strbuf err = STRBUF_INIT, chart = STRBUF_INIT;
 	struct dora_targets targets;
 	struct dora_deploy *d = NULL;
@@ -45,34 +44,17 @@ int cmd_dora(int argc, char **argv, struct cli_ctx *ctx)
 	struct dora_report rep = { 0 };
 	size_t n = 0, ni = 0;
 	int64_t from = 0, to = 0;
-	int have_from = 0, have_to = 0, c, rc;
+	int have_from, have_to, rc, r;
 
-	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-		switch (c) {
-		case 's': service = optarg; break;
-		case 'e': env = optarg; break;
-		case 'f':
-			if (records_parse_time("--since", optarg, &from))
-				return EXIT_USAGE;
-			have_from = 1;
-			break;
-		case 'u':
-			if (records_parse_time("--until", optarg, &to))
-				return EXIT_USAGE;
-			have_to = 1;
-			break;
-		case 'o':
-			if (cli_parse_output(ctx, optarg))
-				return EXIT_USAGE;
-			break;
-		default:
-			return cli_usage_error(ctx, "dora", "bad option or missing value (see above)");
-		}
-	}
-	if (optind != argc)
-		return cli_usage_error(ctx, "dora", "unexpected argument '%s'", argv[optind]);
+	if ((rc = cli_parse(ctx, argc, argv, opts, NULL, NULL)) != EXIT_OK)
+		return rc;
+	have_from = since_s != NULL;
+	have_to = until_s != NULL;
+	if ((have_from && records_parse_time("--since", since_s, &from)) ||
+	    (have_to && records_parse_time("--until", until_s, &to)))
+		return EXIT_USAGE;
 	if (!have_to)
-		to = records_now_ms();
+		to = cli_now_ms();
 	if (!have_from)
 		from = to - 90 * MS_PER_DAY;
 	if (to <= from) {
@@ -87,12 +69,12 @@ int cmd_dora(int argc, char **argv, struct cli_ctx *ctx)
 		dora_targets_from_policy(&pol.p, &targets);
 		cli_policy_release(&pol);
 	}
-	if ((rc = records_store_open_reader(ctx, &st)) != EXIT_OK)
+	if ((rc = cli_store(ctx, &st)) != EXIT_OK)
 		return rc;
-	if (dora_load(&st, service, env, from, to, &d, &n, &inc, &ni, &err) ||
-	    dora_compute(d, n, inc, ni, from, to, &targets, &rep, &err)) {
+	if ((r = dora_load(st, service, env, from, to, &d, &n, &inc, &ni, &err)) ||
+	    (r = dora_compute(d, n, inc, ni, from, to, &targets, &rep, &err))) {
 		cli_error("%s", err.buf);
-		rc = EXIT_RUNTIME;
+		rc = cli_exit(r);
 		goto out;
 	}
 	if (ctx->output == OUTPUT_JSON) {
@@ -126,13 +108,15 @@ int cmd_dora(int argc, char **argv, struct cli_ctx *ctx)
 								"lead_time_median_ms",
 								m->lead_median_ms == DORA_NONE ? json_null() : json_integer(m->lead_median_ms)));
 		}
-		cli_print_json(json_pack("{s:s, s:s?, s:s, s:s, s:{s:I, s:I, s:I, s:I, s:I}, s:f, s:I, s:o, s:o}", "env", env,
+		json_t *j = cli_doc("DoraReport");
+		json_object_update_new(j, json_pack("{s:s, s:s?, s:s, s:s, s:{s:I, s:I, s:I, s:I, s:I}, s:f, s:I, s:o, s:o}", "env", env,
 					 "service", service, "since", time_format_rfc3339(from, a), "until",
 					 time_format_rfc3339(to, b), "deployments", "finished", (json_int_t)rep.finished,
 					 "succeeded", (json_int_t)rep.succeeded, "rolled_back", (json_int_t)rep.rolled_back,
 					 "failed", (json_int_t)rep.failed, "change_failures", (json_int_t)rep.change_failures,
 					 "deploys_per_day", rep.deploys_per_day, "weeks", (json_int_t)rep.weeks,
 					 "metrics", metrics, "monthly", months));
+		cli_print_json(j);
 	} else {
 		char a[RFC3339_BUFSZ], b[RFC3339_BUFSZ];
 		printf("Deployment metrics: %s, %s, %s .. %s\n", env, service ? service : "all services",
@@ -154,6 +138,5 @@ out:
 	dora_report_release(&rep);
 	strbuf_release(&err);
 	strbuf_release(&chart);
-	store_close(&st);
 	return rc;
 }

@@ -24,10 +24,10 @@
 #include "core/rules.h"
 #include "base/alloc.h"
 #include "base/err.h"
+#include "base/limits.h"
 #include "base/strbuf.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <signal.h>
@@ -48,18 +48,19 @@ static const char *const sim_migrations[] = {
 	"CREATE TABLE sim_traces (service TEXT PRIMARY KEY, path TEXT NOT NULL);",
 };
 
-static int open_sim(struct cli_ctx *ctx, struct store *st)
+/* The store (cli_store()) plus this testing aid's own tables. */
+static int open_sim(struct cli_ctx *ctx, struct store **st)
 {
 	struct strbuf err = STRBUF_INIT;
-	if (store_open(st, ctx->state_dir, &err) < 0 || deployment_store_migrate(st, &err) < 0 ||
-	    store_migrate(st, "engine-sim", sim_migrations, 1, &err) < 0) {
+	int rc = cli_store(ctx, st), r;
+	if (rc != EXIT_OK)
+		return rc;
+	if ((r = store_migrate(*st, "engine-sim", sim_migrations, 1, &err)) < 0) {
 		cli_error("%s", err.buf);
-		strbuf_release(&err);
-		store_close(st);
-		return -1;
+		rc = cli_exit(r);
 	}
 	strbuf_release(&err);
-	return 0;
+	return rc;
 }
 
 static int parse_intent_spec(const char *spec, struct intent *it)
@@ -147,8 +148,13 @@ static int sim_setup(struct store *st, const char *fleet, int copies, int64_t st
 				goto out;
 			}
 			strbuf_release(&cfgtext);
+			if (strlen(f[3]) > SW_NAME_MAX) {
+				cli_error("fleet: type '%s' is longer than %d bytes", f[3], SW_NAME_MAX);
+				rc = EXIT_USAGE;
+				goto out;
+			}
 			{
-				char svc[64];
+				char svc[SW_NAME_MAX + 1];
 				snprintf(svc, sizeof(svc), "%.40s-%d", f[0], c);
 				deployment_init(&d, svc, "sim", "v2", "v1", f[3], start_ms);
 			}
@@ -212,9 +218,13 @@ static int64_t sim_now(struct store *st)
 	return sqlite3_column_int64(q, 0);
 }
 
+static const struct cli_ctx *log_ctx; /* for sim_log: the controller's hook has no room for it */
+
+/* the controller's log hook reports errors it handled (controller.c), with a
+ * time and a level like every controller line (cli_log()) */
 static void sim_log(void *ctx, const struct deployment *d, const char *msg)
 {
-	fprintf(stderr, "slipway: engine-sim: deployment %lld: %s\n", d ? (long long)d->id : 0LL, msg);
+	cli_log(log_ctx, LOG_ERROR, "engine-sim: deployment %lld: %s", d ? (long long)d->id : 0LL, msg);
 }
 
 static int sim_run(struct store *st, int64_t step_ms, long max_ticks, long crash_after)
@@ -351,68 +361,55 @@ static int sim_dump(struct store *st)
 
 int cmd_engine_sim(int argc, char **argv, struct cli_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "fleet", required_argument, NULL, 'f' },
-		{ "copies", required_argument, NULL, 'c' },
-		{ "step-ms", required_argument, NULL, 's' },
-		{ "max-ticks", required_argument, NULL, 'm' },
-		{ "start-ms", required_argument, NULL, 'S' },
-		{ "crash-after-ticks", required_argument, NULL, 'K' },
-		{ NULL, 0, NULL, 0 },
+	const char *fleet = NULL, *sub, *copies_s = NULL, *step_s = NULL, *max_s = NULL, *start_s = NULL,
+		   *crash_s = NULL;
+	const struct cli_option opts[] = {
+		CLI_STRING("fleet", 0, &fleet),
+		CLI_STRING("copies", 0, &copies_s),
+		CLI_STRING("step-ms", 0, &step_s),
+		CLI_STRING("max-ticks", 0, &max_s),
+		CLI_STRING("start-ms", 0, &start_s),
+		CLI_STRING("crash-after-ticks", 0, &crash_s),
+		CLI_OPTIONS_END,
 	};
-	const char *fleet = NULL, *sub;
+	const char *const *counts[] = { &copies_s, &step_s, &max_s, &crash_s };
 	long copies = 1, step = 1000, max_ticks = 0, crash_after = 0;
+	long *count_out[] = { &copies, &step, &max_ticks, &crash_after };
 	long long start_ms = 0;
-	struct store st = { 0 };
-	int c, rc;
+	struct store *st;
+	char **args, *end;
+	int nargs, rc;
 
-	if (argc < 2)
-		return cli_usage_error(ctx, "engine-sim", "expected setup, run or dump");
-	sub = argv[1];
-	optind = 2;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		char *end;
-		long v = 0;
-		if (c == 'f') {
-			fleet = optarg;
-			continue;
-		}
-		if (c == 'S') {
-			errno = 0;
-			start_ms = strtoll(optarg, &end, 10);
-			if (errno || *end || start_ms < 0)
-				return cli_usage_error(ctx, "engine-sim", "--start-ms must be ms since the epoch, not '%s'", optarg);
-			continue;
-		}
-		if (c != 'c' && c != 's' && c != 'm' && c != 'K')
-			return cli_usage_error(ctx, "engine-sim", "bad option or missing value (see above)");
+	if ((rc = cli_parse(ctx, argc, argv, opts, &args, &nargs)) != EXIT_OK)
+		return rc;
+	sub = args[0];
+	if (start_s) {
 		errno = 0;
-		v = strtol(optarg, &end, 10);
-		if (errno || *end || v < 1 || v > 100000000L)
-			return cli_usage_error(ctx, "engine-sim", "'%s' is not a positive whole number", optarg);
-		if (c == 'c')
-			copies = v;
-		else if (c == 's')
-			step = v;
-		else if (c == 'K')
-			crash_after = v;
-		else
-			max_ticks = v;
+		start_ms = strtoll(start_s, &end, 10);
+		if (errno || *end || end == start_s || start_ms < 0)
+			return cli_usage_error(ctx, "engine-sim", "--start-ms must be ms since the epoch, not '%s'", start_s);
 	}
-	if (optind < argc)
-		return cli_usage_error(ctx, "engine-sim", "unexpected argument '%s'", argv[optind]);
+	for (size_t i = 0; i < ARRAY_SIZE(counts); i++) {
+		const char *v = *counts[i];
+		long n;
+		if (!v)
+			continue;
+		errno = 0;
+		n = strtol(v, &end, 10);
+		if (errno || *end || end == v || n < 1 || n > 100000000L)
+			return cli_usage_error(ctx, "engine-sim", "'%s' is not a positive whole number", v);
+		*count_out[i] = n;
+	}
 	if (strcmp(sub, "setup") && strcmp(sub, "run") && strcmp(sub, "dump"))
 		return cli_usage_error(ctx, "engine-sim", "unknown subcommand '%s'; valid: setup, run, dump", sub);
 	if (!strcmp(sub, "setup") && !fleet)
 		return cli_usage_error(ctx, "engine-sim", "setup needs --fleet FILE");
-	if (open_sim(ctx, &st) < 0)
-		return EXIT_RUNTIME;
+	if ((rc = open_sim(ctx, &st)) != EXIT_OK)
+		return rc;
+	log_ctx = ctx;
 	if (!strcmp(sub, "setup"))
-		rc = sim_setup(&st, fleet, (int)copies, (int64_t)start_ms);
-	else if (!strcmp(sub, "run"))
-		rc = sim_run(&st, step, max_ticks, crash_after);
-	else
-		rc = sim_dump(&st);
-	store_close(&st);
-	return rc;
+		return sim_setup(st, fleet, (int)copies, (int64_t)start_ms);
+	if (!strcmp(sub, "run"))
+		return sim_run(st, step, max_ticks, crash_after);
+	return sim_dump(st);
 }

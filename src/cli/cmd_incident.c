@@ -7,12 +7,13 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/records_util.h"
+#include "cli/vocab.h"
 #include "adapters/incidents.h"
-#include "base/strbuf.h"
+#include "base/alloc.h"
 #include "base/err.h"
+#include "base/strbuf.h"
 #include "base/timeutil.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,114 +29,121 @@ const char usage_incident[] =
 	"'check' answers whether a deployment of TYPE may start in ENV now\n"
 	"(exit 0 yes, 1 blocked).  Opening and resolving are audit entries.\n";
 
-static json_t *incident_json(const struct incident *i)
+static json_t *incident_doc(const struct incident *i)
 {
-	char a[RFC3339_BUFSZ], b[RFC3339_BUFSZ];
-	json_t *j = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)i->id, "service", i->service,
-			      "env", i->env, "title", i->title, "state", i->resolved_ms ? "resolved" : "open",
-			      "opened_by", i->opened_by, "opened_at", time_format_rfc3339(i->opened_ms, a));
-	if (i->resolved_ms) {
-		json_object_set_new(j, "resolved_at", json_string(time_format_rfc3339(i->resolved_ms, b)));
-		json_object_set_new(j, "resolved_by", json_string(i->resolved_by ? i->resolved_by : ""));
-	}
-	if (i->deployment_id)
-		json_object_set_new(j, "deployment_id", json_integer(i->deployment_id));
+	json_t *j = cli_doc("Incident");
+	json_object_update_new(j, cli_incident_json(i));
 	return j;
+}
+
+/* The Incident document of id, as stored. */
+static int print_incident(struct store *st, int64_t id)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct incident *v = NULL;
+	size_t n = 0;
+	int r = incident_list(st, NULL, 0, &v, &n, &err), rc = EXIT_OK, found = 0;
+	if (r) {
+		cli_error("%s", err.buf);
+		rc = cli_exit(r);
+	}
+	for (size_t i = 0; i < n && !found; i++)
+		if (v[i].id == id) {
+			cli_print_json(incident_doc(&v[i]));
+			found = 1;
+		}
+	incidents_free(v, n);
+	strbuf_release(&err);
+	return rc;
 }
 
 int cmd_incident(int argc, char **argv, struct cli_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "title", required_argument, NULL, 't' },
-		{ "env", required_argument, NULL, 'e' },
-		{ "deployment", required_argument, NULL, 'd' },
-		{ "open", no_argument, NULL, 'O' },
-		{ "type", required_argument, NULL, 'T' },
-		{ "output", required_argument, NULL, 'o' },
-		{ NULL, 0, NULL, 0 },
+	const char *sub, *title = NULL, *env = NULL, *type = "standard", *dep_s = NULL;
+	int open_only = 0;
+	const struct cli_option opts[] = {
+		CLI_STRING("title", 0, &title),
+		CLI_STRING("env", 0, &env),
+		CLI_STRING("deployment", 0, &dep_s),
+		CLI_FLAG("open", 0, &open_only),
+		CLI_STRING("type", 0, &type),
+		CLI_OPTIONS_END,
 	};
-	const char *sub, *title = NULL, *env = NULL, *type = "standard";
-	struct store st = { 0 };
+	struct store *st;
 	struct strbuf err = STRBUF_INIT;
 	int64_t dep = 0;
-	int open_only = 0, c, rc;
+	char **args;
+	int nargs, rc;
 
-	if (argc < 2)
-		return cli_usage_error(ctx, "incident", "give a subcommand: open, resolve, list, check");
-	sub = argv[1];
-	argc--;
-	argv++;
-	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-		switch (c) {
-		case 't': title = optarg; break;
-		case 'e': env = optarg; break;
-		case 'd':
-			if (records_parse_id("--deployment", optarg, &dep))
-				return EXIT_USAGE;
-			break;
-		case 'O': open_only = 1; break;
-		case 'T': type = optarg; break;
-		case 'o':
-			if (cli_parse_output(ctx, optarg))
-				return EXIT_USAGE;
-			break;
-		default:
-			return cli_usage_error(ctx, "incident", "bad option or missing value (see above)");
-		}
-	}
+	if ((rc = cli_parse(ctx, argc, argv, opts, &args, &nargs)) != EXIT_OK)
+		return rc;
+	if (dep_s && records_parse_id("--deployment", dep_s, &dep))
+		return EXIT_USAGE;
+	static const struct { const char *name, *args; int nargs, writes; } subs[] = {
+		{ "open", "give one SERVICE", 1, 1 },
+		{ "resolve", "give one incident ID", 1, 1 },
+		{ "list", "takes no argument", 0, 0 },
+		{ "check", "takes no argument", 0, 0 },
+	};
+	size_t k;
+
+	sub = args[0];
+	args++;
+	nargs--;
+	for (k = 0; k < ARRAY_SIZE(subs) && strcmp(sub, subs[k].name); k++)
+		;
+	if (k == ARRAY_SIZE(subs))
+		return cli_usage_error(ctx, "incident", "unknown subcommand '%s'; valid: open, resolve, list, check", sub);
+	if (nargs != subs[k].nargs)
+		return cli_usage_error(ctx, "incident", "'incident %s' %s", sub, subs[k].args);
+	if (!strcmp(sub, "open") && (!title || !*title))
+		return cli_usage_error(ctx, "incident", "--title TEXT is required");
+	/* one store opening: list and check only read */
+	if ((rc = subs[k].writes ? cli_store(ctx, &st) : cli_store_read(ctx, &st)) != EXIT_OK)
+		return rc;
 	if (!strcmp(sub, "open")) {
 		const char *who;
 		int64_t id;
-		if (optind + 1 != argc)
-			return cli_usage_error(ctx, "incident", "give one SERVICE");
-		if (!title || !*title)
-			return cli_usage_error(ctx, "incident", "--title TEXT is required");
-		if ((rc = records_store_open(ctx, &st)) != EXIT_OK)
-			return rc;
-		who = records_caller(NULL);
-		id = incident_open(&st, argv[optind], env ? env : "production", title, who, dep, records_now_ms(), &err);
+		int64_t now = cli_now_ms();
+		who = cli_caller(NULL);
+		id = incident_open(st, args[0], env ? env : "production", title, who, dep, now, &err);
 		if (id < 0) {
 			cli_error("%s", err.buf);
-			rc = EXIT_RUNTIME;
+			rc = cli_exit((int)id);
 		} else if (ctx->output == OUTPUT_JSON) {
-			cli_print_json(json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)id, "service", argv[optind],
-						 "env", env ? env : "production", "state", "open"));
+			struct incident inc = { .id = id, .service = (char *)args[0],
+						.env = (char *)(env ? env : "production"), .title = (char *)title,
+						.opened_by = (char *)who, .opened_ms = now, .deployment_id = dep };
+			cli_print_json(incident_doc(&inc));
 		} else {
 			printf("opened incident %lld in %s: %s\n", (long long)id, env ? env : "production", title);
 		}
 	} else if (!strcmp(sub, "resolve")) {
 		int64_t id;
 		int r;
-		if (optind + 1 != argc)
-			return cli_usage_error(ctx, "incident", "give one incident ID");
-		if (records_parse_id("incident", argv[optind], &id))
+		if (records_parse_id("incident", args[0], &id))
 			return EXIT_USAGE;
-		if ((rc = records_store_open(ctx, &st)) != EXIT_OK)
-			return rc;
-		r = incident_resolve(&st, id, records_caller(NULL), records_now_ms(), &err);
+		r = incident_resolve(st, id, cli_caller(NULL), cli_now_ms(), &err);
 		if (r) {
 			cli_error("%s", err.buf);
-			rc = r == SW_ENOTFOUND ? EXIT_USAGE : r == SW_ESTATE ? EXIT_NO : EXIT_RUNTIME;
+			rc = cli_exit(r);
 		} else if (ctx->output == OUTPUT_JSON) {
-			cli_print_json(json_pack("{s:I, s:s}", "id", (json_int_t)id, "state", "resolved"));
+			rc = print_incident(st, id);
 		} else {
 			printf("resolved incident %lld\n", (long long)id);
 		}
 	} else if (!strcmp(sub, "list")) {
 		struct incident *v = NULL;
 		size_t n = 0;
-		if (optind != argc)
-			return cli_usage_error(ctx, "incident", "unexpected argument '%s'", argv[optind]);
-		if ((rc = records_store_open(ctx, &st)) != EXIT_OK)
-			return rc;
-		if (incident_list(&st, env, open_only, &v, &n, &err)) {
+		int r;
+		if ((r = incident_list(st, env, open_only, &v, &n, &err))) {
 			cli_error("%s", err.buf);
-			rc = EXIT_RUNTIME;
+			rc = cli_exit(r);
 		} else if (ctx->output == OUTPUT_JSON) {
 			json_t *a = json_array();
 			for (size_t i = 0; i < n; i++)
-				json_array_append_new(a, incident_json(&v[i]));
-			cli_print_json(a);
+				json_array_append_new(a, cli_incident_json(&v[i]));
+			cli_print_json(cli_list_doc("IncidentList", a));
 		} else {
 			char at[RFC3339_BUFSZ];
 			if (!n)
@@ -150,30 +158,27 @@ int cmd_incident(int argc, char **argv, struct cli_ctx *ctx)
 		int64_t *ids = NULL;
 		size_t n = 0;
 		int r;
-		if ((rc = records_store_open(ctx, &st)) != EXIT_OK)
-			return rc;
-		r = incidents_gate(&st, env ? env : "production", type, &ids, &n, &err);
+		r = incidents_gate(st, env ? env : "production", type, &ids, &n, &err);
 		if (r && r != SW_EDENIED) {
 			cli_error("%s", err.buf);
-			rc = EXIT_RUNTIME;
+			rc = cli_exit(r);
 		} else {
 			rc = r ? EXIT_NO : EXIT_OK;
 			if (ctx->output == OUTPUT_JSON) {
 				json_t *a = json_array();
 				for (size_t i = 0; i < n; i++)
 					json_array_append_new(a, json_integer(ids[i]));
-				cli_print_json(json_pack("{s:b, s:s, s:s, s:o, s:s}", "allowed", !r, "env",
-							 env ? env : "production", "type", type, "blocked_by", a, "reason",
-							 r ? err.buf : ""));
+				json_t *j = cli_doc("IncidentCheck");
+				json_object_update_new(j, json_pack("{s:b, s:s, s:s, s:o, s:s}", "allowed", !r, "env",
+								    env ? env : "production", "type", type, "blocked_by", a,
+								    "reason", r ? err.buf : ""));
+				cli_print_json(j);
 			} else {
 				printf("%s\n", r ? err.buf : "no open incidents block it");
 			}
 		}
 		free(ids);
-	} else {
-		return cli_usage_error(ctx, "incident", "unknown subcommand '%s'; valid: open, resolve, list, check", sub);
 	}
 	strbuf_release(&err);
-	store_close(&st);
 	return rc;
 }

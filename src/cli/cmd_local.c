@@ -7,6 +7,7 @@
  */
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/vocab.h"
 #include "adapters/metrics_builtin.h"
 #include "adapters/proc.h"
 #include "base/alloc.h"
@@ -16,7 +17,6 @@
 #include "controller/localstack.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -77,16 +77,12 @@ const char usage_cleanup[] =
 	"the runbook's cleanup-old-versions.sh --keep 2); a release with running\n"
 	"instances is never removed.\n";
 
-enum { OPT_ENV = 1000, OPT_WEIGHT, OPT_MODE, OPT_MESSAGE, OPT_WINDOW, OPT_WATCH, OPT_RECEIVE, OPT_FOR, OPT_KEEP };
-
 /* report err (released here: callers may return at once) and map rc to an exit code */
 static int runtime_error(struct strbuf *err, int rc)
 {
 	cli_error("%s", err->len ? err->buf : slipway_strerror(rc));
 	strbuf_release(err);
-	if (rc == SW_EUSAGE || rc == SW_EPARSE || rc == SW_ECONFIG)
-		return EXIT_USAGE;
-	return EXIT_RUNTIME;
+	return cli_exit(rc);
 }
 
 static int parse_pct(const char *s, double *out)
@@ -107,46 +103,31 @@ static json_t *instance_json(const struct instance *in)
 			 in->port, "pid", (int)in->pid, "state", in->state, "alive", in->alive, "log", in->log_path);
 }
 
-/* common option parsing for SERVICE [VERSION] --env */
-struct common {
-	const char *env;
-	const char *service, *version;
-};
-
 int cmd_start(int argc, char **argv, struct cli_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "env", required_argument, NULL, OPT_ENV },
-		{ "weight", required_argument, NULL, OPT_WEIGHT },
-		{ "output", required_argument, NULL, 'o' },
-		{ NULL, 0, NULL, 0 },
+	const char *env = "production", *weight_s = NULL;
+	const struct cli_option opts[] = {
+		CLI_STRING("env", 0, &env),
+		CLI_STRING("weight", 0, &weight_s),
+		CLI_OPTIONS_END,
 	};
 	struct strbuf err = STRBUF_INIT;
 	struct localstack ls;
 	struct instance_list l = { 0 };
-	const char *env = "production";
 	double weight = -1;
-	int c, rc;
+	char **args;
+	int nargs, rc;
 
-	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_ENV: env = optarg; break;
-		case OPT_WEIGHT:
-			if (parse_pct(optarg, &weight) < 0)
-				return cli_usage_error(ctx, "start", "--weight must be a percent 0-100, not '%s'", optarg);
-			break;
-		case 'o': if (cli_parse_output(ctx, optarg) < 0) return EXIT_USAGE; break;
-		default: return cli_usage_error(ctx, "start", "bad option or missing value (see above)");
-		}
-	}
-	if (argc - optind != 2)
-		return cli_usage_error(ctx, "start", "expected SERVICE VERSION");
-	if (!service_name_valid(argv[optind + 1]))
-		return cli_usage_error(ctx, "start", "'%s' is not a version name (1 to 64 of A-Z a-z 0-9 . _ -)",
-				       argv[optind + 1]);
-	if ((rc = localstack_open(&ls, ctx->state_dir, NULL, argv[optind], env, 0, &err)) < 0)
+	if ((rc = cli_parse(ctx, argc, argv, opts, &args, &nargs)) != EXIT_OK)
+		return rc;
+	if (weight_s && parse_pct(weight_s, &weight) < 0)
+		return cli_usage_error(ctx, "start", "--weight must be a percent 0-100, not '%s'", weight_s);
+	if (!service_name_valid(args[1]))
+		return cli_usage_error(ctx, "start", "'%s' is not a version name (1 to %d of A-Z a-z 0-9 . _ -)", args[1],
+				       SERVICE_NAME_MAX);
+	if ((rc = localstack_open(&ls, ctx->state_dir, NULL, args[0], env, 0, &err)) < 0)
 		return runtime_error(&err, rc);
-	rc = localstack_start_revision(&ls, argv[optind + 1], weight, &l, &err);
+	rc = localstack_start_revision(&ls, args[1], weight, &l, &err);
 	if (rc < 0) {
 		rc = runtime_error(&err, rc);
 		goto out;
@@ -157,8 +138,11 @@ int cmd_start(int argc, char **argv, struct cli_ctx *ctx)
 			l.v[i].alive = 1;
 			json_array_append_new(a, instance_json(&l.v[i]));
 		}
-		cli_print_json(json_pack("{s:s, s:s, s:s, s:o, s:i}", "service", ls.svc.name, "env", ls.env, "version",
-					 argv[optind + 1], "instances", a, "haproxy_pid", (int)router_haproxy_pid(&ls.router)));
+		json_t *j = cli_doc("RevisionStart");
+		json_object_update_new(j, json_pack("{s:s, s:s, s:s, s:o, s:i}", "service", ls.svc.name, "env", ls.env,
+						    "version", args[1], "instances", a, "haproxy_pid",
+						    (int)router_haproxy_pid(&ls.router)));
+		cli_print_json(j);
 	} else {
 		for (size_t i = 0; i < l.n; i++)
 			printf("%s %s-%d port %d pid %d%s\n", ls.svc.name, l.v[i].version, l.v[i].idx, l.v[i].port,
@@ -172,61 +156,57 @@ out:
 	return rc;
 }
 
-static int simple_env_cmd(int argc, char **argv, struct cli_ctx *ctx, const char *name, int nargs, const char **env,
-			  int *first)
+/* The options of stop, down, weight and instances: --env; the argument counts are the table's. */
+static int simple_env_cmd(int argc, char **argv, struct cli_ctx *ctx, const char **env, char ***args, int *nargs)
 {
-	static const struct option opts[] = {
-		{ "env", required_argument, NULL, OPT_ENV },
-		{ "output", required_argument, NULL, 'o' },
-		{ NULL, 0, NULL, 0 },
+	const struct cli_option opts[] = {
+		CLI_STRING("env", 0, env),
+		CLI_OPTIONS_END,
 	};
-	int c;
+	int rc;
 	*env = "production";
-	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_ENV: *env = optarg; break;
-		case 'o': if (cli_parse_output(ctx, optarg) < 0) return EXIT_USAGE; break;
-		default: return cli_usage_error(ctx, name, "bad option or missing value (see above)");
-		}
-	}
-	if (nargs > 0 ? argc - optind != nargs : argc - optind < -nargs)
-		return cli_usage_error(ctx, name, "wrong number of arguments");
-	*first = optind;
-	return -1;
+	rc = cli_parse(ctx, argc, argv, opts, args, nargs);
+	return rc == EXIT_OK ? -1 : rc;
+}
+
+static int stop_revision(struct localstack *ls, char **args, struct strbuf *err)
+{
+	return localstack_stop_revision(ls, args[1], err);
+}
+
+static int down_all(struct localstack *ls, char **args, struct strbuf *err)
+{
+	return localstack_down(ls, err);
+}
+
+/* stop and down: open SERVICE's stack in --env, run op, close */
+static int with_stack(int argc, char **argv, struct cli_ctx *ctx,
+		      int (*op)(struct localstack *ls, char **args, struct strbuf *err))
+{
+	struct strbuf err = STRBUF_INIT;
+	struct localstack ls;
+	const char *env;
+	char **args;
+	int nargs, rc = simple_env_cmd(argc, argv, ctx, &env, &args, &nargs);
+	if (rc >= 0)
+		return rc;
+	if ((rc = localstack_open(&ls, ctx->state_dir, NULL, args[0], env, 0, &err)) < 0)
+		return runtime_error(&err, rc);
+	rc = op(&ls, args, &err);
+	rc = rc < 0 ? runtime_error(&err, rc) : EXIT_OK;
+	localstack_close(&ls);
+	strbuf_release(&err);
+	return rc;
 }
 
 int cmd_stop(int argc, char **argv, struct cli_ctx *ctx)
 {
-	struct strbuf err = STRBUF_INIT;
-	struct localstack ls;
-	const char *env;
-	int first, rc = simple_env_cmd(argc, argv, ctx, "stop", 2, &env, &first);
-	if (rc >= 0)
-		return rc;
-	if ((rc = localstack_open(&ls, ctx->state_dir, NULL, argv[first], env, 0, &err)) < 0)
-		return runtime_error(&err, rc);
-	rc = localstack_stop_revision(&ls, argv[first + 1], &err);
-	rc = rc < 0 ? runtime_error(&err, rc) : EXIT_OK;
-	localstack_close(&ls);
-	strbuf_release(&err);
-	return rc;
+	return with_stack(argc, argv, ctx, stop_revision);
 }
 
 int cmd_down(int argc, char **argv, struct cli_ctx *ctx)
 {
-	struct strbuf err = STRBUF_INIT;
-	struct localstack ls;
-	const char *env;
-	int first, rc = simple_env_cmd(argc, argv, ctx, "down", 1, &env, &first);
-	if (rc >= 0)
-		return rc;
-	if ((rc = localstack_open(&ls, ctx->state_dir, NULL, argv[first], env, 0, &err)) < 0)
-		return runtime_error(&err, rc);
-	rc = localstack_down(&ls, &err);
-	rc = rc < 0 ? runtime_error(&err, rc) : EXIT_OK;
-	localstack_close(&ls);
-	strbuf_release(&err);
-	return rc;
+	return with_stack(argc, argv, ctx, down_all);
 }
 
 int cmd_weight(int argc, char **argv, struct cli_ctx *ctx)
@@ -236,20 +216,21 @@ int cmd_weight(int argc, char **argv, struct cli_ctx *ctx)
 	struct revision_weight *w;
 	size_t n = 0;
 	const char *env;
-	int first, rc = simple_env_cmd(argc, argv, ctx, "weight", -2, &env, &first);
+	char **args;
+	int nargs, rc = simple_env_cmd(argc, argv, ctx, &env, &args, &nargs);
 	if (rc >= 0)
 		return rc;
-	w = xcalloc((size_t)(argc - first), sizeof(*w));
-	for (int i = first + 1; i < argc; i++) {
-		char *eq = strchr(argv[i], '=');
-		if (!eq || eq == argv[i] || (size_t)(eq - argv[i]) > SERVICE_NAME_MAX || parse_pct(eq + 1, &w[n].weight) < 0) {
+	w = xcalloc((size_t)nargs, sizeof(*w));
+	for (int i = 1; i < nargs; i++) {
+		char *eq = strchr(args[i], '=');
+		if (!eq || eq == args[i] || (size_t)(eq - args[i]) > SERVICE_NAME_MAX || parse_pct(eq + 1, &w[n].weight) < 0) {
 			free(w);
-			return cli_usage_error(ctx, "weight", "expected VERSION=PCT (percent 0-100), not '%s'", argv[i]);
+			return cli_usage_error(ctx, "weight", "expected VERSION=PCT (percent 0-100), not '%s'", args[i]);
 		}
-		memcpy(w[n].version, argv[i], (size_t)(eq - argv[i]));
+		memcpy(w[n].version, args[i], (size_t)(eq - args[i]));
 		n++;
 	}
-	if ((rc = localstack_open(&ls, ctx->state_dir, NULL, argv[first], env, 0, &err)) < 0) {
+	if ((rc = localstack_open(&ls, ctx->state_dir, NULL, args[0], env, 0, &err)) < 0) {
 		free(w);
 		return runtime_error(&err, rc);
 	}
@@ -269,10 +250,11 @@ int cmd_instances(int argc, char **argv, struct cli_ctx *ctx)
 	struct revision_weight *w = NULL;
 	size_t nw = 0;
 	const char *env;
-	int first, rc = simple_env_cmd(argc, argv, ctx, "instances", 1, &env, &first);
+	char **args;
+	int nargs, rc = simple_env_cmd(argc, argv, ctx, &env, &args, &nargs);
 	if (rc >= 0)
 		return rc;
-	if ((rc = localstack_open(&ls, ctx->state_dir, NULL, argv[first], env, LOCALSTACK_READONLY, &err)) < 0)
+	if ((rc = localstack_open(&ls, ctx->state_dir, NULL, args[0], env, LOCALSTACK_READONLY, &err)) < 0)
 		return runtime_error(&err, rc);
 	if ((rc = target_local_list(&ls.target, ls.svc.name, env, NULL, &l, &err)) < 0 ||
 	    (rc = router_haproxy_get_weights(&ls.router, &w, &nw, &err)) < 0) {
@@ -285,8 +267,11 @@ int cmd_instances(int argc, char **argv, struct cli_ctx *ctx)
 			json_array_append_new(a, instance_json(&l.v[i]));
 		for (size_t i = 0; i < nw; i++)
 			json_object_set_new(ws, w[i].version, json_real(w[i].weight));
-		cli_print_json(json_pack("{s:s, s:s, s:i, s:o, s:o}", "service", ls.svc.name, "env", env, "haproxy_pid",
-					 (int)router_haproxy_pid(&ls.router), "weights", ws, "instances", a));
+		json_t *j = cli_doc("InstanceList");
+		json_object_update_new(j, json_pack("{s:s, s:s, s:i, s:o, s:o}", "service", ls.svc.name, "env", env,
+						    "haproxy_pid", (int)router_haproxy_pid(&ls.router), "weights", ws,
+						    "instances", a));
+		cli_print_json(j);
 	} else {
 		printf("%-16s %-4s %-6s %-8s %-9s %s\n", "REVISION", "N", "PORT", "PID", "STATE", "WEIGHT");
 		for (size_t i = 0; i < l.n; i++) {
@@ -310,35 +295,26 @@ out:
 
 int cmd_traffic(int argc, char **argv, struct cli_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "env", required_argument, NULL, OPT_ENV },
-		{ "mode", required_argument, NULL, OPT_MODE },
-		{ "message", required_argument, NULL, OPT_MESSAGE },
-		{ "output", required_argument, NULL, 'o' },
-		{ NULL, 0, NULL, 0 },
+	const char *env = "production", *mode = NULL, *message = NULL;
+	const struct cli_option opts[] = {
+		CLI_STRING("env", 0, &env),
+		CLI_STRING("mode", 0, &mode),
+		CLI_STRING("message", 0, &message),
+		CLI_OPTIONS_END,
 	};
 	struct strbuf err = STRBUF_INIT, msg = STRBUF_INIT;
 	struct localstack ls;
-	const char *env = "production", *mode = NULL, *message = NULL;
 	enum traffic_mode m = TRAFFIC_NORMAL;
-	int c, rc;
+	char **args;
+	int nargs, rc;
 
-	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_ENV: env = optarg; break;
-		case OPT_MODE: mode = optarg; break;
-		case OPT_MESSAGE: message = optarg; break;
-		case 'o': if (cli_parse_output(ctx, optarg) < 0) return EXIT_USAGE; break;
-		default: return cli_usage_error(ctx, "traffic", "bad option or missing value (see above)");
-		}
-	}
-	if (argc - optind != 1)
-		return cli_usage_error(ctx, "traffic", "expected SERVICE");
+	if ((rc = cli_parse(ctx, argc, argv, opts, &args, &nargs)) != EXIT_OK)
+		return rc;
 	if (mode && traffic_mode_parse(mode, &m) < 0)
 		return cli_usage_error(ctx, "traffic", "unknown mode '%s'; valid: normal, read-only, maintenance", mode);
 	if (message && !mode)
 		return cli_usage_error(ctx, "traffic", "--message goes with --mode");
-	if ((rc = localstack_open(&ls, ctx->state_dir, NULL, argv[optind], env, mode ? 0 : LOCALSTACK_READONLY, &err)) < 0)
+	if ((rc = localstack_open(&ls, ctx->state_dir, NULL, args[0], env, mode ? 0 : LOCALSTACK_READONLY, &err)) < 0)
 		return runtime_error(&err, rc);
 	if (mode) {
 		int started;
@@ -353,8 +329,12 @@ int cmd_traffic(int argc, char **argv, struct cli_ctx *ctx)
 		goto out;
 	}
 	if (ctx->output == OUTPUT_JSON)
-		cli_print_json(json_pack("{s:s, s:s, s:s, s:s}", "service", ls.svc.name, "env", env, "mode",
-					 traffic_mode_name(m), "message", msg.buf));
+	{
+		json_t *j = cli_doc("TrafficMode");
+		json_object_update_new(j, json_pack("{s:s, s:s, s:s, s:s}", "service", ls.svc.name, "env", env, "mode",
+						    traffic_mode_name(m), "message", msg.buf));
+		cli_print_json(j);
+	}
 	else if (m == TRAFFIC_MAINTENANCE)
 		printf("%s %s: maintenance (503 \"%s\")\n", ls.svc.name, env, msg.buf);
 	else
@@ -388,7 +368,7 @@ static int metrics_receive(struct cli_ctx *ctx, int64_t for_ms)
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	fprintf(stderr, "slipway: receiving HAProxy's request log in '%s/log.stream'\n", ctx->state_dir);
+	cli_log(ctx, LOG_INFO, "receiving HAProxy's request log in '%s/log.stream'", ctx->state_dir);
 	while (!got_signal && proc_mono_ms() < until)
 		proc_sleep_ms(100);
 	metrics_receiver_stop(mr);
@@ -450,13 +430,17 @@ static int metrics_show(struct cli_ctx *ctx, const char *service, const char *en
 					"p90_ms", num_or_null(s->p90_ms), "p99_ms", num_or_null(s->p99_ms),
 					"max_ms", num_or_null(s->max_ms)));
 			}
-			cli_print_json(json_pack("{s:s, s:s, s:I, s:I, s:{s:b, s:i}, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:b}}",
-				"service", service, "env", env, "window_ms", (json_int_t)window_ms, "to_ms", (json_int_t)to,
+			char to_at[RFC3339_BUFSZ];
+			json_t *j = cli_doc("MetricsReport");
+			json_object_update_new(j, json_pack("{s:s, s:s, s:I, s:s, s:{s:b, s:i}, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:b}}",
+				"service", service, "env", env, "window_ms", (json_int_t)window_ms, "to",
+				time_format_rfc3339(to, to_at),
 				"receiver", "running", rpid > 0, "pid", (int)rpid, "revisions", a,
 				"log", "received", (json_int_t)acc.received, "unparseable", (json_int_t)acc.unparseable,
 				"events", (json_int_t)acc.events, "haproxy_requests", (json_int_t)acc.haproxy_requests,
 				"haproxy_dropped", (json_int_t)acc.haproxy_dropped, "lost", (json_int_t)acc.lost,
 				"counted", acc.updated_ms > 0));
+			cli_print_json(j);
 		} else {
 			char dur[DURATION_BUFSZ];
 			if (watch && cli_stdout_is_tty())
@@ -505,80 +489,71 @@ out:
 
 int cmd_metrics(int argc, char **argv, struct cli_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "env", required_argument, NULL, OPT_ENV },
-		{ "window", required_argument, NULL, OPT_WINDOW },
-		{ "watch", no_argument, NULL, OPT_WATCH },
-		{ "receive", no_argument, NULL, OPT_RECEIVE },
-		{ "for", required_argument, NULL, OPT_FOR },
-		{ "output", required_argument, NULL, 'o' },
-		{ NULL, 0, NULL, 0 },
+	const char *env = "production", *window_s = NULL, *for_s = NULL;
+	int watch = 0, receive = 0;
+	const struct cli_option opts[] = {
+		CLI_STRING("env", 0, &env),
+		CLI_STRING("window", 0, &window_s),
+		CLI_FLAG("watch", 0, &watch),
+		CLI_FLAG("receive", 0, &receive),
+		CLI_STRING("for", 0, &for_s),
+		CLI_OPTIONS_END,
 	};
 	struct strbuf e = STRBUF_INIT;
-	const char *env = "production";
 	int64_t window = 60000, for_ms = 0;
-	int c, watch = 0, receive = 0;
+	char **args;
+	int nargs, rc;
 
-	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_ENV: env = optarg; break;
-		case OPT_WINDOW:
-		case OPT_FOR:
-			if (duration_parse(optarg, c == OPT_FOR ? &for_ms : &window, &e) < 0 ||
-			    (c == OPT_WINDOW && window < METRICS_BUCKET_MS)) {
-				strbuf_release(&e);
-				return cli_usage_error(ctx, "metrics", "'%s' is not a duration such as 30s, 1m or 5m", optarg);
-			}
-			break;
-		case OPT_WATCH: watch = 1; break;
-		case OPT_RECEIVE: receive = 1; break;
-		case 'o': if (cli_parse_output(ctx, optarg) < 0) return EXIT_USAGE; break;
-		default: return cli_usage_error(ctx, "metrics", "bad option or missing value (see above)");
-		}
+	if ((rc = cli_parse(ctx, argc, argv, opts, &args, &nargs)) != EXIT_OK)
+		return rc;
+	if ((window_s && (duration_parse(window_s, &window, &e) < 0 || window < METRICS_BUCKET_MS)) ||
+	    (for_s && duration_parse(for_s, &for_ms, &e) < 0)) {
+		strbuf_release(&e);
+		return cli_usage_error(ctx, "metrics", "'%s' is not a duration such as 30s, 1m or 5m",
+				       window_s ? window_s : for_s);
 	}
 	if (receive) {
-		if (argc - optind != 0)
+		if (nargs != 0)
 			return cli_usage_error(ctx, "metrics", "--receive takes no SERVICE");
 		return metrics_receive(ctx, for_ms);
 	}
-	if (argc - optind != 1)
+	if (nargs != 1)
 		return cli_usage_error(ctx, "metrics", "expected SERVICE");
-	return metrics_show(ctx, argv[optind], env, window, watch);
+	return metrics_show(ctx, args[0], env, window, watch);
 }
 
 int cmd_cleanup(int argc, char **argv, struct cli_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "keep", required_argument, NULL, OPT_KEEP },
-		{ "output", required_argument, NULL, 'o' },
-		{ NULL, 0, NULL, 0 },
+	const char *keep_s = NULL;
+	const struct cli_option opts[] = {
+		CLI_STRING("keep", 0, &keep_s),
+		CLI_OPTIONS_END,
 	};
 	struct strbuf err = STRBUF_INIT, removed = STRBUF_INIT;
 	struct service svc = { 0 };
-	struct store st = { 0 };
+	struct store *st;
 	struct target_local t = { 0 };
 	long keep = 2;
-	int c, rc;
+	char **args;
+	int nargs, rc;
 	char *end;
 
-	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_KEEP:
-			errno = 0;
-			keep = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || keep < 1 || keep > 1000)
-				return cli_usage_error(ctx, "cleanup", "--keep must be a number from 1 to 1000, not '%s'", optarg);
-			break;
-		case 'o': if (cli_parse_output(ctx, optarg) < 0) return EXIT_USAGE; break;
-		default: return cli_usage_error(ctx, "cleanup", "bad option or missing value (see above)");
-		}
+	if ((rc = cli_parse(ctx, argc, argv, opts, &args, &nargs)) != EXIT_OK)
+		return rc;
+	if (keep_s) {
+		errno = 0;
+		keep = strtol(keep_s, &end, 10);
+		if (errno || *end || end == keep_s || keep < 1 || keep > 1000)
+			return cli_usage_error(ctx, "cleanup", "--keep must be a number from 1 to 1000, not '%s'", keep_s);
 	}
-	if (argc - optind != 1)
-		return cli_usage_error(ctx, "cleanup", "expected SERVICE");
-	if ((rc = service_load(&svc, NULL, argv[optind], &err)) < 0)
+	if ((rc = service_load(&svc, ctx->project_dir, args[0], &err)) < 0)
 		return runtime_error(&err, rc);
-	if ((rc = store_open(&st, ctx->state_dir, &err)) < 0 ||
-	    (rc = target_local_init(&t, &st, ctx->state_dir, localstack_project_dir(NULL), &err)) < 0 ||
+	if ((rc = cli_store(ctx, &st)) != EXIT_OK) {
+		service_release(&svc);
+		strbuf_release(&err);
+		return rc;
+	}
+	if ((rc = target_local_init(&t, st, ctx->state_dir, ctx->project_dir, &err)) < 0 ||
 	    (rc = target_local_cleanup(&t, &svc, (int)keep, &removed, &err)) < 0) {
 		rc = runtime_error(&err, rc);
 		goto out;
@@ -588,7 +563,9 @@ int cmd_cleanup(int argc, char **argv, struct cli_ctx *ctx)
 		char *save = NULL;
 		for (char *l = strtok_r(removed.buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
 			json_array_append_new(a, json_string(l));
-		cli_print_json(json_pack("{s:s, s:i, s:o}", "service", svc.name, "keep", (int)keep, "removed", a));
+		json_t *j = cli_doc("Cleanup");
+		json_object_update_new(j, json_pack("{s:s, s:i, s:o}", "service", svc.name, "keep", (int)keep, "removed", a));
+		cli_print_json(j);
 	} else if (!removed.len) {
 		printf("%s: nothing to remove (keeping the newest %ld releases)\n", svc.name, keep);
 	} else {
@@ -599,7 +576,6 @@ int cmd_cleanup(int argc, char **argv, struct cli_ctx *ctx)
 	rc = EXIT_OK;
 out:
 	target_local_release(&t);
-	store_close(&st);
 	service_release(&svc);
 	strbuf_release(&err);
 	strbuf_release(&removed);

@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/records_util.h"
+#include "cli/vocab.h"
 #include "adapters/emergency.h"
 #include "adapters/notify.h"
 #include "adapters/records.h"
@@ -15,7 +16,6 @@
 #include "base/timeutil.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,22 +53,6 @@ static json_t *stats_json(const struct notify_deliver_stats *s)
 			 "gave_up", s->gave_up);
 }
 
-static json_t *row_json(const struct notify_delivery_row *r)
-{
-	char a[RFC3339_BUFSZ];
-	json_t *o = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:i}", "delivery_id", (json_int_t)r->id, "message_id",
-			      (json_int_t)r->message_id, "kind", r->kind, "channels", r->channels, "sink", r->sink,
-			      "state", r->state, "attempts", r->attempts);
-	json_object_set_new(o, "deployment_id", r->deployment_id ? json_integer(r->deployment_id) : json_null());
-	json_object_set_new(o, "created_at", json_string(time_format_rfc3339(r->created_ms, a)));
-	json_object_set_new(o, "next_attempt_at", json_string(time_format_rfc3339(r->next_attempt_ms, a)));
-	json_object_set_new(o, "next_attempt_ms", json_integer(r->next_attempt_ms));
-	json_object_set_new(o, "sent_at", r->sent_ms ? json_string(time_format_rfc3339(r->sent_ms, a)) : json_null());
-	json_object_set_new(o, "last_status", r->last_status ? json_integer(r->last_status) : json_null());
-	json_object_set_new(o, "last_error", r->last_error ? json_string(r->last_error) : json_null());
-	return o;
-}
-
 static void print_rows(const struct notify_delivery_row *v, size_t n)
 {
 	char a[RFC3339_BUFSZ];
@@ -84,11 +68,11 @@ static void print_rows(const struct notify_delivery_row *v, size_t n)
 		       v[i].last_error ? v[i].last_error : "");
 }
 
-static int notify_test(int argc, char **argv, struct cli_ctx *ctx, const char *channel, const char *kind,
+static int notify_test(struct cli_ctx *ctx, const char *channel, const char *kind,
 		       int64_t dep, int queue_only)
 {
 	struct notify_config cfg = { 0 };
-	struct store st = { 0 };
+	struct store *st;
 	struct strbuf err = STRBUF_INIT;
 	struct notify_event ev = { .kind = NOTIFY_TEST, .duration_ms = -1 };
 	struct deployment_record d = { 0 };
@@ -96,8 +80,8 @@ static int notify_test(int argc, char **argv, struct cli_ctx *ctx, const char *c
 	struct notify_deliver_stats stats = { 0 };
 	struct notify_delivery_row *rows = NULL;
 	size_t nrows = 0;
-	int64_t now = records_now_ms(), mid;
-	int rc, have_em = 0, have_d = 0;
+	int64_t now = cli_now_ms(), mid;
+	int rc, r, have_em = 0, have_d = 0;
 
 	if (!channel || !known_channel(channel))
 		return cli_usage_error(ctx, "notify", "--channel must be deployments or all-engineering");
@@ -107,42 +91,38 @@ static int notify_test(int argc, char **argv, struct cli_ctx *ctx, const char *c
 				       "paused, failed", kind);
 	if (records_notify_config(ctx, &cfg))
 		return EXIT_USAGE;
-	if ((rc = records_store_open(ctx, &st)) != EXIT_OK) {
+	if ((rc = cli_store(ctx, &st)) != EXIT_OK) {
 		notify_config_release(&cfg);
 		return rc;
 	}
 	ev.at_ms = now;
 	if (dep) {
-		int r = records_get(&st, dep, &d, &err);
+		r = records_get(st, dep, &d, &err);
 		if (r) {
 			cli_error("%s", err.buf);
-			rc = r == SW_ENOTFOUND ? EXIT_USAGE : EXIT_RUNTIME;
+			rc = cli_exit(r);
 			goto out;
 		}
 		have_d = 1;
-		have_em = emergency_record_get(&st, dep, &em, NULL) == 0;
+		have_em = emergency_record_get(st, dep, &em, NULL) == 0;
 		notify_event_from_record(&ev, &d, have_em ? &em : NULL);
 	} else {
 		ev.service = "slipway";
 		ev.env = "test";
 		ev.version = "test";
-		ev.owner = records_caller(NULL);
+		ev.owner = cli_caller(NULL);
 		ev.reason = "notification test";
 	}
-	mid = notify_enqueue_channels(&st, &cfg, &ev, &channel, 1, now, &err);
+	mid = notify_enqueue_channels(st, &cfg, &ev, &channel, 1, now, &err);
 	if (mid < 0) {
 		cli_error("%s", err.buf);
-		rc = EXIT_RUNTIME;
+		rc = cli_exit((int)mid);
 		goto out;
 	}
-	if (!queue_only && notify_deliver(&st, &cfg, now, &stats, &err)) {
+	if ((!queue_only && (r = notify_deliver(st, &cfg, now, &stats, &err))) ||
+	    (r = notify_list(st, 0, 0, &rows, &nrows, &err))) {
 		cli_error("%s", err.buf);
-		rc = EXIT_RUNTIME;
-		goto out;
-	}
-	if (notify_list(&st, 0, 0, &rows, &nrows, &err)) {
-		cli_error("%s", err.buf);
-		rc = EXIT_RUNTIME;
+		rc = cli_exit(r);
 		goto out;
 	}
 	{
@@ -169,9 +149,12 @@ static int notify_test(int argc, char **argv, struct cli_ctx *ctx, const char *c
 		rc = queue_only || all_sent ? EXIT_OK : EXIT_NO;
 		if (ctx->output == OUTPUT_JSON) {
 			for (size_t i = 0; i < shown; i++)
-				json_array_append_new(a, row_json(&rows[i]));
-			cli_print_json(json_pack("{s:I, s:s, s:o, s:o}", "message_id", (json_int_t)mid, "channel",
-						 channel, "delivery", stats_json(&stats), "deliveries", a));
+				json_array_append_new(a, cli_delivery_json(&rows[i]));
+			json_t *j = cli_doc("NotificationTest");
+			json_object_update_new(j, json_pack("{s:I, s:s, s:o, s:o}", "message_id", (json_int_t)mid,
+							    "channel", channel, "delivery", stats_json(&stats),
+							    "deliveries", a));
+			cli_print_json(j);
 		} else {
 			json_decref(a);
 			printf("message %lld queued for %s\n", (long long)mid, channel);
@@ -186,69 +169,46 @@ out:
 		deployment_record_release(&d);
 	notify_config_release(&cfg);
 	strbuf_release(&err);
-	store_close(&st);
 	return rc;
 }
 
 int cmd_notify(int argc, char **argv, struct cli_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "channel", required_argument, NULL, 'c' },
-		{ "kind", required_argument, NULL, 'k' },
-		{ "deployment", required_argument, NULL, 'd' },
-		{ "queue-only", no_argument, NULL, 'q' },
-		{ "at", required_argument, NULL, 'a' },
-		{ "limit", required_argument, NULL, 'l' },
-		{ "output", required_argument, NULL, 'o' },
-		{ NULL, 0, NULL, 0 },
+	const char *sub, *channel = NULL, *kind = NULL, *dep_s = NULL, *at_s = NULL, *limit_s = NULL;
+	int queue_only = 0;
+	const struct cli_option opts[] = {
+		CLI_STRING("channel", 0, &channel),
+		CLI_STRING("kind", 0, &kind),
+		CLI_STRING("deployment", 0, &dep_s),
+		CLI_FLAG("queue-only", 0, &queue_only),
+		CLI_STRING("at", 0, &at_s),
+		CLI_STRING("limit", 0, &limit_s),
+		CLI_OPTIONS_END,
 	};
-	const char *sub, *channel = NULL, *kind = NULL;
-	struct store st = { 0 };
+	struct store *st;
 	struct strbuf err = STRBUF_INIT;
 	struct notify_config cfg = { 0 };
 	int64_t dep = 0, at = 0;
 	long limit = 0;
-	int queue_only = 0, have_at = 0, c, rc;
+	char **args;
+	int nargs, rc, r;
 
-	if (argc < 2)
-		return cli_usage_error(ctx, "notify", "give a subcommand: test, flush, list, config");
-	sub = argv[1];
-	argc--;
-	argv++;
-	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c': channel = optarg; break;
-		case 'k': kind = optarg; break;
-		case 'd':
-			if (records_parse_id("--deployment", optarg, &dep))
-				return EXIT_USAGE;
-			break;
-		case 'q': queue_only = 1; break;
-		case 'a':
-			if (records_parse_time("--at", optarg, &at))
-				return EXIT_USAGE;
-			have_at = 1;
-			break;
-		case 'l': {
-			char *end;
-			errno = 0;
-			limit = strtol(optarg, &end, 10);
-			if (errno || end == optarg || *end || limit < 0)
-				return cli_usage_error(ctx, "notify", "--limit '%s' is not a count", optarg);
-			break;
-		}
-		case 'o':
-			if (cli_parse_output(ctx, optarg))
-				return EXIT_USAGE;
-			break;
-		default:
-			return cli_usage_error(ctx, "notify", "bad option or missing value (see above)");
-		}
+	if ((rc = cli_parse(ctx, argc, argv, opts, &args, &nargs)) != EXIT_OK)
+		return rc;
+	sub = args[0];
+	if (dep_s && records_parse_id("--deployment", dep_s, &dep))
+		return EXIT_USAGE;
+	if (at_s && records_parse_time("--at", at_s, &at))
+		return EXIT_USAGE;
+	if (limit_s) {
+		char *end;
+		errno = 0;
+		limit = strtol(limit_s, &end, 10);
+		if (errno || end == limit_s || *end || limit < 0)
+			return cli_usage_error(ctx, "notify", "--limit '%s' is not a count", limit_s);
 	}
-	if (optind != argc)
-		return cli_usage_error(ctx, "notify", "unexpected argument '%s'", argv[optind]);
 	if (!strcmp(sub, "test"))
-		return notify_test(argc, argv, ctx, channel, kind, dep, queue_only);
+		return notify_test(ctx, channel, kind, dep, queue_only);
 
 	if (!strcmp(sub, "config")) {
 		if (records_notify_config(ctx, &cfg))
@@ -269,12 +229,14 @@ int cmd_notify(int argc, char **argv, struct cli_ctx *ctx)
 					json_array_append_new(a, json_string(cfg.channels[i].sinks[k]));
 				json_object_set_new(chans, cfg.channels[i].name, a);
 			}
-			cli_print_json(json_pack("{s:s, s:o, s:o, s:{s:i, s:s, s:s}, s:s, s:s}", "origin", cfg.origin,
+			json_t *j = cli_doc("NotificationConfig");
+			json_object_update_new(j, json_pack("{s:s, s:o, s:o, s:{s:i, s:s, s:s}, s:s, s:s}", "origin", cfg.origin,
 						 "sinks", sinks, "channels", chans, "retry", "max_attempts",
 						 cfg.max_attempts, "initial_backoff",
 						 duration_format(cfg.initial_backoff_ms, d1), "max_backoff",
 						 duration_format(cfg.max_backoff_ms, d2), "timeout",
 						 duration_format(cfg.timeout_ms, d3), "budget", duration_format(cfg.budget_ms, d4)));
+			cli_print_json(j);
 		} else {
 			printf("notifications from %s\n", cfg.origin);
 			for (size_t i = 0; i < cfg.n_channels; i++) {
@@ -306,17 +268,19 @@ int cmd_notify(int argc, char **argv, struct cli_ctx *ctx)
 		struct notify_deliver_stats stats = { 0 };
 		if (records_notify_config(ctx, &cfg))
 			return EXIT_USAGE;
-		if ((rc = records_store_open(ctx, &st)) != EXIT_OK) {
+		if ((rc = cli_store(ctx, &st)) != EXIT_OK) {
 			notify_config_release(&cfg);
 			return rc;
 		}
-		if (!have_at)
-			at = records_now_ms();
-		if (notify_deliver(&st, &cfg, at, &stats, &err)) {
+		if (!at_s)
+			at = cli_now_ms();
+		if ((r = notify_deliver(st, &cfg, at, &stats, &err))) {
 			cli_error("%s", err.buf);
-			rc = EXIT_RUNTIME;
+			rc = cli_exit(r);
 		} else if (ctx->output == OUTPUT_JSON) {
-			cli_print_json(stats_json(&stats));
+			json_t *j = cli_doc("NotificationFlush");
+			json_object_update_new(j, stats_json(&stats));
+			cli_print_json(j);
 		} else {
 			printf("delivered %d of %d due: %d sent, %d to retry, %d given up\n", stats.sent, stats.attempted,
 			       stats.sent, stats.retrying, stats.gave_up);
@@ -324,16 +288,16 @@ int cmd_notify(int argc, char **argv, struct cli_ctx *ctx)
 	} else if (!strcmp(sub, "list")) {
 		struct notify_delivery_row *rows = NULL;
 		size_t n = 0;
-		if ((rc = records_store_open(ctx, &st)) != EXIT_OK)
+		if ((rc = cli_store_read(ctx, &st)) != EXIT_OK)
 			return rc;
-		if (notify_list(&st, dep, (size_t)limit, &rows, &n, &err)) {
+		if ((r = notify_list(st, dep, (size_t)limit, &rows, &n, &err))) {
 			cli_error("%s", err.buf);
-			rc = EXIT_RUNTIME;
+			rc = cli_exit(r);
 		} else if (ctx->output == OUTPUT_JSON) {
 			json_t *a = json_array();
 			for (size_t i = 0; i < n; i++)
-				json_array_append_new(a, row_json(&rows[i]));
-			cli_print_json(a);
+				json_array_append_new(a, cli_delivery_json(&rows[i]));
+			cli_print_json(cli_list_doc("DeliveryList", a));
 		} else {
 			print_rows(rows, n);
 		}
@@ -343,6 +307,5 @@ int cmd_notify(int argc, char **argv, struct cli_ctx *ctx)
 	}
 	notify_config_release(&cfg);
 	strbuf_release(&err);
-	store_close(&st);
 	return rc;
 }

@@ -10,9 +10,9 @@
  */
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/vocab.h"
 #include "cli/cli_policy.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -68,25 +68,6 @@ const char usage_policy[] =
 	"       silent, or as JSON.  The YAML loads back with 'slipway policy check'.\n"
 	"check  validate a policy file; errors are FILE:LINE:COL: what is wrong; what\n"
 	"       would be valid.  Exit 0 valid, 2 invalid.\n";
-
-/* Now, UTC ms.  $SLIPWAY_NOW (RFC 3339) fixes it for tests and demos. */
-static int now_ms(int64_t *out)
-{
-	const char *fixed = getenv("SLIPWAY_NOW");
-	struct timespec ts;
-	struct strbuf err = STRBUF_INIT;
-	if (fixed && *fixed) {
-		if (time_parse_rfc3339(fixed, out, &err) < 0) {
-			cli_error("SLIPWAY_NOW: %s", err.buf);
-			strbuf_release(&err);
-			return -1;
-		}
-		return 0;
-	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	*out = (int64_t)ts.tv_sec * MS_PER_SEC + ts.tv_nsec / 1000000;
-	return 0;
-}
 
 static json_t *json_time(int64_t ms)
 {
@@ -174,37 +155,21 @@ static int parse_type_class(const struct policy *p, const char *type, const char
 
 int cmd_check(int argc, char **argv, struct cli_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "type", required_argument, NULL, 't' },
-		{ "at", required_argument, NULL, 'a' },
-		{ "class", required_argument, NULL, 'c' },
-		{ "policy", required_argument, NULL, 'p' },
-		{ "output", required_argument, NULL, 'o' },
-		{ NULL, 0, NULL, 0 },
+	const char *type = NULL, *at_s = NULL, *cls = NULL;
+	const struct cli_option opts[] = {
+		CLI_STRING("type", 't', &type),
+		CLI_STRING("at", 'a', &at_s),
+		CLI_STRING("class", 'c', &cls),
+		CLI_OPTIONS_END,
 	};
-	const char *type = NULL, *at_s = NULL, *cls = NULL, *path = ctx->policy_path;
 	struct strbuf err = STRBUF_INIT;
 	struct calendar_result r;
 	struct cli_policy l;
 	int64_t at;
-	int c, rc;
+	int rc;
 
-	while ((c = getopt_long(argc, argv, "t:a:c:p:o:", opts, NULL)) != -1) {
-		switch (c) {
-		case 't': type = optarg; break;
-		case 'a': at_s = optarg; break;
-		case 'c': cls = optarg; break;
-		case 'p': path = optarg; break;
-		case 'o':
-			if (cli_parse_output(ctx, optarg) < 0)
-				return EXIT_USAGE;
-			break;
-		default:
-			return cli_usage_error(ctx, "check", "bad option or missing value (see above)");
-		}
-	}
-	if (optind < argc)
-		return cli_usage_error(ctx, "check", "unexpected argument '%s'", argv[optind]);
+	if ((rc = cli_parse(ctx, argc, argv, opts, NULL, NULL)) != EXIT_OK)
+		return rc;
 	if (!type)
 		return cli_usage_error(ctx, "check", "--type is required (standard, hotfix, emergency, database-migration, infrastructure-change)");
 	if (at_s) {
@@ -213,10 +178,10 @@ int cmd_check(int argc, char **argv, struct cli_ctx *ctx)
 			strbuf_release(&err);
 			return EXIT_USAGE;
 		}
-	} else if (now_ms(&at) < 0) {
-		return EXIT_USAGE;
+	} else {
+		at = cli_now_ms();
 	}
-	if ((rc = cli_policy_load(path, &l)) != EXIT_OK)
+	if ((rc = cli_policy_load(ctx->policy_path, &l)) != EXIT_OK)
 		return rc;
 	if ((rc = parse_type_class(&l.p, type, cls)) != EXIT_OK) {
 		cli_policy_release(&l);
@@ -230,7 +195,7 @@ int cmd_check(int argc, char **argv, struct cli_ctx *ctx)
 	}
 
 	if (ctx->output == OUTPUT_JSON) {
-		json_t *j = json_object(), *b = json_array(), *next;
+		json_t *j = cli_doc("PolicyCheck"), *b = json_array(), *next;
 		json_object_set_new(j, "allowed", json_boolean(r.allowed));
 		json_object_set_new(j, "type", json_string(r.type));
 		json_object_set_new(j, "class", json_string(r.change_class));
@@ -359,40 +324,23 @@ static void print_calendar_text(const struct cli_policy *l, const char *type, co
 
 int cmd_calendar(int argc, char **argv, struct cli_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "from", required_argument, NULL, 'f' },
-		{ "to", required_argument, NULL, 'T' },
-		{ "type", required_argument, NULL, 't' },
-		{ "class", required_argument, NULL, 'c' },
-		{ "policy", required_argument, NULL, 'p' },
-		{ "output", required_argument, NULL, 'o' },
-		{ NULL, 0, NULL, 0 },
+	const char *from_s = NULL, *to_s = NULL, *type = "standard", *cls = NULL;
+	const struct cli_option opts[] = {
+		CLI_STRING("from", 'f', &from_s),
+		CLI_STRING("to", 'T', &to_s),
+		CLI_STRING("type", 't', &type),
+		CLI_STRING("class", 'c', &cls),
+		CLI_OPTIONS_END,
 	};
-	const char *from_s = NULL, *to_s = NULL, *type = "standard", *cls = NULL, *path = ctx->policy_path;
 	struct strbuf err = STRBUF_INIT;
 	struct calendar cal;
 	struct cli_policy l;
 	int64_t from, to, d;
-	int c, rc;
+	int rc;
 
-	while ((c = getopt_long(argc, argv, "f:T:t:c:p:o:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'f': from_s = optarg; break;
-		case 'T': to_s = optarg; break;
-		case 't': type = optarg; break;
-		case 'c': cls = optarg; break;
-		case 'p': path = optarg; break;
-		case 'o':
-			if (cli_parse_output(ctx, optarg) < 0)
-				return EXIT_USAGE;
-			break;
-		default:
-			return cli_usage_error(ctx, "calendar", "bad option or missing value (see above)");
-		}
-	}
-	if (optind < argc)
-		return cli_usage_error(ctx, "calendar", "unexpected argument '%s'", argv[optind]);
-	if ((rc = cli_policy_load(path, &l)) != EXIT_OK)
+	if ((rc = cli_parse(ctx, argc, argv, opts, NULL, NULL)) != EXIT_OK)
+		return rc;
+	if ((rc = cli_policy_load(ctx->policy_path, &l)) != EXIT_OK)
 		return rc;
 	if ((rc = parse_type_class(&l.p, type, cls)) != EXIT_OK)
 		goto out;
@@ -403,8 +351,8 @@ int cmd_calendar(int argc, char **argv, struct cli_ctx *ctx)
 			goto out;
 		}
 		from = calendar_date_start(&l.tz.zone, d);
-	} else if (now_ms(&from) < 0) {
-		goto out;
+	} else {
+		from = cli_now_ms();
 	}
 	if (to_s) {
 		if (date_parse(to_s, &d, &err) < 0) {
@@ -422,7 +370,7 @@ int cmd_calendar(int argc, char **argv, struct cli_ctx *ctx)
 	if (!cls)
 		cls = "normal";
 	if (ctx->output == OUTPUT_JSON) {
-		json_t *j = json_object(), *spans = json_array(), *fr = json_array();
+		json_t *j = cli_doc("Calendar"), *spans = json_array(), *fr = json_array();
 		json_object_set_new(j, "type", json_string(type));
 		json_object_set_new(j, "class", json_string(cls));
 		json_object_set_new(j, "timezone", json_string(l.p.timezone));
@@ -583,34 +531,17 @@ static json_t *json_policy(const struct policy *p)
 	return j;
 }
 
-static int policy_show(int argc, char **argv, struct cli_ctx *ctx)
+static int policy_show(struct cli_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "policy", required_argument, NULL, 'p' },
-		{ "output", required_argument, NULL, 'o' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *path = ctx->policy_path;
 	struct cli_policy l;
-	int c, rc;
+	int rc;
 
-	while ((c = getopt_long(argc, argv, "p:o:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'p': path = optarg; break;
-		case 'o':
-			if (cli_parse_output(ctx, optarg) < 0)
-				return EXIT_USAGE;
-			break;
-		default:
-			return cli_usage_error(ctx, "policy", "bad option or missing value (see above)");
-		}
-	}
-	if (optind < argc)
-		return cli_usage_error(ctx, "policy", "unexpected argument '%s'", argv[optind]);
-	if ((rc = cli_policy_load(path, &l)) != EXIT_OK)
+	if ((rc = cli_policy_load(ctx->policy_path, &l)) != EXIT_OK)
 		return rc;
 	if (ctx->output == OUTPUT_JSON) {
-		cli_print_json(json_policy(&l.p));
+		json_t *j = cli_doc("Policy");
+		json_object_update_new(j, json_policy(&l.p));
+		cli_print_json(j);
 	} else {
 		struct strbuf out = STRBUF_INIT;
 		policy_format_yaml(&l.p, &out);
@@ -621,27 +552,43 @@ static int policy_show(int argc, char **argv, struct cli_ctx *ctx)
 	return EXIT_OK;
 }
 
-static int policy_check(int argc, char **argv, struct cli_ctx *ctx)
+static int policy_check(struct cli_ctx *ctx, const char *file)
 {
 	struct cli_policy l;
 	int rc;
-	if (argc != 2)
-		return cli_usage_error(ctx, "policy", "'policy check' takes one FILE");
-	if ((rc = cli_policy_load(argv[1], &l)) != EXIT_OK)
+	if ((rc = cli_policy_load(file, &l)) != EXIT_OK)
 		return rc;
-	printf("%s: valid policy: %zu types, %zu windows, %zu freezes, %zu roles, timezone %s\n", argv[1],
-	       l.p.types_nr, l.p.windows_nr, l.p.freezes_nr, l.p.roles_nr, l.p.timezone);
+	if (ctx->output == OUTPUT_JSON) {
+		json_t *j = cli_doc("PolicyValidation");
+		json_object_update_new(j, json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:s}", "file", file, "valid", 1,
+						    "types", (json_int_t)l.p.types_nr, "windows", (json_int_t)l.p.windows_nr,
+						    "freezes", (json_int_t)l.p.freezes_nr, "roles", (json_int_t)l.p.roles_nr,
+						    "timezone", l.p.timezone));
+		cli_print_json(j);
+	} else {
+		printf("%s: valid policy: %zu types, %zu windows, %zu freezes, %zu roles, timezone %s\n", file,
+		       l.p.types_nr, l.p.windows_nr, l.p.freezes_nr, l.p.roles_nr, l.p.timezone);
+	}
 	cli_policy_release(&l);
 	return EXIT_OK;
 }
 
 int cmd_policy(int argc, char **argv, struct cli_ctx *ctx)
 {
-	if (argc < 2)
-		return cli_usage_error(ctx, "policy", "missing subcommand: show or check");
-	if (!strcmp(argv[1], "show"))
-		return policy_show(argc - 1, argv + 1, ctx);
-	if (!strcmp(argv[1], "check"))
-		return policy_check(argc - 1, argv + 1, ctx);
-	return cli_usage_error(ctx, "policy", "unknown subcommand '%s'; valid: show, check", argv[1]);
+	char **args;
+	int nargs, rc;
+
+	if ((rc = cli_parse(ctx, argc, argv, NULL, &args, &nargs)) != EXIT_OK)
+		return rc;
+	if (!strcmp(args[0], "show")) {
+		if (nargs != 1)
+			return cli_usage_error(ctx, "policy", "unexpected argument '%s'", args[1]);
+		return policy_show(ctx);
+	}
+	if (!strcmp(args[0], "check")) {
+		if (nargs != 2)
+			return cli_usage_error(ctx, "policy", "'policy check' takes one FILE");
+		return policy_check(ctx, args[1]);
+	}
+	return cli_usage_error(ctx, "policy", "unknown subcommand '%s'; valid: show, check", args[0]);
 }

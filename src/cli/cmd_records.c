@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/records_util.h"
+#include "cli/vocab.h"
 #include "adapters/approvals.h"
 #include "adapters/emergency.h"
 #include "adapters/incidents.h"
@@ -17,7 +18,6 @@
 #include "base/timeutil.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,55 +43,12 @@ const char usage_show[] =
 	"approvals, the emergency record, incidents linked to it, and the messages\n"
 	"sent about it with their delivery state.\n";
 
-static void set_time(json_t *o, const char *key, int64_t ms)
-{
-	char b[RFC3339_BUFSZ];
-	json_object_set_new(o, key, ms == RECORD_TIME_NONE ? json_null() : json_string(time_format_rfc3339(ms, b)));
-}
-
-static void set_str(json_t *o, const char *key, const char *v)
-{
-	json_object_set_new(o, key, v ? json_string(v) : json_null());
-}
-
 static int64_t duration_of(const struct deployment_record *d)
 {
 	int64_t start = d->started_ms != RECORD_TIME_NONE ? d->started_ms : d->created_ms;
 	if (d->finished_ms == RECORD_TIME_NONE || start == RECORD_TIME_NONE)
 		return -1;
 	return d->finished_ms - start;
-}
-
-static json_t *record_json(const struct deployment_record *d)
-{
-	json_t *o = json_object();
-	int64_t dur = duration_of(d);
-
-	json_object_set_new(o, "id", json_integer(d->id));
-	set_str(o, "service", d->service);
-	set_str(o, "env", d->env);
-	set_str(o, "version", d->version);
-	set_str(o, "from_version", d->from_version);
-	json_object_set_new(o, "revision", json_integer(d->revision));
-	set_str(o, "status", d->state);
-	set_str(o, "type", d->type);
-	set_str(o, "class", d->class_);
-	set_str(o, "strategy", d->strategy);
-	set_str(o, "reason", d->reason);
-	set_str(o, "requested_by", d->requested_by);
-	json_object_set_new(o, "step", json_integer(d->step));
-	json_object_set_new(o, "weight", json_real(d->weight));
-	json_object_set_new(o, "failed_checks", json_integer(d->failed_checks));
-	set_time(o, "created_at", d->created_ms);
-	set_time(o, "started_at", d->started_ms);
-	set_time(o, "finished_at", d->finished_ms);
-	json_object_set_new(o, "created_ms", json_integer(d->created_ms));
-	json_object_set_new(o, "finished_ms", d->finished_ms == RECORD_TIME_NONE ? json_null() : json_integer(d->finished_ms));
-	json_object_set_new(o, "duration_s", dur < 0 ? json_null() : json_integer(dur / 1000));
-	set_str(o, "commit_sha", d->commit_sha);
-	set_time(o, "commit_time", d->commit_time_ms);
-	set_str(o, "emergency_reason", d->emergency_reason);
-	return o;
 }
 
 static int parse_limit(const char *s, size_t *out)
@@ -110,57 +67,45 @@ static int parse_limit(const char *s, size_t *out)
 
 static int list_records(int argc, char **argv, struct cli_ctx *ctx, int per_service)
 {
-	static const struct option opts[] = {
-		{ "env", required_argument, NULL, 'e' },
-		{ "limit", required_argument, NULL, 'l' },
-		{ "output", required_argument, NULL, 'o' },
-		{ NULL, 0, NULL, 0 },
+	const char *env = NULL, *service = NULL, *limit_s = NULL;
+	const struct cli_option opts[] = {
+		CLI_STRING("env", 0, &env),
+		CLI_STRING("limit", 0, &limit_s),
+		CLI_OPTIONS_END,
 	};
-	const char *cmd = argv[0], *env = NULL, *service = NULL;
 	struct deployment_record *v = NULL;
-	struct store st = { 0 };
+	struct store *st;
 	struct strbuf err = STRBUF_INIT;
 	size_t n = 0, limit = 0;
-	int c, rc;
+	char **args;
+	int nargs, rc, r;
 
-	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'e': env = optarg; break;
-		case 'l':
-			if (parse_limit(optarg, &limit))
-				return EXIT_USAGE;
-			break;
-		case 'o':
-			if (cli_parse_output(ctx, optarg))
-				return EXIT_USAGE;
-			break;
-		default:
-			return cli_usage_error(ctx, cmd, "bad option or missing value (see above)");
-		}
-	}
-	if (per_service) {
-		if (optind + 1 != argc)
-			return cli_usage_error(ctx, cmd, "give one SERVICE");
-		service = argv[optind];
-	} else if (optind != argc) {
-		return cli_usage_error(ctx, cmd, "unexpected argument '%s'", argv[optind]);
-	}
-	if ((rc = records_store_open_reader(ctx, &st)) != EXIT_OK)
+	if ((rc = cli_parse(ctx, argc, argv, opts, &args, &nargs)) != EXIT_OK)
 		return rc;
-	if (records_list(&st, service, env, limit, &v, &n, &err)) {
+	if (limit_s && parse_limit(limit_s, &limit))
+		return EXIT_USAGE;
+	if (per_service)
+		service = args[0];
+	if ((rc = cli_store(ctx, &st)) != EXIT_OK)
+		return rc;
+	if ((r = records_list(st, service, env, limit, &v, &n, &err))) {
 		cli_error("%s", err.buf);
-		rc = EXIT_RUNTIME;
+		rc = cli_exit(r);
+	} else if (service && n == 0 && !env) {
+		/* a service that was never deployed is a name that does not exist here */
+		cli_error("no deployments of '%s'; see 'slipway log' for the services deployed", service);
+		rc = cli_exit(SW_ENOTFOUND);
 	} else if (ctx->output == OUTPUT_JSON) {
 		json_t *a = json_array();
 		for (size_t i = 0; i < n; i++)
-			json_array_append_new(a, record_json(&v[i]));
-		cli_print_json(a);
+			json_array_append_new(a, cli_deployment_json(&v[i]));
+		cli_print_json(cli_list_doc("DeploymentList", a));
 	} else if (n == 0) {
-		printf(service ? "no deployments of '%s'\n" : "no deployments\n", service);
+		printf(service ? "no deployments of '%s' in '%s'\n" : "no deployments\n", service, env);
 	} else {
 		char at[RFC3339_BUFSZ], dur[DURATION_BUFSZ];
 		printf("%-6s %-20s %-16s %-12s %-12s %-22s %-11s %-9s %-12s %s\n", "ID", "CREATED", "SERVICE", "VERSION",
-		       "ENV", "TYPE", "STATUS", "DURATION", "OWNER", "REASON");
+		       "ENV", "TYPE", "STATE", "DURATION", "OWNER", "REASON");
 		for (size_t i = 0; i < n; i++) {
 			int64_t d = duration_of(&v[i]);
 			printf("%-6lld %-20s %-16s %-12s %-12s %-22s %-11s %-9s %-12s %s\n", (long long)v[i].id,
@@ -171,7 +116,6 @@ static int list_records(int argc, char **argv, struct cli_ctx *ctx, int per_serv
 	}
 	deployment_records_free(v, n);
 	strbuf_release(&err);
-	store_close(&st);
 	return rc;
 }
 
@@ -198,234 +142,244 @@ static json_t *table_rows(json_t *t)
 	return json_object_get(t, "rows");
 }
 
-/* The comparison table as text (runbook: Performance Verification's table). */
+/* The comparison table as text, with units (cli_print_comparison()). */
 static void print_table(json_t *t)
 {
 	json_t *rows = table_rows(t);
-	static const char *const cols[] = { "metric", "baseline", "current", "delta", "status" };
-	static const char *const heads[] = { "Metric", "Baseline", "Current", "Delta", "Status" };
-	size_t i;
-	json_t *row;
-
 	if (!json_is_array(rows)) {
 		char *s = json_dumps(t, JSON_COMPACT);
 		printf("  %s\n", s ? s : "");
 		free(s);
 		return;
 	}
-	printf("  %-16s | %-10s | %-10s | %-8s | %s\n", heads[0], heads[1], heads[2], heads[3], heads[4]);
-	printf("  ---------------- | ---------- | ---------- | -------- | ------\n");
-	json_array_foreach(rows, i, row) {
-		char cells[5][64];
-		for (int k = 0; k < 5; k++) {
-			json_t *v = json_object_get(row, cols[k]);
-			if (!v) /* accept capitalised keys as the runbook prints them */
-				v = json_object_get(row, heads[k]);
-			if (json_is_string(v))
-				snprintf(cells[k], sizeof(cells[k]), "%s", json_string_value(v));
-			else if (json_is_number(v))
-				snprintf(cells[k], sizeof(cells[k]), "%g", json_number_value(v));
-			else
-				snprintf(cells[k], sizeof(cells[k]), "-");
-		}
-		printf("  %-16s | %-10s | %-10s | %-8s | %s\n", cells[0], cells[1], cells[2], cells[3], cells[4]);
+	cli_print_comparison(rows, "  ");
+}
+
+/* The pending and applied intents of deployment id: [{id, action, arg, requested_by, created_at,
+ * applied_at, result}]. */
+static int intents_json(struct store *st, int64_t id, json_t **out, struct strbuf *err)
+{
+	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	json_t *a;
+	int r = store_prepare(st, &q, "SELECT id, kind, arg, requested_by, created_ms, applied_ms, result FROM intents "
+			      "WHERE deployment_id = ? ORDER BY id", err);
+	if (r < 0)
+		return r;
+	a = json_array();
+	sqlite3_bind_int64(q, 1, id);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		json_t *o = json_object();
+		json_object_set_new(o, "id", json_integer(sqlite3_column_int64(q, 0)));
+		cli_json_str(o, "action", (const char *)sqlite3_column_text(q, 1));
+		cli_json_str(o, "arg", (const char *)sqlite3_column_text(q, 2));
+		cli_json_str(o, "requested_by", (const char *)sqlite3_column_text(q, 3));
+		cli_json_time(o, "created_at", sqlite3_column_int64(q, 4));
+		json_object_set_new(o, "applied", json_boolean(sqlite3_column_type(q, 5) != SQLITE_NULL));
+		cli_json_time(o, "applied_at", sqlite3_column_type(q, 5) == SQLITE_NULL ? 0 : sqlite3_column_int64(q, 5));
+		cli_json_str(o, "result", (const char *)sqlite3_column_text(q, 6));
+		json_array_append_new(a, o);
 	}
+	*out = a;
+	return 0;
+}
+
+/* Everything `show` and `status ID` tell about one deployment, loaded once. */
+struct detail {
+	struct deployment_record d;
+	struct transition_record *tr;
+	struct approval_set ap;
+	struct emergency_record em;
+	struct notify_delivery_row *msgs;
+	struct incident *inc;
+	char *verdict, *reason, *table;
+	size_t ntr, nmsgs, ninc;
+	int64_t an_at;
+	int have_em;
+};
+
+static void detail_release(struct detail *v)
+{
+	free(v->verdict);
+	free(v->reason);
+	free(v->table);
+	transition_records_free(v->tr, v->ntr);
+	approval_set_release(&v->ap);
+	if (v->have_em)
+		emergency_record_release(&v->em);
+	notify_delivery_rows_free(v->msgs, v->nmsgs);
+	incidents_free(v->inc, v->ninc);
+	deployment_record_release(&v->d);
+}
+
+/* 0, SW_ENOTFOUND or SW_ESTORE with err; release with detail_release() either way. */
+static int detail_load(struct store *st, int64_t id, struct detail *v, struct strbuf *err)
+{
+	int r;
+	memset(v, 0, sizeof(*v));
+	if ((r = records_get(st, id, &v->d, err)) || (r = records_transitions(st, id, &v->tr, &v->ntr, err)) ||
+	    (r = records_last_analysis(st, id, &v->verdict, &v->reason, &v->table, &v->an_at, err)) ||
+	    (r = approvals_load(st, id, &v->ap, err)) || (r = notify_list(st, id, 0, &v->msgs, &v->nmsgs, err)) ||
+	    (r = incident_list(st, NULL, 0, &v->inc, &v->ninc, err)))
+		return r;
+	if ((r = emergency_record_get(st, id, &v->em, err)) < 0)
+		return r;
+	v->have_em = r == 0;
+	return 0;
+}
+
+int records_detail_json(struct store *st, int64_t id, json_t **out, struct strbuf *err)
+{
+	struct detail v;
+	json_t *j, *tl, *apj, *mj, *ij, *intents = NULL;
+	int r;
+
+	if ((r = detail_load(st, id, &v, err)) || (r = intents_json(st, id, &intents, err)))
+		goto out;
+	j = cli_doc("DeploymentDetail");
+	json_object_set_new(j, "deployment", cli_deployment_json(&v.d));
+	tl = json_array();
+	for (size_t i = 0; i < v.ntr; i++)
+		json_array_append_new(tl, cli_transition_json(&v.tr[i]));
+	json_object_set_new(j, "transitions", tl);
+	json_object_set_new(j, "intents", intents);
+	intents = NULL;
+	if (v.table) {
+		json_t *tj = json_loads(v.table, 0, NULL);
+		json_t *cmp = json_object(), *rows = tj ? table_rows(tj) : NULL;
+		cli_json_time(cmp, "at", v.an_at);
+		cli_json_str(cmp, "verdict", v.verdict);
+		cli_json_str(cmp, "reason", v.reason);
+		json_object_set(cmp, "table", rows ? rows : json_null());
+		json_object_set_new(cmp, "analysis", tj ? tj : json_string(v.table));
+		json_object_set_new(j, "last_analysis", cmp);
+	} else {
+		json_object_set_new(j, "last_analysis", json_null());
+	}
+	apj = json_array();
+	for (size_t i = 0; i < v.ap.n; i++)
+		json_array_append_new(apj, cli_approval_json(&v.ap.v[i], v.ap.comments[i], v.ap.identities[i]));
+	json_object_set_new(j, "approvals", apj);
+	if (v.have_em) {
+		json_t *e = json_object();
+		cli_json_str(e, "reason", v.em.reason);
+		cli_json_str(e, "requested_by", v.em.requested_by);
+		cli_json_str(e, "approver", v.em.approver);
+		cli_json_time(e, "created_at", v.em.created_ms);
+		cli_json_time(e, "approved_at", v.em.approved_ms);
+		cli_json_time(e, "ended_at", v.em.ended_ms);
+		json_object_set_new(j, "emergency", e);
+	} else {
+		json_object_set_new(j, "emergency", json_null());
+	}
+	ij = json_array();
+	for (size_t i = 0; i < v.ninc; i++)
+		if (v.inc[i].deployment_id == id)
+			json_array_append_new(ij, cli_incident_json(&v.inc[i]));
+	json_object_set_new(j, "incidents", ij);
+	mj = json_array();
+	for (size_t i = v.nmsgs; i-- > 0;)
+		json_array_append_new(mj, cli_delivery_json(&v.msgs[i]));
+	json_object_set_new(j, "messages", mj);
+	*out = j;
+out:
+	json_decref(intents);
+	detail_release(&v);
+	return r;
 }
 
 int cmd_show(int argc, char **argv, struct cli_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct store st = { 0 };
+	struct store *st;
 	struct strbuf err = STRBUF_INIT;
-	struct deployment_record d = { 0 };
-	struct transition_record *tr = NULL;
-	struct approval_set ap = { 0 };
-	struct emergency_record em = { 0 };
-	struct notify_delivery_row *msgs = NULL;
-	struct incident *inc = NULL;
-	char *verdict = NULL, *reason = NULL, *table = NULL;
-	size_t ntr = 0, nmsgs = 0, ninc = 0;
-	int64_t id, an_at;
-	int c, rc, r, have_em = 0;
+	struct detail v;
+	int64_t id;
+	char **args;
+	int nargs, rc, r;
 
-	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			if (cli_parse_output(ctx, optarg))
-				return EXIT_USAGE;
-			break;
-		default:
-			return cli_usage_error(ctx, "show", "bad option or missing value (see above)");
-		}
-	}
-	if (optind + 1 != argc)
-		return cli_usage_error(ctx, "show", "give one DEPLOYMENT id");
-	if (records_parse_id("deployment", argv[optind], &id))
-		return EXIT_USAGE;
-	if ((rc = records_store_open_reader(ctx, &st)) != EXIT_OK)
+	if ((rc = cli_parse(ctx, argc, argv, NULL, &args, &nargs)) != EXIT_OK)
 		return rc;
-	if ((r = records_get(&st, id, &d, &err)) || (r = records_transitions(&st, id, &tr, &ntr, &err)) ||
-	    (r = records_last_analysis(&st, id, &verdict, &reason, &table, &an_at, &err)) ||
-	    (r = approvals_load(&st, id, &ap, &err)) || (r = notify_list(&st, id, 0, &msgs, &nmsgs, &err)) ||
-	    (r = incident_list(&st, NULL, 0, &inc, &ninc, &err))) {
-		cli_error("%s", err.buf);
-		rc = r == SW_ENOTFOUND ? EXIT_USAGE : EXIT_RUNTIME;
-		goto out;
-	}
-	r = emergency_record_get(&st, id, &em, &err);
-	if (r < 0) {
-		cli_error("%s", err.buf);
-		rc = EXIT_RUNTIME;
-		goto out;
-	}
-	have_em = r == 0;
-
+	if (records_parse_id("deployment", args[0], &id))
+		return EXIT_USAGE;
+	if ((rc = cli_store(ctx, &st)) != EXIT_OK)
+		return rc;
 	if (ctx->output == OUTPUT_JSON) {
-		json_t *j = json_object(), *tl = json_array(), *apj = json_array(), *mj = json_array(),
-		       *ij = json_array();
-		char at[RFC3339_BUFSZ];
-		json_object_set_new(j, "deployment", record_json(&d));
-		for (size_t i = 0; i < ntr; i++) {
-			json_t *t = json_object();
-			set_time(t, "at", tr[i].at_ms);
-			set_str(t, "from", tr[i].from_state);
-			set_str(t, "to", tr[i].to_state);
-			json_object_set_new(t, "step", json_integer(tr[i].step));
-			json_object_set_new(t, "weight", json_real(tr[i].weight));
-			set_str(t, "reason", tr[i].reason);
-			if (tr[i].detail_json) {
-				json_t *dj = json_loads(tr[i].detail_json, 0, NULL);
-				json_object_set_new(t, "detail", dj ? dj : json_string(tr[i].detail_json));
-			}
-			json_array_append_new(tl, t);
-		}
-		json_object_set_new(j, "timeline", tl);
-		if (table) {
-			json_t *tj = json_loads(table, 0, NULL);
-			json_t *cmp = json_object(), *rows = tj ? table_rows(tj) : NULL;
-			set_time(cmp, "at", an_at);
-			set_str(cmp, "verdict", verdict);
-			set_str(cmp, "reason", reason);
-			json_object_set(cmp, "table", rows ? rows : json_null());
-			json_object_set_new(cmp, "analysis", tj ? tj : json_string(table));
-			json_object_set_new(j, "comparison", cmp);
+		json_t *j = NULL;
+		if ((r = records_detail_json(st, id, &j, &err)) < 0) {
+			cli_error("%s", err.buf);
+			rc = cli_exit(r);
 		} else {
-			json_object_set_new(j, "comparison", json_null());
+			cli_print_json(j);
 		}
-		for (size_t i = 0; i < ap.n; i++)
-			json_array_append_new(apj, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s?, s:s?}", "id",
-							     (json_int_t)ap.v[i].id, "role", ap.v[i].role, "by",
-							     ap.v[i].approver, "decision",
-							     ap.v[i].decision == APPROVAL_APPROVED ? "approved" : "rejected",
-							     "at", time_format_rfc3339(ap.v[i].at_ms, at), "comment",
-							     ap.comments[i], "identity", ap.identities[i]));
-		json_object_set_new(j, "approvals", apj);
-		if (have_em) {
-			json_t *e = json_pack("{s:s, s:s, s:s?}", "reason", em.reason, "requested_by", em.requested_by,
-					      "approver", em.approver);
-			set_time(e, "created_at", em.created_ms);
-			set_time(e, "approved_at", em.approved_ms ? em.approved_ms : RECORD_TIME_NONE);
-			set_time(e, "ended_at", em.ended_ms ? em.ended_ms : RECORD_TIME_NONE);
-			json_object_set_new(j, "emergency", e);
-		} else {
-			json_object_set_new(j, "emergency", json_null());
-		}
-		for (size_t i = 0; i < ninc; i++)
-			if (inc[i].deployment_id == id)
-				json_array_append_new(ij, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)inc[i].id, "title",
-								    inc[i].title, "state",
-								    inc[i].resolved_ms ? "resolved" : "open"));
-		json_object_set_new(j, "incidents", ij);
-		for (size_t i = nmsgs; i-- > 0;) {
-			json_t *m = json_pack("{s:I, s:s, s:s, s:s, s:s, s:i}", "message_id",
-					      (json_int_t)msgs[i].message_id, "kind", msgs[i].kind, "channels",
-					      msgs[i].channels, "sink", msgs[i].sink, "state", msgs[i].state, "attempts",
-					      msgs[i].attempts);
-			set_time(m, "created_at", msgs[i].created_ms);
-			set_time(m, "sent_at", msgs[i].sent_ms ? msgs[i].sent_ms : RECORD_TIME_NONE);
-			set_str(m, "last_error", msgs[i].last_error);
-			json_array_append_new(mj, m);
-		}
-		json_object_set_new(j, "messages", mj);
-		cli_print_json(j);
+		strbuf_release(&err);
+		return rc;
+	}
+	if ((r = detail_load(st, id, &v, &err)) < 0) {
+		cli_error("%s", err.buf);
+		rc = cli_exit(r);
 		goto out;
 	}
-
 	{
 		char a[RFC3339_BUFSZ], b[RFC3339_BUFSZ], dur[DURATION_BUFSZ];
-		int64_t dd = duration_of(&d);
-		printf("deployment %lld: %s %s -> %s (%s, %s)\n", (long long)d.id, d.service,
-		       d.from_version ? d.from_version : "-", d.version, d.env, d.type);
-		printf("  status      %s%s%s\n", d.state, d.reason ? ": " : "", d.reason ? d.reason : "");
-		printf("  requested   by %s at %s\n", d.requested_by, records_time(d.created_ms, a));
-		printf("  finished    %s%s%s\n", records_time(d.finished_ms, b), dd >= 0 ? " after " : "",
+		int64_t dd = duration_of(&v.d);
+		printf("deployment %lld: %s %s -> %s (%s, %s)\n", (long long)v.d.id, v.d.service,
+		       v.d.from_version ? v.d.from_version : "-", v.d.version, v.d.env, v.d.type);
+		printf("  status      %s%s%s\n", v.d.state, v.d.reason ? ": " : "", v.d.reason ? v.d.reason : "");
+		printf("  requested   by %s at %s\n", v.d.requested_by, records_time(v.d.created_ms, a));
+		printf("  finished    %s%s%s\n", records_time(v.d.finished_ms, b), dd >= 0 ? " after " : "",
 		       dd >= 0 ? duration_format(dd, dur) : "");
-		printf("  strategy    %s, step %lld, weight %g%%, failed checks %lld\n", d.strategy, (long long)d.step,
-		       d.weight, (long long)d.failed_checks);
-		if (d.commit_sha)
-			printf("  commit      %s at %s\n", d.commit_sha, records_time(d.commit_time_ms, a));
+		printf("  strategy    %s, step %lld, weight %g%%, failed checks %lld\n", v.d.strategy, (long long)v.d.step,
+		       v.d.weight, (long long)v.d.failed_checks);
+		if (v.d.commit_sha)
+			printf("  commit      %s at %s\n", v.d.commit_sha, records_time(v.d.commit_time_ms, a));
 		printf("\ntimeline:\n");
-		if (!ntr)
+		if (!v.ntr)
 			printf("  (no transitions)\n");
-		for (size_t i = 0; i < ntr; i++)
-			printf("  %s  %-12s -> %-12s step %lld weight %g%%  %s\n", records_time(tr[i].at_ms, a),
-			       tr[i].from_state ? tr[i].from_state : "-", tr[i].to_state, (long long)tr[i].step,
-			       tr[i].weight, tr[i].reason ? tr[i].reason : "");
+		for (size_t i = 0; i < v.ntr; i++)
+			printf("  %s  %-12s -> %-12s step %lld weight %g%%  %s\n", records_time(v.tr[i].at_ms, a),
+			       v.tr[i].from_state ? v.tr[i].from_state : "-", v.tr[i].to_state, (long long)v.tr[i].step,
+			       v.tr[i].weight, v.tr[i].reason ? v.tr[i].reason : "");
 		printf("\ncomparison:\n");
-		if (table) {
-			json_t *tj = json_loads(table, 0, NULL);
-			printf("  at %s: %s%s%s\n", records_time(an_at, a), verdict ? verdict : "-", reason ? ", " : "",
-			       reason ? reason : "");
+		if (v.table) {
+			json_t *tj = json_loads(v.table, 0, NULL);
+			printf("  at %s: %s%s%s\n", records_time(v.an_at, a), v.verdict ? v.verdict : "-", v.reason ? ", " : "",
+			       v.reason ? v.reason : "");
 			if (tj)
 				print_table(tj);
 			else
-				printf("  %s\n", table);
+				printf("  %s\n", v.table);
 			json_decref(tj);
 		} else {
 			printf("  (no analysis yet)\n");
 		}
 		printf("\napprovals:\n");
-		if (!ap.n)
+		if (!v.ap.n)
 			printf("  (none)\n");
-		for (size_t i = 0; i < ap.n; i++)
-			printf("  %s  %-8s %-20s by %s%s%s\n", records_time(ap.v[i].at_ms, a),
-			       ap.v[i].decision == APPROVAL_APPROVED ? "approved" : "rejected", ap.v[i].role,
-			       ap.v[i].approver, ap.comments[i] ? ": " : "", ap.comments[i] ? ap.comments[i] : "");
-		if (have_em) {
-			printf("\nemergency:\n  reason %s\n  requested by %s, approved by %s, monitoring %s\n", em.reason,
-			       em.requested_by, em.approver ? em.approver : "(not yet)", em.ended_ms ? "ended" : "continuous");
+		for (size_t i = 0; i < v.ap.n; i++)
+			printf("  %s  %-8s %-20s by %s%s%s\n", records_time(v.ap.v[i].at_ms, a),
+			       v.ap.v[i].decision == APPROVAL_APPROVED ? "approved" : "rejected", v.ap.v[i].role,
+			       v.ap.v[i].approver, v.ap.comments[i] ? ": " : "", v.ap.comments[i] ? v.ap.comments[i] : "");
+		if (v.have_em) {
+			printf("\nemergency:\n  reason %s\n  requested by %s, approved by %s, monitoring %s\n", v.em.reason,
+			       v.em.requested_by, v.em.approver ? v.em.approver : "(not yet)", v.em.ended_ms ? "ended" : "continuous");
 		}
-		for (size_t i = 0, first = 1; i < ninc; i++)
-			if (inc[i].deployment_id == id) {
+		for (size_t i = 0, first = 1; i < v.ninc; i++)
+			if (v.inc[i].deployment_id == id) {
 				if (first)
 					printf("\nincidents:\n");
 				first = 0;
-				printf("  %lld %s (%s)\n", (long long)inc[i].id, inc[i].title,
-				       inc[i].resolved_ms ? "resolved" : "open");
+				printf("  %lld %s (%s)\n", (long long)v.inc[i].id, v.inc[i].title,
+				       v.inc[i].resolved_ms ? "resolved" : "open");
 			}
 		printf("\nmessages:\n");
-		if (!nmsgs)
+		if (!v.nmsgs)
 			printf("  (none)\n");
-		for (size_t i = nmsgs; i-- > 0;)
-			printf("  %s  %-10s to %-16s via %-12s %s%s%s\n", records_time(msgs[i].created_ms, a), msgs[i].kind,
-			       msgs[i].channels, msgs[i].sink, msgs[i].state, msgs[i].last_error ? ": " : "",
-			       msgs[i].last_error ? msgs[i].last_error : "");
+		for (size_t i = v.nmsgs; i-- > 0;)
+			printf("  %s  %-10s to %-16s via %-12s %s%s%s\n", records_time(v.msgs[i].created_ms, a), v.msgs[i].kind,
+			       v.msgs[i].channels, v.msgs[i].sink, v.msgs[i].state, v.msgs[i].last_error ? ": " : "",
+			       v.msgs[i].last_error ? v.msgs[i].last_error : "");
 	}
 out:
-	free(verdict);
-	free(reason);
-	free(table);
-	transition_records_free(tr, ntr);
-	approval_set_release(&ap);
-	if (have_em)
-		emergency_record_release(&em);
-	notify_delivery_rows_free(msgs, nmsgs);
-	incidents_free(inc, ninc);
-	deployment_record_release(&d);
+	detail_release(&v);
 	strbuf_release(&err);
-	store_close(&st);
 	return rc;
 }

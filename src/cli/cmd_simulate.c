@@ -7,6 +7,7 @@
  */
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/vocab.h"
 #include "cli/cli_policy.h"
 #include "controller/simulate.h"
 #include "core/rollout_config.h"
@@ -17,7 +18,6 @@
 #include "base/timeutil.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,19 +140,6 @@ static json_t *stats_json(const struct cell_stats *st, int with_requests)
 		json_object_set_new(o, "canary_requests", json_pack("{s:o,s:o}", "median", num_or_null(st->req_median),
 								    "p90", num_or_null(st->req_p90)));
 	return o;
-}
-
-static int read_config(const char *path, struct rollout_config *cfg)
-{
-	struct strbuf sb = STRBUF_INIT, err = STRBUF_INIT;
-	int r = strbuf_read_file_max(&sb, path, ROLLOUT_CONFIG_MAX_BYTES, &err);
-	if (r >= 0)
-		r = rollout_config_parse(sb.buf, sb.len, path, cfg, &err);
-	if (r < 0)
-		cli_error("%s", err.buf);
-	strbuf_release(&sb);
-	strbuf_release(&err);
-	return r;
 }
 
 /* a number option within [lo, hi]; 0 or a usage error */
@@ -354,29 +341,30 @@ static void print_text(const char *config, const struct rollout_config *cfg, con
 
 int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "type", required_argument, NULL, 'T' },
-		{ "rpm", required_argument, NULL, 'r' },
-		{ "stable-error-rate", required_argument, NULL, 'P' },
-		{ "canary-error-rate", required_argument, NULL, 'Q' },
-		{ "latency-ratio", required_argument, NULL, 'X' },
-		{ "latency-median-ms", required_argument, NULL, 'M' },
-		{ "latency-p99-ms", required_argument, NULL, '9' },
-		{ "runs", required_argument, NULL, 'n' },
-		{ "seed", required_argument, NULL, 's' },
-		{ "max-minutes", required_argument, NULL, 'x' },
-		{ "rules", required_argument, NULL, 'R' },
-		{ "min-requests", required_argument, NULL, 'm' },
-		{ "intervals", no_argument, NULL, 'I' },
-		{ "through-monitoring", no_argument, NULL, 'W' },
-		{ "output", required_argument, NULL, 'o' },
-		{ NULL, 0, NULL, 0 },
+	const char *config = NULL, *type = "standard", *rules_name = NULL, *rpm_s = NULL, *p_s = NULL, *q_s = NULL,
+		   *ratio_s = NULL, *median_s = NULL, *p99_s = NULL, *runs_s = NULL, *seed_s = NULL, *max_s = NULL,
+		   *min_s = NULL;
+	int rc = EXIT_OK, runs, intervals = 0, through = 0, counts[SIM_OUTCOMES] = { 0 };
+	const struct cli_option opts[] = {
+		CLI_STRING("config", 0, &config),
+		CLI_STRING("type", 0, &type),
+		CLI_STRING("rpm", 0, &rpm_s),
+		CLI_STRING("stable-error-rate", 0, &p_s),
+		CLI_STRING("canary-error-rate", 0, &q_s),
+		CLI_STRING("latency-ratio", 0, &ratio_s),
+		CLI_STRING("latency-median-ms", 0, &median_s),
+		CLI_STRING("latency-p99-ms", 0, &p99_s),
+		CLI_STRING("runs", 0, &runs_s),
+		CLI_STRING("seed", 0, &seed_s),
+		CLI_STRING("max-minutes", 0, &max_s),
+		CLI_STRING("rules", 0, &rules_name),
+		CLI_STRING("min-requests", 0, &min_s),
+		CLI_FLAG("intervals", 0, &intervals),
+		CLI_FLAG("through-monitoring", 0, &through),
+		CLI_OPTIONS_END,
 	};
-	const char *config = NULL, *type = "standard", *rules_name = "all";
 	double rpm = NAN, p = NAN, q = NAN, ratio = 1, median = 45, p99 = 200, runs_d = 200, seed_d = 1,
 	       max_min = 1440, min_req = 0;
-	int c, rc = EXIT_OK, runs, intervals = 0, through = 0, counts[SIM_OUTCOMES] = { 0 };
 	uint64_t seed;
 	struct rollout_config *cfg = NULL;
 	struct type_rules rules;
@@ -386,40 +374,23 @@ int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 	struct cell_stats all, halted;
 	struct strbuf err = STRBUF_INIT;
 
-	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-		int bad = 0;
-		switch (c) {
-		case 'c': config = optarg; break;
-		case 'T': type = optarg; break;
-		case 'r': bad = opt_number(ctx, "rpm", optarg, 1e-6, 1e7, "requests per minute, > 0 and <= 10000000", &rpm); break;
-		case 'P': bad = opt_number(ctx, "stable-error-rate", optarg, 0, 1, "a fraction from 0 to 1 (0.01 = 1%)", &p); break;
-		case 'Q': bad = opt_number(ctx, "canary-error-rate", optarg, 0, 1, "a fraction from 0 to 1 (0.01 = 1%)", &q); break;
-		case 'X': bad = opt_number(ctx, "latency-ratio", optarg, 0.001, 1000, "a factor from 0.001 to 1000", &ratio); break;
-		case 'M': bad = opt_number(ctx, "latency-median-ms", optarg, 0.001, 1e7, "milliseconds > 0", &median); break;
-		case '9': bad = opt_number(ctx, "latency-p99-ms", optarg, 0.001, 1e8, "milliseconds > 0", &p99); break;
-		case 'n': bad = opt_number(ctx, "runs", optarg, 1, 100000, "a whole number from 1 to 100000", &runs_d); break;
-		case 's': bad = opt_number(ctx, "seed", optarg, 0, 1e15, "a whole number >= 0", &seed_d); break;
-		case 'x': bad = opt_number(ctx, "max-minutes", optarg, 1, 525600, "minutes from 1 to 525600", &max_min); break;
-		case 'm': bad = opt_number(ctx, "min-requests", optarg, 1, 1e9, "a whole number >= 1", &min_req); break;
-		case 'R':
-			if (strcmp(optarg, "all") && strcmp(optarg, "checks"))
-				return cli_usage_error(ctx, "simulate", "--rules must be all or checks, not '%s'", optarg);
-			rules_name = optarg;
-			break;
-		case 'I': intervals = 1; break;
-		case 'W': through = 1; break;
-		case 'o':
-			if (cli_parse_output(ctx, optarg) < 0)
-				return EXIT_USAGE;
-			break;
-		default:
-			return cli_usage_error(ctx, "simulate", "bad option or missing value (see above)");
-		}
-		if (bad)
-			return EXIT_USAGE;
-	}
-	if (optind < argc)
-		return cli_usage_error(ctx, "simulate", "unexpected argument '%s'", argv[optind]);
+	if ((rc = cli_parse(ctx, argc, argv, opts, NULL, NULL)) != EXIT_OK)
+		return rc;
+	if ((rpm_s && opt_number(ctx, "rpm", rpm_s, 1e-6, 1e7, "requests per minute, > 0 and <= 10000000", &rpm)) ||
+	    (p_s && opt_number(ctx, "stable-error-rate", p_s, 0, 1, "a fraction from 0 to 1 (0.01 = 1%)", &p)) ||
+	    (q_s && opt_number(ctx, "canary-error-rate", q_s, 0, 1, "a fraction from 0 to 1 (0.01 = 1%)", &q)) ||
+	    (ratio_s && opt_number(ctx, "latency-ratio", ratio_s, 0.001, 1000, "a factor from 0.001 to 1000", &ratio)) ||
+	    (median_s && opt_number(ctx, "latency-median-ms", median_s, 0.001, 1e7, "milliseconds > 0", &median)) ||
+	    (p99_s && opt_number(ctx, "latency-p99-ms", p99_s, 0.001, 1e8, "milliseconds > 0", &p99)) ||
+	    (runs_s && opt_number(ctx, "runs", runs_s, 1, 100000, "a whole number from 1 to 100000", &runs_d)) ||
+	    (seed_s && opt_number(ctx, "seed", seed_s, 0, 1e15, "a whole number >= 0", &seed_d)) ||
+	    (max_s && opt_number(ctx, "max-minutes", max_s, 1, 525600, "minutes from 1 to 525600", &max_min)) ||
+	    (min_s && opt_number(ctx, "min-requests", min_s, 1, 1e9, "a whole number >= 1", &min_req)))
+		return EXIT_USAGE;
+	if (!rules_name)
+		rules_name = "all";
+	if (strcmp(rules_name, "all") && strcmp(rules_name, "checks"))
+		return cli_usage_error(ctx, "simulate", "--rules must be all or checks, not '%s'", rules_name);
 	if (isnan(rpm) || isnan(p))
 		return cli_usage_error(ctx, "simulate", "--rpm and --stable-error-rate are required");
 	if (isnan(q))
@@ -431,23 +402,12 @@ int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 				       p99, median);
 	runs = (int)runs_d;
 	seed = (uint64_t)seed_d;
-	{
-		/* the type's rules come from the effective policy, as in a real deployment */
-		struct cli_policy pol;
-		if ((rc = cli_policy_load(ctx->policy_path, &pol)) != EXIT_OK)
-			return rc;
-		rc = policy_type_rules(&pol.p, type, &rules, &err);
-		cli_policy_release(&pol);
-		if (rc < 0) {
-			cli_error("%s", err.buf);
-			strbuf_release(&err);
-			return EXIT_USAGE;
-		}
-		rc = EXIT_OK;
-	}
+	/* the type's rules come from the effective policy, as in a real deployment */
+	if ((rc = cli_type_rules(ctx->policy_path, type, &rules)) != EXIT_OK)
+		return rc;
 	cfg = xcalloc(1, sizeof(*cfg));
 	if (config) {
-		if (read_config(config, cfg) < 0) {
+		if (cli_read_rollout_config(config, cfg) < 0) {
 			free(cfg);
 			return EXIT_USAGE;
 		}
@@ -494,7 +454,7 @@ int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 	stats_of(res, runs, pick_halted, &halted);
 
 	if (ctx->output == OUTPUT_JSON) {
-		json_t *j = json_object(), *oc = json_object(), *by = json_object(), *rl = json_object(),
+		json_t *j = cli_doc("Simulation"), *oc = json_object(), *by = json_object(), *rl = json_object(),
 		       *results = json_array(), *steps = json_array();
 		for (int o = 0; o < SIM_OUTCOMES; o++)
 			json_object_set_new(oc, simulate_outcome_name((enum simulate_outcome)o), json_integer(counts[o]));

@@ -2,17 +2,19 @@
  * main.c - the dispatcher and the one command table (docs/ARCHITECTURE.md,
  * after git's commands[] in git.c).
  *
- * `slipway [--state-dir DIR] [--policy FILE] COMMAND [ARGS]`.  The dispatcher
- * resolves the global options, answers --help and --version, runs the
- * command, and checks that stdout was written without error (a full disk or a
- * closed pipe is an error, exit 3, not silent success).
+ * `slipway [GLOBAL OPTIONS] COMMAND [ARGS]`.  The dispatcher parses the
+ * global options given before COMMAND (cli_parse() parses those after it,
+ * with the command's own), answers --help and --version, runs the command,
+ * closes the store the command opened through cli_store(), and checks that
+ * stdout was written without error (a full disk or a closed pipe is an
+ * error, exit 3, not silent success).
  */
 #include "config.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/vocab.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,42 +24,83 @@ const char usage_version[] =
 	"\n"
 	"Print slipway's version.\n";
 
+/*
+ * The command table: what each command needs (the dispatcher and cli_parse()
+ * act on it) and its positional argument counts (subcommand words count).
+ * Keep it sorted by name; a new command is one line here, its cmd_*.c file
+ * and its schema under docs/schema/ (docs/ARCHITECTURE.md, "Adding a
+ * command").
+ */
 static const struct command commands[] = {
-	/* name, function, summary, usage: keep sorted by name */
-	{ "abort", cmd_abort, "roll a deployment back now (records an intent)", usage_abort },
-	{ "analyze", cmd_analyze, "replay a metrics trace through the rollout engine", usage_analyze },
-	{ "approvals", cmd_approvals, "show a deployment's approval gate", usage_approvals },
-	{ "approve", cmd_approve, "approve a deployment for a role", usage_approve },
-	{ "audit", cmd_audit, "list and verify the audit log", usage_audit },
-	{ "calendar", cmd_calendar, "when a deployment may start: windows, approvals, freezes", usage_calendar },
-	{ "check", cmd_check, "may a deployment start now (or at --at)?", usage_check },
-	{ "cleanup", cmd_cleanup, "remove old release directories (runbook: --keep 2)", usage_cleanup },
-	{ "deploy", cmd_deploy, "deploy a release on this machine: canary steps, analysis, promotion or rollback", usage_deploy },
-	{ "deployments", cmd_deployments, "list a service's deployment records", usage_deployments },
-	{ "dora", cmd_dora, "deployment metrics against the runbook's targets", usage_dora },
-	{ "down", cmd_down, "stop a service's instances and its HAProxy", usage_down },
-	{ "engine-sim", cmd_engine_sim, "run the controller on a simulated clock (testing aid)", usage_engine_sim },
-	{ "history", cmd_history, "a service's deployments, newest first", usage_history },
-	{ "incident", cmd_incident, "open, resolve and list incidents", usage_incident },
-	{ "instances", cmd_instances, "list a service's instances and traffic shares", usage_instances },
-	{ "log", cmd_log, "the deployment log of every service", usage_log },
-	{ "metrics", cmd_metrics, "requests, errors and latency per revision, from HAProxy's log", usage_metrics },
-	{ "notify", cmd_notify, "test channels, deliver and list notifications", usage_notify },
-	{ "pause", cmd_pause, "hold a rollout at its current weight (records an intent)", usage_pause },
-	{ "policy", cmd_policy, "show or validate the deployment policy", usage_policy },
-	{ "promote", cmd_promote, "move a rollout to its next step, or --full to 100%", usage_promote },
-	{ "reject", cmd_reject, "reject a deployment for a role", usage_reject },
-	{ "resume", cmd_resume, "continue a paused rollout (records an intent)", usage_resume },
-	{ "retry", cmd_retry, "deploy a rolled-back revision again (records an intent)", usage_retry },
-	{ "show", cmd_show, "one deployment: timeline, comparison, approvals, messages", usage_show },
-	{ "simulate", cmd_simulate, "how long a rollout takes and what it catches, on simulated traffic", usage_simulate },
-	{ "start", cmd_start, "start a revision's instances behind HAProxy (plumbing)", usage_start },
-	{ "status", cmd_status, "show deployments, transitions, intents and the last analysis", usage_status },
-	{ "stop", cmd_stop, "drain and stop a revision's instances (plumbing)", usage_stop },
-	{ "traffic", cmd_traffic, "set the traffic mode: normal, read-only, maintenance", usage_traffic },
-	{ "undo", cmd_undo, "go back to the previous revision or --to-revision N", usage_undo },
-	{ "version", cmd_version, "print the version", usage_version },
-	{ "weight", cmd_weight, "set revisions' traffic shares through HAProxy's runtime API", usage_weight },
+	/* name, function, needs, min and max arguments, summary, usage */
+	{ "abort", cmd_abort, NEEDS_STORE_WRITE | HAS_JSON, 1, 1,
+	  "roll a deployment back now (records an intent)", usage_abort },
+	{ "analyze", cmd_analyze, NEEDS_POLICY | HAS_JSON, 0, 0,
+	  "replay a metrics trace through the rollout engine", usage_analyze },
+	{ "approvals", cmd_approvals, NEEDS_STORE_READ | NEEDS_POLICY | HAS_JSON, 1, 1,
+	  "show a deployment's approval gate", usage_approvals },
+	{ "approve", cmd_approve, NEEDS_STORE_WRITE | NEEDS_POLICY | HAS_JSON, 1, 1,
+	  "approve a deployment for a role", usage_approve },
+	{ "audit", cmd_audit, NEEDS_STORE_READ | HAS_JSON, 0, 0,
+	  "list and verify the audit log", usage_audit },
+	{ "calendar", cmd_calendar, NEEDS_POLICY | HAS_JSON, 0, 0,
+	  "when a deployment may start: windows, approvals, freezes", usage_calendar },
+	{ "check", cmd_check, NEEDS_POLICY | HAS_JSON, 0, 0,
+	  "may a deployment start now (or at --at)?", usage_check },
+	{ "cleanup", cmd_cleanup, NEEDS_STORE_WRITE | NEEDS_PROJECT | HAS_JSON, 1, 1,
+	  "remove old release directories (runbook: --keep 2)", usage_cleanup },
+	{ "deploy", cmd_deploy, NEEDS_STORE_WRITE | NEEDS_POLICY | NEEDS_PROJECT | HAS_JSON | NEEDS_REAL_CLOCK, 2, 2,
+	  "deploy a release on this machine: canary steps, analysis, promotion or rollback", usage_deploy },
+	{ "deployments", cmd_deployments, NEEDS_STORE_READ | HAS_JSON, 1, 1,
+	  "list a service's deployment records", usage_deployments },
+	{ "dora", cmd_dora, NEEDS_STORE_READ | NEEDS_POLICY | HAS_JSON, 0, 0,
+	  "deployment metrics against the runbook's targets", usage_dora },
+	{ "down", cmd_down, NEEDS_STORE_WRITE | NEEDS_PROJECT | NEEDS_REAL_CLOCK, 1, 1,
+	  "stop a service's instances and its HAProxy", usage_down },
+	{ "engine-sim", cmd_engine_sim, NEEDS_STORE_WRITE, 1, 1,
+	  "run the controller on a simulated clock (testing aid)", usage_engine_sim },
+	{ "history", cmd_history, NEEDS_STORE_READ | HAS_JSON, 1, 1,
+	  "a service's deployments, newest first", usage_history },
+	{ "incident", cmd_incident, NEEDS_STORE_WRITE | HAS_JSON, 1, 2,
+	  "open, resolve and list incidents", usage_incident },
+	{ "instances", cmd_instances, NEEDS_STORE_WRITE | NEEDS_PROJECT | HAS_JSON | NEEDS_REAL_CLOCK, 1, 1,
+	  "list a service's instances and traffic shares", usage_instances },
+	{ "log", cmd_log, NEEDS_STORE_READ | HAS_JSON, 0, 0,
+	  "the deployment log of every service", usage_log },
+	{ "metrics", cmd_metrics, NEEDS_STORE_WRITE | NEEDS_PROJECT | HAS_JSON | NEEDS_REAL_CLOCK, 0, 1,
+	  "requests, errors and latency per revision, from HAProxy's log", usage_metrics },
+	{ "notify", cmd_notify, NEEDS_STORE_WRITE | NEEDS_POLICY | HAS_JSON, 1, 1,
+	  "test channels, deliver and list notifications", usage_notify },
+	{ "pause", cmd_pause, NEEDS_STORE_WRITE | HAS_JSON, 1, 1,
+	  "hold a rollout at its current weight (records an intent)", usage_pause },
+	{ "policy", cmd_policy, NEEDS_POLICY | HAS_JSON, 1, 2,
+	  "show or validate the deployment policy", usage_policy },
+	{ "promote", cmd_promote, NEEDS_STORE_WRITE | HAS_JSON, 1, 1,
+	  "move a rollout to its next step, or --full to 100%", usage_promote },
+	{ "reject", cmd_reject, NEEDS_STORE_WRITE | NEEDS_POLICY | HAS_JSON, 1, 1,
+	  "reject a deployment for a role", usage_reject },
+	{ "resume", cmd_resume, NEEDS_STORE_WRITE | HAS_JSON, 1, 1,
+	  "continue a paused rollout (records an intent)", usage_resume },
+	{ "retry", cmd_retry, NEEDS_STORE_WRITE | HAS_JSON, 1, 1,
+	  "deploy a rolled-back revision again (records an intent)", usage_retry },
+	{ "show", cmd_show, NEEDS_STORE_READ | HAS_JSON, 1, 1,
+	  "one deployment: timeline, comparison, approvals, messages", usage_show },
+	{ "simulate", cmd_simulate, NEEDS_POLICY | HAS_JSON, 0, 0,
+	  "how long a rollout takes and what it catches, on simulated traffic", usage_simulate },
+	{ "start", cmd_start, NEEDS_STORE_WRITE | NEEDS_PROJECT | HAS_JSON | NEEDS_REAL_CLOCK, 2, 2,
+	  "start a revision's instances behind HAProxy (plumbing)", usage_start },
+	{ "status", cmd_status, NEEDS_STORE_READ | HAS_JSON, 0, 1,
+	  "show deployments, transitions, intents and the last analysis", usage_status },
+	{ "stop", cmd_stop, NEEDS_STORE_WRITE | NEEDS_PROJECT | NEEDS_REAL_CLOCK, 2, 2,
+	  "drain and stop a revision's instances (plumbing)", usage_stop },
+	{ "traffic", cmd_traffic, NEEDS_STORE_WRITE | NEEDS_PROJECT | HAS_JSON | NEEDS_REAL_CLOCK, 1, 1,
+	  "set the traffic mode: normal, read-only, maintenance", usage_traffic },
+	{ "undo", cmd_undo, NEEDS_STORE_WRITE | HAS_JSON, 1, 1,
+	  "go back to the previous revision or --to-revision N", usage_undo },
+	{ "version", cmd_version, HAS_JSON, 0, 0,
+	  "print the version", usage_version },
+	{ "weight", cmd_weight, NEEDS_STORE_WRITE | NEEDS_PROJECT | NEEDS_REAL_CLOCK, 2, -1,
+	  "set revisions' traffic shares through HAProxy's runtime API", usage_weight },
 };
 
 const struct command *cli_find_command(const char *name)
@@ -70,14 +113,23 @@ const struct command *cli_find_command(const char *name)
 
 int cmd_version(int argc, char **argv, struct cli_ctx *ctx)
 {
-	printf("slipway %s\n", SLIPWAY_VERSION);
+	int rc = cli_parse(ctx, argc, argv, NULL, NULL, NULL);
+	if (rc != EXIT_OK)
+		return rc;
+	if (ctx->output == OUTPUT_JSON) {
+		json_t *j = cli_doc("Version");
+		json_object_set_new(j, "version", json_string(SLIPWAY_VERSION));
+		cli_print_json(j);
+	} else {
+		printf("slipway %s\n", SLIPWAY_VERSION);
+	}
 	return EXIT_OK;
 }
 
 static void print_main_help(FILE *out)
 {
 	fprintf(out,
-		"usage: slipway [--state-dir DIR] [--policy FILE] COMMAND [ARGS]\n"
+		"usage: slipway [GLOBAL OPTIONS] COMMAND [ARGS]\n"
 		"\n"
 		"slipway enforces a deployment policy and runs progressive rollouts.\n"
 		"\n"
@@ -86,10 +138,14 @@ static void print_main_help(FILE *out)
 		fprintf(out, "   %-12s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out,
 		"\n"
-		"Global options:\n"
-		"   --state-dir DIR   where the store and logs live ($SLIPWAY_STATE_DIR, default .slipway)\n"
-		"   --policy FILE     the policy file ($SLIPWAY_POLICY, default slipway.yaml if it exists,\n"
-		"                     else the built-in runbook v1.0 policy)\n"
+		"Global options (anywhere on the line, before or after COMMAND):\n"
+		"   --state-dir DIR       where the store and logs live ($SLIPWAY_STATE_DIR, default .slipway)\n"
+		"   -p, --policy FILE     the policy file ($SLIPWAY_POLICY, default slipway.yaml if it exists,\n"
+		"                         else the built-in runbook v1.0 policy)\n"
+		"   -o, --output FORMAT   text (default) or json (docs/schema/)\n"
+		"   -v, --verbose         debug log lines too\n"
+		"   -q, --quiet           log warnings and errors only\n"
+		"   --log-format FORMAT   log lines as text (default) or json\n"
 		"   --help, --version\n"
 		"\n"
 		"Run 'slipway COMMAND --help' for a command's options.  Exit codes: docs/exit-codes.md.\n");
@@ -117,49 +173,34 @@ static int finish_stdout(void)
 
 int main(int argc, char **argv)
 {
-	struct cli_ctx ctx = { .progname = "slipway", .output = OUTPUT_TEXT };
+	struct cli_ctx ctx = { .progname = "slipway", .output = OUTPUT_TEXT, .log_level = LOG_INFO };
 	const struct command *cmd;
-	int i = 1, rc;
+	int i, rc;
 
 	ctx.state_dir = getenv("SLIPWAY_STATE_DIR");
 	ctx.policy_path = getenv("SLIPWAY_POLICY");
 
-	while (i < argc && argv[i][0] == '-') {
-		const char *a = argv[i];
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+	/* the options before COMMAND: --help and --version here, the global
+	 * ones through the same parser the command uses after it */
+	for (i = 1; i < argc && argv[i][0] == '-' && strcmp(argv[i], "--"); i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			print_main_help(stdout);
 			return finish_stdout();
-		} else if (!strcmp(a, "--version")) {
-			return cmd_version(1, argv, &ctx) | finish_stdout();
-		} else if (!strcmp(a, "--state-dir") && i + 1 < argc) {
-			ctx.state_dir = argv[++i];
-		} else if (!strncmp(a, "--state-dir=", 12)) {
-			ctx.state_dir = a + 12;
-		} else if (!strcmp(a, "--policy") && i + 1 < argc) {
-			ctx.policy_path = argv[++i];
-		} else if (!strncmp(a, "--policy=", 9)) {
-			ctx.policy_path = a + 9;
-		} else if (!strcmp(a, "--state-dir") || !strcmp(a, "--policy")) {
-			fprintf(stderr, "slipway: error: option '%s' needs a value\n", a);
-			return EXIT_USAGE;
-		} else {
-			fprintf(stderr, "slipway: error: unknown option '%s'\n", a);
-			print_main_help(stderr);
-			return EXIT_USAGE;
 		}
-		i++;
+		if (!strcmp(argv[i], "--version")) {
+			printf("slipway %s\n", SLIPWAY_VERSION);
+			return finish_stdout();
+		}
 	}
+	if ((rc = cli_parse(&ctx, argc, argv, NULL, NULL, &i)) != EXIT_OK) {
+		print_main_help(stderr);
+		return rc;
+	}
+	i = argc - i; /* the index of COMMAND */
 	if (i >= argc) {
 		print_main_help(stderr);
 		return EXIT_USAGE;
 	}
-	if (!ctx.state_dir || !*ctx.state_dir)
-		ctx.state_dir = ".slipway";
-	if ((!ctx.policy_path || !*ctx.policy_path) && access("slipway.yaml", F_OK) == 0)
-		ctx.policy_path = "slipway.yaml";
-	if (ctx.policy_path && !*ctx.policy_path)
-		ctx.policy_path = NULL;
-
 	cmd = cli_find_command(argv[i]);
 	if (!cmd) {
 		fprintf(stderr, "slipway: error: '%s' is not a slipway command; see 'slipway --help'\n", argv[i]);
@@ -171,8 +212,11 @@ int main(int argc, char **argv)
 		fputs(cmd->usage, stdout);
 		return finish_stdout();
 	}
-	optind = 0; /* full getopt reset for the command */
+	ctx.cmd = cmd;
+	if ((rc = cli_clock_init(&ctx)) != EXIT_OK)
+		return rc;
 	rc = cmd->fn(argc, argv, &ctx);
+	cli_store_close(&ctx);
 	/* an answer that could not be written is no answer, whatever it was */
 	if (finish_stdout() != EXIT_OK)
 		rc = EXIT_RUNTIME;

@@ -19,6 +19,46 @@ int cli_parse_output(struct cli_ctx *ctx, const char *value)
 	return -1;
 }
 
+/* one cell with the metric's unit; "-" for no data */
+static void comparison_cell(char *buf, size_t n, const char *metric, json_t *v)
+{
+	double x = json_number_value(v);
+	if (json_is_string(v)) /* a table stored already formatted */
+		snprintf(buf, n, "%s", json_string_value(v));
+	else if (!json_is_number(v))
+		snprintf(buf, n, "-");
+	else if (metric && strstr(metric, "Error"))
+		snprintf(buf, n, "%.2f%%", x);
+	else if (metric && strstr(metric, "Throughput"))
+		snprintf(buf, n, "%.1f rps", x);
+	else
+		snprintf(buf, n, "%.0fms", x);
+}
+
+void cli_print_comparison(json_t *rows, const char *indent)
+{
+	size_t i;
+	json_t *row;
+	printf("%sMetric          | Baseline | Current  | Delta   | Status\n", indent);
+	printf("%s--------------- | -------- | -------- | ------- | ------\n", indent);
+	json_array_foreach(rows, i, row) {
+		const char *metric = json_string_value(json_object_get(row, "metric"));
+		const char *status = json_string_value(json_object_get(row, "status"));
+		json_t *dv = json_object_get(row, "delta");
+		char b[32], c[32], d[32];
+		comparison_cell(b, sizeof(b), metric, json_object_get(row, "baseline"));
+		comparison_cell(c, sizeof(c), metric, json_object_get(row, "current"));
+		if (json_is_string(dv))
+			snprintf(d, sizeof(d), "%s", json_string_value(dv));
+		else if (json_is_number(dv))
+			snprintf(d, sizeof(d), "%+.2f%%", json_number_value(dv));
+		else
+			snprintf(d, sizeof(d), "-");
+		printf("%s%-15s | %-8s | %-8s | %-7s | %s\n", indent, metric ? metric : "-", b, c, d,
+		       status ? status : "N/A");
+	}
+}
+
 void cli_print_json(json_t *j)
 {
 	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
@@ -55,7 +95,10 @@ int cli_usage_error(const struct cli_ctx *ctx, const char *cmd, const char *fmt,
 	va_start(ap, fmt);
 	vreport("error: ", fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "run '%s %s --help' for usage\n", ctx->progname, cmd);
+	if (cmd && strcmp(cmd, ctx->progname))
+		fprintf(stderr, "run '%s %s --help' for usage\n", ctx->progname, cmd);
+	else
+		fprintf(stderr, "run '%s --help' for usage\n", ctx->progname);
 	return EXIT_USAGE;
 }
 

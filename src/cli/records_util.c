@@ -20,64 +20,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static int open_records(const struct cli_ctx *ctx, struct store *st, int reader)
-{
-	struct strbuf err = STRBUF_INIT;
-	int r = reader ? store_open_reader(st, ctx->state_dir, &err) : store_open(st, ctx->state_dir, &err);
-
-	if (!r)
-		r = deployment_store_migrate(st, &err);
-	if (!r)
-		r = approvals_migrate(st, &err);	/* with audit and emergency */
-	if (!r)
-		r = incidents_migrate(st, &err);
-	if (!r)
-		r = notify_migrate(st, &err);
-	if (r) {
-		cli_error("%s", err.buf);
-		strbuf_release(&err);
-		store_close(st);
-		return EXIT_RUNTIME;
-	}
-	strbuf_release(&err);
-	return EXIT_OK;
-}
-
-int records_store_open(const struct cli_ctx *ctx, struct store *st)
-{
-	return open_records(ctx, st, 0);
-}
-
-int records_store_open_reader(const struct cli_ctx *ctx, struct store *st)
-{
-	return open_records(ctx, st, 1);
-}
-
-const char *records_caller(const char **identity)
-{
-	static char os_user[256], note[400];
-	const char *env = getenv("SLIPWAY_USER");
-	struct passwd *pw = getpwuid(geteuid());
-
-	snprintf(os_user, sizeof(os_user), "%s", pw && pw->pw_name ? pw->pw_name : "unknown");
-	if (env && *env) {
-		snprintf(note, sizeof(note), "env:SLIPWAY_USER (os user %s)", os_user);
-		if (identity)
-			*identity = note;
-		return env;
-	}
-	if (identity)
-		*identity = "os";
-	return os_user;
-}
-
-int64_t records_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int records_parse_time(const char *option, const char *s, int64_t *ms)
 {
 	struct strbuf err = STRBUF_INIT;

@@ -1,8 +1,7 @@
 /*
  * records_util.h - what the record commands (approve, reject, approvals,
- * audit, notify, history, log, show, incident, dora) share: opening the store
- * with every records module migrated, the caller's identity, the clock, time
- * arguments, and the interim sources of the roles map and notification
+ * audit, notify, history, log, show, incident, dora) share: time and id
+ * arguments, the detail document of a deployment, and the interim sources of the roles map and notification
  * configuration (until the policy file carries them; docs/records.md).
  */
 #ifndef SLIPWAY_CLI_RECORDS_UTIL_H
@@ -16,24 +15,6 @@
 #include <stdint.h>
 
 struct strbuf;
-
-/* Open ctx->state_dir's store and migrate deployments, audit, approvals,
- * emergency, incidents, notify.  EXIT_OK, or prints the error and returns
- * EXIT_RUNTIME. */
-int records_store_open(const struct cli_ctx *ctx, struct store *st);
-/* The same for commands that only read: never creates a store (store_open_reader()). */
-int records_store_open_reader(const struct cli_ctx *ctx, struct store *st);
-
-/*
- * Who is calling: $SLIPWAY_USER when set (a test/automation override; the
- * identity note then says so and names the OS user, and it is recorded in
- * the audit entry), else the OS user of the effective uid.  *identity gets
- * "os" or "env:SLIPWAY_USER (os user NAME)".  Returns a static string.
- */
-const char *records_caller(const char **identity);
-
-/* Now, ms since the epoch UTC (the one clock read of the record commands). */
-int64_t records_now_ms(void);
 
 /* "2026-12-03", "2026-12-03T15:00:00Z" -> ms.  0, or prints an error naming
  * the option and returns -1. */
@@ -55,6 +36,14 @@ int records_roles(const struct cli_ctx *ctx, struct cli_policy *pol, struct role
  * error (FILE:LINE:COL) and returns -1.
  */
 int records_notify_config(const struct cli_ctx *ctx, struct notify_config *cfg);
+
+/*
+ * The DeploymentDetail document of deployment id (vocab.h): deployment,
+ * transitions, intents, last_analysis, approvals, emergency, incidents,
+ * messages.  `show -o json` and `status ID -o json` print it.  0 with *out
+ * (caller owns), SW_ENOTFOUND or SW_ESTORE with err.
+ */
+int records_detail_json(struct store *st, int64_t id, json_t **out, struct strbuf *err);
 
 /* Format ms as RFC 3339, or "-" for RECORD_TIME_NONE / 0. */
 const char *records_time(int64_t ms, char buf[32]);

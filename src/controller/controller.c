@@ -49,6 +49,7 @@
 #include "adapters/store.h"
 #include "adapters/webhook.h"
 #include "core/rules.h"
+#include "base/fmt.h"
 #include "base/alloc.h"
 #include "base/err.h"
 #include "base/strbuf.h"
@@ -59,15 +60,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* snprintf without the truncation warning: reasons are cut at their field's size on purpose */
-__attribute__((format(printf, 3, 4)))
-static void bprintf(char *dst, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(dst, n, fmt, ap);
-	va_end(ap);
-}
 
 struct controller_applied {
 	int64_t id;
@@ -385,6 +377,8 @@ static int decide(struct controller *c, int64_t id, int64_t now_ms, struct scrat
 	in.gate = GATE_ALLOW;
 	in.canary_ready = 1;
 	in.judge = c->judge;
+	in.observing = c->observing;
+	in.observed_since_ms = c->observing_since_ms;
 	if (!actuated) {
 		bprintf(in.ready_reason, sizeof(in.ready_reason), "%s", ready_reason);
 		/* after the warm-up (whose own deadline rule applies), a new revision that cannot be
@@ -613,6 +607,10 @@ int controller_tick(struct controller *c, int64_t now_ms, struct strbuf *err)
 	int r;
 
 	c->stats.ticks++;
+	if (!c->observing) {
+		c->observing = 1;
+		c->observing_since_ms = now_ms;
+	}
 	/* a store deleted or replaced under us: stop deciding (store.h, docs/engine.md "Failure paths") */
 	if ((r = store_check_identity(c->st, err)) < 0)
 		return r;

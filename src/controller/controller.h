@@ -102,6 +102,8 @@ struct controller {
 	int64_t store_failing_since;	/* controller time of the first, or 0 */
 	int64_t store_retry_ms;		/* no tick's work before this controller time */
 	int store_gave_up;
+	int observing;			/* set at the first tick */
+	int64_t observing_since_ms;	/* the first tick of this controller: intervals before it are not judged */
 };
 #define CONTROLLER_STORE_GIVE_UP_MS (2 * 60 * 1000)
 

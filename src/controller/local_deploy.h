@@ -42,7 +42,7 @@ struct local_deploy_opts {
 	const char *state_dir;
 	const char *project_dir;	/* NULL: $SLIPWAY_PROJECT or "." */
 	const char *service, *version, *env, *type;
-	const char *requested_by;	/* $USER */
+	const char *requested_by;	/* the caller (the CLI's identity rule, cli_caller()) */
 	double time_scale;		/* 1 = real time; 60 = one minute per second */
 	int progress_tty;		/* redraw a progress line on stderr */
 	FILE *log;			/* transitions and analysis lines (stderr); NULL: silent */

@@ -2,7 +2,7 @@
  * localstack.c - a service environment on this machine; see localstack.h.
  */
 #include "controller/localstack.h"
-#include "adapters/local_store.h"
+#include "adapters/store_all.h"
 #include "adapters/proc.h"
 #include "base/alloc.h"
 #include "base/err.h"
@@ -92,12 +92,11 @@ int localstack_open(struct localstack *ls, const char *state_dir, const char *pr
 		proc_sleep_ms(50);
 	}
 opened:
-	/* a reader never creates the store (store_open_reader()) */
-	if ((rc = (flags & LOCALSTACK_READONLY) ? store_open_reader(&ls->st, state_dir, err) :
-		   store_open(&ls->st, state_dir, err)) < 0)
+	/* the one store opening, every module migrated (adapters/store_all.h); a reader never
+	 * creates the store (store_open_reader()) */
+	if ((rc = (flags & LOCALSTACK_READONLY) ? store_open_all_reader(&ls->st, state_dir, err) :
+		   store_open_all(&ls->st, state_dir, err)) < 0)
 		goto fail;
-	if ((rc = local_store_migrate(&ls->st, err)) < 0)
-		goto fail_store;
 	if ((rc = target_local_init(&ls->target, &ls->st, state_dir, localstack_project_dir(project_dir), err)) < 0)
 		goto fail_store;
 	if ((rc = router_haproxy_open(&ls->router, &ls->st, state_dir, &ls->svc, env, err)) < 0) {

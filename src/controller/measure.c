@@ -53,6 +53,24 @@ int measure_interval(const struct metrics_provider *p, const struct deployment *
 		to_judge(&cs, to_ms - from_ms, &out->canary);
 	if (r2 >= 0)
 		to_judge(&ss, to_ms - from_ms, &out->stable);
+	/* per-request exceedances of the evidence's fixed latency lines (sequential judge) */
+	if (p->query_over) {
+		double th[JUDGE_NLINES];
+		int n = JUDGE_NLINES, ok = 1;
+		for (int i = 0; i < n; i++)
+			th[i] = d->ev.line_ms[i] > 0 ? d->ev.line_ms[i] : 1e12;
+		if (d->ev.have_lines || d->ev.line_ms[JUDGE_LINE_CHECK] > 0) {
+			if (r1 >= 0 && cs.requests &&
+			    p->query_over(p->ctx, d->service, ROLE_CANARY, d->version, from_ms, to_ms, th, n,
+					  out->batch.over_c, &err) < 0)
+				ok = 0;
+			if (ok && r2 >= 0 && ss.requests &&
+			    p->query_over(p->ctx, d->service, ROLE_STABLE, d->from_version, from_ms, to_ms, th, n,
+					  out->batch.over_s, &err) < 0)
+				ok = 0;
+			out->batch.have_over = ok;
+		}
+	}
 	strbuf_release(&err);
 	return 0;
 }

@@ -9,7 +9,8 @@
  *   provider builtin   HAProxy's per-request log, received and aggregated
  *                      (adapters/metrics_builtin.h); opening it starts the
  *                      log receiver, closing it stops it
- *   judge    observed  the observed-rate judge (core/judge.h)
+ *   judge    sequential, threshold, observed   core/judge.h (docs/judge.md);
+ *                      sequential yields to the policy's `judge: name`
  *   sink     stdout, file, slack, cloudevents   delivered by the
  *                      notification queue (adapters/notify.h)
  */
@@ -23,6 +24,7 @@
 #include "base/err.h"
 #include "base/strbuf.h"
 #include "core/judge.h"
+#include "core/policy-t.h"
 #include "core/metrics-t.h"
 #include "core/router-t.h"
 #include "core/target-t.h"
@@ -360,23 +362,41 @@ static void builtin_close(void *obj)
 	free(bp);
 }
 
-/* ---- judge "observed" ---- */
+/* ---- judges: sequential, threshold, observed (core/judge.h, docs/judge.md) ---- */
 
-struct observed_judge {
-	struct judge j;
-	uint64_t min_requests;	/* judge_observed_decide()'s ctx */
-};
+/*
+ * Build the judge `impl` with the policy's judge settings (alpha, power,
+ * effect, ...) and the strategy's minimum canary requests.  The catalogue's
+ * default (sequential) yields to the policy's `judge: name` when the policy
+ * names another: a service file that names a judge wins, else the policy.
+ */
+static int judge_open_impl(const struct judge_impl *impl, const struct plugin_host *h, void **out)
+{
+	struct judge *j = xcalloc(1, sizeof(*j));
+	const struct judge_settings *set = h && h->policy ? &h->policy->judge : NULL;
+	if (impl == &judge_sequential_impl && set && set->name[0] && judge_impl_find(set->name))
+		impl = judge_impl_find(set->name);
+	impl->init(j, set && set->alpha > 0 ? set : NULL, h && h->min_requests ? h->min_requests : 1);
+	*out = j;
+	return 0;
+}
+
+static int sequential_open(const struct plugin_host *h, void **out, struct strbuf *err)
+{
+	(void)err;
+	return judge_open_impl(&judge_sequential_impl, h, out);
+}
+
+static int threshold_open(const struct plugin_host *h, void **out, struct strbuf *err)
+{
+	(void)err;
+	return judge_open_impl(&judge_threshold_impl, h, out);
+}
 
 static int observed_open(const struct plugin_host *h, void **out, struct strbuf *err)
 {
-	struct observed_judge *oj = xcalloc(1, sizeof(*oj));
 	(void)err;
-	oj->min_requests = h->min_requests ? h->min_requests : 1;
-	oj->j.name = "observed";
-	oj->j.ctx = &oj->min_requests;
-	oj->j.decide = judge_observed_decide;
-	*out = &oj->j;
-	return 0;
+	return judge_open_impl(&judge_observed_impl, h, out);
 }
 
 /* ---- the table ---- */
@@ -386,6 +406,9 @@ static const struct plugin plugins[] = {
 	{ PLUGIN_ROUTER, "haproxy", "HAProxy server weights through the runtime API", haproxy_open, haproxy_close },
 	{ PLUGIN_PROVIDER, "builtin", "HAProxy's per-request log, aggregated in the store", builtin_open,
 	  builtin_close },
+	{ PLUGIN_JUDGE, "sequential", "anytime-valid sequential tests on the deployment's evidence", sequential_open,
+	  free },
+	{ PLUGIN_JUDGE, "threshold", "Flagger's failed-check counting on each interval's values", threshold_open, free },
 	{ PLUGIN_JUDGE, "observed", "the interval's observed values against the limits", observed_open, free },
 	/* sinks: delivered by adapters/notify.c (notify_sink_impls), per message */
 	{ PLUGIN_SINK, "stdout", "the message on standard output", NULL, NULL },

@@ -5,6 +5,7 @@
  */
 #include "controller/replay.h"
 #include "controller/measure.h"
+#include "base/fmt.h"
 #include "base/alloc.h"
 #include "base/err.h"
 #include "base/strbuf.h"
@@ -13,15 +14,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* snprintf without the truncation warning: reasons are cut at their field's size on purpose */
-__attribute__((format(printf, 3, 4)))
-static void bprintf(char *dst, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(dst, n, fmt, ap);
-	va_end(ap);
-}
 
 static void push(struct replay_result *res, const struct replay_event *ev)
 {

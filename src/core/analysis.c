@@ -6,6 +6,7 @@
  */
 #include "core/analysis.h"
 #include "core/rules.h"
+#include "base/fmt.h"
 #include "base/err.h"
 
 #include <jansson.h>
@@ -15,20 +16,13 @@
 #include <stdio.h>
 #include <string.h>
 
-/* snprintf without the truncation warning: reasons are cut at their field's size on purpose */
-__attribute__((format(printf, 3, 4)))
-static void bprintf(char *dst, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(dst, n, fmt, ap);
-	va_end(ap);
-}
 
 struct ctx {
 	const struct judge *j;
 	struct judge defjudge;
 	uint64_t min_requests;
+	const struct analysis_input *in;
+	double alpha_stable;	/* sequential: level of the line tests' comparison with the stable */
 	const struct judge_sample *canary, *base;
 	struct analysis_result *out;
 	int inconclusive;	/* some criterion lacked canary data */
@@ -54,7 +48,7 @@ static enum judge_outcome ask(struct ctx *c, const char *name, enum judge_metric
 	struct analysis_result *out = c->out;
 
 	memset(v, 0, sizeof(*v));
-	if (c->j->decide(c->j->ctx, &q, v) < 0)
+	if (c->j->decide(c->j, &q, v) < 0)
 		v->outcome = JUDGE_INCONCLUSIVE;
 	if (out->n_checks < ANALYSIS_MAX_RESULTS) {
 		struct check_result *cr = &out->checks[out->n_checks++];
@@ -63,6 +57,8 @@ static enum judge_outcome ask(struct ctx *c, const char *name, enum judge_metric
 		cr->value = v->canary_value;
 		cr->limit = v->limit_value;
 		cr->op = '>';
+		cr->estimate = cr->lo = cr->hi = cr->log_e = cr->log_threshold = cr->baseline = NAN;
+		cr->requests = v->canary_requests;
 	}
 	if (v->outcome == JUDGE_INCONCLUSIVE && !c->inconclusive) {
 		c->inconclusive = 1;
@@ -169,8 +165,297 @@ static void fill_table(const struct type_rules *r, const struct analysis_input *
 		t[3].status = "WARN";
 }
 
-int analysis_run(const struct type_rules *r, const struct strategy *s, const struct judge *j,
-		 const struct analysis_input *in, struct analysis_result *out)
+const struct judge *analysis_judge(const struct type_rules *r, const struct strategy *s, const struct judge *j,
+				   struct judge *buf)
+{
+	const struct judge_impl *impl;
+	if (j)
+		return j;
+	impl = r ? judge_impl_find(r->judge.name) : NULL;
+	if (!impl)
+		impl = &judge_sequential_impl;
+	impl->init(buf, r && r->judge.alpha > 0 ? &r->judge : NULL, s && s->min_requests ? s->min_requests : 1);
+	return buf;
+}
+
+void analysis_check_evidence(const struct check_result *c, char *buf, size_t n)
+{
+	char e[32];
+	if (isnan(c->log_e)) {
+		bprintf(buf, n, "%s", "");
+		return;
+	}
+	if (isinf(c->log_e))
+		bprintf(e, sizeof(e), "inf");
+	else
+		bprintf(e, sizeof(e), "%.3g", exp(c->log_e));
+	if (isnan(c->estimate))
+		bprintf(buf, n, "e-value %s of %.3g, %llu canary requests", e, exp(c->log_threshold),
+			(unsigned long long)c->requests);
+	else
+		bprintf(buf, n, "%.3g%% [%.3g-%.3g%%], e-value %s of %.3g, %llu canary requests", c->estimate, c->lo,
+			c->hi, e, exp(c->log_threshold), (unsigned long long)c->requests);
+}
+
+/* Ask the sequential judge at level alpha; record the evidence in the check result. */
+static enum judge_outcome sask(struct ctx *c, const char *name, enum judge_metric m, enum judge_test t, double limit,
+			       int line, double alpha, struct judge_verdict *v)
+{
+	struct judge_question q = { .metric = m, .test = t, .limit = limit, .canary = &c->in->canary,
+				    .baseline = &c->in->stable, .ev = c->in->ev, .alpha = alpha,
+				    .effect = c->j->set.effect, .line = line, .alpha_stable = c->alpha_stable };
+	struct analysis_result *out = c->out;
+
+	memset(v, 0, sizeof(*v));
+	if (c->j->decide(c->j, &q, v) < 0) {
+		v->outcome = JUDGE_INCONCLUSIVE;
+		bprintf(v->why, sizeof(v->why), "the judge refused the question");
+	}
+	if (out->n_checks < ANALYSIS_MAX_RESULTS) {
+		struct check_result *cr = &out->checks[out->n_checks++];
+		bprintf(cr->name, sizeof(cr->name), "%s", name);
+		cr->outcome = v->outcome;
+		cr->value = v->canary_value;
+		cr->limit = v->limit_value;
+		cr->op = '>';
+		cr->estimate = v->estimate;
+		cr->lo = v->lo;
+		cr->hi = v->hi;
+		cr->log_e = v->log_e;
+		cr->log_threshold = v->log_threshold;
+		cr->requests = v->canary_requests;
+		cr->baseline = v->baseline_value;
+	}
+	if (v->outcome == JUDGE_INCONCLUSIVE && !c->inconclusive) {
+		c->inconclusive = 1;
+		bprintf(c->inconclusive_why, sizeof(c->inconclusive_why), "%s: %s", name, v->why);
+	}
+	return v->outcome;
+}
+
+/* "error rate 6.20% [3.1-11.0%] ... e-value 412 >= 100" for reasons */
+static void seq_reason(struct analysis_result *out, const char *what, const char *rule_words,
+		       const struct judge_verdict *v, const char *tail)
+{
+	char e[32], est[96];
+	if (isinf(v->log_e))
+		bprintf(e, sizeof(e), "inf");
+	else
+		bprintf(e, sizeof(e), "%.3g", exp(v->log_e));
+	if (isnan(v->estimate))
+		bprintf(est, sizeof(est), "%s", "no data");
+	else
+		bprintf(est, sizeof(est), "%.2f%% (%.3g%% anytime-valid interval %.2f-%.2f%%)", v->estimate,
+			100 * (1 - out->alpha), v->lo, v->hi);
+	bprintf(out->reason, sizeof(out->reason), "%s %s: %s; e-value %s >= %.3g (%s), canary %llu requests%s", what,
+		est, v->why, e, exp(v->log_threshold), rule_words, (unsigned long long)v->canary_requests, tail);
+}
+
+/*
+ * The sequential judge's analysis (see analysis.h): the same four rules in
+ * the same order, each criterion a test on the accumulated evidence.
+ */
+static int run_sequential(struct ctx *c, const struct type_rules *r, const struct strategy *s,
+			  const struct analysis_input *in, struct analysis_result *out)
+{
+	struct judge_verdict v, best;
+	double alpha = c->j->set.alpha > 0 && c->j->set.alpha < 1 ? c->j->set.alpha : 0.05;
+	double a_reg = alpha * 0.8, a_o;
+	int mask = in->rules_mask ? in->rules_mask : ANALYSIS_RULES_ALL;
+	int have_stable = in->ev->err.ns > 0, n_other = 3, best_set = 0;
+	const struct judge_sample *base = NULL;
+
+	out->alpha = alpha;
+	out->canary_requests = in->ev->err.nc;
+	if (in->stable.requests > 0) {
+		base = &in->stable;
+		out->baseline_source = 1;
+	} else if (in->baseline.requests > 0) {
+		base = &in->baseline;
+		out->baseline_source = 2;
+	}
+	fill_table(r, in, base, out);
+	if (!in->have_samples) {
+		out->verdict = AV_INCONCLUSIVE;
+		bprintf(out->rule, sizeof(out->rule), "inconclusive");
+		bprintf(out->reason, sizeof(out->reason), "no metrics: %s (interval not judged)",
+			in->provider_error[0] ? in->provider_error : "the provider did not answer");
+		goto hooks;
+	}
+	if (in->idle && in->canary.requests < c->min_requests) {
+		out->verdict = AV_PASS;
+		bprintf(out->reason, sizeof(out->reason), "idle revision (%llu requests): smoke checks only",
+			(unsigned long long)in->canary.requests);
+		goto hooks;
+	}
+	/* the alpha split: immediate line and latency, consider latency, then type and checks */
+	if (r->criterion == TYPE_CRIT_ERROR_RATE)
+		n_other++;
+	if (r->criterion == TYPE_CRIT_ANY_REGRESSION)
+		n_other++;
+	if (!(r->criterion == TYPE_CRIT_ERROR_RATE && r->consider_error_rate_pct == r->criterion_error_rate_pct))
+		n_other++;
+	n_other += s->n_checks;
+	a_o = alpha * 0.2 / n_other;
+	c->alpha_stable = a_reg;	/* a line's "against the stable" is the regression test's event */
+	memset(&best, 0, sizeof(best));
+
+#define KEEP_BEST() do { if (v.outcome == JUDGE_PASS && !isnan(v.log_e) && \
+	(!best_set || v.log_e - v.log_threshold > best.log_e - best.log_threshold)) { best = v; best_set = 1; } } while (0)
+
+	if (mask & ANALYSIS_RULE_IMMEDIATE) {
+		if (sask(c, "immediate:error-rate", JUDGE_ERROR_RATE, JUDGE_ABOVE_LIMIT, r->immediate_error_rate_pct, 0,
+			 a_o, &v) == JUDGE_FAIL) {
+			decide(c, AV_ROLLBACK_IMMEDIATE, "immediate");
+			seq_reason(out, "error rate", "immediate rollback criterion", &v, "");
+			return 0;
+		}
+		KEEP_BEST();
+		if (have_stable && sask(c, "immediate:worse-than-stable", JUDGE_ERROR_RATE, JUDGE_DELTA_ABOVE, 0, 0,
+					a_reg / 100, &v) == JUDGE_FAIL) {
+			decide(c, AV_ROLLBACK_IMMEDIATE, "immediate");
+			seq_reason(out, "error rate", "immediate rollback criterion: worse than the stable with "
+				   "overwhelming evidence", &v, "");
+			return 0;
+		}
+		if (sask(c, "immediate:p99", JUDGE_P99, JUDGE_RATIO_ABOVE, r->immediate_p99_ratio, JUDGE_LINE_IMMEDIATE,
+			 a_o, &v) == JUDGE_FAIL) {
+			decide(c, AV_ROLLBACK_IMMEDIATE, "immediate");
+			seq_reason(out, "p99 latency above the line: share slower", "immediate rollback criterion", &v, "");
+			return 0;
+		}
+		KEEP_BEST();
+	}
+	if (mask & ANALYSIS_RULE_TYPE) {
+		char rule[48], words[96];
+		enum judge_outcome o = JUDGE_PASS;
+		const char *what = "error rate";
+		bprintf(rule, sizeof(rule), "type:%s", type_criterion_name(r->criterion));
+		bprintf(words, sizeof(words), "%s deployment rollback criterion '%s'", r->type,
+			type_criterion_name(r->criterion));
+		switch (r->criterion) {
+		case TYPE_CRIT_ERROR_RATE:
+			o = sask(c, "type:error-rate", JUDGE_ERROR_RATE, JUDGE_ABOVE_LIMIT, r->criterion_error_rate_pct, 0,
+				 a_o, &v);
+			break;
+		case TYPE_CRIT_ANY_REGRESSION:
+			if (have_stable)
+				o = sask(c, "type:any-regression:error-rate", JUDGE_ERROR_RATE, JUDGE_DELTA_ABOVE, 0, 0,
+					 a_reg, &v);
+			else
+				o = sask(c, "type:any-regression:error-rate", JUDGE_ERROR_RATE, JUDGE_ABOVE_LIMIT,
+					 REGRESSION_ERROR_PP, 0, a_reg, &v);
+			if (o != JUDGE_FAIL) {
+				KEEP_BEST();
+				o = sask(c, "type:any-regression:p99", JUDGE_P99, JUDGE_RATIO_ABOVE, REGRESSION_P99_RATIO,
+					 JUDGE_LINE_REGRESSION, a_o, &v);
+				what = "requests slower than 1.2x the baseline p99";
+			}
+			break;
+		case TYPE_CRIT_WORSE_THAN_BASELINE:
+		case TYPE_CRIT_ANY_ERROR:
+		case TYPE_CRIT_AVAILABILITY:
+			if (have_stable)
+				o = sask(c, rule, JUDGE_ERROR_RATE, JUDGE_DELTA_ABOVE, 0, 0, a_reg, &v);
+			else
+				o = sask(c, rule, JUDGE_ERROR_RATE, JUDGE_ABOVE_LIMIT,
+					 r->criterion == TYPE_CRIT_ANY_ERROR ? 0 :
+					 r->criterion == TYPE_CRIT_AVAILABILITY ? AVAILABILITY_ERROR_PP : REGRESSION_ERROR_PP,
+					 0, a_reg, &v);
+			break;
+		}
+		if (o == JUDGE_FAIL) {
+			decide(c, AV_ROLLBACK_TYPE, rule);
+			seq_reason(out, what, words, &v, "");
+			return 0;
+		}
+		KEEP_BEST();
+	}
+	if (mask & ANALYSIS_RULE_CONSIDER) {
+		static const char tail[] = ": paused for a person to promote or abort";
+		if (!(r->criterion == TYPE_CRIT_ERROR_RATE && r->consider_error_rate_pct == r->criterion_error_rate_pct) &&
+		    sask(c, "consider:error-rate", JUDGE_ERROR_RATE, JUDGE_ABOVE_LIMIT, r->consider_error_rate_pct, 0, a_o,
+			 &v) == JUDGE_FAIL) {
+			decide(c, AV_CONSIDER, "consider");
+			seq_reason(out, "error rate", "consider rollback criterion", &v, tail);
+			return 0;
+		}
+		KEEP_BEST();
+		if (have_stable && r->criterion == TYPE_CRIT_ERROR_RATE &&
+		    sask(c, "consider:worse-than-stable", JUDGE_ERROR_RATE, JUDGE_DELTA_ABOVE, 0, 0, a_reg, &v) ==
+		    JUDGE_FAIL) {
+			decide(c, AV_CONSIDER, "consider");
+			seq_reason(out, "error rate", "consider rollback criterion: a regression against the stable", &v,
+				   tail);
+			return 0;
+		}
+		KEEP_BEST();
+		if (sask(c, "consider:p99", JUDGE_P99, JUDGE_RATIO_ABOVE, r->consider_p99_ratio, JUDGE_LINE_CONSIDER, a_o,
+			 &v) == JUDGE_FAIL) {
+			decide(c, AV_CONSIDER, "consider");
+			seq_reason(out, "p99 latency above the line: share slower", "consider rollback criterion", &v, tail);
+			return 0;
+		}
+		KEEP_BEST();
+	}
+	if (mask & ANALYSIS_RULE_CHECKS) {
+		for (int i = 0; i < s->n_checks; i++) {
+			const struct analysis_check *ck = &s->checks[i];
+			char name[80], words[96];
+			enum judge_outcome o = JUDGE_PASS;
+			bprintf(name, sizeof(name), "check:%s", ck->name);
+			bprintf(words, sizeof(words), "check %s", ck->name);
+			if (ck->metric == CHECK_SUCCESS_RATE && ck->has_min) {
+				/* success rate >= min  <=>  error rate <= 100 - min */
+				o = sask(c, name, JUDGE_ERROR_RATE, JUDGE_ABOVE_LIMIT, 100.0 - ck->min, 0, a_o, &v);
+				if (out->n_checks) {
+					struct check_result *cr = &out->checks[out->n_checks - 1];
+					cr->value = isnan(v.canary_value) ? NAN : 100.0 - v.canary_value;
+					cr->limit = ck->min;
+					cr->op = '<';
+				}
+			} else if (ck->metric != CHECK_SUCCESS_RATE && ck->has_max) {
+				o = sask(c, name, JUDGE_P99, JUDGE_ABOVE_LIMIT, ck->max, JUDGE_LINE_CHECK, a_o, &v);
+			} else {
+				continue;	/* the other bounds are the observed judge's (docs/judge.md) */
+			}
+			if (o == JUDGE_FAIL && out->verdict != AV_CHECK_FAILED) {
+				out->verdict = AV_CHECK_FAILED;
+				bprintf(out->rule, sizeof(out->rule), "%s", name);
+				seq_reason(out, ck->metric == CHECK_SUCCESS_RATE ? "error rate" :
+					   "share of requests slower than the maximum", words, &v, "");
+			}
+			KEEP_BEST();
+		}
+		if (out->verdict == AV_CHECK_FAILED)
+			goto hooks;
+	}
+#undef KEEP_BEST
+	if (c->inconclusive) {
+		out->verdict = AV_INCONCLUSIVE;
+		bprintf(out->rule, sizeof(out->rule), "inconclusive");
+		bprintf(out->reason, sizeof(out->reason), "not judged (never a pass): %s", c->inconclusive_why);
+	} else {
+		out->verdict = AV_PASS;
+		if (best_set) {
+			bprintf(out->reason, sizeof(out->reason), "no criterion established, canary %llu requests; closest: "
+				"%s", (unsigned long long)in->ev->err.nc, best.why);
+		} else {
+			bprintf(out->reason, sizeof(out->reason), "no criterion established, canary %llu requests",
+				(unsigned long long)in->ev->err.nc);
+		}
+	}
+hooks:
+	if (in->hooks_failed && (mask & ANALYSIS_RULE_CHECKS) && out->verdict != AV_CHECK_FAILED) {
+		out->verdict = AV_CHECK_FAILED;
+		bprintf(out->rule, sizeof(out->rule), "check:webhook");
+		bprintf(out->reason, sizeof(out->reason), "check failed: %s", in->hooks_reason);
+	}
+	return 0;
+}
+
+static int run_rules(const struct type_rules *r, const struct strategy *s, const struct judge *j,
+		     const struct analysis_input *in, struct analysis_result *out)
 {
 	struct ctx c;
 	struct judge_verdict v;
@@ -183,8 +468,13 @@ int analysis_run(const struct type_rules *r, const struct strategy *s, const str
 	memset(out, 0, sizeof(*out));
 	memset(&c, 0, sizeof(c));
 	c.min_requests = s->min_requests ? s->min_requests : 1;
-	c.defjudge = (struct judge){ "observed", &c.min_requests, judge_observed_decide };
-	c.j = j ? j : &c.defjudge;
+	c.j = analysis_judge(r, s, j, &c.defjudge);
+	c.in = in;
+	c.out = out;
+	bprintf(out->judge, sizeof(out->judge), "%s", c.j->name);
+	out->step_answered = -1;
+	if (c.j->kind == JUDGE_KIND_SEQUENTIAL && in->ev)
+		return run_sequential(&c, r, s, in, out);
 	c.canary = &in->canary;
 	c.out = out;
 	mask = in->rules_mask ? in->rules_mask : ANALYSIS_RULES_ALL;
@@ -368,6 +658,33 @@ hooks:
 	return 0;
 }
 
+int analysis_run(const struct type_rules *r, const struct strategy *s, const struct judge *j,
+		 const struct analysis_input *in, struct analysis_result *out)
+{
+	struct judge buf;
+	const struct judge *jj;
+	int rc = run_rules(r, s, j, in, out);
+
+	if (rc < 0)
+		return rc;
+	jj = analysis_judge(r, s, j, &buf);
+	if (jj->kind == JUDGE_KIND_THRESHOLD &&
+	    (out->verdict == AV_ROLLBACK_IMMEDIATE || out->verdict == AV_ROLLBACK_TYPE || out->verdict == AV_CONSIDER ||
+	     out->verdict == AV_INCONCLUSIVE)) {
+		/* Flagger: every failing criterion, and no data, is one failed check towards the threshold */
+		char reason[480];
+		if (strncmp(out->rule, "check:", 6) != 0) {
+			char rule[48];
+			bprintf(rule, sizeof(rule), "check:%s", out->rule[0] ? out->rule : "no-data");
+			bprintf(out->rule, sizeof(out->rule), "%s", rule);
+		}
+		bprintf(reason, sizeof(reason), "failed check (threshold judge): %s", out->reason);
+		bprintf(out->reason, sizeof(out->reason), "%s", reason);
+		out->verdict = AV_CHECK_FAILED;
+	}
+	return 0;
+}
+
 const char *analysis_verdict_name(enum analysis_verdict v)
 {
 	switch (v) {
@@ -404,9 +721,29 @@ json_t *analysis_result_to_json(const struct analysis_result *a)
 		num_or_null(o, "value", c->value);
 		num_or_null(o, "limit", c->limit);
 		json_object_set_new(o, "fails_when", json_string(c->op == '<' ? "below" : "above"));
+		if (!isnan(c->log_e)) {
+			json_t *iv = json_array();
+			num_or_null(o, "estimate_pct", c->estimate);
+			json_array_append_new(iv, isnan(c->lo) ? json_null() : json_real(c->lo));
+			json_array_append_new(iv, isnan(c->hi) ? json_null() : json_real(c->hi));
+			json_object_set_new(o, "interval_pct", iv);
+			num_or_null(o, "stable_pct", c->baseline);
+			json_object_set_new(o, "e_value", isinf(c->log_e) ? json_string("inf") : json_real(exp(c->log_e)));
+			json_object_set_new(o, "fires_at", json_real(exp(c->log_threshold)));
+			json_object_set_new(o, "requests", json_integer((json_int_t)c->requests));
+		}
 		json_array_append_new(checks, o);
 	}
 	json_object_set_new(j, "checks", checks);
+	json_object_set_new(j, "judge", json_string(a->judge));
+	if (a->alpha > 0)
+		json_object_set_new(j, "alpha", json_real(a->alpha));
+	if (a->step_answered >= 0) {
+		json_t *sq = json_object();
+		json_object_set_new(sq, "answered", json_boolean(a->step_answered > 0));
+		json_object_set_new(sq, "text", json_string(a->step_question));
+		json_object_set_new(j, "step_question", sq);
+	}
 	for (int i = 0; i < 4; i++) {
 		const struct comparison_row *row = &a->table[i];
 		json_t *o = json_object();

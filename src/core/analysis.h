@@ -18,7 +18,21 @@
  *                 check counts towards threshold (Flagger: total per run)
  * If the canary had too few requests for the judge, the interval is
  * inconclusive: nothing advances and nothing is counted, and the caller
- * turns a long run of these into a failed check (deployment.h).
+ * turns a long run of these into a failed check (deployment.h; observed and
+ * threshold judges only).
+ *
+ * With the sequential judge (the default, docs/judge.md) every criterion is
+ * a test on the evidence accumulated over the whole deployment
+ * (in->ev): it fires only when established at its share of the policy's
+ * alpha.  Four fifths of alpha go to "the canary's error rate is higher
+ * than the stable's" (which the regression criteria use, and which the
+ * immediate rule also uses at 1/100 of that: "worse than stable with
+ * overwhelming evidence"), the last fifth is split evenly over the other
+ * tests.  Latency criteria
+ * test the share of canary requests slower than a line set from the
+ * baseline p99 (refined by the stable measured beside the canary) ("p99 > 2x baseline" = more than 1% of canary requests
+ * slower than 2x the baseline p99).  The threshold judge turns every
+ * criterion that fires into a failed check (Flagger).
  *
  * Baseline: the stable revision measured in the same interval when it had at
  * least min_requests requests (it saw the same load as the canary);
@@ -50,6 +64,8 @@ struct analysis_input {
 	int hooks_failed;		/* a rollout webhook / smoke check failed this interval */
 	char hooks_reason[160];
 	int rules_mask;			/* which rules apply: ANALYSIS_RULE_* bits */
+	struct judge_batch batch;	/* exceedance counts of the latency lines (measure.c) */
+	const struct judge_evidence *ev;	/* sequential: accumulated, this interval included */
 };
 
 #define ANALYSIS_RULE_IMMEDIATE 1
@@ -73,6 +89,11 @@ struct check_result {
 	double value;		/* percent (success rate) or ms (p99) */
 	double limit;
 	char op;		/* '<' (minimum) or '>' (maximum): fails when value op limit */
+	/* sequential judge: the evidence (NAN when not used) */
+	double estimate, lo, hi;	/* percent: canary rate (or share slower than the line) and interval */
+	double log_e, log_threshold;	/* natural logs of the e-value and of where it fires */
+	uint64_t requests;		/* canary requests the test used */
+	double baseline;		/* the stable's rate, percent; NAN = none */
 };
 
 /* One row of the runbook's Performance Verification table. */
@@ -88,7 +109,11 @@ struct comparison_row {
 struct analysis_result {
 	enum analysis_verdict verdict;
 	char rule[48];		/* "immediate", "type:error-rate", "consider", "check:NAME", "" */
-	char reason[400];	/* names the rule and the numbers */
+	char reason[480];	/* names the rule and the numbers */
+	char judge[16];		/* which judge decided: "sequential", "threshold", "observed" */
+	double alpha;		/* sequential: the deployment's false-halt bound */
+	int step_answered;	/* sequential: -1 not asked, 0 not yet, 1 the step's question is answered */
+	char step_question[300];	/* what the step must rule out, with the numbers */
 	uint64_t canary_requests;
 	int baseline_source;	/* 0 none, 1 stable in the interval, 2 captured */
 	int n_checks;
@@ -106,8 +131,10 @@ int analysis_run(const struct type_rules *r, const struct strategy *s, const str
 
 /*
  * The result as JSON (caller owns the reference): verdict, rule, reason,
- * canary_requests, baseline ("interval" or "captured" or null), checks
- * [{name, result, value, limit, fails_when}], table [{metric, baseline,
+ * canary_requests, baseline ("interval" or "captured" or null), judge,
+ * checks [{name, result, value, limit, fails_when, and for the sequential
+ * judge: estimate_pct, interval_pct [lo, hi], e_value, fires_at, requests}],
+ * step_question {answered, text} when asked, table [{metric, baseline,
  * current, delta, status}] with units as in struct comparison_row.
  */
 struct json_t;
@@ -115,5 +142,16 @@ struct json_t *analysis_result_to_json(const struct analysis_result *a);
 
 /* "pass", "inconclusive", "check-failed", "consider", "rollback", "rollback" */
 const char *analysis_verdict_name(enum analysis_verdict v);
+
+/*
+ * The judge a deployment uses: j when not NULL, else the one named by
+ * r->judge.name ("" or unknown: sequential) built into *buf with the
+ * strategy's min_requests.  Never NULL.
+ */
+const struct judge *analysis_judge(const struct type_rules *r, const struct strategy *s, const struct judge *j,
+				   struct judge *buf);
+
+/* The one-line summary of a check's evidence ("6.20% [3.1-11.0%], e 412 / 100, 320 requests"). */
+void analysis_check_evidence(const struct check_result *c, char *buf, size_t n);
 
 #endif

@@ -7,6 +7,7 @@
 #ifndef SLIPWAY_CORE_DEPLOYMENT_T_H
 #define SLIPWAY_CORE_DEPLOYMENT_T_H
 
+#include "base/limits.h"
 #include <stdint.h>
 
 #include "core/judge.h"
@@ -27,14 +28,14 @@ enum deploy_state {
 
 struct deployment {
 	int64_t id;		/* store row id; 0 before it is stored */
-	char service[64];
-	char env[32];
-	char version[64];	/* the new revision's version */
+	char service[SW_NAME_MAX + 1];
+	char env[SW_NAME_MAX + 1];
+	char version[SW_NAME_MAX + 1];	/* the new revision's version */
 	int revision;		/* revision number of the service (1, 2, ...) */
-	char from_version[64];	/* the stable revision's version ("" for a first deploy) */
-	char type[32];		/* deployment type: standard, hotfix, ... */
-	char change_class[32];	/* change class: normal, security, critical-security (policy gate) */
-	char requested_by[64];
+	char from_version[SW_NAME_MAX + 1];	/* the stable revision's version ("" for a first deploy) */
+	char type[SW_NAME_MAX + 1];		/* deployment type: standard, hotfix, ... */
+	char change_class[SW_NAME_MAX + 1];	/* change class: normal, security, critical-security (policy gate) */
+	char requested_by[SW_USER_MAX + 1];
 
 	enum deploy_state state;
 	int step;		/* 0 = warm-up and baseline capture; k >= 1 = strategy step k */
@@ -50,8 +51,10 @@ struct deployment {
 	int64_t inconclusive_since_ms;	/* start of the current run of inconclusive intervals */
 	int64_t monitoring_since_ms;
 	enum deploy_state resume_state;	/* paused: where resume returns */
-	int paused_by_rule;		/* paused by a consider criterion (1) or a person (0) */
+	int paused_by_rule;		/* paused by a consider criterion (1), for lack of evidence (2:
+					   "insufficient-traffic", resumes itself once answered), or a person (0) */
 	struct judge_sample baseline;	/* stable revision before the first step; requests 0 = none */
+	struct judge_evidence ev;	/* sequential judge: the evidence of this deployment (judge.h) */
 	int64_t store_seq;		/* the store's row version (optimistic concurrency); store-owned */
 };
 
@@ -69,7 +72,7 @@ struct intent {
 	enum intent_kind kind;
 	int full;		/* promote --full */
 	int to_revision;	/* undo --to-revision N; 0 = the previous one */
-	char requested_by[64];
+	char requested_by[SW_USER_MAX + 1];
 	int64_t created_ms;
 };
 

@@ -58,7 +58,11 @@
  *      the other cursor times are schedule boundaries or tick times at
  *      which a committed transition happened.  Replaying the same inputs
  *      therefore yields the same transitions, whatever the tick jitter or
- *      however often the controller was restarted.
+ *      however often the controller was restarted.  An interval that ended
+ *      before the controller started observing (tick_input.observed_since_ms)
+ *      and is a whole interval overdue was missed: it is not judged at all
+ *      (nor are the ones after it), the schedule restarts at the tick, and
+ *      holds count observed time only.
  *   5. failed_checks only grows within a run (Flagger: threshold counts all
  *      failed checks of the run); reaching strategy.threshold rolls back.
  *   6. weight never rises while the gate says WAIT (a window closed) or the
@@ -106,6 +110,7 @@
  *                            new revision's instances are stopped.
  */
 #include "core/deployment.h"
+#include "base/fmt.h"
 #include "base/err.h"
 #include "base/timeutil.h"
 
@@ -114,15 +119,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* snprintf without the truncation warning: reasons are cut at their field's size on purpose */
-__attribute__((format(printf, 3, 4)))
-static void bprintf(char *dst, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(dst, n, fmt, ap);
-	va_end(ap);
-}
 
 static const char *const state_names[DS_COUNT] = {
 	[DS_PENDING] = "pending",
@@ -186,11 +182,11 @@ void deployment_init(struct deployment *d, const char *service, const char *env,
 		     const char *from_version, const char *type, int64_t now_ms)
 {
 	memset(d, 0, sizeof(*d));
-	bprintf(d->service, sizeof(d->service), "%s", service ? service : "");
-	bprintf(d->env, sizeof(d->env), "%s", env ? env : "production");
-	bprintf(d->version, sizeof(d->version), "%s", version ? version : "");
-	bprintf(d->from_version, sizeof(d->from_version), "%s", from_version ? from_version : "");
-	bprintf(d->type, sizeof(d->type), "%s", type ? type : "standard");
+	xsnprintf(d->service, sizeof(d->service), "%s", service ? service : "");
+	xsnprintf(d->env, sizeof(d->env), "%s", env ? env : "production");
+	xsnprintf(d->version, sizeof(d->version), "%s", version ? version : "");
+	xsnprintf(d->from_version, sizeof(d->from_version), "%s", from_version ? from_version : "");
+	xsnprintf(d->type, sizeof(d->type), "%s", type ? type : "standard");
 	bprintf(d->change_class, sizeof(d->change_class), "normal");
 	d->state = DS_PENDING;
 	d->created_ms = now_ms;
@@ -211,6 +207,8 @@ struct run {
 	int64_t now;
 	struct decision *out;
 	struct deployment *d;	/* == &out->next */
+	const struct judge *judge;	/* in->judge, or the rules' (analysis_judge()) */
+	struct judge judge_buf;
 };
 
 static void notify(struct run *x, const char *event, const char *text)
@@ -303,6 +301,8 @@ static void enter_step(struct run *x, int k, int64_t at_ms, const char *why)
 	x->d->group = st->group;
 	x->d->step_since_ms = at_ms;
 	x->d->inconclusive_since_ms = 0;
+	x->d->ev.held_ms = 0;
+	x->d->ev.step_requests = 0;
 	if (st->new_instances || st->old_instances)
 		bprintf(reason, sizeof(reason), "%s: step %d/%d: %d new + %d old instances, weight %.4g%% (hold %s)",
 			 why, k, x->s->n_steps, st->new_instances, st->old_instances, st->weight,
@@ -395,6 +395,8 @@ static void apply_intent(struct run *x, const struct intent *it)
 			return;
 		}
 		bprintf(reason, sizeof(reason), "resumed by %s", who);
+		if (d->paused_by_rule == 2)
+			d->ev.held_ms = 0;	/* "wait": the step waits for evidence for another maximum hold */
 		go(x, d->resume_state == DS_MONITORING ? DS_MONITORING : DS_PROGRESSING, reason);
 		fix_last(x);
 		notify(x, "resumed", reason);
@@ -535,6 +537,42 @@ static void tick_pending(struct run *x)
 	notify(x, "started", reason);
 }
 
+/* The largest canary weight of the steps (the last step before 100%). */
+static double last_weight(const struct strategy *s)
+{
+	double w = 0;
+	for (int i = 0; i < s->n_steps; i++)
+		if (s->steps[i].weight > w && s->steps[i].weight < 100)
+			w = s->steps[i].weight;
+	return w > 0 ? w : 100;
+}
+
+/* The smallest non-zero canary weight of the steps (the first step). */
+static double first_weight(const struct strategy *s)
+{
+	double w = 0;
+	for (int i = 0; i < s->n_steps; i++)
+		if (s->steps[i].weight > 0 && (w == 0 || s->steps[i].weight < w))
+			w = s->steps[i].weight;
+	return w > 0 ? w : 100;
+}
+
+/*
+ * Fix the latency lines of the evidence from the baseline p99 (judge.h);
+ * they do not move afterwards, so every interval counts against the same lines.
+ */
+static void set_lines(struct run *x)
+{
+	double check_max = 0;
+	for (int i = 0; i < x->s->n_checks; i++)
+		if (x->s->checks[i].metric != CHECK_SUCCESS_RATE && x->s->checks[i].has_max) {
+			check_max = x->s->checks[i].max;
+			break;
+		}
+	judge_evidence_set_lines(&x->d->ev, x->d->baseline.requests ? x->d->baseline.p99_ms : NAN,
+				 REGRESSION_P99_RATIO, x->r->consider_p99_ratio, x->r->immediate_p99_ratio, check_max);
+}
+
 /* Step 0: the new revision warms up while the stable revision's baseline is measured. */
 static void tick_warmup(struct run *x, const struct analysis_input *a)
 {
@@ -547,6 +585,7 @@ static void tick_warmup(struct run *x, const struct analysis_input *a)
 		d->baseline = a->stable;
 		d->baseline.span_ms = a->to_ms - a->from_ms;
 	}
+	set_lines(x);
 	if (!x->in->canary_ready) {
 		if (a->to_ms - d->step_since_ms >= x->s->progress_deadline_ms) {
 			bprintf(reason, sizeof(reason), "the new revision was not ready after %llds "
@@ -573,6 +612,41 @@ static void tick_warmup(struct run *x, const struct analysis_input *a)
 	next_step_or_promote(x, a->to_ms, reason);
 }
 
+/*
+ * The sequential judge's step rule (docs/judge.md, "steps wait for
+ * evidence"): the hold is a minimum; the step ends when its question is
+ * answered, and when it is not answered by hold x max_hold_factor the
+ * deployment pauses for a person ("insufficient-traffic").  Returns 1 when
+ * the step may end now.
+ */
+/*
+ * How long a step may wait for evidence: max_hold_factor x its hold, and at
+ * least 30 minutes, so that a strategy of one-minute steps (a Flagger Canary
+ * file) is not paused for lack of traffic that a few more minutes would bring.
+ */
+static double max_hold_ms(const struct run *x, const struct rollout_step *st)
+{
+	double f = x->judge->set.max_hold_factor >= 1 ? x->judge->set.max_hold_factor : 3;
+	double m = f * (double)st->hold_ms;
+	return m > 30.0 * 60000 ? m : 30.0 * 60000;
+}
+
+static int step_ready(struct run *x, const struct rollout_step *st, struct analysis_result *res, int *pause)
+{
+	const struct judge_settings *set = &x->judge->set;
+	int answered = judge_step_question(&x->d->ev, set, st->weight, first_weight(x->s), last_weight(x->s),
+					   x->r->immediate_error_rate_pct, res->step_question, sizeof(res->step_question));
+	res->step_answered = answered;
+	*pause = 0;
+	if (x->d->ev.held_ms < st->hold_ms)
+		return 0;
+	if (answered)
+		return 1;
+	if ((double)x->d->ev.held_ms >= max_hold_ms(x, st))
+		*pause = 1;
+	return 0;
+}
+
 static void tick_analysis(struct run *x, const struct analysis_input *a0)
 {
 	struct deployment *d = x->d;
@@ -581,13 +655,29 @@ static void tick_analysis(struct run *x, const struct analysis_input *a0)
 	enum deploy_state was = d->state;
 	char reason[480];
 	const char *g = group_name(x->s, d->group);
+	int seq = x->judge->kind == JUDGE_KIND_SEQUENTIAL;
 
 	a.baseline = d->baseline;
 	if (was == DS_PAUSED)
 		a.rules_mask = ANALYSIS_RULE_IMMEDIATE | ANALYSIS_RULE_TYPE | ANALYSIS_RULE_CHECKS;
 	if (was == DS_PROGRESSING && d->step >= 1 && d->step <= x->s->n_steps)
 		a.idle = x->s->steps[d->step - 1].idle;
-	analysis_run(x->r, x->s, x->in->judge, &a, res);
+	if (seq) {
+		/* the evidence grows by what was measured; an interval without metrics adds nothing */
+		set_lines(x);
+		if (a.have_samples) {
+			struct judge_batch b = a.batch;
+			b.nc = a.canary.requests;
+			b.xc = a.canary.errors;
+			b.ns = a.stable.requests;
+			b.xs = a.stable.errors;
+			judge_evidence_add(&d->ev, &b, a.to_ms, a.to_ms - a.from_ms);
+			/* the next intervals count against lines refined by the stable measured beside */
+			judge_evidence_refine_lines(&d->ev, a.stable.requests, a.stable.p99_ms);
+		}
+		a.ev = &d->ev;
+	}
+	analysis_run(x->r, x->s, x->judge, &a, res);
 	x->out->has_analysis = 1;
 	d->next_analysis_ms = a.to_ms + x->s->interval_ms;
 	x->out->changed = 1;
@@ -614,6 +704,8 @@ static void tick_analysis(struct run *x, const struct analysis_input *a0)
 		count_failed_check(x, res->reason);
 		return;
 	case AV_INCONCLUSIVE:
+		if (seq)
+			break;	/* never a pass and never a failed check: the step waits (step_ready) */
 		if (!d->inconclusive_since_ms)
 			d->inconclusive_since_ms = a.from_ms;
 		if (a.to_ms - d->inconclusive_since_ms >= x->s->progress_deadline_ms) {
@@ -629,6 +721,8 @@ static void tick_analysis(struct run *x, const struct analysis_input *a0)
 		break;
 	}
 	if (was == DS_MONITORING) {
+		if (res->verdict != AV_PASS)
+			return;
 		if (x->r->monitoring_ms != MONITORING_CONTINUOUS &&
 		    a.to_ms - d->monitoring_since_ms >= x->r->monitoring_ms) {
 			char per[DURATION_BUFSZ];
@@ -648,12 +742,55 @@ static void tick_analysis(struct run *x, const struct analysis_input *a0)
 		start_rollback(x, reason);
 		return;
 	}
+	if (seq && was == DS_PAUSED && d->paused_by_rule == 2 && d->step >= 1 && d->step <= x->s->n_steps &&
+	    x->in->gate != GATE_WAIT) {
+		/* paused for lack of evidence, and the evidence came while waiting: go on */
+		int pause;
+		if (step_ready(x, &x->s->steps[d->step - 1], res, &pause) && res->verdict == AV_PASS) {
+			bprintf(reason, sizeof(reason), "evidence arrived while paused at %.4g%%: %s", d->weight,
+				res->step_question);
+			d->paused_by_rule = 0;
+			go(x, DS_PROGRESSING, reason);
+			fix_last(x);
+			notify(x, "resumed", reason);
+			next_step_or_promote(x, a.to_ms, reason);
+		}
+		return;
+	}
 	if (was != DS_PROGRESSING || x->in->gate == GATE_WAIT)
 		return;
 	if (d->step >= 1 && d->step <= x->s->n_steps) {
 		const struct rollout_step *st = &x->s->steps[d->step - 1];
+		char hold[DURATION_BUFSZ];
+		if (seq && !st->idle) {
+			int pause, ready = step_ready(x, st, res, &pause);
+			if (res->verdict != AV_PASS) {
+				char q[300];
+				ready = 0;
+				pause = (double)d->ev.held_ms >= max_hold_ms(x, st);
+				bprintf(q, sizeof(q), "%s", res->step_question);
+				if (pause && res->step_answered > 0)
+					bprintf(res->step_question, sizeof(res->step_question), "%s", res->reason);
+				else if (pause)
+					bprintf(res->step_question, sizeof(res->step_question), "%s; %s", q, res->reason);
+			}
+			if (ready) {
+				bprintf(reason, sizeof(reason), "analysis passed at %.4g%% for %s; %s", d->weight,
+					duration_format(d->ev.held_ms, hold), res->step_question);
+				next_step_or_promote(x, a.to_ms, reason);
+			} else if (pause) {
+				bprintf(reason, sizeof(reason), "insufficient traffic: %s after %s at %.4g%%; promote, "
+					"wait or abort", res->step_question, duration_format(d->ev.held_ms, hold), d->weight);
+				bprintf(res->rule, sizeof(res->rule), "insufficient-traffic");
+				d->resume_state = was;
+				d->paused_by_rule = 2;
+				go(x, DS_PAUSED, reason);
+				fix_last(x);
+				notify(x, "paused", reason);
+			}
+			return;
+		}
 		if (a.to_ms - d->step_since_ms >= st->hold_ms) {
-			char hold[DURATION_BUFSZ];
 			bprintf(reason, sizeof(reason), "analysis passed at %.4g%% for %s", d->weight,
 				 duration_format(a.to_ms - d->step_since_ms, hold));
 			next_step_or_promote(x, a.to_ms, reason);
@@ -688,7 +825,8 @@ int deployment_advance(const struct deployment *d, const struct type_rules *r, c
 		return SW_ECONFIG;
 	memset(out, 0, sizeof(*out));
 	out->next = *d;
-	x = (struct run){ 0, r, s, in ? in : &no_input, now_ms, out, &out->next };
+	x = (struct run){ 0, r, s, in ? in : &no_input, now_ms, out, &out->next, NULL, { 0 } };
+	x.judge = analysis_judge(r, s, x.in->judge, &x.judge_buf);
 
 	for (int i = 0; i < n_intents && out->n_intents < DECISION_MAX_INTENTS; i++) {
 		if (intents[i].created_ms > now_ms)
@@ -711,6 +849,21 @@ int deployment_advance(const struct deployment *d, const struct type_rules *r, c
 		bprintf(reason, sizeof(reason), "%s", x.in->target_reason[0] ? x.in->target_reason :
 			 "the new revision's instances keep dying");
 		start_rollback(&x, reason);
+	}
+
+	if (x.in->observing && x.d->next_analysis_ms &&
+	    (x.d->state == DS_PROGRESSING || x.d->state == DS_PAUSED || x.d->state == DS_MONITORING) &&
+	    x.d->next_analysis_ms < x.in->observed_since_ms && now_ms - x.d->next_analysis_ms >= s->interval_ms) {
+		/* the interval began before anyone observed it (a controller restart): not judged
+		   on data nobody watched, nor on later data; the hold counts observed time only */
+		int64_t gap = now_ms - (x.d->next_analysis_ms - s->interval_ms);
+		x.d->next_analysis_ms = now_ms + s->interval_ms;
+		if (gap > 0) {
+			x.d->step_since_ms += gap;
+			if (x.d->state == DS_MONITORING || x.d->resume_state == DS_MONITORING)
+				x.d->monitoring_since_ms += gap;
+		}
+		out->changed = 1;
 	}
 
 	switch (x.d->state) {

@@ -56,7 +56,14 @@ struct tick_input {
 	char gate_reason[200];
 	int canary_ready;		/* the target says the new revision's instances are ready */
 	const struct analysis_input *analysis;	/* the due interval, measured; NULL = none due */
-	const struct judge *judge;	/* NULL = the observed judge */
+	const struct judge *judge;	/* NULL = the rules' judge (sequential by default) */
+	/* The controller has been observing since this time (its start); an analysis
+	 * interval that ended before it and is a whole interval overdue was missed
+	 * while no controller ran: it is not judged (nor replayed on later data), the
+	 * schedule restarts at now and the hold counts only observed time.
+	 * observing 0 = always observed (replay). */
+	int observing;
+	int64_t observed_since_ms;
 	/* Flagger webhooks (docs.flagger.app, "Webhooks"), called by the controller: */
 	int hold_promotion;		/* a confirm-promotion webhook said no: stay at the last step */
 	int rollback_requested;		/* a rollback webhook answered 2xx: roll back now */

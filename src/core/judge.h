@@ -1,17 +1,33 @@
 /*
- * judge.h - the one pluggable piece that decides a rollback criterion such
- * as "error rate > 1%" or "p99 > 2x baseline" (docs/engine.md).
+ * judge.h - the pluggable piece that decides a rollback criterion such as
+ * "error rate > 1%" or "p99 > 2x baseline" (docs/judge.md).
  *
- * The interface is deliberately narrow so that a statistical judge
- * (sequential tests on counts, e.g. Wald's SPRT; quantile tests on
- * latency) can replace the first one without touching the state
- * machine: counts and latency summaries in, a verdict with its numbers out.
- * A judge never sees the deployment, the clock or the store.
+ * The analysis (analysis.h) puts each criterion to the judge as a question;
+ * the judge answers with a verdict and its numbers.  Three judges ship:
+ *
+ *   sequential  (default) anytime-valid sequential tests on the evidence the
+ *               deployment accumulated over all its intervals and steps
+ *               (seqtest.h); a criterion fires only when it is established
+ *               at the deployment's false-halt bound alpha, and steps wait
+ *               until they have ruled out what they must (judge_step_question)
+ *   threshold   Flagger's failed-check counting: each interval's criterion
+ *               fails or passes on the observed value, no data counts as a
+ *               failed check, and failed checks add up to the threshold
+ *   observed    slipway's first judge: each interval's observed value against
+ *               the limit, too few canary requests is inconclusive
+ *
+ * A judge never sees the deployment, the clock or the store: only the
+ * interval's samples, the accumulated evidence and the question.
  */
 #ifndef SLIPWAY_CORE_JUDGE_H
 #define SLIPWAY_CORE_JUDGE_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+#include "core/seqtest.h"
+
+struct json_t;
 
 /* What one side (canary or baseline) did in the judged range. */
 struct judge_sample {
@@ -20,6 +36,86 @@ struct judge_sample {
 	double p50_ms, p99_ms;	/* NAN when unknown */
 	int64_t span_ms;	/* length of the range, for throughput */
 };
+
+/* The latency lines whose exceedances are counted per request (query_over()). */
+enum judge_line {
+	JUDGE_LINE_REGRESSION = 0,	/* REGRESSION_P99_RATIO (1.2) x baseline p99 */
+	JUDGE_LINE_CONSIDER,		/* consider p99 ratio (2) x baseline p99 */
+	JUDGE_LINE_IMMEDIATE,		/* immediate p99 ratio (3) x baseline p99 */
+	JUDGE_LINE_CHECK,		/* a Canary file's request-duration maximum, ms */
+	JUDGE_NLINES,
+};
+
+/*
+ * The evidence of one deployment, accumulated over every judged interval of
+ * every step and persisted with the deployment (deployment_store.c), so a
+ * restarted controller continues the same test.  All zero = none yet.
+ */
+struct judge_evidence {
+	int batches;			/* intervals added */
+	int64_t last_to_ms;		/* end of the last interval added */
+	double line_ms[JUDGE_NLINES];	/* the latency lines (refined every interval); 0 = none */
+	int have_lines;			/* the lines are set (baseline p99 known) */
+	double line_ratio[JUDGE_NLINES];	/* line = ratio x the baseline p99 estimate; 0 = fixed line */
+	double base_p99_sum, base_n;	/* request-weighted sum of the stable's p99s, and its requests */
+	uint64_t lat_batches;		/* intervals whose exceedances were counted */
+	struct seq_stream err;		/* errors, canary vs stable */
+	struct seq_stream over[JUDGE_NLINES];	/* requests slower than line_ms[i] */
+	/* the current step (reset when a step begins) */
+	int64_t held_ms;		/* judged time at this step */
+	uint64_t step_requests;		/* canary requests judged at this step */
+};
+
+/* One interval's counts, as measured (analysis_input carries it). */
+struct judge_batch {
+	uint64_t nc, xc, ns, xs;	/* requests and errors, canary and stable */
+	int have_over;			/* the provider counted exceedances of the lines */
+	uint64_t over_c[JUDGE_NLINES], over_s[JUDGE_NLINES];
+};
+
+/* Policy `judge:` settings (docs/judge.md), with their defaults. */
+struct judge_settings {
+	char name[16];		/* "sequential" (default), "threshold", "observed" */
+	double alpha;		/* false-halt bound of a whole deployment (0.05) */
+	double power;		/* power of what a step must rule out (0.8) */
+	double effect;		/* smallest error-rate ratio worth catching (2) */
+	double max_hold_factor;	/* a step waits for evidence up to this x its hold (3), at least 30 minutes */
+	double floor_pct;	/* error rate (percent) below which a step need not rule out the
+				   effect, only that the canary reaches it (0.5) */
+};
+
+/* Fill *s with the defaults above. */
+void judge_settings_default(struct judge_settings *s);
+
+/* Add one batch (interval) to the evidence; lines must be fixed first for the exceedances to count. */
+void judge_evidence_add(struct judge_evidence *ev, const struct judge_batch *b, int64_t to_ms, int64_t span_ms);
+
+/*
+ * Fix the latency lines from the baseline p99 (ms): ratio x max(p99, 1 ms),
+ * the 1 ms floor being the measurement resolution, so a 0 ms p99 cannot
+ * make every request pass or fail.  A NAN p99 (no baseline) leaves them
+ * unset: latency criteria are then "no data".  check_max_ms <= 0: no check line.
+ */
+void judge_evidence_set_lines(struct judge_evidence *ev, double base_p99_ms, double regression_ratio,
+			      double consider_ratio, double immediate_ratio, double check_max_ms);
+
+/*
+ * Refine the latency lines with the stable revision measured beside the
+ * canary: the baseline p99 becomes the request-weighted mean of the p99s the
+ * stable showed (the warm-up's first, then every interval's), and each line
+ * moves to its ratio x that estimate for the intervals that follow.  One
+ * warm-up interval of about a thousand requests puts a p99 within +-15% of
+ * the truth, so a 2x line set once could sit anywhere from 1.7x to 2.3x;
+ * after a few steps the estimate rests on tens of thousands of requests.
+ * The lines depend on the stable's requests only, so each interval's
+ * canary exceedances stay a binomial count of that interval's line and the
+ * tests of docs/judge.md stay valid.  stable_requests 0 or a NAN p99: no change.
+ */
+void judge_evidence_refine_lines(struct judge_evidence *ev, uint64_t stable_requests, double stable_p99_ms);
+
+/* The evidence as JSON (caller owns it) and back; from_json returns 0 or SW_EPARSE. */
+struct json_t *judge_evidence_to_json(const struct judge_evidence *ev);
+int judge_evidence_from_json(const struct json_t *j, struct judge_evidence *ev);
 
 enum judge_metric {
 	JUDGE_ERROR_RATE = 0,	/* errors/requests, percent 0-100 */
@@ -32,16 +128,24 @@ enum judge_test {
 	JUDGE_DELTA_ABOVE,	/* canary value - baseline value > limit (percentage points or ms) */
 };
 
+/* How strong the evidence must be: a share of alpha, and an extra factor. */
 struct judge_question {
 	enum judge_metric metric;
 	enum judge_test test;
 	double limit;
-	const struct judge_sample *canary;
+	const struct judge_sample *canary;	/* this interval */
 	const struct judge_sample *baseline;	/* may be NULL for JUDGE_ABOVE_LIMIT */
+	/* sequential judges only: */
+	const struct judge_evidence *ev;	/* accumulated, this interval included */
+	double alpha;		/* this question's share of the deployment's alpha */
+	double effect;		/* the smallest ratio worth catching */
+	int line;		/* JUDGE_P99: which enum judge_line the limit means */
+	double alpha_stable;	/* error lines: level of the comparison with the stable when the stable is
+				   at or above the line (0 = alpha); both must fire, so it costs no alpha */
 };
 
 enum judge_outcome {
-	JUDGE_PASS = 0,		/* the criterion is not met */
+	JUDGE_PASS = 0,		/* the criterion is not met (sequential: not established) */
 	JUDGE_FAIL,		/* the criterion is met: the canary is worse */
 	JUDGE_INCONCLUSIVE,	/* not enough evidence either way */
 	JUDGE_NOT_APPLICABLE,	/* no baseline to compare with (e.g. a new service) */
@@ -53,26 +157,75 @@ struct judge_verdict {
 	double baseline_value;	/* NAN when not used */
 	double limit_value;	/* the effective limit in the metric's unit */
 	uint64_t canary_requests;
-	char why[160];		/* e.g. "canary 12 requests < 50 minimum" */
+	/* sequential judges: the evidence behind the verdict */
+	double estimate;	/* percent: the canary's cumulative rate of what was tested; NAN = none */
+	double lo, hi;		/* its anytime-valid interval at 1 - alpha, percent */
+	double log_e;		/* natural log of the e-value; NAN = not a sequential verdict */
+	double log_threshold;	/* log(1/alpha): where it fires */
+	char why[200];		/* e.g. "e-value 3.1 of 200 needed"; "canary 12 requests < 50 minimum" */
+};
+
+enum judge_kind {
+	JUDGE_KIND_SEQUENTIAL = 0,
+	JUDGE_KIND_THRESHOLD,
+	JUDGE_KIND_OBSERVED,
 };
 
 /*
- * A judge: a context and one function.  decide() answers q into *out and
- * returns 0; it fails (< 0) only on a malformed question.
+ * A judge: a kind (how the analysis and the state machine use it), its
+ * settings and one function.  decide() answers q into *out and returns 0;
+ * it fails (< 0) only on a malformed question.
  */
 struct judge {
 	const char *name;
-	void *ctx;
-	int (*decide)(void *ctx, const struct judge_question *q, struct judge_verdict *out);
+	enum judge_kind kind;
+	struct judge_settings set;
+	uint64_t min_requests;	/* observed/threshold: canary requests below which an interval has no data */
+	int (*decide)(const struct judge *j, const struct judge_question *q, struct judge_verdict *out);
 };
 
 /*
- * The first judge: compares the observed values of the interval as they are
- * (no statistics).  An interval with fewer than *min_requests canary
- * requests (ctx points at a uint64_t) is inconclusive; ratio and delta tests
- * are not applicable when the baseline has no requests or no latency.
+ * The registry's view of a judge: a name and a constructor.  init() fills
+ * *j for the settings (NULL = defaults) and the strategy's min_requests
+ * (used by observed and threshold) and returns 0; it never fails.
  */
-int judge_observed_decide(void *ctx, const struct judge_question *q, struct judge_verdict *out);
+struct judge_impl {
+	const char *name;
+	const char *description;
+	int (*init)(struct judge *j, const struct judge_settings *set, uint64_t min_requests);
+};
+extern const struct judge_impl judge_sequential_impl;	/* "sequential" */
+extern const struct judge_impl judge_threshold_impl;	/* "threshold" */
+extern const struct judge_impl judge_observed_impl;	/* "observed" */
+
+/* The built-in judge named `name`, or NULL. */
+const struct judge_impl *judge_impl_find(const char *name);
+
+/* The decide functions, for a registry that builds struct judge itself. */
+int judge_sequential_decide(const struct judge *j, const struct judge_question *q, struct judge_verdict *out);
+int judge_threshold_decide(const struct judge *j, const struct judge_question *q, struct judge_verdict *out);
+int judge_observed_decide(const struct judge *j, const struct judge_question *q, struct judge_verdict *out);
+
+/*
+ * What a step must rule out before it may end (docs/judge.md, "steps wait
+ * for evidence").  The step's position t in [0, 1] between the first step
+ * (weight w_first) and the last before 100% (w_last), on a log scale of
+ * weight, sets two targets that tighten from a catastrophe at the first
+ * step to the policy's smallest effect at the last:
+ *   a rate ratio R = 10^(1-t) x effect^t (10x at the first step, 2x at the last),
+ *   a floor f = immediate^(1-t) x floor_pct^t (5% at the first, 0.5% at the last).
+ * The step's question is answered, at level 1 - power, when either the
+ * reverse two-sample test rules out a ratio of R or more (seq_rev_log_e, R
+ * rounded up to its grid), or the one-sample reverse test shows the
+ * canary's error rate below q = max(R x the stable's rate, f)
+ * (seq_below_log_e).  Returns 1 answered, 0 not yet; *what gets the
+ * question and the numbers ("ruled out 2x the stable's 1.00% error rate at
+ * 50% (e-value 5.3 >= 5)" or "212 canary requests at 10%, about 600 more
+ * needed to rule out 5x the 1.00% error rate (or a canary error rate of
+ * 5%)").  Weights are percent, immediate_pct the immediate error-rate line.
+ */
+int judge_step_question(const struct judge_evidence *ev, const struct judge_settings *set, double weight,
+			double w_first, double w_last, double immediate_pct, char *what, size_t n);
 
 /* "pass", "fail", "inconclusive", "n/a" */
 const char *judge_outcome_name(enum judge_outcome o);

@@ -11,7 +11,7 @@
 static const char *const targets[] = { "local", NULL };
 static const char *const routers[] = { "haproxy", NULL };
 static const char *const providers[] = { "builtin", NULL };
-static const char *const judges[] = { "observed", NULL };
+static const char *const judges[] = { "sequential", "threshold", "observed", NULL };
 static const char *const sinks[] = { "stdout", "file", "slack", "cloudevents", NULL };
 
 static const struct {
@@ -22,7 +22,7 @@ static const struct {
 	[PLUGIN_TARGET] = { "target", targets, "local" },
 	[PLUGIN_ROUTER] = { "router", routers, "haproxy" },
 	[PLUGIN_PROVIDER] = { "provider", providers, "builtin" },
-	[PLUGIN_JUDGE] = { "judge", judges, "observed" },
+	[PLUGIN_JUDGE] = { "judge", judges, "sequential" },
 	[PLUGIN_SINK] = { "sink", sinks, NULL },
 };
 

@@ -152,6 +152,8 @@ struct policy {
 	struct policy_criteria immediate;	/* 5%, 3x */
 	struct policy_criteria consider;	/* 1%, 2x */
 	struct policy_metric metrics[METRIC__COUNT];
+	struct judge_settings judge;		/* `judge:` (docs/judge.md); defaults: judge_settings_default() */
+	struct pmark judge_mark;
 };
 
 #endif

@@ -316,6 +316,7 @@ static void init_empty(struct policy *p, const char *source)
 	p->immediate.p99_ratio = 3;
 	p->consider.error_rate_pct = 1;
 	p->consider.p99_ratio = 2;
+	judge_settings_default(&p->judge);
 	init_metrics(p);
 }
 
@@ -1303,6 +1304,50 @@ static int rollback_section(struct loader *ld, struct fy_node *n, struct pmark k
 	return 0;
 }
 
+/*
+ * `judge:` (docs/judge.md): which judge decides the rollback criteria and
+ * the sequential judge's settings.  Self-contained on purpose (one block,
+ * the loader's get_* helpers only) so it ports to another YAML walker.
+ *   judge:
+ *     name: sequential        # or threshold, observed
+ *     alpha: 0.05             # false-halt bound of a whole deployment
+ *     power: 0.8              # of what each step must rule out
+ *     effect: 2               # smallest error-rate ratio worth catching
+ *     max_hold_factor: 3      # a step waits for evidence up to this x its hold
+ *     floor: 0.5              # error rate (percent) a step may rule out instead of the effect
+ */
+static int judge_section(struct loader *ld, struct fy_node *n, struct pmark km0)
+{
+	static const char *const keys[] = { "name", "alpha", "power", "effect", "max_hold_factor", "floor" };
+	static const char *const names[] = { "sequential", "threshold", "observed" };
+	struct judge_settings *j = &ld->p->judge;
+	int r = check_keys(ld, n, km0, "judge", keys, ARRAY_SIZE(keys)), e;
+	if (r < 0)
+		return r;
+	ld->p->judge_mark = km0;
+	FOR_KEY(n, "name", x, km, km0) {
+		if ((r = get_enum(ld, x, km, "judge name", names, ARRAY_SIZE(names), &e)) < 0)
+			return r;
+		snprintf(j->name, sizeof(j->name), "%s", names[e]);
+	}
+	FOR_KEY(n, "alpha", x, km, km0)
+		if ((r = get_number(ld, x, km, "judge.alpha", 0.0001, 0.5, &j->alpha)) < 0)
+			return r;
+	FOR_KEY(n, "power", x, km, km0)
+		if ((r = get_number(ld, x, km, "judge.power", 0.5, 0.999, &j->power)) < 0)
+			return r;
+	FOR_KEY(n, "effect", x, km, km0)
+		if ((r = get_number(ld, x, km, "judge.effect", 1.25, 50, &j->effect)) < 0)
+			return r;
+	FOR_KEY(n, "max_hold_factor", x, km, km0)
+		if ((r = get_number(ld, x, km, "judge.max_hold_factor", 1, 100, &j->max_hold_factor)) < 0)
+			return r;
+	FOR_KEY(n, "floor", x, km, km0)
+		if ((r = get_number(ld, x, km, "judge.floor", 0.001, 50, &j->floor_pct)) < 0)
+			return r;
+	return 0;
+}
+
 static int metric_value(struct loader *ld, struct fy_node *x, struct pmark km, struct policy_metric *m,
 			const char *what, double *out)
 {
@@ -1447,7 +1492,7 @@ static int load_root(struct loader *ld, struct fy_node *root)
 	 * read by its own loader; the policy only lets it stand */
 	static const char *const keys[] = { "version", "base", "timezone", "approval_ttl", "on_window_close",
 					    "roles", "change_classes", "windows", "freezes", "types",
-					    "rollback", "metrics", "notifications" };
+					    "rollback", "metrics", "notifications", "judge" };
 	static const char *const bases[] = { "runbook-v1", "none" };
 	struct pmark m0 = { 1, 1 };
 	int r, e;
@@ -1516,6 +1561,9 @@ static int load_root(struct loader *ld, struct fy_node *root)
 			return r;
 	FOR_KEY(root, "metrics", x, km, m0)
 		if ((r = metrics_section(ld, x, km)) < 0)
+			return r;
+	FOR_KEY(root, "judge", x, km, m0)
+		if ((r = judge_section(ld, x, km)) < 0)
 			return r;
 	return validate(ld, m0);
 }
@@ -1681,6 +1729,7 @@ int policy_type_rules(const struct policy *p, const char *type, struct type_rule
 	r.immediate_p99_ratio = p->immediate.p99_ratio;
 	r.consider_error_rate_pct = p->consider.error_rate_pct;
 	r.consider_p99_ratio = p->consider.p99_ratio;
+	r.judge = p->judge;
 	*out = r;
 	return 0;
 }
@@ -1932,6 +1981,12 @@ void policy_format_yaml(const struct policy *p, struct strbuf *out)
 		    "  consider:\n    error_rate: %g\n    p99_latency_ratio: %g\n",
 		    p->immediate.error_rate_pct, p->immediate.p99_ratio, p->consider.error_rate_pct,
 		    p->consider.p99_ratio);
+	strbuf_addf(out,
+		    "\n# who decides the criteria (docs/judge.md): sequential tests on the deployment's\n"
+		    "# evidence; threshold (Flagger's failed-check counting) and observed are the others.\n"
+		    "judge:\n  name: %s\n  alpha: %g\n  power: %g\n  effect: %g\n  max_hold_factor: %g\n  floor: %g\n",
+		    p->judge.name[0] ? p->judge.name : "sequential", p->judge.alpha, p->judge.power, p->judge.effect,
+		    p->judge.max_hold_factor, p->judge.floor_pct);
 
 	strbuf_addstr(out, "\n# runbook: Deployment Metrics to Track.  Frequency: at least one deployment per\n"
 			   "# period; lead time and mttr: below the duration; rates: below the percent.\n"

@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include "core/judge.h"
+
 /* The type's own rollback criterion (runbook: each type's "Rollback Criteria"). */
 enum type_criterion {
 	TYPE_CRIT_ERROR_RATE = 0,	/* standard: error rate > criterion_error_rate_pct (1%) */
@@ -32,6 +34,7 @@ struct type_rules {
 	double immediate_p99_ratio;	/*   p99 latency > 3 x baseline */
 	double consider_error_rate_pct;	/* runbook "Consider Rollback": error rate > 1 (percent) */
 	double consider_p99_ratio;	/*   p99 latency > 2 x baseline */
+	struct judge_settings judge;	/* policy `judge:` (docs/judge.md); name "" = sequential defaults */
 };
 
 #endif

@@ -12,6 +12,7 @@
 #ifndef SLIPWAY_CORE_SERVICE_H
 #define SLIPWAY_CORE_SERVICE_H
 
+#include "base/limits.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,7 +20,7 @@
 
 struct strbuf;
 
-#define SERVICE_NAME_MAX 64	/* names and versions: [A-Za-z0-9._-], 1..64 bytes */
+#define SERVICE_NAME_MAX SW_NAME_MAX	/* names and versions: [A-Za-z0-9._-], 1..64 bytes (base/limits.h) */
 #define SERVICE_MAX_INSTANCES 64
 #define SERVICE_FILE_MAX (256 * 1024)	/* bytes a service file may have */
 

@@ -1,4 +1,5 @@
-# analyze.sh - `slipway analyze` over the cases in tests/data/analyze/*.case
+# analyze.sh - `slipway analyze` over the cases in tests/data/analyze/*.case and
+# tests/data/judge/*.case (the sequential judge's cases)
 # (one case per file: config, trace, type, extra args, and the expected exit
 # status, outcome, at_s, rule, reason regex, steps "t_s:weight ...",
 # failed_checks), plus its input errors.
@@ -7,7 +8,7 @@ data="$SLIPWAY_SRC/tests/data"
 
 field() { sed -n "s/^$2: \{0,1\}//p" "$1" | head -1; }
 
-for c in "$data"/analyze/*.case; do
+for c in "$data"/analyze/*.case "$data"/judge/*.case; do
   name=$(basename "$c" .case)
   config=$(field "$c" config); trace=$(field "$c" trace); type=$(field "$c" type)
   args=$(field "$c" args)
@@ -38,7 +39,8 @@ print("steps=%s" % " ".join("%d:%s" % (s["t_s"], s["weight"]) for s in d["steps"
 done
 
 # the text timeline shows steps, checks with numbers, the outcome and the table
-run_slipway analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$data/traces/errors-6pct.csv"
+# (the observed judge: the line below is its per-interval check)
+run_slipway analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$data/traces/errors-6pct.csv" --judge observed
 is "$rc" 1 "text: rolled back exits 1"
 like "$out" 't=60s +progressing -> progressing \(step 1, weight 10%\)' "text: step 1 at 60s"
 like "$out" 'immediate:error-rate +6.00% +max limit 5%: fail' "text: the failing check with its numbers"
@@ -72,9 +74,9 @@ types:
     rollback_error_rate: 2
     windows: [standard]
 YAML
-run_slipway --policy "$T/loose.yaml" analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$data/traces/healthy.csv" --type nightly -o json
+run_slipway --policy "$T/loose.yaml" analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$data/traces/healthy.csv" --type nightly --judge observed -o json
 is "$rc" 0 "a type the policy defines is analysed"
 like "$out" '"type": "nightly"' "with that type's rules"
-run_slipway --policy "$T/loose.yaml" analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$data/traces/errors-6pct.csv" -o json
+run_slipway --policy "$T/loose.yaml" analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$data/traces/errors-6pct.csv" --judge observed -o json
 like "$out" '"rule": "type:error-rate"' "the policy's immediate error rate (50%) replaces the runbook's 5%"
 done_testing

@@ -52,3 +52,13 @@ json_get() { # json_get JSON PYTHON_EXPR_ON_d  (e.g. 'd["allowed"]')
   printf '%s' "$1" | python3 -c "import json,sys; d=json.load(sys.stdin); v=$2; print(json.dumps(v) if not isinstance(v,str) else v)"
 }
 done_testing() { echo "1..$_n"; [ "$_failed" = 0 ]; }
+# schema_ok JSON KIND NAME: JSON is a slipway/v1 document of KIND that
+# validates against docs/schema/KIND.json (tests/helpers/schema-check, a real
+# JSON Schema validator); the validator's errors are shown on failure.
+schema_ok() {
+  local msg r
+  msg=$(printf '%s' "$1" | /usr/bin/python3 "$SLIPWAY_SRC/tests/helpers/schema-check" "$SLIPWAY_SRC/docs/schema" "$2" 2>&1); r=$?
+  _n=$((_n + 1))
+  if [ $r = 0 ]; then echo "ok $_n - $3"
+  else echo "not ok $_n - $3"; printf '%s\n' "$msg" | head -10 | sed 's/^/#   /'; _failed=$((_failed + 1)); fi
+}

@@ -5,7 +5,7 @@ export SLIPWAY_PROJECT="$T/proj"
 mkdir -p "$T/proj/services"
 
 run_slipway start nosuch v1
-is "$rc" 3 "an unknown service is a runtime error"
+is "$rc" 2 "an unknown service is a name that does not exist: exit 2, as in every command (docs/exit-codes.md)"
 like "$err" "no service 'nosuch': '.*services/nosuch.yaml' does not exist" "the error says where it looked"
 
 printf 'command: [x]\nenvironments:\n  production: {listen: "127.0.0.1:99999"}\n' >"$T/proj/services/bad.yaml"

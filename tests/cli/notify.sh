@@ -19,11 +19,12 @@ start_receiver() { # start_receiver NAME SCRIPT -> $port, requests saved in $T/N
   for i in $(seq 1 100); do [ -s "$T/$1.port" ] && break; sleep 0.05; done
   port=$(cat "$T/$1.port")
 }
+# an RFC 3339 time from -o json (times are RFC 3339 everywhere) as ms since the epoch
+ms_of() { python3 -c "import datetime,sys; s=sys.argv[1].replace('Z','+00:00'); print(round(datetime.datetime.fromisoformat(s).timestamp()*1000))" "$1"; }
 iso() { python3 -c "import datetime,sys; print(datetime.datetime.fromtimestamp(int(sys.argv[1])/1000, datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.%f')[:-3]+'Z')" "$1"; }
 
-# a deployment record to talk about (reading commands such as `log` create no store:
-# `incident list`, which opens the records for writing, makes the schema)
-"$SLIPWAY" incident list >/dev/null
+# a deployment record to talk about
+run_slipway notify flush   # creates the store (a reading command would not)
 sqlite3 "$T/state/slipway.db" "INSERT INTO deployments(id, service, env, version, revision, from_version, type,
   strategy, state, requested_by, created_ms, started_ms, finished_ms, state_since_ms, reason)
   VALUES (1, 'api-server', 'production', 'v1.2.3', 3, 'v1.2.2', 'standard', 'canary', 'succeeded', 'alice',
@@ -99,7 +100,7 @@ d0=$(json_get "$out" 'd["deliveries"][0]')
 is "$(json_get "$d0" 'd["state"]')" "queued" "still queued after 429"
 is "$(json_get "$d0" 'd["last_status"]')" "429" "status 429 recorded"
 created=$(sqlite3 "$T/state/slipway.db" "SELECT updated_ms FROM notify_deliveries ORDER BY id DESC LIMIT 1")
-next=$(json_get "$d0" 'd["next_attempt_ms"]')
+next=$(ms_of "$(json_get "$d0" 'd["next_attempt_at"]')")
 is "$((next - created))" 120000 "next attempt honours Retry-After: 120 (seconds)"
 
 run_slipway notify flush --at "$(iso $((created + 60000)))" -o json
@@ -107,9 +108,9 @@ is "$(json_get "$out" 'd["attempted"]')" 0 "not retried before Retry-After has p
 run_slipway notify flush --at "$(iso $((created + 121000)))" -o json
 is "$(json_get "$out" 'd["retrying"]')" 1 "second attempt answered 500: retrying"
 run_slipway notify list -o json
-d0=$(json_get "$out" 'd[0]')
+d0=$(json_get "$out" 'd["items"][0]')
 is "$(json_get "$d0" 'd["last_status"]')" "500" "status 500 recorded"
-is "$(json_get "$d0" 'd["next_attempt_ms"] - '"$((created + 121000))")" 20000 "backoff after the 2nd attempt is 2 x 10s"
+is "$(( $(ms_of "$(json_get "$d0" 'd["next_attempt_at"]')") - (created + 121000) ))" 20000 "backoff after the 2nd attempt is 2 x 10s"
 run_slipway notify flush --at "$(iso $((created + 141000)))" -o json
 is "$(json_get "$out" 'd["sent"]')" 1 "third attempt sent"
 is "$(ls "$T/flaky"/*.body | wc -l | tr -d ' ')" 3 "the receiver saw exactly three attempts"
@@ -120,7 +121,7 @@ export SLACK_URL="http://127.0.0.1:$port/$SECRET"
 run_slipway notify test --channel all-engineering -o json
 d0=$(json_get "$out" 'd["deliveries"][0]')
 upd=$(sqlite3 "$T/state/slipway.db" "SELECT updated_ms FROM notify_deliveries ORDER BY id DESC LIMIT 1")
-delay=$(( $(json_get "$d0" 'd["next_attempt_ms"]') - upd ))
+delay=$(( $(ms_of "$(json_get "$d0" 'd["next_attempt_at"]')") - upd ))
 ok "$([ "$delay" -ge 290000 ] && [ "$delay" -le 301000 ]; echo $?)" "HTTP-date Retry-After honoured (delay ${delay} ms, about 300 s)"
 
 # ---- receiver down: retried with backoff, then given up with an audit entry
@@ -133,7 +134,7 @@ like "$(json_get "$d0" 'd["last_error"]')" "connect" "the error says it could no
 base=$(sqlite3 "$T/state/slipway.db" "SELECT updated_ms FROM notify_deliveries ORDER BY id DESC LIMIT 1")
 for k in 1 2 3; do run_slipway notify flush --at "$(iso $((base + k * 3600000)))" -o json; done
 run_slipway notify list -o json
-is "$(json_get "$out" '[x["state"] + "/" + str(x["attempts"]) for x in d][0]')" "gave_up/4" "given up after max_attempts (4)"
+is "$(json_get "$out" '[x["state"] + "/" + str(x["attempts"]) for x in d["items"]][0]')" "gave_up/4" "given up after max_attempts (4)"
 run_slipway audit -o json
 like "$out" '"notify.gave_up"' "giving up is an audit entry"
 unlike "$out" "SeCrEtToKeN42" "the audit entry has no URL"

@@ -16,11 +16,15 @@ now_ms=$(( $(date +%s) * 1000 ))
 iso() { python3 -c "import datetime,sys; print(datetime.datetime.fromtimestamp(int(sys.argv[1])/1000, datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'))" "$1"; }
 
 run_slipway log
-is "$rc" 0 "log with no store"
+is "$rc" 2 "log without a store: a reading command never creates one"
+like "$err" "no store in '.*state'" "and says there is none"
+[ -e "$DB" ] && ok=no || ok=yes
+is "$ok" yes "no store file was created"
+run_slipway notify flush
+is "$rc" 0 "a writing command creates the store"
+run_slipway log
+is "$rc" 0 "log on an empty store"
 like "$out" "no deployments" "says there are none"
-[ ! -e "$DB" ]
-ok $? "and creates no store (a reading command)"
-"$SLIPWAY" incident list >/dev/null   # opens the records for writing: makes the schema
 
 sqlite3 "$DB" <<SQL
 INSERT INTO deployments(id, service, env, version, revision, from_version, type, strategy, state, requested_by,
@@ -84,8 +88,8 @@ is "$rc" 2 "a bad id is a usage error"
 
 # ---- the audit log and its chain
 run_slipway audit -o json
-is "$(json_get "$out" '[e["action"] for e in d]')" '["approval.refused", "approval.refused", "approval.approved", "approval.expired", "approval.rejected"]' "every decision, refusal and expiry is an audit entry"
-is "$(json_get "$out" 'd[2]["detail"]["comment"]')" "looks good" "with its comment"
+is "$(json_get "$out" '[e["action"] for e in d["items"]]')" '["approval.refused", "approval.refused", "approval.approved", "approval.expired", "approval.rejected"]' "every decision, refusal and expiry is an audit entry"
+is "$(json_get "$out" 'd["items"][2]["detail"]["comment"]')" "looks good" "with its comment"
 run_slipway audit --since 2000-01-01
 like "$out" "approval.rejected" "--since with a date"
 run_slipway audit --since yesterday
@@ -118,7 +122,7 @@ is "$rc" 0 "nor another environment"
 run_slipway incident open api-server
 is "$rc" 2 "open needs --title"
 run_slipway incident list --open -o json
-is "$(json_get "$out" 'len(d)')" 1 "one open incident"
+is "$(json_get "$out" 'len(d["items"])')" 1 "one open incident"
 SLIPWAY_USER=oncall run_slipway incident resolve "$inc"
 is "$rc" 0 "resolved"
 run_slipway incident resolve "$inc"
@@ -126,20 +130,20 @@ is "$rc" 1 "resolving again is refused"
 run_slipway incident check
 is "$rc" 0 "allowed again"
 run_slipway audit -o json
-like "$(json_get "$out" '[e["action"] for e in d]')" '"incident.opened", "incident.resolved"' "incidents are audited"
+like "$(json_get "$out" '[e["action"] for e in d["items"]]')" '"incident.opened", "incident.resolved"' "incidents are audited"
 
 # ---- history, log, show
 run_slipway history api-server -o json
 is "$rc" 0 "history"
-is "$(json_get "$out" '[x["id"] for x in d]')" "[1, 2, 4]" "api-server's deployments, newest first"
-is "$(json_get "$out" '[x["status"] for x in d]')" '["pending", "rolled_back", "succeeded"]' "with their status"
-is "$(json_get "$out" 'd[1]["reason"]')" "error rate 6.2% > 5% (immediate rollback criterion)" "and reason"
-is "$(json_get "$out" 'd[1]["duration_s"]')" 1800 "and duration"
-is "$(json_get "$out" 'set(["id","version","status","reason","type","env","created_at","finished_at"]) <= set(d[1].keys())')" "true" "history fields"
+is "$(json_get "$out" '[x["id"] for x in d["items"]]')" "[1, 2, 4]" "api-server's deployments, newest first"
+is "$(json_get "$out" '[x["state"] for x in d["items"]]')" '["pending", "rolled_back", "succeeded"]' "with their state"
+is "$(json_get "$out" 'd["items"][1]["reason"]')" "error rate 6.2% > 5% (immediate rollback criterion)" "and reason"
+is "$(json_get "$out" 'd["items"][1]["duration_s"]')" 1800 "and duration"
+is "$(json_get "$out" 'set(["id","version","state","reason","type","env","created_at","updated_at","finished_at"]) <= set(d["items"][1].keys())')" "true" "history fields"
 run_slipway history api-server --env staging -o json
-is "$(json_get "$out" '[x["id"] for x in d]')" "[4]" "--env filters"
+is "$(json_get "$out" '[x["id"] for x in d["items"]]')" "[4]" "--env filters"
 run_slipway log -o json
-is "$(json_get "$out" '[x["id"] for x in d]')" "[1, 3, 2, 4]" "the log: every service, newest first"
+is "$(json_get "$out" '[x["id"] for x in d["items"]]')" "[1, 3, 2, 4]" "the log: every service, newest first"
 run_slipway log
 like "$out" "agent-worker +v7 +production +hotfix +succeeded" "text log line"
 run_slipway show 2
@@ -150,13 +154,13 @@ like "$out" "elevated 5xx" "the linked incident"
 run_slipway show 1 -o json
 is "$(json_get "$out" '[a["decision"] for a in d["approvals"]]')" '["approved", "rejected"]' "approvals in show"
 run_slipway show 2 -o json
-is "$(json_get "$out" 'd["comparison"]["table"][0]["status"]')" "FAIL" "comparison in json"
-is "$(json_get "$out" 'len(d["timeline"])')" 3 "timeline in json"
+is "$(json_get "$out" 'd["last_analysis"]["table"][0]["status"]')" "FAIL" "comparison in json"
+is "$(json_get "$out" 'len(d["transitions"])')" 3 "timeline in json"
 run_slipway show 3
-like "$out" "P99 Latency +\| 200 +\| 210 +\| 5 +\| OK" "the engine's analysis object: its table is printed"
+like "$out" "P99 Latency +\| 200ms +\| 210ms +\| \+5.00% +\| OK" "the engine's analysis object: its table is printed with units, as analyze prints it"
 run_slipway show 3 -o json
-is "$(json_get "$out" 'd["comparison"]["table"][1]["current"]')" 210 "json comparison.table holds the rows"
-is "$(json_get "$out" 'd["comparison"]["analysis"]["verdict"]')" "pass" "and analysis the whole result"
+is "$(json_get "$out" 'd["last_analysis"]["table"][1]["current"]')" 210 "json comparison.table holds the rows"
+is "$(json_get "$out" 'd["last_analysis"]["analysis"]["verdict"]')" "pass" "and analysis the whole result"
 run_slipway show 99
 is "$rc" 2 "show of an unknown deployment"
 like "$err" "no deployment 99" "says so"

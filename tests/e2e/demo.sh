@@ -26,9 +26,9 @@ export SLIPWAY_STATE_DIR="$T/demo/state" SLIPWAY_PROJECT="$T/demo/project"
 run_slipway deployments api-server -o json
 is "$rc" 0 "the records can be listed"
 recs=$out
-is "$(json_get "$recs" '[r["version"] for r in d]')" '["v3", "v2", "v1"]' "three deployments: v1, v2, v3"
-is "$(json_get "$recs" '[r["status"] for r in d]')" '["rolled_back", "succeeded", "succeeded"]' "v1 and v2 succeeded, v3 rolled back"
-like "$(json_get "$recs" 'd[0]["reason"]')" 'error rate' "v3's record says why: the error rate"
+is "$(json_get "$recs" '[r["version"] for r in d["items"]]')" '["v3", "v2", "v1"]' "three deployments: v1, v2, v3"
+is "$(json_get "$recs" '[r["state"] for r in d["items"]]')" '["rolled_back", "succeeded", "succeeded"]' "v1 and v2 succeeded, v3 rolled back"
+like "$(json_get "$recs" 'd["items"][0]["reason"]')" 'error rate' "v3's record says why: the error rate"
 if "$SLIPWAY" history --help >/dev/null 2>&1; then
   run_slipway history api-server -o json
   is "$rc" 0 "slipway history api-server -o json"

@@ -37,7 +37,7 @@ got=$(count_versions 100 "http://127.0.0.1:$PORT/api/x")
 is "$got" "v2 100" "weight 0/100: every request reaches v2"
 
 run_slipway weight api v9=10
-is "$rc" 3 "a revision with no server is refused"
+is "$rc" 2 "a revision with no server is refused: a name that does not exist, exit 2 (docs/exit-codes.md)"
 like "$err" "revision 'v9'.*no server" "the error names the revision"
 run_slipway weight api v1=150
 is "$rc" 2 "a weight over 100 is a usage error"

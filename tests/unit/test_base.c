@@ -1,6 +1,10 @@
 /* test_base.c - strbuf, time and duration arithmetic, errors. */
 #include "tap.h"
+#include <errno.h>
+#include <string.h>
 #include "base/err.h"
+#include "base/fmt.h"
+#include "base/limits.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
 
@@ -49,6 +53,32 @@ int main(void)
 	is_str(duration_format(250, dbuf), "250ms", "duration_format ms");
 
 	is_str(slipway_strerror(SW_EPOLICY), "invalid policy", "slipway_strerror");
+	/* the error table's exit column (docs/exit-codes.md) */
+	is_int(slipway_error_exit(0), 0, "success exits 0");
+	is_int(slipway_error_exit(SW_ENOTFOUND), 2, "not found exits 2");
+	is_int(slipway_error_exit(SW_EUSAGE), 2, "bad usage exits 2");
+	is_int(slipway_error_exit(SW_EDENIED), 1, "denied exits 1");
+	is_int(slipway_error_exit(SW_ESTATE), 1, "not in this state exits 1");
+	is_int(slipway_error_exit(SW_ESTORE), 3, "store error exits 3");
+	is_int(slipway_error_exit(-ENOENT), 3, "-errno exits 3");
+
+	/* bounded formatting: a name fills its field exactly or is refused, never cut */
+	{
+		char name[SW_NAME_MAX + 1], small[8];
+		char long_name[SW_NAME_MAX + 2];
+		memset(long_name, 'a', SW_NAME_MAX);
+		long_name[SW_NAME_MAX] = '\0';
+		is_int(xsnprintf(name, sizeof(name), "%s", long_name), SW_NAME_MAX, "a 64-byte name fits its field");
+		is_str(name, long_name, "all 64 bytes of it");
+		long_name[SW_NAME_MAX] = 'b';
+		long_name[SW_NAME_MAX + 1] = '\0';
+		is_int(bsnprintf(name, sizeof(name), "%s", long_name), SW_ETOOBIG, "65 bytes: bsnprintf says too big");
+		is_str(name, "", "and leaves an empty string, not a cut name");
+		is_int(bprintf(small, sizeof(small), "%s", "abcdefghij"), 1, "bprintf says it cut");
+		is_str(small, "abcd...", "and marks the cut");
+		is_int(bprintf(small, sizeof(small), "%s", "abc"), 0, "a short text is not cut");
+		is_str(small, "abc", "and is unchanged");
+	}
 	strbuf_release(&err);
 	return tap_done();
 }

@@ -121,6 +121,7 @@ int main(void)
 	struct target target;
 	struct metrics_provider prov = { NULL, healthy };
 	struct controller c;
+	struct judge observed;
 	struct deployment d, g, e;
 	int64_t t;
 	int r;
@@ -157,6 +158,10 @@ int main(void)
 	c.router = &router;
 	c.target = &target;
 	c.metrics = &prov;
+	/* this test is about the engine: its canary (1 error in 500 against 1 in 1000, every
+	   interval) is a real doubling that the sequential judge rightly halts */
+	judge_observed_impl.init(&observed, NULL, 0);
+	c.judge = &observed;
 	c.hooks.notify = on_notify;
 	c.hooks.log = on_log;
 	c.hooks.gate = gate;
@@ -194,6 +199,7 @@ int main(void)
 	c.router = &router;
 	c.target = &target;
 	c.metrics = &prov;
+	c.judge = &observed;
 	c.hooks.notify = on_notify;
 	c.hooks.log = on_log;
 	c.hooks.gate = gate;

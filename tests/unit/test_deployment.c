@@ -224,6 +224,37 @@ int main(void)
 	is_int(ds.canary_instances, 3, "rolling step 2: 3 new instances");
 	is_int(ds.stable_instances, 5, "rolling step 2: 5 old instances");
 
+	/* a controller restart: intervals nobody observed are not judged, and the hold
+	   counts observed time only (issue: "resume after a crash skips steps") */
+	{
+		struct tick_input live = { .gate = GATE_ALLOW, .canary_ready = 1, .observing = 1 };
+		int64_t due;
+		strategy_default(s, STRATEGY_CANARY);
+		deployment_init(&d, "api", "production", "v2", "v1", "standard", 0);
+		advance(&d, &r, s, &live, NULL, 0, 0);
+		a = healthy(&d, s, 60000);
+		live.analysis = &a;
+		advance(&d, &r, s, &live, NULL, 0, 60000);
+		is_int(d.step, 1, "restart: step 1 at 1%%");
+		due = d.next_analysis_ms;
+		/* the controller dies; a new one starts 20 minutes later, past the step's whole hold */
+		live.observed_since_ms = due + 20 * 60000;
+		a = healthy(&d, s, live.observed_since_ms);
+		advance(&d, &r, s, &live, NULL, 0, live.observed_since_ms);
+		is_int(dec.has_analysis, 0, "restart: the unobserved interval is not judged");
+		is_int(d.step, 1, "restart: no step advanced on data nobody observed");
+		ok(d.next_analysis_ms == live.observed_since_ms + s->interval_ms, "restart: the schedule restarts at the tick");
+		ok(d.ev.batches == 0 && d.ev.held_ms == 0, "restart: no evidence and no hold from the unobserved interval");
+		/* from then on, observed intervals count: the step ends after its hold of observed time */
+		for (t = d.next_analysis_ms; d.step == 1 && t < live.observed_since_ms + 3600000; t += s->interval_ms) {
+			a = healthy(&d, s, t);
+			advance(&d, &r, s, &live, NULL, 0, t);
+		}
+		is_int(d.step, 2, "restart: step 2 after the hold, on observed intervals");
+		ok(t - live.observed_since_ms >= 4 * s->interval_ms, "restart: the hold counted observed time (%llds after)",
+		   (long long)((t - live.observed_since_ms) / 1000));
+	}
+
 	/* malformed input is refused, never a crash */
 	is_int(deployment_advance(NULL, &r, s, &in, NULL, 0, 0, &dec), SW_EUSAGE, "NULL deployment refused");
 	s->interval_ms = 0;

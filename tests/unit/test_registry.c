@@ -43,9 +43,9 @@ static int healthy(void *ctx, const char *service, enum revision_role role, cons
 
 /* the test judge: every criterion is met, and it counts the questions */
 static int spy_calls;
-static int spy_decide(void *ctx, const struct judge_question *q, struct judge_verdict *out)
+static int spy_decide(const struct judge *j, const struct judge_question *q, struct judge_verdict *out)
 {
-	(void)ctx;
+	(void)j;
 	spy_calls++;
 	memset(out, 0, sizeof(*out));
 	out->outcome = JUDGE_FAIL;
@@ -101,7 +101,7 @@ static void check_catalogue(void)
 	is_str(plugin_default(PLUGIN_TARGET), "local", "default target: local");
 	is_str(plugin_default(PLUGIN_ROUTER), "haproxy", "default router: haproxy");
 	is_str(plugin_default(PLUGIN_PROVIDER), "builtin", "default provider: builtin");
-	is_str(plugin_default(PLUGIN_JUDGE), "observed", "default judge: observed");
+	is_str(plugin_default(PLUGIN_JUDGE), "sequential", "default judge: sequential");
 }
 
 static void check_unknown(void)
@@ -185,7 +185,8 @@ static void check_judge_choice(void)
 	struct service svc = { 0 };
 	struct strbuf err = STRBUF_INIT;
 	struct plugin_host h = { 0 };
-	struct judge spy = { "test-spy", NULL, spy_decide };
+	/* kind observed: asked every interval, whatever the evidence */
+	struct judge spy = { .name = "test-spy", .kind = JUDGE_KIND_OBSERVED, .decide = spy_decide };
 	void *obj = NULL;
 	char d1[] = "/tmp/slipway-test-registry.XXXXXX", d2[] = "/tmp/slipway-test-registry.XXXXXX";
 	char reason[400];

@@ -35,8 +35,8 @@ static void check_full(const struct service *s)
 	ok(p && p->instances == 4 && p->listen_port == 8080, "ok-full: production has 4 instances on 8080");
 	ok(st && st->instances == 3, "ok-full: staging inherits the service's 3 instances");
 	ok(!strcmp(s->target, "local") && !strcmp(s->router, "haproxy") && !strcmp(s->provider, "builtin") &&
-		   !strcmp(s->judge, "observed"),
-	   "ok-full: no plugin named: local, haproxy, builtin, observed");
+		   !strcmp(s->judge, "sequential"),
+	   "ok-full: no plugin named: local, haproxy, builtin, sequential");
 }
 
 int main(void)

@@ -24,14 +24,11 @@ free_port() {
 export SLIPWAY_PROJECT="$T/proj"
 # the lab policy (windows open at all hours, no freezes: the day the test runs
 # does not matter) without approvals, which tests/cli/records.sh and the demo
-# exercise; the gate itself stays on.  The p99 ratios are loosened: a p99 of
-# under a hundred requests on a loaded 2-core machine is noise, and these
-# tests are about processes and traffic; the latency criteria are tested on
-# the simulated clock (tests/data/analyze).
+# exercise; the gate itself stays on.  The runbook's own p99 ratios apply: the
+# sequential judge (docs/judge.md) tests the share of requests slower than
+# 2x/3x the baseline p99 on all the evidence, not one interval's p99.
 { cat "$SLIPWAY_SRC/examples/lab-policy.yaml"
-  printf 'types:\n  standard:\n    approvals: []\n'
-  printf 'rollback:\n  immediate: { error_rate: 5, p99_latency_ratio: 20 }\n'
-  printf '  consider: { error_rate: 1, p99_latency_ratio: 10 }\n'; } >"$T/lab-policy.yaml"
+  printf 'types:\n  standard:\n    approvals: []\n'; } >"$T/lab-policy.yaml"
 export SLIPWAY_POLICY="$T/lab-policy.yaml"
 _services=()
 _down_all() {

@@ -1,0 +1,212 @@
+/*
+ * seqtest.c - the e-processes of seqtest.h.  Each is a likelihood ratio
+ * (or a fixed mixture of them) accumulated as a sum of logarithms; the
+ * mixtures are combined with log-sum-exp so that long runs neither
+ * overflow nor underflow.  Formulas and sources: docs/judge.md.
+ */
+#include "core/seqtest.h"
+
+#include <math.h>
+
+const double seq_fwd_ratio[SEQ_NFWD] = { 1.5, 2, 3, 5, 10, 30 };
+const double seq_rev_ratio[SEQ_NREV] = { 1.25, 1.5, 2, 3, 5, 10, 20, 50 };
+static const double above_mult[SEQ_NFWD] = { 1.25, 1.5, 2, 3, 5, 10 };
+
+double seq_theta(double rho, double r)
+{
+	return rho * r / (rho * r + 1.0 - rho);
+}
+
+void seq_stream_add(struct seq_stream *s, uint64_t nc, uint64_t xc, uint64_t ns, uint64_t xs)
+{
+	double rho;
+
+	if (xc > nc)
+		xc = nc;
+	if (xs > ns)
+		xs = ns;
+	s->nc += nc;
+	s->xc += xc;
+	s->ns += ns;
+	s->xs += xs;
+	if (!nc || !ns || !(xc + xs))
+		return;
+	rho = (double)nc / ((double)nc + (double)ns);
+	for (int i = 0; i < SEQ_NFWD; i++) {
+		double th = seq_theta(rho, seq_fwd_ratio[i]);
+		s->fwd[i] += (double)xc * log(th / rho) + (double)xs * log((1.0 - th) / (1.0 - rho));
+	}
+	for (int i = 0; i < SEQ_NREV; i++) {
+		double th = seq_theta(rho, seq_rev_ratio[i]);
+		s->rev[i] += (double)xc * log(rho / th) + (double)xs * log((1.0 - rho) / (1.0 - th));
+	}
+}
+
+/* Prior weights: half on the grid point nearest `effect` (in log ratio), the rest even. */
+static void weights(const double *grid, int n, double effect, double *w)
+{
+	int best = 0;
+	double bd = INFINITY;
+
+	if (!(effect > 1))
+		effect = 2;
+	for (int i = 0; i < n; i++) {
+		double dd = fabs(log(grid[i] / effect));
+		if (dd < bd) {
+			bd = dd;
+			best = i;
+		}
+	}
+	for (int i = 0; i < n; i++)
+		w[i] = i == best ? 0.5 : 0.5 / (n - 1);
+}
+
+static double log_mix(const double *logv, const double *w, int n)
+{
+	double m = -INFINITY, sum = 0;
+	for (int i = 0; i < n; i++)
+		if (logv[i] > m)
+			m = logv[i];
+	if (m == INFINITY)
+		return INFINITY;
+	if (m == -INFINITY)
+		return -INFINITY;
+	for (int i = 0; i < n; i++)
+		sum += w[i] * exp(logv[i] - m);
+	return m + log(sum);
+}
+
+double seq_fwd_log_e(const struct seq_stream *s, double effect)
+{
+	double w[SEQ_NFWD];
+	weights(seq_fwd_ratio, SEQ_NFWD, effect, w);
+	return log_mix(s->fwd, w, SEQ_NFWD);
+}
+
+double seq_rev_log_e(const struct seq_stream *s, double R, double *used)
+{
+	int i = 0;
+	while (i < SEQ_NREV - 1 && seq_rev_ratio[i] < R - 1e-9)
+		i++;
+	if (used)
+		*used = seq_rev_ratio[i];
+	return s->rev[i];
+}
+
+double seq_above_log_e(uint64_t n, uint64_t x, double p0, double effect)
+{
+	double w[SEQ_NFWD], lv[SEQ_NFWD];
+
+	if (x > n)
+		x = n;
+	if (p0 <= 0)
+		return x ? INFINITY : 0;
+	if (p0 >= 1)
+		return 0;
+	weights(above_mult, SEQ_NFWD, effect, w);
+	for (int i = 0; i < SEQ_NFWD; i++) {
+		double p1 = above_mult[i] * p0, cap = 1.0 - (1.0 - p0) / 2.0;
+		if (p1 > cap)
+			p1 = cap;
+		lv[i] = (double)x * log(p1 / p0) + (double)(n - x) * log((1.0 - p1) / (1.0 - p0));
+	}
+	return log_mix(lv, w, SEQ_NFWD);
+}
+
+double seq_below_log_e(uint64_t n, uint64_t x, double q)
+{
+	double pa;
+	if (x > n)
+		x = n;
+	if (q <= 0 || q >= 1)
+		return 0;
+	pa = q / 4.0;
+	return (double)x * log(pa / q) + (double)(n - x) * log((1.0 - pa) / (1.0 - q));
+}
+
+double seq_below_half_log_e(uint64_t n, uint64_t x, double q)
+{
+	double pa;
+	if (x > n)
+		x = n;
+	if (q <= 0 || q >= 1)
+		return 0;
+	pa = q / 2.0;
+	return (double)x * log(pa / q) + (double)(n - x) * log((1.0 - pa) / (1.0 - q));
+}
+
+/* log of (n+1) C(n,x) p^x (1-p)^(n-x) */
+static double beta_mix_log(uint64_t n, uint64_t x, double p)
+{
+	double dn = (double)n, dx = (double)x;
+	double l = lgamma(dn + 2) - lgamma(dx + 1) - lgamma(dn - dx + 1);
+	if (x)
+		l += dx * log(p);
+	if (n - x)
+		l += (dn - dx) * log1p(-p);
+	return l;
+}
+
+void seq_rate_interval(uint64_t n, uint64_t x, double alpha, double *lo, double *hi)
+{
+	double la = log(alpha), ph;
+
+	if (x > n)
+		x = n;
+	*lo = 0;
+	*hi = 1;
+	if (!n)
+		return;
+	ph = (double)x / (double)n;
+	if (x) {
+		double a = 0, b = ph;
+		for (int i = 0; i < 60; i++) {
+			double m = (a + b) / 2;
+			if (beta_mix_log(n, x, m) >= la)
+				b = m;
+			else
+				a = m;
+		}
+		*lo = a;
+	}
+	if (x < n) {
+		double a = ph, b = 1;
+		for (int i = 0; i < 60; i++) {
+			double m = (a + b) / 2;
+			if (beta_mix_log(n, x, m) >= la)
+				a = m;
+			else
+				b = m;
+		}
+		*hi = b;
+	}
+}
+
+static double kl(double a, double b)
+{
+	double v = 0;
+	if (a > 0)
+		v += a * log(a / b);
+	if (a < 1)
+		v += (1 - a) * log((1 - a) / (1 - b));
+	return v;
+}
+
+double seq_wald_events(double rho, double r, double alpha, double beta)
+{
+	double th;
+	if (!(rho > 0 && rho < 1))
+		return INFINITY;
+	th = seq_theta(rho, r);
+	return ((1 - beta) * log((1 - beta) / alpha) + beta * log(beta / (1 - alpha))) / kl(th, rho);
+}
+
+double seq_rev_events_needed(const struct seq_stream *s, double R, double rho, double beta)
+{
+	double used, have = seq_rev_log_e(s, R, &used), need = log(1.0 / beta) - have;
+	if (need <= 0)
+		return 0;
+	if (!(rho > 0 && rho < 1))
+		return INFINITY;
+	return need / kl(rho, seq_theta(rho, used));
+}

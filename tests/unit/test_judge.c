@@ -1,0 +1,297 @@
+/*
+ * test_judge.c - the statistics of seqtest.h on known values, the
+ * evidence's persistence, the three judges, and property tests on many
+ * seeds with a small deterministic PRNG: an A/A canary is halted at most
+ * alpha of the time (within sampling error), a 1% -> 6% regression almost
+ * always.  Formulas: docs/judge.md.
+ */
+#include "core/judge.h"
+#include "core/seqtest.h"
+#include "tap.h"
+
+#include <jansson.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define near(got, want, tol, ...) ok(fabs((got) - (want)) <= (tol), __VA_ARGS__)
+
+/* xorshift64*: small, deterministic, good enough for Bernoulli draws */
+static uint64_t rng_state;
+static double rnd(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return (double)((rng_state * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
+}
+
+static uint64_t binomial(uint64_t n, double p)
+{
+	uint64_t x = 0;
+	for (uint64_t i = 0; i < n; i++)
+		x += rnd() < p;
+	return x;
+}
+
+/*
+ * One simulated canary: 1000 requests a minute, weights 1% for 5 minutes,
+ * 10% for 15 and 50% for 15, errors Binomial(n, p) per revision.  Returns 1
+ * when the forward test (canary worse than stable) reaches 1/alpha.
+ */
+static int run_once(double ps, double pc, double alpha, uint64_t *canary_used)
+{
+	static const double w[3] = { 0.01, 0.10, 0.50 };
+	static const int minutes[3] = { 5, 15, 15 };
+	struct seq_stream s;
+	memset(&s, 0, sizeof(s));
+	for (int k = 0; k < 3; k++)
+		for (int m = 0; m < minutes[k]; m++) {
+			uint64_t nc = (uint64_t)(1000 * w[k]), ns = 1000 - nc;
+			seq_stream_add(&s, nc, binomial(nc, pc), ns, binomial(ns, ps));
+			if (seq_fwd_log_e(&s, 2) >= log(1 / alpha)) {
+				*canary_used = s.nc;
+				return 1;
+			}
+		}
+	*canary_used = s.nc;
+	return 0;
+}
+
+static void test_known_values(void)
+{
+	struct seq_stream s;
+	double lo, hi, used;
+
+	near(seq_theta(0.5, 2), 2.0 / 3.0, 1e-12, "theta: rho 0.5, ratio 2 -> 2/3");
+	near(seq_theta(0.1, 1), 0.1, 1e-12, "theta: ratio 1 is rho");
+	/* Wald's expected events (research note 4.3): 33.7 at rho 0.5, 110.7 at rho 0.05 */
+	near(seq_wald_events(0.5, 2, 0.05, 0.2), 33.7, 0.1, "Wald: 1%%->2%% at a 50/50 split needs 33.7 errors");
+	near(seq_wald_events(0.05, 2, 0.05, 0.2), 110.7, 0.2, "Wald: at a 5%% split 110.7 errors");
+	ok(isinf(seq_wald_events(0, 2, 0.05, 0.2)), "Wald: no canary share, no test");
+
+	/* one batch, 50/50, 3 canary errors and 1 stable error: LR(2) = (4/3)^3 (2/3)^1 */
+	memset(&s, 0, sizeof(s));
+	seq_stream_add(&s, 100, 3, 100, 1);
+	near(s.fwd[1], 3 * log(4.0 / 3.0) + log(2.0 / 3.0), 1e-12, "forward LR at ratio 2, by hand");
+	near(seq_rev_log_e(&s, 2, &used), -(3 * log(4.0 / 3.0) + log(2.0 / 3.0)), 1e-12, "reverse LR at 2, by hand");
+	ok(used == 2, "reverse ratio 2 is on the grid");
+	seq_rev_log_e(&s, 4, &used);
+	ok(used == 5, "reverse ratio 4 rounds up to 5 (conservative)");
+	/* a batch where one side had no requests carries no comparative evidence */
+	seq_stream_add(&s, 0, 0, 100, 5);
+	near(s.fwd[1], 3 * log(4.0 / 3.0) + log(2.0 / 3.0), 1e-12, "a batch without canary requests adds nothing");
+	is_int((int)s.xs, 6, "... but its counts are kept");
+	/* the mixture: between the smallest and largest component, weights sum to 1 */
+	{
+		double m = seq_fwd_log_e(&s, 2), mx = -INFINITY, mn = INFINITY;
+		for (int i = 0; i < SEQ_NFWD; i++) {
+			mx = fmax(mx, s.fwd[i]);
+			mn = fmin(mn, s.fwd[i]);
+		}
+		ok(m <= mx && m >= mn, "the mixture lies between its components");
+	}
+	memset(&s, 0, sizeof(s));
+	near(seq_fwd_log_e(&s, 2), 0, 1e-12, "no data: e-value 1");
+
+	/* one sample against a line */
+	near(seq_above_log_e(0, 0, 0.05, 2), 0, 1e-12, "no requests: e-value 1");
+	ok(seq_above_log_e(100, 0, 0.05, 2) < 0, "no errors in 100 against 5%%: evidence for the null");
+	ok(isinf(seq_above_log_e(10, 1, 0, 2)), "line 0 (any error): one error is proof");
+	near(seq_above_log_e(10, 0, 0, 2), 0, 1e-12, "line 0, no error: no evidence");
+	/* the immediate rollback of "4 errors in 77 requests" is not established at 5% */
+	ok(seq_above_log_e(77, 4, 0.05, 2) < log(1 / 0.01), "4/77 (5.19%%) is not established above 5%%");
+	ok(seq_above_log_e(200, 30, 0.05, 2) > log(1 / 0.01), "30/200 (15%%) is established above 5%%");
+	/* below: no errors add about 0.75 q per request */
+	near(seq_below_log_e(1000, 0, 0.01), 1000 * log((1 - 0.0025) / 0.99), 1e-9, "below: zero errors, by hand");
+	near(seq_below_log_e(1000, 0, 0), 0, 1e-12, "below: q 0 is no test");
+
+	/* anytime-valid interval: wider than the fixed-n 95%% interval 2.0-12.6%% of 4/77 */
+	seq_rate_interval(77, 4, 0.05, &lo, &hi);
+	ok(lo < 0.020 && hi > 0.126 && lo > 0 && hi < 0.3, "4/77: anytime-valid interval %.3f-%.3f contains 2.0-12.6%%", lo,
+	   hi);
+	ok(lo < 0.05, "... and includes 5%%: 'above 5%%' is not established");
+	seq_rate_interval(0, 0, 0.05, &lo, &hi);
+	ok(lo == 0 && hi == 1, "no data: [0, 1]");
+	seq_rate_interval(1000, 0, 0.05, &lo, &hi);
+	ok(lo == 0 && hi > 0 && hi < 0.01, "0/1000: [0, %.4f]", hi);
+}
+
+static void test_properties(void)
+{
+	int halts, runs = 300;
+	uint64_t used, med[300];
+
+	/* A/A at 1%: the forward test at alpha 0.05 halts at most 5% (+ 3 sd) of runs */
+	rng_state = 0x9E3779B97F4A7C15ULL;
+	halts = 0;
+	for (int i = 0; i < runs; i++)
+		halts += run_once(0.01, 0.01, 0.05, &used);
+	ok(halts <= runs * 0.05 + 3 * sqrt(runs * 0.05 * 0.95), "A/A at 1%%: %d of %d halted (alpha 5%%)", halts, runs);
+	/* A/A at 0.1% */
+	halts = 0;
+	for (int i = 0; i < runs; i++)
+		halts += run_once(0.001, 0.001, 0.05, &used);
+	ok(halts <= runs * 0.05 + 3 * sqrt(runs * 0.05 * 0.95), "A/A at 0.1%%: %d of %d halted", halts, runs);
+	/* 1% -> 6%: detected nearly always, with few canary requests */
+	halts = 0;
+	for (int i = 0; i < runs; i++) {
+		halts += run_once(0.01, 0.06, 0.05, &used);
+		med[i] = used;
+	}
+	ok(halts >= runs * 0.95, "1%% -> 6%%: %d of %d detected", halts, runs);
+	{
+		/* median canary requests */
+		for (int i = 1; i < runs; i++)
+			for (int k = i; k > 0 && med[k - 1] > med[k]; k--) {
+				uint64_t t = med[k];
+				med[k] = med[k - 1];
+				med[k - 1] = t;
+			}
+		ok(med[runs / 2] <= 400, "1%% -> 6%%: median %llu canary requests", (unsigned long long)med[runs / 2]);
+	}
+	/* one-sample at the line: the composite null p <= p0 holds at p = p0 */
+	halts = 0;
+	for (int i = 0; i < runs; i++) {
+		uint64_t n = 0, x = 0;
+		for (int m = 0; m < 35; m++) {
+			n += 500;
+			x += binomial(500, 0.01);
+			if (seq_above_log_e(n, x, 0.01, 2) >= log(20)) {
+				halts++;
+				break;
+			}
+		}
+	}
+	ok(halts <= runs * 0.05 + 3 * sqrt(runs * 0.05 * 0.95), "one-sample at the line: %d of %d halted", halts, runs);
+}
+
+static void test_evidence_and_judges(void)
+{
+	struct judge_evidence ev, back;
+	struct judge_batch b;
+	struct judge_settings set;
+	struct judge j;
+	struct judge_sample cs = { 100, 0, 5000, 5000, 60000 }, ss = { 1000, 0, 0, 0, 60000 };
+	struct judge_question q;
+	struct judge_verdict v;
+	char what[300];
+	json_t *js;
+
+	judge_settings_default(&set);
+	is_str(set.name, "sequential", "the default judge is sequential");
+	ok(set.alpha == 0.05 && set.power == 0.8 && set.effect == 2 && set.max_hold_factor == 3, "documented defaults");
+	ok(judge_impl_find("threshold") == &judge_threshold_impl && judge_impl_find("observed") == &judge_observed_impl &&
+	   judge_impl_find("sequential") == &judge_sequential_impl && !judge_impl_find("bayes"), "the registry finds the three");
+
+	/* a stable p99 of 0 ms: the lines are floored at 1 ms, a 5 s canary is not a pass */
+	memset(&ev, 0, sizeof(ev));
+	judge_evidence_set_lines(&ev, 0, 1.2, 2, 3, 0);
+	ok(ev.have_lines && ev.line_ms[JUDGE_LINE_CONSIDER] == 2, "0 ms baseline: the 2x line is 2 ms (1 ms floor)");
+	memset(&b, 0, sizeof(b));
+	b.nc = 100;
+	b.ns = 1000;
+	b.have_over = 1;
+	for (int i = 0; i < JUDGE_NLINES; i++)
+		b.over_c[i] = 100;
+	judge_evidence_add(&ev, &b, 60000, 60000);
+	judge_sequential_impl.init(&j, NULL, 50);
+	memset(&q, 0, sizeof(q));
+	q.metric = JUDGE_P99;
+	q.test = JUDGE_RATIO_ABOVE;
+	q.limit = 3;
+	q.canary = &cs;
+	q.baseline = &ss;
+	q.ev = &ev;
+	q.alpha = 0.01;
+	q.effect = 2;
+	q.line = JUDGE_LINE_IMMEDIATE;
+	is_int(j.decide(&j, &q, &v), 0, "sequential: latency question answered");
+	is_int(v.outcome, JUDGE_FAIL, "0 ms baseline, 5000 ms canary: p99 > 3x baseline is established");
+
+	/* no baseline at all (NAN p99): latency is n/a, not a pass */
+	memset(&back, 0, sizeof(back));
+	judge_evidence_set_lines(&back, NAN, 1.2, 2, 3, 0);
+	q.ev = &back;
+	j.decide(&j, &q, &v);
+	is_int(v.outcome, JUDGE_NOT_APPLICABLE, "no baseline p99: n/a");
+	/* lines known but nothing counted yet and no interval p99: no data (never a pass) */
+	judge_evidence_set_lines(&back, 200, 1.2, 2, 3, 0);
+	cs.requests = 0;
+	cs.p99_ms = NAN;
+	j.decide(&j, &q, &v);
+	is_int(v.outcome, JUDGE_INCONCLUSIVE, "lines but no counts: inconclusive, never a pass");
+	cs.requests = 100;
+	cs.p99_ms = 5000;
+
+	/* the evidence survives a round trip through JSON (the store keeps it) */
+	js = judge_evidence_to_json(&ev);
+	memset(&back, 0, sizeof(back));
+	is_int(judge_evidence_from_json(js, &back), 0, "evidence JSON parses back");
+	ok(!memcmp(&back.err, &ev.err, sizeof(ev.err)) && back.over[2].xc == ev.over[2].xc && back.batches == 1 &&
+	   back.line_ms[1] == ev.line_ms[1], "... identical");
+	json_decref(js);
+	js = json_loads("{\"line_ms\": [1]}", 0, NULL);
+	ok(judge_evidence_from_json(js, &back) < 0, "malformed evidence is refused");
+	json_decref(js);
+
+	/* error lines: the stable above the line is judged against the stable */
+	memset(&ev, 0, sizeof(ev));
+	for (int m = 0; m < 30; m++) {
+		memset(&b, 0, sizeof(b));
+		b.nc = 500, b.xc = 10, b.ns = 500, b.xs = 10;	/* both at 2% */
+		judge_evidence_add(&ev, &b, 60000 * (m + 1), 60000);
+	}
+	memset(&q, 0, sizeof(q));
+	q.metric = JUDGE_ERROR_RATE;
+	q.test = JUDGE_ABOVE_LIMIT;
+	q.limit = 1;
+	q.canary = &cs;
+	q.ev = &ev;
+	q.alpha = 0.01;
+	q.effect = 2;
+	j.decide(&j, &q, &v);
+	is_int(v.outcome, JUDGE_PASS, "stable and canary both at 2%% > 1%% line: not a rollback");
+	ok(strstr(v.why, "judged against the stable") != NULL, "... and it says why: %s", v.why);
+
+	/* the threshold judge: no data is a failed check (Flagger) */
+	judge_threshold_impl.init(&j, NULL, 50);
+	cs.requests = 10;
+	q.ev = NULL;
+	j.decide(&j, &q, &v);
+	is_int(v.outcome, JUDGE_FAIL, "threshold: too few requests counts as a failed check");
+	judge_observed_impl.init(&j, NULL, 50);
+	j.decide(&j, &q, &v);
+	is_int(v.outcome, JUDGE_INCONCLUSIVE, "observed: too few requests is inconclusive");
+
+	/* steps: zero errors on both sides are answered in absolute terms */
+	memset(&ev, 0, sizeof(ev));
+	is_int(judge_step_question(&ev, &set, 10, 1, 50, 5, what, sizeof(what)), 0, "no data: the question is open");
+	ok(strstr(what, "no canary requests at 10%") != NULL, "... and says so: %s", what);
+	memset(&b, 0, sizeof(b));
+	b.nc = 20, b.ns = 180;
+	judge_evidence_add(&ev, &b, 60000, 60000);
+	is_int(judge_step_question(&ev, &set, 10, 1, 50, 5, what, sizeof(what)), 0, "20 clean requests at 10%%: still open");
+	ok(strstr(what, "more needed") != NULL, "... and says how much more: %s", what);
+	memset(&ev, 0, sizeof(ev));
+	memset(&b, 0, sizeof(b));
+	b.nc = 2000, b.ns = 2000;
+	judge_evidence_add(&ev, &b, 60000, 60000);
+	is_int(judge_step_question(&ev, &set, 50, 1, 50, 5, what, sizeof(what)), 1,
+	       "no errors in 2000 canary requests: a canary error rate of 0.5%% is ruled out");
+	ok(strstr(what, "ruled out a canary error rate of 0.5%") != NULL, "%s", what);
+	/* the first step only rules out a catastrophe: 5% with no errors in 50 requests */
+	memset(&ev, 0, sizeof(ev));
+	b.nc = 50, b.ns = 4950;
+	judge_evidence_add(&ev, &b, 60000, 60000);
+	is_int(judge_step_question(&ev, &set, 1, 1, 50, 5, what, sizeof(what)), 1, "1%% step: 50 clean requests rule out 5%%");
+}
+
+int main(void)
+{
+	test_known_values();
+	test_properties();
+	test_evidence_and_judges();
+	return tap_done();
+}
