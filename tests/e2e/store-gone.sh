@@ -58,9 +58,10 @@ like "$out" "store '.*slipway.db' was deleted while slipway was using it" "and s
 unlike "$out" 'succeeded' "nothing is reported as succeeded"
 
 run_slipway status
-is "$rc" 0 "status with no store: an empty list"
+is "$rc" 2 "status with no store: says there is none (exit 2, the CLI's rule for readers)"
+like "$err" "no store in" "naming the directory"
 run_slipway log
-is "$rc" 0 "log with no store: an empty list"
+is "$rc" 2 "log with no store: the same"
 run_slipway instances api
 [ ! -e "$DB" ]
 ok $? "status, log and instances created no store"
