@@ -42,7 +42,9 @@ pol=()
 # Flagger's rule: the Canary file's checks alone, with Flagger's failed-check
 # counting (the threshold judge where `simulate --judge` exists)
 flagger=()
-if "$SLIPWAY" simulate --help 2>/dev/null | grep -q -- '--judge'; then flagger=(--judge threshold); fi
+if "$SLIPWAY" simulate --rpm 1 --stable-error-rate 0 --runs 1 --max-minutes 1 --judge threshold >/dev/null 2>&1; then
+  flagger=(--judge threshold)
+fi
 
 # scenario: name stable_rate canary_rate latency_ratio
 scenarios=(

@@ -10,6 +10,7 @@
 #include "cli/vocab.h"
 #include "cli/cli_policy.h"
 #include "controller/simulate.h"
+#include "core/judge.h"
 #include "core/rollout_config.h"
 #include "core/rules.h"
 #include "base/alloc.h"
@@ -27,7 +28,7 @@ const char usage_simulate[] =
 	"usage: slipway simulate --rpm R --stable-error-rate P [--canary-error-rate Q]\n"
 	"                        [--config FILE] [--type TYPE] [--latency-ratio X]\n"
 	"                        [--latency-median-ms MS] [--latency-p99-ms MS] [--runs N] [--seed S]\n"
-	"                        [--max-minutes M] [--rules all|checks] [--min-requests N]\n"
+	"                        [--max-minutes M] [--rules all|checks] [--judge NAME] [--min-requests N]\n"
 	"                        [--through-monitoring] [--intervals] [-o json]\n"
 	"\n"
 	"Run the rollout engine and its judge many times against simulated traffic on a\n"
@@ -52,6 +53,8 @@ const char usage_simulate[] =
 	"                          (outcome unfinished; default 1440)\n"
 	"  --rules all|checks      judge by every rule (default), or by the config's own\n"
 	"                          analysis checks only with Flagger's failed-check counting\n"
+	"  --judge NAME            sequential (the policy's default), threshold (Flagger's failed-\n"
+	"                          check counting) or observed (each interval's value); docs/judge.md\n"
 	"  --min-requests N        canary requests below which an interval is inconclusive\n"
 	"                          (default: the config's, else 50)\n"
 	"  --through-monitoring    after promotion, go on through the type's monitoring period\n"
@@ -252,6 +255,7 @@ static void fmt_num(char *buf, size_t n, double v, const char *unit)
 
 static void print_text(const char *config, const struct rollout_config *cfg, const struct type_rules *rules,
 		       const struct metrics_sim_params *tp, int runs, uint64_t seed, const char *rules_name,
+		       const char *judge_name,
 		       const int *counts, const struct simulate_run *res, const struct reference_choice *rc)
 {
 	static const struct {
@@ -276,8 +280,8 @@ static void print_text(const char *config, const struct rollout_config *cfg, con
 	printf("traffic: %.6g requests/min; error rate stable %.4g%%, canary %.4g%%; latency median %.4gms, "
 	       "p99 %.4gms, canary x%.4g\n", tp->rpm, tp->stable_error_rate * 100, tp->canary_error_rate * 100,
 	       tp->latency_median_ms, tp->latency_p99_ms, tp->latency_ratio);
-	printf("%d runs (seeds %llu-%llu), rules: %s; times from the first step\n\n", runs, (unsigned long long)seed,
-	       (unsigned long long)(seed + (uint64_t)runs - 1), rules_name);
+	printf("%d runs (seeds %llu-%llu), rules: %s, judge: %s; times from the first step\n\n", runs,
+	       (unsigned long long)seed, (unsigned long long)(seed + (uint64_t)runs - 1), rules_name, judge_name);
 	printf("%-32s %6s %7s %10s %10s %16s\n", "outcome", "runs", "share", "median", "p90", "canary requests");
 	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
 		struct cell_stats st;
@@ -343,7 +347,7 @@ int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 {
 	const char *config = NULL, *type = "standard", *rules_name = NULL, *rpm_s = NULL, *p_s = NULL, *q_s = NULL,
 		   *ratio_s = NULL, *median_s = NULL, *p99_s = NULL, *runs_s = NULL, *seed_s = NULL, *max_s = NULL,
-		   *min_s = NULL;
+		   *min_s = NULL, *judge_name = NULL;
 	int rc = EXIT_OK, runs, intervals = 0, through = 0, counts[SIM_OUTCOMES] = { 0 };
 	const struct cli_option opts[] = {
 		CLI_STRING("config", 0, &config),
@@ -359,6 +363,7 @@ int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 		CLI_STRING("max-minutes", 0, &max_s),
 		CLI_STRING("rules", 0, &rules_name),
 		CLI_STRING("min-requests", 0, &min_s),
+		CLI_STRING("judge", 0, &judge_name),
 		CLI_FLAG("intervals", 0, &intervals),
 		CLI_FLAG("through-monitoring", 0, &through),
 		CLI_OPTIONS_END,
@@ -403,8 +408,13 @@ int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 	runs = (int)runs_d;
 	seed = (uint64_t)seed_d;
 	/* the type's rules come from the effective policy, as in a real deployment */
+	if (judge_name && !judge_impl_find(judge_name))
+		return cli_usage_error(ctx, "simulate", "unknown judge '%s'; valid: sequential, threshold, observed",
+				       judge_name);
 	if ((rc = cli_type_rules(ctx->policy_path, type, &rules)) != EXIT_OK)
 		return rc;
+	if (judge_name)
+		snprintf(rules.judge.name, sizeof(rules.judge.name), "%s", judge_name);
 	cfg = xcalloc(1, sizeof(*cfg));
 	if (config) {
 		if (cli_read_rollout_config(config, cfg) < 0) {
@@ -512,6 +522,7 @@ int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 		json_object_set_new(j, "steps", steps);
 		json_object_set_new(j, "interval_s", json_integer((json_int_t)(cfg->strategy.interval_ms / 1000)));
 		json_object_set_new(j, "rules", json_string(rules_name));
+		json_object_set_new(j, "judge", rules.judge.name[0] ? json_string(rules.judge.name) : json_null());
 		json_object_set_new(j, "rpm", num_or_null(rpm));
 		json_object_set_new(j, "stable_error_rate", json_real(p));
 		json_object_set_new(j, "canary_error_rate", json_real(q));
@@ -527,7 +538,8 @@ int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 		json_object_set_new(j, "results", results);
 		cli_print_json(j);
 	} else {
-		print_text(config, cfg, &rules, &so.traffic, runs, seed, rules_name, counts, res, &ref);
+		print_text(config, cfg, &rules, &so.traffic, runs, seed, rules_name,
+			   rules.judge.name[0] ? rules.judge.name : "the policy's default", counts, res, &ref);
 	}
 out:
 	for (int i = 0; i < runs; i++)

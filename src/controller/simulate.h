@@ -7,9 +7,9 @@
  * runs many and summarises them.
  *
  * Also the reference numbers a run is measured against (the statistical
- * limit, reference/canary-statistics.md section 4): Wald's expected sample
- * size for the same question on the strategy's schedule, and the fixed
- * sample size of a two-sample test.
+ * limit; docs/simulate.md): Wald's expected sample size (Wald 1945,
+ * "Sequential Tests of Statistical Hypotheses") for the same question on
+ * the strategy's schedule, and the fixed sample size of a two-sample test.
  */
 #ifndef SLIPWAY_CONTROLLER_SIMULATE_H
 #define SLIPWAY_CONTROLLER_SIMULATE_H
@@ -89,7 +89,7 @@ struct simulate_run {
 int simulate_run(const struct simulate_options *o, uint64_t seed, struct simulate_run *out, struct strbuf *err);
 void simulate_run_release(struct simulate_run *r);
 
-/* ---- reference numbers (canary-statistics.md section 4) ---- */
+/* ---- reference numbers (docs/simulate.md, "Reference numbers") ---- */
 
 #define SIM_REF_MAX_STEPS 32
 

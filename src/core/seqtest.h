@@ -109,8 +109,8 @@ void seq_rate_interval(uint64_t n, uint64_t x, double alpha, double *lo, double 
  * Wald's expected number of events (errors) a sequential test at level
  * alpha and power 1-beta needs, per event attributed with canary share rho,
  * to detect a rate ratio r: ((1-beta) log((1-beta)/alpha) + beta
- * log(beta/(1-alpha))) / KL(theta_r || rho) (Wald 1947; the research note
- * canary-statistics.md section 4.2).  Returns +INFINITY when rho is 0 or 1.
+ * log(beta/(1-alpha))) / KL(theta_r || rho) (Wald 1947, "Sequential
+ * Analysis"; docs/judge.md).  Returns +INFINITY when rho is 0 or 1.
  */
 double seq_wald_events(double rho, double r, double alpha, double beta);
 

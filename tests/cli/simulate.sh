@@ -162,6 +162,11 @@ bad_case "--runs must be a whole number from 1 to 100000, not '0'" --rpm 100 --s
 bad_case "--runs, --seed and --min-requests take whole numbers" --rpm 100 --stable-error-rate 0.01 --runs 2.5
 bad_case "--latency-p99-ms \(40\) must be above --latency-median-ms \(45\)" --rpm 100 --stable-error-rate 0.01 --latency-p99-ms 40
 bad_case "--rules must be all or checks, not 'flagger'" --rpm 100 --stable-error-rate 0.01 --rules flagger
+bad_case "unknown judge 'magic'; valid: sequential, threshold, observed" --rpm 100 --stable-error-rate 0.01 --judge magic
+run_slipway simulate --rpm 1000 --stable-error-rate 0.01 --runs 2 --judge observed -o json
+is "$rc/$(json_get "$out" 'd["judge"]')" 0/observed "--judge observed is the judge used"
+run_slipway simulate --rpm 1000 --stable-error-rate 0.01 --runs 2 --judge threshold
+like "$out" 'judge: threshold' "--judge threshold: the text names the judge"
 bad_case "unknown deployment type 'nightly'; valid: standard" --rpm 100 --stable-error-rate 0.01 --type nightly
 bad_case "unexpected argument 'extra'" --rpm 100 --stable-error-rate 0.01 extra
 bad_case "run 'slipway simulate --help' for usage" --rpm 100 --stable-error-rate 0.01 --bogus

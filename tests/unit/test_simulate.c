@@ -4,7 +4,7 @@
  * distributions checked by their moments and by chi-square against exact
  * probabilities at fixed seeds (deterministic: a seed either passes or not),
  * the provider's consistency rules, and the worked numbers of
- * reference/canary-statistics.md section 4.3.
+ * docs/simulate.md ("Reference numbers": 1% -> 2% at a 50% split).
  */
 #include "tap.h"
 #include "adapters/metrics_sim.h"
@@ -224,7 +224,7 @@ static void test_reference(void)
 	struct strategy s;
 	struct simulate_reference r;
 
-	/* one step at 50% (canary-statistics.md 4.3: 1122 canary requests, 1826 / 2319 per arm) */
+	/* one step at 50% (docs/simulate.md: 1122 canary requests, 1826 / 2319 per arm) */
 	strategy_default(&s, STRATEGY_CANARY);
 	s.n_steps = 0;
 	strategy_add_step(&s, 0, 50, 60000, NULL);
