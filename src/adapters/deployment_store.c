@@ -85,7 +85,44 @@ static const char *const migrations[] = {
 	"ALTER TABLE deployments ADD COLUMN engine_json TEXT;"
 	"ALTER TABLE deployments ADD COLUMN engine_seq INTEGER NOT NULL DEFAULT 0;"
 	"CREATE INDEX deployments_state ON deployments(state);",
+	/* 3: at most one unfinished deployment per service and environment (every path that creates
+	 * one: deploy, retry, undo).  A store from before may hold several: all but the oldest are
+	 * failed first, with a transition saying why, so the index can exist. */
+	"INSERT INTO transitions (deployment_id, at_ms, from_state, to_state, step, weight, reason)"
+	"  SELECT id, state_since_ms, state, 'failed', step, weight,"
+	"         'failed by the store upgrade: a second unfinished deployment of ' || service || ' in ' || env"
+	"  FROM deployments d WHERE state NOT IN ('succeeded', 'rolled_back', 'failed') AND EXISTS ("
+	"    SELECT 1 FROM deployments o WHERE o.service = d.service AND o.env = d.env AND o.id < d.id"
+	"    AND o.state NOT IN ('succeeded', 'rolled_back', 'failed'));"
+	"UPDATE deployments SET state = 'failed', finished_ms = state_since_ms, engine_seq = engine_seq + 1,"
+	"  reason = 'failed by the store upgrade: a second unfinished deployment of ' || service || ' in ' || env"
+	"  WHERE id IN (SELECT d.id FROM deployments d WHERE d.state NOT IN ('succeeded', 'rolled_back', 'failed')"
+	"    AND EXISTS (SELECT 1 FROM deployments o WHERE o.service = d.service AND o.env = d.env AND o.id < d.id"
+	"    AND o.state NOT IN ('succeeded', 'rolled_back', 'failed')));"
+	"CREATE UNIQUE INDEX deployments_one_unfinished ON deployments(service, env)"
+	"  WHERE state NOT IN ('succeeded', 'rolled_back', 'failed');",
 };
+
+/*
+ * The unfinished deployment of service/env: its id (and state name in
+ * state[32]), 0 when none, or < 0 on a store error.
+ */
+static int64_t unfinished_of(struct store *st, const char *service, const char *env, char *state, struct strbuf *err)
+{
+	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	int64_t id = 0;
+	int r;
+	if ((r = store_prepare(st, &q, "SELECT id, state FROM deployments WHERE service = ? AND env = ? AND state NOT IN "
+			       "('succeeded', 'rolled_back', 'failed') ORDER BY id LIMIT 1", err)) < 0)
+		return r;
+	sqlite3_bind_text(q, 1, service, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, env, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		id = sqlite3_column_int64(q, 0);
+		snprintf(state, 32, "%s", (const char *)sqlite3_column_text(q, 1));
+	}
+	return id;
+}
 
 int deployment_store_migrate(struct store *st, struct strbuf *err)
 {
@@ -217,8 +254,19 @@ static int insert_deployment(struct store *st, struct deployment *d, const char 
 {
 	_cleanup_stmt_ sqlite3_stmt *q = NULL, *ins = NULL, *tr = NULL;
 	_cleanup_free_ char *cur = NULL;
+	char state[32] = "";
+	int64_t other;
 	int r;
 
+	/* the partial unique index enforces it; this check gives the error a person can act on */
+	if (!deployment_state_is_final(d->state) && (other = unfinished_of(st, d->service, d->env, state, err)) != 0) {
+		if (other < 0)
+			return (int)other;
+		strbuf_errf(err, "deployment %lld of %s in %s is unfinished (%s): one deployment at a time per service "
+			    "and environment; run 'slipway deploy' of its version again to resume it, or "
+			    "'slipway abort %lld' first", (long long)other, d->service, d->env, state, (long long)other);
+		return SW_ESTATE;
+	}
 	if (d->revision <= 0) {
 		if ((r = store_prepare(st, &q, "SELECT COALESCE(MAX(revision), 0) + 1 FROM deployments "
 				       "WHERE service = ? AND env = ?", err)) < 0)
@@ -524,6 +572,28 @@ static int create_follow_up(struct store *st, const struct deployment *before, c
 		ns->n_groups = 0;
 	}
 	snprintf(nd.requested_by, sizeof(nd.requested_by), "%s", by[0] ? by : before->requested_by);
+	{
+		/* a retry or undo never makes a second unfinished deployment: the intent is refused */
+		char state[32] = "";
+		int64_t other = unfinished_of(st, before->service, before->env, state, err);
+		if (other < 0) {
+			r = (int)other;
+			goto out;
+		}
+		if (other && other != before->id) {
+			/* cut at the result's size on purpose */
+			struct strbuf msg = STRBUF_INIT;
+			size_t len;
+			strbuf_addf(&msg, "rejected: deployment %lld of %s in %s is unfinished (%s); abort it or let it "
+				    "finish first", (long long)other, before->service, before->env, state);
+			len = msg.len < rsize ? msg.len : rsize - 1;
+			memcpy(result, msg.buf, len);
+			result[len] = '\0';
+			strbuf_release(&msg);
+			r = 0;
+			goto out;
+		}
+	}
 	spec = spec_json(ns);
 	if ((r = insert_deployment(st, &nd, spec, err)) < 0)
 		goto out;
@@ -735,5 +805,21 @@ int deployment_store_current_version(struct store *st, const char *service, cons
 		copy_col(buf, size, q, 0);
 	else if (r != SQLITE_DONE)
 		return sqlerr(st, err, "current version");
+	return 0;
+}
+
+int deployment_store_note(struct store *st, int64_t id, int64_t at_ms, const char *text, struct strbuf *err)
+{
+	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	int r;
+	if ((r = store_prepare(st, &q, "INSERT INTO transitions (deployment_id, at_ms, from_state, to_state, step, weight, "
+			       "reason, detail_json) SELECT id, ?2, state, state, step, weight, ?3, '{\"event\":true}' "
+			       "FROM deployments WHERE id = ?1", err)) < 0)
+		return r;
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_int64(q, 2, at_ms);
+	sqlite3_bind_text(q, 3, text, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		return sqlerr(st, err, "note an event");
 	return 0;
 }

@@ -106,6 +106,14 @@ int deployment_store_apply(struct store *st, const struct deployment *before, co
  * (its most recent deployment; with active_only, its most recent non-final
  * one).  0, SW_ENOTFOUND with a message, or SW_ESTORE.
  */
+/*
+ * Record an event of the infrastructure under deployment id (e.g. "router:
+ * HAProxy pid 123 was gone; restarted from its mirrored configuration") as
+ * a transitions row that keeps the state, step and weight: the record shows
+ * what happened and when (at_ms, the controller's clock).  0 or SW_ESTORE.
+ */
+int deployment_store_note(struct store *st, int64_t id, int64_t at_ms, const char *text, struct strbuf *err);
+
 int deployment_store_resolve(struct store *st, const char *ref, int active_only, int64_t *id,
 			     struct strbuf *err);
 

@@ -249,6 +249,27 @@ int proc_free_port(void)
 	return port;
 }
 
+int proc_port_bindable(const char *host, int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	int fd, one = 1, e = 0;
+	if (!host || !*host || !strcmp(host, "*") || !strcmp(host, "0.0.0.0"))
+		a.sin_addr.s_addr = htonl(INADDR_ANY);
+	else if (!strcmp(host, "localhost"))
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	else if (inet_pton(AF_INET, host, &a.sin_addr) != 1)
+		return 0;	/* not IPv4: HAProxy will say */
+	a.sin_port = htons((uint16_t)port);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+		e = -errno;
+	close(fd);
+	return e;
+}
+
 struct body_ctx {
 	struct strbuf *sb;
 };

@@ -68,6 +68,13 @@ int proc_free_port(void);
 int http_request(const char *method, const char *url, int64_t timeout_ms, int *status, struct strbuf *body,
 		 struct strbuf *err);
 
+/*
+ * Can a TCP listener bind host:port (IPv4 dotted quad or "localhost" /
+ * "*" / "")?  Binds and closes at once (SO_REUSEADDR, as HAProxy binds).
+ * Returns 0, -EADDRINUSE when another process listens there, or -errno.
+ */
+int proc_port_bindable(const char *host, int port);
+
 /* Create dir and its parents with mode 0700 (like mkdir -p).  0 or -errno. */
 int mkdir_p(const char *dir, struct strbuf *err);
 

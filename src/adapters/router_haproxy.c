@@ -356,7 +356,7 @@ static long ring_bytes(void)
  * (the text: core/haproxy_cfg.h) */
 static int write_files(struct router_haproxy *r, struct strbuf *err)
 {
-	struct strbuf cfg = STRBUF_INIT, map = STRBUF_INIT, msg = STRBUF_INIT;
+	struct strbuf cfg = STRBUF_INIT, map = STRBUF_INIT, msg = STRBUF_INIT, lua_path = STRBUF_INIT;
 	struct srv *srv = NULL;
 	struct haproxy_cfg_server *hs = NULL;
 	struct haproxy_cfg c = { 0 };
@@ -382,13 +382,19 @@ static int write_files(struct router_haproxy *r, struct strbuf *err)
 	c.sock_path = r->sock_path;
 	c.map_path = r->map_path;
 	c.log_sock = r->log_sock;
+	c.relay_dir = r->rundir;
 	c.maxconn = haproxy_maxconn();
 	c.ring_bytes = ring_bytes();
 	c.message = msg.buf;
 	c.servers = hs;
 	c.n_servers = n;
+	strbuf_addf(&lua_path, "%s/wait-receiver.lua", r->rundir);
 	haproxy_flags_render(&c, &map);
 	if ((rc = write_atomic(r->map_path, &map, 0600, err)) < 0)
+		goto out;
+	strbuf_reset(&map);
+	haproxy_relay_lua_render(&c, &map);
+	if ((rc = write_atomic(lua_path.buf, &map, 0600, err)) < 0)
 		goto out;
 	haproxy_cfg_render(&c, &cfg);
 	rc = write_atomic(r->cfg_path, &cfg, 0600, err);
@@ -398,6 +404,7 @@ out:
 	strbuf_release(&cfg);
 	strbuf_release(&map);
 	strbuf_release(&msg);
+	strbuf_release(&lua_path);
 	return rc;
 }
 
@@ -559,6 +566,25 @@ static int runtime_servers(struct router_haproxy *r, struct haproxy_server_stat 
 	return router_haproxy_stats(r, st, n, err);
 }
 
+/* Point the runtime server `name` at 127.0.0.1:port (idempotent; HAProxy 2.6 "set server ... addr"). */
+static int sync_server_addr(struct router_haproxy *r, const char *name, int port, struct strbuf *err)
+{
+	struct strbuf cmd = STRBUF_INIT, reply = STRBUF_INIT;
+	int rc;
+	strbuf_addf(&cmd, "set server %s/%s addr 127.0.0.1 port %d", r->backend, name, port);
+	rc = haproxy_cli(r->sock_path, cmd.buf, &reply, err);
+	/* it answers "no need to change the addr, port changed from 'A' to 'B' by ..." */
+	if (rc >= 0 && !strstr(reply.buf, "no need to change the port") && !strstr(reply.buf, "port changed") &&
+	    !strstr(reply.buf, "IP changed")) {
+		strbuf_rtrim(&reply);
+		strbuf_errf(err, "HAProxy answered '%s' to '%s'", reply.buf, cmd.buf);
+		rc = SW_EEXTERNAL;
+	}
+	strbuf_release(&cmd);
+	strbuf_release(&reply);
+	return rc;
+}
+
 int router_haproxy_add(struct router_haproxy *r, const struct instance *in, size_t n, struct strbuf *err)
 {
 	struct haproxy_server_stat *cur = NULL;
@@ -608,8 +634,12 @@ int router_haproxy_add(struct router_haproxy *r, const struct instance *in, size
 		for (size_t j = 0; j < ncur; j++)
 			if (!strcmp(cur[j].name, name))
 				present = 1;
-		if (present)
+		if (present) {
+			/* a server of that name may point at a dead instance's old port: always the live one */
+			if ((rc = sync_server_addr(r, name, in[i].port, err)) < 0)
+				goto out;
 			continue;
+		}
 		strbuf_reset(&cmd);
 		/* 2.6: a dynamic server starts in maintenance, inherits nothing from default-server */
 		strbuf_addf(&cmd, "add server %s/%s 127.0.0.1:%d weight 0", r->backend, name, in[i].port);

@@ -8,6 +8,7 @@
 #include "base/strbuf.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -45,8 +46,32 @@ int store_exec(struct store *st, const char *sql, struct strbuf *err)
 	return 0;
 }
 
+int store_check_identity(struct store *st, struct strbuf *err)
+{
+	struct stat sb;
+	if (!st->path || (!st->dev && !st->ino))
+		return 0;	/* an in-memory or not yet identified store */
+	if (stat(st->path, &sb) < 0) {
+		strbuf_errf(err, "store '%s' was deleted while slipway was using it (%s); stopping so that nothing more "
+			    "is decided on a store nobody can read: instances and HAProxy keep running as they are; "
+			    "restore the file from a backup, or stop them with 'slipway down SERVICE'",
+			    st->path, strerror(errno));
+		return SW_ESTORE;
+	}
+	if ((uint64_t)sb.st_dev != st->dev || (uint64_t)sb.st_ino != st->ino) {
+		strbuf_errf(err, "store '%s' was replaced by another file while slipway was using it; stopping: what this "
+			    "process knew is not in the new file; instances and HAProxy keep running as they are",
+			    st->path);
+		return SW_ESTORE;
+	}
+	return 0;
+}
+
 int store_begin(struct store *st, struct strbuf *err)
 {
+	int r = store_check_identity(st, err);
+	if (r < 0)
+		return r;
 	return store_exec(st, "BEGIN IMMEDIATE", err);
 }
 
@@ -97,20 +122,28 @@ int store_prepare(struct store *st, sqlite3_stmt **stmt, const char *sql, struct
 	return 0;
 }
 
-int store_open(struct store *st, const char *dir, struct strbuf *err)
+static int open_store(struct store *st, const char *dir, int create, struct strbuf *err)
 {
 	struct strbuf path = STRBUF_INIT;
+	struct stat sb;
 	int r;
 
 	st->db = NULL;
 	st->path = NULL;
-	r = mkdir_p(dir, err);
-	if (r)
+	st->dev = st->ino = 0;
+	if (create && (r = mkdir_p(dir, err)))
 		return r;
 	strbuf_addf(&path, "%s/slipway.db", dir);
 	st->path = strbuf_detach(&path, NULL);
-	if (sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-			    NULL) != SQLITE_OK) {
+	if (!create && stat(st->path, &sb) < 0) {
+		strbuf_errf(err, "no store at '%s': nothing was recorded in this state directory yet (set "
+			    "$SLIPWAY_STATE_DIR or --state-dir to the one slipway deploy used)", st->path);
+		free(st->path);
+		st->path = NULL;
+		return SW_ENOTFOUND;
+	}
+	if (sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) |
+			    SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
 		strbuf_errf(err, "cannot open store '%s': %s", st->path,
 			    st->db ? sqlite3_errmsg(st->db) : "out of memory");
 		store_close(st);
@@ -127,6 +160,36 @@ int store_open(struct store *st, const char *dir, struct strbuf *err)
 	if (r) {
 		store_close(st);
 		return r;
+	}
+	if (stat(st->path, &sb) == 0) {
+		st->dev = (uint64_t)sb.st_dev;
+		st->ino = (uint64_t)sb.st_ino;
+	}
+	return 0;
+}
+
+int store_open(struct store *st, const char *dir, struct strbuf *err)
+{
+	return open_store(st, dir, 1, err);
+}
+
+int store_open_existing(struct store *st, const char *dir, struct strbuf *err)
+{
+	return open_store(st, dir, 0, err);
+}
+
+int store_open_reader(struct store *st, const char *dir, struct strbuf *err)
+{
+	int r = open_store(st, dir, 0, NULL);
+	if (r != SW_ENOTFOUND)
+		return r < 0 ? open_store(st, dir, 0, err) : r;
+	st->path = xstrdup(":memory:");
+	if (sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK ||
+	    store_exec(st, "CREATE TABLE IF NOT EXISTS schema_version (module TEXT PRIMARY KEY, version INTEGER NOT NULL);",
+		       err) < 0) {
+		strbuf_errf(err, "cannot open an empty in-memory store");
+		store_close(st);
+		return SW_ESTORE;
 	}
 	return 0;
 }

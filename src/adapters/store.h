@@ -22,6 +22,7 @@ struct strbuf;
 struct store {
 	sqlite3 *db;
 	char *path;	/* the database file, owned */
+	uint64_t dev, ino;	/* the file's identity when opened (st_dev, st_ino) */
 };
 
 /*
@@ -32,6 +33,34 @@ struct store {
  * releases with store_close().
  */
 int store_open(struct store *st, const char *dir, struct strbuf *err);
+/*
+ * Like store_open(), but never creates anything: a command that only reads
+ * must not leave an empty store behind (and must not make a store deleted
+ * under a running slipway look fresh).  SW_ENOTFOUND when DIR/slipway.db
+ * does not exist, with a message saying so.
+ */
+int store_open_existing(struct store *st, const char *dir, struct strbuf *err);
+
+/*
+ * Is the database file still the one opened?  SQLite keeps writing to a
+ * deleted (or renamed-over) file through its open descriptor, so a store
+ * removed or replaced under a running slipway would otherwise go on
+ * "succeeding" into a file nobody can read.  Compares st_dev/st_ino of the
+ * path with those recorded at open.  0, or SW_ESTORE with what happened
+ * and what to do in err.  store_begin() checks it before every write
+ * transaction.
+ */
+int store_check_identity(struct store *st, struct strbuf *err);
+
+/*
+ * For commands that only read (status, history, log, show, audit, dora,
+ * instances): the store when DIR/slipway.db exists (opened without
+ * creating anything), else an empty in-memory one with the same schema
+ * once the caller migrates it, so "nothing recorded yet" reads as empty
+ * and no empty store is left behind.  0 or SW_ESTORE.
+ */
+int store_open_reader(struct store *st, const char *dir, struct strbuf *err);
+
 /* Close; accepts a store that was never opened or already closed. */
 void store_close(struct store *st);
 

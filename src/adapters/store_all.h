@@ -18,4 +18,11 @@ struct strbuf;
  */
 int store_open_all(struct store *st, const char *dir, struct strbuf *err);
 
+/*
+ * The same for commands that only read: never creates the store; when
+ * there is none, an empty in-memory one with every module's tables
+ * (store_open_reader()).
+ */
+int store_open_all_reader(struct store *st, const char *dir, struct strbuf *err);
+
 #endif

@@ -201,6 +201,68 @@ static void log_tail(const char *path, struct strbuf *err)
 	strbuf_release(&sb);
 }
 
+static struct target_local_backoff *backoff_slot(struct target_local *t, const char *service, const char *env,
+						  const char *version, int create)
+{
+	char key[sizeof(t->backoff[0].key)];
+	struct target_local_backoff *oldest = &t->backoff[0];
+	snprintf(key, sizeof(key), "%s %s %s", service, env, version);
+	for (int i = 0; i < TARGET_LOCAL_BACKOFF_SLOTS; i++) {
+		if (!strcmp(t->backoff[i].key, key))
+			return &t->backoff[i];
+		if (t->backoff[i].retry_mono_ms < oldest->retry_mono_ms)
+			oldest = &t->backoff[i];
+	}
+	if (!create)
+		return NULL;
+	memset(oldest, 0, sizeof(*oldest));
+	memcpy(oldest->key, key, sizeof(key));
+	return oldest;
+}
+
+static void backoff_failed(struct target_local *t, const char *service, const char *env, const char *version,
+			   const char *msg)
+{
+	struct target_local_backoff *b = backoff_slot(t, service, env, version, 1);
+	int64_t wait = 1000;
+	b->failures++;
+	for (int i = 1; i < b->failures && wait < TARGET_LOCAL_BACKOFF_MAX_MS; i++)
+		wait *= 2;
+	if (wait > TARGET_LOCAL_BACKOFF_MAX_MS)
+		wait = TARGET_LOCAL_BACKOFF_MAX_MS;
+	b->retry_mono_ms = proc_mono_ms() + wait;
+	snprintf(b->last, sizeof(b->last), "%s", msg);
+}
+
+int target_local_ready_count(struct target_local *t, const char *service, const char *env, const char *version,
+			     struct strbuf *why, struct strbuf *err)
+{
+	struct row *rows;
+	size_t n;
+	int r, ready = 0;
+	proc_reap();
+	if ((r = load_rows(t, service, env, version, &rows, &n, err)) < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		if (rows[i].in.alive) {
+			ready += !strcmp(rows[i].in.state, "running");
+			continue;
+		}
+		if (rows[i].in.pid <= 0)
+			continue;	/* being started by another call: not ours to judge */
+		if (why) {
+			struct strbuf tail = STRBUF_INIT;
+			log_tail(rows[i].in.log_path, &tail);
+			strbuf_errf(why, "instance %s-%d (pid %d) is gone%s", rows[i].in.version, rows[i].in.idx,
+				    (int)rows[i].in.pid, tail.buf);
+			strbuf_release(&tail);
+		}
+		set_state(t, rows[i].id, "failed", 0, 0, NULL);
+	}
+	free(rows);
+	return ready;
+}
+
 static int spawn_one(struct target_local *t, const struct service *svc, const char *env, const char *version,
 		     const char *release, int idx, struct row *w, struct strbuf *err)
 {
@@ -278,7 +340,18 @@ static int spawn_one(struct target_local *t, const struct service *svc, const ch
 		goto out;
 	}
 	w->id = sqlite3_last_insert_rowid(t->st->db);
-	r = proc_spawn(argv, envp, release, w->in.log_path, &w->in.pid, &w->in.start_time, err);
+	{
+		struct strbuf perr = STRBUF_INIT;
+		r = proc_spawn(argv, envp, release, w->in.log_path, &w->in.pid, &w->in.start_time, &perr);
+		if (r == SW_EEXTERNAL) {
+			/* it exited at once: say which instance, and what its log says */
+			strbuf_errf(err, "instance %s-%d of '%s' exited at once", version, idx, svc->name);
+			log_tail(w->in.log_path, err);
+		} else if (r < 0) {
+			strbuf_errf(err, "%s", perr.buf);
+		}
+		strbuf_release(&perr);
+	}
 	if (r < 0) {
 		set_state(t, w->id, "failed", 0, 0, NULL);
 		goto out;
@@ -314,6 +387,16 @@ int target_local_start(struct target_local *t, const struct service *svc, const 
 		return SW_ENOTFOUND;
 	}
 	count = e->instances;
+	{
+		struct target_local_backoff *b = backoff_slot(t, svc->name, env, version, 0);
+		int64_t now = proc_mono_ms();
+		if (b && b->failures && now < b->retry_mono_ms) {
+			/* the same text until the next attempt: the controller logs a message once */
+			strbuf_errf(err, "%s (failed to start %d time%s in a row; backing off)", b->last, b->failures,
+				    b->failures == 1 ? "" : "s");
+			return SW_EEXTERNAL;
+		}
+	}
 	target_local_release_dir(t, svc, version, &release);
 	if (stat(release.buf, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
 		strbuf_errf(err, "release directory '%s' does not exist; put release '%s' of '%s' there first",
@@ -394,6 +477,13 @@ fail:
 		set_state(t, slot[i].id, "failed", 0, 0, NULL);
 	}
 out:
+	if (r < 0 && r != SW_ENOTFOUND && r != SW_ESTORE) {
+		backoff_failed(t, svc->name, env, version, err ? err->buf : "");
+	} else if (r >= 0) {
+		struct target_local_backoff *b = backoff_slot(t, svc->name, env, version, 0);
+		if (b)
+			memset(b, 0, sizeof(*b));
+	}
 	free(rows);
 	free(slot);
 	free(started);

@@ -52,10 +52,26 @@ struct instance_list {
 };
 void instance_list_release(struct instance_list *l);
 
+/*
+ * Start failures of one revision, for the backoff: after the n-th failed
+ * start in a row the next attempt waits 1 s * 2^(n-1), at most 30 s
+ * (docs/services.md "Failure paths"), so a release that never starts costs
+ * a start every 30 s instead of a busy loop.
+ */
+#define TARGET_LOCAL_BACKOFF_SLOTS 8
+#define TARGET_LOCAL_BACKOFF_MAX_MS 30000
+struct target_local_backoff {
+	char key[3 * (SERVICE_NAME_MAX + 1)];	/* "service env version" */
+	int failures;				/* failed starts in a row */
+	int64_t retry_mono_ms;			/* no new attempt before (proc_mono_ms()) */
+	char last[400];				/* the last failure's message */
+};
+
 struct target_local {
 	struct store *st;		/* not owned */
 	char *state_dir;		/* owned */
 	char *project_dir;		/* where services/ and releases/ are; owned */
+	struct target_local_backoff backoff[TARGET_LOCAL_BACKOFF_SLOTS];
 };
 
 /* Bind to an open store (migrating the "local" module).  0 or SW_ESTORE. */
@@ -74,7 +90,9 @@ void target_local_release_dir(const struct target_local *t, const struct service
  * (adopted ones flagged).  Errors: SW_ENOTFOUND (no release directory),
  * SW_ECONFIG (placeholder), SW_ETIMEOUT (not ready by the deadline: the
  * message quotes the end of its log), -errno.  Instances started by a
- * failed call are stopped again before returning.
+ * failed call are stopped again before returning.  After a failed start,
+ * a new attempt within the backoff (struct target_local_backoff) fails at
+ * once with SW_EEXTERNAL, naming the failures and the last one's message.
  */
 int target_local_start(struct target_local *t, const struct service *svc, const char *env, const char *version,
 		       struct instance_list *out, struct strbuf *err);
@@ -103,6 +121,16 @@ int target_local_stop(struct target_local *t, const struct service *svc, const c
  */
 int target_local_cleanup(struct target_local *t, const struct service *svc, int keep, struct strbuf *removed,
 			 struct strbuf *err);
+
+/*
+ * How many instances of version are ready to serve: recorded as running
+ * (they passed the readiness probe) and still alive.  An instance recorded
+ * as starting or running whose process is gone is described in *why
+ * ("instance v2-0 (pid 123) is gone; its log ends: ...", may be NULL) and
+ * marked failed in the store.  Returns the count, or SW_ESTORE.
+ */
+int target_local_ready_count(struct target_local *t, const char *service, const char *env, const char *version,
+			     struct strbuf *why, struct strbuf *err);
 
 /* Probe http://127.0.0.1:PORT/PATH once; 1 if it answered 2xx, else 0. */
 int target_local_probe(int port, const char *path, int64_t timeout_ms);

@@ -66,7 +66,14 @@ struct controller_applied {
 	int have_desired;
 	struct desired_state desired;	/* what the router/target were last told */
 	struct strategy strategy;	/* cached */
+	int deaths;			/* times the new revision was found dead after it was ready */
+	int was_ready;			/* the new revision was ready at the last watch */
+	unsigned long last_log;		/* hash of the last "cannot apply" message: logged once */
+	int64_t failing_since;		/* controller time the desired state first failed to apply, or 0 */
 };
+
+/* after this many deaths of the new revision's instances the deployment rolls back */
+#define CONTROLLER_MAX_DEATHS 3
 
 void controller_init(struct controller *c, struct store *st)
 {
@@ -251,6 +258,51 @@ static int call_hooks(struct controller *c, const struct strategy *s, const stru
 	return yes;
 }
 
+static unsigned long hash_str(const char *p)
+{
+	unsigned long h = 5381;
+	while (*p)
+		h = h * 33 + (unsigned char)*p++;
+	return h ? h : 1;
+}
+
+/*
+ * Watch the new revision while it has (or is about to get) traffic: after
+ * the warm-up, every tick.  An instance found dead makes the next tick
+ * re-apply the desired state (the target restarts it, with its backoff);
+ * the CONTROLLER_MAX_DEATHS-th death fails the deployment with that reason
+ * rather than with the empty intervals it causes ("canary 0 requests").
+ */
+static void watch(struct controller *c, struct controller_applied *e, const struct deployment *d,
+		  const struct desired_state *ds, struct tick_input *in)
+{
+	struct strbuf why = STRBUF_INIT;
+	int r;
+
+	if (!ds->canary_up || !c->target || !c->target->ready || deployment_state_is_final(d->state) ||
+	    d->state == DS_PENDING || d->state == DS_ROLLING_BACK)
+		return;
+	r = c->target->ready(c->target->ctx, d->service, d->version, &why);
+	if (r > 0) {
+		e->was_ready = 1;
+	} else if (r == 0) {
+		/* a rolling step with no new instance yet is not a death */
+		if (e->was_ready && why.len) {
+			e->deaths++;
+			logf_(c, d, "the new revision %s died (%d of %d allowed): %s; restarting it", d->version,
+			      e->deaths, CONTROLLER_MAX_DEATHS - 1, why.buf);
+			if (e->deaths >= CONTROLLER_MAX_DEATHS) {
+				in->target_failed = 1;
+				bprintf(in->target_reason, sizeof(in->target_reason),
+					"the new revision %s died %d times: %s", d->version, e->deaths, why.buf);
+			}
+		}
+		e->was_ready = 0;
+		e->have_desired = 0;	/* re-applied next tick: the target restarts what is gone */
+	}
+	strbuf_release(&why);
+}
+
 /* One deployment's decision of this tick, waiting for the tick's commit. */
 struct work {
 	int64_t id;
@@ -274,7 +326,8 @@ static int decide(struct controller *c, int64_t id, int64_t now_ms, struct scrat
 	struct tick_input in;
 	struct desired_state ds;
 	struct strbuf err = STRBUF_INIT, why = STRBUF_INIT;
-	int n_intents = 0, r, ret = 0;
+	int n_intents = 0, r, ret = 0, actuated = 1;
+	char ready_reason[200] = "";
 	int64_t from, to;
 	double wt;
 	int idle;
@@ -294,12 +347,26 @@ static int decide(struct controller *c, int64_t id, int64_t now_ms, struct scrat
 	deployment_desired(&d, &e->strategy, &ds);
 	if (!e->have_desired || !same_desired(&ds, &e->desired)) {
 		if (actuate(c, &d, &e->strategy, &ds, &err) < 0) {
+			unsigned long h = hash_str(err.buf);
 			e->have_desired = 0;
-			logf_(c, &d, "cannot apply the desired state: %s", err.buf);
-			goto out;
+			if (h != e->last_log) {
+				logf_(c, &d, "cannot apply the desired state (retrying with backoff): %s", err.buf);
+				e->last_log = h;
+			} else {
+				c->stats.errors++;
+			}
+			/* not real: no weight rises and no interval is judged, but intents
+			 * apply and the progress deadline runs (docs/engine.md "Failure paths") */
+			actuated = 0;
+			bprintf(ready_reason, sizeof(ready_reason), "%s", err.buf);
+			if (!e->failing_since)
+				e->failing_since = now_ms;
+		} else {
+			e->desired = ds;
+			e->have_desired = 1;
+			e->last_log = 0;
+			e->failing_since = 0;
 		}
-		e->desired = ds;
-		e->have_desired = 1;
 	}
 	/* 2c: inputs */
 	if (deployment_store_intents(c->st, id, x->intents, DECISION_MAX_INTENTS, &n_intents, &err) < 0) {
@@ -312,6 +379,18 @@ static int decide(struct controller *c, int64_t id, int64_t now_ms, struct scrat
 	in.judge = c->judge;
 	in.observing = c->observing;
 	in.observed_since_ms = c->observing_since_ms;
+	if (!actuated) {
+		bprintf(in.ready_reason, sizeof(in.ready_reason), "%s", ready_reason);
+		/* after the warm-up (whose own deadline rule applies), a new revision that cannot be
+		 * (re)started for the progress deadline fails the deployment with the reason */
+		if (ds.canary_up && !(d.state == DS_PROGRESSING && d.step == 0) && d.state != DS_PENDING &&
+		    now_ms - e->failing_since >= e->strategy.progress_deadline_ms) {
+			in.target_failed = 1;
+			bprintf(in.target_reason, sizeof(in.target_reason), "the new revision %s could not be (re)started "
+				"for %llds (progressDeadlineSeconds): %s", d.version,
+				(long long)((now_ms - e->failing_since) / 1000), ready_reason);
+		}
+	}
 	if (c->hooks.gate && (d.state == DS_PENDING || d.state == DS_PROGRESSING)) {
 		strbuf_reset(&why);
 		in.gate = c->hooks.gate(c->hooks.ctx, &d, d.state == DS_PENDING ? GATE_PHASE_START : GATE_PHASE_ADVANCE,
@@ -344,10 +423,18 @@ static int decide(struct controller *c, int64_t id, int64_t now_ms, struct scrat
 	}
 	/* readiness matters while the new revision warms up (a rolling update starts none in step 0) */
 	if (d.state == DS_PROGRESSING && d.step == 0 && ds.canary_up && c->target && c->target->ready) {
-		r = c->target->ready(c->target->ctx, d.service, d.version, &err);
+		strbuf_reset(&err);
+		r = actuated ? c->target->ready(c->target->ctx, d.service, d.version, &err) : 0;
 		in.canary_ready = r > 0;
+		if (actuated && r <= 0 && err.len)
+			bprintf(in.ready_reason, sizeof(in.ready_reason), "%s", err.buf);
+	} else if (actuated) {
+		watch(c, e, &d, &ds, &in);
 	}
-	if (deployment_analysis_due(&d, &e->strategy, now_ms, &from, &to, &wt, &idle)) {
+	if (!actuated && in.gate == GATE_ALLOW && d.state != DS_PENDING)
+		in.gate = GATE_WAIT;	/* hold: the weight never rises on a state that is not real */
+	if ((actuated || (d.state == DS_PROGRESSING && d.step == 0)) &&
+	    deployment_analysis_due(&d, &e->strategy, now_ms, &from, &to, &wt, &idle)) {
 		int failed;
 		char reason[200];
 		measure_interval(c->metrics, &d, from, to, wt, idle, &x->ai);
@@ -390,24 +477,55 @@ out:
 	return ret;
 }
 
+/*
+ * The store refused a write (begin, a deployment's savepoint, or the
+ * commit): back off, and say so once, with what to do.  See controller.h.
+ */
+static void store_failed(struct controller *c, const char *what, const char *msg, int64_t now_ms)
+{
+	int64_t wait = 1000;
+	c->store_failures++;
+	for (int i = 1; i < c->store_failures && wait < 30000; i++)
+		wait *= 2;
+	if (wait > 30000)
+		wait = 30000;
+	c->store_retry_ms = now_ms + wait;
+	if (c->store_failures == 1) {
+		c->store_failing_since = now_ms;
+		logf_(c, NULL, "%s: %s; nothing is decided or changed (traffic stays as it is) until the store can be "
+		      "written again: free space on the state directory's filesystem or fix its permissions; retrying "
+		      "with backoff, giving up after %llds", what, msg, (long long)(CONTROLLER_STORE_GIVE_UP_MS / 1000));
+	} else {
+		c->stats.errors++;
+	}
+}
+
 /* Step 2e: all decisions of the tick in one transaction, one savepoint each. */
 static void commit_all(struct controller *c, struct work *w, size_t n, int64_t now_ms)
 {
 	struct strbuf err = STRBUF_INIT;
 	size_t ok_count = 0;
+	int store_err = 0, r;
 
 	if (store_begin(c->st, &err) < 0) {
-		logf_(c, NULL, "cannot begin the tick's transaction: %s", err.buf);
+		store_failed(c, "cannot begin the tick's transaction", err.buf, now_ms);
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct controller_applied *e = entry(c, w[i].id, 1);
 		strbuf_reset(&err);
 		store_exec(c->st, "SAVEPOINT deployment", NULL);
-		if (deployment_store_apply(c->st, &w[i].before, &e->strategy, &w[i].dec, now_ms, NULL, 0, &err) < 0) {
+		if ((r = deployment_store_apply(c->st, &w[i].before, &e->strategy, &w[i].dec, now_ms, NULL, 0, &err)) < 0) {
 			store_exec(c->st, "ROLLBACK TO deployment", NULL);
 			store_exec(c->st, "RELEASE deployment", NULL);
-			logf_(c, &w[i].before, "cannot commit: %s", err.buf);
+			if (r == SW_ESTORE) {
+				/* the store cannot write (not a conflict): the whole tick backs off */
+				if (!store_err)
+					store_failed(c, "cannot commit the tick", err.buf, now_ms);
+				store_err = 1;
+			} else {
+				logf_(c, &w[i].before, "cannot commit: %s", err.buf);
+			}
 			e->have_desired = 0;
 			e->strategy.interval_ms = 0;
 			continue;
@@ -419,12 +537,20 @@ static void commit_all(struct controller *c, struct work *w, size_t n, int64_t n
 	strbuf_reset(&err);
 	if (store_commit(c->st, &err) < 0) {
 		store_rollback(c->st);
-		logf_(c, NULL, "cannot commit the tick: %s", err.buf);
+		if (!store_err)
+			store_failed(c, "cannot commit the tick", err.buf, now_ms);
 		for (size_t i = 0; i < n; i++)
 			w[i].committed = 0;
 		goto out;
 	}
 	c->stats.commits += ok_count;
+	if (!store_err && c->store_failures) {
+		logf_(c, NULL, "the store accepts writes again after %d failed attempts", c->store_failures);
+		c->stats.errors--;	/* news, not a problem */
+		c->store_failures = 0;
+		c->store_failing_since = 0;
+		c->store_retry_ms = 0;
+	}
 out:
 	strbuf_release(&err);
 }
@@ -437,16 +563,7 @@ static void act(struct controller *c, struct work *w)
 	struct strbuf err = STRBUF_INIT;
 
 	c->stats.transitions += (uint64_t)w->dec.n_transitions;
-	deployment_desired(&w->dec.next, &e->strategy, &ds);
-	if (!e->have_desired || !same_desired(&ds, &e->desired)) {
-		if (actuate(c, &w->dec.next, &e->strategy, &ds, &err) < 0) {
-			e->have_desired = 0;
-			logf_(c, &w->dec.next, "cannot apply the desired state (retrying next tick): %s", err.buf);
-		} else {
-			e->desired = ds;
-			e->have_desired = 1;
-		}
-	}
+	/* the messages first: "ROLLBACK INITIATED" before "drained and stopped" */
 	for (int i = 0; i < w->dec.n_actions; i++) {
 		int failed;
 		char reason[200];
@@ -458,6 +575,16 @@ static void act(struct controller *c, struct work *w)
 			   sizeof(reason));
 		if (failed)
 			logf_(c, &w->dec.next, "%s", reason);
+	}
+	deployment_desired(&w->dec.next, &e->strategy, &ds);
+	if (!e->have_desired || !same_desired(&ds, &e->desired)) {
+		if (actuate(c, &w->dec.next, &e->strategy, &ds, &err) < 0) {
+			e->have_desired = 0;
+			logf_(c, &w->dec.next, "cannot apply the desired state (retrying next tick): %s", err.buf);
+		} else {
+			e->desired = ds;
+			e->have_desired = 1;
+		}
 	}
 	if (deployment_state_is_final(w->dec.next.state) && !deployment_state_is_final(w->before.state)) {
 		int failed;
@@ -484,6 +611,21 @@ int controller_tick(struct controller *c, int64_t now_ms, struct strbuf *err)
 		c->observing = 1;
 		c->observing_since_ms = now_ms;
 	}
+	/* a store deleted or replaced under us: stop deciding (store.h, docs/engine.md "Failure paths") */
+	if ((r = store_check_identity(c->st, err)) < 0)
+		return r;
+	/* a store that refuses writes: back off; give up after a bounded time */
+	if (c->store_failures) {
+		if (now_ms - c->store_failing_since >= CONTROLLER_STORE_GIVE_UP_MS) {
+			c->store_gave_up = 1;
+			strbuf_errf(err, "the store '%s' has refused every write for %llds; giving up with the traffic as "
+				    "it is (run deploy again once the store can be written: the deployment resumes)",
+				    c->st->path, (long long)((now_ms - c->store_failing_since) / 1000));
+			return SW_ESTORE;
+		}
+		if (now_ms < c->store_retry_ms)
+			goto count;	/* nothing decided, nothing changed */
+	}
 	if ((r = deployment_store_active(c->st, now_ms, &ids, &n, err)) < 0)
 		return r;
 	x = xmalloc(sizeof(*x));
@@ -501,6 +643,7 @@ int controller_tick(struct controller *c, int64_t now_ms, struct strbuf *err)
 				act(c, &w[i]);
 	}
 	free(w);
+count:
 	/* how many remain active after this tick (including any created in it) */
 	if ((r = deployment_store_active(c->st, INT64_MAX, &ids, &n, err)) < 0)
 		return r;

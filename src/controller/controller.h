@@ -90,9 +90,22 @@ struct controller {
 	struct controller_stats stats;
 	struct controller_applied *applied;	/* owned */
 	size_t n_applied, alloc_applied;
+	/*
+	 * The store refusing commits (a full disk, an I/O error): while it
+	 * does, ticks back off (1 s doubling to 30 s of the controller's
+	 * clock) and decide nothing, so nothing is acted on either and the
+	 * traffic stays as it is; reported once through hooks.log.  After
+	 * CONTROLLER_STORE_GIVE_UP_MS of failures controller_tick() returns
+	 * SW_ESTORE and sets store_gave_up: the caller should stop.
+	 */
+	int store_failures;		/* failed commits in a row */
+	int64_t store_failing_since;	/* controller time of the first, or 0 */
+	int64_t store_retry_ms;		/* no tick's work before this controller time */
+	int store_gave_up;
 	int observing;			/* set at the first tick */
 	int64_t observing_since_ms;	/* the first tick of this controller: intervals before it are not judged */
 };
+#define CONTROLLER_STORE_GIVE_UP_MS (2 * 60 * 1000)
 
 /* Set up c over st (which must outlive it); every plug-in NULL. */
 void controller_init(struct controller *c, struct store *st);
@@ -101,7 +114,8 @@ void controller_release(struct controller *c);
 /*
  * One tick at now_ms; see controller.c for what runs.  Returns the number
  * of deployments still active (non-final or with unapplied intents), or
- * SW_ESTORE when the store could not even be listed.  Per-deployment
+ * SW_ESTORE when the store could not even be listed or is no longer the
+ * file it opened (deleted or replaced: store_check_identity()).  Per-deployment
  * problems are logged through hooks.log and retried next tick.
  */
 int controller_tick(struct controller *c, int64_t now_ms, struct strbuf *err);

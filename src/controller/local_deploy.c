@@ -30,6 +30,7 @@
 #include "core/rollout_config.h"
 #include "core/rules.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
@@ -67,6 +68,7 @@ struct driver {
 	struct metrics_provider prov;	/* inner, seen through the scaled clock */
 	int64_t last_progress;
 	int64_t id;
+	pid_t hap_pid;			/* the HAProxy last seen running (watch_router()) */
 	struct policy_gate gate;	/* set up when o->policy */
 	struct notify_config ncfg;	/* o->notify with a short delivery budget */
 };
@@ -184,6 +186,80 @@ static void close_plugins(struct driver *dr)
 
 /* ---- hooks ---- */
 
+/*
+ * The router's real state, every tick (docs/haproxy.md "Failure paths"):
+ * an HAProxy of ours seen running and now gone is started again at once
+ * from its mirrored configuration (the store's servers and weights), the
+ * event is recorded under the deployment, and the controller re-applies
+ * the desired state.  Requests refused meanwhile reach neither revision, so
+ * the interval holds no data of either (inconclusive), never a verdict
+ * against the canary.
+ */
+static void watch_router(struct driver *dr, struct controller *c, int64_t now)
+{
+	struct strbuf err = STRBUF_INIT, note = STRBUF_INIT;
+	pid_t pid = router_haproxy_pid(&dr->ls.router);
+	int started = 0;
+
+	if (pid > 0 || dr->hap_pid <= 0 || dr->ls.router.attached) {
+		if (pid > 0)
+			dr->hap_pid = pid;
+		return;
+	}
+	if (router_haproxy_up(&dr->ls.router, &started, &err) < 0) {
+		strbuf_addf(&note, "router: HAProxy (pid %d) is gone and could not be restarted: %s", (int)dr->hap_pid,
+			    err.buf);
+		dr->hap_pid = 0;	/* noted once; the controller's re-application retries it */
+		controller_forget(c);
+	} else {
+		strbuf_addf(&note, "router: HAProxy (pid %d) was gone; restarted from its mirrored configuration "
+			    "(pid %d)", (int)dr->hap_pid, (int)router_haproxy_pid(&dr->ls.router));
+		dr->hap_pid = router_haproxy_pid(&dr->ls.router);
+		controller_forget(c);
+	}
+	say(dr, "  %s", note.buf);
+	deployment_store_note(&dr->ls.st, dr->id, now, note.buf, NULL);
+	strbuf_release(&err);
+	strbuf_release(&note);
+}
+
+/*
+ * Before anything is recorded: the service's command and environment
+ * expand (only the documented placeholders), and the environment's listen
+ * address can be bound when no HAProxy of ours holds it.  A deployment
+ * that could never start would only sit unfinished and block the next one.
+ */
+static int check_startable(struct driver *dr, struct strbuf *err)
+{
+	const struct service *svc = &dr->ls.svc;
+	struct service_vars v = { .port = 1, .version = dr->o->version, .release = "", .service = svc->name,
+				  .env = dr->ls.env, .instance = 0 };
+	struct strbuf sb = STRBUF_INIT, e = STRBUF_INIT;
+	int rc = 0;
+
+	for (size_t i = 0; i < svc->argc && rc >= 0; i++) {
+		strbuf_reset(&sb);
+		rc = service_expand(&sb, svc->argv[i], &v, &e);
+	}
+	for (size_t i = 0; i < svc->envc && rc >= 0; i++) {
+		strbuf_reset(&sb);
+		rc = service_expand(&sb, svc->env[i], &v, &e);
+	}
+	if (rc < 0) {
+		strbuf_errf(err, "services/%s.yaml: the command cannot be started: %s", svc->name, e.buf);
+		rc = SW_EUSAGE;
+	} else if (router_haproxy_pid(&dr->ls.router) <= 0 &&
+		   (rc = proc_port_bindable(dr->ls.router.listen_host, dr->ls.router.listen_port)) < 0) {
+		strbuf_errf(err, "services/%s.yaml: environment '%s' listens on %s:%d, which is %s; free it or choose "
+			    "another 'listen'", svc->name, dr->ls.env, dr->ls.router.listen_host, dr->ls.router.listen_port,
+			    rc == -EADDRINUSE ? "taken by another process" : strerror(-rc));
+		rc = SW_EUSAGE;
+	}
+	strbuf_release(&sb);
+	strbuf_release(&e);
+	return rc < 0 ? rc : 0;
+}
+
 /* What the records need of a new deployment (docs/records.md): the emergency record
  * (runbook: Emergency Deployments, "Document the emergency") and the commit
  * for DORA's lead time. */
@@ -269,6 +345,36 @@ static void on_log(void *ctx, const struct deployment *d, const char *message)
 	struct driver *dr = ctx;
 	if (!d || d->id == dr->id)
 		say(dr, "  controller: %s", message);
+}
+
+/*
+ * Before deploy exits: deliver what this run queued (the last tick's
+ * messages were queued after that tick's delivery ran), for at most
+ * FLUSH_MS; a delivery that failed keeps its retry schedule in the store
+ * and is handed on to the next command that delivers, which is said.
+ */
+#define FLUSH_MS 5000
+static void flush_messages(struct driver *dr)
+{
+	int64_t until = proc_mono_ms() + FLUSH_MS;
+	int retrying = 0;
+	if (!dr->o->notify)
+		return;
+	for (;;) {
+		struct notify_deliver_stats ns = { 0 };
+		struct strbuf err = STRBUF_INIT;
+		int r = notify_deliver(&dr->ls.st, &dr->ncfg, proc_now_ms(), &ns, &err);
+		if (r < 0)
+			say(dr, "  notify: %s", err.buf);
+		strbuf_release(&err);
+		retrying = ns.retrying;
+		if (r < 0 || ns.attempted == 0 || proc_mono_ms() >= until)
+			break;
+	}
+	if (retrying)
+		say(dr, "  notify: %d message%s could not be delivered yet; %s kept with %s retry schedule and go%s out "
+		    "with the next 'slipway deploy' or 'slipway notify flush'", retrying, retrying == 1 ? "" : "s",
+		    retrying == 1 ? "it is" : "they are", retrying == 1 ? "its" : "their", retrying == 1 ? "es" : "");
 }
 
 /* ---- the clock epoch, kept so that a resumed deployment keeps its time ---- */
@@ -484,6 +590,8 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 		}
 		if (dr->target->check && (rc = dr->target->check(dr->target->ctx, o->service, o->version, err)) < 0)
 			goto out;
+		if ((rc = check_startable(dr, err)) < 0)
+			goto out;
 		if ((rc = dr_rules(dr, o->type, &rules, err)) < 0)
 			goto out;
 		dr->clk.wall0 = proc_now_ms();
@@ -535,8 +643,18 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 		if (wall >= start_wall + (res->resumed ? BACKLOG_MS : 0)) {
 			struct strbuf terr = STRBUF_INIT;
 			proc_reap();
-			if (controller_tick(c, now, &terr) < 0)
+			watch_router(dr, c, now);
+			if (controller_tick(c, now, &terr) < 0) {
+				if (store_check_identity(&dr->ls.st, NULL) < 0 || c->store_gave_up) {
+					/* deleted or replaced under us, or refusing writes for too long:
+					 * nothing more can be recorded, so nothing more is done */
+					strbuf_errf(err, "%s", terr.buf);
+					strbuf_release(&terr);
+					rc = SW_ESTORE;
+					goto out;
+				}
 				say(dr, "  controller: %s", terr.buf);
+			}
 			if (o->notify) {
 				struct notify_deliver_stats ns = { 0 };
 				strbuf_reset(&terr);
@@ -582,6 +700,7 @@ next:
 	}
 	res->state = d->state;
 	snprintf(res->reason, sizeof(res->reason), "%s", d->reason);
+	flush_messages(dr);
 	rc = 0;
 out:
 	if (o->progress_tty && o->log) {

@@ -92,8 +92,10 @@ int localstack_open(struct localstack *ls, const char *state_dir, const char *pr
 		proc_sleep_ms(50);
 	}
 opened:
-	/* the one store opening, every module migrated (adapters/store_all.h) */
-	if ((rc = store_open_all(&ls->st, state_dir, err)) < 0)
+	/* the one store opening, every module migrated (adapters/store_all.h); a reader never
+	 * creates the store (store_open_reader()) */
+	if ((rc = (flags & LOCALSTACK_READONLY) ? store_open_all_reader(&ls->st, state_dir, err) :
+		   store_open_all(&ls->st, state_dir, err)) < 0)
 		goto fail;
 	if ((rc = target_local_init(&ls->target, &ls->st, state_dir, localstack_project_dir(project_dir), err)) < 0)
 		goto fail_store;

@@ -17,6 +17,7 @@
 #include "controller/registry.h"
 #include "controller/localstack.h"
 #include "adapters/metrics_builtin.h"
+#include "adapters/proc.h"
 #include "adapters/router_haproxy.h"
 #include "adapters/target_local.h"
 #include "base/alloc.h"
@@ -91,6 +92,20 @@ static int running(struct localstack *ls, const char *version)
 	return n;
 }
 
+/*
+ * Nothing of version runs (its instances died): no router server may stay
+ * behind pointing at their old ports (docs/haproxy.md "Failure paths"), and
+ * their rows are closed.  Idempotent and cheap when there is nothing left.
+ */
+static int forget_dead_revision(struct localstack *ls, const char *version, struct strbuf *err)
+{
+	int rc;
+	if (router_haproxy_pid(&ls->router) > 0 && (rc = router_haproxy_remove(&ls->router, version, err)) < 0)
+		return rc;
+	rc = target_local_stop(&ls->target, &ls->svc, ls->env, version, err);
+	return rc < 0 ? rc : 0;
+}
+
 static int local_ensure(void *ctx, const char *service, const char *version, enum revision_role role, int up,
 			int count, struct strbuf *err)
 {
@@ -104,7 +119,8 @@ static int local_ensure(void *ctx, const char *service, const char *version, enu
 		return SW_ESTATE;
 	if (up) {
 		const struct service_env *e = service_find_env(&ls->svc, ls->env);
-		int already = running(ls, version);
+		/* only instances that passed the readiness probe are adopted as ready */
+		int already = target_local_ready_count(&ls->target, ls->svc.name, ls->env, version, NULL, NULL);
 		/* start or adopt, wait until ready, add to HAProxy at weight 0 (weights are the router's) */
 		if (already >= e->instances && router_haproxy_pid(&ls->router) > 0) {
 			if (first_time(lt, version))
@@ -122,7 +138,7 @@ static int local_ensure(void *ctx, const char *service, const char *version, enu
 		return rc;
 	}
 	if (!running(ls, version))
-		return 0;
+		return forget_dead_revision(ls, version, err);
 	/* drained first (in-flight requests finish), then SIGTERM, SIGKILL after the grace */
 	if ((rc = localstack_stop_revision(ls, version, err)) < 0)
 		return rc;
@@ -134,9 +150,12 @@ static int local_ready(void *ctx, const char *service, const char *version, stru
 {
 	struct local_target *lt = ctx;
 	struct localstack *ls = lt->h.ls;
+	int rc;
 	if (!mine(ls, service, err))
 		return SW_ESTATE;
-	return running(ls, version) >= service_find_env(&ls->svc, ls->env)->instances;
+	/* ready = passed the probe and still alive; a dead one is described in err */
+	rc = target_local_ready_count(&ls->target, ls->svc.name, ls->env, version, err, NULL);
+	return rc < 0 ? rc : rc >= service_find_env(&ls->svc, ls->env)->instances;
 }
 
 /* the release must exist before a deployment of it is recorded */
@@ -267,7 +286,41 @@ struct builtin_provider {
 	struct metrics_provider p;
 	struct metrics_builtin mb;
 	struct metrics_receiver *rx;
+	struct plugin_host h;
+	char *state_dir;		/* owned */
+	int64_t rx_retry_mono;		/* take_receiver(): next attempt (proc_mono_ms()) */
+	int (*query)(void *ctx, const char *service, enum revision_role role, const char *version, int64_t from_ms,
+		     int64_t to_ms, struct metrics_sample *out, struct strbuf *err);	/* metrics_builtin's */
 };
+
+/*
+ * Every controller that needs the log receiver makes sure one runs (docs/
+ * services.md "Builtin metrics"): when another slipway held it at open (rx
+ * NULL), try to take it over, at most once a second, whenever this provider
+ * is asked; so a deploy that ends and takes its receiver along does not
+ * leave another without metrics.  Lines of the gap wait in HAProxy's ring.
+ */
+static void take_receiver(struct builtin_provider *bp)
+{
+	struct strbuf err = STRBUF_INIT;
+	int64_t now = proc_mono_ms();
+	if (bp->rx || now < bp->rx_retry_mono)
+		return;
+	bp->rx_retry_mono = now + 1000;
+	if (metrics_receiver_start(&bp->rx, bp->state_dir, &err) < 0)
+		host_say(&bp->h, "  metrics: cannot start the log receiver: %s", err.buf);
+	else if (bp->rx)
+		host_say(&bp->h, "  metrics: the log receiver of another slipway stopped; this one receives now");
+	strbuf_release(&err);
+}
+
+static int builtin_query(void *ctx, const char *service, enum revision_role role, const char *version,
+			 int64_t from_ms, int64_t to_ms, struct metrics_sample *out, struct strbuf *err)
+{
+	struct builtin_provider *bp = ctx;
+	take_receiver(bp);
+	return bp->query(&bp->mb, service, role, version, from_ms, to_ms, out, err);
+}
 
 static int builtin_open(const struct plugin_host *h, void **out, struct strbuf *err)
 {
@@ -283,8 +336,15 @@ static int builtin_open(const struct plugin_host *h, void **out, struct strbuf *
 	bp->mb.st = h->st;
 	snprintf(bp->mb.env, sizeof(bp->mb.env), "%s", h->env);
 	metrics_builtin_provider(&bp->mb, &bp->p);
+	/* asked through builtin_query(), which first makes sure a receiver runs */
+	bp->h = *h;
+	bp->state_dir = xstrdup(h->state_dir);
+	bp->query = bp->p.query;
+	bp->p.query = builtin_query;
+	bp->p.ctx = bp;
 	/* the receiver: HAProxy's log lines into the store, until close */
 	if ((rc = metrics_receiver_start(&bp->rx, h->state_dir, err)) < 0) {
+		free(bp->state_dir);
 		free(bp);
 		return rc;
 	}
@@ -298,6 +358,7 @@ static void builtin_close(void *obj)
 	if (!bp)
 		return;
 	metrics_receiver_stop(bp->rx);
+	free(bp->state_dir);
 	free(bp);
 }
 

@@ -101,6 +101,8 @@
  *                            tick_analysis(): immediate or type criterion,
  *                            failed_checks >= threshold; tick_warmup():
  *                            not ready within the progress deadline;
+ *                            deployment_advance(): the target says the new
+ *                            revision's instances keep dying (target_failed);
  *                            intents abort, undo.  Then the router sends
  *                            everything to the stable revision.
  *   rolling_back -> rolled_back
@@ -266,8 +268,13 @@ static void start_rollback(struct run *x, const char *reason)
 	go(x, DS_ROLLING_BACK, reason);
 	x->d->next_analysis_ms = 0;
 	fix_last(x);
-	bprintf(text, sizeof(text), "ROLLBACK INITIATED %s %s -> %s: %s", x->d->service, x->d->version,
-		 x->d->from_version[0] ? x->d->from_version : "(previous)", reason);
+	/* a first release has no revision to return to: say so, never name one that does not exist */
+	if (x->d->from_version[0])
+		bprintf(text, sizeof(text), "ROLLBACK INITIATED %s %s -> %s: %s", x->d->service, x->d->version,
+			 x->d->from_version, reason);
+	else
+		bprintf(text, sizeof(text), "ROLLBACK INITIATED %s %s (the first release: nothing ran before it, so "
+			 "nothing serves after it): %s", x->d->service, x->d->version, reason);
 	notify(x, "rollback-initiated", text);
 }
 
@@ -582,7 +589,8 @@ static void tick_warmup(struct run *x, const struct analysis_input *a)
 	if (!x->in->canary_ready) {
 		if (a->to_ms - d->step_since_ms >= x->s->progress_deadline_ms) {
 			bprintf(reason, sizeof(reason), "the new revision was not ready after %llds "
-				 "(progressDeadlineSeconds)", (long long)(x->s->progress_deadline_ms / 1000));
+				 "(progressDeadlineSeconds)%s%s", (long long)(x->s->progress_deadline_ms / 1000),
+				 x->in->ready_reason[0] ? ": " : "", x->in->ready_reason);
 			start_rollback(x, reason);
 		}
 		return;
@@ -834,6 +842,15 @@ int deployment_advance(const struct deployment *d, const struct type_rules *r, c
 		start_rollback(&x, reason);
 	}
 
+	/* the target cannot keep the new revision running (instances died again and again) */
+	if (x.in->target_failed && (x.d->state == DS_PROGRESSING || x.d->state == DS_PAUSED ||
+				    x.d->state == DS_PROMOTING || x.d->state == DS_MONITORING)) {
+		char reason[400];
+		bprintf(reason, sizeof(reason), "%s", x.in->target_reason[0] ? x.in->target_reason :
+			 "the new revision's instances keep dying");
+		start_rollback(&x, reason);
+	}
+
 	if (x.in->observing && x.d->next_analysis_ms &&
 	    (x.d->state == DS_PROGRESSING || x.d->state == DS_PAUSED || x.d->state == DS_MONITORING) &&
 	    x.d->next_analysis_ms < x.in->observed_since_ms && now_ms - x.d->next_analysis_ms >= s->interval_ms) {
@@ -848,6 +865,7 @@ int deployment_advance(const struct deployment *d, const struct type_rules *r, c
 		}
 		out->changed = 1;
 	}
+
 	switch (x.d->state) {
 	case DS_PENDING:
 		tick_pending(&x);
@@ -882,8 +900,11 @@ int deployment_advance(const struct deployment *d, const struct type_rules *r, c
 	case DS_ROLLING_BACK:
 		if (now_ms > x.d->state_since_ms) {
 			char reason[480], text[520];
-			bprintf(reason, sizeof(reason), "rolled back to %s: %s",
-				 x.d->from_version[0] ? x.d->from_version : "the stable revision", d->reason);
+			if (x.d->from_version[0])
+				bprintf(reason, sizeof(reason), "rolled back to %s: %s", x.d->from_version, d->reason);
+			else
+				bprintf(reason, sizeof(reason), "stopped (a first release: no earlier revision to "
+					 "roll back to): %s", d->reason);
 			x.d->weight = 0;
 			go(&x, DS_ROLLED_BACK, reason);
 			fix_last(&x);

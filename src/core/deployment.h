@@ -68,6 +68,11 @@ struct tick_input {
 	int hold_promotion;		/* a confirm-promotion webhook said no: stay at the last step */
 	int rollback_requested;		/* a rollback webhook answered 2xx: roll back now */
 	char hook_reason[200];		/* which webhook, what it answered */
+	/* the target (controller-filled; docs/engine.md "Failure paths"): */
+	char ready_reason[200];		/* why the new revision is not ready (a start error, its log's end) */
+	int target_failed;		/* the new revision cannot be kept running (its instances died
+					   repeatedly): roll back now, from any state with traffic on it */
+	char target_reason[200];	/* which instance, how often, its log's end */
 };
 
 #define DECISION_MAX_TRANSITIONS 16

@@ -47,16 +47,34 @@ void haproxy_cfg_render(const struct haproxy_cfg *c, struct strbuf *out)
 		    "    stats socket %s mode 600 level admin\n"
 		    "    stats timeout 30s\n"
 		    "    log ring@slipway len 1024 format raw local0 info\n"
+		    "    lua-load %s/wait-receiver.lua\n"
 		    "    maxconn %d\n"
 		    "\n"
 		    "# request lines wait in this ring until the receiver reads them over a\n"
-		    "# unix stream: a slow receiver delays lines instead of losing them\n"
+		    "# unix stream: a slow receiver delays lines instead of losing them.  The\n"
+		    "# ring forwards through logrelay, never straight to the receiver: HAProxy\n"
+		    "# 2.6 reconnects a ring's server at once when the connection fails, which\n"
+		    "# spins a core whenever no receiver runs (docs/haproxy.md)\n"
 		    "ring slipway\n"
 		    "    format raw\n"
 		    "    maxlen 1024\n"
 		    "    size %ld\n"
 		    "    timeout connect 2s\n"
 		    "    timeout server 1d\n"
+		    "    server relay unix@%s/logs.sock\n"
+		    "\n"
+		    "# holds each connection from the ring (wait-receiver.lua sleeps until the\n"
+		    "# receiver's socket accepts) before it connects on: meanwhile the ring keeps\n"
+		    "# the lines, and nothing spins\n"
+		    "listen logrelay\n"
+		    "    mode tcp\n"
+		    "    bind unix@%s/logs.sock mode 600\n"
+		    "    no log\n"
+		    "    timeout connect 2s\n"
+		    "    timeout client 1d\n"
+		    "    timeout server 1d\n"
+		    "    tcp-request inspect-delay 1d\n"
+		    "    tcp-request content lua.slipway_wait_receiver\n"
 		    "    server receiver unix@%s\n"
 		    "\n"
 		    "defaults\n"
@@ -81,7 +99,7 @@ void haproxy_cfg_render(const struct haproxy_cfg *c, struct strbuf *out)
 		    "\n"
 		    "backend %s\n"
 		    "    balance roundrobin\n",
-		    c->sock_path, c->maxconn, c->ring_bytes, c->log_sock, c->backend, c->listen_host, c->listen_port,
+		    c->sock_path, c->relay_dir, c->maxconn, c->ring_bytes, c->relay_dir, c->relay_dir, c->log_sock, c->backend, c->listen_host, c->listen_port,
 		    c->map_path, c->map_path, c->map_path, c->backend, c->backend);
 	for (size_t i = 0; i < c->n_servers; i++) {
 		const struct haproxy_cfg_server *s = &c->servers[i];
@@ -89,6 +107,26 @@ void haproxy_cfg_render(const struct haproxy_cfg *c, struct strbuf *out)
 			    !strcmp(s->state, "ready") ? s->weight : 0, !strcmp(s->state, "maint") ? " disabled" : "",
 			    !strcmp(s->state, "drain") ? "  # drain" : "");
 	}
+}
+
+void haproxy_relay_lua_render(const struct haproxy_cfg *c, struct strbuf *out)
+{
+	/* a health check is not enough: its state lags the receiver by an interval, and a relay
+	 * that connects to an absent receiver loses the lines it holds; the sleep does not count
+	 * against tune.lua.session-timeout */
+	strbuf_addf(out,
+		    "-- written by slipway (docs/haproxy.md \"Failure paths\"): hold a connection of the\n"
+		    "-- ring until the log receiver's socket accepts one\n"
+		    "core.register_action(\"slipway_wait_receiver\", { \"tcp-req\" }, function(txn)\n"
+		    "    while true do\n"
+		    "        local s = core.tcp()\n"
+		    "        s:settimeout(1)\n"
+		    "        local ok = s:connect([==[unix@%s]==])\n"
+		    "        s:close()\n"
+		    "        if ok then return end\n"
+		    "        core.msleep(250)\n"
+		    "    end\n"
+		    "end)\n", c->log_sock);
 }
 
 int haproxy_server_weight(double pct, int k)

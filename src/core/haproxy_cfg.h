@@ -48,7 +48,8 @@ struct haproxy_cfg {
 	int listen_port;
 	const char *sock_path;		/* admin socket (`stats socket ... level admin`) */
 	const char *map_path;		/* flags.map, read by the frontend's rules */
-	const char *log_sock;		/* unix stream the request log ring forwards to */
+	const char *log_sock;		/* unix stream of the log receiver (the relay forwards to it) */
+	const char *relay_dir;		/* where logs.sock (the relay's socket) and wait-receiver.lua are */
 	int maxconn;			/* global maxconn */
 	long ring_bytes;		/* size of the request log ring, bytes */
 	enum traffic_mode mode;
@@ -59,6 +60,13 @@ struct haproxy_cfg {
 
 /* Append the haproxy.cfg text for c to out. */
 void haproxy_cfg_render(const struct haproxy_cfg *c, struct strbuf *out);
+
+/*
+ * Append wait-receiver.lua for c: the relay's Lua action, which holds a
+ * connection of the ring until the receiver's socket (c->log_sock) accepts
+ * one (docs/haproxy.md "Failure paths").
+ */
+void haproxy_relay_lua_render(const struct haproxy_cfg *c, struct strbuf *out);
 
 /* Append the flags.map text for c (maint, readonly, message) to out. */
 void haproxy_flags_render(const struct haproxy_cfg *c, struct strbuf *out);

@@ -52,21 +52,28 @@ run_slipway metrics api -o json
 is "$(json_get "$out" 'd["log"]["received"]')" 440 "the 30 lines sent while no receiver listened arrive once it is back"
 is "$(json_get "$out" 'd["log"]["lost"]')" 0 "none lost"
 
-# a ring too small to hold them: the overflow is reported as lost, not hidden
+# a ring too small to hold them: the overflow is reported as lost, not hidden.
+# While no receiver runs, lines wait in the ring and also in the log relay's
+# buffer and its socket's (a few hundred KiB; docs/haproxy.md), so it takes
+# thousands of requests to overflow a 16 KiB ring
+N=800
+command -v hey >/dev/null 2>&1 && N=12000
 stop_receiver
 run_slipway down api
 SLIPWAY_LOG_RING_BYTES=16384 "$SLIPWAY" start api v2 >/dev/null
-count_versions 800 "http://127.0.0.1:$PORT/api/x" >/dev/null
+if [ "$N" = 800 ]; then count_versions 800 "http://127.0.0.1:$PORT/api/x" >/dev/null
+else hey -n "$N" -c 8 "http://127.0.0.1:$PORT/api/x" >/dev/null 2>&1; fi
 start_receiver
 sleep 1.6
 run_slipway metrics api -o json
 rcv=$(json_get "$out" 'd["log"]["received"]'); hap=$(json_get "$out" 'd["log"]["haproxy_requests"]')
 lost=$(json_get "$out" 'd["log"]["lost"]')
 echo "# 16 KiB ring: received $rcv, HAProxy counted $hap, lost $lost"
-is "$hap" 800 "HAProxy counted the 800 requests"
-ok "$([ "$lost" -gt 0 ] && [ $((rcv + lost)) = 800 ]; echo $?)" "lines that overflowed the ring are reported lost (received + lost = 800)"
+# (at least N: on a machine shared with other tests a stray request may reach the port too)
+ok "$([ "$hap" -ge "$N" ]; echo $?)" "HAProxy counted the $N requests ($hap)"
+ok "$([ "$lost" -gt 0 ] && [ $((rcv + lost)) = "$hap" ]; echo $?)" "lines that overflowed the ring are reported lost (received + lost = $hap)"
 run_slipway metrics api
-like "$out" "HAProxy counted 800 requests: $lost lost" "text output names the lost lines"
+like "$out" "HAProxy counted $hap requests: $lost lost" "text output names the lost lines"
 
 # garbage on the log socket is counted as unparseable, not dropped
 python3 - "$SLIPWAY_STATE_DIR/log.stream" <<'PY'

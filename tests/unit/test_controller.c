@@ -142,8 +142,14 @@ int main(void)
 	deployment_init(&g, "gated", "production", "v2", "v1", "standard", -1000);
 	deployment_store_create(&st, &g, s, &err);
 	deployment_init(&e, "api", "production", "v3", "v2", "nightly", -1000);
+	is_int(deployment_store_create(&st, &e, s, &err), SW_ESTATE,
+	       "a second unfinished deployment of a service and environment is refused");
+	ok(strstr(err.buf, "deployment 1 of api in production is unfinished (pending)") != NULL, "saying which: %s",
+	   err.buf);
+	strbuf_reset(&err);
+	deployment_init(&e, "api", "staging", "v3", "v2", "nightly", -1000);
 	deployment_store_create(&st, &e, s, &err);
-	is_int(e.revision, 2, "the next deployment of the service is revision 2");
+	is_int(e.revision, 1, "another environment of the service has its own revisions");
 
 	sim_infra_init(&infra);
 	sim_infra_router(&infra, &router);

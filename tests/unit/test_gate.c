@@ -126,9 +126,13 @@ int main(void)
 		is_int(policy_gate_check(&sg, &d, GATE_PHASE_START, thu + MS_PER_HOUR, &reason), GATE_WAIT,
 		       "an open incident holds deployments to production");
 		ok(strstr(reason.buf, "incident") != NULL, "says which incident: %s", reason.buf);
+		/* one unfinished deployment per service and environment (deployment_store.c migration 3):
+		 * the standard one steps aside (as if aborted) while the emergency is recorded */
+		ok(sqlite3_exec(st.db, "UPDATE deployments SET state = 'failed'", NULL, NULL, NULL) == SQLITE_OK,
+		   "the standard deployment steps aside");
 		deployment_init(&e, "api-server", "production", "v3", "v1", "emergency", thu);
 		snprintf(e.requested_by, sizeof(e.requested_by), "alice");
-		deployment_store_create(&st, &e, strat, &err);
+		is_int(deployment_store_create(&st, &e, strat, &err), 0, "record the emergency deployment");
 		approval_record(&st, e.id, "vp-engineering", "victor", APPROVAL_APPROVED, NULL, "victor", sg.roles.roles,
 				sg.roles.n, thu, &err);
 		strbuf_reset(&reason);

@@ -61,6 +61,7 @@ static void check(const char *dir, const char *name, int regen)
 	c.sock_path = str(j, "socket");
 	c.map_path = str(j, "map");
 	c.log_sock = str(j, "log_socket");
+	c.relay_dir = str(j, "relay_dir");
 	c.maxconn = (int)json_integer_value(json_object_get(j, "maxconn"));
 	c.ring_bytes = (long)json_integer_value(json_object_get(j, "ring_bytes"));
 	if (traffic_mode_parse(str(j, "mode"), &c.mode) < 0)

@@ -48,11 +48,13 @@ static int64_t count(struct store *st, const char *sql)
 static void add_deployment(struct store *st, int id, const char *type, const char *state)
 {
 	char sql[1024];
+	/* one unfinished deployment per service and environment (deployment_store.c migration 3):
+	 * each pending one here is in an environment of its own */
 	snprintf(sql, sizeof(sql),
 		 "INSERT INTO deployments(id, service, env, version, revision, from_version, type, strategy, state,"
-		 " requested_by, created_ms, state_since_ms) VALUES (%d, 'api-server', 'production', 'v1.2.%d', %d,"
+		 " requested_by, created_ms, state_since_ms) VALUES (%d, 'api-server', 'production%.*d', 'v1.2.%d', %d,"
 		 " 'v1.2.0', '%s', 'canary', '%s', 'alice', %lld, %lld)",
-		 id, id, id, type, state, (long long)T0, (long long)T0);
+		 id, id > 1 ? 1 : 0, id > 1 ? id : 0, id, id, type, state, (long long)T0, (long long)T0);
 	ok(sqlite3_exec(st->db, sql, NULL, NULL, NULL) == SQLITE_OK, "deployment %d (%s) inserted", id, type);
 }
 
