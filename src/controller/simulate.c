@@ -13,6 +13,7 @@
 #include "controller/measure.h"
 #include "base/alloc.h"
 #include "base/err.h"
+#include "base/fmt.h"
 #include "base/rng.h"
 #include "base/strbuf.h"
 
@@ -21,15 +22,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* snprintf without the truncation warning: reasons are cut at their field's size on purpose */
-__attribute__((format(printf, 3, 4)))
-static void bprintf(char *dst, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(dst, n, fmt, ap);
-	va_end(ap);
-}
 
 const char *simulate_outcome_name(enum simulate_outcome o)
 {

@@ -11,6 +11,7 @@
  */
 #include "core/judge.h"
 #include "base/err.h"
+#include "base/fmt.h"
 
 #include <jansson.h>
 
@@ -19,15 +20,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* snprintf without the truncation warning: texts are cut at their field's size on purpose */
-__attribute__((format(printf, 3, 4)))
-static void bprintf(char *dst, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(dst, n, fmt, ap);
-	va_end(ap);
-}
 
 double judge_error_rate(const struct judge_sample *s)
 {
