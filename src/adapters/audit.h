@@ -1,7 +1,9 @@
 /*
  * audit.h - the audit log: an append-only, hash-chained record of who did
  * what (approvals, rejections, expiries, emergency records, incidents,
- * notifications given up).  Store module "audit".
+ * notifications given up, and every intent: promote, pause, resume, abort,
+ * retry, undo as "intent.NAME", attributed by the caller rule of
+ * docs/records.md, with "relayed_by" when --by names someone else).  Store module "audit".
  *
  * Table audit(id, at_ms, actor, action, subject, detail, prev_hash, hash):
  *   id        1, 2, 3, ... without gaps (assigned here, not by SQLite)

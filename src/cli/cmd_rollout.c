@@ -10,6 +10,7 @@
 #include "cli/records_util.h"
 #include "cli/vocab.h"
 #include "adapters/records.h"
+#include "adapters/audit.h"
 #include "base/fmt.h"
 #include "adapters/deployment_store.h"
 #include "adapters/store.h"
@@ -20,6 +21,7 @@
 #include "base/timeutil.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,7 +67,7 @@ static int record_intent(int argc, char **argv, struct cli_ctx *ctx, enum intent
 	struct strbuf err = STRBUF_INIT;
 	int64_t id, intent_id;
 	char **args;
-	int nargs, rc = EXIT_OK, r;
+	int nargs, rc = EXIT_OK, r, own;
 
 	memset(&it, 0, sizeof(it));
 	it.kind = kind;
@@ -106,7 +108,33 @@ static int record_intent(int argc, char **argv, struct cli_ctx *ctx, enum intent
 		goto out;
 	}
 	it.created_ms = cli_now_ms();
-	if ((r = deployment_store_add_intent(st, id, &it, &intent_id, &err)) < 0) {
+	/* the intent and its audit entry commit together: who asked for what is in the chain */
+	if ((own = store_tx_begin(st, &err)) < 0) {
+		cli_error("%s", err.buf);
+		rc = cli_exit(own);
+		goto out;
+	}
+	r = deployment_store_add_intent(st, id, &it, &intent_id, &err);
+	if (r >= 0) {
+		const char *identity = NULL, *caller = cli_caller(&identity);
+		char action[32], subject[48];
+		json_t *detail = json_object();
+
+		xsnprintf(action, sizeof(action), "intent.%s", name);
+		xsnprintf(subject, sizeof(subject), "deployment:%lld", (long long)id);
+		json_object_set_new(detail, "intent_id", json_integer(intent_id));
+		if (it.full)
+			json_object_set_new(detail, "full", json_true());
+		if (it.to_revision)
+			json_object_set_new(detail, "to_revision", json_integer(it.to_revision));
+		if (identity)
+			json_object_set_new(detail, "identity", json_string(identity));
+		if (by && *by)	/* recorded as --by names them; the caller is who relayed it */
+			json_object_set_new(detail, "relayed_by", json_string(caller));
+		if (audit_append_json(st, it.created_ms, it.requested_by, action, subject, detail, &err) < 0)
+			r = SW_ESTORE;
+	}
+	if ((r = store_tx_end(st, own, r, &err)) < 0) {
 		cli_error("%s", err.buf);
 		rc = cli_exit(r);
 		goto out;

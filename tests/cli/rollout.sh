@@ -56,6 +56,16 @@ run_slipway status 1
 like "$out" 'state: rolled_back' "abort rolls back"
 like "$out" 'aborted by dave' "abort names the person"
 
+# every intent is in the audit chain with who asked, and the chain holds
+run_slipway audit -o json
+like "$out" '"action": "intent.pause"' "the pause is an audit entry"
+like "$out" '"actor": "alice"' "attributed to the person it names"
+like "$out" '"action": "intent.abort"' "the abort is an audit entry"
+like "$out" '"actor": "dave"' "attributed to dave"
+like "$out" '"relayed_by"' "--by records who relayed it"
+run_slipway audit --verify
+is "$rc" 0 "the audit chain verifies after intents"
+
 run_slipway pause 1
 is "$rc" 1 "pause of a rolled-back deployment is refused at once"
 like "$err" "deployment 1 \(api-0 v2\) is rolled_back; nothing to pause" "and says why"
