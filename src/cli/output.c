@@ -66,11 +66,22 @@ void cli_print_json(json_t *j)
 	json_decref(j);
 }
 
+/*
+ * One report line on stderr.  Control characters other than tab and
+ * newline (an ESC from a name typed or read from a file, say) are written
+ * as '?', as git's vreportf() does, so an error message cannot drive the
+ * terminal; a message longer than the buffer is cut with "...".
+ */
 static void vreport(const char *prefix, const char *fmt, va_list ap)
 {
-	fprintf(stderr, "slipway: %s", prefix);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	char msg[4096];
+
+	if (vsnprintf(msg, sizeof(msg), fmt, ap) >= (int)sizeof(msg))
+		memcpy(msg + sizeof(msg) - 4, "...", 4);
+	for (unsigned char *p = (unsigned char *)msg; *p; p++)
+		if ((*p < 0x20 && *p != '\t' && *p != '\n') || *p == 0x7f)
+			*p = '?';
+	fprintf(stderr, "slipway: %s%s\n", prefix, msg);
 }
 
 void cli_error(const char *fmt, ...)

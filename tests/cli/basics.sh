@@ -25,6 +25,13 @@ for c in $cmds; do
   like "$out" "^usage: slipway $c" "'$c --help' prints its usage"
 done
 
+# an error message never passes a terminal escape through (a name typed or read from a file)
+run_slipway deploy "$(printf 'x\033[31mRED')" v1
+is "$rc" 2 "a service name with an escape is refused"
+like "$err" "'x\?\[31mRED'" "the escape shows as '?'"
+if printf '%s' "$err" | grep -q "$(printf '\033')"; then ok=1; else ok=0; fi
+is "$ok" 0 "no ESC byte reaches stderr"
+
 # a closed stdout is an error, not silent success
 "$SLIPWAY" --help >/dev/full 2>/dev/null
 is "$?" 3 "write error on stdout exits 3"
