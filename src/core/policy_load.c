@@ -728,8 +728,32 @@ static const struct yaml_key criteria_keys[] = {
 static const struct yaml_map immediate_map = { .where = "rollback.immediate", .keys = criteria_keys };
 static const struct yaml_map consider_map = { .where = "rollback.consider", .keys = criteria_keys };
 
+/*
+ * The consider criteria pause for a person before the immediate ones roll
+ * back (runbook "Rollback Decision Criteria"): a consider line above the
+ * immediate one could never fire first, so it is refused.
+ */
+static int check_rollback(struct yaml_walk *w, void *obj, struct yaml_pos at)
+{
+	const struct policy *p = &((struct loader *)obj)->p;
+
+	if (p->consider.error_rate_pct > 0 && p->immediate.error_rate_pct > 0 &&
+	    p->consider.error_rate_pct > p->immediate.error_rate_pct)
+		return yaml_walk_fail(w, at, "rollback: consider error_rate %g%% is above immediate error_rate %g%%; "
+				      "the consider criteria pause before the immediate ones roll back, so each must "
+				      "be at most its immediate counterpart", p->consider.error_rate_pct,
+				      p->immediate.error_rate_pct);
+	if (p->consider.p99_ratio > 0 && p->immediate.p99_ratio > 0 && p->consider.p99_ratio > p->immediate.p99_ratio)
+		return yaml_walk_fail(w, at, "rollback: consider p99_latency_ratio %g is above immediate "
+				      "p99_latency_ratio %g; the consider criteria pause before the immediate ones roll "
+				      "back, so each must be at most its immediate counterpart", p->consider.p99_ratio,
+				      p->immediate.p99_ratio);
+	return 0;
+}
+
 static const struct yaml_map rollback_map = {
 	.where = "rollback",
+	.check = check_rollback,
 	.keys = (const struct yaml_key[]){
 		{ "immediate", yaml_parse_map, offsetof(struct loader, p.immediate), .map = &immediate_map },
 		{ "consider", yaml_parse_map, offsetof(struct loader, p.consider), .map = &consider_map },
