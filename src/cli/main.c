@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/vocab.h"
+#include "controller/localstack.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -171,6 +172,12 @@ static int finish_stdout(void)
 	return EXIT_OK;
 }
 
+/* a second slipway on one service says at once whom it waits for */
+static void say_waiting(const char *msg)
+{
+	cli_warning("%s", msg);
+}
+
 int main(int argc, char **argv)
 {
 	struct cli_ctx ctx = { .progname = "slipway", .output = OUTPUT_TEXT, .log_level = LOG_INFO };
@@ -179,6 +186,7 @@ int main(int argc, char **argv)
 
 	ctx.state_dir = getenv("SLIPWAY_STATE_DIR");
 	ctx.policy_path = getenv("SLIPWAY_POLICY");
+	localstack_on_wait = say_waiting;
 
 	/* the options before COMMAND: --help and --version here, the global
 	 * ones through the same parser the command uses after it */

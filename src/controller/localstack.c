@@ -7,6 +7,8 @@
 #include "base/alloc.h"
 #include "base/err.h"
 #include "base/strbuf.h"
+#include "base/fmt.h"
+#include "base/timeutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 const char *localstack_project_dir(const char *project_dir)
@@ -50,6 +53,49 @@ int service_load(struct service *svc, const char *project_dir, const char *name,
 	return rc;
 }
 
+void (*localstack_on_wait)(const char *msg);
+
+/* Write who holds the lock into the lock file: pid, since when (UTC), command line. */
+static void lock_claim(int fd)
+{
+	char cmd[256] = "", line[400], ts[RFC3339_BUFSZ];
+	int cf = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	ssize_t n = cf >= 0 ? read(cf, cmd, sizeof(cmd) - 1) : -1;
+	struct timespec now;
+	int len;
+
+	if (cf >= 0)
+		close(cf);
+	for (ssize_t i = 0; i < n; i++)
+		if (cmd[i] == '\0' || (unsigned char)cmd[i] < 0x20)
+			cmd[i] = ' ';
+	cmd[n > 0 ? n : 0] = '\0';
+	while (n > 0 && cmd[n - 1] == ' ')
+		cmd[--n] = '\0';
+	clock_gettime(CLOCK_REALTIME, &now);
+	time_format_rfc3339((int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000, ts);
+	len = snprintf(line, sizeof(line), "pid %ld since %s: %s\n", (long)getpid(), ts, cmd);
+	if (len > (int)sizeof(line) - 1)
+		len = (int)sizeof(line) - 1;
+	if (ftruncate(fd, 0) == 0 && pwrite(fd, line, (size_t)len, 0) < 0)
+		return;	/* the note is a courtesy: the lock holds without it */
+}
+
+/* Who holds the lock, as lock_claim() wrote it ("held by pid N since T: CMD"). */
+static void lock_holder(int fd, char *buf, size_t size)
+{
+	char line[400];
+	ssize_t n = pread(fd, line, sizeof(line) - 1, 0);
+
+	if (n <= 0) {
+		snprintf(buf, size, "held by a process that did not say who it is");
+		return;
+	}
+	line[n] = '\0';
+	line[strcspn(line, "\n")] = '\0';
+	bprintf(buf, size, "held by %s", line);
+}
+
 int localstack_open(struct localstack *ls, const char *state_dir, const char *project_dir, const char *service,
 		    const char *env, unsigned flags, struct strbuf *err)
 {
@@ -84,13 +130,24 @@ int localstack_open(struct localstack *ls, const char *state_dir, const char *pr
 	}
 	until = proc_mono_ms() + 30000;
 	while (flock(ls->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		char holder[400];
+
+		lock_holder(ls->lock_fd, holder, sizeof(holder));
 		if (proc_mono_ms() > until) {
-			strbuf_errf(err, "another slipway is changing '%s' in '%s' (lock '%s'); try again", service, env, lp.buf);
+			strbuf_errf(err, "another slipway is changing '%s' in '%s' (%s; lock '%s'); try again when it is done",
+				    service, env, holder, lp.buf);
 			rc = SW_ESTATE;
 			goto fail;
 		}
+		if (localstack_on_wait && until - proc_mono_ms() >= 29950) {
+			char msg[600];
+			bprintf(msg, sizeof(msg), "another slipway is changing '%s' in '%s' (%s); waiting up to 30 s",
+				 service, env, holder);
+			localstack_on_wait(msg);
+		}
 		proc_sleep_ms(50);
 	}
+	lock_claim(ls->lock_fd);
 opened:
 	/* the one store opening, every module migrated (adapters/store_all.h); a reader never
 	 * creates the store (store_open_reader()) */

@@ -53,6 +53,13 @@ struct localstack {
  * with a message in err; on failure nothing is left open.
  */
 #define LOCALSTACK_READONLY 1u	/* flags: no lock (the caller only reads) */
+/*
+ * Called once, at once, when localstack_open() finds the lock taken, with a
+ * line naming the holder (pid, since when, its command line, as the holder
+ * wrote them into the lock file); NULL: wait in silence.  The CLI sets it
+ * to print a warning, so a second deploy says who it waits for.
+ */
+extern void (*localstack_on_wait)(const char *msg);
 int localstack_open(struct localstack *ls, const char *state_dir, const char *project_dir, const char *service,
 		    const char *env, unsigned flags, struct strbuf *err);
 void localstack_close(struct localstack *ls);

@@ -38,4 +38,22 @@ run_slipway cleanup web --keep 1
 like "$out" "removed release v3 of web" "--keep 1 removes v3"
 run_slipway cleanup web --keep 1
 like "$out" "nothing to remove" "nothing left to remove"
+
+# a second slipway on one service says at once whom it waits for, then goes on when the lock is free
+run_slipway down web
+is "$rc" 0 "down with nothing running exits 0"
+lock="$SLIPWAY_STATE_DIR/routers/web.production.lock"
+is "$(sed -n 's/^pid [0-9]* since [0-9T:.-]*Z: .*down web.*/held/p' "$lock")" "held" "the lock file says who held it, since when and its command"
+flock "$lock" sh -c 'printf "pid 4242 since 2026-11-30T10:00:00Z: slipway deploy web v9\n" >"$1"
+  while [ ! -e "$2" ]; do sleep 0.1; done' sh "$lock" "$T/release" &
+holder=$!
+for _ in $(seq 200); do grep -q 'pid 4242' "$lock" 2>/dev/null && break; sleep 0.1; done
+"$SLIPWAY" down web >/dev/null 2>"$T/down.err" &
+second=$!
+for _ in $(seq 200); do grep -q 'waiting up to' "$T/down.err" && break; sleep 0.1; done
+touch "$T/release"
+wait "$holder"
+wait "$second"
+is "$?" 0 "the second slipway waited for the lock and went on when it was free"
+like "$(cat "$T/down.err")" "warning: another slipway is changing 'web' in 'production' \(held by pid 4242 since 2026-11-30T10:00:00Z: slipway deploy web v9\); waiting up to 30 s" "it said at once who holds the lock"
 done_testing
