@@ -78,14 +78,16 @@ static void check(const char *dir, const char *name, int regen)
 	c.servers = srv;
 	c.n_servers = json_array_size(servers);
 
-	for (int f = 0; f < 2; f++) {
-		const char *ext = f ? "map" : "cfg";
+	for (int f = 0; f < 3; f++) {
+		const char *ext = f == 2 ? "lua" : f ? "map" : "cfg";
 		FILE *fp;
 		strbuf_reset(&path);
 		strbuf_reset(&got);
 		strbuf_reset(&want);
 		strbuf_addf(&path, "%s/%s.%s", dir, name, ext);
-		if (f)
+		if (f == 2)
+			haproxy_relay_lua_render(&c, &got);
+		else if (f)
 			haproxy_flags_render(&c, &got);
 		else
 			haproxy_cfg_render(&c, &got);
@@ -94,7 +96,7 @@ static void check(const char *dir, const char *name, int regen)
 			fclose(fp);
 		}
 		if (strbuf_read_file_max(&want, path.buf, 1 << 20, NULL) < 0) {
-			if (f)
+			if (f == 1)
 				continue;	/* a .map is optional */
 			ok(0, "%s.%s: exists", name, ext);
 			continue;
