@@ -313,9 +313,16 @@ int cmd_analyze(int argc, char **argv, struct cli_ctx *ctx)
 			if (e->is_analysis == 2) {
 				printf("%-8s intent %s: %s\n", tbuf(e->at_ms, ts), e->intent, e->ir.result);
 			} else if (e->is_analysis) {
+				const char *vn = analysis_verdict_name(e->a.verdict);
+				size_t vl = strlen(vn);
+
 				last = &e->a;
-				printf("%-8s analysis at %.4g%%: %s: %s\n", tbuf(e->at_ms, ts), e->weight,
-				       analysis_verdict_name(e->a.verdict), e->a.reason);
+				/* a reason that opens with its verdict ("inconclusive: ...") is not prefixed twice */
+				if (!strncmp(e->a.reason, vn, vl) && e->a.reason[vl] == ':')
+					printf("%-8s analysis at %.4g%%: %s\n", tbuf(e->at_ms, ts), e->weight, e->a.reason);
+				else
+					printf("%-8s analysis at %.4g%%: %s: %s\n", tbuf(e->at_ms, ts), e->weight, vn,
+					       e->a.reason);
 				print_checks_line(&e->a);
 				if (e->a.step_answered >= 0)
 					printf("         step question: %s\n", e->a.step_question);
