@@ -22,6 +22,7 @@ enum exit_code {
 	EXIT_USAGE = 2,		/* bad usage or invalid input (policy, config, trace) */
 	EXIT_RUNTIME = 3,	/* could not do it: store, router, target or network error */
 	EXIT_WAITING = 4,	/* stopped waiting on a person: paused, approvals pending */
+	EXIT_INTERRUPTED = 130,	/* deploy stopped by SIGINT/SIGTERM after a tick (128 + SIGINT, as shells say) */
 };
 
 enum output_format {

@@ -190,6 +190,8 @@ int cmd_deploy(int argc, char **argv, struct cli_ctx *ctx)
 	} else
 		printf("deployment #%lld of %s %s: %s: %s\n", (long long)res.id, o.service, o.version,
 		       deployment_state_name(res.state), res.reason);
+	if (res.interrupted)
+		return EXIT_INTERRUPTED;
 	if (res.state == DS_PAUSED || res.state == DS_PENDING)
 		return EXIT_WAITING;
 	return res.state == DS_SUCCEEDED ? EXIT_OK : EXIT_NO;

@@ -35,6 +35,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 
 #define TICK_MS 100
@@ -524,6 +525,15 @@ static void progress(struct driver *dr, const struct deployment *d, const struct
 	fflush(dr->o->log);
 }
 
+/* SIGINT or SIGTERM while a deploy runs: finish the tick, say what is left, stop */
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
 int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_result *res, struct strbuf *err)
 {
 	struct driver *dr = xcalloc(1, sizeof(*dr));
@@ -532,9 +542,10 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 	struct strategy *s = xcalloc(1, sizeof(*s));
 	struct type_rules rules;
 	int64_t found, start_wall;
-	int rc, ctl = 0, ticked = 0;
+	int rc, ctl = 0, ticked = 0, handlers = 0;
 	enum deploy_state last_state = DS_COUNT;
 	int last_step = -1;
+	struct sigaction sa, old_int, old_term;
 
 	memset(res, 0, sizeof(*res));
 	dr->o = o;
@@ -635,6 +646,13 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 	c->hooks.rules = dr_rules;
 	c->hooks.gate = dr_gate;
 
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_interrupt;
+	sigemptyset(&sa.sa_mask);
+	interrupted = 0;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	handlers = 1;
 	for (;;) {
 		int64_t wall = proc_now_ms();
 		/* the controller's clock: scaled, LAG_MS behind the log, and held after a start
@@ -673,6 +691,17 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 		}
 		if (deployment_state_is_final(d->state))
 			break;
+		if (interrupted) {
+			/* every decision so far is committed: the deployment goes on where it is
+			 * the next time a controller runs it; nothing is changed on the way out */
+			say(dr, "interrupted: deployment %lld (%s %s) is left %s at step %d, weight %.0f%%, as it was: "
+			    "traffic stays as it is and nothing is judged until a controller runs again; run "
+			    "'slipway deploy %s %s' to go on, or 'slipway abort %lld' and then deploy to roll back",
+			    (long long)dr->id, d->service, d->version, deployment_state_name(d->state), d->step,
+			    d->weight, d->service, d->version, (long long)dr->id);
+			res->interrupted = 1;
+			break;
+		}
 		if (d->state == DS_PENDING && ticked && !strncmp(d->reason, "waiting: ", 9)) {
 			/* the gate waits for a person (approval), a window or an incident's end:
 			 * this in-process controller stops, the deployment stays pending, and
@@ -703,6 +732,10 @@ next:
 	flush_messages(dr);
 	rc = 0;
 out:
+	if (handlers) {
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGTERM, &old_term, NULL);
+	}
 	if (o->progress_tty && o->log) {
 		fputs("\r\033[K", o->log);
 		fflush(o->log);

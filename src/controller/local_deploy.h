@@ -62,6 +62,8 @@ struct local_deploy_result {
 					   (the gate waits: approvals, a window, an incident) */
 	char reason[400];
 	int resumed;			/* 1: an unfinished deployment was resumed */
+	int interrupted;		/* 1: SIGINT or SIGTERM stopped the controller after a tick;
+					   the deployment is left as it was (state not final) */
 };
 
 /*
