@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 static int mkdir_p(const char *dir, struct strbuf *err)
 {
@@ -35,11 +36,28 @@ static int mkdir_p(const char *dir, struct strbuf *err)
 	return r;
 }
 
+/*
+ * "store 'PATH': SQLite's message", and what to do when the store is
+ * read-only for this user (the file, or its directory: SQLite's WAL mode
+ * writes PATH-wal and PATH-shm beside it even to read).
+ */
+static void store_errf(struct store *st, const char *msg, struct strbuf *err)
+{
+	int code = st->db ? sqlite3_errcode(st->db) : SQLITE_OK;
+
+	strbuf_errf(err, "store '%s': %s", st->path, msg);
+	if (code == SQLITE_READONLY || (code == SQLITE_CANTOPEN && st->path && access(st->path, W_OK) < 0 &&
+					errno == EACCES))
+		strbuf_errf(err, "; the store or its directory is read-only for this user (SQLite writes '%s-wal' "
+			    "and '%s-shm' beside it even to read): run slipway as a user who may write there, or "
+			    "give this one write access", st->path, st->path);
+}
+
 int store_exec(struct store *st, const char *sql, struct strbuf *err)
 {
 	char *msg = NULL;
 	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		strbuf_errf(err, "store '%s': %s", st->path, msg ? msg : sqlite3_errmsg(st->db));
+		store_errf(st, msg ? msg : sqlite3_errmsg(st->db), err);
 		sqlite3_free(msg);
 		return SW_ESTORE;
 	}
@@ -115,7 +133,7 @@ int store_tx_end(struct store *st, int own, int r, struct strbuf *err)
 int store_prepare(struct store *st, sqlite3_stmt **stmt, const char *sql, struct strbuf *err)
 {
 	if (sqlite3_prepare_v2(st->db, sql, -1, stmt, NULL) != SQLITE_OK) {
-		strbuf_errf(err, "store '%s': %s", st->path, sqlite3_errmsg(st->db));
+		store_errf(st, sqlite3_errmsg(st->db), err);
 		*stmt = NULL;
 		return SW_ESTORE;
 	}
