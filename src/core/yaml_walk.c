@@ -246,8 +246,33 @@ int yaml_walk_open(struct yaml_walk *w, const char *file, const char *doc, const
 	memset(&pc, 0, sizeof(pc));
 	pc.flags = FYPCF_QUIET;
 	pc.diag = w->diag;
-	w->fyd = fy_document_build_from_string(&pc, buf, len);
-	if (!w->fyd) {
+	w->fyp = fy_parser_create(&pc);
+	if (!w->fyp) {
+		r = yaml_walk_fail(w, (struct yaml_pos){ 0, 0 }, "out of memory while reading %s", w->doc);
+		yaml_walk_close(w);
+		return r;
+	}
+	if (fy_parser_set_string(w->fyp, buf, len) == 0)
+		w->fyd = fy_parse_load_document(w->fyp);
+	if (w->fyd) {
+		/* one document a file: a second one (after ---) would be read by nobody */
+		struct fy_document *next = fy_parse_load_document(w->fyp);
+		if (next) {
+			struct fy_node *nr = fy_document_root(next);
+			const struct fy_mark *m = fy_document_state_start_mark(fy_document_get_document_state(next));
+			/* at the second document's '---' (marks are 0-based) */
+			struct yaml_pos at = m ? (struct yaml_pos){ m->line + 1, m->column + 1 } : (struct yaml_pos){ 1, 1 };
+			int has_content = nr && !yaml_walk_is_null(nr);
+			fy_parse_document_destroy(w->fyp, next);
+			if (has_content) {
+				r = yaml_walk_fail(w, at, "a second YAML document; %s is one document: remove the "
+						   "'---' before it and merge its keys into the first", w->doc);
+				yaml_walk_close(w);
+				return r;
+			}
+		}
+	}
+	if (!w->fyd || fy_parser_get_stream_error(w->fyp)) {
 		void *it = NULL;
 		struct fy_diag_error *e = fy_diag_errors_iterate(w->diag, &it);
 		/* libfyaml's diagnostics are 1-based already */
@@ -271,10 +296,13 @@ int yaml_walk_open(struct yaml_walk *w, const char *file, const char *doc, const
 void yaml_walk_close(struct yaml_walk *w)
 {
 	if (w->fyd)
-		fy_document_destroy(w->fyd);
+		fy_parse_document_destroy(w->fyp, w->fyd);
+	if (w->fyp)
+		fy_parser_destroy(w->fyp);
 	if (w->diag)
 		fy_diag_destroy(w->diag);
 	w->fyd = NULL;
+	w->fyp = NULL;
 	w->diag = NULL;
 }
 

@@ -54,6 +54,7 @@ struct yaml_walk {
 	int failed;			/* an error is in err; later ones are dropped */
 	void *user;			/* the loader's own context, for its parsers */
 	struct fy_diag *diag;
+	struct fy_parser *fyp;		/* owns fyd; a file holds one document */
 	struct fy_document *fyd;
 };
 
