@@ -203,7 +203,9 @@ static enum judge_outcome sask(struct ctx *c, const char *name, enum judge_metri
 {
 	struct judge_question q = { .metric = m, .test = t, .limit = limit, .canary = &c->in->canary,
 				    .baseline = &c->in->stable, .ev = c->in->ev, .alpha = alpha,
-				    .effect = c->j->set.effect, .line = line, .alpha_stable = c->alpha_stable };
+				    .effect = c->j->set.effect, .line = line, .alpha_stable = c->alpha_stable,
+				    /* the immediate lines hold whatever the stable does: no discussion */
+				    .absolute = !strncmp(name, "immediate:", 10) };
 	struct analysis_result *out = c->out;
 
 	memset(v, 0, sizeof(*v));

@@ -314,7 +314,7 @@ int judge_sequential_decide(const struct judge *j, const struct judge_question *
 			 */
 			double as = q->alpha_stable > 0 && q->alpha_stable < 1 ? q->alpha_stable : alpha;
 			double fe = s->ns ? seq_fwd_log_e(s, effect) : -INFINITY, tas = log(1.0 / as);
-			int stable_above = !isnan(stable_rate) && stable_rate >= q->limit;
+			int stable_above = !q->absolute && !isnan(stable_rate) && stable_rate >= q->limit;
 			int fire_line = !stable_above && (le = seq_above_log_e(s->nc, s->xc, q->limit / 100.0, effect)) >= thr;
 			int fire_reg = fe >= tas && !isnan(out->estimate) && out->estimate > q->limit;
 			char ls[32], ss[32];

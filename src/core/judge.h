@@ -142,6 +142,9 @@ struct judge_question {
 	int line;		/* JUDGE_P99: which enum judge_line the limit means */
 	double alpha_stable;	/* error lines: level of the comparison with the stable when the stable is
 				   at or above the line (0 = alpha); both must fire, so it costs no alpha */
+	int absolute;		/* error lines: the line holds whatever the stable does (the runbook's
+				   immediate "error rate > 5%, no discussion"); 0: a stable at or above
+				   the line turns the question into "worse than the stable" */
 };
 
 enum judge_outcome {

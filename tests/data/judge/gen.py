@@ -41,3 +41,4 @@ trace("zero-baseline-p99.csv", "a fast endpoint: stable p99 0 ms; the canary tak
 trace("aa-1pct-100rpm.csv", "A/A at 1% errors, 100 requests a minute: 1 canary request a minute at 1%", 100, 0.01, 0.01, minutes=150, seed=18)
 trace("latency-2.2x.csv", "latency regression: canary 2.2x slower (p50 99 ms, p99 440 ms), errors 0.1%", 1000, 0.001, 0.001, p50c=99, p99c=440, seed=19)
 trace("errors-0.1-to-0.2pct-10000rpm.csv", "regression below the line: stable 0.1%, canary 0.2% errors, 10000 requests a minute", 10000, 0.001, 0.002, seed=20)
+trace("both-above-immediate.csv", "stable and canary both at 10% errors: the immediate 5% line holds whatever the stable does", 1000, 0.10, 0.10, seed=21)
