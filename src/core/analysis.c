@@ -5,6 +5,7 @@
  * writes the reason, so a better judge changes no rule here.
  */
 #include "core/analysis.h"
+#include "core/seqtest.h"
 #include "core/rules.h"
 #include "base/fmt.h"
 #include "base/err.h"
@@ -254,6 +255,25 @@ static void seq_reason(struct analysis_result *out, const char *what, const char
 }
 
 /*
+ * The line a regression criterion tests when no stable served beside the
+ * canary (a full or blue-green switch, monitoring at 100%): the current
+ * state is the baseline captured before the first step, so the line is the
+ * upper end of that baseline's anytime-valid interval for its error rate
+ * (percent), and at least `floor` (a baseline of 16 errors in 1,009
+ * requests is "about 1.6%, at most 2.9%": a healthy release at the same rate
+ * stays below it).  No baseline: `floor` alone.
+ */
+static double baseline_line(const struct analysis_input *in, double floor, double alpha)
+{
+	double lo, hi;
+
+	if (!in->baseline.requests)
+		return floor;
+	seq_rate_interval(in->baseline.requests, in->baseline.errors, alpha, &lo, &hi);
+	return 100.0 * hi > floor ? 100.0 * hi : floor;
+}
+
+/*
  * The sequential judge's analysis (see analysis.h): the same four rules in
  * the same order, each criterion a test on the accumulated evidence.
  */
@@ -346,7 +366,7 @@ static int run_sequential(struct ctx *c, const struct type_rules *r, const struc
 					 a_reg, &v);
 			else
 				o = sask(c, "type:any-regression:error-rate", JUDGE_ERROR_RATE, JUDGE_ABOVE_LIMIT,
-					 REGRESSION_ERROR_PP, 0, a_reg, &v);
+					 baseline_line(in, REGRESSION_ERROR_PP, alpha), 0, a_reg, &v);
 			if (o != JUDGE_FAIL) {
 				KEEP_BEST();
 				o = sask(c, "type:any-regression:p99", JUDGE_P99, JUDGE_RATIO_ABOVE, REGRESSION_P99_RATIO,
@@ -362,7 +382,8 @@ static int run_sequential(struct ctx *c, const struct type_rules *r, const struc
 			else
 				o = sask(c, rule, JUDGE_ERROR_RATE, JUDGE_ABOVE_LIMIT,
 					 r->criterion == TYPE_CRIT_ANY_ERROR ? 0 :
-					 r->criterion == TYPE_CRIT_AVAILABILITY ? AVAILABILITY_ERROR_PP : REGRESSION_ERROR_PP,
+					 baseline_line(in, r->criterion == TYPE_CRIT_AVAILABILITY ? AVAILABILITY_ERROR_PP :
+						       REGRESSION_ERROR_PP, alpha),
 					 0, a_reg, &v);
 			break;
 		}
