@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <libfyaml.h>
 #include <string.h>
 
 /* What the walk fills: the service, and what is read before it is used. */
@@ -103,8 +104,16 @@ static int parse_command(struct yaml_walk *w, const struct yaml_key *k, struct f
 {
 	struct service *svc = dst;
 	(void)k;
-	if (yaml_walk_is_scalar(v))
+	if (yaml_walk_is_scalar(v)) {
+		size_t len = 0;
+		const char *t = fy_node_get_scalar(v, &len);
+		/* one word alone; "python3 -m http.server" would be run as a program of that name */
+		if (t && (memchr(t, ' ', len) || memchr(t, '\t', len)))
+			return yaml_walk_fail(w, yaml_walk_pos(v, at), "command '%.*s' has spaces: write it as a list, "
+					      "one argument an item, e.g. [python3, -m, http.server, \"{port}\"] (no shell "
+					      "quoting is guessed)", (int)(len > 200 ? 200 : len), t);
 		return add_arg(w, v, at, svc);
+	}
 	return yaml_walk_items(w, v, at, "command", SERVICE_MAX_ARGS, add_arg, svc);
 }
 
