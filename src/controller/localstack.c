@@ -42,6 +42,9 @@ int service_load(struct service *svc, const char *project_dir, const char *name,
 		strbuf_errf(err, "no service '%s': '%s' does not exist (set $SLIPWAY_PROJECT or run from the project directory)",
 			    name, path.buf);
 		rc = SW_ENOTFOUND;
+	} else if (rc == -EFBIG) {
+		strbuf_errf(err, "%s", e.buf);
+		rc = SW_ECONFIG;	/* bad input, exit 2, as for every file slipway reads */
 	} else if (rc < 0) {
 		strbuf_errf(err, "%s", e.buf);
 	} else {

@@ -13,6 +13,11 @@ run_slipway start bad v1
 is "$rc" 2 "an invalid service file is a usage error"
 like "$err" "services/bad.yaml:3:24: 'listen' port must be 1 to 65535" "the error names FILE:LINE:COL"
 
+head -c 300000 /dev/zero | tr '\0' '#' >"$T/proj/services/huge.yaml"
+run_slipway start huge v1
+is "$rc" 2 "an oversized service file is bad input: exit 2, as for every file slipway reads"
+like "$err" "huge.yaml: larger than the limit" "the error says why"
+
 run_slipway start bad
 is "$rc" 2 "start without VERSION is a usage error"
 run_slipway start bad 'v/1'
