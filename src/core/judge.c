@@ -326,7 +326,10 @@ int judge_sequential_decide(const struct judge *j, const struct judge_question *
 			fmt_e(ls, sizeof(ls), le);
 			fmt_e(ss, sizeof(ss), fe);
 			/* report the part that decided, or the one closer to deciding */
-			if (!fire_line && (fire_reg || stable_above || (s->ns && fe - tas > le - thr))) {
+			/* the comparison with the stable can decide only while the canary is observed
+			 * above the line (or the stable is above it): otherwise the line's own test is shown */
+			if (!fire_line && (fire_reg || stable_above ||
+					   (s->ns && out->estimate > q->limit && fe - tas > le - thr))) {
 				out->log_e = fe;
 				out->log_threshold = tas;
 			} else {
