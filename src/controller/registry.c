@@ -322,6 +322,17 @@ static int builtin_query(void *ctx, const char *service, enum revision_role role
 	return bp->query(&bp->mb, service, role, version, from_ms, to_ms, out, err);
 }
 
+/* the same for latency exceedances: metrics_builtin's function wants its own context */
+static int builtin_query_over(void *ctx, const char *service, enum revision_role role, const char *version,
+			      int64_t from_ms, int64_t to_ms, const double *thresholds_ms, int n, uint64_t *over,
+			      struct strbuf *err)
+{
+	struct builtin_provider *bp = ctx;
+	take_receiver(bp);
+	return metrics_builtin_query_over(&bp->mb, service, role, version, from_ms, to_ms, thresholds_ms, n, over,
+					  err);
+}
+
 static int builtin_open(const struct plugin_host *h, void **out, struct strbuf *err)
 {
 	struct builtin_provider *bp;
@@ -341,6 +352,8 @@ static int builtin_open(const struct plugin_host *h, void **out, struct strbuf *
 	bp->state_dir = xstrdup(h->state_dir);
 	bp->query = bp->p.query;
 	bp->p.query = builtin_query;
+	/* every function of the provider gets bp as its context: wrap each of them */
+	bp->p.query_over = builtin_query_over;
 	bp->p.ctx = bp;
 	/* the receiver: HAProxy's log lines into the store, until close */
 	if ((rc = metrics_receiver_start(&bp->rx, h->state_dir, err)) < 0) {

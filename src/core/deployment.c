@@ -764,6 +764,24 @@ static void tick_analysis(struct run *x, const struct analysis_input *a0)
 		char hold[DURATION_BUFSZ];
 		if (seq && !st->idle) {
 			int pause, ready = step_ready(x, st, res, &pause);
+			/* no interval judged at this step (no metrics: the provider failed, or the
+			 * log never arrived) while the maximum hold went by: a person is told,
+			 * the step never waits in silence for ever */
+			int64_t waiting_since = d->step_since_ms > d->state_since_ms ? d->step_since_ms : d->state_since_ms;
+			if (!ready && !pause && d->ev.held_ms == 0 && !a.have_samples &&
+			    (double)(a.to_ms - waiting_since) >= max_hold_ms(x, st)) {
+				char hold2[DURATION_BUFSZ];
+				bprintf(reason, sizeof(reason), "no evidence: no interval could be judged for %s at %.4g%% (%s); "
+					"traffic stays as it is; promote, wait or abort",
+					duration_format(a.to_ms - waiting_since, hold2), d->weight, res->reason);
+				bprintf(res->rule, sizeof(res->rule), "insufficient-traffic");
+				d->resume_state = was;
+				d->paused_by_rule = 2;
+				go(x, DS_PAUSED, reason);
+				fix_last(x);
+				notify(x, "paused", reason);
+				return;
+			}
 			if (res->verdict != AV_PASS) {
 				char q[300];
 				ready = 0;

@@ -224,6 +224,31 @@ int main(void)
 	is_int(ds.canary_instances, 3, "rolling step 2: 3 new instances");
 	is_int(ds.stable_instances, 5, "rolling step 2: 5 old instances");
 
+	/* no metrics at all at a step (the provider fails, the log never arrives): after the
+	   step's maximum hold a person is told; the step never waits in silence for ever */
+	{
+		struct tick_input live = { .gate = GATE_ALLOW, .canary_ready = 1 };
+		strategy_default(s, STRATEGY_CANARY);
+		deployment_init(&d, "api", "production", "v2", "v1", "standard", 0);
+		advance(&d, &r, s, &live, NULL, 0, 0);
+		a = healthy(&d, s, 60000);
+		live.analysis = &a;
+		advance(&d, &r, s, &live, NULL, 0, 60000);
+		is_int(d.step, 1, "no metrics: step 1 at 1%%");
+		for (t = d.next_analysis_ms; d.state == DS_PROGRESSING && t < 6 * 3600000; t += s->interval_ms) {
+			a = healthy(&d, s, t);
+			a.have_samples = 0;
+			snprintf(a.provider_error, sizeof(a.provider_error), "the log receiver is not running");
+			advance(&d, &r, s, &live, NULL, 0, t);
+		}
+		is_str(deployment_state_name(d.state), "paused", "no metrics: paused for a person, not waiting for ever");
+		ok(t - 60000 <= 40 * 60000, "... after the step's maximum hold (30m), not hours later (%llds)",
+		   (long long)((t - 60000) / 1000));
+		ok(strstr(d.reason, "no evidence") && strstr(d.reason, "the log receiver is not running"),
+		   "the reason says no interval could be judged and why (%s)", d.reason);
+		is_int(d.step, 1, "no metrics: still at step 1, traffic as it was");
+	}
+
 	/* a controller restart: intervals nobody observed are not judged, and the hold
 	   counts observed time only (issue: "resume after a crash skips steps") */
 	{

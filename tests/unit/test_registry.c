@@ -271,6 +271,18 @@ static void check_local_plugins(void)
 		       "haproxy router: another service is refused");
 		ok(p->query(p->ctx, "web", ROLE_CANARY, "v1", 0, 60000, &ms, &err) >= 0 && ms.requests == 0,
 		   "builtin provider: no requests of a revision never served");
+		{
+			/* every function of a provider takes the provider's own context (a
+			 * query_over given another context read the wrong struct as a store) */
+			double th[2] = { 100, 200 };
+			strbuf_reset(&err);
+			uint64_t over[2] = { 7, 7 };
+			ok(p->query_over != NULL, "builtin provider: counts latency exceedances");
+			if (p->query_over)
+				ok(p->query_over(p->ctx, "web", ROLE_CANARY, "v1", 0, 60000, th, 2, over, &err) == 0 &&
+				   over[0] == 0 && over[1] == 0, "builtin provider: no slow requests of a revision never served (%s)",
+				   err.buf);
+		}
 	}
 	registry_close(PLUGIN_PROVIDER, ls.svc.provider, p);
 	registry_close(PLUGIN_ROUTER, ls.svc.router, r);
