@@ -257,19 +257,23 @@ static void seq_reason(struct analysis_result *out, const char *what, const char
 /*
  * The line a regression criterion tests when no stable served beside the
  * canary (a full or blue-green switch, monitoring at 100%): the current
- * state is the baseline captured before the first step, so the line is the
- * upper end of that baseline's anytime-valid interval for its error rate
- * (percent), and at least `floor` (a baseline of 16 errors in 1,009
- * requests is "about 1.6%, at most 2.9%": a healthy release at the same rate
- * stays below it).  No baseline: `floor` alone.
+ * state is the baseline captured before the first step, measured once, so
+ * the line is the upper end of its one-sided 95% Wilson score interval
+ * (Wilson 1927; a fixed sample needs no anytime-valid width) for the error
+ * rate (percent), and at least `floor`.  A baseline of 16 errors in 1,009
+ * requests gives 2.4%: a healthy release at the same 1.6% stays below it; 1
+ * error in 1,000 gives 0.45%, so the floor (0.5%) decides.  No baseline:
+ * `floor` alone.
  */
-static double baseline_line(const struct analysis_input *in, double floor, double alpha)
+static double baseline_line(const struct analysis_input *in, double floor)
 {
-	double lo, hi;
+	const double z = 1.6449;	/* one-sided 95% */
+	double n = (double)in->baseline.requests, p, hi;
 
 	if (!in->baseline.requests)
 		return floor;
-	seq_rate_interval(in->baseline.requests, in->baseline.errors, alpha, &lo, &hi);
+	p = (double)in->baseline.errors / n;
+	hi = (p + z * z / (2 * n) + z * sqrt(p * (1 - p) / n + z * z / (4 * n * n))) / (1 + z * z / n);
 	return 100.0 * hi > floor ? 100.0 * hi : floor;
 }
 
@@ -366,7 +370,7 @@ static int run_sequential(struct ctx *c, const struct type_rules *r, const struc
 					 a_reg, &v);
 			else
 				o = sask(c, "type:any-regression:error-rate", JUDGE_ERROR_RATE, JUDGE_ABOVE_LIMIT,
-					 baseline_line(in, REGRESSION_ERROR_PP, alpha), 0, a_reg, &v);
+					 baseline_line(in, REGRESSION_ERROR_PP), 0, a_reg, &v);
 			if (o != JUDGE_FAIL) {
 				KEEP_BEST();
 				o = sask(c, "type:any-regression:p99", JUDGE_P99, JUDGE_RATIO_ABOVE, REGRESSION_P99_RATIO,
@@ -383,7 +387,7 @@ static int run_sequential(struct ctx *c, const struct type_rules *r, const struc
 				o = sask(c, rule, JUDGE_ERROR_RATE, JUDGE_ABOVE_LIMIT,
 					 r->criterion == TYPE_CRIT_ANY_ERROR ? 0 :
 					 baseline_line(in, r->criterion == TYPE_CRIT_AVAILABILITY ? AVAILABILITY_ERROR_PP :
-						       REGRESSION_ERROR_PP, alpha),
+						       REGRESSION_ERROR_PP),
 					 0, a_reg, &v);
 			break;
 		}
