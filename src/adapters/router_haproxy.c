@@ -165,6 +165,36 @@ static char *short_sock_path(const char *state_abs, const char *service, const c
 	return strbuf_detach(&path, NULL);
 }
 
+/* The same name for another socket of the router: ROUTERS/s-HASH + suffix, ROUTERS the parent of rundir. */
+static char *short_sock_path_in(const char *rundir, const char *service, const char *env, const char *suffix)
+{
+	const char *slash = strrchr(rundir, '/');
+	struct strbuf state = STRBUF_INIT;
+	char *p, *dot;
+
+	if (!slash)
+		return NULL;
+	/* rundir is STATE/routers/SERVICE.ENV: STATE is two levels up */
+	strbuf_add(&state, rundir, (size_t)(slash - rundir));
+	slash = strrchr(state.buf, '/');
+	if (!slash) {
+		strbuf_release(&state);
+		return NULL;
+	}
+	strbuf_setlen(&state, (size_t)(slash - state.buf));
+	p = short_sock_path(state.buf, service, env);
+	strbuf_release(&state);
+	if (!p || !(dot = strrchr(p, '.')))
+		return p;
+	*dot = 0;
+	{
+		struct strbuf out = STRBUF_INIT;
+		strbuf_addf(&out, "%s%s", p, suffix);
+		free(p);
+		return strbuf_detach(&out, NULL);
+	}
+}
+
 int router_haproxy_open(struct router_haproxy *r, struct store *st, const char *state_dir,
 			const struct service *svc, const char *env, struct strbuf *err)
 {
@@ -356,7 +386,7 @@ static long ring_bytes(void)
  * (the text: core/haproxy_cfg.h) */
 static int write_files(struct router_haproxy *r, struct strbuf *err)
 {
-	struct strbuf cfg = STRBUF_INIT, map = STRBUF_INIT, msg = STRBUF_INIT, lua_path = STRBUF_INIT;
+	struct strbuf cfg = STRBUF_INIT, map = STRBUF_INIT, msg = STRBUF_INIT, lua_path = STRBUF_INIT, relay = STRBUF_INIT;
 	struct srv *srv = NULL;
 	struct haproxy_cfg_server *hs = NULL;
 	struct haproxy_cfg c = { 0 };
@@ -383,6 +413,16 @@ static int write_files(struct router_haproxy *r, struct strbuf *err)
 	c.map_path = r->map_path;
 	c.log_sock = r->log_sock;
 	c.relay_dir = r->rundir;
+	strbuf_addf(&relay, "%s/logs.sock", r->rundir);
+	if (relay.len > 97) {
+		/* HAProxy refuses a unix@ bind path longer than 97 bytes (a 64-byte service
+		 * name does it): the relay's socket moves beside the short admin socket */
+		char *sp = short_sock_path_in(r->rundir, r->service, r->env, ".relay.sock");
+		strbuf_reset(&relay);
+		strbuf_addstr(&relay, sp ? sp : "");
+		free(sp);
+		c.relay_sock = relay.buf;
+	}
 	c.maxconn = haproxy_maxconn();
 	c.ring_bytes = ring_bytes();
 	c.message = msg.buf;
@@ -405,6 +445,7 @@ out:
 	strbuf_release(&map);
 	strbuf_release(&msg);
 	strbuf_release(&lua_path);
+	strbuf_release(&relay);
 	return rc;
 }
 

@@ -61,14 +61,14 @@ void haproxy_cfg_render(const struct haproxy_cfg *c, struct strbuf *out)
 		    "    size %ld\n"
 		    "    timeout connect 2s\n"
 		    "    timeout server 1d\n"
-		    "    server relay unix@%s/logs.sock\n"
+		    "    server relay unix@%s%s\n"
 		    "\n"
 		    "# holds each connection from the ring (wait-receiver.lua sleeps until the\n"
 		    "# receiver's socket accepts) before it connects on: meanwhile the ring keeps\n"
 		    "# the lines, and nothing spins\n"
 		    "listen logrelay\n"
 		    "    mode tcp\n"
-		    "    bind unix@%s/logs.sock mode 600\n"
+		    "    bind unix@%s%s mode 600\n"
 		    "    no log\n"
 		    "    timeout connect 2s\n"
 		    "    timeout client 1d\n"
@@ -99,7 +99,9 @@ void haproxy_cfg_render(const struct haproxy_cfg *c, struct strbuf *out)
 		    "\n"
 		    "backend %s\n"
 		    "    balance roundrobin\n",
-		    c->sock_path, c->relay_dir, c->maxconn, c->ring_bytes, c->relay_dir, c->relay_dir, c->log_sock, c->backend, c->listen_host, c->listen_port,
+		    c->sock_path, c->relay_dir, c->maxconn, c->ring_bytes, c->relay_sock ? c->relay_sock : c->relay_dir,
+		    c->relay_sock ? "" : "/logs.sock", c->relay_sock ? c->relay_sock : c->relay_dir,
+		    c->relay_sock ? "" : "/logs.sock", c->log_sock, c->backend, c->listen_host, c->listen_port,
 		    c->map_path, c->map_path, c->map_path, c->backend, c->backend);
 	for (size_t i = 0; i < c->n_servers; i++) {
 		const struct haproxy_cfg_server *s = &c->servers[i];

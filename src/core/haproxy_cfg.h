@@ -50,6 +50,8 @@ struct haproxy_cfg {
 	const char *map_path;		/* flags.map, read by the frontend's rules */
 	const char *log_sock;		/* unix stream of the log receiver (the relay forwards to it) */
 	const char *relay_dir;		/* where logs.sock (the relay's socket) and wait-receiver.lua are */
+	const char *relay_sock;		/* the relay's socket when not RELAY_DIR/logs.sock (a path too long
+					   for HAProxy's unix@ bind, 97 bytes); NULL: RELAY_DIR/logs.sock */
 	int maxconn;			/* global maxconn */
 	long ring_bytes;		/* size of the request log ring, bytes */
 	enum traffic_mode mode;
