@@ -14,15 +14,7 @@ is "$rc" 0 "v1 is the stable revision"
 
 "$SLIPWAY" deploy api v2 --type standard --time-scale 120 >"$T/deploy.out" 2>&1 &
 ctl=$!
-state() { python3 - "$SLIPWAY_STATE_DIR/slipway.db" <<'PY'
-import sqlite3, sys
-try:
-    r = sqlite3.connect(sys.argv[1]).execute("select id, state, step, weight from deployments where version='v2'").fetchone()
-    print(" ".join(str(x) for x in r) if r else "none")
-except Exception:
-    print("none")
-PY
-}
+state() { deployment_row v2; }
 for i in $(seq 1 600); do case "$(state)" in *" progressing 1 10"*) break ;; esac; sleep 0.1; done
 before=$(state)
 like "$before" '^[0-9]+ progressing 1 10' "the deployment reached step 1 at 10% ($before)"

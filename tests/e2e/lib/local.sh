@@ -97,3 +97,16 @@ for k in sorted(c):
     print(k, c[k])
 PY
 }
+
+# deployment_row VERSION: "ID STATE STEP WEIGHT" of the deployment of VERSION read
+# straight from the store (no slipway process, so it works while a deploy holds the
+# lock or after it was killed), or "none"
+deployment_row() { python3 - "$SLIPWAY_STATE_DIR/slipway.db" "$1" <<'PY'
+import sqlite3, sys
+try:
+    r = sqlite3.connect(sys.argv[1]).execute("select id, state, step, weight from deployments where version=?", (sys.argv[2],)).fetchone()
+    print(" ".join(str(x) for x in r) if r else "none")
+except Exception:
+    print("none")
+PY
+}
