@@ -1237,16 +1237,19 @@ static pid_t holder_of(unsigned long ino)
 	if (!d)
 		return 0;
 	while (!found && (e = readdir(d)))
-		if (e->d_name[0] >= '1' && e->d_name[0] <= '9' && pid_holds((pid_t)atoi(e->d_name), ino))
-			found = (pid_t)atoi(e->d_name);
+		if (e->d_name[0] >= '1' && e->d_name[0] <= '9' && pid_holds((pid_t)strtol(e->d_name, NULL, 10), ino))
+			found = (pid_t)strtol(e->d_name, NULL, 10);
 	closedir(d);
 	return found;
 }
 
-static void note(struct strbuf *report, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void note(struct strbuf *report, const char *fmt, ...)
+/* one clause of the report; a repair (counted in *repairs) or, repairs NULL, only a warning */
+static void note(struct strbuf *report, int *repairs, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void note(struct strbuf *report, int *repairs, const char *fmt, ...)
 {
 	va_list ap;
+	if (repairs)
+		(*repairs)++;
 	if (report->len)
 		strbuf_addstr(report, "; ");
 	va_start(ap, fmt);
@@ -1306,7 +1309,7 @@ int router_haproxy_check(struct router_haproxy *r, const struct instance *live, 
 	size_t ns = 0, nrt = 0;
 	unsigned long ino[16];
 	pid_t pid, spid;
-	int rc, nino, ours = 0, dirty = 0;
+	int rc, nino, ours = 0, dirty = 0, repairs = 0;
 	size_t before = report->len;
 
 	if (r->attached)
@@ -1318,10 +1321,10 @@ int router_haproxy_check(struct router_haproxy *r, const struct instance *live, 
 	spid = socket_pid(r);
 	if (spid != pid) {
 		if (spid > 0)
-			note(report, "the admin socket answered for HAProxy pid %d, not slipway's (pid %d); restarted "
+			note(report, &repairs, "the admin socket answered for HAProxy pid %d, not slipway's (pid %d); restarted "
 			     "slipway's from its mirrored configuration", (int)spid, (int)pid);
 		else
-			note(report, "HAProxy (pid %d) did not answer on its admin socket; restarted it from its mirrored "
+			note(report, &repairs, "HAProxy (pid %d) did not answer on its admin socket; restarted it from its mirrored "
 			     "configuration", (int)pid);
 		if ((rc = restart(r, err)) < 0)
 			goto out;
@@ -1332,7 +1335,7 @@ int router_haproxy_check(struct router_haproxy *r, const struct instance *live, 
 	for (int i = 0; i < nino; i++)
 		ours += pid_holds(pid, ino[i]);
 	if (nino >= 0 && !ours) {
-		note(report, "HAProxy (pid %d) did not listen on %s:%d; restarted it from its mirrored configuration",
+		note(report, &repairs, "HAProxy (pid %d) did not listen on %s:%d; restarted it from its mirrored configuration",
 		     (int)pid, r->listen_host, r->listen_port);
 		if ((rc = restart(r, err)) < 0)
 			goto out;
@@ -1353,7 +1356,7 @@ int router_haproxy_check(struct router_haproxy *r, const struct instance *live, 
 					fclose(f);
 				}
 			}
-			note(report, "another process (pid %d, %s) also listens on %s:%d and takes part of the traffic; "
+			note(report, NULL, "another process (pid %d, %s) also listens on %s:%d and takes part of the traffic; "
 			     "stop it", (int)other, comm, r->listen_host, r->listen_port);
 		}
 	}
@@ -1378,11 +1381,11 @@ int router_haproxy_check(struct router_haproxy *r, const struct instance *live, 
 			if ((rc = del_row(r, srv[i].name, err)) < 0)
 				goto out;
 			dirty = 1;
-			note(report, "server %s (127.0.0.1:%d) had no live instance: removed", srv[i].name, srv[i].port);
+			note(report, &repairs, "server %s (127.0.0.1:%d) had no live instance: removed", srv[i].name, srv[i].port);
 			continue;
 		}
 		if (in->port != srv[i].port) {
-			note(report, "server %s pointed at 127.0.0.1:%d, its instance listens on %d: corrected", srv[i].name,
+			note(report, &repairs, "server %s pointed at 127.0.0.1:%d, its instance listens on %d: corrected", srv[i].name,
 			     srv[i].port, in->port);
 			srv[i].port = in->port;
 			if ((rc = put_server(r, &srv[i], err)) < 0)
@@ -1391,7 +1394,7 @@ int router_haproxy_check(struct router_haproxy *r, const struct instance *live, 
 		}
 		if (!have) {
 			static const char *const okr[] = { "New server registered.", NULL };
-			note(report, "server %s was missing in HAProxy: added", srv[i].name);
+			note(report, &repairs, "server %s was missing in HAProxy: added", srv[i].name);
 			strbuf_addf(&cmd, "add server %s/%s 127.0.0.1:%d weight 0", r->backend, srv[i].name, srv[i].port);
 			rc = cli_expect(r, cmd.buf, okr, err);
 			strbuf_reset(&cmd);
@@ -1400,7 +1403,7 @@ int router_haproxy_check(struct router_haproxy *r, const struct instance *live, 
 				goto out;
 			}
 		} else if (have->port != srv[i].port || strcmp(have->addr, "127.0.0.1")) {
-			note(report, "HAProxy's server %s pointed at %s:%d, its instance listens on 127.0.0.1:%d: corrected",
+			note(report, &repairs, "HAProxy's server %s pointed at %s:%d, its instance listens on 127.0.0.1:%d: corrected",
 			     srv[i].name, have->addr, have->port, srv[i].port);
 			if ((rc = sync_server_addr(r, srv[i].name, srv[i].port, err)) < 0) {
 				strbuf_release(&cmd);
@@ -1409,10 +1412,10 @@ int router_haproxy_check(struct router_haproxy *r, const struct instance *live, 
 		}
 		if (!strcmp(srv[i].state, "ready") && (!have || have->uweight != srv[i].weight || (have->admin & 0x29))) {
 			if (have && have->uweight != srv[i].weight)
-				note(report, "HAProxy's server %s had weight %d, the record %d: reapplied", srv[i].name,
+				note(report, &repairs, "HAProxy's server %s had weight %d, the record %d: reapplied", srv[i].name,
 				     have->uweight, srv[i].weight);
 			else if (have)
-				note(report, "HAProxy's server %s was in maintenance or drain, the record says ready: "
+				note(report, &repairs, "HAProxy's server %s was in maintenance or drain, the record says ready: "
 				     "reapplied", srv[i].name);
 			strbuf_addf(&cmd, "set server %s/%s weight %d;set server %s/%s state ready", r->backend, srv[i].name,
 				    srv[i].weight, r->backend, srv[i].name);
@@ -1429,14 +1432,14 @@ int router_haproxy_check(struct router_haproxy *r, const struct instance *live, 
 		for (size_t i = 0; i < ns; i++)
 			known |= !strcmp(rt[j].name, srv[i].name);
 		if (!known && !(rt[j].admin & 0x01 && rt[j].uweight == 0)) {
-			note(report, "HAProxy had server %s (%s:%d), which slipway does not record: removed", rt[j].name,
+			note(report, &repairs, "HAProxy had server %s (%s:%d), which slipway does not record: removed", rt[j].name,
 			     rt[j].addr, rt[j].port);
 			drop_runtime(r, rt[j].name);
 		}
 	}
 	if (dirty && (rc = write_files(r, err)) < 0)
 		goto out;
-	rc = report->len > before;
+	rc = repairs ? 1 : report->len > before ? 2 : 0;
 out:
 	free(srv);
 	free(rt);

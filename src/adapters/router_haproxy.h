@@ -180,8 +180,10 @@ int router_haproxy_get_mode(struct router_haproxy *r, enum traffic_mode *m, stru
  *     address, weight and state (ready servers): else it is added or set
  *     again; a server HAProxy has that slipway does not record is removed.
  * Each repair is appended to *report as one clause ("; "-separated), for
- * the record.  Returns 1 when something was repaired, 0 when all matched,
- * or a negative error (err) when HAProxy could not be asked or fixed.
+ * the record.  Returns 1 when something was repaired, 2 when something is
+ * wrong that slipway does not repair (another process on the port: only
+ * reported), 0 when all matched, or a negative error (err) when HAProxy
+ * could not be asked or fixed.
  */
 int router_haproxy_check(struct router_haproxy *r, const struct instance *live, size_t nlive, struct strbuf *report,
 			 struct strbuf *err);

@@ -257,7 +257,8 @@ static void check_router(struct driver *dr, struct controller *c, int64_t now)
 		for (const char *p = note.buf; *p; p++)
 			h = h * 33 + (unsigned char)*p;
 		outage_until_now(dr);
-		controller_forget(c);
+		if (r != 2)
+			controller_forget(c);	/* repaired: the desired state is applied again */
 		if (h != dr->router_note) {
 			say(dr, "  %s", note.buf);
 			deployment_store_note(&dr->ls.st, dr->id, now, note.buf, NULL);

@@ -46,7 +46,7 @@ static void run_case(const char *dir, const char *name)
 			snprintf(names[n], sizeof(names[n]), "%s", a[1]);
 			w[n].name = names[n];
 			w[n].pct = strtod(a[2], NULL);
-			w[n].servers = atoi(a[3]);
+			w[n].servers = (int)strtol(a[3], NULL, 10);
 			n++;
 		} else if (!strcmp(a[0], "round")) {
 			round = 1;
@@ -55,7 +55,7 @@ static void run_case(const char *dir, const char *name)
 		} else if (!strcmp(a[0], "weights")) {
 			nweights = nw - 1;
 			for (int i = 1; i < nw; i++)
-				weights[i - 1] = atoi(a[i]);
+				weights[i - 1] = (int)strtol(a[i], NULL, 10);
 		} else if (!strcmp(a[0], "achieved")) {
 			nach = nw - 1;
 			for (int i = 1; i < nw; i++)
