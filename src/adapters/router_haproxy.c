@@ -629,6 +629,31 @@ static int sync_server_addr(struct router_haproxy *r, const char *name, int port
 	return rc;
 }
 
+struct rt_server;
+static int runtime_state(struct router_haproxy *r, struct rt_server **out, size_t *n, struct strbuf *err);
+static int rt_port(const struct rt_server *rt, size_t nrt, const char *name);
+
+/* After an add: HAProxy has each server at its instance's port (`show servers state`), or says why not. */
+static int verify_added(struct router_haproxy *r, const struct instance *in, size_t n, struct strbuf *err)
+{
+	struct rt_server *rt = NULL;
+	size_t nrt = 0;
+	int rc = runtime_state(r, &rt, &nrt, err);
+	for (size_t i = 0; rc >= 0 && i < n; i++) {
+		char name[80];
+		int port;
+		snprintf(name, sizeof(name), "%s-%d", in[i].version, in[i].idx);
+		port = rt_port(rt, nrt, name);
+		if (port != in[i].port) {
+			strbuf_errf(err, "HAProxy's server %s/%s is at port %d after it was added, not at its instance's %d",
+				    r->backend, name, port, in[i].port);
+			rc = SW_EEXTERNAL;
+		}
+	}
+	free(rt);
+	return rc < 0 ? rc : 0;
+}
+
 int router_haproxy_add(struct router_haproxy *r, const struct instance *in, size_t n, struct strbuf *err)
 {
 	struct haproxy_server_stat *cur = NULL;
@@ -694,6 +719,7 @@ int router_haproxy_add(struct router_haproxy *r, const struct instance *in, size
 		if ((rc = cli_expect(r, cmd.buf, NULL, err)) < 0)
 			goto out;
 	}
+	rc = verify_added(r, in, n, err);
 out:
 	free(cur);
 	strbuf_release(&cmd);
@@ -1107,6 +1133,15 @@ struct rt_server {
 	int uweight;
 	int admin;	/* srv_admin_state bits: 0x01 forced maint, 0x08 forced drain ... */
 };
+
+/* the port of server name in rt, or -1 when HAProxy has no such server */
+static int rt_port(const struct rt_server *rt, size_t nrt, const char *name)
+{
+	for (size_t j = 0; j < nrt; j++)
+		if (!strcmp(rt[j].name, name))
+			return rt[j].port;
+	return -1;
+}
 
 static int runtime_state(struct router_haproxy *r, struct rt_server **out, size_t *n, struct strbuf *err)
 {

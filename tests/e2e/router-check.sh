@@ -92,6 +92,28 @@ like "$(sql "select reason from transitions where deployment_id=$id and reason l
   "router: HAProxy's server v2-0 pointed at 127.0.0.1:9, its instance listens on 127.0.0.1:$port: corrected" \
   "the repair is in the record"
 
+# ---- another HAProxy started by hand on slipway's configuration: it takes the admin socket and
+# shares the frontend's port (SO_REUSEPORT) ----
+pid=$(sql "select pid from routers where service='api'")
+HAPROXY_BIN=$(command -v haproxy || echo /usr/sbin/haproxy)
+"$HAPROXY_BIN" -D -p "$T/stray.pid" -f "$SLIPWAY_STATE_DIR/routers/api.production/haproxy.cfg" >"$T/stray.log" 2>&1
+stray=$(head -1 "$T/stray.pid" 2>/dev/null)
+stop_stray() { [ -n "$stray" ] && kill "$stray" 2>/dev/null; stray=""; }
+at_exit stop_stray
+ok "$([ -n "$stray" ]; echo $?)" "a stray HAProxy runs slipway's configuration (pid $stray)"
+wait_for 10 '[ "$(sql "select pid from routers where service='"'api'"'")" != "$pid" ]'
+like "$(sql "select reason from transitions where deployment_id=$id and reason like 'router:%'")" \
+  "router: the admin socket answered for HAProxy pid $stray, not slipway's \(pid $pid\); restarted" \
+  "the admin socket taken by another HAProxy is noticed, and slipway's restarted"
+wait_for 10 '[ -n "$(sql "select reason from transitions where deployment_id=$id and reason like '"'%another process (pid $stray%'"'")" ]'
+like "$(sql "select reason from transitions where deployment_id=$id and reason like 'router:%'")" \
+  "another process \(pid $stray, haproxy\) also listens on 127.0.0.1:$PORT and takes part of the traffic; stop it" \
+  "the other listener on the port is reported with its pid"
+sleep 1
+n=$(sql "select count(*) from transitions where deployment_id=$id and reason like '%another process (pid $stray%'")
+ok "$([ "$n" -ge 1 ] && [ "$n" -le 2 ]; echo $?)" "noted while it lasts, not at every tick ($n lines)"
+stop_stray
+
 run_slipway show "$id"
 like "$out" "router: HAProxy's server v2-0 had weight 3" "slipway show lists the repairs"
 
