@@ -1336,9 +1336,10 @@ static int del_row(struct router_haproxy *r, const char *name, struct strbuf *er
 	return 0;
 }
 
-int router_haproxy_check(struct router_haproxy *r, const struct instance *live, size_t nlive, struct strbuf *report,
-			 struct strbuf *err)
+int router_haproxy_check(struct router_haproxy *r, const struct instance *live, size_t nlive, const char *watched,
+			 struct strbuf *report, struct strbuf *err)
 {
+	int watched_gone = 0;
 	struct srv *srv = NULL;
 	struct rt_server *rt = NULL;
 	size_t ns = 0, nrt = 0;
@@ -1355,7 +1356,12 @@ int router_haproxy_check(struct router_haproxy *r, const struct instance *live, 
 	/* 1. the admin socket reaches our process */
 	spid = socket_pid(r);
 	if (spid != pid) {
-		if (spid > 0)
+		proc_sleep_ms(50);	/* a process being killed closes its sockets before it is a zombie */
+		proc_reap();
+		if (router_haproxy_pid(r) <= 0)
+			note(report, &repairs, "HAProxy (pid %d) was gone; restarted from its mirrored configuration",
+			     (int)pid);	/* it died since the caller looked */
+		else if (spid > 0)
 			note(report, &repairs, "the admin socket answered for HAProxy pid %d, not slipway's (pid %d); restarted "
 			     "slipway's from its mirrored configuration", (int)spid, (int)pid);
 		else
@@ -1370,8 +1376,14 @@ int router_haproxy_check(struct router_haproxy *r, const struct instance *live, 
 	for (int i = 0; i < nino; i++)
 		ours += pid_holds(pid, ino[i]);
 	if (nino >= 0 && !ours) {
-		note(report, &repairs, "HAProxy (pid %d) did not listen on %s:%d; restarted it from its mirrored configuration",
-		     (int)pid, r->listen_host, r->listen_port);
+		proc_sleep_ms(50);	/* a process being killed closes its sockets before it is a zombie */
+		proc_reap();
+		if (router_haproxy_pid(r) <= 0)
+			note(report, &repairs, "HAProxy (pid %d) was gone; restarted from its mirrored configuration",
+			     (int)pid);
+		else
+			note(report, &repairs, "HAProxy (pid %d) did not listen on %s:%d; restarted it from its mirrored "
+			     "configuration", (int)pid, r->listen_host, r->listen_port);
 		if ((rc = restart(r, err)) < 0)
 			goto out;
 		pid = router_haproxy_pid(r);
@@ -1416,7 +1428,14 @@ int router_haproxy_check(struct router_haproxy *r, const struct instance *live, 
 			if ((rc = del_row(r, srv[i].name, err)) < 0)
 				goto out;
 			dirty = 1;
-			note(report, &repairs, "server %s (127.0.0.1:%d) had no live instance: removed", srv[i].name, srv[i].port);
+			if (watched && !strcmp(srv[i].version, watched)) {
+				note(report, NULL, "server %s (127.0.0.1:%d) had no live instance: removed", srv[i].name,
+				     srv[i].port);
+				watched_gone++;
+			} else {
+				note(report, &repairs, "server %s (127.0.0.1:%d) had no live instance: removed", srv[i].name,
+				     srv[i].port);
+			}
 			continue;
 		}
 		if (in->port != srv[i].port) {
@@ -1474,7 +1493,7 @@ int router_haproxy_check(struct router_haproxy *r, const struct instance *live, 
 	}
 	if (dirty && (rc = write_files(r, err)) < 0)
 		goto out;
-	rc = repairs ? 1 : report->len > before ? 2 : 0;
+	rc = repairs ? 1 : watched_gone ? 3 : report->len > before ? 2 : 0;
 out:
 	free(srv);
 	free(rt);

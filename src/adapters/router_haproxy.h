@@ -180,13 +180,16 @@ int router_haproxy_get_mode(struct router_haproxy *r, enum traffic_mode *m, stru
  *     address, weight and state (ready servers): else it is added or set
  *     again; a server HAProxy has that slipway does not record is removed.
  * Each repair is appended to *report as one clause ("; "-separated), for
- * the record.  Returns 1 when something was repaired, 2 when something is
- * wrong that slipway does not repair (another process on the port: only
- * reported), 0 when all matched, or a negative error (err) when HAProxy
- * could not be asked or fixed.
+ * the record.  watched (may be NULL) is a revision whose deaths the caller
+ * handles itself (the controller counts a canary's deaths and restarts it):
+ * its servers with no live instance are removed all the same.  Returns 1
+ * when something was repaired, 3 when the only repairs were removals of
+ * watched's servers, 2 when something is wrong that slipway does not repair
+ * (another process on the port: only reported), 0 when all matched, or a
+ * negative error (err) when HAProxy could not be asked or fixed.
  */
-int router_haproxy_check(struct router_haproxy *r, const struct instance *live, size_t nlive, struct strbuf *report,
-			 struct strbuf *err);
+int router_haproxy_check(struct router_haproxy *r, const struct instance *live, size_t nlive, const char *watched,
+			 struct strbuf *report, struct strbuf *err);
 
 /* `show stat` for this backend's servers.  *out is malloc'd (caller frees). */
 int router_haproxy_stats(struct router_haproxy *r, struct haproxy_server_stat **out, size_t *n, struct strbuf *err);

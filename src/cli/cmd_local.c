@@ -248,6 +248,18 @@ int cmd_weight(int argc, char **argv, struct cli_ctx *ctx)
 	rc = router_haproxy_set_shares(&ls.router, w, n, round, &err);
 	if (rc == SW_EUSAGE && strstr(err.buf, "nearest achievable"))
 		strbuf_addstr(&err, ": ask for those, or pass --round to use them");
+	if (rc >= 0 && round) {
+		/* say what was set: the shares achieved, which may differ from the ones asked */
+		struct revision_weight *got = NULL;
+		size_t ng = 0;
+		if (router_haproxy_get_weights(&ls.router, &got, &ng, &err) == 0) {
+			printf("shares set (rounded):");
+			for (size_t i = 0; i < ng; i++)
+				printf("%s %s %.2f%%", i ? "," : "", got[i].version, got[i].weight);
+			printf("\n");
+		}
+		free(got);
+	}
 	rc = rc < 0 ? runtime_error(&err, rc) : EXIT_OK;
 	free(w);
 	localstack_close(&ls);

@@ -247,8 +247,15 @@ static void check_router(struct driver *dr, struct controller *c, int64_t now)
 		instance_list_release(&l);
 		return;
 	}
-	r = router_haproxy_check(&dr->ls.router, l.v, l.n, &report, &err);
-	if (r > 0 || r < 0) {
+	/* the new revision's deaths are the controller's to count (controller.c watch()): its dead
+	 * servers go, but that is neither a router outage nor a reason to re-apply at once */
+	r = router_haproxy_check(&dr->ls.router, l.v, l.n, dr->o->version, &report, &err);
+	if (r == 3) {
+		strbuf_addf(&note, "router: %s", report.buf);
+		say(dr, "  %s", note.buf);
+		deployment_store_note(&dr->ls.st, dr->id, now, note.buf, NULL);
+		dr->router_ok_wall = proc_now_ms();
+	} else if (r > 0 || r < 0) {
 		unsigned long h = 5381;
 		if (r < 0)
 			strbuf_addf(&note, "router: cannot check or repair HAProxy: %s", err.buf);

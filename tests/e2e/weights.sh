@@ -44,6 +44,7 @@ is "$rc" 2 "shares adding up to 60% are refused, not normalised to 83.3/16.7"
 like "$err" 'the shares add up to 60%, not 100%' "the error says what they add up to"
 run_slipway weight api v1=99.9 v2=0.1 --round
 is "$rc" 0 "with --round, the nearest achievable shares are set"
+is "$out" "shares set (rounded): v1 99.61%, v2 0.39%" "and said"
 run_slipway instances api -o json
 is "$(json_get "$out" '"%.2f %.2f" % (d["weights"]["v1"], d["weights"]["v2"])')" "99.61 0.39" "instances shows the shares achieved"
 run_slipway instances api
