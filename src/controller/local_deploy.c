@@ -208,15 +208,7 @@ static void close_plugins(struct driver *dr)
 
 /* ---- hooks ---- */
 
-/*
- * The router's real state, every tick (docs/haproxy.md "Failure paths"):
- * an HAProxy of ours seen running and now gone is started again at once
- * from its mirrored configuration (the store's servers and weights), the
- * event is recorded under the deployment, and the controller re-applies
- * the desired state.  Requests refused meanwhile reach neither revision, so
- * the interval holds no data of either (inconclusive), never a verdict
- * against the canary.
- */
+/* the span since the router was last seen as recorded is an outage (router_outage()) */
 static void outage_until_now(struct driver *dr)
 {
 	int64_t wall = proc_now_ms();
@@ -282,6 +274,15 @@ static void check_router(struct driver *dr, struct controller *c, int64_t now)
 	strbuf_release(&note);
 }
 
+/*
+ * The router's real state, every tick (docs/haproxy.md "Failure paths"):
+ * an HAProxy of ours seen running and now gone is started again at once
+ * from its mirrored configuration (the store's servers and weights), the
+ * event is recorded under the deployment, and the controller re-applies
+ * the desired state.  Requests refused meanwhile reach neither revision, so
+ * the interval holds no data of either (inconclusive), never a verdict
+ * against the canary.
+ */
 static void watch_router(struct driver *dr, struct controller *c, int64_t now)
 {
 	struct strbuf err = STRBUF_INIT, note = STRBUF_INIT;
