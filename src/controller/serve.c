@@ -208,10 +208,10 @@ static int lease_step(struct serve *s)
 		/* could not even ask (the store is busy or refuses writes): the fence guards the
 		 * commits while the lease lasts; said once per distinct failure */
 		if (s->holding)
-			say(s, "cannot renew the controller lease: %s; retrying (the lease lasts until %lld ms after "
+			say(s, "controller: cannot renew the controller lease: %s; retrying (the lease lasts until %lld ms after "
 			    "its last renewal)", err.buf, (long long)s->o->lease_ms);
 		else
-			say(s, "cannot take the controller lease: %s; retrying", err.buf);
+			say(s, "controller: cannot take the controller lease: %s; retrying", err.buf);
 		strbuf_release(&err);
 		return s->holding && now < s->me.expires_ms;
 	}
@@ -233,7 +233,7 @@ static int lease_step(struct serve *s)
 	if (s->holding) {
 		char who[400];
 		lease_describe(&other, who, sizeof(who));
-		say(s, "lost the controller lease to %s (this controller was stopped longer than the lease); closing "
+		say(s, "controller: lost the controller lease to %s (this controller was stopped longer than the lease); closing "
 		    "every service environment and standing by", who);
 		close_all(s);
 		s->holding = 0;
@@ -295,7 +295,7 @@ static int open_driver(struct serve *s, struct sdriver *d)
 		d->ld = NULL;
 		d->retry_mono = mono + RETRY_MS;
 		if (h != d->said)
-			say(s, "%s/%s: cannot drive it now: %s; %s", d->service, d->env, err.buf,
+			say(s, "%s/%s: controller: cannot drive it now: %s; %s", d->service, d->env, err.buf,
 			    rc == SW_ESTATE ? "its deployments wait until that slipway is done" :
 			    "retrying every second (fix the file, or 'slipway serve' reloads it on SIGHUP)");
 		d->said = h;
@@ -320,7 +320,7 @@ static void reload(struct serve *s)
 	manager(s, "RELOADING=1");
 	say(s, "SIGHUP: reloading the policy, the notifications and the service files");
 	if (cfg_load(s, &err) < 0) {
-		say(s, "reload: the policy or the notifications did not load%s%s; keeping those in force",
+		say(s, "controller: reload: the policy or the notifications did not load%s%s; keeping those in force",
 		    err.len ? ": " : "", err.buf);
 	} else {
 		policy_changed = 1;
@@ -331,7 +331,7 @@ static void reload(struct serve *s)
 		strbuf_reset(&err);
 		memset(&svc, 0, sizeof(svc));
 		if (service_load(&svc, s->o->project_dir, d->service, &err) < 0) {
-			say(s, "reload: %s; keeping the service file in force for %s/%s", err.buf, d->service, d->env);
+			say(s, "controller: reload: %s; keeping the service file in force for %s/%s", err.buf, d->service, d->env);
 			d->keep = 1;
 			kept++;
 			continue;
@@ -358,7 +358,7 @@ static void take_receiver(struct serve *s)
 		return;
 	s->rx_retry_mono = mono + 1000;
 	if (metrics_receiver_start(&s->rx, s->o->state_dir, &err) < 0)
-		say(s, "metrics: cannot start the log receiver: %s", err.buf);
+		say(s, "controller: metrics: cannot start the log receiver: %s", err.buf);
 	strbuf_release(&err);
 }
 
@@ -374,7 +374,7 @@ static int work(struct serve *s, struct strbuf *err)
 	if ((rc = store_check_identity(&s->st, err)) < 0)
 		return rc;
 	if ((rc = deployment_store_work(&s->st, &w, &n, err)) < 0) {
-		say(s, "cannot list the work: %s; retrying", err->buf);
+		say(s, "controller: cannot list the work: %s; retrying", err->buf);
 		strbuf_reset(err);
 		return 0;
 	}
@@ -394,7 +394,7 @@ static int work(struct serve *s, struct strbuf *err)
 		if (rc < 0) {
 			unsigned long h = hash_str(terr.buf);
 			if (h != d->said)
-				say(s, "%s/%s: %s; retrying", d->service, d->env, terr.buf);
+				say(s, "%s/%s: controller: %s; retrying", d->service, d->env, terr.buf);
 			d->said = h;
 			if (rc == SW_ESTORE) {
 				/* refusing writes for too long (controller.h): start its controller afresh */
@@ -483,7 +483,7 @@ out:
 	if (s->holding) {
 		struct strbuf e = STRBUF_INIT;
 		if (lease_release(&s->st, s->me.holder, &e) < 0)
-			say(s, "cannot give the controller lease up: %s (it expires on its own)", e.buf);
+			say(s, "controller: cannot give the controller lease up: %s (it expires on its own)", e.buf);
 		strbuf_release(&e);
 	}
 	cfg_put(s, s->cfg);

@@ -107,11 +107,11 @@ like "$(wait_row "$d4" '^failed')" '^failed' "the pending deployment failed"
 run_slipway incident resolve 1
 
 # ---- failed: undo --to-revision (a new deployment of that revision, strategy full)
-run_slipway undo "$d4" --to-revision 1
-like "$(intent_result "$d4")" "undo: deployment [0-9]+ of v1 \(revision 1\) created" "undo of a failed deployment applied"
+run_slipway undo "$d4" --to-revision 2
+like "$(intent_result "$d4")" "undo: deployment [0-9]+ of v2 \(revision 2\) created" "undo of a failed deployment applied"
 d5=$(new_id)
 ok "$([ "$d5" -gt "$d4" ]; echo $?)" "the undo is a new deployment ($d5)"
-is "$(sqlite3 "$SLIPWAY_STATE_DIR/slipway.db" "select version || ' ' || strategy from deployments where id=$d5")" "v1 full" "of revision 1's version, strategy full"
+is "$(sqlite3 "$SLIPWAY_STATE_DIR/slipway.db" "select version || ' ' || strategy from deployments where id=$d5")" "v2 full" "of revision 2's version, strategy full"
 like "$(wait_row "$d5" '^monitoring')" '^monitoring' "serve drives it to monitoring"
 
 # ---- SIGHUP: a bad service file and a bad policy are reported and the ones in force kept
