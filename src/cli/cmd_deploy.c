@@ -26,6 +26,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 const char usage_deploy[] =
 	"usage: slipway deploy SERVICE VERSION [--type TYPE] [--class CLASS] [--env ENV] [--wait]\n"
@@ -76,9 +77,15 @@ const char usage_deployments[] =
 static int controller_running(struct cli_ctx *ctx, struct lease *holder)
 {
 	struct store *st;
-	struct strbuf err = STRBUF_INIT;
+	struct strbuf err = STRBUF_INIT, path = STRBUF_INIT;
 	int r;
 
+	/* no store yet: no controller either, and a deploy refused later leaves nothing behind */
+	strbuf_addf(&path, "%s/slipway.db", ctx->state_dir);
+	r = access(path.buf, F_OK);
+	strbuf_release(&path);
+	if (r < 0)
+		return 0;
 	if (cli_store(ctx, &st) != EXIT_OK)
 		return -1;
 	if ((r = lease_read(st, holder, &err)) < 0) {
