@@ -26,6 +26,10 @@
  *   6. Drivers without work for IDLE_MS closed (their locks released, so
  *      `slipway start/stop/traffic` need not wait for the controller).
  *
+ * Every step is bounded: a tick never waits for a person, a lock (drivers
+ * take theirs without waiting) or a slow channel (delivery has a 200 ms
+ * budget per tick), so intents are applied within one tick.
+ *
  * SIGTERM and SIGINT are seen between ticks only: the tick in progress,
  * its commit and its router and target changes finish first.  Then the
  * drivers close (HAProxy and the instances keep running as they are), the
@@ -471,6 +475,14 @@ int serve_run(const struct serve_opts *o, struct strbuf *err)
 		spent = proc_mono_ms() - started;
 		if (!stop_requested && spent < SERVE_TICK_MS)
 			proc_sleep_ms(SERVE_TICK_MS - spent);
+	}
+	if (s->holding && s->cfg->c.notify) {
+		/* what the last tick queued goes out now, within the channels' own budget (default 2 s);
+		 * a delivery that fails keeps its retry schedule for the next controller */
+		struct notify_deliver_stats ns = { 0 };
+		if (notify_deliver(&s->st, s->cfg->c.notify, proc_now_ms(), &ns, err) < 0)
+			say(s, "notify: %s", err->buf);
+		strbuf_reset(err);
 	}
 	say(s, "stopping: the last tick finished; every service environment left as it is (HAProxy and the "
 	    "instances keep running)%s", s->holding ? "; the controller lease is given up" : "");
