@@ -98,6 +98,7 @@ static int controller_running(struct cli_ctx *ctx, struct lease *holder)
 }
 
 static volatile sig_atomic_t follow_stop;
+#define FOLLOW_SAY_MS 30000	/* deploy --wait: "still ..." when nothing changed for this long */
 
 static void on_follow_stop(int sig)
 {
@@ -121,7 +122,7 @@ static int follow(struct cli_ctx *ctx, struct local_deploy_opts *o, struct local
 	struct sigaction sa, old_int, old_term;
 	enum deploy_state last_state = DS_COUNT;
 	int last_step = -1, rc = 0;
-	int64_t lease_checked = 0;
+	int64_t lease_checked = 0, last_said = 0, changed = 0;
 
 	if (cli_store(ctx, &st) != EXIT_OK)
 		return SW_ESTORE;
@@ -141,6 +142,13 @@ static int follow(struct cli_ctx *ctx, struct local_deploy_opts *o, struct local
 			fflush(o->log);
 			last_state = d.state;
 			last_step = d.step;
+			last_said = changed = mono;
+		} else if (mono - last_said >= FOLLOW_SAY_MS) {
+			/* a long step or monitoring period: say it is still going */
+			fprintf(o->log, "still %s (step %d, weight %.0f%%) after %llds; the controller drives it\n",
+				deployment_state_name(d.state), d.step, d.weight, (long long)((mono - changed) / 1000));
+			fflush(o->log);
+			last_said = mono;
 		}
 		res->state = d.state;
 		snprintf(res->reason, sizeof(res->reason), "%s", d.reason);

@@ -132,6 +132,22 @@ run_slipway undo "$d5"
 like "$(intent_result "$d5")" "undone by" "undo of a deployment in flight (monitoring) is applied after the reload"
 like "$(wait_row "$d5" '^rolled_back')" '^rolled_back' "and it rolls back"
 
+# ---- deploy --wait beside serve follows the deployment to its end, with deploy's exit codes
+"$SLIPWAY" deploy api v3 --time-scale 120 --wait >"$T/follow.out" 2>&1 &
+fpid=$!
+for i in $(seq 1 100); do [ "$(new_id)" -gt "$d5" ] && break; sleep 0.1; done
+d6=$(new_id)
+like "$(wait_row "$d6" '^progressing 1 10')" '^progressing 1 10' "serve drives the followed deployment to step 1"
+run_slipway promote "$d6" --full
+like "$(wait_row "$d6" '^monitoring')" '^monitoring' "promote --full: monitoring"
+run_slipway promote "$d6"
+wait "$fpid"; frc=$?
+follow=$(cat "$T/follow.out")
+is "$frc" 0 "deploy --wait exits 0 when the deployment it follows succeeded"
+like "$follow" "recorded \(pending\): the controller .* drives it; following it" "it says it follows the controller's work"
+like "$follow" "progressing \(step 1, weight 10%\)" "it shows the steps as they happen"
+like "$follow" "deployment #$d6 of api v3: succeeded" "and the outcome"
+
 # ---- SIGTERM: the tick finishes, the lease is given up, exit 0
 kill -TERM "$SERVE_PID"; wait "$SERVE_PID"; src=$?; SERVE_PID=""
 is "$src" 0 "SIGTERM: serve exits 0"
