@@ -458,11 +458,13 @@ int deployment_store_work(struct store *st, struct deployment_work **out, size_t
 	int r;
 
 	/* the unfinished deployment of a service environment is its newest (no other can be
-	 * created while it is unfinished), so the newest active id is the focus */
+	 * created while it is unfinished), so the newest active id is the focus; the first
+	 * half reads the partial index deployments_one_unfinished, not every deployment */
 	if ((r = store_prepare(st, &q,
-			       "SELECT service, env, MAX(id) FROM deployments WHERE state NOT IN "
-			       "('succeeded', 'rolled_back', 'failed') OR id IN (SELECT deployment_id FROM intents "
-			       "WHERE applied_ms IS NULL) GROUP BY service, env ORDER BY MIN(id)", err)) < 0)
+			       "SELECT service, env, MAX(id) FROM (SELECT service, env, id FROM deployments WHERE state "
+			       "NOT IN ('succeeded', 'rolled_back', 'failed') UNION ALL SELECT d.service, d.env, d.id "
+			       "FROM intents i JOIN deployments d ON d.id = i.deployment_id WHERE i.applied_ms IS NULL) "
+			       "GROUP BY service, env ORDER BY MIN(id)", err)) < 0)
 		return r;
 	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
 		ALLOC_GROW(v, nr + 1, alloc);
