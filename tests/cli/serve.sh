@@ -59,6 +59,35 @@ kill -TERM "$pid"; wait "$pid"; src=$?
 is "$src" 0 "SIGTERM: exit 0"
 is "$(sqlite3 "$T/state/slipway.db" "select count(*) from controller_lease")" 0 "the lease was given up"
 
+# sd_notify: a Type=notify unit learns READY=1 and the status (a datagram socket as systemd's)
+if ldd "$SLIPWAY" 2>/dev/null | grep -q libsystemd; then
+  python3 - "$T/notify.sock" >"$T/notify.out" 2>&1 <<'PY' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1]); s.settimeout(10)
+end = time.time() + 10
+try:
+    while time.time() < end:
+        print(s.recv(4096).decode().replace("\n", " | "), flush=True)
+except socket.timeout:
+    pass
+PY
+  rx=$!
+  for i in $(seq 1 50); do [ -S "$T/notify.sock" ] && break; sleep 0.1; done
+  NOTIFY_SOCKET="$T/notify.sock" "$SLIPWAY" serve >"$T/serve3.log" 2>&1 &
+  pid=$!
+  for i in $(seq 1 50); do grep -q "STATUS=holding" "$T/notify.out" && break; sleep 0.1; done
+  kill -TERM "$pid"; wait "$pid"
+  for i in $(seq 1 50); do grep -q "STOPPING=1" "$T/notify.out" && break; sleep 0.1; done
+  kill "$rx" 2>/dev/null; wait "$rx" 2>/dev/null
+  n=$(cat "$T/notify.out")
+  like "$n" "READY=1" "sd_notify: READY=1 once the store and the policy are open"
+  like "$n" "STATUS=holding the controller lease" "sd_notify: the status says it holds the lease"
+  like "$n" "STOPPING=1" "sd_notify: STOPPING=1 on SIGTERM"
+else
+  skip "sd_notify" "slipway built without libsystemd"
+fi
+
 # --listen: the HTTP API when it is built in; until then a clear refusal (bounded: a built-in API serves)
 lout=$(timeout 5 "$SLIPWAY" serve --listen 127.0.0.1:0 2>&1); lrc=$?
 if [ "$lrc" = 2 ]; then
