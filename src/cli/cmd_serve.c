@@ -39,18 +39,22 @@
 #endif
 #ifndef HAVE_API_HEADER
 struct api_server;
-struct err;
 struct api_options {
 	const char *listen;
 	const char *project_dir;
 	const char *store_path;
 	const char *tls_cert;
 	const char *tls_key;
+	const char *policy_path;
 };
-int api_server_start(const struct api_options *o, struct api_server **out, struct err *e);
+int api_server_start(const struct api_options *o, struct api_server **out, struct strbuf *e);
+int api_server_port(const struct api_server *s);
+void api_server_set_tick(struct api_server *s, int64_t tick_ms, int64_t last_ok_wall_ms);
 void api_server_stop(struct api_server *s);
 #endif
 #pragma weak api_server_start
+#pragma weak api_server_port
+#pragma weak api_server_set_tick
 #pragma weak api_server_stop
 
 const char usage_serve[] =
@@ -128,6 +132,12 @@ static void serve_manager(void *ctx, const char *state)
 #else
 	(void)state;
 #endif
+}
+
+/* after each tick: the API's /metrics and /readyz learn its duration and when it last succeeded */
+static void serve_ticked(void *ctx, int64_t tick_ms, int64_t last_ok_wall_ms)
+{
+	api_server_set_tick(ctx, tick_ms, last_ok_wall_ms);
 }
 
 /* ---- --status ---- */
@@ -235,10 +245,14 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *ctx)
 		ao.store_path = ctx->state_dir;
 		ao.tls_cert = tls_cert;
 		ao.tls_key = tls_key;
-		if (api_server_start(&ao, &api, NULL) < 0) {
-			cli_error("--listen %s: the HTTP API did not start", listen);
-			return EXIT_RUNTIME;
+		ao.policy_path = ctx->policy_path;
+		if ((rc = api_server_start(&ao, &api, &err)) < 0) {
+			cli_error("--listen %s: %s", listen, err.len ? err.buf : slipway_strerror(rc));
+			strbuf_release(&err);
+			return cli_exit(rc);
 		}
+		if (api_server_port)
+			cli_log(ctx, LOG_INFO, "the HTTP API listens on %s (port %d)", listen, api_server_port(api));
 	}
 	o.state_dir = ctx->state_dir;
 	o.project_dir = ctx->project_dir;
@@ -246,6 +260,10 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *ctx)
 	o.unload = serve_unload;
 	o.notify_manager = serve_manager;
 	o.ctx = ctx;
+	if (api && api_server_set_tick) {
+		o.ticked = serve_ticked;
+		o.ticked_ctx = api;
+	}
 	o.log = cli_log_stream(ctx);
 	rc = serve_run(&o, &err);
 	if (api)

@@ -470,8 +470,12 @@ int serve_run(const struct serve_opts *o, struct strbuf *err)
 			reload_requested = 0;
 			reload(s);
 		}
-		if (lease_step(s) && (rc = work(s, err)) < 0)
-			goto out;
+		if (lease_step(s)) {
+			if ((rc = work(s, err)) < 0)
+				goto out;
+			if (o->ticked)
+				o->ticked(o->ticked_ctx, proc_mono_ms() - started, proc_now_ms());
+		}
 		spent = proc_mono_ms() - started;
 		if (!stop_requested && spent < SERVE_TICK_MS)
 			proc_sleep_ms(SERVE_TICK_MS - spent);

@@ -54,6 +54,14 @@ struct serve_opts {
 	/* service manager notifications (sd_notify(3) strings: "READY=1", "STATUS=...", "STOPPING=1"); may be NULL */
 	void (*notify_manager)(void *ctx, const char *state);
 	void *ctx;
+	/*
+	 * After each tick this controller acted in (it holds the lease): how
+	 * long the tick took (ms) and the wall-clock time (ms since the epoch)
+	 * of the last tick that succeeded (the HTTP API's /metrics and
+	 * /readyz).  May be NULL.
+	 */
+	void (*ticked)(void *ticked_ctx, int64_t tick_ms, int64_t last_ok_wall_ms);
+	void *ticked_ctx;
 };
 
 /*
