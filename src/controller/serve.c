@@ -3,9 +3,10 @@
  *
  * WHAT RUNS EACH TICK (serve_run(), every SERVE_TICK_MS):
  *
- *   1. The lease.  Not held: try to take it (free, expired, or ours); while
- *      another controller holds it nothing else runs, and the wait is said
- *      at once and every 30 s (who, pid, host, since when, until when).
+ *   1. The lease.  Not held: once a second, read it and take it when it is
+ *      free, expired, or ours; while another controller holds it nothing
+ *      else runs, and the wait is said at once and every 30 s (who, pid,
+ *      host, since when, until when).
  *      Held: renewed once every SERVE_RENEW_MS; found taken by another (we
  *      were stopped longer than the lease): every driver is closed and we
  *      wait again.  Every tick's commit is fenced by the lease as well
@@ -86,6 +87,7 @@ struct serve {
 	struct lease me;
 	int holding;
 	int64_t renewed_mono;
+	int64_t next_try_mono;		/* standing by: the next look at the lease */
 	struct cfg *cfg;		/* in force */
 	struct notify_config ncfg;	/* cfg's notifications with a short budget */
 	struct sdriver *d;
@@ -206,6 +208,19 @@ static int lease_step(struct serve *s)
 
 	if (s->holding && mono - s->renewed_mono < SERVE_RENEW_MS)
 		return 1;
+	if (!s->holding) {
+		/* standing by: look once a second, with a read; write only to take a lease that is free */
+		if (mono < s->next_try_mono)
+			return 0;
+		s->next_try_mono = mono + SERVE_RENEW_MS;
+		memset(&other, 0, sizeof(other));
+		r = lease_read(&s->st, &other, &err);
+		if (r == 1 && lease_live(&other, now) && strcmp(other.holder, s->me.holder)) {
+			strbuf_release(&err);
+			goto another;
+		}
+		strbuf_reset(&err);
+	}
 	memset(&other, 0, sizeof(other));
 	r = lease_acquire(&s->st, &s->me, now, s->o->lease_ms, &other, &err);
 	if (r < 0) {
@@ -234,6 +249,7 @@ static int lease_step(struct serve *s)
 		return 1;
 	}
 	/* another holds it */
+another:
 	if (s->holding) {
 		char who[400];
 		lease_describe(&other, who, sizeof(who));
