@@ -2,7 +2,9 @@
 # other waits and says who holds the controller lease and since when; kill -9
 # of the holder, and the other takes over once the lease expires (--lease 3:
 # 3 s after the holder's last renewal) and resumes the deployment where it
-# was, on the same instances and weights, to its end (docs/serve.md).
+# was, on the same instances and weights, to its end; a holder stopped
+# (SIGSTOP) longer than the lease loses it and, resumed, stands by
+# (docs/serve.md).
 . "$SLIPWAY_SRC/tests/cli/lib.sh"
 . "$SLIPWAY_SRC/tests/e2e/lib/local.sh"
 need_haproxy
@@ -44,8 +46,10 @@ run_slipway instances api -o json
 pids_before=$(json_get "$out" '" ".join(str(i["pid"]) for i in d["instances"] if i["version"]=="v2")')
 
 kill -9 "$A"; wait "$A" 2>/dev/null; A=""
+t_kill=$(date +%s.%N)
 echo "# killed the holder at: $(deployment_row v2)"
 wait_log "$T/b.log" "holding the controller lease"
+echo "# the second serve took over $(python3 -c "import time; print('%.1f' % (time.time() - $t_kill))") s after the kill (lease 3 s, renewed every second; a measurement, not a check)"
 blog=$(cat "$T/b.log")
 like "$blog" "holding the controller lease of store .* \(pid $B on" "the second serve takes the lease over once it expired"
 wait_log "$T/b.log" "driving deployment #$id"
@@ -67,8 +71,26 @@ is "$(json_get "$out" 'len(d["items"])')" 1 "one deployment record"
 run_slipway instances api -o json
 is "$(json_get "$out" 'round(d["weights"]["v2"])')" 100 "v2 has all the traffic"
 
+# a holder stopped (SIGSTOP) longer than the lease: another takes over; resumed, it stands by
+C=""
+stop_c() { [ -n "$C" ] && { kill -TERM "$C" 2>/dev/null; wait "$C" 2>/dev/null; }; C=""; }
+at_exit stop_c
+"$SLIPWAY" serve --lease 3 >"$T/c.log" 2>&1 &
+C=$!
+wait_log "$T/c.log" "waiting: another slipway serve holds"
+kill -STOP "$B"
+wait_log "$T/c.log" "holding the controller lease"
+like "$(cat "$T/c.log")" "holding the controller lease" "a holder stopped longer than the lease loses it to the one waiting"
+kill -CONT "$B"
+wait_log "$T/b.log" "lost the controller lease"
+like "$(cat "$T/b.log")" "lost the controller lease to .*\(pid $C on [^)]*\).*standing by" "resumed, the old holder learns it lost the lease and stands by"
+run_slipway serve --status -o json
+is "$(json_get "$out" 'd["lease"]["pid"]')" "$C" "one holder: the third serve"
+
 kill -TERM "$B"; wait "$B"; brc=$?; B=""
-is "$brc" 0 "SIGTERM: the holder exits 0"
+is "$brc" 0 "SIGTERM: the one standing by exits 0"
+kill -TERM "$C"; wait "$C"; crc=$?; C=""
+is "$crc" 0 "SIGTERM: the holder exits 0"
 run_slipway serve --status
 is "$rc" 1 "and no controller holds the lease"
 like "$out" "expired|no controller" "serve --status says so"
