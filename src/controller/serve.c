@@ -88,6 +88,7 @@ struct serve {
 	int holding;
 	int64_t renewed_mono;
 	int64_t next_try_mono;		/* standing by: the next look at the lease */
+	unsigned long lease_said;	/* hash of the last lease failure said */
 	struct cfg *cfg;		/* in force */
 	struct notify_config ncfg;	/* cfg's notifications with a short budget */
 	struct sdriver *d;
@@ -224,17 +225,24 @@ static int lease_step(struct serve *s)
 	memset(&other, 0, sizeof(other));
 	r = lease_acquire(&s->st, &s->me, now, s->o->lease_ms, &other, &err);
 	if (r < 0) {
-		/* could not even ask (the store is busy or refuses writes): the fence guards the
-		 * commits while the lease lasts; said once per distinct failure */
-		if (s->holding)
-			say(s, "controller: cannot renew the controller lease: %s; retrying (the lease lasts until %lld ms after "
-			    "its last renewal)", err.buf, (long long)s->o->lease_ms);
-		else
-			say(s, "controller: cannot take the controller lease: %s; retrying", err.buf);
+		/* could not even ask (the store is busy or refuses writes): retried a second later;
+		 * the fence guards the commits while the lease lasts; said once per distinct failure */
+		unsigned long h = hash_str(err.buf);
+		if (h != s->lease_said) {
+			if (s->holding)
+				say(s, "controller: cannot renew the controller lease: %s; retrying every second (this "
+				    "controller acts until its lease expires, %lld s after the last renewal)", err.buf,
+				    (long long)(s->o->lease_ms / 1000));
+			else
+				say(s, "controller: cannot take the controller lease: %s; retrying every second", err.buf);
+		}
+		s->lease_said = h;
+		s->renewed_mono = mono;
 		strbuf_release(&err);
 		return s->holding && now < s->me.expires_ms;
 	}
 	strbuf_release(&err);
+	s->lease_said = 0;
 	if (r == 1) {
 		if (!s->holding) {
 			char who[400];
