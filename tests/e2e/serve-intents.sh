@@ -49,6 +49,16 @@ else:
     print("not applied")
 PY
 }
+# weight_of VERSION WANT: HAProxy's weight of VERSION once it is WANT (the router is told
+# right after the commit the row shows), else what it is after 5 s
+weight_of() {
+  local i w
+  for i in $(seq 1 50); do
+    w=$("$SLIPWAY" instances api -o json 2>/dev/null | python3 -c "import json,sys; print(round(json.load(sys.stdin)['weights'].get('$1', 0)))" 2>/dev/null)
+    [ "$w" = "$2" ] && break; sleep 0.1
+  done
+  echo "$w"
+}
 new_id() { sqlite3 "$SLIPWAY_STATE_DIR/slipway.db" "select max(id) from deployments"; }
 
 # ---- deploy records, serve drives; promote in monitoring ends it
@@ -76,13 +86,11 @@ like "$(wait_row "$d2" '^progressing')" '^progressing 1 10' "it progresses again
 run_slipway promote "$d2"
 like "$(intent_result "$d2")" "promoted by" "promote of a progressing deployment applied"
 like "$(wait_row "$d2" '^progressing 2 50')" '^progressing 2 50' "it moved to step 2 at 50%"
-run_slipway instances api -o json
-is "$(json_get "$out" 'round(d["weights"]["v2"])')" 50 "HAProxy sends 50% to v2"
+is "$(weight_of v2 50)" 50 "HAProxy sends 50% to v2"
 run_slipway abort "$d2"
 like "$(intent_result "$d2")" "aborted by" "abort of a progressing deployment applied"
 like "$(wait_row "$d2" '^rolled_back')" '^rolled_back' "it rolled back"
-run_slipway instances api -o json
-is "$(json_get "$out" 'round(d["weights"]["v1"])')" 100 "HAProxy sends everything to v1 again"
+is "$(weight_of v1 100)" 100 "HAProxy sends everything to v1 again"
 
 # ---- rolled back: retry makes a new deployment that serve drives
 run_slipway retry "$d2"
@@ -138,14 +146,19 @@ fpid=$!
 for i in $(seq 1 100); do [ "$(new_id)" -gt "$d5" ] && break; sleep 0.1; done
 d6=$(new_id)
 like "$(wait_row "$d6" '^progressing 1 10')" '^progressing 1 10' "serve drives the followed deployment to step 1"
+# the follower looks every 250 ms: let it see each state before the next intent
+follow_saw() { local i; for i in $(seq 1 100); do grep -q -- "$1" "$T/follow.out" && return 0; sleep 0.1; done; return 1; }
+follow_saw "progressing (step 1, weight 10%)"
 run_slipway promote "$d6" --full
 like "$(wait_row "$d6" '^monitoring')" '^monitoring' "promote --full: monitoring"
+follow_saw "monitoring (step"
 run_slipway promote "$d6"
 wait "$fpid"; frc=$?
 follow=$(cat "$T/follow.out")
 is "$frc" 0 "deploy --wait exits 0 when the deployment it follows succeeded"
 like "$follow" "recorded \(pending\): the controller .* drives it; following it" "it says it follows the controller's work"
 like "$follow" "progressing \(step 1, weight 10%\)" "it shows the steps as they happen"
+like "$follow" "monitoring \(step 1, weight 100%\)" "and the monitoring period"
 like "$follow" "deployment #$d6 of api v3: succeeded" "and the outcome"
 
 # ---- SIGTERM: the tick finishes, the lease is given up, exit 0
