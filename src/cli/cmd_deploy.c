@@ -305,9 +305,13 @@ int cmd_deploy(int argc, char **argv, struct cli_ctx *ctx)
 	if (rc >= 0 && res.recorded) {
 		char who[400];
 		lease_describe(&holder, who, sizeof(who));
-		fprintf(o.log, "deployment #%lld of %s %s recorded (%s): the controller %s drives it; %s\n",
-			(long long)res.id, o.service, o.version, deployment_state_name(res.state), who,
-			wait ? "following it" : "follow it with 'slipway status ID' or 'slipway deploy ... --wait'");
+		if (wait)
+			fprintf(o.log, "deployment #%lld of %s %s recorded (%s): the controller %s drives it; following it\n",
+				(long long)res.id, o.service, o.version, deployment_state_name(res.state), who);
+		else
+			fprintf(o.log, "deployment #%lld of %s %s recorded (%s): the controller %s drives it; follow it with "
+				"'slipway status %lld' or 'slipway deploy %s %s --wait'\n", (long long)res.id, o.service,
+				o.version, deployment_state_name(res.state), who, (long long)res.id, o.service, o.version);
 		fflush(o.log);
 		if (wait)
 			rc = follow(ctx, &o, &res, &err);
