@@ -286,7 +286,7 @@ static int run_sequential(struct ctx *c, const struct type_rules *r, const struc
 {
 	struct judge_verdict v, best;
 	double alpha = c->j->set.alpha > 0 && c->j->set.alpha < 1 ? c->j->set.alpha : 0.05;
-	double a_reg = alpha * 0.8, a_o;
+	double a_reg = alpha * 0.9, a_o;
 	int mask = in->rules_mask ? in->rules_mask : ANALYSIS_RULES_ALL;
 	int have_stable = in->ev->err.ns > 0, n_other = 3, best_set = 0;
 	const struct judge_sample *base = NULL;
@@ -322,7 +322,7 @@ static int run_sequential(struct ctx *c, const struct type_rules *r, const struc
 	if (!(r->criterion == TYPE_CRIT_ERROR_RATE && r->consider_error_rate_pct == r->criterion_error_rate_pct))
 		n_other++;
 	n_other += s->n_checks;
-	a_o = alpha * 0.2 / n_other;
+	a_o = alpha * 0.1 / n_other;
 	c->alpha_stable = a_reg;	/* a line's "against the stable" is the regression test's event */
 	memset(&best, 0, sizeof(best));
 

@@ -59,6 +59,8 @@ struct judge_evidence {
 	double line_ratio[JUDGE_NLINES];	/* line = ratio x the baseline p99 estimate; 0 = fixed line */
 	double base_p99_sum, base_n;	/* request-weighted sum of the stable's p99s, and its requests */
 	uint64_t lat_batches;		/* intervals whose exceedances were counted */
+	int64_t refined_to_ms;		/* end of the last whole interval of the stable that refined
+					   the lines (the analysis looks more often than it refines) */
 	struct seq_stream err;		/* errors, canary vs stable */
 	struct seq_stream over[JUDGE_NLINES];	/* requests slower than line_ms[i] */
 	/* the current step (reset when a step begins) */
@@ -82,6 +84,8 @@ struct judge_settings {
 	double max_hold_factor;	/* a step waits for evidence up to this x its hold (3), at least 30 minutes */
 	double floor_pct;	/* error rate (percent) below which a step need not rule out the
 				   effect, only that the canary reaches it (0.5) */
+	int64_t look_ms;	/* how often the sequential judge looks at the evidence, ms; 0 = a
+				   sixth of the analysis interval, at least 5 s (at most the interval) */
 };
 
 /* Fill *s with the defaults above. */
