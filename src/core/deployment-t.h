@@ -42,6 +42,7 @@ struct deployment {
 	double weight;		/* canary percent 0-100 of the current group's traffic */
 	int group;		/* current region group (region-by-region), else 0 */
 	int failed_checks;	/* failed checks of this run (Flagger: total, not consecutive) */
+	int64_t check_counted_ms;	/* when the last failed check was counted (one an interval) */
 	char reason[400];	/* why it is in its state: names the rule and the numbers */
 
 	int64_t created_ms, started_ms, finished_ms;	/* 0 = not yet */

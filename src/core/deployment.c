@@ -572,6 +572,7 @@ static void tick_pending(struct run *x)
 	d->step_since_ms = x->now;
 	schedule(d, x->now, x->s->interval_ms);	/* the warm-up: one whole interval */
 	d->failed_checks = 0;
+	d->check_counted_ms = 0;
 	bprintf(reason, sizeof(reason), "started %s %s (%s, strategy %s): starting the new revision; "
 		 "measuring the baseline for %lds", d->service, d->version, d->type, strategy_kind_name(x->s->kind),
 		 (long)(x->s->interval_ms / 1000));
@@ -751,6 +752,11 @@ static void tick_analysis(struct run *x, const struct analysis_input *a0)
 		notify(x, "paused", res->reason);
 		return;
 	case AV_CHECK_FAILED:
+		/* Flagger counts a failed check per analysis interval: a judge that looks more
+		   often counts at most one an interval (docs/judge.md, "looks") */
+		if (seq && d->check_counted_ms && a.to_ms - d->check_counted_ms < x->s->interval_ms)
+			return;
+		d->check_counted_ms = a.to_ms;
 		count_failed_check(x, res->reason);
 		return;
 	case AV_INCONCLUSIVE:

@@ -11,7 +11,7 @@
 const double seq_fwd_ratio[SEQ_NFWD] = { 1.5, 2, 3, 5, 10, 30 };
 const double seq_rev_ratio[SEQ_NREV] = { 1.25, 1.5, 2, 3, 5, 10, 20, 50 };
 /* the prior weight on the grid point nearest the policy's effect (docs/judge.md, "the statistics") */
-#define SEQ_W 0.9
+#define SEQ_W 0.8
 static const double above_mult[SEQ_NFWD] = { 1.25, 1.5, 2, 3, 5, 10 };
 
 double seq_theta(double rho, double r)
