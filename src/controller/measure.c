@@ -55,15 +55,17 @@ int measure_interval(const struct metrics_provider *p, const struct deployment *
 		to_judge(&ss, to_ms - from_ms, &out->stable);
 	/* the stable over a whole interval, for the lines' refinement (judge.h) */
 	out->refine.p50_ms = out->refine.p99_ms = NAN;
-	if (r2 >= 0 && d->ev.have_lines && interval_ms > 0 && to_ms - from_ms < interval_ms &&
-	    d->ev.refined_to_ms > 0 && to_ms - d->ev.refined_to_ms >= interval_ms) {
+	if (r2 >= 0 && d->ev.have_lines && interval_ms > 0 && d->ev.refined_to_ms > 0 &&
+	    to_ms - d->ev.refined_to_ms >= interval_ms) {
+		/* pooled: the stable since the warm-up began, one sample (judge_evidence_pool_lines) */
 		struct metrics_sample rs;
+		int64_t pf = d->ev.pool_from_ms > 0 && d->ev.pool_from_ms < to_ms ? d->ev.pool_from_ms :
+			     to_ms - interval_ms;
 		memset(&rs, 0, sizeof(rs));
-		if (p->query(p->ctx, d->service, ROLE_STABLE, d->from_version, to_ms - interval_ms, to_ms, &rs,
-			     &err) >= 0)
-			to_judge(&rs, interval_ms, &out->refine);
-	} else if (r2 >= 0 && (to_ms - from_ms >= interval_ms || interval_ms <= 0)) {
-		out->refine = out->stable;
+		if (p->query(p->ctx, d->service, ROLE_STABLE, d->from_version, pf, to_ms, &rs, &err) >= 0) {
+			to_judge(&rs, to_ms - pf, &out->refine);
+			out->refine_pooled = d->ev.pool_from_ms > 0;
+		}
 	}
 	/* per-request exceedances of the evidence's fixed latency lines (sequential judge) */
 	if (p->query_over) {

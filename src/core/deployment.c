@@ -631,6 +631,8 @@ static void tick_warmup(struct run *x, const struct analysis_input *a)
 	}
 	set_lines(x);
 	x->d->ev.refined_to_ms = a->to_ms;
+	if (!x->d->ev.pool_from_ms)
+		x->d->ev.pool_from_ms = a->from_ms > 0 ? a->from_ms : 1;
 	if (!x->in->canary_ready) {
 		if (a->to_ms - d->step_since_ms >= x->s->progress_deadline_ms) {
 			bprintf(reason, sizeof(reason), "the new revision was not ready after %llds "
@@ -722,7 +724,10 @@ static void tick_analysis(struct run *x, const struct analysis_input *a0)
 			/* the next looks count against lines refined by the stable measured beside,
 			   over whole intervals (measure.c) */
 			if (a.refine.requests > 0) {
-				judge_evidence_refine_lines(&d->ev, a.refine.requests, a.refine.p99_ms);
+				if (a.refine_pooled)
+					judge_evidence_pool_lines(&d->ev, a.refine.requests, a.refine.p99_ms);
+				else
+					judge_evidence_refine_lines(&d->ev, a.refine.requests, a.refine.p99_ms);
 				d->ev.refined_to_ms = a.to_ms;
 			}
 		}

@@ -84,6 +84,20 @@ void judge_evidence_refine_lines(struct judge_evidence *ev, uint64_t stable_requ
 			ev->line_ms[i] = ev->line_ratio[i] * est;
 }
 
+void judge_evidence_pool_lines(struct judge_evidence *ev, uint64_t stable_requests, double stable_p99_ms)
+{
+	double est;
+
+	if (!ev->have_lines || !stable_requests || !isfinite(stable_p99_ms) || stable_p99_ms < 0)
+		return;
+	est = stable_p99_ms < 1 ? 1 : stable_p99_ms;
+	ev->base_p99_sum = est * (double)stable_requests;
+	ev->base_n = (double)stable_requests;
+	for (int i = 0; i < JUDGE_NLINES; i++)
+		if (ev->line_ratio[i] > 0)
+			ev->line_ms[i] = ev->line_ratio[i] * est;
+}
+
 void judge_evidence_add(struct judge_evidence *ev, const struct judge_batch *b, int64_t to_ms, int64_t span_ms)
 {
 	seq_stream_add(&ev->err, b->nc, b->xc, b->ns, b->xs);
@@ -138,6 +152,7 @@ json_t *judge_evidence_to_json(const struct judge_evidence *ev)
 	json_object_set_new(j, "batches", json_integer(ev->batches));
 	json_object_set_new(j, "last_to_ms", json_integer(ev->last_to_ms));
 	json_object_set_new(j, "refined_to_ms", json_integer(ev->refined_to_ms));
+	json_object_set_new(j, "pool_from_ms", json_integer(ev->pool_from_ms));
 	json_object_set_new(j, "have_lines", json_integer(ev->have_lines));
 	json_object_set_new(j, "lat_batches", json_integer((json_int_t)ev->lat_batches));
 	json_object_set_new(j, "held_ms", json_integer(ev->held_ms));
@@ -172,6 +187,7 @@ int judge_evidence_from_json(const json_t *j, struct judge_evidence *out)
 	ev.batches = (int)json_integer_value(json_object_get(j, "batches"));
 	ev.last_to_ms = json_integer_value(json_object_get(j, "last_to_ms"));
 	ev.refined_to_ms = json_integer_value(json_object_get(j, "refined_to_ms"));
+	ev.pool_from_ms = json_integer_value(json_object_get(j, "pool_from_ms"));
 	ev.have_lines = (int)json_integer_value(json_object_get(j, "have_lines"));
 	ev.lat_batches = (uint64_t)json_integer_value(json_object_get(j, "lat_batches"));
 	ev.held_ms = json_integer_value(json_object_get(j, "held_ms"));
