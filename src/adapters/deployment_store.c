@@ -175,6 +175,8 @@ static char *cursor_json(const struct deployment *d)
 	json_object_set_new(j, "group", json_integer(d->group));
 	json_object_set_new(j, "step_since_ms", json_integer(d->step_since_ms));
 	json_object_set_new(j, "next_analysis_ms", json_integer(d->next_analysis_ms));
+	json_object_set_new(j, "analysis_from_ms", json_integer(d->analysis_from_ms));
+	json_object_set_new(j, "check_counted_ms", json_integer(d->check_counted_ms));
 	json_object_set_new(j, "inconclusive_since_ms", json_integer(d->inconclusive_since_ms));
 	json_object_set_new(j, "monitoring_since_ms", json_integer(d->monitoring_since_ms));
 	json_object_set_new(j, "resume_state", json_string(deployment_state_name(d->resume_state)));
@@ -214,6 +216,8 @@ static int parse_cursor(const char *text, struct deployment *d, struct strbuf *e
 	d->group = (int)json_integer_value(json_object_get(j, "group"));
 	d->step_since_ms = json_integer_value(json_object_get(j, "step_since_ms"));
 	d->next_analysis_ms = json_integer_value(json_object_get(j, "next_analysis_ms"));
+	d->analysis_from_ms = json_integer_value(json_object_get(j, "analysis_from_ms"));
+	d->check_counted_ms = json_integer_value(json_object_get(j, "check_counted_ms"));
 	d->inconclusive_since_ms = json_integer_value(json_object_get(j, "inconclusive_since_ms"));
 	d->monitoring_since_ms = json_integer_value(json_object_get(j, "monitoring_since_ms"));
 	rs = json_string_value(json_object_get(j, "resume_state"));

@@ -437,7 +437,7 @@ static int decide(struct controller *c, int64_t id, int64_t now_ms, struct scrat
 	    deployment_analysis_due(&d, &e->strategy, now_ms, &from, &to, &wt, &idle)) {
 		int failed;
 		char reason[200];
-		measure_interval(c->metrics, &d, from, to, wt, idle, &x->ai);
+		measure_interval(c->metrics, &d, from, to, e->strategy.interval_ms, wt, idle, &x->ai);
 		in.analysis = &x->ai;
 		/* pre-rollout at the end of the warm-up, rollout every interval after: failed checks */
 		call_hooks(c, &e->strategy, &d, d.state == DS_PROGRESSING && d.step == 0 ? WEBHOOK_PRE_ROLLOUT :
