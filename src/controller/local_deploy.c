@@ -243,6 +243,7 @@ static void check_router(struct driver *dr, struct controller *c, int64_t now)
 {
 	struct instance_list l = { 0 };
 	struct strbuf report = STRBUF_INIT, err = STRBUF_INIT, note = STRBUF_INIT;
+	char watched[SERVICE_NAME_MAX + 1] = "";
 	int r;
 	if (dr->ls.router.attached || router_haproxy_pid(&dr->ls.router) <= 0)
 		return;
@@ -251,8 +252,17 @@ static void check_router(struct driver *dr, struct controller *c, int64_t now)
 		return;
 	}
 	/* the new revision's deaths are the controller's to count (controller.c watch()): its dead
-	 * servers go, but that is neither a router outage nor a reason to re-apply at once */
-	r = router_haproxy_check(&dr->ls.router, l.v, l.n, dr->o->version, &report, &err);
+	 * servers go, but that is neither a router outage nor a reason to re-apply at once.  The
+	 * new revision is the deployment's (serve's drivers have no version of their own). */
+	{
+		struct deployment *d = xcalloc(1, sizeof(*d));
+		if (dr->id && deployment_store_load(&dr->ls.st, dr->id, d, NULL, NULL) == 0)
+			snprintf(watched, sizeof(watched), "%s", d->version);
+		else if (dr->o->version)
+			snprintf(watched, sizeof(watched), "%s", dr->o->version);
+		free(d);
+	}
+	r = router_haproxy_check(&dr->ls.router, l.v, l.n, watched[0] ? watched : NULL, &report, &err);
 	if (r == 3) {
 		strbuf_addf(&note, "router: %s", report.buf);
 		say(dr, "  %s", note.buf);
