@@ -342,7 +342,8 @@ static int spawn_one(struct target_local *t, const struct service *svc, const ch
 	w->id = sqlite3_last_insert_rowid(t->st->db);
 	{
 		struct strbuf perr = STRBUF_INIT;
-		r = proc_spawn(argv, envp, release, w->in.log_path, &w->in.pid, &w->in.start_time, &perr);
+		struct proc_log_rotation rot = { svc->log_max_bytes, svc->log_keep };
+		r = proc_spawn_rotated(argv, envp, release, w->in.log_path, &rot, &w->in.pid, &w->in.start_time, &perr);
 		if (r == SW_EEXTERNAL) {
 			/* it exited at once: say which instance, and what its log says */
 			strbuf_errf(err, "instance %s-%d of '%s' exited at once", version, idx, svc->name);
