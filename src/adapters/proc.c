@@ -104,9 +104,9 @@ static void write_all(int fd, const char *p, size_t n)
 static void rotate(char *const *names, int keep)
 {
 	int fd;
-	if (keep <= 1) {
-		if (ftruncate(1, 0) < 0)
-			return;
+	if (keep <= 1) {	/* nothing kept but the log itself: start it again */
+		int r = ftruncate(1, 0);
+		(void)r;
 		return;
 	}
 	for (int i = keep - 1; i >= 1; i--)
