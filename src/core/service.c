@@ -29,6 +29,7 @@ struct svc_doc {
 	struct fy_node *envs;		/* read after the rest: instances may follow it */
 	struct yaml_pos envs_at;
 	size_t smoke_alloc, steps_alloc;
+	struct yaml_pos provider_at;	/* `provider:`'s value, for the check across keys */
 };
 
 int service_name_valid(const char *s)
@@ -379,7 +380,7 @@ static int check_root(struct yaml_walk *w, void *obj, struct yaml_pos at)
 		memcpy(d->svc.name, d->expect_name, strlen(d->expect_name) + 1);
 	}
 	if (!strcmp(d->svc.provider, "prometheus") && !d->svc.prom.address)
-		return yaml_walk_fail(w, at, "'provider: prometheus' needs a 'prometheus' section with 'address' "
+		return yaml_walk_fail(w, d->provider_at, "'provider: prometheus' needs a 'prometheus' section with 'address' "
 				      "(e.g. prometheus: {address: http://127.0.0.1:9090}, docs/prometheus.md)");
 	return 0;
 }
@@ -399,7 +400,8 @@ static const struct yaml_map root_map = {
 		{ "analysis", yaml_parse_map, 0, .map = &analysis_map },
 		{ "target", parse_plugin, offsetof(struct svc_doc, svc.target) },
 		{ "router", parse_plugin, offsetof(struct svc_doc, svc.router) },
-		{ "provider", parse_plugin, offsetof(struct svc_doc, svc.provider) },
+		{ "provider", parse_plugin, offsetof(struct svc_doc, svc.provider),
+		  .at = YAML_AT(struct svc_doc, provider_at) },
 		{ "judge", parse_plugin, offsetof(struct svc_doc, svc.judge) },
 		{ "prometheus", yaml_parse_map, 0, .map = &prom_map },
 		{ "environments", keep_envs, 0, .flags = YAML_REQUIRED,

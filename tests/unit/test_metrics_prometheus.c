@@ -175,7 +175,7 @@ static void provider(void)
 			strbuf_addstr(&body, hits);
 		if (f)
 			pclose(f);
-		ok(atoi(body.buf ? body.buf : "0") == 3, "503: asked 3 times (1 + retries 2), then given up (%s)",
+		ok(strtol(body.buf ? body.buf : "0", NULL, 10) == 3, "503: asked 3 times (1 + retries 2), then given up (%s)",
 		   body.buf ? body.buf : "");
 		strbuf_release(&u);
 		strbuf_release(&body);
