@@ -266,9 +266,9 @@ int prom_expand(struct strbuf *out, const char *t, const struct prom_vars *v, st
 /* ---- the client ---- */
 
 struct metrics_prometheus {
-	struct service_prometheus cfg;	/* strings borrowed from the service (it outlives us) */
+	struct service_prometheus cfg;	/* address and ca_file owned (a reload may free the service's) */
 	char *token;			/* owned; never printed */
-	const char *q[4];		/* requests, errors, buckets, quantile */
+	char *q[4];			/* requests, errors, buckets, quantile; owned */
 	char service[SERVICE_NAME_MAX + 1], env[SERVICE_NAME_MAX + 1];
 	CURL *h;
 };
@@ -622,6 +622,10 @@ int metrics_prometheus_open(struct metrics_prometheus **out, const struct servic
 	}
 	mp = xcalloc(1, sizeof(*mp));
 	mp->cfg = svc->prom;
+	/* only these are used after open; the rest of cfg is not kept pointing at the service */
+	mp->cfg.address = xstrdup(svc->prom.address);
+	mp->cfg.ca_file = xstrdup_or_null(svc->prom.ca_file);
+	mp->cfg.q_requests = mp->cfg.q_errors = mp->cfg.q_buckets = mp->cfg.q_quantile = NULL;
 	snprintf(mp->service, sizeof(mp->service), "%s", svc->name);
 	snprintf(mp->env, sizeof(mp->env), "%s", env);
 	over[0] = svc->prom.q_requests;
@@ -630,7 +634,7 @@ int metrics_prometheus_open(struct metrics_prometheus **out, const struct servic
 	over[3] = svc->prom.q_quantile;
 	for (int i = 0; i < 4; i++) {
 		struct strbuf sb = STRBUF_INIT, e = STRBUF_INIT;
-		mp->q[i] = over[i] ? over[i] : templates[svc->prom.set][i];
+		mp->q[i] = xstrdup(over[i] ? over[i] : templates[svc->prom.set][i]);
 		rc = prom_expand(&sb, mp->q[i], &probe, &e);
 		strbuf_release(&sb);
 		if (rc < 0) {
@@ -645,6 +649,7 @@ int metrics_prometheus_open(struct metrics_prometheus **out, const struct servic
 		metrics_prometheus_free(mp);
 		return rc;
 	}
+	mp->cfg.token_file = mp->cfg.token_env = NULL;	/* the service's strings: not used after open */
 	if (!(mp->h = curl_easy_init())) {
 		strbuf_errf(err, "prometheus: cannot start libcurl");
 		metrics_prometheus_free(mp);
@@ -668,5 +673,9 @@ void metrics_prometheus_free(struct metrics_prometheus *mp)
 	}
 	if (mp->h)
 		curl_easy_cleanup(mp->h);
+	for (int i = 0; i < 4; i++)
+		free(mp->q[i]);
+	free(mp->cfg.address);
+	free(mp->cfg.ca_file);
 	free(mp);
 }
