@@ -173,6 +173,7 @@ static void provider(void)
 		char hits[32] = "";
 		if (f && fgets(hits, sizeof(hits), f))
 			strbuf_addstr(&body, hits);
+		strbuf_rtrim(&body);
 		if (f)
 			pclose(f);
 		ok(strtol(body.buf ? body.buf : "0", NULL, 10) == 3, "503: asked 3 times (1 + retries 2), then given up (%s)",
