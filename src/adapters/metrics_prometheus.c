@@ -477,6 +477,8 @@ static int prom_query(void *ctx, const char *service, enum revision_role role, c
 		strbuf_errf(err, "provider error: this provider answers for '%s', not '%s'", mp->service, service);
 		return SW_EUSAGE;
 	}
+	if (!version || !*version)
+		return SW_ENOTFOUND;	/* no such revision (a first release has no stable) */
 	if (to_ms <= from_ms) {
 		strbuf_errf(err, "provider error: empty window [%lld, %lld)", (long long)from_ms, (long long)to_ms);
 		return SW_EUSAGE;

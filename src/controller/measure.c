@@ -43,8 +43,7 @@ int measure_interval(const struct metrics_provider *p, const struct deployment *
 	}
 	r1 = p->query(p->ctx, d->service, ROLE_CANARY, d->version, from_ms, to_ms, &cs, &err);
 	r2 = p->query(p->ctx, d->service, ROLE_STABLE, d->from_version, from_ms, to_ms, &ss, &err);
-	/* either side failing is an outage: the canary is judged against its stable or not at all */
-	if ((r1 < 0 && r1 != SW_ENOTFOUND) || (r2 < 0 && r2 != SW_ENOTFOUND)) {
+	if (r1 < 0 && r1 != SW_ENOTFOUND) {
 		snprintf(out->provider_error, sizeof(out->provider_error), "%s", err.buf[0] ? err.buf : "query failed");
 		strbuf_release(&err);
 		return 0;
