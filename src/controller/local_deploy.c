@@ -625,6 +625,13 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 		    stable[0] ? stable : "(nothing)", o->version, o->env, o->type, strategy_kind_name(s->kind), s->n_steps,
 		    dr->clk.scale != 1 ? ", time-scaled" : "");
 	}
+	if (o->record_only) {
+		res->id = dr->id;
+		res->state = d->state;
+		snprintf(res->reason, sizeof(res->reason), "%s", d->reason);
+		rc = 0;
+		goto out;
+	}
 	/* the judge answers for this deployment's strategy (a resumed one's is in the store) */
 	if ((res->resumed && (rc = deployment_store_load(&dr->ls.st, dr->id, d, s, err)) < 0) ||
 	    (rc = open_judge(dr, s, err)) < 0)

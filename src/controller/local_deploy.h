@@ -54,6 +54,9 @@ struct local_deploy_opts {
 	const char *emergency_reason;	/* --type emergency: the emergency record's reason */
 	const char *commit_sha;		/* for DORA's lead time; may be NULL */
 	int64_t commit_time_ms;		/* 0: unknown */
+	int record_only;		/* 1: record the deployment (or find the unfinished one) and return
+					   before the first tick: a controller elsewhere (the HTTP API's
+					   POST /api/v1/deployments) or a later deploy drives it */
 };
 
 struct local_deploy_result {
