@@ -63,6 +63,7 @@ int cmd_api(int argc, char **argv, struct cli_ctx *ctx)
 	struct api_server *s = NULL;
 	struct strbuf err = STRBUF_INIT;
 	struct sigaction sa;
+	sigset_t stop_set, old_set;
 	struct policy_file pol;
 	int rc, r;
 
@@ -72,6 +73,19 @@ int cmd_api(int argc, char **argv, struct cli_ctx *ctx)
 	if ((rc = cli_policy_load(ctx->policy_path, &pol)) != EXIT_OK)
 		return rc;
 	cli_policy_release(&pol);
+	signal(SIGPIPE, SIG_IGN);	/* a client hanging up mid-answer is no reason to stop */
+	/* SIGINT and SIGTERM blocked before the server's threads start (they
+	 * inherit the mask, so the signals come to this thread), and taken
+	 * only inside sigsuspend(): one that arrives before the wait is not lost */
+	sigemptyset(&stop_set);
+	sigaddset(&stop_set, SIGINT);
+	sigaddset(&stop_set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &stop_set, &old_set);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	o.listen = listen;
 	o.project_dir = ctx->project_dir;
 	o.store_path = ctx->state_dir;
@@ -81,6 +95,7 @@ int cmd_api(int argc, char **argv, struct cli_ctx *ctx)
 	if ((r = api_server_start(&o, &s, &err)) < 0) {
 		cli_error("%s", err.buf);
 		strbuf_release(&err);
+		sigprocmask(SIG_SETMASK, &old_set, NULL);
 		return r == -EADDRINUSE ? EXIT_RUNTIME : cli_exit(r);
 	}
 	{
@@ -91,15 +106,11 @@ int cmd_api(int argc, char **argv, struct cli_ctx *ctx)
 		cli_log(ctx, LOG_INFO, "api: listening on %s://%s:%d (policy %s, state %s)", cert ? "https" : "http", host,
 			api_server_port(s), ctx->policy_path ? ctx->policy_path : "built-in", ctx->state_dir);
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 	while (!stop_signal)
-		pause();
+		sigsuspend(&old_set);
 	cli_log(ctx, LOG_INFO, "api: stopping (signal %d)", (int)stop_signal);
 	api_server_stop(s);
+	sigprocmask(SIG_SETMASK, &old_set, NULL);
 	strbuf_release(&err);
 	return EXIT_OK;
 }

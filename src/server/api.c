@@ -77,7 +77,7 @@ struct api_server {
 struct call {
 	struct api_server *s;
 	struct MHD_Connection *conn;
-	const char *method, *path;	/* path after "/api/v1" */
+	const char *method, *url, *path;	/* path: url after "/api/v1" */
 	struct strbuf body;
 	int body_too_big;
 	struct store *st;
@@ -150,7 +150,7 @@ static void problem(struct call *c, unsigned status, const char *detail)
 	c->status = status;
 	c->problem = 1;
 	c->doc = json_pack("{s:s, s:s, s:i, s:s, s:s}", "type", "about:blank", "title", status_title(status), "status",
-			   (int)status, "detail", detail ? detail : status_title(status), "instance", c->path);
+			   (int)status, "detail", detail ? detail : status_title(status), "instance", c->url);
 }
 
 static unsigned status_of(int r)
@@ -1011,7 +1011,7 @@ static void h_create(struct call *c, char **arg)
 	if (name_ok(c, "service", rq.service) || name_ok(c, "version", rq.version) || name_ok(c, "environment", rq.env))
 		goto out;
 	api_create_deployment(c->s->state_dir, c->s->project_dir, &pol, &rq, c->tok.user, c->identity, c->st, &c->status,
-			      &c->doc, &c->problem, c->path);
+			      &c->doc, &c->problem, c->url);
 out:
 	json_decref(root);
 	policy_file_release(&pol);
@@ -1262,6 +1262,7 @@ static mhd_result on_request(void *cls, struct MHD_Connection *conn, const char 
 		return MHD_YES;
 	}
 	c->method = method;
+	c->url = url;
 	c->path = url + 7;	/* after "/api/v1" */
 	if (c->body_too_big) {
 		char m[96];

@@ -41,7 +41,9 @@ struct api_options {
 struct api_server;
 
 /*
- * Start serving o in threads of its own; returns at once.  Returns 0 with
+ * Start serving o in threads of its own; returns at once.  The caller
+ * ignores SIGPIPE (a client that hangs up mid-answer must not end the
+ * process), as `slipway api` does.  Returns 0 with
  * *out, or: SW_EUSAGE (a bad listen address), -errno (the port is taken:
  * -EADDRINUSE; a TLS file cannot be read), SW_ECONFIG (TLS asked for but
  * libmicrohttpd has no TLS support) or SW_ESTORE (the store cannot be
