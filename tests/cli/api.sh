@@ -350,7 +350,9 @@ stop_api
 like "$(cat "$T/api.log")" "api: stopping" "SIGTERM stops it"
 "$SLIPWAY" api --listen 127.0.0.1:"$PORT" 2>"$T/api2.log" &
 P2=$!
-"$SLIPWAY" api --listen 127.0.0.1:"$PORT" 2>"$T/api3.log"
+for _ in $(seq 1 100); do grep -q "listening on" "$T/api2.log" && break; sleep 0.1; done
+like "$(cat "$T/api2.log")" "listening on http://127.0.0.1:$PORT" "a server on the port again, once the first stopped"
+timeout 20 "$SLIPWAY" api --listen 127.0.0.1:"$PORT" 2>"$T/api3.log"
 is "$?" 3 "a second server on a taken port: exit 3"
 like "$(cat "$T/api3.log")" "cannot listen on 127.0.0.1:$PORT" "and says so"
 kill "$P2"; wait "$P2" 2>/dev/null
