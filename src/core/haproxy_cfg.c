@@ -88,6 +88,7 @@ void haproxy_cfg_render(const struct haproxy_cfg *c, struct strbuf *out)
 		    "    timeout http-keep-alive 10s\n"
 		    "    retries 3\n"
 		    "    option redispatch 1\n"
+		    "    retry-on conn-failure empty-response\n"
 		    "\n"
 		    "frontend %s\n"
 		    "    bind %s:%d\n"
@@ -98,7 +99,8 @@ void haproxy_cfg_render(const struct haproxy_cfg *c, struct strbuf *out)
 		    "    default_backend %s\n"
 		    "\n"
 		    "backend %s\n"
-		    "    balance roundrobin\n",
+		    "    balance roundrobin\n"
+		    "    http-request disable-l7-retry unless METH_GET\n",
 		    c->sock_path, c->relay_dir, c->maxconn, c->ring_bytes, c->relay_sock ? c->relay_sock : c->relay_dir,
 		    c->relay_sock ? "" : "/logs.sock", c->relay_sock ? c->relay_sock : c->relay_dir,
 		    c->relay_sock ? "" : "/logs.sock", c->log_sock, c->backend, c->listen_host, c->listen_port,
