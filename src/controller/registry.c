@@ -16,6 +16,7 @@
  */
 #include "controller/registry.h"
 #include "controller/localstack.h"
+#include "adapters/deployment_store.h"
 #include "adapters/metrics_builtin.h"
 #include "adapters/proc.h"
 #include "adapters/router_haproxy.h"
@@ -106,13 +107,37 @@ static int forget_dead_revision(struct localstack *ls, const char *version, stru
 	return rc < 0 ? rc : 0;
 }
 
+/*
+ * What a person calls the revision being started: "stable", "canary", or
+ * "first release" when nothing else of the service runs or ever succeeded
+ * in this environment (it takes all the traffic at once: docs/engine.md
+ * "Failure paths", what a failed first release does).
+ */
+static const char *role_label(struct local_target *lt, const char *version, enum revision_role role)
+{
+	struct localstack *ls = lt->h.ls;
+	struct instance_list l = { 0 };
+	char current[SERVICE_NAME_MAX + 1] = "";
+	int other = 0;
+	if (role != ROLE_CANARY)
+		return "stable";
+	if (target_local_list(&ls->target, ls->svc.name, ls->env, NULL, &l, NULL) == 0)
+		for (size_t i = 0; i < l.n; i++)
+			other |= l.v[i].alive && strcmp(l.v[i].version, version) != 0;
+	instance_list_release(&l);
+	if (!other && deployment_store_current_version(lt->h.st, ls->svc.name, ls->env, current, sizeof(current),
+							 NULL) == 0)
+		other = current[0] && strcmp(current, version) != 0;
+	return other ? "canary" : "first release";
+}
+
 static int local_ensure(void *ctx, const char *service, const char *version, enum revision_role role, int up,
 			int count, struct strbuf *err)
 {
 	struct local_target *lt = ctx;
 	struct localstack *ls = lt->h.ls;
 	struct instance_list l = { 0 };
-	const char *what = role == ROLE_CANARY ? "canary" : "stable";
+	const char *what = up ? role_label(lt, version, role) : "";
 	int rc;
 	(void)count;	/* the service file's instances per environment */
 	if (!mine(ls, service, err))

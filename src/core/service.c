@@ -261,6 +261,47 @@ static const struct yaml_map stop_map = {
 	},
 };
 
+/* int64_t bytes: "10MB", "512KB", "1GB" (powers of 1024; also KiB, MiB, GiB) or a
+ * number of bytes, from 4 KiB to 1 TiB */
+static int parse_size(struct yaml_walk *w, const struct yaml_key *k, struct fy_node *v, struct yaml_pos at,
+		      void *dst)
+{
+	static const struct { const char *unit; int64_t mul; } units[] = {
+		{ "", 1 }, { "B", 1 }, { "KB", 1 << 10 }, { "KiB", 1 << 10 }, { "K", 1 << 10 }, { "MB", 1 << 20 },
+		{ "MiB", 1 << 20 }, { "M", 1 << 20 }, { "GB", 1 << 30 }, { "GiB", 1 << 30 }, { "G", 1 << 30 },
+	};
+	char *s = NULL, *end;
+	long long n;
+	int r = yaml_walk_scalar(w, v, at, "'logs.max_size'", 32, &s);
+	(void)k;
+	if (r < 0)
+		return r;
+	errno = 0;
+	n = s ? strtoll(s, &end, 10) : -1;
+	r = -1;
+	if (s && !errno && end != s && n > 0)
+		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (!strcmp(end, units[i].unit) && n <= (1LL << 40) / units[i].mul &&
+			    n * units[i].mul >= 4096) {
+				*(int64_t *)dst = n * units[i].mul;
+				r = 0;
+			}
+	if (r < 0)
+		r = yaml_walk_fail(w, yaml_walk_pos(v, at), "'logs.max_size' '%s' is not valid; expected a size from "
+				   "4KB to 1024GB such as 10MB, 512KB or 1GB", s ? s : "");
+	free(s);
+	return r;
+}
+
+static const struct yaml_map logs_map = {
+	.where = "'logs'",
+	.keys = (const struct yaml_key[]){
+		{ "max_size", parse_size, offsetof(struct svc_doc, svc.log_max_bytes) },
+		{ "keep", yaml_parse_int, offsetof(struct svc_doc, svc.log_keep), 1, 100 },
+		{ NULL },
+	},
+};
+
 static const struct yaml_map analysis_map = {
 	.where = "'analysis'",
 	.keys = (const struct yaml_key[]){
@@ -324,6 +365,7 @@ static const struct yaml_map root_map = {
 		{ "releases", yaml_parse_str, offsetof(struct svc_doc, svc.releases), .size = SERVICE_TEXT_MAX },
 		{ "readiness", yaml_parse_map, 0, .map = &readiness_map },
 		{ "stop", yaml_parse_map, 0, .map = &stop_map },
+		{ "logs", yaml_parse_map, 0, .map = &logs_map },
 		{ "smoke", yaml_parse_list, 0, .max = SERVICE_MAX_ARGS, .item = add_smoke },
 		{ "analysis", yaml_parse_map, 0, .map = &analysis_map },
 		{ "target", parse_plugin, offsetof(struct svc_doc, svc.target) },
@@ -403,6 +445,8 @@ int service_parse(struct service *out, const char *file, const char *buf, size_t
 	d.svc.ready_deadline_ms = 30000;
 	d.svc.stop_grace_ms = 10000;
 	d.svc.drain_ms = 2000;
+	d.svc.log_max_bytes = 10 << 20;
+	d.svc.log_keep = 3;
 	if ((r = yaml_walk_open(&w, file, "a service file", buf, len, SERVICE_FILE_MAX, err, &root)) < 0)
 		return r;
 	w.user = &d;

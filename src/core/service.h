@@ -69,6 +69,11 @@ struct service {
 	int64_t ready_deadline_ms;	/* give up waiting after, default 30000 */
 	int64_t stop_grace_ms;	/* SIGTERM -> SIGKILL, default 10000 */
 	int64_t drain_ms;	/* wait for in-flight requests after drain, default 2000 */
+	/* `logs: {max_size: 10MB, keep: 3}`: an instance's log (stdout and stderr) is rotated when
+	 * it would pass log_max_bytes (bytes, default 10 MiB, 4 KiB to 1 TiB), keeping log_keep
+	 * files (the log itself included, default 3, 1 to 100); docs/services.md */
+	int64_t log_max_bytes;
+	int log_keep;
 	struct service_smoke *smoke;
 	size_t nsmoke;
 	char *analysis_canary;	/* path of a Flagger Canary file (relative to the service file), or NULL */
