@@ -39,7 +39,7 @@ void vocab_json_str(json_t *o, const char *key, const char *v);
  * A deployment: id, service, env, version, from_version, revision, type,
  * class, strategy, state, step, weight (percent), failed_checks, reason,
  * requested_by, created_at, started_at, updated_at (when it entered its
- * state), finished_at, duration_s, commit_sha, commit_time,
+ * state), finished_at, duration_s, waited_s, ran_s (the time pending or paused, and running), commit_sha, commit_time,
  * emergency_reason.
  */
 json_t *vocab_deployment_json(const struct deployment_record *d);
