@@ -223,6 +223,8 @@ int router_haproxy_open(struct router_haproxy *r, struct store *st, const char *
 	snprintf(r->listen_host, sizeof(r->listen_host), "%s", e->listen_host);
 	r->listen_port = e->listen_port;
 	r->drain_ms = svc->drain_ms;
+	snprintf(r->metrics_host, sizeof(r->metrics_host), "%s", e->metrics_host);
+	r->metrics_port = e->metrics_port;
 	strbuf_addf(&dir, "%s/routers/%s.%s", absbuf, svc->name, env);
 	r->rundir = strbuf_detach(&dir, NULL);
 	r->cfg_path = path_in(r->rundir, "haproxy.cfg");
@@ -436,6 +438,17 @@ static int write_files(struct router_haproxy *r, struct strbuf *err)
 	haproxy_relay_lua_render(&c, &map);
 	if ((rc = write_atomic(lua_path.buf, &map, 0600, err)) < 0)
 		goto out;
+	/* every instance, for a Prometheus's file_sd (docs/prometheus.md) */
+	c.service = r->service;
+	c.env = r->env;
+	strbuf_reset(&map);
+	haproxy_targets_render(&c, &map);
+	strbuf_reset(&lua_path);
+	strbuf_addf(&lua_path, "%s/targets.json", r->rundir);
+	if ((rc = write_atomic(lua_path.buf, &map, 0644, err)) < 0)
+		goto out;
+	c.metrics_host = r->metrics_host;
+	c.metrics_port = r->metrics_port;
 	haproxy_cfg_render(&c, &cfg);
 	rc = write_atomic(r->cfg_path, &cfg, 0600, err);
 out:

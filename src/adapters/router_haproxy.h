@@ -64,6 +64,8 @@ struct router_haproxy {
 	int attached;		/* 1: a HAProxy slipway does not run */
 	char *rundir, *cfg_path, *sock_path, *map_path, *log_sock, *log_path;	/* owned */
 	int64_t drain_ms;	/* how long drain waits for in-flight requests */
+	char metrics_host[64];	/* HAProxy's Prometheus exporter (router.metrics), port 0: none */
+	int metrics_port;
 };
 
 /*

@@ -9,6 +9,8 @@
  *   provider builtin   HAProxy's per-request log, received and aggregated
  *                      (adapters/metrics_builtin.h); opening it starts the
  *                      log receiver, closing it stops it
+ *            prometheus PromQL over a Prometheus server's HTTP API
+ *                      (adapters/metrics_prometheus.h)
  *   judge    sequential, threshold, observed   core/judge.h (docs/judge.md);
  *                      sequential yields to the policy's `judge: name`
  *   sink     stdout, file, slack, cloudevents   delivered by the
@@ -18,6 +20,7 @@
 #include "controller/localstack.h"
 #include "adapters/deployment_store.h"
 #include "adapters/metrics_builtin.h"
+#include "adapters/metrics_prometheus.h"
 #include "adapters/proc.h"
 #include "adapters/router_haproxy.h"
 #include "adapters/target_local.h"
@@ -400,6 +403,39 @@ static void builtin_close(void *obj)
 	free(bp);
 }
 
+/* ---- provider "prometheus": PromQL over Prometheus's HTTP API (metrics_prometheus) ---- */
+
+struct prom_provider {
+	struct metrics_provider p;	/* first: what open returns */
+	struct metrics_prometheus *mp;
+};
+
+static int prometheus_open(const struct plugin_host *h, void **out, struct strbuf *err)
+{
+	struct prom_provider *pp;
+	int rc;
+	if (!h->svc || !h->env) {
+		strbuf_errf(err, "the prometheus provider needs a service file and an environment");
+		return SW_EUSAGE;
+	}
+	pp = xcalloc(1, sizeof(*pp));
+	if ((rc = metrics_prometheus_open(&pp->mp, h->svc, h->env, &pp->p, err)) < 0) {
+		free(pp);
+		return rc;
+	}
+	*out = &pp->p;
+	return 0;
+}
+
+static void prometheus_close(void *obj)
+{
+	struct prom_provider *pp = obj;
+	if (!pp)
+		return;
+	metrics_prometheus_free(pp->mp);
+	free(pp);
+}
+
 /* ---- judges: sequential, threshold, observed (core/judge.h, docs/judge.md) ---- */
 
 /*
@@ -444,6 +480,8 @@ static const struct plugin plugins[] = {
 	{ PLUGIN_ROUTER, "haproxy", "HAProxy server weights through the runtime API", haproxy_open, haproxy_close },
 	{ PLUGIN_PROVIDER, "builtin", "HAProxy's per-request log, aggregated in the store", builtin_open,
 	  builtin_close },
+	{ PLUGIN_PROVIDER, "prometheus", "PromQL over a Prometheus server's HTTP API (docs/prometheus.md)",
+	  prometheus_open, prometheus_close },
 	{ PLUGIN_JUDGE, "sequential", "anytime-valid sequential tests on the deployment's evidence", sequential_open,
 	  free },
 	{ PLUGIN_JUDGE, "threshold", "Flagger's failed-check counting on each interval's values", threshold_open, free },
