@@ -224,7 +224,7 @@ static int check_arg(struct yaml_walk *w, void *obj, struct yaml_pos at)
 	(void)w;
 	(void)at;
 	if (a->from_ref)
-		a->has_value = 0;	/* resolved by slipway at run time (docs/argo.md) */
+		a->has_value = 0;	/* resolved by slipway when the analysis runs (docs/argo.md) */
 	return 0;
 }
 

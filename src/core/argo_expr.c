@@ -19,6 +19,8 @@
 #include "base/err.h"
 #include "base/strbuf.h"
 
+#include <jansson.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -44,7 +46,8 @@ struct node {
 	enum vtype type;
 	int a, b;		/* children, -1 none */
 	double num;
-	int col;		/* 1-based, for messages */
+	int col;		/* 1-based, for messages: the operator's or the term's */
+	int start;		/* 1-based column where the whole term starts */
 };
 
 struct argo_expr {
@@ -173,6 +176,7 @@ static int add(struct parser *p, enum node_op op, enum vtype type, int a, int b,
 		return fail(p, at, "the condition is too long (more than %d terms)", ARGO_EXPR_MAX_NODES);
 	n = &p->e->nodes[p->e->n];
 	n->op = op, n->type = type, n->a = a, n->b = b, n->num = 0, n->col = (int)at + 1;
+	n->start = a >= 0 && p->e->nodes[a].start < n->col ? p->e->nodes[a].start : n->col;
 	return p->e->n++;
 }
 
@@ -187,7 +191,7 @@ static int need(struct parser *p, int i, enum vtype want, const char *what)
 	enum vtype t = p->e->nodes[i].type;
 	if (t == want || (t == T_RESULT && (want == T_NUM || want == T_VEC)))
 		return 0;
-	return fail(p, (size_t)p->e->nodes[i].col - 1, "%s needs %s, found %s", what, type_name(want), type_name(t));
+	return fail(p, (size_t)p->e->nodes[i].start - 1, "%s needs %s, found %s", what, type_name(want), type_name(t));
 }
 
 static int parse_or(struct parser *p);
@@ -618,6 +622,57 @@ int argo_expr_eval(const struct argo_expr *e, const struct argo_result *r, struc
 	if (eval(&c, e->root, &v) < 0)
 		return SW_EPARSE;
 	return v.x != 0;
+}
+
+static int sample_value(const json_t *pair, double *x)
+{
+	const char *s = json_string_value(json_array_get(pair, 1));
+	char *end;
+	if (!json_is_array(pair) || json_array_size(pair) != 2 || !s || !*s)
+		return -1;
+	errno = 0;
+	*x = strtod(s, &end);	/* Prometheus writes NaN, +Inf, -Inf as strtod reads them */
+	return *end ? -1 : 0;
+}
+
+int argo_result_from_prometheus(const struct json_t *data, struct argo_result *out, double *buf, size_t max,
+				struct strbuf *err)
+{
+	const char *type = json_string_value(json_object_get(data, "resultType"));
+	const json_t *res = json_object_get(data, "result");
+	struct argo_result r = { 0 };
+
+	if (!type || !res) {
+		strbuf_errf(err, "the answer has no data.resultType and data.result");
+		return SW_EPARSE;
+	}
+	if (!strcmp(type, "scalar")) {
+		if (sample_value(res, &r.scalar) < 0) {
+			strbuf_errf(err, "the scalar result is not [time, \"number\"]");
+			return SW_EPARSE;
+		}
+	} else if (!strcmp(type, "vector") && json_is_array(res)) {
+		size_t i;
+		json_t *el;
+		r.is_vector = 1;
+		if (json_array_size(res) > max) {
+			strbuf_errf(err, "the vector has %zu series; at most %zu", json_array_size(res), max);
+			return SW_EPARSE;
+		}
+		json_array_foreach(res, i, el) {
+			if (sample_value(json_object_get(el, "value"), &buf[i]) < 0) {
+				strbuf_errf(err, "series %zu has no value [time, \"number\"]", i);
+				return SW_EPARSE;
+			}
+		}
+		r.values = buf;
+		r.n = json_array_size(res);
+	} else {
+		strbuf_errf(err, "result type '%s' is not supported; valid: vector, scalar (an instant query)", type);
+		return SW_EPARSE;
+	}
+	*out = r;
+	return 0;
 }
 
 /* ---- phases ---- */

@@ -48,6 +48,20 @@ struct argo_result {
 };
 
 /*
+ * Read the `data` object of a Prometheus HTTP API query answer
+ * ({"resultType": "vector"|"scalar", "result": ...}; prometheus.io/docs,
+ * "HTTP API", expression query result formats) into *out: a vector's
+ * sample values in order (at most max, into buf), a scalar's value.  Values
+ * are Prometheus's strings ("0.97", "NaN", "+Inf").  Argo's Prometheus
+ * provider hands conditions the same: a vector as a list of numbers, a
+ * scalar as a number.  0, or SW_EPARSE naming what is wrong (a matrix: use
+ * an instant query; a value that is not a number; more than max series).
+ */
+struct json_t;
+int argo_result_from_prometheus(const struct json_t *data, struct argo_result *out, double *buf, size_t max,
+				struct strbuf *err);
+
+/*
  * Evaluate e over r: 1 true, 0 false, or SW_EPARSE when the expression
  * cannot be evaluated on this result (an index past the end, a vector
  * compared as a number, ...), with the reason in err; in Argo's terms an

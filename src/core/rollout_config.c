@@ -829,9 +829,11 @@ int rollout_config_parse(const char *buf, size_t len, const char *file, struct r
 		snprintf(d->cfg.format, sizeof(d->cfg.format), "argo-rollout");
 		r = d->spec_at.line ? argo__rollout_spec(&w, d->spec, d->spec_at, &d->cfg.strategy, &d->cfg.argo)
 				    : yaml_walk_fail(&w, YAML_ROOT_POS, "a Rollout needs spec");
-	} else if (!strncmp(d->api, "argoproj.io/", 12) || !strcmp(d->kind, "MetricTemplate"))
+	} else if (!strcmp(d->kind, "AnalysisTemplate") || !strcmp(d->kind, "ClusterAnalysisTemplate") ||
+		   !strcmp(d->kind, "MetricTemplate"))
 		r = yaml_walk_fail(&w, d->kind_at.line ? d->kind_at : YAML_ROOT_POS,
-				   "a %s is not a rollout file; a Rollout or Canary refers to it (docs/argo.md)", d->kind);
+				   "%s is a template, not a rollout file; give the Rollout or Canary that refers to it "
+				   "(docs/argo.md)", d->kind);
 	else
 		r = yaml_walk_fail(&w, d->kind_at.line ? d->kind_at : YAML_ROOT_POS,
 				   "unknown apiVersion/kind '%s' '%s'; valid: flagger.app/v1beta1 Canary, apps/v1 Deployment, "
