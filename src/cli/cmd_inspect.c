@@ -12,6 +12,7 @@
 #include "cli/cli_policy.h"
 #include "cli/vocab.h"
 #include "adapters/analysis_files.h"
+#include "adapters/metrics_prometheus.h"
 #include "core/argo.h"
 #include "core/metric_template.h"
 #include "core/rollout_config.h"
@@ -22,6 +23,7 @@
 #include "base/timeutil.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,8 +38,91 @@ const char usage_inspect[] =
 	"\n"
 	"  --templates DIR   where referenced templates are found (default: each\n"
 	"                    rollout file's own directory)\n"
+	"  --measure         run each rendered query once now against its Prometheus\n"
+	"                    and show the measurement (Argo's phase, Flagger's check)\n"
 	"\n"
 	"Exit codes: 0 every file loads, 2 a file or a template it needs does not.\n";
+
+static int measure_now;	/* --measure */
+
+/*
+ * Run `query` once now against `address` (the prometheus provider's
+ * instant query, no retries) into *res; a provider fault is the return
+ * value with its reason in err.
+ */
+static int query_now(const char *address, const char *query, struct prom_result *res, struct strbuf *err)
+{
+	struct service *svc = xcalloc(1, sizeof(*svc));
+	struct metrics_prometheus *mp = NULL;
+	struct metrics_provider prov;
+	int r;
+
+	snprintf(svc->name, sizeof(svc->name), "inspect");
+	svc->prom.address = (char *)(address && address[0] ? address : "http://127.0.0.1:9090");
+	svc->prom.timeout_ms = 5000;
+	svc->prom.backoff_ms = 200;
+	r = metrics_prometheus_open(&mp, svc, "inspect", &prov, err);
+	if (r >= 0)
+		r = metrics_prometheus_instant(mp, query, cli_now_ms(), res, err);
+	metrics_prometheus_free(mp);
+	free(svc);
+	return r;
+}
+
+/* An Argo measurement of metric m on the answer to q: its phase and reason into j. */
+static void measure_argo(const struct argo_metric *m, const char *q, json_t *j, int text)
+{
+	struct prom_result res = { 0 };
+	struct strbuf err = STRBUF_INIT;
+	enum argo_phase ph;
+	double *vals = NULL;
+
+	if (query_now(m->address, q, &res, &err) < 0) {
+		ph = ARGO_ERROR;	/* a provider fault is an Error measurement (Argo) */
+	} else if (res.type == PROM_MATRIX) {
+		ph = ARGO_ERROR;
+		strbuf_errf(&err, "a matrix answer; the query must be an instant vector or scalar");
+	} else {
+		struct argo_result ar = { 0 };
+		vals = xcalloc(res.n ? res.n : 1, sizeof(*vals));
+		for (size_t i = 0; i < res.n; i++)
+			vals[i] = res.v[i].v;
+		ar.is_vector = res.type == PROM_VECTOR;
+		ar.scalar = res.n ? vals[0] : NAN;
+		ar.values = vals;
+		ar.n = res.n;
+		ph = argo_measure(m->success_e, m->failure_e, &ar, &err);
+	}
+	if (text)
+		printf("        measured now: %s (%s)\n", argo_phase_name(ph), err.buf);
+	json_object_set_new(j, "measured", json_pack("{s:s,s:s}", "phase", argo_phase_name(ph), "reason", err.buf));
+	free(vals);
+	prom_result_release(&res);
+	strbuf_release(&err);
+}
+
+/* A Flagger check of ref on the answer to q. */
+static void measure_flagger(const struct flagger_template_ref *ref, const char *address, const char *q, json_t *j,
+			    int text)
+{
+	struct prom_result res = { 0 };
+	struct strbuf err = STRBUF_INIT;
+	int pass = 0;
+	double v = NAN;
+
+	if (query_now(address, q, &res, &err) >= 0) {
+		double *vals = xcalloc(res.n ? res.n : 1, sizeof(*vals));
+		for (size_t i = 0; i < res.n; i++)
+			vals[i] = res.v[i].v;
+		pass = flagger_threshold_check(ref, vals, res.n, &v, &err);
+		free(vals);
+	}
+	if (text)
+		printf("    measured now: %s (%s)\n", pass ? "pass" : "failed check", err.buf);
+	json_object_set_new(j, "measured", json_pack("{s:s,s:s}", "phase", pass ? "pass" : "failed", "reason", err.buf));
+	prom_result_release(&res);
+	strbuf_release(&err);
+}
 
 static json_t *metric_json(const struct argo_metric *m, const char *query)
 {
@@ -95,9 +180,12 @@ static int show_analysis(const char *dir, const struct argo_analysis_ref *an, js
 				strbuf_addf(err, " (template '%s', metric '%s')", t->name, t->metrics[m].name);
 				break;
 			}
+			json_t *one = metric_json(&t->metrics[m], q);
 			if (text)
 				print_metric(&t->metrics[m], q);
-			json_array_append_new(jm, metric_json(&t->metrics[m], q));
+			if (measure_now)
+				measure_argo(&t->metrics[m], q, one, text);
+			json_array_append_new(jm, one);
 			free(q);
 		}
 		json_object_set_new(jt, "metrics", jm);
@@ -178,6 +266,8 @@ static int inspect_rollout(const char *file, const char *dir, const char *text_b
 					printf("max %g ", ref->max);
 				printf("\n    query: %s\n", q);
 			}
+			if (measure_now)
+				measure_flagger(ref, mt.address, q, jr, text);
 		}
 		free(q);
 		free(path);
@@ -250,7 +340,8 @@ out:
 int cmd_inspect(int argc, char **argv, struct cli_ctx *ctx)
 {
 	const char *templates = NULL;
-	const struct cli_option opts[] = { CLI_STRING("templates", 0, &templates), CLI_OPTIONS_END };
+	const struct cli_option opts[] = { CLI_STRING("templates", 0, &templates), CLI_FLAG("measure", 0, &measure_now),
+					   CLI_OPTIONS_END };
 	char **args;
 	int nargs, rc = cli_parse(ctx, argc, argv, opts, &args, &nargs), bad = 0;
 	json_t *files;

@@ -39,4 +39,31 @@ sed 's/result\[0\] >= 0.99/result[0] >== 0.99/' "$ex/argo/success-rate.yaml" >"$
 run_slipway inspect "$T/only/rollout.yaml"
 like "$err" "success-rate.yaml:21:25: successCondition .*column 32: unexpected '='" \
   "a broken template is reported at its line, column and the column in the condition"
+
+# --measure: each query once against Prometheus.  The outage cases against
+# tests/helpers/prom_stub.py (it answers like Prometheus for those only):
+# no data, NaN and a provider error are never a pass.
+exec 7< <(exec python3 "$SLIPWAY_SRC/tests/helpers/prom_stub.py")
+read -r port <&7
+mkdir -p "$T/m"
+for mode in empty nan 503; do
+  sed "s|http://127.0.0.1:9090|http://127.0.0.1:$port/$mode|" "$ex/argo/success-rate.yaml" >"$T/m/success-rate.yaml"
+  sed "s|http://127.0.0.1:9090|http://127.0.0.1:$port/$mode|" "$ex/argo/latency.yaml" >"$T/m/latency.yaml"
+  sed "s|http://127.0.0.1:9090|http://127.0.0.1:$port/$mode|" "$ex/flagger/error-rate.yaml" >"$T/m/error-rate.yaml"
+  cp "$ex/argo/rollout.yaml" "$ex/flagger/canary.yaml" "$T/m/"
+  run_slipway inspect --measure -o json "$T/m/rollout.yaml" "$T/m/canary.yaml"
+  phases=$(json_get "$out" '" ".join(m["measured"]["phase"] for t in d["files"][0]["analyses"][0]["templates"] for m in t["metrics"]) + " " + d["files"][1]["template_metrics"][0]["measured"]["phase"]')
+  case $mode in
+    empty) want="Error Error failed" ;;
+    nan) want="Inconclusive Failed failed" ;;  # both conditions false on NaN: Inconclusive (Argo)
+    503) want="Error Error failed" ;;
+  esac
+  is "$phases" "$want" "--measure against a Prometheus answering $mode: Argo $want (never a pass)"
+  reasons=$(json_get "$out" '" | ".join(m["measured"]["reason"] for t in d["files"][0]["analyses"][0]["templates"] for m in t["metrics"])')
+  case $mode in
+    empty) like "$reasons" "no data" "  and the reason says no data" ;;
+    nan) like "$reasons" "neither successCondition nor failureCondition is true .*failureCondition is true" "  and NaN makes both conditions false, or the isNaN failure true" ;;
+    503) like "$reasons" "provider error" "  and the reason is the provider's error" ;;
+  esac
+done
 done_testing
