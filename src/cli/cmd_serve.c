@@ -121,7 +121,7 @@ static int serve_status(struct cli_ctx *ctx)
 	int64_t now = proc_now_ms();
 	int rc, have, live;
 
-	if ((rc = cli_store(ctx, &st)) != EXIT_OK)
+	if ((rc = cli_store_read(ctx, &st)) != EXIT_OK)
 		return rc;
 	if ((have = lease_read(st, &l, &err)) < 0) {
 		cli_error("%s", err.buf);
@@ -147,7 +147,7 @@ static int serve_status(struct cli_ctx *ctx)
 		}
 		cli_print_json(j);
 	} else if (!have) {
-		printf("no controller: no 'slipway serve' has held this store's lease (deploy runs in-process)\n");
+		printf("no controller: no 'slipway serve' holds this store's lease (deploy runs in-process)\n");
 	} else {
 		char who[400];
 		lease_describe(&l, who, sizeof(who));

@@ -17,6 +17,12 @@ run_slipway serve --socket "$T/api.sock"
 is "$rc" 2 "--socket is refused until the local API exists"
 like "$err" "--socket is not built yet" "and says so"
 
+run_slipway serve --status --state-dir "$T/none"
+is "$rc" 2 "serve --status with no store: exit 2 (a reading command never creates one)"
+like "$err" "no store in" "says there is no store"
+[ -e "$T/none/slipway.db" ] && made=1 || made=0
+is "$made" 0 "... and creates none"
+run_slipway token create --user probe  # a writing command creates the store
 run_slipway serve --status
 is "$rc" 1 "serve --status with no controller ever: exit 1"
 like "$out" "no controller" "says no controller"
