@@ -15,7 +15,7 @@
 #define DEPLOYMENT_COLUMNS                                                                  \
 	"id, service, env, version, from_version, type, class, strategy, state, revision, step," \
 	" weight, failed_checks, reason, requested_by, emergency_reason, commit_sha,"            \
-	" commit_time_ms, created_ms, started_ms, finished_ms, state_since_ms"
+	" commit_time_ms, created_ms, started_ms, finished_ms, state_since_ms, time_scale"
 
 static char *col_str(sqlite3_stmt *s, int i)
 {
@@ -52,6 +52,7 @@ static void read_deployment(sqlite3_stmt *s, struct deployment_record *d)
 	d->started_ms = col_time(s, 19);
 	d->finished_ms = col_time(s, 20);
 	d->state_since_ms = col_time(s, 21);
+	d->time_scale = sqlite3_column_double(s, 22);
 }
 
 void deployment_record_release(struct deployment_record *d)

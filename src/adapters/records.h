@@ -26,6 +26,8 @@ struct deployment_record {
 	int64_t failed_checks;
 	char *reason, *requested_by, *emergency_reason, *commit_sha;
 	int64_t commit_time_ms, created_ms, started_ms, finished_ms, state_since_ms;	/* or RECORD_TIME_NONE */
+	double time_scale;	/* 1: real time; N: its engine ran N times faster (deploy --time-scale N);
+				   every time above is wall time either way (docs/engine.md "Time scale") */
 };
 
 void deployment_record_release(struct deployment_record *d);

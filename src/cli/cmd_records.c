@@ -108,9 +108,12 @@ static int list_records(int argc, char **argv, struct cli_ctx *ctx, int per_serv
 		       "ENV", "TYPE", "STATE", "DURATION", "OWNER", "REASON");
 		for (size_t i = 0; i < n; i++) {
 			int64_t d = duration_of(&v[i]);
-			printf("%-6lld %-20s %-16s %-12s %-12s %-22s %-11s %-9s %-12s %s\n", (long long)v[i].id,
+			char scaled[48] = "";
+			if (v[i].time_scale > 1)
+				snprintf(scaled, sizeof(scaled), "(time scale %gx) ", v[i].time_scale);
+			printf("%-6lld %-20s %-16s %-12s %-12s %-22s %-11s %-9s %-12s %s%s\n", (long long)v[i].id,
 			       records_time(v[i].created_ms, at), v[i].service, v[i].version, v[i].env, v[i].type,
-			       v[i].state, d < 0 ? "-" : duration_format(d, dur), v[i].requested_by,
+			       v[i].state, d < 0 ? "-" : duration_format(d, dur), v[i].requested_by, scaled,
 			       v[i].reason ? v[i].reason : "");
 		}
 	}
@@ -329,6 +332,9 @@ int cmd_show(int argc, char **argv, struct cli_ctx *ctx)
 		       dd >= 0 ? duration_format(dd, dur) : "");
 		printf("  strategy    %s, step %lld, weight %g%%, failed checks %lld\n", v.d.strategy, (long long)v.d.step,
 		       v.d.weight, (long long)v.d.failed_checks);
+		if (v.d.time_scale > 1)
+			printf("  time scale  %gx: holds, intervals and monitoring ran %g times faster than the wall clock; "
+			       "every time shown is wall time\n", v.d.time_scale, v.d.time_scale);
 		if (v.d.commit_sha)
 			printf("  commit      %s at %s\n", v.d.commit_sha, records_time(v.d.commit_time_ms, a));
 		printf("\ntimeline:\n");

@@ -53,6 +53,7 @@
 #include "base/alloc.h"
 #include "base/err.h"
 #include "base/strbuf.h"
+#include "base/timeutil.h"
 
 #include <jansson.h>
 #include <stdarg.h>
@@ -384,11 +385,13 @@ static int decide(struct controller *c, int64_t id, int64_t now_ms, struct scrat
 		/* after the warm-up (whose own deadline rule applies), a new revision that cannot be
 		 * (re)started for the progress deadline fails the deployment with the reason */
 		if (ds.canary_up && !(d.state == DS_PROGRESSING && d.step == 0) && d.state != DS_PENDING &&
-		    now_ms - e->failing_since >= e->strategy.progress_deadline_ms) {
+		    deployment_engine_span(&d, now_ms - e->failing_since) >= e->strategy.progress_deadline_ms) {
+			char span[DURATION_BUFSZ];
 			in.target_failed = 1;
 			bprintf(in.target_reason, sizeof(in.target_reason), "the new revision %s could not be (re)started "
-				"for %llds (progressDeadlineSeconds): %s", d.version,
-				(long long)((now_ms - e->failing_since) / 1000), ready_reason);
+				"for %s%s (progressDeadlineSeconds): %s", d.version,
+				duration_format(deployment_engine_span(&d, now_ms - e->failing_since), span),
+				deployment_is_scaled(&d) ? " of scaled time" : "", ready_reason);
 		}
 	}
 	if (c->hooks.gate && (d.state == DS_PENDING || d.state == DS_PROGRESSING)) {

@@ -8,10 +8,11 @@
  * This is a minimal live controller for one deployment, run in the
  * deploying process (docs/DESIGN.md: there is no controller daemon yet, so
  * deploy runs one in the foreground).  Every tick (100 ms):
- *   1. sim_now = the (possibly time-scaled) clock;
+ *   1. now = the wall clock, a little behind the log (never scaled: a
+ *      time scale is the deployment's, and only shortens its strategy's
+ *      durations; docs/engine.md "Time scale");
  *   2. if an analysis interval is due, measure it (controller/measure.h)
- *      with the chosen provider, whose ranges are mapped back from the
- *      scaled clock to the wall clock the log is stamped with;
+ *      with the chosen provider, on the wall clock the log is stamped with;
  *   3. read the deployment's pending intents (abort, pause, ...) from the
  *      store;
  *   4. deployment_advance();
@@ -43,7 +44,9 @@ struct local_deploy_opts {
 	const char *project_dir;	/* NULL: $SLIPWAY_PROJECT or "." */
 	const char *service, *version, *env, *type;
 	const char *requested_by;	/* the caller (the CLI's identity rule, cli_caller()) */
-	double time_scale;		/* 1 = real time; 60 = one minute per second */
+	double time_scale;		/* 1 = real time; 60: holds, intervals, deadlines and monitoring
+					   of a NEW deployment take a second per minute (stored with it;
+					   a resumed one keeps its own); never the wall clock's instants */
 	int progress_tty;		/* redraw a progress line on stderr */
 	FILE *log;			/* transitions and analysis lines (stderr); NULL: silent */
 	/* the policy gate and the records (docs/policy.md, docs/records.md); each may be NULL */
