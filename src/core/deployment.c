@@ -223,7 +223,7 @@ int64_t deployment_engine_span(const struct deployment *d, int64_t wall_ms)
 
 /*
  * An engine duration for people: "5m" (or "300s" with secs), and when d is
- * scaled "5m (scaled 600x: 500ms wall)": which kind each number is.
+ * scaled "5m [scaled 600x: 500ms wall]": which kind each number is.
  */
 #define SPAN_BUFSZ 96
 static const char *span_text_as(const struct deployment *d, int64_t engine_ms, int secs, char buf[SPAN_BUFSZ])
@@ -236,7 +236,7 @@ static const char *span_text_as(const struct deployment *d, int64_t engine_ms, i
 	if (!deployment_is_scaled(d))
 		bprintf(buf, SPAN_BUFSZ, "%s", e);
 	else
-		bprintf(buf, SPAN_BUFSZ, "%s (scaled %gx: %s wall)", e, d->time_scale,
+		bprintf(buf, SPAN_BUFSZ, "%s [scaled %gx: %s wall]", e, d->time_scale,
 			duration_format(deployment_wall_span(d, engine_ms), w));
 	return buf;
 }

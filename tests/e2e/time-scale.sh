@@ -83,7 +83,7 @@ SLIPWAY_USER=bob run_slipway deploy api v2 --time-scale 600 -p "$POL"
 is "$rc" 0 "the approval is still valid: the scaled deploy runs and succeeds"
 [ "$rc" = 0 ] || { echo "$err" | tail -20 | sed 's/^/# /'; }
 like "$err" "time scale 600x: holds, analysis intervals" "deploy says the time scale and what it shortens"
-like "$err" "hold 1m \(scaled 600x: 100ms wall\)" "a hold shown to people says it is scaled, and its wall time"
+like "$err" "hold 1m \[scaled 600x: 100ms wall\]" "a hold shown to people says it is scaled, and its wall time"
 t2=$(now_s)
 
 run_slipway show "$id" -o json
