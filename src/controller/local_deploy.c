@@ -416,7 +416,7 @@ static void say_time_scale(struct driver *dr, const struct deployment *d)
 	if (has > 1)
 		say(dr, "  time scale %gx: holds, analysis intervals, deadlines and monitoring run %g times faster; "
 		    "windows, freezes, approvals, incidents and every recorded time use the wall clock", has, has);
-	if (asked != has)
+	if (asked != has && asked > 1)
 		say(dr, "  --time-scale %g ignored: deployment #%lld keeps the time scale it started with (%gx)", asked,
 		    (long long)d->id, has);
 }
