@@ -83,8 +83,9 @@ def main():
     w("over all decided runs for A/A rows and over halted runs otherwise.  *Wald n*: Wald's expected canary")
     w("requests on the strategy's schedule (alpha 0.05, power 0.8; A/A rows: for a doubling of the error")
     w("rate; latency rows: requests slower than 2x the stable p99); *ratio* = median canary req. / Wald n.")
-    w("*interval*: canary requests in one analysis interval at the split where Wald's bound is reached:")
-    w("a judge decides at interval ends, so no judge can use fewer at that traffic.")
+    w("*look*: canary requests in one look of the judge (the sequential judge looks every 10 s of a")
+    w("one-minute interval) at the split where Wald's bound is reached: a judge decides at its looks,")
+    w("so no judge can use fewer at that traffic.")
     w("*no-evid.* = rollbacks without evidence (inconclusive intervals counted as failed checks); the")
     w("acceptance checks count a detection only when it is not one of these.")
     w("*Flagger*: the Canary file's own checks with failed-check counting only (`%s`)." % flagger_args.strip())
@@ -95,7 +96,7 @@ def main():
         w("## " + title)
         w("")
         head = ["scenario", "rpm", "halted", "rolled back", "paused", "insuff.", "promoted", "no-evid.",
-                "time s (p90)", "canary req. (p90)", "Wald n", "ratio", "interval"]
+                "time s (p90)", "canary req. (p90)", "Wald n", "ratio", "look"]
         if flagger:
             head += ["Flagger halted", "Flagger time s"]
         w("| " + " | ".join(head) + " |")
@@ -152,7 +153,7 @@ def main():
         if s["detected"] < 0.8 * s["n"]:
             fail.append("%s %d: detected %s" % (k[0], k[3], pct(s["detected"], s["n"])))
         if s["floor"] is not None and s["floor"] > 1.5 * s["wald"]:
-            unattainable.append("%s 1%%->2%% %d: one interval is %s canary requests, Wald %s" % (
+            unattainable.append("%s 1%%->2%% %d: one look is %s canary requests, Wald %s" % (
                 k[0], k[3], num(s["floor"]), num(s["wald"])))
         elif s["ratio"] is None or s["ratio"] > 1.5:
             fail.append("%s %d: median/Wald %s" % (k[0], k[3], "%.2f" % s["ratio"] if s["ratio"] else "-"))
@@ -167,7 +168,7 @@ def main():
             continue
         rb = s["rolled_back"] - s["no_evidence"]
         if s["floor"] is not None and s["floor"] > 200 and rb >= 0.8 * s["n"]:
-            unattainable.append("%s 1%%->6%% %d: one interval is %s canary requests" % (k[0], k[3], num(s["floor"])))
+            unattainable.append("%s 1%%->6%% %d: one look is %s canary requests" % (k[0], k[3], num(s["floor"])))
         elif rb < 0.8 * s["n"] or s["rb_req"] is None or s["rb_req"] > 200:
             fail.append("%s %d: rolled back on evidence %s, median %s canary requests" % (
                 k[0], k[3], pct(rb, s["n"]), num(s["rb_req"])))
@@ -195,7 +196,7 @@ def main():
             w("- pass: %s" % name)
     if unattainable:
         w("")
-        w("Not judged on the number of canary requests (one analysis interval already holds more than the")
+        w("Not judged on the number of canary requests (one look already holds more than the")
         w("criterion allows, so only the detection rate counts there): " + "; ".join(unattainable) + ".")
 
 

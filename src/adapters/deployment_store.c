@@ -177,6 +177,8 @@ static char *cursor_json(const struct deployment *d)
 	json_object_set_new(j, "group", json_integer(d->group));
 	json_object_set_new(j, "step_since_ms", json_integer(d->step_since_ms));
 	json_object_set_new(j, "next_analysis_ms", json_integer(d->next_analysis_ms));
+	json_object_set_new(j, "analysis_from_ms", json_integer(d->analysis_from_ms));
+	json_object_set_new(j, "check_counted_ms", json_integer(d->check_counted_ms));
 	json_object_set_new(j, "inconclusive_since_ms", json_integer(d->inconclusive_since_ms));
 	json_object_set_new(j, "monitoring_since_ms", json_integer(d->monitoring_since_ms));
 	json_object_set_new(j, "resume_state", json_string(deployment_state_name(d->resume_state)));
@@ -216,6 +218,8 @@ static int parse_cursor(const char *text, struct deployment *d, struct strbuf *e
 	d->group = (int)json_integer_value(json_object_get(j, "group"));
 	d->step_since_ms = json_integer_value(json_object_get(j, "step_since_ms"));
 	d->next_analysis_ms = json_integer_value(json_object_get(j, "next_analysis_ms"));
+	d->analysis_from_ms = json_integer_value(json_object_get(j, "analysis_from_ms"));
+	d->check_counted_ms = json_integer_value(json_object_get(j, "check_counted_ms"));
 	d->inconclusive_since_ms = json_integer_value(json_object_get(j, "inconclusive_since_ms"));
 	d->monitoring_since_ms = json_integer_value(json_object_get(j, "monitoring_since_ms"));
 	rs = json_string_value(json_object_get(j, "resume_state"));
@@ -417,6 +421,12 @@ int deployment_store_load(struct store *st, int64_t id, struct deployment *d, st
 
 int deployment_store_active(struct store *st, int64_t before_ms, int64_t **ids, size_t *n, struct strbuf *err)
 {
+	return deployment_store_active_of(st, NULL, NULL, before_ms, ids, n, err);
+}
+
+int deployment_store_active_of(struct store *st, const char *service, const char *env, int64_t before_ms,
+			       int64_t **ids, size_t *n, struct strbuf *err)
+{
 	_cleanup_stmt_ sqlite3_stmt *q = NULL;
 	int64_t *v = NULL;
 	size_t nr = 0, alloc = 0;
@@ -424,12 +434,18 @@ int deployment_store_active(struct store *st, int64_t before_ms, int64_t **ids, 
 
 	if ((r = store_prepare(st, &q,
 			       "SELECT id FROM deployments WHERE created_ms < ?1 AND state NOT IN "
-			       "('succeeded', 'rolled_back', 'failed') "
+			       "('succeeded', 'rolled_back', 'failed') AND (?2 IS NULL OR service = ?2) "
+			       "AND (?3 IS NULL OR env = ?3) "
 			       "UNION SELECT DISTINCT i.deployment_id FROM intents i JOIN deployments d "
-			       "ON d.id = i.deployment_id WHERE i.applied_ms IS NULL AND d.created_ms < ?1 ORDER BY 1",
+			       "ON d.id = i.deployment_id WHERE i.applied_ms IS NULL AND d.created_ms < ?1 "
+			       "AND (?2 IS NULL OR d.service = ?2) AND (?3 IS NULL OR d.env = ?3) ORDER BY 1",
 			       err)) < 0)
 		return r;
 	sqlite3_bind_int64(q, 1, before_ms);
+	if (service)
+		sqlite3_bind_text(q, 2, service, -1, SQLITE_STATIC);
+	if (service && env)
+		sqlite3_bind_text(q, 3, env, -1, SQLITE_STATIC);
 	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
 		ALLOC_GROW(v, nr + 1, alloc);
 		v[nr++] = sqlite3_column_int64(q, 0);
@@ -439,6 +455,38 @@ int deployment_store_active(struct store *st, int64_t before_ms, int64_t **ids, 
 		return sqlerr(st, err, "list active deployments");
 	}
 	*ids = v;
+	*n = nr;
+	return 0;
+}
+
+int deployment_store_work(struct store *st, struct deployment_work **out, size_t *n, struct strbuf *err)
+{
+	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	struct deployment_work *v = NULL;
+	size_t nr = 0, alloc = 0;
+	int r;
+
+	/* the unfinished deployment of a service environment is its newest (no other can be
+	 * created while it is unfinished), so the newest active id is the focus; the first
+	 * half reads the partial index deployments_one_unfinished, not every deployment */
+	if ((r = store_prepare(st, &q,
+			       "SELECT service, env, MAX(id) FROM (SELECT service, env, id FROM deployments WHERE state "
+			       "NOT IN ('succeeded', 'rolled_back', 'failed') UNION ALL SELECT d.service, d.env, d.id "
+			       "FROM intents i JOIN deployments d ON d.id = i.deployment_id WHERE i.applied_ms IS NULL) "
+			       "GROUP BY service, env ORDER BY MIN(id)", err)) < 0)
+		return r;
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		ALLOC_GROW(v, nr + 1, alloc);
+		snprintf(v[nr].service, sizeof(v[nr].service), "%s", (const char *)sqlite3_column_text(q, 0));
+		snprintf(v[nr].env, sizeof(v[nr].env), "%s", (const char *)sqlite3_column_text(q, 1));
+		v[nr].focus = sqlite3_column_int64(q, 2);
+		nr++;
+	}
+	if (r != SQLITE_DONE) {
+		free(v);
+		return sqlerr(st, err, "list the work of the controller");
+	}
+	*out = v;
 	*n = nr;
 	return 0;
 }

@@ -65,6 +65,24 @@ int deployment_store_load(struct store *st, int64_t id, struct deployment *d, st
  * deterministic).  *ids is malloc'ed (caller frees).  0 or SW_ESTORE.
  */
 int deployment_store_active(struct store *st, int64_t before_ms, int64_t **ids, size_t *n, struct strbuf *err);
+/* The same, of one service (and environment) only; NULL service (or env): all. */
+int deployment_store_active_of(struct store *st, const char *service, const char *env, int64_t before_ms,
+			       int64_t **ids, size_t *n, struct strbuf *err);
+
+/*
+ * The service environments with work for a controller (`slipway serve`,
+ * docs/serve.md): those with a non-final deployment or an intent not yet
+ * applied.  For each, focus is the deployment the work is about: the
+ * unfinished one when there is one (at most one, deployments_one_unfinished),
+ * else the newest with an unapplied intent.  *out is malloc'ed (caller
+ * frees).  0 or SW_ESTORE.
+ */
+struct deployment_work {
+	char service[SW_NAME_MAX + 1];
+	char env[SW_NAME_MAX + 1];
+	int64_t focus;
+};
+int deployment_store_work(struct store *st, struct deployment_work **out, size_t *n, struct strbuf *err);
 
 /* Up to max intents of deployment id not yet applied, oldest first.  0 or SW_ESTORE. */
 int deployment_store_intents(struct store *st, int64_t id, struct intent *out, int max, int *n,

@@ -4,6 +4,7 @@
 #include "adapters/deployment_store.h"
 #include "adapters/emergency.h"
 #include "adapters/incidents.h"
+#include "adapters/lease.h"
 #include "adapters/local_store.h"
 #include "adapters/metrics_builtin.h"
 #include "adapters/notify.h"
@@ -13,7 +14,7 @@ static int open_all(struct store *st, const char *dir, int reader, struct strbuf
 {
 	int (*const migrate[])(struct store *, struct strbuf *) = {
 		deployment_store_migrate, approvals_migrate /* with audit */, emergency_migrate, incidents_migrate,
-		notify_migrate, local_store_migrate, metrics_store_migrate,
+		notify_migrate, local_store_migrate, metrics_store_migrate, lease_migrate,
 	};
 	int r = reader ? store_open_reader(st, dir, err) : store_open(st, dir, err);
 

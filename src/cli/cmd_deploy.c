@@ -12,6 +12,8 @@
 #include "adapters/emergency.h"
 #include "adapters/notify_config.h"
 #include "adapters/deployment_store.h"
+#include "adapters/lease.h"
+#include "adapters/proc.h"
 #include "adapters/store.h"
 #include "base/err.h"
 #include "base/strbuf.h"
@@ -21,8 +23,10 @@
 #include "core/service.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 const char usage_deploy[] =
 	"usage: slipway deploy SERVICE VERSION [--type TYPE] [--class CLASS] [--env ENV] [--wait]\n"
@@ -54,13 +58,142 @@ const char usage_deploy[] =
 	"project directory) or --commit-time TIME records the change for DORA's\n"
 	"lead time.  Messages go to the channels of the notifications: section.\n"
 	"Exit 0 succeeded, 1 rolled back or failed, 4 waiting for a person (pending\n"
-	"at the gate, or paused: run deploy again after approve, resume or promote).\n";
+	"at the gate, or paused: run deploy again after approve, resume or promote).\n"
+	"\n"
+	"With a 'slipway serve' running on the store (it holds the controller lease,\n"
+	"docs/serve.md), deploy only records the deployment for it and exits 0 at once;\n"
+	"with --wait it follows the deployment to its end with the exit codes above,\n"
+	"and drives it in this process if that controller stops meanwhile.\n";
 
 const char usage_deployments[] =
 	"usage: slipway deployments SERVICE [--env ENV] [-o json]\n"
 	"\n"
 	"List the deployment records of SERVICE, newest first: id, revision,\n"
 	"version, type, state, reason.  (`slipway history` is the full record.)\n";
+
+/*
+ * Does a `slipway serve` hold the store's controller lease now?  1 (*holder
+ * filled), 0 (none: deploy runs in this process), or < 0 after printing
+ * the store's error.
+ */
+static int controller_running(struct cli_ctx *ctx, struct lease *holder)
+{
+	struct store *st;
+	struct strbuf err = STRBUF_INIT, path = STRBUF_INIT;
+	int r;
+
+	/* no store yet: no controller either, and a deploy refused later leaves nothing behind */
+	strbuf_addf(&path, "%s/slipway.db", ctx->state_dir);
+	r = access(path.buf, F_OK);
+	strbuf_release(&path);
+	if (r < 0)
+		return 0;
+	if (cli_store(ctx, &st) != EXIT_OK)
+		return -1;
+	if ((r = lease_read(st, holder, &err)) < 0) {
+		cli_error("%s", err.buf);
+		strbuf_release(&err);
+		return -1;
+	}
+	strbuf_release(&err);
+	return r == 1 && lease_live(holder, proc_now_ms());
+}
+
+static volatile sig_atomic_t follow_stop;
+#define FOLLOW_SAY_MS 30000	/* deploy --wait: "still ..." when nothing changed for this long */
+
+static void on_follow_stop(int sig)
+{
+	(void)sig;
+	follow_stop = 1;
+}
+
+/*
+ * deploy --wait beside a controller: follow the deployment in the store
+ * (every 250 ms), say each change of state or step, and end as the
+ * in-process deploy does (final, paused, or pending at the gate for a
+ * person).  If the controller stops holding the lease meanwhile (it was
+ * stopped, or died and no other took over), drive the deployment here.
+ * Ctrl-C stops following; the controller goes on.  0, or < 0 with err.
+ */
+static int follow(struct cli_ctx *ctx, struct local_deploy_opts *o, struct local_deploy_result *res,
+		  struct strbuf *err)
+{
+	struct store *st;
+	struct deployment d;
+	struct sigaction sa, old_int, old_term;
+	enum deploy_state last_state = DS_COUNT;
+	int last_step = -1, rc = 0;
+	int64_t lease_checked = 0, last_said = 0, changed = 0;
+
+	if (cli_store(ctx, &st) != EXIT_OK)
+		return SW_ESTORE;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_follow_stop;
+	sigemptyset(&sa.sa_mask);
+	follow_stop = 0;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	for (;;) {
+		int64_t mono = proc_mono_ms();
+		if ((rc = deployment_store_load(st, res->id, &d, NULL, err)) < 0)
+			break;
+		if (d.state != last_state || d.step != last_step) {
+			fprintf(o->log, "%s (step %d, weight %.0f%%): %s\n", deployment_state_name(d.state), d.step, d.weight,
+				d.reason);
+			fflush(o->log);
+			last_state = d.state;
+			last_step = d.step;
+			last_said = changed = mono;
+		} else if (mono - last_said >= FOLLOW_SAY_MS) {
+			/* a long step or monitoring period: say it is still going */
+			fprintf(o->log, "still %s (step %d, weight %.0f%%) after %llds; the controller drives it\n",
+				deployment_state_name(d.state), d.step, d.weight, (long long)((mono - changed) / 1000));
+			fflush(o->log);
+			last_said = mono;
+		}
+		res->state = d.state;
+		snprintf(res->reason, sizeof(res->reason), "%s", d.reason);
+		if (deployment_state_is_final(d.state))
+			break;
+		if (d.state == DS_PAUSED || (d.state == DS_PENDING && !strncmp(d.reason, "waiting: ", 9))) {
+			/* waiting for a person, as the in-process deploy says; the controller keeps it */
+			fprintf(o->log, "%s: the controller keeps it; run 'slipway %s %lld' (or approve) and it goes on; "
+				"'slipway abort %lld' to stop it\n", deployment_state_name(d.state),
+				d.state == DS_PAUSED ? "resume" : "status", (long long)d.id, (long long)d.id);
+			fflush(o->log);
+			res->waiting = 1;
+			break;
+		}
+		if (follow_stop) {
+			fprintf(o->log, "stopped following deployment %lld; the controller drives it on\n", (long long)d.id);
+			fflush(o->log);
+			res->interrupted = 1;
+			break;
+		}
+		if (mono - lease_checked >= 1000) {
+			struct lease l;
+			struct strbuf e = STRBUF_INIT;
+			lease_checked = mono;
+			if (lease_read(st, &l, &e) >= 0 && !lease_live(&l, proc_now_ms())) {
+				/* nobody drives it any more: this process does, as without a controller */
+				fprintf(o->log, "no controller holds the store's lease any more; driving deployment %lld "
+					"in this process\n", (long long)d.id);
+				fflush(o->log);
+				strbuf_release(&e);
+				sigaction(SIGINT, &old_int, NULL);
+				sigaction(SIGTERM, &old_term, NULL);
+				o->record_only = 0;
+				return local_deploy_run(o, res, err);
+			}
+			strbuf_release(&e);
+		}
+		proc_sleep_ms(250);
+	}
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	return rc;
+}
 
 int cmd_deploy(int argc, char **argv, struct cli_ctx *ctx)
 {
@@ -82,6 +215,7 @@ int cmd_deploy(int argc, char **argv, struct cli_ctx *ctx)
 	struct cli_policy pol;
 	struct notify_config ncfg;
 	struct local_deploy_result res;
+	struct lease holder;
 	struct strbuf err = STRBUF_INIT;
 	char **args;
 	int nargs, rc;
@@ -160,7 +294,30 @@ int cmd_deploy(int argc, char **argv, struct cli_ctx *ctx)
 	if (!o.log)
 		o.log = stderr;
 	o.progress_tty = wait && cli_stderr_is_tty() && ctx->log_format == LOG_FORMAT_TEXT;
+	/* a `slipway serve` holds the store's lease: it drives the deployment (docs/serve.md) */
+	if ((rc = controller_running(ctx, &holder)) < 0) {
+		if (o.log != stderr)
+			fclose(o.log);
+		notify_config_release(&ncfg);
+		cli_policy_release(&pol);
+		return EXIT_RUNTIME;
+	}
+	o.record_only = rc;
 	rc = local_deploy_run(&o, &res, &err);
+	if (rc >= 0 && res.recorded) {
+		char who[400];
+		lease_describe(&holder, who, sizeof(who));
+		if (wait)
+			fprintf(o.log, "deployment #%lld of %s %s recorded (%s): the controller %s drives it; following it\n",
+				(long long)res.id, o.service, o.version, deployment_state_name(res.state), who);
+		else
+			fprintf(o.log, "deployment #%lld of %s %s recorded (%s): the controller %s drives it; follow it with "
+				"'slipway status %lld' or 'slipway deploy %s %s --wait'\n", (long long)res.id, o.service,
+				o.version, deployment_state_name(res.state), who, (long long)res.id, o.service, o.version);
+		fflush(o.log);
+		if (wait)
+			rc = follow(ctx, &o, &res, &err);
+	}
 	if (o.log != stderr)
 		fclose(o.log);
 	notify_config_release(&ncfg);
@@ -187,6 +344,7 @@ int cmd_deploy(int argc, char **argv, struct cli_ctx *ctx)
 		dj = cli_deployment_json(&d);
 		json_object_update_new(j, dj);
 		json_object_set_new(j, "resumed", json_boolean(res.resumed));
+		json_object_set_new(j, "recorded_for_controller", json_boolean(res.recorded));
 		deployment_record_release(&d);
 		cli_print_json(j);
 	} else
@@ -194,6 +352,8 @@ int cmd_deploy(int argc, char **argv, struct cli_ctx *ctx)
 		       deployment_state_name(res.state), res.reason);
 	if (res.interrupted)
 		return EXIT_INTERRUPTED;
+	if (res.recorded && !deployment_state_is_final(res.state) && !res.waiting)
+		return EXIT_OK;	/* handed to the controller */
 	if (res.state == DS_PAUSED || res.state == DS_PENDING)
 		return EXIT_WAITING;
 	return res.state == DS_SUCCEEDED ? EXIT_OK : EXIT_NO;

@@ -10,6 +10,7 @@
 #include "cli/vocab.h"
 #include "cli/cli_policy.h"
 #include "controller/simulate.h"
+#include "core/deployment.h"
 #include "core/judge.h"
 #include "core/rollout_config.h"
 #include "core/rules.h"
@@ -231,7 +232,7 @@ static json_t *reference_json(const struct reference_choice *rc, const struct ce
 						       json_real(r->step_share[k]), "canary_requests",
 						       num_or_null(round(r->step_wald[k] * 10) / 10)));
 	json_object_set_new(w, "steps", steps);
-	/* a judge decides at interval ends: one interval's canary requests at that split is its floor */
+	/* a judge decides at its looks: one look's canary requests at that split is its floor */
 	json_object_set_new(w, "share_at_bound", r->valid ? json_real(r->wald_share) : json_null());
 	json_object_set_new(w, "interval_canary_requests",
 			    num_or_null(r->valid ? round(rpm * r->wald_share * (double)interval_ms / 60000.0 * 10) / 10 : NAN));
@@ -534,7 +535,9 @@ int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 								    "p90", num_or_null(all.req_p90)));
 		json_object_set_new(j, "by_outcome", by);
 		json_object_set_new(j, "halt_rules", rl);
-		json_object_set_new(j, "reference", reference_json(&ref, &halted, rpm, cfg->strategy.interval_ms));
+		json_object_set_new(j, "look_s", json_real((double)deployment_look_ms(&rules, &cfg->strategy, so.judge) / 1000.0));
+		json_object_set_new(j, "reference", reference_json(&ref, &halted, rpm,
+								   deployment_look_ms(&rules, &cfg->strategy, so.judge)));
 		json_object_set_new(j, "results", results);
 		cli_print_json(j);
 	} else {

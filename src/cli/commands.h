@@ -54,6 +54,9 @@ extern const char usage_weight[];
 /* cmd_deploy.c: deploy on this machine (docs/services.md) */
 int cmd_deploy(int argc, char **argv, struct cli_ctx *ctx);
 extern const char usage_deploy[];
+/* cmd_serve.c: the long-running controller (docs/serve.md) */
+int cmd_serve(int argc, char **argv, struct cli_ctx *ctx);
+extern const char usage_serve[];
 int cmd_deployments(int argc, char **argv, struct cli_ctx *ctx);
 extern const char usage_deployments[];
 /* records (docs/records.md): approvals, audit, notifications, records, incidents, DORA */

@@ -200,12 +200,16 @@ struct log_cookie {
 };
 
 /* The level of a line the controller wrote as text: its log hook reports
- * errors ("controller: ..."), a message that could not be queued and a
+ * errors ("controller: ..."; in `slipway serve`, after a "SERVICE/ENV: "), a message that could not be queued and a
  * rollback or failure are warnings, the rest is information. */
 static enum log_level level_of(const char *s)
 {
 	static const char *const warn[] = { "notify:", "rolled_back ", "rolling_back ", "failed ", "paused ",
 					    "[rollback-initiated]", "[rolled-back]", "[failed]", "[paused]" };
+	const char *colon = strstr(s, ": ");
+	/* `slipway serve` puts "SERVICE/ENV: " before a service environment's lines */
+	if (colon && colon > s && memchr(s, '/', (size_t)(colon - s)) && !memchr(s, ' ', (size_t)(colon - s)))
+		s = colon + 2;
 	while (*s == ' ')
 		s++;
 	if (!strncmp(s, "controller:", 11))

@@ -84,6 +84,8 @@ static const struct command commands[] = {
 	  "continue a paused rollout (records an intent)", usage_resume },
 	{ "retry", cmd_retry, NEEDS_STORE_WRITE | HAS_JSON, 1, 1,
 	  "deploy a rolled-back revision again (records an intent)", usage_retry },
+	{ "serve", cmd_serve, NEEDS_STORE_WRITE | NEEDS_POLICY | NEEDS_PROJECT | HAS_JSON | NEEDS_REAL_CLOCK, 0, 0,
+	  "run the controller of this project and store: every deployment, every intent", usage_serve },
 	{ "show", cmd_show, NEEDS_STORE_READ | HAS_JSON, 1, 1,
 	  "one deployment: timeline, comparison, approvals, messages", usage_show },
 	{ "simulate", cmd_simulate, NEEDS_POLICY | HAS_JSON, 0, 0,

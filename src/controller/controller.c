@@ -440,7 +440,8 @@ static int decide(struct controller *c, int64_t id, int64_t now_ms, struct scrat
 	    deployment_analysis_due(&d, &e->strategy, now_ms, &from, &to, &wt, &idle)) {
 		int failed;
 		char reason[200];
-		measure_interval(c->metrics, &d, from, to, wt, idle, &x->ai);
+		measure_interval(c->metrics, &d, from, to, deployment_wall_span(&d, e->strategy.interval_ms), wt, idle,
+				 &x->ai);
 		in.analysis = &x->ai;
 		/* pre-rollout at the end of the warm-up, rollout every interval after: failed checks */
 		call_hooks(c, &e->strategy, &d, d.state == DS_PROGRESSING && d.step == 0 ? WEBHOOK_PRE_ROLLOUT :
@@ -512,6 +513,17 @@ static void commit_all(struct controller *c, struct work *w, size_t n, int64_t n
 
 	if (store_begin(c->st, &err) < 0) {
 		store_failed(c, "cannot begin the tick's transaction", err.buf, now_ms);
+		goto out;
+	}
+	if (c->hooks.fence && c->hooks.fence(c->hooks.ctx, c->st, &err) < 0) {
+		/* no longer entitled to decide (another controller holds the lease): nothing of this tick */
+		store_rollback(c->st);
+		logf_(c, NULL, "nothing committed this tick: %s", err.buf);
+		for (size_t i = 0; i < n; i++) {
+			struct controller_applied *e = entry(c, w[i].id, 1);
+			e->strategy.interval_ms = 0;
+			w[i].committed = 0;
+		}
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -629,7 +641,7 @@ int controller_tick(struct controller *c, int64_t now_ms, struct strbuf *err)
 		if (now_ms < c->store_retry_ms)
 			goto count;	/* nothing decided, nothing changed */
 	}
-	if ((r = deployment_store_active(c->st, now_ms, &ids, &n, err)) < 0)
+	if ((r = deployment_store_active_of(c->st, c->service, c->env, now_ms, &ids, &n, err)) < 0)
 		return r;
 	x = xmalloc(sizeof(*x));
 	for (size_t i = 0; i < n; i++) {
@@ -648,7 +660,7 @@ int controller_tick(struct controller *c, int64_t now_ms, struct strbuf *err)
 	free(w);
 count:
 	/* how many remain active after this tick (including any created in it) */
-	if ((r = deployment_store_active(c->st, INT64_MAX, &ids, &n, err)) < 0)
+	if ((r = deployment_store_active_of(c->st, c->service, c->env, INT64_MAX, &ids, &n, err)) < 0)
 		return r;
 	free(ids);
 	return (int)n;

@@ -72,6 +72,14 @@ struct controller_hooks {
 	 *   event              with every notification: logged
 	 */
 	int (*webhook_call)(const struct webhook *w, const char *payload, long *status, struct strbuf *err);
+	/*
+	 * Fencing (docs/serve.md "The lease"): called inside the tick's write
+	 * transaction, before any decision is written; < 0 (reason in err)
+	 * rolls the whole tick back, so nothing is committed and nothing is
+	 * acted on.  `slipway serve` checks there that it still holds the
+	 * store's controller lease.  NULL: no check (in-process deploy, tests).
+	 */
+	int (*fence)(void *ctx, struct store *st, struct strbuf *err);
 };
 
 struct controller_stats {
@@ -102,6 +110,14 @@ struct controller {
 	int64_t store_failing_since;	/* controller time of the first, or 0 */
 	int64_t store_retry_ms;		/* no tick's work before this controller time */
 	int store_gave_up;
+	/*
+	 * Which deployments this controller drives: with service (and env) set,
+	 * only those of that service environment (a controller whose router and
+	 * target are one service environment's must not act on another's);
+	 * NULL: every deployment in the store (engine-sim, tests, benchmark).
+	 * Borrowed strings.
+	 */
+	const char *service, *env;
 	int observing;			/* set at the first tick */
 	int64_t observing_since_ms;	/* the first tick of this controller: intervals before it are not judged */
 };

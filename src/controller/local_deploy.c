@@ -20,6 +20,7 @@
 #include "adapters/proc.h"
 #include "base/alloc.h"
 #include "base/err.h"
+#include "base/fmt.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
 #include "adapters/emergency.h"
@@ -58,6 +59,11 @@ struct driver {
 	pid_t hap_pid;			/* the HAProxy last seen running (watch_router()) */
 	struct policy_gate gate;	/* set up when o->policy */
 	struct notify_config ncfg;	/* o->notify with a short delivery budget */
+	/* the controller of this service environment (local_driver_*()) */
+	struct controller c;
+	int ctl;			/* c is initialised */
+	int64_t ctl_wall;		/* wall clock when c started: ticks wait BACKLOG_MS after it */
+	char prefix[2 * SERVICE_NAME_MAX + 8];	/* "SERVICE/ENV: " before every line (serve), or "" */
 };
 
 static void say(struct driver *dr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -68,6 +74,7 @@ static void say(struct driver *dr, const char *fmt, ...)
 		return;
 	if (dr->o->progress_tty)
 		fputs("\r\033[K", dr->o->log);
+	fputs(dr->prefix, dr->o->log);
 	va_start(ap, fmt);
 	vfprintf(dr->o->log, fmt, ap);
 	va_end(ap);
@@ -134,6 +141,8 @@ static int open_plugins(struct driver *dr, struct strbuf *err)
 	if ((rc = registry_open(PLUGIN_ROUTER, svc->router, &h, &p, err)) < 0)
 		return rc;
 	dr->router = p;
+	if (dr->o->record_only)
+		return 0;	/* a controller elsewhere measures: no receiver here */
 	if ((rc = registry_open(PLUGIN_PROVIDER, svc->provider, &h, &p, err)) < 0)
 		return rc;
 	dr->inner = p;
@@ -160,8 +169,10 @@ static int open_judge(struct driver *dr, const struct strategy *s, struct strbuf
 static void close_plugins(struct driver *dr)
 {
 	const struct service *svc = &dr->ls.svc;
-	registry_close(PLUGIN_JUDGE, svc->judge, dr->judge);
-	registry_close(PLUGIN_PROVIDER, svc->provider, dr->inner);
+	if (dr->judge)
+		registry_close(PLUGIN_JUDGE, svc->judge, dr->judge);
+	if (dr->inner)
+		registry_close(PLUGIN_PROVIDER, svc->provider, dr->inner);
 	registry_close(PLUGIN_ROUTER, svc->router, dr->router);
 	registry_close(PLUGIN_TARGET, svc->target, dr->target);
 	dr->judge = NULL;
@@ -329,7 +340,9 @@ static void on_notify(void *ctx, const struct deployment *d, const char *event, 
 static void on_log(void *ctx, const struct deployment *d, const char *message)
 {
 	struct driver *dr = ctx;
-	if (!d || d->id == dr->id)
+	if (d && d->id != dr->id)
+		say(dr, "  controller: deployment %lld: %s", (long long)d->id, message);
+	else
 		say(dr, "  controller: %s", message);
 }
 
@@ -490,6 +503,193 @@ static void progress(struct driver *dr, const struct deployment *d, const struct
 	fflush(dr->o->log);
 }
 
+/* ---- one service environment's controller: deploy's loop and local_driver_*() ---- */
+
+static int dr_fence(void *ctx, struct store *st, struct strbuf *err)
+{
+	struct driver *dr = ctx;
+	return dr->o->fence(dr->o->fence_ctx, st, err);
+}
+
+/*
+ * Open what drives the service environment of o: the stack (its lock as
+ * ls_flags say), the store's modules, the gate, the notifications' budget
+ * and the plugins.  On failure the caller still calls driver_close().
+ */
+static int driver_open(struct driver *dr, const struct local_deploy_opts *o, unsigned ls_flags, struct strbuf *err)
+{
+	int rc;
+
+	dr->o = o;
+	if ((rc = localstack_open(&dr->ls, o->state_dir, o->project_dir, o->service, o->env, ls_flags, err)) < 0)
+		return rc;
+	if ((rc = deployment_store_migrate(&dr->ls.st, err)) < 0)
+		return rc;
+	if ((rc = policy_gate_init(&dr->gate, o->policy, o->zone, &dr->ls.st, err)) < 0 ||
+	    (rc = emergency_migrate(&dr->ls.st, err)) < 0)
+		return rc;
+	if (o->notify) {
+		if ((rc = notify_migrate(&dr->ls.st, err)) < 0)
+			return rc;
+		dr->ncfg = *o->notify;	/* borrowed strings; only the budget differs */
+		if (dr->ncfg.budget_ms > 200 || dr->ncfg.budget_ms <= 0)
+			dr->ncfg.budget_ms = 200;	/* delivery never holds a tick up for long */
+	}
+	/* the service file's target, router, provider and judge (the provider
+	 * starts receiving HAProxy's log here) */
+	return open_plugins(dr, err);
+}
+
+static void driver_close(struct driver *dr)
+{
+	if (dr->ctl)
+		controller_release(&dr->c);
+	dr->ctl = 0;
+	policy_gate_release(&dr->gate);
+	close_plugins(dr);
+	localstack_close(&dr->ls);
+}
+
+/* The controller on deployment dr->id (whose strategy the judge answers for), on the wall clock. */
+static int driver_start(struct driver *dr, struct strbuf *err)
+{
+	struct deployment *d = xcalloc(1, sizeof(*d));
+	struct strategy *s = xcalloc(1, sizeof(*s));
+	struct controller *c = &dr->c;
+	int rc = deployment_store_load(&dr->ls.st, dr->id, d, s, err);
+
+	if (rc >= 0 && !dr->judge)
+		rc = open_judge(dr, s, err);
+	free(d);
+	free(s);
+	if (rc < 0)
+		return rc;
+	controller_init(c, &dr->ls.st);
+	dr->ctl = 1;
+	dr->ctl_wall = proc_now_ms();
+	c->router = dr->router;
+	c->target = dr->target;
+	c->metrics = &dr->prov;
+	c->judge = dr->judge;
+	c->service = dr->ls.svc.name;	/* only this service environment's deployments */
+	c->env = dr->ls.env;
+	c->hooks.ctx = dr;
+	c->hooks.notify = on_notify;
+	c->hooks.log = on_log;
+	c->hooks.rules = dr_rules;
+	c->hooks.gate = dr_gate;
+	if (dr->o->fence)
+		c->hooks.fence = dr_fence;
+	return 0;
+}
+
+/*
+ * Drive deployment id from now on (`slipway serve`): its judge, a fresh
+ * controller.  Nothing to do when id is already the focus.  No clock of its
+ * own: a time scale is the deployment's (a retry or an undo inherits it in
+ * the store), and the controller ticks on the wall clock (docs/engine.md
+ * "Time scale").
+ */
+static int driver_focus(struct driver *dr, int64_t id, struct strbuf *err)
+{
+	if (dr->ctl && dr->id == id)
+		return 0;
+	if (dr->ctl)
+		controller_release(&dr->c);
+	dr->ctl = 0;
+	if (dr->judge)
+		registry_close(PLUGIN_JUDGE, dr->ls.svc.judge, dr->judge);
+	dr->judge = NULL;
+	dr->id = id;
+	return driver_start(dr, err);
+}
+
+/*
+ * One tick of the controller at wall (ms): the router watched, every
+ * deployment of the service environment reconciled.  < 0 only when the
+ * store is gone or has refused writes for too long (nothing more can be
+ * recorded, so nothing more is done); other problems are said and retried.
+ */
+static int driver_tick(struct driver *dr, int64_t wall, struct strbuf *err)
+{
+	/* the controller's clock: the wall clock (never scaled), LAG_MS behind the log */
+	int64_t now = wall - LAG_MS;
+	struct strbuf terr = STRBUF_INIT;
+
+	proc_reap();
+	watch_router(dr, &dr->c, now);
+	if (controller_tick(&dr->c, now, &terr) < 0) {
+		if (store_check_identity(&dr->ls.st, NULL) < 0 || dr->c.store_gave_up) {
+			strbuf_errf(err, "%s", terr.buf);
+			strbuf_release(&terr);
+			return SW_ESTORE;
+		}
+		say(dr, "  controller: %s", terr.buf);
+	}
+	strbuf_release(&terr);
+	return 0;
+}
+
+struct local_driver {
+	struct driver d;
+	struct local_deploy_opts o;	/* d.o points here */
+	char service[SERVICE_NAME_MAX + 1], env[SERVICE_NAME_MAX + 1];
+};
+
+int local_driver_open(const struct local_deploy_opts *o, struct local_driver **out, struct strbuf *err)
+{
+	struct local_driver *ld = xcalloc(1, sizeof(*ld));
+	int rc;
+
+	ld->o = *o;
+	snprintf(ld->service, sizeof(ld->service), "%s", o->service);
+	snprintf(ld->env, sizeof(ld->env), "%s", o->env);
+	ld->o.service = ld->service;
+	ld->o.env = ld->env;
+	ld->o.version = NULL;
+	ld->o.record_only = 0;
+	ld->o.progress_tty = 0;
+	bprintf(ld->d.prefix, sizeof(ld->d.prefix), "%s/%s: ", ld->service, ld->env);
+	if ((rc = driver_open(&ld->d, &ld->o, LOCALSTACK_TRYLOCK, err)) < 0) {
+		driver_close(&ld->d);
+		free(ld);
+		return rc;
+	}
+	*out = ld;
+	return 0;
+}
+
+int local_driver_tick(struct local_driver *ld, int64_t focus, struct strbuf *err)
+{
+	struct driver *dr = &ld->d;
+	int64_t wall;
+	int rc, fresh = !dr->ctl || dr->id != focus;
+
+	if ((rc = driver_focus(dr, focus, err)) < 0)
+		return rc;
+	if (fresh) {
+		struct deployment d;
+		if (deployment_store_load(&dr->ls.st, focus, &d, NULL, NULL) == 0 && d.state != DS_PENDING)
+			say(dr, "driving deployment #%lld of %s %s (%s, step %d, weight %.0f%%)", (long long)focus,
+			    d.service, d.version, deployment_state_name(d.state), d.step, d.weight);
+		else
+			dr->ctl_wall -= BACKLOG_MS;	/* nothing ran yet: no backlog of log lines to wait for */
+	}
+	wall = proc_now_ms();
+	/* after a start: the lines HAProxy kept meanwhile arrive first */
+	if (wall < dr->ctl_wall + BACKLOG_MS)
+		return 0;
+	return driver_tick(dr, wall, err);
+}
+
+void local_driver_close(struct local_driver *ld)
+{
+	if (!ld)
+		return;
+	driver_close(&ld->d);
+	free(ld);
+}
+
 /* SIGINT or SIGTERM while a deploy runs: finish the tick, say what is left, stop */
 static volatile sig_atomic_t interrupted;
 
@@ -502,36 +702,17 @@ static void on_interrupt(int sig)
 int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_result *res, struct strbuf *err)
 {
 	struct driver *dr = xcalloc(1, sizeof(*dr));
-	struct controller *c = xcalloc(1, sizeof(*c));
 	struct deployment *d = xcalloc(1, sizeof(*d));
 	struct strategy *s = xcalloc(1, sizeof(*s));
 	struct type_rules rules;
 	int64_t found, start_wall;
-	int rc, ctl = 0, ticked = 0, handlers = 0;
+	int rc, ticked = 0, handlers = 0;
 	enum deploy_state last_state = DS_COUNT;
 	int last_step = -1;
 	struct sigaction sa, old_int, old_term;
 
 	memset(res, 0, sizeof(*res));
-	dr->o = o;
-	if ((rc = localstack_open(&dr->ls, o->state_dir, o->project_dir, o->service, o->env, 0, err)) < 0)
-		goto out_free;
-	if ((rc = deployment_store_migrate(&dr->ls.st, err)) < 0)
-		goto out;
-	if ((rc = policy_gate_init(&dr->gate, o->policy, o->zone, &dr->ls.st, err)) < 0 ||
-	    (rc = emergency_migrate(&dr->ls.st, err)) < 0)
-		goto out;
-	if (o->notify) {
-		if ((rc = notify_migrate(&dr->ls.st, err)) < 0)
-			goto out;
-		dr->ncfg = *o->notify;	/* borrowed strings; only the budget differs */
-		if (dr->ncfg.budget_ms > 200 || dr->ncfg.budget_ms <= 0)
-			dr->ncfg.budget_ms = 200;	/* delivery never holds a tick up for long */
-	}
-
-	/* the service file's target, router, provider and judge (the provider
-	 * starts receiving HAProxy's log here) */
-	if ((rc = open_plugins(dr, err)) < 0)
+	if ((rc = driver_open(dr, o, o->record_only ? LOCALSTACK_NOLOCK : 0, err)) < 0)
 		goto out;
 	if ((found = find_unfinished(dr, d, err)) < 0) {
 		rc = SW_ESTORE;
@@ -542,6 +723,16 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 			    "or 'slipway abort %lld' first", (long long)found, o->service, d->version, o->env,
 			    deployment_state_name(d->state), o->service, d->version, (long long)found);
 		rc = SW_ESTATE;
+		goto out;
+	}
+	if (found && o->record_only) {
+		dr->id = found;
+		res->id = found;
+		res->resumed = 1;
+		res->recorded = 1;
+		res->state = d->state;
+		snprintf(res->reason, sizeof(res->reason), "%s", d->reason);
+		rc = 0;
 		goto out;
 	}
 	if (found) {
@@ -582,27 +773,25 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 		    stable[0] ? stable : "(nothing)", o->version, o->env, o->type, strategy_kind_name(s->kind), s->n_steps,
 		    deployment_is_scaled(d) ? ", time-scaled" : "");
 	}
+	if (o->record_only) {
+		/* the controller holding the store's lease drives it (docs/serve.md) */
+		res->id = dr->id;
+		res->recorded = 1;
+		res->state = d->state;
+		snprintf(res->reason, sizeof(res->reason), "%s", d->reason);
+		rc = 0;
+		goto out;
+	}
 	/* the judge answers for this deployment's strategy (a resumed one's is in the store) */
-	if ((res->resumed && (rc = deployment_store_load(&dr->ls.st, dr->id, d, s, err)) < 0) ||
-	    (rc = open_judge(dr, s, err)) < 0)
+	if ((rc = driver_start(dr, err)) < 0)
+		goto out;
+	if ((rc = deployment_store_load(&dr->ls.st, dr->id, d, s, err)) < 0)
 		goto out;
 	say(dr, "  plugins: target %s, router %s, provider %s, judge %s", dr->ls.svc.target, dr->ls.svc.router,
 	    dr->ls.svc.provider, dr->judge->name ? dr->judge->name : dr->ls.svc.judge);
 	res->id = dr->id;
 	say_time_scale(dr, d);
 	start_wall = proc_now_ms();
-
-	controller_init(c, &dr->ls.st);
-	ctl = 1;
-	c->router = dr->router;
-	c->target = dr->target;
-	c->metrics = &dr->prov;
-	c->judge = dr->judge;
-	c->hooks.ctx = dr;
-	c->hooks.notify = on_notify;
-	c->hooks.log = on_log;
-	c->hooks.rules = dr_rules;
-	c->hooks.gate = dr_gate;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_interrupt;
@@ -613,27 +802,14 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 	handlers = 1;
 	for (;;) {
 		int64_t wall = proc_now_ms();
-		/* the controller's clock: the wall clock (never scaled), LAG_MS behind the log,
-		 * and held after a start until the lines HAProxy kept meanwhile have arrived */
-		int64_t now = wall - LAG_MS;
+		int64_t now = wall - LAG_MS;	/* the controller's clock (driver_tick()), for the progress line */
+		/* held after a start until the lines HAProxy kept meanwhile have arrived */
 		if (wall >= start_wall + (res->resumed ? BACKLOG_MS : 0)) {
 			struct strbuf terr = STRBUF_INIT;
-			proc_reap();
-			watch_router(dr, c, now);
-			if (controller_tick(c, now, &terr) < 0) {
-				if (store_check_identity(&dr->ls.st, NULL) < 0 || c->store_gave_up) {
-					/* deleted or replaced under us, or refusing writes for too long:
-					 * nothing more can be recorded, so nothing more is done */
-					strbuf_errf(err, "%s", terr.buf);
-					strbuf_release(&terr);
-					rc = SW_ESTORE;
-					goto out;
-				}
-				say(dr, "  controller: %s", terr.buf);
-			}
+			if ((rc = driver_tick(dr, wall, err)) < 0)
+				goto out;
 			if (o->notify) {
 				struct notify_deliver_stats ns = { 0 };
-				strbuf_reset(&terr);
 				if (notify_deliver(&dr->ls.st, &dr->ncfg, wall, &ns, &terr) < 0)
 					say(dr, "  notify: %s", terr.buf);
 			}
@@ -698,14 +874,8 @@ out:
 		fputs("\r\033[K", o->log);
 		fflush(o->log);
 	}
-	if (ctl)
-		controller_release(c);
-	policy_gate_release(&dr->gate);
-	close_plugins(dr);
-	localstack_close(&dr->ls);
-out_free:
+	driver_close(dr);
 	free(dr);
-	free(c);
 	free(d);
 	free(s);
 	return rc;

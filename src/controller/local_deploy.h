@@ -5,9 +5,12 @@
  * local target, the HAProxy router, the builtin provider and the observed
  * judge; controller/registry.h; docs/services.md).
  *
- * This is a minimal live controller for one deployment, run in the
- * deploying process (docs/DESIGN.md: there is no controller daemon yet, so
- * deploy runs one in the foreground).  Every tick (100 ms):
+ * This is the live controller of one service environment.  `deploy` runs
+ * it in the deploying process for one deployment (local_deploy_run(), the
+ * laptop's way: no daemon); `slipway serve` runs one per service
+ * environment with work, for every deployment of the store
+ * (local_driver_*(), controller/serve.h, docs/serve.md).  Both call the same
+ * tick.  Every tick (100 ms):
  *   1. now = the wall clock, a little behind the log (never scaled: a
  *      time scale is the deployment's, and only shortens its strategy's
  *      durations; docs/engine.md "Time scale");
@@ -38,6 +41,7 @@ struct strbuf;
 struct policy;
 struct tz_zone;
 struct notify_config;
+struct store;
 
 struct local_deploy_opts {
 	const char *state_dir;
@@ -57,6 +61,16 @@ struct local_deploy_opts {
 	const char *emergency_reason;	/* --type emergency: the emergency record's reason */
 	const char *commit_sha;		/* for DORA's lead time; may be NULL */
 	int64_t commit_time_ms;		/* 0: unknown */
+	/*
+	 * Record the deployment (or find the unfinished one of this version)
+	 * and return at once, without taking the service environment's lock or
+	 * changing anything: a `slipway serve` holding the store's controller
+	 * lease drives it (docs/serve.md).  res->recorded is set.
+	 */
+	int record_only;
+	/* the controller's fence (controller.h hooks.fence), called with fence_ctx; NULL: none */
+	int (*fence)(void *fence_ctx, struct store *st, struct strbuf *err);
+	void *fence_ctx;
 };
 
 struct local_deploy_result {
@@ -67,6 +81,9 @@ struct local_deploy_result {
 	int resumed;			/* 1: an unfinished deployment was resumed */
 	int interrupted;		/* 1: SIGINT or SIGTERM stopped the controller after a tick;
 					   the deployment is left as it was (state not final) */
+	int recorded;			/* 1: record_only: recorded (or found) for the controller;
+					   state is its state now */
+	int waiting;			/* 1: followed (deploy --wait) to a pause or a gate waiting for a person */
 };
 
 /*
@@ -78,5 +95,30 @@ struct local_deploy_result {
  * deployed in this environment.
  */
 int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_result *res, struct strbuf *err);
+
+/*
+ * One service environment driven by `slipway serve` (controller/serve.h):
+ * local_driver_open() opens its stack, plugins, gate and a controller that
+ * visits only that service environment's deployments, from o's state_dir,
+ * project_dir, service, env, policy, zone, notify, log and fence (copied;
+ * the pointed-to policy, zone, notify and log must outlive the driver).  It
+ * takes the service environment's lock without waiting: SW_ESTATE with who
+ * holds it in err when another slipway (an in-process deploy, `traffic`)
+ * is changing it.  Other errors: as localstack_open() and the registry's.
+ *
+ * local_driver_tick() runs one tick for the deployment focus (the
+ * deployment the work is about: deployment_store_work()): on a new focus
+ * the controller restarts on that deployment's judge (the clock is the wall
+ * clock; a time scale is the deployment's own), and waits
+ * 1.5 s for HAProxy's kept log lines when the deployment already had
+ * traffic.  0, or SW_ESTORE when the store is gone or refuses writes (the
+ * caller stops), or the error of loading the focus deployment.
+ * local_driver_close() accepts NULL; closing leaves HAProxy and the
+ * instances running as they are.
+ */
+struct local_driver;
+int local_driver_open(const struct local_deploy_opts *o, struct local_driver **out, struct strbuf *err);
+int local_driver_tick(struct local_driver *ld, int64_t focus, struct strbuf *err);
+void local_driver_close(struct local_driver *ld);
 
 #endif

@@ -123,7 +123,7 @@ int localstack_open(struct localstack *ls, const char *state_dir, const char *pr
 	if ((rc = mkdir_p(lp.buf, err)) < 0)
 		goto fail;
 	strbuf_addf(&lp, "/%s.%s.lock", service, env);
-	if (flags & LOCALSTACK_READONLY)
+	if (flags & (LOCALSTACK_READONLY | LOCALSTACK_NOLOCK))
 		goto opened;
 	ls->lock_fd = open(lp.buf, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (ls->lock_fd < 0) {
@@ -136,7 +136,7 @@ int localstack_open(struct localstack *ls, const char *state_dir, const char *pr
 		char holder[400];
 
 		lock_holder(ls->lock_fd, holder, sizeof(holder));
-		if (proc_mono_ms() > until) {
+		if ((flags & LOCALSTACK_TRYLOCK) || proc_mono_ms() > until) {
 			strbuf_errf(err, "another slipway is changing '%s' in '%s' (%s; lock '%s'); try again when it is done",
 				    service, env, holder, lp.buf);
 			rc = SW_ESTATE;

@@ -53,6 +53,11 @@ struct localstack {
  * with a message in err; on failure nothing is left open.
  */
 #define LOCALSTACK_READONLY 1u	/* flags: no lock (the caller only reads) */
+#define LOCALSTACK_NOLOCK 2u	/* no lock, the store writable: the caller records a deployment for the
+				   controller that drives it (`deploy` beside `slipway serve`) and changes
+				   no router or instance */
+#define LOCALSTACK_TRYLOCK 4u	/* the lock or SW_ESTATE at once, without waiting (`slipway serve`
+				   skips a service environment another slipway is changing) */
 /*
  * Called once, at once, when localstack_open() finds the lock taken, with a
  * line naming the holder (pid, since when, its command line, as the holder

@@ -21,7 +21,7 @@ static void to_judge(const struct metrics_sample *m, int64_t span, struct judge_
 }
 
 int measure_interval(const struct metrics_provider *p, const struct deployment *d, int64_t from_ms,
-		     int64_t to_ms, double weight, int idle, struct analysis_input *out)
+		     int64_t to_ms, int64_t interval_ms, double weight, int idle, struct analysis_input *out)
 {
 	struct metrics_sample cs, ss;
 	struct strbuf err = STRBUF_INIT;
@@ -53,6 +53,20 @@ int measure_interval(const struct metrics_provider *p, const struct deployment *
 		to_judge(&cs, to_ms - from_ms, &out->canary);
 	if (r2 >= 0)
 		to_judge(&ss, to_ms - from_ms, &out->stable);
+	/* the stable over a whole interval, for the lines' refinement (judge.h) */
+	out->refine.p50_ms = out->refine.p99_ms = NAN;
+	if (r2 >= 0 && d->ev.have_lines && interval_ms > 0 && d->ev.refined_to_ms > 0 &&
+	    to_ms - d->ev.refined_to_ms >= interval_ms) {
+		/* pooled: the stable since the warm-up began, one sample (judge_evidence_pool_lines) */
+		struct metrics_sample rs;
+		int64_t pf = d->ev.pool_from_ms > 0 && d->ev.pool_from_ms < to_ms ? d->ev.pool_from_ms :
+			     to_ms - interval_ms;
+		memset(&rs, 0, sizeof(rs));
+		if (p->query(p->ctx, d->service, ROLE_STABLE, d->from_version, pf, to_ms, &rs, &err) >= 0) {
+			to_judge(&rs, to_ms - pf, &out->refine);
+			out->refine_pooled = d->ev.pool_from_ms > 0;
+		}
+	}
 	/* per-request exceedances of the evidence's fixed latency lines (sequential judge) */
 	if (p->query_over) {
 		double th[JUDGE_NLINES];

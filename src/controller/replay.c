@@ -59,7 +59,7 @@ int replay_run(const struct deployment *d0, const struct type_rules *r, const st
 			goto out;
 		}
 		if (deployment_analysis_due(&d, s, now, &from, &to, &w, &idle)) {
-			measure_interval(p, &d, from, to, w, idle, ai);
+			measure_interval(p, &d, from, to, s->interval_ms, w, idle, ai);
 			in.analysis = ai;
 		}
 		while (next_intent + n_due < opt->n_intents && opt->intents[next_intent + n_due].created_ms <= now)

@@ -100,7 +100,11 @@ int simulate_run(const struct simulate_options *o, uint64_t seed, struct simulat
 	out->first_step_ms = -1;
 	out->promoted_ms = -1;
 	out->outcome = SIM_UNFINISHED;
-	tp.cell_ms = s->interval_ms > 0 ? s->interval_ms : STRATEGY_DEFAULT_INTERVAL_MS;
+	/* traffic is drawn on the grid the analysis looks at (a look is a whole cell, the
+	   warm-up's interval a sum of cells), so repeated and adjacent queries agree */
+	tp.cell_ms = s->interval_ms > 0 ? deployment_look_ms(o->rules, s, o->judge) : STRATEGY_DEFAULT_INTERVAL_MS;
+	if (tp.cell_ms <= 0)
+		tp.cell_ms = STRATEGY_DEFAULT_INTERVAL_MS;
 	metrics_sim_init(&m, &tp, seed);
 	metrics_sim_provider(&m, &prov);
 	metrics_sim_set_share(&m, 0, 0);
@@ -118,7 +122,7 @@ int simulate_run(const struct simulate_options *o, uint64_t seed, struct simulat
 			break;
 		}
 		if (deployment_analysis_due(&d, s, now, &from, &to, &w, &idle)) {
-			measure_interval(&prov, &d, from, to, w, idle, ai);
+			measure_interval(&prov, &d, from, to, s->interval_ms, w, idle, ai);
 			if (o->rules_mask)
 				ai->rules_mask = o->rules_mask;
 			in.analysis = ai;

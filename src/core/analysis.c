@@ -286,7 +286,7 @@ static int run_sequential(struct ctx *c, const struct type_rules *r, const struc
 {
 	struct judge_verdict v, best;
 	double alpha = c->j->set.alpha > 0 && c->j->set.alpha < 1 ? c->j->set.alpha : 0.05;
-	double a_reg = alpha * 0.8, a_o;
+	double a_reg = alpha * 0.9, a_o;
 	int mask = in->rules_mask ? in->rules_mask : ANALYSIS_RULES_ALL;
 	int have_stable = in->ev->err.ns > 0, n_other = 3, best_set = 0;
 	const struct judge_sample *base = NULL;
@@ -321,8 +321,17 @@ static int run_sequential(struct ctx *c, const struct type_rules *r, const struc
 		n_other++;
 	if (!(r->criterion == TYPE_CRIT_ERROR_RATE && r->consider_error_rate_pct == r->criterion_error_rate_pct))
 		n_other++;
-	n_other += s->n_checks;
-	a_o = alpha * 0.2 / n_other;
+	for (int i = 0; i < s->n_checks; i++) {
+		const struct analysis_check *ck = &s->checks[i];
+		/* a success-rate check on the type's (or the consider) error line is the same test
+		   at the same level, the same event: counted once */
+		if (ck->metric == CHECK_SUCCESS_RATE && ck->has_min &&
+		    ((r->criterion == TYPE_CRIT_ERROR_RATE && 100.0 - ck->min == r->criterion_error_rate_pct) ||
+		     100.0 - ck->min == r->consider_error_rate_pct))
+			continue;
+		n_other++;
+	}
+	a_o = alpha * 0.1 / n_other;
 	c->alpha_stable = a_reg;	/* a line's "against the stable" is the regression test's event */
 	memset(&best, 0, sizeof(best));
 
@@ -614,9 +623,14 @@ static int run_rules(const struct type_rules *r, const struct strategy *s, const
 					if (o == JUDGE_FAIL && out->verdict != AV_CHECK_FAILED) {
 						out->verdict = AV_CHECK_FAILED;
 						bprintf(out->rule, sizeof(out->rule), "%s", name);
-						bprintf(out->reason, sizeof(out->reason),
-							 "check %s: success rate %.2f%% < %.4g%% minimum, canary %llu requests",
-							 ck->name, cr->value, ck->min, (unsigned long long)v.canary_requests);
+						if (cr->value < ck->min)
+							bprintf(out->reason, sizeof(out->reason),
+								 "check %s: success rate %.2f%% < %.4g%% minimum, canary %llu "
+								 "requests", ck->name, cr->value, ck->min,
+								 (unsigned long long)v.canary_requests);
+						else	/* the threshold judge: too few requests is a failed check */
+							bprintf(out->reason, sizeof(out->reason), "check %s: %s", ck->name,
+								 v.why);
 					}
 				}
 				if (ck->has_max) {

@@ -65,6 +65,10 @@ struct analysis_input {
 	char hooks_reason[160];
 	int rules_mask;			/* which rules apply: ANALYSIS_RULE_* bits */
 	struct judge_batch batch;	/* exceedance counts of the latency lines (measure.c) */
+	struct judge_sample refine;	/* the stable since the warm-up began (refine_pooled), or over
+					   the interval ending at to_ms, when the sequential judge's lines
+					   are due a refinement (requests 0: not due) */
+	int refine_pooled;
 	const struct judge_evidence *ev;	/* sequential: accumulated, this interval included */
 };
 

@@ -42,6 +42,7 @@ struct deployment {
 	double weight;		/* canary percent 0-100 of the current group's traffic */
 	int group;		/* current region group (region-by-region), else 0 */
 	int failed_checks;	/* failed checks of this run (Flagger: total, not consecutive) */
+	int64_t check_counted_ms;	/* when the last failed check was counted (one an interval) */
 	char reason[400];	/* why it is in its state: names the rule and the numbers */
 
 	/*
@@ -56,6 +57,8 @@ struct deployment {
 	int64_t state_since_ms;
 	int64_t step_since_ms;		/* when the current step began (an analysis boundary) */
 	int64_t next_analysis_ms;	/* end of the interval now being observed; 0 = none */
+	int64_t analysis_from_ms;	/* its start (the sequential judge looks more often than the
+					   interval: judge.look); 0 = next_analysis_ms - the interval */
 	int64_t inconclusive_since_ms;	/* start of the current run of inconclusive intervals */
 	int64_t monitoring_since_ms;
 	enum deploy_state resume_state;	/* paused: where resume returns */

@@ -265,6 +265,53 @@ struct run {
 	struct judge judge_buf;
 };
 
+/*
+ * How often the analysis looks: every interval, except for the sequential
+ * judge, whose tests are valid at any look (docs/judge.md, "looks"): it
+ * looks every judge.look (default: a sixth of the interval, at least 5 s),
+ * so a decision waits for a look, not for a whole interval.  The warm-up
+ * (the baseline) is always one whole interval.
+ */
+static int64_t look_of(const struct strategy *s, const struct judge *j)
+{
+	int64_t iv = s->interval_ms, look;
+
+	if (!j || j->kind != JUDGE_KIND_SEQUENTIAL)
+		return iv;
+	look = j->set.look_ms;
+	if (look <= 0) {
+		look = iv / 6;
+		if (look < 5000)
+			look = 5000;
+	}
+	return look < iv ? look : iv;
+}
+
+static int64_t period_ms(const struct run *x)
+{
+	return look_of(x->s, x->judge);
+}
+
+int64_t deployment_look_ms(const struct type_rules *r, const struct strategy *s, const struct judge *j)
+{
+	struct judge buf;
+	if (!r || !s)
+		return 0;
+	return look_of(s, analysis_judge(r, s, j, &buf));
+}
+
+/*
+ * The next range the analysis observes: [from_ms, from_ms + len_ms), from_ms
+ * a wall instant and len_ms an engine duration (an interval, a look), which
+ * the deployment's time scale shortens (deployment_wall_span()).
+ */
+static void schedule(struct deployment *d, int64_t from_ms, int64_t len_ms)
+{
+	d->analysis_from_ms = from_ms;
+	d->next_analysis_ms = from_ms + deployment_wall_span(d, len_ms);
+}
+
+
 static void notify(struct run *x, const char *event, const char *text)
 {
 	struct decision *o = x->out;
@@ -320,7 +367,7 @@ static void start_rollback(struct run *x, const char *reason)
 {
 	char text[480];
 	go(x, DS_ROLLING_BACK, reason);
-	x->d->next_analysis_ms = 0;
+	x->d->next_analysis_ms = x->d->analysis_from_ms = 0;
 	fix_last(x);
 	/* a first release has no revision to return to: say so, never name one that does not exist */
 	if (x->d->from_version[0])
@@ -337,7 +384,7 @@ static void start_promotion(struct run *x, const char *reason)
 	go(x, DS_PROMOTING, reason);
 	x->d->weight = 100;
 	x->d->group = x->s->n_groups > 0 ? x->s->n_groups - 1 : 0;
-	x->d->next_analysis_ms = 0;
+	x->d->next_analysis_ms = x->d->analysis_from_ms = 0;
 	x->d->inconclusive_since_ms = 0;
 	fix_last(x);
 	notify(x, "promoted", reason);
@@ -480,7 +527,7 @@ static void apply_intent(struct run *x, const struct intent *it)
 		}
 		/* the next interval starts now: the new weight has had no traffic yet */
 		if (x->d->state == DS_PROGRESSING)
-			x->d->next_analysis_ms = x->now + deployment_wall_span(x->d, x->s->interval_ms);
+			schedule(x->d, x->now, period_ms(x));
 		intent_done(x, it, 1, "%s", reason);
 		return;
 	case INTENT_ABORT:
@@ -581,8 +628,9 @@ static void tick_pending(struct run *x)
 	d->group = 0;
 	d->started_ms = x->now;
 	d->step_since_ms = x->now;
-	d->next_analysis_ms = x->now + deployment_wall_span(d, x->s->interval_ms);
+	schedule(d, x->now, x->s->interval_ms);	/* the warm-up: one whole interval */
 	d->failed_checks = 0;
+	d->check_counted_ms = 0;
 	bprintf(reason, sizeof(reason), "started %s %s (%s, strategy %s): starting the new revision; "
 		 "measuring the baseline for %s", d->service, d->version, d->type, strategy_kind_name(x->s->kind),
 		 secs_text(d, x->s->interval_ms, span));
@@ -633,13 +681,16 @@ static void tick_warmup(struct run *x, const struct analysis_input *a)
 	struct deployment *d = x->d;
 	char reason[400];
 
-	d->next_analysis_ms = a->to_ms + deployment_wall_span(d, x->s->interval_ms);
+	schedule(d, a->to_ms, x->s->interval_ms);	/* a warm-up that goes on: another whole interval */
 	x->out->changed = 1;
 	if (a->have_samples && a->stable.requests > 0) {
 		d->baseline = a->stable;
 		d->baseline.span_ms = a->to_ms - a->from_ms;
 	}
 	set_lines(x);
+	x->d->ev.refined_to_ms = a->to_ms;
+	if (!x->d->ev.pool_from_ms)
+		x->d->ev.pool_from_ms = a->from_ms > 0 ? a->from_ms : 1;
 	if (!x->in->canary_ready) {
 		if (deployment_engine_span(d, a->to_ms - d->step_since_ms) >= x->s->progress_deadline_ms) {
 			char span[SPAN_BUFSZ];
@@ -665,6 +716,8 @@ static void tick_warmup(struct run *x, const struct analysis_input *a)
 		bprintf(reason, sizeof(reason), "no baseline (the stable revision had no requests)");
 	}
 	next_step_or_promote(x, a->to_ms, reason);
+	if (d->step >= 1 && d->state == DS_PROGRESSING)
+		schedule(d, a->to_ms, period_ms(x));	/* the steps: every look */
 }
 
 /*
@@ -728,14 +781,21 @@ static void tick_analysis(struct run *x, const struct analysis_input *a0)
 			b.xs = a.stable.errors;
 			/* held time is engine time: it is compared with the step's hold */
 			judge_evidence_add(&d->ev, &b, a.to_ms, deployment_engine_span(d, a.to_ms - a.from_ms));
-			/* the next intervals count against lines refined by the stable measured beside */
-			judge_evidence_refine_lines(&d->ev, a.stable.requests, a.stable.p99_ms);
+			/* the next looks count against lines refined by the stable measured beside,
+			   over whole intervals (measure.c) */
+			if (a.refine.requests > 0) {
+				if (a.refine_pooled)
+					judge_evidence_pool_lines(&d->ev, a.refine.requests, a.refine.p99_ms);
+				else
+					judge_evidence_refine_lines(&d->ev, a.refine.requests, a.refine.p99_ms);
+				d->ev.refined_to_ms = a.to_ms;
+			}
 		}
 		a.ev = &d->ev;
 	}
 	analysis_run(x->r, x->s, x->judge, &a, res);
 	x->out->has_analysis = 1;
-	d->next_analysis_ms = a.to_ms + deployment_wall_span(d, x->s->interval_ms);
+	schedule(d, a.to_ms, period_ms(x));
 	x->out->changed = 1;
 
 	switch (res->verdict) {
@@ -757,6 +817,12 @@ static void tick_analysis(struct run *x, const struct analysis_input *a0)
 		notify(x, "paused", res->reason);
 		return;
 	case AV_CHECK_FAILED:
+		/* Flagger counts a failed check per analysis interval: a judge that looks more
+		   often counts at most one an interval (docs/judge.md, "looks") */
+		if (seq && d->check_counted_ms &&
+		    deployment_engine_span(d, a.to_ms - d->check_counted_ms) < x->s->interval_ms)
+			return;
+		d->check_counted_ms = a.to_ms;
 		count_failed_check(x, res->reason);
 		return;
 	case AV_INCONCLUSIVE:
@@ -874,6 +940,13 @@ static void tick_analysis(struct run *x, const struct analysis_input *a0)
 	}
 }
 
+/* The start of the range that ends at next_analysis_ms. */
+static int64_t range_from(const struct deployment *d, const struct strategy *s)
+{
+	return d->analysis_from_ms > 0 && d->analysis_from_ms < d->next_analysis_ms ? d->analysis_from_ms :
+	       d->next_analysis_ms - deployment_wall_span(d, s->interval_ms);
+}
+
 int deployment_analysis_due(const struct deployment *d, const struct strategy *s, int64_t now_ms,
 			    int64_t *from_ms, int64_t *to_ms, double *weight, int *idle)
 {
@@ -881,7 +954,7 @@ int deployment_analysis_due(const struct deployment *d, const struct strategy *s
 		return 0;
 	if (!d->next_analysis_ms || now_ms < d->next_analysis_ms)
 		return 0;
-	*from_ms = d->next_analysis_ms - deployment_wall_span(d, s->interval_ms);
+	*from_ms = range_from(d, s);
 	*to_ms = d->next_analysis_ms;
 	*weight = d->weight;
 	*idle = d->state != DS_MONITORING && d->step >= 1 && d->step <= s->n_steps && s->steps[d->step - 1].idle;
@@ -930,11 +1003,13 @@ int deployment_advance(const struct deployment *d, const struct type_rules *r, c
 	if (x.in->observing && x.d->next_analysis_ms &&
 	    (x.d->state == DS_PROGRESSING || x.d->state == DS_PAUSED || x.d->state == DS_MONITORING) &&
 	    x.d->next_analysis_ms < x.in->observed_since_ms &&
-	    now_ms - x.d->next_analysis_ms >= deployment_wall_span(x.d, s->interval_ms)) {
+	    now_ms - x.d->next_analysis_ms >= x.d->next_analysis_ms - range_from(x.d, s)) {
 		/* the interval began before anyone observed it (a controller restart): not judged
 		   on data nobody watched, nor on later data; the hold counts observed time only */
-		int64_t gap = now_ms - (x.d->next_analysis_ms - deployment_wall_span(x.d, s->interval_ms));
-		x.d->next_analysis_ms = now_ms + deployment_wall_span(x.d, s->interval_ms);
+		int64_t len = x.d->next_analysis_ms - range_from(x.d, s);
+		int64_t gap = now_ms - range_from(x.d, s);
+		x.d->analysis_from_ms = now_ms;	/* len is wall time already */
+		x.d->next_analysis_ms = now_ms + len;
 		if (gap > 0) {
 			x.d->step_since_ms += gap;
 			if (x.d->state == DS_MONITORING || x.d->resume_state == DS_MONITORING)
@@ -969,7 +1044,7 @@ int deployment_advance(const struct deployment *d, const struct type_rules *r, c
 					 span_text(x.d, r->monitoring_ms, per), r->type);
 			go(&x, DS_MONITORING, reason);
 			x.d->monitoring_since_ms = now_ms;
-			x.d->next_analysis_ms = now_ms + deployment_wall_span(x.d, s->interval_ms);
+			schedule(x.d, now_ms, period_ms(&x));
 			x.d->inconclusive_since_ms = 0;
 			fix_last(&x);
 		}

@@ -138,6 +138,16 @@ struct decision {
 };
 
 /*
+ * How often the analysis of a deployment under rules r and strategy s looks
+ * at its metrics, ms: the strategy's interval, or for the sequential judge
+ * (j, or the default judge r and s select when j is NULL) its look: the
+ * policy's judge.look, by default a sixth of the interval and at least 5 s,
+ * never more than the interval (docs/judge.md, "looks").  The warm-up is
+ * always one whole interval.  A simulator draws its traffic on this grid.
+ */
+int64_t deployment_look_ms(const struct type_rules *r, const struct strategy *s, const struct judge *j);
+
+/*
  * Is an analysis interval of d complete at now_ms?  Returns 1 and sets
  * [*from_ms, *to_ms) (the interval, aligned to the deployment's own
  * schedule, never to now) plus *weight and *idle; 0 when none is due.

@@ -84,6 +84,20 @@ void judge_evidence_refine_lines(struct judge_evidence *ev, uint64_t stable_requ
 			ev->line_ms[i] = ev->line_ratio[i] * est;
 }
 
+void judge_evidence_pool_lines(struct judge_evidence *ev, uint64_t stable_requests, double stable_p99_ms)
+{
+	double est;
+
+	if (!ev->have_lines || !stable_requests || !isfinite(stable_p99_ms) || stable_p99_ms < 0)
+		return;
+	est = stable_p99_ms < 1 ? 1 : stable_p99_ms;
+	ev->base_p99_sum = est * (double)stable_requests;
+	ev->base_n = (double)stable_requests;
+	for (int i = 0; i < JUDGE_NLINES; i++)
+		if (ev->line_ratio[i] > 0)
+			ev->line_ms[i] = ev->line_ratio[i] * est;
+}
+
 void judge_evidence_add(struct judge_evidence *ev, const struct judge_batch *b, int64_t to_ms, int64_t span_ms)
 {
 	seq_stream_add(&ev->err, b->nc, b->xc, b->ns, b->xs);
@@ -137,6 +151,8 @@ json_t *judge_evidence_to_json(const struct judge_evidence *ev)
 	json_t *j = json_object(), *lines = json_array(), *over = json_array();
 	json_object_set_new(j, "batches", json_integer(ev->batches));
 	json_object_set_new(j, "last_to_ms", json_integer(ev->last_to_ms));
+	json_object_set_new(j, "refined_to_ms", json_integer(ev->refined_to_ms));
+	json_object_set_new(j, "pool_from_ms", json_integer(ev->pool_from_ms));
 	json_object_set_new(j, "have_lines", json_integer(ev->have_lines));
 	json_object_set_new(j, "lat_batches", json_integer((json_int_t)ev->lat_batches));
 	json_object_set_new(j, "held_ms", json_integer(ev->held_ms));
@@ -170,6 +186,8 @@ int judge_evidence_from_json(const json_t *j, struct judge_evidence *out)
 		return SW_EPARSE;
 	ev.batches = (int)json_integer_value(json_object_get(j, "batches"));
 	ev.last_to_ms = json_integer_value(json_object_get(j, "last_to_ms"));
+	ev.refined_to_ms = json_integer_value(json_object_get(j, "refined_to_ms"));
+	ev.pool_from_ms = json_integer_value(json_object_get(j, "pool_from_ms"));
 	ev.have_lines = (int)json_integer_value(json_object_get(j, "have_lines"));
 	ev.lat_batches = (uint64_t)json_integer_value(json_object_get(j, "lat_batches"));
 	ev.held_ms = json_integer_value(json_object_get(j, "held_ms"));
@@ -456,9 +474,14 @@ int judge_step_question(const struct judge_evidence *ev, const struct judge_sett
 	}
 	if (ev->have_lines && ev->lat_batches) {
 		/* latency: rule out that the share of canary requests slower than the consider
-		   line reaches ql (10% at the first step, 1% - its p99 above the line - at the last) */
+		   line reaches ql: 10% at the first step down to 2% (twice the line's share) at the
+		   step before the last, and at the last step 1% (its p99 above the line).  An
+		   intermediate step asking for nearly the line itself could never end for a
+		   canary a little above it, which only the forward test (and more traffic) can
+		   settle: the rollout moves on to the last step, where the question is the line. */
 		const struct seq_stream *o = &ev->over[JUDGE_LINE_CONSIDER];
-		double ql = exp((1 - t) * log(0.10) + t * log(0.01)), le = seq_below_half_log_e(o->nc, o->xc, ql);
+		double ql = t >= 1 ? 0.01 : exp((1 - t) * log(0.10) + t * log(0.02));
+		double le = seq_below_half_log_e(o->nc, o->xc, ql);
 		if (le < thr) {
 			double po = o->nc ? (double)o->xc / (double)o->nc : 0;
 			double drift = (1 - po) * log((1 - ql / 2) / (1 - ql)) + po * log(0.5);

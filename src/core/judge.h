@@ -59,6 +59,9 @@ struct judge_evidence {
 	double line_ratio[JUDGE_NLINES];	/* line = ratio x the baseline p99 estimate; 0 = fixed line */
 	double base_p99_sum, base_n;	/* request-weighted sum of the stable's p99s, and its requests */
 	uint64_t lat_batches;		/* intervals whose exceedances were counted */
+	int64_t refined_to_ms;		/* end of the last whole interval of the stable that refined
+					   the lines (the analysis looks more often than it refines) */
+	int64_t pool_from_ms;		/* start of the stable's pooled sample (the warm-up's); 0 = none */
 	struct seq_stream err;		/* errors, canary vs stable */
 	struct seq_stream over[JUDGE_NLINES];	/* requests slower than line_ms[i] */
 	/* the current step (reset when a step begins) */
@@ -82,6 +85,8 @@ struct judge_settings {
 	double max_hold_factor;	/* a step waits for evidence up to this x its hold (3), at least 30 minutes */
 	double floor_pct;	/* error rate (percent) below which a step need not rule out the
 				   effect, only that the canary reaches it (0.5) */
+	int64_t look_ms;	/* how often the sequential judge looks at the evidence, ms; 0 = a
+				   sixth of the analysis interval, at least 5 s (at most the interval) */
 };
 
 /* Fill *s with the defaults above. */
@@ -112,6 +117,20 @@ void judge_evidence_set_lines(struct judge_evidence *ev, double base_p99_ms, dou
  * tests of docs/judge.md stay valid.  stable_requests 0 or a NAN p99: no change.
  */
 void judge_evidence_refine_lines(struct judge_evidence *ev, uint64_t stable_requests, double stable_p99_ms);
+
+/*
+ * Set the latency lines from the stable's p99 over everything measured
+ * since the warm-up began (one pooled sample of stable_requests requests):
+ * each line becomes its ratio x that p99 for the looks that follow.  A
+ * p99 of tens of thousands of requests is within a few percent of the
+ * truth, where the mean of per-interval p99s of a few hundred requests is
+ * biased upwards (a sample p99 is right-skewed), and a 2x line set 3% too
+ * high hides a third of a 2.2x canary's excess.  The lines still depend on
+ * the stable's requests only, so each look's canary exceedances stay a
+ * binomial count of that look's line.  stable_requests 0 or a NAN p99:
+ * no change.
+ */
+void judge_evidence_pool_lines(struct judge_evidence *ev, uint64_t stable_requests, double stable_p99_ms);
 
 /* The evidence as JSON (caller owns it) and back; from_json returns 0 or SW_EPARSE. */
 struct json_t *judge_evidence_to_json(const struct judge_evidence *ev);

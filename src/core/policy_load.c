@@ -771,6 +771,7 @@ static const struct yaml_map rollback_map = {
  *     effect: 2               # smallest error-rate ratio worth catching
  *     max_hold_factor: 3      # a step waits for evidence up to this x its hold
  *     floor: 0.5              # error rate (percent) a step may rule out instead of the effect
+ *     look: 10s               # how often the evidence is looked at (default: interval / 6, >= 5s)
  */
 static const char *const judge_names[] = { "sequential", "threshold", "observed", NULL };
 
@@ -802,6 +803,8 @@ static const struct yaml_map judge_map = {
 		{ "max_hold_factor", yaml_parse_number, offsetof(struct loader, p.judge.max_hold_factor), 1, 100,
 		  .what = "judge.max_hold_factor" },
 		{ "floor", yaml_parse_number, offsetof(struct loader, p.judge.floor_pct), 0.001, 50, .what = "judge.floor" },
+		{ "look", yaml_parse_duration, offsetof(struct loader, p.judge.look_ms), 1000, 24.0 * 3600 * 1000,
+		  .what = "judge.look" },
 		{ NULL },
 	},
 	.check = check_judge,

@@ -215,6 +215,12 @@ void policy_format_yaml(const struct policy *p, struct strbuf *out)
 		    "judge:\n  name: %s\n  alpha: %g\n  power: %g\n  effect: %g\n  max_hold_factor: %g\n  floor: %g\n",
 		    p->judge.name[0] ? p->judge.name : "sequential", p->judge.alpha, p->judge.power, p->judge.effect,
 		    p->judge.max_hold_factor, p->judge.floor_pct);
+	if (p->judge.look_ms > 0) {
+		char lk[DURATION_BUFSZ];
+		strbuf_addf(out, "  look: %s\n", duration_format(p->judge.look_ms, lk));
+	} else {
+		strbuf_addstr(out, "  # look: not set: a sixth of the analysis interval, at least 5s\n");
+	}
 
 	strbuf_addstr(out, "\n# runbook: Deployment Metrics to Track.  Frequency: at least one deployment per\n"
 			   "# period; lead time and mttr: below the duration; rates: below the percent.\n"

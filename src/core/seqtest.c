@@ -10,6 +10,8 @@
 
 const double seq_fwd_ratio[SEQ_NFWD] = { 1.5, 2, 3, 5, 10, 30 };
 const double seq_rev_ratio[SEQ_NREV] = { 1.25, 1.5, 2, 3, 5, 10, 20, 50 };
+/* the prior weight on the grid point nearest the policy's effect (docs/judge.md, "the statistics") */
+#define SEQ_W 0.8
 static const double above_mult[SEQ_NFWD] = { 1.25, 1.5, 2, 3, 5, 10 };
 
 double seq_theta(double rho, double r)
@@ -58,7 +60,7 @@ static void weights(const double *grid, int n, double effect, double *w)
 		}
 	}
 	for (int i = 0; i < n; i++)
-		w[i] = i == best ? 0.5 : 0.5 / (n - 1);
+		w[i] = i == best ? SEQ_W : (1 - SEQ_W) / (n - 1);
 }
 
 static double log_mix(const double *logv, const double *w, int n)

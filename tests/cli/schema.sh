@@ -99,6 +99,7 @@ check notify DeliveryList notify list
 check check PolicyCheck check --type standard --at 2026-12-03T15:00:00Z
 check calendar Calendar calendar --from 2026-12-10 --to 2026-12-12
 check policy Policy policy show
+check serve Controller serve --status
 check policy PolicyValidation policy check "$T/policy.yaml"
 check analyze AnalysisReplay analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$data/traces/errors-6pct.csv"
 check simulate Simulation simulate --rpm 500 --stable-error-rate 0.01 --canary-error-rate 0.02 --runs 3 --seed 3

@@ -80,7 +80,7 @@ unlike "$(printf '%s' "$out" | python3 -c 'import json,sys; print(json.load(sys.
 # the traffic split follows the engine's weights, errors follow the rates
 # (every interval of 30 runs of the default strategy, promoted or not, pooled
 # by weight; 4.5 standard errors)
-run_slipway simulate --rpm 20000 --stable-error-rate 0.01 --canary-error-rate 0.03 --runs 30 --rules checks \
+run_slipway simulate --rpm 20000 --stable-error-rate 0.01 --canary-error-rate 0.015 --runs 30 --rules checks \
   --min-requests 1 --intervals -o json
 is "$rc" 0 "intervals: exit 0"
 split=$(printf '%s' "$out" | python3 -c '
@@ -97,7 +97,7 @@ for w, (c, s) in sorted(by.items()):
     if n == 0: continue
     se = math.sqrt(p * (1 - p) / n) or 1e-12
     if abs(c / n - p) > 4.5 * se: bad.append("weight %s: canary share %.5f" % (w, c / n))
-for side, rate in (("canary", 0.03), ("stable", 0.01)):
+for side, rate in (("canary", 0.015), ("stable", 0.01)):
     n = sum(iv[side + "_requests"] for iv in ivs); e = sum(iv[side + "_errors"] for iv in ivs)
     if abs(e / n - rate) > 4.5 * math.sqrt(rate * (1 - rate) / n): bad.append("%s error rate %.5f" % (side, e / n))
 tot = sum(iv["canary_requests"] + iv["stable_requests"] for iv in ivs)

@@ -235,7 +235,7 @@ int main(void)
 		live.analysis = &a;
 		advance(&d, &r, s, &live, NULL, 0, 60000);
 		is_int(d.step, 1, "no metrics: step 1 at 1%%");
-		for (t = d.next_analysis_ms; d.state == DS_PROGRESSING && t < 6 * 3600000; t += s->interval_ms) {
+		for (t = d.next_analysis_ms; d.state == DS_PROGRESSING && t < 6 * 3600000; t = d.next_analysis_ms) {
 			a = healthy(&d, s, t);
 			a.have_samples = 0;
 			snprintf(a.provider_error, sizeof(a.provider_error), "the log receiver is not running");
@@ -268,7 +268,8 @@ int main(void)
 		advance(&d, &r, s, &live, NULL, 0, live.observed_since_ms);
 		is_int(dec.has_analysis, 0, "restart: the unobserved interval is not judged");
 		is_int(d.step, 1, "restart: no step advanced on data nobody observed");
-		ok(d.next_analysis_ms == live.observed_since_ms + s->interval_ms, "restart: the schedule restarts at the tick");
+		ok(d.next_analysis_ms == live.observed_since_ms + deployment_look_ms(&r, s, NULL),
+		   "restart: the schedule restarts at the tick (one look)");
 		ok(d.ev.batches == 0 && d.ev.held_ms == 0, "restart: no evidence and no hold from the unobserved interval");
 		/* from then on, observed intervals count: the step ends after its hold of observed time */
 		for (t = d.next_analysis_ms; d.step == 1 && t < live.observed_since_ms + 3600000; t += s->interval_ms) {

@@ -288,10 +288,34 @@ static void test_evidence_and_judges(void)
 	is_int(judge_step_question(&ev, &set, 1, 1, 50, 5, what, sizeof(what)), 1, "1%% step: 50 clean requests rule out 5%%");
 }
 
+/* the latency lines: set at the warm-up, refined as a mean, pooled as one sample */
+static void test_lines(void)
+{
+	struct judge_evidence ev;
+
+	memset(&ev, 0, sizeof(ev));
+	judge_evidence_set_lines(&ev, 200, 1.2, 2, 3, 500);
+	ok(ev.have_lines && ev.line_ms[JUDGE_LINE_CONSIDER] == 400 && ev.line_ms[JUDGE_LINE_CHECK] == 500,
+	   "lines from the baseline p99: 2x 200ms = %.0fms, the check's 500ms", ev.line_ms[JUDGE_LINE_CONSIDER]);
+	judge_evidence_refine_lines(&ev, 1000, 220);
+	ok(fabs(ev.line_ms[JUDGE_LINE_CONSIDER] - 420) < 1e-9, "refined: the mean of 200 and 220 (weighted alike): %.1fms",
+	   ev.line_ms[JUDGE_LINE_CONSIDER]);
+	judge_evidence_pool_lines(&ev, 30000, 205);
+	ok(fabs(ev.line_ms[JUDGE_LINE_CONSIDER] - 410) < 1e-9 && fabs(ev.line_ms[JUDGE_LINE_IMMEDIATE] - 615) < 1e-9 &&
+	   fabs(ev.line_ms[JUDGE_LINE_REGRESSION] - 246) < 1e-9, "pooled: every ratio line x the pooled p99 (205ms)");
+	ok(ev.line_ms[JUDGE_LINE_CHECK] == 500, "pooled: a fixed line (the check's maximum) does not move");
+	judge_evidence_pool_lines(&ev, 0, 999);
+	judge_evidence_pool_lines(&ev, 100, NAN);
+	ok(fabs(ev.line_ms[JUDGE_LINE_CONSIDER] - 410) < 1e-9, "pooled: no requests or no p99 change nothing");
+	judge_evidence_pool_lines(&ev, 100, 0);
+	ok(ev.line_ms[JUDGE_LINE_CONSIDER] == 2, "pooled: a 0ms p99 is floored at 1ms (lines 2ms, not 0)");
+}
+
 int main(void)
 {
 	test_known_values();
 	test_properties();
 	test_evidence_and_judges();
+	test_lines();
 	return tap_done();
 }
