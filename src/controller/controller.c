@@ -469,6 +469,10 @@ static int decide(struct controller *c, int64_t id, int64_t now_ms, struct scrat
 		logf_(c, &d, "the state machine refused the deployment's strategy");
 		goto out;
 	}
+	if (in.analysis && w->dec.next.next_analysis_ms && w->dec.next.next_analysis_ms <= now_ms &&
+	    (w->dec.next.state == DS_PROGRESSING || w->dec.next.state == DS_PAUSED ||
+	     w->dec.next.state == DS_MONITORING))
+		c->analysis_behind = 1;
 	if (!w->dec.changed && !w->dec.n_transitions && !w->dec.n_intents && !w->dec.has_analysis)
 		goto out;
 	w->id = id;
@@ -622,6 +626,7 @@ int controller_tick(struct controller *c, int64_t now_ms, struct strbuf *err)
 	int r;
 
 	c->stats.ticks++;
+	c->analysis_behind = 0;
 	if (!c->observing) {
 		c->observing = 1;
 		c->observing_since_ms = now_ms;

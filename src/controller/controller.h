@@ -118,6 +118,14 @@ struct controller {
 	 * Borrowed strings.
 	 */
 	const char *service, *env;
+	/*
+	 * Set by controller_tick() when a deployment it judged still has an
+	 * analysis range complete at now_ms: its looks are shorter than the
+	 * caller's tick (a large time scale: 10 s looks at 600x are 17 ms).
+	 * The caller may tick again at once, at the same now_ms, so the
+	 * schedule keeps up with the clock instead of judging one range a tick.
+	 */
+	int analysis_behind;
 	int observing;			/* set at the first tick */
 	int64_t observing_since_ms;	/* the first tick of this controller: intervals before it are not judged */
 };

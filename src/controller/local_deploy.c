@@ -43,6 +43,7 @@
 
 #define TICK_MS 100
 #define LAG_MS 600		/* the controller's clock runs this far behind the log */
+#define CATCH_UP_TICKS 16	/* at most this many controller ticks a 100 ms tick (controller.h analysis_behind) */
 #define BACKLOG_MS 1500		/* after (re)start: lines HAProxy kept in its ring arrive first */
 
 struct driver {
@@ -618,13 +619,20 @@ static int driver_tick(struct driver *dr, int64_t wall, struct strbuf *err)
 
 	proc_reap();
 	watch_router(dr, &dr->c, now);
-	if (controller_tick(&dr->c, now, &terr) < 0) {
-		if (store_check_identity(&dr->ls.st, NULL) < 0 || dr->c.store_gave_up) {
-			strbuf_errf(err, "%s", terr.buf);
-			strbuf_release(&terr);
-			return SW_ESTORE;
+	/* looks shorter than the tick (a large time scale): judge every range that is complete */
+	for (int i = 0; i < CATCH_UP_TICKS; i++) {
+		strbuf_reset(&terr);
+		if (controller_tick(&dr->c, now, &terr) < 0) {
+			if (store_check_identity(&dr->ls.st, NULL) < 0 || dr->c.store_gave_up) {
+				strbuf_errf(err, "%s", terr.buf);
+				strbuf_release(&terr);
+				return SW_ESTORE;
+			}
+			say(dr, "  controller: %s", terr.buf);
+			break;
 		}
-		say(dr, "  controller: %s", terr.buf);
+		if (!dr->c.analysis_behind)
+			break;
 	}
 	strbuf_release(&terr);
 	return 0;
