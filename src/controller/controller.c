@@ -469,7 +469,8 @@ static int decide(struct controller *c, int64_t id, int64_t now_ms, struct scrat
 		logf_(c, &d, "the state machine refused the deployment's strategy");
 		goto out;
 	}
-	if (in.analysis && w->dec.next.next_analysis_ms && w->dec.next.next_analysis_ms <= now_ms &&
+	if (in.analysis && x->ai.to_ms - x->ai.from_ms < CONTROLLER_SHORT_RANGE_MS &&
+	    w->dec.next.next_analysis_ms && w->dec.next.next_analysis_ms <= now_ms &&
 	    (w->dec.next.state == DS_PROGRESSING || w->dec.next.state == DS_PAUSED ||
 	     w->dec.next.state == DS_MONITORING))
 		c->analysis_behind = 1;
