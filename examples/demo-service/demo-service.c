@@ -14,6 +14,11 @@
  *   latency_ms   / DEMO_LATENCY_MS   milliseconds added to every API request
  *   start_delay_ms / DEMO_START_DELAY_MS  wait before listening (a slow start,
  *                                    for readiness and adoption tests)
+ * GET /metrics answers the Prometheus text format (exposition format 0.0.4)
+ * with the names client libraries use: http_requests_total{version,code}
+ * and the histogram http_request_duration_seconds{version} of the API
+ * requests (not /health, not /metrics), for the `prometheus` provider's
+ * `app` templates (docs/prometheus.md).
  * SIGTERM: stop accepting, let in-flight requests finish, exit 0.
  */
 #include <arpa/inet.h>
@@ -34,6 +39,58 @@ static const char *version = "unknown";
 static const char *instance = "";
 static atomic_ulong api_count, api_errors;
 static volatile sig_atomic_t stop;
+
+/* the latency histogram's upper bounds, seconds (client libraries' defaults, plus 2 ms) */
+static const double bucket_le[] = { 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10 };
+#define NBUCKETS (sizeof(bucket_le) / sizeof(bucket_le[0]))
+static atomic_ulong bucket_n[NBUCKETS];		/* requests at or below bucket_le[i] (not cumulative) */
+static atomic_ulong sum_us;
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void observe(double seconds, int failed)
+{
+	size_t i = 0;
+	while (i < NBUCKETS && seconds > bucket_le[i])
+		i++;
+	if (i < NBUCKETS)
+		atomic_fetch_add(&bucket_n[i], 1);
+	atomic_fetch_add(&sum_us, (unsigned long)(seconds * 1e6));
+	(void)failed;	/* the status is counted in http_requests_total */
+}
+
+/* observed requests: every API request once its answer is decided */
+static unsigned long observed(void)
+{
+	return atomic_load(&api_count);
+}
+
+static void metrics_text(char *buf, size_t size)
+{
+	size_t n = 0;
+	unsigned long cum = 0, total = observed(), errs = atomic_load(&api_errors);
+#define OUT(...) (n += (size_t)snprintf(buf + n, n < size ? size - n : 0, __VA_ARGS__))
+	OUT("# HELP http_requests_total API requests answered, by status code.\n"
+	    "# TYPE http_requests_total counter\n"
+	    "http_requests_total{version=\"%s\",code=\"200\"} %lu\n"
+	    "http_requests_total{version=\"%s\",code=\"500\"} %lu\n",
+	    version, total - errs, version, errs);
+	OUT("# HELP http_request_duration_seconds API request latency.\n"
+	    "# TYPE http_request_duration_seconds histogram\n");
+	for (size_t i = 0; i < NBUCKETS; i++) {
+		cum += atomic_load(&bucket_n[i]);
+		OUT("http_request_duration_seconds_bucket{version=\"%s\",le=\"%g\"} %lu\n", version, bucket_le[i], cum);
+	}
+	OUT("http_request_duration_seconds_bucket{version=\"%s\",le=\"+Inf\"} %lu\n", version, total);
+	OUT("http_request_duration_seconds_sum{version=\"%s\"} %.6f\n", version, (double)atomic_load(&sum_us) / 1e6);
+	OUT("http_request_duration_seconds_count{version=\"%s\"} %lu\n", version, total);
+#undef OUT
+}
 
 static void on_term(int sig) { stop = sig; }
 
@@ -80,6 +137,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	}
 	if (!strcmp(url, "/health"))
 		return reply(c, 200, "ok\n", "text/plain");
+	if (!strcmp(url, "/metrics")) {
+		char text[4096];
+		metrics_text(text, sizeof(text));
+		return reply(c, 200, text, "text/plain; version=0.0.4");
+	}
+	double t0 = now_s();
 	if (latency_ms > 0) {
 		struct timespec ts = { latency_ms / 1000, (latency_ms % 1000) * 1000000L };
 		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
@@ -91,10 +154,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		atomic_fetch_add(&api_errors, 1);
 		snprintf(body, sizeof(body), "{\"version\":\"%s\",\"instance\":\"%s\",\"error\":\"injected\"}\n", version,
 			 instance);
+		observe(now_s() - t0, 1);
 		return reply(c, 500, body, "application/json");
 	}
 	snprintf(body, sizeof(body), "{\"version\":\"%s\",\"instance\":\"%s\",\"method\":\"%s\",\"path\":\"%.100s\"}\n",
 		 version, instance, method, url);
+	observe(now_s() - t0, 0);
 	return reply(c, 200, body, "application/json");
 }
 

@@ -135,7 +135,10 @@ int deployment_store_note(struct store *st, int64_t id, int64_t at_ms, const cha
 int deployment_store_resolve(struct store *st, const char *ref, int active_only, int64_t *id,
 			     struct strbuf *err);
 
-/* The version serving now for service/env: the latest succeeded deployment's (buf "" if none). */
+/* The version serving now for service/env: the latest succeeded deployment's, latest by id
+ * (created after every earlier one finished: one unfinished deployment at a time), never by
+ * finished_ms, which is on each deployment's own, possibly time-scaled, clock (buf "" if none).
+ * 0 or SW_ESTORE. */
 int deployment_store_current_version(struct store *st, const char *service, const char *env, char *buf,
 				     size_t size, struct strbuf *err);
 

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <arpa/inet.h>
 #include <signal.h>
 #include <stdio.h>
@@ -86,13 +87,96 @@ void proc_reap(void)
 		;
 }
 
+static void write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;	/* a full disk: the chunk is dropped, the instance is never held up */
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+/* names[0] -> names[1] -> ... -> names[keep-1] (dropped), and a fresh names[0] as fd 1 */
+static void rotate(char *const *names, int keep)
+{
+	int fd;
+	if (keep <= 1) {	/* nothing kept but the log itself: start it again */
+		int r = ftruncate(1, 0);
+		(void)r;
+		return;
+	}
+	for (int i = keep - 1; i >= 1; i--)
+		rename(names[i - 1], names[i]);
+	fd = open(names[0], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		dup2(fd, 1);
+		close(fd);
+	}
+}
+
+/*
+ * The log writer (a process of its own, forked before exec, only
+ * async-signal-safe calls): the instance's stdout and stderr arrive on fd 0
+ * (a pipe), go to the log on fd 1; when the log would pass max bytes it is
+ * rotated at the end of the last whole line of the chunk, so no line is cut
+ * in two or lost.  It ends when every writer has closed the pipe (the
+ * instance and its children are gone) and everything read is written.
+ */
+static void log_writer(char *const *names, int keep, int64_t max)
+{
+	static char buf[1 << 16];
+	struct stat sb;
+	int64_t size = fstat(1, &sb) == 0 ? (int64_t)sb.st_size : 0;
+	for (;;) {
+		ssize_t n = read(0, buf, sizeof(buf));
+		const char *p = buf;
+		size_t left;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		left = (size_t)n;
+		if (size > 0 && size + (int64_t)left > max) {
+			const char *nl = memrchr(p, '\n', left);
+			if (nl) {
+				size_t k = (size_t)(nl - p) + 1;
+				write_all(1, p, k);
+				p += k;
+				left -= k;
+				rotate(names, keep);
+				size = 0;
+			}
+		}
+		write_all(1, p, left);
+		size += (int64_t)left;
+	}
+}
+
+static void close_from(int lowfd)
+{
+	if (close_range((unsigned)lowfd, ~0U, 0) < 0)
+		for (int fd = lowfd; fd < 4096; fd++)
+			close(fd);
+}
+
 int proc_spawn(char *const argv[], char *const envp[], const char *cwd, const char *log_path, pid_t *pidp,
 	       uint64_t *start_time, struct strbuf *err)
 {
-	int pfd[2], logfd, e = 0;
+	return proc_spawn_rotated(argv, envp, cwd, log_path, NULL, pidp, start_time, err);
+}
+
+int proc_spawn_rotated(char *const argv[], char *const envp[], const char *cwd, const char *log_path,
+		       const struct proc_log_rotation *rot, pid_t *pidp, uint64_t *start_time, struct strbuf *err)
+{
+	int pfd[2], lp[2] = { -1, -1 }, dn[2] = { -1, -1 }, logfd, e = 0, keep = 0;
 	pid_t pid;
 	ssize_t n;
 	_cleanup_free_ char **merged = NULL;
+	char **names = NULL;
 	size_t nm = 0, ne = 0;
 
 	/* the environment is built before fork: the child may only call async-signal-safe functions */
@@ -113,19 +197,32 @@ int proc_spawn(char *const argv[], char *const envp[], const char *cwd, const ch
 			merged[nm++] = environ[i];
 	}
 	merged[nm] = NULL;
+	if (rot && rot->max_bytes > 0) {
+		/* the rotated files' names, before fork too: LOG, LOG.1, ... LOG.(keep-1) */
+		keep = rot->keep > 0 ? rot->keep : 1;
+		names = xcalloc((size_t)keep + 1, sizeof(*names));
+		names[0] = xstrdup(log_path);
+		for (int i = 1; i < keep; i++) {
+			struct strbuf sb = STRBUF_INIT;
+			strbuf_addf(&sb, "%s.%d", log_path, i);
+			names[i] = strbuf_detach(&sb, NULL);
+		}
+	}
 
 	logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (logfd < 0) {
 		e = -errno;
 		strbuf_errf(err, "cannot open log file '%s': %s", log_path, strerror(errno));
-		return e;
+		goto out;
 	}
-	if (pipe2(pfd, O_CLOEXEC) < 0) {
+	if (pipe2(pfd, O_CLOEXEC) < 0 || (names && (pipe2(lp, O_CLOEXEC) < 0 || pipe2(dn, O_CLOEXEC) < 0))) {
 		e = -errno;
 		close(logfd);
 		strbuf_errf(err, "pipe: %s", strerror(errno));
-		return e;
+		goto out;
 	}
+	if (names)	/* room for bursts: the instance never waits for the disk (best effort) */
+		fcntl(lp[1], F_SETPIPE_SZ, 1 << 20);
 	pid = fork();
 	if (pid < 0) {
 		e = -errno;
@@ -133,10 +230,10 @@ int proc_spawn(char *const argv[], char *const envp[], const char *cwd, const ch
 		close(pfd[0]);
 		close(pfd[1]);
 		strbuf_errf(err, "fork: %s", strerror(errno));
-		return e;
+		goto out;
 	}
 	if (pid == 0) {
-		int devnull, step = 0;
+		int devnull, step = 0, out = logfd;
 		sigset_t none;
 		/* only async-signal-safe calls from here to exec */
 		sigemptyset(&none);
@@ -146,12 +243,37 @@ int proc_spawn(char *const argv[], char *const envp[], const char *cwd, const ch
 		signal(SIGTERM, SIG_DFL);
 		if (setsid() < 0)
 			goto fail;
+		step = 2;
+		if (names) {
+			/* the log writer, orphaned at once (a double fork) and in a process group of
+			 * its own, so stopping the instance's group leaves it to write what is left */
+			pid_t mid = fork(), w;
+			if (mid < 0)
+				goto fail;
+			if (mid == 0) {
+				if (fork() != 0)
+					_exit(0);
+				setpgid(0, 0);
+				signal(SIGTERM, SIG_IGN);
+				signal(SIGINT, SIG_IGN);
+				signal(SIGHUP, SIG_IGN);
+				signal(SIGPIPE, SIG_IGN);
+				if (dup2(lp[0], 0) < 0 || dup2(logfd, 1) < 0 || dup2(dn[1], 2) < 0)
+					_exit(1);
+				close_from(3);
+				log_writer(names, keep, rot->max_bytes);
+				_exit(0);
+			}
+			while ((w = waitpid(mid, NULL, 0)) < 0 && errno == EINTR)
+				;
+			out = lp[1];
+		}
 		step = 1;
 		if (cwd && chdir(cwd) < 0)
 			goto fail;
 		step = 2;
 		devnull = open("/dev/null", O_RDONLY);
-		if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0)
+		if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
 			goto fail;
 		step = 3;
 		execvpe(argv[0], argv, merged);
@@ -165,6 +287,12 @@ int proc_spawn(char *const argv[], char *const envp[], const char *cwd, const ch
 	}
 	close(logfd);
 	close(pfd[1]);
+	if (names) {
+		close(lp[0]);
+		close(lp[1]);
+		close(dn[1]);
+		lp[0] = lp[1] = dn[1] = -1;
+	}
 	{
 		int msg[2];
 		do
@@ -176,17 +304,37 @@ int proc_spawn(char *const argv[], char *const envp[], const char *cwd, const ch
 			waitpid(pid, NULL, 0);
 			strbuf_errf(err, "cannot start '%s' (%s%s%s): %s", argv[0], what[msg[0] & 3],
 				    msg[0] == 1 ? " " : "", msg[0] == 1 ? cwd : "", strerror(msg[1]));
-			return -msg[1];
+			e = -msg[1];
+			goto out;
 		}
 	}
 	if (proc_start_time(pid, start_time) < 0) {
-		/* it exited already; its log says why */
+		/* it exited already; its log says why, once the log writer has written it all
+		 * (it holds dn[1] until it ends) */
 		waitpid(pid, NULL, 0);
+		if (dn[0] >= 0) {
+			struct pollfd pf = { .fd = dn[0], .events = POLLIN };
+			while (poll(&pf, 1, 2000) < 0 && errno == EINTR)
+				;
+		}
 		strbuf_errf(err, "'%s' exited at once; see '%s'", argv[0], log_path);
-		return SW_EEXTERNAL;
+		e = SW_EEXTERNAL;
+		goto out;
 	}
 	*pidp = pid;
-	return 0;
+out:
+	if (dn[0] >= 0)
+		close(dn[0]);
+	if (lp[0] >= 0)
+		close(lp[0]);
+	if (lp[1] >= 0)
+		close(lp[1]);
+	if (dn[1] >= 0)
+		close(dn[1]);
+	for (int i = 0; names && i < keep; i++)
+		free(names[i]);
+	free(names);
+	return e;
 }
 
 static int gone(pid_t pid, uint64_t start_time)

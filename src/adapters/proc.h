@@ -42,6 +42,29 @@ int proc_same(pid_t pid, uint64_t start_time);
 int proc_spawn(char *const argv[], char *const envp[], const char *cwd, const char *log_path, pid_t *pid,
 	       uint64_t *start_time, struct strbuf *err);
 
+/* How an instance's log is rotated (a service file's `logs:`, docs/services.md). */
+struct proc_log_rotation {
+	int64_t max_bytes;	/* rotate when the log would pass this many bytes; 0: never */
+	int keep;		/* files kept, the log itself included: LOG, LOG.1 ... LOG.(keep-1) */
+};
+
+/*
+ * proc_spawn(), with stdout and stderr going through a pipe to a log
+ * writer process (when rot->max_bytes > 0) that appends to log_path and
+ * rotates it (log_path -> log_path.1 -> ... ; the oldest is dropped) at the
+ * end of a whole line once it would pass rot->max_bytes, so a chatty
+ * instance fills at most about max_bytes x keep.  The writer is not the
+ * instance's child nor in its process group: stopping the instance leaves
+ * it to write what is still in the pipe, and it ends when the pipe's last
+ * writer is gone.  The pipe holds up to 1 MB, so the instance never waits
+ * for the disk unless the writer falls that far behind; a write the disk
+ * refuses (full) is dropped, never retried against the instance.  The log
+ * writer ignoring SIGTERM, only SIGKILL ends it early.  rot NULL: as
+ * proc_spawn().  Errors as proc_spawn().
+ */
+int proc_spawn_rotated(char *const argv[], char *const envp[], const char *cwd, const char *log_path,
+		       const struct proc_log_rotation *rot, pid_t *pid, uint64_t *start_time, struct strbuf *err);
+
 /*
  * Stop the process group of pid (pid must be the leader, as proc_spawn makes
  * it): SIGTERM, wait up to grace_ms, then SIGKILL and wait up to 2 s.

@@ -15,7 +15,14 @@
 #define DEPLOYMENT_COLUMNS                                                                  \
 	"id, service, env, version, from_version, type, class, strategy, state, revision, step," \
 	" weight, failed_checks, reason, requested_by, emergency_reason, commit_sha,"            \
-	" commit_time_ms, created_ms, started_ms, finished_ms, state_since_ms, time_scale"
+	" commit_time_ms, created_ms, started_ms, finished_ms, state_since_ms, " PAUSED_MS ", time_scale"
+
+/* the time spent paused (waiting for a person): each transition into paused up
+ * to the next transition, summed; a pause still open counts 0 */
+#define PAUSED_MS                                                                                 \
+	"(SELECT COALESCE(SUM(COALESCE((SELECT MIN(n.at_ms) FROM transitions n"                    \
+	" WHERE n.deployment_id = p.deployment_id AND n.id > p.id), p.at_ms) - p.at_ms), 0)"       \
+	" FROM transitions p WHERE p.deployment_id = deployments.id AND p.to_state = 'paused')"
 
 static char *col_str(sqlite3_stmt *s, int i)
 {
@@ -52,7 +59,20 @@ static void read_deployment(sqlite3_stmt *s, struct deployment_record *d)
 	d->started_ms = col_time(s, 19);
 	d->finished_ms = col_time(s, 20);
 	d->state_since_ms = col_time(s, 21);
-	d->time_scale = sqlite3_column_double(s, 22);
+	d->waited_ms = d->ran_ms = RECORD_TIME_NONE;
+	if (d->finished_ms != RECORD_TIME_NONE && d->created_ms != RECORD_TIME_NONE) {
+		/* pending (the gate: approvals, windows, freezes, incidents) and paused (a person) */
+		int64_t waited = (d->started_ms != RECORD_TIME_NONE ? d->started_ms : d->finished_ms) - d->created_ms;
+		int64_t total = d->finished_ms - d->created_ms;
+		waited += sqlite3_column_int64(s, 22);
+		if (waited < 0)
+			waited = 0;
+		if (waited > total)
+			waited = total > 0 ? total : 0;
+		d->waited_ms = waited;
+		d->ran_ms = total - waited > 0 ? total - waited : 0;
+	}
+	d->time_scale = sqlite3_column_double(s, 23);
 }
 
 void deployment_record_release(struct deployment_record *d)

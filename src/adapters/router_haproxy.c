@@ -223,6 +223,8 @@ int router_haproxy_open(struct router_haproxy *r, struct store *st, const char *
 	snprintf(r->listen_host, sizeof(r->listen_host), "%s", e->listen_host);
 	r->listen_port = e->listen_port;
 	r->drain_ms = svc->drain_ms;
+	snprintf(r->metrics_host, sizeof(r->metrics_host), "%s", e->metrics_host);
+	r->metrics_port = e->metrics_port;
 	strbuf_addf(&dir, "%s/routers/%s.%s", absbuf, svc->name, env);
 	r->rundir = strbuf_detach(&dir, NULL);
 	r->cfg_path = path_in(r->rundir, "haproxy.cfg");
@@ -436,6 +438,17 @@ static int write_files(struct router_haproxy *r, struct strbuf *err)
 	haproxy_relay_lua_render(&c, &map);
 	if ((rc = write_atomic(lua_path.buf, &map, 0600, err)) < 0)
 		goto out;
+	/* every instance, for a Prometheus's file_sd (docs/prometheus.md) */
+	c.service = r->service;
+	c.env = r->env;
+	strbuf_reset(&map);
+	haproxy_targets_render(&c, &map);
+	strbuf_reset(&lua_path);
+	strbuf_addf(&lua_path, "%s/targets.json", r->rundir);
+	if ((rc = write_atomic(lua_path.buf, &map, 0644, err)) < 0)
+		goto out;
+	c.metrics_host = r->metrics_host;
+	c.metrics_port = r->metrics_port;
 	haproxy_cfg_render(&c, &cfg);
 	rc = write_atomic(r->cfg_path, &cfg, 0600, err);
 out:
@@ -575,6 +588,49 @@ int router_haproxy_down(struct router_haproxy *r, struct strbuf *err)
 	sqlite3_step(s);
 	unlink(r->sock_path);
 	return save_router(r, 0, 0, err);
+}
+
+/* 1 when pid's command line has the argument arg (here: our haproxy.cfg) */
+static int cmdline_has(pid_t pid, const char *arg)
+{
+	char path[64];
+	struct strbuf sb = STRBUF_INIT;
+	int found = 0;
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	if (strbuf_read_file_max(&sb, path, 1 << 16, NULL) >= 0)
+		for (size_t i = 0; i < sb.len; i += strlen(sb.buf + i) + 1)
+			if (!strcmp(sb.buf + i, arg))
+				found = 1;
+	strbuf_release(&sb);
+	return found;
+}
+
+int router_haproxy_sweep(struct router_haproxy *r, struct strbuf *done, struct strbuf *err)
+{
+	struct strbuf reply = STRBUF_INIT;
+	const char *p;
+	long pid = 0;
+	uint64_t st;
+	int rc = 0, killed;
+	if (r->attached)
+		return 0;
+	if (haproxy_cli(r->sock_path, "show info", &reply, NULL) == 0 && (p = strstr(reply.buf, "\nPid: ")))
+		pid = strtol(p + 6, NULL, 10);
+	strbuf_release(&reply);
+	if (pid <= 0) {
+		unlink(r->sock_path);	/* nothing answers: a socket left behind */
+		return 0;
+	}
+	if (!cmdline_has((pid_t)pid, r->cfg_path) || proc_start_time((pid_t)pid, &st) < 0) {
+		strbuf_errf(err, "an HAProxy (pid %ld) answers on '%s' but does not run '%s': not stopped; stop it "
+			    "yourself if it is a leftover", pid, r->sock_path, r->cfg_path);
+		return SW_ESTATE;
+	}
+	if ((rc = proc_stop((pid_t)pid, st, 5000, &killed, err)) < 0)
+		return rc;
+	strbuf_addf(done, "%sHAProxy (pid %ld)", done->len ? ", " : "", pid);
+	unlink(r->sock_path);
+	return 1;
 }
 
 static int put_server(struct router_haproxy *r, const struct srv *v, struct strbuf *err)

@@ -64,6 +64,8 @@ struct router_haproxy {
 	int attached;		/* 1: a HAProxy slipway does not run */
 	char *rundir, *cfg_path, *sock_path, *map_path, *log_sock, *log_path;	/* owned */
 	int64_t drain_ms;	/* how long drain waits for in-flight requests */
+	char metrics_host[64];	/* HAProxy's Prometheus exporter (router.metrics), port 0: none */
+	int metrics_port;
 };
 
 /*
@@ -88,6 +90,18 @@ int router_haproxy_up(struct router_haproxy *r, int *started, struct strbuf *err
 /* Stop the HAProxy slipway runs for this environment (SIGTERM; SIGKILL
  * after 5 s) and forget its servers.  0 when stopped or not running. */
 int router_haproxy_down(struct router_haproxy *r, struct strbuf *err);
+
+/*
+ * After router_haproxy_down(), what the store did not know (it was deleted
+ * or replaced, docs/engine.md "Failure paths"): an HAProxy answering "show
+ * info" on this environment's admin socket whose command line names this
+ * environment's haproxy.cfg is stopped (SIGTERM, SIGKILL after 5 s) and
+ * appended to done ("HAProxy (pid N)").  Returns 1 when one was stopped, 0
+ * when none answers (a stale socket file is removed), SW_ESTATE when the
+ * process answering runs another configuration (not ours: left alone, err
+ * says so), or proc_stop()'s error.
+ */
+int router_haproxy_sweep(struct router_haproxy *r, struct strbuf *done, struct strbuf *err);
 
 /* pid of the running HAProxy (0 when none or attached). */
 pid_t router_haproxy_pid(struct router_haproxy *r);

@@ -175,6 +175,37 @@ int target_local_probe(int port, const char *path, int64_t timeout_ms)
 	return status >= 200 && status < 300;
 }
 
+/* VERSION-N.pid beside VERSION-N.log: "PID START_TIME", so that the instances
+ * can be found and stopped from the state directory when the store lost them */
+static void pid_file_path(const char *log_path, struct strbuf *out)
+{
+	size_t n = strlen(log_path);
+	if (n > 4 && !strcmp(log_path + n - 4, ".log"))
+		n -= 4;
+	strbuf_add(out, log_path, n);
+	strbuf_addstr(out, ".pid");
+}
+
+static void write_pid_file(const char *log_path, pid_t pid, uint64_t start_time)
+{
+	struct strbuf path = STRBUF_INIT;
+	FILE *f;
+	pid_file_path(log_path, &path);
+	if ((f = fopen(path.buf, "w"))) {
+		fprintf(f, "%d %llu\n", (int)pid, (unsigned long long)start_time);
+		fclose(f);
+	}
+	strbuf_release(&path);
+}
+
+static void remove_pid_file(const char *log_path)
+{
+	struct strbuf path = STRBUF_INIT;
+	pid_file_path(log_path, &path);
+	unlink(path.buf);
+	strbuf_release(&path);
+}
+
 static void log_tail(const char *path, struct strbuf *err)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -342,7 +373,8 @@ static int spawn_one(struct target_local *t, const struct service *svc, const ch
 	w->id = sqlite3_last_insert_rowid(t->st->db);
 	{
 		struct strbuf perr = STRBUF_INIT;
-		r = proc_spawn(argv, envp, release, w->in.log_path, &w->in.pid, &w->in.start_time, &perr);
+		struct proc_log_rotation rot = { svc->log_max_bytes, svc->log_keep };
+		r = proc_spawn_rotated(argv, envp, release, w->in.log_path, &rot, &w->in.pid, &w->in.start_time, &perr);
 		if (r == SW_EEXTERNAL) {
 			/* it exited at once: say which instance, and what its log says */
 			strbuf_errf(err, "instance %s-%d of '%s' exited at once", version, idx, svc->name);
@@ -358,6 +390,7 @@ static int spawn_one(struct target_local *t, const struct service *svc, const ch
 	}
 	w->in.alive = 1;
 	r = set_state(t, w->id, "starting", w->in.pid, w->in.start_time, err);
+	write_pid_file(w->in.log_path, w->in.pid, w->in.start_time);
 out:
 	for (size_t i = 0; i < svc->argc; i++)
 		free(argv[i]);
@@ -513,10 +546,55 @@ int target_local_stop(struct target_local *t, const struct service *svc, const c
 			break;
 		if ((r = set_state(t, rows[i].id, "stopped", 0, 0, err)) < 0)
 			break;
+		remove_pid_file(rows[i].in.log_path);
 		stopped++;
 	}
 	free(rows);
 	return r < 0 ? r : stopped;
+}
+
+int target_local_sweep(struct target_local *t, const struct service *svc, const char *env, struct strbuf *done,
+		       struct strbuf *err)
+{
+	struct strbuf dir = STRBUF_INIT, path = STRBUF_INIT, text = STRBUF_INIT;
+	struct dirent *de;
+	DIR *dp;
+	int r = 0, n = 0;
+	strbuf_addf(&dir, "%s/logs/%s.%s", t->state_dir, svc->name, env);
+	if (!(dp = opendir(dir.buf))) {
+		strbuf_release(&dir);
+		return 0;
+	}
+	proc_reap();
+	while ((de = readdir(dp)) && r >= 0) {
+		size_t len = strlen(de->d_name);
+		long long pid = 0;
+		unsigned long long st = 0;
+		int killed = 0;
+		if (len < 5 || strcmp(de->d_name + len - 4, ".pid"))
+			continue;
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s/%s", dir.buf, de->d_name);
+		strbuf_reset(&text);
+		if (strbuf_read_file_max(&text, path.buf, 128, NULL) < 0 ||
+		    sscanf(text.buf, "%lld %llu", &pid, &st) != 2 || pid <= 0) {
+			unlink(path.buf);
+			continue;
+		}
+		if (proc_same((pid_t)pid, st)) {
+			kill(-(pid_t)pid, SIGTERM);
+			if ((r = proc_stop((pid_t)pid, st, svc->stop_grace_ms, &killed, err)) < 0)
+				break;
+			strbuf_addf(done, "%s%.*s (pid %lld)", done->len ? ", " : "", (int)(len - 4), de->d_name, pid);
+			n++;
+		}
+		unlink(path.buf);
+	}
+	closedir(dp);
+	strbuf_release(&dir);
+	strbuf_release(&path);
+	strbuf_release(&text);
+	return r < 0 ? r : n;
 }
 
 static int rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)

@@ -114,6 +114,18 @@ int target_local_stop(struct target_local *t, const struct service *svc, const c
 		      struct strbuf *err);
 
 /*
+ * Every instance is also a file STATE/logs/SERVICE.ENV/VERSION-N.pid ("PID
+ * START_TIME", written when it starts, removed when it is stopped).  After
+ * target_local_stop() of every revision the store knows, this stops what
+ * those files name and still runs as the same process (pid and start
+ * time): the instances of a store that was deleted or replaced (docs/engine.md
+ * "Failure paths").  Each is appended to done ("v1-0 (pid N)"); stale files
+ * are removed.  Returns how many were stopped, or proc_stop()'s error.
+ */
+int target_local_sweep(struct target_local *t, const struct service *svc, const char *env, struct strbuf *done,
+		       struct strbuf *err);
+
+/*
  * The runbook's cleanup-old-versions.sh --keep N: remove release directories
  * of svc beyond the newest `keep` (by modification time), never one that has
  * a running instance in any environment.  Removed names are appended to

@@ -176,7 +176,14 @@ static int stop_revision(struct localstack *ls, char **args, struct strbuf *err)
 
 static int down_all(struct localstack *ls, char **args, struct strbuf *err)
 {
-	return localstack_down(ls, err);
+	struct strbuf found = STRBUF_INIT;
+	int rc = localstack_down(ls, &found, err);
+	/* what the store had no record of, found in the state directory (docs/engine.md) */
+	if (found.len)
+		printf("%s in %s: stopped %s, which the store had no record of (found in the state directory '%s')\n",
+			  ls->svc.name, ls->env, found.buf, ls->state_dir);
+	strbuf_release(&found);
+	return rc;
 }
 
 /* stop and down: open SERVICE's stack in --env, run op, close */

@@ -25,9 +25,11 @@
 const char usage_history[] =
 	"usage: slipway history SERVICE [--env ENV] [--limit N] [-o json]\n"
 	"\n"
-	"The deployments of SERVICE, newest first: id, version, status (the state:\n"
-	"succeeded, rolled_back, failed, progressing, ...), type, environment, times,\n"
-	"duration and the reason of the last transition.\n";
+	"The deployments of SERVICE, newest first: id, version, state (succeeded,\n"
+	"rolled_back, failed, progressing, ...), type, environment, creation time,\n"
+	"the time it waited (pending for approvals, a window, a freeze or an incident,\n"
+	"and paused for a person) apart from the time it ran, the requester and the\n"
+	"reason of the last transition.\n";
 
 const char usage_log[] =
 	"usage: slipway log [--env ENV] [--limit N] [-o json]\n"
@@ -43,12 +45,67 @@ const char usage_show[] =
 	"approvals, the emergency record, incidents linked to it, and the messages\n"
 	"sent about it with their delivery state.\n";
 
-static int64_t duration_of(const struct deployment_record *d)
+/* The columns of history and log: widths computed from what is printed, the last one unpadded. */
+enum { COL_ID, COL_CREATED, COL_SERVICE, COL_VERSION, COL_ENV, COL_TYPE, COL_STATE, COL_WAITED, COL_RAN, COL_OWNER,
+       COL_REASON, NCOLS };
+
+static void print_rows(struct deployment_record *v, size_t n, int with_service)
 {
-	int64_t start = d->started_ms != RECORD_TIME_NONE ? d->started_ms : d->created_ms;
-	if (d->finished_ms == RECORD_TIME_NONE || start == RECORD_TIME_NONE)
-		return -1;
-	return d->finished_ms - start;
+	static const char *const head[NCOLS] = { "ID", "CREATED", "SERVICE", "VERSION", "ENV", "TYPE", "STATE",
+						 "WAITED", "RAN", "OWNER", "REASON" };
+	char **cell = xcalloc(n * NCOLS, sizeof(*cell));
+	size_t w[NCOLS];
+
+	for (int c = 0; c < NCOLS; c++)
+		w[c] = strlen(head[c]);
+	for (size_t i = 0; i < n; i++) {
+		char at[RFC3339_BUFSZ], waited[DURATION_BUFSZ] = "-", ran[DURATION_BUFSZ] = "-", id[24];
+		char **r = cell + i * NCOLS;
+		if (v[i].waited_ms != RECORD_TIME_NONE) {
+			/* whole seconds, as -o json's waited_s and ran_s */
+			duration_format(v[i].waited_ms / 1000 * 1000, waited);
+			duration_format(v[i].ran_ms / 1000 * 1000, ran);
+			if (v[i].waited_ms < 1000)
+				snprintf(waited, sizeof(waited), "0s");
+			if (v[i].ran_ms < 1000)
+				snprintf(ran, sizeof(ran), "0s");
+		}
+		snprintf(id, sizeof(id), "%lld", (long long)v[i].id);
+		r[COL_ID] = xstrdup(id);
+		r[COL_CREATED] = xstrdup(records_time(v[i].created_ms, at));
+		r[COL_SERVICE] = xstrdup(v[i].service ? v[i].service : "");
+		r[COL_VERSION] = xstrdup(v[i].version ? v[i].version : "");
+		r[COL_ENV] = xstrdup(v[i].env ? v[i].env : "");
+		r[COL_TYPE] = xstrdup(v[i].type ? v[i].type : "");
+		r[COL_STATE] = xstrdup(v[i].state ? v[i].state : "");
+		r[COL_WAITED] = xstrdup(waited);
+		r[COL_RAN] = xstrdup(ran);
+		r[COL_OWNER] = xstrdup(v[i].requested_by ? v[i].requested_by : "");
+		if (v[i].time_scale > 1) {	/* it ran time-scaled: said before the reason (engine.md "Time scale") */
+			const char *why = v[i].reason ? v[i].reason : "";
+			size_t len = strlen(why) + 48;
+			r[COL_REASON] = xmalloc(len);
+			snprintf(r[COL_REASON], len, "(time scale %gx) %s", v[i].time_scale, why);
+		} else
+			r[COL_REASON] = xstrdup(v[i].reason ? v[i].reason : "");
+		for (int c = 0; c < NCOLS; c++)
+			if (strlen(r[c]) > w[c])
+				w[c] = strlen(r[c]);
+	}
+	for (size_t i = 0; i <= n; i++) {
+		const char *const *r = i == 0 ? head : (const char *const *)cell + (i - 1) * NCOLS;
+		for (int c = 0; c < NCOLS; c++) {
+			if (c == COL_SERVICE && !with_service)
+				continue;
+			if (c == COL_REASON)
+				printf("%s\n", r[c]);
+			else
+				printf("%-*s  ", (int)w[c], r[c]);
+		}
+	}
+	for (size_t i = 0; i < n * NCOLS; i++)
+		free(cell[i]);
+	free(cell);
 }
 
 static int parse_limit(const char *s, size_t *out)
@@ -103,19 +160,7 @@ static int list_records(int argc, char **argv, struct cli_ctx *ctx, int per_serv
 	} else if (n == 0) {
 		printf(service ? "no deployments of '%s' in '%s'\n" : "no deployments\n", service, env);
 	} else {
-		char at[RFC3339_BUFSZ], dur[DURATION_BUFSZ];
-		printf("%-6s %-20s %-16s %-12s %-12s %-22s %-11s %-9s %-12s %s\n", "ID", "CREATED", "SERVICE", "VERSION",
-		       "ENV", "TYPE", "STATE", "DURATION", "OWNER", "REASON");
-		for (size_t i = 0; i < n; i++) {
-			int64_t d = duration_of(&v[i]);
-			char scaled[48] = "";
-			if (v[i].time_scale > 1)
-				snprintf(scaled, sizeof(scaled), "(time scale %gx) ", v[i].time_scale);
-			printf("%-6lld %-20s %-16s %-12s %-12s %-22s %-11s %-9s %-12s %s%s\n", (long long)v[i].id,
-			       records_time(v[i].created_ms, at), v[i].service, v[i].version, v[i].env, v[i].type,
-			       v[i].state, d < 0 ? "-" : duration_format(d, dur), v[i].requested_by, scaled,
-			       v[i].reason ? v[i].reason : "");
-		}
+		print_rows(v, n, !service);
 	}
 	deployment_records_free(v, n);
 	strbuf_release(&err);
@@ -322,14 +367,16 @@ int cmd_show(int argc, char **argv, struct cli_ctx *ctx)
 		goto out;
 	}
 	{
-		char a[RFC3339_BUFSZ], b[RFC3339_BUFSZ], dur[DURATION_BUFSZ];
-		int64_t dd = duration_of(&v.d);
+		char a[RFC3339_BUFSZ], b[RFC3339_BUFSZ], dur[DURATION_BUFSZ], wdur[DURATION_BUFSZ];
+		int dd = v.d.waited_ms != RECORD_TIME_NONE;
 		printf("deployment %lld: %s %s -> %s (%s, %s)\n", (long long)v.d.id, v.d.service,
 		       v.d.from_version ? v.d.from_version : "-", v.d.version, v.d.env, v.d.type);
 		printf("  status      %s%s%s\n", v.d.state, v.d.reason ? ": " : "", v.d.reason ? v.d.reason : "");
 		printf("  requested   by %s at %s\n", v.d.requested_by, records_time(v.d.created_ms, a));
-		printf("  finished    %s%s%s\n", records_time(v.d.finished_ms, b), dd >= 0 ? " after " : "",
-		       dd >= 0 ? duration_format(dd, dur) : "");
+		printf("  finished    %s", records_time(v.d.finished_ms, b));
+		if (dd)
+			printf(": waited %s, ran %s", duration_format(v.d.waited_ms, wdur), duration_format(v.d.ran_ms, dur));
+		printf("\n");
 		printf("  strategy    %s, step %lld, weight %g%%, failed checks %lld\n", v.d.strategy, (long long)v.d.step,
 		       v.d.weight, (long long)v.d.failed_checks);
 		if (v.d.time_scale > 1)

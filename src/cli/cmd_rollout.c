@@ -253,6 +253,8 @@ static int show_detail(struct store *st, int64_t id)
 	if (deployment_is_scaled(&d))
 		printf("time scale: %gx (holds, intervals and monitoring ran %g times faster than the wall clock; every "
 		       "time shown is wall time)\n", d.time_scale, d.time_scale);
+	if (!d.from_version[0])
+		printf("first release: no earlier revision to compare it with or return to (docs/engine.md)\n");
 	printf("transitions:\n");
 	sqlite3_bind_int64(t, 1, id);
 	while (sqlite3_step(t) == SQLITE_ROW) {
@@ -284,13 +286,14 @@ static int show_detail(struct store *st, int64_t id)
 				json_t *e = json_object_get(o, "e_value"), *iv = json_object_get(o, "interval_pct");
 				if (!e)
 					continue;
-				printf("  %-30s %-5s %s%% [%s-%s%%], e-value %s of %g, %lld canary requests\n",
+				printf("  %-30s %-5s %s%% [%s-%s%%], e-value %s of %g, %lld %s requests\n",
 				       json_string_value(json_object_get(o, "name")),
 				       json_string_value(json_object_get(o, "result")),
 				       fmt_num(json_object_get(o, "estimate_pct"), b0), fmt_num(json_array_get(iv, 0), b1),
 				       fmt_num(json_array_get(iv, 1), b2), json_is_string(e) ? "inf" : fmt_num(e, b3),
 				       json_number_value(json_object_get(o, "fires_at")),
-				       (long long)json_integer_value(json_object_get(o, "requests")));
+				       (long long)json_integer_value(json_object_get(o, "requests")),
+				       d.from_version[0] ? "canary" : "first-release");
 			}
 			if (json_is_object(sq))
 				printf("step question (%s): %s\n", json_is_true(json_object_get(sq, "answered")) ? "answered" :

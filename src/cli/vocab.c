@@ -56,6 +56,9 @@ json_t *cli_deployment_json(const struct deployment_record *d)
 	cli_json_time(o, "updated_at", d->state_since_ms);
 	cli_json_time(o, "finished_at", d->finished_ms);
 	json_object_set_new(o, "duration_s", have_dur ? json_integer((d->finished_ms - start) / 1000) : json_null());
+	json_object_set_new(o, "waited_s", d->waited_ms != RECORD_TIME_NONE ? json_integer(d->waited_ms / 1000) :
+			    json_null());
+	json_object_set_new(o, "ran_s", d->ran_ms != RECORD_TIME_NONE ? json_integer(d->ran_ms / 1000) : json_null());
 	cli_json_str(o, "commit_sha", d->commit_sha);
 	cli_json_time(o, "commit_time", d->commit_time_ms);
 	cli_json_str(o, "emergency_reason", d->emergency_reason);

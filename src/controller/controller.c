@@ -69,6 +69,8 @@ struct controller_applied {
 	struct strategy strategy;	/* cached */
 	int deaths;			/* times the new revision was found dead after it was ready */
 	int was_ready;			/* the new revision was ready at the last watch */
+	int stable_deaths;		/* the same for the stable revision */
+	int stable_was_ready;
 	unsigned long last_log;		/* hash of the last "cannot apply" message: logged once */
 	int64_t failing_since;		/* controller time the desired state first failed to apply, or 0 */
 };
@@ -268,40 +270,61 @@ static unsigned long hash_str(const char *p)
 }
 
 /*
- * Watch the new revision while it has (or is about to get) traffic: after
- * the warm-up, every tick.  An instance found dead makes the next tick
- * re-apply the desired state (the target restarts it, with its backoff);
- * the CONTROLLER_MAX_DEATHS-th death fails the deployment with that reason
- * rather than with the empty intervals it causes ("canary 0 requests").
+ * One revision's instances, watched while they should run: an instance
+ * found dead after the revision was ready makes the next tick re-apply the
+ * desired state (the target restarts it, with its backoff, and the router's
+ * server follows its new port), and is a row in the deployment's
+ * transitions; the CONTROLLER_MAX_DEATHS-th death of the revision fails the
+ * deployment with that reason (a rollback) rather than with the empty
+ * intervals it causes ("canary 0 requests").
  */
-static void watch(struct controller *c, struct controller_applied *e, const struct deployment *d,
-		  const struct desired_state *ds, struct tick_input *in)
+static void watch_revision(struct controller *c, struct controller_applied *e, const struct deployment *d,
+			   const char *what, const char *version, int *was_ready, int *deaths, int64_t now_ms,
+			   struct tick_input *in)
 {
 	struct strbuf why = STRBUF_INIT;
-	int r;
-
-	if (!ds->canary_up || !c->target || !c->target->ready || deployment_state_is_final(d->state) ||
-	    d->state == DS_PENDING || d->state == DS_ROLLING_BACK)
-		return;
-	r = c->target->ready(c->target->ctx, d->service, d->version, &why);
+	int r = c->target->ready(c->target->ctx, d->service, version, &why);
 	if (r > 0) {
-		e->was_ready = 1;
+		*was_ready = 1;
 	} else if (r == 0) {
 		/* a rolling step with no new instance yet is not a death */
-		if (e->was_ready && why.len) {
-			e->deaths++;
-			logf_(c, d, "the new revision %s died (%d of %d allowed): %s; restarting it", d->version,
-			      e->deaths, CONTROLLER_MAX_DEATHS - 1, why.buf);
-			if (e->deaths >= CONTROLLER_MAX_DEATHS) {
+		if (*was_ready && why.len) {
+			char note[600];
+			(*deaths)++;
+			bprintf(note, sizeof(note), "%s %s died (%d of %d allowed): %s; restarting it", what, version,
+				*deaths, CONTROLLER_MAX_DEATHS - 1, why.buf);
+			logf_(c, d, "%s", note);
+			/* the record says so, whatever follows (best effort: the tick's own commit is apart) */
+			deployment_store_note(c->st, d->id, now_ms, note, NULL);
+			if (*deaths >= CONTROLLER_MAX_DEATHS && !in->target_failed) {
 				in->target_failed = 1;
-				bprintf(in->target_reason, sizeof(in->target_reason),
-					"the new revision %s died %d times: %s", d->version, e->deaths, why.buf);
+				bprintf(in->target_reason, sizeof(in->target_reason), "%s %s died %d times: %s", what,
+					version, *deaths, why.buf);
 			}
 		}
-		e->was_ready = 0;
+		*was_ready = 0;
 		e->have_desired = 0;	/* re-applied next tick: the target restarts what is gone */
 	}
 	strbuf_release(&why);
+}
+
+/*
+ * Watch the revisions that should run while traffic may reach them: after
+ * the warm-up, every tick to the end of monitoring, the new revision and
+ * the stable one (which serves beside the canary and stays up through
+ * monitoring for an instant switch back).
+ */
+static void watch(struct controller *c, struct controller_applied *e, const struct deployment *d,
+		  const struct desired_state *ds, int64_t now_ms, struct tick_input *in)
+{
+	if (!c->target || !c->target->ready || deployment_state_is_final(d->state) || d->state == DS_PENDING ||
+	    d->state == DS_ROLLING_BACK)
+		return;
+	if (ds->canary_up)
+		watch_revision(c, e, d, "the new revision", d->version, &e->was_ready, &e->deaths, now_ms, in);
+	if (ds->stable_up && d->from_version[0])
+		watch_revision(c, e, d, "the stable revision", d->from_version, &e->stable_was_ready,
+			       &e->stable_deaths, now_ms, in);
 }
 
 /* One deployment's decision of this tick, waiting for the tick's commit. */
@@ -431,8 +454,12 @@ static int decide(struct controller *c, int64_t id, int64_t now_ms, struct scrat
 		in.canary_ready = r > 0;
 		if (actuated && r <= 0 && err.len)
 			bprintf(in.ready_reason, sizeof(in.ready_reason), "%s", err.buf);
+		/* the stable revision serves everything meanwhile: watched from the first tick */
+		if (actuated && ds.stable_up && d.from_version[0])
+			watch_revision(c, e, &d, "the stable revision", d.from_version, &e->stable_was_ready,
+				       &e->stable_deaths, now_ms, &in);
 	} else if (actuated) {
-		watch(c, e, &d, &ds, &in);
+		watch(c, e, &d, &ds, now_ms, &in);
 	}
 	if (!actuated && in.gate == GATE_ALLOW && d.state != DS_PENDING)
 		in.gate = GATE_WAIT;	/* hold: the weight never rises on a state that is not real */

@@ -748,6 +748,10 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 		res->resumed = 1;
 		say(dr, "resuming deployment #%lld of %s %s (%s, step %d, weight %.0f%%, %d failed checks)", (long long)found,
 		    d->service, d->version, deployment_state_name(d->state), d->step, d->weight, d->failed_checks);
+		/* that line says where it is: its stored reason (say "waiting: approval needed",
+		 * answered since) is not printed again; the next state line is a change */
+		last_state = d->state;
+		last_step = d->step;
 	} else {
 		char stable[SERVICE_NAME_MAX + 1];
 		/* refuse before anything is recorded: a deployment that cannot start

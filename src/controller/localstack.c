@@ -242,22 +242,43 @@ int localstack_stop_revision(struct localstack *ls, const char *version, struct 
 	return rc < 0 ? rc : 0;
 }
 
-int localstack_down(struct localstack *ls, struct strbuf *err)
+int localstack_down(struct localstack *ls, struct strbuf *found, struct strbuf *err)
 {
 	struct instance_list l = { 0 };
-	int rc = router_haproxy_down(&ls->router, err);
-	if (rc < 0)
+	struct strbuf serr = STRBUF_INIT;
+	int rc, swept = 0;
+	/* what the store does not know (deleted or replaced under a running slipway):
+	 * found from the state directory, the admin socket and the pid files; the
+	 * socket first (stopping the recorded HAProxy removes its file) */
+	if (router_haproxy_pid(&ls->router) <= 0 &&
+	    (swept = router_haproxy_sweep(&ls->router, found, &serr)) < 0 && swept != SW_ESTATE) {
+		strbuf_errf(err, "%s", serr.buf);
+		strbuf_release(&serr);
+		return swept;
+	}
+	if ((rc = router_haproxy_down(&ls->router, err)) < 0) {
+		strbuf_release(&serr);
 		return rc;
+	}
 	if ((rc = target_local_list(&ls->target, ls->svc.name, ls->env, NULL, &l, err)) < 0)
-		return rc;
+		goto out;
 	for (size_t i = 0; i < l.n; i++) {
 		size_t j;
 		for (j = 0; j < i; j++)
 			if (!strcmp(l.v[j].version, l.v[i].version))
 				break;
 		if (j == i && (rc = target_local_stop(&ls->target, &ls->svc, ls->env, l.v[i].version, err)) < 0)
-			break;
+			goto out;
 	}
+	if ((rc = target_local_sweep(&ls->target, &ls->svc, ls->env, found, err)) < 0)
+		goto out;
+	rc = 0;
+	if (swept == SW_ESTATE) {
+		strbuf_errf(err, "%s", serr.buf);
+		rc = SW_ESTATE;
+	}
+out:
 	instance_list_release(&l);
-	return rc < 0 ? rc : 0;
+	strbuf_release(&serr);
+	return rc;
 }

@@ -83,7 +83,15 @@ int localstack_start_revision(struct localstack *ls, const char *version, double
 /* Drain and remove version's servers, then stop its instances (release kept). */
 int localstack_stop_revision(struct localstack *ls, const char *version, struct strbuf *err);
 
-/* Stop every instance of every revision and the HAProxy of this environment. */
-int localstack_down(struct localstack *ls, struct strbuf *err);
+/*
+ * Stop every instance of every revision and the HAProxy of this environment:
+ * those the store records, then those it does not (a store deleted or
+ * replaced under a running slipway: router_haproxy_sweep(),
+ * target_local_sweep()), which are appended to found ("HAProxy (pid N),
+ * v1-0 (pid M)").  0; SW_ESTATE when an HAProxy not running this
+ * environment's configuration holds its admin socket (left alone, err says
+ * which; everything else is stopped); or the first stop's error.
+ */
+int localstack_down(struct localstack *ls, struct strbuf *found, struct strbuf *err);
 
 #endif

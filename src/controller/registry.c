@@ -9,6 +9,8 @@
  *   provider builtin   HAProxy's per-request log, received and aggregated
  *                      (adapters/metrics_builtin.h); opening it starts the
  *                      log receiver, closing it stops it
+ *            prometheus PromQL over a Prometheus server's HTTP API
+ *                      (adapters/metrics_prometheus.h)
  *   judge    sequential, threshold, observed   core/judge.h (docs/judge.md);
  *                      sequential yields to the policy's `judge: name`
  *   sink     stdout, file, slack, cloudevents   delivered by the
@@ -16,7 +18,9 @@
  */
 #include "controller/registry.h"
 #include "controller/localstack.h"
+#include "adapters/deployment_store.h"
 #include "adapters/metrics_builtin.h"
+#include "adapters/metrics_prometheus.h"
 #include "adapters/proc.h"
 #include "adapters/router_haproxy.h"
 #include "adapters/target_local.h"
@@ -106,13 +110,37 @@ static int forget_dead_revision(struct localstack *ls, const char *version, stru
 	return rc < 0 ? rc : 0;
 }
 
+/*
+ * What a person calls the revision being started: "stable", "canary", or
+ * "first release" when nothing else of the service runs or ever succeeded
+ * in this environment (it takes all the traffic at once: docs/engine.md
+ * "Failure paths", what a failed first release does).
+ */
+static const char *role_label(struct local_target *lt, const char *version, enum revision_role role)
+{
+	struct localstack *ls = lt->h.ls;
+	struct instance_list l = { 0 };
+	char current[SERVICE_NAME_MAX + 1] = "";
+	int other = 0;
+	if (role != ROLE_CANARY)
+		return "stable";
+	if (target_local_list(&ls->target, ls->svc.name, ls->env, NULL, &l, NULL) == 0)
+		for (size_t i = 0; i < l.n; i++)
+			other |= l.v[i].alive && strcmp(l.v[i].version, version) != 0;
+	instance_list_release(&l);
+	if (!other && deployment_store_current_version(lt->h.st, ls->svc.name, ls->env, current, sizeof(current),
+							 NULL) == 0)
+		other = current[0] && strcmp(current, version) != 0;
+	return other ? "canary" : "first release";
+}
+
 static int local_ensure(void *ctx, const char *service, const char *version, enum revision_role role, int up,
 			int count, struct strbuf *err)
 {
 	struct local_target *lt = ctx;
 	struct localstack *ls = lt->h.ls;
 	struct instance_list l = { 0 };
-	const char *what = role == ROLE_CANARY ? "canary" : "stable";
+	const char *what = up ? role_label(lt, version, role) : "";
 	int rc;
 	(void)count;	/* the service file's instances per environment */
 	if (!mine(ls, service, err))
@@ -375,6 +403,39 @@ static void builtin_close(void *obj)
 	free(bp);
 }
 
+/* ---- provider "prometheus": PromQL over Prometheus's HTTP API (metrics_prometheus) ---- */
+
+struct prom_provider {
+	struct metrics_provider p;	/* first: what open returns */
+	struct metrics_prometheus *mp;
+};
+
+static int prometheus_open(const struct plugin_host *h, void **out, struct strbuf *err)
+{
+	struct prom_provider *pp;
+	int rc;
+	if (!h->svc || !h->env) {
+		strbuf_errf(err, "the prometheus provider needs a service file and an environment");
+		return SW_EUSAGE;
+	}
+	pp = xcalloc(1, sizeof(*pp));
+	if ((rc = metrics_prometheus_open(&pp->mp, h->svc, h->env, &pp->p, err)) < 0) {
+		free(pp);
+		return rc;
+	}
+	*out = &pp->p;
+	return 0;
+}
+
+static void prometheus_close(void *obj)
+{
+	struct prom_provider *pp = obj;
+	if (!pp)
+		return;
+	metrics_prometheus_free(pp->mp);
+	free(pp);
+}
+
 /* ---- judges: sequential, threshold, observed (core/judge.h, docs/judge.md) ---- */
 
 /*
@@ -419,6 +480,8 @@ static const struct plugin plugins[] = {
 	{ PLUGIN_ROUTER, "haproxy", "HAProxy server weights through the runtime API", haproxy_open, haproxy_close },
 	{ PLUGIN_PROVIDER, "builtin", "HAProxy's per-request log, aggregated in the store", builtin_open,
 	  builtin_close },
+	{ PLUGIN_PROVIDER, "prometheus", "PromQL over a Prometheus server's HTTP API (docs/prometheus.md)",
+	  prometheus_open, prometheus_close },
 	{ PLUGIN_JUDGE, "sequential", "anytime-valid sequential tests on the deployment's evidence", sequential_open,
 	  free },
 	{ PLUGIN_JUDGE, "threshold", "Flagger's failed-check counting on each interval's values", threshold_open, free },

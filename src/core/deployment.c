@@ -631,9 +631,14 @@ static void tick_pending(struct run *x)
 	schedule(d, x->now, x->s->interval_ms);	/* the warm-up: one whole interval */
 	d->failed_checks = 0;
 	d->check_counted_ms = 0;
-	bprintf(reason, sizeof(reason), "started %s %s (%s, strategy %s): starting the new revision; "
-		 "measuring the baseline for %s", d->service, d->version, d->type, strategy_kind_name(x->s->kind),
-		 secs_text(d, x->s->interval_ms, span));
+	if (d->from_version[0])
+		bprintf(reason, sizeof(reason), "started %s %s (%s, strategy %s): starting the new revision; "
+			 "measuring the baseline for %s", d->service, d->version, d->type,
+			 strategy_kind_name(x->s->kind), secs_text(d, x->s->interval_ms, span));
+	else	/* nothing runs before it: no baseline, no canary (docs/engine.md "Failure paths") */
+		bprintf(reason, sizeof(reason), "started %s %s (%s, strategy %s): the first release (no earlier "
+			 "revision to compare it with); starting it, traffic after %s", d->service, d->version,
+			 d->type, strategy_kind_name(x->s->kind), secs_text(d, x->s->interval_ms, span));
 	go(x, DS_PROGRESSING, reason);
 	fix_last(x);
 	notify(x, "started", reason);
@@ -713,7 +718,8 @@ static void tick_warmup(struct run *x, const struct analysis_input *a)
 			 "%.1f req/s)", er, d->baseline.p50_ms, d->baseline.p99_ms,
 			 (double)d->baseline.requests * 1000.0 / (double)(d->baseline.span_ms ? d->baseline.span_ms : 1));
 	} else {
-		bprintf(reason, sizeof(reason), "no baseline (the stable revision had no requests)");
+		bprintf(reason, sizeof(reason), d->from_version[0] ? "no baseline (the stable revision had no requests)" :
+			 "no baseline (the first release: no earlier revision)");
 	}
 	next_step_or_promote(x, a->to_ms, reason);
 	if (d->step >= 1 && d->state == DS_PROGRESSING)

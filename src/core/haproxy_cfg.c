@@ -88,6 +88,7 @@ void haproxy_cfg_render(const struct haproxy_cfg *c, struct strbuf *out)
 		    "    timeout http-keep-alive 10s\n"
 		    "    retries 3\n"
 		    "    option redispatch 1\n"
+		    "    retry-on conn-failure empty-response\n"
 		    "\n"
 		    "frontend %s\n"
 		    "    bind %s:%d\n"
@@ -98,7 +99,8 @@ void haproxy_cfg_render(const struct haproxy_cfg *c, struct strbuf *out)
 		    "    default_backend %s\n"
 		    "\n"
 		    "backend %s\n"
-		    "    balance roundrobin\n",
+		    "    balance roundrobin\n"
+		    "    http-request disable-l7-retry unless METH_GET\n",
 		    c->sock_path, c->relay_dir, c->maxconn, c->ring_bytes, c->relay_sock ? c->relay_sock : c->relay_dir,
 		    c->relay_sock ? "" : "/logs.sock", c->relay_sock ? c->relay_sock : c->relay_dir,
 		    c->relay_sock ? "" : "/logs.sock", c->log_sock, c->backend, c->listen_host, c->listen_port,
@@ -108,7 +110,48 @@ void haproxy_cfg_render(const struct haproxy_cfg *c, struct strbuf *out)
 		strbuf_addf(out, "    server %s 127.0.0.1:%d weight %d%s%s\n", s->name, s->port,
 			    !strcmp(s->state, "ready") ? s->weight : 0, !strcmp(s->state, "maint") ? " disabled" : "",
 			    !strcmp(s->state, "drain") ? "  # drain" : "");
+	}	if (c->metrics_port > 0)
+		strbuf_addf(out,
+			    "\n"
+			    "# HAProxy's own Prometheus exporter (docs/prometheus.md)\n"
+			    "frontend prometheus-exporter\n"
+			    "    bind %s:%d\n"
+			    "    no log\n"
+			    "    http-request use-service prometheus-exporter if { path /metrics }\n",
+			    c->metrics_host && *c->metrics_host ? c->metrics_host : "127.0.0.1", c->metrics_port);
+}
+
+/* the revision of server name "VERSION-N": its length */
+static size_t version_len(const char *name)
+{
+	const char *dash = strrchr(name, '-');
+	return dash ? (size_t)(dash - name) : strlen(name);
+}
+
+void haproxy_targets_render(const struct haproxy_cfg *c, struct strbuf *out)
+{
+	int first_group = 1;
+	strbuf_addstr(out, "[");
+	for (size_t i = 0; i < c->n_servers; i++) {
+		const char *name = c->servers[i].name;
+		size_t vl = version_len(name);
+		int seen = 0, first = 1;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = version_len(c->servers[j].name) == vl && !memcmp(c->servers[j].name, name, vl);
+		if (seen)
+			continue;
+		/* names are [A-Za-z0-9._-]: nothing to escape in JSON */
+		strbuf_addf(out, "%s\n  {\"targets\": [", first_group ? "" : ",");
+		first_group = 0;
+		for (size_t j = i; j < c->n_servers; j++)
+			if (version_len(c->servers[j].name) == vl && !memcmp(c->servers[j].name, name, vl)) {
+				strbuf_addf(out, "%s\"127.0.0.1:%d\"", first ? "" : ", ", c->servers[j].port);
+				first = 0;
+			}
+		strbuf_addf(out, "], \"labels\": {\"service\": \"%s\", \"env\": \"%s\", \"version\": \"%.*s\"}}",
+			    c->service ? c->service : "", c->env ? c->env : "", (int)vl, name);
 	}
+	strbuf_addstr(out, "\n]\n");
 }
 
 void haproxy_relay_lua_render(const struct haproxy_cfg *c, struct strbuf *out)

@@ -58,6 +58,12 @@ struct haproxy_cfg {
 	const char *message;		/* maintenance text (NULL: HAPROXY_DEFAULT_MESSAGE) */
 	const struct haproxy_cfg_server *servers;
 	size_t n_servers;
+	/* HAProxy's Prometheus exporter (`prometheus-exporter` service, built in
+	 * with USE_PROMEX): a frontend on this address answering /metrics;
+	 * metrics_port 0: none (docs/prometheus.md) */
+	const char *metrics_host;
+	int metrics_port;
+	const char *service, *env;	/* the labels of haproxy_targets_render() */
 };
 
 /* Append the haproxy.cfg text for c to out. */
@@ -69,6 +75,15 @@ void haproxy_cfg_render(const struct haproxy_cfg *c, struct strbuf *out);
  * one (docs/haproxy.md "Failure paths").
  */
 void haproxy_relay_lua_render(const struct haproxy_cfg *c, struct strbuf *out);
+
+/*
+ * Append the servers of c as a Prometheus file_sd target file (JSON: one
+ * group per revision, {"targets": ["127.0.0.1:PORT", ...], "labels":
+ * {"service": S, "env": E, "version": V}}), so a Prometheus scrapes every
+ * instance slipway runs (prometheus.io docs, file_sd_config).  A server's
+ * revision is its name without the trailing "-N".
+ */
+void haproxy_targets_render(const struct haproxy_cfg *c, struct strbuf *out);
 
 /* Append the flags.map text for c (maint, readonly, message) to out. */
 void haproxy_flags_render(const struct haproxy_cfg *c, struct strbuf *out);

@@ -10,7 +10,7 @@
 
 static const char *const targets[] = { "local", NULL };
 static const char *const routers[] = { "haproxy", NULL };
-static const char *const providers[] = { "builtin", NULL };
+static const char *const providers[] = { "builtin", "prometheus", NULL };
 static const char *const judges[] = { "sequential", "threshold", "observed", NULL };
 static const char *const sinks[] = { "stdout", "file", "slack", "cloudevents", NULL };
 

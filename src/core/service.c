@@ -29,6 +29,7 @@ struct svc_doc {
 	struct fy_node *envs;		/* read after the rest: instances may follow it */
 	struct yaml_pos envs_at;
 	size_t smoke_alloc, steps_alloc;
+	struct yaml_pos provider_at;	/* `provider:`'s value, for the check across keys */
 };
 
 int service_name_valid(const char *s)
@@ -134,11 +135,10 @@ static int add_env_var(struct yaml_walk *w, const char *key, struct yaml_pos kat
 	return 0;
 }
 
-/* struct service_env: "HOST:PORT", an IPv4 literal and a port. */
-static int parse_listen(struct yaml_walk *w, const struct yaml_key *k, struct fy_node *v, struct yaml_pos at,
-			void *dst)
+/* "HOST:PORT" for key k: an IPv4 literal and a port, into host[hostsz] and *port. */
+static int parse_hostport(struct yaml_walk *w, const struct yaml_key *k, struct fy_node *v, struct yaml_pos at,
+			  char *host, size_t hostsz, int *port_out)
 {
-	struct service_env *e = dst;
 	_cleanup_free_ char *s = NULL;
 	char *colon, *end;
 	long port;
@@ -146,20 +146,36 @@ static int parse_listen(struct yaml_walk *w, const struct yaml_key *k, struct fy
 	if (r < 0)
 		return r;
 	colon = strrchr(s, ':');
-	if (!colon || colon == s || (size_t)(colon - s) >= sizeof(e->listen_host))
-		return yaml_walk_fail(w, at, "'listen' must be HOST:PORT such as \"127.0.0.1:8080\", not '%s'", s);
+	if (!colon || colon == s || (size_t)(colon - s) >= hostsz)
+		return yaml_walk_fail(w, at, "'%s' must be HOST:PORT such as \"127.0.0.1:8080\", not '%s'", k->name, s);
 	for (char *c = s; c < colon; c++)
 		if (!((*c >= '0' && *c <= '9') || *c == '.'))
-			return yaml_walk_fail(w, at, "'listen' host must be an IPv4 address such as 127.0.0.1, not '%.*s'",
-					      (int)(colon - s), s);
+			return yaml_walk_fail(w, at, "'%s' host must be an IPv4 address such as 127.0.0.1, not '%.*s'",
+					      k->name, (int)(colon - s), s);
 	errno = 0;
 	port = strtol(colon + 1, &end, 10);
 	if (errno || end == colon + 1 || *end || port < 1 || port > 65535)
-		return yaml_walk_fail(w, at, "'listen' port must be 1 to 65535, not '%s'", colon + 1);
-	memcpy(e->listen_host, s, (size_t)(colon - s));
-	e->listen_host[colon - s] = '\0';
-	e->listen_port = (int)port;
+		return yaml_walk_fail(w, at, "'%s' port must be 1 to 65535, not '%s'", k->name, colon + 1);
+	memcpy(host, s, (size_t)(colon - s));
+	host[colon - s] = '\0';
+	*port_out = (int)port;
 	return 0;
+}
+
+/* struct service_env: `listen: HOST:PORT`, the router's frontend. */
+static int parse_listen(struct yaml_walk *w, const struct yaml_key *k, struct fy_node *v, struct yaml_pos at,
+			void *dst)
+{
+	struct service_env *e = dst;
+	return parse_hostport(w, k, v, at, e->listen_host, sizeof(e->listen_host), &e->listen_port);
+}
+
+/* struct service_env: `router: {metrics: HOST:PORT}`, HAProxy's Prometheus exporter. */
+static int parse_metrics_listen(struct yaml_walk *w, const struct yaml_key *k, struct fy_node *v, struct yaml_pos at,
+				void *dst)
+{
+	struct service_env *e = dst;
+	return parse_hostport(w, k, v, at, e->metrics_host, sizeof(e->metrics_host), &e->metrics_port);
 }
 
 static const char *const smoke_methods[] = { "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", NULL };
@@ -179,6 +195,7 @@ static const struct yaml_map router_map = {
 	.keys = (const struct yaml_key[]){
 		{ "socket", yaml_parse_str, offsetof(struct service_env, router_socket), .size = SERVICE_TEXT_MAX },
 		{ "backend", yaml_parse_str, offsetof(struct service_env, router_backend), .size = SERVICE_TEXT_MAX },
+		{ "metrics", parse_metrics_listen, 0, .hint = "(HOST:PORT such as 127.0.0.1:9101)" },
 		{ NULL },
 	},
 };
@@ -261,6 +278,47 @@ static const struct yaml_map stop_map = {
 	},
 };
 
+/* int64_t bytes: "10MB", "512KB", "1GB" (powers of 1024; also KiB, MiB, GiB) or a
+ * number of bytes, from 4 KiB to 1 TiB */
+static int parse_size(struct yaml_walk *w, const struct yaml_key *k, struct fy_node *v, struct yaml_pos at,
+		      void *dst)
+{
+	static const struct { const char *unit; int64_t mul; } units[] = {
+		{ "", 1 }, { "B", 1 }, { "KB", 1 << 10 }, { "KiB", 1 << 10 }, { "K", 1 << 10 }, { "MB", 1 << 20 },
+		{ "MiB", 1 << 20 }, { "M", 1 << 20 }, { "GB", 1 << 30 }, { "GiB", 1 << 30 }, { "G", 1 << 30 },
+	};
+	char *s = NULL, *end;
+	long long n;
+	int r = yaml_walk_scalar(w, v, at, "'logs.max_size'", 32, &s);
+	(void)k;
+	if (r < 0)
+		return r;
+	errno = 0;
+	n = s ? strtoll(s, &end, 10) : -1;
+	r = -1;
+	if (s && !errno && end != s && n > 0)
+		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (!strcmp(end, units[i].unit) && n <= (1LL << 40) / units[i].mul &&
+			    n * units[i].mul >= 4096) {
+				*(int64_t *)dst = n * units[i].mul;
+				r = 0;
+			}
+	if (r < 0)
+		r = yaml_walk_fail(w, yaml_walk_pos(v, at), "'logs.max_size' '%s' is not valid; expected a size from "
+				   "4KB to 1024GB such as 10MB, 512KB or 1GB", s ? s : "");
+	free(s);
+	return r;
+}
+
+static const struct yaml_map logs_map = {
+	.where = "'logs'",
+	.keys = (const struct yaml_key[]){
+		{ "max_size", parse_size, offsetof(struct svc_doc, svc.log_max_bytes) },
+		{ "keep", yaml_parse_int, offsetof(struct svc_doc, svc.log_keep), 1, 100 },
+		{ NULL },
+	},
+};
+
 static const struct yaml_map analysis_map = {
 	.where = "'analysis'",
 	.keys = (const struct yaml_key[]){
@@ -269,6 +327,58 @@ static const struct yaml_map analysis_map = {
 		{ NULL },
 	},
 	.check = check_analysis,
+};
+
+/* char *: an http:// or https:// address */
+static int parse_url(struct yaml_walk *w, const struct yaml_key *k, struct fy_node *v, struct yaml_pos at, void *dst)
+{
+	char **p = dst;
+	int r = yaml_parse_str(w, k, v, at, dst);
+	if (r < 0)
+		return r;
+	if (strncmp(*p, "http://", 7) && strncmp(*p, "https://", 8))
+		return yaml_walk_fail(w, at, "'%s' must start with http:// or https://, not '%.80s'", k->name, *p);
+	return 0;
+}
+
+static const char *const prom_sets[] = { "app", "haproxy", NULL };
+
+static const struct yaml_map prom_queries_map = {
+	.where = "'prometheus.queries'",
+	.keys = (const struct yaml_key[]){
+		{ "requests", yaml_parse_str, offsetof(struct svc_doc, svc.prom.q_requests), .size = SERVICE_TEXT_MAX },
+		{ "errors", yaml_parse_str, offsetof(struct svc_doc, svc.prom.q_errors), .size = SERVICE_TEXT_MAX },
+		{ "buckets", yaml_parse_str, offsetof(struct svc_doc, svc.prom.q_buckets), .size = SERVICE_TEXT_MAX },
+		{ "quantile", yaml_parse_str, offsetof(struct svc_doc, svc.prom.q_quantile), .size = SERVICE_TEXT_MAX },
+		{ NULL },
+	},
+};
+
+static int check_prom(struct yaml_walk *w, void *obj, struct yaml_pos at)
+{
+	struct svc_doc *d = obj;
+	if (!d->svc.prom.address)
+		return yaml_walk_fail(w, at, "'prometheus' needs 'address' (e.g. http://127.0.0.1:9090)");
+	if (d->svc.prom.token_file && d->svc.prom.token_env)
+		return yaml_walk_fail(w, at, "'prometheus' takes 'token_file' or 'token_env', not both");
+	return 0;
+}
+
+static const struct yaml_map prom_map = {
+	.where = "'prometheus'",
+	.keys = (const struct yaml_key[]){
+		{ "address", parse_url, offsetof(struct svc_doc, svc.prom.address), .size = SERVICE_TEXT_MAX },
+		{ "token_file", yaml_parse_str, offsetof(struct svc_doc, svc.prom.token_file), .size = SERVICE_TEXT_MAX },
+		{ "token_env", yaml_parse_str, offsetof(struct svc_doc, svc.prom.token_env), .size = 256 },
+		{ "ca_file", yaml_parse_str, offsetof(struct svc_doc, svc.prom.ca_file), .size = SERVICE_TEXT_MAX },
+		{ "timeout", yaml_parse_duration, offsetof(struct svc_doc, svc.prom.timeout_ms), 1, 600000 },
+		{ "retries", yaml_parse_int, offsetof(struct svc_doc, svc.prom.retries), 0, 10 },
+		{ "backoff", yaml_parse_duration, offsetof(struct svc_doc, svc.prom.backoff_ms), 0, 60000 },
+		{ "templates", yaml_parse_enum, offsetof(struct svc_doc, svc.prom.set), .names = prom_sets },
+		{ "queries", yaml_parse_map, 0, .map = &prom_queries_map },
+		{ NULL },
+	},
+	.check = check_prom,
 };
 
 /* char[PLUGIN_NAME_MAX + 1]: `target: NAME` and the like, a plugin of the kind
@@ -310,6 +420,9 @@ static int check_root(struct yaml_walk *w, void *obj, struct yaml_pos at)
 					      d->expect_name);
 		memcpy(d->svc.name, d->expect_name, strlen(d->expect_name) + 1);
 	}
+	if (!strcmp(d->svc.provider, "prometheus") && !d->svc.prom.address)
+		return yaml_walk_fail(w, d->provider_at, "'provider: prometheus' needs a 'prometheus' section with 'address' "
+				      "(e.g. prometheus: {address: http://127.0.0.1:9090}, docs/prometheus.md)");
 	return 0;
 }
 
@@ -324,12 +437,15 @@ static const struct yaml_map root_map = {
 		{ "releases", yaml_parse_str, offsetof(struct svc_doc, svc.releases), .size = SERVICE_TEXT_MAX },
 		{ "readiness", yaml_parse_map, 0, .map = &readiness_map },
 		{ "stop", yaml_parse_map, 0, .map = &stop_map },
+		{ "logs", yaml_parse_map, 0, .map = &logs_map },
 		{ "smoke", yaml_parse_list, 0, .max = SERVICE_MAX_ARGS, .item = add_smoke },
 		{ "analysis", yaml_parse_map, 0, .map = &analysis_map },
 		{ "target", parse_plugin, offsetof(struct svc_doc, svc.target) },
 		{ "router", parse_plugin, offsetof(struct svc_doc, svc.router) },
-		{ "provider", parse_plugin, offsetof(struct svc_doc, svc.provider) },
+		{ "provider", parse_plugin, offsetof(struct svc_doc, svc.provider),
+		  .at = YAML_AT(struct svc_doc, provider_at) },
 		{ "judge", parse_plugin, offsetof(struct svc_doc, svc.judge) },
+		{ "prometheus", yaml_parse_map, 0, .map = &prom_map },
 		{ "environments", keep_envs, 0, .flags = YAML_REQUIRED,
 		  .hint = "(e.g. production: {listen: 127.0.0.1:8080})" },
 		{ NULL },
@@ -403,6 +519,11 @@ int service_parse(struct service *out, const char *file, const char *buf, size_t
 	d.svc.ready_deadline_ms = 30000;
 	d.svc.stop_grace_ms = 10000;
 	d.svc.drain_ms = 2000;
+	d.svc.log_max_bytes = 10 << 20;
+	d.svc.log_keep = 3;
+	d.svc.prom.timeout_ms = 5000;
+	d.svc.prom.retries = 2;
+	d.svc.prom.backoff_ms = 200;
 	if ((r = yaml_walk_open(&w, file, "a service file", buf, len, SERVICE_FILE_MAX, err, &root)) < 0)
 		return r;
 	w.user = &d;
@@ -448,6 +569,14 @@ void service_release(struct service *svc)
 		free(svc->envs[i].router_backend);
 	}
 	free(svc->envs);
+	free(svc->prom.address);
+	free(svc->prom.token_file);
+	free(svc->prom.token_env);
+	free(svc->prom.ca_file);
+	free(svc->prom.q_requests);
+	free(svc->prom.q_errors);
+	free(svc->prom.q_buckets);
+	free(svc->prom.q_quantile);
 	memset(svc, 0, sizeof(*svc));
 }
 

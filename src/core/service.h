@@ -39,6 +39,31 @@ struct service_env {
 	int instances;				/* instances per revision, 1..SERVICE_MAX_INSTANCES */
 	char *router_socket;			/* attach to this HAProxy admin socket, or NULL: run our own */
 	char *router_backend;			/* backend name in an attached HAProxy (NULL: the service name) */
+	char metrics_host[64];			/* router.metrics: HAProxy's Prometheus exporter, IPv4 literal */
+	int metrics_port;			/* 0: the HAProxy slipway runs serves no exporter */
+};
+
+/*
+ * The `prometheus:` section: how the `prometheus` metrics provider reaches
+ * a Prometheus server and which PromQL it asks (docs/prometheus.md).  The
+ * bearer token is named, never held here: a file or an environment variable
+ * read when the provider opens.
+ */
+enum service_prom_set {
+	PROM_SET_APP = 0,	/* http_requests_total{version,code} and http_request_duration_seconds */
+	PROM_SET_HAPROXY,	/* HAProxy's exporter per server; latency from the app set */
+};
+struct service_prometheus {
+	char *address;		/* "http://127.0.0.1:9090" (http or https); NULL: section absent */
+	char *token_file;	/* bearer token in this file (first line), or NULL */
+	char *token_env;	/* bearer token in this environment variable, or NULL */
+	char *ca_file;		/* PEM bundle to verify an https address, or NULL: the system's */
+	int64_t timeout_ms;	/* one HTTP request, default 5000 */
+	int retries;		/* further attempts after a failed request, default 2 */
+	int64_t backoff_ms;	/* before the first retry, doubled each time, default 200 */
+	int set;		/* enum service_prom_set: the built-in templates */
+	/* templates overriding the set's (NULL: the set's); placeholders in docs/prometheus.md */
+	char *q_requests, *q_errors, *q_buckets, *q_quantile;
 };
 
 /* One native analysis step: send weight percent of traffic, hold for hold_ms. */
@@ -69,6 +94,11 @@ struct service {
 	int64_t ready_deadline_ms;	/* give up waiting after, default 30000 */
 	int64_t stop_grace_ms;	/* SIGTERM -> SIGKILL, default 10000 */
 	int64_t drain_ms;	/* wait for in-flight requests after drain, default 2000 */
+	/* `logs: {max_size: 10MB, keep: 3}`: an instance's log (stdout and stderr) is rotated when
+	 * it would pass log_max_bytes (bytes, default 10 MiB, 4 KiB to 1 TiB), keeping log_keep
+	 * files (the log itself included, default 3, 1 to 100); docs/services.md */
+	int64_t log_max_bytes;
+	int log_keep;
 	struct service_smoke *smoke;
 	size_t nsmoke;
 	char *analysis_canary;	/* path of a Flagger Canary file (relative to the service file), or NULL */
@@ -76,6 +106,7 @@ struct service {
 	size_t nsteps;
 	struct service_env *envs;
 	size_t nenvs;
+	struct service_prometheus prom;	/* `prometheus:` (address NULL when absent) */
 };
 
 /*

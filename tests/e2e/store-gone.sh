@@ -16,7 +16,9 @@ except Exception:
     pass
 PY
 }
-# with the store gone, `down` cannot find what runs: the test stops it by pid
+# with the store gone, `down` finds what runs from the state directory (the
+# admin socket, the instances' pid files); the test remembers the pids to check
+# that, and to stop them itself if it does not
 PIDS=""
 remember_pids() {
   PIDS="$PIDS $(sql "select pid from instances where state in ('starting','running')" | tr '\n' ' ')"
@@ -24,6 +26,7 @@ remember_pids() {
   run_slipway instances api -o json
   PIDS="$PIDS $(json_get "$out" 'd["haproxy_pid"]' 2>/dev/null)"
 }
+still_running() { local p n=0; for p in $PIDS; do [ "$p" -gt 0 ] 2>/dev/null && kill -0 "$p" 2>/dev/null && n=$((n + 1)); done; echo $n; }
 kill_remembered() { local p; for p in $PIDS; do [ "$p" -gt 0 ] 2>/dev/null && kill -9 -- "-$p" "$p" 2>/dev/null; done; PIDS=""; }
 at_exit kill_remembered
 
@@ -65,6 +68,16 @@ is "$rc" 2 "log with no store: the same"
 run_slipway instances api
 [ ! -e "$DB" ]
 ok $? "status, log and instances created no store"
+ok "$([ "$(still_running)" -ge 3 ]; echo $?)" "HAProxy, v1 and v2 still run, orphaned ($(still_running) processes)"
+run_slipway down api
+is "$rc" 0 "down with the store gone stops what runs (exit 0)"
+like "$out" "api in production: stopped HAProxy \(pid [0-9]+\), .*v1-0 \(pid [0-9]+\)" "and says what it found without the store: HAProxy, v1"
+like "$out" "v2-0 \(pid [0-9]+\)" "and v2"
+for i in $(seq 1 50); do [ "$(still_running)" = 0 ] && break; sleep 0.1; done
+is "$(still_running)" 0 "nothing of api runs any more"
+run_slipway down api
+is "$rc" 0 "down again: nothing left to stop"
+unlike "$out" "stopped" "and nothing is reported stopped"
 kill_remembered
 
 # replaced by another file (a restore of an old copy, say)
@@ -77,5 +90,9 @@ wait_exit "$ctl"
 out=$(cat "$T/deploy.out")
 is "$rc" 3 "a replaced store stops deploy too (exit 3)"
 like "$out" "store '.*slipway.db' was replaced by another file" "and says so"
+run_slipway down api
+is "$rc" 0 "down after the replacement"
+for i in $(seq 1 50); do [ "$(still_running)" = 0 ] && break; sleep 0.1; done
+is "$(still_running)" 0 "stops everything"
 kill_remembered
 done_testing

@@ -356,6 +356,14 @@ int main(void)
 		char v[64];
 		deployment_store_current_version(&st, "api", "production", v, sizeof(v), &err);
 		is_str(v, "v2", "the serving version is the last succeeded one");
+		/* a later, quicker deployment under --time-scale finishes at an earlier time of its own clock */
+		is_int(store_exec(&st, "INSERT INTO deployments (service, env, version, revision, type, strategy, state, "
+				  "requested_by, created_ms, finished_ms, state_since_ms) VALUES "
+				  "('shop', 'production', 'v1', 1, 'standard', 'canary', 'succeeded', 'bob', 1000, 90000, 90000), "
+				  "('shop', 'production', 'v2', 2, 'standard', 'canary', 'succeeded', 'bob', 2000, 60000, 60000)",
+				  &err), 0, "shop v1, then v2 that finished earlier on its own clock");
+		deployment_store_current_version(&st, "shop", "production", v, sizeof(v), &err);
+		is_str(v, "v2", "the serving version is the latest deployment's, not the one with the latest finish time");
 	}
 	controller_release(&c);
 	sim_infra_release(&infra);

@@ -77,15 +77,21 @@ static void check(const char *dir, const char *name, int regen)
 	}
 	c.servers = srv;
 	c.n_servers = json_array_size(servers);
+	c.metrics_host = json_string_value(json_object_get(j, "metrics_host"));
+	c.metrics_port = (int)json_integer_value(json_object_get(j, "metrics_port"));
+	c.service = json_string_value(json_object_get(j, "service"));
+	c.env = json_string_value(json_object_get(j, "env"));
 
-	for (int f = 0; f < 3; f++) {
-		const char *ext = f == 2 ? "lua" : f ? "map" : "cfg";
+	for (int f = 0; f < 4; f++) {
+		const char *ext = f == 3 ? "targets" : f == 2 ? "lua" : f ? "map" : "cfg";
 		FILE *fp;
 		strbuf_reset(&path);
 		strbuf_reset(&got);
 		strbuf_reset(&want);
 		strbuf_addf(&path, "%s/%s.%s", dir, name, ext);
-		if (f == 2)
+		if (f == 3)
+			haproxy_targets_render(&c, &got);
+		else if (f == 2)
 			haproxy_relay_lua_render(&c, &got);
 		else if (f)
 			haproxy_flags_render(&c, &got);
@@ -96,8 +102,8 @@ static void check(const char *dir, const char *name, int regen)
 			fclose(fp);
 		}
 		if (strbuf_read_file_max(&want, path.buf, 1 << 20, NULL) < 0) {
-			if (f == 1)
-				continue;	/* a .map is optional */
+			if (f == 1 || f == 3)
+				continue;	/* a .map and a .targets are optional */
 			ok(0, "%s.%s: exists", name, ext);
 			continue;
 		}

@@ -28,6 +28,8 @@ static void check_full(const struct service *s)
 	is_int(s->ready_timeout_ms, 500, "ok-full: readiness timeout 500 ms");
 	is_int(s->ready_deadline_ms, 60000, "ok-full: readiness deadline 1 m");
 	is_int(s->stop_grace_ms, 20000, "ok-full: stop grace");
+	is_int(s->log_max_bytes, 512 * 1024, "ok-full: logs rotated at 512KB");
+	is_int(s->log_keep, 5, "ok-full: 5 log files kept");
 	is_int(s->nsmoke, 2, "ok-full: two smoke checks");
 	is_str(s->smoke[1].method, "POST", "ok-full: smoke method");
 	is_int(s->smoke[1].status, 201, "ok-full: smoke status");
