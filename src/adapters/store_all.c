@@ -9,12 +9,13 @@
 #include "adapters/metrics_builtin.h"
 #include "adapters/notify.h"
 #include "adapters/store.h"
+#include "adapters/tokens.h"
 
 static int open_all(struct store *st, const char *dir, int reader, struct strbuf *err)
 {
 	int (*const migrate[])(struct store *, struct strbuf *) = {
 		deployment_store_migrate, approvals_migrate /* with audit */, emergency_migrate, incidents_migrate,
-		notify_migrate, local_store_migrate, metrics_store_migrate, lease_migrate,
+		notify_migrate, local_store_migrate, metrics_store_migrate, lease_migrate, tokens_migrate,
 	};
 	int r = reader ? store_open_reader(st, dir, err) : store_open(st, dir, err);
 

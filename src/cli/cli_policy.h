@@ -8,7 +8,7 @@
 #ifndef SLIPWAY_CLI_CLI_POLICY_H
 #define SLIPWAY_CLI_CLI_POLICY_H
 
-#include "adapters/tz.h"
+#include "controller/policy_file.h"
 #include "core/policy.h"
 
 #include <stddef.h>
@@ -17,36 +17,20 @@
 struct type_rules;
 struct strbuf;
 
-struct cli_policy {
-	struct policy p;
-	struct tz_system tz;	/* p.timezone, opened; pass &tz.zone to the calendar */
-	int have_policy;
-};
 
 /*
  * Load path (NULL: the built-in default) into *l.  Errors are printed
  * (FILE:LINE:COL for a bad file).  Returns EXIT_OK or EXIT_USAGE; on
  * success release with cli_policy_release().
  */
-int cli_policy_load(const char *path, struct cli_policy *l);
-void cli_policy_release(struct cli_policy *l);
+int cli_policy_load(const char *path, struct policy_file *l);
+void cli_policy_release(struct policy_file *l);
 
 /*
- * A controller_hooks.rules-shaped function: ctx is a `struct cli_policy *`;
+ * A controller_hooks.rules-shaped function: ctx is a `struct policy_file *`;
  * fills the type's rules from the policy (policy_type_rules()).
  */
 int cli_policy_rules(void *ctx, const char *type, struct type_rules *out, struct strbuf *err);
-
-/*
- * The approvals a deployment of `type` and change class `cls` needs at
- * at_ms: the type's roles plus those of the window open then (runbook:
- * Deployment Types "Approval Required"; Deployment Windows "Extended:
- * Manager approval"), or the type's alone outside every window.  Fills
- * out[0..max) with role names borrowed from l; returns their count, or
- * < 0 with err (an unknown type or class).
- */
-int policy_approvals_at(const struct cli_policy *l, const char *type, const char *cls, int64_t at_ms,
-			const char **out, size_t max, struct strbuf *err);
 
 /*
  * The rules of deployment type `type` (core/rules.h) in the effective policy

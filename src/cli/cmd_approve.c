@@ -14,6 +14,7 @@
 #include "cli/commands.h"
 #include "cli/records_util.h"
 #include "cli/vocab.h"
+#include "server/documents.h"
 #include "cli/cli_policy.h"
 #include "adapters/approvals.h"
 #include "adapters/records.h"
@@ -65,7 +66,7 @@ static int decide(int argc, char **argv, struct cli_ctx *ctx, enum approval_deci
 		CLI_OPTIONS_END,
 	};
 	struct roles_map roles = { 0 };
-	struct cli_policy pol;
+	struct policy_file pol;
 	struct store *st;
 	struct strbuf err = STRBUF_INIT;
 	int64_t id, aid, now;
@@ -129,20 +130,6 @@ int cmd_reject(int argc, char **argv, struct cli_ctx *ctx)
 	return decide(argc, argv, ctx, APPROVAL_REJECTED);
 }
 
-static size_t split_roles(char *list, const char **out, size_t max)
-{
-	size_t n = 0;
-	for (char *p = list; p && *p && n < max;) {
-		char *comma = strchr(p, ',');
-		if (comma)
-			*comma++ = '\0';
-		if (*p)
-			out[n++] = p;
-		p = comma;
-	}
-	return n;
-}
-
 int cmd_approvals(int argc, char **argv, struct cli_ctx *ctx)
 {
 	const char *require = NULL, *ttl_s = NULL, *at_s = NULL;
@@ -153,16 +140,11 @@ int cmd_approvals(int argc, char **argv, struct cli_ctx *ctx)
 		CLI_OPTIONS_END,
 	};
 	struct roles_map roles = { 0 };
-	struct cli_policy pol;
+	struct policy_file pol;
 	struct store *st;
 	struct strbuf err = STRBUF_INIT;
-	struct deployment_record d = { 0 };
-	struct approval_set set = { 0 };
-	struct approval_gate gate = { 0 };
-	_cleanup_free_ char *req_copy = NULL;
-	const char *required[16];
-	size_t n_required;
-	int64_t id, ttl = APPROVAL_DEFAULT_TTL_MS, now = 0;
+	struct gate_view v;
+	int64_t id, ttl = -1, now = 0;
 	char **args;
 	int nargs, have_at, rc = EXIT_OK, r;
 
@@ -178,8 +160,6 @@ int cmd_approvals(int argc, char **argv, struct cli_ctx *ctx)
 	}
 	if (records_parse_id("deployment", args[0], &id) || records_roles(ctx, &pol, &roles))
 		return EXIT_USAGE;
-	if (!ttl_s)
-		ttl = policy_approval_ttl_ms(&pol.p);
 	if ((rc = cli_store(ctx, &st)) != EXIT_OK) {
 		roles_map_release(&roles);
 		cli_policy_release(&pol);
@@ -187,83 +167,24 @@ int cmd_approvals(int argc, char **argv, struct cli_ctx *ctx)
 	}
 	if (!have_at)
 		now = cli_now_ms();
-	r = records_get(st, id, &d, &err);
-	if (r)
-		goto fail;
-	if (require) {
-		req_copy = xstrdup(require);
-		n_required = split_roles(req_copy, required, ARRAY_SIZE(required));
-	} else {
-		r = policy_approvals_at(&pol, d.type, d.class_ ? d.class_ : "normal", now, required,
-					ARRAY_SIZE(required), &err);
-		if (r < 0)
-			goto fail;
-		n_required = (size_t)r;
+	r = gate_view_load(st, &pol, &roles, id, require, ttl, now, have_at, &v, &err);
+	if (r) {
+		cli_error("%s", err.buf);
+		rc = cli_exit(r);
+		goto out;
 	}
-	if (have_at) {
-		/* a "what if" at another time: evaluate only, write no expiry entries dated then */
-		r = approvals_load(st, id, &set, &err);
-		if (!r)
-			r = approval_gate_eval(id, required, n_required, roles.roles, roles.n, set.requester, ttl, now,
-					       set.v, set.n, &gate, &err);
-	} else {
-		r = approvals_gate(st, id, required, n_required, roles.roles, roles.n, ttl, now, &set, &gate, &err);
-	}
-	if (r)
-		goto fail;
-	rc = gate.n_missing == 0 ? EXIT_OK : gate.rejected ? EXIT_NO : EXIT_WAITING;
+	rc = v.gate.n_missing == 0 ? EXIT_OK : v.gate.rejected ? EXIT_NO : EXIT_WAITING;
 	if (ctx->output == OUTPUT_JSON) {
-		json_t *j = cli_doc("ApprovalGate"), *req = json_array(), *missing = json_array(), *granted = json_array(),
-		       *decisions = json_array();
-		char at[RFC3339_BUFSZ], dur[DURATION_BUFSZ];
-		for (size_t i = 0; i < n_required; i++)
-			json_array_append_new(req, json_string(required[i]));
-		for (size_t i = 0; i < gate.n_missing; i++) {
-			const struct approval_missing *m = &gate.missing[i];
-			json_t *o = json_pack("{s:s, s:s}", "role", m->role, "why", approval_why_str(m->why));
-			if (m->who) {
-				json_object_set_new(o, "by", json_string(m->who));
-				json_object_set_new(o, "at", json_string(time_format_rfc3339(m->at_ms, at)));
-				json_object_set_new(o, "decision_id", json_integer(m->approval_id));
-			}
-			json_array_append_new(missing, o);
-		}
-		for (size_t i = 0; i < set.n; i++) {
-			const struct approval *a = &set.v[i];
-			int counts = 0;
-			for (size_t k = 0; k < gate.n_granted; k++)
-				counts |= gate.granted_ids[k] == a->id;
-			if (counts)
-				json_array_append_new(granted, json_pack("{s:s, s:s, s:s, s:I}", "role", a->role, "by",
-									 a->approver, "at",
-									 time_format_rfc3339(a->at_ms, at), "decision_id",
-									 (json_int_t)a->id));
-			{
-				json_t *o = cli_approval_json(a, set.comments[i], set.identities[i]);
-				json_object_set_new(o, "counts", json_boolean(counts));
-				json_array_append_new(decisions, o);
-			}
-		}
-		json_object_set_new(j, "deployment_id", json_integer(id));
-		json_object_set_new(j, "requested_by", json_string(set.requester ? set.requester : ""));
-		json_object_set_new(j, "open", json_boolean(gate.n_missing == 0));
-		json_object_set_new(j, "rejected", json_boolean(gate.rejected));
-		json_object_set_new(j, "required", req);
-		json_object_set_new(j, "approved", granted);
-		json_object_set_new(j, "missing", missing);
-		json_object_set_new(j, "ttl", json_string(duration_format(ttl, dur)));
-		json_object_set_new(j, "at", json_string(time_format_rfc3339(now, at)));
-		json_object_set_new(j, "decisions", decisions);
-		cli_print_json(j);
+		cli_print_json(doc_approval_gate(&v));
 	} else {
-		printf("deployment %lld (%s, requested by %s): %s\n", (long long)id, d.type ? d.type : "?",
-		       set.requester ? set.requester : "?",
-		       gate.n_missing == 0 ? "approved" : gate.rejected ? "rejected" : "waiting for approvals");
-		for (size_t i = 0; i < n_required; i++) {
+		printf("deployment %lld (%s, requested by %s): %s\n", (long long)id, v.d.type ? v.d.type : "?",
+		       v.set.requester ? v.set.requester : "?",
+		       v.gate.n_missing == 0 ? "approved" : v.gate.rejected ? "rejected" : "waiting for approvals");
+		for (size_t i = 0; i < v.n_required; i++) {
 			const char *state = "approved";
-			for (size_t k = 0; k < gate.n_missing; k++)
-				if (!strcmp(gate.missing[k].role, required[i])) {
-					const struct approval_missing *m = &gate.missing[k];
+			for (size_t k = 0; k < v.gate.n_missing; k++)
+				if (!strcmp(v.gate.missing[k].role, v.required[i])) {
+					const struct approval_missing *m = &v.gate.missing[k];
 					static char buf[300];
 					if (m->who)
 						snprintf(buf, sizeof(buf), "missing: %s (%s)", approval_why_str(m->why), m->who);
@@ -271,17 +192,11 @@ int cmd_approvals(int argc, char **argv, struct cli_ctx *ctx)
 						snprintf(buf, sizeof(buf), "missing: %s", approval_why_str(m->why));
 					state = buf;
 				}
-			printf("  %-22s %s\n", required[i], state);
+			printf("  %-22s %s\n", v.required[i], state);
 		}
 	}
-	goto out;
-fail:
-	cli_error("%s", err.buf);
-	rc = cli_exit(r);
 out:
-	approval_gate_release(&gate);
-	approval_set_release(&set);
-	deployment_record_release(&d);
+	gate_view_release(&v);
 	strbuf_release(&err);
 	roles_map_release(&roles);
 	cli_policy_release(&pol);

@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "cli/records_util.h"
 #include "cli/vocab.h"
+#include "server/documents.h"
 #include "adapters/audit.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
@@ -52,15 +53,7 @@ int cmd_audit(int argc, char **argv, struct cli_ctx *ctx)
 		} else {
 			rc = v.bad_id ? EXIT_NO : EXIT_OK;
 			if (ctx->output == OUTPUT_JSON) {
-				json_t *j = cli_doc("AuditVerification");
-				json_object_set_new(j, "intact", json_boolean(!v.bad_id));
-				json_object_set_new(j, "entries", json_integer(v.entries));
-				json_object_set_new(j, "head", json_string(v.head));
-				if (v.bad_id) {
-					json_object_set_new(j, "first_bad_id", json_integer(v.bad_id));
-					json_object_set_new(j, "why", json_string(v.why));
-				}
-				cli_print_json(j);
+				cli_print_json(doc_audit_verification(&v));
 			} else if (v.bad_id) {
 				printf("audit chain broken at entry %lld: %s\n", (long long)v.bad_id, v.why);
 			} else {
@@ -80,18 +73,7 @@ int cmd_audit(int argc, char **argv, struct cli_ctx *ctx)
 			cli_error("%s", err.buf);
 			rc = cli_exit(r);
 		} else if (ctx->output == OUTPUT_JSON) {
-			json_t *a = json_array();
-			char at[RFC3339_BUFSZ];
-			for (size_t i = 0; i < n; i++) {
-				json_t *detail = json_loads(e[i].detail, 0, NULL);
-				json_array_append_new(a, json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:s, s:s}", "id",
-								   (json_int_t)e[i].id, "at",
-								   time_format_rfc3339(e[i].at_ms, at), "actor", e[i].actor,
-								   "action", e[i].action, "subject", e[i].subject, "detail",
-								   detail ? detail : json_string(e[i].detail), "prev_hash",
-								   e[i].prev_hash, "hash", e[i].hash));
-			}
-			cli_print_json(cli_list_doc("AuditEntryList", a));
+			cli_print_json(doc_audit_entries(e, n));
 		} else {
 			char at[RFC3339_BUFSZ];
 			if (n == 0)

@@ -212,7 +212,7 @@ int cmd_deploy(int argc, char **argv, struct cli_ctx *ctx)
 		CLI_STRING("repo", 0, &repo),
 		CLI_OPTIONS_END,
 	};
-	struct cli_policy pol;
+	struct policy_file pol;
 	struct notify_config ncfg;
 	struct local_deploy_result res;
 	struct lease holder;

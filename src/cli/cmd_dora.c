@@ -8,6 +8,7 @@
 #include "cli/cli_policy.h"
 #include "cli/records_util.h"
 #include "cli/vocab.h"
+#include "server/documents.h"
 #include "adapters/dora_store.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
@@ -63,7 +64,7 @@ int cmd_dora(int argc, char **argv, struct cli_ctx *ctx)
 	}
 	{
 		/* targets and thresholds: the effective policy's metrics: table */
-		struct cli_policy pol;
+		struct policy_file pol;
 		if ((rc = cli_policy_load(ctx->policy_path, &pol)) != EXIT_OK)
 			return rc;
 		dora_targets_from_policy(&pol.p, &targets);
@@ -78,45 +79,7 @@ int cmd_dora(int argc, char **argv, struct cli_ctx *ctx)
 		goto out;
 	}
 	if (ctx->output == OUTPUT_JSON) {
-		json_t *metrics = json_array(), *months = json_array();
-		char a[RFC3339_BUFSZ], b[RFC3339_BUFSZ];
-		for (int i = 0; i < DORA_M_COUNT; i++) {
-			const struct dora_metric *m = &rep.m[i];
-			const char *unit = i == DORA_M_FREQUENCY ? "deploy-days/week"
-					   : (i == DORA_M_DEPLOY_FAILURE_RATE || i == DORA_M_CHANGE_FAILURE_RATE) ? "percent" : "ms";
-			json_array_append_new(metrics, json_pack("{s:s, s:s, s:o, s:s, s:s, s:s, s:s, s:s, s:I}", "key", m->key,
-								 "name", m->name,
-								 "value", m->status == DORA_NO_DATA && i != DORA_M_FREQUENCY
-									  ? json_null() : json_real(m->value),
-								 "unit", unit, "display", m->display, "target", m->target,
-								 "threshold", m->threshold, "status", dora_status_str(m->status),
-								 "samples", (json_int_t)m->samples));
-		}
-		for (size_t i = 0; i < rep.n_months; i++) {
-			const struct dora_month *m = &rep.months[i];
-			int64_t fin = m->succeeded + m->rolled_back + m->failed;
-			char mon[16];
-			snprintf(mon, sizeof(mon), "%04d-%02d", m->year, m->month);
-			json_array_append_new(months, json_pack("{s:s, s:I, s:I, s:I, s:I, s:o, s:o, s:o}", "month", mon,
-								"succeeded", (json_int_t)m->succeeded, "rolled_back",
-								(json_int_t)m->rolled_back, "failed", (json_int_t)m->failed,
-								"change_failures", (json_int_t)m->change_failures,
-								"deployment_failure_rate",
-								fin ? json_real(100.0 * (double)(m->rolled_back + m->failed) / (double)fin) : json_null(),
-								"change_failure_rate",
-								fin ? json_real(100.0 * (double)m->change_failures / (double)fin) : json_null(),
-								"lead_time_median_ms",
-								m->lead_median_ms == DORA_NONE ? json_null() : json_integer(m->lead_median_ms)));
-		}
-		json_t *j = cli_doc("DoraReport");
-		json_object_update_new(j, json_pack("{s:s, s:s?, s:s, s:s, s:{s:I, s:I, s:I, s:I, s:I}, s:f, s:I, s:o, s:o}", "env", env,
-					 "service", service, "since", time_format_rfc3339(from, a), "until",
-					 time_format_rfc3339(to, b), "deployments", "finished", (json_int_t)rep.finished,
-					 "succeeded", (json_int_t)rep.succeeded, "rolled_back", (json_int_t)rep.rolled_back,
-					 "failed", (json_int_t)rep.failed, "change_failures", (json_int_t)rep.change_failures,
-					 "deploys_per_day", rep.deploys_per_day, "weeks", (json_int_t)rep.weeks,
-					 "metrics", metrics, "monthly", months));
-		cli_print_json(j);
+		cli_print_json(doc_dora_report(&rep, env, service, from, to));
 	} else {
 		char a[RFC3339_BUFSZ], b[RFC3339_BUFSZ];
 		printf("Deployment metrics: %s, %s, %s .. %s\n", env, service ? service : "all services",

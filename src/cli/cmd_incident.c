@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/records_util.h"
 #include "cli/vocab.h"
+#include "server/documents.h"
 #include "adapters/incidents.h"
 #include "base/alloc.h"
 #include "base/err.h"
@@ -165,14 +166,7 @@ int cmd_incident(int argc, char **argv, struct cli_ctx *ctx)
 		} else {
 			rc = r ? EXIT_NO : EXIT_OK;
 			if (ctx->output == OUTPUT_JSON) {
-				json_t *a = json_array();
-				for (size_t i = 0; i < n; i++)
-					json_array_append_new(a, json_integer(ids[i]));
-				json_t *j = cli_doc("IncidentCheck");
-				json_object_update_new(j, json_pack("{s:b, s:s, s:s, s:o, s:s}", "allowed", !r, "env",
-								    env ? env : "production", "type", type, "blocked_by", a,
-								    "reason", r ? err.buf : ""));
-				cli_print_json(j);
+				cli_print_json(doc_incident_check(!r, env ? env : "production", type, ids, n, r ? err.buf : ""));
 			} else {
 				printf("%s\n", r ? err.buf : "no open incidents block it");
 			}

@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/vocab.h"
+#include "server/documents.h"
 #include "adapters/metrics_builtin.h"
 #include "adapters/proc.h"
 #include "base/alloc.h"
@@ -337,10 +338,7 @@ int cmd_traffic(int argc, char **argv, struct cli_ctx *ctx)
 	}
 	if (ctx->output == OUTPUT_JSON)
 	{
-		json_t *j = cli_doc("TrafficMode");
-		json_object_update_new(j, json_pack("{s:s, s:s, s:s, s:s}", "service", ls.svc.name, "env", env, "mode",
-						    traffic_mode_name(m), "message", msg.buf));
-		cli_print_json(j);
+		cli_print_json(doc_traffic_mode(ls.svc.name, env, traffic_mode_name(m), msg.buf));
 	}
 	else if (m == TRAFFIC_MAINTENANCE)
 		printf("%s %s: maintenance (503 \"%s\")\n", ls.svc.name, env, msg.buf);
@@ -391,11 +389,6 @@ static void fmt_ms(char *buf, size_t n, double v)
 		snprintf(buf, n, "%.0fms", v);
 }
 
-static json_t *num_or_null(double v)
-{
-	return isnan(v) ? json_null() : json_real(v);
-}
-
 static int metrics_show(struct cli_ctx *ctx, const char *service, const char *env, int64_t window_ms, int watch)
 {
 	struct strbuf err = STRBUF_INIT;
@@ -422,32 +415,7 @@ static int metrics_show(struct cli_ctx *ctx, const char *service, const char *en
 			goto out;
 		}
 		if (ctx->output == OUTPUT_JSON) {
-			json_t *a = json_array();
-			for (size_t i = 0; i < nrevs; i++) {
-				const struct metrics_sample *s = &revs[i].s;
-				json_t *wt = json_null();
-				for (size_t k = 0; k < nw; k++)
-					if (!strcmp(w[k].version, revs[i].version))
-						wt = json_real(w[k].weight);
-				json_array_append_new(a, json_pack("{s:s, s:o, s:I, s:I, s:f, s:f, s:o, s:o, s:o, s:o}",
-					"version", revs[i].version, "weight", wt, "requests", (json_int_t)s->requests,
-					"errors", (json_int_t)s->errors, "error_rate_pct",
-					s->requests ? 100.0 * (double)s->errors / (double)s->requests : 0.0,
-					"rps", (double)s->requests / secs, "p50_ms", num_or_null(s->p50_ms),
-					"p90_ms", num_or_null(s->p90_ms), "p99_ms", num_or_null(s->p99_ms),
-					"max_ms", num_or_null(s->max_ms)));
-			}
-			char to_at[RFC3339_BUFSZ];
-			json_t *j = cli_doc("MetricsReport");
-			json_object_update_new(j, json_pack("{s:s, s:s, s:I, s:s, s:{s:b, s:i}, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:b}}",
-				"service", service, "env", env, "window_ms", (json_int_t)window_ms, "to",
-				time_format_rfc3339(to, to_at),
-				"receiver", "running", rpid > 0, "pid", (int)rpid, "revisions", a,
-				"log", "received", (json_int_t)acc.received, "unparseable", (json_int_t)acc.unparseable,
-				"events", (json_int_t)acc.events, "haproxy_requests", (json_int_t)acc.haproxy_requests,
-				"haproxy_dropped", (json_int_t)acc.haproxy_dropped, "lost", (json_int_t)acc.lost,
-				"counted", acc.updated_ms > 0));
-			cli_print_json(j);
+			cli_print_json(doc_metrics_report(service, env, window_ms, to, (int)rpid, revs, nrevs, w, nw, &acc));
 		} else {
 			char dur[DURATION_BUFSZ];
 			if (watch && cli_stdout_is_tty())

@@ -10,6 +10,7 @@
  */
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "server/documents.h"
 #include "cli/vocab.h"
 #include "cli/cli_policy.h"
 
@@ -70,14 +71,6 @@ const char usage_policy[] =
 	"check  validate a policy file; errors are FILE:LINE:COL: what is wrong; what\n"
 	"       would be valid.  Exit 0 valid, 2 invalid.\n";
 
-static json_t *json_time(int64_t ms)
-{
-	char buf[RFC3339_BUFSZ];
-	if (ms == CALENDAR_NO_TIME)
-		return json_null();
-	return json_string(time_format_rfc3339(ms, buf));
-}
-
 static json_t *json_names(const char *const *v, size_t n)
 {
 	json_t *a = json_array();
@@ -107,7 +100,7 @@ static const char *local_text(const struct tz_zone *z, int64_t utc_ms, char *buf
 	return buf;
 }
 
-static void print_time(const struct cli_policy *l, int64_t ms)
+static void print_time(const struct policy_file *l, int64_t ms)
 {
 	char buf[RFC3339_BUFSZ], lt[64];
 	if (ms == CALENDAR_NO_TIME) {
@@ -128,30 +121,12 @@ static void print_list(const char *const *v, size_t n)
 
 static int parse_type_class(const struct policy *p, const char *type, const char *cls)
 {
-	if (!policy_find_type(p, type)) {
-		struct strbuf v = STRBUF_INIT;
-		const char **names = xcalloc(p->types_nr + 1, sizeof(char *));
-		const char *sugg;
-		for (size_t i = 0; i < p->types_nr; i++) {
-			strbuf_addf(&v, "%s%s", i ? ", " : "", p->types[i].name);
-			names[i] = p->types[i].name;
-		}
-		sugg = suggest_nearest(type, names, p->types_nr);
-		cli_error("unknown deployment type '%s'%s%s%s; valid: %s", type, sugg ? "; did you mean '" : "",
-			  sugg ? sugg : "", sugg ? "'?" : "", v.buf);
-		free(names);
-		strbuf_release(&v);
-		return EXIT_USAGE;
-	}
-	if (cls && !policy_find_class(p, cls)) {
-		struct strbuf v = STRBUF_INIT;
-		for (size_t i = 0; i < p->classes_nr; i++)
-			strbuf_addf(&v, "%s%s", i ? ", " : "", p->classes[i].name);
-		cli_error("unknown change class '%s'; valid: %s", cls, v.buf);
-		strbuf_release(&v);
-		return EXIT_USAGE;
-	}
-	return EXIT_OK;
+	struct strbuf err = STRBUF_INIT;
+	int r = doc_check_type_class(p, type, cls, &err);
+	if (r < 0)
+		cli_error("%s", err.buf);
+	strbuf_release(&err);
+	return r < 0 ? EXIT_USAGE : EXIT_OK;
 }
 
 int cmd_check(int argc, char **argv, struct cli_ctx *ctx)
@@ -165,7 +140,7 @@ int cmd_check(int argc, char **argv, struct cli_ctx *ctx)
 	};
 	struct strbuf err = STRBUF_INIT;
 	struct calendar_result r;
-	struct cli_policy l;
+	struct policy_file l;
 	int64_t at;
 	int rc;
 
@@ -196,33 +171,7 @@ int cmd_check(int argc, char **argv, struct cli_ctx *ctx)
 	}
 
 	if (ctx->output == OUTPUT_JSON) {
-		json_t *j = cli_doc("PolicyCheck"), *b = json_array(), *next;
-		json_object_set_new(j, "allowed", json_boolean(r.allowed));
-		json_object_set_new(j, "type", json_string(r.type));
-		json_object_set_new(j, "class", json_string(r.change_class));
-		json_object_set_new(j, "at", json_time(r.at_ms));
-		json_object_set_new(j, "window", json_str_or_null(r.window));
-		json_object_set_new(j, "approvals", json_names(r.approvals, r.approvals_nr));
-		for (size_t i = 0; i < r.blocked_nr; i++) {
-			json_t *o = json_object();
-			json_object_set_new(o, "kind", json_string(r.blocked_by[i].kind == BLOCKER_WINDOW ? "window" : "freeze"));
-			json_object_set_new(o, "name", json_string(r.blocked_by[i].name));
-			json_object_set_new(o, "until", json_time(r.blocked_by[i].until_ms));
-			json_array_append_new(b, o);
-		}
-		json_object_set_new(j, "blocked_by", b);
-		if (r.has_next) {
-			next = json_object();
-			json_object_set_new(next, "at", json_time(r.next_ms));
-			json_object_set_new(next, "window", json_str_or_null(r.next_window));
-			json_object_set_new(next, "approvals", json_names(r.next_approvals, r.next_approvals_nr));
-		} else {
-			next = json_null();
-		}
-		json_object_set_new(j, "next_allowed", next);
-		json_object_set_new(j, "timezone", json_string(l.p.timezone));
-		json_object_set_new(j, "policy", json_string(l.p.source));
-		cli_print_json(j);
+		cli_print_json(doc_policy_check(&l, &r));
 	} else {
 		printf("%s: %s deployment, class %s, at ", r.allowed ? "allowed" : "blocked", r.type, r.change_class);
 		print_time(&l, r.at_ms);
@@ -262,7 +211,7 @@ int cmd_check(int argc, char **argv, struct cli_ctx *ctx)
 	return rc;
 }
 
-static void print_calendar_text(const struct cli_policy *l, const char *type, const char *cls, int64_t from,
+static void print_calendar_text(const struct policy_file *l, const char *type, const char *cls, int64_t from,
 				int64_t to, const struct calendar *cal)
 {
 	const struct tz_zone *z = &l->tz.zone;
@@ -335,7 +284,7 @@ int cmd_calendar(int argc, char **argv, struct cli_ctx *ctx)
 	};
 	struct strbuf err = STRBUF_INIT;
 	struct calendar cal;
-	struct cli_policy l;
+	struct policy_file l;
 	int64_t from, to, d;
 	int rc;
 
@@ -371,41 +320,7 @@ int cmd_calendar(int argc, char **argv, struct cli_ctx *ctx)
 	if (!cls)
 		cls = "normal";
 	if (ctx->output == OUTPUT_JSON) {
-		json_t *j = cli_doc("Calendar"), *spans = json_array(), *fr = json_array();
-		json_object_set_new(j, "type", json_string(type));
-		json_object_set_new(j, "class", json_string(cls));
-		json_object_set_new(j, "timezone", json_string(l.p.timezone));
-		json_object_set_new(j, "from", json_time(from));
-		json_object_set_new(j, "to", json_time(to));
-		for (size_t i = 0; i < cal.spans_nr; i++) {
-			json_t *o = json_object();
-			json_object_set_new(o, "from", json_time(cal.spans[i].from_ms));
-			json_object_set_new(o, "to", json_time(cal.spans[i].to_ms));
-			json_object_set_new(o, "window", json_string(cal.spans[i].window));
-			json_object_set_new(o, "approvals", json_names(cal.spans[i].approvals, cal.spans[i].approvals_nr));
-			json_array_append_new(spans, o);
-		}
-		for (size_t i = 0; i < cal.freezes_nr; i++) {
-			const struct calendar_freeze *f = &cal.freezes[i];
-			json_t *o = json_object();
-			struct civil s, e;
-			char ds[16], de[16];
-			civil_from_ms(f->from_date * MS_PER_DAY, &s);
-			civil_from_ms(f->until_date * MS_PER_DAY, &e);
-			snprintf(ds, sizeof(ds), "%04d-%02d-%02d", s.year, s.month, s.day);
-			snprintf(de, sizeof(de), "%04d-%02d-%02d", e.year, e.month, e.day);
-			json_object_set_new(o, "name", json_string(f->freeze->name));
-			json_object_set_new(o, "kind", json_string(policy_freeze_kind_name(f->freeze->kind)));
-			json_object_set_new(o, "reason", json_str_or_null(f->freeze->reason));
-			json_object_set_new(o, "from", json_string(ds));
-			json_object_set_new(o, "until", json_string(de));
-			json_object_set_new(o, "admits", json_policy_names(&f->freeze->admits));
-			json_object_set_new(o, "blocks", json_boolean(f->blocks));
-			json_array_append_new(fr, o);
-		}
-		json_object_set_new(j, "spans", spans);
-		json_object_set_new(j, "freezes", fr);
-		cli_print_json(j);
+		cli_print_json(doc_calendar(&l, type, cls, from, to, &cal));
 	} else {
 		print_calendar_text(&l, type, cls, from, to, &cal);
 	}
@@ -534,7 +449,7 @@ static json_t *json_policy(const struct policy *p)
 
 static int policy_show(struct cli_ctx *ctx)
 {
-	struct cli_policy l;
+	struct policy_file l;
 	int rc;
 
 	if ((rc = cli_policy_load(ctx->policy_path, &l)) != EXIT_OK)
@@ -555,7 +470,7 @@ static int policy_show(struct cli_ctx *ctx)
 
 static int policy_check(struct cli_ctx *ctx, const char *file)
 {
-	struct cli_policy l;
+	struct policy_file l;
 	int rc;
 	if ((rc = cli_policy_load(file, &l)) != EXIT_OK)
 		return rc;

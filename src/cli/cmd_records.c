@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "cli/records_util.h"
 #include "cli/vocab.h"
+#include "server/documents.h"
 #include "adapters/approvals.h"
 #include "adapters/emergency.h"
 #include "adapters/incidents.h"
@@ -177,23 +178,10 @@ int cmd_log(int argc, char **argv, struct cli_ctx *ctx)
 	return list_records(argc, argv, ctx, 0);
 }
 
-/*
- * The comparison rows inside a stored analysis result: the array itself, or
- * its "table" (the rollout engine's analysis_result_to_json()) or "rows".
- */
-static json_t *table_rows(json_t *t)
-{
-	if (json_is_array(t))
-		return t;
-	if (json_is_array(json_object_get(t, "table")))
-		return json_object_get(t, "table");
-	return json_object_get(t, "rows");
-}
-
 /* The comparison table as text, with units (cli_print_comparison()). */
 static void print_table(json_t *t)
 {
-	json_t *rows = table_rows(t);
+	json_t *rows = doc_table_rows(t);
 	if (!json_is_array(rows)) {
 		char *s = json_dumps(t, JSON_COMPACT);
 		printf("  %s\n", s ? s : "");
@@ -203,143 +191,11 @@ static void print_table(json_t *t)
 	cli_print_comparison(rows, "  ");
 }
 
-/* The pending and applied intents of deployment id: [{id, action, arg, requested_by, created_at,
- * applied_at, result}]. */
-static int intents_json(struct store *st, int64_t id, json_t **out, struct strbuf *err)
-{
-	_cleanup_stmt_ sqlite3_stmt *q = NULL;
-	json_t *a;
-	int r = store_prepare(st, &q, "SELECT id, kind, arg, requested_by, created_ms, applied_ms, result FROM intents "
-			      "WHERE deployment_id = ? ORDER BY id", err);
-	if (r < 0)
-		return r;
-	a = json_array();
-	sqlite3_bind_int64(q, 1, id);
-	while (sqlite3_step(q) == SQLITE_ROW) {
-		json_t *o = json_object();
-		json_object_set_new(o, "id", json_integer(sqlite3_column_int64(q, 0)));
-		cli_json_str(o, "action", (const char *)sqlite3_column_text(q, 1));
-		cli_json_str(o, "arg", (const char *)sqlite3_column_text(q, 2));
-		cli_json_str(o, "requested_by", (const char *)sqlite3_column_text(q, 3));
-		cli_json_time(o, "created_at", sqlite3_column_int64(q, 4));
-		json_object_set_new(o, "applied", json_boolean(sqlite3_column_type(q, 5) != SQLITE_NULL));
-		cli_json_time(o, "applied_at", sqlite3_column_type(q, 5) == SQLITE_NULL ? 0 : sqlite3_column_int64(q, 5));
-		cli_json_str(o, "result", (const char *)sqlite3_column_text(q, 6));
-		json_array_append_new(a, o);
-	}
-	*out = a;
-	return 0;
-}
-
-/* Everything `show` and `status ID` tell about one deployment, loaded once. */
-struct detail {
-	struct deployment_record d;
-	struct transition_record *tr;
-	struct approval_set ap;
-	struct emergency_record em;
-	struct notify_delivery_row *msgs;
-	struct incident *inc;
-	char *verdict, *reason, *table;
-	size_t ntr, nmsgs, ninc;
-	int64_t an_at;
-	int have_em;
-};
-
-static void detail_release(struct detail *v)
-{
-	free(v->verdict);
-	free(v->reason);
-	free(v->table);
-	transition_records_free(v->tr, v->ntr);
-	approval_set_release(&v->ap);
-	if (v->have_em)
-		emergency_record_release(&v->em);
-	notify_delivery_rows_free(v->msgs, v->nmsgs);
-	incidents_free(v->inc, v->ninc);
-	deployment_record_release(&v->d);
-}
-
-/* 0, SW_ENOTFOUND or SW_ESTORE with err; release with detail_release() either way. */
-static int detail_load(struct store *st, int64_t id, struct detail *v, struct strbuf *err)
-{
-	int r;
-	memset(v, 0, sizeof(*v));
-	if ((r = records_get(st, id, &v->d, err)) || (r = records_transitions(st, id, &v->tr, &v->ntr, err)) ||
-	    (r = records_last_analysis(st, id, &v->verdict, &v->reason, &v->table, &v->an_at, err)) ||
-	    (r = approvals_load(st, id, &v->ap, err)) || (r = notify_list(st, id, 0, &v->msgs, &v->nmsgs, err)) ||
-	    (r = incident_list(st, NULL, 0, &v->inc, &v->ninc, err)))
-		return r;
-	if ((r = emergency_record_get(st, id, &v->em, err)) < 0)
-		return r;
-	v->have_em = r == 0;
-	return 0;
-}
-
-int records_detail_json(struct store *st, int64_t id, json_t **out, struct strbuf *err)
-{
-	struct detail v;
-	json_t *j, *tl, *apj, *mj, *ij, *intents = NULL;
-	int r;
-
-	if ((r = detail_load(st, id, &v, err)) || (r = intents_json(st, id, &intents, err)))
-		goto out;
-	j = cli_doc("DeploymentDetail");
-	json_object_set_new(j, "deployment", cli_deployment_json(&v.d));
-	tl = json_array();
-	for (size_t i = 0; i < v.ntr; i++)
-		json_array_append_new(tl, cli_transition_json(&v.tr[i]));
-	json_object_set_new(j, "transitions", tl);
-	json_object_set_new(j, "intents", intents);
-	intents = NULL;
-	if (v.table) {
-		json_t *tj = json_loads(v.table, 0, NULL);
-		json_t *cmp = json_object(), *rows = tj ? table_rows(tj) : NULL;
-		cli_json_time(cmp, "at", v.an_at);
-		cli_json_str(cmp, "verdict", v.verdict);
-		cli_json_str(cmp, "reason", v.reason);
-		json_object_set(cmp, "table", rows ? rows : json_null());
-		json_object_set_new(cmp, "analysis", tj ? tj : json_string(v.table));
-		json_object_set_new(j, "last_analysis", cmp);
-	} else {
-		json_object_set_new(j, "last_analysis", json_null());
-	}
-	apj = json_array();
-	for (size_t i = 0; i < v.ap.n; i++)
-		json_array_append_new(apj, cli_approval_json(&v.ap.v[i], v.ap.comments[i], v.ap.identities[i]));
-	json_object_set_new(j, "approvals", apj);
-	if (v.have_em) {
-		json_t *e = json_object();
-		cli_json_str(e, "reason", v.em.reason);
-		cli_json_str(e, "requested_by", v.em.requested_by);
-		cli_json_str(e, "approver", v.em.approver);
-		cli_json_time(e, "created_at", v.em.created_ms);
-		cli_json_time(e, "approved_at", v.em.approved_ms);
-		cli_json_time(e, "ended_at", v.em.ended_ms);
-		json_object_set_new(j, "emergency", e);
-	} else {
-		json_object_set_new(j, "emergency", json_null());
-	}
-	ij = json_array();
-	for (size_t i = 0; i < v.ninc; i++)
-		if (v.inc[i].deployment_id == id)
-			json_array_append_new(ij, cli_incident_json(&v.inc[i]));
-	json_object_set_new(j, "incidents", ij);
-	mj = json_array();
-	for (size_t i = v.nmsgs; i-- > 0;)
-		json_array_append_new(mj, cli_delivery_json(&v.msgs[i]));
-	json_object_set_new(j, "messages", mj);
-	*out = j;
-out:
-	json_decref(intents);
-	detail_release(&v);
-	return r;
-}
-
 int cmd_show(int argc, char **argv, struct cli_ctx *ctx)
 {
 	struct store *st;
 	struct strbuf err = STRBUF_INIT;
-	struct detail v;
+	struct deployment_view v;
 	int64_t id;
 	char **args;
 	int nargs, rc, r;
@@ -352,7 +208,7 @@ int cmd_show(int argc, char **argv, struct cli_ctx *ctx)
 		return rc;
 	if (ctx->output == OUTPUT_JSON) {
 		json_t *j = NULL;
-		if ((r = records_detail_json(st, id, &j, &err)) < 0) {
+		if ((r = doc_deployment_detail(st, id, &j, &err)) < 0) {
 			cli_error("%s", err.buf);
 			rc = cli_exit(r);
 		} else {
@@ -361,7 +217,7 @@ int cmd_show(int argc, char **argv, struct cli_ctx *ctx)
 		strbuf_release(&err);
 		return rc;
 	}
-	if ((r = detail_load(st, id, &v, &err)) < 0) {
+	if ((r = deployment_view_load(st, id, &v, &err)) < 0) {
 		cli_error("%s", err.buf);
 		rc = cli_exit(r);
 		goto out;
@@ -432,7 +288,7 @@ int cmd_show(int argc, char **argv, struct cli_ctx *ctx)
 			       v.msgs[i].last_error ? v.msgs[i].last_error : "");
 	}
 out:
-	detail_release(&v);
+	deployment_view_release(&v);
 	strbuf_release(&err);
 	return rc;
 }

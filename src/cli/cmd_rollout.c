@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "cli/records_util.h"
 #include "cli/vocab.h"
+#include "server/documents.h"
 #include "adapters/records.h"
 #include "adapters/audit.h"
 #include "base/fmt.h"
@@ -65,9 +66,8 @@ static int record_intent(int argc, char **argv, struct cli_ctx *ctx, enum intent
 	struct store *st;
 	struct deployment d;
 	struct strbuf err = STRBUF_INIT;
-	int64_t id, intent_id;
 	char **args;
-	int nargs, rc = EXIT_OK, r, own;
+	int nargs, rc = EXIT_OK, r;
 
 	memset(&it, 0, sizeof(it));
 	it.kind = kind;
@@ -87,73 +87,32 @@ static int record_intent(int argc, char **argv, struct cli_ctx *ctx, enum intent
 			return cli_usage_error(ctx, name, "--to-revision must be a revision number >= 1, not '%s'", to_rev);
 		it.to_revision = (int)n;
 	}
+	if (by && *by && strlen(by) >= sizeof(it.requested_by))
+		return cli_usage_error(ctx, name, "--by '%s' is longer than %zu bytes", by, sizeof(it.requested_by) - 1);
 	if ((rc = cli_store(ctx, &st)) != EXIT_OK)
 		return rc;
-	if ((r = deployment_store_resolve(st, args[0], kind != INTENT_RETRY && kind != INTENT_UNDO, &id, &err)) < 0 ||
-	    (r = deployment_store_load(st, id, &d, NULL, &err)) < 0) {
-		cli_error("%s", err.buf);
-		rc = cli_exit(r);
-		goto out;
-	}
-	if (deployment_state_is_final(d.state) && kind != INTENT_RETRY && kind != INTENT_UNDO) {
-		cli_error("deployment %lld (%s %s) is %s; nothing to %s", (long long)d.id, d.service, d.version,
-			  deployment_state_name(d.state), name);
-		rc = cli_exit(SW_ESTATE);
-		goto out;
-	}
-	/* --by names the person acting when it is not the caller (an on-call bot
-	 * relaying a request); without it, the one identity rule */
-	if (bsnprintf(it.requested_by, sizeof(it.requested_by), "%s", by && *by ? by : cli_caller(NULL)) < 0) {
-		rc = cli_usage_error(ctx, name, "--by '%s' is longer than %zu bytes", by, sizeof(it.requested_by) - 1);
-		goto out;
-	}
-	it.created_ms = cli_now_ms();
-	/* the intent and its audit entry commit together: who asked for what is in the chain */
-	if ((own = store_tx_begin(st, &err)) < 0) {
-		cli_error("%s", err.buf);
-		rc = cli_exit(own);
-		goto out;
-	}
-	r = deployment_store_add_intent(st, id, &it, &intent_id, &err);
-	if (r >= 0) {
+	{
 		const char *identity = NULL, *caller = cli_caller(&identity);
-		char action[32], subject[48];
-		json_t *detail = json_object();
-
-		xsnprintf(action, sizeof(action), "intent.%s", name);
-		xsnprintf(subject, sizeof(subject), "deployment:%lld", (long long)id);
-		json_object_set_new(detail, "intent_id", json_integer(intent_id));
-		if (it.full)
-			json_object_set_new(detail, "full", json_true());
-		if (it.to_revision)
-			json_object_set_new(detail, "to_revision", json_integer(it.to_revision));
-		if (identity)
-			json_object_set_new(detail, "identity", json_string(identity));
-		if (by && *by)	/* recorded as --by names them; the caller is who relayed it */
-			json_object_set_new(detail, "relayed_by", json_string(caller));
-		if (audit_append_json(st, it.created_ms, it.requested_by, action, subject, detail, &err) < 0)
-			r = SW_ESTORE;
-	}
-	if ((r = store_tx_end(st, own, r, &err)) < 0) {
-		cli_error("%s", err.buf);
-		rc = cli_exit(r);
-		goto out;
-	}
-	if (ctx->output == OUTPUT_JSON) {
-		json_t *j = cli_doc("Intent");
-		json_object_set_new(j, "id", json_integer(intent_id));
-		json_object_set_new(j, "deployment_id", json_integer(d.id));
-		json_object_set_new(j, "action", json_string(name));
-		json_object_set_new(j, "full", json_boolean(it.full));
-		json_object_set_new(j, "to_revision", it.to_revision ? json_integer(it.to_revision) : json_null());
-		json_object_set_new(j, "requested_by", json_string(it.requested_by));
-		cli_json_time(j, "created_at", it.created_ms);
-		json_object_set_new(j, "deployment_state", json_string(deployment_state_name(d.state)));
-		cli_print_json(j);
-	} else {
-		printf("recorded intent %lld: %s%s deployment %lld (%s %s, %s, step %d at %.4g%%); the controller "
-		       "applies it on its next tick\n", (long long)intent_id, name, it.full ? " --full" : "",
-		       (long long)d.id, d.service, d.version, deployment_state_name(d.state), d.step, d.weight);
+		/* --by names the person acting when it is not the caller (an on-call bot
+		 * relaying a request); without it, the one identity rule */
+		struct intent_request rq = { .kind = kind, .full = it.full, .to_revision = it.to_revision,
+					     .requested_by = by && *by ? by : caller, .identity = identity,
+					     .relayed_by = by && *by ? caller : NULL, .now_ms = cli_now_ms() };
+		json_t *doc = NULL;
+		if ((r = doc_record_intent(st, args[0], &rq, &doc, &d, &err)) < 0) {
+			cli_error("%s", err.buf);
+			rc = cli_exit(r);
+			goto out;
+		}
+		if (ctx->output == OUTPUT_JSON) {
+			cli_print_json(doc);
+		} else {
+			printf("recorded intent %lld: %s%s deployment %lld (%s %s, %s, step %d at %.4g%%); the controller "
+			       "applies it on its next tick\n", (long long)json_integer_value(json_object_get(doc, "id")),
+			       name, it.full ? " --full" : "", (long long)d.id, d.service, d.version,
+			       deployment_state_name(d.state), d.step, d.weight);
+			json_decref(doc);
+		}
 	}
 out:
 	strbuf_release(&err);
@@ -221,7 +180,7 @@ static const char *fmt_num(const json_t *v, char buf[32])
 	return buf;
 }
 
-/* One deployment in detail, as text; -o json prints records_detail_json()'s document instead. */
+/* One deployment in detail, as text; -o json prints doc_deployment_detail()'s document instead. */
 static int show_detail(struct store *st, int64_t id)
 {
 	char b0[32], b1[32], b2[32], b3[32];
@@ -329,7 +288,7 @@ int cmd_status(int argc, char **argv, struct cli_ctx *ctx)
 			cli_error("%s", err.buf);
 			rc = cli_exit(r);
 		} else if (ctx->output == OUTPUT_JSON) {
-			if ((r = records_detail_json(st, id, &out, &err)) < 0) {
+			if ((r = doc_deployment_detail(st, id, &out, &err)) < 0) {
 				cli_error("%s", err.buf);
 				rc = cli_exit(r);
 			} else {
@@ -373,7 +332,7 @@ int cmd_status(int argc, char **argv, struct cli_ctx *ctx)
 	if (out) {
 		json_t *detail = NULL;
 		json_object_set_new(out, "deployments", items);
-		if (ref && (r = records_detail_json(st, ids[0], &detail, &err)) < 0) {
+		if (ref && (r = doc_deployment_detail(st, ids[0], &detail, &err)) < 0) {
 			cli_error("%s", err.buf);
 			rc = cli_exit(r);
 			json_decref(out);

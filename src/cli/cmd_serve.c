@@ -16,6 +16,7 @@
 #include "base/err.h"
 #include "base/strbuf.h"
 #include "controller/serve.h"
+#include "server/api.h"
 #include "config.h"
 
 #include <errno.h>
@@ -26,36 +27,6 @@
 #include <systemd/sd-daemon.h>
 #endif
 
-/*
- * The HTTP API (src/server/api.h) is built by its own part of the tree.
- * Its entry points are weak here: a binary built without it links, and
- * --listen then says the API is not built (the one place that knows).
- */
-#if defined(__has_include)
-#if __has_include("server/api.h")
-#include "server/api.h"
-#define HAVE_API_HEADER 1
-#endif
-#endif
-#ifndef HAVE_API_HEADER
-struct api_server;
-struct api_options {
-	const char *listen;
-	const char *project_dir;
-	const char *store_path;
-	const char *tls_cert;
-	const char *tls_key;
-	const char *policy_path;
-};
-int api_server_start(const struct api_options *o, struct api_server **out, struct strbuf *e);
-int api_server_port(const struct api_server *s);
-void api_server_set_tick(struct api_server *s, int64_t tick_ms, int64_t last_ok_wall_ms);
-void api_server_stop(struct api_server *s);
-#endif
-#pragma weak api_server_start
-#pragma weak api_server_port
-#pragma weak api_server_set_tick
-#pragma weak api_server_stop
 
 const char usage_serve[] =
 	"usage: slipway serve [--lease SECONDS] [--listen ADDR:PORT] [--tls-cert FILE --tls-key FILE]\n"
@@ -82,7 +53,7 @@ const char usage_serve[] =
 /* ---- what SIGHUP reloads ---- */
 
 struct loaded {
-	struct cli_policy pol;
+	struct policy_file pol;
 	struct notify_config ncfg;
 	int have_ncfg;
 };
@@ -234,11 +205,6 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *ctx)
 	}
 	if (listen) {
 		struct api_options ao;
-		if (!api_server_start) {
-			cli_error("--listen %s: the HTTP API is not built into this slipway yet (src/server/; "
-				  "docs/serve.md); run 'slipway serve' without --listen", listen);
-			return EXIT_USAGE;
-		}
 		memset(&ao, 0, sizeof(ao));
 		ao.listen = listen;
 		ao.project_dir = ctx->project_dir;
@@ -251,8 +217,7 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *ctx)
 			strbuf_release(&err);
 			return cli_exit(rc);
 		}
-		if (api_server_port)
-			cli_log(ctx, LOG_INFO, "the HTTP API listens on %s (port %d)", listen, api_server_port(api));
+		cli_log(ctx, LOG_INFO, "the HTTP API listens on %s (port %d)", listen, api_server_port(api));
 	}
 	o.state_dir = ctx->state_dir;
 	o.project_dir = ctx->project_dir;
@@ -260,7 +225,7 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *ctx)
 	o.unload = serve_unload;
 	o.notify_manager = serve_manager;
 	o.ctx = ctx;
-	if (api && api_server_set_tick) {
+	if (api) {
 		o.ticked = serve_ticked;
 		o.ticked_ctx = api;
 	}

@@ -36,6 +36,8 @@ static const struct command commands[] = {
 	/* name, function, needs, min and max arguments, summary, usage */
 	{ "abort", cmd_abort, NEEDS_STORE_WRITE | HAS_JSON, 1, 1,
 	  "roll a deployment back now (records an intent)", usage_abort },
+	{ "api", cmd_api, NEEDS_STORE_WRITE | NEEDS_POLICY | NEEDS_PROJECT | NEEDS_REAL_CLOCK, 0, 0,
+	  "serve the HTTP API (no controller; docs/api.md)", usage_api },
 	{ "analyze", cmd_analyze, NEEDS_POLICY | HAS_JSON, 0, 0,
 	  "replay a metrics trace through the rollout engine", usage_analyze },
 	{ "approvals", cmd_approvals, NEEDS_STORE_READ | NEEDS_POLICY | HAS_JSON, 1, 1,
@@ -96,6 +98,8 @@ static const struct command commands[] = {
 	  "show deployments, transitions, intents and the last analysis", usage_status },
 	{ "stop", cmd_stop, NEEDS_STORE_WRITE | NEEDS_PROJECT | NEEDS_REAL_CLOCK, 2, 2,
 	  "drain and stop a revision's instances (plumbing)", usage_stop },
+	{ "token", cmd_token, NEEDS_STORE_WRITE | NEEDS_POLICY | HAS_JSON, 1, 2,
+	  "create, list and revoke the HTTP API's bearer tokens", usage_token },
 	{ "traffic", cmd_traffic, NEEDS_STORE_WRITE | NEEDS_PROJECT | HAS_JSON | NEEDS_REAL_CLOCK, 1, 1,
 	  "set the traffic mode: normal, read-only, maintenance", usage_traffic },
 	{ "undo", cmd_undo, NEEDS_STORE_WRITE | HAS_JSON, 1, 1,

@@ -54,7 +54,7 @@ int records_parse_id(const char *what, const char *s, int64_t *id)
 	return 0;
 }
 
-int records_roles(const struct cli_ctx *ctx, struct cli_policy *pol, struct roles_map *m)
+int records_roles(const struct cli_ctx *ctx, struct policy_file *pol, struct roles_map *m)
 {
 	memset(m, 0, sizeof(*m));
 	if (cli_policy_load(ctx->policy_path, pol) != EXIT_OK)

@@ -23,11 +23,11 @@ int records_parse_time(const char *option, const char *s, int64_t *ms);
 /* Parse a positive id ("12").  0 or -1 (prints the error). */
 int records_parse_id(const char *what, const char *s, int64_t *id);
 
-struct cli_policy;
+struct policy_file;
 /* Load the effective policy into *pol and its roles map into *m (names
  * borrowed from pol: release m first, then pol).  0, or prints the error
  * and returns -1. */
-int records_roles(const struct cli_ctx *ctx, struct cli_policy *pol, struct roles_map *m);
+int records_roles(const struct cli_ctx *ctx, struct policy_file *pol, struct roles_map *m);
 
 /*
  * The notification configuration: the file $SLIPWAY_NOTIFICATIONS, else the
@@ -36,14 +36,6 @@ int records_roles(const struct cli_ctx *ctx, struct cli_policy *pol, struct role
  * error (FILE:LINE:COL) and returns -1.
  */
 int records_notify_config(const struct cli_ctx *ctx, struct notify_config *cfg);
-
-/*
- * The DeploymentDetail document of deployment id (vocab.h): deployment,
- * transitions, intents, last_analysis, approvals, emergency, incidents,
- * messages.  `show -o json` and `status ID -o json` print it.  0 with *out
- * (caller owns), SW_ENOTFOUND or SW_ESTORE with err.
- */
-int records_detail_json(struct store *st, int64_t id, json_t **out, struct strbuf *err);
 
 /* Format ms as RFC 3339, or "-" for RECORD_TIME_NONE / 0. */
 const char *records_time(int64_t ms, char buf[32]);

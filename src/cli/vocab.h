@@ -1,58 +1,22 @@
 /*
- * vocab.h - the one JSON vocabulary of `-o json` (docs/schema/, README
- * "JSON output"): every top-level document is an object carrying
- * "apiVersion": "slipway/v1" and a "kind" ("Deployment", "DeploymentList",
- * "Approval", ...); a list is {"kind": "XList", "items": [...]}; times are
- * RFC 3339 UTC strings named *_at (null when not yet); a deployment, an
- * approval, an incident and a transition are built here only, so they look
- * the same in every command.  An analysis result is core's
- * analysis_result_to_json() everywhere.  This is also what the HTTP API will
- * speak.
+ * vocab.h - the CLI's names for the one JSON vocabulary, which lives in
+ * server/vocab.h since the HTTP API speaks it too (docs/api.md).  New code
+ * calls the vocab_* functions; these names stay for the commands.
  */
 #ifndef SLIPWAY_CLI_VOCAB_H
 #define SLIPWAY_CLI_VOCAB_H
 
-#include <jansson.h>
-#include <stdint.h>
+#include "server/vocab.h"
 
-#define CLI_API_VERSION "slipway/v1"
-
-struct deployment_record;
-struct transition_record;
-struct approval;
-struct incident;
-struct notify_delivery_row;
-
-/* A new top-level document {"apiVersion": "slipway/v1", "kind": kind}. */
-json_t *cli_doc(const char *kind);
-/* {"apiVersion", "kind": kind, "items": items}; items (an array) is stolen.
- * kind names the list ("DeploymentList"). */
-json_t *cli_list_doc(const char *kind, json_t *items);
-
-/* o[key] = ms as RFC 3339 UTC ("2026-12-03T15:00:00Z"), or null when ms is
- * 0 or RECORD_TIME_NONE (not yet). */
-void cli_json_time(json_t *o, const char *key, int64_t ms);
-/* o[key] = v, or null for NULL. */
-void cli_json_str(json_t *o, const char *key, const char *v);
-
-/*
- * A deployment: id, service, env, version, from_version, revision, type,
- * class, strategy, state, step, weight (percent), failed_checks, reason,
- * requested_by, created_at, started_at, updated_at (when it entered its
- * state), finished_at, duration_s, commit_sha, commit_time,
- * emergency_reason.
- */
-json_t *cli_deployment_json(const struct deployment_record *d);
-/* A transition: at, from, to, step, weight, reason[, detail]. */
-json_t *cli_transition_json(const struct transition_record *t);
-/* An approval: id, deployment_id, role, by, decision, at, comment, identity. */
-json_t *cli_approval_json(const struct approval *a, const char *comment, const char *identity);
-/* An incident: id, service, env, title, state (open, resolved), opened_by,
- * created_at, resolved_by, resolved_at, deployment_id. */
-json_t *cli_incident_json(const struct incident *i);
-/* A notification delivery: id, message_id, deployment_id, kind, channels,
- * sink, state (queued, sent, retrying, gave_up), attempts, last_status,
- * last_error, created_at, updated_at, next_attempt_at, sent_at. */
-json_t *cli_delivery_json(const struct notify_delivery_row *m);
+#define CLI_API_VERSION VOCAB_API_VERSION
+#define cli_doc vocab_doc
+#define cli_list_doc vocab_list_doc
+#define cli_json_time vocab_json_time
+#define cli_json_str vocab_json_str
+#define cli_deployment_json vocab_deployment_json
+#define cli_transition_json vocab_transition_json
+#define cli_approval_json vocab_approval_json
+#define cli_incident_json vocab_incident_json
+#define cli_delivery_json vocab_delivery_json
 
 #endif

@@ -96,6 +96,8 @@ check notify NotificationConfig notify config
 check notify NotificationFlush notify flush
 check notify NotificationTest notify test --channel deployments --queue-only
 check notify DeliveryList notify list
+check token Token token create --user zed
+check token TokenList token list
 check check PolicyCheck check --type standard --at 2026-12-03T15:00:00Z
 check calendar Calendar calendar --from 2026-12-10 --to 2026-12-12
 check policy Policy policy show

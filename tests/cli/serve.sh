@@ -88,11 +88,25 @@ else
   skip "sd_notify" "slipway built without libsystemd"
 fi
 
-# --listen: the HTTP API when it is built in; until then a clear refusal (bounded: a built-in API serves)
-lout=$(timeout 5 "$SLIPWAY" serve --listen 127.0.0.1:0 2>&1); lrc=$?
-if [ "$lrc" = 2 ]; then
-  like "$lout" "the HTTP API is not built into this slipway yet" "--listen without the API built: says so, exit 2"
-else
-  skip "--listen: the HTTP API is built in (exit $lrc)" "its own tests cover it"
-fi
+# --listen: the HTTP API beside the controller (docs/api.md); its ticks reach /metrics and /readyz
+"$SLIPWAY" serve --listen 127.0.0.1:0 2>"$T/serve-api.log" &
+sp=$!
+aport=""
+for _ in $(seq 1 100); do
+  aport=$(sed -n 's/.*the HTTP API listens on .* (port \([0-9]*\)).*/\1/p' "$T/serve-api.log" | head -1)
+  [ -n "$aport" ] && break
+  sleep 0.1
+done
+ok "$([ -n "$aport" ]; echo $?)" "serve --listen says the API's port"
+m=""
+for _ in $(seq 1 100); do
+  m=$(curl -s "http://127.0.0.1:$aport/metrics")
+  case "$m" in *"slipway_last_successful_tick_age_seconds "*) break ;; esac
+  sleep 0.1
+done
+like "$m" 'slipway_tick_duration_seconds [0-9.]+' "serve reports its tick's duration at /metrics"
+like "$m" 'slipway_last_successful_tick_age_seconds [0-9.]+' "and the age of its last successful tick"
+is "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$aport/readyz")" 200 "/readyz: ready while serve ticks"
+kill "$sp"; wait "$sp"
+is "$?" 0 "serve with the API stops on SIGTERM, exit 0"
 done_testing

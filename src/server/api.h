@@ -1,0 +1,68 @@
+/*
+ * api.h - slipway's HTTP API (docs/api.md; docs/openapi.json is its
+ * OpenAPI 3.1 description, served at /api/v1/openapi.json).
+ *
+ * libmicrohttpd serves it from a small pool of threads.  Each thread opens
+ * its own handle on the store (SQLite connections are not shared between
+ * threads), so the API reads what the controller commits and writes
+ * intents, approvals and incidents the controller applies on its next
+ * tick; it never calls the controller itself.
+ *
+ *   /api/v1/...       JSON in the CLI's -o json vocabulary (server/vocab.h,
+ *                     server/documents.h); errors are RFC 9457 problem
+ *                     details (application/problem+json) whose detail is
+ *                     the message the CLI prints for the same error.
+ *                     Every call but GET /api/v1/openapi.json needs
+ *                     "Authorization: Bearer TOKEN" (adapters/tokens.h):
+ *                     401 without a valid one, 403 naming the role the
+ *                     token lacks; each refused call is an audit entry
+ *                     "api.refused".
+ *   /metrics          slipway's own metrics, Prometheus text format 0.0.4
+ *                     (no token: see docs/api.md "Metrics").
+ *   /healthz, /readyz liveness and readiness (no token).
+ */
+#ifndef SLIPWAY_SERVER_API_H
+#define SLIPWAY_SERVER_API_H
+
+#include <stdint.h>
+
+struct strbuf;
+
+struct api_options {
+	const char *listen;	/* "HOST:PORT" (IPv4 or [IPv6]); "127.0.0.1:8480" when NULL; PORT 0: any free port */
+	const char *project_dir;/* services/ and releases/ (traffic and metrics calls); NULL: "." */
+	const char *store_path;	/* the state directory holding slipway.db (the CLI's --state-dir) */
+	const char *tls_cert;	/* PEM files: HTTPS when both are set, else plain HTTP */
+	const char *tls_key;
+	const char *policy_path;/* the policy file (roles:, windows, ...); NULL: the built-in runbook policy.
+				   Read again at each call that needs it, so an edit applies at once */
+};
+
+struct api_server;
+
+/*
+ * Start serving o in threads of its own; returns at once.  The caller
+ * ignores SIGPIPE (a client that hangs up mid-answer must not end the
+ * process), as `slipway api` does.  Returns 0 with
+ * *out, or: SW_EUSAGE (a bad listen address), -errno (the port is taken:
+ * -EADDRINUSE; a TLS file cannot be read), SW_ECONFIG (TLS asked for but
+ * libmicrohttpd has no TLS support) or SW_ESTORE (the store cannot be
+ * opened), with a message in e (a struct strbuf *).  Stop with
+ * api_server_stop().
+ */
+int api_server_start(const struct api_options *o, struct api_server **out, struct strbuf *e);
+
+/* The port it listens on (useful after port 0). */
+int api_server_port(const struct api_server *s);
+
+/*
+ * What the controller tells the API after each tick, for /metrics and
+ * /readyz: how long the tick took (ms) and the wall-clock time (ms since
+ * the epoch) of the last tick that succeeded (0: none yet).  Thread-safe.
+ */
+void api_server_set_tick(struct api_server *s, int64_t tick_ms, int64_t last_ok_wall_ms);
+
+/* Stop serving (in-flight requests finish) and free s.  Accepts NULL. */
+void api_server_stop(struct api_server *s);
+
+#endif
