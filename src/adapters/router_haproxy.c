@@ -15,8 +15,11 @@
 #include "base/alloc.h"
 #include "base/err.h"
 #include "base/strbuf.h"
+#include "core/share.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <openssl/evp.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -682,6 +685,31 @@ static int sync_server_addr(struct router_haproxy *r, const char *name, int port
 	return rc;
 }
 
+struct rt_server;
+static int runtime_state(struct router_haproxy *r, struct rt_server **out, size_t *n, struct strbuf *err);
+static int rt_port(const struct rt_server *rt, size_t nrt, const char *name);
+
+/* After an add: HAProxy has each server at its instance's port (`show servers state`), or says why not. */
+static int verify_added(struct router_haproxy *r, const struct instance *in, size_t n, struct strbuf *err)
+{
+	struct rt_server *rt = NULL;
+	size_t nrt = 0;
+	int rc = runtime_state(r, &rt, &nrt, err);
+	for (size_t i = 0; rc >= 0 && i < n; i++) {
+		char name[80];
+		int port;
+		snprintf(name, sizeof(name), "%s-%d", in[i].version, in[i].idx);
+		port = rt_port(rt, nrt, name);
+		if (port != in[i].port) {
+			strbuf_errf(err, "HAProxy's server %s/%s is at port %d after it was added, not at its instance's %d",
+				    r->backend, name, port, in[i].port);
+			rc = SW_EEXTERNAL;
+		}
+	}
+	free(rt);
+	return rc < 0 ? rc : 0;
+}
+
 int router_haproxy_add(struct router_haproxy *r, const struct instance *in, size_t n, struct strbuf *err)
 {
 	struct haproxy_server_stat *cur = NULL;
@@ -747,6 +775,7 @@ int router_haproxy_add(struct router_haproxy *r, const struct instance *in, size
 		if ((rc = cli_expect(r, cmd.buf, NULL, err)) < 0)
 			goto out;
 	}
+	rc = verify_added(r, in, n, err);
 out:
 	free(cur);
 	strbuf_release(&cmd);
@@ -756,6 +785,15 @@ out:
 int router_haproxy_set_weights(struct router_haproxy *r, const struct revision_weight *w, size_t n,
 			       struct strbuf *err)
 {
+	return router_haproxy_set_shares(r, w, n, 0, err);
+}
+
+int router_haproxy_set_shares(struct router_haproxy *r, const struct revision_weight *w, size_t n, int round,
+			      struct strbuf *err)
+{
+	struct share_want *sw = NULL;
+	struct share_got *sg = NULL;
+	size_t nv = 0;
 	struct srv *srv = NULL;
 	size_t ns = 0;
 	struct strbuf cmd = STRBUF_INIT;
@@ -779,20 +817,40 @@ int router_haproxy_set_weights(struct router_haproxy *r, const struct revision_w
 			goto out;
 		}
 	}
+	/* each revision with servers: its requested share and server count, then the whole
+	 * weights HAProxy can carry it with (core/share.h: refused when they miss it) */
+	sw = xcalloc(ns ? ns : 1, sizeof(*sw));
+	sg = xcalloc(ns ? ns : 1, sizeof(*sg));
+	for (size_t i = 0; i < ns; i++) {
+		size_t v;
+		if (!strcmp(srv[i].state, "maint"))
+			continue;
+		for (v = 0; v < nv; v++)
+			if (!strcmp(sw[v].name, srv[i].version))
+				break;
+		if (v == nv) {
+			sw[nv].name = srv[i].version;
+			for (size_t k = 0; k < n; k++)
+				if (!strcmp(srv[i].version, w[k].version))
+					sw[nv].pct = w[k].weight;
+			nv++;
+		}
+		sw[v].servers++;
+	}
+	if ((rc = share_fit(sw, nv, round, sg, err)) < 0)
+		goto out;
 	if ((rc = store_begin(r->st, err)) < 0)
 		goto out;
 	for (size_t i = 0; i < ns; i++) {
 		double pct = 0;
-		int k_servers = 0, hw;
-		for (size_t k = 0; k < n; k++)
-			if (!strcmp(srv[i].version, w[k].version))
-				pct = w[k].weight;
-		for (size_t j = 0; j < ns; j++)
-			if (!strcmp(srv[j].version, srv[i].version) && strcmp(srv[j].state, "maint"))
-				k_servers++;
-		if (!strcmp(srv[i].state, "maint") || k_servers == 0)
+		int hw = 0;
+		if (!strcmp(srv[i].state, "maint"))
 			continue;
-		hw = haproxy_server_weight(pct, k_servers);
+		for (size_t v = 0; v < nv; v++)
+			if (!strcmp(sw[v].name, srv[i].version)) {
+				pct = sw[v].pct;
+				hw = sg[v].server_weight;
+			}
 		srv[i].weight = hw;
 		if (!strcmp(srv[i].state, "drain") && pct > 0)
 			snprintf(srv[i].state, sizeof(srv[i].state), "ready");
@@ -811,8 +869,19 @@ int router_haproxy_set_weights(struct router_haproxy *r, const struct revision_w
 		rc = cli_expect(r, cmd.buf, NULL, err);
 out:
 	free(srv);
+	free(sw);
+	free(sg);
 	strbuf_release(&cmd);
 	return rc;
+}
+
+int router_haproxy_check_split(const char *stable, const char *canary, double canary_pct, int k_stable,
+			       int k_canary, struct strbuf *err)
+{
+	struct share_want sw[2] = { { stable, 100 - canary_pct, k_stable > 0 ? k_stable : 1 },
+				    { canary, canary_pct, k_canary > 0 ? k_canary : 1 } };
+	struct share_got sg[2];
+	return share_fit(sw, 2, 0, sg, err);
 }
 
 int router_haproxy_get_weights(struct router_haproxy *r, struct revision_weight **out, size_t *n,
@@ -1107,5 +1176,382 @@ int router_haproxy_stats(struct router_haproxy *r, struct haproxy_server_stat **
 out:
 	strbuf_release(&cmd);
 	strbuf_release(&reply);
+	return rc;
+}
+
+/* ---- the router's real state against the record (router_haproxy_check) ---- */
+
+/* One server as `show servers state BACKEND` reports it (columns by the header line). */
+struct rt_server {
+	char name[80];
+	char addr[64];
+	int port;
+	int uweight;
+	int admin;	/* srv_admin_state bits: 0x01 forced maint, 0x08 forced drain ... */
+};
+
+/* the port of server name in rt, or -1 when HAProxy has no such server */
+static int rt_port(const struct rt_server *rt, size_t nrt, const char *name)
+{
+	for (size_t j = 0; j < nrt; j++)
+		if (!strcmp(rt[j].name, name))
+			return rt[j].port;
+	return -1;
+}
+
+static int runtime_state(struct router_haproxy *r, struct rt_server **out, size_t *n, struct strbuf *err)
+{
+	struct strbuf cmd = STRBUF_INIT, reply = STRBUF_INIT;
+	char *line, *save = NULL;
+	int rc, c_name = -1, c_addr = -1, c_port = -1, c_w = -1, c_admin = -1, header = 0;
+	size_t alloc = 0;
+
+	*out = NULL;
+	*n = 0;
+	strbuf_addf(&cmd, "show servers state %s", r->backend);
+	if ((rc = haproxy_cli(r->sock_path, cmd.buf, &reply, err)) < 0)
+		goto out;
+	for (line = strtok_r(reply.buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *f[64], *tok, *s2 = NULL;
+		int nf = 0;
+		for (tok = strtok_r(line, " ", &s2); tok && nf < 64; tok = strtok_r(NULL, " ", &s2))
+			f[nf++] = tok;
+		if (nf && !strcmp(f[0], "#")) {
+			header = 1;
+			for (int i = 1; i < nf; i++) {
+				if (!strcmp(f[i], "srv_name")) c_name = i - 1;
+				else if (!strcmp(f[i], "srv_addr")) c_addr = i - 1;
+				else if (!strcmp(f[i], "srv_port")) c_port = i - 1;
+				else if (!strcmp(f[i], "srv_uweight")) c_w = i - 1;
+				else if (!strcmp(f[i], "srv_admin_state")) c_admin = i - 1;
+			}
+			continue;
+		}
+		if (!header || c_name < 0 || nf <= c_name || nf <= c_port || nf <= c_addr)
+			continue;
+		ALLOC_GROW(*out, *n + 1, alloc);
+		struct rt_server *s = &(*out)[(*n)++];
+		memset(s, 0, sizeof(*s));
+		snprintf(s->name, sizeof(s->name), "%s", f[c_name]);
+		snprintf(s->addr, sizeof(s->addr), "%s", f[c_addr]);
+		s->port = (int)strtol(f[c_port], NULL, 10);
+		s->uweight = c_w >= 0 && c_w < nf ? (int)strtol(f[c_w], NULL, 10) : 0;
+		s->admin = c_admin >= 0 && c_admin < nf ? (int)strtol(f[c_admin], NULL, 10) : 0;
+	}
+	if (!header) {
+		strbuf_rtrim(&reply);
+		strbuf_errf(err, "HAProxy answered '%.200s' to '%s'", reply.buf, cmd.buf);
+		rc = SW_EEXTERNAL;
+	}
+out:
+	strbuf_release(&cmd);
+	strbuf_release(&reply);
+	return rc;
+}
+
+/* the pid `show info` reports on the admin socket, or 0 */
+static pid_t socket_pid(struct router_haproxy *r)
+{
+	struct strbuf reply = STRBUF_INIT;
+	pid_t pid = 0;
+	const char *p;
+	if (haproxy_cli(r->sock_path, "show info", &reply, NULL) == 0 && (p = strstr(reply.buf, "\nPid: ")))
+		pid = (pid_t)strtol(p + 6, NULL, 10);
+	else if (reply.buf && !strncmp(reply.buf, "Pid: ", 5))
+		pid = (pid_t)strtol(reply.buf + 5, NULL, 10);
+	strbuf_release(&reply);
+	return pid;
+}
+
+/*
+ * The inodes of the TCP sockets listening on host:port (/proc/net/tcp,
+ * state 0A; proc(5)).  Returns how many (at most max).
+ */
+static int listen_inodes(const char *host, int port, unsigned long *ino, int max)
+{
+	FILE *f = fopen("/proc/net/tcp", "re");
+	char line[512];
+	unsigned a, b, c, d;
+	unsigned long want_addr;
+	int n = 0;
+	if (!f)
+		return -1;
+	if (sscanf(host, "%u.%u.%u.%u", &a, &b, &c, &d) != 4)
+		a = b = c = d = 0;
+	/* /proc/net/tcp prints the address as the host-order hex of the network-order word */
+	want_addr = (unsigned long)a | (unsigned long)b << 8 | (unsigned long)c << 16 | (unsigned long)d << 24;
+	while (fgets(line, sizeof(line), f) && n < max) {
+		unsigned long laddr, inode;
+		unsigned lport, st;
+		if (sscanf(line, " %*d: %lX:%X %*X:%*X %X %*X:%*X %*X:%*X %*X %*u %*d %lu", &laddr, &lport, &st,
+			   &inode) != 4)
+			continue;
+		if (st == 0x0A && (int)lport == port && (laddr == want_addr || laddr == 0) && inode)
+			ino[n++] = inode;
+	}
+	fclose(f);
+	return n;
+}
+
+/* Does process pid hold socket inode ino (/proc/PID/fd/N -> "socket:[INO]")? */
+static int pid_holds(pid_t pid, unsigned long ino)
+{
+	char dir[64], path[320], link[64], want[48];
+	DIR *d;
+	struct dirent *e;
+	int found = 0;
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+	snprintf(want, sizeof(want), "socket:[%lu]", ino);
+	if (!(d = opendir(dir)))
+		return 0;
+	while (!found && (e = readdir(d))) {
+		ssize_t l;
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		l = readlink(path, link, sizeof(link) - 1);
+		if (l > 0) {
+			link[l] = '\0';
+			found = !strcmp(link, want);
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+/* The process that holds socket inode ino (a scan of /proc: only when one is not ours), or 0. */
+static pid_t holder_of(unsigned long ino)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	pid_t found = 0;
+	if (!d)
+		return 0;
+	while (!found && (e = readdir(d)))
+		if (e->d_name[0] >= '1' && e->d_name[0] <= '9' && pid_holds((pid_t)strtol(e->d_name, NULL, 10), ino))
+			found = (pid_t)strtol(e->d_name, NULL, 10);
+	closedir(d);
+	return found;
+}
+
+/* one clause of the report; a repair (counted in *repairs) or, repairs NULL, only a warning */
+static void note(struct strbuf *report, int *repairs, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void note(struct strbuf *report, int *repairs, const char *fmt, ...)
+{
+	va_list ap;
+	if (repairs)
+		(*repairs)++;
+	if (report->len)
+		strbuf_addstr(report, "; ");
+	va_start(ap, fmt);
+	strbuf_vaddf(report, fmt, ap);
+	va_end(ap);
+}
+
+/* Stop our HAProxy (it is alive but not the router it should be) and start it from the mirror. */
+static int restart(struct router_haproxy *r, struct strbuf *err)
+{
+	pid_t pid;
+	uint64_t st;
+	int killed, started;
+	if (load_router(r, &pid, &st) > 0 && pid > 0 && proc_same(pid, st))
+		proc_stop(pid, st, 2000, &killed, NULL);
+	proc_reap();
+	return router_haproxy_up(r, &started, err);
+}
+
+/* Take server `name` out of HAProxy at once: maint, weight 0, then deleted (it may linger
+ * while connections are attached: maint at weight 0 takes no request meanwhile). */
+static void drop_runtime(struct router_haproxy *r, const char *name)
+{
+	struct strbuf cmd = STRBUF_INIT, reply = STRBUF_INIT;
+	strbuf_addf(&cmd, "set server %s/%s state maint;set server %s/%s weight 0", r->backend, name, r->backend, name);
+	haproxy_cli(r->sock_path, cmd.buf, &reply, NULL);
+	strbuf_reset(&cmd);
+	strbuf_reset(&reply);
+	strbuf_addf(&cmd, "del server %s/%s", r->backend, name);
+	haproxy_cli(r->sock_path, cmd.buf, &reply, NULL);
+	strbuf_release(&cmd);
+	strbuf_release(&reply);
+}
+
+static int del_row(struct router_haproxy *r, const char *name, struct strbuf *err)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int rc = store_prepare(r->st, &s, "DELETE FROM router_servers WHERE service = ?1 AND env = ?2 AND name = ?3",
+			       err);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(s, 1, r->service, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, r->env, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		strbuf_errf(err, "store: %s", sqlite3_errmsg(r->st->db));
+		return SW_ESTORE;
+	}
+	return 0;
+}
+
+int router_haproxy_check(struct router_haproxy *r, const struct instance *live, size_t nlive, const char *watched,
+			 struct strbuf *report, struct strbuf *err)
+{
+	int watched_gone = 0;
+	struct srv *srv = NULL;
+	struct rt_server *rt = NULL;
+	size_t ns = 0, nrt = 0;
+	unsigned long ino[16];
+	pid_t pid, spid;
+	int rc, nino, ours = 0, dirty = 0, repairs = 0;
+	size_t before = report->len;
+
+	if (r->attached)
+		return 0;
+	pid = router_haproxy_pid(r);
+	if (pid <= 0)
+		return 0;	/* not running: the caller restarts it (router_haproxy_up) */
+	/* 1. the admin socket reaches our process */
+	spid = socket_pid(r);
+	if (spid != pid) {
+		proc_sleep_ms(50);	/* a process being killed closes its sockets before it is a zombie */
+		proc_reap();
+		if (router_haproxy_pid(r) <= 0)
+			note(report, &repairs, "HAProxy (pid %d) was gone; restarted from its mirrored configuration",
+			     (int)pid);	/* it died since the caller looked */
+		else if (spid > 0)
+			note(report, &repairs, "the admin socket answered for HAProxy pid %d, not slipway's (pid %d); restarted "
+			     "slipway's from its mirrored configuration", (int)spid, (int)pid);
+		else
+			note(report, &repairs, "HAProxy (pid %d) did not answer on its admin socket; restarted it from its mirrored "
+			     "configuration", (int)pid);
+		if ((rc = restart(r, err)) < 0)
+			goto out;
+		pid = router_haproxy_pid(r);
+	}
+	/* 2. the frontend's listener is our process's, and no one else's */
+	nino = listen_inodes(r->listen_host, r->listen_port, ino, 16);
+	for (int i = 0; i < nino; i++)
+		ours += pid_holds(pid, ino[i]);
+	if (nino >= 0 && !ours) {
+		proc_sleep_ms(50);	/* a process being killed closes its sockets before it is a zombie */
+		proc_reap();
+		if (router_haproxy_pid(r) <= 0)
+			note(report, &repairs, "HAProxy (pid %d) was gone; restarted from its mirrored configuration",
+			     (int)pid);
+		else
+			note(report, &repairs, "HAProxy (pid %d) did not listen on %s:%d; restarted it from its mirrored "
+			     "configuration", (int)pid, r->listen_host, r->listen_port);
+		if ((rc = restart(r, err)) < 0)
+			goto out;
+		pid = router_haproxy_pid(r);
+	} else {
+		for (int i = 0; i < nino; i++) {
+			pid_t other;
+			char comm[64] = "?";
+			if (pid_holds(pid, ino[i]) || !(other = holder_of(ino[i])))
+				continue;
+			{
+				char path[64];
+				FILE *f;
+				snprintf(path, sizeof(path), "/proc/%d/comm", (int)other);
+				if ((f = fopen(path, "re"))) {
+					if (fgets(comm, sizeof(comm), f))
+						comm[strcspn(comm, "\n")] = '\0';
+					fclose(f);
+				}
+			}
+			note(report, NULL, "another process (pid %d, %s) also listens on %s:%d and takes part of the traffic; "
+			     "stop it", (int)other, comm, r->listen_host, r->listen_port);
+		}
+	}
+	/* 3. every recorded server has a live instance at its address, and HAProxy has it as recorded */
+	if ((rc = load_servers(r, NULL, &srv, &ns, err)) < 0 || (rc = runtime_state(r, &rt, &nrt, err)) < 0)
+		goto out;
+	for (size_t i = 0; i < ns; i++) {
+		const struct instance *in = NULL;
+		struct rt_server *have = NULL;
+		struct strbuf cmd = STRBUF_INIT;
+		for (size_t j = 0; j < nlive; j++)
+			if (live[j].alive && !strcmp(live[j].state, "running") && !strcmp(live[j].version, srv[i].version) &&
+			    live[j].idx == srv[i].idx)
+				in = &live[j];
+		for (size_t j = 0; j < nrt; j++)
+			if (!strcmp(rt[j].name, srv[i].name))
+				have = &rt[j];
+		if (!in) {
+			/* its instance is gone: nothing may keep pointing at its old port */
+			if (have)
+				drop_runtime(r, srv[i].name);
+			if ((rc = del_row(r, srv[i].name, err)) < 0)
+				goto out;
+			dirty = 1;
+			if (watched && !strcmp(srv[i].version, watched)) {
+				note(report, NULL, "server %s (127.0.0.1:%d) had no live instance: removed", srv[i].name,
+				     srv[i].port);
+				watched_gone++;
+			} else {
+				note(report, &repairs, "server %s (127.0.0.1:%d) had no live instance: removed", srv[i].name,
+				     srv[i].port);
+			}
+			continue;
+		}
+		if (in->port != srv[i].port) {
+			note(report, &repairs, "server %s pointed at 127.0.0.1:%d, its instance listens on %d: corrected", srv[i].name,
+			     srv[i].port, in->port);
+			srv[i].port = in->port;
+			if ((rc = put_server(r, &srv[i], err)) < 0)
+				goto out;
+			dirty = 1;
+		}
+		if (!have) {
+			static const char *const okr[] = { "New server registered.", NULL };
+			note(report, &repairs, "server %s was missing in HAProxy: added", srv[i].name);
+			strbuf_addf(&cmd, "add server %s/%s 127.0.0.1:%d weight 0", r->backend, srv[i].name, srv[i].port);
+			rc = cli_expect(r, cmd.buf, okr, err);
+			strbuf_reset(&cmd);
+			if (rc < 0) {
+				strbuf_release(&cmd);
+				goto out;
+			}
+		} else if (have->port != srv[i].port || strcmp(have->addr, "127.0.0.1")) {
+			note(report, &repairs, "HAProxy's server %s pointed at %s:%d, its instance listens on 127.0.0.1:%d: corrected",
+			     srv[i].name, have->addr, have->port, srv[i].port);
+			if ((rc = sync_server_addr(r, srv[i].name, srv[i].port, err)) < 0) {
+				strbuf_release(&cmd);
+				goto out;
+			}
+		}
+		if (!strcmp(srv[i].state, "ready") && (!have || have->uweight != srv[i].weight || (have->admin & 0x29))) {
+			if (have && have->uweight != srv[i].weight)
+				note(report, &repairs, "HAProxy's server %s had weight %d, the record %d: reapplied", srv[i].name,
+				     have->uweight, srv[i].weight);
+			else if (have)
+				note(report, &repairs, "HAProxy's server %s was in maintenance or drain, the record says ready: "
+				     "reapplied", srv[i].name);
+			strbuf_addf(&cmd, "set server %s/%s weight %d;set server %s/%s state ready", r->backend, srv[i].name,
+				    srv[i].weight, r->backend, srv[i].name);
+			rc = cli_expect(r, cmd.buf, NULL, err);
+			if (rc < 0) {
+				strbuf_release(&cmd);
+				goto out;
+			}
+		}
+		strbuf_release(&cmd);
+	}
+	for (size_t j = 0; j < nrt; j++) {
+		int known = 0;
+		for (size_t i = 0; i < ns; i++)
+			known |= !strcmp(rt[j].name, srv[i].name);
+		if (!known && !(rt[j].admin & 0x01 && rt[j].uweight == 0)) {
+			note(report, &repairs, "HAProxy had server %s (%s:%d), which slipway does not record: removed", rt[j].name,
+			     rt[j].addr, rt[j].port);
+			drop_runtime(r, rt[j].name);
+		}
+	}
+	if (dirty && (rc = write_files(r, err)) < 0)
+		goto out;
+	rc = repairs ? 1 : watched_gone ? 3 : report->len > before ? 2 : 0;
+out:
+	free(srv);
+	free(rt);
 	return rc;
 }

@@ -117,7 +117,10 @@ int router_haproxy_add(struct router_haproxy *r, const struct instance *in, size
 /*
  * Set the share of each listed revision: each server of a revision with
  * weight w percent and k servers gets HAProxy weight round(2 w / k) (at
- * least 1 when w > 0; 200 means 100%).  Revisions not listed get 0.  All
+ * least 1 when w > 0; 200 means 100%), or the nearest whole weights when
+ * those miss (core/share.h).  Revisions not listed get 0; the listed
+ * shares add up to 100 (SW_EUSAGE otherwise, or when no whole weights
+ * meet a share within SHARE_TOLERANCE_PP points).  All
  * `set server ... weight` commands go in one socket round trip, so a
  * rollback (canary 0, stable 100) takes effect for every new request at
  * once.  The store and haproxy.cfg are updated first.  0, SW_ENOTFOUND (a
@@ -126,7 +129,28 @@ int router_haproxy_add(struct router_haproxy *r, const struct instance *in, size
 int router_haproxy_set_weights(struct router_haproxy *r, const struct revision_weight *w, size_t n,
 			       struct strbuf *err);
 
-/* The current shares by revision, as set by slipway (from the store). */
+/*
+ * router_haproxy_set_weights with the shares checked against what HAProxy
+ * can deliver (core/share.h, docs/haproxy.md "Shares"): the listed shares
+ * add up to 100 (or all are 0), and whole server weights up to 256 must
+ * meet each within SHARE_TOLERANCE_PP percentage points, else SW_EUSAGE
+ * naming the nearest achievable shares; round set: the nearest achievable
+ * shares are used instead.  router_haproxy_set_weights is round 0.
+ */
+int router_haproxy_set_shares(struct router_haproxy *r, const struct revision_weight *w, size_t n, int round,
+			      struct strbuf *err);
+
+/*
+ * Can HAProxy split traffic canary_pct / (100 - canary_pct) between
+ * k_canary servers of canary and k_stable servers of stable within
+ * SHARE_TOLERANCE_PP points (core/share.h)?  Pure.  0, or SW_EUSAGE with
+ * the nearest achievable shares in err.  Asked for every step of a
+ * strategy before a deployment is recorded.
+ */
+int router_haproxy_check_split(const char *stable, const char *canary, double canary_pct, int k_stable,
+			       int k_canary, struct strbuf *err);
+
+/* The current shares by revision, as set by slipway (from the store): the achieved ones. */
 int router_haproxy_get_weights(struct router_haproxy *r, struct revision_weight **out, size_t *n,
 			       struct strbuf *err);
 
@@ -152,6 +176,34 @@ int router_haproxy_remove(struct router_haproxy *r, const char *version, struct 
  */
 int router_haproxy_set_mode(struct router_haproxy *r, enum traffic_mode m, const char *message, struct strbuf *err);
 int router_haproxy_get_mode(struct router_haproxy *r, enum traffic_mode *m, struct strbuf *message, struct strbuf *err);
+
+/*
+ * The router's real state against the record, for a controller's every
+ * tick (docs/haproxy.md "Failure paths"); does nothing when attached or
+ * when no HAProxy of ours runs (router_haproxy_up starts that one):
+ *   - the admin socket answers `show info` with our pid, and our process
+ *     holds a socket listening on the frontend's address (/proc/net/tcp,
+ *     /proc/PID/fd): else HAProxy is restarted from the mirrored config;
+ *     another process listening there too is reported (not stopped);
+ *   - every recorded server has a live instance (live[0..nlive): state
+ *     "running" and alive) of its VERSION-N: else it is removed (maint,
+ *     weight 0, `del server`) and dropped from the store and haproxy.cfg;
+ *     on the instance's port: else the record and HAProxy are corrected
+ *     (`set server ... addr 127.0.0.1 port P`);
+ *   - `show servers state` has each recorded server at its recorded
+ *     address, weight and state (ready servers): else it is added or set
+ *     again; a server HAProxy has that slipway does not record is removed.
+ * Each repair is appended to *report as one clause ("; "-separated), for
+ * the record.  watched (may be NULL) is a revision whose deaths the caller
+ * handles itself (the controller counts a canary's deaths and restarts it):
+ * its servers with no live instance are removed all the same.  Returns 1
+ * when something was repaired, 3 when the only repairs were removals of
+ * watched's servers, 2 when something is wrong that slipway does not repair
+ * (another process on the port: only reported), 0 when all matched, or a
+ * negative error (err) when HAProxy could not be asked or fixed.
+ */
+int router_haproxy_check(struct router_haproxy *r, const struct instance *live, size_t nlive, const char *watched,
+			 struct strbuf *report, struct strbuf *err);
 
 /* `show stat` for this backend's servers.  *out is malloc'd (caller frees). */
 int router_haproxy_stats(struct router_haproxy *r, struct haproxy_server_stat **out, size_t *n, struct strbuf *err);

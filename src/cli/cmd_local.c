@@ -30,7 +30,8 @@ const char usage_start[] =
 	"Start (or adopt) the instances of release VERSION of SERVICE in ENV (default\n"
 	"production), wait until they are ready, start HAProxy if needed and add them\n"
 	"as servers.  With --weight, give the revision PCT percent of traffic (100\n"
-	"takes all); without it a revision alone in the router gets 100.  Plumbing:\n"
+	"takes all; the other revisions share the rest in their proportions);\n"
+	"without it a revision alone in the router gets 100.  Plumbing:\n"
 	"'slipway deploy' does this under the rollout engine.\n";
 const char usage_stop[] =
 	"usage: slipway stop SERVICE VERSION [--env ENV]\n"
@@ -38,10 +39,15 @@ const char usage_stop[] =
 	"Drain VERSION's servers in HAProxy, remove them, then stop its instances\n"
 	"(SIGTERM, SIGKILL after the service's stop grace).  The release is kept.\n";
 const char usage_weight[] =
-	"usage: slipway weight SERVICE VERSION=PCT [VERSION=PCT...] [--env ENV]\n"
+	"usage: slipway weight SERVICE VERSION=PCT [VERSION=PCT...] [--round] [--env ENV]\n"
 	"\n"
 	"Set the share of traffic of each listed revision, percent 0-100, through\n"
-	"HAProxy's runtime API (no reload); revisions not listed get 0.\n";
+	"HAProxy's runtime API (no reload); revisions not listed get 0, and the\n"
+	"listed shares add up to 100.  HAProxy weights are whole numbers up to 256\n"
+	"per server, so not every share exists: one that cannot be met within 0.05\n"
+	"percentage points is refused with the nearest achievable shares, or with\n"
+	"--round set to those (docs/haproxy.md \"Shares\").  'slipway instances'\n"
+	"shows the shares achieved.\n";
 const char usage_down[] =
 	"usage: slipway down SERVICE [--env ENV]\n"
 	"\n"
@@ -223,10 +229,15 @@ int cmd_weight(int argc, char **argv, struct cli_ctx *ctx)
 	struct localstack ls;
 	struct revision_weight *w;
 	size_t n = 0;
-	const char *env;
+	const char *env = "production";
 	char **args;
-	int nargs, rc = simple_env_cmd(argc, argv, ctx, &env, &args, &nargs);
-	if (rc >= 0)
+	int nargs, round = 0, rc;
+	const struct cli_option opts[] = {
+		CLI_STRING("env", 0, &env),
+		CLI_FLAG("round", 0, &round),
+		CLI_OPTIONS_END,
+	};
+	if ((rc = cli_parse(ctx, argc, argv, opts, &args, &nargs)) != EXIT_OK)
 		return rc;
 	w = xcalloc((size_t)nargs, sizeof(*w));
 	for (int i = 1; i < nargs; i++) {
@@ -242,7 +253,21 @@ int cmd_weight(int argc, char **argv, struct cli_ctx *ctx)
 		free(w);
 		return runtime_error(&err, rc);
 	}
-	rc = router_haproxy_set_weights(&ls.router, w, n, &err);
+	rc = router_haproxy_set_shares(&ls.router, w, n, round, &err);
+	if (rc == SW_EUSAGE && strstr(err.buf, "nearest achievable"))
+		strbuf_addstr(&err, ": ask for those, or pass --round to use them");
+	if (rc >= 0 && round) {
+		/* say what was set: the shares achieved, which may differ from the ones asked */
+		struct revision_weight *got = NULL;
+		size_t ng = 0;
+		if (router_haproxy_get_weights(&ls.router, &got, &ng, &err) == 0) {
+			printf("shares set (rounded):");
+			for (size_t i = 0; i < ng; i++)
+				printf("%s %s %.2f%%", i ? "," : "", got[i].version, got[i].weight);
+			printf("\n");
+		}
+		free(got);
+	}
 	rc = rc < 0 ? runtime_error(&err, rc) : EXIT_OK;
 	free(w);
 	localstack_close(&ls);
@@ -287,7 +312,7 @@ int cmd_instances(int argc, char **argv, struct cli_ctx *ctx)
 			for (size_t k = 0; k < nw; k++)
 				if (!strcmp(w[k].version, l.v[i].version))
 					wt = w[k].weight;
-			printf("%-16s %-4d %-6d %-8d %-9s %.1f%%\n", l.v[i].version, l.v[i].idx, l.v[i].port, (int)l.v[i].pid,
+			printf("%-16s %-4d %-6d %-8d %-9s %.2f%%\n", l.v[i].version, l.v[i].idx, l.v[i].port, (int)l.v[i].pid,
 			       l.v[i].alive ? l.v[i].state : "dead", wt);
 		}
 		printf("haproxy pid %d\n", (int)router_haproxy_pid(&ls.router));

@@ -58,6 +58,12 @@ struct driver {
 	int64_t last_progress;
 	int64_t id;
 	pid_t hap_pid;			/* the HAProxy last seen running (watch_router()) */
+	/* wall-clock spans in which the router was not as recorded (watch_router()): intervals
+	 * overlapping one are "no data", never judged against the canary */
+	struct { int64_t from, to; } outage[16];
+	int n_outage;
+	int64_t router_ok_wall;		/* the last tick at which the router was as recorded */
+	unsigned long router_note;	/* hash of the last repair noted, so a lasting one is noted once */
 	struct policy_gate gate;	/* set up when o->policy */
 	struct notify_config ncfg;	/* o->notify with a short delivery budget */
 	/* the controller of this service environment (local_driver_*()) */
@@ -91,6 +97,19 @@ static void say_line(void *ctx, const char *line)
 
 /* ---- core/metrics-t.h: the chosen provider (a first deployment has no stable revision) ---- */
 
+/* Did the router's outage or repair overlap the wall-clock span [from, to)?  Then the
+ * interval's requests say nothing about the canary (docs/haproxy.md "Failure paths"). */
+static int router_outage(struct driver *dr, int64_t from, int64_t to, struct strbuf *err)
+{
+	for (int i = 0; i < dr->n_outage; i++)
+		if (dr->outage[i].from < to && dr->outage[i].to >= from) {
+			strbuf_errf(err, "no data: the router was down or not as recorded during this interval, and was "
+				    "repaired (see the record's router lines)");
+			return 1;
+		}
+	return 0;
+}
+
 static int provider_query(void *ctx, const char *service, enum revision_role role, const char *version,
 			int64_t from_ms, int64_t to_ms, struct metrics_sample *out, struct strbuf *err)
 {
@@ -98,6 +117,8 @@ static int provider_query(void *ctx, const char *service, enum revision_role rol
 	int rc;
 	if (!version || !*version)
 		return SW_ENOTFOUND;	/* a first deployment has no stable revision */
+	if (router_outage(dr, from_ms, to_ms, err))
+		return SW_EEXTERNAL;
 	rc = dr->inner->query(dr->inner->ctx, service, role, version, from_ms, to_ms, out, err);
 	if (rc >= 0) {
 		out->from_ms = from_ms;
@@ -184,6 +205,82 @@ static void close_plugins(struct driver *dr)
 
 /* ---- hooks ---- */
 
+/* the span since the router was last seen as recorded is an outage (router_outage()) */
+static void outage_until_now(struct driver *dr)
+{
+	int64_t wall = proc_now_ms();
+	if (dr->n_outage == (int)(sizeof(dr->outage) / sizeof(dr->outage[0]))) {
+		memmove(&dr->outage[0], &dr->outage[1], sizeof(dr->outage) - sizeof(dr->outage[0]));
+		dr->n_outage--;
+	}
+	dr->outage[dr->n_outage].from = dr->router_ok_wall ? dr->router_ok_wall : wall;
+	dr->outage[dr->n_outage].to = wall;
+	dr->n_outage++;
+}
+
+/*
+ * Beyond a live process (watch_router() below): HAProxy answers as ours,
+ * listens on the frontend, and has every server where its live instance is,
+ * at the recorded weight (router_haproxy_check()).  A repair is recorded
+ * under the deployment once, the controller re-applies the desired state,
+ * and the span since the last good tick is an outage: no data.
+ */
+static void check_router(struct driver *dr, struct controller *c, int64_t now)
+{
+	struct instance_list l = { 0 };
+	struct strbuf report = STRBUF_INIT, err = STRBUF_INIT, note = STRBUF_INIT;
+	char watched[SERVICE_NAME_MAX + 1] = "";
+	int r;
+	if (dr->ls.router.attached || router_haproxy_pid(&dr->ls.router) <= 0)
+		return;
+	if (target_local_list(&dr->ls.target, dr->ls.svc.name, dr->ls.env, NULL, &l, NULL) < 0) {
+		instance_list_release(&l);
+		return;
+	}
+	/* the new revision's deaths are the controller's to count (controller.c watch()): its dead
+	 * servers go, but that is neither a router outage nor a reason to re-apply at once.  The
+	 * new revision is the deployment's (serve's drivers have no version of their own). */
+	{
+		struct deployment *d = xcalloc(1, sizeof(*d));
+		if (dr->id && deployment_store_load(&dr->ls.st, dr->id, d, NULL, NULL) == 0)
+			snprintf(watched, sizeof(watched), "%s", d->version);
+		else if (dr->o->version)
+			snprintf(watched, sizeof(watched), "%s", dr->o->version);
+		free(d);
+	}
+	r = router_haproxy_check(&dr->ls.router, l.v, l.n, watched[0] ? watched : NULL, &report, &err);
+	if (r == 3) {
+		strbuf_addf(&note, "router: %s", report.buf);
+		say(dr, "  %s", note.buf);
+		deployment_store_note(&dr->ls.st, dr->id, now, note.buf, NULL);
+		dr->router_ok_wall = proc_now_ms();
+	} else if (r > 0 || r < 0) {
+		unsigned long h = 5381;
+		if (r < 0)
+			strbuf_addf(&note, "router: cannot check or repair HAProxy: %s", err.buf);
+		else
+			strbuf_addf(&note, "router: %s", report.buf);
+		for (const char *p = note.buf; *p; p++)
+			h = h * 33 + (unsigned char)*p;
+		outage_until_now(dr);
+		if (r != 2)
+			controller_forget(c);	/* repaired: the desired state is applied again */
+		if (h != dr->router_note) {
+			say(dr, "  %s", note.buf);
+			deployment_store_note(&dr->ls.st, dr->id, now, note.buf, NULL);
+			dr->router_note = h;
+		}
+		dr->hap_pid = router_haproxy_pid(&dr->ls.router);
+	} else {
+		dr->router_note = 0;
+		dr->router_ok_wall = proc_now_ms();
+	}
+	instance_list_release(&l);
+	strbuf_release(&report);
+	strbuf_release(&err);
+	strbuf_release(&note);
+}
+
 /*
  * The router's real state, every tick (docs/haproxy.md "Failure paths"):
  * an HAProxy of ours seen running and now gone is started again at once
@@ -202,8 +299,10 @@ static void watch_router(struct driver *dr, struct controller *c, int64_t now)
 	if (pid > 0 || dr->hap_pid <= 0 || dr->ls.router.attached) {
 		if (pid > 0)
 			dr->hap_pid = pid;
+		check_router(dr, c, now);
 		return;
 	}
+	outage_until_now(dr);
 	if (router_haproxy_up(&dr->ls.router, &started, &err) < 0) {
 		strbuf_addf(&note, "router: HAProxy (pid %d) is gone and could not be restarted: %s", (int)dr->hap_pid,
 			    err.buf);
@@ -215,6 +314,7 @@ static void watch_router(struct driver *dr, struct controller *c, int64_t now)
 		dr->hap_pid = router_haproxy_pid(&dr->ls.router);
 		controller_forget(c);
 	}
+	dr->outage[dr->n_outage - 1].to = proc_now_ms();	/* until it runs again */
 	say(dr, "  %s", note.buf);
 	deployment_store_note(&dr->ls.st, dr->id, now, note.buf, NULL);
 	strbuf_release(&err);
@@ -256,6 +356,35 @@ static int check_startable(struct driver *dr, struct strbuf *err)
 	strbuf_release(&sb);
 	strbuf_release(&e);
 	return rc < 0 ? rc : 0;
+}
+
+/*
+ * Every step's share must be one HAProxy can deliver (whole server weights
+ * up to 256; docs/haproxy.md "Shares"): a step of 0.1% next to one stable
+ * server would serve 0.39% while the record said 0.1%.  Refused before
+ * anything is recorded, naming the step and the nearest achievable share.
+ */
+static int check_shares(struct driver *dr, const struct strategy *s, const char *stable, struct strbuf *err)
+{
+	const struct service_env *e = service_find_env(&dr->ls.svc, dr->ls.env);
+	int k = e ? e->instances : 1;
+	if (!stable[0] || strcmp(dr->ls.svc.router, "haproxy"))
+		return 0;	/* a first release takes all the traffic; other routers have their own limits */
+	for (int i = 0; i < s->n_steps; i++) {
+		const struct rollout_step *st = &s->steps[i];
+		struct strbuf why = STRBUF_INIT;
+		int rc = router_haproxy_check_split(stable, dr->o->version, st->weight,
+						    st->old_instances > 0 ? st->old_instances : k,
+						    st->new_instances > 0 ? st->new_instances : k, &why);
+		if (rc < 0) {
+			strbuf_errf(err, "services/%s.yaml: step %d (weight %g%%) cannot be served as asked: %s; choose a "
+				    "step weight HAProxy can deliver", dr->ls.svc.name, i + 1, st->weight, why.buf);
+			strbuf_release(&why);
+			return rc;
+		}
+		strbuf_release(&why);
+	}
+	return 0;
 }
 
 /* What the records need of a new deployment (docs/records.md): the emergency record
@@ -769,7 +898,8 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 		if ((rc = dr_rules(dr, o->type, &rules, err)) < 0)
 			goto out;
 		current_stable(dr, stable, sizeof(stable));
-		if ((rc = choose_strategy(dr, &rules, stable[0] == '\0', s, err)) < 0)
+		if ((rc = choose_strategy(dr, &rules, stable[0] == '\0', s, err)) < 0 ||
+		    (rc = check_shares(dr, s, stable, err)) < 0)
 			goto out;
 		/* created before the controller's first tick sees it (now - LAG_MS) */
 		deployment_init(d, o->service, o->env, o->version, stable, o->type, proc_now_ms() - LAG_MS - 1);

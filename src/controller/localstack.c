@@ -218,11 +218,19 @@ int localstack_start_revision(struct localstack *ls, const char *version, double
 			return 0;
 		}
 	}
-	for (size_t i = 0; i < nw; i++) {
-		if (!strcmp(w[i].version, version))
-			w[i].weight = weight;
-		else if (weight >= 100)
-			w[i].weight = 0;
+	{
+		/* the others keep their proportions in what is left, so the shares add up to 100
+		 * (core/share.h); with no other share, version has all of it or nothing */
+		double others = 0;
+		for (size_t i = 0; i < nw; i++)
+			if (strcmp(w[i].version, version))
+				others += w[i].weight;
+		for (size_t i = 0; i < nw; i++) {
+			if (!strcmp(w[i].version, version))
+				w[i].weight = others > 0 || weight <= 0 ? weight : 100;
+			else
+				w[i].weight = others > 0 ? w[i].weight * (100 - weight) / others : 0;
+		}
 	}
 	rc = router_haproxy_set_weights(&ls->router, w, nw, err);
 	free(w);

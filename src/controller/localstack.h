@@ -72,8 +72,8 @@ void localstack_close(struct localstack *ls);
 /*
  * Start (or adopt) version's instances, wait until ready, make HAProxy run
  * and add them as servers.  weight >= 0: then give version that share and
- * the rest to nothing else (weights of other revisions untouched unless
- * weight is 100, when they go to 0); weight < 0: leave weights alone,
+ * the other revisions the rest, in their current proportions (all of it to
+ * version when no other has a share); weight < 0: leave weights alone,
  * except that a revision alone in the router gets 100.  *out lists the
  * instances.  0 or negative.
  */

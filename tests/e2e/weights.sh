@@ -32,6 +32,24 @@ v1=$(echo "$got" | awk '$1=="v1"{print $2}')
 echo "# measured: $(echo $got)"
 ok "$([ "${v1:-0}" -ge 1 ] && [ "${v1:-0}" -le 5 ]; echo $?)" "1/99: v1 got ${v1:-0} of 200 (about 2)"
 
+# shares HAProxy cannot deliver (whole weights up to 256 per server): refused, or rounded on request
+run_slipway weight api v1=99.9 v2=0.1
+is "$rc" 2 "0.1% next to 99.9% (two servers each) is refused: bad input, exit 2"
+like "$err" 'nearest achievable shares are v1 99.61%, v2 0.39%: ask for those, or pass --round' "the error names the nearest achievable shares"
+run_slipway weight api v1=100 v2=0.1
+is "$rc" 2 "shares adding up to 100.1% are refused"
+like "$err" 'the shares add up to 100.1%, not 100%' "the error says what they add up to"
+run_slipway weight api v1=50 v2=10
+is "$rc" 2 "shares adding up to 60% are refused, not normalised to 83.3/16.7"
+like "$err" 'the shares add up to 60%, not 100%' "the error says what they add up to"
+run_slipway weight api v1=99.9 v2=0.1 --round
+is "$rc" 0 "with --round, the nearest achievable shares are set"
+is "$out" "shares set (rounded): v1 99.61%, v2 0.39%" "and said"
+run_slipway instances api -o json
+is "$(json_get "$out" '"%.2f %.2f" % (d["weights"]["v1"], d["weights"]["v2"])')" "99.61 0.39" "instances shows the shares achieved"
+run_slipway instances api
+like "$out" 'v2 +0 +[0-9]+ +[0-9]+ +running +0.39%' "in text too"
+
 run_slipway weight api v2=100
 got=$(count_versions 100 "http://127.0.0.1:$PORT/api/x")
 is "$got" "v2 100" "weight 0/100: every request reaches v2"
@@ -62,4 +80,16 @@ run_slipway stop api v1
 is "$rc" 0 "stop v1 (drain, remove, SIGTERM)"
 got=$(count_versions 50 "http://127.0.0.1:$PORT/api/x")
 is "$got" "v2 50" "after stopping v1 every request reaches v2"
+
+# a strategy step HAProxy cannot deliver is refused before anything is recorded
+make_project tiny 1 "analysis: {steps: [{weight: 0.1, hold: 1m}]}"
+make_release tiny v1
+make_release tiny v2
+run_slipway start tiny v1
+is "$rc" 0 "tiny v1 runs"
+run_slipway deploy tiny v2
+is "$rc" 2 "a step of 0.1% on one server each is refused: bad input, exit 2"
+like "$err" 'step 1 \(weight 0.1%\) cannot be served as asked: .*nearest achievable shares are v1 99.61%, v2 0.39%' "the error names the step and the nearest achievable share"
+run_slipway history tiny
+unlike "$out" 'v2' "nothing was recorded for it"
 done_testing
