@@ -52,6 +52,15 @@ static int set_global(struct cli_ctx *ctx, int g, const char *v)
 	return 0;
 }
 
+/* The first control byte (C0 or DEL) of s, or 0 (tabs included: one line of text is expected). */
+static int has_control(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return *p;
+	return 0;
+}
+
 int cli_parse(struct cli_ctx *ctx, int argc, char **argv, const struct cli_option *opts, char ***args,
 	      int *nargs)
 {
@@ -115,6 +124,14 @@ int cli_parse(struct cli_ctx *ctx, int argc, char **argv, const struct cli_optio
 				if (sh == c)
 					idx = (int)i;
 			}
+		}
+		if (optarg && idx >= GOPT_N && has_control(optarg)) {
+			/* free text (--reason, --by, --message...) is printed and recorded: an escape
+			   sequence would reach every terminal that shows it */
+			rc = cli_usage_error(ctx, name, "--%s: control characters (byte 0x%02x) are not allowed; "
+					     "give printable text", opts[idx - GOPT_N].name ? opts[idx - GOPT_N].name : "?",
+					     has_control(optarg));
+			goto out;
 		}
 		if (idx < GOPT_N) {
 			if (set_global(ctx, idx, optarg)) {

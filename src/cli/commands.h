@@ -34,6 +34,10 @@ extern const char usage_promote[], usage_pause[], usage_resume[], usage_abort[],
 int cmd_version(int argc, char **argv, struct cli_ctx *ctx);
 extern const char usage_version[];
 
+/* cmd_inspect.c: rollout and analysis files as slipway reads them (docs/argo.md) */
+int cmd_inspect(int argc, char **argv, struct cli_ctx *ctx);
+extern const char usage_inspect[];
+
 /* cmd_local.c: a service on this machine (docs/services.md) */
 int cmd_cleanup(int argc, char **argv, struct cli_ctx *ctx);
 extern const char usage_cleanup[];

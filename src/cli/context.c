@@ -109,6 +109,11 @@ int cli_clock_init(const struct cli_ctx *ctx)
 		cli_error("SLIPWAY_USER is longer than %d bytes", SW_USER_MAX);
 		return EXIT_USAGE;
 	}
+	for (const unsigned char *p = (const unsigned char *)(user ? user : ""); *p; p++)
+		if (*p < 0x20 || *p == 0x7f) {
+			cli_error("SLIPWAY_USER has a control character (byte 0x%02x); give a printable name", *p);
+			return EXIT_USAGE;
+		}
 	fixed_now_ms = 0;
 	if (!v || !*v)
 		return EXIT_OK;

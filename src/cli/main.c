@@ -66,6 +66,8 @@ static const struct command commands[] = {
 	  "a service's deployments, newest first", usage_history },
 	{ "incident", cmd_incident, NEEDS_STORE_WRITE | HAS_JSON, 1, 2,
 	  "open, resolve and list incidents", usage_incident },
+	{ "inspect", cmd_inspect, HAS_JSON, 1, -1,
+	  "load rollout and analysis files (Flagger, Argo) and show what they become", usage_inspect },
 	{ "instances", cmd_instances, NEEDS_STORE_WRITE | NEEDS_PROJECT | HAS_JSON | NEEDS_REAL_CLOCK, 1, 1,
 	  "list a service's instances and traffic shares", usage_instances },
 	{ "log", cmd_log, NEEDS_STORE_READ | HAS_JSON, 0, 0,

@@ -66,6 +66,7 @@ struct metric_doc {
 	double threshold;
 	struct range_doc range;
 	int64_t interval_ms;
+	struct flagger_template_ref ref;	/* templateRef metrics (core/metric_template.h) */
 };
 
 static const struct yaml_map range_map = {
@@ -79,6 +80,36 @@ static const struct yaml_map range_map = {
 	},
 };
 
+/* A metric with templateRef: its thresholds are in the query's own unit. */
+static int add_template_ref(struct yaml_walk *w, struct metric_doc *m, struct yaml_pos at)
+{
+	struct rollout_config *cfg = &((struct rdoc *)w->user)->cfg;
+	struct flagger_template_ref *ref = &m->ref;
+
+	if (!ref->name[0])
+		return yaml_walk_fail(w, m->template_at, "metric '%s': templateRef needs name", m->name);
+	if (m->threshold_at.line)
+		return yaml_walk_fail(w, m->threshold_at, "metric '%s': a templateRef metric takes thresholdRange "
+				      "{min, max}, not threshold", m->name);
+	if (m->range.min_at.line)
+		ref->has_min = 1, ref->min = m->range.min;
+	if (m->range.max_at.line)
+		ref->has_max = 1, ref->max = m->range.max;
+	if (ref->has_min && ref->has_max && ref->min > ref->max)
+		return yaml_walk_fail(w, m->range_at, "thresholdRange.min %g is above max %g", ref->min, ref->max);
+	if (!ref->has_min && !ref->has_max)
+		return yaml_walk_fail(w, at, "metric '%s' needs thresholdRange {min, max}", m->name);
+	if (cfg->n_template_refs >= STRATEGY_MAX_CHECKS)
+		return yaml_walk_fail(w, at, "more than %d templateRef metrics", STRATEGY_MAX_CHECKS);
+	for (int i = 0; i < cfg->n_template_refs; i++)
+		if (!strcmp(cfg->template_refs[i].metric, m->name))
+			return yaml_walk_fail(w, m->name_at, "metric '%s' is given twice", m->name);
+	memcpy(ref->metric, m->name, sizeof(ref->metric));
+	ref->interval_ms = m->interval_ms;
+	cfg->template_refs[cfg->n_template_refs++] = *ref;
+	return 0;
+}
+
 static int check_metric(struct yaml_walk *w, void *obj, struct yaml_pos at)
 {
 	struct metric_doc *m = obj;
@@ -86,10 +117,11 @@ static int check_metric(struct yaml_walk *w, void *obj, struct yaml_pos at)
 	struct analysis_check *ck;
 	double hi;
 
-	if (m->template_at.line || m->query_at.line)
-		return yaml_walk_fail(w, m->template_at.line ? m->template_at : m->query_at,
-				      "metric '%s': MetricTemplate and query metrics are not supported; "
-				      "built-in metrics: request-success-rate, request-duration", m->name);
+	if (m->query_at.line)
+		return yaml_walk_fail(w, m->query_at, "metric '%s': an inline query is not supported (Flagger deprecated "
+				      "it); put the query in a MetricTemplate and refer to it with templateRef", m->name);
+	if (m->template_at.line)
+		return add_template_ref(w, m, at);
 	if (s->n_checks >= STRATEGY_MAX_CHECKS)
 		return yaml_walk_fail(w, at, "more than %d metrics", STRATEGY_MAX_CHECKS);
 	ck = &s->checks[s->n_checks];
@@ -134,6 +166,33 @@ static int check_metric(struct yaml_walk *w, void *obj, struct yaml_pos at)
 	return 0;
 }
 
+static const struct yaml_map template_ref_map = {
+	.where = "templateRef",
+	.keys = (const struct yaml_key[]){
+		{ "name", yaml_parse_buf, offsetof(struct flagger_template_ref, name), .size = 64,
+		  .what = "templateRef.name", .flags = YAML_REQUIRED, .hint = "(the MetricTemplate's metadata.name)" },
+		{ "namespace", yaml_parse_buf, offsetof(struct flagger_template_ref, namespace_), .size = 64,
+		  .what = "templateRef.namespace" },
+		{ NULL },
+	},
+};
+
+static int add_template_var(struct yaml_walk *w, const char *name, struct yaml_pos at, struct fy_node *v, void *dst)
+{
+	static const struct yaml_key k = { "a template variable", yaml_parse_buf, 0, .size = 192 };
+	struct flagger_template_ref *ref = dst;
+	if (ref->n_vars >= FLAGGER_MAX_VARS)
+		return yaml_walk_fail(w, at, "more than %d templateVariables", FLAGGER_MAX_VARS);
+	if (strlen(name) >= sizeof(ref->var_names[0]))
+		return yaml_walk_fail(w, at, "template variable name '%.40s...' is longer than %zu bytes", name,
+				      sizeof(ref->var_names[0]) - 1);
+	snprintf(ref->var_names[ref->n_vars], sizeof(ref->var_names[0]), "%s", name);
+	if (yaml_parse_buf(w, &k, v, yaml_walk_pos(v, at), ref->var_values[ref->n_vars]) < 0)
+		return YAML_WALK_ERR;
+	ref->n_vars++;
+	return 0;
+}
+
 static const struct yaml_map metric_map = {
 	.where = "a metric",
 	.keys = (const struct yaml_key[]){
@@ -146,8 +205,10 @@ static const struct yaml_map metric_map = {
 		  .at = YAML_AT(struct metric_doc, range_at) },
 		{ "interval", yaml_parse_duration, offsetof(struct metric_doc, interval_ms), 0, MAX_HOLD_MS,
 		  .what = "metric interval" },
-		{ "templateRef", yaml_parse_ignore, 0, .at = YAML_AT(struct metric_doc, template_at) },
-		{ "templateVariables", yaml_parse_ignore, 0 },
+		{ "templateRef", yaml_parse_map, offsetof(struct metric_doc, ref), .map = &template_ref_map,
+		  .at = YAML_AT(struct metric_doc, template_at) },
+		{ "templateVariables", yaml_parse_entries, offsetof(struct metric_doc, ref), .max = FLAGGER_MAX_VARS + 1,
+		  .entry = add_template_var },
 		{ "query", yaml_parse_ignore, 0, .at = YAML_AT(struct metric_doc, query_at) },
 		{ NULL },
 	},
@@ -764,10 +825,19 @@ int rollout_config_parse(const char *buf, size_t len, const char *file, struct r
 		r = d->spec_at.line ? parse_deployment(&w, d) : yaml_walk_fail(&w, YAML_ROOT_POS, "a Deployment needs spec");
 	else if (!strcmp(d->api, "slipway/v1") && !strcmp(d->kind, "Strategy"))
 		r = d->spec_at.line ? parse_native(&w, d) : yaml_walk_fail(&w, YAML_ROOT_POS, "a Strategy needs spec");
+	else if (!strncmp(d->api, "argoproj.io/", 12) && !strcmp(d->kind, "Rollout")) {
+		snprintf(d->cfg.format, sizeof(d->cfg.format), "argo-rollout");
+		r = d->spec_at.line ? argo__rollout_spec(&w, d->spec, d->spec_at, &d->cfg.strategy, &d->cfg.argo)
+				    : yaml_walk_fail(&w, YAML_ROOT_POS, "a Rollout needs spec");
+	} else if (!strcmp(d->kind, "AnalysisTemplate") || !strcmp(d->kind, "ClusterAnalysisTemplate") ||
+		   !strcmp(d->kind, "MetricTemplate"))
+		r = yaml_walk_fail(&w, d->kind_at.line ? d->kind_at : YAML_ROOT_POS,
+				   "%s is a template, not a rollout file; give the Rollout or Canary that refers to it "
+				   "(docs/argo.md)", d->kind);
 	else
 		r = yaml_walk_fail(&w, d->kind_at.line ? d->kind_at : YAML_ROOT_POS,
 				   "unknown apiVersion/kind '%s' '%s'; valid: flagger.app/v1beta1 Canary, apps/v1 Deployment, "
-				   "slipway/v1 Strategy", d->api, d->kind);
+				   "slipway/v1 Strategy, argoproj.io/v1alpha1 Rollout", d->api, d->kind);
 	if (r >= 0 && strategy_validate(&d->cfg.strategy, &e) < 0)
 		r = yaml_walk_fail(&w, (struct yaml_pos){ 0, 0 }, "%s", e.buf);
 	strbuf_release(&e);

@@ -11,6 +11,8 @@
  *   slipway/v1 Strategy          slipway's own format for every strategy,
  *                                incl. blue-green and region-by-region
  *                                (docs/engine.md)
+ *   argoproj.io/v1alpha1 Rollout an Argo Rollout's canary steps
+ *                                (core/argo.h, docs/argo.md)
  *
  * Parsing is from a buffer (core does no I/O).  Every error names
  * FILE:LINE:COL and what would be valid.
@@ -20,16 +22,24 @@
 
 #include <stddef.h>
 
+#include "core/argo.h"
+#include "core/metric_template.h"
 #include "core/strategy.h"
 
 struct strbuf;
 
 struct rollout_config {
-	char format[32];	/* "flagger-canary", "deployment", "slipway-strategy" */
+	char format[32];	/* "flagger-canary", "deployment", "slipway-strategy", "argo-rollout" */
 	char name[64];		/* metadata.name */
 	char namespace_[64];	/* metadata.namespace */
 	char target[64];	/* Flagger spec.targetRef.name */
 	struct strategy strategy;
+	/* argo-rollout: analysis steps and indefinite pauses (core/argo.h) */
+	struct argo_rollout argo;
+	/* flagger-canary: metrics with templateRef (core/metric_template.h);
+	 * their MetricTemplate files are found and rendered by the caller */
+	int n_template_refs;
+	struct flagger_template_ref template_refs[STRATEGY_MAX_CHECKS];
 };
 
 /*

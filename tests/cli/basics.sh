@@ -32,6 +32,16 @@ like "$err" "'x\?\[31mRED'" "the escape shows as '?'"
 if printf '%s' "$err" | grep -q "$(printf '\033')"; then ok=1; else ok=0; fi
 is "$ok" 0 "no ESC byte reaches stderr"
 
+# free text that is recorded and printed later (a reason, an actor) never carries a control byte
+run_slipway deploy web v2 --type emergency --reason "$(printf 'bad\033[31mred\r\nline2')"
+is "$rc" 2 "a --reason with an escape and a newline is refused"
+like "$err" "--reason: control characters \(byte 0x1b\)" "the refusal names the option and the byte"
+run_slipway pause 1 --by "$(printf 'ev\033[2Jil')"
+is "$rc" 2 "a --by with an escape is refused"
+SLIPWAY_USER="$(printf 'al\033[31mice')" run_slipway approve 1 --role team-lead
+is "$rc" 2 "a \$SLIPWAY_USER with an escape is refused"
+like "$err" "SLIPWAY_USER has a control character" "... and says why"
+
 # a closed stdout is an error, not silent success
 "$SLIPWAY" --help >/dev/full 2>/dev/null
 is "$?" 3 "write error on stdout exits 3"

@@ -68,6 +68,7 @@ like "$err" "valid: text, json" "and names the valid ones"
 
 # ---- every command that reports something
 check version Version version
+check inspect Inspection inspect "$SLIPWAY_SRC/examples/argo/rollout.yaml" "$SLIPWAY_SRC/examples/flagger/canary.yaml"
 check status Status status
 check status Status status api
 check status DeploymentDetail status 2
