@@ -101,6 +101,8 @@ static const char *const migrations[] = {
 	"    AND o.state NOT IN ('succeeded', 'rolled_back', 'failed')));"
 	"CREATE UNIQUE INDEX deployments_one_unfinished ON deployments(service, env)"
 	"  WHERE state NOT IN ('succeeded', 'rolled_back', 'failed');",
+	/* 4: the time scale a deployment runs at (docs/engine.md "Time scale"); its times are wall times */
+	"ALTER TABLE deployments ADD COLUMN time_scale REAL NOT NULL DEFAULT 1;",
 };
 
 /*
@@ -285,8 +287,8 @@ static int insert_deployment(struct store *st, struct deployment *d, const char 
 	if ((r = store_prepare(st, &ins,
 			       "INSERT INTO deployments (service, env, version, revision, from_version, type, strategy, "
 			       "state, step, weight, failed_checks, reason, requested_by, created_ms, started_ms, "
-			       "finished_ms, state_since_ms, spec_json, engine_json, engine_seq) "
-			       "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1)", err)) < 0)
+			       "finished_ms, state_since_ms, spec_json, engine_json, engine_seq, class, time_scale) "
+			       "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1,?20,?21)", err)) < 0)
 		return r;
 	sqlite3_bind_text(ins, 1, d->service, -1, SQLITE_STATIC);
 	sqlite3_bind_text(ins, 2, d->env, -1, SQLITE_STATIC);
@@ -314,6 +316,7 @@ static int insert_deployment(struct store *st, struct deployment *d, const char 
 	sqlite3_bind_text(ins, 18, spec, -1, SQLITE_STATIC);
 	sqlite3_bind_text(ins, 19, cur, -1, SQLITE_STATIC);
 	sqlite3_bind_text(ins, 20, d->change_class[0] ? d->change_class : "normal", -1, SQLITE_STATIC);
+	sqlite3_bind_double(ins, 21, deployment_is_scaled(d) ? d->time_scale : 1);
 	if (sqlite3_step(ins) != SQLITE_DONE)
 		return sqlerr(st, err, "insert deployment");
 	d->id = sqlite3_last_insert_rowid(st->db);
@@ -362,7 +365,8 @@ int deployment_store_load(struct store *st, int64_t id, struct deployment *d, st
 	if ((r = store_prepare(st, &q,
 			       "SELECT id, service, env, version, revision, from_version, type, state, step, weight, "
 			       "failed_checks, reason, requested_by, created_ms, started_ms, finished_ms, "
-			       "state_since_ms, engine_json, engine_seq, spec_json, class FROM deployments WHERE id = ?",
+			       "state_since_ms, engine_json, engine_seq, spec_json, class, time_scale FROM deployments "
+			       "WHERE id = ?",
 			       err)) < 0)
 		return r;
 	sqlite3_bind_int64(q, 1, id);
@@ -399,6 +403,7 @@ int deployment_store_load(struct store *st, int64_t id, struct deployment *d, st
 		return r;
 	tmp.store_seq = col_i64(q, 18);
 	copy_col(tmp.change_class, sizeof(tmp.change_class), q, 20);
+	tmp.time_scale = sqlite3_column_double(q, 21);
 	if (s) {
 		json_error_t je;
 		const char *text = (const char *)sqlite3_column_text(q, 19);
@@ -577,6 +582,7 @@ static int create_follow_up(struct store *st, const struct deployment *before, c
 		deployment_init(&nd, before->service, before->env, before->version, before->from_version, before->type,
 				now_ms);
 		memcpy(nd.change_class, before->change_class, sizeof(nd.change_class));
+		nd.time_scale = before->time_scale;	/* the same run of the same revision: the same clock */
 		nd.revision = before->revision;
 		snprintf(nd.reason, sizeof(nd.reason), "retry of deployment %lld (%s) by %s", (long long)before->id,
 			 before->version, by[0] ? by : "someone");

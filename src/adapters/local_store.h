@@ -20,10 +20,10 @@
  *     runtime API (weight 0-256, state ready | drain | maint); the
  *     configuration file is generated from these rows, which is how runtime
  *     changes survive a reload.
- *   deploy_cursor(deployment_id, json)   (migration 2) what the live driver
- *     (controller/local_deploy.c) needs beyond the deployments row to resume
- *     a deployment after kill -9: the state machine's cursor times, the
- *     baseline, and the time-scale epoch.
+ *   deploy_cursor(deployment_id, json)   (migration 2) no longer written:
+ *     the live driver kept a scaled clock's epoch there; a time scale is now
+ *     the deployment's own (deployments.time_scale, docs/engine.md "Time
+ *     scale").  Kept so that stores from before still migrate.
  */
 #ifndef SLIPWAY_ADAPTERS_LOCAL_STORE_H
 #define SLIPWAY_ADAPTERS_LOCAL_STORE_H

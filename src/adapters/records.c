@@ -15,7 +15,7 @@
 #define DEPLOYMENT_COLUMNS                                                                  \
 	"id, service, env, version, from_version, type, class, strategy, state, revision, step," \
 	" weight, failed_checks, reason, requested_by, emergency_reason, commit_sha,"            \
-	" commit_time_ms, created_ms, started_ms, finished_ms, state_since_ms, " PAUSED_MS
+	" commit_time_ms, created_ms, started_ms, finished_ms, state_since_ms, " PAUSED_MS ", time_scale"
 
 /* the time spent paused (waiting for a person): each transition into paused up
  * to the next transition, summed; a pause still open counts 0 */
@@ -72,6 +72,7 @@ static void read_deployment(sqlite3_stmt *s, struct deployment_record *d)
 		d->waited_ms = waited;
 		d->ran_ms = total - waited > 0 ? total - waited : 0;
 	}
+	d->time_scale = sqlite3_column_double(s, 23);
 }
 
 void deployment_record_release(struct deployment_record *d)

@@ -26,6 +26,8 @@ struct deployment_record {
 	int64_t failed_checks;
 	char *reason, *requested_by, *emergency_reason, *commit_sha;
 	int64_t commit_time_ms, created_ms, started_ms, finished_ms, state_since_ms;	/* or RECORD_TIME_NONE */
+	double time_scale;	/* 1: real time; N: its engine ran N times faster (deploy --time-scale N);
+				   every time above is wall time either way (docs/engine.md "Time scale") */
 	/* Of a finished deployment (else RECORD_TIME_NONE), ms: waited_ms is the time it
 	 * waited, pending for the gate (approvals, windows, freezes, incidents) and paused
 	 * for a person; ran_ms the rest of created..finished, the rollout itself. */

@@ -82,7 +82,13 @@ static void print_rows(struct deployment_record *v, size_t n, int with_service)
 		r[COL_WAITED] = xstrdup(waited);
 		r[COL_RAN] = xstrdup(ran);
 		r[COL_OWNER] = xstrdup(v[i].requested_by ? v[i].requested_by : "");
-		r[COL_REASON] = xstrdup(v[i].reason ? v[i].reason : "");
+		if (v[i].time_scale > 1) {	/* it ran time-scaled: said before the reason (engine.md "Time scale") */
+			const char *why = v[i].reason ? v[i].reason : "";
+			size_t len = strlen(why) + 48;
+			r[COL_REASON] = xmalloc(len);
+			snprintf(r[COL_REASON], len, "(time scale %gx) %s", v[i].time_scale, why);
+		} else
+			r[COL_REASON] = xstrdup(v[i].reason ? v[i].reason : "");
 		for (int c = 0; c < NCOLS; c++)
 			if (strlen(r[c]) > w[c])
 				w[c] = strlen(r[c]);
@@ -229,6 +235,9 @@ int cmd_show(int argc, char **argv, struct cli_ctx *ctx)
 		printf("\n");
 		printf("  strategy    %s, step %lld, weight %g%%, failed checks %lld\n", v.d.strategy, (long long)v.d.step,
 		       v.d.weight, (long long)v.d.failed_checks);
+		if (v.d.time_scale > 1)
+			printf("  time scale  %gx: holds, intervals and monitoring ran %g times faster than the wall clock; "
+			       "every time shown is wall time\n", v.d.time_scale, v.d.time_scale);
 		if (v.d.commit_sha)
 			printf("  commit      %s at %s\n", v.d.commit_sha, records_time(v.d.commit_time_ms, a));
 		printf("\ntimeline:\n");

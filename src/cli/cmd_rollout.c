@@ -162,9 +162,12 @@ static int list_ids(struct store *st, const char *service, int64_t **ids, size_t
 
 static void print_row(const struct deployment *d)
 {
-	printf("%-5lld %-16s %-10s %-12s %4d %-21s %-12s %4d %6.4g%% %3d  %s\n", (long long)d->id, d->service, d->env,
+	char scaled[48] = "";
+	if (deployment_is_scaled(d))
+		snprintf(scaled, sizeof(scaled), "(time scale %gx) ", d->time_scale);
+	printf("%-5lld %-16s %-10s %-12s %4d %-21s %-12s %4d %6.4g%% %3d  %s%s\n", (long long)d->id, d->service, d->env,
 	       d->version, d->revision, d->type, deployment_state_name(d->state), d->step, d->weight, d->failed_checks,
-	       d->reason);
+	       scaled, d->reason);
 }
 
 /* a number of the stored analysis JSON, "-" when absent */
@@ -206,6 +209,9 @@ static int show_detail(struct store *st, int64_t id)
 	printf("state: %s, step %d, weight %.4g%%, failed checks %d\n", deployment_state_name(d.state), d.step, d.weight,
 	       d.failed_checks);
 	printf("reason: %s\n", d.reason);
+	if (deployment_is_scaled(&d))
+		printf("time scale: %gx (holds, intervals and monitoring ran %g times faster than the wall clock; every "
+		       "time shown is wall time)\n", d.time_scale, d.time_scale);
 	if (!d.from_version[0])
 		printf("first release: no earlier revision to compare it with or return to (docs/engine.md)\n");
 	printf("transitions:\n");

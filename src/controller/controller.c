@@ -53,6 +53,7 @@
 #include "base/alloc.h"
 #include "base/err.h"
 #include "base/strbuf.h"
+#include "base/timeutil.h"
 
 #include <jansson.h>
 #include <stdarg.h>
@@ -407,11 +408,13 @@ static int decide(struct controller *c, int64_t id, int64_t now_ms, struct scrat
 		/* after the warm-up (whose own deadline rule applies), a new revision that cannot be
 		 * (re)started for the progress deadline fails the deployment with the reason */
 		if (ds.canary_up && !(d.state == DS_PROGRESSING && d.step == 0) && d.state != DS_PENDING &&
-		    now_ms - e->failing_since >= e->strategy.progress_deadline_ms) {
+		    deployment_engine_span(&d, now_ms - e->failing_since) >= e->strategy.progress_deadline_ms) {
+			char span[DURATION_BUFSZ];
 			in.target_failed = 1;
 			bprintf(in.target_reason, sizeof(in.target_reason), "the new revision %s could not be (re)started "
-				"for %llds (progressDeadlineSeconds): %s", d.version,
-				(long long)((now_ms - e->failing_since) / 1000), ready_reason);
+				"for %s%s (progressDeadlineSeconds): %s", d.version,
+				duration_format(deployment_engine_span(&d, now_ms - e->failing_since), span),
+				deployment_is_scaled(&d) ? " of scaled time" : "", ready_reason);
 		}
 	}
 	if (c->hooks.gate && (d.state == DS_PENDING || d.state == DS_PROGRESSING)) {
@@ -464,7 +467,8 @@ static int decide(struct controller *c, int64_t id, int64_t now_ms, struct scrat
 	    deployment_analysis_due(&d, &e->strategy, now_ms, &from, &to, &wt, &idle)) {
 		int failed;
 		char reason[200];
-		measure_interval(c->metrics, &d, from, to, e->strategy.interval_ms, wt, idle, &x->ai);
+		measure_interval(c->metrics, &d, from, to, deployment_wall_span(&d, e->strategy.interval_ms), wt, idle,
+				 &x->ai);
 		in.analysis = &x->ai;
 		/* pre-rollout at the end of the warm-up, rollout every interval after: failed checks */
 		call_hooks(c, &e->strategy, &d, d.state == DS_PROGRESSING && d.step == 0 ? WEBHOOK_PRE_ROLLOUT :
@@ -492,6 +496,11 @@ static int decide(struct controller *c, int64_t id, int64_t now_ms, struct scrat
 		logf_(c, &d, "the state machine refused the deployment's strategy");
 		goto out;
 	}
+	if (in.analysis && x->ai.to_ms - x->ai.from_ms < CONTROLLER_SHORT_RANGE_MS &&
+	    w->dec.next.next_analysis_ms && w->dec.next.next_analysis_ms <= now_ms &&
+	    (w->dec.next.state == DS_PROGRESSING || w->dec.next.state == DS_PAUSED ||
+	     w->dec.next.state == DS_MONITORING))
+		c->analysis_behind = 1;
 	if (!w->dec.changed && !w->dec.n_transitions && !w->dec.n_intents && !w->dec.has_analysis)
 		goto out;
 	w->id = id;
@@ -645,6 +654,7 @@ int controller_tick(struct controller *c, int64_t now_ms, struct strbuf *err)
 	int r;
 
 	c->stats.ticks++;
+	c->analysis_behind = 0;
 	if (!c->observing) {
 		c->observing = 1;
 		c->observing_since_ms = now_ms;

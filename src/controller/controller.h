@@ -118,10 +118,22 @@ struct controller {
 	 * Borrowed strings.
 	 */
 	const char *service, *env;
+	/*
+	 * Set by controller_tick() when a deployment it judged still has an
+	 * analysis range complete at now_ms: its looks are shorter than the
+	 * caller's tick (a large time scale: 10 s looks at 600x are 17 ms).
+	 * The caller may tick again at once, at the same now_ms, so the
+	 * schedule keeps up with the clock instead of judging one range a tick.
+	 * Only for ranges shorter than CONTROLLER_SHORT_RANGE_MS (the live
+	 * tick): a controller behind for another reason (a blocking restart)
+	 * catches up one range a tick, as before.
+	 */
+	int analysis_behind;
 	int observing;			/* set at the first tick */
 	int64_t observing_since_ms;	/* the first tick of this controller: intervals before it are not judged */
 };
 #define CONTROLLER_STORE_GIVE_UP_MS (2 * 60 * 1000)
+#define CONTROLLER_SHORT_RANGE_MS 100	/* analysis_behind: ranges shorter than the live tick */
 
 /* Set up c over st (which must outlive it); every plug-in NULL. */
 void controller_init(struct controller *c, struct store *st);

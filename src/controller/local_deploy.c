@@ -7,10 +7,13 @@
  *
  * The controller commits every decision before it acts (deployment.c
  * invariants 2 and 3); this file only composes the plugins, the hooks
- * (policy gate, rules, notifications, records), the clock and the loop.  The clock the controller sees is the wall clock, time-scaled,
- * and LAG_MS behind: a request's log line reaches the store within one
+ * (policy gate, rules, notifications, records), the clock and the loop.  The clock the controller sees is the wall clock,
+ * LAG_MS behind: a request's log line reaches the store within one
  * 250 ms flush of the receiver, so an interval is measured only once all
- * of its lines are in.
+ * of its lines are in.  It is never scaled: --time-scale N is stored with
+ * the deployment, and the core shortens the strategy's durations by N
+ * (docs/engine.md "Time scale"), so windows, approvals and records stay on
+ * the wall clock.
  */
 #include "controller/local_deploy.h"
 #include "adapters/deployment_store.h"
@@ -32,7 +35,6 @@
 #include "core/rules.h"
 
 #include <errno.h>
-#include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -41,33 +43,18 @@
 
 #define TICK_MS 100
 #define LAG_MS 600		/* the controller's clock runs this far behind the log */
+#define CATCH_UP_TICKS 16	/* at most this many controller ticks a 100 ms tick (controller.h analysis_behind) */
 #define BACKLOG_MS 1500		/* after (re)start: lines HAProxy kept in its ring arrive first */
-
-struct sclock {
-	int64_t wall0, sim0;
-	double scale;
-};
-
-static int64_t sim_at(const struct sclock *c, int64_t wall)
-{
-	return c->sim0 + (int64_t)((double)(wall - c->wall0) * c->scale);
-}
-
-static int64_t wall_of(const struct sclock *c, int64_t sim)
-{
-	return c->wall0 + (int64_t)((double)(sim - c->sim0) / c->scale);
-}
 
 struct driver {
 	const struct local_deploy_opts *o;
 	struct localstack ls;
-	struct sclock clk;
 	/* the plugins the service file chose (controller/registry.h), owned */
 	struct target *target;
 	struct router *router;
 	struct metrics_provider *inner;	/* on the wall clock the log is stamped with */
 	struct judge *judge;
-	struct metrics_provider prov;	/* inner, seen through the scaled clock */
+	struct metrics_provider prov;	/* inner, without a stable revision for a first deployment */
 	int64_t last_progress;
 	int64_t id;
 	pid_t hap_pid;			/* the HAProxy last seen running (watch_router()) */
@@ -108,7 +95,7 @@ static void say_line(void *ctx, const char *line)
 	say(ctx, "%s", line);
 }
 
-/* ---- core/metrics-t.h: the chosen provider through the scaled clock ---- */
+/* ---- core/metrics-t.h: the chosen provider (a first deployment has no stable revision) ---- */
 
 /* Did the router's outage or repair overlap the wall-clock span [from, to)?  Then the
  * interval's requests say nothing about the canary (docs/haproxy.md "Failure paths"). */
@@ -123,17 +110,16 @@ static int router_outage(struct driver *dr, int64_t from, int64_t to, struct str
 	return 0;
 }
 
-static int scaled_query(void *ctx, const char *service, enum revision_role role, const char *version,
+static int provider_query(void *ctx, const char *service, enum revision_role role, const char *version,
 			int64_t from_ms, int64_t to_ms, struct metrics_sample *out, struct strbuf *err)
 {
 	struct driver *dr = ctx;
 	int rc;
 	if (!version || !*version)
 		return SW_ENOTFOUND;	/* a first deployment has no stable revision */
-	if (router_outage(dr, wall_of(&dr->clk, from_ms), wall_of(&dr->clk, to_ms), err))
+	if (router_outage(dr, from_ms, to_ms, err))
 		return SW_EEXTERNAL;
-	rc = dr->inner->query(dr->inner->ctx, service, role, version, wall_of(&dr->clk, from_ms),
-			      wall_of(&dr->clk, to_ms), out, err);
+	rc = dr->inner->query(dr->inner->ctx, service, role, version, from_ms, to_ms, out, err);
 	if (rc >= 0) {
 		out->from_ms = from_ms;
 		out->to_ms = to_ms;
@@ -141,15 +127,15 @@ static int scaled_query(void *ctx, const char *service, enum revision_role role,
 	return rc;
 }
 
-static int scaled_query_over(void *ctx, const char *service, enum revision_role role, const char *version,
+static int provider_query_over(void *ctx, const char *service, enum revision_role role, const char *version,
 			     int64_t from_ms, int64_t to_ms, const double *thresholds_ms, int n, uint64_t *over,
 			     struct strbuf *err)
 {
 	struct driver *dr = ctx;
 	if (!version || !*version)
 		return SW_ENOTFOUND;
-	return dr->inner->query_over(dr->inner->ctx, service, role, version, wall_of(&dr->clk, from_ms),
-				     wall_of(&dr->clk, to_ms), thresholds_ms, n, over, err);
+	return dr->inner->query_over(dr->inner->ctx, service, role, version, from_ms, to_ms, thresholds_ms, n, over,
+				     err);
 }
 
 /* What the plugins are opened on (registry.h). */
@@ -183,8 +169,8 @@ static int open_plugins(struct driver *dr, struct strbuf *err)
 		return rc;
 	dr->inner = p;
 	dr->prov.ctx = dr;
-	dr->prov.query = scaled_query;
-	dr->prov.query_over = dr->inner->query_over ? scaled_query_over : NULL;
+	dr->prov.query = provider_query;
+	dr->prov.query_over = dr->inner->query_over ? provider_query_over : NULL;
 	return 0;
 }
 
@@ -520,45 +506,6 @@ static void flush_messages(struct driver *dr)
 		    retrying == 1 ? "it is" : "they are", retrying == 1 ? "its" : "their", retrying == 1 ? "es" : "");
 }
 
-/* ---- the clock epoch, kept so that a resumed deployment keeps its time ---- */
-
-static int save_clock(struct driver *dr, struct strbuf *err)
-{
-	_cleanup_stmt_ sqlite3_stmt *s = NULL;
-	char buf[160];
-	int rc = store_prepare(&dr->ls.st, &s, "INSERT INTO deploy_cursor (deployment_id, json) VALUES (?1, ?2)"
-			       " ON CONFLICT (deployment_id) DO UPDATE SET json = ?2", err);
-	if (rc < 0)
-		return rc;
-	snprintf(buf, sizeof(buf), "{\"wall0\":%lld,\"sim0\":%lld,\"scale\":%.6f}", (long long)dr->clk.wall0,
-		 (long long)dr->clk.sim0, dr->clk.scale);
-	sqlite3_bind_int64(s, 1, dr->id);
-	sqlite3_bind_text(s, 2, buf, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		strbuf_errf(err, "store: %s", sqlite3_errmsg(dr->ls.st.db));
-		return SW_ESTORE;
-	}
-	return 0;
-}
-
-static int load_clock(struct driver *dr)
-{
-	_cleanup_stmt_ sqlite3_stmt *s = NULL;
-	json_t *j;
-	int ok = 0;
-	if (store_prepare(&dr->ls.st, &s, "SELECT json FROM deploy_cursor WHERE deployment_id = ?1", NULL) < 0)
-		return 0;
-	sqlite3_bind_int64(s, 1, dr->id);
-	if (sqlite3_step(s) == SQLITE_ROW && (j = json_loads((const char *)sqlite3_column_text(s, 0), 0, NULL))) {
-		dr->clk.wall0 = (int64_t)json_integer_value(json_object_get(j, "wall0"));
-		dr->clk.sim0 = (int64_t)json_integer_value(json_object_get(j, "sim0"));
-		dr->clk.scale = json_number_value(json_object_get(j, "scale"));
-		ok = dr->clk.scale > 0;
-		json_decref(j);
-	}
-	return ok;
-}
-
 /* ---- the strategy of a new deployment ---- */
 
 static int choose_strategy(struct driver *dr, const struct type_rules *rules, int first, struct strategy *out,
@@ -601,6 +548,22 @@ static int choose_strategy(struct driver *dr, const struct type_rules *rules, in
 	return strategy_validate(out, err);
 }
 
+/*
+ * The time scale is the deployment's (docs/engine.md "Time scale"): said
+ * once, and a resumed deployment keeps the scale it was started with.
+ */
+static void say_time_scale(struct driver *dr, const struct deployment *d)
+{
+	double asked = dr->o->time_scale > 1 ? dr->o->time_scale : 1;
+	double has = deployment_is_scaled(d) ? d->time_scale : 1;
+	if (has > 1)
+		say(dr, "  time scale %gx: holds, analysis intervals, deadlines and monitoring run %g times faster; "
+		    "windows, freezes, approvals, incidents and every recorded time use the wall clock", has, has);
+	if (asked != has && asked > 1)
+		say(dr, "  --time-scale %g ignored: deployment #%lld keeps the time scale it started with (%gx)", asked,
+		    (long long)d->id, has);
+}
+
 /* the unfinished deployment of service/env, if any (its id), else 0 */
 static int64_t find_unfinished(struct driver *dr, struct deployment *d, struct strbuf *err)
 {
@@ -634,7 +597,7 @@ static void progress(struct driver *dr, const struct deployment *d, const struct
 {
 	int64_t wall = proc_now_ms();
 	struct metrics_sample c, st;
-	char left[DURATION_BUFSZ] = "-", ce[16] = "-", se[16] = "-", cp[16] = "-", sp[16] = "-";
+	char left[DURATION_BUFSZ] = "-", ce[16] = "-", se[16] = "-", cp[16] = "-", sp[16] = "-", scale[40] = "";
 	if (!dr->o->progress_tty || !dr->o->log || wall - dr->last_progress < 250)
 		return;
 	dr->last_progress = wall;
@@ -646,13 +609,16 @@ static void progress(struct driver *dr, const struct deployment *d, const struct
 	if (d->from_version[0])
 		dr->inner->query(dr->inner->ctx, d->service, ROLE_STABLE, d->from_version, wall - 5000 - LAG_MS,
 				 wall - LAG_MS, &st, NULL);
+	/* what is left, in wall time: the hold and the period are engine time, shortened by the scale */
 	if (d->state == DS_PROGRESSING && d->step >= 1 && d->step <= s->n_steps) {
-		int64_t l = d->step_since_ms + s->steps[d->step - 1].hold_ms - now;
+		int64_t l = d->step_since_ms + deployment_wall_span(d, s->steps[d->step - 1].hold_ms) - now;
 		duration_format(l > 0 ? l : 0, left);
 	} else if (d->state == DS_MONITORING && rules->monitoring_ms > 0) {
-		int64_t l = d->monitoring_since_ms + rules->monitoring_ms - now;
+		int64_t l = d->monitoring_since_ms + deployment_wall_span(d, rules->monitoring_ms) - now;
 		duration_format(l > 0 ? l : 0, left);
 	}
+	if (deployment_is_scaled(d))
+		snprintf(scale, sizeof(scale), " (wall, time scale %gx)", d->time_scale);
 	if (c.requests) {
 		snprintf(ce, sizeof(ce), "%.2f%%", 100.0 * (double)c.errors / (double)c.requests);
 		snprintf(cp, sizeof(cp), "%.0fms", c.p99_ms);
@@ -661,8 +627,8 @@ static void progress(struct driver *dr, const struct deployment *d, const struct
 		snprintf(se, sizeof(se), "%.2f%%", 100.0 * (double)st.errors / (double)st.requests);
 		snprintf(sp, sizeof(sp), "%.0fms", st.p99_ms);
 	}
-	fprintf(dr->o->log, "\r\033[K%s step %d/%d weight %.0f%% | %s left | %.0f req/s | stable err %s p99 %s | canary err %s p99 %s",
-		deployment_state_name(d->state), d->step, s->n_steps, d->weight, left,
+	fprintf(dr->o->log, "\r\033[K%s step %d/%d weight %.0f%% | %s left%s | %.0f req/s | stable err %s p99 %s | canary err %s p99 %s",
+		deployment_state_name(d->state), d->step, s->n_steps, d->weight, left, scale,
 		(double)(c.requests + st.requests) / 5.0, se, sp, ce, cp);
 	fflush(dr->o->log);
 }
@@ -714,7 +680,7 @@ static void driver_close(struct driver *dr)
 	localstack_close(&dr->ls);
 }
 
-/* The controller on deployment dr->id (whose strategy the judge answers for), on the clock dr->clk. */
+/* The controller on deployment dr->id (whose strategy the judge answers for), on the wall clock. */
 static int driver_start(struct driver *dr, struct strbuf *err)
 {
 	struct deployment *d = xcalloc(1, sizeof(*d));
@@ -748,15 +714,14 @@ static int driver_start(struct driver *dr, struct strbuf *err)
 }
 
 /*
- * Drive deployment id from now on (`slipway serve`): its clock (a deployment
- * that has none, created by a retry or an undo, gets the clock of the
- * deployment it came from, which the driver holds), its judge, a fresh
- * controller.  Nothing to do when id is already the focus.
+ * Drive deployment id from now on (`slipway serve`): its judge, a fresh
+ * controller.  Nothing to do when id is already the focus.  No clock of its
+ * own: a time scale is the deployment's (a retry or an undo inherits it in
+ * the store), and the controller ticks on the wall clock (docs/engine.md
+ * "Time scale").
  */
 static int driver_focus(struct driver *dr, int64_t id, struct strbuf *err)
 {
-	int rc;
-
 	if (dr->ctl && dr->id == id)
 		return 0;
 	if (dr->ctl)
@@ -766,15 +731,6 @@ static int driver_focus(struct driver *dr, int64_t id, struct strbuf *err)
 		registry_close(PLUGIN_JUDGE, dr->ls.svc.judge, dr->judge);
 	dr->judge = NULL;
 	dr->id = id;
-	if (!load_clock(dr)) {
-		if (!(dr->clk.scale > 0)) {
-			dr->clk.wall0 = proc_now_ms();
-			dr->clk.sim0 = dr->clk.wall0;
-			dr->clk.scale = 1;
-		}
-		if ((rc = save_clock(dr, err)) < 0)
-			return rc;
-	}
 	return driver_start(dr, err);
 }
 
@@ -786,19 +742,26 @@ static int driver_focus(struct driver *dr, int64_t id, struct strbuf *err)
  */
 static int driver_tick(struct driver *dr, int64_t wall, struct strbuf *err)
 {
-	/* the controller's clock: scaled, LAG_MS behind the log */
-	int64_t now = sim_at(&dr->clk, wall - LAG_MS);
+	/* the controller's clock: the wall clock (never scaled), LAG_MS behind the log */
+	int64_t now = wall - LAG_MS;
 	struct strbuf terr = STRBUF_INIT;
 
 	proc_reap();
 	watch_router(dr, &dr->c, now);
-	if (controller_tick(&dr->c, now, &terr) < 0) {
-		if (store_check_identity(&dr->ls.st, NULL) < 0 || dr->c.store_gave_up) {
-			strbuf_errf(err, "%s", terr.buf);
-			strbuf_release(&terr);
-			return SW_ESTORE;
+	/* looks shorter than the tick (a large time scale): judge every range that is complete */
+	for (int i = 0; i < CATCH_UP_TICKS; i++) {
+		strbuf_reset(&terr);
+		if (controller_tick(&dr->c, now, &terr) < 0) {
+			if (store_check_identity(&dr->ls.st, NULL) < 0 || dr->c.store_gave_up) {
+				strbuf_errf(err, "%s", terr.buf);
+				strbuf_release(&terr);
+				return SW_ESTORE;
+			}
+			say(dr, "  controller: %s", terr.buf);
+			break;
 		}
-		say(dr, "  controller: %s", terr.buf);
+		if (!dr->c.analysis_behind)
+			break;
 	}
 	strbuf_release(&terr);
 	return 0;
@@ -912,11 +875,6 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 	if (found) {
 		dr->id = found;
 		res->resumed = 1;
-		if (!load_clock(dr)) {
-			dr->clk.wall0 = proc_now_ms();
-			dr->clk.sim0 = dr->clk.wall0;
-			dr->clk.scale = 1;
-		}
 		say(dr, "resuming deployment #%lld of %s %s (%s, step %d, weight %.0f%%, %d failed checks)", (long long)found,
 		    d->service, d->version, deployment_state_name(d->state), d->step, d->weight, d->failed_checks);
 		/* that line says where it is: its stored reason (say "waiting: approval needed",
@@ -939,14 +897,13 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 			goto out;
 		if ((rc = dr_rules(dr, o->type, &rules, err)) < 0)
 			goto out;
-		dr->clk.wall0 = proc_now_ms();
-		dr->clk.scale = o->time_scale > 0 ? o->time_scale : 1;
-		dr->clk.sim0 = dr->clk.wall0 - LAG_MS;
 		current_stable(dr, stable, sizeof(stable));
 		if ((rc = choose_strategy(dr, &rules, stable[0] == '\0', s, err)) < 0 ||
 		    (rc = check_shares(dr, s, stable, err)) < 0)
 			goto out;
-		deployment_init(d, o->service, o->env, o->version, stable, o->type, sim_at(&dr->clk, proc_now_ms()) - LAG_MS);
+		/* created before the controller's first tick sees it (now - LAG_MS) */
+		deployment_init(d, o->service, o->env, o->version, stable, o->type, proc_now_ms() - LAG_MS - 1);
+		d->time_scale = o->time_scale > 1 ? o->time_scale : 1;
 		snprintf(d->requested_by, sizeof(d->requested_by), "%s", o->requested_by ? o->requested_by : "unknown");
 		snprintf(d->change_class, sizeof(d->change_class), "%s", o->change_class ? o->change_class : "normal");
 		if ((rc = deployment_store_create(&dr->ls.st, d, s, err)) < 0)
@@ -954,11 +911,9 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 		dr->id = d->id;
 		if ((rc = record_extras(dr, d, err)) < 0)
 			goto out;
-		if ((rc = save_clock(dr, err)) < 0)
-			goto out;
 		say(dr, "deployment #%lld: %s %s -> %s in %s (%s, %s strategy, %d steps%s)", (long long)d->id, o->service,
 		    stable[0] ? stable : "(nothing)", o->version, o->env, o->type, strategy_kind_name(s->kind), s->n_steps,
-		    dr->clk.scale != 1 ? ", time-scaled" : "");
+		    deployment_is_scaled(d) ? ", time-scaled" : "");
 	}
 	if (o->record_only) {
 		/* the controller holding the store's lease drives it (docs/serve.md) */
@@ -977,6 +932,7 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 	say(dr, "  plugins: target %s, router %s, provider %s, judge %s", dr->ls.svc.target, dr->ls.svc.router,
 	    dr->ls.svc.provider, dr->judge->name ? dr->judge->name : dr->ls.svc.judge);
 	res->id = dr->id;
+	say_time_scale(dr, d);
 	start_wall = proc_now_ms();
 
 	memset(&sa, 0, sizeof(sa));
@@ -988,7 +944,7 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 	handlers = 1;
 	for (;;) {
 		int64_t wall = proc_now_ms();
-		int64_t now = sim_at(&dr->clk, wall - LAG_MS);
+		int64_t now = wall - LAG_MS;	/* the controller's clock (driver_tick()), for the progress line */
 		/* held after a start until the lines HAProxy kept meanwhile have arrived */
 		if (wall >= start_wall + (res->resumed ? BACKLOG_MS : 0)) {
 			struct strbuf terr = STRBUF_INIT;

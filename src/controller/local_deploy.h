@@ -11,10 +11,11 @@
  * environment with work, for every deployment of the store
  * (local_driver_*(), controller/serve.h, docs/serve.md).  Both call the same
  * tick.  Every tick (100 ms):
- *   1. sim_now = the (possibly time-scaled) clock;
+ *   1. now = the wall clock, a little behind the log (never scaled: a
+ *      time scale is the deployment's, and only shortens its strategy's
+ *      durations; docs/engine.md "Time scale");
  *   2. if an analysis interval is due, measure it (controller/measure.h)
- *      with the chosen provider, whose ranges are mapped back from the
- *      scaled clock to the wall clock the log is stamped with;
+ *      with the chosen provider, on the wall clock the log is stamped with;
  *   3. read the deployment's pending intents (abort, pause, ...) from the
  *      store;
  *   4. deployment_advance();
@@ -47,7 +48,9 @@ struct local_deploy_opts {
 	const char *project_dir;	/* NULL: $SLIPWAY_PROJECT or "." */
 	const char *service, *version, *env, *type;
 	const char *requested_by;	/* the caller (the CLI's identity rule, cli_caller()) */
-	double time_scale;		/* 1 = real time; 60 = one minute per second */
+	double time_scale;		/* 1 = real time; 60: holds, intervals, deadlines and monitoring
+					   of a NEW deployment take a second per minute (stored with it;
+					   a resumed one keeps its own); never the wall clock's instants */
 	int progress_tty;		/* redraw a progress line on stderr */
 	FILE *log;			/* transitions and analysis lines (stderr); NULL: silent */
 	/* the policy gate and the records (docs/policy.md, docs/records.md); each may be NULL */
@@ -105,7 +108,8 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
  *
  * local_driver_tick() runs one tick for the deployment focus (the
  * deployment the work is about: deployment_store_work()): on a new focus
- * the controller restarts on that deployment's clock and judge, and waits
+ * the controller restarts on that deployment's judge (the clock is the wall
+ * clock; a time scale is the deployment's own), and waits
  * 1.5 s for HAProxy's kept log lines when the deployment already had
  * traffic.  0, or SW_ESTORE when the store is gone or refuses writes (the
  * caller stops), or the error of loading the focus deployment.

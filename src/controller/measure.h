@@ -18,6 +18,8 @@
  * stable since the last one: the analysis may look more often than once an
  * interval), out->refine is the stable over [to_ms - interval_ms, to_ms):
  * a p99 over a look of a few hundred requests would be a biased estimate.
+ * interval_ms is on the clock of from_ms and to_ms: the wall time an
+ * interval takes (deployment_wall_span() of a time-scaled deployment's).
  * Always returns 0.
  */
 int measure_interval(const struct metrics_provider *p, const struct deployment *d, int64_t from_ms,

@@ -45,6 +45,14 @@ struct deployment {
 	int64_t check_counted_ms;	/* when the last failed check was counted (one an interval) */
 	char reason[400];	/* why it is in its state: names the rule and the numbers */
 
+	/*
+	 * Two clocks (docs/engine.md "Time scale"): every instant here is wall
+	 * time, ms since the epoch, UTC (what windows, approvals, records and the
+	 * audit chain use); every duration the strategy and the type's rules
+	 * give (intervals, holds, deadlines, monitoring) is engine time, which
+	 * runs time_scale times faster than the wall clock.
+	 */
+	double time_scale;	/* 1 (or 0) = real time; N = N engine seconds per wall second */
 	int64_t created_ms, started_ms, finished_ms;	/* 0 = not yet */
 	int64_t state_since_ms;
 	int64_t step_since_ms;		/* when the current step began (an analysis boundary) */

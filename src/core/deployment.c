@@ -197,6 +197,60 @@ void deployment_init(struct deployment *d, const char *service, const char *env,
 	bprintf(d->reason, sizeof(d->reason), "created");
 }
 
+/* ---- the two clocks (deployment.h; docs/engine.md "Time scale") ---- */
+
+int deployment_is_scaled(const struct deployment *d)
+{
+	return d->time_scale > 1;
+}
+
+int64_t deployment_wall_span(const struct deployment *d, int64_t engine_ms)
+{
+	double w;
+	if (!deployment_is_scaled(d) || engine_ms <= 0)
+		return engine_ms;
+	w = ceil((double)engine_ms / d->time_scale);
+	return w < 1 ? 1 : (int64_t)w;
+}
+
+int64_t deployment_engine_span(const struct deployment *d, int64_t wall_ms)
+{
+	if (!deployment_is_scaled(d))
+		return wall_ms;
+	/* the tolerance keeps engine_span(wall_span(x)) >= x through the rounding of the product */
+	return (int64_t)floor((double)wall_ms * d->time_scale + 1e-6);
+}
+
+/*
+ * An engine duration for people: "5m" (or "300s" with secs), and when d is
+ * scaled "5m [scaled 600x: 500ms wall]": which kind each number is.
+ */
+#define SPAN_BUFSZ 96
+static const char *span_text_as(const struct deployment *d, int64_t engine_ms, int secs, char buf[SPAN_BUFSZ])
+{
+	char e[DURATION_BUFSZ], w[DURATION_BUFSZ];
+	if (secs)
+		bprintf(e, sizeof(e), "%llds", (long long)(engine_ms / 1000));
+	else
+		duration_format(engine_ms, e);
+	if (!deployment_is_scaled(d))
+		bprintf(buf, SPAN_BUFSZ, "%s", e);
+	else
+		bprintf(buf, SPAN_BUFSZ, "%s [scaled %gx: %s wall]", e, d->time_scale,
+			duration_format(deployment_wall_span(d, engine_ms), w));
+	return buf;
+}
+
+static const char *span_text(const struct deployment *d, int64_t engine_ms, char buf[SPAN_BUFSZ])
+{
+	return span_text_as(d, engine_ms, 0, buf);
+}
+
+static const char *secs_text(const struct deployment *d, int64_t engine_ms, char buf[SPAN_BUFSZ])
+{
+	return span_text_as(d, engine_ms, 1, buf);
+}
+
 /* ---- building the decision ---- */
 
 struct run {
@@ -246,11 +300,15 @@ int64_t deployment_look_ms(const struct type_rules *r, const struct strategy *s,
 	return look_of(s, analysis_judge(r, s, j, &buf));
 }
 
-/* The next range the analysis observes: [from_ms, from_ms + len_ms). */
+/*
+ * The next range the analysis observes: [from_ms, from_ms + len_ms), from_ms
+ * a wall instant and len_ms an engine duration (an interval, a look), which
+ * the deployment's time scale shortens (deployment_wall_span()).
+ */
 static void schedule(struct deployment *d, int64_t from_ms, int64_t len_ms)
 {
 	d->analysis_from_ms = from_ms;
-	d->next_analysis_ms = from_ms + len_ms;
+	d->next_analysis_ms = from_ms + deployment_wall_span(d, len_ms);
 }
 
 
@@ -336,7 +394,7 @@ static void start_promotion(struct run *x, const char *reason)
 static void enter_step(struct run *x, int k, int64_t at_ms, const char *why)
 {
 	const struct rollout_step *st = &x->s->steps[k - 1];
-	char reason[400], hold[DURATION_BUFSZ];
+	char reason[400], hold[SPAN_BUFSZ];
 	const char *g = group_name(x->s, st->group);
 
 	x->d->step = k;
@@ -349,11 +407,11 @@ static void enter_step(struct run *x, int k, int64_t at_ms, const char *why)
 	if (st->new_instances || st->old_instances)
 		bprintf(reason, sizeof(reason), "%s: step %d/%d: %d new + %d old instances, weight %.4g%% (hold %s)",
 			 why, k, x->s->n_steps, st->new_instances, st->old_instances, st->weight,
-			 duration_format(st->hold_ms, hold));
+			 span_text(x->d, st->hold_ms, hold));
 	else
 		bprintf(reason, sizeof(reason), "%s: step %d/%d: weight %.4g%%%s%s%s (hold %s)", why, k,
 			 x->s->n_steps, st->weight, *g ? " in region '" : "", g, *g ? "'" : "",
-			 duration_format(st->hold_ms, hold));
+			 span_text(x->d, st->hold_ms, hold));
 	go(x, DS_PROGRESSING, reason);
 	fix_last(x);
 	notify(x, "step", reason);
@@ -548,7 +606,7 @@ static void tick_pending(struct run *x)
 {
 	struct deployment *d = x->d;
 	const struct tick_input *in = x->in;
-	char reason[400];
+	char reason[400], span[SPAN_BUFSZ];
 
 	if (in->gate == GATE_DENY) {
 		bprintf(reason, sizeof(reason), "did not start: %s", in->gate_reason[0] ? in->gate_reason : "denied");
@@ -575,12 +633,12 @@ static void tick_pending(struct run *x)
 	d->check_counted_ms = 0;
 	if (d->from_version[0])
 		bprintf(reason, sizeof(reason), "started %s %s (%s, strategy %s): starting the new revision; "
-			 "measuring the baseline for %lds", d->service, d->version, d->type,
-			 strategy_kind_name(x->s->kind), (long)(x->s->interval_ms / 1000));
+			 "measuring the baseline for %s", d->service, d->version, d->type,
+			 strategy_kind_name(x->s->kind), secs_text(d, x->s->interval_ms, span));
 	else	/* nothing runs before it: no baseline, no canary (docs/engine.md "Failure paths") */
 		bprintf(reason, sizeof(reason), "started %s %s (%s, strategy %s): the first release (no earlier "
-			 "revision to compare it with); starting it, traffic after %lds", d->service, d->version,
-			 d->type, strategy_kind_name(x->s->kind), (long)(x->s->interval_ms / 1000));
+			 "revision to compare it with); starting it, traffic after %s", d->service, d->version,
+			 d->type, strategy_kind_name(x->s->kind), secs_text(d, x->s->interval_ms, span));
 	go(x, DS_PROGRESSING, reason);
 	fix_last(x);
 	notify(x, "started", reason);
@@ -639,9 +697,10 @@ static void tick_warmup(struct run *x, const struct analysis_input *a)
 	if (!x->d->ev.pool_from_ms)
 		x->d->ev.pool_from_ms = a->from_ms > 0 ? a->from_ms : 1;
 	if (!x->in->canary_ready) {
-		if (a->to_ms - d->step_since_ms >= x->s->progress_deadline_ms) {
-			bprintf(reason, sizeof(reason), "the new revision was not ready after %llds "
-				 "(progressDeadlineSeconds)%s%s", (long long)(x->s->progress_deadline_ms / 1000),
+		if (deployment_engine_span(d, a->to_ms - d->step_since_ms) >= x->s->progress_deadline_ms) {
+			char span[SPAN_BUFSZ];
+			bprintf(reason, sizeof(reason), "the new revision was not ready after %s "
+				 "(progressDeadlineSeconds)%s%s", secs_text(d, x->s->progress_deadline_ms, span),
 				 x->in->ready_reason[0] ? ": " : "", x->in->ready_reason);
 			start_rollback(x, reason);
 		}
@@ -726,7 +785,8 @@ static void tick_analysis(struct run *x, const struct analysis_input *a0)
 			b.xc = a.canary.errors;
 			b.ns = a.stable.requests;
 			b.xs = a.stable.errors;
-			judge_evidence_add(&d->ev, &b, a.to_ms, a.to_ms - a.from_ms);
+			/* held time is engine time: it is compared with the step's hold */
+			judge_evidence_add(&d->ev, &b, a.to_ms, deployment_engine_span(d, a.to_ms - a.from_ms));
 			/* the next looks count against lines refined by the stable measured beside,
 			   over whole intervals (measure.c) */
 			if (a.refine.requests > 0) {
@@ -765,7 +825,8 @@ static void tick_analysis(struct run *x, const struct analysis_input *a0)
 	case AV_CHECK_FAILED:
 		/* Flagger counts a failed check per analysis interval: a judge that looks more
 		   often counts at most one an interval (docs/judge.md, "looks") */
-		if (seq && d->check_counted_ms && a.to_ms - d->check_counted_ms < x->s->interval_ms)
+		if (seq && d->check_counted_ms &&
+		    deployment_engine_span(d, a.to_ms - d->check_counted_ms) < x->s->interval_ms)
 			return;
 		d->check_counted_ms = a.to_ms;
 		count_failed_check(x, res->reason);
@@ -775,10 +836,11 @@ static void tick_analysis(struct run *x, const struct analysis_input *a0)
 			break;	/* never a pass and never a failed check: the step waits (step_ready) */
 		if (!d->inconclusive_since_ms)
 			d->inconclusive_since_ms = a.from_ms;
-		if (a.to_ms - d->inconclusive_since_ms >= x->s->progress_deadline_ms) {
-			char what[400];
-			bprintf(what, sizeof(what), "inconclusive for %llds (progress deadline): %s",
-				 (long long)((a.to_ms - d->inconclusive_since_ms) / 1000), res->reason);
+		if (deployment_engine_span(d, a.to_ms - d->inconclusive_since_ms) >= x->s->progress_deadline_ms) {
+			char what[400], span[SPAN_BUFSZ];
+			bprintf(what, sizeof(what), "inconclusive for %s (progress deadline): %s",
+				 secs_text(d, deployment_engine_span(d, a.to_ms - d->inconclusive_since_ms), span),
+				 res->reason);
 			d->inconclusive_since_ms = a.to_ms;
 			count_failed_check(x, what);
 		}
@@ -791,11 +853,11 @@ static void tick_analysis(struct run *x, const struct analysis_input *a0)
 		if (res->verdict != AV_PASS)
 			return;
 		if (x->r->monitoring_ms != MONITORING_CONTINUOUS &&
-		    a.to_ms - d->monitoring_since_ms >= x->r->monitoring_ms) {
-			char per[DURATION_BUFSZ];
+		    deployment_engine_span(d, a.to_ms - d->monitoring_since_ms) >= x->r->monitoring_ms) {
+			char per[SPAN_BUFSZ];
 			char text[480];
 			bprintf(reason, sizeof(reason), "monitoring period %s at 100%% passed (%s): %s",
-				 duration_format(x->r->monitoring_ms, per), x->r->type, res->reason);
+				 span_text(d, x->r->monitoring_ms, per), x->r->type, res->reason);
 			go(x, DS_SUCCEEDED, reason);
 			fix_last(x);
 			bprintf(text, sizeof(text), "DEPLOYMENT COMPLETE %s %s: %s", d->service, d->version, reason);
@@ -828,7 +890,7 @@ static void tick_analysis(struct run *x, const struct analysis_input *a0)
 		return;
 	if (d->step >= 1 && d->step <= x->s->n_steps) {
 		const struct rollout_step *st = &x->s->steps[d->step - 1];
-		char hold[DURATION_BUFSZ];
+		char hold[SPAN_BUFSZ];
 		if (seq && !st->idle) {
 			int pause, ready = step_ready(x, st, res, &pause);
 			/* no interval judged at this step (no metrics: the provider failed, or the
@@ -836,11 +898,12 @@ static void tick_analysis(struct run *x, const struct analysis_input *a0)
 			 * the step never waits in silence for ever */
 			int64_t waiting_since = d->step_since_ms > d->state_since_ms ? d->step_since_ms : d->state_since_ms;
 			if (!ready && !pause && d->ev.held_ms == 0 && !a.have_samples &&
-			    (double)(a.to_ms - waiting_since) >= max_hold_ms(x, st)) {
-				char hold2[DURATION_BUFSZ];
+			    (double)deployment_engine_span(d, a.to_ms - waiting_since) >= max_hold_ms(x, st)) {
+				char hold2[SPAN_BUFSZ];
 				bprintf(reason, sizeof(reason), "no evidence: no interval could be judged for %s at %.4g%% (%s); "
 					"traffic stays as it is; promote, wait or abort",
-					duration_format(a.to_ms - waiting_since, hold2), d->weight, res->reason);
+					span_text(d, deployment_engine_span(d, a.to_ms - waiting_since), hold2), d->weight,
+					res->reason);
 				bprintf(res->rule, sizeof(res->rule), "insufficient-traffic");
 				d->resume_state = was;
 				d->paused_by_rule = 2;
@@ -861,11 +924,11 @@ static void tick_analysis(struct run *x, const struct analysis_input *a0)
 			}
 			if (ready) {
 				bprintf(reason, sizeof(reason), "analysis passed at %.4g%% for %s; %s", d->weight,
-					duration_format(d->ev.held_ms, hold), res->step_question);
+					span_text(d, d->ev.held_ms, hold), res->step_question);
 				next_step_or_promote(x, a.to_ms, reason);
 			} else if (pause) {
 				bprintf(reason, sizeof(reason), "insufficient traffic: %s after %s at %.4g%%; promote, "
-					"wait or abort", res->step_question, duration_format(d->ev.held_ms, hold), d->weight);
+					"wait or abort", res->step_question, span_text(d, d->ev.held_ms, hold), d->weight);
 				bprintf(res->rule, sizeof(res->rule), "insufficient-traffic");
 				d->resume_state = was;
 				d->paused_by_rule = 2;
@@ -875,9 +938,9 @@ static void tick_analysis(struct run *x, const struct analysis_input *a0)
 			}
 			return;
 		}
-		if (a.to_ms - d->step_since_ms >= st->hold_ms) {
+		if (deployment_engine_span(d, a.to_ms - d->step_since_ms) >= st->hold_ms) {
 			bprintf(reason, sizeof(reason), "analysis passed at %.4g%% for %s", d->weight,
-				 duration_format(a.to_ms - d->step_since_ms, hold));
+				 span_text(d, deployment_engine_span(d, a.to_ms - d->step_since_ms), hold));
 			next_step_or_promote(x, a.to_ms, reason);
 		}
 	}
@@ -887,7 +950,7 @@ static void tick_analysis(struct run *x, const struct analysis_input *a0)
 static int64_t range_from(const struct deployment *d, const struct strategy *s)
 {
 	return d->analysis_from_ms > 0 && d->analysis_from_ms < d->next_analysis_ms ? d->analysis_from_ms :
-	       d->next_analysis_ms - s->interval_ms;
+	       d->next_analysis_ms - deployment_wall_span(d, s->interval_ms);
 }
 
 int deployment_analysis_due(const struct deployment *d, const struct strategy *s, int64_t now_ms,
@@ -951,7 +1014,8 @@ int deployment_advance(const struct deployment *d, const struct type_rules *r, c
 		   on data nobody watched, nor on later data; the hold counts observed time only */
 		int64_t len = x.d->next_analysis_ms - range_from(x.d, s);
 		int64_t gap = now_ms - range_from(x.d, s);
-		schedule(x.d, now_ms, len);
+		x.d->analysis_from_ms = now_ms;	/* len is wall time already */
+		x.d->next_analysis_ms = now_ms + len;
 		if (gap > 0) {
 			x.d->step_since_ms += gap;
 			if (x.d->state == DS_MONITORING || x.d->resume_state == DS_MONITORING)
@@ -976,14 +1040,14 @@ int deployment_advance(const struct deployment *d, const struct type_rules *r, c
 		break;
 	case DS_PROMOTING:
 		if (now_ms > x.d->state_since_ms) {
-			char per[DURATION_BUFSZ];
+			char per[SPAN_BUFSZ];
 			char reason[200];
 			if (r->monitoring_ms == MONITORING_CONTINUOUS)
 				bprintf(reason, sizeof(reason), "at 100%%: monitoring continuously (%s) until a person "
 					 "ends it with promote", r->type);
 			else
 				bprintf(reason, sizeof(reason), "at 100%%: monitoring for %s (%s)",
-					 duration_format(r->monitoring_ms, per), r->type);
+					 span_text(x.d, r->monitoring_ms, per), r->type);
 			go(&x, DS_MONITORING, reason);
 			x.d->monitoring_since_ms = now_ms;
 			schedule(x.d, now_ms, period_ms(&x));

@@ -44,6 +44,21 @@ int intent_kind_parse(const char *name, enum intent_kind *out);
 void deployment_init(struct deployment *d, const char *service, const char *env, const char *version,
 		     const char *from_version, const char *type, int64_t now_ms);
 
+/*
+ * The deployment's two clocks (docs/engine.md "Time scale"): instants are
+ * wall time; the strategy's and the rules' durations are engine time,
+ * time_scale (>= 1; 0 reads as 1) times faster.
+ *   deployment_wall_span(): the wall ms an engine duration takes, rounded
+ *     up and at least 1 for a positive duration, so that
+ *     deployment_engine_span(deployment_wall_span(x)) >= x;
+ *   deployment_engine_span(): the engine ms a wall duration is worth.
+ * Both are the identity at scale 1 (the simulator, analyze, engine-sim).
+ */
+int64_t deployment_wall_span(const struct deployment *d, int64_t engine_ms);
+int64_t deployment_engine_span(const struct deployment *d, int64_t wall_ms);
+/* Is d time-scaled (time_scale > 1)? */
+int deployment_is_scaled(const struct deployment *d);
+
 /* The gate's answer (policy window/freeze, approvals, incidents, preflight). */
 enum gate_result {
 	GATE_ALLOW = 0,

@@ -62,6 +62,7 @@ json_t *vocab_deployment_json(const struct deployment_record *d)
 	vocab_json_str(o, "commit_sha", d->commit_sha);
 	vocab_json_time(o, "commit_time", d->commit_time_ms);
 	vocab_json_str(o, "emergency_reason", d->emergency_reason);
+	json_object_set_new(o, "time_scale", json_real(d->time_scale > 1 ? d->time_scale : 1));
 	return o;
 }
 

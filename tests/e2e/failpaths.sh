@@ -89,7 +89,7 @@ rc=$?
 out=$(cat "$T/deploy2.out")
 is "$rc" 1 "the deployment of a release that never starts ends: rolled back (exit 1)"
 [ "$rc" = 1 ] || tail -20 "$T/deploy2.out" | sed 's/^/# /'
-like "$out" 'rolling_back .*not ready after 600s \(progressDeadlineSeconds\)' "the reason is the progress deadline"
+like "$out" 'rolling_back .*not ready after 600s \[scaled 60x: 10s wall\] \(progressDeadlineSeconds\)' "the reason is the progress deadline"
 like "$out" 'rolling_back .*fatal: cannot read config.ini' "and quotes the instance's last log line"
 like "$out" '\[rollback-initiated\] ROLLBACK INITIATED api v2 -> v1' "a notification goes out"
 like "$(cat "$SLIPWAY_STATE_DIR/notifications.log" 2>/dev/null)" 'ROLLBACK' "and is delivered before deploy exits (the default file sink)"
