@@ -287,8 +287,10 @@ static void watch_revision(struct controller *c, struct controller_applied *e, c
 	if (r > 0) {
 		*was_ready = 1;
 	} else if (r == 0) {
-		/* a rolling step with no new instance yet is not a death */
-		if (*was_ready && why.len) {
+		/* a rolling step with no new instance yet is not a death (why is empty); an
+		   instance gone after the revision was ready, or gone again after a death
+		   (restarted, and killed before a tick saw it ready), is one */
+		if ((*was_ready || *deaths > 0) && why.len) {
 			char note[600];
 			(*deaths)++;
 			bprintf(note, sizeof(note), "%s %s died (%d of %d allowed): %s; restarting it", what, version,
