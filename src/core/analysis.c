@@ -166,6 +166,29 @@ static void fill_table(const struct type_rules *r, const struct analysis_input *
 		t[3].status = "WARN";
 }
 
+/*
+ * Under the sequential judge the comparison table's statuses follow the
+ * verdict: one look's observed value above a line that the accumulated
+ * evidence has not established reads HIGH, not FAIL or WARN (a passing
+ * deployment's table said "P99 Latency ... FAIL"); FAIL and WARN stay on
+ * the row of the metric whose criterion fired (rollback, pause).
+ */
+static void table_as_judged(struct analysis_result *out)
+{
+	int fired = out->verdict == AV_ROLLBACK_IMMEDIATE || out->verdict == AV_ROLLBACK_TYPE ||
+		    out->verdict == AV_CONSIDER || out->verdict == AV_CHECK_FAILED;
+	int latency = fired && (strstr(out->reason, "latency") || strstr(out->reason, "slower"));
+	for (int i = 0; i < 3; i++) {
+		struct comparison_row *t = &out->table[i];
+		int is_latency = i > 0;
+		if (!t->status || (strcmp(t->status, "FAIL") && strcmp(t->status, "WARN")))
+			continue;
+		if (fired && is_latency == latency)
+			continue;
+		t->status = "HIGH";
+	}
+}
+
 const struct judge *analysis_judge(const struct type_rules *r, const struct strategy *s, const struct judge *j,
 				   struct judge *buf)
 {
@@ -509,8 +532,11 @@ static int run_rules(const struct type_rules *r, const struct strategy *s, const
 	c.out = out;
 	bprintf(out->judge, sizeof(out->judge), "%s", c.j->name);
 	out->step_answered = -1;
-	if (c.j->kind == JUDGE_KIND_SEQUENTIAL && in->ev)
-		return run_sequential(&c, r, s, in, out);
+	if (c.j->kind == JUDGE_KIND_SEQUENTIAL && in->ev) {
+		int rc = run_sequential(&c, r, s, in, out);
+		table_as_judged(out);
+		return rc;
+	}
 	c.canary = &in->canary;
 	c.out = out;
 	mask = in->rules_mask ? in->rules_mask : ANALYSIS_RULES_ALL;

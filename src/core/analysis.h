@@ -105,7 +105,7 @@ struct comparison_row {
 	const char *metric;	/* "Error Rate", "P50 Latency", "P99 Latency", "Throughput" */
 	double baseline, current;	/* percent, ms, ms, requests/s; NAN = no data */
 	double delta;		/* error rate: points; others: percent change; NAN = n/a */
-	const char *status;	/* "OK", "WARN", "FAIL", "N/A" */
+	const char *status;	/* "OK", "WARN", "FAIL", "N/A"; "HIGH" (sequential judge: observed above a line the evidence has not established) */
 };
 
 #define ANALYSIS_MAX_RESULTS (STRATEGY_MAX_CHECKS + 8)

@@ -79,4 +79,12 @@ is "$rc" 0 "a type the policy defines is analysed"
 like "$out" '"type": "nightly"' "with that type's rules"
 run_slipway --policy "$T/loose.yaml" analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$data/traces/errors-6pct.csv" --judge observed -o json
 like "$out" '"rule": "type:error-rate"' "the policy's immediate error rate (50%) replaces the runbook's 5%"
+
+# the comparison table follows the sequential judge's verdict: one look's p99 at 4x on ten
+# canary requests is HIGH, not FAIL, while the evidence has established nothing
+run_slipway analyze --config "$data/configs/canary-default.yaml" --trace "$data/judge/one-look-p99-spike.csv" \
+  --type standard -o json
+is "$(json_get "$out" '[r["status"] for r in d["table"] if r["metric"] == "P99 Latency"][0]')" "HIGH" \
+  "a look's p99 above 3x that is not established reads HIGH"
+unlike "$out" '"status": "FAIL"' "no FAIL in the table of a deployment nothing was established against"
 done_testing
