@@ -115,7 +115,12 @@ static int parse_command(struct yaml_walk *w, const struct yaml_key *k, struct f
 					      "quoting is guessed)", (int)(len > 200 ? 200 : len), t);
 		return add_arg(w, v, at, svc);
 	}
-	return yaml_walk_items(w, v, at, "command", SERVICE_MAX_ARGS, add_arg, svc);
+	if (yaml_walk_items(w, v, at, "command", SERVICE_MAX_ARGS, add_arg, svc) < 0)
+		return -1;
+	if (!svc->argc || !svc->argv[0][0])
+		return yaml_walk_fail(w, yaml_walk_pos(v, at), "command is empty: give the program and its "
+				      "arguments, e.g. [python3, -m, http.server, \"{port}\"]");
+	return 0;
 }
 
 static int add_env_var(struct yaml_walk *w, const char *key, struct yaml_pos kat, struct fy_node *v, void *ctx)
