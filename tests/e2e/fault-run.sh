@@ -148,7 +148,7 @@ sleep 1
 deploy_bg v2 "$T/a.out"; wait_ctl
 is "$rc" 1 "(a) a release whose command exits at once is rolled back (exit 1)"
 show_tail "$rc" 1 "$T/a.out"
-like "$(cat "$T/a.out")" 'not ready after 600s \(progressDeadlineSeconds\).*fatal: cannot read config.ini' "(a) at the progress deadline, quoting its log"
+like "$(cat "$T/a.out")" 'not ready after 600s (\[scaled [^]]*\] )?\(progressDeadlineSeconds\).*fatal: cannot read config.ini' "(a) at the progress deadline, quoting its log"
 settle v2
 
 # ---- (b) a canary with its own errors ----

@@ -55,7 +55,8 @@ export SLIPWAY_POLICY="$SLIPWAY_SRC/examples/lab-policy.yaml"	# team-lead approv
 SLIPWAY_USER=bob "$SLIPWAY" deploy api v2 --time-scale 60 >"$T/v2a.out" 2>&1
 rc=$?
 is "$rc" 4 "v2 waits for an approval (exit 4)"
-is "$(grep -c 'approval needed' "$T/v2a.out")" 2 "said in the pending line and the exit line"
+is "$(grep -c 'pending (step 0, weight 0%): waiting: approval needed' "$T/v2a.out")" 1 \
+  "the pending transition says it once (the exit hint and the summary line repeat the reason)"
 SLIPWAY_USER=alice "$SLIPWAY" approve 2 --role team-lead >/dev/null 2>&1
 is "$?" 0 "alice approves"
 SLIPWAY_USER=bob "$SLIPWAY" deploy api v2 --time-scale 60 >"$T/v2b.out" 2>&1 &
