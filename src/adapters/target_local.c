@@ -175,6 +175,43 @@ int target_local_probe(int port, const char *path, int64_t timeout_ms)
 	return status >= 200 && status < 300;
 }
 
+int target_local_smoke(struct target_local *t, const struct service *svc, const char *env, const char *version,
+		       struct strbuf *why, struct strbuf *err)
+{
+	struct row *rows;
+	size_t n;
+	int r, ok = 1;
+
+	if (!svc->nsmoke)
+		return 1;
+	proc_reap();
+	if ((r = load_rows(t, svc->name, env, version, &rows, &n, err)) < 0)
+		return r;
+	for (size_t i = 0; i < n && ok; i++) {
+		if (!rows[i].in.alive || strcmp(rows[i].in.state, "running"))
+			continue;
+		for (size_t k = 0; k < svc->nsmoke && ok; k++) {
+			const struct service_smoke *sc = &svc->smoke[k];
+			struct strbuf e = STRBUF_INIT;
+			char url[600];
+			int status = 0;
+			snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", rows[i].in.port, sc->path);
+			if (http_request(sc->method, url, svc->ready_timeout_ms, &status, NULL, &e) < 0) {
+				strbuf_errf(why, "smoke check '%s %s' on %s-%d: no answer (%s), expected %d", sc->method,
+					    sc->path, version, rows[i].in.idx, e.len ? e.buf : "no response", sc->status);
+				ok = 0;
+			} else if (status != sc->status) {
+				strbuf_errf(why, "smoke check '%s %s' on %s-%d answered %d, expected %d", sc->method,
+					    sc->path, version, rows[i].in.idx, status, sc->status);
+				ok = 0;
+			}
+			strbuf_release(&e);
+		}
+	}
+	free(rows);
+	return ok;
+}
+
 /* VERSION-N.pid beside VERSION-N.log: "PID START_TIME", so that the instances
  * can be found and stopped from the state directory when the store lost them */
 static void pid_file_path(const char *log_path, struct strbuf *out)

@@ -147,4 +147,14 @@ int target_local_ready_count(struct target_local *t, const char *service, const 
 /* Probe http://127.0.0.1:PORT/PATH once; 1 if it answered 2xx, else 0. */
 int target_local_probe(int port, const char *path, int64_t timeout_ms);
 
+/*
+ * Run svc's smoke checks against every live instance of version in env:
+ * each check's method and path on 127.0.0.1:PORT, within the readiness
+ * timeout, must answer the check's status.  1 all passed (or svc has
+ * none), 0 one did not (the first failure in why: its method, path,
+ * instance and answer), negative on a store error (message in err).
+ */
+int target_local_smoke(struct target_local *t, const struct service *svc, const char *env, const char *version,
+		       struct strbuf *why, struct strbuf *err);
+
 #endif

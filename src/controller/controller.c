@@ -479,6 +479,16 @@ static int decide(struct controller *c, int64_t id, int64_t now_ms, struct scrat
 			x->ai.hooks_failed = 1;
 			bprintf(x->ai.hooks_reason, sizeof(x->ai.hooks_reason), "%s", reason);
 		}
+		/* the service's smoke checks against the new revision, once it is ready and before
+		   any traffic reaches it (the end of the warm-up: before a canary's first step, before
+		   a blue-green switch); a failure rolls back with the check and its answer */
+		if (d.state == DS_PROGRESSING && d.step == 0 && in.canary_ready && c->target && c->target->smoke) {
+			strbuf_reset(&why);
+			if (c->target->smoke(c->target->ctx, d.service, d.version, &why) == 0) {
+				in.rollback_requested = 1;
+				bprintf(in.hook_reason, sizeof(in.hook_reason), "%s", why.buf);
+			}
+		}
 		if (d.state == DS_PROGRESSING || d.state == DS_PAUSED) {
 			if (call_hooks(c, &e->strategy, &d, WEBHOOK_ROLLBACK, NULL, &failed, reason, sizeof(reason)) > 0) {
 				in.rollback_requested = 1;
@@ -497,6 +507,18 @@ static int decide(struct controller *c, int64_t id, int64_t now_ms, struct scrat
 	if (deployment_advance(&d, &rules, &e->strategy, &in, x->intents, n_intents, now_ms, &w->dec) < 0) {
 		logf_(c, &d, "the state machine refused the deployment's strategy");
 		goto out;
+	}
+	/* after a rollback the stable revision must pass the smoke checks too: said and recorded */
+	if (w->dec.next.state == DS_ROLLED_BACK && d.state != DS_ROLLED_BACK && d.from_version[0] && c->target &&
+	    c->target->smoke) {
+		strbuf_reset(&why);
+		if (c->target->smoke(c->target->ctx, d.service, d.from_version, &why) == 0) {
+			char note[600];
+			bprintf(note, sizeof(note), "after the rollback the stable revision %s fails its smoke check: %s",
+				d.from_version, why.buf);
+			logf_(c, &d, "%s", note);
+			deployment_store_note(c->st, d.id, now_ms, note, NULL);
+		}
 	}
 	if (in.analysis && x->ai.to_ms - x->ai.from_ms < CONTROLLER_SHORT_RANGE_MS &&
 	    w->dec.next.next_analysis_ms && w->dec.next.next_analysis_ms <= now_ms &&

@@ -186,6 +186,21 @@ static int local_ready(void *ctx, const char *service, const char *version, stru
 	return rc < 0 ? rc : rc >= service_find_env(&ls->svc, ls->env)->instances;
 }
 
+static int local_smoke(void *ctx, const char *service, const char *version, struct strbuf *why)
+{
+	struct local_target *lt = ctx;
+	struct localstack *ls = lt->h.ls;
+	struct strbuf err = STRBUF_INIT;
+	int rc;
+	if (!mine(ls, service, why))
+		return SW_ESTATE;
+	rc = target_local_smoke(&ls->target, &ls->svc, ls->env, version, why, &err);
+	if (rc < 0)
+		strbuf_addstr(why, err.buf);
+	strbuf_release(&err);
+	return rc;
+}
+
 /* the release must exist before a deployment of it is recorded */
 static int local_check(void *ctx, const char *service, const char *version, struct strbuf *err)
 {
@@ -219,6 +234,7 @@ static int local_open(const struct plugin_host *h, void **out, struct strbuf *er
 	lt->t.ensure = local_ensure;
 	lt->t.ready = local_ready;
 	lt->t.check = local_check;
+	lt->t.smoke = local_smoke;
 	*out = &lt->t;
 	return 0;
 }

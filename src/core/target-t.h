@@ -34,6 +34,15 @@ struct target {
 	 * deployment is recorded, so one that could never start is not created.
 	 */
 	int (*check)(void *ctx, const char *service, const char *version, struct strbuf *err);
+	/*
+	 * May be NULL.  Run the service's smoke checks (service file `smoke:`,
+	 * runbook "Smoke tests": an HTTP request and the status it must answer)
+	 * against every running instance of version.  1 when all answer as
+	 * expected (or there are none), 0 when one does not, with "smoke check
+	 * 'GET /health' on v2-0 answered 200, expected 418" in why; negative on
+	 * an error of the target itself.
+	 */
+	int (*smoke)(void *ctx, const char *service, const char *version, struct strbuf *why);
 };
 
 #endif
