@@ -1392,6 +1392,20 @@ static int del_row(struct router_haproxy *r, const char *name, struct strbuf *er
 	return 0;
 }
 
+/* Is version one of the space-separated revisions in watched? */
+static int is_watched(const char *watched, const char *version)
+{
+	size_t n = strlen(version);
+	for (const char *p = watched; p && *p;) {
+		const char *e = strchr(p, ' ');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		if (len == n && !memcmp(p, version, n))
+			return 1;
+		p = e ? e + 1 : NULL;
+	}
+	return 0;
+}
+
 int router_haproxy_check(struct router_haproxy *r, const struct instance *live, size_t nlive, const char *watched,
 			 struct strbuf *report, struct strbuf *err)
 {
@@ -1484,7 +1498,7 @@ int router_haproxy_check(struct router_haproxy *r, const struct instance *live, 
 			if ((rc = del_row(r, srv[i].name, err)) < 0)
 				goto out;
 			dirty = 1;
-			if (watched && !strcmp(srv[i].version, watched)) {
+			if (is_watched(watched, srv[i].version)) {
 				note(report, NULL, "server %s (127.0.0.1:%d) had no live instance: removed", srv[i].name,
 				     srv[i].port);
 				watched_gone++;

@@ -194,8 +194,9 @@ int router_haproxy_get_mode(struct router_haproxy *r, enum traffic_mode *m, stru
  *     address, weight and state (ready servers): else it is added or set
  *     again; a server HAProxy has that slipway does not record is removed.
  * Each repair is appended to *report as one clause ("; "-separated), for
- * the record.  watched (may be NULL) is a revision whose deaths the caller
- * handles itself (the controller counts a canary's deaths and restarts it):
+ * the record.  watched (may be NULL) names the revisions, space-separated,
+ * whose deaths the caller handles itself (the controller counts the new and
+ * the stable revision's deaths and restarts them):
  * its servers with no live instance are removed all the same.  Returns 1
  * when something was repaired, 3 when the only repairs were removals of
  * watched's servers, 2 when something is wrong that slipway does not repair

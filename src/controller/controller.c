@@ -454,6 +454,8 @@ static int decide(struct controller *c, int64_t id, int64_t now_ms, struct scrat
 		strbuf_reset(&err);
 		r = actuated ? c->target->ready(c->target->ctx, d.service, d.version, &err) : 0;
 		in.canary_ready = r > 0;
+		if (r > 0)
+			e->was_ready = 1;	/* ready at the warm-up: gone at the first step is a death */
 		if (actuated && r <= 0 && err.len)
 			bprintf(in.ready_reason, sizeof(in.ready_reason), "%s", err.buf);
 		/* the stable revision serves everything meanwhile: watched from the first tick */

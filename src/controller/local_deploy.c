@@ -229,7 +229,7 @@ static void check_router(struct driver *dr, struct controller *c, int64_t now)
 {
 	struct instance_list l = { 0 };
 	struct strbuf report = STRBUF_INIT, err = STRBUF_INIT, note = STRBUF_INIT;
-	char watched[SERVICE_NAME_MAX + 1] = "";
+	char watched[2 * SERVICE_NAME_MAX + 2] = "";
 	int r;
 	if (dr->ls.router.attached || router_haproxy_pid(&dr->ls.router) <= 0)
 		return;
@@ -243,7 +243,9 @@ static void check_router(struct driver *dr, struct controller *c, int64_t now)
 	{
 		struct deployment *d = xcalloc(1, sizeof(*d));
 		if (dr->id && deployment_store_load(&dr->ls.st, dr->id, d, NULL, NULL) == 0)
-			snprintf(watched, sizeof(watched), "%s", d->version);
+			/* the stable's deaths too: watch() counts them and fails the deployment on the third */
+			snprintf(watched, sizeof(watched), "%s%s%s", d->version, d->from_version[0] ? " " : "",
+				 d->from_version);
 		else if (dr->o->version)
 			snprintf(watched, sizeof(watched), "%s", dr->o->version);
 		free(d);
