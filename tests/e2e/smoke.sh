@@ -6,27 +6,9 @@
 . "$SLIPWAY_SRC/tests/e2e/lib/local.sh"
 need_haproxy
 
-DB="$SLIPWAY_STATE_DIR/slipway.db"
-sql() { python3 - "$DB" "$1" <<'PY'
-import sqlite3, sys
-try:
-    for r in sqlite3.connect(sys.argv[1], timeout=5).execute(sys.argv[2]).fetchall():
-        print(" ".join(str(x) for x in r))
-except Exception:
-    pass
-PY
-}
-wait_for() { # SQL WANT: up to 60 s
-  local i
-  for i in $(seq 1 600); do [ "$(sql "$1")" = "$2" ] && return 0; sleep 0.1; done
-  return 1
-}
-wait_exit() { # PID -> $rc (bounded: 90 s)
-  local i
-  for i in $(seq 1 900); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-  kill -0 "$1" 2>/dev/null && { kill "$1"; echo "# still running after 90 s"; }
-  wait "$1"; rc=$?
-}
+sql() { store_sql "$1"; }
+wait_for() { wait_sql "$1" "$2"; }
+wait_exit() { wait_pid "$1" 90; }
 smoke() { # STATUS: the service file's smoke check expects GET /health to answer STATUS
   sed -i '/^smoke:/d' "$T/proj/services/api.yaml"
   echo "smoke: [{method: GET, path: /health, status: $1}]" >>"$T/proj/services/api.yaml"

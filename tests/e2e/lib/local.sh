@@ -110,3 +110,27 @@ except Exception:
     print("none")
 PY
 }
+
+# store_sql QUERY -> rows of the test's store, fields space-separated ("" while it does not exist)
+store_sql() { python3 - "$SLIPWAY_STATE_DIR/slipway.db" "$1" <<'PY'
+import sqlite3, sys
+try:
+    for r in sqlite3.connect(sys.argv[1], timeout=5).execute(sys.argv[2]).fetchall():
+        print(" ".join(str(x) for x in r))
+except Exception:
+    pass
+PY
+}
+# wait_sql SQL WANT: until the query answers WANT, up to 60 s; 1 when it never does
+wait_sql() {
+  local i
+  for i in $(seq 1 600); do [ "$(store_sql "$1")" = "$2" ] && return 0; sleep 0.1; done
+  return 1
+}
+# wait_pid PID [SECONDS]: until the process exits (default 60 s, then it is killed) -> $rc
+wait_pid() {
+  local i
+  for i in $(seq 1 $(( ${2:-60} * 10 ))); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$1" 2>/dev/null && { kill "$1"; echo "# still running after ${2:-60} s"; }
+  wait "$1"; rc=$?
+}
