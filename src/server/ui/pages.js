@@ -145,9 +145,10 @@ function chart(el, title, unit, series) {
   }
   const opts = {
     title, width: Math.max(320, el.clientWidth || 560), height: 220,
-    scales: { x: { time: true } },
     series: [{}, { label: 'stable / baseline', stroke: '#2b6cb0', width: 2, value: (u, v) => num(v, unit, 2) },
       { label: 'canary', stroke: '#dd6b20', width: 2, value: (u, v) => num(v, unit, 2) }],
+    // from 0, and at least 1 unit tall: an error rate of 0 stays a flat line at the bottom
+    scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(1, (max || 0) * 1.15)] } },
     axes: [{}, { label: unit, size: 60 }],
   };
   return new uPlot(opts, series, el);
@@ -157,6 +158,7 @@ export function deploymentPage(ctx, id) {
   const roles = new Set(ctx.identity.roles);
   const title = h('h1', {}, `Deployment #${id}`);
   const summary = h('dl', { class: 'summary', id: 'summary' });
+  const reason = h('p', { class: 'reason', id: 'reason' });
   const actions = h('div', { class: 'actions', id: 'actions' });
   const gateBox = h('section', { id: 'approvals' });
   const errChart = h('div', { class: 'chart', id: 'chart-error' }), p99Chart = h('div', { class: 'chart', id: 'chart-p99' });
@@ -165,7 +167,7 @@ export function deploymentPage(ctx, id) {
   const tlBody = h('tbody', { id: 'timeline' });
   const comment = h('input', { type: 'text', id: 'comment', placeholder: 'comment (required to reject)' });
   ctx.main.replaceChildren(
-    h('p', {}, h('a', { href: '#/' }, '← deployments')), title, summary, actions,
+    h('p', {}, h('a', { href: '#/' }, '← deployments')), title, summary, reason, actions,
     h('h2', {}, 'Approvals'), gateBox,
     h('h2', {}, 'Canary vs stable'), chartNote, h('div', { class: 'charts' }, errChart, p99Chart),
     h('h3', {}, 'Last comparison'),
@@ -184,14 +186,14 @@ export function deploymentPage(ctx, id) {
     if (!detail) return;
     const d = detail.deployment;
     title.replaceChildren(`#${d.id} ${d.service} ${d.version} `, badge(d.state));
-    const item = (k, v, cls) => [h('dt', {}, k), h('dd', { class: cls || null }, v)];
+    const item = (k, v, field) => [h('dt', {}, k), h('dd', { 'data-field': field || null }, v)];
     summary.replaceChildren(
       ...item('state', d.state, 'state'), ...item('step', stepText(d), 'step'),
       ...item('weight', `${d.weight}%`, 'weight'), ...item('hold left', holdLeft(d), 'left'),
       ...item('env', d.env), ...item('from', d.from_version || '—'),
       ...item('type / strategy', `${d.type} / ${d.strategy || '—'}`),
-      ...item('requested by', d.requested_by || '—'), ...item('created', when(d.created_at)),
-      ...item('reason', d.reason || '—', 'reason'));
+      ...item('requested by', d.requested_by || '—'), ...item('created', when(d.created_at)));
+    reason.textContent = d.reason || '';
   };
 
   const act = async (what, body) => {
@@ -258,11 +260,12 @@ export function deploymentPage(ctx, id) {
       rows.push(li);
     }
     const status = gate.rejected ? 'rejected' : gate.open ? 'open' : 'waiting';
-    gateBox.replaceChildren(
+    gateBox.replaceChildren(...[
       h('p', {}, 'Gate: ', h('strong', { id: 'gate-status', 'data-gate': status }, status),
         gate.required.length ? ` (required: ${gate.required.join(', ')}; approvals last ${gate.ttl})` : ' (no approval required)'),
       rows.length ? h('ul', {}, rows) : null,
-      gate.missing.some((m) => roles.has(m.role)) && !gate.rejected && !FINAL.has(d.state) ? comment : null);
+      gate.missing.some((m) => roles.has(m.role)) && !gate.rejected && !FINAL.has(d.state) ? comment : null,
+    ].filter(Boolean));
   };
 
   const renderTimeline = (items) => {
@@ -353,7 +356,9 @@ export function calendarPage(ctx) {
   const note = h('p', { class: 'muted' });
   const form = h('form', { class: 'inline' }, h('label', { for: 'cal-type' }, 'deployment type '), typeInput,
     h('button', { type: 'submit' }, 'Show'));
-  ctx.main.replaceChildren(h('h1', {}, 'Calendar: the next 14 days'), form, note, grid,
+  const legend = h('p', { class: 'legend' }, h('span', { class: 'key open' }), ' open ',
+    h('span', { class: 'key needs-approval' }, ''), ' open with approvals ', h('span', { class: 'key closed' }), ' closed');
+  ctx.main.replaceChildren(h('h1', {}, 'Calendar: the next 14 days'), form, note, legend, grid,
     h('h2', {}, 'Freezes'),
     h('table', { class: 'grid' }, h('thead', {}, h('tr', {},
       ['name', 'kind', 'from', 'until', 'blocks this type', 'admits', 'reason'].map((c) => h('th', {}, c)))), freezes));
@@ -362,7 +367,7 @@ export function calendarPage(ctx) {
     const c = await api('GET', `/calendar?type=${encodeURIComponent(typeInput.value)}&from=${day(from)}&to=${day(to)}`);
     clearError();
     note.textContent = `When a ${c.type} deployment (class ${c.class}) may start; times in UTC, the policy's timezone is ${c.timezone}. ` +
-      'A bar is an open window; approvals named on it are required then.';
+      'Hover over a span for its window and the approvals it requires.';
     const rows = [];
     for (let i = 0; i < 14; i++) {
       const d0 = Date.parse(day(from + i * 86400000) + 'T00:00:00Z'), d1 = d0 + 86400000;
@@ -424,7 +429,7 @@ export function doraPage(ctx) {
     head.textContent = `${r.service || 'all services'} in ${r.env}, ${when(r.since)} to ${when(r.until)}: ` +
       `${r.deployments.finished} finished (${r.deployments.succeeded} succeeded, ${r.deployments.rolled_back} rolled back, ` +
       `${r.deployments.failed} failed).`;
-    metrics.replaceChildren(...r.metrics.map((m) => h('tr', { class: `status-${m.status}`, 'data-key': m.key },
+    metrics.replaceChildren(...r.metrics.map((m) => h('tr', { class: `status-${m.status.replace(/\s+/g, '-')}`, 'data-key': m.key },
       h('td', {}, m.name), h('td', {}, m.display), h('td', {}, m.target), h('td', {}, m.status), h('td', {}, m.samples))));
     months.replaceChildren(...r.monthly.map((m) => h('tr', {},
       h('td', {}, m.month), h('td', {}, m.succeeded), h('td', {}, m.rolled_back), h('td', {}, m.failed),
