@@ -46,7 +46,8 @@ DAVE=$("$SLIPWAY" token create --user dave 2>/dev/null)
 
 "$SLIPWAY" serve --listen 127.0.0.1:0 >"$T/serve.log" 2>&1 &
 SERVE_PID=$!
-stop_serve() { kill -TERM "$SERVE_PID" 2>/dev/null; wait "$SERVE_PID" 2>/dev/null; }
+SERVE_RC=""
+stop_serve() { [ -n "$SERVE_RC" ] && return 0; kill -TERM "$SERVE_PID" 2>/dev/null; wait "$SERVE_PID" 2>/dev/null; SERVE_RC=$?; }
 at_exit stop_serve
 APORT=""
 for _ in $(seq 1 300); do
@@ -133,6 +134,8 @@ n=$(ls "$OUT"/*.png 2>/dev/null | wc -l)
 ok "$([ "$n" -ge 6 ]; echo $?)" "screenshots of every page kept in $OUT ($n PNG)"
 stop_load
 stop_serve
+is "$SERVE_RC" 0 "serve stops cleanly on SIGTERM (under ASan: no leak or error report)"
+[ "$SERVE_RC" = 0 ] || grep -A12 -E "Sanitizer|runtime error" "$T/serve.log" | head -30 | sed 's/^/# /'
 run_slipway down web
 run_slipway down shop
 done_testing

@@ -163,13 +163,14 @@ export function deploymentPage(ctx, id) {
   const gateBox = h('section', { id: 'approvals' });
   const errChart = h('div', { class: 'chart', id: 'chart-error' }), p99Chart = h('div', { class: 'chart', id: 'chart-p99' });
   const chartNote = h('p', { class: 'muted', id: 'chart-note' });
+  const charts = h('div', { class: 'charts', hidden: true }, errChart, p99Chart);
   const cmpBody = h('tbody', { id: 'comparison' });
   const tlBody = h('tbody', { id: 'timeline' });
   const comment = h('input', { type: 'text', id: 'comment', placeholder: 'comment (required to reject)' });
   ctx.main.replaceChildren(
     h('p', {}, h('a', { href: '#/' }, '← deployments')), title, summary, reason, actions,
     h('h2', {}, 'Approvals'), gateBox,
-    h('h2', {}, 'Canary vs stable'), chartNote, h('div', { class: 'charts' }, errChart, p99Chart),
+    h('h2', {}, 'Canary vs stable'), chartNote, charts,
     h('h3', {}, 'Last comparison'),
     h('table', { class: 'grid' }, h('thead', {}, h('tr', {},
       ['metric', 'stable / baseline', 'canary', 'delta', 'status'].map((c) => h('th', {}, c)))), cmpBody),
@@ -281,6 +282,7 @@ export function deploymentPage(ctx, id) {
       ? `${points.t.length} analysis interval(s); stable/baseline is the comparison table's baseline column.`
       : 'No analysis result yet: the first comes one interval after the canary takes traffic.';
     const err = [points.t, points.es, points.ec], p99 = [points.t, points.ps, points.pc];
+    charts.hidden = !points.t.length;
     if (points.t.length) {
       if (!uErr) uErr = chart(errChart, 'error rate', '%', err); else uErr.setData(err);
       if (!uP99) uP99 = chart(p99Chart, 'p99 latency', 'ms', p99); else uP99.setData(p99);
