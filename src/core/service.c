@@ -631,3 +631,16 @@ int service_expand(struct strbuf *out, const char *t, const struct service_vars 
 	}
 	return 0;
 }
+
+int service_strategy(const struct service *svc, enum strategy_kind kind, struct strategy *out, struct strbuf *err)
+{
+	int rc;
+	strategy_default(out, kind);
+	if (svc->nsteps) {
+		out->n_steps = 0;
+		for (size_t i = 0; i < svc->nsteps; i++)
+			if ((rc = strategy_add_step(out, 0, svc->steps[i].weight, svc->steps[i].hold_ms, err)) < 0)
+				return rc;
+	}
+	return strategy_validate(out, err);
+}
