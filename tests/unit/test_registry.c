@@ -110,7 +110,7 @@ static void check_unknown(void)
 	struct plugin_host h = { 0 };
 	void *obj = NULL;
 	is_int(registry_open(PLUGIN_PROVIDER, "nosuch", &h, &obj, &err), SW_ENOTFOUND, "an unknown provider: not found");
-	is_str(err.buf, "no provider 'nosuch' (valid: builtin, prometheus)", "the error lists the providers");
+	is_str(err.buf, "no provider 'nosuch' (valid: builtin, prometheus, sim)", "the error lists the providers");
 	ok(obj == NULL, "nothing is returned");
 	strbuf_reset(&err);
 	is_int(registry_open(PLUGIN_TARGET, NULL, &h, &obj, &err), SW_EUSAGE,
