@@ -24,9 +24,14 @@
 #      each span divided by the ticks in it (slipway_ticks_total at /metrics)
 #      times the unfinished deployments: once with no API load, once under
 #      each hey run.
+#      The lease is 3600 s (BENCH_LEASE): a tick over 1,000 deployments
+#      takes longer than the default 15 s on a loaded 2-core machine (one
+#      commit with fsync per deployment per tick), and a lease that expires
+#      within a tick fences its commits (docs/serve.md).
 #   3. every deployment aborted over the API; once all are rolled back the
 #      controller has no work: the reference.
 # Run on demand, never by tests/run:  bench/api.sh [REQUESTS] [CONCURRENCY] [DEPLOYMENTS]
+#   BENCH_TICKS=N (3): whole ticks measured with no API load;  BENCH_LEASE=S (3600)
 # Needs hey, sqlite3, python3, curl.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,7 +39,8 @@ SLIPWAY=${SLIPWAY:-$top/build/slipway}
 N=${1:-20000}
 C=${2:-100}
 D=${3:-1000}
-QUIET_S=${BENCH_QUIET_S:-10}
+QUIET_TICKS=${BENCH_TICKS:-3}
+LEASE=${BENCH_LEASE:-3600}
 dir=$(mktemp -d "${TMPDIR:-/tmp}/slipway-bench-api.XXXXXX")
 export SLIPWAY_STATE_DIR="$dir/state" SLIPWAY_PROJECT="$dir/proj"
 unset SLIPWAY_USER SLIPWAY_NOW
@@ -139,7 +145,7 @@ echo "hey: $N requests per endpoint, $C concurrent, 127.0.0.1; $D deployments on
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the start"
 
 # 2. the controller drives them
-start "$dir/serve.log" "$SLIPWAY" serve --listen 127.0.0.1:0
+start "$dir/serve.log" "$SLIPWAY" serve --listen 127.0.0.1:0 --lease "$LEASE"
 echo "slipway serve (pid $pid) drives the $D deployments; waiting until every one is past the gate"
 for _ in $(seq 1 1200); do
   p=$(curl -s "http://127.0.0.1:$port/metrics" | awk '/^slipway_deployments\{state="pending"\}/ {print $2}')
@@ -147,8 +153,12 @@ for _ in $(seq 1 1200); do
   sleep 0.5
 done
 echo "  states: $(curl -s "http://127.0.0.1:$port/metrics" | awk '/^slipway_deployments\{/ && $2 > 0 {sub(/slipway_deployments\{state="/, ""); sub(/"\}/, ""); printf "%s%s %s", sep, $1, $2; sep=", "}')"
-echo "controller, no API load, ${QUIET_S} s:"
-span_begin; sleep "$QUIET_S"; printf '  '; span_end; cp "$dir/cpu.last" "$dir/cpu.quiet"
+echo "controller, no API load, over $QUIET_TICKS whole ticks:"
+t=$(metric slipway_ticks_total)
+while [ "$(metric slipway_ticks_total)" = "$t" ]; do sleep 0.1; done	# from the end of a tick
+span_begin
+while [ "$(metric slipway_ticks_total)" -lt $((t0 + QUIET_TICKS)) ]; do sleep 0.1; done
+printf '  '; span_end; cp "$dir/cpu.last" "$dir/cpu.quiet"
 echo "the API while the controller drives them:"
 span_begin; run "status (driving)" "/api/v1/deployments/$ID"; printf '    controller meanwhile: '; span_end
 span_begin; run "events (driving)" "/api/v1/deployments/$ID/events"; printf '    controller meanwhile: '; span_end

@@ -80,10 +80,10 @@ ci_id=$(json_get "$out" '[t["id"] for t in d["items"] if t["user"] == "ci-bot"][
 run_slipway audit -o json
 audit=$out
 is "$(json_get "$audit" '[(e["actor"], e["detail"]["identity"], e["detail"]["role"]) for e in d["items"] if e["action"] == "approval.approved"]')" \
-   "[('alice', 'token:$alice_id', 'team-lead'), ('alice', 'token:$alice_id', 'team-lead'), ('alice', 'token:$alice_id', 'team-lead'), ('alice', 'token:$alice_id', 'team-lead')]" \
+   "$(printf '["alice", "token:%s", "team-lead"], ' "$alice_id" "$alice_id" "$alice_id" "$alice_id" | sed 's/^/[/; s/, $/]/')" \
    "four approvals, each by alice with identity token:$alice_id"
 is "$(json_get "$audit" '[(e["actor"], e["detail"]["identity"]) for e in d["items"] if e["action"] == "intent.abort"]')" \
-   "[('ci-bot', 'token:$ci_id')]" "the abort: by ci-bot with identity token:$ci_id"
+   "[[\"ci-bot\", \"token:$ci_id\"]]" "the abort: by ci-bot with identity token:$ci_id"
 run_slipway audit --verify
 is "$rc" 0 "the audit chain is intact"
 v4_trail=$(python3 - "$T/demo/state/slipway.db" <<'PY'
