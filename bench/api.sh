@@ -124,7 +124,7 @@ import sys
 c0, c1, t0, t1, s0, s1, w0, w1, hz, active = map(float, sys.argv[1:11])
 ticks = t1 - t0
 if ticks <= 0 or active <= 0:
-    print("no tick with work in the span"); sys.exit()
+    print("no tick ended in the span (a tick takes longer)"); sys.exit()
 cpu = (c1 - c0) / hz
 print("%d ticks in %.1f s, mean tick %.0f ms; controller CPU %.2f s: %.0f us per deployment per tick (%d unfinished)"
       % (ticks, w1 - w0, 1000 * (s1 - s0) / ticks, cpu, 1e6 * cpu / (ticks * active), active))
