@@ -39,6 +39,7 @@
 #include "core/router-t.h"
 #include "core/target-t.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -516,7 +517,9 @@ struct sim_env {
 	int refs;
 	struct sim_env *next;
 };
-static struct sim_env *sim_envs;	/* the controller is single-threaded */
+static struct sim_env *sim_envs;
+/* the API's threads open targets and routers too (a deployment recorded over the API) */
+static pthread_mutex_t sim_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static struct sim_env *sim_env_get(const struct plugin_host *h)
 {
@@ -524,9 +527,11 @@ static struct sim_env *sim_env_get(const struct plugin_host *h)
 	const struct metrics_sim_params p = { .rpm = 60000, .stable_error_rate = 0.001, .canary_error_rate = 0.001,
 					      .latency_median_ms = 45, .latency_p99_ms = 200, .latency_ratio = 1,
 					      .cell_ms = 60000 };
+	pthread_mutex_lock(&sim_mu);
 	for (e = sim_envs; e; e = e->next)
 		if (!strcmp(e->service, h->svc->name) && !strcmp(e->env, h->env)) {
 			e->refs++;
+			pthread_mutex_unlock(&sim_mu);
 			return e;
 		}
 	e = xcalloc(1, sizeof(*e));
@@ -537,19 +542,26 @@ static struct sim_env *sim_env_get(const struct plugin_host *h)
 	e->refs = 1;
 	e->next = sim_envs;
 	sim_envs = e;
+	pthread_mutex_unlock(&sim_mu);
 	return e;
 }
 
 static void sim_env_put(struct sim_env *e)
 {
 	struct sim_env **pp;
-	if (!e || --e->refs > 0)
+	if (!e)
 		return;
+	pthread_mutex_lock(&sim_mu);
+	if (--e->refs > 0) {
+		pthread_mutex_unlock(&sim_mu);
+		return;
+	}
 	for (pp = &sim_envs; *pp; pp = &(*pp)->next)
 		if (*pp == e) {
 			*pp = e->next;
 			break;
 		}
+	pthread_mutex_unlock(&sim_mu);
 	sim_infra_release(&e->infra);
 	metrics_sim_release(&e->m);
 	free(e);
