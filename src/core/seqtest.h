@@ -30,7 +30,7 @@
 
 #include <stdint.h>
 
-/* Rate ratios of the "canary worse" alternatives (the forward mixture). */
+/* Rate ratios of the "canary worse" alternatives (the forward test and its mixture). */
 #define SEQ_NFWD 6
 extern const double seq_fwd_ratio[SEQ_NFWD];	/* 1.5, 2, 3, 5, 10, 30 */
 /* Rate ratios a step may rule out (the reverse tests). */
