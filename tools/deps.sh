@@ -10,7 +10,7 @@ pkgs="gcc meson ninja-build pkg-config libsqlite3-dev libcurl4-openssl-dev libja
 case "$what" in
   build) ;;
   demo) pkgs="$pkgs haproxy wrk hey python3 curl" ;;
-  test) pkgs="$pkgs haproxy wrk hey python3 curl clang libclang-rt-14-dev sqlite3 git python3-jsonschema prometheus openssl" ;;
+  test) pkgs="$pkgs haproxy wrk hey python3 curl clang libclang-rt-14-dev sqlite3 git python3-jsonschema prometheus openssl postgresql sqitch libdbd-pg-perl" ;;
   *) echo "usage: tools/deps.sh build|test|demo" >&2; exit 2 ;;
 esac
 # the OpenAPI validator of tests/cli/api.sh runs under Node.js with npm: Debian's
