@@ -72,15 +72,24 @@ out:
 int db_run(char *const argv[], char *const env_add[], const char *cwd, const char *log_path, int *status,
 	   struct strbuf *err)
 {
+	struct strbuf pidf = STRBUF_INIT;
 	pid_t pid, w;
 	uint64_t start;
+	FILE *f;
 	int st = 0, r;
 
 	if ((r = proc_spawn(argv, env_add, cwd, log_path, &pid, &start, err)) < 0)
 		return r;
+	strbuf_addf(&pidf, "%s.pid", log_path);
+	if ((f = fopen(pidf.buf, "w"))) {
+		fprintf(f, "%d %llu\n", (int)pid, (unsigned long long)start);
+		fclose(f);
+	}
 	do
 		w = waitpid(pid, &st, 0);
 	while (w < 0 && errno == EINTR);
+	unlink(pidf.buf);
+	strbuf_release(&pidf);
 	if (w < 0) {
 		strbuf_errf(err, "waiting for %s: %s", argv[0], strerror(errno));
 		return -errno;
@@ -124,6 +133,31 @@ static int digest_file(EVP_MD_CTX *ctx, const char *path, int missing_ok, int64_
 	}
 	close(fd);
 	return 0;
+}
+
+int db_run_wait_orphan(const char *log_path, int64_t max_ms)
+{
+	struct strbuf pidf = STRBUF_INIT, buf = STRBUF_INIT, e = STRBUF_INIT;
+	unsigned long long start = 0;
+	int pid = 0, waited = 0;
+	int64_t until = proc_mono_ms() + max_ms;
+
+	strbuf_addf(&pidf, "%s.pid", log_path);
+	if (strbuf_read_file_max(&buf, pidf.buf, 256, &e) >= 0 && sscanf(buf.buf, "%d %llu", &pid, &start) == 2 &&
+	    pid > 0) {
+		while (proc_same((pid_t)pid, start) && proc_mono_ms() < until) {
+			waited = 1;
+			proc_sleep_ms(100);
+		}
+		if (proc_same((pid_t)pid, start))
+			waited = -1;
+	}
+	if (waited >= 0)
+		unlink(pidf.buf);
+	strbuf_release(&pidf);
+	strbuf_release(&buf);
+	strbuf_release(&e);
+	return waited < 0 ? SW_ETIMEOUT : waited;
 }
 
 int db_sha256_file(const char *path, char hex[65], int64_t *size, struct strbuf *err)

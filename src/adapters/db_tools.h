@@ -35,12 +35,22 @@ int db_url(const struct database *db, const char *env, const char *project_dir, 
  * be NULL) added to the environment, in cwd, stdout and stderr appended to
  * log_path, and wait for it.  The program runs in its own session: a
  * slipway killed meanwhile leaves it to finish (sqitch commits or rolls
- * back its change by itself).  Returns 0 with *status the exit code (128 +
- * signal when killed), or -errno with the failing step in err (the program
- * could not be started).
+ * back its change by itself).  While it runs, LOG_PATH.pid holds its pid
+ * and start time (removed once it has been waited for), so a slipway that
+ * restarts after a kill -9 finds a program still running (db_run_wait_orphan).
+ * Returns 0 with *status the exit code (128 + signal when killed), or
+ * -errno with the failing step in err (the program could not be started).
  */
 int db_run(char *const argv[], char *const env_add[], const char *cwd, const char *log_path, int *status,
 	   struct strbuf *err);
+
+/*
+ * Wait (up to max_ms) for a program db_run() started with log_path that
+ * outlived the slipway which started it (LOG_PATH.pid names it, with its
+ * start time, so a reused pid is not waited for).  1 when it had to wait,
+ * 0 when none ran, SW_ETIMEOUT when it still runs.
+ */
+int db_run_wait_orphan(const char *log_path, int64_t max_ms);
 
 /* SHA-256 of a file as 64 hex digits, and its size in bytes.  0 or -errno/SW_EEXTERNAL with err. */
 int db_sha256_file(const char *path, char hex[65], int64_t *size, struct strbuf *err);

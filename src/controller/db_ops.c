@@ -720,6 +720,14 @@ static int recover(struct mig *g, const char *logp, struct db_migrate_result *re
 				g->backup = bk[i];
 		free(bk);
 	}
+	/* sqitch runs in its own session: it may still be finishing the change the killed slipway started */
+	r = db_run_wait_orphan(logp, 3600 * 1000);
+	if (r == SW_ETIMEOUT) {
+		strbuf_errf(err, "the sqitch of interrupted migration #%" PRId64 " still runs after an hour", g->d.id);
+		return r;
+	}
+	if (r > 0)
+		say(g->o, "waited for the sqitch the interrupted slipway had started to finish");
 	if ((r = db_sqitch_current(g->sq, g->url.buf, logp, cur, sizeof(cur), err)) < 0)
 		return r;
 	say(g->o, "migration #%" PRId64 " was interrupted at step '%s'; sqitch's registry is at '%s'", g->d.id, g->m.step,
