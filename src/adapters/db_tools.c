@@ -9,6 +9,7 @@
 #include "base/strbuf.h"
 #include "core/database.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -375,5 +376,179 @@ out:
 	strbuf_release(&out);
 	strbuf_release(&e);
 	strbuf_release(&tmp);
+	return r;
+}
+
+/* SHA-1 hex of buf[0..len) (sqitch's script_hash is the SHA-1 of the deploy script's bytes). */
+static void sha1_hex(const char *buf, size_t len, char hex[41])
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned n = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	if (!ctx)
+		abort();
+	EVP_DigestInit_ex(ctx, EVP_sha1(), NULL);
+	EVP_DigestUpdate(ctx, buf, len);
+	EVP_DigestFinal_ex(ctx, md, &n);
+	EVP_MD_CTX_free(ctx);
+	for (unsigned i = 0; i < n && i < 20; i++) {
+		hex[2 * i] = digits[md[i] >> 4];
+		hex[2 * i + 1] = digits[md[i] & 15];
+	}
+	hex[40] = 0;
+}
+
+/*
+ * Whether the script's bytes now are the bytes sqitch hashed, up to line
+ * endings and a byte-order mark: the normalized text (no BOM, LF) and its
+ * variants (with a BOM, with CRLF, both) are hashed, and any match is "not
+ * an edit".  *now gets the SHA-1 of the file as it is.
+ */
+static int script_matches(const char *buf, size_t len, const char *want, char now[41])
+{
+	struct strbuf norm = STRBUF_INIT, v = STRBUF_INIT;
+	char h[41];
+	int match = 0;
+	size_t i = 0;
+
+	sha1_hex(buf, len, now);
+	if (!strcmp(now, want))
+		return 1;
+	if (len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3))
+		i = 3;
+	for (; i < len; i++)
+		if (!(buf[i] == '\r' && i + 1 < len && buf[i + 1] == '\n'))
+			strbuf_addch(&norm, buf[i]);
+	for (int variant = 0; variant < 4 && !match; variant++) {
+		strbuf_reset(&v);
+		if (variant & 1)
+			strbuf_addstr(&v, "\xef\xbb\xbf");
+		for (size_t j = 0; j < norm.len; j++) {
+			if ((variant & 2) && norm.buf[j] == '\n')
+				strbuf_addch(&v, '\r');
+			strbuf_addch(&v, norm.buf[j]);
+		}
+		sha1_hex(v.buf, v.len, h);
+		match = !strcmp(h, want);
+	}
+	strbuf_release(&norm);
+	strbuf_release(&v);
+	return match;
+}
+
+/* psql -At of sql on url into out (rows of "a b"); 0 or SW_EEXTERNAL. */
+static int psql_rows(const char *url, const char *sql, const char *log_path, struct strbuf *out, struct strbuf *err)
+{
+	struct strbuf tmp = STRBUF_INIT, e = STRBUF_INIT;
+	int status = 0, r;
+	strbuf_addf(&tmp, "%s.psql", log_path);
+	unlink(tmp.buf);
+	{
+		char *argv[] = { "psql", "-X", "-q", "-At", "--no-password", "-v", "ON_ERROR_STOP=1", "-F", " ", "-d",
+				 (char *)url, "-c", (char *)sql, "-o", tmp.buf, NULL };
+		r = db_run(argv, NULL, NULL, log_path, &status, err);
+	}
+	if (r >= 0 && status) {
+		strbuf_errf(err, "psql exited %d: ", status);
+		db_log_tail(log_path, 240, err);
+		r = SW_EEXTERNAL;
+	}
+	if (r >= 0 && strbuf_read_file_max(out, tmp.buf, 16 << 20, &e) < 0) {
+		strbuf_errf(err, "psql: %s", e.buf);
+		r = SW_EEXTERNAL;
+	}
+	unlink(tmp.buf);
+	strbuf_release(&tmp);
+	strbuf_release(&e);
+	return r;
+}
+
+int db_plan_audit(const char *sqitch_dir, const char *url, const char *env, const char *log_path,
+		  struct strbuf *problems, struct strbuf *err)
+{
+	struct strbuf rows = STRBUF_INIT, sql = STRBUF_INIT, path = STRBUF_INIT, buf = STRBUF_INIT, e = STRBUF_INIT,
+		      project = STRBUF_INIT;
+	char **names = NULL;
+	size_t n = 0, k = 0;
+	int r;
+
+	if ((r = plan_changes(sqitch_dir, &names, &n, err)) < 0)
+		return r;
+	strbuf_addf(&path, "%s/sqitch.plan", sqitch_dir);
+	if ((r = strbuf_read_file_max(&buf, path.buf, 16 << 20, &e)) < 0) {
+		strbuf_errf(err, "%s", e.buf);
+		goto out;
+	}
+	{
+		const char *p = strstr(buf.buf, "%project=");
+		if (p) {
+			p += 9;
+			strbuf_add(&project, p, strcspn(p, " \r\n"));
+		}
+	}
+	for (size_t i = 0; i < project.len; i++)
+		if (!(isalnum((unsigned char)project.buf[i]) || strchr("_-.", project.buf[i]))) {
+			strbuf_errf(err, "the plan's %%project '%s' is not a name slipway can look up", project.buf);
+			r = SW_ECONFIG;
+			goto out;
+		}
+	if ((r = psql_rows(url, "SELECT to_regclass('sqitch.changes') IS NOT NULL", log_path, &rows, err)) < 0)
+		goto out;
+	if (rows.buf[0] != 't') {
+		r = 0;	/* no registry yet: nothing deployed */
+		goto out;
+	}
+	strbuf_reset(&rows);
+	strbuf_addf(&sql, "SELECT change, COALESCE(script_hash, '-') FROM sqitch.changes WHERE project = '%s' "
+		    "ORDER BY committed_at, change_id", project.buf);
+	if ((r = psql_rows(url, sql.buf, log_path, &rows, err)) < 0)
+		goto out;
+	for (char *line = rows.buf; line && *line; k++) {
+		char *eol = strchr(line, '\n'), *sp;
+		char now[41];
+		if (eol)
+			*eol = 0;
+		sp = strchr(line, ' ');
+		if (sp) {
+			*sp = 0;
+			if (k >= n || strcmp(names[k], line)) {
+				int later = 0;
+				for (size_t j = k; j < n; j++)
+					if (!strcmp(names[j], line))
+						later = 1;
+				if (later)
+					strbuf_addf(problems, "%schange '%s' was added to the plan before '%s', which already ran "
+						    "in %s: out of order; add new changes at the end of sqitch.plan",
+						    problems->len ? "; " : "", names[k], line, env);
+				else
+					strbuf_addf(problems, "%schange '%s' ran in %s but is not in the plan at that place",
+						    problems->len ? "; " : "", line, env);
+				break;
+			}
+			if (strcmp(sp + 1, "-")) {
+				strbuf_reset(&path);
+				strbuf_reset(&buf);
+				strbuf_addf(&path, "%s/deploy/%s.sql", sqitch_dir, line);
+				if (strbuf_read_file_max(&buf, path.buf, 64 << 20, &e) < 0)
+					strbuf_addf(problems, "%sdeploy/%s.sql, which ran in %s, is missing", problems->len ? "; " : "",
+						    line, env);
+				else if (!script_matches(buf.buf, buf.len, sp + 1, now))
+					strbuf_addf(problems, "%sdeploy/%s.sql was edited after it ran in %s: sha1 %s then, %s now "
+						    "(line endings and a byte-order mark alone are not an edit); add a new change "
+						    "or rework it (sqitch rework)", problems->len ? "; " : "", line, env, sp + 1, now);
+			}
+		}
+		line = eol ? eol + 1 : NULL;
+	}
+	r = 0;
+out:
+	free_names(names, n);
+	strbuf_release(&rows);
+	strbuf_release(&sql);
+	strbuf_release(&path);
+	strbuf_release(&buf);
+	strbuf_release(&e);
+	strbuf_release(&project);
 	return r;
 }

@@ -87,6 +87,19 @@ int db_sqitch_current(const char *sqitch_dir, const char *url, const char *log_p
 int db_sqitch(const char *sqitch_dir, const char *url, const char *verb, const char *to, const char *log_path,
 	      int *status, struct strbuf *err);
 
+/*
+ * Check what ran in env (url's sqitch registry) against the plan in
+ * sqitch_dir: the changes deployed must be the plan's first changes in
+ * order (a change added before one that already ran is "out of order"),
+ * and each deploy script must still be the bytes sqitch hashed when it ran
+ * (its script_hash, the SHA-1 of the file; differences of line endings
+ * (CRLF/LF) and a UTF-8 byte-order mark alone are not an edit).  Problems
+ * are appended to problems, naming the file and both checksums; 0, or an
+ * error running psql (err).
+ */
+int db_plan_audit(const char *sqitch_dir, const char *url, const char *env, const char *log_path,
+		  struct strbuf *problems, struct strbuf *err);
+
 /* The last n bytes of the file at path, whole lines, appended to out (for messages). */
 void db_log_tail(const char *path, size_t n, struct strbuf *out);
 

@@ -835,6 +835,9 @@ int db_migrate(const struct db_ops *ops, const struct database *db, const struct
 	snprintf(g->m.from_change, sizeof(g->m.from_change), "%s", current);
 	if ((r = preconditions(g, current, now_ms, &reh, &missing, err)) < 0)
 		goto out;
+	/* what ran there is still what the plan says: no edited script, no change inserted before one that ran */
+	if ((r = db_plan_audit(sq.buf, g->url.buf, o->env, logp.buf, &missing, err)) < 0)
+		goto out;
 	if (missing.len) {
 		res->refused = 1;
 		res->id = found ? g->d.id : 0;

@@ -62,4 +62,24 @@ is "$rc" 1 "the broken change's rehearsal fails"
 run_slipway db migrate app --to items_price
 is "$rc" 1 "migrate to the change deployed already: refused"
 like "$out" "at 'items_price' already" "says it is there already"
+
+# ---- checksums that do not lie: a script edited after it ran is named with both
+# checksums; CRLF line endings and a byte-order mark alone are not an edit
+d="$T/proj/db/deploy/items.sql"
+ran=$(sha1sum "$d" | cut -d' ' -f1)
+is "$(pg_sql app_prod "SELECT script_hash FROM sqitch.changes WHERE change = 'items'")" "$ran" "sqitch's script_hash is the SHA-1 of the deploy script"
+{ printf '\xef\xbb\xbf'; sed 's/$/\r/' "$SLIPWAY_SRC/examples/db/deploy/items.sql"; } >"$d"
+run_slipway db migrate app --to items_broken
+unlike "$out" "was edited" "CRLF and a BOM are not an edit"
+echo "-- a comment added later" >>"$d"
+run_slipway db migrate app --to items_broken
+is "$rc" 1 "an edited script: refused"
+like "$out" "deploy/items.sql was edited after it ran in production: sha1 $ran then, [0-9a-f]{40} now" "names the file and both checksums"
+cp "$SLIPWAY_SRC/examples/db/deploy/items.sql" "$d"
+# a change inserted before one that already ran
+sed -i 's/^items_price /items_extra 2026-11-01T11:00:00Z slipway <slipway@example.invalid> # inserted later\nitems_price /' "$T/proj/db/sqitch.plan"
+printf 'BEGIN;\nSELECT 1;\nCOMMIT;\n' >"$T/proj/db/deploy/items_extra.sql"
+run_slipway db migrate app --to items_broken
+is "$rc" 1 "out of order: refused"
+like "$out" "change 'items_extra' was added to the plan before 'items_price', which already ran in production: out of order" "says which change and where"
 done_testing
