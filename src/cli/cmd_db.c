@@ -344,6 +344,8 @@ int cmd_db(int argc, char **argv, struct cli_ctx *ctx)
 	if (!strcmp(sub, "rehearse") || !strcmp(sub, "migrate")) {
 		if (!to)
 			return cli_usage_error(ctx, "db", "'db %s' needs --to CHANGE (a change of the sqitch plan)", sub);
+		if (strlen(to) > SW_NAME_MAX)
+			return cli_usage_error(ctx, "db", "--to '%.80s...' is longer than %d bytes", to, SW_NAME_MAX);
 	} else if (to) {
 		return cli_usage_error(ctx, "db", "--to goes with 'db rehearse' and 'db migrate'");
 	}

@@ -850,7 +850,7 @@ int db_migrate(const struct db_ops *ops, const struct database *db, const struct
 		snprintf(g->d.service, sizeof(g->d.service), "%s", svc.buf);
 		snprintf(g->d.env, sizeof(g->d.env), "%s", o->env);
 		snprintf(g->d.version, sizeof(g->d.version), "%s", o->to);
-		snprintf(g->d.from_version, sizeof(g->d.from_version), "%s", current);
+		snprintf(g->d.from_version, sizeof(g->d.from_version), "%.64s", current);
 		snprintf(g->d.type, sizeof(g->d.type), "database-migration");
 		snprintf(g->d.change_class, sizeof(g->d.change_class), "%s", o->change_class ? o->change_class : "normal");
 		snprintf(g->d.requested_by, sizeof(g->d.requested_by), "%s", o->requested_by ? o->requested_by : "");

@@ -100,8 +100,8 @@ static void test_store(void)
 	free(v);
 
 	snprintf(x.database, sizeof(x.database), "%s", "app");
-	strcpy(x.to_change, "items");
-	strcpy(x.plan_sha256, "p1");
+	snprintf(x.to_change, sizeof(x.to_change), "items");
+	snprintf(x.plan_sha256, sizeof(x.plan_sha256), "p1");
 	x.ok = 1;
 	x.created_ms = 5000;
 	db_store_add_rehearsal(&st, &x, &err);
