@@ -52,6 +52,8 @@ static const struct command commands[] = {
 	  "may a deployment start now (or at --at)?", usage_check },
 	{ "cleanup", cmd_cleanup, NEEDS_STORE_WRITE | NEEDS_PROJECT | HAS_JSON, 1, 1,
 	  "remove old release directories (runbook: --keep 2)", usage_cleanup },
+	{ "db", cmd_db, NEEDS_STORE_WRITE | NEEDS_POLICY | NEEDS_PROJECT | HAS_JSON | NEEDS_REAL_CLOCK, 1, 2,
+	  "a project's databases: backup, rehearse on staging, migrate with sqitch", usage_db },
 	{ "deploy", cmd_deploy, NEEDS_STORE_WRITE | NEEDS_POLICY | NEEDS_PROJECT | HAS_JSON | NEEDS_REAL_CLOCK, 2, 2,
 	  "deploy a release on this machine: canary steps, analysis, promotion or rollback", usage_deploy },
 	{ "deployments", cmd_deployments, NEEDS_STORE_READ | HAS_JSON, 1, 1,

@@ -2,7 +2,8 @@
 # against its schema in docs/schema/ (a real validator: python3-jsonschema),
 # the global options work anywhere on the line, and a reading command never
 # creates a store.  The commands that drive live processes (deploy, start,
-# instances, traffic, metrics) are validated in tests/e2e/long-names.sh.
+# instances, traffic, metrics) are validated in tests/e2e/long-names.sh, `db` in
+# tests/e2e/db.sh.
 . "$SLIPWAY_SRC/tests/cli/lib.sh"
 if ! /usr/bin/python3 -c 'import jsonschema' 2>/dev/null; then
   echo "1..0 # SKIP python3-jsonschema is not installed (tools/deps.sh test)"; exit 0
@@ -139,7 +140,7 @@ for cmd in "show 99" "status 99" "approvals 99" "pause 99" "history nosuch" "app
 done
 
 # ---- every command is covered here, validated in e2e, or has no JSON output
-live=" deploy start instances traffic metrics "
+live=" deploy start instances traffic metrics db "
 for cmd in $("$SLIPWAY" --help | awk '/^Commands:/{f=1; next} /^$/{f=0} f{print $1}'); do
   case "$covered$live" in
     *" $cmd "*) ;;
