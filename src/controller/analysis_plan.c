@@ -235,7 +235,9 @@ int analysis_prom_open(struct analysis_prom **out, const struct query_plan *plan
 
 	for (int i = 0; i < plan->n_metrics && r >= 0; i++) {
 		const struct query_metric *m = &plan->metrics[i];
-		const char *addr = m->address[0] ? m->address : svc->prom.address;
+		/* the service file says where Prometheus is on this machine; a template's address
+		   (written for a cluster) is used when it says nothing (docs/argo.md) */
+		const char *addr = svc->prom.address ? svc->prom.address : m->address;
 		int64_t to = m->timeout_ms > 0 ? m->timeout_ms : 0;
 		int found = -1;
 		for (int k = 0; k < ap->n && found < 0; k++)

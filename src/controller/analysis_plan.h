@@ -39,7 +39,13 @@ int analysis_plan_load_file(struct query_plan *plan, const char *path, const str
 /* The Prometheus clients of a plan's queries: one per address and timeout. */
 struct analysis_prom;
 
-/* Open them for plan (which must outlive *out) with svc's settings (token, CA, retries). */
+/*
+ * Open them for plan (which must outlive *out) with svc's settings (token,
+ * CA, retries).  The service file's prometheus.address, when it has one,
+ * is asked for every query: a template's provider address names the
+ * cluster's Prometheus, which means nothing on this machine; without one
+ * the template's address is used.
+ */
 int analysis_prom_open(struct analysis_prom **out, const struct query_plan *plan, const struct service *svc,
 		       struct strbuf *err);
 void analysis_prom_free(struct analysis_prom *ap);

@@ -416,7 +416,7 @@ static void attach_queries(struct controller_applied *e, const struct tick_input
 			   const struct query_plan *plan)
 {
 	struct controller_queries *q = e->q;
-	int n = query_state_rows(plan, &q->st, q->rows, QUERY_MAX_METRICS);
+	int n = query_state_rows(plan, &q->st, &dec->next, q->rows, QUERY_MAX_METRICS);
 
 	if (dec->has_analysis) {
 		q->last = dec->analysis;

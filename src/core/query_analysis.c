@@ -371,8 +371,10 @@ static void cut(char *dst, size_t n, const char *src)
 	memcpy(dst + n - 4, "...", 4);
 }
 
-int query_state_rows(const struct query_plan *plan, const struct query_state *s, struct query_row *rows, int max)
+int query_state_rows(const struct query_plan *plan, const struct query_state *s, const struct deployment *d,
+		     struct query_row *rows, int max)
 {
+	struct strbuf q = STRBUF_INIT;
 	int n = 0;
 	for (int i = 0; i < plan->n_metrics && n < max; i++) {
 		const struct query_metric *m = &plan->metrics[i];
@@ -383,7 +385,8 @@ int query_state_rows(const struct query_plan *plan, const struct query_state *s,
 		memset(row, 0, sizeof(*row));
 		cut(row->analysis, sizeof(row->analysis), plan->runs[m->run].name);
 		cut(row->metric, sizeof(row->metric), m->name);
-		cut(row->query, sizeof(row->query), m->query ? m->query : "");
+		query_metric_render(m, d, &q);
+		cut(row->query, sizeof(row->query), q.buf);
 		cut(row->value, sizeof(row->value), ms->value);
 		cut(row->condition, sizeof(row->condition), m->condition);
 		if (m->kind == QUERY_FLAGGER) {
@@ -397,6 +400,7 @@ int query_state_rows(const struct query_plan *plan, const struct query_state *s,
 		cut(row->reason, sizeof(row->reason), ms->reason);
 		n++;
 	}
+	strbuf_release(&q);
 	return n;
 }
 

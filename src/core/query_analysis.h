@@ -207,8 +207,10 @@ struct query_row {
 	char reason[200];
 };
 
-/* The rows of every metric measured at least once (at most max); returns how many. */
-int query_state_rows(const struct query_plan *plan, const struct query_state *s, struct query_row *rows, int max);
+/* The rows of every metric measured at least once (at most max), each query as run for
+ * deployment d (query_metric_render()); returns how many. */
+int query_state_rows(const struct query_plan *plan, const struct query_state *s, const struct deployment *d,
+		     struct query_row *rows, int max);
 
 /* rows as a JSON array [{analysis, metric, query, value, condition, outcome, phase, count, reason}] */
 struct json_t;

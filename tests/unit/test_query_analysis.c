@@ -19,7 +19,7 @@
  *   never ACTION            no tick's verdict is ACTION
  *   measured METRIC N       METRIC was measured N times in all
  *   query METRIC TEXT       METRIC's query for this deployment holds TEXT
- *   row METRIC FIELD TEXT   METRIC's table row's FIELD (value, outcome, phase, condition) holds TEXT
+ *   row METRIC FIELD TEXT   METRIC's table row's FIELD (value, outcome, phase, query, condition) holds TEXT
  * The harness applies the verdicts as the controller's state machine would:
  * rollback -> rolling_back, pause -> paused (at the next tick).
  */
@@ -252,13 +252,13 @@ static void run_case(const char *dir, const char *name)
 			strbuf_release(&q);
 		} else if (!strcmp(w[0], "row") && nw > 3) {
 			struct query_row rows[QUERY_MAX_METRICS];
-			int n = query_state_rows(&plan, st, rows, QUERY_MAX_METRICS), hit = 0;
+			int n = query_state_rows(&plan, st, &d, rows, QUERY_MAX_METRICS), hit = 0;
 			const char *got = "(no row)";
 			for (int i = 0; i < n; i++) {
 				if (strcmp(rows[i].metric, w[1]))
 					continue;
 				got = !strcmp(w[2], "value") ? rows[i].value : !strcmp(w[2], "outcome") ? rows[i].outcome :
-				      !strcmp(w[2], "phase") ? rows[i].phase : rows[i].condition;
+				      !strcmp(w[2], "phase") ? rows[i].phase : !strcmp(w[2], "query") ? rows[i].query : rows[i].condition;
 				hit = strstr(got, w[3]) != NULL;
 			}
 			ok(hit, "%s: row %s %s holds %s (got %s)", name, w[1], w[2], w[3], got);
