@@ -26,12 +26,19 @@
 #include "tap.h"
 #include "casefile.h"
 
+#include "adapters/deployment_store.h"
+#include "adapters/sim_infra.h"
+#include "adapters/store.h"
+#include "base/alloc.h"
 #include "base/strbuf.h"
 #include "controller/analysis_plan.h"
+#include "controller/controller.h"
+#include "core/rollout_config.h"
 #include "core/deployment.h"
 #include "core/query_analysis.h"
 
 #include <math.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -295,6 +302,148 @@ static void refusals(const char *dir)
 	strbuf_release(&err);
 }
 
+/* ---- the controller: the plan's verdicts drive real deployments (sim infra, a fake Prometheus) ---- */
+
+static double fake_value;	/* what the fake Prometheus answers; NAN: NaN */
+static int fake_calls;
+
+static void fake_measure(void *ctx, const struct query_plan *plan, int i, const struct deployment *d, int64_t at_ms,
+			 struct query_answer *a)
+{
+	double v = fake_value;
+	(void)ctx;
+	(void)plan;
+	(void)i;
+	(void)d;
+	(void)at_ms;
+	fake_calls++;
+	query_answer_values(a, 1, &v, 1);
+}
+
+static int no_errors(void *ctx, const char *service, enum revision_role role, const char *version, int64_t from_ms,
+		     int64_t to_ms, struct metrics_sample *out, struct strbuf *err)
+{
+	memset(out, 0, sizeof(*out));
+	out->requests = 1000;
+	out->p50_ms = 10;
+	out->p99_ms = 20;
+	return 0;
+}
+
+static struct deployment load_d(struct store *st, int64_t id)
+{
+	struct deployment d;
+	memset(&d, 0, sizeof(d));
+	deployment_store_load(st, id, &d, NULL, NULL);
+	return d;
+}
+
+/* The Rollout of rollout-step.yaml driven to its end with the fake answering value; returns the id. */
+static int64_t drive(const char *dir, struct store *st, const char *service, double value, int64_t *end)
+{
+	char path[4096];
+	struct strbuf text = STRBUF_INIT, err = STRBUF_INIT;
+	struct rollout_config *cfg = xcalloc(1, sizeof(*cfg));
+	struct query_plan plan;
+	struct service svc;
+	struct sim_infra infra;
+	struct router router;
+	struct target target;
+	struct metrics_provider prov = { NULL, no_errors, NULL };
+	struct judge observed;
+	struct controller c;
+	struct deployment d;
+	int64_t t = 0;
+
+	snprintf(path, sizeof(path), "%s/files/rollout-step.yaml", dir);
+	strbuf_read_file_max(&text, path, ROLLOUT_CONFIG_MAX_BYTES, &err);
+	rollout_config_parse(text.buf, text.len, path, cfg, &err);
+	memset(&svc, 0, sizeof(svc));
+	snprintf(svc.name, sizeof(svc.name), "%s", service);
+	snprintf(path, sizeof(path), "%s/files", dir);
+	analysis_plan_load(&plan, cfg, path, &svc, &err);
+	deployment_init(&d, service, "production", "v2", "v1", "standard", -1000);
+	deployment_store_create(st, &d, &cfg->strategy, &err);
+	sim_infra_init(&infra);
+	sim_infra_router(&infra, &router);
+	sim_infra_target(&infra, &target);
+	controller_init(&c, st);
+	c.router = &router;
+	c.target = &target;
+	c.metrics = &prov;
+	judge_observed_impl.init(&observed, NULL, 0);
+	c.judge = &observed;
+	c.queries = &plan;
+	c.measure = fake_measure;
+	c.service = service;
+	fake_value = value;
+	for (t = 0; t < 3600000 && controller_tick(&c, t, &err) > 0; t += 1000)
+		if (load_d(st, d.id).state == DS_PAUSED)
+			break;
+	*end = t;
+	controller_release(&c);
+	sim_infra_release(&infra);
+	query_plan_release(&plan);
+	free(cfg);
+	strbuf_release(&text);
+	strbuf_release(&err);
+	return d.id;
+}
+
+/* The "queries" of deployment id's last analysis result, as JSON text ("" when none). */
+static void last_queries(struct store *st, int64_t id, char *buf, size_t n)
+{
+	sqlite3_stmt *s = NULL;
+	buf[0] = '\0';
+	if (sqlite3_prepare_v2(st->db, "SELECT table_json FROM analysis_results WHERE deployment_id = ? ORDER BY id DESC "
+			       "LIMIT 1", -1, &s, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(s, 0);
+		const char *q = t ? strstr(t, "\"queries\"") : NULL;
+		snprintf(buf, n, "%s", q ? q : "");
+	}
+	sqlite3_finalize(s);
+}
+
+static void controller_runs(const char *dir)
+{
+	char tmp[] = "/tmp/slipway-test-query-analysis.XXXXXX", q[8192];
+	struct store st = { 0 };
+	struct strbuf err = STRBUF_INIT;
+	struct deployment d;
+	int64_t id, end;
+
+	ok(mkdtemp(tmp) != NULL, "a state directory");
+	store_open(&st, tmp, &err);
+	deployment_store_migrate(&st, &err);
+
+	fake_calls = 0;
+	id = drive(dir, &st, "good", 0.99, &end);
+	d = load_d(&st, id);
+	is_str(deployment_state_name(d.state), "succeeded", "controller: the analysis Successful, the Rollout succeeds");
+	is_int(fake_calls, 3, "its three measurements were taken (count 3)");
+	last_queries(&st, id, q, sizeof(q));
+	ok(strstr(q, "\"metric\":\"success-rate\"") && strstr(q, "\"outcome\":\"Successful\""),
+	   "the analysis results carry the queries: %.200s", q);
+
+	id = drive(dir, &st, "bad", 0.5, &end);
+	d = load_d(&st, id);
+	is_str(deployment_state_name(d.state), "rolled_back", "controller: the analysis Failed, rolled back");
+	ok(strstr(d.reason, "analysis 'success-rate' Failed: metric 'success-rate'") != NULL, "the reason: %s", d.reason);
+	last_queries(&st, id, q, sizeof(q));
+	ok(strstr(q, "\"value\":\"0.5\"") && strstr(q, "\"phase\":\"Failed\""),
+	   "the verdict's own analysis result holds the value it acted on: %.200s", q);
+
+	id = drive(dir, &st, "undefined", NAN, &end);
+	d = load_d(&st, id);
+	is_str(deployment_state_name(d.state), "rolled_back", "controller: NaN never passes (Failed against a success condition)");
+	ok(strstr(d.reason, "value NaN") != NULL, "the reason names NaN: %s", d.reason);
+	store_close(&st);
+	strbuf_release(&err);
+}
+
 int main(void)
 {
 	char dir[4096], **names;
@@ -308,5 +457,6 @@ int main(void)
 	}
 	free(names);
 	refusals(dir);
+	controller_runs(dir);
 	return tap_done();
 }
