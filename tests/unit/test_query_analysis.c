@@ -65,7 +65,7 @@ static const char *action_name(enum query_action a)
 
 static void parse_answer(const char *t, struct query_answer *a)
 {
-	double v[QUERY_MAX_VALUES];
+	double v[QUERY_MAX_VALUES] = { 0 };
 	size_t n = 0;
 	if (!strcmp(t, "empty")) {
 		query_answer_values(a, 1, v, 0);
