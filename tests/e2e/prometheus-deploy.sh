@@ -121,7 +121,7 @@ is "$rc" 1 "Argo Rollout, v5 (20% errors): rolled back (exit 1)"
 run_slipway show 5 -o json
 is "$(state "$out")" rolled_back "v5 rolled back"
 got=$(queries "$out" canary-success-rate)
-like "$got" '^[0-9.e-]+|^NaN' "v5's comparison table has the analysis's measurement ($got)"
+like "$got" '^([0-9.e-]+|NaN|no data) ' "v5's comparison table has the analysis's measurement, whatever it was ($got)"
 echo "# v5: $(reason "$out")"
 run_slipway show 5
 like "$out" 'canary-success-rate' "slipway show prints the Argo queries"
