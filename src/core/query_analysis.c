@@ -346,7 +346,7 @@ void query_state_verdict(const struct query_plan *plan, struct query_state *s, c
 			if (def->step >= 0) {
 				int taken = 0, want = 0;
 				for (int i = def->first; i < def->first + def->n; i++) {
-					taken += s->m[i].measured;
+					taken += s->m[i].st.count;	/* without Error: what count counts */
 					want += plan->metrics[i].limits.count > 0 ? plan->metrics[i].limits.count : 1;
 				}
 				bprintf(text, sizeof(text), "analysis '%s' Running (%d of %d measurements)", def->name, taken,

@@ -8,7 +8,10 @@
 #   flagger/  a Canary with two templateRef metrics (MetricTemplates);
 #   argo/     a Rollout with an analysis step and a background analysis.
 # For each: v2 (healthy) promoted, v3 (20% of requests answered 500) rolled
-# back, the queries' values in the comparison table.  The judge's own
+# back, the queries' values in the comparison table.  Then the analysis
+# alone decides (tests/data/prometheus-deploy/, healthy releases): a Failed
+# run rolls back, an Inconclusive one pauses, and a Prometheus that does not
+# answer is an Error run that rolls back: never a promotion.  The judge's own
 # numbers come from HAProxy's log (the builtin provider), so the deployments
 # can run at --time-scale 10; the templates' windows are wall time.
 . "$SLIPWAY_SRC/tests/cli/lib.sh"
@@ -30,7 +33,7 @@ analysis: {canary: flagger/canary.yaml}"
 sed -i "s#instances: 2}#instances: 2, router: {metrics: \"127.0.0.1:$MPORT\"}}#" "$T/proj/services/api.yaml"
 # the examples, unchanged, beside the service file
 cp -r "$SLIPWAY_SRC/examples/deploy/flagger" "$SLIPWAY_SRC/examples/deploy/argo" "$T/proj/services/"
-for v in v1 v2 v4; do make_release api $v; done
+for v in v1 v2 v4 v6 v7 v8; do make_release api $v; done
 make_release api v3 20
 make_release api v5 20
 mkdir -p "$SLIPWAY_STATE_DIR"
@@ -125,5 +128,35 @@ like "$got" '^([0-9.e-]+|NaN|no data) ' "v5's comparison table has the analysis'
 echo "# v5: $(reason "$out")"
 run_slipway show 5
 like "$out" 'canary-success-rate' "slipway show prints the Argo queries"
+
+# ---- the analysis alone decides ----
+DATA="$SLIPWAY_SRC/tests/data/prometheus-deploy"
+sed -i "s#analysis: {canary: [^}]*}#analysis: {canary: $DATA/strict.yaml}#" "$T/proj/services/api.yaml"
+run_slipway deploy api v6 --type standard --time-scale 10
+is "$rc" 1 "a Failed analysis run rolls a healthy release back (exit 1)"
+run_slipway show 6 -o json
+like "$(reason "$out")" "analysis 'impossible' Failed: metric 'above-one': successCondition is false \\(value [0-9]" \
+  "the reason names the analysis, the metric and Prometheus's value"
+like "$(queries "$out" above-one)" '^[0-9]+ Failed Failed' "the verdict's analysis result holds the value ($(queries "$out" above-one))"
+
+sed -i "s#analysis: {canary: [^}]*}#analysis: {canary: $DATA/undecided.yaml}#" "$T/proj/services/api.yaml"
+run_slipway deploy api v7 --type standard --time-scale 10
+is "$rc" 4 "an Inconclusive analysis run pauses for a person (exit 4)"
+run_slipway show 7 -o json
+is "$(state "$out")" paused "v7 is paused"
+like "$(reason "$out")" "analysis 'neither' Inconclusive: metric 'instances-up'.*promote skips it" "saying what a person may do"
+"$SLIPWAY" abort 7 >/dev/null 2>&1
+run_slipway deploy api v7 --type standard --time-scale 10
+is "$(state "$("$SLIPWAY" show 7 -o json)")" rolled_back "aborted by a person: rolled back"
+
+# Prometheus does not answer: Error measurements, an Error run, a rollback; never a promotion
+dead=$(free_port)
+sed -i "s#analysis: {canary: [^}]*}#analysis: {canary: $DATA/strict.yaml}#; s#address: http://127.0.0.1:$PPORT#address: http://127.0.0.1:$dead#" \
+  "$T/proj/services/api.yaml"
+run_slipway deploy api v8 --type standard --time-scale 10
+is "$rc" 1 "a Prometheus that does not answer never promotes: rolled back (exit 1)"
+run_slipway show 8 -o json
+like "$(reason "$out")" "analysis 'impossible' Error .*provider error" "the reason says Error and the provider's fault"
+like "$(queries "$out" above-one)" '^- Error Error' "the table shows no value and the Error ($(queries "$out" above-one))"
 stop_load
 done_testing
