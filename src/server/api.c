@@ -71,6 +71,8 @@ struct api_server {
 	pthread_mutex_t mu;	/* guards the fields below */
 	int64_t tick_ms, last_ok_ms;
 	int have_tick;
+	uint64_t ticks;			/* ticks reported, and their total duration (ms) */
+	int64_t ticks_ms;
 	uint64_t responses[API_STATUS_SLOTS];
 };
 
@@ -1477,6 +1479,8 @@ void api_server_set_tick(struct api_server *s, int64_t tick_ms, int64_t last_ok_
 	if (last_ok_wall_ms)
 		s->last_ok_ms = last_ok_wall_ms;
 	s->have_tick = 1;
+	s->ticks++;
+	s->ticks_ms += tick_ms;
 	pthread_mutex_unlock(&s->mu);
 }
 
@@ -1486,6 +1490,8 @@ void api_server_tick(struct api_server *s, struct api_tick *t)
 	t->have = s->have_tick;
 	t->tick_ms = s->tick_ms;
 	t->last_ok_ms = s->last_ok_ms;
+	t->ticks = s->ticks;
+	t->ticks_ms = s->ticks_ms;
 	memcpy(t->responses, s->responses, sizeof(t->responses));
 	pthread_mutex_unlock(&s->mu);
 }

@@ -16,7 +16,14 @@ SEEN="$T/seen"
 mkdir -p "$T/proj/services" "$T/proj/releases/web/v1" "$T/proj/releases/web/v2" "$T/proj/releases/shop/v1"
 printf 'command: [x]\nenvironments:\n  production: {listen: 127.0.0.1:1}\n' >"$T/proj/services/web.yaml"
 printf 'command: [x]\nenvironments:\n  production: {listen: 127.0.0.1:1}\n' >"$T/proj/services/shop.yaml"
+# every hour of every day is a standard window and no freeze applies, so the
+# gates below depend on approvals only, not on when the suite runs
 cat >"$T/policy.yaml" <<'YAML'
+windows:
+  standard: {days: any, from: "00:00", to: "24:00"}
+freezes:
+  holiday: ~
+  quarter-end: ~
 roles:
   team-lead: [alice, bob]
   deployer: [carol, alice]
