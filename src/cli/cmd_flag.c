@@ -289,12 +289,17 @@ static int apply_file(struct cli_ctx *ctx, struct store *st, const char *path, c
 		goto out;
 	for (int kind = 0; kind < 2 && r >= 0; kind++) {
 		json_object_foreach(kind ? f.flags : f.segments, name, def) {
-			int changed = 0;
+			int changed = 0, line = 0, col = 0;
+			char at[300] = "";
 			int64_t v = flag_store_put(st, env, kind ? FLAG_KIND_FLAG : FLAG_KIND_SEGMENT, name, def, FLAG_PUT_ANY,
-						   by, path, now, &changed, NULL, 0, &err);
+						   by, path, now, &changed, at, sizeof(at), &err);
 			if (v < 0) {
 				struct strbuf m = STRBUF_INIT;
-				strbuf_addf(&m, "%s: %s '%s': %s", path, kind ? "flag" : "segment", name, err.buf);
+				if (flag_file_pos(&f, kind ? "flag" : "segment", name, at, &line, &col) == 0 && line > 0)
+					strbuf_addf(&m, "%s:%d:%d: %s '%s': %s", path, line, col, kind ? "flag" : "segment", name,
+						    err.buf);
+				else
+					strbuf_addf(&m, "%s: %s '%s': %s", path, kind ? "flag" : "segment", name, err.buf);
 				strbuf_reset(&err);
 				strbuf_addstr(&err, m.buf);
 				strbuf_release(&m);

@@ -138,6 +138,45 @@ static int convert(struct yaml_walk *w, struct conv *c, struct fy_node *n, const
 	return 0;
 }
 
+/* The position of path in pos, else of its nearest recorded parent, else of "" (the name). */
+static void lookup_pos(const json_t *pos, const char *path, int *line, int *col)
+{
+	char buf[300];
+	json_t *p;
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (;;) {
+		char *cut;
+		if ((p = json_object_get(pos, buf))) {
+			*line = (int)json_integer_value(json_array_get(p, 0));
+			*col = (int)json_integer_value(json_array_get(p, 1));
+			return;
+		}
+		if (!buf[0])
+			return;
+		cut = strrchr(buf, '.');
+		if (!cut || (strrchr(buf, '[') && strrchr(buf, '[') > cut))
+			cut = strrchr(buf, '[');
+		if (cut)
+			*cut = '\0';
+		else
+			buf[0] = '\0';
+	}
+}
+
+int flag_file_pos(const struct flag_file *f, const char *kind, const char *name, const char *path, int *line,
+		  int *col)
+{
+	struct strbuf k = STRBUF_INIT;
+	json_t *pos;
+	strbuf_addf(&k, "%s %s", kind, name);
+	pos = json_object_get(f->positions, k.buf);
+	strbuf_release(&k);
+	if (!pos)
+		return -1;
+	lookup_pos(pos, path ? path : "", line, col);
+	return 0;
+}
+
 struct file_ctx {
 	struct flag_file *f;
 	int segments;	/* which section is being read */
@@ -150,7 +189,7 @@ static int definition(struct yaml_walk *w, const char *name, struct yaml_pos kat
 	struct strbuf e = STRBUF_INIT;
 	const char *kind = fc->segments ? "segment" : "flag";
 	char path[300] = "";
-	json_t *def = NULL, *p;
+	json_t *def = NULL;
 	int r;
 
 	if (!flag_name_ok(name)) {
@@ -165,27 +204,20 @@ static int definition(struct yaml_walk *w, const char *name, struct yaml_pos kat
 		def = json_object();
 	}
 	r = fc->segments ? segment_validate(def, &e, path, sizeof(path)) : flag_validate(def, &e, path, sizeof(path));
+	note(&c, "", kat);
 	if (r < 0) {
 		struct yaml_pos at = kat;
-		/* the path itself, else its nearest recorded parent */
-		for (;;) {
-			char *cut;
-			if ((p = json_object_get(c.pos, path))) {
-				at.line = (int)json_integer_value(json_array_get(p, 0));
-				at.col = (int)json_integer_value(json_array_get(p, 1));
-				break;
-			}
-			cut = strrchr(path, '.');
-			if (!cut || (strrchr(path, '[') && strrchr(path, '[') > cut))
-				cut = strrchr(path, '[');
-			if (!cut)
-				break;
-			*cut = '\0';
-		}
+		lookup_pos(c.pos, path, &at.line, &at.col);
 		r = yaml_walk_fail(w, at, "%s '%s': %s", kind, name, e.buf);
 		goto out;
 	}
 	json_object_set(fc->segments ? fc->f->segments : fc->f->flags, name, def);
+	{
+		struct strbuf k = STRBUF_INIT;
+		strbuf_addf(&k, "%s %s", kind, name);
+		json_object_set(fc->f->positions, k.buf, c.pos);
+		strbuf_release(&k);
+	}
 out:
 	json_decref(def);
 	json_decref(c.pos);
@@ -226,7 +258,7 @@ int flag_file_parse(const char *file, const char *buf, size_t len, struct flag_f
 {
 	struct yaml_walk w;
 	struct fy_node *root = NULL;
-	struct flag_file f = { NULL, json_object(), json_object() };
+	struct flag_file f = { NULL, json_object(), json_object(), json_object() };
 	struct file_ctx fc = { &f, 0 };
 	int r = yaml_walk_open(&w, file, "a flag file", buf, len, FLAG_FILE_MAX, err, &root);
 
@@ -255,5 +287,6 @@ void flag_file_release(struct flag_file *f)
 	free(f->environment);
 	json_decref(f->segments);
 	json_decref(f->flags);
+	json_decref(f->positions);
 	memset(f, 0, sizeof(*f));
 }

@@ -26,7 +26,17 @@ struct flag_file {
 	char *environment;	/* NULL when the file names none (owned) */
 	json_t *segments;	/* name -> validated definition, in file order (owned) */
 	json_t *flags;		/* name -> validated definition, in file order (owned) */
+	json_t *positions;	/* "flag NAME" / "segment NAME" -> {PATH: [line, col]}, "" the name's key (owned) */
 };
+
+/*
+ * Where the value at path (as flag_validate() names it, e.g.
+ * "rules[0].segments[0]") of kind ("flag" or "segment") name was written:
+ * the path's own position, else its nearest recorded parent's, else the
+ * name's.  0 when found (line, col set), -1 when f has no such name.
+ */
+int flag_file_pos(const struct flag_file *f, const char *kind, const char *name, const char *path, int *line,
+		  int *col);
 
 /*
  * Parse buf[0..len) named file.  0, or SW_ECONFIG with one line
