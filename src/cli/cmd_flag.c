@@ -391,7 +391,8 @@ int cmd_flag(int argc, char **argv, struct cli_ctx *ctx)
 	};
 	static const char *const subs[] = { "list", "get", "create", "set", "delete", "history", "segment", "apply",
 					    "eval", NULL };
-	struct strbuf err = STRBUF_INIT;
+	/* released on every return (strbuf_release() leaves an empty strbuf, so fail()'s release is harmless) */
+	struct strbuf err __attribute__((cleanup(strbuf_release))) = STRBUF_INIT;
 	struct store *st;
 	const char *sub, *by, *identity = NULL, *e;
 	char **args;
