@@ -6,7 +6,7 @@
 # Nothing is downloaded from anywhere but Debian's package archive.
 set -eu
 what=${1:-build}
-pkgs="gcc meson ninja-build pkg-config libsqlite3-dev libcurl4-openssl-dev libjansson-dev libfyaml-dev libmicrohttpd-dev libssl-dev libsystemd-dev tzdata"
+pkgs="gcc meson ninja-build pkg-config libsqlite3-dev libcurl4-openssl-dev libjansson-dev libfyaml-dev libmicrohttpd-dev libssl-dev libsystemd-dev libmurmurhash-dev tzdata"
 case "$what" in
   build) ;;
   demo) pkgs="$pkgs haproxy wrk hey python3 curl" ;;

@@ -79,6 +79,10 @@ extern const char usage_approve[], usage_approvals[], usage_audit[], usage_dora[
 /* cmd_db.c: databases: backup, rehearse, migrate (docs/databases.md) */
 int cmd_db(int argc, char **argv, struct cli_ctx *ctx);
 extern const char usage_db[];
+/* cmd_flag.c: feature flags and segments (docs/flags.md) */
+int cmd_flag(int argc, char **argv, struct cli_ctx *ctx);
+extern const char usage_flag[];
+
 /* cmd_api.c: the HTTP API and its tokens (docs/api.md) */
 int cmd_api(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_token(int argc, char **argv, struct cli_ctx *ctx);

@@ -64,6 +64,8 @@ static const struct command commands[] = {
 	  "stop a service's instances and its HAProxy", usage_down },
 	{ "engine-sim", cmd_engine_sim, NEEDS_STORE_WRITE, 1, 1,
 	  "run the controller on a simulated clock (testing aid)", usage_engine_sim },
+	{ "flag", cmd_flag, NEEDS_STORE_WRITE | HAS_JSON, 1, -1,
+	  "feature flags and segments per environment: list, get, set, apply, history", usage_flag },
 	{ "history", cmd_history, NEEDS_STORE_READ | HAS_JSON, 1, 1,
 	  "a service's deployments, newest first", usage_history },
 	{ "incident", cmd_incident, NEEDS_STORE_WRITE | HAS_JSON, 1, 2,

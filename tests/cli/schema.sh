@@ -98,6 +98,16 @@ check notify NotificationConfig notify config
 check notify NotificationFlush notify flush
 check notify NotificationTest notify test --channel deployments --queue-only
 check notify DeliveryList notify list
+check flag FlagChange flag create agent:billing:enabled
+check flag FlagChange flag segment canary-users --users u1 --where "group in canary"
+check flag FlagChange flag set agent:billing:enabled --segment canary-users --value true
+check flag Flag flag get agent:billing:enabled
+check flag Segment flag get canary-users
+check flag FlagList flag list
+check flag FlagHistory flag history agent:billing:enabled
+check flag FlagEvaluation flag eval agent:billing:enabled --context '{"targetingKey": "u1"}'
+printf 'flags:\n  checkout-theme:\n    type: string\n    variants: {blue: blue}\n' >"$T/flags.yaml"
+check flag FlagApply flag apply "$T/flags.yaml"
 check token Token token create --user zed
 check token TokenList token list
 check check PolicyCheck check --type standard --at 2026-12-03T15:00:00Z
