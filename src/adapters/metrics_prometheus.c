@@ -14,6 +14,7 @@
 #include "adapters/metrics_prometheus.h"
 #include "base/alloc.h"
 #include "base/err.h"
+#include "base/placeholder.h"
 #include "base/strbuf.h"
 
 #include <curl/curl.h>
@@ -214,53 +215,33 @@ const char *prom_template(int set, const char *which)
 	return NULL;
 }
 
+static int prom_var(void *ctx, const char *name, size_t n, struct strbuf *out)
+{
+	const struct prom_vars *v = ctx;
+#define IS(w) (n == sizeof(w) - 1 && !memcmp(name, w, n))
+	if (IS("service"))
+		strbuf_addstr(out, v->service ? v->service : "");
+	else if (IS("env"))
+		strbuf_addstr(out, v->env ? v->env : "");
+	else if (IS("version"))
+		strbuf_addstr(out, v->version ? v->version : "");
+	else if (IS("window"))
+		strbuf_addf(out, "%lldms", (long long)v->window_ms);
+	else if (IS("window_s"))
+		strbuf_addf(out, "%.3f", (double)v->window_ms / 1000.0);
+	else if (IS("q"))
+		strbuf_addf(out, "%g", v->q);
+	else
+		return 0;
+#undef IS
+	return 1;
+}
+
 int prom_expand(struct strbuf *out, const char *t, const struct prom_vars *v, struct strbuf *err)
 {
-	while (*t) {
-		const char *close;
-		size_t n;
-		if (t[0] == '{' && t[1] == '{') {
-			strbuf_addch(out, '{');
-			t += 2;
-			continue;
-		}
-		/* PromQL's own braces ({job="x"}) pass: only a known {word} is a placeholder */
-		if (*t != '{' || !(close = strchr(t, '}'))) {
-			strbuf_addch(out, *t++);
-			continue;
-		}
-		n = (size_t)(close - t - 1);
-#define IS(w) (n == sizeof(w) - 1 && !memcmp(t + 1, w, n))
-		if (IS("service"))
-			strbuf_addstr(out, v->service ? v->service : "");
-		else if (IS("env"))
-			strbuf_addstr(out, v->env ? v->env : "");
-		else if (IS("version"))
-			strbuf_addstr(out, v->version ? v->version : "");
-		else if (IS("window"))
-			strbuf_addf(out, "%lldms", (long long)v->window_ms);
-		else if (IS("window_s"))
-			strbuf_addf(out, "%.3f", (double)v->window_ms / 1000.0);
-		else if (IS("q"))
-			strbuf_addf(out, "%g", v->q);
-		else {
-			/* a word of letters only is meant as a placeholder; anything else is PromQL */
-			int word = n > 0;
-			for (size_t i = 0; i < n; i++)
-				if (!((t[1 + i] >= 'a' && t[1 + i] <= 'z') || t[1 + i] == '_'))
-					word = 0;
-			if (word) {
-				strbuf_errf(err, "unknown placeholder '%.*s' (valid: {service} {env} {version} {window} "
-					    "{window_s} {q})", (int)(n + 2), t);
-				return SW_ECONFIG;
-			}
-			strbuf_addch(out, *t++);
-			continue;
-		}
-#undef IS
-		t = close + 1;
-	}
-	return 0;
+	/* PromQL's own braces ({job="x"}) pass: only a {word} of letters is meant as a placeholder */
+	return placeholder_expand(out, t, prom_var, (void *)v, 0, "{service} {env} {version} {window} {window_s} {q}",
+				  err);
 }
 
 /* ---- the client ---- */

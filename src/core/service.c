@@ -11,6 +11,7 @@
 #include "core/yaml_walk.h"
 #include "base/alloc.h"
 #include "base/err.h"
+#include "base/placeholder.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
 
@@ -612,43 +613,32 @@ const struct service_env *service_find_env(const struct service *svc, const char
 	return NULL;
 }
 
+static int service_var(void *ctx, const char *name, size_t n, struct strbuf *out)
+{
+	const struct service_vars *v = ctx;
+#define IS(w) (n == sizeof(w) - 1 && !memcmp(name, w, n))
+	if (IS("port"))
+		strbuf_addf(out, "%d", v->port);
+	else if (IS("instance"))
+		strbuf_addf(out, "%d", v->instance);
+	else if (IS("version"))
+		strbuf_addstr(out, v->version ? v->version : "");
+	else if (IS("release"))
+		strbuf_addstr(out, v->release ? v->release : "");
+	else if (IS("service"))
+		strbuf_addstr(out, v->service ? v->service : "");
+	else if (IS("env"))
+		strbuf_addstr(out, v->env ? v->env : "");
+	else
+		return 0;
+#undef IS
+	return 1;
+}
+
 int service_expand(struct strbuf *out, const char *t, const struct service_vars *v, struct strbuf *err)
 {
-	while (*t) {
-		const char *close;
-		size_t n;
-		if (t[0] == '{' && t[1] == '{') {
-			strbuf_addch(out, '{');
-			t += 2;
-			continue;
-		}
-		if (*t != '{' || !(close = strchr(t, '}'))) {
-			strbuf_addch(out, *t++);
-			continue;
-		}
-		n = (size_t)(close - t - 1);
-#define IS(w) (n == sizeof(w) - 1 && !memcmp(t + 1, w, n))
-		if (IS("port"))
-			strbuf_addf(out, "%d", v->port);
-		else if (IS("instance"))
-			strbuf_addf(out, "%d", v->instance);
-		else if (IS("version"))
-			strbuf_addstr(out, v->version ? v->version : "");
-		else if (IS("release"))
-			strbuf_addstr(out, v->release ? v->release : "");
-		else if (IS("service"))
-			strbuf_addstr(out, v->service ? v->service : "");
-		else if (IS("env"))
-			strbuf_addstr(out, v->env ? v->env : "");
-		else {
-			strbuf_errf(err, "unknown placeholder '%.*s' (valid: {port} {version} {instance} {release} {service} {env})",
-				    (int)(n + 2), t);
-			return SW_ECONFIG;
-		}
-#undef IS
-		t = close + 1;
-	}
-	return 0;
+	return placeholder_expand(out, t, service_var, (void *)v, 1,
+				  "{port} {version} {instance} {release} {service} {env}", err);
 }
 
 int service_strategy(const struct service *svc, enum strategy_kind kind, struct strategy *out, struct strbuf *err)
