@@ -3,6 +3,8 @@
  * `slipway deployments`, a plain listing of the deployment records.
  */
 #include "cli/cli.h"
+#include "cli/api_client.h"
+#include "cli/watch.h"
 #include "cli/commands.h"
 #include "cli/cli_policy.h"
 #include "cli/records_util.h"
@@ -63,7 +65,10 @@ const char usage_deploy[] =
 	"With a 'slipway serve' running on the store (it holds the controller lease,\n"
 	"docs/serve.md), deploy only records the deployment for it and exits 0 at once;\n"
 	"with --wait it follows the deployment to its end with the exit codes above,\n"
-	"and drives it in this process if that controller stops meanwhile.\n";
+	"and drives it in this process if that controller stops meanwhile.  It follows\n"
+	"the controller's event stream on the local socket (<state dir>/serve.sock):\n"
+	"each transition as it happens, with step, weight and time left (as 'slipway\n"
+	"status --watch'; with -o json those lines are NDJSON on stderr).\n";
 
 const char usage_deployments[] =
 	"usage: slipway deployments SERVICE [--env ENV] [-o json]\n"
@@ -195,6 +200,42 @@ static int follow(struct cli_ctx *ctx, struct local_deploy_opts *o, struct local
 	return rc;
 }
 
+/*
+ * deploy --wait beside a controller that answers on the local socket:
+ * follow its event stream (watch.h), printing each transition with step,
+ * weight and time left.  When the stream ends before the deployment (the
+ * controller stopped), follow() takes over: the store, and driving the
+ * deployment here if no controller holds the lease any more.
+ */
+static int follow_live(struct cli_ctx *ctx, struct local_deploy_opts *o, struct local_deploy_result *res,
+		       struct strbuf *err)
+{
+	struct watch_result wr;
+	struct cli_api probe;
+	int rc;
+
+	if (cli_api_open(ctx, &probe) != 1)
+		return follow(ctx, o, res, err);
+	cli_api_close(&probe);
+	memset(&wr, 0, sizeof(wr));
+	if ((rc = watch_follow(ctx, res->id, 1, o->log, &wr, err)) < 0)
+		return rc;
+	if (wr.lost)
+		return follow(ctx, o, res, err);
+	res->state = wr.state;
+	snprintf(res->reason, sizeof(res->reason), "%s", wr.reason);
+	res->interrupted = wr.interrupted;
+	res->waiting = wr.waiting;
+	if (wr.interrupted)
+		fprintf(o->log, "stopped following deployment %lld; the controller drives it on\n", (long long)res->id);
+	else if (wr.waiting)
+		fprintf(o->log, "%s: the controller keeps it; run 'slipway %s %lld' (or approve) and it goes on; "
+			"'slipway abort %lld' to stop it\n", deployment_state_name(wr.state),
+			wr.state == DS_PAUSED ? "resume" : "status", (long long)res->id, (long long)res->id);
+	fflush(o->log);
+	return 0;
+}
+
 int cmd_deploy(int argc, char **argv, struct cli_ctx *ctx)
 {
 	struct local_deploy_opts o = { 0 };
@@ -316,7 +357,7 @@ int cmd_deploy(int argc, char **argv, struct cli_ctx *ctx)
 				o.version, deployment_state_name(res.state), who, (long long)res.id, o.service, o.version);
 		fflush(o.log);
 		if (wait)
-			rc = follow(ctx, &o, &res, &err);
+			rc = follow_live(ctx, &o, &res, &err);
 	}
 	if (o.log != stderr)
 		fclose(o.log);
