@@ -1111,6 +1111,7 @@ static void h_create(struct call *c, char **arg)
 		{ "reason", API_FIELD_STRING, 0, 0, 0, offsetof(struct api_create_request, reason) },
 		{ "commit_sha", API_FIELD_STRING, 0, 0, 64, offsetof(struct api_create_request, commit_sha) },
 		{ "commit_time", API_FIELD_STRING, 0, 0, 64, offsetof(struct api_create_request, commit_time) },
+		{ "time_scale", API_FIELD_NUMBER, 0, 1, 3600, offsetof(struct api_create_request, time_scale) },
 		API_FIELDS_END,
 	};
 	json_t *root = NULL;

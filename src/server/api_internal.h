@@ -46,6 +46,7 @@ int api_metrics_render(struct store *st, const struct api_tick *t, struct strbuf
 /* POST /api/v1/deployments: the body's fields (borrowed from the parsed body). */
 struct api_create_request {
 	const char *service, *version, *type, *env, *change_class, *reason, *commit_sha, *commit_time;
+	double time_scale;	/* deploy --time-scale (docs/engine.md "Time scale"); 0: 1 */
 };
 /*
  * Record the deployment as `deploy` does before its first tick (the policy

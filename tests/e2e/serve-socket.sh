@@ -23,6 +23,7 @@ export SLIPWAY_POLICY="$T/policy.yaml"
 make_project api 2 "analysis: {steps: [{weight: 10, hold: 60m}, {weight: 50, hold: 60m}]}"
 make_release api v1 0 0
 make_release api v2 0 0
+make_release api v3 0 0
 run_slipway start api v1
 is "$rc" 0 "v1 is the stable revision"
 
@@ -93,6 +94,16 @@ timeout 30 "$SLIPWAY" status --watch "$id" -o json >"$T/watch.json"
 is "$?" 0 "status --watch -o json of a finished deployment: exit 0"
 is "$(python3 -c 'import json,sys; print(" ".join(json.loads(l)["to"] for l in open(sys.argv[1])))' "$T/watch.json")" \
    "$(store_sql "select group_concat(to_state, ' ') from (select to_state from transitions where deployment_id=$id order by id)")" "NDJSON: one event a line, every transition"
+
+# deploy's record through the socket: the controller records it as the OS user, at the time scale asked
+run_slipway deploy api v3 --time-scale 120
+is "$rc" 0 "deploy beside serve, no SLIPWAY_USER: recorded"
+like "$err" "deployment #[0-9]+ of api v3 recorded \(pending\)" "it says so"
+is "$(store_sql "select requested_by, time_scale from deployments where version='v3'")" "$ME 120.0" "by the controller, as $ME, at time scale 120"
+id3=$(store_sql "select id from deployments where version='v3'")
+run_slipway abort "$id3"
+is "$rc" 0 "abort it over the socket"
+wait_sql "select state in ('rolled_back', 'failed') from deployments where id=$id3" 1
 
 # no controller: status --watch reads the store
 kill -TERM "$SERVE_PID"; wait_pid "$SERVE_PID" 30
