@@ -31,6 +31,7 @@
 
 const char usage_serve[] =
 	"usage: slipway serve [--lease SECONDS] [--listen ADDR:PORT] [--tls-cert FILE --tls-key FILE]\n"
+	"                     [--socket PATH]\n"
 	"       slipway serve --status [-o json]\n"
 	"\n"
 	"Run the controller of this project and its store until SIGTERM: every tick\n"
@@ -48,7 +49,10 @@ const char usage_serve[] =
 	"half-applied), the lease is given up, exit 0.  SIGHUP: reload the policy,\n"
 	"the notifications and the service files; a file that does not load is\n"
 	"reported and the one in force kept.  --listen starts the HTTP API on\n"
-	"ADDR:PORT.  --status: who holds the lease now (exit 0 held, 1 none).\n"
+	"ADDR:PORT.  The API always answers the local CLI on the unix socket\n"
+	"<state dir>/serve.sock (--socket PATH), naming each caller by its uid\n"
+	"(SO_PEERCRED): intents, approvals and deploy's record go through it.\n"
+	"--status: who holds the lease now (exit 0 held, 1 none).\n"
 	"See docs/serve.md; examples/slipway.service runs it under systemd.\n";
 
 /* ---- what SIGHUP reloads ---- */
