@@ -10,9 +10,10 @@ pkgs="gcc meson ninja-build pkg-config libsqlite3-dev libcurl4-openssl-dev libja
 case "$what" in
   build) ;;
   demo) pkgs="$pkgs haproxy wrk hey python3 curl" ;;
-  test) pkgs="$pkgs haproxy wrk hey python3 curl clang libclang-rt-14-dev sqlite3 git python3-jsonschema prometheus openssl" ;;
+  test) pkgs="$pkgs haproxy wrk hey python3 curl clang libclang-rt-14-dev sqlite3 git python3-jsonschema prometheus openssl chromium" ;;
   *) echo "usage: tools/deps.sh build|test|demo" >&2; exit 2 ;;
 esac
+# chromium: the headless browser of tests/e2e/dashboard.sh (playwright-core drives it).
 # the OpenAPI validator of tests/cli/api.sh runs under Node.js with npm: Debian's
 # nodejs and npm, unless a Node.js with npm is on the machine already
 if [ "$what" = test ] && ! command -v npm >/dev/null 2>&1; then pkgs="$pkgs nodejs npm"; fi

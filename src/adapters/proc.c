@@ -121,16 +121,20 @@ static void rotate(char *const *names, int keep)
 /*
  * The log writer (a process of its own, forked before exec, only
  * async-signal-safe calls): the instance's stdout and stderr arrive on fd 0
- * (a pipe), go to the log on fd 1; when the log would pass max bytes it is
- * rotated at the end of the last whole line of the chunk, so no line is cut
- * in two or lost.  It ends when every writer has closed the pipe (the
- * instance and its children are gone) and everything read is written.
+ * (a pipe), go to the log on fd 1.  A log never passes max bytes but by one
+ * line: the whole lines that fit are written, then the log is rotated and the
+ * rest goes to the fresh one, so no line is cut in two or lost.  The
+ * exceptions are a single line longer than max (written whole, alone) and the
+ * end of a line that an earlier read left unfinished (finished before the
+ * rotation).  It ends when every writer has closed the pipe (the instance and
+ * its children are gone) and everything read is written.
  */
 static void log_writer(char *const *names, int keep, int64_t max)
 {
 	static char buf[1 << 16];
 	struct stat sb;
 	int64_t size = fstat(1, &sb) == 0 ? (int64_t)sb.st_size : 0;
+	int midline = 0;	/* the last byte written was not a newline */
 	for (;;) {
 		ssize_t n = read(0, buf, sizeof(buf));
 		const char *p = buf;
@@ -140,19 +144,33 @@ static void log_writer(char *const *names, int keep, int64_t max)
 		if (n <= 0)
 			break;
 		left = (size_t)n;
-		if (size > 0 && size + (int64_t)left > max) {
-			const char *nl = memrchr(p, '\n', left);
+		while (left > 0) {
+			size_t room = size < max ? (size_t)(max - size) : 0, k;
+			const char *nl;
+			if (left <= room) {
+				write_all(1, p, left);
+				size += (int64_t)left;
+				midline = p[left - 1] != '\n';
+				break;
+			}
+			/* the whole lines that fit; else finish a started line, or write an overlong one alone */
+			nl = room ? memrchr(p, '\n', room) : NULL;
+			if (!nl && (midline || size == 0) && !(nl = memchr(p, '\n', left))) {
+				write_all(1, p, left);
+				size += (int64_t)left;
+				midline = 1;
+				break;
+			}
 			if (nl) {
-				size_t k = (size_t)(nl - p) + 1;
+				k = (size_t)(nl - p) + 1;
 				write_all(1, p, k);
 				p += k;
 				left -= k;
-				rotate(names, keep);
-				size = 0;
 			}
+			rotate(names, keep);
+			size = 0;
+			midline = 0;
 		}
-		write_all(1, p, left);
-		size += (int64_t)left;
 	}
 }
 

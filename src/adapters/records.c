@@ -15,7 +15,7 @@
 #define DEPLOYMENT_COLUMNS                                                                  \
 	"id, service, env, version, from_version, type, class, strategy, state, revision, step," \
 	" weight, failed_checks, reason, requested_by, emergency_reason, commit_sha,"            \
-	" commit_time_ms, created_ms, started_ms, finished_ms, state_since_ms, " PAUSED_MS ", time_scale"
+	" commit_time_ms, created_ms, started_ms, finished_ms, state_since_ms, " PAUSED_MS ", time_scale, " HOLD_COLUMNS
 
 /* the time spent paused (waiting for a person): each transition into paused up
  * to the next transition, summed; a pause still open counts 0 */
@@ -23,6 +23,15 @@
 	"(SELECT COALESCE(SUM(COALESCE((SELECT MIN(n.at_ms) FROM transitions n"                    \
 	" WHERE n.deployment_id = p.deployment_id AND n.id > p.id), p.at_ms) - p.at_ms), 0)"       \
 	" FROM transitions p WHERE p.deployment_id = deployments.id AND p.to_state = 'paused')"
+
+/* the strategy's step count, the current step's hold (engine ms) and when the step began
+ * (deployment_store.h: spec_json's steps are [group, weight, hold_ms, ...]; engine_json's
+ * step_since_ms), for the time left in the hold */
+#define HOLD_COLUMNS                                                                                 \
+	"CASE WHEN json_valid(spec_json) THEN json_array_length(spec_json, '$.strategy.steps') END,"  \
+	" CASE WHEN json_valid(spec_json) AND step >= 1 THEN"                                          \
+	"   json_extract(spec_json, '$.strategy.steps[' || (step - 1) || '][2]') END,"                  \
+	" CASE WHEN json_valid(engine_json) THEN json_extract(engine_json, '$.step_since_ms') END"
 
 static char *col_str(sqlite3_stmt *s, int i)
 {
@@ -73,6 +82,15 @@ static void read_deployment(sqlite3_stmt *s, struct deployment_record *d)
 		d->ran_ms = total - waited > 0 ? total - waited : 0;
 	}
 	d->time_scale = sqlite3_column_double(s, 23);
+	d->n_steps = sqlite3_column_int64(s, 24);
+	d->hold_until_ms = RECORD_TIME_NONE;
+	if (!strcmp(d->state ? d->state : "", "progressing") && d->step >= 1 && d->step <= d->n_steps &&
+	    sqlite3_column_type(s, 25) != SQLITE_NULL && sqlite3_column_type(s, 26) != SQLITE_NULL &&
+	    sqlite3_column_int64(s, 26) > 0) {
+		/* the hold is engine time, shortened by the time scale (docs/engine.md "Time scale") */
+		struct deployment x = { .time_scale = d->time_scale };
+		d->hold_until_ms = sqlite3_column_int64(s, 26) + deployment_wall_span(&x, sqlite3_column_int64(s, 25));
+	}
 }
 
 void deployment_record_release(struct deployment_record *d)
@@ -320,4 +338,53 @@ int records_last_analysis(struct store *st, int64_t deployment_id, char **verdic
 		return 0;
 	strbuf_errf(err, "store '%s': %s", st->path, sqlite3_errmsg(st->db));
 	return SW_ESTORE;
+}
+
+void analysis_records_free(struct analysis_record *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].verdict);
+		free(v[i].reason);
+		free(v[i].table_json);
+	}
+	free(v);
+}
+
+int records_analyses(struct store *st, int64_t deployment_id, int64_t after_id, size_t limit,
+		     struct analysis_record **out, size_t *n, struct strbuf *err)
+{
+	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	struct analysis_record *v = NULL;
+	size_t nr = 0, alloc = 0;
+	int r, rc;
+
+	r = store_prepare(st, &q,
+			  "SELECT id, at_ms, step, weight, verdict, reason, table_json FROM analysis_results"
+			  " WHERE deployment_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+			  err);
+	if (r)
+		return r;
+	sqlite3_bind_int64(q, 1, deployment_id);
+	sqlite3_bind_int64(q, 2, after_id);
+	sqlite3_bind_int64(q, 3, limit ? (sqlite3_int64)limit : -1);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct analysis_record *a;
+		ALLOC_GROW(v, nr + 1, alloc);
+		a = &v[nr++];
+		a->id = sqlite3_column_int64(q, 0);
+		a->at_ms = sqlite3_column_int64(q, 1);
+		a->step = sqlite3_column_int64(q, 2);
+		a->weight = sqlite3_column_double(q, 3);
+		a->verdict = col_str(q, 4);
+		a->reason = col_str(q, 5);
+		a->table_json = col_str(q, 6);
+	}
+	if (rc != SQLITE_DONE) {
+		analysis_records_free(v, nr);
+		strbuf_errf(err, "store '%s': %s", st->path, sqlite3_errmsg(st->db));
+		return SW_ESTORE;
+	}
+	*out = v;
+	*n = nr;
+	return 0;
 }

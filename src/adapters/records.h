@@ -32,6 +32,11 @@ struct deployment_record {
 	 * waited, pending for the gate (approvals, windows, freezes, incidents) and paused
 	 * for a person; ran_ms the rest of created..finished, the rollout itself. */
 	int64_t waited_ms, ran_ms;
+	/* The strategy's number of steps (0 when unknown), and while progressing at a step,
+	 * when that step's minimum hold ends, wall ms (step began + hold / time scale;
+	 * RECORD_TIME_NONE otherwise): the step moves on at the first passing analysis
+	 * after it (docs/engine.md). */
+	int64_t n_steps, hold_until_ms;
 };
 
 void deployment_record_release(struct deployment_record *d);
@@ -93,6 +98,22 @@ int records_transitions_last_id(struct store *st, int64_t *id, struct strbuf *er
  */
 int records_last_analysis(struct store *st, int64_t deployment_id, char **verdict, char **reason,
 			  char **table_json, int64_t *at_ms, struct strbuf *err);
+
+/* One row of analysis_results (deployment_store.h): one analysis interval's verdict. */
+struct analysis_record {
+	int64_t id, at_ms, step;
+	double weight;				/* percent 0-100 */
+	char *verdict, *reason, *table_json;	/* owned; reason and table_json may be NULL */
+};
+void analysis_records_free(struct analysis_record *v, size_t n);
+/*
+ * The analysis results of a deployment with a row id above after_id, oldest
+ * first, at most limit (0: all): *out a new array of *n (NULL, 0 when none;
+ * free with analysis_records_free()).  An unknown deployment has none.
+ * 0 or SW_ESTORE.
+ */
+int records_analyses(struct store *st, int64_t deployment_id, int64_t after_id, size_t limit,
+		     struct analysis_record **out, size_t *n, struct strbuf *err);
 
 /* Whether the state is final: succeeded, rolled_back, failed. */
 int record_state_is_final(const char *state);

@@ -3,12 +3,15 @@
 #include "cli/cli.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/err.h"
 #include "base/strbuf.h"
 #include "core/calendar.h"
 #include "core/rollout_config.h"
+#include "core/rules.h"
+#include "core/service.h"
 
 void cli_policy_release(struct policy_file *l)
 {
@@ -63,4 +66,45 @@ int cli_type_rules(const char *path, const char *type, struct type_rules *out)
 	cli_policy_release(&pol);
 	strbuf_release(&err);
 	return rc;
+}
+
+/* a line that starts with `command:`: only service files have that key at the top level */
+static int looks_like_service(const char *buf, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((i == 0 || buf[i - 1] == '\n') && len - i >= 8 && !memcmp(buf + i, "command:", 8))
+			return 1;
+	return 0;
+}
+
+int cli_read_strategy_file(const char *path, const struct type_rules *rules, struct rollout_config *cfg)
+{
+	struct strbuf sb = STRBUF_INIT, err = STRBUF_INIT, canary = STRBUF_INIT;
+	struct service svc = { 0 };
+	enum strategy_kind kind;
+	int r = strbuf_read_file_max(&sb, path, ROLLOUT_CONFIG_MAX_BYTES, &err);
+	if (r >= 0 && !looks_like_service(sb.buf, sb.len)) {
+		r = rollout_config_parse(sb.buf, sb.len, path, cfg, &err);
+	} else if (r >= 0 && (r = service_parse(&svc, path, sb.buf, sb.len, NULL, &err)) >= 0) {
+		if (svc.analysis_canary) {
+			const char *slash = strrchr(path, '/');
+			if (svc.analysis_canary[0] != '/' && slash)
+				strbuf_add(&canary, path, (size_t)(slash - path) + 1);
+			strbuf_addstr(&canary, svc.analysis_canary);
+			r = cli_read_rollout_config(canary.buf, cfg);
+			if (r < 0)
+				err.len = 0;	/* printed */
+		} else if ((r = strategy_kind_parse(rules->strategy, &kind, &err)) >= 0 &&
+			   (r = service_strategy(&svc, kind, &cfg->strategy, &err)) >= 0) {
+			snprintf(cfg->format, sizeof(cfg->format), "service");
+			snprintf(cfg->name, sizeof(cfg->name), "%.*s", (int)sizeof(cfg->name) - 1, svc.name);
+		}
+	}
+	if (r < 0 && err.len)
+		cli_error("%s", err.buf);
+	service_release(&svc);
+	strbuf_release(&canary);
+	strbuf_release(&sb);
+	strbuf_release(&err);
+	return r;
 }

@@ -49,4 +49,18 @@ struct rollout_config;
  */
 int cli_read_rollout_config(const char *path, struct rollout_config *cfg);
 
+
+struct type_rules;
+/*
+ * Read the strategy file that `analyze` and `simulate --config` take: a
+ * rollout file as cli_read_rollout_config() reads, or a service file
+ * (services/NAME.yaml, docs/services.md), whose strategy is the one `deploy`
+ * uses: its `analysis.canary` file (relative to the service file's directory),
+ * else the type's strategy kind from rules with the service's `analysis.steps`
+ * (core/service.h service_strategy()).  A file is a service file when a line
+ * starts with `command:`.  0 with cfg->format "service" for a service file's
+ * own steps, or prints FILE:LINE:COL: what is wrong and returns < 0.
+ */
+int cli_read_strategy_file(const char *path, const struct type_rules *rules, struct rollout_config *cfg);
+
 #endif

@@ -32,8 +32,9 @@ const char usage_analyze[] =
 	"print the decision timeline: each step and weight, each analysis with its numbers,\n"
 	"and the outcome with its reason.\n"
 	"\n"
-	"  --config FILE         a Flagger Canary, a Kubernetes Deployment (rolling) or a\n"
-	"                        slipway/v1 Strategy file\n"
+	"  --config FILE         a Flagger Canary, a Kubernetes Deployment (rolling), a\n"
+	"                        slipway/v1 Strategy or a service file (services/NAME.yaml:\n"
+	"                        the strategy deploy uses for it)\n"
 	"  --trace TRACE         CSV t_s,revision,requests,errors,p50_ms,p99_ms (docs/trace-format.md)\n"
 	"  --type TYPE           deployment type whose rules apply: standard (default), hotfix,\n"
 	"                        emergency, database-migration, infrastructure-change\n"
@@ -220,7 +221,7 @@ int cmd_analyze(int argc, char **argv, struct cli_ctx *ctx)
 	if (judge_name)
 		snprintf(rules.judge.name, sizeof(rules.judge.name), "%s", judge_name);
 	cfg = xcalloc(1, sizeof(*cfg));
-	if (cli_read_rollout_config(config, cfg) < 0) {
+	if (cli_read_strategy_file(config, &rules, cfg) < 0) {
 		free(cfg);
 		return EXIT_USAGE;
 	}

@@ -42,8 +42,9 @@ const char usage_simulate[] =
 	"  --rpm R                 requests per minute to the service (all revisions)\n"
 	"  --stable-error-rate P   the stable revision's error rate, a fraction (0.01 = 1%)\n"
 	"  --canary-error-rate Q   the canary's error rate, a fraction (default: P)\n"
-	"  --config FILE           a Flagger Canary, Kubernetes Deployment or slipway/v1\n"
-	"                          Strategy file (default: the type's strategy, as deploy uses)\n"
+	"  --config FILE           a Flagger Canary, Kubernetes Deployment, slipway/v1 Strategy\n"
+	"                          or service file (services/NAME.yaml: the strategy deploy\n"
+	"                          uses for it); default: the type's strategy, as deploy uses\n"
 	"  --type TYPE             deployment type whose rules apply (default standard)\n"
 	"  --latency-ratio X       canary latencies are the stable's times X (default 1)\n"
 	"  --latency-median-ms MS  the stable's median latency (default 45)\n"
@@ -59,7 +60,7 @@ const char usage_simulate[] =
 	"  --min-requests N        canary requests below which an interval is inconclusive\n"
 	"                          (default: the config's, else 50)\n"
 	"  --through-monitoring    after promotion, go on through the type's monitoring period\n"
-	"                          (outcome succeeded, or rolled_back/paused at 100%%)\n"
+	"                          (outcome succeeded, or rolled_back/paused at 100%)\n"
 	"  --intervals             list every analysed interval of every run (with -o json)\n"
 	"  -o, --output FORMAT     text (default) or json\n"
 	"\n"
@@ -418,7 +419,7 @@ int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 		snprintf(rules.judge.name, sizeof(rules.judge.name), "%s", judge_name);
 	cfg = xcalloc(1, sizeof(*cfg));
 	if (config) {
-		if (cli_read_rollout_config(config, cfg) < 0) {
+		if (cli_read_strategy_file(config, &rules, cfg) < 0) {
 			free(cfg);
 			return EXIT_USAGE;
 		}

@@ -540,14 +540,7 @@ static int choose_strategy(struct driver *dr, const struct type_rules *rules, in
 	}
 	if ((rc = strategy_kind_parse(rules->strategy, &kind, err)) < 0)
 		return rc;
-	strategy_default(out, kind);
-	if (svc->nsteps) {
-		out->n_steps = 0;
-		for (size_t i = 0; i < svc->nsteps; i++)
-			if ((rc = strategy_add_step(out, 0, svc->steps[i].weight, svc->steps[i].hold_ms, err)) < 0)
-				return rc;
-	}
-	return strategy_validate(out, err);
+	return service_strategy(svc, kind, out, err);
 }
 
 /*

@@ -15,6 +15,10 @@
  *                      sequential yields to the policy's `judge: name`
  *   sink     stdout, file, slack, cloudevents   delivered by the
  *                      notification queue (adapters/notify.h)
+ *   target, router, provider   sim   simulated infrastructure, in memory:
+ *                      no process, no HAProxy, traffic drawn from a model
+ *                      (adapters/sim_infra.h, adapters/metrics_sim.h), for
+ *                      running the controller at scale (bench/api.sh)
  */
 #include "controller/registry.h"
 #include "controller/localstack.h"
@@ -23,6 +27,8 @@
 #include "adapters/metrics_prometheus.h"
 #include "adapters/proc.h"
 #include "adapters/router_haproxy.h"
+#include "adapters/metrics_sim.h"
+#include "adapters/sim_infra.h"
 #include "adapters/target_local.h"
 #include "base/alloc.h"
 #include "base/err.h"
@@ -33,6 +39,7 @@
 #include "core/router-t.h"
 #include "core/target-t.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -491,6 +498,156 @@ static int observed_open(const struct plugin_host *h, void **out, struct strbuf 
 
 /* ---- the table ---- */
 
+/* ---- target, router and provider "sim": a simulated service environment ----
+ *
+ * The three plugins of one service environment share one simulation (found
+ * by service and environment, counted by reference): the router's weights
+ * are the sim target's and router's memory (adapters/sim_infra.h), and the
+ * provider draws each revision's requests from a model of a healthy service
+ * (adapters/metrics_sim.h: 60,000 requests/min, Poisson; 0.1% errors; a
+ * lognormal latency with median 45 ms and p99 200 ms, for the canary as for
+ * the stable) split by the weight the router last set.  Nothing runs: every
+ * instance is ready at once.  For the controller at scale (bench/api.sh:
+ * `slipway serve` driving 1,000 deployments), not for a real service.
+ */
+struct sim_env {
+	char service[SERVICE_NAME_MAX + 1], env[SERVICE_NAME_MAX + 1];
+	struct sim_infra infra;
+	struct metrics_sim m;
+	int refs;
+	struct sim_env *next;
+};
+static struct sim_env *sim_envs;
+/* the API's threads open targets and routers too (a deployment recorded over the API) */
+static pthread_mutex_t sim_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static struct sim_env *sim_env_get(const struct plugin_host *h)
+{
+	struct sim_env *e;
+	const struct metrics_sim_params p = { .rpm = 60000, .stable_error_rate = 0.001, .canary_error_rate = 0.001,
+					      .latency_median_ms = 45, .latency_p99_ms = 200, .latency_ratio = 1,
+					      .cell_ms = 60000 };
+	pthread_mutex_lock(&sim_mu);
+	for (e = sim_envs; e; e = e->next)
+		if (!strcmp(e->service, h->svc->name) && !strcmp(e->env, h->env)) {
+			e->refs++;
+			pthread_mutex_unlock(&sim_mu);
+			return e;
+		}
+	e = xcalloc(1, sizeof(*e));
+	snprintf(e->service, sizeof(e->service), "%s", h->svc->name);
+	snprintf(e->env, sizeof(e->env), "%s", h->env);
+	sim_infra_init(&e->infra);
+	metrics_sim_init(&e->m, &p, 1);
+	e->refs = 1;
+	e->next = sim_envs;
+	sim_envs = e;
+	pthread_mutex_unlock(&sim_mu);
+	return e;
+}
+
+static void sim_env_put(struct sim_env *e)
+{
+	struct sim_env **pp;
+	if (!e)
+		return;
+	pthread_mutex_lock(&sim_mu);
+	if (--e->refs > 0) {
+		pthread_mutex_unlock(&sim_mu);
+		return;
+	}
+	for (pp = &sim_envs; *pp; pp = &(*pp)->next)
+		if (*pp == e) {
+			*pp = e->next;
+			break;
+		}
+	pthread_mutex_unlock(&sim_mu);
+	sim_infra_release(&e->infra);
+	metrics_sim_release(&e->m);
+	free(e);
+}
+
+struct sim_plugin {
+	union {
+		struct target t;
+		struct router r;
+		struct metrics_provider p;
+	} u;	/* first: what open() returns is the plugin */
+	struct sim_env *e;
+	struct metrics_provider inner;	/* provider: metrics_sim's */
+};
+
+static int sim_open(const struct plugin_host *h, enum plugin_kind k, void **out)
+{
+	struct sim_plugin *sp = xcalloc(1, sizeof(*sp));
+	sp->e = sim_env_get(h);
+	if (k == PLUGIN_TARGET)
+		sim_infra_target(&sp->e->infra, &sp->u.t);
+	else if (k == PLUGIN_ROUTER)
+		sim_infra_router(&sp->e->infra, &sp->u.r);
+	*out = sp;
+	return 0;
+}
+
+static int sim_target_open(const struct plugin_host *h, void **out, struct strbuf *err)
+{
+	(void)err;
+	return sim_open(h, PLUGIN_TARGET, out);
+}
+
+static int sim_router_open(const struct plugin_host *h, void **out, struct strbuf *err)
+{
+	(void)err;
+	return sim_open(h, PLUGIN_ROUTER, out);
+}
+
+/* the canary's share of [from_ms, ...) is the weight the router set last (0 before any) */
+static void sim_share(struct sim_plugin *sp, int64_t from_ms)
+{
+	double w = sim_infra_weight(&sp->e->infra, sp->e->service, "");
+	metrics_sim_set_share(&sp->e->m, from_ms, w > 0 ? w / 100 : 0);
+}
+
+static int sim_query(void *ctx, const char *service, enum revision_role role, const char *version, int64_t from_ms,
+		     int64_t to_ms, struct metrics_sample *out, struct strbuf *err)
+{
+	struct sim_plugin *sp = ctx;
+	sim_share(sp, from_ms);
+	return sp->inner.query(sp->inner.ctx, service, role, version, from_ms, to_ms, out, err);
+}
+
+static int sim_query_over(void *ctx, const char *service, enum revision_role role, const char *version,
+			  int64_t from_ms, int64_t to_ms, const double *thresholds_ms, int n, uint64_t *over,
+			  struct strbuf *err)
+{
+	struct sim_plugin *sp = ctx;
+	sim_share(sp, from_ms);
+	return sp->inner.query_over(sp->inner.ctx, service, role, version, from_ms, to_ms, thresholds_ms, n, over,
+				    err);
+}
+
+static int sim_provider_open(const struct plugin_host *h, void **out, struct strbuf *err)
+{
+	struct sim_plugin *sp;
+	(void)err;
+	sim_open(h, PLUGIN_PROVIDER, out);
+	sp = *out;
+	metrics_sim_provider(&sp->e->m, &sp->inner);
+	sp->u.p.ctx = sp;
+	sp->u.p.query = sim_query;
+	sp->u.p.query_over = sim_query_over;
+	return 0;
+}
+
+static void sim_close(void *obj)
+{
+	struct sim_plugin *sp = obj;
+	if (!sp)
+		return;
+	sim_env_put(sp->e);
+	free(sp);
+}
+
 static const struct plugin plugins[] = {
 	{ PLUGIN_TARGET, "local", "processes on this machine, one set per revision", local_open, local_close },
 	{ PLUGIN_ROUTER, "haproxy", "HAProxy server weights through the runtime API", haproxy_open, haproxy_close },
@@ -502,6 +659,11 @@ static const struct plugin plugins[] = {
 	  free },
 	{ PLUGIN_JUDGE, "threshold", "Flagger's failed-check counting on each interval's values", threshold_open, free },
 	{ PLUGIN_JUDGE, "observed", "the interval's observed values against the limits", observed_open, free },
+	{ PLUGIN_TARGET, "sim", "simulated: nothing runs, every instance ready at once (bench/api.sh)", sim_target_open,
+	  sim_close },
+	{ PLUGIN_ROUTER, "sim", "simulated: the weights kept in memory", sim_router_open, sim_close },
+	{ PLUGIN_PROVIDER, "sim", "simulated traffic of a healthy service (adapters/metrics_sim.h)", sim_provider_open,
+	  sim_close },
 	/* sinks: delivered by adapters/notify.c (notify_sink_impls), per message */
 	{ PLUGIN_SINK, "stdout", "the message on standard output", NULL, NULL },
 	{ PLUGIN_SINK, "file", "the message appended to a file", NULL, NULL },

@@ -8,9 +8,9 @@
 
 #include <string.h>
 
-static const char *const targets[] = { "local", NULL };
-static const char *const routers[] = { "haproxy", NULL };
-static const char *const providers[] = { "builtin", "prometheus", NULL };
+static const char *const targets[] = { "local", "sim", NULL };
+static const char *const routers[] = { "haproxy", "sim", NULL };
+static const char *const providers[] = { "builtin", "prometheus", "sim", NULL };
 static const char *const judges[] = { "sequential", "threshold", "observed", NULL };
 static const char *const sinks[] = { "stdout", "file", "slack", "cloudevents", NULL };
 

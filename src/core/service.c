@@ -85,6 +85,19 @@ static int parse_path(struct yaml_walk *w, const struct yaml_key *k, struct fy_n
 	return 0;
 }
 
+/* an unknown {placeholder} in s is refused now, at its position, not when an instance starts */
+static int check_placeholders(struct yaml_walk *w, struct fy_node *v, struct yaml_pos at, const char *s)
+{
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	struct service_vars none = { 0 };
+	int r = service_expand(&out, s, &none, &err);
+	if (r < 0)
+		r = yaml_walk_fail(w, yaml_walk_pos(v, at), "%s; write {{ for a literal {", err.buf);
+	strbuf_release(&out);
+	strbuf_release(&err);
+	return r;
+}
+
 static int add_arg(struct yaml_walk *w, struct fy_node *item, struct yaml_pos at, void *ctx)
 {
 	struct service *svc = ctx;
@@ -92,6 +105,10 @@ static int add_arg(struct yaml_walk *w, struct fy_node *item, struct yaml_pos at
 	int r = yaml_walk_scalar(w, item, at, "command", SERVICE_TEXT_MAX, &s);
 	if (r < 0)
 		return r;
+	if ((r = check_placeholders(w, item, at, s)) < 0) {
+		free(s);
+		return r;
+	}
 	svc->argv = xrealloc(svc->argv, (svc->argc + 2) * sizeof(char *));
 	svc->argv[svc->argc++] = s;
 	svc->argv[svc->argc] = NULL;
@@ -132,6 +149,8 @@ static int add_env_var(struct yaml_walk *w, const char *key, struct yaml_pos kat
 	if (!*key || strchr(key, '='))
 		return yaml_walk_fail(w, kat, "environment variable names must not be empty or contain '='");
 	if ((r = yaml_walk_scalar(w, v, yaml_walk_pos(v, kat), key, SERVICE_TEXT_MAX, &val)) < 0)
+		return r;
+	if ((r = check_placeholders(w, v, kat, val)) < 0)
 		return r;
 	strbuf_addf(&sb, "%s=%s", key, val);
 	svc->env = xrealloc(svc->env, (svc->envc + 2) * sizeof(char *));
@@ -630,4 +649,17 @@ int service_expand(struct strbuf *out, const char *t, const struct service_vars 
 		t = close + 1;
 	}
 	return 0;
+}
+
+int service_strategy(const struct service *svc, enum strategy_kind kind, struct strategy *out, struct strbuf *err)
+{
+	int rc;
+	strategy_default(out, kind);
+	if (svc->nsteps) {
+		out->n_steps = 0;
+		for (size_t i = 0; i < svc->nsteps; i++)
+			if ((rc = strategy_add_step(out, 0, svc->steps[i].weight, svc->steps[i].hold_ms, err)) < 0)
+				return rc;
+	}
+	return strategy_validate(out, err);
 }

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "core/plugin_names.h"
+#include "core/strategy.h"
 
 struct strbuf;
 
@@ -121,6 +122,15 @@ struct service {
  */
 int service_parse(struct service *svc, const char *file, const char *buf, size_t len,
 		  const char *expect_name, struct strbuf *err);
+
+/*
+ * The strategy a deployment of svc uses when the service file names no Canary
+ * file (`analysis.canary`): the type's strategy kind (core/strategy.h
+ * strategy_default()) with the service's own `analysis.steps` in place of the
+ * kind's built-in steps when it has some (docs/services.md).  0, or SW_ECONFIG
+ * with the reason in err (a step the kind refuses).
+ */
+int service_strategy(const struct service *svc, enum strategy_kind kind, struct strategy *out, struct strbuf *err);
 
 /* Free what svc owns; accepts a zeroed struct. */
 void service_release(struct service *svc);

@@ -18,6 +18,7 @@
 #include "server/api_body.h"
 #include "server/api_internal.h"
 #include "server/documents.h"
+#include "server/ui.h"
 #include "server/vocab.h"
 #include "adapters/approvals.h"
 #include "adapters/audit.h"
@@ -76,6 +77,8 @@ struct api_server {
 	pthread_mutex_t mu;	/* guards the fields below */
 	int64_t tick_ms, last_ok_ms;
 	int have_tick;
+	uint64_t ticks;			/* ticks reported, and their total duration (ms) */
+	int64_t ticks_ms;
 	uint64_t responses[API_STATUS_SLOTS];
 	struct api_streams *streams;	/* GET /api/v1/stream (api_stream.c) */
 	struct MHD_Daemon *unix_d;	/* the local socket (api_options.socket_path), or NULL */
@@ -1148,6 +1151,46 @@ static void h_openapi(struct call *c, char **arg)
 		answer(c, 200, j);
 }
 
+/* A decimal count 0..max into *v: 0, or -1 (v untouched). */
+static int parse_count(const char *s, int64_t max, int64_t *v)
+{
+	char *end;
+	long long l;
+	errno = 0;
+	l = strtoll(s, &end, 10);
+	if (errno || end == s || *end || l < 0 || l > max)
+		return -1;
+	*v = l;
+	return 0;
+}
+
+/* The analysis results of a deployment (the dashboard's chart, docs/dashboard.md):
+ * after = the last result id seen, for polling; limit at most that many (default 1000). */
+static void h_analysis(struct call *c, char **arg)
+{
+	struct strbuf err = STRBUF_INIT;
+	const char *after_s = query(c, "after"), *limit_s = query(c, "limit");
+	int64_t id, after = 0, limit = 1000;
+	json_t *j = NULL;
+	int r;
+
+	if (parse_id(c, "deployment", arg[0], &id))
+		return;
+	if (after_s && parse_count(after_s, INT64_MAX, &after) < 0) {
+		problem(c, 400, "after is not an analysis result id; give 0 or more");
+		return;
+	}
+	if (limit_s && parse_count(limit_s, 100000, &limit) < 0) {
+		problem(c, 400, "limit is not a count; give 0 (all) or more, at most 100000");
+		return;
+	}
+	if ((r = doc_deployment_analysis(c->st, id, after, (size_t)limit, &j, &err)) < 0)
+		fail(c, r, &err);
+	else
+		answer(c, 200, j);
+	strbuf_release(&err);
+}
+
 /* ---- routes ---- */
 
 enum { NO_AUTH = 1 };
@@ -1188,6 +1231,7 @@ static const struct route routes[] = {
 	{ "GET", "dora", h_dora, 0 },
 	{ "GET", "audit", h_audit, 0 },
 	{ "GET", "audit/verify", h_audit_verify, 0 },
+	{ "GET", "deployments/*/analysis", h_analysis, 0 },
 };
 
 #define MAX_SEGS 6
@@ -1389,6 +1433,14 @@ static mhd_result on_request(void *cls, struct MHD_Connection *conn, const char 
 		if (!strcmp(method, "GET") &&
 		    (!strcmp(url, "/healthz") || !strcmp(url, "/readyz") || !strcmp(url, "/metrics")))
 			return serve_plain(s, conn, url);
+		{	/* the dashboard's static files (server/ui.h), no token */
+			unsigned ui_status;
+			int r = ui_serve(conn, method, url, &ui_status);
+			if (r >= 0) {
+				count_status(s, ui_status);
+				return r ? MHD_YES : MHD_NO;
+			}
+		}
 		{
 			const char *nf = "{\"type\": \"about:blank\", \"title\": \"Not Found\", \"status\": 404, "
 					 "\"detail\": \"no such path; the API is under /api/v1 (see /api/v1/openapi.json)\"}\n";
@@ -1681,6 +1733,8 @@ void api_server_set_tick(struct api_server *s, int64_t tick_ms, int64_t last_ok_
 	if (last_ok_wall_ms)
 		s->last_ok_ms = last_ok_wall_ms;
 	s->have_tick = 1;
+	s->ticks++;
+	s->ticks_ms += tick_ms;
 	pthread_mutex_unlock(&s->mu);
 }
 
@@ -1690,6 +1744,8 @@ void api_server_tick(struct api_server *s, struct api_tick *t)
 	t->have = s->have_tick;
 	t->tick_ms = s->tick_ms;
 	t->last_ok_ms = s->last_ok_ms;
+	t->ticks = s->ticks;
+	t->ticks_ms = s->ticks_ms;
 	memcpy(t->responses, s->responses, sizeof(t->responses));
 	pthread_mutex_unlock(&s->mu);
 }

@@ -30,6 +30,8 @@ static inline int api_status_slot(unsigned status)
 struct api_tick {
 	int have;
 	int64_t tick_ms, last_ok_ms;
+	uint64_t ticks;		/* ticks reported so far */
+	int64_t ticks_ms;	/* their durations added up, ms */
 	uint64_t responses[API_STATUS_SLOTS];
 };
 void api_server_tick(struct api_server *s, struct api_tick *t);

@@ -116,6 +116,10 @@ int api_metrics_render(struct store *st, const struct api_tick *t, struct strbuf
 	if (t->have) {
 		head(out, "slipway_tick_duration_seconds", "gauge", "Duration of the controller's last tick.");
 		strbuf_addf(out, "slipway_tick_duration_seconds %.3f\n", (double)t->tick_ms / 1000.0);
+		head(out, "slipway_ticks_total", "counter", "Ticks the controller has reported (it acted: it holds the lease).");
+		strbuf_addf(out, "slipway_ticks_total %llu\n", (unsigned long long)t->ticks);
+		head(out, "slipway_tick_seconds_total", "counter", "The durations of those ticks added up.");
+		strbuf_addf(out, "slipway_tick_seconds_total %.3f\n", (double)t->ticks_ms / 1000.0);
 	}
 	if (t->last_ok_ms) {
 		struct timespec ts;

@@ -159,6 +159,62 @@ out:
 	return r;
 }
 
+/* {"stable": baseline, "canary": current} of the table's row named metric (nulls when absent). */
+static json_t *pair_of(json_t *rows, const char *metric)
+{
+	size_t i;
+	json_t *row;
+	json_array_foreach(rows, i, row) {
+		const char *m = json_string_value(json_object_get(row, "metric"));
+		if (m && !strcmp(m, metric)) {
+			json_t *b = json_object_get(row, "baseline"), *c = json_object_get(row, "current");
+			return json_pack("{s:O, s:O}", "stable", json_is_number(b) ? b : json_null(), "canary",
+					 json_is_number(c) ? c : json_null());
+		}
+	}
+	return json_pack("{s:n, s:n}", "stable", "canary");
+}
+
+int doc_deployment_analysis(struct store *st, int64_t id, int64_t after, size_t limit, json_t **out,
+			    struct strbuf *err)
+{
+	struct deployment_record d = { 0 };
+	struct analysis_record *a = NULL;
+	size_t n = 0;
+	json_t *items, *j;
+	int r;
+
+	if ((r = records_get(st, id, &d, err)) || (r = records_analyses(st, id, after, limit, &a, &n, err)))
+		goto out;
+	items = json_array();
+	for (size_t i = 0; i < n; i++) {
+		json_t *o = json_object(), *tj = a[i].table_json ? json_loads(a[i].table_json, 0, NULL) : NULL;
+		json_t *rows = tj ? doc_table_rows(tj) : NULL;
+		if (!json_is_array(rows))
+			rows = NULL;
+		json_object_set_new(o, "id", json_integer(a[i].id));
+		vocab_json_time(o, "at", a[i].at_ms);
+		json_object_set_new(o, "step", json_integer(a[i].step));
+		json_object_set_new(o, "weight", json_real(a[i].weight));
+		vocab_json_str(o, "verdict", a[i].verdict);
+		vocab_json_str(o, "reason", a[i].reason);
+		json_object_set_new(o, "error_rate_pct", pair_of(rows, "Error Rate"));
+		json_object_set_new(o, "p99_ms", pair_of(rows, "P99 Latency"));
+		json_object_set(o, "table", rows ? rows : json_null());
+		json_decref(tj);
+		json_array_append_new(items, o);
+	}
+	j = vocab_list_doc("DeploymentAnalysis", items);
+	json_object_set_new(j, "deployment_id", json_integer(id));
+	vocab_json_str(j, "state", d.state);
+	json_object_set_new(j, "final", json_boolean(record_state_is_final(d.state)));
+	*out = j;
+out:
+	analysis_records_free(a, n);
+	deployment_record_release(&d);
+	return r;
+}
+
 /* ---- intents ---- */
 
 int doc_record_intent(struct store *st, const char *ref, const struct intent_request *rq, json_t **doc,

@@ -61,6 +61,20 @@ void deployment_view_release(struct deployment_view *v);
  */
 int doc_deployment_detail(struct store *st, int64_t id, json_t **out, struct strbuf *err);
 
+/*
+ * The DeploymentAnalysis document of deployment id: its analysis results
+ * with a row id above after (0: from the first), oldest first, at most
+ * limit (0: all), each with its id, at, step, weight, verdict, reason,
+ * error_rate_pct and p99_ms ({stable, canary}: the comparison table's
+ * baseline and current, percent and ms, null without data) and the
+ * table; with the deployment's state and whether it is final.  For the
+ * dashboard's chart (docs/dashboard.md) and GET
+ * /api/v1/deployments/ID/analysis.  0 with *out (caller owns),
+ * SW_ENOTFOUND or SW_ESTORE with err.
+ */
+int doc_deployment_analysis(struct store *st, int64_t id, int64_t after, size_t limit, json_t **out,
+			    struct strbuf *err);
+
 /* The rows of a stored comparison table: the array itself, or its "table" or "rows". */
 json_t *doc_table_rows(json_t *t);
 

@@ -63,6 +63,8 @@ json_t *vocab_deployment_json(const struct deployment_record *d)
 	vocab_json_time(o, "commit_time", d->commit_time_ms);
 	vocab_json_str(o, "emergency_reason", d->emergency_reason);
 	json_object_set_new(o, "time_scale", json_real(d->time_scale > 1 ? d->time_scale : 1));
+	json_object_set_new(o, "steps", json_integer(d->n_steps));
+	vocab_json_time(o, "hold_until", d->hold_until_ms);
 	return o;
 }
 

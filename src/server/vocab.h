@@ -40,7 +40,9 @@ void vocab_json_str(json_t *o, const char *key, const char *v);
  * class, strategy, state, step, weight (percent), failed_checks, reason,
  * requested_by, created_at, started_at, updated_at (when it entered its
  * state), finished_at, duration_s, waited_s, ran_s (the time pending or paused, and running), commit_sha, commit_time,
- * emergency_reason.
+ * emergency_reason, time_scale, steps (the strategy's step count, 0 when
+ * unknown), hold_until (while progressing: when the current step's minimum
+ * hold ends, wall time; else null).
  */
 json_t *vocab_deployment_json(const struct deployment_record *d);
 /* A transition: at, from, to, step, weight, reason[, detail]. */

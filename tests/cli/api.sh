@@ -16,7 +16,14 @@ SEEN="$T/seen"
 mkdir -p "$T/proj/services" "$T/proj/releases/web/v1" "$T/proj/releases/web/v2" "$T/proj/releases/shop/v1"
 printf 'command: [x]\nenvironments:\n  production: {listen: 127.0.0.1:1}\n' >"$T/proj/services/web.yaml"
 printf 'command: [x]\nenvironments:\n  production: {listen: 127.0.0.1:1}\n' >"$T/proj/services/shop.yaml"
+# every hour of every day is a standard window and no freeze applies, so the
+# gates below depend on approvals only, not on when the suite runs
 cat >"$T/policy.yaml" <<'YAML'
+windows:
+  standard: {days: any, from: "00:00", to: "24:00"}
+freezes:
+  holiday: ~
+  quarter-end: ~
 roles:
   team-lead: [alice, bob]
   deployer: [carol, alice]
@@ -172,6 +179,28 @@ call GET "/api/v1/deployments/$D1/events" "$DAVE"
 is "$(jb '[e["to"] for e in d["items"]]')" '["pending"]' "events: the transitions so far"
 call GET "/api/v1/deployments/$D1/events?after=1" "$DAVE"
 is "$(jb 'len(d["items"])')" 0 "after=1: nothing newer"
+# the analysis results (the dashboard's chart): none yet, then two stored ones, the
+# canary and the stable's error rate and p99 taken from each one's comparison table
+call GET "/api/v1/deployments/$D1/analysis" "$DAVE"
+is "$(jb 'd["kind"] + " " + d["state"] + " " + str(len(d["items"]))')" "DeploymentAnalysis pending 0" "analysis: none yet"
+tbl='{"verdict": "pass", "reason": "ok", "table": [{"metric": "Error Rate", "baseline": 0.5, "current": 1.25, "delta": 0.75, "status": "OK"}, {"metric": "P99 Latency", "baseline": 40, "current": 55, "delta": 37.5, "status": "OK"}]}'
+sqlite3 "$T/state/slipway.db" "INSERT INTO analysis_results (deployment_id, at_ms, step, weight, verdict, reason, table_json) VALUES
+  ($D1, 1764000000000, 1, 10, 'pass', 'ok', '$tbl'), ($D1, 1764000060000, 1, 10, 'inconclusive', 'few requests', NULL)"
+call GET "/api/v1/deployments/$D1/analysis" "$DAVE"
+is "$(jb '[(a["at"], a["error_rate_pct"], a["p99_ms"], len(a["table"] or [])) for a in d["items"]]')" \
+   '[["2025-11-24T16:00:00Z", {"stable": 0.5, "canary": 1.25}, {"stable": 40, "canary": 55}, 2], ["2025-11-24T16:01:00Z", {"stable": null, "canary": null}, {"stable": null, "canary": null}, 0]]' \
+   "analysis: each result's error rate and p99, canary and stable, from its table"
+first=$(jb 'd["items"][0]["id"]')
+call GET "/api/v1/deployments/$D1/analysis?after=$first" "$DAVE"
+is "$(jb '[a["verdict"] for a in d["items"]]')" '["inconclusive"]' "after=ID: only the newer result"
+call GET "/api/v1/deployments/$D1/analysis?limit=1" "$DAVE"
+is "$(jb '[a["verdict"] for a in d["items"]]')" '["pass"]' "limit=1: the oldest"
+call GET "/api/v1/deployments/$D1/analysis?after=-1" "$DAVE"
+is "$(jb 'd["detail"]')" "after is not an analysis result id; give 0 or more" "a bad after: 400 saying what is valid"
+call GET /api/v1/deployments/99/analysis "$DAVE"
+is "$code" 404 "analysis of a missing deployment: 404"
+call GET "/api/v1/deployments/$D1" "$DAVE"
+is "$(jb '[type(d["deployment"]["steps"]).__name__, d["deployment"]["hold_until"]]')" '["int", null]' "a pending deployment: its step count, and no hold running"
 
 # ---- approvals: 403 without the role, the gate opens with it, the audit shows the token
 call GET "/api/v1/deployments/$D1/approvals" "$DAVE"

@@ -15,7 +15,7 @@ environments:
 YAML
 run_slipway deploy web v1 --type standard
 is "$rc" 2 "deploy: an unknown provider is bad input (exit 2)"
-like "$err" "services/web.yaml:2:11: unknown provider 'nosuch'; valid: builtin, prometheus" \
+like "$err" "services/web.yaml:2:11: unknown provider 'nosuch'; valid: builtin, prometheus, sim" \
   "deploy: the error names FILE:LINE:COL and the providers"
 run_slipway start web v1
 is "$rc" 2 "start: the same service file is refused the same way"

@@ -175,4 +175,18 @@ bad_case "bad.yaml:5:5: unknown key 'stepWieght' in spec.analysis" --rpm 100 --s
 bad_case "nope.yaml" --rpm 100 --stable-error-rate 0.01 --config "$T/nope.yaml"
 bad_case "output format" --rpm 100 --stable-error-rate 0.01 -o yaml
 
+# a service file: the strategy deploy uses for it (its analysis.steps, or its analysis.canary file)
+mkdir -p "$T/svc"
+printf 'name: web\ncommand: ["true"]\nenvironments: {production: {listen: 127.0.0.1:8080}}\nanalysis:\n  steps:\n    - {weight: 20, hold: 2m}\n    - {weight: 60, hold: 3m}\n' >"$T/svc/web.yaml"
+run_slipway simulate --config "$T/svc/web.yaml" --rpm 1000 --stable-error-rate 0.01 --runs 2 -o json
+is "$rc/$(json_get "$out" '",".join("%g/%d" % (s["weight"], s["hold_s"]) for s in d["steps"])')" \
+  "0/20/120,60/180" "a service file's analysis.steps are the steps simulated"
+printf 'apiVersion: flagger.app/v1beta1\nkind: Canary\nspec:\n  analysis:\n    interval: 1m\n    threshold: 2\n    stepWeights: [5, 40]\n' >"$T/svc/web-canary.yaml"
+printf 'name: web\ncommand: ["true"]\nenvironments: {production: {listen: 127.0.0.1:8080}}\nanalysis:\n  canary: web-canary.yaml\n' >"$T/svc/web2.yaml"
+run_slipway simulate --config "$T/svc/web2.yaml" --rpm 1000 --stable-error-rate 0.01 --runs 2 -o json
+is "$rc/$(json_get "$out" '",".join("%g" % s["weight"] for s in d["steps"])')" "0/5,40" \
+  "a service file's analysis.canary: that Canary file's steps, found beside the service file"
+printf 'name: web\ncommand: ["true"]\nenvironments: {production: {listen: 127.0.0.1:8080}}\nbogus: 1\n' >"$T/svc/bad.yaml"
+bad_case "bad.yaml:4:1: unknown key 'bogus' in the service" --rpm 100 --stable-error-rate 0.01 --config "$T/svc/bad.yaml"
+
 done_testing

@@ -9,6 +9,7 @@
 #include "tap.h"
 #include "server/api.h"
 #include "server/api_body.h"
+#include "server/ui.h"
 #include "base/err.h"
 #include "base/strbuf.h"
 
@@ -139,6 +140,18 @@ int main(void)
 	ok(strstr(out.buf, "older than 30 s") != NULL, "and says why");
 	is_int(get(port, "/api/v1/deployments", &out), 401, "the API needs a token");
 	is_int(get(port, "/nowhere", &out), 404, "an unknown path: 404");
+	/* the dashboard's files (server/ui.h): compiled in, no token */
+	is_int(get(port, "/ui/", &out), 200, "/ui/: the dashboard, no token");
+	ok(strstr(out.buf, "<script type=\"module\" src=\"app.js\">") != NULL, "  its index.html");
+	is_int(get(port, "/ui/app.js", &out), 200, "/ui/app.js");
+	is_int(get(port, "/ui/nope.js", &out), 404, "a file not compiled in: 404");
+	is_int(get(port, "/", &out), 302, "/ redirects");
+	ok(ui_file_find("vendor/uplot/uPlot.iife.min.js") != NULL, "the vendored uPlot is compiled in");
+	ok(ui_file_find("../api.c") == NULL && ui_file_find("") == NULL, "nothing but the table's names");
+	is_str(ui_content_type("a/b.js"), "text/javascript; charset=utf-8", "a .js file: text/javascript");
+	is_str(ui_content_type("index.html"), "text/html; charset=utf-8", "a .html file: text/html");
+	is_str(ui_content_type("vendor/uplot/LICENSE"), "text/plain; charset=utf-8", "LICENSE: text/plain");
+	is_str(ui_content_type("x.bin"), "application/octet-stream", "anything else: octet-stream");
 
 	{
 		struct api_server *s2 = NULL;

@@ -12,6 +12,7 @@
 #include "adapters/emergency.h"
 #include "adapters/incidents.h"
 #include "adapters/notify.h"
+#include "adapters/records.h"
 #include "adapters/store.h"
 #include "base/err.h"
 #include "base/strbuf.h"
@@ -19,6 +20,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static char tmp[] = "/tmp/slipway-records-XXXXXX";
@@ -258,6 +260,56 @@ static void test_commit_time(void)
 	strbuf_release(&err);
 }
 
+/* records_get(): the strategy's step count and when the current step's hold ends, read
+ * from spec_json and engine_json (deployment_store.h), the hold shortened by the time scale */
+static void hold_row(struct store *st, int id, const char *state, int step, double scale, const char *spec)
+{
+	char sql[1024];
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO deployments(id, service, env, version, revision, type, strategy, state, step, weight,"
+		 " requested_by, created_ms, state_since_ms, spec_json, engine_json, time_scale) VALUES (%d, 'svc%d',"
+		 " 'production', 'v2', 1, 'standard', 'canary', '%s', %d, 10, 'alice', %lld, %lld, '%s',"
+		 " '{\"step_since_ms\": %lld}', %g)",
+		 id, id, state, step, (long long)T0, (long long)T0, spec, (long long)(T0 + 5000), scale);
+	ok(sqlite3_exec(st->db, sql, NULL, NULL, NULL) == SQLITE_OK, "deployment %d (%s, step %d) inserted", id, state, step);
+}
+
+static void test_hold_until(void)
+{
+	static const char spec[] = "{\"strategy\": {\"steps\": [[0, 10.0, 3600000, 0, 0, 0], [0, 50.0, 600000, 0, 0, 0]]}}";
+	struct store st;
+	struct deployment_record d;
+	struct strbuf err = STRBUF_INIT;
+
+	open_store(&st, "hold");
+	hold_row(&st, 1, "progressing", 1, 30, spec);
+	hold_row(&st, 2, "progressing", 2, 1, spec);
+	hold_row(&st, 3, "paused", 1, 1, spec);
+	hold_row(&st, 4, "progressing", 0, 1, spec);
+	hold_row(&st, 5, "progressing", 1, 1, "not json");
+	memset(&d, 0, sizeof(d));
+	ok(records_get(&st, 1, &d, &err) == 0, "read deployment 1");
+	is_int(d.n_steps, 2, "two steps");
+	is_int(d.hold_until_ms, T0 + 5000 + 120000, "step 1's hold of 1h at 30x ends 2 min after the step began");
+	deployment_record_release(&d);
+	records_get(&st, 2, &d, &err);
+	is_int(d.hold_until_ms, T0 + 5000 + 600000, "step 2's own hold (10m) at 1x");
+	deployment_record_release(&d);
+	records_get(&st, 3, &d, &err);
+	is_int(d.hold_until_ms, RECORD_TIME_NONE, "paused: no hold running");
+	is_int(d.n_steps, 2, "  but its steps known");
+	deployment_record_release(&d);
+	records_get(&st, 4, &d, &err);
+	is_int(d.hold_until_ms, RECORD_TIME_NONE, "the warm-up (step 0): no step hold");
+	deployment_record_release(&d);
+	ok(records_get(&st, 5, &d, &err) == 0, "a spec that is not JSON still reads");
+	is_int(d.n_steps, 0, "  with no steps known");
+	is_int(d.hold_until_ms, RECORD_TIME_NONE, "  and no hold");
+	deployment_record_release(&d);
+	store_close(&st);
+	strbuf_release(&err);
+}
+
 int main(void)
 {
 	struct strbuf rm = STRBUF_INIT;
@@ -273,6 +325,7 @@ int main(void)
 	test_incidents();
 	test_notify();
 	test_commit_time();
+	test_hold_until();
 	strbuf_addf(&rm, "rm -rf %s", tmp);
 	r = system(rm.buf);
 	(void)r;

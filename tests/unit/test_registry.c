@@ -5,7 +5,8 @@
  * a service file's `judge:` chooses the judge the controller calls (the
  * controller runs over a real store with the simulated router and target,
  * once with the judge opened by the service file's name and once with a
- * test judge that answers "fail" to every question).
+ * test judge that answers "fail" to every question); the sim target, router
+ * and provider share one simulation per service environment.
  */
 #include "tap.h"
 #include "adapters/deployment_store.h"
@@ -110,7 +111,7 @@ static void check_unknown(void)
 	struct plugin_host h = { 0 };
 	void *obj = NULL;
 	is_int(registry_open(PLUGIN_PROVIDER, "nosuch", &h, &obj, &err), SW_ENOTFOUND, "an unknown provider: not found");
-	is_str(err.buf, "no provider 'nosuch' (valid: builtin, prometheus)", "the error lists the providers");
+	is_str(err.buf, "no provider 'nosuch' (valid: builtin, prometheus, sim)", "the error lists the providers");
 	ok(obj == NULL, "nothing is returned");
 	strbuf_reset(&err);
 	is_int(registry_open(PLUGIN_TARGET, NULL, &h, &obj, &err), SW_EUSAGE,
@@ -295,11 +296,67 @@ static void check_local_plugins(void)
 	strbuf_release(&err);
 }
 
+/*
+ * The sim target, router and provider of one service environment share one
+ * simulation: the instances are ready once started, and the provider splits
+ * the modelled 60,000 requests/min by the weight the router set (Poisson:
+ * within 5 standard deviations of the mean); another service environment
+ * has a simulation of its own.
+ */
+static void check_sim_plugins(void)
+{
+	static const char file[] = "command: [server]\n"
+				   "target: sim\nrouter: sim\nprovider: sim\n"
+				   "environments:\n"
+				   "  production: {listen: 127.0.0.1:9000}\n";
+	struct service svc = { 0 }, other = { 0 };
+	struct strbuf err = STRBUF_INIT;
+	struct plugin_host h = { 0 }, h2 = { 0 };
+	void *t = NULL, *r = NULL, *p = NULL, *p2 = NULL;
+	struct metrics_sample c = { 0 }, st = { 0 }, c2 = { 0 };
+
+	is_int(service_parse(&svc, "services/sim.yaml", file, strlen(file), "sim", &err), 0, "a service file naming the sim plugins");
+	is_int(service_parse(&other, "services/other.yaml", file, strlen(file), "other", &err), 0, "and another");
+	h.svc = &svc;
+	h.env = "production";
+	h2.svc = &other;
+	h2.env = "production";
+	is_int(registry_open(PLUGIN_TARGET, svc.target, &h, &t, &err), 0, "the sim target opens");
+	is_int(registry_open(PLUGIN_ROUTER, svc.router, &h, &r, &err), 0, "the sim router opens");
+	is_int(registry_open(PLUGIN_PROVIDER, svc.provider, &h, &p, &err), 0, "the sim provider opens");
+	is_int(registry_open(PLUGIN_PROVIDER, other.provider, &h2, &p2, &err), 0, "another environment's provider opens");
+	if (!t || !r || !p || !p2)
+		return;
+	struct target *tg = t;
+	struct router *rt = r;
+	struct metrics_provider *mp = p, *mp2 = p2;
+	is_int(tg->ready(tg->ctx, "sim", "v2", &err), 0, "v2 is not ready before it is started");
+	is_int(tg->ensure(tg->ctx, "sim", "v2", ROLE_CANARY, 1, 0, &err), 0, "v2 started");
+	is_int(tg->ready(tg->ctx, "sim", "v2", &err), 1, "and ready at once");
+	is_int(rt->set_weight(rt->ctx, "sim", "", "v1", "v2", 10, &err), 0, "the router sends 10%% to v2");
+	is_int(mp->query(mp->ctx, "sim", ROLE_CANARY, "v2", 600000, 660000, &c, &err), 0, "the canary's minute");
+	is_int(mp->query(mp->ctx, "sim", ROLE_STABLE, "v1", 600000, 660000, &st, &err), 0, "the stable's minute");
+	ok(c.requests > 6000 - 5 * 78 && c.requests < 6000 + 5 * 78, "the canary got about 10%% of 60,000: %llu",
+	   (unsigned long long)c.requests);
+	ok(st.requests > 54000 - 5 * 233 && st.requests < 54000 + 5 * 233, "the stable about 90%%: %llu",
+	   (unsigned long long)st.requests);
+	is_int(mp2->query(mp2->ctx, "other", ROLE_CANARY, "v2", 600000, 660000, &c2, &err), 0, "the other's canary");
+	is_int((int)c2.requests, 0, "the other environment's router set no weight: its canary has no traffic");
+	registry_close(PLUGIN_PROVIDER, other.provider, p2);
+	registry_close(PLUGIN_PROVIDER, svc.provider, p);
+	registry_close(PLUGIN_ROUTER, svc.router, r);
+	registry_close(PLUGIN_TARGET, svc.target, t);
+	service_release(&svc);
+	service_release(&other);
+	strbuf_release(&err);
+}
+
 int main(void)
 {
 	check_catalogue();
 	check_unknown();
 	check_judge_choice();
 	check_local_plugins();
+	check_sim_plugins();
 	return tap_done();
 }
