@@ -106,6 +106,7 @@ struct call {
 	const char *allow;		/* 405: the methods the path takes */
 	const char *www_auth;		/* 401: WWW-Authenticate */
 	int via_socket;			/* over the local unix socket: the peer's uid is the identity */
+	long peer_uid;			/* that uid */
 	int is_stream;			/* GET /stream: sf says what to send */
 	struct api_stream_filter sf;
 };
@@ -264,6 +265,7 @@ static int authenticate_peer(struct call *c)
 	}
 	c->tok.id = 0;
 	c->authed = 1;
+	c->peer_uid = (long)cred.uid;
 	snprintf(c->identity, sizeof(c->identity), "uid:%u", (unsigned)cred.uid);
 	return 0;
 }
@@ -321,10 +323,11 @@ static int require_role(struct call *c, const struct policy_file *pol, const cha
 	struct strbuf why = STRBUF_INIT;
 	int ok;
 
-	/* the local socket's callers could write the store in-process anyway: a policy that names no
-	 * deployer role leaves deploying to every local user, as in-process (docs/serve.md); one that
-	 * names it is enforced */
-	if (c->via_socket && !strcmp(role, ROLE_DEPLOYER) && !policy_find_role(&pol->p, role))
+	/* over the local socket: the controller's own uid, and every local user when the policy names
+	 * no deployer role, could write the store in-process anyway (where deploy and the intents check
+	 * no role): they may make the deployer's calls (docs/serve.md "The local socket") */
+	if (c->via_socket && !strcmp(role, ROLE_DEPLOYER) &&
+	    (c->peer_uid == (long)geteuid() || !policy_find_role(&pol->p, role)))
 		return 0;
 	roles_map_from_policy(&pol->p, &m);
 	ok = roles_map_has(m.roles, m.n, role, c->tok.user);
