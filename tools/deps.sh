@@ -6,14 +6,15 @@
 # Nothing is downloaded from anywhere but Debian's package archive.
 set -eu
 what=${1:-build}
-pkgs="gcc meson ninja-build pkg-config libsqlite3-dev libcurl4-openssl-dev libjansson-dev libfyaml-dev libmicrohttpd-dev libssl-dev libsystemd-dev tzdata"
+pkgs="gcc meson ninja-build pkg-config libsqlite3-dev libcurl4-openssl-dev libjansson-dev libfyaml-dev libmicrohttpd-dev libssl-dev libsystemd-dev libmurmurhash-dev tzdata"
 case "$what" in
   build) ;;
   demo) pkgs="$pkgs haproxy wrk hey python3 curl" ;;
-  test) pkgs="$pkgs haproxy wrk hey python3 curl clang libclang-rt-14-dev sqlite3 git python3-jsonschema prometheus openssl chromium" ;;
+  test) pkgs="$pkgs haproxy wrk hey python3 curl clang libclang-rt-14-dev sqlite3 git python3-jsonschema prometheus openssl chromium postgresql sqitch libdbd-pg-perl" ;;
   *) echo "usage: tools/deps.sh build|test|demo" >&2; exit 2 ;;
 esac
 # chromium: the headless browser of tests/e2e/dashboard.sh (playwright-core drives it).
+# postgresql, sqitch, libdbd-pg-perl: slipway db's engine and the PostgreSQL of tests/e2e/db*.sh.
 # the OpenAPI validator of tests/cli/api.sh runs under Node.js with npm: Debian's
 # nodejs and npm, unless a Node.js with npm is on the machine already
 if [ "$what" = test ] && ! command -v npm >/dev/null 2>&1; then pkgs="$pkgs nodejs npm"; fi

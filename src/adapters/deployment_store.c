@@ -8,6 +8,7 @@
  */
 #include "adapters/deployment_store.h"
 #include "adapters/store.h"
+#include "core/query_analysis.h"
 #include "core/strategy_json.h"
 #include "base/alloc.h"
 #include "base/err.h"
@@ -772,7 +773,10 @@ int deployment_store_apply(struct store *st, const struct deployment *before, co
 	}
 	if (dec->has_analysis) {
 		json_t *j = analysis_result_to_json(&dec->analysis);
-		char *text = json_dumps(j, JSON_COMPACT);
+		char *text;
+		if (dec->n_queries > 0 && dec->queries)
+			json_object_set_new(j, "queries", query_rows_to_json(dec->queries, dec->n_queries));
+		text = json_dumps(j, JSON_COMPACT);
 		json_decref(j);
 		if ((r = store_prepare(st, &an, "INSERT INTO analysis_results (deployment_id, at_ms, step, weight, "
 				       "verdict, reason, table_json) VALUES (?, ?, ?, ?, ?, ?, ?)", err)) < 0) {

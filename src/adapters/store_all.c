@@ -3,6 +3,7 @@
 #include "adapters/approvals.h"
 #include "adapters/deployment_store.h"
 #include "adapters/emergency.h"
+#include "adapters/flag_store.h"
 #include "adapters/incidents.h"
 #include "adapters/lease.h"
 #include "adapters/local_store.h"
@@ -16,6 +17,7 @@ static int open_all(struct store *st, const char *dir, int reader, struct strbuf
 	int (*const migrate[])(struct store *, struct strbuf *) = {
 		deployment_store_migrate, approvals_migrate /* with audit */, emergency_migrate, incidents_migrate,
 		notify_migrate, local_store_migrate, metrics_store_migrate, lease_migrate, tokens_migrate,
+		flag_store_migrate,
 	};
 	int r = reader ? store_open_reader(st, dir, err) : store_open(st, dir, err);
 

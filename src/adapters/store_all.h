@@ -13,7 +13,7 @@ struct strbuf;
  * Open DIR/slipway.db (creating the directory and file if needed, as
  * store_open()) and apply the migrations of every module: deployments,
  * approvals with audit, emergency, incidents, notifications, the local
- * target, the builtin metrics, the API tokens.  Returns 0, or SW_ESTORE / -errno with the
+ * target, the builtin metrics, the API tokens, the feature flags.  Returns 0, or SW_ESTORE / -errno with the
  * module in err (nothing left open).  Release with store_close().
  */
 int store_open_all(struct store *st, const char *dir, struct strbuf *err);

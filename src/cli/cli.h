@@ -201,6 +201,9 @@ int cli_parse_output(struct cli_ctx *ctx, const char *value);
  * throughput in requests/s, delta in percent.  Each line starts with indent.
  */
 void cli_print_comparison(json_t *rows, const char *indent);
+/* The rollout file's queries of an analysis result ("queries": core/query_analysis.h
+ * query_rows_to_json()): query, value, condition, outcome; nothing when absent. */
+void cli_print_queries(json_t *rows, const char *indent);
 
 /* Print j to stdout as indented JSON with a newline, and drop the reference. */
 void cli_print_json(json_t *j);

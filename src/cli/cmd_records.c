@@ -189,6 +189,7 @@ static void print_table(json_t *t)
 		return;
 	}
 	cli_print_comparison(rows, "  ");
+	cli_print_queries(json_object_get(t, "queries"), "  ");
 }
 
 int cmd_show(int argc, char **argv, struct cli_ctx *ctx)

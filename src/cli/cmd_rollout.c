@@ -325,6 +325,7 @@ static int show_detail(struct store *st, int64_t id)
 				printf("step question (%s): %s\n", json_is_true(json_object_get(sq, "answered")) ? "answered" :
 				       "open", json_string_value(json_object_get(sq, "text")));
 			cli_print_comparison(json_object_get(analysis, "table"), "  ");
+			cli_print_queries(json_object_get(analysis, "queries"), "  ");
 		}
 		json_decref(analysis);
 	}

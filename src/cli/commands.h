@@ -76,6 +76,13 @@ int cmd_reject(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_show(int argc, char **argv, struct cli_ctx *ctx);
 extern const char usage_approve[], usage_approvals[], usage_audit[], usage_dora[], usage_history[],
 	usage_incident[], usage_log[], usage_notify[], usage_reject[], usage_show[];
+/* cmd_db.c: databases: backup, rehearse, migrate (docs/databases.md) */
+int cmd_db(int argc, char **argv, struct cli_ctx *ctx);
+extern const char usage_db[];
+/* cmd_flag.c: feature flags and segments (docs/flags.md) */
+int cmd_flag(int argc, char **argv, struct cli_ctx *ctx);
+extern const char usage_flag[];
+
 /* cmd_api.c: the HTTP API and its tokens (docs/api.md) */
 int cmd_api(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_token(int argc, char **argv, struct cli_ctx *ctx);

@@ -59,6 +59,30 @@ void cli_print_comparison(json_t *rows, const char *indent)
 	}
 }
 
+void cli_print_queries(json_t *rows, const char *indent)
+{
+	size_t i;
+	json_t *row;
+	if (!json_is_array(rows) || !json_array_size(rows))
+		return;
+	printf("%sQuery (analysis/metric)        | Value      | Condition                          | Outcome      | Phase (n)\n",
+	       indent);
+	printf("%s------------------------------ | ---------- | ---------------------------------- | ------------ | ---------\n",
+	       indent);
+	json_array_foreach(rows, i, row) {
+		char name[160];
+		snprintf(name, sizeof(name), "%s/%s", json_string_value(json_object_get(row, "analysis")),
+			 json_string_value(json_object_get(row, "metric")));
+		printf("%s%-30s | %-10s | %-34s | %-12s | %s (%lld)\n", indent, name,
+		       json_string_value(json_object_get(row, "value")),
+		       json_string_value(json_object_get(row, "condition")),
+		       json_string_value(json_object_get(row, "outcome")), json_string_value(json_object_get(row, "phase")),
+		       (long long)json_integer_value(json_object_get(row, "count")));
+		printf("%s    %s\n", indent, json_string_value(json_object_get(row, "query")));
+		printf("%s    %s\n", indent, json_string_value(json_object_get(row, "reason")));
+	}
+}
+
 void cli_print_json(json_t *j)
 {
 	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));

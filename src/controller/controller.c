@@ -73,6 +73,15 @@ struct controller_applied {
 	int stable_was_ready;
 	unsigned long last_log;		/* hash of the last "cannot apply" message: logged once */
 	int64_t failing_since;		/* controller time the desired state first failed to apply, or 0 */
+	struct controller_queries *q;	/* the rollout file's queries (controller.h `queries`), or NULL */
+};
+
+/* One deployment's progress through the rollout file's queries. */
+struct controller_queries {
+	struct query_state st;
+	struct query_row rows[QUERY_MAX_METRICS];	/* the last measurements, for the analysis result */
+	int have_last;
+	struct analysis_result last;	/* the last analysis result: the table an analysis verdict carries */
 };
 
 /* after this many deaths of the new revision's instances the deployment rolls back */
@@ -88,6 +97,8 @@ void controller_init(struct controller *c, struct store *st)
 
 void controller_release(struct controller *c)
 {
+	for (size_t i = 0; i < c->n_applied; i++)
+		free(c->applied[i].q);
 	free(c->applied);
 	c->applied = NULL;
 	c->n_applied = c->alloc_applied = 0;
@@ -129,6 +140,7 @@ static void drop(struct controller *c, int64_t id)
 	if (!e)
 		return;
 	size_t i = (size_t)(e - c->applied);
+	free(e->q);
 	memmove(&c->applied[i], &c->applied[i + 1], (c->n_applied - i - 1) * sizeof(c->applied[0]));
 	c->n_applied--;
 }
@@ -343,6 +355,91 @@ struct scratch {
 	struct intent intents[DECISION_MAX_INTENTS];
 };
 
+/*
+ * The rollout file's queries due now for d (controller.h `queries`): run,
+ * recorded, and their verdict put into the tick's input: a hold is the
+ * gate's WAIT (the weight does not rise), a Flagger failed check is one of
+ * the interval's failed checks, an Argo Failed/Error run a rollback and an
+ * Inconclusive one a pause (deployment.h tick_input).
+ */
+static void run_queries(struct controller *c, struct controller_applied *e, const struct deployment *d,
+			int64_t now_ms, struct analysis_input *ai, struct tick_input *in)
+{
+	int due[QUERY_MAX_METRICS], n;
+	struct query_verdict v;
+
+	if (!e->q) {
+		e->q = xcalloc(1, sizeof(*e->q));
+		query_state_init(&e->q->st, c->queries);
+	}
+	n = query_state_due(c->queries, &e->q->st, d, now_ms, ai != NULL, due, QUERY_MAX_METRICS);
+	for (int i = 0; i < n; i++) {
+		struct query_answer a;
+		c->measure(c->measure_ctx, c->queries, due[i], d, now_ms, &a);
+		query_state_record(c->queries, &e->q->st, due[i], d, now_ms, &a);
+	}
+	query_state_verdict(c->queries, &e->q->st, d, now_ms, &v);
+	switch (v.action) {
+	case QUERY_ROLLBACK:
+		in->analysis_rollback = 1;
+		bprintf(in->analysis_reason, sizeof(in->analysis_reason), "%s", v.reason);
+		break;
+	case QUERY_PAUSE:
+		in->analysis_pause = 1;
+		bprintf(in->analysis_reason, sizeof(in->analysis_reason), "%s", v.reason);
+		break;
+	case QUERY_FAILED_CHECK:
+		if (ai && v.fresh_check && !ai->hooks_failed) {
+			ai->hooks_failed = 1;
+			bprintf(ai->hooks_reason, sizeof(ai->hooks_reason), "%s", v.reason);
+		}
+		/* the step holds too */
+		__attribute__((fallthrough));
+	case QUERY_HOLD:
+		if (in->gate == GATE_ALLOW) {
+			in->gate = GATE_WAIT;
+			bprintf(in->gate_reason, sizeof(in->gate_reason), "%s", v.reason);
+		}
+		break;
+	case QUERY_NONE:
+		break;
+	}
+}
+
+/*
+ * The last measurements go with the decision's analysis result; an
+ * analysis verdict that changed the deployment in a tick without a look
+ * gets a result of its own (the last look's table, the verdict's reason),
+ * so the record shows the values it acted on.
+ */
+static void attach_queries(struct controller_applied *e, const struct tick_input *in, struct decision *dec,
+			   const struct query_plan *plan)
+{
+	struct controller_queries *q = e->q;
+	int n = query_state_rows(plan, &q->st, &dec->next, q->rows, QUERY_MAX_METRICS);
+
+	if (dec->has_analysis) {
+		q->last = dec->analysis;
+		q->have_last = 1;
+	} else if ((in->analysis_rollback || in->analysis_pause) && dec->n_transitions > 0) {
+		struct analysis_result *a = &dec->analysis;
+		if (q->have_last) {
+			*a = q->last;
+		} else {
+			memset(a, 0, sizeof(*a));
+			a->step_answered = -1;
+		}
+		a->verdict = in->analysis_rollback ? AV_ROLLBACK_TYPE : AV_CONSIDER;
+		bprintf(a->rule, sizeof(a->rule), "analysis");
+		bprintf(a->reason, sizeof(a->reason), "%s", in->analysis_reason);
+		dec->has_analysis = 1;
+	}
+	if (dec->has_analysis && n > 0) {
+		dec->queries = q->rows;
+		dec->n_queries = n;
+	}
+}
+
 /* Steps 2a-2d for one deployment.  Returns 1 when *w holds a decision to commit. */
 static int decide(struct controller *c, int64_t id, int64_t now_ms, struct scratch *x, struct work *w)
 {
@@ -505,11 +602,15 @@ static int decide(struct controller *c, int64_t id, int64_t now_ms, struct scrat
 			}
 		}
 	}
+	if (c->queries && c->measure && actuated)
+		run_queries(c, e, &d, now_ms, in.analysis ? &x->ai : NULL, &in);
 	/* 2d: decide */
 	if (deployment_advance(&d, &rules, &e->strategy, &in, x->intents, n_intents, now_ms, &w->dec) < 0) {
 		logf_(c, &d, "the state machine refused the deployment's strategy");
 		goto out;
 	}
+	if (e->q)
+		attach_queries(e, &in, &w->dec, c->queries);
 	/* after a rollback the stable revision must pass the smoke checks too: said and recorded */
 	if (w->dec.next.state == DS_ROLLED_BACK && d.state != DS_ROLLED_BACK && d.from_version[0] && c->target &&
 	    c->target->smoke) {

@@ -26,6 +26,7 @@
 #include "core/deployment.h"
 #include "core/judge.h"
 #include "core/metrics-t.h"
+#include "core/query_analysis.h"
 #include "core/router-t.h"
 #include "core/rules-t.h"
 #include "core/target-t.h"
@@ -129,6 +130,21 @@ struct controller {
 	 * catches up one range a tick, as before.
 	 */
 	int analysis_behind;
+	/*
+	 * The rollout file's own queries (core/query_analysis.h; docs/argo.md,
+	 * "How a deployment runs them"): Flagger MetricTemplate checks and Argo
+	 * analysis runs.  NULL: none.  Each tick, for each deployment, the
+	 * queries due are run through measure() (deploy:
+	 * analysis_prom_measure() of controller/analysis_plan.h; a fake in the
+	 * tests), and the verdict holds the step, counts a failed check, pauses
+	 * or rolls back; the last measurements go with every analysis result
+	 * as its "queries".  The state is the controller's (a controller
+	 * restarted mid-run starts the step's analysis again).  Borrowed.
+	 */
+	const struct query_plan *queries;
+	void *measure_ctx;
+	void (*measure)(void *ctx, const struct query_plan *plan, int i, const struct deployment *d, int64_t at_ms,
+			struct query_answer *out);
 	int observing;			/* set at the first tick */
 	int64_t observing_since_ms;	/* the first tick of this controller: intervals before it are not judged */
 };

@@ -25,6 +25,7 @@
 #include "base/timeutil.h"
 #include "adapters/emergency.h"
 #include "adapters/notify.h"
+#include "controller/analysis_plan.h"
 #include "controller/controller.h"
 #include "controller/gate.h"
 #include "core/policy.h"
@@ -71,6 +72,9 @@ struct driver {
 	int ctl;			/* c is initialised */
 	int64_t ctl_wall;		/* wall clock when c started: ticks wait BACKLOG_MS after it */
 	char prefix[2 * SERVICE_NAME_MAX + 8];	/* "SERVICE/ENV: " before every line (serve), or "" */
+	/* the rollout file's own queries (controller/analysis_plan.h), when it has any */
+	struct query_plan *plan;
+	struct analysis_prom *ap;
 };
 
 static void say(struct driver *dr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -510,6 +514,54 @@ static void flush_messages(struct driver *dr)
 
 /* ---- the strategy of a new deployment ---- */
 
+/* The service file's rollout file (analysis: canary:), into path. */
+static void canary_path(struct driver *dr, struct strbuf *path)
+{
+	const struct service *svc = &dr->ls.svc;
+	if (svc->analysis_canary[0] == '/')
+		strbuf_addstr(path, svc->analysis_canary);
+	else
+		strbuf_addf(path, "%s/services/%s", localstack_project_dir(dr->o->project_dir), svc->analysis_canary);
+}
+
+/*
+ * The rollout file's MetricTemplate / AnalysisTemplate queries and their
+ * Prometheus clients (docs/argo.md, "How a deployment runs them"), once:
+ * when a deployment is created (so a missing template refuses it before
+ * anything is recorded) or when a controller takes up one.
+ */
+static int open_queries(struct driver *dr, struct strbuf *err)
+{
+	struct strbuf path = STRBUF_INIT;
+	int rc;
+	if (dr->plan || !dr->ls.svc.analysis_canary)
+		return 0;
+	canary_path(dr, &path);
+	dr->plan = xcalloc(1, sizeof(*dr->plan));
+	rc = analysis_plan_load_file(dr->plan, path.buf, &dr->ls.svc, err);
+	if (rc >= 0 && dr->plan->n_metrics)
+		rc = analysis_prom_open(&dr->ap, dr->plan, &dr->ls.svc, err);
+	if (rc >= 0 && dr->plan->n_metrics)
+		say(dr, "  analysis queries: %d from %s (Prometheus; docs/argo.md)", dr->plan->n_metrics, path.buf);
+	strbuf_release(&path);
+	if (rc < 0) {
+		query_plan_release(dr->plan);
+		free(dr->plan);
+		dr->plan = NULL;
+	}
+	return rc;
+}
+
+static void close_queries(struct driver *dr)
+{
+	analysis_prom_free(dr->ap);
+	dr->ap = NULL;
+	if (dr->plan)
+		query_plan_release(dr->plan);
+	free(dr->plan);
+	dr->plan = NULL;
+}
+
 static int choose_strategy(struct driver *dr, const struct type_rules *rules, int first, struct strategy *out,
 			   struct strbuf *err)
 {
@@ -524,10 +576,7 @@ static int choose_strategy(struct driver *dr, const struct type_rules *rules, in
 	if (svc->analysis_canary) {
 		struct strbuf path = STRBUF_INIT, buf = STRBUF_INIT;
 		struct rollout_config *rc_ = xcalloc(1, sizeof(*rc_));
-		if (svc->analysis_canary[0] == '/')
-			strbuf_addstr(&path, svc->analysis_canary);
-		else
-			strbuf_addf(&path, "%s/services/%s", localstack_project_dir(dr->o->project_dir), svc->analysis_canary);
+		canary_path(dr, &path);
 		rc = strbuf_read_file_max(&buf, path.buf, ROLLOUT_CONFIG_MAX_BYTES, err);
 		if (rc >= 0)
 			rc = rollout_config_parse(buf.buf, buf.len, path.buf, rc_, err);
@@ -536,6 +585,8 @@ static int choose_strategy(struct driver *dr, const struct type_rules *rules, in
 		free(rc_);
 		strbuf_release(&path);
 		strbuf_release(&buf);
+		if (rc >= 0)
+			rc = open_queries(dr, err);
 		return rc;
 	}
 	if ((rc = strategy_kind_parse(rules->strategy, &kind, err)) < 0)
@@ -671,6 +722,7 @@ static void driver_close(struct driver *dr)
 		controller_release(&dr->c);
 	dr->ctl = 0;
 	policy_gate_release(&dr->gate);
+	close_queries(dr);
 	close_plugins(dr);
 	localstack_close(&dr->ls);
 }
@@ -685,6 +737,9 @@ static int driver_start(struct driver *dr, struct strbuf *err)
 
 	if (rc >= 0 && !dr->judge)
 		rc = open_judge(dr, s, err);
+	/* a first release runs no analysis (full strategy): its queries compare nothing */
+	if (rc >= 0 && s->kind != STRATEGY_FULL)
+		rc = open_queries(dr, err);
 	free(d);
 	free(s);
 	if (rc < 0)
@@ -705,6 +760,11 @@ static int driver_start(struct driver *dr, struct strbuf *err)
 	c->hooks.gate = dr_gate;
 	if (dr->o->fence)
 		c->hooks.fence = dr_fence;
+	if (dr->plan && dr->plan->n_metrics && dr->ap) {
+		c->queries = dr->plan;
+		c->measure_ctx = dr->ap;
+		c->measure = analysis_prom_measure;
+	}
 	return 0;
 }
 

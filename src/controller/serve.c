@@ -390,6 +390,21 @@ static void take_receiver(struct serve *s)
 	strbuf_release(&err);
 }
 
+/*
+ * A tick over many deployments can outlast the lease (each service's commit
+ * is its own, with its fsync): the lease is renewed between services once a
+ * third of it has passed, so the fence keeps admitting this controller's
+ * commits.  1 renewed; 0 not (the rest of the tick is skipped).
+ */
+static int renew_in_tick(struct serve *s)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct lease other;
+	int r = lease_acquire(&s->st, &s->me, proc_now_ms(), s->o->lease_ms, &other, &err);
+	strbuf_release(&err);
+	return r == 1;
+}
+
 /* Steps 3 to 6.  < 0: the store is gone or refuses writes; stop. */
 static int work(struct serve *s, struct strbuf *err)
 {
@@ -409,6 +424,8 @@ static int work(struct serve *s, struct strbuf *err)
 	for (size_t i = 0; i < n && !stop_requested; i++) {
 		struct sdriver *d = find_driver(s, w[i].service, w[i].env, 1);
 		struct strbuf terr = STRBUF_INIT;
+		if (proc_now_ms() - s->me.renewed_ms > s->o->lease_ms / 3 && !renew_in_tick(s))
+			break;	/* the lease is another's now, or the store refused: the next tick's step 1 says which */
 		d->last_work_mono = mono;
 		if (!d->ld && open_driver(s, d) < 0)
 			continue;

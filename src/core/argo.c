@@ -20,6 +20,7 @@
 #include "base/timeutil.h"
 
 #include <ctype.h>
+#include <libfyaml.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -240,11 +241,19 @@ static int parse_value(struct yaml_walk *w, const struct yaml_key *k, struct fy_
 static int parse_value_from(struct yaml_walk *w, const struct yaml_key *k, struct fy_node *v, struct yaml_pos at,
 			    void *dst)
 {
+	struct fy_node *h = v && fy_node_is_mapping(v) ? fy_node_mapping_lookup_by_string(v, "podTemplateHashValue", -1) :
+			    NULL;
+	const char *t;
+	size_t len = 0;
 	(void)k;
-	(void)v;
 	(void)w;
 	(void)at;
-	((struct argo_arg *)dst)->from_ref = 1;
+	/* podTemplateHashValue names a revision: Latest the new one, Stable the one serving;
+	   fieldRef and secretKeyRef have no Kubernetes to read from (docs/argo.md) */
+	((struct argo_arg *)dst)->from_ref = ARGO_FROM_OTHER;
+	if (h && (t = fy_node_get_scalar(h, &len)) != NULL)
+		((struct argo_arg *)dst)->from_ref = len == 6 && !memcmp(t, "Stable", 6) ? ARGO_FROM_STABLE :
+						      ARGO_FROM_LATEST;
 	return 0;
 }
 

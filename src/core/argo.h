@@ -37,8 +37,11 @@ struct argo_arg {
 	char name[ARGO_NAME_MAX];
 	char value[ARGO_VALUE_MAX];
 	int has_value;
-	int from_ref;		/* Rollout: valueFrom (podTemplateHashValue, fieldRef): resolved by slipway */
+	int from_ref;		/* Rollout: valueFrom, resolved by slipway: 0 none, ARGO_FROM_* */
 };
+#define ARGO_FROM_LATEST 1	/* podTemplateHashValue: Latest -> the new revision's version */
+#define ARGO_FROM_STABLE 2	/* podTemplateHashValue: Stable -> the stable revision's version */
+#define ARGO_FROM_OTHER 3	/* fieldRef, secretKeyRef: nothing to read them from; refused when run */
 
 struct argo_metric {
 	char name[ARGO_NAME_MAX];

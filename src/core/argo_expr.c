@@ -740,12 +740,14 @@ out:
 
 void argo_metric_record(struct argo_metric_state *st, enum argo_phase p)
 {
-	st->count++;
 	if (p == ARGO_ERROR) {
+		/* Argo's MetricResult.Count is "the number of times the metric was measured
+		   without Error": a metric that can only error never reaches its count */
 		st->error++;
 		st->consecutive_error++;
 		return;
 	}
+	st->count++;
 	st->consecutive_error = 0;
 	if (p == ARGO_SUCCESSFUL)
 		st->successful++;

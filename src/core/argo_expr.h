@@ -93,7 +93,7 @@ enum argo_phase argo_measure(const struct argo_expr *success, const struct argo_
 
 /* Counts of one metric's measurements (Argo's MetricResult). */
 struct argo_metric_state {
-	int count;			/* measurements taken */
+	int count;			/* measurements taken without Error (Argo's MetricResult.Count) */
 	int successful, failed, inconclusive, error;
 	int consecutive_error;
 };
@@ -113,8 +113,8 @@ void argo_metric_record(struct argo_metric_state *st, enum argo_phase p);
  * The metric's phase after its measurements (Argo's assessMetricStatus):
  * Failed when failed > failureLimit, else Inconclusive when inconclusive >
  * inconclusiveLimit, else Error when consecutive errors >
- * consecutiveErrorLimit; else Successful once `count` measurements are taken,
- * Running before.
+ * consecutiveErrorLimit; else Successful once `count` measurements without
+ * Error are taken (errors never complete a metric), Running before.
  */
 enum argo_phase argo_metric_phase(const struct argo_metric_state *st, const struct argo_limits *l);
 

@@ -63,7 +63,8 @@ struct deployment {
 	int64_t monitoring_since_ms;
 	enum deploy_state resume_state;	/* paused: where resume returns */
 	int paused_by_rule;		/* paused by a consider criterion (1), for lack of evidence (2:
-					   "insufficient-traffic", resumes itself once answered), or a person (0) */
+					   "insufficient-traffic", resumes itself once answered), an Argo
+					   analysis Inconclusive (3), or a person (0) */
 	struct judge_sample baseline;	/* stable revision before the first step; requests 0 = none */
 	struct judge_evidence ev;	/* sequential judge: the evidence of this deployment (judge.h) */
 	int64_t store_seq;		/* the store's row version (optimistic concurrency); store-owned */

@@ -997,6 +997,18 @@ int deployment_advance(const struct deployment *d, const struct type_rules *r, c
 		start_rollback(&x, reason);
 	}
 
+	/* the rollout file's analyses (core/query_analysis.h): Argo's Failed and Error abort, Inconclusive
+	   pauses for a person (docs/argo.md, "How a deployment runs them") */
+	if (x.in->analysis_rollback && (x.d->state == DS_PROGRESSING || x.d->state == DS_PAUSED))
+		start_rollback(&x, x.in->analysis_reason[0] ? x.in->analysis_reason : "analysis failed");
+	else if (x.in->analysis_pause && x.d->state == DS_PROGRESSING) {
+		x.d->resume_state = DS_PROGRESSING;
+		x.d->paused_by_rule = 3;
+		go(&x, DS_PAUSED, x.in->analysis_reason[0] ? x.in->analysis_reason : "analysis inconclusive");
+		fix_last(&x);
+		notify(&x, "paused", x.in->analysis_reason);
+	}
+
 	/* the target cannot keep the new revision running (instances died again and again) */
 	if (x.in->target_failed && (x.d->state == DS_PROGRESSING || x.d->state == DS_PAUSED ||
 				    x.d->state == DS_PROMOTING || x.d->state == DS_MONITORING)) {

@@ -26,6 +26,7 @@
 #include "core/strategy.h"
 
 struct strbuf;
+struct query_row;
 
 /* "pending", "progressing", ... "rolled_back", "failed": the stored strings. */
 const char *deployment_state_name(enum deploy_state s);
@@ -88,6 +89,10 @@ struct tick_input {
 	int target_failed;		/* the new revision cannot be kept running (its instances died
 					   repeatedly): roll back now, from any state with traffic on it */
 	char target_reason[200];	/* which instance, how often, its log's end */
+	/* the rollout file's own analyses (core/query_analysis.h; docs/argo.md), controller-filled: */
+	int analysis_rollback;		/* an Argo analysis run Failed or Errored: roll back now */
+	int analysis_pause;		/* an Argo analysis run was Inconclusive: pause for a person */
+	char analysis_reason[400];	/* the analysis, the metric, its value and the limits */
 };
 
 #define DECISION_MAX_TRANSITIONS 16
@@ -135,6 +140,11 @@ struct decision {
 	struct intent_result intents[DECISION_MAX_INTENTS];
 	int has_analysis;
 	struct analysis_result analysis;
+	/* the rollout file's queries as last measured (core/query_analysis.h), stored with the
+	   analysis result as its "queries"; set by the controller after deployment_advance(),
+	   borrowed until the commit; NULL when the file has none */
+	const struct query_row *queries;
+	int n_queries;
 };
 
 /*

@@ -421,7 +421,8 @@ int judge_sequential_decide(const struct judge *j, const struct judge_question *
 			bprintf(out->why, sizeof(out->why), "no stable requests to compare with");
 			return 0;
 		}
-		le = seq_fwd_log_e(s, effect);
+		/* the share ratio of a latency regression is not the error effect: the mixture */
+		le = seq_fwd_mix_log_e(s, effect);
 		out->log_e = le;
 		fmt_e(es, sizeof(es), le);
 		out->outcome = le >= thr ? JUDGE_FAIL : JUDGE_PASS;

@@ -44,8 +44,8 @@ void seq_stream_add(struct seq_stream *s, uint64_t nc, uint64_t xc, uint64_t ns,
 	}
 }
 
-/* Prior weights: half on the grid point nearest `effect` (in log ratio), the rest even. */
-static void weights(const double *grid, int n, double effect, double *w)
+/* The grid point nearest `effect` (in log ratio); effect <= 1 means 2. */
+static int nearest(const double *grid, int n, double effect)
 {
 	int best = 0;
 	double bd = INFINITY;
@@ -59,6 +59,14 @@ static void weights(const double *grid, int n, double effect, double *w)
 			best = i;
 		}
 	}
+	return best;
+}
+
+/* Prior weights: SEQ_W on the grid point nearest `effect`, the rest even. */
+static void weights(const double *grid, int n, double effect, double *w)
+{
+	int best = nearest(grid, n, effect);
+
 	for (int i = 0; i < n; i++)
 		w[i] = i == best ? SEQ_W : (1 - SEQ_W) / (n - 1);
 }
@@ -79,6 +87,11 @@ static double log_mix(const double *logv, const double *w, int n)
 }
 
 double seq_fwd_log_e(const struct seq_stream *s, double effect)
+{
+	return s->fwd[nearest(seq_fwd_ratio, SEQ_NFWD, effect)];
+}
+
+double seq_fwd_mix_log_e(const struct seq_stream *s, double effect)
 {
 	double w[SEQ_NFWD];
 	weights(seq_fwd_ratio, SEQ_NFWD, effect, w);

@@ -30,7 +30,7 @@
 
 #include <stdint.h>
 
-/* Rate ratios of the "canary worse" alternatives (the forward mixture). */
+/* Rate ratios of the "canary worse" alternatives (the forward test and its mixture). */
 #define SEQ_NFWD 6
 extern const double seq_fwd_ratio[SEQ_NFWD];	/* 1.5, 2, 3, 5, 10, 30 */
 /* Rate ratios a step may rule out (the reverse tests). */
@@ -54,14 +54,31 @@ struct seq_stream {
 void seq_stream_add(struct seq_stream *s, uint64_t nc, uint64_t xc, uint64_t ns, uint64_t xs);
 
 /*
- * log E of the forward mixture sum_i w_i LR_i(r_i): evidence that the
- * canary's rate is higher than the stable's.  Valid (E[E] <= 1) whenever the
- * canary's rate is at most the stable's in every batch.  The prior weights
- * put half the mass on the grid ratio nearest `effect` (the smallest effect
- * worth catching, e.g. 2) and spread the rest evenly, so the test is close
- * to Wald's SPRT for that effect and still fast for large regressions.
+ * log E of the forward test of the error regression: the likelihood ratio
+ * of "canary rate = r x stable rate" against "equal" at the grid ratio r
+ * nearest `effect` (in log ratio; effect <= 1: 2), the policy's smallest
+ * effect worth catching.  This is Wald's SPRT statistic for that effect
+ * without its lower (accepting) boundary: among the e-processes of this
+ * stream it grows fastest when the canary is `effect` times worse (Kelly's
+ * criterion; Grunwald, de Heide & Koolen 2024, "safe testing"), so at the
+ * effect it needs log(1/alpha) and no more, where a mixture pays the log of
+ * its prior weight too (docs/judge.md).  Valid (E[E] <= 1) whenever the
+ * canary's rate is at most the stable's in every batch.  A larger
+ * regression still makes it grow (faster); a smaller one only when its
+ * ratio is above about (effect - 1) / ln(effect) (1.44 for a doubling at a
+ * small canary share, sqrt(effect) at a 50/50 split).
  */
 double seq_fwd_log_e(const struct seq_stream *s, double effect);
+
+/*
+ * log E of the forward mixture sum_i w_i LR_i(r_i) over the grid: four
+ * fifths of the prior weight on the grid ratio nearest `effect` and the rest
+ * spread evenly, so it is within log(1/0.8) of the LR at the effect and
+ * still fast for large ratios.  For streams whose ratio under a regression
+ * is not the policy's error effect (requests slower than a latency line).
+ * Valid as seq_fwd_log_e().
+ */
+double seq_fwd_mix_log_e(const struct seq_stream *s, double effect);
 
 /*
  * log E of the reverse test for ratio R: evidence that the canary's rate is
@@ -76,7 +93,7 @@ double seq_rev_log_e(const struct seq_stream *s, double R, double *used);
  * One-sample test of "the canary's rate is above p0" (a fraction 0-1): the
  * mixture over p1 = m p0 for m in {1.25, 1.5, 2, 3, 5, 10} (capped below 1)
  * of the Bernoulli likelihood ratio p1 vs p0, with the weights of
- * seq_fwd_log_e() around `effect`.  Valid for the composite null p <= p0
+ * seq_fwd_mix_log_e() around `effect`.  Valid for the composite null p <= p0
  * (the ratio is decreasing in p for p1 > p0).  p0 <= 0: any event is proof
  * (returns +INFINITY), none is no evidence (0).  p0 >= 1: returns 0.
  */

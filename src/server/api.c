@@ -41,6 +41,7 @@
 #include "core/deployment.h"
 #include "core/dora.h"
 #include "core/service.h"
+#include "server/ofrep.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -1429,7 +1430,7 @@ static mhd_result on_request(void *cls, struct MHD_Connection *conn, const char 
 	mhd_result ret;
 
 	if (!c) {
-		if (!strncmp(url, "/api/v1/", 8) || !strcmp(url, "/api/v1")) {
+		if (!strncmp(url, "/api/v1/", 8) || !strcmp(url, "/api/v1") || ofrep_path(url)) {
 			*con_cls = new_call(s, conn);
 			return MHD_YES;
 		}
@@ -1457,6 +1458,15 @@ static mhd_result on_request(void *cls, struct MHD_Connection *conn, const char 
 			strbuf_add(&c->body, upload_data, *upload_size);
 		*upload_size = 0;
 		return MHD_YES;
+	}
+	if (ofrep_path(url)) {	/* OFREP: src/server/ofrep.c, docs/flags.md */
+		struct strbuf err = STRBUF_INIT;
+		unsigned status = 500;
+		ret = ofrep_answer(conn, api_thread_store(s, &err), &err, method, url, c->body.buf, c->body.len,
+				   c->body_too_big, &status);
+		count_status(s, status);
+		strbuf_release(&err);
+		return ret;
 	}
 	c->method = method;
 	c->url = url;

@@ -2,7 +2,8 @@
 # against its schema in docs/schema/ (a real validator: python3-jsonschema),
 # the global options work anywhere on the line, and a reading command never
 # creates a store.  The commands that drive live processes (deploy, start,
-# instances, traffic, metrics) are validated in tests/e2e/long-names.sh.
+# instances, traffic, metrics) are validated in tests/e2e/long-names.sh, `db` in
+# tests/e2e/db.sh.
 . "$SLIPWAY_SRC/tests/cli/lib.sh"
 if ! /usr/bin/python3 -c 'import jsonschema' 2>/dev/null; then
   echo "1..0 # SKIP python3-jsonschema is not installed (tools/deps.sh test)"; exit 0
@@ -97,6 +98,16 @@ check notify NotificationConfig notify config
 check notify NotificationFlush notify flush
 check notify NotificationTest notify test --channel deployments --queue-only
 check notify DeliveryList notify list
+check flag FlagChange flag create agent:billing:enabled
+check flag FlagChange flag segment canary-users --users u1 --where "group in canary"
+check flag FlagChange flag set agent:billing:enabled --segment canary-users --value true
+check flag Flag flag get agent:billing:enabled
+check flag Segment flag get canary-users
+check flag FlagList flag list
+check flag FlagHistory flag history agent:billing:enabled
+check flag FlagEvaluation flag eval agent:billing:enabled --context '{"targetingKey": "u1"}'
+printf 'flags:\n  checkout-theme:\n    type: string\n    variants: {blue: blue}\n' >"$T/flags.yaml"
+check flag FlagApply flag apply "$T/flags.yaml"
 check token Token token create --user zed
 check token TokenList token list
 check check PolicyCheck check --type standard --at 2026-12-03T15:00:00Z
@@ -139,7 +150,7 @@ for cmd in "show 99" "status 99" "approvals 99" "pause 99" "history nosuch" "app
 done
 
 # ---- every command is covered here, validated in e2e, or has no JSON output
-live=" deploy start instances traffic metrics "
+live=" deploy start instances traffic metrics db "
 for cmd in $("$SLIPWAY" --help | awk '/^Commands:/{f=1; next} /^$/{f=0} f{print $1}'); do
   case "$covered$live" in
     *" $cmd "*) ;;

@@ -83,9 +83,14 @@ static void test_known_values(void)
 	seq_stream_add(&s, 0, 0, 100, 5);
 	near(s.fwd[1], 3 * log(4.0 / 3.0) + log(2.0 / 3.0), 1e-12, "a batch without canary requests adds nothing");
 	is_int((int)s.xs, 6, "... but its counts are kept");
-	/* the mixture: between the smallest and largest component, weights sum to 1 */
+	/* the regression test is the likelihood ratio at the grid ratio nearest the effect */
+	near(seq_fwd_log_e(&s, 2), s.fwd[1], 1e-12, "forward test at effect 2: the LR at ratio 2");
+	near(seq_fwd_log_e(&s, 2.4), s.fwd[1], 1e-12, "effect 2.4: the nearest grid ratio (log scale) is 2");
+	near(seq_fwd_log_e(&s, 4), s.fwd[3], 1e-12, "effect 4: the nearest grid ratio is 5");
+	near(seq_fwd_log_e(&s, 1), s.fwd[1], 1e-12, "effect <= 1: a doubling");
+	/* the mixture (latency): between the smallest and largest component, weights sum to 1 */
 	{
-		double m = seq_fwd_log_e(&s, 2), mx = -INFINITY, mn = INFINITY;
+		double m = seq_fwd_mix_log_e(&s, 2), mx = -INFINITY, mn = INFINITY;
 		for (int i = 0; i < SEQ_NFWD; i++) {
 			mx = fmax(mx, s.fwd[i]);
 			mn = fmin(mn, s.fwd[i]);
@@ -94,6 +99,7 @@ static void test_known_values(void)
 	}
 	memset(&s, 0, sizeof(s));
 	near(seq_fwd_log_e(&s, 2), 0, 1e-12, "no data: e-value 1");
+	near(seq_fwd_mix_log_e(&s, 2), 0, 1e-12, "no data: the mixture's e-value 1");
 
 	/* one sample against a line */
 	near(seq_above_log_e(0, 0, 0.05, 2), 0, 1e-12, "no requests: e-value 1");

@@ -1,0 +1,4 @@
+-- Revert slipway_demo:items from pg
+BEGIN;
+DROP TABLE items;
+COMMIT;

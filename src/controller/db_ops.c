@@ -1,0 +1,933 @@
+/*
+ * db_ops.c - backup, rehearsal and migration of a database (db_ops.h,
+ * docs/databases.md).  slipway orchestrates; sqitch runs the changes (each
+ * in its own transaction on PostgreSQL) and keeps the registry of what is
+ * deployed, which is the truth slipway's record is checked against.
+ */
+#include "controller/db_ops.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "adapters/db_store.h"
+#include "adapters/db_tools.h"
+#include "adapters/deployment_store.h"
+#include "adapters/notify.h"
+#include "adapters/proc.h"
+#include "adapters/router_haproxy.h"
+#include "adapters/store.h"
+#include "base/alloc.h"
+#include "base/err.h"
+#include "base/strbuf.h"
+#include "base/timeutil.h"
+#include "controller/gate.h"
+#include "controller/localstack.h"
+#include "core/haproxy_cfg.h"
+#include "core/service.h"
+#include "core/strategy.h"
+
+static void say(const struct db_ops *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(const struct db_ops *o, const char *fmt, ...)
+{
+	va_list ap;
+	if (!o->log)
+		return;
+	va_start(ap, fmt);
+	vfprintf(o->log, fmt, ap);
+	va_end(ap);
+	fputc('\n', o->log);
+	fflush(o->log);
+}
+
+void db_format_duration(int64_t ms, char *buf, size_t n)
+{
+	if (ms < 60000)
+		snprintf(buf, n, "%.1fs", (double)ms / 1000);
+	else if (ms < 3600000)
+		snprintf(buf, n, "%dm%02ds", (int)(ms / 60000), (int)(ms % 60000 / 1000));
+	else
+		snprintf(buf, n, "%dh%02dm", (int)(ms / 3600000), (int)(ms % 3600000 / 60000));
+}
+
+void db_format_size(int64_t b, char *buf, size_t n)
+{
+	if (b < 1000)
+		snprintf(buf, n, "%" PRId64 " B", b);
+	else if (b < 1000000)
+		snprintf(buf, n, "%.1f kB", (double)b / 1e3);
+	else if (b < 1000000000)
+		snprintf(buf, n, "%.1f MB", (double)b / 1e6);
+	else
+		snprintf(buf, n, "%.1f GB", (double)b / 1e9);
+}
+
+int db_load(struct database *db, const char *project_dir, const char *name, struct strbuf *err)
+{
+	struct strbuf path = STRBUF_INIT, buf = STRBUF_INIT, e = STRBUF_INIT;
+	int rc;
+	if (!service_name_valid(name)) {
+		strbuf_errf(err, "'%s' is not a database name (1 to 64 of A-Z a-z 0-9 . _ -)", name);
+		return SW_EUSAGE;
+	}
+	strbuf_addf(&path, "%s/databases/%s.yaml", localstack_project_dir(project_dir), name);
+	rc = strbuf_read_file_max(&buf, path.buf, DATABASE_FILE_MAX, &e);
+	if (rc == -ENOENT) {
+		strbuf_errf(err, "no database '%s': '%s' does not exist (set $SLIPWAY_PROJECT or run from the project "
+			    "directory; docs/databases.md)", name, path.buf);
+		rc = SW_ENOTFOUND;
+	} else if (rc == -EFBIG) {
+		strbuf_errf(err, "%s", e.buf);
+		rc = SW_ECONFIG;
+	} else if (rc < 0) {
+		strbuf_errf(err, "%s", e.buf);
+	} else {
+		rc = database_parse(db, path.buf, buf.buf, buf.len, name, err);
+	}
+	strbuf_release(&path);
+	strbuf_release(&buf);
+	strbuf_release(&e);
+	return rc;
+}
+
+void db_sqitch_dir(const struct database *db, const char *project_dir, struct strbuf *out)
+{
+	if (db->project[0] == '/')
+		strbuf_addstr(out, db->project);
+	else
+		strbuf_addf(out, "%s/%s", localstack_project_dir(project_dir), db->project);
+}
+
+/* STATE/db/NAME (created), where logs go. */
+static int log_dir(const struct db_ops *o, const struct database *db, struct strbuf *out, struct strbuf *err)
+{
+	strbuf_addf(out, "%s/db/%s", o->state_dir, db->name);
+	return mkdir_p(out->buf, err);
+}
+
+static void stamp(int64_t ms, char *buf, size_t n)
+{
+	char t[RFC3339_BUFSZ];
+	size_t j = 0;
+	time_format_rfc3339(ms, t);
+	for (size_t i = 0; t[i] && j + 1 < n; i++)
+		if (t[i] != '-' && t[i] != ':')
+			buf[j++] = t[i];
+	buf[j] = 0;
+}
+
+/* ---- backup ---------------------------------------------------------- */
+
+static int prune(const struct db_ops *o, const struct database *db, const char *env, int64_t now_ms, struct strbuf *err)
+{
+	struct db_backup *v = NULL;
+	size_t n = 0;
+	int r = db_store_backups(o->st, db->name, env, &v, &n, err);
+	for (size_t i = (size_t)db->backup_keep; r >= 0 && i < n; i++) {
+		if (unlink(v[i].path) < 0 && errno != ENOENT)
+			say(o, "  could not delete backup #%" PRId64 " '%s': %s", v[i].id, v[i].path, strerror(errno));
+		r = db_store_delete_backup(o->st, v[i].id, now_ms, err);
+		if (r >= 0)
+			say(o, "  backup #%" PRId64 " deleted (backup.keep: %d)", v[i].id, db->backup_keep);
+	}
+	free(v);
+	return r;
+}
+
+int db_backup(const struct db_ops *o, const struct database *db, const char *env, int64_t now_ms,
+	      struct db_backup *out, struct strbuf *err)
+{
+	struct strbuf url = STRBUF_INIT, dir = STRBUF_INIT, path = STRBUF_INIT, part = STRBUF_INIT,
+		      logs = STRBUF_INIT, logp = STRBUF_INIT, sq = STRBUF_INIT, list = STRBUF_INIT, e = STRBUF_INIT;
+	struct db_backup b;
+	char ts[40];
+	int r, status = 0;
+
+	memset(&b, 0, sizeof(b));
+	if ((r = db_url(db, env, localstack_project_dir(o->project_dir), &url, err)) < 0)
+		goto out;
+	if (db->backup_dir[0] == '/')
+		strbuf_addstr(&dir, db->backup_dir);
+	else
+		strbuf_addf(&dir, "%s/%s", o->state_dir, db->backup_dir);
+	if ((r = mkdir_p(dir.buf, err)) < 0 || (r = log_dir(o, db, &logs, err)) < 0)
+		goto out;
+	stamp(now_ms, ts, sizeof(ts));
+	strbuf_addf(&path, "%s/%s-%s-%s.dump", dir.buf, db->name, env, ts);
+	strbuf_addf(&part, "%s.partial", path.buf);
+	strbuf_addf(&logp, "%s/backup-%s-%s.log", logs.buf, env, ts);
+	db_sqitch_dir(db, o->project_dir, &sq);
+	/* what is deployed, as the registry says, before the dump: the backup is of that state */
+	if ((r = db_sqitch_current(sq.buf, url.buf, logp.buf, b.change, sizeof(b.change), err)) < 0)
+		goto out;
+	say(o, "backing up %s %s (at change '%s') with pg_dump -Fc", db->name, env, b.change[0] ? b.change : "(none)");
+	{
+		char *argv[] = { "pg_dump", "-Fc", "--no-password", "-f", part.buf, "-d", url.buf, NULL };
+		if ((r = db_run(argv, NULL, NULL, logp.buf, &status, err)) < 0)
+			goto out;
+	}
+	if (status) {
+		strbuf_errf(err, "pg_dump failed (exit %d): ", status);
+		db_log_tail(logp.buf, 300, err);
+		r = SW_EEXTERNAL;
+		goto fail;
+	}
+	/* readable before it counts: pg_restore lists the archive's table of contents */
+	strbuf_addf(&list, "%s.list", part.buf);
+	{
+		char *argv[] = { "pg_restore", "--list", "-f", list.buf, part.buf, NULL };
+		if ((r = db_run(argv, NULL, NULL, logp.buf, &status, err)) < 0)
+			goto fail;
+	}
+	strbuf_reset(&e);
+	if (status || strbuf_read_file_max(&e, list.buf, 64 << 20, err) < 0 || !strstr(e.buf, "; Archive created")) {
+		strbuf_errf(err, "the backup is not readable: pg_restore --list exit %d: ", status);
+		db_log_tail(logp.buf, 300, err);
+		r = SW_EEXTERNAL;
+		goto fail;
+	}
+	unlink(list.buf);
+	if (rename(part.buf, path.buf) < 0) {
+		strbuf_errf(err, "rename '%s': %s", part.buf, strerror(errno));
+		r = -errno;
+		goto fail;
+	}
+	if ((r = db_sha256_file(path.buf, b.sha256, &b.size_bytes, err)) < 0)
+		goto out;
+	snprintf(b.database, sizeof(b.database), "%s", db->name);
+	snprintf(b.env, sizeof(b.env), "%s", env);
+	snprintf(b.path, sizeof(b.path), "%s", path.buf);
+	b.created_ms = now_ms;
+	if ((r = db_store_add_backup(o->st, &b, err)) < 0)
+		goto out;
+	*out = b;
+	r = prune(o, db, env, now_ms, err);
+	goto out;
+fail:
+	unlink(part.buf);
+	if (list.len)
+		unlink(list.buf);
+out:
+	if (url.buf)
+		memset(url.buf, 0, url.len);
+	strbuf_release(&url);
+	strbuf_release(&dir);
+	strbuf_release(&path);
+	strbuf_release(&part);
+	strbuf_release(&logs);
+	strbuf_release(&logp);
+	strbuf_release(&sq);
+	strbuf_release(&list);
+	strbuf_release(&e);
+	return r;
+}
+
+/* ---- rehearsal --------------------------------------------------------- */
+
+/* Run a program on the scratch database's server; 0 when it exited 0, else SW_EEXTERNAL with the log's end. */
+static int run_ok(char *const argv[], const char *logp, const char *what, struct strbuf *err)
+{
+	int status = 0, r = db_run(argv, NULL, NULL, logp, &status, err);
+	if (r < 0)
+		return r;
+	if (status) {
+		strbuf_errf(err, "%s failed (exit %d): ", what, status);
+		db_log_tail(logp, 300, err);
+		return SW_EEXTERNAL;
+	}
+	return 0;
+}
+
+/* sqitch VERB on url; 0 when it exited 0, else SW_EEXTERNAL with the log's end in err; *ms its duration */
+static int sqitch_step(const char *sq, const char *url, const char *verb, const char *to, const char *logp,
+		       int64_t *ms, struct strbuf *err)
+{
+	int status = 0, r;
+	int64_t t0 = proc_mono_ms();
+	FILE *f = fopen(logp, "a");
+	if (f) {
+		fprintf(f, "---- slipway: sqitch %s%s%s\n", verb, to && *to ? " --to " : "", to && *to ? to : "");
+		fclose(f);
+	}
+	r = db_sqitch(sq, url, verb, to, logp, &status, err);
+	if (ms)
+		*ms = proc_mono_ms() - t0;
+	if (r < 0)
+		return r;
+	if (status) {
+		strbuf_errf(err, "sqitch %s exited %d: ", verb, status);
+		db_log_tail(logp, 240, err);
+		return SW_EEXTERNAL;
+	}
+	return 0;
+}
+
+int db_rehearse(const struct db_ops *o, const struct database *db, const char *to, int64_t now_ms,
+		struct db_rehearsal *out, struct strbuf *err)
+{
+	struct strbuf url = STRBUF_INIT, run_url = STRBUF_INIT, sq = STRBUF_INIT, logs = STRBUF_INIT,
+		      logp = STRBUF_INIT, scratch = STRBUF_INIT, e = STRBUF_INIT;
+	struct db_rehearsal x;
+	struct db_backup *bk = NULL;
+	size_t nbk = 0;
+	char prev[256], ts[40], cur[256];
+	int r, dropped = 1;
+
+	memset(&x, 0, sizeof(x));
+	db_sqitch_dir(db, o->project_dir, &sq);
+	if ((r = db_plan_find(sq.buf, to, prev, sizeof(prev), err)) <= 0) {
+		r = r ? r : SW_ENOTFOUND;
+		goto out;
+	}
+	if ((r = db_plan_sha256(sq.buf, x.plan_sha256, err)) < 0 ||
+	    (r = db_url(db, db->rehearsal_env, localstack_project_dir(o->project_dir), &url, err)) < 0 ||
+	    (r = log_dir(o, db, &logs, err)) < 0)
+		goto out;
+	stamp(now_ms, ts, sizeof(ts));
+	strbuf_addf(&logp, "%s/rehearse-%s-%s.log", logs.buf, to, ts);
+	snprintf(x.database, sizeof(x.database), "%s", db->name);
+	snprintf(x.env, sizeof(x.env), "%s", db->rehearsal_env);
+	snprintf(x.to_change, sizeof(x.to_change), "%s", to);
+	snprintf(x.log_path, sizeof(x.log_path), "%s", logp.buf);
+	x.created_ms = now_ms;
+	if (db->rehearsal == DB_REHEARSE_RESTORE) {
+		/* production's latest verified backup, restored into a scratch database on staging's server */
+		if ((r = db_store_backups(o->st, db->name, "production", &bk, &nbk, err)) < 0)
+			goto out;
+		if (!nbk) {
+			strbuf_errf(err, "no backup of %s production to rehearse on: run 'slipway db backup %s --env "
+				    "production' first (rehearsal.using: restore)", db->name, db->name);
+			r = SW_ENOTFOUND;
+			goto out;
+		}
+		x.backup_id = bk[0].id;
+		strbuf_addstr(&scratch, "slipway_rehearsal_");
+		for (const char *p = db->name; *p; p++)
+			strbuf_addch(&scratch, (*p == '.' || *p == '-') ? '_' : *p);
+		database_url_with_dbname(url.buf, scratch.buf, &run_url);
+		say(o, "restoring backup #%" PRId64 " of %s production into scratch database '%s' on %s's server",
+		    bk[0].id, db->name, scratch.buf, db->rehearsal_env);
+		{
+			char *drop[] = { "dropdb", "--if-exists", "--no-password", "--maintenance-db", url.buf, scratch.buf, NULL };
+			char *create[] = { "createdb", "--no-password", "--maintenance-db", url.buf, scratch.buf, NULL };
+			char *restore[] = { "pg_restore", "--no-owner", "--no-acl", "--exit-on-error", "-d", run_url.buf,
+					    bk[0].path, NULL };
+			if ((r = run_ok(drop, logp.buf, "dropdb", err)) < 0 || (r = run_ok(create, logp.buf, "createdb", err)) < 0)
+				goto out;
+			dropped = 0;
+			if ((r = run_ok(restore, logp.buf, "pg_restore", err)) < 0) {
+				snprintf(x.failed_step, sizeof(x.failed_step), "restore");
+				goto record;
+			}
+		}
+	} else {
+		strbuf_add(&run_url, url.buf, url.len);
+	}
+	if ((r = db_sqitch_current(sq.buf, run_url.buf, logp.buf, x.from_change, sizeof(x.from_change), err)) < 0) {
+		snprintf(x.failed_step, sizeof(x.failed_step), "status");
+		goto record;
+	}
+	if (!strcmp(x.from_change, to)) {
+		strbuf_errf(err, "'%s' is deployed there already: nothing to rehearse", to);
+		snprintf(x.failed_step, sizeof(x.failed_step), "status");
+		r = SW_ESTATE;
+		goto record;
+	}
+	say(o, "rehearsing %s on %s%s: deploy %s -> %s", db->name, db->rehearsal_env,
+	    db->rehearsal == DB_REHEARSE_RESTORE ? " (scratch copy of production)" : "",
+	    x.from_change[0] ? x.from_change : "(none)", to);
+	if ((r = sqitch_step(sq.buf, run_url.buf, "deploy", to, logp.buf, &x.deploy_ms, err)) < 0) {
+		snprintf(x.failed_step, sizeof(x.failed_step), "deploy");
+		goto record;
+	}
+	say(o, "  deploy: %.1fs", (double)x.deploy_ms / 1000);
+	if ((r = sqitch_step(sq.buf, run_url.buf, "verify", NULL, logp.buf, &x.verify_ms, err)) < 0) {
+		snprintf(x.failed_step, sizeof(x.failed_step), "verify");
+		goto record;
+	}
+	say(o, "  verify: %.1fs", (double)x.verify_ms / 1000);
+	/* the rollback test: back to where it started, and verified there */
+	if ((r = sqitch_step(sq.buf, run_url.buf, "revert", x.from_change, logp.buf, &x.revert_ms, err)) < 0) {
+		snprintf(x.failed_step, sizeof(x.failed_step), "revert");
+		goto record;
+	}
+	say(o, "  revert: %.1fs", (double)x.revert_ms / 1000);
+	if ((r = db_sqitch_current(sq.buf, run_url.buf, logp.buf, cur, sizeof(cur), err)) < 0 ||
+	    strcmp(cur, x.from_change)) {
+		if (r >= 0)
+			strbuf_errf(err, "after the revert the registry is at '%s', not '%s'", cur, x.from_change);
+		snprintf(x.failed_step, sizeof(x.failed_step), "revert");
+		r = SW_EEXTERNAL;
+		goto record;
+	}
+	if (x.from_change[0] && (r = sqitch_step(sq.buf, run_url.buf, "verify", NULL, logp.buf, NULL, err)) < 0) {
+		snprintf(x.failed_step, sizeof(x.failed_step), "verify-after-revert");
+		goto record;
+	}
+	x.ok = 1;
+	r = 0;
+record:
+	if (!x.ok) {
+		snprintf(x.reason, sizeof(x.reason), "%s: %s", x.failed_step, err->buf);
+		strbuf_reset(err);
+	} else {
+		char d[32];
+		db_format_duration(x.deploy_ms + x.verify_ms, d, sizeof(d));
+		snprintf(x.reason, sizeof(x.reason), "deploy, verify, revert and verify passed; estimate %s", d);
+	}
+	if (!dropped) {
+		char *drop[] = { "dropdb", "--if-exists", "--no-password", "--maintenance-db", url.buf, scratch.buf, NULL };
+		if (run_ok(drop, logp.buf, "dropdb", &e) < 0)
+			say(o, "  could not drop the scratch database: %s", e.buf);
+	}
+	if ((r = db_store_add_rehearsal(o->st, &x, err)) < 0)
+		goto out;
+	*out = x;
+	r = 0;
+out:
+	if (url.buf)
+		memset(url.buf, 0, url.len);
+	if (run_url.buf)
+		memset(run_url.buf, 0, run_url.len);
+	free(bk);
+	strbuf_release(&url);
+	strbuf_release(&run_url);
+	strbuf_release(&sq);
+	strbuf_release(&logs);
+	strbuf_release(&logp);
+	strbuf_release(&scratch);
+	strbuf_release(&e);
+	return r;
+}
+
+/* ---- migration ---------------------------------------------------------- */
+
+struct mig {
+	const struct db_ops *o;
+	const struct database *db;
+	const struct db_migrate_opts *opt;
+	struct deployment d;
+	struct strategy s;
+	struct db_migration m;
+	struct db_backup backup;
+	char sq[1024];
+	struct strbuf url;
+};
+
+/* Commit d's move to state `to` with reason (one transition), before acting on it. */
+static int move(struct mig *g, enum deploy_state to, const char *reason, struct strbuf *err)
+{
+	struct decision *dec = xcalloc(1, sizeof(*dec));
+	int64_t now = proc_now_ms();
+	int r;
+
+	dec->next = g->d;
+	dec->next.state = to;
+	snprintf(dec->next.reason, sizeof(dec->next.reason), "%s", reason);
+	dec->changed = 1;
+	if (to != g->d.state) {
+		struct transition *t = &dec->transitions[dec->n_transitions++];
+		dec->next.state_since_ms = now;
+		t->from = g->d.state;
+		t->to = to;
+		t->at_ms = now;
+		snprintf(t->reason, sizeof(t->reason), "%s", reason);
+	}
+	if (to == DS_PROGRESSING && !dec->next.started_ms)
+		dec->next.started_ms = now;
+	if (deployment_state_is_final(to))
+		dec->next.finished_ms = now;
+	r = deployment_store_commit(g->o->st, &g->d, &g->s, dec, now, NULL, 0, err);
+	if (r >= 0) {
+		g->d = dec->next;
+		g->d.store_seq++;
+	}
+	free(dec);
+	return r;
+}
+
+/* Write where the migration is before that step runs. */
+static int at_step(struct mig *g, const char *step, struct strbuf *err)
+{
+	snprintf(g->m.step, sizeof(g->m.step), "%s", step);
+	g->m.updated_ms = proc_now_ms();
+	return db_store_put_migration(g->o->st, &g->m, err);
+}
+
+static void notify(struct mig *g, enum notify_kind kind, const char *status)
+{
+	struct notify_event ev = { 0 };
+	struct strbuf err = STRBUF_INIT;
+	if (!g->opt->notify)
+		return;
+	ev.kind = kind;
+	ev.status = status;
+	ev.deployment_id = g->d.id;
+	ev.service = g->d.service;
+	ev.env = g->d.env;
+	ev.version = g->d.version;
+	ev.from_version = g->d.from_version[0] ? g->d.from_version : NULL;
+	ev.owner = g->d.requested_by;
+	ev.reason = g->d.reason;
+	ev.at_ms = proc_now_ms();
+	ev.duration_ms = g->d.finished_ms && g->d.started_ms ? g->d.finished_ms - g->d.started_ms : -1;
+	if (notify_enqueue(g->o->st, g->opt->notify, &ev, ev.at_ms, &err) < 0)
+		say(g->o, "  notify: %s", err.buf);
+	strbuf_release(&err);
+}
+
+/* The router's mode for every service that uses the database. */
+static int set_traffic(struct mig *g, enum traffic_mode mode, struct strbuf *err)
+{
+	const struct database *db = g->db;
+	const char *msg = db->message ? db->message : "Database maintenance in progress; please retry shortly";
+	int r = 0;
+	if (db->traffic == DB_TRAFFIC_NONE)
+		return 0;
+	for (size_t i = 0; i < db->nservices; i++) {
+		struct localstack ls;
+		int started;
+		if ((r = localstack_open(&ls, g->o->state_dir, g->o->project_dir, db->services[i], g->d.env, 0, err)) < 0)
+			return r;
+		if ((r = router_haproxy_up(&ls.router, &started, err)) >= 0)
+			r = router_haproxy_set_mode(&ls.router, mode, mode == TRAFFIC_MAINTENANCE ? msg : NULL, err);
+		localstack_close(&ls);
+		if (r < 0)
+			return r;
+		say(g->o, "  %s %s: %s", db->services[i], g->d.env, traffic_mode_name(mode));
+	}
+	return 0;
+}
+
+/*
+ * Roll back after a failing step: sqitch revert to the change production
+ * had before, verify there; if that fails, restore the backup.  Traffic
+ * normal either way.  Final state rolled_back, or failed when even the
+ * restore failed.
+ */
+static int roll_back(struct mig *g, const char *step, const char *why, const char *logp, struct db_migrate_result *res,
+		     struct strbuf *err)
+{
+	struct strbuf reason = STRBUF_INIT, e = STRBUF_INIT;
+	const char *from = g->m.from_change;
+	char cur[256] = "";
+	enum deploy_state final = DS_ROLLED_BACK;
+	int r;
+
+	snprintf(g->m.failed_step, sizeof(g->m.failed_step), "%s", step);
+	snprintf(res->failed_step, sizeof(res->failed_step), "%s", step);
+	strbuf_addf(&reason, "%s failed: %s; reverting to '%s'", step, why, from[0] ? from : "(none)");
+	if ((r = at_step(g, "revert", err)) < 0 || (r = move(g, DS_ROLLING_BACK, reason.buf, err)) < 0)
+		goto out;
+	say(g->o, "%s", reason.buf);
+	notify(g, NOTIFY_ROLLBACK, "IN PROGRESS");
+	/* sqitch deploy reverts what it deployed in a failed run itself; revert only what is left */
+	r = db_sqitch_current(g->sq, g->url.buf, logp, cur, sizeof(cur), &e);
+	if (r >= 0 && strcmp(cur, from))
+		r = sqitch_step(g->sq, g->url.buf, "revert", from, logp, NULL, &e);
+	if (r >= 0)
+		r = db_sqitch_current(g->sq, g->url.buf, logp, cur, sizeof(cur), &e);
+	if (r >= 0 && strcmp(cur, from)) {
+		strbuf_addf(&e, "after the revert the registry is at '%s', not '%s'", cur, from);
+		r = SW_EEXTERNAL;
+	}
+	if (r >= 0 && from[0])
+		r = sqitch_step(g->sq, g->url.buf, "verify", NULL, logp, NULL, &e);
+	strbuf_reset(&reason);
+	if (r >= 0) {
+		strbuf_addf(&reason, "rolled back: %s failed (%s); sqitch reverted to '%s' and verified", step, why,
+			    from[0] ? from : "(none)");
+	} else {
+		/* the revert failed: the backup taken before is the way back */
+		char *argv[] = { "pg_restore", "--clean", "--if-exists", "--no-owner", "--no-acl", "--exit-on-error",
+				 "-d", g->url.buf, g->backup.path, NULL };
+		say(g->o, "revert failed (%s): restoring backup #%" PRId64, e.buf, g->backup.id);
+		strbuf_reset(&e);
+		if ((r = at_step(g, "restore", err)) < 0)
+			goto out;
+		r = run_ok(argv, logp, "pg_restore", &e);
+		if (r >= 0) {
+			strbuf_addf(&reason, "rolled back: %s failed (%s); revert failed; backup #%" PRId64 " restored", step,
+				    why, g->backup.id);
+		} else {
+			strbuf_addf(&reason, "%s failed (%s); revert failed; restoring backup #%" PRId64 " failed: %s", step,
+				    why, g->backup.id, e.buf);
+			final = DS_FAILED;
+		}
+	}
+	strbuf_reset(&e);
+	if (set_traffic(g, TRAFFIC_NORMAL, &e) < 0) {
+		strbuf_addf(&reason, "; traffic could not be set back to normal: %s", e.buf);
+		final = DS_FAILED;
+	}
+	if ((r = at_step(g, final == DS_ROLLED_BACK ? "rolled-back" : "failed", err)) < 0 ||
+	    (r = move(g, final, reason.buf, err)) < 0)
+		goto out;
+	notify(g, final == DS_ROLLED_BACK ? NOTIFY_ROLLBACK : NOTIFY_FAILED, final == DS_ROLLED_BACK ? "ROLLED BACK" : "FAILED");
+	r = 0;
+out:
+	strbuf_release(&reason);
+	strbuf_release(&e);
+	return r;
+}
+
+/* What is missing for a migration to o->to from `current`: appended to missing ("" when nothing). */
+static int preconditions(struct mig *g, const char *current, int64_t now_ms, struct db_rehearsal *reh,
+			 struct strbuf *missing, struct strbuf *err)
+{
+	const struct database *db = g->db;
+	struct db_backup *bk = NULL;
+	struct db_rehearsal *all = NULL;
+	size_t nbk = 0, nall = 0;
+	char age[32], when[RFC3339_BUFSZ];
+	int r;
+
+	if ((r = db_store_backups(g->o->st, db->name, g->opt->env, &bk, &nbk, err)) < 0)
+		return r;
+	if (!nbk) {
+		strbuf_addf(missing, "no backup of %s %s: run 'slipway db backup %s --env %s'", db->name, g->opt->env, db->name,
+			    g->opt->env);
+	} else if (bk[0].created_ms < now_ms - db->backup_max_age_ms) {
+		db_format_duration(now_ms - bk[0].created_ms, age, sizeof(age));
+		strbuf_addf(missing, "no fresh backup: the latest, #%" PRId64 " of %s, is %s old (backup.max_age): run "
+			    "'slipway db backup %s --env %s'", bk[0].id, time_format_rfc3339(bk[0].created_ms, when), age,
+			    db->name, g->opt->env);
+	} else if (strcmp(bk[0].change, current)) {
+		strbuf_addf(missing, "no backup of the current state: the latest, #%" PRId64 ", was taken at change '%s' "
+			    "and %s is at '%s' now: run 'slipway db backup %s --env %s'", bk[0].id,
+			    bk[0].change[0] ? bk[0].change : "(none)", g->opt->env, current[0] ? current : "(none)", db->name,
+			    g->opt->env);
+	} else {
+		g->backup = bk[0];
+	}
+	free(bk);
+	r = db_store_rehearsal_ok(g->o->st, db->name, g->opt->to, g->m.plan_sha256, now_ms - db->rehearsal_max_age_ms,
+				  reh, err);
+	if (r < 0)
+		return r;
+	if (!r) {
+		const char *why = "none has passed";
+		if ((r = db_store_rehearsals(g->o->st, db->name, &all, &nall, err)) < 0)
+			return r;
+		for (size_t i = 0; i < nall; i++) {
+			if (strcmp(all[i].to_change, g->opt->to))
+				continue;
+			if (!all[i].ok)
+				why = "the last one failed";
+			else if (strcmp(all[i].plan_sha256, g->m.plan_sha256))
+				why = "the last passing one was of another plan (the plan or its scripts changed since)";
+			else
+				why = "the last passing one is older than rehearsal.max_age";
+			break;
+		}
+		free(all);
+		strbuf_addf(missing, "%sno passing rehearsal of '%s' with this plan (%s): run 'slipway db rehearse %s --to %s'",
+			    missing->len ? "; " : "", g->opt->to, why, db->name, g->opt->to);
+	}
+	return 0;
+}
+
+static void estimate(const struct db_rehearsal *reh, const struct db_backup *b, struct strbuf *out)
+{
+	char d[32], size[32], when[RFC3339_BUFSZ];
+	db_format_duration(reh->deploy_ms + reh->verify_ms, d, sizeof(d));
+	db_format_size(b->size_bytes, size, sizeof(size));
+	time_format_rfc3339(reh->created_ms, when);
+	strbuf_addf(out, "expected %s from the rehearsal #%" PRId64 " on %.10s, backup #%" PRId64 " %s", d, reh->id, when,
+		    b->id, size);
+}
+
+/* The migration's own steps, from the gate's yes to the end. */
+static int run_steps(struct mig *g, const char *logp, struct db_migrate_result *res, struct strbuf *err)
+{
+	const struct database *db = g->db;
+	struct strbuf e = STRBUF_INIT, reason = STRBUF_INIT;
+	int r;
+
+	if (db->traffic != DB_TRAFFIC_NONE) {
+		if ((r = at_step(g, "traffic", err)) < 0)
+			goto out;
+		if (set_traffic(g, db->traffic == DB_TRAFFIC_READ_ONLY ? TRAFFIC_READ_ONLY : TRAFFIC_MAINTENANCE, &e) < 0) {
+			/* nothing ran on the database: put traffic back and stop */
+			struct strbuf e2 = STRBUF_INIT;
+			set_traffic(g, TRAFFIC_NORMAL, &e2);
+			strbuf_release(&e2);
+			snprintf(res->failed_step, sizeof(res->failed_step), "traffic");
+			snprintf(g->m.failed_step, sizeof(g->m.failed_step), "traffic");
+			strbuf_addf(&reason, "traffic failed: %s; the database was not changed", e.buf);
+			if ((r = at_step(g, "failed", err)) >= 0 && (r = move(g, DS_FAILED, reason.buf, err)) >= 0)
+				notify(g, NOTIFY_FAILED, "FAILED");
+			goto out;
+		}
+	}
+	if ((r = at_step(g, "deploy", err)) < 0)
+		goto out;
+	say(g->o, "sqitch deploy --to %s (log: %s)", g->opt->to, logp);
+	if (sqitch_step(g->sq, g->url.buf, "deploy", g->opt->to, logp, NULL, &e) < 0) {
+		r = roll_back(g, "deploy", e.buf, logp, res, err);
+		goto out;
+	}
+	if ((r = at_step(g, "verify", err)) < 0)
+		goto out;
+	if (sqitch_step(g->sq, g->url.buf, "verify", NULL, logp, NULL, &e) < 0) {
+		r = roll_back(g, "verify", e.buf, logp, res, err);
+		goto out;
+	}
+	if ((r = at_step(g, "traffic-back", err)) < 0)
+		goto out;
+	if (set_traffic(g, TRAFFIC_NORMAL, &e) < 0)
+		strbuf_addf(&reason, "; traffic could not be set back to normal: %s", e.buf);
+	{
+		struct strbuf ok = STRBUF_INIT;
+		strbuf_addf(&ok, "migrated to '%s' and verified (sqitch registry at '%s')%s", g->opt->to, g->opt->to,
+			    reason.buf);
+		if ((r = at_step(g, "done", err)) >= 0 && (r = move(g, DS_SUCCEEDED, ok.buf, err)) >= 0)
+			notify(g, NOTIFY_COMPLETE, "SUCCESS");
+		strbuf_release(&ok);
+	}
+out:
+	strbuf_release(&e);
+	strbuf_release(&reason);
+	return r;
+}
+
+/*
+ * A migration found unfinished (slipway was killed): what sqitch's registry
+ * shows decides, and no change is deployed again without a person.
+ */
+static int recover(struct mig *g, const char *logp, struct db_migrate_result *res, struct strbuf *err)
+{
+	struct strbuf e = STRBUF_INIT, reason = STRBUF_INIT;
+	char cur[256] = "";
+	int r;
+
+	res->recovered = 1;
+	if (!db_store_get_migration(g->o->st, g->d.id, &g->m, err)) {
+		strbuf_errf(err, "deployment #%" PRId64 " has no migration record", g->d.id);
+		return SW_ESTATE;
+	}
+	if (g->m.backup_id) {
+		struct db_backup *bk = NULL;
+		size_t n = 0;
+		if ((r = db_store_backups(g->o->st, g->db->name, g->d.env, &bk, &n, err)) < 0)
+			return r;
+		for (size_t i = 0; i < n; i++)
+			if (bk[i].id == g->m.backup_id)
+				g->backup = bk[i];
+		free(bk);
+	}
+	/* sqitch runs in its own session: it may still be finishing the change the killed slipway started */
+	r = db_run_wait_orphan(logp, 3600 * 1000);
+	if (r == SW_ETIMEOUT) {
+		strbuf_errf(err, "the sqitch of interrupted migration #%" PRId64 " still runs after an hour", g->d.id);
+		return r;
+	}
+	if (r > 0)
+		say(g->o, "waited for the sqitch the interrupted slipway had started to finish");
+	if ((r = db_sqitch_current(g->sq, g->url.buf, logp, cur, sizeof(cur), err)) < 0)
+		return r;
+	say(g->o, "migration #%" PRId64 " was interrupted at step '%s'; sqitch's registry is at '%s'", g->d.id, g->m.step,
+	    cur[0] ? cur : "(none)");
+	if (!strcmp(g->m.step, "revert") || !strcmp(g->m.step, "restore") || g->d.state == DS_ROLLING_BACK) {
+		r = roll_back(g, g->m.failed_step[0] ? g->m.failed_step : "deploy", "interrupted while rolling back", logp, res,
+			      err);
+	} else if (!strcmp(cur, g->opt->to)) {
+		/* the change committed: verify it, then finish as the run would have */
+		if (sqitch_step(g->sq, g->url.buf, "verify", NULL, logp, NULL, &e) < 0) {
+			r = roll_back(g, "verify", e.buf, logp, res, err);
+		} else {
+			strbuf_addf(&reason, "migrated to '%s' and verified after an interruption at step '%s' "
+				    "(sqitch registry at '%s')", g->opt->to, g->m.step, cur);
+			if (set_traffic(g, TRAFFIC_NORMAL, &e) < 0)
+				strbuf_addf(&reason, "; traffic could not be set back to normal: %s", e.buf);
+			if ((r = at_step(g, "done", err)) >= 0 && (r = move(g, DS_SUCCEEDED, reason.buf, err)) >= 0)
+				notify(g, NOTIFY_COMPLETE, "SUCCESS");
+		}
+	} else if (!strcmp(cur, g->m.from_change)) {
+		/* nothing committed: the database is as before; a person decides to run it again */
+		set_traffic(g, TRAFFIC_NORMAL, &e);
+		snprintf(res->failed_step, sizeof(res->failed_step), "%s", g->m.step);
+		strbuf_addf(&reason, "interrupted at step '%s' before '%s' committed; sqitch registry still at '%s', "
+			    "nothing to undo: run 'slipway db migrate %s --to %s' again", g->m.step, g->opt->to,
+			    cur[0] ? cur : "(none)", g->db->name, g->opt->to);
+		snprintf(g->m.failed_step, sizeof(g->m.failed_step), "%s", g->m.step);
+		if ((r = at_step(g, "rolled-back", err)) >= 0 && (r = move(g, DS_ROLLED_BACK, reason.buf, err)) >= 0)
+			notify(g, NOTIFY_ROLLBACK, "ROLLED BACK");
+	} else {
+		strbuf_addf(&e, "interrupted with the registry at '%s' (neither '%s' nor '%s')", cur, g->m.from_change,
+			    g->opt->to);
+		r = roll_back(g, g->m.step, e.buf, logp, res, err);
+	}
+	strbuf_release(&e);
+	strbuf_release(&reason);
+	return r;
+}
+
+int db_migrate(const struct db_ops *ops, const struct database *db, const struct db_migrate_opts *o, int64_t now_ms,
+	       struct db_migrate_result *res, struct strbuf *err)
+{
+	struct mig *g = xcalloc(1, sizeof(*g));
+	struct strbuf sq = STRBUF_INIT, logs = STRBUF_INIT, logp = STRBUF_INIT, missing = STRBUF_INIT,
+		      svc = STRBUF_INIT, est = STRBUF_INIT, reason = STRBUF_INIT;
+	struct db_rehearsal reh;
+	struct policy_gate gate;
+	int64_t *ids = NULL;
+	size_t nids = 0;
+	char prev[256], current[256] = "";
+	int r, found = 0, gate_open = 0;
+
+	memset(res, 0, sizeof(*res));
+	memset(&reh, 0, sizeof(reh));
+	g->o = ops;
+	g->db = db;
+	g->opt = o;
+	strbuf_init(&g->url, 0);
+	strategy_default(&g->s, STRATEGY_FULL);
+	db_sqitch_dir(db, ops->project_dir, &sq);
+	snprintf(g->sq, sizeof(g->sq), "%s", sq.buf);
+	if ((r = db_plan_find(sq.buf, o->to, prev, sizeof(prev), err)) <= 0) {
+		r = r ? r : SW_ENOTFOUND;
+		goto out;
+	}
+	if ((r = db_plan_sha256(sq.buf, g->m.plan_sha256, err)) < 0 ||
+	    (r = db_url(db, o->env, localstack_project_dir(ops->project_dir), &g->url, err)) < 0 ||
+	    (r = log_dir(ops, db, &logs, err)) < 0)
+		goto out;
+	/* the record of a database's migrations: service "db.NAME" (docs/databases.md) */
+	strbuf_addf(&svc, "db.%s", db->name);
+	if ((r = deployment_store_active_of(ops->st, svc.buf, o->env, INT64_MAX, &ids, &nids, err)) < 0)
+		goto out;
+	for (size_t i = 0; i < nids && !found; i++) {
+		struct deployment d;
+		if ((r = deployment_store_load(ops->st, ids[i], &d, &g->s, err)) < 0)
+			goto out;
+		if (deployment_state_is_final(d.state))
+			continue;
+		if (strcmp(d.version, o->to)) {
+			strbuf_errf(err, "migration #%" PRId64 " of %s to '%s' is unfinished (%s): finish it, or "
+				    "'slipway abort %" PRId64 "' while it waits", d.id, db->name, d.version,
+				    deployment_state_name(d.state), d.id);
+			r = SW_ESTATE;
+			goto out;
+		}
+		g->d = d;
+		found = 1;
+	}
+	strbuf_addf(&logp, "%s/migrate-%s.log", logs.buf, o->to);
+	if (found && g->d.state != DS_PENDING) {
+		strbuf_reset(&logp);
+		strbuf_addf(&logp, "%s/migrate-%" PRId64 ".log", logs.buf, g->d.id);
+		r = recover(g, logp.buf, res, err);
+		goto result;
+	}
+	if ((r = db_sqitch_current(sq.buf, g->url.buf, logp.buf, current, sizeof(current), err)) < 0)
+		goto out;
+	if (!strcmp(current, o->to)) {
+		res->refused = 1;
+		snprintf(res->reason, sizeof(res->reason), "%s %s is at '%s' already: nothing to migrate", db->name, o->env,
+			 o->to);
+		goto out;
+	}
+	snprintf(g->m.from_change, sizeof(g->m.from_change), "%s", current);
+	if ((r = preconditions(g, current, now_ms, &reh, &missing, err)) < 0)
+		goto out;
+	/* what ran there is still what the plan says: no edited script, no change inserted before one that ran */
+	if ((r = db_plan_audit(sq.buf, g->url.buf, o->env, logp.buf, &missing, err)) < 0)
+		goto out;
+	if (missing.len) {
+		res->refused = 1;
+		res->id = found ? g->d.id : 0;
+		snprintf(res->reason, sizeof(res->reason), "refused before anything ran: %s", missing.buf);
+		goto out;
+	}
+	estimate(&reh, &g->backup, &est);
+	if (!found) {
+		memset(&g->d, 0, sizeof(g->d));
+		snprintf(g->d.service, sizeof(g->d.service), "%s", svc.buf);
+		snprintf(g->d.env, sizeof(g->d.env), "%s", o->env);
+		snprintf(g->d.version, sizeof(g->d.version), "%s", o->to);
+		snprintf(g->d.from_version, sizeof(g->d.from_version), "%.64s", current);
+		snprintf(g->d.type, sizeof(g->d.type), "database-migration");
+		snprintf(g->d.change_class, sizeof(g->d.change_class), "%s", o->change_class ? o->change_class : "normal");
+		snprintf(g->d.requested_by, sizeof(g->d.requested_by), "%s", o->requested_by ? o->requested_by : "");
+		g->d.state = DS_PENDING;
+		g->d.created_ms = g->d.state_since_ms = now_ms;
+		g->d.time_scale = 1;
+		snprintf(g->d.reason, sizeof(g->d.reason), "migration of %s to '%s' recorded; %s", db->name, o->to, est.buf);
+		if ((r = deployment_store_create(ops->st, &g->d, &g->s, err)) < 0)
+			goto out;
+	}
+	res->id = g->d.id;
+	strbuf_reset(&logp);
+	strbuf_addf(&logp, "%s/migrate-%" PRId64 ".log", logs.buf, g->d.id);
+	g->m.deployment_id = g->d.id;
+	snprintf(g->m.database, sizeof(g->m.database), "%s", db->name);
+	snprintf(g->m.env, sizeof(g->m.env), "%s", o->env);
+	snprintf(g->m.to_change, sizeof(g->m.to_change), "%s", o->to);
+	snprintf(g->m.log_path, sizeof(g->m.log_path), "%s", logp.buf);
+	g->m.backup_id = g->backup.id;
+	g->m.rehearsal_id = reh.id;
+	if ((r = at_step(g, "gate", err)) < 0)
+		goto out;
+	say(ops, "migration #%" PRId64 ": %s %s '%s' -> '%s'; %s", g->d.id, db->name, o->env,
+	    current[0] ? current : "(none)", o->to, est.buf);
+	/* the policy gate: window, freeze, the type's approvals (engineering-manager and dba by default), incidents */
+	if (o->policy) {
+		enum gate_result gr;
+		if ((r = policy_gate_init(&gate, o->policy, o->zone, ops->st, err)) < 0)
+			goto out;
+		gate_open = 1;
+		gr = policy_gate_check(&gate, &g->d, GATE_PHASE_START, now_ms, &reason);
+		if (gr == GATE_WAIT) {
+			strbuf_addf(&reason, "; %s", est.buf);
+			if ((r = move(g, DS_PENDING, reason.buf, err)) < 0)
+				goto out;
+			goto result;
+		}
+		if (gr == GATE_DENY) {
+			if ((r = move(g, DS_FAILED, reason.buf, err)) < 0)
+				goto out;
+			goto result;
+		}
+	}
+	strbuf_reset(&reason);
+	strbuf_addf(&reason, "migrating %s %s from '%s' to '%s'; %s", db->name, o->env, current[0] ? current : "(none)",
+		    o->to, est.buf);
+	if ((r = move(g, DS_PROGRESSING, reason.buf, err)) < 0)
+		goto out;
+	notify(g, NOTIFY_STARTING, "IN PROGRESS");
+	r = run_steps(g, logp.buf, res, err);
+result:
+	res->id = g->d.id;
+	res->state = g->d.state;
+	snprintf(res->reason, sizeof(res->reason), "%s", g->d.reason);
+	if (!res->failed_step[0])
+		snprintf(res->failed_step, sizeof(res->failed_step), "%s", g->m.failed_step);
+	if (o->notify && r >= 0) {
+		struct notify_deliver_stats ns = { 0 };
+		struct strbuf e = STRBUF_INIT;
+		if (notify_deliver(ops->st, o->notify, proc_now_ms(), &ns, &e) < 0)
+			say(ops, "  notify: %s", e.buf);
+		strbuf_release(&e);
+	}
+out:
+	if (gate_open)
+		policy_gate_release(&gate);
+	if (g->url.buf)
+		memset(g->url.buf, 0, g->url.len);
+	strbuf_release(&g->url);
+	free(g);
+	free(ids);
+	strbuf_release(&sq);
+	strbuf_release(&logs);
+	strbuf_release(&logp);
+	strbuf_release(&missing);
+	strbuf_release(&svc);
+	strbuf_release(&est);
+	strbuf_release(&reason);
+	return r;
+}

@@ -1,0 +1,92 @@
+# flag.sh - `slipway flag` (docs/flags.md): the runbook's commands, versions,
+# the audit chain, flag files with FILE:LINE:COL errors, stickiness.
+. "$SLIPWAY_SRC/tests/cli/lib.sh"
+export SLIPWAY_USER=alice
+data="$SLIPWAY_SRC/tests/data/flags"
+
+run_slipway flag create agent:billing:enabled --reason "new agent pack"
+is "$rc" 0 "create a boolean flag"
+like "$out" "version 1" "its first version"
+run_slipway flag create agent:billing:enabled
+is "$rc" 1 "creating it again is refused (exit 1)"
+like "$err" "exists in environment 'production' \(version 1\)" "and says so"
+run_slipway flag set agent:billing:enabled --segment canary-users --value true
+is "$rc" 2 "a rule for a segment that does not exist: exit 2"
+like "$err" "no segment 'canary-users' in environment 'production'" "names the missing segment"
+run_slipway flag segment canary-users --users u1,u2 --where 'group in [canary]'
+is "$rc" 0 "define the segment: users and an attribute"
+run_slipway flag set agent:billing:enabled --segment canary-users --value true
+is "$rc" 0 "the runbook's 'set agent:billing:enabled --segment canary-users --value true'"
+like "$out" "version 2" "a new version"
+run_slipway flag set agent:billing:enabled --segment canary-users --value true
+like "$out" "version 2 \(unchanged\)" "the same change again writes nothing"
+run_slipway flag eval agent:billing:enabled --context '{"targetingKey": "u1"}' -o json
+is "$(json_get "$out" 'd["value"], d["reason"], d["variant"]')" '[true, "TARGETING_MATCH", "on"]' "u1 is in the segment"
+run_slipway flag eval agent:billing:enabled --context '{"targetingKey": "zz", "group": "canary"}' -o json
+is "$(json_get "$out" 'd["value"]')" "true" "group canary is in the segment"
+run_slipway flag eval agent:billing:enabled --context '{"targetingKey": "zz"}' -o json
+is "$(json_get "$out" 'd["value"], d["reason"]')" '[false, "DEFAULT"]' "anyone else gets the default"
+
+# a percentage: raising it keeps everyone who had it
+run_slipway flag set agent:billing:enabled --percentage 25 --reason "step 1"
+is "$rc" 0 "a 25% rollout"
+on25=""
+for u in $(seq 1 40); do
+  run_slipway flag eval agent:billing:enabled --context "{\"targetingKey\": \"user-$u\"}" -o json
+  [ "$(json_get "$out" 'd["value"]')" = true ] && on25="$on25 $u"
+done
+run_slipway flag set agent:billing:enabled --percentage 50
+lost=""
+for u in $on25; do
+  run_slipway flag eval agent:billing:enabled --context "{\"targetingKey\": \"user-$u\"}" -o json
+  [ "$(json_get "$out" 'd["value"]')" = true ] || lost="$lost $u"
+done
+ok "$([ -n "$on25" ] && [ -z "$lost" ]; echo $?)" "25% -> 50%: every user on at 25% stays on (on:$on25; lost:$lost)"
+run_slipway flag eval agent:billing:enabled -o json
+is "$rc" 1 "no targeting key at a 50% rollout: exit 1"
+is "$(json_get "$out" 'd["errorCode"]')" "TARGETING_KEY_MISSING" "TARGETING_KEY_MISSING, not a bucket for the empty string"
+
+run_slipway flag get agent:billing:enabled -o json
+is "$(json_get "$out" 'd["version"], len(d["definition"]["rules"])')" "[4, 2]" "get: version 4, two rules"
+run_slipway flag history agent:billing:enabled -o json
+is "$(json_get "$out" '[c["action"] for c in d["changes"]]')" '["created", "updated", "updated", "updated"]' "history: every change"
+is "$(json_get "$out" 'd["changes"][0]["reason"], d["changes"][0]["actor"]')" '["new agent pack", "alice"]' "with its reason and actor"
+run_slipway audit -o json
+like "$out" '"flag.created"' "the audit log has flag.created"
+like "$out" '"segment.created"' "and segment.created"
+run_slipway audit --verify
+is "$rc" 0 "audit --verify holds after every flag change"
+
+run_slipway flag segment canary-users --delete
+is "$rc" 1 "a segment in use cannot be deleted"
+like "$err" "used by 'agent:billing:enabled'" "names the flag using it"
+run_slipway flag set agent:billing:enabled --value true --env staging
+is "$rc" 2 "no such flag in staging: exit 2"
+run_slipway flag set agent:billing:enabled --value maybe
+is "$rc" 2 "a value that is not boolean: exit 2"
+like "$err" "not a boolean value" "says what is valid"
+
+# flag files: apply, unchanged on the second apply, FILE:LINE:COL faults
+run_slipway flag apply "$data/good"
+is "$rc" 0 "apply a directory of flag files"
+like "$out" "flag 'checkout-theme' in 'staging': version 1" "its flags land in the file's environment"
+run_slipway flag apply "$data/good"
+like "$out" "checkout-theme' in 'staging': version 1 \(unchanged\)" "a second apply changes nothing"
+for f in "$data"/bad/*.yaml; do
+  want=$(sed -n 's/^# error: //p' "$f")
+  run_slipway flag apply "$f"
+  is "$rc" 2 "$(basename "$f"): exit 2"
+  like "$err" "$(printf '%s' "$want" | sed 's/[][().*+?|{}]/\\&/g')" "$(basename "$f"): $want"
+done
+run_slipway flag list --env staging -o json
+is "$(json_get "$out" '[f["name"] for f in d["flags"]]')" '["agent:search:enabled", "checkout-theme"]' "a failed apply changed nothing"
+
+run_slipway flag delete agent:billing:enabled --reason done
+is "$rc" 0 "delete"
+run_slipway flag get agent:billing:enabled
+is "$rc" 2 "deleted: not found"
+run_slipway flag create agent:billing:enabled
+like "$out" "version 6" "re-created: the version count continues"
+run_slipway audit --verify
+is "$rc" 0 "audit --verify still holds"
+done_testing
