@@ -228,6 +228,89 @@ int records_transitions(struct store *st, int64_t deployment_id, struct transiti
 	return 0;
 }
 
+void transition_events_free(struct transition_event *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].t.from_state);
+		free(v[i].t.to_state);
+		free(v[i].t.reason);
+		free(v[i].t.detail_json);
+		free(v[i].service);
+		free(v[i].env);
+		free(v[i].version);
+	}
+	free(v);
+}
+
+int records_transitions_after(struct store *st, int64_t after_id, int64_t deployment_id, const char *service,
+			      const char *env, size_t limit, struct transition_event **out, size_t *n,
+			      struct strbuf *err)
+{
+	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	struct transition_event *v = NULL;
+	size_t nr = 0, alloc = 0;
+	int r, rc;
+
+	/* seq counts as the events endpoint does: the deployment's transitions ordered by (at_ms, id) */
+	r = store_prepare(st, &q,
+			  "SELECT t.id, t.at_ms, t.step, t.weight, t.from_state, t.to_state, t.reason, t.detail_json,"
+			  " t.deployment_id, d.service, d.env, d.version,"
+			  " (SELECT count(*) FROM transitions u WHERE u.deployment_id = t.deployment_id"
+			  "   AND (u.at_ms < t.at_ms OR (u.at_ms = t.at_ms AND u.id <= t.id)))"
+			  " FROM transitions t JOIN deployments d ON d.id = t.deployment_id"
+			  " WHERE t.id > ?1 AND (?2 = 0 OR t.deployment_id = ?2) AND (?3 IS NULL OR d.service = ?3)"
+			  " AND (?4 IS NULL OR d.env = ?4) ORDER BY t.id LIMIT ?5", err);
+	if (r)
+		return r;
+	sqlite3_bind_int64(q, 1, after_id);
+	sqlite3_bind_int64(q, 2, deployment_id > 0 ? deployment_id : 0);
+	if (service)
+		sqlite3_bind_text(q, 3, service, -1, SQLITE_STATIC);
+	if (env)
+		sqlite3_bind_text(q, 4, env, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 5, limit ? (int64_t)limit : 1);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct transition_event *e;
+		ALLOC_GROW(v, nr + 1, alloc);
+		e = &v[nr++];
+		e->t.id = sqlite3_column_int64(q, 0);
+		e->t.at_ms = sqlite3_column_int64(q, 1);
+		e->t.step = sqlite3_column_int64(q, 2);
+		e->t.weight = sqlite3_column_double(q, 3);
+		e->t.from_state = col_str(q, 4);
+		e->t.to_state = col_str(q, 5);
+		e->t.reason = col_str(q, 6);
+		e->t.detail_json = col_str(q, 7);
+		e->deployment_id = sqlite3_column_int64(q, 8);
+		e->service = col_str(q, 9);
+		e->env = col_str(q, 10);
+		e->version = col_str(q, 11);
+		e->seq = sqlite3_column_int64(q, 12);
+	}
+	if (rc != SQLITE_DONE) {
+		strbuf_errf(err, "store '%s': %s", st->path, sqlite3_errmsg(st->db));
+		transition_events_free(v, nr);
+		return SW_ESTORE;
+	}
+	*out = v;
+	*n = nr;
+	return 0;
+}
+
+int records_transitions_last_id(struct store *st, int64_t *id, struct strbuf *err)
+{
+	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	int r;
+	if ((r = store_prepare(st, &q, "SELECT COALESCE(max(id), 0) FROM transitions", err)))
+		return r;
+	if (sqlite3_step(q) != SQLITE_ROW) {
+		strbuf_errf(err, "store '%s': %s", st->path, sqlite3_errmsg(st->db));
+		return SW_ESTORE;
+	}
+	*id = sqlite3_column_int64(q, 0);
+	return 0;
+}
+
 int records_last_analysis(struct store *st, int64_t deployment_id, char **verdict, char **reason,
 			  char **table_json, int64_t *at_ms, struct strbuf *err)
 {

@@ -65,6 +65,33 @@ int records_transitions(struct store *st, int64_t deployment_id, struct transiti
 			size_t *n, struct strbuf *err);
 
 /*
+ * A transition as a stream of every deployment's events sees it (the API's
+ * GET /api/v1/stream, docs/api.md "Live events"): the row (t.id is its
+ * global sequence number, increasing over the whole store), its number
+ * among its deployment's transitions (seq: 1, 2, ..., as the events
+ * endpoint numbers them) and the deployment it belongs to.
+ */
+struct transition_event {
+	struct transition_record t;
+	int64_t deployment_id, seq;
+	char *service, *env, *version;	/* owned */
+};
+void transition_events_free(struct transition_event *v, size_t n);
+
+/*
+ * The transitions with a global sequence number (transitions.id) above
+ * after_id, oldest first, at most limit (>= 1): of deployment_id only when
+ * it is > 0, else of service and of env where those are not NULL.  *out is
+ * a new array of *n (possibly 0).  0 or SW_ESTORE.
+ */
+int records_transitions_after(struct store *st, int64_t after_id, int64_t deployment_id, const char *service,
+			      const char *env, size_t limit, struct transition_event **out, size_t *n,
+			      struct strbuf *err);
+
+/* The highest global transition sequence number in the store (0: none) into *id.  0 or SW_ESTORE. */
+int records_transitions_last_id(struct store *st, int64_t *id, struct strbuf *err);
+
+/*
  * The newest analysis result of a deployment that carries a comparison
  * table: its verdict, reason and table_json (owned strings, NULL when there
  * is none).  0 or SW_ESTORE.

@@ -16,6 +16,7 @@
 #include "cli/vocab.h"
 #include "server/documents.h"
 #include "cli/cli_policy.h"
+#include "cli/api_client.h"
 #include "adapters/approvals.h"
 #include "adapters/records.h"
 #include "base/alloc.h"
@@ -57,6 +58,39 @@ const char usage_approvals[] =
 	"--ttl replaces the policy's approval_ttl (24h); --at evaluates at TIME.\n"
 	"Exit 0 all approved, 1 rejected, 4 waiting for approvals.\n";
 
+/* The decision recorded by the controller over the local socket, as the OS user it authenticated (SO_PEERCRED). */
+static int decide_over_socket(struct cli_ctx *ctx, struct cli_api *api, int64_t id, const char *role,
+			      const char *comment, enum approval_decision decision)
+{
+	struct strbuf path = STRBUF_INIT, err = STRBUF_INIT;
+	json_t *body = json_pack("{s:s}", "role", role), *doc = NULL;
+	long status = 0;
+	int r, rc = EXIT_OK;
+
+	if (comment)
+		json_object_set_new(body, "comment", json_string(comment));
+	strbuf_addf(&path, "deployments/%lld/%s", (long long)id, decision == APPROVAL_APPROVED ? "approve" : "reject");
+	r = cli_api_call(api, "POST", path.buf, body, &status, &doc, &err);
+	cli_api_close(api);
+	if (r < 0) {
+		cli_error("%s", err.buf);
+		rc = cli_exit(r);
+	} else if (status != 201) {
+		rc = cli_api_problem(status, doc);
+	} else if (ctx->output == OUTPUT_JSON) {
+		cli_print_json(json_incref(doc));
+	} else {
+		printf("%s deployment %lld for %s as '%s' (decision %lld, by the controller)\n",
+		       decision == APPROVAL_APPROVED ? "approved" : "rejected", (long long)id, role,
+		       json_string_value(json_object_get(doc, "by")), (long long)json_integer_value(json_object_get(doc, "id")));
+	}
+	json_decref(doc);
+	json_decref(body);
+	strbuf_release(&path);
+	strbuf_release(&err);
+	return rc;
+}
+
 static int decide(int argc, char **argv, struct cli_ctx *ctx, enum approval_decision decision)
 {
 	const char *cmd = argv[0], *role = NULL, *comment = NULL, *identity = NULL, *who;
@@ -71,7 +105,7 @@ static int decide(int argc, char **argv, struct cli_ctx *ctx, enum approval_deci
 	struct strbuf err = STRBUF_INIT;
 	int64_t id, aid, now;
 	char **args;
-	int nargs, rc = EXIT_OK;
+	int nargs, rc = EXIT_OK, beside = 0;
 
 	if ((rc = cli_parse(ctx, argc, argv, opts, &args, &nargs)) != EXIT_OK)
 		return rc;
@@ -96,7 +130,18 @@ static int decide(int argc, char **argv, struct cli_ctx *ctx, enum approval_deci
 		cli_policy_release(&pol);
 		return rc;
 	}
+	{
+		/* a controller answering on the local socket records it, as the OS user it authenticated */
+		struct cli_api api;
+		int up = cli_api_for_person(ctx, &api, &beside);
+		if (up == 1) {
+			roles_map_release(&roles);
+			cli_policy_release(&pol);
+			return decide_over_socket(ctx, &api, id, role, comment, decision);
+		}
+	}
 	who = cli_caller(&identity);
+	identity = cli_identity_beside(identity, beside);
 	now = cli_now_ms();
 	aid = approval_record(st, id, role, who, decision, comment, identity, roles.roles, roles.n, now, &err);
 	if (aid < 0) {

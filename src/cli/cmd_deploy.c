@@ -3,6 +3,8 @@
  * `slipway deployments`, a plain listing of the deployment records.
  */
 #include "cli/cli.h"
+#include "cli/api_client.h"
+#include "cli/watch.h"
 #include "cli/commands.h"
 #include "cli/cli_policy.h"
 #include "cli/records_util.h"
@@ -63,7 +65,10 @@ const char usage_deploy[] =
 	"With a 'slipway serve' running on the store (it holds the controller lease,\n"
 	"docs/serve.md), deploy only records the deployment for it and exits 0 at once;\n"
 	"with --wait it follows the deployment to its end with the exit codes above,\n"
-	"and drives it in this process if that controller stops meanwhile.\n";
+	"and drives it in this process if that controller stops meanwhile.  It follows\n"
+	"the controller's event stream on the local socket (<state dir>/serve.sock):\n"
+	"each transition as it happens, with step, weight and time left (as 'slipway\n"
+	"status --watch'; with -o json those lines are NDJSON on stderr).\n";
 
 const char usage_deployments[] =
 	"usage: slipway deployments SERVICE [--env ENV] [-o json]\n"
@@ -195,6 +200,89 @@ static int follow(struct cli_ctx *ctx, struct local_deploy_opts *o, struct local
 	return rc;
 }
 
+/*
+ * deploy's record made by the controller over the local socket (POST
+ * /api/v1/deployments): res as local_deploy_run() with record_only sets
+ * it.  0; < 0 with err when no answer came; 1 when the
+ * controller refused it (the error is printed, res->state is the exit code).
+ */
+static int record_over_socket(struct cli_api *api, const struct local_deploy_opts *o, struct local_deploy_result *res,
+			      struct strbuf *err)
+{
+	json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:f}", "service", o->service, "version", o->version, "type",
+				 o->type, "env", o->env, "time_scale", o->time_scale);
+	json_t *doc = NULL;
+	long status = 0;
+	int r;
+
+	if (o->change_class)
+		json_object_set_new(body, "class", json_string(o->change_class));
+	if (o->emergency_reason)
+		json_object_set_new(body, "reason", json_string(o->emergency_reason));
+	if (o->commit_sha) {
+		char at[RFC3339_BUFSZ];
+		json_object_set_new(body, "commit_sha", json_string(o->commit_sha));
+		json_object_set_new(body, "commit_time", json_string(time_format_rfc3339(o->commit_time_ms, at)));
+	}
+	memset(res, 0, sizeof(*res));
+	r = cli_api_call(api, "POST", "deployments", body, &status, &doc, err);
+	cli_api_close(api);
+	json_decref(body);
+	if (r < 0)
+		return r;
+	if (status != 200 && status != 201) {
+		res->state = cli_api_problem(status, doc);
+		json_decref(doc);
+		return 1;
+	}
+	res->id = json_integer_value(json_object_get(doc, "id"));
+	if (deployment_state_parse(json_string_value(json_object_get(doc, "state")) ?
+				   json_string_value(json_object_get(doc, "state")) : "", &res->state) < 0)
+		res->state = DS_PENDING;
+	snprintf(res->reason, sizeof(res->reason), "%s", json_string_value(json_object_get(doc, "reason")) ?
+		 json_string_value(json_object_get(doc, "reason")) : "");
+	res->resumed = json_is_true(json_object_get(doc, "resumed"));
+	res->recorded = 1;
+	json_decref(doc);
+	return 0;
+}
+
+/*
+ * deploy --wait beside a controller that answers on the local socket:
+ * follow its event stream (watch.h), printing each transition with step,
+ * weight and time left.  When the stream ends before the deployment (the
+ * controller stopped), follow() takes over: the store, and driving the
+ * deployment here if no controller holds the lease any more.
+ */
+static int follow_live(struct cli_ctx *ctx, struct local_deploy_opts *o, struct local_deploy_result *res,
+		       struct strbuf *err)
+{
+	struct watch_result wr;
+	struct cli_api probe;
+	int rc;
+
+	if (cli_api_open(ctx, &probe) != 1)
+		return follow(ctx, o, res, err);
+	cli_api_close(&probe);
+	memset(&wr, 0, sizeof(wr));
+	if ((rc = watch_follow(ctx, res->id, 1, o->log, &wr, err)) < 0)
+		return rc;
+	if (wr.lost)
+		return follow(ctx, o, res, err);
+	res->state = wr.state;
+	snprintf(res->reason, sizeof(res->reason), "%s", wr.reason);
+	res->interrupted = wr.interrupted;
+	res->waiting = wr.waiting;
+	if (wr.interrupted)
+		fprintf(o->log, "stopped following deployment %lld; the controller drives it on\n", (long long)res->id);
+	else if (wr.waiting)
+		fprintf(o->log, "%s: the controller keeps it; run 'slipway %s %lld' (or approve) and it goes on; "
+			"'slipway abort %lld' to stop it\n", deployment_state_name(wr.state),
+			wr.state == DS_PAUSED ? "resume" : "status", (long long)res->id, (long long)res->id);
+	fflush(o->log);
+	return 0;
+}
+
 int cmd_deploy(int argc, char **argv, struct cli_ctx *ctx)
 {
 	struct local_deploy_opts o = { 0 };
@@ -303,7 +391,24 @@ int cmd_deploy(int argc, char **argv, struct cli_ctx *ctx)
 		return EXIT_RUNTIME;
 	}
 	o.record_only = rc;
-	rc = local_deploy_run(&o, &res, &err);
+	{
+		/* beside a controller answering on the local socket, it records the deployment, as the OS
+		 * user it authenticated (docs/serve.md "The local socket"); else this process does */
+		struct cli_api api;
+		int beside = 0;
+		if (o.record_only && cli_api_for_person(ctx, &api, &beside) == 1) {
+			rc = record_over_socket(&api, &o, &res, &err);
+			if (rc == 1) {	/* a problem answer, printed */
+				if (o.log != stderr)
+					fclose(o.log);
+				notify_config_release(&ncfg);
+				cli_policy_release(&pol);
+				return res.state;	/* the exit code */
+			}
+		} else {
+			rc = local_deploy_run(&o, &res, &err);
+		}
+	}
 	if (rc >= 0 && res.recorded) {
 		char who[400];
 		lease_describe(&holder, who, sizeof(who));
@@ -316,7 +421,7 @@ int cmd_deploy(int argc, char **argv, struct cli_ctx *ctx)
 				o.version, deployment_state_name(res.state), who, (long long)res.id, o.service, o.version);
 		fflush(o.log);
 		if (wait)
-			rc = follow(ctx, &o, &res, &err);
+			rc = follow_live(ctx, &o, &res, &err);
 	}
 	if (o.log != stderr)
 		fclose(o.log);

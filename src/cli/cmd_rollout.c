@@ -9,6 +9,8 @@
 #include "cli/commands.h"
 #include "cli/records_util.h"
 #include "cli/vocab.h"
+#include "cli/watch.h"
+#include "cli/api_client.h"
 #include "server/documents.h"
 #include "adapters/records.h"
 #include "adapters/audit.h"
@@ -52,6 +54,51 @@ const char usage_undo[] = INTENT_USAGE("undo", " [--to-revision N]",
 	"followed by a new deployment of the previous revision, or of revision N, with the\n"
 	"full strategy (kubectl rollout undo [--to-revision=N]).");
 
+/* The intent recorded by the controller over the local socket (POST /api/v1/deployments/REF/KIND). */
+static int intent_over_socket(struct cli_ctx *ctx, struct cli_api *api, struct store *st, const char *ref,
+			      const struct intent *it, const char *name)
+{
+	struct strbuf path = STRBUF_INIT, err = STRBUF_INIT;
+	json_t *body = json_object(), *doc = NULL;
+	long status = 0;
+	int r, rc = EXIT_OK;
+
+	if (it->full)
+		json_object_set_new(body, "full", json_true());
+	if (it->to_revision)
+		json_object_set_new(body, "to_revision", json_integer(it->to_revision));
+	strbuf_addf(&path, "deployments/%s/%s", ref, name);
+	r = cli_api_call(api, "POST", path.buf, body, &status, &doc, &err);
+	cli_api_close(api);
+	if (r < 0) {
+		cli_error("%s", err.buf);
+		rc = cli_exit(r);
+	} else if (status != 202) {
+		rc = cli_api_problem(status, doc);
+	} else if (ctx->output == OUTPUT_JSON) {
+		cli_print_json(json_incref(doc));
+	} else {
+		struct deployment d;
+		int64_t did = json_integer_value(json_object_get(doc, "deployment_id"));
+		strbuf_reset(&err);
+		if (deployment_store_load(st, did, &d, NULL, &err) < 0) {
+			cli_error("%s", err.buf);
+			rc = cli_exit(SW_ESTORE);
+		} else {
+			printf("recorded intent %lld: %s%s deployment %lld (%s %s, %s, step %d at %.4g%%) as '%s' by the "
+			       "controller; it applies it on its next tick\n",
+			       (long long)json_integer_value(json_object_get(doc, "id")), name, it->full ? " --full" : "",
+			       (long long)d.id, d.service, d.version, deployment_state_name(d.state), d.step, d.weight,
+			       json_string_value(json_object_get(doc, "requested_by")));
+		}
+	}
+	json_decref(doc);
+	json_decref(body);
+	strbuf_release(&path);
+	strbuf_release(&err);
+	return rc;
+}
+
 static int record_intent(int argc, char **argv, struct cli_ctx *ctx, enum intent_kind kind)
 {
 	const char *name = intent_kind_name(kind), *by = NULL, *to_rev = NULL;
@@ -67,7 +114,7 @@ static int record_intent(int argc, char **argv, struct cli_ctx *ctx, enum intent
 	struct deployment d;
 	struct strbuf err = STRBUF_INIT;
 	char **args;
-	int nargs, rc = EXIT_OK, r;
+	int nargs, rc = EXIT_OK, r, beside_note = 0;
 
 	memset(&it, 0, sizeof(it));
 	it.kind = kind;
@@ -91,8 +138,19 @@ static int record_intent(int argc, char **argv, struct cli_ctx *ctx, enum intent
 		return cli_usage_error(ctx, name, "--by '%s' is longer than %zu bytes", by, sizeof(it.requested_by) - 1);
 	if ((rc = cli_store(ctx, &st)) != EXIT_OK)
 		return rc;
+	if (!(by && *by) && strspn(args[0], "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
+	    strlen(args[0])) {
+		/* a controller answering on the local socket records it, as the OS user it authenticated */
+		struct cli_api api;
+		int beside, up = cli_api_for_person(ctx, &api, &beside);
+		if (up == 1)
+			return intent_over_socket(ctx, &api, st, args[0], &it, name);
+		if (beside)
+			beside_note = 1;
+	}
 	{
 		const char *identity = NULL, *caller = cli_caller(&identity);
+		identity = cli_identity_beside(identity, beside_note);
 		/* --by names the person acting when it is not the caller (an on-call bot
 		 * relaying a request); without it, the one identity rule */
 		struct intent_request rq = { .kind = kind, .full = it.full, .to_revision = it.to_revision,
@@ -129,13 +187,22 @@ int cmd_undo(int argc, char **argv, struct cli_ctx *ctx) { return record_intent(
 /* ---- status ---- */
 
 const char usage_status[] =
-	"usage: slipway status [SERVICE|DEPLOYMENT] [-o json]\n"
+	"usage: slipway status [SERVICE|DEPLOYMENT] [--watch] [-o json]\n"
 	"\n"
 	"Without an argument: the most recent deployments (active ones first).  With a\n"
 	"service name: that service's deployments and the details of the latest.  With a\n"
 	"deployment id: its state, step and weight, failed checks, every transition with\n"
 	"its reason, pending intents, and the last analysis with the runbook's comparison\n"
-	"table (Metric | Baseline | Current | Delta | Status).\n";
+	"table (Metric | Baseline | Current | Delta | Status).\n"
+	"\n"
+	"--watch follows it as it moves: every transition as it happens, with step,\n"
+	"weight and time left (the step's hold or the monitoring period), until the\n"
+	"deployment ends or waits for a person; exit 0 succeeded, 1 rolled back or\n"
+	"failed, 4 paused or waiting at the gate, 130 Ctrl-C.  SERVICE: its current\n"
+	"deployment (else its latest); no argument: every deployment's transitions\n"
+	"from now on, until Ctrl-C.  It follows the controller's event stream when a\n"
+	"'slipway serve' answers on the local socket, else it reads the store.\n"
+	"-o json: one JSON document a line (NDJSON), the stream's event with left_ms.\n";
 
 static int list_ids(struct store *st, const char *service, int64_t **ids, size_t *n, struct strbuf *err)
 {
@@ -266,6 +333,41 @@ static int show_detail(struct store *st, int64_t id)
 	return EXIT_OK;
 }
 
+/* status --watch [ID|SERVICE]: follow it (watch.h), over the controller's stream when it answers */
+static int status_watch(struct cli_ctx *ctx, struct store *st, const char *ref)
+{
+	struct watch_result res;
+	struct strbuf err = STRBUF_INIT;
+	int64_t id = 0;
+	int r;
+
+	memset(&res, 0, sizeof(res));
+	if (ref && (r = deployment_store_resolve(st, ref, 0, &id, &err)) < 0) {
+		cli_error("%s", err.buf);
+		strbuf_release(&err);
+		return cli_exit(r);
+	}
+	r = watch_follow(ctx, id, 1, stdout, &res, &err);
+	if (r >= 0 && res.lost && !res.interrupted) {
+		/* the controller went away: go on reading the store */
+		if (ctx->output != OUTPUT_JSON)
+			fprintf(stderr, "the controller's event stream ended; following the store\n");
+		r = watch_follow(ctx, id, 0, stdout, &res, &err);
+	}
+	if (r < 0) {
+		cli_error("%s", err.len ? err.buf : slipway_strerror(r));
+		strbuf_release(&err);
+		return cli_exit(r);
+	}
+	strbuf_release(&err);
+	if (!id)
+		return res.interrupted ? EXIT_INTERRUPTED : EXIT_OK;
+	if (ctx->output != OUTPUT_JSON)
+		printf("deployment #%lld: %s%s: %s\n", (long long)id, deployment_state_name(res.state),
+		       res.interrupted ? " (stopped following)" : res.waiting ? " (waiting for a person)" : "", res.reason);
+	return watch_exit(&res);
+}
+
 int cmd_status(int argc, char **argv, struct cli_ctx *ctx)
 {
 	struct store *st;
@@ -277,12 +379,20 @@ int cmd_status(int argc, char **argv, struct cli_ctx *ctx)
 	int nargs, rc, r;
 	json_t *out = NULL, *items = NULL;
 
-	if ((rc = cli_parse(ctx, argc, argv, NULL, &args, &nargs)) != EXIT_OK)
+	int watch = 0;
+	const struct cli_option opts[] = {
+		CLI_FLAG("watch", 0, &watch),
+		CLI_OPTIONS_END,
+	};
+
+	if ((rc = cli_parse(ctx, argc, argv, opts, &args, &nargs)) != EXIT_OK)
 		return rc;
 	if (nargs)
 		ref = args[0];
 	if ((rc = cli_store(ctx, &st)) != EXIT_OK)
 		return rc;
+	if (watch)
+		return status_watch(ctx, st, ref);
 	if (ref && strspn(ref, "0123456789") == strlen(ref)) {
 		/* a deployment id: its detail */
 		if ((r = deployment_store_resolve(st, ref, 0, &id, &err)) < 0) {

@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/cli_policy.h"
+#include "cli/api_client.h"
 #include "cli/records_util.h"
 #include "cli/vocab.h"
 #include "adapters/lease.h"
@@ -30,6 +31,7 @@
 
 const char usage_serve[] =
 	"usage: slipway serve [--lease SECONDS] [--listen ADDR:PORT] [--tls-cert FILE --tls-key FILE]\n"
+	"                     [--socket PATH]\n"
 	"       slipway serve --status [-o json]\n"
 	"\n"
 	"Run the controller of this project and its store until SIGTERM: every tick\n"
@@ -47,7 +49,10 @@ const char usage_serve[] =
 	"half-applied), the lease is given up, exit 0.  SIGHUP: reload the policy,\n"
 	"the notifications and the service files; a file that does not load is\n"
 	"reported and the one in force kept.  --listen starts the HTTP API on\n"
-	"ADDR:PORT.  --status: who holds the lease now (exit 0 held, 1 none).\n"
+	"ADDR:PORT.  The API always answers the local CLI on the unix socket\n"
+	"<state dir>/serve.sock (--socket PATH), naming each caller by its uid\n"
+	"(SO_PEERCRED): intents, approvals and deploy's record go through it.\n"
+	"--status: who holds the lease now (exit 0 held, 1 none).\n"
 	"See docs/serve.md; examples/slipway.service runs it under systemd.\n";
 
 /* ---- what SIGHUP reloads ---- */
@@ -199,25 +204,38 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *ctx)
 		return cli_usage_error(ctx, "serve", "--tls-cert and --tls-key go together");
 	if (tls_cert && !listen)
 		return cli_usage_error(ctx, "serve", "--tls-cert and --tls-key apply to --listen");
-	if (sock) {
-		cli_error("--socket is not built yet: the local API socket comes with the HTTP API (docs/serve.md)");
-		return EXIT_USAGE;
-	}
-	if (listen) {
+	{
+		/* the API: always on the local socket (the CLI of this machine, named by its uid), over TCP with --listen */
 		struct api_options ao;
+		struct strbuf notes = STRBUF_INIT;
+		char *sock_default = NULL;
+		if (!sock)
+			sock = sock_default = cli_serve_socket_path(ctx);
 		memset(&ao, 0, sizeof(ao));
+		ao.socket_path = sock;
+		ao.notes = &notes;
 		ao.listen = listen;
 		ao.project_dir = ctx->project_dir;
 		ao.store_path = ctx->state_dir;
 		ao.tls_cert = tls_cert;
 		ao.tls_key = tls_key;
 		ao.policy_path = ctx->policy_path;
-		if ((rc = api_server_start(&ao, &api, &err)) < 0) {
-			cli_error("--listen %s: %s", listen, err.len ? err.buf : slipway_strerror(rc));
+		rc = api_server_start(&ao, &api, &err);
+		free(sock_default);
+		if (rc < 0) {
+			cli_error("%s%s%s", listen ? "--listen " : "", listen ? listen : "", err.len ? err.buf :
+				  slipway_strerror(rc));
 			strbuf_release(&err);
+			strbuf_release(&notes);
 			return cli_exit(rc);
 		}
-		cli_log(ctx, LOG_INFO, "the HTTP API listens on %s (port %d)", listen, api_server_port(api));
+		if (notes.len)
+			cli_log(ctx, LOG_WARN, "%s", notes.buf);
+		strbuf_release(&notes);
+		if (api_server_socket(api))
+			cli_log(ctx, LOG_INFO, "the API answers the local CLI on the unix socket %s", api_server_socket(api));
+		if (listen)
+			cli_log(ctx, LOG_INFO, "the HTTP API listens on %s (port %d)", listen, api_server_port(api));
 	}
 	o.state_dir = ctx->state_dir;
 	o.project_dir = ctx->project_dir;

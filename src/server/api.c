@@ -51,8 +51,13 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <pwd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
+#include <unistd.h>
 
 #if MHD_VERSION < 0x00097002
 typedef int mhd_result;
@@ -61,6 +66,7 @@ typedef enum MHD_Result mhd_result;
 #endif
 
 #define API_THREADS 4
+#define API_UNIX_THREADS 2	/* the local socket's pool: people at a terminal, not CI fleets */
 #define ROLE_DEPLOYER "deployer"	/* the role writes other than approvals need (docs/api.md) */
 
 struct api_server {
@@ -75,6 +81,12 @@ struct api_server {
 	uint64_t ticks;			/* ticks reported, and their total duration (ms) */
 	int64_t ticks_ms;
 	uint64_t responses[API_STATUS_SLOTS];
+	struct api_streams *streams;	/* GET /api/v1/stream (api_stream.c) */
+	struct MHD_Daemon *unix_d;	/* the local socket (api_options.socket_path), or NULL */
+	char *sock_path;		/* the path bound, unlinked at stop while it is still ours */
+	dev_t sock_dev;
+	ino_t sock_ino;
+	int sock_dirfd;			/* -1, or the directory held open for a path over sun_path's size */
 };
 
 /* One call in flight (libmicrohttpd's per-request context while the body arrives). */
@@ -94,6 +106,10 @@ struct call {
 	int problem;
 	const char *allow;		/* 405: the methods the path takes */
 	const char *www_auth;		/* 401: WWW-Authenticate */
+	int via_socket;			/* over the local unix socket: the peer's uid is the identity */
+	long peer_uid;			/* that uid */
+	int is_stream;			/* GET /stream: sf says what to send */
+	struct api_stream_filter sf;
 };
 
 static int64_t wall_ms(void)
@@ -111,7 +127,7 @@ static void store_key_free(void *p)
 	free(p);
 }
 
-static struct store *thread_store(struct api_server *s, struct strbuf *err)
+struct store *api_thread_store(struct api_server *s, struct strbuf *err)
 {
 	struct store *st = pthread_getspecific(s->store_key);
 	int r;
@@ -201,7 +217,9 @@ static void audit_refusal(struct call *c, const char *why)
 
 	if (!c->st)
 		return;
-	if (ci && ci->client_addr) {
+	if (c->via_socket)
+		snprintf(addr, sizeof(addr), "unix");
+	else if (ci && ci->client_addr) {
 		const struct sockaddr *sa = ci->client_addr;
 		if (sa->sa_family == AF_INET)
 			inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, addr, sizeof(addr));
@@ -218,13 +236,53 @@ static void audit_refusal(struct call *c, const char *why)
 	strbuf_release(&subject);
 }
 
-/* 0 when the call carries a token in force; else a 401 answered and audited. */
+/*
+ * A call over the local socket: the caller is the peer process's user
+ * (SO_PEERCRED, socket(7), on the connection's descriptor), named by the
+ * password database; no token is asked for.  0, or a 401 answered and
+ * audited when the kernel does not say who it is.
+ */
+static int authenticate_peer(struct call *c)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+
+	if (!ci || getsockopt(ci->connect_fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || len != sizeof(cred)) {
+		problem(c, 401, "the local socket's peer cannot be identified (SO_PEERCRED failed)");
+		audit_refusal(c, "the local socket's peer cannot be identified");
+		return -1;
+	}
+	if (getpwuid_r(cred.uid, &pw, buf, sizeof(buf), &res) == 0 && res && res->pw_name && *res->pw_name)
+		c->tok.user = xstrdup(res->pw_name);
+	else
+	{
+		/* a uid without a name: roles can still list it as uidN */
+		struct strbuf u = STRBUF_INIT;
+		strbuf_addf(&u, "uid%u", (unsigned)cred.uid);
+		c->tok.user = strbuf_detach(&u, NULL);
+	}
+	c->tok.id = 0;
+	c->authed = 1;
+	c->peer_uid = (long)cred.uid;
+	snprintf(c->identity, sizeof(c->identity), "uid:%u", (unsigned)cred.uid);
+	return 0;
+}
+
+/* 0 when the call carries a token in force (or comes over the local socket); else a 401 answered and audited. */
 static int authenticate(struct call *c)
 {
 	struct strbuf err = STRBUF_INIT;
 	char text[TOKEN_CHARS + 1];
-	const char *h = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-	int r = api_bearer_parse(h, text, &err);
+	const char *h;
+	int r;
+
+	if (c->via_socket)
+		return authenticate_peer(c);
+	h = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	r = api_bearer_parse(h, text, &err);
 
 	if (r == 0)
 		r = token_lookup(c->st, text, &c->tok, &err);
@@ -266,6 +324,12 @@ static int require_role(struct call *c, const struct policy_file *pol, const cha
 	struct strbuf why = STRBUF_INIT;
 	int ok;
 
+	/* over the local socket: the controller's own uid, and every local user when the policy names
+	 * no deployer role, could write the store in-process anyway (where deploy and the intents check
+	 * no role): they may make the deployer's calls (docs/serve.md "The local socket") */
+	if (c->via_socket && !strcmp(role, ROLE_DEPLOYER) &&
+	    (c->peer_uid == (long)geteuid() || !policy_find_role(&pol->p, role)))
+		return 0;
 	roles_map_from_policy(&pol->p, &m);
 	ok = roles_map_has(m.roles, m.n, role, c->tok.user);
 	roles_map_release(&m);
@@ -460,6 +524,65 @@ static void h_events(struct call *c, char **arg)
 	transition_records_free(tr, n);
 	deployment_record_release(&d);
 	strbuf_release(&err);
+}
+
+/*
+ * GET /stream: the transitions as Server-Sent Events (api_stream.c).  The
+ * filter: ?deployment=ID, or ?service=NAME and/or ?env=ENV.  Where to
+ * start: the Last-Event-ID header (a reconnecting EventSource sends it),
+ * else ?after=SEQ, else the first transition of a deployment given by id,
+ * and the next new transition for every other filter (a stream of the
+ * whole store does not replay its history).  Only checks here; the
+ * response is made in on_request() once dispatch() is done.
+ */
+static void h_stream(struct call *c, char **arg)
+{
+	struct strbuf err = STRBUF_INIT;
+	const char *dep = query(c, "deployment"), *service = query(c, "service"), *env = query(c, "env");
+	const char *last = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "Last-Event-ID");
+	const char *after_s = last && *last ? last : query(c, "after");
+	int64_t id = 0, after = 0;
+	int r;
+
+	(void)arg;
+	if (dep && (service || env)) {
+		problem(c, 400, "give deployment=ID, or service=NAME and env=ENV, not both");
+		return;
+	}
+	if (dep && parse_id(c, "deployment", dep, &id))
+		return;
+	if ((service && name_ok(c, "service", service)) || (env && name_ok(c, "environment", env)))
+		return;
+	if (after_s) {
+		char *end;
+		errno = 0;
+		after = strtoll(after_s, &end, 10);
+		if (errno || end == after_s || *end || after < 0) {
+			problem(c, 400, last && *last ? "Last-Event-ID is not an event id; give the id: of the last event seen"
+						      : "after is not an event id; give 0 or more");
+			return;
+		}
+	}
+	if (id) {
+		struct deployment_record d = { 0 };
+		if ((r = records_get(c->st, id, &d, &err)) < 0) {
+			fail(c, r, &err);
+			strbuf_release(&err);
+			return;
+		}
+		deployment_record_release(&d);
+	} else if (!after_s && (r = records_transitions_last_id(c->st, &after, &err)) < 0) {
+		fail(c, r, &err);
+		strbuf_release(&err);
+		return;
+	}
+	strbuf_release(&err);
+	c->is_stream = 1;
+	c->sf.deployment_id = id;
+	c->sf.service = service;
+	c->sf.env = env;
+	c->sf.after = after;
+	answer(c, 200, json_object());	/* replaced by the stream */
 }
 
 struct intent_body {
@@ -1000,6 +1123,7 @@ static void h_create(struct call *c, char **arg)
 		{ "reason", API_FIELD_STRING, 0, 0, 0, offsetof(struct api_create_request, reason) },
 		{ "commit_sha", API_FIELD_STRING, 0, 0, 64, offsetof(struct api_create_request, commit_sha) },
 		{ "commit_time", API_FIELD_STRING, 0, 0, 64, offsetof(struct api_create_request, commit_time) },
+		{ "time_scale", API_FIELD_NUMBER, 0, 1, 3600, offsetof(struct api_create_request, time_scale) },
 		API_FIELDS_END,
 	};
 	json_t *root = NULL;
@@ -1089,6 +1213,7 @@ static const struct route routes[] = {
 	{ "POST", "deployments", h_create, 0 },
 	{ "GET", "deployments/*", h_deployment, 0 },
 	{ "GET", "deployments/*/events", h_events, 0 },
+	{ "GET", "stream", h_stream, 0 },
 	{ "GET", "deployments/*/approvals", h_gate, 0 },
 	{ "POST", "deployments/*/approve", h_approve, 0 },
 	{ "POST", "deployments/*/reject", h_reject, 0 },
@@ -1180,7 +1305,7 @@ static void dispatch(struct call *c)
 		}
 		goto out;
 	}
-	if (!(c->st = thread_store(c->s, &err))) {
+	if (!(c->st = api_thread_store(c->s, &err))) {
 		problem(c, 503, err.buf);
 		goto out;
 	}
@@ -1235,10 +1360,25 @@ static mhd_result send_call(struct call *c)
 			 len, c);
 }
 
+/* GET /stream, checked by h_stream(): the answer is the stream itself. */
+static mhd_result send_stream(struct call *c)
+{
+	struct MHD_Response *resp = api_stream_response(c->s, c->s->streams, c->conn, &c->sf);
+	mhd_result ret;
+	if (!resp) {
+		problem(c, 500, "cannot start the event stream");
+		return send_call(c);
+	}
+	ret = MHD_queue_response(c->conn, 200, resp);
+	MHD_destroy_response(resp);
+	count_status(c->s, 200);
+	return ret;
+}
+
 static mhd_result serve_plain(struct api_server *s, struct MHD_Connection *conn, const char *url)
 {
 	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
-	struct store *st = thread_store(s, &err);
+	struct store *st = api_thread_store(s, &err);
 	unsigned status = 200;
 	const char *ctype = "application/json";
 
@@ -1273,6 +1413,15 @@ static mhd_result serve_plain(struct api_server *s, struct MHD_Connection *conn,
 	}
 }
 
+static struct call *new_call(struct api_server *s, struct MHD_Connection *conn)
+{
+	struct call *c = xcalloc(1, sizeof(*c));
+	c->s = s;
+	c->conn = conn;
+	strbuf_init(&c->body, 0);
+	return c;
+}
+
 static mhd_result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 			     const char *version, const char *upload_data, size_t *upload_size, void **con_cls)
 {
@@ -1282,11 +1431,7 @@ static mhd_result on_request(void *cls, struct MHD_Connection *conn, const char 
 
 	if (!c) {
 		if (!strncmp(url, "/api/v1/", 8) || !strcmp(url, "/api/v1") || ofrep_path(url)) {
-			c = xcalloc(1, sizeof(*c));
-			c->s = s;
-			c->conn = conn;
-			strbuf_init(&c->body, 0);
-			*con_cls = c;
+			*con_cls = new_call(s, conn);
 			return MHD_YES;
 		}
 		if (!strcmp(method, "GET") &&
@@ -1317,7 +1462,7 @@ static mhd_result on_request(void *cls, struct MHD_Connection *conn, const char 
 	if (ofrep_path(url)) {	/* OFREP: src/server/ofrep.c, docs/flags.md */
 		struct strbuf err = STRBUF_INIT;
 		unsigned status = 500;
-		ret = ofrep_answer(conn, thread_store(s, &err), &err, method, url, c->body.buf, c->body.len,
+		ret = ofrep_answer(conn, api_thread_store(s, &err), &err, method, url, c->body.buf, c->body.len,
 				   c->body_too_big, &status);
 		count_status(s, status);
 		strbuf_release(&err);
@@ -1333,8 +1478,23 @@ static mhd_result on_request(void *cls, struct MHD_Connection *conn, const char 
 	} else {
 		dispatch(c);
 	}
+	if (c->is_stream && !c->problem)
+		return send_stream(c);
 	ret = send_call(c);
 	return ret;
+}
+
+/* The local socket's daemon: the same API, the caller named by the peer's uid (authenticate_peer()). */
+static mhd_result on_request_unix(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+				  const char *version, const char *upload_data, size_t *upload_size, void **con_cls)
+{
+	if (!*con_cls && (!strncmp(url, "/api/v1/", 8) || !strcmp(url, "/api/v1"))) {
+		struct call *c = new_call(cls, conn);
+		c->via_socket = 1;
+		*con_cls = c;
+		return MHD_YES;
+	}
+	return on_request(cls, conn, url, method, version, upload_data, upload_size, con_cls);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
@@ -1405,17 +1565,101 @@ static char *read_pem(const char *path, struct strbuf *err, int *r)
 	return strbuf_detach(&sb, NULL);
 }
 
+/*
+ * Listen on the local unix socket at path (docs/serve.md "The local
+ * socket"): the CLI of this machine calls the API there, named by its uid.
+ * A path longer than sun_path holds (107 bytes and the NUL, unix(7)) is
+ * bound through the directory's descriptor, /proc/self/fd/N/NAME, and
+ * notes says so.  A socket file there that answers belongs to another
+ * `slipway serve` (a standby on the same store): it is left alone,
+ * SW_ESTATE.  One nobody answers is a leftover and replaced.  0, SW_ESTATE
+ * or -errno, with e.
+ */
+static int start_unix(struct api_server *s, const char *path, struct strbuf *notes, struct strbuf *e)
+{
+	struct sockaddr_un sa;
+	struct stat sb;
+	int fd = -1, r;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) < sizeof(sa.sun_path)) {
+		memcpy(sa.sun_path, path, strlen(path) + 1);
+	} else {
+		const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
+		char *dir = slash ? xstrndup(path, slash == path ? 1 : (size_t)(slash - path)) : xstrdup(".");
+		s->sock_dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		r = -errno;
+		free(dir);
+		if (s->sock_dirfd < 0) {
+			strbuf_errf(e, "local socket '%s': its directory: %s", path, strerror(-r));
+			return r;
+		}
+		if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/%s", s->sock_dirfd, name) >=
+		    sizeof(sa.sun_path)) {
+			strbuf_errf(e, "local socket '%s': the path is %zu bytes, over the %zu a unix socket's address holds, "
+				    "and so is its name; give a shorter SLIPWAY_STATE_DIR or --socket PATH", path, strlen(path),
+				    sizeof(sa.sun_path) - 1);
+			return -ENAMETOOLONG;
+		}
+		if (notes)
+			strbuf_addf(notes, "the local socket's path '%s' is %zu bytes, over the %zu a unix socket's address "
+				    "holds: bound through its directory as '%s' (the CLI does the same)", path, strlen(path),
+				    sizeof(sa.sun_path) - 1, sa.sun_path);
+	}
+	if (lstat(sa.sun_path, &sb) == 0) {
+		if (!S_ISSOCK(sb.st_mode)) {
+			strbuf_errf(e, "local socket '%s': the path exists and is not a socket; remove it or give --socket PATH",
+				    path);
+			return SW_ESTATE;
+		}
+		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0 &&
+		    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			close(fd);
+			strbuf_errf(e, "local socket '%s': another slipway serve answers there; this one does not listen on it",
+				    path);
+			return SW_ESTATE;
+		}
+		if (fd >= 0)
+			close(fd);
+		unlink(sa.sun_path);	/* a leftover of a process that died */
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 128) < 0 || lstat(sa.sun_path, &sb) < 0) {
+		r = -errno;
+		strbuf_errf(e, "local socket '%s': %s", path, strerror(-r));
+		if (fd >= 0)
+			close(fd);
+		return r;
+	}
+	s->sock_path = xstrdup(sa.sun_path);
+	s->sock_dev = sb.st_dev;
+	s->sock_ino = sb.st_ino;
+	s->unix_d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_ALLOW_SUSPEND_RESUME, 0, NULL,
+				     NULL, on_request_unix, s, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE,
+				     (unsigned)API_UNIX_THREADS, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_END);
+	if (!s->unix_d) {
+		close(fd);
+		strbuf_errf(e, "local socket '%s': libmicrohttpd does not serve it", path);
+		return -EIO;
+	}
+	return 0;
+}
+
 int api_server_start(const struct api_options *o, struct api_server **out, struct strbuf *e)
 {
 	struct api_server *s;
 	struct sockaddr_storage ss;
 	socklen_t sl;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO;
+	/* suspend/resume: an event stream waits without holding a pool thread (api_stream.c) */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_ALLOW_SUSPEND_RESUME;
+	int tcp = o->listen || !o->socket_path;
 	const union MHD_DaemonInfo *info;
 	struct store *probe;
 	int r;
 
-	if ((r = parse_listen(o->listen ? o->listen : "127.0.0.1:8480", &ss, &sl, e)) < 0)
+	if (tcp && (r = parse_listen(o->listen ? o->listen : "127.0.0.1:8480", &ss, &sl, e)) < 0)
 		return r;
 	if (!o->store_path || !*o->store_path) {
 		strbuf_errf(e, "no state directory given for the API's store");
@@ -1429,6 +1673,7 @@ int api_server_start(const struct api_options *o, struct api_server **out, struc
 	s->state_dir = xstrdup(o->store_path);
 	s->project_dir = xstrdup(o->project_dir ? o->project_dir : ".");
 	s->policy_path = o->policy_path ? xstrdup(o->policy_path) : NULL;
+	s->sock_dirfd = -1;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_key_create(&s->store_key, store_key_free);
 	/* the store must open here, so a bad --state-dir fails now rather than in every call */
@@ -1449,6 +1694,18 @@ int api_server_start(const struct api_options *o, struct api_server **out, struc
 			goto fail;
 		s->tls = 1;
 		flags |= MHD_USE_TLS;
+	}
+	s->streams = api_streams_start(s->state_dir);
+	if (o->socket_path && (r = start_unix(s, o->socket_path, o->notes, e)) < 0) {
+		if (r != SW_ESTATE || !o->notes)
+			goto fail;
+		/* a standby beside the controller that answers there: serve on without the socket */
+		strbuf_addf(o->notes, "%s%s", o->notes->len ? "; " : "", e->buf);
+		strbuf_reset(e);
+	}
+	if (!tcp) {
+		*out = s;
+		return 0;
 	}
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
@@ -1508,10 +1765,20 @@ void api_server_tick(struct api_server *s, struct api_tick *t)
 
 void api_server_stop(struct api_server *s)
 {
+	struct stat sb;
 	if (!s)
 		return;
+	api_streams_quiesce(s->streams);	/* no connection may stay suspended when a daemon stops */
 	if (s->d)
 		MHD_stop_daemon(s->d);	/* joins the pool threads: their stores close */
+	if (s->unix_d)
+		MHD_stop_daemon(s->unix_d);
+	if (s->sock_path && lstat(s->sock_path, &sb) == 0 && sb.st_dev == s->sock_dev && sb.st_ino == s->sock_ino)
+		unlink(s->sock_path);	/* still ours: not replaced by a later slipway serve */
+	if (s->sock_dirfd >= 0)
+		close(s->sock_dirfd);
+	free(s->sock_path);
+	api_streams_free(s->streams);
 	pthread_key_delete(s->store_key);
 	pthread_mutex_destroy(&s->mu);
 	free(s->state_dir);
@@ -1520,4 +1787,9 @@ void api_server_stop(struct api_server *s)
 	free(s->cert_pem);
 	free(s->key_pem);
 	free(s);
+}
+
+const char *api_server_socket(const struct api_server *s)
+{
+	return s->unix_d ? s->sock_path : NULL;
 }

@@ -36,12 +36,19 @@ struct api_options {
 	const char *tls_key;
 	const char *policy_path;/* the policy file (roles:, windows, ...); NULL: the built-in runbook policy.
 				   Read again at each call that needs it, so an edit applies at once */
+	const char *socket_path;/* also serve the local unix socket here (docs/serve.md "The local socket"):
+				   each call is made as the peer process's user (SO_PEERCRED), no token.
+				   With socket_path and no listen, no TCP port is opened */
+	struct strbuf *notes;	/* when not NULL: what was done differently, to log (a long socket path bound
+				   through its directory; another slipway serve answering on the socket, which
+				   then is not an error: the server runs without it) */
 };
 
 struct api_server;
 
 /*
- * Start serving o in threads of its own; returns at once.  The caller
+ * Start serving o in threads of its own; returns at once.  Over TCP
+ * (listen) and/or the local socket (socket_path).  The caller
  * ignores SIGPIPE (a client that hangs up mid-answer must not end the
  * process), as `slipway api` does.  Returns 0 with
  * *out, or: SW_EUSAGE (a bad listen address), -errno (the port is taken:
@@ -52,7 +59,11 @@ struct api_server;
  */
 int api_server_start(const struct api_options *o, struct api_server **out, struct strbuf *e);
 
-/* The port it listens on (useful after port 0). */
+/* The path of the local socket it listens on (as bound: /proc/self/fd/N/NAME
+ * for a long one), or NULL when it does not. */
+const char *api_server_socket(const struct api_server *s);
+
+/* The port it listens on (useful after port 0); 0 without TCP. */
 int api_server_port(const struct api_server *s);
 
 /*

@@ -101,6 +101,18 @@ int api_body_parse(const char *body, size_t len, const struct api_field *fields,
 			memcpy(dst, &n, sizeof(n));
 			break;
 		}
+		case API_FIELD_NUMBER: {
+			double x;
+			if (!json_is_number(v) || json_number_value(v) < (double)f->min ||
+			    json_number_value(v) > (double)f->max) {
+				strbuf_errf(err, "'%s' must be a number from %lld to %lld", f->name, (long long)f->min,
+					    (long long)f->max);
+				goto bad;
+			}
+			x = json_number_value(v);
+			memcpy(dst, &x, sizeof(x));
+			break;
+		}
 		}
 	}
 	for (const struct api_field *f = fields; f->name; f++) {

@@ -22,6 +22,7 @@ enum api_field_type {
 	API_FIELD_STRING,	/* -> const char * (borrowed from the parsed document) */
 	API_FIELD_BOOL,		/* -> int */
 	API_FIELD_INT,		/* -> int64_t, within [min, max] */
+	API_FIELD_NUMBER,	/* -> double, within [min, max] (a whole or fractional JSON number) */
 };
 
 /* One field of a body: its name, type, whether it is required, bounds

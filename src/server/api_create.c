@@ -63,7 +63,7 @@ void api_create_deployment(const char *state_dir, const char *project_dir, const
 	o.change_class = rq->change_class;
 	o.emergency_reason = rq->reason;
 	o.commit_sha = rq->commit_sha;
-	o.time_scale = 1;
+	o.time_scale = rq->time_scale >= 1 ? rq->time_scale : 1;
 	if (emergency_check_reason(o.type, o.emergency_reason, &err) < 0)
 		goto bad;
 	if (rq->commit_time && time_parse_rfc3339(rq->commit_time, &o.commit_time_ms, &err) < 0) {

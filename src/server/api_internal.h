@@ -48,6 +48,7 @@ int api_metrics_render(struct store *st, const struct api_tick *t, struct strbuf
 /* POST /api/v1/deployments: the body's fields (borrowed from the parsed body). */
 struct api_create_request {
 	const char *service, *version, *type, *env, *change_class, *reason, *commit_sha, *commit_time;
+	double time_scale;	/* deploy --time-scale (docs/engine.md "Time scale"); 0: 1 */
 };
 /*
  * Record the deployment as `deploy` does before its first tick (the policy
@@ -60,5 +61,36 @@ struct api_create_request {
 void api_create_deployment(const char *state_dir, const char *project_dir, const struct policy_file *pol,
 			   const struct api_create_request *rq, const char *user, const char *identity,
 			   struct store *st, unsigned *status, json_t **doc, int *is_problem, const char *instance);
+
+/* The calling pool thread's own store handle (opened on first use; SQLite wants one per thread), or NULL with err. */
+struct store *api_thread_store(struct api_server *s, struct strbuf *err);
+
+/*
+ * GET /api/v1/stream (api_stream.c, docs/api.md "Live events"): the
+ * transitions as Server-Sent Events.  api_streams_start() starts the one
+ * notifier thread of a server (it polls the store in state_dir, not the
+ * clients); api_streams_quiesce() ends every stream and the notifier (call
+ * it before MHD_stop_daemon: no connection may stay suspended);
+ * api_streams_free() quiesces and frees (accepts NULL).
+ */
+struct api_streams;
+struct MHD_Connection;
+struct MHD_Response;
+struct api_streams *api_streams_start(const char *state_dir);
+void api_streams_quiesce(struct api_streams *ss);
+void api_streams_free(struct api_streams *ss);
+
+/* What a stream sends: the transitions with a global id above `after`, of
+ * deployment_id when > 0, else of service and env where not NULL. */
+struct api_stream_filter {
+	int64_t deployment_id;
+	const char *service, *env;	/* copied */
+	int64_t after;
+};
+/* A response for MHD_queue_response (text/event-stream, chunked, never
+ * ending by itself), or NULL when libmicrohttpd cannot make one.  The
+ * daemon must allow suspending (MHD_ALLOW_SUSPEND_RESUME). */
+struct MHD_Response *api_stream_response(struct api_server *srv, struct api_streams *ss, struct MHD_Connection *conn,
+					 const struct api_stream_filter *f);
 
 #endif

@@ -84,6 +84,17 @@ json_t *vocab_transition_json(const struct transition_record *t)
 	return o;
 }
 
+json_t *vocab_transition_event_json(const struct transition_event *e)
+{
+	json_t *o = vocab_transition_json(&e->t);
+	json_object_set_new(o, "seq", json_integer(e->seq));
+	json_object_set_new(o, "deployment_id", json_integer(e->deployment_id));
+	vocab_json_str(o, "service", e->service);
+	vocab_json_str(o, "env", e->env);
+	vocab_json_str(o, "version", e->version);
+	return o;
+}
+
 json_t *vocab_approval_json(const struct approval *a, const char *comment, const char *identity)
 {
 	json_t *o = json_object();

@@ -47,6 +47,11 @@ void vocab_json_str(json_t *o, const char *key, const char *v);
 json_t *vocab_deployment_json(const struct deployment_record *d);
 /* A transition: at, from, to, step, weight, reason[, detail]. */
 json_t *vocab_transition_json(const struct transition_record *t);
+
+/* A transition as the event stream sends it (docs/api.md "Live events"):
+ * vocab_transition_json() and seq, deployment_id, service, env, version. */
+struct transition_event;
+json_t *vocab_transition_event_json(const struct transition_event *e);
 /* An approval: id, deployment_id, role, by, decision, at, comment, identity. */
 json_t *vocab_approval_json(const struct approval *a, const char *comment, const char *identity);
 /* An incident: id, service, env, title, state (open, resolved), opened_by,

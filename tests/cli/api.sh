@@ -325,6 +325,15 @@ call GET "/api/v1/services/bad~name/metrics" "$DAVE"
 is "$code" 400 "a service name with a character names may not have: 400"
 like "$(jb 'd["detail"]')" "'bad~name' is not a service name" "saying what names may hold"
 
+# ---- the event stream (tests/e2e/serve-stream.sh follows one with curl -N)
+call GET "/api/v1/stream?deployment=nope" "$DAVE"
+is "$code" 400 "stream: a deployment that is not an id: 400"
+curl -s --max-time 1 -D "$T/.shdr" -o "$T/stream.out" -H "Authorization: Bearer $DAVE" "$URL/api/v1/stream?deployment=$D1"
+is "$(sed -n 's/^Content-Type: *//Ip' "$T/.shdr" | tr -d '\r')" "text/event-stream" "stream: text/event-stream"
+like "$(cat "$T/stream.out")" "id: [0-9]+
+event: transition
+data: \{.*\"deployment_id\": ?$D1" "with the deployment's transitions as events"
+
 # ---- paths and methods
 code=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE -H "Authorization: Bearer $DAVE" "$URL/api/v1/deployments/$D1")
 is "$code" 405 "a method the path does not take: 405"
