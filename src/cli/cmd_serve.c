@@ -111,9 +111,18 @@ static void serve_manager(void *ctx, const char *state)
 }
 
 /* after each tick: the API's /metrics and /readyz learn its duration and when it last succeeded */
+static struct cli_ctx *ticked_cli;	/* for serve_ticked()'s log line */
+
+/* after each tick this controller acted in (it holds the lease) */
 static void serve_ticked(void *ctx, int64_t tick_ms, int64_t last_ok_wall_ms)
 {
+	struct strbuf err = STRBUF_INIT;
 	api_server_set_tick(ctx, tick_ms, last_ok_wall_ms);
+	/* a standby that took over: the local socket is this controller's now */
+	if (api_server_take_socket(ctx, &err) > 0 && ticked_cli)
+		cli_log(ticked_cli, LOG_INFO, "the API answers the local CLI on the unix socket %s (taken over)",
+			api_server_socket(ctx));
+	strbuf_release(&err);
 }
 
 /* ---- --status ---- */
@@ -246,6 +255,7 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *ctx)
 	if (api) {
 		o.ticked = serve_ticked;
 		o.ticked_ctx = api;
+		ticked_cli = ctx;
 	}
 	o.log = cli_log_stream(ctx);
 	rc = serve_run(&o, &err);

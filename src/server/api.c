@@ -22,6 +22,7 @@
 #include "server/vocab.h"
 #include "adapters/approvals.h"
 #include "adapters/audit.h"
+#include "adapters/proc.h"
 #include "adapters/dora_store.h"
 #include "adapters/incidents.h"
 #include "adapters/metrics_builtin.h"
@@ -87,6 +88,8 @@ struct api_server {
 	dev_t sock_dev;
 	ino_t sock_ino;
 	int sock_dirfd;			/* -1, or the directory held open for a path over sun_path's size */
+	char *want_sock;		/* api_options.socket_path when it could not be taken at the start */
+	int64_t sock_retry_mono;	/* api_server_take_socket(): the next try */
 };
 
 /* One call in flight (libmicrohttpd's per-request context while the body arrives). */
@@ -1699,9 +1702,15 @@ int api_server_start(const struct api_options *o, struct api_server **out, struc
 	if (o->socket_path && (r = start_unix(s, o->socket_path, o->notes, e)) < 0) {
 		if (r != SW_ESTATE || !o->notes)
 			goto fail;
-		/* a standby beside the controller that answers there: serve on without the socket */
+		/* a standby beside the controller that answers there: serve on without the socket,
+		 * and take it once this one holds the lease (api_server_take_socket()) */
 		strbuf_addf(o->notes, "%s%s", o->notes->len ? "; " : "", e->buf);
 		strbuf_reset(e);
+		s->want_sock = xstrdup(o->socket_path);
+		if (s->sock_dirfd >= 0) {
+			close(s->sock_dirfd);
+			s->sock_dirfd = -1;
+		}
 	}
 	if (!tcp) {
 		*out = s;
@@ -1778,6 +1787,7 @@ void api_server_stop(struct api_server *s)
 	if (s->sock_dirfd >= 0)
 		close(s->sock_dirfd);
 	free(s->sock_path);
+	free(s->want_sock);
 	api_streams_free(s->streams);
 	pthread_key_delete(s->store_key);
 	pthread_mutex_destroy(&s->mu);
@@ -1787,6 +1797,25 @@ void api_server_stop(struct api_server *s)
 	free(s->cert_pem);
 	free(s->key_pem);
 	free(s);
+}
+
+int api_server_take_socket(struct api_server *s, struct strbuf *e)
+{
+	int64_t now = proc_mono_ms();
+	int r;
+	if (s->unix_d || !s->want_sock || now < s->sock_retry_mono)
+		return 0;
+	s->sock_retry_mono = now + 1000;
+	if ((r = start_unix(s, s->want_sock, NULL, e)) < 0) {
+		if (s->sock_dirfd >= 0) {
+			close(s->sock_dirfd);
+			s->sock_dirfd = -1;
+		}
+		return r;
+	}
+	free(s->want_sock);
+	s->want_sock = NULL;
+	return 1;
 }
 
 const char *api_server_socket(const struct api_server *s)

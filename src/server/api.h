@@ -59,6 +59,17 @@ struct api_server;
  */
 int api_server_start(const struct api_options *o, struct api_server **out, struct strbuf *e);
 
+/*
+ * A standby `slipway serve` starts without the local socket when the
+ * controller holding the lease answers there; once this one holds the lease
+ * (the other died), it takes the socket over: called after each of its
+ * ticks, it tries at most once a second while the socket is still wanted.
+ * 1 taken now, 0 nothing to do (already listening, not wanted, or tried less
+ * than a second ago), < 0 not taken (SW_ESTATE: another process answers
+ * there; -errno) with e.  Call from the controller's thread only.
+ */
+int api_server_take_socket(struct api_server *s, struct strbuf *e);
+
 /* The path of the local socket it listens on (as bound: /proc/self/fd/N/NAME
  * for a long one), or NULL when it does not. */
 const char *api_server_socket(const struct api_server *s);

@@ -56,6 +56,11 @@ wait_log "$T/b.log" "driving deployment #$id"
 like "$(cat "$T/b.log")" "driving deployment #$id of api v2 \(progressing, step 1, weight 10%\)" "and resumes the deployment where it was"
 run_slipway serve --status -o json
 is "$(json_get "$out" 'd["lease"]["pid"]')" "$B" "serve --status names the new holder"
+wait_log "$T/b.log" "unix socket .*taken over"
+like "$(cat "$T/b.log")" "the API answers the local CLI on the unix socket .*serve.sock \(taken over\)" \
+  "the new holder takes over the local socket the dead one left"
+like "$(curl -s --unix-socket "$SLIPWAY_STATE_DIR/serve.sock" http://localhost/api/v1/whoami)" '"user": *"'"$(id -un)"'"' \
+  "the CLI's socket answers again, naming the caller by its uid"
 run_slipway instances api -o json
 is "$(json_get "$out" '" ".join(str(i["pid"]) for i in d["instances"] if i["version"]=="v2")')" "$pids_before" "on the very same v2 processes"
 is "$(json_get "$out" 'round(d["weights"]["v2"])')" 10 "at the same weight"
