@@ -39,7 +39,7 @@ const char usage_flag[] =
 	"Feature flags and segments of an environment (production by default), each change a new\n"
 	"version and an audit entry.  set --value V: the default becomes the variant of value V;\n"
 	"with --segment NAME: a rule serves it to the segment; with --percentage N: a rollout rule\n"
-	"serves it to N%% of the targeting keys (Unleash's bucketing).  apply reads flags/*.yaml\n"
+	"serves it to N% of the targeting keys (Unleash's bucketing).  apply reads flags/*.yaml\n"
 	"(docs/flags.md).  Exit codes: 0 done, 1 refused in this state, 2 bad usage or input, 3 store.\n";
 
 #define DEFAULT_ENV "production"
@@ -272,8 +272,12 @@ static int apply_file(struct cli_ctx *ctx, struct store *st, const char *path, c
 	int r;
 
 	if ((r = strbuf_read_file_max(&buf, path, FLAG_FILE_MAX, &err)) < 0) {
+		/* a file named on the command line that cannot be read (missing, too large, a directory's
+		 * entry gone): bad input, exit 2, as for every command's input files */
 		strbuf_release(&buf);
-		return fail(r, &err);
+		cli_error("%s", err.buf);
+		strbuf_release(&err);
+		return EXIT_USAGE;
 	}
 	r = flag_file_parse(path, buf.buf, buf.len, &f, &err);
 	strbuf_release(&buf);
@@ -352,7 +356,10 @@ static int apply_path(struct cli_ctx *ctx, struct store *st, const char *path, c
 		size_t l = strlen(e->d_name);
 		if ((l > 5 && !strcmp(e->d_name + l - 5, ".yaml")) || (l > 4 && !strcmp(e->d_name + l - 4, ".yml"))) {
 			struct strbuf p = STRBUF_INIT;
-			strbuf_addf(&p, "%s/%s", path, e->d_name);
+			size_t pl = strlen(path);
+			while (pl > 1 && path[pl - 1] == '/')
+				pl--;	/* flags/ and flags name the same directory: no "flags//a.yaml" */
+			strbuf_addf(&p, "%.*s/%s", (int)pl, path, e->d_name);
 			ALLOC_GROW(names, n + 1, alloc);
 			names[n++] = strbuf_detach(&p, NULL);
 		}
