@@ -33,6 +33,7 @@ const char usage_flag[] =
 	"       slipway flag delete FLAG [--env ENV] [--reason TEXT]\n"
 	"       slipway flag history [FLAG] [--env ENV] [-o json]\n"
 	"       slipway flag segment NAME [--users ID,...] [--where 'ATTR in V1,V2'] [--delete] [--env ENV]\n"
+	"                             (sets the segment's whole definition: list every user and condition)\n"
 	"       slipway flag apply FILE|DIR... [--env ENV] [-o json]\n"
 	"       slipway flag eval FLAG [--context JSON] [--env ENV] [-o json]\n"
 	"\n"
@@ -673,6 +674,12 @@ int cmd_flag(int argc, char **argv, struct cli_ctx *ctx)
 				return cli_usage_error(ctx, "flag", "create takes --type and --json; then 'flag set' changes it");
 			if (!def)
 				def = json_object();
+			if (type && strcmp(type, "boolean") && !json_object_get(def, "variants")) {
+				json_decref(def);
+				return cli_usage_error(ctx, "flag", "a %s flag needs its variants: --json '{\"variants\": "
+						       "{\"a\": ..., \"b\": ...}, \"default\": \"a\"}' (docs/flags.md); "
+						       "only a boolean flag has its variants (on, off) by itself", type);
+			}
 			if (type)
 				json_object_set_new(def, "type", json_string(type));
 			v = flag_store_put(st, e, FLAG_KIND_FLAG, args[1], def, FLAG_PUT_CREATE, by, reason, now, &changed,
@@ -681,6 +688,12 @@ int cmd_flag(int argc, char **argv, struct cli_ctx *ctx)
 			struct flag_record cur;
 			if (type)
 				return cli_usage_error(ctx, "flag", "a flag's type is set at create; delete and create it to change it");
+			if (def && (value || segment || percentage || enabled || stickiness)) {
+				json_decref(def);
+				return cli_usage_error(ctx, "flag", "--json is the whole new definition: give it alone, or "
+						       "change the flag with --value, --segment, --percentage and --enabled "
+						       "without it");
+			}
 			if (!def && !value && !segment && !percentage && !enabled)
 				return cli_usage_error(ctx, "flag", "'flag set' needs --value, --segment, --percentage, --enabled "
 						       "or --json");
