@@ -560,6 +560,13 @@ int cmd_flag(int argc, char **argv, struct cli_ctx *ctx)
 			json_decref(ctxj);
 			return cli_usage_error(ctx, "flag", "--context must be a JSON object, e.g. '{\"targetingKey\": \"u1\"}'");
 		}
+		if (json_object_get(ctxj, "targetingKey") && !json_is_string(json_object_get(ctxj, "targetingKey")) &&
+		    !json_is_null(json_object_get(ctxj, "targetingKey"))) {
+			/* as OFREP answers it: 400 INVALID_CONTEXT */
+			json_decref(ctxj);
+			return cli_usage_error(ctx, "flag", "--context: targetingKey must be a string (INVALID_CONTEXT, as "
+					       "OFREP answers it)");
+		}
 		if ((r = flag_store_get(st, e, FLAG_KIND_FLAG, args[1], &rec, &err)) < 0 ||
 		    (r = flag_store_segments(st, e, &segs, &err)) < 0) {
 			json_decref(ctxj);
