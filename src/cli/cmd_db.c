@@ -192,11 +192,11 @@ static int do_backups(struct cli_ctx *ctx, struct store *st, const char *name, c
 			json_array_append_new(a, backup_json(&v[i]));
 		cli_print_json(cli_list_doc("DatabaseBackupList", a));
 	} else {
-		printf("%-4s %-12s %-11s %-20s %-10s %-16s %s\n", "ID", "DATABASE", "ENV", "CREATED", "SIZE", "CHANGE", "SHA256");
+		printf("%-4s %-12s %-11s %-24s %-10s %-16s %s\n", "ID", "DATABASE", "ENV", "CREATED", "SIZE", "CHANGE", "SHA256");
 		for (size_t i = 0; i < n; i++) {
 			char when[RFC3339_BUFSZ], size[32];
 			db_format_size(v[i].size_bytes, size, sizeof(size));
-			printf("%-4" PRId64 " %-12s %-11s %-20s %-10s %-16s %.16s\n", v[i].id, v[i].database, v[i].env,
+			printf("%-4" PRId64 " %-12s %-11s %-24s %-10s %-16s %.16s\n", v[i].id, v[i].database, v[i].env,
 			       time_format_rfc3339(v[i].created_ms, when), size, v[i].change[0] ? v[i].change : "-",
 			       v[i].sha256);
 		}
@@ -245,11 +245,11 @@ static int do_rehearsals(struct cli_ctx *ctx, struct store *st, const char *name
 			json_array_append_new(a, rehearsal_json(&v[i]));
 		cli_print_json(cli_list_doc("DatabaseRehearsalList", a));
 	} else {
-		printf("%-4s %-12s %-16s %-6s %-9s %-20s %s\n", "ID", "DATABASE", "TO", "RESULT", "ESTIMATE", "CREATED", "REASON");
+		printf("%-4s %-12s %-16s %-6s %-9s %-24s %s\n", "ID", "DATABASE", "TO", "RESULT", "ESTIMATE", "CREATED", "REASON");
 		for (size_t i = 0; i < n; i++) {
 			char when[RFC3339_BUFSZ], d[32];
 			db_format_duration(v[i].deploy_ms + v[i].verify_ms, d, sizeof(d));
-			printf("%-4" PRId64 " %-12s %-16s %-6s %-9s %-20s %s\n", v[i].id, v[i].database, v[i].to_change,
+			printf("%-4" PRId64 " %-12s %-16s %-6s %-9s %-24s %s\n", v[i].id, v[i].database, v[i].to_change,
 			       v[i].ok ? "passed" : "failed", v[i].ok ? d : "-", time_format_rfc3339(v[i].created_ms, when),
 			       v[i].reason);
 		}
