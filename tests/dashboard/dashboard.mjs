@@ -124,8 +124,13 @@ try {
     await step('the timeline shows the transition to progressing', async () => {
       await page.waitForSelector('#timeline td .state-progressing');
     });
-    await step('the hold left counts down from under an hour', async () =>
-      /^(\d+m \d+s|\d+s)$/.test(await text(page, '#summary dd[data-field=left]')));
+    // the deployment's hold_until comes with a later poll than the state: wait for it
+    await step('the hold left counts down from under an hour', async () => {
+      await page.waitForFunction(() => {
+        const e = document.querySelector('#summary dd[data-field=left]');
+        return e && /^(\d+m \d+s|\d+s)$/.test(e.textContent);
+      });
+    });
     await shot(page, '05-deployment-approved');
     check(await page.locator('#btn-abort').count() === 0, 'bob (no deployer role) sees no abort button');
     check(page.problems.length === 0, 'bob: no console or CSP error', page.problems.join('\n'));
