@@ -12,6 +12,7 @@
  * Authorization header, and appears in no message.
  */
 #include "adapters/metrics_prometheus.h"
+#include "adapters/http_sink.h"
 #include "base/alloc.h"
 #include "base/err.h"
 #include "base/placeholder.h"
@@ -254,22 +255,6 @@ struct metrics_prometheus {
 	CURL *h;
 };
 
-struct body {
-	struct strbuf sb;
-	int too_big;
-};
-
-static size_t on_body(char *p, size_t sz, size_t n, void *ctx)
-{
-	struct body *b = ctx;
-	if (b->sb.len + sz * n > PROM_BODY_MAX) {
-		b->too_big = 1;
-		return 0;
-	}
-	strbuf_add(&b->sb, p, sz * n);
-	return sz * n;
-}
-
 static void sleep_ms(int64_t ms)
 {
 	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
@@ -295,7 +280,7 @@ static int get(struct metrics_prometheus *mp, const char *path_query, struct pro
 	}
 	hdr = curl_slist_append(hdr, "Accept: application/json");
 	for (;;) {
-		struct body b = { STRBUF_INIT, 0 };
+		struct http_sink b = HTTP_SINK_INIT(PROM_BODY_MAX);
 		long status = 0;
 		CURLcode cc;
 		int retry = 0;
@@ -309,7 +294,7 @@ static int get(struct metrics_prometheus *mp, const char *path_query, struct pro
 		curl_easy_setopt(mp->h, CURLOPT_CONNECTTIMEOUT_MS, (long)mp->cfg.timeout_ms);
 		curl_easy_setopt(mp->h, CURLOPT_NOSIGNAL, 1L);
 		curl_easy_setopt(mp->h, CURLOPT_PROTOCOLS_STR, "http,https");
-		curl_easy_setopt(mp->h, CURLOPT_WRITEFUNCTION, on_body);
+		curl_easy_setopt(mp->h, CURLOPT_WRITEFUNCTION, http_sink_write);
 		curl_easy_setopt(mp->h, CURLOPT_WRITEDATA, &b);
 		if (mp->cfg.ca_file)
 			curl_easy_setopt(mp->h, CURLOPT_CAINFO, mp->cfg.ca_file);
@@ -324,12 +309,12 @@ static int get(struct metrics_prometheus *mp, const char *path_query, struct pro
 		} else if (cc != CURLE_OK) {
 			strbuf_addf(&why, "%s", curl_easy_strerror(cc));
 			retry = 1;
-		} else if (status == 200 || (status >= 400 && status < 500 && status != 429 && b.sb.len)) {
+		} else if (status == 200 || (status >= 400 && status < 500 && status != 429 && b.buf.len)) {
 			/* 400/422 carry Prometheus's {"status":"error"} answer */
 			struct strbuf perr = STRBUF_INIT;
-			rc = prom_parse(b.sb.buf ? b.sb.buf : "", b.sb.len, out, &perr);
+			rc = prom_parse(b.buf.buf ? b.buf.buf : "", b.buf.len, out, &perr);
 			if (rc == 0) {
-				strbuf_release(&b.sb);
+				strbuf_release(&b.buf);
 				break;
 			}
 			if (rc == SW_EPARSE && status == 200)
@@ -341,7 +326,7 @@ static int get(struct metrics_prometheus *mp, const char *path_query, struct pro
 			strbuf_addf(&why, "HTTP %ld", status);
 			retry = status == 429 || status >= 500;
 		}
-		strbuf_release(&b.sb);
+		strbuf_release(&b.buf);
 		if (!retry || attempts > mp->cfg.retries) {
 			/* the address never carries the token: it is sent only as a header */
 			strbuf_errf(err, "provider error: %s from %s (%d attempt%s)", why.buf, mp->cfg.address, attempts,

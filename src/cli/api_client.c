@@ -5,6 +5,7 @@
  */
 #include "cli/api_client.h"
 #include "cli/cli.h"
+#include "adapters/http_sink.h"
 #include "base/alloc.h"
 #include "base/err.h"
 #include "base/sse.h"
@@ -99,22 +100,6 @@ const char *cli_identity_beside(const char *identity, int beside)
 	return buf;
 }
 
-struct sink {
-	struct strbuf buf;
-	int too_big;
-};
-
-static size_t on_data(char *p, size_t size, size_t n, void *ctx)
-{
-	struct sink *s = ctx;
-	if (s->buf.len + size * n > ANSWER_MAX) {
-		s->too_big = 1;
-		return 0;
-	}
-	strbuf_add(&s->buf, p, size * n);
-	return size * n;
-}
-
 static CURL *handle(struct cli_api *a, const char *path, struct curl_slist **h)
 {
 	CURL *c = curl_easy_init();
@@ -135,7 +120,7 @@ int cli_api_call(struct cli_api *a, const char *method, const char *path, json_t
 		 struct strbuf *err)
 {
 	struct curl_slist *h = NULL;
-	struct sink s = { STRBUF_INIT, 0 };
+	struct http_sink s = HTTP_SINK_INIT(ANSWER_MAX);
 	char *text = NULL;
 	CURL *c;
 	CURLcode cr;
@@ -156,7 +141,7 @@ int cli_api_call(struct cli_api *a, const char *method, const char *path, json_t
 	} else if (strcmp(method, "GET")) {
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
 	}
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_sink_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
 	if ((cr = curl_easy_perform(c)) != CURLE_OK) {
