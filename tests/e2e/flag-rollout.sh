@@ -1,0 +1,64 @@
+# flag-rollout.sh - a flag's cohorts measured from real requests (docs/flags.md
+# "Metrics per variant"): the demo service evaluates a flag over OFREP against
+# `slipway serve`, says which variant served in X-Flag-Variant, HAProxy
+# captures the header into its request log, and the builtin provider counts
+# requests and errors per flag and variant, exactly as the client saw them.
+. "$SLIPWAY_SRC/tests/cli/lib.sh"
+. "$SLIPWAY_SRC/tests/e2e/lib/local.sh"
+need_haproxy
+
+FLAG=agent:billing:enabled
+OPORT=$(free_port)
+TOKEN=$("$SLIPWAY" token create --user demo-service 2>/dev/null)
+ok "$([ -n "$TOKEN" ]; echo $?)" "an API token for the service"
+make_project api 1 "env:
+  DEMO_FLAG: \"$FLAG\"
+  DEMO_OFREP_URL: \"http://127.0.0.1:$OPORT\"
+  DEMO_OFREP_TOKEN: \"$TOKEN\""
+make_release api v1
+echo 10 >"$T/proj/releases/api/v1/flag_error_rate"   # the enabled path fails 10% of its requests
+run_slipway flag create "$FLAG"
+is "$rc" 0 "flag created"
+run_slipway flag set "$FLAG" --percentage 50 --reason "half of the users"
+is "$rc" 0 "flag at 50%"
+run_slipway start api v1
+is "$rc" 0 "start v1"
+
+"$SLIPWAY" serve --listen "127.0.0.1:$OPORT" >"$T/serve.log" 2>&1 &
+SERVE_PID=$!
+stop_serve() { kill -TERM "$SERVE_PID" 2>/dev/null; wait "$SERVE_PID" 2>/dev/null; }
+at_exit stop_serve
+for _ in $(seq 1 100); do grep -q "listens on" "$T/serve.log" && break; sleep 0.1; done
+for _ in $(seq 1 100); do [ -S "$SLIPWAY_STATE_DIR/log.stream" ] && break; sleep 0.05; done
+ok "$([ -S "$SLIPWAY_STATE_DIR/log.stream" ]; echo $?)" "serve runs the OFREP endpoint and the log receiver"
+
+# 300 users, one request each: what the client saw, per variant and status
+for u in $(seq 1 300); do
+  curl -s -o /dev/null -D - -H "X-User: user-$u" -w 'STATUS %{http_code}\n' "http://127.0.0.1:$PORT/api/x" |
+    tr -d '\r' | sed -n -e 's/^[Xx]-[Ff]lag-[Vv]ariant: //p' -e 's/^STATUS //p' | paste -sd' '
+done >"$T/seen.txt"
+on=$(grep -c "^$FLAG=on 200" "$T/seen.txt"); on_err=$(grep -c "^$FLAG=on 500" "$T/seen.txt")
+off=$(grep -c "^$FLAG=off 200" "$T/seen.txt"); off_err=$(grep -c "^$FLAG=off 500" "$T/seen.txt")
+echo "# client: on $on + $on_err errors, off $off + $off_err errors"
+is "$((on + on_err + off + off_err))" 300 "every response named its variant (X-Flag-Variant: FLAG=VARIANT)"
+ok "$([ $((on + on_err)) -gt 100 ] && [ $((off + off_err)) -gt 100 ]; echo $?)" "about half the users are enabled"
+is "$off_err" 0 "the disabled path never fails"
+is "$on_err" "$(( (on + on_err) / 10 ))" "the enabled path fails 10% of its requests"
+# each user stays where it was (sticky on the targeting key)
+for u in $(seq 1 8); do
+  curl -s -o /dev/null -D - -H "X-User: user-$u" -w 'STATUS %{http_code}\n' "http://127.0.0.1:$PORT/api/x" |
+    tr -d '\r' | sed -n -e 's/^[Xx]-[Ff]lag-[Vv]ariant: //p' -e 's/^STATUS //p' | paste -sd' '
+done >"$T/again.txt"
+is "$(cut -d' ' -f1 "$T/again.txt" | paste -sd' ')" "$(head -8 "$T/seen.txt" | cut -d' ' -f1 | paste -sd' ')" "a user keeps its variant"
+cat "$T/again.txt" >>"$T/seen.txt"
+on_all=$(grep -c "^$FLAG=on " "$T/seen.txt"); on_err=$(grep -c "^$FLAG=on 500" "$T/seen.txt")
+
+sleep 1.6   # one flush of the receiver
+run_slipway metrics api -o json
+is "$rc" 0 "metrics -o json"
+cohort() { json_get "$out" "[r['$2'] for r in d['revisions'] if r['version']=='flag:$FLAG=$1'][0]"; }
+is "$(cohort on requests)" "$on_all" "the enabled cohort's requests, as the client counted them"
+is "$(cohort on errors)" "$on_err" "the enabled cohort's errors"
+is "$(cohort off errors)" 0 "the disabled cohort has no errors"
+is "$(json_get "$out" "[r['requests'] for r in d['revisions'] if r['version']=='v1'][0]")" 308 "the revision still counts every request"
+done_testing
