@@ -27,6 +27,7 @@
 #include "base/alloc.h"
 #include "base/err.h"
 #include "base/strbuf.h"
+#include "core/flag_rollout.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -649,32 +650,12 @@ static void sample_fill(struct metrics_sample *out, int64_t from, int64_t to, ui
 	}
 }
 
-int metrics_flag_cohort_parse(const char *version, char *flag, char *variant)
-{
-	const char *eq;
-	size_t fl, vl;
-	if (strncmp(version, METRICS_FLAG_PREFIX, sizeof(METRICS_FLAG_PREFIX) - 1))
-		return 0;
-	version += sizeof(METRICS_FLAG_PREFIX) - 1;
-	eq = strrchr(version, '=');
-	if (!eq)
-		return SW_EUSAGE;
-	fl = (size_t)(eq - version);
-	vl = strlen(eq + 1);
-	if (!fl || !vl || fl > REQLOG_NAME_MAX || vl > REQLOG_NAME_MAX)
-		return SW_EUSAGE;
-	memcpy(flag, version, fl);
-	flag[fl] = '\0';
-	memcpy(variant, eq + 1, vl + 1);
-	return 1;
-}
-
 static int sum_range(struct store *st, const char *service, const char *env, const char *version, int64_t from_ms,
 		     int64_t to_ms, uint64_t *req, uint64_t *errs, struct hist *h, struct strbuf *err)
 {
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
 	char flag[REQLOG_NAME_MAX + 1], variant[REQLOG_NAME_MAX + 1];
-	int cohort = metrics_flag_cohort_parse(version, flag, variant);
+	int cohort = flag_cohort_parse(version, flag, sizeof(flag), variant, sizeof(variant));
 	int rc;
 	if (cohort < 0) {
 		strbuf_errf(err, "'%s' is not a flag cohort: write flag:FLAG=VARIANT", version);
@@ -785,7 +766,7 @@ int metrics_builtin_report(struct store *st, const char *service, const char *en
 	if ((rc = store_prepare(st, &s,
 				"SELECT * FROM (SELECT DISTINCT version FROM request_stats WHERE service = ?1 AND env = ?2"
 				" AND at_ms >= ?3 AND at_ms < ?4 ORDER BY version) UNION ALL"
-				" SELECT * FROM (SELECT DISTINCT '" METRICS_FLAG_PREFIX "' || flag || '=' || variant AS v"
+				" SELECT * FROM (SELECT DISTINCT '" FLAG_COHORT_PREFIX "' || flag || '=' || variant AS v"
 				" FROM variant_stats WHERE service = ?1 AND env = ?2 AND at_ms >= ?3 AND at_ms < ?4"
 				" ORDER BY v)", err)) < 0)
 		goto out;

@@ -92,16 +92,12 @@ int metrics_builtin_query_over(void *ctx, const char *service, enum revision_rol
 
 /*
  * Flag cohorts: a query (or query_over) whose version is
- * "flag:FLAG=VARIANT" answers for the requests whose X-Flag-Variant header
- * named that variant of FLAG, from variant_stats, so the judge compares the
- * enabled cohort with the disabled one on the same traffic (a revision's
- * name never holds ':' or '=').  metrics_flag_cohort_parse() splits such a
- * version into flag and variant (each REQLOG_NAME_MAX + 1 bytes): 1 when it
- * is one, 0 when version is a revision, SW_EUSAGE when it starts with the
- * prefix but is not FLAG=VARIANT.
+ * "flag:FLAG=VARIANT" (core/flag_rollout.h flag_cohort_parse()) answers for
+ * the requests whose X-Flag-Variant header named that variant of FLAG, from
+ * variant_stats, so the judge compares the enabled cohort with the disabled
+ * one on the same traffic (a revision's name never holds ':').  A version
+ * with the prefix that is not FLAG=VARIANT: SW_EUSAGE.
  */
-#define METRICS_FLAG_PREFIX "flag:"
-int metrics_flag_cohort_parse(const char *version, char *flag, char *variant);
 
 /* `slipway metrics`: every revision seen in [from_ms, to_ms) (then every flag cohort,
  * as "flag:FLAG=VARIANT"), and the log accounting. */
