@@ -1,6 +1,6 @@
 /*
  * test_flag_rollout.c - a flag rollout's steps and percentage edits
- * (core/flag_rollout.c), from the cases in tests/data/flag-rollout/*.json
+ * (core/flag_rollout.c), from the cases in tests/data/flag-rollout/NAME.json
  * (README there), and the cohort names.
  */
 #include "tap.h"
