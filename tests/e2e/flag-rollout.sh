@@ -1,8 +1,11 @@
-# flag-rollout.sh - a flag's cohorts measured from real requests (docs/flags.md
-# "Metrics per variant"): the demo service evaluates a flag over OFREP against
-# `slipway serve`, says which variant served in X-Flag-Variant, HAProxy
-# captures the header into its request log, and the builtin provider counts
-# requests and errors per flag and variant, exactly as the client saw them.
+# flag-rollout.sh - guarded flag rollouts on real requests (docs/flags.md).
+# The demo service evaluates a flag over OFREP against `slipway serve`, says
+# which variant served in X-Flag-Variant, HAProxy captures the header into its
+# request log, and the builtin provider counts requests and errors per flag
+# and variant, exactly as the client saw them.  Then `slipway rollout flag`,
+# driven by serve: a good flag reaches 100%; a flag whose enabled path fails
+# 5% of its requests is set back to 0% (the segment keeps it) with the reason,
+# recorded, notified, and `audit --verify` holds.
 . "$SLIPWAY_SRC/tests/cli/lib.sh"
 . "$SLIPWAY_SRC/tests/e2e/lib/local.sh"
 need_haproxy
@@ -61,4 +64,63 @@ is "$(cohort on requests)" "$on_all" "the enabled cohort's requests, as the clie
 is "$(cohort on errors)" "$on_err" "the enabled cohort's errors"
 is "$(cohort off errors)" 0 "the disabled cohort has no errors"
 is "$(json_get "$out" "[r['requests'] for r in d['revisions'] if r['version']=='v1'][0]")" 308 "the revision still counts every request"
+
+# ---- guarded rollouts, driven by serve, under a steady load of new users ----
+run_slipway flag create good-flag
+run_slipway flag create bad-flag
+run_slipway flag segment canary-users --users user-1,user-2
+is "$rc" 0 "segment canary-users"
+echo 0 >"$T/proj/releases/api/v1/flag_error_rate"
+# the instance reads flag_error_rate at start: a new instance per flag (restart)
+load_pid=""
+start_load() { # requests without X-User: each a new targeting key
+  if command -v hey >/dev/null 2>&1; then
+    hey -z 600s -c 4 "http://127.0.0.1:$PORT/api/x" >/dev/null 2>&1 &
+  else
+    ( while :; do curl -s -o /dev/null "http://127.0.0.1:$PORT/api/x"; done ) &
+  fi
+  load_pid=$!
+}
+stop_load() { [ -n "$load_pid" ] && kill "$load_pid" 2>/dev/null; wait "$load_pid" 2>/dev/null; load_pid=""; }
+at_exit stop_load
+restart_api() {
+  run_slipway down api; run_slipway start api v1
+  is "$rc" 0 "api v1 restarted ($1)"
+}
+
+restart_api "flag error rate 0"
+sed -i "s/DEMO_FLAG: .*/DEMO_FLAG: \"good-flag\"/" "$T/proj/services/api.yaml"
+restart_api "the demo now guards its path with good-flag"
+start_load
+run_slipway rollout flag good-flag --service api --steps 5%,25%,50%,100% --interval 1m --time-scale 60 --wait
+stop_load
+echo "$out" | tail -3 | sed 's/^/# /'
+is "$rc" 0 "a good flag's guarded rollout succeeds"
+[ "$rc" = 0 ] || "$SLIPWAY" abort "$(echo "$out" | sed -n 's/^deployment #\([0-9]*\) of api.*/\1/p' | tail -1)" >/dev/null 2>&1
+run_slipway flag get good-flag -o json
+is "$(json_get "$out" "[r['rollout']['percentage'] for r in d['definition']['rules'] if r.get('name')=='rollout'][0]")" 100 "good-flag is at 100%"
+run_slipway flag history good-flag -o json
+like "$out" "guarded rollout, deployment #[0-9]+: 25%" "each step is a flag change in the history"
+
+echo 5 >"$T/proj/releases/api/v1/flag_error_rate"
+sed -i "s/DEMO_FLAG: .*/DEMO_FLAG: \"bad-flag\"/" "$T/proj/services/api.yaml"
+restart_api "the demo now guards its path with bad-flag, whose enabled path fails 5%"
+start_load
+run_slipway rollout flag bad-flag --service api --steps 5%,25%,50%,100% --interval 1m --segment canary-users --time-scale 60 --wait
+stop_load
+echo "$out" | tail -3 | sed 's/^/# /'
+is "$rc" 1 "a bad flag's guarded rollout is set back (exit 1)"
+id=$(echo "$out" | sed -n 's/^deployment #\([0-9]*\) of api.*/\1/p' | tail -1)
+run_slipway show "$id" -o json
+is "$(json_get "$out" 'd["state"]')" rolled_back "recorded as rolled back"
+like "$(json_get "$out" 'd["reason"]')" "error" "the reason names the error rate"
+run_slipway flag get bad-flag -o json
+is "$(json_get "$out" "[r['rollout']['percentage'] for r in d['definition']['rules'] if r.get('name')=='rollout'][0]")" 0 "bad-flag is set back to 0%"
+is "$(json_get "$out" "[r['serve'] for r in d['definition']['rules'] if r.get('name')=='segment:canary-users'][0]")" on "the segment keeps it"
+run_slipway flag eval bad-flag --context '{"targetingKey": "user-1"}' -o json
+is "$(json_get "$out" 'd["variant"]')" on "a user of the segment is still served on"
+run_slipway notify list --deployment "$id" -o json
+like "$out" "rollback|ROLLBACK" "the set-back is notified"
+run_slipway audit --verify
+is "$rc" 0 "audit --verify holds"
 done_testing
