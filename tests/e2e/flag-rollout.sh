@@ -112,8 +112,8 @@ echo "$out" | tail -3 | sed 's/^/# /'
 is "$rc" 1 "a bad flag's guarded rollout is set back (exit 1)"
 id=$(echo "$out" | sed -n 's/^deployment #\([0-9]*\) of api.*/\1/p' | tail -1)
 run_slipway show "$id" -o json
-is "$(json_get "$out" 'd["state"]')" rolled_back "recorded as rolled back"
-like "$(json_get "$out" 'd["reason"]')" "error" "the reason names the error rate"
+is "$(json_get "$out" 'd["deployment"]["state"]')" rolled_back "recorded as rolled back"
+like "$(json_get "$out" 'd["deployment"]["reason"]')" "error" "the reason names the error rate"
 run_slipway flag get bad-flag -o json
 is "$(json_get "$out" "[r['rollout']['percentage'] for r in d['definition']['rules'] if r.get('name')=='rollout'][0]")" 0 "bad-flag is set back to 0%"
 is "$(json_get "$out" "[r['serve'] for r in d['definition']['rules'] if r.get('name')=='segment:canary-users'][0]")" on "the segment keeps it"
