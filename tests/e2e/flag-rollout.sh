@@ -92,11 +92,12 @@ restart_api "flag error rate 0"
 sed -i "s/DEMO_FLAG: .*/DEMO_FLAG: \"good-flag\"/" "$T/proj/services/api.yaml"
 restart_api "the demo now guards its path with good-flag"
 start_load
-run_slipway rollout flag good-flag --service api --steps 5%,25%,50%,100% --interval 1m --time-scale 60 --wait
+run_slipway rollout flag good-flag --service api --steps 5%,25%,50%,100% --interval 1m --time-scale 60 --wait -o json
 stop_load
-echo "$out" | tail -3 | sed 's/^/# /'
 is "$rc" 0 "a good flag's guarded rollout succeeds"
-[ "$rc" = 0 ] || "$SLIPWAY" abort "$(echo "$out" | sed -n 's/^deployment #\([0-9]*\) of api.*/\1/p' | tail -1)" >/dev/null 2>&1
+schema_ok "$out" Deployment "rollout flag -o json: Deployment validates"
+echo "# $(json_get "$out" 'd["reason"]')"
+[ "$rc" = 0 ] || "$SLIPWAY" abort "$(json_get "$out" 'd["id"]')" >/dev/null 2>&1
 run_slipway flag get good-flag -o json
 is "$(json_get "$out" "[r['rollout']['percentage'] for r in d['definition']['rules'] if r.get('name')=='rollout'][0]")" 100 "good-flag is at 100%"
 run_slipway flag history good-flag -o json
