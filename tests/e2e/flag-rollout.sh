@@ -122,6 +122,37 @@ run_slipway flag eval bad-flag --context '{"targetingKey": "user-1"}' -o json
 is "$(json_get "$out" 'd["variant"]')" on "a user of the segment is still served on"
 run_slipway notify list --deployment "$id" -o json
 like "$out" "rollback|ROLLBACK" "the set-back is notified"
+
+# ---- pause, resume and abort work as for a release
+echo 0 >"$T/proj/releases/api/v1/flag_error_rate"
+sed -i "s/DEMO_FLAG: .*/DEMO_FLAG: \"good-flag\"/" "$T/proj/services/api.yaml"
+restart_api "good-flag again"
+start_load
+run_slipway rollout flag good-flag --service api --steps 20%,100% --interval 10m --time-scale 60 -o json
+is "$rc" 0 "recorded for serve, which drives it"
+id=$(json_get "$out" 'd["id"]')
+wait_for() { # EXPR WANT: poll show ID -o json (at most 60 s)
+  local got=""
+  for _ in $(seq 1 300); do
+    got=$("$SLIPWAY" show "$id" -o json 2>/dev/null | python3 -c "import json,sys; d=json.load(sys.stdin)['deployment']; print(int($1) if isinstance($1, float) else $1)" 2>/dev/null)
+    [ "$got" = "$2" ] && break
+    sleep 0.2
+  done
+  printf '%s' "$got"
+}
+is "$(wait_for 'd["weight"]' 20)" 20 "serve raised it to the first step (20%)"
+run_slipway flag get good-flag -o json
+is "$(json_get "$out" "[r['rollout']['percentage'] for r in d['definition']['rules'] if r.get('name')=='rollout'][0]")" 20 "the flag is at 20%"
+run_slipway pause "$id"
+is "$(wait_for 'd["state"]' paused)" paused "pause holds it"
+run_slipway resume "$id"
+is "$(wait_for 'd["state"]' progressing)" progressing "resume goes on"
+run_slipway abort "$id"
+is "$(wait_for 'd["state"]' rolled_back)" rolled_back "abort rolls it back"
+stop_load
+run_slipway flag get good-flag -o json
+is "$(json_get "$out" "[r['rollout']['percentage'] for r in d['definition']['rules'] if r.get('name')=='rollout'][0]")" 0 "aborted: the flag is back at 0%"
+
 run_slipway audit --verify
 is "$rc" 0 "audit --verify holds"
 done_testing
