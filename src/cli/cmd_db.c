@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 const char usage_db[] =
 	"usage: slipway db check NAME\n"
@@ -140,10 +141,11 @@ static json_t *database_json(const struct database *db)
 	return j;
 }
 
-static int db_store_open(struct cli_ctx *ctx, struct store **st)
+/* reading (backups, rehearsals): never creates a store, as other reading commands */
+static int db_store_open(struct cli_ctx *ctx, struct store **st, int reading)
 {
 	struct strbuf err = STRBUF_INIT;
-	int rc = cli_store(ctx, st);
+	int rc = reading ? cli_store_read(ctx, st) : cli_store(ctx, st);
 	if (rc != EXIT_OK)
 		return rc;
 	if (db_store_migrate(*st, &err) < 0) {
@@ -190,11 +192,11 @@ static int do_backups(struct cli_ctx *ctx, struct store *st, const char *name, c
 			json_array_append_new(a, backup_json(&v[i]));
 		cli_print_json(cli_list_doc("DatabaseBackupList", a));
 	} else {
-		printf("%-4s %-12s %-11s %-20s %-10s %-16s %s\n", "ID", "DATABASE", "ENV", "CREATED", "SIZE", "CHANGE", "SHA256");
+		printf("%-4s %-12s %-11s %-24s %-10s %-16s %s\n", "ID", "DATABASE", "ENV", "CREATED", "SIZE", "CHANGE", "SHA256");
 		for (size_t i = 0; i < n; i++) {
 			char when[RFC3339_BUFSZ], size[32];
 			db_format_size(v[i].size_bytes, size, sizeof(size));
-			printf("%-4" PRId64 " %-12s %-11s %-20s %-10s %-16s %.16s\n", v[i].id, v[i].database, v[i].env,
+			printf("%-4" PRId64 " %-12s %-11s %-24s %-10s %-16s %.16s\n", v[i].id, v[i].database, v[i].env,
 			       time_format_rfc3339(v[i].created_ms, when), size, v[i].change[0] ? v[i].change : "-",
 			       v[i].sha256);
 		}
@@ -243,11 +245,11 @@ static int do_rehearsals(struct cli_ctx *ctx, struct store *st, const char *name
 			json_array_append_new(a, rehearsal_json(&v[i]));
 		cli_print_json(cli_list_doc("DatabaseRehearsalList", a));
 	} else {
-		printf("%-4s %-12s %-16s %-6s %-9s %-20s %s\n", "ID", "DATABASE", "TO", "RESULT", "ESTIMATE", "CREATED", "REASON");
+		printf("%-4s %-12s %-16s %-6s %-9s %-24s %s\n", "ID", "DATABASE", "TO", "RESULT", "ESTIMATE", "CREATED", "REASON");
 		for (size_t i = 0; i < n; i++) {
 			char when[RFC3339_BUFSZ], d[32];
 			db_format_duration(v[i].deploy_ms + v[i].verify_ms, d, sizeof(d));
-			printf("%-4" PRId64 " %-12s %-16s %-6s %-9s %-20s %s\n", v[i].id, v[i].database, v[i].to_change,
+			printf("%-4" PRId64 " %-12s %-16s %-6s %-9s %-24s %s\n", v[i].id, v[i].database, v[i].to_change,
 			       v[i].ok ? "passed" : "failed", v[i].ok ? d : "-", time_format_rfc3339(v[i].created_ms, when),
 			       v[i].reason);
 		}
@@ -350,12 +352,29 @@ int cmd_db(int argc, char **argv, struct cli_ctx *ctx)
 		return cli_usage_error(ctx, "db", "--to goes with 'db rehearse' and 'db migrate'");
 	}
 	if (!strcmp(sub, "backups") || !strcmp(sub, "rehearsals")) {
-		if ((rc = db_store_open(ctx, &st)) != EXIT_OK)
+		if ((rc = db_store_open(ctx, &st, 1)) != EXIT_OK)
 			return rc;
 		return !strcmp(sub, "backups") ? do_backups(ctx, st, name, env) : do_rehearsals(ctx, st, name);
 	}
 	if ((r = db_load(&db, ctx->project_dir, name, &err)) < 0)
 		return db_error(&err, r);
+	{
+		/* the sqitch project it names must be there: said now, not as "cannot start sqitch" later */
+		struct strbuf plan = STRBUF_INIT;
+		struct stat sb;
+		if (db.project[0] != '/')
+			strbuf_addf(&plan, "%s/", ctx->project_dir && *ctx->project_dir ? ctx->project_dir : ".");
+		strbuf_addf(&plan, "%s/sqitch.plan", db.project);
+		if (stat(plan.buf, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+			cli_error("databases/%s.yaml: project: no sqitch project at '%s' (no file '%s'); give the "
+				  "directory that holds sqitch.conf and sqitch.plan (docs/databases.md)", db.name, db.project,
+				  plan.buf);
+			strbuf_release(&plan);
+			database_release(&db);
+			return EXIT_USAGE;
+		}
+		strbuf_release(&plan);
+	}
 	if (!strcmp(sub, "check")) {
 		if (ctx->output == OUTPUT_JSON)
 			cli_print_json(database_json(&db));
@@ -366,7 +385,7 @@ int cmd_db(int argc, char **argv, struct cli_ctx *ctx)
 		database_release(&db);
 		return EXIT_OK;
 	}
-	if ((rc = db_store_open(ctx, &st)) != EXIT_OK) {
+	if ((rc = db_store_open(ctx, &st, 0)) != EXIT_OK) {
 		database_release(&db);
 		return rc;
 	}

@@ -17,9 +17,8 @@
 . "$SLIPWAY_SRC/tests/cli/lib.sh"
 . "$SLIPWAY_SRC/tests/e2e/lib/local.sh"
 need_haproxy
-PROM=$(command -v prometheus || echo /usr/bin/prometheus)
-[ -x "$PROM" ] || { echo "1..0 # SKIP prometheus is not installed (tools/deps.sh test)"; exit 0; }
-command -v wrk >/dev/null 2>&1 || { echo "1..0 # SKIP wrk is not installed (tools/deps.sh test)"; exit 0; }
+. "$SLIPWAY_SRC/tests/e2e/lib/prom.sh"
+need_prometheus
 
 PPORT=$(free_port)
 MPORT=$(free_port)
@@ -36,24 +35,7 @@ cp -r "$SLIPWAY_SRC/examples/deploy/flagger" "$SLIPWAY_SRC/examples/deploy/argo"
 for v in v1 v2 v4 v6 v7 v8; do make_release api $v; done
 make_release api v3 20
 make_release api v5 20
-mkdir -p "$SLIPWAY_STATE_DIR"
-targets="$(cd "$SLIPWAY_STATE_DIR" && pwd -P)/routers/api.production/targets.json"
-
-cat >"$T/prometheus.yml" <<YAML
-global: {scrape_interval: 1s, evaluation_interval: 1s}
-scrape_configs:
-  - job_name: haproxy
-    static_configs: [{targets: ["127.0.0.1:$MPORT"]}]
-  - job_name: app
-    file_sd_configs: [{files: ["$targets"], refresh_interval: 1s}]
-YAML
-"$PROM" --config.file="$T/prometheus.yml" --storage.tsdb.path="$T/tsdb" --web.listen-address="127.0.0.1:$PPORT" \
-  --log.level=warn >"$T/prometheus.log" 2>&1 &
-prom_pid=$!
-stop_prom() { kill "$prom_pid" 2>/dev/null; wait "$prom_pid" 2>/dev/null; }
-at_exit stop_prom
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PPORT/-/ready" >/dev/null && break; sleep 0.1; done
-ok "$(curl -sf "http://127.0.0.1:$PPORT/-/ready" >/dev/null; echo $?)" "Prometheus is ready on 127.0.0.1:$PPORT"
+start_prometheus "$PPORT" "$MPORT"
 
 load=""
 stop_load() { [ -n "$load" ] && kill -INT "$load" 2>/dev/null && wait "$load" 2>/dev/null; load=""; }
