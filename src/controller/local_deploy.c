@@ -1021,8 +1021,12 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 		goto out;
 	if ((rc = deployment_store_load(&dr->ls.st, dr->id, d, s, err)) < 0)
 		goto out;
-	say(dr, "  plugins: target %s, router %s, provider %s, judge %s", dr->ls.svc.target, dr->ls.svc.router,
-	    dr->ls.svc.provider, dr->judge->name ? dr->judge->name : dr->ls.svc.judge);
+	if (dr->c.router == &dr->flag_router)
+		say(dr, "  plugins: target none (the running revision serves both cohorts), router the flag's percentage, "
+		    "provider %s, judge %s", dr->ls.svc.provider, dr->judge->name ? dr->judge->name : dr->ls.svc.judge);
+	else
+		say(dr, "  plugins: target %s, router %s, provider %s, judge %s", dr->ls.svc.target, dr->ls.svc.router,
+		    dr->ls.svc.provider, dr->judge->name ? dr->judge->name : dr->ls.svc.judge);
 	res->id = dr->id;
 	say_time_scale(dr, d);
 	start_wall = proc_now_ms();
