@@ -123,8 +123,10 @@ int db_migrate(const struct db_ops *ops, const struct database *db, const struct
  * and `slipway abort` in-process.  An abort ends it `failed` ("aborted by
  * WHO while waiting at the gate: nothing ran"), notified through notify
  * (may be NULL); pause, resume, promote, retry and undo are rejected with
- * why.  A migration that is not pending, or not a migration (service not
- * "db.NAME"), is left alone.  Returns 1 when it ended (reason, when not
+ * why; a final migration's intents are all rejected.  A migration that is
+ * running (progressing, monitoring, rolling back: the `db migrate` that
+ * runs it applies them), or not a migration (service not "db.NAME"), is
+ * left alone.  Returns 1 when it ended (reason, when not
  * NULL, gets the deployment's reason), 0 when nothing changed (also when
  * another process moved it first), or SW_ESTORE / SW_ENOTFOUND.
  */
