@@ -924,8 +924,8 @@ static int monitor(struct mig *g, const char *logp, const char *note, struct db_
 		goto out;
 	}
 	strbuf_reset(&reason);
-	strbuf_addf(&reason, "migrated to '%s', verified and monitored: %s without an error (%lld requests of the "
-		    "services), verified again", g->opt->to, why_end, base_err < 0 ? 0 : n_req - base_req);
+	strbuf_addf(&reason, "migrated to '%s', verified and monitored%s: %s without an error (%lld requests of the "
+		    "services), verified again", g->opt->to, note, why_end, base_err < 0 ? 0 : n_req - base_req);
 	if (g->m.app_service[0]) {
 		strbuf_addf(&reason, "; %s at %s", g->m.app_service, g->m.app_version);
 		strbuf_reset(&e);

@@ -26,7 +26,31 @@ sql() { python3 -c 'import sqlite3,sys; [print(" ".join(map(str,r))) for r in sq
 reg() { pg_sql app_prod "SELECT change FROM sqitch.changes WHERE project = 'slipway_demo' ORDER BY committed_at DESC LIMIT 1" 2>/dev/null; }
 deploys() { pg_sql app_prod "SELECT COUNT(*) FROM sqitch.events WHERE event = 'deploy' AND change = '$1'"; }
 
-for step in "backup app" "rehearse app --to items" "migrate app --to items --time-scale 3600" "backup app" "rehearse app --to items_price"; do
+for step in "backup app" "rehearse app --to items"; do
+  run_slipway db $step
+  is "$rc" 0 "db $step"
+done
+
+# kill -9 while the migration is monitored (the type's hour at time scale 360: 10 s), then run again:
+# verified and monitored to the same end, not deployed again
+"$SLIPWAY" db migrate app --to items --time-scale 360 >"$T/m0.out" 2>"$T/m0.err" &
+pid=$!
+for _ in $(seq 1 300); do
+  [ "$(sql "SELECT step FROM db_migrations ORDER BY deployment_id DESC LIMIT 1")" = monitor ] && break
+  sleep 0.1
+done
+kill -9 "$pid"; wait "$pid" 2>/dev/null
+id0=$(sql "SELECT deployment_id FROM db_migrations ORDER BY deployment_id DESC LIMIT 1")
+is "$(sql "SELECT state FROM deployments WHERE id = $id0")" monitoring "killed while monitored: the record says monitoring"
+run_slipway db migrate app --to items -o json
+is "$rc" 0 "run again: the monitoring goes on to its end"
+is "$(json_get "$out" 'd["recovered"]')" true "it says it recovered"
+is "$(json_get "$out" 'd["state"]')" succeeded "succeeded"
+like "$(json_get "$out" 'd["reason"]')" "after an interruption at step 'monitor'" "after an interruption while monitored"
+is "$(deploys items)" 1 "the change ran once"
+is "$(sql "SELECT COUNT(*) FROM transitions WHERE deployment_id = $id0 AND to_state = 'monitoring'")" 1 "monitoring entered once"
+
+for step in "backup app" "rehearse app --to items_price"; do
   run_slipway db $step
   is "$rc" 0 "db $step"
 done
