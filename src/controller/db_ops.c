@@ -621,6 +621,47 @@ static int stop_release(struct mig *g, const char *version, struct strbuf *err)
 	return r;
 }
 
+/*
+ * The switch of g->m.app_service, once it is over, as a deployment of that
+ * service (type database-migration, the blue-green strategy, already
+ * final): `slipway history SERVICE`, DORA and the next deploy's stable
+ * version see it.  Recorded final at once, never as an unfinished
+ * deployment a `slipway serve` would try to drive.  Failing to record it is
+ * said, not fatal: the migration's own record has the release.
+ */
+static void record_release(struct mig *g, enum deploy_state final, const char *why)
+{
+	struct deployment a;
+	struct strategy s;
+	struct strbuf e = STRBUF_INIT;
+	int64_t now = proc_now_ms();
+
+	if (!g->m.app_service[0] || !g->m.app_previous[0])
+		return;
+	memset(&a, 0, sizeof(a));
+	strategy_default(&s, STRATEGY_BLUE_GREEN);
+	snprintf(a.service, sizeof(a.service), "%s", g->m.app_service);
+	snprintf(a.env, sizeof(a.env), "%s", g->d.env);
+	snprintf(a.version, sizeof(a.version), "%s", g->m.app_version);
+	snprintf(a.from_version, sizeof(a.from_version), "%s", g->m.app_previous);
+	snprintf(a.type, sizeof(a.type), "database-migration");
+	snprintf(a.change_class, sizeof(a.change_class), "%s", g->d.change_class);
+	snprintf(a.requested_by, sizeof(a.requested_by), "%s", g->d.requested_by);
+	snprintf(a.reason, sizeof(a.reason), "%s with migration #%" PRId64 " of %s to '%s': %s",
+		 final == DS_SUCCEEDED ? "deployed" : "rolled back", g->d.id, g->d.service, g->d.version, why);
+	a.state = final;
+	a.weight = final == DS_SUCCEEDED ? 100 : 0;
+	a.created_ms = a.started_ms = g->d.started_ms ? g->d.started_ms : now;
+	a.finished_ms = a.state_since_ms = now;
+	a.time_scale = g->d.time_scale;
+	if (deployment_store_create(g->o->st, &a, &s, &e) < 0)
+		say(g->o, "  could not record the release of %s %s: %s", g->m.app_service, g->m.app_version, e.buf);
+	else
+		say(g->o, "  %s %s recorded as deployment #%" PRId64 " (%s)", g->m.app_service, g->m.app_version, a.id,
+		    deployment_state_name(final));
+	strbuf_release(&e);
+}
+
 /* The revision of service/env with the most weight in its router ("" when none runs). */
 static int current_release(const struct db_ops *o, const char *service, const char *env, char *out, size_t n,
 			   struct strbuf *err)
@@ -752,6 +793,11 @@ static int roll_back(struct mig *g, const char *step, const char *why, const cha
 			final = DS_FAILED;
 		} else {
 			strbuf_addf(&reason, "; %s back to %s", g->m.app_service, g->m.app_previous);
+			{
+				char w[400];
+				snprintf(w, sizeof(w), "%s failed: %.300s", step, why);
+				record_release(g, DS_ROLLED_BACK, w);
+			}
 		}
 		strbuf_reset(&e);
 	}
@@ -931,6 +977,7 @@ static int monitor(struct mig *g, const char *logp, const char *note, struct db_
 		strbuf_reset(&e);
 		if (g->m.app_previous[0] && stop_release(g, g->m.app_previous, &e) < 0)
 			strbuf_addf(&reason, " (%s could not be stopped: %s)", g->m.app_previous, e.buf);
+		record_release(g, DS_SUCCEEDED, "switched after the verify, monitored without an error");
 	}
 	if ((r = at_step(g, "done", err)) >= 0 && (r = move(g, DS_SUCCEEDED, reason.buf, err)) >= 0)
 		notify(g, NOTIFY_COMPLETE, "SUCCESS");

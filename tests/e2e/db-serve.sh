@@ -64,7 +64,11 @@ done
 unset SLIPWAY_USER
 "$SLIPWAY" serve --lease 3 >"$T/serve.log" 2>&1 &
 SERVE_PID=$!
-stop_serve() { [ -n "$SERVE_PID" ] && kill -TERM "$SERVE_PID" 2>/dev/null; wait "$SERVE_PID" 2>/dev/null; SERVE_PID=""; }
+SERVE_RC=""
+stop_serve() { # sets SERVE_RC: its exit status (ASan reports leaks through it)
+  [ -n "$SERVE_PID" ] || return 0
+  kill -TERM "$SERVE_PID" 2>/dev/null; wait "$SERVE_PID" 2>/dev/null; SERVE_RC=$?; SERVE_PID=""
+}
 at_exit stop_serve
 for _ in $(seq 1 100); do grep -q "unix socket" "$T/serve.log" && break; sleep 0.1; done
 like "$(cat "$T/serve.log")" "holding the controller lease" "serve holds the lease"
@@ -106,6 +110,7 @@ is "$(reg)" items "sqitch's registry at items"
 is "$(version)" v2 "api serves v2"
 is "$(store_sql "SELECT COUNT(*) FROM transitions WHERE deployment_id = $id2 AND to_state = 'monitoring'")" 1 "the record has the monitoring period"
 is "$(store_sql "SELECT app_service, app_version, app_previous FROM db_migrations WHERE deployment_id = $id2")" "api v2 v1" "the release and the one it replaced are recorded"
+is "$(store_sql "SELECT version, from_version, state, type FROM deployments WHERE service = 'api' ORDER BY id DESC LIMIT 1")" "v2 v1 succeeded database-migration" "the switch is a deployment of api in its history"
 run_slipway instances api
 unlike "$out" "v1" "v1's instance is stopped after the monitoring"
 
@@ -129,12 +134,14 @@ like "$(json_get "$out" 'd["reason"]')" "sqitch reverted to 'items' and verified
 is "$(reg)" items "sqitch's registry back at items"
 is "$(pg_sql app_prod "SELECT COUNT(*) FROM information_schema.columns WHERE table_name = 'items' AND column_name = 'price_cents'")" 0 "the new column is gone"
 is "$(version)" v2 "api serves v2 again"
+is "$(store_sql "SELECT version, from_version, state FROM deployments WHERE service = 'api' ORDER BY id DESC LIMIT 1")" "v3 v2 rolled_back" "api's history has v3 rolled back"
 run_slipway instances api
 unlike "$out" "v3" "v3's instance is stopped"
 is "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$url")" 200 "traffic normal after the rollback"
 
 # ---- without a controller: abort of a pending migration is applied by the abort itself
 stop_serve
+is "$SERVE_RC" 0 "serve stops cleanly (exit 0)"
 SLIPWAY_USER=bob run_slipway db migrate app --to items_price --time-scale 3600
 is "$rc" 4 "a migration waits for its approvals"
 id4=$(store_sql "SELECT id FROM deployments WHERE service = 'db.app' AND state = 'pending'")
