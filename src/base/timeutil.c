@@ -214,6 +214,8 @@ int duration_parse(const char *s, int64_t *out, struct strbuf *err)
 		} else {
 			goto bad;
 		}
+		if (v > (INT64_MAX - total) / unit)
+			goto bad;	/* past what a time in ms holds */
 		total += v * unit;
 		any = 1;
 	}

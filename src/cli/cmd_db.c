@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 const char usage_db[] =
 	"usage: slipway db check NAME\n"
@@ -150,10 +151,11 @@ static json_t *database_json(const struct database *db)
 	return j;
 }
 
-static int db_store_open(struct cli_ctx *ctx, struct store **st)
+/* reading (backups, rehearsals): never creates a store, as other reading commands */
+static int db_store_open(struct cli_ctx *ctx, struct store **st, int reading)
 {
 	struct strbuf err = STRBUF_INIT;
-	int rc = cli_store(ctx, st);
+	int rc = reading ? cli_store_read(ctx, st) : cli_store(ctx, st);
 	if (rc != EXIT_OK)
 		return rc;
 	if (db_store_migrate(*st, &err) < 0) {
@@ -384,12 +386,29 @@ int cmd_db(int argc, char **argv, struct cli_ctx *ctx)
 			return cli_usage_error(ctx, "db", "--time-scale must be a number from 1 to 3600, not '%s'", scale);
 	}
 	if (!strcmp(sub, "backups") || !strcmp(sub, "rehearsals")) {
-		if ((rc = db_store_open(ctx, &st)) != EXIT_OK)
+		if ((rc = db_store_open(ctx, &st, 1)) != EXIT_OK)
 			return rc;
 		return !strcmp(sub, "backups") ? do_backups(ctx, st, name, env) : do_rehearsals(ctx, st, name);
 	}
 	if ((r = db_load(&db, ctx->project_dir, name, &err)) < 0)
 		return db_error(&err, r);
+	{
+		/* the sqitch project it names must be there: said now, not as "cannot start sqitch" later */
+		struct strbuf plan = STRBUF_INIT;
+		struct stat sb;
+		if (db.project[0] != '/')
+			strbuf_addf(&plan, "%s/", ctx->project_dir && *ctx->project_dir ? ctx->project_dir : ".");
+		strbuf_addf(&plan, "%s/sqitch.plan", db.project);
+		if (stat(plan.buf, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+			cli_error("databases/%s.yaml: project: no sqitch project at '%s' (no file '%s'); give the "
+				  "directory that holds sqitch.conf and sqitch.plan (docs/databases.md)", db.name, db.project,
+				  plan.buf);
+			strbuf_release(&plan);
+			database_release(&db);
+			return EXIT_USAGE;
+		}
+		strbuf_release(&plan);
+	}
 	if (!strcmp(sub, "check")) {
 		if (ctx->output == OUTPUT_JSON)
 			cli_print_json(database_json(&db));
@@ -400,7 +419,7 @@ int cmd_db(int argc, char **argv, struct cli_ctx *ctx)
 		database_release(&db);
 		return EXIT_OK;
 	}
-	if ((rc = db_store_open(ctx, &st)) != EXIT_OK) {
+	if ((rc = db_store_open(ctx, &st, 0)) != EXIT_OK) {
 		database_release(&db);
 		return rc;
 	}

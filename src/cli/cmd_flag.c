@@ -33,13 +33,14 @@ const char usage_flag[] =
 	"       slipway flag delete FLAG [--env ENV] [--reason TEXT]\n"
 	"       slipway flag history [FLAG] [--env ENV] [-o json]\n"
 	"       slipway flag segment NAME [--users ID,...] [--where 'ATTR in V1,V2'] [--delete] [--env ENV]\n"
+	"                             (sets the segment's whole definition: list every user and condition)\n"
 	"       slipway flag apply FILE|DIR... [--env ENV] [-o json]\n"
 	"       slipway flag eval FLAG [--context JSON] [--env ENV] [-o json]\n"
 	"\n"
 	"Feature flags and segments of an environment (production by default), each change a new\n"
 	"version and an audit entry.  set --value V: the default becomes the variant of value V;\n"
 	"with --segment NAME: a rule serves it to the segment; with --percentage N: a rollout rule\n"
-	"serves it to N%% of the targeting keys (Unleash's bucketing).  apply reads flags/*.yaml\n"
+	"serves it to N% of the targeting keys (Unleash's bucketing).  apply reads flags/*.yaml\n"
 	"(docs/flags.md).  Exit codes: 0 done, 1 refused in this state, 2 bad usage or input, 3 store.\n";
 
 #define DEFAULT_ENV "production"
@@ -272,8 +273,12 @@ static int apply_file(struct cli_ctx *ctx, struct store *st, const char *path, c
 	int r;
 
 	if ((r = strbuf_read_file_max(&buf, path, FLAG_FILE_MAX, &err)) < 0) {
+		/* a file named on the command line that cannot be read (missing, too large, a directory's
+		 * entry gone): bad input, exit 2, as for every command's input files */
 		strbuf_release(&buf);
-		return fail(r, &err);
+		cli_error("%s", err.buf);
+		strbuf_release(&err);
+		return EXIT_USAGE;
 	}
 	r = flag_file_parse(path, buf.buf, buf.len, &f, &err);
 	strbuf_release(&buf);
@@ -352,7 +357,10 @@ static int apply_path(struct cli_ctx *ctx, struct store *st, const char *path, c
 		size_t l = strlen(e->d_name);
 		if ((l > 5 && !strcmp(e->d_name + l - 5, ".yaml")) || (l > 4 && !strcmp(e->d_name + l - 4, ".yml"))) {
 			struct strbuf p = STRBUF_INIT;
-			strbuf_addf(&p, "%s/%s", path, e->d_name);
+			size_t pl = strlen(path);
+			while (pl > 1 && path[pl - 1] == '/')
+				pl--;	/* flags/ and flags name the same directory: no "flags//a.yaml" */
+			strbuf_addf(&p, "%.*s/%s", (int)pl, path, e->d_name);
 			ALLOC_GROW(names, n + 1, alloc);
 			names[n++] = strbuf_detach(&p, NULL);
 		}
@@ -552,6 +560,13 @@ int cmd_flag(int argc, char **argv, struct cli_ctx *ctx)
 			json_decref(ctxj);
 			return cli_usage_error(ctx, "flag", "--context must be a JSON object, e.g. '{\"targetingKey\": \"u1\"}'");
 		}
+		if (json_object_get(ctxj, "targetingKey") && !json_is_string(json_object_get(ctxj, "targetingKey")) &&
+		    !json_is_null(json_object_get(ctxj, "targetingKey"))) {
+			/* as OFREP answers it: 400 INVALID_CONTEXT */
+			json_decref(ctxj);
+			return cli_usage_error(ctx, "flag", "--context: targetingKey must be a string (INVALID_CONTEXT, as "
+					       "OFREP answers it)");
+		}
 		if ((r = flag_store_get(st, e, FLAG_KIND_FLAG, args[1], &rec, &err)) < 0 ||
 		    (r = flag_store_segments(st, e, &segs, &err)) < 0) {
 			json_decref(ctxj);
@@ -666,6 +681,12 @@ int cmd_flag(int argc, char **argv, struct cli_ctx *ctx)
 				return cli_usage_error(ctx, "flag", "create takes --type and --json; then 'flag set' changes it");
 			if (!def)
 				def = json_object();
+			if (type && strcmp(type, "boolean") && !json_object_get(def, "variants")) {
+				json_decref(def);
+				return cli_usage_error(ctx, "flag", "a %s flag needs its variants: --json '{\"variants\": "
+						       "{\"a\": ..., \"b\": ...}, \"default\": \"a\"}' (docs/flags.md); "
+						       "only a boolean flag has its variants (on, off) by itself", type);
+			}
 			if (type)
 				json_object_set_new(def, "type", json_string(type));
 			v = flag_store_put(st, e, FLAG_KIND_FLAG, args[1], def, FLAG_PUT_CREATE, by, reason, now, &changed,
@@ -674,6 +695,12 @@ int cmd_flag(int argc, char **argv, struct cli_ctx *ctx)
 			struct flag_record cur;
 			if (type)
 				return cli_usage_error(ctx, "flag", "a flag's type is set at create; delete and create it to change it");
+			if (def && (value || segment || percentage || enabled || stickiness)) {
+				json_decref(def);
+				return cli_usage_error(ctx, "flag", "--json is the whole new definition: give it alone, or "
+						       "change the flag with --value, --segment, --percentage and --enabled "
+						       "without it");
+			}
 			if (!def && !value && !segment && !percentage && !enabled)
 				return cli_usage_error(ctx, "flag", "'flag set' needs --value, --segment, --percentage, --enabled "
 						       "or --json");

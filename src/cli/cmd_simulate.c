@@ -435,6 +435,10 @@ int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 		strategy_default(&cfg->strategy, kind);
 		snprintf(cfg->format, sizeof(cfg->format), "default");
 	}
+	if (cfg->n_template_refs || cfg->argo.n_analyses)
+		cli_warning("%s: its %s query Prometheus, which a simulation cannot; only slipway's own "
+			    "rules judge here (docs/simulate.md)", config,
+			    cfg->n_template_refs ? "metrics with templateRef" : "Argo analyses");
 	if (min_req > 0)
 		cfg->strategy.min_requests = (uint64_t)min_req;
 	if (!strcmp(rules_name, "checks") && !cfg->strategy.n_checks)

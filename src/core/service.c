@@ -133,8 +133,9 @@ static int parse_command(struct yaml_walk *w, const struct yaml_key *k, struct f
 					      "quoting is guessed)", (int)(len > 200 ? 200 : len), t);
 		return add_arg(w, v, at, svc);
 	}
-	if (yaml_walk_items(w, v, at, "command", SERVICE_MAX_ARGS, add_arg, svc) < 0)
-		return -1;
+	int r;
+	if ((r = yaml_walk_items(w, v, at, "command", SERVICE_MAX_ARGS, add_arg, svc)) < 0)
+		return r;	/* YAML_WALK_ERR: bad input, exit 2 */
 	if (!svc->argc || !svc->argv[0][0])
 		return yaml_walk_fail(w, yaml_walk_pos(v, at), "command is empty: give the program and its "
 				      "arguments, e.g. [python3, -m, http.server, \"{port}\"]");
@@ -273,7 +274,16 @@ static int add_step(struct yaml_walk *w, struct fy_node *item, struct yaml_pos a
 	ALLOC_GROW(d->svc.steps, d->svc.nsteps + 1, d->steps_alloc);
 	st = &d->svc.steps[d->svc.nsteps++];
 	memset(st, 0, sizeof(*st));
-	return yaml_walk_map(w, item, at, &step_map, NULL, st);
+	int r;
+	if ((r = yaml_walk_map(w, item, at, &step_map, NULL, st)) < 0)
+		return r;
+	/* said here, at the step, rather than by the engine when a deployment starts */
+	if (d->svc.nsteps > 1 && st->weight < d->svc.steps[d->svc.nsteps - 2].weight)
+		return yaml_walk_fail(w, yaml_walk_pos(fy_node_mapping_lookup_by_string(item, "weight", -1), at),
+				      "step %zu: weight %g is below the previous step's %g; a "
+				      "canary's weight only grows from step to step", d->svc.nsteps, st->weight,
+				      d->svc.steps[d->svc.nsteps - 2].weight);
+	return 0;
 }
 
 static int check_analysis(struct yaml_walk *w, void *obj, struct yaml_pos at)

@@ -431,11 +431,11 @@ int yaml_parse_duration(struct yaml_walk *w, const struct yaml_key *k, struct fy
 	if (duration_parse(s, &ms, NULL) < 0) {
 		r = yaml_walk_fail(w, yaml_walk_pos(v, at),
 				   "%s '%s' is not a duration; expected for example 30m, 1h30m, 24h or 7d", what_of(k), s);
-	} else if ((double)ms < k->min || (k->max > 0 && (double)ms > k->max)) {
+	} else if ((double)ms < k->min || (double)ms > (k->max > 0 ? k->max : YAML_DURATION_MAX_MS)) {
 		char lo[DURATION_BUFSZ], hi[DURATION_BUFSZ];
 		duration_format((int64_t)k->min, lo);
-		duration_format((int64_t)k->max, hi);
-		if (k->max > 0)
+		duration_format(k->max > 0 ? (int64_t)k->max : YAML_DURATION_MAX_MS, hi);
+		if (k->max > 0 || ms > 0)
 			r = yaml_walk_fail(w, yaml_walk_pos(v, at), "%s '%s' is not valid; expected a duration from %s to %s",
 					   what_of(k), s, k->min > 0 ? lo : "0s", hi);
 		else

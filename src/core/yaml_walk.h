@@ -197,7 +197,9 @@ yaml_parse_fn yaml_parse_number;
 /* double: a percent in [k->min, k->max] (0-100 when both are 0), "25" or "25%". */
 yaml_parse_fn yaml_parse_percent;
 /* int64_t ms: a duration ("500ms", "30s", "1h30m", "7d"), from k->min ms
- * (at least 0) to k->max ms (0: no upper bound). */
+ * (at least 0) to k->max ms (0: up to YAML_DURATION_MAX_MS, ten years, so
+ * that a time plus a duration never overflows). */
+#define YAML_DURATION_MAX_MS (3650LL * 86400000LL)
 yaml_parse_fn yaml_parse_duration;
 /* int: the index of the value in k->names (unknown: "did you mean"). */
 yaml_parse_fn yaml_parse_enum;

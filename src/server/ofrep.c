@@ -23,6 +23,7 @@
 #include "base/err.h"
 #include "base/strbuf.h"
 #include "core/flag.h"
+#include "core/service.h"
 #include "server/api_body.h"
 
 #include <jansson.h>
@@ -191,6 +192,12 @@ int ofrep_answer(struct MHD_Connection *conn, struct store *st, const struct str
 	api_token_release(&tok);
 	if (!env || !*env)
 		env = DEFAULT_ENV;
+	if (!service_name_valid(env)) {
+		/* the same rule as the CLI's --env: a name, not a path or a phrase */
+		ret = send_json(conn, 400, failure(key, "INVALID_CONTEXT", "the " ENV_HEADER " header must name an "
+						   "environment ([A-Za-z0-9._-], 1 to 64 characters)"), NULL, NULL, status);
+		goto out;
+	}
 	if (too_big) {
 		ret = send_json(conn, 413, failure(key, "PARSE_ERROR", "the request body is larger than its limit"), NULL,
 				NULL, status);

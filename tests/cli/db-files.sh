@@ -5,6 +5,8 @@
 . "$SLIPWAY_SRC/tests/cli/lib.sh"
 mkdir -p "$T/proj/databases"
 export SLIPWAY_PROJECT="$T/proj"
+# the sqitch project valid.yaml names (its plan must exist; what is in it is sqitch's business)
+mkdir -p "$T/proj/db" && touch "$T/proj/db/sqitch.plan"
 f="$T/proj/databases/x.yaml"
 for c in "$SLIPWAY_SRC"/tests/data/databases/*.yaml; do
   name=$(basename "$c" .yaml)
@@ -41,6 +43,17 @@ like "$err" "--time-scale must be a number from 1 to 3600, not '0'" "says the ra
 run_slipway db backup x --time-scale 60
 is "$rc" 2 "--time-scale beside backup: exit 2"
 like "$err" "go with 'db migrate'" "says where it goes"
+# a sqitch project that is not there: said by check, before anything runs
+cp "$SLIPWAY_SRC/tests/data/databases/valid.yaml" "$f"
+mv "$T/proj/db/sqitch.plan" "$T/proj/db/sqitch.plan.away"
+run_slipway db check x
+is "$rc" 2 "check: a sqitch project without sqitch.plan: exit 2"
+like "$err" "project: no sqitch project at 'db' \(no file '.*/db/sqitch.plan'\)" "names the project and the file"
+mv "$T/proj/db/sqitch.plan.away" "$T/proj/db/sqitch.plan"
+# reading commands never create a store
+run_slipway db backups
+is "$rc" 2 "db backups without a store: exit 2"
+ok "$([ ! -e "$T/proj/.slipway" ] && [ ! -e .slipway ]; echo $?)" "and creates none"
 # a connection named by a variable that is not set: the variable named, exit 2
 cp "$SLIPWAY_SRC/tests/data/databases/valid.yaml" "$f"
 run_slipway db backup x

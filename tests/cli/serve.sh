@@ -13,9 +13,9 @@ is "$rc" 2 "--tls-cert without --tls-key is bad usage"
 run_slipway serve -o json
 is "$rc" 2 "-o json without --status is bad usage"
 like "$err" "-o json applies to --status" "and says where it applies"
-run_slipway serve --socket "$T/api.sock"
-is "$rc" 2 "--socket is refused until the local API exists"
-like "$err" "--socket is not built yet" "and says so"
+run_slipway serve --socket "$T/no/such/dir/api.sock"
+is "$rc" 3 "--socket in a directory that does not exist: exit 3, before anything runs"
+like "$err" "local socket '.*/no/such/dir/api.sock': No such file or directory" "and names the socket"
 
 run_slipway serve --status --state-dir "$T/none"
 is "$rc" 2 "serve --status with no store: exit 2 (a reading command never creates one)"
