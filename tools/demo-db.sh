@@ -180,7 +180,7 @@ report() {
   codes=$(awk '$1 != "READ" { printf "%s ", $1 }' "$W/writes-$1")
   refused=$(grep -c '^405 ' "$W/writes-$1")
   wrong=$(grep '^405 ' "$W/writes-$1" | cut -d' ' -f2- | grep -cvx "$msg")
-  echo "writes: $(echo "$codes" | wc -w) made, $(grep -c '^201 ' "$W/writes-$1") served (201), $refused refused (405), in this order: $(echo "$codes" | tr ' ' '\n' | uniq -c | awk '{ printf "%s x%s  ", $2, $1 }')"
+  echo "writes: $(echo "$codes" | wc -w) made, $(grep -c '^201 ' "$W/writes-$1") served (201), $refused refused (405), in this order: $(echo "$codes" | tr ' ' '\n' | grep . | uniq -c | awk '{ printf "%s x%s  ", $2, $1 }')"
   echo "$codes" | grep -Eq '^(201 )+(405 )*(201 )+$' && [ "$wrong" = 0 ] || { echo "demo-db: writes were refused outside one read-only window, or without the message"; bad=1; }
   if [ "$refused" -gt 0 ]; then
     echo "a refused write (HAProxy's answer, the database file's message):"
@@ -231,7 +231,7 @@ say "4. the records"
 show slipway history db.app
 "$B" history db.app
 show slipway show "$broken_id"
-"$B" show "$broken_id" | tail -n 12
+"$B" show "$broken_id" | sed '/^comparison:/,$d' | cut -c1-220
 echo "sqitch's log of each migration: $SLIPWAY_STATE_DIR/db/app/migrate-ID.log"
 
 ok=0

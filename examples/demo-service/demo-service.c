@@ -230,15 +230,6 @@ static int flag_eval(const char *user, char *variant, size_t n)
 	return on;
 }
 
-/* one JSON string value, escaped (database messages may hold quotes) */
-static char *json_str(const char *s)
-{
-	json_t *j = json_string(s ? s : "");
-	char *out = json_dumps(j ? j : json_string("?"), JSON_ENCODE_ANY);
-	json_decref(j);
-	return out;
-}
-
 /* The answer to one request of /api/items from the database (see the top). */
 static enum MHD_Result items(struct MHD_Connection *c, const char *method, double t0)
 {
@@ -260,7 +251,7 @@ static enum MHD_Result items(struct MHD_Connection *c, const char *method, doubl
 	db = PQconnectdbParams(kw, val, 1);
 	if (PQstatus(db) != CONNECTION_OK) {
 		status = 503;
-		msg = json_str(PQerrorMessage(db));
+		msg = strdup(PQerrorMessage(db));
 		goto answer;
 	}
 	if (is_read) {
@@ -296,29 +287,27 @@ static enum MHD_Result items(struct MHD_Connection *c, const char *method, doubl
 		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 		/* 42P01 undefined_table: before the first migration, a 4xx (not the service failing) */
 		status = state && !strcmp(state, "42P01") ? 404 : 503;
-		msg = json_str(PQresultErrorMessage(res));
+		msg = strdup(PQresultErrorMessage(res));
 	}
 answer:
 	{
-		char *v = json_str(version), *in = json_str(instance), *tr = json_str(traffic);
-		size_t n;
-		if (msg) {
-			n = strlen(v) + strlen(in) + strlen(tr) + strlen(msg) + 80;
-			body = malloc(n);
-			if (body)
-				snprintf(body, n, "{\"version\":%s,\"instance\":%s,\"traffic\":%s,\"error\":%s}\n", v, in,
-					 tr, msg);
-		} else {
-			const char *rows = PQgetvalue(res, 0, 0);
-			n = strlen(v) + strlen(in) + strlen(tr) + strlen(rows) + 80;
-			body = malloc(n);
-			if (body)
-				snprintf(body, n, "{\"version\":%s,\"instance\":%s,\"traffic\":%s,\"%s\":%s}\n", v, in, tr,
-					 is_read ? "items" : "item", rows);
+		/* one line of compact JSON (json_agg's own text has newlines between rows) */
+		json_t *o = json_pack("{s:s,s:s,s:s}", "version", version, "instance", instance, "traffic", traffic);
+		json_t *rows = msg ? NULL : json_loads(PQgetvalue(res, 0, 0), JSON_DECODE_ANY, NULL);
+		if (o && msg)
+			json_object_set_new(o, "error", json_string(msg));
+		else if (o)
+			json_object_set_new(o, is_read ? "items" : "item", rows ? rows : json_null());
+		body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+		json_decref(o);
+		if (body) {
+			size_t n = strlen(body);
+			char *nl = realloc(body, n + 2);
+			if (nl) {
+				body = nl;
+				memcpy(body + n, "\n", 2);
+			}
 		}
-		free(v);
-		free(in);
-		free(tr);
 	}
 	PQclear(res);
 	PQfinish(db);
