@@ -48,6 +48,8 @@ as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u "$pg_user" -- "$@"; else "$@"; 
 sock="$W/pg/sock"
 mkdir -p "$W/pg/data" "$sock"
 if [ "$(id -u)" = 0 ]; then chmod 755 "$W"; chown -R "$pg_user" "$W/pg"; else pg_user=$(id -un); fi
+as_pg test -w "$W/pg/data" ||
+  { echo "demo-db: PostgreSQL runs as '$pg_user', who cannot reach $W/pg (a parent directory is not searchable)" >&2; exit 1; }
 load="" writer="" pg_up=0
 cleanup() {
   [ -n "$writer" ] && { touch "$W/stop-writes"; wait "$writer" 2>/dev/null; }

@@ -13,6 +13,8 @@ need_pg
 command -v hey >/dev/null 2>&1 || { echo "1..0 # SKIP hey is not installed (tools/deps.sh test)"; exit 0; }
 
 export SLIPWAY_DEMO_DIR="$T/demo"
+# as root the demo's PostgreSQL runs as 'postgres', which must reach the directory (as pg_start does)
+[ "$(id -u)" = 0 ] && chmod 755 "$T"
 SLIPWAY_BUILD="$SLIPWAY_BUILD" bash "$SLIPWAY_SRC/tools/demo-db.sh" >"$T/demo.out" 2>&1
 rc=$?
 is "$rc" 0 "tools/demo-db.sh exits 0"
