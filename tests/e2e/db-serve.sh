@@ -70,7 +70,8 @@ stop_serve() { # sets SERVE_RC: its exit status (ASan reports leaks through it)
   kill -TERM "$SERVE_PID" 2>/dev/null; wait "$SERVE_PID" 2>/dev/null; SERVE_RC=$?; SERVE_PID=""
 }
 at_exit stop_serve
-for _ in $(seq 1 100); do grep -q "unix socket" "$T/serve.log" && break; sleep 0.1; done
+# the lease line can come after the socket line (a loaded machine, ASan): wait for it, at most 30 s
+for _ in $(seq 1 300); do grep -q "holding the controller lease" "$T/serve.log" && break; sleep 0.1; done
 like "$(cat "$T/serve.log")" "holding the controller lease" "serve holds the lease"
 
 SLIPWAY_USER=bob run_slipway db migrate app --to items --time-scale 3600
