@@ -22,6 +22,7 @@
  */
 #include "controller/registry.h"
 #include "controller/localstack.h"
+#include "controller/fleet.h"
 #include "adapters/deployment_store.h"
 #include "adapters/metrics_builtin.h"
 #include "adapters/metrics_prometheus.h"
@@ -650,6 +651,8 @@ static void sim_close(void *obj)
 
 static const struct plugin plugins[] = {
 	{ PLUGIN_TARGET, "local", "processes on this machine, one set per revision", local_open, local_close },
+	{ PLUGIN_TARGET, "ssh", "processes on the hosts of hosts.yaml over OpenSSH (docs/fleet.md)", fleet_target_open,
+	  fleet_target_close },
 	{ PLUGIN_ROUTER, "haproxy", "HAProxy server weights through the runtime API", haproxy_open, haproxy_close },
 	{ PLUGIN_PROVIDER, "builtin", "HAProxy's per-request log, aggregated in the store", builtin_open,
 	  builtin_close },
