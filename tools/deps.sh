@@ -10,7 +10,7 @@ pkgs="gcc meson ninja-build pkg-config libsqlite3-dev libcurl4-openssl-dev libja
 case "$what" in
   build) ;;
   demo) pkgs="$pkgs haproxy wrk hey python3 curl" ;;
-  test) pkgs="$pkgs haproxy wrk hey python3 curl clang libclang-rt-14-dev sqlite3 git python3-jsonschema prometheus openssl chromium postgresql sqitch libdbd-pg-perl" ;;
+  test) pkgs="$pkgs haproxy wrk hey python3 curl clang libclang-rt-14-dev sqlite3 git python3-jsonschema prometheus openssl chromium postgresql sqitch libdbd-pg-perl openssh-server openssh-client rsync iproute2" ;;
   *) echo "usage: tools/deps.sh build|test|demo" >&2; exit 2 ;;
 esac
 # chromium: the headless browser of tests/e2e/dashboard.sh (playwright-core drives it).

@@ -108,12 +108,17 @@ static void ssh_options(struct target_ssh *t, char **argv, size_t *n, struct str
 		argv[(*n)++] = (char *)p;
 }
 
-/* Run argv (argv[0] from PATH), output into *out, at most until deadline_ms (monotonic). */
+/*
+ * Run argv (argv[0] from PATH), output into *out, at most until deadline_ms
+ * (monotonic).  Done when the process exits, not at end of file: the
+ * ControlPersist master ssh leaves behind inherits the pipe (its stderr) and
+ * keeps it open for as long as it persists.
+ */
 static int run_argv(char **argv, struct strbuf *out, int64_t deadline_ms, int *status, struct strbuf *err)
 {
 	int fd[2];
 	pid_t pid;
-	int timed_out = 0;
+	int timed_out = 0, exited = 0;
 	if (pipe2(fd, O_CLOEXEC) < 0) {
 		strbuf_errf(err, "pipe: %s", strerror(errno));
 		return -errno;
@@ -141,25 +146,38 @@ static int run_argv(char **argv, struct strbuf *out, int64_t deadline_ms, int *s
 		int64_t left = deadline_ms - proc_mono_ms();
 		char buf[4096];
 		ssize_t k;
-		if (left <= 0) {
+		if (!exited && waitpid(pid, status, WNOHANG) == pid)
+			exited = 1;	/* read what is left, without waiting for end of file */
+		if (left <= 0 && !exited) {
 			timed_out = 1;
 			break;
 		}
-		if (poll(&p, 1, (int)(left > 1000 ? 1000 : left)) <= 0)
+		if (poll(&p, 1, exited ? 0 : (int)(left > 5 ? 5 : left)) <= 0) {
+			if (exited)
+				break;
 			continue;
+		}
 		k = read(fd[0], buf, sizeof(buf));
 		if (k < 0 && errno == EINTR)
 			continue;
-		if (k <= 0)
+		if (k <= 0) {
+			if (exited)
+				break;
+			/* end of file: only the exit is left to wait for */
+			while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+				;
+			exited = 1;
 			break;
+		}
 		if (out->len < OUT_MAX)
 			strbuf_add(out, buf, (size_t)k);
 	}
 	close(fd[0]);
 	if (timed_out)
 		kill(pid, SIGKILL);
-	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
-		;
+	if (!exited)
+		while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+			;
 	return timed_out ? SW_ETIMEOUT : 0;
 }
 

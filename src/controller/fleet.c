@@ -28,7 +28,14 @@ struct fleet_target {
 		char version[SERVICE_NAME_MAX + 1];
 		int count;
 	} want[FLEET_WANT_SLOTS];	/* the count last ensured per revision (a rolling step's) */
+	/* the last listing of every host, for ready(): the controller asks every tick for
+	 * the new and the stable revision, one listing answers both for FLEET_CACHE_MS */
+	struct ssh_instance_list cache;
+	struct strbuf cache_why;
+	int64_t cache_mono;	/* proc_mono_ms() of the listing; 0 = none */
 };
+
+#define FLEET_CACHE_MS 1000
 
 static void say(struct fleet_target *ft, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void say(struct fleet_target *ft, const char *fmt, ...)
@@ -67,6 +74,21 @@ static void set_want(struct fleet_target *ft, const char *version, int count)
 	}
 	snprintf(ft->want[free_slot].version, sizeof(ft->want[free_slot].version), "%s", version);
 	ft->want[free_slot].count = count;
+}
+
+static int have_want(struct fleet_target *ft, const char *version)
+{
+	for (int i = 0; i < FLEET_WANT_SLOTS; i++)
+		if (!strcmp(ft->want[i].version, version))
+			return 1;
+	return 0;
+}
+
+static void forget_want(struct fleet_target *ft, const char *version)
+{
+	for (int i = 0; i < FLEET_WANT_SLOTS; i++)
+		if (!strcmp(ft->want[i].version, version))
+			memset(&ft->want[i], 0, sizeof(ft->want[i]));
 }
 
 static int get_want(struct fleet_target *ft, const char *version)
@@ -145,7 +167,7 @@ static int retire_and_stop(struct fleet_target *ft, const struct ssh_instance *v
 	return rc;
 }
 
-static int ensure_up(struct fleet_target *ft, const char *version, int count, struct strbuf *err)
+static int ensure_up(struct fleet_target *ft, const char *version, int count, int first, struct strbuf *err)
 {
 	struct localstack *ls = ft->h.ls;
 	struct ssh_instance_list all = { 0 }, gone = { 0 }, started = { 0 };
@@ -264,7 +286,7 @@ static int ensure_up(struct fleet_target *ft, const char *version, int count, st
 		if (rc < 0)
 			goto out;
 	}
-	if (started.n || gone.n)
+	if (started.n || gone.n || first)
 		say(ft, "  %s %s: %d instances ready on %zu hosts (%d adopted, %zu started, %zu stopped)", ls->svc.name,
 		    version, count, nhosts, adopted, started.n, gone.n);
 	rc = 0;
@@ -289,6 +311,7 @@ out:
 
 static int ensure_down(struct fleet_target *ft, const char *version, struct strbuf *err)
 {
+	ft->cache_mono = 0;
 	struct localstack *ls = ft->h.ls;
 	struct ssh_instance_list l = { 0 };
 	int rc = 0;
@@ -321,15 +344,21 @@ static int fleet_ensure(void *ctx, const char *service, const char *version, enu
 			int count, struct strbuf *err)
 {
 	struct fleet_target *ft = ctx;
+	int first, rc;
 	(void)role;
+	ft->cache_mono = 0;	/* what runs changes */
 	if (!mine(ft, service, err))
 		return SW_ESTATE;
 	if (!up)
 		return ensure_down(ft, version, err);
 	if (count <= 0)
 		count = instances_of_env(ft);
+	first = !have_want(ft, version);
 	set_want(ft, version, count);
-	return ensure_up(ft, version, count, err);
+	rc = ensure_up(ft, version, count, first, err);
+	if (rc < 0 && first)
+		forget_want(ft, version);	/* reported again when it works */
+	return rc;
 }
 
 /*
@@ -342,17 +371,22 @@ static int fleet_ready(void *ctx, const char *service, const char *version, stru
 {
 	struct fleet_target *ft = ctx;
 	struct localstack *ls = ft->h.ls;
-	struct ssh_instance_list l = { 0 };
 	struct strbuf why = STRBUF_INIT;
 	int want, ready = 0;
 	if (!mine(ft, service, err))
 		return SW_ESTATE;
 	want = get_want(ft, version);
-	list_all(ft, version, &l, &why);
-	for (size_t i = 0; i < l.n; i++) {
-		const struct ssh_instance *in = &l.v[i];
+	if (!ft->cache_mono || proc_mono_ms() - ft->cache_mono >= FLEET_CACHE_MS) {
+		ssh_instance_list_release(&ft->cache);
+		strbuf_reset(&ft->cache_why);
+		list_all(ft, NULL, &ft->cache, &ft->cache_why);
+		ft->cache_mono = proc_mono_ms();
+	}
+	strbuf_addstr(&why, ft->cache_why.buf);
+	for (size_t i = 0; i < ft->cache.n; i++) {
+		const struct ssh_instance *in = &ft->cache.v[i];
 		const struct inventory_host *host = &ft->ssh.inv.hosts[in->host];
-		if (in->idx >= want)
+		if (in->idx >= want || strcmp(in->version, version))
 			continue;
 		if (!in->alive) {
 			strbuf_addf(&why, "%sinstance %s-%d (pid %ld) on host '%s' is gone", why.len ? "; " : "",
@@ -367,7 +401,6 @@ static int fleet_ready(void *ctx, const char *service, const char *version, stru
 	}
 	if (ready < want && why.len && err)
 		strbuf_addstr(err, why.buf);
-	ssh_instance_list_release(&l);
 	strbuf_release(&why);
 	return ready >= want;
 }
@@ -405,6 +438,7 @@ int fleet_target_open(const struct plugin_host *h, void **out, struct strbuf *er
 		return rc;
 	}
 	ft->h = *h;
+	strbuf_init(&ft->cache_why, 0);
 	ft->t.ctx = ft;
 	ft->t.ensure = fleet_ensure;
 	ft->t.ready = fleet_ready;
@@ -419,6 +453,8 @@ void fleet_target_close(void *obj)
 	if (!ft)
 		return;
 	target_ssh_release(&ft->ssh);
+	ssh_instance_list_release(&ft->cache);
+	strbuf_release(&ft->cache_why);
 	free(ft);
 }
 

@@ -66,6 +66,9 @@ make_fleet() { # N [REGIONS...]
   regions=("$@")
   [ ${#regions[@]} -gt 0 ] || regions=(r1)
   at_exit _fleet_teardown
+  # killed (tests/run's timeout, ^C): the EXIT trap still tears the fleet down
+  trap 'exit 143' TERM
+  trap 'exit 130' INT
   mkdir -p "$T/fleet" "$T/proj/ssh"
   ip link add "$FLEET_BR" type bridge || return 1
   ip addr add "$FLEET_NET.1/24" dev "$FLEET_BR"
