@@ -211,6 +211,13 @@ int target_ssh_run(struct target_ssh *t, int h, const char *command, struct strb
 	argv[n] = NULL;
 	t->round_trips++;
 	r = run_argv(argv, out, proc_mono_ms() + 4 * t->inv.connect_timeout_ms, &status, &msg);
+	if (r == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 255 && !out->len) {
+		/* ssh failed without a word (a shared connection closing under it): once more, on
+		 * a new one; a host that is really gone fails again with the reason */
+		proc_sleep_ms(200);
+		t->round_trips++;
+		r = run_argv(argv, out, proc_mono_ms() + 4 * t->inv.connect_timeout_ms, &status, &msg);
+	}
 	if (r == SW_ETIMEOUT) {
 		strbuf_errf(err, "host '%s' (%s): no answer within %lld ms", host->name, host->address,
 			    (long long)(4 * t->inv.connect_timeout_ms));

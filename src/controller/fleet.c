@@ -33,9 +33,23 @@ struct fleet_target {
 	struct ssh_instance_list cache;
 	struct strbuf cache_why;
 	int64_t cache_mono;	/* proc_mono_ms() of the listing; 0 = none */
+	struct {
+		char version[SERVICE_NAME_MAX + 1];
+		int ready;
+		char why[600];
+		int64_t mono;
+	} answer[2];		/* ready()'s last answers (the new and the stable revision) */
 };
 
-#define FLEET_CACHE_MS 1000
+/*
+ * The controller asks ready() every tick, up to 16 times a 100 ms tick when
+ * its analysis catches up (controller/local_deploy.c): the pid files are
+ * listed (one SSH round trip per host) at most every FLEET_LIST_MS, the
+ * probes (HTTP from here) answer for FLEET_PROBE_MS.  A dead instance fails
+ * its probe at once; the listing says why.
+ */
+#define FLEET_CACHE_MS 5000
+#define FLEET_PROBE_MS 500
 
 static void say(struct fleet_target *ft, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void say(struct fleet_target *ft, const char *fmt, ...)
@@ -372,9 +386,17 @@ static int fleet_ready(void *ctx, const char *service, const char *version, stru
 	struct fleet_target *ft = ctx;
 	struct localstack *ls = ft->h.ls;
 	struct strbuf why = STRBUF_INIT;
-	int want, ready = 0;
+	int want, ready = 0, slot = -1;
 	if (!mine(ft, service, err))
 		return SW_ESTATE;
+	for (int i = 0; i < 2; i++)
+		if (!strcmp(ft->answer[i].version, version))
+			slot = i;
+	if (slot >= 0 && ft->cache_mono && proc_mono_ms() - ft->answer[slot].mono < FLEET_PROBE_MS) {
+		if (!ft->answer[slot].ready && err)
+			strbuf_addstr(err, ft->answer[slot].why);
+		return ft->answer[slot].ready;
+	}
 	want = get_want(ft, version);
 	if (!ft->cache_mono || proc_mono_ms() - ft->cache_mono >= FLEET_CACHE_MS) {
 		ssh_instance_list_release(&ft->cache);
@@ -401,6 +423,13 @@ static int fleet_ready(void *ctx, const char *service, const char *version, stru
 	}
 	if (ready < want && why.len && err)
 		strbuf_addstr(err, why.buf);
+	if (slot < 0) {
+		slot = ft->answer[0].mono <= ft->answer[1].mono ? 0 : 1;
+		snprintf(ft->answer[slot].version, sizeof(ft->answer[slot].version), "%s", version);
+	}
+	ft->answer[slot].ready = ready >= want;
+	snprintf(ft->answer[slot].why, sizeof(ft->answer[slot].why), "%s", ready < want ? why.buf : "");
+	ft->answer[slot].mono = proc_mono_ms();
 	strbuf_release(&why);
 	return ready >= want;
 }

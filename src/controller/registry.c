@@ -279,7 +279,9 @@ static int haproxy_set_weight(void *ctx, const char *service, const char *group,
 		snprintf(rw[n].version, sizeof(rw[n].version), "%s", canary);
 		rw[n++].weight = w;
 	}
-	if (stable && *stable) {
+	/* a stable revision at 0 is left out (unlisted revisions get 0): a rolling update's
+	 * last steps stop it before the weights are applied again (docs/fleet.md) */
+	if (stable && *stable && w < 100) {
 		snprintf(rw[n].version, sizeof(rw[n].version), "%s", stable);
 		rw[n++].weight = 100 - w;
 	}
