@@ -244,6 +244,10 @@ static void check_router(struct driver *dr, struct controller *c, int64_t now)
 	int r;
 	if (dr->ls.router.attached || router_haproxy_pid(&dr->ls.router) <= 0)
 		return;
+	/* the check knows this machine's instances only; servers of the ssh target are the
+	 * target's to keep (docs/fleet.md "What is not checked yet") */
+	if (strcmp(dr->ls.svc.target, "local"))
+		return;
 	if (target_local_list(&dr->ls.target, dr->ls.svc.name, dr->ls.env, NULL, &l, NULL) < 0) {
 		instance_list_release(&l);
 		return;
