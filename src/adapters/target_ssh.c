@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,13 +210,13 @@ int target_ssh_run(struct target_ssh *t, int h, const char *command, struct strb
 	argv[n++] = "--";
 	argv[n++] = (char *)command;
 	argv[n] = NULL;
-	t->round_trips++;
+	__atomic_add_fetch(&t->round_trips, 1, __ATOMIC_RELAXED);
 	r = run_argv(argv, out, proc_mono_ms() + 4 * t->inv.connect_timeout_ms, &status, &msg);
 	if (r == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 255 && !out->len) {
 		/* ssh failed without a word (a shared connection closing under it): once more, on
 		 * a new one; a host that is really gone fails again with the reason */
 		proc_sleep_ms(200);
-		t->round_trips++;
+		__atomic_add_fetch(&t->round_trips, 1, __ATOMIC_RELAXED);
 		r = run_argv(argv, out, proc_mono_ms() + 4 * t->inv.connect_timeout_ms, &status, &msg);
 	}
 	if (r == SW_ETIMEOUT) {
@@ -346,6 +347,58 @@ out:
 	return r;
 }
 
+/* one host's listing for target_ssh_list_hosts(), in its own thread */
+struct list_job {
+	struct target_ssh *t;
+	int h;
+	const char *service, *env, *version;
+	struct ssh_instance_list l;
+	struct strbuf e;
+	int rc, joinable;
+	pthread_t th;
+};
+
+static void *list_job_run(void *arg)
+{
+	struct list_job *j = arg;
+	j->rc = target_ssh_list(j->t, j->h, j->service, j->env, j->version, &j->l, &j->e);
+	return NULL;
+}
+
+int target_ssh_list_hosts(struct target_ssh *t, const char *service, const char *env, const char *version,
+			  struct ssh_instance_list *out, struct strbuf *why)
+{
+	size_t n = t->inv.n_hosts;
+	struct list_job *j = xcalloc(n ? n : 1, sizeof(*j));
+	int down = 0;
+	/* each thread writes only its job and t->down[h] (its own host), and counts round trips atomically */
+	for (size_t h = 0; h < n; h++) {
+		j[h] = (struct list_job){ .t = t, .h = (int)h, .service = service, .env = env, .version = version };
+		strbuf_init(&j[h].e, 0);
+		if (n > 1 && pthread_create(&j[h].th, NULL, list_job_run, &j[h]) == 0)
+			j[h].joinable = 1;
+		else
+			list_job_run(&j[h]);	/* one host, or no thread to be had: here, in turn */
+	}
+	for (size_t h = 0; h < n; h++) {
+		if (j[h].joinable)
+			pthread_join(j[h].th, NULL);
+		if (j[h].rc < 0) {
+			down++;
+			if (why)
+				strbuf_addf(why, "%s%s", why->len ? "; " : "", j[h].e.buf);
+		}
+		for (size_t i = 0; i < j[h].l.n; i++) {
+			ALLOC_GROW(out->v, out->n + 1, out->alloc);
+			out->v[out->n++] = j[h].l.v[i];
+		}
+		ssh_instance_list_release(&j[h].l);
+		strbuf_release(&j[h].e);
+	}
+	free(j);
+	return down;
+}
+
 static void local_release_dir(struct target_ssh *t, const struct service *svc, const char *version, struct strbuf *out)
 {
 	char *root = project_path(t->project_dir, svc->releases);
@@ -424,7 +477,7 @@ int target_ssh_push(struct target_ssh *t, int h, const struct service *svc, cons
 		argv[n++] = dest.buf;
 		argv[n] = NULL;
 		strbuf_reset(&o);
-		t->round_trips++;
+		__atomic_add_fetch(&t->round_trips, 1, __ATOMIC_RELAXED);
 		r = run_argv(argv, &o, proc_mono_ms() + 20 * t->inv.connect_timeout_ms, &status, &e);
 		if (r >= 0 && (!WIFEXITED(status) || WEXITSTATUS(status))) {
 			struct strbuf q = STRBUF_INIT;

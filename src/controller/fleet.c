@@ -120,18 +120,8 @@ static int get_want(struct fleet_target *ft, const char *version)
  */
 static int list_all(struct fleet_target *ft, const char *version, struct ssh_instance_list *l, struct strbuf *why)
 {
-	struct localstack *ls = ft->h.ls;
-	int down = 0;
-	for (size_t h = 0; h < ft->ssh.inv.n_hosts; h++) {
-		struct strbuf e = STRBUF_INIT;
-		if (target_ssh_list(&ft->ssh, (int)h, ls->svc.name, ls->env, version, l, &e) < 0) {
-			down++;
-			if (why)
-				strbuf_addf(why, "%s%s", why->len ? "; " : "", e.buf);
-		}
-		strbuf_release(&e);
-	}
-	return down;
+	/* every host at once: the controller's tick waits one round trip, not one per host */
+	return target_ssh_list_hosts(&ft->ssh, ft->h.ls->svc.name, ft->h.ls->env, version, l, why);
 }
 
 static void to_instance(struct fleet_target *ft, const struct ssh_instance *s, struct instance *in)

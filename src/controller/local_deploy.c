@@ -441,6 +441,13 @@ static int dr_rules(void *ctx, const char *type, struct type_rules *out, struct 
 	return dr->o->policy ? policy_type_rules(dr->o->policy, type, out, err) : type_rules_default(type, out, err);
 }
 
+/* controller.h hooks.now: the clock HAProxy stamps the log with (the controller's runs LAG_MS behind) */
+static int64_t dr_now(void *ctx)
+{
+	(void)ctx;
+	return proc_now_ms();
+}
+
 static enum gate_result dr_gate(void *ctx, const struct deployment *d, enum gate_phase phase, int64_t now_ms,
 				struct strbuf *reason)
 {
@@ -787,6 +794,7 @@ static int driver_start(struct driver *dr, struct strbuf *err)
 	c->hooks.log = on_log;
 	c->hooks.rules = dr_rules;
 	c->hooks.gate = dr_gate;
+	c->hooks.now = dr_now;
 	if (dr->o->fence)
 		c->hooks.fence = dr_fence;
 	if (dr->plan && dr->plan->n_metrics && dr->ap) {
