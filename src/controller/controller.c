@@ -221,7 +221,7 @@ static int actuate_timed(struct controller *c, struct controller_applied *e, con
 	if (r < 0 || !c->hooks.now)
 		return r;
 	t1 = c->hooks.now(c->hooks.ctx);
-	if (t1 - t0 >= deployment_wall_span(d, s->interval_ms))
+	if (s->interval_ms > 0 && t1 - t0 >= deployment_wall_span(d, s->interval_ms))
 		e->settled_ms = t1;
 	return r;
 }
