@@ -11,6 +11,7 @@
  */
 #include "core/checklist.h"
 #include "core/policy.h"
+#include "core/sarif.h"
 
 #include <ctype.h>
 #include <stddef.h>
@@ -48,15 +49,6 @@ const char *const checklist_check_names[] = {
 	NULL,
 };
 
-const char *const sarif_severity_names[] = {
-	[SARIF_SEV_NONE] = "none",
-	[SARIF_SEV_LOW] = "low",
-	[SARIF_SEV_MEDIUM] = "medium",
-	[SARIF_SEV_HIGH] = "high",
-	[SARIF_SEV_CRITICAL] = "critical",
-	NULL,
-};
-
 static const char *const state_names[] = { "missing", "satisfied", "failed", "unchecked" };
 
 const char *checklist_list_name(enum checklist_list l)
@@ -67,19 +59,6 @@ const char *checklist_list_name(enum checklist_list l)
 const char *checklist_check_name(enum checklist_check c)
 {
 	return (unsigned)c < CHECK__COUNT ? checklist_check_names[c] : "?";
-}
-
-const char *sarif_severity_name(enum sarif_severity s)
-{
-	return (unsigned)s <= SARIF_SEV_CRITICAL ? sarif_severity_names[s] : "?";
-}
-
-int sarif_severity_parse(const char *s)
-{
-	for (int i = 0; sarif_severity_names[i]; i++)
-		if (!strcasecmp(s, sarif_severity_names[i]))
-			return i;
-	return -1;
 }
 
 const char *checklist_state_name(enum checklist_state s)

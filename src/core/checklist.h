@@ -46,12 +46,9 @@ int checklist_blocks(const struct checklist_item *it, const char *type);
  * functions return the enum value or -1 for an unknown name. */
 const char *checklist_list_name(enum checklist_list l);
 const char *checklist_check_name(enum checklist_check c);
-const char *sarif_severity_name(enum sarif_severity s);
-int sarif_severity_parse(const char *s);
 /* NULL-terminated tables of the names above, indexed by the enum. */
 extern const char *const checklist_list_names[];
 extern const char *const checklist_check_names[];
-extern const char *const sarif_severity_names[];
 
 /*
  * The state of one item for one deployment, as the gate and `slipway
