@@ -18,6 +18,7 @@
 
 #include "adapters/audit.h"
 #include "adapters/checklist_store.h"
+#include "adapters/incidents.h"
 #include "adapters/records.h"
 #include "adapters/store.h"
 #include "base/alloc.h"
@@ -267,9 +268,24 @@ static enum checklist_state prove(struct store *st, const struct policy *p, cons
 	case CHECK_WINDOW:
 		strbuf_addf(ev, "window %s open, no freeze blocks", a->window ? a->window : "(any)");
 		return CL_SATISFIED;
-	case CHECK_INCIDENTS:
-		strbuf_addf(ev, "no open incident in %s", a->env ? a->env : "the environment");
-		return CL_SATISFIED;
+	case CHECK_INCIDENTS: {
+		/* looked up again: an emergency passes the incident gate, and its
+		 * checklist must still say an incident is open */
+		struct incident *inc = NULL;
+		size_t n = 0;
+		if (incident_list(st, a->env, 1, &inc, &n, err) < 0) {
+			strbuf_addf(ev, "cannot read the incidents: %s", err->buf);
+			strbuf_reset(err);
+			return CL_MISSING;
+		}
+		if (n)
+			strbuf_addf(ev, "incident %lld '%s' is open in %s", (long long)inc[0].id, inc[0].title ? inc[0].title : "",
+				    a->env);
+		else
+			strbuf_addf(ev, "no open incident in %s", a->env ? a->env : "the environment");
+		incidents_free(inc, n);
+		return n ? CL_FAILED : CL_SATISFIED;
+	}
 	case CHECK_APPROVALS:
 		strbuf_addstr(ev, "every required role approved");
 		return CL_SATISFIED;

@@ -97,7 +97,8 @@ typedef int checklist_rollback_fn(void *ctx, const char *service, const char *fr
  * each finding, and returns 0 when no blocking item is unsatisfied, 1 when
  * one is (reason says which, and the worst finding of a failed SARIF), or
  * a negative error.  An emergency is never held: what it misses is written
- * to reason and to the audit log once ("checklist.bypassed") and it returns 0.
+ * to the audit log once ("checklist.bypassed", detail "missing") and it
+ * returns 0.
  */
 struct checklist_gate_args {
 	int64_t id;
