@@ -40,11 +40,14 @@ const char usage_attest[] =
 
 const char usage_checklist[] =
 	"usage: slipway checklist DEPLOYMENT [-o json]\n"
+	"       slipway checklist tick DEPLOYMENT ITEM [--evidence URL|FILE] [-o json]\n"
 	"\n"
 	"The checklists of a deployment as the gate sees them: each item that applies\n"
 	"to its type, its state (satisfied, failed, missing, unchecked), whether it\n"
 	"blocks the start, its evidence, who ticked it and when.\n"
-	"Exit 0 nothing blocking is missing, 4 waiting for a blocking item.\n";
+	"Exit 0 nothing blocking is missing, 4 waiting for a blocking item.\n"
+	"'checklist tick' is 'slipway attest DEPLOYMENT ITEM' with status pass (for\n"
+	"the post-deployment items people tick); same rules and exit codes.\n";
 
 static int all_digits(const char *s)
 {
@@ -153,6 +156,14 @@ out:
 
 int cmd_checklist(int argc, char **argv, struct cli_ctx *ctx)
 {
+	/* `checklist tick D ITEM ...`: an attestation with status pass */
+	if (argc >= 2 && !strcmp(argv[1], "tick")) {
+		for (int i = 2; i < argc; i++)
+			if (!strcmp(argv[i], "--status"))
+				return cli_usage_error(ctx, "checklist tick", "tick records a pass; use 'slipway attest --status fail' for a failure");
+		return cmd_attest(argc - 1, argv + 1, ctx);
+	}
+
 	const struct cli_option opts[] = { CLI_OPTIONS_END };
 	struct deployment_record d = { 0 };
 	struct checklist_view v = { 0 };
@@ -165,6 +176,9 @@ int cmd_checklist(int argc, char **argv, struct cli_ctx *ctx)
 
 	if ((rc = cli_parse(ctx, argc, argv, opts, &args, &nargs)) != EXIT_OK)
 		return rc;
+	if (nargs != 1)
+		return cli_usage_error(ctx, argv[0], "unexpected argument '%s'; 'checklist tick DEPLOYMENT ITEM' ticks an item",
+				       args[1]);
 	if (records_parse_id("deployment", args[0], &id))
 		return EXIT_USAGE;
 	if (cli_policy_load(ctx->policy_path, &pol) != EXIT_OK)

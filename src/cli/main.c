@@ -52,7 +52,7 @@ static const struct command commands[] = {
 	  "when a deployment may start: windows, approvals, freezes", usage_calendar },
 	{ "check", cmd_check, NEEDS_POLICY | HAS_JSON, 0, 0,
 	  "may a deployment start now (or at --at)?", usage_check },
-	{ "checklist", cmd_checklist, NEEDS_STORE_READ | NEEDS_POLICY | HAS_JSON, 1, 1,
+	{ "checklist", cmd_checklist, NEEDS_STORE_READ | NEEDS_POLICY | HAS_JSON, 1, 3,
 	  "a deployment's checklists: each item, state, evidence, who, when", usage_checklist },
 	{ "cleanup", cmd_cleanup, NEEDS_STORE_WRITE | NEEDS_PROJECT | HAS_JSON, 1, 1,
 	  "remove old release directories (runbook: --keep 2)", usage_cleanup },

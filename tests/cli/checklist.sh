@@ -77,8 +77,16 @@ is "$rc" 2 "an item slipway proves takes no attestation"
 run_slipway attest 9 ci-passing
 is "$rc" 2 "an unknown deployment"
 
+run_slipway checklist tick 1 lessons-learned --evidence https://wiki.example/pm/1
+is "$rc" 0 "checklist tick: a post-deployment item ticked"
+like "$out" "attested lessons-learned for deployment 1: pass" "recorded as a pass"
+run_slipway checklist tick 1 lessons-learned --status fail
+is "$rc" 2 "tick records passes only"
+run_slipway checklist 1 extra
+is "$rc" 2 "checklist takes one deployment"
+
 run_slipway audit -o json
-is "$(printf '%s' "$out" | jq '[.items[] | select(.action == "checklist.attested")] | length')" 5 "every attestation is in the audit chain"
+is "$(printf '%s' "$out" | jq '[.items[] | select(.action == "checklist.attested")] | length')" 6 "every attestation is in the audit chain"
 run_slipway audit --verify
 is "$rc" 0 "and the chain holds"
 done_testing
