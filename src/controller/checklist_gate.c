@@ -323,6 +323,23 @@ static enum checklist_state prove(struct store *st, const struct policy *p, cons
 	return CL_UNCHECKED;
 }
 
+/* Store a finding only when it differs from the stored one: the gate looks at
+ * every tick, and a read takes no write lock. */
+static int proof_update(struct store *st, int64_t id, const char *item, const char *state, const char *evidence,
+			int64_t now_ms, struct strbuf *err)
+{
+	char *os = NULL, *oe = NULL;
+	int64_t at;
+	int r = checklist_proof_get(st, id, item, &os, &oe, &at, err), same;
+
+	if (r < 0)
+		return r;
+	same = r == 0 && !strcmp(os, state) && ((!oe && !evidence) || (oe && evidence && !strcmp(oe, evidence)));
+	free(os);
+	free(oe);
+	return same ? 0 : checklist_proof_put(st, id, item, state, evidence, now_ms, err);
+}
+
 int checklist_gate_check(struct store *st, const struct policy *p, const struct checklist_gate_args *a,
 			 struct strbuf *reason, struct strbuf *err)
 {
@@ -338,7 +355,7 @@ int checklist_gate_check(struct store *st, const struct policy *p, const struct 
 			continue;
 		strbuf_reset(&ev);
 		s = prove(st, p, a, it, &ev, err);
-		r = checklist_proof_put(st, a->id, it->id, checklist_state_name(s), ev.len ? ev.buf : NULL, a->now_ms, err);
+		r = proof_update(st, a->id, it->id, checklist_state_name(s), ev.len ? ev.buf : NULL, a->now_ms, err);
 	}
 	strbuf_release(&ev);
 	if (r < 0)
