@@ -323,6 +323,18 @@ static enum checklist_state prove(struct store *st, const struct policy *p, cons
 	return CL_UNCHECKED;
 }
 
+int checklist_bypassed(struct store *st, int64_t id, char **missing, struct strbuf *err)
+{
+	char *state = NULL;
+	int64_t at;
+	int r;
+
+	*missing = NULL;
+	r = checklist_proof_get(st, id, BYPASS_KEY, &state, missing, &at, err);
+	free(state);
+	return r < 0 ? r : 0;
+}
+
 /* Store a finding only when it differs from the stored one: the gate looks at
  * every tick, and a read takes no write lock. */
 static int proof_update(struct store *st, int64_t id, const char *item, const char *state, const char *evidence,

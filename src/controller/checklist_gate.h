@@ -100,6 +100,12 @@ typedef int checklist_rollback_fn(void *ctx, const char *service, const char *fr
  * to the audit log once ("checklist.bypassed", detail "missing") and it
  * returns 0.
  */
+/* What an emergency went through without (the "missing" of its
+ * checklist.bypassed entry) as a new string in *missing, or NULL when it
+ * missed nothing.  0 or SW_ESTORE.  The emergency's DEPLOYMENT STARTING
+ * message carries it (controller/local_deploy.c). */
+int checklist_bypassed(struct store *st, int64_t id, char **missing, struct strbuf *err);
+
 struct checklist_gate_args {
 	int64_t id;
 	const char *service, *env, *version, *from_version, *type;

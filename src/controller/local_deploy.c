@@ -482,7 +482,7 @@ static void on_notify(void *ctx, const struct deployment *d, const char *event, 
 {
 	struct driver *dr = ctx;
 	struct notify_event ev = { 0 };
-	struct strbuf err = STRBUF_INIT;
+	struct strbuf err = STRBUF_INIT, why = STRBUF_INIT;
 
 	say(dr, "[%s] %s", event, text);
 	if (!dr->o->notify || !d)
@@ -506,11 +506,22 @@ static void on_notify(void *ctx, const struct deployment *d, const char *event, 
 	ev.from_version = d->from_version[0] ? d->from_version : NULL;
 	ev.owner = d->requested_by;
 	ev.reason = ev.kind == NOTIFY_EMERGENCY && dr->o->emergency_reason ? dr->o->emergency_reason : d->reason;
+	if (ev.kind == NOTIFY_EMERGENCY) {
+		/* what its checklist missed goes to every channel it is announced on (docs/checklists.md) */
+		char *missing = NULL;
+		if (checklist_bypassed(&dr->ls.st, d->id, &missing, &err) == 0 && missing) {
+			strbuf_addf(&why, "%s; checklist missing: %s", ev.reason ? ev.reason : "", missing);
+			ev.reason = why.buf;
+		}
+		free(missing);
+		strbuf_reset(&err);
+	}
 	ev.at_ms = proc_now_ms();
 	ev.duration_ms = d->finished_ms && d->started_ms ? d->finished_ms - d->started_ms : -1;
 	if (notify_enqueue(&dr->ls.st, &dr->ncfg, &ev, ev.at_ms, &err) < 0)
 		say(dr, "  notify: %s", err.buf);
 	strbuf_release(&err);
+	strbuf_release(&why);
 }
 
 static void on_log(void *ctx, const struct deployment *d, const char *message)

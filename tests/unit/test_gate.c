@@ -224,6 +224,12 @@ int main(void)
 			is_int((int)bypassed, 1, "what the emergency missed is audited once, not at every look");
 			audit_entries_free(ae, n);
 		}
+		{
+			char *missing = NULL;
+			is_int(checklist_bypassed(&st, e.id, &missing, &err), 0, "what the emergency missed, for its message");
+			ok(missing && strstr(missing, "no-incidents") != NULL, "names the item: %s", missing ? missing : "(none)");
+			free(missing);
+		}
 		is_int(incident_resolve(&st, inc, "carol", thu + MS_PER_HOUR, &err), 0, "resolve the incident");
 		strbuf_reset(&reason);
 		is_int(policy_gate_check(&sg, &d, GATE_PHASE_START, thu + 2 * MS_PER_HOUR, &reason), GATE_ALLOW,
