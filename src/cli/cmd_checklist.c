@@ -92,9 +92,10 @@ int cmd_attest(int argc, char **argv, struct cli_ctx *ctx)
 		const struct checklist_item *it = checklist_find(&pol.p.checklists, args[1]);
 		if (it && it->check == CHECK_SARIF) {
 			if (!evidence) {
+				rc = cli_usage_error(ctx, argv[0], "item '%s' reads a SARIF log: give it with --evidence FILE",
+						     it->id);
 				cli_policy_release(&pol);
-				return cli_usage_error(ctx, argv[0], "item '%s' reads a SARIF log: give it with --evidence FILE",
-						       it->id);
+				return rc;
 			}
 			if (strbuf_read_file_max(&sarif, evidence, SARIF_MAX_BYTES, &err) < 0) {
 				cli_error("%s", err.buf);
