@@ -14,6 +14,17 @@
  *   latency_ms   / DEMO_LATENCY_MS   milliseconds added to every API request
  *   start_delay_ms / DEMO_START_DELAY_MS  wait before listening (a slow start,
  *                                    for readiness and adoption tests)
+ * A flag-guarded code path (docs/flags.md "Metrics per variant"): with
+ *   DEMO_FLAG=FLAG and DEMO_OFREP_URL=http://HOST:PORT (`slipway serve` or
+ *   `slipway api`; DEMO_OFREP_TOKEN its API token, DEMO_OFREP_ENV the
+ *   environment, production by default), every API request evaluates FLAG
+ *   over OFREP (POST /ofrep/v1/evaluate/flags/FLAG) for the targeting key of
+ *   its `X-User` header (or `?user=`; else one key per request), answers
+ *   with `X-Flag-Variant: FLAG=VARIANT`, and when the value is true takes
+ *   the "enabled" path, which fails flag_error_rate / DEMO_FLAG_ERROR_RATE
+ *   percent of its requests (exactly, like error_rate).  An evaluation that
+ *   fails (slipway down, an OFREP error) takes the disabled path and sends
+ *   no X-Flag-Variant: the request is in neither cohort.
  * GET /metrics answers the Prometheus text format (exposition format 0.0.4)
  * with the names client libraries use: http_requests_total{version,code}
  * and the histogram http_request_duration_seconds{version} of the API
@@ -22,6 +33,8 @@
  * SIGTERM: stop accepting, let in-flight requests finish, exit 0.
  */
 #include <arpa/inet.h>
+#include <curl/curl.h>
+#include <jansson.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <microhttpd.h>
@@ -38,6 +51,9 @@ static long latency_ms;
 static const char *version = "unknown";
 static const char *instance = "";
 static atomic_ulong api_count, api_errors;
+static const char *flag_name, *ofrep_url, *ofrep_token, *ofrep_env;
+static double flag_error_rate;
+static atomic_ulong flag_count, flag_errors, anon_users;
 static volatile sig_atomic_t stop;
 
 /* the latency histogram's upper bounds, seconds (client libraries' defaults, plus 2 ms) */
@@ -110,6 +126,20 @@ static double read_number(const char *file, const char *env)
 	return strtod(buf, NULL);
 }
 
+static enum MHD_Result reply_v(struct MHD_Connection *c, unsigned status, const char *body, const char *type,
+			       const char *variant_hdr)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result ret;
+	MHD_add_response_header(r, "Content-Type", type);
+	MHD_add_response_header(r, "X-Version", version);
+	if (variant_hdr && *variant_hdr)
+		MHD_add_response_header(r, "X-Flag-Variant", variant_hdr);
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *body, const char *type)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
@@ -119,6 +149,67 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const ch
 	ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
+}
+
+static size_t collect(char *p, size_t size, size_t n, void *ud)
+{
+	char *buf = ud;
+	size_t have = strlen(buf), add = size * n;
+	if (have + add >= 4096)
+		return 0;	/* an answer this large is not one flag's */
+	memcpy(buf + have, p, add);
+	buf[have + add] = '\0';
+	return add;
+}
+
+/*
+ * Evaluate flag_name for user over OFREP.  1: the value is true (the
+ * enabled path), 0: anything else; *variant gets the variant's name, or ""
+ * when the evaluation failed.
+ */
+static int flag_eval(const char *user, char *variant, size_t n)
+{
+	char url[512], body[4096] = "", hdr[300];
+	struct curl_slist *h = NULL;
+	json_t *req, *ans = NULL;
+	char *payload;
+	long status = 0;
+	int on = 0;
+	CURL *c = curl_easy_init();
+	variant[0] = '\0';
+	if (!c)
+		return 0;
+	snprintf(url, sizeof(url), "%s/ofrep/v1/evaluate/flags/%s", ofrep_url, flag_name);
+	req = json_pack("{s:{s:s}}", "context", "targetingKey", user);
+	payload = json_dumps(req, JSON_COMPACT);
+	h = curl_slist_append(h, "Content-Type: application/json");
+	if (ofrep_token && *ofrep_token) {
+		snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s", ofrep_token);
+		h = curl_slist_append(h, hdr);
+	}
+	snprintf(hdr, sizeof(hdr), "X-Slipway-Environment: %s", ofrep_env && *ofrep_env ? ofrep_env : "production");
+	h = curl_slist_append(h, hdr);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, payload);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, (void *)body);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 2000L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	if (curl_easy_perform(c) == CURLE_OK && curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK &&
+	    status == 200 && (ans = json_loads(body, 0, NULL))) {
+		const char *v = json_string_value(json_object_get(ans, "variant"));
+		if (v) {
+			snprintf(variant, n, "%s", v);
+			on = json_is_true(json_object_get(ans, "value"));
+		}
+	}
+	json_decref(ans);
+	json_decref(req);
+	free(payload);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	return on;
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
@@ -147,6 +238,38 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		struct timespec ts = { latency_ms / 1000, (latency_ms % 1000) * 1000000L };
 		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 			;
+	}
+	if (flag_name && ofrep_url) {
+		char user[128], variant[201], hdr[420];
+		const char *u = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-User");
+		int on;
+		if (!u)
+			u = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "user");
+		if (u && *u)
+			snprintf(user, sizeof(user), "%s", u);
+		else
+			snprintf(user, sizeof(user), "anon-%s-%lu", instance, (unsigned long)atomic_fetch_add(&anon_users, 1));
+		on = flag_eval(user, variant, sizeof(variant));
+		hdr[0] = '\0';
+		if (variant[0])
+			snprintf(hdr, sizeof(hdr), "%s=%s", flag_name, variant);
+		atomic_fetch_add(&api_count, 1);
+		if (on) {
+			n = atomic_fetch_add(&flag_count, 1) + 1;
+			due = (unsigned long)((double)n * flag_error_rate / 100.0);
+			if (due > atomic_load(&flag_errors)) {
+				atomic_fetch_add(&flag_errors, 1);
+				atomic_fetch_add(&api_errors, 1);
+				snprintf(body, sizeof(body), "{\"version\":\"%s\",\"flag\":\"on\",\"error\":\"injected\"}\n",
+					 version);
+				observe(now_s() - t0, 1);
+				return reply_v(c, 500, body, "application/json", hdr);
+			}
+		}
+		snprintf(body, sizeof(body), "{\"version\":\"%s\",\"instance\":\"%s\",\"flag\":\"%s\"}\n", version,
+			 instance, on ? "on" : "off");
+		observe(now_s() - t0, 0);
+		return reply_v(c, 200, body, "application/json", hdr);
 	}
 	n = atomic_fetch_add(&api_count, 1) + 1;
 	due = (unsigned long)((double)n * error_rate / 100.0);
@@ -188,6 +311,14 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	error_rate = read_number("error_rate", "DEMO_ERROR_RATE");
+	flag_error_rate = read_number("flag_error_rate", "DEMO_FLAG_ERROR_RATE");
+	flag_name = getenv("DEMO_FLAG");
+	ofrep_url = getenv("DEMO_OFREP_URL");
+	ofrep_token = getenv("DEMO_OFREP_TOKEN");
+	ofrep_env = getenv("DEMO_OFREP_ENV");
+	if (flag_name && !*flag_name)
+		flag_name = NULL;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
 	latency_ms = (long)read_number("latency_ms", "DEMO_LATENCY_MS");
 	{
 		long delay = (long)read_number("start_delay_ms", "DEMO_START_DELAY_MS");

@@ -852,12 +852,13 @@ int deployment_store_current_version(struct store *st, const char *service, cons
 	_cleanup_stmt_ sqlite3_stmt *q = NULL;
 	int r;
 
-	/* the latest by id, not by finished_ms: each deployment's times are on its own clock
+	/* a guarded flag rollout's cohorts (docs/flags.md) are not revisions: never the stable one.
+	 * The latest by id, not by finished_ms: each deployment's times are on its own clock
 	 * (a --time-scale one runs faster from its creation), so a quick deployment after a
 	 * slow one can carry the earlier finish; ids follow finishes, since a service and
 	 * environment has at most one unfinished deployment at a time */
 	if ((r = store_prepare(st, &q, "SELECT version FROM deployments WHERE service = ? AND env = ? AND "
-			       "state = 'succeeded' ORDER BY id DESC LIMIT 1", err)) < 0)
+			       "state = 'succeeded' AND version NOT LIKE 'flag:%' ORDER BY id DESC LIMIT 1", err)) < 0)
 		return r;
 	sqlite3_bind_text(q, 1, service, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, env, -1, SQLITE_STATIC);
