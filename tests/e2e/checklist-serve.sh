@@ -78,8 +78,8 @@ like "$(wait_reason "rollback-possible")" "rollback-possible \(failed: the relea
 like "$(deployment_row v2)" "^$id pending" "and the deployment does not start"
 is "$(item_state rollback-possible)" failed "the checklist shows it failed"
 mv "$T/v1-aside" "$T/proj/releases/api/v1"
-like "$(wait_reason '^checklist: waiting for ci-passing \(missing\), review-approved \(missing\), no-vulnerabilities \(missing\);')" \
-  '^checklist: waiting for ci-passing \(missing\), review-approved \(missing\), no-vulnerabilities \(missing\);' \
+like "$(wait_reason 'checklist: waiting for ci-passing \(missing\), review-approved \(missing\), no-vulnerabilities \(missing\);')" \
+  'checklist: waiting for ci-passing \(missing\), review-approved \(missing\), no-vulnerabilities \(missing\);' \
   "with the release back, rollback is possible: it waits for CI, review and the scan"
 is "$(item_state rollback-possible)" satisfied "and the checklist says so"
 
