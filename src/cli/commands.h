@@ -89,6 +89,11 @@ extern const char usage_db[];
 int cmd_flag(int argc, char **argv, struct cli_ctx *ctx);
 extern const char usage_flag[];
 
+/* cmd_checklist.c: the runbook's checklists (docs/checklists.md) */
+int cmd_attest(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_checklist(int argc, char **argv, struct cli_ctx *ctx);
+extern const char usage_attest[], usage_checklist[];
+
 /* cmd_api.c: the HTTP API and its tokens (docs/api.md) */
 int cmd_api(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_token(int argc, char **argv, struct cli_ctx *ctx);

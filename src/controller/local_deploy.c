@@ -43,6 +43,8 @@
 #include <stdlib.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define TICK_MS 100
 #define LAG_MS 600		/* the controller's clock runs this far behind the log */
@@ -448,12 +450,50 @@ static enum gate_result dr_gate(void *ctx, const struct deployment *d, enum gate
 	return dr->o->policy ? policy_gate_check(&dr->gate, d, phase, now_ms, reason) : GATE_ALLOW;
 }
 
+/*
+ * "Rollback possible" (runbook: Pre-Deployment Commands, verify-rollback.sh):
+ * the previous version's release directory is there, and the program its
+ * command runs is there and executable (checked, not assumed; a program
+ * found through PATH is taken as startable).
+ */
+static int dr_rollback_possible(void *ctx, const char *service, const char *from_version, struct strbuf *ev)
+{
+	struct driver *dr = ctx;
+	const struct service *svc = &dr->ls.svc;
+	struct strbuf dir = STRBUF_INIT, prog = STRBUF_INIT;
+	const char *a0 = svc->argv ? svc->argv[0] : NULL;
+	struct stat sb;
+	int r = 0;
+
+	target_local_release_dir(&dr->ls.target, svc, from_version, &dir);
+	if (stat(dir.buf, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+		strbuf_addf(ev, "the release directory of %s %s is gone: %s", service, from_version, dir.buf);
+		r = SW_EDENIED;
+	} else if (a0 && !strncmp(a0, "{release}/", 10)) {
+		strbuf_addf(&prog, "%s/%s", dir.buf, a0 + 10);
+	} else if (a0 && strchr(a0, '/') && !strchr(a0, '{')) {
+		if (a0[0] != '/')
+			strbuf_addf(&prog, "%s/", dr->ls.target.project_dir);
+		strbuf_addstr(&prog, a0);
+	}
+	if (!r && prog.len && access(prog.buf, X_OK) < 0) {
+		strbuf_addf(ev, "the program of %s %s is not executable: %s", service, from_version, prog.buf);
+		r = SW_EDENIED;
+	} else if (!r) {
+		strbuf_addf(ev, "release %s present (%s)%s%s", from_version, dir.buf, prog.len ? ", program " : "",
+			    prog.len ? prog.buf : "");
+	}
+	strbuf_release(&dir);
+	strbuf_release(&prog);
+	return r;
+}
+
 /* The engine's events as the runbook's messages (docs/records.md), queued in the store. */
 static void on_notify(void *ctx, const struct deployment *d, const char *event, const char *text)
 {
 	struct driver *dr = ctx;
 	struct notify_event ev = { 0 };
-	struct strbuf err = STRBUF_INIT;
+	struct strbuf err = STRBUF_INIT, why = STRBUF_INIT;
 
 	say(dr, "[%s] %s", event, text);
 	if (!dr->o->notify || !d)
@@ -477,11 +517,22 @@ static void on_notify(void *ctx, const struct deployment *d, const char *event, 
 	ev.from_version = d->from_version[0] ? d->from_version : NULL;
 	ev.owner = d->requested_by;
 	ev.reason = ev.kind == NOTIFY_EMERGENCY && dr->o->emergency_reason ? dr->o->emergency_reason : d->reason;
+	if (ev.kind == NOTIFY_EMERGENCY) {
+		/* what its checklist missed goes to every channel it is announced on (docs/checklists.md) */
+		char *missing = NULL;
+		if (checklist_bypassed(&dr->ls.st, d->id, &missing, &err) == 0 && missing) {
+			strbuf_addf(&why, "%s; checklist missing: %s", ev.reason ? ev.reason : "", missing);
+			ev.reason = why.buf;
+		}
+		free(missing);
+		strbuf_reset(&err);
+	}
 	ev.at_ms = proc_now_ms();
 	ev.duration_ms = d->finished_ms && d->started_ms ? d->finished_ms - d->started_ms : -1;
 	if (notify_enqueue(&dr->ls.st, &dr->ncfg, &ev, ev.at_ms, &err) < 0)
 		say(dr, "  notify: %s", err.buf);
 	strbuf_release(&err);
+	strbuf_release(&why);
 }
 
 static void on_log(void *ctx, const struct deployment *d, const char *message)
@@ -720,6 +771,8 @@ static int driver_open(struct driver *dr, const struct local_deploy_opts *o, uns
 	if ((rc = policy_gate_init(&dr->gate, o->policy, o->zone, &dr->ls.st, err)) < 0 ||
 	    (rc = emergency_migrate(&dr->ls.st, err)) < 0)
 		return rc;
+	dr->gate.rollback_fn = dr_rollback_possible;
+	dr->gate.rollback_ctx = dr;
 	if (o->notify) {
 		if ((rc = notify_migrate(&dr->ls.st, err)) < 0)
 			return rc;

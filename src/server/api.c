@@ -35,6 +35,7 @@
 #include "base/err.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
+#include "controller/checklist_gate.h"
 #include "controller/localstack.h"
 #include "controller/policy_file.h"
 #include "core/approval.h"
@@ -719,6 +720,109 @@ out:
 static void h_approve(struct call *c, char **arg) { decide(c, arg, APPROVAL_APPROVED); }
 static void h_reject(struct call *c, char **arg) { decide(c, arg, APPROVAL_REJECTED); }
 
+/* ---- checklists (docs/checklists.md) ---- */
+
+struct attest_body {
+	const char *item, *status, *evidence, *sarif;
+};
+
+/* POST deployments/ID/attestations and versions/V/attestations: as the token's user, audited. */
+static void attest(struct call *c, int64_t id, const char *version)
+{
+	struct attest_body b = { 0 };
+	const struct api_field fields[] = {
+		{ "item", API_FIELD_STRING, 1, 0, 64, offsetof(struct attest_body, item) },
+		{ "status", API_FIELD_STRING, 0, 0, 8, offsetof(struct attest_body, status) },
+		{ "evidence", API_FIELD_STRING, 0, 0, 0, offsetof(struct attest_body, evidence) },
+		{ "sarif", API_FIELD_STRING, 0, 0, API_BODY_MAX, offsetof(struct attest_body, sarif) },
+		API_FIELDS_END,
+	};
+	struct attest_request rq = { 0 };
+	struct strbuf err = STRBUF_INIT, detail = STRBUF_INIT;
+	struct policy_file pol;
+	json_t *root = NULL;
+	const char *got = NULL;
+	int64_t aid;
+
+	if (load_policy(c, &pol) < 0)
+		return;
+	if (parse_body(c, fields, &b, &root) < 0)
+		goto out;
+	rq.deployment_id = id;
+	rq.version = version;
+	rq.item = b.item;
+	rq.status = b.status;
+	rq.evidence = b.evidence;
+	rq.sarif = b.sarif;
+	rq.sarif_len = b.sarif ? strlen(b.sarif) : 0;
+	rq.actor = c->tok.user;
+	rq.identity = c->identity;
+	rq.now_ms = wall_ms();
+	aid = checklist_attest(c->st, &pol.p, &rq, &got, &detail, &err);
+	if (aid < 0) {
+		fail(c, (int)aid, &err);
+	} else {
+		json_t *j = vocab_doc("Attestation");
+		json_object_set_new(j, "id", json_integer(aid));
+		if (id > 0)
+			json_object_set_new(j, "deployment", json_integer(id));
+		else
+			json_object_set_new(j, "version", json_string(version));
+		json_object_set_new(j, "item", json_string(b.item));
+		json_object_set_new(j, "status", json_string(got));
+		json_object_set_new(j, "evidence", b.evidence ? json_string(b.evidence) : json_null());
+		json_object_set_new(j, "detail", detail.len ? json_string(detail.buf) : json_null());
+		json_object_set_new(j, "by", json_string(c->tok.user));
+		json_object_set_new(j, "identity", json_string(c->identity));
+		answer(c, 201, j);
+	}
+out:
+	json_decref(root);
+	policy_file_release(&pol);
+	strbuf_release(&err);
+	strbuf_release(&detail);
+}
+
+static void h_attest_deployment(struct call *c, char **arg)
+{
+	int64_t id;
+	if (!parse_id(c, "deployment", arg[0], &id))
+		attest(c, id, NULL);
+}
+
+static void h_attest_version(struct call *c, char **arg)
+{
+	if (!name_ok(c, "version", arg[0]))
+		attest(c, 0, arg[0]);
+}
+
+static void h_checklist(struct call *c, char **arg)
+{
+	struct deployment_record d = { 0 };
+	struct checklist_view v = { 0 };
+	struct strbuf err = STRBUF_INIT;
+	struct policy_file pol;
+	int64_t id;
+	int r;
+
+	if (parse_id(c, "deployment", arg[0], &id) || load_policy(c, &pol) < 0)
+		return;
+	if ((r = records_get(c->st, id, &d, &err)) < 0 ||
+	    (r = checklist_view_build(c->st, &pol.p, id, d.version, d.type, &v, &err)) < 0) {
+		fail(c, r, &err);
+	} else {
+		json_t *j = vocab_doc("Checklist");
+		json_object_update_new(j, checklist_view_json(&v));
+		json_object_set_new(j, "type", json_string(d.type ? d.type : ""));
+		json_object_set_new(j, "state", json_string(d.state ? d.state : ""));
+		answer(c, 200, j);
+	}
+	checklist_view_release(&v);
+	deployment_record_release(&d);
+	policy_file_release(&pol);
+	strbuf_release(&err);
+}
+
 static void h_check(struct call *c, char **arg)
 {
 	struct strbuf err = STRBUF_INIT;
@@ -1220,6 +1324,9 @@ static const struct route routes[] = {
 	{ "GET", "deployments/*/approvals", h_gate, 0 },
 	{ "POST", "deployments/*/approve", h_approve, 0 },
 	{ "POST", "deployments/*/reject", h_reject, 0 },
+	{ "GET", "deployments/*/checklist", h_checklist, 0 },
+	{ "POST", "deployments/*/attestations", h_attest_deployment, 0 },
+	{ "POST", "versions/*/attestations", h_attest_version, 0 },
 	{ "POST", "deployments/*/promote", h_promote, 0 },
 	{ "POST", "deployments/*/pause", h_pause, 0 },
 	{ "POST", "deployments/*/resume", h_resume, 0 },
