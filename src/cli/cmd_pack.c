@@ -7,9 +7,12 @@
  * exit codes), or the pack's tests command; its end is recorded in the
  * store (adapters/pack_store.h) before the next one starts:
  *
- *   staging:     deploy   slipway deploy SERVICE VERSION --env staging
+ *   staging:     disable  the flag off in staging
+ *                deploy   slipway deploy SERVICE VERSION --env staging
  *                enable   the flag on for everyone in staging
  *                tests    the pack's tests command (/bin/sh -c, in the project)
+ * (Deployed dark in both: a release's canary judges the service's code, the
+ * pack is judged by its tests, then by its own guarded rollout.)
  *   production:  (refused unless VERSION's tests passed in staging)
  *                disable  the flag kill-switched at 0% in production
  *                deploy   slipway deploy SERVICE VERSION --env production
@@ -52,8 +55,8 @@ const char usage_pack[] =
 	"defined in packs/PACK.yaml (or --file): the service that ships it, its tests\n"
 	"command, its flag (agent:PACK:enabled), the segment (canary-users) and the\n"
 	"rollout's steps and interval (docs/flags.md \"Agent packs\").\n"
-	"--env staging: deploy VERSION of the service to staging, turn the flag on\n"
-	"there, run the pack's tests.  --env production, once those tests passed:\n"
+	"--env staging: turn the flag off there, deploy VERSION of the service to\n"
+	"staging, turn the flag on, run the pack's tests.  --env production, once those tests passed:\n"
 	"turn the flag off, deploy VERSION to production, enable the flag for the\n"
 	"segment, then the guarded rollout (slipway rollout flag), which turns the\n"
 	"flag back to the segment by itself on a regression.  Every stage is\n"
@@ -254,20 +257,21 @@ static int tests_stage(struct run *u)
 
 static int deploy_staging(struct run *u)
 {
-	const char *dep[] = { "deploy", u->d->service, u->version, "--env", "staging", "--wait", u->scale ? "--time-scale" : NULL,
-			      u->scale, NULL };
+	const char *dep[] = { "deploy", u->d->service, u->version, "--env", "staging", "--wait",
+			      u->scale ? "--time-scale" : NULL, u->scale, NULL };
 	const char *create[] = { "flag", "create", u->d->flag, "--env", "staging", "--reason", "agent pack, staging",
 				 NULL };
+	const char *off[] = { "flag", "set", u->d->flag, "--value", "false", "--env", "staging", "--reason",
+			      "agent pack: deployed disabled", NULL };
 	const char *on[] = { "flag", "set", u->d->flag, "--value", "true", "--enabled", "true", "--env", "staging",
 			     "--reason", "agent pack: on in staging for its tests", NULL };
-	const char *const *deploy_cmds[] = { dep, NULL };
-	const char *const *on_cmds[] = { create, on, NULL };
-	int code = stage(u, "deploy", deploy_cmds);
-	if (code != EXIT_OK)
-		return code;
+	const char *const *off_cmds[] = { create, off, NULL }, *const *dep_cmds[] = { dep, NULL },
+			  *const *on_cmds[] = { on, NULL };
+	int code;
 	if (flag_exists(u, "staging"))
-		on_cmds[0] = on, on_cmds[1] = NULL;
-	if ((code = stage(u, "enable", on_cmds)) != EXIT_OK)
+		off_cmds[0] = off, off_cmds[1] = NULL;
+	if ((code = stage(u, "disable", off_cmds)) != EXIT_OK || (code = stage(u, "deploy", dep_cmds)) != EXIT_OK ||
+	    (code = stage(u, "enable", on_cmds)) != EXIT_OK)
 		return code;
 	return tests_stage(u);
 }

@@ -3,7 +3,7 @@
 # NAME.yaml with the start of its message in NAME.err), the order of the
 # stages (production refused before staging's tests passed), stages
 # recorded and audited.  The whole procedure on real services and HAProxy
-# is tests/e2e/pack.sh.
+# is tests/e2e/agent-pack.sh.
 . "$SLIPWAY_SRC/tests/cli/lib.sh"
 export SLIPWAY_USER=alice
 data="$SLIPWAY_SRC/tests/data/packs"
@@ -43,13 +43,13 @@ is "$(json_get "$out" 'len(d["stages"])')" 0 "a refusal runs no stage"
 run_slipway pack deploy billing v1 --env staging -o json
 is "$rc" 1 "a failing stage: exit 1"
 schema_ok "$out" PackDeployment "pack deploy -o json: PackDeployment validates"
-is "$(json_get "$out" '[(s["stage"], s["status"]) for s in d["stages"]]')" '[["deploy", "failed"]]' "the deploy stage failed; enable and tests did not run"
+is "$(json_get "$out" '[(s["stage"], s["status"]) for s in d["stages"]]')" '[["disable", "passed"], ["deploy", "failed"]]' "the flag is off, the deploy stage failed; enable and tests did not run"
 is "$(json_get "$out" 'd["flag"], d["segment"], d["steps"]')" '["agent:billing:enabled", "canary-users", "5%,25%,50%,100%"]' "the pack's defaults"
 like "$err" "slipway deploy billing-api v1 --env staging" "the stage's command is shown"
 ok "$([ ! -e "$T/tests-ran" ]; echo $?)" "the tests did not run"
 run_slipway pack status billing -o json
 schema_ok "$out" PackStages "pack status -o json: PackStages validates"
-is "$(json_get "$out" '[(s["version"], s["env"], s["stage"], s["status"], s["exit"]) for s in d["stages"]]')" '[["v1", "staging", "deploy", "failed", 2]]' "recorded: staging deploy failed with deploy's exit code"
+is "$(json_get "$out" '[(s["version"], s["env"], s["stage"], s["status"], s["exit"]) for s in d["stages"]]')" '[["v1", "staging", "disable", "passed", 0], ["v1", "staging", "deploy", "failed", 2]]' "recorded: staging deploy failed with deploy's exit code"
 run_slipway pack deploy billing v1 --env production
 is "$rc" 1 "production is still refused"
 run_slipway audit -o json
