@@ -50,7 +50,7 @@ ok "$([ -S "$SLIPWAY_STATE_DIR/log.stream" ]; echo $?)" "serve runs (OFREP, the 
 load_pid=""
 start_load() { # [PORT]: requests without X-User (each a new targeting key), production's by default
   if command -v hey >/dev/null 2>&1; then
-    hey -z 900s -c 4 "http://127.0.0.1:${1:-$PORT}/api/x" >/dev/null 2>&1 &
+    hey -z 900s -c 8 "http://127.0.0.1:${1:-$PORT}/api/x" >/dev/null 2>&1 &
   else
     ( while :; do curl -s -o /dev/null "http://127.0.0.1:${1:-$PORT}/api/x"; done ) &
   fi
