@@ -391,8 +391,7 @@ static int pack_deploy(struct cli_ctx *ctx, const char *pack, const char *versio
 		json_object_set_new(j, "result", json_string(code == EXIT_OK ? "passed" : code == EXIT_WAITING ? "waiting"
 							    : "failed"));
 		json_object_set(j, "stages", u.stages);
-		cli_print_json(j);
-		json_decref(j);
+		cli_print_json(j);	/* takes j */
 	} else {
 		printf("pack %s %s %s: %s\n", d.name, version, env,
 		       code == EXIT_OK ? (strcmp(env, "staging") ? "shipped: the flag is on for everyone"
@@ -437,8 +436,7 @@ static int pack_status(struct cli_ctx *ctx, const char *pack, const char *versio
 		}
 		json_object_set_new(j, "pack", json_string(pack));
 		json_object_set_new(j, "stages", a);
-		cli_print_json(j);
-		json_decref(j);
+		cli_print_json(j);	/* takes j */
 	} else if (!n) {
 		printf("no stages recorded for pack '%s'%s%s\n", pack, version ? " version " : "", version ? version : "");
 	} else {
