@@ -30,6 +30,21 @@
  * and the histogram http_request_duration_seconds{version} of the API
  * requests (not /health, not /metrics), for the `prometheus` provider's
  * `app` templates (docs/prometheus.md).
+ * The example database (examples/db, docs/databases.md "The demo service and
+ * the database"): with DEMO_DATABASE_URL (a libpq connection URL; without
+ * it the path is like any other, so no other test needs PostgreSQL),
+ * /api/items is the `items` table:
+ *   GET/HEAD  200 {"version","instance","traffic","items":[the rows as JSON]}
+ *             (every column: a column a migration adds shows up), 404 while
+ *             the table does not exist yet, 503 when the database fails
+ *   POST      inserts a row (?name=NAME, else "item-N"), 201 with the row
+ *   other     405
+ * One connection per request (connect_timeout 5 s), one thread per
+ * connection, so a read waiting on a migration's lock holds only its own.
+ * "traffic" is the router's mode as HAProxy passes it in X-Slipway-Traffic
+ * (docs/haproxy.md): "read-only" while a migration holds writes, else
+ * "normal"; writes then never reach the service (HAProxy answers 405 with
+ * the mode's message), and under maintenance nothing does (503).
  * SIGTERM: stop accepting, let in-flight requests finish, exit 0.
  */
 #include <arpa/inet.h>
@@ -37,6 +52,7 @@
 #include <jansson.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <libpq-fe.h>
 #include <microhttpd.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -55,6 +71,8 @@ static const char *flag_name, *ofrep_url, *ofrep_token, *ofrep_env;
 static double flag_error_rate;
 static atomic_ulong flag_count, flag_errors, anon_users;
 static volatile sig_atomic_t stop;
+static const char *database_url;	/* DEMO_DATABASE_URL: /api/items is the items table */
+static atomic_ulong item_seq;
 
 /* the latency histogram's upper bounds, seconds (client libraries' defaults, plus 2 ms) */
 static const double bucket_le[] = { 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10 };
@@ -212,6 +230,96 @@ static int flag_eval(const char *user, char *variant, size_t n)
 	return on;
 }
 
+/* The answer to one request of /api/items from the database (see the top). */
+static enum MHD_Result items(struct MHD_Connection *c, const char *method, double t0)
+{
+	const char *traffic = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Slipway-Traffic");
+	int is_read = !strcmp(method, "GET") || !strcmp(method, "HEAD");
+	const char *kw[] = { "dbname", "connect_timeout", "application_name", NULL };
+	const char *val[] = { database_url, "5", "demo-service", NULL };
+	PGconn *db;
+	PGresult *res = NULL;
+	unsigned status = 200;
+	char *body = NULL, *msg = NULL;
+	enum MHD_Result ret;
+
+	if (!traffic || !*traffic)
+		traffic = "normal";
+	if (!is_read && strcmp(method, "POST"))
+		return reply(c, 405, "{\"error\":\"GET, HEAD or POST\"}\n", "application/json");
+	atomic_fetch_add(&api_count, 1);
+	db = PQconnectdbParams(kw, val, 1);
+	if (PQstatus(db) != CONNECTION_OK) {
+		status = 503;
+		msg = strdup(PQerrorMessage(db));
+		goto answer;
+	}
+	if (is_read) {
+		res = PQexec(db, "SELECT coalesce(json_agg(i ORDER BY i.id), '[]'::json) FROM items i");
+	} else {
+		const char *name = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "name");
+		char gen[64];
+		const char *params[1];
+		if (!name || !*name) {
+			snprintf(gen, sizeof(gen), "item-%lu", (unsigned long)atomic_fetch_add(&item_seq, 1) + 1);
+			name = gen;
+		}
+		params[0] = name;
+		/* the next id under a lock: concurrent writers queue instead of colliding */
+		PQclear(PQexec(db, "BEGIN"));
+		PQclear(PQexec(db, "LOCK TABLE items IN SHARE ROW EXCLUSIVE MODE"));
+		res = PQexecParams(db,
+				   "INSERT INTO items (id, name) SELECT coalesce(max(id), 0) + 1, $1 FROM items "
+				   "RETURNING row_to_json(items)",
+				   1, NULL, params, NULL, NULL, 0);
+		if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+			PGresult *cr = PQexec(db, "COMMIT");
+			if (PQresultStatus(cr) != PGRES_COMMAND_OK) {
+				PQclear(res);
+				res = cr;
+			} else {
+				PQclear(cr);
+				status = 201;
+			}
+		}
+	}
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		/* 42P01 undefined_table: before the first migration, a 4xx (not the service failing) */
+		status = state && !strcmp(state, "42P01") ? 404 : 503;
+		msg = strdup(PQresultErrorMessage(res));
+	}
+answer:
+	{
+		/* one line of compact JSON (json_agg's own text has newlines between rows) */
+		json_t *o = json_pack("{s:s,s:s,s:s}", "version", version, "instance", instance, "traffic", traffic);
+		json_t *rows = msg ? NULL : json_loads(PQgetvalue(res, 0, 0), JSON_DECODE_ANY, NULL);
+		if (o && msg)
+			json_object_set_new(o, "error", json_string(msg));
+		else if (o)
+			json_object_set_new(o, is_read ? "items" : "item", rows ? rows : json_null());
+		body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+		json_decref(o);
+		if (body) {
+			size_t n = strlen(body);
+			char *nl = realloc(body, n + 2);
+			if (nl) {
+				body = nl;
+				memcpy(body + n, "\n", 2);
+			}
+		}
+	}
+	PQclear(res);
+	PQfinish(db);
+	free(msg);
+	if (status >= 500)
+		atomic_fetch_add(&api_errors, 1);
+	observe(now_s() - t0, status >= 500);
+	ret = reply(c, status, body ? body : "{}\n", "application/json");
+	free(body);
+	return ret;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 			      const char *ver, const char *upload, size_t *upload_size, void **state)
 {
@@ -239,6 +347,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 			;
 	}
+	if (database_url && !strcmp(url, "/api/items"))
+		return items(c, method, t0);
 	if (flag_name && ofrep_url) {
 		char user[128], variant[201], hdr[420];
 		const char *u = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-User");
@@ -318,6 +428,9 @@ int main(int argc, char **argv)
 	ofrep_env = getenv("DEMO_OFREP_ENV");
 	if (flag_name && !*flag_name)
 		flag_name = NULL;
+	database_url = getenv("DEMO_DATABASE_URL");
+	if (database_url && !*database_url)
+		database_url = NULL;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	latency_ms = (long)read_number("latency_ms", "DEMO_LATENCY_MS");
 	{
@@ -331,7 +444,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	/* added latency sleeps in the handler: one thread per connection then */
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
-	if (latency_ms > 0)
+	if (latency_ms > 0 || database_url)
 		flags |= MHD_USE_THREAD_PER_CONNECTION;
 	else
 		flags |= MHD_USE_EPOLL;
@@ -340,7 +453,7 @@ int main(int argc, char **argv)
 		a.sin_family = AF_INET;
 		a.sin_port = htons((unsigned short)port);
 		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		if (latency_ms > 0)
+		if (latency_ms > 0 || database_url)
 			d = MHD_start_daemon(flags, (unsigned short)port, NULL, NULL, handle, NULL, MHD_OPTION_SOCK_ADDR, &a,
 					     MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
 		else

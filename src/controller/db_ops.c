@@ -420,6 +420,9 @@ struct mig {
 	struct strbuf url;
 	struct intent_result ir;	/* an intent the next move() consumes (has_ir) */
 	int has_ir;
+	/* the --with-release switch's moments, wall-clock ms, for its deployment's transitions
+	   (0: not in this process, e.g. run again after an interruption) */
+	int64_t rel_start_ms, rel_live_ms, rel_back_ms;
 };
 
 /* Commit d's move to state `to` with reason (one transition), before acting on it. */
@@ -565,7 +568,10 @@ static void notify(struct mig *g, enum notify_kind kind, const char *status)
 static int set_traffic(struct mig *g, enum traffic_mode mode, struct strbuf *err)
 {
 	const struct database *db = g->db;
-	const char *msg = db->message ? db->message : "Database maintenance in progress; please retry shortly";
+	/* read-only's 405 and maintenance's 503 both carry the message (docs/databases.md) */
+	static const char ro_msg[] = "Database migration in progress: read-only, writes are refused; retry shortly";
+	static const char maint_msg[] = "Database maintenance in progress; please retry shortly";
+	const char *msg = db->message ? db->message : mode == TRAFFIC_READ_ONLY ? ro_msg : maint_msg;
 	int r = 0;
 	if (db->traffic == DB_TRAFFIC_NONE)
 		return 0;
@@ -575,7 +581,7 @@ static int set_traffic(struct mig *g, enum traffic_mode mode, struct strbuf *err
 		if ((r = localstack_open(&ls, g->o->state_dir, g->o->project_dir, db->services[i], g->d.env, 0, err)) < 0)
 			return r;
 		if ((r = router_haproxy_up(&ls.router, &started, err)) >= 0)
-			r = router_haproxy_set_mode(&ls.router, mode, mode == TRAFFIC_MAINTENANCE ? msg : NULL, err);
+			r = router_haproxy_set_mode(&ls.router, mode, mode != TRAFFIC_NORMAL ? msg : NULL, err);
 		localstack_close(&ls);
 		if (r < 0)
 			return r;
@@ -626,19 +632,30 @@ static int stop_release(struct mig *g, const char *version, struct strbuf *err)
  * service (type database-migration, the blue-green strategy, already
  * final): `slipway history SERVICE`, DORA and the next deploy's stable
  * version see it.  Recorded final at once, never as an unfinished
- * deployment a `slipway serve` would try to drive.  Failing to record it is
- * said, not fatal: the migration's own record has the release.
+ * deployment a `slipway serve` would try to drive, with transitions of its
+ * own at the moments they happened: pending and progressing when the new
+ * version's instances were started, monitoring once it had all the weight,
+ * rolling_back when the migration's rollback set it back, then the end.
+ * Failing to record it is said, not fatal: the migration's own record has
+ * the release.
  */
 static void record_release(struct mig *g, enum deploy_state final, const char *why)
 {
 	struct deployment a;
 	struct strategy s;
+	struct transition t[5];
 	struct strbuf e = STRBUF_INIT;
 	int64_t now = proc_now_ms();
+	int64_t start = g->rel_start_ms ? g->rel_start_ms : g->d.started_ms ? g->d.started_ms : now;
+	int64_t live = g->rel_live_ms, back = g->rel_back_ms ? g->rel_back_ms : now;
+	int nt = 0;
 
 	if (!g->m.app_service[0] || !g->m.app_previous[0])
 		return;
+	if (!live && final == DS_SUCCEEDED)
+		live = start;	/* switched before an interruption: the moment is not known here */
 	memset(&a, 0, sizeof(a));
+	memset(t, 0, sizeof(t));
 	strategy_default(&s, STRATEGY_BLUE_GREEN);
 	snprintf(a.service, sizeof(a.service), "%s", g->m.app_service);
 	snprintf(a.env, sizeof(a.env), "%s", g->d.env);
@@ -651,10 +668,40 @@ static void record_release(struct mig *g, enum deploy_state final, const char *w
 		 final == DS_SUCCEEDED ? "deployed" : "rolled back", g->d.id, g->d.service, g->d.version, why);
 	a.state = final;
 	a.weight = final == DS_SUCCEEDED ? 100 : 0;
-	a.created_ms = a.started_ms = g->d.started_ms ? g->d.started_ms : now;
+	a.created_ms = a.started_ms = start;
 	a.finished_ms = a.state_since_ms = now;
 	a.time_scale = g->d.time_scale;
-	if (deployment_store_create(g->o->st, &a, &s, &e) < 0)
+
+	t[nt].to = DS_PENDING;
+	t[nt].at_ms = start;
+	snprintf(t[nt++].reason, sizeof(t[0].reason), "with migration #%" PRId64 " of %s to '%s' (database-migration: "
+		 "blue-green, after the verify)", g->d.id, g->d.service, g->d.version);
+	t[nt].from = DS_PENDING;
+	t[nt].to = DS_PROGRESSING;
+	t[nt].at_ms = start;
+	snprintf(t[nt++].reason, sizeof(t[0].reason), "starting %s's instances; %s keeps the traffic until they are "
+		 "ready", g->m.app_version, g->m.app_previous);
+	if (live) {
+		t[nt].from = DS_PROGRESSING;
+		t[nt].to = DS_MONITORING;
+		t[nt].at_ms = live;
+		t[nt].weight = 100;
+		snprintf(t[nt++].reason, sizeof(t[0].reason), "%s has all the traffic; %s at weight 0 until the "
+			 "migration's monitoring passes", g->m.app_version, g->m.app_previous);
+	}
+	if (final != DS_SUCCEEDED) {
+		t[nt].from = t[nt - 1].to;
+		t[nt].to = DS_ROLLING_BACK;
+		t[nt].at_ms = back < t[nt - 1].at_ms ? t[nt - 1].at_ms : back;
+		snprintf(t[nt++].reason, sizeof(t[0].reason), "the migration is rolled back (%.200s): %s back to %s", why,
+			 g->m.app_service, g->m.app_previous);
+	}
+	t[nt].from = t[nt - 1].to;
+	t[nt].to = final;
+	t[nt].at_ms = now;
+	t[nt].weight = a.weight;
+	snprintf(t[nt++].reason, sizeof(t[0].reason), "%s", a.reason);
+	if (deployment_store_create_final(g->o->st, &a, &s, t, nt, &e) < 0)
 		say(g->o, "  could not record the release of %s %s: %s", g->m.app_service, g->m.app_version, e.buf);
 	else
 		say(g->o, "  %s %s recorded as deployment #%" PRId64 " (%s)", g->m.app_service, g->m.app_version, a.id,
@@ -787,6 +834,7 @@ static int roll_back(struct mig *g, const char *step, const char *why, const cha
 	if (g->m.app_service[0] && g->m.app_previous[0]) {
 		if ((r = at_step(g, "release-back", err)) < 0)
 			goto out;
+		g->rel_back_ms = proc_now_ms();
 		if (switch_release(g, g->m.app_previous, &e) < 0 || stop_release(g, g->m.app_version, &e) < 0) {
 			strbuf_addf(&reason, "; %s could not be set back to %s: %s", g->m.app_service, g->m.app_previous,
 				    e.buf);
@@ -1012,8 +1060,10 @@ static int release(struct mig *g, const char *logp, struct db_migrate_result *re
 		goto out;
 	say(g->o, "release: %s %s from %s to %s", g->m.app_service, g->d.env,
 	    g->m.app_previous[0] ? g->m.app_previous : "(the same)", g->m.app_version);
+	g->rel_start_ms = proc_now_ms();
 	if (switch_release(g, g->m.app_version, &e) < 0)
 		goto fail;
+	g->rel_live_ms = proc_now_ms();
 	goto out;
 fail:
 	r = roll_back(g, "release", e.buf, logp, res, err);

@@ -585,6 +585,11 @@ static int choose_strategy(struct driver *dr, const struct type_rules *rules, in
 		struct rollout_config *rc_ = xcalloc(1, sizeof(*rc_));
 		canary_path(dr, &path);
 		rc = strbuf_read_file_max(&buf, path.buf, ROLLOUT_CONFIG_MAX_BYTES, err);
+		if (rc < 0) {	/* name the field that points at the missing file */
+			char *why = strbuf_detach(err, NULL);
+			strbuf_addf(err, "services/%s.yaml: analysis.canary: %s", svc->name, why);
+			free(why);
+		}
 		if (rc >= 0)
 			rc = rollout_config_parse(buf.buf, buf.len, path.buf, rc_, err);
 		if (rc >= 0)

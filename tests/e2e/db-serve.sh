@@ -70,7 +70,8 @@ stop_serve() { # sets SERVE_RC: its exit status (ASan reports leaks through it)
   kill -TERM "$SERVE_PID" 2>/dev/null; wait "$SERVE_PID" 2>/dev/null; SERVE_RC=$?; SERVE_PID=""
 }
 at_exit stop_serve
-for _ in $(seq 1 100); do grep -q "unix socket" "$T/serve.log" && break; sleep 0.1; done
+# the lease line can come after the socket line (a loaded machine, ASan): wait for it, at most 30 s
+for _ in $(seq 1 300); do grep -q "holding the controller lease" "$T/serve.log" && break; sleep 0.1; done
 like "$(cat "$T/serve.log")" "holding the controller lease" "serve holds the lease"
 
 SLIPWAY_USER=bob run_slipway db migrate app --to items --time-scale 3600
@@ -111,6 +112,11 @@ is "$(version)" v2 "api serves v2"
 is "$(store_sql "SELECT COUNT(*) FROM transitions WHERE deployment_id = $id2 AND to_state = 'monitoring'")" 1 "the record has the monitoring period"
 is "$(store_sql "SELECT app_service, app_version, app_previous FROM db_migrations WHERE deployment_id = $id2")" "api v2 v1" "the release and the one it replaced are recorded"
 is "$(store_sql "SELECT version, from_version, state, type FROM deployments WHERE service = 'api' ORDER BY id DESC LIMIT 1")" "v2 v1 succeeded database-migration" "the switch is a deployment of api in its history"
+rel=$(store_sql "SELECT id FROM deployments WHERE service = 'api' ORDER BY id DESC LIMIT 1")
+is "$(store_sql "SELECT group_concat(to_state, ' ') FROM (SELECT to_state FROM transitions WHERE deployment_id = $rel ORDER BY id)")" \
+  "pending progressing monitoring succeeded" "the switch's deployment has transitions of its own"
+is "$(store_sql "SELECT COUNT(*) FROM transitions a JOIN transitions b ON b.deployment_id = a.deployment_id AND b.id = a.id + 1 WHERE a.deployment_id = $rel AND b.at_ms < a.at_ms")" 0 "in the order they happened"
+like "$(store_sql "SELECT reason FROM transitions WHERE deployment_id = $rel AND to_state = 'monitoring'")" "v2 has all the traffic" "monitoring from the moment v2 had all the traffic"
 run_slipway instances api
 unlike "$out" "v1" "v1's instance is stopped after the monitoring"
 
@@ -135,6 +141,10 @@ is "$(reg)" items "sqitch's registry back at items"
 is "$(pg_sql app_prod "SELECT COUNT(*) FROM information_schema.columns WHERE table_name = 'items' AND column_name = 'price_cents'")" 0 "the new column is gone"
 is "$(version)" v2 "api serves v2 again"
 is "$(store_sql "SELECT version, from_version, state FROM deployments WHERE service = 'api' ORDER BY id DESC LIMIT 1")" "v3 v2 rolled_back" "api's history has v3 rolled back"
+rel=$(store_sql "SELECT id FROM deployments WHERE service = 'api' ORDER BY id DESC LIMIT 1")
+is "$(store_sql "SELECT group_concat(to_state, ' ') FROM (SELECT to_state FROM transitions WHERE deployment_id = $rel ORDER BY id)")" \
+  "pending progressing monitoring rolling_back rolled_back" "v3's deployment: switched, monitored, rolled back"
+like "$(store_sql "SELECT reason FROM transitions WHERE deployment_id = $rel AND to_state = 'rolling_back'")" "errors? \(HTTP 5xx\).*api back to v2" "its rollback names why"
 run_slipway instances api
 unlike "$out" "v3" "v3's instance is stopped"
 is "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$url")" 200 "traffic normal after the rollback"
