@@ -64,6 +64,9 @@ int cli_deploy_with(struct cli_ctx *ctx, struct local_deploy_opts *o, int wait, 
 /* cmd_rollout_flag.c: a guarded flag rollout as a deployment (docs/flags.md) */
 int cmd_rollout(int argc, char **argv, struct cli_ctx *ctx);
 extern const char usage_rollout[];
+/* cmd_pack.c: the agent-pack procedure (docs/flags.md "Agent packs") */
+int cmd_pack(int argc, char **argv, struct cli_ctx *ctx);
+extern const char usage_pack[];
 /* cmd_serve.c: the long-running controller (docs/serve.md) */
 int cmd_serve(int argc, char **argv, struct cli_ctx *ctx);
 extern const char usage_serve[];

@@ -68,6 +68,11 @@ typedef enum MHD_Result mhd_result;
 #endif
 
 #define API_THREADS 4
+/* libmicrohttpd's memory pool per connection (headers, read and write
+ * buffers; bodies come through in pieces of it).  It zeroes the pool for
+ * every request on a kept-alive connection: its default, 32 KiB, cost a third
+ * of an OFREP evaluation (docs/flags.md "Bench"). */
+#define API_CONN_MEMORY (16 * 1024)
 #define API_UNIX_THREADS 2	/* the local socket's pool: people at a terminal, not CI fleets */
 #define ROLE_DEPLOYER "deployer"	/* the role writes other than approvals need (docs/api.md) */
 
@@ -1540,10 +1545,21 @@ static mhd_result on_request(void *cls, struct MHD_Connection *conn, const char 
 	mhd_result ret;
 
 	if (!c) {
-		if (!strncmp(url, "/api/v1/", 8) || !strcmp(url, "/api/v1") || ofrep_path(url)) {
-			*con_cls = new_call(s, conn);
-			return MHD_YES;
-		}
+		/* Every answer waits for the request's second call: libmicrohttpd closes a
+		 * kept-alive connection after a response queued on the first (the
+		 * request's end not yet read), and /healthz then cost a connection each. */
+		*con_cls = new_call(s, conn);
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		if (c->body.len + *upload_size > API_BODY_MAX)
+			c->body_too_big = 1;
+		else
+			strbuf_add(&c->body, upload_data, *upload_size);
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (!(!strncmp(url, "/api/v1/", 8) || !strcmp(url, "/api/v1") || ofrep_path(url))) {
 		if (!strcmp(method, "GET") &&
 		    (!strcmp(url, "/healthz") || !strcmp(url, "/readyz") || !strcmp(url, "/metrics")))
 			return serve_plain(s, conn, url);
@@ -1560,14 +1576,6 @@ static mhd_result on_request(void *cls, struct MHD_Connection *conn, const char 
 					 "\"detail\": \"no such path; the API is under /api/v1 (see /api/v1/openapi.json)\"}\n";
 			return send_text(s, conn, 404, "application/problem+json", xstrdup(nf), strlen(nf), NULL);
 		}
-	}
-	if (*upload_size) {
-		if (c->body.len + *upload_size > API_BODY_MAX)
-			c->body_too_big = 1;
-		else
-			strbuf_add(&c->body, upload_data, *upload_size);
-		*upload_size = 0;
-		return MHD_YES;
 	}
 	if (ofrep_path(url)) {	/* OFREP: src/server/ofrep.c, docs/flags.md */
 		struct strbuf err = STRBUF_INIT;
@@ -1748,7 +1756,8 @@ static int start_unix(struct api_server *s, const char *path, struct strbuf *not
 	s->unix_d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_ALLOW_SUSPEND_RESUME, 0, NULL,
 				     NULL, on_request_unix, s, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE,
 				     (unsigned)API_UNIX_THREADS, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_END);
+				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+				     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)API_CONN_MEMORY, MHD_OPTION_END);
 	if (!s->unix_d) {
 		close(fd);
 		strbuf_errf(e, "local socket '%s': libmicrohttpd does not serve it", path);
@@ -1829,12 +1838,14 @@ int api_server_start(const struct api_options *o, struct api_server **out, struc
 		s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &ss,
 					MHD_OPTION_THREAD_POOL_SIZE, (unsigned)API_THREADS, MHD_OPTION_NOTIFY_COMPLETED,
 					on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+					MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)API_CONN_MEMORY,
 					MHD_OPTION_HTTPS_MEM_CERT, s->cert_pem, MHD_OPTION_HTTPS_MEM_KEY, s->key_pem,
 					MHD_OPTION_END);
 	else
 		s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &ss,
 					MHD_OPTION_THREAD_POOL_SIZE, (unsigned)API_THREADS, MHD_OPTION_NOTIFY_COMPLETED,
-					on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_END);
+					on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+					MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)API_CONN_MEMORY, MHD_OPTION_END);
 	if (!s->d) {
 		strbuf_errf(e, "cannot listen on %s%s (the port is taken, or the address is not this machine's)",
 			    o->listen ? o->listen : "127.0.0.1:8480", s->tls ? " with TLS (check the certificate and key)" : "");
