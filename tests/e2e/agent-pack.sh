@@ -21,12 +21,15 @@ make_project api 1 "env:
   DEMO_FLAG: \"$FLAG\"
   DEMO_OFREP_URL: \"http://127.0.0.1:$OPORT\"
   DEMO_OFREP_TOKEN: \"$TOKEN\"
-  DEMO_OFREP_ENV: \"{env}\""
+  DEMO_OFREP_ENV: \"{env}\"
+analysis: {steps: [{weight: 50, hold: 10m}]}"
 echo "  staging: {listen: \"127.0.0.1:$SPORT\", instances: 1}" >>"$T/proj/services/api.yaml"
 make_release api v1
 make_release api v2
 echo 5 >"$T/proj/releases/api/v2/flag_error_rate"   # v2's enabled path fails 5% of its requests
 mkdir -p "$T/proj/packs"
+# a release's canary at 50% and flag steps of 2m: on a loaded 2-core machine the runbook's 1%
+# first step and 1m flag steps (30 s of wall time at 60x) did not always see enough requests
 # the pack's tests: the staging service answers, and serves the pack (the flag is on there)
 cat >"$T/proj/packs/billing.yaml" <<YAML
 service: api
@@ -34,7 +37,7 @@ tests: >-
   curl -sf http://127.0.0.1:$SPORT/health >/dev/null &&
   curl -s -o /dev/null -D - -H 'X-User: tester' http://127.0.0.1:$SPORT/api/x | grep -qi '^x-flag-variant: $FLAG=on'
 steps: [5, 25, 50, 100]
-interval: 1m
+interval: 2m
 YAML
 run_slipway flag segment canary-users --users user-1,user-2 --env production
 is "$rc" 0 "segment canary-users in production"
