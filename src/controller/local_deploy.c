@@ -68,7 +68,10 @@ struct driver {
 	struct { int64_t from, to; } outage[16];
 	int n_outage;
 	int64_t router_ok_wall;		/* the last tick at which the router was as recorded */
-	unsigned long router_note;	/* hash of the last repair noted, so a lasting one is noted once */
+	/* hashes of the last check's findings (its report split at "; "), so a lasting one is
+	 * noted once: a report is recorded only when it holds a finding the last one did not */
+	unsigned long router_note[16];
+	int n_router_note;
 	struct policy_gate gate;	/* set up when o->policy */
 	struct notify_config ncfg;	/* o->notify with a short delivery budget */
 	/* the controller of this service environment (local_driver_*()) */
@@ -274,24 +277,37 @@ static void check_router(struct driver *dr, struct controller *c, int64_t now)
 		deployment_store_note(&dr->ls.st, dr->id, now, note.buf, NULL);
 		dr->router_ok_wall = proc_now_ms();
 	} else if (r > 0 || r < 0) {
-		unsigned long h = 5381;
+		unsigned long h[16];
+		int nh = 0, fresh = 0;
 		if (r < 0)
 			strbuf_addf(&note, "router: cannot check or repair HAProxy: %s", err.buf);
 		else
 			strbuf_addf(&note, "router: %s", report.buf);
-		for (const char *p = note.buf; *p; p++)
-			h = h * 33 + (unsigned char)*p;
+		for (const char *p = note.buf; *p && nh < 16;) {	/* one hash per finding */
+			const char *end = strstr(p, "; ");
+			size_t len = end ? (size_t)(end - p) : strlen(p);
+			h[nh] = 5381;
+			for (size_t i = 0; i < len; i++)
+				h[nh] = h[nh] * 33 + (unsigned char)p[i];
+			int seen = 0;
+			for (int i = 0; i < dr->n_router_note; i++)
+				seen |= h[nh] == dr->router_note[i];
+			fresh |= !seen;
+			nh++;
+			p += len + (end ? 2 : 0);
+		}
 		outage_until_now(dr);
 		if (r != 2)
 			controller_forget(c);	/* repaired: the desired state is applied again */
-		if (h != dr->router_note) {
+		if (fresh) {
 			say(dr, "  %s", note.buf);
 			deployment_store_note(&dr->ls.st, dr->id, now, note.buf, NULL);
-			dr->router_note = h;
 		}
+		memcpy(dr->router_note, h, sizeof(h[0]) * (size_t)nh);
+		dr->n_router_note = nh;
 		dr->hap_pid = router_haproxy_pid(&dr->ls.router);
 	} else {
-		dr->router_note = 0;
+		dr->n_router_note = 0;
 		dr->router_ok_wall = proc_now_ms();
 	}
 	instance_list_release(&l);
