@@ -283,7 +283,7 @@ static void check_router(struct driver *dr, struct controller *c, int64_t now)
 			strbuf_addf(&note, "router: cannot check or repair HAProxy: %s", err.buf);
 		else
 			strbuf_addf(&note, "router: %s", report.buf);
-		for (const char *p = note.buf; *p && nh < 16;) {	/* one hash per finding */
+		for (const char *p = note.buf + strlen("router: "); *p && nh < 16;) {	/* one hash per finding */
 			const char *end = strstr(p, "; ");
 			size_t len = end ? (size_t)(end - p) : strlen(p);
 			h[nh] = 5381;
