@@ -65,7 +65,9 @@ const char usage_pack[] =
 	"is passed to deploy and rollout.  'pack status' lists the recorded stages.\n"
 	"Exit 0 every stage passed, 1 a stage failed or is refused (production\n"
 	"before staging's tests), 2 bad usage or pack file, 3 the store, 4 a stage\n"
-	"waits on a person (approvals, a window): run the same command again.\n";
+	"waits on a person (approvals, a window): run the same command again; 130\n"
+	"SIGINT or SIGTERM, passed on to the stage's command (recorded as\n"
+	"interrupted).\n";
 
 struct run {
 	struct cli_ctx *ctx;
@@ -76,16 +78,30 @@ struct run {
 	char self[4096];	/* this binary */
 };
 
+/* SIGINT or SIGTERM received while a stage's command ran: passed on to the command's process
+ * group (its own, so a terminal's ^C does not reach it), which ends as it would alone (`deploy`
+ * after its tick, exit 130); the stage is then recorded as interrupted and pack exits 130. */
+static volatile sig_atomic_t stop_sig;
+
+static void on_stop(int sig)
+{
+	stop_sig = sig;
+}
+
 /* Wait for pid, killing its process group after timeout_ms (0: never); the exit code, 128+N for a signal. */
 static int wait_child(pid_t pid, int64_t timeout_ms, int *timed_out)
 {
 	int64_t until = timeout_ms > 0 ? proc_mono_ms() + timeout_ms : 0;
-	int status = 0;
+	int status = 0, passed_on = 0;
 	*timed_out = 0;
 	for (;;) {
 		pid_t r = waitpid(pid, &status, until ? WNOHANG : 0);
 		if (r == pid)
 			break;
+		if (stop_sig && !passed_on) {
+			kill(-pid, SIGTERM);
+			passed_on = 1;
+		}
 		if (r < 0 && errno != EINTR)
 			return 127;
 		if (until && r == 0) {
@@ -133,7 +149,17 @@ static int run_child(char *const argv[], const char *cwd, int64_t timeout_ms, in
 		r = -1;
 		goto out;
 	}
-	r = wait_child(pid, timeout_ms, timed_out);
+	{
+		struct sigaction sa, old_int, old_term;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_stop;	/* no SA_RESTART: waitpid returns EINTR */
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, &old_int);
+		sigaction(SIGTERM, &sa, &old_term);
+		r = wait_child(pid, timeout_ms, timed_out);
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGTERM, &old_term, NULL);
+	}
 out:
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
@@ -143,20 +169,30 @@ out:
 /* Record stage's end and add it to the document; returns the exit code the command ends with (EXIT_OK to go on). */
 static int stage_end(struct run *u, const char *stage, int code, const char *detail)
 {
-	struct strbuf err = STRBUF_INIT;
-	const char *status = code == EXIT_OK ? PACK_PASSED : code == EXIT_WAITING ? PACK_WAITING : PACK_FAILED;
+	struct strbuf err = STRBUF_INIT, why = STRBUF_INIT;
+	const char *status;
+	if (stop_sig) {	/* the command was stopped by the signal passed on: not a verdict on the pack */
+		strbuf_addf(&why, "%s%sinterrupted by %s (passed on to the stage's command); run the same command "
+			    "again to go on", detail, *detail ? "; " : "", stop_sig == SIGINT ? "SIGINT" : "SIGTERM");
+		detail = why.buf;
+		code = EXIT_INTERRUPTED;
+	}
+	status = code == EXIT_OK ? PACK_PASSED : code == EXIT_WAITING ? PACK_WAITING : PACK_FAILED;
 	int r = pack_store_record(u->st, u->d->name, u->version, u->env, stage, status, code, detail, cli_caller(NULL),
 				  proc_now_ms(), &err);
 	json_array_append_new(u->stages, json_pack("{s:s, s:s, s:i, s:s}", "stage", stage, "status", status, "exit", code,
 						   "detail", detail));
 	fprintf(stderr, "pack %s %s %s: %s %s%s%s\n", u->d->name, u->version, u->env, stage, status,
 		*detail ? ": " : "", detail);
+	strbuf_release(&why);
 	if (r < 0) {
 		cli_error("%s", err.buf);
 		strbuf_release(&err);
 		return EXIT_RUNTIME;
 	}
 	strbuf_release(&err);
+	if (code == EXIT_INTERRUPTED)
+		return EXIT_INTERRUPTED;
 	return code == EXIT_OK ? EXIT_OK : code == EXIT_WAITING ? EXIT_WAITING : EXIT_NO;
 }
 

@@ -1156,8 +1156,9 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 			/* the gate waits for a person (approval), a window or an incident's end:
 			 * this in-process controller stops, the deployment stays pending, and
 			 * running deploy again picks it up */
-			say(dr, "pending: %s; run 'slipway deploy %s %s' again when that is done, or 'slipway abort %lld'",
-			    d->reason + 9, d->service, d->version, (long long)dr->id);
+			say(dr, "pending: %s; run 'slipway deploy %s %s%s%s' again when that is done, or 'slipway abort %lld'",
+			    d->reason + 9, d->service, d->version, strcmp(dr->ls.env, "production") ? " --env " : "",
+			    strcmp(dr->ls.env, "production") ? dr->ls.env : "", (long long)dr->id);
 			break;
 		}
 		if (d->state == DS_PAUSED && ticked) {
@@ -1167,9 +1168,10 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 				goto next;	/* a resume or promote waits for the next tick */
 			/* waiting for a person: this in-process controller stops; the row stays
 			 * paused, and running deploy again (after resume or promote) drives it on */
-			say(dr, "paused: run 'slipway resume %lld' or 'slipway promote %lld', then 'slipway deploy %s %s' again, "
-			    "or 'slipway abort %lld'", (long long)dr->id, (long long)dr->id, d->service, d->version,
-			    (long long)dr->id);
+			say(dr, "paused: run 'slipway resume %lld' or 'slipway promote %lld', then 'slipway deploy %s %s%s%s' "
+			    "again, or 'slipway abort %lld'", (long long)dr->id, (long long)dr->id, d->service, d->version,
+			    strcmp(dr->ls.env, "production") ? " --env " : "",
+			    strcmp(dr->ls.env, "production") ? dr->ls.env : "", (long long)dr->id);
 			break;
 		}
 		if (dr_rules(dr, d->type, &rules, NULL) == 0)

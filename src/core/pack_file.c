@@ -53,11 +53,22 @@ static int check(struct yaml_walk *w, void *obj, struct yaml_pos at)
 	return 0;
 }
 
+/* tests: a command; an empty one would pass every time (sh -c "" exits 0) */
+static int parse_tests(struct yaml_walk *w, const struct yaml_key *k, struct fy_node *v, struct yaml_pos at, void *dst)
+{
+	char **p = dst;
+	int r = yaml_parse_str(w, k, v, at, dst);
+	if (r >= 0 && (!*p || !(*p)[strspn(*p, " \t\r\n")]))
+		return yaml_walk_fail(w, at, "tests is empty: give the command that exits 0 when the pack works "
+				      "(e.g. tests: ./packs/billing/test.sh); an empty command would always pass");
+	return r;
+}
+
 static const struct yaml_key keys[] = {
 	{ .name = "service", .parse = yaml_parse_buf, .offset = offsetof(struct pack_def, service),
 	  .size = SW_NAME_MAX + 1, .at = YAML_AT(struct pack_def, at_service), .flags = YAML_REQUIRED,
 	  .hint = "(the service that ships the pack, e.g. service: billing-api)" },
-	{ .name = "tests", .parse = yaml_parse_str, .offset = offsetof(struct pack_def, tests),
+	{ .name = "tests", .parse = parse_tests, .offset = offsetof(struct pack_def, tests),
 	  .size = PACK_TESTS_MAX, .flags = YAML_REQUIRED,
 	  .hint = "(a command that exits 0 when the pack works, e.g. tests: ./packs/billing/test.sh)" },
 	{ .name = "flag", .parse = yaml_parse_buf, .offset = offsetof(struct pack_def, flag), .size = FLAG_KEY_MAX + 1,

@@ -169,8 +169,11 @@ int sarif_read(const char *buf, size_t len, const char *file, enum sarif_severit
 		goto out;
 	}
 	runs = json_object_get(doc, "runs");
-	if (!json_is_array(runs)) {
-		r = fail(err, file, "runs must be an array of runs");
+	if (!json_is_array(runs) || !json_array_size(runs)) {
+		/* an empty log is no scan: it must not satisfy a vulnerability gate */
+		r = fail(err, file, json_is_array(runs) ? "runs is empty: the log holds no scan (a scanner that ran writes "
+							   "one run, with results: [] when it found nothing)"
+							 : "runs must be an array of runs");
 		goto out;
 	}
 	json_array_foreach(runs, i, run) {
