@@ -7,6 +7,7 @@
  */
 #include "core/policy.h"
 #include "core/policy_internal.h"
+#include "core/checklist.h"
 
 #include <string.h>
 
@@ -237,4 +238,5 @@ void policy_format_yaml(const struct policy *p, struct strbuf *out)
 			strbuf_addstr(out, " }\n");
 		}
 	}
+	checklist__format_yaml(&p->checklists, out);
 }
