@@ -315,7 +315,7 @@ int target_ssh_list(struct target_ssh *t, int h, const char *service, const char
 		goto out;
 	for (char *line = o.buf; line && *line;) {
 		char *nl = strchr(line, '\n');
-		char name[2 * SERVICE_NAME_MAX], *dash;
+		char name[2 * SERVICE_NAME_MAX + 2], *dash;	/* "%129s": 129 characters and the NUL */
 		long pid;
 		unsigned long long st;
 		int port, alive;
