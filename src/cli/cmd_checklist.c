@@ -45,7 +45,8 @@ const char usage_checklist[] =
 	"The checklists of a deployment as the gate sees them: each item that applies\n"
 	"to its type, its state (satisfied, failed, missing, unchecked), whether it\n"
 	"blocks the start, its evidence, who ticked it and when.\n"
-	"Exit 0 nothing blocking is missing, 4 waiting for a blocking item.\n"
+	"Exit 0 nothing blocking is missing (or an emergency, which is never held by\n"
+	"its checklist), 4 waiting for a blocking item.\n"
 	"'checklist tick' is 'slipway attest DEPLOYMENT ITEM' with status pass (for\n"
 	"the post-deployment items people tick); same rules and exit codes.\n";
 
@@ -172,6 +173,7 @@ int cmd_checklist(int argc, char **argv, struct cli_ctx *ctx)
 	struct store *st;
 	struct strbuf err = STRBUF_INIT;
 	int64_t id;
+	int emergency;
 	char **args;
 	int nargs, rc, r;
 
@@ -194,7 +196,12 @@ int cmd_checklist(int argc, char **argv, struct cli_ctx *ctx)
 		rc = cli_exit(r);
 		goto out;
 	}
-	rc = v.unsatisfied_blocking && !record_state_is_final(d.state) && !strcmp(d.state, "pending") ? 4 : EXIT_OK;
+	/* an emergency is never held by its checklist (docs/checklists.md): what it misses is
+	   recorded and notified, so it is not "waiting" here */
+	emergency = d.type && !strcmp(d.type, "emergency");
+	rc = v.unsatisfied_blocking && !emergency && !record_state_is_final(d.state) && !strcmp(d.state, "pending")
+		     ? 4
+		     : EXIT_OK;
 	if (ctx->output == OUTPUT_JSON) {
 		json_t *j = cli_doc("Checklist"), *o = checklist_view_json(&v);
 		json_object_update(j, o);
@@ -204,9 +211,12 @@ int cmd_checklist(int argc, char **argv, struct cli_ctx *ctx)
 		cli_print_json(j);
 	} else {
 		char when[RFC3339_BUFSZ];
-		printf("deployment %lld (%s %s, type %s, %s): %zu blocking item%s not satisfied\n", (long long)id,
+		printf("deployment %lld (%s %s, type %s, %s): %zu blocking item%s not satisfied%s\n", (long long)id,
 		       d.service ? d.service : "", d.version ? d.version : "", d.type ? d.type : "", d.state ? d.state : "",
-		       v.unsatisfied_blocking, v.unsatisfied_blocking == 1 ? "" : "s");
+		       v.unsatisfied_blocking, v.unsatisfied_blocking == 1 ? "" : "s",
+		       emergency && v.unsatisfied_blocking ? " (an emergency is not held by them: what it misses is "
+							     "recorded and notified)"
+							   : "");
 		printf("%-26s %-16s %-10s %-5s %-12s %-20s %s\n", "ITEM", "LIST", "STATE", "BLOCK", "BY", "AT", "EVIDENCE");
 		for (size_t i = 0; i < v.n; i++) {
 			const struct checklist_row *row = &v.v[i];

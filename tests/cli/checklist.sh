@@ -35,6 +35,19 @@ like "$out" "ci-passing +pre-deployment +missing +yes" "ci-passing is missing an
 like "$out" "docs-updated +pre-deployment +missing +no" "docs-updated is reported, not blocking"
 unlike "$out" "vp-approval" "the emergency list does not apply to a standard deployment"
 
+sqlite3 "$DB" <<SQL
+INSERT INTO deployments(id, service, env, version, revision, from_version, type, strategy, state, requested_by,
+  created_ms, state_since_ms, reason) VALUES
+ (2, 'web', 'production', 'v1.2.4', 4, 'v1.2.3', 'emergency', 'canary', 'pending', 'alice',
+  $now_ms, $now_ms, 'waiting');
+SQL
+run_slipway checklist 2
+is "$rc" 0 "an emergency is not held by its checklist: exit 0, not 4"
+like "$out" "not satisfied \(an emergency is not held by them: what it misses is recorded and notified\)" \
+  "and says so"
+like "$out" "vp-approval +emergency" "the emergency list applies to it"
+sqlite3 "$DB" "DELETE FROM deployments WHERE id = 2"
+
 run_slipway attest 1 ci-passing --evidence https://ci.example/run/42
 is "$rc" 0 "attest ci-passing: exit 0"
 like "$out" "attested ci-passing for deployment 1: pass as 'ci-bot'" "says what was recorded"
