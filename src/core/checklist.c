@@ -23,6 +23,7 @@
 #include "base/alloc.h"
 #include "base/err.h"
 #include "base/strbuf.h"
+#include "core/yaml_text.h"
 #include "base/suggest.h"
 
 const char *const checklist_list_names[] = {
@@ -432,21 +433,6 @@ int checklist__validate(struct yaml_walk *w, const struct policy *p)
 
 /* ---------------------------------------------------------------- showing */
 
-static void quoted(struct strbuf *out, const char *s)
-{
-	strbuf_addch(out, '"');
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			strbuf_addf(out, "\\%c", c);
-		else if (c < 0x20)
-			strbuf_addf(out, "\\x%02x", c);
-		else
-			strbuf_addch(out, (char)c);
-	}
-	strbuf_addch(out, '"');
-}
-
 void checklist__format_yaml(const struct checklist_set *s, struct strbuf *out)
 {
 	strbuf_addstr(out, "\n# runbook: Pre-Deployment Checklist, Emergency Deployment Checklist,\n"
@@ -461,7 +447,7 @@ void checklist__format_yaml(const struct checklist_set *s, struct strbuf *out)
 	for (size_t i = 0; i < s->nr; i++) {
 		const struct checklist_item *it = &s->v[i];
 		strbuf_addf(out, "  %s:\n    list: %s\n    text: ", it->id, checklist_list_name(it->list));
-		quoted(out, it->text);
+		yaml_text_add_quoted(out, it->text);
 		strbuf_addf(out, "\n    who: %s\n    check: %s\n    blocks: ", it->who, checklist_check_name(it->check));
 		if (it->blocks.all) {
 			strbuf_addstr(out, "all");
