@@ -32,6 +32,7 @@ const char *const checklist_list_names[] = {
 	[CHECKLIST_POST_IMMEDIATE] = "post-immediate",
 	[CHECKLIST_POST_SHORT] = "post-short-term",
 	[CHECKLIST_POST_LONG] = "post-long-term",
+	[CHECKLIST_POST_EMERGENCY] = "post-emergency",
 	NULL,
 };
 
@@ -129,7 +130,7 @@ static struct checklist_item *item_get(struct checklist_set *s, const char *id, 
 
 int checklist_applies(const struct checklist_item *it, const char *type)
 {
-	if (it->list == CHECKLIST_EMERGENCY)
+	if (it->list == CHECKLIST_EMERGENCY || it->list == CHECKLIST_POST_EMERGENCY)
 		return type && !strcmp(type, "emergency");
 	return 1;
 }
@@ -217,6 +218,9 @@ static const struct {
 	{ "lessons-learned", CHECKLIST_POST_LONG, CHECK_ATTEST, "anyone", 0, "Document lessons learned" },
 	{ "runbooks-updated", CHECKLIST_POST_LONG, CHECK_ATTEST, "anyone", 0, "Update runbooks if needed" },
 	{ "follow-up-planned", CHECKLIST_POST_LONG, CHECK_ATTEST, "anyone", 0, "Plan follow-up improvements" },
+	/* Emergency Deployments: the fix is followed by a post-mortem; the
+	 * emergency's monitoring ends only once this is ticked (followup.h) */
+	{ "post-mortem", CHECKLIST_POST_EMERGENCY, CHECK_ATTEST, "anyone", 0, "Post-mortem written and reviewed" },
 };
 
 void checklist_init_default(struct checklist_set *s)
@@ -316,7 +320,7 @@ static int check_item(struct yaml_walk *w, void *obj, struct yaml_pos at)
 
 	if ((int)it->list < 0)
 		return yaml_walk_fail(w, at, "checklist item '%s' needs list: one of pre-deployment, emergency, post-immediate, "
-				      "post-short-term, post-long-term", it->id);
+				      "post-short-term, post-long-term, post-emergency", it->id);
 	if (!it->text || !*it->text)
 		return yaml_walk_fail(w, at, "checklist item '%s' needs text: the line people read, for example "
 				      "text: \"Load test passed\"", it->id);
