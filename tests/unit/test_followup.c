@@ -11,6 +11,11 @@
  * it), and the lines must be exactly the case's `expect` lines, in order:
  * a reminder too many fails as surely as one too few.
  *
+ * Then the controller's side (controller/followup.h) against a real store
+ * with a scripted metrics provider: the regression opens an incident that
+ * DORA counts, the reminder is queued, and an emergency's monitoring ends
+ * only once its post-mortem is ticked.
+ *
  * Directives:
  *   type standard|emergency | scale N | step DURATION | until DURATION
  *   remind_every D | postmortem_within D | monitor_every D
@@ -23,12 +28,24 @@
  */
 #include "tap.h"
 #include "casefile.h"
+#include "adapters/checklist_store.h"
+#include "adapters/dora_store.h"
+#include "adapters/followup_store.h"
+#include "adapters/notify_config.h"
+#include "adapters/store.h"
+#include "adapters/store_all.h"
+#include "base/err.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
+#include "controller/followup.h"
+#include "core/dora.h"
+#include "core/metrics-t.h"
 #include "core/followup.h"
+#include "core/policy.h"
 
 #include <math.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #define MAXI 16
 
@@ -209,6 +226,135 @@ static void run_case(const char *dir, const char *name)
 	strbuf_release(&want);
 }
 
+/* ---------------------------------------------------------------- the controller's side */
+
+static int64_t T0 = 1764590400000LL;
+
+static int fake_query(void *ctx, const char *service, enum revision_role role, const char *version, int64_t from_ms,
+		      int64_t to_ms, struct metrics_sample *out, struct strbuf *err)
+{
+	memset(out, 0, sizeof(*out));
+	out->from_ms = from_ms, out->to_ms = to_ms;
+	if (strcmp(version, "v2") && strcmp(version, "hotfix1"))
+		return SW_ENOTFOUND;
+	out->requests = 5000;
+	out->errors = !strcmp(version, "v2") ? 150 : 5;	/* v2 regressed: 3% against 0.1% */
+	out->p50_ms = 20, out->p90_ms = 40, out->p99_ms = 60, out->max_ms = 90;
+	return 0;
+}
+
+static int fake_over(void *ctx, const char *service, enum revision_role role, const char *version, int64_t from_ms,
+		     int64_t to_ms, const double *thresholds_ms, int n, uint64_t *over, struct strbuf *err)
+{
+	for (int i = 0; i < n; i++)
+		over[i] = 30;
+	return 0;
+}
+
+static int64_t count(struct store *st, const char *sql)
+{
+	sqlite3_stmt *q = NULL;
+	int64_t n = -1;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+		n = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return n;
+}
+
+static void said(void *ctx, const char *line)
+{
+	printf("# serve: %s\n", line);
+}
+
+static void test_controller(void)
+{
+	char dir[] = "/tmp/slipway-followup-XXXXXX";
+	struct store st;
+	struct strbuf err = STRBUF_INIT, cmd = STRBUF_INIT;
+	struct policy p;
+	struct notify_config nc;
+	struct metrics_provider prov = { .ctx = NULL, .query = fake_query, .query_over = fake_over };
+	struct followup_run run = { .policy = &p, .notify = &nc, .metrics = &prov, .say = said };
+	struct attestation a = { .deployment_id = 2, .item = "post-mortem", .status = "pass", .actor = "alice",
+				 .identity = "os" };
+	struct dora_deploy *deps = NULL;
+	struct dora_incident *inc = NULL;
+	size_t nd = 0, ni = 0;
+	char *state = NULL, *ev = NULL;
+	int64_t at = 0;
+	const char *base = "'{\"baseline\":{\"requests\":10000,\"errors\":10,\"p50_ms\":20,\"p99_ms\":50,\"span_ms\":60000}}'";
+
+	ok(mkdtemp(dir) != NULL, "temporary state directory");
+	is_int(store_open_all(&st, dir, &err), 0, "store opened %s", err.buf);
+	policy_init_default(&p);
+	notify_config_default(&nc, dir);
+	strbuf_addf(&cmd,
+		    "INSERT INTO deployments(id, service, env, version, revision, from_version, type, strategy, state,"
+		    " requested_by, created_ms, state_since_ms, finished_ms, engine_json) VALUES"
+		    " (1, 'api', 'production', 'v2', 2, 'v1', 'standard', 'canary', 'succeeded', 'alice', %lld, %lld, %lld, %s),"
+		    " (2, 'web', 'production', 'hotfix1', 2, 'w1', 'emergency', 'canary', 'succeeded', 'bob', %lld, %lld, %lld, %s)",
+		    (long long)T0, (long long)T0, (long long)T0, base, (long long)T0, (long long)T0, (long long)T0, base);
+	ok(sqlite3_exec(st.db, cmd.buf, NULL, NULL, NULL) == SQLITE_OK, "two succeeded deployments");
+
+	run.now_ms = T0 + 1000;
+	is_int(followup_tick(&st, &run, &err), 0, "first look %s", err.buf);
+	is_int(count(&st, "SELECT count(*) FROM followups"), 2, "both followed up");
+	ok(count(&st, "SELECT count(*) FROM notify_messages WHERE kind = 'followup' AND deployment_id = 1 AND text LIKE '%customer-complaints%'") >= 1,
+	   "the open manual items are reminded");
+	is_int(count(&st, "SELECT count(*) FROM incidents"), 0, "no incident before the horizon is over");
+
+	run.now_ms = T0 + 2 * FOLLOWUP_HOUR_MS;
+	is_int(followup_tick(&st, &run, &err), 0, "look at 2h %s", err.buf);
+	is_int(count(&st, "SELECT count(*) FROM incidents WHERE deployment_id = 1 AND resolved_ms IS NULL OR "
+			  "deployment_id = 1 AND resolved_ms = 0"), 1, "the regression opened an incident linked to #1");
+	is_int(count(&st, "SELECT count(*) FROM incidents WHERE deployment_id = 2"), 0, "the emergency's fix did not regress");
+	is_int(checklist_proof_get(&st, 1, "monitor-errors-latency", &state, &ev, &at, &err), 0, "the finding is stored");
+	is_str(state, "failed", "as failed, with its evidence: %s", ev ? ev : "(none)");
+	free(state);
+	free(ev);
+	is_int(dora_load(&st, "api", "production", T0 - 1000, T0 + 3 * FOLLOWUP_HOUR_MS, &deps, &nd, &inc, &ni, &err), 0,
+	       "dora loads");
+	ok(nd == 1 && deps[0].incident_linked, "DORA's change failure rate counts #1 (an incident names it)");
+	free(deps);
+	free(inc);
+
+	run.now_ms = T0 + 3 * FOLLOWUP_HOUR_MS;
+	is_int(followup_tick(&st, &run, &err), 0, "look at 3h");
+	is_int(count(&st, "SELECT count(*) FROM incidents"), 1, "no second incident for the same deployment");
+	is_int(count(&st, "SELECT monitoring_ended_ms FROM followups WHERE deployment_id = 2"), 0,
+	       "the emergency's monitoring goes on without its post-mortem");
+	ok(count(&st, "SELECT last_monitor_ms FROM followups WHERE deployment_id = 2") == run.now_ms,
+	   "and looked at the emergency again");
+
+	a.at_ms = T0 + 3 * FOLLOWUP_HOUR_MS + 1000;
+	ok(checklist_attest_store(&st, &a, &err) > 0, "post-mortem ticked");
+	run.now_ms = T0 + 3 * FOLLOWUP_HOUR_MS + 2000;
+	is_int(followup_tick(&st, &run, &err), 0, "look after the tick");
+	ok(count(&st, "SELECT monitoring_ended_ms FROM followups WHERE deployment_id = 2") == run.now_ms,
+	   "the emergency's monitoring ended once its post-mortem was ticked");
+	is_int(count(&st, "SELECT count(*) FROM audit WHERE action = 'followup.monitoring_ended'"), 1, "audited");
+
+	run.now_ms = T0 + 8 * 24 * FOLLOWUP_HOUR_MS;
+	is_int(followup_tick(&st, &run, &err), 0, "look after 8 days (the short and long-term checks)");
+	run.now_ms += 1000;
+	is_int(followup_tick(&st, &run, &err), 0, "the next look");
+	is_int(count(&st, "SELECT count(*) FROM followups WHERE closed_ms > 0"), 2, "both follow-ups closed");
+	ok(count(&st, "SELECT count(*) FROM checklist_proofs WHERE deployment_id = 1 AND item = 'overnight-metrics' AND "
+		      "state = 'unchecked' AND evidence LIKE '%week before%'") == 1,
+	   "the overnight review without last week's data is unchecked, with the reason");
+
+	store_close(&st);
+	policy_release(&p);
+	notify_config_release(&nc);
+	strbuf_release(&err);
+	strbuf_release(&cmd);
+	strbuf_reset(&cmd);
+	strbuf_addf(&cmd, "rm -rf %s", dir);
+	if (system(cmd.buf) != 0)
+		printf("# could not remove %s\n", dir);
+	strbuf_release(&cmd);
+}
+
 int main(void)
 {
 	char dir[4096];
@@ -239,5 +385,6 @@ int main(void)
 	same.requests = 100;
 	followup_judge(&base, &same, 0, &js, &v);
 	is_str(followup_outcome_name(v.outcome), "unchecked", "no baseline: unchecked (%s)", v.reason);
+	test_controller();
 	return tap_done();
 }
