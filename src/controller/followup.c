@@ -426,3 +426,39 @@ int followup_tick(struct store *st, const struct followup_run *run, struct strbu
 	followup_rows_free(rows, n);
 	return 0;
 }
+
+static json_t *time_or_null(int64_t ms)
+{
+	char b[RFC3339_BUFSZ];
+	return ms ? json_string(time_format_rfc3339(ms, b)) : json_null();
+}
+
+int followup_status_json(struct store *st, const struct policy *p, int64_t id, json_t **out, struct strbuf *err)
+{
+	struct followup_row row;
+	const struct followup_state *s = &row.s;
+	int r = followup_store_get(st, id, &row, err);
+
+	if (r < 0)
+		return r;
+	if (r == 1) {
+		*out = json_null();
+		return 0;
+	}
+	*out = json_object();
+	json_object_set_new(*out, "succeeded", time_or_null(s->succeeded_ms));
+	json_object_set_new(*out, "immediate_until", time_or_null(followup_at(s, FOLLOWUP_IMMEDIATE_END_MS)));
+	json_object_set_new(*out, "short_term_until", time_or_null(followup_at(s, FOLLOWUP_SHORT_END_MS)));
+	json_object_set_new(*out, "long_term_until", time_or_null(followup_at(s, FOLLOWUP_LONG_END_MS)));
+	json_object_set_new(*out, "last_reminder", time_or_null(s->last_reminder_ms));
+	json_object_set_new(*out, "postmortem_due",
+			    s->emergency ? time_or_null(followup_at(s, p->followup.postmortem_within_ms)) : json_null());
+	json_object_set_new(*out, "postmortem_overdue_said", time_or_null(s->overdue_ms));
+	json_object_set_new(*out, "monitoring",
+			    json_string(!s->emergency ? "none" : s->monitoring_ended_ms ? "ended" : "continuous"));
+	json_object_set_new(*out, "monitoring_ended", time_or_null(s->monitoring_ended_ms));
+	json_object_set_new(*out, "closed", time_or_null(s->closed_ms));
+	json_object_set_new(*out, "last", row.detail ? json_string(row.detail) : json_null());
+	free(row.detail);
+	return 0;
+}

@@ -51,4 +51,18 @@ struct followup_run {
  */
 int followup_tick(struct store *st, const struct followup_run *run, struct strbuf *err);
 
+/*
+ * The follow-up of deployment id as JSON, for `slipway checklist ID -o json`
+ * and GET /api/v1/deployments/ID/checklist (docs/schema/Checklist.json
+ * "followup"): {"succeeded", "immediate_until", "short_term_until",
+ * "long_term_until", "last_reminder", "postmortem_due" (emergencies, else
+ * null), "postmortem_overdue_said", "monitoring" ("continuous", "ended" or
+ * "none"), "monitoring_ended", "closed", "last"}: times RFC 3339 or null.
+ * *out is a new reference, JSON null when the deployment has no follow-up
+ * (it has not succeeded, or no controller has looked since).  0 or SW_ESTORE.
+ */
+struct json_t;
+int followup_status_json(struct store *st, const struct policy *p, int64_t id, struct json_t **out,
+			 struct strbuf *err);
+
 #endif
