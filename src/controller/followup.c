@@ -26,6 +26,7 @@
 #include "adapters/metrics_builtin.h"
 #include "adapters/notify.h"
 #include "adapters/store.h"
+#include "adapters/target_local.h"
 #include "base/alloc.h"
 #include "base/err.h"
 #include "base/strbuf.h"
@@ -35,6 +36,8 @@
 #include "core/followup.h"
 #include "core/notify_msg.h"
 #include "core/policy.h"
+#include "core/service.h"
+#include "controller/localstack.h"
 
 #define WEEK_MS (7 * 24 * FOLLOWUP_HOUR_MS)
 
@@ -203,6 +206,51 @@ static int open_incident(struct one *o, const char *what, const char *reason, st
 	return r;
 }
 
+/* The service's smoke checks against the deployed version's instances: the verdict in *v. */
+static int smoke(struct one *o, struct followup_verdict *v, struct strbuf *err)
+{
+	struct service svc;
+	struct target_local t;
+	struct strbuf why = STRBUF_INIT, e = STRBUF_INIT;
+	int r;
+
+	memset(v, 0, sizeof(*v));
+	v->outcome = FU_UNCHECKED;
+	if (!o->run->state_dir) {
+		snprintf(v->reason, sizeof(v->reason), "no project to read the service file from");
+		return 0;
+	}
+	memset(&svc, 0, sizeof(svc));
+	if (service_load(&svc, o->run->project_dir, o->dep.service, &e) < 0) {
+		snprintf(v->reason, sizeof(v->reason), "the service file does not load: %.250s", e.buf);
+		strbuf_release(&e);
+		return 0;
+	}
+	if (!svc.nsmoke) {
+		snprintf(v->reason, sizeof(v->reason), "the service file of %s has no smoke checks (smoke:, docs/services.md)",
+			 o->dep.service);
+		service_release(&svc);
+		return 0;
+	}
+	if ((r = target_local_init(&t, o->st, o->run->state_dir, o->run->project_dir, err)) < 0) {
+		service_release(&svc);
+		return r;
+	}
+	r = target_local_smoke(&t, &svc, o->dep.env, o->dep.version, &why, err);
+	if (r == 1) {
+		v->outcome = FU_OK;
+		snprintf(v->reason, sizeof(v->reason), "%zu smoke check%s passed on every running instance of %s",
+			 svc.nsmoke, svc.nsmoke == 1 ? "" : "s", o->dep.version);
+	} else if (r == 0) {
+		v->outcome = FU_REGRESSION;
+		snprintf(v->reason, sizeof(v->reason), "%.300s", why.buf);
+	}
+	target_local_release(&t);
+	service_release(&svc);
+	strbuf_release(&why);
+	return r < 0 ? r : 0;
+}
+
 /* One automatic item over its horizon, or an emergency's monitoring look (it NULL). */
 static int check(struct one *o, const struct checklist_item *it, int64_t from, int64_t to, struct strbuf *err)
 {
@@ -216,9 +264,12 @@ static int check(struct one *o, const struct checklist_item *it, int64_t from, i
 	int r = 0;
 
 	memset(&v, 0, sizeof(v));
-	if (it && it->check != CHECK_HEALTH) {
+	if (it && it->check == CHECK_SMOKE) {
+		if ((r = smoke(o, &v, err)) < 0)
+			return r;
+	} else if (it && it->check != CHECK_HEALTH) {
 		v.outcome = FU_UNCHECKED;
-		snprintf(v.reason, sizeof(v.reason), "slipway checks only check: health after a deployment, not %s",
+		snprintf(v.reason, sizeof(v.reason), "slipway checks only check: health and smoke after a deployment, not %s",
 			 checklist_check_name(it->check));
 	} else if (week) {
 		/* overnight and weekly reviews: against the same hours a week before, where data exists */

@@ -22,6 +22,9 @@ struct followup_run {
 	/* the metrics of every service environment; NULL: the builtin provider over the store
 	 * (adapters/metrics_builtin.h), for the deployment's environment */
 	const struct metrics_provider *metrics;
+	/* where the service files and instances are, for `check: smoke` items (NULL: such
+	 * items are recorded unchecked) */
+	const char *state_dir, *project_dir;
 	int64_t now_ms;				/* wall clock, ms since the epoch */
 	void (*say)(void *ctx, const char *line);	/* one log line per event; may be NULL */
 	void *say_ctx;
@@ -31,6 +34,9 @@ struct followup_run {
  * One look at every follow-up: deployments that succeeded within the
  * long-term horizon (7 days) and have none yet are started; for each one
  * not closed, what core/followup.h says is due at now_ms is done:
+ *   smoke      (check: smoke) the service file's smoke checks against every
+ *              running instance of the deployed version (target_local_smoke());
+ *              a failure is a regression; no smoke checks: unchecked;
  *   check      the item's horizon judged against the captured baseline
  *              (immediate) or the same hours a week before (short and long
  *              term), followup_judge(); the finding is stored as the item's

@@ -517,7 +517,8 @@ static int work(struct serve *s, struct strbuf *err)
 	/* step 5: post-deployment follow-up (controller/followup.h), once a second */
 	if (!stop_requested && mono - s->followup_mono >= FOLLOWUP_LOOK_MS) {
 		struct followup_run run = { .policy = s->cfg->c.policy, .notify = s->cfg->c.notify,
-					    .now_ms = proc_now_ms(), .say = followup_say, .say_ctx = s };
+					    .now_ms = proc_now_ms(), .say = followup_say, .say_ctx = s,
+					    .state_dir = s->o->state_dir, .project_dir = s->o->project_dir };
 		s->followup_mono = mono;
 		if (followup_tick(&s->st, &run, err) < 0) {
 			if (store_check_identity(&s->st, NULL) < 0)

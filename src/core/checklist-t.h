@@ -40,6 +40,8 @@ enum checklist_check {
 	CHECK_STAGING,			/* the same version succeeded in the staging environment */
 	CHECK_ANNOUNCED,		/* the DEPLOYMENT STARTING message was delivered */
 	CHECK_THRESHOLDS,		/* the type's rollback criteria are set */
+	CHECK_SMOKE,			/* post-deployment only: the service's smoke checks pass on the
+					   serving revision (docs/checklists.md "Post-deployment follow-up") */
 	CHECK__COUNT,
 };
 

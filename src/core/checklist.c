@@ -48,6 +48,7 @@ const char *const checklist_check_names[] = {
 	[CHECK_STAGING] = "staging",
 	[CHECK_ANNOUNCED] = "announced",
 	[CHECK_THRESHOLDS] = "thresholds",
+	[CHECK_SMOKE] = "smoke",
 	NULL,
 };
 
@@ -204,7 +205,7 @@ static const struct {
 	  "Monitor error rates and latency" },
 	{ "customer-complaints", CHECKLIST_POST_IMMEDIATE, CHECK_ATTEST, "anyone", 0, "Watch for customer complaints" },
 	{ "feature-verified", CHECKLIST_POST_IMMEDIATE, CHECK_ATTEST, "anyone", 0, "Verify feature functionality" },
-	{ "integration-health", CHECKLIST_POST_IMMEDIATE, CHECK_ATTEST, "anyone", 0, "Check integration health" },
+	{ "integration-health", CHECKLIST_POST_IMMEDIATE, CHECK_SMOKE, "automation", 0, "Check integration health" },
 	{ "deployment-log", CHECKLIST_POST_IMMEDIATE, CHECK_ATTEST, "anyone", 0, "Update deployment log" },
 	/* Short-term (2-24 hours) */
 	{ "overnight-metrics", CHECKLIST_POST_SHORT, CHECK_HEALTH, "automation", 0, "Review overnight metrics" },
@@ -326,6 +327,9 @@ static int check_item(struct yaml_walk *w, void *obj, struct yaml_pos at)
 				      "text: \"Load test passed\"", it->id);
 	if (!it->who)
 		it->who = xstrdup(it->check == CHECK_ATTEST || it->check == CHECK_SARIF ? "anyone" : "automation");
+	if (it->check == CHECK_SMOKE && it->list < CHECKLIST_POST_IMMEDIATE)
+		return yaml_walk_fail(w, at, "checklist item '%s': check: smoke runs after a deployment; use it in a "
+				      "post-deployment list (post-immediate, post-short-term, post-long-term)", it->id);
 	if (it->list >= CHECKLIST_POST_IMMEDIATE && (it->blocks.all || it->blocks.nr))
 		return yaml_walk_fail(w, at, "checklist item '%s' is a post-deployment item and cannot block a start; "
 				      "use blocks: none, or list pre-deployment", it->id);

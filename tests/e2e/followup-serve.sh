@@ -3,7 +3,7 @@
 # with deployments at --time-scale 3600 so an engine hour is a wall second:
 # a standard deployment that succeeds is followed up (its manual items
 # reminded in POST-DEPLOYMENT FOLLOW-UP, ticked with `slipway checklist
-# tick`); its immediate check, without a baseline (no traffic before it), is
+# tick`); its integration health is its service's smoke checks; its immediate check, without a baseline (no traffic before it), is
 # recorded unchecked with the reason, never a silent pass; an emergency's
 # post-mortem is said overdue, its monitoring looks on until the post-mortem
 # is ticked, then ends; `slipway checklist -o json` shows it all.
@@ -26,7 +26,8 @@ YAML
 } >"$T/policy.yaml"
 export SLIPWAY_POLICY="$T/policy.yaml"
 
-make_project api 1 "analysis: {steps: [{weight: 10, hold: 60m}, {weight: 50, hold: 60m}]}"
+make_project api 1 "analysis: {steps: [{weight: 10, hold: 60m}, {weight: 50, hold: 60m}]}
+smoke: [{method: GET, path: /health, status: 200}]"
 make_release api v1 0 0
 make_release api v2 0 0
 make_release api v3 0 0
@@ -74,6 +75,8 @@ for _ in $(seq 1 100); do [ -n "$(proof "$id" monitor-errors-latency)" ] && brea
 like "$(proof "$id" monitor-errors-latency)" "^unchecked: .*no baseline to compare with" \
   "after the immediate horizon (2 s here) its check without a baseline is unchecked, saying why"
 like "$(cat "$T/serve.log")" "follow-up of deployment #$id: monitor-errors-latency: unchecked" "serve says so"
+like "$(proof "$id" integration-health)" "^satisfied: .*1 smoke check passed on every running instance of v2" \
+  "integration health: the service's smoke checks pass on v2"
 run_slipway checklist "$id" -o json
 is "$rc" 0 "checklist -o json"
 schema_ok "$out" Checklist "it validates against Checklist.json"
