@@ -65,7 +65,7 @@ wait_sql "select count(*) from followups where deployment_id=$id" 1
 ok $? "serve starts its follow-up"
 wait_sql "select count(*) > 0 from notify_messages where kind='followup' and deployment_id=$id" 1
 like "$(store_sql "select text from notify_messages where kind='followup' and deployment_id=$id order by id limit 1")" \
-  "Reason: customer-complaints \(who: anyone, due .*slipway checklist tick $id ITEM" \
+  "Reason: customer-complaints \(who: anyone, (due|overdue since) .*slipway checklist tick $id ITEM" \
   "the open manual items are reminded, with who and when, and how to tick them"
 for _ in $(seq 1 100); do grep -q "POST-DEPLOYMENT FOLLOW-UP" "$SLIPWAY_STATE_DIR/notifications.log" 2>/dev/null && break; sleep 0.1; done
 like "$(cat "$SLIPWAY_STATE_DIR/notifications.log")" "POST-DEPLOYMENT FOLLOW-UP" "delivered to the deployments channel"
