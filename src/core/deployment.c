@@ -263,6 +263,7 @@ struct run {
 	struct deployment *d;	/* == &out->next */
 	const struct judge *judge;	/* in->judge, or the rules' (analysis_judge()) */
 	struct judge judge_buf;
+	int ask_step;		/* this look may end the step (once every longest look) */
 };
 
 /*
@@ -290,6 +291,56 @@ static int64_t look_of(const struct strategy *s, const struct judge *j)
 static int64_t period_ms(const struct run *x)
 {
 	return look_of(x->s, x->judge);
+}
+
+/*
+ * The look that follows the canary's traffic (judge.h, JUDGE_LOOK_REQUESTS):
+ * canary_per_ms the canary requests per engine ms expected at the current
+ * weight; the longest look `base` when it holds no more than
+ * JUDGE_LOOK_REQUESTS, else the time of that many, in whole
+ * JUDGE_LOOK_MIN_MS, at least JUDGE_LOOK_MIN_MS.
+ */
+static int64_t look_for_rate(int64_t base, double canary_per_ms)
+{
+	double want;
+	int64_t look;
+
+	if (!(canary_per_ms > 0) || canary_per_ms * (double)base <= JUDGE_LOOK_REQUESTS || base <= JUDGE_LOOK_MIN_MS)
+		return base;
+	want = JUDGE_LOOK_REQUESTS / canary_per_ms;
+	look = (int64_t)(want / JUDGE_LOOK_MIN_MS) * JUDGE_LOOK_MIN_MS;
+	if (look < JUDGE_LOOK_MIN_MS)
+		look = JUDGE_LOOK_MIN_MS;
+	return look < base ? look : base;
+}
+
+/* The next look after the range a: the service's request rate in a, times the weight now. */
+static int64_t next_look_ms(const struct run *x, const struct analysis_input *a)
+{
+	int64_t base = period_ms(x), span;
+	double total, share;
+
+	if (x->judge->kind != JUDGE_KIND_SEQUENTIAL || !a->have_samples)
+		return base;
+	span = deployment_engine_span(x->d, a->to_ms - a->from_ms);
+	total = (double)a->canary.requests + (double)a->stable.requests;
+	share = x->d->state == DS_MONITORING ? 1.0 : x->d->weight / 100.0;
+	if (span <= 0 || !(total > 0) || !(share > 0))
+		return base;
+	return look_for_rate(base, total / (double)span * (share < 1 ? share : 1.0));
+}
+
+int64_t deployment_look_at_ms(const struct type_rules *r, const struct strategy *s, const struct judge *j,
+			      double canary_rpm)
+{
+	struct judge buf;
+	const struct judge *jj;
+	if (!r || !s)
+		return 0;
+	jj = analysis_judge(r, s, j, &buf);
+	if (!jj || jj->kind != JUDGE_KIND_SEQUENTIAL)
+		return look_of(s, jj);
+	return look_for_rate(look_of(s, jj), canary_rpm / 60000.0);
 }
 
 int64_t deployment_look_ms(const struct type_rules *r, const struct strategy *s, const struct judge *j)
@@ -723,7 +774,7 @@ static void tick_warmup(struct run *x, const struct analysis_input *a)
 	}
 	next_step_or_promote(x, a->to_ms, reason);
 	if (d->step >= 1 && d->state == DS_PROGRESSING)
-		schedule(d, a->to_ms, period_ms(x));	/* the steps: every look */
+		schedule(d, a->to_ms, next_look_ms(x, a));	/* the steps: every look */
 }
 
 /*
@@ -752,7 +803,7 @@ static int step_ready(struct run *x, const struct rollout_step *st, struct analy
 					   x->r->immediate_error_rate_pct, res->step_question, sizeof(res->step_question));
 	res->step_answered = answered;
 	*pause = 0;
-	if (x->d->ev.held_ms < st->hold_ms)
+	if (x->d->ev.held_ms < st->hold_ms || !x->ask_step)
 		return 0;
 	if (answered)
 		return 1;
@@ -761,7 +812,31 @@ static int step_ready(struct run *x, const struct rollout_step *st, struct analy
 	return 0;
 }
 
-static void tick_analysis(struct run *x, const struct analysis_input *a0)
+static void tick_analysis_look(struct run *x, const struct analysis_input *a0);
+
+/*
+ * One look.  Looks may be shorter than judge.look at high traffic (judge.h,
+ * JUDGE_LOOK_REQUESTS); the step's question is asked at the first look that
+ * ends at or past each judge.look since the step began, so a step ends on the
+ * same schedule as with looks of judge.look (the reverse tests that end it are
+ * bounded at 1 - power over any looks, and asked as often as before).  The
+ * next look follows the weight the look left (a new step's traffic).
+ */
+static void tick_analysis(struct run *x, const struct analysis_input *a)
+{
+	struct deployment *d = x->d;
+	int64_t base = period_ms(x);
+	int64_t t0 = deployment_engine_span(d, a->from_ms - d->step_since_ms);
+	int64_t t1 = deployment_engine_span(d, a->to_ms - d->step_since_ms);
+
+	x->ask_step = base <= 0 || t0 < 0 || t1 / base > t0 / base;
+	tick_analysis_look(x, a);
+	if (d->analysis_from_ms == a->to_ms && d->next_analysis_ms > a->to_ms &&
+	    (d->state == DS_PROGRESSING || d->state == DS_PAUSED || d->state == DS_MONITORING))
+		schedule(d, a->to_ms, next_look_ms(x, a));
+}
+
+static void tick_analysis_look(struct run *x, const struct analysis_input *a0)
 {
 	struct deployment *d = x->d;
 	struct analysis_input a = *a0;

@@ -158,6 +158,16 @@ struct decision {
 int64_t deployment_look_ms(const struct type_rules *r, const struct strategy *s, const struct judge *j);
 
 /*
+ * The sequential judge's look when the canary gets canary_rpm requests a
+ * minute, ms: deployment_look_ms() when that look holds at most
+ * JUDGE_LOOK_REQUESTS canary requests (core/judge.h), else the time of that
+ * many in whole JUDGE_LOOK_MIN_MS, at least JUDGE_LOOK_MIN_MS.  Other
+ * judges: deployment_look_ms().  0 when r or s is NULL.
+ */
+int64_t deployment_look_at_ms(const struct type_rules *r, const struct strategy *s, const struct judge *j,
+			      double canary_rpm);
+
+/*
  * Is an analysis interval of d complete at now_ms?  Returns 1 and sets
  * [*from_ms, *to_ms) (the interval, aligned to the deployment's own
  * schedule, never to now) plus *weight and *idle; 0 when none is due.

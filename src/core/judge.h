@@ -86,8 +86,21 @@ struct judge_settings {
 	double floor_pct;	/* error rate (percent) below which a step need not rule out the
 				   effect, only that the canary reaches it (0.5) */
 	int64_t look_ms;	/* how often the sequential judge looks at the evidence, ms; 0 = a
-				   sixth of the analysis interval, at least 5 s (at most the interval) */
+				   sixth of the analysis interval, at least 5 s (at most the interval).
+				   The longest look: at high traffic looks shorten (below) */
 };
+
+/*
+ * Looks that follow the canary's traffic (docs/judge.md, "Looks"): when a
+ * look of look_ms would hold more than JUDGE_LOOK_REQUESTS canary requests,
+ * the sequential judge looks every JUDGE_LOOK_REQUESTS canary requests
+ * instead (the last look's request rate times the current weight), in whole
+ * multiples of JUDGE_LOOK_MIN_MS and never more often than that, so a test
+ * overshoots its boundary by about that many requests.  The step's
+ * question (whether the step may end) is still asked once every look_ms.
+ */
+#define JUDGE_LOOK_REQUESTS 20
+#define JUDGE_LOOK_MIN_MS 250
 
 /* Fill *s with the defaults above. */
 void judge_settings_default(struct judge_settings *s);
