@@ -21,12 +21,15 @@
 #                 then only see those cells
 #   --rpm VOLUMES comma-separated volumes (e.g. 10000,100000)
 #   --configs C   comma-separated: canary-file, flagger, default-strategy
+#   --cells FILE  also keep the raw cells (one JSON object a line): partial runs
+#                 in parallel, then `bench/judge_report.py --merge A B ... ` prints
+#                 one report of them all
 # Needs build/slipway (or $SLIPWAY) and python3.  Bounded: 80 cells of the
 # engine and 40 of Flagger's rule; each cell is seconds at most on one core.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 SLIPWAY=${SLIPWAY:-$top/build/slipway}
-seeds=200 out="" policy="" hold_factor=3 only="" only_rpm="" configs="canary-file,flagger,default-strategy"
+seeds=200 out="" policy="" hold_factor=3 only="" only_rpm="" configs="canary-file,flagger,default-strategy" cells_out=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) seeds=50 ;;
@@ -37,6 +40,7 @@ while [ $# -gt 0 ]; do
     --only) only=$2; shift ;;
     --rpm) only_rpm=$2; shift ;;
     --configs) configs=$2; shift ;;
+    --cells) cells_out=$2; shift ;;
     *) echo "usage: bench/judge.sh [--quick] [--seeds N] [--out FILE] [--policy FILE] [--hold-factor F]" \
          "[--only SCENARIOS] [--rpm VOLUMES] [--configs CONFIGS]" >&2; exit 2 ;;
   esac
@@ -111,4 +115,5 @@ python3 "$top/bench/judge_report.py" "$dir/cells.jsonl" "$seeds" "$total_ms" "$c
   "$("$SLIPWAY" --version 2>/dev/null | head -1)" "$hold_factor" "--rules checks ${flagger[*]+${flagger[*]}}" >"$dir/report.md"
 cat "$dir/report.md"
 [ -n "$out" ] && cp "$dir/report.md" "$out"
+[ -n "$cells_out" ] && cp "$dir/cells.jsonl" "$cells_out"
 exit 0

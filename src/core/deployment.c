@@ -327,6 +327,10 @@ static int64_t next_look_ms(const struct run *x, const struct analysis_input *a)
 	share = x->d->state == DS_MONITORING ? 1.0 : x->d->weight / 100.0;
 	if (span <= 0 || !(total > 0) || !(share > 0))
 		return base;
+	/* a time-scaled deployment (deploy --time-scale) keeps its looks: a shorter one would be
+	   less than JUDGE_LOOK_MIN_MS of wall time, faster than a controller ticks */
+	if (deployment_engine_span(x->d, JUDGE_LOOK_MIN_MS) > JUDGE_LOOK_MIN_MS)
+		return base;
 	return look_for_rate(base, total / (double)span * (share < 1 ? share : 1.0));
 }
 
@@ -832,8 +836,22 @@ static void tick_analysis(struct run *x, const struct analysis_input *a)
 	x->ask_step = base <= 0 || t0 < 0 || t1 / base > t0 / base;
 	tick_analysis_look(x, a);
 	if (d->analysis_from_ms == a->to_ms && d->next_analysis_ms > a->to_ms &&
-	    (d->state == DS_PROGRESSING || d->state == DS_PAUSED || d->state == DS_MONITORING))
-		schedule(d, a->to_ms, next_look_ms(x, a));
+	    (d->state == DS_PROGRESSING || d->state == DS_PAUSED || d->state == DS_MONITORING)) {
+		int64_t look = next_look_ms(x, a), behind = deployment_engine_span(d, x->now - a->to_ms);
+		/* a controller that fell behind (a store that refused writes, a slow provider)
+		   catches up in looks of up to judge.look, as it did before looks shortened */
+		if (look < base && behind >= 2 * look)
+			look = behind / look * look < base ? behind / look * look : base;
+		/* shorter looks subdivide judge.look from the step's start: the look that asks
+		   the step's question ends where a look of judge.look would have */
+		if (look < base) {
+			int64_t rel = deployment_engine_span(d, a->to_ms - d->step_since_ms);
+			int64_t edge = (rel / base + 1) * base;
+			if (rel >= 0 && rel + look > edge)
+				look = edge - rel;
+		}
+		schedule(d, a->to_ms, look);
+	}
 }
 
 static void tick_analysis_look(struct run *x, const struct analysis_input *a0)

@@ -335,7 +335,7 @@ static void test_looks(void)
 	struct strbuf err = STRBUF_INIT;
 	struct simulate_options o = { 0 };
 	struct simulate_run a;
-	int64_t step2_from = -1, first_from = -1;
+	int64_t step2_from = -1, first_from = -1, longest = 0;
 	int short_looks = 1, n1 = 0;
 
 	type_rules_default("standard", &rules, &err);
@@ -344,7 +344,8 @@ static void test_looks(void)
 	ok(deployment_look_at_ms(&rules, &s, NULL, 60) == 10000, "10 canary requests a look: 10s");
 	ok(deployment_look_at_ms(&rules, &s, NULL, 120) == 10000, "exactly %d a look: still 10s", JUDGE_LOOK_REQUESTS);
 	ok(deployment_look_at_ms(&rules, &s, NULL, 200) == 6000, "200 a minute: every 6s (20 requests)");
-	ok(deployment_look_at_ms(&rules, &s, NULL, 1000) == JUDGE_LOOK_MIN_MS, "1000 a minute: every second (1.2s, whole seconds)");
+	ok(deployment_look_at_ms(&rules, &s, NULL, 1000) == 1000, "1000 a minute: every second (1.2s, in whole 250ms)");
+	ok(deployment_look_at_ms(&rules, &s, NULL, 10000) == JUDGE_LOOK_MIN_MS, "10000 a minute: every 250ms (the floor)");
 	ok(deployment_look_at_ms(&rules, &s, NULL, 1e7) == JUDGE_LOOK_MIN_MS, "never more often than the floor");
 	ok(deployment_look_at_ms(&rules, &s, NULL, 0) == 10000, "no traffic: the longest look");
 	judge_settings_default(&set);
@@ -366,15 +367,20 @@ static void test_looks(void)
 			n1++;
 			if (first_from < 0)
 				first_from = iv->from_ms;
-			if (iv->to_ms - iv->from_ms != JUDGE_LOOK_MIN_MS)
+			/* about 17 a second: 1s, or 1.25s after a look that held fewer, cut at each
+			   10s from the step's start */
+			if (iv->to_ms - iv->from_ms < JUDGE_LOOK_MIN_MS || iv->to_ms - iv->from_ms > 1500)
 				short_looks = 0;
+			if (iv->to_ms - iv->from_ms > longest)
+				longest = iv->to_ms - iv->from_ms;
 		}
 		if (iv->weight == 10 && step2_from < 0)
 			step2_from = iv->from_ms;
 	}
-	ok(short_looks && n1 >= 300, "at 1%%: %d looks, each of one second", n1);
-	ok(first_from >= 0 && step2_from >= first_from + 300000 && (step2_from - first_from) % 10000 == 0,
-	   "the step ends on the 10s schedule after its 5m hold: at %llds", (long long)((step2_from - first_from) / 1000));
+	ok(short_looks && n1 >= 200, "at 1%%: %d looks of 0.25-1.5s", n1);
+	/* the step's question is asked at the looks that end on each 10s from the step's start */
+	ok(first_from >= 0 && step2_from >= first_from + 300000 && (step2_from - first_from) % 10000 == 0 && longest <= 1500,
+	   "the step ends on the 10s schedule after its 5m hold: at %.2fs", (double)(step2_from - first_from) / 1000);
 	simulate_run_release(&a);
 	/* 1,000 requests/min: 1% is 10 canary requests in 10s: the longest look */
 	o.traffic.rpm = 1000;
