@@ -843,9 +843,11 @@ static void tick_analysis(struct run *x, const struct analysis_input *a)
 		if (look < base && behind >= 2 * look)
 			look = behind / look * look < base ? behind / look * look : base;
 		/* shorter looks subdivide judge.look from the step's start: the look that asks
-		   the step's question ends where a look of judge.look would have */
-		if (look < base) {
-			int64_t rel = deployment_engine_span(d, a->to_ms - d->step_since_ms);
+		   the step's question ends where a look of judge.look would have (and a look of
+		   judge.look after a shorter one ends there too) */
+		if (x->judge->kind == JUDGE_KIND_SEQUENTIAL && look <= base) {
+			int64_t origin = d->state == DS_MONITORING ? d->monitoring_since_ms : d->step_since_ms;
+			int64_t rel = deployment_engine_span(d, a->to_ms - origin);
 			int64_t edge = (rel / base + 1) * base;
 			if (rel >= 0 && rel + look > edge)
 				look = edge - rel;
