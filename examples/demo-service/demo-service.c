@@ -14,16 +14,45 @@
  *   latency_ms   / DEMO_LATENCY_MS   milliseconds added to every API request
  *   start_delay_ms / DEMO_START_DELAY_MS  wait before listening (a slow start,
  *                                    for readiness and adoption tests)
+ * A flag-guarded code path (docs/flags.md "Metrics per variant"): with
+ *   DEMO_FLAG=FLAG and DEMO_OFREP_URL=http://HOST:PORT (`slipway serve` or
+ *   `slipway api`; DEMO_OFREP_TOKEN its API token, DEMO_OFREP_ENV the
+ *   environment, production by default), every API request evaluates FLAG
+ *   over OFREP (POST /ofrep/v1/evaluate/flags/FLAG) for the targeting key of
+ *   its `X-User` header (or `?user=`; else one key per request), answers
+ *   with `X-Flag-Variant: FLAG=VARIANT`, and when the value is true takes
+ *   the "enabled" path, which fails flag_error_rate / DEMO_FLAG_ERROR_RATE
+ *   percent of its requests (exactly, like error_rate).  An evaluation that
+ *   fails (slipway down, an OFREP error) takes the disabled path and sends
+ *   no X-Flag-Variant: the request is in neither cohort.
  * GET /metrics answers the Prometheus text format (exposition format 0.0.4)
  * with the names client libraries use: http_requests_total{version,code}
  * and the histogram http_request_duration_seconds{version} of the API
  * requests (not /health, not /metrics), for the `prometheus` provider's
  * `app` templates (docs/prometheus.md).
+ * The example database (examples/db, docs/databases.md "The demo service and
+ * the database"): with DEMO_DATABASE_URL (a libpq connection URL; without
+ * it the path is like any other, so no other test needs PostgreSQL),
+ * /api/items is the `items` table:
+ *   GET/HEAD  200 {"version","instance","traffic","items":[the rows as JSON]}
+ *             (every column: a column a migration adds shows up), 404 while
+ *             the table does not exist yet, 503 when the database fails
+ *   POST      inserts a row (?name=NAME, else "item-N"), 201 with the row
+ *   other     405
+ * One connection per request (connect_timeout 5 s), one thread per
+ * connection, so a read waiting on a migration's lock holds only its own.
+ * "traffic" is the router's mode as HAProxy passes it in X-Slipway-Traffic
+ * (docs/haproxy.md): "read-only" while a migration holds writes, else
+ * "normal"; writes then never reach the service (HAProxy answers 405 with
+ * the mode's message), and under maintenance nothing does (503).
  * SIGTERM: stop accepting, let in-flight requests finish, exit 0.
  */
 #include <arpa/inet.h>
+#include <curl/curl.h>
+#include <jansson.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <libpq-fe.h>
 #include <microhttpd.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -38,7 +67,12 @@ static long latency_ms;
 static const char *version = "unknown";
 static const char *instance = "";
 static atomic_ulong api_count, api_errors;
+static const char *flag_name, *ofrep_url, *ofrep_token, *ofrep_env;
+static double flag_error_rate;
+static atomic_ulong flag_count, flag_errors, anon_users;
 static volatile sig_atomic_t stop;
+static const char *database_url;	/* DEMO_DATABASE_URL: /api/items is the items table */
+static atomic_ulong item_seq;
 
 /* the latency histogram's upper bounds, seconds (client libraries' defaults, plus 2 ms) */
 static const double bucket_le[] = { 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10 };
@@ -110,6 +144,20 @@ static double read_number(const char *file, const char *env)
 	return strtod(buf, NULL);
 }
 
+static enum MHD_Result reply_v(struct MHD_Connection *c, unsigned status, const char *body, const char *type,
+			       const char *variant_hdr)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result ret;
+	MHD_add_response_header(r, "Content-Type", type);
+	MHD_add_response_header(r, "X-Version", version);
+	if (variant_hdr && *variant_hdr)
+		MHD_add_response_header(r, "X-Flag-Variant", variant_hdr);
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *body, const char *type)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
@@ -118,6 +166,157 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const ch
 	MHD_add_response_header(r, "X-Version", version);
 	ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
+	return ret;
+}
+
+static size_t collect(char *p, size_t size, size_t n, void *ud)
+{
+	char *buf = ud;
+	size_t have = strlen(buf), add = size * n;
+	if (have + add >= 4096)
+		return 0;	/* an answer this large is not one flag's */
+	memcpy(buf + have, p, add);
+	buf[have + add] = '\0';
+	return add;
+}
+
+/*
+ * Evaluate flag_name for user over OFREP.  1: the value is true (the
+ * enabled path), 0: anything else; *variant gets the variant's name, or ""
+ * when the evaluation failed.
+ */
+static int flag_eval(const char *user, char *variant, size_t n)
+{
+	char url[512], body[4096] = "", hdr[300];
+	struct curl_slist *h = NULL;
+	json_t *req, *ans = NULL;
+	char *payload;
+	long status = 0;
+	int on = 0;
+	CURL *c = curl_easy_init();
+	variant[0] = '\0';
+	if (!c)
+		return 0;
+	snprintf(url, sizeof(url), "%s/ofrep/v1/evaluate/flags/%s", ofrep_url, flag_name);
+	req = json_pack("{s:{s:s}}", "context", "targetingKey", user);
+	payload = json_dumps(req, JSON_COMPACT);
+	h = curl_slist_append(h, "Content-Type: application/json");
+	if (ofrep_token && *ofrep_token) {
+		snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s", ofrep_token);
+		h = curl_slist_append(h, hdr);
+	}
+	snprintf(hdr, sizeof(hdr), "X-Slipway-Environment: %s", ofrep_env && *ofrep_env ? ofrep_env : "production");
+	h = curl_slist_append(h, hdr);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, payload);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, (void *)body);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 2000L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	if (curl_easy_perform(c) == CURLE_OK && curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK &&
+	    status == 200 && (ans = json_loads(body, 0, NULL))) {
+		const char *v = json_string_value(json_object_get(ans, "variant"));
+		if (v) {
+			snprintf(variant, n, "%s", v);
+			on = json_is_true(json_object_get(ans, "value"));
+		}
+	}
+	json_decref(ans);
+	json_decref(req);
+	free(payload);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	return on;
+}
+
+/* The answer to one request of /api/items from the database (see the top). */
+static enum MHD_Result items(struct MHD_Connection *c, const char *method, double t0)
+{
+	const char *traffic = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Slipway-Traffic");
+	int is_read = !strcmp(method, "GET") || !strcmp(method, "HEAD");
+	const char *kw[] = { "dbname", "connect_timeout", "application_name", NULL };
+	const char *val[] = { database_url, "5", "demo-service", NULL };
+	PGconn *db;
+	PGresult *res = NULL;
+	unsigned status = 200;
+	char *body = NULL, *msg = NULL;
+	enum MHD_Result ret;
+
+	if (!traffic || !*traffic)
+		traffic = "normal";
+	if (!is_read && strcmp(method, "POST"))
+		return reply(c, 405, "{\"error\":\"GET, HEAD or POST\"}\n", "application/json");
+	atomic_fetch_add(&api_count, 1);
+	db = PQconnectdbParams(kw, val, 1);
+	if (PQstatus(db) != CONNECTION_OK) {
+		status = 503;
+		msg = strdup(PQerrorMessage(db));
+		goto answer;
+	}
+	if (is_read) {
+		res = PQexec(db, "SELECT coalesce(json_agg(i ORDER BY i.id), '[]'::json) FROM items i");
+	} else {
+		const char *name = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "name");
+		char gen[64];
+		const char *params[1];
+		if (!name || !*name) {
+			snprintf(gen, sizeof(gen), "item-%lu", (unsigned long)atomic_fetch_add(&item_seq, 1) + 1);
+			name = gen;
+		}
+		params[0] = name;
+		/* the next id under a lock: concurrent writers queue instead of colliding */
+		PQclear(PQexec(db, "BEGIN"));
+		PQclear(PQexec(db, "LOCK TABLE items IN SHARE ROW EXCLUSIVE MODE"));
+		res = PQexecParams(db,
+				   "INSERT INTO items (id, name) SELECT coalesce(max(id), 0) + 1, $1 FROM items "
+				   "RETURNING row_to_json(items)",
+				   1, NULL, params, NULL, NULL, 0);
+		if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+			PGresult *cr = PQexec(db, "COMMIT");
+			if (PQresultStatus(cr) != PGRES_COMMAND_OK) {
+				PQclear(res);
+				res = cr;
+			} else {
+				PQclear(cr);
+				status = 201;
+			}
+		}
+	}
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		/* 42P01 undefined_table: before the first migration, a 4xx (not the service failing) */
+		status = state && !strcmp(state, "42P01") ? 404 : 503;
+		msg = strdup(PQresultErrorMessage(res));
+	}
+answer:
+	{
+		/* one line of compact JSON (json_agg's own text has newlines between rows) */
+		json_t *o = json_pack("{s:s,s:s,s:s}", "version", version, "instance", instance, "traffic", traffic);
+		json_t *rows = msg ? NULL : json_loads(PQgetvalue(res, 0, 0), JSON_DECODE_ANY, NULL);
+		if (o && msg)
+			json_object_set_new(o, "error", json_string(msg));
+		else if (o)
+			json_object_set_new(o, is_read ? "items" : "item", rows ? rows : json_null());
+		body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+		json_decref(o);
+		if (body) {
+			size_t n = strlen(body);
+			char *nl = realloc(body, n + 2);
+			if (nl) {
+				body = nl;
+				memcpy(body + n, "\n", 2);
+			}
+		}
+	}
+	PQclear(res);
+	PQfinish(db);
+	free(msg);
+	if (status >= 500)
+		atomic_fetch_add(&api_errors, 1);
+	observe(now_s() - t0, status >= 500);
+	ret = reply(c, status, body ? body : "{}\n", "application/json");
+	free(body);
 	return ret;
 }
 
@@ -147,6 +346,40 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		struct timespec ts = { latency_ms / 1000, (latency_ms % 1000) * 1000000L };
 		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 			;
+	}
+	if (database_url && !strcmp(url, "/api/items"))
+		return items(c, method, t0);
+	if (flag_name && ofrep_url) {
+		char user[128], variant[201], hdr[420];
+		const char *u = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-User");
+		int on;
+		if (!u)
+			u = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "user");
+		if (u && *u)
+			snprintf(user, sizeof(user), "%s", u);
+		else
+			snprintf(user, sizeof(user), "anon-%s-%lu", instance, (unsigned long)atomic_fetch_add(&anon_users, 1));
+		on = flag_eval(user, variant, sizeof(variant));
+		hdr[0] = '\0';
+		if (variant[0])
+			snprintf(hdr, sizeof(hdr), "%s=%s", flag_name, variant);
+		atomic_fetch_add(&api_count, 1);
+		if (on) {
+			n = atomic_fetch_add(&flag_count, 1) + 1;
+			due = (unsigned long)((double)n * flag_error_rate / 100.0);
+			if (due > atomic_load(&flag_errors)) {
+				atomic_fetch_add(&flag_errors, 1);
+				atomic_fetch_add(&api_errors, 1);
+				snprintf(body, sizeof(body), "{\"version\":\"%s\",\"flag\":\"on\",\"error\":\"injected\"}\n",
+					 version);
+				observe(now_s() - t0, 1);
+				return reply_v(c, 500, body, "application/json", hdr);
+			}
+		}
+		snprintf(body, sizeof(body), "{\"version\":\"%s\",\"instance\":\"%s\",\"flag\":\"%s\"}\n", version,
+			 instance, on ? "on" : "off");
+		observe(now_s() - t0, 0);
+		return reply_v(c, 200, body, "application/json", hdr);
 	}
 	n = atomic_fetch_add(&api_count, 1) + 1;
 	due = (unsigned long)((double)n * error_rate / 100.0);
@@ -188,6 +421,17 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	error_rate = read_number("error_rate", "DEMO_ERROR_RATE");
+	flag_error_rate = read_number("flag_error_rate", "DEMO_FLAG_ERROR_RATE");
+	flag_name = getenv("DEMO_FLAG");
+	ofrep_url = getenv("DEMO_OFREP_URL");
+	ofrep_token = getenv("DEMO_OFREP_TOKEN");
+	ofrep_env = getenv("DEMO_OFREP_ENV");
+	if (flag_name && !*flag_name)
+		flag_name = NULL;
+	database_url = getenv("DEMO_DATABASE_URL");
+	if (database_url && !*database_url)
+		database_url = NULL;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
 	latency_ms = (long)read_number("latency_ms", "DEMO_LATENCY_MS");
 	{
 		long delay = (long)read_number("start_delay_ms", "DEMO_START_DELAY_MS");
@@ -200,7 +444,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	/* added latency sleeps in the handler: one thread per connection then */
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
-	if (latency_ms > 0)
+	if (latency_ms > 0 || database_url)
 		flags |= MHD_USE_THREAD_PER_CONNECTION;
 	else
 		flags |= MHD_USE_EPOLL;
@@ -209,7 +453,7 @@ int main(int argc, char **argv)
 		a.sin_family = AF_INET;
 		a.sin_port = htons((unsigned short)port);
 		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		if (latency_ms > 0)
+		if (latency_ms > 0 || database_url)
 			d = MHD_start_daemon(flags, (unsigned short)port, NULL, NULL, handle, NULL, MHD_OPTION_SOCK_ADDR, &a,
 					     MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
 		else

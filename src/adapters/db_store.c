@@ -55,6 +55,10 @@ static const char *const migrations[] = {
 	"  failed_step TEXT NOT NULL,"
 	"  log_path TEXT NOT NULL,"
 	"  updated_ms INTEGER NOT NULL);",
+	/* 2: the application release deployed with a migration (db migrate --with-release) */
+	"ALTER TABLE db_migrations ADD COLUMN app_service TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE db_migrations ADD COLUMN app_version TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE db_migrations ADD COLUMN app_previous TEXT NOT NULL DEFAULT '';",
 };
 
 int db_store_migrate(struct store *st, struct strbuf *err)
@@ -254,8 +258,9 @@ int db_store_put_migration(struct store *st, const struct db_migration *m, struc
 {
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
 	int r = store_prepare(st, &s, "INSERT OR REPLACE INTO db_migrations(deployment_id, database, env, to_change, "
-			      "from_change, plan_sha256, backup_id, rehearsal_id, step, failed_step, log_path, updated_ms) "
-			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)", err);
+			      "from_change, plan_sha256, backup_id, rehearsal_id, step, failed_step, log_path, updated_ms, "
+			      "app_service, app_version, app_previous) "
+			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)", err);
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(s, 1, m->deployment_id);
@@ -272,6 +277,9 @@ int db_store_put_migration(struct store *st, const struct db_migration *m, struc
 	sqlite3_bind_text(s, 10, m->failed_step, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 11, m->log_path, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 12, m->updated_ms);
+	sqlite3_bind_text(s, 13, m->app_service, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 14, m->app_version, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 15, m->app_previous, -1, SQLITE_STATIC);
 	return done(st, s, err);
 }
 
@@ -279,7 +287,8 @@ int db_store_get_migration(struct store *st, int64_t deployment_id, struct db_mi
 {
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
 	int r = store_prepare(st, &s, "SELECT database, env, to_change, from_change, plan_sha256, COALESCE(backup_id, 0), "
-			      "COALESCE(rehearsal_id, 0), step, failed_step, log_path, updated_ms FROM db_migrations "
+			      "COALESCE(rehearsal_id, 0), step, failed_step, log_path, updated_ms, app_service, app_version, "
+			      "app_previous FROM db_migrations "
 			      "WHERE deployment_id = ?1", err);
 	if (r < 0)
 		return r;
@@ -304,5 +313,8 @@ int db_store_get_migration(struct store *st, int64_t deployment_id, struct db_mi
 	col_text(s, 8, m->failed_step, sizeof(m->failed_step));
 	col_text(s, 9, m->log_path, sizeof(m->log_path));
 	m->updated_ms = sqlite3_column_int64(s, 10);
+	col_text(s, 11, m->app_service, sizeof(m->app_service));
+	col_text(s, 12, m->app_version, sizeof(m->app_version));
+	col_text(s, 13, m->app_previous, sizeof(m->app_previous));
 	return 1;
 }

@@ -82,10 +82,14 @@ struct db_migration {
 	char to_change[256], from_change[256];
 	char plan_sha256[65];
 	int64_t backup_id, rehearsal_id;
-	char step[32];		/* gate, traffic, deploy, verify, traffic-back, done, revert, restore */
+	char step[32];		/* gate, traffic, deploy, verify, traffic-back, release, monitor, done,
+				   revert, restore, release-back, rolled-back, failed */
 	char failed_step[32];
 	char log_path[1024];
 	int64_t updated_ms;
+	/* the application release deployed with it (db migrate --with-release): "" when none;
+	   app_previous is the version it replaced, what a rollback goes back to */
+	char app_service[SW_NAME_MAX + 1], app_version[SW_NAME_MAX + 1], app_previous[SW_NAME_MAX + 1];
 };
 
 /* Insert or replace the row of m->deployment_id.  0 or SW_ESTORE. */

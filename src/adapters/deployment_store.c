@@ -256,8 +256,13 @@ static char *spec_json(const struct strategy *s)
 	return out;
 }
 
-/* Insert d inside an open transaction; sets id, revision, store_seq. */
-static int insert_deployment(struct store *st, struct deployment *d, const char *spec, struct strbuf *err)
+/*
+ * Insert d inside an open transaction; sets id, revision, store_seq.  Its
+ * first transition is "" -> first->to at first->at_ms with first->reason,
+ * or (first NULL) "" -> d->state at d->created_ms with d->reason.
+ */
+static int insert_deployment(struct store *st, struct deployment *d, const char *spec,
+			     const struct transition *first, struct strbuf *err)
 {
 	_cleanup_stmt_ sqlite3_stmt *q = NULL, *ins = NULL, *tr = NULL;
 	_cleanup_free_ char *cur = NULL;
@@ -326,11 +331,11 @@ static int insert_deployment(struct store *st, struct deployment *d, const char 
 			       "weight, reason) VALUES (?, ?, NULL, ?, ?, ?, ?)", err)) < 0)
 		return r;
 	sqlite3_bind_int64(tr, 1, d->id);
-	sqlite3_bind_int64(tr, 2, d->created_ms);
-	sqlite3_bind_text(tr, 3, deployment_state_name(d->state), -1, SQLITE_STATIC);
-	sqlite3_bind_int(tr, 4, d->step);
-	sqlite3_bind_double(tr, 5, d->weight);
-	sqlite3_bind_text(tr, 6, d->reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(tr, 2, first ? first->at_ms : d->created_ms);
+	sqlite3_bind_text(tr, 3, deployment_state_name(first ? first->to : d->state), -1, SQLITE_STATIC);
+	sqlite3_bind_int(tr, 4, first ? first->step : d->step);
+	sqlite3_bind_double(tr, 5, first ? first->weight : d->weight);
+	sqlite3_bind_text(tr, 6, first ? first->reason : d->reason, -1, SQLITE_STATIC);
 	if (sqlite3_step(tr) != SQLITE_DONE)
 		return sqlerr(st, err, "insert transition");
 	return 0;
@@ -345,7 +350,7 @@ int deployment_store_create(struct store *st, struct deployment *d, const struct
 
 	if ((r = store_begin(st, err)) < 0)
 		return r;
-	if ((r = insert_deployment(st, &tmp, spec, err)) < 0) {
+	if ((r = insert_deployment(st, &tmp, spec, NULL, err)) < 0) {
 		store_rollback(st);
 		return r;
 	}
@@ -353,6 +358,47 @@ int deployment_store_create(struct store *st, struct deployment *d, const struct
 		return r;
 	*d = tmp;
 	return 0;
+}
+
+int deployment_store_create_final(struct store *st, struct deployment *d, const struct strategy *s,
+				  const struct transition *t, int nt, struct strbuf *err)
+{
+	_cleanup_free_ char *spec = spec_json(s);
+	_cleanup_stmt_ sqlite3_stmt *tr = NULL;
+	struct deployment tmp = *d;
+	int r;
+
+	if (!deployment_state_is_final(d->state) || nt < 1 || t[0].to != DS_PENDING || t[nt - 1].to != d->state) {
+		strbuf_errf(err, "internal: a deployment created final needs transitions from pending to its state");
+		return SW_EUSAGE;
+	}
+	if ((r = store_begin(st, err)) < 0)
+		return r;
+	if ((r = insert_deployment(st, &tmp, spec, &t[0], err)) < 0 ||
+	    (r = store_prepare(st, &tr, "INSERT INTO transitions (deployment_id, at_ms, from_state, to_state, step, "
+			       "weight, reason) VALUES (?, ?, ?, ?, ?, ?, ?)", err)) < 0)
+		goto fail;
+	for (int i = 1; i < nt; i++) {
+		sqlite3_reset(tr);
+		sqlite3_bind_int64(tr, 1, tmp.id);
+		sqlite3_bind_int64(tr, 2, t[i].at_ms);
+		sqlite3_bind_text(tr, 3, deployment_state_name(t[i].from), -1, SQLITE_STATIC);
+		sqlite3_bind_text(tr, 4, deployment_state_name(t[i].to), -1, SQLITE_STATIC);
+		sqlite3_bind_int(tr, 5, t[i].step);
+		sqlite3_bind_double(tr, 6, t[i].weight);
+		sqlite3_bind_text(tr, 7, t[i].reason, -1, SQLITE_STATIC);
+		if (sqlite3_step(tr) != SQLITE_DONE) {
+			r = sqlerr(st, err, "insert transition");
+			goto fail;
+		}
+	}
+	if ((r = store_commit(st, err)) < 0)
+		return r;
+	*d = tmp;
+	return 0;
+fail:
+	store_rollback(st);
+	return r;
 }
 
 int deployment_store_load(struct store *st, int64_t id, struct deployment *d, struct strategy *s,
@@ -650,7 +696,7 @@ static int create_follow_up(struct store *st, const struct deployment *before, c
 		}
 	}
 	spec = spec_json(ns);
-	if ((r = insert_deployment(st, &nd, spec, err)) < 0)
+	if ((r = insert_deployment(st, &nd, spec, NULL, err)) < 0)
 		goto out;
 	*new_id = nd.id;
 	snprintf(result, rsize, "%s: deployment %lld of %s (revision %d) created",
@@ -852,12 +898,13 @@ int deployment_store_current_version(struct store *st, const char *service, cons
 	_cleanup_stmt_ sqlite3_stmt *q = NULL;
 	int r;
 
-	/* the latest by id, not by finished_ms: each deployment's times are on its own clock
+	/* a guarded flag rollout's cohorts (docs/flags.md) are not revisions: never the stable one.
+	 * The latest by id, not by finished_ms: each deployment's times are on its own clock
 	 * (a --time-scale one runs faster from its creation), so a quick deployment after a
 	 * slow one can carry the earlier finish; ids follow finishes, since a service and
 	 * environment has at most one unfinished deployment at a time */
 	if ((r = store_prepare(st, &q, "SELECT version FROM deployments WHERE service = ? AND env = ? AND "
-			       "state = 'succeeded' ORDER BY id DESC LIMIT 1", err)) < 0)
+			       "state = 'succeeded' AND version NOT LIKE 'flag:%' ORDER BY id DESC LIMIT 1", err)) < 0)
 		return r;
 	sqlite3_bind_text(q, 1, service, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, env, -1, SQLITE_STATIC);

@@ -53,6 +53,19 @@ int deployment_store_migrate(struct store *st, struct strbuf *err);
 int deployment_store_create(struct store *st, struct deployment *d, const struct strategy *s,
 			    struct strbuf *err);
 
+/*
+ * Insert deployment *d already final (d->state succeeded, rolled_back,
+ * failed...) with its history: t[0] is its first transition ("" ->
+ * pending; its from is ignored), t[1..nt-1] the moves after it, the last
+ * one to d->state; at_ms are wall-clock ms.  One transaction: a
+ * controller never sees it unfinished (docs/databases.md, the release
+ * deployed with a migration).  Sets d->id, d->revision, d->store_seq.  0,
+ * SW_EUSAGE (transitions that do not start at pending or end at d->state;
+ * nothing written) or SW_ESTORE.
+ */
+int deployment_store_create_final(struct store *st, struct deployment *d, const struct strategy *s,
+				  const struct transition *t, int nt, struct strbuf *err);
+
 /* Read deployment id (and its strategy when s is not NULL).  0, SW_ENOTFOUND or SW_ESTORE/SW_EPARSE. */
 int deployment_store_load(struct store *st, int64_t id, struct deployment *d, struct strategy *s,
 			  struct strbuf *err);

@@ -27,6 +27,7 @@
 #include "base/alloc.h"
 #include "base/err.h"
 #include "base/strbuf.h"
+#include "core/flag_rollout.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -67,6 +68,17 @@ static const char *const migrations[] = {
 	"  created_ms INTEGER NOT NULL,"
 	"  updated_ms INTEGER NOT NULL DEFAULT 0,"
 	"  PRIMARY KEY (service, env, haproxy_pid, haproxy_start));",
+	/* 2: per flag variant, from the X-Flag-Variant header (docs/flags.md) */
+	"CREATE TABLE variant_stats ("
+	"  service TEXT NOT NULL,"
+	"  env TEXT NOT NULL,"
+	"  flag TEXT NOT NULL,"
+	"  variant TEXT NOT NULL,"
+	"  at_ms INTEGER NOT NULL,"
+	"  requests INTEGER NOT NULL,"
+	"  errors INTEGER NOT NULL,"
+	"  hist TEXT NOT NULL);"
+	"CREATE INDEX variant_stats_q ON variant_stats(service, env, flag, variant, at_ms);",
 };
 
 int metrics_store_migrate(struct store *st, struct strbuf *err)
@@ -77,6 +89,8 @@ int metrics_store_migrate(struct store *st, struct strbuf *err)
 struct agg {
 	char backend[160];
 	char version[72];
+	/* a flag variant's row (variant_stats) when flag[0]; else the revision's */
+	char flag[REQLOG_NAME_MAX + 1], variant[REQLOG_NAME_MAX + 1];
 	int64_t bucket_ms;	/* start of the 250 ms bucket the requests completed in */
 	uint64_t requests, errors;
 	struct hist h;
@@ -124,16 +138,20 @@ pid_t metrics_receiver_pid(const char *state_dir)
 	return pid > 0 ? pid : 1;
 }
 
-static struct agg *agg_get(struct aggset *a, const char *backend, const char *version, int64_t bucket_ms)
+static struct agg *agg_get(struct aggset *a, const char *backend, const char *version, const char *flag,
+			   const char *variant, int64_t bucket_ms)
 {
 	/* newest first: nearly every line belongs to the current bucket */
 	for (size_t i = a->n; i-- > 0;)
-		if (a->v[i].bucket_ms == bucket_ms && !strcmp(a->v[i].backend, backend) && !strcmp(a->v[i].version, version))
+		if (a->v[i].bucket_ms == bucket_ms && !strcmp(a->v[i].backend, backend) &&
+		    !strcmp(a->v[i].version, version) && !strcmp(a->v[i].flag, flag) && !strcmp(a->v[i].variant, variant))
 			return &a->v[i];
 	ALLOC_GROW(a->v, a->n + 1, a->alloc);
 	memset(&a->v[a->n], 0, sizeof(a->v[0]));
 	snprintf(a->v[a->n].backend, sizeof(a->v[0].backend), "%s", backend);
 	snprintf(a->v[a->n].version, sizeof(a->v[0].version), "%s", version);
+	snprintf(a->v[a->n].flag, sizeof(a->v[0].flag), "%s", flag);
+	snprintf(a->v[a->n].variant, sizeof(a->v[0].variant), "%s", variant);
 	a->v[a->n].bucket_ms = bucket_ms;
 	return &a->v[a->n++];
 }
@@ -152,10 +170,19 @@ static void add_line(struct metrics_receiver *mr, const char *buf, size_t len)
 			mr->cur.events++;
 		return;
 	}
-	a = agg_get(&mr->cur, l.backend, l.version[0] ? l.version : "-", l.end_ms / METRICS_BUCKET_MS * METRICS_BUCKET_MS);
+	a = agg_get(&mr->cur, l.backend, l.version[0] ? l.version : "-", "", "",
+		    l.end_ms / METRICS_BUCKET_MS * METRICS_BUCKET_MS);
 	a->requests++;
 	a->errors += (uint64_t)l.error;
 	hist_add(&a->h, (uint32_t)l.latency_ms);
+	/* the same request once more per flag variant it reported, across revisions */
+	for (int i = 0; i < l.n_variants; i++) {
+		a = agg_get(&mr->cur, l.backend, "", l.variants[i].flag, l.variants[i].variant,
+			    l.end_ms / METRICS_BUCKET_MS * METRICS_BUCKET_MS);
+		a->requests++;
+		a->errors += (uint64_t)l.error;
+		hist_add(&a->h, (uint32_t)l.latency_ms);
+	}
 }
 
 /* one HAProxy's connection: lines arrive newline-terminated, in any chunks */
@@ -332,6 +359,23 @@ static void flush(struct metrics_receiver *mr)
 		split_backend(&mr->st, a.v[i].backend, service, env);
 		strbuf_reset(&hs);
 		hist_encode(&a.v[i].h, &hs);
+		if (a.v[i].flag[0]) {
+			if (store_prepare(&mr->st, &s,
+					  "INSERT INTO variant_stats (service, env, flag, variant, at_ms, requests, errors,"
+					  " hist) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", NULL) < 0)
+				goto fail;
+			sqlite3_bind_text(s, 1, service, -1, SQLITE_STATIC);
+			sqlite3_bind_text(s, 2, env, -1, SQLITE_STATIC);
+			sqlite3_bind_text(s, 3, a.v[i].flag, -1, SQLITE_STATIC);
+			sqlite3_bind_text(s, 4, a.v[i].variant, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(s, 5, a.v[i].bucket_ms);
+			sqlite3_bind_int64(s, 6, (sqlite3_int64)a.v[i].requests);
+			sqlite3_bind_int64(s, 7, (sqlite3_int64)a.v[i].errors);
+			sqlite3_bind_text(s, 8, hs.buf, -1, SQLITE_STATIC);
+			if (sqlite3_step(s) != SQLITE_DONE)
+				goto fail;
+			continue;	/* the request was counted (and accounted) on its revision's row */
+		}
 		if (store_prepare(&mr->st, &s,
 				  "INSERT INTO request_stats (service, env, version, at_ms, requests, errors, hist)"
 				  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", NULL) < 0)
@@ -361,7 +405,8 @@ requeue:
 	/* keep the counts for the next flush rather than drop them */
 	pthread_mutex_lock(&mr->mu);
 	for (size_t i = 0; i < a.n; i++) {
-		struct agg *g = agg_get(&mr->cur, a.v[i].backend, a.v[i].version, a.v[i].bucket_ms);
+		struct agg *g = agg_get(&mr->cur, a.v[i].backend, a.v[i].version, a.v[i].flag, a.v[i].variant,
+					a.v[i].bucket_ms);
 		g->requests += a.v[i].requests;
 		g->errors += a.v[i].errors;
 		hist_merge(&g->h, &a.v[i].h);
@@ -609,14 +654,26 @@ static int sum_range(struct store *st, const char *service, const char *env, con
 		     int64_t to_ms, uint64_t *req, uint64_t *errs, struct hist *h, struct strbuf *err)
 {
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
-	int rc = store_prepare(st, &s,
-			       "SELECT requests, errors, hist FROM request_stats WHERE service = ?1 AND env = ?2"
-			       " AND version = ?3 AND at_ms >= ?4 AND at_ms < ?5", err);
+	char flag[REQLOG_NAME_MAX + 1], variant[REQLOG_NAME_MAX + 1];
+	int cohort = flag_cohort_parse(version, flag, sizeof(flag), variant, sizeof(variant));
+	int rc;
+	if (cohort < 0) {
+		strbuf_errf(err, "'%s' is not a flag cohort: write flag:FLAG=VARIANT", version);
+		return cohort;
+	}
+	rc = cohort ? store_prepare(st, &s,
+				    "SELECT requests, errors, hist FROM variant_stats WHERE service = ?1 AND env = ?2"
+				    " AND flag = ?3 AND variant = ?6 AND at_ms >= ?4 AND at_ms < ?5", err)
+		    : store_prepare(st, &s,
+				    "SELECT requests, errors, hist FROM request_stats WHERE service = ?1 AND env = ?2"
+				    " AND version = ?3 AND at_ms >= ?4 AND at_ms < ?5", err);
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_text(s, 1, service, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, env, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, version, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, cohort ? flag : version, -1, SQLITE_STATIC);
+	if (cohort)
+		sqlite3_bind_text(s, 6, variant, -1, SQLITE_STATIC);
 	/* a bucket counts when it starts inside the range */
 	sqlite3_bind_int64(s, 4, from_ms);
 	sqlite3_bind_int64(s, 5, to_ms);
@@ -707,8 +764,11 @@ int metrics_builtin_report(struct store *st, const char *service, const char *en
 	if ((rc = metrics_store_migrate(st, err)) < 0)
 		goto out;
 	if ((rc = store_prepare(st, &s,
-				"SELECT DISTINCT version FROM request_stats WHERE service = ?1 AND env = ?2"
-				" AND at_ms >= ?3 AND at_ms < ?4 ORDER BY version", err)) < 0)
+				"SELECT * FROM (SELECT DISTINCT version FROM request_stats WHERE service = ?1 AND env = ?2"
+				" AND at_ms >= ?3 AND at_ms < ?4 ORDER BY version) UNION ALL"
+				" SELECT * FROM (SELECT DISTINCT '" FLAG_COHORT_PREFIX "' || flag || '=' || variant AS v"
+				" FROM variant_stats WHERE service = ?1 AND env = ?2 AND at_ms >= ?3 AND at_ms < ?4"
+				" ORDER BY v)", err)) < 0)
 		goto out;
 	sqlite3_bind_text(s, 1, service, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, env, -1, SQLITE_STATIC);

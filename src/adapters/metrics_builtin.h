@@ -29,6 +29,10 @@
  *   request_stats(service, env, version, at_ms, requests, errors, hist)
  *     at_ms: start of a 250 ms bucket; version "-" for requests HAProxy
  *     answered itself (maintenance, read-only); hist: hist_encode() text
+ *   variant_stats(service, env, flag, variant, at_ms, requests, errors, hist)
+ *     (migration 2) the same per flag variant the service reported in its
+ *     X-Flag-Variant response header (docs/flags.md "Metrics per variant"),
+ *     whatever revision served; a request naming two flags counts in both
  *   log_accounting(service, env, haproxy_pid, haproxy_start, received,
  *     unparseable, haproxy_requests, haproxy_dropped, updated_ms)
  *     one row per HAProxy process; unparseable and events lines that name
@@ -86,7 +90,17 @@ int metrics_builtin_query_over(void *ctx, const char *service, enum revision_rol
 			       int64_t from_ms, int64_t to_ms, const double *thresholds_ms, int n, uint64_t *over,
 			       struct strbuf *err);
 
-/* `slipway metrics`: every revision seen in [from_ms, to_ms), and the log accounting. */
+/*
+ * Flag cohorts: a query (or query_over) whose version is
+ * "flag:FLAG=VARIANT" (core/flag_rollout.h flag_cohort_parse()) answers for
+ * the requests whose X-Flag-Variant header named that variant of FLAG, from
+ * variant_stats, so the judge compares the enabled cohort with the disabled
+ * one on the same traffic (a revision's name never holds ':').  A version
+ * with the prefix that is not FLAG=VARIANT: SW_EUSAGE.
+ */
+
+/* `slipway metrics`: every revision seen in [from_ms, to_ms) (then every flag cohort,
+ * as "flag:FLAG=VARIANT"), and the log accounting. */
 struct metrics_revision {
 	char version[SERVICE_NAME_MAX + 1];
 	struct metrics_sample s;

@@ -17,7 +17,7 @@
  * a 16 MiB ring forwarded to STATE/log.stream (unix stream, `format raw`,
  * one line per request; a slow receiver delays lines, it does not lose
  * them) with the log-format
- * "slipway2 %Ts.%ms %Tt %b %s %ST %Tr %Ta %HM" (core/reqlog.h), which the builtin
+ * "slipway2 %Ts.%ms %Tt %b %s %ST %Tr %Ta %HM %hs" (core/reqlog.h), which the builtin
  * metrics provider receives.
  *
  * Attach mode: when the environment sets `router: {socket: PATH}`, slipway

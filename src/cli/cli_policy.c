@@ -2,9 +2,11 @@
 #include "cli/cli_policy.h"
 #include "cli/cli.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/err.h"
 #include "base/strbuf.h"
@@ -91,9 +93,13 @@ int cli_read_strategy_file(const char *path, const struct type_rules *rules, str
 			if (svc.analysis_canary[0] != '/' && slash)
 				strbuf_add(&canary, path, (size_t)(slash - path) + 1);
 			strbuf_addstr(&canary, svc.analysis_canary);
-			r = cli_read_rollout_config(canary.buf, cfg);
-			if (r < 0)
+			if (access(canary.buf, R_OK) < 0) {
+				strbuf_errf(&err, "%s: analysis.canary: %s: cannot open: %s", path, canary.buf,
+					    strerror(errno));
+				r = -1;
+			} else if ((r = cli_read_rollout_config(canary.buf, cfg)) < 0) {
 				err.len = 0;	/* printed */
+			}
 		} else if ((r = strategy_kind_parse(rules->strategy, &kind, &err)) >= 0 &&
 			   (r = service_strategy(&svc, kind, &cfg->strategy, &err)) >= 0) {
 			snprintf(cfg->format, sizeof(cfg->format), "service");

@@ -15,11 +15,13 @@
 #include "base/strbuf.h"
 #include "base/timeutil.h"
 #include "controller/db_ops.h"
+#include "controller/localstack.h"
 #include "controller/policy_file.h"
 #include "core/deployment.h"
 #include "core/policy.h"
 #include "core/service.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +35,7 @@ const char usage_db[] =
 	"       slipway db rehearse NAME --to CHANGE\n"
 	"       slipway db rehearsals [NAME]\n"
 	"       slipway db migrate NAME --to CHANGE [--env ENV] [--class CLASS]\n"
+	"                          [--with-release SERVICE=VERSION] [--time-scale N]\n"
 	"\n"
 	"A project's databases, declared in databases/NAME.yaml (docs/databases.md);\n"
 	"sqitch runs the changes, slipway runs the runbook's procedure around them.\n"
@@ -53,13 +56,20 @@ const char usage_db[] =
 	"              default), refused without a fresh backup and a passing\n"
 	"              rehearsal of the same plan; then read-only or maintenance\n"
 	"              through the router when the file says so, sqitch deploy (log\n"
-	"              kept), verify, traffic normal; on failure sqitch revert and\n"
-	"              verify (the backup restored if that fails), traffic normal\n"
+	"              kept), verify, traffic normal, the release switched\n"
+	"              (--with-release), then the type's monitoring period (an hour)\n"
+	"              of the services: any HTTP 5xx rolls it back; on failure sqitch\n"
+	"              revert and verify (the backup restored if that fails), the\n"
+	"              release back to the version it replaced, traffic normal\n"
 	"\n"
 	"Options:\n"
 	"  --env ENV       target environment (default production)\n"
 	"  --to CHANGE     the sqitch change to deploy up to (in sqitch.plan)\n"
 	"  --class CLASS   change class for the gate: normal, security, critical-security\n"
+	"  --with-release SERVICE=VERSION\n"
+	"                  the application version that goes with the change: SERVICE\n"
+	"                  switched to VERSION after the verify, back on a rollback\n"
+	"  --time-scale N  a new migration's monitoring period N times shorter (1-3600)\n"
 	"\n"
 	"Exit codes: 0 done; 1 refused, failed or rolled back; 2 bad input; 3 a\n"
 	"program or the store failed; 4 waiting for approvals or a window (run the\n"
@@ -316,11 +326,13 @@ static int do_migrate(struct cli_ctx *ctx, struct db_ops *ops, const struct data
 
 int cmd_db(int argc, char **argv, struct cli_ctx *ctx)
 {
-	const char *env = NULL, *to = NULL, *cls = NULL;
+	const char *env = NULL, *to = NULL, *cls = NULL, *with = NULL, *scale = NULL;
 	const struct cli_option opts[] = {
 		CLI_STRING("env", 0, &env),
 		CLI_STRING("to", 0, &to),
 		CLI_STRING("class", 0, &cls),
+		CLI_STRING("with-release", 0, &with),
+		CLI_STRING("time-scale", 0, &scale),
 		CLI_OPTIONS_END,
 	};
 	struct strbuf err = STRBUF_INIT;
@@ -328,7 +340,8 @@ int cmd_db(int argc, char **argv, struct cli_ctx *ctx)
 	struct db_ops ops = { 0 };
 	struct store *st;
 	const char *sub, *name;
-	char **args;
+	char **args, app_service[SW_NAME_MAX + 1] = "", app_version[SW_NAME_MAX + 1] = "";
+	double time_scale = 1;
 	int nargs, rc, r;
 
 	if ((rc = cli_parse(ctx, argc, argv, opts, &args, &nargs)) != EXIT_OK)
@@ -350,6 +363,27 @@ int cmd_db(int argc, char **argv, struct cli_ctx *ctx)
 			return cli_usage_error(ctx, "db", "--to '%.80s...' is longer than %d bytes", to, SW_NAME_MAX);
 	} else if (to) {
 		return cli_usage_error(ctx, "db", "--to goes with 'db rehearse' and 'db migrate'");
+	}
+	if ((with || scale) && strcmp(sub, "migrate"))
+		return cli_usage_error(ctx, "db", "--with-release and --time-scale go with 'db migrate'");
+	if (with) {
+		const char *eq = strchr(with, '=');
+		if (!eq || eq == with || !eq[1] || eq - with > SW_NAME_MAX || strlen(eq + 1) > SW_NAME_MAX) {
+			return cli_usage_error(ctx, "db", "--with-release takes SERVICE=VERSION (e.g. api=v2), not '%.80s'",
+					       with);
+		}
+		snprintf(app_service, sizeof(app_service), "%.*s", (int)(eq - with), with);
+		snprintf(app_version, sizeof(app_version), "%s", eq + 1);
+		if (!service_name_valid(app_service) || !service_name_valid(app_version))
+			return cli_usage_error(ctx, "db", "--with-release '%s': SERVICE and VERSION are 1 to 64 of A-Z a-z "
+					       "0-9 . _ -", with);
+	}
+	if (scale) {
+		char *end;
+		errno = 0;
+		time_scale = strtod(scale, &end);
+		if (errno || *end || end == scale || !(time_scale >= 1 && time_scale <= 3600))
+			return cli_usage_error(ctx, "db", "--time-scale must be a number from 1 to 3600, not '%s'", scale);
 	}
 	if (!strcmp(sub, "backups") || !strcmp(sub, "rehearsals")) {
 		if ((rc = db_store_open(ctx, &st, 1)) != EXIT_OK)
@@ -405,8 +439,18 @@ int cmd_db(int argc, char **argv, struct cli_ctx *ctx)
 		else
 			rc = do_rehearse(ctx, &ops, &db, to);
 	} else {
-		struct db_migrate_opts o = { .env = env ? env : "production", .to = to, .change_class = cls };
-		rc = do_migrate(ctx, &ops, &db, &o);
+		struct db_migrate_opts o = { .env = env ? env : "production", .to = to, .change_class = cls,
+					     .app_service = app_service[0] ? app_service : NULL,
+					     .app_version = app_version[0] ? app_version : NULL, .time_scale = time_scale };
+		struct service svc;
+		memset(&svc, 0, sizeof(svc));
+		if (o.app_service && (r = service_load(&svc, ctx->project_dir, o.app_service, &err)) < 0) {
+			rc = db_error(&err, r);
+		} else {
+			if (o.app_service)
+				service_release(&svc);
+			rc = do_migrate(ctx, &ops, &db, &o);
+		}
 	}
 	if (ops.log != stderr)
 		fclose(ops.log);

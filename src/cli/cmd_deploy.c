@@ -300,10 +300,6 @@ int cmd_deploy(int argc, char **argv, struct cli_ctx *ctx)
 		CLI_STRING("repo", 0, &repo),
 		CLI_OPTIONS_END,
 	};
-	struct policy_file pol;
-	struct notify_config ncfg;
-	struct local_deploy_result res;
-	struct lease holder;
 	struct strbuf err = STRBUF_INIT;
 	char **args;
 	int nargs, rc;
@@ -347,19 +343,39 @@ int cmd_deploy(int argc, char **argv, struct cli_ctx *ctx)
 			return EXIT_USAGE;
 		}
 	}
+	o.service = args[0];
+	o.version = args[1];
+	return cli_deploy_with(ctx, &o, wait, "deploy");
+}
+
+/*
+ * The part of `deploy` after its arguments, shared with `rollout flag`
+ * (cmd_rollout_flag.c): the policy, the notifications, in-process or beside
+ * a controller, the output and the exit code.  cmd names the command in
+ * usage errors.
+ */
+int cli_deploy_with(struct cli_ctx *ctx, struct local_deploy_opts *o, int wait, const char *cmd)
+{
+	struct policy_file pol;
+	struct notify_config ncfg;
+	struct local_deploy_result res;
+	struct lease holder;
+	struct strbuf err = STRBUF_INIT;
+	int rc;
+
 	/* the gate's rules, the type's rules and the messages' channels */
 	if ((rc = cli_policy_load(ctx->policy_path, &pol)) != EXIT_OK)
 		return rc;
-	if (!policy_find_type(&pol.p, o.type)) {
+	if (!policy_find_type(&pol.p, o->type)) {
 		struct type_rules unused;
-		policy_type_rules(&pol.p, o.type, &unused, &err);
-		cli_usage_error(ctx, "deploy", "%s", err.buf);
+		policy_type_rules(&pol.p, o->type, &unused, &err);
+		cli_usage_error(ctx, cmd, "%s", err.buf);
 		strbuf_release(&err);
 		cli_policy_release(&pol);
 		return EXIT_USAGE;
 	}
-	if (o.change_class && !policy_find_class(&pol.p, o.change_class)) {
-		cli_usage_error(ctx, "deploy", "unknown change class '%s'; see 'slipway policy show'", o.change_class);
+	if (o->change_class && !policy_find_class(&pol.p, o->change_class)) {
+		cli_usage_error(ctx, cmd, "unknown change class '%s'; see 'slipway policy show'", o->change_class);
 		cli_policy_release(&pol);
 		return EXIT_USAGE;
 	}
@@ -367,64 +383,62 @@ int cmd_deploy(int argc, char **argv, struct cli_ctx *ctx)
 		cli_policy_release(&pol);
 		return EXIT_USAGE;
 	}
-	o.policy = &pol.p;
-	o.zone = &pol.tz.zone;
-	o.notify = &ncfg;
-	o.state_dir = ctx->state_dir;
-	o.project_dir = ctx->project_dir;
-	o.service = args[0];
-	o.version = args[1];
+	o->policy = &pol.p;
+	o->zone = &pol.tz.zone;
+	o->notify = &ncfg;
+	o->state_dir = ctx->state_dir;
+	o->project_dir = ctx->project_dir;
 	/* the requester is the same identity approvals are checked against
 	 * (cli_caller()), so no one approves their own request */
-	o.requested_by = cli_caller(NULL);
+	o->requested_by = cli_caller(NULL);
 	/* the controller's lines, each with a time and a level (--log-format, -q, -v) */
-	o.log = cli_log_stream(ctx);
-	if (!o.log)
-		o.log = stderr;
-	o.progress_tty = wait && cli_stderr_is_tty() && ctx->log_format == LOG_FORMAT_TEXT;
+	o->log = cli_log_stream(ctx);
+	if (!o->log)
+		o->log = stderr;
+	o->progress_tty = wait && cli_stderr_is_tty() && ctx->log_format == LOG_FORMAT_TEXT;
 	/* a `slipway serve` holds the store's lease: it drives the deployment (docs/serve.md) */
 	if ((rc = controller_running(ctx, &holder)) < 0) {
-		if (o.log != stderr)
-			fclose(o.log);
+		if (o->log != stderr)
+			fclose(o->log);
 		notify_config_release(&ncfg);
 		cli_policy_release(&pol);
 		return EXIT_RUNTIME;
 	}
-	o.record_only = rc;
+	o->record_only = rc;
 	{
 		/* beside a controller answering on the local socket, it records the deployment, as the OS
 		 * user it authenticated (docs/serve.md "The local socket"); else this process does */
 		struct cli_api api;
 		int beside = 0;
-		if (o.record_only && cli_api_for_person(ctx, &api, &beside) == 1) {
-			rc = record_over_socket(&api, &o, &res, &err);
+		if (o->record_only && !o->flag_strategy && cli_api_for_person(ctx, &api, &beside) == 1) {
+			rc = record_over_socket(&api, o, &res, &err);
 			if (rc == 1) {	/* a problem answer, printed */
-				if (o.log != stderr)
-					fclose(o.log);
+				if (o->log != stderr)
+					fclose(o->log);
 				notify_config_release(&ncfg);
 				cli_policy_release(&pol);
 				return res.state;	/* the exit code */
 			}
 		} else {
-			rc = local_deploy_run(&o, &res, &err);
+			rc = local_deploy_run(o, &res, &err);
 		}
 	}
 	if (rc >= 0 && res.recorded) {
 		char who[400];
 		lease_describe(&holder, who, sizeof(who));
 		if (wait)
-			fprintf(o.log, "deployment #%lld of %s %s recorded (%s): the controller %s drives it; following it\n",
-				(long long)res.id, o.service, o.version, deployment_state_name(res.state), who);
+			fprintf(o->log, "deployment #%lld of %s %s recorded (%s): the controller %s drives it; following it\n",
+				(long long)res.id, o->service, o->version, deployment_state_name(res.state), who);
 		else
-			fprintf(o.log, "deployment #%lld of %s %s recorded (%s): the controller %s drives it; follow it with "
-				"'slipway status %lld' or 'slipway deploy %s %s --wait'\n", (long long)res.id, o.service,
-				o.version, deployment_state_name(res.state), who, (long long)res.id, o.service, o.version);
-		fflush(o.log);
+			fprintf(o->log, "deployment #%lld of %s %s recorded (%s): the controller %s drives it; follow it with "
+				"'slipway status %lld' or 'slipway deploy %s %s --wait'\n", (long long)res.id, o->service,
+				o->version, deployment_state_name(res.state), who, (long long)res.id, o->service, o->version);
+		fflush(o->log);
 		if (wait)
-			rc = follow_live(ctx, &o, &res, &err);
+			rc = follow_live(ctx, o, &res, &err);
 	}
-	if (o.log != stderr)
-		fclose(o.log);
+	if (o->log != stderr)
+		fclose(o->log);
 	notify_config_release(&ncfg);
 	cli_policy_release(&pol);
 	if (rc < 0) {
@@ -453,7 +467,7 @@ int cmd_deploy(int argc, char **argv, struct cli_ctx *ctx)
 		deployment_record_release(&d);
 		cli_print_json(j);
 	} else
-		printf("deployment #%lld of %s %s: %s: %s\n", (long long)res.id, o.service, o.version,
+		printf("deployment #%lld of %s %s: %s: %s\n", (long long)res.id, o->service, o->version,
 		       deployment_state_name(res.state), res.reason);
 	if (res.interrupted)
 		return EXIT_INTERRUPTED;
@@ -463,6 +477,7 @@ int cmd_deploy(int argc, char **argv, struct cli_ctx *ctx)
 		return EXIT_WAITING;
 	return res.state == DS_SUCCEEDED ? EXIT_OK : EXIT_NO;
 }
+
 
 int cmd_deployments(int argc, char **argv, struct cli_ctx *ctx)
 {

@@ -17,6 +17,8 @@
 #include "base/fmt.h"
 #include "adapters/deployment_store.h"
 #include "adapters/store.h"
+#include "adapters/notify_config.h"
+#include "controller/db_ops.h"
 #include "core/deployment.h"
 #include "base/alloc.h"
 #include "base/err.h"
@@ -170,6 +172,24 @@ static int record_intent(int argc, char **argv, struct cli_ctx *ctx, enum intent
 			       name, it.full ? " --full" : "", (long long)d.id, d.service, d.version,
 			       deployment_state_name(d.state), d.step, d.weight);
 			json_decref(doc);
+		}
+		/* a database's migration waiting at the gate has no process driving it (`db migrate` exits
+		   while it waits): its intents are applied here (docs/databases.md) */
+		if (!strncmp(d.service, "db.", 3)) {
+			struct notify_config ncfg;
+			struct strbuf reason = STRBUF_INIT;
+			int have = records_notify_config(ctx, &ncfg) >= 0;
+			strbuf_reset(&err);
+			r = db_pending_intents(st, d.id, have ? &ncfg : NULL, NULL, &reason, &err);
+			if (r < 0) {
+				cli_error("%s", err.buf);
+				rc = cli_exit(r);
+			} else if (r == 1 && ctx->output != OUTPUT_JSON) {
+				printf("migration %lld (%s %s): failed: %s\n", (long long)d.id, d.service, d.version, reason.buf);
+			}
+			if (have)
+				notify_config_release(&ncfg);
+			strbuf_release(&reason);
 		}
 	}
 out:

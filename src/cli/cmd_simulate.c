@@ -390,9 +390,9 @@ int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 	    (median_s && opt_number(ctx, "latency-median-ms", median_s, 0.001, 1e7, "milliseconds > 0", &median)) ||
 	    (p99_s && opt_number(ctx, "latency-p99-ms", p99_s, 0.001, 1e8, "milliseconds > 0", &p99)) ||
 	    (runs_s && opt_number(ctx, "runs", runs_s, 1, 100000, "a whole number from 1 to 100000", &runs_d)) ||
-	    (seed_s && opt_number(ctx, "seed", seed_s, 0, 1e15, "a whole number >= 0", &seed_d)) ||
+	    (seed_s && opt_number(ctx, "seed", seed_s, 0, 1e15, "a whole number from 0 to 1000000000000000", &seed_d)) ||
 	    (max_s && opt_number(ctx, "max-minutes", max_s, 1, 525600, "minutes from 1 to 525600", &max_min)) ||
-	    (min_s && opt_number(ctx, "min-requests", min_s, 1, 1e9, "a whole number >= 1", &min_req)))
+	    (min_s && opt_number(ctx, "min-requests", min_s, 1, 1e9, "a whole number from 1 to 1000000000", &min_req)))
 		return EXIT_USAGE;
 	if (!rules_name)
 		rules_name = "all";

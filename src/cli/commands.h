@@ -58,6 +58,12 @@ extern const char usage_weight[];
 /* cmd_deploy.c: deploy on this machine (docs/services.md) */
 int cmd_deploy(int argc, char **argv, struct cli_ctx *ctx);
 extern const char usage_deploy[];
+/* `deploy` after its arguments, shared with `rollout flag` (cmd_deploy.c) */
+struct local_deploy_opts;
+int cli_deploy_with(struct cli_ctx *ctx, struct local_deploy_opts *o, int wait, const char *cmd);
+/* cmd_rollout_flag.c: a guarded flag rollout as a deployment (docs/flags.md) */
+int cmd_rollout(int argc, char **argv, struct cli_ctx *ctx);
+extern const char usage_rollout[];
 /* cmd_serve.c: the long-running controller (docs/serve.md) */
 int cmd_serve(int argc, char **argv, struct cli_ctx *ctx);
 extern const char usage_serve[];

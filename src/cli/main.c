@@ -92,6 +92,8 @@ static const struct command commands[] = {
 	  "continue a paused rollout (records an intent)", usage_resume },
 	{ "retry", cmd_retry, NEEDS_STORE_WRITE | HAS_JSON, 1, 1,
 	  "deploy a rolled-back revision again (records an intent)", usage_retry },
+	{ "rollout", cmd_rollout, NEEDS_STORE_WRITE | NEEDS_POLICY | NEEDS_PROJECT | HAS_JSON | NEEDS_REAL_CLOCK, 2, 2,
+	  "a guarded flag rollout, step by step, set back on a regression", usage_rollout },
 	{ "serve", cmd_serve, NEEDS_STORE_WRITE | NEEDS_POLICY | NEEDS_PROJECT | HAS_JSON | NEEDS_REAL_CLOCK, 0, 0,
 	  "run the controller of this project and store: every deployment, every intent", usage_serve },
 	{ "show", cmd_show, NEEDS_STORE_READ | HAS_JSON, 1, 1,

@@ -27,7 +27,9 @@
 #include "base/timeutil.h"
 #include "controller/gate.h"
 #include "controller/localstack.h"
+#include "core/deployment.h"
 #include "core/haproxy_cfg.h"
+#include "core/policy.h"
 #include "core/service.h"
 #include "core/strategy.h"
 
@@ -416,6 +418,11 @@ struct mig {
 	struct db_backup backup;
 	char sq[1024];
 	struct strbuf url;
+	struct intent_result ir;	/* an intent the next move() consumes (has_ir) */
+	int has_ir;
+	/* the --with-release switch's moments, wall-clock ms, for its deployment's transitions
+	   (0: not in this process, e.g. run again after an interruption) */
+	int64_t rel_start_ms, rel_live_ms, rel_back_ms;
 };
 
 /* Commit d's move to state `to` with reason (one transition), before acting on it. */
@@ -429,6 +436,10 @@ static int move(struct mig *g, enum deploy_state to, const char *reason, struct 
 	dec->next.state = to;
 	snprintf(dec->next.reason, sizeof(dec->next.reason), "%s", reason);
 	dec->changed = 1;
+	if (g->has_ir) {
+		dec->intents[dec->n_intents++] = g->ir;
+		g->has_ir = 0;
+	}
 	if (to != g->d.state) {
 		struct transition *t = &dec->transitions[dec->n_transitions++];
 		dec->next.state_since_ms = now;
@@ -439,6 +450,8 @@ static int move(struct mig *g, enum deploy_state to, const char *reason, struct 
 	}
 	if (to == DS_PROGRESSING && !dec->next.started_ms)
 		dec->next.started_ms = now;
+	if (to == DS_MONITORING && !dec->next.monitoring_since_ms)
+		dec->next.monitoring_since_ms = now;
 	if (deployment_state_is_final(to))
 		dec->next.finished_ms = now;
 	r = deployment_store_commit(g->o->st, &g->d, &g->s, dec, now, NULL, 0, err);
@@ -456,6 +469,77 @@ static int at_step(struct mig *g, const char *step, struct strbuf *err)
 	snprintf(g->m.step, sizeof(g->m.step), "%s", step);
 	g->m.updated_ms = proc_now_ms();
 	return db_store_put_migration(g->o->st, &g->m, err);
+}
+
+static void notify(struct mig *g, enum notify_kind kind, const char *status);
+
+/*
+ * The intents of g->d not yet applied (`slipway abort ID`, ...).  A
+ * migration takes abort (while it waits at the gate, or while it is
+ * monitored) and promote while monitored (the monitoring ends early, as for
+ * any deployment: docs/engine.md); the first such intent is returned in
+ * *take and left in g->ir for the move that applies it.  Every other one is
+ * rejected now, with why, in its own commit.  0 (take->kind is -1 when
+ * none), or the store's error.
+ */
+static int take_intents(struct mig *g, struct intent *take, struct strbuf *err)
+{
+	struct intent v[DECISION_MAX_INTENTS];
+	int n = 0, r, taken = 0;
+
+	take->kind = (enum intent_kind)-1;
+	if ((r = deployment_store_intents(g->o->st, g->d.id, v, DECISION_MAX_INTENTS, &n, err)) < 0)
+		return r;
+	for (int i = 0; i < n; i++) {
+		int ok = !deployment_state_is_final(g->d.state) &&
+			 (v[i].kind == INTENT_ABORT || (v[i].kind == INTENT_PROMOTE && g->d.state == DS_MONITORING));
+		if (ok && !taken) {
+			*take = v[i];
+			taken = 1;
+			continue;
+		}
+		if (ok)
+			continue;	/* a second one: rejected at the next look, once the migration is final */
+		memset(&g->ir, 0, sizeof(g->ir));
+		g->ir.intent_id = v[i].id;
+		snprintf(g->ir.result, sizeof(g->ir.result), "rejected: a database migration that is %s takes %s "
+			 "(docs/databases.md)", deployment_state_name(g->d.state),
+			 deployment_state_is_final(g->d.state) ? "no intent" :
+			 g->d.state == DS_MONITORING ? "abort and promote" : "abort only");
+		g->has_ir = 1;
+		if ((r = move(g, g->d.state, g->d.reason, err)) < 0)
+			return r;
+	}
+	if (taken) {
+		memset(&g->ir, 0, sizeof(g->ir));
+		g->ir.intent_id = take->id;
+		g->ir.applied = 1;
+		snprintf(g->ir.result, sizeof(g->ir.result), "%s by %s",
+			 take->kind == INTENT_ABORT ? "aborted" : "monitoring ended early", take->requested_by);
+		g->has_ir = 1;
+	}
+	return 0;
+}
+
+/*
+ * An abort taken while the migration waits at the gate: it ends failed,
+ * nothing ran (the engine's abort of a pending deployment).
+ */
+static int abort_pending(struct mig *g, const struct intent *it, struct strbuf *err)
+{
+	char reason[300];
+	int r;
+	snprintf(reason, sizeof(reason), "aborted by %s while waiting at the gate: nothing ran, the database was not "
+		 "changed", it->requested_by[0] ? it->requested_by : "someone");
+	if (db_store_get_migration(g->o->st, g->d.id, &g->m, err) == 1) {
+		snprintf(g->m.failed_step, sizeof(g->m.failed_step), "gate");
+		if ((r = at_step(g, "failed", err)) < 0)
+			return r;
+	}
+	if ((r = move(g, DS_FAILED, reason, err)) < 0)
+		return r;
+	notify(g, NOTIFY_FAILED, "FAILED");
+	return 0;
 }
 
 static void notify(struct mig *g, enum notify_kind kind, const char *status)
@@ -484,7 +568,10 @@ static void notify(struct mig *g, enum notify_kind kind, const char *status)
 static int set_traffic(struct mig *g, enum traffic_mode mode, struct strbuf *err)
 {
 	const struct database *db = g->db;
-	const char *msg = db->message ? db->message : "Database maintenance in progress; please retry shortly";
+	/* read-only's 405 and maintenance's 503 both carry the message (docs/databases.md) */
+	static const char ro_msg[] = "Database migration in progress: read-only, writes are refused; retry shortly";
+	static const char maint_msg[] = "Database maintenance in progress; please retry shortly";
+	const char *msg = db->message ? db->message : mode == TRAFFIC_READ_ONLY ? ro_msg : maint_msg;
 	int r = 0;
 	if (db->traffic == DB_TRAFFIC_NONE)
 		return 0;
@@ -494,13 +581,194 @@ static int set_traffic(struct mig *g, enum traffic_mode mode, struct strbuf *err
 		if ((r = localstack_open(&ls, g->o->state_dir, g->o->project_dir, db->services[i], g->d.env, 0, err)) < 0)
 			return r;
 		if ((r = router_haproxy_up(&ls.router, &started, err)) >= 0)
-			r = router_haproxy_set_mode(&ls.router, mode, mode == TRAFFIC_MAINTENANCE ? msg : NULL, err);
+			r = router_haproxy_set_mode(&ls.router, mode, mode != TRAFFIC_NORMAL ? msg : NULL, err);
 		localstack_close(&ls);
 		if (r < 0)
 			return r;
 		say(g->o, "  %s %s: %s", db->services[i], g->d.env, traffic_mode_name(mode));
 	}
 	return 0;
+}
+
+/* ---- the application release deployed with a migration (--with-release) ---- */
+
+/*
+ * Switch g->m.app_service to version `to` the blue-green way (the type's
+ * strategy): its instances started and ready, then all the weight to them;
+ * `off`'s instances keep running at weight 0 until stop_release().
+ */
+static int switch_release(struct mig *g, const char *to, struct strbuf *err)
+{
+	struct localstack ls;
+	struct instance_list l = { 0 };
+	int r;
+	if ((r = localstack_open(&ls, g->o->state_dir, g->o->project_dir, g->m.app_service, g->d.env, 0, err)) < 0)
+		return r;
+	r = localstack_start_revision(&ls, to, 100, &l, err);
+	instance_list_release(&l);
+	localstack_close(&ls);
+	if (r >= 0)
+		say(g->o, "  %s %s: %s has all the traffic", g->m.app_service, g->d.env, to);
+	return r;
+}
+
+static int stop_release(struct mig *g, const char *version, struct strbuf *err)
+{
+	struct localstack ls;
+	int r;
+	if (!version[0])
+		return 0;
+	if ((r = localstack_open(&ls, g->o->state_dir, g->o->project_dir, g->m.app_service, g->d.env, 0, err)) < 0)
+		return r;
+	r = localstack_stop_revision(&ls, version, err);
+	localstack_close(&ls);
+	if (r >= 0)
+		say(g->o, "  %s %s: %s drained and stopped", g->m.app_service, g->d.env, version);
+	return r;
+}
+
+/*
+ * The switch of g->m.app_service, once it is over, as a deployment of that
+ * service (type database-migration, the blue-green strategy, already
+ * final): `slipway history SERVICE`, DORA and the next deploy's stable
+ * version see it.  Recorded final at once, never as an unfinished
+ * deployment a `slipway serve` would try to drive, with transitions of its
+ * own at the moments they happened: pending and progressing when the new
+ * version's instances were started, monitoring once it had all the weight,
+ * rolling_back when the migration's rollback set it back, then the end.
+ * Failing to record it is said, not fatal: the migration's own record has
+ * the release.
+ */
+static void record_release(struct mig *g, enum deploy_state final, const char *why)
+{
+	struct deployment a;
+	struct strategy s;
+	struct transition t[5];
+	struct strbuf e = STRBUF_INIT;
+	int64_t now = proc_now_ms();
+	int64_t start = g->rel_start_ms ? g->rel_start_ms : g->d.started_ms ? g->d.started_ms : now;
+	int64_t live = g->rel_live_ms, back = g->rel_back_ms ? g->rel_back_ms : now;
+	int nt = 0;
+
+	if (!g->m.app_service[0] || !g->m.app_previous[0])
+		return;
+	if (!live && final == DS_SUCCEEDED)
+		live = start;	/* switched before an interruption: the moment is not known here */
+	memset(&a, 0, sizeof(a));
+	memset(t, 0, sizeof(t));
+	strategy_default(&s, STRATEGY_BLUE_GREEN);
+	snprintf(a.service, sizeof(a.service), "%s", g->m.app_service);
+	snprintf(a.env, sizeof(a.env), "%s", g->d.env);
+	snprintf(a.version, sizeof(a.version), "%s", g->m.app_version);
+	snprintf(a.from_version, sizeof(a.from_version), "%s", g->m.app_previous);
+	snprintf(a.type, sizeof(a.type), "database-migration");
+	snprintf(a.change_class, sizeof(a.change_class), "%s", g->d.change_class);
+	snprintf(a.requested_by, sizeof(a.requested_by), "%s", g->d.requested_by);
+	snprintf(a.reason, sizeof(a.reason), "%s with migration #%" PRId64 " of %s to '%s': %s",
+		 final == DS_SUCCEEDED ? "deployed" : "rolled back", g->d.id, g->d.service, g->d.version, why);
+	a.state = final;
+	a.weight = final == DS_SUCCEEDED ? 100 : 0;
+	a.created_ms = a.started_ms = start;
+	a.finished_ms = a.state_since_ms = now;
+	a.time_scale = g->d.time_scale;
+
+	t[nt].to = DS_PENDING;
+	t[nt].at_ms = start;
+	snprintf(t[nt++].reason, sizeof(t[0].reason), "with migration #%" PRId64 " of %s to '%s' (database-migration: "
+		 "blue-green, after the verify)", g->d.id, g->d.service, g->d.version);
+	t[nt].from = DS_PENDING;
+	t[nt].to = DS_PROGRESSING;
+	t[nt].at_ms = start;
+	snprintf(t[nt++].reason, sizeof(t[0].reason), "starting %s's instances; %s keeps the traffic until they are "
+		 "ready", g->m.app_version, g->m.app_previous);
+	if (live) {
+		t[nt].from = DS_PROGRESSING;
+		t[nt].to = DS_MONITORING;
+		t[nt].at_ms = live;
+		t[nt].weight = 100;
+		snprintf(t[nt++].reason, sizeof(t[0].reason), "%s has all the traffic; %s at weight 0 until the "
+			 "migration's monitoring passes", g->m.app_version, g->m.app_previous);
+	}
+	if (final != DS_SUCCEEDED) {
+		t[nt].from = t[nt - 1].to;
+		t[nt].to = DS_ROLLING_BACK;
+		t[nt].at_ms = back < t[nt - 1].at_ms ? t[nt - 1].at_ms : back;
+		snprintf(t[nt++].reason, sizeof(t[0].reason), "the migration is rolled back (%.200s): %s back to %s", why,
+			 g->m.app_service, g->m.app_previous);
+	}
+	t[nt].from = t[nt - 1].to;
+	t[nt].to = final;
+	t[nt].at_ms = now;
+	t[nt].weight = a.weight;
+	snprintf(t[nt++].reason, sizeof(t[0].reason), "%s", a.reason);
+	if (deployment_store_create_final(g->o->st, &a, &s, t, nt, &e) < 0)
+		say(g->o, "  could not record the release of %s %s: %s", g->m.app_service, g->m.app_version, e.buf);
+	else
+		say(g->o, "  %s %s recorded as deployment #%" PRId64 " (%s)", g->m.app_service, g->m.app_version, a.id,
+		    deployment_state_name(final));
+	strbuf_release(&e);
+}
+
+/* The revision of service/env with the most weight in its router ("" when none runs). */
+static int current_release(const struct db_ops *o, const char *service, const char *env, char *out, size_t n,
+			   struct strbuf *err)
+{
+	struct localstack ls;
+	struct revision_weight *w = NULL;
+	size_t nw = 0;
+	double best = -1;
+	int r;
+	out[0] = 0;
+	if ((r = localstack_open(&ls, o->state_dir, o->project_dir, service, env, LOCALSTACK_READONLY, err)) < 0)
+		return r;
+	r = router_haproxy_get_weights(&ls.router, &w, &nw, err);
+	for (size_t i = 0; r >= 0 && i < nw; i++)
+		if (w[i].weight > best) {
+			best = w[i].weight;
+			snprintf(out, n, "%s", w[i].version);
+		}
+	free(w);
+	localstack_close(&ls);
+	return r < 0 ? r : 0;
+}
+
+/*
+ * The errors of the services that use the database (and of the release
+ * deployed with it) so far: HTTP 5xx answers of their servers, summed over
+ * HAProxy's `show stat` counters, and their requests.  0, or the first
+ * service whose router could not be asked (err).
+ */
+static int count_errors(struct mig *g, long long *errors, long long *requests, struct strbuf *err)
+{
+	const struct database *db = g->db;
+	int r = 0;
+	*errors = *requests = 0;
+	for (size_t i = 0; i <= db->nservices && r >= 0; i++) {
+		const char *svc = i < db->nservices ? db->services[i] : g->m.app_service;
+		struct localstack ls;
+		struct haproxy_server_stat *v = NULL;
+		size_t n = 0;
+		int dup = 0;
+		if (!svc[0])
+			continue;
+		for (size_t k = 0; i == db->nservices && k < db->nservices; k++)
+			dup |= !strcmp(db->services[k], svc);
+		if (dup)
+			continue;
+		if ((r = localstack_open(&ls, g->o->state_dir, g->o->project_dir, svc, g->d.env, LOCALSTACK_READONLY,
+					 err)) < 0)
+			break;
+		r = router_haproxy_stats(&ls.router, &v, &n, err);
+		for (size_t k = 0; r >= 0 && k < n; k++) {
+			*errors += v[k].hrsp_5xx;
+			*requests += v[k].req_tot;
+		}
+		free(v);
+		localstack_close(&ls);
+		if (r < 0)
+			strbuf_addf(err, " (service '%s')", svc);
+	}
+	return r < 0 ? r : 0;
 }
 
 /*
@@ -560,6 +828,27 @@ static int roll_back(struct mig *g, const char *step, const char *why, const cha
 		}
 	}
 	strbuf_reset(&e);
+	/* then the application version deployed with it, back to the one it replaced (runbook: Database
+	   Migration rollback: roll the database back, deploy the previous application version);
+	   app_previous is written before the switch, so it is set once the switch may have begun */
+	if (g->m.app_service[0] && g->m.app_previous[0]) {
+		if ((r = at_step(g, "release-back", err)) < 0)
+			goto out;
+		g->rel_back_ms = proc_now_ms();
+		if (switch_release(g, g->m.app_previous, &e) < 0 || stop_release(g, g->m.app_version, &e) < 0) {
+			strbuf_addf(&reason, "; %s could not be set back to %s: %s", g->m.app_service, g->m.app_previous,
+				    e.buf);
+			final = DS_FAILED;
+		} else {
+			strbuf_addf(&reason, "; %s back to %s", g->m.app_service, g->m.app_previous);
+			{
+				char w[400];
+				snprintf(w, sizeof(w), "%s failed: %.300s", step, why);
+				record_release(g, DS_ROLLED_BACK, w);
+			}
+		}
+		strbuf_reset(&e);
+	}
 	if (set_traffic(g, TRAFFIC_NORMAL, &e) < 0) {
 		strbuf_addf(&reason, "; traffic could not be set back to normal: %s", e.buf);
 		final = DS_FAILED;
@@ -641,6 +930,150 @@ static void estimate(const struct db_rehearsal *reh, const struct db_backup *b, 
 		    b->id, size);
 }
 
+/* The type's monitoring period (engine ms): the policy's, the runbook's hour without one. */
+static int64_t monitoring_period(const struct mig *g)
+{
+	const struct policy_type *t = g->opt->policy ? policy_find_type(g->opt->policy, "database-migration") : NULL;
+	return t ? t->monitoring_ms : 3600 * 1000;
+}
+
+/*
+ * The runbook's monitoring of a database migration: the services that use
+ * the database (and the release deployed with it) watched for the type's
+ * monitoring period, scaled by the deployment's time scale (docs/engine.md
+ * "Time scale"), with the type's rollback criterion: ANY error, an HTTP 5xx
+ * answer of theirs counted by HAProxy, rolls the migration back; so does an
+ * abort; a promote ends it early.  At its end `sqitch verify` runs again
+ * (the change's data still checks out), then the replaced release is
+ * stopped and the migration succeeds.  Resumed after a crash, it goes on
+ * to the same end (monitoring_since_ms) with a fresh count.
+ */
+static int monitor(struct mig *g, const char *logp, const char *note, struct db_migrate_result *res,
+		   struct strbuf *err)
+{
+	struct strbuf e = STRBUF_INIT, reason = STRBUF_INIT;
+	int64_t period = monitoring_period(g), end;
+	long long base_err = -1, base_req = 0, n_err = 0, n_req = 0;
+	char dur[32], said[300] = "";
+	const char *why_end = "the monitoring period passed";
+	int r;
+
+	db_format_duration(period < 0 ? 0 : period, dur, sizeof(dur));
+	if ((r = at_step(g, "monitor", err)) < 0)
+		goto out;
+	if (g->d.state != DS_MONITORING) {
+		strbuf_addf(&reason, "migrated to '%s' and verified%s; monitoring %s for %s%s (database-migration: any "
+			    "error rolls it back)", g->opt->to, note, g->db->nservices || g->m.app_service[0] ?
+			    "its services" : "(no services: the database alone)", period < 0 ? "until promoted" : dur,
+			    g->d.time_scale > 1 ? " at the deployment's time scale" : "");
+		if ((r = move(g, DS_MONITORING, reason.buf, err)) < 0)
+			goto out;
+		say(g->o, "%s", reason.buf);
+	}
+	end = period < 0 ? INT64_MAX : g->d.monitoring_since_ms + deployment_wall_span(&g->d, period);
+	for (;;) {
+		struct intent it;
+		int64_t now = proc_now_ms();
+		if ((r = take_intents(g, &it, err)) < 0)
+			goto out;
+		if (it.kind == INTENT_ABORT) {
+			strbuf_reset(&e);
+			strbuf_addf(&e, "aborted by %s during monitoring", it.requested_by);
+			r = roll_back(g, "monitor", e.buf, logp, res, err);
+			goto out;
+		}
+		if (it.kind == INTENT_PROMOTE) {
+			why_end = "monitoring ended early (promote)";
+			break;
+		}
+		strbuf_reset(&e);
+		if (count_errors(g, &n_err, &n_req, &e) < 0) {
+			/* not an error of the services: said once, and watched again at the next look */
+			if (strcmp(said, e.buf)) {
+				say(g->o, "  monitoring: cannot read the services' counters: %s", e.buf);
+				snprintf(said, sizeof(said), "%s", e.buf);
+			}
+		} else if (base_err < 0 || n_err < base_err || n_req < base_req) {
+			base_err = n_err;	/* the first look, or counters reset (HAProxy restarted) */
+			base_req = n_req;
+		} else if (n_err > base_err) {
+			strbuf_reset(&e);
+			strbuf_addf(&e, "%lld error%s (HTTP 5xx) in %lld request%s of the services during monitoring "
+				    "(database-migration: any error)", n_err - base_err, n_err - base_err == 1 ? "" : "s",
+				    n_req - base_req, n_req - base_req == 1 ? "" : "s");
+			r = roll_back(g, "monitor", e.buf, logp, res, err);
+			goto out;
+		}
+		if (now >= end)
+			break;
+		proc_sleep_ms(end - now < 500 ? end - now : 500);
+	}
+	/* the data still checks out after the period */
+	strbuf_reset(&e);
+	if (sqitch_step(g->sq, g->url.buf, "verify", NULL, logp, NULL, &e) < 0) {
+		struct strbuf w = STRBUF_INIT;
+		strbuf_addf(&w, "sqitch verify at the end of monitoring: %s", e.buf);
+		r = roll_back(g, "monitor", w.buf, logp, res, err);
+		strbuf_release(&w);
+		goto out;
+	}
+	strbuf_reset(&reason);
+	strbuf_addf(&reason, "migrated to '%s', verified and monitored%s: %s without an error (%lld requests of the "
+		    "services), verified again", g->opt->to, note, why_end, base_err < 0 ? 0 : n_req - base_req);
+	if (g->m.app_service[0]) {
+		strbuf_addf(&reason, "; %s at %s", g->m.app_service, g->m.app_version);
+		strbuf_reset(&e);
+		if (g->m.app_previous[0] && stop_release(g, g->m.app_previous, &e) < 0)
+			strbuf_addf(&reason, " (%s could not be stopped: %s)", g->m.app_previous, e.buf);
+		record_release(g, DS_SUCCEEDED, "switched after the verify, monitored without an error");
+	}
+	if ((r = at_step(g, "done", err)) >= 0 && (r = move(g, DS_SUCCEEDED, reason.buf, err)) >= 0)
+		notify(g, NOTIFY_COMPLETE, "SUCCESS");
+out:
+	strbuf_release(&e);
+	strbuf_release(&reason);
+	return r;
+}
+
+/*
+ * Step "release" (db migrate --with-release SERVICE VERSION): SERVICE
+ * switched to VERSION once the change is verified; the version it replaces
+ * is recorded first (app_previous), so a rollback returns to it.  0 go on
+ * to the monitoring; 1 it failed and the migration was rolled back; < 0 the
+ * store.
+ */
+static int release(struct mig *g, const char *logp, struct db_migrate_result *res, struct strbuf *err)
+{
+	struct strbuf e = STRBUF_INIT;
+	char prev[SW_NAME_MAX + 1];
+	int r = 0;
+
+	if (!g->m.app_service[0])
+		return 0;
+	if (!g->m.app_previous[0]) {
+		if (current_release(g->o, g->m.app_service, g->d.env, prev, sizeof(prev), &e) < 0)
+			goto fail;
+		if (strcmp(prev, g->m.app_version))
+			snprintf(g->m.app_previous, sizeof(g->m.app_previous), "%s", prev);
+	}
+	if ((r = at_step(g, "release", err)) < 0)
+		goto out;
+	say(g->o, "release: %s %s from %s to %s", g->m.app_service, g->d.env,
+	    g->m.app_previous[0] ? g->m.app_previous : "(the same)", g->m.app_version);
+	g->rel_start_ms = proc_now_ms();
+	if (switch_release(g, g->m.app_version, &e) < 0)
+		goto fail;
+	g->rel_live_ms = proc_now_ms();
+	goto out;
+fail:
+	r = roll_back(g, "release", e.buf, logp, res, err);
+	if (r >= 0)
+		r = 1;
+out:
+	strbuf_release(&e);
+	return r;
+}
+
 /* The migration's own steps, from the gate's yes to the end. */
 static int run_steps(struct mig *g, const char *logp, struct db_migrate_result *res, struct strbuf *err)
 {
@@ -681,17 +1114,64 @@ static int run_steps(struct mig *g, const char *logp, struct db_migrate_result *
 		goto out;
 	if (set_traffic(g, TRAFFIC_NORMAL, &e) < 0)
 		strbuf_addf(&reason, "; traffic could not be set back to normal: %s", e.buf);
-	{
-		struct strbuf ok = STRBUF_INIT;
-		strbuf_addf(&ok, "migrated to '%s' and verified (sqitch registry at '%s')%s", g->opt->to, g->opt->to,
-			    reason.buf);
-		if ((r = at_step(g, "done", err)) >= 0 && (r = move(g, DS_SUCCEEDED, ok.buf, err)) >= 0)
-			notify(g, NOTIFY_COMPLETE, "SUCCESS");
-		strbuf_release(&ok);
-	}
+	if ((r = release(g, logp, res, err)) != 0)
+		goto out;
+	r = monitor(g, logp, reason.buf, res, err);
 out:
 	strbuf_release(&e);
 	strbuf_release(&reason);
+	return r;
+}
+
+int db_service_database(const char *service, char *name, size_t n)
+{
+	if (strncmp(service, "db.", 3) || !service[3])
+		return 0;
+	snprintf(name, n, "%s", service + 3);
+	return 1;
+}
+
+int db_pending_intents(struct store *st, int64_t id, const struct notify_config *notify, FILE *log,
+		       struct strbuf *reason, struct strbuf *err)
+{
+	struct db_ops o = { .st = st, .log = log };
+	struct db_migrate_opts opt = { .notify = notify };
+	struct mig *g = xcalloc(1, sizeof(*g));
+	struct intent it;
+	char name[SW_NAME_MAX + 1];
+	int r;
+
+	g->o = &o;
+	g->opt = &opt;
+	strbuf_init(&g->url, 0);
+	if ((r = deployment_store_load(st, id, &g->d, &g->s, err)) < 0)
+		goto out;
+	r = 0;
+	if (!db_service_database(g->d.service, name, sizeof(name)))
+		goto out;
+	if ((r = db_store_migrate(st, err)) < 0)	/* the databases module's tables, as `db` opens them */
+		goto out;
+	r = 0;
+	if (deployment_state_is_final(g->d.state)) {
+		r = take_intents(g, &it, err);	/* every one rejected: a final migration takes none */
+		goto out;
+	}
+	if (g->d.state != DS_PENDING)
+		goto out;
+	if ((r = take_intents(g, &it, err)) < 0 || it.kind != INTENT_ABORT)
+		goto out;
+	if ((r = abort_pending(g, &it, err)) >= 0) {
+		r = 1;
+		if (reason)
+			strbuf_addstr(reason, g->d.reason);
+	}
+out:
+	if (r == SW_ESTATE) {
+		strbuf_reset(err);	/* another process moved it first (a migrate that started, an abort) */
+		r = 0;
+	}
+	strbuf_release(&g->url);
+	free(g);
 	return r;
 }
 
@@ -740,12 +1220,18 @@ static int recover(struct mig *g, const char *logp, struct db_migrate_result *re
 		if (sqitch_step(g->sq, g->url.buf, "verify", NULL, logp, NULL, &e) < 0) {
 			r = roll_back(g, "verify", e.buf, logp, res, err);
 		} else {
-			strbuf_addf(&reason, "migrated to '%s' and verified after an interruption at step '%s' "
-				    "(sqitch registry at '%s')", g->opt->to, g->m.step, cur);
+			int was_monitoring = !strcmp(g->m.step, "monitor");
+			strbuf_addf(&reason, " after an interruption at step '%s' (sqitch registry at '%s')", g->m.step, cur);
 			if (set_traffic(g, TRAFFIC_NORMAL, &e) < 0)
 				strbuf_addf(&reason, "; traffic could not be set back to normal: %s", e.buf);
-			if ((r = at_step(g, "done", err)) >= 0 && (r = move(g, DS_SUCCEEDED, reason.buf, err)) >= 0)
-				notify(g, NOTIFY_COMPLETE, "SUCCESS");
+			if (was_monitoring) {
+				say(g->o, "monitoring resumed to its end (it began %s)", "before the interruption");
+				r = monitor(g, logp, reason.buf, res, err);
+			} else if ((r = release(g, logp, res, err)) == 0) {
+				r = monitor(g, logp, reason.buf, res, err);
+			}
+			if (r > 0)
+				r = 0;
 		}
 	} else if (!strcmp(cur, g->m.from_change)) {
 		/* nothing committed: the database is as before; a person decides to run it again */
@@ -824,6 +1310,36 @@ int db_migrate(const struct db_ops *ops, const struct database *db, const struct
 		r = recover(g, logp.buf, res, err);
 		goto result;
 	}
+	if (found) {
+		/* an abort typed while it waited at the gate ends it here, before anything runs */
+		struct intent it;
+		struct db_migration was;
+		if ((r = take_intents(g, &it, err)) < 0)
+			goto out;
+		if (it.kind == INTENT_ABORT) {
+			if ((r = abort_pending(g, &it, err)) < 0)
+				goto out;
+			goto result;
+		}
+		if ((r = db_store_get_migration(ops->st, g->d.id, &was, err)) < 0)
+			goto out;
+		if (r == 1 && o->app_service && strcmp(was.app_service, o->app_service)) {
+			strbuf_errf(err, "migration #%" PRId64 " was recorded %s%s%s%s; run it again with the same "
+				    "--with-release, or 'slipway abort %" PRId64 "'", g->d.id,
+				    was.app_service[0] ? "with --with-release " : "without --with-release", was.app_service,
+				    was.app_service[0] ? " " : "", was.app_version, g->d.id);
+			r = SW_EUSAGE;
+			goto out;
+		}
+		if (r == 1) {
+			snprintf(g->m.app_service, sizeof(g->m.app_service), "%s", was.app_service);
+			snprintf(g->m.app_version, sizeof(g->m.app_version), "%s", was.app_version);
+		}
+	}
+	if (!g->m.app_service[0] && o->app_service) {
+		snprintf(g->m.app_service, sizeof(g->m.app_service), "%s", o->app_service);
+		snprintf(g->m.app_version, sizeof(g->m.app_version), "%s", o->app_version);
+	}
 	if ((r = db_sqitch_current(sq.buf, g->url.buf, logp.buf, current, sizeof(current), err)) < 0)
 		goto out;
 	if (!strcmp(current, o->to)) {
@@ -856,7 +1372,7 @@ int db_migrate(const struct db_ops *ops, const struct database *db, const struct
 		snprintf(g->d.requested_by, sizeof(g->d.requested_by), "%s", o->requested_by ? o->requested_by : "");
 		g->d.state = DS_PENDING;
 		g->d.created_ms = g->d.state_since_ms = now_ms;
-		g->d.time_scale = 1;
+		g->d.time_scale = o->time_scale >= 1 ? o->time_scale : 1;
 		snprintf(g->d.reason, sizeof(g->d.reason), "migration of %s to '%s' recorded; %s", db->name, o->to, est.buf);
 		if ((r = deployment_store_create(ops->st, &g->d, &g->s, err)) < 0)
 			goto out;
@@ -897,7 +1413,14 @@ int db_migrate(const struct db_ops *ops, const struct database *db, const struct
 	strbuf_reset(&reason);
 	strbuf_addf(&reason, "migrating %s %s from '%s' to '%s'; %s", db->name, o->env, current[0] ? current : "(none)",
 		    o->to, est.buf);
-	if ((r = move(g, DS_PROGRESSING, reason.buf, err)) < 0)
+	if ((r = move(g, DS_PROGRESSING, reason.buf, err)) == SW_ESTATE) {
+		/* moved by another process since it was read (an abort applied by `slipway serve`): say how it is */
+		strbuf_reset(err);
+		if ((r = deployment_store_load(ops->st, g->d.id, &g->d, &g->s, err)) < 0)
+			goto out;
+		goto result;
+	}
+	if (r < 0)
 		goto out;
 	notify(g, NOTIFY_STARTING, "IN PROGRESS");
 	r = run_steps(g, logp.buf, res, err);

@@ -19,9 +19,15 @@
  *                                 and a passing rehearsal of the same plan;
  *                                 then the router's mode, sqitch deploy with
  *                                 its log kept, verify, traffic normal
- * Rollback (any failing step): sqitch revert to the change production had
- * before, verify; when that fails, restore the backup; traffic normal; the
- * deployment rolled back (or failed), with the failing step, notified.
+ *   9. Monitoring                 the type's monitoring period (an hour by
+ *                                 default, scaled by the deployment's time
+ *                                 scale) over the services that use the
+ *                                 database: any HTTP 5xx rolls it back
+ * Rollback (any failing step, or an abort): sqitch revert to the change
+ * production had before, verify; when that fails, restore the backup; the
+ * application release deployed with it (--with-release) back to the version
+ * it replaced; traffic normal; the deployment rolled back (or failed), with
+ * the failing step, notified.
  *
  * Every step is written to the store (db_migrations.step, the deployment's
  * transitions) before it runs, so a slipway killed in the middle leaves a
@@ -87,6 +93,11 @@ struct db_migrate_opts {
 	const struct policy *policy;	/* the gate; NULL: no gate */
 	const struct tz_zone *zone;
 	const struct notify_config *notify;	/* NULL: no messages */
+	/* --with-release SERVICE VERSION: the application version that goes with the change,
+	   switched blue-green after the verify and back on a rollback; NULL: none */
+	const char *app_service, *app_version;
+	double time_scale;		/* a NEW migration's scale (1-3600; 0 = 1): shortens its monitoring
+					   period only (docs/engine.md "Time scale"); a resumed one keeps its own */
 };
 
 struct db_migrate_result {
@@ -105,6 +116,25 @@ struct db_migrate_result {
  */
 int db_migrate(const struct db_ops *ops, const struct database *db, const struct db_migrate_opts *o, int64_t now_ms,
 	       struct db_migrate_result *res, struct strbuf *err);
+
+/*
+ * The intents of migration `id` while it waits at the gate (pending), for
+ * the processes that do not run the migration: `slipway serve` each tick,
+ * and `slipway abort` in-process.  An abort ends it `failed` ("aborted by
+ * WHO while waiting at the gate: nothing ran"), notified through notify
+ * (may be NULL); pause, resume, promote, retry and undo are rejected with
+ * why; a final migration's intents are all rejected.  A migration that is
+ * running (progressing, monitoring, rolling back: the `db migrate` that
+ * runs it applies them), or not a migration (service not "db.NAME"), is
+ * left alone.  Returns 1 when it ended (reason, when not
+ * NULL, gets the deployment's reason), 0 when nothing changed (also when
+ * another process moved it first), or SW_ESTORE / SW_ENOTFOUND.
+ */
+int db_pending_intents(struct store *st, int64_t id, const struct notify_config *notify, FILE *log,
+		       struct strbuf *reason, struct strbuf *err);
+
+/* 1 when service names a database's migrations ("db.NAME"), with NAME copied into name. */
+int db_service_database(const char *service, char *name, size_t n);
 
 /* "4m10s" / "7.2s" for an estimate of ms. */
 void db_format_duration(int64_t ms, char *buf, size_t n);

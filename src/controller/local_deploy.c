@@ -24,6 +24,7 @@
 #include "base/strbuf.h"
 #include "base/timeutil.h"
 #include "adapters/emergency.h"
+#include "adapters/flag_router.h"
 #include "adapters/notify.h"
 #include "controller/analysis_plan.h"
 #include "controller/controller.h"
@@ -32,6 +33,7 @@
 #include "controller/localstack.h"
 #include "controller/registry.h"
 #include "core/deployment.h"
+#include "core/flag_rollout.h"
 #include "core/rollout_config.h"
 #include "core/rules.h"
 
@@ -75,6 +77,11 @@ struct driver {
 	/* the rollout file's own queries (controller/analysis_plan.h), when it has any */
 	struct query_plan *plan;
 	struct analysis_prom *ap;
+	/* a guarded flag rollout's router and target (driver_start(), when the deployment's version is
+	 * a flag cohort) */
+	struct flag_router fr;
+	struct router flag_router;
+	struct target flag_target;
 };
 
 static void say(struct driver *dr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -578,6 +585,11 @@ static int choose_strategy(struct driver *dr, const struct type_rules *rules, in
 		struct rollout_config *rc_ = xcalloc(1, sizeof(*rc_));
 		canary_path(dr, &path);
 		rc = strbuf_read_file_max(&buf, path.buf, ROLLOUT_CONFIG_MAX_BYTES, err);
+		if (rc < 0) {	/* name the field that points at the missing file */
+			char *why = strbuf_detach(err, NULL);
+			strbuf_addf(err, "services/%s.yaml: analysis.canary: %s", svc->name, why);
+			free(why);
+		}
 		if (rc >= 0)
 			rc = rollout_config_parse(buf.buf, buf.len, path.buf, rc_, err);
 		if (rc >= 0)
@@ -733,8 +745,11 @@ static int driver_start(struct driver *dr, struct strbuf *err)
 	struct deployment *d = xcalloc(1, sizeof(*d));
 	struct strategy *s = xcalloc(1, sizeof(*s));
 	struct controller *c = &dr->c;
-	int rc = deployment_store_load(&dr->ls.st, dr->id, d, s, err);
+	int rc = deployment_store_load(&dr->ls.st, dr->id, d, s, err), is_flag = 0;
+	char fl[SW_NAME_MAX + 1], var[SW_NAME_MAX + 1];
 
+	if (rc >= 0)
+		is_flag = flag_cohort_parse(d->version, fl, sizeof(fl), var, sizeof(var)) == 1;
 	if (rc >= 0 && !dr->judge)
 		rc = open_judge(dr, s, err);
 	/* a first release runs no analysis (full strategy): its queries compare nothing */
@@ -749,6 +764,16 @@ static int driver_start(struct driver *dr, struct strbuf *err)
 	dr->ctl_wall = proc_now_ms();
 	c->router = dr->router;
 	c->target = dr->target;
+	if (is_flag) {
+		/* a guarded flag rollout: the flag's percentage is the router, nothing is started */
+		memset(&dr->fr, 0, sizeof(dr->fr));
+		dr->fr.st = &dr->ls.st;
+		snprintf(dr->fr.env, sizeof(dr->fr.env), "%s", dr->ls.env);
+		dr->fr.deployment_id = dr->id;
+		flag_router_init(&dr->fr, &dr->flag_router, &dr->flag_target);
+		c->router = &dr->flag_router;
+		c->target = &dr->flag_target;
+	}
 	c->metrics = &dr->prov;
 	c->judge = dr->judge;
 	c->service = dr->ls.svc.name;	/* only this service environment's deployments */
@@ -946,16 +971,33 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 			rc = SW_EUSAGE;
 			goto out;
 		}
-		if (dr->target->check && (rc = dr->target->check(dr->target->ctx, o->service, o->version, err)) < 0)
-			goto out;
-		if ((rc = check_startable(dr, err)) < 0)
-			goto out;
-		if ((rc = dr_rules(dr, o->type, &rules, err)) < 0)
-			goto out;
-		current_stable(dr, stable, sizeof(stable));
-		if ((rc = choose_strategy(dr, &rules, stable[0] == '\0', s, err)) < 0 ||
-		    (rc = check_shares(dr, s, stable, err)) < 0)
-			goto out;
+		if (o->flag_strategy) {
+			/* a guarded flag rollout: the service's running revision serves both cohorts */
+			char running[SERVICE_NAME_MAX + 1];
+			current_stable(dr, running, sizeof(running));
+			if (!running[0]) {
+				strbuf_errf(err, "nothing of %s serves in %s: a guarded flag rollout compares the requests "
+					    "of the running service; deploy or start it first", o->service, o->env);
+				rc = SW_ESTATE;
+				goto out;
+			}
+			if ((rc = dr_rules(dr, o->type, &rules, err)) < 0)
+				goto out;
+			snprintf(stable, sizeof(stable), "%s", o->flag_stable);
+			*s = *o->flag_strategy;
+		} else {
+			if (dr->target->check &&
+			    (rc = dr->target->check(dr->target->ctx, o->service, o->version, err)) < 0)
+				goto out;
+			if ((rc = check_startable(dr, err)) < 0)
+				goto out;
+			if ((rc = dr_rules(dr, o->type, &rules, err)) < 0)
+				goto out;
+			current_stable(dr, stable, sizeof(stable));
+			if ((rc = choose_strategy(dr, &rules, stable[0] == '\0', s, err)) < 0 ||
+			    (rc = check_shares(dr, s, stable, err)) < 0)
+				goto out;
+		}
 		/* created before the controller's first tick sees it (now - LAG_MS) */
 		deployment_init(d, o->service, o->env, o->version, stable, o->type, proc_now_ms() - LAG_MS - 1);
 		d->time_scale = o->time_scale > 1 ? o->time_scale : 1;
@@ -984,8 +1026,12 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 		goto out;
 	if ((rc = deployment_store_load(&dr->ls.st, dr->id, d, s, err)) < 0)
 		goto out;
-	say(dr, "  plugins: target %s, router %s, provider %s, judge %s", dr->ls.svc.target, dr->ls.svc.router,
-	    dr->ls.svc.provider, dr->judge->name ? dr->judge->name : dr->ls.svc.judge);
+	if (dr->c.router == &dr->flag_router)
+		say(dr, "  plugins: target none (the running revision serves both cohorts), router the flag's percentage, "
+		    "provider %s, judge %s", dr->ls.svc.provider, dr->judge->name ? dr->judge->name : dr->ls.svc.judge);
+	else
+		say(dr, "  plugins: target %s, router %s, provider %s, judge %s", dr->ls.svc.target, dr->ls.svc.router,
+		    dr->ls.svc.provider, dr->judge->name ? dr->judge->name : dr->ls.svc.judge);
 	res->id = dr->id;
 	say_time_scale(dr, d);
 	start_wall = proc_now_ms();

@@ -68,6 +68,16 @@ struct local_deploy_opts {
 	 * lease drives it (docs/serve.md).  res->recorded is set.
 	 */
 	int record_only;
+	/*
+	 * A guarded flag rollout (docs/flags.md "Guarded flag rollout"): version
+	 * is the flag's enabled cohort "flag:FLAG=ON", flag_stable its disabled
+	 * cohort, flag_strategy the steps (core/flag_rollout.h).  The service must
+	 * be serving (a revision of it succeeded or HAProxy routes to one); its
+	 * instances are left as they are, and the flag's percentage is the router
+	 * (adapters/flag_router.h).  NULL: a release.
+	 */
+	const char *flag_stable;
+	const struct strategy *flag_strategy;
 	/* the controller's fence (controller.h hooks.fence), called with fence_ctx; NULL: none */
 	int (*fence)(void *fence_ctx, struct store *st, struct strbuf *err);
 	void *fence_ctx;

@@ -19,7 +19,9 @@
  *   3. The work: deployment_store_work(), every service environment with a
  *      non-final deployment or an intent not yet applied (retry and undo
  *      act on final deployments), and the deployment each is about.
- *   4. For each: its driver, opened on first need without waiting for the
+ *   4. For each (a database's migration, service "db.NAME", excepted: only
+ *      an abort of one waiting at the gate is applied, db_work()): its
+ *      driver, opened on first need without waiting for the
  *      service environment's lock (an in-process `deploy` or `traffic` that
  *      holds it is said once and its service environment skipped until it
  *      is done), then local_driver_tick(): the same tick as `deploy`'s.
@@ -37,6 +39,7 @@
  * lease is given up and serve_run() returns.
  */
 #include "controller/serve.h"
+#include "controller/db_ops.h"
 #include "controller/local_deploy.h"
 #include "controller/localstack.h"
 #include "adapters/deployment_store.h"
@@ -405,6 +408,50 @@ static int renew_in_tick(struct serve *s)
 	return r == 1;
 }
 
+/*
+ * A database's migrations (service "db.NAME", docs/databases.md) are not
+ * driven here: `slipway db migrate` runs them in its own process, where the
+ * database's connection is, and the controller only applies an abort of a
+ * migration that waits at the gate (nothing has run).  What it leaves to
+ * `db migrate` is said once per deployment and state.
+ */
+static void db_work(struct serve *s, struct sdriver *d, int64_t focus)
+{
+	struct strbuf err = STRBUF_INIT, reason = STRBUF_INIT, msg = STRBUF_INIT;
+	struct deployment dep;
+	char name[SERVICE_NAME_MAX + 1];
+	int r = db_pending_intents(&s->st, focus, s->cfg->c.notify, NULL, &reason, &err);
+
+	db_service_database(d->service, name, sizeof(name));
+	if (r == 1) {
+		say(s, "%s/%s: migration #%lld: %s", d->service, d->env, (long long)focus, reason.buf);
+		d->said = 0;
+	} else if (r < 0) {
+		strbuf_addf(&msg, "%s/%s: controller: migration #%lld: %s; retrying", d->service, d->env, (long long)focus,
+			    err.buf);
+	} else if (deployment_store_load(&s->st, focus, &dep, NULL, &err) >= 0 && !deployment_state_is_final(dep.state)) {
+		if (dep.state == DS_PENDING)
+			strbuf_addf(&msg, "%s/%s: migration #%lld to '%s' waits at the gate; slipway serve does not run "
+				    "database migrations (docs/databases.md): once its approvals are in, run 'slipway db "
+				    "migrate %s --to %s --env %s' where the database's connection is; 'slipway abort %lld' "
+				    "is applied here", d->service, d->env, (long long)focus, dep.version, name, dep.version,
+				    d->env, (long long)focus);
+		else
+			strbuf_addf(&msg, "%s/%s: migration #%lld to '%s' is %s: the 'slipway db migrate' that started it "
+				    "runs it (run it again with the same --to if it was interrupted)", d->service, d->env,
+				    (long long)focus, dep.version, deployment_state_name(dep.state));
+	}
+	if (msg.len) {
+		unsigned long h = hash_str(msg.buf);
+		if (h != d->said)
+			say(s, "%s", msg.buf);
+		d->said = h;
+	}
+	strbuf_release(&err);
+	strbuf_release(&reason);
+	strbuf_release(&msg);
+}
+
 /* Steps 3 to 6.  < 0: the store is gone or refuses writes; stop. */
 static int work(struct serve *s, struct strbuf *err)
 {
@@ -427,6 +474,11 @@ static int work(struct serve *s, struct strbuf *err)
 		if (proc_now_ms() - s->me.renewed_ms > s->o->lease_ms / 3 && !renew_in_tick(s))
 			break;	/* the lease is another's now, or the store refused: the next tick's step 1 says which */
 		d->last_work_mono = mono;
+		if (!strncmp(w[i].service, "db.", 3)) {
+			db_work(s, d, w[i].focus);
+			strbuf_release(&terr);
+			continue;
+		}
 		if (!d->ld && open_driver(s, d) < 0)
 			continue;
 		rc = local_driver_tick(d->ld, w[i].focus, &terr);

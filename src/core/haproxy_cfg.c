@@ -92,10 +92,16 @@ void haproxy_cfg_render(const struct haproxy_cfg *c, struct strbuf *out)
 		    "\n"
 		    "frontend %s\n"
 		    "    bind %s:%d\n"
-		    "    log-format \"slipway2 %%Ts.%%ms %%Tt %%b %%s %%ST %%Tr %%Ta %%HM\"\n"
+		    "    # the service names the flag variant that served the request (docs/flags.md)\n"
+		    "    capture response header X-Flag-Variant len 400\n"
+		    "    log-format \"slipway2 %%Ts.%%ms %%Tt %%b %%s %%ST %%Tr %%Ta %%HM %%hs\"\n"
 		    "    http-request return status 503 content-type text/plain lf-string \"%%[str(message),map(%s)]\" "
 		    "hdr Retry-After 60 if { str(maint),map(%s) -m str on }\n"
-		    "    http-request deny deny_status 405 if !METH_GET { str(readonly),map(%s) -m str on }\n"
+		    "    # read-only: the service sees the mode in a header a client cannot set; writes get the message\n"
+		    "    http-request del-header X-Slipway-Traffic\n"
+		    "    http-request set-header X-Slipway-Traffic read-only if { str(readonly),map(%s) -m str on }\n"
+		    "    http-request return status 405 content-type text/plain lf-string \"%%[str(message),map(%s)]\" "
+		    "hdr Allow \"GET, HEAD\" if !METH_GET { str(readonly),map(%s) -m str on }\n"
 		    "    default_backend %s\n"
 		    "\n"
 		    "backend %s\n"
@@ -104,7 +110,7 @@ void haproxy_cfg_render(const struct haproxy_cfg *c, struct strbuf *out)
 		    c->sock_path, c->relay_dir, c->maxconn, c->ring_bytes, c->relay_sock ? c->relay_sock : c->relay_dir,
 		    c->relay_sock ? "" : "/logs.sock", c->relay_sock ? c->relay_sock : c->relay_dir,
 		    c->relay_sock ? "" : "/logs.sock", c->log_sock, c->backend, c->listen_host, c->listen_port,
-		    c->map_path, c->map_path, c->map_path, c->backend, c->backend);
+		    c->map_path, c->map_path, c->map_path, c->map_path, c->map_path, c->backend, c->backend);
 	for (size_t i = 0; i < c->n_servers; i++) {
 		const struct haproxy_cfg_server *s = &c->servers[i];
 		strbuf_addf(out, "    server %s 127.0.0.1:%d weight %d%s%s\n", s->name, s->port,

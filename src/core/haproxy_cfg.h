@@ -10,7 +10,8 @@
  *
  * HAProxy 2.6 configuration manual: sections global, ring, defaults,
  * frontend, backend; `log-format` variables %Ts %ms %Tt %b %s %ST %Tr %Ta
- * %HM (the request line core/reqlog.h parses); map files are "key value"
+ * %HM %hs (the request line core/reqlog.h parses; %hs is the X-Flag-Variant
+ * response header, `capture response header`, section 4.2); map files are "key value"
  * lines read by the map() converter.
  */
 #ifndef SLIPWAY_CORE_HAPROXY_CFG_H

@@ -110,11 +110,61 @@ int reqlog_parse(const char *buf, size_t len, struct reqlog_line *out)
 	/* %HM: present, not checked (the method is not used by the aggregates) */
 	if (field(&p, end, &f, &n) < 0)
 		return SW_EPARSE;
+	/* %hs, optional: "{...}" to the end of the line (a value may hold spaces) */
+	if (p < end) {
+		size_t rest = (size_t)(end - p);
+		if (rest < 2 || p[0] != '{' || end[-1] != '}')
+			return SW_EPARSE;
+		if (rest > 2) {
+			int nv = reqlog_parse_variants(p + 1, rest - 2, l.variants, REQLOG_MAX_VARIANTS);
+			if (nv < 0)
+				l.variants_bad = 1;
+			else
+				l.n_variants = nv;
+		}
+	}
 	l.status = st < 0 ? 0 : (int)st;
 	l.latency_ms = ta < 0 ? 0 : (int)ta;
 	l.error = l.status >= 500 || l.status == 0;
 	*out = l;
 	return 0;
+}
+
+static int name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+	       c == '-' || c == ':' || c == '/';
+}
+
+int reqlog_parse_variants(const char *s, size_t len, struct reqlog_variant *v, int max)
+{
+	size_t i = 0;
+	int n = 0;
+	for (;;) {
+		size_t a = i, eq, b;
+		while (i < len && name_char(s[i]))
+			i++;
+		if (i == a || i - a > REQLOG_NAME_MAX || i >= len || s[i] != '=')
+			return SW_EPARSE;
+		eq = i++;
+		b = i;
+		while (i < len && name_char(s[i]))
+			i++;
+		if (i == b || i - b > REQLOG_NAME_MAX || n >= max)
+			return SW_EPARSE;
+		memcpy(v[n].flag, s + a, eq - a);
+		v[n].flag[eq - a] = '\0';
+		memcpy(v[n].variant, s + b, i - b);
+		v[n].variant[i - b] = '\0';
+		n++;
+		if (i == len)
+			return n;
+		if (s[i] != ',')
+			return SW_EPARSE;
+		i++;
+		while (i < len && s[i] == ' ')
+			i++;
+	}
 }
 
 /* buckets 0..31 exact; then for exponent e >= 5, 16 sub-buckets of width 2^(e-4) */

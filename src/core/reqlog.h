@@ -7,8 +7,8 @@
  * The line is the frontend's custom log-format that router_haproxy writes
  * (docs/haproxy.md; HAProxy configuration.txt section 8.2.6):
  *
- *     slipway2 %Ts.%ms %Tt %b %s %ST %Tr %Ta %HM
- *     slipway2 1795950611.123 5 api-server.production v2-0 200 3 4 GET
+ *     slipway2 %Ts.%ms %Tt %b %s %ST %Tr %Ta %HM %hs
+ *     slipway2 1795950611.123 5 api-server.production v2-0 200 3 4 GET {agent:billing:enabled=on}
  *
  * %Ts.%ms the accept date (s.ms since the epoch) and %Tt the session time
  * up to the end of the response: their sum is when the request completed,
@@ -18,6 +18,14 @@
  * response), %Tr server response time (-1 when none), %Ta total active time
  * in ms.  A syslog header before the marker ("<134>Nov 29 ... haproxy[1]: ")
  * is skipped, so `format raw` and the default `format local` both parse.
+ *
+ * %hs is the captured X-Flag-Variant response header in braces (docs/flags.md
+ * "Metrics per variant"): "{}" when the service sent none, else
+ * "{FLAG=VARIANT[,FLAG=VARIANT]...}" (spaces after commas allowed; HAProxy
+ * does not escape spaces, so the field runs to the end of the line).  It is
+ * optional: lines of a configuration written before it parse with no
+ * variants.  A malformed header never rejects the line (the request still
+ * counts for its revision): its pairs are dropped and variants_bad is set.
  */
 #ifndef SLIPWAY_CORE_REQLOG_H
 #define SLIPWAY_CORE_REQLOG_H
@@ -28,6 +36,15 @@
 #define REQLOG_LINE_MAX 1024
 #define REQLOG_MARKER "slipway2 "	/* the format's name and version */	/* bytes; longer datagrams are counted unparseable */
 
+#define REQLOG_MAX_VARIANTS 4	/* pairs kept per request; more are counted as bad */
+#define REQLOG_NAME_MAX 200	/* a flag's or a variant's name, as core/flag.h allows */
+
+/* One FLAG=VARIANT pair of the X-Flag-Variant header. */
+struct reqlog_variant {
+	char flag[REQLOG_NAME_MAX + 1];
+	char variant[REQLOG_NAME_MAX + 1];
+};
+
 struct reqlog_line {
 	char backend[160];	/* "SERVICE.ENV" */
 	char version[72];	/* from server "VERSION-N"; "" when no server answered */
@@ -36,7 +53,20 @@ struct reqlog_line {
 	int latency_ms;		/* %Ta, >= 0 */
 	int error;		/* 1 when status >= 500 or no response (Flagger request-success-rate) */
 	int64_t end_ms;		/* completion: accept date + %Tt, ms since the epoch */
+	int n_variants;		/* pairs in variants[] (0: no header, or a bad one) */
+	int variants_bad;	/* 1: the header was present but not FLAG=VARIANT pairs */
+	struct reqlog_variant variants[REQLOG_MAX_VARIANTS];
 };
+
+/*
+ * Parse an X-Flag-Variant header value s[0..len) ("FLAG=VARIANT", pairs
+ * separated by commas and optional spaces; names of 1-200 letters, digits
+ * and . _ - : /) into v[0..max).  Returns the number of pairs, or SW_EPARSE
+ * (v untouched beyond what it returned) for anything else, an empty value
+ * included, or more than max pairs.  Used by the log parser and by services'
+ * tests; never reads past len.
+ */
+int reqlog_parse_variants(const char *s, size_t len, struct reqlog_variant *v, int max);
 
 /*
  * Parse one datagram buf[0..len).  Returns 0 and fills *out, or SW_EPARSE

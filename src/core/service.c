@@ -286,6 +286,16 @@ static int add_step(struct yaml_walk *w, struct fy_node *item, struct yaml_pos a
 	return 0;
 }
 
+/* analysis.steps: a list of at least one step (an empty list would fall back to the type's strategy unseen) */
+static int parse_steps(struct yaml_walk *w, const struct yaml_key *k, struct fy_node *v, struct yaml_pos at, void *dst)
+{
+	if (v && fy_node_is_sequence(v) && fy_node_sequence_item_count(v) == 0)
+		return yaml_walk_fail(w, at,
+				      "'steps' is empty: list at least one step (e.g. - {weight: 10, hold: 5m}), "
+				      "or leave 'steps' out to use the deployment type's strategy");
+	return yaml_parse_list(w, k, v, at, dst);
+}
+
 static int check_analysis(struct yaml_walk *w, void *obj, struct yaml_pos at)
 {
 	struct svc_doc *d = obj;
@@ -358,7 +368,7 @@ static const struct yaml_map analysis_map = {
 	.where = "'analysis'",
 	.keys = (const struct yaml_key[]){
 		{ "canary", yaml_parse_str, offsetof(struct svc_doc, svc.analysis_canary), .size = SERVICE_TEXT_MAX },
-		{ "steps", yaml_parse_list, 0, .max = SERVICE_MAX_ARGS, .item = add_step },
+		{ "steps", parse_steps, 0, .max = SERVICE_MAX_ARGS, .item = add_step },
 		{ NULL },
 	},
 	.check = check_analysis,

@@ -32,6 +32,17 @@ is "$rc" 2 "an unknown subcommand: exit 2"
 like "$err" "valid: check, backup, backups, rehearse, rehearsals, migrate" "lists the valid ones"
 run_slipway db migrate x
 is "$rc" 2 "migrate without --to: exit 2"
+run_slipway db migrate x --to items --with-release api
+is "$rc" 2 "--with-release without =VERSION: exit 2"
+like "$err" "--with-release takes SERVICE=VERSION \(e.g. api=v2\), not 'api'" "says the form"
+run_slipway db migrate x --to items --with-release 'api=v 2'
+is "$rc" 2 "--with-release with a bad version: exit 2"
+run_slipway db migrate x --to items --time-scale 0
+is "$rc" 2 "--time-scale 0: exit 2"
+like "$err" "--time-scale must be a number from 1 to 3600, not '0'" "says the range"
+run_slipway db backup x --time-scale 60
+is "$rc" 2 "--time-scale beside backup: exit 2"
+like "$err" "go with 'db migrate'" "says where it goes"
 # a sqitch project that is not there: said by check, before anything runs
 cp "$SLIPWAY_SRC/tests/data/databases/valid.yaml" "$f"
 mv "$T/proj/db/sqitch.plan" "$T/proj/db/sqitch.plan.away"

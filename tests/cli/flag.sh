@@ -87,6 +87,24 @@ run_slipway flag get agent:billing:enabled
 is "$rc" 2 "deleted: not found"
 run_slipway flag create agent:billing:enabled
 like "$out" "version 6" "re-created: the version count continues"
+
+# ---- rollout flag: what is refused before anything is recorded (docs/flags.md)
+run_slipway rollout flag agent:billing:enabled --service api --steps 5%,50%,25% --interval 30m
+is "$rc" 2 "rollout flag: decreasing steps are bad usage"
+like "$err" "step 3 \(25%\) does not raise the percentage" "and it says which step"
+run_slipway rollout flag agent:billing:enabled --service api --steps 5%,100% --interval 5s
+is "$rc" 2 "rollout flag: an interval under 10s is bad usage"
+run_slipway rollout flag agent:billing:enabled --steps 5%,100% --interval 30m
+is "$rc" 2 "rollout flag: --service is required"
+run_slipway rollout flag no-such-flag --service api --steps 5%,100% --interval 30m
+is "$rc" 2 "rollout flag: an unknown flag is bad usage"
+run_slipway rollout flag checkout-theme --env staging --service api --steps 5%,100% --interval 30m
+is "$rc" 2 "rollout flag: a string flag cannot be rolled out"
+like "$err" "of type string" "and it says why"
+run_slipway rollout release x --service api --steps 5% --interval 30m
+is "$rc" 2 "rollout: only 'flag'"
+run_slipway deployments api
+is "$(printf '%s' "$out" | grep -c 'flag:')" 0 "nothing was recorded"
 run_slipway audit --verify
 is "$rc" 0 "audit --verify still holds"
 done_testing

@@ -150,7 +150,7 @@ for cmd in "show 99" "status 99" "approvals 99" "pause 99" "history nosuch" "app
 done
 
 # ---- every command is covered here, validated in e2e, or has no JSON output
-live=" deploy start instances traffic metrics db "
+live=" deploy start instances traffic metrics db rollout "
 for cmd in $("$SLIPWAY" --help | awk '/^Commands:/{f=1; next} /^$/{f=0} f{print $1}'); do
   case "$covered$live" in
     *" $cmd "*) ;;

@@ -43,7 +43,7 @@ unlike "$out$err" "postgresql://" "the connection is never printed"
 reg() { pg_sql app_prod "SELECT change FROM sqitch.changes WHERE project = 'slipway_demo' ORDER BY committed_at DESC LIMIT 1" 2>/dev/null; }
 
 export SLIPWAY_USER=bob
-run_slipway db migrate app --to items
+run_slipway db migrate app --to items --time-scale 3600
 is "$rc" 1 "migrate without a backup or a rehearsal: refused (exit 1)"
 like "$out" "refused before anything ran: no backup of app production: run 'slipway db backup app --env production'" "names the missing backup"
 like "$out" "no passing rehearsal of 'items'.*slipway db rehearse app --to items" "and the missing rehearsal"
@@ -57,7 +57,7 @@ is "$(sha256sum "$bpath" | cut -d' ' -f1)" "$(json_get "$out" 'd["sha256"]')" "t
 is "$(stat -c %s "$bpath")" "$(json_get "$out" 'd["size_bytes"]')" "the recorded size is the file's"
 unlike "$out$err" "postgresql://" "the connection is never printed"
 
-run_slipway db migrate app --to items
+run_slipway db migrate app --to items --time-scale 3600
 is "$rc" 1 "migrate with a backup but no rehearsal: refused"
 unlike "$out" "no backup" "the backup is not missing any more"
 like "$out" "no passing rehearsal of 'items'" "the rehearsal is"
@@ -70,7 +70,7 @@ is "$(pg_sql postgres "SELECT COUNT(*) FROM pg_database WHERE datname LIKE 'slip
 is "$(reg)" "" "production untouched by the rehearsal"
 
 # ---- the default policy: engineering-manager and dba approve a database-migration
-run_slipway db migrate app --to items
+run_slipway db migrate app --to items --time-scale 3600
 is "$rc" 4 "migrate waits for approvals (exit 4)"
 like "$out" "approval needed: .*dba" "the DBA's approval is required by default"
 like "$out" "expected [0-9.]+s from the rehearsal #1" "the estimate from the rehearsal is shown"
@@ -78,12 +78,12 @@ id=$(store_sql "SELECT id FROM deployments WHERE service = 'db.app' AND state = 
 is "$(store_sql "SELECT type FROM deployments WHERE id = $id")" database-migration "recorded as a deployment of type database-migration"
 SLIPWAY_USER=carol run_slipway approve "$id" --role engineering-manager
 is "$rc" 0 "the engineering manager approves"
-run_slipway db migrate app --to items
+run_slipway db migrate app --to items --time-scale 3600
 is "$rc" 4 "still waiting"
 like "$out" "approval needed: dba" "for the DBA alone"
 SLIPWAY_USER=erin run_slipway approve "$id" --role dba
 is "$rc" 0 "the DBA approves"
-run_slipway db migrate app --to items -o json
+run_slipway db migrate app --to items --time-scale 3600 -o json
 is "$rc" 0 "migrate to items"
 schema_ok "$out" DatabaseMigration "db migrate: DatabaseMigration validates"
 is "$(json_get "$out" 'd["state"]')" succeeded "succeeded"
@@ -96,12 +96,12 @@ is "$rc" 0 "a backup at items"
 run_slipway db rehearse app --to items_price
 is "$rc" 0 "rehearse items_price"
 like "$out" "estimate [0-9.]+s" "an estimate"
-run_slipway db migrate app --to items_price
+run_slipway db migrate app --to items_price --time-scale 3600
 is "$rc" 4 "the new migration waits for its own approvals"
 id2=$(store_sql "SELECT id FROM deployments WHERE service = 'db.app' AND state = 'pending'")
 SLIPWAY_USER=carol "$SLIPWAY" approve "$id2" --role engineering-manager >/dev/null 2>&1
 SLIPWAY_USER=erin "$SLIPWAY" approve "$id2" --role dba >/dev/null 2>&1
-"$SLIPWAY" db migrate app --to items_price >"$T/mig.out" 2>"$T/mig.err" &
+"$SLIPWAY" db migrate app --to items_price --time-scale 3600 >"$T/mig.out" 2>"$T/mig.err" &
 mig=$!
 gets_failed=0 post_codes=""
 while kill -0 "$mig" 2>/dev/null; do
@@ -122,18 +122,18 @@ run_slipway db backup app
 run_slipway db rehearse app --to items_broken
 is "$rc" 1 "the rehearsal of the broken change fails"
 like "$out" "failed at deploy" "at deploy"
-run_slipway db migrate app --to items_broken
+run_slipway db migrate app --to items_broken --time-scale 3600
 is "$rc" 1 "migrate refused: no passing rehearsal"
 like "$out" "no passing rehearsal of 'items_broken' with this plan \\(the last one failed\\)" "says the last rehearsal failed"
 # force past the rehearsal (a rehearsal against a staging that differs): record a passing one
 plan=$(store_sql "SELECT plan_sha256 FROM db_rehearsals ORDER BY id DESC LIMIT 1")
 sqlite3 "$SLIPWAY_STATE_DIR/slipway.db" "INSERT INTO db_rehearsals(database, env, to_change, from_change, plan_sha256, ok, deploy_ms, verify_ms, revert_ms, failed_step, reason, log_path, created_ms) VALUES ('app', 'staging', 'items_broken', 'items_price', '$plan', 1, 1000, 100, 100, '', 'test', '', strftime('%s','now') * 1000)"
-run_slipway db migrate app --to items_broken
+run_slipway db migrate app --to items_broken --time-scale 3600
 is "$rc" 4 "waits for approvals"
 id3=$(store_sql "SELECT id FROM deployments WHERE service = 'db.app' AND state = 'pending'")
 SLIPWAY_USER=carol "$SLIPWAY" approve "$id3" --role engineering-manager >/dev/null 2>&1
 SLIPWAY_USER=erin "$SLIPWAY" approve "$id3" --role dba >/dev/null 2>&1
-run_slipway db migrate app --to items_broken -o json
+run_slipway db migrate app --to items_broken --time-scale 3600 -o json
 is "$rc" 1 "the failing migration exits 1"
 is "$(json_get "$out" 'd["state"]')" rolled_back "rolled back"
 is "$(json_get "$out" 'd["failed_step"]')" deploy "the failing step is named"

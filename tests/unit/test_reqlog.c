@@ -44,6 +44,33 @@ int main(void)
 	ok(parse("Server api/v1-0 is going DOWN for maintenance", &l) < 0, "HAProxy notice is not a request");
 	ok(reqlog_parse("slipway2 1795950611.123 5 a.b v1-0 200 1 2 GET", 40, &l) < 0, "length is honoured (no NUL needed)");
 
+	/* %hs: the X-Flag-Variant response header (docs/flags.md "Metrics per variant") */
+	ok(parse("slipway2 1795950611.123 5 a.b v1-0 200 1 2 GET {}", &l) == 0 && l.n_variants == 0 && !l.variants_bad,
+	   "no header: {} and no variants");
+	ok(parse("slipway2 1795950611.123 5 a.b v1-0 200 1 2 GET {agent:billing:enabled=on}\n", &l) == 0 &&
+	   l.n_variants == 1, "one FLAG=VARIANT pair");
+	is_str(l.variants[0].flag, "agent:billing:enabled", "flag name with colons");
+	is_str(l.variants[0].variant, "on", "its variant");
+	ok(parse("slipway2 1795950611.123 5 a.b v1-0 503 1 2 GET {a=on, b/c=green}", &l) == 0 && l.n_variants == 2 &&
+	   !strcmp(l.variants[1].flag, "b/c") && !strcmp(l.variants[1].variant, "green") && l.error == 1,
+	   "two pairs, a space after the comma (HAProxy does not escape it)");
+	ok(parse("slipway2 1795950611.123 5 a.b v1-0 200 1 2 GET {on}", &l) == 0 && l.n_variants == 0 && l.variants_bad,
+	   "a header that is not FLAG=VARIANT: the request counts, its pairs are dropped");
+	ok(parse("slipway2 1795950611.123 5 a.b v1-0 200 1 2 GET {a=1,b=2,c=3,d=4,e=5}", &l) == 0 && l.variants_bad,
+	   "more than REQLOG_MAX_VARIANTS pairs: bad");
+	ok(parse("slipway2 1795950611.123 5 a.b v1-0 200 1 2 GET {a=#22x#22}", &l) == 0 && l.variants_bad,
+	   "HAProxy's #XX escapes are not names");
+	ok(parse("slipway2 1795950611.123 5 a.b v1-0 200 1 2 GET a=on", &l) < 0, "a trailing field without braces is refused");
+	ok(parse("slipway2 1795950611.123 5 a.b v1-0 200 1 2 GET {a=on", &l) < 0, "an unclosed brace is refused");
+	{
+		struct reqlog_variant v[2];
+		ok(reqlog_parse_variants("x=y", 3, v, 2) == 1, "parse_variants: one");
+		ok(reqlog_parse_variants("x=y,", 4, v, 2) < 0, "trailing comma refused");
+		ok(reqlog_parse_variants("=y", 2, v, 2) < 0 && reqlog_parse_variants("x=", 2, v, 2) < 0 &&
+		   reqlog_parse_variants("", 0, v, 2) < 0, "empty names refused");
+		ok(reqlog_parse_variants("x=y,z=w", 3, v, 2) == 1, "length honoured");
+	}
+
 	memset(&h, 0, sizeof(h));
 	for (uint32_t i = 1; i <= 100; i++)
 		hist_add(&h, i);
