@@ -5,7 +5,11 @@
 # such flags, beside /healthz (no store read, no token) measured in the same
 # run as the reference.  The issue's goal: 20,000 single evaluations/s on two
 # cores, p99 under 2 ms.  Run on demand, never by tests/run:
-#   bench/ofrep.sh [REQUESTS] [CONCURRENCY]        (needs hey)
+#   bench/ofrep.sh [REQUESTS] [CONCURRENCY]
+# The client is wrk when installed (one thread, kept-alive connections, for
+# ${BENCH_SECONDS:-5} s per measurement; REQUESTS is then unused), else hey
+# (BENCH_CLIENT=hey forces it): on two shared cores the client's own CPU
+# counts, and hey's is several times wrk's.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 SLIPWAY=${SLIPWAY:-$top/build/slipway}
@@ -31,21 +35,40 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 body='{"context": {"targetingKey": "user-42", "group": "beta"}}'
+client=${BENCH_CLIENT:-$(command -v wrk >/dev/null && echo wrk || echo hey)}
+cat >"$dir/post.lua" <<EOF
+wrk.method = "POST"
+wrk.body = '$body'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $TOKEN"
+EOF
 run() { # run NAME N PATH [post]: prints "NAME rps p99_ms"
   local out rps p99 codes
-  if [ -n "${4:-}" ]; then
+  if [ "$client" = wrk ]; then
+    out=$(wrk -t1 -c"$C" -d"${BENCH_SECONDS:-5}s" --latency ${4:+-s "$dir/post.lua"} "http://127.0.0.1:$port$3")
+    rps=$(printf '%s\n' "$out" | awk '/Requests\/sec:/ {print $2}')
+    p99=$(printf '%s\n' "$out" | awk '$1 == "99%" { v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
+      print (u == "us" ? v / 1000 : u == "s" ? v * 1000 : u == "m" ? v * 60000 : v) }')
+    codes=$(printf '%s\n' "$out" | awk '/requests in/ {n = $1} /Non-2xx/ {bad = $NF} END {printf "%d requests, %d not 2xx", n, bad}')
+  elif [ -n "${4:-}" ]; then
     out=$(hey -n "$2" -c "$C" -m POST -T application/json -d "$body" -H "Authorization: Bearer $TOKEN" \
       "http://127.0.0.1:$port$3")
   else
     out=$(hey -n "$2" -c "$C" "http://127.0.0.1:$port$3")
   fi
+  if [ "$client" = hey ]; then
   rps=$(printf '%s\n' "$out" | awk '/Requests\/sec:/ {print $2}')
   p99=$(printf '%s\n' "$out" | awk '$1 == "99%" && $2 == "in" {print $3 * 1000}')
   codes=$(printf '%s\n' "$out" | awk '/responses$/ && $1 ~ /^\[[0-9]+\]$/ {printf "%s%s %s", sep, $1, $2; sep=", "}')
+  fi
   printf '%-34s %10.0f req/s  p99 %7.1f ms  %s\n' "$1" "$rps" "$p99" "$codes"
   echo "$rps" >"$dir/rps.$1"
 }
-echo "hey: $N requests, $C concurrent, 127.0.0.1; 100 flags, one segment"
+if [ "$client" = wrk ]; then
+  echo "wrk: ${BENCH_SECONDS:-5} s each, $C connections, 127.0.0.1; 100 flags, one segment; load $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores"
+else
+  echo "hey: $N requests, $C concurrent, 127.0.0.1; 100 flags, one segment; load $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores"
+fi
 run healthz "$N" /healthz
 run single "$N" /ofrep/v1/evaluate/flags/agent:pack-7:enabled post
 run bulk-100 "$((N / 10))" /ofrep/v1/evaluate/flags post

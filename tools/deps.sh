@@ -12,7 +12,7 @@ case "$what" in
   build) ;;
   demo) pkgs="$pkgs haproxy wrk hey python3 curl" ;;
   db) pkgs="$pkgs haproxy hey python3 curl postgresql sqitch libdbd-pg-perl" ;;
-  test) pkgs="$pkgs haproxy wrk hey python3 curl clang libclang-rt-14-dev sqlite3 git python3-jsonschema prometheus openssl chromium postgresql sqitch libdbd-pg-perl" ;;
+  test) pkgs="$pkgs haproxy wrk hey python3 curl clang libclang-rt-14-dev sqlite3 git python3-jsonschema prometheus openssl chromium postgresql sqitch libdbd-pg-perl openssh-server openssh-client rsync iproute2 jq" ;;
   *) echo "usage: tools/deps.sh build|test|demo|db" >&2; exit 2 ;;
 esac
 # chromium: the headless browser of tests/e2e/dashboard.sh (playwright-core drives it).

@@ -1,7 +1,10 @@
 /*
  * demo-service - a small HTTP service to deploy with slipway (tools/demo.sh).
  *
- *   demo-service --port PORT [--version V]
+ *   demo-service --port PORT [--version V] [--bind ADDRESS]
+ *
+ * It listens on 127.0.0.1, or on --bind's IPv4 address (0.0.0.0 on a fleet
+ * host, where HAProxy connects from another machine: docs/fleet.md).
  *
  * GET /health answers 200 "ok".  Any other path (the API, e.g. /api/hello)
  * answers 200 with {"version":V,"instance":...} and the header X-Version, or
@@ -66,6 +69,7 @@ static double error_rate;
 static long latency_ms;
 static const char *version = "unknown";
 static const char *instance = "";
+static const char *bind_addr = "127.0.0.1";
 static atomic_ulong api_count, api_errors;
 static const char *flag_name, *ofrep_url, *ofrep_token, *ofrep_env;
 static double flag_error_rate;
@@ -411,8 +415,10 @@ int main(int argc, char **argv)
 			version = argv[++i];
 		else if (!strcmp(argv[i], "--instance") && i + 1 < argc)
 			instance = argv[++i];
+		else if (!strcmp(argv[i], "--bind") && i + 1 < argc)
+			bind_addr = argv[++i];
 		else {
-			fprintf(stderr, "usage: demo-service --port PORT [--version V] [--instance N]\n");
+			fprintf(stderr, "usage: demo-service --port PORT [--version V] [--instance N] [--bind ADDRESS]\n");
 			return 2;
 		}
 	}
@@ -452,7 +458,10 @@ int main(int argc, char **argv)
 		struct sockaddr_in a = { 0 };
 		a.sin_family = AF_INET;
 		a.sin_port = htons((unsigned short)port);
-		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		if (inet_pton(AF_INET, bind_addr, &a.sin_addr) != 1) {
+			fprintf(stderr, "demo-service: --bind '%s' is not an IPv4 address\n", bind_addr);
+			return 2;
+		}
 		if (latency_ms > 0 || database_url)
 			d = MHD_start_daemon(flags, (unsigned short)port, NULL, NULL, handle, NULL, MHD_OPTION_SOCK_ADDR, &a,
 					     MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
@@ -462,11 +471,11 @@ int main(int argc, char **argv)
 					     MHD_OPTION_END);
 	}
 	if (!d) {
-		fprintf(stderr, "demo-service: cannot listen on 127.0.0.1:%ld\n", port);
+		fprintf(stderr, "demo-service: cannot listen on %s:%ld\n", bind_addr, port);
 		return 1;
 	}
-	fprintf(stderr, "demo-service %s listening on 127.0.0.1:%ld (error rate %.2f%%, added latency %ld ms)\n",
-		version, port, error_rate, latency_ms);
+	fprintf(stderr, "demo-service %s listening on %s:%ld (error rate %.2f%%, added latency %ld ms)\n",
+		version, bind_addr, port, error_rate, latency_ms);
 	while (!stop)
 		pause();
 	/* graceful: no new connections, then give in-flight requests a moment */

@@ -38,6 +38,8 @@ static const char *const migrations[] = {
 	"  reason TEXT,"
 	"  audit_id INTEGER NOT NULL);"
 	"CREATE INDEX flag_history_name ON flag_history(env, kind, name, version);",
+	/* 2: flag_store_generation() on every OFREP request, one index probe */
+	"CREATE INDEX flag_history_env_seq ON flag_history(env, seq);",
 };
 
 int flag_store_migrate(struct store *st, struct strbuf *err)
@@ -407,10 +409,24 @@ int flag_store_history(struct store *st, const char *env, const char *kind, cons
 
 int64_t flag_store_generation(struct store *st, const char *env, struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *q = NULL;
-	int r = store_prepare(st, &q, "SELECT COALESCE(MAX(seq), 0) FROM flag_history WHERE env = ?1", err);
+	static const char sql[] = "SELECT COALESCE(MAX(seq), 0) FROM flag_history WHERE env = ?1";
+	sqlite3_stmt *q;
+	int64_t gen;
+	int r = store_prepare_cached(st, &q, sql, err);
 	if (r < 0)
 		return r;
 	sqlite3_bind_text(q, 1, env, -1, SQLITE_STATIC);
-	return sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+	switch (sqlite3_step(q)) {
+	case SQLITE_ROW:
+		gen = sqlite3_column_int64(q, 0);
+		break;
+	case SQLITE_DONE:
+		gen = 0;
+		break;
+	default:
+		strbuf_errf(err, "cannot read the flags' generation: %s", sqlite3_errmsg(st->db));
+		gen = SW_ESTORE;
+	}
+	sqlite3_reset(q);
+	return gen;
 }

@@ -47,6 +47,8 @@ static const char *const migrations[] = {
 	"CREATE TABLE deploy_cursor ("
 	"  deployment_id INTEGER PRIMARY KEY,"
 	"  json TEXT NOT NULL);",
+	/* 3: servers on other hosts (the ssh target, docs/fleet.md): where HAProxy connects */
+	"ALTER TABLE router_servers ADD COLUMN addr TEXT NOT NULL DEFAULT '127.0.0.1';",
 };
 
 int local_store_migrate(struct store *st, struct strbuf *err)

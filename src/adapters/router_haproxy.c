@@ -274,6 +274,7 @@ struct srv {
 	char version[SERVICE_NAME_MAX + 1];
 	int idx, port, weight;
 	char state[8];
+	char addr[64];		/* "127.0.0.1" for local instances */
 };
 
 static int load_servers(struct router_haproxy *r, const char *version, struct srv **out, size_t *n,
@@ -282,7 +283,7 @@ static int load_servers(struct router_haproxy *r, const char *version, struct sr
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
 	size_t alloc = 0;
 	int rc = store_prepare(r->st, &s,
-			       "SELECT name, version, idx, port, weight, state FROM router_servers"
+			       "SELECT name, version, idx, port, weight, state, addr FROM router_servers"
 			       " WHERE service = ?1 AND env = ?2 AND (?3 IS NULL OR version = ?3) ORDER BY version, idx",
 			       err);
 	if (rc < 0)
@@ -304,6 +305,7 @@ static int load_servers(struct router_haproxy *r, const char *version, struct sr
 		v->port = sqlite3_column_int(s, 3);
 		v->weight = sqlite3_column_int(s, 4);
 		snprintf(v->state, sizeof(v->state), "%s", (const char *)sqlite3_column_text(s, 5));
+		snprintf(v->addr, sizeof(v->addr), "%s", (const char *)sqlite3_column_text(s, 6));
 	}
 	if (rc != SQLITE_DONE) {
 		free(*out);
@@ -408,6 +410,7 @@ static int write_files(struct router_haproxy *r, struct strbuf *err)
 	for (size_t i = 0; i < n; i++) {
 		hs[i].name = srv[i].name;
 		hs[i].port = srv[i].port;
+		hs[i].addr = srv[i].addr;
 		hs[i].weight = srv[i].weight;
 		hs[i].state = srv[i].state;
 	}
@@ -640,9 +643,9 @@ static int put_server(struct router_haproxy *r, const struct srv *v, struct strb
 {
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
 	int rc = store_prepare(r->st, &s,
-			       "INSERT INTO router_servers (service, env, name, version, idx, port, weight, state)"
-			       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (service, env, name) DO UPDATE SET"
-			       " port = ?6, weight = ?7, state = ?8", err);
+			       "INSERT INTO router_servers (service, env, name, version, idx, port, weight, state, addr)"
+			       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (service, env, name) DO UPDATE SET"
+			       " port = ?6, weight = ?7, state = ?8, addr = ?9", err);
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_text(s, 1, r->service, -1, SQLITE_STATIC);
@@ -653,6 +656,7 @@ static int put_server(struct router_haproxy *r, const struct srv *v, struct strb
 	sqlite3_bind_int(s, 6, v->port);
 	sqlite3_bind_int(s, 7, v->weight);
 	sqlite3_bind_text(s, 8, v->state, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 9, v->addr[0] ? v->addr : "127.0.0.1", -1, SQLITE_STATIC);
 	if (sqlite3_step(s) != SQLITE_DONE) {
 		strbuf_errf(err, "store: %s", sqlite3_errmsg(r->st->db));
 		return SW_ESTORE;
@@ -666,12 +670,14 @@ static int runtime_servers(struct router_haproxy *r, struct haproxy_server_stat 
 	return router_haproxy_stats(r, st, n, err);
 }
 
-/* Point the runtime server `name` at 127.0.0.1:port (idempotent; HAProxy 2.6 "set server ... addr"). */
-static int sync_server_addr(struct router_haproxy *r, const char *name, int port, struct strbuf *err)
+/* Point the runtime server `name` at addr:port (idempotent; HAProxy 2.6 "set server ... addr"). */
+static int sync_server_addr(struct router_haproxy *r, const char *name, const char *addr, int port,
+			    struct strbuf *err)
 {
 	struct strbuf cmd = STRBUF_INIT, reply = STRBUF_INIT;
 	int rc;
-	strbuf_addf(&cmd, "set server %s/%s addr 127.0.0.1 port %d", r->backend, name, port);
+	strbuf_addf(&cmd, "set server %s/%s addr %s port %d", r->backend, name, addr && *addr ? addr : "127.0.0.1",
+		    port);
 	rc = haproxy_cli(r->sock_path, cmd.buf, &reply, err);
 	/* it answers "no need to change the addr, port changed from 'A' to 'B' by ..." */
 	if (rc >= 0 && !strstr(reply.buf, "no need to change the port") && !strstr(reply.buf, "port changed") &&
@@ -733,6 +739,7 @@ int router_haproxy_add(struct router_haproxy *r, const struct instance *in, size
 		snprintf(v.version, sizeof(v.version), "%s", in[i].version);
 		v.idx = in[i].idx;
 		v.port = in[i].port;
+		snprintf(v.addr, sizeof(v.addr), "%s", in[i].addr[0] ? in[i].addr : "127.0.0.1");
 		v.weight = 0;
 		snprintf(v.state, sizeof(v.state), "ready");
 		{
@@ -741,7 +748,8 @@ int router_haproxy_add(struct router_haproxy *r, const struct instance *in, size
 			/* a server slipway recorded keeps its weight when re-added (adoption) */
 			if (load_servers(r, in[i].version, &have, &nh, NULL) == 0)
 				for (size_t j = 0; j < nh; j++)
-					if (!strcmp(have[j].name, v.name) && have[j].port == v.port)
+					if (!strcmp(have[j].name, v.name) && have[j].port == v.port &&
+					    !strcmp(have[j].addr, v.addr))
 						v.weight = have[j].weight;
 			free(have);
 		}
@@ -761,13 +769,14 @@ int router_haproxy_add(struct router_haproxy *r, const struct instance *in, size
 				present = 1;
 		if (present) {
 			/* a server of that name may point at a dead instance's old port: always the live one */
-			if ((rc = sync_server_addr(r, name, in[i].port, err)) < 0)
+			if ((rc = sync_server_addr(r, name, in[i].addr, in[i].port, err)) < 0)
 				goto out;
 			continue;
 		}
 		strbuf_reset(&cmd);
 		/* 2.6: a dynamic server starts in maintenance, inherits nothing from default-server */
-		strbuf_addf(&cmd, "add server %s/%s 127.0.0.1:%d weight 0", r->backend, name, in[i].port);
+		strbuf_addf(&cmd, "add server %s/%s %s:%d weight 0", r->backend, name,
+			    in[i].addr[0] ? in[i].addr : "127.0.0.1", in[i].port);
 		if ((rc = cli_expect(r, cmd.buf, ok, err)) < 0)
 			goto out;
 		strbuf_reset(&cmd);
@@ -1519,17 +1528,18 @@ int router_haproxy_check(struct router_haproxy *r, const struct instance *live, 
 		if (!have) {
 			static const char *const okr[] = { "New server registered.", NULL };
 			note(report, &repairs, "server %s was missing in HAProxy: added", srv[i].name);
-			strbuf_addf(&cmd, "add server %s/%s 127.0.0.1:%d weight 0", r->backend, srv[i].name, srv[i].port);
+			strbuf_addf(&cmd, "add server %s/%s %s:%d weight 0", r->backend, srv[i].name, srv[i].addr,
+				    srv[i].port);
 			rc = cli_expect(r, cmd.buf, okr, err);
 			strbuf_reset(&cmd);
 			if (rc < 0) {
 				strbuf_release(&cmd);
 				goto out;
 			}
-		} else if (have->port != srv[i].port || strcmp(have->addr, "127.0.0.1")) {
-			note(report, &repairs, "HAProxy's server %s pointed at %s:%d, its instance listens on 127.0.0.1:%d: corrected",
-			     srv[i].name, have->addr, have->port, srv[i].port);
-			if ((rc = sync_server_addr(r, srv[i].name, srv[i].port, err)) < 0) {
+		} else if (have->port != srv[i].port || strcmp(have->addr, srv[i].addr)) {
+			note(report, &repairs, "HAProxy's server %s pointed at %s:%d, its instance listens on %s:%d: corrected",
+			     srv[i].name, have->addr, have->port, srv[i].addr, srv[i].port);
+			if ((rc = sync_server_addr(r, srv[i].name, srv[i].addr, srv[i].port, err)) < 0) {
 				strbuf_release(&cmd);
 				goto out;
 			}
@@ -1567,5 +1577,53 @@ int router_haproxy_check(struct router_haproxy *r, const struct instance *live, 
 out:
 	free(srv);
 	free(rt);
+	return rc;
+}
+
+int router_haproxy_retire(struct router_haproxy *r, const char *name, struct strbuf *err)
+{
+	struct srv *srv = NULL, *v = NULL;
+	size_t ns = 0;
+	struct strbuf cmd = STRBUF_INIT, reply = STRBUF_INIT;
+	int64_t until = proc_mono_ms() + r->drain_ms;
+	int rc;
+
+	if (r->attached)
+		return 0;
+	if ((rc = load_servers(r, NULL, &srv, &ns, err)) < 0)
+		return rc;
+	for (size_t i = 0; i < ns; i++)
+		if (!strcmp(srv[i].name, name))
+			v = &srv[i];
+	if (!v)
+		goto out;	/* retired already */
+	/* drain: no new request, in-flight ones finish (the record first, as everywhere) */
+	snprintf(v->state, sizeof(v->state), "drain");
+	if ((rc = put_server(r, v, err)) < 0 || (rc = write_files(r, err)) < 0)
+		goto out;
+	strbuf_addf(&cmd, "set server %s/%s state drain", r->backend, name);
+	if ((rc = cli_expect(r, cmd.buf, NULL, err)) < 0)
+		goto out;
+	for (;;) {
+		struct haproxy_server_stat *st = NULL;
+		size_t n = 0;
+		long long busy = 0;
+		if (router_haproxy_stats(r, &st, &n, NULL) == 0)
+			for (size_t i = 0; i < n; i++)
+				if (!strcmp(st[i].name, name))
+					busy += st[i].scur;
+		free(st);
+		if (!busy || proc_mono_ms() >= until)
+			break;
+		proc_sleep_ms(20);
+	}
+	drop_runtime(r, name);
+	if ((rc = del_row(r, name, err)) < 0)
+		goto out;
+	rc = write_files(r, err);
+out:
+	free(srv);
+	strbuf_release(&cmd);
+	strbuf_release(&reply);
 	return rc;
 }

@@ -169,6 +169,15 @@ int router_haproxy_drain(struct router_haproxy *r, const char *version, struct s
 int router_haproxy_remove(struct router_haproxy *r, const char *version, struct strbuf *err);
 
 /*
+ * Retire one server (VERSION-N) while its revision keeps the others (a
+ * rolling step scaling a revision down, docs/fleet.md): drained (no new
+ * requests; in-flight ones finish, up to drain_ms), then taken out of
+ * HAProxy (maint, weight 0, `del server`), the store and haproxy.cfg.  A
+ * server that is not recorded is retired already: 0.  0 or a negative
+ * error (SW_EEXTERNAL with HAProxy's answer, SW_ESTORE).
+ */
+int router_haproxy_retire(struct router_haproxy *r, const char *name, struct strbuf *err);
+/*
  * The runbook's traffic-control.sh / maintenance-mode.sh: `set map` on
  * flags.map (runtime), and flags.map rewritten (reload).  message (NULL:
  * keep the current one; default "Service under maintenance") is printable

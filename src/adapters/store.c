@@ -140,6 +140,30 @@ int store_prepare(struct store *st, sqlite3_stmt **stmt, const char *sql, struct
 	return 0;
 }
 
+int store_prepare_cached(struct store *st, sqlite3_stmt **stmt, const char *sql, struct strbuf *err)
+{
+	size_t i;
+	for (i = 0; i < STORE_CACHED_STMTS && st->cached[i].sql; i++)
+		if (st->cached[i].sql == sql) {
+			sqlite3_reset(st->cached[i].stmt);
+			sqlite3_clear_bindings(st->cached[i].stmt);
+			*stmt = st->cached[i].stmt;
+			return 0;
+		}
+	if (i == STORE_CACHED_STMTS) {
+		strbuf_errf(err, "store '%s': more than %d cached queries", st->path, STORE_CACHED_STMTS);
+		return SW_ESTORE;
+	}
+	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL) != SQLITE_OK) {
+		store_errf(st, sqlite3_errmsg(st->db), err);
+		*stmt = NULL;
+		return SW_ESTORE;
+	}
+	st->cached[i].sql = sql;
+	st->cached[i].stmt = *stmt;
+	return 0;
+}
+
 static int open_store(struct store *st, const char *dir, int create, struct strbuf *err)
 {
 	struct strbuf path = STRBUF_INIT;
@@ -149,6 +173,7 @@ static int open_store(struct store *st, const char *dir, int create, struct strb
 	st->db = NULL;
 	st->path = NULL;
 	st->dev = st->ino = 0;
+	memset(st->cached, 0, sizeof(st->cached));
 	if (create && (r = mkdir_p(dir, err)))
 		return r;
 	strbuf_addf(&path, "%s/slipway.db", dir);
@@ -216,6 +241,9 @@ void store_close(struct store *st)
 {
 	if (!st)
 		return;
+	for (size_t i = 0; i < STORE_CACHED_STMTS && st->cached[i].sql; i++)
+		sqlite3_finalize(st->cached[i].stmt);
+	memset(st->cached, 0, sizeof(st->cached));
 	if (st->db)
 		sqlite3_close_v2(st->db);
 	st->db = NULL;

@@ -19,10 +19,16 @@
 
 struct strbuf;
 
+#define STORE_CACHED_STMTS 8
+
 struct store {
 	sqlite3 *db;
 	char *path;	/* the database file, owned */
 	uint64_t dev, ino;	/* the file's identity when opened (st_dev, st_ino) */
+	struct store_cached_stmt {	/* store_prepare_cached(): kept until store_close() */
+		const char *sql;
+		sqlite3_stmt *stmt;
+	} cached[STORE_CACHED_STMTS];
 };
 
 /*
@@ -98,6 +104,17 @@ int store_tx_end(struct store *st, int own, int r, struct strbuf *err);
 
 /* Prepare sql; on failure returns SW_ESTORE with SQLite's message in err. */
 int store_prepare(struct store *st, sqlite3_stmt **stmt, const char *sql, struct strbuf *err);
+
+/*
+ * A prepared statement kept by the store for queries a server runs on every
+ * request (an OFREP evaluation's token and flag-generation reads): sql must
+ * be a string literal (the cache keys on its address), the statement is
+ * owned by the store (never finalize it) and comes back reset with its
+ * bindings cleared.  The caller calls sqlite3_reset() when done, so that no
+ * read transaction stays open.  Past STORE_CACHED_STMTS distinct queries it
+ * returns SW_ESTORE.  Returns 0 or SW_ESTORE with SQLite's message in err.
+ */
+int store_prepare_cached(struct store *st, sqlite3_stmt **stmt, const char *sql, struct strbuf *err);
 
 /* Cleanup attribute for statements: `_cleanup_stmt_ sqlite3_stmt *s = NULL;` */
 static inline void stmt_finalizep(sqlite3_stmt **s) { if (*s) sqlite3_finalize(*s); }

@@ -1,6 +1,7 @@
 /* store_all.c - open the store with every module's migrations; see store_all.h. */
 #include "adapters/store_all.h"
 #include "adapters/approvals.h"
+#include "adapters/checklist_store.h"
 #include "adapters/deployment_store.h"
 #include "adapters/emergency.h"
 #include "adapters/flag_store.h"
@@ -17,7 +18,7 @@ static int open_all(struct store *st, const char *dir, int reader, struct strbuf
 	int (*const migrate[])(struct store *, struct strbuf *) = {
 		deployment_store_migrate, approvals_migrate /* with audit */, emergency_migrate, incidents_migrate,
 		notify_migrate, local_store_migrate, metrics_store_migrate, lease_migrate, tokens_migrate,
-		flag_store_migrate,
+		flag_store_migrate, checklist_store_migrate,
 	};
 	int r = reader ? store_open_reader(st, dir, err) : store_open(st, dir, err);
 

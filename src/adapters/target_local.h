@@ -36,7 +36,8 @@ struct strbuf;
 struct instance {
 	char version[SERVICE_NAME_MAX + 1];
 	int idx;		/* 0 .. instances-1 */
-	int port;		/* on 127.0.0.1 */
+	int port;		/* on 127.0.0.1, or on addr */
+	char addr[64];		/* the host HAProxy connects to; "" = 127.0.0.1 (the ssh target sets it) */
 	pid_t pid;
 	uint64_t start_time;	/* /proc/PID/stat field 22 */
 	char state[16];		/* starting | running | stopped | failed */

@@ -200,23 +200,45 @@ int token_revoke(struct store *st, int64_t id, const char *by, int64_t now_ms, s
 	return store_tx_end(st, own, r, err);
 }
 
+/* token_hash() of the text this thread looked up last: a client sends the
+ * same token on every request, and the digest (OpenSSL's fetch of SHA-256
+ * included) costs more than the indexed look-up it keys.  The hash is not a
+ * verdict: the row (revocation included) is read every time. */
+static void lookup_hash(const char *text, char out[65])
+{
+	static _Thread_local char last_text[TOKEN_CHARS + 1], last_hash[65];
+	size_t n = strlen(text);
+	if (n <= TOKEN_CHARS && last_hash[0] && !strcmp(text, last_text)) {
+		memcpy(out, last_hash, 65);
+		return;
+	}
+	token_hash(text, out);
+	if (n <= TOKEN_CHARS) {
+		memcpy(last_text, text, n + 1);
+		memcpy(last_hash, out, 65);
+	}
+}
+
 int token_lookup(struct store *st, const char *text, struct api_token *out, struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	/* cached: a server looks a token up on every request */
+	static const char sql[] = "SELECT " TOKEN_COLUMNS " FROM api_tokens WHERE hash = ?";
+	sqlite3_stmt *q;
 	char h[65];
-	int r = store_prepare(st, &q, "SELECT " TOKEN_COLUMNS " FROM api_tokens WHERE hash = ?", err);
+	int r = store_prepare_cached(st, &q, sql, err);
 	if (r < 0)
 		return r;
-	token_hash(text, h);
+	lookup_hash(text, h);
 	sqlite3_bind_text(q, 1, h, -1, SQLITE_STATIC);
 	if (sqlite3_step(q) != SQLITE_ROW) {
 		strbuf_errf(err, "unknown token");
-		return SW_EDENIED;
-	}
-	if (sqlite3_column_type(q, 6) != SQLITE_NULL) {
+		r = SW_EDENIED;
+	} else if (sqlite3_column_type(q, 6) != SQLITE_NULL) {
 		strbuf_errf(err, "token %lld was revoked", (long long)sqlite3_column_int64(q, 0));
-		return SW_EDENIED;
+		r = SW_EDENIED;
+	} else {
+		row_to_token(q, out);
 	}
-	row_to_token(q, out);
-	return 0;
+	sqlite3_reset(q);
+	return r;
 }

@@ -64,6 +64,9 @@ int cli_deploy_with(struct cli_ctx *ctx, struct local_deploy_opts *o, int wait, 
 /* cmd_rollout_flag.c: a guarded flag rollout as a deployment (docs/flags.md) */
 int cmd_rollout(int argc, char **argv, struct cli_ctx *ctx);
 extern const char usage_rollout[];
+/* cmd_pack.c: the agent-pack procedure (docs/flags.md "Agent packs") */
+int cmd_pack(int argc, char **argv, struct cli_ctx *ctx);
+extern const char usage_pack[];
 /* cmd_serve.c: the long-running controller (docs/serve.md) */
 int cmd_serve(int argc, char **argv, struct cli_ctx *ctx);
 extern const char usage_serve[];
@@ -88,6 +91,11 @@ extern const char usage_db[];
 /* cmd_flag.c: feature flags and segments (docs/flags.md) */
 int cmd_flag(int argc, char **argv, struct cli_ctx *ctx);
 extern const char usage_flag[];
+
+/* cmd_checklist.c: the runbook's checklists (docs/checklists.md) */
+int cmd_attest(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_checklist(int argc, char **argv, struct cli_ctx *ctx);
+extern const char usage_attest[], usage_checklist[];
 
 /* cmd_api.c: the HTTP API and its tokens (docs/api.md) */
 int cmd_api(int argc, char **argv, struct cli_ctx *ctx);

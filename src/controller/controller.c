@@ -73,6 +73,7 @@ struct controller_applied {
 	int stable_was_ready;
 	unsigned long last_log;		/* hash of the last "cannot apply" message: logged once */
 	int64_t failing_since;		/* controller time the desired state first failed to apply, or 0 */
+	int64_t settled_ms;		/* hooks.now() when a slow application of the desired state ended, or 0 */
 	struct controller_queries *q;	/* the rollout file's queries (controller.h `queries`), or NULL */
 };
 
@@ -207,6 +208,23 @@ static int actuate(struct controller *c, const struct deployment *d, const struc
 	return 0;
 }
 
+
+/*
+ * actuate(), timed by hooks.now: when applying ds took longer than one
+ * analysis interval, e->settled_ms is when it ended (controller.h, hooks.now).
+ */
+static int actuate_timed(struct controller *c, struct controller_applied *e, const struct deployment *d,
+			 const struct strategy *s, const struct desired_state *ds, struct strbuf *err)
+{
+	int64_t t0 = c->hooks.now ? c->hooks.now(c->hooks.ctx) : 0, t1;
+	int r = actuate(c, d, s, ds, err);
+	if (r < 0 || !c->hooks.now)
+		return r;
+	t1 = c->hooks.now(c->hooks.ctx);
+	if (s->interval_ms > 0 && t1 - t0 >= deployment_wall_span(d, s->interval_ms))
+		e->settled_ms = t1;
+	return r;
+}
 
 static const char *flagger_phase(const struct deployment *d)
 {
@@ -469,7 +487,7 @@ static int decide(struct controller *c, int64_t id, int64_t now_ms, struct scrat
 	/* 2b: reconcile to the committed row */
 	deployment_desired(&d, &e->strategy, &ds);
 	if (!e->have_desired || !same_desired(&ds, &e->desired)) {
-		if (actuate(c, &d, &e->strategy, &ds, &err) < 0) {
+		if (actuate_timed(c, e, &d, &e->strategy, &ds, &err) < 0) {
 			unsigned long h = hash_str(err.buf);
 			e->have_desired = 0;
 			if (h != e->last_log) {
@@ -501,7 +519,8 @@ static int decide(struct controller *c, int64_t id, int64_t now_ms, struct scrat
 	in.canary_ready = 1;
 	in.judge = c->judge;
 	in.observing = c->observing;
-	in.observed_since_ms = c->observing_since_ms;
+	/* observed since this controller's first tick, or since a slow application of the state ended */
+	in.observed_since_ms = e->settled_ms > c->observing_since_ms ? e->settled_ms : c->observing_since_ms;
 	if (!actuated) {
 		bprintf(in.ready_reason, sizeof(in.ready_reason), "%s", ready_reason);
 		/* after the warm-up (whose own deadline rule applies), a new revision that cannot be
@@ -752,7 +771,7 @@ static void act(struct controller *c, struct work *w)
 	}
 	deployment_desired(&w->dec.next, &e->strategy, &ds);
 	if (!e->have_desired || !same_desired(&ds, &e->desired)) {
-		if (actuate(c, &w->dec.next, &e->strategy, &ds, &err) < 0) {
+		if (actuate_timed(c, e, &w->dec.next, &e->strategy, &ds, &err) < 0) {
 			e->have_desired = 0;
 			logf_(c, &w->dec.next, "cannot apply the desired state (retrying next tick): %s", err.buf);
 		} else {

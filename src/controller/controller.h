@@ -81,6 +81,19 @@ struct controller_hooks {
 	 * store's controller lease.  NULL: no check (in-process deploy, tests).
 	 */
 	int (*fence)(void *ctx, struct store *st, struct strbuf *err);
+	/*
+	 * The clock request logs are stamped with (ms; the wall clock in
+	 * `slipway deploy`, which controller_tick()'s now_ms follows a little
+	 * behind), read before and after applying a changed desired state.  An
+	 * application that took longer than one analysis interval (the `ssh`
+	 * target starting, probing and draining instances on remote hosts,
+	 * docs/fleet.md) ends the deployment's unobserved time there: the
+	 * intervals it spanned measured a state the router and target did not
+	 * show yet, so they are not judged, the schedule restarts at its end and
+	 * the hold counts from then (tick_input.observed_since_ms).  NULL: an
+	 * application takes no time (simulations, tests on a simulated clock).
+	 */
+	int64_t (*now)(void *ctx);
 };
 
 struct controller_stats {

@@ -10,6 +10,7 @@
 
 #include "adapters/approvals.h"
 #include "adapters/audit.h"
+#include "adapters/checklist_store.h"
 #include "adapters/incidents.h"
 #include "base/err.h"
 #include "base/strbuf.h"
@@ -48,7 +49,7 @@ int policy_gate_init(struct policy_gate *g, const struct policy *policy, const s
 	g->zone = zone;
 	g->st = st;
 	if (st && ((r = audit_migrate(st, err)) < 0 || (r = approvals_migrate(st, err)) < 0 ||
-		   (r = incidents_migrate(st, err)) < 0))
+		   (r = incidents_migrate(st, err)) < 0 || (r = checklist_store_migrate(st, err)) < 0))
 		return r;
 	if (policy)
 		roles_map_from_policy(policy, &g->roles);
@@ -93,6 +94,24 @@ static enum gate_result approvals_wait(const struct policy_gate *g, const struct
 	return out;
 }
 
+/* The checklists (docs/checklists.md), once the calendar, incidents and approvals allow a start. */
+static enum gate_result checklist_wait(const struct policy_gate *g, const struct deployment *d,
+				       const struct calendar_result *r, int64_t now_ms, struct strbuf *reason)
+{
+	struct checklist_gate_args a = {
+		.id = d->id, .service = d->service, .env = d->env, .version = d->version,
+		.from_version = d->from_version, .type = d->type, .window = r->window,
+		.rollback_fn = g->rollback_fn, .rollback_ctx = g->rollback_ctx, .now_ms = now_ms,
+	};
+	struct strbuf err = STRBUF_INIT;
+	int x = checklist_gate_check(g->st, g->policy, &a, reason, &err);
+
+	if (x < 0)
+		strbuf_addf(reason, "cannot read the checklist: %s", err.buf);
+	strbuf_release(&err);
+	return x ? GATE_WAIT : GATE_ALLOW;
+}
+
 enum gate_result policy_gate_check(void *ctx, const struct deployment *d, enum gate_phase phase, int64_t now_ms,
 				   struct strbuf *reason)
 {
@@ -123,6 +142,8 @@ enum gate_result policy_gate_check(void *ctx, const struct deployment *d, enum g
 		} else {
 			out = approvals_wait(g, d, &r, now_ms, reason);
 		}
+		if (out == GATE_ALLOW)
+			out = checklist_wait(g, d, &r, now_ms, reason);
 		strbuf_release(&err);
 	} else if (!r.allowed) {
 		if (phase == GATE_PHASE_START) {

@@ -11,7 +11,10 @@
  *   2. approvals: every role the type and the window require has a valid
  *      approval (docs/records.md; approvals_gate());
  *   3. incidents: no open incident in its environment, except for an
- *      emergency (docs/records.md; incidents_gate()).
+ *      emergency (docs/records.md; incidents_gate());
+ *   4. the checklists: every item that blocks its type is satisfied
+ *      (docs/checklists.md; checklist_gate_check()); an emergency goes
+ *      through with what it misses recorded.
  * While it progresses, a window that closes (or a freeze that begins) makes
  * it hold its weight (policy on_window_close: hold, the default), go on
  * (continue) or roll back (rollback).
@@ -24,6 +27,7 @@
 #include <stdint.h>
 #include "controller/controller.h"
 #include "core/approval.h"
+#include "controller/checklist_gate.h"
 
 struct policy;
 struct tz_zone;
@@ -34,6 +38,10 @@ struct policy_gate {
 	const struct tz_zone *zone;	/* the policy's time zone, opened; borrowed */
 	struct store *st;		/* for approvals and incidents; NULL skips both */
 	struct roles_map roles;		/* the policy's roles: map (policy_gate_init()) */
+	/* proof of "rollback possible" (controller/checklist_gate.h), set by
+	 * whoever knows the release directories; NULL: reported unchecked */
+	checklist_rollback_fn *rollback_fn;
+	void *rollback_ctx;
 };
 
 /*

@@ -43,6 +43,8 @@
 #include <stdlib.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define TICK_MS 100
 #define LAG_MS 600		/* the controller's clock runs this far behind the log */
@@ -66,7 +68,10 @@ struct driver {
 	struct { int64_t from, to; } outage[16];
 	int n_outage;
 	int64_t router_ok_wall;		/* the last tick at which the router was as recorded */
-	unsigned long router_note;	/* hash of the last repair noted, so a lasting one is noted once */
+	/* hashes of the last check's findings (its report split at "; "), so a lasting one is
+	 * noted once: a report is recorded only when it holds a finding the last one did not */
+	unsigned long router_note[16];
+	int n_router_note;
 	struct policy_gate gate;	/* set up when o->policy */
 	struct notify_config ncfg;	/* o->notify with a short delivery budget */
 	/* the controller of this service environment (local_driver_*()) */
@@ -244,6 +249,10 @@ static void check_router(struct driver *dr, struct controller *c, int64_t now)
 	int r;
 	if (dr->ls.router.attached || router_haproxy_pid(&dr->ls.router) <= 0)
 		return;
+	/* the check knows this machine's instances only; servers of the ssh target are the
+	 * target's to keep (docs/fleet.md "What is not checked yet") */
+	if (strcmp(dr->ls.svc.target, "local"))
+		return;
 	if (target_local_list(&dr->ls.target, dr->ls.svc.name, dr->ls.env, NULL, &l, NULL) < 0) {
 		instance_list_release(&l);
 		return;
@@ -268,24 +277,37 @@ static void check_router(struct driver *dr, struct controller *c, int64_t now)
 		deployment_store_note(&dr->ls.st, dr->id, now, note.buf, NULL);
 		dr->router_ok_wall = proc_now_ms();
 	} else if (r > 0 || r < 0) {
-		unsigned long h = 5381;
+		unsigned long h[16];
+		int nh = 0, fresh = 0;
 		if (r < 0)
 			strbuf_addf(&note, "router: cannot check or repair HAProxy: %s", err.buf);
 		else
 			strbuf_addf(&note, "router: %s", report.buf);
-		for (const char *p = note.buf; *p; p++)
-			h = h * 33 + (unsigned char)*p;
+		for (const char *p = note.buf + strlen("router: "); *p && nh < 16;) {	/* one hash per finding */
+			const char *end = strstr(p, "; ");
+			size_t len = end ? (size_t)(end - p) : strlen(p);
+			h[nh] = 5381;
+			for (size_t i = 0; i < len; i++)
+				h[nh] = h[nh] * 33 + (unsigned char)p[i];
+			int seen = 0;
+			for (int i = 0; i < dr->n_router_note; i++)
+				seen |= h[nh] == dr->router_note[i];
+			fresh |= !seen;
+			nh++;
+			p += len + (end ? 2 : 0);
+		}
 		outage_until_now(dr);
 		if (r != 2)
 			controller_forget(c);	/* repaired: the desired state is applied again */
-		if (h != dr->router_note) {
+		if (fresh) {
 			say(dr, "  %s", note.buf);
 			deployment_store_note(&dr->ls.st, dr->id, now, note.buf, NULL);
-			dr->router_note = h;
 		}
+		memcpy(dr->router_note, h, sizeof(h[0]) * (size_t)nh);
+		dr->n_router_note = nh;
 		dr->hap_pid = router_haproxy_pid(&dr->ls.router);
 	} else {
-		dr->router_note = 0;
+		dr->n_router_note = 0;
 		dr->router_ok_wall = proc_now_ms();
 	}
 	instance_list_release(&l);
@@ -437,6 +459,13 @@ static int dr_rules(void *ctx, const char *type, struct type_rules *out, struct 
 	return dr->o->policy ? policy_type_rules(dr->o->policy, type, out, err) : type_rules_default(type, out, err);
 }
 
+/* controller.h hooks.now: the clock HAProxy stamps the log with (the controller's runs LAG_MS behind) */
+static int64_t dr_now(void *ctx)
+{
+	(void)ctx;
+	return proc_now_ms();
+}
+
 static enum gate_result dr_gate(void *ctx, const struct deployment *d, enum gate_phase phase, int64_t now_ms,
 				struct strbuf *reason)
 {
@@ -444,12 +473,50 @@ static enum gate_result dr_gate(void *ctx, const struct deployment *d, enum gate
 	return dr->o->policy ? policy_gate_check(&dr->gate, d, phase, now_ms, reason) : GATE_ALLOW;
 }
 
+/*
+ * "Rollback possible" (runbook: Pre-Deployment Commands, verify-rollback.sh):
+ * the previous version's release directory is there, and the program its
+ * command runs is there and executable (checked, not assumed; a program
+ * found through PATH is taken as startable).
+ */
+static int dr_rollback_possible(void *ctx, const char *service, const char *from_version, struct strbuf *ev)
+{
+	struct driver *dr = ctx;
+	const struct service *svc = &dr->ls.svc;
+	struct strbuf dir = STRBUF_INIT, prog = STRBUF_INIT;
+	const char *a0 = svc->argv ? svc->argv[0] : NULL;
+	struct stat sb;
+	int r = 0;
+
+	target_local_release_dir(&dr->ls.target, svc, from_version, &dir);
+	if (stat(dir.buf, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+		strbuf_addf(ev, "the release directory of %s %s is gone: %s", service, from_version, dir.buf);
+		r = SW_EDENIED;
+	} else if (a0 && !strncmp(a0, "{release}/", 10)) {
+		strbuf_addf(&prog, "%s/%s", dir.buf, a0 + 10);
+	} else if (a0 && strchr(a0, '/') && !strchr(a0, '{')) {
+		if (a0[0] != '/')
+			strbuf_addf(&prog, "%s/", dr->ls.target.project_dir);
+		strbuf_addstr(&prog, a0);
+	}
+	if (!r && prog.len && access(prog.buf, X_OK) < 0) {
+		strbuf_addf(ev, "the program of %s %s is not executable: %s", service, from_version, prog.buf);
+		r = SW_EDENIED;
+	} else if (!r) {
+		strbuf_addf(ev, "release %s present (%s)%s%s", from_version, dir.buf, prog.len ? ", program " : "",
+			    prog.len ? prog.buf : "");
+	}
+	strbuf_release(&dir);
+	strbuf_release(&prog);
+	return r;
+}
+
 /* The engine's events as the runbook's messages (docs/records.md), queued in the store. */
 static void on_notify(void *ctx, const struct deployment *d, const char *event, const char *text)
 {
 	struct driver *dr = ctx;
 	struct notify_event ev = { 0 };
-	struct strbuf err = STRBUF_INIT;
+	struct strbuf err = STRBUF_INIT, why = STRBUF_INIT;
 
 	say(dr, "[%s] %s", event, text);
 	if (!dr->o->notify || !d)
@@ -473,11 +540,22 @@ static void on_notify(void *ctx, const struct deployment *d, const char *event, 
 	ev.from_version = d->from_version[0] ? d->from_version : NULL;
 	ev.owner = d->requested_by;
 	ev.reason = ev.kind == NOTIFY_EMERGENCY && dr->o->emergency_reason ? dr->o->emergency_reason : d->reason;
+	if (ev.kind == NOTIFY_EMERGENCY) {
+		/* what its checklist missed goes to every channel it is announced on (docs/checklists.md) */
+		char *missing = NULL;
+		if (checklist_bypassed(&dr->ls.st, d->id, &missing, &err) == 0 && missing) {
+			strbuf_addf(&why, "%s; checklist missing: %s", ev.reason ? ev.reason : "", missing);
+			ev.reason = why.buf;
+		}
+		free(missing);
+		strbuf_reset(&err);
+	}
 	ev.at_ms = proc_now_ms();
 	ev.duration_ms = d->finished_ms && d->started_ms ? d->finished_ms - d->started_ms : -1;
 	if (notify_enqueue(&dr->ls.st, &dr->ncfg, &ev, ev.at_ms, &err) < 0)
 		say(dr, "  notify: %s", err.buf);
 	strbuf_release(&err);
+	strbuf_release(&why);
 }
 
 static void on_log(void *ctx, const struct deployment *d, const char *message)
@@ -716,6 +794,8 @@ static int driver_open(struct driver *dr, const struct local_deploy_opts *o, uns
 	if ((rc = policy_gate_init(&dr->gate, o->policy, o->zone, &dr->ls.st, err)) < 0 ||
 	    (rc = emergency_migrate(&dr->ls.st, err)) < 0)
 		return rc;
+	dr->gate.rollback_fn = dr_rollback_possible;
+	dr->gate.rollback_ctx = dr;
 	if (o->notify) {
 		if ((rc = notify_migrate(&dr->ls.st, err)) < 0)
 			return rc;
@@ -783,6 +863,7 @@ static int driver_start(struct driver *dr, struct strbuf *err)
 	c->hooks.log = on_log;
 	c->hooks.rules = dr_rules;
 	c->hooks.gate = dr_gate;
+	c->hooks.now = dr_now;
 	if (dr->o->fence)
 		c->hooks.fence = dr_fence;
 	if (dr->plan && dr->plan->n_metrics && dr->ap) {
@@ -1083,8 +1164,9 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 			/* the gate waits for a person (approval), a window or an incident's end:
 			 * this in-process controller stops, the deployment stays pending, and
 			 * running deploy again picks it up */
-			say(dr, "pending: %s; run 'slipway deploy %s %s' again when that is done, or 'slipway abort %lld'",
-			    d->reason + 9, d->service, d->version, (long long)dr->id);
+			say(dr, "pending: %s; run 'slipway deploy %s %s%s%s' again when that is done, or 'slipway abort %lld'",
+			    d->reason + 9, d->service, d->version, strcmp(dr->ls.env, "production") ? " --env " : "",
+			    strcmp(dr->ls.env, "production") ? dr->ls.env : "", (long long)dr->id);
 			break;
 		}
 		if (d->state == DS_PAUSED && ticked) {
@@ -1094,9 +1176,10 @@ int local_deploy_run(const struct local_deploy_opts *o, struct local_deploy_resu
 				goto next;	/* a resume or promote waits for the next tick */
 			/* waiting for a person: this in-process controller stops; the row stays
 			 * paused, and running deploy again (after resume or promote) drives it on */
-			say(dr, "paused: run 'slipway resume %lld' or 'slipway promote %lld', then 'slipway deploy %s %s' again, "
-			    "or 'slipway abort %lld'", (long long)dr->id, (long long)dr->id, d->service, d->version,
-			    (long long)dr->id);
+			say(dr, "paused: run 'slipway resume %lld' or 'slipway promote %lld', then 'slipway deploy %s %s%s%s' "
+			    "again, or 'slipway abort %lld'", (long long)dr->id, (long long)dr->id, d->service, d->version,
+			    strcmp(dr->ls.env, "production") ? " --env " : "",
+			    strcmp(dr->ls.env, "production") ? dr->ls.env : "", (long long)dr->id);
 			break;
 		}
 		if (dr_rules(dr, d->type, &rules, NULL) == 0)

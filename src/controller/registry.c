@@ -22,6 +22,7 @@
  */
 #include "controller/registry.h"
 #include "controller/localstack.h"
+#include "controller/fleet.h"
 #include "adapters/deployment_store.h"
 #include "adapters/metrics_builtin.h"
 #include "adapters/metrics_prometheus.h"
@@ -278,7 +279,9 @@ static int haproxy_set_weight(void *ctx, const char *service, const char *group,
 		snprintf(rw[n].version, sizeof(rw[n].version), "%s", canary);
 		rw[n++].weight = w;
 	}
-	if (stable && *stable) {
+	/* a stable revision at 0 is left out (unlisted revisions get 0): a rolling update's
+	 * last steps stop it before the weights are applied again (docs/fleet.md) */
+	if (stable && *stable && w < 100) {
 		snprintf(rw[n].version, sizeof(rw[n].version), "%s", stable);
 		rw[n++].weight = 100 - w;
 	}
@@ -650,6 +653,8 @@ static void sim_close(void *obj)
 
 static const struct plugin plugins[] = {
 	{ PLUGIN_TARGET, "local", "processes on this machine, one set per revision", local_open, local_close },
+	{ PLUGIN_TARGET, "ssh", "processes on the hosts of hosts.yaml over OpenSSH (docs/fleet.md)", fleet_target_open,
+	  fleet_target_close },
 	{ PLUGIN_ROUTER, "haproxy", "HAProxy server weights through the runtime API", haproxy_open, haproxy_close },
 	{ PLUGIN_PROVIDER, "builtin", "HAProxy's per-request log, aggregated in the store", builtin_open,
 	  builtin_close },

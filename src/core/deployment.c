@@ -1117,12 +1117,15 @@ int deployment_advance(const struct deployment *d, const struct type_rules *r, c
 	    (x.d->state == DS_PROGRESSING || x.d->state == DS_PAUSED || x.d->state == DS_MONITORING) &&
 	    x.d->next_analysis_ms < x.in->observed_since_ms &&
 	    now_ms - x.d->next_analysis_ms >= x.d->next_analysis_ms - range_from(x.d, s)) {
-		/* the interval began before anyone observed it (a controller restart): not judged
-		   on data nobody watched, nor on later data; the hold counts observed time only */
+		/* the interval began before anyone observed it (a controller restart), or before
+		   the router and target showed the state (a slow actuation): not judged on data
+		   nobody watched, nor on later data; the hold counts observed time only, from now
+		   or from when the state became real if that is later */
 		int64_t len = x.d->next_analysis_ms - range_from(x.d, s);
-		int64_t gap = now_ms - range_from(x.d, s);
-		x.d->analysis_from_ms = now_ms;	/* len is wall time already */
-		x.d->next_analysis_ms = now_ms + len;
+		int64_t at = x.in->observed_since_ms > now_ms ? x.in->observed_since_ms : now_ms;
+		int64_t gap = at - range_from(x.d, s);
+		x.d->analysis_from_ms = at;	/* len is wall time already */
+		x.d->next_analysis_ms = at + len;
 		if (gap > 0) {
 			x.d->step_since_ms += gap;
 			if (x.d->state == DS_MONITORING || x.d->resume_state == DS_MONITORING)

@@ -73,10 +73,13 @@ struct tick_input {
 	int canary_ready;		/* the target says the new revision's instances are ready */
 	const struct analysis_input *analysis;	/* the due interval, measured; NULL = none due */
 	const struct judge *judge;	/* NULL = the rules' judge (sequential by default) */
-	/* The controller has been observing since this time (its start); an analysis
-	 * interval that ended before it and is a whole interval overdue was missed
-	 * while no controller ran: it is not judged (nor replayed on later data), the
-	 * schedule restarts at now and the hold counts only observed time.
+	/* The controller has been observing since this time (its start, or the end of
+	 * an application of the state that took longer than an interval: controller.h
+	 * hooks.now); an analysis interval that ended before it and is a whole
+	 * interval overdue was missed while no controller ran or while the router and
+	 * target did not show the state yet: it is not judged (nor replayed on later
+	 * data), the schedule restarts at now (or at observed_since_ms when that is
+	 * later) and the hold counts only observed time.
 	 * observing 0 = always observed (replay). */
 	int observing;
 	int64_t observed_since_ms;

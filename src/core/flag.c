@@ -16,12 +16,22 @@
 
 uint32_t flag_bucket(const char *group, const char *value, uint32_t seed, uint32_t modulus)
 {
-	struct strbuf s = STRBUF_INIT;
+	/* on the stack when it fits: this runs for every flag of an OFREP bulk evaluation */
+	char small[512];
+	size_t g = strlen(group), v = strlen(value);
 	uint32_t h[1] = { 0 };
 
-	strbuf_addf(&s, "%s:%s", group, value);
-	lmmh_x86_32(s.buf, (unsigned)s.len, seed, h);
-	strbuf_release(&s);
+	if (g + 1 + v <= sizeof(small)) {
+		memcpy(small, group, g);
+		small[g] = ':';
+		memcpy(small + g + 1, value, v);
+		lmmh_x86_32(small, (unsigned)(g + 1 + v), seed, h);
+	} else {
+		struct strbuf s = STRBUF_INIT;
+		strbuf_addf(&s, "%s:%s", group, value);
+		lmmh_x86_32(s.buf, (unsigned)s.len, seed, h);
+		strbuf_release(&s);
+	}
 	return modulus ? h[0] % modulus + 1 : 0;
 }
 

@@ -113,7 +113,8 @@ void haproxy_cfg_render(const struct haproxy_cfg *c, struct strbuf *out)
 		    c->map_path, c->map_path, c->map_path, c->map_path, c->map_path, c->backend, c->backend);
 	for (size_t i = 0; i < c->n_servers; i++) {
 		const struct haproxy_cfg_server *s = &c->servers[i];
-		strbuf_addf(out, "    server %s 127.0.0.1:%d weight %d%s%s\n", s->name, s->port,
+		strbuf_addf(out, "    server %s %s:%d weight %d%s%s\n", s->name,
+			    s->addr && *s->addr ? s->addr : "127.0.0.1", s->port,
 			    !strcmp(s->state, "ready") ? s->weight : 0, !strcmp(s->state, "maint") ? " disabled" : "",
 			    !strcmp(s->state, "drain") ? "  # drain" : "");
 	}	if (c->metrics_port > 0)

@@ -37,7 +37,8 @@ int traffic_mode_parse(const char *s, enum traffic_mode *m);
 /* One server of the backend, as slipway recorded it. */
 struct haproxy_cfg_server {
 	const char *name;	/* VERSION-N */
-	int port;		/* on 127.0.0.1 */
+	int port;		/* on addr */
+	const char *addr;	/* IPv4 literal or host name; NULL or "" = 127.0.0.1 */
 	int weight;		/* HAProxy weight 0-256 */
 	const char *state;	/* "ready", "drain" (written at weight 0, commented) or "maint" (disabled) */
 };

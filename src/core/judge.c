@@ -434,9 +434,28 @@ int judge_sequential_decide(const struct judge *j, const struct judge_question *
 	   above the line moves that share only a little (2.2x the baseline: about 1.5%), so
 	   the mixture is centred on a share ratio of 1.5 */
 	le = seq_above_log_e(s->nc, s->xc, 0.01, 1.5);
+	if (q->line == JUDGE_LINE_CONSIDER && s->ns && out->baseline_value >= 1.0) {
+		/* the consider line drawn from the baseline, and the stable, measured beside the canary, is
+		   itself above it now (a slow host, a busy database): the line decides nothing; the
+		   canary is judged against the stable, as error lines are (the mixture: the share
+		   ratio of a latency regression is not the error effect) */
+		le = seq_fwd_mix_log_e(s, effect);
+		out->log_e = le;
+		fmt_e(es, sizeof(es), le);
+		out->outcome = le >= thr ? JUDGE_FAIL : JUDGE_PASS;
+		bprintf(out->why, sizeof(out->why), "%.2f%% of %llu canary requests slower than %.0fms, and the stable "
+			"itself at %.2f%% (p99 above the line too): judged against the stable: e-value %s (fires at %s)",
+			out->estimate, (unsigned long long)s->nc, out->limit_value, out->baseline_value, es, ts);
+		return 0;
+	}
 	out->log_e = le;
 	fmt_e(es, sizeof(es), le);
-	out->outcome = le >= thr ? JUDGE_FAIL : JUDGE_PASS;
+	/* a slowdown the stable shares as much is not the canary's (the consider line; the
+	   immediate line holds whatever the stable does, as immediate error lines do, and a
+	   Canary file's maximum is absolute, as in Flagger) */
+	out->outcome = le >= thr && (q->line != JUDGE_LINE_CONSIDER || !s->ns || out->estimate > out->baseline_value)
+			       ? JUDGE_FAIL
+			       : JUDGE_PASS;
 	bprintf(out->why, sizeof(out->why), "%.2f%% of %llu canary requests slower than %.0fms (p99 above it: > 1%%): "
 		"e-value %s (fires at %s)", out->estimate, (unsigned long long)s->nc, out->limit_value, es, ts);
 	return 0;

@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-static const char *const targets[] = { "local", "sim", NULL };
+static const char *const targets[] = { "local", "ssh", "sim", NULL };
 static const char *const routers[] = { "haproxy", "sim", NULL };
 static const char *const providers[] = { "builtin", "prometheus", "sim", NULL };
 static const char *const judges[] = { "sequential", "threshold", "observed", NULL };

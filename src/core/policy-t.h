@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/checklist-t.h"
 #include "core/rules-t.h"
 
 /* Where a value came from in the policy file: 1-based line and column;
@@ -154,6 +155,8 @@ struct policy {
 	struct policy_metric metrics[METRIC__COUNT];
 	struct judge_settings judge;		/* `judge:` (docs/judge.md); defaults: judge_settings_default() */
 	struct pmark judge_mark;
+	/* `checklists:` (docs/checklists.md); default: checklist_init_default() */
+	struct checklist_set checklists;
 };
 
 #endif

@@ -7,6 +7,7 @@
  */
 #include "core/policy.h"
 #include "core/policy_internal.h"
+#include "core/checklist.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -260,6 +261,7 @@ void policy_release(struct policy *p)
 	free(p->types);
 	free(p->source);
 	free(p->timezone);
+	checklist_release(&p->checklists);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -346,6 +348,7 @@ void policy_init_default(struct policy *p)
 	struct policy_class *c;
 
 	policy__init_empty(p, POLICY_BUILTIN_SOURCE);
+	checklist_init_default(&p->checklists);
 	for (size_t i = 0; i < ARRAY_SIZE(roles); i++)
 		policy__role_get(p, roles[i], 1);
 

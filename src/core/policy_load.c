@@ -16,6 +16,7 @@
  */
 #include "core/policy.h"
 #include "core/policy_internal.h"
+#include "core/checklist.h"
 #include "core/strategy.h"
 #include "core/yaml_walk.h"
 
@@ -897,6 +898,9 @@ static int validate(struct yaml_walk *w, void *obj, struct yaml_pos at)
 			r = check_refs(w, &p->types[i].windows, who.buf, "window", "windows", windows, p->windows_nr);
 	}
 	strbuf_release(&who);
+	/* checklist items name roles and types too (core/checklist.c) */
+	if (r >= 0)
+		r = checklist__validate(w, p);
 	free(roles);
 	free(windows);
 	free(classes);
@@ -922,6 +926,8 @@ static const struct yaml_map root_map = {
 		{ "rollback", yaml_parse_map, 0, .map = &rollback_map },
 		{ "metrics", yaml_parse_map, 0, .map = &metrics_map },
 		{ "judge", yaml_parse_map, 0, .map = &judge_map },
+		/* the runbook's checklists (docs/checklists.md): core/checklist.c */
+		{ "checklists", checklist__parse_section, offsetof(struct loader, p.checklists) },
 		/* the notifier's section of the same file (docs/records.md), read by
 		 * its own loader; the policy only lets it stand */
 		{ "notifications", yaml_parse_ignore, 0 },

@@ -7,28 +7,15 @@
  */
 #include "core/policy.h"
 #include "core/policy_internal.h"
+#include "core/checklist.h"
 
 #include <string.h>
 
 #include "base/strbuf.h"
+#include "core/yaml_text.h"
 #include "base/timeutil.h"
 
 /* ---------------------------------------------------------------- YAML out */
-
-static void yaml_quoted(struct strbuf *out, const char *s)
-{
-	strbuf_addch(out, '"');
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			strbuf_addf(out, "\\%c", c);
-		else if (c < 0x20)
-			strbuf_addf(out, "\\x%02x", c);
-		else
-			strbuf_addch(out, (char)c);
-	}
-	strbuf_addch(out, '"');
-}
 
 static void yaml_list(struct strbuf *out, const struct policy_names *l, int quote)
 {
@@ -37,7 +24,7 @@ static void yaml_list(struct strbuf *out, const struct policy_names *l, int quot
 		if (i)
 			strbuf_addstr(out, ", ");
 		if (quote)
-			yaml_quoted(out, l->v[i]);
+			yaml_text_add_quoted(out, l->v[i]);
 		else
 			strbuf_addstr(out, l->v[i]);
 	}
@@ -101,7 +88,7 @@ void policy_format_yaml(const struct policy *p, struct strbuf *out)
 			   "change_classes:\n");
 	for (size_t i = 0; i < p->classes_nr; i++) {
 		strbuf_addf(out, "  %s: ", p->classes[i].name);
-		yaml_quoted(out, p->classes[i].description ? p->classes[i].description : "");
+		yaml_text_add_quoted(out, p->classes[i].description ? p->classes[i].description : "");
 		strbuf_addch(out, '\n');
 	}
 
@@ -114,7 +101,7 @@ void policy_format_yaml(const struct policy *p, struct strbuf *out)
 		strbuf_addf(out, "  %s:\n", w->name);
 		if (w->description) {
 			strbuf_addstr(out, "    description: ");
-			yaml_quoted(out, w->description);
+			yaml_text_add_quoted(out, w->description);
 			strbuf_addch(out, '\n');
 		}
 		strbuf_addstr(out, "    days: ");
@@ -140,7 +127,7 @@ void policy_format_yaml(const struct policy *p, struct strbuf *out)
 		strbuf_addf(out, "  %s:\n    kind: %s\n", f->name, policy_freeze_kind_name(f->kind));
 		if (f->reason) {
 			strbuf_addstr(out, "    reason: ");
-			yaml_quoted(out, f->reason);
+			yaml_text_add_quoted(out, f->reason);
 			strbuf_addch(out, '\n');
 		}
 		switch (f->kind) {
@@ -175,7 +162,7 @@ void policy_format_yaml(const struct policy *p, struct strbuf *out)
 		strbuf_addf(out, "  %s:\n", t->name);
 		if (t->description) {
 			strbuf_addstr(out, "    description: ");
-			yaml_quoted(out, t->description);
+			yaml_text_add_quoted(out, t->description);
 			strbuf_addch(out, '\n');
 		}
 		strbuf_addstr(out, "    approvals: ");
@@ -183,7 +170,7 @@ void policy_format_yaml(const struct policy *p, struct strbuf *out)
 		strbuf_addch(out, '\n');
 		if (t->testing) {
 			strbuf_addstr(out, "    testing: ");
-			yaml_quoted(out, t->testing);
+			yaml_text_add_quoted(out, t->testing);
 			strbuf_addch(out, '\n');
 		}
 		strbuf_addf(out, "    strategy: %s\n    monitoring: ", t->strategy ? t->strategy : "canary");
@@ -237,4 +224,5 @@ void policy_format_yaml(const struct policy *p, struct strbuf *out)
 			strbuf_addstr(out, " }\n");
 		}
 	}
+	checklist__format_yaml(&p->checklists, out);
 }

@@ -1,5 +1,6 @@
 /* yaml_text.c - refuse what libfyaml mishandles; see yaml_text.h. */
 #include "core/yaml_text.h"
+#include "base/strbuf.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -79,4 +80,19 @@ int yaml_text_check(const char *buf, size_t len, struct yaml_text_error *e)
 		i += n;
 	}
 	return 0;
+}
+
+void yaml_text_add_quoted(struct strbuf *out, const char *s)
+{
+	strbuf_addch(out, '"');
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			strbuf_addf(out, "\\%c", c);
+		else if (c < 0x20)
+			strbuf_addf(out, "\\x%02x", c);
+		else
+			strbuf_addch(out, (char)c);
+	}
+	strbuf_addch(out, '"');
 }

@@ -26,4 +26,13 @@ struct yaml_text_error {
  */
 int yaml_text_check(const char *buf, size_t len, struct yaml_text_error *e);
 
+struct strbuf;
+
+/*
+ * Append s (NULL: the empty string) to out as a YAML double-quoted scalar:
+ * '"' and '\\' escaped, control characters as \xNN, so what slipway prints
+ * (`policy show`) loads back through yaml_text_check() and libfyaml unchanged.
+ */
+void yaml_text_add_quoted(struct strbuf *out, const char *s);
+
 #endif

@@ -35,6 +35,7 @@
 #include "base/err.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
+#include "controller/checklist_gate.h"
 #include "controller/localstack.h"
 #include "controller/policy_file.h"
 #include "core/approval.h"
@@ -67,6 +68,11 @@ typedef enum MHD_Result mhd_result;
 #endif
 
 #define API_THREADS 4
+/* libmicrohttpd's memory pool per connection (headers, read and write
+ * buffers; bodies come through in pieces of it).  It zeroes the pool for
+ * every request on a kept-alive connection: its default, 32 KiB, cost a third
+ * of an OFREP evaluation (docs/flags.md "Bench"). */
+#define API_CONN_MEMORY (16 * 1024)
 #define API_UNIX_THREADS 2	/* the local socket's pool: people at a terminal, not CI fleets */
 #define ROLE_DEPLOYER "deployer"	/* the role writes other than approvals need (docs/api.md) */
 
@@ -719,6 +725,109 @@ out:
 static void h_approve(struct call *c, char **arg) { decide(c, arg, APPROVAL_APPROVED); }
 static void h_reject(struct call *c, char **arg) { decide(c, arg, APPROVAL_REJECTED); }
 
+/* ---- checklists (docs/checklists.md) ---- */
+
+struct attest_body {
+	const char *item, *status, *evidence, *sarif;
+};
+
+/* POST deployments/ID/attestations and versions/V/attestations: as the token's user, audited. */
+static void attest(struct call *c, int64_t id, const char *version)
+{
+	struct attest_body b = { 0 };
+	const struct api_field fields[] = {
+		{ "item", API_FIELD_STRING, 1, 0, 64, offsetof(struct attest_body, item) },
+		{ "status", API_FIELD_STRING, 0, 0, 8, offsetof(struct attest_body, status) },
+		{ "evidence", API_FIELD_STRING, 0, 0, 0, offsetof(struct attest_body, evidence) },
+		{ "sarif", API_FIELD_STRING, 0, 0, API_BODY_MAX, offsetof(struct attest_body, sarif) },
+		API_FIELDS_END,
+	};
+	struct attest_request rq = { 0 };
+	struct strbuf err = STRBUF_INIT, detail = STRBUF_INIT;
+	struct policy_file pol;
+	json_t *root = NULL;
+	const char *got = NULL;
+	int64_t aid;
+
+	if (load_policy(c, &pol) < 0)
+		return;
+	if (parse_body(c, fields, &b, &root) < 0)
+		goto out;
+	rq.deployment_id = id;
+	rq.version = version;
+	rq.item = b.item;
+	rq.status = b.status;
+	rq.evidence = b.evidence;
+	rq.sarif = b.sarif;
+	rq.sarif_len = b.sarif ? strlen(b.sarif) : 0;
+	rq.actor = c->tok.user;
+	rq.identity = c->identity;
+	rq.now_ms = wall_ms();
+	aid = checklist_attest(c->st, &pol.p, &rq, &got, &detail, &err);
+	if (aid < 0) {
+		fail(c, (int)aid, &err);
+	} else {
+		json_t *j = vocab_doc("Attestation");
+		json_object_set_new(j, "id", json_integer(aid));
+		if (id > 0)
+			json_object_set_new(j, "deployment", json_integer(id));
+		else
+			json_object_set_new(j, "version", json_string(version));
+		json_object_set_new(j, "item", json_string(b.item));
+		json_object_set_new(j, "status", json_string(got));
+		json_object_set_new(j, "evidence", b.evidence ? json_string(b.evidence) : json_null());
+		json_object_set_new(j, "detail", detail.len ? json_string(detail.buf) : json_null());
+		json_object_set_new(j, "by", json_string(c->tok.user));
+		json_object_set_new(j, "identity", json_string(c->identity));
+		answer(c, 201, j);
+	}
+out:
+	json_decref(root);
+	policy_file_release(&pol);
+	strbuf_release(&err);
+	strbuf_release(&detail);
+}
+
+static void h_attest_deployment(struct call *c, char **arg)
+{
+	int64_t id;
+	if (!parse_id(c, "deployment", arg[0], &id))
+		attest(c, id, NULL);
+}
+
+static void h_attest_version(struct call *c, char **arg)
+{
+	if (!name_ok(c, "version", arg[0]))
+		attest(c, 0, arg[0]);
+}
+
+static void h_checklist(struct call *c, char **arg)
+{
+	struct deployment_record d = { 0 };
+	struct checklist_view v = { 0 };
+	struct strbuf err = STRBUF_INIT;
+	struct policy_file pol;
+	int64_t id;
+	int r;
+
+	if (parse_id(c, "deployment", arg[0], &id) || load_policy(c, &pol) < 0)
+		return;
+	if ((r = records_get(c->st, id, &d, &err)) < 0 ||
+	    (r = checklist_view_build(c->st, &pol.p, id, d.version, d.type, &v, &err)) < 0) {
+		fail(c, r, &err);
+	} else {
+		json_t *j = vocab_doc("Checklist");
+		json_object_update_new(j, checklist_view_json(&v));
+		json_object_set_new(j, "type", json_string(d.type ? d.type : ""));
+		json_object_set_new(j, "state", json_string(d.state ? d.state : ""));
+		answer(c, 200, j);
+	}
+	checklist_view_release(&v);
+	deployment_record_release(&d);
+	policy_file_release(&pol);
+	strbuf_release(&err);
+}
+
 static void h_check(struct call *c, char **arg)
 {
 	struct strbuf err = STRBUF_INIT;
@@ -1220,6 +1329,9 @@ static const struct route routes[] = {
 	{ "GET", "deployments/*/approvals", h_gate, 0 },
 	{ "POST", "deployments/*/approve", h_approve, 0 },
 	{ "POST", "deployments/*/reject", h_reject, 0 },
+	{ "GET", "deployments/*/checklist", h_checklist, 0 },
+	{ "POST", "deployments/*/attestations", h_attest_deployment, 0 },
+	{ "POST", "versions/*/attestations", h_attest_version, 0 },
 	{ "POST", "deployments/*/promote", h_promote, 0 },
 	{ "POST", "deployments/*/pause", h_pause, 0 },
 	{ "POST", "deployments/*/resume", h_resume, 0 },
@@ -1433,10 +1545,21 @@ static mhd_result on_request(void *cls, struct MHD_Connection *conn, const char 
 	mhd_result ret;
 
 	if (!c) {
-		if (!strncmp(url, "/api/v1/", 8) || !strcmp(url, "/api/v1") || ofrep_path(url)) {
-			*con_cls = new_call(s, conn);
-			return MHD_YES;
-		}
+		/* Every answer waits for the request's second call: libmicrohttpd closes a
+		 * kept-alive connection after a response queued on the first (the
+		 * request's end not yet read), and /healthz then cost a connection each. */
+		*con_cls = new_call(s, conn);
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		if (c->body.len + *upload_size > API_BODY_MAX)
+			c->body_too_big = 1;
+		else
+			strbuf_add(&c->body, upload_data, *upload_size);
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (!(!strncmp(url, "/api/v1/", 8) || !strcmp(url, "/api/v1") || ofrep_path(url))) {
 		if (!strcmp(method, "GET") &&
 		    (!strcmp(url, "/healthz") || !strcmp(url, "/readyz") || !strcmp(url, "/metrics")))
 			return serve_plain(s, conn, url);
@@ -1453,14 +1576,6 @@ static mhd_result on_request(void *cls, struct MHD_Connection *conn, const char 
 					 "\"detail\": \"no such path; the API is under /api/v1 (see /api/v1/openapi.json)\"}\n";
 			return send_text(s, conn, 404, "application/problem+json", xstrdup(nf), strlen(nf), NULL);
 		}
-	}
-	if (*upload_size) {
-		if (c->body.len + *upload_size > API_BODY_MAX)
-			c->body_too_big = 1;
-		else
-			strbuf_add(&c->body, upload_data, *upload_size);
-		*upload_size = 0;
-		return MHD_YES;
 	}
 	if (ofrep_path(url)) {	/* OFREP: src/server/ofrep.c, docs/flags.md */
 		struct strbuf err = STRBUF_INIT;
@@ -1641,7 +1756,8 @@ static int start_unix(struct api_server *s, const char *path, struct strbuf *not
 	s->unix_d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_ALLOW_SUSPEND_RESUME, 0, NULL,
 				     NULL, on_request_unix, s, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE,
 				     (unsigned)API_UNIX_THREADS, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_END);
+				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+				     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)API_CONN_MEMORY, MHD_OPTION_END);
 	if (!s->unix_d) {
 		close(fd);
 		strbuf_errf(e, "local socket '%s': libmicrohttpd does not serve it", path);
@@ -1722,12 +1838,14 @@ int api_server_start(const struct api_options *o, struct api_server **out, struc
 		s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &ss,
 					MHD_OPTION_THREAD_POOL_SIZE, (unsigned)API_THREADS, MHD_OPTION_NOTIFY_COMPLETED,
 					on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+					MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)API_CONN_MEMORY,
 					MHD_OPTION_HTTPS_MEM_CERT, s->cert_pem, MHD_OPTION_HTTPS_MEM_KEY, s->key_pem,
 					MHD_OPTION_END);
 	else
 		s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &ss,
 					MHD_OPTION_THREAD_POOL_SIZE, (unsigned)API_THREADS, MHD_OPTION_NOTIFY_COMPLETED,
-					on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_END);
+					on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+					MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)API_CONN_MEMORY, MHD_OPTION_END);
 	if (!s->d) {
 		strbuf_errf(e, "cannot listen on %s%s (the port is taken, or the address is not this machine's)",
 			    o->listen ? o->listen : "127.0.0.1:8480", s->tls ? " with TLS (check the certificate and key)" : "");

@@ -350,6 +350,23 @@ like "$body" 'slipway_api_responses_total\{code="403"\} [1-9]' "refused calls ar
 like "$body" 'slipway_notification_queue_depth 0' "the notification queue"
 unlike "$body" 'slipway_tick_duration_seconds' "no tick metrics without a controller"
 
+# ---- checklists (docs/checklists.md): attestations as the token's user, in the audit chain
+call POST "/api/v1/deployments/$D1/attestations" "$CAROL" '{"item": "ci-passing", "evidence": "https://ci.example/1"}'
+is "$code" 201 "attest for a deployment: 201"
+is "$(jb 'd["by"]')" carol "recorded as the token's user"
+like "$(jb 'd["identity"]')" '^token:' "with the token's identity"
+call POST "/api/v1/versions/v1/attestations" "$CAROL" '{"item": "review-approved", "status": "fail"}'
+is "$code" 201 "attest for a version: 201"
+call POST "/api/v1/deployments/$D1/attestations" "$CAROL" '{"item": "no-such"}'
+is "$code" 404 "an unknown item: 404"
+call POST "/api/v1/deployments/$D1/attestations" "$CAROL" "{\"item\": \"no-vulnerabilities\", \"sarif\": $(jq -Rs . <"$SLIPWAY_SRC/tests/data/sarif/critical.sarif")}"
+is "$code" 201 "a SARIF log in the body: 201"
+is "$(jb 'd["status"]')" fail "a critical finding fails the item"
+like "$(jb 'd["detail"]')" "js/sql-injection" "naming the finding"
+call GET "/api/v1/deployments/$D1/checklist" "$CAROL"
+is "$code" 200 "the deployment's checklist: 200"
+is "$(printf '%s' "$body" | jq -r '.items[] | select(.id == "review-approved") | .state')" failed "the version's attestation counts"
+
 # ---- every documented operation was exercised
 missing=$(python3 - "$OPENAPI" "$SEEN" <<'PY'
 import json, sys

@@ -149,7 +149,10 @@ for cmd in "show 99" "status 99" "approvals 99" "pause 99" "history nosuch" "app
   is "$rc" 2 "'$cmd': a missing deployment, service or incident exits 2"
 done
 
+check pack PackStages pack status billing   # pack deploy: tests/cli/pack.sh, tests/e2e/agent-pack.sh
+
 # ---- every command is covered here, validated in e2e, or has no JSON output
+covered="${covered}attest checklist "	# validated in tests/cli/checklist.sh
 live=" deploy start instances traffic metrics db rollout "
 for cmd in $("$SLIPWAY" --help | awk '/^Commands:/{f=1; next} /^$/{f=0} f{print $1}'); do
   case "$covered$live" in

@@ -75,7 +75,27 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $etag" -H "Auth
 is "$code" 304 "If-None-Match with that ETag: 304"
 code=$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $etag" -H "Authorization: Bearer $TOKEN" -d '{"context": {"targetingKey": "user-2"}}' "$base")
 is "$code" 200 "another context: 200 (the ETag covers the context)"
+# single evaluations on fresh connections (so on several of the server's threads,
+# each with its own snapshot of the flags): all must see a change at once
+single_values() { # single_values TOKEN FLAG: the values (or codes) of 8 evaluations
+  local i
+  for i in 1 2 3 4 5 6 7 8; do
+    curl -s -o "$T/one" -w '%{http_code} ' -H "Authorization: Bearer $1" -d '{"context": {"targetingKey": "user-1"}}' "$base/$2"
+    json_get "$(cat "$T/one")" 'd.get("value", d.get("errorCode"))'
+  done | sort -u | tr '\n' ' '
+}
+is "$(single_values "$TOKEN" max-items)" "200 10 " "single evaluations before a change"
 run_slipway flag set max-items --value 250
+is "$(single_values "$TOKEN" max-items)" "200 250 " "after 'flag set', every single evaluation answers the new value"
+run_slipway flag create ofrep-late --json '{"enabled": true, "default": "on"}'
+is "$(single_values "$TOKEN" ofrep-late)" "200 true " "a flag created while serving is found"
+run_slipway flag delete ofrep-late
+is "$(single_values "$TOKEN" ofrep-late)" "404 FLAG_NOT_FOUND " "and once deleted, not found"
+TOKEN2=$("$SLIPWAY" token create --user short-lived 2>/dev/null)
+is "$(single_values "$TOKEN2" max-items)" "200 250 " "a second token evaluates"
+id2=$("$SLIPWAY" token list -o json 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); print([t["id"] for t in d["items"] if t["user"] == "short-lived"][0])')
+run_slipway token revoke "$id2"
+is "$(single_values "$TOKEN2" max-items)" "401 GENERAL " "revoked, it is refused at once (the token's row is read on every request)"
 code=$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $etag" -H "Authorization: Bearer $TOKEN" -d '{"context": {"targetingKey": "user-1"}}' "$base")
 is "$code" 200 "a flag changed: 200 again"
 code=$(curl -s -o "$T/b" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" -d '{"context": {}}' "$base")

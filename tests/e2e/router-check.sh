@@ -112,6 +112,8 @@ like "$(sql "select reason from transitions where deployment_id=$id and reason l
 sleep 1
 n=$(sql "select count(*) from transitions where deployment_id=$id and reason like '%another process (pid $stray%'")
 ok "$([ "$n" -ge 1 ] && [ "$n" -le 2 ]; echo $?)" "noted while it lasts, not at every tick ($n lines)"
+[ "$n" -ge 1 ] && [ "$n" -le 2 ] ||
+  sql "select reason from transitions where deployment_id=$id and reason like 'router:%'" | sed "s/^/#   /"
 stop_stray
 
 run_slipway show "$id"

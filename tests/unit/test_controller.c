@@ -102,6 +102,24 @@ static void add_hook(struct strategy *s, const char *name, enum webhook_type t, 
 	w->timeout_ms = 2000;
 }
 
+/* A target whose every start of the new revision takes five minutes of a fake clock
+ * (the ssh target starting and probing instances on remote hosts), and that clock. */
+static int64_t fake_now;
+static struct target slow_inner;
+
+static int slow_ensure(void *ctx, const char *service, const char *version, enum revision_role role, int up,
+		       int count, struct strbuf *err)
+{
+	if (up && role == ROLE_CANARY)
+		fake_now += 5 * 60000;
+	return slow_inner.ensure(slow_inner.ctx, service, version, role, up, count, err);
+}
+
+static int64_t fake_clock(void *ctx)
+{
+	return fake_now;
+}
+
 static struct deployment load(struct store *st, int64_t id)
 {
 	struct deployment d;
@@ -315,6 +333,48 @@ int main(void)
 		is_int(calls_post, 1, "post-rollout called once, after the end");
 		ok(calls_event >= 5, "event webhooks called with the notifications (%d)", calls_event);
 		MHD_stop_daemon(mhd);
+	}
+
+	/* an actuation slower than an analysis interval: the intervals it spanned measured a
+	   weight the router did not show yet; the step's hold counts from its end */
+	{
+		struct controller c2;
+		struct sim_infra si;
+		struct router rt2;
+		struct target slow;
+		struct deployment x;
+		int64_t step1_end = 0, step2_at = 0;
+		deployment_init(&x, "slow", "production", "v2", "v1", "standard", 300000000 - 1000);
+		is_int(deployment_store_create(&st, &x, s, &err), 0, "a deployment on a slow target");
+		sim_infra_init(&si);
+		sim_infra_router(&si, &rt2);
+		sim_infra_target(&si, &slow_inner);
+		slow = slow_inner;
+		slow.ensure = slow_ensure;
+		controller_init(&c2, &st);
+		c2.router = &rt2;
+		c2.target = &slow;
+		c2.metrics = &prov;
+		c2.judge = &observed;
+		c2.service = "slow";
+		c2.hooks.now = fake_clock;
+		fake_now = 300000000;
+		for (int i = 0; i < 5000 && !step2_at; i++) {
+			int64_t tick = fake_now;
+			int before = load(&st, x.id).step;
+			controller_tick(&c2, tick, &err);
+			if (before == 0 && load(&st, x.id).step == 1)
+				step1_end = fake_now;	/* the step's actuation took five minutes of it */
+			if (before == 1 && load(&st, x.id).step == 2)
+				step2_at = tick;
+			fake_now += 1000;
+		}
+		ok(step1_end > 0 && step2_at > 0, "the slow deployment reaches step 2");
+		ok(step2_at - step1_end >= s->steps[0].hold_ms,
+		   "its step 1 held %llds after the slow actuation ended, not counting the 300 s it took",
+		   (long long)((step2_at - step1_end) / 1000));
+		controller_release(&c2);
+		sim_infra_release(&si);
 	}
 
 	/* the store's guards */

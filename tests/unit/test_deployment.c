@@ -281,6 +281,29 @@ int main(void)
 		   (long long)((t - live.observed_since_ms) / 1000));
 	}
 
+	/* a slow actuation: the state became real at observed_since_ms, later than the tick's
+	   now (the controller's clock runs behind the log): the schedule restarts there */
+	{
+		struct tick_input live = { .gate = GATE_ALLOW, .canary_ready = 1, .observing = 1 };
+		int64_t due, now;
+		strategy_default(s, STRATEGY_CANARY);
+		deployment_init(&d, "api", "production", "v2", "v1", "standard", 0);
+		advance(&d, &r, s, &live, NULL, 0, 0);
+		a = healthy(&d, s, 60000);
+		live.analysis = &a;
+		advance(&d, &r, s, &live, NULL, 0, 60000);
+		due = d.next_analysis_ms;
+		live.observed_since_ms = due + 5 * 60000;
+		now = live.observed_since_ms - 600;
+		a = healthy(&d, s, now);
+		advance(&d, &r, s, &live, NULL, 0, now);
+		is_int(dec.has_analysis, 0, "slow actuation: the interval it spanned is not judged");
+		ok(d.next_analysis_ms == live.observed_since_ms + deployment_look_ms(&r, s, NULL),
+		   "slow actuation: the schedule restarts when the state became real, not at the tick");
+		ok(d.step_since_ms == live.observed_since_ms,
+		   "slow actuation: the step's hold starts then too");
+	}
+
 	/* malformed input is refused, never a crash */
 	is_int(deployment_advance(NULL, &r, s, &in, NULL, 0, 0, &dec), SW_EUSAGE, "NULL deployment refused");
 	s->interval_ms = 0;

@@ -8,11 +8,15 @@
 #include "core/tz.h"
 #include "core/strategy.h"
 #include "adapters/approvals.h"
+#include "adapters/audit.h"
+#include "base/err.h"
 #include "adapters/deployment_store.h"
 #include "adapters/incidents.h"
 #include "adapters/store.h"
 
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static int64_t at(const char *s)
@@ -30,6 +34,73 @@ static enum gate_result ask(struct policy_gate *g, const char *type, const char 
 	snprintf(d.change_class, sizeof(d.change_class), "%s", cls);
 	strbuf_reset(reason);
 	return policy_gate_check(g, &d, ph, at(when), reason);
+}
+
+/* A fake "rollback possible" proof: the previous release is gone while *gone is set. */
+static int fake_rollback(void *ctx, const char *service, const char *from_version, struct strbuf *ev)
+{
+	if (*(int *)ctx) {
+		strbuf_addf(ev, "the release directory of %s %s is gone", service, from_version);
+		return SW_EDENIED;
+	}
+	strbuf_addf(ev, "release %s present", from_version);
+	return 0;
+}
+
+/* The checklists at the gate (docs/checklists.md): blocking items hold a standard deployment. */
+static void test_checklists(const struct tz_zone *utc)
+{
+	static const char pol[] = "roles:\n  team-lead: [bob]\ntypes:\n  standard: { approvals: [] }\n"
+				  "checklists:\n  ci-passing: { blocks: [standard] }\n"
+				  "  rollback-possible: { blocks: [standard] }\n";
+	char dir[] = "/tmp/slipway-gate-cl.XXXXXX";
+	struct store st = { 0 };
+	struct strategy *strat = calloc(1, sizeof(*strat));
+	struct strbuf reason = STRBUF_INIT, err = STRBUF_INIT;
+	struct policy q;
+	struct policy_gate g;
+	struct deployment d;
+	int64_t thu = at("2026-12-03T15:00:00Z");
+	int gone = 1;
+
+	ok(mkdtemp(dir) != NULL, "checklists: temporary store directory");
+	is_int(policy_load(&q, pol, sizeof(pol) - 1, "cl.yaml", NULL, &err), 0, "checklists policy: %s", err.buf);
+	ok(store_open(&st, dir, &err) == 0 && deployment_store_migrate(&st, &err) == 0, "store: %s", err.buf);
+	is_int(policy_gate_init(&g, &q, utc, &st, &err), 0, "gate init migrates the checklist module");
+	g.rollback_fn = fake_rollback;
+	g.rollback_ctx = &gone;
+	strategy_default(strat, STRATEGY_CANARY);
+	deployment_init(&d, "api-server", "production", "v2", "v1", "standard", thu);
+	snprintf(d.requested_by, sizeof(d.requested_by), "alice");
+	is_int(deployment_store_create(&st, &d, strat, &err), 0, "create a standard deployment");
+	is_int(policy_gate_check(&g, &d, GATE_PHASE_START, thu, &reason), GATE_WAIT, "waits for its checklist");
+	ok(strstr(reason.buf, "ci-passing (missing)") != NULL, "names the missing attestation: %s", reason.buf);
+	ok(strstr(reason.buf, "rollback-possible (failed: the release directory of api-server v1 is gone)") != NULL,
+	   "rollback possible fails when the previous release directory is gone");
+	gone = 0;
+	strbuf_reset(&reason);
+	is_int(policy_gate_check(&g, &d, GATE_PHASE_START, thu + 1000, &reason), GATE_WAIT, "still waiting for CI");
+	ok(strstr(reason.buf, "rollback-possible") == NULL, "the release is back: rollback is possible: %s", reason.buf);
+	{
+		struct attest_request rq = { .deployment_id = d.id, .item = "ci-passing", .evidence = "https://ci/1",
+					     .actor = "ci-bot", .identity = "token:1", .now_ms = thu + 2000 };
+		ok(checklist_attest(&st, &q, &rq, NULL, NULL, &err) > 0, "CI attests: %s", err.buf);
+	}
+	strbuf_reset(&reason);
+	is_int(policy_gate_check(&g, &d, GATE_PHASE_START, thu + 3000, &reason), GATE_ALLOW,
+	       "every blocking item satisfied: starts: %s", reason.buf);
+	policy_gate_release(&g);
+	store_close(&st);
+	policy_release(&q);
+	free(strat);
+	strbuf_release(&reason);
+	strbuf_release(&err);
+	{
+		char cmd[128];
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		if (system(cmd) != 0)
+			printf("# could not remove %s\n", dir);
+	}
 }
 
 int main(void)
@@ -138,6 +209,27 @@ int main(void)
 		strbuf_reset(&reason);
 		is_int(policy_gate_check(&sg, &e, GATE_PHASE_START, thu + MS_PER_HOUR, &reason), GATE_ALLOW,
 		       "an emergency with vp-engineering approval passes the incident: %s", reason.buf);
+		strbuf_reset(&reason);
+		policy_gate_check(&sg, &e, GATE_PHASE_START, thu + MS_PER_HOUR + 100, &reason);
+		{
+			struct audit_entry *ae = NULL;
+			size_t n = 0, bypassed = 0;
+			ok(audit_list(&st, INT64_MIN, &ae, &n, &err) == 0, "read the audit log");
+			for (size_t i = 0; i < n; i++)
+				if (!strcmp(ae[i].action, "checklist.bypassed")) {
+					bypassed++;
+					ok(strstr(ae[i].detail, "no-incidents (failed: incident") != NULL,
+					   "the emergency's checklist says the incident is open: %s", ae[i].detail);
+				}
+			is_int((int)bypassed, 1, "what the emergency missed is audited once, not at every look");
+			audit_entries_free(ae, n);
+		}
+		{
+			char *missing = NULL;
+			is_int(checklist_bypassed(&st, e.id, &missing, &err), 0, "what the emergency missed, for its message");
+			ok(missing && strstr(missing, "no-incidents") != NULL, "names the item: %s", missing ? missing : "(none)");
+			free(missing);
+		}
 		is_int(incident_resolve(&st, inc, "carol", thu + MS_PER_HOUR, &err), 0, "resolve the incident");
 		strbuf_reset(&reason);
 		is_int(policy_gate_check(&sg, &d, GATE_PHASE_START, thu + 2 * MS_PER_HOUR, &reason), GATE_ALLOW,
@@ -155,6 +247,7 @@ int main(void)
 		}
 	}
 
+	test_checklists(&utc);
 	policy_release(&p);
 	strbuf_release(&reason);
 	strbuf_release(&err);

@@ -235,6 +235,45 @@ static void test_evidence_and_judges(void)
 	cs.requests = 100;
 	cs.p99_ms = 5000;
 
+	/* the consider line (2x a 200 ms baseline) when both revisions slowed down after the
+	   baseline was taken (a loaded host): 3% of canary and of stable requests above it */
+	{
+		struct judge_evidence slow;
+		struct judge_batch sb;
+		memset(&slow, 0, sizeof(slow));
+		judge_evidence_set_lines(&slow, 200, 1.2, 2, 3, 0);
+		memset(&sb, 0, sizeof(sb));
+		sb.nc = 1000;
+		sb.ns = 1000;
+		sb.have_over = 1;
+		sb.over_c[JUDGE_LINE_CONSIDER] = 30;
+		sb.over_s[JUDGE_LINE_CONSIDER] = 30;
+		judge_evidence_add(&slow, &sb, 60000, 60000);
+		q.ev = &slow;
+		q.line = JUDGE_LINE_CONSIDER;
+		q.alpha = 0.05;
+		j.decide(&j, &q, &v);
+		is_int(v.outcome, JUDGE_PASS, "consider line: the stable as slow as the canary: judged against it, a pass");
+		/* the canary alone slow: 3% against the stable's 0.2% */
+		memset(&slow, 0, sizeof(slow));
+		judge_evidence_set_lines(&slow, 200, 1.2, 2, 3, 0);
+		sb.over_s[JUDGE_LINE_CONSIDER] = 2;
+		judge_evidence_add(&slow, &sb, 60000, 60000);
+		j.decide(&j, &q, &v);
+		is_int(v.outcome, JUDGE_FAIL, "consider line: the canary alone above it: fails");
+		/* the immediate line holds whatever the stable does */
+		memset(&slow, 0, sizeof(slow));
+		judge_evidence_set_lines(&slow, 200, 1.2, 2, 3, 0);
+		sb.over_c[JUDGE_LINE_IMMEDIATE] = 30;
+		sb.over_s[JUDGE_LINE_IMMEDIATE] = 30;
+		judge_evidence_add(&slow, &sb, 60000, 60000);
+		q.line = JUDGE_LINE_IMMEDIATE;
+		j.decide(&j, &q, &v);
+		is_int(v.outcome, JUDGE_FAIL, "immediate line: the stable as slow does not excuse the canary");
+		q.alpha = 0.01;
+		q.ev = &ev;
+	}
+
 	/* the evidence survives a round trip through JSON (the store keeps it) */
 	js = judge_evidence_to_json(&ev);
 	memset(&back, 0, sizeof(back));

@@ -1,0 +1,212 @@
+/*
+ * checklist_store.c - attestations and the gate's findings in the store;
+ * see checklist_store.h.  An attestation and its audit entry commit
+ * together, so the audit chain names who attested every item.
+ */
+#include "adapters/checklist_store.h"
+#include "adapters/audit.h"
+#include "adapters/store.h"
+#include "base/alloc.h"
+#include "base/err.h"
+#include "base/strbuf.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const migrations[] = {
+	/* 1 */
+	"CREATE TABLE attestations ("
+	"  id INTEGER PRIMARY KEY,"
+	"  deployment_id INTEGER,"
+	"  version TEXT,"
+	"  item TEXT NOT NULL,"
+	"  status TEXT NOT NULL CHECK (status IN ('pass', 'fail')),"
+	"  evidence TEXT,"
+	"  detail TEXT,"
+	"  actor TEXT NOT NULL,"
+	"  identity TEXT NOT NULL,"
+	"  at_ms INTEGER NOT NULL,"
+	"  CHECK ((deployment_id IS NULL) <> (version IS NULL)));"
+	"CREATE INDEX attestations_deployment ON attestations(deployment_id, id);"
+	"CREATE INDEX attestations_version ON attestations(version, id);"
+	"CREATE TABLE checklist_proofs ("
+	"  deployment_id INTEGER NOT NULL,"
+	"  item TEXT NOT NULL,"
+	"  state TEXT NOT NULL,"
+	"  evidence TEXT,"
+	"  at_ms INTEGER NOT NULL,"
+	"  PRIMARY KEY (deployment_id, item));",
+};
+
+int checklist_store_migrate(struct store *st, struct strbuf *err)
+{
+	int r = audit_migrate(st, err);
+	if (r)
+		return r;
+	return store_migrate(st, "checklist", migrations, (int)ARRAY_SIZE(migrations), err);
+}
+
+static void bind_opt(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+int64_t checklist_attest_store(struct store *st, const struct attestation *a, struct strbuf *err)
+{
+	_cleanup_stmt_ sqlite3_stmt *ins = NULL;
+	struct strbuf subject = STRBUF_INIT;
+	int64_t id = 0;
+	int own, r;
+	json_t *det;
+
+	if ((own = store_tx_begin(st, err)) < 0)
+		return own;
+	r = store_prepare(st, &ins,
+			  "INSERT INTO attestations(deployment_id, version, item, status, evidence, detail, actor, identity, at_ms)"
+			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", err);
+	if (r >= 0) {
+		if (a->deployment_id > 0)
+			sqlite3_bind_int64(ins, 1, a->deployment_id);
+		else
+			sqlite3_bind_null(ins, 1);
+		bind_opt(ins, 2, a->deployment_id > 0 ? NULL : a->version);
+		sqlite3_bind_text(ins, 3, a->item, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 4, a->status, -1, SQLITE_STATIC);
+		bind_opt(ins, 5, a->evidence);
+		bind_opt(ins, 6, a->detail);
+		sqlite3_bind_text(ins, 7, a->actor, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 8, a->identity ? a->identity : "os", -1, SQLITE_STATIC);
+		sqlite3_bind_int64(ins, 9, a->at_ms);
+		if (sqlite3_step(ins) != SQLITE_DONE) {
+			strbuf_errf(err, "store '%s': %s", st->path, sqlite3_errmsg(st->db));
+			r = SW_ESTORE;
+		} else {
+			id = sqlite3_last_insert_rowid(st->db);
+		}
+	}
+	if (r >= 0) {
+		if (a->deployment_id > 0)
+			strbuf_addf(&subject, "deployment:%lld", (long long)a->deployment_id);
+		else
+			strbuf_addf(&subject, "version:%s", a->version ? a->version : "");
+		det = json_pack("{s:I, s:s, s:s, s:s}", "attestation_id", (json_int_t)id, "item", a->item, "status",
+				a->status, "identity", a->identity ? a->identity : "os");
+		if (a->evidence)
+			json_object_set_new(det, "evidence", json_string(a->evidence));
+		if (a->detail)
+			json_object_set_new(det, "detail", json_string(a->detail));
+		if (audit_append_json(st, a->at_ms, a->actor, "checklist.attested", subject.buf, det, err) < 0)
+			r = SW_ESTORE;
+	}
+	strbuf_release(&subject);
+	r = store_tx_end(st, own, r, err);
+	return r < 0 ? r : id;
+}
+
+static char *col(sqlite3_stmt *q, int i)
+{
+	const unsigned char *c = sqlite3_column_text(q, i);
+	return c ? xstrdup((const char *)c) : NULL;
+}
+
+int checklist_attestations(struct store *st, int64_t deployment_id, const char *version, struct attestation **out,
+			   size_t *n, struct strbuf *err)
+{
+	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	struct attestation *v = NULL;
+	size_t nr = 0, alloc = 0;
+	int r = store_prepare(st, &q,
+			      "SELECT id, deployment_id, version, item, status, evidence, detail, actor, identity, at_ms"
+			      " FROM attestations WHERE deployment_id = ?1 OR (?2 IS NOT NULL AND version = ?2)"
+			      " ORDER BY id", err);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(q, 1, deployment_id);
+	bind_opt(q, 2, version);
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		struct attestation *a;
+		ALLOC_GROW(v, nr + 1, alloc);
+		a = &v[nr++];
+		a->id = sqlite3_column_int64(q, 0);
+		a->deployment_id = sqlite3_column_int64(q, 1);
+		a->version = col(q, 2);
+		a->item = col(q, 3);
+		a->status = col(q, 4);
+		a->evidence = col(q, 5);
+		a->detail = col(q, 6);
+		a->actor = col(q, 7);
+		a->identity = col(q, 8);
+		a->at_ms = sqlite3_column_int64(q, 9);
+	}
+	if (r != SQLITE_DONE) {
+		strbuf_errf(err, "store '%s': %s", st->path, sqlite3_errmsg(st->db));
+		attestations_free(v, nr);
+		return SW_ESTORE;
+	}
+	*out = v;
+	*n = nr;
+	return 0;
+}
+
+void attestations_free(struct attestation *a, size_t n)
+{
+	for (size_t i = 0; a && i < n; i++) {
+		free(a[i].version);
+		free(a[i].item);
+		free(a[i].status);
+		free(a[i].evidence);
+		free(a[i].detail);
+		free(a[i].actor);
+		free(a[i].identity);
+	}
+	free(a);
+}
+
+int checklist_proof_put(struct store *st, int64_t deployment_id, const char *item, const char *state,
+			const char *evidence, int64_t at_ms, struct strbuf *err)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r = store_prepare(st, &s,
+			      "INSERT INTO checklist_proofs(deployment_id, item, state, evidence, at_ms) VALUES (?1, ?2, ?3, ?4, ?5)"
+			      " ON CONFLICT(deployment_id, item) DO UPDATE SET state = ?3, evidence = ?4, at_ms = ?5"
+			      " WHERE state IS NOT ?3 OR evidence IS NOT ?4", err);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(s, 1, deployment_id);
+	sqlite3_bind_text(s, 2, item, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, state, -1, SQLITE_STATIC);
+	bind_opt(s, 4, evidence);
+	sqlite3_bind_int64(s, 5, at_ms);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		strbuf_errf(err, "store '%s': %s", st->path, sqlite3_errmsg(st->db));
+		return SW_ESTORE;
+	}
+	return 0;
+}
+
+int checklist_proof_get(struct store *st, int64_t deployment_id, const char *item, char **state, char **evidence,
+			int64_t *at_ms, struct strbuf *err)
+{
+	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	int r = store_prepare(st, &q, "SELECT state, evidence, at_ms FROM checklist_proofs WHERE deployment_id = ?1 AND item = ?2",
+			      err);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(q, 1, deployment_id);
+	sqlite3_bind_text(q, 2, item, -1, SQLITE_STATIC);
+	r = sqlite3_step(q);
+	if (r == SQLITE_DONE)
+		return 1;
+	if (r != SQLITE_ROW) {
+		strbuf_errf(err, "store '%s': %s", st->path, sqlite3_errmsg(st->db));
+		return SW_ESTORE;
+	}
+	*state = col(q, 0);
+	*evidence = col(q, 1);
+	*at_ms = sqlite3_column_int64(q, 2);
+	return 0;
+}

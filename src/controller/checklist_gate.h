@@ -1,0 +1,120 @@
+/*
+ * checklist_gate.h - the runbook's checklists at the gate (runbook:
+ * Pre-Deployment Checklist, Emergency Deployment Checklist;
+ * docs/checklists.md): what each item's state is for one deployment, the
+ * attestations that satisfy the items from elsewhere, and the rule that
+ * keeps a deployment pending until every blocking item for its type is
+ * satisfied.  Shared by the gate (gate.c), the CLI (`slipway attest`,
+ * `slipway checklist`) and the API.
+ */
+#ifndef SLIPWAY_CONTROLLER_CHECKLIST_GATE_H
+#define SLIPWAY_CONTROLLER_CHECKLIST_GATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/checklist.h"
+#include "core/sarif.h"
+
+struct policy;
+struct store;
+struct strbuf;
+struct json_t;
+
+/* One item as a deployment sees it.  Strings owned (NULL when none). */
+struct checklist_row {
+	const struct checklist_item *item;	/* borrowed from the policy */
+	enum checklist_state state;
+	int blocking;				/* it blocks this deployment's type */
+	char *evidence;				/* a URL or file, or what slipway proved */
+	char *detail;				/* what slipway read from the evidence */
+	char *who, *identity;			/* who attested (NULL for proofs) */
+	int64_t at_ms;				/* when; 0 = never */
+};
+
+struct checklist_view {
+	int64_t deployment_id;
+	struct checklist_row *v;
+	size_t n;
+	size_t unsatisfied_blocking;		/* blocking rows not satisfied */
+};
+
+/*
+ * The items of policy p that apply to deployment id (of `version` and
+ * `type`), pre-deployment and emergency first, then post-deployment, each
+ * with its state: attested items from the newest attestation for the
+ * deployment or its version, proved items from what the gate last found
+ * (adapters/checklist_store.h; CL_UNCHECKED before the gate looked).
+ * 0 or SW_ESTORE.  Release with checklist_view_release().
+ */
+int checklist_view_build(struct store *st, const struct policy *p, int64_t id, const char *version, const char *type,
+			 struct checklist_view *out, struct strbuf *err);
+void checklist_view_release(struct checklist_view *v);
+
+/* The view as JSON: {"deployment": ID, "blocking_unsatisfied": N, "items": [{id, list, text, who_may,
+ * check, blocking, state, evidence, detail, by, identity, at}]}.  New reference. */
+struct json_t *checklist_view_json(const struct checklist_view *v);
+
+/* What an attestation asks for. */
+struct attest_request {
+	int64_t deployment_id;		/* > 0, or 0 with version set */
+	const char *version;
+	const char *item;
+	const char *status;		/* "pass", "fail" or NULL (pass; for a SARIF item, from the findings) */
+	const char *evidence;		/* a URL or a file name, or NULL */
+	const char *sarif;		/* a SARIF log's bytes (for a `sarif` item), or NULL */
+	size_t sarif_len;
+	const char *actor, *identity;	/* who, authenticated by the caller ("os", "token:ID", "uid:N") */
+	int64_t now_ms;
+};
+
+/*
+ * Record an attestation: the item must exist in p (SW_ENOTFOUND naming the
+ * valid ids), and when its `who` is a role, actor must hold it (SW_EDENIED).
+ * A `sarif` item needs the SARIF log (SW_EUSAGE): its findings at or above
+ * the item's fail_at make the status fail whatever was asked, and the
+ * detail names the worst finding (core/sarif.h; SW_EPARSE for a bad log).
+ * The deployment must exist when given by id (SW_ENOTFOUND).  Stores it
+ * with its audit entry.  Returns the attestation's id (> 0); *status_out,
+ * if not NULL, gets "pass"/"fail" (static) and detail the SARIF summary.
+ */
+int64_t checklist_attest(struct store *st, const struct policy *p, const struct attest_request *rq,
+			 const char **status_out, struct strbuf *detail, struct strbuf *err);
+
+/*
+ * Proof of "rollback possible": 0 and evidence, or SW_EDENIED and why, for a
+ * deployment whose stable version is from_version.  Implemented by the
+ * caller that knows the release directories (controller/local_deploy.c).
+ */
+typedef int checklist_rollback_fn(void *ctx, const char *service, const char *from_version, struct strbuf *evidence);
+
+/*
+ * THE CHECKLIST GATE, called by policy_gate_check() once the calendar,
+ * incidents and approvals let deployment (id, service, env, version,
+ * from_version, type) start: proves what slipway can (window, incidents and
+ * approvals as the gate found them; staging from the records; rollback
+ * through rollback_fn, when not NULL; thresholds from the policy), stores
+ * each finding, and returns 0 when no blocking item is unsatisfied, 1 when
+ * one is (reason says which, and the worst finding of a failed SARIF), or
+ * a negative error.  An emergency is never held: what it misses is written
+ * to the audit log once ("checklist.bypassed", detail "missing") and it
+ * returns 0.
+ */
+/* What an emergency went through without (the "missing" of its
+ * checklist.bypassed entry) as a new string in *missing, or NULL when it
+ * missed nothing.  0 or SW_ESTORE.  The emergency's DEPLOYMENT STARTING
+ * message carries it (controller/local_deploy.c). */
+int checklist_bypassed(struct store *st, int64_t id, char **missing, struct strbuf *err);
+
+struct checklist_gate_args {
+	int64_t id;
+	const char *service, *env, *version, *from_version, *type;
+	const char *window;
+	checklist_rollback_fn *rollback_fn;
+	void *rollback_ctx;
+	int64_t now_ms;
+};
+int checklist_gate_check(struct store *st, const struct policy *p, const struct checklist_gate_args *a,
+			 struct strbuf *reason, struct strbuf *err);
+
+#endif

@@ -1,0 +1,105 @@
+# checklist.sh - the runbook's checklists as gates with evidence
+# (docs/checklists.md): attestations for a deployment and for a version,
+# a SARIF log with a critical finding that fails its item, who may tick an
+# item, the audit entries, and `slipway checklist` on a fixture inserted
+# with SQL.
+. "$SLIPWAY_SRC/tests/cli/lib.sh"
+DB="$T/state/slipway.db"
+data="$SLIPWAY_SRC/tests/data"
+cat >"$T/policy.yaml" <<'YAML'
+roles:
+  team-lead: [alice, bob]
+checklists:
+  ci-passing: { blocks: [standard] }
+  review-approved: { blocks: [standard], who: team-lead }
+  no-vulnerabilities: { blocks: [standard], fail_at: critical }
+YAML
+export SLIPWAY_POLICY="$T/policy.yaml"
+export SLIPWAY_USER=ci-bot
+now_ms=$(( $(date +%s) * 1000 ))
+
+run_slipway notify flush
+is "$rc" 0 "a writing command creates the store"
+sqlite3 "$DB" <<SQL
+INSERT INTO deployments(id, service, env, version, revision, from_version, type, strategy, state, requested_by,
+  created_ms, state_since_ms, reason) VALUES
+ (1, 'api-server', 'production', 'v1.2.3', 3, 'v1.2.2', 'standard', 'canary', 'pending', 'alice',
+  $now_ms, $now_ms, 'waiting');
+SQL
+
+run_slipway checklist 1
+is "$rc" 4 "checklist: waiting for blocking items exits 4"
+like "$out" "5 blocking items not satisfied" "five blocking items: three attested, two slipway proves at the gate"
+like "$out" "window-confirmed +pre-deployment +unchecked +yes" "the window is unchecked until the gate looks"
+like "$out" "ci-passing +pre-deployment +missing +yes" "ci-passing is missing and blocks"
+like "$out" "docs-updated +pre-deployment +missing +no" "docs-updated is reported, not blocking"
+unlike "$out" "vp-approval" "the emergency list does not apply to a standard deployment"
+
+sqlite3 "$DB" <<SQL
+INSERT INTO deployments(id, service, env, version, revision, from_version, type, strategy, state, requested_by,
+  created_ms, state_since_ms, reason) VALUES
+ (2, 'web', 'production', 'v1.2.4', 4, 'v1.2.3', 'emergency', 'canary', 'pending', 'alice',
+  $now_ms, $now_ms, 'waiting');
+SQL
+run_slipway checklist 2
+is "$rc" 0 "an emergency is not held by its checklist: exit 0, not 4"
+like "$out" "not satisfied \(an emergency is not held by them: what it misses is recorded and notified\)" \
+  "and says so"
+like "$out" "vp-approval +emergency" "the emergency list applies to it"
+sqlite3 "$DB" "DELETE FROM deployments WHERE id = 2"
+
+run_slipway attest 1 ci-passing --evidence https://ci.example/run/42
+is "$rc" 0 "attest ci-passing: exit 0"
+like "$out" "attested ci-passing for deployment 1: pass as 'ci-bot'" "says what was recorded"
+run_slipway attest 1 review-approved
+is "$rc" 1 "a person without the item's role is refused"
+like "$err" "'ci-bot' does not hold the role 'team-lead' that may tick 'review-approved'" "and told why"
+SLIPWAY_USER=bob run_slipway attest v1.2.3 review-approved --evidence https://git.example/pr/7
+is "$rc" 0 "an attestation for the version"
+like "$out" "for version v1.2.3: pass as 'bob'" "names the version"
+
+run_slipway attest 1 no-vulnerabilities
+is "$rc" 2 "a SARIF item without its log is bad usage"
+cp "$data/sarif/critical.sarif" scan.sarif
+run_slipway attest 1 no-vulnerabilities --evidence scan.sarif --status pass
+is "$rc" 1 "a critical finding fails the item whatever --status says"
+like "$out" "no-vulnerabilities for deployment 1: fail" "recorded as fail"
+like "$out" "critical 'js/sql-injection' at src/db.js:14" "naming the finding"
+run_slipway checklist 1
+is "$rc" 4 "still waiting: the SARIF item failed"
+like "$out" "no-vulnerabilities +pre-deployment +failed +yes" "the failed item blocks"
+like "$out" "review-approved +pre-deployment +satisfied +yes +bob" "the version's attestation counts for the deployment"
+
+cp "$data/sarif/clean.sarif" clean.sarif
+run_slipway attest 1 no-vulnerabilities --evidence clean.sarif
+is "$rc" 0 "a log without findings at or above critical passes"
+run_slipway checklist 1 -o json
+is "$rc" 4 "checklist: still waiting for what the gate proves, exit 4"
+schema_ok "$out" Checklist "checklist -o json validates"
+is "$(printf '%s' "$out" | jq -r '[.items[] | select(.blocking and .state != "satisfied") | .id] | join(",")')" "no-incidents,window-confirmed" "only the items the gate proves are left"
+is "$(printf '%s' "$out" | jq -r '.items[] | select(.id == "ci-passing") | .evidence')" "https://ci.example/run/42" "the evidence is shown"
+run_slipway attest 1 ci-passing --status fail -o json
+is "$rc" 1 "attest --status fail exits 1"
+schema_ok "$out" Attestation "attest -o json validates"
+
+run_slipway attest 1 no-such-item
+is "$rc" 2 "an unknown item is refused"
+like "$err" "no checklist item 'no-such-item'" "and named"
+run_slipway attest 1 window-confirmed
+is "$rc" 2 "an item slipway proves takes no attestation"
+run_slipway attest 9 ci-passing
+is "$rc" 2 "an unknown deployment"
+
+run_slipway checklist tick 1 lessons-learned --evidence https://wiki.example/pm/1
+is "$rc" 0 "checklist tick: a post-deployment item ticked"
+like "$out" "attested lessons-learned for deployment 1: pass" "recorded as a pass"
+run_slipway checklist tick 1 lessons-learned --status fail
+is "$rc" 2 "tick records passes only"
+run_slipway checklist 1 extra
+is "$rc" 2 "checklist takes one deployment"
+
+run_slipway audit -o json
+is "$(printf '%s' "$out" | jq '[.items[] | select(.action == "checklist.attested")] | length')" 6 "every attestation is in the audit chain"
+run_slipway audit --verify
+is "$rc" 0 "and the chain holds"
+done_testing
