@@ -75,6 +75,7 @@ static void keep_interval(struct simulate_run *out, const struct analysis_input 
 	iv->stable_p99_ms = ai->stable.requests ? ai->stable.p99_ms : NAN;
 	bprintf(iv->verdict, sizeof(iv->verdict), "%s",
 		dec->has_analysis ? analysis_verdict_name(dec->analysis.verdict) : "warm-up");
+	iv->stored = dec->has_analysis && !(dec->analysis_quiet && !dec->n_transitions);
 }
 
 static int is_insufficient(const char *rule, const char *reason)

@@ -790,14 +790,31 @@ static void tick_warmup(struct run *x, const struct analysis_input *a)
  */
 /*
  * How long a step may wait for evidence: max_hold_factor x its hold, and at
- * least 30 minutes, so that a strategy of one-minute steps (a Flagger Canary
- * file) is not paused for lack of traffic that a few more minutes would bring.
+ * least judge.max_hold_min (60 minutes), so that a strategy of one-minute
+ * steps (a Flagger Canary file) is not paused for lack of traffic that a few
+ * more minutes would bring, nor for a canary just above a line (docs/judge.md,
+ * "Steps wait for evidence").
  */
 static double max_hold_ms(const struct run *x, const struct rollout_step *st)
 {
 	double f = x->judge->set.max_hold_factor >= 1 ? x->judge->set.max_hold_factor : 3;
 	double m = f * (double)st->hold_ms;
-	return m > 30.0 * 60000 ? m : 30.0 * 60000;
+	double least = x->judge->set.max_hold_min_ms > 0 ? (double)x->judge->set.max_hold_min_ms : JUDGE_MAX_HOLD_MIN_MS;
+	return m > least ? m : least;
+}
+
+/*
+ * How long a step with no evidence at all (no interval judged: the provider
+ * fails, the log never arrives) waits before a person is told:
+ * max_hold_factor x its hold, at least 30 minutes, at most the maximum hold.
+ * Waiting longer for a broken provider helps nobody.
+ */
+static double no_evidence_wait_ms(const struct run *x, const struct rollout_step *st)
+{
+	double f = x->judge->set.max_hold_factor >= 1 ? x->judge->set.max_hold_factor : 3;
+	double m = f * (double)st->hold_ms, most = max_hold_ms(x, st);
+	m = m > 30.0 * 60000 ? m : 30.0 * 60000;
+	return m < most ? m : most;
 }
 
 static int step_ready(struct run *x, const struct rollout_step *st, struct analysis_result *res, int *pause)
@@ -896,6 +913,9 @@ static void tick_analysis_look(struct run *x, const struct analysis_input *a0)
 	}
 	analysis_run(x->r, x->s, x->judge, &a, res);
 	x->out->has_analysis = 1;
+	/* a look between judge.look marks that passed (or had no data) is kept in the
+	   evidence, not as a result of its own: the record keeps a result every judge.look */
+	x->out->analysis_quiet = seq && !x->ask_step && (res->verdict == AV_PASS || res->verdict == AV_INCONCLUSIVE);
 	schedule(d, a.to_ms, period_ms(x));
 	x->out->changed = 1;
 
@@ -993,7 +1013,7 @@ static void tick_analysis_look(struct run *x, const struct analysis_input *a0)
 			 * the step never waits in silence for ever */
 			int64_t waiting_since = d->step_since_ms > d->state_since_ms ? d->step_since_ms : d->state_since_ms;
 			if (!ready && !pause && d->ev.held_ms == 0 && !a.have_samples &&
-			    (double)deployment_engine_span(d, a.to_ms - waiting_since) >= max_hold_ms(x, st)) {
+			    (double)deployment_engine_span(d, a.to_ms - waiting_since) >= no_evidence_wait_ms(x, st)) {
 				char hold2[SPAN_BUFSZ];
 				bprintf(reason, sizeof(reason), "no evidence: no interval could be judged for %s at %.4g%% (%s); "
 					"traffic stays as it is; promote, wait or abort",

@@ -142,6 +142,8 @@ struct decision {
 	int n_intents;		/* intents consumed, in order; the rest wait for the next tick */
 	struct intent_result intents[DECISION_MAX_INTENTS];
 	int has_analysis;
+	int analysis_quiet;	/* a look between judge.look marks with nothing to act on: the
+				   evidence is kept with the deployment, the result not stored */
 	struct analysis_result analysis;
 	/* the rollout file's queries as last measured (core/query_analysis.h), stored with the
 	   analysis result as its "queries"; set by the controller after deployment_advance(),

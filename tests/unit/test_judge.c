@@ -375,7 +375,7 @@ static void test_looks(void)
 	struct simulate_options o = { 0 };
 	struct simulate_run a;
 	int64_t step2_from = -1, first_from = -1, longest = 0;
-	int short_looks = 1, n1 = 0;
+	int short_looks = 1, n1 = 0, stored1 = 0;
 
 	type_rules_default("standard", &rules, &err);
 	strategy_default(&s, STRATEGY_CANARY);
@@ -404,6 +404,7 @@ static void test_looks(void)
 		const struct simulate_interval *iv = &a.intervals[i];
 		if (iv->weight == 1) {
 			n1++;
+			stored1 += iv->stored;
 			if (first_from < 0)
 				first_from = iv->from_ms;
 			/* about 17 a second: 1s, or 1.25s after a look that held fewer, cut at each
@@ -417,6 +418,10 @@ static void test_looks(void)
 			step2_from = iv->from_ms;
 	}
 	ok(short_looks && n1 >= 200, "at 1%%: %d looks of 0.25-1.5s", n1);
+	/* the record keeps a result every judge.look, not every look: 30 in 5m (the last one
+	   ends the step) */
+	ok(stored1 >= 29 && stored1 <= 31, "at 1%%: %d of %d looks stored as analysis results (one every 10s)",
+	   stored1, n1);
 	/* the step's question is asked at the looks that end on each 10s from the step's start */
 	ok(first_from >= 0 && step2_from >= first_from + 300000 && (step2_from - first_from) % 10000 == 0 && longest <= 1500,
 	   "the step ends on the 10s schedule after its 5m hold: at %.2fs", (double)(step2_from - first_from) / 1000);
