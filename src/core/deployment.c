@@ -805,7 +805,8 @@ static double max_hold_ms(const struct run *x, const struct rollout_step *st)
 
 /*
  * How long a step with no evidence at all (no interval judged: the provider
- * fails, the log never arrives) waits before a person is told:
+ * fails, the log never arrives; or no canary request at the step) waits
+ * before a person is told:
  * max_hold_factor x its hold, at least 30 minutes, at most the maximum hold.
  * Waiting longer for a broken provider helps nobody.
  */
@@ -815,6 +816,16 @@ static double no_evidence_wait_ms(const struct run *x, const struct rollout_step
 	double m = f * (double)st->hold_ms, most = max_hold_ms(x, st);
 	m = m > 30.0 * 60000 ? m : 30.0 * 60000;
 	return m < most ? m : most;
+}
+
+/*
+ * How long this step may wait for its question: the maximum hold, or with no
+ * canary request at all at the step (a routing fault, or no traffic), which is
+ * no evidence, as long as for a provider that does not answer.
+ */
+static double step_wait_ms(const struct run *x, const struct rollout_step *st)
+{
+	return x->d->ev.step_requests ? max_hold_ms(x, st) : no_evidence_wait_ms(x, st);
 }
 
 static int step_ready(struct run *x, const struct rollout_step *st, struct analysis_result *res, int *pause)
@@ -828,7 +839,7 @@ static int step_ready(struct run *x, const struct rollout_step *st, struct analy
 		return 0;
 	if (answered)
 		return 1;
-	if ((double)x->d->ev.held_ms >= max_hold_ms(x, st))
+	if ((double)x->d->ev.held_ms >= step_wait_ms(x, st))
 		*pause = 1;
 	return 0;
 }
@@ -1030,7 +1041,7 @@ static void tick_analysis_look(struct run *x, const struct analysis_input *a0)
 			if (res->verdict != AV_PASS) {
 				char q[300];
 				ready = 0;
-				pause = (double)d->ev.held_ms >= max_hold_ms(x, st);
+				pause = (double)d->ev.held_ms >= step_wait_ms(x, st);
 				bprintf(q, sizeof(q), "%s", res->step_question);
 				if (pause && res->step_answered > 0)
 					bprintf(res->step_question, sizeof(res->step_question), "%s", res->reason);
