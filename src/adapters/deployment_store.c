@@ -817,7 +817,7 @@ int deployment_store_apply(struct store *st, const struct deployment *before, co
 			goto fail;
 		}
 	}
-	if (dec->has_analysis) {
+	if (dec->has_analysis && !(dec->analysis_quiet && !dec->n_transitions)) {
 		json_t *j = analysis_result_to_json(&dec->analysis);
 		char *text;
 		if (dec->n_queries > 0 && dec->queries)
