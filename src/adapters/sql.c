@@ -8,6 +8,7 @@
 #include "base/strbuf.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <libpq-fe.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -15,13 +16,18 @@
 #include <string.h>
 #include <strings.h>
 
+#define SQL_MAX_NULL_CHECKS 32
+
 struct sql_stmt {
 	struct store *st;
 	sqlite3_stmt *lite;	/* SQLite */
 	int stepped;		/* SQLite: stepped since the last reset */
 	char *pg_sql;		/* PostgreSQL: the translated text */
-	int nparams;
+	int nparams;		/* the statement's own parameters */
+	int nchecks;		/* then these booleans: "parameter checks[k] is NULL" */
+	int checks[SQL_MAX_NULL_CHECKS];
 	char **params;		/* owned texts; NULL for SQL NULL */
+	Oid *types;		/* PostgreSQL type OIDs: 0 (from the context), or text for a parameter used only in IS NULL */
 	PGresult *res;		/* the result of the last run, or NULL before it */
 	int row;		/* the current row of res */
 	int64_t changes;
@@ -50,7 +56,14 @@ static size_t word_at(const char *s, const char *w)
 	return i + n;
 }
 
-int sql_pg_translate(const char *sql, struct strbuf *out, struct strbuf *err)
+/*
+ * One pass of sql_pg_translate(); with base >= 0, `?N IS [NOT] NULL` becomes
+ * the boolean parameter $(base + k) (checks[k] = N; *nchecks counted), whose
+ * value the statement computes from parameter N when it runs: PostgreSQL
+ * cannot type a parameter whose first use is IS NULL ("could not determine
+ * data type of parameter"), while SQLite's parameters have no type.
+ */
+static int translate(const char *sql, struct strbuf *out, struct strbuf *err, int base, int *checks, int *nchecks)
 {
 	const char *p = sql;
 	int next = 0, max = 0, ignore = 0;
@@ -84,8 +97,27 @@ int sql_pg_translate(const char *sql, struct strbuf *out, struct strbuf *err)
 			} else {
 				n = ++next;
 			}
+			if (n < 1) {
+				strbuf_errf(err, "cannot translate for PostgreSQL: parameter ?0 (they count from ?1)");
+				return SW_ESTORE;
+			}
 			if (n > max)
 				max = n;
+			if (base >= 0) {
+				size_t is = word_at(p, "IS"), nt = is ? word_at(p + is, "NOT") : 0;
+				size_t nl = is ? word_at(p + is + nt, "NULL") : 0;
+				if (nl) {
+					if (*nchecks == SQL_MAX_NULL_CHECKS) {
+						strbuf_errf(err, "cannot translate for PostgreSQL: more than %d "
+							    "'? IS NULL' tests", SQL_MAX_NULL_CHECKS);
+						return SW_ESTORE;
+					}
+					checks[*nchecks] = n;
+					strbuf_addf(out, "%s$%d::boolean", nt ? "NOT " : "", base + ++*nchecks);
+					p += is + nt + nl;
+					continue;
+				}
+			}
 			strbuf_addf(out, "$%d", n);
 		} else if (*p == ';') {
 			if (ignore)
@@ -108,6 +140,8 @@ int sql_pg_translate(const char *sql, struct strbuf *out, struct strbuf *err)
 				} else {
 					strbuf_addstr(out, "BIGINT");
 				}
+			} else if (n == 4 && !strncasecmp(s, "REAL", 4)) {
+				strbuf_addstr(out, "DOUBLE PRECISION");
 			} else if (n == 4 && !strncasecmp(s, "BLOB", 4)) {
 				strbuf_addstr(out, "BYTEA");
 			} else if (n == 6 && !strncasecmp(s, "INSERT", 6) && (m = word_at(p, "OR"))) {
@@ -138,6 +172,24 @@ int sql_pg_translate(const char *sql, struct strbuf *out, struct strbuf *err)
 	if (ignore)
 		strbuf_addstr(out, " ON CONFLICT DO NOTHING");
 	return max;
+}
+
+static int translate_all(const char *sql, struct strbuf *out, struct strbuf *err, int *checks, int *nchecks)
+{
+	struct strbuf scratch = STRBUF_INIT;
+	int max = translate(sql, &scratch, err, -1, NULL, NULL);
+
+	strbuf_release(&scratch);
+	*nchecks = 0;
+	if (max < 0)
+		return max;
+	return translate(sql, out, err, max, checks, nchecks);
+}
+
+int sql_pg_translate(const char *sql, struct strbuf *out, struct strbuf *err)
+{
+	int checks[SQL_MAX_NULL_CHECKS], nchecks, max = translate_all(sql, out, err, checks, &nchecks);
+	return max < 0 ? max : max + nchecks;
 }
 
 /* ---- statements ---- */
@@ -171,7 +223,7 @@ int sql_prepare(struct store *st, struct sql_stmt **q, const char *sql, struct s
 		}
 	} else {
 		struct strbuf t = STRBUF_INIT;
-		int n = sql_pg_translate(sql, &t, err);
+		int n = translate_all(sql, &t, err, s->checks, &s->nchecks);
 		if (n < 0) {
 			strbuf_release(&t);
 			free(s);
@@ -179,7 +231,15 @@ int sql_prepare(struct store *st, struct sql_stmt **q, const char *sql, struct s
 		}
 		s->pg_sql = strbuf_detach(&t, NULL);
 		s->nparams = n;
-		s->params = xcalloc((size_t)n + 1, sizeof(*s->params));
+		s->params = xcalloc((size_t)(n + s->nchecks) + 1, sizeof(*s->params));
+		s->types = xcalloc((size_t)(n + s->nchecks) + 1, sizeof(*s->types));
+		for (int i = 0; i < s->nchecks; i++)
+			s->types[s->checks[i] - 1] = 25;	/* text (pg_type.dat), unless referenced below */
+		for (const char *d = strchr(s->pg_sql, '$'); d; d = strchr(d + 1, '$')) {
+			long k = strtol(d + 1, NULL, 10);
+			if (k >= 1 && k <= n)	/* the IS NULL tests are numbered above n */
+				s->types[k - 1] = 0;
+		}
 		s->row = -1;
 	}
 	*q = s;
@@ -249,6 +309,21 @@ void sql_bind_null(struct sql_stmt *q, int i)
 	sql_bind_text(q, i, NULL);
 }
 
+void sql_bind_double(struct sql_stmt *q, int i, double v)
+{
+	if (q->lite) {
+		if (q->stepped)
+			sql_reset(q);
+		sqlite3_bind_double(q->lite, i, v);
+	} else if (isnan(v)) {
+		pg_set(q, i, NULL);
+	} else {
+		char buf[40];
+		snprintf(buf, sizeof(buf), "%.17g", v);
+		pg_set(q, i, xstrdup(buf));
+	}
+}
+
 int sql_step(struct sql_stmt *q, struct strbuf *err)
 {
 	if (q->lite) {
@@ -265,11 +340,18 @@ int sql_step(struct sql_stmt *q, struct strbuf *err)
 	}
 	if (!q->res) {
 		ExecStatusType s;
-		q->res = PQexecParams(q->st->pg, q->pg_sql, q->nparams, NULL, (const char *const *)q->params, NULL,
-				      NULL, 0);
+		for (int k = 0; k < q->nchecks; k++)
+			q->params[q->nparams + k] = (char *)(q->params[q->checks[k] - 1] ? "f" : "t");
+		q->res = PQexecParams(q->st->pg, q->pg_sql, q->nparams + q->nchecks, q->types,
+				      (const char *const *)q->params, NULL, NULL, 0);
 		s = q->res ? PQresultStatus(q->res) : PGRES_FATAL_ERROR;
 		if (s != PGRES_TUPLES_OK && s != PGRES_COMMAND_OK) {
-			pg_errf(q->res ? PQresultErrorMessage(q->res) : PQerrorMessage(q->st->pg), err);
+			struct strbuf e = STRBUF_INIT;
+			pg_errf(q->res && PQresultErrorField(q->res, PG_DIAG_MESSAGE_PRIMARY) ?
+				PQresultErrorField(q->res, PG_DIAG_MESSAGE_PRIMARY) : PQerrorMessage(q->st->pg), &e);
+			strbuf_errf(err, "%s", e.buf);
+			free(q->st->last_error);
+			q->st->last_error = strbuf_detach(&e, NULL);
 			pg_clear_result(q);
 			return SW_ESTORE;
 		}
@@ -319,6 +401,22 @@ int sql_column_is_null(struct sql_stmt *q, int col)
 	return pg_value(q, col) == NULL;
 }
 
+double sql_column_double(struct sql_stmt *q, int col)
+{
+	const char *v;
+	if (q->lite)
+		return sqlite3_column_double(q->lite, col);
+	v = pg_value(q, col);
+	return v ? strtod(v, NULL) : 0.0;
+}
+
+const char *sql_errmsg(struct store *st)
+{
+	if (st->backend != STORE_BACKEND_PG)
+		return sqlite3_errmsg(st->db);
+	return st->last_error ? st->last_error : "no error";
+}
+
 int64_t sql_changes(struct sql_stmt *q)
 {
 	return q->changes;
@@ -334,6 +432,7 @@ void sql_finalize(struct sql_stmt *q)
 	for (int i = 0; q->params && i < q->nparams; i++)
 		free(q->params[i]);
 	free(q->params);
+	free(q->types);
 	free(q->pg_sql);
 	free(q);
 }

@@ -108,7 +108,9 @@ static int pg_exec(struct store *st, const char *sql, struct strbuf *err)
 	int r = 0;
 
 	if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
-		pg_msgf(st, "store", res ? PQresultErrorMessage(res) : PQerrorMessage(st->pg), err);
+		/* the primary message: its CONTEXT and LINE lines would break the one-line error */
+		pg_msgf(st, "store", res && PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) ?
+			PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : PQerrorMessage(st->pg), err);
 		r = SW_ESTORE;
 	} else if (!strcmp(sql, "COMMIT") && !strcmp(PQcmdStatus(res), "ROLLBACK")) {
 		/* COMMIT of a transaction a failed statement aborted answers ROLLBACK, not an error */
@@ -298,6 +300,7 @@ static int open_store(struct store *st, const char *dir, int create, struct strb
 
 	st->db = NULL;
 	st->pg = NULL;
+	st->last_error = NULL;
 	st->backend = STORE_BACKEND_SQLITE;
 	st->path = NULL;
 	st->dev = st->ino = 0;
@@ -385,6 +388,8 @@ void store_close(struct store *st)
 	if (st->pg)
 		PQfinish(st->pg);
 	st->pg = NULL;
+	free(st->last_error);
+	st->last_error = NULL;
 	st->backend = STORE_BACKEND_SQLITE;
 	free(st->path);
 	st->path = NULL;

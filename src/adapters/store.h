@@ -30,6 +30,7 @@ struct store {
 	struct pg_conn *pg;	/* PostgreSQL; NULL on SQLite */
 	enum store_backend backend;
 	char *path;	/* the database file, or the PostgreSQL URL without its password; owned */
+	char *last_error;	/* PostgreSQL: the last failed statement's message (sql_errmsg()); owned */
 	uint64_t dev, ino;	/* the file's identity when opened (st_dev, st_ino) */
 	struct store_cached_stmt {	/* store_prepare_cached(): kept until store_close() */
 		const char *sql;

@@ -21,15 +21,24 @@ unlike "$out" 'SKIP' "the PostgreSQL cases ran"
 like "$out" 'ok [0-9]+ - the audit chain.s head is the same on both backends' "the audit chain is the same on both"
 printf '%s\n' "$out" | grep '^not ok' -A3 | sed 's/^/#   /'
 is "$(pg_sql slipway_unit "SELECT module || ' ' || version FROM schema_version ORDER BY module" | tr '\n' ,)" \
-  "audit 1,lease 1," "schema_version as psql sees it"
+  "audit 1,deployments 4,lease 1,notify 1," "schema_version as psql sees it"
 
-# the binary: a command whose modules are not ported says so (exit 3, the store error) and writes nothing
+# the controller's own unit tests on PostgreSQL (store_open() follows SLIPWAY_STORE): deployments,
+# transitions, intents, analysis results through real ticks, and the lease fencing a tick's commit
+for t in test_controller test_lease; do
+  "$PG_BIN/createdb" -h "$PGSOCK" -U "$PG_USER" "$t"
+  out=$(SLIPWAY_STORE=$(pg_url "$t") "$SLIPWAY_BUILD/tests/$t" 2>&1); rc=$?
+  is "$rc" 0 "$t passes on PostgreSQL"
+  printf '%s\n' "$out" | grep '^not ok' -A3 | sed 's/^/#   /'
+done
+
+# the binary: a command whose modules are not all ported says so (exit 3, the store error)
 export SLIPWAY_STORE=$(pg_url slipway_cli)
 run_slipway status -o json
 is "$rc" 3 "status on PostgreSQL exits 3 (store error)"
-like "$err" "store module 'deployments' is SQLite-only yet" "naming the module not ported yet"
+like "$err" "store module '[a-z]+' is SQLite-only yet" "naming the module not ported yet"
 like "$err" "unset SLIPWAY_STORE" "and what to do"
-is "$(pg_sql slipway_cli "SELECT count(*) FROM schema_version")" 0 "no module was half set up"
+is "$(pg_sql slipway_cli "SELECT count(*) FROM schema_version WHERE version = 0")" 0 "no module was half set up"
 run_slipway audit -o json
 is "$rc" 3 "audit as well (it opens every module)"
 SLIPWAY_STORE="mysql://x" run_slipway status

@@ -12,6 +12,8 @@
 #include "tap.h"
 #include "adapters/audit.h"
 #include "adapters/deployment_store.h"
+#include "adapters/incidents.h"
+#include "adapters/notify.h"
 #include "adapters/lease.h"
 #include "adapters/sql.h"
 #include "adapters/store.h"
@@ -179,6 +181,22 @@ static void backend(const char *name, const char *dir, int pg, char head[AUDIT_H
 	is_int(sql_step(q, NULL), SQL_ROW, "%s: after a reset, row 1 again", name);
 	sql_finalize(q);
 	q = NULL;
+	ok(sql_prepare(&st, &q, "SELECT count(*) FROM sqltest WHERE (?1 IS NULL OR name = ?1) AND ?2 IS NOT NULL",
+		       &err) == 0, "%s: a query with optional filters prepares", name);
+	sql_bind_null(q, 1);
+	sql_bind_int64(q, 2, 5);
+	ok(sql_step(q, &err) == SQL_ROW && sql_column_int64(q, 0) == 2, "%s: NULL filter: every row", name);
+	sql_bind_text(q, 1, "one");
+	ok(sql_step(q, NULL) == SQL_ROW && sql_column_int64(q, 0) == 1, "%s: a filter: its row", name);
+	sql_bind_null(q, 2);
+	ok(sql_step(q, NULL) == SQL_ROW && sql_column_int64(q, 0) == 0, "%s: IS NOT NULL of a NULL: none", name);
+	sql_finalize(q);
+	q = NULL;
+	ok(sql_prepare(&st, &q, "SELECT ?1 * 2.5", &err) == 0, "%s: doubles prepare", name);
+	sql_bind_double(q, 1, 0.1);
+	ok(sql_step(q, NULL) == SQL_ROW && sql_column_double(q, 0) == 0.1 * 2.5, "%s: a double round trip", name);
+	sql_finalize(q);
+	q = NULL;
 	strbuf_reset(&err);
 	ok(sql_prepare(&st, &q, "SELECT nosuchcolumn FROM sqltest", &err) < 0 || sql_step(q, &err) < 0,
 	   "%s: a bad query is an error", name);
@@ -220,13 +238,15 @@ static void backend(const char *name, const char *dir, int pg, char head[AUDIT_H
 
 	/* modules not ported: refused on PostgreSQL, naming the module; fine on SQLite */
 	strbuf_reset(&err);
-	r = deployment_store_migrate(&st, &err);
+	is_int(deployment_store_migrate(&st, &err), 0, "%s: the deployments module migrates", name);
+	is_int(notify_migrate(&st, &err), 0, "%s: the notify module migrates", name);
+	r = incidents_migrate(&st, &err);
 	if (pg) {
-		is_int(r, SW_ESTORE, "%s: the deployments module refuses", name);
-		ok(strstr(err.buf, "store module 'deployments' is SQLite-only yet") != NULL, "%s: saying so (%s)", name,
+		is_int(r, SW_ESTORE, "%s: the incidents module (not ported) refuses", name);
+		ok(strstr(err.buf, "store module 'incidents' is SQLite-only yet") != NULL, "%s: saying so (%s)", name,
 		   err.buf);
 	} else {
-		is_int(r, 0, "%s: the deployments module migrates", name);
+		is_int(r, 0, "%s: the incidents module migrates", name);
 	}
 	store_close(&st);
 	strbuf_reset(&err);
