@@ -718,7 +718,7 @@ int notify_list(struct store *st, int64_t deployment_id, size_t limit, struct no
 	if (r)
 		return r;
 	sql_bind_int64(q, 1, deployment_id);
-	sql_bind_int64(q, 2, limit ? (int64_t)limit : -1);
+	sql_bind_int64(q, 2, limit ? (int64_t)limit : INT64_MAX);	/* no limit, on both backends */
 	while ((rc = sql_step(q, NULL)) == SQL_ROW) {
 		struct notify_delivery_row *d;
 		ALLOC_GROW(v, nr + 1, alloc);

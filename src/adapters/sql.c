@@ -140,6 +140,12 @@ static int translate(const char *sql, struct strbuf *out, struct strbuf *err, in
 				} else {
 					strbuf_addstr(out, "BIGINT");
 				}
+			} else if (n == 2 && !strncasecmp(s, "IS", 2) && (m = word_at(p, "NOT"), 1) &&
+				   !word_at(p + m, "NULL") && !word_at(p + m, "TRUE") && !word_at(p + m, "FALSE") &&
+				   !word_at(p + m, "DISTINCT")) {
+				/* SQLite's "a IS b" compares NULLs as values: IS NOT DISTINCT FROM */
+				strbuf_addstr(out, m ? "IS DISTINCT FROM" : "IS NOT DISTINCT FROM");
+				p += m;
 			} else if (n == 4 && !strncasecmp(s, "REAL", 4)) {
 				strbuf_addstr(out, "DOUBLE PRECISION");
 			} else if (n == 4 && !strncasecmp(s, "BLOB", 4)) {

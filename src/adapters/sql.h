@@ -90,7 +90,11 @@ int64_t sql_last_insert_id(struct store *st);
  * other `INTEGER` -> `BIGINT` (slipway keeps milliseconds since the epoch,
  * beyond PostgreSQL's 32-bit integer); `REAL` -> `DOUBLE PRECISION` (SQLite's
  * REAL is 8 bytes, PostgreSQL's 4); `BLOB` -> `BYTEA`; `INSERT OR IGNORE
- * INTO ... ` -> `INSERT INTO ... ON CONFLICT DO NOTHING`.  Quoted strings,
+ * INTO ... ` -> `INSERT INTO ... ON CONFLICT DO NOTHING`; `a IS [NOT] b` (b not
+ * NULL, TRUE or FALSE) -> `a IS [NOT] DISTINCT FROM b`; `?N IS [NOT] NULL`
+ * -> `[NOT] $M::boolean`, a parameter of its own set when the statement
+ * runs, numbered after the statement's own (PostgreSQL cannot type a
+ * parameter whose only or first use is IS NULL).  Quoted strings,
  * quoted identifiers and comments are copied unchanged.  Returns the number
  * of parameters, or SW_ESTORE with what cannot be translated in err (`INSERT
  * OR REPLACE`, which needs a conflict target: write an upsert instead).
