@@ -21,7 +21,7 @@ unlike "$out" 'SKIP' "the PostgreSQL cases ran"
 like "$out" 'ok [0-9]+ - the audit chain.s head is the same on both backends' "the audit chain is the same on both"
 printf '%s\n' "$out" | grep '^not ok' -A3 | sed 's/^/#   /'
 is "$(pg_sql slipway_unit "SELECT module || ' ' || version FROM schema_version ORDER BY module" | tr '\n' ,)" \
-  "audit 1,deployments 4,lease 1,notify 1," "schema_version as psql sees it"
+  "approvals 1,audit 1,deployments 4,emergency 1,incidents 1,lease 1,notify 1," "schema_version as psql sees it"
 
 # the controller's own unit tests on PostgreSQL (store_open() follows SLIPWAY_STORE): deployments,
 # transitions, intents, analysis results through real ticks, and the lease fencing a tick's commit

@@ -15,6 +15,7 @@
 #include "adapters/incidents.h"
 #include "adapters/notify.h"
 #include "adapters/lease.h"
+#include "adapters/local_store.h"
 #include "adapters/sql.h"
 #include "adapters/store.h"
 #include "adapters/store_all.h"
@@ -240,13 +241,14 @@ static void backend(const char *name, const char *dir, int pg, char head[AUDIT_H
 	strbuf_reset(&err);
 	is_int(deployment_store_migrate(&st, &err), 0, "%s: the deployments module migrates", name);
 	is_int(notify_migrate(&st, &err), 0, "%s: the notify module migrates", name);
-	r = incidents_migrate(&st, &err);
+	is_int(incidents_migrate(&st, &err), 0, "%s: the incidents module migrates", name);
+	r = local_store_migrate(&st, &err);
 	if (pg) {
-		is_int(r, SW_ESTORE, "%s: the incidents module (not ported) refuses", name);
-		ok(strstr(err.buf, "store module 'incidents' is SQLite-only yet") != NULL, "%s: saying so (%s)", name,
+		is_int(r, SW_ESTORE, "%s: the local module (not ported) refuses", name);
+		ok(strstr(err.buf, "store module 'local' is SQLite-only yet") != NULL, "%s: saying so (%s)", name,
 		   err.buf);
 	} else {
-		is_int(r, 0, "%s: the incidents module migrates", name);
+		is_int(r, 0, "%s: the local module migrates", name);
 	}
 	store_close(&st);
 	strbuf_reset(&err);
