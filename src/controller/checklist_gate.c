@@ -12,19 +12,23 @@
 #include "controller/checklist_gate.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "adapters/audit.h"
 #include "adapters/checklist_store.h"
+#include "adapters/deployment_store.h"
 #include "adapters/incidents.h"
+#include "adapters/notify.h"
 #include "adapters/records.h"
 #include "adapters/store.h"
 #include "base/alloc.h"
 #include "base/err.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
+#include "core/deployment.h"
 #include "core/policy.h"
 
 /* the proofs table's key for "the emergency's missing items were recorded" */
@@ -46,6 +50,113 @@ static enum checklist_state state_from_name(const char *s)
 static int attested(const struct checklist_item *it)
 {
 	return it->check == CHECK_ATTEST || it->check == CHECK_SARIF;
+}
+
+/* What fill_row() reads once per view for the items proved after the start. */
+struct started {
+	int loaded;
+	struct deployment_record rec;	/* rec.id 0: not found */
+};
+
+/* `baseline` once the deployment started: the stable's baseline the engine stored (runbook: "Document baselines"). */
+static enum checklist_state prove_baseline(struct store *st, const struct deployment_record *r, struct strbuf *ev)
+{
+	struct deployment *d;
+	struct strbuf e = STRBUF_INIT;
+	enum checklist_state s;
+
+	if (!r->from_version || !*r->from_version) {
+		strbuf_addstr(ev, "first deployment: no stable revision to take a baseline of");
+		return CL_UNCHECKED;
+	}
+	d = xcalloc(1, sizeof(*d));
+	if (deployment_store_load(st, r->id, d, NULL, &e) < 0) {
+		strbuf_addf(ev, "cannot read the deployment: %s", e.buf);
+		s = CL_UNCHECKED;
+	} else if (d->baseline.requests) {
+		strbuf_addf(ev, "baseline of %s stored: %llu requests, %.2f%% errors", r->from_version,
+			    (unsigned long long)d->baseline.requests,
+			    100.0 * (double)d->baseline.errors / (double)d->baseline.requests);
+		if (!isnan(d->baseline.p99_ms))
+			strbuf_addf(ev, ", p99 %.0fms", d->baseline.p99_ms);
+		if (d->baseline.span_ms > 0)
+			strbuf_addf(ev, " over %llds", (long long)(d->baseline.span_ms / 1000));
+		s = CL_SATISFIED;
+	} else if (d->state == DS_PROGRESSING && d->step == 0) {
+		strbuf_addstr(ev, "the baseline is being captured (step 0)");
+		s = CL_UNCHECKED;
+	} else {
+		strbuf_addf(ev, "no baseline of %s was captured (no stable traffic during the warm-up)", r->from_version);
+		s = CL_MISSING;
+	}
+	free(d);
+	strbuf_release(&e);
+	return s;
+}
+
+/* `announced` once the deployment started: its DEPLOYMENT STARTING (or EMERGENCY DEPLOYMENT) message delivered. */
+static enum checklist_state prove_announced(struct store *st, const struct deployment_record *r, struct strbuf *ev)
+{
+	struct notify_delivery_row *v = NULL;
+	struct strbuf e = STRBUF_INIT;
+	const char *kind = r->type && !strcmp(r->type, "emergency") ? "emergency" : "starting";
+	const char *title = !strcmp(kind, "emergency") ? "EMERGENCY DEPLOYMENT" : "DEPLOYMENT STARTING";
+	enum checklist_state s = CL_MISSING;
+	size_t n = 0, sent = 0, other = 0;
+	char when[RFC3339_BUFSZ];
+
+	if (notify_list(st, r->id, 0, &v, &n, &e) < 0) {
+		/* a store without the notify module: notifications were never configured */
+		strbuf_addf(ev, "no notification records in this store (%s)", e.buf);
+		strbuf_release(&e);
+		return CL_UNCHECKED;
+	}
+	strbuf_release(&e);
+	for (size_t i = 0; i < n; i++) {
+		if (!v[i].kind || strcmp(v[i].kind, kind))
+			continue;
+		if (v[i].state && !strcmp(v[i].state, "sent")) {
+			if (!sent++)
+				strbuf_addf(ev, "%s delivered to %s via %s at %s", title, v[i].channels ? v[i].channels : "-",
+					    v[i].sink ? v[i].sink : "-", time_format_rfc3339(v[i].sent_ms, when));
+		} else if (!other++ && !sent) {
+			strbuf_addf(ev, "%s %s via %s%s%s", title, v[i].state ? v[i].state : "queued",
+				    v[i].sink ? v[i].sink : "-", v[i].last_error ? ": " : "",
+				    v[i].last_error ? v[i].last_error : "");
+		}
+	}
+	if (sent)
+		s = CL_SATISFIED;
+	else if (!other)
+		strbuf_addf(ev, "no %s message recorded (no notification channel configured?)", title);
+	notify_delivery_rows_free(v, n);
+	return s;
+}
+
+/* The state of a `baseline` or `announced` item from the records: unchecked until the deployment started. */
+static void prove_started(struct store *st, int64_t id, struct started *sd, const struct checklist_item *it,
+			  struct checklist_row *row)
+{
+	struct strbuf ev = STRBUF_INIT, e = STRBUF_INIT;
+
+	if (!sd->loaded) {
+		sd->loaded = 1;
+		if (records_get(st, id, &sd->rec, &e) < 0)
+			sd->rec.id = 0;
+		strbuf_release(&e);
+	}
+	if (!sd->rec.id || sd->rec.started_ms == RECORD_TIME_NONE) {
+		row->state = CL_UNCHECKED;
+		strbuf_addstr(&ev, "proved once the deployment starts (docs/checklists.md)");
+	} else {
+		row->state = it->check == CHECK_BASELINE ? prove_baseline(st, &sd->rec, &ev)
+							 : prove_announced(st, &sd->rec, &ev);
+		row->at_ms = sd->rec.started_ms;
+	}
+	free(row->evidence);
+	row->evidence = strbuf_detach(&ev, NULL);
+	free(row->who);
+	row->who = xstrdup("slipway");
 }
 
 static int fill_row(struct store *st, int64_t id, const char *type, const struct checklist_item *it,
@@ -90,6 +201,7 @@ int checklist_view_build(struct store *st, const struct policy *p, int64_t id, c
 			 struct checklist_view *out, struct strbuf *err)
 {
 	struct attestation *att = NULL;
+	struct started sd = { 0 };
 	size_t natt = 0;
 	int r;
 
@@ -103,6 +215,8 @@ int checklist_view_build(struct store *st, const struct policy *p, int64_t id, c
 		if (!checklist_applies(it, type))
 			continue;
 		r = fill_row(st, id, type, it, att, natt, &out->v[out->n], err);
+		if (r >= 0 && id > 0 && (it->check == CHECK_BASELINE || it->check == CHECK_ANNOUNCED))
+			prove_started(st, id, &sd, it, &out->v[out->n]);
 		if (r >= 0) {
 			if (out->v[out->n].blocking && out->v[out->n].state != CL_SATISFIED)
 				out->unsatisfied_blocking++;
@@ -110,6 +224,7 @@ int checklist_view_build(struct store *st, const struct policy *p, int64_t id, c
 		}
 	}
 	attestations_free(att, natt);
+	deployment_record_release(&sd.rec);
 	if (r < 0)
 		checklist_view_release(out);
 	return r < 0 ? r : 0;
@@ -259,6 +374,68 @@ static enum checklist_state prove_staging(struct store *st, const struct checkli
 	return s;
 }
 
+enum checklist_state checklist_judge_health(const struct policy *p, const char *version,
+					    const struct metrics_sample *recent, const struct metrics_sample *earlier,
+					    struct strbuf *ev)
+{
+	double err_pct, lim_p99 = NAN;
+	enum checklist_state s = CL_SATISFIED;
+
+	if (!recent->requests) {
+		strbuf_addf(ev, "no request to %s in the last %ds: no data to judge its health", version,
+			    CHECKLIST_HEALTH_RECENT_MS / 1000);
+		return CL_UNCHECKED;
+	}
+	err_pct = 100.0 * (double)recent->errors / (double)recent->requests;
+	if (earlier && earlier->requests && !isnan(earlier->p99_ms) && earlier->p99_ms > 0)
+		lim_p99 = p->immediate.p99_ratio * earlier->p99_ms;
+	strbuf_addf(ev, "%s over the last %ds: %llu requests, %.2f%% errors (limit %g%%)", version,
+		    CHECKLIST_HEALTH_RECENT_MS / 1000, (unsigned long long)recent->requests, err_pct,
+		    p->immediate.error_rate_pct);
+	if (err_pct > p->immediate.error_rate_pct)
+		s = CL_FAILED;
+	if (!isnan(recent->p99_ms)) {
+		strbuf_addf(ev, ", p99 %.0fms", recent->p99_ms);
+		if (!isnan(lim_p99)) {
+			strbuf_addf(ev, " (limit %gx the earlier %.0fms = %.0fms)", p->immediate.p99_ratio, earlier->p99_ms,
+				    lim_p99);
+			if (recent->p99_ms > lim_p99)
+				s = CL_FAILED;
+		} else {
+			strbuf_addf(ev, " (no earlier %d min to compare with)", CHECKLIST_HEALTH_EARLIER_MS / 60000);
+		}
+	}
+	return s;
+}
+
+static enum checklist_state prove_health(const struct policy *p, const struct checklist_gate_args *a,
+					 struct strbuf *ev)
+{
+	struct metrics_sample recent, earlier;
+	struct strbuf e = STRBUF_INIT;
+	enum checklist_state s;
+
+	if (!a->from_version || !*a->from_version) {
+		strbuf_addstr(ev, "first deployment: no stable revision serving to judge");
+		return CL_UNCHECKED;
+	}
+	if (!a->health_fn) {
+		strbuf_addstr(ev, "no metrics to read here");
+		return CL_UNCHECKED;
+	}
+	memset(&recent, 0, sizeof(recent));
+	memset(&earlier, 0, sizeof(earlier));
+	recent.p99_ms = earlier.p99_ms = NAN;
+	if (a->health_fn(a->health_ctx, a->service, a->from_version, &recent, &earlier, &e) < 0) {
+		strbuf_addf(ev, "cannot read the metrics of %s: %s", a->from_version, e.buf);
+		s = CL_UNCHECKED;
+	} else {
+		s = checklist_judge_health(p, a->from_version, &recent, &earlier, ev);
+	}
+	strbuf_release(&e);
+	return s;
+}
+
 static enum checklist_state prove(struct store *st, const struct policy *p, const struct checklist_gate_args *a,
 				  const struct checklist_item *it, struct strbuf *ev, struct strbuf *err)
 {
@@ -310,10 +487,11 @@ static enum checklist_state prove(struct store *st, const struct policy *p, cons
 		strbuf_addf(ev, "rollback criterion %s; immediate %g%% errors or %gx p99", policy_criterion_name(t->criterion),
 			    p->immediate.error_rate_pct, p->immediate.p99_ratio);
 		return CL_SATISFIED;
-	case CHECK_BASELINE:
 	case CHECK_HEALTH:
+		return prove_health(p, a, ev);
+	case CHECK_BASELINE:
 	case CHECK_ANNOUNCED:
-		strbuf_addstr(ev, "checked once the deployment starts (docs/checklists.md)");
+		strbuf_addstr(ev, "proved once the deployment starts (docs/checklists.md)");
 		return CL_UNCHECKED;
 	case CHECK_ATTEST:
 	case CHECK_SARIF:

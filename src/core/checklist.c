@@ -325,6 +325,9 @@ static int check_item(struct yaml_walk *w, void *obj, struct yaml_pos at)
 	if (it->list >= CHECKLIST_POST_IMMEDIATE && (it->blocks.all || it->blocks.nr))
 		return yaml_walk_fail(w, at, "checklist item '%s' is a post-deployment item and cannot block a start; "
 				      "use blocks: none, or list pre-deployment", it->id);
+	if ((it->check == CHECK_BASELINE || it->check == CHECK_ANNOUNCED) && (it->blocks.all || it->blocks.nr))
+		return yaml_walk_fail(w, at, "checklist item '%s' (check: %s) is proved once the deployment starts and "
+				      "cannot block its start; use blocks: none", it->id, checklist_check_name(it->check));
 	return 0;
 }
 
