@@ -98,6 +98,55 @@ is "$rc" 2 "tick records passes only"
 run_slipway checklist 1 extra
 is "$rc" 2 "checklist takes one deployment"
 
+# proved once a deployment starts (docs/checklists.md): the baseline the engine stored, the
+# DEPLOYMENT STARTING message's delivery, read from the records
+sqlite3 "$DB" <<SQL
+INSERT INTO deployments(id, service, env, version, revision, from_version, type, strategy, state, requested_by,
+  created_ms, started_ms, state_since_ms, reason, engine_json) VALUES
+ (3, 'api-server', 'production-eu', 'v1.2.4', 4, 'v1.2.3', 'standard', 'canary', 'progressing', 'alice',
+  $now_ms, $now_ms, $now_ms, 'step 1',
+  '{"baseline":{"requests":1200,"errors":6,"p50_ms":40,"p99_ms":120,"span_ms":30000},"resume_state":"progressing"}'),
+ (4, 'api-server', 'production', 'v1.2.5', 5, 'v1.2.4', 'standard', 'canary', 'succeeded', 'alice',
+  $now_ms, $now_ms, $now_ms, 'done', '{"baseline":{"requests":0,"errors":0},"resume_state":"progressing"}');
+INSERT INTO notify_messages(id, deployment_id, kind, channels, event_json, text, created_ms) VALUES
+ (1, 3, 'starting', '#deployments', '{}', 'DEPLOYMENT STARTING', $now_ms);
+INSERT INTO notify_deliveries(message_id, sink, state, attempts, next_attempt_ms, sent_ms, updated_ms) VALUES
+ (1, 'slack', 'sent', 1, $now_ms, $now_ms, $now_ms);
+SQL
+run_slipway checklist 3
+like "$out" "baselines-documented +pre-deployment +satisfied +no +slipway .*baseline of v1.2.3 stored: 1200 requests, 0.50% errors, p99 120ms over 30s" \
+  "the baseline the engine stored proves baselines-documented"
+like "$out" "announced +pre-deployment +satisfied +no +slipway .*DEPLOYMENT STARTING delivered to #deployments via slack" \
+  "the delivered DEPLOYMENT STARTING proves announced"
+run_slipway checklist 4
+like "$out" "baselines-documented +pre-deployment +missing .*no baseline of v1.2.4 was captured" "no baseline stored: missing"
+like "$out" "announced +pre-deployment +missing .*no DEPLOYMENT STARTING message recorded" "no message: missing"
+run_slipway checklist 1
+like "$out" "announced +pre-deployment +unchecked .*proved once the deployment starts" "a pending deployment: unchecked"
+
+# show and check carry the checklist; policy show -o json its items
+run_slipway show 3
+is "$rc" 0 "show a deployment"
+like "$out" "checklist:" "show has a checklist section"
+like "$out" "ci-passing +pre-deployment +missing +blocks" "with each item and whether it blocks"
+run_slipway show 3 -o json
+is "$rc" 0 "show -o json"
+schema_ok "$out" DeploymentDetail "show -o json validates"
+is "$(printf '%s' "$out" | jq -r '.checklist.items[] | select(.id == "baselines-documented") | .state')" satisfied \
+  "show -o json: the checklist's items and states"
+run_slipway check --type standard --at 2026-12-03T15:00:00Z
+like "$out" "checklist: +waits for ci-passing \(attest\), review-approved \(attest\), no-vulnerabilities \(sarif\), no-incidents \(incidents\), window-confirmed \(window\)" \
+  "check names the checklist items a standard deployment waits for"
+run_slipway check --type standard --at 2026-12-03T15:00:00Z -o json
+schema_ok "$out" PolicyCheck "check -o json validates"
+is "$(printf '%s' "$out" | jq -r '[.checklist_blocking[].id] | join(",")')" \
+  "ci-passing,review-approved,no-vulnerabilities,no-incidents,window-confirmed" "check -o json: the blocking items"
+run_slipway policy show -o json
+schema_ok "$out" Policy "policy show -o json validates"
+is "$(printf '%s' "$out" | jq -c '.checklists["review-approved"] | [.who, .blocks, .check]')" '["team-lead",["standard"],"attest"]' \
+  "policy show -o json has the checklists"
+is "$(printf '%s' "$out" | jq -r '.checklists["no-vulnerabilities"].fail_at')" critical "with a SARIF item's fail_at"
+
 run_slipway audit -o json
 is "$(printf '%s' "$out" | jq '[.items[] | select(.action == "checklist.attested")] | length')" 6 "every attestation is in the audit chain"
 run_slipway audit --verify
