@@ -294,6 +294,13 @@ int64_t checklist_attest(struct store *st, const struct policy *p, const struct 
 			    checklist_check_name(it->check));
 		return SW_EUSAGE;
 	}
+	if (!strcmp(it->who, "automation") && (!rq->identity || strncmp(rq->identity, "token:", 6))) {
+		/* a person at the CLI is not automation: only a program holding an API token is */
+		strbuf_errf(err, "item '%s' is ticked by automation only (who: automation), not by a person ('%s'); CI "
+			    "posts it with an API token (POST /api/v1/deployments/ID/attestations), or the policy's "
+			    "checklists: can set who: anyone or a role", it->id, rq->actor ? rq->actor : "?");
+		return SW_EDENIED;
+	}
 	if (strcmp(it->who, "automation") && strcmp(it->who, "anyone") &&
 	    !policy_person_has_role(p, it->who, rq->actor)) {
 		strbuf_errf(err, "'%s' does not hold the role '%s' that may tick '%s'; the policy's roles: map names who does",

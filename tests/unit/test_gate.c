@@ -72,7 +72,8 @@ static void test_checklists(const struct tz_zone *utc)
 	static const char pol[] = "roles:\n  team-lead: [bob]\ntypes:\n  standard: { approvals: [] }\n"
 				  "checklists:\n  ci-passing: { blocks: [standard] }\n"
 				  "  rollback-possible: { blocks: [standard] }\n"
-				  "  production-health: { blocks: [standard] }\n";
+				  "  production-health: { blocks: [standard] }\n"
+				  "  load-test: { list: pre-deployment, text: \"Load test passed\", check: attest, who: automation }\n";
 	char dir[] = "/tmp/slipway-gate-cl.XXXXXX";
 	struct store st = { 0 };
 	struct strategy *strat = calloc(1, sizeof(*strat));
@@ -121,6 +122,18 @@ static void test_checklists(const struct tz_zone *utc)
 		struct attest_request rq = { .deployment_id = d.id, .item = "ci-passing", .evidence = "https://ci/1",
 					     .actor = "ci-bot", .identity = "token:1", .now_ms = thu + 2000 };
 		ok(checklist_attest(&st, &q, &rq, NULL, NULL, &err) > 0, "CI attests: %s", err.buf);
+		rq.item = "load-test";
+		rq.identity = "os";
+		rq.actor = "alice";
+		strbuf_reset(&err);
+		is_int((int)checklist_attest(&st, &q, &rq, NULL, NULL, &err), SW_EDENIED,
+		       "a person cannot tick an item whose who: is automation");
+		ok(strstr(err.buf, "item 'load-test' is ticked by automation only (who: automation), not by a person ('alice')") !=
+			   NULL,
+		   "and is told why: %s", err.buf);
+		rq.identity = "token:1";
+		rq.actor = "ci-bot";
+		ok(checklist_attest(&st, &q, &rq, NULL, NULL, &err) > 0, "an API token ticks it: %s", err.buf);
 	}
 	strbuf_reset(&reason);
 	is_int(policy_gate_check(&g, &d, GATE_PHASE_START, thu + 3000, &reason), GATE_ALLOW,
