@@ -294,11 +294,14 @@ int64_t checklist_attest(struct store *st, const struct policy *p, const struct 
 			    checklist_check_name(it->check));
 		return SW_EUSAGE;
 	}
-	if (!strcmp(it->who, "automation") && (!rq->identity || strncmp(rq->identity, "token:", 6))) {
-		/* a person at the CLI is not automation: only a program holding an API token is */
+	if (!strcmp(it->who, "automation") && (!rq->identity || (strncmp(rq->identity, "token:", 6) &&
+								 strncmp(rq->identity, "env:", 4)))) {
+		/* a person under their own name is not automation: a program holds an API token, or
+		 * names itself in $SLIPWAY_USER at the CLI (recorded as such) */
 		strbuf_errf(err, "item '%s' is ticked by automation only (who: automation), not by a person ('%s'); CI "
-			    "posts it with an API token (POST /api/v1/deployments/ID/attestations), or the policy's "
-			    "checklists: can set who: anyone or a role", it->id, rq->actor ? rq->actor : "?");
+			    "posts it with an API token (POST /api/v1/deployments/ID/attestations) or runs 'slipway attest' "
+			    "with SLIPWAY_USER set to its name; the policy's checklists: can set who: anyone or a role",
+			    it->id, rq->actor ? rq->actor : "?");
 		return SW_EDENIED;
 	}
 	if (strcmp(it->who, "automation") && strcmp(it->who, "anyone") &&

@@ -76,8 +76,9 @@ struct attest_request {
 /*
  * Record an attestation: the item must exist in p (SW_ENOTFOUND naming the
  * valid ids), and when its `who` is a role, actor must hold it (SW_EDENIED);
- * `who: automation` takes only an API token's attestation (identity
- * "token:ID"), never a person's at the CLI (SW_EDENIED).
+ * `who: automation` takes an API token's attestation (identity "token:ID")
+ * or a CLI caller that names itself in $SLIPWAY_USER (identity "env:..."),
+ * never a person under their OS name (identity "os": SW_EDENIED).
  * A `sarif` item needs the SARIF log (SW_EUSAGE): its findings at or above
  * the item's fail_at make the status fail whatever was asked, and the
  * detail names the worst finding (core/sarif.h; SW_EPARSE for a bad log).

@@ -51,6 +51,9 @@ sqlite3 "$DB" "DELETE FROM deployments WHERE id = 2"
 run_slipway attest 1 ci-passing --evidence https://ci.example/run/42
 is "$rc" 0 "attest ci-passing: exit 0"
 like "$out" "attested ci-passing for deployment 1: pass as 'ci-bot'" "says what was recorded"
+SLIPWAY_USER= run_slipway attest 1 ci-passing
+is "$rc" 1 "a person under their own name cannot tick an item whose who: is automation"
+like "$err" "item 'ci-passing' is ticked by automation only \(who: automation\), not by a person" "and is told who can"
 run_slipway attest 1 review-approved
 is "$rc" 1 "a person without the item's role is refused"
 like "$err" "'ci-bot' does not hold the role 'team-lead' that may tick 'review-approved'" "and told why"
@@ -146,6 +149,15 @@ schema_ok "$out" Policy "policy show -o json validates"
 is "$(printf '%s' "$out" | jq -c '.checklists["review-approved"] | [.who, .blocks, .check]')" '["team-lead",["standard"],"attest"]' \
   "policy show -o json has the checklists"
 is "$(printf '%s' "$out" | jq -r '.checklists["no-vulnerabilities"].fail_at')" critical "with a SARIF item's fail_at"
+
+# removing an item the gate has always enforced: warned, the rule itself still holds
+printf 'checklists:\n  no-incidents: ~\n' >"$T/no-incidents.yaml"
+run_slipway policy check "$T/no-incidents.yaml"
+is "$rc" 0 "a policy without no-incidents is valid"
+like "$err" "warning: checklist item 'no-incidents' \(runbook: \"No active incidents in production\"\) is removed: .*the gate still holds a deployment while an incident is open" \
+  "and warned about: the runbook's item is gone"
+run_slipway policy check "$T/policy.yaml"
+unlike "$err" "warning" "no warning for a policy that keeps them"
 
 run_slipway audit -o json
 is "$(printf '%s' "$out" | jq '[.items[] | select(.action == "checklist.attested")] | length')" 6 "every attestation is in the audit chain"
