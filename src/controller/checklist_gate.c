@@ -207,8 +207,17 @@ int checklist_view_build(struct store *st, const struct policy *p, int64_t id, c
 
 	memset(out, 0, sizeof(*out));
 	out->deployment_id = id;
-	if ((r = checklist_attestations(st, id, version, &att, &natt, err)) < 0)
+	if (id > 0) {	/* its service: a version's attestation counts for that service only */
+		struct strbuf e = STRBUF_INIT;
+		sd.loaded = 1;
+		if (records_get(st, id, &sd.rec, &e) < 0)
+			sd.rec.id = 0;
+		strbuf_release(&e);
+	}
+	if ((r = checklist_attestations(st, id, sd.rec.id ? sd.rec.service : NULL, version, &att, &natt, err)) < 0) {
+		deployment_record_release(&sd.rec);
 		return r;
+	}
 	out->v = xcalloc(p->checklists.nr + 1, sizeof(*out->v));
 	for (size_t i = 0; i < p->checklists.nr && r >= 0; i++) {
 		const struct checklist_item *it = &p->checklists.v[i];
@@ -271,6 +280,60 @@ json_t *checklist_view_json(const struct checklist_view *v)
 			 (json_int_t)v->unsatisfied_blocking, "items", items);
 }
 
+/* The service a version's attestation is for: rq->service, else the one service the store has a deployment
+ * of that version for.  0 and a new string in *out, SW_ENOTFOUND or SW_EUSAGE. */
+static int version_service(struct store *st, const struct attest_request *rq, char **out, struct strbuf *err)
+{
+	struct deployment_record *v = NULL;
+	struct strbuf seen = STRBUF_INIT;
+	const char *one = NULL, **names;
+	size_t n = 0, services = 0;
+	int r;
+
+	for (const char *c = rq->version; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '.' ||
+		      *c == '_' || *c == '-' || *c == '+')) {
+			strbuf_errf(err, "'%s' is not a version: use letters, digits, '.', '_', '-' or '+' (v1.2.3), or a "
+				    "deployment's id", rq->version);
+			return SW_EUSAGE;
+		}
+	if (rq->service && *rq->service) {
+		*out = xstrdup(rq->service);	/* CI may attest a version before its deployment exists */
+		return 0;
+	}
+	if ((r = records_list(st, NULL, NULL, 0, &v, &n, err)) < 0)
+		return r;
+	names = xcalloc(n + 1, sizeof(*names));
+	for (size_t i = 0; i < n; i++) {
+		size_t k = 0;
+		if (!v[i].version || strcmp(v[i].version, rq->version) || !v[i].service)
+			continue;
+		while (k < services && strcmp(names[k], v[i].service))
+			k++;
+		if (k < services)
+			continue;
+		strbuf_addf(&seen, "%s%s", services ? ", " : "", v[i].service);
+		names[services++] = v[i].service;
+	}
+	one = services ? names[0] : NULL;
+	free(names);
+	if (!services) {
+		strbuf_errf(err, "no deployment of version %s in the store: name its service (--service SERVICE, or "
+			    "\"service\" in the body) to attest it before the deployment exists, or attest a deployment by "
+			    "its id", rq->version);
+		r = SW_ENOTFOUND;
+	} else if (services > 1) {
+		strbuf_errf(err, "version %s was deployed for %s: name the service it is for (--service SERVICE, or "
+			    "\"service\" in the body)", rq->version, seen.buf);
+		r = SW_EUSAGE;
+	} else {
+		*out = xstrdup(one);
+	}
+	deployment_records_free(v, n);
+	strbuf_release(&seen);
+	return r;
+}
+
 int64_t checklist_attest(struct store *st, const struct policy *p, const struct attest_request *rq,
 			 const char **status_out, struct strbuf *detail, struct strbuf *err)
 {
@@ -278,6 +341,7 @@ int64_t checklist_attest(struct store *st, const struct policy *p, const struct 
 	struct attestation a = { 0 };
 	struct strbuf sdetail = STRBUF_INIT;
 	const char *status = rq->status ? rq->status : "pass";
+	char *service = NULL;
 	int64_t r;
 
 	if (!it) {
@@ -319,6 +383,10 @@ int64_t checklist_attest(struct store *st, const struct policy *p, const struct 
 	} else if (!rq->version || !*rq->version) {
 		strbuf_errf(err, "an attestation is for a deployment (its id) or a version");
 		return SW_EUSAGE;
+	} else {
+		int x = version_service(st, rq, &service, err);
+		if (x < 0)
+			return x;
 	}
 	if (it->check == CHECK_SARIF) {
 		struct sarif_report rep;
@@ -326,17 +394,21 @@ int64_t checklist_attest(struct store *st, const struct policy *p, const struct 
 		if (!rq->sarif) {
 			strbuf_errf(err, "item '%s' reads a SARIF log: give it with --evidence FILE.sarif (or \"sarif\" in the body)",
 				    it->id);
+			free(service);
 			return SW_EUSAGE;
 		}
 		if ((x = sarif_read(rq->sarif, rq->sarif_len, rq->evidence ? rq->evidence : "sarif", it->fail_at, &rep,
-				    err)) < 0)
+				    err)) < 0) {
+			free(service);
 			return x;
+		}
 		sarif_describe(&rep, it->fail_at, &sdetail);
 		if (rep.failing)
 			status = "fail";
 	}
 	a.deployment_id = rq->deployment_id;
 	a.version = (char *)rq->version;
+	a.service = service;
 	a.item = it->id;
 	a.status = (char *)status;
 	a.evidence = (char *)rq->evidence;
@@ -351,6 +423,7 @@ int64_t checklist_attest(struct store *st, const struct policy *p, const struct 
 		if (detail && sdetail.len)
 			strbuf_addstr(detail, sdetail.buf);
 	}
+	free(service);
 	strbuf_release(&sdetail);
 	return r;
 }

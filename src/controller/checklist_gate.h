@@ -64,6 +64,7 @@ struct json_t *checklist_view_json(const struct checklist_view *v);
 struct attest_request {
 	int64_t deployment_id;		/* > 0, or 0 with version set */
 	const char *version;
+	const char *service;		/* a version's service; NULL: the one service the store deployed it for */
 	const char *item;
 	const char *status;		/* "pass", "fail" or NULL (pass; for a SARIF item, from the findings) */
 	const char *evidence;		/* a URL or a file name, or NULL */
@@ -82,7 +83,11 @@ struct attest_request {
  * A `sarif` item needs the SARIF log (SW_EUSAGE): its findings at or above
  * the item's fail_at make the status fail whatever was asked, and the
  * detail names the worst finding (core/sarif.h; SW_EPARSE for a bad log).
- * The deployment must exist when given by id (SW_ENOTFOUND).  Stores it
+ * The deployment must exist when given by id (SW_ENOTFOUND).  A version is
+ * tied to a service: rq->service, else the only service the store has a
+ * deployment of that version for (none: SW_ENOTFOUND, several: SW_EUSAGE,
+ * each asking for the service); it counts for that service's deployments
+ * of the version only.  A version must be letters, digits, . _ - + (SW_EUSAGE).  Stores it
  * with its audit entry.  Returns the attestation's id (> 0); *status_out,
  * if not NULL, gets "pass"/"fail" (static) and detail the SARIF summary.
  */

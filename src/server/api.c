@@ -728,7 +728,7 @@ static void h_reject(struct call *c, char **arg) { decide(c, arg, APPROVAL_REJEC
 /* ---- checklists (docs/checklists.md) ---- */
 
 struct attest_body {
-	const char *item, *status, *evidence, *sarif;
+	const char *item, *status, *evidence, *sarif, *service;
 };
 
 /* POST deployments/ID/attestations and versions/V/attestations: as the token's user, audited. */
@@ -740,6 +740,7 @@ static void attest(struct call *c, int64_t id, const char *version)
 		{ "status", API_FIELD_STRING, 0, 0, 8, offsetof(struct attest_body, status) },
 		{ "evidence", API_FIELD_STRING, 0, 0, 0, offsetof(struct attest_body, evidence) },
 		{ "sarif", API_FIELD_STRING, 0, 0, API_BODY_MAX, offsetof(struct attest_body, sarif) },
+		{ "service", API_FIELD_STRING, 0, 0, 64, offsetof(struct attest_body, service) },
 		API_FIELDS_END,
 	};
 	struct attest_request rq = { 0 };
@@ -755,6 +756,7 @@ static void attest(struct call *c, int64_t id, const char *version)
 		goto out;
 	rq.deployment_id = id;
 	rq.version = version;
+	rq.service = version ? b.service : NULL;
 	rq.item = b.item;
 	rq.status = b.status;
 	rq.evidence = b.evidence;

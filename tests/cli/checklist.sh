@@ -61,6 +61,18 @@ SLIPWAY_USER=bob run_slipway attest v1.2.3 review-approved --evidence https://gi
 is "$rc" 0 "an attestation for the version"
 like "$out" "for version v1.2.3: pass as 'bob'" "names the version"
 
+# a version's attestation is tied to its service: inferred when one service deployed it, else named
+SLIPWAY_USER=bob run_slipway attest v9.9.9 review-approved
+is "$rc" 2 "a version nothing deployed, without --service, is refused"
+like "$err" "no deployment of version v9.9.9 in the store: name its service \(--service SERVICE" "and told how to name it"
+SLIPWAY_USER=bob run_slipway attest v9.9.9 review-approved --service web
+is "$rc" 0 "with --service, CI may attest a version before its deployment exists"
+like "$out" "for version v9.9.9 of web: pass" "tied to the service"
+SLIPWAY_USER=bob run_slipway attest 'v1;rm' review-approved --service web
+is "$rc" 2 "a version with characters no version has is refused"
+SLIPWAY_USER=bob run_slipway attest 1 review-approved --service web
+is "$rc" 2 "--service is for a version, not a deployment"
+
 run_slipway attest 1 no-vulnerabilities
 is "$rc" 2 "a SARIF item without its log is bad usage"
 cp "$data/sarif/critical.sarif" scan.sarif
@@ -150,6 +162,17 @@ is "$(printf '%s' "$out" | jq -c '.checklists["review-approved"] | [.who, .block
   "policy show -o json has the checklists"
 is "$(printf '%s' "$out" | jq -r '.checklists["no-vulnerabilities"].fail_at')" critical "with a SARIF item's fail_at"
 
+# a version's attestation for another service does not count
+SLIPWAY_USER=bob run_slipway attest v1.2.4 docs-updated --service web
+is "$rc" 0 "docs-updated attested for web's v1.2.4"
+run_slipway checklist 3 -o json
+is "$(printf '%s' "$out" | jq -r '.items[] | select(.id == "docs-updated") | .state')" missing \
+  "it does not count for api-server's v1.2.4"
+SLIPWAY_USER=bob run_slipway attest v1.2.4 docs-updated
+is "$rc" 0 "without --service: the one service that deployed v1.2.4 (api-server)"
+run_slipway checklist 3 -o json
+is "$(printf '%s' "$out" | jq -r '.items[] | select(.id == "docs-updated") | .state')" satisfied "and counts for it"
+
 # removing an item the gate has always enforced: warned, the rule itself still holds
 printf 'checklists:\n  no-incidents: ~\n' >"$T/no-incidents.yaml"
 run_slipway policy check "$T/no-incidents.yaml"
@@ -160,7 +183,7 @@ run_slipway policy check "$T/policy.yaml"
 unlike "$err" "warning" "no warning for a policy that keeps them"
 
 run_slipway audit -o json
-is "$(printf '%s' "$out" | jq '[.items[] | select(.action == "checklist.attested")] | length')" 6 "every attestation is in the audit chain"
+is "$(printf '%s' "$out" | jq '[.items[] | select(.action == "checklist.attested")] | length')" 9 "every attestation is in the audit chain"
 run_slipway audit --verify
 is "$rc" 0 "and the chain holds"
 done_testing
