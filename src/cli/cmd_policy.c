@@ -131,19 +131,6 @@ static int parse_type_class(const struct policy *p, const char *type, const char
 	return r < 0 ? EXIT_USAGE : EXIT_OK;
 }
 
-/* The items that hold a deployment of `type` until satisfied, for `slipway check`: [{id, text, check, who}]. */
-static json_t *json_blocking_items(const struct checklist_set *s, const char *type)
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; i < s->nr; i++)
-		if (checklist_blocks(&s->v[i], type))
-			json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s}", "id", s->v[i].id, "text", s->v[i].text,
-							   "check", checklist_check_name(s->v[i].check), "who",
-							   s->v[i].who));
-	return a;
-}
-
 int cmd_check(int argc, char **argv, struct cli_ctx *ctx)
 {
 	const char *type = NULL, *at_s = NULL, *cls = NULL;
@@ -186,9 +173,7 @@ int cmd_check(int argc, char **argv, struct cli_ctx *ctx)
 	}
 
 	if (ctx->output == OUTPUT_JSON) {
-		json_t *j = doc_policy_check(&l, &r);
-		json_object_set_new(j, "checklist_blocking", json_blocking_items(&l.p.checklists, type));
-		cli_print_json(j);
+		cli_print_json(doc_policy_check(&l, &r));
 	} else {
 		printf("%s: %s deployment, class %s, at ", r.allowed ? "allowed" : "blocked", r.type, r.change_class);
 		print_time(&l, r.at_ms);

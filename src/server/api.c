@@ -775,6 +775,8 @@ static void attest(struct call *c, int64_t id, const char *version)
 			json_object_set_new(j, "deployment", json_integer(id));
 		else
 			json_object_set_new(j, "version", json_string(version));
+		if (id <= 0 && b.service)
+			json_object_set_new(j, "service", json_string(b.service));
 		json_object_set_new(j, "item", json_string(b.item));
 		json_object_set_new(j, "status", json_string(got));
 		json_object_set_new(j, "evidence", b.evidence ? json_string(b.evidence) : json_null());
