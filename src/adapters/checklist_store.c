@@ -38,7 +38,9 @@ static const char *const migrations[] = {
 	"  at_ms INTEGER NOT NULL,"
 	"  PRIMARY KEY (deployment_id, item));",
 	/* 2: a version's attestation names its service (NULL: written before, any service) */
-	"ALTER TABLE attestations ADD COLUMN service TEXT;",
+	"ALTER TABLE attestations ADD COLUMN service TEXT;"
+	/* and the commit time CI reports with its attestation (DORA lead time, docs/checklists.md) */
+	"ALTER TABLE attestations ADD COLUMN commit_time_ms INTEGER;",
 };
 
 int checklist_store_migrate(struct store *st, struct strbuf *err)
@@ -69,7 +71,7 @@ int64_t checklist_attest_store(struct store *st, const struct attestation *a, st
 		return own;
 	r = store_prepare(st, &ins,
 			  "INSERT INTO attestations(deployment_id, version, item, status, evidence, detail, actor, identity, at_ms,"
-			  " service) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", err);
+			  " service, commit_time_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)", err);
 	if (r >= 0) {
 		if (a->deployment_id > 0)
 			sqlite3_bind_int64(ins, 1, a->deployment_id);
@@ -84,6 +86,10 @@ int64_t checklist_attest_store(struct store *st, const struct attestation *a, st
 		sqlite3_bind_text(ins, 8, a->identity ? a->identity : "os", -1, SQLITE_STATIC);
 		sqlite3_bind_int64(ins, 9, a->at_ms);
 		bind_opt(ins, 10, a->deployment_id > 0 ? NULL : a->service);
+		if (a->commit_time_ms > 0)
+			sqlite3_bind_int64(ins, 11, a->commit_time_ms);
+		else
+			sqlite3_bind_null(ins, 11);
 		if (sqlite3_step(ins) != SQLITE_DONE) {
 			strbuf_errf(err, "store '%s': %s", st->path, sqlite3_errmsg(st->db));
 			r = SW_ESTORE;
@@ -100,6 +106,8 @@ int64_t checklist_attest_store(struct store *st, const struct attestation *a, st
 				a->status, "identity", a->identity ? a->identity : "os");
 		if (a->deployment_id <= 0 && a->service)
 			json_object_set_new(det, "service", json_string(a->service));
+		if (a->commit_time_ms > 0)
+			json_object_set_new(det, "commit_time_ms", json_integer(a->commit_time_ms));
 		if (a->evidence)
 			json_object_set_new(det, "evidence", json_string(a->evidence));
 		if (a->detail)

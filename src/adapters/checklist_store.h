@@ -38,6 +38,7 @@ struct attestation {
 	char *service;			/* a version's service (NULL: any, as stored before services were named) */
 	char *item, *status, *evidence, *detail, *actor, *identity;	/* owned; evidence, detail may be NULL */
 	int64_t at_ms;
+	int64_t commit_time_ms;		/* when the attested commit was made (CI says so), 0: not given; stored, not read back */
 };
 
 /*

@@ -416,6 +416,7 @@ int64_t checklist_attest(struct store *st, const struct policy *p, const struct 
 	a.actor = (char *)rq->actor;
 	a.identity = (char *)rq->identity;
 	a.at_ms = rq->now_ms;
+	a.commit_time_ms = rq->commit_time_ms;
 	r = checklist_attest_store(st, &a, err);
 	if (r > 0) {
 		if (status_out)

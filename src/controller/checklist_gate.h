@@ -71,6 +71,8 @@ struct attest_request {
 	const char *sarif;		/* a SARIF log's bytes (for a `sarif` item), or NULL */
 	size_t sarif_len;
 	const char *actor, *identity;	/* who, authenticated by the caller ("os", "token:ID", "uid:N") */
+	int64_t commit_time_ms;		/* the attested commit's time, ms, as CI reports it; 0: none (DORA lead
+					   time reads it when the deployment has no commit time of its own) */
 	int64_t now_ms;
 };
 

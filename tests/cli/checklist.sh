@@ -173,6 +173,25 @@ is "$rc" 0 "without --service: the one service that deployed v1.2.4 (api-server)
 run_slipway checklist 3 -o json
 is "$(printf '%s' "$out" | jq -r '.items[] | select(.id == "docs-updated") | .state')" satisfied "and counts for it"
 
+# DORA's lead time takes the commit time CI reported with its attestation when the deployment has none
+sqlite3 "$DB" <<SQL
+INSERT INTO deployments(id, service, env, version, revision, from_version, type, strategy, state, requested_by,
+  created_ms, started_ms, finished_ms, state_since_ms, reason) VALUES
+ (6, 'api-server', 'dora-env', 'v3.0.0', 6, 'v2.0.0', 'standard', 'canary', 'succeeded', 'alice',
+  $now_ms, $now_ms, $now_ms, $now_ms, 'done');
+SQL
+run_slipway dora --env dora-env -o json
+is "$(printf '%s' "$out" | jq -r '[.monthly[] | .lead_time_median_ms] | map(select(. != null)) | length')" 0 \
+  "no commit time anywhere: no lead time"
+run_slipway attest 6 ci-passing --commit-time 'not-a-time'
+is "$rc" 2 "--commit-time must be an RFC 3339 time"
+run_slipway attest 6 ci-passing --commit-time "$(date -u -d @$(( now_ms / 1000 - 7200 )) +%Y-%m-%dT%H:%M:%SZ)" -o json
+is "$rc" 0 "CI attests with the commit's time"
+schema_ok "$out" Attestation "attest --commit-time -o json validates"
+run_slipway dora --env dora-env -o json
+is "$(printf '%s' "$out" | jq -r '[.monthly[] | .lead_time_median_ms] | map(select(. != null)) | .[0]')" 7200000 \
+  "the lead time runs from the attested commit time: 2 h"
+
 # removing an item the gate has always enforced: warned, the rule itself still holds
 printf 'checklists:\n  no-incidents: ~\n' >"$T/no-incidents.yaml"
 run_slipway policy check "$T/no-incidents.yaml"
@@ -183,7 +202,7 @@ run_slipway policy check "$T/policy.yaml"
 unlike "$err" "warning" "no warning for a policy that keeps them"
 
 run_slipway audit -o json
-is "$(printf '%s' "$out" | jq '[.items[] | select(.action == "checklist.attested")] | length')" 9 "every attestation is in the audit chain"
+is "$(printf '%s' "$out" | jq '[.items[] | select(.action == "checklist.attested")] | length')" 10 "every attestation is in the audit chain"
 run_slipway audit --verify
 is "$rc" 0 "and the chain holds"
 done_testing
