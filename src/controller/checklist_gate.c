@@ -575,6 +575,7 @@ static enum checklist_state prove(struct store *st, const struct policy *p, cons
 		return prove_health(p, a, ev);
 	case CHECK_BASELINE:
 	case CHECK_ANNOUNCED:
+	case CHECK_SMOKE:
 		strbuf_addstr(ev, "proved once the deployment starts (docs/checklists.md)");
 		return CL_UNCHECKED;
 	case CHECK_ATTEST:
