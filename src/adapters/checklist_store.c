@@ -38,6 +38,10 @@ static const char *const migrations[] = {
 	"  evidence TEXT,"
 	"  at_ms INTEGER NOT NULL,"
 	"  PRIMARY KEY (deployment_id, item));",
+	/* 2: a version's attestation names its service (NULL: written before, any service) */
+	"ALTER TABLE attestations ADD COLUMN service TEXT;"
+	/* and the commit time CI reports with its attestation (DORA lead time, docs/checklists.md) */
+	"ALTER TABLE attestations ADD COLUMN commit_time_ms INTEGER;",
 };
 
 int checklist_store_migrate(struct store *st, struct strbuf *err)
@@ -67,8 +71,8 @@ int64_t checklist_attest_store(struct store *st, const struct attestation *a, st
 	if ((own = store_tx_begin(st, err)) < 0)
 		return own;
 	r = sql_prepare(st, &ins,
-			  "INSERT INTO attestations(deployment_id, version, item, status, evidence, detail, actor, identity, at_ms)"
-			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", err);
+			  "INSERT INTO attestations(deployment_id, version, item, status, evidence, detail, actor, identity, at_ms,"
+			  " service, commit_time_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)", err);
 	if (r >= 0) {
 		if (a->deployment_id > 0)
 			sql_bind_int64(ins, 1, a->deployment_id);
@@ -82,6 +86,11 @@ int64_t checklist_attest_store(struct store *st, const struct attestation *a, st
 		sql_bind_text(ins, 7, a->actor);
 		sql_bind_text(ins, 8, a->identity ? a->identity : "os");
 		sql_bind_int64(ins, 9, a->at_ms);
+		bind_opt(ins, 10, a->deployment_id > 0 ? NULL : a->service);
+		if (a->commit_time_ms > 0)
+			sql_bind_int64(ins, 11, a->commit_time_ms);
+		else
+			sql_bind_null(ins, 11);
 		if (sql_step(ins, NULL) != SQL_DONE) {
 			strbuf_errf(err, "store '%s': %s", st->path, sql_errmsg(st));
 			r = SW_ESTORE;
@@ -96,6 +105,10 @@ int64_t checklist_attest_store(struct store *st, const struct attestation *a, st
 			strbuf_addf(&subject, "version:%s", a->version ? a->version : "");
 		det = json_pack("{s:I, s:s, s:s, s:s}", "attestation_id", (json_int_t)id, "item", a->item, "status",
 				a->status, "identity", a->identity ? a->identity : "os");
+		if (a->deployment_id <= 0 && a->service)
+			json_object_set_new(det, "service", json_string(a->service));
+		if (a->commit_time_ms > 0)
+			json_object_set_new(det, "commit_time_ms", json_integer(a->commit_time_ms));
 		if (a->evidence)
 			json_object_set_new(det, "evidence", json_string(a->evidence));
 		if (a->detail)
@@ -114,20 +127,22 @@ static char *col(struct sql_stmt *q, int i)
 	return c ? xstrdup(c) : NULL;
 }
 
-int checklist_attestations(struct store *st, int64_t deployment_id, const char *version, struct attestation **out,
-			   size_t *n, struct strbuf *err)
+int checklist_attestations(struct store *st, int64_t deployment_id, const char *service, const char *version,
+			   struct attestation **out, size_t *n, struct strbuf *err)
 {
 	_cleanup_sql_ struct sql_stmt *q = NULL;
 	struct attestation *v = NULL;
 	size_t nr = 0, alloc = 0;
 	int r = sql_prepare(st, &q,
-			      "SELECT id, deployment_id, version, item, status, evidence, detail, actor, identity, at_ms"
-			      " FROM attestations WHERE deployment_id = ?1 OR (?2 IS NOT NULL AND version = ?2)"
+			      "SELECT id, deployment_id, version, item, status, evidence, detail, actor, identity, at_ms, service"
+			      " FROM attestations WHERE deployment_id = ?1 OR (?2 IS NOT NULL AND version = ?2"
+			      " AND (service IS NULL OR ?3 IS NULL OR service = ?3))"
 			      " ORDER BY id", err);
 	if (r < 0)
 		return r;
 	sql_bind_int64(q, 1, deployment_id);
 	bind_opt(q, 2, version);
+	bind_opt(q, 3, service);
 	while ((r = sql_step(q, NULL)) == SQL_ROW) {
 		struct attestation *a;
 		ALLOC_GROW(v, nr + 1, alloc);
@@ -142,6 +157,7 @@ int checklist_attestations(struct store *st, int64_t deployment_id, const char *
 		a->actor = col(q, 7);
 		a->identity = col(q, 8);
 		a->at_ms = sql_column_int64(q, 9);
+		a->service = col(q, 10);
 	}
 	if (r != SQL_DONE) {
 		strbuf_errf(err, "store '%s': %s", st->path, sql_errmsg(st));
@@ -157,6 +173,7 @@ void attestations_free(struct attestation *a, size_t n)
 {
 	for (size_t i = 0; a && i < n; i++) {
 		free(a[i].version);
+		free(a[i].service);
 		free(a[i].item);
 		free(a[i].status);
 		free(a[i].evidence);

@@ -35,8 +35,10 @@ struct attestation {
 	int64_t id;
 	int64_t deployment_id;		/* 0: for a version */
 	char *version;			/* NULL: for a deployment */
+	char *service;			/* a version's service (NULL: any, as stored before services were named) */
 	char *item, *status, *evidence, *detail, *actor, *identity;	/* owned; evidence, detail may be NULL */
 	int64_t at_ms;
+	int64_t commit_time_ms;		/* when the attested commit was made (CI says so), 0: not given; stored, not read back */
 };
 
 /*
@@ -47,11 +49,13 @@ struct attestation {
 int64_t checklist_attest_store(struct store *st, const struct attestation *a, struct strbuf *err);
 
 /*
- * The attestations for deployment_id or its version (either may be 0/NULL),
- * oldest first, into a new array *out of *n (free with attestations_free()).
- * 0 or SW_ESTORE.
+ * The attestations for deployment_id or its version (either may be 0/NULL)
+ * of service (a version's attestation for another service does not count;
+ * service NULL: any), oldest first, into a new array *out of *n (free with
+ * attestations_free()).  0 or SW_ESTORE.
  */
-int checklist_attestations(struct store *st, int64_t deployment_id, const char *version, struct attestation **out,
+int checklist_attestations(struct store *st, int64_t deployment_id, const char *service, const char *version,
+			   struct attestation **out,
 			   size_t *n, struct strbuf *err);
 void attestations_free(struct attestation *a, size_t n);
 

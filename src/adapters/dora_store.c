@@ -25,9 +25,29 @@ int dora_load(struct store *st, const char *service, const char *env, int64_t fr
 	struct dora_deploy *v = NULL;
 	struct dora_incident *vi = NULL;
 	size_t nr = 0, alloc = 0, ni = 0, ialloc = 0;
-	int r, rc;
+	int r, rc, with_att;
 
+	/* a deployment without a commit time of its own takes the earliest one CI reported with an
+	 * attestation for it or its version (docs/checklists.md), when the store has attestations */
+	r = store_prepare(st, &q, "SELECT 1 FROM pragma_table_info('attestations') WHERE name = 'commit_time_ms'", err);
+	if (r)
+		return r;
+	with_att = sqlite3_step(q) == SQLITE_ROW;
+	sqlite3_finalize(q);
+	q = NULL;
 	r = store_prepare(st, &q,
+			  with_att ? "SELECT d.id, d.state, d.finished_ms, COALESCE(d.commit_time_ms, (SELECT MIN(a.commit_time_ms)"
+			  "   FROM attestations a WHERE a.commit_time_ms IS NOT NULL AND (a.deployment_id = d.id OR"
+			  "   (a.version = d.version AND (a.service IS NULL OR a.service = d.service))))),"
+			  " CASE WHEN d.state = 'rolled_back' THEN (SELECT MIN(t.at_ms) FROM transitions t"
+			  "   WHERE t.deployment_id = d.id AND t.to_state = 'rolling_back') END,"
+			  " CASE WHEN d.state = 'rolled_back' THEN COALESCE((SELECT MAX(t.at_ms) FROM transitions t"
+			  "   WHERE t.deployment_id = d.id AND t.to_state = 'rolled_back'), d.finished_ms) END,"
+			  " EXISTS (SELECT 1 FROM incidents i WHERE i.deployment_id = d.id)"
+			  " FROM deployments d"
+			  " WHERE d.env = ?1 AND (?2 IS NULL OR d.service = ?2)"
+			  " AND d.state IN ('succeeded', 'rolled_back', 'failed')"
+			  " AND d.finished_ms >= ?3 AND d.finished_ms < ?4" :
 			  "SELECT d.id, d.state, d.finished_ms, d.commit_time_ms,"
 			  " CASE WHEN d.state = 'rolled_back' THEN (SELECT MIN(t.at_ms) FROM transitions t"
 			  "   WHERE t.deployment_id = d.id AND t.to_state = 'rolling_back') END,"

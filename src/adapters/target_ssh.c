@@ -15,6 +15,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -48,6 +50,124 @@ static char *project_path(const char *project_dir, const char *p)
 	return strbuf_detach(&sb, NULL);
 }
 
+/* ssh's host patterns (ssh_config(5) PATTERNS): '*' any run, '?' one character, nothing else special
+ * (so "[10.0.0.11]:2222" is literal). */
+static int kh_glob(const char *p, const char *s)
+{
+	for (; *p; p++, s++) {
+		if (*p == '*') {
+			for (const char *t = s;; t++) {
+				if (kh_glob(p + 1, t))
+					return 1;
+				if (!*t)
+					return 0;
+			}
+		}
+		if (!*s || (*p != '?' && *p != *s))
+			return 0;
+	}
+	return !*s;
+}
+
+/* A known_hosts host pattern (sshd(8) SSH_KNOWN_HOSTS FILE FORMAT) against "name": a hashed
+ * "|1|salt|hash" (base64 of HMAC-SHA1(salt, name)), a wildcard pattern, or the name itself. */
+static int kh_pattern_matches(const char *pat, size_t len, const char *name)
+{
+	char p[512];
+
+	if (len >= sizeof(p))
+		return 0;
+	memcpy(p, pat, len);
+	p[len] = 0;
+	if (!strncmp(p, "|1|", 3)) {
+		unsigned char salt[64], want[64], got[EVP_MAX_MD_SIZE];
+		unsigned int got_len = 0;
+		char *bar = strchr(p + 3, '|');
+		int ns, nw;
+		if (!bar || strlen(p + 3) > 200)
+			return 0;
+		*bar = 0;
+		ns = EVP_DecodeBlock(salt, (const unsigned char *)p + 3, (int)strlen(p + 3));
+		nw = EVP_DecodeBlock(want, (const unsigned char *)bar + 1, (int)strlen(bar + 1));
+		if (ns < 20 || nw < 20)
+			return 0;
+		if (!HMAC(EVP_sha1(), salt, 20, (const unsigned char *)name, strlen(name), got, &got_len))
+			return 0;
+		return got_len == 20 && !memcmp(got, want, 20);
+	}
+	if (p[0] == '!')
+		return 0;	/* a negation never makes a host known */
+	return kh_glob(p, name);
+}
+
+/*
+ * Every host of the inventory has a key in the known_hosts file (ssh runs with
+ * StrictHostKeyChecking=yes: a host without one would be refused at its first
+ * command, in the middle of a rollout).  0, or SW_ECONFIG naming the first host
+ * without a key and how to add it.
+ */
+static int known_hosts_check(const struct target_ssh *t, struct strbuf *err)
+{
+	struct strbuf kh = STRBUF_INIT, e = STRBUF_INIT;
+	int r = strbuf_read_file_max(&kh, t->known_hosts, 16 * 1024 * 1024, &e);
+
+	if (r < 0) {
+		strbuf_errf(err, "hosts.yaml: known_hosts '%s' cannot be read: %s; host keys are always checked (docs/fleet.md)",
+			    t->known_hosts, e.buf);
+		strbuf_release(&kh);
+		strbuf_release(&e);
+		return SW_ECONFIG;
+	}
+	strbuf_release(&e);
+	r = 0;
+	for (size_t i = 0; i < t->inv.n_hosts && !r; i++) {
+		const struct inventory_host *h = &t->inv.hosts[i];
+		char name[128];
+		const char *line = kh.buf;
+		int found = 0;
+		if (t->inv.ssh_port == 22)
+			snprintf(name, sizeof(name), "%s", h->address);
+		else
+			snprintf(name, sizeof(name), "[%s]:%d", h->address, t->inv.ssh_port);
+		while (line && *line && !found) {
+			const char *end = strchr(line, '\n'), *f = line;
+			size_t n = end ? (size_t)(end - line) : strlen(line);
+			while (f < line + n && (*f == ' ' || *f == '\t'))
+				f++;
+			if (f < line + n && *f == '@') {	/* @cert-authority / @revoked: a marker, then the hosts */
+				int revoked = !strncmp(f, "@revoked", 8);
+				while (f < line + n && *f != ' ' && *f != '\t')
+					f++;
+				while (f < line + n && (*f == ' ' || *f == '\t'))
+					f++;
+				if (revoked)
+					f = line + n;
+			}
+			if (f < line + n && *f != '#') {
+				const char *hosts = f;
+				while (f < line + n && *f != ' ' && *f != '\t')
+					f++;
+				for (const char *p = hosts; p < f && !found;) {
+					const char *c = memchr(p, ',', (size_t)(f - p));
+					size_t pl = c ? (size_t)(c - p) : (size_t)(f - p);
+					found = kh_pattern_matches(p, pl, name);
+					p += pl + 1;
+				}
+			}
+			line = end ? end + 1 : NULL;
+		}
+		if (!found) {
+			strbuf_errf(err, "hosts.yaml: host '%s' (%s) has no key in known_hosts '%s': ssh would refuse it "
+				    "(StrictHostKeyChecking=yes); check its fingerprint and add it, for example with "
+				    "'ssh-keyscan -p %d %s >> %s' (docs/fleet.md)", h->name, name, t->known_hosts,
+				    t->inv.ssh_port, h->address, t->known_hosts);
+			r = SW_ECONFIG;
+		}
+	}
+	strbuf_release(&kh);
+	return r;
+}
+
 int target_ssh_init(struct target_ssh *t, const char *state_dir, const char *project_dir, struct strbuf *err)
 {
 	struct strbuf path = STRBUF_INIT, buf = STRBUF_INIT, e = STRBUF_INIT;
@@ -75,6 +195,10 @@ int target_ssh_init(struct target_ssh *t, const char *state_dir, const char *pro
 	t->project_dir = xstrdup(project_dir);
 	t->known_hosts = project_path(project_dir, t->inv.known_hosts);
 	t->identity = t->inv.identity[0] ? project_path(project_dir, t->inv.identity) : NULL;
+	if ((r = known_hosts_check(t, err)) < 0) {
+		target_ssh_release(t);
+		return r;
+	}
 	t->down = xcalloc(t->inv.n_hosts, sizeof(*t->down));
 	strbuf_addf(&path, "%s/ssh", state_dir);
 	t->ctl_dir = strbuf_detach(&path, NULL);

@@ -1,5 +1,6 @@
 /* cli_policy.c - load the effective policy once per command, and rollout files; see cli_policy.h. */
 #include "cli/cli_policy.h"
+#include "core/checklist.h"
 #include "cli/cli.h"
 
 #include <errno.h>
@@ -30,6 +31,14 @@ int cli_policy_load(const char *path, struct policy_file *l)
 			fprintf(stderr, "%s\n", err.buf);
 		else
 			cli_error("%s", err.buf);
+	} else {
+		/* what the file did that a team rarely means (core/checklist.h), once per process */
+		static int warned;
+		strbuf_reset(&err);
+		if (!warned && checklist_warnings(&l->p.checklists, &err) > 0) {
+			warned = 1;
+			fputs(err.buf, stderr);
+		}
 	}
 	strbuf_release(&err);
 	return r < 0 ? EXIT_USAGE : EXIT_OK;

@@ -29,14 +29,18 @@
 #include <string.h>
 
 const char usage_attest[] =
-	"usage: slipway attest DEPLOYMENT|VERSION ITEM [--evidence URL|FILE] [--status pass|fail] [-o json]\n"
+	"usage: slipway attest DEPLOYMENT|VERSION ITEM [--service SERVICE] [--evidence URL|FILE] [--status pass|fail]\n"
+	"                      [--commit-time RFC3339] [-o json]\n"
 	"\n"
 	"Attest a checklist item (docs/checklists.md; 'slipway policy show' lists them\n"
 	"under checklists:) for one deployment (a number) or for every deployment of a\n"
-	"version.  --status defaults to pass.  An item with check: sarif reads the SARIF\n"
+	"version of one service (--service; without it, the one service the store\n"
+	"has a deployment of that version for).  --status defaults to pass.  An item with check: sarif reads the SARIF\n"
 	"2.1.0 log given as --evidence FILE: findings at or above its fail_at (default\n"
 	"high) make it fail, naming the worst one.  The attester is the OS user, or\n"
 	"$SLIPWAY_USER (recorded as such); an item whose who: is a role needs a holder.\n"
+	"--commit-time: when the attested commit was made (CI knows it): DORA's lead\n"
+	"time reads it for a deployment that has no commit time of its own.\n"
 	"Exit 0 recorded as pass, 1 recorded as fail, 2 bad usage or input, 3 store error.\n";
 
 const char usage_checklist[] =
@@ -63,9 +67,11 @@ static int all_digits(const char *s)
 
 int cmd_attest(int argc, char **argv, struct cli_ctx *ctx)
 {
-	const char *evidence = NULL, *status = NULL, *identity = NULL;
+	const char *evidence = NULL, *status = NULL, *identity = NULL, *service = NULL, *commit_time = NULL;
 	const struct cli_option opts[] = {
+		CLI_STRING("commit-time", 0, &commit_time),
 		CLI_STRING("evidence", 0, &evidence),
+		CLI_STRING("service", 0, &service),
 		CLI_STRING("status", 0, &status),
 		CLI_OPTIONS_END,
 	};
@@ -87,7 +93,19 @@ int cmd_attest(int argc, char **argv, struct cli_ctx *ctx)
 			return EXIT_USAGE;
 	} else {
 		rq.version = args[0];
+		rq.service = service;
 	}
+	if (commit_time) {
+		struct strbuf e = STRBUF_INIT;
+		int bad = time_parse_rfc3339(commit_time, &rq.commit_time_ms, &e) < 0;
+		if (bad)
+			rc = cli_usage_error(ctx, argv[0], "--commit-time: %s (an RFC 3339 time, 2026-11-30T14:05:00Z)", e.buf);
+		strbuf_release(&e);
+		if (bad)
+			return rc;
+	}
+	if (service && rq.deployment_id)
+		return cli_usage_error(ctx, argv[0], "--service is for a version; a deployment (%s) has its own", args[0]);
 	if (cli_policy_load(ctx->policy_path, &pol) != EXIT_OK)
 		return EXIT_USAGE;
 	{
@@ -132,6 +150,12 @@ int cmd_attest(int argc, char **argv, struct cli_ctx *ctx)
 			json_object_set_new(j, "deployment", json_integer(rq.deployment_id));
 		else
 			json_object_set_new(j, "version", json_string(rq.version));
+		if (service)
+			json_object_set_new(j, "service", json_string(service));
+		if (commit_time) {
+			char when[RFC3339_BUFSZ];
+			json_object_set_new(j, "commit_time", json_string(time_format_rfc3339(rq.commit_time_ms, when)));
+		}
 		json_object_set_new(j, "item", json_string(rq.item));
 		json_object_set_new(j, "status", json_string(got));
 		json_object_set_new(j, "evidence", evidence ? json_string(evidence) : json_null());
@@ -144,8 +168,8 @@ int cmd_attest(int argc, char **argv, struct cli_ctx *ctx)
 			printf("attested %s for deployment %lld: %s as '%s' (attestation %lld)\n", rq.item,
 			       (long long)rq.deployment_id, got, rq.actor, (long long)aid);
 		else
-			printf("attested %s for version %s: %s as '%s' (attestation %lld)\n", rq.item, rq.version, got,
-			       rq.actor, (long long)aid);
+			printf("attested %s for version %s%s%s: %s as '%s' (attestation %lld)\n", rq.item, rq.version,
+			       service ? " of " : "", service ? service : "", got, rq.actor, (long long)aid);
 		if (detail.len)
 			printf("  %s\n", detail.buf);
 	}

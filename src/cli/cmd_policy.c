@@ -25,6 +25,8 @@
 #include "base/strbuf.h"
 #include "base/timeutil.h"
 #include "core/calendar.h"
+#include "core/checklist.h"
+#include "core/sarif.h"
 #include "core/policy.h"
 
 const char usage_check[] =
@@ -178,6 +180,16 @@ int cmd_check(int argc, char **argv, struct cli_ctx *ctx)
 		printf("\n  window:        %s\n  approvals:     ", r.window ? r.window : "none open");
 		print_list(r.approvals, r.approvals_nr);
 		putchar('\n');
+		{
+			/* the checklist items a deployment of this type waits for (docs/checklists.md) */
+			size_t nb = 0;
+			fputs("  checklist:     ", stdout);
+			for (size_t i = 0; i < l.p.checklists.nr; i++)
+				if (checklist_blocks(&l.p.checklists.v[i], type))
+					printf("%s%s (%s)", nb++ ? ", " : "waits for ", l.p.checklists.v[i].id,
+					       checklist_check_name(l.p.checklists.v[i].check));
+			printf("%s\n", nb ? "; 'slipway checklist DEPLOYMENT' shows their state" : "no blocking item");
+		}
 		for (size_t i = 0; i < r.blocked_nr; i++) {
 			const struct check_blocker *bl = &r.blocked_by[i];
 			printf("  blocked by:    %s '%s' until ", bl->kind == BLOCKER_WINDOW ? "window" : "freeze", bl->name);
@@ -332,6 +344,24 @@ out:
 	return rc;
 }
 
+/* The checklists: section (docs/checklists.md): {ID: {list, text, who, check, blocks: "all"|[types], fail_at?}}. */
+static json_t *json_checklists(const struct checklist_set *s)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; i < s->nr; i++) {
+		const struct checklist_item *it = &s->v[i];
+		json_t *e = json_pack("{s:s, s:s, s:s, s:s}", "list", checklist_list_name(it->list), "text", it->text,
+				      "who", it->who, "check", checklist_check_name(it->check));
+		json_object_set_new(e, "blocks", it->blocks.all ? json_string("all")
+								: json_names((const char *const *)it->blocks.v, it->blocks.nr));
+		if (it->check == CHECK_SARIF)
+			json_object_set_new(e, "fail_at", json_string(sarif_severity_name(it->fail_at)));
+		json_object_set_new(o, it->id, e);
+	}
+	return o;
+}
+
 static json_t *json_policy(const struct policy *p)
 {
 	json_t *j = json_object(), *o, *e;
@@ -444,6 +474,7 @@ static json_t *json_policy(const struct policy *p)
 		json_object_set_new(o, m->name, e);
 	}
 	json_object_set_new(j, "metrics", o);
+	json_object_set_new(j, "checklists", json_checklists(&p->checklists));
 	return j;
 }
 

@@ -7,6 +7,8 @@
 #include "cli/commands.h"
 #include "cli/records_util.h"
 #include "cli/vocab.h"
+#include "cli/cli_policy.h"
+#include "controller/checklist_gate.h"
 #include "server/documents.h"
 #include "adapters/approvals.h"
 #include "adapters/emergency.h"
@@ -43,8 +45,9 @@ const char usage_show[] =
 	"\n"
 	"One deployment: its record, the timeline of transitions with their reasons,\n"
 	"the latest comparison table (Metric | Baseline | Current | Delta | Status),\n"
-	"approvals, the emergency record, incidents linked to it, and the messages\n"
-	"sent about it with their delivery state.\n";
+	"approvals, its checklist (each item, state, evidence, who and when, as\n"
+	"'slipway checklist' shows it), the emergency record, incidents linked to it,\n"
+	"and the messages sent about it with their delivery state.\n";
 
 /* The columns of history and log: widths computed from what is printed, the last one unpadded. */
 enum { COL_ID, COL_CREATED, COL_SERVICE, COL_VERSION, COL_ENV, COL_TYPE, COL_STATE, COL_WAITED, COL_RAN, COL_OWNER,
@@ -192,6 +195,46 @@ static void print_table(json_t *t)
 	cli_print_queries(json_object_get(t, "queries"), "  ");
 }
 
+/* The deployment's checklist (docs/checklists.md) as the gate sees it, under the effective policy:
+ * as JSON in *json (checklist_view_json(), a new reference) when json is not NULL, else as text
+ * lines in text; 0, or -1 with why the checklist cannot be shown in text. */
+static int show_checklist(struct cli_ctx *ctx, struct store *st, int64_t id, json_t **json, struct strbuf *text)
+{
+	struct deployment_record d = { 0 };
+	struct checklist_view v = { 0 };
+	struct policy_file pol;
+	struct strbuf err = STRBUF_INIT;
+	char when[RFC3339_BUFSZ];
+	int r;
+
+	if (cli_policy_load(ctx->policy_path, &pol) != EXIT_OK) {
+		strbuf_addstr(text, "the policy did not load (see above)");
+		return -1;
+	}
+	r = records_get(st, id, &d, &err);
+	if (r >= 0)
+		r = checklist_view_build(st, &pol.p, id, d.version, d.type, &v, &err);
+	if (r < 0)
+		strbuf_addstr(text, err.buf);
+	else if (json)
+		*json = checklist_view_json(&v);
+	for (size_t i = 0; r >= 0 && !json && i < v.n; i++) {
+		const struct checklist_row *row = &v.v[i];
+		strbuf_addf(text, "  %-26s %-16s %-10s %-6s %-8s %-20s %s%s%s\n", row->item->id,
+			    checklist_list_name(row->item->list), checklist_state_name(row->state),
+			    row->blocking ? "blocks" : "-", row->who ? row->who : "-",
+			    row->at_ms ? time_format_rfc3339(row->at_ms, when) : "-", row->evidence ? row->evidence : "",
+			    row->evidence && row->detail ? ": " : "", row->detail ? row->detail : "");
+	}
+	if (r >= 0 && !json && !v.n)
+		strbuf_addstr(text, "  (no item applies)\n");
+	checklist_view_release(&v);
+	deployment_record_release(&d);
+	cli_policy_release(&pol);
+	strbuf_release(&err);
+	return r < 0 ? -1 : 0;
+}
+
 int cmd_show(int argc, char **argv, struct cli_ctx *ctx)
 {
 	struct store *st;
@@ -213,6 +256,12 @@ int cmd_show(int argc, char **argv, struct cli_ctx *ctx)
 			cli_error("%s", err.buf);
 			rc = cli_exit(r);
 		} else {
+			struct strbuf why = STRBUF_INIT;
+			json_t *c = NULL;
+			if (show_checklist(ctx, st, id, &c, &why) < 0)
+				cli_error("checklist: %s", why.buf);
+			json_object_set_new(j, "checklist", c ? c : json_null());
+			strbuf_release(&why);
 			cli_print_json(j);
 		}
 		strbuf_release(&err);
@@ -268,6 +317,12 @@ int cmd_show(int argc, char **argv, struct cli_ctx *ctx)
 			printf("  %s  %-8s %-20s by %s%s%s\n", records_time(v.ap.v[i].at_ms, a),
 			       v.ap.v[i].decision == APPROVAL_APPROVED ? "approved" : "rejected", v.ap.v[i].role,
 			       v.ap.v[i].approver, v.ap.comments[i] ? ": " : "", v.ap.comments[i] ? v.ap.comments[i] : "");
+		{
+			struct strbuf ct = STRBUF_INIT;
+			int cr = show_checklist(ctx, st, id, NULL, &ct);
+			printf("\nchecklist:%s%s\n%s", cr < 0 ? " " : "", cr < 0 ? ct.buf : "", cr < 0 ? "" : ct.buf);
+			strbuf_release(&ct);
+		}
 		if (v.have_em) {
 			printf("\nemergency:\n  reason %s\n  requested by %s, approved by %s, monitoring %s\n", v.em.reason,
 			       v.em.requested_by, v.em.approver ? v.em.approver : "(not yet)", v.em.ended_ms ? "ended" : "continuous");

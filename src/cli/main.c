@@ -103,7 +103,7 @@ static const struct command commands[] = {
 	  "a guarded flag rollout, step by step, set back on a regression", usage_rollout },
 	{ "serve", cmd_serve, NEEDS_STORE_WRITE | NEEDS_POLICY | NEEDS_PROJECT | HAS_JSON | NEEDS_REAL_CLOCK, 0, 0,
 	  "run the controller of this project and store: every deployment, every intent", usage_serve },
-	{ "show", cmd_show, NEEDS_STORE_READ | HAS_JSON, 1, 1,
+	{ "show", cmd_show, NEEDS_STORE_READ | NEEDS_POLICY | HAS_JSON, 1, 1,
 	  "one deployment: timeline, comparison, approvals, messages", usage_show },
 	{ "simulate", cmd_simulate, NEEDS_POLICY | HAS_JSON, 0, 0,
 	  "how long a rollout takes and what it catches, on simulated traffic", usage_simulate },

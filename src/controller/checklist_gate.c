@@ -12,19 +12,23 @@
 #include "controller/checklist_gate.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "adapters/audit.h"
 #include "adapters/checklist_store.h"
+#include "adapters/deployment_store.h"
 #include "adapters/incidents.h"
+#include "adapters/notify.h"
 #include "adapters/records.h"
 #include "adapters/store.h"
 #include "base/alloc.h"
 #include "base/err.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
+#include "core/deployment.h"
 #include "core/policy.h"
 
 /* the proofs table's key for "the emergency's missing items were recorded" */
@@ -46,6 +50,113 @@ static enum checklist_state state_from_name(const char *s)
 static int attested(const struct checklist_item *it)
 {
 	return it->check == CHECK_ATTEST || it->check == CHECK_SARIF;
+}
+
+/* What fill_row() reads once per view for the items proved after the start. */
+struct started {
+	int loaded;
+	struct deployment_record rec;	/* rec.id 0: not found */
+};
+
+/* `baseline` once the deployment started: the stable's baseline the engine stored (runbook: "Document baselines"). */
+static enum checklist_state prove_baseline(struct store *st, const struct deployment_record *r, struct strbuf *ev)
+{
+	struct deployment *d;
+	struct strbuf e = STRBUF_INIT;
+	enum checklist_state s;
+
+	if (!r->from_version || !*r->from_version) {
+		strbuf_addstr(ev, "first deployment: no stable revision to take a baseline of");
+		return CL_UNCHECKED;
+	}
+	d = xcalloc(1, sizeof(*d));
+	if (deployment_store_load(st, r->id, d, NULL, &e) < 0) {
+		strbuf_addf(ev, "cannot read the deployment: %s", e.buf);
+		s = CL_UNCHECKED;
+	} else if (d->baseline.requests) {
+		strbuf_addf(ev, "baseline of %s stored: %llu requests, %.2f%% errors", r->from_version,
+			    (unsigned long long)d->baseline.requests,
+			    100.0 * (double)d->baseline.errors / (double)d->baseline.requests);
+		if (!isnan(d->baseline.p99_ms))
+			strbuf_addf(ev, ", p99 %.0fms", d->baseline.p99_ms);
+		if (d->baseline.span_ms > 0)
+			strbuf_addf(ev, " over %llds", (long long)(d->baseline.span_ms / 1000));
+		s = CL_SATISFIED;
+	} else if (d->state == DS_PROGRESSING && d->step == 0) {
+		strbuf_addstr(ev, "the baseline is being captured (step 0)");
+		s = CL_UNCHECKED;
+	} else {
+		strbuf_addf(ev, "no baseline of %s was captured (no stable traffic during the warm-up)", r->from_version);
+		s = CL_MISSING;
+	}
+	free(d);
+	strbuf_release(&e);
+	return s;
+}
+
+/* `announced` once the deployment started: its DEPLOYMENT STARTING (or EMERGENCY DEPLOYMENT) message delivered. */
+static enum checklist_state prove_announced(struct store *st, const struct deployment_record *r, struct strbuf *ev)
+{
+	struct notify_delivery_row *v = NULL;
+	struct strbuf e = STRBUF_INIT;
+	const char *kind = r->type && !strcmp(r->type, "emergency") ? "emergency" : "starting";
+	const char *title = !strcmp(kind, "emergency") ? "EMERGENCY DEPLOYMENT" : "DEPLOYMENT STARTING";
+	enum checklist_state s = CL_MISSING;
+	size_t n = 0, sent = 0, other = 0;
+	char when[RFC3339_BUFSZ];
+
+	if (notify_list(st, r->id, 0, &v, &n, &e) < 0) {
+		/* a store without the notify module: notifications were never configured */
+		strbuf_addf(ev, "no notification records in this store (%s)", e.buf);
+		strbuf_release(&e);
+		return CL_UNCHECKED;
+	}
+	strbuf_release(&e);
+	for (size_t i = 0; i < n; i++) {
+		if (!v[i].kind || strcmp(v[i].kind, kind))
+			continue;
+		if (v[i].state && !strcmp(v[i].state, "sent")) {
+			if (!sent++)
+				strbuf_addf(ev, "%s delivered to %s via %s at %s", title, v[i].channels ? v[i].channels : "-",
+					    v[i].sink ? v[i].sink : "-", time_format_rfc3339(v[i].sent_ms, when));
+		} else if (!other++ && !sent) {
+			strbuf_addf(ev, "%s %s via %s%s%s", title, v[i].state ? v[i].state : "queued",
+				    v[i].sink ? v[i].sink : "-", v[i].last_error ? ": " : "",
+				    v[i].last_error ? v[i].last_error : "");
+		}
+	}
+	if (sent)
+		s = CL_SATISFIED;
+	else if (!other)
+		strbuf_addf(ev, "no %s message recorded (no notification channel configured?)", title);
+	notify_delivery_rows_free(v, n);
+	return s;
+}
+
+/* The state of a `baseline` or `announced` item from the records: unchecked until the deployment started. */
+static void prove_started(struct store *st, int64_t id, struct started *sd, const struct checklist_item *it,
+			  struct checklist_row *row)
+{
+	struct strbuf ev = STRBUF_INIT, e = STRBUF_INIT;
+
+	if (!sd->loaded) {
+		sd->loaded = 1;
+		if (records_get(st, id, &sd->rec, &e) < 0)
+			sd->rec.id = 0;
+		strbuf_release(&e);
+	}
+	if (!sd->rec.id || sd->rec.started_ms == RECORD_TIME_NONE) {
+		row->state = CL_UNCHECKED;
+		strbuf_addstr(&ev, "proved once the deployment starts (docs/checklists.md)");
+	} else {
+		row->state = it->check == CHECK_BASELINE ? prove_baseline(st, &sd->rec, &ev)
+							 : prove_announced(st, &sd->rec, &ev);
+		row->at_ms = sd->rec.started_ms;
+	}
+	free(row->evidence);
+	row->evidence = strbuf_detach(&ev, NULL);
+	free(row->who);
+	row->who = xstrdup("slipway");
 }
 
 static int fill_row(struct store *st, int64_t id, const char *type, const struct checklist_item *it,
@@ -90,19 +201,31 @@ int checklist_view_build(struct store *st, const struct policy *p, int64_t id, c
 			 struct checklist_view *out, struct strbuf *err)
 {
 	struct attestation *att = NULL;
+	struct started sd = { 0 };
 	size_t natt = 0;
 	int r;
 
 	memset(out, 0, sizeof(*out));
 	out->deployment_id = id;
-	if ((r = checklist_attestations(st, id, version, &att, &natt, err)) < 0)
+	if (id > 0) {	/* its service: a version's attestation counts for that service only */
+		struct strbuf e = STRBUF_INIT;
+		sd.loaded = 1;
+		if (records_get(st, id, &sd.rec, &e) < 0)
+			sd.rec.id = 0;
+		strbuf_release(&e);
+	}
+	if ((r = checklist_attestations(st, id, sd.rec.id ? sd.rec.service : NULL, version, &att, &natt, err)) < 0) {
+		deployment_record_release(&sd.rec);
 		return r;
+	}
 	out->v = xcalloc(p->checklists.nr + 1, sizeof(*out->v));
 	for (size_t i = 0; i < p->checklists.nr && r >= 0; i++) {
 		const struct checklist_item *it = &p->checklists.v[i];
 		if (!checklist_applies(it, type))
 			continue;
 		r = fill_row(st, id, type, it, att, natt, &out->v[out->n], err);
+		if (r >= 0 && id > 0 && (it->check == CHECK_BASELINE || it->check == CHECK_ANNOUNCED))
+			prove_started(st, id, &sd, it, &out->v[out->n]);
 		if (r >= 0) {
 			if (out->v[out->n].blocking && out->v[out->n].state != CL_SATISFIED)
 				out->unsatisfied_blocking++;
@@ -110,6 +233,7 @@ int checklist_view_build(struct store *st, const struct policy *p, int64_t id, c
 		}
 	}
 	attestations_free(att, natt);
+	deployment_record_release(&sd.rec);
 	if (r < 0)
 		checklist_view_release(out);
 	return r < 0 ? r : 0;
@@ -156,6 +280,60 @@ json_t *checklist_view_json(const struct checklist_view *v)
 			 (json_int_t)v->unsatisfied_blocking, "items", items);
 }
 
+/* The service a version's attestation is for: rq->service, else the one service the store has a deployment
+ * of that version for.  0 and a new string in *out, SW_ENOTFOUND or SW_EUSAGE. */
+static int version_service(struct store *st, const struct attest_request *rq, char **out, struct strbuf *err)
+{
+	struct deployment_record *v = NULL;
+	struct strbuf seen = STRBUF_INIT;
+	const char *one = NULL, **names;
+	size_t n = 0, services = 0;
+	int r;
+
+	for (const char *c = rq->version; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '.' ||
+		      *c == '_' || *c == '-' || *c == '+')) {
+			strbuf_errf(err, "'%s' is not a version: use letters, digits, '.', '_', '-' or '+' (v1.2.3), or a "
+				    "deployment's id", rq->version);
+			return SW_EUSAGE;
+		}
+	if (rq->service && *rq->service) {
+		*out = xstrdup(rq->service);	/* CI may attest a version before its deployment exists */
+		return 0;
+	}
+	if ((r = records_list(st, NULL, NULL, 0, &v, &n, err)) < 0)
+		return r;
+	names = xcalloc(n + 1, sizeof(*names));
+	for (size_t i = 0; i < n; i++) {
+		size_t k = 0;
+		if (!v[i].version || strcmp(v[i].version, rq->version) || !v[i].service)
+			continue;
+		while (k < services && strcmp(names[k], v[i].service))
+			k++;
+		if (k < services)
+			continue;
+		strbuf_addf(&seen, "%s%s", services ? ", " : "", v[i].service);
+		names[services++] = v[i].service;
+	}
+	one = services ? names[0] : NULL;
+	free(names);
+	if (!services) {
+		strbuf_errf(err, "no deployment of version %s in the store: name its service (--service SERVICE, or "
+			    "\"service\" in the body) to attest it before the deployment exists, or attest a deployment by "
+			    "its id", rq->version);
+		r = SW_ENOTFOUND;
+	} else if (services > 1) {
+		strbuf_errf(err, "version %s was deployed for %s: name the service it is for (--service SERVICE, or "
+			    "\"service\" in the body)", rq->version, seen.buf);
+		r = SW_EUSAGE;
+	} else {
+		*out = xstrdup(one);
+	}
+	deployment_records_free(v, n);
+	strbuf_release(&seen);
+	return r;
+}
+
 int64_t checklist_attest(struct store *st, const struct policy *p, const struct attest_request *rq,
 			 const char **status_out, struct strbuf *detail, struct strbuf *err)
 {
@@ -163,6 +341,7 @@ int64_t checklist_attest(struct store *st, const struct policy *p, const struct 
 	struct attestation a = { 0 };
 	struct strbuf sdetail = STRBUF_INIT;
 	const char *status = rq->status ? rq->status : "pass";
+	char *service = NULL;
 	int64_t r;
 
 	if (!it) {
@@ -179,6 +358,16 @@ int64_t checklist_attest(struct store *st, const struct policy *p, const struct 
 			    checklist_check_name(it->check));
 		return SW_EUSAGE;
 	}
+	if (!strcmp(it->who, "automation") && (!rq->identity || (strncmp(rq->identity, "token:", 6) &&
+								 strncmp(rq->identity, "env:", 4)))) {
+		/* a person under their own name is not automation: a program holds an API token, or
+		 * names itself in $SLIPWAY_USER at the CLI (recorded as such) */
+		strbuf_errf(err, "item '%s' is ticked by automation only (who: automation), not by a person ('%s'); CI "
+			    "posts it with an API token (POST /api/v1/deployments/ID/attestations) or runs 'slipway attest' "
+			    "with SLIPWAY_USER set to its name; the policy's checklists: can set who: anyone or a role",
+			    it->id, rq->actor ? rq->actor : "?");
+		return SW_EDENIED;
+	}
 	if (strcmp(it->who, "automation") && strcmp(it->who, "anyone") &&
 	    !policy_person_has_role(p, it->who, rq->actor)) {
 		strbuf_errf(err, "'%s' does not hold the role '%s' that may tick '%s'; the policy's roles: map names who does",
@@ -194,6 +383,10 @@ int64_t checklist_attest(struct store *st, const struct policy *p, const struct 
 	} else if (!rq->version || !*rq->version) {
 		strbuf_errf(err, "an attestation is for a deployment (its id) or a version");
 		return SW_EUSAGE;
+	} else {
+		int x = version_service(st, rq, &service, err);
+		if (x < 0)
+			return x;
 	}
 	if (it->check == CHECK_SARIF) {
 		struct sarif_report rep;
@@ -201,17 +394,21 @@ int64_t checklist_attest(struct store *st, const struct policy *p, const struct 
 		if (!rq->sarif) {
 			strbuf_errf(err, "item '%s' reads a SARIF log: give it with --evidence FILE.sarif (or \"sarif\" in the body)",
 				    it->id);
+			free(service);
 			return SW_EUSAGE;
 		}
 		if ((x = sarif_read(rq->sarif, rq->sarif_len, rq->evidence ? rq->evidence : "sarif", it->fail_at, &rep,
-				    err)) < 0)
+				    err)) < 0) {
+			free(service);
 			return x;
+		}
 		sarif_describe(&rep, it->fail_at, &sdetail);
 		if (rep.failing)
 			status = "fail";
 	}
 	a.deployment_id = rq->deployment_id;
 	a.version = (char *)rq->version;
+	a.service = service;
 	a.item = it->id;
 	a.status = (char *)status;
 	a.evidence = (char *)rq->evidence;
@@ -219,6 +416,7 @@ int64_t checklist_attest(struct store *st, const struct policy *p, const struct 
 	a.actor = (char *)rq->actor;
 	a.identity = (char *)rq->identity;
 	a.at_ms = rq->now_ms;
+	a.commit_time_ms = rq->commit_time_ms;
 	r = checklist_attest_store(st, &a, err);
 	if (r > 0) {
 		if (status_out)
@@ -226,6 +424,7 @@ int64_t checklist_attest(struct store *st, const struct policy *p, const struct 
 		if (detail && sdetail.len)
 			strbuf_addstr(detail, sdetail.buf);
 	}
+	free(service);
 	strbuf_release(&sdetail);
 	return r;
 }
@@ -256,6 +455,68 @@ static enum checklist_state prove_staging(struct store *st, const struct checkli
 	if (s != CL_SATISFIED)
 		strbuf_addf(ev, "no succeeded deployment of %s %s in staging", a->service, a->version);
 	deployment_records_free(v, n);
+	return s;
+}
+
+enum checklist_state checklist_judge_health(const struct policy *p, const char *version,
+					    const struct metrics_sample *recent, const struct metrics_sample *earlier,
+					    struct strbuf *ev)
+{
+	double err_pct, lim_p99 = NAN;
+	enum checklist_state s = CL_SATISFIED;
+
+	if (!recent->requests) {
+		strbuf_addf(ev, "no request to %s in the last %ds: no data to judge its health", version,
+			    CHECKLIST_HEALTH_RECENT_MS / 1000);
+		return CL_UNCHECKED;
+	}
+	err_pct = 100.0 * (double)recent->errors / (double)recent->requests;
+	if (earlier && earlier->requests && !isnan(earlier->p99_ms) && earlier->p99_ms > 0)
+		lim_p99 = p->immediate.p99_ratio * earlier->p99_ms;
+	strbuf_addf(ev, "%s over the last %ds: %llu requests, %.2f%% errors (limit %g%%)", version,
+		    CHECKLIST_HEALTH_RECENT_MS / 1000, (unsigned long long)recent->requests, err_pct,
+		    p->immediate.error_rate_pct);
+	if (err_pct > p->immediate.error_rate_pct)
+		s = CL_FAILED;
+	if (!isnan(recent->p99_ms)) {
+		strbuf_addf(ev, ", p99 %.0fms", recent->p99_ms);
+		if (!isnan(lim_p99)) {
+			strbuf_addf(ev, " (limit %gx the earlier %.0fms = %.0fms)", p->immediate.p99_ratio, earlier->p99_ms,
+				    lim_p99);
+			if (recent->p99_ms > lim_p99)
+				s = CL_FAILED;
+		} else {
+			strbuf_addf(ev, " (no earlier %d min to compare with)", CHECKLIST_HEALTH_EARLIER_MS / 60000);
+		}
+	}
+	return s;
+}
+
+static enum checklist_state prove_health(const struct policy *p, const struct checklist_gate_args *a,
+					 struct strbuf *ev)
+{
+	struct metrics_sample recent, earlier;
+	struct strbuf e = STRBUF_INIT;
+	enum checklist_state s;
+
+	if (!a->from_version || !*a->from_version) {
+		strbuf_addstr(ev, "first deployment: no stable revision serving to judge");
+		return CL_UNCHECKED;
+	}
+	if (!a->health_fn) {
+		strbuf_addstr(ev, "no metrics to read here");
+		return CL_UNCHECKED;
+	}
+	memset(&recent, 0, sizeof(recent));
+	memset(&earlier, 0, sizeof(earlier));
+	recent.p99_ms = earlier.p99_ms = NAN;
+	if (a->health_fn(a->health_ctx, a->service, a->from_version, &recent, &earlier, &e) < 0) {
+		strbuf_addf(ev, "cannot read the metrics of %s: %s", a->from_version, e.buf);
+		s = CL_UNCHECKED;
+	} else {
+		s = checklist_judge_health(p, a->from_version, &recent, &earlier, ev);
+	}
+	strbuf_release(&e);
 	return s;
 }
 
@@ -310,11 +571,12 @@ static enum checklist_state prove(struct store *st, const struct policy *p, cons
 		strbuf_addf(ev, "rollback criterion %s; immediate %g%% errors or %gx p99", policy_criterion_name(t->criterion),
 			    p->immediate.error_rate_pct, p->immediate.p99_ratio);
 		return CL_SATISFIED;
-	case CHECK_BASELINE:
 	case CHECK_HEALTH:
+		return prove_health(p, a, ev);
+	case CHECK_BASELINE:
 	case CHECK_ANNOUNCED:
 	case CHECK_SMOKE:
-		strbuf_addstr(ev, "checked once the deployment starts (docs/checklists.md)");
+		strbuf_addstr(ev, "proved once the deployment starts (docs/checklists.md)");
 		return CL_UNCHECKED;
 	case CHECK_ATTEST:
 	case CHECK_SARIF:

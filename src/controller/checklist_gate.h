@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "core/checklist.h"
+#include "core/metrics-t.h"
 #include "core/sarif.h"
 
 struct policy;
@@ -45,6 +46,10 @@ struct checklist_view {
  * with its state: attested items from the newest attestation for the
  * deployment or its version, proved items from what the gate last found
  * (adapters/checklist_store.h; CL_UNCHECKED before the gate looked).
+ * The items proved once the deployment started are read from its records
+ * each time: `baseline` from the baseline the engine stored, `announced`
+ * from the DEPLOYMENT STARTING (or EMERGENCY DEPLOYMENT) message's
+ * deliveries (adapters/notify.h); CL_UNCHECKED while it is pending.
  * 0 or SW_ESTORE.  Release with checklist_view_release().
  */
 int checklist_view_build(struct store *st, const struct policy *p, int64_t id, const char *version, const char *type,
@@ -59,22 +64,32 @@ struct json_t *checklist_view_json(const struct checklist_view *v);
 struct attest_request {
 	int64_t deployment_id;		/* > 0, or 0 with version set */
 	const char *version;
+	const char *service;		/* a version's service; NULL: the one service the store deployed it for */
 	const char *item;
 	const char *status;		/* "pass", "fail" or NULL (pass; for a SARIF item, from the findings) */
 	const char *evidence;		/* a URL or a file name, or NULL */
 	const char *sarif;		/* a SARIF log's bytes (for a `sarif` item), or NULL */
 	size_t sarif_len;
 	const char *actor, *identity;	/* who, authenticated by the caller ("os", "token:ID", "uid:N") */
+	int64_t commit_time_ms;		/* the attested commit's time, ms, as CI reports it; 0: none (DORA lead
+					   time reads it when the deployment has no commit time of its own) */
 	int64_t now_ms;
 };
 
 /*
  * Record an attestation: the item must exist in p (SW_ENOTFOUND naming the
- * valid ids), and when its `who` is a role, actor must hold it (SW_EDENIED).
+ * valid ids), and when its `who` is a role, actor must hold it (SW_EDENIED);
+ * `who: automation` takes an API token's attestation (identity "token:ID")
+ * or a CLI caller that names itself in $SLIPWAY_USER (identity "env:..."),
+ * never a person under their OS name (identity "os": SW_EDENIED).
  * A `sarif` item needs the SARIF log (SW_EUSAGE): its findings at or above
  * the item's fail_at make the status fail whatever was asked, and the
  * detail names the worst finding (core/sarif.h; SW_EPARSE for a bad log).
- * The deployment must exist when given by id (SW_ENOTFOUND).  Stores it
+ * The deployment must exist when given by id (SW_ENOTFOUND).  A version is
+ * tied to a service: rq->service, else the only service the store has a
+ * deployment of that version for (none: SW_ENOTFOUND, several: SW_EUSAGE,
+ * each asking for the service); it counts for that service's deployments
+ * of the version only.  A version must be letters, digits, . _ - + (SW_EUSAGE).  Stores it
  * with its audit entry.  Returns the attestation's id (> 0); *status_out,
  * if not NULL, gets "pass"/"fail" (static) and detail the SARIF summary.
  */
@@ -89,11 +104,39 @@ int64_t checklist_attest(struct store *st, const struct policy *p, const struct 
 typedef int checklist_rollback_fn(void *ctx, const char *service, const char *from_version, struct strbuf *evidence);
 
 /*
+ * The stable revision's current health (runbook Pre-Deployment Commands:
+ * "Check production health"): the caller that reads the metrics fills
+ * *recent with the last CHECKLIST_HEALTH_RECENT_MS of `version` as the
+ * stable revision of `service`, and *earlier with the
+ * CHECKLIST_HEALTH_EARLIER_MS before that (requests 0 when it has none).
+ * 0, or a negative error with err (the metrics cannot be read).
+ * Implemented by controller/local_deploy.c over the service's provider.
+ */
+#define CHECKLIST_HEALTH_RECENT_MS	60000		/* 1 min */
+#define CHECKLIST_HEALTH_EARLIER_MS	(15 * 60000)	/* 15 min */
+typedef int checklist_health_fn(void *ctx, const char *service, const char *version, struct metrics_sample *recent,
+				struct metrics_sample *earlier, struct strbuf *err);
+
+/*
+ * Judge the stable revision's health against the policy's immediate
+ * rollback limits (runbook: Rollback Decision Criteria, "Immediate"): the
+ * recent error rate (percent) above p->immediate.error_rate_pct, or the
+ * recent p99 above p->immediate.p99_ratio x the earlier p99 (when the
+ * earlier window has requests), is CL_FAILED; within both, CL_SATISFIED;
+ * no recent request is CL_UNCHECKED ("no data is never a pass").  ev gets
+ * the numbers.  Pure.
+ */
+enum checklist_state checklist_judge_health(const struct policy *p, const char *version,
+					    const struct metrics_sample *recent, const struct metrics_sample *earlier,
+					    struct strbuf *ev);
+
+/*
  * THE CHECKLIST GATE, called by policy_gate_check() once the calendar,
  * incidents and approvals let deployment (id, service, env, version,
  * from_version, type) start: proves what slipway can (window, incidents and
  * approvals as the gate found them; staging from the records; rollback
- * through rollback_fn, when not NULL; thresholds from the policy), stores
+ * through rollback_fn and the stable's health through health_fn, when not
+ * NULL; thresholds from the policy), stores
  * each finding, and returns 0 when no blocking item is unsatisfied, 1 when
  * one is (reason says which, and the worst finding of a failed SARIF), or
  * a negative error.  An emergency is never held: what it misses is written
@@ -112,6 +155,8 @@ struct checklist_gate_args {
 	const char *window;
 	checklist_rollback_fn *rollback_fn;
 	void *rollback_ctx;
+	checklist_health_fn *health_fn;		/* NULL: production health is reported unchecked */
+	void *health_ctx;
 	int64_t now_ms;
 };
 int checklist_gate_check(struct store *st, const struct policy *p, const struct checklist_gate_args *a,

@@ -93,7 +93,7 @@ static int load_items(struct one *o, struct strbuf *err)
 	const struct checklist_set *set = &o->run->policy->checklists;
 	struct attestation *att = NULL;
 	size_t natt = 0;
-	int r = checklist_attestations(o->st, o->dep.id, o->dep.version, &att, &natt, err);
+	int r = checklist_attestations(o->st, o->dep.id, o->dep.service, o->dep.version, &att, &natt, err);
 
 	if (r < 0)
 		return r;

@@ -101,7 +101,8 @@ static enum gate_result checklist_wait(const struct policy_gate *g, const struct
 	struct checklist_gate_args a = {
 		.id = d->id, .service = d->service, .env = d->env, .version = d->version,
 		.from_version = d->from_version, .type = d->type, .window = r->window,
-		.rollback_fn = g->rollback_fn, .rollback_ctx = g->rollback_ctx, .now_ms = now_ms,
+		.rollback_fn = g->rollback_fn, .rollback_ctx = g->rollback_ctx,
+		.health_fn = g->health_fn, .health_ctx = g->health_ctx, .now_ms = now_ms,
 	};
 	struct strbuf err = STRBUF_INIT;
 	int x = checklist_gate_check(g->st, g->policy, &a, reason, &err);

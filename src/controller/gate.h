@@ -42,6 +42,9 @@ struct policy_gate {
 	 * whoever knows the release directories; NULL: reported unchecked */
 	checklist_rollback_fn *rollback_fn;
 	void *rollback_ctx;
+	/* the stable revision's metrics for "production health"; NULL: unchecked */
+	checklist_health_fn *health_fn;
+	void *health_ctx;
 };
 
 /*

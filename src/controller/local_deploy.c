@@ -511,6 +511,32 @@ static int dr_rollback_possible(void *ctx, const char *service, const char *from
 	return r;
 }
 
+/* Production health (controller/checklist_gate.h): the stable revision's last minute and the 15 min before, wall clock. */
+static int dr_health(void *ctx, const char *service, const char *version, struct metrics_sample *recent,
+		     struct metrics_sample *earlier, struct strbuf *err)
+{
+	struct driver *dr = ctx;
+	int64_t to = proc_now_ms() - LAG_MS, mid = to - CHECKLIST_HEALTH_RECENT_MS;
+	int rc;
+
+	if (!dr->inner)
+		return 0;	/* no provider: no data */
+	rc = dr->inner->query(dr->inner->ctx, service, ROLE_STABLE, version, mid, to, recent, err);
+	if (rc == SW_ENOTFOUND) {	/* the provider knows nothing of it yet: no data */
+		strbuf_reset(err);
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	rc = dr->inner->query(dr->inner->ctx, service, ROLE_STABLE, version, mid - CHECKLIST_HEALTH_EARLIER_MS, mid,
+			      earlier, err);
+	if (rc < 0) {
+		memset(earlier, 0, sizeof(*earlier));
+		strbuf_reset(err);
+	}
+	return 0;
+}
+
 /* The engine's events as the runbook's messages (docs/records.md), queued in the store. */
 static void on_notify(void *ctx, const struct deployment *d, const char *event, const char *text)
 {
@@ -796,6 +822,8 @@ static int driver_open(struct driver *dr, const struct local_deploy_opts *o, uns
 		return rc;
 	dr->gate.rollback_fn = dr_rollback_possible;
 	dr->gate.rollback_ctx = dr;
+	dr->gate.health_fn = dr_health;
+	dr->gate.health_ctx = dr;
 	if (o->notify) {
 		if ((rc = notify_migrate(&dr->ls.st, err)) < 0)
 			return rc;

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/yaml_walk.h"	/* struct yaml_pos */
+
 /* Which list an item belongs to (the runbook's headings). */
 enum checklist_list {
 	CHECKLIST_PRE = 0,		/* Pre-Deployment Checklist: before a deployment starts */
@@ -57,6 +59,7 @@ enum sarif_severity {
 /* A list of type names; `all` is all_types = 1. */
 struct checklist_types {
 	char **v;
+	struct yaml_pos *at;	/* where each of v was written */
 	size_t nr;
 	int all;
 };
@@ -70,6 +73,7 @@ struct checklist_item {
 	struct checklist_types blocks;	/* types for which an unsatisfied item keeps a deployment pending */
 	enum sarif_severity fail_at;	/* CHECK_SARIF: findings at or above this fail (default high) */
 	int line, col;			/* where the file set it; line 0: built-in */
+	struct yaml_pos who_at, blocks_at;	/* where its who: and blocks: values are; line 0: not in the file */
 };
 
 struct checklist_set {

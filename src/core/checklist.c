@@ -76,12 +76,15 @@ static void types_clear(struct checklist_types *t)
 	for (size_t i = 0; i < t->nr; i++)
 		free(t->v[i]);
 	free(t->v);
+	free(t->at);
 	memset(t, 0, sizeof(*t));
 }
 
-static void types_add(struct checklist_types *t, const char *name)
+static void types_add(struct checklist_types *t, const char *name, int line, int col)
 {
 	t->v = xrealloc(t->v, (t->nr + 1) * sizeof(*t->v));
+	t->at = xrealloc(t->at, (t->nr + 1) * sizeof(*t->at));
+	t->at[t->nr] = (struct yaml_pos){ line, col };
 	t->v[t->nr++] = xstrdup(name);
 }
 
@@ -282,7 +285,7 @@ static int add_type_name(struct yaml_walk *w, struct fy_node *item, struct yaml_
 	if (r >= 0 && !strcmp(s, "all"))
 		r = yaml_walk_fail(w, at, "'all' is a value of its own: write blocks: all, not inside a list");
 	if (r >= 0)
-		types_add(t, s);
+		types_add(t, s, at.line, at.col);
 	free(s);
 	return r;
 }
@@ -330,9 +333,14 @@ static int check_item(struct yaml_walk *w, void *obj, struct yaml_pos at)
 	if (it->check == CHECK_SMOKE && it->list < CHECKLIST_POST_IMMEDIATE)
 		return yaml_walk_fail(w, at, "checklist item '%s': check: smoke runs after a deployment; use it in a "
 				      "post-deployment list (post-immediate, post-short-term, post-long-term)", it->id);
+	if (it->blocks_at.line)
+		at = it->blocks_at;
 	if (it->list >= CHECKLIST_POST_IMMEDIATE && (it->blocks.all || it->blocks.nr))
 		return yaml_walk_fail(w, at, "checklist item '%s' is a post-deployment item and cannot block a start; "
 				      "use blocks: none, or list pre-deployment", it->id);
+	if ((it->check == CHECK_BASELINE || it->check == CHECK_ANNOUNCED) && (it->blocks.all || it->blocks.nr))
+		return yaml_walk_fail(w, at, "checklist item '%s' (check: %s) is proved once the deployment starts and "
+				      "cannot block its start; use blocks: none", it->id, checklist_check_name(it->check));
 	return 0;
 }
 
@@ -341,10 +349,11 @@ static const struct yaml_map item_map = {
 		{ "list", yaml_parse_enum, offsetof(struct checklist_item, list), .names = checklist_list_names,
 		  .what = "checklist list" },
 		{ "text", yaml_parse_str, offsetof(struct checklist_item, text), .size = 1024 },
-		{ "who", parse_who, offsetof(struct checklist_item, who) },
+		{ "who", parse_who, offsetof(struct checklist_item, who), .at = YAML_AT(struct checklist_item, who_at) },
 		{ "check", yaml_parse_enum, offsetof(struct checklist_item, check), .names = checklist_check_names,
 		  .what = "check" },
-		{ "blocks", parse_blocks, offsetof(struct checklist_item, blocks) },
+		{ "blocks", parse_blocks, offsetof(struct checklist_item, blocks),
+		  .at = YAML_AT(struct checklist_item, blocks_at) },
 		{ "fail_at", yaml_parse_enum, offsetof(struct checklist_item, fail_at), .names = sarif_severity_names,
 		  .what = "severity" },
 		{ NULL },
@@ -408,6 +417,12 @@ static struct yaml_pos item_pos(const struct checklist_item *it)
 	return it->line ? (struct yaml_pos){ it->line, it->col } : YAML_ROOT_POS;
 }
 
+/* Where a value was written, else the item. */
+static struct yaml_pos value_pos(const struct checklist_item *it, struct yaml_pos at)
+{
+	return at.line ? at : item_pos(it);
+}
+
 int checklist__validate(struct yaml_walk *w, const struct policy *p)
 {
 	const struct checklist_set *s = &p->checklists;
@@ -419,7 +434,7 @@ int checklist__validate(struct yaml_walk *w, const struct policy *p)
 			int r;
 			for (size_t j = 0; j < p->roles_nr; j++)
 				strbuf_addf(&v, ", %s", p->roles[j].name);
-			r = yaml_walk_fail(w, item_pos(it), "checklist item '%s' names who '%s', which is not a role; valid: "
+			r = yaml_walk_fail(w, value_pos(it, it->who_at), "checklist item '%s' names who '%s', which is not a role; valid: "
 					   "automation, anyone%s", it->id, it->who, v.buf);
 			strbuf_release(&v);
 			return r;
@@ -430,13 +445,39 @@ int checklist__validate(struct yaml_walk *w, const struct policy *p)
 				int r;
 				for (size_t t = 0; t < p->types_nr; t++)
 					strbuf_addf(&v, "%s%s", t ? ", " : "", p->types[t].name);
-				r = yaml_walk_fail(w, item_pos(it), "checklist item '%s' blocks type '%s', which is not defined; "
+				r = yaml_walk_fail(w, value_pos(it, it->blocks.at ? it->blocks.at[j] : it->blocks_at),
+						   "checklist item '%s' blocks type '%s', which is not defined; "
 						   "valid: %s", it->id, it->blocks.v[j], v.buf);
 				strbuf_release(&v);
 				return r;
 			}
 	}
 	return 0;
+}
+
+int checklist_warnings(const struct checklist_set *s, struct strbuf *out)
+{
+	static const struct {
+		const char *id, *rule;
+	} kept[] = {
+		{ "no-incidents", "the gate still holds a deployment while an incident is open in its environment" },
+		{ "window-confirmed", "the calendar still holds a deployment outside its windows and in freezes" },
+		{ "vp-approval", "an emergency still needs the approvals of its type" },
+	};
+	int n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(kept); i++) {
+		size_t b;
+		if (checklist_find(s, kept[i].id))
+			continue;
+		for (b = 0; b < ARRAY_SIZE(builtin) && strcmp(builtin[b].id, kept[i].id); b++)
+			;
+		strbuf_addf(out, "warning: checklist item '%s' (runbook: \"%s\") is removed: 'slipway checklist' no "
+				 "longer shows it or its evidence; %s (docs/checklists.md)\n", kept[i].id,
+			    b < ARRAY_SIZE(builtin) ? builtin[b].text : kept[i].id, kept[i].rule);
+		n++;
+	}
+	return n;
 }
 
 /* ---------------------------------------------------------------- showing */

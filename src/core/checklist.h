@@ -65,6 +65,16 @@ enum checklist_state {
 };
 const char *checklist_state_name(enum checklist_state s);
 
+/*
+ * Warnings about a merged set (one line each, "warning: ...\n", appended to
+ * out; nothing when all is well): an item the gate has always enforced
+ * (no-incidents, window-confirmed, vp-approval) that the policy removed.
+ * The rule itself still holds at the gate (docs/checklists.md "What blocks
+ * by default"); only its line in `slipway checklist` and its evidence are
+ * gone, which a team rarely means.  Returns the number of warnings.
+ */
+int checklist_warnings(const struct checklist_set *s, struct strbuf *out);
+
 /* ---- for the policy loader (policy_load.c, policy_show.c) -------------- */
 
 /* The `checklists:` key of the policy's root map: items by id, each a

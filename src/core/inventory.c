@@ -29,16 +29,106 @@ static int name_ok(const char *s)
 	return 1;
 }
 
-/* letters, digits, '.', '-', ':' (IPv6) and no leading '-' (ssh would read an option) */
+/* a dotted quad: four decimal numbers 0-255 (RFC 791 notation) */
+static int ipv4_ok(const char *s)
+{
+	int parts = 0;
+
+	while (parts < 4) {
+		int v = 0, digits = 0;
+		for (; *s >= '0' && *s <= '9'; s++, digits++) {
+			v = v * 10 + (*s - '0');
+			if (digits >= 3 || v > 255)
+				return 0;
+		}
+		if (!digits)
+			return 0;
+		parts++;
+		if (parts < 4 && *s++ != '.')
+			return 0;
+	}
+	return !*s;
+}
+
+static int hexdig(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* RFC 4291 2.2 text forms: eight groups of 1-4 hex digits, one "::" for a run of zeros, an optional dotted quad last */
+static int ipv6_ok(const char *s)
+{
+	int groups = 0, gap = 0;
+
+	if (s[0] == ':' && s[1] != ':')
+		return 0;
+	while (*s) {
+		int n = 0;
+		if (s[0] == ':' && s[1] == ':') {
+			if (gap++ || s[2] == ':')
+				return 0;
+			s += 2;
+			if (!*s)
+				break;
+			continue;
+		}
+		if (groups && *s == ':')
+			s++;
+		if (strchr(s, '.') && !strchr(s, ':')) {	/* the last 32 bits as a dotted quad */
+			if (!ipv4_ok(s))
+				return 0;
+			groups += 2;
+			break;
+		}
+		for (; hexdig(*s); s++)
+			if (++n > 4)
+				return 0;
+		if (!n || (*s && *s != ':'))
+			return 0;
+		if (*s == ':' && !s[1])
+			return 0;	/* a trailing single ':' */
+		groups++;
+	}
+	return gap ? groups <= 7 : groups == 8;
+}
+
+/* RFC 1123 2.1 host name: dot-separated labels of 1-63 letters, digits and '-', not
+ * starting or ending with '-', at most 253 bytes, and not all digits and dots (an IPv4 address) */
+static int hostname_ok(const char *s)
+{
+	size_t len = strlen(s), label = 0;
+	int alpha = 0;
+
+	if (!len || len > 253 || *s == '-' || *s == '.')
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (c == '.') {
+			if (!label || s[i - 1] == '-')
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'))
+			return 0;
+		if (++label > 63)
+			return 0;
+		if (!(c >= '0' && c <= '9'))
+			alpha = 1;
+	}
+	return alpha && s[len - 1] != '-';
+}
+
+/* an IPv4 address, an IPv6 address or a host name (never a leading '-': ssh would read an option) */
 static int address_ok(const char *s)
 {
 	if (!*s || *s == '-')
 		return 0;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '.' ||
-		      *s == '-' || *s == ':'))
-			return 0;
-	return 1;
+	if (strchr(s, ':'))
+		return ipv6_ok(s);
+	if (strspn(s, "0123456789.") == strlen(s))
+		return ipv4_ok(s);
+	return hostname_ok(s);
 }
 
 static int add_label(struct yaml_walk *w, const char *name, struct yaml_pos at, struct fy_node *v, void *dst)
@@ -66,7 +156,8 @@ static int host_check(struct yaml_walk *w, void *obj, struct yaml_pos at)
 	if (!name_ok(h->name))
 		return yaml_walk_fail(w, at, "host name '%s' must be 1 to 64 of A-Z a-z 0-9 . _ -", h->name);
 	if (!address_ok(h->address))
-		return yaml_walk_fail(w, at, "host '%s': address '%s' must be an IP address or a host name", h->name,
+		return yaml_walk_fail(w, at, "host '%s': address '%s' is not an IPv4 address (four numbers 0-255, "
+				      "10.0.0.11), an IPv6 address (fd00::11) or a host name (web-1.example.net)", h->name,
 				      h->address);
 	if (!name_ok(h->region))
 		return yaml_walk_fail(w, at, "host '%s': region '%s' must be 1 to 31 of A-Z a-z 0-9 . _ -", h->name,
@@ -148,8 +239,11 @@ static int root_check(struct yaml_walk *w, void *obj, struct yaml_pos at)
 {
 	struct inventory *inv = obj;
 	if (!inv->n_hosts)
-		return yaml_walk_fail(w, at, "the inventory needs 'hosts' (a list such as - {name: web-1, address: "
-				      "10.0.0.11})");
+		return inv->hosts_at.line
+			       ? yaml_walk_fail(w, inv->hosts_at, "the inventory's 'hosts' is empty: it needs at least one "
+						"host, such as - {name: web-1, address: 10.0.0.11}")
+			       : yaml_walk_fail(w, at, "the inventory needs 'hosts' (a list such as - {name: web-1, address: "
+						"10.0.0.11})");
 	if (!inv->known_hosts[0])
 		return yaml_walk_fail(w, at, "the inventory needs 'ssh' with 'known_hosts' (host keys are always "
 				      "checked)");
@@ -164,7 +258,8 @@ static const struct yaml_map root_map = {
 	.keys = (const struct yaml_key[]){
 		{ "ssh", yaml_parse_map, 0, .map = &ssh_map },
 		{ "ports", yaml_parse_map, 0, .map = &ports_map },
-		{ "hosts", yaml_parse_list, 0, .max = INVENTORY_MAX_HOSTS, .item = add_host },
+		{ "hosts", yaml_parse_list, 0, .max = INVENTORY_MAX_HOSTS, .item = add_host,
+		  .at = YAML_AT(struct inventory, hosts_at) },
 		{ NULL },
 	},
 };

@@ -25,6 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/yaml_walk.h"	/* struct yaml_pos */
+
 struct strbuf;
 
 #define INVENTORY_FILE_MAX (256 * 1024)
@@ -54,15 +56,17 @@ struct inventory {
 	int port_base;			/* first instance port on a host */
 	size_t n_hosts;
 	struct inventory_host *hosts;	/* owned */
+	struct yaml_pos hosts_at;	/* where 'hosts' was written (line 0: absent) */
 };
 
 /*
  * Parse buf[0..len) named file into *inv.  Defaults: user root, port 22,
  * connect_timeout 5s, ports.base 9100, region "default", dir
  * /var/lib/slipway.  Refused (SW_ECONFIG, "FILE:LINE:COL: ..."): unknown
- * keys, no hosts, a duplicate host name or address, a bad name, a relative
- * dir, an address with characters ssh would read as options, no
- * known_hosts.  On failure *inv is untouched.
+ * keys, no hosts (an empty list named at its place), a duplicate host name
+ * or address, a bad name, a relative dir, an address that is not an IPv4
+ * address (four numbers 0-255), an IPv6 address (RFC 4291 2.2) or a host
+ * name (RFC 1123 2.1), no known_hosts.  On failure *inv is untouched.
  */
 int inventory_parse(struct inventory *inv, const char *file, const char *buf, size_t len, struct strbuf *err);
 void inventory_release(struct inventory *inv);

@@ -232,8 +232,8 @@ int sarif_read(const char *buf, size_t len, const char *file, enum sarif_severit
 			if (sev == SARIF_SEV_NONE)
 				continue;
 			rep.findings[sev]++;
-			if (sev >= fail_at)
-				rep.failing++;
+			if (fail_at != SARIF_SEV_NONE && sev >= fail_at)
+				rep.failing++;	/* fail_at none: report only, nothing fails */
 			if (!rep.has_worst || sev > rep.worst.severity) {
 				rep.has_worst = 1;
 				rep.worst.severity = sev;
@@ -259,6 +259,11 @@ void sarif_describe(const struct sarif_report *r, enum sarif_severity fail_at, s
 	size_t total = 0;
 	for (int s = SARIF_SEV_LOW; s <= SARIF_SEV_CRITICAL; s++)
 		total += r->findings[s];
+	if (fail_at == SARIF_SEV_NONE) {
+		strbuf_addf(out, "fail_at none: %zu finding%s reported, none fails the item (%zu results)", total,
+			    total == 1 ? "" : "s", r->results);
+		return;
+	}
 	if (!r->failing) {
 		strbuf_addf(out, "no findings at or above %s (%zu results, %zu below)", sarif_severity_name(fail_at),
 			    r->results, total);

@@ -50,7 +50,8 @@ struct sarif_report {
 /*
  * Read the SARIF 2.1.0 log buf[0..len) (need not be NUL-terminated) named
  * `file` in messages, counting findings at or above fail_at into
- * out->failing.  Returns 0 and fills *out, or SW_EPARSE with one line in
+ * out->failing (fail_at SARIF_SEV_NONE: none is counted, the log is
+ * reported only; docs/checklists.md).  Returns 0 and fills *out, or SW_EPARSE with one line in
  * err naming the file and the JSON path at fault ("FILE: runs[0].results[3]:
  * level 'fatal' is not one of none, note, warning, error") and leaves *out
  * untouched.  Never crashes on any input (fuzzed: tests/fuzz/fuzz_sarif.c).

@@ -729,7 +729,7 @@ static void h_reject(struct call *c, char **arg) { decide(c, arg, APPROVAL_REJEC
 /* ---- checklists (docs/checklists.md) ---- */
 
 struct attest_body {
-	const char *item, *status, *evidence, *sarif;
+	const char *item, *status, *evidence, *sarif, *service, *commit_time;
 };
 
 /* POST deployments/ID/attestations and versions/V/attestations: as the token's user, audited. */
@@ -741,6 +741,8 @@ static void attest(struct call *c, int64_t id, const char *version)
 		{ "status", API_FIELD_STRING, 0, 0, 8, offsetof(struct attest_body, status) },
 		{ "evidence", API_FIELD_STRING, 0, 0, 0, offsetof(struct attest_body, evidence) },
 		{ "sarif", API_FIELD_STRING, 0, 0, API_BODY_MAX, offsetof(struct attest_body, sarif) },
+		{ "service", API_FIELD_STRING, 0, 0, 64, offsetof(struct attest_body, service) },
+		{ "commit_time", API_FIELD_STRING, 0, 0, 64, offsetof(struct attest_body, commit_time) },
 		API_FIELDS_END,
 	};
 	struct attest_request rq = { 0 };
@@ -754,8 +756,14 @@ static void attest(struct call *c, int64_t id, const char *version)
 		return;
 	if (parse_body(c, fields, &b, &root) < 0)
 		goto out;
+	if (b.commit_time && time_parse_rfc3339(b.commit_time, &rq.commit_time_ms, NULL) < 0) {
+		strbuf_errf(&err, "commit_time '%.64s' is not an RFC 3339 time (2026-11-30T14:05:00Z)", b.commit_time);
+		fail(c, SW_EUSAGE, &err);
+		goto out;
+	}
 	rq.deployment_id = id;
 	rq.version = version;
+	rq.service = version ? b.service : NULL;
 	rq.item = b.item;
 	rq.status = b.status;
 	rq.evidence = b.evidence;
@@ -774,6 +782,12 @@ static void attest(struct call *c, int64_t id, const char *version)
 			json_object_set_new(j, "deployment", json_integer(id));
 		else
 			json_object_set_new(j, "version", json_string(version));
+		if (id <= 0 && b.service)
+			json_object_set_new(j, "service", json_string(b.service));
+		if (rq.commit_time_ms) {
+			char when[RFC3339_BUFSZ];
+			json_object_set_new(j, "commit_time", json_string(time_format_rfc3339(rq.commit_time_ms, when)));
+		}
 		json_object_set_new(j, "item", json_string(b.item));
 		json_object_set_new(j, "status", json_string(got));
 		json_object_set_new(j, "evidence", b.evidence ? json_string(b.evidence) : json_null());

@@ -22,6 +22,7 @@
 #include "base/suggest.h"
 #include "base/timeutil.h"
 #include "controller/policy_file.h"
+#include "core/checklist.h"
 #include "core/calendar.h"
 #include "core/deployment.h"
 #include "core/dora.h"
@@ -609,6 +610,15 @@ json_t *doc_policy_check(const struct policy_file *l, const struct calendar_resu
 	json_object_set_new(j, "next_allowed", next);
 	json_object_set_new(j, "timezone", json_string(l->p.timezone));
 	json_object_set_new(j, "policy", json_string(l->p.source));
+	/* the checklist items a deployment of this type waits for (docs/checklists.md) */
+	b = json_array();
+	for (size_t i = 0; i < l->p.checklists.nr; i++) {
+		const struct checklist_item *it = &l->p.checklists.v[i];
+		if (checklist_blocks(it, r->type))
+			json_array_append_new(b, json_pack("{s:s, s:s, s:s, s:s}", "id", it->id, "text", it->text, "check",
+							   checklist_check_name(it->check), "who", it->who));
+	}
+	json_object_set_new(j, "checklist_blocking", b);
 	return j;
 }
 

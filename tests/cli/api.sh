@@ -356,7 +356,21 @@ is "$code" 201 "attest for a deployment: 201"
 is "$(jb 'd["by"]')" carol "recorded as the token's user"
 like "$(jb 'd["identity"]')" '^token:' "with the token's identity"
 call POST "/api/v1/versions/v1/attestations" "$CAROL" '{"item": "review-approved", "status": "fail"}'
-is "$code" 201 "attest for a version: 201"
+is "$code" 400 "a version several services deployed, without its service: 400"
+like "$body" "name the service it is for" "asking for it"
+call POST "/api/v1/versions/v1/attestations" "$CAROL" '{"item": "review-approved", "status": "fail", "service": "web"}'
+is "$code" 201 "attest for a version of a service: 201"
+call POST "/api/v1/deployments/$D1/attestations" "$CAROL" '{"item": "ci-passing", "commit_time": "yesterday"}'
+is "$code" 400 "a commit_time that is not RFC 3339: 400"
+call POST "/api/v1/deployments/$D1/attestations" "$CAROL" '{"item": "ci-passing", "commit_time": "2026-11-30T10:00:00Z"}'
+is "$code" 201 "CI attests with the commit's time: 201"
+is "$(jb 'd["commit_time"]')" 2026-11-30T10:00:00Z "and it is recorded"
+call POST "/api/v1/versions/v9.9/attestations" "$CAROL" '{"item": "review-approved"}'
+is "$code" 404 "a version nothing deployed, without its service: 404"
+like "$body" "name its service" "asking for the service"
+call POST "/api/v1/versions/v9.9/attestations" "$CAROL" '{"item": "review-approved", "service": "web"}'
+is "$code" 201 "with its service, a version before its deployment: 201"
+is "$(jb 'd["service"]')" web "tied to the service"
 call POST "/api/v1/deployments/$D1/attestations" "$CAROL" '{"item": "no-such"}'
 is "$code" 404 "an unknown item: 404"
 call POST "/api/v1/deployments/$D1/attestations" "$CAROL" "{\"item\": \"no-vulnerabilities\", \"sarif\": $(jq -Rs . <"$SLIPWAY_SRC/tests/data/sarif/critical.sarif")}"

@@ -29,7 +29,7 @@ is "$(json_get "$out" 'd["allowed"]')" false "json: allowed false"
 is "$(json_get "$out" '[b["kind"]+":"+b["name"]+"@"+b["until"] for b in d["blocked_by"]]')" \
   '["freeze:holiday@2027-01-03T00:00:00Z"]' "json: blocked_by freeze holiday with until"
 is "$(json_get "$out" 'sorted(d.keys())')" \
-  '["allowed", "apiVersion", "approvals", "at", "blocked_by", "class", "kind", "next_allowed", "policy", "timezone", "type", "window"]' \
+  '["allowed", "apiVersion", "approvals", "at", "blocked_by", "checklist_blocking", "class", "kind", "next_allowed", "policy", "timezone", "type", "window"]' \
   "json: the fixed field names"
 is "$(json_get "$out" 'sorted(d["next_allowed"].keys())')" '["approvals", "at", "window"]' "json: next_allowed fields"
 is "$(json_get "$out" 'd["next_allowed"]')" \

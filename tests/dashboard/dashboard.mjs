@@ -91,6 +91,10 @@ try {
     await page.click(`#now tr[data-id="${WEB_ID}"] a`);
     await page.waitForSelector('#gate-status[data-gate=waiting]');
     await page.waitForSelector('li.missing[data-role=team-lead] .no-role');
+    await step('the checklist shows each item with its state, as slipway checklist does', async () => {
+      await page.waitForSelector('#checklist tr[data-item=window-confirmed]');
+      await page.waitForSelector('#checklist tr[data-item=ci-passing][data-state=missing]');
+    });
     check(await page.locator('button.approve').count() === 0, 'dave sees no approve button');
     check(await page.locator('#btn-abort').count() === 0, 'nor an abort button (deployer)');
     await shot(page, '02-deployment-no-role');

@@ -47,12 +47,33 @@ static int fake_rollback(void *ctx, const char *service, const char *from_versio
 	return 0;
 }
 
+/* A fake stable revision for "production health": *mode 0 no traffic, 1 7% errors, 2 p99 4x the earlier, 3 healthy. */
+static int fake_health(void *ctx, const char *service, const char *version, struct metrics_sample *recent,
+		       struct metrics_sample *earlier, struct strbuf *err)
+{
+	int mode = *(int *)ctx;
+	(void)service;
+	(void)version;
+	(void)err;
+	if (!mode)
+		return 0;
+	recent->requests = 1000;
+	recent->errors = mode == 1 ? 70 : 2;
+	recent->p99_ms = mode == 2 ? 400 : 110;
+	earlier->requests = 15000;
+	earlier->errors = 20;
+	earlier->p99_ms = 100;
+	return 0;
+}
+
 /* The checklists at the gate (docs/checklists.md): blocking items hold a standard deployment. */
 static void test_checklists(const struct tz_zone *utc)
 {
 	static const char pol[] = "roles:\n  team-lead: [bob]\ntypes:\n  standard: { approvals: [] }\n"
 				  "checklists:\n  ci-passing: { blocks: [standard] }\n"
-				  "  rollback-possible: { blocks: [standard] }\n";
+				  "  rollback-possible: { blocks: [standard] }\n"
+				  "  production-health: { blocks: [standard] }\n"
+				  "  load-test: { list: pre-deployment, text: \"Load test passed\", check: attest, who: automation }\n";
 	char dir[] = "/tmp/slipway-gate-cl.XXXXXX";
 	struct store st = { 0 };
 	struct strategy *strat = calloc(1, sizeof(*strat));
@@ -61,7 +82,7 @@ static void test_checklists(const struct tz_zone *utc)
 	struct policy_gate g;
 	struct deployment d;
 	int64_t thu = at("2026-12-03T15:00:00Z");
-	int gone = 1;
+	int gone = 1, health = 0;
 
 	ok(mkdtemp(dir) != NULL, "checklists: temporary store directory");
 	is_int(policy_load(&q, pol, sizeof(pol) - 1, "cl.yaml", NULL, &err), 0, "checklists policy: %s", err.buf);
@@ -69,6 +90,8 @@ static void test_checklists(const struct tz_zone *utc)
 	is_int(policy_gate_init(&g, &q, utc, &st, &err), 0, "gate init migrates the checklist module");
 	g.rollback_fn = fake_rollback;
 	g.rollback_ctx = &gone;
+	g.health_fn = fake_health;
+	g.health_ctx = &health;
 	strategy_default(strat, STRATEGY_CANARY);
 	deployment_init(&d, "api-server", "production", "v2", "v1", "standard", thu);
 	snprintf(d.requested_by, sizeof(d.requested_by), "alice");
@@ -77,6 +100,20 @@ static void test_checklists(const struct tz_zone *utc)
 	ok(strstr(reason.buf, "ci-passing (missing)") != NULL, "names the missing attestation: %s", reason.buf);
 	ok(strstr(reason.buf, "rollback-possible (failed: the release directory of api-server v1 is gone)") != NULL,
 	   "rollback possible fails when the previous release directory is gone");
+	ok(strstr(reason.buf, "production-health (unchecked)") != NULL,
+	   "no traffic on the stable: production health unchecked, never a pass: %s", reason.buf);
+	health = 1;
+	strbuf_reset(&reason);
+	is_int(policy_gate_check(&g, &d, GATE_PHASE_START, thu + 500, &reason), GATE_WAIT, "an unhealthy stable holds it");
+	ok(strstr(reason.buf, "production-health (failed: v1 over the last 60s: 1000 requests, 7.00% errors (limit 5%)") !=
+		   NULL,
+	   "the stable's error rate above the immediate limit fails production health: %s", reason.buf);
+	health = 2;
+	strbuf_reset(&reason);
+	is_int(policy_gate_check(&g, &d, GATE_PHASE_START, thu + 600, &reason), GATE_WAIT, "a slow stable holds it");
+	ok(strstr(reason.buf, "p99 400ms (limit 3x the earlier 100ms = 300ms)") != NULL,
+	   "the stable's p99 above 3x its earlier p99 fails production health: %s", reason.buf);
+	health = 3;
 	gone = 0;
 	strbuf_reset(&reason);
 	is_int(policy_gate_check(&g, &d, GATE_PHASE_START, thu + 1000, &reason), GATE_WAIT, "still waiting for CI");
@@ -85,6 +122,18 @@ static void test_checklists(const struct tz_zone *utc)
 		struct attest_request rq = { .deployment_id = d.id, .item = "ci-passing", .evidence = "https://ci/1",
 					     .actor = "ci-bot", .identity = "token:1", .now_ms = thu + 2000 };
 		ok(checklist_attest(&st, &q, &rq, NULL, NULL, &err) > 0, "CI attests: %s", err.buf);
+		rq.item = "load-test";
+		rq.identity = "os";
+		rq.actor = "alice";
+		strbuf_reset(&err);
+		is_int((int)checklist_attest(&st, &q, &rq, NULL, NULL, &err), SW_EDENIED,
+		       "a person cannot tick an item whose who: is automation");
+		ok(strstr(err.buf, "item 'load-test' is ticked by automation only (who: automation), not by a person ('alice')") !=
+			   NULL,
+		   "and is told why: %s", err.buf);
+		rq.identity = "token:1";
+		rq.actor = "ci-bot";
+		ok(checklist_attest(&st, &q, &rq, NULL, NULL, &err) > 0, "an API token ticks it: %s", err.buf);
 	}
 	strbuf_reset(&reason);
 	is_int(policy_gate_check(&g, &d, GATE_PHASE_START, thu + 3000, &reason), GATE_ALLOW,

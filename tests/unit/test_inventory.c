@@ -7,10 +7,91 @@
 #include "tap.h"
 #include "base/strbuf.h"
 #include "core/inventory.h"
+#include "adapters/target_ssh.h"
+#include "base/err.h"
 
 #include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+static void put(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+/* A host without a key in known_hosts is refused when the ssh target loads (adapters/target_ssh.c),
+ * not at its first command; plain, wildcard and hashed entries (sshd(8)) all count. */
+static void test_known_hosts(void)
+{
+	char dir[] = "/tmp/slipway-kh.XXXXXX", state[600];
+	struct target_ssh t;
+	struct strbuf err = STRBUF_INIT;
+	/* |1|salt|HMAC-SHA1(salt, "10.0.0.13"), made with ssh-keygen -H */
+	static const char kh[] =
+		"# comment\n"
+		"10.0.0.11,web-1 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA\n"
+		"10.0.0.1? ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA\n"
+		"@revoked 10.0.0.24 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA\n"
+		"|1|RPlYvt1cLFGP9GH6jiYn/1bGUd4=|bGhsIj09BaGCFP0i9OWBzq2BKkg= ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA\n";
+	int r;
+
+	if (!mkdtemp(dir)) {
+		ok(0, "known_hosts: temporary directory");
+		return;
+	}
+	snprintf(state, sizeof(state), "%s/state", dir);
+	put(dir, "known_hosts", kh);
+	put(dir, "hosts.yaml", "ssh: {known_hosts: known_hosts}\nhosts:\n  - {name: h1, address: 10.0.0.11}\n"
+			       "  - {name: h2, address: 10.0.0.12}\n  - {name: h3, address: 10.0.0.13}\n");
+	r = target_ssh_init(&t, state, dir, &err);
+	is_int(r, 0, "known_hosts: a plain, a wildcard and a hashed entry: %s", err.buf);
+	if (!r)
+		target_ssh_release(&t);
+	strbuf_reset(&err);
+	put(dir, "hosts.yaml", "ssh: {known_hosts: known_hosts}\nhosts:\n  - {name: h1, address: 10.0.0.11}\n"
+			       "  - {name: h4, address: 10.0.0.24}\n");
+	put(dir, "known_hosts", kh);
+	r = target_ssh_init(&t, state, dir, &err);
+	is_int(r, SW_ECONFIG, "known_hosts: a host whose only key is revoked is refused at load");
+	ok(strstr(err.buf, "host 'h4' (10.0.0.24) has no key in known_hosts") != NULL, "and named: %s", err.buf);
+	strbuf_reset(&err);
+	put(dir, "hosts.yaml", "ssh: {known_hosts: known_hosts, port: 2222}\nhosts:\n  - {name: h1, address: 10.0.0.11}\n");
+	r = target_ssh_init(&t, state, dir, &err);
+	is_int(r, SW_ECONFIG, "known_hosts: on port 2222 a host is known as [address]:2222");
+	ok(strstr(err.buf, "ssh-keyscan -p 2222 10.0.0.11") != NULL, "and told how to add it: %s", err.buf);
+	strbuf_reset(&err);
+	put(dir, "known_hosts", "[10.0.0.11]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA\n");
+	r = target_ssh_init(&t, state, dir, &err);
+	is_int(r, 0, "known_hosts: the [address]:2222 entry is taken literally: %s", err.buf);
+	if (!r)
+		target_ssh_release(&t);
+	strbuf_reset(&err);
+	{
+		char p[600];
+		snprintf(p, sizeof(p), "%s/known_hosts", dir);
+		unlink(p);
+	}
+	put(dir, "hosts.yaml", "ssh: {known_hosts: known_hosts}\nhosts:\n  - {name: h1, address: 10.0.0.11}\n");
+	r = target_ssh_init(&t, state, dir, &err);
+	is_int(r, SW_ECONFIG, "known_hosts: a missing file is refused at load");
+	ok(strstr(err.buf, "cannot be read") != NULL, "and said: %s", err.buf);
+	strbuf_release(&err);
+	{
+		char cmd[700];
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		if (system(cmd) != 0)
+			printf("# could not remove %s\n", dir);
+	}
+}
 
 static int cmp(const void *a, const void *b)
 {
@@ -89,5 +170,6 @@ int main(void)
 	}
 	free(names);
 	strbuf_release(&dir);
+	test_known_hosts();
 	return tap_done();
 }

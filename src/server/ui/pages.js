@@ -161,6 +161,8 @@ export function deploymentPage(ctx, id) {
   const reason = h('p', { class: 'reason', id: 'reason' });
   const actions = h('div', { class: 'actions', id: 'actions' });
   const gateBox = h('section', { id: 'approvals' });
+  const clNote = h('p', { class: 'muted', id: 'checklist-note' });
+  const clBody = h('tbody', { id: 'checklist' });
   const errChart = h('div', { class: 'chart', id: 'chart-error' }), p99Chart = h('div', { class: 'chart', id: 'chart-p99' });
   const chartNote = h('p', { class: 'muted', id: 'chart-note' });
   const charts = h('div', { class: 'charts', hidden: true }, errChart, p99Chart);
@@ -170,6 +172,9 @@ export function deploymentPage(ctx, id) {
   ctx.main.replaceChildren(
     h('p', {}, h('a', { href: '#/' }, '← deployments')), title, summary, reason, actions,
     h('h2', {}, 'Approvals'), gateBox,
+    h('h2', {}, 'Checklist'), clNote,
+    h('table', { class: 'grid' }, h('thead', {}, h('tr', {},
+      ['item', 'list', 'state', 'blocks', 'by', 'at', 'evidence'].map((c) => h('th', {}, c)))), clBody),
     h('h2', {}, 'Canary vs stable'), chartNote, charts,
     h('h3', {}, 'Last comparison'),
     h('table', { class: 'grid' }, h('thead', {}, h('tr', {},
@@ -178,7 +183,7 @@ export function deploymentPage(ctx, id) {
     h('table', { class: 'grid' }, h('thead', {}, h('tr', {},
       ['#', 'at', 'from', 'to', 'step', 'weight', 'reason'].map((c) => h('th', {}, c)))), tlBody));
 
-  let detail = null, gate = null, seq = 0, lastAnalysis = 0, busy = false;
+  let detail = null, gate = null, checklist = null, shownChecklist = null, seq = 0, lastAnalysis = 0, busy = false;
   const points = { t: [], es: [], ec: [], ps: [], pc: [] };
   let lastTable = null;
   let uErr = null, uP99 = null;
@@ -269,6 +274,20 @@ export function deploymentPage(ctx, id) {
     ].filter(Boolean));
   };
 
+  // the checklist as 'slipway checklist' shows it (docs/checklists.md): rebuilt only when it changes
+  const renderChecklist = () => {
+    if (!checklist) return;
+    const key = JSON.stringify(checklist.items);
+    if (shownChecklist === key) return;
+    shownChecklist = key;
+    const n = checklist.blocking_unsatisfied;
+    clNote.textContent = n ? `${n} blocking item(s) not satisfied` : 'No blocking item is missing.';
+    clBody.replaceChildren(...checklist.items.map((i) => h('tr', { 'data-item': i.id, 'data-state': i.state, class: `checklist-${i.state}` },
+      h('td', { title: i.text }, i.id), h('td', {}, i.list), h('td', {}, i.state), h('td', {}, i.blocking ? 'yes' : 'no'),
+      h('td', {}, i.by || '—'), h('td', {}, i.at ? when(i.at) : '—'),
+      h('td', {}, [i.evidence, i.detail].filter(Boolean).join(': ')))));
+  };
+
   const renderTimeline = (items) => {
     for (const t of items) {
       tlBody.append(h('tr', { 'data-seq': t.seq },
@@ -296,13 +315,15 @@ export function deploymentPage(ctx, id) {
   };
 
   const refresh = async () => {
-    const [dd, gg, an] = await Promise.all([
+    const [dd, gg, an, cl] = await Promise.all([
       api('GET', `/deployments/${id}`),
       api('GET', `/deployments/${id}/approvals`),
       api('GET', `/deployments/${id}/analysis?after=${lastAnalysis}`),
+      api('GET', `/deployments/${id}/checklist`),
     ]);
     detail = dd;
     gate = gg;
+    checklist = cl;
     for (const a of an.items) {
       lastAnalysis = a.id;
       points.t.push(Date.parse(a.at) / 1000);
@@ -315,6 +336,7 @@ export function deploymentPage(ctx, id) {
     renderSummary();
     renderActions();
     renderGate();
+    renderChecklist();
     renderAnalysis();
   };
 
