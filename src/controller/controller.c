@@ -182,6 +182,16 @@ static int actuate(struct controller *c, const struct deployment *d, const struc
 	int r;
 
 	c->stats.actuations++;
+	if (t && t->regions && s->n_groups > 0 && ds->canary_up) {
+		/* region-by-region: the new revision runs in the groups reached so far
+		 * (d->group and those before it); promoted, everywhere */
+		const char *names[STRATEGY_MAX_GROUPS];
+		int n = 0, all = d->state == DS_PROMOTING || d->state == DS_MONITORING || d->state == DS_SUCCEEDED;
+		for (int g = 0; g < s->n_groups && g <= d->group; g++)
+			names[n++] = s->groups[g];
+		if ((r = t->regions(t->ctx, d->service, d->version, names, all ? -1 : n, err)) < 0)
+			return r;
+	}
 	if (t && t->ensure) {
 		if (ds->canary_up &&
 		    (r = t->ensure(t->ctx, d->service, d->version, ROLE_CANARY, 1, ds->canary_instances, err)) < 0)

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #define FLEET_WANT_SLOTS 8
+#define FLEET_REGION_SLOTS 4
 
 struct fleet_target {
 	struct target t;
@@ -39,6 +40,12 @@ struct fleet_target {
 		char why[600];
 		int64_t mono;
 	} answer[2];		/* ready()'s last answers (the new and the stable revision) */
+	/* region-by-region: the hosts a revision may run on (regions()); a revision
+	 * not here runs on every host */
+	struct {
+		char version[SERVICE_NAME_MAX + 1];
+		unsigned char ok[INVENTORY_MAX_HOSTS];
+	} region[FLEET_REGION_SLOTS];
 };
 
 /*
@@ -111,6 +118,43 @@ static int get_want(struct fleet_target *ft, const char *version)
 		if (!strcmp(ft->want[i].version, version))
 			return ft->want[i].count;
 	return instances_of_env(ft);
+}
+
+/* 1 when version may run on host h (region-by-region, fleet_regions()) */
+static int host_ok(struct fleet_target *ft, const char *version, int h)
+{
+	for (int i = 0; i < FLEET_REGION_SLOTS; i++)
+		if (!strcmp(ft->region[i].version, version))
+			return h >= 0 && h < INVENTORY_MAX_HOSTS && ft->region[i].ok[h];
+	return 1;
+}
+
+static int restricted(struct fleet_target *ft, const char *version)
+{
+	for (int i = 0; i < FLEET_REGION_SLOTS; i++)
+		if (!strcmp(ft->region[i].version, version))
+			return 1;
+	return 0;
+}
+
+/* instance i's home host: i mod hosts (inventory order) */
+static int home_of(struct fleet_target *ft, int i)
+{
+	return (int)((size_t)i % ft->ssh.inv.n_hosts);
+}
+
+/* 1 when instance i of version runs at all: its home host is in a region version runs in */
+static int slot_wanted(struct fleet_target *ft, const char *version, int i)
+{
+	return host_ok(ft, version, home_of(ft, i));
+}
+
+static int wanted_count(struct fleet_target *ft, const char *version, int count)
+{
+	int n = 0;
+	for (int i = 0; i < count; i++)
+		n += slot_wanted(ft, version, i);
+	return n;
 }
 
 /*
@@ -189,7 +233,8 @@ static int ensure_up(struct fleet_target *ft, const char *version, int count, in
 		struct ssh_instance *in = &all.v[i];
 		if (strcmp(in->version, version))
 			continue;
-		if (in->alive && in->idx < count && !slot[in->idx]) {
+		if (in->alive && in->idx < count && !slot[in->idx] && slot_wanted(ft, version, in->idx) &&
+		    host_ok(ft, version, in->host)) {
 			slot[in->idx] = in;
 			continue;
 		}
@@ -206,11 +251,18 @@ static int ensure_up(struct fleet_target *ft, const char *version, int count, in
 			adopted++;
 			continue;
 		}
-		/* host i mod n, or the next one that answers */
+		if (!slot_wanted(ft, version, i))
+			continue;	/* its home host's region is not reached (region-by-region) */
+		/* host i mod n, or the next one that answers (in the same region when
+		 * the revision runs in some regions only: each region keeps its count) */
 		for (size_t k = 0; k < nhosts && h < 0; k++) {
 			int c = (int)(((size_t)i + k) % nhosts);
-			if (!ft->ssh.down[c][0])
-				h = c;
+			if (ft->ssh.down[c][0] || !host_ok(ft, version, c))
+				continue;
+			if (restricted(ft, version) &&
+			    strcmp(ft->ssh.inv.hosts[c].region, ft->ssh.inv.hosts[home_of(ft, i)].region))
+				continue;
+			h = c;
 		}
 		if (h < 0) {
 			strbuf_errf(err, "no host answers: %s", why.len ? why.buf : "every ssh command failed");
@@ -290,9 +342,29 @@ static int ensure_up(struct fleet_target *ft, const char *version, int count, in
 		if (rc < 0)
 			goto out;
 	}
-	if (started.n || gone.n || first)
+	if ((started.n || gone.n || first) && !restricted(ft, version)) {
 		say(ft, "  %s %s: %d instances ready on %zu hosts (%d adopted, %zu started, %zu stopped)", ls->svc.name,
 		    version, count, nhosts, adopted, started.n, gone.n);
+	} else if (started.n || gone.n || first) {
+		struct strbuf regions = STRBUF_INIT;
+		size_t nh = 0;
+		for (size_t h = 0; h < nhosts; h++) {
+			const char *r = ft->ssh.inv.hosts[h].region;
+			if (!host_ok(ft, version, (int)h))
+				continue;
+			nh++;
+			/* each region once, in inventory order */
+			int seen = 0;
+			for (size_t k = 0; k < h && !seen; k++)
+				seen = host_ok(ft, version, (int)k) && !strcmp(ft->ssh.inv.hosts[k].region, r);
+			if (!seen)
+				strbuf_addf(&regions, "%s%s", regions.len ? ", " : "", r);
+		}
+		say(ft, "  %s %s: %d instances ready on %zu hosts in region %s (%d adopted, %zu started, %zu stopped)",
+		    ls->svc.name, version, wanted_count(ft, version, count), nh, regions.buf, adopted, started.n,
+		    gone.n);
+		strbuf_release(&regions);
+	}
 	rc = 0;
 	goto out;
 fail:
@@ -388,6 +460,8 @@ static int fleet_ready(void *ctx, const char *service, const char *version, stru
 		return ft->answer[slot].ready;
 	}
 	want = get_want(ft, version);
+	int count = want;
+	want = wanted_count(ft, version, count);
 	if (!ft->cache_mono || proc_mono_ms() - ft->cache_mono >= FLEET_CACHE_MS) {
 		ssh_instance_list_release(&ft->cache);
 		strbuf_reset(&ft->cache_why);
@@ -398,7 +472,8 @@ static int fleet_ready(void *ctx, const char *service, const char *version, stru
 	for (size_t i = 0; i < ft->cache.n; i++) {
 		const struct ssh_instance *in = &ft->cache.v[i];
 		const struct inventory_host *host = &ft->ssh.inv.hosts[in->host];
-		if (in->idx >= want || strcmp(in->version, version))
+		if (in->idx >= count || strcmp(in->version, version) || !slot_wanted(ft, version, in->idx) ||
+		    !host_ok(ft, version, in->host))
 			continue;
 		if (!in->alive) {
 			strbuf_addf(&why, "%sinstance %s-%d (pid %ld) on host '%s' is gone", why.len ? "; " : "",
@@ -422,6 +497,52 @@ static int fleet_ready(void *ctx, const char *service, const char *version, stru
 	ft->answer[slot].mono = proc_mono_ms();
 	strbuf_release(&why);
 	return ready >= want;
+}
+
+/*
+ * Region-by-region: version runs on the hosts whose `region` is one of
+ * groups[0..n) (n < 0: every host).  A group that names no host is an
+ * error (the strategy and hosts.yaml disagree).
+ */
+static int fleet_regions(void *ctx, const char *service, const char *version, const char *const *groups, int n,
+			 struct strbuf *err)
+{
+	struct fleet_target *ft = ctx;
+	int slot = -1;
+	if (!mine(ft, service, err))
+		return SW_ESTATE;
+	for (int i = 0; i < FLEET_REGION_SLOTS && slot < 0; i++)
+		if (!strcmp(ft->region[i].version, version))
+			slot = i;
+	if (n < 0) {
+		if (slot >= 0)
+			memset(&ft->region[slot], 0, sizeof(ft->region[slot]));
+		return 0;
+	}
+	for (int g = 0; g < n; g++) {
+		int any = 0;
+		for (size_t h = 0; h < ft->ssh.inv.n_hosts && !any; h++)
+			any = !strcmp(ft->ssh.inv.hosts[h].region, groups[g]);
+		if (!any) {
+			strbuf_errf(err, "region group '%s' of the strategy has no host in hosts.yaml (host `region:`)",
+				    groups[g]);
+			return SW_ECONFIG;
+		}
+	}
+	for (int i = 0; i < FLEET_REGION_SLOTS && slot < 0; i++)
+		if (!ft->region[i].version[0])
+			slot = i;
+	if (slot < 0) {
+		memmove(&ft->region[0], &ft->region[1], sizeof(ft->region[0]) * (FLEET_REGION_SLOTS - 1));
+		slot = FLEET_REGION_SLOTS - 1;
+	}
+	memset(&ft->region[slot], 0, sizeof(ft->region[slot]));
+	snprintf(ft->region[slot].version, sizeof(ft->region[slot].version), "%s", version);
+	for (size_t h = 0; h < ft->ssh.inv.n_hosts && h < INVENTORY_MAX_HOSTS; h++)
+		for (int g = 0; g < n; g++)
+			if (!strcmp(ft->ssh.inv.hosts[h].region, groups[g]))
+				ft->region[slot].ok[h] = 1;
+	return 0;
 }
 
 static int fleet_check(void *ctx, const char *service, const char *version, struct strbuf *err)
@@ -462,6 +583,7 @@ int fleet_target_open(const struct plugin_host *h, void **out, struct strbuf *er
 	ft->t.ensure = fleet_ensure;
 	ft->t.ready = fleet_ready;
 	ft->t.check = fleet_check;
+	ft->t.regions = fleet_regions;
 	*out = &ft->t;
 	return 0;
 }
