@@ -775,11 +775,15 @@ int router_haproxy_add(struct router_haproxy *r, const struct instance *in, size
 		}
 		strbuf_reset(&cmd);
 		/* 2.6: a dynamic server starts in maintenance, inherits nothing from default-server */
-		strbuf_addf(&cmd, "add server %s/%s %s:%d weight 0", r->backend, name,
-			    in[i].addr[0] ? in[i].addr : "127.0.0.1", in[i].port);
+		strbuf_addf(&cmd, "add server %s/%s %s:%d weight 0%s", r->backend, name,
+			    in[i].addr[0] ? in[i].addr : "127.0.0.1", in[i].port,
+			    haproxy_server_checked(in[i].addr) ? " " HAPROXY_FLEET_CHECK : "");
 		if ((rc = cli_expect(r, cmd.buf, ok, err)) < 0)
 			goto out;
 		strbuf_reset(&cmd);
+		/* a dynamic server's checks start disabled (management guide: "enable health") */
+		if (haproxy_server_checked(in[i].addr))
+			strbuf_addf(&cmd, "enable health %s/%s;", r->backend, name);
 		strbuf_addf(&cmd, "set server %s/%s state ready", r->backend, name);
 		if ((rc = cli_expect(r, cmd.buf, NULL, err)) < 0)
 			goto out;

@@ -346,6 +346,15 @@ static void watch_revision(struct controller *c, struct controller_applied *e, c
 		}
 		*was_ready = 0;
 		e->have_desired = 0;	/* re-applied next tick: the target restarts what is gone */
+	} else if (why.len) {
+		/* the target cannot tell (a fleet host does not answer, docs/fleet.md "Host
+		   failures"): not ready and not dead; the rollout holds (no step forward, the
+		   rollback rules still apply) and resumes when the target answers again */
+		if (in->gate == GATE_ALLOW) {
+			in->gate = GATE_WAIT;
+			bprintf(in->gate_reason, sizeof(in->gate_reason), "holding, %s %s is not ready: %s", what, version,
+				why.buf);
+		}
 	}
 	strbuf_release(&why);
 }

@@ -388,6 +388,7 @@ out:
 static int ensure_down(struct fleet_target *ft, const char *version, struct strbuf *err)
 {
 	ft->cache_mono = 0;
+	forget_want(ft, version);	/* what still runs of it somewhere is stale (sweep_stale()) */
 	struct localstack *ls = ft->h.ls;
 	struct ssh_instance_list l = { 0 };
 	int rc = 0;
@@ -438,6 +439,56 @@ static int fleet_ensure(void *ctx, const char *service, const char *version, enu
 }
 
 /*
+ * A host that did not answer while a revision was stopped may still run it
+ * when it comes back (a partition): after an actuation, every instance of a
+ * revision this target is not told to run (not ensured up since it was
+ * ensured down, or never in this controller's life) is stale.  Its server
+ * (if any is left) is retired and its process stopped; each is one line of
+ * progress naming the host.  Only called once an actuation ensured the
+ * revisions that should run (fleet_ready(), asked after the actuation).
+ */
+static void sweep_stale(struct fleet_target *ft, const struct ssh_instance_list *l)
+{
+	struct ssh_instance_list stale = { 0 };
+	int any_up = 0;
+	for (int i = 0; i < FLEET_WANT_SLOTS; i++)
+		any_up |= ft->want[i].version[0] != 0;
+	if (!any_up)
+		return;
+	for (size_t i = 0; i < l->n; i++) {
+		if (!l->v[i].alive || have_want(ft, l->v[i].version))
+			continue;
+		ALLOC_GROW(stale.v, stale.n + 1, stale.alloc);
+		stale.v[stale.n++] = l->v[i];
+	}
+	if (stale.n) {
+		struct strbuf err = STRBUF_INIT;
+		int rc = retire_and_stop(ft, stale.v, stale.n, &err);
+		for (size_t i = 0; i < stale.n; i++)
+			say(ft, "  %s %s-%d on host '%s': %s", ft->h.ls->svc.name, stale.v[i].version, stale.v[i].idx,
+			    ft->ssh.inv.hosts[stale.v[i].host].name,
+			    rc < 0 ? err.buf : "stopped, a revision that should no longer run (its host came back)");
+		strbuf_release(&err);
+		ft->cache_mono = 0;
+	}
+	ssh_instance_list_release(&stale);
+}
+
+/* 1 when host h does not answer now (one round trip on its shared connection) */
+static int host_gone(struct fleet_target *ft, int h, char *checked)
+{
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	if (!checked[h]) {
+		checked[h] = 1;
+		if (!ft->ssh.down[h][0])
+			target_ssh_run(&ft->ssh, h, "true", &out, &err);
+	}
+	strbuf_release(&out);
+	strbuf_release(&err);
+	return ft->ssh.down[h][0] != 0;
+}
+
+/*
  * Ready: at least the count last ensured of version's instances run (their
  * host's pid file names a live process) and answer the readiness probe
  * from here.  A host that does not answer counts none of its instances,
@@ -467,14 +518,20 @@ static int fleet_ready(void *ctx, const char *service, const char *version, stru
 		strbuf_reset(&ft->cache_why);
 		list_all(ft, NULL, &ft->cache, &ft->cache_why);
 		ft->cache_mono = proc_mono_ms();
+		sweep_stale(ft, &ft->cache);
 	}
-	strbuf_addstr(&why, ft->cache_why.buf);
+	char *checked = xcalloc(ft->ssh.inv.n_hosts, 1);
+	int unreachable = 0;
 	for (size_t i = 0; i < ft->cache.n; i++) {
 		const struct ssh_instance *in = &ft->cache.v[i];
 		const struct inventory_host *host = &ft->ssh.inv.hosts[in->host];
 		if (in->idx >= count || strcmp(in->version, version) || !slot_wanted(ft, version, in->idx) ||
 		    !host_ok(ft, version, in->host))
 			continue;
+		if (ft->ssh.down[in->host][0]) {
+			unreachable++;	/* listed before its host stopped answering: not ready */
+			continue;
+		}
 		if (!in->alive) {
 			strbuf_addf(&why, "%sinstance %s-%d (pid %ld) on host '%s' is gone", why.len ? "; " : "",
 				    in->version, in->idx, in->pid, host->name);
@@ -482,9 +539,33 @@ static int fleet_ready(void *ctx, const char *service, const char *version, stru
 		}
 		if (target_ssh_probe(&ft->ssh, in, ls->svc.ready_path, ls->svc.ready_timeout_ms))
 			ready++;
+		else if (host_gone(ft, in->host, checked))
+			unreachable++;	/* no probe answer because the host does not answer at all */
 		else
 			strbuf_addf(&why, "%sinstance %s-%d on host '%s' (%s:%d) does not answer its readiness probe",
 				    why.len ? "; " : "", in->version, in->idx, host->name, host->address, in->port);
+	}
+	/* the wanted instances on hosts that do not answer (not listed at all) */
+	for (int i = 0; i < count; i++) {
+		int listed = 0, h = home_of(ft, i);
+		if (!slot_wanted(ft, version, i) || !ft->ssh.down[h][0])
+			continue;
+		for (size_t k = 0; k < ft->cache.n && !listed; k++)
+			listed = ft->cache.v[k].idx == i && !strcmp(ft->cache.v[k].version, version);
+		unreachable += !listed;
+	}
+	free(checked);
+	/* a host that does not answer is named, not its instances as dead: the
+	 * controller holds (docs/fleet.md "Host failures") */
+	for (size_t h = 0; unreachable && h < ft->ssh.inv.n_hosts; h++)
+		if (ft->ssh.down[h][0])
+			strbuf_addf(&why, "%s%s", why.len ? "; " : "", ft->ssh.down[h]);
+	if (ready < want && unreachable && ready + unreachable >= want) {
+		if (err)
+			strbuf_addf(err, "%d of %d instances of %s are on hosts that do not answer: %s", unreachable, want,
+				    version, why.buf);
+		strbuf_release(&why);
+		return SW_EEXTERNAL;	/* listed again within FLEET_CACHE_MS: resumes once the host answers */
 	}
 	if (ready < want && why.len && err)
 		strbuf_addstr(err, why.buf);

@@ -26,7 +26,7 @@ SCALE=60
 [ "${SLIPWAY_SANITIZE:-0}" = 1 ] && SCALE=20
 make_release api v1 0 5
 make_release api v2 0 5
-make_release api v3 0.3 5
+make_release api v3 30 5
 SOCK="$SLIPWAY_STATE_DIR/routers/api.production/admin.sock"
 show_deploy() { [ "$_failed" = 0 ] || for f in "$T"/deploy*.out "$T"/watch*.log; do [ -f "$f" ] && tail -25 "$f" | cut -c1-300 | sed "s|^|# ${f##*/}: |"; done; }
 at_exit show_deploy
