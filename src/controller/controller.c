@@ -71,6 +71,8 @@ struct controller_applied {
 	int was_ready;			/* the new revision was ready at the last watch */
 	int stable_deaths;		/* the same for the stable revision */
 	int stable_was_ready;
+	int holding;			/* bit 1: the new, 2: the stable revision's readiness could not be told
+					   at its last watch (a host is away) */
 	unsigned long last_log;		/* hash of the last "cannot apply" message: logged once */
 	int64_t failing_since;		/* controller time the desired state first failed to apply, or 0 */
 	int64_t settled_ms;		/* hooks.now() when a slow application of the desired state ended, or 0 */
@@ -324,6 +326,16 @@ static void watch_revision(struct controller *c, struct controller_applied *e, c
 {
 	struct strbuf why = STRBUF_INIT;
 	int r = c->target->ready(c->target->ctx, d->service, version, &why);
+	int bit = strcmp(version, d->version) ? 2 : 1;
+	if (r >= 0 && (e->holding & bit)) {
+		char note[300];
+		e->holding &= ~bit;
+		bprintf(note, sizeof(note), "%s %s can be told again (%s): the rollout resumes", what, version,
+			r > 0 ? "ready" : "not ready yet");
+		if (c->hooks.log)
+			c->hooks.log(c->hooks.ctx, d, note);
+		deployment_store_note(c->st, d->id, now_ms, note, NULL);
+	}
 	if (r > 0) {
 		*was_ready = 1;
 	} else if (r == 0) {
@@ -354,6 +366,14 @@ static void watch_revision(struct controller *c, struct controller_applied *e, c
 			in->gate = GATE_WAIT;
 			bprintf(in->gate_reason, sizeof(in->gate_reason), "holding, %s %s is not ready: %s", what, version,
 				why.buf);
+		}
+		if (!(e->holding & bit)) {
+			char note[700];
+			e->holding |= bit;
+			bprintf(note, sizeof(note), "holding: %s %s is not ready and not dead: %s", what, version, why.buf);
+			if (c->hooks.log)
+				c->hooks.log(c->hooks.ctx, d, note);
+			deployment_store_note(c->st, d->id, now_ms, note, NULL);
 		}
 	}
 	strbuf_release(&why);
