@@ -141,11 +141,11 @@ watch_start v4
 ctl=$!
 wait_for 120 eval '[ "$(alive 2 v3)" = 0 ]'
 ok $? "the next controller stopped h2's v3"
-like "$(cat "$T/deploy4.out")" "api v3-1 on host 'h2': stopped, a revision that should no longer run" "and said so, naming the host"
 promote_at_monitoring v4
 wait_pid "$ctl" 600
 watch_stop
 is "$rc" 0 "v4 rolls out over the healed fleet"
+like "$(cat "$T/deploy4.out")" "api v3-1 on host 'h2': stopped, a revision that should no longer run" "and said so, naming the host"
 unlike "$(grep -o "v3-[0-9]*=[^ ]*" "$T/watch-v4.log")" . "no v3 server while v4 rolled out"
 stop_load
 summary=$(sed -n '/Status code distribution/,$p' "$T/hey.out")
