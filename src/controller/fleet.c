@@ -489,10 +489,12 @@ static int host_gone(struct fleet_target *ft, int h, char *checked)
 }
 
 /*
- * Ready: at least the count last ensured of version's instances run (their
- * host's pid file names a live process) and answer the readiness probe
- * from here.  A host that does not answer counts none of its instances,
- * and is named in err; so is an instance that is gone.
+ * Ready: at least the count last ensured of version's instances (those of
+ * the regions it runs in) run (their host's pid file names a live process)
+ * and answer the readiness probe from here.  1, or 0 with the reason in
+ * err (an instance gone or not answering); SW_EEXTERNAL when every missing
+ * instance is on a host that does not answer (named in err): neither ready
+ * nor dead, the controller holds.
  */
 static int fleet_ready(void *ctx, const char *service, const char *version, struct strbuf *err)
 {
