@@ -26,8 +26,8 @@ make_project api 3 "target: ssh
 analysis: {canary: regions.yaml}"
 sed -i 's|"--instance", "{instance}"\]|"--instance", "{instance}", "--bind", "0.0.0.0"]|' "$T/proj/services/api.yaml"
 cp "$SLIPWAY_SRC/tests/data/configs/fleet-regions.yaml" "$T/proj/services/regions.yaml"
-SCALE=60
-[ "${SLIPWAY_SANITIZE:-0}" = 1 ] && SCALE=20
+SCALE=20   # three times the requests per step: the hold below eats into the judge's maximum hold at 60x on a loaded machine
+[ "${SLIPWAY_SANITIZE:-0}" = 1 ] && SCALE=10
 for v in v1 v2 v4; do make_release api $v 0 5; done
 make_release api v3 30 5
 SOCK="$SLIPWAY_STATE_DIR/routers/api.production/admin.sock"
@@ -97,7 +97,7 @@ wait_for 30 grep -q "v2-0=$H1:[0-9]*:DOWN" "$T/watch-v2.log"
 ok $? "HAProxy's health checks took h1's v2 server out (DOWN)"
 held=$(state_of v2)
 sleep 10
-is "$(state_of v2)" "$held" "the step does not move while h1 does not answer (10 s at 60x: 10 min)"
+is "$(state_of v2)" "$held" "the step does not move while h1 does not answer (10 s at 20x: 3 min 20 s)"
 unlike "$(cat "$T/deploy2.out")" "died" "h1's instances are not counted as dead (no restart, no death)"
 fleet_heal 1
 wait_for 90 grep -q "can be told again.*the rollout resumes" "$T/deploy2.out"
