@@ -1085,6 +1085,25 @@ static int del_rows(struct router_haproxy *r, const char *version, struct strbuf
 	return 0;
 }
 
+/*
+ * A server with health checks on a host that does not answer always has a
+ * check's connection attempt attached, and `del server` refuses a server
+ * with connections ("Server still has connections attached to it"): its
+ * checks are stopped and its sessions shut first (management guide:
+ * "disable health", "shutdown sessions server").  Answers are not checked:
+ * the `del server` that follows says what matters.
+ */
+static void quiet_server(struct router_haproxy *r, const char *name, int sessions)
+{
+	struct strbuf cmd = STRBUF_INIT, reply = STRBUF_INIT;
+	strbuf_addf(&cmd, "disable health %s/%s", r->backend, name);
+	if (sessions)
+		strbuf_addf(&cmd, ";shutdown sessions server %s/%s", r->backend, name);
+	haproxy_cli(r->sock_path, cmd.buf, &reply, NULL);
+	strbuf_release(&cmd);
+	strbuf_release(&reply);
+}
+
 int router_haproxy_remove(struct router_haproxy *r, const char *version, struct strbuf *err)
 {
 	struct srv *srv = NULL;
@@ -1098,6 +1117,8 @@ int router_haproxy_remove(struct router_haproxy *r, const char *version, struct 
 		goto out;
 	for (size_t i = 0; i < ns; i++) {
 		int64_t until = proc_mono_ms() + 3000;
+		if (haproxy_server_checked(srv[i].addr))
+			quiet_server(r, srv[i].name, 1);
 		for (;;) {
 			strbuf_reset(&cmd);
 			strbuf_reset(&reply);
@@ -1466,6 +1487,7 @@ static void drop_runtime(struct router_haproxy *r, const char *name)
 	struct strbuf cmd = STRBUF_INIT, reply = STRBUF_INIT;
 	strbuf_addf(&cmd, "set server %s/%s state maint;set server %s/%s weight 0", r->backend, name, r->backend, name);
 	haproxy_cli(r->sock_path, cmd.buf, &reply, NULL);
+	quiet_server(r, name, 0);
 	strbuf_reset(&cmd);
 	strbuf_reset(&reply);
 	strbuf_addf(&cmd, "del server %s/%s", r->backend, name);
