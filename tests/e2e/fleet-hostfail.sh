@@ -33,7 +33,6 @@ make_release api v3 30 5
 SOCK="$SLIPWAY_STATE_DIR/routers/api.production/admin.sock"
 show_deploy() { [ "$_failed" = 0 ] || for f in "$T"/deploy*.out "$T"/watch*.log; do [ -f "$f" ] && tail -25 "$f" | cut -c1-300 | sed "s|^|# ${f##*/}: |"; done; }
 at_exit show_deploy
-at_exit 'fleet_heal 1; fleet_heal 2'
 
 alive() { # HOST VERSION: how many of VERSION's instances run on host hN (their processes, by pid file)
   local f n=0 pid
