@@ -5,6 +5,7 @@
 #include "adapters/deployment_store.h"
 #include "adapters/emergency.h"
 #include "adapters/flag_store.h"
+#include "adapters/followup_store.h"
 #include "adapters/incidents.h"
 #include "adapters/lease.h"
 #include "adapters/local_store.h"
@@ -18,7 +19,7 @@ static int open_all(struct store *st, const char *dir, int reader, struct strbuf
 	int (*const migrate[])(struct store *, struct strbuf *) = {
 		deployment_store_migrate, approvals_migrate /* with audit */, emergency_migrate, incidents_migrate,
 		notify_migrate, local_store_migrate, metrics_store_migrate, lease_migrate, tokens_migrate,
-		flag_store_migrate, checklist_store_migrate,
+		flag_store_migrate, checklist_store_migrate, followup_store_migrate,
 	};
 	int r = reader ? store_open_reader(st, dir, err) : store_open(st, dir, err);
 

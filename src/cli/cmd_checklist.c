@@ -20,6 +20,7 @@
 #include "base/strbuf.h"
 #include "base/timeutil.h"
 #include "controller/checklist_gate.h"
+#include "controller/followup.h"
 #include "core/sarif.h"
 
 #include <ctype.h>
@@ -156,6 +157,26 @@ out:
 	return rc;
 }
 
+/* The post-deployment follow-up's line (controller/followup.h), when it has one. */
+static void followup_text(struct store *st, const struct policy *p, int64_t id)
+{
+	json_t *fu = NULL;
+	const char *keys[] = { "long_term_until", "postmortem_due", "monitoring", "closed", "last" };
+
+	if (followup_status_json(st, p, id, &fu, NULL) < 0 || !json_is_object(fu)) {
+		json_decref(fu);
+		return;
+	}
+	printf("follow-up:");
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const char *v = json_string_value(json_object_get(fu, keys[i]));
+		if (v)
+			printf("%s %s %s", i ? ";" : "", keys[i], v);
+	}
+	printf("\n");
+	json_decref(fu);
+}
+
 int cmd_checklist(int argc, char **argv, struct cli_ctx *ctx)
 {
 	/* `checklist tick D ITEM ...`: an attestation with status pass */
@@ -203,11 +224,13 @@ int cmd_checklist(int argc, char **argv, struct cli_ctx *ctx)
 		     ? 4
 		     : EXIT_OK;
 	if (ctx->output == OUTPUT_JSON) {
-		json_t *j = cli_doc("Checklist"), *o = checklist_view_json(&v);
+		json_t *j = cli_doc("Checklist"), *o = checklist_view_json(&v), *fu = NULL;
 		json_object_update(j, o);
 		json_decref(o);
 		json_object_set_new(j, "type", json_string(d.type ? d.type : ""));
 		json_object_set_new(j, "state", json_string(d.state ? d.state : ""));
+		if (followup_status_json(st, &pol.p, id, &fu, &err) >= 0)
+			json_object_set_new(j, "followup", fu);
 		cli_print_json(j);
 	} else {
 		char when[RFC3339_BUFSZ];
@@ -226,6 +249,7 @@ int cmd_checklist(int argc, char **argv, struct cli_ctx *ctx)
 			       row->at_ms ? time_format_rfc3339(row->at_ms, when) : "-", row->evidence ? row->evidence : "",
 			       row->evidence && row->detail ? ": " : "", row->detail ? row->detail : "");
 		}
+		followup_text(st, &pol.p, id);
 	}
 out:
 	checklist_view_release(&v);

@@ -25,8 +25,12 @@
  *      service environment's lock (an in-process `deploy` or `traffic` that
  *      holds it is said once and its service environment skipped until it
  *      is done), then local_driver_tick(): the same tick as `deploy`'s.
- *   5. The notifications queued so far, delivered (one short budget).
- *   6. Drivers without work for IDLE_MS closed (their locks released, so
+ *   5. Once a second, the post-deployment follow-up (controller/followup.h):
+ *      succeeded deployments' horizons checked, open manual items
+ *      reminded, an emergency's monitoring and post-mortem followed,
+ *      regressions opened as incidents (docs/checklists.md).
+ *   6. The notifications queued so far, delivered (one short budget).
+ *   7. Drivers without work for IDLE_MS closed (their locks released, so
  *      `slipway start/stop/traffic` need not wait for the controller).
  *
  * Every step is bounded: a tick never waits for a person, a lock (drivers
@@ -40,6 +44,7 @@
  */
 #include "controller/serve.h"
 #include "controller/db_ops.h"
+#include "controller/followup.h"
 #include "controller/local_deploy.h"
 #include "controller/localstack.h"
 #include "adapters/deployment_store.h"
@@ -66,6 +71,7 @@
 #define IDLE_MS 5000		/* a driver without work this long is closed */
 #define RETRY_MS 1000		/* a driver that could not be opened is tried again after this */
 #define WAIT_SAY_MS 30000	/* waiting for the lease: said again this often */
+#define FOLLOWUP_LOOK_MS 1000	/* post-deployment follow-up: looked at this often (step 5) */
 
 /* A loaded configuration, shared by the drivers opened while it was in force. */
 struct cfg {
@@ -98,6 +104,7 @@ struct serve {
 	size_t n, alloc;
 	struct metrics_receiver *rx;
 	int64_t rx_retry_mono;
+	int64_t followup_mono;		/* the last follow-up look */
 	char waited_for[128];		/* the holder we last said we wait for */
 	int64_t waited_said_mono;
 };
@@ -452,7 +459,12 @@ static void db_work(struct serve *s, struct sdriver *d, int64_t focus)
 	strbuf_release(&msg);
 }
 
-/* Steps 3 to 6.  < 0: the store is gone or refuses writes; stop. */
+static void followup_say(void *ctx, const char *line)
+{
+	say(ctx, "%s", line);
+}
+
+/* Steps 3 to 7.  < 0: the store is gone or refuses writes; stop. */
 static int work(struct serve *s, struct strbuf *err)
 {
 	struct deployment_work *w = NULL;
@@ -502,14 +514,27 @@ static int work(struct serve *s, struct strbuf *err)
 		strbuf_release(&terr);
 	}
 	free(w);
-	/* step 5: the messages of this tick (and any due for a retry) */
+	/* step 5: post-deployment follow-up (controller/followup.h), once a second */
+	if (!stop_requested && mono - s->followup_mono >= FOLLOWUP_LOOK_MS) {
+		struct followup_run run = { .policy = s->cfg->c.policy, .notify = s->cfg->c.notify,
+					    .now_ms = proc_now_ms(), .say = followup_say, .say_ctx = s,
+					    .state_dir = s->o->state_dir, .project_dir = s->o->project_dir };
+		s->followup_mono = mono;
+		if (followup_tick(&s->st, &run, err) < 0) {
+			if (store_check_identity(&s->st, NULL) < 0)
+				return SW_ESTORE;
+			say(s, "follow-up: %s; retrying", err->buf);
+		}
+		strbuf_reset(err);
+	}
+	/* step 6: the messages of this tick (and any due for a retry) */
 	if (s->cfg->c.notify) {
 		struct notify_deliver_stats ns = { 0 };
 		if (notify_deliver(&s->st, &s->ncfg, proc_now_ms(), &ns, err) < 0)
 			say(s, "notify: %s", err->buf);
 		strbuf_reset(err);
 	}
-	/* step 6 */
+	/* step 7 */
 	for (size_t i = 0; i < s->n;) {
 		struct sdriver *d = &s->d[i];
 		if (mono - d->last_work_mono >= IDLE_MS) {

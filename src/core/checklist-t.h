@@ -18,6 +18,8 @@ enum checklist_list {
 	CHECKLIST_POST_IMMEDIATE,	/* Post-Deployment Activities, Immediate (0-2 hours) */
 	CHECKLIST_POST_SHORT,		/* Short-term (2-24 hours) */
 	CHECKLIST_POST_LONG,		/* Long-term (1-7 days) */
+	CHECKLIST_POST_EMERGENCY,	/* after an emergency: its post-mortem (docs/checklists.md,
+					   "Post-deployment follow-up"); applies to emergencies only */
 	CHECKLIST__LISTS,
 };
 
@@ -38,6 +40,8 @@ enum checklist_check {
 	CHECK_STAGING,			/* the same version succeeded in the staging environment */
 	CHECK_ANNOUNCED,		/* the DEPLOYMENT STARTING message was delivered */
 	CHECK_THRESHOLDS,		/* the type's rollback criteria are set */
+	CHECK_SMOKE,			/* post-deployment only: the service's smoke checks pass on the
+					   serving revision (docs/checklists.md "Post-deployment follow-up") */
 	CHECK__COUNT,
 };
 

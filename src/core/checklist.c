@@ -32,6 +32,7 @@ const char *const checklist_list_names[] = {
 	[CHECKLIST_POST_IMMEDIATE] = "post-immediate",
 	[CHECKLIST_POST_SHORT] = "post-short-term",
 	[CHECKLIST_POST_LONG] = "post-long-term",
+	[CHECKLIST_POST_EMERGENCY] = "post-emergency",
 	NULL,
 };
 
@@ -47,6 +48,7 @@ const char *const checklist_check_names[] = {
 	[CHECK_STAGING] = "staging",
 	[CHECK_ANNOUNCED] = "announced",
 	[CHECK_THRESHOLDS] = "thresholds",
+	[CHECK_SMOKE] = "smoke",
 	NULL,
 };
 
@@ -129,7 +131,7 @@ static struct checklist_item *item_get(struct checklist_set *s, const char *id, 
 
 int checklist_applies(const struct checklist_item *it, const char *type)
 {
-	if (it->list == CHECKLIST_EMERGENCY)
+	if (it->list == CHECKLIST_EMERGENCY || it->list == CHECKLIST_POST_EMERGENCY)
 		return type && !strcmp(type, "emergency");
 	return 1;
 }
@@ -203,7 +205,7 @@ static const struct {
 	  "Monitor error rates and latency" },
 	{ "customer-complaints", CHECKLIST_POST_IMMEDIATE, CHECK_ATTEST, "anyone", 0, "Watch for customer complaints" },
 	{ "feature-verified", CHECKLIST_POST_IMMEDIATE, CHECK_ATTEST, "anyone", 0, "Verify feature functionality" },
-	{ "integration-health", CHECKLIST_POST_IMMEDIATE, CHECK_ATTEST, "anyone", 0, "Check integration health" },
+	{ "integration-health", CHECKLIST_POST_IMMEDIATE, CHECK_SMOKE, "automation", 0, "Check integration health" },
 	{ "deployment-log", CHECKLIST_POST_IMMEDIATE, CHECK_ATTEST, "anyone", 0, "Update deployment log" },
 	/* Short-term (2-24 hours) */
 	{ "overnight-metrics", CHECKLIST_POST_SHORT, CHECK_HEALTH, "automation", 0, "Review overnight metrics" },
@@ -217,6 +219,9 @@ static const struct {
 	{ "lessons-learned", CHECKLIST_POST_LONG, CHECK_ATTEST, "anyone", 0, "Document lessons learned" },
 	{ "runbooks-updated", CHECKLIST_POST_LONG, CHECK_ATTEST, "anyone", 0, "Update runbooks if needed" },
 	{ "follow-up-planned", CHECKLIST_POST_LONG, CHECK_ATTEST, "anyone", 0, "Plan follow-up improvements" },
+	/* Emergency Deployments: the fix is followed by a post-mortem; the
+	 * emergency's monitoring ends only once this is ticked (followup.h) */
+	{ "post-mortem", CHECKLIST_POST_EMERGENCY, CHECK_ATTEST, "anyone", 0, "Post-mortem written and reviewed" },
 };
 
 void checklist_init_default(struct checklist_set *s)
@@ -316,12 +321,15 @@ static int check_item(struct yaml_walk *w, void *obj, struct yaml_pos at)
 
 	if ((int)it->list < 0)
 		return yaml_walk_fail(w, at, "checklist item '%s' needs list: one of pre-deployment, emergency, post-immediate, "
-				      "post-short-term, post-long-term", it->id);
+				      "post-short-term, post-long-term, post-emergency", it->id);
 	if (!it->text || !*it->text)
 		return yaml_walk_fail(w, at, "checklist item '%s' needs text: the line people read, for example "
 				      "text: \"Load test passed\"", it->id);
 	if (!it->who)
 		it->who = xstrdup(it->check == CHECK_ATTEST || it->check == CHECK_SARIF ? "anyone" : "automation");
+	if (it->check == CHECK_SMOKE && it->list < CHECKLIST_POST_IMMEDIATE)
+		return yaml_walk_fail(w, at, "checklist item '%s': check: smoke runs after a deployment; use it in a "
+				      "post-deployment list (post-immediate, post-short-term, post-long-term)", it->id);
 	if (it->list >= CHECKLIST_POST_IMMEDIATE && (it->blocks.all || it->blocks.nr))
 		return yaml_walk_fail(w, at, "checklist item '%s' is a post-deployment item and cannot block a start; "
 				      "use blocks: none, or list pre-deployment", it->id);

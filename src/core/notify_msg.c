@@ -14,14 +14,15 @@
 #include <string.h>
 
 static const char *const kind_names[NOTIFY_KIND_COUNT] = {
-	"starting", "complete", "rollback", "emergency", "paused", "failed", "test",
+	"starting", "complete", "rollback", "emergency", "paused", "failed", "test", "followup",
 };
 static const char *const kind_titles[NOTIFY_KIND_COUNT] = {
 	"DEPLOYMENT STARTING", "DEPLOYMENT COMPLETE", "ROLLBACK INITIATED", "EMERGENCY DEPLOYMENT",
 	"DEPLOYMENT PAUSED", "DEPLOYMENT FAILED", "NOTIFICATION TEST",
+	"POST-DEPLOYMENT FOLLOW-UP",
 };
 static const char *const default_status[NOTIFY_KIND_COUNT] = {
-	"STARTING", "SUCCESS", "IN PROGRESS", "DEPLOYED", "WAITING FOR A DECISION", "FAILED", "TEST",
+	"STARTING", "SUCCESS", "IN PROGRESS", "DEPLOYED", "WAITING FOR A DECISION", "FAILED", "TEST", "REMINDER",
 };
 
 const char *notify_kind_name(enum notify_kind k)
@@ -214,6 +215,8 @@ const char *notify_cloudevent_type(const struct notify_event *ev)
 		return "dev.slipway.deployment.paused.v1";
 	case NOTIFY_FAILED:
 		return "dev.slipway.deployment.failed.v1";
+	case NOTIFY_FOLLOWUP:
+		return "dev.slipway.deployment.followup.v1";
 	case NOTIFY_TEST:
 	default:
 		return "dev.slipway.notification.test.v1";

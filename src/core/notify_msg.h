@@ -31,10 +31,12 @@ enum notify_kind {
 	NOTIFY_PAUSED,		/* DEPLOYMENT PAUSED: service, version, reason, owner, status */
 	NOTIFY_FAILED,		/* DEPLOYMENT FAILED: service, version, reason, owner, status */
 	NOTIFY_TEST,		/* NOTIFICATION TEST: `slipway notify test` */
+	NOTIFY_FOLLOWUP,	/* POST-DEPLOYMENT FOLLOW-UP: service, version, reason, owner, status
+				   (REMINDER, REGRESSION, POST-MORTEM OVERDUE; docs/checklists.md) */
 	NOTIFY_KIND_COUNT
 };
 
-/* "starting", "complete", "rollback", "emergency", "paused", "failed", "test" */
+/* "starting", "complete", "rollback", "emergency", "paused", "failed", "test", "followup" */
 const char *notify_kind_name(enum notify_kind k);
 /* Inverse of notify_kind_name(); 0 or -1 when unknown. */
 int notify_kind_parse(const char *name, enum notify_kind *out);

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "core/checklist-t.h"
+#include "core/followup.h"
 #include "core/rules-t.h"
 
 /* Where a value came from in the policy file: 1-based line and column;
@@ -157,6 +158,8 @@ struct policy {
 	struct pmark judge_mark;
 	/* `checklists:` (docs/checklists.md); default: checklist_init_default() */
 	struct checklist_set checklists;
+	/* `followup:` (docs/checklists.md "Post-deployment follow-up"); default: followup_settings_default() */
+	struct followup_settings followup;
 };
 
 #endif

@@ -298,6 +298,7 @@ void policy__init_empty(struct policy *p, const char *source)
 	p->consider.error_rate_pct = 1;
 	p->consider.p99_ratio = 2;
 	judge_settings_default(&p->judge);
+	followup_settings_default(&p->followup);
 	init_metrics(p);
 }
 

@@ -811,6 +811,24 @@ static const struct yaml_map judge_map = {
 	.check = check_judge,
 };
 
+/*
+ * `followup:` (docs/checklists.md "Post-deployment follow-up"): after a
+ * deployment succeeds, how often open manual items are reminded, when an
+ * emergency's post-mortem is due and how often its monitoring looks.
+ */
+static const struct yaml_map followup_map = {
+	.where = "followup",
+	.keys = (const struct yaml_key[]){
+		{ "remind_every", yaml_parse_duration, offsetof(struct loader, p.followup.remind_every_ms), 60000,
+		  MAX_DURATION_MS, .what = "followup.remind_every" },
+		{ "postmortem_within", yaml_parse_duration, offsetof(struct loader, p.followup.postmortem_within_ms),
+		  60000, MAX_DURATION_MS, .what = "followup.postmortem_within" },
+		{ "monitor_every", yaml_parse_duration, offsetof(struct loader, p.followup.monitor_every_ms), 60000,
+		  MAX_DURATION_MS, .what = "followup.monitor_every" },
+		{ NULL },
+	},
+};
+
 static const struct pmark *removal_mark(struct loader *ld, const char *section, const char *name)
 {
 	for (size_t i = ld->removed_nr; i-- > 0;)
@@ -928,6 +946,7 @@ static const struct yaml_map root_map = {
 		{ "judge", yaml_parse_map, 0, .map = &judge_map },
 		/* the runbook's checklists (docs/checklists.md): core/checklist.c */
 		{ "checklists", checklist__parse_section, offsetof(struct loader, p.checklists) },
+		{ "followup", yaml_parse_map, 0, .map = &followup_map },
 		/* the notifier's section of the same file (docs/records.md), read by
 		 * its own loader; the policy only lets it stand */
 		{ "notifications", yaml_parse_ignore, 0 },

@@ -225,4 +225,15 @@ void policy_format_yaml(const struct policy *p, struct strbuf *out)
 		}
 	}
 	checklist__format_yaml(&p->checklists, out);
+	{
+		char a[DURATION_BUFSZ], b[DURATION_BUFSZ], c[DURATION_BUFSZ];
+		strbuf_addf(out,
+			    "\n# after a deployment succeeds (docs/checklists.md \"Post-deployment follow-up\"): open\n"
+			    "# manual items are reminded this often; an emergency's post-mortem is due within\n"
+			    "# postmortem_within and its monitoring looks every monitor_every until it is ticked.\n"
+			    "followup:\n  remind_every: %s\n  postmortem_within: %s\n  monitor_every: %s\n",
+			    duration_format(p->followup.remind_every_ms, a),
+			    duration_format(p->followup.postmortem_within_ms, b),
+			    duration_format(p->followup.monitor_every_ms, c));
+	}
 }

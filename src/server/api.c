@@ -36,6 +36,7 @@
 #include "base/strbuf.h"
 #include "base/timeutil.h"
 #include "controller/checklist_gate.h"
+#include "controller/followup.h"
 #include "controller/localstack.h"
 #include "controller/policy_file.h"
 #include "core/approval.h"
@@ -816,10 +817,12 @@ static void h_checklist(struct call *c, char **arg)
 	    (r = checklist_view_build(c->st, &pol.p, id, d.version, d.type, &v, &err)) < 0) {
 		fail(c, r, &err);
 	} else {
-		json_t *j = vocab_doc("Checklist");
+		json_t *j = vocab_doc("Checklist"), *fu = NULL;
 		json_object_update_new(j, checklist_view_json(&v));
 		json_object_set_new(j, "type", json_string(d.type ? d.type : ""));
 		json_object_set_new(j, "state", json_string(d.state ? d.state : ""));
+		if (followup_status_json(c->st, &pol.p, id, &fu, &err) >= 0)
+			json_object_set_new(j, "followup", fu);
 		answer(c, 200, j);
 	}
 	checklist_view_release(&v);
