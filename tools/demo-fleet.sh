@@ -77,7 +77,7 @@ follow() { # VERSION: run the deployment, promote it at monitoring, print its st
 say "1. v1, the first release, on every host"
 follow v1
 servers
-hey -z 900s -c 2 -q 25 "http://127.0.0.1:$PORT/api/x" >"$T/hey.out" 2>&1 &
+hey -z 900s -c 4 -q 25 "http://127.0.0.1:$PORT/api/x" >"$T/hey.out" 2>&1 &
 load=$!
 stop_load() { kill -INT "$load" 2>/dev/null; wait "$load" 2>/dev/null; }
 at_exit stop_load
