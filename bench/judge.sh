@@ -8,6 +8,7 @@
 # (tables and the acceptance checks); run on demand, never by tests/run.
 #
 #   bench/judge.sh [--quick] [--seeds N] [--out FILE] [--policy FILE] [--hold-factor F]
+#                  [--only SCENARIOS] [--rpm VOLUMES] [--configs CONFIGS]
 #
 #   --quick       50 seeds a cell instead of 200 (a first look)
 #   --seeds N     seeds a cell (default 200)
@@ -15,12 +16,20 @@
 #   --policy FILE the policy whose type rules apply (default: built-in)
 #   --hold-factor F  a step's maximum hold is F x its hold, for "where traffic
 #                 allows" in the acceptance checks (default 3, docs/simulate.md)
+#   --only SCENARIOS  comma-separated scenario names (e.g. "1->2%,aa-1%"): a
+#                 partial run while working on the judge; the acceptance checks
+#                 then only see those cells
+#   --rpm VOLUMES comma-separated volumes (e.g. 10000,100000)
+#   --configs C   comma-separated: canary-file, flagger, default-strategy
+#   --cells FILE  also keep the raw cells (one JSON object a line): partial runs
+#                 in parallel, then `bench/judge_report.py --merge A B ... ` prints
+#                 one report of them all
 # Needs build/slipway (or $SLIPWAY) and python3.  Bounded: 80 cells of the
 # engine and 40 of Flagger's rule; each cell is seconds at most on one core.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 SLIPWAY=${SLIPWAY:-$top/build/slipway}
-seeds=200 out="" policy="" hold_factor=3
+seeds=200 out="" policy="" hold_factor=3 only="" only_rpm="" configs="canary-file,flagger,default-strategy" cells_out=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) seeds=50 ;;
@@ -28,7 +37,12 @@ while [ $# -gt 0 ]; do
     --out) out=$2; shift ;;
     --policy) policy=$2; shift ;;
     --hold-factor) hold_factor=$2; shift ;;
-    *) echo "usage: bench/judge.sh [--quick] [--seeds N] [--out FILE] [--policy FILE] [--hold-factor F]" >&2; exit 2 ;;
+    --only) only=$2; shift ;;
+    --rpm) only_rpm=$2; shift ;;
+    --configs) configs=$2; shift ;;
+    --cells) cells_out=$2; shift ;;
+    *) echo "usage: bench/judge.sh [--quick] [--seeds N] [--out FILE] [--policy FILE] [--hold-factor F]" \
+         "[--only SCENARIOS] [--rpm VOLUMES] [--configs CONFIGS]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -58,6 +72,11 @@ scenarios=(
   "latency-3.5x 0.001 0.001 3.5"
 )
 volumes=(100 500 1000 10000 100000)
+[ -n "$only_rpm" ] && IFS=, read -r -a volumes <<<"$only_rpm"
+picked() { # picked LIST ITEM: ITEM is in the comma-separated LIST
+  case ",$1," in *",$2,"*) return 0 ;; esac
+  return 1
+}
 
 start=$(date +%s%N)
 slowest=0 slowest_cell="" cells=0
@@ -82,10 +101,11 @@ print(json.dumps({"config": sys.argv[2], "rules": sys.argv[3], "scenario": sys.a
 }
 
 for sc in "${scenarios[@]}"; do
+  [ -z "$only" ] || picked "$only" "${sc%% *}" || continue
   for rpm in "${volumes[@]}"; do
-    run_cell canary-file all "$sc" "$rpm" --config "$canary"
-    run_cell canary-file checks "$sc" "$rpm" --config "$canary"
-    run_cell default-strategy all "$sc" "$rpm"
+    picked "$configs" canary-file && run_cell canary-file all "$sc" "$rpm" --config "$canary"
+    picked "$configs" flagger && run_cell canary-file checks "$sc" "$rpm" --config "$canary"
+    picked "$configs" default-strategy && run_cell default-strategy all "$sc" "$rpm"
   done
 done
 end=$(date +%s%N)
@@ -95,4 +115,5 @@ python3 "$top/bench/judge_report.py" "$dir/cells.jsonl" "$seeds" "$total_ms" "$c
   "$("$SLIPWAY" --version 2>/dev/null | head -1)" "$hold_factor" "--rules checks ${flagger[*]+${flagger[*]}}" >"$dir/report.md"
 cat "$dir/report.md"
 [ -n "$out" ] && cp "$dir/report.md" "$out"
+[ -n "$cells_out" ] && cp "$dir/cells.jsonl" "$cells_out"
 exit 0

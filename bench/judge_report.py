@@ -8,6 +8,8 @@ then the acceptance checks of docs/simulate.md ("Bench") with the cells that
 fail them.
 
 usage: judge_report.py CELLS.jsonl SEEDS TOTAL_MS CELLS SLOWEST_MS SLOWEST_CELL VERSION HOLD_FACTOR FLAGGER_ARGS
+       judge_report.py --merge VERSION CELLS.jsonl...   (partial runs of bench/judge.sh --cells,
+                                                       e.g. one a scenario in parallel: one report)
 """
 import json
 import sys
@@ -59,10 +61,24 @@ def summarise(cell):
     }
 
 
+def merged_args(version, paths):
+    """The arguments of one report over partial runs' cells (bench/judge.sh --cells)."""
+    cells = [json.loads(line) for p in paths for line in open(p)]
+    slow = max(cells, key=lambda c: c["wall_ms"])
+    return cells, [None, str(cells[0]["sim"]["runs"]), str(sum(c["wall_ms"] for c in cells)), str(len(cells)),
+                   str(slow["wall_ms"]), "%s %s %s %d" % (slow["config"], slow["rules"], slow["scenario"], slow["rpm"]),
+                   version + " (partial runs merged; the time is the sum of the cells')", "3",
+                   "--rules checks --judge threshold"]
+
+
 def main():
-    path, seeds, total_ms, ncells, slowest_ms, slowest_cell, version, hold_factor, flagger_args = sys.argv[1:10]
+    if sys.argv[1] == "--merge":
+        cells, args = merged_args(sys.argv[2], sys.argv[3:])
+    else:
+        args = sys.argv[1:10]
+        cells = [json.loads(line) for line in open(args[0])]
+    path, seeds, total_ms, ncells, slowest_ms, slowest_cell, version, hold_factor, flagger_args = args
     hold_factor = float(hold_factor)
-    cells = [json.loads(line) for line in open(path)]
     by = {}
     for c in cells:
         by[(c["config"], c["rules"], c["scenario"], c["rpm"])] = c
@@ -83,9 +99,9 @@ def main():
     w("over all decided runs for A/A rows and over halted runs otherwise.  *Wald n*: Wald's expected canary")
     w("requests on the strategy's schedule (alpha 0.05, power 0.8; A/A rows: for a doubling of the error")
     w("rate; latency rows: requests slower than 2x the stable p99); *ratio* = median canary req. / Wald n.")
-    w("*look*: canary requests in one look of the judge (the sequential judge looks every 10 s of a")
-    w("one-minute interval) at the split where Wald's bound is reached: a judge decides at its looks,")
-    w("so no judge can use fewer at that traffic.")
+    w("*look*: canary requests in one look of the judge (the sequential judge looks every 20 canary")
+    w("requests, at least 250 ms and at most 10 s apart) at the split where Wald's bound is reached: a")
+    w("judge decides at its looks, so no judge can use fewer at that traffic.")
     w("*no-evid.* = rollbacks without evidence (inconclusive intervals counted as failed checks); the")
     w("acceptance checks count a detection only when it is not one of these.")
     w("*Flagger*: the Canary file's own checks with failed-check counting only (`%s`)." % flagger_args.strip())

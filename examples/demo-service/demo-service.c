@@ -32,7 +32,10 @@
  * with the names client libraries use: http_requests_total{version,code}
  * and the histogram http_request_duration_seconds{version} of the API
  * requests (not /health, not /metrics), for the `prometheus` provider's
- * `app` templates (docs/prometheus.md).
+ * `app` templates (docs/prometheus.md); with DEMO_FLAG, the same per flag
+ * variant that served (the first 4 variants seen): flag_requests_total
+ * {flag,variant,code} and flag_request_duration_seconds{flag,variant}, for
+ * its cohort templates (docs/prometheus.md "Per flag variant").
  * The example database (examples/db, docs/databases.md "The demo service and
  * the database"): with DEMO_DATABASE_URL (a libpq connection URL; without
  * it the path is like any other, so no other test needs PostgreSQL),
@@ -57,6 +60,7 @@
 #include <netinet/in.h>
 #include <libpq-fe.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -83,6 +87,47 @@ static const double bucket_le[] = { 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 
 #define NBUCKETS (sizeof(bucket_le) / sizeof(bucket_le[0]))
 static atomic_ulong bucket_n[NBUCKETS];		/* requests at or below bucket_le[i] (not cumulative) */
 static atomic_ulong sum_us;
+
+/* per flag variant (DEMO_FLAG): the first VARIANTS_MAX variant names seen, each with its counts */
+#define VARIANTS_MAX 4
+static struct variant_stats {
+	char name[201];
+	atomic_ulong ok, errors, bucket_n[NBUCKETS], sum_us;
+} variants[VARIANTS_MAX];
+static atomic_int nvariants;
+static pthread_mutex_t variants_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The slot of variant name (claimed on first sight), or NULL when every slot is taken. */
+static struct variant_stats *variant_slot(const char *name)
+{
+	struct variant_stats *v = NULL;
+	int n;
+	pthread_mutex_lock(&variants_lock);
+	n = atomic_load(&nvariants);
+	for (int i = 0; i < n && !v; i++)
+		if (!strcmp(variants[i].name, name))
+			v = &variants[i];
+	if (!v && n < VARIANTS_MAX) {
+		v = &variants[n];
+		snprintf(v->name, sizeof(v->name), "%s", name);
+		atomic_store(&nvariants, n + 1);
+	}
+	pthread_mutex_unlock(&variants_lock);
+	return v;
+}
+
+static void observe_variant(struct variant_stats *v, double seconds, int failed)
+{
+	size_t i = 0;
+	if (!v)
+		return;
+	while (i < NBUCKETS && seconds > bucket_le[i])
+		i++;
+	if (i < NBUCKETS)
+		atomic_fetch_add(&v->bucket_n[i], 1);
+	atomic_fetch_add(&v->sum_us, (unsigned long)(seconds * 1e6));
+	atomic_fetch_add(failed ? &v->errors : &v->ok, 1);
+}
 
 static double now_s(void)
 {
@@ -127,6 +172,32 @@ static void metrics_text(char *buf, size_t size)
 	OUT("http_request_duration_seconds_bucket{version=\"%s\",le=\"+Inf\"} %lu\n", version, total);
 	OUT("http_request_duration_seconds_sum{version=\"%s\"} %.6f\n", version, (double)atomic_load(&sum_us) / 1e6);
 	OUT("http_request_duration_seconds_count{version=\"%s\"} %lu\n", version, total);
+	if (flag_name && atomic_load(&nvariants)) {
+		int nv = atomic_load(&nvariants);
+		OUT("# HELP flag_requests_total API requests by the flag variant that served them, by status code.\n"
+		    "# TYPE flag_requests_total counter\n");
+		for (int k = 0; k < nv; k++)
+			OUT("flag_requests_total{version=\"%s\",flag=\"%s\",variant=\"%s\",code=\"200\"} %lu\n"
+			    "flag_requests_total{version=\"%s\",flag=\"%s\",variant=\"%s\",code=\"500\"} %lu\n",
+			    version, flag_name, variants[k].name, atomic_load(&variants[k].ok), version, flag_name,
+			    variants[k].name, atomic_load(&variants[k].errors));
+		OUT("# HELP flag_request_duration_seconds API request latency by the flag variant that served them.\n"
+		    "# TYPE flag_request_duration_seconds histogram\n");
+		for (int k = 0; k < nv; k++) {
+			unsigned long vt = atomic_load(&variants[k].ok) + atomic_load(&variants[k].errors), vc = 0;
+			for (size_t i = 0; i < NBUCKETS; i++) {
+				vc += atomic_load(&variants[k].bucket_n[i]);
+				OUT("flag_request_duration_seconds_bucket{version=\"%s\",flag=\"%s\",variant=\"%s\","
+				    "le=\"%g\"} %lu\n", version, flag_name, variants[k].name, bucket_le[i], vc);
+			}
+			OUT("flag_request_duration_seconds_bucket{version=\"%s\",flag=\"%s\",variant=\"%s\",le=\"+Inf\"} "
+			    "%lu\n", version, flag_name, variants[k].name, vt);
+			OUT("flag_request_duration_seconds_sum{version=\"%s\",flag=\"%s\",variant=\"%s\"} %.6f\n", version,
+			    flag_name, variants[k].name, (double)atomic_load(&variants[k].sum_us) / 1e6);
+			OUT("flag_request_duration_seconds_count{version=\"%s\",flag=\"%s\",variant=\"%s\"} %lu\n",
+			    version, flag_name, variants[k].name, vt);
+		}
+	}
 #undef OUT
 }
 
@@ -341,7 +412,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	if (!strcmp(url, "/health"))
 		return reply(c, 200, "ok\n", "text/plain");
 	if (!strcmp(url, "/metrics")) {
-		char text[4096];
+		char text[32768];
 		metrics_text(text, sizeof(text));
 		return reply(c, 200, text, "text/plain; version=0.0.4");
 	}
@@ -357,6 +428,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		char user[128], variant[201], hdr[420];
 		const char *u = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-User");
 		int on;
+		struct variant_stats *vs = NULL;
 		if (!u)
 			u = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "user");
 		if (u && *u)
@@ -365,8 +437,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			snprintf(user, sizeof(user), "anon-%s-%lu", instance, (unsigned long)atomic_fetch_add(&anon_users, 1));
 		on = flag_eval(user, variant, sizeof(variant));
 		hdr[0] = '\0';
-		if (variant[0])
+		if (variant[0]) {
 			snprintf(hdr, sizeof(hdr), "%s=%s", flag_name, variant);
+			vs = variant_slot(variant);
+		}
 		atomic_fetch_add(&api_count, 1);
 		if (on) {
 			n = atomic_fetch_add(&flag_count, 1) + 1;
@@ -377,12 +451,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 				snprintf(body, sizeof(body), "{\"version\":\"%s\",\"flag\":\"on\",\"error\":\"injected\"}\n",
 					 version);
 				observe(now_s() - t0, 1);
+				observe_variant(vs, now_s() - t0, 1);
 				return reply_v(c, 500, body, "application/json", hdr);
 			}
 		}
 		snprintf(body, sizeof(body), "{\"version\":\"%s\",\"instance\":\"%s\",\"flag\":\"%s\"}\n", version,
 			 instance, on ? "on" : "off");
 		observe(now_s() - t0, 0);
+		observe_variant(vs, now_s() - t0, 0);
 		return reply_v(c, 200, body, "application/json", hdr);
 	}
 	n = atomic_fetch_add(&api_count, 1) + 1;

@@ -9,6 +9,7 @@
 #include "adapters/audit.h"
 #include "adapters/emergency.h"
 #include "adapters/records.h"
+#include "adapters/sql.h"
 #include "adapters/store.h"
 #include "base/alloc.h"
 #include "base/err.h"
@@ -38,7 +39,7 @@ int approvals_migrate(struct store *st, struct strbuf *err)
 	int r = emergency_migrate(st, err);	/* approval_record() fills emergency records */
 	if (r)
 		return r;
-	return store_migrate(st, "approvals", migrations, (int)ARRAY_SIZE(migrations), err);
+	return store_migrate_ported(st, "approvals", migrations, NULL, (int)ARRAY_SIZE(migrations), err);
 }
 
 static json_t *decision_detail(const char *role, const char *comment, const char *identity,
@@ -58,7 +59,7 @@ int64_t approval_record(struct store *st, int64_t deployment_id, const char *rol
 			struct strbuf *err)
 {
 	struct deployment_record d = { 0 };
-	_cleanup_stmt_ sqlite3_stmt *ins = NULL;
+	_cleanup_sql_ struct sql_stmt *ins = NULL;
 	struct strbuf subject = STRBUF_INIT;
 	const char *verb = decision == APPROVAL_APPROVED ? "approve" : "reject";
 	const char *refused = NULL;
@@ -107,25 +108,25 @@ int64_t approval_record(struct store *st, int64_t deployment_id, const char *rol
 	r = store_begin(st, err);
 	if (r)
 		goto out;
-	r = store_prepare(st, &ins,
+	r = sql_prepare(st, &ins,
 			  "INSERT INTO approvals(deployment_id, role, approver, decision, comment, at_ms, identity)"
 			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", err);
 	if (r)
 		goto fail;
-	sqlite3_bind_int64(ins, 1, deployment_id);
-	sqlite3_bind_text(ins, 2, role, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 3, approver, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 4, decision == APPROVAL_APPROVED ? "approved" : "rejected", -1, SQLITE_STATIC);
+	sql_bind_int64(ins, 1, deployment_id);
+	sql_bind_text(ins, 2, role);
+	sql_bind_text(ins, 3, approver);
+	sql_bind_text(ins, 4, decision == APPROVAL_APPROVED ? "approved" : "rejected");
 	if (comment)
-		sqlite3_bind_text(ins, 5, comment, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(ins, 6, now_ms);
-	sqlite3_bind_text(ins, 7, identity ? identity : "os", -1, SQLITE_STATIC);
-	if (sqlite3_step(ins) != SQLITE_DONE) {
-		strbuf_errf(err, "store '%s': %s", st->path, sqlite3_errmsg(st->db));
+		sql_bind_text(ins, 5, comment);
+	sql_bind_int64(ins, 6, now_ms);
+	sql_bind_text(ins, 7, identity ? identity : "os");
+	if (sql_step(ins, NULL) != SQL_DONE) {
+		strbuf_errf(err, "store '%s': %s", st->path, sql_errmsg(st));
 		r = SW_ESTORE;
 		goto fail;
 	}
-	id = sqlite3_last_insert_rowid(st->db);
+	id = sql_last_insert_id(st);
 	{
 		json_t *det = decision_detail(role, comment, identity, NULL);
 		json_object_set_new(det, "approval_id", json_integer(id));
@@ -174,7 +175,7 @@ void approval_set_release(struct approval_set *s)
 
 int approvals_load(struct store *st, int64_t deployment_id, struct approval_set *out, struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	_cleanup_sql_ struct sql_stmt *q = NULL;
 	struct approval_set s = { 0 };
 	struct deployment_record d = { 0 };
 	size_t alloc = 0, calloc_ = 0, ialloc = 0;
@@ -186,36 +187,36 @@ int approvals_load(struct store *st, int64_t deployment_id, struct approval_set 
 	s.requester = d.requested_by;
 	d.requested_by = NULL;
 	deployment_record_release(&d);
-	r = store_prepare(st, &q,
+	r = sql_prepare(st, &q,
 			  "SELECT id, role, approver, decision, at_ms, comment, identity FROM approvals"
 			  " WHERE deployment_id = ?1 ORDER BY at_ms, id", err);
 	if (r) {
 		approval_set_release(&s);
 		return r;
 	}
-	sqlite3_bind_int64(q, 1, deployment_id);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+	sql_bind_int64(q, 1, deployment_id);
+	while ((rc = sql_step(q, NULL)) == SQL_ROW) {
 		struct approval *a;
-		const unsigned char *c;
+		const char *c;
 		ALLOC_GROW(s.v, s.n + 1, alloc);
 		ALLOC_GROW(s.comments, s.n + 1, calloc_);
 		ALLOC_GROW(s.identities, s.n + 1, ialloc);
 		a = &s.v[s.n];
-		a->id = sqlite3_column_int64(q, 0);
+		a->id = sql_column_int64(q, 0);
 		a->deployment_id = deployment_id;
-		a->role = xstrdup((const char *)sqlite3_column_text(q, 1));
-		a->approver = xstrdup((const char *)sqlite3_column_text(q, 2));
-		a->decision = !strcmp((const char *)sqlite3_column_text(q, 3), "rejected") ? APPROVAL_REJECTED
+		a->role = xstrdup(sql_column_text(q, 1));
+		a->approver = xstrdup(sql_column_text(q, 2));
+		a->decision = !strcmp(sql_column_text(q, 3), "rejected") ? APPROVAL_REJECTED
 											: APPROVAL_APPROVED;
-		a->at_ms = sqlite3_column_int64(q, 4);
-		c = sqlite3_column_text(q, 5);
+		a->at_ms = sql_column_int64(q, 4);
+		c = sql_column_text(q, 5);
 		s.comments[s.n] = c ? xstrdup((const char *)c) : NULL;
-		c = sqlite3_column_text(q, 6);
+		c = sql_column_text(q, 6);
 		s.identities[s.n] = c ? xstrdup((const char *)c) : NULL;
 		s.n++;
 	}
-	if (rc != SQLITE_DONE) {
-		strbuf_errf(err, "store '%s': %s", st->path, sqlite3_errmsg(st->db));
+	if (rc != SQL_DONE) {
+		strbuf_errf(err, "store '%s': %s", st->path, sql_errmsg(st));
 		approval_set_release(&s);
 		return SW_ESTORE;
 	}
@@ -227,45 +228,45 @@ int approvals_load(struct store *st, int64_t deployment_id, struct approval_set 
 static int audit_expiries(struct store *st, int64_t deployment_id, int64_t ttl_ms, int64_t now_ms,
 			  struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *pending = NULL, *mark = NULL;
+	_cleanup_sql_ struct sql_stmt *pending = NULL, *mark = NULL;
 	struct strbuf subject = STRBUF_INIT;
 	int own_tx = 0;
 	int r, rc;
 
-	r = store_prepare(st, &pending,
+	r = sql_prepare(st, &pending,
 			  "SELECT id, role, approver, at_ms FROM approvals WHERE deployment_id = ?1"
 			  " AND decision = 'approved' AND expired_audited_ms IS NULL AND at_ms <= ?2", err);
 	if (r)
 		return r;
-	sqlite3_bind_int64(pending, 1, deployment_id);
-	sqlite3_bind_int64(pending, 2, now_ms - ttl_ms);
-	rc = sqlite3_step(pending);
-	if (rc == SQLITE_DONE)
+	sql_bind_int64(pending, 1, deployment_id);
+	sql_bind_int64(pending, 2, now_ms - ttl_ms);
+	rc = sql_step(pending, NULL);
+	if (rc == SQL_DONE)
 		return 0;	/* the common case: nothing newly expired, no write */
-	sqlite3_reset(pending);
+	sql_reset(pending);
 	if ((own_tx = store_tx_begin(st, err)) < 0)
 		return own_tx;
-	r = store_prepare(st, &mark, "UPDATE approvals SET expired_audited_ms = ?2 WHERE id = ?1", err);
+	r = sql_prepare(st, &mark, "UPDATE approvals SET expired_audited_ms = ?2 WHERE id = ?1", err);
 	if (r)
 		goto fail;
 	strbuf_addf(&subject, "deployment:%lld", (long long)deployment_id);
-	while ((rc = sqlite3_step(pending)) == SQLITE_ROW) {
+	while ((rc = sql_step(pending, NULL)) == SQL_ROW) {
 		char at[RFC3339_BUFSZ], ttl[DURATION_BUFSZ];
-		int64_t aid = sqlite3_column_int64(pending, 0);
+		int64_t aid = sql_column_int64(pending, 0);
 		json_t *det2 = json_pack("{s:I, s:s, s:s, s:s, s:s}", "approval_id", (json_int_t)aid, "role",
-					 (const char *)sqlite3_column_text(pending, 1), "approver",
-					 (const char *)sqlite3_column_text(pending, 2), "approved_at",
-					 time_format_rfc3339(sqlite3_column_int64(pending, 3), at), "ttl",
+					 sql_column_text(pending, 1), "approver",
+					 sql_column_text(pending, 2), "approved_at",
+					 time_format_rfc3339(sql_column_int64(pending, 3), at), "ttl",
 					 duration_format(ttl_ms, ttl));
 		if (audit_append_json(st, now_ms, "slipway", "approval.expired", subject.buf, det2, err) < 0) {
 			r = SW_ESTORE;
 			goto fail;
 		}
-		sqlite3_reset(mark);
-		sqlite3_bind_int64(mark, 1, aid);
-		sqlite3_bind_int64(mark, 2, now_ms);
-		if (sqlite3_step(mark) != SQLITE_DONE) {
-			strbuf_errf(err, "store '%s': %s", st->path, sqlite3_errmsg(st->db));
+		sql_reset(mark);
+		sql_bind_int64(mark, 1, aid);
+		sql_bind_int64(mark, 2, now_ms);
+		if (sql_step(mark, NULL) != SQL_DONE) {
+			strbuf_errf(err, "store '%s': %s", st->path, sql_errmsg(st));
 			r = SW_ESTORE;
 			goto fail;
 		}

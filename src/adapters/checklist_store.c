@@ -5,6 +5,7 @@
  */
 #include "adapters/checklist_store.h"
 #include "adapters/audit.h"
+#include "adapters/sql.h"
 #include "adapters/store.h"
 #include "base/alloc.h"
 #include "base/err.h"
@@ -44,20 +45,20 @@ int checklist_store_migrate(struct store *st, struct strbuf *err)
 	int r = audit_migrate(st, err);
 	if (r)
 		return r;
-	return store_migrate(st, "checklist", migrations, (int)ARRAY_SIZE(migrations), err);
+	return store_migrate_ported(st, "checklist", migrations, NULL, (int)ARRAY_SIZE(migrations), err);
 }
 
-static void bind_opt(sqlite3_stmt *s, int i, const char *v)
+static void bind_opt(struct sql_stmt *s, int i, const char *v)
 {
 	if (v)
-		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+		sql_bind_text(s, i, v);
 	else
-		sqlite3_bind_null(s, i);
+		sql_bind_null(s, i);
 }
 
 int64_t checklist_attest_store(struct store *st, const struct attestation *a, struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *ins = NULL;
+	_cleanup_sql_ struct sql_stmt *ins = NULL;
 	struct strbuf subject = STRBUF_INIT;
 	int64_t id = 0;
 	int own, r;
@@ -65,27 +66,27 @@ int64_t checklist_attest_store(struct store *st, const struct attestation *a, st
 
 	if ((own = store_tx_begin(st, err)) < 0)
 		return own;
-	r = store_prepare(st, &ins,
+	r = sql_prepare(st, &ins,
 			  "INSERT INTO attestations(deployment_id, version, item, status, evidence, detail, actor, identity, at_ms)"
 			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", err);
 	if (r >= 0) {
 		if (a->deployment_id > 0)
-			sqlite3_bind_int64(ins, 1, a->deployment_id);
+			sql_bind_int64(ins, 1, a->deployment_id);
 		else
-			sqlite3_bind_null(ins, 1);
+			sql_bind_null(ins, 1);
 		bind_opt(ins, 2, a->deployment_id > 0 ? NULL : a->version);
-		sqlite3_bind_text(ins, 3, a->item, -1, SQLITE_STATIC);
-		sqlite3_bind_text(ins, 4, a->status, -1, SQLITE_STATIC);
+		sql_bind_text(ins, 3, a->item);
+		sql_bind_text(ins, 4, a->status);
 		bind_opt(ins, 5, a->evidence);
 		bind_opt(ins, 6, a->detail);
-		sqlite3_bind_text(ins, 7, a->actor, -1, SQLITE_STATIC);
-		sqlite3_bind_text(ins, 8, a->identity ? a->identity : "os", -1, SQLITE_STATIC);
-		sqlite3_bind_int64(ins, 9, a->at_ms);
-		if (sqlite3_step(ins) != SQLITE_DONE) {
-			strbuf_errf(err, "store '%s': %s", st->path, sqlite3_errmsg(st->db));
+		sql_bind_text(ins, 7, a->actor);
+		sql_bind_text(ins, 8, a->identity ? a->identity : "os");
+		sql_bind_int64(ins, 9, a->at_ms);
+		if (sql_step(ins, NULL) != SQL_DONE) {
+			strbuf_errf(err, "store '%s': %s", st->path, sql_errmsg(st));
 			r = SW_ESTORE;
 		} else {
-			id = sqlite3_last_insert_rowid(st->db);
+			id = sql_last_insert_id(st);
 		}
 	}
 	if (r >= 0) {
@@ -107,32 +108,32 @@ int64_t checklist_attest_store(struct store *st, const struct attestation *a, st
 	return r < 0 ? r : id;
 }
 
-static char *col(sqlite3_stmt *q, int i)
+static char *col(struct sql_stmt *q, int i)
 {
-	const unsigned char *c = sqlite3_column_text(q, i);
-	return c ? xstrdup((const char *)c) : NULL;
+	const char *c = sql_column_text(q, i);
+	return c ? xstrdup(c) : NULL;
 }
 
 int checklist_attestations(struct store *st, int64_t deployment_id, const char *version, struct attestation **out,
 			   size_t *n, struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	_cleanup_sql_ struct sql_stmt *q = NULL;
 	struct attestation *v = NULL;
 	size_t nr = 0, alloc = 0;
-	int r = store_prepare(st, &q,
+	int r = sql_prepare(st, &q,
 			      "SELECT id, deployment_id, version, item, status, evidence, detail, actor, identity, at_ms"
 			      " FROM attestations WHERE deployment_id = ?1 OR (?2 IS NOT NULL AND version = ?2)"
 			      " ORDER BY id", err);
 	if (r < 0)
 		return r;
-	sqlite3_bind_int64(q, 1, deployment_id);
+	sql_bind_int64(q, 1, deployment_id);
 	bind_opt(q, 2, version);
-	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+	while ((r = sql_step(q, NULL)) == SQL_ROW) {
 		struct attestation *a;
 		ALLOC_GROW(v, nr + 1, alloc);
 		a = &v[nr++];
-		a->id = sqlite3_column_int64(q, 0);
-		a->deployment_id = sqlite3_column_int64(q, 1);
+		a->id = sql_column_int64(q, 0);
+		a->deployment_id = sql_column_int64(q, 1);
 		a->version = col(q, 2);
 		a->item = col(q, 3);
 		a->status = col(q, 4);
@@ -140,10 +141,10 @@ int checklist_attestations(struct store *st, int64_t deployment_id, const char *
 		a->detail = col(q, 6);
 		a->actor = col(q, 7);
 		a->identity = col(q, 8);
-		a->at_ms = sqlite3_column_int64(q, 9);
+		a->at_ms = sql_column_int64(q, 9);
 	}
-	if (r != SQLITE_DONE) {
-		strbuf_errf(err, "store '%s': %s", st->path, sqlite3_errmsg(st->db));
+	if (r != SQL_DONE) {
+		strbuf_errf(err, "store '%s': %s", st->path, sql_errmsg(st));
 		attestations_free(v, nr);
 		return SW_ESTORE;
 	}
@@ -169,20 +170,20 @@ void attestations_free(struct attestation *a, size_t n)
 int checklist_proof_put(struct store *st, int64_t deployment_id, const char *item, const char *state,
 			const char *evidence, int64_t at_ms, struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *s = NULL;
-	int r = store_prepare(st, &s,
+	_cleanup_sql_ struct sql_stmt *s = NULL;
+	int r = sql_prepare(st, &s,
 			      "INSERT INTO checklist_proofs(deployment_id, item, state, evidence, at_ms) VALUES (?1, ?2, ?3, ?4, ?5)"
 			      " ON CONFLICT(deployment_id, item) DO UPDATE SET state = ?3, evidence = ?4, at_ms = ?5"
-			      " WHERE state IS NOT ?3 OR evidence IS NOT ?4", err);
+			      " WHERE checklist_proofs.state IS NOT ?3 OR checklist_proofs.evidence IS NOT ?4", err);
 	if (r < 0)
 		return r;
-	sqlite3_bind_int64(s, 1, deployment_id);
-	sqlite3_bind_text(s, 2, item, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, state, -1, SQLITE_STATIC);
+	sql_bind_int64(s, 1, deployment_id);
+	sql_bind_text(s, 2, item);
+	sql_bind_text(s, 3, state);
 	bind_opt(s, 4, evidence);
-	sqlite3_bind_int64(s, 5, at_ms);
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		strbuf_errf(err, "store '%s': %s", st->path, sqlite3_errmsg(st->db));
+	sql_bind_int64(s, 5, at_ms);
+	if (sql_step(s, NULL) != SQL_DONE) {
+		strbuf_errf(err, "store '%s': %s", st->path, sql_errmsg(st));
 		return SW_ESTORE;
 	}
 	return 0;
@@ -191,22 +192,22 @@ int checklist_proof_put(struct store *st, int64_t deployment_id, const char *ite
 int checklist_proof_get(struct store *st, int64_t deployment_id, const char *item, char **state, char **evidence,
 			int64_t *at_ms, struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *q = NULL;
-	int r = store_prepare(st, &q, "SELECT state, evidence, at_ms FROM checklist_proofs WHERE deployment_id = ?1 AND item = ?2",
+	_cleanup_sql_ struct sql_stmt *q = NULL;
+	int r = sql_prepare(st, &q, "SELECT state, evidence, at_ms FROM checklist_proofs WHERE deployment_id = ?1 AND item = ?2",
 			      err);
 	if (r < 0)
 		return r;
-	sqlite3_bind_int64(q, 1, deployment_id);
-	sqlite3_bind_text(q, 2, item, -1, SQLITE_STATIC);
-	r = sqlite3_step(q);
-	if (r == SQLITE_DONE)
+	sql_bind_int64(q, 1, deployment_id);
+	sql_bind_text(q, 2, item);
+	r = sql_step(q, NULL);
+	if (r == SQL_DONE)
 		return 1;
-	if (r != SQLITE_ROW) {
-		strbuf_errf(err, "store '%s': %s", st->path, sqlite3_errmsg(st->db));
+	if (r != SQL_ROW) {
+		strbuf_errf(err, "store '%s': %s", st->path, sql_errmsg(st));
 		return SW_ESTORE;
 	}
 	*state = col(q, 0);
 	*evidence = col(q, 1);
-	*at_ms = sqlite3_column_int64(q, 2);
+	*at_ms = sql_column_int64(q, 2);
 	return 0;
 }

@@ -7,6 +7,7 @@
  * it implies, or not at all.
  */
 #include "adapters/deployment_store.h"
+#include "adapters/sql.h"
 #include "adapters/store.h"
 #include "core/query_analysis.h"
 #include "core/strategy_json.h"
@@ -112,57 +113,57 @@ static const char *const migrations[] = {
  */
 static int64_t unfinished_of(struct store *st, const char *service, const char *env, char *state, struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	_cleanup_sql_ struct sql_stmt *q = NULL;
 	int64_t id = 0;
 	int r;
-	if ((r = store_prepare(st, &q, "SELECT id, state FROM deployments WHERE service = ? AND env = ? AND state NOT IN "
+	if ((r = sql_prepare(st, &q, "SELECT id, state FROM deployments WHERE service = ? AND env = ? AND state NOT IN "
 			       "('succeeded', 'rolled_back', 'failed') ORDER BY id LIMIT 1", err)) < 0)
 		return r;
-	sqlite3_bind_text(q, 1, service, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, env, -1, SQLITE_STATIC);
-	if (sqlite3_step(q) == SQLITE_ROW) {
-		id = sqlite3_column_int64(q, 0);
-		snprintf(state, 32, "%s", (const char *)sqlite3_column_text(q, 1));
+	sql_bind_text(q, 1, service);
+	sql_bind_text(q, 2, env);
+	if (sql_step(q, NULL) == SQL_ROW) {
+		id = sql_column_int64(q, 0);
+		snprintf(state, 32, "%s", sql_column_text(q, 1));
 	}
 	return id;
 }
 
 int deployment_store_migrate(struct store *st, struct strbuf *err)
 {
-	return store_migrate(st, "deployments", migrations, (int)ARRAY_SIZE(migrations), err);
+	return store_migrate_ported(st, "deployments", migrations, NULL, (int)ARRAY_SIZE(migrations), err);
 }
 
 static int sqlerr(struct store *st, struct strbuf *err, const char *what)
 {
-	strbuf_errf(err, "store: %s: %s", what, sqlite3_errmsg(st->db));
+	strbuf_errf(err, "store: %s: %s", what, sql_errmsg(st));
 	return SW_ESTORE;
 }
 
-static void copy_col(char *dst, size_t n, sqlite3_stmt *s, int col)
+static void copy_col(char *dst, size_t n, struct sql_stmt *s, int col)
 {
-	const unsigned char *t = sqlite3_column_text(s, col);
-	snprintf(dst, n, "%s", t ? (const char *)t : "");
+	const char *t = sql_column_text(s, col);
+	snprintf(dst, n, "%s", t ? t : "");
 }
 
-static int64_t col_i64(sqlite3_stmt *s, int col)
+static int64_t col_i64(struct sql_stmt *s, int col)
 {
-	return sqlite3_column_type(s, col) == SQLITE_NULL ? 0 : sqlite3_column_int64(s, col);
+	return sql_column_is_null(s, col) ? 0 : sql_column_int64(s, col);
 }
 
-static void bind_text_or_null(sqlite3_stmt *s, int i, const char *t)
+static void bind_text_or_null(struct sql_stmt *s, int i, const char *t)
 {
 	if (t && *t)
-		sqlite3_bind_text(s, i, t, -1, SQLITE_TRANSIENT);
+		sql_bind_text(s, i, t);
 	else
-		sqlite3_bind_null(s, i);
+		sql_bind_null(s, i);
 }
 
-static void bind_ms_or_null(sqlite3_stmt *s, int i, int64_t v)
+static void bind_ms_or_null(struct sql_stmt *s, int i, int64_t v)
 {
 	if (v)
-		sqlite3_bind_int64(s, i, v);
+		sql_bind_int64(s, i, v);
 	else
-		sqlite3_bind_null(s, i);
+		sql_bind_null(s, i);
 }
 
 static void num_or_null(json_t *o, const char *k, double v)
@@ -264,7 +265,7 @@ static char *spec_json(const struct strategy *s)
 static int insert_deployment(struct store *st, struct deployment *d, const char *spec,
 			     const struct transition *first, struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *q = NULL, *ins = NULL, *tr = NULL;
+	_cleanup_sql_ struct sql_stmt *q = NULL, *ins = NULL, *tr = NULL;
 	_cleanup_free_ char *cur = NULL;
 	char state[32] = "";
 	int64_t other;
@@ -280,63 +281,63 @@ static int insert_deployment(struct store *st, struct deployment *d, const char 
 		return SW_ESTATE;
 	}
 	if (d->revision <= 0) {
-		if ((r = store_prepare(st, &q, "SELECT COALESCE(MAX(revision), 0) + 1 FROM deployments "
+		if ((r = sql_prepare(st, &q, "SELECT COALESCE(MAX(revision), 0) + 1 FROM deployments "
 				       "WHERE service = ? AND env = ?", err)) < 0)
 			return r;
-		sqlite3_bind_text(q, 1, d->service, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 2, d->env, -1, SQLITE_STATIC);
-		if (sqlite3_step(q) != SQLITE_ROW)
+		sql_bind_text(q, 1, d->service);
+		sql_bind_text(q, 2, d->env);
+		if (sql_step(q, NULL) != SQL_ROW)
 			return sqlerr(st, err, "next revision");
-		d->revision = sqlite3_column_int(q, 0);
+		d->revision = (int)sql_column_int64(q, 0);
 	}
 	cur = cursor_json(d);
-	if ((r = store_prepare(st, &ins,
+	if ((r = sql_prepare(st, &ins,
 			       "INSERT INTO deployments (service, env, version, revision, from_version, type, strategy, "
 			       "state, step, weight, failed_checks, reason, requested_by, created_ms, started_ms, "
 			       "finished_ms, state_since_ms, spec_json, engine_json, engine_seq, class, time_scale) "
 			       "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1,?20,?21)", err)) < 0)
 		return r;
-	sqlite3_bind_text(ins, 1, d->service, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 2, d->env, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 3, d->version, -1, SQLITE_STATIC);
-	sqlite3_bind_int(ins, 4, d->revision);
+	sql_bind_text(ins, 1, d->service);
+	sql_bind_text(ins, 2, d->env);
+	sql_bind_text(ins, 3, d->version);
+	sql_bind_int64(ins, 4, d->revision);
 	bind_text_or_null(ins, 5, d->from_version);
-	sqlite3_bind_text(ins, 6, d->type, -1, SQLITE_STATIC);
+	sql_bind_text(ins, 6, d->type);
 	{
 		json_error_t je;
 		json_t *sj = json_loads(spec, 0, &je);
 		const char *kind = json_string_value(json_object_get(json_object_get(sj, "strategy"), "kind"));
-		sqlite3_bind_text(ins, 7, kind ? kind : "canary", -1, SQLITE_TRANSIENT);
+		sql_bind_text(ins, 7, kind ? kind : "canary");
 		json_decref(sj);
 	}
-	sqlite3_bind_text(ins, 8, deployment_state_name(d->state), -1, SQLITE_STATIC);
-	sqlite3_bind_int(ins, 9, d->step);
-	sqlite3_bind_double(ins, 10, d->weight);
-	sqlite3_bind_int(ins, 11, d->failed_checks);
-	sqlite3_bind_text(ins, 12, d->reason, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 13, d->requested_by[0] ? d->requested_by : "unknown", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(ins, 14, d->created_ms);
+	sql_bind_text(ins, 8, deployment_state_name(d->state));
+	sql_bind_int64(ins, 9, d->step);
+	sql_bind_double(ins, 10, d->weight);
+	sql_bind_int64(ins, 11, d->failed_checks);
+	sql_bind_text(ins, 12, d->reason);
+	sql_bind_text(ins, 13, d->requested_by[0] ? d->requested_by : "unknown");
+	sql_bind_int64(ins, 14, d->created_ms);
 	bind_ms_or_null(ins, 15, d->started_ms);
 	bind_ms_or_null(ins, 16, d->finished_ms);
-	sqlite3_bind_int64(ins, 17, d->state_since_ms);
-	sqlite3_bind_text(ins, 18, spec, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 19, cur, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 20, d->change_class[0] ? d->change_class : "normal", -1, SQLITE_STATIC);
-	sqlite3_bind_double(ins, 21, deployment_is_scaled(d) ? d->time_scale : 1);
-	if (sqlite3_step(ins) != SQLITE_DONE)
+	sql_bind_int64(ins, 17, d->state_since_ms);
+	sql_bind_text(ins, 18, spec);
+	sql_bind_text(ins, 19, cur);
+	sql_bind_text(ins, 20, d->change_class[0] ? d->change_class : "normal");
+	sql_bind_double(ins, 21, deployment_is_scaled(d) ? d->time_scale : 1);
+	if (sql_step(ins, NULL) != SQL_DONE)
 		return sqlerr(st, err, "insert deployment");
-	d->id = sqlite3_last_insert_rowid(st->db);
+	d->id = sql_last_insert_id(st);
 	d->store_seq = 1;
-	if ((r = store_prepare(st, &tr, "INSERT INTO transitions (deployment_id, at_ms, from_state, to_state, step, "
+	if ((r = sql_prepare(st, &tr, "INSERT INTO transitions (deployment_id, at_ms, from_state, to_state, step, "
 			       "weight, reason) VALUES (?, ?, NULL, ?, ?, ?, ?)", err)) < 0)
 		return r;
-	sqlite3_bind_int64(tr, 1, d->id);
-	sqlite3_bind_int64(tr, 2, first ? first->at_ms : d->created_ms);
-	sqlite3_bind_text(tr, 3, deployment_state_name(first ? first->to : d->state), -1, SQLITE_STATIC);
-	sqlite3_bind_int(tr, 4, first ? first->step : d->step);
-	sqlite3_bind_double(tr, 5, first ? first->weight : d->weight);
-	sqlite3_bind_text(tr, 6, first ? first->reason : d->reason, -1, SQLITE_STATIC);
-	if (sqlite3_step(tr) != SQLITE_DONE)
+	sql_bind_int64(tr, 1, d->id);
+	sql_bind_int64(tr, 2, first ? first->at_ms : d->created_ms);
+	sql_bind_text(tr, 3, deployment_state_name(first ? first->to : d->state));
+	sql_bind_int64(tr, 4, first ? first->step : d->step);
+	sql_bind_double(tr, 5, first ? first->weight : d->weight);
+	sql_bind_text(tr, 6, first ? first->reason : d->reason);
+	if (sql_step(tr, NULL) != SQL_DONE)
 		return sqlerr(st, err, "insert transition");
 	return 0;
 }
@@ -364,7 +365,7 @@ int deployment_store_create_final(struct store *st, struct deployment *d, const 
 				  const struct transition *t, int nt, struct strbuf *err)
 {
 	_cleanup_free_ char *spec = spec_json(s);
-	_cleanup_stmt_ sqlite3_stmt *tr = NULL;
+	_cleanup_sql_ struct sql_stmt *tr = NULL;
 	struct deployment tmp = *d;
 	int r;
 
@@ -375,19 +376,19 @@ int deployment_store_create_final(struct store *st, struct deployment *d, const 
 	if ((r = store_begin(st, err)) < 0)
 		return r;
 	if ((r = insert_deployment(st, &tmp, spec, &t[0], err)) < 0 ||
-	    (r = store_prepare(st, &tr, "INSERT INTO transitions (deployment_id, at_ms, from_state, to_state, step, "
+	    (r = sql_prepare(st, &tr, "INSERT INTO transitions (deployment_id, at_ms, from_state, to_state, step, "
 			       "weight, reason) VALUES (?, ?, ?, ?, ?, ?, ?)", err)) < 0)
 		goto fail;
 	for (int i = 1; i < nt; i++) {
-		sqlite3_reset(tr);
-		sqlite3_bind_int64(tr, 1, tmp.id);
-		sqlite3_bind_int64(tr, 2, t[i].at_ms);
-		sqlite3_bind_text(tr, 3, deployment_state_name(t[i].from), -1, SQLITE_STATIC);
-		sqlite3_bind_text(tr, 4, deployment_state_name(t[i].to), -1, SQLITE_STATIC);
-		sqlite3_bind_int(tr, 5, t[i].step);
-		sqlite3_bind_double(tr, 6, t[i].weight);
-		sqlite3_bind_text(tr, 7, t[i].reason, -1, SQLITE_STATIC);
-		if (sqlite3_step(tr) != SQLITE_DONE) {
+		sql_reset(tr);
+		sql_bind_int64(tr, 1, tmp.id);
+		sql_bind_int64(tr, 2, t[i].at_ms);
+		sql_bind_text(tr, 3, deployment_state_name(t[i].from));
+		sql_bind_text(tr, 4, deployment_state_name(t[i].to));
+		sql_bind_int64(tr, 5, t[i].step);
+		sql_bind_double(tr, 6, t[i].weight);
+		sql_bind_text(tr, 7, t[i].reason);
+		if (sql_step(tr, NULL) != SQL_DONE) {
 			r = sqlerr(st, err, "insert transition");
 			goto fail;
 		}
@@ -404,32 +405,32 @@ fail:
 int deployment_store_load(struct store *st, int64_t id, struct deployment *d, struct strategy *s,
 			  struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	_cleanup_sql_ struct sql_stmt *q = NULL;
 	struct deployment tmp;
 	char state[32];
 	int r;
 
-	if ((r = store_prepare(st, &q,
+	if ((r = sql_prepare(st, &q,
 			       "SELECT id, service, env, version, revision, from_version, type, state, step, weight, "
 			       "failed_checks, reason, requested_by, created_ms, started_ms, finished_ms, "
 			       "state_since_ms, engine_json, engine_seq, spec_json, class, time_scale FROM deployments "
 			       "WHERE id = ?",
 			       err)) < 0)
 		return r;
-	sqlite3_bind_int64(q, 1, id);
-	r = sqlite3_step(q);
-	if (r == SQLITE_DONE) {
+	sql_bind_int64(q, 1, id);
+	r = sql_step(q, NULL);
+	if (r == SQL_DONE) {
 		strbuf_errf(err, "no deployment %lld", (long long)id);
 		return SW_ENOTFOUND;
 	}
-	if (r != SQLITE_ROW)
+	if (r != SQL_ROW)
 		return sqlerr(st, err, "load deployment");
 	memset(&tmp, 0, sizeof(tmp));
-	tmp.id = sqlite3_column_int64(q, 0);
+	tmp.id = sql_column_int64(q, 0);
 	copy_col(tmp.service, sizeof(tmp.service), q, 1);
 	copy_col(tmp.env, sizeof(tmp.env), q, 2);
 	copy_col(tmp.version, sizeof(tmp.version), q, 3);
-	tmp.revision = sqlite3_column_int(q, 4);
+	tmp.revision = (int)sql_column_int64(q, 4);
 	copy_col(tmp.from_version, sizeof(tmp.from_version), q, 5);
 	copy_col(tmp.type, sizeof(tmp.type), q, 6);
 	copy_col(state, sizeof(state), q, 7);
@@ -437,23 +438,23 @@ int deployment_store_load(struct store *st, int64_t id, struct deployment *d, st
 		strbuf_errf(err, "store: deployment %lld has an unknown state '%s'", (long long)id, state);
 		return SW_EPARSE;
 	}
-	tmp.step = sqlite3_column_int(q, 8);
-	tmp.weight = sqlite3_column_double(q, 9);
-	tmp.failed_checks = sqlite3_column_int(q, 10);
+	tmp.step = (int)sql_column_int64(q, 8);
+	tmp.weight = sql_column_double(q, 9);
+	tmp.failed_checks = (int)sql_column_int64(q, 10);
 	copy_col(tmp.reason, sizeof(tmp.reason), q, 11);
 	copy_col(tmp.requested_by, sizeof(tmp.requested_by), q, 12);
 	tmp.created_ms = col_i64(q, 13);
 	tmp.started_ms = col_i64(q, 14);
 	tmp.finished_ms = col_i64(q, 15);
 	tmp.state_since_ms = col_i64(q, 16);
-	if ((r = parse_cursor((const char *)sqlite3_column_text(q, 17), &tmp, err)) < 0)
+	if ((r = parse_cursor(sql_column_text(q, 17), &tmp, err)) < 0)
 		return r;
 	tmp.store_seq = col_i64(q, 18);
 	copy_col(tmp.change_class, sizeof(tmp.change_class), q, 20);
-	tmp.time_scale = sqlite3_column_double(q, 21);
+	tmp.time_scale = sql_column_double(q, 21);
 	if (s) {
 		json_error_t je;
-		const char *text = (const char *)sqlite3_column_text(q, 19);
+		const char *text = sql_column_text(q, 19);
 		json_t *j = text ? json_loads(text, 0, &je) : NULL;
 		r = j ? strategy_from_json(json_object_get(j, "strategy"), s, err) : SW_EPARSE;
 		if (!j)
@@ -474,12 +475,12 @@ int deployment_store_active(struct store *st, int64_t before_ms, int64_t **ids, 
 int deployment_store_active_of(struct store *st, const char *service, const char *env, int64_t before_ms,
 			       int64_t **ids, size_t *n, struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	_cleanup_sql_ struct sql_stmt *q = NULL;
 	int64_t *v = NULL;
 	size_t nr = 0, alloc = 0;
 	int r;
 
-	if ((r = store_prepare(st, &q,
+	if ((r = sql_prepare(st, &q,
 			       "SELECT id FROM deployments WHERE created_ms < ?1 AND state NOT IN "
 			       "('succeeded', 'rolled_back', 'failed') AND (?2 IS NULL OR service = ?2) "
 			       "AND (?3 IS NULL OR env = ?3) "
@@ -488,16 +489,16 @@ int deployment_store_active_of(struct store *st, const char *service, const char
 			       "AND (?2 IS NULL OR d.service = ?2) AND (?3 IS NULL OR d.env = ?3) ORDER BY 1",
 			       err)) < 0)
 		return r;
-	sqlite3_bind_int64(q, 1, before_ms);
+	sql_bind_int64(q, 1, before_ms);
 	if (service)
-		sqlite3_bind_text(q, 2, service, -1, SQLITE_STATIC);
+		sql_bind_text(q, 2, service);
 	if (service && env)
-		sqlite3_bind_text(q, 3, env, -1, SQLITE_STATIC);
-	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		sql_bind_text(q, 3, env);
+	while ((r = sql_step(q, NULL)) == SQL_ROW) {
 		ALLOC_GROW(v, nr + 1, alloc);
-		v[nr++] = sqlite3_column_int64(q, 0);
+		v[nr++] = sql_column_int64(q, 0);
 	}
-	if (r != SQLITE_DONE) {
+	if (r != SQL_DONE) {
 		free(v);
 		return sqlerr(st, err, "list active deployments");
 	}
@@ -508,7 +509,7 @@ int deployment_store_active_of(struct store *st, const char *service, const char
 
 int deployment_store_work(struct store *st, struct deployment_work **out, size_t *n, struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	_cleanup_sql_ struct sql_stmt *q = NULL;
 	struct deployment_work *v = NULL;
 	size_t nr = 0, alloc = 0;
 	int r;
@@ -516,20 +517,20 @@ int deployment_store_work(struct store *st, struct deployment_work **out, size_t
 	/* the unfinished deployment of a service environment is its newest (no other can be
 	 * created while it is unfinished), so the newest active id is the focus; the first
 	 * half reads the partial index deployments_one_unfinished, not every deployment */
-	if ((r = store_prepare(st, &q,
+	if ((r = sql_prepare(st, &q,
 			       "SELECT service, env, MAX(id) FROM (SELECT service, env, id FROM deployments WHERE state "
 			       "NOT IN ('succeeded', 'rolled_back', 'failed') UNION ALL SELECT d.service, d.env, d.id "
 			       "FROM intents i JOIN deployments d ON d.id = i.deployment_id WHERE i.applied_ms IS NULL) "
-			       "GROUP BY service, env ORDER BY MIN(id)", err)) < 0)
+			       "AS w GROUP BY service, env ORDER BY MIN(id)", err)) < 0)
 		return r;
-	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+	while ((r = sql_step(q, NULL)) == SQL_ROW) {
 		ALLOC_GROW(v, nr + 1, alloc);
-		snprintf(v[nr].service, sizeof(v[nr].service), "%s", (const char *)sqlite3_column_text(q, 0));
-		snprintf(v[nr].env, sizeof(v[nr].env), "%s", (const char *)sqlite3_column_text(q, 1));
-		v[nr].focus = sqlite3_column_int64(q, 2);
+		snprintf(v[nr].service, sizeof(v[nr].service), "%s", sql_column_text(q, 0));
+		snprintf(v[nr].env, sizeof(v[nr].env), "%s", sql_column_text(q, 1));
+		v[nr].focus = sql_column_int64(q, 2);
 		nr++;
 	}
-	if (r != SQLITE_DONE) {
+	if (r != SQL_DONE) {
 		free(v);
 		return sqlerr(st, err, "list the work of the controller");
 	}
@@ -541,19 +542,19 @@ int deployment_store_work(struct store *st, struct deployment_work **out, size_t
 int deployment_store_intents(struct store *st, int64_t id, struct intent *out, int max, int *n,
 			     struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	_cleanup_sql_ struct sql_stmt *q = NULL;
 	int r, k = 0;
 
-	if ((r = store_prepare(st, &q, "SELECT id, kind, arg, requested_by, created_ms FROM intents "
+	if ((r = sql_prepare(st, &q, "SELECT id, kind, arg, requested_by, created_ms FROM intents "
 			       "WHERE deployment_id = ? AND applied_ms IS NULL ORDER BY id LIMIT ?", err)) < 0)
 		return r;
-	sqlite3_bind_int64(q, 1, id);
-	sqlite3_bind_int(q, 2, max);
-	while ((r = sqlite3_step(q)) == SQLITE_ROW && k < max) {
+	sql_bind_int64(q, 1, id);
+	sql_bind_int64(q, 2, max);
+	while ((r = sql_step(q, NULL)) == SQL_ROW && k < max) {
 		struct intent *it = &out[k];
 		char kind[32], arg[32];
 		memset(it, 0, sizeof(*it));
-		it->id = sqlite3_column_int64(q, 0);
+		it->id = sql_column_int64(q, 0);
 		copy_col(kind, sizeof(kind), q, 1);
 		copy_col(arg, sizeof(arg), q, 2);
 		copy_col(it->requested_by, sizeof(it->requested_by), q, 3);
@@ -566,7 +567,7 @@ int deployment_store_intents(struct store *st, int64_t id, struct intent *out, i
 			it->to_revision = (int)strtol(arg, NULL, 10);
 		k++;
 	}
-	if (r != SQLITE_DONE && r != SQLITE_ROW)
+	if (r != SQL_DONE && r != SQL_ROW)
 		return sqlerr(st, err, "read intents");
 	*n = k;
 	return 0;
@@ -575,14 +576,14 @@ int deployment_store_intents(struct store *st, int64_t id, struct intent *out, i
 int deployment_store_add_intent(struct store *st, int64_t deployment_id, const struct intent *it,
 				int64_t *intent_id, struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *q = NULL, *ins = NULL;
+	_cleanup_sql_ struct sql_stmt *q = NULL, *ins = NULL;
 	char arg[32] = "";
 	int r;
 
-	if ((r = store_prepare(st, &q, "SELECT 1 FROM deployments WHERE id = ?", err)) < 0)
+	if ((r = sql_prepare(st, &q, "SELECT 1 FROM deployments WHERE id = ?", err)) < 0)
 		return r;
-	sqlite3_bind_int64(q, 1, deployment_id);
-	if (sqlite3_step(q) != SQLITE_ROW) {
+	sql_bind_int64(q, 1, deployment_id);
+	if (sql_step(q, NULL) != SQL_ROW) {
 		strbuf_errf(err, "no deployment %lld", (long long)deployment_id);
 		return SW_ENOTFOUND;
 	}
@@ -590,18 +591,18 @@ int deployment_store_add_intent(struct store *st, int64_t deployment_id, const s
 		snprintf(arg, sizeof(arg), "full");
 	else if (it->to_revision)
 		snprintf(arg, sizeof(arg), "%d", it->to_revision);
-	if ((r = store_prepare(st, &ins, "INSERT INTO intents (deployment_id, kind, arg, requested_by, created_ms) "
+	if ((r = sql_prepare(st, &ins, "INSERT INTO intents (deployment_id, kind, arg, requested_by, created_ms) "
 			       "VALUES (?, ?, ?, ?, ?)", err)) < 0)
 		return r;
-	sqlite3_bind_int64(ins, 1, deployment_id);
-	sqlite3_bind_text(ins, 2, intent_kind_name(it->kind), -1, SQLITE_STATIC);
+	sql_bind_int64(ins, 1, deployment_id);
+	sql_bind_text(ins, 2, intent_kind_name(it->kind));
 	bind_text_or_null(ins, 3, arg);
 	bind_text_or_null(ins, 4, it->requested_by);
-	sqlite3_bind_int64(ins, 5, it->created_ms);
-	if (sqlite3_step(ins) != SQLITE_DONE)
+	sql_bind_int64(ins, 5, it->created_ms);
+	if (sql_step(ins, NULL) != SQL_DONE)
 		return sqlerr(st, err, "record intent");
 	if (intent_id)
-		*intent_id = sqlite3_last_insert_rowid(st->db);
+		*intent_id = sql_last_insert_id(st);
 	return 0;
 }
 
@@ -610,19 +611,19 @@ static int create_follow_up(struct store *st, const struct deployment *before, c
 			    const struct rollout_action *a, int64_t now_ms, int64_t *new_id, char *result,
 			    size_t rsize, struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	_cleanup_sql_ struct sql_stmt *q = NULL;
 	_cleanup_free_ char *spec = NULL;
 	struct deployment nd;
 	struct strategy *ns = xcalloc(1, sizeof(*ns));
 	char by[SW_USER_MAX + 1] = "", version[SW_NAME_MAX + 1] = "";
 	int revision = 0, r;
 
-	if ((r = store_prepare(st, &q, "SELECT requested_by FROM intents WHERE id = ?", err)) < 0)
+	if ((r = sql_prepare(st, &q, "SELECT requested_by FROM intents WHERE id = ?", err)) < 0)
 		goto out;
-	sqlite3_bind_int64(q, 1, a->intent_id);
-	if (sqlite3_step(q) == SQLITE_ROW)
+	sql_bind_int64(q, 1, a->intent_id);
+	if (sql_step(q, NULL) == SQL_ROW)
 		copy_col(by, sizeof(by), q, 0);
-	sqlite3_finalize(q);
+	sql_finalize(q);
 	q = NULL;
 	*ns = *s;
 	if (a->kind == ACT_RETRY) {
@@ -637,21 +638,21 @@ static int create_follow_up(struct store *st, const struct deployment *before, c
 		/* undo: back to revision N, or to the revision before this one */
 		const char *serving = before->state == DS_SUCCEEDED ? before->version : before->from_version;
 		if (a->to_revision) {
-			if ((r = store_prepare(st, &q, "SELECT version, revision FROM deployments WHERE service = ? AND "
+			if ((r = sql_prepare(st, &q, "SELECT version, revision FROM deployments WHERE service = ? AND "
 					       "env = ? AND revision = ? ORDER BY id DESC LIMIT 1", err)) < 0)
 				goto out;
-			sqlite3_bind_int(q, 3, a->to_revision);
+			sql_bind_int64(q, 3, a->to_revision);
 		} else {
-			if ((r = store_prepare(st, &q, "SELECT version, revision FROM deployments WHERE service = ? AND "
+			if ((r = sql_prepare(st, &q, "SELECT version, revision FROM deployments WHERE service = ? AND "
 					       "env = ? AND version = ? ORDER BY id DESC LIMIT 1", err)) < 0)
 				goto out;
-			sqlite3_bind_text(q, 3, before->from_version, -1, SQLITE_STATIC);
+			sql_bind_text(q, 3, before->from_version);
 		}
-		sqlite3_bind_text(q, 1, before->service, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 2, before->env, -1, SQLITE_STATIC);
-		if (sqlite3_step(q) == SQLITE_ROW) {
+		sql_bind_text(q, 1, before->service);
+		sql_bind_text(q, 2, before->env);
+		if (sql_step(q, NULL) == SQL_ROW) {
 			copy_col(version, sizeof(version), q, 0);
-			revision = sqlite3_column_int(q, 1);
+			revision = (int)sql_column_int64(q, 1);
 		} else if (!a->to_revision && before->from_version[0]) {
 			xsnprintf(version, sizeof(version), "%s", before->from_version);
 		}
@@ -730,7 +731,7 @@ int deployment_store_apply(struct store *st, const struct deployment *before, co
 			   struct strbuf *err)
 {
 	const struct deployment *d = &dec->next;
-	_cleanup_stmt_ sqlite3_stmt *up = NULL, *tr = NULL, *in = NULL, *an = NULL;
+	_cleanup_sql_ struct sql_stmt *up = NULL, *tr = NULL, *in = NULL, *an = NULL;
 	_cleanup_free_ char *cur = NULL;
 	int r, n_created = 0;
 	char results[DECISION_MAX_INTENTS][200];
@@ -738,48 +739,48 @@ int deployment_store_apply(struct store *st, const struct deployment *before, co
 	for (int i = 0; i < dec->n_intents; i++)
 		snprintf(results[i], sizeof(results[i]), "%s", dec->intents[i].result);
 	cur = cursor_json(d);
-	if ((r = store_prepare(st, &up,
+	if ((r = sql_prepare(st, &up,
 			       "UPDATE deployments SET state = ?, step = ?, weight = ?, failed_checks = ?, reason = ?, "
 			       "started_ms = ?, finished_ms = ?, state_since_ms = ?, engine_json = ?, "
 			       "engine_seq = engine_seq + 1 WHERE id = ? AND engine_seq = ?", err)) < 0)
 		goto fail;
-	sqlite3_bind_text(up, 1, deployment_state_name(d->state), -1, SQLITE_STATIC);
-	sqlite3_bind_int(up, 2, d->step);
-	sqlite3_bind_double(up, 3, d->weight);
-	sqlite3_bind_int(up, 4, d->failed_checks);
-	sqlite3_bind_text(up, 5, d->reason, -1, SQLITE_STATIC);
+	sql_bind_text(up, 1, deployment_state_name(d->state));
+	sql_bind_int64(up, 2, d->step);
+	sql_bind_double(up, 3, d->weight);
+	sql_bind_int64(up, 4, d->failed_checks);
+	sql_bind_text(up, 5, d->reason);
 	bind_ms_or_null(up, 6, d->started_ms);
 	bind_ms_or_null(up, 7, d->finished_ms);
-	sqlite3_bind_int64(up, 8, d->state_since_ms);
-	sqlite3_bind_text(up, 9, cur, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(up, 10, before->id);
-	sqlite3_bind_int64(up, 11, before->store_seq);
-	if (sqlite3_step(up) != SQLITE_DONE) {
+	sql_bind_int64(up, 8, d->state_since_ms);
+	sql_bind_text(up, 9, cur);
+	sql_bind_int64(up, 10, before->id);
+	sql_bind_int64(up, 11, before->store_seq);
+	if (sql_step(up, NULL) != SQL_DONE) {
 		r = sqlerr(st, err, "update deployment");
 		goto fail;
 	}
-	if (sqlite3_changes(st->db) != 1) {
+	if (sql_changes(up) != 1) {
 		strbuf_errf(err, "deployment %lld changed under us (another controller?)", (long long)before->id);
 		r = SW_ESTATE;
 		goto fail;
 	}
-	if ((r = store_prepare(st, &tr, "INSERT INTO transitions (deployment_id, at_ms, from_state, to_state, step, "
+	if ((r = sql_prepare(st, &tr, "INSERT INTO transitions (deployment_id, at_ms, from_state, to_state, step, "
 			       "weight, reason, detail_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", err)) < 0)
 		goto fail;
 	for (int i = 0; i < dec->n_transitions; i++) {
 		const struct transition *t = &dec->transitions[i];
 		char detail[64];
 		snprintf(detail, sizeof(detail), "{\"group\":%d}", t->group);
-		sqlite3_reset(tr);
-		sqlite3_bind_int64(tr, 1, before->id);
-		sqlite3_bind_int64(tr, 2, t->at_ms);
-		sqlite3_bind_text(tr, 3, deployment_state_name(t->from), -1, SQLITE_STATIC);
-		sqlite3_bind_text(tr, 4, deployment_state_name(t->to), -1, SQLITE_STATIC);
-		sqlite3_bind_int(tr, 5, t->step);
-		sqlite3_bind_double(tr, 6, t->weight);
-		sqlite3_bind_text(tr, 7, t->reason, -1, SQLITE_STATIC);
-		sqlite3_bind_text(tr, 8, detail, -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(tr) != SQLITE_DONE) {
+		sql_reset(tr);
+		sql_bind_int64(tr, 1, before->id);
+		sql_bind_int64(tr, 2, t->at_ms);
+		sql_bind_text(tr, 3, deployment_state_name(t->from));
+		sql_bind_text(tr, 4, deployment_state_name(t->to));
+		sql_bind_int64(tr, 5, t->step);
+		sql_bind_double(tr, 6, t->weight);
+		sql_bind_text(tr, 7, t->reason);
+		sql_bind_text(tr, 8, detail);
+		if (sql_step(tr, NULL) != SQL_DONE) {
 			r = sqlerr(st, err, "insert transition");
 			goto fail;
 		}
@@ -799,45 +800,45 @@ int deployment_store_apply(struct store *st, const struct deployment *before, co
 				created[n_created++] = nid;
 		}
 	}
-	if ((r = store_prepare(st, &in, "UPDATE intents SET applied_ms = ?, result = ? "
+	if ((r = sql_prepare(st, &in, "UPDATE intents SET applied_ms = ?, result = ? "
 			       "WHERE id = ? AND applied_ms IS NULL", err)) < 0)
 		goto fail;
 	for (int i = 0; i < dec->n_intents; i++) {
-		sqlite3_reset(in);
-		sqlite3_bind_int64(in, 1, now_ms);
-		sqlite3_bind_text(in, 2, results[i], -1, SQLITE_STATIC);
-		sqlite3_bind_int64(in, 3, dec->intents[i].intent_id);
-		if (sqlite3_step(in) != SQLITE_DONE) {
+		sql_reset(in);
+		sql_bind_int64(in, 1, now_ms);
+		sql_bind_text(in, 2, results[i]);
+		sql_bind_int64(in, 3, dec->intents[i].intent_id);
+		if (sql_step(in, NULL) != SQL_DONE) {
 			r = sqlerr(st, err, "mark intent applied");
 			goto fail;
 		}
-		if (sqlite3_changes(st->db) != 1) {
+		if (sql_changes(in) != 1) {
 			strbuf_errf(err, "intent %lld was already applied", (long long)dec->intents[i].intent_id);
 			r = SW_ESTATE;
 			goto fail;
 		}
 	}
-	if (dec->has_analysis) {
+	if (dec->has_analysis && !(dec->analysis_quiet && !dec->n_transitions)) {
 		json_t *j = analysis_result_to_json(&dec->analysis);
 		char *text;
 		if (dec->n_queries > 0 && dec->queries)
 			json_object_set_new(j, "queries", query_rows_to_json(dec->queries, dec->n_queries));
 		text = json_dumps(j, JSON_COMPACT);
 		json_decref(j);
-		if ((r = store_prepare(st, &an, "INSERT INTO analysis_results (deployment_id, at_ms, step, weight, "
+		if ((r = sql_prepare(st, &an, "INSERT INTO analysis_results (deployment_id, at_ms, step, weight, "
 				       "verdict, reason, table_json) VALUES (?, ?, ?, ?, ?, ?, ?)", err)) < 0) {
 			free(text);
 			goto fail;
 		}
-		sqlite3_bind_int64(an, 1, before->id);
-		sqlite3_bind_int64(an, 2, now_ms);
-		sqlite3_bind_int(an, 3, before->step);
-		sqlite3_bind_double(an, 4, before->weight);
-		sqlite3_bind_text(an, 5, analysis_verdict_name(dec->analysis.verdict), -1, SQLITE_STATIC);
-		sqlite3_bind_text(an, 6, dec->analysis.reason, -1, SQLITE_STATIC);
-		sqlite3_bind_text(an, 7, text, -1, SQLITE_TRANSIENT);
+		sql_bind_int64(an, 1, before->id);
+		sql_bind_int64(an, 2, now_ms);
+		sql_bind_int64(an, 3, before->step);
+		sql_bind_double(an, 4, before->weight);
+		sql_bind_text(an, 5, analysis_verdict_name(dec->analysis.verdict));
+		sql_bind_text(an, 6, dec->analysis.reason);
+		sql_bind_text(an, 7, text);
 		free(text);
-		if (sqlite3_step(an) != SQLITE_DONE) {
+		if (sql_step(an, NULL) != SQL_DONE) {
 			r = sqlerr(st, err, "insert analysis result");
 			goto fail;
 		}
@@ -860,7 +861,7 @@ static int is_number(const char *s)
 int deployment_store_resolve(struct store *st, const char *ref, int active_only, int64_t *id,
 			     struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	_cleanup_sql_ struct sql_stmt *q = NULL;
 	int r;
 
 	if (is_number(ref)) {
@@ -868,23 +869,23 @@ int deployment_store_resolve(struct store *st, const char *ref, int active_only,
 		long long v = strtoll(ref, NULL, 10);
 		if (errno)
 			goto none;
-		if ((r = store_prepare(st, &q, "SELECT id FROM deployments WHERE id = ?", err)) < 0)
+		if ((r = sql_prepare(st, &q, "SELECT id FROM deployments WHERE id = ?", err)) < 0)
 			return r;
-		sqlite3_bind_int64(q, 1, v);
+		sql_bind_int64(q, 1, v);
 	} else {
-		if ((r = store_prepare(st, &q, active_only ?
+		if ((r = sql_prepare(st, &q, active_only ?
 				       "SELECT id FROM deployments WHERE service = ? AND state NOT IN "
 				       "('succeeded', 'rolled_back', 'failed') ORDER BY id DESC LIMIT 1" :
 				       "SELECT id FROM deployments WHERE service = ? ORDER BY id DESC LIMIT 1", err)) < 0)
 			return r;
-		sqlite3_bind_text(q, 1, ref, -1, SQLITE_STATIC);
+		sql_bind_text(q, 1, ref);
 	}
-	r = sqlite3_step(q);
-	if (r == SQLITE_ROW) {
-		*id = sqlite3_column_int64(q, 0);
+	r = sql_step(q, NULL);
+	if (r == SQL_ROW) {
+		*id = sql_column_int64(q, 0);
 		return 0;
 	}
-	if (r != SQLITE_DONE)
+	if (r != SQL_DONE)
 		return sqlerr(st, err, "resolve deployment");
 none:
 	strbuf_errf(err, "no %sdeployment '%s'; give a deployment id or a service name (see 'slipway status')",
@@ -895,7 +896,7 @@ none:
 int deployment_store_current_version(struct store *st, const char *service, const char *env, char *buf,
 				     size_t size, struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	_cleanup_sql_ struct sql_stmt *q = NULL;
 	int r;
 
 	/* a guarded flag rollout's cohorts (docs/flags.md) are not revisions: never the stable one.
@@ -903,32 +904,32 @@ int deployment_store_current_version(struct store *st, const char *service, cons
 	 * (a --time-scale one runs faster from its creation), so a quick deployment after a
 	 * slow one can carry the earlier finish; ids follow finishes, since a service and
 	 * environment has at most one unfinished deployment at a time */
-	if ((r = store_prepare(st, &q, "SELECT version FROM deployments WHERE service = ? AND env = ? AND "
+	if ((r = sql_prepare(st, &q, "SELECT version FROM deployments WHERE service = ? AND env = ? AND "
 			       "state = 'succeeded' AND version NOT LIKE 'flag:%' ORDER BY id DESC LIMIT 1", err)) < 0)
 		return r;
-	sqlite3_bind_text(q, 1, service, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, env, -1, SQLITE_STATIC);
+	sql_bind_text(q, 1, service);
+	sql_bind_text(q, 2, env);
 	buf[0] = '\0';
-	r = sqlite3_step(q);
-	if (r == SQLITE_ROW)
+	r = sql_step(q, NULL);
+	if (r == SQL_ROW)
 		copy_col(buf, size, q, 0);
-	else if (r != SQLITE_DONE)
+	else if (r != SQL_DONE)
 		return sqlerr(st, err, "current version");
 	return 0;
 }
 
 int deployment_store_note(struct store *st, int64_t id, int64_t at_ms, const char *text, struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	_cleanup_sql_ struct sql_stmt *q = NULL;
 	int r;
-	if ((r = store_prepare(st, &q, "INSERT INTO transitions (deployment_id, at_ms, from_state, to_state, step, weight, "
+	if ((r = sql_prepare(st, &q, "INSERT INTO transitions (deployment_id, at_ms, from_state, to_state, step, weight, "
 			       "reason, detail_json) SELECT id, ?2, state, state, step, weight, ?3, '{\"event\":true}' "
 			       "FROM deployments WHERE id = ?1", err)) < 0)
 		return r;
-	sqlite3_bind_int64(q, 1, id);
-	sqlite3_bind_int64(q, 2, at_ms);
-	sqlite3_bind_text(q, 3, text, -1, SQLITE_STATIC);
-	if (sqlite3_step(q) != SQLITE_DONE)
+	sql_bind_int64(q, 1, id);
+	sql_bind_int64(q, 2, at_ms);
+	sql_bind_text(q, 3, text);
+	if (sql_step(q, NULL) != SQL_DONE)
 		return sqlerr(st, err, "note an event");
 	return 0;
 }

@@ -4,6 +4,7 @@
  */
 #include "adapters/incidents.h"
 #include "adapters/audit.h"
+#include "adapters/sql.h"
 #include "adapters/store.h"
 #include "base/alloc.h"
 #include "base/err.h"
@@ -34,13 +35,13 @@ int incidents_migrate(struct store *st, struct strbuf *err)
 	int r = audit_migrate(st, err);
 	if (r)
 		return r;
-	return store_migrate(st, "incidents", migrations, (int)ARRAY_SIZE(migrations), err);
+	return store_migrate_ported(st, "incidents", migrations, NULL, (int)ARRAY_SIZE(migrations), err);
 }
 
 int64_t incident_open(struct store *st, const char *service, const char *env, const char *title,
 		      const char *who, int64_t deployment_id, int64_t now_ms, struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *ins = NULL;
+	_cleanup_sql_ struct sql_stmt *ins = NULL;
 	struct strbuf subject = STRBUF_INIT;
 	json_t *det;
 	int64_t id;
@@ -48,24 +49,24 @@ int64_t incident_open(struct store *st, const char *service, const char *env, co
 
 	if ((r = store_begin(st, err)) < 0)
 		return r;
-	r = store_prepare(st, &ins,
+	r = sql_prepare(st, &ins,
 			  "INSERT INTO incidents(service, env, title, opened_by, opened_ms, deployment_id)"
 			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6)", err);
 	if (r)
 		goto fail;
-	sqlite3_bind_text(ins, 1, service, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 2, env, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 3, title, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 4, who, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(ins, 5, now_ms);
+	sql_bind_text(ins, 1, service);
+	sql_bind_text(ins, 2, env);
+	sql_bind_text(ins, 3, title);
+	sql_bind_text(ins, 4, who);
+	sql_bind_int64(ins, 5, now_ms);
 	if (deployment_id > 0)
-		sqlite3_bind_int64(ins, 6, deployment_id);
-	if (sqlite3_step(ins) != SQLITE_DONE) {
-		strbuf_errf(err, "store '%s': %s", st->path, sqlite3_errmsg(st->db));
+		sql_bind_int64(ins, 6, deployment_id);
+	if (sql_step(ins, NULL) != SQL_DONE) {
+		strbuf_errf(err, "store '%s': %s", st->path, sql_errmsg(st));
 		r = SW_ESTORE;
 		goto fail;
 	}
-	id = sqlite3_last_insert_rowid(st->db);
+	id = sql_last_insert_id(st);
 	strbuf_addf(&subject, "incident:%lld", (long long)id);
 	det = json_pack("{s:s, s:s, s:s}", "service", service, "env", env, "title", title);
 	if (deployment_id > 0)
@@ -86,39 +87,39 @@ fail:
 
 int incident_resolve(struct store *st, int64_t id, const char *who, int64_t now_ms, struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *q = NULL, *upd = NULL;
+	_cleanup_sql_ struct sql_stmt *q = NULL, *upd = NULL;
 	struct strbuf subject = STRBUF_INIT;
 	int r, rc;
 
 	if ((r = store_begin(st, err)) < 0)
 		return r;
-	r = store_prepare(st, &q, "SELECT resolved_ms, opened_ms FROM incidents WHERE id = ?1", err);
+	r = sql_prepare(st, &q, "SELECT resolved_ms, opened_ms FROM incidents WHERE id = ?1", err);
 	if (r)
 		goto fail;
-	sqlite3_bind_int64(q, 1, id);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_DONE) {
+	sql_bind_int64(q, 1, id);
+	rc = sql_step(q, NULL);
+	if (rc == SQL_DONE) {
 		strbuf_errf(err, "no incident %lld; 'slipway incident list' shows them", (long long)id);
 		r = SW_ENOTFOUND;
 		goto fail;
 	}
-	if (sqlite3_column_type(q, 0) != SQLITE_NULL) {
+	if (!sql_column_is_null(q, 0)) {
 		char at[RFC3339_BUFSZ];
 		strbuf_errf(err, "incident %lld was already resolved at %s", (long long)id,
-			    time_format_rfc3339(sqlite3_column_int64(q, 0), at));
+			    time_format_rfc3339(sql_column_int64(q, 0), at));
 		r = SW_ESTATE;
 		goto fail;
 	}
-	if (now_ms < sqlite3_column_int64(q, 1))
-		now_ms = sqlite3_column_int64(q, 1);	/* a clock behind the opener's: never negative */
-	r = store_prepare(st, &upd, "UPDATE incidents SET resolved_ms = ?2, resolved_by = ?3 WHERE id = ?1", err);
+	if (now_ms < sql_column_int64(q, 1))
+		now_ms = sql_column_int64(q, 1);	/* a clock behind the opener's: never negative */
+	r = sql_prepare(st, &upd, "UPDATE incidents SET resolved_ms = ?2, resolved_by = ?3 WHERE id = ?1", err);
 	if (r)
 		goto fail;
-	sqlite3_bind_int64(upd, 1, id);
-	sqlite3_bind_int64(upd, 2, now_ms);
-	sqlite3_bind_text(upd, 3, who, -1, SQLITE_STATIC);
-	if (sqlite3_step(upd) != SQLITE_DONE) {
-		strbuf_errf(err, "store '%s': %s", st->path, sqlite3_errmsg(st->db));
+	sql_bind_int64(upd, 1, id);
+	sql_bind_int64(upd, 2, now_ms);
+	sql_bind_text(upd, 3, who);
+	if (sql_step(upd, NULL) != SQL_DONE) {
+		strbuf_errf(err, "store '%s': %s", st->path, sql_errmsg(st));
 		r = SW_ESTORE;
 		goto fail;
 	}
@@ -150,12 +151,12 @@ void incidents_free(struct incident *v, size_t n)
 int incident_list(struct store *st, const char *env, int open_only, struct incident **out, size_t *n,
 		  struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	_cleanup_sql_ struct sql_stmt *q = NULL;
 	struct incident *v = NULL;
 	size_t nr = 0, alloc = 0;
 	int r, rc;
 
-	r = store_prepare(st, &q,
+	r = sql_prepare(st, &q,
 			  "SELECT id, service, env, title, opened_by, opened_ms, resolved_by, resolved_ms,"
 			  " deployment_id FROM incidents"
 			  " WHERE (?1 IS NULL OR env = ?1) AND (?2 = 0 OR resolved_ms IS NULL)"
@@ -163,24 +164,24 @@ int incident_list(struct store *st, const char *env, int open_only, struct incid
 	if (r)
 		return r;
 	if (env)
-		sqlite3_bind_text(q, 1, env, -1, SQLITE_STATIC);
-	sqlite3_bind_int(q, 2, open_only);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		sql_bind_text(q, 1, env);
+	sql_bind_int64(q, 2, open_only);
+	while ((rc = sql_step(q, NULL)) == SQL_ROW) {
 		struct incident *i;
 		ALLOC_GROW(v, nr + 1, alloc);
 		i = &v[nr++];
-		i->id = sqlite3_column_int64(q, 0);
-		i->service = xstrdup_or_null((const char *)sqlite3_column_text(q, 1));
-		i->env = xstrdup_or_null((const char *)sqlite3_column_text(q, 2));
-		i->title = xstrdup_or_null((const char *)sqlite3_column_text(q, 3));
-		i->opened_by = xstrdup_or_null((const char *)sqlite3_column_text(q, 4));
-		i->opened_ms = sqlite3_column_int64(q, 5);
-		i->resolved_by = xstrdup_or_null((const char *)sqlite3_column_text(q, 6));
-		i->resolved_ms = sqlite3_column_int64(q, 7);
-		i->deployment_id = sqlite3_column_int64(q, 8);
+		i->id = sql_column_int64(q, 0);
+		i->service = xstrdup_or_null(sql_column_text(q, 1));
+		i->env = xstrdup_or_null(sql_column_text(q, 2));
+		i->title = xstrdup_or_null(sql_column_text(q, 3));
+		i->opened_by = xstrdup_or_null(sql_column_text(q, 4));
+		i->opened_ms = sql_column_int64(q, 5);
+		i->resolved_by = xstrdup_or_null(sql_column_text(q, 6));
+		i->resolved_ms = sql_column_int64(q, 7);
+		i->deployment_id = sql_column_int64(q, 8);
 	}
-	if (rc != SQLITE_DONE) {
-		strbuf_errf(err, "store '%s': %s", st->path, sqlite3_errmsg(st->db));
+	if (rc != SQL_DONE) {
+		strbuf_errf(err, "store '%s': %s", st->path, sql_errmsg(st));
 		incidents_free(v, nr);
 		return SW_ESTORE;
 	}

@@ -2,13 +2,13 @@
  * lease.c - the controller lease; see lease.h.
  */
 #include "adapters/lease.h"
+#include "adapters/sql.h"
 #include "adapters/store.h"
 #include "base/err.h"
 #include "base/fmt.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,41 +21,46 @@ static const char *const migrations[] = {
 
 int lease_migrate(struct store *st, struct strbuf *err)
 {
-	return store_migrate(st, "lease", migrations, (int)(sizeof(migrations) / sizeof(migrations[0])), err);
+	return store_migrate_ported(st, "lease", migrations, NULL, (int)(sizeof(migrations) / sizeof(migrations[0])),
+				    err);
 }
 
-static int sqlerr(struct store *st, struct strbuf *err, const char *what)
+/* sql_step()'s result, with what was being done before the database's message. */
+static int step(struct sql_stmt *q, const char *what, struct strbuf *err)
 {
-	strbuf_errf(err, "store: %s: %s", what, sqlite3_errmsg(st->db));
-	return SW_ESTORE;
+	struct strbuf e = STRBUF_INIT;
+	int r = sql_step(q, &e);
+
+	if (r < 0)
+		strbuf_errf(err, "store: %s: %s", what, e.buf);
+	strbuf_release(&e);
+	return r;
 }
 
-static void copy_col(sqlite3_stmt *q, int col, char *buf, size_t size)
+static void copy_col(struct sql_stmt *q, int col, char *buf, size_t size)
 {
-	const unsigned char *t = sqlite3_column_text(q, col);
-	snprintf(buf, size, "%s", t ? (const char *)t : "");
+	const char *t = sql_column_text(q, col);
+	snprintf(buf, size, "%s", t ? t : "");
 }
 
 int lease_read(struct store *st, struct lease *out, struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	_cleanup_sql_ struct sql_stmt *q = NULL;
 	int r;
 
-	if ((r = store_prepare(st, &q, "SELECT holder, pid, host, since_ms, renewed_ms, expires_ms FROM "
-			       "controller_lease WHERE name = 'controller'", err)) < 0)
+	if ((r = sql_prepare(st, &q, "SELECT holder, pid, host, since_ms, renewed_ms, expires_ms FROM "
+			     "controller_lease WHERE name = 'controller'", err)) < 0)
 		return r;
-	r = sqlite3_step(q);
-	if (r == SQLITE_DONE)
-		return 0;
-	if (r != SQLITE_ROW)
-		return sqlerr(st, err, "read the controller lease");
+	r = step(q, "read the controller lease", err);
+	if (r != SQL_ROW)
+		return r;
 	memset(out, 0, sizeof(*out));
 	copy_col(q, 0, out->holder, sizeof(out->holder));
-	out->pid = (long)sqlite3_column_int64(q, 1);
+	out->pid = (long)sql_column_int64(q, 1);
 	copy_col(q, 2, out->host, sizeof(out->host));
-	out->since_ms = sqlite3_column_int64(q, 3);
-	out->renewed_ms = sqlite3_column_int64(q, 4);
-	out->expires_ms = sqlite3_column_int64(q, 5);
+	out->since_ms = sql_column_int64(q, 3);
+	out->renewed_ms = sql_column_int64(q, 4);
+	out->expires_ms = sql_column_int64(q, 5);
 	return 1;
 }
 
@@ -67,7 +72,7 @@ int lease_live(const struct lease *l, int64_t now_ms)
 int lease_acquire(struct store *st, struct lease *me, int64_t now_ms, int64_t ttl_ms, struct lease *other,
 		  struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	_cleanup_sql_ struct sql_stmt *q = NULL;
 	struct lease cur;
 	int r, have, won = 0;
 
@@ -86,21 +91,20 @@ int lease_acquire(struct store *st, struct lease *me, int64_t now_ms, int64_t tt
 	me->since_ms = have && !strcmp(cur.holder, me->holder) ? cur.since_ms : now_ms;
 	me->renewed_ms = now_ms;
 	me->expires_ms = now_ms + ttl_ms;
-	if ((r = store_prepare(st, &q, "INSERT INTO controller_lease (name, holder, pid, host, since_ms, renewed_ms, "
+	if ((r = sql_prepare(st, &q, "INSERT INTO controller_lease (name, holder, pid, host, since_ms, renewed_ms, "
 			       "expires_ms) VALUES ('controller', ?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (name) DO UPDATE "
 			       "SET holder = ?1, pid = ?2, host = ?3, since_ms = ?4, renewed_ms = ?5, expires_ms = ?6",
 			       err)) < 0) {
 		store_rollback(st);
 		return r;
 	}
-	sqlite3_bind_text(q, 1, me->holder, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 2, me->pid);
-	sqlite3_bind_text(q, 3, me->host, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 4, me->since_ms);
-	sqlite3_bind_int64(q, 5, me->renewed_ms);
-	sqlite3_bind_int64(q, 6, me->expires_ms);
-	if (sqlite3_step(q) != SQLITE_DONE) {
-		r = sqlerr(st, err, "take the controller lease");
+	sql_bind_text(q, 1, me->holder);
+	sql_bind_int64(q, 2, me->pid);
+	sql_bind_text(q, 3, me->host);
+	sql_bind_int64(q, 4, me->since_ms);
+	sql_bind_int64(q, 5, me->renewed_ms);
+	sql_bind_int64(q, 6, me->expires_ms);
+	if ((r = step(q, "take the controller lease", err)) < 0) {
 		store_rollback(st);
 		return r;
 	}
@@ -114,15 +118,14 @@ int lease_acquire(struct store *st, struct lease *me, int64_t now_ms, int64_t tt
 
 int lease_release(struct store *st, const char *holder, struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	_cleanup_sql_ struct sql_stmt *q = NULL;
 	int r;
 
-	if ((r = store_prepare(st, &q, "DELETE FROM controller_lease WHERE name = 'controller' AND holder = ?1", err)) < 0)
+	if ((r = sql_prepare(st, &q, "DELETE FROM controller_lease WHERE name = 'controller' AND holder = ?1", err)) < 0)
 		return r;
-	sqlite3_bind_text(q, 1, holder, -1, SQLITE_STATIC);
-	if (sqlite3_step(q) != SQLITE_DONE)
-		return sqlerr(st, err, "release the controller lease");
-	return 0;
+	sql_bind_text(q, 1, holder);
+	r = step(q, "release the controller lease", err);
+	return r < 0 ? r : 0;
 }
 
 int lease_check(struct store *st, const char *holder, int64_t now_ms, struct strbuf *err)

@@ -17,6 +17,7 @@
 #include "base/err.h"
 #include "base/placeholder.h"
 #include "base/strbuf.h"
+#include "core/flag_rollout.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -189,28 +190,40 @@ out:
 #define APP_SEL "service=\"{service}\",env=\"{env}\",version=\"{version}\""
 #define APP_BUCKETS "sum by (le) (increase(http_request_duration_seconds_bucket{" APP_SEL "}[{window}]))"
 #define HAP_SEL "proxy=\"{service}.{env}\",server=~\"{version}-[0-9]+\""
+/* a flag's cohort: the service's own per-variant series, whatever the set (HAProxy knows no variant) */
+#define FLAG_SEL "service=\"{service}\",env=\"{env}\",flag=\"{flag}\",variant=\"{variant}\""
+#define FLAG_BUCKETS "sum by (le) (increase(flag_request_duration_seconds_bucket{" FLAG_SEL "}[{window}]))"
+#define FLAG_TEMPLATES                                                                                  \
+	"sum(increase(flag_requests_total{" FLAG_SEL "}[{window}]))",                                     \
+	"sum(increase(flag_requests_total{" FLAG_SEL ",code=~\"5..\"}[{window}])) or vector(0)",           \
+	FLAG_BUCKETS, "histogram_quantile({q}, " FLAG_BUCKETS ")"
 
-static const char *const templates[][4] = {
+enum { Q_REQUESTS, Q_ERRORS, Q_BUCKETS, Q_QUANTILE, Q_FLAG = 4, Q_N = 8 };
+
+static const char *const templates[][Q_N] = {
 	[PROM_SET_APP] = {
 		"sum(increase(http_requests_total{" APP_SEL "}[{window}]))",
 		"sum(increase(http_requests_total{" APP_SEL ",code=~\"5..\"}[{window}])) or vector(0)",
 		APP_BUCKETS,
 		"histogram_quantile({q}, " APP_BUCKETS ")",
+		FLAG_TEMPLATES,
 	},
 	[PROM_SET_HAPROXY] = {
 		"sum(increase(haproxy_server_http_responses_total{" HAP_SEL "}[{window}]))",
 		"sum(increase(haproxy_server_http_responses_total{" HAP_SEL ",code=\"5xx\"}[{window}])) or vector(0)",
 		APP_BUCKETS,
 		"histogram_quantile({q}, " APP_BUCKETS ")",
+		FLAG_TEMPLATES,
 	},
 };
-static const char *const template_names[] = { "requests", "errors", "buckets", "quantile" };
+static const char *const template_names[Q_N] = { "requests", "errors", "buckets", "quantile", "flag_requests",
+						 "flag_errors", "flag_buckets", "flag_quantile" };
 
 const char *prom_template(int set, const char *which)
 {
 	if (set < 0 || set > PROM_SET_HAPROXY)
 		return NULL;
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < Q_N; i++)
 		if (!strcmp(which, template_names[i]))
 			return templates[set][i];
 	return NULL;
@@ -232,6 +245,10 @@ static int prom_var(void *ctx, const char *name, size_t n, struct strbuf *out)
 		strbuf_addf(out, "%.3f", (double)v->window_ms / 1000.0);
 	else if (IS("q"))
 		strbuf_addf(out, "%g", v->q);
+	else if (IS("flag"))
+		strbuf_addstr(out, v->flag ? v->flag : "");
+	else if (IS("variant"))
+		strbuf_addstr(out, v->variant ? v->variant : "");
 	else
 		return 0;
 #undef IS
@@ -241,7 +258,7 @@ static int prom_var(void *ctx, const char *name, size_t n, struct strbuf *out)
 int prom_expand(struct strbuf *out, const char *t, const struct prom_vars *v, struct strbuf *err)
 {
 	/* PromQL's own braces ({job="x"}) pass: only a {word} of letters is meant as a placeholder */
-	return placeholder_expand(out, t, prom_var, (void *)v, 0, "{service} {env} {version} {window} {window_s} {q}",
+	return placeholder_expand(out, t, prom_var, (void *)v, 0, "{service} {env} {version} {window} {window_s} {q} {flag} {variant}",
 				  err);
 }
 
@@ -250,7 +267,7 @@ int prom_expand(struct strbuf *out, const char *t, const struct prom_vars *v, st
 struct metrics_prometheus {
 	struct service_prometheus cfg;	/* address and ca_file owned (a reload may free the service's) */
 	char *token;			/* owned; never printed */
-	char *q[4];			/* requests, errors, buckets, quantile; owned */
+	char *q[8];			/* requests, errors, buckets, quantile; the same of a flag's cohort; owned */
 	char service[SERVICE_NAME_MAX + 1], env[SERVICE_NAME_MAX + 1];
 	CURL *h;
 };
@@ -387,18 +404,39 @@ int metrics_prometheus_range(struct metrics_prometheus *mp, const char *promql, 
 
 /* ---- the provider ---- */
 
-enum { Q_REQUESTS, Q_ERRORS, Q_BUCKETS, Q_QUANTILE };
+/*
+ * The variables of version: a revision's, or a flag cohort's ("flag:FLAG=VARIANT": flag and variant
+ * into fbuf and vbuf, *which moved to the cohort's template).  0, or SW_EUSAGE for a malformed cohort.
+ */
+static int vars_of(struct metrics_prometheus *mp, const char *version, int64_t window_ms, double q, int *which,
+		   char *fbuf, char *vbuf, size_t n, struct prom_vars *pv, struct strbuf *err)
+{
+	int c = flag_cohort_parse(version, fbuf, n, vbuf, n);
+	*pv = (struct prom_vars){ mp->service, mp->env, version, window_ms, q, NULL, NULL };
+	if (c < 0) {
+		strbuf_errf(err, "provider error: '%s' is not a flag cohort (flag:FLAG=VARIANT)", version);
+		return SW_EUSAGE;
+	}
+	if (c == 1) {
+		pv->flag = fbuf;
+		pv->variant = vbuf;
+		*which += Q_FLAG;
+	}
+	return 0;
+}
 
 /* One query of template `which` for version over [from, to), answered by one number. */
 static int one_value(struct metrics_prometheus *mp, int which, const char *version, int64_t from_ms, int64_t to_ms,
 		     double q, int nan_ok, double *v, struct strbuf *err)
 {
-	struct prom_vars pv = { mp->service, mp->env, version, to_ms - from_ms, q };
+	struct prom_vars pv;
 	struct strbuf promql = STRBUF_INIT;
 	struct prom_result r = { 0 };
+	char fbuf[SW_NAME_MAX + 1], vbuf[SW_NAME_MAX + 1];
 	int rc;
 
-	if ((rc = prom_expand(&promql, mp->q[which], &pv, err)) < 0)
+	if ((rc = vars_of(mp, version, to_ms - from_ms, q, &which, fbuf, vbuf, sizeof(fbuf), &pv, err)) < 0 ||
+	    (rc = prom_expand(&promql, mp->q[which], &pv, err)) < 0)
 		goto out;
 	if ((rc = metrics_prometheus_instant(mp, promql.buf, to_ms, &r, err)) < 0)
 		goto out;
@@ -508,18 +546,20 @@ static int prom_query_over(void *ctx, const char *service, enum revision_role ro
 			   struct strbuf *err)
 {
 	struct metrics_prometheus *mp = ctx;
-	struct prom_vars pv = { mp->service, mp->env, version, to_ms - from_ms, 0 };
+	struct prom_vars pv;
 	struct strbuf promql = STRBUF_INIT;
 	struct prom_result r = { 0 };
 	uint64_t tmp[METRICS_MAX_THRESHOLDS];
-	int rc;
+	char fbuf[SW_NAME_MAX + 1], vbuf[SW_NAME_MAX + 1];
+	int rc, which = Q_BUCKETS;
 	(void)role;
 
 	if (strcmp(service, mp->service) || to_ms <= from_ms || n < 0 || n > METRICS_MAX_THRESHOLDS) {
 		strbuf_errf(err, "provider error: bad exceedance query for '%s'", service);
 		return SW_EUSAGE;
 	}
-	if ((rc = prom_expand(&promql, mp->q[Q_BUCKETS], &pv, err)) < 0)
+	if ((rc = vars_of(mp, version, to_ms - from_ms, 0, &which, fbuf, vbuf, sizeof(fbuf), &pv, err)) < 0 ||
+	    (rc = prom_expand(&promql, mp->q[which], &pv, err)) < 0)
 		goto out;
 	if ((rc = metrics_prometheus_instant(mp, promql.buf, to_ms, &r, err)) < 0)
 		goto out;
@@ -579,8 +619,8 @@ int metrics_prometheus_open(struct metrics_prometheus **out, const struct servic
 			    struct metrics_provider *p, struct strbuf *err)
 {
 	struct metrics_prometheus *mp;
-	const char *over[4];
-	struct prom_vars probe = { "s", "e", "v", 1000, 0.5 };
+	const char *over[Q_N];
+	struct prom_vars probe = { "s", "e", "v", 1000, 0.5, "f", "on" };
 	int rc;
 
 	if (!svc->prom.address) {
@@ -594,13 +634,18 @@ int metrics_prometheus_open(struct metrics_prometheus **out, const struct servic
 	mp->cfg.address = xstrdup(svc->prom.address);
 	mp->cfg.ca_file = xstrdup_or_null(svc->prom.ca_file);
 	mp->cfg.q_requests = mp->cfg.q_errors = mp->cfg.q_buckets = mp->cfg.q_quantile = NULL;
+	mp->cfg.q_flag_requests = mp->cfg.q_flag_errors = mp->cfg.q_flag_buckets = mp->cfg.q_flag_quantile = NULL;
 	snprintf(mp->service, sizeof(mp->service), "%s", svc->name);
 	snprintf(mp->env, sizeof(mp->env), "%s", env);
 	over[0] = svc->prom.q_requests;
 	over[1] = svc->prom.q_errors;
 	over[2] = svc->prom.q_buckets;
 	over[3] = svc->prom.q_quantile;
-	for (int i = 0; i < 4; i++) {
+	over[4] = svc->prom.q_flag_requests;
+	over[5] = svc->prom.q_flag_errors;
+	over[6] = svc->prom.q_flag_buckets;
+	over[7] = svc->prom.q_flag_quantile;
+	for (int i = 0; i < Q_N; i++) {
 		struct strbuf sb = STRBUF_INIT, e = STRBUF_INIT;
 		mp->q[i] = xstrdup(over[i] ? over[i] : templates[svc->prom.set][i]);
 		rc = prom_expand(&sb, mp->q[i], &probe, &e);
@@ -641,7 +686,7 @@ void metrics_prometheus_free(struct metrics_prometheus *mp)
 	}
 	if (mp->h)
 		curl_easy_cleanup(mp->h);
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < Q_N; i++)
 		free(mp->q[i]);
 	free(mp->cfg.address);
 	free(mp->cfg.ca_file);

@@ -18,6 +18,13 @@
  * at or above the threshold (an undercount by what falls between the
  * threshold and that bound; docs/prometheus.md).
  *
+ * A flag's cohort (version "flag:FLAG=VARIANT", core/flag_rollout.h) is
+ * asked with the cohort templates, over the series the service exports per
+ * flag and variant: flag_requests_total{flag,variant,code} and the
+ * histogram flag_request_duration_seconds{flag,variant} (the labels
+ * `flag` and `variant`; docs/prometheus.md "Per flag variant"), so a
+ * guarded flag rollout compares the enabled and the disabled cohorts.
+ *
  * What is never a pass: an empty answer ("no data: ..."), NaN where a
  * count was asked ("undefined: 0/0 ..."), and an HTTP error, timeout or
  * bad JSON ("provider error: ...") come back as SW_EEXTERNAL with that
@@ -93,18 +100,22 @@ int metrics_prometheus_range(struct metrics_prometheus *mp, const char *promql, 
 
 /*
  * Expand a query template: {service} {env} {version} {window} (the range,
- * "NNNms"), {window_s} (seconds), {q} (a quantile 0-1).  "{{" is "{".  An
+ * "NNNms"), {window_s} (seconds), {q} (a quantile 0-1), {flag} and
+ * {variant} (a flag cohort's, "" for a revision).  "{{" is "{".  An
  * unknown placeholder is SW_ECONFIG naming it and the valid ones.
  */
 struct prom_vars {
 	const char *service, *env, *version;
 	int64_t window_ms;
 	double q;
+	const char *flag, *variant;	/* NULL: "" */
 };
 int prom_expand(struct strbuf *out, const char *tmpl, const struct prom_vars *v, struct strbuf *err);
 
 /* The built-in template of a set (enum service_prom_set) for one of
- * "requests", "errors", "buckets", "quantile"; NULL when unknown. */
+ * "requests", "errors", "buckets", "quantile", or for a flag's cohort
+ * "flag_requests", "flag_errors", "flag_buckets", "flag_quantile"; NULL
+ * when unknown. */
 const char *prom_template(int set, const char *which);
 
 /* Requests above each threshold from a bucket vector (sum by (le)): for

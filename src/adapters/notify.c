@@ -16,6 +16,7 @@
 #include "adapters/audit.h"
 #include "adapters/emergency.h"
 #include "adapters/records.h"
+#include "adapters/sql.h"
 #include "adapters/store.h"
 #include "base/alloc.h"
 #include "base/err.h"
@@ -65,7 +66,7 @@ int notify_migrate(struct store *st, struct strbuf *err)
 	int r = audit_migrate(st, err);
 	if (r)
 		return r;
-	return store_migrate(st, "notify", migrations, (int)ARRAY_SIZE(migrations), err);
+	return store_migrate_ported(st, "notify", migrations, NULL, (int)ARRAY_SIZE(migrations), err);
 }
 
 static int once_curl_init;
@@ -85,7 +86,7 @@ int64_t notify_enqueue_channels(struct store *st, const struct notify_config *cf
 				const struct notify_event *ev, const char *const *channels, size_t n,
 				int64_t now_ms, struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *msg = NULL, *del = NULL;
+	_cleanup_sql_ struct sql_stmt *msg = NULL, *del = NULL;
 	struct strbuf chans = STRBUF_INIT, text = STRBUF_INIT;
 	const char **sinks = NULL;
 	size_t n_sinks = 0, alloc = 0;
@@ -115,38 +116,38 @@ int64_t notify_enqueue_channels(struct store *st, const struct notify_config *cf
 	notify_msg_text(ev, &text);
 	if ((own_tx = r = store_tx_begin(st, err)) < 0)
 		goto out;
-	r = store_prepare(st, &msg,
+	r = sql_prepare(st, &msg,
 			  "INSERT INTO notify_messages(deployment_id, kind, channels, event_json, text, created_ms)"
 			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6)", err);
 	if (r)
 		goto fail;
 	if (ev->deployment_id > 0)
-		sqlite3_bind_int64(msg, 1, ev->deployment_id);
-	sqlite3_bind_text(msg, 2, notify_kind_name(ev->kind), -1, SQLITE_STATIC);
-	sqlite3_bind_text(msg, 3, chans.buf, -1, SQLITE_STATIC);
-	sqlite3_bind_text(msg, 4, event_json, -1, SQLITE_STATIC);
-	sqlite3_bind_text(msg, 5, text.buf, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(msg, 6, now_ms);
-	if (sqlite3_step(msg) != SQLITE_DONE)
+		sql_bind_int64(msg, 1, ev->deployment_id);
+	sql_bind_text(msg, 2, notify_kind_name(ev->kind));
+	sql_bind_text(msg, 3, chans.buf);
+	sql_bind_text(msg, 4, event_json);
+	sql_bind_text(msg, 5, text.buf);
+	sql_bind_int64(msg, 6, now_ms);
+	if (sql_step(msg, NULL) != SQL_DONE)
 		goto sqlfail;
-	id = sqlite3_last_insert_rowid(st->db);
-	r = store_prepare(st, &del,
+	id = sql_last_insert_id(st);
+	r = sql_prepare(st, &del,
 			  "INSERT INTO notify_deliveries(message_id, sink, state, next_attempt_ms, updated_ms)"
 			  " VALUES (?1, ?2, 'queued', ?3, ?3)", err);
 	if (r)
 		goto fail;
 	for (size_t i = 0; i < n_sinks; i++) {
-		sqlite3_reset(del);
-		sqlite3_bind_int64(del, 1, id);
-		sqlite3_bind_text(del, 2, sinks[i], -1, SQLITE_STATIC);
-		sqlite3_bind_int64(del, 3, now_ms);
-		if (sqlite3_step(del) != SQLITE_DONE)
+		sql_reset(del);
+		sql_bind_int64(del, 1, id);
+		sql_bind_text(del, 2, sinks[i]);
+		sql_bind_int64(del, 3, now_ms);
+		if (sql_step(del, NULL) != SQL_DONE)
 			goto sqlfail;
 	}
 	r = 0;
 	goto fail;
 sqlfail:
-	strbuf_errf(err, "store '%s': %s", st->path, sqlite3_errmsg(st->db));
+	strbuf_errf(err, "store '%s': %s", st->path, sql_errmsg(st));
 	r = SW_ESTORE;
 fail:
 	r = store_tx_end(st, own_tx, r, err);
@@ -483,7 +484,7 @@ static int64_t backoff_ms(const struct notify_config *cfg, int attempts)
 static int record_outcome(struct store *st, const struct notify_config *cfg, struct job *j, int64_t now_ms,
 			  struct notify_deliver_stats *stats, struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *upd = NULL;
+	_cleanup_sql_ struct sql_stmt *upd = NULL;
 	int attempts = j->attempts + 1;
 	const char *state = "queued";
 	int64_t next = now_ms;
@@ -503,24 +504,24 @@ static int record_outcome(struct store *st, const struct notify_config *cfg, str
 	}
 	if (j->url)
 		redact(&j->error, j->url);
-	r = store_prepare(st, &upd,
+	r = sql_prepare(st, &upd,
 			  "UPDATE notify_deliveries SET state = ?2, attempts = ?3, next_attempt_ms = ?4,"
 			  " last_status = ?5, last_error = ?6, sent_ms = ?7, updated_ms = ?8 WHERE id = ?1", err);
 	if (r)
 		return r;
-	sqlite3_bind_int64(upd, 1, j->delivery_id);
-	sqlite3_bind_text(upd, 2, state, -1, SQLITE_STATIC);
-	sqlite3_bind_int(upd, 3, attempts);
-	sqlite3_bind_int64(upd, 4, next);
+	sql_bind_int64(upd, 1, j->delivery_id);
+	sql_bind_text(upd, 2, state);
+	sql_bind_int64(upd, 3, attempts);
+	sql_bind_int64(upd, 4, next);
 	if (j->status)
-		sqlite3_bind_int(upd, 5, j->status);
+		sql_bind_int64(upd, 5, j->status);
 	if (j->error.len)
-		sqlite3_bind_text(upd, 6, j->error.buf, -1, SQLITE_STATIC);
+		sql_bind_text(upd, 6, j->error.buf);
 	if (j->out == OUT_SENT)
-		sqlite3_bind_int64(upd, 7, now_ms);
-	sqlite3_bind_int64(upd, 8, now_ms);
-	if (sqlite3_step(upd) != SQLITE_DONE) {
-		strbuf_errf(err, "store '%s': %s", st->path, sqlite3_errmsg(st->db));
+		sql_bind_int64(upd, 7, now_ms);
+	sql_bind_int64(upd, 8, now_ms);
+	if (sql_step(upd, NULL) != SQL_DONE) {
+		strbuf_errf(err, "store '%s': %s", st->path, sql_errmsg(st));
 		return SW_ESTORE;
 	}
 	if (j->out == OUT_GIVE_UP) {
@@ -543,7 +544,7 @@ static int record_outcome(struct store *st, const struct notify_config *cfg, str
 int notify_deliver(struct store *st, const struct notify_config *cfg, int64_t now_ms,
 		   struct notify_deliver_stats *stats, struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	_cleanup_sql_ struct sql_stmt *q = NULL;
 	struct notify_deliver_stats s = { 0 };
 	struct job *jobs = NULL;
 	json_t **events = NULL;
@@ -552,7 +553,7 @@ int notify_deliver(struct store *st, const struct notify_config *cfg, int64_t no
 	CURLM *multi = NULL;
 	int r, rc, http = 0;
 
-	r = store_prepare(st, &q,
+	r = sql_prepare(st, &q,
 			  "SELECT d.id, d.message_id, d.sink, d.attempts, m.event_json, m.text,"
 			  " COALESCE(m.deployment_id, 0)"
 			  " FROM notify_deliveries d JOIN notify_messages m ON m.id = d.message_id"
@@ -560,9 +561,9 @@ int notify_deliver(struct store *st, const struct notify_config *cfg, int64_t no
 			  " ORDER BY d.next_attempt_ms, d.id LIMIT ?2", err);
 	if (r)
 		return r;
-	sqlite3_bind_int64(q, 1, now_ms);
-	sqlite3_bind_int(q, 2, DELIVER_BATCH);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+	sql_bind_int64(q, 1, now_ms);
+	sql_bind_int64(q, 2, DELIVER_BATCH);
+	while ((rc = sql_step(q, NULL)) == SQL_ROW) {
 		struct job *j;
 		ALLOC_GROW(jobs, n + 1, alloc);
 		ALLOC_GROW(events, n + 1, ealloc);
@@ -571,22 +572,22 @@ int notify_deliver(struct store *st, const struct notify_config *cfg, int64_t no
 		memset(j, 0, sizeof(*j));
 		strbuf_init(&j->response, 0);
 		strbuf_init(&j->error, 0);
-		j->delivery_id = sqlite3_column_int64(q, 0);
-		j->message_id = sqlite3_column_int64(q, 1);
-		j->sink_name = xstrdup((const char *)sqlite3_column_text(q, 2));
-		j->attempts = sqlite3_column_int(q, 3);
-		events[n] = json_loads((const char *)sqlite3_column_text(q, 4), 0, NULL);
-		texts[n] = xstrdup((const char *)sqlite3_column_text(q, 5));
-		j->deployment_id = sqlite3_column_int64(q, 6);
+		j->delivery_id = sql_column_int64(q, 0);
+		j->message_id = sql_column_int64(q, 1);
+		j->sink_name = xstrdup(sql_column_text(q, 2));
+		j->attempts = (int)sql_column_int64(q, 3);
+		events[n] = json_loads(sql_column_text(q, 4), 0, NULL);
+		texts[n] = xstrdup(sql_column_text(q, 5));
+		j->deployment_id = sql_column_int64(q, 6);
 		j->retry_after_ms = -1;
 		n++;
 	}
-	if (rc != SQLITE_DONE) {
-		strbuf_errf(err, "store '%s': %s", st->path, sqlite3_errmsg(st->db));
+	if (rc != SQL_DONE) {
+		strbuf_errf(err, "store '%s': %s", st->path, sql_errmsg(st));
 		r = SW_ESTORE;
 		goto out;
 	}
-	sqlite3_finalize(q);
+	sql_finalize(q);
 	q = NULL;
 
 	for (size_t i = 0; i < n; i++) {
@@ -702,12 +703,12 @@ void notify_delivery_rows_free(struct notify_delivery_row *v, size_t n)
 int notify_list(struct store *st, int64_t deployment_id, size_t limit, struct notify_delivery_row **out,
 		size_t *n, struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	_cleanup_sql_ struct sql_stmt *q = NULL;
 	struct notify_delivery_row *v = NULL;
 	size_t nr = 0, alloc = 0;
 	int r, rc;
 
-	r = store_prepare(st, &q,
+	r = sql_prepare(st, &q,
 			  "SELECT d.id, d.message_id, COALESCE(m.deployment_id, 0), m.kind, m.channels, d.sink, d.state,"
 			  " d.last_error, m.text, d.attempts, COALESCE(d.last_status, 0), m.created_ms,"
 			  " d.next_attempt_ms, COALESCE(d.sent_ms, 0), d.updated_ms"
@@ -716,30 +717,30 @@ int notify_list(struct store *st, int64_t deployment_id, size_t limit, struct no
 			  err);
 	if (r)
 		return r;
-	sqlite3_bind_int64(q, 1, deployment_id);
-	sqlite3_bind_int64(q, 2, limit ? (int64_t)limit : -1);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+	sql_bind_int64(q, 1, deployment_id);
+	sql_bind_int64(q, 2, limit ? (int64_t)limit : INT64_MAX);	/* no limit, on both backends */
+	while ((rc = sql_step(q, NULL)) == SQL_ROW) {
 		struct notify_delivery_row *d;
 		ALLOC_GROW(v, nr + 1, alloc);
 		d = &v[nr++];
-		d->id = sqlite3_column_int64(q, 0);
-		d->message_id = sqlite3_column_int64(q, 1);
-		d->deployment_id = sqlite3_column_int64(q, 2);
-		d->kind = xstrdup_or_null((const char *)sqlite3_column_text(q, 3));
-		d->channels = xstrdup_or_null((const char *)sqlite3_column_text(q, 4));
-		d->sink = xstrdup_or_null((const char *)sqlite3_column_text(q, 5));
-		d->state = xstrdup_or_null((const char *)sqlite3_column_text(q, 6));
-		d->last_error = xstrdup_or_null((const char *)sqlite3_column_text(q, 7));
-		d->text = xstrdup_or_null((const char *)sqlite3_column_text(q, 8));
-		d->attempts = sqlite3_column_int(q, 9);
-		d->last_status = sqlite3_column_int(q, 10);
-		d->created_ms = sqlite3_column_int64(q, 11);
-		d->next_attempt_ms = sqlite3_column_int64(q, 12);
-		d->sent_ms = sqlite3_column_int64(q, 13);
-		d->updated_ms = sqlite3_column_int64(q, 14);
+		d->id = sql_column_int64(q, 0);
+		d->message_id = sql_column_int64(q, 1);
+		d->deployment_id = sql_column_int64(q, 2);
+		d->kind = xstrdup_or_null(sql_column_text(q, 3));
+		d->channels = xstrdup_or_null(sql_column_text(q, 4));
+		d->sink = xstrdup_or_null(sql_column_text(q, 5));
+		d->state = xstrdup_or_null(sql_column_text(q, 6));
+		d->last_error = xstrdup_or_null(sql_column_text(q, 7));
+		d->text = xstrdup_or_null(sql_column_text(q, 8));
+		d->attempts = (int)sql_column_int64(q, 9);
+		d->last_status = (int)sql_column_int64(q, 10);
+		d->created_ms = sql_column_int64(q, 11);
+		d->next_attempt_ms = sql_column_int64(q, 12);
+		d->sent_ms = sql_column_int64(q, 13);
+		d->updated_ms = sql_column_int64(q, 14);
 	}
-	if (rc != SQLITE_DONE) {
-		strbuf_errf(err, "store '%s': %s", st->path, sqlite3_errmsg(st->db));
+	if (rc != SQL_DONE) {
+		strbuf_errf(err, "store '%s': %s", st->path, sql_errmsg(st));
 		notify_delivery_rows_free(v, nr);
 		return SW_ESTORE;
 	}

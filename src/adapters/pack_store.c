@@ -113,10 +113,11 @@ int pack_store_list(struct store *st, const char *pack, const char *version, str
 	struct pack_stage *v = NULL;
 	size_t nr = 0, alloc = 0;
 	int r = store_prepare(st, &q, "SELECT seq, pack, version, env, stage, status, exit_code, detail, actor, at_ms "
-			      "FROM pack_stages WHERE pack = ?1 AND (?2 IS NULL OR version = ?2) ORDER BY seq", err);
+			      "FROM pack_stages WHERE (?1 IS NULL OR pack = ?1) AND (?2 IS NULL OR version = ?2) ORDER BY seq", err);
 	if (r < 0)
 		return r;
-	sqlite3_bind_text(q, 1, pack, -1, SQLITE_STATIC);
+	if (pack)
+		sqlite3_bind_text(q, 1, pack, -1, SQLITE_STATIC);
 	if (version)
 		sqlite3_bind_text(q, 2, version, -1, SQLITE_STATIC);
 	while (sqlite3_step(q) == SQLITE_ROW) {

@@ -42,8 +42,9 @@ int pack_store_record(struct store *st, const char *pack, const char *version, c
 int pack_store_last(struct store *st, const char *pack, const char *version, const char *env, const char *stage,
 		    const char **status, struct strbuf *err);
 
-/* Every stage of pack (version NULL: of every version), oldest first, into a
- * new array *out of *n (pack_stages_free()).  0 or SW_ESTORE. */
+/* Every stage of pack (pack NULL: of every pack; version NULL: of every
+ * version), oldest first, into a new array *out of *n (pack_stages_free()).
+ * 0 or SW_ESTORE. */
 int pack_store_list(struct store *st, const char *pack, const char *version, struct pack_stage **out, size_t *n,
 		    struct strbuf *err);
 void pack_stages_free(struct pack_stage *v, size_t n);

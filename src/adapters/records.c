@@ -5,6 +5,7 @@
  */
 #include "adapters/records.h"
 #include "core/deployment.h"
+#include "adapters/sql.h"
 #include "adapters/store.h"
 #include "base/alloc.h"
 #include "base/err.h"
@@ -12,10 +13,10 @@
 
 #include <string.h>
 
-#define DEPLOYMENT_COLUMNS                                                                  \
+#define DEPLOYMENT_COLUMNS(HOLD)                                                            \
 	"id, service, env, version, from_version, type, class, strategy, state, revision, step," \
 	" weight, failed_checks, reason, requested_by, emergency_reason, commit_sha,"            \
-	" commit_time_ms, created_ms, started_ms, finished_ms, state_since_ms, " PAUSED_MS ", time_scale, " HOLD_COLUMNS
+	" commit_time_ms, created_ms, started_ms, finished_ms, state_since_ms, " PAUSED_MS ", time_scale, " HOLD
 
 /* the time spent paused (waiting for a person): each transition into paused up
  * to the next transition, summed; a pause still open counts 0 */
@@ -33,20 +34,31 @@
 	"   json_extract(spec_json, '$.strategy.steps[' || (step - 1) || '][2]') END,"                  \
 	" CASE WHEN json_valid(engine_json) THEN json_extract(engine_json, '$.step_since_ms') END"
 
-static char *col_str(sqlite3_stmt *s, int i)
+/* the same with PostgreSQL's jsonb operators (PostgreSQL 15 documentation, "JSON Functions and
+ * Operators"); slipway writes both texts, so they are JSON when not NULL */
+#define HOLD_COLUMNS_PG                                                                              \
+	"jsonb_array_length(spec_json::jsonb -> 'strategy' -> 'steps'),"                                \
+	" CASE WHEN step >= 1 THEN (spec_json::jsonb -> 'strategy' -> 'steps' -> (step::int - 1)) ->> 2 END," \
+	" engine_json::jsonb ->> 'step_since_ms'"
+
+#define DEPLOYMENT_QUERY(st, TAIL)                                                                   \
+	((st)->backend == STORE_BACKEND_PG ? "SELECT " DEPLOYMENT_COLUMNS(HOLD_COLUMNS_PG) " FROM deployments" TAIL \
+	 : "SELECT " DEPLOYMENT_COLUMNS(HOLD_COLUMNS) " FROM deployments" TAIL)
+
+static char *col_str(struct sql_stmt *s, int i)
 {
-	const unsigned char *t = sqlite3_column_text(s, i);
-	return t ? xstrdup((const char *)t) : NULL;
+	const char *t = sql_column_text(s, i);
+	return t ? xstrdup(t) : NULL;
 }
 
-static int64_t col_time(sqlite3_stmt *s, int i)
+static int64_t col_time(struct sql_stmt *s, int i)
 {
-	return sqlite3_column_type(s, i) == SQLITE_NULL ? RECORD_TIME_NONE : sqlite3_column_int64(s, i);
+	return sql_column_is_null(s, i) ? RECORD_TIME_NONE : sql_column_int64(s, i);
 }
 
-static void read_deployment(sqlite3_stmt *s, struct deployment_record *d)
+static void read_deployment(struct sql_stmt *s, struct deployment_record *d)
 {
-	d->id = sqlite3_column_int64(s, 0);
+	d->id = sql_column_int64(s, 0);
 	d->service = col_str(s, 1);
 	d->env = col_str(s, 2);
 	d->version = col_str(s, 3);
@@ -55,10 +67,10 @@ static void read_deployment(sqlite3_stmt *s, struct deployment_record *d)
 	d->class_ = col_str(s, 6);
 	d->strategy = col_str(s, 7);
 	d->state = col_str(s, 8);
-	d->revision = sqlite3_column_int64(s, 9);
-	d->step = sqlite3_column_int64(s, 10);
-	d->weight = sqlite3_column_double(s, 11);
-	d->failed_checks = sqlite3_column_int64(s, 12);
+	d->revision = sql_column_int64(s, 9);
+	d->step = sql_column_int64(s, 10);
+	d->weight = sql_column_double(s, 11);
+	d->failed_checks = sql_column_int64(s, 12);
 	d->reason = col_str(s, 13);
 	d->requested_by = col_str(s, 14);
 	d->emergency_reason = col_str(s, 15);
@@ -73,7 +85,7 @@ static void read_deployment(sqlite3_stmt *s, struct deployment_record *d)
 		/* pending (the gate: approvals, windows, freezes, incidents) and paused (a person) */
 		int64_t waited = (d->started_ms != RECORD_TIME_NONE ? d->started_ms : d->finished_ms) - d->created_ms;
 		int64_t total = d->finished_ms - d->created_ms;
-		waited += sqlite3_column_int64(s, 22);
+		waited += sql_column_int64(s, 22);
 		if (waited < 0)
 			waited = 0;
 		if (waited > total)
@@ -81,15 +93,15 @@ static void read_deployment(sqlite3_stmt *s, struct deployment_record *d)
 		d->waited_ms = waited;
 		d->ran_ms = total - waited > 0 ? total - waited : 0;
 	}
-	d->time_scale = sqlite3_column_double(s, 23);
-	d->n_steps = sqlite3_column_int64(s, 24);
+	d->time_scale = sql_column_double(s, 23);
+	d->n_steps = sql_column_int64(s, 24);
 	d->hold_until_ms = RECORD_TIME_NONE;
 	if (!strcmp(d->state ? d->state : "", "progressing") && d->step >= 1 && d->step <= d->n_steps &&
-	    sqlite3_column_type(s, 25) != SQLITE_NULL && sqlite3_column_type(s, 26) != SQLITE_NULL &&
-	    sqlite3_column_int64(s, 26) > 0) {
+	    !sql_column_is_null(s, 25) && !sql_column_is_null(s, 26) &&
+	    sql_column_int64(s, 26) > 0) {
 		/* the hold is engine time, shortened by the time scale (docs/engine.md "Time scale") */
 		struct deployment x = { .time_scale = d->time_scale };
-		d->hold_until_ms = sqlite3_column_int64(s, 26) + deployment_wall_span(&x, sqlite3_column_int64(s, 25));
+		d->hold_until_ms = sql_column_int64(s, 26) + deployment_wall_span(&x, sql_column_int64(s, 25));
 	}
 }
 
@@ -127,51 +139,50 @@ int record_state_is_final(const char *state)
 
 int records_get(struct store *st, int64_t id, struct deployment_record *out, struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *q = NULL;
-	int r = store_prepare(st, &q, "SELECT " DEPLOYMENT_COLUMNS " FROM deployments WHERE id = ?1", err);
+	_cleanup_sql_ struct sql_stmt *q = NULL;
+	int r = sql_prepare(st, &q, DEPLOYMENT_QUERY(st, " WHERE id = ?1"), err);
 	int rc;
 
 	if (r)
 		return r;
-	sqlite3_bind_int64(q, 1, id);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
+	sql_bind_int64(q, 1, id);
+	rc = sql_step(q, NULL);
+	if (rc == SQL_ROW) {
 		read_deployment(q, out);
 		return 0;
 	}
-	if (rc == SQLITE_DONE) {
+	if (rc == SQL_DONE) {
 		strbuf_errf(err, "no deployment %lld; 'slipway log' lists them", (long long)id);
 		return SW_ENOTFOUND;
 	}
-	strbuf_errf(err, "store '%s': %s", st->path, sqlite3_errmsg(st->db));
+	strbuf_errf(err, "store '%s': %s", st->path, sql_errmsg(st));
 	return SW_ESTORE;
 }
 
 int records_list(struct store *st, const char *service, const char *env, size_t limit,
 		 struct deployment_record **out, size_t *n, struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	_cleanup_sql_ struct sql_stmt *q = NULL;
 	struct deployment_record *v = NULL;
 	size_t nr = 0, alloc = 0;
 	int r, rc;
 
-	r = store_prepare(st, &q,
-			  "SELECT " DEPLOYMENT_COLUMNS " FROM deployments"
-			  " WHERE (?1 IS NULL OR service = ?1) AND (?2 IS NULL OR env = ?2)"
-			  " ORDER BY created_ms DESC, id DESC LIMIT ?3", err);
+	r = sql_prepare(st, &q,
+			  DEPLOYMENT_QUERY(st, " WHERE (?1 IS NULL OR service = ?1) AND (?2 IS NULL OR env = ?2)"
+					   " ORDER BY created_ms DESC, id DESC LIMIT ?3"), err);
 	if (r)
 		return r;
 	if (service)
-		sqlite3_bind_text(q, 1, service, -1, SQLITE_STATIC);
+		sql_bind_text(q, 1, service);
 	if (env)
-		sqlite3_bind_text(q, 2, env, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 3, limit ? (int64_t)limit : -1);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		sql_bind_text(q, 2, env);
+	sql_bind_int64(q, 3, limit ? (int64_t)limit : INT64_MAX);	/* no limit, on both backends */
+	while ((rc = sql_step(q, NULL)) == SQL_ROW) {
 		ALLOC_GROW(v, nr + 1, alloc);
 		read_deployment(q, &v[nr++]);
 	}
-	if (rc != SQLITE_DONE) {
-		strbuf_errf(err, "store '%s': %s", st->path, sqlite3_errmsg(st->db));
+	if (rc != SQL_DONE) {
+		strbuf_errf(err, "store '%s': %s", st->path, sql_errmsg(st));
 		deployment_records_free(v, nr);
 		return SW_ESTORE;
 	}
@@ -194,32 +205,32 @@ void transition_records_free(struct transition_record *v, size_t n)
 int records_transitions(struct store *st, int64_t deployment_id, struct transition_record **out,
 			size_t *n, struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	_cleanup_sql_ struct sql_stmt *q = NULL;
 	struct transition_record *v = NULL;
 	size_t nr = 0, alloc = 0;
 	int r, rc;
 
-	r = store_prepare(st, &q,
+	r = sql_prepare(st, &q,
 			  "SELECT id, at_ms, step, weight, from_state, to_state, reason, detail_json"
 			  " FROM transitions WHERE deployment_id = ?1 ORDER BY at_ms, id", err);
 	if (r)
 		return r;
-	sqlite3_bind_int64(q, 1, deployment_id);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+	sql_bind_int64(q, 1, deployment_id);
+	while ((rc = sql_step(q, NULL)) == SQL_ROW) {
 		struct transition_record *t;
 		ALLOC_GROW(v, nr + 1, alloc);
 		t = &v[nr++];
-		t->id = sqlite3_column_int64(q, 0);
-		t->at_ms = sqlite3_column_int64(q, 1);
-		t->step = sqlite3_column_int64(q, 2);
-		t->weight = sqlite3_column_double(q, 3);
+		t->id = sql_column_int64(q, 0);
+		t->at_ms = sql_column_int64(q, 1);
+		t->step = sql_column_int64(q, 2);
+		t->weight = sql_column_double(q, 3);
 		t->from_state = col_str(q, 4);
 		t->to_state = col_str(q, 5);
 		t->reason = col_str(q, 6);
 		t->detail_json = col_str(q, 7);
 	}
-	if (rc != SQLITE_DONE) {
-		strbuf_errf(err, "store '%s': %s", st->path, sqlite3_errmsg(st->db));
+	if (rc != SQL_DONE) {
+		strbuf_errf(err, "store '%s': %s", st->path, sql_errmsg(st));
 		transition_records_free(v, nr);
 		return SW_ESTORE;
 	}
@@ -246,13 +257,13 @@ int records_transitions_after(struct store *st, int64_t after_id, int64_t deploy
 			      const char *env, size_t limit, struct transition_event **out, size_t *n,
 			      struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	_cleanup_sql_ struct sql_stmt *q = NULL;
 	struct transition_event *v = NULL;
 	size_t nr = 0, alloc = 0;
 	int r, rc;
 
 	/* seq counts as the events endpoint does: the deployment's transitions ordered by (at_ms, id) */
-	r = store_prepare(st, &q,
+	r = sql_prepare(st, &q,
 			  "SELECT t.id, t.at_ms, t.step, t.weight, t.from_state, t.to_state, t.reason, t.detail_json,"
 			  " t.deployment_id, d.service, d.env, d.version,"
 			  " (SELECT count(*) FROM transitions u WHERE u.deployment_id = t.deployment_id"
@@ -262,33 +273,33 @@ int records_transitions_after(struct store *st, int64_t after_id, int64_t deploy
 			  " AND (?4 IS NULL OR d.env = ?4) ORDER BY t.id LIMIT ?5", err);
 	if (r)
 		return r;
-	sqlite3_bind_int64(q, 1, after_id);
-	sqlite3_bind_int64(q, 2, deployment_id > 0 ? deployment_id : 0);
+	sql_bind_int64(q, 1, after_id);
+	sql_bind_int64(q, 2, deployment_id > 0 ? deployment_id : 0);
 	if (service)
-		sqlite3_bind_text(q, 3, service, -1, SQLITE_STATIC);
+		sql_bind_text(q, 3, service);
 	if (env)
-		sqlite3_bind_text(q, 4, env, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 5, limit ? (int64_t)limit : 1);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		sql_bind_text(q, 4, env);
+	sql_bind_int64(q, 5, limit ? (int64_t)limit : 1);
+	while ((rc = sql_step(q, NULL)) == SQL_ROW) {
 		struct transition_event *e;
 		ALLOC_GROW(v, nr + 1, alloc);
 		e = &v[nr++];
-		e->t.id = sqlite3_column_int64(q, 0);
-		e->t.at_ms = sqlite3_column_int64(q, 1);
-		e->t.step = sqlite3_column_int64(q, 2);
-		e->t.weight = sqlite3_column_double(q, 3);
+		e->t.id = sql_column_int64(q, 0);
+		e->t.at_ms = sql_column_int64(q, 1);
+		e->t.step = sql_column_int64(q, 2);
+		e->t.weight = sql_column_double(q, 3);
 		e->t.from_state = col_str(q, 4);
 		e->t.to_state = col_str(q, 5);
 		e->t.reason = col_str(q, 6);
 		e->t.detail_json = col_str(q, 7);
-		e->deployment_id = sqlite3_column_int64(q, 8);
+		e->deployment_id = sql_column_int64(q, 8);
 		e->service = col_str(q, 9);
 		e->env = col_str(q, 10);
 		e->version = col_str(q, 11);
-		e->seq = sqlite3_column_int64(q, 12);
+		e->seq = sql_column_int64(q, 12);
 	}
-	if (rc != SQLITE_DONE) {
-		strbuf_errf(err, "store '%s': %s", st->path, sqlite3_errmsg(st->db));
+	if (rc != SQL_DONE) {
+		strbuf_errf(err, "store '%s': %s", st->path, sql_errmsg(st));
 		transition_events_free(v, nr);
 		return SW_ESTORE;
 	}
@@ -299,44 +310,44 @@ int records_transitions_after(struct store *st, int64_t after_id, int64_t deploy
 
 int records_transitions_last_id(struct store *st, int64_t *id, struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	_cleanup_sql_ struct sql_stmt *q = NULL;
 	int r;
-	if ((r = store_prepare(st, &q, "SELECT COALESCE(max(id), 0) FROM transitions", err)))
+	if ((r = sql_prepare(st, &q, "SELECT COALESCE(max(id), 0) FROM transitions", err)))
 		return r;
-	if (sqlite3_step(q) != SQLITE_ROW) {
-		strbuf_errf(err, "store '%s': %s", st->path, sqlite3_errmsg(st->db));
+	if (sql_step(q, NULL) != SQL_ROW) {
+		strbuf_errf(err, "store '%s': %s", st->path, sql_errmsg(st));
 		return SW_ESTORE;
 	}
-	*id = sqlite3_column_int64(q, 0);
+	*id = sql_column_int64(q, 0);
 	return 0;
 }
 
 int records_last_analysis(struct store *st, int64_t deployment_id, char **verdict, char **reason,
 			  char **table_json, int64_t *at_ms, struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	_cleanup_sql_ struct sql_stmt *q = NULL;
 	int r, rc;
 
 	*verdict = *reason = *table_json = NULL;
 	*at_ms = RECORD_TIME_NONE;
-	r = store_prepare(st, &q,
+	r = sql_prepare(st, &q,
 			  "SELECT verdict, reason, table_json, at_ms FROM analysis_results"
 			  " WHERE deployment_id = ?1 AND table_json IS NOT NULL ORDER BY at_ms DESC, id DESC LIMIT 1",
 			  err);
 	if (r)
 		return r;
-	sqlite3_bind_int64(q, 1, deployment_id);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
+	sql_bind_int64(q, 1, deployment_id);
+	rc = sql_step(q, NULL);
+	if (rc == SQL_ROW) {
 		*verdict = col_str(q, 0);
 		*reason = col_str(q, 1);
 		*table_json = col_str(q, 2);
-		*at_ms = sqlite3_column_int64(q, 3);
+		*at_ms = sql_column_int64(q, 3);
 		return 0;
 	}
-	if (rc == SQLITE_DONE)
+	if (rc == SQL_DONE)
 		return 0;
-	strbuf_errf(err, "store '%s': %s", st->path, sqlite3_errmsg(st->db));
+	strbuf_errf(err, "store '%s': %s", st->path, sql_errmsg(st));
 	return SW_ESTORE;
 }
 
@@ -353,35 +364,35 @@ void analysis_records_free(struct analysis_record *v, size_t n)
 int records_analyses(struct store *st, int64_t deployment_id, int64_t after_id, size_t limit,
 		     struct analysis_record **out, size_t *n, struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	_cleanup_sql_ struct sql_stmt *q = NULL;
 	struct analysis_record *v = NULL;
 	size_t nr = 0, alloc = 0;
 	int r, rc;
 
-	r = store_prepare(st, &q,
+	r = sql_prepare(st, &q,
 			  "SELECT id, at_ms, step, weight, verdict, reason, table_json FROM analysis_results"
 			  " WHERE deployment_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
 			  err);
 	if (r)
 		return r;
-	sqlite3_bind_int64(q, 1, deployment_id);
-	sqlite3_bind_int64(q, 2, after_id);
-	sqlite3_bind_int64(q, 3, limit ? (sqlite3_int64)limit : -1);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+	sql_bind_int64(q, 1, deployment_id);
+	sql_bind_int64(q, 2, after_id);
+	sql_bind_int64(q, 3, limit ? (int64_t)limit : INT64_MAX);	/* no limit, on both backends */
+	while ((rc = sql_step(q, NULL)) == SQL_ROW) {
 		struct analysis_record *a;
 		ALLOC_GROW(v, nr + 1, alloc);
 		a = &v[nr++];
-		a->id = sqlite3_column_int64(q, 0);
-		a->at_ms = sqlite3_column_int64(q, 1);
-		a->step = sqlite3_column_int64(q, 2);
-		a->weight = sqlite3_column_double(q, 3);
+		a->id = sql_column_int64(q, 0);
+		a->at_ms = sql_column_int64(q, 1);
+		a->step = sql_column_int64(q, 2);
+		a->weight = sql_column_double(q, 3);
 		a->verdict = col_str(q, 4);
 		a->reason = col_str(q, 5);
 		a->table_json = col_str(q, 6);
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != SQL_DONE) {
 		analysis_records_free(v, nr);
-		strbuf_errf(err, "store '%s': %s", st->path, sqlite3_errmsg(st->db));
+		strbuf_errf(err, "store '%s': %s", st->path, sql_errmsg(st));
 		return SW_ESTORE;
 	}
 	*out = v;

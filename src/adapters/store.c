@@ -3,11 +3,13 @@
  * store.h for the design.
  */
 #include "adapters/store.h"
+#include "adapters/sql.h"
 #include "base/alloc.h"
 #include "base/err.h"
 #include "base/strbuf.h"
 
 #include <errno.h>
+#include <libpq-fe.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -53,9 +55,114 @@ static void store_errf(struct store *st, const char *msg, struct strbuf *err)
 			    "give this one write access", st->path, st->path);
 }
 
+/* ---- PostgreSQL (docs/records.md "PostgreSQL") ---- */
+
+/*
+ * The key of the transaction-scoped advisory lock every write transaction
+ * takes first on PostgreSQL ("slipway" in ASCII as a number): one writer at
+ * a time, as SQLite's BEGIN IMMEDIATE.
+ */
+#define PG_WRITE_LOCK "32488822435963257"
+
+static int is_pg_url(const char *v)
+{
+	return !strncmp(v, "postgresql://", 13) || !strncmp(v, "postgres://", 11);
+}
+
+int store_in_env(void)
+{
+	const char *url = getenv("SLIPWAY_STORE");
+	return url && *url;
+}
+
+/* The URL without the password of its user info ("postgresql://u:pw@h/db" -> "postgresql://u@h/db"). */
+static char *redact_url(const char *url)
+{
+	struct strbuf out = STRBUF_INIT;
+	const char *auth = strstr(url, "://") + 3;
+	const char *end = auth + strcspn(auth, "/?");
+	const char *at = memchr(auth, '@', (size_t)(end - auth));
+	const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+
+	if (colon) {
+		strbuf_add(&out, url, (size_t)(colon - url));
+		strbuf_addstr(&out, at);
+	} else {
+		strbuf_addstr(&out, url);
+	}
+	return strbuf_detach(&out, NULL);
+}
+
+static void pg_msgf(struct store *st, const char *what, const char *msg, struct strbuf *err)
+{
+	size_t n = msg ? strlen(msg) : 0;
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+		n--;
+	strbuf_errf(err, "%s '%s': %.*s", what, st->path, (int)n, msg ? msg : "");
+}
+
+static int pg_exec(struct store *st, const char *sql, struct strbuf *err)
+{
+	PGresult *res = PQexec(st->pg, sql);
+	ExecStatusType s = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	int r = 0;
+
+	if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
+		/* the primary message: its CONTEXT and LINE lines would break the one-line error */
+		pg_msgf(st, "store", res && PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) ?
+			PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : PQerrorMessage(st->pg), err);
+		r = SW_ESTORE;
+	} else if (!strcmp(sql, "COMMIT") && !strcmp(PQcmdStatus(res), "ROLLBACK")) {
+		/* COMMIT of a transaction a failed statement aborted answers ROLLBACK, not an error */
+		strbuf_errf(err, "store '%s': the transaction was rolled back (a statement in it failed)", st->path);
+		r = SW_ESTORE;
+	}
+	PQclear(res);
+	return r;
+}
+
+static int pg_in_tx(struct store *st)
+{
+	return PQtransactionStatus(st->pg) != PQTRANS_IDLE;
+}
+
+static int sqlite_only(struct store *st, const char *module, struct strbuf *err)
+{
+	strbuf_errf(err, "store '%s': store module %s%s%s is SQLite-only yet: it does not run on PostgreSQL in this "
+		    "slipway (docs/records.md \"PostgreSQL\" lists the ported modules); unset SLIPWAY_STORE to use "
+		    "the SQLite store", st->path, module ? "'" : "", module ? module : "of this command",
+		    module ? "'" : "");
+	return SW_ESTORE;
+}
+
+static int open_pg(struct store *st, const char *url, struct strbuf *err)
+{
+	int r;
+
+	st->backend = STORE_BACKEND_PG;
+	st->path = redact_url(url);
+	st->pg = PQconnectdb(url);
+	if (!st->pg || PQstatus(st->pg) != CONNECTION_OK) {
+		pg_msgf(st, "cannot open store", st->pg ? PQerrorMessage(st->pg) : "out of memory", err);
+		store_close(st);
+		return SW_ESTORE;
+	}
+	if ((r = pg_exec(st, "SET client_min_messages = warning", err)) < 0 || (r = store_begin(st, err)) < 0 ||
+	    (r = pg_exec(st, "CREATE TABLE IF NOT EXISTS schema_version (module TEXT PRIMARY KEY, version BIGINT NOT "
+			 "NULL)", err)) < 0 || (r = store_commit(st, err)) < 0) {
+		store_close(st);
+		return r;
+	}
+	return 0;
+}
+
+/* ---- both ---- */
+
 int store_exec(struct store *st, const char *sql, struct strbuf *err)
 {
 	char *msg = NULL;
+	if (st->backend == STORE_BACKEND_PG)
+		return pg_exec(st, sql, err);
 	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
 		store_errf(st, msg ? msg : sqlite3_errmsg(st->db), err);
 		sqlite3_free(msg);
@@ -90,6 +197,13 @@ int store_begin(struct store *st, struct strbuf *err)
 	int r = store_check_identity(st, err);
 	if (r < 0)
 		return r;
+	if (st->backend == STORE_BACKEND_PG) {
+		if ((r = pg_exec(st, "BEGIN", err)) < 0)
+			return r;
+		if ((r = pg_exec(st, "SELECT pg_advisory_xact_lock(" PG_WRITE_LOCK ")", err)) < 0)
+			store_rollback(st);
+		return r;
+	}
 	return store_exec(st, "BEGIN IMMEDIATE", err);
 }
 
@@ -100,6 +214,11 @@ int store_commit(struct store *st, struct strbuf *err)
 
 void store_rollback(struct store *st)
 {
+	if (st->backend == STORE_BACKEND_PG) {
+		if (st->pg && pg_in_tx(st))
+			PQclear(PQexec(st->pg, "ROLLBACK"));
+		return;
+	}
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
@@ -107,7 +226,7 @@ void store_rollback(struct store *st)
 int store_tx_begin(struct store *st, struct strbuf *err)
 {
 	int r;
-	if (!sqlite3_get_autocommit(st->db))
+	if (st->backend == STORE_BACKEND_PG ? pg_in_tx(st) : !sqlite3_get_autocommit(st->db))
 		return 0;
 	r = store_begin(st, err);
 	return r < 0 ? r : 1;
@@ -132,6 +251,10 @@ int store_tx_end(struct store *st, int own, int r, struct strbuf *err)
 
 int store_prepare(struct store *st, sqlite3_stmt **stmt, const char *sql, struct strbuf *err)
 {
+	if (st->backend == STORE_BACKEND_PG) {
+		*stmt = NULL;
+		return sqlite_only(st, NULL, err);
+	}
 	if (sqlite3_prepare_v2(st->db, sql, -1, stmt, NULL) != SQLITE_OK) {
 		store_errf(st, sqlite3_errmsg(st->db), err);
 		*stmt = NULL;
@@ -143,6 +266,10 @@ int store_prepare(struct store *st, sqlite3_stmt **stmt, const char *sql, struct
 int store_prepare_cached(struct store *st, sqlite3_stmt **stmt, const char *sql, struct strbuf *err)
 {
 	size_t i;
+	if (st->backend == STORE_BACKEND_PG) {
+		*stmt = NULL;
+		return sqlite_only(st, NULL, err);
+	}
 	for (i = 0; i < STORE_CACHED_STMTS && st->cached[i].sql; i++)
 		if (st->cached[i].sql == sql) {
 			sqlite3_reset(st->cached[i].stmt);
@@ -168,12 +295,23 @@ static int open_store(struct store *st, const char *dir, int create, struct strb
 {
 	struct strbuf path = STRBUF_INIT;
 	struct stat sb;
+	const char *url = getenv("SLIPWAY_STORE");
 	int r;
 
 	st->db = NULL;
+	st->pg = NULL;
+	st->last_error = NULL;
+	st->backend = STORE_BACKEND_SQLITE;
 	st->path = NULL;
 	st->dev = st->ino = 0;
 	memset(st->cached, 0, sizeof(st->cached));
+	if (url && *url) {
+		if (is_pg_url(url))
+			return open_pg(st, url, err);
+		strbuf_errf(err, "SLIPWAY_STORE is neither empty nor a PostgreSQL URL (postgresql://USER@HOST/DB or "
+			    "postgres://...): unset it to keep the store in the state directory");
+		return SW_ECONFIG;
+	}
 	if (create && (r = mkdir_p(dir, err)))
 		return r;
 	strbuf_addf(&path, "%s/slipway.db", dir);
@@ -247,6 +385,12 @@ void store_close(struct store *st)
 	if (st->db)
 		sqlite3_close_v2(st->db);
 	st->db = NULL;
+	if (st->pg)
+		PQfinish(st->pg);
+	st->pg = NULL;
+	free(st->last_error);
+	st->last_error = NULL;
+	st->backend = STORE_BACKEND_SQLITE;
 	free(st->path);
 	st->path = NULL;
 }
@@ -257,6 +401,8 @@ int store_migrate(struct store *st, const char *module, const char *const *migra
 	_cleanup_stmt_ sqlite3_stmt *get = NULL;
 	int version = 0, r;
 
+	if (st->backend == STORE_BACKEND_PG)
+		return sqlite_only(st, module, err);
 	r = store_prepare(st, &get, "SELECT version FROM schema_version WHERE module = ?1", err);
 	if (r)
 		return r;
@@ -302,6 +448,81 @@ int store_migrate(struct store *st, const char *module, const char *const *migra
 		}
 	}
 	if (r) {
+		store_rollback(st);
+		return r;
+	}
+	return store_commit(st, err);
+}
+
+/* sql_step() with "store 'PATH': " before the database's message. */
+static int step(struct store *st, struct sql_stmt *q, struct strbuf *err)
+{
+	struct strbuf e = STRBUF_INIT;
+	int r = sql_step(q, &e);
+
+	if (r < 0)
+		strbuf_errf(err, "store '%s': %s", st->path, e.buf);
+	strbuf_release(&e);
+	return r;
+}
+
+/* The module's schema version on PostgreSQL: 0 when none, or SW_ESTORE. */
+static int pg_version(struct store *st, const char *module, struct strbuf *err)
+{
+	_cleanup_sql_ struct sql_stmt *get = NULL;
+	int r = sql_prepare(st, &get, "SELECT version FROM schema_version WHERE module = ?1", err);
+
+	if (r < 0)
+		return r;
+	sql_bind_text(get, 1, module);
+	r = step(st, get, err);
+	return r == SQL_ROW ? (int)sql_column_int64(get, 0) : r;
+}
+
+int store_migrate_ported(struct store *st, const char *module, const char *const *migrations,
+			 const char *const *pg_migrations, int n, struct strbuf *err)
+{
+	_cleanup_sql_ struct sql_stmt *set = NULL;
+	int version, r;
+
+	if (st->backend != STORE_BACKEND_PG)
+		return store_migrate(st, module, migrations, n, err);
+	if ((version = pg_version(st, module, err)) < 0)
+		return version;
+	if (version > n) {
+		strbuf_errf(err, "store '%s': module '%s' is at schema version %d, newer than this slipway knows (%d); "
+			    "upgrade slipway", st->path, module, version, n);
+		return SW_ESTORE;
+	}
+	if (version == n)
+		return 0;
+	if ((r = store_begin(st, err)) < 0)
+		return r;
+	/* re-read under the write lock: another process may have migrated */
+	if ((version = pg_version(st, module, err)) < 0) {
+		store_rollback(st);
+		return version;
+	}
+	for (int i = version; i < n; i++) {
+		struct strbuf t = STRBUF_INIT;
+		r = pg_migrations && pg_migrations[i] ? 0 : sql_pg_translate(migrations[i], &t, err);
+		if (r >= 0)
+			r = pg_exec(st, pg_migrations && pg_migrations[i] ? pg_migrations[i] : t.buf, err);
+		strbuf_release(&t);
+		if (r < 0) {
+			strbuf_errf(err, " (module '%s', migration %d)", module, i + 1);
+			store_rollback(st);
+			return r;
+		}
+	}
+	r = sql_prepare(st, &set, "INSERT INTO schema_version(module, version) VALUES (?1, ?2) "
+			"ON CONFLICT(module) DO UPDATE SET version = excluded.version", err);
+	if (!r) {
+		sql_bind_text(set, 1, module);
+		sql_bind_int64(set, 2, n);
+		r = step(st, set, err);
+	}
+	if (r < 0) {
 		store_rollback(st);
 		return r;
 	}

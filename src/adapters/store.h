@@ -21,9 +21,16 @@ struct strbuf;
 
 #define STORE_CACHED_STMTS 8
 
+struct pg_conn;	/* libpq's PGconn */
+
+enum store_backend { STORE_BACKEND_SQLITE = 0, STORE_BACKEND_PG };
+
 struct store {
-	sqlite3 *db;
-	char *path;	/* the database file, owned */
+	sqlite3 *db;	/* SQLite; NULL on PostgreSQL */
+	struct pg_conn *pg;	/* PostgreSQL; NULL on SQLite */
+	enum store_backend backend;
+	char *path;	/* the database file, or the PostgreSQL URL without its password; owned */
+	char *last_error;	/* PostgreSQL: the last failed statement's message (sql_errmsg()); owned */
 	uint64_t dev, ino;	/* the file's identity when opened (st_dev, st_ino) */
 	struct store_cached_stmt {	/* store_prepare_cached(): kept until store_close() */
 		const char *sql;
@@ -32,6 +39,18 @@ struct store {
 };
 
 /*
+ * The backend comes from $SLIPWAY_STORE: unset or empty, the SQLite file
+ * DIR/slipway.db as described here; a libpq URL (`postgresql://...` or
+ * `postgres://...`), that PostgreSQL database instead (DIR is then not
+ * used; the database must exist; docs/records.md "PostgreSQL").  On
+ * PostgreSQL a write transaction (store_begin()) first takes a
+ * transaction-scoped advisory lock, so that write transactions follow one
+ * another as SQLite's do; store_check_identity() has nothing to check; and
+ * only the store modules ported onto the statement layer (sql.h) work:
+ * store_migrate() and store_prepare() refuse the others with "store module
+ * X is SQLite-only yet".  Any other value of $SLIPWAY_STORE is refused
+ * (SW_ECONFIG).
+ *
  * Open (creating the directory and file if needed) `DIR/slipway.db`, set WAL
  * mode, foreign keys, a 5000 ms busy timeout and synchronous=FULL (a
  * committed transition survives power loss; DESIGN.md principle 1).  Returns
@@ -39,6 +58,13 @@ struct store {
  * releases with store_close().
  */
 int store_open(struct store *st, const char *dir, struct strbuf *err);
+/*
+ * 1 when $SLIPWAY_STORE is set and not empty: store_open() then ignores the
+ * state directory (and checks the value), so a command must not look for
+ * DIR/slipway.db to know whether a store exists.  Else 0.
+ */
+int store_in_env(void);
+
 /*
  * Like store_open(), but never creates anything: a command that only reads
  * must not leave an empty store behind (and must not make a store deleted
@@ -78,6 +104,16 @@ void store_close(struct store *st);
 int store_migrate(struct store *st, const char *module, const char *const *migrations, int n,
 		  struct strbuf *err);
 
+/*
+ * store_migrate() for a module ported onto the statement layer (sql.h): on
+ * SQLite exactly store_migrate(); on PostgreSQL each migration is
+ * pg_migrations[i] when that is not NULL (written for PostgreSQL: triggers,
+ * functions), else migrations[i] translated by sql_pg_translate().
+ * pg_migrations may be NULL.  Returns 0 or SW_ESTORE.
+ */
+int store_migrate_ported(struct store *st, const char *module, const char *const *migrations,
+			 const char *const *pg_migrations, int n, struct strbuf *err);
+
 /* Run SQL with no result rows (BEGIN, COMMIT, DDL).  0 or SW_ESTORE. */
 int store_exec(struct store *st, const char *sql, struct strbuf *err);
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK.  0 or SW_ESTORE. */
@@ -102,7 +138,11 @@ int store_tx_begin(struct store *st, struct strbuf *err);
  */
 int store_tx_end(struct store *st, int own, int r, struct strbuf *err);
 
-/* Prepare sql; on failure returns SW_ESTORE with SQLite's message in err. */
+/*
+ * Prepare sql; on failure returns SW_ESTORE with SQLite's message in err.
+ * SQLite only: on PostgreSQL it refuses (SW_ESTORE, "... SQLite-only yet"):
+ * ported modules use sql_prepare().
+ */
 int store_prepare(struct store *st, sqlite3_stmt **stmt, const char *sql, struct strbuf *err);
 
 /*

@@ -91,7 +91,7 @@ static int controller_running(struct cli_ctx *ctx, struct lease *holder)
 	strbuf_addf(&path, "%s/slipway.db", ctx->state_dir);
 	r = access(path.buf, F_OK);
 	strbuf_release(&path);
-	if (r < 0)
+	if (r < 0 && !store_in_env())
 		return 0;
 	if (cli_store(ctx, &st) != EXIT_OK)
 		return -1;

@@ -1,6 +1,7 @@
 /*
- * cmd_pack.c - `slipway pack deploy PACK VERSION --env staging|production`
- * and `slipway pack status PACK [VERSION]`: the runbook's agent-pack
+ * cmd_pack.c - `slipway pack deploy PACK VERSION --env staging|production`,
+ * `pack status PACK [VERSION]`, `pack list` and `pack abort PACK [--env
+ * ENV]`: the runbook's agent-pack
  * procedure (docs/flags.md "Agent packs").  Each stage is one of slipway's
  * own commands, run as a child process of this binary exactly as a person
  * would type it (so each keeps its own records, audit entries, gate and
@@ -27,14 +28,20 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/vocab.h"
+#include "adapters/flag_store.h"
 #include "adapters/pack_store.h"
 #include "adapters/proc.h"
+#include "adapters/records.h"
 #include "adapters/store.h"
+#include "controller/localstack.h"
+#include "base/alloc.h"
 #include "base/err.h"
 #include "base/strbuf.h"
+#include "core/flag_rollout.h"
 #include "core/pack_file.h"
 #include "core/service.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <signal.h>
@@ -50,6 +57,8 @@ const char usage_pack[] =
 	"usage: slipway pack deploy PACK VERSION --env staging|production [--file FILE]\n"
 	"                           [--time-scale N] [-o json]\n"
 	"       slipway pack status PACK [VERSION] [-o json]\n"
+	"       slipway pack list [-o json]\n"
+	"       slipway pack abort PACK [--env ENV] [-o json]\n"
 	"\n"
 	"Ship agent pack PACK at VERSION the way the runbook does.  The pack is\n"
 	"defined in packs/PACK.yaml (or --file): the service that ships it, its tests\n"
@@ -62,7 +71,15 @@ const char usage_pack[] =
 	"flag back to the segment by itself on a regression.  Every stage is\n"
 	"recorded and audited; a stage that passed is skipped when the command runs\n"
 	"again, and none runs before the one it follows has passed.  --time-scale\n"
-	"is passed to deploy and rollout.  'pack status' lists the recorded stages.\n"
+	"is passed to deploy and rollout; a service that does not exist (or has no\n"
+	"such environment) is refused before anything changes.  'pack status' lists\n"
+	"the recorded stages (exit 2 for a pack with neither a file nor a stage);\n"
+	"'pack list' every pack (packs/*.yaml and those with recorded stages), its\n"
+	"versions per environment, its flag and its guarded rollout.  'pack abort'\n"
+	"aborts the pack's running guarded rollout in ENV (production by default) as\n"
+	"'slipway abort ID' does (recorded, notified), sets the flag's percentage back\n"
+	"to 0 (the segment keeps it) and records the rollout stage as failed, so\n"
+	"'pack deploy' runs it again; exit 1 when no rollout of the pack runs.\n"
 	"Exit 0 every stage passed, 1 a stage failed or is refused (production\n"
 	"before staging's tests), 2 bad usage or pack file, 3 the store, 4 a stage\n"
 	"waits on a person (approvals, a window): run the same command again; 130\n"
@@ -356,14 +373,77 @@ static int deploy_production(struct run *u)
 	return stage(u, "rollout", roll_cmds);
 }
 
+
+/* d's steps as a JSON array of percents (whole ones as integers: [5, 25, 50, 100]). */
+static json_t *steps_json(const struct pack_def *d)
+{
+	json_t *a = json_array();
+	for (int i = 0; i < d->nsteps; i++) {
+		double v = d->steps[i];
+		json_array_append_new(a, v == (double)(int64_t)v ? json_integer((json_int_t)v) : json_real(v));
+	}
+	return a;
+}
+
+/*
+ * Read and parse pack's definition: file, else PROJECT/packs/PACK.yaml.
+ * 0; 1 when there is no such file and missing_ok (nothing in *d); else
+ * the exit code, the error printed.
+ */
+static int pack_load(struct cli_ctx *ctx, const char *pack, const char *file, int missing_ok, struct pack_def *d)
+{
+	struct strbuf path = STRBUF_INIT, buf = STRBUF_INIT, err = STRBUF_INIT;
+	int r, code = EXIT_OK;
+	if (file)
+		strbuf_addstr(&path, file);
+	else
+		strbuf_addf(&path, "%s/packs/%s.yaml", ctx->project_dir, pack);
+	if (missing_ok && access(path.buf, F_OK) < 0 && errno == ENOENT) {
+		code = 1;
+		goto out;
+	}
+	if ((r = strbuf_read_file_max(&buf, path.buf, PACK_FILE_MAX, &err)) < 0 ||
+	    (r = pack_file_parse(path.buf, pack, buf.buf, buf.len, d, &err)) < 0) {
+		cli_error("%s", err.buf);
+		code = r == SW_ESTORE ? EXIT_RUNTIME : EXIT_USAGE;
+	}
+out:
+	strbuf_release(&path);
+	strbuf_release(&buf);
+	strbuf_release(&err);
+	return code;
+}
+
+/* The pack's service must exist with environment env: checked before any stage changes anything. */
+static int service_check(struct cli_ctx *ctx, const struct pack_def *d, const char *env)
+{
+	struct service svc;
+	struct strbuf err = STRBUF_INIT;
+	int r = service_load(&svc, ctx->project_dir, d->service, &err), code = EXIT_OK;
+	if (r < 0) {
+		cli_error("pack '%s' ships in service '%s', which cannot be used: %s; nothing was changed (fix the "
+			  "pack's 'service:' or add the service)", d->name, d->service, err.buf);
+		code = cli_exit(r);
+	} else {
+		if (!service_find_env(&svc, env)) {
+			cli_error("pack '%s' ships in service '%s', which has no environment '%s' (services/%s.yaml); "
+				  "nothing was changed", d->name, d->service, env, d->service);
+			code = EXIT_USAGE;
+		}
+		service_release(&svc);
+	}
+	strbuf_release(&err);
+	return code;
+}
+
 static int pack_deploy(struct cli_ctx *ctx, const char *pack, const char *version, const char *env, const char *file,
 		       const char *scale)
 {
-	struct strbuf path = STRBUF_INIT, buf = STRBUF_INIT, err = STRBUF_INIT;
+	struct strbuf err = STRBUF_INIT;
 	struct pack_def d = { 0 };
 	struct run u = { .ctx = ctx, .d = &d, .version = version, .env = env, .scale = scale };
 	ssize_t n;
-	int code, r;
+	int code;
 
 	if (!service_name_valid(pack))
 		return cli_usage_error(ctx, "pack", "'%s' is not a pack name ([A-Za-z0-9._-], 1 to %d characters)", pack,
@@ -382,16 +462,8 @@ static int pack_deploy(struct cli_ctx *ctx, const char *pack, const char *versio
 		if (errno || *end || end == scale || !(v >= 1 && v <= 3600))
 			return cli_usage_error(ctx, "pack", "--time-scale must be a number from 1 to 3600, not '%s'", scale);
 	}
-	if (file)
-		strbuf_addstr(&path, file);
-	else
-		strbuf_addf(&path, "%s/packs/%s.yaml", ctx->project_dir, pack);
-	if ((r = strbuf_read_file_max(&buf, path.buf, PACK_FILE_MAX, &err)) < 0 ||
-	    (r = pack_file_parse(path.buf, pack, buf.buf, buf.len, &d, &err)) < 0) {
-		cli_error("%s", err.buf);
-		code = r == SW_ESTORE ? EXIT_RUNTIME : EXIT_USAGE;
+	if ((code = pack_load(ctx, pack, file, 0, &d)) != EXIT_OK || (code = service_check(ctx, &d, env)) != EXIT_OK)
 		goto out;
-	}
 	if ((n = readlink("/proc/self/exe", u.self, sizeof(u.self) - 1)) <= 0) {
 		cli_error("cannot find this slipway binary (/proc/self/exe): %s", strerror(errno));
 		code = EXIT_RUNTIME;
@@ -414,15 +486,13 @@ static int pack_deploy(struct cli_ctx *ctx, const char *pack, const char *versio
 	code = !strcmp(env, "staging") ? deploy_staging(&u) : deploy_production(&u);
 	if (ctx->output == OUTPUT_JSON) {
 		json_t *j = cli_doc("PackDeployment");
-		char steps[256];
-		pack_steps_format(&d, steps, sizeof(steps));
 		json_object_set_new(j, "pack", json_string(d.name));
 		json_object_set_new(j, "version", json_string(version));
 		json_object_set_new(j, "env", json_string(env));
 		json_object_set_new(j, "service", json_string(d.service));
 		json_object_set_new(j, "flag", json_string(d.flag));
 		json_object_set_new(j, "segment", json_string(d.segment));
-		json_object_set_new(j, "steps", json_string(steps));
+		json_object_set_new(j, "steps", steps_json(&d));
 		json_object_set_new(j, "interval_ms", json_integer(d.interval_ms));
 		json_object_set_new(j, "result", json_string(code == EXIT_OK ? "passed" : code == EXIT_WAITING ? "waiting"
 							    : "failed"));
@@ -439,26 +509,52 @@ static int pack_deploy(struct cli_ctx *ctx, const char *pack, const char *versio
 	json_decref(u.stages);
 out:
 	pack_def_release(&d);
-	strbuf_release(&path);
-	strbuf_release(&buf);
 	strbuf_release(&err);
 	return code;
+}
+
+/* The definition's fields a reader wants, into j (pack status, pack list). */
+static void def_json(json_t *j, const struct pack_def *d)
+{
+	json_object_set_new(j, "service", json_string(d->service));
+	json_object_set_new(j, "flag", json_string(d->flag));
+	json_object_set_new(j, "segment", json_string(d->segment));
+	json_object_set_new(j, "steps", steps_json(d));
+	json_object_set_new(j, "interval_ms", json_integer(d->interval_ms));
 }
 
 static int pack_status(struct cli_ctx *ctx, const char *pack, const char *version)
 {
 	struct strbuf err = STRBUF_INIT;
 	struct pack_stage *v = NULL;
+	struct pack_def d = { 0 };
 	struct store *st;
 	size_t n = 0;
-	int code;
+	int code, have_def;
 
-	if ((code = cli_store(ctx, &st)) != EXIT_OK)
+	if (!service_name_valid(pack))
+		return cli_usage_error(ctx, "pack", "'%s' is not a pack name ([A-Za-z0-9._-], 1 to %d characters)", pack,
+				       SW_NAME_MAX);
+	if ((code = pack_load(ctx, pack, NULL, 1, &d)) > 1)
 		return code;
+	have_def = code == EXIT_OK;
+	if ((code = cli_store(ctx, &st)) != EXIT_OK)
+		goto out;
 	if (pack_store_migrate(st, &err) < 0 || pack_store_list(st, pack, version, &v, &n, &err) < 0) {
 		cli_error("%s", err.buf);
-		strbuf_release(&err);
-		return EXIT_RUNTIME;
+		code = EXIT_RUNTIME;
+		goto out;
+	}
+	/* an unknown pack (or version) is not found, as an unknown deployment is (docs/exit-codes.md) */
+	if (!n && (!have_def || version)) {
+		if (!have_def && !version)
+			cli_error("no pack '%s': no packs/%s.yaml in '%s' and no recorded stage; 'slipway pack list' "
+				  "lists the packs", pack, pack, ctx->project_dir);
+		else
+			cli_error("pack '%s' has no recorded stage of version '%s'; 'slipway pack status %s' lists its "
+				  "versions", pack, version, pack);
+		code = EXIT_USAGE;
+		goto out;
 	}
 	if (ctx->output == OUTPUT_JSON) {
 		json_t *j = cli_doc("PackStages"), *a = json_array();
@@ -471,17 +567,389 @@ static int pack_status(struct cli_ctx *ctx, const char *pack, const char *versio
 			json_array_append_new(a, s);
 		}
 		json_object_set_new(j, "pack", json_string(pack));
+		if (have_def)
+			def_json(j, &d);
 		json_object_set_new(j, "stages", a);
 		cli_print_json(j);	/* takes j */
 	} else if (!n) {
-		printf("no stages recorded for pack '%s'%s%s\n", pack, version ? " version " : "", version ? version : "");
+		printf("no stages recorded for pack '%s'\n", pack);
 	} else {
 		for (size_t i = 0; i < n; i++)
 			printf("%-12s %-11s %-8s %-8s %s\n", v[i].version, v[i].env, v[i].stage, v[i].status, v[i].detail);
 	}
+out:
+	pack_stages_free(v, n);
+	pack_def_release(&d);
+	strbuf_release(&err);
+	return code;
+}
+
+/* Whether deployment r is a guarded rollout of flag (its version "flag:FLAG=VARIANT"). */
+static int is_rollout_of(const struct deployment_record *r, const char *flag)
+{
+	char f[FLAG_KEY_MAX + 1], var[FLAG_KEY_MAX + 1];
+	return r->version && flag_cohort_parse(r->version, f, sizeof(f), var, sizeof(var)) == 1 && !strcmp(f, flag);
+}
+
+/*
+ * The newest guarded rollout of flag by service in env into *out (id 0:
+ * none); with running, the unfinished one only.  0 or SW_ESTORE.
+ */
+static int find_rollout(struct store *st, const char *service, const char *env, const char *flag, int running,
+			struct deployment_record *out, struct strbuf *err)
+{
+	struct deployment_record *v = NULL;
+	size_t n = 0;
+	int r = records_list(st, service, env, 0, &v, &n, err);
+	memset(out, 0, sizeof(*out));
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		if (!is_rollout_of(&v[i], flag) || (running && v[i].state && record_state_is_final(v[i].state)))
+			continue;
+		*out = v[i];	/* moved: the array's copy is cleared */
+		memset(&v[i], 0, sizeof(v[i]));
+		break;
+	}
+	deployment_records_free(v, n);
+	return 0;
+}
+
+/* The flag's state in env for readers: null when absent, else {version, enabled, percentage, segment}. */
+static json_t *flag_state_json(struct store *st, const char *env, const struct pack_def *d, struct strbuf *err)
+{
+	struct flag_record fr = { 0 };
+	json_t *j, *rule, *pct = json_null();
+	char seg_rule[FLAG_KEY_MAX + 16];
+	size_t i;
+	int seg = 0, r = flag_store_get(st, env, FLAG_KIND_FLAG, d->flag, &fr, err);
+	if (r < 0) {
+		strbuf_reset(err);
+		return json_null();
+	}
+	snprintf(seg_rule, sizeof(seg_rule), "segment:%s", d->segment);
+	json_array_foreach(json_object_get(fr.def, "rules"), i, rule) {
+		const char *name = json_string_value(json_object_get(rule, "name"));
+		if (name && !strcmp(name, FLAG_ROLLOUT_RULE))
+			pct = json_deep_copy(json_object_get(json_object_get(rule, "rollout"), "percentage"));
+		else if (name && !strcmp(name, seg_rule))
+			seg = 1;
+	}
+	j = json_pack("{s:I, s:b, s:o, s:b}", "version", (json_int_t)fr.version, "enabled",
+		      !json_is_false(json_object_get(fr.def, "enabled")), "percentage", pct ? pct : json_null(),
+		      "segment", seg);
+	flag_record_release(&fr);
+	return j;
+}
+
+/* A rollout deployment as {id, state, step, weight, reason} (NULL record id: null). */
+static json_t *rollout_json(const struct deployment_record *r)
+{
+	if (!r->id)
+		return json_null();
+	return json_pack("{s:I, s:s, s:I, s:f, s:s}", "id", (json_int_t)r->id, "state", r->state ? r->state : "",
+			 "step", (json_int_t)r->step, "weight", r->weight, "reason", r->reason ? r->reason : "");
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The names of the packs: packs/NAME.yaml files of the project and those with recorded stages, sorted, unique. */
+static void pack_names(struct cli_ctx *ctx, const struct pack_stage *v, size_t n, char ***out, size_t *nout)
+{
+	struct strbuf dir = STRBUF_INIT;
+	char **names = NULL;
+	size_t nr = 0, alloc = 0, k = 0;
+	DIR *dp;
+	strbuf_addf(&dir, "%s/packs", ctx->project_dir);
+	if ((dp = opendir(dir.buf))) {
+		struct dirent *e;
+		while ((e = readdir(dp))) {
+			size_t len = strlen(e->d_name);
+			if (len > 5 && !strcmp(e->d_name + len - 5, ".yaml")) {
+				char *name = xstrndup(e->d_name, len - 5);
+				if (!service_name_valid(name)) {
+					free(name);
+					continue;
+				}
+				ALLOC_GROW(names, nr + 1, alloc);
+				names[nr++] = name;
+			}
+		}
+		closedir(dp);
+	}
+	for (size_t i = 0; i < n; i++) {
+		ALLOC_GROW(names, nr + 1, alloc);
+		names[nr++] = xstrdup(v[i].pack);
+	}
+	if (nr)
+		qsort(names, nr, sizeof(*names), name_cmp);
+	for (size_t i = 0; i < nr; i++) {
+		if (k && !strcmp(names[k - 1], names[i]))
+			free(names[i]);
+		else
+			names[k++] = names[i];
+	}
+	*out = names;
+	*nout = k;
+	strbuf_release(&dir);
+}
+
+/*
+ * One pack for `pack list`: its definition (when its file parses), and
+ * per environment where it has stages or a flag: each version's last
+ * stage, the flag's state and the newest guarded rollout.
+ */
+static json_t *pack_entry(struct cli_ctx *ctx, struct store *st, const char *name, const struct pack_stage *v,
+			  size_t n, struct strbuf *err)
+{
+	static const char *const envs[] = { "staging", "production" };
+	struct pack_def d = { 0 };
+	json_t *j = json_pack("{s:s}", "pack", name), *by_env = json_object();
+	struct strbuf path = STRBUF_INIT, buf = STRBUF_INIT, perr = STRBUF_INIT;
+	int have_def;
+	strbuf_addf(&path, "%s/packs/%s.yaml", ctx->project_dir, name);
+	have_def = strbuf_read_file_max(&buf, path.buf, PACK_FILE_MAX, &perr) >= 0 &&
+		   pack_file_parse(path.buf, name, buf.buf, buf.len, &d, &perr) >= 0;
+	if (have_def)
+		def_json(j, &d);
+	else
+		json_object_set_new(j, "error", json_string(access(path.buf, F_OK) < 0 ? "no packs file" : perr.buf));
+	for (size_t e = 0; e < 2; e++) {
+		json_t *versions = json_array(), *env = json_object();
+		for (size_t i = 0; i < n; i++) {
+			json_t *last = NULL, *it;
+			size_t k;
+			if (strcmp(v[i].pack, name) || strcmp(v[i].env, envs[e]))
+				continue;
+			json_array_foreach(versions, k, it)
+				if (!strcmp(json_string_value(json_object_get(it, "version")), v[i].version))
+					last = it;
+			if (!last) {
+				last = json_pack("{s:s}", "version", v[i].version);
+				json_array_append_new(versions, last);
+			}
+			json_object_set_new(last, "stage", json_string(v[i].stage));
+			json_object_set_new(last, "status", json_string(v[i].status));
+			cli_json_time(last, "at", v[i].at_ms);
+		}
+		json_object_set_new(env, "versions", versions);
+		if (have_def) {
+			struct deployment_record r;
+			json_object_set_new(env, "flag", flag_state_json(st, envs[e], &d, err));
+			if (find_rollout(st, d.service, envs[e], d.flag, 0, &r, err) < 0) {
+				strbuf_reset(err);
+				memset(&r, 0, sizeof(r));
+			}
+			json_object_set_new(env, "rollout", rollout_json(&r));
+			deployment_record_release(&r);
+		} else {
+			json_object_set_new(env, "flag", json_null());
+			json_object_set_new(env, "rollout", json_null());
+		}
+		json_object_set_new(by_env, envs[e], env);
+	}
+	json_object_set_new(j, "environments", by_env);
+	pack_def_release(&d);
+	strbuf_release(&path);
+	strbuf_release(&buf);
+	strbuf_release(&perr);
+	return j;
+}
+
+static void print_entry(json_t *p)
+{
+	const char *envs[] = { "staging", "production" };
+	const char *error = json_string_value(json_object_get(p, "error"));
+	printf("%s", json_string_value(json_object_get(p, "pack")));
+	if (error)
+		printf(" (%s)\n", error);
+	else
+		printf(" (service %s, flag %s)\n", json_string_value(json_object_get(p, "service")),
+		       json_string_value(json_object_get(p, "flag")));
+	for (size_t e = 0; e < 2; e++) {
+		json_t *env = json_object_get(json_object_get(p, "environments"), envs[e]);
+		json_t *vs = json_object_get(env, "versions"), *f = json_object_get(env, "flag"),
+		       *ro = json_object_get(env, "rollout"), *it;
+		size_t i;
+		printf("  %-11s", envs[e]);
+		if (!json_array_size(vs))
+			printf(" no version");
+		json_array_foreach(vs, i, it)
+			printf(" %s (%s %s)", json_string_value(json_object_get(it, "version")),
+			       json_string_value(json_object_get(it, "stage")), json_string_value(json_object_get(it, "status")));
+		if (json_is_object(f)) {
+			json_t *pct = json_object_get(f, "percentage");
+			printf("; flag %s", json_is_true(json_object_get(f, "enabled")) ? "enabled" : "disabled");
+			if (json_is_number(pct))
+				printf(" at %g%%", json_number_value(pct));
+			if (json_is_true(json_object_get(f, "segment")))
+				printf(" + segment");
+		} else {
+			printf("; no flag");
+		}
+		if (json_is_object(ro))
+			printf("; rollout #%lld %s", (long long)json_integer_value(json_object_get(ro, "id")),
+			       json_string_value(json_object_get(ro, "state")));
+		printf("\n");
+	}
+}
+
+static int pack_list(struct cli_ctx *ctx)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct pack_stage *v = NULL;
+	struct store *st;
+	char **names = NULL;
+	size_t n = 0, nn = 0;
+	json_t *packs;
+	int code;
+
+	if ((code = cli_store(ctx, &st)) != EXIT_OK)
+		return code;
+	if (pack_store_migrate(st, &err) < 0 || pack_store_list(st, NULL, NULL, &v, &n, &err) < 0) {
+		cli_error("%s", err.buf);
+		strbuf_release(&err);
+		return EXIT_RUNTIME;
+	}
+	pack_names(ctx, v, n, &names, &nn);
+	packs = json_array();
+	for (size_t i = 0; i < nn; i++)
+		json_array_append_new(packs, pack_entry(ctx, st, names[i], v, n, &err));
+	if (ctx->output == OUTPUT_JSON) {
+		json_t *j = cli_doc("PackList");
+		json_object_set_new(j, "packs", json_incref(packs));
+		cli_print_json(j);	/* takes j */
+	} else if (!nn) {
+		printf("no packs (none in %s/packs, none recorded)\n", ctx->project_dir);
+	} else {
+		json_t *p;
+		size_t i;
+		json_array_foreach(packs, i, p)
+			print_entry(p);
+	}
+	json_decref(packs);
+	for (size_t i = 0; i < nn; i++)
+		free(names[i]);
+	free(names);
 	pack_stages_free(v, n);
 	strbuf_release(&err);
 	return EXIT_OK;
+}
+
+/*
+ * `pack abort PACK [--env ENV]`: the pack's unfinished guarded rollout in
+ * ENV is aborted by `slipway abort ID` run as a child (the same intent,
+ * audit entry and notification as a person's abort; the process driving
+ * the rollout applies it on its next tick, which sets the flag back); the
+ * rollout rule is set to 0% at once as well (`flag set --percentage 0`,
+ * audited), so the flag is back to the segment even before that tick; the
+ * pack's rollout stage is recorded failed, so `pack deploy` runs it again.
+ */
+static int pack_abort(struct cli_ctx *ctx, const char *pack, const char *env)
+{
+	struct strbuf err = STRBUF_INIT, line = STRBUF_INIT, detail = STRBUF_INIT;
+	struct pack_def d = { 0 };
+	struct deployment_record r = { 0 };
+	struct run u = { .ctx = ctx, .d = &d, .env = env };
+	char id[32];
+	ssize_t len;
+	int code;
+
+	if (!service_name_valid(pack))
+		return cli_usage_error(ctx, "pack", "'%s' is not a pack name ([A-Za-z0-9._-], 1 to %d characters)", pack,
+				       SW_NAME_MAX);
+	if (!service_name_valid(env))
+		return cli_usage_error(ctx, "pack", "--env '%s' is not an environment name", env);
+	if ((code = pack_load(ctx, pack, NULL, 0, &d)) != EXIT_OK)
+		goto out;
+	if ((code = cli_store(ctx, &u.st)) != EXIT_OK)
+		goto out;
+	if (pack_store_migrate(u.st, &err) < 0 || find_rollout(u.st, d.service, env, d.flag, 1, &r, &err) < 0) {
+		cli_error("%s", err.buf);
+		code = EXIT_RUNTIME;
+		goto out;
+	}
+	if (!r.id) {
+		cli_error("pack '%s' has no running guarded rollout in %s (of flag '%s' on service '%s'); 'slipway pack "
+			  "list' shows its state", pack, env, d.flag, d.service);
+		code = EXIT_NO;
+		goto out;
+	}
+	if ((len = readlink("/proc/self/exe", u.self, sizeof(u.self) - 1)) <= 0) {
+		cli_error("cannot find this slipway binary (/proc/self/exe): %s", strerror(errno));
+		code = EXIT_RUNTIME;
+		goto out;
+	}
+	u.self[len] = '\0';
+	u.version = r.version;	/* replaced below by the pack version the stage is recorded under */
+	setenv("SLIPWAY_STATE_DIR", ctx->state_dir, 1);
+	setenv("SLIPWAY_PROJECT", ctx->project_dir, 1);
+	if (ctx->policy_path)
+		setenv("SLIPWAY_POLICY", ctx->policy_path, 1);
+	snprintf(id, sizeof(id), "%lld", (long long)r.id);
+	{
+		char reason[160];
+		const char *abort_args[] = { "abort", id, NULL };
+		const char *zero[] = { "flag", "set", d.flag, "--percentage", "0", "--env", env, "--reason", reason, NULL };
+		snprintf(reason, sizeof(reason), "agent pack aborted: deployment #%s", id);
+		if ((code = slipway(&u, &line, abort_args)) != EXIT_OK) {
+			cli_error("'%s' exited %d; the rollout was not aborted", line.buf, code);
+			goto out;
+		}
+		strbuf_reset(&line);
+		if ((code = slipway(&u, &line, zero)) != EXIT_OK) {
+			cli_error("'%s' exited %d; the abort is recorded, the process driving deployment #%s sets the "
+				  "flag back on its next tick", line.buf, code, id);
+			goto out;
+		}
+	}
+	/* the stage is recorded under the pack version whose production rollout ran last */
+	{
+		struct pack_stage *v = NULL;
+		size_t n = 0;
+		const char *version = NULL;
+		if (pack_store_list(u.st, pack, NULL, &v, &n, &err) < 0) {
+			cli_error("%s", err.buf);
+			code = EXIT_RUNTIME;
+			goto out;
+		}
+		for (size_t i = n; i-- > 0 && !version;)
+			if (!strcmp(v[i].env, env) && !strcmp(v[i].stage, "enable"))
+				version = v[i].version;
+		strbuf_addf(&detail, "aborted by %s (pack abort): deployment #%s", cli_caller(NULL), id);
+		if (version) {
+			char *ver = xstrdup(version);
+			u.version = ver;
+			u.stages = json_array();
+			code = stage_end(&u, "rollout", EXIT_NO, detail.buf) == EXIT_RUNTIME ? EXIT_RUNTIME : EXIT_OK;
+			json_decref(u.stages);
+			free(ver);
+		}
+		pack_stages_free(v, n);
+	}
+	if (code == EXIT_OK) {
+		if (ctx->output == OUTPUT_JSON) {
+			json_t *j = cli_doc("PackAbort");
+			json_object_set_new(j, "pack", json_string(pack));
+			json_object_set_new(j, "env", json_string(env));
+			json_object_set_new(j, "flag", json_string(d.flag));
+			json_object_set_new(j, "deployment", json_integer(r.id));
+			cli_print_json(j);	/* takes j */
+		} else {
+			printf("pack %s %s: deployment #%s aborted (recorded; the flag is back to its segment)\n", pack, env,
+			       id);
+		}
+	}
+out:
+	deployment_record_release(&r);
+	pack_def_release(&d);
+	strbuf_release(&err);
+	strbuf_release(&line);
+	strbuf_release(&detail);
+	return code;
 }
 
 int cmd_pack(int argc, char **argv, struct cli_ctx *ctx)
@@ -504,9 +972,19 @@ int cmd_pack(int argc, char **argv, struct cli_ctx *ctx)
 		return pack_deploy(ctx, args[1], args[2], env, file, scale);
 	}
 	if (!strcmp(args[0], "status")) {
-		if (env || file || scale)
+		if (env || file || scale || nargs < 2)
 			return cli_usage_error(ctx, "pack", "pack status takes PACK [VERSION] only");
 		return pack_status(ctx, args[1], nargs > 2 ? args[2] : NULL);
 	}
-	return cli_usage_error(ctx, "pack", "unknown pack command '%s'; deploy or status", args[0]);
+	if (!strcmp(args[0], "list")) {
+		if (env || file || scale || nargs != 1)
+			return cli_usage_error(ctx, "pack", "pack list takes no argument");
+		return pack_list(ctx);
+	}
+	if (!strcmp(args[0], "abort")) {
+		if (file || scale || nargs != 2)
+			return cli_usage_error(ctx, "pack", "pack abort takes PACK [--env ENV]");
+		return pack_abort(ctx, args[1], env ? env : "production");
+	}
+	return cli_usage_error(ctx, "pack", "unknown pack command '%s'; deploy, status, list or abort", args[0]);
 }

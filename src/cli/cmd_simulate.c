@@ -541,8 +541,11 @@ int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 		json_object_set_new(j, "by_outcome", by);
 		json_object_set_new(j, "halt_rules", rl);
 		json_object_set_new(j, "look_s", json_real((double)deployment_look_ms(&rules, &cfg->strategy, so.judge) / 1000.0));
-		json_object_set_new(j, "reference", reference_json(&ref, &halted, rpm,
-								   deployment_look_ms(&rules, &cfg->strategy, so.judge)));
+		/* the look at the split where Wald's bound is reached (looks follow the canary's traffic) */
+		json_object_set_new(j, "reference",
+				    reference_json(&ref, &halted, rpm,
+						   deployment_look_at_ms(&rules, &cfg->strategy, so.judge,
+									 ref.ref.valid ? rpm * ref.ref.wald_share : 0)));
 		json_object_set_new(j, "results", results);
 		cli_print_json(j);
 	} else {

@@ -54,7 +54,7 @@ static int open_store(struct cli_ctx *ctx, int create, struct store **st)
 		*st = ctx->store;
 		return EXIT_OK;
 	}
-	if (!create) {
+	if (!create && !store_in_env()) {
 		strbuf_addf(&path, "%s/slipway.db", ctx->state_dir);
 		if (stat(path.buf, &sb) < 0) {
 			cli_error("no store in '%s' (nothing recorded there yet); give --state-dir DIR or "

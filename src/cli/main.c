@@ -86,7 +86,7 @@ static const struct command commands[] = {
 	  "test channels, deliver and list notifications", usage_notify },
 	{ "pause", cmd_pause, NEEDS_STORE_WRITE | HAS_JSON, 1, 1,
 	  "hold a rollout at its current weight (records an intent)", usage_pause },
-	{ "pack", cmd_pack, NEEDS_STORE_WRITE | NEEDS_POLICY | NEEDS_PROJECT | HAS_JSON | NEEDS_REAL_CLOCK, 2, 3,
+	{ "pack", cmd_pack, NEEDS_STORE_WRITE | NEEDS_POLICY | NEEDS_PROJECT | HAS_JSON | NEEDS_REAL_CLOCK, 1, 3,
 	  "ship an agent pack: staging and its tests, then production dark and a guarded rollout",
 	  usage_pack },
 	{ "policy", cmd_policy, NEEDS_POLICY | HAS_JSON, 1, 2,

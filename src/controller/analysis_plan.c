@@ -256,6 +256,8 @@ int analysis_prom_open(struct analysis_prom **out, const struct query_plan *plan
 			if (to > 0)
 				tmp->prom.timeout_ms = to;
 			tmp->prom.q_requests = tmp->prom.q_errors = tmp->prom.q_buckets = tmp->prom.q_quantile = NULL;
+			tmp->prom.q_flag_requests = tmp->prom.q_flag_errors = NULL;
+			tmp->prom.q_flag_buckets = tmp->prom.q_flag_quantile = NULL;
 			bprintf(c->address, sizeof(c->address), "%s", addr);
 			c->timeout_ms = to;
 			r = metrics_prometheus_open(&c->mp, tmp, "analysis", &c->p, err);

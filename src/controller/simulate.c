@@ -75,11 +75,22 @@ static void keep_interval(struct simulate_run *out, const struct analysis_input 
 	iv->stable_p99_ms = ai->stable.requests ? ai->stable.p99_ms : NAN;
 	bprintf(iv->verdict, sizeof(iv->verdict), "%s",
 		dec->has_analysis ? analysis_verdict_name(dec->analysis.verdict) : "warm-up");
+	iv->stored = dec->has_analysis && !(dec->analysis_quiet && !dec->n_transitions);
 }
 
 static int is_insufficient(const char *rule, const char *reason)
 {
 	return !strcmp(rule, SIM_RULE_INSUFFICIENT) || !strncmp(reason, "insufficient traffic", 20);
+}
+
+static int64_t gcd_ms(int64_t a, int64_t b)
+{
+	while (b > 0) {
+		int64_t t = a % b;
+		a = b;
+		b = t;
+	}
+	return a > 0 ? a : 1;
 }
 
 int simulate_run(const struct simulate_options *o, uint64_t seed, struct simulate_run *out, struct strbuf *err)
@@ -105,6 +116,10 @@ int simulate_run(const struct simulate_options *o, uint64_t seed, struct simulat
 	tp.cell_ms = s->interval_ms > 0 ? deployment_look_ms(o->rules, s, o->judge) : STRATEGY_DEFAULT_INTERVAL_MS;
 	if (tp.cell_ms <= 0)
 		tp.cell_ms = STRATEGY_DEFAULT_INTERVAL_MS;
+	/* the sequential judge's looks shorten at high traffic, in whole JUDGE_LOOK_MIN_MS
+	   (core/judge.h): draw on the grid both fall on */
+	if (deployment_look_at_ms(o->rules, s, o->judge, 1e12) < tp.cell_ms)
+		tp.cell_ms = gcd_ms(tp.cell_ms, JUDGE_LOOK_MIN_MS);
 	metrics_sim_init(&m, &tp, seed);
 	metrics_sim_provider(&m, &prov);
 	metrics_sim_set_share(&m, 0, 0);

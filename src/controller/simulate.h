@@ -59,6 +59,8 @@ struct simulate_interval {
 	uint64_t canary_requests, canary_errors, stable_requests, stable_errors;
 	double canary_p99_ms, stable_p99_ms;	/* NAN without requests */
 	char verdict[16];	/* analysis_verdict_name(), or "warm-up" */
+	int stored;		/* the controller would store this look as an analysis result
+				   (decision.analysis_quiet unset, or a transition) */
 };
 
 struct simulate_run {

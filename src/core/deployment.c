@@ -263,6 +263,7 @@ struct run {
 	struct deployment *d;	/* == &out->next */
 	const struct judge *judge;	/* in->judge, or the rules' (analysis_judge()) */
 	struct judge judge_buf;
+	int ask_step;		/* this look may end the step (once every longest look) */
 };
 
 /*
@@ -290,6 +291,60 @@ static int64_t look_of(const struct strategy *s, const struct judge *j)
 static int64_t period_ms(const struct run *x)
 {
 	return look_of(x->s, x->judge);
+}
+
+/*
+ * The look that follows the canary's traffic (judge.h, JUDGE_LOOK_REQUESTS):
+ * canary_per_ms the canary requests per engine ms expected at the current
+ * weight; the longest look `base` when it holds no more than
+ * JUDGE_LOOK_REQUESTS, else the time of that many, in whole
+ * JUDGE_LOOK_MIN_MS, at least JUDGE_LOOK_MIN_MS.
+ */
+static int64_t look_for_rate(int64_t base, double canary_per_ms)
+{
+	double want;
+	int64_t look;
+
+	if (!(canary_per_ms > 0) || canary_per_ms * (double)base <= JUDGE_LOOK_REQUESTS || base <= JUDGE_LOOK_MIN_MS)
+		return base;
+	want = JUDGE_LOOK_REQUESTS / canary_per_ms;
+	look = (int64_t)(want / JUDGE_LOOK_MIN_MS) * JUDGE_LOOK_MIN_MS;
+	if (look < JUDGE_LOOK_MIN_MS)
+		look = JUDGE_LOOK_MIN_MS;
+	return look < base ? look : base;
+}
+
+/* The next look after the range a: the service's request rate in a, times the weight now. */
+static int64_t next_look_ms(const struct run *x, const struct analysis_input *a)
+{
+	int64_t base = period_ms(x), span;
+	double total, share;
+
+	if (x->judge->kind != JUDGE_KIND_SEQUENTIAL || !a->have_samples)
+		return base;
+	span = deployment_engine_span(x->d, a->to_ms - a->from_ms);
+	total = (double)a->canary.requests + (double)a->stable.requests;
+	share = x->d->state == DS_MONITORING ? 1.0 : x->d->weight / 100.0;
+	if (span <= 0 || !(total > 0) || !(share > 0))
+		return base;
+	/* a time-scaled deployment (deploy --time-scale) keeps its looks: a shorter one would be
+	   less than JUDGE_LOOK_MIN_MS of wall time, faster than a controller ticks */
+	if (deployment_engine_span(x->d, JUDGE_LOOK_MIN_MS) > JUDGE_LOOK_MIN_MS)
+		return base;
+	return look_for_rate(base, total / (double)span * (share < 1 ? share : 1.0));
+}
+
+int64_t deployment_look_at_ms(const struct type_rules *r, const struct strategy *s, const struct judge *j,
+			      double canary_rpm)
+{
+	struct judge buf;
+	const struct judge *jj;
+	if (!r || !s)
+		return 0;
+	jj = analysis_judge(r, s, j, &buf);
+	if (!jj || jj->kind != JUDGE_KIND_SEQUENTIAL)
+		return look_of(s, jj);
+	return look_for_rate(look_of(s, jj), canary_rpm / 60000.0);
 }
 
 int64_t deployment_look_ms(const struct type_rules *r, const struct strategy *s, const struct judge *j)
@@ -723,7 +778,7 @@ static void tick_warmup(struct run *x, const struct analysis_input *a)
 	}
 	next_step_or_promote(x, a->to_ms, reason);
 	if (d->step >= 1 && d->state == DS_PROGRESSING)
-		schedule(d, a->to_ms, period_ms(x));	/* the steps: every look */
+		schedule(d, a->to_ms, next_look_ms(x, a));	/* the steps: every look */
 }
 
 /*
@@ -735,14 +790,42 @@ static void tick_warmup(struct run *x, const struct analysis_input *a)
  */
 /*
  * How long a step may wait for evidence: max_hold_factor x its hold, and at
- * least 30 minutes, so that a strategy of one-minute steps (a Flagger Canary
- * file) is not paused for lack of traffic that a few more minutes would bring.
+ * least judge.max_hold_min (60 minutes), so that a strategy of one-minute
+ * steps (a Flagger Canary file) is not paused for lack of traffic that a few
+ * more minutes would bring, nor for a canary just above a line (docs/judge.md,
+ * "Steps wait for evidence").
  */
 static double max_hold_ms(const struct run *x, const struct rollout_step *st)
 {
 	double f = x->judge->set.max_hold_factor >= 1 ? x->judge->set.max_hold_factor : 3;
 	double m = f * (double)st->hold_ms;
-	return m > 30.0 * 60000 ? m : 30.0 * 60000;
+	double least = x->judge->set.max_hold_min_ms > 0 ? (double)x->judge->set.max_hold_min_ms : JUDGE_MAX_HOLD_MIN_MS;
+	return m > least ? m : least;
+}
+
+/*
+ * How long a step with no evidence at all (no interval judged: the provider
+ * fails, the log never arrives; or no canary request at the step) waits
+ * before a person is told:
+ * max_hold_factor x its hold, at least 30 minutes, at most the maximum hold.
+ * Waiting longer for a broken provider helps nobody.
+ */
+static double no_evidence_wait_ms(const struct run *x, const struct rollout_step *st)
+{
+	double f = x->judge->set.max_hold_factor >= 1 ? x->judge->set.max_hold_factor : 3;
+	double m = f * (double)st->hold_ms, most = max_hold_ms(x, st);
+	m = m > 30.0 * 60000 ? m : 30.0 * 60000;
+	return m < most ? m : most;
+}
+
+/*
+ * How long this step may wait for its question: the maximum hold, or with no
+ * canary request at all at the step (a routing fault, or no traffic), which is
+ * no evidence, as long as for a provider that does not answer.
+ */
+static double step_wait_ms(const struct run *x, const struct rollout_step *st)
+{
+	return x->d->ev.step_requests ? max_hold_ms(x, st) : no_evidence_wait_ms(x, st);
 }
 
 static int step_ready(struct run *x, const struct rollout_step *st, struct analysis_result *res, int *pause)
@@ -752,16 +835,56 @@ static int step_ready(struct run *x, const struct rollout_step *st, struct analy
 					   x->r->immediate_error_rate_pct, res->step_question, sizeof(res->step_question));
 	res->step_answered = answered;
 	*pause = 0;
-	if (x->d->ev.held_ms < st->hold_ms)
+	if (x->d->ev.held_ms < st->hold_ms || !x->ask_step)
 		return 0;
 	if (answered)
 		return 1;
-	if ((double)x->d->ev.held_ms >= max_hold_ms(x, st))
+	if ((double)x->d->ev.held_ms >= step_wait_ms(x, st))
 		*pause = 1;
 	return 0;
 }
 
-static void tick_analysis(struct run *x, const struct analysis_input *a0)
+static void tick_analysis_look(struct run *x, const struct analysis_input *a0);
+
+/*
+ * One look.  Looks may be shorter than judge.look at high traffic (judge.h,
+ * JUDGE_LOOK_REQUESTS); the step's question is asked at the first look that
+ * ends at or past each judge.look since the step began, so a step ends on the
+ * same schedule as with looks of judge.look (the reverse tests that end it are
+ * bounded at 1 - power over any looks, and asked as often as before).  The
+ * next look follows the weight the look left (a new step's traffic).
+ */
+static void tick_analysis(struct run *x, const struct analysis_input *a)
+{
+	struct deployment *d = x->d;
+	int64_t base = period_ms(x);
+	int64_t t0 = deployment_engine_span(d, a->from_ms - d->step_since_ms);
+	int64_t t1 = deployment_engine_span(d, a->to_ms - d->step_since_ms);
+
+	x->ask_step = base <= 0 || t0 < 0 || t1 / base > t0 / base;
+	tick_analysis_look(x, a);
+	if (d->analysis_from_ms == a->to_ms && d->next_analysis_ms > a->to_ms &&
+	    (d->state == DS_PROGRESSING || d->state == DS_PAUSED || d->state == DS_MONITORING)) {
+		int64_t look = next_look_ms(x, a), behind = deployment_engine_span(d, x->now - a->to_ms);
+		/* a controller that fell behind (a store that refused writes, a slow provider)
+		   catches up in looks of up to judge.look, as it did before looks shortened */
+		if (look < base && behind >= 2 * look)
+			look = behind / look * look < base ? behind / look * look : base;
+		/* shorter looks subdivide judge.look from the step's start: the look that asks
+		   the step's question ends where a look of judge.look would have (and a look of
+		   judge.look after a shorter one ends there too) */
+		if (x->judge->kind == JUDGE_KIND_SEQUENTIAL && look <= base) {
+			int64_t origin = d->state == DS_MONITORING ? d->monitoring_since_ms : d->step_since_ms;
+			int64_t rel = deployment_engine_span(d, a->to_ms - origin);
+			int64_t edge = (rel / base + 1) * base;
+			if (rel >= 0 && rel + look > edge)
+				look = edge - rel;
+		}
+		schedule(d, a->to_ms, look);
+	}
+}
+
+static void tick_analysis_look(struct run *x, const struct analysis_input *a0)
 {
 	struct deployment *d = x->d;
 	struct analysis_input a = *a0;
@@ -801,6 +924,9 @@ static void tick_analysis(struct run *x, const struct analysis_input *a0)
 	}
 	analysis_run(x->r, x->s, x->judge, &a, res);
 	x->out->has_analysis = 1;
+	/* a look between judge.look marks that passed (or had no data) is kept in the
+	   evidence, not as a result of its own: the record keeps a result every judge.look */
+	x->out->analysis_quiet = seq && !x->ask_step && (res->verdict == AV_PASS || res->verdict == AV_INCONCLUSIVE);
 	schedule(d, a.to_ms, period_ms(x));
 	x->out->changed = 1;
 
@@ -898,7 +1024,7 @@ static void tick_analysis(struct run *x, const struct analysis_input *a0)
 			 * the step never waits in silence for ever */
 			int64_t waiting_since = d->step_since_ms > d->state_since_ms ? d->step_since_ms : d->state_since_ms;
 			if (!ready && !pause && d->ev.held_ms == 0 && !a.have_samples &&
-			    (double)deployment_engine_span(d, a.to_ms - waiting_since) >= max_hold_ms(x, st)) {
+			    (double)deployment_engine_span(d, a.to_ms - waiting_since) >= no_evidence_wait_ms(x, st)) {
 				char hold2[SPAN_BUFSZ];
 				bprintf(reason, sizeof(reason), "no evidence: no interval could be judged for %s at %.4g%% (%s); "
 					"traffic stays as it is; promote, wait or abort",
@@ -915,7 +1041,7 @@ static void tick_analysis(struct run *x, const struct analysis_input *a0)
 			if (res->verdict != AV_PASS) {
 				char q[300];
 				ready = 0;
-				pause = (double)d->ev.held_ms >= max_hold_ms(x, st);
+				pause = (double)d->ev.held_ms >= step_wait_ms(x, st);
 				bprintf(q, sizeof(q), "%s", res->step_question);
 				if (pause && res->step_answered > 0)
 					bprintf(res->step_question, sizeof(res->step_question), "%s", res->reason);

@@ -142,6 +142,8 @@ struct decision {
 	int n_intents;		/* intents consumed, in order; the rest wait for the next tick */
 	struct intent_result intents[DECISION_MAX_INTENTS];
 	int has_analysis;
+	int analysis_quiet;	/* a look between judge.look marks with nothing to act on: the
+				   evidence is kept with the deployment, the result not stored */
 	struct analysis_result analysis;
 	/* the rollout file's queries as last measured (core/query_analysis.h), stored with the
 	   analysis result as its "queries"; set by the controller after deployment_advance(),
@@ -159,6 +161,16 @@ struct decision {
  * always one whole interval.  A simulator draws its traffic on this grid.
  */
 int64_t deployment_look_ms(const struct type_rules *r, const struct strategy *s, const struct judge *j);
+
+/*
+ * The sequential judge's look when the canary gets canary_rpm requests a
+ * minute, ms: deployment_look_ms() when that look holds at most
+ * JUDGE_LOOK_REQUESTS canary requests (core/judge.h), else the time of that
+ * many in whole JUDGE_LOOK_MIN_MS, at least JUDGE_LOOK_MIN_MS.  Other
+ * judges: deployment_look_ms().  0 when r or s is NULL.
+ */
+int64_t deployment_look_at_ms(const struct type_rules *r, const struct strategy *s, const struct judge *j,
+			      double canary_rpm);
 
 /*
  * Is an analysis interval of d complete at now_ms?  Returns 1 and sets

@@ -36,6 +36,7 @@ void judge_settings_default(struct judge_settings *s)
 	s->power = 0.8;
 	s->effect = 2;
 	s->max_hold_factor = 3;
+	s->max_hold_min_ms = (int64_t)JUDGE_MAX_HOLD_MIN_MS;
 	s->floor_pct = 0.5;
 }
 

@@ -76,18 +76,35 @@ struct judge_batch {
 	uint64_t over_c[JUDGE_NLINES], over_s[JUDGE_NLINES];
 };
 
+/* The shortest maximum hold of a step by default: one hour (docs/judge.md). */
+#define JUDGE_MAX_HOLD_MIN_MS (60.0 * 60000)
+
 /* Policy `judge:` settings (docs/judge.md), with their defaults. */
 struct judge_settings {
 	char name[16];		/* "sequential" (default), "threshold", "observed" */
 	double alpha;		/* false-halt bound of a whole deployment (0.05) */
 	double power;		/* power of what a step must rule out (0.8) */
 	double effect;		/* smallest error-rate ratio worth catching (2) */
-	double max_hold_factor;	/* a step waits for evidence up to this x its hold (3), at least 30 minutes */
+	double max_hold_factor;	/* a step waits for evidence up to this x its hold (3), at least max_hold_min_ms */
+	int64_t max_hold_min_ms; /* the shortest maximum hold, ms; 0 = JUDGE_MAX_HOLD_MIN_MS */
 	double floor_pct;	/* error rate (percent) below which a step need not rule out the
 				   effect, only that the canary reaches it (0.5) */
 	int64_t look_ms;	/* how often the sequential judge looks at the evidence, ms; 0 = a
-				   sixth of the analysis interval, at least 5 s (at most the interval) */
+				   sixth of the analysis interval, at least 5 s (at most the interval).
+				   The longest look: at high traffic looks shorten (below) */
 };
+
+/*
+ * Looks that follow the canary's traffic (docs/judge.md, "Looks"): when a
+ * look of look_ms would hold more than JUDGE_LOOK_REQUESTS canary requests,
+ * the sequential judge looks every JUDGE_LOOK_REQUESTS canary requests
+ * instead (the last look's request rate times the current weight), in whole
+ * multiples of JUDGE_LOOK_MIN_MS and never more often than that, so a test
+ * overshoots its boundary by about that many requests.  The step's
+ * question (whether the step may end) is still asked once every look_ms.
+ */
+#define JUDGE_LOOK_REQUESTS 20
+#define JUDGE_LOOK_MIN_MS 250
 
 /* Fill *s with the defaults above. */
 void judge_settings_default(struct judge_settings *s);

@@ -771,6 +771,7 @@ static const struct yaml_map rollback_map = {
  *     power: 0.8              # of what each step must rule out
  *     effect: 2               # smallest error-rate ratio worth catching
  *     max_hold_factor: 3      # a step waits for evidence up to this x its hold
+ *     max_hold_min: 60m       # and at least this long
  *     floor: 0.5              # error rate (percent) a step may rule out instead of the effect
  *     look: 10s               # how often the evidence is looked at (default: interval / 6, >= 5s)
  */
@@ -803,6 +804,8 @@ static const struct yaml_map judge_map = {
 		{ "effect", yaml_parse_number, offsetof(struct loader, p.judge.effect), 1.25, 50, .what = "judge.effect" },
 		{ "max_hold_factor", yaml_parse_number, offsetof(struct loader, p.judge.max_hold_factor), 1, 100,
 		  .what = "judge.max_hold_factor" },
+		{ "max_hold_min", yaml_parse_duration, offsetof(struct loader, p.judge.max_hold_min_ms), 60000,
+		  7.0 * 24 * 3600 * 1000, .what = "judge.max_hold_min" },
 		{ "floor", yaml_parse_number, offsetof(struct loader, p.judge.floor_pct), 0.001, 50, .what = "judge.floor" },
 		{ "look", yaml_parse_duration, offsetof(struct loader, p.judge.look_ms), 1000, 24.0 * 3600 * 1000,
 		  .what = "judge.look" },

@@ -202,6 +202,12 @@ void policy_format_yaml(const struct policy *p, struct strbuf *out)
 		    "judge:\n  name: %s\n  alpha: %g\n  power: %g\n  effect: %g\n  max_hold_factor: %g\n  floor: %g\n",
 		    p->judge.name[0] ? p->judge.name : "sequential", p->judge.alpha, p->judge.power, p->judge.effect,
 		    p->judge.max_hold_factor, p->judge.floor_pct);
+	{
+		char mh[DURATION_BUFSZ];
+		strbuf_addf(out, "  max_hold_min: %s\n",
+			    duration_format(p->judge.max_hold_min_ms > 0 ? p->judge.max_hold_min_ms :
+					    (int64_t)JUDGE_MAX_HOLD_MIN_MS, mh));
+	}
 	if (p->judge.look_ms > 0) {
 		char lk[DURATION_BUFSZ];
 		strbuf_addf(out, "  look: %s\n", duration_format(p->judge.look_ms, lk));

@@ -151,10 +151,10 @@ double seq_below_half_log_e(uint64_t n, uint64_t x, double q)
 }
 
 /* log of (n+1) C(n,x) p^x (1-p)^(n-x) */
-static double beta_mix_log(uint64_t n, uint64_t x, double p)
+/* log of (n+1) C(n,x) p^x (1-p)^(n-x), with c = log((n+1) C(n,x)) computed once by the caller */
+static double beta_mix_log(double c, uint64_t n, uint64_t x, double p)
 {
-	double dn = (double)n, dx = (double)x;
-	double l = lgamma(dn + 2) - lgamma(dx + 1) - lgamma(dn - dx + 1);
+	double dn = (double)n, dx = (double)x, l = c;
 	if (x)
 		l += dx * log(p);
 	if (n - x)
@@ -162,9 +162,21 @@ static double beta_mix_log(uint64_t n, uint64_t x, double p)
 	return l;
 }
 
+/*
+ * The last interval computed, per thread: one look asks for the same stream's
+ * interval once per criterion, and the bisection is most of a look's cost in
+ * a simulation at high traffic (docs/judge.md, "Looks").  Pure: a cache of a
+ * function of its arguments.
+ */
+static _Thread_local struct {
+	int have;
+	uint64_t n, x;
+	double alpha, lo, hi;
+} last_interval;
+
 void seq_rate_interval(uint64_t n, uint64_t x, double alpha, double *lo, double *hi)
 {
-	double la = log(alpha), ph;
+	double la = log(alpha), ph, c;
 
 	if (x > n)
 		x = n;
@@ -172,12 +184,19 @@ void seq_rate_interval(uint64_t n, uint64_t x, double alpha, double *lo, double 
 	*hi = 1;
 	if (!n)
 		return;
+	if (last_interval.have && last_interval.n == n && last_interval.x == x && last_interval.alpha == alpha) {
+		*lo = last_interval.lo;
+		*hi = last_interval.hi;
+		return;
+	}
+	/* the binomial coefficient does not depend on p: once, not at every bisection step */
+	c = lgamma((double)n + 2) - lgamma((double)x + 1) - lgamma((double)(n - x) + 1);
 	ph = (double)x / (double)n;
 	if (x) {
 		double a = 0, b = ph;
 		for (int i = 0; i < 60; i++) {
 			double m = (a + b) / 2;
-			if (beta_mix_log(n, x, m) >= la)
+			if (beta_mix_log(c, n, x, m) >= la)
 				b = m;
 			else
 				a = m;
@@ -188,13 +207,19 @@ void seq_rate_interval(uint64_t n, uint64_t x, double alpha, double *lo, double 
 		double a = ph, b = 1;
 		for (int i = 0; i < 60; i++) {
 			double m = (a + b) / 2;
-			if (beta_mix_log(n, x, m) >= la)
+			if (beta_mix_log(c, n, x, m) >= la)
 				a = m;
 			else
 				b = m;
 		}
 		*hi = b;
 	}
+	last_interval.have = 1;
+	last_interval.n = n;
+	last_interval.x = x;
+	last_interval.alpha = alpha;
+	last_interval.lo = *lo;
+	last_interval.hi = *hi;
 }
 
 static double kl(double a, double b)

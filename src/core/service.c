@@ -395,6 +395,13 @@ static const struct yaml_map prom_queries_map = {
 		{ "errors", yaml_parse_str, offsetof(struct svc_doc, svc.prom.q_errors), .size = SERVICE_TEXT_MAX },
 		{ "buckets", yaml_parse_str, offsetof(struct svc_doc, svc.prom.q_buckets), .size = SERVICE_TEXT_MAX },
 		{ "quantile", yaml_parse_str, offsetof(struct svc_doc, svc.prom.q_quantile), .size = SERVICE_TEXT_MAX },
+		{ "flag_requests", yaml_parse_str, offsetof(struct svc_doc, svc.prom.q_flag_requests),
+		  .size = SERVICE_TEXT_MAX },
+		{ "flag_errors", yaml_parse_str, offsetof(struct svc_doc, svc.prom.q_flag_errors), .size = SERVICE_TEXT_MAX },
+		{ "flag_buckets", yaml_parse_str, offsetof(struct svc_doc, svc.prom.q_flag_buckets),
+		  .size = SERVICE_TEXT_MAX },
+		{ "flag_quantile", yaml_parse_str, offsetof(struct svc_doc, svc.prom.q_flag_quantile),
+		  .size = SERVICE_TEXT_MAX },
 		{ NULL },
 	},
 };
@@ -622,6 +629,10 @@ void service_release(struct service *svc)
 	free(svc->prom.q_errors);
 	free(svc->prom.q_buckets);
 	free(svc->prom.q_quantile);
+	free(svc->prom.q_flag_requests);
+	free(svc->prom.q_flag_errors);
+	free(svc->prom.q_flag_buckets);
+	free(svc->prom.q_flag_quantile);
 	memset(svc, 0, sizeof(*svc));
 }
 

@@ -65,6 +65,8 @@ struct service_prometheus {
 	int set;		/* enum service_prom_set: the built-in templates */
 	/* templates overriding the set's (NULL: the set's); placeholders in docs/prometheus.md */
 	char *q_requests, *q_errors, *q_buckets, *q_quantile;
+	/* the same for a flag's cohort (version "flag:FLAG=VARIANT"; docs/prometheus.md "Per flag variant") */
+	char *q_flag_requests, *q_flag_errors, *q_flag_buckets, *q_flag_quantile;
 };
 
 /* One native analysis step: send weight percent of traffic, hold for hold_ms. */

@@ -18,7 +18,8 @@
  * the flags and segments of the environments it was asked about, parsed
  * once, and rebuilt only when the environment's generation moved; a request
  * costs one indexed generation read and the token's look-up (both prepared
- * once per thread, store_prepare_cached()), then pure evaluation.
+ * once per thread, store_prepare_cached()), in one read transaction, then
+ * pure evaluation.
  */
 #include "server/ofrep.h"
 #include "adapters/audit.h"
@@ -184,9 +185,8 @@ static int64_t wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* 0 with the token's user in tok, or -1 (and the refusal audited, as the API's). */
-static int authenticate(struct MHD_Connection *conn, struct store *st, const char *method, const char *url,
-			struct api_token *tok, struct strbuf *err)
+/* 0 with the token's user in tok, or -1 with the reason in err (not yet audited: refused()). */
+static int authenticate(struct MHD_Connection *conn, struct store *st, struct api_token *tok, struct strbuf *err)
 {
 	const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 	const char *key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-API-Key");
@@ -201,15 +201,54 @@ static int authenticate(struct MHD_Connection *conn, struct store *st, const cha
 	}
 	if (r == 0 && (r = token_lookup(st, text, tok, err)) == 0)
 		return 0;
-	{
-		struct strbuf subject = STRBUF_INIT, e2 = STRBUF_INIT;
-		strbuf_addf(&subject, "api:%s %.200s", method, url);
-		audit_append_json(st, wall_ms(), "anonymous", "api.refused", subject.buf,
-				  json_pack("{s:i, s:s}", "status", 401, "why", err->buf), &e2);
-		strbuf_release(&subject);
-		strbuf_release(&e2);
-	}
 	return -1;
+}
+
+/* A refused request, audited as the API's are (a write: after the read transaction). */
+static void refused(struct store *st, const char *method, const char *url, const char *why)
+{
+	struct strbuf subject = STRBUF_INIT, e2 = STRBUF_INIT;
+	strbuf_addf(&subject, "api:%s %.200s", method, url);
+	audit_append_json(st, wall_ms(), "anonymous", "api.refused", subject.buf,
+			  json_pack("{s:i, s:s}", "status", 401, "why", why), &e2);
+	strbuf_release(&subject);
+	strbuf_release(&e2);
+}
+
+/*
+ * One read transaction around a request's reads (the token, the generation, a snapshot
+ * rebuilt): in autocommit each statement is its own read transaction, with its own WAL
+ * read lock and checks of the database and shared-memory files (docs/flags.md "Bench").
+ * Deferred: the first SELECT takes the read lock.  Returns 1 when one began (end it with
+ * read_end()), 0 when not (the reads then run in autocommit, as before).
+ */
+static int read_begin(struct store *st)
+{
+	struct strbuf err = STRBUF_INIT;
+	sqlite3_stmt *q;
+	int began = 0;
+	if (store_prepare_cached(st, &q, "BEGIN", &err) == 0) {
+		began = sqlite3_step(q) == SQLITE_DONE;
+		sqlite3_reset(q);
+	}
+	strbuf_release(&err);
+	return began;
+}
+
+static void read_end(struct store *st, int began)
+{
+	struct strbuf err = STRBUF_INIT;
+	sqlite3_stmt *q;
+	if (!began)
+		return;
+	if (store_prepare_cached(st, &q, "COMMIT", &err) == 0) {
+		if (sqlite3_step(q) != SQLITE_DONE)
+			began = -1;
+		sqlite3_reset(q);
+	}
+	if (began != 1 || !sqlite3_get_autocommit(st->db))	/* never leave it open */
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	strbuf_release(&err);
 }
 
 /*
@@ -319,9 +358,10 @@ int ofrep_answer(struct MHD_Connection *conn, struct store *st, const struct str
 	const char *env = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, ENV_HEADER);
 	const char *key = NULL;
 	json_error_t je;
-	struct env_snap *snap;
+	struct strbuf snap_err = STRBUF_INIT;
+	struct env_snap *snap = NULL;
 	json_t *doc = NULL, *ctx, *tk;
-	int bulk, ret;
+	int bulk, ret, tx, authed;
 
 	if (!strcmp(url, OFREP_PREFIX) || !strcmp(url, OFREP_PREFIX "/")) {
 		bulk = 1;
@@ -338,14 +378,22 @@ int ofrep_answer(struct MHD_Connection *conn, struct store *st, const struct str
 		return send_json(conn, 500, failure(key, "GENERAL", store_err && store_err->len ? store_err->buf
 											: "cannot open the store"),
 				 NULL, NULL, status);
-	if (authenticate(conn, st, method, url, &tok, &err) < 0) {
+	if (!env || !*env)
+		env = DEFAULT_ENV;
+	/* the token and the environment's snapshot in one read transaction */
+	tx = read_begin(st);
+	authed = authenticate(conn, st, &tok, &err) == 0;
+	if (authed && service_name_valid(env) && !(snap = snapshot(st, env, &snap_err)) && !snap_err.len)
+		strbuf_addstr(&snap_err, "cannot read the flags");
+	read_end(st, tx);
+	if (!authed) {
+		refused(st, method, url, err.buf);
 		ret = send_json(conn, 401, failure(key, "GENERAL", err.buf), NULL, NULL, status);
 		strbuf_release(&err);
+		strbuf_release(&snap_err);
 		return ret;
 	}
 	api_token_release(&tok);
-	if (!env || !*env)
-		env = DEFAULT_ENV;
 	if (!service_name_valid(env)) {
 		/* the same rule as the CLI's --env: a name, not a path or a phrase */
 		ret = send_json(conn, 400, failure(key, "INVALID_CONTEXT", "the " ENV_HEADER " header must name an "
@@ -375,8 +423,8 @@ int ofrep_answer(struct MHD_Connection *conn, struct store *st, const struct str
 				status);
 		goto out;
 	}
-	if (!(snap = snapshot(st, env, &err))) {
-		ret = send_json(conn, 500, failure(key, "GENERAL", err.buf), NULL, NULL, status);
+	if (!snap) {
+		ret = send_json(conn, 500, failure(key, "GENERAL", snap_err.buf), NULL, NULL, status);
 		goto out;
 	}
 	if (!bulk) {
@@ -430,5 +478,6 @@ int ofrep_answer(struct MHD_Connection *conn, struct store *st, const struct str
 out:
 	json_decref(doc);
 	strbuf_release(&err);
+	strbuf_release(&snap_err);
 	return ret;
 }

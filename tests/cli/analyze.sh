@@ -11,7 +11,7 @@ field() { sed -n "s/^$2: \{0,1\}//p" "$1" | head -1; }
 for c in "$data"/analyze/*.case "$data"/judge/*.case; do
   name=$(basename "$c" .case)
   config=$(field "$c" config); trace=$(field "$c" trace); type=$(field "$c" type)
-  args=$(field "$c" args)
+  args=$(field "$c" args); args=${args//@data@/$data}	# @data@: tests/data
   # shellcheck disable=SC2086
   run_slipway analyze --config "$data/$config" --trace "$data/$trace" --type "${type:-standard}" $args -o json
   # one python3 start per case (it is slow to start): every field on its own line

@@ -29,6 +29,33 @@ service: billing-api
 tests: "touch $T/tests-ran"
 interval: 30s
 YAML
+run_slipway pack status nosuch
+is "$rc" 2 "pack status of an unknown pack: exit 2 (not found)"
+like "$err" "no pack 'nosuch'.*pack list" "says there is no such pack and what lists them"
+run_slipway pack status billing -o json
+is "$rc" 0 "pack status of a pack with a file and no stage yet: exit 0"
+schema_ok "$out" PackStages "pack status -o json (no stage yet): PackStages validates"
+is "$(json_get "$out" 'd["steps"], d["interval_ms"], d["service"]')" '[[5, 25, 50, 100], 30000, "billing-api"]' "pack status: steps as a JSON array, with the definition"
+
+# a service that does not exist: refused before any flag is created or any stage recorded
+for env in staging production; do
+  run_slipway pack deploy billing v1 --env $env
+  is "$rc" 2 "$env: the pack's service does not exist: exit 2"
+  like "$err" "service 'billing-api'.*nothing was changed" "$env: says which service and that nothing changed"
+  run_slipway flag list --env $env -o json
+  is "$(json_get "$out" 'len(d["flags"])')" 0 "$env: no flag was created"
+done
+run_slipway pack list -o json
+is "$(json_get "$out" '[(p["pack"], p["environments"]["staging"]["versions"], p["environments"]["staging"]["flag"]) for p in d["packs"]]')" '[["billing", [], null]]' "no stage recorded, no flag"
+
+# the fixture: billing-api exists in both environments but has no releases, so its deploy fails
+mkdir -p "$T/proj/services"
+cat >"$T/proj/services/billing-api.yaml" <<YAML
+command: ["/bin/false", "{port}"]
+environments:
+  staging: {listen: "127.0.0.1:1", instances: 1}
+  production: {listen: "127.0.0.1:2", instances: 1}
+YAML
 run_slipway pack deploy billing v1 --env qa
 is "$rc" 2 "--env must be staging or production"
 run_slipway pack deploy billing "v 1" --env staging
@@ -44,7 +71,7 @@ run_slipway pack deploy billing v1 --env staging -o json
 is "$rc" 1 "a failing stage: exit 1"
 schema_ok "$out" PackDeployment "pack deploy -o json: PackDeployment validates"
 is "$(json_get "$out" '[(s["stage"], s["status"]) for s in d["stages"]]')" '[["disable", "passed"], ["deploy", "failed"]]' "the flag is off, the deploy stage failed; enable and tests did not run"
-is "$(json_get "$out" 'd["flag"], d["segment"], d["steps"]')" '["agent:billing:enabled", "canary-users", "5%,25%,50%,100%"]' "the pack's defaults"
+is "$(json_get "$out" 'd["flag"], d["segment"], d["steps"]')" '["agent:billing:enabled", "canary-users", [5, 25, 50, 100]]' "the pack's defaults (steps a JSON array)"
 like "$err" "slipway deploy billing-api v1 --env staging" "the stage's command is shown"
 ok "$([ ! -e "$T/tests-ran" ]; echo $?)" "the tests did not run"
 run_slipway pack status billing -o json
@@ -52,6 +79,37 @@ schema_ok "$out" PackStages "pack status -o json: PackStages validates"
 is "$(json_get "$out" '[(s["version"], s["env"], s["stage"], s["status"], s["exit"]) for s in d["stages"]]')" '[["v1", "staging", "disable", "passed", 0], ["v1", "staging", "deploy", "failed", 2]]' "recorded: staging deploy failed with deploy's exit code"
 run_slipway pack deploy billing v1 --env production
 is "$rc" 1 "production is still refused"
+run_slipway pack status billing v9
+is "$rc" 2 "pack status of a version never deployed: exit 2"
+like "$err" "no recorded stage of version 'v9'" "and says so"
+
+# pack list: every pack, its versions per environment, its flag, its rollout
+cat >"$T/proj/packs/search.yaml" <<YAML
+service: search-api
+tests: "true"
+steps: [10, 100]
+YAML
+echo 'service: [' >"$T/proj/packs/broken.yaml"
+run_slipway pack list -o json
+is "$rc" 0 "pack list: exit 0"
+schema_ok "$out" PackList "pack list -o json: PackList validates"
+is "$(json_get "$out" '[p["pack"] for p in d["packs"]]')" '["billing", "broken", "search"]' "every pack file, by name"
+is "$(json_get "$out" 'd["packs"][0]["environments"]["staging"]["versions"][0]["version"], d["packs"][0]["environments"]["staging"]["versions"][0]["stage"], d["packs"][0]["environments"]["staging"]["versions"][0]["status"]')" '["v1", "deploy", "failed"]' "billing: v1's newest stage in staging"
+is "$(json_get "$out" 'd["packs"][0]["environments"]["staging"]["flag"]["enabled"], d["packs"][0]["environments"]["staging"]["flag"]["version"] >= 1, d["packs"][0]["environments"]["production"]["flag"], d["packs"][0]["environments"]["production"]["rollout"]')" '[true, true, null, null]' "billing: its flag in staging, none in production, no rollout"
+like "$(json_get "$out" 'd["packs"][1]["error"]')" "broken.yaml:" "a broken pack file is listed with its fault"
+is "$(json_get "$out" 'd["packs"][2]["steps"], d["packs"][2]["environments"]["staging"]["versions"]')" '[[10, 100], []]' "a pack never deployed: its steps, no version"
+run_slipway pack list
+is "$rc" 0 "pack list (text)"
+like "$out" "billing \\(service billing-api, flag agent:billing:enabled\\)" "the text names the pack, its service and its flag"
+like "$out" "staging +v1 \\(deploy failed\\); flag enabled" "and per environment its versions and its flag"
+rm "$T/proj/packs/broken.yaml"
+
+# pack abort: nothing runs here (tests/e2e/agent-pack.sh aborts a running rollout)
+run_slipway pack abort billing
+is "$rc" 1 "pack abort without a running rollout: exit 1"
+like "$err" "no running guarded rollout in production" "says so"
+run_slipway pack abort nosuch
+is "$rc" 2 "pack abort of an unknown pack: exit 2"
 run_slipway audit -o json
 like "$out" '"pack.stage"' "the stage is in the audit log"
 run_slipway audit --verify

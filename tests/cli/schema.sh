@@ -149,7 +149,7 @@ for cmd in "show 99" "status 99" "approvals 99" "pause 99" "history nosuch" "app
   is "$rc" 2 "'$cmd': a missing deployment, service or incident exits 2"
 done
 
-check pack PackStages pack status billing   # pack deploy: tests/cli/pack.sh, tests/e2e/agent-pack.sh
+check pack PackList pack list   # pack deploy, status, abort: tests/cli/pack.sh, tests/e2e/agent-pack.sh
 
 # ---- every command is covered here, validated in e2e, or has no JSON output
 covered="${covered}attest checklist "	# validated in tests/cli/checklist.sh

@@ -29,6 +29,7 @@ analysis: {steps: [{weight: 50, hold: 10m}]}"
 echo "  staging: {listen: \"127.0.0.1:$SPORT\", instances: 1}" >>"$T/proj/services/api.yaml"
 make_release api v1
 make_release api v2
+make_release api v3   # a good one, whose rollout is aborted by a person
 echo 5 >"$T/proj/releases/api/v2/flag_error_rate"   # v2's enabled path fails 5% of its requests
 mkdir -p "$T/proj/packs"
 # a release's canary at 50% and flag steps of 2m: on a loaded 2-core machine the runbook's 1%
@@ -116,4 +117,43 @@ is "$(json_get "$out" 'd["deployment"]["state"]')" rolled_back "the flag rollout
 like "$(json_get "$out" 'd["deployment"]["reason"]')" "error rate" "with the judge's reason"
 run_slipway audit --verify
 is "$rc" 0 "audit --verify holds"
+
+# ---- pack abort: v3's running rollout aborted by a person ----
+start_load "$SPORT"
+run_slipway pack deploy billing v3 --env staging --time-scale $SCALE
+is "$rc" 0 "v3 passes staging"
+stop_load
+start_load
+"$SLIPWAY" pack deploy billing v3 --env production --time-scale $SCALE >"$T/v3.out" 2>"$T/v3.err" &
+v3_pid=$!
+state=""
+for _ in $(seq 1 1500); do   # staging's stages passed: production's disable, deploy and enable first
+  run_slipway pack list -o json
+  state=$(json_get "$out" '(d["packs"][0]["environments"]["production"]["rollout"] or {}).get("state", "")')
+  case "$state" in ""|succeeded|rolled_back|failed) ;; *) break ;; esac
+  kill -0 "$v3_pid" 2>/dev/null || break
+  sleep 0.2
+done
+like "$state" "^(progressing|paused|pending)$" "pack list shows v3's guarded rollout running ($state)"
+run_slipway pack abort billing -o json
+is "$rc" 0 "pack abort: exit 0"
+schema_ok "$out" PackAbort "pack abort -o json validates"
+id=$(json_get "$out" 'd["deployment"]')
+wait "$v3_pid"; v3_rc=$?
+stop_load
+is "$v3_rc" 1 "the running pack deploy ends: its rollout was aborted"
+is "$(rollout_pct)" 0 "the flag is back at 0%"
+run_slipway flag eval "$FLAG" --env production --context '{"targetingKey": "user-1"}' -o json
+is "$(json_get "$out" 'd["variant"]')" on "the segment keeps it"
+run_slipway show "$id" -o json
+is "$(json_get "$out" 'd["deployment"]["state"]')" rolled_back "deployment #$id is recorded as rolled back"
+run_slipway audit -o json
+like "$out" '"intent.abort"' "the abort is in the audit log"
+run_slipway pack status billing v3 -o json
+like "$(json_get "$out" '[s["detail"] for s in d["stages"] if s["env"] == "production" and s["stage"] == "rollout"]')" "aborted by alice \\(pack abort\\)" "the rollout stage is recorded as aborted by the person"
+run_slipway pack list -o json
+is "$(json_get "$out" 'd["packs"][0]["environments"]["production"]["rollout"]["state"], d["packs"][0]["environments"]["production"]["flag"]["percentage"], d["packs"][0]["environments"]["production"]["flag"]["segment"]')" '["rolled_back", 0, true]' "pack list: the rollout rolled back, the flag at 0% with its segment"
+schema_ok "$out" PackList "pack list -o json validates"
+run_slipway audit --verify
+is "$rc" 0 "audit --verify holds after the abort"
 done_testing

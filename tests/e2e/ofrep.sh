@@ -103,6 +103,13 @@ is "$(json_get "$(cat "$T/b")" '[f.get("errorCode") for f in d["flags"] if f["ke
 is "$(json_get "$(cat "$T/b")" '[f["value"] for f in d["flags"] if f["key"] == "max-items"]')" '[250]' "and the others answer"
 code=$(curl -s -o "$T/b" -w '%{http_code}' -d '{"context": {}}' "$base/max-items")
 is "$code" 401 "no token: 401"
+run_slipway audit -o json
+like "$out" '"api.refused"' "the refusal is audited (a write, after the request's read transaction)"
+code=$(curl -s -o "$T/b" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" -H "X-Slipway-Environment: ../x" -d '{"context": {}}' "$base/max-items")
+is "$code:$(json_get "$(cat "$T/b")" 'd["errorCode"]')" "400:INVALID_CONTEXT" "an environment that is not a name: 400 INVALID_CONTEXT"
+run_slipway flag set max-items --value 260
+is "$(single_values "$TOKEN" max-items)" "200 260 " "after those, a change is still seen at once (no read transaction left open)"
+run_slipway flag set max-items --value 250
 code=$(curl -s -o "$T/b" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" -d '{"context": ' "$base/max-items")
 is "$code:$(json_get "$(cat "$T/b")" 'd["errorCode"]')" "400:PARSE_ERROR" "a body that is not JSON: 400 PARSE_ERROR"
 code=$(curl -s -o "$T/b" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" -d '{"context": {"targetingKey": 7}}' "$base/max-items")

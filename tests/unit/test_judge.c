@@ -5,7 +5,11 @@
  * alpha of the time (within sampling error), a 1% -> 6% regression almost
  * always.  Formulas: docs/judge.md.
  */
+#include "base/strbuf.h"
+#include "controller/simulate.h"
+#include "core/deployment.h"
 #include "core/judge.h"
+#include "core/rules.h"
 #include "core/seqtest.h"
 #include "tap.h"
 
@@ -356,11 +360,94 @@ static void test_lines(void)
 	ok(ev.line_ms[JUDGE_LINE_CONSIDER] == 2, "pooled: a 0ms p99 is floored at 1ms (lines 2ms, not 0)");
 }
 
+/*
+ * Looks that follow the canary's traffic (judge.h, JUDGE_LOOK_REQUESTS): the
+ * look at a given canary rate, and in a closed loop at 100,000 requests/min
+ * one-second looks at 1% whose step still ends on the 10 s schedule.
+ */
+static void test_looks(void)
+{
+	struct type_rules rules;
+	struct strategy s;
+	struct judge_settings set;
+	struct judge thr;
+	struct strbuf err = STRBUF_INIT;
+	struct simulate_options o = { 0 };
+	struct simulate_run a;
+	int64_t step2_from = -1, first_from = -1, longest = 0;
+	int short_looks = 1, n1 = 0, stored1 = 0;
+
+	type_rules_default("standard", &rules, &err);
+	strategy_default(&s, STRATEGY_CANARY);
+	ok(deployment_look_ms(&rules, &s, NULL) == 10000, "the longest look: a sixth of the 1m interval");
+	ok(deployment_look_at_ms(&rules, &s, NULL, 60) == 10000, "10 canary requests a look: 10s");
+	ok(deployment_look_at_ms(&rules, &s, NULL, 120) == 10000, "exactly %d a look: still 10s", JUDGE_LOOK_REQUESTS);
+	ok(deployment_look_at_ms(&rules, &s, NULL, 200) == 6000, "200 a minute: every 6s (20 requests)");
+	ok(deployment_look_at_ms(&rules, &s, NULL, 1000) == 1000, "1000 a minute: every second (1.2s, in whole 250ms)");
+	ok(deployment_look_at_ms(&rules, &s, NULL, 10000) == JUDGE_LOOK_MIN_MS, "10000 a minute: every 250ms (the floor)");
+	ok(deployment_look_at_ms(&rules, &s, NULL, 1e7) == JUDGE_LOOK_MIN_MS, "never more often than the floor");
+	ok(deployment_look_at_ms(&rules, &s, NULL, 0) == 10000, "no traffic: the longest look");
+	judge_settings_default(&set);
+	judge_threshold_impl.init(&thr, &set, 50);
+	ok(deployment_look_at_ms(&rules, &s, &thr, 1e6) == 60000, "the threshold judge looks once an interval");
+
+	/* closed loop: A/A at 100,000 requests/min, 1% for 5m gets about 17 canary requests a second */
+	o.rules = &rules;
+	o.strategy = &s;
+	o.traffic = (struct metrics_sim_params){ .rpm = 100000, .stable_error_rate = 0.01, .canary_error_rate = 0.01,
+						 .latency_median_ms = 45, .latency_p99_ms = 200, .latency_ratio = 1,
+						 .cell_ms = 60000 };
+	o.max_ms = 60000 + 6 * 60000;
+	o.keep_intervals = 1;
+	ok(simulate_run(&o, 3, &a, &err) == 0, "closed loop at 100,000 requests/min: %s", err.buf);
+	for (size_t i = 0; i < a.n_intervals; i++) {
+		const struct simulate_interval *iv = &a.intervals[i];
+		if (iv->weight == 1) {
+			n1++;
+			stored1 += iv->stored;
+			if (first_from < 0)
+				first_from = iv->from_ms;
+			/* about 17 a second: 1s, or 1.25s after a look that held fewer, cut at each
+			   10s from the step's start */
+			if (iv->to_ms - iv->from_ms < JUDGE_LOOK_MIN_MS || iv->to_ms - iv->from_ms > 1500)
+				short_looks = 0;
+			if (iv->to_ms - iv->from_ms > longest)
+				longest = iv->to_ms - iv->from_ms;
+		}
+		if (iv->weight == 10 && step2_from < 0)
+			step2_from = iv->from_ms;
+	}
+	ok(short_looks && n1 >= 200, "at 1%%: %d looks of 0.25-1.5s", n1);
+	/* the record keeps a result every judge.look, not every look: 30 in 5m (the last one
+	   ends the step) */
+	ok(stored1 >= 29 && stored1 <= 31, "at 1%%: %d of %d looks stored as analysis results (one every 10s)",
+	   stored1, n1);
+	/* the step's question is asked at the looks that end on each 10s from the step's start */
+	ok(first_from >= 0 && step2_from >= first_from + 300000 && (step2_from - first_from) % 10000 == 0 && longest <= 1500,
+	   "the step ends on the 10s schedule after its 5m hold: at %.2fs", (double)(step2_from - first_from) / 1000);
+	simulate_run_release(&a);
+	/* 1,000 requests/min: 1% is 10 canary requests in 10s: the longest look */
+	o.traffic.rpm = 1000;
+	n1 = 0;
+	short_looks = 1;
+	ok(simulate_run(&o, 3, &a, &err) == 0, "closed loop at 1,000 requests/min");
+	for (size_t i = 0; i < a.n_intervals; i++)
+		if (a.intervals[i].weight == 1) {
+			n1++;
+			if (a.intervals[i].to_ms - a.intervals[i].from_ms != 10000)
+				short_looks = 0;
+		}
+	ok(short_looks && n1 == 30, "at 1%% and 1,000 requests/min: %d looks of 10s", n1);
+	simulate_run_release(&a);
+	strbuf_release(&err);
+}
+
 int main(void)
 {
 	test_known_values();
 	test_properties();
 	test_evidence_and_judges();
 	test_lines();
+	test_looks();
 	return tap_done();
 }

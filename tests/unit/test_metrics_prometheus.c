@@ -88,6 +88,31 @@ static void templates(void)
 	ok(strstr(out.buf, "haproxy_server_http_responses_total{proxy=\"api.production\",server=~\"v2-[0-9]+\",code=\"5xx\"}"
 			   "[60000ms]"), "  %s", out.buf);
 	strbuf_reset(&out);
+	{
+		/* a flag's cohort: the cohort templates, with the flag and variant labels (docs/prometheus.md) */
+		struct prom_vars fv = { "api", "production", "flag:agent:billing:enabled=on", 60000, 0.5,
+					"agent:billing:enabled", "on" };
+		for (int set = PROM_SET_APP; set <= PROM_SET_HAPROXY; set++) {
+			strbuf_reset(&out);
+			is_int(prom_expand(&out, prom_template(set, "flag_errors"), &fv, &err), 0,
+			       "set %d: the cohort's errors expand", set);
+			ok(!strcmp(out.buf, "sum(increase(flag_requests_total{service=\"api\",env=\"production\","
+					    "flag=\"agent:billing:enabled\",variant=\"on\",code=~\"5..\"}[60000ms])) or vector(0)"),
+			   "  %s", out.buf);
+		}
+		strbuf_reset(&out);
+		is_int(prom_expand(&out, prom_template(PROM_SET_APP, "flag_buckets"), &fv, &err), 0,
+		       "the cohort's buckets expand");
+		ok(strstr(out.buf, "flag_request_duration_seconds_bucket{service=\"api\",env=\"production\","
+				   "flag=\"agent:billing:enabled\",variant=\"on\"}") != NULL, "  %s", out.buf);
+		ok(prom_template(PROM_SET_APP, "flag_requests") && prom_template(PROM_SET_APP, "flag_quantile") &&
+		   !prom_template(PROM_SET_APP, "flag_nothing"), "the four cohort templates are named");
+		strbuf_reset(&out);
+		is_int(prom_expand(&out, "x{flag=\"{flag}\",variant=\"{variant}\"}", &v, &err), 0,
+		       "{flag} and {variant} of a revision");
+		ok(!strcmp(out.buf, "x{flag=\"\",variant=\"\"}"), "  are empty: %s", out.buf);
+		strbuf_reset(&out);
+	}
 	is_int(prom_expand(&out, "rate(x{job=\"a\"}[{windw}])", &v, &err), SW_ECONFIG, "an unknown placeholder is refused");
 	ok(strstr(err.buf, "{windw}") && strstr(err.buf, "{window}"), "  named, with the valid ones: %s", err.buf);
 	strbuf_release(&out);
@@ -197,6 +222,12 @@ static void provider(void)
 	is_int(open_at(base.buf, "ok", "  token_env: SLIPWAY_TEST_PROM_UNSET\n", &svc, &mp, &p, &err), SW_ECONFIG,
 	       "an unset token variable is refused");
 	ok(strstr(err.buf, "SLIPWAY_TEST_PROM_UNSET") != NULL, "  naming it: %s", err.buf);
+	service_release(&svc);
+	strbuf_reset(&err);
+	is_int(open_at(base.buf, "ok", "  queries:\n    flag_requests: 'x{variant=\"{varaint}\"}'\n", &svc, &mp, &p, &err),
+	       SW_ECONFIG, "a cohort template with an unknown placeholder is refused");
+	ok(strstr(err.buf, "prometheus.queries.flag_requests") && strstr(err.buf, "{variant}"),
+	   "  naming the key and the valid placeholders: %s", err.buf);
 	service_release(&svc);
 	strbuf_release(&cmd);
 	strbuf_release(&err);
