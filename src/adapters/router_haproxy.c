@@ -775,11 +775,15 @@ int router_haproxy_add(struct router_haproxy *r, const struct instance *in, size
 		}
 		strbuf_reset(&cmd);
 		/* 2.6: a dynamic server starts in maintenance, inherits nothing from default-server */
-		strbuf_addf(&cmd, "add server %s/%s %s:%d weight 0", r->backend, name,
-			    in[i].addr[0] ? in[i].addr : "127.0.0.1", in[i].port);
+		strbuf_addf(&cmd, "add server %s/%s %s:%d weight 0%s", r->backend, name,
+			    in[i].addr[0] ? in[i].addr : "127.0.0.1", in[i].port,
+			    haproxy_server_checked(in[i].addr) ? " " HAPROXY_FLEET_CHECK : "");
 		if ((rc = cli_expect(r, cmd.buf, ok, err)) < 0)
 			goto out;
 		strbuf_reset(&cmd);
+		/* a dynamic server's checks start disabled (management guide: "enable health") */
+		if (haproxy_server_checked(in[i].addr))
+			strbuf_addf(&cmd, "enable health %s/%s;", r->backend, name);
 		strbuf_addf(&cmd, "set server %s/%s state ready", r->backend, name);
 		if ((rc = cli_expect(r, cmd.buf, NULL, err)) < 0)
 			goto out;
@@ -880,6 +884,92 @@ out:
 	free(srv);
 	free(sw);
 	free(sg);
+	strbuf_release(&cmd);
+	return rc;
+}
+
+static int addr_in(const char *addr, const char *const *addrs, size_t naddr)
+{
+	for (size_t i = 0; i < naddr; i++)
+		if (!strcmp(addr, addrs[i]))
+			return 1;
+	return 0;
+}
+
+static int whole_weight(double w, int above_zero)
+{
+	int v = (int)(w + 0.5);
+	if (above_zero && v < 1)
+		v = 1;
+	return v > SHARE_MAX_WEIGHT ? SHARE_MAX_WEIGHT : v < 0 ? 0 : v;
+}
+
+int router_haproxy_set_group_weight(struct router_haproxy *r, const char *const *addrs, size_t naddr,
+				    const char *group, const char *stable, const char *canary, double canary_pct,
+				    struct strbuf *err)
+{
+	struct srv *srv = NULL;
+	size_t ns = 0;
+	int n_stable = 0, n_canary = 0, g_stable = 0, g_canary = 0, rc;
+	double base, units;
+	struct strbuf cmd = STRBUF_INIT;
+
+	if (!(canary_pct >= 0 && canary_pct <= 100)) {
+		strbuf_errf(err, "weight of '%s' in region group '%s' must be 0 to 100 percent", canary, group);
+		return SW_EUSAGE;
+	}
+	if ((rc = load_servers(r, NULL, &srv, &ns, err)) < 0)
+		return rc;
+	for (size_t i = 0; i < ns; i++) {
+		int in = addr_in(srv[i].addr, addrs, naddr);
+		if (!strcmp(srv[i].state, "maint"))
+			continue;
+		if (stable && *stable && !strcmp(srv[i].version, stable)) {
+			n_stable++;
+			g_stable += in;
+		} else if (!strcmp(srv[i].version, canary)) {
+			n_canary++;
+			g_canary += in;
+		}
+	}
+	if (canary_pct > 0 && !g_canary) {
+		strbuf_errf(err, "revision '%s' of '%s' has no server in region group '%s'", canary, r->backend, group);
+		rc = SW_ENOTFOUND;
+		goto out;
+	}
+	/* the weight each stable server has at 100% (share_plan's conventional one) */
+	base = n_stable ? 200.0 / n_stable : n_canary ? 200.0 / n_canary : 0;
+	base = whole_weight(base, 1);
+	units = base * (g_stable ? g_stable : g_canary);
+	if ((rc = store_begin(r->st, err)) < 0)
+		goto out;
+	for (size_t i = 0; i < ns; i++) {
+		double w = 0;
+		if (!strcmp(srv[i].state, "maint") || !addr_in(srv[i].addr, addrs, naddr))
+			continue;
+		if (!strcmp(srv[i].version, canary))
+			srv[i].weight = whole_weight(units * canary_pct / 100 / g_canary, canary_pct > 0);
+		else if (stable && *stable && !strcmp(srv[i].version, stable))
+			srv[i].weight = (w = units * (100 - canary_pct) / 100 / g_stable) > 0 ? whole_weight(w, 1) : 0;
+		else
+			srv[i].weight = 0;
+		if (!strcmp(srv[i].state, "drain") && srv[i].weight > 0)
+			snprintf(srv[i].state, sizeof(srv[i].state), "ready");
+		if ((rc = put_server(r, &srv[i], err)) < 0) {
+			store_rollback(r->st);
+			goto out;
+		}
+		strbuf_addf(&cmd, "%sset server %s/%s weight %d", cmd.len ? ";" : "", r->backend, srv[i].name,
+			    srv[i].weight);
+		if (!strcmp(srv[i].state, "ready"))
+			strbuf_addf(&cmd, ";set server %s/%s state ready", r->backend, srv[i].name);
+	}
+	if ((rc = store_commit(r->st, err)) < 0 || (rc = write_files(r, err)) < 0)
+		goto out;
+	if (cmd.len)
+		rc = cli_expect(r, cmd.buf, NULL, err);
+out:
+	free(srv);
 	strbuf_release(&cmd);
 	return rc;
 }
@@ -995,6 +1085,25 @@ static int del_rows(struct router_haproxy *r, const char *version, struct strbuf
 	return 0;
 }
 
+/*
+ * A server with health checks on a host that does not answer always has a
+ * check's connection attempt attached, and `del server` refuses a server
+ * with connections ("Server still has connections attached to it"): its
+ * checks are stopped and its sessions shut first (management guide:
+ * "disable health", "shutdown sessions server").  Answers are not checked:
+ * the `del server` that follows says what matters.
+ */
+static void quiet_server(struct router_haproxy *r, const char *name, int sessions)
+{
+	struct strbuf cmd = STRBUF_INIT, reply = STRBUF_INIT;
+	strbuf_addf(&cmd, "disable health %s/%s", r->backend, name);
+	if (sessions)
+		strbuf_addf(&cmd, ";shutdown sessions server %s/%s", r->backend, name);
+	haproxy_cli(r->sock_path, cmd.buf, &reply, NULL);
+	strbuf_release(&cmd);
+	strbuf_release(&reply);
+}
+
 int router_haproxy_remove(struct router_haproxy *r, const char *version, struct strbuf *err)
 {
 	struct srv *srv = NULL;
@@ -1008,6 +1117,8 @@ int router_haproxy_remove(struct router_haproxy *r, const char *version, struct 
 		goto out;
 	for (size_t i = 0; i < ns; i++) {
 		int64_t until = proc_mono_ms() + 3000;
+		if (haproxy_server_checked(srv[i].addr))
+			quiet_server(r, srv[i].name, 1);
 		for (;;) {
 			strbuf_reset(&cmd);
 			strbuf_reset(&reply);
@@ -1376,6 +1487,7 @@ static void drop_runtime(struct router_haproxy *r, const char *name)
 	struct strbuf cmd = STRBUF_INIT, reply = STRBUF_INIT;
 	strbuf_addf(&cmd, "set server %s/%s state maint;set server %s/%s weight 0", r->backend, name, r->backend, name);
 	haproxy_cli(r->sock_path, cmd.buf, &reply, NULL);
+	quiet_server(r, name, 0);
 	strbuf_reset(&cmd);
 	strbuf_reset(&reply);
 	strbuf_addf(&cmd, "del server %s/%s", r->backend, name);

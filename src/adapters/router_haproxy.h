@@ -141,6 +141,27 @@ int router_haproxy_set_shares(struct router_haproxy *r, const struct revision_we
 			      struct strbuf *err);
 
 /*
+ * Region-by-region through the one HAProxy of a fleet (docs/fleet.md
+ * "Region by region"): the servers whose address is one of addrs[0..naddr)
+ * are one region group's, and only their weights change.  The group keeps
+ * the share of the traffic it has while the stable revision alone serves:
+ * B per stable server there, B = round(200 / stable servers in all groups)
+ * (the weight set_weights gives each of them at 100%, so a group at 0% is
+ * left exactly as it was; with no stable revision, B over the canary's
+ * servers).  canary_pct (0-100) of that share goes to canary's servers in
+ * the group, the rest to stable's, each whole weight 0-256, at least 1 for
+ * a share above 0 (so a share is approximate: 1% of 2 x 67 is 1 of 67 per
+ * server).  Other revisions' servers in the group get 0.  stable may be ""
+ * (a first deployment).  The store and haproxy.cfg first, then every
+ * command in one socket round trip.  0, SW_ENOTFOUND (canary_pct > 0 and
+ * canary has no server in the group), SW_EUSAGE (canary_pct out of 0-100),
+ * SW_EEXTERNAL.
+ */
+int router_haproxy_set_group_weight(struct router_haproxy *r, const char *const *addrs, size_t naddr,
+				    const char *group, const char *stable, const char *canary, double canary_pct,
+				    struct strbuf *err);
+
+/*
  * Can HAProxy split traffic canary_pct / (100 - canary_pct) between
  * k_canary servers of canary and k_stable servers of stable within
  * SHARE_TOLERANCE_PP points (core/share.h)?  Pure.  0, or SW_EUSAGE with

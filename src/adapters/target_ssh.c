@@ -168,11 +168,11 @@ static int known_hosts_check(const struct target_ssh *t, struct strbuf *err)
 	return r;
 }
 
-int target_ssh_init(struct target_ssh *t, const char *state_dir, const char *project_dir, struct strbuf *err)
+int target_ssh_load_inventory(const char *project_dir, struct inventory *inv, struct strbuf *err)
 {
 	struct strbuf path = STRBUF_INIT, buf = STRBUF_INIT, e = STRBUF_INIT;
 	int r;
-	memset(t, 0, sizeof(*t));
+	memset(inv, 0, sizeof(*inv));
 	strbuf_addf(&path, "%s/hosts.yaml", project_dir);
 	r = strbuf_read_file_max(&buf, path.buf, INVENTORY_FILE_MAX, &e);
 	if (r == -ENOENT) {
@@ -184,12 +184,20 @@ int target_ssh_init(struct target_ssh *t, const char *state_dir, const char *pro
 	} else if (r < 0) {
 		strbuf_errf(err, "%s", e.buf);
 	} else {
-		r = inventory_parse(&t->inv, path.buf, buf.buf, buf.len, err);
+		r = inventory_parse(inv, path.buf, buf.buf, buf.len, err);
 	}
 	strbuf_release(&path);
 	strbuf_release(&buf);
 	strbuf_release(&e);
-	if (r < 0)
+	return r;
+}
+
+int target_ssh_init(struct target_ssh *t, const char *state_dir, const char *project_dir, struct strbuf *err)
+{
+	struct strbuf path = STRBUF_INIT;
+	int r;
+	memset(t, 0, sizeof(*t));
+	if ((r = target_ssh_load_inventory(project_dir, &t->inv, err)) < 0)
 		return r;
 	t->state_dir = xstrdup(state_dir);
 	t->project_dir = xstrdup(project_dir);

@@ -64,6 +64,11 @@ struct target_ssh {
  * looked), SW_ECONFIG ("FILE:LINE:COL: ..."), -errno.
  */
 int target_ssh_init(struct target_ssh *t, const char *state_dir, const char *project_dir, struct strbuf *err);
+/*
+ * Read PROJECT/hosts.yaml (bounded to INVENTORY_FILE_MAX) into *inv (the
+ * caller releases it with inventory_release()); errors as target_ssh_init.
+ */
+int target_ssh_load_inventory(const char *project_dir, struct inventory *inv, struct strbuf *err);
 /* Close the shared connections (ssh -O exit) and free.  Accepts a zeroed t. */
 void target_ssh_release(struct target_ssh *t);
 

@@ -71,6 +71,8 @@ struct controller_applied {
 	int was_ready;			/* the new revision was ready at the last watch */
 	int stable_deaths;		/* the same for the stable revision */
 	int stable_was_ready;
+	int holding;			/* bit 1: the new, 2: the stable revision's readiness could not be told
+					   at its last watch (a host is away) */
 	unsigned long last_log;		/* hash of the last "cannot apply" message: logged once */
 	int64_t failing_since;		/* controller time the desired state first failed to apply, or 0 */
 	int64_t settled_ms;		/* hooks.now() when a slow application of the desired state ended, or 0 */
@@ -182,6 +184,16 @@ static int actuate(struct controller *c, const struct deployment *d, const struc
 	int r;
 
 	c->stats.actuations++;
+	if (t && t->regions && s->n_groups > 0 && ds->canary_up) {
+		/* region-by-region: the new revision runs in the groups reached so far
+		 * (d->group and those before it); promoted, everywhere */
+		const char *names[STRATEGY_MAX_GROUPS];
+		int n = 0, all = d->state == DS_PROMOTING || d->state == DS_MONITORING || d->state == DS_SUCCEEDED;
+		for (int g = 0; g < s->n_groups && g <= d->group; g++)
+			names[n++] = s->groups[g];
+		if ((r = t->regions(t->ctx, d->service, d->version, names, all ? -1 : n, err)) < 0)
+			return r;
+	}
 	if (t && t->ensure) {
 		if (ds->canary_up &&
 		    (r = t->ensure(t->ctx, d->service, d->version, ROLE_CANARY, 1, ds->canary_instances, err)) < 0)
@@ -314,6 +326,16 @@ static void watch_revision(struct controller *c, struct controller_applied *e, c
 {
 	struct strbuf why = STRBUF_INIT;
 	int r = c->target->ready(c->target->ctx, d->service, version, &why);
+	int bit = strcmp(version, d->version) ? 2 : 1;
+	if (r >= 0 && (e->holding & bit)) {
+		char note[300];
+		e->holding &= ~bit;
+		bprintf(note, sizeof(note), "%s %s can be told again (%s): the rollout resumes", what, version,
+			r > 0 ? "ready" : "not ready yet");
+		if (c->hooks.log)
+			c->hooks.log(c->hooks.ctx, d, note);
+		deployment_store_note(c->st, d->id, now_ms, note, NULL);
+	}
 	if (r > 0) {
 		*was_ready = 1;
 	} else if (r == 0) {
@@ -336,6 +358,23 @@ static void watch_revision(struct controller *c, struct controller_applied *e, c
 		}
 		*was_ready = 0;
 		e->have_desired = 0;	/* re-applied next tick: the target restarts what is gone */
+	} else if (why.len) {
+		/* the target cannot tell (a fleet host does not answer, docs/fleet.md "Host
+		   failures"): not ready and not dead; the rollout holds (no step forward, the
+		   rollback rules still apply) and resumes when the target answers again */
+		if (in->gate == GATE_ALLOW) {
+			in->gate = GATE_WAIT;
+			bprintf(in->gate_reason, sizeof(in->gate_reason), "holding, %s %s is not ready: %s", what, version,
+				why.buf);
+		}
+		if (!(e->holding & bit)) {
+			char note[700];
+			e->holding |= bit;
+			bprintf(note, sizeof(note), "holding: %s %s is not ready and not dead: %s", what, version, why.buf);
+			if (c->hooks.log)
+				c->hooks.log(c->hooks.ctx, d, note);
+			deployment_store_note(c->st, d->id, now_ms, note, NULL);
+		}
 	}
 	strbuf_release(&why);
 }

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #define FLEET_WANT_SLOTS 8
+#define FLEET_REGION_SLOTS 4
 
 struct fleet_target {
 	struct target t;
@@ -39,6 +40,12 @@ struct fleet_target {
 		char why[600];
 		int64_t mono;
 	} answer[2];		/* ready()'s last answers (the new and the stable revision) */
+	/* region-by-region: the hosts a revision may run on (regions()); a revision
+	 * not here runs on every host */
+	struct {
+		char version[SERVICE_NAME_MAX + 1];
+		unsigned char ok[INVENTORY_MAX_HOSTS];
+	} region[FLEET_REGION_SLOTS];
 };
 
 /*
@@ -111,6 +118,43 @@ static int get_want(struct fleet_target *ft, const char *version)
 		if (!strcmp(ft->want[i].version, version))
 			return ft->want[i].count;
 	return instances_of_env(ft);
+}
+
+/* 1 when version may run on host h (region-by-region, fleet_regions()) */
+static int host_ok(struct fleet_target *ft, const char *version, int h)
+{
+	for (int i = 0; i < FLEET_REGION_SLOTS; i++)
+		if (!strcmp(ft->region[i].version, version))
+			return h >= 0 && h < INVENTORY_MAX_HOSTS && ft->region[i].ok[h];
+	return 1;
+}
+
+static int restricted(struct fleet_target *ft, const char *version)
+{
+	for (int i = 0; i < FLEET_REGION_SLOTS; i++)
+		if (!strcmp(ft->region[i].version, version))
+			return 1;
+	return 0;
+}
+
+/* instance i's home host: i mod hosts (inventory order) */
+static int home_of(struct fleet_target *ft, int i)
+{
+	return (int)((size_t)i % ft->ssh.inv.n_hosts);
+}
+
+/* 1 when instance i of version runs at all: its home host is in a region version runs in */
+static int slot_wanted(struct fleet_target *ft, const char *version, int i)
+{
+	return host_ok(ft, version, home_of(ft, i));
+}
+
+static int wanted_count(struct fleet_target *ft, const char *version, int count)
+{
+	int n = 0;
+	for (int i = 0; i < count; i++)
+		n += slot_wanted(ft, version, i);
+	return n;
 }
 
 /*
@@ -189,7 +233,8 @@ static int ensure_up(struct fleet_target *ft, const char *version, int count, in
 		struct ssh_instance *in = &all.v[i];
 		if (strcmp(in->version, version))
 			continue;
-		if (in->alive && in->idx < count && !slot[in->idx]) {
+		if (in->alive && in->idx < count && !slot[in->idx] && slot_wanted(ft, version, in->idx) &&
+		    host_ok(ft, version, in->host)) {
 			slot[in->idx] = in;
 			continue;
 		}
@@ -206,11 +251,18 @@ static int ensure_up(struct fleet_target *ft, const char *version, int count, in
 			adopted++;
 			continue;
 		}
-		/* host i mod n, or the next one that answers */
+		if (!slot_wanted(ft, version, i))
+			continue;	/* its home host's region is not reached (region-by-region) */
+		/* host i mod n, or the next one that answers (in the same region when
+		 * the revision runs in some regions only: each region keeps its count) */
 		for (size_t k = 0; k < nhosts && h < 0; k++) {
 			int c = (int)(((size_t)i + k) % nhosts);
-			if (!ft->ssh.down[c][0])
-				h = c;
+			if (ft->ssh.down[c][0] || !host_ok(ft, version, c))
+				continue;
+			if (restricted(ft, version) &&
+			    strcmp(ft->ssh.inv.hosts[c].region, ft->ssh.inv.hosts[home_of(ft, i)].region))
+				continue;
+			h = c;
 		}
 		if (h < 0) {
 			strbuf_errf(err, "no host answers: %s", why.len ? why.buf : "every ssh command failed");
@@ -290,9 +342,29 @@ static int ensure_up(struct fleet_target *ft, const char *version, int count, in
 		if (rc < 0)
 			goto out;
 	}
-	if (started.n || gone.n || first)
+	if ((started.n || gone.n || first) && !restricted(ft, version)) {
 		say(ft, "  %s %s: %d instances ready on %zu hosts (%d adopted, %zu started, %zu stopped)", ls->svc.name,
 		    version, count, nhosts, adopted, started.n, gone.n);
+	} else if (started.n || gone.n || first) {
+		struct strbuf regions = STRBUF_INIT;
+		size_t nh = 0;
+		for (size_t h = 0; h < nhosts; h++) {
+			const char *r = ft->ssh.inv.hosts[h].region;
+			if (!host_ok(ft, version, (int)h))
+				continue;
+			nh++;
+			/* each region once, in inventory order */
+			int seen = 0;
+			for (size_t k = 0; k < h && !seen; k++)
+				seen = host_ok(ft, version, (int)k) && !strcmp(ft->ssh.inv.hosts[k].region, r);
+			if (!seen)
+				strbuf_addf(&regions, "%s%s", regions.len ? ", " : "", r);
+		}
+		say(ft, "  %s %s: %d instances ready on %zu hosts in region %s (%d adopted, %zu started, %zu stopped)",
+		    ls->svc.name, version, wanted_count(ft, version, count), nh, regions.buf, adopted, started.n,
+		    gone.n);
+		strbuf_release(&regions);
+	}
 	rc = 0;
 	goto out;
 fail:
@@ -316,6 +388,7 @@ out:
 static int ensure_down(struct fleet_target *ft, const char *version, struct strbuf *err)
 {
 	ft->cache_mono = 0;
+	forget_want(ft, version);	/* what still runs of it somewhere is stale (sweep_stale()) */
 	struct localstack *ls = ft->h.ls;
 	struct ssh_instance_list l = { 0 };
 	int rc = 0;
@@ -366,10 +439,62 @@ static int fleet_ensure(void *ctx, const char *service, const char *version, enu
 }
 
 /*
- * Ready: at least the count last ensured of version's instances run (their
- * host's pid file names a live process) and answer the readiness probe
- * from here.  A host that does not answer counts none of its instances,
- * and is named in err; so is an instance that is gone.
+ * A host that did not answer while a revision was stopped may still run it
+ * when it comes back (a partition): after an actuation, every instance of a
+ * revision this target is not told to run (not ensured up since it was
+ * ensured down, or never in this controller's life) is stale.  Its server
+ * (if any is left) is retired and its process stopped; each is one line of
+ * progress naming the host.  Only called once an actuation ensured the
+ * revisions that should run (fleet_ready(), asked after the actuation).
+ */
+static void sweep_stale(struct fleet_target *ft, const struct ssh_instance_list *l)
+{
+	struct ssh_instance_list stale = { 0 };
+	int any_up = 0;
+	for (int i = 0; i < FLEET_WANT_SLOTS; i++)
+		any_up |= ft->want[i].version[0] != 0;
+	if (!any_up)
+		return;
+	for (size_t i = 0; i < l->n; i++) {
+		if (!l->v[i].alive || have_want(ft, l->v[i].version))
+			continue;
+		ALLOC_GROW(stale.v, stale.n + 1, stale.alloc);
+		stale.v[stale.n++] = l->v[i];
+	}
+	if (stale.n) {
+		struct strbuf err = STRBUF_INIT;
+		int rc = retire_and_stop(ft, stale.v, stale.n, &err);
+		for (size_t i = 0; i < stale.n; i++)
+			say(ft, "  %s %s-%d on host '%s': %s", ft->h.ls->svc.name, stale.v[i].version, stale.v[i].idx,
+			    ft->ssh.inv.hosts[stale.v[i].host].name,
+			    rc < 0 ? err.buf : "stopped, a revision that should no longer run (its host came back)");
+		strbuf_release(&err);
+		ft->cache_mono = 0;
+	}
+	ssh_instance_list_release(&stale);
+}
+
+/* 1 when host h does not answer now (one round trip on its shared connection) */
+static int host_gone(struct fleet_target *ft, int h, char *checked)
+{
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	if (!checked[h]) {
+		checked[h] = 1;
+		if (!ft->ssh.down[h][0])
+			target_ssh_run(&ft->ssh, h, "true", &out, &err);
+	}
+	strbuf_release(&out);
+	strbuf_release(&err);
+	return ft->ssh.down[h][0] != 0;
+}
+
+/*
+ * Ready: at least the count last ensured of version's instances (those of
+ * the regions it runs in) run (their host's pid file names a live process)
+ * and answer the readiness probe from here.  1, or 0 with the reason in
+ * err (an instance gone or not answering); SW_EEXTERNAL when every missing
+ * instance is on a host that does not answer (named in err): neither ready
+ * nor dead, the controller holds.
  */
 static int fleet_ready(void *ctx, const char *service, const char *version, struct strbuf *err)
 {
@@ -388,18 +513,27 @@ static int fleet_ready(void *ctx, const char *service, const char *version, stru
 		return ft->answer[slot].ready;
 	}
 	want = get_want(ft, version);
+	int count = want;
+	want = wanted_count(ft, version, count);
 	if (!ft->cache_mono || proc_mono_ms() - ft->cache_mono >= FLEET_CACHE_MS) {
 		ssh_instance_list_release(&ft->cache);
 		strbuf_reset(&ft->cache_why);
 		list_all(ft, NULL, &ft->cache, &ft->cache_why);
 		ft->cache_mono = proc_mono_ms();
+		sweep_stale(ft, &ft->cache);
 	}
-	strbuf_addstr(&why, ft->cache_why.buf);
+	char *checked = xcalloc(ft->ssh.inv.n_hosts, 1);
+	int unreachable = 0;
 	for (size_t i = 0; i < ft->cache.n; i++) {
 		const struct ssh_instance *in = &ft->cache.v[i];
 		const struct inventory_host *host = &ft->ssh.inv.hosts[in->host];
-		if (in->idx >= want || strcmp(in->version, version))
+		if (in->idx >= count || strcmp(in->version, version) || !slot_wanted(ft, version, in->idx) ||
+		    !host_ok(ft, version, in->host))
 			continue;
+		if (ft->ssh.down[in->host][0]) {
+			unreachable++;	/* listed before its host stopped answering: not ready */
+			continue;
+		}
 		if (!in->alive) {
 			strbuf_addf(&why, "%sinstance %s-%d (pid %ld) on host '%s' is gone", why.len ? "; " : "",
 				    in->version, in->idx, in->pid, host->name);
@@ -407,9 +541,33 @@ static int fleet_ready(void *ctx, const char *service, const char *version, stru
 		}
 		if (target_ssh_probe(&ft->ssh, in, ls->svc.ready_path, ls->svc.ready_timeout_ms))
 			ready++;
+		else if (host_gone(ft, in->host, checked))
+			unreachable++;	/* no probe answer because the host does not answer at all */
 		else
 			strbuf_addf(&why, "%sinstance %s-%d on host '%s' (%s:%d) does not answer its readiness probe",
 				    why.len ? "; " : "", in->version, in->idx, host->name, host->address, in->port);
+	}
+	/* the wanted instances on hosts that do not answer (not listed at all) */
+	for (int i = 0; i < count; i++) {
+		int listed = 0, h = home_of(ft, i);
+		if (!slot_wanted(ft, version, i) || !ft->ssh.down[h][0])
+			continue;
+		for (size_t k = 0; k < ft->cache.n && !listed; k++)
+			listed = ft->cache.v[k].idx == i && !strcmp(ft->cache.v[k].version, version);
+		unreachable += !listed;
+	}
+	free(checked);
+	/* a host that does not answer is named, not its instances as dead: the
+	 * controller holds (docs/fleet.md "Host failures") */
+	for (size_t h = 0; unreachable && h < ft->ssh.inv.n_hosts; h++)
+		if (ft->ssh.down[h][0])
+			strbuf_addf(&why, "%s%s", why.len ? "; " : "", ft->ssh.down[h]);
+	if (ready < want && unreachable && ready + unreachable >= want) {
+		if (err)
+			strbuf_addf(err, "%d of %d instances of %s are on hosts that do not answer: %s", unreachable, want,
+				    version, why.buf);
+		strbuf_release(&why);
+		return SW_EEXTERNAL;	/* listed again within FLEET_CACHE_MS: resumes once the host answers */
 	}
 	if (ready < want && why.len && err)
 		strbuf_addstr(err, why.buf);
@@ -422,6 +580,52 @@ static int fleet_ready(void *ctx, const char *service, const char *version, stru
 	ft->answer[slot].mono = proc_mono_ms();
 	strbuf_release(&why);
 	return ready >= want;
+}
+
+/*
+ * Region-by-region: version runs on the hosts whose `region` is one of
+ * groups[0..n) (n < 0: every host).  A group that names no host is an
+ * error (the strategy and hosts.yaml disagree).
+ */
+static int fleet_regions(void *ctx, const char *service, const char *version, const char *const *groups, int n,
+			 struct strbuf *err)
+{
+	struct fleet_target *ft = ctx;
+	int slot = -1;
+	if (!mine(ft, service, err))
+		return SW_ESTATE;
+	for (int i = 0; i < FLEET_REGION_SLOTS && slot < 0; i++)
+		if (!strcmp(ft->region[i].version, version))
+			slot = i;
+	if (n < 0) {
+		if (slot >= 0)
+			memset(&ft->region[slot], 0, sizeof(ft->region[slot]));
+		return 0;
+	}
+	for (int g = 0; g < n; g++) {
+		int any = 0;
+		for (size_t h = 0; h < ft->ssh.inv.n_hosts && !any; h++)
+			any = !strcmp(ft->ssh.inv.hosts[h].region, groups[g]);
+		if (!any) {
+			strbuf_errf(err, "region group '%s' of the strategy has no host in hosts.yaml (host `region:`)",
+				    groups[g]);
+			return SW_ECONFIG;
+		}
+	}
+	for (int i = 0; i < FLEET_REGION_SLOTS && slot < 0; i++)
+		if (!ft->region[i].version[0])
+			slot = i;
+	if (slot < 0) {
+		memmove(&ft->region[0], &ft->region[1], sizeof(ft->region[0]) * (FLEET_REGION_SLOTS - 1));
+		slot = FLEET_REGION_SLOTS - 1;
+	}
+	memset(&ft->region[slot], 0, sizeof(ft->region[slot]));
+	snprintf(ft->region[slot].version, sizeof(ft->region[slot].version), "%s", version);
+	for (size_t h = 0; h < ft->ssh.inv.n_hosts && h < INVENTORY_MAX_HOSTS; h++)
+		for (int g = 0; g < n; g++)
+			if (!strcmp(ft->ssh.inv.hosts[h].region, groups[g]))
+				ft->region[slot].ok[h] = 1;
+	return 0;
 }
 
 static int fleet_check(void *ctx, const char *service, const char *version, struct strbuf *err)
@@ -462,6 +666,7 @@ int fleet_target_open(const struct plugin_host *h, void **out, struct strbuf *er
 	ft->t.ensure = fleet_ensure;
 	ft->t.ready = fleet_ready;
 	ft->t.check = fleet_check;
+	ft->t.regions = fleet_regions;
 	*out = &ft->t;
 	return 0;
 }

@@ -16,6 +16,15 @@
  * count are drained one by one (router_haproxy_retire()) and stopped.
  * Adoption after a controller restart reads the hosts' pid files: a live
  * instance answering its probe is kept and re-added to HAProxy.
+ * Region by region (docs/fleet.md "Region by region"): regions() limits a
+ * revision to the hosts of the named inventory regions (instance N runs only
+ * when host N mod hosts is one of them); a host that does not answer is
+ * replaced only by a host of its own region.
+ * Host failures (docs/fleet.md "Host failures"): ready() answers
+ * SW_EEXTERNAL, naming the hosts, when the only missing instances are on
+ * hosts that do not answer (the controller holds); after an actuation,
+ * every listing stops live instances of revisions not ensured up (a
+ * partitioned host back with a revision stopped meanwhile).
  */
 #ifndef SLIPWAY_CONTROLLER_FLEET_H
 #define SLIPWAY_CONTROLLER_FLEET_H

@@ -31,6 +31,7 @@
 #include "adapters/metrics_sim.h"
 #include "adapters/sim_infra.h"
 #include "adapters/target_local.h"
+#include "adapters/target_ssh.h"
 #include "base/alloc.h"
 #include "base/err.h"
 #include "base/strbuf.h"
@@ -257,7 +258,31 @@ static void local_close(void *obj)
 struct haproxy_router {
 	struct router r;
 	struct localstack *ls;
+	struct inventory inv;	/* the `ssh` target's hosts (their regions); n_hosts 0 otherwise */
 };
+
+/*
+ * Region-by-region on the `ssh` target: only the servers on group's hosts
+ * (inventory `region`) change (docs/fleet.md "Region by region").
+ */
+static int fleet_group_weight(struct haproxy_router *hr, const char *group, const char *stable,
+			      const char *canary, double w, struct strbuf *err)
+{
+	const char **addrs = xcalloc(hr->inv.n_hosts ? hr->inv.n_hosts : 1, sizeof(*addrs));
+	size_t n = 0;
+	int rc;
+	for (size_t i = 0; i < hr->inv.n_hosts; i++)
+		if (!strcmp(hr->inv.hosts[i].region, group))
+			addrs[n++] = hr->inv.hosts[i].address;
+	if (!n) {
+		strbuf_errf(err, "region group '%s' of the strategy has no host in hosts.yaml (host `region:`)", group);
+		rc = SW_ECONFIG;
+	} else {
+		rc = router_haproxy_set_group_weight(&hr->ls->router, addrs, n, group, stable, canary, w, err);
+	}
+	free(addrs);
+	return rc;
+}
 
 static int haproxy_set_weight(void *ctx, const char *service, const char *group, const char *stable,
 			      const char *canary, double w, struct strbuf *err)
@@ -265,9 +290,15 @@ static int haproxy_set_weight(void *ctx, const char *service, const char *group,
 	struct haproxy_router *hr = ctx;
 	struct revision_weight rw[2];
 	size_t n = 0;
-	(void)group;	/* one HAProxy per service environment: no region groups */
 	if (!mine(hr->ls, service, err))
 		return SW_ESTATE;
+	/* one HAProxy per service environment: region groups matter only where the
+	 * instances are on hosts with regions (the ssh target) */
+	if (group && *group && hr->inv.n_hosts) {
+		if ((!stable || !*stable) && w <= 0)
+			return 0;
+		return fleet_group_weight(hr, group, stable, canary, w, err);
+	}
 	if (!stable || !*stable) {
 		/* a first deployment: the new revision is the only one; before it
 		 * runs (pending) there is nothing to route */
@@ -322,6 +353,13 @@ static int haproxy_open(const struct plugin_host *h, void **out, struct strbuf *
 	}
 	hr = xcalloc(1, sizeof(*hr));
 	hr->ls = h->ls;
+	if (!strcmp(h->ls->svc.target, "ssh")) {
+		int rc = target_ssh_load_inventory(h->project_dir, &hr->inv, err);
+		if (rc < 0) {
+			free(hr);
+			return rc;
+		}
+	}
 	hr->r.ctx = hr;
 	hr->r.set_weight = haproxy_set_weight;
 	hr->r.serving = haproxy_serving;
@@ -331,7 +369,10 @@ static int haproxy_open(const struct plugin_host *h, void **out, struct strbuf *
 
 static void haproxy_close(void *obj)
 {
-	free(obj ? ((struct router *)obj)->ctx : NULL);
+	struct haproxy_router *hr = obj ? ((struct router *)obj)->ctx : NULL;
+	if (hr)
+		inventory_release(&hr->inv);
+	free(hr);
 }
 
 /* ---- provider "builtin": HAProxy's request log (metrics_builtin) ---- */

@@ -113,10 +113,11 @@ void haproxy_cfg_render(const struct haproxy_cfg *c, struct strbuf *out)
 		    c->map_path, c->map_path, c->map_path, c->map_path, c->map_path, c->backend, c->backend);
 	for (size_t i = 0; i < c->n_servers; i++) {
 		const struct haproxy_cfg_server *s = &c->servers[i];
-		strbuf_addf(out, "    server %s %s:%d weight %d%s%s\n", s->name,
+		strbuf_addf(out, "    server %s %s:%d weight %d%s%s%s\n", s->name,
 			    s->addr && *s->addr ? s->addr : "127.0.0.1", s->port,
-			    !strcmp(s->state, "ready") ? s->weight : 0, !strcmp(s->state, "maint") ? " disabled" : "",
-			    !strcmp(s->state, "drain") ? "  # drain" : "");
+			    !strcmp(s->state, "ready") ? s->weight : 0,
+			    haproxy_server_checked(s->addr) ? " " HAPROXY_FLEET_CHECK : "",
+			    !strcmp(s->state, "maint") ? " disabled" : "", !strcmp(s->state, "drain") ? "  # drain" : "");
 	}	if (c->metrics_port > 0)
 		strbuf_addf(out,
 			    "\n"
@@ -126,6 +127,11 @@ void haproxy_cfg_render(const struct haproxy_cfg *c, struct strbuf *out)
 			    "    no log\n"
 			    "    http-request use-service prometheus-exporter if { path /metrics }\n",
 			    c->metrics_host && *c->metrics_host ? c->metrics_host : "127.0.0.1", c->metrics_port);
+}
+
+int haproxy_server_checked(const char *addr)
+{
+	return addr && *addr && strcmp(addr, "127.0.0.1") != 0;
 }
 
 /* the revision of server name "VERSION-N": its length */

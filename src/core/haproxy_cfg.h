@@ -43,6 +43,19 @@ struct haproxy_cfg_server {
 	const char *state;	/* "ready", "drain" (written at weight 0, commented) or "maint" (disabled) */
 };
 
+/*
+ * Health checks on servers on other hosts (the `ssh` target, docs/fleet.md
+ * "Host failures"): a TCP connect every second, DOWN after 2 failures, UP
+ * after 2 successes (HAProxy 2.6 configuration manual 5.2: check, inter,
+ * fall, rise).  A host cut off mid-rollout stops getting requests within
+ * about 2 s plus the connect timeout, before the controller's own listing
+ * notices.  Local instances (127.0.0.1) have none: the controller watches
+ * their processes directly.
+ */
+#define HAPROXY_FLEET_CHECK "check inter 1s fall 2 rise 2"
+/* 1 when a server at addr gets HAPROXY_FLEET_CHECK (not "", NULL or 127.0.0.1). */
+int haproxy_server_checked(const char *addr);
+
 /* Everything the two files say. */
 struct haproxy_cfg {
 	const char *backend;		/* frontend and backend name, "SERVICE.ENV" */

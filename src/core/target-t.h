@@ -43,6 +43,19 @@ struct target {
 	 * an error of the target itself.
 	 */
 	int (*smoke)(void *ctx, const char *service, const char *version, struct strbuf *why);
+	/*
+	 * May be NULL (the target has no regions: every revision runs
+	 * everywhere).  Region-by-region (docs/engine.md "Strategies"): the
+	 * instances of service at version run only in the region groups
+	 * groups[0..n) (names as the strategy's groups; n < 0: in every
+	 * region).  Remembered for the next ensure() and ready() of version,
+	 * which start, count and stop its instances by it.  Asked by the
+	 * controller before each ensure() of the new revision of a
+	 * region-by-region deployment: the groups it has reached.  0 or a
+	 * negative error with a message in err.
+	 */
+	int (*regions)(void *ctx, const char *service, const char *version, const char *const *groups, int n,
+		       struct strbuf *err);
 };
 
 #endif

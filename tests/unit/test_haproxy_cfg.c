@@ -74,6 +74,7 @@ static void check(const char *dir, const char *name, int regen)
 		srv[i].port = (int)json_integer_value(json_object_get(v, "port"));
 		srv[i].weight = (int)json_integer_value(json_object_get(v, "weight"));
 		srv[i].state = str(v, "state");
+		srv[i].addr = str(v, "addr");
 	}
 	c.servers = srv;
 	c.n_servers = json_array_size(servers);
