@@ -865,8 +865,12 @@ static int probed_recently(struct store *st, int64_t id, const char *item, int64
 	free(s);
 	free(e);
 	recent = r == 0 && now_ms >= at && now_ms - at < CHECKLIST_PROBE_EVERY_MS;
-	if (r >= 0 && !recent)
-		r = checklist_proof_put(st, id, key.buf, "satisfied", NULL, now_ms, err);
+	if (r >= 0 && !recent) {
+		/* the evidence is the time: checklist_proof_put() writes only what changed */
+		char when[32];
+		snprintf(when, sizeof(when), "%lld", (long long)now_ms);
+		r = checklist_proof_put(st, id, key.buf, "satisfied", when, now_ms, err);
+	}
 	strbuf_release(&key);
 	return r < 0 ? r : recent;
 }
