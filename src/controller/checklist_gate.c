@@ -917,7 +917,8 @@ static int prove_github(struct store *st, const struct policy *p, const struct c
 		}
 		strbuf_reset(&ev);
 		if (!g.auth[0]) {
-			strbuf_addf(&ev, "GitHub: no token in $%s (services/%s.yaml github.token_env): not asked",
+			strbuf_addf(&ev, "GitHub: %s $%s (services/%s.yaml github.token_env): not asked",
+				    token && *token ? "the token is too long in" : "no token in",
 				    r->github->token_env ? r->github->token_env : "GITHUB_TOKEN", a->service);
 			s = CL_UNCHECKED;
 		} else if (!sha_ok(g.sha)) {
