@@ -361,7 +361,12 @@ static void watch_revision(struct controller *c, struct controller_applied *e, c
 	} else if (why.len) {
 		/* the target cannot tell (a fleet host does not answer, docs/fleet.md "Host
 		   failures"): not ready and not dead; the rollout holds (no step forward, the
-		   rollback rules still apply) and resumes when the target answers again */
+		   rollback rules still apply) and resumes when the target answers again; the core
+		   bounds the hold (fleet.host_hold_max) and restarts the step's clock after it */
+		if (in->host_away <= 0) {
+			in->host_away = 1;
+			bprintf(in->host_reason, sizeof(in->host_reason), "%s %s: %s", what, version, why.buf);
+		}
 		if (in->gate == GATE_ALLOW) {
 			in->gate = GATE_WAIT;
 			bprintf(in->gate_reason, sizeof(in->gate_reason), "holding, %s %s is not ready: %s", what, version,
@@ -558,6 +563,7 @@ static int decide(struct controller *c, int64_t id, int64_t now_ms, struct scrat
 	in.canary_ready = 1;
 	in.judge = c->judge;
 	in.observing = c->observing;
+	in.host_away = actuated ? 0 : -1;	/* the watch below says 1; not asked: a hold goes on */
 	/* observed since this controller's first tick, or since a slow application of the state ended */
 	in.observed_since_ms = e->settled_ms > c->observing_since_ms ? e->settled_ms : c->observing_since_ms;
 	if (!actuated) {
