@@ -440,10 +440,22 @@ int main(void)
 		ok(tick - back >= s->steps[1].hold_ms, "step 2 ends a whole hold after the return (%llds)",
 		   (long long)((tick - back) / 1000));
 		host_cut = 1;
-		for (int i = 0; i < 11 * 60 && !deployment_state_is_final(load(&st, x.id).state); i++, tick += 1000)
+		for (int i = 0; i < 11 * 60 && !deployment_state_is_final(load(&st, x.id).state); i++, tick += 1000) {
+			if (i == 5 * 60) {
+				/* a controller restarted during the hold bounds the same hold */
+				controller_release(&c3);
+				controller_init(&c3, &st);
+				c3.router = &rt3;
+				c3.target = &cut;
+				c3.metrics = &prov;
+				c3.judge = &observed;
+				c3.service = "fleet";
+			}
 			controller_tick(&c3, tick, &err);
+		}
 		y = load(&st, x.id);
-		is_str(deployment_state_name(y.state), "rolled_back", "h1 away past fleet.host_hold_max: rolled back");
+		is_str(deployment_state_name(y.state), "rolled_back",
+		       "h1 away past fleet.host_hold_max (a controller restart in between): rolled back");
 		ok(strstr(y.reason, "host lost: away 10m, past fleet.host_hold_max 10m (on_host_lost: rollback)") &&
 		   strstr(y.reason, "host 'h1' (10.0.0.11)"), "naming the host and how long: %s", y.reason);
 		host_cut = 0;

@@ -12,6 +12,7 @@
  *   host_hold_max DURATION     rules.fleet.host_hold_max_ms (default: the rules')
  *   on_host_lost rollback|pause
  *   rpm N                      the service's requests a minute; the canary gets its weight's share
+ *   time_scale N               the deployment's --time-scale (docs/engine.md "Time scale"), default 1
  *   away FROM_S UNTIL_S        the host does not answer from FROM_S until UNTIL_S (seconds)
  *   canary_while_away F        the share of the canary's requests served meanwhile (default 1)
  *   intent AT_S KIND           a person's intent (resume, promote, abort, ...)
@@ -44,6 +45,7 @@ struct hh_case {
 	int64_t hold_max_ms;
 	int on_lost;		/* -1 = the rules' */
 	double rpm;
+	double time_scale;
 	int64_t away_from_s, away_until_s;
 	double canary_while_away;
 	int n_intents;
@@ -102,6 +104,8 @@ static int load(const char *path, struct hh_case *c)
 				goto bad;
 		} else if (!strcmp(w[0], "on_host_lost") && n == 2) {
 			c->on_lost = !strcmp(w[1], "pause") ? HOST_LOST_PAUSE : HOST_LOST_ROLLBACK;
+		} else if (!strcmp(w[0], "time_scale") && n == 2) {
+			c->time_scale = strtod(w[1], NULL);
 		} else if (!strcmp(w[0], "rpm") && n == 2) {
 			c->rpm = strtod(w[1], NULL);
 		} else if (!strcmp(w[0], "away") && n == 3) {
@@ -247,6 +251,7 @@ static void run_case(const char *dir, const char *file)
 		r.fleet.on_host_lost = (enum host_lost_action)c.on_lost;
 	strategy_default(s, c.kind);
 	deployment_init(&d, "api", "production", "v2", "v1", c.type, 0);
+	d.time_scale = c.time_scale > 1 ? c.time_scale : 1;
 	n_trans = 0;
 	carry_c = carry_s = 0;
 	for (int64_t t = 1; t <= c.until_s && !deployment_state_is_final(d.state); t++) {
