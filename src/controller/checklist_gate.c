@@ -775,7 +775,7 @@ static enum checklist_state prove_dashboards(const struct checklist_gate_args *a
 		if (i)
 			strbuf_addstr(ev, "; ");
 		if (rc[i] == SW_ETIMEOUT) {
-			strbuf_addf(ev, "%s (unchecked: the gate's probe budget, docs/checklists.md; asked again at the "
+			strbuf_addf(ev, "%s (the gate's probe budget, docs/checklists.md; asked again at the "
 				    "next probe)", e[i].buf);
 			late = 1;
 		} else if (rc[i] < 0) {
