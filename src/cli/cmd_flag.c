@@ -17,6 +17,7 @@
 #include "cli/vocab.h"
 #include "core/flag.h"
 #include "core/flag_file.h"
+#include "core/flag_rollout.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -161,7 +162,13 @@ static int edit(json_t *def, const char *value, const char *segment, const char 
 			return SW_EUSAGE;
 		}
 		strbuf_addf(&name, "rollout%s%s", segment ? ":" : "", segment ? segment : "");
-		if ((i = rule_named(rules, name.buf)) < 0) {
+		/* without a segment: the flag's rollout rule, a flag file's unnamed one included (docs/flags.md) */
+		i = segment ? rule_named(rules, name.buf) : flag_rollout_rule(def, err);
+		if (i == SW_ESTATE) {
+			strbuf_release(&name);
+			return i;
+		}
+		if (i < 0) {
 			rule = json_pack("{s:s}", "name", name.buf);
 			if (segment)
 				json_object_set_new(rule, "segments", json_pack("[s]", segment));
@@ -170,8 +177,16 @@ static int edit(json_t *def, const char *value, const char *segment, const char 
 			rule = json_array_get(rules, (size_t)i);
 		}
 		strbuf_release(&name);
-		json_object_set_new(rule, "rollout", json_pack("{s:i, s:s}", "percentage", (int)p, "stickiness",
-							       stickiness ? stickiness : "targetingKey"));
+		{
+			/* the rule's own stickiness (unless --stickiness changes it) and group stay: a new
+			 * percentage must not move anyone to another bucket */
+			json_t *ro = json_object_get(rule, "rollout");
+			const char *stick = stickiness ? stickiness : json_string_value(json_object_get(ro, "stickiness"));
+			json_t *nro = json_pack("{s:i, s:s}", "percentage", (int)p, "stickiness", stick ? stick : "targetingKey");
+			if (json_string_value(json_object_get(ro, "group")))
+				json_object_set(nro, "group", json_object_get(ro, "group"));
+			json_object_set_new(rule, "rollout", nro);
+		}
 		json_object_set_new(rule, "serve", json_string(variant));
 		json_object_del(rule, "split");
 		return 0;
@@ -180,7 +195,7 @@ static int edit(json_t *def, const char *value, const char *segment, const char 
 		struct strbuf name = STRBUF_INIT;
 		int i;
 		strbuf_addf(&name, "segment:%s", segment);
-		if ((i = rule_named(rules, name.buf)) < 0)
+		if ((i = flag_segment_rule(def, segment)) < 0)
 			json_array_insert_new(rules, 0, json_pack("{s:s, s:[s], s:s}", "name", name.buf, "segments", segment,
 							     "serve", variant));
 		else

@@ -615,29 +615,24 @@ static int find_rollout(struct store *st, const char *service, const char *env, 
 	return 0;
 }
 
-/* The flag's state in env for readers: null when absent, else {version, enabled, percentage, segment}. */
+/*
+ * The flag's state in env for readers: null when absent, else {version, enabled, percentage, segment},
+ * the rules found as `flag set --percentage` and `--segment` find them (core/flag_rollout.h
+ * flag_rollout_state(): a flag file's unnamed rules too); percentage null when there is no rollout rule.
+ */
 static json_t *flag_state_json(struct store *st, const char *env, const struct pack_def *d, struct strbuf *err)
 {
 	struct flag_record fr = { 0 };
-	json_t *j, *rule, *pct = json_null();
-	char seg_rule[FLAG_KEY_MAX + 16];
-	size_t i;
-	int seg = 0, r = flag_store_get(st, env, FLAG_KIND_FLAG, d->flag, &fr, err);
+	json_t *j;
+	int pct, seg, r = flag_store_get(st, env, FLAG_KIND_FLAG, d->flag, &fr, err);
 	if (r < 0) {
 		strbuf_reset(err);
 		return json_null();
 	}
-	snprintf(seg_rule, sizeof(seg_rule), "segment:%s", d->segment);
-	json_array_foreach(json_object_get(fr.def, "rules"), i, rule) {
-		const char *name = json_string_value(json_object_get(rule, "name"));
-		if (name && !strcmp(name, FLAG_ROLLOUT_RULE))
-			pct = json_deep_copy(json_object_get(json_object_get(rule, "rollout"), "percentage"));
-		else if (name && !strcmp(name, seg_rule))
-			seg = 1;
-	}
+	flag_rollout_state(fr.def, d->segment, &pct, &seg);
 	j = json_pack("{s:I, s:b, s:o, s:b}", "version", (json_int_t)fr.version, "enabled",
-		      !json_is_false(json_object_get(fr.def, "enabled")), "percentage", pct ? pct : json_null(),
-		      "segment", seg);
+		      !json_is_false(json_object_get(fr.def, "enabled")), "percentage",
+		      pct >= 0 ? json_integer(pct) : json_null(), "segment", seg);
 	flag_record_release(&fr);
 	return j;
 }

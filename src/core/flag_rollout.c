@@ -126,7 +126,7 @@ int flag_rollout_variants(const json_t *def, const char **on, const char **off, 
 	return 0;
 }
 
-static int rule_named(json_t *rules, const char *name)
+static int rule_named(const json_t *rules, const char *name)
 {
 	json_t *r;
 	size_t i;
@@ -136,6 +136,67 @@ static int rule_named(json_t *rules, const char *name)
 			return (int)i;
 	}
 	return -1;
+}
+
+int flag_rollout_rule(const json_t *def, struct strbuf *err)
+{
+	json_t *rules = json_object_get(def, "rules"), *r;
+	struct strbuf list = STRBUF_INIT;
+	size_t i;
+	int found = -1, n = 0;
+	int named = rule_named(rules, FLAG_ROLLOUT_RULE);
+
+	if (named >= 0)
+		return named;
+	json_array_foreach(rules, i, r) {
+		if (json_object_get(r, "name") || !json_object_get(r, "rollout"))
+			continue;
+		strbuf_addf(&list, "%srules[%zu]", n ? ", " : "", i);
+		if (!n++)
+			found = (int)i;
+	}
+	if (n > 1) {
+		strbuf_errf(err, "the flag has %d rollout rules without a name (%s) and none named '%s'; name the one a "
+			    "percentage sets 'rollout' (in its flag file, `name: rollout`, then `slipway flag apply`; or "
+			    "`slipway flag set FLAG --json DEF`)", n, list.buf, FLAG_ROLLOUT_RULE);
+		strbuf_release(&list);
+		return SW_ESTATE;
+	}
+	strbuf_release(&list);
+	return found;
+}
+
+int flag_segment_rule(const json_t *def, const char *segment)
+{
+	json_t *rules = json_object_get(def, "rules"), *r, *segs;
+	struct strbuf name = STRBUF_INIT;
+	size_t i;
+	int found;
+
+	strbuf_addf(&name, "segment:%s", segment);
+	found = rule_named(rules, name.buf);
+	strbuf_release(&name);
+	if (found >= 0)
+		return found;
+	json_array_foreach(rules, i, r) {
+		segs = json_object_get(r, "segments");
+		if (!json_object_get(r, "name") && json_array_size(segs) == 1 &&
+		    json_string_value(json_array_get(segs, 0)) && !strcmp(json_string_value(json_array_get(segs, 0)), segment) &&
+		    !json_object_get(r, "rollout") && !json_object_get(r, "split") && !json_array_size(json_object_get(r, "conditions")))
+			return (int)i;
+	}
+	return -1;
+}
+
+void flag_rollout_state(const json_t *def, const char *segment, int *percentage, int *has_segment)
+{
+	struct strbuf ignored = STRBUF_INIT;
+	int i = flag_rollout_rule(def, &ignored);
+	json_t *p = i >= 0 ? json_object_get(json_object_get(json_array_get(json_object_get(def, "rules"), (size_t)i),
+								  "rollout"), "percentage") : NULL;
+	strbuf_release(&ignored);
+	*percentage = json_is_integer(p) ? (int)json_integer_value(p) : -1;
+	*has_segment = segment && flag_segment_rule(def, segment) >= 0;
 }
 
 int flag_rollout_set(json_t *def, double percentage, const char *segment, struct strbuf *err)
@@ -156,17 +217,23 @@ int flag_rollout_set(json_t *def, double percentage, const char *segment, struct
 		json_object_set_new(def, "rules", json_array());
 		rules = json_object_get(def, "rules");
 	}
+	if ((i = flag_rollout_rule(def, err)) == SW_ESTATE)
+		return i;
 	if (segment) {
-		struct strbuf name = STRBUF_INIT;
-		strbuf_addf(&name, "segment:%s", segment);
-		if ((i = rule_named(rules, name.buf)) < 0)
+		int s = flag_segment_rule(def, segment);
+		if (s < 0) {
+			struct strbuf name = STRBUF_INIT;
+			strbuf_addf(&name, "segment:%s", segment);
 			json_array_insert_new(rules, 0, json_pack("{s:s, s:[s], s:s}", "name", name.buf, "segments", segment,
 							     "serve", on));
-		else
-			json_object_set_new(json_array_get(rules, (size_t)i), "serve", json_string(on));
-		strbuf_release(&name);
+			strbuf_release(&name);
+			if (i >= 0)
+				i++;
+		} else {
+			json_object_set_new(json_array_get(rules, (size_t)s), "serve", json_string(on));
+		}
 	}
-	if ((i = rule_named(rules, FLAG_ROLLOUT_RULE)) < 0) {
+	if (i < 0) {
 		rule = json_pack("{s:s}", "name", FLAG_ROLLOUT_RULE);
 		json_array_append_new(rules, rule);
 	} else {
@@ -189,12 +256,7 @@ int flag_rollout_set(json_t *def, double percentage, const char *segment, struct
 
 int flag_rollout_percentage(const json_t *def)
 {
-	json_t *r;
-	size_t i;
-	json_array_foreach(json_object_get(def, "rules"), i, r) {
-		const char *n = json_string_value(json_object_get(r, "name"));
-		if (n && !strcmp(n, FLAG_ROLLOUT_RULE))
-			return (int)json_integer_value(json_object_get(json_object_get(r, "rollout"), "percentage"));
-	}
-	return 0;
+	int pct, seg;
+	flag_rollout_state(def, NULL, &pct, &seg);
+	return pct < 0 ? 0 : pct;
 }

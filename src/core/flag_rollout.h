@@ -61,17 +61,51 @@ int flag_rollout_variants(const json_t *def, const char **on, const char **off, 
 /*
  * Set def (a flag definition, edited in place) to serve its enabled variant
  * to percentage percent (0-100, whole; rounded down) of everyone, sticky on
- * the targeting key, in the rule FLAG_ROLLOUT_RULE (created last when
- * absent, so rules before it keep precedence); with segment non-NULL, the
- * rule "segment:SEGMENT" serving the enabled variant is kept (or put
- * first), so 0% means "the segment only".  This is the flag rollout's
+ * the targeting key (or the rule's own stickiness and group), in the rule
+ * flag_rollout_rule() finds (FLAG_ROLLOUT_RULE created last when there is
+ * none, so rules before it keep precedence; an unnamed rule keeps having no
+ * name; the rule loses its segments and conditions: "of everyone"); with
+ * segment non-NULL, the rule flag_segment_rule() finds ("segment:SEGMENT"
+ * put first when there is none) serves the enabled variant, so 0% means
+ * "the segment only".  This is the flag rollout's
  * router: raising the percentage keeps everyone already enabled, lowering
  * it removes only those above the new cut (docs/flags.md "Bucketing").
- * 0, or SW_EUSAGE (not a boolean flag, a percentage out of range).
+ * 0, SW_EUSAGE (not a boolean flag, a percentage out of range), or
+ * SW_ESTATE (several unnamed rollout rules: see flag_rollout_rule()).
  */
 int flag_rollout_set(json_t *def, double percentage, const char *segment, struct strbuf *err);
 
-/* The percentage the rollout rule serves now (0 when there is none). */
+/*
+ * The index in def's "rules" of the flag's percentage rollout rule, the one
+ * `flag set --percentage N` (without --segment), a guarded rollout and the
+ * readers (pack list) act on (docs/flags.md "Which rule a percentage
+ * sets"): the rule named FLAG_ROLLOUT_RULE when there is one, otherwise the
+ * one rule without a "name" that has a "rollout" (a flag file's rule, such
+ * as `- rollout: {percentage: 5}`).  -1 when there is neither (the caller
+ * appends FLAG_ROLLOUT_RULE); SW_ESTATE (exit 1: the flag must be
+ * changed first) when several unnamed rules have a rollout and none is named FLAG_ROLLOUT_RULE, err naming them ("rules[i]",
+ * 0-based, as flag_validate() names them) and saying how to name one.
+ */
+int flag_rollout_rule(const json_t *def, struct strbuf *err);
+
+/*
+ * The index in def's "rules" of the rule serving segment to its members:
+ * the rule named "segment:SEGMENT" when there is one, otherwise the first
+ * unnamed rule whose "segments" is exactly [SEGMENT], with no rollout,
+ * split or conditions (a flag file's `- segments: [SEGMENT]`).  -1 when
+ * there is none.
+ */
+int flag_segment_rule(const json_t *def, const char *segment);
+
+/*
+ * What a reader shows of a flag's rollout (pack list): *percentage the
+ * rollout rule's percentage (flag_rollout_rule(); -1 when there is no such
+ * rule or several unnamed ones), *has_segment 1 when segment's rule is there
+ * (flag_segment_rule(); 0 when segment is NULL).
+ */
+void flag_rollout_state(const json_t *def, const char *segment, int *percentage, int *has_segment);
+
+/* The percentage the rollout rule (flag_rollout_rule()) serves now (0 when there is none). */
 int flag_rollout_percentage(const json_t *def);
 
 #endif

@@ -107,4 +107,35 @@ run_slipway deployments api
 is "$(printf '%s' "$out" | grep -c 'flag:')" 0 "nothing was recorded"
 run_slipway audit --verify
 is "$rc" 0 "audit --verify still holds"
+# ---- --percentage sets the flag's rollout rule, a flag file's unnamed one too
+# (docs/flags.md "Which rule a percentage sets"; cases tests/data/flags/percentage/)
+run_slipway flag apply "$data/percentage/docs-example.yaml"
+is "$rc" 0 "apply docs/flags.md's example flag file (unnamed rules, one a 5% rollout)"
+run_slipway flag set agent:billing:enabled --percentage 0 --env staging --reason "agent pack aborted"
+is "$rc" 0 "flag set --percentage 0 on it (what pack abort and pack deploy's disable stage send)"
+run_slipway flag get agent:billing:enabled --env staging -o json
+is "$(json_get "$out" '[(r.get("name"), r.get("segments"), r.get("rollout"), r["serve"]) for r in d["definition"]["rules"]]')" \
+  '[[null, ["canary-users"], null, "on"], [null, null, {"percentage": 0, "stickiness": "targetingKey"}, "on"]]' \
+  "the file's rollout rule is at 0%, still unnamed, and no rule was added"
+on=""
+for u in $(seq 1 100); do
+  run_slipway flag eval agent:billing:enabled --env staging --context "{\"targetingKey\": \"user-$u\"}" -o json
+  [ "$(json_get "$out" 'd["value"]')" = true ] && on="$on $u"
+done
+is "$on" "" "at 0% none of 100 users outside the segment gets the flag"
+run_slipway flag eval agent:billing:enabled --env staging --context '{"targetingKey": "u1"}' -o json
+is "$(json_get "$out" 'd["value"]')" "true" "the segment keeps it"
+run_slipway flag set agent:billing:enabled --percentage 20 --stickiness userId --env staging
+run_slipway flag get agent:billing:enabled --env staging -o json
+is "$(json_get "$out" 'len(d["definition"]["rules"]), d["definition"]["rules"][1]["rollout"]')" \
+  '[2, {"percentage": 20, "stickiness": "userId"}]' "set again (with --stickiness): the same rule moves"
+
+run_slipway flag apply "$data/percentage/two-rollouts.yaml"
+is "$rc" 0 "apply a flag with two unnamed rollout rules"
+run_slipway flag set agent:search:enabled --percentage 0 --env staging
+is "$rc" 1 "--percentage on it is refused (exit 1): which rule is not known"
+like "$err" "rules\[0\], rules\[1\]" "the error names the rules"
+like "$err" "name: rollout" "and says how to name the one a percentage sets"
+run_slipway flag get agent:search:enabled --env staging -o json
+is "$(json_get "$out" '[r["rollout"]["percentage"] for r in d["definition"]["rules"]]')" '[50, 5]' "nothing was changed"
 done_testing

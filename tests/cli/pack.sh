@@ -103,6 +103,15 @@ is "$rc" 0 "pack list (text)"
 like "$out" "billing \\(service billing-api, flag agent:billing:enabled\\)" "the text names the pack, its service and its flag"
 like "$out" "staging +v1 \\(deploy failed\\); flag enabled" "and per environment its versions and its flag"
 rm "$T/proj/packs/broken.yaml"
+# the flag's percentage and segment as `flag set` finds them, a flag file's unnamed rules too
+# (docs/flags.md "Which rule a percentage sets")
+run_slipway flag apply "$SLIPWAY_SRC/tests/data/flags/percentage/docs-example.yaml"
+is "$rc" 0 "apply docs/flags.md's example flag file (billing's flag in staging: unnamed rules, 5%)"
+run_slipway pack list -o json
+is "$(json_get "$out" 'd["packs"][0]["environments"]["staging"]["flag"]["percentage"], d["packs"][0]["environments"]["staging"]["flag"]["segment"]')" '[5, true]' "pack list reads the file's 5% rollout rule and its segment rule"
+run_slipway flag set agent:billing:enabled --percentage 0 --env staging
+run_slipway pack list
+like "$out" "staging +v1 \\(deploy failed\\); flag enabled at 0% \\+ segment" "after --percentage 0: at 0%, the segment kept"
 
 # pack abort: nothing runs here (tests/e2e/agent-pack.sh aborts a running rollout)
 run_slipway pack abort billing

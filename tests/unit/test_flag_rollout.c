@@ -49,12 +49,24 @@ static void run_case(const char *path, const char *name)
 			ok(strategy_validate(s, &err) == 0, "%s: a valid strategy (%s)", name, err.buf);
 		}
 		free(s);
+	} else if (!json_object_get(c, "percentage")) {
+		/* what a reader (pack list) finds: the rollout rule's percentage and the segment's rule */
+		const json_t *def = json_object_get(c, "def");
+		int pct, seg;
+		flag_rollout_state(def, json_string_value(json_object_get(c, "segment")), &pct, &seg);
+		is_int(pct, json_is_integer(json_object_get(c, "want_percentage"))
+				    ? (int)json_integer_value(json_object_get(c, "want_percentage")) : -1,
+		       "%s: the percentage read (-1: none)", name);
+		is_int(seg, json_is_true(json_object_get(c, "want_segment")), "%s: the segment's rule found", name);
 	} else {
 		json_t *def = json_deep_copy(json_object_get(c, "def"));
 		const char *seg = json_string_value(json_object_get(c, "segment"));
 		rc = flag_rollout_set(def, json_number_value(json_object_get(c, "percentage")), seg, &err);
 		if (want_error) {
-			ok(rc == SW_EUSAGE && strstr(err.buf, want_error), "%s: refused: %s", name, err.buf);
+			int want_rc = json_is_string(json_object_get(c, "want_code")) &&
+					      !strcmp(json_string_value(json_object_get(c, "want_code")), "state") ? SW_ESTATE
+													     : SW_EUSAGE;
+			ok(rc == want_rc && strstr(err.buf, want_error), "%s: refused: %s", name, err.buf);
 		} else {
 			char *got = json_dumps(json_object_get(def, "rules"), JSON_SORT_KEYS | JSON_COMPACT);
 			char *want = json_dumps(json_object_get(c, "want_rules"), JSON_SORT_KEYS | JSON_COMPACT);
