@@ -7,6 +7,7 @@
 
 #include "base/err.h"
 #include "base/strbuf.h"
+#include "base/url.h"
 
 struct sink {
 	struct strbuf *body;
@@ -32,10 +33,13 @@ int http_get(const char *url, const char *const *headers, int64_t timeout_ms, si
 	CURL *h = curl_easy_init();
 	struct curl_slist *hdr = NULL;
 	struct sink s = { body, max_body, 0 };
+	struct strbuf shown = STRBUF_INIT;	/* url without its password, for err */
 	CURLcode rc;
 
+	url_redact(url, &shown);
 	if (!h) {
-		strbuf_errf(err, "%s: cannot set up the HTTP client", url);
+		strbuf_errf(err, "%s: cannot set up the HTTP client", shown.buf);
+		strbuf_release(&shown);
 		return SW_EEXTERNAL;
 	}
 	for (size_t i = 0; headers && headers[i]; i++)
@@ -53,10 +57,11 @@ int http_get(const char *url, const char *const *headers, int64_t timeout_ms, si
 	if (rc == CURLE_OK)
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
 	else if (rc == CURLE_WRITE_ERROR)
-		strbuf_errf(err, "%s: the answer is larger than %zu bytes", url, max_body);
+		strbuf_errf(err, "%s: the answer is larger than %zu bytes", shown.buf, max_body);
 	else
-		strbuf_errf(err, "%s: %s", url, curl_easy_strerror(rc));
+		strbuf_errf(err, "%s: %s", shown.buf, curl_easy_strerror(rc));
 	curl_slist_free_all(hdr);
 	curl_easy_cleanup(h);
+	strbuf_release(&shown);
 	return rc == CURLE_OK ? 0 : SW_EEXTERNAL;
 }

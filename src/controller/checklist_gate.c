@@ -34,6 +34,7 @@
 #include "base/err.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
+#include "base/url.h"
 #include "core/deployment.h"
 #include "core/github.h"
 #include "core/policy.h"
@@ -752,7 +753,8 @@ static enum checklist_state prove_dashboards(const struct checklist_gate_args *a
 			strbuf_addf(ev, "%s", e.buf);
 			s = CL_FAILED;
 		} else {
-			strbuf_addf(ev, "%s answered %ld", r->dashboards[i], status);
+			url_redact(r->dashboards[i], ev);	/* evidence is shown and stored: no password */
+			strbuf_addf(ev, " answered %ld", status);
 			if (status < 200 || status > 399)
 				s = CL_FAILED;
 		}
