@@ -408,6 +408,15 @@ int64_t checklist_attest(struct store *st, const struct policy *p, const struct 
 	if (rq->deployment_id > 0) {
 		struct deployment_record d = { 0 };
 		int x = records_get(st, rq->deployment_id, &d, err);
+		if (x >= 0 && !checklist_applies(it, d.type)) {
+			/* an emergency item on a standard deployment: a tick there would be
+			 * evidence of nothing, and 'checklist' would never show it */
+			strbuf_errf(err, "item '%s' is on the %s checklist, which applies to emergency deployments only; "
+				    "deployment %lld is of type '%s' ('slipway checklist %lld' lists its items)", it->id,
+				    checklist_list_name(it->list), (long long)rq->deployment_id, d.type,
+				    (long long)rq->deployment_id);
+			x = SW_ESTATE;
+		}
 		deployment_record_release(&d);
 		if (x < 0)
 			return x;
