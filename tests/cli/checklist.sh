@@ -122,10 +122,10 @@ is "$(sqlite3 "$DB" "SELECT count(*) FROM attestations WHERE item IN ('post-mort
 sqlite3 "$DB" <<SQL
 INSERT INTO deployments(id, service, env, version, revision, from_version, type, strategy, state, requested_by,
   created_ms, state_since_ms, reason) VALUES
- (3, 'web', 'production', 'v1.2.5', 5, 'v1.2.4', 'emergency', 'canary', 'succeeded', 'alice',
+ (99, 'hotfixed', 'production', 'v9.0.1', 1, 'v9.0.0', 'emergency', 'canary', 'succeeded', 'alice',
   $now_ms, $now_ms, 'done');
 SQL
-run_slipway checklist tick 3 post-mortem --evidence https://wiki.example/pm/3
+run_slipway checklist tick 99 post-mortem --evidence https://wiki.example/pm/99
 is "$rc" 0 "the same tick on an emergency deployment is recorded"
 run_slipway checklist 1 extra
 is "$rc" 2 "checklist takes one deployment"
