@@ -4,11 +4,13 @@
 #include "adapters/http_get.h"
 
 #include <curl/curl.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "base/alloc.h"
 #include "base/err.h"
 #include "base/strbuf.h"
+#include "base/url.h"
 
 struct sink {
 	struct strbuf *body;
@@ -48,6 +50,19 @@ static CURL *setup(const char *url, struct curl_slist *hdr, int64_t timeout_ms, 
 	return h;
 }
 
+/* "URL: what" into err, the URL's password shown as *** (base/url.h): these
+ * errors reach the checklist's evidence, the store and the terminal. */
+static void fail(struct strbuf *err, const char *url, const char *what)
+{
+	struct strbuf shown = STRBUF_INIT;
+
+	if (!err)
+		return;
+	url_redact(url, &shown);
+	strbuf_errf(err, "%s: %s", shown.buf, what);
+	strbuf_release(&shown);
+}
+
 /* The result of a finished transfer: 0 with *status, or the error in err. */
 static int outcome(CURL *h, CURLcode rc, const char *url, int64_t timeout_ms, size_t max_body, long *status,
 		   struct strbuf *err)
@@ -57,12 +72,16 @@ static int outcome(CURL *h, CURLcode rc, const char *url, int64_t timeout_ms, si
 		return 0;
 	}
 	if (rc == CURLE_WRITE_ERROR) {
-		strbuf_errf(err, "%s: the answer is larger than %zu bytes", url, max_body);
+		char what[64];
+		snprintf(what, sizeof(what), "the answer is larger than %zu bytes", max_body);
+		fail(err, url, what);
 	} else if (rc == CURLE_OPERATION_TIMEDOUT) {
-		strbuf_errf(err, "%s: no answer within %lldms", url, (long long)timeout_ms);
+		char what[64];
+		snprintf(what, sizeof(what), "no answer within %lldms", (long long)timeout_ms);
+		fail(err, url, what);
 		return SW_ETIMEOUT;
 	} else {
-		strbuf_errf(err, "%s: %s", url, curl_easy_strerror(rc));
+		fail(err, url, curl_easy_strerror(rc));
 	}
 	return SW_EEXTERNAL;
 }
@@ -78,7 +97,7 @@ int http_get(const char *url, const char *const *headers, int64_t timeout_ms, si
 	for (size_t i = 0; headers && headers[i]; i++)
 		hdr = curl_slist_append(hdr, headers[i]);
 	if (!(h = setup(url, hdr, timeout_ms, &s))) {
-		strbuf_errf(err, "%s: cannot set up the HTTP client", url);
+		fail(err, url, "cannot set up the HTTP client");
 		curl_slist_free_all(hdr);
 		return SW_EEXTERNAL;
 	}
@@ -110,7 +129,7 @@ int http_get_each(const char *const *urls, size_t n, int64_t timeout_ms, size_t 
 			}
 		}
 		if (!h[i])
-			strbuf_errf(&errs[i], "%s: cannot set up the HTTP client", urls[i]);
+			fail(&errs[i], urls[i], "cannot set up the HTTP client");
 	}
 	/* every transfer ends by its own CURLOPT_TIMEOUT_MS, so this loop does too */
 	while (m && mc == CURLM_OK) {
@@ -134,8 +153,7 @@ int http_get_each(const char *const *urls, size_t n, int64_t timeout_ms, size_t 
 		if (!h[i])
 			continue;
 		if (rc[i] == SW_EEXTERNAL && !errs[i].len)
-			strbuf_errf(&errs[i], "%s: %s", urls[i],
-				    mc != CURLM_OK ? curl_multi_strerror(mc) : "the transfer did not finish");
+			fail(&errs[i], urls[i], mc != CURLM_OK ? curl_multi_strerror(mc) : "the transfer did not finish");
 		curl_multi_remove_handle(m, h[i]);
 		curl_easy_cleanup(h[i]);
 	}

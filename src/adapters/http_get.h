@@ -22,7 +22,8 @@ struct strbuf;
  * body goes to body (may be NULL: discarded), at most max_body bytes: a
  * longer one fails.  Returns 0 and the HTTP status in *status; SW_ETIMEOUT
  * when no answer came within timeout_ms (err says so); or SW_EEXTERNAL with
- * the transport error in err (naming the URL, never a header).
+ * the transport error in err (naming the URL with its password shown as
+ * "***", base/url.h; never a header).
  */
 int http_get(const char *url, const char *const *headers, int64_t timeout_ms, size_t max_body, long *status,
 	     struct strbuf *body, struct strbuf *err);

@@ -26,6 +26,7 @@
 #include "base/timeutil.h"
 #include "core/calendar.h"
 #include "core/checklist.h"
+#include "core/judge.h"
 #include "core/sarif.h"
 #include "core/policy.h"
 
@@ -480,6 +481,30 @@ static json_t *json_policy(const struct policy *p)
 		json_object_set_new(j, "fleet", json_pack("{s:s, s:I, s:s}", "host_hold_max", duration_format(hh, buf),
 							  "host_hold_max_ms", (json_int_t)hh, "on_host_lost",
 							  policy_host_lost_name(p->fleet.on_host_lost)));
+	}
+	{
+		/* the same values as the text's judge: section (core/policy_show.c), defaults filled in */
+		const struct judge_settings *js = &p->judge;
+		int64_t mh = js->max_hold_min_ms > 0 ? js->max_hold_min_ms : (int64_t)JUDGE_MAX_HOLD_MIN_MS;
+		e = json_pack("{s:s, s:f, s:f, s:f, s:f, s:f, s:I}", "name", js->name[0] ? js->name : "sequential",
+			      "alpha", js->alpha, "power", js->power, "effect", js->effect, "max_hold_factor",
+			      js->max_hold_factor, "floor", js->floor_pct, "max_hold_min_ms", (json_int_t)mh);
+		json_object_set_new(e, "max_hold_min", json_string(duration_format(mh, buf)));
+		/* look unset: a sixth of the analysis interval, at least 5s (docs/judge.md) */
+		json_object_set_new(e, "look", js->look_ms > 0 ? json_string(duration_format(js->look_ms, buf)) : json_null());
+		json_object_set_new(e, "look_ms", js->look_ms > 0 ? json_integer(js->look_ms) : json_null());
+		json_object_set_new(j, "judge", e);
+	}
+	{
+		const struct followup_settings *f = &p->followup;
+		e = json_object();
+		json_object_set_new(e, "remind_every", json_string(duration_format(f->remind_every_ms, buf)));
+		json_object_set_new(e, "remind_every_ms", json_integer(f->remind_every_ms));
+		json_object_set_new(e, "postmortem_within", json_string(duration_format(f->postmortem_within_ms, buf)));
+		json_object_set_new(e, "postmortem_within_ms", json_integer(f->postmortem_within_ms));
+		json_object_set_new(e, "monitor_every", json_string(duration_format(f->monitor_every_ms, buf)));
+		json_object_set_new(e, "monitor_every_ms", json_integer(f->monitor_every_ms));
+		json_object_set_new(j, "followup", e);
 	}
 	return j;
 }

@@ -35,6 +35,7 @@
 #include "base/err.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
+#include "base/url.h"
 #include "core/deployment.h"
 #include "core/github.h"
 #include "core/policy.h"
@@ -408,6 +409,15 @@ int64_t checklist_attest(struct store *st, const struct policy *p, const struct 
 	if (rq->deployment_id > 0) {
 		struct deployment_record d = { 0 };
 		int x = records_get(st, rq->deployment_id, &d, err);
+		if (x >= 0 && !checklist_applies(it, d.type)) {
+			/* an emergency item on a standard deployment: a tick there would be
+			 * evidence of nothing, and 'checklist' would never show it */
+			strbuf_errf(err, "item '%s' is on the %s checklist, which applies to emergency deployments only; "
+				    "deployment %lld is of type '%s' ('slipway checklist %lld' lists its items)", it->id,
+				    checklist_list_name(it->list), (long long)rq->deployment_id, d.type,
+				    (long long)rq->deployment_id);
+			x = SW_ESTATE;
+		}
 		deployment_record_release(&d);
 		if (x < 0)
 			return x;
@@ -782,7 +792,8 @@ static enum checklist_state prove_dashboards(const struct checklist_gate_args *a
 			strbuf_addf(ev, "%s", e[i].buf);
 			s = CL_FAILED;
 		} else {
-			strbuf_addf(ev, "%s answered %ld", r->dashboards[i], status[i]);
+			url_redact(r->dashboards[i], ev);	/* evidence is shown and stored: no password */
+			strbuf_addf(ev, " answered %ld", status[i]);
 			if (status[i] < 200 || status[i] > 399)
 				s = CL_FAILED;
 		}

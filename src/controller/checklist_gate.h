@@ -87,7 +87,9 @@ struct attest_request {
  * A `sarif` item needs the SARIF log (SW_EUSAGE): its findings at or above
  * the item's fail_at make the status fail whatever was asked, and the
  * detail names the worst finding (core/sarif.h; SW_EPARSE for a bad log).
- * The deployment must exist when given by id (SW_ENOTFOUND).  A version is
+ * The deployment must exist when given by id (SW_ENOTFOUND), and the item
+ * must apply to its type (core/checklist.h checklist_applies: an emergency
+ * item on a standard deployment is SW_ESTATE).  A version is
  * tied to a service: rq->service, else the only service the store has a
  * deployment of that version for (none: SW_ENOTFOUND, several: SW_EUSAGE,
  * each asking for the service); it counts for that service's deployments

@@ -77,12 +77,39 @@ static int add_migration(struct yaml_walk *w, const char *db, struct yaml_pos at
 	return 0;
 }
 
+/*
+ * A null value (`flags: ~`, or the key with nothing after it) is not "none":
+ * docs/checklists.md says only `flags: []` / `migrations: {}` declare none,
+ * and a key left empty is more often a list someone forgot to fill in.
+ */
+static int refuse_null(struct yaml_walk *w, const struct yaml_key *k, struct fy_node *v, struct yaml_pos at,
+		       const char *none)
+{
+	if (!yaml_walk_is_null(v))
+		return 0;
+	return yaml_walk_fail(w, yaml_walk_pos(v, at), "%s: is empty; write %s: %s to declare none", k->name, k->name,
+			      none);
+}
+
+static int parse_flags(struct yaml_walk *w, const struct yaml_key *k, struct fy_node *v, struct yaml_pos at, void *dst)
+{
+	int r = refuse_null(w, k, v, at, "[]");
+	return r < 0 ? r : yaml_parse_list(w, k, v, at, dst);
+}
+
+static int parse_migrations(struct yaml_walk *w, const struct yaml_key *k, struct fy_node *v, struct yaml_pos at,
+			    void *dst)
+{
+	int r = refuse_null(w, k, v, at, "{}");
+	return r < 0 ? r : yaml_parse_entries(w, k, v, at, dst);
+}
+
 static const struct yaml_map root_map = {
 	.where = "the release manifest",
 	.keys = (const struct yaml_key[]){
-		{ "flags", yaml_parse_list, 0, .max = RELEASE_MANIFEST_ITEMS_MAX, .item = add_flag,
+		{ "flags", parse_flags, 0, .max = RELEASE_MANIFEST_ITEMS_MAX, .item = add_flag,
 		  .at = YAML_AT(struct release_manifest, flags_at) },
-		{ "migrations", yaml_parse_entries, 0, .max = RELEASE_MANIFEST_ITEMS_MAX, .entry = add_migration,
+		{ "migrations", parse_migrations, 0, .max = RELEASE_MANIFEST_ITEMS_MAX, .entry = add_migration,
 		  .at = YAML_AT(struct release_manifest, migrations_at) },
 		{ NULL },
 	},

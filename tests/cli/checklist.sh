@@ -110,6 +110,23 @@ is "$rc" 0 "checklist tick: a post-deployment item ticked"
 like "$out" "attested lessons-learned for deployment 1: pass" "recorded as a pass"
 run_slipway checklist tick 1 lessons-learned --status fail
 is "$rc" 2 "tick records passes only"
+# an item of the emergency lists does not apply to a standard deployment: refused, not recorded
+run_slipway checklist tick 1 post-mortem --evidence https://wiki.example/pm/1
+is "$rc" 1 "checklist tick: a post-emergency item on a standard deployment is refused (exit 1)"
+like "$err" "item 'post-mortem' is on the post-emergency checklist, which applies to emergency deployments only; deployment 1 is of type 'standard'" \
+  "and told why"
+run_slipway attest 1 emergency-documented
+is "$rc" 1 "attest: an emergency item on a standard deployment is refused (exit 1)"
+is "$(sqlite3 "$DB" "SELECT count(*) FROM attestations WHERE item IN ('post-mortem', 'emergency-documented')")" 0 \
+  "neither refusal is recorded"
+sqlite3 "$DB" <<SQL
+INSERT INTO deployments(id, service, env, version, revision, from_version, type, strategy, state, requested_by,
+  created_ms, state_since_ms, reason) VALUES
+ (99, 'hotfixed', 'production', 'v9.0.1', 1, 'v9.0.0', 'emergency', 'canary', 'succeeded', 'alice',
+  $now_ms, $now_ms, 'done');
+SQL
+run_slipway checklist tick 99 post-mortem --evidence https://wiki.example/pm/99
+is "$rc" 0 "the same tick on an emergency deployment is recorded"
 run_slipway checklist 1 extra
 is "$rc" 2 "checklist takes one deployment"
 
@@ -211,7 +228,7 @@ run_slipway policy check "$T/policy.yaml"
 unlike "$err" "warning" "no warning for a policy that keeps them"
 
 run_slipway audit -o json
-is "$(printf '%s' "$out" | jq '[.items[] | select(.action == "checklist.attested")] | length')" 10 "every attestation is in the audit chain"
+is "$(printf '%s' "$out" | jq '[.items[] | select(.action == "checklist.attested")] | length')" 11 "every attestation is in the audit chain"
 run_slipway audit --verify
 is "$rc" 0 "and the chain holds"
 done_testing

@@ -116,6 +116,16 @@ is "$(json_get "$out" 'd["types"]["emergency"]["monitoring"]')" continuous "poli
 is "$(json_get "$out" 'd["approval_ttl_ms"]')" 86400000 "policy json: approval ttl 24h"
 is "$(json_get "$out" 'sorted(d["roles"])')" '["dba", "engineering-manager", "sre-lead", "team-lead", "vp-engineering"]' \
   "policy json: the five roles"
+is "$(printf '%s' "$out" | jq -c '.judge | [.name, .alpha, .max_hold_min, .max_hold_min_ms, .look]')" \
+  '["sequential",0.05,"1h",3600000,null]' "policy json: the judge's defaults, as the text shows them"
+is "$(printf '%s' "$out" | jq -c '.followup | [.remind_every, .postmortem_within_ms, .monitor_every]')" \
+  '["4h",172800000,"1h"]' "policy json: the follow-up's defaults"
+schema_ok "$out" Policy "policy show -o json validates"
+printf 'judge: {name: threshold, look: 10s}\nfollowup: {remind_every: 2h, postmortem_within: 3d}\n' >judge-followup.yaml
+run_slipway --policy judge-followup.yaml policy show -o json
+is "$(printf '%s' "$out" | jq -c '[.judge.name, .judge.look, .judge.look_ms, .followup.remind_every_ms, .followup.postmortem_within]')" \
+  '["threshold","10s",10000,7200000,"3d"]' "policy json: the judge: and followup: a policy sets"
+schema_ok "$out" Policy "and validates"
 run_slipway policy show
 is "$rc" 0 "policy show exits 0"
 like "$out" 'runbook silent' "policy show comments where the runbook is silent"

@@ -7,6 +7,7 @@
 #include "base/limits.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
+#include "base/url.h"
 
 int main(void)
 {
@@ -14,6 +15,42 @@ int main(void)
 	char buf[RFC3339_BUFSZ], dbuf[DURATION_BUFSZ];
 	int64_t ms = 0, days = 0;
 	struct civil c;
+
+	/* URLs from service files: redacted passwords, checks at load (base/url.h) */
+	{
+		static const char *const redact[][2] = {
+			{ "http://user:s3cret@127.0.0.1:9/d", "http://user:***@127.0.0.1:9/d" },
+			{ "https://u:p:q@h/x@y", "https://u:***@h/x@y" },
+			{ "http://user@h/d", "http://user@h/d" },
+			{ "http://h/d?a=b:c@d", "http://h/d?a=b:c@d" },
+			{ "http://:pw@h", "http://:***@h" },
+			{ "ftp://u:p@h/", "ftp://u:p@h/" },
+		};
+		static const char *const good[] = { "http://h", "https://grafana.example.com:443/d/x?o=1#p",
+						    "http://u:p@127.0.0.1:65535/", "http://[::1]:3000/d", "http://h:1" };
+		static const char *const bad[][2] = {
+			{ "http://127.0.0.1:99999/d", "port '99999'" }, { "http://h:0/", "port '0'" },
+			{ "http://h:/", "port ''" },			{ "http://h:80x/", "port '80x'" },
+			{ "http:///d", "no host" },			{ "http://u:p@/d", "no host" },
+			{ "http://a b/", "space" },			{ "http://[::1/", "closing ']'" },
+			{ "http://[::1]x/", "':PORT'" },		{ "http://h^/", "'^' in its host" },
+			{ "grafana/d", "http:// or https://" },
+		};
+		for (size_t i = 0; i < sizeof(redact) / sizeof(redact[0]); i++) {
+			strbuf_reset(&sb);
+			url_redact(redact[i][0], &sb);
+			is_str(sb.buf, redact[i][1], "url_redact %s", redact[i][0]);
+		}
+		for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+			is_int(url_check(good[i], NULL), 0, "url_check accepts %s", good[i]);
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			strbuf_reset(&err);
+			is_int(url_check(bad[i][0], &err), SW_EPARSE, "url_check refuses %s", bad[i][0]);
+			ok(strstr(err.buf, bad[i][1]) != NULL, "and says '%s': %s", bad[i][1], err.buf);
+		}
+		strbuf_reset(&sb);
+		strbuf_reset(&err);
+	}
 
 	strbuf_addf(&sb, "%s-%d", "x", 42);
 	is_str(sb.buf, "x-42", "strbuf_addf formats");

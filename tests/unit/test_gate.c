@@ -321,7 +321,7 @@ static void test_release_proofs(const struct tz_zone *utc)
 					      "items 2026-11-01T10:00:00Z ci <ci@example.invalid> # the items table\n");
 	write_file(dir, "db/app/deploy/items.sql", "CREATE TABLE items (id int);\n");
 	snprintf(svc_yaml, sizeof(svc_yaml),
-		 "command: [server]\ndashboards: [\"http://127.0.0.1:%d/dash\"]\n"
+		 "command: [server]\ndashboards: [\"http://viewer:s3cret@127.0.0.1:%d/dash\"]\n"
 		 "github: {repo: acme/api-server, api: \"http://127.0.0.1:%d\", token_env: SLIPWAY_TEST_GITHUB_TOKEN}\n"
 		 "environments:\n  production: {listen: 127.0.0.1:18080}\n", port, port);
 	is_int(service_parse(&svc, "api-server.yaml", svc_yaml, strlen(svc_yaml), "api-server", &err), 0,
@@ -347,8 +347,12 @@ static void test_release_proofs(const struct tz_zone *utc)
 			      "'agent:billing:enabled'") != NULL, "names the flag missing in the environment: %s", reason.buf);
 	ok(strstr(reason.buf, "migrations-tested (failed: no passing rehearsal of 'items' on app with this plan") != NULL,
 	   "no rehearsal of the release's change: %s", reason.buf);
-	ok(strstr(reason.buf, "dashboards-accessible (failed: http://127.0.0.1:") && strstr(reason.buf, "/dash answered 503"),
-	   "a dashboard answering 503 is not accessible: %s", reason.buf);
+	ok(strstr(reason.buf, "dashboards-accessible (failed: http://viewer:***@127.0.0.1:") &&
+		   strstr(reason.buf, "/dash answered 503"),
+	   "a dashboard answering 503 is not accessible, named without its password: %s", reason.buf);
+	ok(!strstr(reason.buf, "s3cret"), "the dashboard's password is never in the reason");
+	expect_item(&st, &q, d.id, "v2", "dashboards-accessible", "failed", "http://viewer:***@127.0.0.1:",
+		    "the stored evidence names the dashboard without its password");
 	expect_item(&st, &q, d.id, "v2", "ci-passing", "unchecked", "GitHub: no token in $SLIPWAY_TEST_GITHUB_TOKEN",
 		    "no token");
 	is_int(srv.requests - srv.unauthorized, 1, "without a token GitHub is not asked (only the dashboard was)");
