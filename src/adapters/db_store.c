@@ -258,10 +258,18 @@ int db_store_rehearsals(struct store *st, const char *database, struct db_rehear
 int db_store_put_migration(struct store *st, const struct db_migration *m, struct strbuf *err)
 {
 	_cleanup_sql_ struct sql_stmt *s = NULL;
-	int r = sql_prepare(st, &s, "INSERT OR REPLACE INTO db_migrations(deployment_id, database, env, to_change, "
+	/* the row of the deployment, replaced whole: an upsert (the primary key is the only constraint) */
+	int r = sql_prepare(st, &s, "INSERT INTO db_migrations(deployment_id, database, env, to_change, "
 			      "from_change, plan_sha256, backup_id, rehearsal_id, step, failed_step, log_path, updated_ms, "
 			      "app_service, app_version, app_previous) "
-			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)", err);
+			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) "
+			      "ON CONFLICT (deployment_id) DO UPDATE SET database = excluded.database, env = excluded.env, "
+			      "to_change = excluded.to_change, from_change = excluded.from_change, "
+			      "plan_sha256 = excluded.plan_sha256, backup_id = excluded.backup_id, "
+			      "rehearsal_id = excluded.rehearsal_id, step = excluded.step, failed_step = excluded.failed_step, "
+			      "log_path = excluded.log_path, updated_ms = excluded.updated_ms, "
+			      "app_service = excluded.app_service, app_version = excluded.app_version, "
+			      "app_previous = excluded.app_previous", err);
 	if (r < 0)
 		return r;
 	sql_bind_int64(s, 1, m->deployment_id);

@@ -21,6 +21,7 @@
  *            accounting.
  */
 #include "adapters/metrics_builtin.h"
+#include "adapters/local_store.h"
 #include "adapters/proc.h"
 #include "adapters/router_haproxy.h"
 #include "adapters/sql.h"
@@ -84,6 +85,11 @@ static const char *const migrations[] = {
 
 int metrics_store_migrate(struct store *st, struct strbuf *err)
 {
+	/* the receiver reads the routers table (the local module's) inside its write transactions: on
+	 * PostgreSQL a statement on a missing table would abort the whole transaction, so it exists first */
+	int r = local_store_migrate(st, err);
+	if (r < 0)
+		return r;
 	return store_migrate_ported(st, "metrics", migrations, NULL, (int)ARRAY_SIZE(migrations), err);
 }
 

@@ -343,9 +343,9 @@ static int sim_dump(struct store *st)
 	if (sql_prepare(st, &q,
 			  "SELECT 'T', deployment_id, at_ms, COALESCE(from_state, '-'), to_state, step, weight, reason "
 			  "FROM transitions "
-			  "UNION ALL SELECT 'I', deployment_id, id, kind, COALESCE(applied_ms, 'pending'), 0, 0, "
+			  "UNION ALL SELECT 'I', deployment_id, id, kind, COALESCE(CAST(applied_ms AS TEXT), 'pending'), 0, 0, "
 			  "COALESCE(result, '') FROM intents "
-			  "UNION ALL SELECT 'A', deployment_id, at_ms, verdict, step, 0, weight, reason FROM analysis_results "
+			  "UNION ALL SELECT 'A', deployment_id, at_ms, verdict, CAST(step AS TEXT), 0, weight, reason FROM analysis_results "
 			  "UNION ALL SELECT 'D', id, 0, service, state, step, failed_checks, reason FROM deployments "
 			  "ORDER BY 1, 2, 3", &err) < 0) {
 		cli_error("%s", err.buf);

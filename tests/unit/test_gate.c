@@ -1,4 +1,5 @@
 /* test_gate.c - the controller's policy gate over the runbook's calendar. */
+#include "store_fresh.h"
 #include "tap.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
@@ -86,6 +87,7 @@ static void test_checklists(const struct tz_zone *utc)
 
 	ok(mkdtemp(dir) != NULL, "checklists: temporary store directory");
 	is_int(policy_load(&q, pol, sizeof(pol) - 1, "cl.yaml", NULL, &err), 0, "checklists policy: %s", err.buf);
+	store_fresh(dir);
 	ok(store_open(&st, dir, &err) == 0 && deployment_store_migrate(&st, &err) == 0, "store: %s", err.buf);
 	is_int(policy_gate_init(&g, &q, utc, &st, &err), 0, "gate init migrates the checklist module");
 	g.rollback_fn = fake_rollback;
@@ -214,6 +216,7 @@ int main(void)
 
 		ok(mkdtemp(dir) != NULL, "temporary store directory");
 		ok(policy_load(&q, roles_policy, sizeof(roles_policy) - 1, "roles.yaml", NULL, &err) == 0, "roles policy");
+		store_fresh(dir);
 		ok(store_open(&st, dir, &err) == 0 && deployment_store_migrate(&st, &err) == 0, "store: %s", err.buf);
 		is_int(policy_gate_init(&sg, &q, &utc, &st, &err), 0, "gate init migrates approvals, incidents, audit");
 		strategy_default(strat, STRATEGY_CANARY);
@@ -248,7 +251,7 @@ int main(void)
 		ok(strstr(reason.buf, "incident") != NULL, "says which incident: %s", reason.buf);
 		/* one unfinished deployment per service and environment (deployment_store.c migration 3):
 		 * the standard one steps aside (as if aborted) while the emergency is recorded */
-		ok(sqlite3_exec(st.db, "UPDATE deployments SET state = 'failed'", NULL, NULL, NULL) == SQLITE_OK,
+		ok(store_exec(&st, "UPDATE deployments SET state = 'failed'", NULL) == 0,
 		   "the standard deployment steps aside");
 		deployment_init(&e, "api-server", "production", "v3", "v1", "emergency", thu);
 		snprintf(e.requested_by, sizeof(e.requested_by), "alice");
