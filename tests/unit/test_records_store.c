@@ -4,6 +4,7 @@
  * approval gate with its expiry audit, the emergency record, the incident
  * gate, the notification queue (file sink), and commit times from git.
  */
+#include "store_fresh.h"
 #include "tap.h"
 #include "adapters/approvals.h"
 #include "adapters/audit.h"
@@ -31,6 +32,7 @@ static void open_store(struct store *st, const char *sub)
 {
 	struct strbuf err = STRBUF_INIT, dir = STRBUF_INIT;
 	strbuf_addf(&dir, "%s/%s", tmp, sub);
+	store_fresh(dir.buf);
 	ok(store_open(st, dir.buf, &err) == 0 && deployment_store_migrate(st, &err) == 0 &&
 	   approvals_migrate(st, &err) == 0 && incidents_migrate(st, &err) == 0 && notify_migrate(st, &err) == 0,
 	   "store %s opened and migrated %s", sub, err.buf);
@@ -74,7 +76,9 @@ static void test_audit(void)
 	ok(v.bad_id == 0 && v.entries == 3, "intact chain of 3");
 	ok(store_exec(&st, "UPDATE audit SET actor = 'mallory' WHERE id = 2", NULL) != 0,
 	   "the trigger refuses an UPDATE");
-	ok(store_exec(&st, "DROP TRIGGER audit_no_update; UPDATE audit SET actor = 'mallory' WHERE id = 2", NULL) == 0,
+	ok(store_exec(&st, st.backend == STORE_BACKEND_PG ? "DROP TRIGGER audit_no_update ON audit; "
+		      "UPDATE audit SET actor = 'mallory' WHERE id = 2" :
+		      "DROP TRIGGER audit_no_update; UPDATE audit SET actor = 'mallory' WHERE id = 2", NULL) == 0,
 	   "tampered with after dropping the trigger");
 	audit_verify(&st, &v, &err);
 	is_int(v.bad_id, 2, "verify names entry 2");
@@ -84,7 +88,9 @@ static void test_audit(void)
 	open_store(&st, "audit-del");
 	for (int i = 0; i < 3; i++)
 		audit_append(&st, T0 + i, "alice", "test.entry", "thing:1", NULL, &err);
-	ok(store_exec(&st, "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE id = 2", NULL) == 0, "deleted entry 2");
+	ok(store_exec(&st, st.backend == STORE_BACKEND_PG ?
+		      "DROP TRIGGER audit_no_delete ON audit; DELETE FROM audit WHERE id = 2" :
+		      "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE id = 2", NULL) == 0, "deleted entry 2");
 	audit_verify(&st, &v, &err);
 	is_int(v.bad_id, 3, "verify names entry 3, after the gap");
 	store_close(&st);
