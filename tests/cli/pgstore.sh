@@ -105,6 +105,41 @@ if command -v haproxy >/dev/null 2>&1 && [ -x "$SLIPWAY_BUILD/examples/demo-serv
   is "$rc" 0 "the audit chain holds"
   run_slipway down api
   is "$rc" 0 "down"
+
+  # slipway serve on PostgreSQL (a database of its own): the controller takes the lease, drives a
+  # deployment recorded by deploy, answers the API with a token kept in PostgreSQL, and stops on SIGTERM
+  "$PG_BIN/createdb" -h "$PGSOCK" -U "$PG_USER" slipway_serve
+  export SLIPWAY_STORE=$(pg_url slipway_serve)
+  pgq() { pg_sql slipway_serve "$1"; }
+  APORT=$(free_port)
+  "$SLIPWAY" serve --listen "127.0.0.1:$APORT" >"$T/serve.out" 2>&1 &
+  srv=$!
+  for i in $(seq 1 100); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$APORT/readyz")" = 200 ] && break; sleep 0.1
+  done
+  run_slipway serve --status -o json
+  is "$(json_get "$out" 'd["held"]')" true "serve holds the lease of the PostgreSQL store"
+  run_slipway token create --user ci --role deployer
+  is "$rc" 0 "a token"
+  tok=$(printf '%s\n' "$out" | grep -o 'swt_[0-9a-f]\{64\}' | head -1)
+  run_slipway deploy api v1 --time-scale 60
+  is "$rc" 0 "deploy records v1 and returns: serve drives it"
+  wait_pg "SELECT state FROM deployments WHERE version = 'v1'" monitoring
+  ok $? "serve brings v1 to monitoring"
+  run_slipway promote 1
+  wait_pg "SELECT state FROM deployments WHERE version = 'v1'" succeeded
+  ok $? "and applies the promote"
+  api=$(curl -s -H "Authorization: Bearer $tok" "http://127.0.0.1:$APORT/api/v1/deployments")
+  is "$(json_get "$api" '[(x["id"], x["state"]) for x in d["items"]]')" '[[1, "succeeded"]]' "the API reads it"
+  is "$(pgq "SELECT count(*) FROM notify_messages WHERE deployment_id = 1 AND kind = 'starting'")" 1 \
+    "one 'starting' notification queued"
+  kill -TERM "$srv"
+  wait_pid "$srv" 30
+  is "$rc" 0 "serve stops on SIGTERM"
+  [ "$rc" = 0 ] || tail -5 "$T/serve.out" | sed 's/^/#   /'
+  is "$(pgq "SELECT count(*) FROM controller_lease WHERE expires_ms > (extract(epoch FROM now()) * 1000)::bigint")" 0 \
+    "and gives the lease up"
+  run_slipway down api
 else
   skip "the deployments on PostgreSQL" "haproxy or the demo service is missing"
 fi
