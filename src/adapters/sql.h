@@ -11,9 +11,9 @@
  * Functions", PQexecParams); results are read in text format and converted
  * by the column getters.
  *
- * A module ported onto this layer uses only these calls (never st->db);
- * modules not ported yet are refused on PostgreSQL by store_migrate() and
- * store_prepare() with "store module X is SQLite-only yet".
+ * Every store module uses only these calls (never st->db); a module written
+ * for SQLite alone (store_migrate(), store_prepare()) is refused on
+ * PostgreSQL with "store module X is SQLite-only yet".
  */
 #ifndef SLIPWAY_ADAPTERS_SQL_H
 #define SLIPWAY_ADAPTERS_SQL_H

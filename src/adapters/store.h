@@ -47,9 +47,9 @@ struct store {
  * PostgreSQL a write transaction (store_begin()) first takes a
  * transaction-scoped advisory lock, so that write transactions follow one
  * another as SQLite's do; store_check_identity() has nothing to check; and
- * only the store modules ported onto the statement layer (sql.h) work:
- * store_migrate() and store_prepare() refuse the others with "store module
- * X is SQLite-only yet".  Any other value of $SLIPWAY_STORE is refused
+ * the store modules run through the statement layer (sql.h): store_migrate()
+ * and store_prepare(), for SQLite alone, refuse with "store module X is
+ * SQLite-only yet".  Any other value of $SLIPWAY_STORE is refused
  * (SW_ECONFIG).
  *
  * Open (creating the directory and file if needed) `DIR/slipway.db`, set WAL
