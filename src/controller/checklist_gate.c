@@ -11,6 +11,8 @@
  */
 #include "controller/checklist_gate.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -19,6 +21,10 @@
 
 #include "adapters/audit.h"
 #include "adapters/checklist_store.h"
+#include "adapters/db_store.h"
+#include "adapters/db_tools.h"
+#include "adapters/flag_store.h"
+#include "adapters/http_get.h"
 #include "adapters/deployment_store.h"
 #include "adapters/incidents.h"
 #include "adapters/notify.h"
@@ -29,7 +35,15 @@
 #include "base/strbuf.h"
 #include "base/timeutil.h"
 #include "core/deployment.h"
+#include "core/github.h"
 #include "core/policy.h"
+#include "core/database.h"
+#include "core/service.h"
+#include "controller/db_ops.h"
+#include "controller/localstack.h"
+
+static int proof_update(struct store *st, int64_t id, const char *item, const char *state, const char *evidence,
+			int64_t now_ms, struct strbuf *err);
 
 /* the proofs table's key for "the emergency's missing items were recorded" */
 #define BYPASS_KEY "(emergency-bypass)"
@@ -170,7 +184,21 @@ static int fill_row(struct store *st, int64_t id, const char *type, const struct
 		for (size_t i = 0; i < natt; i++)
 			if (!strcmp(att[i].item, it->id))
 				a = &att[i];	/* the newest wins */
-		if (a) {
+		char *state = NULL, *ev = NULL;
+		int64_t at = 0;
+		/* a live check against GitHub (ci-passing, review-approved) is stored as a proof:
+		 * the newer of it and the newest attestation is the item's word */
+		int r = id > 0 && it->check == CHECK_ATTEST ? checklist_proof_get(st, id, it->id, &state, &ev, &at, err) : 1;
+		if (r < 0)
+			return r;
+		if (r == 0 && (!a || at > a->at_ms)) {
+			row->state = state_from_name(state);
+			row->evidence = ev;
+			row->who = xstrdup("slipway");
+			row->identity = xstrdup("github");
+			row->at_ms = at;
+			ev = NULL;
+		} else if (a) {
 			row->state = !strcmp(a->status, "pass") ? CL_SATISFIED : CL_FAILED;
 			row->evidence = dup_or_null(a->evidence);
 			row->detail = dup_or_null(a->detail);
@@ -178,6 +206,8 @@ static int fill_row(struct store *st, int64_t id, const char *type, const struct
 			row->identity = dup_or_null(a->identity);
 			row->at_ms = a->at_ms;
 		}
+		free(state);
+		free(ev);
 	} else {
 		char *state = NULL, *ev = NULL;
 		int64_t at = 0;
@@ -520,8 +550,396 @@ static enum checklist_state prove_health(const struct policy *p, const struct ch
 	return s;
 }
 
+void checklist_release_release(struct checklist_release *r)
+{
+	if (!r)
+		return;
+	free(r->manifest_path);
+	free(r->manifest_err);
+	release_manifest_release(&r->m);
+	for (size_t i = 0; i < r->ndbs; i++) {
+		free(r->dbs[i].name);
+		free(r->dbs[i].plan_sha256);
+		free(r->dbs[i].err);
+	}
+	free(r->dbs);
+	free(r->dbs_err);
+	memset(r, 0, sizeof(*r));
+}
+
+/* The release's facts, read once per look of the gate (lazily: only when an item needs them). */
+struct release_read {
+	int loaded, rc;
+	struct checklist_release r;
+	struct strbuf err;
+};
+
+static const struct checklist_release *release_get(const struct checklist_gate_args *a, struct release_read *rr,
+						   struct strbuf *ev)
+{
+	if (!rr->loaded) {
+		rr->loaded = 1;
+		strbuf_init(&rr->err, 0);
+		rr->rc = a->release_fn ? a->release_fn(a->release_ctx, a->service, a->version, &rr->r, &rr->err) : 1;
+	}
+	if (rr->rc == 1)
+		strbuf_addstr(ev, "no release or service file to read here");
+	else if (rr->rc < 0)
+		strbuf_addf(ev, "cannot read the release %s %s: %s", a->service, a->version, rr->err.buf);
+	return rr->rc == 0 ? &rr->r : NULL;
+}
+
+/* The manifest's verdict for an item that needs it: CL_SATISFIED (go on), or the item's state and ev. */
+static enum checklist_state manifest_needed(const struct checklist_gate_args *a, const struct checklist_release *r,
+					    const char *key, struct yaml_pos given, struct strbuf *ev)
+{
+	if (r->manifest < 0) {
+		strbuf_addf(ev, "%s", r->manifest_err ? r->manifest_err : "the release manifest cannot be read");
+		return CL_FAILED;
+	}
+	if (!r->manifest) {
+		strbuf_addf(ev, "release %s has no %s declaring its %s (%s)", a->version, RELEASE_MANIFEST_FILE, key,
+			    r->manifest_path ? r->manifest_path : "?");
+		return CL_UNCHECKED;
+	}
+	if (!given.line) {
+		strbuf_addf(ev, "%s does not say %s: (write %s: %s when the release needs none)", r->manifest_path, key, key,
+			    !strcmp(key, "flags") ? "[]" : "{}");
+		return CL_UNCHECKED;
+	}
+	return CL_SATISFIED;
+}
+
+/* "Feature flags in place for new features": every flag the release declares exists in the target environment. */
+static enum checklist_state prove_flags(struct store *st, const struct checklist_gate_args *a, struct release_read *rr,
+					struct strbuf *ev)
+{
+	const struct checklist_release *r = release_get(a, rr, ev);
+	struct strbuf absent = STRBUF_INIT, e = STRBUF_INIT;
+	enum checklist_state s;
+	size_t nabsent = 0;
+
+	if (!r)
+		return CL_UNCHECKED;
+	if ((s = manifest_needed(a, r, "flags", r->m.flags_at, ev)) != CL_SATISFIED)
+		return s;
+	if (!r->m.nflags) {
+		strbuf_addf(ev, "not applicable: release %s declares no flags (flags: [] in %s)", a->version, r->manifest_path);
+		return CL_SATISFIED;
+	}
+	for (size_t i = 0; i < r->m.nflags && s == CL_SATISFIED; i++) {
+		struct flag_record fr = { 0 };
+		int x = flag_store_get(st, a->env, FLAG_KIND_FLAG, r->m.flags[i], &fr, &e);
+		if (x == SW_ENOTFOUND) {
+			strbuf_addf(&absent, "%s'%s'", nabsent++ ? ", " : "", r->m.flags[i]);
+		} else if (x < 0) {
+			strbuf_addf(ev, "cannot read the flag store: %s", e.buf);
+			s = CL_UNCHECKED;
+		}
+		flag_record_release(&fr);
+		strbuf_reset(&e);
+	}
+	if (s == CL_SATISFIED && nabsent) {
+		strbuf_addf(ev, "%zu of the %zu flags release %s declares %s not in %s: %s ('slipway flag create FLAG --env %s')",
+			    nabsent, r->m.nflags, a->version, nabsent == 1 ? "is" : "are", a->env, absent.buf, a->env);
+		s = CL_FAILED;
+	} else if (s == CL_SATISFIED) {
+		strbuf_addf(ev, "the %zu flags release %s declares exist in %s:", r->m.nflags, a->version, a->env);
+		for (size_t i = 0; i < r->m.nflags; i++)
+			strbuf_addf(ev, " %s", r->m.flags[i]);
+	}
+	strbuf_release(&absent);
+	strbuf_release(&e);
+	return s;
+}
+
+static const struct checklist_database *find_db(const struct checklist_release *r, const char *name)
+{
+	for (size_t i = 0; i < r->ndbs; i++)
+		if (!strcmp(r->dbs[i].name, name))
+			return &r->dbs[i];
+	return NULL;
+}
+
+/* "Migration scripts tested in staging": a passing `db rehearse` of each database change the release declares,
+ * of the plan as it is now and within rehearsal.max_age (the rule `db migrate` applies, docs/databases.md). */
+static enum checklist_state prove_migrations(struct store *st, const struct checklist_gate_args *a,
+					     struct release_read *rr, struct strbuf *ev)
+{
+	const struct checklist_release *r = release_get(a, rr, ev);
+	struct strbuf e = STRBUF_INIT;
+	enum checklist_state s;
+	char when[RFC3339_BUFSZ];
+
+	if (!r)
+		return CL_UNCHECKED;
+	if (r->dbs_err) {
+		strbuf_addf(ev, "cannot read the databases: %s", r->dbs_err);
+		return CL_UNCHECKED;
+	}
+	for (size_t i = 0; r->manifest > 0 && i < r->m.nmigrations; i++)
+		if (!find_db(r, r->m.migrations[i].database)) {
+			strbuf_addf(ev, "release %s declares a change to database '%s', whose databases/%s.yaml does not list "
+				    "%s under services:", a->version, r->m.migrations[i].database,
+				    r->m.migrations[i].database, a->service);
+			return CL_FAILED;
+		}
+	if (!r->ndbs) {
+		strbuf_addf(ev, "not applicable: %s has no database (no databases/*.yaml lists it under services:)",
+			    a->service);
+		return CL_SATISFIED;
+	}
+	if ((s = manifest_needed(a, r, "migrations", r->m.migrations_at, ev)) != CL_SATISFIED) {
+		if (s == CL_UNCHECKED)
+			strbuf_addf(ev, "; %s uses database '%s'", a->service, r->dbs[0].name);
+		return s;
+	}
+	if (!r->m.nmigrations) {
+		strbuf_addf(ev, "not applicable: release %s changes no database (migrations: {} in %s)", a->version,
+			    r->manifest_path);
+		return CL_SATISFIED;
+	}
+	for (size_t i = 0; i < r->m.nmigrations && s == CL_SATISFIED; i++) {
+		const struct release_migration *m = &r->m.migrations[i];
+		const struct checklist_database *db = find_db(r, m->database);
+		struct db_rehearsal reh;
+		int x;
+		if (!db->plan_sha256) {
+			strbuf_addf(ev, "%scannot hash the sqitch plan of '%s': %s", i ? "; " : "", db->name,
+				    db->err ? db->err : "?");
+			s = CL_UNCHECKED;
+			break;
+		}
+		memset(&reh, 0, sizeof(reh));
+		x = db_store_rehearsal_ok(st, db->name, m->change, db->plan_sha256, a->now_ms - db->max_age_ms, &reh, &e);
+		if (x < 0) {
+			strbuf_addf(ev, "%scannot read the rehearsals: %s", i ? "; " : "", e.buf);
+			s = CL_UNCHECKED;
+		} else if (x == 0) {
+			strbuf_addf(ev, "%sno passing rehearsal of '%s' on %s with this plan within %llds: run 'slipway db "
+				    "rehearse %s --to %s'", i ? "; " : "", m->change, db->name,
+				    (long long)(db->max_age_ms / 1000), db->name, m->change);
+			s = CL_FAILED;
+		} else {
+			strbuf_addf(ev, "%srehearsal #%lld of %s to '%s' passed in %s at %s", i ? "; " : "", (long long)reh.id,
+				    db->name, m->change, reh.env, time_format_rfc3339(reh.created_ms, when));
+		}
+	}
+	strbuf_release(&e);
+	return s;
+}
+
+/* "Dashboards accessible": each dashboard URL of the service file answers 2xx or 3xx within the timeout. */
+static enum checklist_state prove_dashboards(const struct checklist_gate_args *a, struct release_read *rr,
+					     struct strbuf *ev)
+{
+	const struct checklist_release *r = release_get(a, rr, ev);
+	struct strbuf e = STRBUF_INIT;
+	enum checklist_state s = CL_SATISFIED;
+
+	if (!r)
+		return CL_UNCHECKED;
+	if (!r->ndashboards) {
+		strbuf_addf(ev, "no dashboards: in services/%s.yaml to probe", a->service);
+		return CL_UNCHECKED;
+	}
+	for (size_t i = 0; i < r->ndashboards; i++) {
+		long status = 0;
+		strbuf_reset(&e);
+		if (i)
+			strbuf_addstr(ev, "; ");
+		if (http_get(r->dashboards[i], NULL, CHECKLIST_DASHBOARD_TIMEOUT_MS, 16u << 20, &status, NULL, &e) < 0) {
+			strbuf_addf(ev, "%s", e.buf);
+			s = CL_FAILED;
+		} else {
+			strbuf_addf(ev, "%s answered %ld", r->dashboards[i], status);
+			if (status < 200 || status > 399)
+				s = CL_FAILED;
+		}
+	}
+	strbuf_release(&e);
+	return s;
+}
+
+/* ---- live checks against GitHub (ci-passing, review-approved) ---- */
+
+struct gh {
+	const struct service_github *cfg;
+	const char *sha;
+	char auth[512];
+	const char *headers[4];
+};
+
+/* GET API/repos/REPO/PATH into body.  0, or CL_UNCHECKED with ev (never a header or the token). */
+static int gh_get(struct gh *g, const char *path, struct strbuf *body, struct strbuf *ev)
+{
+	struct strbuf url = STRBUF_INIT, e = STRBUF_INIT;
+	const char *api = g->cfg->api ? g->cfg->api : "https://api.github.com";
+	size_t al = strlen(api);
+	long status = 0;
+	int r = 0;
+
+	strbuf_addf(&url, "%.*s/repos/%s/%s", (int)(al && api[al - 1] == '/' ? al - 1 : al), api, g->cfg->repo, path);
+	strbuf_reset(body);
+	if (http_get(url.buf, g->headers, g->cfg->timeout_ms, GITHUB_BODY_MAX, &status, body, &e) < 0) {
+		strbuf_addf(ev, "GitHub cannot be reached: %s", e.buf);
+		r = -1;
+	} else if (status != 200) {
+		strbuf_addf(ev, "GitHub answered %ld for %s%s", status, url.buf,
+			    status == 401 || status == 403 ? " (is the token valid, may it read the repository?)" :
+			    status == 404 ? " (is github.repo right, may the token read it?)" : "");
+		r = -1;
+	}
+	strbuf_release(&url);
+	strbuf_release(&e);
+	return r;
+}
+
+static enum checklist_state gh_ci(struct gh *g, struct strbuf *ev)
+{
+	struct strbuf st = STRBUF_INIT, ck = STRBUF_INIT, path = STRBUF_INIT, e = STRBUF_INIT;
+	int r;
+
+	strbuf_addf(&path, "commits/%s/status", g->sha);
+	r = gh_get(g, path.buf, &st, ev);
+	strbuf_reset(&path);
+	strbuf_addf(&path, "commits/%s/check-runs?per_page=100", g->sha);
+	if (r == 0)
+		r = gh_get(g, path.buf, &ck, ev);
+	if (r == 0 && (r = github_judge_ci(st.buf, st.len, ck.buf, ck.len, g->sha, ev, &e)) < 0)
+		strbuf_addf(ev, "GitHub's answer cannot be read: %s", e.buf);
+	strbuf_release(&st);
+	strbuf_release(&ck);
+	strbuf_release(&path);
+	strbuf_release(&e);
+	return r < 0 ? CL_UNCHECKED : (enum checklist_state)r;
+}
+
+static enum checklist_state gh_review(struct gh *g, struct strbuf *ev)
+{
+	struct strbuf body = STRBUF_INIT, path = STRBUF_INIT, e = STRBUF_INIT, rv[GITHUB_PULLS_MAX];
+	const char *bufs[GITHUB_PULLS_MAX];
+	size_t lens[GITHUB_PULLS_MAX];
+	int64_t nums[GITHUB_PULLS_MAX];
+	int r, n = 0;
+
+	for (size_t i = 0; i < GITHUB_PULLS_MAX; i++)
+		strbuf_init(&rv[i], 0);
+	strbuf_addf(&path, "commits/%s/pulls", g->sha);
+	r = gh_get(g, path.buf, &body, ev);
+	if (r == 0 && (r = n = github_pull_numbers(body.buf, body.len, nums, GITHUB_PULLS_MAX, &e)) < 0)
+		strbuf_addf(ev, "GitHub's answer cannot be read: %s", e.buf);
+	for (int i = 0; r >= 0 && i < n; i++) {
+		strbuf_reset(&path);
+		strbuf_addf(&path, "pulls/%lld/reviews?per_page=100", (long long)nums[i]);
+		r = gh_get(g, path.buf, &rv[i], ev);
+		bufs[i] = rv[i].buf;
+		lens[i] = rv[i].len;
+	}
+	if (r >= 0 && (r = github_judge_review(nums, bufs, lens, (size_t)n, g->sha, ev, &e)) < 0)
+		strbuf_addf(ev, "GitHub's answer cannot be read: %s", e.buf);
+	for (size_t i = 0; i < GITHUB_PULLS_MAX; i++)
+		strbuf_release(&rv[i]);
+	strbuf_release(&body);
+	strbuf_release(&path);
+	strbuf_release(&e);
+	return r < 0 ? CL_UNCHECKED : (enum checklist_state)r;
+}
+
+static int sha_ok(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	return n >= 7 && n <= 64 && strspn(s, "0123456789abcdefABCDEF") == n;
+}
+
+/* Whether the probe kept under key was made less than CHECKLIST_PROBE_EVERY_MS ago (then it is not made again). */
+static int probed_recently(struct store *st, int64_t id, const char *item, int64_t now_ms, struct strbuf *err)
+{
+	struct strbuf key = STRBUF_INIT;
+	char *s = NULL, *e = NULL;
+	int64_t at = 0;
+	int r, recent;
+
+	strbuf_addf(&key, "(probed) %s", item);
+	r = checklist_proof_get(st, id, key.buf, &s, &e, &at, err);
+	free(s);
+	free(e);
+	recent = r == 0 && now_ms >= at && now_ms - at < CHECKLIST_PROBE_EVERY_MS;
+	if (r >= 0 && !recent) {
+		/* the evidence is the time: checklist_proof_put() writes only what changed */
+		char when[32];
+		snprintf(when, sizeof(when), "%lld", (long long)now_ms);
+		r = checklist_proof_put(st, id, key.buf, "satisfied", when, now_ms, err);
+	}
+	strbuf_release(&key);
+	return r < 0 ? r : recent;
+}
+
+/* The live checks, stored as the items' proofs when the service file has a github: section. */
+static int prove_github(struct store *st, const struct policy *p, const struct checklist_gate_args *a,
+			struct release_read *rr, struct strbuf *err)
+{
+	static const char *const items[] = { "ci-passing", "review-approved" };
+	struct strbuf ev = STRBUF_INIT, why = STRBUF_INIT;
+	const struct checklist_release *r = NULL;
+	struct deployment_record rec = { 0 };
+	struct gh g = { 0 };
+	const char *token = NULL;
+	int x = 0, have_rec = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(items) && x >= 0; i++) {
+		const struct checklist_item *it = checklist_find(&p->checklists, items[i]);
+		enum checklist_state s;
+		if (!it || it->check != CHECK_ATTEST || it->list != CHECKLIST_PRE || !checklist_applies(it, a->type))
+			continue;
+		if (!r) {
+			strbuf_reset(&why);
+			if (!(r = release_get(a, rr, &why)) || !r->github || !r->github->repo)
+				break;	/* no github: section: the items are attested only */
+		}
+		if ((x = probed_recently(st, a->id, it->id, a->now_ms, err)) != 0)
+			continue;
+		if (!have_rec) {
+			have_rec = 1;
+			if (records_get(st, a->id, &rec, err) < 0) {
+				strbuf_reset(err);
+				rec.commit_sha = NULL;
+			}
+			token = getenv(r->github->token_env ? r->github->token_env : "GITHUB_TOKEN");
+			g.cfg = r->github;
+			g.sha = rec.commit_sha;
+			if (token && *token && strlen(token) < sizeof(g.auth) - 32) {
+				snprintf(g.auth, sizeof(g.auth), "Authorization: Bearer %s", token);
+				g.headers[0] = "Accept: application/vnd.github+json";
+				g.headers[1] = "X-GitHub-Api-Version: 2022-11-28";
+				g.headers[2] = g.auth;
+			}
+		}
+		strbuf_reset(&ev);
+		if (!g.auth[0]) {
+			strbuf_addf(&ev, "GitHub: %s $%s (services/%s.yaml github.token_env): not asked",
+				    token && *token ? "the token is too long in" : "no token in",
+				    r->github->token_env ? r->github->token_env : "GITHUB_TOKEN", a->service);
+			s = CL_UNCHECKED;
+		} else if (!sha_ok(g.sha)) {
+			strbuf_addf(&ev, "GitHub: deployment %lld has no commit to ask about ('slipway deploy --commit SHA')",
+				    (long long)a->id);
+			s = CL_UNCHECKED;
+		} else {
+			s = !strcmp(it->id, "ci-passing") ? gh_ci(&g, &ev) : gh_review(&g, &ev);
+		}
+		x = proof_update(st, a->id, it->id, checklist_state_name(s), ev.buf, a->now_ms, err);
+	}
+	memset(g.auth, 0, sizeof(g.auth));
+	deployment_record_release(&rec);
+	strbuf_release(&ev);
+	strbuf_release(&why);
+	return x < 0 ? x : 0;
+}
+
 static enum checklist_state prove(struct store *st, const struct policy *p, const struct checklist_gate_args *a,
-				  const struct checklist_item *it, struct strbuf *ev, struct strbuf *err)
+				  const struct checklist_item *it, struct release_read *rr, struct strbuf *ev,
+				  struct strbuf *err)
 {
 	const struct policy_type *t;
 
@@ -573,6 +991,12 @@ static enum checklist_state prove(struct store *st, const struct policy *p, cons
 		return CL_SATISFIED;
 	case CHECK_HEALTH:
 		return prove_health(p, a, ev);
+	case CHECK_FLAGS:
+		return prove_flags(st, a, rr, ev);
+	case CHECK_MIGRATIONS:
+		return prove_migrations(st, a, rr, ev);
+	case CHECK_DASHBOARDS:
+		return prove_dashboards(a, rr, ev);
 	case CHECK_BASELINE:
 	case CHECK_ANNOUNCED:
 	case CHECK_SMOKE:
@@ -620,6 +1044,7 @@ int checklist_gate_check(struct store *st, const struct policy *p, const struct 
 {
 	struct checklist_view v;
 	struct strbuf ev = STRBUF_INIT, missing = STRBUF_INIT;
+	struct release_read rr = { 0 };
 	int emergency = a->type && !strcmp(a->type, "emergency");
 	int r = 0, n = 0;
 
@@ -628,11 +1053,20 @@ int checklist_gate_check(struct store *st, const struct policy *p, const struct 
 		enum checklist_state s;
 		if (attested(it) || it->list >= CHECKLIST_POST_IMMEDIATE || !checklist_applies(it, a->type))
 			continue;
+		/* a dashboard probe waits for the network: at most once per CHECKLIST_PROBE_EVERY_MS */
+		if (it->check == CHECK_DASHBOARDS && (r = probed_recently(st, a->id, it->id, a->now_ms, err)) != 0)
+			continue;
 		strbuf_reset(&ev);
-		s = prove(st, p, a, it, &ev, err);
+		s = prove(st, p, a, it, &rr, &ev, err);
 		r = proof_update(st, a->id, it->id, checklist_state_name(s), ev.len ? ev.buf : NULL, a->now_ms, err);
 	}
+	if (r >= 0)
+		r = prove_github(st, p, a, &rr, err);
 	strbuf_release(&ev);
+	if (rr.loaded) {
+		checklist_release_release(&rr.r);
+		strbuf_release(&rr.err);
+	}
 	if (r < 0)
 		return r;
 	if ((r = checklist_view_build(st, p, a->id, a->version, a->type, &v, err)) < 0)
@@ -671,4 +1105,104 @@ int checklist_gate_check(struct store *st, const struct policy *p, const struct 
 	strbuf_release(&missing);
 	checklist_view_release(&v);
 	return r;
+}
+
+/* ---- what the gate reads about a release (checklist_release_read()) ---- */
+
+static int name_cmp(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* The databases/NAME.yaml files whose services: list svc, each with its plan's hash. */
+static int read_databases(const char *project_dir, const char *service, struct checklist_release *out,
+			  struct strbuf *err)
+{
+	struct strbuf dir = STRBUF_INIT, e = STRBUF_INIT, sq = STRBUF_INIT;
+	char **names = NULL;
+	size_t n = 0;
+	struct dirent *de;
+	DIR *d;
+
+	strbuf_addf(&dir, "%s/databases", localstack_project_dir(project_dir));
+	if (!(d = opendir(dir.buf))) {
+		strbuf_release(&dir);
+		return 0;	/* no databases/ directory: no database */
+	}
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		if (l > 5 && !strcmp(de->d_name + l - 5, ".yaml") && l - 5 <= SW_NAME_MAX) {
+			names = xrealloc(names, (n + 1) * sizeof(*names));
+			names[n++] = xstrndup(de->d_name, l - 5);
+		}
+	}
+	closedir(d);
+	qsort(names, n, sizeof(*names), name_cmp);
+	for (size_t i = 0; i < n && !out->dbs_err; i++) {
+		struct database db;
+		struct checklist_database *c;
+		int uses = 0;
+		memset(&db, 0, sizeof(db));
+		strbuf_reset(&e);
+		if (db_load(&db, project_dir, names[i], &e) < 0) {
+			out->dbs_err = strbuf_detach(&e, NULL);
+			continue;
+		}
+		for (size_t k = 0; k < db.nservices; k++)
+			uses |= !strcmp(db.services[k], service);
+		if (uses) {
+			out->dbs = xrealloc(out->dbs, (out->ndbs + 1) * sizeof(*out->dbs));
+			c = &out->dbs[out->ndbs++];
+			memset(c, 0, sizeof(*c));
+			c->name = xstrdup(db.name);
+			c->max_age_ms = db.rehearsal_max_age_ms;
+			c->plan_sha256 = xmalloc(65);
+			strbuf_reset(&sq);
+			db_sqitch_dir(&db, project_dir, &sq);
+			if (db_plan_sha256(sq.buf, c->plan_sha256, &e) < 0) {
+				free(c->plan_sha256);
+				c->plan_sha256 = NULL;
+				c->err = strbuf_detach(&e, NULL);
+			}
+		}
+		database_release(&db);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	strbuf_release(&dir);
+	strbuf_release(&e);
+	strbuf_release(&sq);
+	(void)err;
+	return 0;
+}
+
+int checklist_release_read(const char *project_dir, const struct service *svc, const char *release_dir,
+			   struct checklist_release *out, struct strbuf *err)
+{
+	struct strbuf buf = STRBUF_INIT, e = STRBUF_INIT, path = STRBUF_INIT;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	strbuf_addf(&path, "%s/%s", release_dir, RELEASE_MANIFEST_FILE);
+	out->manifest_path = strbuf_detach(&path, NULL);
+	rc = strbuf_read_file_max(&buf, out->manifest_path, RELEASE_MANIFEST_MAX, &e);
+	if (rc == -ENOENT) {
+		out->manifest = 0;
+	} else if (rc < 0) {
+		out->manifest = -1;
+		out->manifest_err = strbuf_detach(&e, NULL);
+	} else if (release_manifest_parse(&out->m, out->manifest_path, buf.buf, buf.len, &e) < 0) {
+		out->manifest = -1;
+		out->manifest_err = strbuf_detach(&e, NULL);
+	} else {
+		out->manifest = 1;
+	}
+	out->dashboards = svc->dashboards;
+	out->ndashboards = svc->ndashboards;
+	out->github = svc->github.repo ? &svc->github : NULL;
+	rc = read_databases(project_dir, svc->name, out, err);
+	strbuf_release(&buf);
+	strbuf_release(&e);
+	return rc;
 }

@@ -14,10 +14,12 @@
 #include <stdint.h>
 
 #include "core/checklist.h"
+#include "core/release_manifest.h"
 #include "core/metrics-t.h"
 #include "core/sarif.h"
 
 struct policy;
+struct service_github;
 struct store;
 struct strbuf;
 struct json_t;
@@ -131,6 +133,54 @@ enum checklist_state checklist_judge_health(const struct policy *p, const char *
 					    struct strbuf *ev);
 
 /*
+ * What the gate reads about a release and its service for "Feature flags in
+ * place", "Migration scripts tested in staging", "Dashboards accessible" and
+ * the live checks against GitHub (docs/checklists.md).  Filled by the
+ * caller that knows the project (controller/local_deploy.c); strings owned
+ * unless marked borrowed; release with checklist_release_release().
+ */
+struct checklist_database {
+	char *name;			/* databases/NAME.yaml whose services: list the service */
+	char *plan_sha256;		/* its sqitch plan's hash (adapters/db_tools.h); NULL: see err */
+	char *err;			/* why the plan could not be hashed, or NULL */
+	int64_t max_age_ms;		/* rehearsal.max_age */
+};
+struct checklist_release {
+	int manifest;			/* 1: the release's slipway-release.yaml was read; 0: none; -1: bad (manifest_err) */
+	char *manifest_path;
+	char *manifest_err;
+	struct release_manifest m;
+	struct checklist_database *dbs;
+	size_t ndbs;
+	char *dbs_err;			/* a databases/ file that cannot be read (FILE:LINE:COL), or NULL */
+	char *const *dashboards;	/* the service file's dashboards: (borrowed) */
+	size_t ndashboards;
+	const struct service_github *github;	/* the service file's github: (borrowed; NULL or repo NULL: none) */
+};
+/* 0, or a negative error with err (the gate reports the items unchecked). */
+typedef int checklist_release_fn(void *ctx, const char *service, const char *version, struct checklist_release *out,
+				 struct strbuf *err);
+void checklist_release_release(struct checklist_release *r);
+
+/*
+ * Fill *out for service svc's release in release_dir: its manifest
+ * (RELEASE_MANIFEST_FILE, core/release_manifest.h; absent: manifest 0, bad:
+ * -1 with FILE:LINE:COL in manifest_err), the project's databases whose
+ * services: list svc (databases/NAME.yaml, docs/databases.md) with their
+ * sqitch plan's hash, and svc's dashboards and github section (borrowed:
+ * svc must outlive *out).  project_dir NULL: $SLIPWAY_PROJECT or ".".
+ * Returns 0 (faults are in *out, for the items to report).
+ */
+struct service;
+int checklist_release_read(const char *project_dir, const struct service *svc, const char *release_dir,
+			   struct checklist_release *out, struct strbuf *err);
+
+/* The gate asks GitHub and probes dashboards at most this often per deployment (GitHub's rate limit:
+ * 5,000 requests an hour for a token), and waits at most this long for a dashboard. */
+#define CHECKLIST_PROBE_EVERY_MS 30000
+#define CHECKLIST_DASHBOARD_TIMEOUT_MS 2000
+
+/*
  * THE CHECKLIST GATE, called by policy_gate_check() once the calendar,
  * incidents and approvals let deployment (id, service, env, version,
  * from_version, type) start: proves what slipway can (window, incidents and
@@ -157,6 +207,8 @@ struct checklist_gate_args {
 	void *rollback_ctx;
 	checklist_health_fn *health_fn;		/* NULL: production health is reported unchecked */
 	void *health_ctx;
+	checklist_release_fn *release_fn;	/* NULL: flags, migrations, dashboards unchecked; no GitHub */
+	void *release_ctx;
 	int64_t now_ms;
 };
 int checklist_gate_check(struct store *st, const struct policy *p, const struct checklist_gate_args *a,

@@ -3,6 +3,8 @@
  * the rules and what each answer means.
  */
 #include "controller/gate.h"
+#include "adapters/db_store.h"
+#include "adapters/flag_store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,7 +51,8 @@ int policy_gate_init(struct policy_gate *g, const struct policy *policy, const s
 	g->zone = zone;
 	g->st = st;
 	if (st && ((r = audit_migrate(st, err)) < 0 || (r = approvals_migrate(st, err)) < 0 ||
-		   (r = incidents_migrate(st, err)) < 0 || (r = checklist_store_migrate(st, err)) < 0))
+		   (r = incidents_migrate(st, err)) < 0 || (r = checklist_store_migrate(st, err)) < 0 || (r = flag_store_migrate(st, err)) < 0 ||
+		   (r = db_store_migrate(st, err)) < 0))
 		return r;
 	if (policy)
 		roles_map_from_policy(policy, &g->roles);
@@ -102,7 +105,8 @@ static enum gate_result checklist_wait(const struct policy_gate *g, const struct
 		.id = d->id, .service = d->service, .env = d->env, .version = d->version,
 		.from_version = d->from_version, .type = d->type, .window = r->window,
 		.rollback_fn = g->rollback_fn, .rollback_ctx = g->rollback_ctx,
-		.health_fn = g->health_fn, .health_ctx = g->health_ctx, .now_ms = now_ms,
+		.health_fn = g->health_fn, .health_ctx = g->health_ctx, .release_fn = g->release_fn,
+		.release_ctx = g->release_ctx, .now_ms = now_ms,
 	};
 	struct strbuf err = STRBUF_INIT;
 	int x = checklist_gate_check(g->st, g->policy, &a, reason, &err);

@@ -45,6 +45,9 @@ struct policy_gate {
 	/* the stable revision's metrics for "production health"; NULL: unchecked */
 	checklist_health_fn *health_fn;
 	void *health_ctx;
+	/* the release's manifest, the service's databases, dashboards and github: section; NULL: unchecked */
+	checklist_release_fn *release_fn;
+	void *release_ctx;
 };
 
 /*

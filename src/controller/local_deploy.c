@@ -538,6 +538,21 @@ static int dr_health(void *ctx, const char *service, const char *version, struct
 	return 0;
 }
 
+/* The release's manifest, the service's databases, dashboards and github: for the checklist (checklist_gate.h). */
+static int dr_release(void *ctx, const char *service, const char *version, struct checklist_release *out,
+		      struct strbuf *err)
+{
+	struct driver *dr = ctx;
+	struct strbuf dir = STRBUF_INIT;
+	int rc;
+
+	(void)service;
+	target_local_release_dir(&dr->ls.target, &dr->ls.svc, version, &dir);
+	rc = checklist_release_read(dr->o->project_dir, &dr->ls.svc, dir.buf, out, err);
+	strbuf_release(&dir);
+	return rc;
+}
+
 /* The engine's events as the runbook's messages (docs/records.md), queued in the store. */
 static void on_notify(void *ctx, const struct deployment *d, const char *event, const char *text)
 {
@@ -825,6 +840,8 @@ static int driver_open(struct driver *dr, const struct local_deploy_opts *o, uns
 	dr->gate.rollback_ctx = dr;
 	dr->gate.health_fn = dr_health;
 	dr->gate.health_ctx = dr;
+	dr->gate.release_fn = dr_release;
+	dr->gate.release_ctx = dr;
 	if (o->notify) {
 		if ((rc = notify_migrate(&dr->ls.st, err)) < 0)
 			return rc;

@@ -44,6 +44,9 @@ enum checklist_check {
 	CHECK_THRESHOLDS,		/* the type's rollback criteria are set */
 	CHECK_SMOKE,			/* post-deployment only: the service's smoke checks pass on the
 					   serving revision (docs/checklists.md "Post-deployment follow-up") */
+	CHECK_FLAGS,			/* the flags the release declares exist in the target environment */
+	CHECK_MIGRATIONS,		/* a passing `db rehearse` of the release's database changes */
+	CHECK_DASHBOARDS,		/* the service's dashboard URLs answer 2xx or 3xx */
 	CHECK__COUNT,
 };
 

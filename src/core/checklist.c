@@ -49,6 +49,9 @@ const char *const checklist_check_names[] = {
 	[CHECK_ANNOUNCED] = "announced",
 	[CHECK_THRESHOLDS] = "thresholds",
 	[CHECK_SMOKE] = "smoke",
+	[CHECK_FLAGS] = "flags",
+	[CHECK_MIGRATIONS] = "migrations",
+	[CHECK_DASHBOARDS] = "dashboards",
 	NULL,
 };
 
@@ -174,8 +177,8 @@ static const struct {
 	{ "no-vulnerabilities", CHECKLIST_PRE, CHECK_SARIF, "automation", 0,
 	  "No unresolved security vulnerabilities (Snyk/Dependabot)" },
 	{ "docs-updated", CHECKLIST_PRE, CHECK_ATTEST, "anyone", 0, "Documentation updated (if applicable)" },
-	{ "feature-flags", CHECKLIST_PRE, CHECK_ATTEST, "anyone", 0, "Feature flags in place for new features" },
-	{ "migrations-tested", CHECKLIST_PRE, CHECK_ATTEST, "anyone", 0, "Migration scripts tested in staging" },
+	{ "feature-flags", CHECKLIST_PRE, CHECK_FLAGS, "automation", 0, "Feature flags in place for new features" },
+	{ "migrations-tested", CHECKLIST_PRE, CHECK_MIGRATIONS, "automation", 0, "Migration scripts tested in staging" },
 	/* Environment Readiness */
 	{ "staging-succeeded", CHECKLIST_PRE, CHECK_STAGING, "automation", 0,
 	  "Staging deployment successful; staging tests passing" },
@@ -190,7 +193,7 @@ static const struct {
 	{ "support-briefed", CHECKLIST_PRE, CHECK_ATTEST, "anyone", 0, "Support team briefed (if needed)" },
 	{ "status-page-prepared", CHECKLIST_PRE, CHECK_ATTEST, "anyone", 0, "Status page update prepared (if needed)" },
 	/* Monitoring */
-	{ "dashboards-accessible", CHECKLIST_PRE, CHECK_ATTEST, "anyone", 0, "Dashboards accessible" },
+	{ "dashboards-accessible", CHECKLIST_PRE, CHECK_DASHBOARDS, "automation", 0, "Dashboards accessible" },
 	{ "alert-thresholds", CHECKLIST_PRE, CHECK_THRESHOLDS, "automation", 0, "Alert thresholds appropriate" },
 	{ "baselines-documented", CHECKLIST_PRE, CHECK_BASELINE, "automation", 0,
 	  "Error rate and performance baselines documented" },

@@ -866,10 +866,14 @@ static void tick_analysis(struct run *x, const struct analysis_input *a)
 	if (d->analysis_from_ms == a->to_ms && d->next_analysis_ms > a->to_ms &&
 	    (d->state == DS_PROGRESSING || d->state == DS_PAUSED || d->state == DS_MONITORING)) {
 		int64_t look = next_look_ms(x, a), behind = deployment_engine_span(d, x->now - a->to_ms);
-		/* a controller that fell behind (a store that refused writes, a slow provider)
-		   catches up in looks of up to judge.look, as it did before looks shortened */
+		/* a controller that fell behind (a store that refused writes, a slow provider, a
+		   controller that ticks less often than the looks) catches up in looks of up to
+		   judge.look, as it did before looks shortened.  The next look ends after now, never
+		   at or before it: a look already due when scheduled would be taken by whichever
+		   tick comes next (the same instant after a restart, a later one otherwise), and the
+		   looks, and so the decisions, would depend on when the controller was restarted */
 		if (look < base && behind >= 2 * look)
-			look = behind / look * look < base ? behind / look * look : base;
+			look = (behind / look + 1) * look < base ? (behind / look + 1) * look : base;
 		/* shorter looks subdivide judge.look from the step's start: the look that asks
 		   the step's question ends where a look of judge.look would have (and a look of
 		   judge.look after a shorter one ends there too) */
@@ -1079,6 +1083,22 @@ static int64_t range_from(const struct deployment *d, const struct strategy *s)
 	       d->next_analysis_ms - deployment_wall_span(d, s->interval_ms);
 }
 
+/*
+ * How long past its end a look must be, when the controller starts
+ * observing, to count as missed (rule 4 above): a whole look, and at least
+ * a whole judge.look.  A look shortened by traffic (judge.h,
+ * JUDGE_LOOK_REQUESTS) is a fraction of a second: a controller restarted a
+ * few seconds later would otherwise find it "missed" and move the step's
+ * schedule, so the same inputs would give different transitions depending on
+ * when the controller was restarted.
+ */
+static int64_t missed_after_ms(const struct run *x)
+{
+	int64_t len = x->d->next_analysis_ms - range_from(x->d, x->s);
+	int64_t whole = deployment_wall_span(x->d, period_ms(x));
+	return len > whole ? len : whole;
+}
+
 int deployment_analysis_due(const struct deployment *d, const struct strategy *s, int64_t now_ms,
 			    int64_t *from_ms, int64_t *to_ms, double *weight, int *idle)
 {
@@ -1147,7 +1167,7 @@ int deployment_advance(const struct deployment *d, const struct type_rules *r, c
 	if (x.in->observing && x.d->next_analysis_ms &&
 	    (x.d->state == DS_PROGRESSING || x.d->state == DS_PAUSED || x.d->state == DS_MONITORING) &&
 	    x.d->next_analysis_ms < x.in->observed_since_ms &&
-	    now_ms - x.d->next_analysis_ms >= x.d->next_analysis_ms - range_from(x.d, s)) {
+	    now_ms - x.d->next_analysis_ms >= missed_after_ms(&x)) {
 		/* the interval began before anyone observed it (a controller restart), or before
 		   the router and target showed the state (a slow actuation): not judged on data
 		   nobody watched, nor on later data; the hold counts observed time only, from now

@@ -386,6 +386,59 @@ static int parse_url(struct yaml_walk *w, const struct yaml_key *k, struct fy_no
 	return 0;
 }
 
+static int add_dashboard(struct yaml_walk *w, struct fy_node *item, struct yaml_pos at, void *ctx)
+{
+	struct svc_doc *d = ctx;
+	char *s = NULL;
+	int r = yaml_walk_scalar(w, item, at, "a dashboard URL", SERVICE_TEXT_MAX, &s);
+
+	if (r < 0)
+		return r;
+	if (strncmp(s, "http://", 7) && strncmp(s, "https://", 8)) {
+		r = yaml_walk_fail(w, at, "dashboard '%.80s' must be an http:// or https:// URL", s);
+		free(s);
+		return r;
+	}
+	d->svc.dashboards = xrealloc(d->svc.dashboards, (d->svc.ndashboards + 1) * sizeof(char *));
+	d->svc.dashboards[d->svc.ndashboards++] = s;
+	return 0;
+}
+
+static int parse_repo(struct yaml_walk *w, const struct yaml_key *k, struct fy_node *v, struct yaml_pos at, void *dst)
+{
+	char **p = dst;
+	const char *slash;
+	int r = yaml_parse_str(w, k, v, at, dst);
+
+	if (r < 0)
+		return r;
+	slash = strchr(*p, '/');
+	if (!slash || slash == *p || !slash[1] || strchr(slash + 1, '/') ||
+	    strspn(*p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-/") != strlen(*p))
+		return yaml_walk_fail(w, at, "'repo' must be OWNER/NAME (letters, digits, . _ -), not '%.80s'", *p);
+	return 0;
+}
+
+static int check_github(struct yaml_walk *w, void *obj, struct yaml_pos at)
+{
+	struct svc_doc *d = obj;
+	if (!d->svc.github.repo)
+		return yaml_walk_fail(w, at, "'github' needs 'repo' (e.g. github: {repo: acme/api-server})");
+	return 0;
+}
+
+static const struct yaml_map github_map = {
+	.where = "'github'",
+	.keys = (const struct yaml_key[]){
+		{ "repo", parse_repo, offsetof(struct svc_doc, svc.github.repo), .size = 256 },
+		{ "api", parse_url, offsetof(struct svc_doc, svc.github.api), .size = SERVICE_TEXT_MAX },
+		{ "token_env", yaml_parse_str, offsetof(struct svc_doc, svc.github.token_env), .size = 256 },
+		{ "timeout", yaml_parse_duration, offsetof(struct svc_doc, svc.github.timeout_ms), 1, 60000 },
+		{ NULL },
+	},
+	.check = check_github,
+};
+
 static const char *const prom_sets[] = { "app", "haproxy", NULL };
 
 static const struct yaml_map prom_queries_map = {
@@ -498,6 +551,8 @@ static const struct yaml_map root_map = {
 		  .at = YAML_AT(struct svc_doc, provider_at) },
 		{ "judge", parse_plugin, offsetof(struct svc_doc, svc.judge) },
 		{ "prometheus", yaml_parse_map, 0, .map = &prom_map },
+		{ "dashboards", yaml_parse_list, 0, .max = SERVICE_MAX_ARGS, .item = add_dashboard },
+		{ "github", yaml_parse_map, 0, .map = &github_map },
 		{ "environments", keep_envs, 0, .flags = YAML_REQUIRED,
 		  .hint = "(e.g. production: {listen: 127.0.0.1:8080})" },
 		{ NULL },
@@ -574,6 +629,7 @@ int service_parse(struct service *out, const char *file, const char *buf, size_t
 	d.svc.log_max_bytes = 10 << 20;
 	d.svc.log_keep = 3;
 	d.svc.prom.timeout_ms = 5000;
+	d.svc.github.timeout_ms = 5000;
 	d.svc.prom.retries = 2;
 	d.svc.prom.backoff_ms = 200;
 	if ((r = yaml_walk_open(&w, file, "a service file", buf, len, SERVICE_FILE_MAX, err, &root)) < 0)
@@ -621,6 +677,12 @@ void service_release(struct service *svc)
 		free(svc->envs[i].router_backend);
 	}
 	free(svc->envs);
+	for (size_t i = 0; i < svc->ndashboards; i++)
+		free(svc->dashboards[i]);
+	free(svc->dashboards);
+	free(svc->github.repo);
+	free(svc->github.api);
+	free(svc->github.token_env);
 	free(svc->prom.address);
 	free(svc->prom.token_file);
 	free(svc->prom.token_env);

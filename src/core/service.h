@@ -69,6 +69,20 @@ struct service_prometheus {
 	char *q_flag_requests, *q_flag_errors, *q_flag_buckets, *q_flag_quantile;
 };
 
+/*
+ * The `github:` section: GitHub's REST API answers the checklist's
+ * `ci-passing` (commit statuses and check runs of the deployment's commit)
+ * and `review-approved` (the reviews of the pull requests that contain it)
+ * at the gate (docs/checklists.md "Live checks against GitHub").  The token
+ * is named, never held here: read from the environment when the gate looks.
+ */
+struct service_github {
+	char *repo;		/* "OWNER/NAME"; NULL: section absent */
+	char *api;		/* API base URL, default "https://api.github.com" (tests: a server on 127.0.0.1) */
+	char *token_env;	/* the environment variable holding the token, default "GITHUB_TOKEN" */
+	int64_t timeout_ms;	/* one request, default 5000 */
+};
+
 /* One native analysis step: send weight percent of traffic, hold for hold_ms. */
 struct service_step {
 	double weight;		/* percent 0-100 */
@@ -110,6 +124,11 @@ struct service {
 	struct service_env *envs;
 	size_t nenvs;
 	struct service_prometheus prom;	/* `prometheus:` (address NULL when absent) */
+	/* `dashboards: [URL, ...]`: what "Dashboards accessible" probes at the gate
+	 * (http or https; docs/checklists.md) */
+	char **dashboards;
+	size_t ndashboards;
+	struct service_github github;	/* `github:` (repo NULL when absent) */
 };
 
 /*

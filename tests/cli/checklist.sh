@@ -192,6 +192,15 @@ run_slipway dora --env dora-env -o json
 is "$(printf '%s' "$out" | jq -r '[.monthly[] | .lead_time_median_ms] | map(select(. != null)) | .[0]')" 7200000 \
   "the lead time runs from the attested commit time: 2 h"
 
+# flags, migrations and dashboards are proved at the gate now, not attested
+run_slipway attest 1 feature-flags
+is "$rc" 2 "feature-flags is proved by slipway: an attestation of it is bad usage"
+like "$err" "item 'feature-flags' is proved by slipway itself \(check: flags\)" "and says how it is satisfied"
+run_slipway checklist 1
+like "$out" "dashboards-accessible +pre-deployment +unchecked +no" "dashboards: unchecked until the gate looks"
+run_slipway policy show
+like "$out" "check: migrations" "policy show names the new checks"
+
 # removing an item the gate has always enforced: warned, the rule itself still holds
 printf 'checklists:\n  no-incidents: ~\n' >"$T/no-incidents.yaml"
 run_slipway policy check "$T/no-incidents.yaml"

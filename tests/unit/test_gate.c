@@ -14,6 +14,18 @@
 #include "adapters/deployment_store.h"
 #include "adapters/incidents.h"
 #include "adapters/store.h"
+#include "adapters/checklist_store.h"
+#include "adapters/db_store.h"
+#include "adapters/db_tools.h"
+#include "adapters/flag_store.h"
+#include "core/service.h"
+
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <sys/stat.h>
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -143,6 +155,315 @@ static void test_checklists(const struct tz_zone *utc)
 	policy_gate_release(&g);
 	store_close(&st);
 	policy_release(&q);
+	free(strat);
+	strbuf_release(&reason);
+	strbuf_release(&err);
+	{
+		char cmd[128];
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		if (system(cmd) != 0)
+			printf("# could not remove %s\n", dir);
+	}
+}
+
+/* ---- the proofs that read the release, the flag store, the rehearsals, a dashboard and GitHub ---- */
+
+/* What the HTTP server on 127.0.0.1 answers: a dashboard, and GitHub's recorded answers (tests/data/github/). */
+static struct {
+	int dash_status;
+	const char *status, *checks, *pulls, *reviews;	/* file names under tests/data/github */
+	int requests, unauthorized;
+} srv;
+
+static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+			      const char *version, const char *upload, size_t *upload_len, void **con_cls)
+{
+	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+	const char *src = getenv("SLIPWAY_SRC"), *file = NULL;
+	struct MHD_Response *resp;
+	char path[1024], *body = NULL;
+	unsigned code = 200;
+	size_t len = 0;
+	enum MHD_Result ret;
+	(void)cls, (void)method, (void)version, (void)upload, (void)upload_len, (void)con_cls;
+
+	__atomic_add_fetch(&srv.requests, 1, __ATOMIC_SEQ_CST);
+	if (!strcmp(url, "/dash")) {
+		code = (unsigned)srv.dash_status;
+	} else if (!auth || strcmp(auth, "Bearer sekrit-test-token")) {
+		code = 401;
+		__atomic_add_fetch(&srv.unauthorized, 1, __ATOMIC_SEQ_CST);
+	} else if (strstr(url, "/repos/acme/api-server/commits/") == url && strstr(url, "/status")) {
+		file = srv.status;
+	} else if (strstr(url, "/repos/acme/api-server/commits/") == url && strstr(url, "/check-runs")) {
+		file = srv.checks;
+	} else if (strstr(url, "/repos/acme/api-server/commits/") == url && strstr(url, "/pulls")) {
+		file = srv.pulls;
+	} else if (!strcmp(url, "/repos/acme/api-server/pulls/42/reviews")) {
+		file = srv.reviews;
+	} else {
+		code = 404;
+	}
+	if (file) {
+		FILE *f;
+		snprintf(path, sizeof(path), "%s/tests/data/github/%s", src ? src : ".", file);
+		if ((f = fopen(path, "rb"))) {
+			body = malloc(1 << 16);
+			len = fread(body, 1, 1 << 16, f);
+			fclose(f);
+		} else {
+			code = 500;
+		}
+	}
+	resp = MHD_create_response_from_buffer(len, body ? body : (void *)"", body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+	MHD_add_response_header(resp, "Content-Type", "application/json");
+	ret = MHD_queue_response(c, code, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+struct rel_ctx {
+	const char *project;
+	const struct service *svc;
+};
+
+static int read_release(void *ctx, const char *service, const char *version, struct checklist_release *out,
+			struct strbuf *err)
+{
+	struct rel_ctx *rc = ctx;
+	char dir[1024];
+	snprintf(dir, sizeof(dir), "%s/releases/%s/%s", rc->project, service, version);
+	return checklist_release_read(rc->project, rc->svc, dir, out, err);
+}
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	char path[1024];
+	FILE *f;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((f = fopen(path, "w"))) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+/* The evidence of item in deployment id's checklist (a new string), or NULL. */
+static char *evidence_of(struct store *st, const struct policy *p, int64_t id, const char *version, const char *item,
+			 const char **state)
+{
+	struct checklist_view v;
+	struct strbuf err = STRBUF_INIT;
+	char *out = NULL;
+
+	*state = "?";
+	if (checklist_view_build(st, p, id, version, "standard", &v, &err) == 0) {
+		for (size_t i = 0; i < v.n; i++)
+			if (!strcmp(v.v[i].item->id, item)) {
+				out = v.v[i].evidence ? strdup(v.v[i].evidence) : NULL;
+				*state = checklist_state_name(v.v[i].state);
+			}
+		checklist_view_release(&v);
+	}
+	strbuf_release(&err);
+	return out;
+}
+
+static void expect_item(struct store *st, const struct policy *p, int64_t id, const char *version, const char *item,
+			const char *want_state, const char *want_ev, const char *what)
+{
+	const char *state;
+	char *ev = evidence_of(st, p, id, version, item, &state);
+	is_str(state, want_state, "%s: %s is %s", what, item, want_state);
+	ok(ev && strstr(ev, want_ev) != NULL, "%s: %s says '%s': %s", what, item, want_ev, ev ? ev : "(none)");
+	ok(!ev || !strstr(ev, "sekrit"), "%s: the token is never in the evidence", what);
+	free(ev);
+}
+
+static void test_release_proofs(const struct tz_zone *utc)
+{
+	static const char pol[] = "types:\n  standard: { approvals: [] }\n"
+				  "checklists:\n  feature-flags: { blocks: [standard] }\n"
+				  "  migrations-tested: { blocks: [standard] }\n"
+				  "  dashboards-accessible: { blocks: [standard] }\n"
+				  "  ci-passing: { blocks: [standard] }\n"
+				  "  review-approved: { blocks: [standard] }\n";
+	static const char db_file[] = "engine: pg\nproject: db/app\nservices: [api-server]\n"
+				      "targets:\n  production: {url_env: APP_DATABASE_URL}\n  staging: {url_env: APP_STAGING_URL}\n";
+	char dir[] = "/tmp/slipway-gate-proofs.XXXXXX", path[1200], svc_yaml[1024], sqitch[1200], sha[65] = "";
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct MHD_Daemon *mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, answer, NULL,
+						  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_END);
+	const union MHD_DaemonInfo *info = mhd ? MHD_get_daemon_info(mhd, MHD_DAEMON_INFO_BIND_PORT) : NULL;
+	int port = info ? info->port : 0;
+	struct store st = { 0 };
+	struct strategy *strat = calloc(1, sizeof(*strat));
+	struct strbuf reason = STRBUF_INIT, err = STRBUF_INIT;
+	struct service svc = { 0 };
+	struct policy q;
+	struct policy_gate g;
+	struct deployment d, e;
+	struct rel_ctx rc;
+	int64_t t = at("2026-12-03T15:00:00Z");
+
+	ok(port > 0, "an HTTP server on 127.0.0.1:%d stands in for the dashboard and GitHub", port);
+	ok(mkdtemp(dir) != NULL, "proofs: a project and store directory");
+	for (const char *const *sub = (const char *const[]){ "releases", "releases/api-server", "releases/api-server/v2",
+							     "releases/api-server/v3", "releases/api-server/v4",
+							     "databases", "db", "db/app", "db/app/deploy", NULL };
+	     *sub; sub++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, *sub);
+		mkdir(path, 0755);
+	}
+	write_file(dir, "releases/api-server/v2/slipway-release.yaml",
+		   "flags: [agent:billing:enabled]\nmigrations:\n  app: items\n");
+	write_file(dir, "releases/api-server/v4/slipway-release.yaml", "flags: []\nmigrations: {}\n");
+	write_file(dir, "databases/app.yaml", db_file);
+	write_file(dir, "db/app/sqitch.plan", "%syntax-version=1.0.0\n%project=app\n\n"
+					      "items 2026-11-01T10:00:00Z ci <ci@example.invalid> # the items table\n");
+	write_file(dir, "db/app/deploy/items.sql", "CREATE TABLE items (id int);\n");
+	snprintf(svc_yaml, sizeof(svc_yaml),
+		 "command: [server]\ndashboards: [\"http://127.0.0.1:%d/dash\"]\n"
+		 "github: {repo: acme/api-server, api: \"http://127.0.0.1:%d\", token_env: SLIPWAY_TEST_GITHUB_TOKEN}\n"
+		 "environments:\n  production: {listen: 127.0.0.1:18080}\n", port, port);
+	is_int(service_parse(&svc, "api-server.yaml", svc_yaml, strlen(svc_yaml), "api-server", &err), 0,
+	       "a service file with dashboards: and github: %s", err.buf);
+	is_int(policy_load(&q, pol, sizeof(pol) - 1, "proofs.yaml", NULL, &err), 0, "policy: %s", err.buf);
+	ok(store_open(&st, dir, &err) == 0 && deployment_store_migrate(&st, &err) == 0, "store: %s", err.buf);
+	is_int(policy_gate_init(&g, &q, utc, &st, &err), 0, "gate init migrates the flags and databases modules: %s", err.buf);
+	rc.project = dir;
+	rc.svc = &svc;
+	g.release_fn = read_release;
+	g.release_ctx = &rc;
+	strategy_default(strat, STRATEGY_CANARY);
+	deployment_init(&d, "api-server", "production", "v2", "v1", "standard", t);
+	is_int(deployment_store_create(&st, &d, strat, &err), 0, "create a standard deployment of v2");
+	ok(sqlite3_exec(st.db, "UPDATE deployments SET commit_sha = '9f2c4e1a7b3d5f60812a4c6e8b0d2f4a6c8e0b1d'", NULL,
+			NULL, NULL) == SQLITE_OK, "its commit, as 'deploy --commit' records it");
+
+	/* 1: nothing in place, no token */
+	unsetenv("SLIPWAY_TEST_GITHUB_TOKEN");
+	srv.dash_status = 503;
+	is_int(policy_gate_check(&g, &d, GATE_PHASE_START, t, &reason), GATE_WAIT, "nothing in place: waits");
+	ok(strstr(reason.buf, "feature-flags (failed: 1 of the 1 flags release v2 declares is not in production: "
+			      "'agent:billing:enabled'") != NULL, "names the flag missing in the environment: %s", reason.buf);
+	ok(strstr(reason.buf, "migrations-tested (failed: no passing rehearsal of 'items' on app with this plan") != NULL,
+	   "no rehearsal of the release's change: %s", reason.buf);
+	ok(strstr(reason.buf, "dashboards-accessible (failed: http://127.0.0.1:") && strstr(reason.buf, "/dash answered 503"),
+	   "a dashboard answering 503 is not accessible: %s", reason.buf);
+	expect_item(&st, &q, d.id, "v2", "ci-passing", "unchecked", "GitHub: no token in $SLIPWAY_TEST_GITHUB_TOKEN",
+		    "no token");
+	is_int(srv.requests - srv.unauthorized, 1, "without a token GitHub is not asked (only the dashboard was)");
+
+	/* 2: flag created, change rehearsed with this plan, dashboard up; GitHub: CI pending, changes requested */
+	{
+		json_t *def = json_pack("{s:s}", "type", "boolean");
+		int changed = 0;
+		ok(flag_store_put(&st, "production", FLAG_KIND_FLAG, "agent:billing:enabled", def, FLAG_PUT_CREATE, "alice",
+				  NULL, t, &changed, NULL, 0, &err) > 0, "create the flag in production: %s", err.buf);
+		json_decref(def);
+	}
+	{
+		struct db_rehearsal x = { 0 };
+		snprintf(sqitch, sizeof(sqitch), "%s/db/app", dir);
+		is_int(db_plan_sha256(sqitch, sha, &err), 0, "the plan's hash: %s", err.buf);
+		snprintf(x.database, sizeof(x.database), "app");
+		snprintf(x.env, sizeof(x.env), "staging");
+		snprintf(x.to_change, sizeof(x.to_change), "items");
+		snprintf(x.plan_sha256, sizeof(x.plan_sha256), "%s", sha);
+		x.ok = 1;
+		x.created_ms = t - 3600000;
+		ok(db_store_add_rehearsal(&st, &x, &err) >= 0, "a passing rehearsal of items in staging: %s", err.buf);
+	}
+	srv.dash_status = 302;
+	setenv("SLIPWAY_TEST_GITHUB_TOKEN", "sekrit-test-token", 1);
+	srv.status = "status-pending.json";
+	srv.checks = "checks-success.json";
+	srv.pulls = "pulls-one.json";
+	srv.reviews = "reviews-changes.json";
+	strbuf_reset(&reason);
+	is_int(policy_gate_check(&g, &d, GATE_PHASE_START, t + 31000, &reason), GATE_WAIT, "CI pending: still waits");
+	ok(!strstr(reason.buf, "feature-flags") && !strstr(reason.buf, "migrations-tested") &&
+		   !strstr(reason.buf, "dashboards-accessible"),
+	   "flags in place, migrations rehearsed, a dashboard answering 302 is accessible: %s", reason.buf);
+	ok(strstr(reason.buf, "review-approved (failed: GitHub: changes requested on #42 by 'carol')") != NULL,
+	   "GitHub's reviews: a reviewer asks for changes: %s", reason.buf);
+	ok(!strstr(reason.buf, "sekrit"), "the token is never in the reason");
+	expect_item(&st, &q, d.id, "v2", "ci-passing", "missing", "GitHub: 1 pending on 9f2c4e1a7b3d: 'ci/unit'",
+		    "CI pending");
+	expect_item(&st, &q, d.id, "v2", "feature-flags", "satisfied", "exist in production: agent:billing:enabled",
+		    "flag created");
+	expect_item(&st, &q, d.id, "v2", "migrations-tested", "satisfied", "to 'items' passed in staging",
+		    "rehearsed");
+	is_int(srv.unauthorized, 0, "every GitHub request carried the token");
+
+	/* 3: GitHub says green and approved */
+	srv.status = "status-success.json";
+	srv.reviews = "reviews-approved.json";
+	strbuf_reset(&reason);
+	is_int(policy_gate_check(&g, &d, GATE_PHASE_START, t + 45000, &reason), GATE_WAIT,
+	       "GitHub is asked again only after 30 s: %s", reason.buf);
+	strbuf_reset(&reason);
+	is_int(policy_gate_check(&g, &d, GATE_PHASE_START, t + 62000, &reason), GATE_ALLOW,
+	       "CI green and the review approved on GitHub: starts: %s", reason.buf);
+	expect_item(&st, &q, d.id, "v2", "review-approved", "satisfied", "pull request #42 (with 9f2c4e1a7b3d) approved by 'bob'",
+		    "approved");
+	{
+		const char *state;
+		struct attest_request rq = { .deployment_id = d.id, .item = "review-approved", .status = "fail",
+					     .evidence = "https://review/1", .actor = "bob", .identity = "os",
+					     .now_ms = t + 70000 };
+		char *ev;
+		ok(checklist_attest(&st, &q, &rq, NULL, NULL, &err) > 0, "a newer attestation: %s", err.buf);
+		ev = evidence_of(&st, &q, d.id, "v2", "review-approved", &state);
+		is_str(state, "failed", "the newer of GitHub's answer and an attestation is the item's word");
+		free(ev);
+	}
+
+	/* 4: a release without a manifest, then one declaring none, then a service without a database */
+	ok(sqlite3_exec(st.db, "UPDATE deployments SET state = 'failed'", NULL, NULL, NULL) == SQLITE_OK, "v2 steps aside");
+	deployment_init(&e, "api-server", "production", "v3", "v2", "standard", t);
+	is_int(deployment_store_create(&st, &e, strat, &err), 0, "a deployment of v3, whose release has no manifest");
+	strbuf_reset(&reason);
+	policy_gate_check(&g, &e, GATE_PHASE_START, t + 100000, &reason);
+	expect_item(&st, &q, e.id, "v3", "feature-flags", "unchecked", "release v3 has no slipway-release.yaml declaring its flags",
+		    "no manifest");
+	expect_item(&st, &q, e.id, "v3", "migrations-tested", "unchecked", "api-server uses database 'app'", "no manifest");
+	expect_item(&st, &q, e.id, "v3", "ci-passing", "unchecked", "deployment 2 has no commit to ask about", "no commit");
+	write_file(dir, "releases/api-server/v3/slipway-release.yaml", "flags: [ok]\nmigrations: [app]\n");
+	strbuf_reset(&reason);
+	policy_gate_check(&g, &e, GATE_PHASE_START, t + 200000, &reason);
+	expect_item(&st, &q, e.id, "v3", "feature-flags", "failed", "slipway-release.yaml:2:1: migrations must be a mapping",
+		    "a bad manifest is a failure with its position");
+	ok(sqlite3_exec(st.db, "UPDATE deployments SET state = 'failed'", NULL, NULL, NULL) == SQLITE_OK, "v3 steps aside");
+	deployment_init(&e, "api-server", "production", "v4", "v2", "standard", t);
+	is_int(deployment_store_create(&st, &e, strat, &err), 0, "a deployment of v4, which declares none");
+	strbuf_reset(&reason);
+	policy_gate_check(&g, &e, GATE_PHASE_START, t + 300000, &reason);
+	expect_item(&st, &q, e.id, "v4", "feature-flags", "satisfied", "not applicable: release v4 declares no flags",
+		    "flags: []");
+	expect_item(&st, &q, e.id, "v4", "migrations-tested", "satisfied",
+		    "not applicable: release v4 changes no database (migrations: {}", "migrations: {}");
+	write_file(dir, "databases/app.yaml", "engine: pg\nproject: db/app\nservices: [web]\n"
+					      "targets:\n  production: {url_env: A}\n  staging: {url_env: B}\n");
+	write_file(dir, "releases/api-server/v4/slipway-release.yaml", "flags: []\n");
+	strbuf_reset(&reason);
+	policy_gate_check(&g, &e, GATE_PHASE_START, t + 400000, &reason);
+	expect_item(&st, &q, e.id, "v4", "migrations-tested", "satisfied",
+		    "not applicable: api-server has no database (no databases/*.yaml lists it", "no database");
+	write_file(dir, "releases/api-server/v4/slipway-release.yaml", "migrations: {app: items}\n");
+	strbuf_reset(&reason);
+	policy_gate_check(&g, &e, GATE_PHASE_START, t + 500000, &reason);
+	expect_item(&st, &q, e.id, "v4", "migrations-tested", "failed",
+		    "declares a change to database 'app', whose databases/app.yaml does not list api-server", "not its database");
+	expect_item(&st, &q, e.id, "v4", "feature-flags", "unchecked", "does not say flags: (write flags: [] when",
+		    "flags not said");
+
+	unsetenv("SLIPWAY_TEST_GITHUB_TOKEN");
+	MHD_stop_daemon(mhd);
+	policy_gate_release(&g);
+	store_close(&st);
+	policy_release(&q);
+	service_release(&svc);
 	free(strat);
 	strbuf_release(&reason);
 	strbuf_release(&err);
@@ -300,6 +621,7 @@ int main(void)
 	}
 
 	test_checklists(&utc);
+	test_release_proofs(&utc);
 	policy_release(&p);
 	strbuf_release(&reason);
 	strbuf_release(&err);
