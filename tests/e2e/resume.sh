@@ -8,7 +8,7 @@ command -v hey >/dev/null 2>&1 || { echo "1..0 # SKIP hey is not installed (tool
 
 # native steps (the service's own analysis), 10 ms added latency so that the
 # p99 comparison is not at the mercy of scheduling noise on a busy machine
-make_project api 2 "analysis: {steps: [{weight: 10, hold: 15m}, {weight: 50, hold: 2m}]}"
+make_project api 2 "analysis: {steps: [{weight: 10, hold: 40m}, {weight: 50, hold: 2m}]}"
 make_release api v1 0 10
 make_release api v2 0 10
 run_slipway start api v1
@@ -18,7 +18,8 @@ load=$!
 stop_load() { kill -INT "$load" 2>/dev/null; wait "$load" 2>/dev/null; }
 at_exit stop_load
 
-# standard: steps 10% 15m (7.5 s: long enough to kill it mid-step, now that a judge with evidence
+# standard: steps 10% 40m (20 s: long enough to kill it mid-step on a loaded machine, where `slipway
+# instances` alone took seconds and a 7.5 s step once ended before the kill; a judge with evidence
 # ends a step at its hold), 50% 2m, then 30m of monitoring; two minutes per second
 "$SLIPWAY" deploy api v2 --type standard --time-scale 120 >"$T/deploy1.out" 2>&1 &
 ctl=$!
