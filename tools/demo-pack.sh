@@ -13,7 +13,7 @@
 #   1. pack v1 (good): staging (deployed dark, the flag on there, the pack's
 #      tests), then production (deployed dark, the segment, the guarded
 #      rollout 5% -> 25% -> 50% -> 100%): the flag is on for everyone
-#   2. pack v2 (its enabled path fails 5% of its requests): it passes
+#   2. pack v2 (its enabled path fails 20% of its requests): it passes
 #      staging's tests (they check the path is served, not its error rate),
 #      ships dark, is enabled for the segment, and its guarded rollout is
 #      turned back to the segment by itself, the judge's reason printed
@@ -105,7 +105,7 @@ for v in v1 v2; do
   mkdir -p "$W/project/releases/billing-api/$v"
   for f in error_rate latency_ms start_delay_ms flag_error_rate; do echo 0 >"$W/project/releases/billing-api/$v/$f"; done
 done
-echo 5 >"$W/project/releases/billing-api/v2/flag_error_rate"   # v2's enabled path fails 5% of its requests
+echo 20 >"$W/project/releases/billing-api/v2/flag_error_rate"   # v2's enabled path fails 20% of its requests
 # the pack's tests: staging answers, and serves the pack (the flag is on there)
 cat >"$W/project/packs/billing.yaml" <<YAML
 service: billing-api
@@ -141,7 +141,7 @@ stop_load
 p1=$(pct)
 echo "v1: staging exit $v1s, production exit $v1p; the flag is at ${p1:-?}% in production"
 
-say "2. pack v2: its enabled path fails 5% of its requests"
+say "2. pack v2: its enabled path fails 20% of its requests"
 start_load "$sport"
 step pack deploy billing v2 --env staging --time-scale "$scale"
 v2s=$?

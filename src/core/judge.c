@@ -451,9 +451,29 @@ int judge_sequential_decide(const struct judge *j, const struct judge_question *
 	}
 	out->log_e = le;
 	fmt_e(es, sizeof(es), le);
+	if (q->line == JUDGE_LINE_IMMEDIATE && s->ns && le >= thr) {
+		/* "p99 > 3x baseline": the baseline is the stable serving now.  The line is drawn
+		   from the stable's p99 as measured before and during the rollout; when the whole
+		   host slows down (a busy machine, a restarted router), the stable's requests cross
+		   it too and the canary's share above it says nothing of the canary.  So the line
+		   fires only when the canary is also shown slower than the stable beside it, at the
+		   same level (the forward mixture, as the regression line): both tests must fire,
+		   so the false-alarm bound of either holds.  A canary 3x slower crosses the line
+		   with most of its requests and is shown worse than the stable within a few dozen. */
+		double fe = seq_fwd_mix_log_e(s, effect);
+		char fs[32];
+		fmt_e(fs, sizeof(fs), fe);
+		out->outcome = fe >= thr ? JUDGE_FAIL : JUDGE_PASS;
+		if (out->outcome == JUDGE_PASS)
+			out->log_e = fe;
+		bprintf(out->why, sizeof(out->why), "%.2f%% of %llu canary requests slower than %.0fms (p99 above it: "
+			"> 1%%): e-value %s (fires at %s); slower than the stable (%.2f%% above the line): e-value %s "
+			"(fires at %s)", out->estimate, (unsigned long long)s->nc, out->limit_value, es, ts,
+			out->baseline_value, fs, ts);
+		return 0;
+	}
 	/* a slowdown the stable shares as much is not the canary's (the consider line; the
-	   immediate line holds whatever the stable does, as immediate error lines do, and a
-	   Canary file's maximum is absolute, as in Flagger) */
+	   immediate line, above; a Canary file's maximum is absolute, as in Flagger) */
 	out->outcome = le >= thr && (q->line != JUDGE_LINE_CONSIDER || !s->ns || out->estimate > out->baseline_value)
 			       ? JUDGE_FAIL
 			       : JUDGE_PASS;
@@ -501,8 +521,17 @@ int judge_step_question(const struct judge_evidence *ev, const struct judge_sett
 		   canary a little above it, which only the forward test (and more traffic) can
 		   settle: the rollout moves on to the last step, where the question is the line. */
 		const struct seq_stream *o = &ev->over[JUDGE_LINE_CONSIDER];
-		double ql = t >= 1 ? 0.01 : exp((1 - t) * log(0.10) + t * log(0.02));
-		double le = seq_below_half_log_e(o->nc, o->xc, ql);
+		double ql = t >= 1 ? 0.01 : exp((1 - t) * log(0.10) + t * log(0.02)), le;
+		/* a share the stable itself shows is not the canary's: when the stable, measured
+		   beside the canary on JUDGE_STEP_STABLE_MIN requests or more, crosses the line too
+		   (the host slowed down after the line was drawn), the question becomes twice the
+		   stable's share, as the error question asks for `effect` x the stable's rate; the
+		   forward test against the stable still judges the canary being slower than it */
+		if (o->ns >= JUDGE_STEP_STABLE_MIN && 2.0 * (double)o->xs / (double)o->ns > ql)
+			ql = 2.0 * (double)o->xs / (double)o->ns;
+		if (ql > 0.5)
+			ql = 0.5;
+		le = seq_below_half_log_e(o->nc, o->xc, ql);
 		if (le < thr) {
 			double po = o->nc ? (double)o->xc / (double)o->nc : 0;
 			double drift = (1 - po) * log((1 - ql / 2) / (1 - ql)) + po * log(0.5);

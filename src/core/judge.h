@@ -106,6 +106,13 @@ struct judge_settings {
 #define JUDGE_LOOK_REQUESTS 20
 #define JUDGE_LOOK_MIN_MS 250
 
+/*
+ * The stable requests, counted against the consider line, from which the
+ * step question trusts the stable's own share above that line (a share of
+ * 1% then rests on about ten slow requests): judge_step_question().
+ */
+#define JUDGE_STEP_STABLE_MIN 1000
+
 /* Fill *s with the defaults above. */
 void judge_settings_default(struct judge_settings *s);
 
@@ -261,7 +268,13 @@ int judge_observed_decide(const struct judge *j, const struct judge_question *q,
  * question and the numbers ("ruled out 2x the stable's 1.00% error rate at
  * 50% (e-value 5.3 >= 5)" or "212 canary requests at 10%, about 600 more
  * needed to rule out 5x the 1.00% error rate (or a canary error rate of
- * 5%)").  Weights are percent, immediate_pct the immediate error-rate line.
+ * 5%)").  With latency lines, the step also rules out (seq_below_half_log_e)
+ * that a share ql of its canary requests is slower than the consider line:
+ * 10% at the first step down to 2% before the last, 1% at the last, or twice
+ * the stable's own share above that line when the stable, counted on
+ * JUDGE_STEP_STABLE_MIN requests or more, shows more than ql/2 (the host
+ * slowed down after the line was drawn).  Weights are percent, immediate_pct
+ * the immediate error-rate line.
  */
 int judge_step_question(const struct judge_evidence *ev, const struct judge_settings *set, double weight,
 			double w_first, double w_last, double immediate_pct, char *what, size_t n);

@@ -261,7 +261,8 @@ static void test_evidence_and_judges(void)
 		judge_evidence_add(&slow, &sb, 60000, 60000);
 		j.decide(&j, &q, &v);
 		is_int(v.outcome, JUDGE_FAIL, "consider line: the canary alone above it: fails");
-		/* the immediate line holds whatever the stable does */
+		/* the immediate line: the canary must be slower than the stable beside it too (a
+		   host that slowed down after the line was drawn moves both) */
 		memset(&slow, 0, sizeof(slow));
 		judge_evidence_set_lines(&slow, 200, 1.2, 2, 3, 0);
 		sb.over_c[JUDGE_LINE_IMMEDIATE] = 30;
@@ -269,7 +270,24 @@ static void test_evidence_and_judges(void)
 		judge_evidence_add(&slow, &sb, 60000, 60000);
 		q.line = JUDGE_LINE_IMMEDIATE;
 		j.decide(&j, &q, &v);
-		is_int(v.outcome, JUDGE_FAIL, "immediate line: the stable as slow does not excuse the canary");
+		is_int(v.outcome, JUDGE_PASS, "immediate line: the stable as slow: not the canary's, a pass");
+		ok(strstr(v.why, "slower than the stable") != NULL, "... and says it compared with the stable: %s", v.why);
+		memset(&slow, 0, sizeof(slow));
+		judge_evidence_set_lines(&slow, 200, 1.2, 2, 3, 0);
+		sb.over_s[JUDGE_LINE_IMMEDIATE] = 2;
+		judge_evidence_add(&slow, &sb, 60000, 60000);
+		j.decide(&j, &q, &v);
+		is_int(v.outcome, JUDGE_FAIL, "immediate line: the canary alone above it (3%% vs 0.2%%): fails");
+		/* no stable beside the canary (monitoring at 100%): the line alone decides */
+		memset(&slow, 0, sizeof(slow));
+		judge_evidence_set_lines(&slow, 200, 1.2, 2, 3, 0);
+		sb.ns = 0;
+		sb.over_s[JUDGE_LINE_IMMEDIATE] = 0;
+		sb.over_s[JUDGE_LINE_CONSIDER] = 0;
+		judge_evidence_add(&slow, &sb, 60000, 60000);
+		j.decide(&j, &q, &v);
+		is_int(v.outcome, JUDGE_FAIL, "immediate line, no stable beside: the line decides");
+		sb.ns = 1000;
 		q.alpha = 0.01;
 		q.ev = &ev;
 	}
