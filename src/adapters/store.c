@@ -285,8 +285,10 @@ static int open_store(struct store *st, const char *dir, int create, struct strb
 	st->dev = st->ino = 0;
 	memset(st->cached, 0, sizeof(st->cached));
 	if (url && *url) {
+		/* the state directory still holds slipway's files (notifications.log, instance logs, HAProxy's
+		 * configuration): created as on SQLite, the database left out of it */
 		if (is_pg_url(url))
-			return open_pg(st, url, err);
+			return create && dir && (r = mkdir_p(dir, err)) ? r : open_pg(st, url, err);
 		strbuf_errf(err, "SLIPWAY_STORE is neither empty nor a PostgreSQL URL (postgresql://USER@HOST/DB or "
 			    "postgres://...): unset it to keep the store in the state directory");
 		return SW_ECONFIG;

@@ -42,8 +42,9 @@ struct store {
 /*
  * The backend comes from $SLIPWAY_STORE: unset or empty, the SQLite file
  * DIR/slipway.db as described here; a libpq URL (`postgresql://...` or
- * `postgres://...`), that PostgreSQL database instead (DIR is then not
- * used; the database must exist; docs/records.md "PostgreSQL").  On
+ * `postgres://...`), that PostgreSQL database instead (the database must
+ * exist; DIR is still created by store_open() for the files slipway keeps
+ * there, but holds no store; docs/records.md "PostgreSQL").  On
  * PostgreSQL a write transaction (store_begin()) first takes a
  * transaction-scoped advisory lock, so that write transactions follow one
  * another as SQLite's do; store_check_identity() has nothing to check; and

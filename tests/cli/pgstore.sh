@@ -31,9 +31,10 @@ is "$(pg_sql slipway_unit "SELECT module || ' ' || version FROM schema_version O
 # deployments, transitions, intents, analysis results through real ticks and the lease fencing a tick's
 # commit (test_controller, test_lease), the builtin metrics' receiver and queries (test_flag_metrics), the
 # follow-ups (test_followup), the gate's checklists (test_gate), analysis results (test_query_analysis),
-# judges (test_registry), the API's reads (test_api), the databases module (test_database)
+# judges (test_registry), the API's reads (test_api), the databases module (test_database), the records'
+# modules: audit chain, approvals, emergencies, incidents, notifications, deployment reads (test_records_store)
 for t in test_controller test_lease test_flag_metrics test_followup test_gate test_query_analysis test_registry \
-         test_api test_database; do
+         test_api test_database test_records_store; do
   "$PG_BIN/createdb" -h "$PGSOCK" -U "$PG_USER" "$t"
   out=$(SLIPWAY_STORE=$(pg_url "$t") "$SLIPWAY_BUILD/tests/$t" 2>&1); rc=$?
   is "$rc" 0 "$t passes on PostgreSQL"
