@@ -185,6 +185,8 @@ static char *cursor_json(const struct deployment *d)
 	json_object_set_new(j, "monitoring_since_ms", json_integer(d->monitoring_since_ms));
 	json_object_set_new(j, "resume_state", json_string(deployment_state_name(d->resume_state)));
 	json_object_set_new(j, "paused_by_rule", json_integer(d->paused_by_rule));
+	if (d->host_away_since_ms)	/* a hold on a fleet host under way (deployment-t.h) */
+		json_object_set_new(j, "host_away_since_ms", json_integer(d->host_away_since_ms));
 	json_object_set_new(b, "requests", json_integer((json_int_t)d->baseline.requests));
 	json_object_set_new(b, "errors", json_integer((json_int_t)d->baseline.errors));
 	num_or_null(b, "p50_ms", d->baseline.p50_ms);
@@ -228,6 +230,7 @@ static int parse_cursor(const char *text, struct deployment *d, struct strbuf *e
 	if (!rs || deployment_state_parse(rs, &d->resume_state) < 0)
 		d->resume_state = DS_PROGRESSING;
 	d->paused_by_rule = (int)json_integer_value(json_object_get(j, "paused_by_rule"));
+	d->host_away_since_ms = json_integer_value(json_object_get(j, "host_away_since_ms"));
 	b = json_object_get(j, "baseline");
 	if (json_is_object(b)) {
 		d->baseline.requests = (uint64_t)json_integer_value(json_object_get(b, "requests"));

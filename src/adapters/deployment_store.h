@@ -20,7 +20,8 @@
  *                                 runbook's comparison table
  * Migration 2 adds deployments.engine_json (the state machine's cursor:
  * group, step_since_ms, next_analysis_ms, inconclusive_since_ms,
- * monitoring_since_ms, resume_state, paused_by_rule, baseline) and
+ * monitoring_since_ms, resume_state, paused_by_rule, host_away_since_ms
+ * when a hold on a fleet host is under way, baseline) and
  * deployments.engine_seq (row version for optimistic concurrency: two
  * controllers never both commit a transition of one deployment).
  * spec_json holds {"strategy": strategy_to_json()}.

@@ -475,6 +475,12 @@ static json_t *json_policy(const struct policy *p)
 	}
 	json_object_set_new(j, "metrics", o);
 	json_object_set_new(j, "checklists", json_checklists(&p->checklists));
+	{
+		int64_t hh = p->fleet.host_hold_max_ms > 0 ? p->fleet.host_hold_max_ms : HOST_HOLD_MAX_DEFAULT_MS;
+		json_object_set_new(j, "fleet", json_pack("{s:s, s:I, s:s}", "host_hold_max", duration_format(hh, buf),
+							  "host_hold_max_ms", (json_int_t)hh, "on_host_lost",
+							  policy_host_lost_name(p->fleet.on_host_lost)));
+	}
 	return j;
 }
 

@@ -28,6 +28,7 @@
 #include "adapters/deployment_store.h"
 #include "adapters/incidents.h"
 #include "adapters/notify.h"
+#include "adapters/proc.h"
 #include "adapters/records.h"
 #include "adapters/store.h"
 #include "base/alloc.h"
@@ -729,13 +730,30 @@ static enum checklist_state prove_migrations(struct store *st, const struct chec
 	return s;
 }
 
-/* "Dashboards accessible": each dashboard URL of the service file answers 2xx or 3xx within the timeout. */
+/* What is left of the probes' budget (ms, proc_mono_ms() based deadline), at most cap. */
+static int64_t budget_left(int64_t deadline, int64_t cap)
+{
+	int64_t left = deadline - proc_mono_ms();
+	return left < cap ? left : cap;
+}
+
+#define BUDGET_SPENT "the gate's probe budget of " STR_(CHECKLIST_PROBE_BUDGET_MS) "ms is spent (docs/checklists.md): " \
+	"asked again at the next probe"
+#define STR_(x) STR__(x)
+#define STR__(x) #x
+
+/* "Dashboards accessible": each dashboard URL of the service file answers 2xx or 3xx, all asked at once within
+ * CHECKLIST_DASHBOARD_TIMEOUT_MS and what is left of the budget; one that does not answer in time leaves the item
+ * unchecked (a refusal or a 4xx/5xx fails it). */
 static enum checklist_state prove_dashboards(const struct checklist_gate_args *a, struct release_read *rr,
-					     struct strbuf *ev)
+					     int64_t deadline, struct strbuf *ev)
 {
 	const struct checklist_release *r = release_get(a, rr, ev);
-	struct strbuf e = STRBUF_INIT;
 	enum checklist_state s = CL_SATISFIED;
+	struct strbuf *e;
+	int64_t t;
+	long *status;
+	int *rc, late = 0;
 
 	if (!r)
 		return CL_UNCHECKED;
@@ -743,22 +761,37 @@ static enum checklist_state prove_dashboards(const struct checklist_gate_args *a
 		strbuf_addf(ev, "no dashboards: in services/%s.yaml to probe", a->service);
 		return CL_UNCHECKED;
 	}
+	if ((t = budget_left(deadline, CHECKLIST_DASHBOARD_TIMEOUT_MS)) < CHECKLIST_PROBE_MIN_MS) {
+		strbuf_addstr(ev, "dashboards not probed: " BUDGET_SPENT);
+		return CL_UNCHECKED;
+	}
+	e = xcalloc(r->ndashboards, sizeof(*e));
+	status = xcalloc(r->ndashboards, sizeof(*status));
+	rc = xcalloc(r->ndashboards, sizeof(*rc));
+	for (size_t i = 0; i < r->ndashboards; i++)
+		strbuf_init(&e[i], 0);
+	http_get_each((const char *const *)r->dashboards, r->ndashboards, t, 16u << 20, rc, status, e);
 	for (size_t i = 0; i < r->ndashboards; i++) {
-		long status = 0;
-		strbuf_reset(&e);
 		if (i)
 			strbuf_addstr(ev, "; ");
-		if (http_get(r->dashboards[i], NULL, CHECKLIST_DASHBOARD_TIMEOUT_MS, 16u << 20, &status, NULL, &e) < 0) {
-			strbuf_addf(ev, "%s", e.buf);
+		if (rc[i] == SW_ETIMEOUT) {
+			strbuf_addf(ev, "%s (the gate's probe budget, docs/checklists.md; asked again at the "
+				    "next probe)", e[i].buf);
+			late = 1;
+		} else if (rc[i] < 0) {
+			strbuf_addf(ev, "%s", e[i].buf);
 			s = CL_FAILED;
 		} else {
-			strbuf_addf(ev, "%s answered %ld", r->dashboards[i], status);
-			if (status < 200 || status > 399)
+			strbuf_addf(ev, "%s answered %ld", r->dashboards[i], status[i]);
+			if (status[i] < 200 || status[i] > 399)
 				s = CL_FAILED;
 		}
+		strbuf_release(&e[i]);
 	}
-	strbuf_release(&e);
-	return s;
+	free(e);
+	free(status);
+	free(rc);
+	return late && s == CL_SATISFIED ? CL_UNCHECKED : s;
 }
 
 /* ---- live checks against GitHub (ci-passing, review-approved) ---- */
@@ -766,6 +799,7 @@ static enum checklist_state prove_dashboards(const struct checklist_gate_args *a
 struct gh {
 	const struct service_github *cfg;
 	const char *sha;
+	int64_t deadline;	/* proc_mono_ms() by which every request is done (the probes' budget) */
 	char auth[512];
 	const char *headers[4];
 };
@@ -776,12 +810,21 @@ static int gh_get(struct gh *g, const char *path, struct strbuf *body, struct st
 	struct strbuf url = STRBUF_INIT, e = STRBUF_INIT;
 	const char *api = g->cfg->api ? g->cfg->api : "https://api.github.com";
 	size_t al = strlen(api);
+	int64_t t = budget_left(g->deadline, g->cfg->timeout_ms);
 	long status = 0;
-	int r = 0;
+	int r = 0, x;
 
+	if (t < CHECKLIST_PROBE_MIN_MS) {
+		strbuf_addstr(ev, "GitHub not asked: " BUDGET_SPENT);
+		return -1;
+	}
 	strbuf_addf(&url, "%.*s/repos/%s/%s", (int)(al && api[al - 1] == '/' ? al - 1 : al), api, g->cfg->repo, path);
 	strbuf_reset(body);
-	if (http_get(url.buf, g->headers, g->cfg->timeout_ms, GITHUB_BODY_MAX, &status, body, &e) < 0) {
+	if ((x = http_get(url.buf, g->headers, t, GITHUB_BODY_MAX, &status, body, &e)) == SW_ETIMEOUT) {
+		strbuf_addf(ev, "GitHub did not answer: %s (the gate's probe budget, docs/checklists.md; asked again at "
+			    "the next probe)", e.buf);
+		r = -1;
+	} else if (x < 0) {
 		strbuf_addf(ev, "GitHub cannot be reached: %s", e.buf);
 		r = -1;
 	} else if (status != 200) {
@@ -877,7 +920,7 @@ static int probed_recently(struct store *st, int64_t id, const char *item, int64
 
 /* The live checks, stored as the items' proofs when the service file has a github: section. */
 static int prove_github(struct store *st, const struct policy *p, const struct checklist_gate_args *a,
-			struct release_read *rr, struct strbuf *err)
+			struct release_read *rr, int64_t deadline, struct strbuf *err)
 {
 	static const char *const items[] = { "ci-passing", "review-approved" };
 	struct strbuf ev = STRBUF_INIT, why = STRBUF_INIT;
@@ -908,6 +951,7 @@ static int prove_github(struct store *st, const struct policy *p, const struct c
 			token = getenv(r->github->token_env ? r->github->token_env : "GITHUB_TOKEN");
 			g.cfg = r->github;
 			g.sha = rec.commit_sha;
+			g.deadline = deadline;
 			if (token && *token && strlen(token) < sizeof(g.auth) - 32) {
 				snprintf(g.auth, sizeof(g.auth), "Authorization: Bearer %s", token);
 				g.headers[0] = "Accept: application/vnd.github+json";
@@ -938,8 +982,8 @@ static int prove_github(struct store *st, const struct policy *p, const struct c
 }
 
 static enum checklist_state prove(struct store *st, const struct policy *p, const struct checklist_gate_args *a,
-				  const struct checklist_item *it, struct release_read *rr, struct strbuf *ev,
-				  struct strbuf *err)
+				  const struct checklist_item *it, struct release_read *rr, int64_t deadline,
+				  struct strbuf *ev, struct strbuf *err)
 {
 	const struct policy_type *t;
 
@@ -996,7 +1040,7 @@ static enum checklist_state prove(struct store *st, const struct policy *p, cons
 	case CHECK_MIGRATIONS:
 		return prove_migrations(st, a, rr, ev);
 	case CHECK_DASHBOARDS:
-		return prove_dashboards(a, rr, ev);
+		return prove_dashboards(a, rr, deadline, ev);
 	case CHECK_BASELINE:
 	case CHECK_ANNOUNCED:
 	case CHECK_SMOKE:
@@ -1046,6 +1090,7 @@ int checklist_gate_check(struct store *st, const struct policy *p, const struct 
 	struct strbuf ev = STRBUF_INIT, missing = STRBUF_INIT;
 	struct release_read rr = { 0 };
 	int emergency = a->type && !strcmp(a->type, "emergency");
+	int64_t deadline = proc_mono_ms() + CHECKLIST_PROBE_BUDGET_MS;	/* every probe of this evaluation */
 	int r = 0, n = 0;
 
 	for (size_t i = 0; i < p->checklists.nr && r >= 0; i++) {
@@ -1057,11 +1102,11 @@ int checklist_gate_check(struct store *st, const struct policy *p, const struct 
 		if (it->check == CHECK_DASHBOARDS && (r = probed_recently(st, a->id, it->id, a->now_ms, err)) != 0)
 			continue;
 		strbuf_reset(&ev);
-		s = prove(st, p, a, it, &rr, &ev, err);
+		s = prove(st, p, a, it, &rr, deadline, &ev, err);
 		r = proof_update(st, a->id, it->id, checklist_state_name(s), ev.len ? ev.buf : NULL, a->now_ms, err);
 	}
 	if (r >= 0)
-		r = prove_github(st, p, a, &rr, err);
+		r = prove_github(st, p, a, &rr, deadline, err);
 	strbuf_release(&ev);
 	if (rr.loaded) {
 		checklist_release_release(&rr.r);

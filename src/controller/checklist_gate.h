@@ -176,9 +176,16 @@ int checklist_release_read(const char *project_dir, const struct service *svc, c
 			   struct checklist_release *out, struct strbuf *err);
 
 /* The gate asks GitHub and probes dashboards at most this often per deployment (GitHub's rate limit:
- * 5,000 requests an hour for a token), and waits at most this long for a dashboard. */
+ * 5,000 requests an hour for a token), and waits at most this long for the dashboards (all asked at once).
+ * All the network probes of one checklist_gate_check() share CHECKLIST_PROBE_BUDGET_MS of wall time
+ * (a slow dashboard or GitHub never stalls the controller's tick; docs/checklists.md): a probe that
+ * runs out of it leaves its item unchecked, saying so, and is made again at the next probe; GitHub's
+ * github.timeout is capped by what is left of it, and no request starts with less than
+ * CHECKLIST_PROBE_MIN_MS left. */
 #define CHECKLIST_PROBE_EVERY_MS 30000
 #define CHECKLIST_DASHBOARD_TIMEOUT_MS 2000
+#define CHECKLIST_PROBE_BUDGET_MS 5000
+#define CHECKLIST_PROBE_MIN_MS 200
 
 /*
  * THE CHECKLIST GATE, called by policy_gate_check() once the calendar,

@@ -73,6 +73,7 @@ struct controller_applied {
 	int stable_was_ready;
 	int holding;			/* bit 1: the new, 2: the stable revision's readiness could not be told
 					   at its last watch (a host is away) */
+	struct fleet_settings fleet;	/* the type's rules' bound on such a hold, for the note that says so */
 	unsigned long last_log;		/* hash of the last "cannot apply" message: logged once */
 	int64_t failing_since;		/* controller time the desired state first failed to apply, or 0 */
 	int64_t settled_ms;		/* hooks.now() when a slow application of the desired state ended, or 0 */
@@ -361,16 +362,25 @@ static void watch_revision(struct controller *c, struct controller_applied *e, c
 	} else if (why.len) {
 		/* the target cannot tell (a fleet host does not answer, docs/fleet.md "Host
 		   failures"): not ready and not dead; the rollout holds (no step forward, the
-		   rollback rules still apply) and resumes when the target answers again */
+		   rollback rules still apply) and resumes when the target answers again; the core
+		   bounds the hold (fleet.host_hold_max) and restarts the step's clock after it */
+		if (in->host_away <= 0) {
+			in->host_away = 1;
+			bprintf(in->host_reason, sizeof(in->host_reason), "%s %s: %s", what, version, why.buf);
+		}
 		if (in->gate == GATE_ALLOW) {
 			in->gate = GATE_WAIT;
 			bprintf(in->gate_reason, sizeof(in->gate_reason), "holding, %s %s is not ready: %s", what, version,
 				why.buf);
 		}
 		if (!(e->holding & bit)) {
-			char note[700];
+			char note[700], lim[DURATION_BUFSZ];
 			e->holding |= bit;
-			bprintf(note, sizeof(note), "holding: %s %s is not ready and not dead: %s", what, version, why.buf);
+			bprintf(note, sizeof(note), "holding: %s %s is not ready and not dead: %s; at most "
+				"fleet.host_hold_max %s, then on_host_lost: %s", what, version, why.buf,
+				duration_format(e->fleet.host_hold_max_ms > 0 ? e->fleet.host_hold_max_ms :
+						HOST_HOLD_MAX_DEFAULT_MS, lim),
+				e->fleet.on_host_lost == HOST_LOST_PAUSE ? "pause" : "rollback");
 			if (c->hooks.log)
 				c->hooks.log(c->hooks.ctx, d, note);
 			deployment_store_note(c->st, d->id, now_ms, note, NULL);
@@ -558,6 +568,8 @@ static int decide(struct controller *c, int64_t id, int64_t now_ms, struct scrat
 	in.canary_ready = 1;
 	in.judge = c->judge;
 	in.observing = c->observing;
+	in.host_away = actuated ? 0 : -1;	/* the watch below says 1; not asked: a hold goes on */
+	e->fleet = rules.fleet;
 	/* observed since this controller's first tick, or since a slow application of the state ended */
 	in.observed_since_ms = e->settled_ms > c->observing_since_ms ? e->settled_ms : c->observing_since_ms;
 	if (!actuated) {

@@ -64,7 +64,10 @@ struct deployment {
 	enum deploy_state resume_state;	/* paused: where resume returns */
 	int paused_by_rule;		/* paused by a consider criterion (1), for lack of evidence (2:
 					   "insufficient-traffic", resumes itself once answered), an Argo
-					   analysis Inconclusive (3), or a person (0) */
+					   analysis Inconclusive (3), a fleet host that did not come back
+					   within fleet.host_hold_max (4), or a person (0) */
+	int64_t host_away_since_ms;	/* wall instant a fleet host stopped answering (tick_input.host_away)
+					   while this deployment watched its revisions; 0 = every host answers */
 	struct judge_sample baseline;	/* stable revision before the first step; requests 0 = none */
 	struct judge_evidence ev;	/* sequential judge: the evidence of this deployment (judge.h) */
 	int64_t store_seq;		/* the store's row version (optimistic concurrency); store-owned */

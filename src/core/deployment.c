@@ -105,6 +105,12 @@
  *                            revision's instances keep dying (target_failed);
  *                            intents abort, undo.  Then the router sends
  *                            everything to the stable revision.
+ *   progressing -> rolling_back | paused
+ *                            host_hold(): a fleet host did not answer for
+ *                            fleet.host_hold_max (on_host_lost).  Row:
+ *                            host_away_since_ms, paused_by_rule 4.  A host
+ *                            that answers again restarts the step's clock
+ *                            (a same-state row saying so).
  *   rolling_back -> rolled_back
  *                            tick(): the tick after rolling_back.  Then the
  *                            new revision's instances are stopped.
@@ -1076,6 +1082,108 @@ static void tick_analysis_look(struct run *x, const struct analysis_input *a0)
 	}
 }
 
+/*
+ * A fleet host that does not answer (tick_input.host_away; docs/fleet.md
+ * "Host failures").  The hold's start is kept with the deployment
+ * (host_away_since_ms), so a restarted controller bounds the same hold.
+ * While a host is away the step does not move (deployment_advance() reads
+ * it as the gate's WAIT) and the rollback rules still apply to what serves.
+ * Past fleet.host_hold_max of engine time in progressing (counted from when
+ * the host went away, or from a person's resume if later: a resume is a
+ * person deciding to wait another host_hold_max), fleet.on_host_lost rolls
+ * back or pauses for a person, the reason naming the host and how long it
+ * was away.  The bound is engine time, as the progress deadline is: a time
+ * scale shortens it (docs/engine.md "Time scale").
+ *
+ * When the host answers again, a step the hold spanned restarts its clock,
+ * as if it began then: its looks during the hold measured the step on fewer
+ * hosts (and, with the canary's instances on the lost host, on none of its
+ * traffic), and counting them toward the step's hold and the sequential
+ * judge's maximum hold let a long hold end in "insufficient traffic" and a
+ * short one pass the step on what fewer hosts showed.  The evidence itself
+ * (the sequential tests over the whole deployment) is kept: it was real.
+ * The look under way is dropped (it began during the hold) and the next one
+ * starts now.  Monitoring and the warm-up keep their clocks.
+ */
+static void restart_step_clock(struct run *x, int64_t away_ms)
+{
+	struct deployment *d = x->d;
+	const struct rollout_step *st = &x->s->steps[d->step - 1];
+	char reason[400], a[SPAN_BUFSZ], h[SPAN_BUFSZ];
+
+	d->step_since_ms = x->now;
+	d->ev.held_ms = 0;
+	d->ev.step_requests = 0;
+	d->inconclusive_since_ms = 0;
+	if (d->next_analysis_ms)
+		schedule(d, x->now, period_ms(x));
+	bprintf(reason, sizeof(reason), "every host answers again after %s away: step %d/%d at %.4g%% starts over "
+		"(hold %s from now): its looks during the hold measured fewer hosts", span_text(d, away_ms, a),
+		d->step, x->s->n_steps, d->weight, span_text(d, st->hold_ms, h));
+	/* a row in the record, not a change of state: no notification; a paused deployment keeps
+	   the reason it is paused for */
+	if (d->state == DS_PAUSED) {
+		char why[sizeof(d->reason)];
+		bprintf(why, sizeof(why), "%s", d->reason);
+		go(x, d->state, reason);
+		bprintf(d->reason, sizeof(d->reason), "%s", why);
+	} else {
+		go(x, d->state, reason);
+	}
+	fix_last(x);
+}
+
+static void host_hold(struct run *x)
+{
+	struct deployment *d = x->d;
+	const struct fleet_settings *f = &x->r->fleet;
+	int64_t limit = f->host_hold_max_ms > 0 ? f->host_hold_max_ms : HOST_HOLD_MAX_DEFAULT_MS;
+	int watched = d->state == DS_PROGRESSING || d->state == DS_PAUSED || d->state == DS_PROMOTING ||
+		      d->state == DS_MONITORING;
+	int in_step = (d->state == DS_PROGRESSING || (d->state == DS_PAUSED && d->resume_state == DS_PROGRESSING)) &&
+		      d->step >= 1 && d->step <= x->s->n_steps;
+	char reason[400], a[SPAN_BUFSZ], l[DURATION_BUFSZ];
+	int64_t since, away;
+
+	if (x->in->host_away < 0)
+		return;
+	if (!x->in->host_away || !watched) {
+		if (d->host_away_since_ms) {
+			away = deployment_engine_span(d, x->now - d->host_away_since_ms);
+			d->host_away_since_ms = 0;
+			x->out->changed = 1;
+			if (in_step && watched)
+				restart_step_clock(x, away);
+		}
+		return;
+	}
+	if (!d->host_away_since_ms) {
+		d->host_away_since_ms = x->now;
+		x->out->changed = 1;
+	}
+	if (d->state != DS_PROGRESSING)
+		return;	/* paused: a person decides already; promoting and monitoring do not hold */
+	since = d->host_away_since_ms > d->state_since_ms ? d->host_away_since_ms : d->state_since_ms;
+	if (deployment_engine_span(d, x->now - since) < limit)
+		return;
+	away = deployment_engine_span(d, x->now - d->host_away_since_ms);
+	bprintf(reason, sizeof(reason), "host lost: away %s, past fleet.host_hold_max %s (on_host_lost: %s): %s",
+		span_text(d, away, a), duration_format(limit, l), f->on_host_lost == HOST_LOST_PAUSE ? "pause" :
+		"rollback", x->in->host_reason[0] ? x->in->host_reason : "a host does not answer");
+	if (f->on_host_lost == HOST_LOST_PAUSE) {
+		char text[480];
+		d->resume_state = DS_PROGRESSING;
+		d->paused_by_rule = 4;
+		go(x, DS_PAUSED, reason);
+		fix_last(x);
+		bprintf(text, sizeof(text), "%s; traffic stays as it is: resume (wait another %s), promote or abort",
+			reason, l);
+		notify(x, "paused", text);
+		return;
+	}
+	start_rollback(x, reason);
+}
+
 /* The start of the range that ends at next_analysis_ms. */
 static int64_t range_from(const struct deployment *d, const struct strategy *s)
 {
@@ -1118,6 +1226,7 @@ int deployment_advance(const struct deployment *d, const struct type_rules *r, c
 		       int64_t now_ms, struct decision *out)
 {
 	static const struct tick_input no_input = { .gate = GATE_ALLOW, .canary_ready = 1 };
+	struct tick_input held;
 	struct run x;
 
 	if (!d || !r || !s || !out || n_intents < 0 || (n_intents && !intents))
@@ -1127,6 +1236,14 @@ int deployment_advance(const struct deployment *d, const struct type_rules *r, c
 	memset(out, 0, sizeof(*out));
 	out->next = *d;
 	x = (struct run){ 0, r, s, in ? in : &no_input, now_ms, out, &out->next, NULL, { 0 } };
+	if (x.in->host_away > 0 && x.in->gate == GATE_ALLOW) {
+		/* a host that does not answer holds the step, as a closed gate does (host_hold()) */
+		held = *x.in;
+		held.gate = GATE_WAIT;
+		bprintf(held.gate_reason, sizeof(held.gate_reason), "holding: %s",
+			held.host_reason[0] ? held.host_reason : "a host does not answer");
+		x.in = &held;
+	}
 	x.judge = analysis_judge(r, s, x.in->judge, &x.judge_buf);
 
 	for (int i = 0; i < n_intents && out->n_intents < DECISION_MAX_INTENTS; i++) {
@@ -1184,6 +1301,8 @@ int deployment_advance(const struct deployment *d, const struct type_rules *r, c
 		}
 		out->changed = 1;
 	}
+
+	host_hold(&x);
 
 	switch (x.d->state) {
 	case DS_PENDING:

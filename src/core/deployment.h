@@ -96,6 +96,18 @@ struct tick_input {
 	int analysis_rollback;		/* an Argo analysis run Failed or Errored: roll back now */
 	int analysis_pause;		/* an Argo analysis run was Inconclusive: pause for a person */
 	char analysis_reason[400];	/* the analysis, the metric, its value and the limits */
+	/* a fleet host that does not answer (controller-filled; docs/fleet.md "Host failures"):
+	 *  1: the target cannot tell whether a revision's instances are ready because their host
+	 *     does not answer (neither ready nor dead): the step holds (as under the gate's WAIT;
+	 *     the rollback rules still apply), for at most the rules' fleet.host_hold_max of
+	 *     engine time counted from host_away_since_ms in progressing, then
+	 *     fleet.on_host_lost: rollback, or pause for a person;
+	 *  0: the target answered (or there is no fleet): a hold ends, and a step it spanned
+	 *     restarts its clock (step_since_ms, the evidence's held time and step requests, the
+	 *     look schedule), so its hold and maximum hold count time on every host again;
+	 * -1: not asked this tick (the desired state could not be applied): a hold goes on. */
+	int host_away;
+	char host_reason[300];		/* which revision, which host, what ssh said */
 };
 
 #define DECISION_MAX_TRANSITIONS 16

@@ -156,6 +156,7 @@ struct policy {
 	struct policy_metric metrics[METRIC__COUNT];
 	struct judge_settings judge;		/* `judge:` (docs/judge.md); defaults: judge_settings_default() */
 	struct pmark judge_mark;
+	struct fleet_settings fleet;		/* `fleet:` (docs/policy.md, docs/fleet.md "Host failures"): 10m, rollback */
 	/* `checklists:` (docs/checklists.md); default: checklist_init_default() */
 	struct checklist_set checklists;
 	/* `followup:` (docs/checklists.md "Post-deployment follow-up"); default: followup_settings_default() */

@@ -116,6 +116,8 @@ void policy_format_yaml(const struct policy *p, struct strbuf *out);
 const char *policy_criterion_name(enum type_criterion c);
 const char *policy_freeze_kind_name(enum freeze_kind k);
 const char *policy_window_close_name(enum window_close_action a);
+/* "rollback" or "pause" (policy `fleet.on_host_lost`). */
+const char *policy_host_lost_name(enum host_lost_action a);
 /* Weekday abbreviation "sun".."sat" for 0..6. */
 const char *policy_day_name(int wday);
 

@@ -89,6 +89,12 @@ const char *const policy__window_close_names[] = {
 	NULL,
 };
 
+const char *const policy__host_lost_names[] = {
+	[HOST_LOST_ROLLBACK] = "rollback",
+	[HOST_LOST_PAUSE] = "pause",
+	NULL,
+};
+
 const char *const policy__day_names[] = { "sun", "mon", "tue", "wed", "thu", "fri", "sat" };
 const char *const policy__day_long[] = { "sunday", "monday", "tuesday", "wednesday",
 					"thursday", "friday", "saturday" };
@@ -123,6 +129,11 @@ const char *policy_freeze_kind_name(enum freeze_kind k)
 const char *policy_window_close_name(enum window_close_action a)
 {
 	return (unsigned)a < ARRAY_SIZE(policy__window_close_names) - 1 ? policy__window_close_names[a] : "?";
+}
+
+const char *policy_host_lost_name(enum host_lost_action a)
+{
+	return (unsigned)a < ARRAY_SIZE(policy__host_lost_names) - 1 ? policy__host_lost_names[a] : "?";
 }
 
 const char *policy_day_name(int wday)
@@ -298,6 +309,8 @@ void policy__init_empty(struct policy *p, const char *source)
 	p->consider.error_rate_pct = 1;
 	p->consider.p99_ratio = 2;
 	judge_settings_default(&p->judge);
+	p->fleet.host_hold_max_ms = HOST_HOLD_MAX_DEFAULT_MS;
+	p->fleet.on_host_lost = HOST_LOST_ROLLBACK;
 	followup_settings_default(&p->followup);
 	init_metrics(p);
 }
@@ -472,6 +485,7 @@ int policy_type_rules(const struct policy *p, const char *type, struct type_rule
 	r.consider_error_rate_pct = p->consider.error_rate_pct;
 	r.consider_p99_ratio = p->consider.p99_ratio;
 	r.judge = p->judge;
+	r.fleet = p->fleet;
 	*out = r;
 	return 0;
 }

@@ -38,6 +38,7 @@ void policy__init_empty(struct policy *p, const char *source);
 extern const char *const policy__criterion_names[];
 extern const char *const policy__freeze_kind_names[];
 extern const char *const policy__window_close_names[];
+extern const char *const policy__host_lost_names[];
 extern const char *const policy__metric_names[];
 extern const enum policy_metric_unit policy__metric_units[];
 /* "sun".."sat" and "sunday".."saturday", 7 each. */

@@ -815,6 +815,24 @@ static const struct yaml_map judge_map = {
 };
 
 /*
+ * `fleet:` (docs/policy.md "fleet", docs/fleet.md "Host failures"): how long
+ * a rollout holds for a host that does not answer, and what it does then.
+ *   fleet:
+ *     host_hold_max: 10m      # engine time, 1m-7d
+ *     on_host_lost: rollback  # or pause
+ */
+static const struct yaml_map fleet_map = {
+	.where = "fleet",
+	.keys = (const struct yaml_key[]){
+		{ "host_hold_max", yaml_parse_duration, offsetof(struct loader, p.fleet.host_hold_max_ms), 60000,
+		  7.0 * 24 * 3600 * 1000, .what = "fleet.host_hold_max" },
+		{ "on_host_lost", yaml_parse_enum, offsetof(struct loader, p.fleet.on_host_lost),
+		  .names = policy__host_lost_names, .what = "fleet.on_host_lost" },
+		{ NULL },
+	},
+};
+
+/*
  * `followup:` (docs/checklists.md "Post-deployment follow-up"): after a
  * deployment succeeds, how often open manual items are reminded, when an
  * emergency's post-mortem is due and how often its monitoring looks.
@@ -947,6 +965,7 @@ static const struct yaml_map root_map = {
 		{ "rollback", yaml_parse_map, 0, .map = &rollback_map },
 		{ "metrics", yaml_parse_map, 0, .map = &metrics_map },
 		{ "judge", yaml_parse_map, 0, .map = &judge_map },
+		{ "fleet", yaml_parse_map, 0, .map = &fleet_map },
 		/* the runbook's checklists (docs/checklists.md): core/checklist.c */
 		{ "checklists", checklist__parse_section, offsetof(struct loader, p.checklists) },
 		{ "followup", yaml_parse_map, 0, .map = &followup_map },

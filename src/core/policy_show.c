@@ -215,6 +215,19 @@ void policy_format_yaml(const struct policy *p, struct strbuf *out)
 		strbuf_addstr(out, "  # look: not set: a sixth of the analysis interval, at least 5s\n");
 	}
 
+	{
+		char hh[DURATION_BUFSZ];
+		strbuf_addf(out,
+			    "\n# a fleet host that does not answer during a rollout (docs/fleet.md \"Host failures\"):\n"
+			    "# the step holds for at most host_hold_max (engine time: --time-scale shortens it),\n"
+			    "# then on_host_lost: rollback, or pause for a person (runbook silent; rollback after\n"
+			    "# its \"any availability impact\" criterion: docs/policy.md \"fleet\").\n"
+			    "fleet:\n  host_hold_max: %s\n  on_host_lost: %s\n",
+			    duration_format(p->fleet.host_hold_max_ms > 0 ? p->fleet.host_hold_max_ms :
+					    HOST_HOLD_MAX_DEFAULT_MS, hh),
+			    policy_host_lost_name(p->fleet.on_host_lost));
+	}
+
 	strbuf_addstr(out, "\n# runbook: Deployment Metrics to Track.  Frequency: at least one deployment per\n"
 			   "# period; lead time and mttr: below the duration; rates: below the percent.\n"
 			   "metrics:\n");

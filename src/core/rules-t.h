@@ -23,6 +23,25 @@ enum type_criterion {
 
 #define MONITORING_CONTINUOUS (-1)
 
+/*
+ * A fleet host that does not answer during a rollout (policy `fleet:`;
+ * docs/fleet.md "Host failures"): the rollout holds (the step does not
+ * move) for at most host_hold_max_ms, then does on_host_lost.
+ */
+enum host_lost_action {
+	HOST_LOST_ROLLBACK = 0,		/* "rollback" (default): return to the stable revision */
+	HOST_LOST_PAUSE,		/* "pause": keep the traffic as it is and wait for a person */
+};
+
+/* The default bound on a host hold: 10 minutes of engine time (docs/policy.md "fleet"). */
+#define HOST_HOLD_MAX_DEFAULT_MS (10 * 60000LL)
+
+struct fleet_settings {
+	int64_t host_hold_max_ms;	/* ms of engine time (a time scale shortens it, as it does
+					   the progress deadline); 0 = HOST_HOLD_MAX_DEFAULT_MS */
+	enum host_lost_action on_host_lost;
+};
+
 struct type_rules {
 	char type[32];			/* "standard", "hotfix", ... */
 	char strategy[32];		/* "canary", "fast-progressive", "full", "blue-green",
@@ -35,6 +54,7 @@ struct type_rules {
 	double consider_error_rate_pct;	/* runbook "Consider Rollback": error rate > 1 (percent) */
 	double consider_p99_ratio;	/*   p99 latency > 2 x baseline */
 	struct judge_settings judge;	/* policy `judge:` (docs/judge.md); name "" = sequential defaults */
+	struct fleet_settings fleet;	/* policy `fleet:`; all zero = the defaults (10m, rollback) */
 };
 
 #endif

@@ -5,7 +5,7 @@
 #  1. h1's link goes down while eu-west is at 50% (the step carried out): HAProxy's health checks
 #     take h1's servers out (DOWN), the controller names the host and holds
 #     (the step does not move), h1's instances never count as ready; the link
-#     comes back and the rollout resumes and succeeds.
+#     comes back, the held step starts over (its clock restarts), and the rollout succeeds.
 #  2. h2's link goes down while a bad release (30% errors) serves there: it is
 #     rolled back all the same (from h1's errors); h2's instance of it cannot
 #     be stopped meanwhile and keeps running, with no server in HAProxy; when
@@ -108,6 +108,13 @@ is "$rc" 0 "the rollout resumed once h1 answered, and succeeded"
 for h in 1 2 3; do is "$(alive $h v2)/$(alive $h v1)" "1/0" "h$h runs v2, not v1"; done
 grep -q "v2-0=$H1:[0-9]*:UP" <(sed -n '/DOWN/,$p' "$T/watch-v2.log")
 ok $? "h1's server came back UP"
+restart=$(python3 -c "
+import sqlite3, sys
+for (r,) in sqlite3.connect(sys.argv[1]).execute(\"select reason from transitions where reason like 'every host answers again%'\"):
+    print(r)" "$SLIPWAY_STATE_DIR/slipway.db" | head -1)
+echo "# $restart" | cut -c1-200
+like "$restart" "^every host answers again after .* away: step [0-9]+/[0-9]+ at [0-9.]+% starts over" \
+  "when h1 answers again the held step starts over (the hold does not count toward it)"
 
 # 2. h2 cut off while the bad v3 serves there: rolled back; h2's v3 stopped when it is back
 watch_start v3

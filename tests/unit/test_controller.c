@@ -120,6 +120,21 @@ static int64_t fake_clock(void *ctx)
 	return fake_now;
 }
 
+/* A target whose new revision's host stops answering while host_cut is set (the ssh
+ * target's ready(): SW_EEXTERNAL naming the host, docs/fleet.md "Host failures"). */
+static int host_cut;
+static struct target cut_inner;
+
+static int cut_ready(void *ctx, const char *service, const char *version, struct strbuf *err)
+{
+	if (host_cut && !strcmp(version, "v2")) {
+		strbuf_addstr(err, "1 of 1 instances of v2 are on hosts that do not answer: host 'h1' (10.0.0.11): "
+			      "ssh: connect to host 10.0.0.11 port 22: Connection timed out");
+		return SW_EEXTERNAL;
+	}
+	return cut_inner.ready ? cut_inner.ready(cut_inner.ctx, service, version, err) : 1;
+}
+
 static struct deployment load(struct store *st, int64_t id)
 {
 	struct deployment d;
@@ -374,6 +389,77 @@ int main(void)
 		   "its step 1 held %llds after the slow actuation ended, not counting the 300 s it took",
 		   (long long)((step2_at - step1_end) / 1000));
 		controller_release(&c2);
+		sim_infra_release(&si);
+	}
+
+	/* a fleet host that stops answering: the controller holds, the hold's start is kept with
+	   the deployment, the step starts over when the host is back, and a host that does not
+	   come back within fleet.host_hold_max (10m by default) rolls the deployment back */
+	{
+		struct controller c3;
+		struct sim_infra si;
+		struct router rt3;
+		struct target cut;
+		struct deployment x, y;
+		int64_t tick = 400000000, back;
+		deployment_init(&x, "fleet", "production", "v2", "v1", "standard", tick - 1000);
+		is_int(deployment_store_create(&st, &x, s, &err), 0, "a deployment on a fleet");
+		sim_infra_init(&si);
+		sim_infra_router(&si, &rt3);
+		sim_infra_target(&si, &cut_inner);
+		cut = cut_inner;
+		cut.ready = cut_ready;
+		controller_init(&c3, &st);
+		c3.router = &rt3;
+		c3.target = &cut;
+		c3.metrics = &prov;
+		c3.judge = &observed;
+		c3.service = "fleet";
+		host_cut = 0;
+		for (; load(&st, x.id).step < 2 && tick < 400000000 + 600000; tick += 1000)
+			controller_tick(&c3, tick, &err);
+		is_int(load(&st, x.id).step, 2, "the fleet deployment reaches step 2");
+		host_cut = 1;
+		for (int i = 0; i < 240; i++, tick += 1000)
+			controller_tick(&c3, tick, &err);
+		y = load(&st, x.id);
+		is_int(y.step, 2, "4 minutes with h1 away (the step's hold is 1 minute): still step 2");
+		ok(y.host_away_since_ms > 0 && y.host_away_since_ms <= tick - 239000,
+		   "the hold's start is kept with the deployment");
+		host_cut = 0;
+		back = tick;
+		controller_tick(&c3, tick, &err);
+		tick += 1000;
+		y = load(&st, x.id);
+		is_int(y.host_away_since_ms, 0, "h1 answers again: no hold");
+		is_int(y.step_since_ms, back, "the step's clock restarts at the return");
+		ok(strstr(y.reason, "every host answers again after 4m away: step 2/5") != NULL, "and says so: %s",
+		   y.reason);
+		for (; load(&st, x.id).step == 2 && tick < back + 600000; tick += 1000)
+			controller_tick(&c3, tick, &err);
+		ok(tick - back >= s->steps[1].hold_ms, "step 2 ends a whole hold after the return (%llds)",
+		   (long long)((tick - back) / 1000));
+		host_cut = 1;
+		for (int i = 0; i < 11 * 60 && !deployment_state_is_final(load(&st, x.id).state); i++, tick += 1000) {
+			if (i == 5 * 60) {
+				/* a controller restarted during the hold bounds the same hold */
+				controller_release(&c3);
+				controller_init(&c3, &st);
+				c3.router = &rt3;
+				c3.target = &cut;
+				c3.metrics = &prov;
+				c3.judge = &observed;
+				c3.service = "fleet";
+			}
+			controller_tick(&c3, tick, &err);
+		}
+		y = load(&st, x.id);
+		is_str(deployment_state_name(y.state), "rolled_back",
+		       "h1 away past fleet.host_hold_max (a controller restart in between): rolled back");
+		ok(strstr(y.reason, "host lost: away 10m, past fleet.host_hold_max 10m (on_host_lost: rollback)") &&
+		   strstr(y.reason, "host 'h1' (10.0.0.11)"), "naming the host and how long: %s", y.reason);
+		host_cut = 0;
+		controller_release(&c3);
 		sim_infra_release(&si);
 	}
 

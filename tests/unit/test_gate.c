@@ -25,6 +25,7 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <stdint.h>
@@ -458,6 +459,55 @@ static void test_release_proofs(const struct tz_zone *utc)
 		    "declares a change to database 'app', whose databases/app.yaml does not list api-server", "not its database");
 	expect_item(&st, &q, e.id, "v4", "feature-flags", "unchecked", "does not say flags: (write flags: [] when",
 		    "flags not said");
+
+	/* 5: a dashboard and GitHub on a socket that accepts and never answers (a user's finding): the
+	 * evaluation's probes share a budget (docs/checklists.md); what runs out of it is unchecked, saying so */
+	{
+		struct sockaddr_in ss = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		socklen_t sl = sizeof(ss);
+		int fd = socket(AF_INET, SOCK_STREAM, 0), silent = 0;
+		struct service svc2 = { 0 };
+		if (fd >= 0 && bind(fd, (struct sockaddr *)&ss, sizeof(ss)) == 0 && listen(fd, 16) == 0 &&
+		    getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+			silent = ntohs(ss.sin_port);
+		ok(silent > 0, "a socket on 127.0.0.1:%d that accepts and never answers", silent);
+		snprintf(svc_yaml, sizeof(svc_yaml),
+			 "command: [server]\ndashboards: [\"http://127.0.0.1:%d/stuck\", \"http://127.0.0.1:%d/dash\"]\n"
+			 "github: {repo: acme/api-server, api: \"http://127.0.0.1:%d\", token_env: SLIPWAY_TEST_GITHUB_TOKEN,"
+			 " timeout: 1m}\n"
+			 "environments:\n  production: {listen: 127.0.0.1:18080}\n", silent, port, silent);
+		is_int(service_parse(&svc2, "api-server.yaml", svc_yaml, strlen(svc_yaml), "api-server", &err), 0,
+		       "a service file whose first dashboard and GitHub never answer, github.timeout 1m: %s", err.buf);
+		rc.svc = &svc2;
+		setenv("SLIPWAY_TEST_GITHUB_TOKEN", "sekrit-test-token", 1);
+		srv.dash_status = 302;
+		ok(sqlite3_exec(st.db, "UPDATE deployments SET commit_sha = '9f2c4e1a7b3d5f60812a4c6e8b0d2f4a6c8e0b1d'",
+				NULL, NULL, NULL) == SQLITE_OK, "v4 has a commit to ask GitHub about");
+		strbuf_reset(&reason);
+		is_int(policy_gate_check(&g, &e, GATE_PHASE_START, t + 600000, &reason), GATE_WAIT,
+		       "the gate evaluation returns and waits: %s", reason.buf);
+		expect_item(&st, &q, e.id, "v4", "dashboards-accessible", "unchecked", "/stuck: no answer within",
+			    "a dashboard that never answers");
+		expect_item(&st, &q, e.id, "v4", "dashboards-accessible", "unchecked", "the gate's probe budget",
+			    "its evidence names the budget");
+		expect_item(&st, &q, e.id, "v4", "dashboards-accessible", "unchecked", "/dash answered 302",
+			    "the dashboard asked beside it still got its answer");
+		expect_item(&st, &q, e.id, "v4", "ci-passing", "unchecked", "the gate's probe budget",
+			    "GitHub never answering, with timeout: 1m");
+		expect_item(&st, &q, e.id, "v4", "review-approved", "unchecked", "the gate's probe budget",
+			    "the GitHub item probed after it");
+		ok(strstr(reason.buf, "dashboards-accessible (unchecked") && strstr(reason.buf, "ci-passing (unchecked"),
+		   "the reason names them unchecked, not failed: %s", reason.buf);
+		strbuf_reset(&reason);
+		is_int(policy_gate_check(&g, &e, GATE_PHASE_START, t + 610000, &reason), GATE_WAIT,
+		       "within 30 s they are not probed again: %s", reason.buf);
+		expect_item(&st, &q, e.id, "v4", "dashboards-accessible", "unchecked", "/stuck: no answer within",
+			    "the finding stays until the next probe");
+		rc.svc = &svc;
+		if (fd >= 0)
+			close(fd);
+		service_release(&svc2);
+	}
 
 	unsetenv("SLIPWAY_TEST_GITHUB_TOKEN");
 	MHD_stop_daemon(mhd);

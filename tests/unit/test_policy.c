@@ -279,9 +279,37 @@ static void test_spans_dst(void)
 	strbuf_release(&err);
 }
 
+/* `fleet:` (docs/policy.md): the bound on a hold for a fleet host, reaching the type's rules */
+static void test_fleet(void)
+{
+	struct policy p;
+	struct type_rules r;
+	struct strbuf err = STRBUF_INIT, shown = STRBUF_INIT;
+
+	policy_init_default(&p);
+	policy_type_rules(&p, "infrastructure-change", &r, &err);
+	is_int(r.fleet.host_hold_max_ms, 10 * MS_PER_MIN, "fleet.host_hold_max: 10m by default");
+	is_int(r.fleet.on_host_lost, HOST_LOST_ROLLBACK, "fleet.on_host_lost: rollback by default");
+	policy_release(&p);
+	is_int(load(&p, "fleet:\n  host_hold_max: 45m\n  on_host_lost: pause\n", &err), 0, "a fleet: section loads");
+	policy_type_rules(&p, "standard", &r, &err);
+	is_int(r.fleet.host_hold_max_ms, 45 * MS_PER_MIN, "host_hold_max reaches the rules");
+	is_int(r.fleet.on_host_lost, HOST_LOST_PAUSE, "on_host_lost reaches the rules");
+	policy_format_yaml(&p, &shown);
+	ok(strstr(shown.buf, "fleet:\n  host_hold_max: 45m\n  on_host_lost: pause\n") != NULL, "policy show says so");
+	policy_release(&p);
+	strbuf_reset(&err);
+	is_int(load(&p, "fleet:\n  on_host_lost: wait\n", &err), SW_ECONFIG, "an unknown on_host_lost is refused");
+	ok(strstr(err.buf, "t.yaml:2:17: unknown fleet.on_host_lost 'wait'; valid: rollback, pause") != NULL, "%s",
+	   err.buf);
+	strbuf_release(&err);
+	strbuf_release(&shown);
+}
+
 int main(void)
 {
 	test_type_rules();
+	test_fleet();
 	test_defaults();
 	test_merge();
 	test_round_trip();
