@@ -481,8 +481,8 @@ static void test_release_proofs(const struct tz_zone *utc)
 		rc.svc = &svc2;
 		setenv("SLIPWAY_TEST_GITHUB_TOKEN", "sekrit-test-token", 1);
 		srv.dash_status = 302;
-		ok(sqlite3_exec(st.db, "UPDATE deployments SET commit_sha = '9f2c4e1a7b3d5f60812a4c6e8b0d2f4a6c8e0b1d'",
-				NULL, NULL, NULL) == SQLITE_OK, "v4 has a commit to ask GitHub about");
+		ok(store_exec(&st, "UPDATE deployments SET commit_sha = '9f2c4e1a7b3d5f60812a4c6e8b0d2f4a6c8e0b1d'",
+			      NULL) == 0, "v4 has a commit to ask GitHub about");
 		strbuf_reset(&reason);
 		is_int(policy_gate_check(&g, &e, GATE_PHASE_START, t + 600000, &reason), GATE_WAIT,
 		       "the gate evaluation returns and waits: %s", reason.buf);
