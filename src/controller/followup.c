@@ -262,6 +262,14 @@ static int check(struct one *o, const struct checklist_item *it, int64_t from, i
 	const char *what = it ? it->id : "monitoring";
 	int week = it && it->list != CHECKLIST_POST_IMMEDIATE && it->list != CHECKLIST_POST_EMERGENCY;
 	int r = 0;
+	struct type_rules tr;
+	struct strbuf terr = STRBUF_INIT;
+	double line_ms, ratio = NAN;
+
+	/* the latency line: the type's consider ratio ("p99 latency > 2x baseline") */
+	if (policy_type_rules(o->run->policy, o->dep.type, &tr, &terr) == 0)
+		ratio = tr.consider_p99_ratio;
+	strbuf_release(&terr);
 
 	memset(&v, 0, sizeof(v));
 	if (it && it->check == CHECK_SMOKE) {
@@ -279,17 +287,19 @@ static int check(struct one *o, const struct checklist_item *it, int64_t from, i
 		base.p99_ms = NAN;
 		if (prev && (r = measure(o, prev, from - wk, to - wk, NAN, &base, &ignore, err)) < 0)
 			return r;
-		if ((r = measure(o, o->dep.version, from, to, base.p99_ms, &now, &over, err)) < 0)
+		line_ms = followup_line_ms(base.p99_ms, ratio);
+		if ((r = measure(o, o->dep.version, from, to, line_ms, &now, &over, err)) < 0)
 			return r;
-		followup_judge(&base, &now, over, &o->run->policy->judge, &v);
+		followup_judge(&base, &now, over, line_ms, &o->run->policy->judge, &v);
 		if (v.outcome == FU_UNCHECKED && base.requests == 0)
 			snprintf(v.reason, sizeof(v.reason), "no metrics of %s for the same hours a week before (%s to %s)",
 				 prev ? prev : "a previous version", time_format_rfc3339(from - wk, a),
 				 time_format_rfc3339(to - wk, b));
 	} else {
-		if ((r = measure(o, o->dep.version, from, to, base.p99_ms, &now, &over, err)) < 0)
+		line_ms = followup_line_ms(base.p99_ms, ratio);
+		if ((r = measure(o, o->dep.version, from, to, line_ms, &now, &over, err)) < 0)
 			return r;
-		followup_judge(&base, &now, over, &o->run->policy->judge, &v);
+		followup_judge(&base, &now, over, line_ms, &o->run->policy->judge, &v);
 	}
 	strbuf_addf(&ev, "%s to %s: %s", time_format_rfc3339(from, a), time_format_rfc3339(to, b), v.reason);
 	if (it) {

@@ -155,7 +155,16 @@ static double pct(uint64_t x, uint64_t n)
 	return n ? 100.0 * (double)x / (double)n : 0;
 }
 
-void followup_judge(const struct judge_sample *base, const struct judge_sample *now, uint64_t over,
+double followup_line_ms(double base_p99_ms, double ratio)
+{
+	if (isnan(base_p99_ms))
+		return NAN;
+	if (!(ratio > 1))
+		ratio = 2;
+	return ratio * (base_p99_ms > 1 ? base_p99_ms : 1);
+}
+
+void followup_judge(const struct judge_sample *base, const struct judge_sample *now, uint64_t over, double line_ms,
 		    const struct judge_settings *js, struct followup_verdict *out)
 {
 	double alpha = js && js->alpha > 0 ? js->alpha : 0.05;
@@ -181,14 +190,15 @@ void followup_judge(const struct judge_sample *base, const struct judge_sample *
 	out->log_e_errors = seq_fwd_log_e(&ss, effect);
 	reg_err = out->log_e_errors >= bar;
 
-	if (over == UINT64_MAX || isnan(base->p99_ms)) {
+	if (over == UINT64_MAX || isnan(base->p99_ms) || isnan(line_ms)) {
 		snprintf(lat, sizeof(lat), "latency not judged (%s)",
-			 isnan(base->p99_ms) ? "no baseline p99" : "the provider cannot count slow requests");
+			 isnan(base->p99_ms) || isnan(line_ms) ? "no baseline p99" : "the provider cannot count slow requests");
 	} else {
 		out->log_e_latency = seq_above_log_e(now->requests, over, 0.01, effect);
 		reg_lat = out->log_e_latency >= bar;
-		snprintf(lat, sizeof(lat), "%.2f%% of requests slower than the baseline p99 %.0f ms%s", pct(over, now->requests),
-			 base->p99_ms, reg_lat ? " (more than 1%, established)" : "");
+		snprintf(lat, sizeof(lat), "%.2f%% of requests slower than %.0f ms (%.3gx the baseline p99 %.0f ms)%s",
+			 pct(over, now->requests), line_ms, line_ms / (base->p99_ms > 1 ? base->p99_ms : 1), base->p99_ms,
+			 reg_lat ? " (more than 1%, established)" : "");
 	}
 	out->outcome = reg_err || reg_lat ? FU_REGRESSION : FU_OK;
 	n = snprintf(out->reason, sizeof(out->reason), "%s: error rate %.2f%% (%llu/%llu) against %.2f%% (%llu/%llu)%s; %s",

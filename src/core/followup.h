@@ -113,6 +113,16 @@ enum followup_outcome {
 };
 const char *followup_outcome_name(enum followup_outcome o);	/* "ok", "regression", "unchecked" */
 
+/*
+ * The latency line of a follow-up check, ms: ratio (the type's consider p99
+ * ratio, the runbook's "p99 latency > 2x baseline"; <= 1 or NAN: 2) x the
+ * baseline p99, at least 1 ms (the measurement's resolution, as the judge's
+ * lines).  NAN when the baseline p99 is unknown.  A line at the baseline p99
+ * itself, as first built, established "a regression" for any slowdown of
+ * the whole host (a busy machine after a quiet one) and opened incidents.
+ */
+double followup_line_ms(double base_p99_ms, double ratio);
+
 struct followup_verdict {
 	enum followup_outcome outcome;
 	double log_e_errors, log_e_latency;	/* the e-values' logs (0 when not tested) */
@@ -122,15 +132,17 @@ struct followup_verdict {
 /*
  * Judge the new revision over a horizon (now: requests, errors, p99) against
  * base (the baseline captured before the deployment, or the same hours a
- * week before).  over = requests of now slower than base's p99, or
- * UINT64_MAX when the provider cannot count them (latency not judged, said
- * in the reason).  Errors: the two-sample forward test of seqtest.h
- * (seq_fwd_log_e() at the judge's effect); latency: the one-sample test of
- * "more than 1% of requests are slower than the baseline's p99"
- * (seq_above_log_e()).  Each at alpha/2 of js (docs/judge.md: established,
- * not a point estimate).  FU_UNCHECKED when base or now has no requests.
+ * week before).  over = requests of now slower than line_ms, or UINT64_MAX
+ * when the provider cannot count them (latency not judged, said in the
+ * reason); line_ms is followup_line_ms() of the baseline (the runbook's
+ * "p99 latency > 2x baseline").  Errors: the two-sample forward test of
+ * seqtest.h (seq_fwd_log_e() at the judge's effect); latency: the
+ * one-sample test of "more than 1% of requests are slower than the line",
+ * that is the p99 above it (seq_above_log_e()).  Each at alpha/2 of js
+ * (docs/judge.md: established, not a point estimate).  FU_UNCHECKED when
+ * base or now has no requests.
  */
-void followup_judge(const struct judge_sample *base, const struct judge_sample *now, uint64_t over,
+void followup_judge(const struct judge_sample *base, const struct judge_sample *now, uint64_t over, double line_ms,
 		    const struct judge_settings *js, struct followup_verdict *out);
 
 #endif

@@ -451,15 +451,19 @@ int judge_sequential_decide(const struct judge *j, const struct judge_question *
 	}
 	out->log_e = le;
 	fmt_e(es, sizeof(es), le);
-	if (q->line == JUDGE_LINE_IMMEDIATE && s->ns && le >= thr) {
-		/* "p99 > 3x baseline": the baseline is the stable serving now.  The line is drawn
+	if ((q->line == JUDGE_LINE_IMMEDIATE || q->line == JUDGE_LINE_CONSIDER) && s->ns && le >= thr) {
+		/* "p99 > k x baseline": the baseline is the stable serving now.  The line is drawn
 		   from the stable's p99 as measured before and during the rollout; when the whole
 		   host slows down (a busy machine, a restarted router), the stable's requests cross
-		   it too and the canary's share above it says nothing of the canary.  So the line
-		   fires only when the canary is also shown slower than the stable beside it, at the
-		   same level (the forward mixture, as the regression line): both tests must fire,
-		   so the false-alarm bound of either holds.  A canary 3x slower crosses the line
-		   with most of its requests and is shown worse than the stable within a few dozen. */
+		   it too and the canary's share above it says nothing of the canary; and the
+		   cumulative shares of the two revisions are not comparable either, since the
+		   canary's requests come later in the rollout (at higher weights) than most of the
+		   stable's.  So the line fires only when the canary is also shown slower than the
+		   stable beside it, look by look, at the same level (the forward mixture, which
+		   compares the two within each look): both tests must fire, so the false-alarm bound
+		   of either holds.  A canary 2.2x slower has about 1.5% of its requests above the 2x
+		   line against the stable's few hundredths of a percent, and is shown slower than the
+		   stable long before the line's own test fires. */
 		double fe = seq_fwd_mix_log_e(s, effect);
 		char fs[32];
 		fmt_e(fs, sizeof(fs), fe);
@@ -472,11 +476,9 @@ int judge_sequential_decide(const struct judge *j, const struct judge_question *
 			out->baseline_value, fs, ts);
 		return 0;
 	}
-	/* a slowdown the stable shares as much is not the canary's (the consider line; the
-	   immediate line, above; a Canary file's maximum is absolute, as in Flagger) */
-	out->outcome = le >= thr && (q->line != JUDGE_LINE_CONSIDER || !s->ns || out->estimate > out->baseline_value)
-			       ? JUDGE_FAIL
-			       : JUDGE_PASS;
+	/* no stable beside the canary: the line alone decides (and a Canary file's maximum is
+	   absolute, as in Flagger) */
+	out->outcome = le >= thr ? JUDGE_FAIL : JUDGE_PASS;
 	bprintf(out->why, sizeof(out->why), "%.2f%% of %llu canary requests slower than %.0fms (p99 above it: > 1%%): "
 		"e-value %s (fires at %s)", out->estimate, (unsigned long long)s->nc, out->limit_value, es, ts);
 	return 0;

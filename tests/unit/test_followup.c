@@ -184,7 +184,7 @@ static void run_case(const char *dir, const char *name)
 			case FU_MONITOR: {
 				const char *id = a[k].act == FU_CHECK ? ids[a[k].item] : "monitor";
 				ml = metrics_for(m, nm, id);
-				followup_judge(&base, ml ? &ml->s : NULL, ml ? ml->over : UINT64_MAX, &js, &v);
+				followup_judge(&base, ml ? &ml->s : NULL, ml ? ml->over : UINT64_MAX, followup_line_ms(base.p99_ms, 2), &js, &v);
 				line(&got, off, id, followup_outcome_name(v.outcome));
 				printf("# %s: %s\n", id, v.reason);
 				if (v.outcome == FU_REGRESSION)
@@ -374,17 +374,17 @@ int main(void)
 
 	/* the evidence rule: a point estimate above the baseline is not a regression */
 	judge_settings_default(&js);
-	followup_judge(&base, &same, 100, &js, &v);
+	followup_judge(&base, &same, 100, followup_line_ms(base.p99_ms, 2), &js, &v);
 	is_str(followup_outcome_name(v.outcome), "ok", "12 errors in 10000 against 10 is not established");
 	same.errors = 15, same.requests = 100;
-	followup_judge(&base, &same, 1, &js, &v);
+	followup_judge(&base, &same, 1, followup_line_ms(base.p99_ms, 2), &js, &v);
 	is_str(followup_outcome_name(v.outcome), "regression", "15%% against 0.1%% is established: %s", v.reason);
 	same.requests = 0;
-	followup_judge(&base, &same, 0, &js, &v);
+	followup_judge(&base, &same, 0, followup_line_ms(base.p99_ms, 2), &js, &v);
 	is_str(followup_outcome_name(v.outcome), "unchecked", "no requests: unchecked (%s)", v.reason);
 	base.requests = 0;
 	same.requests = 100;
-	followup_judge(&base, &same, 0, &js, &v);
+	followup_judge(&base, &same, 0, followup_line_ms(base.p99_ms, 2), &js, &v);
 	is_str(followup_outcome_name(v.outcome), "unchecked", "no baseline: unchecked (%s)", v.reason);
 	test_controller();
 	return tap_done();
