@@ -5,6 +5,7 @@
  * by transitions_deployment) stay within a few tens of milliseconds.
  */
 #include "adapters/dora_store.h"
+#include "adapters/sql.h"
 #include "adapters/store.h"
 #include "base/alloc.h"
 #include "base/err.h"
@@ -21,7 +22,7 @@ int dora_load(struct store *st, const char *service, const char *env, int64_t fr
 	      struct dora_deploy **deploys, size_t *n, struct dora_incident **incidents, size_t *n_inc,
 	      struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *q = NULL, *qi = NULL;
+	_cleanup_sql_ struct sql_stmt *q = NULL, *qi = NULL;
 	struct dora_deploy *v = NULL;
 	struct dora_incident *vi = NULL;
 	size_t nr = 0, alloc = 0, ni = 0, ialloc = 0;
@@ -29,13 +30,16 @@ int dora_load(struct store *st, const char *service, const char *env, int64_t fr
 
 	/* a deployment without a commit time of its own takes the earliest one CI reported with an
 	 * attestation for it or its version (docs/checklists.md), when the store has attestations */
-	r = store_prepare(st, &q, "SELECT 1 FROM pragma_table_info('attestations') WHERE name = 'commit_time_ms'", err);
+	r = sql_prepare(st, &q, st->backend == STORE_BACKEND_PG ?
+			"SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()"
+			" AND table_name = 'attestations' AND column_name = 'commit_time_ms'" :
+			"SELECT 1 FROM pragma_table_info('attestations') WHERE name = 'commit_time_ms'", err);
 	if (r)
 		return r;
-	with_att = sqlite3_step(q) == SQLITE_ROW;
-	sqlite3_finalize(q);
+	with_att = sql_step(q, NULL) == SQL_ROW;
+	sql_finalize(q);
 	q = NULL;
-	r = store_prepare(st, &q,
+	r = sql_prepare(st, &q,
 			  with_att ? "SELECT d.id, d.state, d.finished_ms, COALESCE(d.commit_time_ms, (SELECT MIN(a.commit_time_ms)"
 			  "   FROM attestations a WHERE a.commit_time_ms IS NOT NULL AND (a.deployment_id = d.id OR"
 			  "   (a.version = d.version AND (a.service IS NULL OR a.service = d.service))))),"
@@ -60,46 +64,46 @@ int dora_load(struct store *st, const char *service, const char *env, int64_t fr
 			  " AND d.finished_ms >= ?3 AND d.finished_ms < ?4", err);
 	if (r)
 		return r;
-	sqlite3_bind_text(q, 1, env, -1, SQLITE_STATIC);
+	sql_bind_text(q, 1, env);
 	if (service)
-		sqlite3_bind_text(q, 2, service, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 3, from_ms);
-	sqlite3_bind_int64(q, 4, to_ms);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		sql_bind_text(q, 2, service);
+	sql_bind_int64(q, 3, from_ms);
+	sql_bind_int64(q, 4, to_ms);
+	while ((rc = sql_step(q, NULL)) == SQL_ROW) {
 		struct dora_deploy *x;
-		const char *state = (const char *)sqlite3_column_text(q, 1);
+		const char *state = sql_column_text(q, 1);
 		ALLOC_GROW(v, nr + 1, alloc);
 		x = &v[nr++];
-		x->id = sqlite3_column_int64(q, 0);
+		x->id = sql_column_int64(q, 0);
 		x->outcome = !strcmp(state, "succeeded") ? DORA_SUCCEEDED
 			     : !strcmp(state, "rolled_back") ? DORA_ROLLED_BACK : DORA_FAILED;
-		x->finished_ms = sqlite3_column_int64(q, 2);
-		x->commit_time_ms = sqlite3_column_type(q, 3) == SQLITE_NULL ? DORA_NONE : sqlite3_column_int64(q, 3);
-		x->detected_ms = sqlite3_column_type(q, 4) == SQLITE_NULL ? DORA_NONE : sqlite3_column_int64(q, 4);
-		x->recovered_ms = sqlite3_column_type(q, 5) == SQLITE_NULL ? DORA_NONE : sqlite3_column_int64(q, 5);
-		x->incident_linked = sqlite3_column_int(q, 6);
+		x->finished_ms = sql_column_int64(q, 2);
+		x->commit_time_ms = sql_column_is_null(q, 3) ? DORA_NONE : sql_column_int64(q, 3);
+		x->detected_ms = sql_column_is_null(q, 4) ? DORA_NONE : sql_column_int64(q, 4);
+		x->recovered_ms = sql_column_is_null(q, 5) ? DORA_NONE : sql_column_int64(q, 5);
+		x->incident_linked = (int)sql_column_int64(q, 6);
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != SQL_DONE)
 		goto sqlfail;
 
-	r = store_prepare(st, &qi,
+	r = sql_prepare(st, &qi,
 			  "SELECT opened_ms, resolved_ms FROM incidents"
 			  " WHERE env = ?1 AND (?2 IS NULL OR service = ?2)"
 			  " AND resolved_ms >= ?3 AND resolved_ms < ?4", err);
 	if (r)
 		goto fail;
-	sqlite3_bind_text(qi, 1, env, -1, SQLITE_STATIC);
+	sql_bind_text(qi, 1, env);
 	if (service)
-		sqlite3_bind_text(qi, 2, service, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(qi, 3, from_ms);
-	sqlite3_bind_int64(qi, 4, to_ms);
-	while ((rc = sqlite3_step(qi)) == SQLITE_ROW) {
+		sql_bind_text(qi, 2, service);
+	sql_bind_int64(qi, 3, from_ms);
+	sql_bind_int64(qi, 4, to_ms);
+	while ((rc = sql_step(qi, NULL)) == SQL_ROW) {
 		ALLOC_GROW(vi, ni + 1, ialloc);
-		vi[ni].opened_ms = sqlite3_column_int64(qi, 0);
-		vi[ni].resolved_ms = sqlite3_column_int64(qi, 1);
+		vi[ni].opened_ms = sql_column_int64(qi, 0);
+		vi[ni].resolved_ms = sql_column_int64(qi, 1);
 		ni++;
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != SQL_DONE)
 		goto sqlfail;
 	*deploys = v;
 	*n = nr;
@@ -107,7 +111,7 @@ int dora_load(struct store *st, const char *service, const char *env, int64_t fr
 	*n_inc = ni;
 	return 0;
 sqlfail:
-	strbuf_errf(err, "store '%s': %s", st->path, sqlite3_errmsg(st->db));
+	strbuf_errf(err, "store '%s': %s", st->path, sql_errmsg(st));
 	r = SW_ESTORE;
 fail:
 	free(v);

@@ -5,6 +5,7 @@
  */
 #include "adapters/flag_store.h"
 #include "adapters/audit.h"
+#include "adapters/sql.h"
 #include "adapters/store.h"
 #include "base/alloc.h"
 #include "base/err.h"
@@ -47,7 +48,7 @@ int flag_store_migrate(struct store *st, struct strbuf *err)
 	int r = audit_migrate(st, err);
 	if (r)
 		return r;
-	return store_migrate(st, "flags", migrations, (int)ARRAY_SIZE(migrations), err);
+	return store_migrate_ported(st, "flags", migrations, NULL, (int)ARRAY_SIZE(migrations), err);
 }
 
 void flag_record_release(struct flag_record *r)
@@ -71,43 +72,43 @@ void flag_records_free(struct flag_record *v, size_t n)
 	free(v);
 }
 
-static char *col(sqlite3_stmt *q, int i)
+static char *col(struct sql_stmt *q, int i)
 {
-	const char *s = (const char *)sqlite3_column_text(q, i);
+	const char *s = sql_column_text(q, i);
 	return s ? xstrdup(s) : NULL;
 }
 
-static json_t *col_json(sqlite3_stmt *q, int i)
+static json_t *col_json(struct sql_stmt *q, int i)
 {
-	const char *s = (const char *)sqlite3_column_text(q, i);
+	const char *s = sql_column_text(q, i);
 	return s ? json_loads(s, 0, NULL) : NULL;
 }
 
 #define CURRENT "SELECT env, kind, name, version, definition, updated_ms, updated_by FROM flag_objects "
 
-static void row_current(sqlite3_stmt *q, struct flag_record *r)
+static void row_current(struct sql_stmt *q, struct flag_record *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->env = col(q, 0);
 	r->kind = col(q, 1);
 	r->name = col(q, 2);
-	r->version = sqlite3_column_int64(q, 3);
+	r->version = sql_column_int64(q, 3);
 	r->def = col_json(q, 4);
-	r->at_ms = sqlite3_column_int64(q, 5);
+	r->at_ms = sql_column_int64(q, 5);
 	r->actor = col(q, 6);
 }
 
 int flag_store_get(struct store *st, const char *env, const char *kind, const char *name, struct flag_record *out,
 		   struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *q = NULL;
-	int r = store_prepare(st, &q, CURRENT "WHERE env = ?1 AND kind = ?2 AND name = ?3", err);
+	_cleanup_sql_ struct sql_stmt *q = NULL;
+	int r = sql_prepare(st, &q, CURRENT "WHERE env = ?1 AND kind = ?2 AND name = ?3", err);
 	if (r < 0)
 		return r;
-	sqlite3_bind_text(q, 1, env, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 3, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(q) != SQLITE_ROW) {
+	sql_bind_text(q, 1, env);
+	sql_bind_text(q, 2, kind);
+	sql_bind_text(q, 3, name);
+	if (sql_step(q, NULL) != SQL_ROW) {
 		strbuf_errf(err, "no %s '%s' in environment '%s'; see 'slipway flag list --env %s'", kind, name, env, env);
 		return SW_ENOTFOUND;
 	}
@@ -118,15 +119,15 @@ int flag_store_get(struct store *st, const char *env, const char *kind, const ch
 int flag_store_list(struct store *st, const char *env, const char *kind, struct flag_record **out, size_t *n,
 		    struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	_cleanup_sql_ struct sql_stmt *q = NULL;
 	struct flag_record *v = NULL;
 	size_t nr = 0, alloc = 0;
-	int r = store_prepare(st, &q, CURRENT "WHERE env = ?1 AND kind = ?2 ORDER BY name", err);
+	int r = sql_prepare(st, &q, CURRENT "WHERE env = ?1 AND kind = ?2 ORDER BY name", err);
 	if (r < 0)
 		return r;
-	sqlite3_bind_text(q, 1, env, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, kind, -1, SQLITE_STATIC);
-	while (sqlite3_step(q) == SQLITE_ROW) {
+	sql_bind_text(q, 1, env);
+	sql_bind_text(q, 2, kind);
+	while (sql_step(q, NULL) == SQL_ROW) {
 		ALLOC_GROW(v, nr + 1, alloc);
 		row_current(q, &v[nr++]);
 	}
@@ -155,15 +156,15 @@ int flag_store_segments(struct store *st, const char *env, json_t **out, struct 
 /* The last version kind/name had in env (0 when never), from the history. */
 static int64_t last_version(struct store *st, const char *env, const char *kind, const char *name, struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *q = NULL;
-	int r = store_prepare(st, &q, "SELECT COALESCE(MAX(version), 0) FROM flag_history "
+	_cleanup_sql_ struct sql_stmt *q = NULL;
+	int r = sql_prepare(st, &q, "SELECT COALESCE(MAX(version), 0) FROM flag_history "
 			      "WHERE env = ?1 AND kind = ?2 AND name = ?3", err);
 	if (r < 0)
 		return r;
-	sqlite3_bind_text(q, 1, env, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 3, name, -1, SQLITE_STATIC);
-	return sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+	sql_bind_text(q, 1, env);
+	sql_bind_text(q, 2, kind);
+	sql_bind_text(q, 3, name);
+	return sql_step(q, NULL) == SQL_ROW ? sql_column_int64(q, 0) : 0;
 }
 
 /* History row and audit entry of one change. */
@@ -171,7 +172,7 @@ static int record_change(struct store *st, const char *env, const char *kind, co
 			 const char *action, const char *text, json_t *def, const char *actor, const char *reason,
 			 int64_t now_ms, struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *ins = NULL;
+	_cleanup_sql_ struct sql_stmt *ins = NULL;
 	struct strbuf subject = STRBUF_INIT, verb = STRBUF_INIT;
 	json_t *detail = json_pack("{s:s, s:s, s:I}", "env", env, "name", name, "version", (json_int_t)version);
 	int64_t aid;
@@ -188,23 +189,23 @@ static int record_change(struct store *st, const char *env, const char *kind, co
 	strbuf_release(&verb);
 	if (aid < 0)
 		return (int)aid;
-	if ((r = store_prepare(st, &ins, "INSERT INTO flag_history(env, kind, name, version, at_ms, actor, action, "
+	if ((r = sql_prepare(st, &ins, "INSERT INTO flag_history(env, kind, name, version, at_ms, actor, action, "
 			       "definition, reason, audit_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", err)) < 0)
 		return r;
-	sqlite3_bind_text(ins, 1, env, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 2, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 3, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(ins, 4, version);
-	sqlite3_bind_int64(ins, 5, now_ms);
-	sqlite3_bind_text(ins, 6, actor, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 7, action, -1, SQLITE_STATIC);
+	sql_bind_text(ins, 1, env);
+	sql_bind_text(ins, 2, kind);
+	sql_bind_text(ins, 3, name);
+	sql_bind_int64(ins, 4, version);
+	sql_bind_int64(ins, 5, now_ms);
+	sql_bind_text(ins, 6, actor);
+	sql_bind_text(ins, 7, action);
 	if (text)
-		sqlite3_bind_text(ins, 8, text, -1, SQLITE_STATIC);
+		sql_bind_text(ins, 8, text);
 	if (reason)
-		sqlite3_bind_text(ins, 9, reason, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(ins, 10, aid);
-	if (sqlite3_step(ins) != SQLITE_DONE) {
-		strbuf_errf(err, "cannot record the %s change: %s", kind, sqlite3_errmsg(st->db));
+		sql_bind_text(ins, 9, reason);
+	sql_bind_int64(ins, 10, aid);
+	if (sql_step(ins, NULL) != SQL_DONE) {
+		strbuf_errf(err, "cannot record the %s change: %s", kind, sql_errmsg(st));
 		return SW_ESTORE;
 	}
 	return 0;
@@ -242,7 +243,7 @@ int64_t flag_store_put(struct store *st, const char *env, const char *kind, cons
 		       enum flag_put_mode mode, const char *actor, const char *reason, int64_t now_ms, int *changed,
 		       char *path, size_t pathsz, struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *up = NULL;
+	_cleanup_sql_ struct sql_stmt *up = NULL;
 	struct flag_record cur = { 0 };
 	int is_flag = !strcmp(kind, FLAG_KIND_FLAG), own, r, have;
 	int64_t version = 0;
@@ -290,20 +291,20 @@ int64_t flag_store_put(struct store *st, const char *env, const char *kind, cons
 		goto out;
 	}
 	version++;
-	if ((r = store_prepare(st, &up, "INSERT INTO flag_objects(env, kind, name, version, definition, updated_ms, "
+	if ((r = sql_prepare(st, &up, "INSERT INTO flag_objects(env, kind, name, version, definition, updated_ms, "
 			       "updated_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(env, kind, name) DO UPDATE "
 			       "SET version = excluded.version, definition = excluded.definition, "
 			       "updated_ms = excluded.updated_ms, updated_by = excluded.updated_by", err)) < 0)
 		goto out;
-	sqlite3_bind_text(up, 1, env, -1, SQLITE_STATIC);
-	sqlite3_bind_text(up, 2, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(up, 3, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(up, 4, version);
-	sqlite3_bind_text(up, 5, text, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(up, 6, now_ms);
-	sqlite3_bind_text(up, 7, actor, -1, SQLITE_STATIC);
-	if (sqlite3_step(up) != SQLITE_DONE) {
-		strbuf_errf(err, "cannot store %s '%s': %s", kind, name, sqlite3_errmsg(st->db));
+	sql_bind_text(up, 1, env);
+	sql_bind_text(up, 2, kind);
+	sql_bind_text(up, 3, name);
+	sql_bind_int64(up, 4, version);
+	sql_bind_text(up, 5, text);
+	sql_bind_int64(up, 6, now_ms);
+	sql_bind_text(up, 7, actor);
+	if (sql_step(up, NULL) != SQL_DONE) {
+		strbuf_errf(err, "cannot store %s '%s': %s", kind, name, sql_errmsg(st));
 		r = SW_ESTORE;
 		goto out;
 	}
@@ -321,7 +322,7 @@ out:
 int flag_store_delete(struct store *st, const char *env, const char *kind, const char *name, const char *actor,
 		      const char *reason, int64_t now_ms, struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *del = NULL;
+	_cleanup_sql_ struct sql_stmt *del = NULL;
 	struct flag_record cur = { 0 };
 	int own, r;
 
@@ -355,13 +356,13 @@ int flag_store_delete(struct store *st, const char *env, const char *kind, const
 		if (r < 0)
 			goto out;
 	}
-	if ((r = store_prepare(st, &del, "DELETE FROM flag_objects WHERE env = ?1 AND kind = ?2 AND name = ?3", err)) < 0)
+	if ((r = sql_prepare(st, &del, "DELETE FROM flag_objects WHERE env = ?1 AND kind = ?2 AND name = ?3", err)) < 0)
 		goto out;
-	sqlite3_bind_text(del, 1, env, -1, SQLITE_STATIC);
-	sqlite3_bind_text(del, 2, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(del, 3, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(del) != SQLITE_DONE) {
-		strbuf_errf(err, "cannot delete %s '%s': %s", kind, name, sqlite3_errmsg(st->db));
+	sql_bind_text(del, 1, env);
+	sql_bind_text(del, 2, kind);
+	sql_bind_text(del, 3, name);
+	if (sql_step(del, NULL) != SQL_DONE) {
+		strbuf_errf(err, "cannot delete %s '%s': %s", kind, name, sql_errmsg(st));
 		r = SW_ESTORE;
 		goto out;
 	}
@@ -374,19 +375,19 @@ out:
 int flag_store_history(struct store *st, const char *env, const char *kind, const char *name, struct flag_record **out,
 		       size_t *n, struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	_cleanup_sql_ struct sql_stmt *q = NULL;
 	struct flag_record *v = NULL;
 	size_t nr = 0, alloc = 0;
-	int r = store_prepare(st, &q, "SELECT env, kind, name, version, definition, at_ms, actor, action, reason, "
+	int r = sql_prepare(st, &q, "SELECT env, kind, name, version, definition, at_ms, actor, action, reason, "
 			      "audit_id FROM flag_history WHERE env = ?1 AND (?2 IS NULL OR (kind = ?3 AND name = ?2)) "
 			      "ORDER BY seq", err);
 	if (r < 0)
 		return r;
-	sqlite3_bind_text(q, 1, env, -1, SQLITE_STATIC);
+	sql_bind_text(q, 1, env);
 	if (name)
-		sqlite3_bind_text(q, 2, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 3, kind, -1, SQLITE_STATIC);
-	while (sqlite3_step(q) == SQLITE_ROW) {
+		sql_bind_text(q, 2, name);
+	sql_bind_text(q, 3, kind);
+	while (sql_step(q, NULL) == SQL_ROW) {
 		struct flag_record *h;
 		ALLOC_GROW(v, nr + 1, alloc);
 		h = &v[nr++];
@@ -394,13 +395,13 @@ int flag_store_history(struct store *st, const char *env, const char *kind, cons
 		h->env = col(q, 0);
 		h->kind = col(q, 1);
 		h->name = col(q, 2);
-		h->version = sqlite3_column_int64(q, 3);
+		h->version = sql_column_int64(q, 3);
 		h->def = col_json(q, 4);
-		h->at_ms = sqlite3_column_int64(q, 5);
+		h->at_ms = sql_column_int64(q, 5);
 		h->actor = col(q, 6);
 		h->action = col(q, 7);
 		h->reason = col(q, 8);
-		h->audit_id = sqlite3_column_int64(q, 9);
+		h->audit_id = sql_column_int64(q, 9);
 	}
 	*out = v;
 	*n = nr;
@@ -410,23 +411,23 @@ int flag_store_history(struct store *st, const char *env, const char *kind, cons
 int64_t flag_store_generation(struct store *st, const char *env, struct strbuf *err)
 {
 	static const char sql[] = "SELECT COALESCE(MAX(seq), 0) FROM flag_history WHERE env = ?1";
-	sqlite3_stmt *q;
+	struct sql_stmt *q;
 	int64_t gen;
-	int r = store_prepare_cached(st, &q, sql, err);
+	int r = sql_prepare_cached(st, &q, sql, err);
 	if (r < 0)
 		return r;
-	sqlite3_bind_text(q, 1, env, -1, SQLITE_STATIC);
-	switch (sqlite3_step(q)) {
-	case SQLITE_ROW:
-		gen = sqlite3_column_int64(q, 0);
+	sql_bind_text(q, 1, env);
+	switch (sql_step(q, NULL)) {
+	case SQL_ROW:
+		gen = sql_column_int64(q, 0);
 		break;
-	case SQLITE_DONE:
+	case SQL_DONE:
 		gen = 0;
 		break;
 	default:
-		strbuf_errf(err, "cannot read the flags' generation: %s", sqlite3_errmsg(st->db));
+		strbuf_errf(err, "cannot read the flags' generation: %s", sql_errmsg(st));
 		gen = SW_ESTORE;
 	}
-	sqlite3_reset(q);
+	sql_reset(q);
 	return gen;
 }

@@ -3,6 +3,7 @@
  * Migrations are append-only.
  */
 #include "adapters/local_store.h"
+#include "adapters/sql.h"
 #include "adapters/store.h"
 #include "base/alloc.h"
 
@@ -53,5 +54,5 @@ static const char *const migrations[] = {
 
 int local_store_migrate(struct store *st, struct strbuf *err)
 {
-	return store_migrate(st, "local", migrations, (int)ARRAY_SIZE(migrations), err);
+	return store_migrate_ported(st, "local", migrations, NULL, (int)ARRAY_SIZE(migrations), err);
 }

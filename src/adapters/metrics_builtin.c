@@ -21,8 +21,10 @@
  *            accounting.
  */
 #include "adapters/metrics_builtin.h"
+#include "adapters/local_store.h"
 #include "adapters/proc.h"
 #include "adapters/router_haproxy.h"
+#include "adapters/sql.h"
 #include "adapters/store.h"
 #include "base/alloc.h"
 #include "base/err.h"
@@ -83,7 +85,12 @@ static const char *const migrations[] = {
 
 int metrics_store_migrate(struct store *st, struct strbuf *err)
 {
-	return store_migrate(st, "metrics", migrations, (int)ARRAY_SIZE(migrations), err);
+	/* the receiver reads the routers table (the local module's) inside its write transactions: on
+	 * PostgreSQL a statement on a missing table would abort the whole transaction, so it exists first */
+	int r = local_store_migrate(st, err);
+	if (r < 0)
+		return r;
+	return store_migrate_ported(st, "metrics", migrations, NULL, (int)ARRAY_SIZE(migrations), err);
 }
 
 struct agg {
@@ -280,13 +287,13 @@ static void *rx_main(void *arg)
 /* backend "SERVICE.ENV" -> service and env, by the routers slipway knows */
 static void split_backend(struct store *st, const char *backend, char *service, char *env)
 {
-	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	_cleanup_sql_ struct sql_stmt *s = NULL;
 	const char *dot;
-	if (store_prepare(st, &s, "SELECT service, env FROM routers WHERE service || '.' || env = ?1", NULL) == 0) {
-		sqlite3_bind_text(s, 1, backend, -1, SQLITE_STATIC);
-		if (sqlite3_step(s) == SQLITE_ROW) {
-			snprintf(service, SERVICE_NAME_MAX + 1, "%s", (const char *)sqlite3_column_text(s, 0));
-			snprintf(env, SERVICE_NAME_MAX + 1, "%s", (const char *)sqlite3_column_text(s, 1));
+	if (sql_prepare(st, &s, "SELECT service, env FROM routers WHERE service || '.' || env = ?1", NULL) == 0) {
+		sql_bind_text(s, 1, backend);
+		if (sql_step(s, NULL) == SQL_ROW) {
+			snprintf(service, SERVICE_NAME_MAX + 1, "%s", sql_column_text(s, 0));
+			snprintf(env, SERVICE_NAME_MAX + 1, "%s", sql_column_text(s, 1));
 			return;
 		}
 	}
@@ -304,38 +311,39 @@ static void split_backend(struct store *st, const char *backend, char *service, 
 /* the row of the HAProxy process now serving service/env (pid 0 when none) */
 static void current_router(struct store *st, const char *service, const char *env, int64_t *pid, int64_t *start)
 {
-	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	_cleanup_sql_ struct sql_stmt *s = NULL;
 	*pid = 0;
 	*start = 0;
-	if (store_prepare(st, &s, "SELECT pid, start_time FROM routers WHERE service = ?1 AND env = ?2", NULL) < 0)
+	if (sql_prepare(st, &s, "SELECT pid, start_time FROM routers WHERE service = ?1 AND env = ?2", NULL) < 0)
 		return;
-	sqlite3_bind_text(s, 1, service, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, env, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		*pid = sqlite3_column_int64(s, 0);
-		*start = sqlite3_column_int64(s, 1);
+	sql_bind_text(s, 1, service);
+	sql_bind_text(s, 2, env);
+	if (sql_step(s, NULL) == SQL_ROW) {
+		*pid = sql_column_int64(s, 0);
+		*start = sql_column_int64(s, 1);
 	}
 }
 
 static void account(struct store *st, const char *service, const char *env, int64_t pid, int64_t start,
 		    uint64_t received, uint64_t unparseable, uint64_t events, int64_t now)
 {
-	_cleanup_stmt_ sqlite3_stmt *s = NULL;
-	if (store_prepare(st, &s,
+	_cleanup_sql_ struct sql_stmt *s = NULL;
+	if (sql_prepare(st, &s,
 			  "INSERT INTO log_accounting (service, env, haproxy_pid, haproxy_start, received, unparseable,"
 			  " events, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
 			  " ON CONFLICT (service, env, haproxy_pid, haproxy_start) DO UPDATE SET"
-			  " received = received + ?5, unparseable = unparseable + ?6, events = events + ?7", NULL) < 0)
+			  " received = log_accounting.received + ?5, unparseable = log_accounting.unparseable + ?6,"
+			  " events = log_accounting.events + ?7", NULL) < 0)
 		return;
-	sqlite3_bind_text(s, 1, service, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, env, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, pid);
-	sqlite3_bind_int64(s, 4, start);
-	sqlite3_bind_int64(s, 5, (sqlite3_int64)received);
-	sqlite3_bind_int64(s, 6, (sqlite3_int64)unparseable);
-	sqlite3_bind_int64(s, 7, (sqlite3_int64)events);
-	sqlite3_bind_int64(s, 8, now);
-	sqlite3_step(s);
+	sql_bind_text(s, 1, service);
+	sql_bind_text(s, 2, env);
+	sql_bind_int64(s, 3, pid);
+	sql_bind_int64(s, 4, start);
+	sql_bind_int64(s, 5, (int64_t)received);
+	sql_bind_int64(s, 6, (int64_t)unparseable);
+	sql_bind_int64(s, 7, (int64_t)events);
+	sql_bind_int64(s, 8, now);
+	sql_step(s, NULL);
 }
 
 static void flush(struct metrics_receiver *mr)
@@ -353,41 +361,41 @@ static void flush(struct metrics_receiver *mr)
 	if (store_begin(&mr->st, NULL) < 0)
 		goto requeue;
 	for (size_t i = 0; i < a.n; i++) {
-		_cleanup_stmt_ sqlite3_stmt *s = NULL;
+		_cleanup_sql_ struct sql_stmt *s = NULL;
 		char service[SERVICE_NAME_MAX + 1], env[SERVICE_NAME_MAX + 1];
 		int64_t pid, start;
 		split_backend(&mr->st, a.v[i].backend, service, env);
 		strbuf_reset(&hs);
 		hist_encode(&a.v[i].h, &hs);
 		if (a.v[i].flag[0]) {
-			if (store_prepare(&mr->st, &s,
+			if (sql_prepare(&mr->st, &s,
 					  "INSERT INTO variant_stats (service, env, flag, variant, at_ms, requests, errors,"
 					  " hist) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", NULL) < 0)
 				goto fail;
-			sqlite3_bind_text(s, 1, service, -1, SQLITE_STATIC);
-			sqlite3_bind_text(s, 2, env, -1, SQLITE_STATIC);
-			sqlite3_bind_text(s, 3, a.v[i].flag, -1, SQLITE_STATIC);
-			sqlite3_bind_text(s, 4, a.v[i].variant, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(s, 5, a.v[i].bucket_ms);
-			sqlite3_bind_int64(s, 6, (sqlite3_int64)a.v[i].requests);
-			sqlite3_bind_int64(s, 7, (sqlite3_int64)a.v[i].errors);
-			sqlite3_bind_text(s, 8, hs.buf, -1, SQLITE_STATIC);
-			if (sqlite3_step(s) != SQLITE_DONE)
+			sql_bind_text(s, 1, service);
+			sql_bind_text(s, 2, env);
+			sql_bind_text(s, 3, a.v[i].flag);
+			sql_bind_text(s, 4, a.v[i].variant);
+			sql_bind_int64(s, 5, a.v[i].bucket_ms);
+			sql_bind_int64(s, 6, (int64_t)a.v[i].requests);
+			sql_bind_int64(s, 7, (int64_t)a.v[i].errors);
+			sql_bind_text(s, 8, hs.buf);
+			if (sql_step(s, NULL) != SQL_DONE)
 				goto fail;
 			continue;	/* the request was counted (and accounted) on its revision's row */
 		}
-		if (store_prepare(&mr->st, &s,
+		if (sql_prepare(&mr->st, &s,
 				  "INSERT INTO request_stats (service, env, version, at_ms, requests, errors, hist)"
 				  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", NULL) < 0)
 			goto fail;
-		sqlite3_bind_text(s, 1, service, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, env, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 3, a.v[i].version, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 4, a.v[i].bucket_ms);
-		sqlite3_bind_int64(s, 5, (sqlite3_int64)a.v[i].requests);
-		sqlite3_bind_int64(s, 6, (sqlite3_int64)a.v[i].errors);
-		sqlite3_bind_text(s, 7, hs.buf, -1, SQLITE_STATIC);
-		if (sqlite3_step(s) != SQLITE_DONE)
+		sql_bind_text(s, 1, service);
+		sql_bind_text(s, 2, env);
+		sql_bind_text(s, 3, a.v[i].version);
+		sql_bind_int64(s, 4, a.v[i].bucket_ms);
+		sql_bind_int64(s, 5, (int64_t)a.v[i].requests);
+		sql_bind_int64(s, 6, (int64_t)a.v[i].errors);
+		sql_bind_text(s, 7, hs.buf);
+		if (sql_step(s, NULL) != SQL_DONE)
 			goto fail;
 		current_router(&mr->st, service, env, &pid, &start);
 		account(&mr->st, service, env, pid, start, a.v[i].requests, 0, 0, now);
@@ -429,18 +437,18 @@ static long long info_field(const char *reply, const char *name)
 /* HAProxy's own counts, to compare with the lines received */
 static void reconcile(struct metrics_receiver *mr)
 {
-	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	_cleanup_sql_ struct sql_stmt *s = NULL;
 	struct strbuf reply = STRBUF_INIT, cmd = STRBUF_INIT;
-	if (store_prepare(&mr->st, &s, "SELECT service, env, pid, start_time, socket_path FROM routers WHERE pid > 0",
+	if (sql_prepare(&mr->st, &s, "SELECT service, env, pid, start_time, socket_path FROM routers WHERE pid > 0",
 			  NULL) < 0)
 		return;
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		const char *service = (const char *)sqlite3_column_text(s, 0);
-		const char *env = (const char *)sqlite3_column_text(s, 1);
-		int64_t pid = sqlite3_column_int64(s, 2), start = sqlite3_column_int64(s, 3);
-		const char *sock = (const char *)sqlite3_column_text(s, 4);
+	while (sql_step(s, NULL) == SQL_ROW) {
+		const char *service = sql_column_text(s, 0);
+		const char *env = sql_column_text(s, 1);
+		int64_t pid = sql_column_int64(s, 2), start = sql_column_int64(s, 3);
+		const char *sock = sql_column_text(s, 4);
 		long long dropped, req = -1;
-		_cleanup_stmt_ sqlite3_stmt *u = NULL;
+		_cleanup_sql_ struct sql_stmt *u = NULL;
 		char *line, *save = NULL, fe[2 * SERVICE_NAME_MAX + 2];
 		int col = -1;
 		if (!proc_same((pid_t)pid, (uint64_t)start))
@@ -472,18 +480,18 @@ static void reconcile(struct metrics_receiver *mr)
 		if (req < 0 || dropped < 0)
 			continue;
 		account(&mr->st, service, env, pid, start, 0, 0, 0, proc_now_ms());
-		if (store_prepare(&mr->st, &u,
+		if (sql_prepare(&mr->st, &u,
 				  "UPDATE log_accounting SET haproxy_requests = ?5, haproxy_dropped = ?6, updated_ms = ?7"
 				  " WHERE service = ?1 AND env = ?2 AND haproxy_pid = ?3 AND haproxy_start = ?4", NULL) < 0)
 			continue;
-		sqlite3_bind_text(u, 1, service, -1, SQLITE_STATIC);
-		sqlite3_bind_text(u, 2, env, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(u, 3, pid);
-		sqlite3_bind_int64(u, 4, start);
-		sqlite3_bind_int64(u, 5, req);
-		sqlite3_bind_int64(u, 6, dropped);
-		sqlite3_bind_int64(u, 7, proc_now_ms());
-		sqlite3_step(u);
+		sql_bind_text(u, 1, service);
+		sql_bind_text(u, 2, env);
+		sql_bind_int64(u, 3, pid);
+		sql_bind_int64(u, 4, start);
+		sql_bind_int64(u, 5, req);
+		sql_bind_int64(u, 6, dropped);
+		sql_bind_int64(u, 7, proc_now_ms());
+		sql_step(u, NULL);
 	}
 	strbuf_release(&reply);
 	strbuf_release(&cmd);
@@ -548,7 +556,8 @@ int metrics_receiver_start(struct metrics_receiver **out, const char *state_dir,
 	}
 	if ((rc = store_open(&mr->st, absdir, err)) < 0)
 		goto fail;
-	if ((rc = metrics_store_migrate(&mr->st, err)) < 0 || (rc = store_exec(&mr->st, "PRAGMA synchronous=NORMAL", err)) < 0)
+	if ((rc = metrics_store_migrate(&mr->st, err)) < 0 ||
+	    (mr->st.backend == STORE_BACKEND_SQLITE && (rc = store_exec(&mr->st, "PRAGMA synchronous=NORMAL", err)) < 0))
 		goto fail;
 	strbuf_addf(&sp, "%s/log.stream", absdir);
 	if (sp.len >= sizeof(a.sun_path)) {
@@ -653,7 +662,7 @@ static void sample_fill(struct metrics_sample *out, int64_t from, int64_t to, ui
 static int sum_range(struct store *st, const char *service, const char *env, const char *version, int64_t from_ms,
 		     int64_t to_ms, uint64_t *req, uint64_t *errs, struct hist *h, struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	_cleanup_sql_ struct sql_stmt *s = NULL;
 	char flag[REQLOG_NAME_MAX + 1], variant[REQLOG_NAME_MAX + 1];
 	int cohort = flag_cohort_parse(version, flag, sizeof(flag), variant, sizeof(variant));
 	int rc;
@@ -661,33 +670,33 @@ static int sum_range(struct store *st, const char *service, const char *env, con
 		strbuf_errf(err, "'%s' is not a flag cohort: write flag:FLAG=VARIANT", version);
 		return cohort;
 	}
-	rc = cohort ? store_prepare(st, &s,
+	rc = cohort ? sql_prepare(st, &s,
 				    "SELECT requests, errors, hist FROM variant_stats WHERE service = ?1 AND env = ?2"
 				    " AND flag = ?3 AND variant = ?6 AND at_ms >= ?4 AND at_ms < ?5", err)
-		    : store_prepare(st, &s,
+		    : sql_prepare(st, &s,
 				    "SELECT requests, errors, hist FROM request_stats WHERE service = ?1 AND env = ?2"
 				    " AND version = ?3 AND at_ms >= ?4 AND at_ms < ?5", err);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_text(s, 1, service, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, env, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, cohort ? flag : version, -1, SQLITE_STATIC);
+	sql_bind_text(s, 1, service);
+	sql_bind_text(s, 2, env);
+	sql_bind_text(s, 3, cohort ? flag : version);
 	if (cohort)
-		sqlite3_bind_text(s, 6, variant, -1, SQLITE_STATIC);
+		sql_bind_text(s, 6, variant);
 	/* a bucket counts when it starts inside the range */
-	sqlite3_bind_int64(s, 4, from_ms);
-	sqlite3_bind_int64(s, 5, to_ms);
+	sql_bind_int64(s, 4, from_ms);
+	sql_bind_int64(s, 5, to_ms);
 	*req = *errs = 0;
 	memset(h, 0, sizeof(*h));
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = sql_step(s, NULL)) == SQL_ROW) {
 		struct hist one;
-		*req += (uint64_t)sqlite3_column_int64(s, 0);
-		*errs += (uint64_t)sqlite3_column_int64(s, 1);
-		if (hist_decode(&one, (const char *)sqlite3_column_text(s, 2)) == 0)
+		*req += (uint64_t)sql_column_int64(s, 0);
+		*errs += (uint64_t)sql_column_int64(s, 1);
+		if (hist_decode(&one, sql_column_text(s, 2)) == 0)
 			hist_merge(h, &one);
 	}
-	if (rc != SQLITE_DONE) {
-		strbuf_errf(err, "store: %s", sqlite3_errmsg(st->db));
+	if (rc != SQL_DONE) {
+		strbuf_errf(err, "store: %s", sql_errmsg(st));
 		return SW_ESTORE;
 	}
 	return 0;
@@ -753,7 +762,7 @@ int metrics_builtin_report(struct store *st, const char *service, const char *en
 			   struct metrics_revision **revs, size_t *nrevs, struct metrics_accounting *acc,
 			   struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *s = NULL, *a = NULL, *u = NULL;
+	_cleanup_sql_ struct sql_stmt *s = NULL, *a = NULL, *u = NULL;
 	size_t alloc = 0;
 	struct hist *h = xcalloc(1, sizeof(*h));
 	int rc;
@@ -763,51 +772,56 @@ int metrics_builtin_report(struct store *st, const char *service, const char *en
 	memset(acc, 0, sizeof(*acc));
 	if ((rc = metrics_store_migrate(st, err)) < 0)
 		goto out;
-	if ((rc = store_prepare(st, &s,
+	if ((rc = sql_prepare(st, &s,
 				"SELECT * FROM (SELECT DISTINCT version FROM request_stats WHERE service = ?1 AND env = ?2"
-				" AND at_ms >= ?3 AND at_ms < ?4 ORDER BY version) UNION ALL"
+				" AND at_ms >= ?3 AND at_ms < ?4 ORDER BY version) AS versions UNION ALL"
 				" SELECT * FROM (SELECT DISTINCT '" FLAG_COHORT_PREFIX "' || flag || '=' || variant AS v"
 				" FROM variant_stats WHERE service = ?1 AND env = ?2 AND at_ms >= ?3 AND at_ms < ?4"
-				" ORDER BY v)", err)) < 0)
+				" ORDER BY v) AS cohorts", err)) < 0)
 		goto out;
-	sqlite3_bind_text(s, 1, service, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, env, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, from_ms);
-	sqlite3_bind_int64(s, 4, to_ms);
-	while (sqlite3_step(s) == SQLITE_ROW) {
+	sql_bind_text(s, 1, service);
+	sql_bind_text(s, 2, env);
+	sql_bind_int64(s, 3, from_ms);
+	sql_bind_int64(s, 4, to_ms);
+	while (sql_step(s, NULL) == SQL_ROW) {
 		struct metrics_revision *r;
 		uint64_t req, errs;
 		ALLOC_GROW(*revs, *nrevs + 1, alloc);
 		r = &(*revs)[(*nrevs)++];
 		memset(r, 0, sizeof(*r));
-		snprintf(r->version, sizeof(r->version), "%s", (const char *)sqlite3_column_text(s, 0));
+		snprintf(r->version, sizeof(r->version), "%s", sql_column_text(s, 0));
 		if ((rc = sum_range(st, service, env, r->version, from_ms, to_ms, &req, &errs, h, err)) < 0)
 			goto out;
 		sample_fill(&r->s, from_ms, to_ms, req, errs, h);
 	}
 	/* the accounting of the newest HAProxy process of this environment */
-	if ((rc = store_prepare(st, &a,
+	/* PostgreSQL has no rowid: of two processes recorded in one millisecond, the one started last */
+	if ((rc = sql_prepare(st, &a,
+				st->backend == STORE_BACKEND_PG ?
+				"SELECT haproxy_pid, received, unparseable, events, haproxy_requests, haproxy_dropped, updated_ms"
+				" FROM log_accounting WHERE service = ?1 AND env = ?2"
+				" ORDER BY created_ms DESC, haproxy_start DESC, haproxy_pid DESC LIMIT 1" :
 				"SELECT haproxy_pid, received, unparseable, events, haproxy_requests, haproxy_dropped, updated_ms"
 				" FROM log_accounting WHERE service = ?1 AND env = ?2 ORDER BY created_ms DESC, rowid DESC LIMIT 1",
 				err)) < 0)
 		goto out;
-	sqlite3_bind_text(a, 1, service, -1, SQLITE_STATIC);
-	sqlite3_bind_text(a, 2, env, -1, SQLITE_STATIC);
-	if (sqlite3_step(a) == SQLITE_ROW) {
-		acc->haproxy_pid = (pid_t)sqlite3_column_int64(a, 0);
-		acc->received = (uint64_t)sqlite3_column_int64(a, 1);
-		acc->haproxy_requests = (uint64_t)sqlite3_column_int64(a, 4);
-		acc->haproxy_dropped = (uint64_t)sqlite3_column_int64(a, 5);
-		acc->updated_ms = sqlite3_column_int64(a, 6);
+	sql_bind_text(a, 1, service);
+	sql_bind_text(a, 2, env);
+	if (sql_step(a, NULL) == SQL_ROW) {
+		acc->haproxy_pid = (pid_t)sql_column_int64(a, 0);
+		acc->received = (uint64_t)sql_column_int64(a, 1);
+		acc->haproxy_requests = (uint64_t)sql_column_int64(a, 4);
+		acc->haproxy_dropped = (uint64_t)sql_column_int64(a, 5);
+		acc->updated_ms = sql_column_int64(a, 6);
 		if (acc->updated_ms && acc->haproxy_requests > acc->received)
 			acc->lost = (int64_t)(acc->haproxy_requests - acc->received);
 	}
-	if ((rc = store_prepare(st, &u, "SELECT sum(unparseable), sum(events) FROM log_accounting WHERE service = '*'",
+	if ((rc = sql_prepare(st, &u, "SELECT sum(unparseable), sum(events) FROM log_accounting WHERE service = '*'",
 				err)) < 0)
 		goto out;
-	if (sqlite3_step(u) == SQLITE_ROW) {
-		acc->unparseable = (uint64_t)sqlite3_column_int64(u, 0);
-		acc->events = (uint64_t)sqlite3_column_int64(u, 1);
+	if (sql_step(u, NULL) == SQL_ROW) {
+		acc->unparseable = (uint64_t)sql_column_int64(u, 0);
+		acc->events = (uint64_t)sql_column_int64(u, 1);
 	}
 	rc = 0;
 out:

@@ -53,7 +53,8 @@ struct strbuf;
 
 #define METRICS_BUCKET_MS 250
 
-/* Create or upgrade the "metrics" module's tables.  0 or SW_ESTORE. */
+/* Create or upgrade the "metrics" module's tables, and first the "local" module's (the receiver reads
+ * its routers table).  0 or SW_ESTORE. */
 int metrics_store_migrate(struct store *st, struct strbuf *err);
 
 struct metrics_receiver;	/* opaque: threads, socket, aggregates */

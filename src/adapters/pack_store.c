@@ -3,6 +3,7 @@
  */
 #include "adapters/pack_store.h"
 #include "adapters/audit.h"
+#include "adapters/sql.h"
 #include "adapters/store.h"
 #include "base/alloc.h"
 #include "base/err.h"
@@ -34,14 +35,14 @@ int pack_store_migrate(struct store *st, struct strbuf *err)
 	int r = audit_migrate(st, err);
 	if (r)
 		return r;
-	return store_migrate(st, "packs", migrations, (int)ARRAY_SIZE(migrations), err);
+	return store_migrate_ported(st, "packs", migrations, NULL, (int)ARRAY_SIZE(migrations), err);
 }
 
 int pack_store_record(struct store *st, const char *pack, const char *version, const char *env, const char *stage,
 		      const char *status, int exit_code, const char *detail, const char *actor, int64_t at_ms,
 		      struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *ins = NULL;
+	_cleanup_sql_ struct sql_stmt *ins = NULL;
 	struct strbuf subject = STRBUF_INIT;
 	int64_t audit_id;
 	int own, r;
@@ -55,21 +56,21 @@ int pack_store_record(struct store *st, const char *pack, const char *version, c
 				     err);
 	strbuf_release(&subject);
 	r = audit_id < 0 ? (int)audit_id : 0;
-	if (r >= 0 && (r = store_prepare(st, &ins, "INSERT INTO pack_stages(pack, version, env, stage, status, "
+	if (r >= 0 && (r = sql_prepare(st, &ins, "INSERT INTO pack_stages(pack, version, env, stage, status, "
 					 "exit_code, detail, actor, at_ms, audit_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
 					 err)) >= 0) {
-		sqlite3_bind_text(ins, 1, pack, -1, SQLITE_STATIC);
-		sqlite3_bind_text(ins, 2, version, -1, SQLITE_STATIC);
-		sqlite3_bind_text(ins, 3, env, -1, SQLITE_STATIC);
-		sqlite3_bind_text(ins, 4, stage, -1, SQLITE_STATIC);
-		sqlite3_bind_text(ins, 5, status, -1, SQLITE_STATIC);
-		sqlite3_bind_int(ins, 6, exit_code);
-		sqlite3_bind_text(ins, 7, detail ? detail : "", -1, SQLITE_STATIC);
-		sqlite3_bind_text(ins, 8, actor, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(ins, 9, at_ms);
-		sqlite3_bind_int64(ins, 10, audit_id);
-		if (sqlite3_step(ins) != SQLITE_DONE) {
-			strbuf_errf(err, "cannot record the pack's stage: %s", sqlite3_errmsg(st->db));
+		sql_bind_text(ins, 1, pack);
+		sql_bind_text(ins, 2, version);
+		sql_bind_text(ins, 3, env);
+		sql_bind_text(ins, 4, stage);
+		sql_bind_text(ins, 5, status);
+		sql_bind_int64(ins, 6, exit_code);
+		sql_bind_text(ins, 7, detail ? detail : "");
+		sql_bind_text(ins, 8, actor);
+		sql_bind_int64(ins, 9, at_ms);
+		sql_bind_int64(ins, 10, audit_id);
+		if (sql_step(ins, NULL) != SQL_DONE) {
+			strbuf_errf(err, "cannot record the pack's stage: %s", sql_errmsg(st));
 			r = SW_ESTORE;
 		}
 	}
@@ -79,19 +80,19 @@ int pack_store_record(struct store *st, const char *pack, const char *version, c
 int pack_store_last(struct store *st, const char *pack, const char *version, const char *env, const char *stage,
 		    const char **status, struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *q = NULL;
-	int r = store_prepare(st, &q, "SELECT status FROM pack_stages WHERE pack = ?1 AND version = ?2 AND env = ?3 "
+	_cleanup_sql_ struct sql_stmt *q = NULL;
+	int r = sql_prepare(st, &q, "SELECT status FROM pack_stages WHERE pack = ?1 AND version = ?2 AND env = ?3 "
 			      "AND stage = ?4 ORDER BY seq DESC LIMIT 1", err);
 	if (r < 0)
 		return r;
-	sqlite3_bind_text(q, 1, pack, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, version, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 3, env, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 4, stage, -1, SQLITE_STATIC);
+	sql_bind_text(q, 1, pack);
+	sql_bind_text(q, 2, version);
+	sql_bind_text(q, 3, env);
+	sql_bind_text(q, 4, stage);
 	*status = NULL;
-	if (sqlite3_step(q) == SQLITE_ROW) {
+	if (sql_step(q, NULL) == SQL_ROW) {
 		static const char *const known[] = { PACK_PASSED, PACK_WAITING, PACK_FAILED };
-		const char *s = (const char *)sqlite3_column_text(q, 0);
+		const char *s = sql_column_text(q, 0);
 		*status = known[2];
 		for (size_t i = 0; i < 2; i++)
 			if (s && !strcmp(s, known[i]))
@@ -100,40 +101,40 @@ int pack_store_last(struct store *st, const char *pack, const char *version, con
 	return 0;
 }
 
-static char *dup_col(sqlite3_stmt *q, int i)
+static char *dup_col(struct sql_stmt *q, int i)
 {
-	const char *s = (const char *)sqlite3_column_text(q, i);
+	const char *s = sql_column_text(q, i);
 	return xstrdup(s ? s : "");
 }
 
 int pack_store_list(struct store *st, const char *pack, const char *version, struct pack_stage **out, size_t *n,
 		    struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	_cleanup_sql_ struct sql_stmt *q = NULL;
 	struct pack_stage *v = NULL;
 	size_t nr = 0, alloc = 0;
-	int r = store_prepare(st, &q, "SELECT seq, pack, version, env, stage, status, exit_code, detail, actor, at_ms "
+	int r = sql_prepare(st, &q, "SELECT seq, pack, version, env, stage, status, exit_code, detail, actor, at_ms "
 			      "FROM pack_stages WHERE (?1 IS NULL OR pack = ?1) AND (?2 IS NULL OR version = ?2) ORDER BY seq", err);
 	if (r < 0)
 		return r;
 	if (pack)
-		sqlite3_bind_text(q, 1, pack, -1, SQLITE_STATIC);
+		sql_bind_text(q, 1, pack);
 	if (version)
-		sqlite3_bind_text(q, 2, version, -1, SQLITE_STATIC);
-	while (sqlite3_step(q) == SQLITE_ROW) {
+		sql_bind_text(q, 2, version);
+	while (sql_step(q, NULL) == SQL_ROW) {
 		struct pack_stage *s;
 		ALLOC_GROW(v, nr + 1, alloc);
 		s = &v[nr++];
-		s->seq = sqlite3_column_int64(q, 0);
+		s->seq = sql_column_int64(q, 0);
 		s->pack = dup_col(q, 1);
 		s->version = dup_col(q, 2);
 		s->env = dup_col(q, 3);
 		s->stage = dup_col(q, 4);
 		s->status = dup_col(q, 5);
-		s->exit_code = sqlite3_column_int(q, 6);
+		s->exit_code = (int)sql_column_int64(q, 6);
 		s->detail = dup_col(q, 7);
 		s->actor = dup_col(q, 8);
-		s->at_ms = sqlite3_column_int64(q, 9);
+		s->at_ms = sql_column_int64(q, 9);
 	}
 	*out = v;
 	*n = nr;

@@ -11,6 +11,7 @@
 #include "base/err.h"
 #include "base/strbuf.h"
 
+#include <jansson.h>
 #include <string.h>
 
 #define DEPLOYMENT_COLUMNS(HOLD)                                                            \
@@ -34,12 +35,10 @@
 	"   json_extract(spec_json, '$.strategy.steps[' || (step - 1) || '][2]') END,"                  \
 	" CASE WHEN json_valid(engine_json) THEN json_extract(engine_json, '$.step_since_ms') END"
 
-/* the same with PostgreSQL's jsonb operators (PostgreSQL 15 documentation, "JSON Functions and
- * Operators"); slipway writes both texts, so they are JSON when not NULL */
-#define HOLD_COLUMNS_PG                                                                              \
-	"jsonb_array_length(spec_json::jsonb -> 'strategy' -> 'steps'),"                                \
-	" CASE WHEN step >= 1 THEN (spec_json::jsonb -> 'strategy' -> 'steps' -> (step::int - 1)) ->> 2 END," \
-	" engine_json::jsonb ->> 'step_since_ms'"
+/* on PostgreSQL the two texts themselves, read with jansson in read_hold_pg(): a cast to jsonb of
+ * a text that is not JSON fails the whole statement (PostgreSQL 15 has no "IS JSON" to guard it),
+ * where SQLite's json_valid() reads such a row with no steps */
+#define HOLD_COLUMNS_PG "spec_json, NULL, engine_json"
 
 #define DEPLOYMENT_QUERY(st, TAIL)                                                                   \
 	((st)->backend == STORE_BACKEND_PG ? "SELECT " DEPLOYMENT_COLUMNS(HOLD_COLUMNS_PG) " FROM deployments" TAIL \
@@ -56,8 +55,34 @@ static int64_t col_time(struct sql_stmt *s, int i)
 	return sql_column_is_null(s, i) ? RECORD_TIME_NONE : sql_column_int64(s, i);
 }
 
-static void read_deployment(struct sql_stmt *s, struct deployment_record *d)
+/* HOLD_COLUMNS' three values from HOLD_COLUMNS_PG's texts: the strategy's step count, the current
+ * step's hold and when the step began (each with has[] set when known) */
+static void read_hold_pg(struct sql_stmt *s, int64_t step, int64_t *n_steps, int64_t *hold_ms, int64_t *since_ms,
+			 int has[2])
 {
+	const char *spec = sql_column_text(s, 24), *engine = sql_column_text(s, 26);
+	json_t *j = spec ? json_loads(spec, JSON_DECODE_ANY, NULL) : NULL;
+	json_t *steps = json_object_get(json_object_get(j, "strategy"), "steps");
+
+	*n_steps = json_is_array(steps) ? (int64_t)json_array_size(steps) : 0;
+	has[0] = has[1] = 0;
+	if (step >= 1 && step <= *n_steps) {
+		json_t *h = json_array_get(json_array_get(steps, (size_t)(step - 1)), 2);
+		if ((has[0] = json_is_number(h)))
+			*hold_ms = (int64_t)json_number_value(h);
+	}
+	json_decref(j);
+	j = engine ? json_loads(engine, JSON_DECODE_ANY, NULL) : NULL;
+	if ((has[1] = json_is_number(json_object_get(j, "step_since_ms"))))
+		*since_ms = (int64_t)json_number_value(json_object_get(j, "step_since_ms"));
+	json_decref(j);
+}
+
+static void read_deployment(struct sql_stmt *s, int pg, struct deployment_record *d)
+{
+	int64_t hold_ms = 0, since_ms = 0;
+	int has[2];
+
 	d->id = sql_column_int64(s, 0);
 	d->service = col_str(s, 1);
 	d->env = col_str(s, 2);
@@ -94,14 +119,21 @@ static void read_deployment(struct sql_stmt *s, struct deployment_record *d)
 		d->ran_ms = total - waited > 0 ? total - waited : 0;
 	}
 	d->time_scale = sql_column_double(s, 23);
-	d->n_steps = sql_column_int64(s, 24);
+	if (pg) {
+		read_hold_pg(s, d->step, &d->n_steps, &hold_ms, &since_ms, has);
+	} else {
+		d->n_steps = sql_column_int64(s, 24);
+		has[0] = !sql_column_is_null(s, 25);
+		has[1] = !sql_column_is_null(s, 26);
+		hold_ms = sql_column_int64(s, 25);
+		since_ms = sql_column_int64(s, 26);
+	}
 	d->hold_until_ms = RECORD_TIME_NONE;
 	if (!strcmp(d->state ? d->state : "", "progressing") && d->step >= 1 && d->step <= d->n_steps &&
-	    !sql_column_is_null(s, 25) && !sql_column_is_null(s, 26) &&
-	    sql_column_int64(s, 26) > 0) {
+	    has[0] && has[1] && since_ms > 0) {
 		/* the hold is engine time, shortened by the time scale (docs/engine.md "Time scale") */
 		struct deployment x = { .time_scale = d->time_scale };
-		d->hold_until_ms = sql_column_int64(s, 26) + deployment_wall_span(&x, sql_column_int64(s, 25));
+		d->hold_until_ms = since_ms + deployment_wall_span(&x, hold_ms);
 	}
 }
 
@@ -148,7 +180,7 @@ int records_get(struct store *st, int64_t id, struct deployment_record *out, str
 	sql_bind_int64(q, 1, id);
 	rc = sql_step(q, NULL);
 	if (rc == SQL_ROW) {
-		read_deployment(q, out);
+		read_deployment(q, st->backend == STORE_BACKEND_PG, out);
 		return 0;
 	}
 	if (rc == SQL_DONE) {
@@ -179,7 +211,7 @@ int records_list(struct store *st, const char *service, const char *env, size_t 
 	sql_bind_int64(q, 3, limit ? (int64_t)limit : INT64_MAX);	/* no limit, on both backends */
 	while ((rc = sql_step(q, NULL)) == SQL_ROW) {
 		ALLOC_GROW(v, nr + 1, alloc);
-		read_deployment(q, &v[nr++]);
+		read_deployment(q, st->backend == STORE_BACKEND_PG, &v[nr++]);
 	}
 	if (rc != SQL_DONE) {
 		strbuf_errf(err, "store '%s': %s", st->path, sql_errmsg(st));

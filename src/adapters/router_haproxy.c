@@ -10,6 +10,7 @@
 #include "adapters/router_haproxy.h"
 #include "adapters/local_store.h"
 #include "adapters/proc.h"
+#include "adapters/sql.h"
 #include "adapters/store.h"
 #include "adapters/target_local.h"
 #include "base/alloc.h"
@@ -280,37 +281,37 @@ struct srv {
 static int load_servers(struct router_haproxy *r, const char *version, struct srv **out, size_t *n,
 			struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	_cleanup_sql_ struct sql_stmt *s = NULL;
 	size_t alloc = 0;
-	int rc = store_prepare(r->st, &s,
+	int rc = sql_prepare(r->st, &s,
 			       "SELECT name, version, idx, port, weight, state, addr FROM router_servers"
 			       " WHERE service = ?1 AND env = ?2 AND (?3 IS NULL OR version = ?3) ORDER BY version, idx",
 			       err);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_text(s, 1, r->service, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, r->env, -1, SQLITE_STATIC);
+	sql_bind_text(s, 1, r->service);
+	sql_bind_text(s, 2, r->env);
 	if (version)
-		sqlite3_bind_text(s, 3, version, -1, SQLITE_STATIC);
+		sql_bind_text(s, 3, version);
 	*out = NULL;
 	*n = 0;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = sql_step(s, NULL)) == SQL_ROW) {
 		struct srv *v;
 		ALLOC_GROW(*out, *n + 1, alloc);
 		v = &(*out)[(*n)++];
 		memset(v, 0, sizeof(*v));
-		snprintf(v->name, sizeof(v->name), "%s", (const char *)sqlite3_column_text(s, 0));
-		snprintf(v->version, sizeof(v->version), "%s", (const char *)sqlite3_column_text(s, 1));
-		v->idx = sqlite3_column_int(s, 2);
-		v->port = sqlite3_column_int(s, 3);
-		v->weight = sqlite3_column_int(s, 4);
-		snprintf(v->state, sizeof(v->state), "%s", (const char *)sqlite3_column_text(s, 5));
-		snprintf(v->addr, sizeof(v->addr), "%s", (const char *)sqlite3_column_text(s, 6));
+		snprintf(v->name, sizeof(v->name), "%s", sql_column_text(s, 0));
+		snprintf(v->version, sizeof(v->version), "%s", sql_column_text(s, 1));
+		v->idx = (int)sql_column_int64(s, 2);
+		v->port = (int)sql_column_int64(s, 3);
+		v->weight = (int)sql_column_int64(s, 4);
+		snprintf(v->state, sizeof(v->state), "%s", sql_column_text(s, 5));
+		snprintf(v->addr, sizeof(v->addr), "%s", sql_column_text(s, 6));
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != SQL_DONE) {
 		free(*out);
 		*out = NULL;
-		strbuf_errf(err, "store: %s", sqlite3_errmsg(r->st->db));
+		strbuf_errf(err, "store: %s", sql_errmsg(r->st));
 		return SW_ESTORE;
 	}
 	return 0;
@@ -318,17 +319,17 @@ static int load_servers(struct router_haproxy *r, const char *version, struct sr
 
 static int load_mode(struct router_haproxy *r, enum traffic_mode *m, struct strbuf *msg, struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *s = NULL;
-	int rc = store_prepare(r->st, &s, "SELECT mode, message FROM routers WHERE service = ?1 AND env = ?2", err);
+	_cleanup_sql_ struct sql_stmt *s = NULL;
+	int rc = sql_prepare(r->st, &s, "SELECT mode, message FROM routers WHERE service = ?1 AND env = ?2", err);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_text(s, 1, r->service, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, r->env, -1, SQLITE_STATIC);
+	sql_bind_text(s, 1, r->service);
+	sql_bind_text(s, 2, r->env);
 	*m = TRAFFIC_NORMAL;
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		traffic_mode_parse((const char *)sqlite3_column_text(s, 0), m);
-		if (msg && sqlite3_column_text(s, 1))
-			strbuf_addstr(msg, (const char *)sqlite3_column_text(s, 1));
+	if (sql_step(s, NULL) == SQL_ROW) {
+		traffic_mode_parse(sql_column_text(s, 0), m);
+		if (msg && sql_column_text(s, 1))
+			strbuf_addstr(msg, sql_column_text(s, 1));
 	}
 	if (msg && !msg->len)
 		strbuf_addstr(msg, HAPROXY_DEFAULT_MESSAGE);
@@ -470,38 +471,38 @@ out:
 
 static int load_router(struct router_haproxy *r, pid_t *pid, uint64_t *start)
 {
-	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	_cleanup_sql_ struct sql_stmt *s = NULL;
 	*pid = 0;
 	*start = 0;
-	if (store_prepare(r->st, &s, "SELECT pid, start_time FROM routers WHERE service = ?1 AND env = ?2", NULL) < 0)
+	if (sql_prepare(r->st, &s, "SELECT pid, start_time FROM routers WHERE service = ?1 AND env = ?2", NULL) < 0)
 		return -1;
-	sqlite3_bind_text(s, 1, r->service, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, r->env, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_ROW)
+	sql_bind_text(s, 1, r->service);
+	sql_bind_text(s, 2, r->env);
+	if (sql_step(s, NULL) != SQL_ROW)
 		return 0;
-	*pid = (pid_t)sqlite3_column_int64(s, 0);
-	*start = (uint64_t)sqlite3_column_int64(s, 1);
+	*pid = (pid_t)sql_column_int64(s, 0);
+	*start = (uint64_t)sql_column_int64(s, 1);
 	return 1;
 }
 
 static int save_router(struct router_haproxy *r, pid_t pid, uint64_t start, struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *s = NULL;
-	int rc = store_prepare(r->st, &s,
+	_cleanup_sql_ struct sql_stmt *s = NULL;
+	int rc = sql_prepare(r->st, &s,
 			       "INSERT INTO routers (service, env, pid, start_time, cfg_path, socket_path, started_ms)"
 			       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (service, env) DO UPDATE SET"
 			       " pid = ?3, start_time = ?4, cfg_path = ?5, socket_path = ?6, started_ms = ?7", err);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_text(s, 1, r->service, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, r->env, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, pid);
-	sqlite3_bind_int64(s, 4, (sqlite3_int64)start);
-	sqlite3_bind_text(s, 5, r->attached ? NULL : r->cfg_path, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 6, r->sock_path, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 7, proc_now_ms());
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		strbuf_errf(err, "store: %s", sqlite3_errmsg(r->st->db));
+	sql_bind_text(s, 1, r->service);
+	sql_bind_text(s, 2, r->env);
+	sql_bind_int64(s, 3, pid);
+	sql_bind_int64(s, 4, (int64_t)start);
+	sql_bind_text(s, 5, r->attached ? NULL : r->cfg_path);
+	sql_bind_text(s, 6, r->sock_path);
+	sql_bind_int64(s, 7, proc_now_ms());
+	if (sql_step(s, NULL) != SQL_DONE) {
+		strbuf_errf(err, "store: %s", sql_errmsg(r->st));
 		return SW_ESTORE;
 	}
 	return 0;
@@ -580,18 +581,18 @@ int router_haproxy_down(struct router_haproxy *r, struct strbuf *err)
 	pid_t pid;
 	uint64_t st;
 	int rc = 0, killed;
-	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	_cleanup_sql_ struct sql_stmt *s = NULL;
 	if (r->attached)
 		return 0;
 	if (load_router(r, &pid, &st) > 0 && pid > 0)
 		rc = proc_stop(pid, st, 5000, &killed, err);
 	if (rc < 0)
 		return rc;
-	if ((rc = store_prepare(r->st, &s, "DELETE FROM router_servers WHERE service = ?1 AND env = ?2", err)) < 0)
+	if ((rc = sql_prepare(r->st, &s, "DELETE FROM router_servers WHERE service = ?1 AND env = ?2", err)) < 0)
 		return rc;
-	sqlite3_bind_text(s, 1, r->service, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, r->env, -1, SQLITE_STATIC);
-	sqlite3_step(s);
+	sql_bind_text(s, 1, r->service);
+	sql_bind_text(s, 2, r->env);
+	sql_step(s, NULL);
 	unlink(r->sock_path);
 	return save_router(r, 0, 0, err);
 }
@@ -641,24 +642,24 @@ int router_haproxy_sweep(struct router_haproxy *r, struct strbuf *done, struct s
 
 static int put_server(struct router_haproxy *r, const struct srv *v, struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *s = NULL;
-	int rc = store_prepare(r->st, &s,
+	_cleanup_sql_ struct sql_stmt *s = NULL;
+	int rc = sql_prepare(r->st, &s,
 			       "INSERT INTO router_servers (service, env, name, version, idx, port, weight, state, addr)"
 			       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (service, env, name) DO UPDATE SET"
 			       " port = ?6, weight = ?7, state = ?8, addr = ?9", err);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_text(s, 1, r->service, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, r->env, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, v->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, v->version, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 5, v->idx);
-	sqlite3_bind_int(s, 6, v->port);
-	sqlite3_bind_int(s, 7, v->weight);
-	sqlite3_bind_text(s, 8, v->state, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 9, v->addr[0] ? v->addr : "127.0.0.1", -1, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		strbuf_errf(err, "store: %s", sqlite3_errmsg(r->st->db));
+	sql_bind_text(s, 1, r->service);
+	sql_bind_text(s, 2, r->env);
+	sql_bind_text(s, 3, v->name);
+	sql_bind_text(s, 4, v->version);
+	sql_bind_int64(s, 5, v->idx);
+	sql_bind_int64(s, 6, v->port);
+	sql_bind_int64(s, 7, v->weight);
+	sql_bind_text(s, 8, v->state);
+	sql_bind_text(s, 9, v->addr[0] ? v->addr : "127.0.0.1");
+	if (sql_step(s, NULL) != SQL_DONE) {
+		strbuf_errf(err, "store: %s", sql_errmsg(r->st));
 		return SW_ESTORE;
 	}
 	return 0;
@@ -1070,16 +1071,16 @@ out:
 
 static int del_rows(struct router_haproxy *r, const char *version, struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *s = NULL;
-	int rc = store_prepare(r->st, &s, "DELETE FROM router_servers WHERE service = ?1 AND env = ?2 AND version = ?3",
+	_cleanup_sql_ struct sql_stmt *s = NULL;
+	int rc = sql_prepare(r->st, &s, "DELETE FROM router_servers WHERE service = ?1 AND env = ?2 AND version = ?3",
 			       err);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_text(s, 1, r->service, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, r->env, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, version, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		strbuf_errf(err, "store: %s", sqlite3_errmsg(r->st->db));
+	sql_bind_text(s, 1, r->service);
+	sql_bind_text(s, 2, r->env);
+	sql_bind_text(s, 3, version);
+	if (sql_step(s, NULL) != SQL_DONE) {
+		strbuf_errf(err, "store: %s", sql_errmsg(r->st));
 		return SW_ESTORE;
 	}
 	return 0;
@@ -1159,7 +1160,7 @@ static void cli_escape(struct strbuf *out, const char *s)
 int router_haproxy_set_mode(struct router_haproxy *r, enum traffic_mode m, const char *message, struct strbuf *err)
 {
 	struct strbuf cmd = STRBUF_INIT, msg = STRBUF_INIT;
-	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	_cleanup_sql_ struct sql_stmt *s = NULL;
 	enum traffic_mode old;
 	int rc;
 
@@ -1183,24 +1184,24 @@ int router_haproxy_set_mode(struct router_haproxy *r, enum traffic_mode m, const
 		goto out;
 	}
 	{
-		_cleanup_stmt_ sqlite3_stmt *ins = NULL;
-		if ((rc = store_prepare(r->st, &ins, "INSERT INTO routers (service, env, socket_path) VALUES (?1, ?2, ?3)"
+		_cleanup_sql_ struct sql_stmt *ins = NULL;
+		if ((rc = sql_prepare(r->st, &ins, "INSERT INTO routers (service, env, socket_path) VALUES (?1, ?2, ?3)"
 					" ON CONFLICT (service, env) DO NOTHING", err)) < 0)
 			goto out;
-		sqlite3_bind_text(ins, 1, r->service, -1, SQLITE_STATIC);
-		sqlite3_bind_text(ins, 2, r->env, -1, SQLITE_STATIC);
-		sqlite3_bind_text(ins, 3, r->sock_path, -1, SQLITE_STATIC);
-		sqlite3_step(ins);
+		sql_bind_text(ins, 1, r->service);
+		sql_bind_text(ins, 2, r->env);
+		sql_bind_text(ins, 3, r->sock_path);
+		sql_step(ins, NULL);
 	}
-	if ((rc = store_prepare(r->st, &s, "UPDATE routers SET mode = ?3, message = ?4 WHERE service = ?1 AND env = ?2",
+	if ((rc = sql_prepare(r->st, &s, "UPDATE routers SET mode = ?3, message = ?4 WHERE service = ?1 AND env = ?2",
 				err)) < 0)
 		goto out;
-	sqlite3_bind_text(s, 1, r->service, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, r->env, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, traffic_mode_name(m), -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, msg.buf, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		strbuf_errf(err, "store: %s", sqlite3_errmsg(r->st->db));
+	sql_bind_text(s, 1, r->service);
+	sql_bind_text(s, 2, r->env);
+	sql_bind_text(s, 3, traffic_mode_name(m));
+	sql_bind_text(s, 4, msg.buf);
+	if (sql_step(s, NULL) != SQL_DONE) {
+		strbuf_errf(err, "store: %s", sql_errmsg(r->st));
 		rc = SW_ESTORE;
 		goto out;
 	}
@@ -1498,16 +1499,16 @@ static void drop_runtime(struct router_haproxy *r, const char *name)
 
 static int del_row(struct router_haproxy *r, const char *name, struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *s = NULL;
-	int rc = store_prepare(r->st, &s, "DELETE FROM router_servers WHERE service = ?1 AND env = ?2 AND name = ?3",
+	_cleanup_sql_ struct sql_stmt *s = NULL;
+	int rc = sql_prepare(r->st, &s, "DELETE FROM router_servers WHERE service = ?1 AND env = ?2 AND name = ?3",
 			       err);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_text(s, 1, r->service, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, r->env, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		strbuf_errf(err, "store: %s", sqlite3_errmsg(r->st->db));
+	sql_bind_text(s, 1, r->service);
+	sql_bind_text(s, 2, r->env);
+	sql_bind_text(s, 3, name);
+	if (sql_step(s, NULL) != SQL_DONE) {
+		strbuf_errf(err, "store: %s", sql_errmsg(r->st));
 		return SW_ESTORE;
 	}
 	return 0;

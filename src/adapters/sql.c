@@ -214,7 +214,7 @@ static void pg_errf(const char *msg, struct strbuf *err)
 	strbuf_errf(err, "%.*s", (int)n, msg);
 }
 
-int sql_prepare(struct store *st, struct sql_stmt **q, const char *sql, struct strbuf *err)
+static int prepare(struct store *st, struct sql_stmt **q, const char *sql, int persistent, struct strbuf *err)
 {
 	struct sql_stmt *s;
 
@@ -222,7 +222,13 @@ int sql_prepare(struct store *st, struct sql_stmt **q, const char *sql, struct s
 	s = xcalloc(1, sizeof(*s));
 	s->st = st;
 	if (!is_pg(st)) {
-		int r = store_prepare(st, &s->lite, sql, err);
+		int r = 0;
+		if (!persistent) {
+			r = store_prepare(st, &s->lite, sql, err);
+		} else if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->lite, NULL) != SQLITE_OK) {
+			strbuf_errf(err, "store '%s': %s", st->path, sqlite3_errmsg(st->db));
+			r = SW_ESTORE;
+		}
 		if (r < 0) {
 			free(s);
 			return r;
@@ -249,6 +255,34 @@ int sql_prepare(struct store *st, struct sql_stmt **q, const char *sql, struct s
 		s->row = -1;
 	}
 	*q = s;
+	return 0;
+}
+
+int sql_prepare(struct store *st, struct sql_stmt **q, const char *sql, struct strbuf *err)
+{
+	return prepare(st, q, sql, 0, err);
+}
+
+int sql_prepare_cached(struct store *st, struct sql_stmt **q, const char *sql, struct strbuf *err)
+{
+	size_t i;
+	int r;
+
+	*q = NULL;
+	for (i = 0; i < STORE_CACHED_STMTS && st->cached[i].sql; i++)
+		if (st->cached[i].sql == sql) {
+			*q = st->cached[i].stmt;
+			sql_reset(*q);
+			return 0;
+		}
+	if (i == STORE_CACHED_STMTS) {
+		strbuf_errf(err, "store '%s': more than %d cached queries", st->path, STORE_CACHED_STMTS);
+		return SW_ESTORE;
+	}
+	if ((r = prepare(st, q, sql, 1, err)) < 0)
+		return r;
+	st->cached[i].sql = sql;
+	st->cached[i].stmt = *q;
 	return 0;
 }
 

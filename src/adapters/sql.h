@@ -11,9 +11,9 @@
  * Functions", PQexecParams); results are read in text format and converted
  * by the column getters.
  *
- * A module ported onto this layer uses only these calls (never st->db);
- * modules not ported yet are refused on PostgreSQL by store_migrate() and
- * store_prepare() with "store module X is SQLite-only yet".
+ * Every store module uses only these calls (never st->db); a module written
+ * for SQLite alone (store_migrate(), store_prepare()) is refused on
+ * PostgreSQL with "store module X is SQLite-only yet".
  */
 #ifndef SLIPWAY_ADAPTERS_SQL_H
 #define SLIPWAY_ADAPTERS_SQL_H
@@ -70,6 +70,17 @@ const char *sql_errmsg(struct store *st);
 
 /* Rows the last step of q inserted, changed or deleted. */
 int64_t sql_changes(struct sql_stmt *q);
+
+/*
+ * A statement kept by the store for queries a server runs on every request
+ * (an OFREP evaluation's token and flag-generation reads): sql must be a
+ * string literal (the cache keys on its address); *q is owned by the store
+ * (never finalize it; store_close() does) and comes back reset.  The caller
+ * calls sql_reset() when done, so that no read stays open on SQLite.  Past
+ * STORE_CACHED_STMTS distinct queries it returns SW_ESTORE.  0 or SW_ESTORE
+ * with the message in err.
+ */
+int sql_prepare_cached(struct store *st, struct sql_stmt **q, const char *sql, struct strbuf *err);
 
 /* Make q runnable again with its bindings kept (SQLite: sqlite3_reset()). */
 void sql_reset(struct sql_stmt *q);

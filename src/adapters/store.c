@@ -223,10 +223,17 @@ void store_rollback(struct store *st)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+int store_in_tx(struct store *st)
+{
+	if (st->backend == STORE_BACKEND_PG)
+		return st->pg && pg_in_tx(st);
+	return st->db && !sqlite3_get_autocommit(st->db);
+}
+
 int store_tx_begin(struct store *st, struct strbuf *err)
 {
 	int r;
-	if (st->backend == STORE_BACKEND_PG ? pg_in_tx(st) : !sqlite3_get_autocommit(st->db))
+	if (store_in_tx(st))
 		return 0;
 	r = store_begin(st, err);
 	return r < 0 ? r : 1;
@@ -263,34 +270,6 @@ int store_prepare(struct store *st, sqlite3_stmt **stmt, const char *sql, struct
 	return 0;
 }
 
-int store_prepare_cached(struct store *st, sqlite3_stmt **stmt, const char *sql, struct strbuf *err)
-{
-	size_t i;
-	if (st->backend == STORE_BACKEND_PG) {
-		*stmt = NULL;
-		return sqlite_only(st, NULL, err);
-	}
-	for (i = 0; i < STORE_CACHED_STMTS && st->cached[i].sql; i++)
-		if (st->cached[i].sql == sql) {
-			sqlite3_reset(st->cached[i].stmt);
-			sqlite3_clear_bindings(st->cached[i].stmt);
-			*stmt = st->cached[i].stmt;
-			return 0;
-		}
-	if (i == STORE_CACHED_STMTS) {
-		strbuf_errf(err, "store '%s': more than %d cached queries", st->path, STORE_CACHED_STMTS);
-		return SW_ESTORE;
-	}
-	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL) != SQLITE_OK) {
-		store_errf(st, sqlite3_errmsg(st->db), err);
-		*stmt = NULL;
-		return SW_ESTORE;
-	}
-	st->cached[i].sql = sql;
-	st->cached[i].stmt = *stmt;
-	return 0;
-}
-
 static int open_store(struct store *st, const char *dir, int create, struct strbuf *err)
 {
 	struct strbuf path = STRBUF_INIT;
@@ -306,8 +285,10 @@ static int open_store(struct store *st, const char *dir, int create, struct strb
 	st->dev = st->ino = 0;
 	memset(st->cached, 0, sizeof(st->cached));
 	if (url && *url) {
+		/* the state directory still holds slipway's files (notifications.log, instance logs, HAProxy's
+		 * configuration): created as on SQLite, the database left out of it */
 		if (is_pg_url(url))
-			return open_pg(st, url, err);
+			return create && dir && (r = mkdir_p(dir, err)) ? r : open_pg(st, url, err);
 		strbuf_errf(err, "SLIPWAY_STORE is neither empty nor a PostgreSQL URL (postgresql://USER@HOST/DB or "
 			    "postgres://...): unset it to keep the store in the state directory");
 		return SW_ECONFIG;
@@ -380,7 +361,7 @@ void store_close(struct store *st)
 	if (!st)
 		return;
 	for (size_t i = 0; i < STORE_CACHED_STMTS && st->cached[i].sql; i++)
-		sqlite3_finalize(st->cached[i].stmt);
+		sql_finalize(st->cached[i].stmt);
 	memset(st->cached, 0, sizeof(st->cached));
 	if (st->db)
 		sqlite3_close_v2(st->db);

@@ -22,6 +22,7 @@ struct strbuf;
 #define STORE_CACHED_STMTS 8
 
 struct pg_conn;	/* libpq's PGconn */
+struct sql_stmt;
 
 enum store_backend { STORE_BACKEND_SQLITE = 0, STORE_BACKEND_PG };
 
@@ -32,23 +33,24 @@ struct store {
 	char *path;	/* the database file, or the PostgreSQL URL without its password; owned */
 	char *last_error;	/* PostgreSQL: the last failed statement's message (sql_errmsg()); owned */
 	uint64_t dev, ino;	/* the file's identity when opened (st_dev, st_ino) */
-	struct store_cached_stmt {	/* store_prepare_cached(): kept until store_close() */
+	struct store_cached_stmt {	/* sql_prepare_cached() (sql.h): kept until store_close() */
 		const char *sql;
-		sqlite3_stmt *stmt;
+		struct sql_stmt *stmt;
 	} cached[STORE_CACHED_STMTS];
 };
 
 /*
  * The backend comes from $SLIPWAY_STORE: unset or empty, the SQLite file
  * DIR/slipway.db as described here; a libpq URL (`postgresql://...` or
- * `postgres://...`), that PostgreSQL database instead (DIR is then not
- * used; the database must exist; docs/records.md "PostgreSQL").  On
+ * `postgres://...`), that PostgreSQL database instead (the database must
+ * exist; DIR is still created by store_open() for the files slipway keeps
+ * there, but holds no store; docs/records.md "PostgreSQL").  On
  * PostgreSQL a write transaction (store_begin()) first takes a
  * transaction-scoped advisory lock, so that write transactions follow one
  * another as SQLite's do; store_check_identity() has nothing to check; and
- * only the store modules ported onto the statement layer (sql.h) work:
- * store_migrate() and store_prepare() refuse the others with "store module
- * X is SQLite-only yet".  Any other value of $SLIPWAY_STORE is refused
+ * the store modules run through the statement layer (sql.h): store_migrate()
+ * and store_prepare(), for SQLite alone, refuse with "store module X is
+ * SQLite-only yet".  Any other value of $SLIPWAY_STORE is refused
  * (SW_ECONFIG).
  *
  * Open (creating the directory and file if needed) `DIR/slipway.db`, set WAL
@@ -130,6 +132,8 @@ void store_rollback(struct store *st);
  * SW_ESTORE.
  */
 int store_tx_begin(struct store *st, struct strbuf *err);
+/* 1 when a transaction is open on st's connection (SQLite: not in autocommit), else 0. */
+int store_in_tx(struct store *st);
 /*
  * End what store_tx_begin() returned in own: with own == 1, commit when
  * r >= 0 (returning the commit's error, else r) and roll back when r < 0;
@@ -144,17 +148,6 @@ int store_tx_end(struct store *st, int own, int r, struct strbuf *err);
  * ported modules use sql_prepare().
  */
 int store_prepare(struct store *st, sqlite3_stmt **stmt, const char *sql, struct strbuf *err);
-
-/*
- * A prepared statement kept by the store for queries a server runs on every
- * request (an OFREP evaluation's token and flag-generation reads): sql must
- * be a string literal (the cache keys on its address), the statement is
- * owned by the store (never finalize it) and comes back reset with its
- * bindings cleared.  The caller calls sqlite3_reset() when done, so that no
- * read transaction stays open.  Past STORE_CACHED_STMTS distinct queries it
- * returns SW_ESTORE.  Returns 0 or SW_ESTORE with SQLite's message in err.
- */
-int store_prepare_cached(struct store *st, sqlite3_stmt **stmt, const char *sql, struct strbuf *err);
 
 /* Cleanup attribute for statements: `_cleanup_stmt_ sqlite3_stmt *s = NULL;` */
 static inline void stmt_finalizep(sqlite3_stmt **s) { if (*s) sqlite3_finalize(*s); }

@@ -10,6 +10,7 @@
 #include "adapters/target_local.h"
 #include "adapters/local_store.h"
 #include "adapters/proc.h"
+#include "adapters/sql.h"
 #include "adapters/store.h"
 #include "base/alloc.h"
 #include "base/err.h"
@@ -82,21 +83,21 @@ void target_local_release_dir(const struct target_local *t, const struct service
 static int set_state(struct target_local *t, int64_t id, const char *state, pid_t pid, uint64_t start_time,
 		     struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *s = NULL;
-	int r = store_prepare(t->st, &s,
+	_cleanup_sql_ struct sql_stmt *s = NULL;
+	int r = sql_prepare(t->st, &s,
 			      "UPDATE instances SET state = ?1, pid = CASE WHEN ?2 > 0 THEN ?2 ELSE pid END,"
 			      " start_time = CASE WHEN ?2 > 0 THEN ?3 ELSE start_time END,"
 			      " stopped_ms = CASE WHEN ?1 IN ('stopped', 'failed') THEN ?4 ELSE stopped_ms END"
 			      " WHERE id = ?5", err);
 	if (r < 0)
 		return r;
-	sqlite3_bind_text(s, 1, state, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, pid);
-	sqlite3_bind_int64(s, 3, (sqlite3_int64)start_time);
-	sqlite3_bind_int64(s, 4, proc_now_ms());
-	sqlite3_bind_int64(s, 5, id);
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		strbuf_errf(err, "store: %s", sqlite3_errmsg(t->st->db));
+	sql_bind_text(s, 1, state);
+	sql_bind_int64(s, 2, pid);
+	sql_bind_int64(s, 3, (int64_t)start_time);
+	sql_bind_int64(s, 4, proc_now_ms());
+	sql_bind_int64(s, 5, id);
+	if (sql_step(s, NULL) != SQL_DONE) {
+		strbuf_errf(err, "store: %s", sql_errmsg(t->st));
 		return SW_ESTORE;
 	}
 	return 0;
@@ -110,40 +111,40 @@ struct row {
 static int load_rows(struct target_local *t, const char *service, const char *env, const char *version,
 		     struct row **rows, size_t *n, struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	_cleanup_sql_ struct sql_stmt *s = NULL;
 	size_t alloc = 0;
-	int r = store_prepare(t->st, &s,
+	int r = sql_prepare(t->st, &s,
 			      "SELECT id, version, idx, port, pid, start_time, state, log_path, started_ms FROM instances"
 			      " WHERE service = ?1 AND env = ?2 AND (?3 IS NULL OR version = ?3)"
 			      " AND state IN ('starting', 'running') ORDER BY version, idx, id", err);
 	if (r < 0)
 		return r;
-	sqlite3_bind_text(s, 1, service, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, env, -1, SQLITE_STATIC);
+	sql_bind_text(s, 1, service);
+	sql_bind_text(s, 2, env);
 	if (version)
-		sqlite3_bind_text(s, 3, version, -1, SQLITE_STATIC);
+		sql_bind_text(s, 3, version);
 	*rows = NULL;
 	*n = 0;
-	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((r = sql_step(s, NULL)) == SQL_ROW) {
 		struct row *w;
 		ALLOC_GROW(*rows, *n + 1, alloc);
 		w = &(*rows)[(*n)++];
 		memset(w, 0, sizeof(*w));
-		w->id = sqlite3_column_int64(s, 0);
-		snprintf(w->in.version, sizeof(w->in.version), "%s", (const char *)sqlite3_column_text(s, 1));
-		w->in.idx = sqlite3_column_int(s, 2);
-		w->in.port = sqlite3_column_int(s, 3);
-		w->in.pid = (pid_t)sqlite3_column_int64(s, 4);
-		w->in.start_time = (uint64_t)sqlite3_column_int64(s, 5);
-		snprintf(w->in.state, sizeof(w->in.state), "%s", (const char *)sqlite3_column_text(s, 6));
-		snprintf(w->in.log_path, sizeof(w->in.log_path), "%s", (const char *)sqlite3_column_text(s, 7));
-		w->in.started_ms = sqlite3_column_int64(s, 8);
+		w->id = sql_column_int64(s, 0);
+		snprintf(w->in.version, sizeof(w->in.version), "%s", sql_column_text(s, 1));
+		w->in.idx = (int)sql_column_int64(s, 2);
+		w->in.port = (int)sql_column_int64(s, 3);
+		w->in.pid = (pid_t)sql_column_int64(s, 4);
+		w->in.start_time = (uint64_t)sql_column_int64(s, 5);
+		snprintf(w->in.state, sizeof(w->in.state), "%s", sql_column_text(s, 6));
+		snprintf(w->in.log_path, sizeof(w->in.log_path), "%s", sql_column_text(s, 7));
+		w->in.started_ms = sql_column_int64(s, 8);
 		w->in.alive = proc_same(w->in.pid, w->in.start_time);
 	}
-	if (r != SQLITE_DONE) {
+	if (r != SQL_DONE) {
 		free(*rows);
 		*rows = NULL;
-		strbuf_errf(err, "store: %s", sqlite3_errmsg(t->st->db));
+		strbuf_errf(err, "store: %s", sql_errmsg(t->st));
 		return SW_ESTORE;
 	}
 	return 0;
@@ -338,7 +339,7 @@ static int spawn_one(struct target_local *t, const struct service *svc, const ch
 	struct service_vars v = { 0 };
 	char **argv = xcalloc(svc->argc + 1, sizeof(char *));
 	char **envp = xcalloc(svc->envc + 4, sizeof(char *));
-	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	_cleanup_sql_ struct sql_stmt *s = NULL;
 	int port, r;
 	size_t ne = 0;
 
@@ -391,23 +392,23 @@ static int spawn_one(struct target_local *t, const struct service *svc, const ch
 	w->in.started_ms = proc_now_ms();
 
 	/* the row first: a slipway killed right after fork leaves a row to find */
-	if ((r = store_prepare(t->st, &s,
+	if ((r = sql_prepare(t->st, &s,
 			       "INSERT INTO instances (service, env, version, idx, port, state, log_path, started_ms)"
 			       " VALUES (?1, ?2, ?3, ?4, ?5, 'starting', ?6, ?7)", err)) < 0)
 		goto out;
-	sqlite3_bind_text(s, 1, svc->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, env, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, version, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 4, idx);
-	sqlite3_bind_int(s, 5, port);
-	sqlite3_bind_text(s, 6, w->in.log_path, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 7, w->in.started_ms);
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		strbuf_errf(err, "store: %s", sqlite3_errmsg(t->st->db));
+	sql_bind_text(s, 1, svc->name);
+	sql_bind_text(s, 2, env);
+	sql_bind_text(s, 3, version);
+	sql_bind_int64(s, 4, idx);
+	sql_bind_int64(s, 5, port);
+	sql_bind_text(s, 6, w->in.log_path);
+	sql_bind_int64(s, 7, w->in.started_ms);
+	if (sql_step(s, NULL) != SQL_DONE) {
+		strbuf_errf(err, "store: %s", sql_errmsg(t->st));
 		r = SW_ESTORE;
 		goto out;
 	}
-	w->id = sqlite3_last_insert_rowid(t->st->db);
+	w->id = sql_last_insert_id(t->st);
 	{
 		struct strbuf perr = STRBUF_INIT;
 		struct proc_log_rotation rot = { svc->log_max_bytes, svc->log_keep };
@@ -687,16 +688,16 @@ int target_local_cleanup(struct target_local *t, const struct service *svc, int 
 	closedir(d);
 	qsort(rels, n, sizeof(*rels), rel_cmp);
 	for (size_t i = (size_t)keep; i < n; i++) {
-		_cleanup_stmt_ sqlite3_stmt *s = NULL;
+		_cleanup_sql_ struct sql_stmt *s = NULL;
 		int live = 0;
-		if ((r = store_prepare(t->st, &s,
+		if ((r = sql_prepare(t->st, &s,
 				       "SELECT pid, start_time FROM instances WHERE service = ?1 AND version = ?2"
 				       " AND state IN ('starting', 'running')", err)) < 0)
 			goto out;
-		sqlite3_bind_text(s, 1, svc->name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, rels[i].name, -1, SQLITE_STATIC);
-		while (sqlite3_step(s) == SQLITE_ROW)
-			if (proc_same((pid_t)sqlite3_column_int64(s, 0), (uint64_t)sqlite3_column_int64(s, 1)))
+		sql_bind_text(s, 1, svc->name);
+		sql_bind_text(s, 2, rels[i].name);
+		while (sql_step(s, NULL) == SQL_ROW)
+			if (proc_same((pid_t)sql_column_int64(s, 0), (uint64_t)sql_column_int64(s, 1)))
 				live = 1;
 		if (live)
 			continue;

@@ -18,6 +18,7 @@
 #include "adapters/deployment_store.h"
 #include "adapters/metrics_trace.h"
 #include "adapters/sim_infra.h"
+#include "adapters/sql.h"
 #include "adapters/store.h"
 #include "controller/controller.h"
 #include "core/rollout_config.h"
@@ -55,7 +56,7 @@ static int open_sim(struct cli_ctx *ctx, struct store **st)
 	int rc = cli_store(ctx, st), r;
 	if (rc != EXIT_OK)
 		return rc;
-	if ((r = store_migrate(*st, "engine-sim", sim_migrations, 1, &err)) < 0) {
+	if ((r = store_migrate_ported(*st, "engine-sim", sim_migrations, NULL, 1, &err)) < 0) {
 		cli_error("%s", err.buf);
 		rc = cli_exit(r);
 	}
@@ -102,14 +103,14 @@ static int sim_setup(struct store *st, const char *fleet, int copies, int64_t st
 		goto out;
 	}
 	{
-		_cleanup_stmt_ sqlite3_stmt *q = NULL;
-		if (store_prepare(st, &q, "UPDATE sim_clock SET now_ms = ? WHERE id = 1", &err) < 0) {
+		_cleanup_sql_ struct sql_stmt *q = NULL;
+		if (sql_prepare(st, &q, "UPDATE sim_clock SET now_ms = ? WHERE id = 1", &err) < 0) {
 			cli_error("%s", err.buf);
 			rc = EXIT_RUNTIME;
 			goto out;
 		}
-		sqlite3_bind_int64(q, 1, start_ms);
-		sqlite3_step(q);
+		sql_bind_int64(q, 1, start_ms);
+		sql_step(q, NULL);
 	}
 	for (int c = 0; c < copies && rc == EXIT_OK; c++) {
 		struct strbuf copy = STRBUF_INIT;
@@ -177,22 +178,22 @@ static int sim_setup(struct store *st, const char *fleet, int copies, int64_t st
 				}
 			}
 			{
-				_cleanup_stmt_ sqlite3_stmt *q = NULL;
+				_cleanup_sql_ struct sql_stmt *q = NULL;
 				strbuf_reset(&path);
 				if (f[2][0] == '/')
 					strbuf_addstr(&path, f[2]);
 				else
 					strbuf_addf(&path, "%s/%s", dir, f[2]);
-				if (store_prepare(st, &q, "INSERT INTO sim_traces (service, path) VALUES (?, ?)", &err) < 0) {
+				if (sql_prepare(st, &q, "INSERT INTO sim_traces (service, path) VALUES (?, ?)", &err) < 0) {
 					cli_error("%s", err.buf);
 					strbuf_release(&copy);
 					rc = EXIT_RUNTIME;
 					goto out;
 				}
-				sqlite3_bind_text(q, 1, d.service, -1, SQLITE_STATIC);
-				sqlite3_bind_text(q, 2, path.buf, -1, SQLITE_STATIC);
-				if (sqlite3_step(q) != SQLITE_DONE) {
-					cli_error("store: %s", sqlite3_errmsg(st->db));
+				sql_bind_text(q, 1, d.service);
+				sql_bind_text(q, 2, path.buf);
+				if (sql_step(q, NULL) != SQL_DONE) {
+					cli_error("store: %s", sql_errmsg(st));
 					strbuf_release(&copy);
 					rc = EXIT_RUNTIME;
 					goto out;
@@ -212,10 +213,10 @@ out:
 
 static int64_t sim_now(struct store *st)
 {
-	_cleanup_stmt_ sqlite3_stmt *q = NULL;
-	if (store_prepare(st, &q, "SELECT now_ms FROM sim_clock WHERE id = 1", NULL) < 0 || sqlite3_step(q) != SQLITE_ROW)
+	_cleanup_sql_ struct sql_stmt *q = NULL;
+	if (sql_prepare(st, &q, "SELECT now_ms FROM sim_clock WHERE id = 1", NULL) < 0 || sql_step(q, NULL) != SQL_ROW)
 		return -1;
-	return sqlite3_column_int64(q, 0);
+	return sql_column_int64(q, 0);
 }
 
 static const struct cli_ctx *log_ctx; /* for sim_log: the controller's hook has no room for it */
@@ -238,28 +239,28 @@ static int sim_run(struct store *st, int64_t step_ms, long max_ticks, long crash
 	struct target target;
 	struct controller c;
 	struct strbuf err = STRBUF_INIT;
-	_cleanup_stmt_ sqlite3_stmt *q = NULL, *adv = NULL;
+	_cleanup_sql_ struct sql_stmt *q = NULL, *adv = NULL;
 	int rc = EXIT_OK, r;
 	char **services = NULL;
 
-	if (store_prepare(st, &q, "SELECT t.service, t.path, (SELECT MIN(created_ms) FROM deployments d WHERE "
+	if (sql_prepare(st, &q, "SELECT t.service, t.path, (SELECT MIN(created_ms) FROM deployments d WHERE "
 			  "d.service = t.service) FROM sim_traces t ORDER BY t.service", &err) < 0) {
 		cli_error("%s", err.buf);
 		return EXIT_RUNTIME;
 	}
-	while (sqlite3_step(q) == SQLITE_ROW) {
+	while (sql_step(q, NULL) == SQL_ROW) {
 		ALLOC_GROW(traces, n_traces + 1, alloc);
 		services = xrealloc(services, (n_traces + 1) * sizeof(*services));
 		memset(&traces[n_traces], 0, sizeof(traces[0]));
-		services[n_traces] = xstrdup((const char *)sqlite3_column_text(q, 0));
-		if (metrics_trace_load(&traces[n_traces], (const char *)sqlite3_column_text(q, 1), &err) < 0) {
+		services[n_traces] = xstrdup(sql_column_text(q, 0));
+		if (metrics_trace_load(&traces[n_traces], sql_column_text(q, 1), &err) < 0) {
 			cli_error("%s", err.buf);
 			metrics_trace_release(&traces[n_traces]);
 			free(services[n_traces]);
 			rc = EXIT_USAGE;
 			goto out;
 		}
-		traces[n_traces].origin_ms = sqlite3_column_int64(q, 2);	/* t_s = 0 is the deployment's creation */
+		traces[n_traces].origin_ms = sql_column_int64(q, 2);	/* t_s = 0 is the deployment's creation */
 		n_traces++;
 	}
 	/* traces must not move once the set points into them */
@@ -277,7 +278,7 @@ static int sim_run(struct store *st, int64_t step_ms, long max_ticks, long crash
 	c.hooks.log = sim_log;
 	c.hooks.webhook_check = NULL;	/* a simulation contacts nothing (webhooks: test_controller) */
 	c.hooks.webhook_call = NULL;
-	if (store_prepare(st, &adv, "UPDATE sim_clock SET now_ms = ? WHERE id = 1 AND now_ms = ?", &err) < 0) {
+	if (sql_prepare(st, &adv, "UPDATE sim_clock SET now_ms = ? WHERE id = 1 AND now_ms = ?", &err) < 0) {
 		cli_error("%s", err.buf);
 		rc = EXIT_RUNTIME;
 		goto done;
@@ -308,11 +309,11 @@ static int sim_run(struct store *st, int64_t step_ms, long max_ticks, long crash
 			fflush(stdout);
 			raise(SIGKILL);
 		}
-		sqlite3_reset(adv);
-		sqlite3_bind_int64(adv, 1, now + step_ms);
-		sqlite3_bind_int64(adv, 2, now);
-		if (sqlite3_step(adv) != SQLITE_DONE) {
-			cli_error("store: %s", sqlite3_errmsg(st->db));
+		sql_reset(adv);
+		sql_bind_int64(adv, 1, now + step_ms);
+		sql_bind_int64(adv, 2, now);
+		if (sql_step(adv, NULL) != SQL_DONE) {
+			cli_error("store: %s", sql_errmsg(st));
 			rc = EXIT_RUNTIME;
 			break;
 		}
@@ -336,24 +337,24 @@ out:
 
 static int sim_dump(struct store *st)
 {
-	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	_cleanup_sql_ struct sql_stmt *q = NULL;
 	struct strbuf err = STRBUF_INIT;
 
-	if (store_prepare(st, &q,
+	if (sql_prepare(st, &q,
 			  "SELECT 'T', deployment_id, at_ms, COALESCE(from_state, '-'), to_state, step, weight, reason "
 			  "FROM transitions "
-			  "UNION ALL SELECT 'I', deployment_id, id, kind, COALESCE(applied_ms, 'pending'), 0, 0, "
+			  "UNION ALL SELECT 'I', deployment_id, id, kind, COALESCE(CAST(applied_ms AS TEXT), 'pending'), 0, 0, "
 			  "COALESCE(result, '') FROM intents "
-			  "UNION ALL SELECT 'A', deployment_id, at_ms, verdict, step, 0, weight, reason FROM analysis_results "
+			  "UNION ALL SELECT 'A', deployment_id, at_ms, verdict, CAST(step AS TEXT), 0, weight, reason FROM analysis_results "
 			  "UNION ALL SELECT 'D', id, 0, service, state, step, failed_checks, reason FROM deployments "
 			  "ORDER BY 1, 2, 3", &err) < 0) {
 		cli_error("%s", err.buf);
 		strbuf_release(&err);
 		return EXIT_RUNTIME;
 	}
-	while (sqlite3_step(q) == SQLITE_ROW) {
+	while (sql_step(q, NULL) == SQL_ROW) {
 		for (int i = 0; i < 8; i++)
-			printf("%s%s", i ? "|" : "", sqlite3_column_text(q, i) ? (const char *)sqlite3_column_text(q, i) : "");
+			printf("%s%s", i ? "|" : "", sql_column_text(q, i) ? sql_column_text(q, i) : "");
 		printf("\n");
 	}
 	return EXIT_OK;

@@ -16,6 +16,7 @@
 #include "adapters/audit.h"
 #include "base/fmt.h"
 #include "adapters/deployment_store.h"
+#include "adapters/sql.h"
 #include "adapters/store.h"
 #include "adapters/notify_config.h"
 #include "controller/db_ops.h"
@@ -226,21 +227,21 @@ const char usage_status[] =
 
 static int list_ids(struct store *st, const char *service, int64_t **ids, size_t *n, struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	_cleanup_sql_ struct sql_stmt *q = NULL;
 	int64_t *v = NULL;
 	size_t nr = 0, alloc = 0;
 	int r;
 
-	if ((r = store_prepare(st, &q, service ?
+	if ((r = sql_prepare(st, &q, service ?
 			       "SELECT id FROM deployments WHERE service = ? ORDER BY id DESC LIMIT 50" :
 			       "SELECT id FROM deployments ORDER BY state IN ('succeeded', 'rolled_back', 'failed'), "
 			       "id DESC LIMIT 50", err)) < 0)
 		return r;
 	if (service)
-		sqlite3_bind_text(q, 1, service, -1, SQLITE_STATIC);
-	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		sql_bind_text(q, 1, service);
+	while ((r = sql_step(q, NULL)) == SQL_ROW) {
 		ALLOC_GROW(v, nr + 1, alloc);
-		v[nr++] = sqlite3_column_int64(q, 0);
+		v[nr++] = sql_column_int64(q, 0);
 	}
 	*ids = v;
 	*n = nr;
@@ -271,7 +272,7 @@ static const char *fmt_num(const json_t *v, char buf[32])
 static int show_detail(struct store *st, int64_t id)
 {
 	char b0[32], b1[32], b2[32], b3[32];
-	_cleanup_stmt_ sqlite3_stmt *t = NULL, *in = NULL, *an = NULL;
+	_cleanup_sql_ struct sql_stmt *t = NULL, *in = NULL, *an = NULL;
 	struct deployment d;
 	struct strbuf err = STRBUF_INIT;
 	int r;
@@ -281,11 +282,11 @@ static int show_detail(struct store *st, int64_t id)
 		strbuf_release(&err);
 		return cli_exit(r);
 	}
-	if ((r = store_prepare(st, &t, "SELECT at_ms, COALESCE(from_state, ''), to_state, step, weight, reason "
+	if ((r = sql_prepare(st, &t, "SELECT at_ms, COALESCE(from_state, ''), to_state, step, weight, reason "
 			       "FROM transitions WHERE deployment_id = ? ORDER BY id", &err)) < 0 ||
-	    (r = store_prepare(st, &in, "SELECT id, kind, COALESCE(arg, ''), COALESCE(requested_by, ''), created_ms, "
+	    (r = sql_prepare(st, &in, "SELECT id, kind, COALESCE(arg, ''), COALESCE(requested_by, ''), created_ms, "
 			       "applied_ms, COALESCE(result, '') FROM intents WHERE deployment_id = ? ORDER BY id", &err)) < 0 ||
-	    (r = store_prepare(st, &an, "SELECT table_json FROM analysis_results WHERE deployment_id = ? ORDER BY id "
+	    (r = sql_prepare(st, &an, "SELECT table_json FROM analysis_results WHERE deployment_id = ? ORDER BY id "
 			       "DESC LIMIT 1", &err)) < 0) {
 		cli_error("%s", err.buf);
 		strbuf_release(&err);
@@ -302,26 +303,26 @@ static int show_detail(struct store *st, int64_t id)
 	if (!d.from_version[0])
 		printf("first release: no earlier revision to compare it with or return to (docs/engine.md)\n");
 	printf("transitions:\n");
-	sqlite3_bind_int64(t, 1, id);
-	while (sqlite3_step(t) == SQLITE_ROW) {
+	sql_bind_int64(t, 1, id);
+	while (sql_step(t, NULL) == SQL_ROW) {
 		char buf[RFC3339_BUFSZ];
-		printf("  %s  %s -> %s (step %d, %.4g%%): %s\n", time_format_rfc3339(sqlite3_column_int64(t, 0), buf),
-		       (const char *)sqlite3_column_text(t, 1), (const char *)sqlite3_column_text(t, 2),
-		       sqlite3_column_int(t, 3), sqlite3_column_double(t, 4), (const char *)sqlite3_column_text(t, 5));
+		printf("  %s  %s -> %s (step %d, %.4g%%): %s\n", time_format_rfc3339(sql_column_int64(t, 0), buf),
+		       sql_column_text(t, 1), sql_column_text(t, 2),
+		       (int)sql_column_int64(t, 3), sql_column_double(t, 4), sql_column_text(t, 5));
 	}
-	sqlite3_bind_int64(in, 1, id);
-	for (int first = 1; sqlite3_step(in) == SQLITE_ROW; first = 0) {
-		const char *arg = (const char *)sqlite3_column_text(in, 2);
+	sql_bind_int64(in, 1, id);
+	for (int first = 1; sql_step(in, NULL) == SQL_ROW; first = 0) {
+		const char *arg = sql_column_text(in, 2);
 		if (first)
 			printf("intents:\n");
-		printf("  %lld %s%s%s by %s: %s\n", (long long)sqlite3_column_int64(in, 0),
-		       (const char *)sqlite3_column_text(in, 1), *arg ? " " : "", arg,
-		       (const char *)sqlite3_column_text(in, 3),
-		       sqlite3_column_type(in, 5) != SQLITE_NULL ? (const char *)sqlite3_column_text(in, 6) : "pending");
+		printf("  %lld %s%s%s by %s: %s\n", (long long)sql_column_int64(in, 0),
+		       sql_column_text(in, 1), *arg ? " " : "", arg,
+		       sql_column_text(in, 3),
+		       !sql_column_is_null(in, 5) ? sql_column_text(in, 6) : "pending");
 	}
-	sqlite3_bind_int64(an, 1, id);
-	if (sqlite3_step(an) == SQLITE_ROW && sqlite3_column_text(an, 0)) {
-		json_t *analysis = json_loads((const char *)sqlite3_column_text(an, 0), 0, NULL);
+	sql_bind_int64(an, 1, id);
+	if (sql_step(an, NULL) == SQL_ROW && sql_column_text(an, 0)) {
+		json_t *analysis = json_loads(sql_column_text(an, 0), 0, NULL);
 		if (json_is_object(analysis)) {
 			json_t *sq = json_object_get(analysis, "step_question"), *o;
 			size_t i;

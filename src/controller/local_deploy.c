@@ -18,6 +18,7 @@
 #include "controller/local_deploy.h"
 #include "adapters/deployment_store.h"
 #include "adapters/proc.h"
+#include "adapters/sql.h"
 #include "base/alloc.h"
 #include "base/err.h"
 #include "base/fmt.h"
@@ -435,17 +436,17 @@ static int record_extras(struct driver *dr, const struct deployment *d, struct s
 					  err)) < 0)
 		return rc;
 	if (o->commit_sha || o->commit_time_ms) {
-		_cleanup_stmt_ sqlite3_stmt *q = NULL;
-		if ((rc = store_prepare(&dr->ls.st, &q, "UPDATE deployments SET commit_sha = ?1, commit_time_ms = ?2 "
+		_cleanup_sql_ struct sql_stmt *q = NULL;
+		if ((rc = sql_prepare(&dr->ls.st, &q, "UPDATE deployments SET commit_sha = ?1, commit_time_ms = ?2 "
 					"WHERE id = ?3", err)) < 0)
 			return rc;
 		if (o->commit_sha)
-			sqlite3_bind_text(q, 1, o->commit_sha, -1, SQLITE_STATIC);
+			sql_bind_text(q, 1, o->commit_sha);
 		if (o->commit_time_ms)
-			sqlite3_bind_int64(q, 2, o->commit_time_ms);
-		sqlite3_bind_int64(q, 3, d->id);
-		if (sqlite3_step(q) != SQLITE_DONE) {
-			strbuf_errf(err, "store: %s", sqlite3_errmsg(dr->ls.st.db));
+			sql_bind_int64(q, 2, o->commit_time_ms);
+		sql_bind_int64(q, 3, d->id);
+		if (sql_step(q, NULL) != SQL_DONE) {
+			strbuf_errf(err, "store: %s", sql_errmsg(&dr->ls.st));
 			return SW_ESTORE;
 		}
 	}

@@ -10,6 +10,7 @@
  */
 #include "config.h"
 #include "server/api_internal.h"
+#include "adapters/sql.h"
 #include "adapters/store.h"
 #include "base/err.h"
 #include "base/strbuf.h"
@@ -51,26 +52,27 @@ static void weight_line(struct strbuf *out, const char *service, const char *env
 
 int api_metrics_render(struct store *st, const struct api_tick *t, struct strbuf *out, struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *q = NULL, *w = NULL, *v = NULL, *n = NULL;
+	_cleanup_sql_ struct sql_stmt *q = NULL, *w = NULL, *v = NULL, *n = NULL;
 	int64_t counts[DS_COUNT] = { 0 };
 	int r;
 
-	if ((r = store_prepare(st, &q, "SELECT state, COUNT(*) FROM deployments GROUP BY state", err)) < 0 ||
-	    (r = store_prepare(st, &w, "SELECT service, env, version, COALESCE(from_version, ''), weight, state "
+	if ((r = sql_prepare(st, &q, "SELECT state, COUNT(*) FROM deployments GROUP BY state", err)) < 0 ||
+	    (r = sql_prepare(st, &w, "SELECT service, env, version, COALESCE(from_version, ''), weight, state "
 			       "FROM deployments WHERE id IN (SELECT MAX(id) FROM deployments GROUP BY service, env) "
 			       "ORDER BY service, env", err)) < 0 ||
-	    (r = store_prepare(st, &v, "SELECT verdict, COUNT(*) FROM analysis_results GROUP BY verdict ORDER BY verdict",
+	    (r = sql_prepare(st, &v, "SELECT verdict, COUNT(*) FROM analysis_results GROUP BY verdict ORDER BY verdict",
 			       err)) < 0 ||
-	    (r = store_prepare(st, &n, "SELECT COALESCE(SUM(state = 'queued'), 0), COALESCE(SUM(state = 'gave_up'), 0), "
+	    (r = sql_prepare(st, &n, "SELECT COALESCE(SUM(CASE WHEN state = 'queued' THEN 1 ELSE 0 END), 0),"
+			       " COALESCE(SUM(CASE WHEN state = 'gave_up' THEN 1 ELSE 0 END), 0), "
 			       "COALESCE(SUM(CASE WHEN state = 'sent' THEN attempts - 1 ELSE attempts END), 0) "
 			       "FROM notify_deliveries", err)) < 0)
 		return r;
 
 	head(out, "slipway_deployments", "gauge", "Deployments in the store by state.");
-	while (sqlite3_step(q) == SQLITE_ROW) {
+	while (sql_step(q, NULL) == SQL_ROW) {
 		enum deploy_state s;
-		if (deployment_state_parse((const char *)sqlite3_column_text(q, 0), &s) == 0)
-			counts[s] = sqlite3_column_int64(q, 1);
+		if (deployment_state_parse(sql_column_text(q, 0), &s) == 0)
+			counts[s] = sql_column_int64(q, 1);
 	}
 	for (int i = 0; i < DS_COUNT; i++)
 		strbuf_addf(out, "slipway_deployments{state=\"%s\"} %lld\n", deployment_state_name((enum deploy_state)i),
@@ -78,11 +80,11 @@ int api_metrics_render(struct store *st, const struct api_tick *t, struct strbuf
 
 	head(out, "slipway_revision_weight_percent", "gauge",
 	     "Traffic weight of each revision of a service and environment (percent), from its latest deployment.");
-	while (sqlite3_step(w) == SQLITE_ROW) {
-		const char *svc = (const char *)sqlite3_column_text(w, 0), *env = (const char *)sqlite3_column_text(w, 1),
-			   *ver = (const char *)sqlite3_column_text(w, 2), *from = (const char *)sqlite3_column_text(w, 3),
-			   *state = (const char *)sqlite3_column_text(w, 5);
-		double wt = sqlite3_column_double(w, 4);
+	while (sql_step(w, NULL) == SQL_ROW) {
+		const char *svc = sql_column_text(w, 0), *env = sql_column_text(w, 1),
+			   *ver = sql_column_text(w, 2), *from = sql_column_text(w, 3),
+			   *state = sql_column_text(w, 5);
+		double wt = sql_column_double(w, 4);
 		if (!strcmp(state, "succeeded")) {
 			weight_line(out, svc, env, ver, "stable", 100);
 		} else if (!strcmp(state, "rolled_back") || !strcmp(state, "failed")) {
@@ -96,21 +98,21 @@ int api_metrics_render(struct store *st, const struct api_tick *t, struct strbuf
 	}
 
 	head(out, "slipway_analysis_verdicts_total", "counter", "Analysis results recorded, by verdict.");
-	while (sqlite3_step(v) == SQLITE_ROW) {
+	while (sql_step(v, NULL) == SQL_ROW) {
 		strbuf_addstr(out, "slipway_analysis_verdicts_total{verdict=\"");
-		label(out, (const char *)sqlite3_column_text(v, 0));
-		strbuf_addf(out, "\"} %lld\n", (long long)sqlite3_column_int64(v, 1));
+		label(out, sql_column_text(v, 0));
+		strbuf_addf(out, "\"} %lld\n", (long long)sql_column_int64(v, 1));
 	}
 
-	if (sqlite3_step(n) == SQLITE_ROW) {
+	if (sql_step(n, NULL) == SQL_ROW) {
 		head(out, "slipway_notification_queue_depth", "gauge", "Notification deliveries waiting to be sent.");
-		strbuf_addf(out, "slipway_notification_queue_depth %lld\n", (long long)sqlite3_column_int64(n, 0));
+		strbuf_addf(out, "slipway_notification_queue_depth %lld\n", (long long)sql_column_int64(n, 0));
 		head(out, "slipway_notification_delivery_failures_total", "counter",
 		     "Failed notification delivery attempts (a retried delivery counts each failure).");
-		strbuf_addf(out, "slipway_notification_delivery_failures_total %lld\n", (long long)sqlite3_column_int64(n, 2));
+		strbuf_addf(out, "slipway_notification_delivery_failures_total %lld\n", (long long)sql_column_int64(n, 2));
 		head(out, "slipway_notification_deliveries_given_up_total", "counter",
 		     "Notification deliveries given up after their last retry.");
-		strbuf_addf(out, "slipway_notification_deliveries_given_up_total %lld\n", (long long)sqlite3_column_int64(n, 1));
+		strbuf_addf(out, "slipway_notification_deliveries_given_up_total %lld\n", (long long)sql_column_int64(n, 1));
 	}
 
 	if (t->have) {
@@ -148,13 +150,13 @@ int api_metrics_render(struct store *st, const struct api_tick *t, struct strbuf
 
 int api_ready(struct store *st, const struct api_tick *t, int64_t now_ms, char *why, size_t whysz, struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	_cleanup_sql_ struct sql_stmt *q = NULL;
 	if (!st) {
 		snprintf(why, whysz, "the store cannot be opened: %s", err->len ? err->buf : "unknown error");
 		return -1;
 	}
-	if (store_prepare(st, &q, "SELECT COUNT(*) FROM deployments", err) < 0 || sqlite3_step(q) != SQLITE_ROW) {
-		snprintf(why, whysz, "the store does not answer: %s", err->len ? err->buf : sqlite3_errmsg(st->db));
+	if (sql_prepare(st, &q, "SELECT COUNT(*) FROM deployments", err) < 0 || sql_step(q, NULL) != SQL_ROW) {
+		snprintf(why, whysz, "the store does not answer: %s", err->len ? err->buf : sql_errmsg(st));
 		return -1;
 	}
 	if (t->have && (!t->last_ok_ms || now_ms - t->last_ok_ms > API_READY_TICK_AGE_MS)) {

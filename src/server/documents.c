@@ -14,6 +14,7 @@
 #include "adapters/notify.h"
 #include "adapters/records.h"
 #include "adapters/router_haproxy.h"
+#include "adapters/sql.h"
 #include "adapters/store.h"
 #include "base/alloc.h"
 #include "base/err.h"
@@ -47,24 +48,24 @@ json_t *doc_table_rows(json_t *t)
  * applied_at, result}]. */
 static int intents_json(struct store *st, int64_t id, json_t **out, struct strbuf *err)
 {
-	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	_cleanup_sql_ struct sql_stmt *q = NULL;
 	json_t *a;
-	int r = store_prepare(st, &q, "SELECT id, kind, arg, requested_by, created_ms, applied_ms, result FROM intents "
+	int r = sql_prepare(st, &q, "SELECT id, kind, arg, requested_by, created_ms, applied_ms, result FROM intents "
 			      "WHERE deployment_id = ? ORDER BY id", err);
 	if (r < 0)
 		return r;
 	a = json_array();
-	sqlite3_bind_int64(q, 1, id);
-	while (sqlite3_step(q) == SQLITE_ROW) {
+	sql_bind_int64(q, 1, id);
+	while (sql_step(q, NULL) == SQL_ROW) {
 		json_t *o = json_object();
-		json_object_set_new(o, "id", json_integer(sqlite3_column_int64(q, 0)));
-		vocab_json_str(o, "action", (const char *)sqlite3_column_text(q, 1));
-		vocab_json_str(o, "arg", (const char *)sqlite3_column_text(q, 2));
-		vocab_json_str(o, "requested_by", (const char *)sqlite3_column_text(q, 3));
-		vocab_json_time(o, "created_at", sqlite3_column_int64(q, 4));
-		json_object_set_new(o, "applied", json_boolean(sqlite3_column_type(q, 5) != SQLITE_NULL));
-		vocab_json_time(o, "applied_at", sqlite3_column_type(q, 5) == SQLITE_NULL ? 0 : sqlite3_column_int64(q, 5));
-		vocab_json_str(o, "result", (const char *)sqlite3_column_text(q, 6));
+		json_object_set_new(o, "id", json_integer(sql_column_int64(q, 0)));
+		vocab_json_str(o, "action", sql_column_text(q, 1));
+		vocab_json_str(o, "arg", sql_column_text(q, 2));
+		vocab_json_str(o, "requested_by", sql_column_text(q, 3));
+		vocab_json_time(o, "created_at", sql_column_int64(q, 4));
+		json_object_set_new(o, "applied", json_boolean(!sql_column_is_null(q, 5)));
+		vocab_json_time(o, "applied_at", sql_column_is_null(q, 5) ? 0 : sql_column_int64(q, 5));
+		vocab_json_str(o, "result", sql_column_text(q, 6));
 		json_array_append_new(a, o);
 	}
 	*out = a;

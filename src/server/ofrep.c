@@ -24,6 +24,7 @@
 #include "server/ofrep.h"
 #include "adapters/audit.h"
 #include "adapters/flag_store.h"
+#include "adapters/sql.h"
 #include "adapters/store.h"
 #include "adapters/tokens.h"
 #include "base/alloc.h"
@@ -225,11 +226,11 @@ static void refused(struct store *st, const char *method, const char *url, const
 static int read_begin(struct store *st)
 {
 	struct strbuf err = STRBUF_INIT;
-	sqlite3_stmt *q;
+	struct sql_stmt *q;
 	int began = 0;
-	if (store_prepare_cached(st, &q, "BEGIN", &err) == 0) {
-		began = sqlite3_step(q) == SQLITE_DONE;
-		sqlite3_reset(q);
+	if (sql_prepare_cached(st, &q, "BEGIN", &err) == 0) {
+		began = sql_step(q, NULL) == SQL_DONE;
+		sql_reset(q);
 	}
 	strbuf_release(&err);
 	return began;
@@ -238,16 +239,16 @@ static int read_begin(struct store *st)
 static void read_end(struct store *st, int began)
 {
 	struct strbuf err = STRBUF_INIT;
-	sqlite3_stmt *q;
+	struct sql_stmt *q;
 	if (!began)
 		return;
-	if (store_prepare_cached(st, &q, "COMMIT", &err) == 0) {
-		if (sqlite3_step(q) != SQLITE_DONE)
+	if (sql_prepare_cached(st, &q, "COMMIT", &err) == 0) {
+		if (sql_step(q, NULL) != SQL_DONE)
 			began = -1;
-		sqlite3_reset(q);
+		sql_reset(q);
 	}
-	if (began != 1 || !sqlite3_get_autocommit(st->db))	/* never leave it open */
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	if (began != 1 || store_in_tx(st))	/* never leave it open */
+		store_rollback(st);
 	strbuf_release(&err);
 }
 

@@ -130,6 +130,7 @@ fi
 start_load "$SPORT"
 run_slipway pack deploy billing v3 --env staging --time-scale $SCALE
 is "$rc" 0 "v3 passes staging"
+[ "$rc" = 0 ] || echo "$err" | tail -20 | sed 's/^/# /'
 stop_load
 start_load
 "$SLIPWAY" pack deploy billing v3 --env production --time-scale $SCALE >"$T/v3.out" 2>"$T/v3.err" &

@@ -9,6 +9,7 @@
  */
 #include "tap.h"
 #include "adapters/metrics_builtin.h"
+#include "adapters/sql.h"
 #include "adapters/store.h"
 #include "base/err.h"
 #include "base/strbuf.h"
@@ -77,11 +78,11 @@ static void run_case(const char *dir, const char *name)	/* dir: < 512 bytes, nam
 		if (f)
 			fclose(f);
 		for (int i = 0; i < 200 && got != want; i++) {
-			_cleanup_stmt_ sqlite3_stmt *q = NULL;
+			_cleanup_sql_ struct sql_stmt *q = NULL;
 			usleep(50 * 1000);
-			if (store_prepare(&st, &q, "SELECT coalesce(sum(requests), 0) FROM request_stats", NULL) == 0 &&
-			    sqlite3_step(q) == SQLITE_ROW)
-				got = (long)sqlite3_column_int64(q, 0);
+			if (sql_prepare(&st, &q, "SELECT coalesce(sum(requests), 0) FROM request_stats", NULL) == 0 &&
+			    sql_step(q, NULL) == SQL_ROW)
+				got = (long)sql_column_int64(q, 0);
 		}
 		is_int(got, want, "%s: every line was received and stored", name);
 	}

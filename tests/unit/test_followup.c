@@ -32,6 +32,7 @@
 #include "adapters/dora_store.h"
 #include "adapters/followup_store.h"
 #include "adapters/notify_config.h"
+#include "adapters/sql.h"
 #include "adapters/store.h"
 #include "adapters/store_all.h"
 #include "base/err.h"
@@ -253,11 +254,11 @@ static int fake_over(void *ctx, const char *service, enum revision_role role, co
 
 static int64_t count(struct store *st, const char *sql)
 {
-	sqlite3_stmt *q = NULL;
+	struct sql_stmt *q = NULL;
 	int64_t n = -1;
-	if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
-		n = sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
+	if (sql_prepare(st, &q, sql, NULL) == 0 && sql_step(q, NULL) == SQL_ROW)
+		n = sql_column_int64(q, 0);
+	sql_finalize(q);
 	return n;
 }
 
@@ -294,7 +295,7 @@ static void test_controller(void)
 		    " (1, 'api', 'production', 'v2', 2, 'v1', 'standard', 'canary', 'succeeded', 'alice', %lld, %lld, %lld, %s),"
 		    " (2, 'web', 'production', 'hotfix1', 2, 'w1', 'emergency', 'canary', 'succeeded', 'bob', %lld, %lld, %lld, %s)",
 		    (long long)T0, (long long)T0, (long long)T0, base, (long long)T0, (long long)T0, (long long)T0, base);
-	ok(sqlite3_exec(st.db, cmd.buf, NULL, NULL, NULL) == SQLITE_OK, "two succeeded deployments");
+	ok(store_exec(&st, cmd.buf, NULL) == 0, "two succeeded deployments");
 
 	run.now_ms = T0 + 1000;
 	is_int(followup_tick(&st, &run, &err), 0, "first look %s", err.buf);

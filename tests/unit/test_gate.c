@@ -1,4 +1,5 @@
 /* test_gate.c - the controller's policy gate over the runbook's calendar. */
+#include "store_fresh.h"
 #include "tap.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
@@ -99,6 +100,7 @@ static void test_checklists(const struct tz_zone *utc)
 
 	ok(mkdtemp(dir) != NULL, "checklists: temporary store directory");
 	is_int(policy_load(&q, pol, sizeof(pol) - 1, "cl.yaml", NULL, &err), 0, "checklists policy: %s", err.buf);
+	store_fresh(dir);
 	ok(store_open(&st, dir, &err) == 0 && deployment_store_migrate(&st, &err) == 0, "store: %s", err.buf);
 	is_int(policy_gate_init(&g, &q, utc, &st, &err), 0, "gate init migrates the checklist module");
 	g.rollback_fn = fake_rollback;
@@ -327,6 +329,7 @@ static void test_release_proofs(const struct tz_zone *utc)
 	is_int(service_parse(&svc, "api-server.yaml", svc_yaml, strlen(svc_yaml), "api-server", &err), 0,
 	       "a service file with dashboards: and github: %s", err.buf);
 	is_int(policy_load(&q, pol, sizeof(pol) - 1, "proofs.yaml", NULL, &err), 0, "policy: %s", err.buf);
+	store_fresh(dir);
 	ok(store_open(&st, dir, &err) == 0 && deployment_store_migrate(&st, &err) == 0, "store: %s", err.buf);
 	is_int(policy_gate_init(&g, &q, utc, &st, &err), 0, "gate init migrates the flags and databases modules: %s", err.buf);
 	rc.project = dir;
@@ -336,8 +339,8 @@ static void test_release_proofs(const struct tz_zone *utc)
 	strategy_default(strat, STRATEGY_CANARY);
 	deployment_init(&d, "api-server", "production", "v2", "v1", "standard", t);
 	is_int(deployment_store_create(&st, &d, strat, &err), 0, "create a standard deployment of v2");
-	ok(sqlite3_exec(st.db, "UPDATE deployments SET commit_sha = '9f2c4e1a7b3d5f60812a4c6e8b0d2f4a6c8e0b1d'", NULL,
-			NULL, NULL) == SQLITE_OK, "its commit, as 'deploy --commit' records it");
+	ok(store_exec(&st, "UPDATE deployments SET commit_sha = '9f2c4e1a7b3d5f60812a4c6e8b0d2f4a6c8e0b1d'", NULL) == 0,
+	   "its commit, as 'deploy --commit' records it");
 
 	/* 1: nothing in place, no token */
 	unsetenv("SLIPWAY_TEST_GITHUB_TOKEN");
@@ -423,7 +426,7 @@ static void test_release_proofs(const struct tz_zone *utc)
 	}
 
 	/* 4: a release without a manifest, then one declaring none, then a service without a database */
-	ok(sqlite3_exec(st.db, "UPDATE deployments SET state = 'failed'", NULL, NULL, NULL) == SQLITE_OK, "v2 steps aside");
+	ok(store_exec(&st, "UPDATE deployments SET state = 'failed'", NULL) == 0, "v2 steps aside");
 	deployment_init(&e, "api-server", "production", "v3", "v2", "standard", t);
 	is_int(deployment_store_create(&st, &e, strat, &err), 0, "a deployment of v3, whose release has no manifest");
 	strbuf_reset(&reason);
@@ -437,7 +440,7 @@ static void test_release_proofs(const struct tz_zone *utc)
 	policy_gate_check(&g, &e, GATE_PHASE_START, t + 200000, &reason);
 	expect_item(&st, &q, e.id, "v3", "feature-flags", "failed", "slipway-release.yaml:2:1: migrations must be a mapping",
 		    "a bad manifest is a failure with its position");
-	ok(sqlite3_exec(st.db, "UPDATE deployments SET state = 'failed'", NULL, NULL, NULL) == SQLITE_OK, "v3 steps aside");
+	ok(store_exec(&st, "UPDATE deployments SET state = 'failed'", NULL) == 0, "v3 steps aside");
 	deployment_init(&e, "api-server", "production", "v4", "v2", "standard", t);
 	is_int(deployment_store_create(&st, &e, strat, &err), 0, "a deployment of v4, which declares none");
 	strbuf_reset(&reason);
@@ -482,8 +485,8 @@ static void test_release_proofs(const struct tz_zone *utc)
 		rc.svc = &svc2;
 		setenv("SLIPWAY_TEST_GITHUB_TOKEN", "sekrit-test-token", 1);
 		srv.dash_status = 302;
-		ok(sqlite3_exec(st.db, "UPDATE deployments SET commit_sha = '9f2c4e1a7b3d5f60812a4c6e8b0d2f4a6c8e0b1d'",
-				NULL, NULL, NULL) == SQLITE_OK, "v4 has a commit to ask GitHub about");
+		ok(store_exec(&st, "UPDATE deployments SET commit_sha = '9f2c4e1a7b3d5f60812a4c6e8b0d2f4a6c8e0b1d'",
+			      NULL) == 0, "v4 has a commit to ask GitHub about");
 		strbuf_reset(&reason);
 		is_int(policy_gate_check(&g, &e, GATE_PHASE_START, t + 600000, &reason), GATE_WAIT,
 		       "the gate evaluation returns and waits: %s", reason.buf);
@@ -589,6 +592,7 @@ int main(void)
 
 		ok(mkdtemp(dir) != NULL, "temporary store directory");
 		ok(policy_load(&q, roles_policy, sizeof(roles_policy) - 1, "roles.yaml", NULL, &err) == 0, "roles policy");
+		store_fresh(dir);
 		ok(store_open(&st, dir, &err) == 0 && deployment_store_migrate(&st, &err) == 0, "store: %s", err.buf);
 		is_int(policy_gate_init(&sg, &q, &utc, &st, &err), 0, "gate init migrates approvals, incidents, audit");
 		strategy_default(strat, STRATEGY_CANARY);
@@ -623,7 +627,7 @@ int main(void)
 		ok(strstr(reason.buf, "incident") != NULL, "says which incident: %s", reason.buf);
 		/* one unfinished deployment per service and environment (deployment_store.c migration 3):
 		 * the standard one steps aside (as if aborted) while the emergency is recorded */
-		ok(sqlite3_exec(st.db, "UPDATE deployments SET state = 'failed'", NULL, NULL, NULL) == SQLITE_OK,
+		ok(store_exec(&st, "UPDATE deployments SET state = 'failed'", NULL) == 0,
 		   "the standard deployment steps aside");
 		deployment_init(&e, "api-server", "production", "v3", "v1", "emergency", thu);
 		snprintf(e.requested_by, sizeof(e.requested_by), "alice");

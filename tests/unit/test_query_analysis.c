@@ -28,6 +28,7 @@
 
 #include "adapters/deployment_store.h"
 #include "adapters/sim_infra.h"
+#include "adapters/sql.h"
 #include "adapters/store.h"
 #include "base/alloc.h"
 #include "base/strbuf.h"
@@ -393,18 +394,18 @@ static int64_t drive(const char *dir, struct store *st, const char *service, dou
 /* The "queries" of deployment id's last analysis result, as JSON text ("" when none). */
 static void last_queries(struct store *st, int64_t id, char *buf, size_t n)
 {
-	sqlite3_stmt *s = NULL;
+	struct sql_stmt *s = NULL;
 	buf[0] = '\0';
-	if (sqlite3_prepare_v2(st->db, "SELECT table_json FROM analysis_results WHERE deployment_id = ? ORDER BY id DESC "
-			       "LIMIT 1", -1, &s, NULL) != SQLITE_OK)
+	if (sql_prepare(st, &s, "SELECT table_json FROM analysis_results WHERE deployment_id = ? ORDER BY id DESC "
+			       "LIMIT 1", NULL) != 0)
 		return;
-	sqlite3_bind_int64(s, 1, id);
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		const char *t = (const char *)sqlite3_column_text(s, 0);
+	sql_bind_int64(s, 1, id);
+	if (sql_step(s, NULL) == SQL_ROW) {
+		const char *t = sql_column_text(s, 0);
 		const char *q = t ? strstr(t, "\"queries\"") : NULL;
 		snprintf(buf, n, "%s", q ? q : "");
 	}
-	sqlite3_finalize(s);
+	sql_finalize(s);
 }
 
 static void controller_runs(const char *dir)

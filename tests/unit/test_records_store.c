@@ -4,6 +4,7 @@
  * approval gate with its expiry audit, the emergency record, the incident
  * gate, the notification queue (file sink), and commit times from git.
  */
+#include "store_fresh.h"
 #include "tap.h"
 #include "adapters/approvals.h"
 #include "adapters/audit.h"
@@ -13,6 +14,7 @@
 #include "adapters/incidents.h"
 #include "adapters/notify.h"
 #include "adapters/records.h"
+#include "adapters/sql.h"
 #include "adapters/store.h"
 #include "base/err.h"
 #include "base/strbuf.h"
@@ -30,6 +32,7 @@ static void open_store(struct store *st, const char *sub)
 {
 	struct strbuf err = STRBUF_INIT, dir = STRBUF_INIT;
 	strbuf_addf(&dir, "%s/%s", tmp, sub);
+	store_fresh(dir.buf);
 	ok(store_open(st, dir.buf, &err) == 0 && deployment_store_migrate(st, &err) == 0 &&
 	   approvals_migrate(st, &err) == 0 && incidents_migrate(st, &err) == 0 && notify_migrate(st, &err) == 0,
 	   "store %s opened and migrated %s", sub, err.buf);
@@ -39,11 +42,11 @@ static void open_store(struct store *st, const char *sub)
 
 static int64_t count(struct store *st, const char *sql)
 {
-	sqlite3_stmt *s = NULL;
+	struct sql_stmt *s = NULL;
 	int64_t n = -1;
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
-		n = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
+	if (sql_prepare(st, &s, sql, NULL) == 0 && sql_step(s, NULL) == SQL_ROW)
+		n = sql_column_int64(s, 0);
+	sql_finalize(s);
 	return n;
 }
 
@@ -57,7 +60,7 @@ static void add_deployment(struct store *st, int id, const char *type, const cha
 		 " requested_by, created_ms, state_since_ms) VALUES (%d, 'api-server', 'production%.*d', 'v1.2.%d', %d,"
 		 " 'v1.2.0', '%s', 'canary', '%s', 'alice', %lld, %lld)",
 		 id, id > 1 ? 1 : 0, id > 1 ? id : 0, id, id, type, state, (long long)T0, (long long)T0);
-	ok(sqlite3_exec(st->db, sql, NULL, NULL, NULL) == SQLITE_OK, "deployment %d (%s) inserted", id, type);
+	ok(store_exec(st, sql, NULL) == 0, "deployment %d (%s) inserted", id, type);
 }
 
 static void test_audit(void)
@@ -71,10 +74,12 @@ static void test_audit(void)
 		ok(audit_append(&st, T0 + i, "alice", "test.entry", "thing:1", "{\"n\":1}", &err) == i + 1, "append %d", i + 1);
 	is_int(audit_verify(&st, &v, &err), 0, "verify runs");
 	ok(v.bad_id == 0 && v.entries == 3, "intact chain of 3");
-	ok(sqlite3_exec(st.db, "UPDATE audit SET actor = 'mallory' WHERE id = 2", NULL, NULL, NULL) != SQLITE_OK,
+	ok(store_exec(&st, "UPDATE audit SET actor = 'mallory' WHERE id = 2", NULL) != 0,
 	   "the trigger refuses an UPDATE");
-	ok(sqlite3_exec(st.db, "DROP TRIGGER audit_no_update; UPDATE audit SET actor = 'mallory' WHERE id = 2", NULL,
-			NULL, NULL) == SQLITE_OK, "tampered with after dropping the trigger");
+	ok(store_exec(&st, st.backend == STORE_BACKEND_PG ? "DROP TRIGGER audit_no_update ON audit; "
+		      "UPDATE audit SET actor = 'mallory' WHERE id = 2" :
+		      "DROP TRIGGER audit_no_update; UPDATE audit SET actor = 'mallory' WHERE id = 2", NULL) == 0,
+	   "tampered with after dropping the trigger");
 	audit_verify(&st, &v, &err);
 	is_int(v.bad_id, 2, "verify names entry 2");
 	ok(strstr(v.why, "changed") != NULL, "and says it was changed: %s", v.why);
@@ -83,8 +88,9 @@ static void test_audit(void)
 	open_store(&st, "audit-del");
 	for (int i = 0; i < 3; i++)
 		audit_append(&st, T0 + i, "alice", "test.entry", "thing:1", NULL, &err);
-	ok(sqlite3_exec(st.db, "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE id = 2", NULL, NULL, NULL) ==
-	   SQLITE_OK, "deleted entry 2");
+	ok(store_exec(&st, st.backend == STORE_BACKEND_PG ?
+		      "DROP TRIGGER audit_no_delete ON audit; DELETE FROM audit WHERE id = 2" :
+		      "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE id = 2", NULL) == 0, "deleted entry 2");
 	audit_verify(&st, &v, &err);
 	is_int(v.bad_id, 3, "verify names entry 3, after the gap");
 	store_close(&st);
@@ -271,7 +277,7 @@ static void hold_row(struct store *st, int id, const char *state, int step, doub
 		 " 'production', 'v2', 1, 'standard', 'canary', '%s', %d, 10, 'alice', %lld, %lld, '%s',"
 		 " '{\"step_since_ms\": %lld}', %g)",
 		 id, id, state, step, (long long)T0, (long long)T0, spec, (long long)(T0 + 5000), scale);
-	ok(sqlite3_exec(st->db, sql, NULL, NULL, NULL) == SQLITE_OK, "deployment %d (%s, step %d) inserted", id, state, step);
+	ok(store_exec(st, sql, NULL) == 0, "deployment %d (%s, step %d) inserted", id, state, step);
 }
 
 static void test_hold_until(void)

@@ -8,10 +8,12 @@
  * test judge that answers "fail" to every question); the sim target, router
  * and provider share one simulation per service environment.
  */
+#include "store_fresh.h"
 #include "tap.h"
 #include "adapters/deployment_store.h"
 #include "adapters/notify.h"
 #include "adapters/sim_infra.h"
+#include "adapters/sql.h"
 #include "adapters/store.h"
 #include "base/err.h"
 #include "base/strbuf.h"
@@ -134,6 +136,7 @@ static enum deploy_state run(const char *dir, const struct judge *j, char *reaso
 	enum deploy_state state;
 	int64_t id;
 
+	store_fresh(dir);
 	store_open(&st, dir, &err);
 	deployment_store_migrate(&st, &err);
 	strategy_default(s, STRATEGY_CANARY);
@@ -159,15 +162,16 @@ static enum deploy_state run(const char *dir, const struct judge *j, char *reaso
 	snprintf(reason, rn, "%s", d.reason);
 	{
 		/* and what the analysis intervals said */
-		sqlite3_stmt *q = NULL;
-		if (store_prepare(&st, &q, "SELECT group_concat(reason, ' | ') FROM analysis_results WHERE deployment_id = ?1",
-				  NULL) == 0) {
-			sqlite3_bind_int64(q, 1, id);
-			if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
+		struct sql_stmt *q = NULL;
+		if (sql_prepare(&st, &q, st.backend == STORE_BACKEND_PG ?
+				"SELECT string_agg(reason, ' | ' ORDER BY id) FROM analysis_results WHERE deployment_id = ?1" :
+				"SELECT group_concat(reason, ' | ') FROM analysis_results WHERE deployment_id = ?1", NULL) == 0) {
+			sql_bind_int64(q, 1, id);
+			if (sql_step(q, NULL) == SQL_ROW && sql_column_text(q, 0))
 				snprintf(reason + strlen(reason), rn - strlen(reason), " | %s",
-					 (const char *)sqlite3_column_text(q, 0));
+					 sql_column_text(q, 0));
 		}
-		sqlite3_finalize(q);
+		sql_finalize(q);
 	}
 	controller_release(&c);
 	sim_infra_release(&infra);
