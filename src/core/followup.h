@@ -114,12 +114,14 @@ enum followup_outcome {
 const char *followup_outcome_name(enum followup_outcome o);	/* "ok", "regression", "unchecked" */
 
 /*
- * The latency line of a follow-up check, ms: ratio (the type's consider p99
- * ratio, the runbook's "p99 latency > 2x baseline"; <= 1 or NAN: 2) x the
- * baseline p99, at least 1 ms (the measurement's resolution, as the judge's
- * lines).  NAN when the baseline p99 is unknown.  A line at the baseline p99
- * itself, as first built, established "a regression" for any slowdown of
- * the whole host (a busy machine after a quiet one) and opened incidents.
+ * The latency line of a follow-up check, ms: ratio (the controller passes
+ * the type's immediate p99 ratio, the runbook's "p99 latency > 3x
+ * baseline"; <= 1 or NAN: 2) x the baseline p99, at least 1 ms (the
+ * measurement's resolution, as the judge's lines).  NAN when the baseline
+ * p99 is unknown.  A line at the baseline p99 itself, as first built,
+ * established "a regression" for any slowdown of the whole host (a busy
+ * machine after a quiet one) and opened incidents; at 2x a machine at load
+ * 17 still put 3% of a 26 ms service's requests above it.
  */
 double followup_line_ms(double base_p99_ms, double ratio);
 
@@ -135,7 +137,7 @@ struct followup_verdict {
  * week before).  over = requests of now slower than line_ms, or UINT64_MAX
  * when the provider cannot count them (latency not judged, said in the
  * reason); line_ms is followup_line_ms() of the baseline (the runbook's
- * "p99 latency > 2x baseline").  Errors: the two-sample forward test of
+ * "p99 latency > 3x baseline").  Errors: the two-sample forward test of
  * seqtest.h (seq_fwd_log_e() at the judge's effect); latency: the
  * one-sample test of "more than 1% of requests are slower than the line",
  * that is the p99 above it (seq_above_log_e()).  Each at alpha/2 of js

@@ -100,6 +100,7 @@ stop_load
 start_load
 run_slipway pack deploy billing v2 --env production --time-scale $SCALE -o json
 is "$rc" 1 "v2 in production: stopped"
+[ "$rc" = 1 ] || echo "$err" | grep -E "^(pack |deployment #)|waiting|paused|incident" | tail -8 | sed 's/^/# /'
 is "$(stages)" '[["disable", "passed"], ["deploy", "passed"], ["enable", "passed"], ["rollout", "failed"]]' "deployed dark, enabled for the segment, then its rollout failed"
 echo "$err" | grep -i "rolled back\|set back\|reason" | tail -3 | sed 's/^/# /'
 id=$(echo "$err" | sed -n 's/^deployment #\([0-9]*\) of api flag:.*/\1/p' | tail -1)
@@ -127,6 +128,16 @@ if [ "${SLIPWAY_SANITIZE:-0}" = 1 ]; then
   done_testing
   exit 0
 fi
+# v2's enabled path failed 5% in staging, where its flag is on for the pack's tests: the
+# follow-up of its staging deployment may have opened an incident there by now (an hour at
+# 60x), which holds the next deployment, as it should.  A person looks and resolves it.
+for env in staging production; do
+  for i in $("$SLIPWAY" incident list --env $env --open -o json 2>/dev/null |
+             python3 -c 'import json,sys; print(" ".join(str(i["id"]) for i in json.load(sys.stdin)["items"]))' 2>/dev/null); do
+    echo "# resolving incident $i in $env: $("$SLIPWAY" incident list --env $env --open 2>/dev/null | grep -m1 "^$i " | cut -c1-160)"
+    "$SLIPWAY" incident resolve "$i" >/dev/null 2>&1
+  done
+done
 start_load "$SPORT"
 run_slipway pack deploy billing v3 --env staging --time-scale $SCALE
 is "$rc" 0 "v3 passes staging"
