@@ -509,6 +509,11 @@ int judge_step_question(const struct judge_evidence *ev, const struct judge_sett
 		top = floor_;
 	/* the step's position between the first and the last step, on a log scale of weight */
 	t = w_last > w_first ? log(weight / w_first) / log(w_last / w_first) : 1;
+	/* the level tightens with the step too: even odds at the first step, 1 - power at the
+	   last (JUDGE_FIRST_STEP_BETA) */
+	if (beta < JUDGE_FIRST_STEP_BETA)
+		beta = exp((1 - t) * log(JUDGE_FIRST_STEP_BETA) + t * log(beta));
+	thr = log(1.0 / beta);
 	R = exp((1 - t) * log(r_first) + t * log(effect));
 	floor_ = exp((1 - t) * log(top) + t * log(floor_));
 	if (!s->nc) {

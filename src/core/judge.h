@@ -113,6 +113,16 @@ struct judge_settings {
  */
 #define JUDGE_STEP_STABLE_MIN 1000
 
+/*
+ * The level at which the first step's question is answered: an e-value of
+ * 2 (even odds) instead of 1/(1 - power), which only the last step before
+ * 100% needs (judge_step_question(); docs/judge.md, "The level of a step's
+ * question").  The first step rules out a catastrophe while its traffic is
+ * smallest; a canary wrongly let past it meets the immediate criteria at the
+ * next step, on ten times the traffic.
+ */
+#define JUDGE_FIRST_STEP_BETA 0.5
+
 /* Fill *s with the defaults above. */
 void judge_settings_default(struct judge_settings *s);
 
@@ -260,7 +270,9 @@ int judge_observed_decide(const struct judge *j, const struct judge_question *q,
  * step to the policy's smallest effect at the last:
  *   a rate ratio R = 10^(1-t) x effect^t (10x at the first step, 2x at the last),
  *   a floor f = immediate^(1-t) x floor_pct^t (5% at the first, 0.5% at the last).
- * The step's question is answered, at level 1 - power, when either the
+ * The step's question is answered at level beta_t = JUDGE_FIRST_STEP_BETA^(1-t)
+ * x (1 - power)^t (0.5 at the first step, 1 - power at the last: an e-value
+ * of 1/beta_t) when either the
  * reverse two-sample test rules out a ratio of R or more (seq_rev_log_e, R
  * rounded up to its grid), or the one-sample reverse test shows the
  * canary's error rate below q = max(R x the stable's rate, f)
