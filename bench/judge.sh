@@ -95,6 +95,11 @@ run_cell() { # run_cell CONFIG_LABEL RULES SCENARIO RPM [--config FILE]
   python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
+# the median over every run of the canary requests at a rollback on evidence, a run that
+# was not rolled back counting as never (the acceptance check of a 1% -> 6% regression)
+res = d.get("results") or []
+at = sorted(r.get("canary_requests") or 0 for r in res if r.get("outcome") == "rolled_back")
+d["rolled_back_median_all_runs"] = at[len(res) // 2] if res and len(at) > len(res) // 2 else None
 d.pop("results", None)
 print(json.dumps({"config": sys.argv[2], "rules": sys.argv[3], "scenario": sys.argv[4], "rpm": float(sys.argv[5]),
                   "wall_ms": int(sys.argv[6]), "sim": d}))' "$dir/cell.json" "$label" "$rules" "$name" "$rpm" "$ms" >>"$dir/cells.jsonl"

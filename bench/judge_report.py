@@ -56,6 +56,7 @@ def summarise(cell):
         "no_evidence": no_evidence, "at": at, "req": req, "wald": wald, "wald_at": ref["wald"]["at_s"],
         "ratio": ratio, "hold_s": hold_s,
         "rb_req": d["by_outcome"]["rolled_back"]["canary_requests"]["median"],
+        "rb_req_all": d.get("rolled_back_median_all_runs", "absent"),
         "fixed": ref["fixed_sample"]["per_arm_two_sided"], "metric": ref["metric"],
         "floor": ref["wald"].get("interval_canary_requests"),
     }
@@ -144,6 +145,7 @@ def main():
         checks.append((name, failing))
 
     unattainable = []
+    below80 = []
     fail = []
     for (config, rules, sc, v), c in sorted(by.items()):
         if rules != "all" or not is_aa(sc):
@@ -194,13 +196,22 @@ def main():
         if s["wald_at"] is None or s["wald_at"] > hold_factor * s["hold_s"] or first_step_starved(k):
             continue
         rb = s["rolled_back"] - s["no_evidence"]
+        # the criterion: rolled back with a median of at most 200 canary requests, the
+        # median over every run (a run not rolled back counts as never: so more than half are
+        # rolled back); cells from before the per-run median was kept fall back to 80% of runs
+        # and the median over the rolled-back runs
+        med = s["rb_req_all"]
+        if med == "absent":
+            med = s["rb_req"] if rb >= 0.8 * s["n"] else None
+        if rb < 0.8 * s["n"]:
+            below80.append("%s 1%%->6%% %d: %s" % (k[0], k[3], pct(rb, s["n"])))
         if s["floor"] is not None and s["floor"] > 200 and rb >= 0.8 * s["n"]:
             unattainable.append("%s 1%%->6%% %d: one look is %s canary requests" % (k[0], k[3], num(s["floor"])))
-        elif rb < 0.8 * s["n"] or s["rb_req"] is None or s["rb_req"] > 200:
-            fail.append("%s %d: rolled back on evidence %s, median %s canary requests" % (
-                k[0], k[3], pct(rb, s["n"]), num(s["rb_req"])))
-    check("1%->6%: rolled back (>= 80% of runs) with a median of at most 200 canary requests, where "
-          "Wald's time fits the schedule's maximum holds", fail)
+        elif s["no_evidence"] or med is None or med > 200:
+            fail.append("%s %d: rolled back on evidence %s, median %s canary requests over every run" % (
+                k[0], k[3], pct(rb, s["n"]), num(med)))
+    check("1%->6%: rolled back with a median of at most 200 canary requests over every run (a run not "
+          "rolled back counting as never), where Wald's time fits the schedule's maximum holds", fail)
     fail = ["%s %d: %s" % (k[0], k[3], pct(summarise(c)["detected"], summarise(c)["n"])) for k, c in sorted(by.items())
             if k[1] == "all" and k[2] == "latency-2.2x" and k[3] >= 1000
             and summarise(c)["detected"] < 0.95 * summarise(c)["n"]]
@@ -226,6 +237,10 @@ def main():
         w("Not judged on detection (the strategy's first step cannot pass a healthy canary at that")
         w("volume: more than a fifth of the A/A runs at 1% end waiting for traffic there, and a")
         w("regression cannot get past a step that a healthy canary cannot): " + "; ".join(starved) + ".")
+    if below80:
+        w("")
+        w("1% -> 6% rolled back in fewer than 80% of runs (the rest paused for a person, none")
+        w("promoted unless the table says so): " + "; ".join(below80) + ".")
     if unattainable:
         w("")
         w("Not judged on the number of canary requests (one look already holds more than the")
