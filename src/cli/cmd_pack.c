@@ -385,10 +385,64 @@ static json_t *steps_json(const struct pack_def *d)
 	return a;
 }
 
+static void pack_names(struct cli_ctx *ctx, const struct pack_stage *v, size_t n, char ***out, size_t *nout);
+
+/*
+ * There is no PROJECT/packs/PACK.yaml: say so, as a person would want it,
+ * with the packs there are (those `pack list` lists) or that there are
+ * none, rather than the file's open() error.  A pack with recorded stages
+ * but no file is named as such: its service, flag and steps are in the
+ * file.  Returns the exit code: 2, as for any name that does not exist
+ * (docs/exit-codes.md), or 3 when the store cannot be read.
+ */
+static int pack_missing(struct cli_ctx *ctx, const char *pack)
+{
+	struct strbuf err = STRBUF_INIT, known = STRBUF_INIT;
+	struct pack_stage *v = NULL;
+	struct store *st;
+	char **names = NULL;
+	size_t n = 0, nn = 0;
+	int code, recorded = 0;
+
+	if ((code = cli_store(ctx, &st)) != EXIT_OK)
+		return code;
+	if (pack_store_migrate(st, &err) < 0 || pack_store_list(st, NULL, NULL, &v, &n, &err) < 0) {
+		cli_error("%s", err.buf);
+		strbuf_release(&err);
+		return EXIT_RUNTIME;
+	}
+	for (size_t i = 0; i < n && !recorded; i++)
+		recorded = !strcmp(v[i].pack, pack);
+	if (recorded) {
+		cli_error("pack '%s' has recorded stages but no packs/%s.yaml in '%s': its service, flag and steps are "
+			  "read from that file; put it back ('slipway pack status %s' shows what was recorded)", pack, pack,
+			  ctx->project_dir, pack);
+	} else {
+		pack_names(ctx, v, n, &names, &nn);
+		for (size_t i = 0; i < nn; i++)
+			strbuf_addf(&known, "%s%s", i ? ", " : "", names[i]);
+		if (nn)
+			cli_error("no pack named '%s' (no packs/%s.yaml in '%s', no recorded stage); known packs: %s "
+				  "('slipway pack list' shows their state)", pack, pack, ctx->project_dir, known.buf);
+		else
+			cli_error("no pack named '%s' (no packs/%s.yaml in '%s', no recorded stage); there are no packs: "
+				  "a pack is a file packs/NAME.yaml (docs/flags.md \"Agent packs\")", pack, pack,
+				  ctx->project_dir);
+	}
+	for (size_t i = 0; i < nn; i++)
+		free(names[i]);
+	free(names);
+	pack_stages_free(v, n);
+	strbuf_release(&known);
+	strbuf_release(&err);
+	return EXIT_USAGE;
+}
+
 /*
  * Read and parse pack's definition: file, else PROJECT/packs/PACK.yaml.
  * 0; 1 when there is no such file and missing_ok (nothing in *d); else
- * the exit code, the error printed.
+ * the exit code, the error printed (pack_missing()'s when there is no
+ * PROJECT/packs/PACK.yaml).
  */
 static int pack_load(struct cli_ctx *ctx, const char *pack, const char *file, int missing_ok, struct pack_def *d)
 {
@@ -398,9 +452,15 @@ static int pack_load(struct cli_ctx *ctx, const char *pack, const char *file, in
 		strbuf_addstr(&path, file);
 	else
 		strbuf_addf(&path, "%s/packs/%s.yaml", ctx->project_dir, pack);
-	if (missing_ok && access(path.buf, F_OK) < 0 && errno == ENOENT) {
-		code = 1;
-		goto out;
+	if (access(path.buf, F_OK) < 0 && errno == ENOENT) {
+		if (missing_ok) {
+			code = 1;
+			goto out;
+		}
+		if (!file) {
+			code = pack_missing(ctx, pack);
+			goto out;
+		}
 	}
 	if ((r = strbuf_read_file_max(&buf, path.buf, PACK_FILE_MAX, &err)) < 0 ||
 	    (r = pack_file_parse(path.buf, pack, buf.buf, buf.len, d, &err)) < 0) {
@@ -548,8 +608,7 @@ static int pack_status(struct cli_ctx *ctx, const char *pack, const char *versio
 	/* an unknown pack (or version) is not found, as an unknown deployment is (docs/exit-codes.md) */
 	if (!n && (!have_def || version)) {
 		if (!have_def && !version)
-			cli_error("no pack '%s': no packs/%s.yaml in '%s' and no recorded stage; 'slipway pack list' "
-				  "lists the packs", pack, pack, ctx->project_dir);
+			pack_missing(ctx, pack);
 		else
 			cli_error("pack '%s' has no recorded stage of version '%s'; 'slipway pack status %s' lists its "
 				  "versions", pack, version, pack);
