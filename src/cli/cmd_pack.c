@@ -386,6 +386,8 @@ static json_t *steps_json(const struct pack_def *d)
 }
 
 static void pack_names(struct cli_ctx *ctx, const struct pack_stage *v, size_t n, char ***out, size_t *nout);
+static json_t *flag_state_json(struct store *st, const char *env, const struct pack_def *d, struct strbuf *err);
+static void print_flag_state(const json_t *f, int word);
 
 /*
  * There is no PROJECT/packs/PACK.yaml: say so, as a person would want it,
@@ -589,6 +591,7 @@ static int pack_status(struct cli_ctx *ctx, const char *pack, const char *versio
 	struct pack_stage *v = NULL;
 	struct pack_def d = { 0 };
 	struct store *st;
+	json_t *flags = NULL;
 	size_t n = 0;
 	int code, have_def;
 
@@ -615,6 +618,12 @@ static int pack_status(struct cli_ctx *ctx, const char *pack, const char *versio
 		code = EXIT_USAGE;
 		goto out;
 	}
+	/* the flag's state per environment, as pack list shows it: where the pack stands now */
+	if (have_def) {
+		flags = json_object();
+		json_object_set_new(flags, "staging", flag_state_json(st, "staging", &d, &err));
+		json_object_set_new(flags, "production", flag_state_json(st, "production", &d, &err));
+	}
 	if (ctx->output == OUTPUT_JSON) {
 		json_t *j = cli_doc("PackStages"), *a = json_array();
 		for (size_t i = 0; i < n; i++) {
@@ -626,17 +635,31 @@ static int pack_status(struct cli_ctx *ctx, const char *pack, const char *versio
 			json_array_append_new(a, s);
 		}
 		json_object_set_new(j, "pack", json_string(pack));
-		if (have_def)
+		if (have_def) {
 			def_json(j, &d);
+			json_object_set(j, "flags", flags);
+		}
 		json_object_set_new(j, "stages", a);
 		cli_print_json(j);	/* takes j */
-	} else if (!n) {
-		printf("no stages recorded for pack '%s'\n", pack);
 	} else {
+		if (!n)
+			printf("no stages recorded for pack '%s'\n", pack);
 		for (size_t i = 0; i < n; i++)
 			printf("%-12s %-11s %-8s %-8s %s\n", v[i].version, v[i].env, v[i].stage, v[i].status, v[i].detail);
+		if (have_def) {
+			static const char *const envs[] = { "staging", "production" };
+			for (size_t e = 0; e < 2; e++) {
+				json_t *f = json_object_get(flags, envs[e]);
+				printf("flag '%s' in %s: ", d.flag, envs[e]);
+				print_flag_state(f, 0);
+				if (json_is_object(f))
+					printf(" (version %lld)", (long long)json_integer_value(json_object_get(f, "version")));
+				printf("\n");
+			}
+		}
 	}
 out:
+	json_decref(flags);
 	pack_stages_free(v, n);
 	pack_def_release(&d);
 	strbuf_release(&err);
@@ -813,6 +836,21 @@ static json_t *pack_entry(struct cli_ctx *ctx, struct store *st, const char *nam
 	return j;
 }
 
+/* A flag state of flag_state_json() as "[flag ]enabled at 5% + segment", or "no flag" / "none". */
+static void print_flag_state(const json_t *f, int word)
+{
+	if (json_is_object(f)) {
+		json_t *pct = json_object_get(f, "percentage");
+		printf("%s%s", word ? "flag " : "", json_is_true(json_object_get(f, "enabled")) ? "enabled" : "disabled");
+		if (json_is_number(pct))
+			printf(" at %g%%", json_number_value(pct));
+		if (json_is_true(json_object_get(f, "segment")))
+			printf(" + segment");
+	} else {
+		printf("%s", word ? "no flag" : "none");
+	}
+}
+
 static void print_entry(json_t *p)
 {
 	const char *envs[] = { "staging", "production" };
@@ -834,16 +872,8 @@ static void print_entry(json_t *p)
 		json_array_foreach(vs, i, it)
 			printf(" %s (%s %s)", json_string_value(json_object_get(it, "version")),
 			       json_string_value(json_object_get(it, "stage")), json_string_value(json_object_get(it, "status")));
-		if (json_is_object(f)) {
-			json_t *pct = json_object_get(f, "percentage");
-			printf("; flag %s", json_is_true(json_object_get(f, "enabled")) ? "enabled" : "disabled");
-			if (json_is_number(pct))
-				printf(" at %g%%", json_number_value(pct));
-			if (json_is_true(json_object_get(f, "segment")))
-				printf(" + segment");
-		} else {
-			printf("; no flag");
-		}
+		printf("; ");
+		print_flag_state(f, 1);
 		if (json_is_object(ro))
 			printf("; rollout #%lld %s", (long long)json_integer_value(json_object_get(ro, "id")),
 			       json_string_value(json_object_get(ro, "state")));

@@ -37,6 +37,7 @@ run_slipway pack status billing -o json
 is "$rc" 0 "pack status of a pack with a file and no stage yet: exit 0"
 schema_ok "$out" PackStages "pack status -o json (no stage yet): PackStages validates"
 is "$(json_get "$out" 'd["steps"], d["interval_ms"], d["service"]')" '[[5, 25, 50, 100], 30000, "billing-api"]' "pack status: steps as a JSON array, with the definition"
+is "$(json_get "$out" 'd["flags"]["staging"], d["flags"]["production"]')" '[null, null]' "pack status: no flag in either environment yet"
 
 # a service that does not exist: refused before any flag is created or any stage recorded
 for env in staging production; do
@@ -113,6 +114,14 @@ is "$(json_get "$out" 'd["packs"][0]["environments"]["staging"]["flag"]["percent
 run_slipway flag set agent:billing:enabled --percentage 0 --env staging
 run_slipway pack list
 like "$out" "staging +v1 \\(deploy failed\\); flag enabled at 0% \\+ segment" "after --percentage 0: at 0%, the segment kept"
+# pack status shows the flag per environment too (text and -o json), as pack list finds it
+run_slipway pack status billing -o json
+schema_ok "$out" PackStages "pack status -o json with a flag: PackStages validates"
+is "$(json_get "$out" 'd["flags"]["staging"]["enabled"], d["flags"]["staging"]["percentage"], d["flags"]["staging"]["segment"], d["flags"]["production"]')" \
+  '[true, 0, true, null]' "pack status: the flag in staging (enabled, at 0%, the segment's rule), none in production"
+run_slipway pack status billing
+like "$out" "flag 'agent:billing:enabled' in staging: enabled at 0% \\+ segment \\(version [0-9]+\\)" "pack status text: the flag's state in staging"
+like "$out" "flag 'agent:billing:enabled' in production: none" "and that production has no such flag"
 
 # pack abort: nothing runs here (tests/e2e/agent-pack.sh aborts a running rollout)
 run_slipway pack abort billing
