@@ -229,7 +229,11 @@ static enum judge_outcome sask(struct ctx *c, const char *name, enum judge_metri
 				    .baseline = &c->in->stable, .ev = c->in->ev, .alpha = alpha,
 				    .effect = c->j->set.effect, .line = line, .alpha_stable = c->alpha_stable,
 				    /* the immediate lines hold whatever the stable does: no discussion */
-				    .absolute = !strncmp(name, "immediate:", 10) };
+				    .absolute = !strncmp(name, "immediate:", 10),
+				    /* 100% after a stable was measured beside the canary (monitoring, a
+				       blue-green switch): comparisons with the stable cannot grow any more */
+				    .alone = c->in->ev && c->in->weight >= 100 && !c->in->stable.requests &&
+					     c->in->ev->err.ns > 0 };
 	struct analysis_result *out = c->out;
 
 	memset(v, 0, sizeof(*v));
