@@ -200,6 +200,21 @@ static int trace_query(void *ctx, const char *service, enum revision_role role, 
 		else
 			lo = mid + 1;
 	}
+	/* a row covers (previous row's t, its t]: the range these rows were
+	   counted in, so that a look shorter than a row does not turn the
+	   row's requests into a rate over the look (docs/trace-format.md) */
+	if (lo < t->nr && t->origin_ms + t->rows[lo].t_ms <= to_ms) {
+		size_t last = lo;
+		while (last + 1 < t->nr && t->origin_ms + t->rows[last + 1].t_ms <= to_ms)
+			last++;
+		/* rows[lo - 1] is the last row at or before from_ms: where rows[lo]'s interval begins */
+		out->from_ms = t->origin_ms + (lo > 0 ? t->rows[lo - 1].t_ms : 0);
+		out->to_ms = t->origin_ms + t->rows[last].t_ms;
+		if (out->to_ms <= out->from_ms) {	/* rows at t_s = 0: no length; the query's range */
+			out->from_ms = from_ms;
+			out->to_ms = to_ms;
+		}
+	}
 	for (size_t i = lo; i < t->nr; i++) {
 		const struct trace_row *r = &t->rows[i];
 		int64_t at = t->origin_ms + r->t_ms;

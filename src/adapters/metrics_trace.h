@@ -58,7 +58,10 @@ int64_t metrics_trace_end_ms(const struct metrics_trace *t);
  * t_s*1000); latency percentiles of several rows are their request-weighted
  * mean (an approximation until traces carry histograms).  Service and
  * version are ignored: a trace describes one rollout.  A range with no rows
- * answers requests 0 (no data), never an error.
+ * answers requests 0 (no data), never an error.  The answer's from_ms/to_ms
+ * are the time those rows cover, from the end of the row before the first
+ * one summed (or t_s = 0) to the last one's t_s: a 60 s row answers a 10 s
+ * look with its 60 s, so requests / (to_ms - from_ms) is its real rate.
  */
 void metrics_trace_provider(struct metrics_trace *t, struct metrics_provider *out);
 

@@ -87,4 +87,15 @@ run_slipway analyze --config "$data/configs/canary-default.yaml" --trace "$data/
 is "$(json_get "$out" '[r["status"] for r in d["table"] if r["metric"] == "P99 Latency"][0]')" "HIGH" \
   "a look's p99 above 3x that is not established reads HIGH"
 unlike "$out" '"status": "FAIL"' "no FAIL in the table of a deployment nothing was established against"
+
+# throughput is requests over the time they were counted in: a one-minute trace row read by
+# the sequential judge's 10 s look is 1000 requests/min (16.7 rps), not 1000 per 10 s
+for judge in sequential observed; do
+  run_slipway analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$data/traces/healthy.csv" \
+    --judge "$judge" -o json
+  is "$(json_get "$out" '"%.1f %.1f" % [(r["baseline"], r["current"]) for r in d["table"] if r["metric"] == "Throughput"][0]')" \
+    "16.7 16.7" "$judge judge: a one-minute row's throughput is its requests over the minute"
+done
+run_slipway analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$data/traces/healthy.csv"
+like "$out" 'Throughput +\| 16.7 rps +\| 16.7 rps +\| \+0.00%' "text table: the same throughput as the baseline"
 done_testing
