@@ -98,4 +98,14 @@ for judge in sequential observed; do
 done
 run_slipway analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$data/traces/healthy.csv"
 like "$out" 'Throughput +\| 16.7 rps +\| 16.7 rps +\| \+0.00%' "text table: the same throughput as the baseline"
+
+# the judge is the one deploy would use: --judge, else the service file's judge:, else the policy's
+run_slipway analyze --config "$data/service/ok-judge-observed.yaml" --trace "$data/traces/healthy.csv" -o json
+is "$(json_get "$out" 'd["judge"]')" observed "a service file's judge: is used"
+run_slipway analyze --config "$data/service/ok-judge-observed.yaml" --trace "$data/traces/healthy.csv" --judge sequential -o json
+is "$(json_get "$out" 'd["judge"]')" sequential "an explicit --judge wins over the service file"
+run_slipway analyze --config "$data/service/ok-judge-observed.yaml" --trace "$data/traces/healthy.csv"
+like "$out" '^analyze .*, type standard, judge observed$' "the text header names the judge"
+run_slipway analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$data/traces/healthy.csv" -o json
+is "$(json_get "$out" 'd["judge"]')" sequential "a Canary file: the policy's judge (sequential by default)"
 done_testing
