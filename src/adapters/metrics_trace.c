@@ -16,6 +16,8 @@
 
 static const char header[] = "t_s,revision,requests,errors,p50_ms,p99_ms";
 
+#define TRACE_MAX_T_S (100ULL * 365 * 86400)	/* a trace longer than 100 years is a typo */
+
 static int parse_u64(const char *s, uint64_t max, uint64_t *out)
 {
 	char *end;
@@ -103,8 +105,9 @@ int metrics_trace_parse(struct metrics_trace *t, const char *buf, size_t len, co
 		}
 		struct trace_row r;
 		uint64_t ts;
-		if (parse_u64(f[0], 100ULL * 365 * 86400, &ts)) {
-			strbuf_errf(err, "%s:%d: t_s '%s' is not a whole number of seconds >= 0", file, lineno, f[0]);
+		if (parse_u64(f[0], TRACE_MAX_T_S, &ts)) {
+			strbuf_errf(err, "%s:%d: t_s '%s' is not a whole number of seconds from 0 to %llu (100 years)",
+				    file, lineno, f[0], (unsigned long long)TRACE_MAX_T_S);
 			goto fail;
 		}
 		r.t_ms = (int64_t)ts * 1000;
@@ -126,8 +129,8 @@ int metrics_trace_parse(struct metrics_trace *t, const char *buf, size_t len, co
 			goto fail;
 		}
 		if (parse_ms(f[4], &r.p50_ms) || parse_ms(f[5], &r.p99_ms)) {
-			strbuf_errf(err, "%s:%d: p50_ms '%s' and p99_ms '%s' must be milliseconds >= 0 (or empty "
-				    "when requests is 0)", file, lineno, f[4], f[5]);
+			strbuf_errf(err, "%s:%d: p50_ms '%s' and p99_ms '%s' must be milliseconds from 0 to "
+				    "1000000000 (or empty when requests is 0)", file, lineno, f[4], f[5]);
 			goto fail;
 		}
 		if (r.requests && (isnan(r.p50_ms) || isnan(r.p99_ms))) {

@@ -390,8 +390,8 @@ int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 	    (p_s && opt_number(ctx, "stable-error-rate", p_s, 0, 1, "a fraction from 0 to 1 (0.01 = 1%)", &p)) ||
 	    (q_s && opt_number(ctx, "canary-error-rate", q_s, 0, 1, "a fraction from 0 to 1 (0.01 = 1%)", &q)) ||
 	    (ratio_s && opt_number(ctx, "latency-ratio", ratio_s, 0.001, 1000, "a factor from 0.001 to 1000", &ratio)) ||
-	    (median_s && opt_number(ctx, "latency-median-ms", median_s, 0.001, 1e7, "milliseconds > 0", &median)) ||
-	    (p99_s && opt_number(ctx, "latency-p99-ms", p99_s, 0.001, 1e8, "milliseconds > 0", &p99)) ||
+	    (median_s && opt_number(ctx, "latency-median-ms", median_s, 0.001, 1e7, "milliseconds from 0.001 to 10000000", &median)) ||
+	    (p99_s && opt_number(ctx, "latency-p99-ms", p99_s, 0.001, 1e8, "milliseconds from 0.001 to 100000000", &p99)) ||
 	    (runs_s && opt_number(ctx, "runs", runs_s, 1, 100000, "a whole number from 1 to 100000", &runs_d)) ||
 	    (seed_s && opt_number(ctx, "seed", seed_s, 0, 1e15, "a whole number from 0 to 1000000000000000", &seed_d)) ||
 	    (max_s && opt_number(ctx, "max-minutes", max_s, 1, 525600, "minutes from 1 to 525600", &max_min)) ||

@@ -52,6 +52,15 @@ printf 't_s,revision,requests,errors,p50_ms,p99_ms\n60,stable,10,1,4,5\n60,blue,
 run_slipway analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$T/bad.csv"
 is "$rc" 2 "bad trace exits 2"
 like "$err" "bad.csv:3: revision 'blue' is not valid; valid: stable, canary" "bad trace names FILE:LINE and valid values"
+# a value out of range: the message says the valid range
+printf 't_s,revision,requests,errors,p50_ms,p99_ms\n99999999999999,stable,1000,1,45,200\n' >"$T/bigt.csv"
+run_slipway analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$T/bigt.csv"
+is "$rc" 2 "a t_s past 100 years exits 2"
+like "$err" "bigt.csv:2: t_s '99999999999999' is not a whole number of seconds from 0 to 3153600000 \\(100 years\\)" \
+  "a t_s out of range: the message says the range"
+printf 't_s,revision,requests,errors,p50_ms,p99_ms\n60,stable,1000,1,45,2e9\n' >"$T/bigp.csv"
+run_slipway analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$T/bigp.csv"
+like "$err" "bigp.csv:2: .* must be milliseconds from 0 to 1000000000" "a p99 out of range: the message says the range"
 printf 'apiVersion: flagger.app/v1beta1\nkind: Canary\nspec:\n  analysis:\n    stepWieght: 10\n' >"$T/bad.yaml"
 run_slipway analyze --config "$T/bad.yaml" --trace "$data/traces/healthy.csv"
 is "$rc" 2 "bad config exits 2"
