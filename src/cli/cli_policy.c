@@ -59,6 +59,8 @@ int cli_read_rollout_config(const char *path, struct rollout_config *cfg)
 		r = rollout_config_parse(sb.buf, sb.len, path, cfg, &err);
 	if (r < 0)
 		cli_error("%s", err.buf);
+	else if (cfg->warning[0])
+		cli_warning("%s", cfg->warning);
 	strbuf_release(&sb);
 	strbuf_release(&err);
 	return r;
@@ -100,6 +102,8 @@ int cli_read_strategy_file(const char *path, const struct type_rules *rules, str
 		judge[0] = '\0';
 	if (r >= 0 && !looks_like_service(sb.buf, sb.len)) {
 		r = rollout_config_parse(sb.buf, sb.len, path, cfg, &err);
+		if (r >= 0 && cfg->warning[0])
+			cli_warning("%s", cfg->warning);
 	} else if (r >= 0 && (r = service_parse(&svc, path, sb.buf, sb.len, NULL, &err)) >= 0) {
 		if (judge && judge_n)
 			snprintf(judge, judge_n, "%s", svc.judge);
