@@ -54,7 +54,7 @@ int metrics_trace_parse(struct metrics_trace *t, const char *buf, size_t len, co
 			struct strbuf *err)
 {
 	size_t start_nr = t->nr, pos = 0;
-	int lineno = 0, seen_header = 0;
+	int lineno = 0, seen_header = 0, header_line = 0;
 	int64_t last_t = t->nr ? t->rows[t->nr - 1].t_ms : 0;
 	struct strbuf line = STRBUF_INIT;
 
@@ -64,6 +64,9 @@ int metrics_trace_parse(struct metrics_trace *t, const char *buf, size_t len, co
 		strbuf_errf(err, "%s: larger than %d bytes", file, METRICS_TRACE_MAX_BYTES);
 		return SW_ETOOBIG;
 	}
+	/* a UTF-8 byte order mark (spreadsheets write one before a CSV) is not part of the header */
+	if (len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3))
+		pos = 3;
 	while (pos < len) {
 		const char *nl = memchr(buf + pos, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - (buf + pos)) : len - pos;
@@ -88,6 +91,7 @@ int metrics_trace_parse(struct metrics_trace *t, const char *buf, size_t len, co
 				goto fail;
 			}
 			seen_header = 1;
+			header_line = lineno;
 			continue;
 		}
 		f[nf++] = line.buf;
@@ -152,6 +156,11 @@ int metrics_trace_parse(struct metrics_trace *t, const char *buf, size_t len, co
 	}
 	if (!seen_header) {
 		strbuf_errf(err, "%s: empty trace; expected the header '%s'", file, header);
+		goto fail;
+	}
+	if (t->nr == start_nr) {	/* nothing to replay: not an hour of "no data" */
+		strbuf_errf(err, "%s:%d: no rows after the header; a trace needs at least one row, e.g. "
+			    "'60,stable,1000,1,45,200'", file, header_line);
 		goto fail;
 	}
 	strbuf_release(&line);

@@ -9,8 +9,9 @@
  * one row per revision and interval; revision is "stable" or "canary"; a row
  * covers the interval that ENDS at t_s seconds after the trace's origin (the
  * deployment's start in `slipway analyze`).  p50_ms/p99_ms may be empty when
- * requests is 0.  Blank lines and lines starting with '#' are ignored.
- * Rows must come in non-decreasing t_s.
+ * requests is 0.  Blank lines and lines starting with '#' are ignored, and
+ * so is a UTF-8 byte order mark at the start.  Rows must come in
+ * non-decreasing t_s; a trace has at least one row.
  */
 #ifndef SLIPWAY_ADAPTERS_METRICS_TRACE_H
 #define SLIPWAY_ADAPTERS_METRICS_TRACE_H

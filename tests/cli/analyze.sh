@@ -52,6 +52,14 @@ printf 't_s,revision,requests,errors,p50_ms,p99_ms\n60,stable,10,1,4,5\n60,blue,
 run_slipway analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$T/bad.csv"
 is "$rc" 2 "bad trace exits 2"
 like "$err" "bad.csv:3: revision 'blue' is not valid; valid: stable, canary" "bad trace names FILE:LINE and valid values"
+# a header alone is refused (not an hour of "no data"); a UTF-8 byte order mark is skipped
+printf 't_s,revision,requests,errors,p50_ms,p99_ms\n' >"$T/onlyhdr.csv"
+run_slipway analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$T/onlyhdr.csv"
+is "$rc" 2 "a header-only trace exits 2"
+like "$err" "onlyhdr.csv:1: no rows after the header" "a header-only trace: FILE:LINE says there are no rows"
+printf '\357\273\277t_s,revision,requests,errors,p50_ms,p99_ms\n60,stable,1000,1,45,200\n60,canary,0,0,,\n' >"$T/bom.csv"
+run_slipway analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$T/bom.csv" -o json
+is "$(json_get "$out" 'd["outcome"]')" incomplete "a trace with a UTF-8 byte order mark is read"
 # a value out of range: the message says the valid range
 printf 't_s,revision,requests,errors,p50_ms,p99_ms\n99999999999999,stable,1000,1,45,200\n' >"$T/bigt.csv"
 run_slipway analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$T/bigt.csv"
