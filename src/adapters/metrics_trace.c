@@ -16,6 +16,8 @@
 
 static const char header[] = "t_s,revision,requests,errors,p50_ms,p99_ms";
 
+#define TRACE_MAX_T_S (100ULL * 365 * 86400)	/* a trace longer than 100 years is a typo */
+
 static int parse_u64(const char *s, uint64_t max, uint64_t *out)
 {
 	char *end;
@@ -52,7 +54,7 @@ int metrics_trace_parse(struct metrics_trace *t, const char *buf, size_t len, co
 			struct strbuf *err)
 {
 	size_t start_nr = t->nr, pos = 0;
-	int lineno = 0, seen_header = 0;
+	int lineno = 0, seen_header = 0, header_line = 0;
 	int64_t last_t = t->nr ? t->rows[t->nr - 1].t_ms : 0;
 	struct strbuf line = STRBUF_INIT;
 
@@ -62,6 +64,9 @@ int metrics_trace_parse(struct metrics_trace *t, const char *buf, size_t len, co
 		strbuf_errf(err, "%s: larger than %d bytes", file, METRICS_TRACE_MAX_BYTES);
 		return SW_ETOOBIG;
 	}
+	/* a UTF-8 byte order mark (spreadsheets write one before a CSV) is not part of the header */
+	if (len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3))
+		pos = 3;
 	while (pos < len) {
 		const char *nl = memchr(buf + pos, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - (buf + pos)) : len - pos;
@@ -86,6 +91,7 @@ int metrics_trace_parse(struct metrics_trace *t, const char *buf, size_t len, co
 				goto fail;
 			}
 			seen_header = 1;
+			header_line = lineno;
 			continue;
 		}
 		f[nf++] = line.buf;
@@ -103,8 +109,9 @@ int metrics_trace_parse(struct metrics_trace *t, const char *buf, size_t len, co
 		}
 		struct trace_row r;
 		uint64_t ts;
-		if (parse_u64(f[0], 100ULL * 365 * 86400, &ts)) {
-			strbuf_errf(err, "%s:%d: t_s '%s' is not a whole number of seconds >= 0", file, lineno, f[0]);
+		if (parse_u64(f[0], TRACE_MAX_T_S, &ts)) {
+			strbuf_errf(err, "%s:%d: t_s '%s' is not a whole number of seconds from 0 to %llu (100 years)",
+				    file, lineno, f[0], (unsigned long long)TRACE_MAX_T_S);
 			goto fail;
 		}
 		r.t_ms = (int64_t)ts * 1000;
@@ -126,8 +133,8 @@ int metrics_trace_parse(struct metrics_trace *t, const char *buf, size_t len, co
 			goto fail;
 		}
 		if (parse_ms(f[4], &r.p50_ms) || parse_ms(f[5], &r.p99_ms)) {
-			strbuf_errf(err, "%s:%d: p50_ms '%s' and p99_ms '%s' must be milliseconds >= 0 (or empty "
-				    "when requests is 0)", file, lineno, f[4], f[5]);
+			strbuf_errf(err, "%s:%d: p50_ms '%s' and p99_ms '%s' must be milliseconds from 0 to "
+				    "1000000000 (or empty when requests is 0)", file, lineno, f[4], f[5]);
 			goto fail;
 		}
 		if (r.requests && (isnan(r.p50_ms) || isnan(r.p99_ms))) {
@@ -149,6 +156,11 @@ int metrics_trace_parse(struct metrics_trace *t, const char *buf, size_t len, co
 	}
 	if (!seen_header) {
 		strbuf_errf(err, "%s: empty trace; expected the header '%s'", file, header);
+		goto fail;
+	}
+	if (t->nr == start_nr) {	/* nothing to replay: not an hour of "no data" */
+		strbuf_errf(err, "%s:%d: no rows after the header; a trace needs at least one row, e.g. "
+			    "'60,stable,1000,1,45,200'", file, header_line);
 		goto fail;
 	}
 	strbuf_release(&line);
@@ -199,6 +211,21 @@ static int trace_query(void *ctx, const char *service, enum revision_role role, 
 			hi = mid;
 		else
 			lo = mid + 1;
+	}
+	/* a row covers (previous row's t, its t]: the range these rows were
+	   counted in, so that a look shorter than a row does not turn the
+	   row's requests into a rate over the look (docs/trace-format.md) */
+	if (lo < t->nr && t->origin_ms + t->rows[lo].t_ms <= to_ms) {
+		size_t last = lo;
+		while (last + 1 < t->nr && t->origin_ms + t->rows[last + 1].t_ms <= to_ms)
+			last++;
+		/* rows[lo - 1] is the last row at or before from_ms: where rows[lo]'s interval begins */
+		out->from_ms = t->origin_ms + (lo > 0 ? t->rows[lo - 1].t_ms : 0);
+		out->to_ms = t->origin_ms + t->rows[last].t_ms;
+		if (out->to_ms <= out->from_ms) {	/* rows at t_s = 0: no length; the query's range */
+			out->from_ms = from_ms;
+			out->to_ms = to_ms;
+		}
 	}
 	for (size_t i = lo; i < t->nr; i++) {
 		const struct trace_row *r = &t->rows[i];

@@ -9,8 +9,9 @@
  * one row per revision and interval; revision is "stable" or "canary"; a row
  * covers the interval that ENDS at t_s seconds after the trace's origin (the
  * deployment's start in `slipway analyze`).  p50_ms/p99_ms may be empty when
- * requests is 0.  Blank lines and lines starting with '#' are ignored.
- * Rows must come in non-decreasing t_s.
+ * requests is 0.  Blank lines and lines starting with '#' are ignored, and
+ * so is a UTF-8 byte order mark at the start.  Rows must come in
+ * non-decreasing t_s; a trace has at least one row.
  */
 #ifndef SLIPWAY_ADAPTERS_METRICS_TRACE_H
 #define SLIPWAY_ADAPTERS_METRICS_TRACE_H
@@ -58,7 +59,10 @@ int64_t metrics_trace_end_ms(const struct metrics_trace *t);
  * t_s*1000); latency percentiles of several rows are their request-weighted
  * mean (an approximation until traces carry histograms).  Service and
  * version are ignored: a trace describes one rollout.  A range with no rows
- * answers requests 0 (no data), never an error.
+ * answers requests 0 (no data), never an error.  The answer's from_ms/to_ms
+ * are the time those rows cover, from the end of the row before the first
+ * one summed (or t_s = 0) to the last one's t_s: a 60 s row answers a 10 s
+ * look with its 60 s, so requests / (to_ms - from_ms) is its real rate.
  */
 void metrics_trace_provider(struct metrics_trace *t, struct metrics_provider *out);
 

@@ -14,6 +14,7 @@
 #include "core/calendar.h"
 #include "core/rollout_config.h"
 #include "core/rules.h"
+#include "core/plugin_names.h"
 #include "core/service.h"
 
 void cli_policy_release(struct policy_file *l)
@@ -58,6 +59,8 @@ int cli_read_rollout_config(const char *path, struct rollout_config *cfg)
 		r = rollout_config_parse(sb.buf, sb.len, path, cfg, &err);
 	if (r < 0)
 		cli_error("%s", err.buf);
+	else if (cfg->warning[0])
+		cli_warning("%s", cfg->warning);
 	strbuf_release(&sb);
 	strbuf_release(&err);
 	return r;
@@ -88,15 +91,22 @@ static int looks_like_service(const char *buf, size_t len)
 	return 0;
 }
 
-int cli_read_strategy_file(const char *path, const struct type_rules *rules, struct rollout_config *cfg)
+int cli_read_strategy_file(const char *path, const struct type_rules *rules, struct rollout_config *cfg, char *judge,
+			   size_t judge_n)
 {
 	struct strbuf sb = STRBUF_INIT, err = STRBUF_INIT, canary = STRBUF_INIT;
 	struct service svc = { 0 };
 	enum strategy_kind kind;
 	int r = strbuf_read_file_max(&sb, path, ROLLOUT_CONFIG_MAX_BYTES, &err);
+	if (judge && judge_n)
+		judge[0] = '\0';
 	if (r >= 0 && !looks_like_service(sb.buf, sb.len)) {
 		r = rollout_config_parse(sb.buf, sb.len, path, cfg, &err);
+		if (r >= 0 && cfg->warning[0])
+			cli_warning("%s", cfg->warning);
 	} else if (r >= 0 && (r = service_parse(&svc, path, sb.buf, sb.len, NULL, &err)) >= 0) {
+		if (judge && judge_n)
+			snprintf(judge, judge_n, "%s", svc.judge);
 		if (svc.analysis_canary) {
 			const char *slash = strrchr(path, '/');
 			if (svc.analysis_canary[0] != '/' && slash)
@@ -122,4 +132,13 @@ int cli_read_strategy_file(const char *path, const struct type_rules *rules, str
 	strbuf_release(&sb);
 	strbuf_release(&err);
 	return r;
+}
+
+void cli_apply_service_judge(struct type_rules *rules, const char *flag, const char *svc_judge)
+{
+	const char *name = flag;
+	if (!name && svc_judge && svc_judge[0] && strcmp(svc_judge, plugin_default(PLUGIN_JUDGE)))
+		name = svc_judge;
+	if (name)
+		snprintf(rules->judge.name, sizeof(rules->judge.name), "%s", name);
 }

@@ -60,7 +60,20 @@ struct type_rules;
  * (core/service.h service_strategy()).  A file is a service file when a line
  * starts with `command:`.  0 with cfg->format "service" for a service file's
  * own steps, or prints FILE:LINE:COL: what is wrong and returns < 0.
+ * judge (judge_n bytes, may be NULL) gets a service file's `judge:` (its
+ * default, "sequential", when the file names none), "" for a rollout file:
+ * see cli_apply_service_judge().
  */
-int cli_read_strategy_file(const char *path, const struct type_rules *rules, struct rollout_config *cfg);
+int cli_read_strategy_file(const char *path, const struct type_rules *rules, struct rollout_config *cfg, char *judge,
+			   size_t judge_n);
+
+/*
+ * The judge `deploy` would use, into rules->judge.name: an explicit
+ * --judge flag (flag, NULL when not given) wins; else a service file's
+ * `judge:` other than the catalogue's default (sequential); else the
+ * policy's `judge: name` already in rules (controller/registry.c
+ * judge_open_impl() is the same order for a deployment; docs/simulate.md).
+ */
+void cli_apply_service_judge(struct type_rules *rules, const char *flag, const char *svc_judge);
 
 #endif

@@ -41,7 +41,8 @@ const char usage_analyze[] =
 	"  --min-requests N      canary requests below which an interval is inconclusive\n"
 	"                        (default: the config's, else 50)\n"
 	"  --judge NAME          sequential (the policy's default), threshold (Flagger's failed-check\n"
-	"                        counting) or observed (each interval's value); docs/judge.md\n"
+	"                        counting) or observed (each interval's value); docs/judge.md;\n"
+	"                        default: a service file's judge:, else the policy's\n"
 	"  --through-monitoring  after promotion, continue through the monitoring period\n"
 	"  --intent T_S:KIND[:ARG]  a person's control at T_S seconds: promote, promote:full,\n"
 	"                        pause, resume, abort, retry, undo, undo:N (repeatable)\n"
@@ -165,6 +166,8 @@ static int parse_intent(const char *spec, struct intent *it)
 int cmd_analyze(int argc, char **argv, struct cli_ctx *ctx)
 {
 	const char *config = NULL, *trace_path = NULL, *type = "standard", *min_s = NULL, *judge_name = NULL;
+	char svc_judge[64] = "";	/* a service file's judge: (cli_read_strategy_file) */
+	const char *judge_shown;	/* the judge the replay uses (analysis_judge()) */
 	const char *intent_s[MAX_INTENTS];
 	long min_requests = 0;
 	int through = 0, rc, n_intent_s = 0, n_intents = 0;
@@ -218,13 +221,13 @@ int cmd_analyze(int argc, char **argv, struct cli_ctx *ctx)
 	/* the type's rules come from the effective policy, as in a real deployment */
 	if ((rc = cli_type_rules(ctx->policy_path, type, &rules)) != EXIT_OK)
 		return rc;
-	if (judge_name)
-		snprintf(rules.judge.name, sizeof(rules.judge.name), "%s", judge_name);
 	cfg = xcalloc(1, sizeof(*cfg));
-	if (cli_read_strategy_file(config, &rules, cfg) < 0) {
+	if (cli_read_strategy_file(config, &rules, cfg, svc_judge, sizeof(svc_judge)) < 0) {
 		free(cfg);
 		return EXIT_USAGE;
 	}
+	cli_apply_service_judge(&rules, judge_name, svc_judge);
+	judge_shown = judge_impl_find(rules.judge.name) ? rules.judge.name : judge_sequential_impl.name;
 	if (min_requests)
 		cfg->strategy.min_requests = (uint64_t)min_requests;
 	if (metrics_trace_load(&trace, trace_path, &err) < 0) {
@@ -292,6 +295,7 @@ int cmd_analyze(int argc, char **argv, struct cli_ctx *ctx)
 		json_object_set_new(j, "reason", json_string(res.reason));
 		json_object_set_new(j, "rule", json_string(res.rule));
 		json_object_set_new(j, "type", json_string(rules.type));
+		json_object_set_new(j, "judge", json_string(judge_shown));
 		json_object_set_new(j, "strategy", json_string(strategy_kind_name(cfg->strategy.kind)));
 		json_object_set_new(j, "steps", steps);
 		json_object_set_new(j, "failed_checks", json_integer(res.final.failed_checks));
@@ -307,8 +311,8 @@ int cmd_analyze(int argc, char **argv, struct cli_ctx *ctx)
 	} else {
 		const struct analysis_result *last = NULL;
 		char ts[32];
-		printf("analyze %s (%s, %s) over %s, type %s\n", config, cfg->format,
-		       strategy_kind_name(cfg->strategy.kind), trace_path, rules.type);
+		printf("analyze %s (%s, %s) over %s, type %s, judge %s\n", config, cfg->format,
+		       strategy_kind_name(cfg->strategy.kind), trace_path, rules.type, judge_shown);
 		for (size_t i = 0; i < res.n_events; i++) {
 			const struct replay_event *e = &res.events[i];
 			if (e->is_analysis == 2) {

@@ -209,6 +209,8 @@ static int inspect_rollout(const char *file, const char *dir, const char *text_b
 
 	if (r < 0)
 		goto out;
+	if (cfg->warning[0])
+		cli_warning("%s", cfg->warning);
 	json_object_set_new(doc, "format", json_string(cfg->format));
 	json_object_set_new(doc, "name", json_string(cfg->name));
 	json_object_set_new(doc, "strategy", strategy_to_json(&cfg->strategy));

@@ -534,6 +534,33 @@ static int policy_check(struct cli_ctx *ctx, const char *file)
 {
 	struct policy_file l;
 	int rc;
+	if (ctx->output == OUTPUT_JSON) {
+		/* an invalid file is an answer too: {"valid": false, "errors": [...]} on
+		   stdout (docs/schema/PolicyValidation.json), the message on stderr, exit 2 */
+		struct strbuf err = STRBUF_INIT;
+		int positional;
+		if (policy_file_load(file, &l, &positional, &err) < 0) {
+			json_t *j = cli_doc("PolicyValidation"), *errs = json_array();
+			char *line = err.buf, *nl;
+			if (positional)	/* as cli_policy_load() says it */
+				fprintf(stderr, "%s\n", err.buf);
+			else
+				cli_error("%s", err.buf);
+			for (; line && *line; line = nl ? nl + 1 : NULL) {
+				nl = strchr(line, '\n');
+				if (nl)
+					*nl = '\0';
+				if (*line)
+					json_array_append_new(errs, json_string(line));
+			}
+			json_object_update_new(j, json_pack("{s:s, s:b, s:o}", "file", file, "valid", 0, "errors", errs));
+			cli_print_json(j);
+			strbuf_release(&err);
+			return EXIT_USAGE;
+		}
+		strbuf_release(&err);
+		cli_policy_release(&l);	/* loaded again below, with its warnings */
+	}
 	if ((rc = cli_policy_load(file, &l)) != EXIT_OK)
 		return rc;
 	if (ctx->output == OUTPUT_JSON) {

@@ -56,7 +56,8 @@ const char usage_simulate[] =
 	"  --rules all|checks      judge by every rule (default), or by the config's own\n"
 	"                          analysis checks only with Flagger's failed-check counting\n"
 	"  --judge NAME            sequential (the policy's default), threshold (Flagger's failed-\n"
-	"                          check counting) or observed (each interval's value); docs/judge.md\n"
+	"                          check counting) or observed (each interval's value); docs/judge.md;\n"
+	"                          default: a service file's judge:, else the policy's\n"
 	"  --min-requests N        canary requests below which an interval is inconclusive\n"
 	"                          (default: the config's, else 50)\n"
 	"  --through-monitoring    after promotion, go on through the type's monitoring period\n"
@@ -67,7 +68,8 @@ const char usage_simulate[] =
 	"Outcomes: promoted, rolled_back, paused (by a criterion), insufficient_traffic\n"
 	"(paused for lack of traffic), failed, unfinished, succeeded.  Times are from the\n"
 	"first step.\n"
-	"Exit status: 0 the simulation ran (whatever the outcomes), 2 invalid input.\n";
+	"Exit status: 0 the simulation ran (whatever the outcomes), 2 invalid input,\n"
+	"3 the engine refused the strategy (or stdout could not be written).\n";
 
 struct cell_stats {
 	int n;
@@ -350,6 +352,7 @@ int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 	const char *config = NULL, *type = "standard", *rules_name = NULL, *rpm_s = NULL, *p_s = NULL, *q_s = NULL,
 		   *ratio_s = NULL, *median_s = NULL, *p99_s = NULL, *runs_s = NULL, *seed_s = NULL, *max_s = NULL,
 		   *min_s = NULL, *judge_name = NULL;
+	char svc_judge[64] = "";	/* a service file's judge: (cli_read_strategy_file) */
 	int rc = EXIT_OK, runs, intervals = 0, through = 0, counts[SIM_OUTCOMES] = { 0 };
 	const struct cli_option opts[] = {
 		CLI_STRING("config", 0, &config),
@@ -387,8 +390,8 @@ int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 	    (p_s && opt_number(ctx, "stable-error-rate", p_s, 0, 1, "a fraction from 0 to 1 (0.01 = 1%)", &p)) ||
 	    (q_s && opt_number(ctx, "canary-error-rate", q_s, 0, 1, "a fraction from 0 to 1 (0.01 = 1%)", &q)) ||
 	    (ratio_s && opt_number(ctx, "latency-ratio", ratio_s, 0.001, 1000, "a factor from 0.001 to 1000", &ratio)) ||
-	    (median_s && opt_number(ctx, "latency-median-ms", median_s, 0.001, 1e7, "milliseconds > 0", &median)) ||
-	    (p99_s && opt_number(ctx, "latency-p99-ms", p99_s, 0.001, 1e8, "milliseconds > 0", &p99)) ||
+	    (median_s && opt_number(ctx, "latency-median-ms", median_s, 0.001, 1e7, "milliseconds from 0.001 to 10000000", &median)) ||
+	    (p99_s && opt_number(ctx, "latency-p99-ms", p99_s, 0.001, 1e8, "milliseconds from 0.001 to 100000000", &p99)) ||
 	    (runs_s && opt_number(ctx, "runs", runs_s, 1, 100000, "a whole number from 1 to 100000", &runs_d)) ||
 	    (seed_s && opt_number(ctx, "seed", seed_s, 0, 1e15, "a whole number from 0 to 1000000000000000", &seed_d)) ||
 	    (max_s && opt_number(ctx, "max-minutes", max_s, 1, 525600, "minutes from 1 to 525600", &max_min)) ||
@@ -415,11 +418,9 @@ int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 				       judge_name);
 	if ((rc = cli_type_rules(ctx->policy_path, type, &rules)) != EXIT_OK)
 		return rc;
-	if (judge_name)
-		snprintf(rules.judge.name, sizeof(rules.judge.name), "%s", judge_name);
 	cfg = xcalloc(1, sizeof(*cfg));
 	if (config) {
-		if (cli_read_strategy_file(config, &rules, cfg) < 0) {
+		if (cli_read_strategy_file(config, &rules, cfg, svc_judge, sizeof(svc_judge)) < 0) {
 			free(cfg);
 			return EXIT_USAGE;
 		}
@@ -435,6 +436,7 @@ int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 		strategy_default(&cfg->strategy, kind);
 		snprintf(cfg->format, sizeof(cfg->format), "default");
 	}
+	cli_apply_service_judge(&rules, judge_name, svc_judge);
 	if (cfg->n_template_refs || cfg->argo.n_analyses)
 		cli_warning("%s: its %s query Prometheus, which a simulation cannot; only slipway's own "
 			    "rules judge here (docs/simulate.md)", config,

@@ -714,6 +714,8 @@ static int choose_strategy(struct driver *dr, const struct type_rules *rules, in
 			rc = rollout_config_parse(buf.buf, buf.len, path.buf, rc_, err);
 		if (rc >= 0)
 			*out = rc_->strategy;
+		if (rc >= 0 && rc_->warning[0])	/* loaded, but not as written (docs/yaml.md) */
+			say(dr, "warning: %s", rc_->warning);
 		free(rc_);
 		strbuf_release(&path);
 		strbuf_release(&buf);

@@ -11,13 +11,15 @@
 #include <stdio.h>
 #include <string.h>
 
+/* span: the queried range, unless the provider says its counts cover another
+   (a trace's row longer than the look: metrics-t.h, metrics_trace.h) */
 static void to_judge(const struct metrics_sample *m, int64_t span, struct judge_sample *j)
 {
 	j->requests = m->requests;
 	j->errors = m->errors;
 	j->p50_ms = m->requests ? m->p50_ms : NAN;
 	j->p99_ms = m->requests ? m->p99_ms : NAN;
-	j->span_ms = span;
+	j->span_ms = m->to_ms > m->from_ms ? m->to_ms - m->from_ms : span;
 }
 
 int measure_interval(const struct metrics_provider *p, const struct deployment *d, int64_t from_ms,

@@ -135,8 +135,13 @@ static void fill_table(const struct type_rules *r, const struct analysis_input *
 	const struct judge_sample *cap = &in->baseline;
 	double bspan = cap->span_ms > 0 ? (double)cap->span_ms / 1000.0 : span;
 	double brps = cap->requests && bspan > 0 ? (double)cap->requests / bspan : NAN;
+	/* each side's requests over the time they were counted in: its sample's
+	   span (a trace row longer than the look covers the row), else the look */
 	uint64_t total = in->canary.requests + in->stable.requests;
-	double crps = span > 0 && total ? (double)total / span : NAN;
+	double cspan = in->canary.span_ms > 0 ? (double)in->canary.span_ms / 1000.0 : span;
+	double sspan = in->stable.span_ms > 0 ? (double)in->stable.span_ms / 1000.0 : span;
+	double crps = total && cspan > 0 && sspan > 0 ?
+			      (double)in->canary.requests / cspan + (double)in->stable.requests / sspan : NAN;
 	struct comparison_row *t = out->table;
 
 	t[0] = (struct comparison_row){ "Error Rate", be, ce, isnan(be) || isnan(ce) ? NAN : ce - be, "OK" };
@@ -229,7 +234,11 @@ static enum judge_outcome sask(struct ctx *c, const char *name, enum judge_metri
 				    .baseline = &c->in->stable, .ev = c->in->ev, .alpha = alpha,
 				    .effect = c->j->set.effect, .line = line, .alpha_stable = c->alpha_stable,
 				    /* the immediate lines hold whatever the stable does: no discussion */
-				    .absolute = !strncmp(name, "immediate:", 10) };
+				    .absolute = !strncmp(name, "immediate:", 10),
+				    /* 100% after a stable was measured beside the canary (monitoring, a
+				       blue-green switch): comparisons with the stable cannot grow any more */
+				    .alone = c->in->ev && c->in->weight >= 100 && !c->in->stable.requests &&
+					     c->in->ev->err.ns > 0 };
 	struct analysis_result *out = c->out;
 
 	memset(v, 0, sizeof(*v));

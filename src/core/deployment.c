@@ -751,7 +751,8 @@ static void tick_warmup(struct run *x, const struct analysis_input *a)
 	x->out->changed = 1;
 	if (a->have_samples && a->stable.requests > 0) {
 		d->baseline = a->stable;
-		d->baseline.span_ms = a->to_ms - a->from_ms;
+		if (d->baseline.span_ms <= 0)	/* the time the sample was counted in, else the range */
+			d->baseline.span_ms = a->to_ms - a->from_ms;
 	}
 	set_lines(x);
 	x->d->ev.refined_to_ms = a->to_ms;

@@ -12,6 +12,7 @@
 #include "core/judge.h"
 #include "base/err.h"
 #include "base/fmt.h"
+#include "base/rng.h"
 
 #include <jansson.h>
 
@@ -121,6 +122,8 @@ static json_t *stream_json(const struct seq_stream *s)
 	json_object_set_new(o, "xc", json_integer((json_int_t)s->xc));
 	json_object_set_new(o, "ns", json_integer((json_int_t)s->ns));
 	json_object_set_new(o, "xs", json_integer((json_int_t)s->xs));
+	json_object_set_new(o, "pc", json_integer((json_int_t)s->pc));
+	json_object_set_new(o, "px", json_integer((json_int_t)s->px));
 	for (int i = 0; i < SEQ_NFWD; i++)
 		json_array_append_new(f, json_real(s->fwd[i]));
 	for (int i = 0; i < SEQ_NREV; i++)
@@ -140,6 +143,14 @@ static int stream_from(const json_t *o, struct seq_stream *s)
 	s->xc = (uint64_t)json_integer_value(json_object_get(o, "xc"));
 	s->ns = (uint64_t)json_integer_value(json_object_get(o, "ns"));
 	s->xs = (uint64_t)json_integer_value(json_object_get(o, "xs"));
+	/* evidence stored before pc/px were kept: every canary request so far counts as
+	   measured beside the stable (a canary alone at 100% is judged on what comes next) */
+	s->pc = json_is_integer(json_object_get(o, "pc")) ? (uint64_t)json_integer_value(json_object_get(o, "pc")) : s->nc;
+	s->px = json_is_integer(json_object_get(o, "px")) ? (uint64_t)json_integer_value(json_object_get(o, "px")) : s->xc;
+	if (s->pc > s->nc)
+		s->pc = s->nc;
+	if (s->px > s->xc)
+		s->px = s->xc;
 	for (int i = 0; i < SEQ_NFWD; i++)
 		s->fwd[i] = json_number_value(json_array_get(f, (size_t)i));
 	for (int i = 0; i < SEQ_NREV; i++)
@@ -294,6 +305,68 @@ static void rate_of(const struct seq_stream *s, double alpha, struct judge_verdi
 	out->hi = 100.0 * hi;
 }
 
+/*
+ * The upper end of the one-sided (1 - a) Wilson score interval of x events
+ * in n trials (Wilson 1927), a fraction.  The stable's sample is complete
+ * once the canary is alone (it no longer grows), so a fixed-sample bound;
+ * the same bound as the baseline line of analysis.c.  n == 0: 1.
+ */
+static double wilson_upper(uint64_t n, uint64_t x, double a)
+{
+	double z = normal_quantile(1.0 - a), nn = (double)n, p;
+	if (!n)
+		return 1;
+	p = (double)x / nn;
+	return (p + z * z / (2 * nn) + z * sqrt(p * (1 - p) / nn + z * z / (4 * nn * nn))) / (1 + z * z / nn);
+}
+
+/*
+ * A canary alone at 100% against the stable measured beside it before: its
+ * requests since it is alone (batches with no stable: nc - pc, xc - px)
+ * against the line max(floor, the upper end of the stable's one-sided
+ * Wilson interval at alpha/2), one-sample at alpha/2, so the criterion's
+ * share of alpha covers both the stable's bound and the test.  floor and
+ * the stable's rate are fractions; unit names what is counted.
+ */
+static void alone_vs_stable(const struct seq_stream *s, double floor_, double alpha, double effect, double show,
+			    const char *unit, struct judge_verdict *out)
+{
+	struct seq_stream a;
+	double lo, hi, line, le, thr = log(2.0 / alpha);
+	char es[32];
+
+	memset(&a, 0, sizeof(a));
+	a.nc = s->nc - s->pc;
+	a.xc = s->xc - s->px;
+	(void)lo;
+	hi = wilson_upper(s->ns, s->xs, alpha / 2);
+	line = hi > floor_ ? hi : floor_;
+	out->limit_value = 100.0 * line;
+	out->baseline_value = 100.0 * (double)s->xs / (double)s->ns;
+	out->log_threshold = thr;
+	out->canary_requests = a.nc;
+	out->estimate = out->lo = out->hi = NAN;
+	if (!a.nc) {
+		/* nothing new to judge: the evidence so far stands (the other criteria still see
+		   the canary's requests beside the stable), as before it was alone */
+		out->outcome = JUDGE_PASS;
+		out->log_e = 0;
+		bprintf(out->why, sizeof(out->why), "no stable beside the canary now, and no canary request since: "
+			"nothing to compare with the stable's %.2f%% %s", out->baseline_value, unit);
+		return;
+	}
+	rate_of(&a, show, out);
+	out->canary_value = out->estimate;
+	le = seq_above_log_e(a.nc, a.xc, line, effect);
+	out->log_e = le;
+	out->outcome = le >= thr ? JUDGE_FAIL : JUDGE_PASS;
+	fmt_e(es, sizeof(es), le);
+	bprintf(out->why, sizeof(out->why), "alone at 100%%: %.2f%% %s of %llu canary requests since, against %.3g%% "
+		"(the stable as measured before: %.2f%% of %llu requests, at most %.3g%%): e-value %s (fires at %.3g)",
+		out->estimate, unit, (unsigned long long)a.nc, out->limit_value, out->baseline_value,
+		(unsigned long long)s->ns, 100.0 * hi, es, exp(thr));
+}
+
 int judge_sequential_decide(const struct judge *j, const struct judge_question *q, struct judge_verdict *out)
 {
 	const struct judge_evidence *ev;
@@ -323,6 +396,17 @@ int judge_sequential_decide(const struct judge *j, const struct judge_question *
 		if (s->ns)
 			stable_rate = 100.0 * (double)s->xs / (double)s->ns;
 		out->baseline_value = stable_rate;
+		if (q->alone && s->ns &&
+		    (q->vs_stable || q->test != JUDGE_ABOVE_LIMIT || (!q->absolute && stable_rate >= q->limit))) {
+			/* alone at 100%: the comparison with the stable can no longer grow */
+			/* a line the stable itself is above is judged against the stable, at the
+			   comparison's level (alpha_stable), as when the stable is beside the canary */
+			double a1 = q->test == JUDGE_ABOVE_LIMIT && !q->vs_stable && q->alpha_stable > 0 &&
+				    q->alpha_stable < 1 ? q->alpha_stable : alpha;
+			alone_vs_stable(s, q->test == JUDGE_ABOVE_LIMIT ? q->limit / 100.0 : 0, a1, effect, show,
+					"errors", out);
+			return 0;
+		}
 		if (q->test == JUDGE_ABOVE_LIMIT) {
 			/*
 			 * Above the line: established against the line (one-sample), or the canary is
@@ -415,6 +499,13 @@ int judge_sequential_decide(const struct judge *j, const struct judge_question *
 	out->canary_value = out->estimate;	/* percent of canary requests slower than the line */
 	if (s->ns)
 		out->baseline_value = 100.0 * (double)s->xs / (double)s->ns;
+	if (q->alone && s->ns && (q->line == JUDGE_LINE_REGRESSION ||
+				  (q->line == JUDGE_LINE_CONSIDER && out->baseline_value >= 1.0))) {
+		/* alone at 100%: the comparison with the stable can no longer grow */
+		alone_vs_stable(s, q->line == JUDGE_LINE_REGRESSION ? 0 : 0.01, alpha, 1.5, show,
+				q->line == JUDGE_LINE_REGRESSION ? "slower than the 1.2x line" : "slower than the line", out);
+		return 0;
+	}
 	if (q->line == JUDGE_LINE_REGRESSION) {
 		/* any regression: more canary than stable requests slower than the line */
 		if (!s->ns) {
@@ -451,7 +542,7 @@ int judge_sequential_decide(const struct judge *j, const struct judge_question *
 	}
 	out->log_e = le;
 	fmt_e(es, sizeof(es), le);
-	if ((q->line == JUDGE_LINE_IMMEDIATE || q->line == JUDGE_LINE_CONSIDER) && s->ns && le >= thr) {
+	if ((q->line == JUDGE_LINE_IMMEDIATE || q->line == JUDGE_LINE_CONSIDER) && s->ns && !q->alone && le >= thr) {
 		/* "p99 > k x baseline": the baseline is the stable serving now.  The line is drawn
 		   from the stable's p99 as measured before and during the rollout; when the whole
 		   host slows down (a busy machine, a restarted router), the stable's requests cross

@@ -198,6 +198,14 @@ struct judge_question {
 	int absolute;		/* error lines: the line holds whatever the stable does (the runbook's
 				   immediate "error rate > 5%, no discussion"); 0: a stable at or above
 				   the line turns the question into "worse than the stable" */
+	int alone;		/* no stable serves beside the canary now (100%: monitoring, a blue-green
+				   switch) although one was measured beside it before: a comparison with
+				   the stable, which can no longer grow, becomes the canary's own requests
+				   since it is alone (seq_stream nc - pc) against the upper end of the
+				   stable's measured rate (judge_sequential_decide; docs/judge.md, "Alone
+				   at 100%") */
+	int vs_stable;		/* with alone: the line is at least that upper end (the regression types'
+				   "worse than current state", "any error", "availability") */
 };
 
 enum judge_outcome {

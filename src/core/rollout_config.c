@@ -36,6 +36,7 @@ struct rdoc {
 	int threshold;
 	double max_weight, step_weight;
 	struct yaml_pos step_weight_at, match_at;
+	struct yaml_pos interval_at;	/* a Canary's analysis.interval, for the warning when raised */
 	int iterations;
 	double weights[STRATEGY_MAX_STEPS];
 	int n_weights;
@@ -356,7 +357,7 @@ static const struct yaml_map canary_analysis_map = {
 	.where = "spec.analysis",
 	.keys = (const struct yaml_key[]){
 		{ "interval", yaml_parse_duration, offsetof(struct rdoc, cfg.strategy.interval_ms), 0, MAX_HOLD_MS,
-		  .what = "analysis.interval" },
+		  .at = YAML_AT(struct rdoc, interval_at), .what = "analysis.interval" },
 		{ "threshold", yaml_parse_int, offsetof(struct rdoc, threshold), -1000000, 1000000,
 		  .what = "analysis.threshold" },
 		{ "maxWeight", yaml_parse_number, offsetof(struct rdoc, max_weight), 0, 100, .what = "analysis.maxWeight" },
@@ -464,8 +465,17 @@ static int parse_flagger(struct yaml_walk *w, struct rdoc *d)
 	if (d->match_at.line)
 		return yaml_walk_fail(w, d->match_at, "analysis.match (A/B testing) is not supported; use stepWeight, "
 				      "stepWeights or iterations");
-	if (s->interval_ms < STRATEGY_MIN_INTERVAL_MS)
-		s->interval_ms = STRATEGY_MIN_INTERVAL_MS;	/* Flagger raises it to 10s */
+	if (s->interval_ms < STRATEGY_MIN_INTERVAL_MS) {
+		/* Flagger raises it to 10s (GetAnalysisInterval()): a Canary file loads
+		   as Flagger loads it, and the caller warns (docs/yaml.md) */
+		char b[DURATION_BUFSZ];
+		if (d->interval_at.line)
+			snprintf(d->cfg.warning, sizeof(d->cfg.warning),
+				 "%s:%d:%d: analysis.interval %s is below 10s, the shortest analysis interval: "
+				 "raised to 10s (as Flagger does); write a duration from 10s to 30d to say what runs",
+				 w->file, d->interval_at.line, d->interval_at.col, duration_format(s->interval_ms, b));
+		s->interval_ms = STRATEGY_MIN_INTERVAL_MS;
+	}
 	s->threshold = d->threshold > 0 ? d->threshold : 1;	/* Flagger: default 1 if unset or <= 0 */
 	if (d->spec_webhooks_at.line &&
 	    (r = yaml_walk_items(w, d->spec_webhooks, d->spec_webhooks_at, "webhooks", STRATEGY_MAX_WEBHOOKS + 1,

@@ -40,6 +40,10 @@ struct rollout_config {
 	 * their MetricTemplate files are found and rendered by the caller */
 	int n_template_refs;
 	struct flagger_template_ref template_refs[STRATEGY_MAX_CHECKS];
+	/* "FILE:LINE:COL: ..." when the file loads but not as written (a Canary's
+	   analysis.interval below 10s, raised to 10s as Flagger does), else "";
+	   the command that read the file prints it as a warning (docs/yaml.md) */
+	char warning[320];
 };
 
 /*

@@ -31,6 +31,10 @@ void seq_stream_add(struct seq_stream *s, uint64_t nc, uint64_t xc, uint64_t ns,
 	s->xc += xc;
 	s->ns += ns;
 	s->xs += xs;
+	if (nc && ns) {
+		s->pc += nc;
+		s->px += xc;
+	}
 	if (!nc || !ns || !(xc + xs))
 		return;
 	rho = (double)nc / ((double)nc + (double)ns);

@@ -52,6 +52,23 @@ printf 't_s,revision,requests,errors,p50_ms,p99_ms\n60,stable,10,1,4,5\n60,blue,
 run_slipway analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$T/bad.csv"
 is "$rc" 2 "bad trace exits 2"
 like "$err" "bad.csv:3: revision 'blue' is not valid; valid: stable, canary" "bad trace names FILE:LINE and valid values"
+# a header alone is refused (not an hour of "no data"); a UTF-8 byte order mark is skipped
+printf 't_s,revision,requests,errors,p50_ms,p99_ms\n' >"$T/onlyhdr.csv"
+run_slipway analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$T/onlyhdr.csv"
+is "$rc" 2 "a header-only trace exits 2"
+like "$err" "onlyhdr.csv:1: no rows after the header" "a header-only trace: FILE:LINE says there are no rows"
+printf '\357\273\277t_s,revision,requests,errors,p50_ms,p99_ms\n60,stable,1000,1,45,200\n60,canary,0,0,,\n' >"$T/bom.csv"
+run_slipway analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$T/bom.csv" -o json
+is "$(json_get "$out" 'd["outcome"]')" incomplete "a trace with a UTF-8 byte order mark is read"
+# a value out of range: the message says the valid range
+printf 't_s,revision,requests,errors,p50_ms,p99_ms\n99999999999999,stable,1000,1,45,200\n' >"$T/bigt.csv"
+run_slipway analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$T/bigt.csv"
+is "$rc" 2 "a t_s past 100 years exits 2"
+like "$err" "bigt.csv:2: t_s '99999999999999' is not a whole number of seconds from 0 to 3153600000 \\(100 years\\)" \
+  "a t_s out of range: the message says the range"
+printf 't_s,revision,requests,errors,p50_ms,p99_ms\n60,stable,1000,1,45,2e9\n' >"$T/bigp.csv"
+run_slipway analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$T/bigp.csv"
+like "$err" "bigp.csv:2: .* must be milliseconds from 0 to 1000000000" "a p99 out of range: the message says the range"
 printf 'apiVersion: flagger.app/v1beta1\nkind: Canary\nspec:\n  analysis:\n    stepWieght: 10\n' >"$T/bad.yaml"
 run_slipway analyze --config "$T/bad.yaml" --trace "$data/traces/healthy.csv"
 is "$rc" 2 "bad config exits 2"
@@ -87,4 +104,25 @@ run_slipway analyze --config "$data/configs/canary-default.yaml" --trace "$data/
 is "$(json_get "$out" '[r["status"] for r in d["table"] if r["metric"] == "P99 Latency"][0]')" "HIGH" \
   "a look's p99 above 3x that is not established reads HIGH"
 unlike "$out" '"status": "FAIL"' "no FAIL in the table of a deployment nothing was established against"
+
+# throughput is requests over the time they were counted in: a one-minute trace row read by
+# the sequential judge's 10 s look is 1000 requests/min (16.7 rps), not 1000 per 10 s
+for judge in sequential observed; do
+  run_slipway analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$data/traces/healthy.csv" \
+    --judge "$judge" -o json
+  is "$(json_get "$out" '"%.1f %.1f" % [(r["baseline"], r["current"]) for r in d["table"] if r["metric"] == "Throughput"][0]')" \
+    "16.7 16.7" "$judge judge: a one-minute row's throughput is its requests over the minute"
+done
+run_slipway analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$data/traces/healthy.csv"
+like "$out" 'Throughput +\| 16.7 rps +\| 16.7 rps +\| \+0.00%' "text table: the same throughput as the baseline"
+
+# the judge is the one deploy would use: --judge, else the service file's judge:, else the policy's
+run_slipway analyze --config "$data/service/ok-judge-observed.yaml" --trace "$data/traces/healthy.csv" -o json
+is "$(json_get "$out" 'd["judge"]')" observed "a service file's judge: is used"
+run_slipway analyze --config "$data/service/ok-judge-observed.yaml" --trace "$data/traces/healthy.csv" --judge sequential -o json
+is "$(json_get "$out" 'd["judge"]')" sequential "an explicit --judge wins over the service file"
+run_slipway analyze --config "$data/service/ok-judge-observed.yaml" --trace "$data/traces/healthy.csv"
+like "$out" '^analyze .*, type standard, judge observed$' "the text header names the judge"
+run_slipway analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$data/traces/healthy.csv" -o json
+is "$(json_get "$out" 'd["judge"]')" sequential "a Canary file: the policy's judge (sequential by default)"
 done_testing

@@ -66,4 +66,17 @@ for mode in empty nan 503; do
     503) like "$reasons" "provider error" "  and the reason is the provider's error" ;;
   esac
 done
+# a Canary's analysis.interval below 10s: accepted, raised to 10s as Flagger does, with a warning
+# naming FILE:LINE:COL and the valid range (docs/yaml.md)
+run_slipway inspect "$SLIPWAY_SRC/tests/data/configs/flagger-interval-5s.yaml"
+is "$rc" 0 "a Canary with interval 5s loads"
+like "$out" 'step 1: weight 10%, hold 10s' "its interval is raised to 10s"
+like "$err" "flagger-interval-5s.yaml:13:15: analysis.interval 5s is below 10s, .*raised to 10s .*from 10s to 30d" \
+  "a warning names FILE:LINE:COL, the value and the valid range"
+run_slipway inspect "$SLIPWAY_SRC/tests/data/configs/flagger-stepweights.yaml"
+unlike "$err" 'warning' "no warning for an interval of 10s or more"
+printf 'apiVersion: slipway/v1\nkind: Strategy\nspec:\n  strategy: canary\n  analysis:\n    interval: 5s\n  steps:\n    - {weight: 50, hold: 1m}\n' >"$T/native-5s.yaml"
+run_slipway inspect "$T/native-5s.yaml"
+is "$rc" 2 "a slipway Strategy with interval 5s is refused"
+like "$err" "native-5s.yaml:6:15: analysis.interval '5s' .*from 10s to 30d" "  at FILE:LINE:COL with the valid range"
 done_testing

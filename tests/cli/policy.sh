@@ -148,6 +148,16 @@ run_slipway policy check "$SLIPWAY_SRC/tests/data/check/policies/launch.yaml"
 is "$rc" 0 "a merge file validates"
 run_slipway policy
 is "$rc" 2 "policy without subcommand exits 2"
+# -o json on an invalid file: {"valid": false, "errors": [...]} (the schema's other branch), exit 2
+printf 'types:\n  standard: {approvals: 3}\n' >bad-json.yaml
+run_slipway policy check bad-json.yaml -o json
+is "$rc" 2 "policy check -o json of an invalid file exits 2"
+is "$(json_get "$out" 'str(d["valid"]).lower()')" false "  and says valid: false"
+like "$(json_get "$out" 'd["errors"][0]')" '^bad-json.yaml:[0-9]+:[0-9]+: ' "  with the error at FILE:LINE:COL"
+schema_ok "$out" PolicyValidation "  and validates against PolicyValidation"
+like "$err" '^bad-json.yaml:[0-9]+:[0-9]+: ' "  and the message on stderr as in text"
+run_slipway policy check shown.yaml -o json
+schema_ok "$out" PolicyValidation "policy check -o json of a valid file validates"
 
 # --- every invalid policy: FILE:LINE:COL: message, exit 2
 for f in "$SLIPWAY_SRC"/tests/data/policy-invalid/*.yaml; do

@@ -161,6 +161,9 @@ bad_case "--latency-ratio must be a factor from 0.001 to 1000, not '0'" --rpm 10
 bad_case "--runs must be a whole number from 1 to 100000, not '0'" --rpm 100 --stable-error-rate 0.01 --runs 0
 bad_case "--runs, --seed and --min-requests take whole numbers" --rpm 100 --stable-error-rate 0.01 --runs 2.5
 bad_case "--latency-p99-ms \(40\) must be above --latency-median-ms \(45\)" --rpm 100 --stable-error-rate 0.01 --latency-p99-ms 40
+# the message says the real valid range, not just "> 0"
+bad_case "--latency-p99-ms must be milliseconds from 0.001 to 100000000, not '1e9'" --rpm 100 --stable-error-rate 0.01 --latency-p99-ms 1e9
+bad_case "--latency-median-ms must be milliseconds from 0.001 to 10000000, not '1e8'" --rpm 100 --stable-error-rate 0.01 --latency-median-ms 1e8
 bad_case "--rules must be all or checks, not 'flagger'" --rpm 100 --stable-error-rate 0.01 --rules flagger
 bad_case "unknown judge 'magic'; valid: sequential, threshold, observed" --rpm 100 --stable-error-rate 0.01 --judge magic
 run_slipway simulate --rpm 1000 --stable-error-rate 0.01 --runs 2 --judge observed -o json
@@ -188,5 +191,12 @@ is "$rc/$(json_get "$out" '",".join("%g" % s["weight"] for s in d["steps"])')" "
   "a service file's analysis.canary: that Canary file's steps, found beside the service file"
 printf 'name: web\ncommand: ["true"]\nenvironments: {production: {listen: 127.0.0.1:8080}}\nbogus: 1\n' >"$T/svc/bad.yaml"
 bad_case "bad.yaml:4:1: unknown key 'bogus' in the service" --rpm 100 --stable-error-rate 0.01 --config "$T/svc/bad.yaml"
+
+# exit statuses: --help lists the ones docs/simulate.md lists (0, 2, 3)
+run_slipway simulate --help
+like "$out" 'Exit status: 0 the simulation ran' "--help: exit 0"
+like "$out" '2 invalid input' "--help: exit 2"
+like "$out" '3 the engine refused the strategy' "--help: exit 3, as docs/simulate.md says"
+like "$(cat "$SLIPWAY_SRC/docs/simulate.md")" '3 if the engine refused the strategy' "docs/simulate.md lists exit 3 too"
 
 done_testing

@@ -302,6 +302,45 @@ static void test_evidence_and_judges(void)
 	js = json_loads("{\"line_ms\": [1]}", 0, NULL);
 	ok(judge_evidence_from_json(js, &back) < 0, "malformed evidence is refused");
 	json_decref(js);
+	/* evidence stored before the canary's requests beside the stable (pc, px) were kept:
+	   every canary request so far counts as beside the stable */
+	js = judge_evidence_to_json(&ev);
+	json_object_del(json_object_get(js, "err"), "pc");
+	json_object_del(json_object_get(js, "err"), "px");
+	memset(&back, 0, sizeof(back));
+	is_int(judge_evidence_from_json(js, &back), 0, "evidence without pc/px parses");
+	ok(back.err.pc == back.err.nc && back.err.px == back.err.xc, "... every canary request counted as beside the stable");
+	json_decref(js);
+
+	/* alone at 100%: the comparison with the stable becomes the canary's requests since
+	   against the stable's measured rate (docs/judge.md, "Alone at 100%") */
+	{
+		struct judge_evidence al;
+		struct judge_batch ab;
+		struct judge_sample acs = { .requests = 1000, .errors = 40 };
+		struct judge_question aq = { .metric = JUDGE_ERROR_RATE, .test = JUDGE_DELTA_ABOVE, .canary = &acs,
+					     .ev = &al, .alpha = 0.045, .effect = 2, .alone = 1 };
+		memset(&al, 0, sizeof(al));
+		memset(&ab, 0, sizeof(ab));
+		ab.nc = 500, ab.xc = 5, ab.ns = 5000, ab.xs = 50;	/* beside: both at 1% */
+		judge_evidence_add(&al, &ab, 60000, 60000);
+		ok(al.err.pc == 500 && al.err.px == 5, "beside the stable: pc/px count the canary");
+		j.decide(&j, &aq, &v);
+		is_int(v.outcome, JUDGE_PASS, "alone, no request since: nothing new, a pass");
+		memset(&ab, 0, sizeof(ab));
+		ab.nc = 1000, ab.xc = 40;	/* alone: 4% */
+		judge_evidence_add(&al, &ab, 120000, 60000);
+		ok(al.err.pc == 500 && al.err.nc == 1500, "alone: pc unchanged");
+		j.decide(&j, &aq, &v);
+		is_int(v.outcome, JUDGE_FAIL, "alone at 4%% against a stable measured at 1%%: fails");
+		ok(v.canary_requests == 1000 && strstr(v.why, "alone at 100%") != NULL, "... on the requests since: %s", v.why);
+		memset(&ab, 0, sizeof(ab));
+		ab.nc = 100000, ab.xc = 1000;	/* a lot more at 1% (the cumulative alone rate 1.04%) */
+		judge_evidence_add(&al, &ab, 180000, 60000);
+		aq.alone = 0;
+		j.decide(&j, &aq, &v);
+		is_int(v.outcome, JUDGE_PASS, "not alone: the forward test, which batches without a stable do not move, passes");
+	}
 
 	/* error lines: the stable above the line is judged against the stable */
 	memset(&ev, 0, sizeof(ev));

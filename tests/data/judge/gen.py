@@ -15,7 +15,14 @@ def weight_at(t_s):
 def binom(rng, n, p):
     return sum(1 for _ in range(n) if rng.random() < p)
 
-def trace(name, comment, rpm, ps, pc, p99s=200, p99c=200, p50s=45, p50c=45, minutes=60, seed=1, canary_zero=False):
+def weight_blue_green(t_s):
+    # tests/data/configs/blue-green.yaml: one warm-up minute, the new revision idle for 5
+    # minutes (smoke checks), then all traffic
+    return 0.0 if t_s <= 360 else 1.0
+
+def trace(name, comment, rpm, ps, pc, p99s=200, p99c=200, p50s=45, p50c=45, minutes=60, seed=1, canary_zero=False,
+          weights=weight_at, pc_alone=None):
+    # pc_alone: the canary's error rate once it is alone at 100% (None: pc)
     rng = random.Random(seed)
     with open(name, "w") as f:
         f.write("# %s\n" % comment)
@@ -23,11 +30,11 @@ def trace(name, comment, rpm, ps, pc, p99s=200, p99c=200, p50s=45, p50c=45, minu
         f.write("t_s,revision,requests,errors,p50_ms,p99_ms\n")
         for m in range(1, minutes + 1):
             t = 60 * m
-            w = weight_at(t)
+            w = weights(t)
             nc = 0 if canary_zero else int(round(rpm * w))
             ns = rpm - int(round(rpm * w))
             es = binom(rng, ns, ps)
-            ec = binom(rng, nc, pc)
+            ec = binom(rng, nc, pc_alone if (pc_alone is not None and w >= 1.0) else pc)
             f.write("%d,stable,%d,%d,%s,%s\n" % (t, ns, es, (p50s if ns else ""), (p99s if ns else "")))
             f.write("%d,canary,%d,%d,%s,%s\n" % (t, nc, ec, (p50c if nc else ""), (p99c if nc else "")))
 
@@ -42,3 +49,7 @@ trace("aa-1pct-100rpm.csv", "A/A at 1% errors, 100 requests a minute: 1 canary r
 trace("latency-2.2x.csv", "latency regression: canary 2.2x slower (p50 99 ms, p99 440 ms), errors 0.1%", 1000, 0.001, 0.001, p50c=99, p99c=440, seed=19)
 trace("errors-0.1-to-0.2pct-10000rpm.csv", "regression below the line: stable 0.1%, canary 0.2% errors, 10000 requests a minute", 10000, 0.001, 0.002, seed=20)
 trace("both-above-immediate.csv", "stable and canary both at 10% errors: the immediate 5% line holds whatever the stable does", 1000, 0.10, 0.10, seed=21)
+trace("alone-stable-above-line.csv", "stable at 1.5% errors (above the 1% line), the canary as good until it is alone at 100%, then 4%", 1000, 0.015, 0.015, pc_alone=0.04, minutes=70, seed=22)
+trace("alone-aa-stable-above-line.csv", "stable and canary at 1.5% errors (above the 1% line) through a monitoring period at 100%", 1000, 0.015, 0.015, minutes=70, seed=23)
+trace("alone-blue-green-errors.csv", "blue-green: the stable at 0% errors while the new revision idles, the new one at 0.5% once it takes all traffic", 1000, 0.0, 0.005, minutes=70, seed=24, weights=weight_blue_green)
+trace("alone-blue-green-aa.csv", "blue-green: the stable at 1% errors while the new revision idles, the new one at 1% too", 1000, 0.01, 0.01, minutes=70, seed=25, weights=weight_blue_green)
