@@ -524,9 +524,12 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	/* added latency sleeps in the handler: one thread per connection then */
+	/* added latency sleeps in the handler, a database query or a flag evaluation over
+	   OFREP (an HTTP request to slipway) waits in it: one thread per connection then, or a
+	   request queues behind another's wait in a pool of two, and the service's latency is
+	   the pool's, not its own */
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
-	if (latency_ms > 0 || database_url)
+	if (latency_ms > 0 || database_url || (flag_name && ofrep_url))
 		flags |= MHD_USE_THREAD_PER_CONNECTION;
 	else
 		flags |= MHD_USE_EPOLL;
@@ -538,7 +541,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "demo-service: --bind '%s' is not an IPv4 address\n", bind_addr);
 			return 2;
 		}
-		if (latency_ms > 0 || database_url)
+		if (latency_ms > 0 || database_url || (flag_name && ofrep_url))
 			d = MHD_start_daemon(flags, (unsigned short)port, NULL, NULL, handle, NULL, MHD_OPTION_SOCK_ADDR, &a,
 					     MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
 		else
