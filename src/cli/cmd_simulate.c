@@ -167,8 +167,11 @@ static void steps_text(const struct rollout_config *cfg, struct strbuf *sb)
 {
 	const struct strategy *s = &cfg->strategy;
 	char hold[64];
-	for (int k = 0; k < s->n_steps && k < 12; k++)
-		strbuf_addf(sb, "%s%.4g%% %s", k ? ", " : "", s->steps[k].weight, cli_step_hold(cfg, k, hold, sizeof(hold)));
+	/* "10% 30s": the hold alone, but a pause for a person and no hold in words (cli_step_hold()) */
+	for (int k = 0; k < s->n_steps && k < 12; k++) {
+		const char *h = cli_step_hold(cfg, k, hold, sizeof(hold));
+		strbuf_addf(sb, "%s%.4g%% %s", k ? ", " : "", s->steps[k].weight, strncmp(h, "hold ", 5) ? h : h + 5);
+	}
 	if (s->n_steps > 12)
 		strbuf_addf(sb, ", ... (%d steps)", s->n_steps);
 	if (!s->n_steps)
