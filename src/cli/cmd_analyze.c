@@ -365,8 +365,8 @@ int cmd_analyze(int argc, char **argv, struct cli_ctx *ctx)
 			       cfg->strategy.steps[res.final.step - 1].weight);
 		if (hidden)
 			printf("criteria shown at the first look, where the verdict or the state changed and at the last "
-			       "look; %d look%s with the verdict before %s: every look's with -v (or -o json)\n", hidden,
-			       hidden == 1 ? "" : "s", hidden == 1 ? "it" : "them");
+			       "look; -v shows them at the other %d look%s too (-o json has them all)\n", hidden,
+			       hidden == 1 ? "" : "s");
 		if (last) {
 			json_t *a = analysis_result_to_json(last);
 			printf("last analysis (runbook Performance Verification):\n");

@@ -138,7 +138,7 @@ like "$(printf '%s\n' "$out" | grep -A1 '^t=70s  *analysis at' | tail -1)" '^   
   "text: the first look has its criteria"
 like "$(printf '%s\n' "$out" | grep -A1 '^t=600s  *analysis at' | tail -1)" '^         immediate:' \
   "text: the last look has its criteria"
-like "$out" 'criteria shown at the first look.*every look.s with -v' "text: says where the rest are"
+like "$out" 'criteria shown at the first look.*-v shows them at the other [0-9]+ looks too' "text: says where the rest are"
 run_slipway analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$data/traces/healthy.csv" -v
 is "$(printf '%s\n' "$out" | grep -c '^         immediate:error-rate ')" "$looks" "-v: the criteria at every look"
 unlike "$out" 'criteria shown at' "-v: nothing hidden, nothing to say"
