@@ -58,6 +58,7 @@ enum command_needs {
 };
 
 struct store;
+struct strbuf;
 struct command;
 
 struct cli_ctx {
@@ -220,5 +221,13 @@ int cli_stderr_is_tty(void);
 
 /* The command table (cli/main.c) for help and tests. */
 const struct command *cli_find_command(const char *name);
+
+/*
+ * Check a --segment option of `flag set` or `rollout flag` (docs/flags.md):
+ * a segment name, and (when st is not NULL) a segment defined in env.
+ * 0; SW_EUSAGE (not a name) or SW_ENOTFOUND, with a message naming the
+ * option and how to define the segment in err; or SW_ESTORE.
+ */
+int cli_segment_option(struct store *st, const char *env, const char *segment, struct strbuf *err);
 
 #endif

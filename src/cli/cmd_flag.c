@@ -11,6 +11,7 @@
 #include "base/alloc.h"
 #include "base/err.h"
 #include "base/strbuf.h"
+#include "base/suggest.h"
 #include "base/timeutil.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
@@ -276,6 +277,29 @@ static json_t *parse_where(const char *s, struct strbuf *err)
 			p++;
 	}
 	return json_pack("{s:s, s:s, s:o}", "attribute", attr, "op", op, "values", vals);
+}
+
+int cli_segment_option(struct store *st, const char *env, const char *segment, struct strbuf *err)
+{
+	struct flag_record rec;
+	int r;
+	if (!flag_name_ok(segment)) {
+		strbuf_errf(err, "--segment '%s' is not a segment name: 1 to %d letters, digits and . _ - : /", segment,
+			    FLAG_KEY_MAX);
+		return SW_EUSAGE;
+	}
+	if (!st)
+		return 0;
+	r = flag_store_get(st, env, FLAG_KIND_SEGMENT, segment, &rec, err);
+	if (r == SW_ENOTFOUND) {
+		strbuf_reset(err);
+		strbuf_errf(err, "--segment '%s': no segment '%s' in environment '%s'; define it first ('slipway flag "
+			    "segment %s --users ID,... --env %s', or a flag file's segments:)", segment, segment, env, segment,
+			    env);
+	}
+	if (r >= 0)
+		flag_record_release(&rec);
+	return r;
 }
 
 static int apply_file(struct cli_ctx *ctx, struct store *st, const char *path, const char *env_opt, json_t *changes,
@@ -694,6 +718,19 @@ int cmd_flag(int argc, char **argv, struct cli_ctx *ctx)
 		if (!strcmp(sub, "create")) {
 			if (value || segment || percentage || enabled)
 				return cli_usage_error(ctx, "flag", "create takes --type and --json; then 'flag set' changes it");
+			if (type) {
+				/* before anything else: "a wat flag needs its variants" would send the user
+				 * after variants for a type that does not exist */
+				for (i = 0; flag_types[i] && strcmp(flag_types[i], type); i++)
+					;
+				if (!flag_types[i]) {
+					const char *near = suggest_nearest0(type, flag_types);
+					json_decref(def);
+					return cli_usage_error(ctx, "flag", "--type '%s' is not a flag type%s%s%s; valid: boolean, "
+							       "string, number, object", type, near ? " (did you mean '" : "",
+							       near ? near : "", near ? "'?)" : "");
+				}
+			}
 			if (!def)
 				def = json_object();
 			if (type && strcmp(type, "boolean") && !json_object_get(def, "variants")) {
@@ -719,9 +756,16 @@ int cmd_flag(int argc, char **argv, struct cli_ctx *ctx)
 			if (!def && !value && !segment && !percentage && !enabled)
 				return cli_usage_error(ctx, "flag", "'flag set' needs --value, --segment, --percentage, --enabled "
 						       "or --json");
+			if (segment && cli_segment_option(NULL, e, segment, &err) < 0)
+				return cli_usage_error(ctx, "flag", "%s", err.buf);
 			if (!def) {
 				if ((r = flag_store_get(st, e, FLAG_KIND_FLAG, args[1], &cur, &err)) < 0)
 					return fail(r, &err);
+				/* the option named, not the rule path ("rules[0].segments[0]") the store would name */
+				if (segment && (r = cli_segment_option(st, e, segment, &err)) < 0) {
+					flag_record_release(&cur);
+					return fail(r, &err);
+				}
 				def = json_deep_copy(cur.def);
 				flag_record_release(&cur);
 				if ((r = edit(def, value, segment, percentage, stickiness, enabled, &err)) < 0) {

@@ -385,10 +385,66 @@ static json_t *steps_json(const struct pack_def *d)
 	return a;
 }
 
+static void pack_names(struct cli_ctx *ctx, const struct pack_stage *v, size_t n, char ***out, size_t *nout);
+static json_t *flag_state_json(struct store *st, const char *env, const struct pack_def *d, struct strbuf *err);
+static void print_flag_state(const json_t *f, int word);
+
+/*
+ * There is no PROJECT/packs/PACK.yaml: say so, as a person would want it,
+ * with the packs there are (those `pack list` lists) or that there are
+ * none, rather than the file's open() error.  A pack with recorded stages
+ * but no file is named as such: its service, flag and steps are in the
+ * file.  Returns the exit code: 2, as for any name that does not exist
+ * (docs/exit-codes.md), or 3 when the store cannot be read.
+ */
+static int pack_missing(struct cli_ctx *ctx, const char *pack)
+{
+	struct strbuf err = STRBUF_INIT, known = STRBUF_INIT;
+	struct pack_stage *v = NULL;
+	struct store *st;
+	char **names = NULL;
+	size_t n = 0, nn = 0;
+	int code, recorded = 0;
+
+	if ((code = cli_store(ctx, &st)) != EXIT_OK)
+		return code;
+	if (pack_store_migrate(st, &err) < 0 || pack_store_list(st, NULL, NULL, &v, &n, &err) < 0) {
+		cli_error("%s", err.buf);
+		strbuf_release(&err);
+		return EXIT_RUNTIME;
+	}
+	for (size_t i = 0; i < n && !recorded; i++)
+		recorded = !strcmp(v[i].pack, pack);
+	if (recorded) {
+		cli_error("pack '%s' has recorded stages but no packs/%s.yaml in '%s': its service, flag and steps are "
+			  "read from that file; put it back ('slipway pack status %s' shows what was recorded)", pack, pack,
+			  ctx->project_dir, pack);
+	} else {
+		pack_names(ctx, v, n, &names, &nn);
+		for (size_t i = 0; i < nn; i++)
+			strbuf_addf(&known, "%s%s", i ? ", " : "", names[i]);
+		if (nn)
+			cli_error("no pack named '%s' (no packs/%s.yaml in '%s', no recorded stage); known packs: %s "
+				  "('slipway pack list' shows their state)", pack, pack, ctx->project_dir, known.buf);
+		else
+			cli_error("no pack named '%s' (no packs/%s.yaml in '%s', no recorded stage); there are no packs: "
+				  "a pack is a file packs/NAME.yaml (docs/flags.md \"Agent packs\")", pack, pack,
+				  ctx->project_dir);
+	}
+	for (size_t i = 0; i < nn; i++)
+		free(names[i]);
+	free(names);
+	pack_stages_free(v, n);
+	strbuf_release(&known);
+	strbuf_release(&err);
+	return EXIT_USAGE;
+}
+
 /*
  * Read and parse pack's definition: file, else PROJECT/packs/PACK.yaml.
  * 0; 1 when there is no such file and missing_ok (nothing in *d); else
- * the exit code, the error printed.
+ * the exit code, the error printed (pack_missing()'s when there is no
+ * PROJECT/packs/PACK.yaml).
  */
 static int pack_load(struct cli_ctx *ctx, const char *pack, const char *file, int missing_ok, struct pack_def *d)
 {
@@ -398,9 +454,15 @@ static int pack_load(struct cli_ctx *ctx, const char *pack, const char *file, in
 		strbuf_addstr(&path, file);
 	else
 		strbuf_addf(&path, "%s/packs/%s.yaml", ctx->project_dir, pack);
-	if (missing_ok && access(path.buf, F_OK) < 0 && errno == ENOENT) {
-		code = 1;
-		goto out;
+	if (access(path.buf, F_OK) < 0 && errno == ENOENT) {
+		if (missing_ok) {
+			code = 1;
+			goto out;
+		}
+		if (!file) {
+			code = pack_missing(ctx, pack);
+			goto out;
+		}
 	}
 	if ((r = strbuf_read_file_max(&buf, path.buf, PACK_FILE_MAX, &err)) < 0 ||
 	    (r = pack_file_parse(path.buf, pack, buf.buf, buf.len, d, &err)) < 0) {
@@ -529,6 +591,7 @@ static int pack_status(struct cli_ctx *ctx, const char *pack, const char *versio
 	struct pack_stage *v = NULL;
 	struct pack_def d = { 0 };
 	struct store *st;
+	json_t *flags = NULL;
 	size_t n = 0;
 	int code, have_def;
 
@@ -548,13 +611,18 @@ static int pack_status(struct cli_ctx *ctx, const char *pack, const char *versio
 	/* an unknown pack (or version) is not found, as an unknown deployment is (docs/exit-codes.md) */
 	if (!n && (!have_def || version)) {
 		if (!have_def && !version)
-			cli_error("no pack '%s': no packs/%s.yaml in '%s' and no recorded stage; 'slipway pack list' "
-				  "lists the packs", pack, pack, ctx->project_dir);
+			pack_missing(ctx, pack);
 		else
 			cli_error("pack '%s' has no recorded stage of version '%s'; 'slipway pack status %s' lists its "
 				  "versions", pack, version, pack);
 		code = EXIT_USAGE;
 		goto out;
+	}
+	/* the flag's state per environment, as pack list shows it: where the pack stands now */
+	if (have_def) {
+		flags = json_object();
+		json_object_set_new(flags, "staging", flag_state_json(st, "staging", &d, &err));
+		json_object_set_new(flags, "production", flag_state_json(st, "production", &d, &err));
 	}
 	if (ctx->output == OUTPUT_JSON) {
 		json_t *j = cli_doc("PackStages"), *a = json_array();
@@ -567,17 +635,31 @@ static int pack_status(struct cli_ctx *ctx, const char *pack, const char *versio
 			json_array_append_new(a, s);
 		}
 		json_object_set_new(j, "pack", json_string(pack));
-		if (have_def)
+		if (have_def) {
 			def_json(j, &d);
+			json_object_set(j, "flags", flags);
+		}
 		json_object_set_new(j, "stages", a);
 		cli_print_json(j);	/* takes j */
-	} else if (!n) {
-		printf("no stages recorded for pack '%s'\n", pack);
 	} else {
+		if (!n)
+			printf("no stages recorded for pack '%s'\n", pack);
 		for (size_t i = 0; i < n; i++)
 			printf("%-12s %-11s %-8s %-8s %s\n", v[i].version, v[i].env, v[i].stage, v[i].status, v[i].detail);
+		if (have_def) {
+			static const char *const envs[] = { "staging", "production" };
+			for (size_t e = 0; e < 2; e++) {
+				json_t *f = json_object_get(flags, envs[e]);
+				printf("flag '%s' in %s: ", d.flag, envs[e]);
+				print_flag_state(f, 0);
+				if (json_is_object(f))
+					printf(" (version %lld)", (long long)json_integer_value(json_object_get(f, "version")));
+				printf("\n");
+			}
+		}
 	}
 out:
+	json_decref(flags);
 	pack_stages_free(v, n);
 	pack_def_release(&d);
 	strbuf_release(&err);
@@ -754,6 +836,21 @@ static json_t *pack_entry(struct cli_ctx *ctx, struct store *st, const char *nam
 	return j;
 }
 
+/* A flag state of flag_state_json() as "[flag ]enabled at 5% + segment", or "no flag" / "none". */
+static void print_flag_state(const json_t *f, int word)
+{
+	if (json_is_object(f)) {
+		json_t *pct = json_object_get(f, "percentage");
+		printf("%s%s", word ? "flag " : "", json_is_true(json_object_get(f, "enabled")) ? "enabled" : "disabled");
+		if (json_is_number(pct))
+			printf(" at %g%%", json_number_value(pct));
+		if (json_is_true(json_object_get(f, "segment")))
+			printf(" + segment");
+	} else {
+		printf("%s", word ? "no flag" : "none");
+	}
+}
+
 static void print_entry(json_t *p)
 {
 	const char *envs[] = { "staging", "production" };
@@ -775,16 +872,8 @@ static void print_entry(json_t *p)
 		json_array_foreach(vs, i, it)
 			printf(" %s (%s %s)", json_string_value(json_object_get(it, "version")),
 			       json_string_value(json_object_get(it, "stage")), json_string_value(json_object_get(it, "status")));
-		if (json_is_object(f)) {
-			json_t *pct = json_object_get(f, "percentage");
-			printf("; flag %s", json_is_true(json_object_get(f, "enabled")) ? "enabled" : "disabled");
-			if (json_is_number(pct))
-				printf(" at %g%%", json_number_value(pct));
-			if (json_is_true(json_object_get(f, "segment")))
-				printf(" + segment");
-		} else {
-			printf("; no flag");
-		}
+		printf("; ");
+		print_flag_state(f, 1);
 		if (json_is_object(ro))
 			printf("; rollout #%lld %s", (long long)json_integer_value(json_object_get(ro, "id")),
 			       json_string_value(json_object_get(ro, "state")));

@@ -87,6 +87,11 @@ int cmd_rollout(int argc, char **argv, struct cli_ctx *ctx)
 		if (errno || *end || end == scale || !(o.time_scale >= 1 && o.time_scale <= 3600))
 			return cli_usage_error(ctx, "rollout", "--time-scale must be a number from 1 to 3600, not '%s'", scale);
 	}
+	if (segment && cli_segment_option(NULL, o.env, segment, &err) < 0) {
+		cli_usage_error(ctx, "rollout", "%s", err.buf);
+		strbuf_release(&err);
+		return EXIT_USAGE;
+	}
 	if (duration_parse(interval, &interval_ms, &err) < 0 ||
 	    flag_rollout_strategy(steps, interval_ms, &strategy, &err) < 0) {
 		cli_usage_error(ctx, "rollout", "%s", err.buf);
@@ -106,6 +111,8 @@ int cmd_rollout(int argc, char **argv, struct cli_ctx *ctx)
 		rc = SW_EUSAGE;
 		goto fail;
 	}
+	if (segment && (rc = cli_segment_option(st, o.env, segment, &err)) < 0)
+		goto fail;
 	if (segment) {
 		/* the segment first, served whatever the percentage: set back means "the segment only" */
 		json_t *def = json_deep_copy(cur.def);

@@ -97,7 +97,7 @@ static int only_keys(struct vctx *v, const char *path, json_t *o, const char *co
 	return 0;
 }
 
-static const char *const types[] = { "boolean", "string", "number", "object", NULL };
+const char *const flag_types[] = { "boolean", "string", "number", "object", NULL };
 
 int flag_value_fits(const char *type, const json_t *v)
 {
@@ -276,11 +276,11 @@ int flag_validate(json_t *def, struct strbuf *err, char *path, size_t pathsz)
 	x = json_object_get(def, "type");
 	if (!x)
 		json_object_set_new(def, "type", json_string("boolean")), x = json_object_get(def, "type");
-	for (i = 0; types[i] && (!json_is_string(x) || strcmp(types[i], json_string_value(x))); i++)
+	for (i = 0; flag_types[i] && (!json_is_string(x) || strcmp(flag_types[i], json_string_value(x))); i++)
 		;
-	if (!types[i])
+	if (!flag_types[i])
 		return vfail(&v, "type", "must be one of boolean, string, number, object");
-	type = types[i];
+	type = flag_types[i];
 	if ((x = json_object_get(def, "description")) && check_string(&v, "description", x, 1000))
 		return SW_ECONFIG;
 	if ((x = json_object_get(def, "enabled"))) {

@@ -67,6 +67,10 @@ int flag_validate(json_t *def, struct strbuf *err, char *path, size_t pathsz);
 /* The same for a segment definition. */
 int segment_validate(json_t *def, struct strbuf *err, char *path, size_t pathsz);
 
+/* The flag types, NULL-terminated: "boolean", "string", "number", "object"
+ * (OpenFeature's flag value types; docs/flags.md). */
+extern const char *const flag_types[];
+
 /* Whether a JSON value fits a flag type name ("boolean", ...). */
 int flag_value_fits(const char *type, const json_t *v);
 

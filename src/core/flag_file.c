@@ -271,6 +271,15 @@ int flag_file_parse(const char *file, const char *buf, size_t len, struct flag_f
 				   yaml_walk_kind(root));
 	else
 		r = yaml_walk_entries(&w, root, YAML_ROOT_POS, "a flag file", 3, top, &fc);
+	/* nothing to apply is refused, as kubectl apply refuses a file with no objects: an empty
+	 * file in flags/ is more often a truncated write or a failed generator than an intent
+	 * (docs/flags.md "Flag files") */
+	if (r >= 0 && !root)
+		r = yaml_walk_fail(&w, YAML_ROOT_POS, "the flag file is empty (no YAML document, only comments or "
+				   "nothing): nothing to apply; a flag file declares segments: and/or flags: (docs/flags.md)");
+	else if (r >= 0 && !json_object_size(f.flags) && !json_object_size(f.segments))
+		r = yaml_walk_fail(&w, YAML_ROOT_POS, "the flag file declares no flag and no segment: nothing to apply; "
+				   "a flag file declares segments: and/or flags: (docs/flags.md)");
 	yaml_walk_close(&w);
 	if (r < 0) {
 		flag_file_release(&f);

@@ -40,7 +40,9 @@ int flag_file_pos(const struct flag_file *f, const char *kind, const char *name,
 
 /*
  * Parse buf[0..len) named file.  0, or SW_ECONFIG with one line
- * "FILE:LINE:COL: message" in err (nothing to release).  A flag's rule may
+ * "FILE:LINE:COL: message" in err (nothing to release); a file that
+ * declares no flag and no segment (empty, only comments, only
+ * environment:, or empty mappings) is SW_ECONFIG at FILE:1:1.  A flag's rule may
  * name a segment of the same file or one already in the store (the store
  * checks that when applying).  Release with flag_file_release().
  */

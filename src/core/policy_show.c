@@ -250,6 +250,7 @@ void policy_format_yaml(const struct policy *p, struct strbuf *out)
 			    "\n# after a deployment succeeds (docs/checklists.md \"Post-deployment follow-up\"): open\n"
 			    "# manual items are reminded this often; an emergency's post-mortem is due within\n"
 			    "# postmortem_within and its monitoring looks every monitor_every until it is ticked.\n"
+			    "# Durations as everywhere in the policy: 30m, 4h, 2d; a bare number is seconds.\n"
 			    "followup:\n  remind_every: %s\n  postmortem_within: %s\n  monitor_every: %s\n",
 			    duration_format(p->followup.remind_every_ms, a),
 			    duration_format(p->followup.postmortem_within_ms, b),

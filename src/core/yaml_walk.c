@@ -15,6 +15,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -432,15 +433,18 @@ int yaml_parse_duration(struct yaml_walk *w, const struct yaml_key *k, struct fy
 		r = yaml_walk_fail(w, yaml_walk_pos(v, at),
 				   "%s '%s' is not a duration; expected for example 30m, 1h30m, 24h or 7d", what_of(k), s);
 	} else if ((double)ms < k->min || (double)ms > (k->max > 0 ? k->max : YAML_DURATION_MAX_MS)) {
-		char lo[DURATION_BUFSZ], hi[DURATION_BUFSZ];
+		char lo[DURATION_BUFSZ], hi[DURATION_BUFSZ], got[DURATION_BUFSZ], was[DURATION_BUFSZ + 64] = "";
 		duration_format((int64_t)k->min, lo);
 		duration_format(k->max > 0 ? (int64_t)k->max : YAML_DURATION_MAX_MS, hi);
+		/* "remind_every: 30" meant as minutes: say how it was read */
+		if (s[strspn(s, "0123456789")] == '\0')
+			snprintf(was, sizeof(was), " (a bare number is seconds: '%.20s' is %s)", s, duration_format(ms, got));
 		if (k->max > 0 || ms > 0)
-			r = yaml_walk_fail(w, yaml_walk_pos(v, at), "%s '%s' is not valid; expected a duration from %s to %s",
-					   what_of(k), s, k->min > 0 ? lo : "0s", hi);
+			r = yaml_walk_fail(w, yaml_walk_pos(v, at), "%s '%s' is not valid; expected a duration from %s to %s%s",
+					   what_of(k), s, k->min > 0 ? lo : "0s", hi, was);
 		else
-			r = yaml_walk_fail(w, yaml_walk_pos(v, at), "%s '%s' is not valid; expected a duration of at least %s",
-					   what_of(k), s, lo);
+			r = yaml_walk_fail(w, yaml_walk_pos(v, at), "%s '%s' is not valid; expected a duration of at least %s%s",
+					   what_of(k), s, lo, was);
 	} else {
 		*(int64_t *)dst = ms;
 	}

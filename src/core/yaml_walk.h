@@ -196,9 +196,10 @@ yaml_parse_fn yaml_parse_int;
 yaml_parse_fn yaml_parse_number;
 /* double: a percent in [k->min, k->max] (0-100 when both are 0), "25" or "25%". */
 yaml_parse_fn yaml_parse_percent;
-/* int64_t ms: a duration ("500ms", "30s", "1h30m", "7d"), from k->min ms
- * (at least 0) to k->max ms (0: up to YAML_DURATION_MAX_MS, ten years, so
- * that a time plus a duration never overflows). */
+/* int64_t ms: a duration ("500ms", "30s", "1h30m", "7d"; a bare number is
+ * seconds, as duration_parse() reads it, and an out-of-range one says so),
+ * from k->min ms (at least 0) to k->max ms (0: up to YAML_DURATION_MAX_MS,
+ * ten years, so that a time plus a duration never overflows). */
 #define YAML_DURATION_MAX_MS (3650LL * 86400000LL)
 yaml_parse_fn yaml_parse_duration;
 /* int: the index of the value in k->names (unknown: "did you mean"). */

@@ -65,6 +65,28 @@ is "$rc" 2 "no such flag in staging: exit 2"
 run_slipway flag set agent:billing:enabled --value maybe
 is "$rc" 2 "a value that is not boolean: exit 2"
 like "$err" "not a boolean value" "says what is valid"
+run_slipway flag create other --type wat
+is "$rc" 2 "create --type wat: exit 2"
+like "$err" "--type 'wat' is not a flag type; valid: boolean, string, number, object" "names the option and the valid types"
+run_slipway flag create other --type bool
+like "$err" "did you mean 'boolean'\?" "a near miss gets the nearest type"
+run_slipway flag list -o json
+is "$(json_get "$out" '[f["name"] for f in d["flags"]]')" '["agent:billing:enabled"]' "no flag was created by a bad --type"
+# --segment errors name the option, not the rule path the store checks
+run_slipway flag set agent:billing:enabled --segment nobody --value true
+is "$rc" 2 "--segment naming no segment: exit 2"
+like "$err" "^slipway: error: --segment 'nobody': no segment 'nobody' in environment 'production'; define it first \('slipway flag segment nobody" "names --segment and how to define it"
+unlike "$err" "rules\[" "and no internal rule path"
+run_slipway flag set agent:billing:enabled --segment nobody --percentage 10
+like "$err" "^slipway: error: --segment 'nobody': no segment" "--segment with --percentage: the same"
+run_slipway flag set agent:billing:enabled --segment 'not a name' --value true
+is "$rc" 2 "--segment that is not a name: exit 2"
+like "$err" "--segment 'not a name' is not a segment name: 1 to 200 letters" "names --segment and what a name is"
+run_slipway rollout flag agent:billing:enabled --service api --steps 5%,100% --interval 30m --segment nobody
+is "$rc" 2 "rollout flag --segment naming no segment: exit 2"
+like "$err" "^slipway: error: --segment 'nobody': no segment 'nobody'" "rollout flag: names --segment"
+run_slipway flag get agent:billing:enabled -o json
+is "$(json_get "$out" 'd["version"]')" "4" "no --segment error changed the flag"
 
 # flag files: apply, unchanged on the second apply, FILE:LINE:COL faults
 run_slipway flag apply "$data/good"
@@ -78,6 +100,11 @@ for f in "$data"/bad/*.yaml; do
   is "$rc" 2 "$(basename "$f"): exit 2"
   like "$err" "$(printf '%s' "$want" | sed 's/[][().*+?|{}]/\\&/g')" "$(basename "$f"): $want"
 done
+# an empty file (0 bytes; tests/data/flags/bad/ has one of comments only) is refused: nothing to apply
+: >"$T/empty.yaml"
+run_slipway flag apply "$T/empty.yaml"
+is "$rc" 2 "apply an empty file: exit 2 (bad input), not a silent success"
+like "$err" "empty.yaml:1:1: the flag file is empty .*nothing to apply" "says the file is empty and nothing was applied"
 run_slipway flag list --env staging -o json
 is "$(json_get "$out" '[f["name"] for f in d["flags"]]')" '["agent:search:enabled", "checkout-theme"]' "a failed apply changed nothing"
 

@@ -24,6 +24,7 @@ export SLIPWAY_PROJECT="$T/proj"
 run_slipway pack deploy billing v1 --env staging
 is "$rc" 2 "no packs/billing.yaml: exit 2"
 like "$err" "packs/billing.yaml" "names the file it looked for"
+like "$err" "^slipway: error: no pack named 'billing' .*there are no packs" "says there is no such pack, and that there are none"
 cat >"$T/proj/packs/billing.yaml" <<YAML
 service: billing-api
 tests: "touch $T/tests-ran"
@@ -31,11 +32,12 @@ interval: 30s
 YAML
 run_slipway pack status nosuch
 is "$rc" 2 "pack status of an unknown pack: exit 2 (not found)"
-like "$err" "no pack 'nosuch'.*pack list" "says there is no such pack and what lists them"
+like "$err" "^slipway: error: no pack named 'nosuch' .*known packs: billing \('slipway pack list'" "says there is no such pack and lists the known ones"
 run_slipway pack status billing -o json
 is "$rc" 0 "pack status of a pack with a file and no stage yet: exit 0"
 schema_ok "$out" PackStages "pack status -o json (no stage yet): PackStages validates"
 is "$(json_get "$out" 'd["steps"], d["interval_ms"], d["service"]')" '[[5, 25, 50, 100], 30000, "billing-api"]' "pack status: steps as a JSON array, with the definition"
+is "$(json_get "$out" 'd["flags"]["staging"], d["flags"]["production"]')" '[null, null]' "pack status: no flag in either environment yet"
 
 # a service that does not exist: refused before any flag is created or any stage recorded
 for env in staging production; do
@@ -112,6 +114,14 @@ is "$(json_get "$out" 'd["packs"][0]["environments"]["staging"]["flag"]["percent
 run_slipway flag set agent:billing:enabled --percentage 0 --env staging
 run_slipway pack list
 like "$out" "staging +v1 \\(deploy failed\\); flag enabled at 0% \\+ segment" "after --percentage 0: at 0%, the segment kept"
+# pack status shows the flag per environment too (text and -o json), as pack list finds it
+run_slipway pack status billing -o json
+schema_ok "$out" PackStages "pack status -o json with a flag: PackStages validates"
+is "$(json_get "$out" 'd["flags"]["staging"]["enabled"], d["flags"]["staging"]["percentage"], d["flags"]["staging"]["segment"], d["flags"]["production"]')" \
+  '[true, 0, true, null]' "pack status: the flag in staging (enabled, at 0%, the segment's rule), none in production"
+run_slipway pack status billing
+like "$out" "flag 'agent:billing:enabled' in staging: enabled at 0% \\+ segment \\(version [0-9]+\\)" "pack status text: the flag's state in staging"
+like "$out" "flag 'agent:billing:enabled' in production: none" "and that production has no such flag"
 
 # pack abort: nothing runs here (tests/e2e/agent-pack.sh aborts a running rollout)
 run_slipway pack abort billing
@@ -119,6 +129,13 @@ is "$rc" 1 "pack abort without a running rollout: exit 1"
 like "$err" "no running guarded rollout in production" "says so"
 run_slipway pack abort nosuch
 is "$rc" 2 "pack abort of an unknown pack: exit 2"
+like "$err" "^slipway: error: no pack named 'nosuch' \(no packs/nosuch.yaml in '$T/proj', no recorded stage\); known packs: billing, search" "names the pack and lists the known ones (not the file's open() error)"
+unlike "$err" "cannot open" "no raw open() error"
+mv "$T/proj/packs/billing.yaml" "$T/billing.yaml"
+run_slipway pack abort billing
+is "$rc" 2 "pack abort of a pack with stages but no file: exit 2"
+like "$err" "pack 'billing' has recorded stages but no packs/billing.yaml" "says the file is what is missing"
+mv "$T/billing.yaml" "$T/proj/packs/billing.yaml"
 run_slipway audit -o json
 like "$out" '"pack.stage"' "the stage is in the audit log"
 run_slipway audit --verify

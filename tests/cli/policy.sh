@@ -126,6 +126,13 @@ run_slipway --policy judge-followup.yaml policy show -o json
 is "$(printf '%s' "$out" | jq -c '[.judge.name, .judge.look, .judge.look_ms, .followup.remind_every_ms, .followup.postmortem_within]')" \
   '["threshold","10s",10000,7200000,"3d"]' "policy json: the judge: and followup: a policy sets"
 schema_ok "$out" Policy "and validates"
+# a bare number is seconds in followup: as in every other duration of the policy (docs/policy.md "Durations")
+printf 'approval_ttl: 3600\njudge: {look: 240}\nfollowup: {remind_every: 3600, postmortem_within: 86400, monitor_every: 240}\n' >bare.yaml
+run_slipway --policy bare.yaml policy show -o json
+is "$(printf '%s' "$out" | jq -c '[.approval_ttl_ms, .judge.look_ms, .followup.remind_every_ms, .followup.postmortem_within, .followup.monitor_every]')" \
+  '[3600000,240000,3600000,"1d","4m"]' "a bare number is seconds in followup: as in approval_ttl and judge.look"
+run_slipway --policy bare.yaml policy show
+like "$out" "a bare number is seconds" "policy show says how followup's durations are read"
 run_slipway policy show
 is "$rc" 0 "policy show exits 0"
 like "$out" 'runbook silent' "policy show comments where the runbook is silent"
