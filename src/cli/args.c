@@ -27,14 +27,23 @@ static const struct { const char *name; int short_name, has_arg; } globals[GOPT_
 
 #define OPT_BASE 256 /* getopt's val for option i: OPT_BASE + i (globals first) */
 
-static int set_global(struct cli_ctx *ctx, int g, const char *v)
+/* a bad global option's value: the one-line error and where the usage is (as
+   for an unknown option), never the whole usage */
+static int set_global(struct cli_ctx *ctx, const char *cmd, int g, const char *v)
 {
 	switch (g) {
 	case GOPT_STATE_DIR: ctx->state_dir = v; break;
 	case GOPT_POLICY: ctx->policy_path = v; break;
 	case GOPT_OUTPUT:
-		if (cli_parse_output(ctx, v))
-			return -1;
+		if (!strcmp(v, "json"))
+			ctx->output = OUTPUT_JSON;
+		else if (!strcmp(v, "text"))
+			ctx->output = OUTPUT_TEXT;
+		else if (v[0] == '=') /* -o=json: the short option takes its value as typed */
+			return cli_usage_error(ctx, cmd, "unknown output format '%s'; valid: text, json "
+					       "(write -o json or --output=json)", v);
+		else
+			return cli_usage_error(ctx, cmd, "unknown output format '%s'; valid: text, json", v);
 		break;
 	case GOPT_VERBOSE: ctx->log_level = LOG_DEBUG; break;
 	case GOPT_QUIET: ctx->log_level = LOG_WARN; break;
@@ -44,8 +53,7 @@ static int set_global(struct cli_ctx *ctx, int g, const char *v)
 		else if (!strcmp(v, "json"))
 			ctx->log_format = LOG_FORMAT_JSON;
 		else {
-			cli_error("unknown log format '%s'; valid: text, json", v);
-			return -1;
+			return cli_usage_error(ctx, cmd, "unknown log format '%s'; valid: text, json", v);
 		}
 		break;
 	}
@@ -134,7 +142,7 @@ int cli_parse(struct cli_ctx *ctx, int argc, char **argv, const struct cli_optio
 			goto out;
 		}
 		if (idx < GOPT_N) {
-			if (set_global(ctx, idx, optarg)) {
+			if (set_global(ctx, name, idx, optarg)) {
 				rc = EXIT_USAGE;
 				goto out;
 			}

@@ -191,15 +191,12 @@ void cli_log(const struct cli_ctx *ctx, enum log_level level, const char *fmt, .
  */
 FILE *cli_log_stream(const struct cli_ctx *ctx);
 
-/* Parse the value of -o/--output ("text" or "json") into ctx.  Returns 0, or
- * prints an error naming the valid values and returns -1. */
-int cli_parse_output(struct cli_ctx *ctx, const char *value);
-
 /*
  * Print the runbook's comparison table (Metric | Baseline | Current | Delta
  * | Status) from its JSON rows (analysis_result_to_json()'s "table") with
  * units, as `analyze` prints it: error rate in percent, latencies in ms,
- * throughput in requests/s, delta in percent.  Each line starts with indent.
+ * throughput in requests/s, delta in percent.  Each line starts with indent;
+ * each column is as wide as its widest cell.
  */
 void cli_print_comparison(json_t *rows, const char *indent);
 /* The rollout file's queries of an analysis result ("queries": core/query_analysis.h

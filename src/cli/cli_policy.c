@@ -11,6 +11,7 @@
 
 #include "base/err.h"
 #include "base/strbuf.h"
+#include "base/timeutil.h"
 #include "core/calendar.h"
 #include "core/rollout_config.h"
 #include "core/rules.h"
@@ -22,23 +23,37 @@ void cli_policy_release(struct policy_file *l)
 	policy_file_release(l);
 }
 
+void cli_policy_print_errors(const char *msg)
+{
+	const char *line = msg, *nl;
+
+	for (; line && *line; line = nl ? nl + 1 : NULL) {
+		int n;
+		nl = strchr(line, '\n');
+		n = nl ? (int)(nl - line) : (int)strlen(line);
+		if (!n)
+			continue;
+		if (!strncmp(line, "warning: ", 9))
+			cli_warning("%.*s", n - 9, line + 9);
+		else
+			cli_error("%.*s", n, line);
+	}
+}
+
 int cli_policy_load(const char *path, struct policy_file *l)
 {
 	struct strbuf err = STRBUF_INIT;
-	int positional, r = policy_file_load(path, l, &positional, &err);
+	int r = policy_file_load(path, l, NULL, &err);
 
 	if (r < 0) {
-		if (positional)	/* compiler style: the line itself names FILE:LINE:COL */
-			fprintf(stderr, "%s\n", err.buf);
-		else
-			cli_error("%s", err.buf);
+		cli_policy_print_errors(err.buf);
 	} else {
 		/* what the file did that a team rarely means (core/checklist.h), once per process */
 		static int warned;
 		strbuf_reset(&err);
 		if (!warned && checklist_warnings(&l->p.checklists, &err) > 0) {
 			warned = 1;
-			fputs(err.buf, stderr);
+			cli_policy_print_errors(err.buf);
 		}
 	}
 	strbuf_release(&err);
@@ -141,4 +156,25 @@ void cli_apply_service_judge(struct type_rules *rules, const char *flag, const c
 		name = svc_judge;
 	if (name)
 		snprintf(rules->judge.name, sizeof(rules->judge.name), "%s", name);
+}
+
+int cli_step_is_manual(const struct rollout_config *cfg, int i)
+{
+	for (int k = 0; k < cfg->argo.n_manual; k++)
+		if (cfg->argo.manual[k] == i)
+			return 1;
+	return 0;
+}
+
+const char *cli_step_hold(const struct rollout_config *cfg, int i, char *buf, size_t n)
+{
+	char d[DURATION_BUFSZ];
+
+	if (cli_step_is_manual(cfg, i))
+		snprintf(buf, n, "wait for a person's promote");
+	else if (cfg->strategy.steps[i].hold_ms <= 0)
+		snprintf(buf, n, "no hold");
+	else
+		snprintf(buf, n, "hold %s", duration_format(cfg->strategy.steps[i].hold_ms, d));
+	return buf;
 }

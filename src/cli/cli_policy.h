@@ -19,6 +19,13 @@ struct strbuf;
 
 
 /*
+ * Print a policy file's errors (policy_file_load()'s err: one per line,
+ * "FILE:LINE:COL: what is wrong") to stderr as every other error is, each
+ * line "slipway: error: ..."; a line "warning: ..." as "slipway: warning: ...".
+ */
+void cli_policy_print_errors(const char *msg);
+
+/*
  * Load path (NULL: the built-in default) into *l.  Errors are printed
  * (FILE:LINE:COL for a bad file).  Returns EXIT_OK or EXIT_USAGE; on
  * success release with cli_policy_release().
@@ -66,6 +73,17 @@ struct type_rules;
  */
 int cli_read_strategy_file(const char *path, const struct type_rules *rules, struct rollout_config *cfg, char *judge,
 			   size_t judge_n);
+
+/* Whether step i (0-based) of cfg waits for a person's promote: an Argo
+ * Rollout's indefinite pause (`pause: {}`, core/argo.h manual[]). */
+int cli_step_is_manual(const struct rollout_config *cfg, int i);
+/*
+ * How step i (0-based) of cfg holds, as `inspect` and `simulate` show it:
+ * "wait for a person's promote" (cli_step_is_manual()), "no hold" (0 ms,
+ * e.g. a setWeight followed by an analysis), else "hold 30s"
+ * (duration_format()).  Written into buf (n bytes, 64 is enough), returned.
+ */
+const char *cli_step_hold(const struct rollout_config *cfg, int i, char *buf, size_t n);
 
 /*
  * The judge `deploy` would use, into rules->judge.name: an explicit

@@ -30,7 +30,9 @@ const char usage_analyze[] =
 	"\n"
 	"Replay a recorded metrics trace through the rollout engine on a simulated clock and\n"
 	"print the decision timeline: each step and weight, each analysis with its numbers,\n"
-	"and the outcome with its reason.\n"
+	"and the outcome with its reason.  Each look is one line; its criteria are shown at\n"
+	"the first look, where the verdict or the state changes and at the last look (every\n"
+	"look's with -v; -o json has them all).\n"
 	"\n"
 	"  --config FILE         a Flagger Canary, a Kubernetes Deployment (rolling), a\n"
 	"                        slipway/v1 Strategy or a service file (services/NAME.yaml:\n"
@@ -59,35 +61,6 @@ static json_t *json_weight(double w)
 	return json_real(w);
 }
 
-static void fmt_cell(char *buf, size_t n, int row, double v)
-{
-	if (isnan(v))
-		snprintf(buf, n, "-");
-	else if (row == 0)
-		snprintf(buf, n, "%.2f%%", v);
-	else if (row == 3)
-		snprintf(buf, n, "%.1f rps", v);
-	else
-		snprintf(buf, n, "%.0fms", v);
-}
-
-static void print_table(const struct analysis_result *a, const char *indent)
-{
-	printf("%sMetric          | Baseline | Current  | Delta   | Status\n", indent);
-	printf("%s--------------- | -------- | -------- | ------- | ------\n", indent);
-	for (int i = 0; i < 4; i++) {
-		const struct comparison_row *row = &a->table[i];
-		char b[32], c[32], d[32];
-		fmt_cell(b, sizeof(b), i, row->baseline);
-		fmt_cell(c, sizeof(c), i, row->current);
-		if (isnan(row->delta))
-			snprintf(d, sizeof(d), "-");
-		else
-			snprintf(d, sizeof(d), "%+.2f%%", row->delta);
-		printf("%s%-15s | %-8s | %-8s | %-7s | %s\n", indent, row->metric, b, c, d, row->status);
-	}
-}
-
 static void print_checks_line(const struct analysis_result *a)
 {
 	for (int i = 0; i < a->n_checks; i++) {
@@ -111,6 +84,23 @@ static void print_checks_line(const struct analysis_result *a)
 		printf("         %-34s %-9s %s limit %s: %s\n", c->name, v, c->op == '<' ? "min" : "max", l,
 		       judge_outcome_name(c->outcome));
 	}
+}
+
+/*
+ * Whether the look events[i] gets its criteria in text: the first look, a
+ * verdict other than the look before's, a look the state changes after
+ * (a halt, a promotion: not a step's advance) and the last look.
+ */
+static int show_details(const struct replay_result *res, size_t i, size_t last_look, int prev_verdict)
+{
+	const struct replay_event *e = &res->events[i];
+
+	if (i == last_look || prev_verdict < 0 || prev_verdict != (int)e->a.verdict)
+		return 1;
+	for (size_t k = i + 1; k < res->n_events && res->events[k].at_ms == e->at_ms; k++)
+		if (!res->events[k].is_analysis && res->events[k].t.from != res->events[k].t.to)
+			return 1;
+	return 0;
 }
 
 static const char *tbuf(int64_t ms, char buf[32])
@@ -251,6 +241,21 @@ int cmd_analyze(int argc, char **argv, struct cli_ctx *ctx)
 		return EXIT_RUNTIME;
 	}
 
+	{
+		/* intents are applied in time order: those after the replay's end never were */
+		size_t seen = 0;
+		for (size_t i = 0; i < res.n_events; i++)
+			seen += res.events[i].is_analysis == 2;
+		for (int k = (int)seen; k < n_intents; k++) {
+			long long at = (long long)(intents[k].created_ms / 1000), end = (long long)(res.at_ms / 1000);
+			if (res.at_ms >= ro.end_ms)
+				cli_warning("--intent '%s' not applied: %llds is after the trace's last row (%llds); give a "
+					    "time within the trace", intent_s[intents[k].id - 1], at, end);
+			else
+				cli_warning("--intent '%s' not applied: the replay ended at %llds (%s), before %llds",
+					    intent_s[intents[k].id - 1], end, replay_outcome_name(res.outcome), at);
+		}
+	}
 	if (ctx->output == OUTPUT_JSON) {
 		json_t *j = cli_doc("AnalysisReplay"), *steps = json_array(), *tl = json_array();
 		int last_step = -1;
@@ -310,9 +315,14 @@ int cmd_analyze(int argc, char **argv, struct cli_ctx *ctx)
 		cli_print_json(j);
 	} else {
 		const struct analysis_result *last = NULL;
+		size_t last_look = res.n_events;
+		int verbose = ctx->log_level >= LOG_DEBUG, prev_verdict = -1, hidden = 0;
 		char ts[32];
 		printf("analyze %s (%s, %s) over %s, type %s, judge %s\n", config, cfg->format,
 		       strategy_kind_name(cfg->strategy.kind), trace_path, rules.type, judge_shown);
+		for (size_t i = 0; i < res.n_events; i++)
+			if (res.events[i].is_analysis == 1)
+				last_look = i;
 		for (size_t i = 0; i < res.n_events; i++) {
 			const struct replay_event *e = &res.events[i];
 			if (e->is_analysis == 2) {
@@ -328,9 +338,17 @@ int cmd_analyze(int argc, char **argv, struct cli_ctx *ctx)
 				else
 					printf("%-8s analysis at %.4g%%: %s: %s\n", tbuf(e->at_ms, ts), e->weight, vn,
 					       e->a.reason);
-				print_checks_line(&e->a);
-				if (e->a.step_answered >= 0)
-					printf("         step question: %s\n", e->a.step_question);
+				/* A timeline: each look is one line; its criteria where they
+				   matter (the first look, a changed verdict, a look the state
+				   changes after, the last look), every look's with -v */
+				if (verbose || show_details(&res, i, last_look, prev_verdict)) {
+					print_checks_line(&e->a);
+					if (e->a.step_answered >= 0)
+						printf("         step question: %s\n", e->a.step_question);
+				} else {
+					hidden++;
+				}
+				prev_verdict = (int)e->a.verdict;
 			} else {
 				printf("%-8s %s -> %s (step %d, weight %.4g%%): %s\n", tbuf(e->at_ms, ts),
 				       deployment_state_name(e->t.from), deployment_state_name(e->t.to), e->t.step,
@@ -340,9 +358,20 @@ int cmd_analyze(int argc, char **argv, struct cli_ctx *ctx)
 		printf("outcome: %s at %llds: %s\n", replay_outcome_name(res.outcome), (long long)(res.at_ms / 1000),
 		       res.reason);
 		printf("failed checks: %d of threshold %d\n", res.final.failed_checks, cfg->strategy.threshold);
+		if (res.outcome == REPLAY_INCOMPLETE && res.final.step >= 1 && res.final.step <= cfg->strategy.n_steps &&
+		    cli_step_is_manual(cfg, res.final.step - 1))
+			printf("step %d (%.4g%%) waits for a person's promote (pause: {}): replay one with --intent "
+			       "T_S:promote (a time within the trace)\n", res.final.step,
+			       cfg->strategy.steps[res.final.step - 1].weight);
+		if (hidden)
+			printf("criteria shown at the first look, where the verdict or the state changed and at the last "
+			       "look; -v shows them at the other %d look%s too (-o json has them all)\n", hidden,
+			       hidden == 1 ? "" : "s");
 		if (last) {
+			json_t *a = analysis_result_to_json(last);
 			printf("last analysis (runbook Performance Verification):\n");
-			print_table(last, "  ");
+			cli_print_comparison(json_object_get(a, "table"), "  ");
+			json_decref(a);
 		}
 	}
 	switch (res.outcome) {

@@ -218,12 +218,9 @@ static int inspect_rollout(const char *file, const char *dir, const char *text_b
 		printf("%s: %s '%s': strategy %s, %d step%s\n", file, cfg->format, cfg->name,
 		       strategy_kind_name(cfg->strategy.kind), cfg->strategy.n_steps, cfg->strategy.n_steps == 1 ? "" : "s");
 		for (int i = 0; i < cfg->strategy.n_steps; i++) {
-			const struct rollout_step *st = &cfg->strategy.steps[i];
-			int manual = 0;
-			for (int k = 0; k < cfg->argo.n_manual; k++)
-				manual |= cfg->argo.manual[k] == i;
-			printf("  step %d: weight %g%%, %s%s\n", i + 1, st->weight, manual ? "wait for a person's promote" : "hold ",
-			       manual ? "" : duration_format(st->hold_ms, b));
+			char hold[64];
+			printf("  step %d: weight %g%%, %s\n", i + 1, cfg->strategy.steps[i].weight,
+			       cli_step_hold(cfg, i, hold, sizeof(hold)));
 			for (int k = 0; k < cfg->argo.n_analyses; k++)
 				if (cfg->argo.analyses[k].step == i)
 					printf("    analysis: runs at this step\n");

@@ -538,14 +538,10 @@ static int policy_check(struct cli_ctx *ctx, const char *file)
 		/* an invalid file is an answer too: {"valid": false, "errors": [...]} on
 		   stdout (docs/schema/PolicyValidation.json), the message on stderr, exit 2 */
 		struct strbuf err = STRBUF_INIT;
-		int positional;
-		if (policy_file_load(file, &l, &positional, &err) < 0) {
+		if (policy_file_load(file, &l, NULL, &err) < 0) {
 			json_t *j = cli_doc("PolicyValidation"), *errs = json_array();
 			char *line = err.buf, *nl;
-			if (positional)	/* as cli_policy_load() says it */
-				fprintf(stderr, "%s\n", err.buf);
-			else
-				cli_error("%s", err.buf);
+			cli_policy_print_errors(err.buf);	/* as cli_policy_load() says it */
 			for (; line && *line; line = nl ? nl + 1 : NULL) {
 				nl = strchr(line, '\n');
 				if (nl)

@@ -163,12 +163,15 @@ static int opt_number(const struct cli_ctx *ctx, const char *name, const char *a
 	return 0;
 }
 
-static void steps_text(const struct strategy *s, struct strbuf *sb)
+static void steps_text(const struct rollout_config *cfg, struct strbuf *sb)
 {
-	char hold[DURATION_BUFSZ];
-	for (int k = 0; k < s->n_steps && k < 12; k++)
-		strbuf_addf(sb, "%s%.4g%% %s", k ? ", " : "", s->steps[k].weight,
-			    duration_format(s->steps[k].hold_ms, hold));
+	const struct strategy *s = &cfg->strategy;
+	char hold[64];
+	/* "10% 30s": the hold alone, but a pause for a person and no hold in words (cli_step_hold()) */
+	for (int k = 0; k < s->n_steps && k < 12; k++) {
+		const char *h = cli_step_hold(cfg, k, hold, sizeof(hold));
+		strbuf_addf(sb, "%s%.4g%% %s", k ? ", " : "", s->steps[k].weight, strncmp(h, "hold ", 5) ? h : h + 5);
+	}
 	if (s->n_steps > 12)
 		strbuf_addf(sb, ", ... (%d steps)", s->n_steps);
 	if (!s->n_steps)
@@ -259,7 +262,7 @@ static void fmt_num(char *buf, size_t n, double v, const char *unit)
 
 static void print_text(const char *config, const struct rollout_config *cfg, const struct type_rules *rules,
 		       const struct metrics_sim_params *tp, int runs, uint64_t seed, const char *rules_name,
-		       const char *judge_name,
+		       const char *judge_name, int64_t max_ms,
 		       const int *counts, const struct simulate_run *res, const struct reference_choice *rc)
 {
 	static const struct {
@@ -277,7 +280,7 @@ static void print_text(const char *config, const struct rollout_config *cfg, con
 	struct strbuf sb = STRBUF_INIT;
 	char a[32], b[32], c[32];
 
-	steps_text(&cfg->strategy, &sb);
+	steps_text(cfg, &sb);
 	printf("simulate %s: type %s, strategy %s (%s), interval %llds, threshold %d\n",
 	       config ? config : "(the type's default strategy)", rules->type, strategy_kind_name(cfg->strategy.kind),
 	       sb.buf, (long long)(cfg->strategy.interval_ms / 1000), cfg->strategy.threshold);
@@ -299,9 +302,25 @@ static void print_text(const char *config, const struct rollout_config *cfg, con
 	}
 	if (counts[SIM_FAILED])
 		printf("%-32s %6d\n", "failed", counts[SIM_FAILED]);
-	if (counts[SIM_UNFINISHED])
+	if (counts[SIM_UNFINISHED]) {
+		int manual = 0, step = 0;
+		double weight = 0;
 		printf("%-32s %6d %6.1f%%  (still running at --max-minutes)\n", "unfinished", counts[SIM_UNFINISHED],
 		       100.0 * counts[SIM_UNFINISHED] / runs);
+		/* why: a pause for a person nobody promotes, or a schedule longer than --max-minutes */
+		for (int i = 0; i < runs; i++)
+			if (res[i].outcome == SIM_UNFINISHED && res[i].step >= 1 && cli_step_is_manual(cfg, res[i].step - 1)) {
+				if (!manual++ || res[i].step < step)
+					step = res[i].step, weight = res[i].weight;
+			}
+		if (manual)
+			printf("  %d of them wait%s at step %d (%.4g%%) for a person's promote (pause: {}): nobody promotes "
+			       "in a simulation; to simulate past it, give the pause a duration in a copy of the file "
+			       "(pause: {duration: 10m})\n", manual, manual == 1 ? "s" : "", step, weight);
+		if (counts[SIM_UNFINISHED] > manual)
+			printf("  %d still progressing when --max-minutes ran out: raise --max-minutes (now %.0f)\n",
+			       counts[SIM_UNFINISHED] - manual, (double)max_ms / 60000.0);
+	}
 	{
 		/* which rules decided the halts and pauses, most frequent first */
 		const char *names[64];
@@ -441,6 +460,15 @@ int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 		cli_warning("%s: its %s query Prometheus, which a simulation cannot; only slipway's own "
 			    "rules judge here (docs/simulate.md)", config,
 			    cfg->n_template_refs ? "metrics with templateRef" : "Argo analyses");
+	for (int k = 0; k < cfg->strategy.n_steps; k++)
+		if (cli_step_is_manual(cfg, k)) {
+			cli_warning("%s: step %d (%.4g%%) waits for a person's promote (pause: {}), which nobody gives in a "
+				    "simulation: runs that reach it end unfinished at --max-minutes (docs/simulate.md)",
+				    config, k + 1, cfg->strategy.steps[k].weight);
+			break;
+		}
+	if (intervals && ctx->output != OUTPUT_JSON)
+		cli_warning("--intervals lists the intervals in -o json only; the text summary has none");
 	if (min_req > 0)
 		cfg->strategy.min_requests = (uint64_t)min_req;
 	if (!strcmp(rules_name, "checks") && !cfg->strategy.n_checks)
@@ -552,7 +580,7 @@ int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 		cli_print_json(j);
 	} else {
 		print_text(config, cfg, &rules, &so.traffic, runs, seed, rules_name,
-			   rules.judge.name[0] ? rules.judge.name : "the policy's default", counts, res, &ref);
+			   rules.judge.name[0] ? rules.judge.name : "the policy's default", so.max_ms, counts, res, &ref);
 	}
 out:
 	for (int i = 0; i < runs; i++)

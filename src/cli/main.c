@@ -221,10 +221,10 @@ int main(int argc, char **argv)
 			return finish_stdout();
 		}
 	}
-	if ((rc = cli_parse(&ctx, argc, argv, NULL, NULL, &i)) != EXIT_OK) {
-		print_main_help(stderr);
+	/* a bad option before COMMAND: its one-line error and a pointer to --help
+	   (as git does), not the whole usage */
+	if ((rc = cli_parse(&ctx, argc, argv, NULL, NULL, &i)) != EXIT_OK)
 		return rc;
-	}
 	i = argc - i; /* the index of COMMAND */
 	if (i >= argc) {
 		print_main_help(stderr);

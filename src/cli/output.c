@@ -5,20 +5,6 @@
 #include <string.h>
 #include <unistd.h>
 
-int cli_parse_output(struct cli_ctx *ctx, const char *value)
-{
-	if (!strcmp(value, "json")) {
-		ctx->output = OUTPUT_JSON;
-		return 0;
-	}
-	if (!strcmp(value, "text")) {
-		ctx->output = OUTPUT_TEXT;
-		return 0;
-	}
-	cli_error("unknown output format '%s'; valid: text, json", value);
-	return -1;
-}
-
 /* one cell with the metric's unit; "-" for no data */
 static void comparison_cell(char *buf, size_t n, const char *metric, json_t *v)
 {
@@ -35,27 +21,55 @@ static void comparison_cell(char *buf, size_t n, const char *metric, json_t *v)
 		snprintf(buf, n, "%.0fms", x);
 }
 
+/* one row's five cells as text (buffers of 64 bytes) */
+static void comparison_cells(json_t *row, char cell[5][64])
+{
+	const char *metric = json_string_value(json_object_get(row, "metric"));
+	const char *status = json_string_value(json_object_get(row, "status"));
+	json_t *dv = json_object_get(row, "delta");
+
+	snprintf(cell[0], 64, "%s", metric ? metric : "-");
+	comparison_cell(cell[1], 64, metric, json_object_get(row, "baseline"));
+	comparison_cell(cell[2], 64, metric, json_object_get(row, "current"));
+	if (json_is_string(dv))
+		snprintf(cell[3], 64, "%s", json_string_value(dv));
+	else if (json_is_number(dv))
+		snprintf(cell[3], 64, "%+.2f%%", json_number_value(dv));
+	else
+		snprintf(cell[3], 64, "-");
+	snprintf(cell[4], 64, "%s", status ? status : "N/A");
+}
+
+/* Columns as wide as their widest cell ("100.0 rps", a stored "1234.5 rps"),
+ * so the bars line up whatever the values; the last column is not padded. */
 void cli_print_comparison(json_t *rows, const char *indent)
 {
+	static const char *const head[5] = { "Metric", "Baseline", "Current", "Delta", "Status" };
+	int w[5];
+	char cell[5][64];
 	size_t i;
 	json_t *row;
-	printf("%sMetric          | Baseline | Current  | Delta   | Status\n", indent);
-	printf("%s--------------- | -------- | -------- | ------- | ------\n", indent);
+
+	for (int k = 0; k < 5; k++)
+		w[k] = (int)strlen(head[k]);
 	json_array_foreach(rows, i, row) {
-		const char *metric = json_string_value(json_object_get(row, "metric"));
-		const char *status = json_string_value(json_object_get(row, "status"));
-		json_t *dv = json_object_get(row, "delta");
-		char b[32], c[32], d[32];
-		comparison_cell(b, sizeof(b), metric, json_object_get(row, "baseline"));
-		comparison_cell(c, sizeof(c), metric, json_object_get(row, "current"));
-		if (json_is_string(dv))
-			snprintf(d, sizeof(d), "%s", json_string_value(dv));
-		else if (json_is_number(dv))
-			snprintf(d, sizeof(d), "%+.2f%%", json_number_value(dv));
-		else
-			snprintf(d, sizeof(d), "-");
-		printf("%s%-15s | %-8s | %-8s | %-7s | %s\n", indent, metric ? metric : "-", b, c, d,
-		       status ? status : "N/A");
+		comparison_cells(row, cell);
+		for (int k = 0; k < 5; k++)
+			if ((int)strlen(cell[k]) > w[k])
+				w[k] = (int)strlen(cell[k]);
+	}
+	printf("%s%-*s | %-*s | %-*s | %-*s | %s\n", indent, w[0], head[0], w[1], head[1], w[2], head[2], w[3],
+	       head[3], head[4]);
+	printf("%s", indent);
+	for (int k = 0; k < 5; k++) {
+		for (int c = 0; c < w[k]; c++)
+			putchar('-');
+		printf("%s", k < 4 ? " | " : "\n");
+	}
+	json_array_foreach(rows, i, row) {
+		comparison_cells(row, cell);
+		printf("%s%-*s | %-*s | %-*s | %-*s | %s\n", indent, w[0], cell[0], w[1], cell[1], w[2], cell[2], w[3],
+		       cell[3], cell[4]);
 	}
 }
 

@@ -125,4 +125,47 @@ run_slipway analyze --config "$data/service/ok-judge-observed.yaml" --trace "$da
 like "$out" '^analyze .*, type standard, judge observed$' "the text header names the judge"
 run_slipway analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$data/traces/healthy.csv" -o json
 is "$(json_get "$out" 'd["judge"]')" sequential "a Canary file: the policy's judge (sequential by default)"
+# text is a timeline: one line a look; the criteria at the first look, where the verdict or the
+# state changes and at the last look; every look's with -v; -o json keeps them all
+run_slipway analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$data/traces/healthy.csv"
+looks=$(printf '%s\n' "$out" | grep -c '^t=[0-9]*s  *analysis at')
+crit=$(printf '%s\n' "$out" | grep -c '^         immediate:error-rate ')
+ok "$([ "$looks" -gt 20 ] && [ "$crit" -ge 2 ] && [ "$crit" -lt $((looks / 4)) ]; echo $?)" \
+  "text: criteria at a few of the $looks looks, not at each (got $crit)"
+like "$(printf '%s\n' "$out" | grep -A1 '^t=80s  *analysis at' | tail -1)" '^t=90s  *analysis at' \
+  "text: a look with the verdict before it is one line"
+like "$(printf '%s\n' "$out" | grep -A1 '^t=70s  *analysis at' | tail -1)" '^         immediate:' \
+  "text: the first look has its criteria"
+like "$(printf '%s\n' "$out" | grep -A1 '^t=600s  *analysis at' | tail -1)" '^         immediate:' \
+  "text: the last look has its criteria"
+like "$out" 'criteria shown at the first look.*-v shows them at the other [0-9]+ looks too' "text: says where the rest are"
+run_slipway analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$data/traces/healthy.csv" -v
+is "$(printf '%s\n' "$out" | grep -c '^         immediate:error-rate ')" "$looks" "-v: the criteria at every look"
+unlike "$out" 'criteria shown at' "-v: nothing hidden, nothing to say"
+run_slipway analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$data/traces/healthy.csv" -o json
+is "$(json_get "$out" 'sum(1 for e in d["timeline"] if e["event"] == "analysis" and e["checks"])')" "$looks" \
+  "-o json: every look with its criteria"
+
+# the comparison table's columns are as wide as their cells ("100.0 rps")
+run_slipway analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$data/traces/healthy-6000rpm.csv"
+like "$out" 'Throughput +\| 100.0 rps \| 100.0 rps \| \+0.00% +\| OK' "text table: a 100.0 rps cell fits its column"
+bars=$(printf '%s\n' "$out" | sed -n '/^last analysis/,$p' | tail -n +2 |
+  awk '{ s = ""; for (i = 1; i <= length($0); i++) if (substr($0, i, 1) == "|") s = s " " i; print s }' | sort -u)
+is "$(printf '%s\n' "$bars" | wc -l)" 1 "text table: the bars line up on every line ($bars)"
+
+# a person's control that the replay never reaches is named on stderr, not dropped silently
+run_slipway analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$data/traces/healthy.csv" \
+  --intent 700:promote --intent 65:pause --intent 66:resume
+like "$err" "warning: --intent '700:promote' not applied: 700s is after the trace's last row \(600s\)" \
+  "an --intent after the trace's end is warned about"
+unlike "$err" "'65:pause'" "  and only that one"
+run_slipway analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$data/traces/errors-6pct.csv" \
+  --intent 590:promote
+like "$err" "warning: --intent '590:promote' not applied: the replay ended at [0-9]+s \(rolled_back\), before 590s" \
+  "an --intent after the replay's decision is warned about"
+
+# an Argo Rollout's indefinite pause (pause: {}): the trace ends there, and the text says why
+run_slipway analyze --config "$data/argo-files/rollout-steps.yaml" --trace "$data/traces/healthy-15m.csv"
+like "$out" "step 3 \(50%\) waits for a person's promote \(pause: \{\}\): replay one with --intent T_S:promote" \
+  "an unfinished replay at a pause: {} says what it waits for"
 done_testing

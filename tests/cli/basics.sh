@@ -45,4 +45,17 @@ like "$err" "SLIPWAY_USER has a control character" "... and says why"
 # a closed stdout is an error, not silent success
 "$SLIPWAY" --help >/dev/full 2>/dev/null
 is "$?" 3 "write error on stdout exits 3"
+# a bad global option: the one-line error and a pointer to --help (as git), not the whole usage
+run_slipway -o= version
+is "$rc" 2 "-o= exits 2"
+like "$err" "^slipway: error: unknown output format '='; valid: text, json \(write -o json or --output=json\)" \
+  "-o=: the error names the value and the spellings"
+like "$err" "run 'slipway --help' for usage" "  and points to --help"
+is "$(printf '%s\n' "$err" | wc -l)" 2 "  in two lines, no usage"
+run_slipway --log-format yaml version
+is "$(printf '%s\n' "$err" | wc -l)" 2 "a bad --log-format: two lines"
+run_slipway version -o xml
+like "$err" "run 'slipway version --help' for usage" "a bad -o after the command points to its --help"
+run_slipway --bogus version
+is "$(printf '%s\n' "$err" | wc -l)" 2 "an unknown option before the command: two lines"
 done_testing

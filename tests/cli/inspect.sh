@@ -79,4 +79,9 @@ printf 'apiVersion: slipway/v1\nkind: Strategy\nspec:\n  strategy: canary\n  ana
 run_slipway inspect "$T/native-5s.yaml"
 is "$rc" 2 "a slipway Strategy with interval 5s is refused"
 like "$err" "native-5s.yaml:6:15: analysis.interval '5s' .*from 10s to 30d" "  at FILE:LINE:COL with the valid range"
+# a step with no hold (a setWeight before an analysis step, the last setWeight) says so, not "hold 0ms"
+run_slipway inspect "$SLIPWAY_SRC/tests/data/argo-files/rollout-steps.yaml"
+like "$out" "step 2: weight 25%, no hold" "a step of no hold: 'no hold'"
+like "$out" "step 3: weight 50%, wait for a person's promote" "pause: {} waits for a person"
+unlike "$out" "hold 0ms" "no 'hold 0ms'"
 done_testing

@@ -155,11 +155,11 @@ is "$rc" 2 "policy check -o json of an invalid file exits 2"
 is "$(json_get "$out" 'str(d["valid"]).lower()')" false "  and says valid: false"
 like "$(json_get "$out" 'd["errors"][0]')" '^bad-json.yaml:[0-9]+:[0-9]+: ' "  with the error at FILE:LINE:COL"
 schema_ok "$out" PolicyValidation "  and validates against PolicyValidation"
-like "$err" '^bad-json.yaml:[0-9]+:[0-9]+: ' "  and the message on stderr as in text"
+like "$err" '^slipway: error: bad-json.yaml:[0-9]+:[0-9]+: ' "  and the message on stderr as in text"
 run_slipway policy check shown.yaml -o json
 schema_ok "$out" PolicyValidation "policy check -o json of a valid file validates"
 
-# --- every invalid policy: FILE:LINE:COL: message, exit 2
+# --- every invalid policy: "slipway: error: FILE:LINE:COL: message" (as every other error), exit 2
 for f in "$SLIPWAY_SRC"/tests/data/policy-invalid/*.yaml; do
   name=$(basename "$f")
   expect=$(sed -n '1s/^# expect: //p' "$f")
@@ -170,8 +170,8 @@ for f in "$SLIPWAY_SRC"/tests/data/policy-invalid/*.yaml; do
   is "$rc" 2 "$name: exit 2"
   first=$(printf '%s\n' "$err" | head -n 1)
   case "$first" in
-    "$name:$pos: $msg"*) ok 0 "$name: error at $pos names the problem" ;;
-    *) ok 1 "$name: error at $pos names the problem"; echo "#   got:  $first"; echo "#   want: $name:$pos: $msg" ;;
+    "slipway: error: $name:$pos: $msg"*) ok 0 "$name: error at $pos names the problem" ;;
+    *) ok 1 "$name: error at $pos names the problem"; echo "#   got:  $first"; echo "#   want: slipway: error: $name:$pos: $msg" ;;
   esac
   run_slipway check --type standard --policy "$name"
   is "$rc" 2 "$name: check with it exits 2"

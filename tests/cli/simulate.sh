@@ -199,4 +199,24 @@ like "$out" '2 invalid input' "--help: exit 2"
 like "$out" '3 the engine refused the strategy' "--help: exit 3, as docs/simulate.md says"
 like "$(cat "$SLIPWAY_SRC/docs/simulate.md")" '3 if the engine refused the strategy' "docs/simulate.md lists exit 3 too"
 
+# an Argo Rollout's pause: {} shows as inspect shows it, and the summary says why runs are unfinished
+run_slipway simulate --config "$SLIPWAY_SRC/tests/data/argo-files/rollout-steps.yaml" --rpm 600 \
+  --stable-error-rate 0.01 --runs 3 --max-minutes 30
+is "$rc" 0 "pause: {}: the simulation runs"
+like "$out" "strategy canary \(10% 30s, 25% no hold, 50% wait for a person's promote, 75% 1m, 100% no hold\)" \
+  "pause: {}: the header shows the wait, not a 30d hold"
+unlike "$out" "30d|[^0-9]0ms" "  and neither '30d' nor '0ms'"
+like "$out" "3 of them wait at step 3 \(50%\) for a person's promote \(pause: \{\}\): nobody promotes in a simulation; .*pause: \{duration: 10m\}" \
+  "the summary says why the runs are unfinished and what to do"
+like "$err" "step 3 \(50%\) waits for a person's promote \(pause: \{\}\), which nobody gives in a simulation" \
+  "  and a warning says so before the runs"
+run_slipway simulate --rpm 1000 --stable-error-rate 0.01 --runs 2 --max-minutes 1
+like "$out" "2 still progressing when --max-minutes ran out: raise --max-minutes \(now 1\)" \
+  "runs stopped by --max-minutes say so"
+
+# --intervals lists intervals in JSON only: in text it is named as ignored
+run_slipway simulate --rpm 1000 --stable-error-rate 0.01 --runs 2 --intervals
+like "$err" "warning: --intervals lists the intervals in -o json only" "--intervals in text: a warning"
+run_slipway simulate --rpm 1000 --stable-error-rate 0.01 --runs 2 --intervals -o json
+unlike "$err" "--intervals" "--intervals with -o json: no warning"
 done_testing
