@@ -199,8 +199,8 @@ struct judge_question {
 				   immediate "error rate > 5%, no discussion"); 0: a stable at or above
 				   the line turns the question into "worse than the stable" */
 	int alone;		/* no stable serves beside the canary now (100%: monitoring, a blue-green
-				   switch) although one was measured beside it before: a comparison with
-				   the stable, which can no longer grow, becomes the canary's own requests
+				   switch) although one was measured beside it before: an error-rate
+				   comparison with the stable, which can no longer grow, becomes the canary's own requests
 				   since it is alone (seq_stream nc - pc) against the upper end of the
 				   stable's measured rate (judge_sequential_decide; docs/judge.md, "Alone
 				   at 100%") */
