@@ -397,6 +397,22 @@ static void print_flag_state(const json_t *f, int word);
  * file.  Returns the exit code: 2, as for any name that does not exist
  * (docs/exit-codes.md), or 3 when the store cannot be read.
  */
+/* The store and every pack's recorded stages (pack_store_list), for the commands that name packs. */
+static int pack_stages_open(struct cli_ctx *ctx, struct store **st, struct pack_stage **v, size_t *n)
+{
+	struct strbuf err = STRBUF_INIT;
+	int code;
+
+	if ((code = cli_store(ctx, st)) != EXIT_OK)
+		return code;
+	if (pack_store_migrate(*st, &err) < 0 || pack_store_list(*st, NULL, NULL, v, n, &err) < 0) {
+		cli_error("%s", err.buf);
+		strbuf_release(&err);
+		return EXIT_RUNTIME;
+	}
+	return EXIT_OK;
+}
+
 static int pack_missing(struct cli_ctx *ctx, const char *pack)
 {
 	struct strbuf err = STRBUF_INIT, known = STRBUF_INIT;
@@ -406,13 +422,8 @@ static int pack_missing(struct cli_ctx *ctx, const char *pack)
 	size_t n = 0, nn = 0;
 	int code, recorded = 0;
 
-	if ((code = cli_store(ctx, &st)) != EXIT_OK)
+	if ((code = pack_stages_open(ctx, &st, &v, &n)) != EXIT_OK)
 		return code;
-	if (pack_store_migrate(st, &err) < 0 || pack_store_list(st, NULL, NULL, &v, &n, &err) < 0) {
-		cli_error("%s", err.buf);
-		strbuf_release(&err);
-		return EXIT_RUNTIME;
-	}
 	for (size_t i = 0; i < n && !recorded; i++)
 		recorded = !strcmp(v[i].pack, pack);
 	if (recorded) {
@@ -891,13 +902,8 @@ static int pack_list(struct cli_ctx *ctx)
 	json_t *packs;
 	int code;
 
-	if ((code = cli_store(ctx, &st)) != EXIT_OK)
+	if ((code = pack_stages_open(ctx, &st, &v, &n)) != EXIT_OK)
 		return code;
-	if (pack_store_migrate(st, &err) < 0 || pack_store_list(st, NULL, NULL, &v, &n, &err) < 0) {
-		cli_error("%s", err.buf);
-		strbuf_release(&err);
-		return EXIT_RUNTIME;
-	}
 	pack_names(ctx, v, n, &names, &nn);
 	packs = json_array();
 	for (size_t i = 0; i < nn; i++)
