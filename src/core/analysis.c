@@ -299,13 +299,11 @@ static void seq_reason(struct analysis_result *out, const char *what, const char
  */
 static double baseline_line(const struct analysis_input *in, double floor)
 {
-	const double z = 1.6449;	/* one-sided 95% */
-	double n = (double)in->baseline.requests, p, hi;
+	double hi;
 
 	if (!in->baseline.requests)
 		return floor;
-	p = (double)in->baseline.errors / n;
-	hi = (p + z * z / (2 * n) + z * sqrt(p * (1 - p) / n + z * z / (4 * n * n))) / (1 + z * z / n);
+	hi = judge_wilson_upper(in->baseline.requests, in->baseline.errors, 1.6449);	/* one-sided 95% */
 	return 100.0 * hi > floor ? 100.0 * hi : floor;
 }
 

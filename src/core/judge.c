@@ -305,15 +305,9 @@ static void rate_of(const struct seq_stream *s, double alpha, struct judge_verdi
 	out->hi = 100.0 * hi;
 }
 
-/*
- * The upper end of the one-sided (1 - a) Wilson score interval of x events
- * in n trials (Wilson 1927), a fraction.  The stable's sample is complete
- * once the canary is alone (it no longer grows), so a fixed-sample bound;
- * the same bound as the baseline line of analysis.c.  n == 0: 1.
- */
-static double wilson_upper(uint64_t n, uint64_t x, double a)
+double judge_wilson_upper(uint64_t n, uint64_t x, double z)
 {
-	double z = normal_quantile(1.0 - a), nn = (double)n, p;
+	double nn = (double)n, p;
 	if (!n)
 		return 1;
 	p = (double)x / nn;
@@ -332,14 +326,13 @@ static void alone_vs_stable(const struct seq_stream *s, double floor_, double al
 			    const char *unit, struct judge_verdict *out)
 {
 	struct seq_stream a;
-	double lo, hi, line, le, thr = log(2.0 / alpha);
+	double hi, line, le, thr = log(2.0 / alpha);
 	char es[32];
 
 	memset(&a, 0, sizeof(a));
 	a.nc = s->nc - s->pc;
 	a.xc = s->xc - s->px;
-	(void)lo;
-	hi = wilson_upper(s->ns, s->xs, alpha / 2);
+	hi = judge_wilson_upper(s->ns, s->xs, normal_quantile(1.0 - alpha / 2));
 	line = hi > floor_ ? hi : floor_;
 	out->limit_value = 100.0 * line;
 	out->baseline_value = 100.0 * (double)s->xs / (double)s->ns;

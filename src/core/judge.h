@@ -123,6 +123,14 @@ struct judge_settings {
  */
 #define JUDGE_FIRST_STEP_BETA 0.5
 
+/*
+ * The upper end of the one-sided Wilson score interval (Wilson 1927) of x
+ * events in n trials at the normal quantile z (1.6449: 95%), a fraction;
+ * n == 0: 1.  A fixed-sample bound, for a sample that no longer grows (the
+ * baseline before a switch, the stable once the canary is alone).
+ */
+double judge_wilson_upper(uint64_t n, uint64_t x, double z);
+
 /* Fill *s with the defaults above. */
 void judge_settings_default(struct judge_settings *s);
 
