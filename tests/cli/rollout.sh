@@ -18,7 +18,7 @@ tick 30
 run_slipway status api-0
 like "$out" 'state: progressing, step 2, weight 20%' "after 150 s: step 2 at 20%"
 like "$out" 'pending -> progressing' "transitions are listed"
-like "$out" 'Metric +\| Baseline \| Current' "the last analysis shows the comparison table"
+like "$out" 'Metric +\| Baseline +\| Current +' "the last analysis shows the comparison table"
 
 run_slipway pause api-0 --by alice
 is "$rc" 0 "pause is recorded"
