@@ -75,6 +75,7 @@ is "$rc" 2 "--service is for a version, not a deployment"
 
 run_slipway attest 1 no-vulnerabilities
 is "$rc" 2 "a SARIF item without its log is bad usage"
+cd "$T" || exit 1 # the SARIF logs are copied here, not into the source tree
 cp "$data/sarif/critical.sarif" scan.sarif
 run_slipway attest 1 no-vulnerabilities --evidence scan.sarif --status pass
 is "$rc" 1 "a critical finding fails the item whatever --status says"
