@@ -390,11 +390,11 @@ int judge_sequential_decide(const struct judge *j, const struct judge_question *
 			stable_rate = 100.0 * (double)s->xs / (double)s->ns;
 		out->baseline_value = stable_rate;
 		if (q->alone && s->ns &&
-		    (q->vs_stable || q->test != JUDGE_ABOVE_LIMIT || (!q->absolute && stable_rate >= q->limit))) {
+		    (q->test != JUDGE_ABOVE_LIMIT || (!q->absolute && stable_rate >= q->limit))) {
 			/* alone at 100%: the comparison with the stable can no longer grow */
 			/* a line the stable itself is above is judged against the stable, at the
 			   comparison's level (alpha_stable), as when the stable is beside the canary */
-			double a1 = q->test == JUDGE_ABOVE_LIMIT && !q->vs_stable && q->alpha_stable > 0 &&
+			double a1 = q->test == JUDGE_ABOVE_LIMIT && q->alpha_stable > 0 &&
 				    q->alpha_stable < 1 ? q->alpha_stable : alpha;
 			alone_vs_stable(s, q->test == JUDGE_ABOVE_LIMIT ? q->limit / 100.0 : 0, a1, effect, show,
 					"errors", out);

@@ -212,8 +212,6 @@ struct judge_question {
 				   since it is alone (seq_stream nc - pc) against the upper end of the
 				   stable's measured rate (judge_sequential_decide; docs/judge.md, "Alone
 				   at 100%") */
-	int vs_stable;		/* with alone: the line is at least that upper end (the regression types'
-				   "worse than current state", "any error", "availability") */
 };
 
 enum judge_outcome {
