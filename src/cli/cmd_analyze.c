@@ -105,7 +105,14 @@ static int show_details(const struct replay_result *res, size_t i, size_t last_l
 
 static const char *tbuf(int64_t ms, char buf[32])
 {
-	snprintf(buf, 32, "t=%llds", (long long)(ms / 1000));
+	/* a look shortened for high traffic (docs/judge.md, "Looks") can end between seconds */
+	if (ms % 1000) {
+		int n = snprintf(buf, 32, "t=%lld.%03lld", (long long)(ms / 1000), (long long)(ms % 1000));
+		while (n > 0 && buf[n - 1] == '0')
+			buf[--n] = '\0';
+		snprintf(buf + n, 32 - (size_t)n, "s");
+	} else
+		snprintf(buf, 32, "t=%llds", (long long)(ms / 1000));
 	return buf;
 }
 
@@ -265,6 +272,7 @@ int cmd_analyze(int argc, char **argv, struct cli_ctx *ctx)
 			const struct replay_event *e = &res.events[i];
 			json_t *o = json_object();
 			json_object_set_new(o, "t_s", json_integer(e->at_ms / 1000));
+			json_object_set_new(o, "t_ms", json_integer(e->at_ms));
 			if (e->is_analysis == 2) {
 				json_object_set_new(o, "event", json_string("intent"));
 				json_object_set_new(o, "intent", json_string(e->intent));
