@@ -128,7 +128,7 @@ is "$(json_get "$out" 'd["judge"]')" sequential "a Canary file: the policy's jud
 # text is a timeline: one line a look; the criteria at the first look, where the verdict or the
 # state changes and at the last look; every look's with -v; -o json keeps them all
 run_slipway analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$data/traces/healthy.csv"
-looks=$(printf '%s\n' "$out" | grep -c '^t=[0-9]*s  *analysis at')
+looks=$(printf '%s\n' "$out" | grep -c '^t=[0-9.]*s  *analysis at')
 crit=$(printf '%s\n' "$out" | grep -c '^         immediate:error-rate ')
 ok "$([ "$looks" -gt 20 ] && [ "$crit" -ge 2 ] && [ "$crit" -lt $((looks / 4)) ]; echo $?)" \
   "text: criteria at a few of the $looks looks, not at each (got $crit)"
