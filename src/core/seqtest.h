@@ -101,15 +101,21 @@ double seq_above_log_e(uint64_t n, uint64_t x, double p0, double effect);
 
 /*
  * One-sample reverse test of "the canary's rate is q or more" (fraction):
- * the likelihood ratio of p = q/4 against p = q.  Valid for p >= q.  With no
- * events it grows by about 0.75 q per request.  q <= 0 or >= 1: 0.
+ * the mixture, weights 0.9, 0.05 and 0.05, of the likelihood ratios of
+ * p = q/4, q/2 and 0.8 q against p = q (log e-value).  Valid for p >= q.
+ * With no events it grows by about 0.75 q per request (less log(1/0.9)); the
+ * two small weights let it grow, more slowly, when the true rate is close
+ * below q (up to about 0.9 q), where the q/4 alternative alone stalls: a
+ * healthy canary alone at 100% (a rolling update) with a rate at 0.6 q paused
+ * for lack of traffic after 60,000 requests.  q <= 0 or >= 1: 0.
  */
 double seq_below_log_e(uint64_t n, uint64_t x, double q);
 
 /*
- * The same with the alternative p = q/2 (valid for p >= q): slower with no
- * events (about 0.5 q per request) but still growing when the true rate is
- * close below q (up to about q/1.45), where the q/4 alternative stalls.
+ * The same with the alternatives p = q/2 and 0.8 q (weights 0.9 and 0.1;
+ * valid for p >= q): slower with no events (about 0.5 q per request) but
+ * growing faster when the true rate is close below q (the q/2 alternative up
+ * to about q/1.45, the 0.8 q one up to about 0.9 q).
  */
 double seq_below_half_log_e(uint64_t n, uint64_t x, double q);
 

@@ -114,7 +114,16 @@ static void test_known_values(void)
 	ok(seq_above_log_e(77, 4, 0.05, 2) < log(1 / 0.01), "4/77 (5.19%%) is not established above 5%%");
 	ok(seq_above_log_e(200, 30, 0.05, 2) > log(1 / 0.01), "30/200 (15%%) is established above 5%%");
 	/* below: no errors add about 0.75 q per request */
-	near(seq_below_log_e(1000, 0, 0.01), 1000 * log((1 - 0.0025) / 0.99), 1e-9, "below: zero errors, by hand");
+	near(seq_below_log_e(1000, 0, 0.01),
+	     log(0.9 * pow((1 - 0.0025) / 0.99, 1000) + 0.05 * pow((1 - 0.005) / 0.99, 1000) +
+		 0.05 * pow((1 - 0.008) / 0.99, 1000)),
+	     1e-9, "below: zero errors, by hand (the mixture of q/4, q/2 and 0.8 q)");
+	/* a rate at 0.6 q: the q/4 alternative alone loses evidence; the mixture gains it
+	   (a healthy canary alone at 100% paused for lack of traffic after 60,000 requests) */
+	ok(6000 * log(0.25) + 994000 * log((1 - 0.0025) / 0.99) < 0, "below, 0.6 q: q/4 alone stalls");
+	ok(seq_below_log_e(1000000, 6000, 0.01) > log(1 / 0.2), "below, 0.6 q: the mixture rules q out");
+	ok(seq_below_half_log_e(1000000, 8500, 0.01) > log(1 / 0.2), "below (half), 0.85 q: ruled out in time");
+	ok(seq_below_log_e(1000000, 10000, 0.01) < 0, "below: a rate at q is never ruled out");
 	near(seq_below_log_e(1000, 0, 0), 0, 1e-12, "below: q 0 is no test");
 
 	/* anytime-valid interval: wider than the fixed-n 95%% interval 2.0-12.6%% of 4/77 */
