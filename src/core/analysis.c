@@ -176,20 +176,31 @@ static void fill_table(const struct type_rules *r, const struct analysis_input *
  * verdict: one look's observed value above a line that the accumulated
  * evidence has not established reads HIGH, not FAIL or WARN (a passing
  * deployment's table said "P99 Latency ... FAIL"); FAIL and WARN stay on
- * the row of the metric whose criterion fired (rollback, pause).
+ * the row of the metric whose criterion fired (rollback, pause): FAIL for a
+ * rollback, WARN at least for a pause, the error row too when its observed
+ * value is under every line (a canary worse than the stable, "any regression").
  */
 static void table_as_judged(struct analysis_result *out)
 {
 	int fired = out->verdict == AV_ROLLBACK_IMMEDIATE || out->verdict == AV_ROLLBACK_TYPE ||
 		    out->verdict == AV_CONSIDER || out->verdict == AV_CHECK_FAILED;
 	int latency = fired && (strstr(out->reason, "latency") || strstr(out->reason, "slower"));
+	int rollback = out->verdict == AV_ROLLBACK_IMMEDIATE || out->verdict == AV_ROLLBACK_TYPE;
+	if (fired && !latency && out->table[0].status && !strcmp(out->table[0].status, "OK"))
+		out->table[0].status = rollback ? "FAIL" : "WARN";
 	for (int i = 0; i < 3; i++) {
 		struct comparison_row *t = &out->table[i];
 		int is_latency = i > 0;
 		if (!t->status || (strcmp(t->status, "FAIL") && strcmp(t->status, "WARN")))
 			continue;
-		if (fired && is_latency == latency)
+		if (fired && is_latency == latency) {
+			/* the row of the criterion that fired reads as the verdict: FAIL for a
+			   rollback, whatever line its observed value crossed (a type criterion's
+			   rollback at 1.6% read WARN, the 5% line's colour) */
+			if (rollback)
+				t->status = "FAIL";
 			continue;
+		}
 		t->status = "HIGH";
 	}
 }
