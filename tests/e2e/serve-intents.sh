@@ -65,7 +65,7 @@ new_id() { sqlite3 "$SLIPWAY_STATE_DIR/slipway.db" "select max(id) from deployme
 run_slipway deploy api v1 --time-scale 120 -o json
 is "$rc" 0 "deploy beside a controller exits 0 at once"
 is "$(json_get "$out" 'd["recorded_for_controller"]')" "true" "and says it recorded the deployment for the controller"
-like "$err" "recorded \(pending\): the controller .* drives it" "its log names the controller"
+like "$err" "recorded \((pending|progressing)\): the controller .* drives it" "its log names the controller"
 d1=$(json_get "$out" 'd["id"]')
 r=$(wait_row "$d1" '^monitoring')
 like "$r" '^monitoring 0 100' "serve drives the first release to monitoring with no deploy running ($r)"
