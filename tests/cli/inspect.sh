@@ -79,6 +79,21 @@ printf 'apiVersion: slipway/v1\nkind: Strategy\nspec:\n  strategy: canary\n  ana
 run_slipway inspect "$T/native-5s.yaml"
 is "$rc" 2 "a slipway Strategy with interval 5s is refused"
 like "$err" "native-5s.yaml:6:15: analysis.interval '5s' .*from 10s to 30d" "  at FILE:LINE:COL with the valid range"
+# Flagger values that would read as "unset" are refused at their own FILE:LINE:COL (docs/engine.md "Files")
+run_slipway inspect "$SLIPWAY_SRC/tests/data/configs/flagger-threshold-negative.yaml"
+is "$rc" 2 "a Canary with threshold -5 is refused"
+like "$err" "flagger-threshold-negative.yaml:10:16: analysis.threshold '-5' is not valid; expected a whole number from 1 to" \
+  "  at the value, with the valid range"
+unlike "$out" "threshold 1" "  not shown as threshold 1"
+run_slipway inspect "$SLIPWAY_SRC/tests/data/configs/flagger-stepweight-zero.yaml"
+is "$rc" 2 "a Canary whose only step form is stepWeight: 0 is refused"
+like "$err" "flagger-stepweight-zero.yaml:12:17: analysis.stepWeight '0' is not valid; expected a number above 0" \
+  "  at stepWeight's own position, saying it must be above 0"
+unlike "$err" "needs stepWeight" "  not 'needs stepWeight' when stepWeight is there"
+run_slipway inspect "$SLIPWAY_SRC/tests/data/configs/flagger-maxweight-zero.yaml"
+is "$rc" 2 "a Canary with maxWeight 0 is refused"
+like "$err" "flagger-maxweight-zero.yaml:9:16: analysis.maxWeight '0' is not valid; expected a number above 0" \
+  "  at the value"
 # a step with no hold (a setWeight before an analysis step, the last setWeight) says so, not "hold 0ms"
 run_slipway inspect "$SLIPWAY_SRC/tests/data/argo-files/rollout-steps.yaml"
 like "$out" "step 2: weight 25%, no hold" "a step of no hold: 'no hold'"
