@@ -630,13 +630,14 @@ static const struct yaml_map native_spec_map = {
 struct step_doc {
 	double weight;
 	int64_t hold_ms;
+	struct yaml_pos weight_at;
 };
 
 static const struct yaml_map step_map = {
 	.where = "a step",
 	.keys = (const struct yaml_key[]){
 		{ "weight", yaml_parse_number, offsetof(struct step_doc, weight), 0, 100, .flags = YAML_REQUIRED,
-		  .what = "step weight", .hint = "(percent 0-100)" },
+		  .at = YAML_AT(struct step_doc, weight_at), .what = "step weight", .hint = "(percent 0-100)" },
 		{ "hold", yaml_parse_duration, offsetof(struct step_doc, hold_ms), 0, MAX_HOLD_MS, .what = "step hold" },
 		{ NULL },
 	},
@@ -651,10 +652,15 @@ struct steps_ctx {
 static int add_step(struct yaml_walk *w, struct fy_node *item, struct yaml_pos at, void *ctx)
 {
 	struct steps_ctx *c = ctx;
-	struct step_doc st = { 0, c->hold_ms };
+	struct step_doc st = { 0, c->hold_ms, { 0, 0 } };
+	const struct rollout_step *pr = c->s->n_steps ? &c->s->steps[c->s->n_steps - 1] : NULL;
 	int r = yaml_walk_map(w, item, at, &step_map, NULL, &st);
 	if (r < 0)
 		return r;
+	/* strategy_validate() says the same without a position */
+	if (pr && pr->group == c->group && st.weight < pr->weight)
+		return yaml_walk_fail(w, st.weight_at, "step %d: weight %g is below the previous step's %g",
+				      c->s->n_steps + 1, st.weight, pr->weight);
 	if (strategy_add_step(c->s, c->group, st.weight, st.hold_ms, NULL) < 0)
 		return yaml_walk_fail(w, at, "more than %d steps", STRATEGY_MAX_STEPS);
 	return 0;

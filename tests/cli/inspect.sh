@@ -94,6 +94,10 @@ run_slipway inspect "$SLIPWAY_SRC/tests/data/configs/flagger-maxweight-zero.yaml
 is "$rc" 2 "a Canary with maxWeight 0 is refused"
 like "$err" "flagger-maxweight-zero.yaml:9:16: analysis.maxWeight '0' is not valid; expected a number above 0" \
   "  at the value"
+run_slipway inspect "$SLIPWAY_SRC/tests/data/configs/native-decreasing-weights.yaml"
+is "$rc" 2 "a Strategy whose weights decrease is refused"
+like "$err" "native-decreasing-weights.yaml:9:16: step 2: weight 10 is below the previous step's 50" \
+  "  at FILE:LINE:COL of that step's weight"
 # a step with no hold (a setWeight before an analysis step, the last setWeight) says so, not "hold 0ms"
 run_slipway inspect "$SLIPWAY_SRC/tests/data/argo-files/rollout-steps.yaml"
 like "$out" "step 2: weight 25%, no hold" "a step of no hold: 'no hold'"
