@@ -73,6 +73,11 @@ is "$rc" 0 "a Canary with interval 5s loads"
 like "$out" 'step 1: weight 10%, hold 10s' "its interval is raised to 10s"
 like "$err" "flagger-interval-5s.yaml:13:15: analysis.interval 5s is below 10s, .*raised to 10s .*from 10s to 30d" \
   "a warning names FILE:LINE:COL, the value and the valid range"
+sed 's/interval: 5s/interval: 100000h/' "$SLIPWAY_SRC/tests/data/configs/flagger-interval-5s.yaml" >"$T/canary-long.yaml"
+run_slipway inspect "$T/canary-long.yaml"
+is "$rc" 2 "a Canary with interval 100000h is refused"
+like "$err" "canary-long.yaml:13:15: analysis.interval '100000h' is not valid; expected a duration from 10s to 30d" \
+  "  with the range the warning gives, the one that runs"
 run_slipway inspect "$SLIPWAY_SRC/tests/data/configs/flagger-stepweights.yaml"
 unlike "$err" 'warning' "no warning for an interval of 10s or more"
 printf 'apiVersion: slipway/v1\nkind: Strategy\nspec:\n  strategy: canary\n  analysis:\n    interval: 5s\n  steps:\n    - {weight: 50, hold: 1m}\n' >"$T/native-5s.yaml"
