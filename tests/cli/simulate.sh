@@ -143,6 +143,9 @@ is "$(json_get "$out" 'd["strategy"]')" fast-progressive "hotfix without --confi
 run_slipway simulate --help
 is "$rc" 0 "--help exits 0"
 like "$out" 'usage: slipway simulate --rpm R --stable-error-rate P' "--help shows the usage"
+# --rules checks keeps the judge --judge names (docs/simulate.md): the help says so
+like "$out" "checks only, still with the judge below \(Flagger's" "--help: --rules checks keeps the judge"
+like "$out" "rule: --rules checks --judge threshold\)" "--help: Flagger's rule needs --judge threshold too"
 
 # bad input: exit 2 with a clear message
 bad_case() { # bad_case REGEX ARGS...
