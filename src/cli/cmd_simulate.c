@@ -422,7 +422,8 @@ int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 	if (strcmp(rules_name, "all") && strcmp(rules_name, "checks"))
 		return cli_usage_error(ctx, "simulate", "--rules must be all or checks, not '%s'", rules_name);
 	if (isnan(rpm) || isnan(p))
-		return cli_usage_error(ctx, "simulate", "--rpm and --stable-error-rate are required");
+		return cli_usage_error(ctx, "simulate", "%s required", isnan(rpm) && isnan(p) ?
+				       "--rpm and --stable-error-rate are" : isnan(rpm) ? "--rpm is" : "--stable-error-rate is");
 	if (isnan(q))
 		q = p;
 	if (runs_d != floor(runs_d) || seed_d != floor(seed_d) || min_req != floor(min_req))

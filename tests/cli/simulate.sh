@@ -154,8 +154,10 @@ bad_case() { # bad_case REGEX ARGS...
   is "$rc" 2 "bad input exits 2: $*"
   like "$err" "$want" "bad input message: $*"
 }
-bad_case '--rpm and --stable-error-rate are required' --stable-error-rate 0.01
-bad_case '--rpm and --stable-error-rate are required' --rpm 100
+# the message names exactly the missing option(s)
+bad_case '^slipway: error: --rpm is required' --stable-error-rate 0.01
+bad_case '^slipway: error: --stable-error-rate is required' --rpm 100
+bad_case '^slipway: error: --rpm and --stable-error-rate are required' --runs 5
 bad_case "--rpm must be requests per minute, > 0 and <= 10000000, not '-5'" --rpm -5 --stable-error-rate 0.01
 bad_case "--rpm must be .*, not 'lots'" --rpm lots --stable-error-rate 0.01
 bad_case "--stable-error-rate must be a fraction from 0 to 1 \(0.01 = 1%\), not '5'" --rpm 100 --stable-error-rate 5
