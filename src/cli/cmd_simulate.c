@@ -288,8 +288,12 @@ static void print_text(const char *config, const struct rollout_config *cfg, con
 	printf("traffic: %.6g requests/min; error rate stable %.4g%%, canary %.4g%%; latency median %.4gms, "
 	       "p99 %.4gms, canary x%.4g\n", tp->rpm, tp->stable_error_rate * 100, tp->canary_error_rate * 100,
 	       tp->latency_median_ms, tp->latency_p99_ms, tp->latency_ratio);
-	printf("%d runs (seeds %llu-%llu), rules: %s, judge: %s; times from the first step\n\n", runs,
-	       (unsigned long long)seed, (unsigned long long)(seed + (uint64_t)runs - 1), rules_name, judge_name);
+	if (runs == 1)
+		printf("1 run (seed %llu)", (unsigned long long)seed);
+	else
+		printf("%d runs (seeds %llu-%llu)", runs, (unsigned long long)seed,
+		       (unsigned long long)(seed + (uint64_t)runs - 1));
+	printf(", rules: %s, judge: %s; times from the first step\n\n", rules_name, judge_name);
 	printf("%-32s %6s %7s %10s %10s %16s\n", "outcome", "runs", "share", "median", "p90", "canary requests");
 	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
 		struct cell_stats st;

@@ -175,6 +175,9 @@ run_slipway simulate --rpm 1000 --stable-error-rate 0.01 --runs 2 --judge observ
 is "$rc/$(json_get "$out" 'd["judge"]')" 0/observed "--judge observed is the judge used"
 run_slipway simulate --rpm 1000 --stable-error-rate 0.01 --runs 2 --judge threshold
 like "$out" 'judge: threshold' "--judge threshold: the text names the judge"
+like "$out" '^2 runs \(seeds 1-2\), rules' "two runs: 'runs', 'seeds 1-2'"
+run_slipway simulate --rpm 1000 --stable-error-rate 0.01 --runs 1 --seed 7
+like "$out" '^1 run \(seed 7\), rules' "one run: '1 run (seed 7)', not '1 runs (seeds 7-7)'"
 bad_case "unknown deployment type 'nightly'; valid: standard" --rpm 100 --stable-error-rate 0.01 --type nightly
 bad_case "unexpected argument 'extra'" --rpm 100 --stable-error-rate 0.01 extra
 bad_case "run 'slipway simulate --help' for usage" --rpm 100 --stable-error-rate 0.01 --bogus
