@@ -327,13 +327,14 @@ static void print_text(const char *config, const struct rollout_config *cfg, con
 			       counts[SIM_UNFINISHED] - manual, (double)max_ms / 60000.0);
 	}
 	{
-		/* which rules decided the halts and pauses, most frequent first */
+		/* which rules decided the halts and pauses, most frequent first; waiting for
+		   traffic is not a halt (docs/simulate.md "Outcomes and times"): its own line */
 		const char *names[64];
 		int cnt[64], nn = 0;
 		for (int i = 0; i < runs; i++) {
 			const char *k = res[i].rule[0] ? res[i].rule : "(no rule)";
 			int j;
-			if (res[i].outcome != SIM_ROLLED_BACK && res[i].outcome != SIM_PAUSED && res[i].outcome != SIM_INSUFFICIENT)
+			if (res[i].outcome != SIM_ROLLED_BACK && res[i].outcome != SIM_PAUSED)
 				continue;
 			for (j = 0; j < nn && strcmp(names[j], k); j++)
 				;
@@ -357,6 +358,8 @@ static void print_text(const char *config, const struct rollout_config *cfg, con
 				printf("%s %s %d", i ? "," : "", names[i], cnt[i]);
 			printf("\n");
 		}
+		if (counts[SIM_INSUFFICIENT])
+			printf("waiting for traffic: %d (rule insufficient-traffic, not a halt)\n", counts[SIM_INSUFFICIENT]);
 	}
 	if (rc->have) {
 		const struct simulate_reference *r = &rc->ref;
@@ -525,7 +528,7 @@ int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 		for (int i = 0; i < runs; i++) {
 			const struct simulate_run *r = &res[i];
 			json_t *o;
-			if ((r->outcome == SIM_ROLLED_BACK || r->outcome == SIM_PAUSED || r->outcome == SIM_INSUFFICIENT)) {
+			if (r->outcome == SIM_ROLLED_BACK || r->outcome == SIM_PAUSED) {
 				const char *k = r->rule[0] ? r->rule : "(no rule)";
 				json_object_set_new(rl, k, json_integer(json_integer_value(json_object_get(rl, k)) + 1));
 			}

@@ -139,6 +139,17 @@ like "$out" 'strategy canary \(1% 5m, 10% 15m, 50% 15m\)' "text: the type's defa
 run_slipway simulate --rpm 1000 --stable-error-rate 0.01 --type hotfix --runs 2 -o json
 is "$(json_get "$out" 'd["strategy"]')" fast-progressive "hotfix without --config: fast-progressive"
 
+# waiting for traffic is not a halt (docs/simulate.md "Outcomes and times"): at 100 requests/min
+# seed 26 rolls back (type:error-rate) and seed 27 ends waiting for traffic
+wt_args="--config $SLIPWAY_SRC/tests/data/configs/canary-default.yaml --rpm 100 --stable-error-rate 0.01 --canary-error-rate 0.01 --seed 26 --runs 2"
+run_slipway simulate $wt_args
+like "$out" 'halted \(rolled back or paused\) +1 ' "one run halted"
+like "$out" '^halts and pauses by rule: type:error-rate 1$' "  and the by-rule line counts that one only"
+like "$out" '^waiting for traffic: 1 \(rule insufficient-traffic, not a halt\)$' "  the run waiting for traffic on its own line"
+run_slipway simulate $wt_args -o json
+is "$(json_get "$out" 'json.dumps(d["halt_rules"], sort_keys=True)')/$(json_get "$out" 'd["outcomes"]["insufficient_traffic"]')" \
+  '{"type:error-rate": 1}/1' "JSON: halt_rules counts halts only; waiting for traffic is outcomes.insufficient_traffic"
+
 # --help
 run_slipway simulate --help
 is "$rc" 0 "--help exits 0"
