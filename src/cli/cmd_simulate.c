@@ -54,7 +54,8 @@ const char usage_simulate[] =
 	"  --max-minutes M         stop a run that has not decided after M simulated minutes\n"
 	"                          (outcome unfinished; default 1440)\n"
 	"  --rules all|checks      judge by every rule (default), or by the config's own\n"
-	"                          analysis checks only with Flagger's failed-check counting\n"
+	"                          analysis checks only, still with the judge below (Flagger's\n"
+	"                          rule: --rules checks --judge threshold)\n"
 	"  --judge NAME            sequential (the policy's default), threshold (Flagger's failed-\n"
 	"                          check counting) or observed (each interval's value); docs/judge.md;\n"
 	"                          default: a service file's judge:, else the policy's\n"
@@ -287,8 +288,12 @@ static void print_text(const char *config, const struct rollout_config *cfg, con
 	printf("traffic: %.6g requests/min; error rate stable %.4g%%, canary %.4g%%; latency median %.4gms, "
 	       "p99 %.4gms, canary x%.4g\n", tp->rpm, tp->stable_error_rate * 100, tp->canary_error_rate * 100,
 	       tp->latency_median_ms, tp->latency_p99_ms, tp->latency_ratio);
-	printf("%d runs (seeds %llu-%llu), rules: %s, judge: %s; times from the first step\n\n", runs,
-	       (unsigned long long)seed, (unsigned long long)(seed + (uint64_t)runs - 1), rules_name, judge_name);
+	if (runs == 1)
+		printf("1 run (seed %llu)", (unsigned long long)seed);
+	else
+		printf("%d runs (seeds %llu-%llu)", runs, (unsigned long long)seed,
+		       (unsigned long long)(seed + (uint64_t)runs - 1));
+	printf(", rules: %s, judge: %s; times from the first step\n\n", rules_name, judge_name);
 	printf("%-32s %6s %7s %10s %10s %16s\n", "outcome", "runs", "share", "median", "p90", "canary requests");
 	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
 		struct cell_stats st;
@@ -322,13 +327,14 @@ static void print_text(const char *config, const struct rollout_config *cfg, con
 			       counts[SIM_UNFINISHED] - manual, (double)max_ms / 60000.0);
 	}
 	{
-		/* which rules decided the halts and pauses, most frequent first */
+		/* which rules decided the halts and pauses, most frequent first; waiting for
+		   traffic is not a halt (docs/simulate.md "Outcomes and times"): its own line */
 		const char *names[64];
 		int cnt[64], nn = 0;
 		for (int i = 0; i < runs; i++) {
 			const char *k = res[i].rule[0] ? res[i].rule : "(no rule)";
 			int j;
-			if (res[i].outcome != SIM_ROLLED_BACK && res[i].outcome != SIM_PAUSED && res[i].outcome != SIM_INSUFFICIENT)
+			if (res[i].outcome != SIM_ROLLED_BACK && res[i].outcome != SIM_PAUSED)
 				continue;
 			for (j = 0; j < nn && strcmp(names[j], k); j++)
 				;
@@ -352,6 +358,8 @@ static void print_text(const char *config, const struct rollout_config *cfg, con
 				printf("%s %s %d", i ? "," : "", names[i], cnt[i]);
 			printf("\n");
 		}
+		if (counts[SIM_INSUFFICIENT])
+			printf("waiting for traffic: %d (rule insufficient-traffic, not a halt)\n", counts[SIM_INSUFFICIENT]);
 	}
 	if (rc->have) {
 		const struct simulate_reference *r = &rc->ref;
@@ -421,7 +429,8 @@ int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 	if (strcmp(rules_name, "all") && strcmp(rules_name, "checks"))
 		return cli_usage_error(ctx, "simulate", "--rules must be all or checks, not '%s'", rules_name);
 	if (isnan(rpm) || isnan(p))
-		return cli_usage_error(ctx, "simulate", "--rpm and --stable-error-rate are required");
+		return cli_usage_error(ctx, "simulate", "%s required", isnan(rpm) && isnan(p) ?
+				       "--rpm and --stable-error-rate are" : isnan(rpm) ? "--rpm is" : "--stable-error-rate is");
 	if (isnan(q))
 		q = p;
 	if (runs_d != floor(runs_d) || seed_d != floor(seed_d) || min_req != floor(min_req))
@@ -519,7 +528,7 @@ int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 		for (int i = 0; i < runs; i++) {
 			const struct simulate_run *r = &res[i];
 			json_t *o;
-			if ((r->outcome == SIM_ROLLED_BACK || r->outcome == SIM_PAUSED || r->outcome == SIM_INSUFFICIENT)) {
+			if (r->outcome == SIM_ROLLED_BACK || r->outcome == SIM_PAUSED) {
 				const char *k = r->rule[0] ? r->rule : "(no rule)";
 				json_object_set_new(rl, k, json_integer(json_integer_value(json_object_get(rl, k)) + 1));
 			}

@@ -35,7 +35,7 @@ struct rdoc {
 	/* Flagger analysis */
 	int threshold;
 	double max_weight, step_weight;
-	struct yaml_pos step_weight_at, match_at;
+	struct yaml_pos step_weight_at, max_weight_at, iterations_at, match_at;
 	struct yaml_pos interval_at;	/* a Canary's analysis.interval, for the warning when raised */
 	int iterations;
 	double weights[STRATEGY_MAX_STEPS];
@@ -353,20 +353,45 @@ static int parse_step_weight(struct yaml_walk *w, struct fy_node *item, struct y
 	return 0;
 }
 
+/*
+ * A Canary's analysis.interval: 0s to 30d loads (one under 10s is raised to
+ * 10s by parse_flagger(), with a warning), but a fault names the range that
+ * runs, k->min to k->max (10s to 30d), as the warning does (docs/yaml.md).
+ */
+static int parse_canary_interval(struct yaml_walk *w, const struct yaml_key *k, struct fy_node *v,
+				 struct yaml_pos at, void *dst)
+{
+	char *s = NULL;
+	int64_t ms;
+	int r = yaml_walk_scalar(w, v, at, k->what, 64, &s);
+
+	if (r < 0)
+		return r;
+	if (duration_parse(s, &ms, NULL) >= 0 && ms >= 0 && ms <= k->max)
+		*(int64_t *)dst = ms;
+	else
+		r = yaml_parse_duration(w, k, v, at, dst);
+	free(s);
+	return r;
+}
+
 static const struct yaml_map canary_analysis_map = {
 	.where = "spec.analysis",
 	.keys = (const struct yaml_key[]){
-		{ "interval", yaml_parse_duration, offsetof(struct rdoc, cfg.strategy.interval_ms), 0, MAX_HOLD_MS,
-		  .at = YAML_AT(struct rdoc, interval_at), .what = "analysis.interval" },
-		{ "threshold", yaml_parse_int, offsetof(struct rdoc, threshold), -1000000, 1000000,
+		{ "interval", parse_canary_interval, offsetof(struct rdoc, cfg.strategy.interval_ms),
+		  STRATEGY_MIN_INTERVAL_MS, MAX_HOLD_MS, .at = YAML_AT(struct rdoc, interval_at),
+		  .what = "analysis.interval" },
+		{ "threshold", yaml_parse_int, offsetof(struct rdoc, threshold), 1, 1000000,
 		  .what = "analysis.threshold" },
-		{ "maxWeight", yaml_parse_number, offsetof(struct rdoc, max_weight), 0, 100, .what = "analysis.maxWeight" },
+		{ "maxWeight", yaml_parse_number, offsetof(struct rdoc, max_weight), 0, 100,
+		  .at = YAML_AT(struct rdoc, max_weight_at), .what = "analysis.maxWeight" },
 		{ "stepWeight", yaml_parse_number, offsetof(struct rdoc, step_weight), 0, 100,
 		  .at = YAML_AT(struct rdoc, step_weight_at), .what = "analysis.stepWeight" },
 		{ "stepWeights", yaml_parse_list, 0, .max = STRATEGY_MAX_STEPS, .item = parse_step_weight,
 		  .what = "analysis.stepWeights" },
 		{ "stepWeightPromotion", yaml_parse_ignore, 0 },
-		{ "iterations", yaml_parse_int, offsetof(struct rdoc, iterations), 0, 100000, .what = "analysis.iterations" },
+		{ "iterations", yaml_parse_int, offsetof(struct rdoc, iterations), 0, 100000,
+		  .at = YAML_AT(struct rdoc, iterations_at), .what = "analysis.iterations" },
 		{ "metrics", yaml_parse_list, 0, .max = STRATEGY_MAX_CHECKS + 1, .item = add_metric },
 		{ "webhooks", yaml_parse_list, 0, .max = STRATEGY_MAX_WEBHOOKS + 1, .item = add_webhook },
 		{ "alerts", yaml_parse_ignore, 0 },
@@ -417,6 +442,9 @@ static int flagger_steps(struct yaml_walk *w, struct rdoc *d)
 {
 	struct strategy *s = &d->cfg.strategy;
 
+	if (d->max_weight_at.line && d->max_weight <= 0)
+		return yaml_walk_fail(w, d->max_weight_at, "analysis.maxWeight '%g' is not valid; expected a number "
+				      "above 0 and at most 100", d->max_weight);
 	if (d->step_weight > 0) {
 		/* canary: +stepWeight each passing interval while weight < maxWeight
 		   (not capped at maxWeight: 20, 40, 60 for 20/50) */
@@ -438,6 +466,12 @@ static int flagger_steps(struct yaml_walk *w, struct rdoc *d)
 		s->kind = STRATEGY_BLUE_GREEN;
 		strategy_add_step(s, 0, 0, (int64_t)d->iterations * s->interval_ms, NULL);
 		s->steps[0].idle = 1;
+	} else if (d->step_weight_at.line) {
+		return yaml_walk_fail(w, d->step_weight_at, "analysis.stepWeight '%g' is not valid; expected a number "
+				      "above 0 and at most 100", d->step_weight);
+	} else if (d->iterations_at.line) {
+		return yaml_walk_fail(w, d->iterations_at, "analysis.iterations '%d' is not valid; expected a whole "
+				      "number from 1 to 100000", d->iterations);
 	} else {
 		return yaml_walk_fail(w, d->analysis_at, "spec.analysis needs stepWeight, stepWeights or iterations");
 	}
@@ -476,7 +510,7 @@ static int parse_flagger(struct yaml_walk *w, struct rdoc *d)
 				 w->file, d->interval_at.line, d->interval_at.col, duration_format(s->interval_ms, b));
 		s->interval_ms = STRATEGY_MIN_INTERVAL_MS;
 	}
-	s->threshold = d->threshold > 0 ? d->threshold : 1;	/* Flagger: default 1 if unset or <= 0 */
+	s->threshold = d->threshold > 0 ? d->threshold : 1;	/* Flagger's default when unset; 0 or less is refused */
 	if (d->spec_webhooks_at.line &&
 	    (r = yaml_walk_items(w, d->spec_webhooks, d->spec_webhooks_at, "webhooks", STRATEGY_MAX_WEBHOOKS + 1,
 				 add_webhook, NULL)) < 0)
@@ -619,13 +653,14 @@ static const struct yaml_map native_spec_map = {
 struct step_doc {
 	double weight;
 	int64_t hold_ms;
+	struct yaml_pos weight_at;
 };
 
 static const struct yaml_map step_map = {
 	.where = "a step",
 	.keys = (const struct yaml_key[]){
 		{ "weight", yaml_parse_number, offsetof(struct step_doc, weight), 0, 100, .flags = YAML_REQUIRED,
-		  .what = "step weight", .hint = "(percent 0-100)" },
+		  .at = YAML_AT(struct step_doc, weight_at), .what = "step weight", .hint = "(percent 0-100)" },
 		{ "hold", yaml_parse_duration, offsetof(struct step_doc, hold_ms), 0, MAX_HOLD_MS, .what = "step hold" },
 		{ NULL },
 	},
@@ -640,10 +675,15 @@ struct steps_ctx {
 static int add_step(struct yaml_walk *w, struct fy_node *item, struct yaml_pos at, void *ctx)
 {
 	struct steps_ctx *c = ctx;
-	struct step_doc st = { 0, c->hold_ms };
+	struct step_doc st = { 0, c->hold_ms, { 0, 0 } };
+	const struct rollout_step *pr = c->s->n_steps ? &c->s->steps[c->s->n_steps - 1] : NULL;
 	int r = yaml_walk_map(w, item, at, &step_map, NULL, &st);
 	if (r < 0)
 		return r;
+	/* strategy_validate() says the same without a position */
+	if (pr && pr->group == c->group && st.weight < pr->weight)
+		return yaml_walk_fail(w, st.weight_at, "step %d: weight %g is below the previous step's %g",
+				      c->s->n_steps + 1, st.weight, pr->weight);
 	if (strategy_add_step(c->s, c->group, st.weight, st.hold_ms, NULL) < 0)
 		return yaml_walk_fail(w, at, "more than %d steps", STRATEGY_MAX_STEPS);
 	return 0;

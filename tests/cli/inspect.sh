@@ -73,12 +73,36 @@ is "$rc" 0 "a Canary with interval 5s loads"
 like "$out" 'step 1: weight 10%, hold 10s' "its interval is raised to 10s"
 like "$err" "flagger-interval-5s.yaml:13:15: analysis.interval 5s is below 10s, .*raised to 10s .*from 10s to 30d" \
   "a warning names FILE:LINE:COL, the value and the valid range"
+sed 's/interval: 5s/interval: 100000h/' "$SLIPWAY_SRC/tests/data/configs/flagger-interval-5s.yaml" >"$T/canary-long.yaml"
+run_slipway inspect "$T/canary-long.yaml"
+is "$rc" 2 "a Canary with interval 100000h is refused"
+like "$err" "canary-long.yaml:13:15: analysis.interval '100000h' is not valid; expected a duration from 10s to 30d" \
+  "  with the range the warning gives, the one that runs"
 run_slipway inspect "$SLIPWAY_SRC/tests/data/configs/flagger-stepweights.yaml"
 unlike "$err" 'warning' "no warning for an interval of 10s or more"
 printf 'apiVersion: slipway/v1\nkind: Strategy\nspec:\n  strategy: canary\n  analysis:\n    interval: 5s\n  steps:\n    - {weight: 50, hold: 1m}\n' >"$T/native-5s.yaml"
 run_slipway inspect "$T/native-5s.yaml"
 is "$rc" 2 "a slipway Strategy with interval 5s is refused"
 like "$err" "native-5s.yaml:6:15: analysis.interval '5s' .*from 10s to 30d" "  at FILE:LINE:COL with the valid range"
+# Flagger values that would read as "unset" are refused at their own FILE:LINE:COL (docs/engine.md "Files")
+run_slipway inspect "$SLIPWAY_SRC/tests/data/configs/flagger-threshold-negative.yaml"
+is "$rc" 2 "a Canary with threshold -5 is refused"
+like "$err" "flagger-threshold-negative.yaml:10:16: analysis.threshold '-5' is not valid; expected a whole number from 1 to" \
+  "  at the value, with the valid range"
+unlike "$out" "threshold 1" "  not shown as threshold 1"
+run_slipway inspect "$SLIPWAY_SRC/tests/data/configs/flagger-stepweight-zero.yaml"
+is "$rc" 2 "a Canary whose only step form is stepWeight: 0 is refused"
+like "$err" "flagger-stepweight-zero.yaml:12:17: analysis.stepWeight '0' is not valid; expected a number above 0" \
+  "  at stepWeight's own position, saying it must be above 0"
+unlike "$err" "needs stepWeight" "  not 'needs stepWeight' when stepWeight is there"
+run_slipway inspect "$SLIPWAY_SRC/tests/data/configs/flagger-maxweight-zero.yaml"
+is "$rc" 2 "a Canary with maxWeight 0 is refused"
+like "$err" "flagger-maxweight-zero.yaml:9:16: analysis.maxWeight '0' is not valid; expected a number above 0" \
+  "  at the value"
+run_slipway inspect "$SLIPWAY_SRC/tests/data/configs/native-decreasing-weights.yaml"
+is "$rc" 2 "a Strategy whose weights decrease is refused"
+like "$err" "native-decreasing-weights.yaml:9:16: step 2: weight 10 is below the previous step's 50" \
+  "  at FILE:LINE:COL of that step's weight"
 # a step with no hold (a setWeight before an analysis step, the last setWeight) says so, not "hold 0ms"
 run_slipway inspect "$SLIPWAY_SRC/tests/data/argo-files/rollout-steps.yaml"
 like "$out" "step 2: weight 25%, no hold" "a step of no hold: 'no hold'"

@@ -139,10 +139,24 @@ like "$out" 'strategy canary \(1% 5m, 10% 15m, 50% 15m\)' "text: the type's defa
 run_slipway simulate --rpm 1000 --stable-error-rate 0.01 --type hotfix --runs 2 -o json
 is "$(json_get "$out" 'd["strategy"]')" fast-progressive "hotfix without --config: fast-progressive"
 
+# waiting for traffic is not a halt (docs/simulate.md "Outcomes and times"): at 100 requests/min
+# seed 26 rolls back (type:error-rate) and seed 27 ends waiting for traffic
+wt_args="--config $SLIPWAY_SRC/tests/data/configs/canary-default.yaml --rpm 100 --stable-error-rate 0.01 --canary-error-rate 0.01 --seed 26 --runs 2"
+run_slipway simulate $wt_args
+like "$out" 'halted \(rolled back or paused\) +1 ' "one run halted"
+like "$out" '^halts and pauses by rule: type:error-rate 1$' "  and the by-rule line counts that one only"
+like "$out" '^waiting for traffic: 1 \(rule insufficient-traffic, not a halt\)$' "  the run waiting for traffic on its own line"
+run_slipway simulate $wt_args -o json
+is "$(json_get "$out" 'json.dumps(d["halt_rules"], sort_keys=True)')/$(json_get "$out" 'd["outcomes"]["insufficient_traffic"]')" \
+  '{"type:error-rate": 1}/1' "JSON: halt_rules counts halts only; waiting for traffic is outcomes.insufficient_traffic"
+
 # --help
 run_slipway simulate --help
 is "$rc" 0 "--help exits 0"
 like "$out" 'usage: slipway simulate --rpm R --stable-error-rate P' "--help shows the usage"
+# --rules checks keeps the judge --judge names (docs/simulate.md): the help says so
+like "$out" "checks only, still with the judge below \(Flagger's" "--help: --rules checks keeps the judge"
+like "$out" "rule: --rules checks --judge threshold\)" "--help: Flagger's rule needs --judge threshold too"
 
 # bad input: exit 2 with a clear message
 bad_case() { # bad_case REGEX ARGS...
@@ -151,8 +165,10 @@ bad_case() { # bad_case REGEX ARGS...
   is "$rc" 2 "bad input exits 2: $*"
   like "$err" "$want" "bad input message: $*"
 }
-bad_case '--rpm and --stable-error-rate are required' --stable-error-rate 0.01
-bad_case '--rpm and --stable-error-rate are required' --rpm 100
+# the message names exactly the missing option(s)
+bad_case '^slipway: error: --rpm is required' --stable-error-rate 0.01
+bad_case '^slipway: error: --stable-error-rate is required' --rpm 100
+bad_case '^slipway: error: --rpm and --stable-error-rate are required' --runs 5
 bad_case "--rpm must be requests per minute, > 0 and <= 10000000, not '-5'" --rpm -5 --stable-error-rate 0.01
 bad_case "--rpm must be .*, not 'lots'" --rpm lots --stable-error-rate 0.01
 bad_case "--stable-error-rate must be a fraction from 0 to 1 \(0.01 = 1%\), not '5'" --rpm 100 --stable-error-rate 5
@@ -170,6 +186,9 @@ run_slipway simulate --rpm 1000 --stable-error-rate 0.01 --runs 2 --judge observ
 is "$rc/$(json_get "$out" 'd["judge"]')" 0/observed "--judge observed is the judge used"
 run_slipway simulate --rpm 1000 --stable-error-rate 0.01 --runs 2 --judge threshold
 like "$out" 'judge: threshold' "--judge threshold: the text names the judge"
+like "$out" '^2 runs \(seeds 1-2\), rules' "two runs: 'runs', 'seeds 1-2'"
+run_slipway simulate --rpm 1000 --stable-error-rate 0.01 --runs 1 --seed 7
+like "$out" '^1 run \(seed 7\), rules' "one run: '1 run (seed 7)', not '1 runs (seeds 7-7)'"
 bad_case "unknown deployment type 'nightly'; valid: standard" --rpm 100 --stable-error-rate 0.01 --type nightly
 bad_case "unexpected argument 'extra'" --rpm 100 --stable-error-rate 0.01 extra
 bad_case "run 'slipway simulate --help' for usage" --rpm 100 --stable-error-rate 0.01 --bogus
