@@ -166,6 +166,27 @@ int cli_step_is_manual(const struct rollout_config *cfg, int i)
 	return 0;
 }
 
+int cli_warn_unjudged(const char *what, const struct rollout_config *cfg, const struct type_rules *rules,
+		      int through_monitoring)
+{
+	int judged = 0;
+	if (!through_monitoring) {
+		for (int k = 0; k < cfg->strategy.n_steps; k++)
+			judged += cfg->strategy.steps[k].weight > 0 && !cfg->strategy.steps[k].idle;
+		if (judged)
+			return 0;
+		cli_warning("%s: no step puts traffic on the new revision before promotion (strategy %s), so nothing "
+			    "is judged before it; add --through-monitoring to judge the monitoring period at 100%%",
+			    what ? what : "the type's default strategy", strategy_kind_name(cfg->strategy.kind));
+		return 1;
+	}
+	if (rules->monitoring_ms != MONITORING_CONTINUOUS)
+		return 0;
+	cli_warning("type %s monitors continuously until a person promotes, which nobody does in a replay: with "
+		    "--through-monitoring a run that is not rolled back ends unfinished", rules->type);
+	return 1;
+}
+
 const char *cli_step_hold(const struct rollout_config *cfg, int i, char *buf, size_t n)
 {
 	char d[DURATION_BUFSZ];

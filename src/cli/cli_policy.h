@@ -78,6 +78,16 @@ int cli_read_strategy_file(const char *path, const struct type_rules *rules, str
  * Rollout's indefinite pause (`pause: {}`, core/argo.h manual[]). */
 int cli_step_is_manual(const struct rollout_config *cfg, int i);
 /*
+ * Warn (cli_warning) when what `simulate` or `analyze` would replay judges
+ * nothing: no step of cfg puts traffic on the new revision before promotion
+ * (a blue-green switch, the full strategy) and through_monitoring is 0, or
+ * the type monitors continuously (emergency) and through_monitoring is 1, so
+ * nobody ends the monitoring in a replay.  what names the file, or NULL for
+ * the type's default strategy.  Returns 1 when it warned.
+ */
+int cli_warn_unjudged(const char *what, const struct rollout_config *cfg, const struct type_rules *rules,
+		      int through_monitoring);
+/*
  * How step i (0-based) of cfg holds, as `inspect` and `simulate` show it:
  * "wait for a person's promote" (cli_step_is_manual()), "no hold" (0 ms,
  * e.g. a setWeight followed by an analysis), else "hold 30s"

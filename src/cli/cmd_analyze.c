@@ -224,6 +224,7 @@ int cmd_analyze(int argc, char **argv, struct cli_ctx *ctx)
 		return EXIT_USAGE;
 	}
 	cli_apply_service_judge(&rules, judge_name, svc_judge);
+	cli_warn_unjudged(config, cfg, &rules, through);
 	judge_shown = judge_impl_find(rules.judge.name) ? rules.judge.name : judge_sequential_impl.name;
 	if (min_requests)
 		cfg->strategy.min_requests = (uint64_t)min_requests;

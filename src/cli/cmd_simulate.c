@@ -183,6 +183,7 @@ struct reference_choice {
 	const char *metric;		/* "error-rate" or "latency-over-2x-p99" */
 	const char *alternative;	/* "scenario" or "doubling" */
 	struct simulate_reference ref;
+	double effect;			/* "doubling": the policy's judge.effect (2 built in) */
 	int have;
 };
 
@@ -193,13 +194,19 @@ struct reference_choice {
  * canary) what catching a doubling of the error rate would need.
  */
 static void choose_reference(const struct strategy *s, const struct metrics_sim_params *tp,
-			     struct reference_choice *rc)
+			     const struct judge_settings *js, struct reference_choice *rc)
 {
+	/* the policy's judge settings (docs/judge.md "Choosing a judge; settings"): alpha,
+	   power and the smallest effect worth catching; built-in 0.05, 0.8 and 2 */
+	double alpha = js && js->alpha > 0 && js->alpha < 1 ? js->alpha : 0.05;
+	double beta = js && js->power > 0 && js->power < 1 ? 1 - js->power : 0.2;
+	double effect = js && js->effect > 1 ? js->effect : 2;
 	memset(rc, 0, sizeof(*rc));
+	rc->effect = effect;
 	if (tp->canary_error_rate > tp->stable_error_rate) {
 		rc->metric = "error-rate";
 		rc->alternative = "scenario";
-		simulate_reference(s, tp->rpm, tp->stable_error_rate, tp->canary_error_rate, 0.05, 0.2, &rc->ref);
+		simulate_reference(s, tp->rpm, tp->stable_error_rate, tp->canary_error_rate, alpha, beta, &rc->ref);
 	} else if (tp->latency_ratio > 1) {
 		struct metrics_sim m;
 		double t;
@@ -208,13 +215,13 @@ static void choose_reference(const struct strategy *s, const struct metrics_sim_
 		rc->metric = "latency-over-2x-p99";
 		rc->alternative = "scenario";
 		simulate_reference(s, tp->rpm, metrics_sim_exceedance(&m, ROLE_STABLE, t),
-				   metrics_sim_exceedance(&m, ROLE_CANARY, t), 0.05, 0.2, &rc->ref);
+				   metrics_sim_exceedance(&m, ROLE_CANARY, t), alpha, beta, &rc->ref);
 		metrics_sim_release(&m);
 	} else {
-		double p1 = 2 * tp->stable_error_rate;
+		double p1 = effect * tp->stable_error_rate;
 		rc->metric = "error-rate";
 		rc->alternative = "doubling";
-		simulate_reference(s, tp->rpm, tp->stable_error_rate, p1 > 1 ? 1 : p1, 0.05, 0.2, &rc->ref);
+		simulate_reference(s, tp->rpm, tp->stable_error_rate, p1 > 1 ? 1 : p1, alpha, beta, &rc->ref);
 	}
 	rc->have = rc->ref.valid;
 }
@@ -308,13 +315,14 @@ static void print_text(const char *config, const struct rollout_config *cfg, con
 	if (counts[SIM_FAILED])
 		printf("%-32s %6d\n", "failed", counts[SIM_FAILED]);
 	if (counts[SIM_UNFINISHED]) {
-		int manual = 0, step = 0;
+		int manual = 0, step = 0, monitoring = 0;
 		double weight = 0;
 		printf("%-32s %6d %6.1f%%  (still running at --max-minutes)\n", "unfinished", counts[SIM_UNFINISHED],
 		       100.0 * counts[SIM_UNFINISHED] / runs);
 		/* why: a pause for a person nobody promotes, or a schedule longer than --max-minutes */
 		for (int i = 0; i < runs; i++)
-			if (res[i].outcome == SIM_UNFINISHED && res[i].step >= 1 && cli_step_is_manual(cfg, res[i].step - 1)) {
+			if (res[i].outcome == SIM_UNFINISHED && res[i].promoted_ms < 0 && res[i].step >= 1 &&
+			    cli_step_is_manual(cfg, res[i].step - 1)) {
 				if (!manual++ || res[i].step < step)
 					step = res[i].step, weight = res[i].weight;
 			}
@@ -322,9 +330,18 @@ static void print_text(const char *config, const struct rollout_config *cfg, con
 			printf("  %d of them wait%s at step %d (%.4g%%) for a person's promote (pause: {}): nobody promotes "
 			       "in a simulation; to simulate past it, give the pause a duration in a copy of the file "
 			       "(pause: {duration: 10m})\n", manual, manual == 1 ? "s" : "", step, weight);
-		if (counts[SIM_UNFINISHED] > manual)
+		for (int i = 0; i < runs; i++)
+			if (res[i].outcome == SIM_UNFINISHED && res[i].promoted_ms >= 0)
+				monitoring++;
+		if (monitoring && rules->monitoring_ms == MONITORING_CONTINUOUS)
+			printf("  %d monitoring continuously (%s): only a person's promote ends it, which nobody gives in a "
+			       "simulation\n", monitoring, rules->type);
+		else if (monitoring)
+			printf("  %d still monitoring when --max-minutes ran out: raise --max-minutes (now %.0f)\n",
+			       monitoring, (double)max_ms / 60000.0);
+		if (counts[SIM_UNFINISHED] > manual + monitoring)
 			printf("  %d still progressing when --max-minutes ran out: raise --max-minutes (now %.0f)\n",
-			       counts[SIM_UNFINISHED] - manual, (double)max_ms / 60000.0);
+			       counts[SIM_UNFINISHED] - manual - monitoring, (double)max_ms / 60000.0);
 	}
 	{
 		/* which rules decided the halts and pauses, most frequent first; waiting for
@@ -365,7 +382,8 @@ static void print_text(const char *config, const struct rollout_config *cfg, con
 		const struct simulate_reference *r = &rc->ref;
 		printf("\nreference (alpha %.2g, power %.2g): %s %.4g%% vs %.4g%%%s\n", r->alpha, 1 - r->beta,
 		       !strcmp(rc->metric, "error-rate") ? "error rate" : "requests slower than 2x the stable p99",
-		       r->p0 * 100, r->p1 * 100, !strcmp(rc->alternative, "doubling") ? " (a doubling)" : "");
+		       r->p0 * 100, r->p1 * 100, !strcmp(rc->alternative, "doubling") ?
+		       (rc->effect == 2 ? " (a doubling)" : " (judge.effect x the stable's)") : "");
 		printf("  Wald's expected sample size on this schedule: %.*f canary requests, reached after about %.*fs\n",
 		       r->wald_canary_requests < 10 ? 1 : 0, r->wald_canary_requests, r->wald_at_s < 10 ? 1 : 0, r->wald_at_s);
 		printf("  fixed-sample two-sample test: %.0f requests per arm (two-sided), %.0f (one-sided)\n",
@@ -476,6 +494,7 @@ int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 				    config, k + 1, cfg->strategy.steps[k].weight);
 			break;
 		}
+	cli_warn_unjudged(config, cfg, &rules, through);
 	if (intervals && ctx->output != OUTPUT_JSON)
 		cli_warning("--intervals lists the intervals in -o json only; the text summary has none");
 	if (min_req > 0)
@@ -504,7 +523,7 @@ int cmd_simulate(int argc, char **argv, struct cli_ctx *ctx)
 		}
 		counts[res[i].outcome]++;
 	}
-	choose_reference(&cfg->strategy, &so.traffic, &ref);
+	choose_reference(&cfg->strategy, &so.traffic, &rules.judge, &ref);
 	stats_of(res, runs, pick_decided, &all);
 	stats_of(res, runs, pick_halted, &halted);
 

@@ -168,4 +168,7 @@ like "$err" "warning: --intent '590:promote' not applied: the replay ended at [0
 run_slipway analyze --config "$data/argo-files/rollout-steps.yaml" --trace "$data/traces/healthy-15m.csv"
 like "$out" "step 3 \(50%\) waits for a person's promote \(pause: \{\}\): replay one with --intent T_S:promote" \
   "an unfinished replay at a pause: {} says what it waits for"
+run_slipway analyze --config "$data/configs/full.yaml" --trace "$data/traces/full-worse.csv" --type emergency
+like "$err" "full.yaml: no step puts traffic on the new revision before promotion \(strategy full\), so nothing is judged" \
+  "a full strategy without --through-monitoring: nothing judged, said"
 done_testing

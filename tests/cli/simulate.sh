@@ -140,8 +140,8 @@ run_slipway simulate --rpm 1000 --stable-error-rate 0.01 --type hotfix --runs 2 
 is "$(json_get "$out" 'd["strategy"]')" fast-progressive "hotfix without --config: fast-progressive"
 
 # waiting for traffic is not a halt (docs/simulate.md "Outcomes and times"): at 100 requests/min
-# seed 26 rolls back (type:error-rate) and seed 27 ends waiting for traffic
-wt_args="--config $SLIPWAY_SRC/tests/data/configs/canary-default.yaml --rpm 100 --stable-error-rate 0.01 --canary-error-rate 0.01 --seed 26 --runs 2"
+# seed 254 ends waiting for traffic, 255 is promoted and 256 rolls back (type:error-rate)
+wt_args="--config $SLIPWAY_SRC/tests/data/configs/canary-default.yaml --rpm 100 --stable-error-rate 0.01 --canary-error-rate 0.01 --seed 254 --runs 3"
 run_slipway simulate $wt_args
 like "$out" 'halted \(rolled back or paused\) +1 ' "one run halted"
 like "$out" '^halts and pauses by rule: type:error-rate 1$' "  and the by-rule line counts that one only"
@@ -238,4 +238,20 @@ run_slipway simulate --rpm 1000 --stable-error-rate 0.01 --runs 2 --intervals
 like "$err" "warning: --intervals lists the intervals in -o json only" "--intervals in text: a warning"
 run_slipway simulate --rpm 1000 --stable-error-rate 0.01 --runs 2 --intervals -o json
 unlike "$err" "--intervals" "--intervals with -o json: no warning"
+# a strategy with no traffic on the new revision before promotion judges nothing before it
+run_slipway simulate --type emergency --rpm 1000 --stable-error-rate 0.01 --canary-error-rate 0.2 --runs 2
+like "$err" "warning: the type's default strategy: no step puts traffic on the new revision before promotion \(strategy full\)" \
+  "emergency without --through-monitoring: nothing judged, said"
+run_slipway simulate --config "$SLIPWAY_SRC/tests/data/configs/flagger-blue-green.yaml" --rpm 1000 --stable-error-rate 0.01 --runs 1
+like "$err" "flagger-blue-green.yaml: no step puts traffic .*\(strategy blue-green\)" "blue-green: the same"
+run_slipway simulate --type emergency --rpm 500 --stable-error-rate 0.01 --runs 1 --through-monitoring --max-minutes 5
+like "$err" "warning: type emergency monitors continuously until a person promotes" "continuous monitoring: warned"
+like "$out" "1 monitoring continuously \(emergency\): only a person's promote ends it" "  and the unfinished run says why"
+run_slipway simulate --rpm 1000 --stable-error-rate 0.01 --runs 2
+unlike "$err" "no step puts traffic" "a canary strategy: no such warning"
+# the reference follows the policy's judge settings
+printf 'judge:\n  alpha: 0.01\n  power: 0.9\n  effect: 1.5\n' >"$T/judge.yaml"
+run_slipway --policy "$T/judge.yaml" simulate --rpm 1000 --stable-error-rate 0.01 --runs 1
+like "$out" "reference \(alpha 0.01, power 0.9\): error rate 1% vs 1.5% \(judge.effect x the stable's\)" \
+  "the reference uses the policy's alpha, power and effect"
 done_testing
