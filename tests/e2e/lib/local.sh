@@ -31,9 +31,27 @@ export SLIPWAY_PROJECT="$T/proj"
   printf 'types:\n  standard:\n    approvals: []\n'; } >"$T/lab-policy.yaml"
 export SLIPWAY_POLICY="$T/lab-policy.yaml"
 _services=()
+# every environment a service ran in (its instances and routers), not only production: a
+# test that deploys to staging too left staging's HAProxy and instances running
+_envs_of() { # SERVICE
+  local r
+  echo production
+  for r in "$SLIPWAY_STATE_DIR/routers/$1".*; do [ -d "$r" ] && echo "${r##*/$1.}"; done
+  python3 - "$SLIPWAY_STATE_DIR/slipway.db" "$1" 2>/dev/null <<'PY'
+import sqlite3, sys
+try:
+    for (e,) in sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True).execute(
+            "select distinct env from instances where service = ?", (sys.argv[2],)):
+        print(e)
+except Exception:
+    pass
+PY
+}
 _down_all() {
-  local s
-  for s in "${_services[@]}"; do "$SLIPWAY" down "$s" >/dev/null 2>&1; done
+  local s e
+  for s in "${_services[@]}"; do
+    for e in $(_envs_of "$s" | sort -u); do "$SLIPWAY" down "$s" --env "$e" >/dev/null 2>&1; done
+  done
 }
 at_exit _down_all
 
