@@ -70,7 +70,9 @@ static void print_checks_line(const struct analysis_result *a)
 		if (!isnan(c->log_e)) {
 			/* the sequential judge's evidence (docs/judge.md) */
 			analysis_check_evidence(c, ev, sizeof(ev));
-			printf("         %-34s %s: %s\n", c->name, judge_outcome_name(c->outcome), ev);
+			/* a test with no canary request has nothing to pass on (docs/judge.md: never a pass) */
+			printf("         %-34s %s: %s\n", c->name,
+			       !c->requests && c->outcome == JUDGE_PASS ? "no data" : judge_outcome_name(c->outcome), ev);
 			continue;
 		}
 		pct = strstr(c->name, "error-rate") || strstr(c->name, "success-rate") ||

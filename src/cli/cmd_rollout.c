@@ -331,11 +331,14 @@ static int show_detail(struct store *st, int64_t id)
 			/* the sequential judge's evidence per test (docs/judge.md) */
 			json_array_foreach(json_object_get(analysis, "checks"), i, o) {
 				json_t *e = json_object_get(o, "e_value"), *iv = json_object_get(o, "interval_pct");
+				const char *res = json_string_value(json_object_get(o, "result"));
+				/* a test with no canary request has nothing to pass on (docs/judge.md) */
+				int no_data = !json_integer_value(json_object_get(o, "requests")) && res && !strcmp(res, "pass");
 				if (!e)
 					continue;
 				printf("  %-30s %-5s %s%% [%s-%s%%], e-value %s of %g, %lld %s requests\n",
 				       json_string_value(json_object_get(o, "name")),
-				       json_string_value(json_object_get(o, "result")),
+				       no_data ? "no data" : res,
 				       fmt_num(json_object_get(o, "estimate_pct"), b0), fmt_num(json_array_get(iv, 0), b1),
 				       fmt_num(json_array_get(iv, 1), b2), json_is_string(e) ? "inf" : fmt_num(e, b3),
 				       json_number_value(json_object_get(o, "fires_at")),

@@ -171,4 +171,8 @@ like "$out" "step 3 \(50%\) waits for a person's promote \(pause: \{\}\): replay
 run_slipway analyze --config "$data/configs/full.yaml" --trace "$data/traces/full-worse.csv" --type emergency
 like "$err" "full.yaml: no step puts traffic on the new revision before promotion \(strategy full\), so nothing is judged" \
   "a full strategy without --through-monitoring: nothing judged, said"
+# a test with no canary request reads "no data", never "pass" (docs/judge.md)
+run_slipway analyze --config "$data/configs/runbook-canary-config.yaml" --trace "$data/traces/errors-1.5pct.csv"
+like "$(printf '%s\n' "$out" | grep -A1 '^t=70s  *analysis at' | tail -1)" '^ +immediate:error-rate +no data: e-value 1 of' \
+  "a look without canary requests: its tests read no data"
 done_testing
