@@ -567,26 +567,6 @@ int judge_sequential_decide(const struct judge *j, const struct judge_question *
 
 /* ---- steps wait for evidence ---- */
 
-/*
- * About how fast (log e per request) the "below q" mixture grows at the true rate p:
- * the best of its alternatives from m0 q up to 0.8 q (seq_below_log_e); at most 0 when
- * none of them grows.  For the estimate of the requests still needed, never a decision.
- */
-static double below_drift(double p, double q, double m0)
-{
-	static const double m[3] = { 0.25, 0.5, 0.8 };
-	double best = 0;
-	for (int i = 0; i < 3; i++) {
-		double d;
-		if (m[i] < m0 || !(q > 0 && q < 1))
-			continue;
-		d = (1 - p) * log((1 - m[i] * q) / (1 - q)) + p * log(m[i]);
-		if (d > best)
-			best = d;
-	}
-	return best;
-}
-
 int judge_step_question(const struct judge_evidence *ev, const struct judge_settings *set, double weight,
 			double w_first, double w_last, double immediate_pct, char *what, size_t n)
 {
@@ -642,7 +622,7 @@ int judge_step_question(const struct judge_evidence *ev, const struct judge_sett
 		le = seq_below_half_log_e(o->nc, o->xc, ql);
 		if (le < thr) {
 			double po = o->nc ? (double)o->xc / (double)o->nc : 0;
-			double drift = below_drift(po, ql, 0.5);
+			double drift = seq_below_drift(po, ql, 1);
 			if (drift > 0)
 				bprintf(what, n, "%llu canary requests at %.4g%%, about %.0f more needed to rule out that "
 					"%.3g%% of them are slower than %.0fms (now %.2f%%)",
@@ -681,7 +661,7 @@ int judge_step_question(const struct judge_evidence *ev, const struct judge_sett
 		double pc = s->nc ? (double)s->xc / (double)s->nc : 0, drift;
 		if (pc < pref)
 			pc = pref;
-		drift = below_drift(pc, q, 0.25);
+		drift = seq_below_drift(pc, q, 0);
 		if (drift > 0 && (thr - be) / drift < need_req)
 			need_req = (thr - be) / drift;
 	}

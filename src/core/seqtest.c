@@ -154,16 +154,32 @@ static double below_mix(uint64_t n, uint64_t x, double q, const double *m, const
 	return log_mix(lv, w, k);
 }
 
+/* the alternatives of the "below q" mixtures, as multiples of q; the half variant starts at q/2 */
+static const double below_m[3] = { 0.25, 0.5, 0.8 };
+
 double seq_below_log_e(uint64_t n, uint64_t x, double q)
 {
-	static const double m[3] = { 0.25, 0.5, 0.8 }, w[3] = { 0.9, 0.05, 0.05 };
-	return below_mix(n, x, q, m, w, 3);
+	static const double w[3] = { 0.9, 0.05, 0.05 };
+	return below_mix(n, x, q, below_m, w, 3);
 }
 
 double seq_below_half_log_e(uint64_t n, uint64_t x, double q)
 {
-	static const double m[2] = { 0.5, 0.8 }, w[2] = { 0.9, 0.1 };
-	return below_mix(n, x, q, m, w, 2);
+	static const double w[2] = { 0.9, 0.1 };
+	return below_mix(n, x, q, below_m + 1, w, 2);
+}
+
+double seq_below_drift(double p, double q, int half)
+{
+	double best = 0;
+	if (!(q > 0 && q < 1))
+		return 0;
+	for (int i = half ? 1 : 0; i < 3; i++) {
+		double d = (1 - p) * log((1 - below_m[i] * q) / (1 - q)) + p * log(below_m[i]);
+		if (d > best)
+			best = d;
+	}
+	return best;
 }
 
 /* log of (n+1) C(n,x) p^x (1-p)^(n-x) */

@@ -120,6 +120,14 @@ double seq_below_log_e(uint64_t n, uint64_t x, double q);
 double seq_below_half_log_e(uint64_t n, uint64_t x, double q);
 
 /*
+ * About how fast (log e per request) the "below q" mixture grows at the
+ * true rate p (fractions): the best drift of its alternatives
+ * (seq_below_log_e; half: seq_below_half_log_e's), 0 when none grows.  For
+ * an estimate of the requests still needed, never for a decision.
+ */
+double seq_below_drift(double p, double q, int half);
+
+/*
  * Anytime-valid confidence interval for a binomial rate from n trials with
  * x events at level 1-alpha: the set of p where the Beta(1,1) mixture
  * (Robbins 1970; Ding, Gandy & Hahn's confidence sequence method) does not
